@@ -1,0 +1,64 @@
+package io.streamrag.common.config;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+/** Options both jobs (and the command line) share: where Kafka, OpenSearch and the topics are. */
+public final class StreamRagOptions {
+
+    public static final ConfigOption<String> KAFKA_BOOTSTRAP_SERVERS =
+            ConfigOptions.key("kafka.bootstrap-servers")
+                    .stringType()
+                    .defaultValue("127.0.0.1:9092")
+                    .withDescription("Kafka bootstrap servers.");
+
+    public static final ConfigOption<String> DOCUMENTS_TOPIC =
+            ConfigOptions.key("topics.documents")
+                    .stringType()
+                    .defaultValue("documents")
+                    .withDescription("Topic of document events (key: documentId).");
+
+    public static final ConfigOption<String> DEAD_LETTER_TOPIC =
+            ConfigOptions.key("topics.documents-dlq")
+                    .stringType()
+                    .defaultValue("documents.dlq")
+                    .withDescription("Topic of documents that could not be indexed, with a reason.");
+
+    public static final ConfigOption<String> QUESTIONS_TOPIC =
+            ConfigOptions.key("topics.questions")
+                    .stringType()
+                    .defaultValue("questions")
+                    .withDescription("Topic of question events (key: questionId).");
+
+    public static final ConfigOption<String> ANSWERS_TOPIC =
+            ConfigOptions.key("topics.answers")
+                    .stringType()
+                    .defaultValue("answers")
+                    .withDescription("Topic of answers, written exactly-once (key: questionId).");
+
+    public static final ConfigOption<String> OPENSEARCH_URL =
+            ConfigOptions.key("opensearch.url")
+                    .stringType()
+                    .defaultValue("http://127.0.0.1:9200")
+                    .withDescription("OpenSearch base URL.");
+
+    public static final ConfigOption<String> OPENSEARCH_INDEX =
+            ConfigOptions.key("opensearch.index")
+                    .stringType()
+                    .defaultValue("rag-chunks")
+                    .withDescription("Alias the chunks are written to and searched in; the concrete index is <alias>-v1.");
+
+    public static final ConfigOption<String> OPENSEARCH_USERNAME =
+            ConfigOptions.key("opensearch.username")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("Basic-auth user for OpenSearch, if security is on.");
+
+    public static final ConfigOption<String> OPENSEARCH_PASSWORD_ENV =
+            ConfigOptions.key("opensearch.password-env")
+                    .stringType()
+                    .defaultValue("OPENSEARCH_PASSWORD")
+                    .withDescription("Environment variable holding the OpenSearch password.");
+
+    private StreamRagOptions() {}
+}

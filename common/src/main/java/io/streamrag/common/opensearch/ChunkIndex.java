@@ -1,0 +1,92 @@
+package io.streamrag.common.opensearch;
+
+import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch._types.OpenSearchException;
+import org.opensearch.client.opensearch._types.mapping.Property;
+import org.opensearch.client.opensearch._types.mapping.TypeMapping;
+import org.opensearch.client.opensearch.indices.CreateIndexRequest;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The chunk index: field names, the k-NN mapping and idempotent creation behind an alias. */
+public final class ChunkIndex {
+
+    public static final String CHUNK_ID = "chunkId";
+    public static final String DOCUMENT_ID = "documentId";
+    public static final String TENANT = "tenant";
+    public static final String VERSION = "version";
+    public static final String PAGE = "page";
+    public static final String PAGE_END = "pageEnd";
+    public static final String KIND = "kind";
+    public static final String CHUNK_INDEX = "chunkIndex";
+    public static final String TITLE = "title";
+    public static final String SECTION = "section";
+    public static final String TEXT = "text";
+    public static final String CONTENT_TYPE = "contentType";
+    public static final String URI = "uri";
+    public static final String EVENT_TIME = "eventTime";
+    public static final String EMBEDDING = "embedding";
+
+    /** Lucene HNSW: the Maven k-NN plugin ships no faiss natives, and a faiss index kills the node. */
+    public static final String KNN_ENGINE = "lucene";
+    public static final String KNN_SPACE = "cosinesimil";
+
+    private ChunkIndex() {}
+
+    /** The concrete index behind an alias; a new mapping would get a new suffix and an alias swap. */
+    public static String concreteName(String alias) {
+        return alias + "-v1";
+    }
+
+    public static TypeMapping mapping(int dimension) {
+        Map<String, Property> p = new LinkedHashMap<>();
+        p.put(CHUNK_ID, Property.of(b -> b.keyword(k -> k)));
+        p.put(DOCUMENT_ID, Property.of(b -> b.keyword(k -> k)));
+        p.put(TENANT, Property.of(b -> b.keyword(k -> k)));
+        p.put(VERSION, Property.of(b -> b.long_(l -> l)));
+        p.put(PAGE, Property.of(b -> b.integer(i -> i)));
+        p.put(PAGE_END, Property.of(b -> b.integer(i -> i)));
+        p.put(KIND, Property.of(b -> b.keyword(k -> k)));
+        p.put(CHUNK_INDEX, Property.of(b -> b.integer(i -> i)));
+        p.put(TITLE, Property.of(b -> b.text(t -> t.analyzer("english"))));
+        p.put(SECTION, Property.of(b -> b.text(t -> t.analyzer("english"))));
+        p.put(TEXT, Property.of(b -> b.text(t -> t.analyzer("english"))));
+        p.put(CONTENT_TYPE, Property.of(b -> b.keyword(k -> k)));
+        p.put(URI, Property.of(b -> b.keyword(k -> k.index(false))));
+        p.put(EVENT_TIME, Property.of(b -> b.date(d -> d.format("epoch_millis"))));
+        p.put(EMBEDDING, Property.of(b -> b.knnVector(v -> v
+                .dimension(dimension)
+                .method(m -> m.name("hnsw").engine(KNN_ENGINE).spaceType(KNN_SPACE)))));
+        return TypeMapping.of(m -> m.properties(p));
+    }
+
+    /**
+     * Creates {@code <alias>-v1} with the chunk mapping and points {@code alias} at it, unless the alias or
+     * index already exists. Safe to call from several parallel sink writers at once.
+     */
+    public static void ensure(OpenSearchClient client, String alias, int dimension, int shards, int replicas)
+            throws IOException {
+        if (client.indices().exists(e -> e.index(alias)).value()) {
+            return;
+        }
+        String index = concreteName(alias);
+        CreateIndexRequest request = CreateIndexRequest.of(c -> c
+                .index(index)
+                .settings(s -> s
+                        .numberOfShards(String.valueOf(shards))
+                        .numberOfReplicas(String.valueOf(replicas))
+                        .knn(true))
+                .mappings(mapping(dimension))
+                .aliases(alias, a -> a.isWriteIndex(true)));
+        try {
+            client.indices().create(request);
+        } catch (OpenSearchException e) {
+            // Another writer created it between our check and our create: that is the outcome we wanted.
+            if (!"resource_already_exists_exception".equals(e.error().type())) {
+                throw e;
+            }
+        }
+    }
+}

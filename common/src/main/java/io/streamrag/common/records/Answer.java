@@ -1,0 +1,73 @@
+package io.streamrag.common.records;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The one record per question on the {@code answers} topic (see CONTRACT.md). */
+public class Answer {
+
+    /** Outcome of a question. */
+    public enum Status {
+        ANSWERED,
+        NO_CONTEXT,
+        FAILED
+    }
+
+    /** One group of equivalent final answers. */
+    public static class Vote {
+        public String answer;
+        public int count;
+        public double weight;
+
+        public Vote() {}
+
+        public Vote(String answer, int count, double weight) {
+            this.answer = answer;
+            this.count = count;
+            this.weight = weight;
+        }
+    }
+
+    /** What one reasoning candidate did. */
+    public static class Candidate {
+        public String endpoint;
+        public String model;
+        public String status;
+        public String answer;
+        public long latencyMs;
+        public long tokensIn;
+        public long tokensOut;
+        public String error;
+
+        public Candidate() {}
+    }
+
+    /** Budget spent on the question. */
+    public static class Usage {
+        public int candidatesRequested;
+        public int candidatesSucceeded;
+        public int candidatesSaved;
+        public long tokensIn;
+        public long tokensOut;
+
+        public Usage() {}
+    }
+
+    public String questionId;
+    public String tenant;
+    public Status status;
+    public String answer;
+    public Double agreement;
+    public String error;
+    public String strategy;
+    public List<Vote> votes = new ArrayList<>();
+    public List<ChunkRef> citations = new ArrayList<>();
+    public List<ChunkRef> retrieved = new ArrayList<>();
+    public List<Candidate> candidates = new ArrayList<>();
+    public Usage usage = new Usage();
+    public Map<String, Long> latencyMs = new LinkedHashMap<>();
+
+    public Answer() {}
+}

@@ -1,0 +1,14 @@
+package io.streamrag.common.records;
+
+/** A question on the {@code questions} topic; optional fields fall back to configuration. */
+public class Question {
+    public String questionId;
+    public String tenant;
+    public String text;
+    public Integer n;
+    public Integer k;
+    public String strategy;
+    public Long deadlineMs;
+
+    public Question() {}
+}

@@ -1,0 +1,60 @@
+package io.streamrag.common.testing;
+
+import io.streamrag.common.opensearch.OpenSearchClients;
+
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.opensearch.client.opensearch.OpenSearchClient;
+
+import java.io.IOException;
+import java.util.Locale;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * JUnit 5 extension for the real local OpenSearch node: starts it when needed, hands each test its own index or
+ * alias name and deletes every index under those names after the class.
+ */
+public class OpenSearchExtension implements BeforeAllCallback, AfterAllCallback {
+
+    private final Set<String> names = ConcurrentHashMap.newKeySet();
+    private OpenSearchClient client;
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        LocalServices.ensureOpenSearch();
+        client = OpenSearchClients.create(url());
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws IOException {
+        for (String name : names) {
+            // The wildcard catches the concrete index behind an alias (<alias>-v1) too.
+            client.indices().delete(d -> d.index(name + "*").ignoreUnavailable(true).allowNoIndices(true));
+        }
+        OpenSearchClients.close(client);
+    }
+
+    public String url() {
+        return LocalServices.OPENSEARCH_URL;
+    }
+
+    public OpenSearchClient client() {
+        return client;
+    }
+
+    /** A fresh, unused index (or alias) name starting with {@code prefix}; cleaned up after the class. */
+    public String uniqueName(String prefix) {
+        String name = prefix.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_-]", "-") + "-"
+                + UUID.randomUUID().toString().substring(0, 8);
+        names.add(name);
+        return name;
+    }
+
+    /** Makes recent writes searchable now instead of after the refresh interval. */
+    public void refresh(String index) throws IOException {
+        client.indices().refresh(r -> r.index(index));
+    }
+}

@@ -1,0 +1,597 @@
+#!/usr/bin/env bash
+# Local services for streamrag, without Docker: a single-node KRaft Kafka on 127.0.0.1:9092
+# and an OpenSearch node with the k-NN plugin on 127.0.0.1:9200, both from Maven Central.
+#
+#   services.sh install [kafka|opensearch|all]   fetch + lay out artifacts only
+#   services.sh start   [kafka|opensearch|all]   install if needed, start, wait until healthy
+#   services.sh stop    [kafka|opensearch|all]   SIGTERM, wait, SIGKILL after a timeout
+#   services.sh status  [kafka|opensearch|all]   state, pid, ports, RSS, loopback check
+#   services.sh logs    [kafka|opensearch|all]   last $LOG_LINES lines of each service log
+#   kafka-tool.sh <class> [args]                 a Kafka tools class on the broker's libs class path
+#
+# Each service is one group of functions <svc>_install/_start/_stop/_status/_logs/_pid; to add a
+# service (model server, Flink cluster), write its group and append its name to SERVICES.
+# See deploy/local/README.md for state layout and environment variables.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+SERVICES=(kafka opensearch)   # start order; stop runs in reverse
+
+STATE="${STREAMRAG_STATE:-$REPO/.state}"
+mkdir -p "$STATE"
+STATE="$(cd "$STATE" && pwd)"
+LOG_DIR="$STATE/logs"
+PID_DIR="$STATE/pids"
+LOG_LINES="${LOG_LINES:-60}"
+SERVICE_USER="${STREAMRAG_SERVICE_USER:-streamrag}"   # only used when running as root
+
+# ---------------------------------------------------------------------------------------------
+# common helpers
+# ---------------------------------------------------------------------------------------------
+log()  { printf '%s\n' "$*"; }
+warn() { printf 'WARN: %s\n' "$*" >&2; }
+die()  { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+now_ms() { date +%s%3N; }
+elapsed() { local t=$(( $(now_ms) - $1 )); printf '%d.%01ds' $((t / 1000)) $(((t % 1000) / 100)); }
+
+# Versions live once, in the root pom's <properties>.
+pom_prop() {
+    local v
+    v="$(sed -n "s:.*<$1>\([^<]*\)</$1>.*:\1:p" "$REPO/pom.xml" | head -n 1)"
+    [[ -n "$v" ]] || die "property <$1> not found in $REPO/pom.xml"
+    printf '%s' "$v"
+}
+
+java_home() {
+    if [[ -n "${JAVA_HOME:-}" && -x "${JAVA_HOME}/bin/java" ]]; then
+        printf '%s' "$JAVA_HOME"
+    elif [[ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ]]; then
+        printf '%s' /usr/lib/jvm/java-17-openjdk-amd64
+    else
+        local j
+        j="$(command -v java)" || die "no java on PATH and JAVA_HOME unset"
+        j="$(readlink -f "$j")"
+        printf '%s' "${j%/bin/java}"
+    fi
+}
+JAVA_HOME_DIR="$(java_home)"
+JAVA="$JAVA_HOME_DIR/bin/java"
+
+# Maven is only ever run on this folder's pom (never the root reactor).
+mvn_fetch() {  # profile
+    command -v mvn >/dev/null || die "mvn not found"
+    # shellcheck disable=SC2086
+    mvn -B -q -f "$HERE/pom.xml" -P "$1" generate-resources -Dstreamrag.state="$STATE" ${STREAMRAG_MVN_ARGS:-} 2>&1 \
+        | sed 's/\x1b\[[0-9;]*m//g'   # -q still prints colour resets
+}
+
+pidfile() { printf '%s/%s.pid' "$PID_DIR" "$1"; }
+
+# Main class of each service's long-running JVM (helper JVMs of its start script share the marker).
+declare -A SERVICE_MAIN=([kafka]=kafka.Kafka [opensearch]=org.opensearch.bootstrap.OpenSearch)
+
+# Is $1 a live process whose command line carries the marker and main class of service $2?
+# Whole argv elements only: the launcher's "env OPENSEARCH_JAVA_OPTS=..." must not match.
+pid_is_service() {
+    local pid="$1" svc="$2" args
+    [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
+    args="$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+    grep -qx -- "-Dstreamrag.service=$svc" <<<"$args" || return 1
+    grep -qxF -- "${SERVICE_MAIN[$svc]}" <<<"$args" || return 1
+}
+
+# PID of a running service (from its pidfile), or nothing; a stale pidfile is removed.
+service_pid() {
+    local svc="$1" f pid
+    f="$(pidfile "$svc")"
+    [[ -f "$f" ]] || return 0
+    pid="$(head -n 1 "$f" 2>/dev/null || true)"
+    if pid_is_service "$pid" "$svc"; then
+        printf '%s' "$pid"
+        return 0
+    fi
+    # the pidfile may still name the launcher (session leader) while the JVM is being exec'ed;
+    # a launcher of ours mentions the marker somewhere in its command line (a reused pid does not)
+    local p members=""
+    if [[ -r "/proc/$pid/cmdline" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "streamrag.service=$svc"; then
+        members="$(group_members "$pid")"
+    fi
+    for p in $members; do
+        if pid_is_service "$p" "$svc"; then printf '%s' "$p"; return 0; fi
+    done
+    [[ -n "$members" ]] || rm -f "$f"   # stale: nothing of that launch is alive
+}
+
+# Launcher pid of a start still in progress (pidfile names a live group without the JVM yet).
+starting_pid() {
+    local f pid
+    f="$(pidfile "$1")"
+    [[ -f "$f" ]] || return 0
+    pid="$(head -n 1 "$f" 2>/dev/null || true)"
+    [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 0
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "streamrag.service=$1" || return 0
+    [[ -n "$(group_members "$pid")" ]] && printf '%s' "$pid"
+    return 0
+}
+
+pgid_of() { ps -o pgid= -p "$1" 2>/dev/null | tr -d ' '; }
+group_members() {  # all pids in process group $1 (services are started as session leaders)
+    [[ -n "${1:-}" ]] || return 0
+    ps -e -o pid=,pgid= | awk -v g="$1" '$2 == g {print $1}'
+}
+
+rss_of() { awk '/^VmRSS:/ {printf "%d MiB", $2/1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Listening TCP sockets of a pid: "addr:port" one per line.
+listeners_of() {
+    ss -ltnpH 2>/dev/null | awk -v p="pid=$1," 'index($0, p) {print $4}' | sort -u
+}
+
+# Fail if anything listens on one of the ports (before starting).
+ensure_ports_free() {
+    local svc="$1"; shift
+    local port
+    for port in "$@"; do
+        if port_open "$port"; then
+            die "$svc: port $port is already in use by another process: $(ss -ltnpH "sport = :$port" 2>/dev/null | awk '{print $NF}' | head -n 1)"
+        fi
+    done
+}
+
+# Launch a command as the leader of a new session (so stop can reap its whole process group),
+# detached from our terminal, stdout/stderr appended to $1. Sets LAUNCHED_PID.
+launch() {
+    local out="$1"; shift
+    printf '\n===== %s start: %s\n' "$(date -Is)" "$*" >>"$out"
+    # 9>&- : do not let the service inherit the state lock
+    setsid nohup "$@" >>"$out" 2>&1 </dev/null 9>&- &
+    LAUNCHED_PID=$!
+    # Until the child has called setsid() it is still in our process group: wait for that, so
+    # that "its process group is empty" reliably means "it has exited".
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [[ "$(pgid_of "$LAUNCHED_PID")" == "$LAUNCHED_PID" ]] && return 0
+        kill -0 "$LAUNCHED_PID" 2>/dev/null || return 0
+        sleep 0.02
+    done
+    warn "pid $LAUNCHED_PID did not become a session leader"
+}
+
+# SIGTERM the service pid, wait up to $3 s, then SIGKILL its process group; leave nothing behind.
+stop_pid() {
+    local svc="$1" pid="$2" timeout="$3" t0 pgid mine
+    t0="$(now_ms)"
+    pgid="$(pgid_of "$pid")"
+    mine="$(pgid_of $$)"
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + timeout))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+        warn "$svc: pid $pid still alive after ${timeout}s, sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    # children / launcher (runuser, nohup) in the service's own process group
+    if [[ -n "$pgid" && "$pgid" != "$mine" && "$pgid" != 0 && "$pgid" != 1 ]]; then
+        deadline=$((SECONDS + 10))
+        while [[ -n "$(group_members "$pgid")" ]] && ((SECONDS < deadline)); do sleep 0.2; done
+        if [[ -n "$(group_members "$pgid")" ]]; then
+            warn "$svc: killing leftover processes of group $pgid: $(group_members "$pgid" | xargs)"
+            kill -KILL -- "-$pgid" 2>/dev/null || true
+            sleep 0.5
+        fi
+    fi
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    rm -f "$(pidfile "$svc")"
+    log "$svc: stopped (pid $pid) in $(elapsed "$t0")"
+}
+
+generic_stop() {  # svc timeout
+    local pid
+    pid="$(service_pid "$1")"
+    [[ -n "$pid" ]] || pid="$(starting_pid "$1")"
+    if [[ -z "$pid" ]]; then
+        log "$1: not running"
+        return 0
+    fi
+    stop_pid "$1" "$pid" "$2"
+}
+
+# Remember the current size of log files, so a failed start shows only what this start wrote.
+declare -A LOG_MARK=()
+mark_logs() {
+    local f
+    for f in "$@"; do LOG_MARK[$f]="$(stat -c %s "$f" 2>/dev/null || echo 0)"; done
+}
+
+# Fail start: print the tail of what this start logged, stop what was launched.
+start_failed() {  # svc reason logfile...
+    local svc="$1" reason="$2" f pid off; shift 2
+    printf 'ERROR: %s: %s\n' "$svc" "$reason" >&2
+    for f in "$@"; do
+        [[ -f "$f" ]] || continue
+        off="${LOG_MARK[$f]:-0}"
+        [[ "$(stat -c %s "$f")" -ge "$off" ]] || off=0   # rolled over
+        printf -- '----- tail of %s (this start)\n' "$f" >&2
+        tail -c +"$((off + 1))" "$f" | tail -n "${FAIL_LOG_LINES:-40}" >&2 || true
+    done
+    pid="$(service_pid "$svc")"
+    [[ -n "$pid" ]] || pid="$(starting_pid "$svc")"
+    [[ -z "$pid" ]] || stop_pid "$svc" "$pid" 10 >&2
+    rm -f "$(pidfile "$svc")"
+    exit 1
+}
+
+# Status line shared by all services; returns 0 if running, 3 if stopped, 1 on a non-loopback listener.
+print_status() {  # svc expected-ports
+    local svc="$1" ports="$2" pid addr bad=0
+    pid="$(service_pid "$svc")"
+    if [[ -z "$pid" ]]; then
+        printf '%-11s stopped    (ports %s)\n' "$svc" "$ports"
+        return 3
+    fi
+    local l
+    l="$(listeners_of "$pid" | xargs)"
+    printf '%-11s running    pid %-8s rss %-9s listening %s\n' "$svc" "$pid" "$(rss_of "$pid")" "${l:-none}"
+    for addr in $l; do
+        case "$addr" in
+            127.* | "[::ffff:127."* | "[::1]"*) ;;
+            *) warn "$svc listens on non-loopback address $addr"; bad=1 ;;
+        esac
+    done
+    return $bad
+}
+
+# ---------------------------------------------------------------------------------------------
+# kafka: single-node KRaft broker+controller, 127.0.0.1:9092 (clients) and :9093 (controller)
+# ---------------------------------------------------------------------------------------------
+KAFKA_DIR="$STATE/kafka"
+KAFKA_PORTS=(9092 9093)
+KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m}"
+KAFKA_JVM_PERFORMANCE_OPTS="${KAFKA_JVM_PERFORMANCE_OPTS:--XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 -Djava.awt.headless=true -Djava.net.preferIPv4Stack=true}"
+KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
+KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
+
+kafka_stamp() { printf 'kafka=%s log4j=%s' "$(pom_prop kafka.version)" "$(pom_prop log4j.version)"; }
+
+kafka_install() {
+    local stamp
+    stamp="$(kafka_stamp)"
+    if [[ -f "$KAFKA_DIR/.installed" && "$(cat "$KAFKA_DIR/.installed")" == "$stamp" ]]; then
+        return 0
+    fi
+    local t0
+    t0="$(now_ms)"
+    log "kafka: fetching artifacts ($stamp) into $KAFKA_DIR/libs"
+    rm -rf "$KAFKA_DIR/libs"
+    mkdir -p "$KAFKA_DIR/libs" "$KAFKA_DIR/config" "$KAFKA_DIR/data"
+    mvn_fetch kafka
+    ls "$KAFKA_DIR"/libs/kafka_2.13-*.jar >/dev/null 2>&1 || die "kafka: libs missing after download"
+    printf '%s' "$stamp" >"$KAFKA_DIR/.installed"
+    log "kafka: installed in $(elapsed "$t0") ($(find "$KAFKA_DIR/libs" -name "*.jar" | wc -l) jars)"
+}
+
+kafka_render_config() {
+    mkdir -p "$KAFKA_DIR/config" "$KAFKA_DIR/data" "$LOG_DIR"
+    sed "s|@KAFKA_DATA@|$KAFKA_DIR/data|g" "$HERE/kafka/server.properties" >"$KAFKA_DIR/config/server.properties"
+    cp "$HERE/kafka/log4j2.xml" "$KAFKA_DIR/config/log4j2.xml"
+    cp "$HERE/kafka/tools-log4j2.xml" "$KAFKA_DIR/config/tools-log4j2.xml"
+}
+
+# Run a Kafka class with the libs class path and console logging (used by kafka-tool.sh too).
+kafka_tool() {
+    # shellcheck disable=SC2086
+    "$JAVA" ${KAFKA_TOOL_HEAP_OPTS:--Xmx256m} -XX:TieredStopAtLevel=1 \
+        -Dlog4j2.configurationFile="$KAFKA_DIR/config/tools-log4j2.xml" \
+        -cp "$KAFKA_DIR/libs/*" "$@"
+}
+
+kafka_pid() { service_pid kafka; }
+
+kafka_start() {
+    kafka_install
+    local pid
+    pid="$(kafka_pid)"
+    if [[ -n "$pid" ]]; then
+        log "kafka: already running (pid $pid)"
+        return 0
+    fi
+    ensure_ports_free kafka "${KAFKA_PORTS[@]}"
+    kafka_render_config
+    local cfg="$KAFKA_DIR/config/server.properties"
+    mark_logs "$LOG_DIR/kafka.out" "$LOG_DIR/kafka.log"
+    if [[ ! -f "$KAFKA_DIR/data/meta.properties" ]]; then
+        local cid
+        cid="$(kafka_tool kafka.tools.StorageTool random-uuid | tail -n 1)"
+        log "kafka: formatting $KAFKA_DIR/data (cluster id $cid)"
+        kafka_tool kafka.tools.StorageTool format -t "$cid" -c "$cfg" --standalone >>"$LOG_DIR/kafka.out" 2>&1 \
+            || start_failed kafka "storage format failed" "$LOG_DIR/kafka.out"
+    fi
+    local t0
+    t0="$(now_ms)"
+    # shellcheck disable=SC2086
+    launch "$LOG_DIR/kafka.out" "$JAVA" $KAFKA_HEAP_OPTS $KAFKA_JVM_PERFORMANCE_OPTS \
+        -Dstreamrag.service=kafka \
+        -Dkafka.logs.dir="$LOG_DIR" \
+        -Dlog4j2.configurationFile="$KAFKA_DIR/config/log4j2.xml" \
+        -cp "$KAFKA_DIR/libs/*" kafka.Kafka "$cfg"
+    echo "$LAUNCHED_PID" >"$(pidfile kafka)"
+    kafka_wait_healthy "$LAUNCHED_PID" "$t0"
+}
+
+kafka_wait_healthy() {
+    local pid="$1" t0="$2" deadline=$((SECONDS + KAFKA_START_TIMEOUT))
+    while ! port_open 9092; do
+        kill -0 "$pid" 2>/dev/null || start_failed kafka "process exited during start" "$LOG_DIR/kafka.out" "$LOG_DIR/kafka.log"
+        ((SECONDS < deadline)) || start_failed kafka "port 9092 not open after ${KAFKA_START_TIMEOUT}s" "$LOG_DIR/kafka.log"
+        sleep 0.2
+    done
+    local port_ms=$(( $(now_ms) - t0 ))
+    # The port is bound before request processing starts: ask the broker for its API versions.
+    until kafka_tool org.apache.kafka.tools.BrokerApiVersionsCommand --bootstrap-server 127.0.0.1:9092 \
+            >/dev/null 2>&1; do
+        kill -0 "$pid" 2>/dev/null || start_failed kafka "process exited during start" "$LOG_DIR/kafka.out" "$LOG_DIR/kafka.log"
+        ((SECONDS < deadline)) || start_failed kafka "broker not answering after ${KAFKA_START_TIMEOUT}s" "$LOG_DIR/kafka.log"
+        sleep 0.5
+    done
+    log "kafka: up on 127.0.0.1:9092 (pid $pid) — port open after ${port_ms} ms, broker answering after $(elapsed "$t0"), rss $(rss_of "$pid")"
+}
+
+kafka_stop() { generic_stop kafka "$KAFKA_STOP_TIMEOUT"; }
+
+kafka_status() {
+    local rc=0
+    print_status kafka "${KAFKA_PORTS[*]}" || rc=$?
+    return $rc
+}
+
+kafka_logs() {
+    local f
+    for f in "$LOG_DIR/kafka.log" "$LOG_DIR/kafka.out"; do
+        [[ -f "$f" ]] || continue
+        printf -- '----- %s\n' "$f"
+        tail -n "$LOG_LINES" "$f"
+    done
+}
+
+# ---------------------------------------------------------------------------------------------
+# opensearch: single node + k-NN (lucene engine), 127.0.0.1:9200 (HTTP) and :9300 (transport)
+# ---------------------------------------------------------------------------------------------
+OS_DIR="$STATE/opensearch"
+OS_PORTS=(9200 9300)
+OPENSEARCH_HEAP="${OPENSEARCH_HEAP:-1g}"
+OPENSEARCH_START_TIMEOUT="${OPENSEARCH_START_TIMEOUT:-180}"
+OPENSEARCH_STOP_TIMEOUT="${OPENSEARCH_STOP_TIMEOUT:-60}"
+
+os_home() { printf '%s/opensearch-%s' "$OS_DIR" "$(pom_prop opensearch.version)"; }
+os_stamp() { printf 'opensearch=%s knn=%s modules=painless,analysis-common' "$(pom_prop opensearch.version)" "$(pom_prop opensearch-knn.version)"; }
+os_user() { if [[ $EUID -eq 0 ]]; then printf '%s' "$SERVICE_USER"; else id -un; fi; }
+
+# As root: an unprivileged system user owns and runs OpenSearch (it refuses to run as root).
+os_ensure_user() {
+    [[ $EUID -eq 0 ]] || return 0
+    if ! id -u "$SERVICE_USER" >/dev/null 2>&1; then
+        log "opensearch: creating system user $SERVICE_USER"
+        useradd --system --user-group --no-create-home --home-dir /nonexistent \
+            --shell /usr/sbin/nologin "$SERVICE_USER"
+    fi
+}
+
+# As root: the service user must own the OpenSearch tree and its log folder, and be able to reach
+# them. Parents of the state folder lacking o+x (e.g. a 0700 home) get o+x — nothing else changes.
+os_ensure_access() {
+    [[ $EUID -eq 0 ]] || return 0
+    local u="$SERVICE_USER"
+    mkdir -p "$OS_DIR/data" "$LOG_DIR/opensearch"
+    if [[ "$(stat -c %U "$OS_DIR")" != "$u" || "$(stat -c %U "$OS_DIR/data")" != "$u" \
+          || "$(stat -c %U "$(os_home)/config")" != "$u" || "$(stat -c %U "$LOG_DIR/opensearch")" != "$u" ]]; then
+        chown -R "$u:$u" "$OS_DIR" "$LOG_DIR/opensearch"
+    fi
+    if ! runuser -u "$u" -- test -r "$(os_home)/bin/opensearch" -a -w "$OS_DIR/data" 2>/dev/null; then
+        local d="$OS_DIR" ancestors=() i
+        while [[ "$d" != "/" ]]; do d="$(dirname "$d")"; ancestors=("$d" "${ancestors[@]}"); done
+        for ((i = 0; i < ${#ancestors[@]}; i++)); do   # top-down: a parent must be passable first
+            d="${ancestors[i]}"
+            if ! runuser -u "$u" -- test -x "$d" 2>/dev/null; then
+                log "opensearch: chmod o+x $d (so $u can reach the state folder)"
+                chmod o+x "$d"
+            fi
+        done
+        runuser -u "$u" -- test -r "$(os_home)/bin/opensearch" -a -w "$OS_DIR/data" \
+            || die "opensearch: user $u cannot reach $OS_DIR"
+    fi
+}
+
+os_install() {
+    local stamp home
+    stamp="$(os_stamp)"
+    home="$(os_home)"
+    if [[ -f "$OS_DIR/.installed" && "$(cat "$OS_DIR/.installed")" == "$stamp" && -d "$home" ]]; then
+        return 0
+    fi
+    local t0
+    t0="$(now_ms)"
+    log "opensearch: fetching artifacts ($stamp) into $OS_DIR"
+    # replace the distribution(s), keep data/
+    rm -rf "$OS_DIR"/opensearch-* "$OS_DIR/downloads" "$OS_DIR/.markers" "$OS_DIR/.installed"
+    mkdir -p "$OS_DIR/data"
+    mvn_fetch opensearch
+    [[ -x "$home/bin/opensearch" ]] || die "opensearch: $home/bin/opensearch missing after download"
+
+    # The integ-test distribution has no lang-painless, which k-NN extends: assemble the module.
+    local os_version mod="$home/modules/lang-painless"
+    os_version="$(pom_prop opensearch.version)"
+    mkdir -p "$mod"
+    cp "$OS_DIR"/downloads/lang-painless/*.jar "$mod/"
+    sed "s|@OPENSEARCH_VERSION@|$os_version|g" "$HERE/opensearch/lang-painless/plugin-descriptor.properties" \
+        >"$mod/plugin-descriptor.properties"
+    cp "$HERE/opensearch/lang-painless/plugin-security.policy" "$mod/"
+    # analysis-common gives the english analyzer (stemming, stop words) the chunk index uses for BM25.
+    mod="$home/modules/analysis-common"
+    mkdir -p "$mod"
+    cp "$OS_DIR"/downloads/analysis-common/*.jar "$mod/"
+    sed "s|@OPENSEARCH_VERSION@|$os_version|g" "$HERE/opensearch/analysis-common/plugin-descriptor.properties" \
+        >"$mod/plugin-descriptor.properties"
+
+    log "opensearch: installing k-NN plugin"
+    OPENSEARCH_JAVA_HOME="$JAVA_HOME_DIR" "$home/bin/opensearch-plugin" install --batch \
+        "file://$OS_DIR/downloads/opensearch-knn.zip" >"$LOG_DIR/opensearch-plugin-install.log" 2>&1 \
+        || { cat "$LOG_DIR/opensearch-plugin-install.log" >&2; die "opensearch: k-NN plugin install failed"; }
+    printf '%s' "$stamp" >"$OS_DIR/.installed"
+    log "opensearch: installed in $(elapsed "$t0") (modules: $(cd "$home/modules" && echo *); plugins: $(cd "$home/plugins" && echo *))"
+}
+
+os_pid() { service_pid opensearch; }
+
+os_start() {
+    mkdir -p "$LOG_DIR" "$PID_DIR"
+    os_install
+    local pid
+    pid="$(os_pid)"
+    if [[ -n "$pid" ]]; then
+        log "opensearch: already running (pid $pid)"
+        return 0
+    fi
+    ensure_ports_free opensearch "${OS_PORTS[@]}"
+    os_ensure_user
+    os_ensure_access
+    # its own temp folder (the start script otherwise leaves a /tmp/opensearch-* per start)
+    rm -rf "$OS_DIR/tmp"
+    mkdir -p "$LOG_DIR/opensearch" "$OS_DIR/tmp"
+    [[ $EUID -ne 0 ]] || chown "$SERVICE_USER:$SERVICE_USER" "$OS_DIR/tmp"
+    local home cmd=()
+    home="$(os_home)"
+    [[ $EUID -eq 0 ]] && cmd=(runuser -u "$SERVICE_USER" --)
+    cmd+=(env
+        OPENSEARCH_JAVA_HOME="$JAVA_HOME_DIR"
+        OPENSEARCH_TMPDIR="$OS_DIR/tmp"
+        OPENSEARCH_JAVA_OPTS="-Xms$OPENSEARCH_HEAP -Xmx$OPENSEARCH_HEAP -Djava.net.preferIPv4Stack=true -Dstreamrag.service=opensearch ${OPENSEARCH_EXTRA_JAVA_OPTS:-}"
+        "$home/bin/opensearch" -q   # -q: no console copy of the log (it is in $LOG_DIR/opensearch)
+        -E cluster.name=streamrag
+        -E node.name=streamrag-local
+        -E discovery.type=single-node
+        -E network.host=127.0.0.1
+        -E http.port=9200
+        -E transport.port=9300
+        -E path.data="$OS_DIR/data"
+        -E path.logs="$LOG_DIR/opensearch"
+        -E cluster.routing.allocation.disk.threshold_enabled=false
+    )
+    local t0
+    t0="$(now_ms)"
+    mark_logs "$LOG_DIR/opensearch.out" "$LOG_DIR/opensearch/streamrag.log"
+    (cd "$home" && launch "$LOG_DIR/opensearch.out" "${cmd[@]}" && echo "$LAUNCHED_PID" >"$(pidfile opensearch)")
+    os_wait_healthy "$t0"
+}
+
+os_wait_healthy() {
+    local t0="$1" deadline=$((SECONDS + OPENSEARCH_START_TIMEOUT)) launcher pid=""
+    launcher="$(head -n 1 "$(pidfile opensearch)")"
+    local logs=("$LOG_DIR/opensearch.out" "$LOG_DIR/opensearch/streamrag.log")
+    # runuser forks: record the JVM's pid once the start script has exec'ed it.
+    while [[ -z "$pid" ]]; do
+        pid="$(service_pid opensearch)"
+        if [[ -z "$pid" ]]; then
+            [[ -n "$(group_members "$launcher")" ]] || start_failed opensearch "process exited during start" "${logs[@]}"
+            ((SECONDS < deadline)) || start_failed opensearch "JVM not started after ${OPENSEARCH_START_TIMEOUT}s" "${logs[@]}"
+            sleep 0.2
+        fi
+    done
+    echo "$pid" >"$(pidfile opensearch)"
+    until curl -fsS -o /dev/null --max-time 5 \
+            'http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=2s' 2>/dev/null; do
+        kill -0 "$pid" 2>/dev/null || start_failed opensearch "process exited during start" "${logs[@]}"
+        ((SECONDS < deadline)) || start_failed opensearch "not healthy after ${OPENSEARCH_START_TIMEOUT}s" "${logs[@]}"
+        sleep 0.5
+    done
+    log "opensearch: up on 127.0.0.1:9200 (pid $pid, user $(os_user)) — cluster yellow/green after $(elapsed "$t0"), rss $(rss_of "$pid")"
+}
+
+os_stop() { generic_stop opensearch "$OPENSEARCH_STOP_TIMEOUT"; }
+
+os_status() {
+    local rc=0
+    print_status opensearch "${OS_PORTS[*]}" || rc=$?
+    if [[ $rc -ne 3 ]]; then
+        local h p
+        h="$(curl -fsS --max-time 5 'http://127.0.0.1:9200/_cat/health?h=status' 2>/dev/null || echo unreachable)"
+        printf '            health %s\n' "$h"
+        p="$(curl -fsS --max-time 5 'http://127.0.0.1:9200/_cat/plugins?h=component,version' 2>/dev/null || true)"
+        printf '            plugins %s\n' "$(echo "${p:-none}" | xargs)"
+    fi
+    return $rc
+}
+
+os_logs() {
+    local f
+    for f in "$LOG_DIR/opensearch/streamrag.log" "$LOG_DIR/opensearch.out"; do
+        [[ -f "$f" ]] || continue
+        printf -- '----- %s\n' "$f"
+        tail -n "$LOG_LINES" "$f"
+    done
+}
+
+# ---------------------------------------------------------------------------------------------
+# dispatch
+# ---------------------------------------------------------------------------------------------
+fn_prefix() {  # service name -> function prefix
+    case "$1" in
+        kafka) echo kafka ;;
+        opensearch) echo os ;;
+        *) die "unknown service '$1' (known: ${SERVICES[*]} all)" ;;
+    esac
+}
+
+usage() {
+    sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    exit "${1:-0}"
+}
+
+main() {
+    local action="${1:-}" target="${2:-all}" svcs=() s rc=0
+    [[ -n "$action" ]] || usage 2
+    case "$action" in -h|--help|help) usage 0 ;; esac
+    if [[ "$action" == kafka-tool ]]; then   # used by kafka-tool.sh: run a class with the libs class path
+        shift
+        [[ $# -gt 0 ]] || die "usage: kafka-tool.sh <main class> [args...]"
+        mkdir -p "$LOG_DIR" "$PID_DIR"
+        kafka_install >&2
+        [[ -f "$KAFKA_DIR/config/tools-log4j2.xml" ]] || kafka_render_config
+        kafka_tool "$@"
+        return
+    fi
+    if [[ "$target" == all ]]; then svcs=("${SERVICES[@]}"); else fn_prefix "$target" >/dev/null; svcs=("$target"); fi
+    mkdir -p "$LOG_DIR" "$PID_DIR"
+
+    # One services.sh at a time per state folder (start/stop/install mutate it).
+    case "$action" in
+        install|start|stop)
+            exec 9>"$STATE/.lock"
+            flock -w 600 9 || die "another services.sh holds $STATE/.lock"
+            ;;
+    esac
+
+    case "$action" in
+        install)
+            for s in "${svcs[@]}"; do "$(fn_prefix "$s")_install"; done ;;
+        start)
+            for s in "${svcs[@]}"; do "$(fn_prefix "$s")_start"; done ;;
+        stop)
+            local i
+            for ((i = ${#svcs[@]} - 1; i >= 0; i--)); do "$(fn_prefix "${svcs[i]}")_stop"; done ;;
+        status)
+            for s in "${svcs[@]}"; do
+                local r=0
+                "$(fn_prefix "$s")_status" || r=$?
+                if [[ $r -eq 1 ]]; then rc=1; elif [[ $r -ne 0 && $rc -eq 0 ]]; then rc=$r; fi
+            done
+            return $rc ;;
+        logs)
+            for s in "${svcs[@]}"; do "$(fn_prefix "$s")_logs"; done ;;
+        *) usage 2 ;;
+    esac
+}
+
+main "$@"
