@@ -1,0 +1,292 @@
+package io.streamrag.ingest;
+
+import io.streamrag.common.config.Configs;
+import io.streamrag.common.config.StreamRagOptions;
+import io.streamrag.ingest.extract.Chunker;
+import io.streamrag.ingest.extract.ExtractionLimits;
+import io.streamrag.ingest.functions.ChunkDocument;
+import io.streamrag.ingest.functions.DeadLetterOutcome;
+import io.streamrag.ingest.functions.DeadLetters;
+import io.streamrag.ingest.functions.EmbedChunks;
+import io.streamrag.ingest.functions.ExtractContent;
+import io.streamrag.ingest.functions.FetchContent;
+import io.streamrag.ingest.functions.IndexChunks;
+import io.streamrag.ingest.functions.OcrImages;
+import io.streamrag.ingest.functions.ParseDocumentEvent;
+import io.streamrag.ingest.functions.TrackOutcomes;
+import io.streamrag.ingest.functions.VersionGate;
+import io.streamrag.ingest.records.ChunkedDocument;
+import io.streamrag.ingest.records.DocumentOutcome;
+import io.streamrag.ingest.records.DocumentTask;
+import io.streamrag.ingest.records.ExtractedDocument;
+import io.streamrag.ingest.records.FailedDocument;
+import io.streamrag.ingest.records.FetchedDocument;
+import io.streamrag.ingest.records.RawDocument;
+import io.streamrag.ingest.sources.DeadLetterSerializer;
+import io.streamrag.ingest.sources.FileReferenceFormat;
+import io.streamrag.ingest.sources.RawDocumentDeserializer;
+
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.fs.FileStatus;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * The ingest pipeline: document events → parse/validate → version gate (keyed by documentId) → fetch → extract
+ * → OCR (async) → chunk → embed (batched) → index in OpenSearch, with dead letters of every stage on one Kafka
+ * topic and every event's outcome logged and counted. Sources and sinks come in through the constructor.
+ */
+public class IngestJob {
+    private static final Logger LOG = LoggerFactory.getLogger(IngestJob.class);
+
+    public static final String JOB_NAME = "streamrag-ingest";
+
+    private final Source<RawDocument, ?, ?> source;
+    private final String sourceName;
+    private final Sink<FailedDocument> deadLetterSink;
+    private final Sink<DocumentOutcome> outcomeSink;
+    private final Configuration conf;
+    private final long expectedTotal;
+
+    /**
+     * @param expectedTotal events a bounded source will deliver (for progress), or -1 when unknown/unbounded
+     */
+    public IngestJob(Source<RawDocument, ?, ?> source, String sourceName, Sink<FailedDocument> deadLetterSink,
+                     Sink<DocumentOutcome> outcomeSink, Configuration conf, long expectedTotal) {
+        this.source = source;
+        this.sourceName = sourceName;
+        this.deadLetterSink = deadLetterSink;
+        this.outcomeSink = outcomeSink;
+        this.conf = conf;
+        this.expectedTotal = expectedTotal;
+    }
+
+    /** Adds the pipeline to {@code env}; returns the stream of outcomes (one per document event). */
+    public DataStream<DocumentOutcome> build(StreamExecutionEnvironment env) {
+        String alias = conf.get(StreamRagOptions.OPENSEARCH_INDEX);
+
+        DataStream<RawDocument> raw = env.fromSource(source, WatermarkStrategy.noWatermarks(), sourceName)
+                .uid("documents-source").name(sourceName);
+
+        SingleOutputStreamOperator<DocumentTask> parsed = raw.process(new ParseDocumentEvent())
+                .uid("parse").name("Parse and validate");
+
+        // Keyed early: all versions of a document meet in one subtask, in order, from here to the index.
+        SingleOutputStreamOperator<DocumentTask> gated = parsed
+                .keyBy(t -> t.documentId)
+                .process(new VersionGate(conf.get(IngestOptions.VERSION_CHECK_INDEX) ? conf : null, alias))
+                .uid("version-gate").name("Version gate");
+
+        SingleOutputStreamOperator<FetchedDocument> fetched = gated.process(new FetchContent(conf))
+                .uid("fetch").name("Fetch content");
+
+        SingleOutputStreamOperator<ExtractedDocument> extracted = fetched.process(new ExtractContent(ExtractionLimits.from(conf)))
+                .uid("extract").name("Extract text and images");
+
+        // Ordered, so two versions of one document can never overtake each other.
+        SingleOutputStreamOperator<ExtractedDocument> ocred = AsyncDataStream.orderedWait(
+                        extracted,
+                        new OcrImages(conf, conf.get(IngestOptions.OCR_THREADS)),
+                        conf.get(IngestOptions.OCR_DOCUMENT_TIMEOUT).toMillis(), TimeUnit.MILLISECONDS,
+                        conf.get(IngestOptions.OCR_CAPACITY))
+                .uid("ocr").name("Read images (OCR)");
+
+        SingleOutputStreamOperator<ChunkedDocument> chunked = ocred
+                .process(new ChunkDocument(new Chunker(conf.get(IngestOptions.CHUNK_MAX_TOKENS), conf.get(IngestOptions.CHUNK_OVERLAP_TOKENS),
+                        conf.get(IngestOptions.CHUNK_PAGE_BREAK_MIN_TOKENS))))
+                .uid("chunk").name("Chunk");
+
+        SingleOutputStreamOperator<ChunkedDocument> embedded = chunked
+                .transform("Embed chunks", TypeInformation.of(ChunkedDocument.class),
+                        new EmbedChunks(conf, conf.get(IngestOptions.EMBED_BATCH_SIZE), conf.get(IngestOptions.EMBED_MAX_DELAY).toMillis()))
+                .uid("embed").name("Embed chunks");
+
+        SingleOutputStreamOperator<DocumentOutcome> indexed = embedded
+                .transform("Index in OpenSearch", TypeInformation.of(DocumentOutcome.class), new IndexChunks(conf, alias))
+                .uid("index").name("Index in OpenSearch");
+
+        DataStream<FailedDocument> deadLetters = parsed.getSideOutput(DeadLetters.TAG).union(
+                fetched.getSideOutput(DeadLetters.TAG),
+                extracted.getSideOutput(DeadLetters.TAG),
+                chunked.getSideOutput(DeadLetters.TAG),
+                embedded.getSideOutput(DeadLetters.TAG),
+                indexed.getSideOutput(DeadLetters.TAG));
+        deadLetters.sinkTo(deadLetterSink).uid("dead-letter-sink").name("Dead letters");
+
+        DataStream<DocumentOutcome> outcomes = indexed.union(
+                gated.getSideOutput(DeadLetters.OUTCOMES),
+                deadLetters.map(new DeadLetterOutcome()).uid("dead-letter-outcome").name("Dead letter outcome"));
+        SingleOutputStreamOperator<DocumentOutcome> tracked = outcomes
+                .process(new TrackOutcomes(expectedTotal, conf.get(IngestOptions.PROGRESS_LOG_INTERVAL).toMillis()))
+                .setParallelism(1)
+                .uid("outcomes").name("Track outcomes");
+        tracked.sinkTo(outcomeSink).setParallelism(1).uid("outcome-sink").name("Outcomes");
+        return tracked;
+    }
+
+    public JobExecutionResult execute(StreamExecutionEnvironment env) throws Exception {
+        build(env);
+        return env.execute(JOB_NAME);
+    }
+
+    /** Builds the job the configuration describes (source, dead-letter sink), for main or a launcher. */
+    public static IngestJob fromConfiguration(Configuration conf) throws IOException {
+        IngestOptions.SourceKind kind = IngestOptions.sourceKind(conf.get(IngestOptions.SOURCE));
+        Configuration effective = new Configuration(conf);
+        Source<RawDocument, ?, ?> source;
+        String name;
+        long total = -1;
+        switch (kind) {
+            case FILES: {
+                String root = conf.get(IngestOptions.PATH);
+                if (root == null || root.isBlank()) {
+                    throw new IllegalArgumentException("ingest.source=files needs ingest.path");
+                }
+                Path rootPath = new Path(root);
+                if (rootPath.toUri().getScheme() == null) {
+                    rootPath = new Path(new java.io.File(root).getAbsoluteFile().toURI());
+                }
+                source = FileSource.forBulkFileFormat(new FileReferenceFormat(rootPath.toString(), conf.get(IngestOptions.TENANT)), rootPath).build();
+                name = "Files: " + rootPath;
+                total = countFiles(rootPath);
+                if ("file".equals(rootPath.toUri().getScheme())) {
+                    // The backfill folder is allowed by definition.
+                    String roots = conf.get(IngestOptions.ALLOWED_ROOTS);
+                    effective.set(IngestOptions.ALLOWED_ROOTS, (roots.isBlank() ? "" : roots + ",") + rootPath.toUri().getPath());
+                }
+                break;
+            }
+            case KAFKA:
+            case KAFKA_BOUNDED: {
+                String topic = conf.get(StreamRagOptions.DOCUMENTS_TOPIC);
+                KafkaSourceBuilder<RawDocument> b = KafkaSource.<RawDocument>builder()
+                        .setBootstrapServers(conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS))
+                        .setTopics(topic)
+                        .setGroupId(conf.get(IngestOptions.GROUP_ID))
+                        .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                        .setDeserializer(new RawDocumentDeserializer());
+                if (kind == IngestOptions.SourceKind.KAFKA_BOUNDED) {
+                    b.setBounded(OffsetsInitializer.latest());
+                    total = pendingRecords(conf, topic);
+                }
+                source = b.build();
+                name = "Kafka: " + topic;
+                break;
+            }
+            default:
+                throw new IllegalArgumentException("Unknown ingest.source " + kind);
+        }
+        KafkaSink<FailedDocument> dlq = KafkaSink.<FailedDocument>builder()
+                .setBootstrapServers(conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS))
+                .setRecordSerializer(new DeadLetterSerializer(conf.get(StreamRagOptions.DEAD_LETTER_TOPIC)))
+                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                .build();
+        if (total >= 0) {
+            LOG.info("Bounded run over {} with {} document events", name, total);
+        }
+        return new IngestJob(source, name, dlq, new DiscardingSink<>(), effective, total);
+    }
+
+    /** Parallelism and checkpointing from the ingest options, for main and launchers. */
+    public static void configure(StreamExecutionEnvironment env, Configuration conf) {
+        int parallelism = conf.get(IngestOptions.PARALLELISM);
+        if (parallelism > 0) {
+            env.setParallelism(parallelism);
+        }
+        long interval = conf.get(IngestOptions.CHECKPOINT_INTERVAL).toMillis();
+        if (interval > 0) {
+            env.enableCheckpointing(interval);
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Configuration conf = Configs.fromArgs(args);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        configure(env, conf);
+        fromConfiguration(conf).execute(env);
+    }
+
+    /** Files the FileSource will enumerate (recursively, skipping hidden ones like its default filter). */
+    static long countFiles(Path root) throws IOException {
+        FileSystem fs = root.getFileSystem();
+        FileStatus status = fs.getFileStatus(root);
+        if (!status.isDir()) {
+            return 1;
+        }
+        long n = 0;
+        for (FileStatus s : fs.listStatus(root)) {
+            String name = s.getPath().getName();
+            if (name.startsWith(".") || name.startsWith("_")) {
+                continue;
+            }
+            n += s.isDir() ? countFiles(s.getPath()) : 1;
+        }
+        return n;
+    }
+
+    /** Records between the group's committed (or earliest) offsets and the current end, or -1 when unknown. */
+    static long pendingRecords(Configuration conf, String topic) {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS));
+        try (Admin admin = Admin.create(props)) {
+            List<TopicPartition> partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS)
+                    .get(topic).partitions().stream().map(p -> new TopicPartition(topic, p.partition())).collect(Collectors.toList());
+            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            partitions.forEach(p -> {
+                earliest.put(p, OffsetSpec.earliest());
+                latest.put(p, OffsetSpec.latest());
+            });
+            Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> start = admin.listOffsets(earliest).all().get(30, TimeUnit.SECONDS);
+            Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> end = admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(conf.get(IngestOptions.GROUP_ID))
+                    .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+            long total = 0;
+            for (TopicPartition p : partitions) {
+                long from = start.get(p).offset();
+                OffsetAndMetadata c = committed.get(p);
+                if (c != null) {
+                    from = Math.max(from, c.offset());
+                }
+                total += Math.max(0, end.get(p).offset() - from);
+            }
+            return total;
+        } catch (Exception e) {
+            LOG.warn("Cannot count the records of {}: {}", topic, e.toString());
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package io.streamrag.ingest;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+import java.time.Duration;
+
+/** Every option of the ingest job, with its default; Kafka, topics and OpenSearch come from StreamRagOptions. */
+public final class IngestOptions {
+
+    /** Where document events come from. */
+    public enum SourceKind {
+        /** Continuous: the documents topic, forever. */
+        KAFKA,
+        /** Backfill: the documents topic up to its end offsets at start, then finish. */
+        KAFKA_BOUNDED,
+        /** Backfill: every file under {@code ingest.path}, then finish. */
+        FILES
+    }
+
+    /** How images become text. */
+    public enum OcrProvider {
+        TESSERACT,
+        VISION,
+        NONE
+    }
+
+    // ---- source ----
+    public static final ConfigOption<String> SOURCE = ConfigOptions.key("ingest.source").stringType().defaultValue("kafka")
+            .withDescription("Source: kafka (continuous), kafka-bounded (topic up to its current end, then finish) or files (ingest.path, then finish).");
+    public static final ConfigOption<String> PATH = ConfigOptions.key("ingest.path").stringType().noDefaultValue()
+            .withDescription("Folder (any Flink FileSystem URI or local path) read by the files source; documentId is the relative path.");
+    public static final ConfigOption<String> TENANT = ConfigOptions.key("ingest.tenant").stringType().defaultValue("default")
+            .withDescription("Tenant of documents read by the files source.");
+    public static final ConfigOption<String> GROUP_ID = ConfigOptions.key("ingest.group-id").stringType().defaultValue("streamrag-ingest")
+            .withDescription("Kafka consumer group of the documents source (offsets committed on checkpoints).");
+    public static final ConfigOption<String> ALLOWED_ROOTS = ConfigOptions.key("ingest.allowed-roots").stringType().defaultValue("")
+            .withDescription("Comma-separated local folders file:// URIs may be read from; empty allows none. The files source allows its own path.");
+    public static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("ingest.parallelism").intType().defaultValue(-1)
+            .withDescription("Parallelism of the job; -1 keeps the environment's default.");
+    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("ingest.checkpoint-interval").durationType()
+            .defaultValue(Duration.ofSeconds(10))
+            .withDescription("Checkpoint interval set by main/fromConfiguration (0 leaves checkpointing as configured).");
+
+    // ---- fetch limits ----
+    public static final ConfigOption<Long> MAX_BYTES = ConfigOptions.key("limits.max-bytes").longType().defaultValue(100L * 1024 * 1024)
+            .withDescription("Largest document content accepted, in bytes.");
+    public static final ConfigOption<Long> MAX_INLINE_BYTES = ConfigOptions.key("limits.max-inline-bytes").longType().defaultValue(10L * 1024 * 1024)
+            .withDescription("Largest decoded contentBase64 accepted, in bytes.");
+    public static final ConfigOption<Duration> HTTP_TIMEOUT = ConfigOptions.key("fetch.http-timeout").durationType().defaultValue(Duration.ofSeconds(30))
+            .withDescription("Timeout for fetching http(s) URIs.");
+
+    // ---- extraction limits ----
+    public static final ConfigOption<Integer> MAX_PAGES = ConfigOptions.key("limits.max-pages").intType().defaultValue(5000)
+            .withDescription("Documents with more pages are dead-lettered (LimitExceeded).");
+    public static final ConfigOption<Integer> MAX_IMAGES = ConfigOptions.key("limits.max-images").intType().defaultValue(300)
+            .withDescription("Images read per document; further images are skipped (counted).");
+    public static final ConfigOption<Long> MAX_IMAGE_PIXELS = ConfigOptions.key("limits.max-image-pixels").longType().defaultValue(40_000_000L)
+            .withDescription("Images with more pixels are skipped before decoding (decompression bombs).");
+    public static final ConfigOption<Duration> EXTRACT_TIMEOUT = ConfigOptions.key("limits.extract-timeout").durationType().defaultValue(Duration.ofMinutes(5))
+            .withDescription("Per-document extraction time budget, checked between pages and images.");
+    public static final ConfigOption<Integer> MIN_IMAGE_SIDE = ConfigOptions.key("extract.min-image-side").intType().defaultValue(64)
+            .withDescription("Embedded images narrower or lower than this (px) are decorations and skipped.");
+    public static final ConfigOption<Integer> MIN_IMAGE_AREA = ConfigOptions.key("extract.min-image-area").intType().defaultValue(16384)
+            .withDescription("Embedded images with a smaller area (px) are skipped.");
+    public static final ConfigOption<Integer> SCAN_CHARS_PER_PAGE = ConfigOptions.key("extract.scan-chars-per-page").intType().defaultValue(32)
+            .withDescription("A PDF page with fewer text-layer characters is treated as scanned: rendered and OCR'd.");
+    public static final ConfigOption<Integer> RENDER_DPI = ConfigOptions.key("extract.render-dpi").intType().defaultValue(150)
+            .withDescription("Resolution scanned pages are rendered at for OCR.");
+
+    // ---- OCR ----
+    public static final ConfigOption<OcrProvider> OCR_PROVIDER = ConfigOptions.key("ocr.provider").enumType(OcrProvider.class)
+            .defaultValue(OcrProvider.TESSERACT).withDescription("How images become text: tesseract (offline default), vision (OpenAI-compatible chat model) or none.");
+    public static final ConfigOption<String> TESSERACT_COMMAND = ConfigOptions.key("ocr.tesseract-command").stringType().defaultValue("tesseract")
+            .withDescription("Tesseract executable.");
+    public static final ConfigOption<String> OCR_LANGUAGE = ConfigOptions.key("ocr.language").stringType().defaultValue("eng")
+            .withDescription("Tesseract language(s), e.g. eng or eng+deu.");
+    public static final ConfigOption<Duration> OCR_TIMEOUT = ConfigOptions.key("ocr.timeout").durationType().defaultValue(Duration.ofSeconds(60))
+            .withDescription("Time limit for reading one image.");
+    public static final ConfigOption<Integer> OCR_THREADS = ConfigOptions.key("ocr.threads").intType().defaultValue(1)
+            .withDescription("Images read concurrently per subtask (each tesseract runs with OMP_THREAD_LIMIT=1).");
+    public static final ConfigOption<Integer> OCR_CAPACITY = ConfigOptions.key("ocr.capacity").intType().defaultValue(8)
+            .withDescription("Documents in flight in the asynchronous OCR operator per subtask.");
+    public static final ConfigOption<Duration> OCR_DOCUMENT_TIMEOUT = ConfigOptions.key("ocr.document-timeout").durationType().defaultValue(Duration.ofMinutes(30))
+            .withDescription("Time limit for reading all images of one document; on timeout the document is indexed without image text.");
+    public static final ConfigOption<String> VISION_BASE_URL = ConfigOptions.key("vision.base-url").stringType().noDefaultValue()
+            .withDescription("OpenAI-compatible base URL of the vision model (ocr.provider=vision).");
+    public static final ConfigOption<String> VISION_MODEL = ConfigOptions.key("vision.model").stringType().noDefaultValue()
+            .withDescription("Vision model name.");
+    public static final ConfigOption<String> VISION_API_KEY_ENV = ConfigOptions.key("vision.api-key-env").stringType().defaultValue("VISION_API_KEY")
+            .withDescription("Environment variable holding the vision endpoint's API key.");
+
+    // ---- chunking ----
+    public static final ConfigOption<Integer> CHUNK_MAX_TOKENS = ConfigOptions.key("chunk.max-tokens").intType().defaultValue(256)
+            .withDescription("Largest chunk in approximate tokens (words x 1.3).");
+    public static final ConfigOption<Integer> CHUNK_OVERLAP_TOKENS = ConfigOptions.key("chunk.overlap-tokens").intType().defaultValue(32)
+            .withDescription("Tokens repeated from the end of one chunk at the start of the next (within a section).");
+
+    public static final ConfigOption<Integer> CHUNK_PAGE_BREAK_MIN_TOKENS = ConfigOptions.key("chunk.page-break-min-tokens").intType().defaultValue(64)
+            .withDescription("A page boundary closes the current chunk once it holds this many tokens (exact page citations); "
+                    + "shorter pages run on into the next page (recorded in page/pageEnd).");
+
+    // ---- embedding ----
+    public static final ConfigOption<Integer> EMBED_BATCH_SIZE = ConfigOptions.key("embed.batch-size").intType().defaultValue(32)
+            .withDescription("Chunks per embedding call; chunks of several documents are batched together.");
+    public static final ConfigOption<Duration> EMBED_MAX_DELAY = ConfigOptions.key("embed.max-delay").durationType().defaultValue(Duration.ofMillis(200))
+            .withDescription("Longest a chunk waits for its batch to fill.");
+
+    // ---- indexing ----
+    public static final ConfigOption<Integer> BULK_MAX_CHUNKS = ConfigOptions.key("index.bulk-max-chunks").intType().defaultValue(256)
+            .withDescription("Chunks per bulk request.");
+    public static final ConfigOption<Long> BULK_MAX_BYTES = ConfigOptions.key("index.bulk-max-bytes").longType().defaultValue(8L * 1024 * 1024)
+            .withDescription("Approximate bytes per bulk request.");
+    public static final ConfigOption<Duration> BULK_FLUSH_INTERVAL = ConfigOptions.key("index.bulk-flush-interval").durationType().defaultValue(Duration.ofMillis(500))
+            .withDescription("Longest a chunk waits in the bulk buffer.");
+    public static final ConfigOption<Integer> BULK_MAX_RETRIES = ConfigOptions.key("index.max-retries").intType().defaultValue(5)
+            .withDescription("Retries of items rejected with 429/503 and of failed requests, with exponential backoff.");
+    public static final ConfigOption<Duration> BULK_RETRY_BACKOFF = ConfigOptions.key("index.retry-backoff").durationType().defaultValue(Duration.ofMillis(200))
+            .withDescription("First retry backoff (doubles each time).");
+    public static final ConfigOption<Integer> INDEX_SHARDS = ConfigOptions.key("index.shards").intType().defaultValue(1)
+            .withDescription("Shards of the chunk index when the job creates it.");
+    public static final ConfigOption<Integer> INDEX_REPLICAS = ConfigOptions.key("index.replicas").intType().defaultValue(0)
+            .withDescription("Replicas of the chunk index when the job creates it.");
+    public static final ConfigOption<Boolean> VERSION_CHECK_INDEX = ConfigOptions.key("index.version-lookup").booleanType().defaultValue(true)
+            .withDescription("When the version state of a document is empty, look up its indexed version in OpenSearch.");
+
+    // ---- progress ----
+    public static final ConfigOption<Duration> PROGRESS_LOG_INTERVAL = ConfigOptions.key("ingest.progress-log-interval").durationType()
+            .defaultValue(Duration.ofSeconds(10)).withDescription("How often progress (done/total) is logged.");
+
+    private IngestOptions() {}
+
+    public static SourceKind sourceKind(String value) {
+        return SourceKind.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+    }
+}

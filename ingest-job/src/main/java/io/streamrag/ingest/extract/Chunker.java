@@ -1,0 +1,207 @@
+package io.streamrag.ingest.extract;
+
+import io.streamrag.common.records.Chunk;
+import io.streamrag.ingest.records.DocumentTask;
+import io.streamrag.ingest.records.ExtractedDocument;
+import io.streamrag.ingest.records.PageImage;
+import io.streamrag.ingest.records.PageText;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Structure-aware, token-bounded chunking: paragraphs are packed into chunks of at most {@code maxTokens}
+ * (words x 1.3), a heading starts a new chunk (and becomes its section), consecutive chunks of a section overlap
+ * by {@code overlapTokens}, and each chunk records the pages it starts and ends on. Image text becomes separate
+ * {@code image} chunks on its page. Same input, same chunks, same ids.
+ */
+public class Chunker implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** Tokens per whitespace-separated word, a stable approximation of a BERT/GPT tokeniser on English. */
+    public static final double TOKENS_PER_WORD = 1.3;
+
+    private static final Pattern HEADING = Pattern.compile("^(#{1,6})\\s+(.+?)\\s*#*\\s*$");
+
+    private final int maxWords;
+    private final int overlapWords;
+    private final int pageBreakMinWords;
+
+    public Chunker(int maxTokens, int overlapTokens) {
+        this(maxTokens, overlapTokens, 64);
+    }
+
+    /**
+     * @param pageBreakMinTokens a page boundary closes the current chunk once it holds this many tokens, so
+     *     citations point at the right page; shorter pages (title, figure pages) run on into the next one.
+     */
+    public Chunker(int maxTokens, int overlapTokens, int pageBreakMinTokens) {
+        this.maxWords = Math.max(8, (int) Math.floor(maxTokens / TOKENS_PER_WORD));
+        this.overlapWords = Math.max(0, Math.min(maxWords / 2, (int) Math.floor(overlapTokens / TOKENS_PER_WORD)));
+        this.pageBreakMinWords = Math.max(0, (int) Math.floor(pageBreakMinTokens / TOKENS_PER_WORD));
+    }
+
+    public int maxWords() {
+        return maxWords;
+    }
+
+    public int overlapWords() {
+        return overlapWords;
+    }
+
+    /** One word and where it came from. */
+    private static final class Word {
+        final String text;
+        final int page;
+        final int block;
+
+        Word(String text, int page, int block) {
+            this.text = text;
+            this.page = page;
+            this.block = block;
+        }
+    }
+
+    /** Chunks a document: text chunks in reading order, then image chunks in page order. */
+    public List<Chunk> chunk(DocumentTask task, ExtractedDocument doc) {
+        List<Chunk> out = new ArrayList<>();
+        Builder b = new Builder(task, doc, out, "text");
+        int block = 0;
+        for (PageText page : doc.pages) {
+            if (b.fresh >= pageBreakMinWords) {
+                b.flush(false); // no overlap across the break: the next chunk starts on its own page
+            }
+            for (String para : page.text.split("\\n\\s*\\n")) {
+                if (para.isBlank()) {
+                    continue;
+                }
+                block++;
+                // A heading may be glued to the lines around it by single newlines: split it off.
+                StringBuilder body = new StringBuilder();
+                for (String line : para.split("\\n")) {
+                    Matcher m = HEADING.matcher(line.strip());
+                    if (m.matches()) {
+                        if (body.length() > 0) {
+                            b.add(body.toString(), page.page, block++);
+                            body.setLength(0);
+                        }
+                        // A heading closes the current chunk: chunks never straddle sections.
+                        b.flush(false);
+                        b.section = m.group(2).strip();
+                        if (b.title == null) {
+                            b.title = b.section;
+                        }
+                        b.add(line.strip(), page.page, block++);
+                    } else {
+                        body.append(line).append('\n');
+                    }
+                }
+                if (body.length() > 0) {
+                    b.add(body.toString(), page.page, block);
+                }
+            }
+        }
+        b.flush(false);
+        for (PageImage image : doc.images) {
+            if (image.text == null || image.text.isBlank()) {
+                continue;
+            }
+            Builder ib = new Builder(task, doc, out, "image");
+            ib.title = b.title;
+            ib.add(image.text, image.page, 0);
+            ib.flush(false);
+        }
+        return out;
+    }
+
+    /** Packs words into chunks for one kind; {@code fresh} counts words not yet emitted in any chunk. */
+    private final class Builder {
+        final DocumentTask task;
+        final ExtractedDocument doc;
+        final List<Chunk> out;
+        final String kind;
+        String title;
+        String section;
+        List<Word> words = new ArrayList<>();
+        int fresh;
+
+        Builder(DocumentTask task, ExtractedDocument doc, List<Chunk> out, String kind) {
+            this.task = task;
+            this.doc = doc;
+            this.out = out;
+            this.kind = kind;
+            this.title = task.title != null ? task.title : doc.title;
+        }
+
+        void add(String text, int page, int block) {
+            String[] ws = text.strip().split("\\s+");
+            if (ws.length == 0 || ws[0].isEmpty()) {
+                return;
+            }
+            // Keep a paragraph whole when it fits into the next chunk but not into this one.
+            if (fresh > 0 && words.size() + ws.length > maxWords && ws.length <= maxWords - overlapWords) {
+                flush(true);
+            }
+            for (String w : ws) {
+                if (words.size() >= maxWords) {
+                    flush(true);
+                }
+                words.add(new Word(w, page, block));
+                fresh++;
+            }
+        }
+
+        void flush(boolean keepOverlap) {
+            if (fresh == 0) {
+                if (!keepOverlap) {
+                    words.clear();
+                }
+                return;
+            }
+            emit();
+            fresh = 0;
+            if (keepOverlap) {
+                words = new ArrayList<>(words.subList(Math.max(0, words.size() - overlapWords), words.size()));
+            } else {
+                words.clear();
+            }
+        }
+
+        private void emit() {
+            StringBuilder sb = new StringBuilder();
+            int lastBlock = words.get(0).block;
+            for (Word w : words) {
+                if (sb.length() > 0) {
+                    sb.append(w.block != lastBlock ? "\n" : " ");
+                }
+                sb.append(w.text);
+                lastBlock = w.block;
+            }
+            Chunk c = new Chunk();
+            c.chunkIndex = out.size();
+            c.documentId = task.documentId;
+            c.version = task.version;
+            c.chunkId = Chunk.id(task.documentId, task.version, c.chunkIndex);
+            c.tenant = task.tenant;
+            c.page = words.get(0).page;
+            c.pageEnd = words.get(words.size() - 1).page;
+            c.kind = kind;
+            c.title = title;
+            c.section = section;
+            c.text = sb.toString();
+            c.contentType = doc.contentType;
+            c.uri = task.uri;
+            c.eventTime = task.eventTime;
+            out.add(c);
+        }
+    }
+
+    /** Approximate token count of a text, as the chunker counts them. */
+    public static int approxTokens(String text) {
+        String s = text.strip();
+        return s.isEmpty() ? 0 : (int) Math.ceil(s.split("\\s+").length * TOKENS_PER_WORD);
+    }
+}

@@ -1,0 +1,39 @@
+package io.streamrag.ingest.extract;
+
+import io.streamrag.ingest.IngestOptions;
+
+import org.apache.flink.configuration.Configuration;
+
+import java.io.Serializable;
+
+/** The extraction knobs and limits in one serialisable value, so operators and tests share them. */
+public class ExtractionLimits implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    public int maxPages = 5000;
+    public int maxImages = 300;
+    public long maxImagePixels = 40_000_000L;
+    public long timeoutMillis = 300_000L;
+    public int minImageSide = 64;
+    public int minImageArea = 16384;
+    public int scanCharsPerPage = 32;
+    public int renderDpi = 150;
+    /** When false, no images are collected at all (ocr.provider=none). */
+    public boolean collectImages = true;
+
+    public ExtractionLimits() {}
+
+    public static ExtractionLimits from(Configuration conf) {
+        ExtractionLimits l = new ExtractionLimits();
+        l.maxPages = conf.get(IngestOptions.MAX_PAGES);
+        l.maxImages = conf.get(IngestOptions.MAX_IMAGES);
+        l.maxImagePixels = conf.get(IngestOptions.MAX_IMAGE_PIXELS);
+        l.timeoutMillis = conf.get(IngestOptions.EXTRACT_TIMEOUT).toMillis();
+        l.minImageSide = conf.get(IngestOptions.MIN_IMAGE_SIDE);
+        l.minImageArea = conf.get(IngestOptions.MIN_IMAGE_AREA);
+        l.scanCharsPerPage = conf.get(IngestOptions.SCAN_CHARS_PER_PAGE);
+        l.renderDpi = conf.get(IngestOptions.RENDER_DPI);
+        l.collectImages = conf.get(IngestOptions.OCR_PROVIDER) != IngestOptions.OcrProvider.NONE;
+        return l;
+    }
+}

@@ -1,0 +1,56 @@
+package io.streamrag.ingest.extract;
+
+import io.streamrag.ingest.IngestOptions;
+
+import dev.langchain4j.data.message.ImageContent;
+import dev.langchain4j.data.message.TextContent;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.openai.OpenAiChatModel;
+
+import org.apache.flink.configuration.Configuration;
+
+import java.util.Base64;
+
+/** Reads images with an OpenAI-compatible vision chat model (image content part), for ocr.provider=vision. */
+public class VisionReader implements ImageTextReader {
+
+    static final String PROMPT = "Transcribe all text visible in this image. If it is a diagram or photo without text, "
+            + "describe it in one or two sentences. Answer with the text only.";
+
+    private final ChatModel model;
+
+    public VisionReader(ChatModel model) {
+        this.model = model;
+    }
+
+    public static VisionReader create(Configuration conf) {
+        String baseUrl = conf.get(IngestOptions.VISION_BASE_URL);
+        String name = conf.get(IngestOptions.VISION_MODEL);
+        if (baseUrl == null || name == null) {
+            throw new IllegalArgumentException("ocr.provider=vision needs vision.base-url and vision.model");
+        }
+        String key = System.getenv(conf.get(IngestOptions.VISION_API_KEY_ENV));
+        return new VisionReader(OpenAiChatModel.builder()
+                .baseUrl(baseUrl)
+                .modelName(name)
+                .apiKey(key == null || key.isBlank() ? "none" : key)
+                .temperature(0.0)
+                .timeout(conf.get(IngestOptions.OCR_TIMEOUT))
+                .maxRetries(1)
+                .build());
+    }
+
+    @Override
+    public String read(byte[] imageBytes) {
+        String mime = ContentTypes.detect(imageBytes, null);
+        if (mime == null || !mime.startsWith("image/")) {
+            mime = ContentTypes.PNG;
+        }
+        UserMessage message = UserMessage.from(
+                TextContent.from(PROMPT),
+                // High detail: small print is the point of reading the image.
+                ImageContent.from(Base64.getEncoder().encodeToString(imageBytes), mime, ImageContent.DetailLevel.HIGH));
+        return model.chat(message).aiMessage().text();
+    }
+}

@@ -1,0 +1,51 @@
+package io.streamrag.ingest.functions;
+
+import io.streamrag.common.records.Chunk;
+import io.streamrag.ingest.extract.Chunker;
+import io.streamrag.ingest.records.ChunkedDocument;
+import io.streamrag.ingest.records.ExtractedDocument;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
+import java.util.List;
+
+/** Splits an extracted document into token-bounded, structure-aware chunks; a document with no text is dead-lettered. */
+public class ChunkDocument extends ProcessFunction<ExtractedDocument, ChunkedDocument> {
+    private static final long serialVersionUID = 1L;
+
+    private final Chunker chunker;
+
+    private transient ChunkMetrics metrics;
+
+    public ChunkDocument(Chunker chunker) {
+        this.chunker = chunker;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        metrics = new ChunkMetrics(getRuntimeContext().getMetricGroup());
+    }
+
+    @Override
+    public void processElement(ExtractedDocument doc, Context ctx, Collector<ChunkedDocument> out) {
+        ChunkedDocument chunked = new ChunkedDocument(doc.task);
+        chunked.pageCount = doc.pageCount;
+        chunked.imageCount = doc.images.size();
+        if (!doc.task.isDelete()) {
+            List<Chunk> chunks = chunker.chunk(doc.task, doc);
+            if (chunks.isEmpty()) {
+                // Keep the previous version searchable rather than replace it by nothing.
+                String why = doc.imagesFailed > 0 ? " (" + doc.imagesFailed + " images could not be read)" : "";
+                ctx.output(DeadLetters.TAG, DeadLetters.of(doc.task, DeadLetters.EXTRACT, "NoText",
+                        "No text found in " + doc.pageCount + " pages and " + doc.images.size() + " images" + why));
+                return;
+            }
+            chunked.chunks.addAll(chunks);
+            metrics.chunks.inc(chunks.size());
+            metrics.imageChunks.inc(chunks.stream().filter(c -> "image".equals(c.kind)).count());
+        }
+        out.collect(chunked);
+    }
+}

@@ -1,0 +1,156 @@
+package io.streamrag.ingest.functions;
+
+import io.streamrag.common.embedding.EmbeddingModels;
+import io.streamrag.common.records.Chunk;
+import io.streamrag.ingest.records.ChunkedDocument;
+
+import dev.langchain4j.data.embedding.Embedding;
+import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.model.embedding.EmbeddingModel;
+import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Embeds chunks in batches that span documents: documents wait until {@code batchSize} chunks are buffered or
+ * {@code maxDelay} passed. The buffer is flushed before every checkpoint barrier and at end of input, so no state
+ * is needed and nothing buffered can be lost. Documents leave whole and in arrival order.
+ */
+public class EmbedChunks extends AbstractStreamOperator<ChunkedDocument>
+        implements OneInputStreamOperator<ChunkedDocument, ChunkedDocument>, ProcessingTimeCallback {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(EmbedChunks.class);
+
+    private final Configuration modelConf;
+    private final int batchSize;
+    private final long maxDelayMs;
+
+    private transient EmbeddingModel model;
+    private transient List<ChunkedDocument> buffer;
+    private transient int bufferedChunks;
+    private transient boolean timerSet;
+    private transient EmbedMetrics metrics;
+
+    public EmbedChunks(Configuration modelConf, int batchSize, long maxDelayMs) {
+        this.modelConf = modelConf;
+        this.batchSize = Math.max(1, batchSize);
+        this.maxDelayMs = Math.max(1, maxDelayMs);
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        model = EmbeddingModels.create(modelConf);
+        buffer = new ArrayList<>();
+        metrics = new EmbedMetrics(getMetricGroup());
+    }
+
+    @Override
+    public void processElement(StreamRecord<ChunkedDocument> element) {
+        ChunkedDocument doc = element.getValue();
+        buffer.add(doc);
+        bufferedChunks += doc.chunks.size();
+        if (bufferedChunks >= batchSize) {
+            flush();
+        } else if (!timerSet) {
+            timerSet = true;
+            getProcessingTimeService().registerTimer(getProcessingTimeService().getCurrentProcessingTime() + maxDelayMs, this);
+        }
+    }
+
+    @Override
+    public void onProcessingTime(long time) {
+        timerSet = false;
+        flush();
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        flush();
+    }
+
+    @Override
+    public void finish() throws Exception {
+        flush();
+        super.finish();
+    }
+
+    void flush() {
+        if (buffer.isEmpty()) {
+            return;
+        }
+        List<Chunk> all = new ArrayList<>();
+        Map<Chunk, ChunkedDocument> owner = new IdentityHashMap<>();
+        for (ChunkedDocument d : buffer) {
+            for (Chunk c : d.chunks) {
+                all.add(c);
+                owner.put(c, d);
+            }
+        }
+        Map<ChunkedDocument, String> failed = new IdentityHashMap<>();
+        for (int from = 0; from < all.size(); from += batchSize) {
+            List<Chunk> batch = all.subList(from, Math.min(all.size(), from + batchSize));
+            try {
+                embed(batch);
+            } catch (RuntimeException e) {
+                // Find the culprit: retry each document of the batch on its own.
+                for (Chunk c : batch) {
+                    ChunkedDocument d = owner.get(c);
+                    if (failed.containsKey(d) || c.embedding != null) {
+                        continue;
+                    }
+                    try {
+                        embed(d.chunks.stream().filter(x -> x.embedding == null).collect(java.util.stream.Collectors.toList()));
+                    } catch (RuntimeException again) {
+                        failed.put(d, again.toString());
+                    }
+                }
+            }
+        }
+        for (ChunkedDocument d : buffer) {
+            String error = failed.get(d);
+            if (error != null) {
+                metrics.failures.inc();
+                LOG.warn("Embedding {} failed: {}", d.task, error);
+                output.collect(DeadLetters.TAG, new StreamRecord<>(
+                        DeadLetters.of(d.task, DeadLetters.EMBED, "EmbeddingFailed", error)));
+            } else {
+                output.collect(new StreamRecord<>(d));
+            }
+        }
+        buffer.clear();
+        bufferedChunks = 0;
+    }
+
+    private void embed(List<Chunk> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        List<TextSegment> segments = new ArrayList<>(batch.size());
+        for (Chunk c : batch) {
+            segments.add(TextSegment.from(c.text));
+        }
+        long start = System.nanoTime();
+        List<Embedding> vectors = model.embedAll(segments).content();
+        if (vectors.size() != batch.size()) {
+            throw new IllegalStateException("Model returned " + vectors.size() + " vectors for " + batch.size() + " chunks");
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            batch.get(i).embedding = vectors.get(i).vector();
+        }
+        metrics.latencyMs.update((System.nanoTime() - start) / 1_000_000);
+        metrics.batchSize.update(batch.size());
+        metrics.batches.inc();
+        metrics.chunks.inc(batch.size());
+    }
+}

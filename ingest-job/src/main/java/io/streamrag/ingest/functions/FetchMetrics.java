@@ -1,0 +1,18 @@
+package io.streamrag.ingest.functions;
+
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+
+/** Metrics of {@link FetchContent}. */
+public final class FetchMetrics {
+    public static final String BYTES_FETCHED = "bytesFetched";
+    public static final String FETCH_FAILURES = "fetchFailures";
+
+    final Counter bytes;
+    final Counter failures;
+
+    FetchMetrics(MetricGroup group) {
+        bytes = group.counter(BYTES_FETCHED);
+        failures = group.counter(FETCH_FAILURES);
+    }
+}

@@ -1,0 +1,39 @@
+package io.streamrag.ingest.functions;
+
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+
+/** Metrics of {@link IndexChunks}. */
+public final class IndexMetrics {
+    public static final String CHUNKS_INDEXED = "chunksIndexed";
+    public static final String BULK_REQUESTS = "bulkRequests";
+    public static final String BULK_LATENCY_MS = "bulkLatencyMs";
+    public static final String BULK_ITEM_FAILURES = "bulkItemFailures";
+    public static final String BULK_RETRIES = "bulkRetries";
+    public static final String DELETE_BY_QUERY_LATENCY_MS = "deleteByQueryLatencyMs";
+    public static final String FRESHNESS_LAG_MS = "freshnessLagMs";
+    public static final String LAST_FRESHNESS_LAG_MS = "lastFreshnessLagMs";
+
+    final Counter chunksIndexed;
+    final Counter bulkRequests;
+    final Histogram bulkLatencyMs;
+    final Counter bulkItemFailures;
+    final Counter bulkRetries;
+    final Histogram deleteLatencyMs;
+    final Histogram freshnessLagMs;
+    volatile long lastFreshnessLagMs;
+
+    IndexMetrics(MetricGroup group) {
+        chunksIndexed = group.counter(CHUNKS_INDEXED);
+        bulkRequests = group.counter(BULK_REQUESTS);
+        bulkLatencyMs = group.histogram(BULK_LATENCY_MS, new DescriptiveStatisticsHistogram(500));
+        bulkItemFailures = group.counter(BULK_ITEM_FAILURES);
+        bulkRetries = group.counter(BULK_RETRIES);
+        deleteLatencyMs = group.histogram(DELETE_BY_QUERY_LATENCY_MS, new DescriptiveStatisticsHistogram(500));
+        freshnessLagMs = group.histogram(FRESHNESS_LAG_MS, new DescriptiveStatisticsHistogram(1000));
+        group.gauge(LAST_FRESHNESS_LAG_MS, (Gauge<Long>) () -> lastFreshnessLagMs);
+    }
+}

@@ -1,0 +1,26 @@
+package io.streamrag.ingest.functions;
+
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+
+/** Metrics of {@link OcrImages}. */
+public final class OcrMetrics {
+    public static final String IMAGES_READ = "ocrImagesRead";
+    public static final String IMAGES_FAILED = "ocrImagesFailed";
+    public static final String DOCUMENTS_TIMED_OUT = "ocrDocumentsTimedOut";
+    public static final String OCR_TIME_MS = "ocrTimeMs";
+
+    final Counter read;
+    final Counter failed;
+    final Counter timedOut;
+    final Histogram timeMs;
+
+    OcrMetrics(MetricGroup group) {
+        read = group.counter(IMAGES_READ);
+        failed = group.counter(IMAGES_FAILED);
+        timedOut = group.counter(DOCUMENTS_TIMED_OUT);
+        timeMs = group.histogram(OCR_TIME_MS, new DescriptiveStatisticsHistogram(500));
+    }
+}

@@ -1,0 +1,153 @@
+package io.streamrag.ingest.functions;
+
+import io.streamrag.common.json.Json;
+import io.streamrag.common.records.DocumentEvent;
+import io.streamrag.ingest.extract.ContentTypes;
+import io.streamrag.ingest.records.DocumentTask;
+import io.streamrag.ingest.records.FailedDocument;
+import io.streamrag.ingest.records.RawDocument;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Parses and validates a raw event. Required: {@code documentId}, {@code tenant}, and for UPSERTs {@code uri} or
+ * {@code contentBase64}. A missing {@code version} defaults to the Kafka record timestamp for UPSERTs (so re-sending
+ * a changed file without a version replaces the old one); a DELETE without a version deletes whatever is indexed.
+ */
+public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTask> {
+    private static final long serialVersionUID = 1L;
+
+    /** Inline content longer than this is replaced by a marker in dead letters. */
+    static final int ELIDE_ABOVE = 1024;
+
+    private transient ParseMetrics metrics;
+
+    @Override
+    public void open(OpenContext openContext) {
+        metrics = new ParseMetrics(getRuntimeContext().getMetricGroup());
+    }
+
+    @Override
+    public void processElement(RawDocument raw, Context ctx, Collector<DocumentTask> out) {
+        metrics.documentsIn.inc();
+        JsonNode tree;
+        try {
+            tree = Json.tree(raw.value == null ? new byte[0] : raw.value);
+            if (tree == null || !tree.isObject()) {
+                throw new IllegalArgumentException("not a JSON object");
+            }
+        } catch (Exception e) {
+            reject(ctx, raw, null, DeadLetters.PARSE, "InvalidJson", "Event is not a JSON object: " + e.getMessage(),
+                    rawText(raw.value));
+            return;
+        }
+        String eventJson = Json.toString(elide(tree.deepCopy()));
+        DocumentEvent event;
+        try {
+            event = Json.MAPPER.treeToValue(tree, DocumentEvent.class);
+        } catch (Exception e) {
+            reject(ctx, raw, tree, DeadLetters.VALIDATE, "InvalidEvent", firstLine(e.getMessage()), eventJson);
+            return;
+        }
+        DocumentTask task = new DocumentTask();
+        task.documentId = blankToNull(event.documentId);
+        task.tenant = blankToNull(event.tenant);
+        task.op = event.opOrDefault().name();
+        task.contentType = ContentTypes.normalise(event.contentType);
+        task.uri = blankToNull(event.uri);
+        task.contentBase64 = blankToNull(event.contentBase64);
+        task.title = blankToNull(event.title);
+        task.eventTime = raw.timestamp > 0 ? raw.timestamp : System.currentTimeMillis();
+        task.eventJson = eventJson;
+        if (event.version != null) {
+            task.version = event.version;
+        } else {
+            task.versionDefaulted = true;
+            task.version = task.isDelete() ? 0 : task.eventTime;
+        }
+        String problem = validate(task, event);
+        if (problem != null) {
+            FailedDocument f = DeadLetters.of(task, DeadLetters.VALIDATE, problem.substring(0, problem.indexOf(':')),
+                    problem.substring(problem.indexOf(':') + 1).strip());
+            f.version = event.version;
+            metrics.documentsInvalid.inc();
+            ctx.output(DeadLetters.TAG, f);
+            return;
+        }
+        out.collect(task);
+    }
+
+    /** Returns {@code Error: message} or null when the event is valid. */
+    static String validate(DocumentTask task, DocumentEvent event) {
+        if (task.documentId == null) {
+            return "MissingField: documentId is required";
+        }
+        if (task.tenant == null) {
+            return "MissingField: tenant is required";
+        }
+        if (event.version != null && event.version < 0) {
+            return "InvalidField: version must not be negative";
+        }
+        if (task.isDelete()) {
+            return null;
+        }
+        if (task.uri == null && task.contentBase64 == null) {
+            return "MissingContent: an UPSERT needs uri or contentBase64";
+        }
+        if (task.contentType != null && !ContentTypes.isSupported(task.contentType)) {
+            return "UnsupportedContentType: " + task.contentType + " is not supported";
+        }
+        return null;
+    }
+
+    private void reject(Context ctx, RawDocument raw, JsonNode tree, String stage, String error, String message, String eventJson) {
+        FailedDocument f = new FailedDocument();
+        f.documentId = tree != null && tree.hasNonNull("documentId") ? tree.get("documentId").asText() : raw.key;
+        f.tenant = tree != null && tree.hasNonNull("tenant") ? tree.get("tenant").asText() : null;
+        f.version = tree != null && tree.path("version").canConvertToLong() ? tree.get("version").asLong() : null;
+        f.stage = stage;
+        f.error = error;
+        f.message = message;
+        f.eventJson = eventJson;
+        f.eventTime = raw.timestamp;
+        metrics.documentsInvalid.inc();
+        ctx.output(DeadLetters.TAG, f);
+    }
+
+    static JsonNode elide(JsonNode tree) {
+        if (tree instanceof ObjectNode) {
+            JsonNode content = tree.get("contentBase64");
+            if (content != null && content.isTextual() && content.asText().length() > ELIDE_ABOVE) {
+                ((ObjectNode) tree).put("contentBase64", "<elided " + content.asText().length() + " characters>");
+            }
+        }
+        return tree;
+    }
+
+    /** Invalid JSON is kept as a JSON string (truncated) so the dead letter stays valid JSON. */
+    static String rawText(byte[] value) {
+        String s = value == null ? "" : new String(value, StandardCharsets.UTF_8);
+        if (s.length() > 4096) {
+            s = s.substring(0, 4096) + "...";
+        }
+        return Json.toString(s);
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "invalid event";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s.strip();
+    }
+}

@@ -1,0 +1,64 @@
+package io.streamrag.ingest.functions;
+
+import io.streamrag.ingest.records.DocumentOutcome;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Logs and counts how every document event ended (indexed, deleted, stale, dead-lettered) and reports progress
+ * ({@code done/total}) for bounded runs. Runs with parallelism 1 so done/total is one number.
+ */
+public class TrackOutcomes extends ProcessFunction<DocumentOutcome, DocumentOutcome> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(TrackOutcomes.class);
+
+    /** Events the bounded source will deliver, or -1 when unknown (continuous source). */
+    private final long expectedTotal;
+    private final long logIntervalMs;
+
+    private transient long done;
+    private transient long lastLog;
+    private transient OutcomeMetrics metrics;
+
+    public TrackOutcomes(long expectedTotal, long logIntervalMs) {
+        this.expectedTotal = expectedTotal;
+        this.logIntervalMs = logIntervalMs;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        metrics = new OutcomeMetrics(getRuntimeContext().getMetricGroup(), () -> done, () -> expectedTotal);
+        lastLog = System.currentTimeMillis();
+    }
+
+    @Override
+    public void processElement(DocumentOutcome o, Context ctx, Collector<DocumentOutcome> out) {
+        done++;
+        switch (o.outcome) {
+            case DocumentOutcome.INDEXED:
+                metrics.indexed.inc();
+                break;
+            case DocumentOutcome.DELETED:
+                metrics.deleted.inc();
+                break;
+            case DocumentOutcome.STALE:
+                metrics.stale.inc();
+                break;
+            default:
+                metrics.deadLettered.inc();
+                metrics.deadLetteredAt(o.stage).inc();
+        }
+        LOG.info("Document {}", o);
+        long now = System.currentTimeMillis();
+        if (expectedTotal > 0 && (now - lastLog >= logIntervalMs || done == expectedTotal)) {
+            lastLog = now;
+            LOG.info("Progress: {}/{} documents ({} indexed, {} deleted, {} stale, {} dead-lettered)", done, expectedTotal,
+                    metrics.indexed.getCount(), metrics.deleted.getCount(), metrics.stale.getCount(), metrics.deadLettered.getCount());
+        }
+        out.collect(o);
+    }
+}

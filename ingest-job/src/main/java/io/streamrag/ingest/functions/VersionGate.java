@@ -1,0 +1,115 @@
+package io.streamrag.ingest.functions;
+
+import io.streamrag.common.opensearch.ChunkIndex;
+import io.streamrag.common.opensearch.OpenSearchClients;
+import io.streamrag.common.records.Chunk;
+import io.streamrag.ingest.records.DocumentOutcome;
+import io.streamrag.ingest.records.DocumentTask;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch._types.FieldValue;
+import org.opensearch.client.opensearch._types.OpenSearchException;
+import org.opensearch.client.opensearch._types.SortOrder;
+import org.opensearch.client.opensearch.core.SearchResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keyed by documentId: keeps the latest version seen per document and drops events older than it (stale), so
+ * every later stage sees each document's versions in increasing order. With empty state it can ask the index for
+ * the document's indexed version (after a state loss or a fresh job over an existing index).
+ */
+public class VersionGate extends KeyedProcessFunction<String, DocumentTask, DocumentTask> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(VersionGate.class);
+
+    /** Index lookup is optional: null disables it. */
+    private final Configuration lookupConf;
+    private final String alias;
+
+    private transient ValueState<Long> latest;
+    private transient OpenSearchClient client;
+    private transient VersionGateMetrics metrics;
+
+    /** @param lookupConf OpenSearch options for the index lookup, or null to rely on state only. */
+    public VersionGate(Configuration lookupConf, String alias) {
+        this.lookupConf = lookupConf;
+        this.alias = alias;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        latest = getRuntimeContext().getState(new ValueStateDescriptor<>("latest-version", Types.LONG));
+        metrics = new VersionGateMetrics(getRuntimeContext().getMetricGroup());
+        if (lookupConf != null) {
+            client = OpenSearchClients.create(lookupConf);
+        }
+    }
+
+    @Override
+    public void close() {
+        OpenSearchClients.close(client);
+    }
+
+    @Override
+    public void processElement(DocumentTask task, Context ctx, Collector<DocumentTask> out) throws Exception {
+        Long seen = latest.value();
+        boolean known = seen != null;
+        if (seen == null && client != null) {
+            Long[] found = new Long[1];
+            known = indexedVersion(task.documentId, found);
+            seen = found[0];
+        }
+        if (task.isDelete() && task.versionDefaulted) {
+            // An unversioned DELETE applies to whatever is there and does not move the version on.
+            task.version = seen == null ? 0 : seen;
+        }
+        if (seen != null && task.version < seen) {
+            metrics.stale.inc();
+            LOG.info("Ignoring stale {}: version {} is older than {}", task, task.version, seen);
+            DocumentOutcome o = DocumentOutcome.of(task, DocumentOutcome.STALE);
+            o.error = "version " + task.version + " < " + seen;
+            ctx.output(DeadLetters.OUTCOMES, o);
+            return;
+        }
+        latest.update(seen == null ? task.version : Math.max(seen, task.version));
+        task.previousVersion = seen;
+        task.previousVersionKnown = known;
+        metrics.passed.inc();
+        out.collect(task);
+    }
+
+    /** Puts the document's highest indexed version (or null) into {@code found[0]}; false when the lookup failed. */
+    private boolean indexedVersion(String documentId, Long[] found) {
+        metrics.lookups.inc();
+        try {
+            SearchResponse<Chunk> r = client.search(s -> s
+                    .index(alias)
+                    .size(1)
+                    .source(src -> src.filter(f -> f.includes(ChunkIndex.VERSION)))
+                    .query(q -> q.term(t -> t.field(ChunkIndex.DOCUMENT_ID).value(FieldValue.of(documentId))))
+                    .sort(so -> so.field(f -> f.field(ChunkIndex.VERSION).order(SortOrder.Desc))),
+                    Chunk.class);
+            if (!r.hits().hits().isEmpty() && r.hits().hits().get(0).source() != null) {
+                found[0] = r.hits().hits().get(0).source().version;
+            }
+            return true;
+        } catch (OpenSearchException e) {
+            if ("index_not_found_exception".equals(e.error().type())) {
+                return true; // no index, no chunks
+            }
+            LOG.warn("Version lookup of {} failed: {}", documentId, e.getMessage());
+            return false;
+        } catch (Exception e) {
+            LOG.warn("Version lookup of {} failed: {}", documentId, e.toString());
+            return false;
+        }
+    }
+}

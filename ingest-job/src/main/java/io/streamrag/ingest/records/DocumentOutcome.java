@@ -1,0 +1,40 @@
+package io.streamrag.ingest.records;
+
+/** How one document event ended: exactly one of indexed, deleted, stale or dead-lettered. */
+public class DocumentOutcome {
+    public static final String INDEXED = "indexed";
+    public static final String DELETED = "deleted";
+    public static final String STALE = "stale";
+    public static final String DEAD_LETTERED = "dead-lettered";
+
+    public String documentId;
+    public String tenant;
+    public long version;
+    public String outcome;
+    /** Stage for dead letters. */
+    public String stage;
+    public String error;
+    public int chunks;
+    public long eventTime;
+    public long finishedAt;
+
+    public DocumentOutcome() {}
+
+    public static DocumentOutcome of(DocumentTask task, String outcome) {
+        DocumentOutcome o = new DocumentOutcome();
+        o.documentId = task.documentId;
+        o.tenant = task.tenant;
+        o.version = task.version;
+        o.outcome = outcome;
+        o.eventTime = task.eventTime;
+        o.finishedAt = System.currentTimeMillis();
+        return o;
+    }
+
+    @Override
+    public String toString() {
+        return documentId + " v" + version + " " + outcome
+                + (stage == null ? "" : " at " + stage + ": " + error)
+                + (chunks > 0 ? " (" + chunks + " chunks)" : "");
+    }
+}

@@ -1,0 +1,43 @@
+package io.streamrag.ingest.records;
+
+/** A validated document event: what every later stage needs to know about the document, minus its content. */
+public class DocumentTask {
+    public static final String UPSERT = "UPSERT";
+    public static final String DELETE = "DELETE";
+
+    public String documentId;
+    public String tenant;
+    /** Event version; defaults to the record timestamp for UPSERTs without one (see ParseDocumentEvent). */
+    public long version;
+    /** True when the event carried no version and {@link #version} was derived. */
+    public boolean versionDefaulted;
+    /** {@link #UPSERT} or {@link #DELETE}. */
+    public String op;
+    public String contentType;
+    public String uri;
+    /** Inline content until it has been fetched; cleared afterwards. */
+    public String contentBase64;
+    public String title;
+    /** Kafka record timestamp (or listing time for files), epoch millis. */
+    public long eventTime;
+    /** The original event JSON with large inline content elided, for dead letters. */
+    public String eventJson;
+    /** Highest version seen before this one (state or index); null when nothing was known. */
+    public Long previousVersion;
+    /**
+     * True when {@link #previousVersion} is authoritative (from state, or the index was asked): a null then means
+     * "never indexed" and the indexer can skip looking for older chunks to delete.
+     */
+    public boolean previousVersionKnown;
+
+    public DocumentTask() {}
+
+    public boolean isDelete() {
+        return DELETE.equals(op);
+    }
+
+    @Override
+    public String toString() {
+        return documentId + " v" + version + " " + op + " tenant=" + tenant;
+    }
+}

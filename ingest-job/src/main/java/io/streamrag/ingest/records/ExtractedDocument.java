@@ -1,0 +1,25 @@
+package io.streamrag.ingest.records;
+
+import java.util.ArrayList;
+
+/** A document's text per page and its images to be read, after extraction. */
+public class ExtractedDocument {
+    public DocumentTask task;
+    public String contentType;
+    public int pageCount;
+    /** Title found in the content (PDF metadata), used when the event has none. */
+    public String title;
+    public ArrayList<PageText> pages = new ArrayList<>();
+    public ArrayList<PageImage> images = new ArrayList<>();
+    /** Images that were found but skipped (too small, duplicate, over the limit or undecodable). */
+    public int imagesSkipped;
+    /** Images whose text could not be read. */
+    public int imagesFailed;
+
+    public ExtractedDocument() {}
+
+    public ExtractedDocument(DocumentTask task, String contentType) {
+        this.task = task;
+        this.contentType = contentType;
+    }
+}

@@ -1,0 +1,135 @@
+package io.streamrag.ingest.extract;
+
+import io.streamrag.common.records.Chunk;
+import io.streamrag.ingest.records.DocumentTask;
+import io.streamrag.ingest.records.ExtractedDocument;
+import io.streamrag.ingest.records.PageImage;
+import io.streamrag.ingest.records.PageText;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Token bounds, overlap, page fields, sections and determinism of the chunker. */
+class ChunkerTest {
+
+    private static DocumentTask task() {
+        DocumentTask t = new DocumentTask();
+        t.documentId = "doc-1";
+        t.tenant = "acme";
+        t.version = 7;
+        t.op = DocumentTask.UPSERT;
+        t.uri = "file:///tmp/doc-1.pdf";
+        t.eventTime = 1234L;
+        return t;
+    }
+
+    private static String words(String prefix, int n) {
+        return IntStream.range(0, n).mapToObj(i -> prefix + i).collect(Collectors.joining(" "));
+    }
+
+    @Test
+    void boundsChunksAndOverlapsThem() {
+        Chunker chunker = new Chunker(130, 26); // 100 words, 20 words overlap
+        ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.TEXT);
+        doc.pages.add(new PageText(1, words("w", 250)));
+        List<Chunk> chunks = chunker.chunk(task(), doc);
+        assertThat(chunks).hasSizeGreaterThanOrEqualTo(3);
+        for (Chunk c : chunks) {
+            assertThat(c.text.split("\\s+").length).isLessThanOrEqualTo(chunker.maxWords());
+            assertThat(Chunker.approxTokens(c.text)).isLessThanOrEqualTo(130);
+        }
+        List<String> first = Arrays.asList(chunks.get(0).text.split("\\s+"));
+        List<String> second = Arrays.asList(chunks.get(1).text.split("\\s+"));
+        assertThat(second.subList(0, chunker.overlapWords())).isEqualTo(first.subList(first.size() - chunker.overlapWords(), first.size()));
+        assertThat(chunker.overlapWords()).isEqualTo(20);
+        // Every word is somewhere.
+        String all = chunks.stream().map(c -> c.text).collect(Collectors.joining(" "));
+        assertThat(all).contains("w0 ").contains("w249");
+    }
+
+    @Test
+    void recordsStartAndEndPagesAndIds() {
+        Chunker chunker = new Chunker(130, 0, 1000); // pages never close a chunk here
+        ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.PDF);
+        doc.pages.add(new PageText(1, words("a", 60)));
+        doc.pages.add(new PageText(2, words("b", 30)));
+        doc.pages.add(new PageText(3, words("c", 50))); // fits whole into the next chunk only
+        List<Chunk> chunks = chunker.chunk(task(), doc);
+        assertThat(chunks.get(0).page).isEqualTo(1);
+        assertThat(chunks.get(0).pageEnd).isEqualTo(2);
+        assertThat(chunks.get(0).text).contains("a0").contains("b29").doesNotContain("c0");
+        assertThat(chunks.get(chunks.size() - 1).page).isEqualTo(3);
+        assertThat(chunks.get(chunks.size() - 1).pageEnd).isEqualTo(3);
+        for (int i = 0; i < chunks.size(); i++) {
+            Chunk c = chunks.get(i);
+            assertThat(c.chunkIndex).isEqualTo(i);
+            assertThat(c.chunkId).isEqualTo("doc-1:7:" + i);
+            assertThat(c.kind).isEqualTo("text");
+            assertThat(c.tenant).isEqualTo("acme");
+            assertThat(c.version).isEqualTo(7);
+            assertThat(c.eventTime).isEqualTo(1234L);
+            assertThat(c.contentType).isEqualTo(ContentTypes.PDF);
+        }
+    }
+
+    @Test
+    void fullPagesCloseChunksAndShortPagesRunOn() {
+        Chunker chunker = new Chunker(256, 32, 64); // a page boundary closes a chunk of >= 49 words
+        ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.PDF);
+        doc.pages.add(new PageText(1, words("a", 60)));
+        doc.pages.add(new PageText(2, words("b", 10)));
+        doc.pages.add(new PageText(3, words("c", 40)));
+        doc.pages.add(new PageText(4, words("d", 60)));
+        List<Chunk> chunks = chunker.chunk(task(), doc);
+        assertThat(chunks).extracting(c -> c.page + "-" + c.pageEnd).containsExactly("1-1", "2-3", "4-4");
+        assertThat(chunks.get(1).text).startsWith("b0").contains("c39").doesNotContain("a59");
+    }
+
+    @Test
+    void headingsStartChunksAndBecomeSections() {
+        Chunker chunker = new Chunker(256, 32);
+        ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.MARKDOWN);
+        doc.pages.add(new PageText(1, "# Install\n\nRun the installer.\n\n## Ports\nThe admin UI listens on 8443.\n\nMore about ports."));
+        List<Chunk> chunks = chunker.chunk(task(), doc);
+        assertThat(chunks).hasSize(2);
+        assertThat(chunks.get(0).section).isEqualTo("Install");
+        assertThat(chunks.get(0).text).contains("Run the installer.").doesNotContain("8443");
+        assertThat(chunks.get(1).section).isEqualTo("Ports");
+        assertThat(chunks.get(1).text).startsWith("## Ports").contains("8443").contains("More about ports.");
+        // No title in the event: the first heading is the title.
+        assertThat(chunks.get(1).title).isEqualTo("Install");
+    }
+
+    @Test
+    void imageTextBecomesImageChunksOnItsPage() {
+        Chunker chunker = new Chunker(256, 32);
+        ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.PDF);
+        doc.pages.add(new PageText(1, "Some text."));
+        PageImage image = new PageImage(4, null, PageImage.EMBEDDED, 100, 100);
+        image.text = "ZEPHYR 4711";
+        doc.images.add(image);
+        doc.images.add(new PageImage(5, null, PageImage.EMBEDDED, 100, 100)); // unread: no chunk
+        List<Chunk> chunks = chunker.chunk(task(), doc);
+        assertThat(chunks).hasSize(2);
+        assertThat(chunks.get(1).kind).isEqualTo("image");
+        assertThat(chunks.get(1).page).isEqualTo(4);
+        assertThat(chunks.get(1).text).isEqualTo("ZEPHYR 4711");
+    }
+
+    @Test
+    void isDeterministic() {
+        Chunker chunker = new Chunker(64, 16);
+        ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.TEXT);
+        doc.pages.add(new PageText(1, words("x", 120) + "\n\n" + words("y", 40)));
+        List<Chunk> a = chunker.chunk(task(), doc);
+        List<Chunk> b = chunker.chunk(task(), doc);
+        assertThat(a).extracting(c -> c.chunkId + "|" + c.text + "|" + c.page)
+                .containsExactlyElementsOf(b.stream().map(c -> c.chunkId + "|" + c.text + "|" + c.page).collect(Collectors.toList()));
+    }
+}

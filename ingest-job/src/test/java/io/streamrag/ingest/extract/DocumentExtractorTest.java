@@ -1,0 +1,141 @@
+package io.streamrag.ingest.extract;
+
+import io.streamrag.ingest.records.ExtractedDocument;
+import io.streamrag.ingest.records.PageImage;
+import io.streamrag.ingest.testing.TestDocuments;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Extraction on generated PDFs, text, HTML and images, including OCR with the real tesseract. */
+class DocumentExtractorTest {
+
+    private final DocumentExtractor extractor = new DocumentExtractor(new ExtractionLimits());
+
+    @Test
+    void extractsTextPerPageInOrder() throws Exception {
+        byte[] pdf = TestDocuments.pdf(List.of(
+                List.of("Chapter one talks about apples."),
+                List.of("Chapter two talks about bananas."),
+                List.of("Chapter three talks about cherries.")));
+        ExtractedDocument doc = extractor.extract(pdf, ContentTypes.detect(pdf, null));
+        assertThat(doc.contentType).isEqualTo(ContentTypes.PDF);
+        assertThat(doc.pageCount).isEqualTo(3);
+        assertThat(doc.pages).extracting(p -> p.page).containsExactly(1, 2, 3);
+        assertThat(doc.pages.get(1).text).contains("bananas").doesNotContain("apples");
+        assertThat(doc.images).isEmpty();
+    }
+
+    @Test
+    void findsEmbeddedAndScannedImagesAndOcrReadsTheirWords() throws Exception {
+        byte[] pdf = TestDocuments.pdfWithImages(TestDocuments.sentences("Intro", 3), "ZEPHYR 4711", "QUOKKA MANUAL");
+        ExtractedDocument doc = extractor.extract(pdf, ContentTypes.PDF);
+        assertThat(doc.pageCount).isEqualTo(3);
+        // Page 2's picture is embedded; the 16px decoration is skipped; page 3 has no text layer and is rendered.
+        assertThat(doc.images).hasSize(2);
+        assertThat(doc.images.get(0).page).isEqualTo(2);
+        assertThat(doc.images.get(0).source).isEqualTo(PageImage.EMBEDDED);
+        assertThat(doc.images.get(1).page).isEqualTo(3);
+        assertThat(doc.images.get(1).source).isEqualTo(PageImage.SCANNED_PAGE);
+        assertThat(doc.imagesSkipped).isGreaterThanOrEqualTo(1);
+        assertThat(doc.pages).extracting(p -> p.page).containsExactly(1, 2);
+
+        TesseractReader ocr = new TesseractReader("tesseract", "eng", Duration.ofSeconds(60));
+        String embedded = ocr.read(doc.images.get(0).bytes).toUpperCase(Locale.ROOT);
+        String scanned = ocr.read(doc.images.get(1).bytes).toUpperCase(Locale.ROOT);
+        assertThat(embedded).contains("ZEPHYR");
+        assertThat(scanned).contains("QUOKKA");
+    }
+
+    @Test
+    void repeatedImageIsReadOnce() throws Exception {
+        byte[] pdf = TestDocuments.pdfWithRepeatedImage("LOGO WORDS", 3);
+        ExtractedDocument doc = extractor.extract(pdf, ContentTypes.PDF);
+        assertThat(doc.pageCount).isEqualTo(3);
+        assertThat(doc.images).hasSize(1);
+        assertThat(doc.images.get(0).page).isEqualTo(1);
+        assertThat(doc.imagesSkipped).isEqualTo(2);
+    }
+
+    @Test
+    void encryptedWithEmptyUserPasswordIsRead() throws Exception {
+        byte[] pdf = TestDocuments.encryptedPdf("", "owner-secret", true, "Readable despite encryption.");
+        ExtractedDocument doc = extractor.extract(pdf, ContentTypes.PDF);
+        assertThat(doc.pages.get(0).text).contains("Readable despite encryption");
+    }
+
+    @Test
+    void encryptedWithUserPasswordIsRejected() throws Exception {
+        byte[] pdf = TestDocuments.encryptedPdf("user-secret", "owner-secret", true, "Hidden");
+        assertThatThrownBy(() -> extractor.extract(pdf, ContentTypes.PDF))
+                .isInstanceOf(DocumentException.class)
+                .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo("EncryptedDocument"));
+    }
+
+    @Test
+    void ownerForbiddingExtractionIsRejected() throws Exception {
+        byte[] pdf = TestDocuments.encryptedPdf("", "owner-secret", false, "Hidden");
+        assertThatThrownBy(() -> extractor.extract(pdf, ContentTypes.PDF))
+                .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo("EncryptedDocument"));
+    }
+
+    @Test
+    void truncatedPdfIsCorrupt() throws Exception {
+        byte[] pdf = TestDocuments.pdf(List.of(List.of("Some text that will be cut off.")));
+        byte[] truncated = Arrays.copyOf(pdf, pdf.length / 3);
+        assertThatThrownBy(() -> extractor.extract(truncated, ContentTypes.PDF))
+                .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo("CorruptDocument"));
+    }
+
+    @Test
+    void notAPdfIsCorrupt() {
+        byte[] text = "just some words, no PDF here".getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> extractor.extract(text, ContentTypes.PDF))
+                .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo("CorruptDocument"));
+        assertThat(ContentTypes.detect(text, null)).isEqualTo(ContentTypes.TEXT);
+    }
+
+    @Test
+    void tooManyPagesIsALimit() throws Exception {
+        ExtractionLimits limits = new ExtractionLimits();
+        limits.maxPages = 2;
+        byte[] pdf = TestDocuments.pdf(List.of(List.of("a"), List.of("b"), List.of("c")));
+        assertThatThrownBy(() -> new DocumentExtractor(limits).extract(pdf, ContentTypes.PDF))
+                .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo("LimitExceeded"));
+    }
+
+    @Test
+    void htmlLosesTagsAndKeepsHeadings() throws Exception {
+        String html = "<html><head><title>t</title><style>p{}</style></head><body><h1>Install</h1>"
+                + "<p>Run the <b>installer</b>.</p><script>alert(1)</script><h2>Ports</h2><p>Admin UI on 8443.</p></body></html>";
+        byte[] bytes = html.getBytes(StandardCharsets.UTF_8);
+        assertThat(ContentTypes.detect(bytes, null)).isEqualTo(ContentTypes.HTML);
+        ExtractedDocument doc = extractor.extract(bytes, ContentTypes.HTML);
+        String text = doc.pages.get(0).text;
+        assertThat(text).contains("# Install").contains("Run the installer.").contains("## Ports").contains("8443");
+        assertThat(text).doesNotContain("<").doesNotContain("alert");
+    }
+
+    @Test
+    void standaloneImageIsOneImageOnPageOne() throws Exception {
+        byte[] png = TestDocuments.png(TestDocuments.wordsImage("HELLO", 400, 120, 60));
+        assertThat(ContentTypes.detect(png, null)).isEqualTo(ContentTypes.PNG);
+        ExtractedDocument doc = extractor.extract(png, ContentTypes.PNG);
+        assertThat(doc.images).hasSize(1);
+        assertThat(doc.images.get(0).page).isEqualTo(1);
+        assertThat(doc.images.get(0).width).isEqualTo(400);
+
+        ExtractionLimits small = new ExtractionLimits();
+        small.maxImagePixels = 1000;
+        assertThatThrownBy(() -> new DocumentExtractor(small).extract(png, ContentTypes.PNG))
+                .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo("LimitExceeded"));
+    }
+}

@@ -1,0 +1,113 @@
+package io.streamrag.ingest.functions;
+
+import io.streamrag.ingest.IngestOptions;
+import io.streamrag.ingest.extract.ContentTypes;
+import io.streamrag.ingest.records.DocumentTask;
+import io.streamrag.ingest.records.FailedDocument;
+import io.streamrag.ingest.records.FetchedDocument;
+import io.streamrag.ingest.testing.TestDocuments;
+
+import com.sun.net.httpserver.HttpServer;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.operators.ProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Content resolution: inline, http, file:// under allowed roots only (symlinks resolved), limits, type detection. */
+class FetchContentTest {
+
+    @TempDir
+    Path dir;
+
+    private static DocumentTask task(String id, String uri, String base64) {
+        DocumentTask t = new DocumentTask();
+        t.documentId = id;
+        t.tenant = "acme";
+        t.op = DocumentTask.UPSERT;
+        t.uri = uri;
+        t.contentBase64 = base64;
+        return t;
+    }
+
+    @Test
+    void resolvesContentAndDeadLettersWhatItMustNotRead() throws Exception {
+        Path allowed = Files.createDirectories(dir.resolve("allowed"));
+        Path secret = Files.writeString(dir.resolve("secret.txt"), "top secret");
+        Files.writeString(allowed.resolve("notes.md"), "# Notes\n\nhello");
+        Files.write(allowed.resolve("doc.bin"), TestDocuments.pdf(List.of(List.of("x"))));
+        Files.createSymbolicLink(allowed.resolve("escape.txt"), secret);
+        Files.write(allowed.resolve("big.txt"), new byte[2048]);
+
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/page.html", ex -> {
+            byte[] body = "<html><body><p>hi</p></body></html>".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        server.createContext("/gone", ex -> {
+            ex.sendResponseHeaders(404, -1);
+            ex.close();
+        });
+        server.start();
+        String base = "http://127.0.0.1:" + server.getAddress().getPort();
+
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.ALLOWED_ROOTS, allowed.toString());
+        conf.set(IngestOptions.MAX_BYTES, 1024L);
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(conf)))) {
+            h.open();
+            h.processElement(task("inline", null, Base64.getEncoder().encodeToString("plain words".getBytes(StandardCharsets.UTF_8))), 1);
+            h.processElement(task("md", allowed.resolve("notes.md").toUri().toString(), null), 1);
+            h.processElement(task("pdf", allowed.resolve("doc.bin").toUri().toString(), null), 1);
+            h.processElement(task("http", base + "/page.html", null), 1);
+            h.processElement(task("gone", base + "/gone", null), 1);
+            h.processElement(task("outside", secret.toUri().toString(), null), 1);
+            h.processElement(task("symlink", allowed.resolve("escape.txt").toUri().toString(), null), 1);
+            h.processElement(task("dotdot", allowed.toUri() + "../secret.txt", null), 1);
+            h.processElement(task("big", allowed.resolve("big.txt").toUri().toString(), null), 1);
+            h.processElement(task("badb64", null, "!!!not base64!!!"), 1);
+
+            List<String> ok = h.extractOutputValues().stream()
+                    .map(f -> f.task.documentId + ":" + f.contentType).collect(Collectors.toList());
+            assertThat(ok).containsExactly("inline:" + ContentTypes.TEXT, "md:" + ContentTypes.MARKDOWN,
+                    "pdf:" + ContentTypes.PDF, "http:" + ContentTypes.HTML);
+            FetchedDocument md = h.extractOutputValues().get(1);
+            assertThat(new String(md.content, StandardCharsets.UTF_8)).contains("hello");
+            assertThat(md.task.contentBase64).isNull();
+
+            List<String> dead = h.getSideOutput(DeadLetters.TAG).stream()
+                    .map(r -> ((StreamRecord<FailedDocument>) r).getValue())
+                    .map(f -> f.documentId + ":" + f.stage + ":" + f.error).collect(Collectors.toList());
+            assertThat(dead).containsExactly("gone:fetch:NotFound", "outside:fetch:Forbidden", "symlink:fetch:Forbidden",
+                    "dotdot:fetch:Forbidden", "big:fetch:LimitExceeded", "badb64:fetch:InvalidContent");
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void noAllowedRootsMeansNoFiles() throws Exception {
+        Path file = Files.writeString(dir.resolve("a.txt"), "text");
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(new Configuration())))) {
+            h.open();
+            h.processElement(task("a", file.toUri().toString(), null), 1);
+            assertThat(h.extractOutputValues()).isEmpty();
+            FailedDocument f = (FailedDocument) h.getSideOutput(DeadLetters.TAG).peek().getValue();
+            assertThat(f.error).isEqualTo("Forbidden");
+            assertThat(f.message).contains("file:// not allowed");
+        }
+    }
+}
