@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Local services for streamrag, without Docker: a single-node KRaft Kafka on 127.0.0.1:9092
-# and an OpenSearch node with the k-NN plugin on 127.0.0.1:9200, both from Maven Central.
+# and an OpenSearch node with the k-NN plugin on 127.0.0.1:9200, both from Maven Central; and,
+# once the project is built, the offline model endpoint on :8090 and the local Flink cluster on :8081.
 #
-#   services.sh install [kafka|opensearch|all]   fetch + lay out artifacts only
-#   services.sh start   [kafka|opensearch|all]   install if needed, start, wait until healthy
-#   services.sh stop    [kafka|opensearch|all]   SIGTERM, wait, SIGKILL after a timeout
-#   services.sh status  [kafka|opensearch|all]   state, pid, ports, RSS, loopback check
-#   services.sh logs    [kafka|opensearch|all]   last $LOG_LINES lines of each service log
+#   services.sh install [SERVICE|all]   fetch + lay out artifacts only
+#   services.sh start   [SERVICE|all]   install if needed, start, wait until healthy
+#   services.sh stop    [SERVICE|all]   SIGTERM, wait, SIGKILL after a timeout
+#   services.sh status  [SERVICE|all]   state, pid, ports, RSS, loopback check
+#   services.sh logs    [SERVICE|all]   last $LOG_LINES lines of each service log
+#   SERVICE: kafka, opensearch, model, flink; "all" is kafka and opensearch (bin/rag up starts the rest)
 #   kafka-tool.sh <class> [args]                 a Kafka tools class on the broker's libs class path
 #
 # Each service is one group of functions <svc>_install/_start/_stop/_status/_logs/_pid; to add a
@@ -16,7 +18,8 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
-SERVICES=(kafka opensearch)   # start order; stop runs in reverse
+SERVICES=(kafka opensearch)   # "all": start order; stop runs in reverse
+ALL_SERVICES=(kafka opensearch model flink)   # what "stop all" and "status all" cover
 
 STATE="${STREAMRAG_STATE:-$REPO/.state}"
 mkdir -p "$STATE"
@@ -69,7 +72,8 @@ mvn_fetch() {  # profile
 pidfile() { printf '%s/%s.pid' "$PID_DIR" "$1"; }
 
 # Main class of each service's long-running JVM (helper JVMs of its start script share the marker).
-declare -A SERVICE_MAIN=([kafka]=kafka.Kafka [opensearch]=org.opensearch.bootstrap.OpenSearch)
+declare -A SERVICE_MAIN=([kafka]=kafka.Kafka [opensearch]=org.opensearch.bootstrap.OpenSearch
+    [model]=io.streamrag.model.LocalModelServer [flink]=io.streamrag.cli.LocalCluster)
 
 # Is $1 a live process whose command line carries the marker and main class of service $2?
 # Whole argv elements only: the launcher's "env OPENSEARCH_JAVA_OPTS=..." must not match.
@@ -533,6 +537,84 @@ os_logs() {
     done
 }
 
+
+# ---------------------------------------------------------------------------------------------
+# model: the offline OpenAI-compatible endpoint (local-model jar), 127.0.0.1:8090
+# flink: the local Flink session cluster with the dashboard (cli jar), 127.0.0.1:8081
+# Both run from jars the project builds (bin/rag builds them); nothing is downloaded here.
+# ---------------------------------------------------------------------------------------------
+MODEL_JAR="$REPO/local-model/target/streamrag-local-model-0.1.0-SNAPSHOT.jar"
+CLI_JAR="$REPO/cli/target/streamrag-cli-0.1.0-SNAPSHOT.jar"
+MODEL_OPTS="${MODEL_OPTS:--Xmx256m}"
+MODEL_ARGS="${MODEL_ARGS:-}"
+FLINK_HEAP="${FLINK_HEAP:--Xmx2g}"
+# Flink's env.java.opts.all for Java 17 (Kryo and the runtime reach into JDK internals).
+FLINK_JAVA_OPENS="--add-exports=java.base/sun.net.util=ALL-UNNAMED --add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED --add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.text=ALL-UNNAMED --add-opens=java.base/java.time=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED"
+JVM_SERVICE_START_TIMEOUT="${JVM_SERVICE_START_TIMEOUT:-90}"
+
+# Start a JVM service from a built jar and wait for an HTTP URL to answer.
+jvm_service_start() {  # svc jar port url java-args...
+    local svc="$1" jar="$2" port="$3" url="$4" pid t0; shift 4
+    [[ -f "$jar" ]] || die "$svc: $jar is missing: build first (bin/rag up builds it, or mvn -DskipTests package)"
+    pid="$(service_pid "$svc")"
+    if [[ -n "$pid" ]]; then
+        log "$svc: already running (pid $pid)"
+        return 0
+    fi
+    ensure_ports_free "$svc" "$port"
+    # Run from a copy: a rebuild (bin/rag rebuilds when sources change) must not rewrite the jar of a running JVM.
+    local run_jar="$STATE/run/$(basename "$jar")"
+    mkdir -p "$STATE/run"
+    cp -f "$jar" "$run_jar.tmp" && mv -f "$run_jar.tmp" "$run_jar"
+    set -- "${@//$jar/$run_jar}"
+    mark_logs "$LOG_DIR/$svc.out"
+    t0="$(now_ms)"
+    # shellcheck disable=SC2068
+    launch "$LOG_DIR/$svc.out" "$JAVA" -Dstreamrag.service="$svc" -Djava.net.preferIPv4Stack=true \
+        -Dstreamrag.state="$STATE" $@
+    echo "$LAUNCHED_PID" >"$(pidfile "$svc")"
+    local deadline=$((SECONDS + JVM_SERVICE_START_TIMEOUT))
+    until curl -fsS --max-time 2 -o /dev/null "$url" 2>/dev/null; do
+        kill -0 "$LAUNCHED_PID" 2>/dev/null || start_failed "$svc" "process exited during start" "$LOG_DIR/$svc.out"
+        ((SECONDS < deadline)) || start_failed "$svc" "$url not answering after ${JVM_SERVICE_START_TIMEOUT}s" "$LOG_DIR/$svc.out"
+        sleep 0.3
+    done
+    pid="$(service_pid "$svc")"
+    log "$svc: up on 127.0.0.1:$port (pid ${pid:-$LAUNCHED_PID}) after $(elapsed "$t0"), rss $(rss_of "${pid:-$LAUNCHED_PID}")"
+}
+
+model_install() { :; }
+model_pid() { service_pid model; }
+# shellcheck disable=SC2086
+model_start() {
+    jvm_service_start model "$MODEL_JAR" 8090 http://127.0.0.1:8090/v1/models \
+        $MODEL_OPTS -cp "$MODEL_JAR" io.streamrag.model.LocalModelServer --host 127.0.0.1 --port 8090 $MODEL_ARGS
+}
+model_stop() { generic_stop model 20; }
+model_status() { print_status model 8090; }
+model_logs() { [[ -f "$LOG_DIR/model.out" ]] && tail -n "$LOG_LINES" "$LOG_DIR/model.out" || true; }
+
+flink_install() { :; }
+flink_pid() { service_pid flink; }
+# shellcheck disable=SC2086
+flink_start() {
+    mkdir -p "$STATE/flink"
+    # OCR runs Tesseract in the TaskManager: one OpenMP thread each is 3x faster on 2 cores.
+    OMP_THREAD_LIMIT=1 STREAMRAG_STATE="$STATE" jvm_service_start flink "$CLI_JAR" 8081 http://127.0.0.1:8081/overview \
+        $FLINK_HEAP $FLINK_JAVA_OPENS -Dlog4j.configurationFile=log4j2-cluster.properties \
+        -Dstreamrag.log.dir="$LOG_DIR" -cp "$CLI_JAR" io.streamrag.cli.LocalCluster
+}
+flink_stop() { generic_stop flink 60; }
+flink_status() { print_status flink 8081; }
+flink_logs() {
+    local f
+    for f in "$LOG_DIR/flink.log" "$LOG_DIR/flink.out"; do
+        [[ -f "$f" ]] || continue
+        printf -- '----- %s\n' "$f"
+        tail -n "$LOG_LINES" "$f"
+    done
+}
+
 # ---------------------------------------------------------------------------------------------
 # dispatch
 # ---------------------------------------------------------------------------------------------
@@ -540,6 +622,8 @@ fn_prefix() {  # service name -> function prefix
     case "$1" in
         kafka) echo kafka ;;
         opensearch) echo os ;;
+        model) echo model ;;
+        flink) echo flink ;;
         *) die "unknown service '$1' (known: ${SERVICES[*]} all)" ;;
     esac
 }
@@ -562,7 +646,8 @@ main() {
         kafka_tool "$@"
         return
     fi
-    if [[ "$target" == all ]]; then svcs=("${SERVICES[@]}"); else fn_prefix "$target" >/dev/null; svcs=("$target"); fi
+    if [[ "$target" == all && "$action" =~ ^(stop|status|logs)$ ]]; then svcs=("${ALL_SERVICES[@]}")
+    elif [[ "$target" == all ]]; then svcs=("${SERVICES[@]}"); else fn_prefix "$target" >/dev/null; svcs=("$target"); fi
     mkdir -p "$LOG_DIR" "$PID_DIR"
 
     # One services.sh at a time per state folder (start/stop/install mutate it).

@@ -96,7 +96,7 @@ public final class IngestOptions {
     public static final ConfigOption<Integer> CHUNK_OVERLAP_TOKENS = ConfigOptions.key("chunk.overlap-tokens").intType().defaultValue(32)
             .withDescription("Tokens repeated from the end of one chunk at the start of the next (within a section).");
 
-    public static final ConfigOption<Integer> CHUNK_PAGE_BREAK_MIN_TOKENS = ConfigOptions.key("chunk.page-break-min-tokens").intType().defaultValue(64)
+    public static final ConfigOption<Integer> CHUNK_PAGE_BREAK_MIN_TOKENS = ConfigOptions.key("chunk.page-break-min-tokens").intType().defaultValue(24)
             .withDescription("A page boundary closes the current chunk once it holds this many tokens (exact page citations); "
                     + "shorter pages run on into the next page (recorded in page/pageEnd).");
 

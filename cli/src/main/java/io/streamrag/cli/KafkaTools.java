@@ -1,0 +1,95 @@
+package io.streamrag.cli;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/** Kafka clients for the command line: topic creation, a producer and committed-only consumers. */
+public final class KafkaTools {
+
+    private KafkaTools() {}
+
+    public static void createTopics(String bootstrap, List<String> topics, int partitions) throws Exception {
+        try (Admin admin = Admin.create(adminProps(bootstrap))) {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<NewTopic> missing = new ArrayList<>();
+            for (String t : topics) {
+                if (!existing.contains(t)) {
+                    missing.add(new NewTopic(t, partitions, (short) 1));
+                }
+            }
+            if (!missing.isEmpty()) {
+                admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    public static KafkaProducer<String, String> producer(String bootstrap) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        return new KafkaProducer<>(p);
+    }
+
+    /** A consumer reading only committed records, assigned to every partition of {@code topic}. */
+    public static KafkaConsumer<String, String> committedConsumer(String bootstrap, String topic, boolean fromEnd) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p);
+        List<TopicPartition> partitions = new ArrayList<>();
+        consumer.partitionsFor(topic, Duration.ofSeconds(30)).forEach(i -> partitions.add(new TopicPartition(topic, i.partition())));
+        consumer.assign(partitions);
+        if (fromEnd) {
+            consumer.seekToEnd(partitions);
+            partitions.forEach(consumer::position); // resolve now, before anything new is produced
+        } else {
+            consumer.seekToBeginning(partitions);
+        }
+        return consumer;
+    }
+
+    /** Number of committed records on a topic (reads it through; fine for local topic sizes). */
+    public static long countCommitted(String bootstrap, String topic) {
+        try (KafkaConsumer<String, String> c = committedConsumer(bootstrap, topic, false)) {
+            var end = c.endOffsets(c.assignment());
+            long count = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (System.nanoTime() < deadline) {
+                count += c.poll(Duration.ofMillis(200)).count();
+                boolean done = c.assignment().stream().allMatch(tp -> c.position(tp) >= end.get(tp));
+                if (done) {
+                    break;
+                }
+            }
+            return count;
+        }
+    }
+
+    private static Properties adminProps(String bootstrap) {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 15000);
+        return p;
+    }
+}

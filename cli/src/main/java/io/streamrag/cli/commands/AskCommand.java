@@ -1,0 +1,136 @@
+package io.streamrag.cli.commands;
+
+import io.streamrag.cli.KafkaTools;
+import io.streamrag.common.json.Json;
+import io.streamrag.common.records.Answer;
+import io.streamrag.common.records.ChunkRef;
+import io.streamrag.common.records.Question;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+
+/** {@code rag ask}: produce a question, wait for its answer, print it readably (or as JSON). */
+@Command(name = "ask", mixinStandardHelpOptions = true,
+        description = "Ask a question and print the answer with agreement, votes, citations, latency and tokens.")
+public class AskCommand implements Callable<Integer> {
+
+    /** Answer strategies of the query job. */
+    public enum Strategy { RAG, DRAG, ITERDRAG }
+
+    @Mixin
+    Connection connection;
+
+    @Parameters(index = "0", paramLabel = "QUESTION", description = "The question.")
+    String text;
+
+    @Option(names = "--tenant", defaultValue = "default", description = "Tenant whose documents are searched (default: ${DEFAULT-VALUE}).")
+    String tenant;
+
+    @Option(names = "--n", description = "Number of reasoning candidates (default: the job's).")
+    Integer n;
+
+    @Option(names = "--k", description = "Number of retrieved chunks (default: the job's).")
+    Integer k;
+
+    @Option(names = "--strategy", description = "RAG, DRAG or ITERDRAG (default: the job's).")
+    Strategy strategy;
+
+    @Option(names = "--deadline-ms", description = "Answer with what has arrived after this many ms.")
+    Long deadlineMs;
+
+    @Option(names = "--json", description = "Print the answer record as JSON.")
+    boolean json;
+
+    @Option(names = "--timeout", defaultValue = "PT2M", description = "How long to wait for the answer (default: ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Override
+    public Integer call() throws Exception {
+        Question q = new Question();
+        q.questionId = "cli-" + UUID.randomUUID();
+        q.tenant = tenant;
+        q.text = text;
+        q.n = n;
+        q.k = k;
+        q.strategy = strategy == null ? null : strategy.name();
+        q.deadlineMs = deadlineMs;
+        Map<String, String> answers = askAll(connection, List.of(q), timeout);
+        String answer = answers.get(q.questionId);
+        if (answer == null) {
+            System.err.println("No answer within " + timeout + " (is the query job running? bin/rag status)");
+            return 1;
+        }
+        if (json) {
+            System.out.println(answer);
+        } else {
+            print(Json.fromString(answer, Answer.class), text, System.out);
+        }
+        return 0;
+    }
+
+    /** Sends questions and collects their answers (raw JSON by questionId) until all arrived or the timeout. */
+    public static Map<String, String> askAll(Connection connection, List<Question> questions, Duration timeout) {
+        Map<String, String> answers = new LinkedHashMap<>();
+        List<String> ids = new ArrayList<>();
+        questions.forEach(q -> ids.add(q.questionId));
+        try (KafkaConsumer<String, String> consumer =
+                        KafkaTools.committedConsumer(connection.bootstrap, connection.answersTopic, true);
+                KafkaProducer<String, String> producer = KafkaTools.producer(connection.bootstrap)) {
+            for (Question q : questions) {
+                producer.send(new ProducerRecord<>(connection.questionsTopic, q.questionId, Json.toString(q)));
+            }
+            producer.flush();
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (answers.size() < ids.size() && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (ids.contains(r.key())) {
+                        answers.put(r.key(), r.value());
+                    }
+                }
+            }
+        }
+        return answers;
+    }
+
+    public static void print(Answer a, String question, PrintStream out) {
+        out.println("Q: " + question);
+        out.println("A: " + (a.answer == null ? "—" : a.answer) + "   [" + a.status
+                + (a.agreement == null ? "" : String.format(", agreement %.2f", a.agreement))
+                + (a.strategy == null ? "" : ", " + a.strategy) + "]");
+        if (a.error != null) {
+            out.println("   error: " + a.error);
+        }
+        if (!a.votes.isEmpty()) {
+            out.println("   votes:");
+            for (Answer.Vote v : a.votes) {
+                out.printf("     %3d  (weight %.1f)  %s%n", v.count, v.weight, v.answer);
+            }
+        }
+        if (!a.citations.isEmpty()) {
+            out.println("   citations:");
+            for (ChunkRef c : a.citations) {
+                out.printf("     %s  page %d  (%s, score %.3f)%n", c.documentId, c.page, c.kind, c.score);
+            }
+        }
+        Answer.Usage u = a.usage;
+        out.printf("   candidates %d/%d ok%s, tokens in %d / out %d, latency retrieval %s ms, total %s ms%n",
+                u.candidatesSucceeded, u.candidatesRequested,
+                u.candidatesSaved > 0 ? " (" + u.candidatesSaved + " saved by adaptive sampling)" : "",
+                u.tokensIn, u.tokensOut, a.latencyMs.getOrDefault("retrieval", 0L), a.latencyMs.getOrDefault("total", 0L));
+    }
+}

@@ -1,0 +1,104 @@
+package io.streamrag.cli.commands;
+
+import io.streamrag.cli.FlinkRest;
+import io.streamrag.cli.JobLauncher;
+import io.streamrag.ingest.functions.ExtractMetrics;
+import io.streamrag.ingest.functions.OutcomeMetrics;
+
+import org.apache.flink.configuration.Configuration;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code rag backfill}: runs the ingest job bounded over a folder archive on the local cluster, with a progress
+ * bar read from the job's own metrics, and a summary when it finishes.
+ */
+@Command(name = "backfill", mixinStandardHelpOptions = true,
+        description = "Ingest a folder archive with a bounded run of the ingest job; show progress (documents, pages, rate, ETA).")
+public class BackfillCommand implements Callable<Integer> {
+
+    static final String TOTAL = OutcomeMetrics.PROGRESS_TOTAL;
+    static final String DONE = OutcomeMetrics.PROGRESS_DONE;
+    static final String INDEXED = OutcomeMetrics.INDEXED;
+    static final String DEAD = OutcomeMetrics.DEAD_LETTERED;
+    static final String PAGES = ExtractMetrics.PAGES;
+
+    @Mixin
+    Connection connection;
+
+    @Parameters(index = "0", paramLabel = "DIR", description = "Folder of documents.")
+    Path dir;
+
+    @Option(names = "--tenant", defaultValue = "default", description = "Tenant of the documents (default: ${DEFAULT-VALUE}).")
+    String tenant;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Extra ingest job option.")
+    Map<String, String> options = new LinkedHashMap<>();
+
+    @Override
+    public Integer call() throws Exception {
+        if (!Files.isDirectory(dir)) {
+            System.err.println("Not a folder: " + dir);
+            return 2;
+        }
+        FlinkRest rest = FlinkRest.local();
+        if (!rest.isUp()) {
+            System.err.println("The local Flink cluster is not running: bin/rag up");
+            return 1;
+        }
+        Configuration conf = UpCommand.jobConfiguration(connection, options);
+        conf.setString("ingest.source", "files");
+        conf.setString("ingest.path", dir.toAbsolutePath().normalize().toString());
+        conf.setString("ingest.tenant", tenant);
+        String name = JobLauncher.INGEST + "-backfill";
+        String id = JobLauncher.submit(name, conf, true);
+        System.out.println("Backfill job " + id + " over " + dir.toAbsolutePath().normalize());
+        long start = System.nanoTime();
+        Map<String, Double> m = Map.of();
+        String state = "RUNNING";
+        while (true) {
+            FlinkRest.JobInfo job = rest.job(id);
+            state = job == null ? "UNKNOWN" : job.state;
+            try {
+                m = rest.sumMetrics(id, List.of(TOTAL, DONE, INDEXED, DEAD, PAGES));
+            } catch (Exception e) {
+                // metrics vanish when the job finishes; keep the last ones we read
+            }
+            printProgress(m, (System.nanoTime() - start) / 1e9);
+            if (job == null || !job.isRunning()) {
+                break;
+            }
+            Thread.sleep(1000);
+        }
+        System.out.println();
+        System.out.printf("Backfill %s in %s: %.0f documents, %.0f indexed, %.0f dead-lettered, %.0f pages%n",
+                state.toLowerCase(), StatusCommand.human(Duration.ofNanos(System.nanoTime() - start)),
+                m.getOrDefault(DONE, 0.0), m.getOrDefault(INDEXED, 0.0), m.getOrDefault(DEAD, 0.0), m.getOrDefault(PAGES, 0.0));
+        if (m.getOrDefault(DEAD, 0.0) > 0) {
+            System.out.println("Dead letters with reasons are on topic '" + connection.deadLetterTopic + "'.");
+        }
+        return "FINISHED".equals(state) ? 0 : 1;
+    }
+
+    static void printProgress(Map<String, Double> m, double seconds) {
+        double total = m.getOrDefault(TOTAL, 0.0);
+        double done = m.getOrDefault(DONE, 0.0);
+        double rate = seconds > 0 ? done / seconds : 0;
+        int width = 30;
+        int filled = total > 0 ? (int) Math.round(width * Math.min(1.0, done / total)) : 0;
+        String eta = rate > 0 && total > done ? StatusCommand.human(Duration.ofSeconds((long) ((total - done) / rate))) : "-";
+        System.out.printf("\r  [%s%s] %.0f/%.0f documents, %.0f pages, %.2f docs/s, %.1f pages/s, ETA %s   ",
+                "#".repeat(filled), ".".repeat(width - filled), done, total, m.getOrDefault(PAGES, 0.0), rate,
+                seconds > 0 ? m.getOrDefault(PAGES, 0.0) / seconds : 0, eta);
+    }
+}

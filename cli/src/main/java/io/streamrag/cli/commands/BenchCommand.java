@@ -1,0 +1,52 @@
+package io.streamrag.cli.commands;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code rag bench}: one entry point for the jobs' benchmarks, which print their figures. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Run a benchmark of the jobs and print its figures: ingest, fanout, throughput, adaptive.")
+public class BenchCommand implements Callable<Integer> {
+
+    /** Benchmark name → main class; each prints its own figures. */
+    static final Map<String, String> BENCHMARKS = new LinkedHashMap<>();
+
+    static {
+        BENCHMARKS.put("ingest", "io.streamrag.ingest.bench.IngestBenchmark");
+        BENCHMARKS.put("fanout", "io.streamrag.query.bench.FanOutBenchmark");
+        BENCHMARKS.put("throughput", "io.streamrag.query.bench.ThroughputBenchmark");
+        BENCHMARKS.put("adaptive", "io.streamrag.query.bench.AdaptiveSamplingBenchmark");
+    }
+
+    /** Names accepted on the command line. */
+    static final class Names extends ArrayList<String> {
+        Names() {
+            super(BENCHMARKS.keySet());
+        }
+    }
+
+    @Parameters(index = "0", completionCandidates = Names.class, paramLabel = "NAME", description = "Benchmark: ${COMPLETION-CANDIDATES}.")
+    String name;
+
+    @Parameters(index = "1..*", paramLabel = "ARG", description = "Arguments passed to the benchmark.")
+    List<String> args = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        String main = BENCHMARKS.get(name);
+        if (main == null) {
+            System.err.println("Unknown benchmark '" + name + "'; known: " + BENCHMARKS.keySet());
+            return 2;
+        }
+        Method m = Class.forName(main).getMethod("main", String[].class);
+        m.invoke(null, (Object) args.toArray(new String[0]));
+        return 0;
+    }
+}

@@ -1,0 +1,347 @@
+package io.streamrag.model;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * An honest extractive "model": scores the sentences of the numbered sources against the question (BM25 over
+ * sentences plus question-type cues), extracts short spans and samples one with the requested temperature and seed.
+ */
+public final class ExtractiveAnswerer {
+
+    static final Set<String> STOPWORDS = Set.of(
+            "a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "of", "in", "on", "at", "to", "for",
+            "by", "with", "from", "and", "or", "not", "no", "does", "do", "did", "what", "which", "who", "whom",
+            "when", "where", "why", "how", "this", "that", "these", "those", "it", "its", "as", "into", "than",
+            "then", "there", "their", "they", "you", "your", "we", "our", "can", "could", "should", "would", "will",
+            "shall", "may", "might", "must", "has", "have", "had", "i", "me", "my", "if", "so", "about", "use",
+            "uses", "used", "using", "default");
+
+    private static final Set<String> NUMERIC_CUES = Set.of(
+            "port", "ports", "year", "years", "number", "version", "count", "timeout", "limit", "size", "percent",
+            "percentage", "many", "much", "long", "old", "big", "large", "seconds", "minutes", "hours", "days",
+            "bytes", "mb", "gb", "price", "cost", "capacity", "maximum", "minimum", "max", "min");
+
+    // Lines count as sentences too: OCR output and lists have no full stops.
+    private static final Pattern SENTENCE_SPLIT = Pattern.compile("(?<=[.!?;])\\s+|\\s+[•·]\\s+|\\s*\\n\\s*");
+    // Times (02:00) and versions (3.2.1) are one number.
+    private static final Pattern NUMBER = Pattern.compile("(?<![\\w.])\\d+(?:[.,:]\\d+)*(?![\\w])");
+    private static final Pattern NEXT_WORD = Pattern.compile("^\\s+([\\p{L}%]+)");
+    private static final Pattern CAPITALISED = Pattern.compile("\\b[A-Z][\\w-]*(?:\\s+[A-Z][\\w-]*)*");
+    private static final Pattern CLAUSE_SPLIT = Pattern.compile("\\s*(?:,\\s*and\\s+|\\s+and\\s+(?=(?:what|which|who|when|where|how|is|are|does|do)\\b)|;\\s*)", Pattern.CASE_INSENSITIVE);
+
+    /** A scored answer span. */
+    static final class Span {
+        final String text;
+        final int source;
+        final String sentence;
+        double score;
+
+        Span(String text, int source, String sentence, double score) {
+            this.text = text;
+            this.source = source;
+            this.sentence = sentence;
+            this.score = score;
+        }
+    }
+
+    /** Produces the completion text for {@code prompt}; deterministic for a given seed, argmax at temperature 0. */
+    public String complete(String promptText, double temperature, long seed) {
+        Prompt prompt = Prompt.parse(promptText);
+        if (prompt.decompose) {
+            return decompose(prompt.question, prompt.maxFollowUps);
+        }
+        if (prompt.sources.isEmpty() || prompt.question.isBlank()) {
+            return "Reasoning: no numbered sources were given, so nothing can be extracted.\nAnswer: unknown\nSources: []";
+        }
+        List<Span> spans = spans(prompt);
+        if (spans.isEmpty()) {
+            return "Reasoning: no sentence of the sources shares a word with the question.\nAnswer: unknown\nSources: []";
+        }
+        Span chosen = sample(spans, temperature, seed);
+        return "Reasoning: the question asks about " + String.join(", ", terms(prompt.question))
+                + ". Source [" + chosen.source + "] says: \"" + chosen.sentence.strip() + "\"\n"
+                + "Answer: " + chosen.text + "\n"
+                + "Sources: [" + chosen.source + "]";
+    }
+
+    /** Candidate spans, best first, merged by lower-cased text (keeping the best-scoring source). */
+    List<Span> spans(Prompt prompt) {
+        List<String> qTerms = terms(prompt.question);
+        Set<String> qStems = new TreeSet<>();
+        qTerms.forEach(t -> qStems.add(stem(t)));
+        boolean numeric = isNumeric(prompt.question);
+        Set<String> units = units(prompt.question);
+        boolean who = prompt.question.toLowerCase(Locale.ROOT).startsWith("who");
+
+        List<String[]> sentences = new ArrayList<>(); // {sourceNumber, sentence}
+        for (Prompt.Source s : prompt.sources) {
+            for (String sentence : SENTENCE_SPLIT.split(s.text)) {
+                if (!sentence.isBlank()) {
+                    sentences.add(new String[] {String.valueOf(s.number), sentence});
+                }
+            }
+        }
+        double[] scores = bm25(sentences, qStems);
+        double top = 0;
+        for (double sc : scores) {
+            top = Math.max(top, sc);
+        }
+        if (top <= 0) {
+            return List.of();
+        }
+        // Unrelated sentences keep a small floor score, so a hot sampler can still be wrong like a real model.
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = Math.max(scores[i], 0.1 * top);
+        }
+
+        Map<String, Span> merged = new LinkedHashMap<>();
+        for (int pass = 0; pass < 2 && merged.isEmpty(); pass++) {
+            boolean useNumeric = numeric && pass == 0;
+            for (int i = 0; i < sentences.size(); i++) {
+                if (scores[i] <= 0) {
+                    continue;
+                }
+                int source = Integer.parseInt(sentences.get(i)[0]);
+                String sentence = sentences.get(i)[1];
+                List<String> found = useNumeric ? numbers(sentence, units) : extract(sentence, qStems, false, who && pass == 0);
+                for (String span : found) {
+                    // A number followed by a word of the question ("14 days" for "how many days") is the likelier answer.
+                    double score = scores[i] * (useNumeric && span.indexOf(' ') > 0 ? 2.0 : 1.0);
+                    String key = span.toLowerCase(Locale.ROOT);
+                    Span existing = merged.get(key);
+                    if (existing == null || existing.score < score) {
+                        merged.put(key, new Span(span, source, sentence, score));
+                    }
+                }
+            }
+        }
+        List<Span> out = new ArrayList<>(merged.values());
+        out.sort((a, b) -> Double.compare(b.score, a.score));
+        return out;
+    }
+
+    /** Numbers of a sentence; one followed by a unit the question asks for keeps the unit ("14 days"). */
+    static List<String> numbers(String sentence, Set<String> units) {
+        List<String> out = new ArrayList<>();
+        Matcher m = NUMBER.matcher(sentence);
+        while (m.find()) {
+            Matcher unit = NEXT_WORD.matcher(sentence.substring(m.end()));
+            if (unit.find() && units.contains(stem(unit.group(1).toLowerCase(Locale.ROOT)))) {
+                out.add(m.group() + " " + unit.group(1));
+            } else {
+                out.add(m.group());
+            }
+        }
+        return out;
+    }
+
+    private static List<String> extract(String sentence, Set<String> qStems, boolean numeric, boolean who) {
+        List<String> out = new ArrayList<>();
+        if (numeric) {
+            Matcher m = NUMBER.matcher(sentence);
+            while (m.find()) {
+                out.add(m.group());
+            }
+            return out;
+        }
+        if (who) {
+            Matcher m = CAPITALISED.matcher(sentence);
+            while (m.find()) {
+                String phrase = m.group();
+                if (m.start() > 0 && !qStems.contains(stem(phrase.toLowerCase(Locale.ROOT)))) {
+                    out.add(phrase);
+                }
+            }
+            if (!out.isEmpty()) {
+                return out;
+            }
+        }
+        // Otherwise: the longest run of words the question does not already contain, trimmed of stopwords.
+        String[] words = sentence.replaceAll("[\"()\\[\\]]", " ").trim().split("\\s+");
+        List<String> best = List.of();
+        List<String> run = new ArrayList<>();
+        for (String w : words) {
+            String bare = w.replaceAll("^[^\\p{L}\\d]+|[^\\p{L}\\d]+$", "");
+            boolean inQuestion = !bare.isEmpty() && qStems.contains(stem(bare.toLowerCase(Locale.ROOT)));
+            if (bare.isEmpty() || inQuestion) {
+                best = longer(best, trim(run));
+                run = new ArrayList<>();
+            } else {
+                run.add(bare);
+            }
+        }
+        best = longer(best, trim(run));
+        if (!best.isEmpty()) {
+            out.add(String.join(" ", best.subList(0, Math.min(6, best.size()))));
+        }
+        return out;
+    }
+
+    private static List<String> trim(List<String> run) {
+        int from = 0;
+        int to = run.size();
+        while (from < to && STOPWORDS.contains(run.get(from).toLowerCase(Locale.ROOT))) {
+            from++;
+        }
+        while (to > from && STOPWORDS.contains(run.get(to - 1).toLowerCase(Locale.ROOT))) {
+            to--;
+        }
+        return run.subList(from, to);
+    }
+
+    private static List<String> longer(List<String> a, List<String> b) {
+        return b.size() > a.size() ? new ArrayList<>(b) : a;
+    }
+
+    /** BM25 of each sentence against the question terms; idf over sentences. */
+    private static double[] bm25(List<String[]> sentences, Set<String> qStems) {
+        int n = sentences.size();
+        List<List<String>> docs = new ArrayList<>();
+        Map<String, Integer> df = new HashMap<>();
+        double avg = 0;
+        for (String[] s : sentences) {
+            List<String> stems = new ArrayList<>();
+            for (String w : Tokens.words(s[1])) {
+                stems.add(stem(w));
+            }
+            docs.add(stems);
+            avg += stems.size();
+            for (String t : new TreeSet<>(stems)) {
+                df.merge(t, 1, Integer::sum);
+            }
+        }
+        avg = n == 0 ? 1 : Math.max(1, avg / n);
+        double[] scores = new double[n];
+        for (int i = 0; i < n; i++) {
+            List<String> d = docs.get(i);
+            Map<String, Integer> tf = new HashMap<>();
+            d.forEach(t -> tf.merge(t, 1, Integer::sum));
+            double score = 0;
+            for (String q : qStems) {
+                Integer f = tf.get(q);
+                if (f == null) {
+                    continue;
+                }
+                int dfq = df.getOrDefault(q, 0);
+                double idf = Math.log(1 + (n - dfq + 0.5) / (dfq + 0.5));
+                score += idf * f * 2.2 / (f + 1.2 * (0.25 + 0.75 * d.size() / avg));
+            }
+            scores[i] = score;
+        }
+        return scores;
+    }
+
+    /** Softmax sampling over normalised scores; sharp enough that the best span usually wins at temperature 0.7. */
+    static Span sample(List<Span> spans, double temperature, long seed) {
+        if (temperature <= 0 || spans.size() == 1) {
+            return spans.get(0);
+        }
+        double max = spans.get(0).score;
+        double[] weights = new double[spans.size()];
+        double total = 0;
+        for (int i = 0; i < spans.size(); i++) {
+            weights[i] = Math.exp(6.0 * (spans.get(i).score / max - 1.0) / temperature);
+            total += weights[i];
+        }
+        double r = new SplittableRandom(seed).nextDouble() * total; // java.util.Random correlates adjacent seeds
+        for (int i = 0; i < spans.size(); i++) {
+            r -= weights[i];
+            if (r <= 0) {
+                return spans.get(i);
+            }
+        }
+        return spans.get(spans.size() - 1);
+    }
+
+    /** ITERDRAG decomposition: splits conjunctive questions into follow-ups, else says none are needed. */
+    String decompose(String question, int max) {
+        String q = question.strip().replaceAll("\\?+$", "");
+        String[] parts = CLAUSE_SPLIT.split(q);
+        List<String> followUps = new ArrayList<>();
+        if (parts.length > 1) {
+            for (String part : parts) {
+                if (terms(part).size() >= 2 && followUps.size() < Math.max(0, max)) {
+                    followUps.add(Character.toUpperCase(part.charAt(0)) + part.substring(1) + "?");
+                }
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        if (followUps.size() < 2) {
+            sb.append("Reasoning: the question asks one thing, so no follow-up is needed.\nFollow up: none");
+            return sb.toString();
+        }
+        sb.append("Reasoning: the question joins ").append(followUps.size()).append(" sub-questions.");
+        for (String f : followUps) {
+            sb.append("\nFollow up: ").append(f);
+        }
+        return sb.toString();
+    }
+
+    private static final Set<String> TIME_UNITS = Set.of("second", "minute", "hour", "day", "week", "month", "year", "m", "h", "ms");
+    private static final Set<String> MEASURES = Set.of("watt", "w", "kilogram", "kg", "gram", "g", "degree", "percent", "%",
+            "mb", "gb", "tb", "kb", "byte", "mhz", "ghz", "hz", "volt", "v", "mm", "cm", "meter", "metre");
+
+    /**
+     * Words that may follow the number in the answer: the noun after "how many/much" ("how many days"), time units
+     * for "how long/often" and "when", and common measures. A verb the question shares ("added") is not one.
+     */
+    static Set<String> units(String question) {
+        Set<String> units = new TreeSet<>(MEASURES);
+        String q = question.toLowerCase(Locale.ROOT);
+        Matcher m = Pattern.compile("how (?:many|much) (\\p{L}+)").matcher(q);
+        while (m.find()) {
+            units.add(stem(m.group(1)));
+        }
+        if (q.contains("how long") || q.contains("how often") || q.contains("after how") || q.startsWith("when")) {
+            units.addAll(TIME_UNITS);
+        }
+        return units;
+    }
+
+    static boolean isNumeric(String question) {
+        String q = question.toLowerCase(Locale.ROOT);
+        if (q.startsWith("when") || q.startsWith("how many") || q.startsWith("how much")) {
+            return true;
+        }
+        for (String w : Tokens.words(q)) {
+            if (NUMERIC_CUES.contains(w)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static List<String> terms(String question) {
+        List<String> out = new ArrayList<>();
+        for (String w : Tokens.words(question)) {
+            if (!STOPWORDS.contains(w) && !out.contains(w)) {
+                out.add(w);
+            }
+        }
+        return out;
+    }
+
+    /** Crude suffix stripping so "ports" meets "port" and "listens" meets "listen". */
+    static String stem(String w) {
+        if (w.length() > 4 && w.endsWith("ing")) {
+            return w.substring(0, w.length() - 3);
+        }
+        if (w.length() > 3 && w.endsWith("ed")) {
+            return w.substring(0, w.length() - 2);
+        }
+        if (w.length() > 3 && w.endsWith("s") && !w.endsWith("ss")) {
+            return w.substring(0, w.length() - 1);
+        }
+        return w;
+    }
+}

@@ -1,0 +1,56 @@
+package io.streamrag.model;
+
+import java.util.Locale;
+
+/**
+ * Fault injection settings, parsed from {@code key=value,...} (CLI {@code --faults} or per-request {@code X-Fault}
+ * header): {@code latency} ms, {@code jitter} ms, {@code error} rate (500), {@code timeout} rate and
+ * {@code timeoutMs} (sleep beyond the client timeout), {@code ratelimit} rate or {@code ratelimitFirst} K requests
+ * (429), {@code retryAfter} seconds.
+ */
+public final class Faults {
+
+    public long latencyMs;
+    public long jitterMs;
+    public double errorRate;
+    public double timeoutRate;
+    public long timeoutMs = 30_000;
+    public double rateLimitRate;
+    public int rateLimitFirst;
+    public int retryAfterSeconds = 1;
+
+    public Faults() {}
+
+    public static Faults parse(String spec) {
+        Faults f = new Faults();
+        if (spec == null || spec.isBlank()) {
+            return f;
+        }
+        for (String part : spec.split(",")) {
+            String[] kv = part.split("=", 2);
+            if (kv.length != 2) {
+                throw new IllegalArgumentException("Fault setting must be key=value: " + part);
+            }
+            String v = kv[1].trim();
+            switch (kv[0].trim().toLowerCase(Locale.ROOT)) {
+                case "latency": f.latencyMs = Long.parseLong(v); break;
+                case "jitter": f.jitterMs = Long.parseLong(v); break;
+                case "error": f.errorRate = Double.parseDouble(v); break;
+                case "timeout": f.timeoutRate = Double.parseDouble(v); break;
+                case "timeoutms": f.timeoutMs = Long.parseLong(v); break;
+                case "ratelimit": f.rateLimitRate = Double.parseDouble(v); break;
+                case "ratelimitfirst": f.rateLimitFirst = Integer.parseInt(v); break;
+                case "retryafter": f.retryAfterSeconds = Integer.parseInt(v); break;
+                default: throw new IllegalArgumentException("Unknown fault setting: " + kv[0]);
+            }
+        }
+        return f;
+    }
+
+    @Override
+    public String toString() {
+        return "latency=" + latencyMs + ",jitter=" + jitterMs + ",error=" + errorRate + ",timeout=" + timeoutRate
+                + ",timeoutMs=" + timeoutMs + ",ratelimit=" + rateLimitRate + ",ratelimitFirst=" + rateLimitFirst
+                + ",retryAfter=" + retryAfterSeconds;
+    }
+}

@@ -1,0 +1,328 @@
+package io.streamrag.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An offline OpenAI-compatible endpoint ({@code /v1/models}, {@code /v1/chat/completions}) serving the
+ * {@code extractive} answerer, with configurable fault injection and request statistics ({@code /v1/stats}).
+ */
+public final class LocalModelServer implements AutoCloseable {
+
+    public static final String MODEL = "extractive";
+    public static final String FAULT_HEADER = "X-Fault";
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    static {
+        // The JDK server writes headers and body separately; with Nagle on, each response waits ~40 ms for the
+        // client's delayed ACK. Must be set before the first HttpServer is created (read once per JVM).
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final ExtractiveAnswerer answerer = new ExtractiveAnswerer();
+    private volatile Faults faults;
+    private final AtomicLong total = new AtomicLong();
+    private final AtomicLong chat = new AtomicLong();
+    private final Map<Integer, AtomicLong> byStatus = new ConcurrentHashMap<>();
+    private final AtomicInteger rateLimitedSoFar = new AtomicInteger();
+
+    public LocalModelServer(String host, int port, Faults faults, int threads) throws IOException {
+        this.faults = faults == null ? new Faults() : faults;
+        this.server = HttpServer.create(new InetSocketAddress(host, port), 256);
+        this.executor = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "local-model-http");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(executor);
+        server.createContext("/v1/models", this::models);
+        server.createContext("/v1/chat/completions", this::chatCompletions);
+        server.createContext("/v1/stats", this::stats);
+        server.createContext("/admin/stats", this::stats);
+        server.createContext("/admin/faults", this::setFaults);
+        server.createContext("/admin/reset", ex -> {
+            resetStats();
+            send(ex, 200, MAPPER.createObjectNode().put("reset", true), null);
+        });
+    }
+
+    /** Starts a server on {@code 127.0.0.1} and an ephemeral port (tests). */
+    public static LocalModelServer startLocal(Faults faults) throws IOException {
+        LocalModelServer s = new LocalModelServer("127.0.0.1", 0, faults, 64);
+        s.start();
+        return s;
+    }
+
+    public void start() {
+        server.start();
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port() + "/v1";
+    }
+
+    public void setFaults(Faults faults) {
+        this.faults = faults;
+        rateLimitedSoFar.set(0);
+    }
+
+    public void resetStats() {
+        total.set(0);
+        chat.set(0);
+        byStatus.clear();
+        rateLimitedSoFar.set(0);
+    }
+
+    /** Requests to {@code /v1/chat/completions} answered with {@code status} so far. */
+    public long count(int status) {
+        AtomicLong c = byStatus.get(status);
+        return c == null ? 0 : c.get();
+    }
+
+    public long chatRequests() {
+        return chat.get();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    private void models(HttpExchange ex) throws IOException {
+        ObjectNode body = MAPPER.createObjectNode().put("object", "list");
+        body.putArray("data").addObject().put("id", MODEL).put("object", "model").put("owned_by", "streamrag");
+        send(ex, 200, body, null);
+    }
+
+    private void stats(HttpExchange ex) throws IOException {
+        ObjectNode body = MAPPER.createObjectNode().put("total", total.get()).put("chatCompletions", chat.get());
+        ObjectNode statuses = body.putObject("byStatus");
+        new TreeMap<>(byStatus).forEach((k, v) -> statuses.put(String.valueOf(k), v.get()));
+        body.put("faults", faults.toString());
+        send(ex, 200, body, null);
+    }
+
+    private void setFaults(HttpExchange ex) throws IOException {
+        try {
+            setFaults(Faults.parse(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8).trim()));
+            send(ex, 200, MAPPER.createObjectNode().put("faults", faults.toString()), null);
+        } catch (IllegalArgumentException e) {
+            send(ex, 400, error(e.getMessage(), "invalid_request_error"), null);
+        }
+    }
+
+    private void chatCompletions(HttpExchange ex) throws IOException {
+        if (!"POST".equals(ex.getRequestMethod())) {
+            send(ex, 405, error("POST only", "invalid_request_error"), null);
+            return;
+        }
+        chat.incrementAndGet();
+        JsonNode request;
+        Faults f;
+        try (InputStream in = ex.getRequestBody()) {
+            request = MAPPER.readTree(in);
+            String header = ex.getRequestHeaders().getFirst(FAULT_HEADER);
+            f = header == null ? faults : Faults.parse(header);
+        } catch (IOException | IllegalArgumentException e) {
+            record(400);
+            send(ex, 400, error("Bad request: " + e.getMessage(), "invalid_request_error"), null);
+            return;
+        }
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        // 429 first: a rate limiter answers before doing any work.
+        if ((f.rateLimitFirst > 0 && rateLimitedSoFar.getAndIncrement() < f.rateLimitFirst)
+                || (f.rateLimitRate > 0 && random.nextDouble() < f.rateLimitRate)) {
+            record(429);
+            send(ex, 429, error("Rate limit reached, retry later", "rate_limit_exceeded"),
+                    String.valueOf(f.retryAfterSeconds));
+            return;
+        }
+        sleep(f.latencyMs + (f.jitterMs > 0 ? random.nextLong(f.jitterMs + 1) : 0));
+        if (f.errorRate > 0 && random.nextDouble() < f.errorRate) {
+            record(500);
+            send(ex, 500, error("Injected server error", "server_error"), null);
+            return;
+        }
+        if (f.timeoutRate > 0 && random.nextDouble() < f.timeoutRate) {
+            sleep(f.timeoutMs); // the client has given up by now
+        }
+        try {
+            ObjectNode response = complete(request);
+            record(200);
+            send(ex, 200, response, null);
+        } catch (RuntimeException e) {
+            record(500);
+            send(ex, 500, error("Answerer failed: " + e, "server_error"), null);
+        }
+    }
+
+    /** Builds an OpenAI chat completion with one choice for {@code request}. */
+    ObjectNode complete(JsonNode request) {
+        StringBuilder prompt = new StringBuilder();
+        for (JsonNode m : request.path("messages")) {
+            JsonNode content = m.path("content");
+            if (content.isArray()) {
+                for (JsonNode part : content) {
+                    prompt.append(part.path("text").asText("")).append('\n');
+                }
+            } else {
+                prompt.append(content.asText("")).append('\n');
+            }
+        }
+        double temperature = request.path("temperature").asDouble(1.0);
+        long seed = request.path("seed").asLong(0);
+        String text = answerer.complete(prompt.toString(), temperature, seed);
+        String finish = "stop";
+        int maxTokens = request.path("max_tokens").asInt(request.path("max_completion_tokens").asInt(0));
+        if (maxTokens > 0 && Tokens.count(text) > maxTokens) {
+            // Truncate word by word until within budget, like a real model hitting max_tokens.
+            String[] words = text.split(" ");
+            StringBuilder sb = new StringBuilder();
+            for (String w : words) {
+                if (Tokens.count(sb + w) > maxTokens) {
+                    break;
+                }
+                sb.append(w).append(' ');
+            }
+            text = sb.toString().trim();
+            finish = "length";
+        }
+        int promptTokens = Tokens.count(prompt.toString());
+        int completionTokens = Tokens.count(text);
+        ObjectNode body = MAPPER.createObjectNode()
+                .put("id", "chatcmpl-" + UUID.randomUUID())
+                .put("object", "chat.completion")
+                .put("created", System.currentTimeMillis() / 1000)
+                .put("model", request.path("model").asText(MODEL));
+        ArrayNode choices = body.putArray("choices");
+        ObjectNode choice = choices.addObject().put("index", 0);
+        choice.putObject("message").put("role", "assistant").put("content", text);
+        choice.put("finish_reason", finish);
+        body.putObject("usage")
+                .put("prompt_tokens", promptTokens)
+                .put("completion_tokens", completionTokens)
+                .put("total_tokens", promptTokens + completionTokens);
+        return body;
+    }
+
+    private void record(int status) {
+        total.incrementAndGet();
+        byStatus.computeIfAbsent(status, s -> new AtomicLong()).incrementAndGet();
+    }
+
+    private static ObjectNode error(String message, String type) {
+        ObjectNode body = MAPPER.createObjectNode();
+        body.putObject("error").put("message", message).put("type", type);
+        return body;
+    }
+
+    private static void send(HttpExchange ex, int status, JsonNode body, String retryAfter) throws IOException {
+        byte[] bytes = MAPPER.writeValueAsBytes(body);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        if (retryAfter != null) {
+            ex.getResponseHeaders().set("Retry-After", retryAfter);
+        }
+        try {
+            ex.sendResponseHeaders(status, bytes.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(bytes);
+            }
+        } catch (IOException e) {
+            // The client hung up (e.g. it timed out first): nothing to answer.
+        } finally {
+            ex.close();
+        }
+    }
+
+    private static void sleep(long ms) {
+        if (ms <= 0) {
+            return;
+        }
+        try {
+            TimeUnit.MILLISECONDS.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** {@code java -jar streamrag-local-model.jar [--host H] [--port P] [--threads T] [--faults SPEC] [--latency-ms ...]}. */
+    public static void main(String[] args) throws IOException {
+        String host = "127.0.0.1";
+        int port = 8090;
+        int threads = 64;
+        StringBuilder spec = new StringBuilder();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if ("--help".equals(a) || "-h".equals(a)) {
+                System.out.println("Usage: LocalModelServer [--host 127.0.0.1] [--port 8090] [--threads 64]\n"
+                        + "  [--faults latency=MS,jitter=MS,error=RATE,timeout=RATE,timeoutMs=MS,ratelimit=RATE,"
+                        + "ratelimitFirst=K,retryAfter=S]\n"
+                        + "  [--latency-ms MS] [--jitter-ms MS] [--error-rate R] [--timeout-rate R] [--timeout-ms MS]\n"
+                        + "  [--rate-limit-rate R] [--rate-limit-first K] [--retry-after S]\n"
+                        + "A request header 'X-Fault: <spec>' overrides the faults for that request.");
+                return;
+            }
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException("Missing value for " + a);
+            }
+            String v = args[++i];
+            switch (a) {
+                case "--host": host = v; break;
+                case "--port": port = Integer.parseInt(v); break;
+                case "--threads": threads = Integer.parseInt(v); break;
+                case "--faults": append(spec, v); break;
+                case "--latency-ms": append(spec, "latency=" + v); break;
+                case "--jitter-ms": append(spec, "jitter=" + v); break;
+                case "--error-rate": append(spec, "error=" + v); break;
+                case "--timeout-rate": append(spec, "timeout=" + v); break;
+                case "--timeout-ms": append(spec, "timeoutMs=" + v); break;
+                case "--rate-limit-rate": append(spec, "ratelimit=" + v); break;
+                case "--rate-limit-first": append(spec, "ratelimitFirst=" + v); break;
+                case "--retry-after": append(spec, "retryAfter=" + v); break;
+                default: throw new IllegalArgumentException("Unknown option " + a + " (try --help)");
+            }
+        }
+        LocalModelServer s = new LocalModelServer(host, port, Faults.parse(spec.toString()), threads);
+        s.start();
+        System.out.println("Local model '" + MODEL + "' serving http://" + host + ":" + s.port() + "/v1 (faults: "
+                + s.faults + ")");
+        Runtime.getRuntime().addShutdownHook(new Thread(s::close));
+    }
+
+    private static void append(StringBuilder spec, String part) {
+        if (spec.length() > 0) {
+            spec.append(',');
+        }
+        spec.append(part);
+    }
+}

@@ -1,0 +1,65 @@
+package io.streamrag.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The prompt format shared with the query job: optional examples, then a {@code ## Task} section holding numbered
+ * sources ({@code [1] (doc, p. 3) text}), an optional {@code Task: decompose} marker and a {@code Question:} line.
+ */
+public final class Prompt {
+
+    /** Marks the section the model must answer; everything before it is demonstrations. */
+    public static final String TASK_HEADER = "## Task";
+    /** Marks an ITERDRAG decomposition request. */
+    public static final String DECOMPOSE_MARKER = "Task: decompose";
+
+    private static final Pattern SOURCE = Pattern.compile("^\\[(\\d+)\\]\\s*(?:\\(([^)]*)\\))?\\s*(.*)$");
+
+    /** One numbered source. */
+    public static final class Source {
+        public final int number;
+        public final String label;
+        public final String text;
+
+        Source(int number, String label, String text) {
+            this.number = number;
+            this.label = label;
+            this.text = text;
+        }
+    }
+
+    public final List<Source> sources = new ArrayList<>();
+    public String question = "";
+    public boolean decompose;
+    public int maxFollowUps = 2;
+
+    private Prompt() {}
+
+    /** Parses the last task section of {@code text} (the whole text if there is no task header). */
+    public static Prompt parse(String text) {
+        Prompt p = new Prompt();
+        int task = text.lastIndexOf(TASK_HEADER);
+        String section = task >= 0 ? text.substring(task + TASK_HEADER.length()) : text;
+        for (String raw : section.split("\\R")) {
+            String line = raw.strip();
+            Matcher m = SOURCE.matcher(line);
+            if (m.matches()) {
+                p.sources.add(new Source(Integer.parseInt(m.group(1)), m.group(2), m.group(3)));
+            } else if (line.startsWith("Question:")) {
+                p.question = line.substring("Question:".length()).strip();
+            } else if (line.equals(DECOMPOSE_MARKER)) {
+                p.decompose = true;
+            } else if (line.startsWith("Max follow-ups:")) {
+                try {
+                    p.maxFollowUps = Integer.parseInt(line.substring("Max follow-ups:".length()).strip());
+                } catch (NumberFormatException ignored) {
+                    // keep the default
+                }
+            }
+        }
+        return p;
+    }
+}

@@ -1,0 +1,112 @@
+package io.streamrag.model;
+
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.exception.HttpException;
+import dev.langchain4j.exception.RateLimitException;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.openai.OpenAiChatModel;
+import dev.langchain4j.model.openai.OpenAiChatRequestParameters;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The server through langchain4j's OpenAI client, as the query job uses it. */
+class LocalModelServerTest {
+
+    private static final String PROMPT = "## Task\nSources:\n"
+            + "[1] (manual-42, p. 17) The admin UI listens on port 8443 over HTTPS.\n"
+            + "[2] (manual-42, p. 3) Installation requires 4 GB of memory.\n"
+            + "Question: Which port does the admin UI use?";
+
+    private static LocalModelServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = LocalModelServer.startLocal(new Faults());
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @BeforeEach
+    void reset() {
+        server.setFaults(new Faults());
+        server.resetStats();
+    }
+
+    private OpenAiChatModel model() {
+        return OpenAiChatModel.builder()
+                .baseUrl(server.baseUrl())
+                .apiKey("none")
+                .modelName(LocalModelServer.MODEL)
+                .maxRetries(0)
+                .timeout(Duration.ofSeconds(2))
+                .build();
+    }
+
+    @Test
+    void answersThroughLangchain4jWithUsage() {
+        ChatResponse r = model().chat(ChatRequest.builder()
+                .messages(UserMessage.from(PROMPT))
+                .parameters(OpenAiChatRequestParameters.builder().temperature(0.7).seed(7).build())
+                .build());
+        assertThat(r.aiMessage().text()).contains("Answer: 8443").contains("Sources: [1]");
+        assertThat(r.tokenUsage().inputTokenCount()).isGreaterThan(20);
+        assertThat(r.tokenUsage().outputTokenCount()).isGreaterThan(3);
+        assertThat(server.count(200)).isEqualTo(1);
+    }
+
+    @Test
+    void injectsErrorsAndRateLimits() throws Exception {
+        server.setFaults(Faults.parse("error=1.0"));
+        assertThatThrownBy(() -> model().chat(PROMPT)).hasRootCauseInstanceOf(HttpException.class);
+        server.setFaults(Faults.parse("ratelimitFirst=1,retryAfter=3"));
+        assertThatThrownBy(() -> model().chat(PROMPT)).isInstanceOf(RateLimitException.class);
+        assertThat(model().chat(PROMPT)).contains("Answer: 8443");
+        assertThat(server.count(500)).isEqualTo(1);
+        assertThat(server.count(429)).isEqualTo(1);
+        assertThat(server.count(200)).isEqualTo(1);
+
+        HttpResponse<String> stats = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(server.baseUrl() + "/stats")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(stats.body()).contains("\"429\":1").contains("\"total\":3");
+    }
+
+    @Test
+    void retryAfterHeaderAndPerRequestFaultHeader() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
+                        .header("X-Fault", "ratelimit=1.0,retryAfter=2")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"extractive\",\"messages\":[]}"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(429);
+        assertThat(r.headers().firstValue("Retry-After")).contains("2");
+        HttpResponse<String> models = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/models")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(models.body()).contains("extractive");
+    }
+
+    @Test
+    void timeoutFaultOutlastsTheClient() {
+        server.setFaults(Faults.parse("timeout=1.0,timeoutMs=4000"));
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> model().chat(PROMPT)).isInstanceOf(dev.langchain4j.exception.TimeoutException.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
+    }
+}

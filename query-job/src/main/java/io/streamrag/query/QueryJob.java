@@ -1,0 +1,185 @@
+package io.streamrag.query;
+
+import io.streamrag.common.config.Configs;
+import io.streamrag.common.config.StreamRagOptions;
+import io.streamrag.common.records.Answer;
+import io.streamrag.query.functions.AdaptiveGenerate;
+import io.streamrag.query.functions.AnswerSerializer;
+import io.streamrag.query.functions.AsyncGenerate;
+import io.streamrag.query.functions.AsyncRetrieve;
+import io.streamrag.query.functions.CountAnswers;
+import io.streamrag.query.functions.FanOut;
+import io.streamrag.query.functions.OneAnswerPerQuestion;
+import io.streamrag.query.functions.ParseQuestion;
+import io.streamrag.query.functions.QuestionDeserializer;
+import io.streamrag.query.functions.RetrievalToVoteInput;
+import io.streamrag.query.functions.RouteRetrieval;
+import io.streamrag.query.functions.SelfConsistencyVote;
+import io.streamrag.query.generate.EndpointSpec;
+import io.streamrag.query.records.CandidateRequest;
+import io.streamrag.query.records.QuestionTask;
+import io.streamrag.query.records.RawQuestion;
+import io.streamrag.query.records.Retrieval;
+import io.streamrag.query.records.VoteInput;
+
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * The query job: questions from Kafka, hybrid retrieval, N reasoning candidates over the configured endpoints,
+ * a self-consistency vote, and exactly one answer per question to Kafka, exactly-once.
+ */
+public class QueryJob {
+
+    public static final String JOB_NAME = "streamrag-query";
+
+    private final Source<RawQuestion, ?, ?> source;
+    private final Sink<Answer> sink;
+    private final Configuration conf;
+
+    public QueryJob(Source<RawQuestion, ?, ?> source, Sink<Answer> sink, Configuration conf) {
+        this.source = source;
+        this.sink = sink;
+        this.conf = conf;
+    }
+
+    /** The job with its Kafka source and exactly-once Kafka sink built from {@code conf}. */
+    public static QueryJob fromConfiguration(Configuration conf) {
+        return new QueryJob(kafkaSource(conf), kafkaSink(conf), conf);
+    }
+
+    public static KafkaSource<RawQuestion> kafkaSource(Configuration conf) {
+        return KafkaSource.<RawQuestion>builder()
+                .setBootstrapServers(conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS))
+                .setTopics(conf.get(StreamRagOptions.QUESTIONS_TOPIC))
+                .setGroupId(conf.get(QueryOptions.GROUP_ID))
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setDeserializer(new QuestionDeserializer())
+                .build();
+    }
+
+    public static KafkaSink<Answer> kafkaSink(Configuration conf) {
+        Properties producer = new Properties();
+        // The broker caps transactions at transaction.max.timeout.ms (15 min); Flink's 1 h default is refused.
+        producer.setProperty("transaction.timeout.ms", String.valueOf(conf.get(QueryOptions.TRANSACTION_TIMEOUT_MS)));
+        return KafkaSink.<Answer>builder()
+                .setBootstrapServers(conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS))
+                .setKafkaProducerConfig(producer)
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(conf.get(QueryOptions.TRANSACTIONAL_ID_PREFIX))
+                .setRecordSerializer(new AnswerSerializer(conf.get(StreamRagOptions.ANSWERS_TOPIC)))
+                .build();
+    }
+
+    /** Adds the pipeline to {@code env} (and turns checkpointing on if it is off: the sink commits on checkpoints). */
+    public DataStream<Answer> build(StreamExecutionEnvironment env) {
+        if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
+            env.enableCheckpointing(conf.get(QueryOptions.CHECKPOINT_INTERVAL_MS));
+        }
+        List<EndpointSpec> endpoints = EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS));
+        double maxWeight = EndpointSpec.maxWeight(endpoints);
+        long generateTimeout = conf.get(QueryOptions.GENERATE_TIMEOUT_MS);
+        int generateCapacity = conf.get(QueryOptions.GENERATE_CAPACITY);
+        long bufferTimeout = conf.get(QueryOptions.BUFFER_TIMEOUT_MS);
+
+        SingleOutputStreamOperator<QuestionTask> questions = env
+                .fromSource(source, WatermarkStrategy.noWatermarks(), "Kafka: questions")
+                .uid("questions-source")
+                .process(new ParseQuestion(conf))
+                .uid("parse-question")
+                .name("Parse question")
+                .setBufferTimeout(bufferTimeout);
+
+        SingleOutputStreamOperator<Retrieval> retrieved = AsyncDataStream
+                .unorderedWait(questions, new AsyncRetrieve(conf), conf.get(QueryOptions.RETRIEVE_TIMEOUT_MS),
+                        TimeUnit.MILLISECONDS, conf.get(QueryOptions.RETRIEVE_CAPACITY))
+                .uid("retrieve")
+                .name("Retrieve (kNN + BM25, RRF)")
+                .setBufferTimeout(bufferTimeout);
+
+        SingleOutputStreamOperator<Retrieval> withContext = retrieved
+                .process(new RouteRetrieval())
+                .uid("route-retrieval")
+                .name("Route: context / no context")
+                .setBufferTimeout(bufferTimeout);
+
+        DataStream<VoteInput> header = withContext
+                .map(new RetrievalToVoteInput(maxWeight))
+                .uid("retrieval-to-vote")
+                .name("Retrieval to vote")
+                .setBufferTimeout(bufferTimeout);
+
+        DataStream<VoteInput> candidates;
+        if (conf.get(QueryOptions.ADAPTIVE)) {
+            candidates = AsyncDataStream
+                    .unorderedWait(withContext, new AdaptiveGenerate(conf, endpoints), generateTimeout,
+                            TimeUnit.MILLISECONDS, generateCapacity)
+                    .uid("generate-adaptive")
+                    .name("Generate candidates (adaptive waves)")
+                    .setBufferTimeout(bufferTimeout);
+        } else {
+            List<String> names = endpoints.stream().map(e -> e.name).collect(Collectors.toList());
+            DataStream<CandidateRequest> requests = withContext
+                    .flatMap(new FanOut(names, conf.get(QueryOptions.TEMPERATURE)))
+                    .uid("fan-out")
+                    .name("Fan out N candidates")
+                    .setBufferTimeout(bufferTimeout)
+                    .rebalance();
+            candidates = AsyncDataStream
+                    .unorderedWait(requests, new AsyncGenerate(conf, endpoints), generateTimeout,
+                            TimeUnit.MILLISECONDS, generateCapacity)
+                    .uid("generate")
+                    .name("Generate candidate")
+                    .setBufferTimeout(bufferTimeout);
+        }
+
+        DataStream<Answer> voted = header.union(candidates)
+                .keyBy(v -> v.questionId, Types.STRING)
+                .process(new SelfConsistencyVote(conf.get(QueryOptions.DECIDED_TTL_MS)))
+                .uid("vote")
+                .name("Self-consistency vote")
+                .setBufferTimeout(bufferTimeout);
+
+        DataStream<Answer> answers = voted
+                .union(questions.getSideOutput(ParseQuestion.INVALID), withContext.getSideOutput(RouteRetrieval.NO_CONTEXT))
+                .keyBy(OneAnswerPerQuestion.keySelector(), Types.STRING)
+                .process(new OneAnswerPerQuestion(conf.get(QueryOptions.DECIDED_TTL_MS)))
+                .uid("one-answer-per-question")
+                .name("One answer per question")
+                .setBufferTimeout(bufferTimeout)
+                .map(new CountAnswers())
+                .uid("count-answers")
+                .name("Count answers");
+        answers.sinkTo(sink).uid("answers-sink").name("Kafka: answers");
+        return answers;
+    }
+
+    public JobExecutionResult execute(StreamExecutionEnvironment env) throws Exception {
+        build(env);
+        return env.execute(JOB_NAME);
+    }
+
+    public static void main(String[] args) throws Exception {
+        Configuration conf = Configs.fromArgs(args);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        fromConfiguration(conf).execute(env);
+    }
+}

@@ -1,0 +1,151 @@
+package io.streamrag.query.functions;
+
+import io.streamrag.query.QueryOptions;
+import io.streamrag.query.generate.CandidateGenerator;
+import io.streamrag.query.generate.EndpointSpec;
+import io.streamrag.query.generate.Generators;
+import io.streamrag.query.metrics.AdaptiveMetrics;
+import io.streamrag.query.metrics.GenerationMetrics;
+import io.streamrag.query.records.CandidateRequest;
+import io.streamrag.query.records.CandidateResult;
+import io.streamrag.query.records.Retrieval;
+import io.streamrag.query.records.VoteInput;
+import io.streamrag.query.vote.StoppingRule;
+import io.streamrag.query.vote.VoteTally;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+/**
+ * Adaptive sampling for one question inside one async call: asks for candidates in waves and stops once the vote is
+ * settled ({@link StoppingRule}); the vote operator still does the final aggregation. Unasked calls are reported
+ * as {@code usage.candidatesSaved}. A feedback edge from the vote would need a Flink iteration; this avoids it.
+ */
+public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
+    private static final long serialVersionUID = 1L;
+
+    private final Configuration conf;
+    private final List<String> endpoints;
+    private final double maxWeight;
+    private transient CandidateGenerator generator;
+    private transient Generators.LazyRetriever retriever;
+    private transient GenerationMetrics metrics;
+    private transient AdaptiveMetrics adaptiveMetrics;
+    /** Candidates finished so far per question, so a timeout can still hand them to the vote. */
+    private transient Map<String, Progress> inFlight;
+
+    /** What one question has done so far. */
+    static final class Progress {
+        final List<CandidateResult> results = Collections.synchronizedList(new ArrayList<>());
+        volatile int issued;
+        volatile boolean done;
+    }
+
+    public AdaptiveGenerate(Configuration conf, List<EndpointSpec> specs) {
+        this.conf = conf;
+        this.endpoints = specs.stream().map(s -> s.name).collect(Collectors.toList());
+        this.maxWeight = EndpointSpec.maxWeight(specs);
+    }
+
+    @Override
+    public void open(OpenContext context) {
+        metrics = new GenerationMetrics(getRuntimeContext().getMetricGroup());
+        adaptiveMetrics = new AdaptiveMetrics(getRuntimeContext().getMetricGroup());
+        retriever = Generators.lazyRetriever(conf);
+        generator = Generators.create(conf, metrics, retriever);
+        inFlight = new ConcurrentHashMap<>();
+    }
+
+    @Override
+    public void asyncInvoke(Retrieval r, ResultFuture<VoteInput> resultFuture) {
+        Progress p = new Progress();
+        inFlight.put(r.question.questionId, p);
+        wave(r, p, Math.min(conf.get(QueryOptions.ADAPTIVE_FIRST_WAVE), r.question.n), resultFuture);
+    }
+
+    private void wave(Retrieval r, Progress p, int size, ResultFuture<VoteInput> resultFuture) {
+        adaptiveMetrics.waves.inc();
+        double temperature = conf.get(QueryOptions.TEMPERATURE);
+        List<CompletableFuture<CandidateResult>> futures = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            CandidateRequest req = FanOut.request(r, p.issued++, endpoints, temperature);
+            metrics.issued(req.endpoint);
+            futures.add(generator.generate(req).thenApply(res -> {
+                metrics.completed(res);
+                p.results.add(res);
+                return res;
+            }));
+        }
+        CompletableFuture.allOf(futures.toArray(new CompletableFuture[0])).whenComplete((ignored, error) -> {
+            if (p.done) {
+                return; // timed out meanwhile
+            }
+            int remaining = r.question.n - p.issued;
+            if (remaining > 0 && !settled(p, remaining)) {
+                wave(r, p, Math.min(conf.get(QueryOptions.ADAPTIVE_WAVE), remaining), resultFuture);
+            } else {
+                finish(r, p, resultFuture);
+            }
+        });
+    }
+
+    private boolean settled(Progress p, int remaining) {
+        List<CandidateResult> snapshot;
+        synchronized (p.results) {
+            snapshot = new ArrayList<>(p.results);
+        }
+        List<VoteTally.Group> groups = VoteTally.of(snapshot).groups();
+        int leader = groups.isEmpty() ? 0 : groups.get(0).count;
+        int runnerUp = groups.size() > 1 ? groups.get(1).count : 0;
+        return StoppingRule.shouldStop(leader, runnerUp, remaining, conf.get(QueryOptions.ADAPTIVE_THRESHOLD));
+    }
+
+    private void finish(Retrieval r, Progress p, ResultFuture<VoteInput> resultFuture) {
+        if (p.done) {
+            return;
+        }
+        p.done = true;
+        inFlight.remove(r.question.questionId);
+        List<CandidateResult> results;
+        synchronized (p.results) {
+            results = new ArrayList<>(p.results);
+        }
+        VoteInput v = VoteInputs.candidates(r.question, maxWeight, results);
+        v.finalExpected = results.size();
+        v.saved = r.question.n - p.issued;
+        if (v.saved > 0) {
+            adaptiveMetrics.saved.inc(v.saved);
+            adaptiveMetrics.stoppedEarly.inc();
+        }
+        resultFuture.complete(Collections.singleton(v));
+    }
+
+    @Override
+    public void timeout(Retrieval r, ResultFuture<VoteInput> resultFuture) {
+        Progress p = inFlight.get(r.question.questionId);
+        if (p == null) {
+            p = new Progress();
+        }
+        finish(r, p, resultFuture);
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (generator != null) {
+            generator.close();
+        }
+        if (retriever != null) {
+            retriever.close();
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package io.streamrag.query.functions;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.streamrag.common.json.Json;
+import io.streamrag.common.records.Answer;
+import io.streamrag.query.QueryOptions;
+import io.streamrag.query.metrics.QuestionMetrics;
+import io.streamrag.query.records.QuestionTask;
+import io.streamrag.query.records.RawQuestion;
+import io.streamrag.query.vote.Answers;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+import java.util.Locale;
+import java.util.Set;
+
+/** Parses and validates question events; anything invalid becomes a FAILED answer on a side output, never a crash. */
+public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
+    private static final long serialVersionUID = 1L;
+
+    public static final OutputTag<Answer> INVALID = new OutputTag<>("invalid-questions") {};
+    public static final Set<String> STRATEGIES = Set.of("RAG", "DRAG", "ITERDRAG");
+    private static final long MAX_DEADLINE_MS = 3_600_000L;
+
+    private final Configuration conf;
+    private transient QuestionMetrics metrics;
+
+    public ParseQuestion(Configuration conf) {
+        this.conf = conf;
+    }
+
+    @Override
+    public void open(OpenContext context) {
+        metrics = new QuestionMetrics(getRuntimeContext().getMetricGroup());
+    }
+
+    @Override
+    public void processElement(RawQuestion raw, Context ctx, Collector<QuestionTask> out) {
+        metrics.questions.inc();
+        long now = System.currentTimeMillis();
+        QuestionTask q = new QuestionTask();
+        q.receivedAtMs = now;
+        q.questionId = raw.key;
+        String error;
+        try {
+            error = parse(raw, q);
+        } catch (java.io.IOException e) {
+            error = "invalid JSON: " + firstLine(e.getMessage());
+        } catch (RuntimeException e) {
+            error = "cannot read the event: " + e.getClass().getSimpleName() + ": " + firstLine(e.getMessage());
+        }
+        if (error != null) {
+            metrics.invalid.inc();
+            ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy, "invalid question: " + error, now));
+            return;
+        }
+        out.collect(q);
+    }
+
+    /** Fills {@code q} and returns the reason it is invalid, or null. */
+    String parse(RawQuestion raw, QuestionTask q) throws java.io.IOException {
+        JsonNode node = Json.tree(raw.value);
+        if (node == null || !node.isObject()) {
+            return "the event is not a JSON object";
+        }
+        if (text(node, "questionId") != null) {
+            q.questionId = text(node, "questionId");
+        }
+        q.tenant = text(node, "tenant");
+        q.text = text(node, "text");
+        q.strategy = text(node, "strategy") == null ? conf.get(QueryOptions.STRATEGY)
+                : text(node, "strategy").toUpperCase(Locale.ROOT);
+        if (text(node, "questionId") == null) {
+            return "missing questionId";
+        }
+        if (q.tenant == null) {
+            return "missing tenant";
+        }
+        if (q.text == null) {
+            return "missing text";
+        }
+        if (!STRATEGIES.contains(q.strategy)) {
+            return "unknown strategy '" + q.strategy + "' (RAG, DRAG or ITERDRAG)";
+        }
+        Long n = integer(node, "n");
+        Long k = integer(node, "k");
+        Long deadline = integer(node, "deadlineMs");
+        if (notInteger(n) || notInteger(k) || notInteger(deadline)) {
+            return "n, k and deadlineMs must be integers";
+        }
+        q.n = n == null ? conf.get(QueryOptions.N) : n.intValue();
+        q.k = k == null ? conf.get(QueryOptions.K) : k.intValue();
+        q.deadlineMs = deadline == null ? conf.get(QueryOptions.DEADLINE_MS) : deadline;
+        if (q.n < 1 || q.n > conf.get(QueryOptions.MAX_N)) {
+            return "n must be between 1 and " + conf.get(QueryOptions.MAX_N) + ", was " + q.n;
+        }
+        if (q.k < 1 || q.k > conf.get(QueryOptions.MAX_K)) {
+            return "k must be between 1 and " + conf.get(QueryOptions.MAX_K) + ", was " + q.k;
+        }
+        if (q.deadlineMs < 1 || q.deadlineMs > MAX_DEADLINE_MS) {
+            return "deadlineMs must be between 1 and " + MAX_DEADLINE_MS + ", was " + q.deadlineMs;
+        }
+        return null;
+    }
+
+    private static String text(JsonNode node, String field) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull() || !v.isValueNode()) {
+            return null;
+        }
+        String s = v.asText().strip();
+        return s.isEmpty() ? null : s;
+    }
+
+    /** The integer value, null when absent, {@link Long#MIN_VALUE} when present but not an integer. */
+    private static Long integer(JsonNode node, String field) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (v.isIntegralNumber()) {
+            return v.asLong();
+        }
+        if (v.isTextual() && v.asText().strip().matches("-?\\d{1,18}")) {
+            return Long.parseLong(v.asText().strip());
+        }
+        return Long.MIN_VALUE;
+    }
+
+    private static boolean notInteger(Long v) {
+        return v != null && v == Long.MIN_VALUE;
+    }
+
+    private static String firstLine(String s) {
+        return s == null ? "" : s.lines().findFirst().orElse("");
+    }
+}

@@ -1,0 +1,128 @@
+package io.streamrag.query.functions;
+
+import io.streamrag.common.records.Answer;
+import io.streamrag.query.metrics.VoteMetrics;
+import io.streamrag.query.records.CandidateResult;
+import io.streamrag.query.records.VoteInput;
+import io.streamrag.query.records.VoteState;
+import io.streamrag.query.vote.Answers;
+import io.streamrag.query.vote.VoteTally;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Self-consistency vote keyed by questionId: weighted majority over normalised answers, decided as soon as the
+ * leader cannot be overtaken, or at the deadline with what arrived. Decided ids are remembered for a TTL so late
+ * candidates are dropped instead of starting a second answer.
+ */
+public class SelfConsistencyVote extends KeyedProcessFunction<String, VoteInput, Answer> {
+    private static final long serialVersionUID = 1L;
+
+    private final long decidedTtlMs;
+    private transient ValueState<VoteState> pending;
+    private transient ValueState<Long> decidedUntil;
+    private transient VoteMetrics metrics;
+
+    public SelfConsistencyVote(long decidedTtlMs) {
+        this.decidedTtlMs = decidedTtlMs;
+    }
+
+    @Override
+    public void open(OpenContext context) {
+        pending = getRuntimeContext().getState(new ValueStateDescriptor<>("vote", VoteState.class));
+        decidedUntil = getRuntimeContext().getState(new ValueStateDescriptor<>("decided-until", Long.class));
+        metrics = new VoteMetrics(getRuntimeContext().getMetricGroup());
+    }
+
+    @Override
+    public void processElement(VoteInput in, Context ctx, Collector<Answer> out) throws Exception {
+        if (decidedUntil.value() != null) {
+            metrics.late.inc(in.candidates.size()); // already answered: late arrivals change nothing
+            return;
+        }
+        VoteState st = pending.value();
+        if (st == null) {
+            st = new VoteState();
+            st.questionId = in.questionId;
+            st.receivedAtMs = in.receivedAtMs;
+            st.deadlineAtMs = in.deadlineAtMs;
+            st.expected = in.expected;
+            ctx.timerService().registerProcessingTimeTimer(st.deadlineAtMs);
+        }
+        if (in.tenant != null) {
+            st.tenant = in.tenant;
+        }
+        if (in.strategy != null) {
+            st.strategy = in.strategy;
+        }
+        st.maxWeight = Math.max(st.maxWeight, in.maxWeight);
+        if (in.retrieved != null) {
+            st.haveRetrieval = true;
+            st.retrieved.addAll(in.retrieved);
+            st.retrievalMs = in.retrievalMs;
+        }
+        if (in.finalExpected != null) {
+            st.expected = in.finalExpected;
+            st.finalBudget = true;
+            st.saved = in.saved;
+        } else if (!st.finalBudget) {
+            st.expected = Math.max(st.expected, in.expected);
+        }
+        for (CandidateResult c : in.candidates) {
+            c.arrival = st.arrivals++;
+            st.candidates.add(c);
+        }
+        long now = ctx.timerService().currentProcessingTime();
+        if (!tryDecide(st, false, now, ctx, out)) {
+            pending.update(st);
+        }
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Answer> out) throws Exception {
+        Long until = decidedUntil.value();
+        if (until != null) {
+            if (timestamp >= until) {
+                decidedUntil.clear();
+            }
+            return;
+        }
+        VoteState st = pending.value();
+        if (st != null && timestamp >= st.deadlineAtMs) {
+            tryDecide(st, true, timestamp, ctx, out);
+        }
+    }
+
+    /** Emits the answer and clears the vote if it is settled (or the deadline passed); returns whether it did. */
+    private boolean tryDecide(VoteState st, boolean deadline, long now, Context ctx, Collector<Answer> out)
+            throws Exception {
+        VoteTally tally = VoteTally.of(st.candidates);
+        int outstanding = Math.max(0, st.expected - st.candidates.size());
+        boolean settled = outstanding == 0 || tally.settled(outstanding, st.maxWeight);
+        // Without the retrieval record we lack the retrieved chunks; wait for it unless the deadline passed.
+        if (!deadline && (!settled || !st.haveRetrieval)) {
+            return false;
+        }
+        Answer answer = Answers.fromVote(st, tally, deadline && outstanding > 0, now);
+        out.collect(answer);
+        metrics.decided.inc();
+        if (deadline && outstanding > 0) {
+            metrics.deadline.inc();
+        } else if (outstanding > 0) {
+            metrics.early.inc();
+        }
+        if (answer.agreement != null) {
+            metrics.agreement.update(Math.round(answer.agreement * 100));
+        }
+        ctx.timerService().deleteProcessingTimeTimer(st.deadlineAtMs);
+        pending.clear();
+        long until = now + decidedTtlMs;
+        decidedUntil.update(until);
+        ctx.timerService().registerProcessingTimeTimer(until);
+        return true;
+    }
+}

@@ -1,0 +1,70 @@
+package io.streamrag.query.generate;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Reads the final {@code Answer:} line, the {@code Sources: [..]} numbers and {@code Follow up:} lines of a completion. */
+public final class CompletionParser {
+
+    private static final Pattern NUMBER = Pattern.compile("\\d+");
+
+    private CompletionParser() {}
+
+    /** The last {@code Answer:} line (markdown bold tolerated), else the last non-empty line. */
+    public static String answer(String text) {
+        String last = "";
+        String answer = null;
+        for (String raw : text.split("\\R")) {
+            String line = raw.replace("*", "").strip();
+            if (line.isEmpty()) {
+                continue;
+            }
+            last = line;
+            if (line.regionMatches(true, 0, "Answer:", 0, 7)) {
+                answer = line.substring(7).strip();
+            } else if (line.regionMatches(true, 0, "Final answer:", 0, 13)) {
+                answer = line.substring(13).strip();
+            }
+        }
+        String a = answer != null ? answer : last;
+        return a.replaceAll("^[\"']|[\"'.]$", "").strip();
+    }
+
+    /** Source numbers from the last {@code Sources:} line, in order, without duplicates. */
+    public static List<Integer> sources(String text) {
+        String line = null;
+        for (String raw : text.split("\\R")) {
+            String l = raw.replace("*", "").strip();
+            if (l.regionMatches(true, 0, "Sources:", 0, 8)) {
+                line = l.substring(8);
+            }
+        }
+        List<Integer> out = new ArrayList<>();
+        if (line != null) {
+            Matcher m = NUMBER.matcher(line);
+            while (m.find()) {
+                int n = Integer.parseInt(m.group());
+                if (!out.contains(n)) {
+                    out.add(n);
+                }
+            }
+        }
+        return out;
+    }
+
+    public static List<String> followUps(String text, int max) {
+        List<String> out = new ArrayList<>();
+        for (String raw : text.split("\\R")) {
+            String l = raw.replace("*", "").strip();
+            if (l.regionMatches(true, 0, "Follow up:", 0, 10)) {
+                String q = l.substring(10).strip();
+                if (!q.isEmpty() && !q.equalsIgnoreCase("none") && out.size() < max) {
+                    out.add(q);
+                }
+            }
+        }
+        return out;
+    }
+}

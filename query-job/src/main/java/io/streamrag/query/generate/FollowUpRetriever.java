@@ -1,0 +1,11 @@
+package io.streamrag.query.generate;
+
+import io.streamrag.query.records.RetrievedChunk;
+
+import java.util.List;
+
+/** Retrieval for ITERDRAG follow-up questions, within the question's tenant. */
+@FunctionalInterface
+public interface FollowUpRetriever {
+    List<RetrievedChunk> retrieve(String tenant, String question, int k);
+}

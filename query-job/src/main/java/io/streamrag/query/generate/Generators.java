@@ -1,0 +1,69 @@
+package io.streamrag.query.generate;
+
+import dev.langchain4j.model.embedding.EmbeddingModel;
+import io.streamrag.common.config.StreamRagOptions;
+import io.streamrag.common.embedding.EmbeddingModels;
+import io.streamrag.common.opensearch.OpenSearchClients;
+import io.streamrag.query.QueryOptions;
+import io.streamrag.query.records.RetrievedChunk;
+import io.streamrag.query.retrieve.HybridRetriever;
+
+import org.apache.flink.configuration.Configuration;
+import org.opensearch.client.opensearch.OpenSearchClient;
+
+import java.util.List;
+
+/** Builds a {@link CandidateGenerator} from configuration; follow-up retrieval (ITERDRAG) is created on first use. */
+public final class Generators {
+
+    private Generators() {}
+
+    /** Lazily created retriever for ITERDRAG follow-ups; close it with the generator. */
+    public static final class LazyRetriever implements FollowUpRetriever, AutoCloseable {
+        private final Configuration conf;
+        private OpenSearchClient client;
+        private HybridRetriever retriever;
+
+        LazyRetriever(Configuration conf) {
+            this.conf = conf;
+        }
+
+        @Override
+        public List<RetrievedChunk> retrieve(String tenant, String question, int k) {
+            HybridRetriever r;
+            synchronized (this) {
+                if (retriever == null) {
+                    client = OpenSearchClients.create(conf);
+                    EmbeddingModel embeddings = EmbeddingModels.create(conf);
+                    retriever = new HybridRetriever(client, embeddings, conf.get(StreamRagOptions.OPENSEARCH_INDEX),
+                            conf.get(QueryOptions.RETRIEVE_POOL), conf.get(QueryOptions.RRF_K));
+                }
+                r = retriever;
+            }
+            return r.retrieve(tenant, question, k);
+        }
+
+        @Override
+        public synchronized void close() {
+            OpenSearchClients.close(client);
+        }
+    }
+
+    public static LazyRetriever lazyRetriever(Configuration conf) {
+        return new LazyRetriever(conf);
+    }
+
+    public static CandidateGenerator create(Configuration conf, CallListener listener,
+                                            FollowUpRetriever retriever) {
+        return new CandidateGenerator(
+                EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS)),
+                new RetryPolicy(conf.get(QueryOptions.MAX_RETRIES), conf.get(QueryOptions.BACKOFF_MS),
+                        conf.get(QueryOptions.MAX_BACKOFF_MS)),
+                conf.get(QueryOptions.MAX_TOKENS),
+                listener,
+                Demonstrations.load(conf.get(QueryOptions.DRAG_DEMONSTRATIONS)),
+                conf.get(QueryOptions.DRAG_NUM_DEMONSTRATIONS),
+                conf.get(QueryOptions.ITERDRAG_MAX_FOLLOW_UPS),
+                retriever);
+    }
+}

@@ -1,0 +1,132 @@
+package io.streamrag.query.generate;
+
+import dev.langchain4j.exception.TimeoutException;
+import dev.langchain4j.http.client.HttpClient;
+import dev.langchain4j.http.client.HttpClientBuilder;
+import dev.langchain4j.http.client.HttpRequest;
+import dev.langchain4j.http.client.SuccessfulHttpResponse;
+import dev.langchain4j.http.client.sse.ServerSentEventListener;
+import dev.langchain4j.http.client.sse.ServerSentEventParser;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Set;
+
+/**
+ * A langchain4j {@link HttpClient} over the JDK client that, unlike the stock one, keeps the {@code Retry-After}
+ * header of failed responses (in {@link RetryAfterHttpException}). Streaming is not used by the job.
+ */
+public class RetryAfterHttpClient implements HttpClient {
+
+    /** Headers the JDK client sets itself and refuses from callers. */
+    private static final Set<String> RESTRICTED = Set.of("content-length", "host", "connection", "expect", "upgrade");
+
+    private final java.net.http.HttpClient delegate;
+    private final Duration readTimeout;
+
+    RetryAfterHttpClient(Duration connectTimeout, Duration readTimeout) {
+        java.net.http.HttpClient.Builder b = java.net.http.HttpClient.newBuilder()
+                .version(java.net.http.HttpClient.Version.HTTP_1_1);
+        if (connectTimeout != null) {
+            b.connectTimeout(connectTimeout);
+        }
+        this.delegate = b.build();
+        this.readTimeout = readTimeout;
+    }
+
+    @Override
+    public SuccessfulHttpResponse execute(HttpRequest request) {
+        java.net.http.HttpRequest.Builder b = java.net.http.HttpRequest.newBuilder(URI.create(request.url()));
+        request.headers().forEach((k, values) -> {
+            if (!RESTRICTED.contains(k.toLowerCase())) {
+                values.forEach(v -> b.header(k, v));
+            }
+        });
+        if (readTimeout != null) {
+            b.timeout(readTimeout);
+        }
+        String body = request.body();
+        b.method(request.method().name(), body == null
+                ? java.net.http.HttpRequest.BodyPublishers.noBody()
+                : java.net.http.HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+        HttpResponse<byte[]> r;
+        try {
+            r = delegate.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (HttpTimeoutException e) {
+            throw new TimeoutException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RuntimeException(e);
+        } catch (IOException e) {
+            throw new RuntimeException(e);
+        }
+        if (r.statusCode() < 200 || r.statusCode() >= 300) {
+            long retryAfter = r.headers().firstValue("Retry-After").map(RetryAfterHttpClient::parseRetryAfter).orElse(-1L);
+            throw new RetryAfterHttpException(r.statusCode(), new String(r.body(), StandardCharsets.UTF_8), retryAfter);
+        }
+        return SuccessfulHttpResponse.builder()
+                .statusCode(r.statusCode())
+                .headers(r.headers().map())
+                .body(r.body())
+                .build();
+    }
+
+    @Override
+    public void execute(HttpRequest request, ServerSentEventParser parser, ServerSentEventListener listener) {
+        throw new UnsupportedOperationException("Streaming is not used by the query job");
+    }
+
+    /** Seconds or an HTTP date, in milliseconds; -1 when unparseable. */
+    static long parseRetryAfter(String value) {
+        String v = value.strip();
+        try {
+            return Math.max(0, (long) (Double.parseDouble(v) * 1000));
+        } catch (NumberFormatException e) {
+            try {
+                ZonedDateTime at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
+                return Math.max(0, at.toInstant().toEpochMilli() - System.currentTimeMillis());
+            } catch (RuntimeException ignored) {
+                return -1;
+            }
+        }
+    }
+
+    /** Builder handed to the langchain4j model builders. */
+    public static class Builder implements HttpClientBuilder {
+        private Duration connectTimeout;
+        private Duration readTimeout;
+
+        @Override
+        public Duration connectTimeout() {
+            return connectTimeout;
+        }
+
+        @Override
+        public HttpClientBuilder connectTimeout(Duration timeout) {
+            this.connectTimeout = timeout;
+            return this;
+        }
+
+        @Override
+        public Duration readTimeout() {
+            return readTimeout;
+        }
+
+        @Override
+        public HttpClientBuilder readTimeout(Duration timeout) {
+            this.readTimeout = timeout;
+            return this;
+        }
+
+        @Override
+        public HttpClient build() {
+            return new RetryAfterHttpClient(connectTimeout, readTimeout);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package io.streamrag.query.generate;
+
+import io.streamrag.common.records.ChunkRef;
+import io.streamrag.query.records.RetrievedChunk;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** A way to turn retrieved chunks into one candidate answer with a model (RAG, DRAG, ITERDRAG). */
+public interface Strategy {
+
+    /** Runs the whole strategy for one candidate; model calls go through {@code session}. */
+    Outcome run(String question, String tenant, List<RetrievedChunk> chunks, Session session);
+
+    /** Makes model calls for one candidate and adds up their usage. */
+    interface Session {
+        CallResult call(String prompt);
+
+        /** Retrieval for follow-up questions (ITERDRAG). */
+        List<RetrievedChunk> retrieve(String tenant, String question);
+    }
+
+    /** The final answer and the chunks it cited. */
+    class Outcome {
+        public final String answer;
+        public final List<ChunkRef> cited;
+
+        public Outcome(String answer, List<ChunkRef> cited) {
+            this.answer = answer;
+            this.cited = cited;
+        }
+
+        /** Maps the completion's source numbers (1-based into {@code chunks}) to citations. */
+        public static Outcome of(String completion, List<RetrievedChunk> chunks) {
+            List<ChunkRef> cited = new ArrayList<>();
+            for (int n : CompletionParser.sources(completion)) {
+                if (n >= 1 && n <= chunks.size()) {
+                    cited.add(chunks.get(n - 1).ref());
+                }
+            }
+            return new Outcome(CompletionParser.answer(completion), cited);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package io.streamrag.query.metrics;
+
+import io.streamrag.common.records.Answer;
+
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+
+import java.util.EnumMap;
+import java.util.Map;
+
+/** Metrics of {@code CountAnswers}: answers by status, question latency and tokens, just before the sink. */
+public class AnswerMetrics {
+    public static final String ANSWERS = "answers";
+    public static final String STATUS_GROUP = "status";
+    public static final String LATENCY = "questionLatencyMs";
+    public static final String TOKENS_IN = "answerTokensIn";
+    public static final String TOKENS_OUT = "answerTokensOut";
+
+    private final Map<Answer.Status, Counter> byStatus = new EnumMap<>(Answer.Status.class);
+    public final Histogram latency;
+    public final Counter tokensIn;
+    public final Counter tokensOut;
+
+    public AnswerMetrics(MetricGroup group) {
+        for (Answer.Status s : Answer.Status.values()) {
+            byStatus.put(s, group.addGroup(STATUS_GROUP, s.name()).counter(ANSWERS));
+        }
+        latency = group.histogram(LATENCY, new DescriptiveStatisticsHistogram(1000));
+        tokensIn = group.counter(TOKENS_IN);
+        tokensOut = group.counter(TOKENS_OUT);
+    }
+
+    public void count(Answer a) {
+        if (a.status != null) {
+            byStatus.get(a.status).inc();
+        }
+        Long total = a.latencyMs.get("total");
+        if (total != null) {
+            latency.update(total);
+        }
+        if (a.usage != null) {
+            tokensIn.inc(a.usage.tokensIn);
+            tokensOut.inc(a.usage.tokensOut);
+        }
+    }
+}

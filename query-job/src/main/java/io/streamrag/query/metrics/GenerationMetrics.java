@@ -1,0 +1,96 @@
+package io.streamrag.query.metrics;
+
+import io.streamrag.query.generate.CallListener;
+import io.streamrag.query.records.CandidateResult;
+
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.metrics.ThreadSafeSimpleCounter;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** Metrics of the generate operators, per endpoint (sub-group {@code endpoint=<name>}). */
+public class GenerationMetrics implements CallListener {
+    public static final String ISSUED = "candidatesIssued";
+    public static final String SUCCEEDED = "candidatesSucceeded";
+    public static final String FAILED = "candidatesFailed";
+    public static final String TIMED_OUT = "candidatesTimedOut";
+    public static final String RETRIED = "callsRetried";
+    public static final String LATENCY = "candidateLatencyMs";
+    public static final String CALL_LATENCY = "callLatencyMs";
+    public static final String TOKENS_IN = "tokensIn";
+    public static final String TOKENS_OUT = "tokensOut";
+
+    /** Counters of one endpoint. */
+    static final class PerEndpoint {
+        final Counter issued;
+        final Counter succeeded;
+        final Counter failed;
+        final Counter timedOut;
+        final Counter retried;
+        final Histogram latency;
+        final Histogram callLatency;
+
+        PerEndpoint(MetricGroup g) {
+            issued = g.counter(ISSUED, new ThreadSafeSimpleCounter());
+            succeeded = g.counter(SUCCEEDED, new ThreadSafeSimpleCounter());
+            failed = g.counter(FAILED, new ThreadSafeSimpleCounter());
+            timedOut = g.counter(TIMED_OUT, new ThreadSafeSimpleCounter());
+            retried = g.counter(RETRIED, new ThreadSafeSimpleCounter());
+            latency = g.histogram(LATENCY, new DescriptiveStatisticsHistogram(1000));
+            callLatency = g.histogram(CALL_LATENCY, new DescriptiveStatisticsHistogram(1000));
+        }
+    }
+
+    private final MetricGroup group;
+    private final Map<String, PerEndpoint> endpoints = new ConcurrentHashMap<>();
+    private final Counter tokensIn;
+    private final Counter tokensOut;
+
+    public GenerationMetrics(MetricGroup group) {
+        this.group = group;
+        tokensIn = group.counter(TOKENS_IN, new ThreadSafeSimpleCounter());
+        tokensOut = group.counter(TOKENS_OUT, new ThreadSafeSimpleCounter());
+    }
+
+    private PerEndpoint of(String endpoint) {
+        return endpoints.computeIfAbsent(endpoint == null ? "unknown" : endpoint,
+                e -> new PerEndpoint(group.addGroup("endpoint", e)));
+    }
+
+    public void issued(String endpoint) {
+        of(endpoint).issued.inc();
+    }
+
+    public void completed(CandidateResult r) {
+        PerEndpoint p = of(r.endpoint);
+        if (r.ok()) {
+            p.succeeded.inc();
+        } else if (CandidateResult.TIMEOUT.equals(r.status)) {
+            p.timedOut.inc();
+        } else {
+            p.failed.inc();
+        }
+        synchronized (p.latency) {
+            p.latency.update(r.latencyMs);
+        }
+        tokensIn.inc(r.tokensIn);
+        tokensOut.inc(r.tokensOut);
+    }
+
+    @Override
+    public void retried(String endpoint) {
+        of(endpoint).retried.inc();
+    }
+
+    @Override
+    public void callLatency(String endpoint, long millis) {
+        PerEndpoint p = of(endpoint);
+        synchronized (p.callLatency) {
+            p.callLatency.update(millis);
+        }
+    }
+}

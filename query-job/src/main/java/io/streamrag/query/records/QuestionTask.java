@@ -1,0 +1,20 @@
+package io.streamrag.query.records;
+
+/** A validated question with every default filled in. */
+public class QuestionTask {
+    public String questionId;
+    public String tenant;
+    public String text;
+    public int n;
+    public int k;
+    public String strategy;
+    public long deadlineMs;
+    /** Wall-clock time the job parsed the question; latencies and the deadline count from here. */
+    public long receivedAtMs;
+
+    public QuestionTask() {}
+
+    public long deadlineAtMs() {
+        return receivedAtMs + deadlineMs;
+    }
+}

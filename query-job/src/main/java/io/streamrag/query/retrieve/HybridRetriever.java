@@ -1,0 +1,116 @@
+package io.streamrag.query.retrieve;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.langchain4j.model.embedding.EmbeddingModel;
+import io.streamrag.common.opensearch.ChunkIndex;
+import io.streamrag.query.records.RetrievedChunk;
+
+import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch._types.FieldValue;
+import org.opensearch.client.opensearch._types.OpenSearchException;
+import org.opensearch.client.opensearch._types.query_dsl.Query;
+import org.opensearch.client.opensearch.core.SearchRequest;
+import org.opensearch.client.opensearch.core.SearchResponse;
+import org.opensearch.client.opensearch.core.search.Hit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Hybrid retrieval: a k-NN query on the question embedding and a BM25 query on the text, both filtered by tenant,
+ * fused with reciprocal rank fusion. The reported score is the fused score scaled so rank 1 in both lists is 1.0.
+ */
+public class HybridRetriever {
+
+    private final OpenSearchClient client;
+    private final EmbeddingModel embeddings;
+    private final String index;
+    private final int pool;
+    private final int rrfK;
+
+    public HybridRetriever(OpenSearchClient client, EmbeddingModel embeddings, String index, int pool, int rrfK) {
+        this.client = client;
+        this.embeddings = embeddings;
+        this.index = index;
+        this.pool = pool;
+        this.rrfK = rrfK;
+    }
+
+    public List<RetrievedChunk> retrieve(String tenant, String question, int k) {
+        float[] vector = embeddings.embed(question).content().vector();
+        int size = Math.max(pool, k);
+        Query tenantFilter = Query.of(q -> q.term(t -> t.field(ChunkIndex.TENANT).value(FieldValue.of(tenant))));
+        Query knn = Query.of(q -> q.knn(n -> n.field(ChunkIndex.EMBEDDING).vector(vector).k(size).filter(tenantFilter)));
+        Query bm25 = Query.of(q -> q.bool(b -> b
+                .must(m -> m.multiMatch(mm -> mm.query(question)
+                        .fields(ChunkIndex.TEXT, ChunkIndex.TITLE + "^0.5", ChunkIndex.SECTION + "^0.5")))
+                .filter(tenantFilter)));
+        List<ObjectNode> byVector = search(knn, size);
+        List<ObjectNode> byText = search(bm25, size);
+
+        Map<String, double[]> fused = new LinkedHashMap<>();
+        Map<String, ObjectNode> docs = new LinkedHashMap<>();
+        addRanks(byVector, fused, docs);
+        addRanks(byText, fused, docs);
+        double best = 2.0 / (rrfK + 1);
+        List<RetrievedChunk> out = new ArrayList<>();
+        fused.entrySet().stream()
+                .sorted((a, b) -> Double.compare(b.getValue()[0], a.getValue()[0]))
+                .limit(k)
+                .forEach(e -> {
+                    ObjectNode d = docs.get(e.getKey());
+                    // Defence in depth: the filter already restricts to the tenant.
+                    if (!tenant.equals(d.path(ChunkIndex.TENANT).asText())) {
+                        return;
+                    }
+                    RetrievedChunk c = new RetrievedChunk();
+                    c.chunkId = e.getKey();
+                    c.documentId = d.path(ChunkIndex.DOCUMENT_ID).asText(null);
+                    c.page = d.path(ChunkIndex.PAGE).asInt(1);
+                    c.kind = d.path(ChunkIndex.KIND).asText("text");
+                    c.title = d.path(ChunkIndex.TITLE).asText(null);
+                    c.text = d.path(ChunkIndex.TEXT).asText("");
+                    c.score = Math.round(e.getValue()[0] / best * 10_000) / 10_000.0;
+                    out.add(c);
+                });
+        return out;
+    }
+
+    private void addRanks(List<ObjectNode> hits, Map<String, double[]> fused, Map<String, ObjectNode> docs) {
+        for (int rank = 0; rank < hits.size(); rank++) {
+            ObjectNode d = hits.get(rank);
+            String id = d.path(ChunkIndex.CHUNK_ID).asText();
+            docs.putIfAbsent(id, d);
+            fused.computeIfAbsent(id, x -> new double[1])[0] += 1.0 / (rrfK + rank + 1);
+        }
+    }
+
+    private List<ObjectNode> search(Query query, int size) {
+        SearchRequest request = SearchRequest.of(s -> s
+                .index(index)
+                .size(size)
+                .query(query)
+                .source(src -> src.filter(f -> f.excludes(ChunkIndex.EMBEDDING))));
+        try {
+            SearchResponse<ObjectNode> response = client.search(request, ObjectNode.class);
+            List<ObjectNode> out = new ArrayList<>();
+            for (Hit<ObjectNode> h : response.hits().hits()) {
+                if (h.source() != null) {
+                    out.add(h.source());
+                }
+            }
+            return out;
+        } catch (OpenSearchException e) {
+            if ("index_not_found_exception".equals(e.error().type())) {
+                return List.of(); // nothing ingested yet: no context rather than a failure
+            }
+            throw e;
+        } catch (IOException e) {
+            throw new UncheckedIOException("Search in " + index + " failed", e);
+        }
+    }
+}

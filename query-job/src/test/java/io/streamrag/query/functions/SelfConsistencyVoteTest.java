@@ -1,0 +1,265 @@
+package io.streamrag.query.functions;
+
+import io.streamrag.common.records.Answer;
+import io.streamrag.common.records.ChunkRef;
+import io.streamrag.query.records.CandidateResult;
+import io.streamrag.query.records.VoteInput;
+
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The vote operator under Flink's keyed test harness (processing time is controlled by the test). */
+class SelfConsistencyVoteTest {
+
+    private static final long TTL = 10_000;
+    private static final long DEADLINE = 5_000;
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, VoteInput, Answer> harness() throws Exception {
+        KeyedOneInputStreamOperatorTestHarness<String, VoteInput, Answer> h =
+                ProcessFunctionTestHarnesses.forKeyedProcessFunction(
+                        new SelfConsistencyVote(TTL), v -> v.questionId, Types.STRING);
+        h.setProcessingTime(0);
+        return h;
+    }
+
+    private static VoteInput header(String q, int n, double maxWeight) {
+        VoteInput v = new VoteInput();
+        v.questionId = q;
+        v.tenant = "acme";
+        v.strategy = "RAG";
+        v.expected = n;
+        v.receivedAtMs = 0;
+        v.deadlineAtMs = DEADLINE;
+        v.maxWeight = maxWeight;
+        return v;
+    }
+
+    private static VoteInput retrieval(String q, int n) {
+        VoteInput v = header(q, n, 1.0);
+        v.retrieved = new ArrayList<>(List.of(
+                new ChunkRef("manual-42", 17, "manual-42:3:58", "text", 0.9),
+                new ChunkRef("manual-42", 3, "manual-42:3:2", "text", 0.5)));
+        v.retrievalMs = 12;
+        return v;
+    }
+
+    private static VoteInput candidate(String q, int n, int index, String status, String answer, double weight,
+                                       String citedChunk) {
+        VoteInput v = header(q, n, weight);
+        CandidateResult c = new CandidateResult();
+        c.questionId = q;
+        c.index = index;
+        c.endpoint = "e" + (int) weight;
+        c.model = "extractive";
+        c.weight = weight;
+        c.status = status;
+        c.answer = answer;
+        c.tokensIn = 100;
+        c.tokensOut = 10;
+        c.latencyMs = 5;
+        if (citedChunk != null) {
+            c.cited.add(new ChunkRef("manual-42", 17, citedChunk, "text", 0.9));
+        }
+        if (!CandidateResult.OK.equals(status)) {
+            c.error = "boom";
+        }
+        v.candidates.add(c);
+        return v;
+    }
+
+    private static VoteInput ok(String q, int n, int index, String answer) {
+        return candidate(q, n, index, CandidateResult.OK, answer, 1.0, "manual-42:3:58");
+    }
+
+    private static List<Answer> answers(KeyedOneInputStreamOperatorTestHarness<String, VoteInput, Answer> h) {
+        return h.extractOutputValues();
+    }
+
+    @Test
+    void majorityWithNormalisationAndFullAnswer() throws Exception {
+        try (var h = harness()) {
+            h.processElement(retrieval("q1", 4), 0);
+            h.processElement(ok("q1", 4, 0, "8,443"), 0);
+            h.processElement(ok("q1", 4, 1, "The 8443."), 0);
+            h.processElement(candidate("q1", 4, 2, CandidateResult.OK, "443", 1.0, "manual-42:3:2"), 0);
+            assertThat(answers(h)).isEmpty();
+            h.processElement(ok("q1", 4, 3, "8443"), 0);
+            Answer a = answers(h).get(0);
+            assertThat(a.status).isEqualTo(Answer.Status.ANSWERED);
+            assertThat(a.answer).isEqualTo("8,443");
+            assertThat(a.agreement).isEqualTo(0.75);
+            assertThat(a.votes).extracting(v -> v.count).containsExactly(3, 1);
+            assertThat(a.citations).extracting(c -> c.chunkId).containsExactly("manual-42:3:58");
+            assertThat(a.retrieved).hasSize(2);
+            assertThat(a.candidates).hasSize(4);
+            assertThat(a.usage.candidatesRequested).isEqualTo(4);
+            assertThat(a.usage.candidatesSucceeded).isEqualTo(4);
+            assertThat(a.usage.tokensIn).isEqualTo(400);
+            assertThat(a.latencyMs).containsEntry("retrieval", 12L);
+        }
+    }
+
+    @Test
+    void decidesEarlyWhenTheLeaderCannotBeOvertaken() throws Exception {
+        try (var h = harness()) {
+            h.processElement(retrieval("q2", 5), 0);
+            h.processElement(ok("q2", 5, 0, "8443"), 0);
+            h.processElement(ok("q2", 5, 1, "8443"), 0);
+            assertThat(answers(h)).isEmpty();
+            h.processElement(ok("q2", 5, 2, "8443"), 0); // 3 vs 0 with 2 outstanding
+            assertThat(answers(h)).hasSize(1);
+            assertThat(answers(h).get(0).candidates).hasSize(3);
+            // Late candidates are dropped and do not create new state or answers.
+            h.processElement(ok("q2", 5, 3, "443"), 0);
+            h.processElement(ok("q2", 5, 4, "443"), 0);
+            assertThat(answers(h)).hasSize(1);
+        }
+    }
+
+    @Test
+    void weightsDecideAgainstTheCount() throws Exception {
+        try (var h = harness()) {
+            VoteInput r = retrieval("q3", 3);
+            r.maxWeight = 3.0; // from the endpoint config: known before any candidate arrives
+            h.processElement(r, 0);
+            h.processElement(candidate("q3", 3, 0, CandidateResult.OK, "443", 1.0, null), 0);
+            h.processElement(candidate("q3", 3, 1, CandidateResult.OK, "443", 1.0, null), 0);
+            h.processElement(candidate("q3", 3, 2, CandidateResult.OK, "8443", 3.0, "manual-42:3:58"), 0);
+            Answer a = answers(h).get(0);
+            assertThat(a.answer).isEqualTo("8443");
+            assertThat(a.agreement).isEqualTo(0.6);
+        }
+    }
+
+    @Test
+    void tiesBreakByEarlierArrival() throws Exception {
+        try (var h = harness()) {
+            h.processElement(retrieval("q4", 2), 0);
+            h.processElement(ok("q4", 2, 1, "zeta"), 0);
+            h.processElement(ok("q4", 2, 0, "alpha"), 0);
+            assertThat(answers(h).get(0).answer).isEqualTo("zeta");
+        }
+    }
+
+    @Test
+    void deadlineAnswersWithPartialCandidates() throws Exception {
+        try (var h = harness()) {
+            h.processElement(retrieval("q5", 4), 0);
+            h.processElement(ok("q5", 4, 0, "8443"), 0);
+            h.processElement(candidate("q5", 4, 1, CandidateResult.TIMEOUT, null, 1.0, null), 0);
+            assertThat(answers(h)).isEmpty();
+            h.setProcessingTime(DEADLINE);
+            Answer a = answers(h).get(0);
+            assertThat(a.status).isEqualTo(Answer.Status.ANSWERED);
+            assertThat(a.answer).isEqualTo("8443");
+            assertThat(a.candidates).extracting(c -> c.status).containsExactly("OK", "TIMEOUT");
+        }
+    }
+
+    @Test
+    void deadlineWithNothingIsFailed() throws Exception {
+        try (var h = harness()) {
+            h.processElement(retrieval("q6", 3), 0);
+            h.setProcessingTime(DEADLINE);
+            Answer a = answers(h).get(0);
+            assertThat(a.status).isEqualTo(Answer.Status.FAILED);
+            assertThat(a.error).contains("deadline");
+        }
+    }
+
+    @Test
+    void allCandidatesFailedIsFailedBeforeTheDeadline() throws Exception {
+        try (var h = harness()) {
+            h.processElement(retrieval("q7", 2), 0);
+            h.processElement(candidate("q7", 2, 0, CandidateResult.ERROR, null, 1.0, null), 0);
+            h.processElement(candidate("q7", 2, 1, CandidateResult.TIMEOUT, null, 1.0, null), 0);
+            Answer a = answers(h).get(0);
+            assertThat(a.status).isEqualTo(Answer.Status.FAILED);
+            assertThat(a.error).contains("no candidate succeeded").contains("boom");
+        }
+    }
+
+    @Test
+    void candidatesBeforeTheRetrievalRecordWait() throws Exception {
+        try (var h = harness()) {
+            h.processElement(ok("q8", 2, 0, "8443"), 0);
+            h.processElement(ok("q8", 2, 1, "8443"), 0);
+            assertThat(answers(h)).isEmpty();
+            h.processElement(retrieval("q8", 2), 0);
+            assertThat(answers(h)).hasSize(1);
+            assertThat(answers(h).get(0).retrieved).hasSize(2);
+        }
+    }
+
+    @Test
+    void snapshotAndRestoreMidVote() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (var h = harness()) {
+            h.processElement(retrieval("q9", 3), 0);
+            h.processElement(ok("q9", 3, 0, "8443"), 0);
+            snapshot = h.snapshot(1, 0);
+        }
+        KeyedOneInputStreamOperatorTestHarness<String, VoteInput, Answer> restored =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new org.apache.flink.streaming.api.operators.KeyedProcessOperator<>(new SelfConsistencyVote(TTL)),
+                        v -> v.questionId, Types.STRING);
+        try (restored) {
+            restored.setProcessingTime(0);
+            restored.initializeState(snapshot);
+            restored.open();
+            restored.processElement(ok("q9", 3, 1, "8443"), 0);
+            // The restored candidate plus this one settle it (2 vs at most 1 outstanding).
+            Answer a = answers(restored).get(0);
+            assertThat(a.answer).isEqualTo("8443");
+            assertThat(a.candidates).hasSize(2);
+            assertThat(a.retrieved).hasSize(2);
+            restored.processElement(ok("q9", 3, 2, "443"), 0);
+            assertThat(answers(restored)).hasSize(1);
+        }
+    }
+
+    @Test
+    void stateIsClearedAfterTheAnswerAndTheTtl() throws Exception {
+        try (var h = harness()) {
+            h.processElement(retrieval("q10", 2), 0);
+            h.processElement(ok("q10", 2, 0, "8443"), 0);
+            assertThat(h.numKeyedStateEntries()).isEqualTo(1);
+            h.processElement(ok("q10", 2, 1, "8443"), 0);
+            assertThat(answers(h)).hasSize(1);
+            assertThat(h.numKeyedStateEntries()).isEqualTo(1); // only the decided marker
+            h.setProcessingTime(DEADLINE); // the deleted deadline timer must not fire
+            assertThat(answers(h)).hasSize(1);
+            h.setProcessingTime(TTL + 1);
+            assertThat(h.numKeyedStateEntries()).isZero();
+            assertThat(h.numProcessingTimeTimers()).isZero();
+            assertThat(answers(h).stream().map(a -> a.questionId).collect(Collectors.toList())).containsExactly("q10");
+        }
+    }
+
+    @Test
+    void adaptiveBatchFixesTheBudgetAndReportsSavedCalls() throws Exception {
+        try (var h = harness()) {
+            h.processElement(retrieval("q11", 16), 0);
+            VoteInput batch = ok("q11", 16, 0, "8443");
+            batch.candidates.addAll(ok("q11", 16, 1, "8443").candidates);
+            batch.candidates.addAll(ok("q11", 16, 2, "8443").candidates);
+            batch.finalExpected = 3;
+            batch.saved = 13;
+            h.processElement(batch, 0);
+            Answer a = answers(h).get(0);
+            assertThat(a.usage.candidatesRequested).isEqualTo(3);
+            assertThat(a.usage.candidatesSaved).isEqualTo(13);
+            assertThat(a.agreement).isEqualTo(1.0);
+        }
+    }
+}

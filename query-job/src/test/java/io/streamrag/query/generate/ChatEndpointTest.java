@@ -1,0 +1,108 @@
+package io.streamrag.query.generate;
+
+import io.streamrag.model.Faults;
+import io.streamrag.model.LocalModelServer;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Our retry loop against the local model server: bounded, honours Retry-After, tells timeouts from errors. */
+class ChatEndpointTest {
+
+    private static final String PROMPT = Prompts.INSTRUCTIONS + "\n## Task\nSources:\n"
+            + "[1] (manual-42, p. 17) The admin UI listens on port 8443 over HTTPS.\n"
+            + "Question: Which port does the admin UI use?\n";
+
+    private static LocalModelServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = LocalModelServer.startLocal(new Faults());
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @BeforeEach
+    void reset() {
+        server.setFaults(new Faults());
+        server.resetStats();
+    }
+
+    private ChatEndpoint endpoint(long timeoutMs, int maxRetries) {
+        return new ChatEndpoint(EndpointSpec.parse("local=openai," + server.baseUrl() + ",extractive,2,1.0," + timeoutMs),
+                new RetryPolicy(maxRetries, 50, 1000), 256, CallListener.NONE);
+    }
+
+    private static long far() {
+        return System.currentTimeMillis() + 60_000;
+    }
+
+    @Test
+    void succeedsWithUsage() {
+        try (ChatEndpoint e = endpoint(5000, 2)) {
+            CallResult r = e.call(PROMPT, 0.7, 1, far());
+            assertThat(CompletionParser.answer(r.text)).isEqualTo("8443");
+            assertThat(CompletionParser.sources(r.text)).containsExactly(1);
+            assertThat(r.tokensIn).isPositive();
+            assertThat(r.attempts).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void retriesAreBounded() {
+        server.setFaults(Faults.parse("error=1.0"));
+        try (ChatEndpoint e = endpoint(5000, 2)) {
+            assertThatThrownBy(() -> e.call(PROMPT, 0.7, 1, far()))
+                    .isInstanceOfSatisfying(CallFailedException.class, f -> {
+                        assertThat(f.attempts).isEqualTo(3);
+                        assertThat(f.timeout).isFalse();
+                        assertThat(f.getMessage()).contains("HTTP 500");
+                    });
+        }
+        assertThat(server.count(500)).isEqualTo(3);
+    }
+
+    @Test
+    void honoursRetryAfter() {
+        server.setFaults(Faults.parse("ratelimitFirst=1,retryAfter=1"));
+        long start = System.nanoTime();
+        try (ChatEndpoint e = endpoint(5000, 2)) {
+            CallResult r = e.call(PROMPT, 0.7, 1, far());
+            assertThat(r.attempts).isEqualTo(2);
+        }
+        assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(1000);
+        assertThat(server.count(429)).isEqualTo(1);
+    }
+
+    @Test
+    void timeoutsAreTimeoutsAndRespectTheDeadline() {
+        server.setFaults(Faults.parse("timeout=1.0,timeoutMs=3000"));
+        try (ChatEndpoint e = endpoint(300, 5)) {
+            long start = System.currentTimeMillis();
+            assertThatThrownBy(() -> e.call(PROMPT, 0.7, 1, start + 1000))
+                    .isInstanceOfSatisfying(CallFailedException.class, f -> {
+                        assertThat(f.timeout).isTrue();
+                        assertThat(f.attempts).isLessThan(6); // the deadline stops retrying early
+                    });
+            assertThat(System.currentTimeMillis() - start).isLessThan(2500);
+        }
+    }
+
+    @Test
+    void clientErrorsAreNotRetried() {
+        try (ChatEndpoint e = new ChatEndpoint(
+                EndpointSpec.parse("bad=openai," + server.baseUrl().replace("/v1", "/nope") + ",extractive"),
+                new RetryPolicy(3, 50, 1000), 256, CallListener.NONE)) {
+            assertThatThrownBy(() -> e.call(PROMPT, 0.7, 1, far()))
+                    .isInstanceOfSatisfying(CallFailedException.class, f -> assertThat(f.attempts).isEqualTo(1));
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package io.streamrag.query.generate;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Endpoint specs, completion parsing and Retry-After parsing. */
+class GenerateLogicTest {
+
+    @Test
+    void parsesEndpointSpecs() {
+        List<EndpointSpec> specs = EndpointSpec.parseAll(
+                "local=openai,http://127.0.0.1:8090/v1,extractive; big=ollama,http://h:11434,llama3,2,2.5,30000,KEY");
+        assertThat(specs).hasSize(2);
+        assertThat(specs.get(0).maxConcurrency).isEqualTo(4);
+        assertThat(specs.get(1).provider).isEqualTo("ollama");
+        assertThat(specs.get(1).weight).isEqualTo(2.5);
+        assertThat(specs.get(1).timeoutMs).isEqualTo(30000);
+        assertThat(specs.get(1).apiKeyEnv).isEqualTo("KEY");
+        assertThat(EndpointSpec.maxWeight(specs)).isEqualTo(2.5);
+        assertThatThrownBy(() -> EndpointSpec.parse("x=grpc,u,m")).hasMessageContaining("provider");
+        assertThatThrownBy(() -> EndpointSpec.parse("x")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void parsesCompletions() {
+        String text = "Reasoning: source [2] says so.\n**Answer:** 8443\nSources: [2, 3]";
+        assertThat(CompletionParser.answer(text)).isEqualTo("8443");
+        assertThat(CompletionParser.sources(text)).containsExactly(2, 3);
+        assertThat(CompletionParser.answer("just this.")).isEqualTo("just this");
+        assertThat(CompletionParser.followUps("Follow up: A?\nFollow up: B?\nFollow up: C?", 2))
+                .containsExactly("A?", "B?");
+        assertThat(CompletionParser.followUps("Follow up: none", 2)).isEmpty();
+    }
+
+    @Test
+    void parsesRetryAfter() {
+        assertThat(RetryAfterHttpClient.parseRetryAfter("2")).isEqualTo(2000);
+        assertThat(RetryAfterHttpClient.parseRetryAfter("soon")).isEqualTo(-1);
+        RetryPolicy p = new RetryPolicy(2, 200, 5000);
+        assertThat(p.backoffMs(0, -1)).isBetween(100L, 200L);
+        assertThat(p.backoffMs(3, -1)).isBetween(800L, 1600L);
+        assertThat(p.backoffMs(0, 3000)).isEqualTo(3000);
+    }
+
+    @Test
+    void bundledDemonstrationsLoad() {
+        assertThat(Demonstrations.load(null)).hasSizeGreaterThanOrEqualTo(2);
+    }
+}
