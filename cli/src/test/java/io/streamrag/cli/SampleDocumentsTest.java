@@ -32,5 +32,6 @@ class SampleDocumentsTest {
         }
         List<String> questions = Files.readAllLines(dir.resolve(SampleDocuments.QUESTIONS));
         assertThat(questions).hasSizeGreaterThanOrEqualTo(20);
+        assertThat(questions).filteredOn(l -> l.contains("\"kind\": \"image\"")).hasSize(5);
     }
 }

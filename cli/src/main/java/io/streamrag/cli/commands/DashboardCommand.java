@@ -63,27 +63,40 @@ public class DashboardCommand implements Callable<Integer> {
             rest.vertexNames(job.id).forEach(v -> System.out.println("  operator  " + v));
             List<String> ids = rest.metricIds(job.id);
             for (String metric : e.getValue()) {
-                boolean found = ids.stream().anyMatch(id -> id.endsWith("." + metric));
+                // Histograms are exposed as <name>_p50, <name>_mean, ...
+                boolean found = ids.stream().anyMatch(id -> id.endsWith("." + metric) || id.contains("." + metric + "_"));
                 System.out.println("  metric    " + metric + (found ? "  ok" : "  MISSING"));
                 if (!found) {
                     problems.add(job.name + " lacks metric " + metric);
                 }
             }
         }
-        Path png = screenshot.toAbsolutePath();
+        // The job list, then each job's graph with its named operators.
+        shoot("http://127.0.0.1:8081/#/job/running", screenshot, problems);
+        for (String name : REQUIRED_METRICS.keySet()) {
+            FlinkRest.JobInfo job = rest.running(name);
+            if (job != null) {
+                String file = screenshot.getFileName().toString().replaceFirst("\\.png$", "") + "-" + name + ".png";
+                shoot("http://127.0.0.1:8081/#/job/running/" + job.id + "/overview", screenshot.resolveSibling(file), problems);
+            }
+        }
+        problems.forEach(pr -> System.err.println("problem: " + pr));
+        return problems.isEmpty() ? 0 : 1;
+    }
+
+    private void shoot(String url, Path file, List<String> problems) throws Exception {
+        Path png = file.toAbsolutePath();
         Path profile = Files.createTempDirectory("rag-chromium");
         Process p = new ProcessBuilder(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--user-data-dir=" + profile, "--window-size=1600,1000", "--virtual-time-budget=10000",
-                "--screenshot=" + png, "http://127.0.0.1:8081/#/job/running")
+                "--screenshot=" + png, url)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         if (!p.waitFor(90, TimeUnit.SECONDS) || !Files.exists(png)) {
             p.destroyForcibly();
-            problems.add("no screenshot from " + chromium + " (install it: deploy/local/setup.sh --with-chromium)");
+            problems.add("no screenshot of " + url + " from " + chromium + " (install it: deploy/local/setup.sh --with-chromium)");
         } else {
             System.out.println("screenshot " + png + " (" + Files.size(png) / 1024 + " KiB)");
         }
-        problems.forEach(pr -> System.err.println("problem: " + pr));
-        return problems.isEmpty() ? 0 : 1;
     }
 }

@@ -42,6 +42,7 @@ final class OutcomeWatcher implements AutoCloseable {
     boolean await(List<DocumentEvent> events, Duration timeout) throws Exception {
         Map<String, DocumentEvent> pending = new LinkedHashMap<>();
         events.forEach(e -> pending.put(e.documentId, e));
+        Map<String, Long> seen = new LinkedHashMap<>();
         int indexed = 0;
         int dead = 0;
         long start = System.nanoTime();
@@ -56,7 +57,9 @@ final class OutcomeWatcher implements AutoCloseable {
             }
             for (DocumentEvent e : List.copyOf(pending.values())) {
                 long chunks = chunks(e);
-                if (chunks > 0) {
+                // A document's chunks become searchable over one or more refreshes: wait until the count holds still.
+                Long before = seen.put(e.documentId, chunks);
+                if (chunks > 0 && before != null && before == chunks) {
                     pending.remove(e.documentId);
                     indexed++;
                     System.out.printf("\r  ✓ %s indexed: %d chunks%n", e.documentId, chunks);
