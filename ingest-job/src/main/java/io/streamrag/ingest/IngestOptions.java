@@ -108,7 +108,7 @@ public final class IngestOptions {
 
     // ---- indexing ----
     public static final ConfigOption<Integer> BULK_MAX_CHUNKS = ConfigOptions.key("index.bulk-max-chunks").intType().defaultValue(256)
-            .withDescription("Chunks per bulk request.");
+            .withDescription("Chunks buffered before a flush, and the most chunks in one bulk request.");
     public static final ConfigOption<Long> BULK_MAX_BYTES = ConfigOptions.key("index.bulk-max-bytes").longType().defaultValue(8L * 1024 * 1024)
             .withDescription("Approximate bytes per bulk request.");
     public static final ConfigOption<Duration> BULK_FLUSH_INTERVAL = ConfigOptions.key("index.bulk-flush-interval").durationType().defaultValue(Duration.ofMillis(500))

@@ -81,6 +81,7 @@ public final class ExtractiveAnswerer {
         qTerms.forEach(t -> qStems.add(stem(t)));
         boolean numeric = isNumeric(prompt.question);
         Set<String> units = units(prompt.question);
+        boolean years = Pattern.compile("\\b(which|what) year|since when|\\byear\\b").matcher(prompt.question.toLowerCase(Locale.ROOT)).find();
         boolean who = prompt.question.toLowerCase(Locale.ROOT).startsWith("who");
 
         List<String[]> sentences = new ArrayList<>(); // {sourceNumber, sentence}
@@ -113,10 +114,15 @@ public final class ExtractiveAnswerer {
                 }
                 int source = Integer.parseInt(sentences.get(i)[0]);
                 String sentence = sentences.get(i)[1];
-                List<String> found = useNumeric ? numbers(sentence, units) : extract(sentence, qStems, false, who && pass == 0);
-                for (String span : found) {
-                    // A number followed by a word of the question ("14 days" for "how many days") is the likelier answer.
-                    double score = scores[i] * (useNumeric && span.indexOf(' ') > 0 ? 2.0 : 1.0);
+                Map<String, Double> found = new LinkedHashMap<>();
+                if (useNumeric) {
+                    found.putAll(numbers(sentence, units, qStems, years));
+                } else {
+                    extract(sentence, qStems, false, who && pass == 0).forEach(x -> found.put(x, 1.0));
+                }
+                for (Map.Entry<String, Double> f : found.entrySet()) {
+                    String span = f.getKey();
+                    double score = scores[i] * f.getValue();
                     String key = span.toLowerCase(Locale.ROOT);
                     Span existing = merged.get(key);
                     if (existing == null || existing.score < score) {
@@ -130,17 +136,39 @@ public final class ExtractiveAnswerer {
         return out;
     }
 
-    /** Numbers of a sentence; one followed by a unit the question asks for keeps the unit ("14 days"). */
-    static List<String> numbers(String sentence, Set<String> units) {
-        List<String> out = new ArrayList<>();
+    /**
+     * Numbers of a sentence with a weight: a number followed by a unit the question asks for keeps the unit and
+     * counts double ("14 days" for "how many days"); numbers near the question's words count more than a stray page
+     * number at the far end of a long line; a question about a year only takes years.
+     */
+    static Map<String, Double> numbers(String sentence, Set<String> units, Set<String> qStems, boolean yearsOnly) {
+        List<int[]> termPositions = new ArrayList<>(); // character offsets of question words in the sentence
+        Matcher w = Pattern.compile("[\\p{L}]+").matcher(sentence);
+        while (w.find()) {
+            if (qStems.contains(stem(w.group().toLowerCase(Locale.ROOT)))) {
+                termPositions.add(new int[] {w.start(), w.end()});
+            }
+        }
+        Map<String, Double> out = new LinkedHashMap<>();
         Matcher m = NUMBER.matcher(sentence);
         while (m.find()) {
+            if (yearsOnly && !m.group().matches("(1[89]|20)\\d\\d")) {
+                continue;
+            }
+            String span = m.group();
+            double weight = 1.0;
             Matcher unit = NEXT_WORD.matcher(sentence.substring(m.end()));
             if (unit.find() && units.contains(stem(unit.group(1).toLowerCase(Locale.ROOT)))) {
-                out.add(m.group() + " " + unit.group(1));
-            } else {
-                out.add(m.group());
+                span = m.group() + " " + unit.group(1);
+                weight = 2.0;
             }
+            int distance = Integer.MAX_VALUE;
+            for (int[] t : termPositions) {
+                distance = Math.min(distance, t[0] >= m.end() ? t[0] - m.end() : Math.max(0, m.start() - t[1]));
+            }
+            // Within a few words of the question's terms: full weight; far away: down to a third.
+            weight *= distance == Integer.MAX_VALUE ? 0.33 : 0.33 + 0.67 / (1.0 + distance / 40.0);
+            out.merge(span, weight, Math::max);
         }
         return out;
     }

@@ -1,5 +1,6 @@
 package io.streamrag.cli.commands;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -35,7 +36,8 @@ public class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", completionCandidates = Names.class, paramLabel = "NAME", description = "Benchmark: ${COMPLETION-CANDIDATES}.")
     String name;
 
-    @Parameters(index = "1..*", paramLabel = "ARG", description = "Arguments passed to the benchmark.")
+    /** Everything after NAME, options included, goes to the benchmark's own main. */
+    @CommandLine.Unmatched
     List<String> args = new ArrayList<>();
 
     @Override

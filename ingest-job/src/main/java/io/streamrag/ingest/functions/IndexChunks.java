@@ -149,10 +149,14 @@ public class IndexChunks extends AbstractStreamOperator<DocumentOutcome>
             }
         }
         for (int attempt = 0; !pending.isEmpty(); attempt++) {
-            BulkResponse response = bulkWithRetries(pending);
+            // One large document can hold thousands of chunks: send them in requests of at most maxChunks, so a
+            // request never approaches OpenSearch's size limit nor holds the whole document's JSON at once.
+            List<BulkResponseItem> items = new ArrayList<>(pending.size());
+            for (int from = 0; from < pending.size(); from += maxChunks) {
+                items.addAll(bulkWithRetries(pending.subList(from, Math.min(pending.size(), from + maxChunks))).items());
+            }
             List<BulkOperation> retry = new ArrayList<>();
             List<ChunkedDocument> retryOwner = new ArrayList<>();
-            List<BulkResponseItem> items = response.items();
             for (int i = 0; i < items.size(); i++) {
                 BulkResponseItem item = items.get(i);
                 if (item.error() == null) {
