@@ -84,12 +84,22 @@ public class DashboardCommand implements Callable<Integer> {
         return problems.isEmpty() ? 0 : 1;
     }
 
+    /** Headless Chromium now and then hangs on a page that keeps polling: give it a second try. */
     private void shoot(String url, Path file, List<String> problems) throws Exception {
+        List<String> first = new ArrayList<>();
+        shootOnce(url, file, first);
+        if (!first.isEmpty()) {
+            shootOnce(url, file, problems);
+        }
+    }
+
+    private void shootOnce(String url, Path file, List<String> problems) throws Exception {
         Path png = file.toAbsolutePath();
+        Files.deleteIfExists(png);
         Path profile = Files.createTempDirectory("rag-chromium");
         Process p = new ProcessBuilder(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--user-data-dir=" + profile, "--window-size=1600,1000", "--virtual-time-budget=10000",
+                "--user-data-dir=" + profile, "--window-size=1600,1000", "--virtual-time-budget=5000",
                 "--screenshot=" + png, url)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         if (!p.waitFor(90, TimeUnit.SECONDS) || !Files.exists(png)) {
