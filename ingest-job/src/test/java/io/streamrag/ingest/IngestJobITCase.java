@@ -5,6 +5,7 @@ import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.records.Chunk;
+import io.streamrag.common.testing.FlinkTestCluster;
 import io.streamrag.common.testing.KafkaExtension;
 import io.streamrag.common.testing.OpenSearchExtension;
 import io.streamrag.ingest.records.DocumentOutcome;
@@ -26,7 +27,6 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -60,11 +60,7 @@ class IngestJobITCase {
     static final OpenSearchExtension OPENSEARCH = new OpenSearchExtension();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(2)
-                    .build());
+    static final MiniClusterExtension FLINK = FlinkTestCluster.extension(2);
 
     private static final String TENANT = "acme";
 

@@ -5,6 +5,7 @@ import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.records.Answer;
+import io.streamrag.common.testing.FlinkTestCluster;
 import io.streamrag.common.testing.KafkaExtension;
 import io.streamrag.common.testing.OpenSearchExtension;
 import io.streamrag.model.Faults;
@@ -16,7 +17,6 @@ import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -47,11 +47,7 @@ class RestoreFromSavepointITCase {
     static final OpenSearchExtension OPENSEARCH = new OpenSearchExtension();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(2)
-                    .build());
+    static final MiniClusterExtension FLINK = FlinkTestCluster.extension(2);
 
     @Test
     void exactlyOneAnswerPerQuestionAcrossARestore(@TempDir Path savepoints) throws Exception {
