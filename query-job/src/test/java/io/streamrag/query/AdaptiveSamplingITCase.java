@@ -1,9 +1,7 @@
 package io.streamrag.query;
 
 import io.streamrag.common.config.StreamRagOptions;
-import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.json.Json;
-import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.records.Answer;
 import io.streamrag.common.testing.FlinkTestCluster;
 import io.streamrag.common.testing.KafkaExtension;
@@ -11,7 +9,6 @@ import io.streamrag.common.testing.OpenSearchExtension;
 import io.streamrag.model.Faults;
 import io.streamrag.model.LocalModelServer;
 
-import dev.langchain4j.model.embedding.EmbeddingModel;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -22,9 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
 
@@ -45,19 +40,7 @@ class AdaptiveSamplingITCase {
     @Test
     void stopsEarlyAndReportsSavedCalls() throws Exception {
         String alias = OPENSEARCH.uniqueName("it-adaptive-chunks");
-        ChunkIndex.ensure(OPENSEARCH.client(), alias, 384, 1, 0);
-        EmbeddingModel model = EmbeddingModels.create(new Configuration());
-        String text = "The admin UI listens on port 8443 over HTTPS.";
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put(ChunkIndex.CHUNK_ID, "manual-42:1:0");
-        doc.put(ChunkIndex.DOCUMENT_ID, "manual-42");
-        doc.put(ChunkIndex.TENANT, "acme");
-        doc.put(ChunkIndex.PAGE, 17);
-        doc.put(ChunkIndex.KIND, "text");
-        doc.put(ChunkIndex.TEXT, text);
-        doc.put(ChunkIndex.EMBEDDING, model.embed(text).content().vector());
-        OPENSEARCH.client().index(i -> i.index(alias).id("manual-42:1:0").document(doc));
-        OPENSEARCH.refresh(alias);
+        TestChunks.index(OPENSEARCH, alias, TestChunks.ADMIN_PORT);
 
         String questions = KAFKA.createTopic("it-adaptive-questions", 1);
         String answersTopic = KAFKA.createTopic("it-adaptive-answers", 1);

@@ -1,9 +1,7 @@
 package io.streamrag.query;
 
 import io.streamrag.common.config.StreamRagOptions;
-import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.json.Json;
-import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.records.Answer;
 import io.streamrag.common.testing.FlinkTestCluster;
 import io.streamrag.common.testing.KafkaExtension;
@@ -11,7 +9,6 @@ import io.streamrag.common.testing.OpenSearchExtension;
 import io.streamrag.model.Faults;
 import io.streamrag.model.LocalModelServer;
 
-import dev.langchain4j.model.embedding.EmbeddingModel;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -22,12 +19,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.opensearch.client.opensearch.core.BulkResponse;
-import org.opensearch.client.opensearch.core.bulk.BulkOperation;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -64,7 +58,6 @@ class QueryJobITCase {
     @BeforeAll
     static void runJob() throws Exception {
         String alias = OPENSEARCH.uniqueName("it-query-chunks");
-        ChunkIndex.ensure(OPENSEARCH.client(), alias, 384, 1, 0);
         indexChunks(alias);
 
         healthy = LocalModelServer.startLocal(new Faults());
@@ -151,7 +144,6 @@ class QueryJobITCase {
     }
 
     private static void indexChunks(String alias) throws Exception {
-        EmbeddingModel model = EmbeddingModels.create(new Configuration());
         String[][] chunks = {
             {"acme", "manual-42", "17", "The admin UI listens on port 8443 over HTTPS. Administrators sign in with their company account."},
             {"acme", "manual-42", "3", "Installation requires Java 17 and at least 4 GB of memory on every node."},
@@ -160,25 +152,7 @@ class QueryJobITCase {
             {"globex", "globex-guide", "2", "The admin UI of the Globex console listens on port 9443."},
             {"globex", "globex-guide", "9", "Globex exports metrics on port 9100 for Prometheus."},
         };
-        List<BulkOperation> ops = new ArrayList<>();
-        for (int i = 0; i < chunks.length; i++) {
-            String[] c = chunks[i];
-            Map<String, Object> doc = new LinkedHashMap<>();
-            String id = c[1] + ":1:" + i;
-            doc.put(ChunkIndex.CHUNK_ID, id);
-            doc.put(ChunkIndex.DOCUMENT_ID, c[1]);
-            doc.put(ChunkIndex.TENANT, c[0]);
-            doc.put(ChunkIndex.VERSION, 1);
-            doc.put(ChunkIndex.PAGE, Integer.parseInt(c[2]));
-            doc.put(ChunkIndex.KIND, "text");
-            doc.put(ChunkIndex.TITLE, c[1].startsWith("globex") ? "Globex guide" : "Operator manual");
-            doc.put(ChunkIndex.TEXT, c[3]);
-            doc.put(ChunkIndex.EMBEDDING, model.embed(c[3]).content().vector());
-            ops.add(BulkOperation.of(o -> o.index(x -> x.id(id).document(doc))));
-        }
-        BulkResponse response = OPENSEARCH.client().bulk(b -> b.index(alias).operations(ops));
-        assertThat(response.errors()).isFalse();
-        OPENSEARCH.refresh(alias);
+        TestChunks.index(OPENSEARCH, alias, chunks);
     }
 
     @Test
