@@ -123,6 +123,15 @@ public final class FlinkRest {
         return sums;
     }
 
+    /** User accumulators of a job by name; unlike metrics they are still there after the job finished. */
+    public Map<String, String> accumulators(String jobId) throws IOException {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (JsonNode a : get("/jobs/" + jobId + "/accumulators").path("user-task-accumulators")) {
+            values.put(a.path("name").asText(), a.path("value").asText());
+        }
+        return values;
+    }
+
     /** Operator (vertex) names of a job, in topological order. */
     public List<String> vertexNames(String jobId) throws IOException {
         List<String> names = new ArrayList<>();

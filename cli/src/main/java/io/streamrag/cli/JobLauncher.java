@@ -48,6 +48,9 @@ public final class JobLauncher {
         Configuration envConf = new Configuration(conf);
         envConf.setString("execution.checkpointing.interval", conf.getString("execution.checkpointing.interval", "10 s"));
         envConf.setString("pipeline.name", name);
+        // Part of the job's own checkpoint config (the cluster's default does not reach a submitted job): keep the
+        // latest checkpoint when the cluster stops, so the next `rag up` resumes from it.
+        envConf.setString("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createRemoteEnvironment(
                 "127.0.0.1", LocalCluster.REST_PORT, envConf);
         if (name.startsWith(INGEST)) {

@@ -4,6 +4,7 @@ import io.streamrag.cli.FlinkRest;
 import io.streamrag.cli.JobLauncher;
 import io.streamrag.ingest.functions.ExtractMetrics;
 import io.streamrag.ingest.functions.OutcomeMetrics;
+import io.streamrag.ingest.records.DocumentOutcome;
 
 import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Command;
@@ -81,13 +82,24 @@ public class BackfillCommand implements Callable<Integer> {
             Thread.sleep(1000);
         }
         System.out.println();
-        System.out.printf("Backfill %s in %s: %.0f documents, %.0f indexed, %.0f dead-lettered, %.0f pages%n",
+        // Metrics vanish with the finished job; its accumulators keep the final outcome counts.
+        Map<String, String> acc = rest.accumulators(id);
+        long indexed = count(acc, DocumentOutcome.INDEXED, m.getOrDefault(INDEXED, 0.0));
+        long dead = count(acc, DocumentOutcome.DEAD_LETTERED, m.getOrDefault(DEAD, 0.0));
+        long skipped = count(acc, DocumentOutcome.STALE, 0) + count(acc, DocumentOutcome.DELETED, 0);
+        System.out.printf("Backfill %s in %s: %d documents, %d indexed, %d dead-lettered%s, %.0f pages read%n",
                 state.toLowerCase(), StatusCommand.human(Duration.ofNanos(System.nanoTime() - start)),
-                m.getOrDefault(DONE, 0.0), m.getOrDefault(INDEXED, 0.0), m.getOrDefault(DEAD, 0.0), m.getOrDefault(PAGES, 0.0));
-        if (m.getOrDefault(DEAD, 0.0) > 0) {
+                indexed + dead + skipped, indexed, dead, skipped > 0 ? ", " + skipped + " stale or deleted" : "",
+                m.getOrDefault(PAGES, 0.0));
+        if (dead > 0) {
             System.out.println("Dead letters with reasons are on topic '" + connection.deadLetterTopic + "'.");
         }
         return "FINISHED".equals(state) ? 0 : 1;
+    }
+
+    private static long count(Map<String, String> accumulators, String outcome, double fallback) {
+        String v = accumulators.get(OutcomeMetrics.ACCUMULATOR_PREFIX + outcome);
+        return v == null ? Math.round(fallback) : Long.parseLong(v);
     }
 
     static void printProgress(Map<String, Double> m, double seconds) {

@@ -17,6 +17,8 @@ public final class OutcomeMetrics {
     public static final String DEAD_LETTERED_PREFIX = "documentsDeadLettered_";
     public static final String PROGRESS_DONE = "progressDone";
     public static final String PROGRESS_TOTAL = "progressTotal";
+    /** Job accumulators {@code outcome.<indexed|deleted|stale|dead-lettered>}, readable after the job ends. */
+    public static final String ACCUMULATOR_PREFIX = "outcome.";
 
     private final MetricGroup group;
     final Counter indexed;

@@ -2,11 +2,16 @@ package io.streamrag.ingest.functions;
 
 import io.streamrag.ingest.records.DocumentOutcome;
 
+import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Logs and counts how every document event ended (indexed, deleted, stale, dead-lettered) and reports progress
@@ -23,6 +28,7 @@ public class TrackOutcomes extends ProcessFunction<DocumentOutcome, DocumentOutc
     private transient long done;
     private transient long lastLog;
     private transient OutcomeMetrics metrics;
+    private transient Map<String, LongCounter> totals;
 
     public TrackOutcomes(long expectedTotal, long logIntervalMs) {
         this.expectedTotal = expectedTotal;
@@ -33,6 +39,13 @@ public class TrackOutcomes extends ProcessFunction<DocumentOutcome, DocumentOutc
     public void open(OpenContext openContext) {
         metrics = new OutcomeMetrics(getRuntimeContext().getMetricGroup(), () -> done, () -> expectedTotal);
         lastLog = System.currentTimeMillis();
+        // Accumulators outlive the job (metrics vanish when it finishes): a backfill's summary reads them.
+        totals = new HashMap<>();
+        for (String name : List.of(DocumentOutcome.INDEXED, DocumentOutcome.DELETED, DocumentOutcome.STALE, DocumentOutcome.DEAD_LETTERED)) {
+            LongCounter counter = new LongCounter();
+            getRuntimeContext().addAccumulator(OutcomeMetrics.ACCUMULATOR_PREFIX + name, counter);
+            totals.put(name, counter);
+        }
     }
 
     @Override
@@ -52,6 +65,7 @@ public class TrackOutcomes extends ProcessFunction<DocumentOutcome, DocumentOutc
                 metrics.deadLettered.inc();
                 metrics.deadLetteredAt(o.stage).inc();
         }
+        totals.getOrDefault(o.outcome, totals.get(DocumentOutcome.DEAD_LETTERED)).add(1L);
         LOG.info("Document {}", o);
         long now = System.currentTimeMillis();
         if (expectedTotal > 0 && (now - lastLog >= logIntervalMs || done == expectedTotal)) {
