@@ -128,8 +128,9 @@ public class AskCommand implements Callable<Integer> {
             }
         }
         Answer.Usage u = a.usage;
-        out.printf("   candidates %d/%d ok%s, tokens in %d / out %d, latency retrieval %s ms, total %s ms%n",
-                u.candidatesSucceeded, u.candidatesRequested,
+        // Candidates that arrive after the vote is decided are not counted (nor their tokens).
+        out.printf("   candidates: %d requested, %d counted in the vote%s; tokens in %d / out %d; latency retrieval %s ms, total %s ms%n",
+                u.candidatesRequested, u.candidatesSucceeded,
                 u.candidatesSaved > 0 ? " (" + u.candidatesSaved + " saved by adaptive sampling)" : "",
                 u.tokensIn, u.tokensOut, a.latencyMs.getOrDefault("retrieval", 0L), a.latencyMs.getOrDefault("total", 0L));
     }
