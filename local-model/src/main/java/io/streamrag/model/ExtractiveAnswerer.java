@@ -35,6 +35,11 @@ public final class ExtractiveAnswerer {
     private static final Pattern SENTENCE_SPLIT = Pattern.compile("(?<=[.!?;])\\s+|\\s+[•·]\\s+|\\s*\\n\\s*");
     // Times (02:00) and versions (3.2.1) are one number.
     private static final Pattern NUMBER = Pattern.compile("(?<![\\w.])\\d+(?:[.,:]\\d+)*(?![\\w])");
+    // "Which command/tool/package/file/option ..." asks for an identifier rather than a phrase.
+    private static final Pattern NAME_QUESTION = Pattern.compile(
+            "\\b(which|what)\\b[^?]*\\b(command|tool|package|file|option|entry|program|script|drivers?|"
+                    + "build-dependency|name|string|value|format)\\b", Pattern.CASE_INSENSITIVE);
+    private static final Pattern IDENTIFIER = Pattern.compile("(?<![\\w-])(?:--?)?[A-Za-z0-9][\\w+]*(?:[-_./=:+][\\w+()]+)+");
     private static final Pattern NEXT_WORD = Pattern.compile("^\\s+([\\p{L}%]+)");
     private static final Pattern CAPITALISED = Pattern.compile("\\b[A-Z][\\w-]*(?:\\s+[A-Z][\\w-]*)*");
     private static final Pattern CLAUSE_SPLIT = Pattern.compile("\\s*(?:,\\s*and\\s+|\\s+and\\s+(?=(?:what|which|who|when|where|how|is|are|does|do)\\b)|;\\s*)", Pattern.CASE_INSENSITIVE);
@@ -81,6 +86,7 @@ public final class ExtractiveAnswerer {
         qTerms.forEach(t -> qStems.add(stem(t)));
         boolean numeric = isNumeric(prompt.question);
         Set<String> units = units(prompt.question);
+        boolean asksForName = NAME_QUESTION.matcher(prompt.question).find();
         boolean years = Pattern.compile("\\b(which|what) year|since when|\\byear\\b").matcher(prompt.question.toLowerCase(Locale.ROOT)).find();
         boolean who = prompt.question.toLowerCase(Locale.ROOT).startsWith("who");
 
@@ -118,7 +124,12 @@ public final class ExtractiveAnswerer {
                 if (useNumeric) {
                     found.putAll(numbers(sentence, units, qStems, years));
                 } else {
-                    extract(sentence, qStems, false, who && pass == 0).forEach(x -> found.put(x, 1.0));
+                    if (asksForName && pass == 0) {
+                        found.putAll(names(sentence, qStems));
+                    }
+                    if (found.isEmpty()) {
+                        extract(sentence, qStems, false, who && pass == 0).forEach(x -> found.put(x, 1.0));
+                    }
                 }
                 for (Map.Entry<String, Double> f : found.entrySet()) {
                     String span = f.getKey();
@@ -171,6 +182,45 @@ public final class ExtractiveAnswerer {
             out.merge(span, weight, Math::max);
         }
         return out;
+    }
+
+    /**
+     * Identifier-like tokens of a sentence (commands, packages, files, options: they carry a digit, '-', '_', '.',
+     * '=' or '/' inside), weighted by closeness to the question's words; the question's own tokens are left out.
+     */
+    static Map<String, Double> names(String sentence, Set<String> qStems) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        List<int[]> termPositions = new ArrayList<>();
+        Matcher w = Pattern.compile("[\\p{L}]+").matcher(sentence);
+        while (w.find()) {
+            if (qStems.contains(stem(w.group().toLowerCase(Locale.ROOT)))) {
+                termPositions.add(new int[] {w.start(), w.end()});
+            }
+        }
+        Matcher m = IDENTIFIER.matcher(sentence);
+        while (m.find()) {
+            String token = m.group().replaceAll("[.,;:]+$", "");
+            if (token.length() < 3 || token.matches("[\\d.,:]+") || echoesQuestion(token, qStems)) {
+                continue; // numbers are the numeric path's business; the question's own words are no answer
+            }
+            int distance = Integer.MAX_VALUE;
+            for (int[] t : termPositions) {
+                distance = Math.min(distance, t[0] >= m.end() ? t[0] - m.end() : Math.max(0, m.start() - t[1]));
+            }
+            double weight = distance == Integer.MAX_VALUE ? 0.33 : 0.33 + 0.67 / (1.0 + distance / 40.0);
+            out.merge(token, weight, Math::max);
+        }
+        return out;
+    }
+
+    /** True when every word inside an identifier ("build-dependencies") is already in the question. */
+    private static boolean echoesQuestion(String token, Set<String> qStems) {
+        for (String part : token.toLowerCase(Locale.ROOT).split("[^\\p{L}\\d]+")) {
+            if (!part.isEmpty() && !qStems.contains(stem(part))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static List<String> extract(String sentence, Set<String> qStems, boolean numeric, boolean who) {

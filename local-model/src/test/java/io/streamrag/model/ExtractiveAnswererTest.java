@@ -51,6 +51,23 @@ class ExtractiveAnswererTest {
     }
 
     @Test
+    void commandQuestionExtractsTheIdentifierNearTheQuestionWords() {
+        String prompt = "## Task\nSources:\n[1] (m, p. 9) See debian/control first. To install the build-dependencies "
+                + "of a package, run mk-build-deps from devscripts.\nQuestion: Which command installs the build-dependencies?";
+        assertThat(answerer.complete(prompt, 0.0, 0)).contains("Answer: mk-build-deps");
+    }
+
+    @Test
+    void unitAndYearCues() {
+        String days = "## Task\nSources:\n[1] (m, p. 3) Backup settings Retention period: 14 days Backup window starts at 02:00\n"
+                + "Question: How many days are backups retained?";
+        assertThat(answerer.complete(days, 0.0, 0)).contains("Answer: 14 days");
+        String year = "## Task\nSources:\n[1] (m, p. 14) snapshot.debian.org has all packages since 2005 14 / 89\n"
+                + "Question: Since which year does snapshot.debian.org have all packages?";
+        assertThat(answerer.complete(year, 0.0, 0)).contains("Answer: 2005");
+    }
+
+    @Test
     void phraseQuestionExtractsTheNewWords() {
         String prompt = "## Task\nSources:\n[1] (m, p. 2) Metrics are exported by the Prometheus reporter.\n"
                 + "Question: What exports the metrics?";
