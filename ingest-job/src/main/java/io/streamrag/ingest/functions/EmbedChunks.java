@@ -7,10 +7,7 @@ import io.streamrag.ingest.records.ChunkedDocument;
 import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
-import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,70 +22,41 @@ import java.util.Map;
  * {@code maxDelay} passed. The buffer is flushed before every checkpoint barrier and at end of input, so no state
  * is needed and nothing buffered can be lost. Documents leave whole and in arrival order.
  */
-public class EmbedChunks extends AbstractStreamOperator<ChunkedDocument>
-        implements OneInputStreamOperator<ChunkedDocument, ChunkedDocument>, ProcessingTimeCallback {
+public class EmbedChunks extends BufferingOperator<ChunkedDocument> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(EmbedChunks.class);
 
     private final Configuration modelConf;
     private final int batchSize;
-    private final long maxDelayMs;
 
     private transient EmbeddingModel model;
-    private transient List<ChunkedDocument> buffer;
-    private transient int bufferedChunks;
-    private transient boolean timerSet;
     private transient EmbedMetrics metrics;
 
     public EmbedChunks(Configuration modelConf, int batchSize, long maxDelayMs) {
+        super(maxDelayMs);
         this.modelConf = modelConf;
         this.batchSize = Math.max(1, batchSize);
-        this.maxDelayMs = Math.max(1, maxDelayMs);
     }
 
     @Override
     public void open() throws Exception {
         super.open();
         model = EmbeddingModels.create(modelConf);
-        buffer = new ArrayList<>();
         metrics = new EmbedMetrics(getMetricGroup());
     }
 
     @Override
-    public void processElement(StreamRecord<ChunkedDocument> element) {
-        ChunkedDocument doc = element.getValue();
-        buffer.add(doc);
-        bufferedChunks += doc.chunks.size();
-        if (bufferedChunks >= batchSize) {
-            flush();
-        } else if (!timerSet) {
-            timerSet = true;
-            getProcessingTimeService().registerTimer(getProcessingTimeService().getCurrentProcessingTime() + maxDelayMs, this);
-        }
+    public void processElement(StreamRecord<ChunkedDocument> element) throws Exception {
+        add(element.getValue());
     }
 
     @Override
-    public void onProcessingTime(long time) {
-        timerSet = false;
-        flush();
+    protected boolean isFull(int chunks, long bytes) {
+        return chunks >= batchSize;
     }
 
     @Override
-    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
-        super.prepareSnapshotPreBarrier(checkpointId);
-        flush();
-    }
-
-    @Override
-    public void finish() throws Exception {
-        flush();
-        super.finish();
-    }
-
-    void flush() {
-        if (buffer.isEmpty()) {
-            return;
-        }
+    protected void flush(List<ChunkedDocument> buffer) {
         List<Chunk> all = new ArrayList<>();
         Map<Chunk, ChunkedDocument> owner = new IdentityHashMap<>();
         for (ChunkedDocument d : buffer) {
@@ -128,8 +96,6 @@ public class EmbedChunks extends AbstractStreamOperator<ChunkedDocument>
                 output.collect(new StreamRecord<>(d));
             }
         }
-        buffer.clear();
-        bufferedChunks = 0;
     }
 
     private void embed(List<Chunk> batch) {

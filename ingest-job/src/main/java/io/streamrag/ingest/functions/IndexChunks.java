@@ -9,10 +9,7 @@ import io.streamrag.ingest.records.ChunkedDocument;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.FailedDocument;
 
-import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.opensearch.client.json.JsonData;
 import org.opensearch.client.opensearch.OpenSearchClient;
@@ -43,8 +40,7 @@ import java.util.Map;
  * backoff; a request that fails as a whole after the retries fails the job, which then replays from the last
  * checkpoint (deterministic ids make the replay idempotent).
  */
-public class IndexChunks extends AbstractStreamOperator<DocumentOutcome>
-        implements OneInputStreamOperator<ChunkedDocument, DocumentOutcome>, ProcessingTimeCallback {
+public class IndexChunks extends BufferingOperator<DocumentOutcome> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(IndexChunks.class);
     private static final int DELETE_PAGE = 1000;
@@ -53,23 +49,18 @@ public class IndexChunks extends AbstractStreamOperator<DocumentOutcome>
     private final String alias;
     private final int maxChunks;
     private final long maxBytes;
-    private final long flushIntervalMs;
     private final int maxRetries;
     private final long backoffMs;
 
     private transient OpenSearchClient client;
-    private transient List<ChunkedDocument> buffer;
-    private transient int bufferedChunks;
-    private transient long bufferedBytes;
-    private transient boolean timerSet;
     private transient IndexMetrics metrics;
 
     public IndexChunks(Configuration conf, String alias) {
+        super(conf.get(IngestOptions.BULK_FLUSH_INTERVAL).toMillis());
         this.conf = conf;
         this.alias = alias;
         this.maxChunks = conf.get(IngestOptions.BULK_MAX_CHUNKS);
         this.maxBytes = conf.get(IngestOptions.BULK_MAX_BYTES);
-        this.flushIntervalMs = conf.get(IngestOptions.BULK_FLUSH_INTERVAL).toMillis();
         this.maxRetries = conf.get(IngestOptions.BULK_MAX_RETRIES);
         this.backoffMs = conf.get(IngestOptions.BULK_RETRY_BACKOFF).toMillis();
     }
@@ -80,7 +71,6 @@ public class IndexChunks extends AbstractStreamOperator<DocumentOutcome>
         client = OpenSearchClients.create(conf);
         ChunkIndex.ensure(client, alias, conf.get(EmbeddingOptions.DIMENSION),
                 conf.get(IngestOptions.INDEX_SHARDS), conf.get(IngestOptions.INDEX_REPLICAS));
-        buffer = new ArrayList<>();
         metrics = new IndexMetrics(getMetricGroup());
     }
 
@@ -99,46 +89,25 @@ public class IndexChunks extends AbstractStreamOperator<DocumentOutcome>
             delete(doc);
             return;
         }
-        buffer.add(doc);
-        bufferedChunks += doc.chunks.size();
+        add(doc);
+    }
+
+    @Override
+    protected long bytesOf(ChunkedDocument doc) {
+        long bytes = 0;
         for (Chunk c : doc.chunks) {
-            bufferedBytes += 200 + 2L * c.text.length() + (c.embedding == null ? 0 : 12L * c.embedding.length);
+            bytes += 200 + 2L * c.text.length() + (c.embedding == null ? 0 : 12L * c.embedding.length);
         }
-        if (bufferedChunks >= maxChunks || bufferedBytes >= maxBytes) {
-            flush();
-        } else if (!timerSet) {
-            timerSet = true;
-            getProcessingTimeService().registerTimer(getProcessingTimeService().getCurrentProcessingTime() + flushIntervalMs, this);
-        }
+        return bytes;
     }
 
     @Override
-    public void onProcessingTime(long time) throws Exception {
-        timerSet = false;
-        flush();
+    protected boolean isFull(int chunks, long bytes) {
+        return chunks >= maxChunks || bytes >= maxBytes;
     }
 
     @Override
-    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
-        super.prepareSnapshotPreBarrier(checkpointId);
-        flush();
-    }
-
-    @Override
-    public void finish() throws Exception {
-        flush();
-        super.finish();
-    }
-
-    void flush() throws IOException, InterruptedException {
-        if (buffer.isEmpty()) {
-            return;
-        }
-        List<ChunkedDocument> docs = new ArrayList<>(buffer);
-        buffer.clear();
-        bufferedChunks = 0;
-        bufferedBytes = 0;
-
+    protected void flush(List<ChunkedDocument> docs) throws IOException, InterruptedException {
         Map<ChunkedDocument, String> failed = new IdentityHashMap<>();
         List<BulkOperation> pending = new ArrayList<>();
         List<ChunkedDocument> pendingOwner = new ArrayList<>();
