@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A TCP proxy between two loopback ports that chaos tests and commands switch between up, down (connections
@@ -141,21 +142,29 @@ public final class LoopbackProxy implements AutoCloseable {
             return;
         }
         open.add(upstream);
-        pumps.execute(() -> pump(client, upstream));
-        pumps.execute(() -> pump(upstream, client));
+        AtomicInteger running = new AtomicInteger(2);
+        pumps.execute(() -> pump(client, upstream, running));
+        pumps.execute(() -> pump(upstream, client, running));
     }
 
-    private void pump(Socket from, Socket to) {
+    /** Copies one direction; EOF half-closes the other side (HTTP clients rely on it), errors reset both. */
+    private void pump(Socket from, Socket to, AtomicInteger running) {
         byte[] buffer = new byte[16 * 1024];
-        try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+        boolean clean = false;
+        try {
+            InputStream in = from.getInputStream();
+            OutputStream out = to.getOutputStream();
             int n;
             while ((n = in.read(buffer)) >= 0) {
                 out.write(buffer, 0, n);
                 out.flush();
             }
+            to.shutdownOutput();
+            clean = true;
         } catch (IOException ignored) {
             // one side went away: close both below
-        } finally {
+        }
+        if (!clean || running.decrementAndGet() == 0) {
             open.remove(from);
             open.remove(to);
             closeQuietly(from);
