@@ -607,7 +607,7 @@ declare -A FLINK_PROM_PORT=([flink]=9251 [flink-tm-1]=9249 [flink-tm-2]=9250)
 for ((i = 1; i <= FLINK_TMS; i++)); do SERVICE_MAIN[flink-tm-$i]=org.apache.flink.runtime.taskexecutor.TaskManagerRunner; done
 SERVICE_MAIN[flink]=org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint
 
-flink_stamp() { printf 'flink=%s log4j=%s' "$(pom_prop flink.version)" "$(pom_prop log4j.version)"; }
+flink_stamp() { printf 'flink=%s log4j=%s natives=langchain4j-embeddings-%s' "$(pom_prop flink.version)" "$(pom_prop log4j.version)" "$(pom_prop langchain4j-embeddings.version)"; }
 
 flink_install() {
     local stamp
@@ -618,8 +618,9 @@ flink_install() {
         log "flink: fetching artifacts ($stamp) into $FLINK_DIR/lib"
         rm -rf "$FLINK_DIR/lib"
         mkdir -p "$FLINK_DIR/lib"
-        mvn_fetch flink
-        ls "$FLINK_DIR"/lib/flink-runtime-*.jar >/dev/null 2>&1 || die "flink: lib missing after download"
+        mvn_fetch flink           # one profile per run: active profiles would pool their dependencies
+        mvn_fetch flink-natives
+        ls "$FLINK_DIR"/lib/flink-runtime-*.jar "$FLINK_DIR"/lib/onnxruntime-*.jar >/dev/null 2>&1 || die "flink: lib missing after download"
         printf '%s' "$stamp" >"$FLINK_DIR/.installed"
         log "flink: installed in $(elapsed "$t0") ($(find "$FLINK_DIR/lib" -name "*.jar" | wc -l) jars)"
     fi
