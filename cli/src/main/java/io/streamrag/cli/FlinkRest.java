@@ -283,9 +283,12 @@ public final class FlinkRest {
         return true;
     }
 
-    /** Number of times the job restarted (failover) since it was submitted. */
-    public long restarts(String jobId) throws IOException {
-        return get("/jobs/" + jobId + "/metrics?get=numRestarts").path(0).path("value").asLong(0);
+    /**
+     * Number of times the job's state was restored from a checkpoint or savepoint: a failover restart counts here
+     * (the job-level {@code numRestarts} metric stays 0 for these restarts in Flink 2.2).
+     */
+    public long restores(String jobId) throws IOException {
+        return get("/jobs/" + jobId + "/checkpoints").path("counts").path("restored").asLong(0);
     }
 
     /** The id of the latest completed checkpoint of a job, or -1. */

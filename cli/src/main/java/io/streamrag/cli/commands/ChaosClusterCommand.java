@@ -104,7 +104,8 @@ public class ChaosClusterCommand implements Callable<Integer> {
                 Math.max(0, c.documentsExpected() - c.chunksIndexed()), c.chunkDuplicates());
         System.out.printf("%-22s %8d %8d %6d %10d%n", "answers (committed)", c.questionsExpected(), c.answersTotal(),
                 c.answersLost(), c.answerDuplicates());
-        restartsAfter.forEach((name, after) -> System.out.printf("restarts of %s: %d%n", name, after - restartsBefore.getOrDefault(name, 0L)));
+        restartsAfter.forEach((name, after) -> System.out.printf("restores of %s from a checkpoint: %d%n", name,
+                after - restartsBefore.getOrDefault(name, 0L)));
         if (secondsToAllOut >= 0) {
             System.out.printf("all outcomes out %.1f s after the fault%n", secondsToAllOut);
         }
@@ -132,7 +133,7 @@ public class ChaosClusterCommand implements Callable<Integer> {
     static Map<String, Long> restarts(FlinkRest rest, Map<String, String> jobs) throws Exception {
         Map<String, Long> r = new java.util.LinkedHashMap<>();
         for (var e : jobs.entrySet()) {
-            r.put(e.getKey(), rest.restarts(e.getValue()));
+            r.put(e.getKey(), rest.restores(e.getValue()));
         }
         return r;
     }
@@ -154,7 +155,7 @@ public class ChaosClusterCommand implements Callable<Integer> {
         return true;
     }
 
-    /** Time from the kill until every job restarted at least once and is RUNNING with all its tasks again. */
+    /** Time from the kill until every job restored from a checkpoint and is RUNNING with all its tasks again. */
     static Duration awaitRecovered(FlinkRest rest, Map<String, String> jobs, Map<String, Long> restartsBefore, ChaosLoad load,
                                    Duration timeout) throws Exception {
         long start = System.nanoTime();
@@ -163,7 +164,7 @@ public class ChaosClusterCommand implements Callable<Integer> {
             boolean all = true;
             for (var e : jobs.entrySet()) {
                 FlinkRest.JobInfo job = rest.job(e.getValue());
-                all &= job != null && "RUNNING".equals(job.state) && rest.restarts(e.getValue()) > restartsBefore.get(e.getKey())
+                all &= job != null && "RUNNING".equals(job.state) && rest.restores(e.getValue()) > restartsBefore.get(e.getKey())
                         && rest.allTasksRunning(e.getValue());
             }
             if (all) {
