@@ -37,7 +37,8 @@ public class ChaosClusterCommand implements Callable<Integer> {
     @Option(names = "--send-over", defaultValue = "PT30S", description = "Sending window (default: ${DEFAULT-VALUE}).")
     Duration sendOver;
 
-    @Option(names = "--taskmanager", defaultValue = "1", description = "TaskManager to kill, 1 or 2 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--taskmanager", defaultValue = "0",
+            description = "TaskManager to kill: 1, 2, or 0 for the one running the most tasks (default: ${DEFAULT-VALUE}).")
     int taskManager;
 
     @Option(names = "--timeout", defaultValue = "PT5M", description = "Longest wait for all outcomes (default: ${DEFAULT-VALUE}).")
@@ -49,6 +50,9 @@ public class ChaosClusterCommand implements Callable<Integer> {
         Map<String, String> jobs = runningJobs(rest);
         if (jobs == null) {
             return 1;
+        }
+        if (taskManager == 0) {
+            taskManager = busiestTaskManager(rest);
         }
         long pid = taskManagerPid(taskManager);
         if (pid <= 0) {
@@ -173,6 +177,37 @@ public class ChaosClusterCommand implements Callable<Integer> {
             load.pollAnswers(Duration.ofMillis(250));
         }
         return null;
+    }
+
+    /**
+     * The local TaskManager (1, 2, ...) with the fewest free slots: the JobManager knows each TaskManager by its RPC
+     * address, the pidfiles know the processes; {@code ss} says which process listens on that port.
+     */
+    static int busiestTaskManager(FlinkRest rest) throws Exception {
+        String busiestPort = null;
+        int fewestFree = Integer.MAX_VALUE;
+        for (var tm : rest.taskManagers()) {
+            int free = tm.path("freeSlots").asInt();
+            if (free < fewestFree) {
+                fewestFree = free;
+                String path = tm.path("path").asText();
+                busiestPort = path.replaceAll(".*@[^:/]+:(\\d+)/.*", "$1");
+            }
+        }
+        for (int n = 1; n <= 8; n++) {
+            long pid = taskManagerPid(n);
+            if (pid > 0 && busiestPort != null && listensOn(pid, busiestPort)) {
+                return n;
+            }
+        }
+        return 1;
+    }
+
+    private static boolean listensOn(long pid, String port) throws Exception {
+        Process ss = new ProcessBuilder("ss", "-ltnpH", "sport = :" + port).redirectErrorStream(true).start();
+        String out = new String(ss.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        ss.waitFor();
+        return out.contains("pid=" + pid + ",");
     }
 
     /** PID of TaskManager {@code n} from its pidfile, or -1. */
