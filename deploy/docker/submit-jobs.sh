@@ -25,8 +25,8 @@ JM="${FLINK_JOBMANAGER:-jobmanager:8081}"
 VERSION="${STREAMRAG_VERSION:-0.1.0-SNAPSHOT}"
 USRLIB="${FLINK_HOME:-/opt/flink}/usrlib"
 
-INGEST_JAR="${USRLIB}/streamrag-ingest-job-${VERSION}.jar"
-QUERY_JAR="${USRLIB}/streamrag-query-job-${VERSION}.jar"
+INGEST_JAR="${USRLIB}/streamrag-ingest-job-${VERSION}-job.jar"
+QUERY_JAR="${USRLIB}/streamrag-query-job-${VERSION}-job.jar"
 INGEST_NAME="${STREAMRAG_INGEST_JOB_NAME:-streamrag-ingest}"
 QUERY_NAME="${STREAMRAG_QUERY_JOB_NAME:-streamrag-query}"
 

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Local services for streamrag, without Docker: a single-node KRaft Kafka on 127.0.0.1:9092
 # and an OpenSearch node with the k-NN plugin on 127.0.0.1:9200, both from Maven Central; and,
-# once the project is built, the offline model endpoint on :8090 and the local Flink cluster on :8081.
+# once the project is built, the offline model endpoint on :8090 and a standalone Flink cluster (one
+# JobManager, dashboard on :8081, and two TaskManager processes) assembled from Maven Central jars.
 #
 #   services.sh install [SERVICE|all]   fetch + lay out artifacts only
 #   services.sh start   [SERVICE|all]   install if needed, start, wait until healthy
 #   services.sh stop    [SERVICE|all]   SIGTERM, wait, SIGKILL after a timeout
 #   services.sh status  [SERVICE|all]   state, pid, ports, RSS, loopback check
 #   services.sh logs    [SERVICE|all]   last $LOG_LINES lines of each service log
-#   SERVICE: kafka, opensearch, model, flink; "all" is kafka and opensearch (bin/rag up starts the rest)
+#   SERVICE: kafka, opensearch, model, flink (JobManager + 2 TaskManagers); "all" is kafka and opensearch
+#   (bin/rag up starts the rest)
 #   kafka-tool.sh <class> [args]                 a Kafka tools class on the broker's libs class path
 #
 # Each service is one group of functions <svc>_install/_start/_stop/_status/_logs/_pid; to add a
@@ -73,7 +75,7 @@ pidfile() { printf '%s/%s.pid' "$PID_DIR" "$1"; }
 
 # Main class of each service's long-running JVM (helper JVMs of its start script share the marker).
 declare -A SERVICE_MAIN=([kafka]=kafka.Kafka [opensearch]=org.opensearch.bootstrap.OpenSearch
-    [model]=io.streamrag.model.LocalModelServer [flink]=io.streamrag.cli.LocalCluster)
+    [model]=io.streamrag.model.LocalModelServer)   # flink and flink-tm-N: see the flink group
 
 # Is $1 a live process whose command line carries the marker and main class of service $2?
 # Whole argv elements only: the launcher's "env OPENSEARCH_JAVA_OPTS=..." must not match.
@@ -540,14 +542,11 @@ os_logs() {
 
 # ---------------------------------------------------------------------------------------------
 # model: the offline OpenAI-compatible endpoint (local-model jar), 127.0.0.1:8090
-# flink: the local Flink session cluster with the dashboard (cli jar), 127.0.0.1:8081
-# Both run from jars the project builds (bin/rag builds them); nothing is downloaded here.
+# It runs from a jar the project builds (bin/rag builds it); nothing is downloaded here.
 # ---------------------------------------------------------------------------------------------
 MODEL_JAR="$REPO/local-model/target/streamrag-local-model-0.1.0-SNAPSHOT.jar"
-CLI_JAR="$REPO/cli/target/streamrag-cli-0.1.0-SNAPSHOT.jar"
 MODEL_OPTS="${MODEL_OPTS:--Xmx256m}"
 MODEL_ARGS="${MODEL_ARGS:-}"
-FLINK_HEAP="${FLINK_HEAP:--Xmx2g}"
 # Flink's env.java.opts.all for Java 17 (Kryo and the runtime reach into JDK internals).
 FLINK_JAVA_OPENS="--add-exports=java.base/sun.net.util=ALL-UNNAMED --add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED --add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.text=ALL-UNNAMED --add-opens=java.base/java.time=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED"
 JVM_SERVICE_START_TIMEOUT="${JVM_SERVICE_START_TIMEOUT:-90}"
@@ -594,24 +593,151 @@ model_stop() { generic_stop model 20; }
 model_status() { print_status model 8090; }
 model_logs() { [[ -f "$LOG_DIR/model.out" ]] && tail -n "$LOG_LINES" "$LOG_DIR/model.out" || true; }
 
-flink_install() { :; }
-flink_pid() { service_pid flink; }
-# shellcheck disable=SC2086
-flink_start() {
-    mkdir -p "$STATE/flink"
-    # OCR runs Tesseract in the TaskManager: one OpenMP thread each is 3x faster on 2 cores.
-    OMP_THREAD_LIMIT=1 STREAMRAG_STATE="$STATE" jvm_service_start flink "$CLI_JAR" 8081 http://127.0.0.1:8081/overview \
-        $FLINK_HEAP $FLINK_JAVA_OPENS -Dlog4j.configurationFile=log4j2-cluster.properties \
-        -Dstreamrag.log.dir="$LOG_DIR" -cp "$CLI_JAR" io.streamrag.cli.LocalCluster
+# ---------------------------------------------------------------------------------------------
+# flink: a standalone session cluster assembled from Maven Central jars (what flink-dist ships in lib/):
+# one JobManager (REST + dashboard 127.0.0.1:8081, RPC :6123) and two TaskManagers, each its own JVM
+# with its own pidfile (flink, flink-tm-1, flink-tm-2). Prometheus: TM 1 :9249, TM 2 :9250, JM :9251.
+# `start flink` starts whatever of the three is missing (e.g. a TaskManager killed by a chaos run).
+# ---------------------------------------------------------------------------------------------
+FLINK_DIR="$STATE/flink"
+FLINK_TMS="${FLINK_TMS:-2}"
+FLINK_STOP_TIMEOUT="${FLINK_STOP_TIMEOUT:-30}"
+CLUSTER_JAR="$REPO/cluster/target/streamrag-cluster-0.1.0-SNAPSHOT.jar"
+declare -A FLINK_PROM_PORT=([flink]=9251 [flink-tm-1]=9249 [flink-tm-2]=9250)
+for ((i = 1; i <= FLINK_TMS; i++)); do SERVICE_MAIN[flink-tm-$i]=org.apache.flink.runtime.taskexecutor.TaskManagerRunner; done
+SERVICE_MAIN[flink]=org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint
+
+flink_stamp() { printf 'flink=%s log4j=%s natives=langchain4j-embeddings-%s' "$(pom_prop flink.version)" "$(pom_prop log4j.version)" "$(pom_prop langchain4j-embeddings.version)"; }
+
+flink_install() {
+    local stamp
+    stamp="$(flink_stamp)"
+    if [[ ! -f "$FLINK_DIR/.installed" || "$(cat "$FLINK_DIR/.installed")" != "$stamp" ]]; then
+        local t0
+        t0="$(now_ms)"
+        log "flink: fetching artifacts ($stamp) into $FLINK_DIR/lib"
+        rm -rf "$FLINK_DIR/lib"
+        mkdir -p "$FLINK_DIR/lib"
+        mvn_fetch flink           # one profile per run: active profiles would pool their dependencies
+        mvn_fetch flink-natives
+        ls "$FLINK_DIR"/lib/flink-runtime-*.jar "$FLINK_DIR"/lib/onnxruntime-*.jar >/dev/null 2>&1 || die "flink: lib missing after download"
+        printf '%s' "$stamp" >"$FLINK_DIR/.installed"
+        log "flink: installed in $(elapsed "$t0") ($(find "$FLINK_DIR/lib" -name "*.jar" | wc -l) jars)"
+    fi
+    # The project's own addition to lib/ (loopback Prometheus reporter), refreshed from the build.
+    [[ -f "$CLUSTER_JAR" ]] || die "flink: $CLUSTER_JAR is missing: build first (bin/rag up builds it, or mvn -DskipTests package)"
+    cp -f "$CLUSTER_JAR" "$FLINK_DIR/lib/streamrag-cluster.jar.tmp" && mv -f "$FLINK_DIR/lib/streamrag-cluster.jar.tmp" "$FLINK_DIR/lib/streamrag-cluster.jar"
 }
-flink_stop() { generic_stop flink 60; }
-flink_status() { print_status flink 8081; }
+
+flink_render_config() {
+    mkdir -p "$FLINK_DIR/conf" "$FLINK_DIR/checkpoints" "$FLINK_DIR/savepoints" "$FLINK_DIR/web-upload" "$FLINK_DIR/tmp"
+    sed "s|@STATE@|$STATE|g" "$HERE/flink/config.yaml" >"$FLINK_DIR/conf/config.yaml"
+    cp "$HERE/flink/log4j.properties" "$FLINK_DIR/conf/log4j.properties"
+}
+
+# JVM flags (-Xmx, -XX:MaxDirectMemorySize, ...) and dynamic memory properties that Flink derives from
+# the configured process size: what flink-dist's jobmanager.sh/taskmanager.sh ask BashJavaUtils for.
+flink_resource_params() {  # GET_JM_RESOURCE_PARAMS | GET_TM_RESOURCE_PARAMS
+    local out
+    out="$("$JAVA" -Xmx128m -cp "$FLINK_DIR/lib/*" -Dlog4j2.level=ERROR org.apache.flink.runtime.util.bash.BashJavaUtils \
+        "$1" --configDir "$FLINK_DIR/conf" 2>>"$LOG_DIR/flink-bash-java-utils.log")" \
+        || die "flink: BashJavaUtils $1 failed (see $LOG_DIR/flink-bash-java-utils.log)"
+    grep '^BASH_JAVA_UTILS_EXEC_RESULT:' <<<"$out" | sed 's/^BASH_JAVA_UTILS_EXEC_RESULT://'
+}
+
+flink_launch() {  # svc main-class log-name jvm-params dynamic-properties
+    local svc="$1" main="$2" name="$3" jvm="$4" dyn="$5" pid
+    pid="$(service_pid "$svc")"
+    if [[ -n "$pid" ]]; then
+        log "$svc: already running (pid $pid)"
+        return 0
+    fi
+    mark_logs "$LOG_DIR/$name.out" "$LOG_DIR/$name.log"
+    # shellcheck disable=SC2086
+    OMP_THREAD_LIMIT=1 launch "$LOG_DIR/$name.out" "$JAVA" -Dstreamrag.service="$svc" -Djava.net.preferIPv4Stack=true \
+        $jvm $FLINK_JAVA_OPENS -Dlog.file="$LOG_DIR/$name.log" \
+        -Dlog4j.configurationFile="file:$FLINK_DIR/conf/log4j.properties" \
+        -cp "$FLINK_DIR/lib/*" "$main" --configDir "$FLINK_DIR/conf" \
+        -D metrics.reporter.prom.port="${FLINK_PROM_PORT[$svc]:-9249-9259}" $dyn
+    echo "$LAUNCHED_PID" >"$(pidfile "$svc")"
+}
+
+flink_pid() { service_pid flink; }
+
+# Registered TaskManagers according to the JobManager.
+flink_registered_tms() {
+    curl -fsS --max-time 2 http://127.0.0.1:8081/overview 2>/dev/null | sed -n 's/.*"taskmanagers":\([0-9]*\).*/\1/p'
+}
+
+flink_start() {
+    mkdir -p "$LOG_DIR" "$PID_DIR"
+    flink_install
+    flink_render_config
+    local t0 deadline jm_params tm_params tm_dyn i
+    t0="$(now_ms)"
+    if [[ -z "$(service_pid flink)" ]]; then
+        ensure_ports_free flink 8081 6123
+        jm_params="$(flink_resource_params GET_JM_RESOURCE_PARAMS | head -n 1)"
+        flink_launch flink org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint flink-jobmanager "$jm_params" ""
+        deadline=$((SECONDS + JVM_SERVICE_START_TIMEOUT))
+        until curl -fsS --max-time 2 -o /dev/null http://127.0.0.1:8081/overview 2>/dev/null; do
+            kill -0 "$LAUNCHED_PID" 2>/dev/null || start_failed flink "JobManager exited during start" "$LOG_DIR/flink-jobmanager.out" "$LOG_DIR/flink-jobmanager.log"
+            ((SECONDS < deadline)) || start_failed flink "REST not answering after ${JVM_SERVICE_START_TIMEOUT}s" "$LOG_DIR/flink-jobmanager.log"
+            sleep 0.3
+        done
+        log "flink: JobManager up on 127.0.0.1:8081 (pid $(service_pid flink)) after $(elapsed "$t0")"
+    else
+        log "flink: JobManager already running (pid $(service_pid flink))"
+    fi
+    tm_params="$(flink_resource_params GET_TM_RESOURCE_PARAMS)"
+    tm_dyn="$(sed -n 2p <<<"$tm_params")"
+    for ((i = 1; i <= FLINK_TMS; i++)); do
+        flink_launch "flink-tm-$i" org.apache.flink.runtime.taskexecutor.TaskManagerRunner "flink-taskmanager-$i" \
+            "$(head -n 1 <<<"$tm_params")" "$tm_dyn"
+    done
+    deadline=$((SECONDS + JVM_SERVICE_START_TIMEOUT))
+    until [[ "$(flink_registered_tms)" -ge "$FLINK_TMS" ]] 2>/dev/null; do
+        for ((i = 1; i <= FLINK_TMS; i++)); do
+            [[ -n "$(service_pid "flink-tm-$i")$(starting_pid "flink-tm-$i")" ]] \
+                || start_failed "flink-tm-$i" "TaskManager exited during start" "$LOG_DIR/flink-taskmanager-$i.out" "$LOG_DIR/flink-taskmanager-$i.log"
+        done
+        ((SECONDS < deadline)) || start_failed flink "$FLINK_TMS TaskManagers not registered after ${JVM_SERVICE_START_TIMEOUT}s" "$LOG_DIR/flink-jobmanager.log"
+        sleep 0.3
+    done
+    log "flink: $FLINK_TMS TaskManagers registered after $(elapsed "$t0"); dashboard http://127.0.0.1:8081"
+}
+
+flink_stop() {
+    local i
+    for ((i = FLINK_TMS; i >= 1; i--)); do generic_stop "flink-tm-$i" "$FLINK_STOP_TIMEOUT"; done
+    generic_stop flink "$FLINK_STOP_TIMEOUT"
+}
+
+flink_status() {
+    local rc=0 r i
+    print_status flink "8081 6123 9251" || rc=$?
+    for ((i = 1; i <= FLINK_TMS; i++)); do
+        r=0
+        print_status "flink-tm-$i" "${FLINK_PROM_PORT[flink-tm-$i]:-}" || r=$?
+        if [[ $r -eq 1 ]]; then rc=1; elif [[ $r -ne 0 && $rc -eq 0 ]]; then rc=$r; fi
+    done
+    [[ $rc -eq 3 ]] || printf '            taskmanagers registered %s\n' "$(flink_registered_tms || echo '?')"
+    return $rc
+}
+
 flink_logs() {
-    local f
-    for f in "$LOG_DIR/flink.log" "$LOG_DIR/flink.out"; do
+    local f i
+    for f in "$LOG_DIR/flink-jobmanager.log" "$LOG_DIR/flink-jobmanager.out"; do
         [[ -f "$f" ]] || continue
         printf -- '----- %s\n' "$f"
         tail -n "$LOG_LINES" "$f"
+    done
+    for ((i = 1; i <= FLINK_TMS; i++)); do
+        for f in "$LOG_DIR/flink-taskmanager-$i.log" "$LOG_DIR/flink-taskmanager-$i.out"; do
+            [[ -f "$f" ]] || continue
+            printf -- '----- %s\n' "$f"
+            tail -n "$LOG_LINES" "$f"
+        done
     done
 }
 
@@ -629,7 +755,7 @@ fn_prefix() {  # service name -> function prefix
 }
 
 usage() {
-    sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit "${1:-0}"
 }
 

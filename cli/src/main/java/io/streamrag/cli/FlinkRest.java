@@ -4,7 +4,11 @@ import io.streamrag.common.json.Json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,8 +18,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
-/** A small client of the Flink REST API: job overview, cancel, and operator metrics for progress and status. */
+/**
+ * A small client of the Flink REST API: jar upload and run (how jobs reach the cluster), stop with a savepoint,
+ * cancel, the cluster and job overviews, and operator metrics for progress and status.
+ */
 public final class FlinkRest {
 
     /** One row of {@code /jobs/overview}. */
@@ -47,8 +55,11 @@ public final class FlinkRest {
         this.base = base;
     }
 
+    /** The REST port of the local cluster (deploy/local/flink/config.yaml). */
+    public static final int LOCAL_PORT = 8081;
+
     public static FlinkRest local() {
-        return new FlinkRest("http://127.0.0.1:" + LocalCluster.REST_PORT);
+        return new FlinkRest("http://127.0.0.1:" + LOCAL_PORT);
     }
 
     public boolean isUp() {
@@ -152,6 +163,148 @@ public final class FlinkRest {
         return ids;
     }
 
+    /** One uploaded jar of {@code /jars}. */
+    public static final class JarInfo {
+        public final String id;
+        public final String name;
+        public final long uploaded;
+
+        JarInfo(JsonNode n) {
+            this.id = n.path("id").asText();
+            this.name = n.path("name").asText();
+            this.uploaded = n.path("uploaded").asLong();
+        }
+    }
+
+    public List<JarInfo> jars() throws IOException {
+        List<JarInfo> jars = new ArrayList<>();
+        for (JsonNode n : get("/jars").path("files")) {
+            jars.add(new JarInfo(n));
+        }
+        return jars;
+    }
+
+    /** Uploads a job jar ({@code POST /jars/upload}) and returns its jar id. */
+    public String uploadJar(Path jar) throws IOException {
+        String boundary = "streamrag-" + UUID.randomUUID();
+        ByteArrayOutputStream body = new ByteArrayOutputStream((int) Files.size(jar) + 1024);
+        body.write(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"jarfile\"; filename=\""
+                + jar.getFileName() + "\"\r\nContent-Type: application/x-java-archive\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        Files.copy(jar, body);
+        body.write(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        JsonNode response = send(HttpRequest.newBuilder(URI.create(base + "/jars/upload"))
+                .timeout(Duration.ofMinutes(2))
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build());
+        String file = response.path("filename").asText();
+        return file.substring(file.lastIndexOf('/') + 1);
+    }
+
+    public void deleteJar(String jarId) throws IOException {
+        send(HttpRequest.newBuilder(URI.create(base + "/jars/" + jarId)).DELETE().build());
+    }
+
+    /**
+     * Runs an uploaded jar's main class ({@code POST /jars/:id/run}): the JobManager executes main with
+     * {@code args} and submits the job it builds. {@code restorePath} is a savepoint or retained checkpoint, or null.
+     */
+    public String runJar(String jarId, String entryClass, List<String> args, String restorePath) throws IOException {
+        var body = Json.MAPPER.createObjectNode();
+        body.put("entryClass", entryClass);
+        var list = body.putArray("programArgsList");
+        args.forEach(list::add);
+        if (restorePath != null) {
+            body.put("savepointPath", restorePath);
+            // A job that lost an operator (e.g. a changed pipeline) still starts; its state is dropped.
+            body.put("allowNonRestoredState", true);
+        }
+        JsonNode response = send(HttpRequest.newBuilder(URI.create(base + "/jars/" + jarId + "/run"))
+                .timeout(Duration.ofMinutes(2))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build());
+        return response.path("jobid").asText();
+    }
+
+    /**
+     * Stops a job with a savepoint into {@code targetDirectory} ({@code POST /jobs/:id/stop}) and waits for it;
+     * returns the savepoint's location.
+     */
+    public String stopWithSavepoint(String jobId, String targetDirectory, Duration timeout) throws IOException {
+        var body = Json.MAPPER.createObjectNode();
+        body.put("targetDirectory", targetDirectory);
+        body.put("drain", false);
+        JsonNode trigger = send(HttpRequest.newBuilder(URI.create(base + "/jobs/" + jobId + "/stop"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build());
+        String requestId = trigger.path("request-id").asText();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            JsonNode status = get("/jobs/" + jobId + "/savepoints/" + requestId);
+            if ("COMPLETED".equals(status.path("status").path("id").asText())) {
+                JsonNode operation = status.path("operation");
+                if (operation.hasNonNull("location")) {
+                    return operation.path("location").asText();
+                }
+                throw new IOException("Savepoint of " + jobId + " failed: "
+                        + operation.path("failure-cause").path("stack-trace").asText("unknown cause").lines().findFirst().orElse(""));
+            }
+            sleep(500);
+        }
+        throw new IOException("Savepoint of " + jobId + " not done after " + timeout.toSeconds() + " s");
+    }
+
+    /** Registered TaskManagers and slots ({@code /overview}). */
+    public JsonNode overview() throws IOException {
+        return get("/overview");
+    }
+
+    /** TaskManagers ({@code /taskmanagers}): id, slots, free slots, per registered TaskManager. */
+    public JsonNode taskManagers() throws IOException {
+        return get("/taskmanagers").path("taskmanagers");
+    }
+
+    /** Highest vertex parallelism of a job, i.e. the parallelism it runs with. */
+    public int parallelism(String jobId) throws IOException {
+        int max = 0;
+        for (JsonNode vertex : get("/jobs/" + jobId).path("vertices")) {
+            max = Math.max(max, vertex.path("parallelism").asInt());
+        }
+        return max;
+    }
+
+    /** Whether every task of every vertex of the job is RUNNING (a restarted job is RUNNING before its tasks are). */
+    public boolean allTasksRunning(String jobId) throws IOException {
+        for (JsonNode vertex : get("/jobs/" + jobId).path("vertices")) {
+            JsonNode tasks = vertex.path("tasks");
+            if (tasks.path("RUNNING").asInt() != vertex.path("parallelism").asInt()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Number of times the job's state was restored from a checkpoint or savepoint: a failover restart counts here
+     * (the job-level {@code numRestarts} metric stays 0 for these restarts in Flink 2.2).
+     */
+    public long restores(String jobId) throws IOException {
+        return get("/jobs/" + jobId + "/checkpoints").path("counts").path("restored").asLong(0);
+    }
+
+    /** The id of the latest completed checkpoint of a job, or -1. */
+    public long latestCheckpointId(String jobId) throws IOException {
+        return get("/jobs/" + jobId + "/checkpoints").path("latest").path("completed").path("id").asLong(-1);
+    }
+
+    private static void sleep(long millis) throws IOException {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("Interrupted", e);
+        }
+    }
+
     private JsonNode get(String path) throws IOException {
         return send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10)).GET().build());
     }
@@ -160,7 +313,9 @@ public final class FlinkRest {
         try {
             HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
             if (response.statusCode() / 100 != 2) {
-                throw new IOException("Flink REST " + request.uri().getPath() + " answered " + response.statusCode());
+                String detail = new String(response.body(), StandardCharsets.UTF_8);
+                throw new IOException("Flink REST " + request.uri().getPath() + " answered " + response.statusCode()
+                        + (detail.isBlank() ? "" : ": " + detail.substring(0, Math.min(800, detail.length()))));
             }
             return response.body().length == 0 ? Json.MAPPER.createObjectNode() : Json.tree(response.body());
         } catch (InterruptedException e) {

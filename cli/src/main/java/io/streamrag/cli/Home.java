@@ -7,6 +7,9 @@ import java.nio.file.Path;
 /** Where the repository and its ignored state folder ({@code .state/}) are, for the launcher and the local cluster. */
 public final class Home {
 
+    /** The project version in the names of the built jars. */
+    public static final String VERSION = "0.1.0-SNAPSHOT";
+
     private Home() {}
 
     /** {@code STREAMRAG_HOME}, else the repository the running jar was built in, else the working directory's. */

@@ -1,27 +1,59 @@
 package io.streamrag.cli;
 
-import io.streamrag.ingest.IngestJob;
-import io.streamrag.query.QueryJob;
-
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * Submits the two jobs to the local cluster, resuming each from its latest retained checkpoint so that
- * `rag down` followed by `rag up` continues where it stopped.
+ * Submits the job jars to the local cluster the way one submits to a production session cluster (REST jar upload,
+ * then run: the JobManager executes the job's main, which applies the job's own {@code configure(env)}), resuming
+ * each job from the savepoint of the last {@code rag down} or, after a crash, its latest retained checkpoint.
  */
 public final class JobLauncher {
 
     public static final String INGEST = "streamrag-ingest";
     public static final String QUERY = "streamrag-query";
+
+    /** A job jar of this repository and the main class the cluster runs. */
+    public enum JobJar {
+        INGEST_JOB("ingest-job", "streamrag-ingest-job", "io.streamrag.ingest.IngestJob"),
+        QUERY_JOB("query-job", "streamrag-query-job", "io.streamrag.query.QueryJob");
+
+        final String module;
+        final String artifact;
+        public final String mainClass;
+
+        JobJar(String module, String artifact, String mainClass) {
+            this.module = module;
+            this.artifact = artifact;
+            this.mainClass = mainClass;
+        }
+
+        /** {@code <module>/target/<artifact>-<version>-job.jar}: the shaded jar without Flink and other OSes' natives. */
+        public Path path() {
+            return Home.root().resolve(module).resolve("target").resolve(artifact + "-" + Home.VERSION + "-job.jar");
+        }
+
+        static JobJar of(String jobName) {
+            if (jobName.startsWith(INGEST)) {
+                return INGEST_JOB;
+            }
+            if (jobName.startsWith(QUERY)) {
+                return QUERY_JOB;
+            }
+            throw new IllegalArgumentException("Unknown job " + jobName);
+        }
+    }
 
     private JobLauncher() {}
 
@@ -32,41 +64,99 @@ public final class JobLauncher {
         if (running != null) {
             return running.id;
         }
-        Configuration conf = new Configuration(jobConf);
-        Optional<Path> checkpoint = latestCheckpoint(name);
-        checkpoint.ifPresent(path -> {
-            conf.setString("execution.state-recovery.path", path.toUri().toString());
-            conf.setString("execution.state-recovery.ignore-unclaimed-state", "true");
-        });
-        String id = submit(name, conf, false);
-        checkpoint.ifPresent(path -> System.out.println("  " + name + ": resumed from " + path));
+        Optional<Path> restore = restorePoint(name);
+        String id = submit(name, jobConf, false, restore.orElse(null));
+        restore.ifPresent(path -> System.out.println("  " + name + ": resumed from " + path));
         return id;
     }
 
-    /** Submits a job to the local cluster and returns its id; {@code bounded} jobs are not remembered for resume. */
+    /** Submits a job without restoring state; {@code bounded} jobs are not remembered for resume. */
     public static String submit(String name, Configuration conf, boolean bounded) throws Exception {
-        Configuration envConf = new Configuration(conf);
-        envConf.setString("execution.checkpointing.interval", conf.getString("execution.checkpointing.interval", "10 s"));
-        envConf.setString("pipeline.name", name);
-        // Part of the job's own checkpoint config (the cluster's default does not reach a submitted job): keep the
-        // latest checkpoint when the cluster stops, so the next `rag up` resumes from it.
-        envConf.setString("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createRemoteEnvironment(
-                "127.0.0.1", LocalCluster.REST_PORT, envConf);
-        if (name.startsWith(INGEST)) {
-            IngestJob.fromConfiguration(conf).build(env);
-        } else if (name.startsWith(QUERY)) {
-            QueryJob.fromConfiguration(conf).build(env);
-        } else {
-            throw new IllegalArgumentException("Unknown job " + name);
-        }
-        JobClient client = env.executeAsync(name);
-        String id = client.getJobID().toHexString();
+        return submit(name, conf, bounded, null);
+    }
+
+    /** Uploads the job's jar if the cluster lacks its current build, then runs it with {@code conf} as arguments. */
+    public static String submit(String name, Configuration conf, boolean bounded, Path restore) throws Exception {
+        FlinkRest rest = FlinkRest.local();
+        JobJar jar = JobJar.of(name);
+        Configuration args = new Configuration(conf);
+        args.setString("pipeline.name", name);
+        String id = rest.runJar(uploaded(rest, jar.path()), jar.mainClass, programArgs(args),
+                restore == null ? null : restore.toUri().toString());
         if (!bounded) {
             Files.createDirectories(Home.jobIds());
             Files.writeString(Home.jobIds().resolve(name + ".id"), id);
         }
         return id;
+    }
+
+    /** {@code --key value} arguments of a configuration, in a stable order. */
+    static List<String> programArgs(Configuration conf) {
+        List<String> args = new ArrayList<>();
+        for (Map.Entry<String, String> e : new TreeMap<>(conf.toMap()).entrySet()) {
+            args.add("--" + e.getKey());
+            args.add(e.getValue());
+        }
+        return args;
+    }
+
+    /** The jar id of {@code jar} on the cluster: uploaded again only when the local build is newer. */
+    static String uploaded(FlinkRest rest, Path jar) throws IOException {
+        if (!Files.isRegularFile(jar)) {
+            throw new IOException(jar + " is missing: build first (bin/rag builds it, or mvn -DskipTests package)");
+        }
+        long built = Files.getLastModifiedTime(jar).toMillis();
+        String name = jar.getFileName().toString();
+        String current = null;
+        for (FlinkRest.JarInfo j : rest.jars()) {
+            if (!j.name.equals(name)) {
+                continue;
+            }
+            if (current == null && j.uploaded >= built) {
+                current = j.id;
+            } else {
+                rest.deleteJar(j.id); // an older build, or a duplicate
+            }
+        }
+        return current != null ? current : rest.uploadJar(jar);
+    }
+
+    /** Stops a running job with a savepoint and remembers it for the next {@code up}; returns its location. */
+    public static String stopWithSavepoint(FlinkRest rest, FlinkRest.JobInfo job, Duration timeout) throws IOException {
+        Path dir = Home.state().resolve("flink/savepoints");
+        Files.createDirectories(dir);
+        String location = rest.stopWithSavepoint(job.id, dir.toUri().toString(), timeout);
+        Files.createDirectories(Home.jobIds());
+        Files.writeString(Home.jobIds().resolve(job.name + ".savepoint"), location);
+        return location;
+    }
+
+    /**
+     * Where {@code name} resumes: the newer of the savepoint {@code rag down} took and the latest retained checkpoint
+     * of its last run (after a crash, or when it ran on after the savepoint was restored).
+     */
+    static Optional<Path> restorePoint(String name) throws IOException {
+        Optional<Path> checkpoint = latestCheckpoint(name);
+        Optional<Path> savepoint = savepoint(name);
+        if (checkpoint.isEmpty() || savepoint.isEmpty()) {
+            return checkpoint.isPresent() ? checkpoint : savepoint;
+        }
+        return Files.getLastModifiedTime(metadata(savepoint.get())).compareTo(Files.getLastModifiedTime(metadata(checkpoint.get()))) > 0
+                ? savepoint : checkpoint;
+    }
+
+    private static Path metadata(Path dir) {
+        return dir.resolve("_metadata");
+    }
+
+    static Optional<Path> savepoint(String name) throws IOException {
+        Path file = Home.jobIds().resolve(name + ".savepoint");
+        if (!Files.exists(file)) {
+            return Optional.empty();
+        }
+        String location = Files.readString(file).trim();
+        Path dir = Path.of(location.startsWith("file:") ? java.net.URI.create(location).getPath() : location);
+        return Files.exists(metadata(dir)) ? Optional.of(dir) : Optional.empty();
     }
 
     /** The newest completed checkpoint ({@code chk-N/_metadata}) of the last run of {@code name}. */
@@ -81,7 +171,7 @@ public final class JobLauncher {
         }
         try (Stream<Path> chks = Files.list(dir)) {
             return chks.filter(p -> p.getFileName().toString().startsWith("chk-"))
-                    .filter(p -> Files.exists(p.resolve("_metadata")))
+                    .filter(p -> Files.exists(metadata(p)))
                     .max(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring(4))));
         }
     }

@@ -2,6 +2,7 @@ package io.streamrag.cli;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -13,7 +14,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -23,17 +26,32 @@ public final class KafkaTools {
 
     private KafkaTools() {}
 
+    /** Creates missing topics with {@code partitions} partitions and grows existing ones that have fewer. */
     public static void createTopics(String bootstrap, List<String> topics, int partitions) throws Exception {
         try (Admin admin = Admin.create(adminProps(bootstrap))) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = new ArrayList<>();
+            List<String> present = new ArrayList<>();
             for (String t : topics) {
                 if (!existing.contains(t)) {
                     missing.add(new NewTopic(t, partitions, (short) 1));
+                } else {
+                    present.add(t);
                 }
             }
             if (!missing.isEmpty()) {
                 admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+            }
+            Map<String, NewPartitions> grow = new HashMap<>();
+            admin.describeTopics(present).allTopicNames().get(30, TimeUnit.SECONDS).forEach((name, d) -> {
+                if (d.partitions().size() < partitions) {
+                    grow.put(name, NewPartitions.increaseTo(partitions));
+                }
+            });
+            if (!grow.isEmpty()) {
+                // Keys of new records may map to another partition than before; the jobs key by id, not by partition.
+                admin.createPartitions(grow).all().get(30, TimeUnit.SECONDS);
+                System.out.println("  topics " + grow.keySet() + " grown to " + partitions + " partitions");
             }
         }
     }

@@ -32,6 +32,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.file.src.FileSource;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -157,9 +158,10 @@ public class IngestJob {
         return tracked;
     }
 
+    /** Builds and runs the job, named {@code pipeline.name} if configured, else {@value #JOB_NAME}. */
     public JobExecutionResult execute(StreamExecutionEnvironment env) throws Exception {
         build(env);
-        return env.execute(JOB_NAME);
+        return env.execute(conf.getOptional(PipelineOptions.NAME).orElse(JOB_NAME));
     }
 
     /** Builds the job the configuration describes (source, dead-letter sink), for main or a launcher. */
@@ -220,7 +222,7 @@ public class IngestJob {
         return new IngestJob(source, name, dlq, new DiscardingSink<>(), effective, total);
     }
 
-    /** Parallelism and checkpointing from the ingest options, for main and launchers. */
+    /** Parallelism and checkpointing from the ingest options: the one place every entry point takes them from. */
     public static void configure(StreamExecutionEnvironment env, Configuration conf) {
         int parallelism = conf.get(IngestOptions.PARALLELISM);
         if (parallelism > 0) {
@@ -232,6 +234,7 @@ public class IngestJob {
         }
     }
 
+    /** Entry point of the job jar on a cluster ({@code flink run}, REST jar run, the Kubernetes operator). */
     public static void main(String[] args) throws Exception {
         Configuration conf = Configs.fromArgs(args);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);

@@ -37,10 +37,10 @@ public final class IngestOptions {
     public static final ConfigOption<String> ALLOWED_ROOTS = ConfigOptions.key("ingest.allowed-roots").stringType().defaultValue("")
             .withDescription("Comma-separated local folders file:// URIs may be read from; empty allows none. The files source allows its own path.");
     public static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("ingest.parallelism").intType().defaultValue(-1)
-            .withDescription("Parallelism of the job; -1 keeps the environment's default.");
+            .withDescription("Parallelism of the job, set by IngestJob.configure; -1 keeps the cluster's default (parallelism.default).");
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("ingest.checkpoint-interval").durationType()
             .defaultValue(Duration.ofSeconds(10))
-            .withDescription("Checkpoint interval set by main/fromConfiguration (0 leaves checkpointing as configured).");
+            .withDescription("Checkpoint interval set by IngestJob.configure (0 leaves checkpointing as configured).");
 
     // ---- fetch limits ----
     public static final ConfigOption<Long> MAX_BYTES = ConfigOptions.key("limits.max-bytes").longType().defaultValue(100L * 1024 * 1024)

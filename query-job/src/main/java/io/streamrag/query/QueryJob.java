@@ -28,6 +28,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
@@ -172,14 +173,26 @@ public class QueryJob {
         return answers;
     }
 
+    /** Builds and runs the job, named {@code pipeline.name} if configured, else {@value #JOB_NAME}. */
     public JobExecutionResult execute(StreamExecutionEnvironment env) throws Exception {
         build(env);
-        return env.execute(JOB_NAME);
+        return env.execute(conf.getOptional(PipelineOptions.NAME).orElse(JOB_NAME));
     }
 
+    /** Parallelism and checkpointing from the query options: the one place every entry point takes them from. */
+    public static void configure(StreamExecutionEnvironment env, Configuration conf) {
+        int parallelism = conf.get(QueryOptions.PARALLELISM);
+        if (parallelism > 0) {
+            env.setParallelism(parallelism);
+        }
+        env.enableCheckpointing(conf.get(QueryOptions.CHECKPOINT_INTERVAL_MS));
+    }
+
+    /** Entry point of the job jar on a cluster ({@code flink run}, REST jar run, the Kubernetes operator). */
     public static void main(String[] args) throws Exception {
         Configuration conf = Configs.fromArgs(args);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        configure(env, conf);
         fromConfiguration(conf).execute(env);
     }
 }

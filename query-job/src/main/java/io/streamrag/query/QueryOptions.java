@@ -82,7 +82,10 @@ public final class QueryOptions {
             .longType().defaultValue(900_000L).withDescription("transaction.timeout.ms; the broker caps it at 15 min.");
     public static final ConfigOption<Long> CHECKPOINT_INTERVAL_MS = ConfigOptions.key("query.checkpoint-interval-ms")
             .longType().defaultValue(5_000L)
-            .withDescription("Checkpoint interval if the environment has none; answers are visible after each checkpoint.");
+            .withDescription("Checkpoint interval set by QueryJob.configure (and by build if the environment has none); "
+                    + "answers are visible after each checkpoint.");
+    public static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("query.parallelism").intType().defaultValue(-1)
+            .withDescription("Parallelism of the job, set by QueryJob.configure; -1 keeps the cluster's default (parallelism.default).");
 
     public static final ConfigOption<Long> BUFFER_TIMEOUT_MS = ConfigOptions.key("query.buffer-timeout-ms").longType()
             .defaultValue(5L).withDescription("Network buffer flush interval of the job's operators; questions are few and "

@@ -44,7 +44,7 @@ public class QuickstartCommand implements Callable<Integer> {
             indexed = watcher.await(events, Duration.ofMinutes(5));
         }
         if (!indexed) {
-            System.err.println("The samples were not indexed in time; see bin/rag status and .state/logs/flink.log");
+            System.err.println("The samples were not indexed in time; see bin/rag status and .state/logs/flink-taskmanager-*.log");
             return 1;
         }
 

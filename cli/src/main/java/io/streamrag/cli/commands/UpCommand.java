@@ -1,5 +1,6 @@
 package io.streamrag.cli.commands;
 
+import io.streamrag.cli.FlinkRest;
 import io.streamrag.cli.JobLauncher;
 import io.streamrag.cli.KafkaTools;
 
@@ -39,15 +40,22 @@ public class UpCommand implements Callable<Integer> {
         Services.require("start", "opensearch");
         Services.require("start", "model");
         Services.require("start", "flink");
+        // One partition per parallel source subtask.
         KafkaTools.createTopics(connection.bootstrap, List.of(connection.documentsTopic, connection.questionsTopic,
-                connection.answersTopic), 2);
-        KafkaTools.createTopics(connection.bootstrap, List.of(connection.deadLetterTopic), 1);
+                connection.answersTopic, connection.deadLetterTopic), PARALLELISM);
         Configuration conf = jobConfiguration(connection, options);
         String ingest = JobLauncher.ensureRunning(JobLauncher.INGEST, conf);
         String query = JobLauncher.ensureRunning(JobLauncher.QUERY, conf);
-        System.out.printf("jobs: %s %s, %s %s (up in %.1f s)%n", JobLauncher.INGEST, ingest, JobLauncher.QUERY, query,
+        FlinkRest rest = FlinkRest.local();
+        var overview = rest.overview();
+        System.out.printf("cluster: %d TaskManagers, %d slots; jobs: %s %s (parallelism %d), %s %s (parallelism %d); up in %.1f s%n",
+                overview.path("taskmanagers").asInt(), overview.path("slots-total").asInt(),
+                JobLauncher.INGEST, ingest, rest.parallelism(ingest), JobLauncher.QUERY, query, rest.parallelism(query),
                 (System.nanoTime() - t0) / 1e9);
     }
+
+    /** Parallelism of both jobs locally, and partitions of the topics (one per source subtask, so each reads). */
+    static final int PARALLELISM = 2;
 
     /** The local run's job options: every readable file may be ingested, OCR with Tesseract, the offline model. */
     static Configuration jobConfiguration(Connection connection, Map<String, String> options) {
@@ -57,7 +65,12 @@ public class UpCommand implements Callable<Integer> {
         conf.setString("opensearch.index", connection.index);
         // CONTRACT.md: the local run allows every file the user can read; deployments allow none unless configured.
         conf.setString("ingest.allowed-roots", "/");
-        conf.setString("execution.checkpointing.interval", "5 s");
+        // Each job's configure(env) applies these (answers become visible at each checkpoint). The parallelism is set
+        // in the job: a REST jar run without one would run at 1, whatever the cluster's parallelism.default says.
+        conf.setString("ingest.parallelism", String.valueOf(PARALLELISM));
+        conf.setString("query.parallelism", String.valueOf(PARALLELISM));
+        conf.setString("ingest.checkpoint-interval", "5 s");
+        conf.setString("query.checkpoint-interval-ms", "5000");
         options.forEach(conf::setString);
         return conf;
     }

@@ -122,8 +122,8 @@ public final class IngestBenchmark {
             admin.createTopics(List.of(new NewTopic(topic, parallelism, (short) 1), new NewTopic(dlq, 1, (short) 1)))
                     .all().get(30, TimeUnit.SECONDS);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-            env.setParallelism(parallelism);
-            env.enableCheckpointing(10_000);
+            conf.set(IngestOptions.PARALLELISM, parallelism);
+            IngestJob.configure(env, conf);
             KafkaSource<RawDocument> source = KafkaSource.<RawDocument>builder()
                     .setBootstrapServers(bootstrap).setTopics(topic).setGroupId("bench-" + run)
                     .setStartingOffsets(OffsetsInitializer.earliest())

@@ -1,0 +1,200 @@
+package io.streamrag.cli.chaos;
+
+import io.streamrag.cli.KafkaTools;
+import io.streamrag.common.json.Json;
+import io.streamrag.common.opensearch.ChunkIndex;
+import io.streamrag.common.opensearch.OpenSearchClients;
+import io.streamrag.common.records.DocumentEvent;
+import io.streamrag.common.records.Question;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch._types.FieldValue;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A known load for a fault drill: {@code documents} one-chunk text documents of a fresh tenant and {@code questions}
+ * questions, sent at a steady pace; then counts of what came out: documents and chunks in the index, answers per
+ * question (read_committed), so that lost and duplicated outcomes are numbers.
+ */
+public final class ChaosLoad implements AutoCloseable {
+
+    /** Outcome counts of one drill. */
+    public record Counts(long documentsIndexed, long chunksIndexed, int questionsAnswered, int answersTotal,
+                         int documentsExpected, int questionsExpected) {
+
+        public long documentsLost() {
+            return documentsExpected - documentsIndexed;
+        }
+
+        /** Each document is one chunk: chunks beyond the indexed documents would be duplicates (ids are stable, so 0). */
+        public long chunkDuplicates() {
+            return Math.max(0, chunksIndexed - documentsIndexed);
+        }
+
+        public int answersLost() {
+            return questionsExpected - questionsAnswered;
+        }
+
+        public int answerDuplicates() {
+            return answersTotal - questionsAnswered;
+        }
+
+        public boolean exact() {
+            return documentsLost() == 0 && chunkDuplicates() == 0 && answersLost() == 0 && answerDuplicates() == 0;
+        }
+    }
+
+    private final String bootstrap;
+    private final String opensearchUrl;
+    private final String index;
+    private final String documentsTopic;
+    private final String questionsTopic;
+    private final String answersTopic;
+    private final int documents;
+    private final int questions;
+    public final String tenant;
+    private final Map<String, Integer> answers = new HashMap<>();
+    private final KafkaConsumer<String, String> answerConsumer;
+    private final AtomicInteger sent = new AtomicInteger();
+    private Thread sender;
+    private volatile Exception sendFailure;
+
+    public ChaosLoad(String bootstrap, String opensearchUrl, String index, String documentsTopic, String questionsTopic,
+                     String answersTopic, int documents, int questions) {
+        this.bootstrap = bootstrap;
+        this.opensearchUrl = opensearchUrl;
+        this.index = index;
+        this.documentsTopic = documentsTopic;
+        this.questionsTopic = questionsTopic;
+        this.answersTopic = answersTopic;
+        this.documents = documents;
+        this.questions = questions;
+        this.tenant = "chaos-" + UUID.randomUUID().toString().substring(0, 8);
+        // Positioned at the end before anything is sent: every answer of this drill is read.
+        this.answerConsumer = KafkaTools.committedConsumer(bootstrap, answersTopic, true);
+    }
+
+    /** Starts sending documents and questions interleaved, evenly over {@code duration}, on a background thread. */
+    public void startSending(Duration duration) {
+        int total = documents + questions;
+        long pauseNanos = duration.toNanos() / Math.max(1, total);
+        sender = new Thread(() -> {
+            try (KafkaProducer<String, String> producer = KafkaTools.producer(bootstrap)) {
+                long next = System.nanoTime();
+                for (int i = 0; i < total; i++) {
+                    // Spread questions through the document stream.
+                    boolean question = questions > 0 && (long) i * questions / total != (long) (i + 1) * questions / total;
+                    int n = sent.getAndIncrement();
+                    if (question) {
+                        Question q = question(n);
+                        producer.send(new ProducerRecord<>(questionsTopic, q.questionId, Json.toString(q)));
+                    } else {
+                        DocumentEvent e = document(n);
+                        producer.send(new ProducerRecord<>(documentsTopic, e.tenant + "/" + e.documentId, Json.toString(e)));
+                    }
+                    next += pauseNanos;
+                    long wait = next - System.nanoTime();
+                    if (wait > 0) {
+                        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                    }
+                }
+                producer.flush();
+            } catch (Exception e) {
+                sendFailure = e;
+            }
+        }, "chaos-sender");
+        sender.setDaemon(true);
+        sender.start();
+    }
+
+    /** Records sent so far (documents and questions). */
+    public int sent() {
+        return sent.get();
+    }
+
+    public void awaitSent() throws Exception {
+        sender.join();
+        if (sendFailure != null) {
+            throw sendFailure;
+        }
+    }
+
+    private DocumentEvent document(int n) {
+        DocumentEvent e = new DocumentEvent();
+        e.documentId = tenant + "-doc-" + n;
+        e.tenant = tenant;
+        e.version = 1L;
+        e.op = DocumentEvent.Op.UPSERT;
+        e.contentType = "text/plain";
+        e.title = "Chaos drill note " + n;
+        String text = String.format(Locale.ROOT, "Maintenance note %d of drill %s. The pump in bay %d must be serviced every %d days. "
+                + "Its filter code is F-%04d and the spare part number is P-%05d.", n, tenant, n % 17, 10 + n % 50, n, 7 * n + 3);
+        e.contentBase64 = Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
+        return e;
+    }
+
+    private Question question(int n) {
+        Question q = new Question();
+        q.questionId = tenant + "-q-" + n;
+        q.tenant = tenant;
+        q.text = "How often must the pump in bay " + (n % 17) + " be serviced?";
+        return q;
+    }
+
+    /** Reads answers of this drill that arrived (read_committed) for up to {@code wait}. */
+    public void pollAnswers(Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        do {
+            for (ConsumerRecord<String, String> r : answerConsumer.poll(Duration.ofMillis(200))) {
+                if (r.key() != null && r.key().startsWith(tenant + "-q-")) {
+                    answers.merge(r.key(), 1, Integer::sum);
+                }
+            }
+        } while (System.nanoTime() < deadline);
+    }
+
+    /** Counts what came out now: documents and chunks of the drill's tenant in the index, answers read so far. */
+    public Counts counts() throws Exception {
+        OpenSearchClient client = OpenSearchClients.create(opensearchUrl);
+        try {
+            client.indices().refresh(r -> r.index(index));
+            var response = client.search(s -> s.index(index).size(0).trackTotalHits(t -> t.enabled(true))
+                    .query(q -> q.term(t -> t.field(ChunkIndex.TENANT).value(FieldValue.of(tenant))))
+                    .aggregations("documents", a -> a.cardinality(c -> c.field(ChunkIndex.DOCUMENT_ID))), Void.class);
+            long docs = response.aggregations().get("documents").cardinality().value();
+            long chunks = response.hits().total().value();
+            int total = answers.values().stream().mapToInt(Integer::intValue).sum();
+            return new Counts(docs, chunks, answers.size(), total, documents, questions);
+        } finally {
+            OpenSearchClients.close(client);
+        }
+    }
+
+    /** Polls answers and the index until everything expected came out, or {@code timeout}; returns the counts. */
+    public Counts awaitAll(Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Counts c = counts();
+        while (System.nanoTime() < deadline && (c.documentsIndexed() < documents || c.questionsAnswered() < questions)) {
+            pollAnswers(Duration.ofSeconds(2));
+            c = counts();
+        }
+        return c;
+    }
+
+    @Override
+    public void close() {
+        answerConsumer.close();
+    }
+}

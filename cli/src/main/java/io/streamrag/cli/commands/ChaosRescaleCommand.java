@@ -1,0 +1,107 @@
+package io.streamrag.cli.commands;
+
+import io.streamrag.cli.FlinkRest;
+import io.streamrag.cli.JobLauncher;
+import io.streamrag.cli.chaos.ChaosLoad;
+
+import org.apache.flink.configuration.Configuration;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code rag chaos rescale}: moves both jobs to parallelism {@code --from}, streams a known load, and halfway through
+ * stops them with a savepoint and restores them at {@code --to}; counts lost and duplicated outcomes.
+ */
+@Command(name = "rescale", mixinStandardHelpOptions = true,
+        description = "Rescale both jobs mid-stream through stop-with-savepoint and restore (default 1 -> 2); "
+                + "counts documents/chunks indexed and answers (read_committed): lost and duplicates must be 0.")
+public class ChaosRescaleCommand implements Callable<Integer> {
+
+    @Mixin
+    Connection connection;
+
+    @Option(names = "--documents", defaultValue = "300", description = "Documents to stream (default: ${DEFAULT-VALUE}).")
+    int documents;
+
+    @Option(names = "--questions", defaultValue = "100", description = "Questions to stream (default: ${DEFAULT-VALUE}).")
+    int questions;
+
+    @Option(names = "--send-over", defaultValue = "PT30S", description = "Sending window (default: ${DEFAULT-VALUE}).")
+    Duration sendOver;
+
+    @Option(names = "--from", defaultValue = "1", description = "Parallelism before (default: ${DEFAULT-VALUE}).")
+    int from;
+
+    @Option(names = "--to", defaultValue = "2", description = "Parallelism after (default: ${DEFAULT-VALUE}).")
+    int to;
+
+    @Option(names = "--timeout", defaultValue = "PT5M", description = "Longest wait for all outcomes (default: ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Override
+    public Integer call() throws Exception {
+        FlinkRest rest = FlinkRest.local();
+        if (ChaosClusterCommand.runningJobs(rest) == null) {
+            return 1;
+        }
+        Duration rescaleFrom = rescale(rest, from, Duration.ofMinutes(2));
+        System.out.printf("Both jobs at parallelism %d (%.1f s)%n", from, rescaleFrom.toMillis() / 1000.0);
+        try (ChaosLoad load = new ChaosLoad(connection.bootstrap, connection.opensearch, connection.index,
+                connection.documentsTopic, connection.questionsTopic, connection.answersTopic, documents, questions)) {
+            System.out.printf("Streaming %d documents and %d questions (tenant %s) over %s ...%n", documents, questions,
+                    load.tenant, StatusCommand.human(sendOver));
+            load.startSending(sendOver);
+            Map<String, String> jobs = ChaosClusterCommand.runningJobs(rest);
+            Map<String, Long> checkpointsBefore = ChaosClusterCommand.checkpoints(rest, jobs);
+            int half = (documents + questions) / 2;
+            while (load.sent() < half || !ChaosClusterCommand.checkpointedSince(rest, jobs, checkpointsBefore)) {
+                load.pollAnswers(Duration.ofMillis(500));
+            }
+            ChaosLoad.Counts before = load.counts();
+            long t0 = System.nanoTime();
+            Duration took = rescale(rest, to, Duration.ofMinutes(2));
+            System.out.printf("Rescaled %d -> %d after %d records sent (%d documents indexed, %d answers so far): "
+                    + "stop-with-savepoint + restore in %.1f s%n", from, to, load.sent(), before.documentsIndexed(),
+                    before.questionsAnswered(), took.toMillis() / 1000.0);
+            load.awaitSent();
+            ChaosLoad.Counts counts = load.awaitAll(timeout);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            load.pollAnswers(Duration.ofSeconds(12));
+            counts = load.counts();
+            System.out.println();
+            ChaosClusterCommand.report(counts, seconds, Map.of(), Map.of());
+            return counts.exact() ? 0 : 1;
+        }
+    }
+
+    /** Stops both jobs with a savepoint and restores them at {@code parallelism}; waits until all their tasks run. */
+    static Duration rescale(FlinkRest rest, int parallelism, Duration timeout) throws Exception {
+        long t0 = System.nanoTime();
+        Map<String, String> ids = new LinkedHashMap<>();
+        for (String name : new String[] {JobLauncher.INGEST, JobLauncher.QUERY}) {
+            FlinkRest.JobInfo job = rest.running(name);
+            String savepoint = JobLauncher.stopWithSavepoint(rest, job, timeout);
+            Configuration conf = UpCommand.jobConfiguration(new Connection(), Map.of());
+            conf.setString("ingest.parallelism", String.valueOf(parallelism));
+            conf.setString("query.parallelism", String.valueOf(parallelism));
+            ids.put(name, JobLauncher.submit(name, conf, false, Path.of(java.net.URI.create(savepoint))));
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (String id : ids.values()) {
+            while (!(rest.allTasksRunning(id) && rest.parallelism(id) == parallelism)) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("Job " + id + " not running at parallelism " + parallelism + " after " + timeout);
+                }
+                Thread.sleep(200);
+            }
+        }
+        return Duration.ofNanos(System.nanoTime() - t0);
+    }
+}

@@ -1,0 +1,192 @@
+package io.streamrag.cluster;
+
+import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
+import org.apache.flink.kubernetes.operator.api.spec.FlinkDeploymentSpec;
+import org.apache.flink.kubernetes.operator.api.spec.JobSpec;
+import org.apache.flink.kubernetes.operator.api.spec.KubernetesDeploymentMode;
+import org.apache.flink.kubernetes.operator.api.spec.UpgradeMode;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Validates deploy/k8s offline: every {@code FlinkDeployment} deserialises into the Flink Kubernetes Operator's own CRD
+ * model (unknown fields fail) and says what running these jobs in production needs: application mode with the image's
+ * job jar, a stateful upgrade mode with HA, checkpoints and savepoints on S3, secrets by reference, Prometheus.
+ */
+class KubernetesManifestsTest {
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private static Path root;
+    private static Path k8s;
+    private static Map<String, List<JsonNode>> documents;
+
+    @BeforeAll
+    static void load() throws IOException {
+        Path dir = Path.of("").toAbsolutePath();
+        while (!Files.exists(dir.resolve("deploy/k8s/kustomization.yaml"))) {
+            dir = dir.getParent();
+            assertThat(dir).as("repository root above the module").isNotNull();
+        }
+        root = dir;
+        k8s = root.resolve("deploy/k8s");
+        documents = new LinkedHashMap<>();
+        try (Stream<Path> files = Files.list(k8s)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
+                List<JsonNode> docs = new ArrayList<>();
+                var it = YAML.readerFor(JsonNode.class).<JsonNode>readValues(f.toFile());
+                while (it.hasNext()) {
+                    JsonNode n = it.next();
+                    if (n != null && !n.isEmpty()) {
+                        docs.add(n);
+                    }
+                }
+                documents.put(f.getFileName().toString(), docs);
+            }
+        }
+    }
+
+    @Test
+    void kustomizationListsEveryManifestButTheSecretTemplate() {
+        JsonNode kustomization = documents.get("kustomization.yaml").get(0);
+        Set<String> listed = new HashSet<>();
+        kustomization.path("resources").forEach(r -> listed.add(r.asText()));
+        Set<String> expected = new HashSet<>(documents.keySet());
+        expected.removeAll(Set.of("kustomization.yaml", "secrets.example.yaml"));
+        assertThat(listed).isEqualTo(expected);
+        assertThat(kustomization.path("namespace").asText()).isNotBlank();
+    }
+
+    @Test
+    void oneFlinkDeploymentPerJobMatchingTheOperatorModel() throws Exception {
+        Map<String, FlinkDeployment> deployments = flinkDeployments();
+        assertThat(deployments.keySet()).containsExactlyInAnyOrder("streamrag-ingest", "streamrag-query");
+        String flinkVersion = pomProperty("flink.version");
+        String version = pomVersion();
+        for (var e : deployments.entrySet()) {
+            FlinkDeployment d = e.getValue();
+            FlinkDeploymentSpec spec = d.getSpec();
+            String job = e.getKey().substring("streamrag-".length());
+            assertThat(spec.getImage()).as(e.getKey()).startsWith("streamrag/flink:");
+            assertThat(spec.getMode()).isEqualTo(KubernetesDeploymentMode.NATIVE);
+            assertThat(spec.getJobManager().getResource().getMemory()).isNotBlank();
+            assertThat(spec.getTaskManager().getResource().getMemory()).isNotBlank();
+            assertThat(spec.getServiceAccount()).isEqualTo("flink");
+
+            // Application mode: the job jar baked into the image, the one the module builds and the Dockerfile copies.
+            JobSpec jobSpec = spec.getJob();
+            String jar = "streamrag-" + job + "-job-" + version + "-job.jar";
+            assertThat(jobSpec.getJarURI()).isEqualTo("local:///opt/flink/usrlib/" + jar);
+            assertThat(Files.readString(root.resolve("deploy/docker/Dockerfile")))
+                    .contains(job + "-job/target/streamrag-" + job + "-job-${STREAMRAG_VERSION}-job.jar").contains("/opt/flink/usrlib/");
+            assertThat(root.resolve(job + "-job/src/main/java/" + jobSpec.getEntryClass().replace('.', '/') + ".java")).exists();
+            assertThat(jobSpec.getParallelism()).isGreaterThanOrEqualTo(2);
+
+            // State survives upgrades and failures.
+            assertThat(jobSpec.getUpgradeMode()).isIn(UpgradeMode.LAST_STATE, UpgradeMode.SAVEPOINT);
+            Map<String, String> conf = spec.getFlinkConfiguration();
+            assertThat(conf.get("high-availability.type")).isEqualTo("kubernetes");
+            assertThat(conf.get("high-availability.storageDir")).startsWith("s3://");
+            assertThat(conf.get("execution.checkpointing.dir")).startsWith("s3://");
+            assertThat(conf.get("execution.checkpointing.savepoint-dir")).startsWith("s3://");
+            assertThat(conf.get("execution.checkpointing.externalized-checkpoint-retention")).isEqualTo("RETAIN_ON_CANCELLATION");
+            assertThat(conf.get("classloader.parent-first-patterns.additional")).contains("ai.onnxruntime.").contains("ai.djl.");
+
+            // Prometheus on every pod, through this module's reporter.
+            assertThat(conf.get("metrics.reporter.prom.factory.class"))
+                    .isEqualTo(io.streamrag.cluster.metrics.LoopbackPrometheusReporterFactory.class.getName());
+            assertThat(conf.get("metrics.reporter.prom.port")).isEqualTo("9249");
+            JsonNode pod = YAML.valueToTree(spec.getPodTemplate());
+            assertThat(pod.at("/metadata/annotations/prometheus.io~1port").asText()).isEqualTo("9249");
+
+            // Secrets by reference only; the job options come from the ConfigMap file passed with --config.
+            JsonNode container = pod.at("/spec/containers/0");
+            assertThat(container.path("name").asText()).isEqualTo("flink-main-container");
+            assertThat(container.at("/envFrom/0/secretRef/name").asText()).isEqualTo("streamrag-secrets");
+            assertThat(List.of(jobSpec.getArgs())).containsExactly("--config", "/opt/streamrag/conf/" + job + ".properties");
+            assertThat(configMap().path(job + ".properties").asText()).contains("kafka.bootstrap-servers=")
+                    .contains("opensearch.url=").doesNotContainIgnoringCase("password=");
+        }
+        assertThat(flinkVersion).startsWith("2.2.");
+    }
+
+    @Test
+    void everySecretEnvironmentVariableTheJobOptionsNameIsInTheSecretTemplate() throws Exception {
+        Set<String> named = new HashSet<>();
+        JsonNode cm = configMap();
+        Pattern envOption = Pattern.compile("(?m)^[\\w.-]+-env=(\\w+)$");
+        for (JsonNode file : cm) {
+            Matcher m = envOption.matcher(file.asText());
+            while (m.find()) {
+                named.add(m.group(1));
+            }
+        }
+        assertThat(named).isNotEmpty();
+        JsonNode secret = documents.get("secrets.example.yaml").get(0);
+        assertThat(secret.path("kind").asText()).isEqualTo("Secret");
+        Set<String> keys = new HashSet<>();
+        secret.path("stringData").fieldNames().forEachRemaining(keys::add);
+        assertThat(keys).containsAll(named).contains("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY");
+    }
+
+    /** The FlinkDeployments by name, read into the operator's model. */
+    private static Map<String, FlinkDeployment> flinkDeployments() throws IOException {
+        Map<String, FlinkDeployment> out = new LinkedHashMap<>();
+        String expectedVersion = "v" + pomProperty("flink.version").replaceAll("^(\\d+)\\.(\\d+).*", "$1_$2");
+        for (List<JsonNode> docs : documents.values()) {
+            for (JsonNode doc : docs) {
+                if (!"FlinkDeployment".equals(doc.path("kind").asText())) {
+                    continue;
+                }
+                assertThat(doc.path("apiVersion").asText()).isEqualTo("flink.apache.org/v1beta1");
+                ObjectNode copy = doc.deepCopy();
+                ObjectNode spec = (ObjectNode) copy.path("spec");
+                // The Flink of the image; checked here because the operator model served here (1.10.0) predates v2_x.
+                assertThat(spec.path("flinkVersion").asText()).isEqualTo(expectedVersion);
+                spec.remove("flinkVersion");
+                FlinkDeployment d = YAML.treeToValue(copy, FlinkDeployment.class);
+                out.put(d.getMetadata().getName(), d);
+            }
+        }
+        return out;
+    }
+
+    private static JsonNode configMap() {
+        return documents.get("config.yaml").get(0).path("data");
+    }
+
+    private static String pomProperty(String name) throws IOException {
+        Matcher m = Pattern.compile("<" + Pattern.quote(name) + ">([^<]+)</").matcher(Files.readString(root.resolve("pom.xml")));
+        assertThat(m.find()).as(name).isTrue();
+        return m.group(1);
+    }
+
+    private static String pomVersion() throws IOException {
+        Matcher m = Pattern.compile("<artifactId>streamrag-parent</artifactId>\\s*<version>([^<]+)</version>")
+                .matcher(Files.readString(root.resolve("pom.xml")));
+        assertThat(m.find()).isTrue();
+        return m.group(1);
+    }
+}
