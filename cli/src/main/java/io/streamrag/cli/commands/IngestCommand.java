@@ -64,7 +64,7 @@ public class IngestCommand implements Callable<Integer> {
     }
 
     static void send(Connection connection, List<DocumentEvent> events) {
-        try (KafkaProducer<String, String> producer = KafkaTools.producer(connection.bootstrap)) {
+        try (KafkaProducer<String, String> producer = KafkaTools.producer(connection.kafka())) {
             for (DocumentEvent e : events) {
                 producer.send(new ProducerRecord<>(connection.documentsTopic, e.documentId, Json.toString(e)));
             }
