@@ -56,6 +56,22 @@ public final class SecureServices {
                 secret("server"), secret("ca"));
     }
 
+    /** Fails if any generated password occurs in {@code text} (a log line, a stack trace, a REST response). */
+    public static void assertNoSecret(String what, String text) {
+        for (String secret : allSecrets()) {
+            if (text != null && text.contains(secret)) {
+                throw new AssertionError(what + " contains a password (" + secret.length() + " characters, not shown)");
+            }
+        }
+    }
+
+    /** {@link #assertNoSecret} over the message and stack trace of {@code error}. */
+    public static void assertNoSecret(String what, Throwable error) {
+        java.io.StringWriter trace = new java.io.StringWriter();
+        error.printStackTrace(new java.io.PrintWriter(trace));
+        assertNoSecret(what, trace.toString());
+    }
+
     public static Path tlsFile(String name) {
         return state().resolve("secure/tls/" + name);
     }
