@@ -72,6 +72,26 @@ public final class SecureServices {
         assertNoSecret(what, trace.toString());
     }
 
+    /**
+     * The Flink REST views of a running job's configuration ({@code /jobs/<id>/config} and
+     * {@code /jobs/<id>/jobmanager/config}), checked to hold no password; returns both bodies.
+     */
+    public static String assertJobConfigHasNoSecret(String restUrl, String jobId) throws Exception {
+        StringBuilder bodies = new StringBuilder();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        for (String path : List.of("/jobs/" + jobId + "/config", "/jobs/" + jobId + "/jobmanager/config")) {
+            java.net.http.HttpResponse<String> response = http.send(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create(restUrl.replaceAll("/$", "") + path)).GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new AssertionError(path + " answered " + response.statusCode());
+            }
+            assertNoSecret("REST " + path, response.body());
+            bodies.append(response.body()).append('\n');
+        }
+        return bodies.toString();
+    }
+
     public static Path tlsFile(String name) {
         return state().resolve("secure/tls/" + name);
     }
