@@ -8,6 +8,7 @@ import io.streamrag.common.security.SecurityOptions.SaslMechanism;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.config.SslConfigs;
 
@@ -15,8 +16,9 @@ import java.util.Properties;
 
 /**
  * The one place Kafka client properties are built from configuration: bootstrap servers, {@code security.protocol},
- * SASL (JAAS from a user name and a password read from a file or environment variable) and TLS stores. Every
- * client (job sources and sinks, the dead-letter producer, admin clients, the command line) starts from these.
+ * SASL (JAAS from a user name and a password from a file or environment variable) and TLS stores. Every client
+ * (job sources and sinks, the dead-letter producer, admin clients, the command line) starts from these. Passwords
+ * appear only as {@link SecretConfigProvider} variables, resolved by each Kafka client where it is created.
  */
 public final class KafkaClientSettings {
 
@@ -27,6 +29,9 @@ public final class KafkaClientSettings {
         Secrets.rejectInline(conf);
         Properties p = new Properties();
         p.setProperty(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS));
+        p.setProperty(AbstractConfig.CONFIG_PROVIDERS_CONFIG, SecretConfigProvider.NAME);
+        p.setProperty(AbstractConfig.CONFIG_PROVIDERS_CONFIG + "." + SecretConfigProvider.NAME + ".class",
+                SecretConfigProvider.class.getName());
         KafkaSecurityProtocol protocol = conf.get(SecurityOptions.KAFKA_SECURITY_PROTOCOL);
         p.setProperty(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, protocol.name());
         boolean sasl = protocol == KafkaSecurityProtocol.SASL_SSL || protocol == KafkaSecurityProtocol.SASL_PLAINTEXT;
@@ -37,12 +42,13 @@ public final class KafkaClientSettings {
                 throw new IllegalArgumentException("kafka.security.protocol " + protocol + " needs kafka.sasl.username");
             }
             SaslMechanism mechanism = conf.get(SecurityOptions.KAFKA_SASL_MECHANISM);
-            String password = Secrets.require("Kafka SASL user '" + user + "'",
-                    conf.get(SecurityOptions.KAFKA_SASL_PASSWORD_FILE), SecurityOptions.KAFKA_SASL_PASSWORD_FILE.key(),
-                    conf.get(SecurityOptions.KAFKA_SASL_PASSWORD_ENV));
+            String file = conf.get(SecurityOptions.KAFKA_SASL_PASSWORD_FILE);
+            String env = conf.get(SecurityOptions.KAFKA_SASL_PASSWORD_ENV);
+            // Read once here so a missing password fails at start; the clients read it again themselves.
+            Secrets.require("Kafka SASL user '" + user + "'", file, SecurityOptions.KAFKA_SASL_PASSWORD_FILE.key(), env);
             p.setProperty(SaslConfigs.SASL_MECHANISM, mechanism.toString());
             p.setProperty(SaslConfigs.SASL_JAAS_CONFIG, mechanism.loginModule() + " required username=\""
-                    + jaasQuote(user) + "\" password=\"" + jaasQuote(password) + "\";");
+                    + jaasQuote(user) + "\" password=\"" + SecretConfigProvider.variable(true, file, env) + "\";");
         } else if (user != null) {
             throw new IllegalArgumentException("kafka.sasl.username is set but kafka.security.protocol is " + protocol
                     + ": use SASL_SSL (or SASL_PLAINTEXT)");
@@ -59,18 +65,17 @@ public final class KafkaClientSettings {
             if (truststore != null) {
                 p.setProperty(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, truststore);
                 p.setProperty(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, conf.get(SecurityOptions.KAFKA_SSL_TRUSTSTORE_TYPE));
-                String password = Secrets.read("Kafka truststore " + truststore,
-                        conf.get(SecurityOptions.KAFKA_SSL_TRUSTSTORE_PASSWORD_FILE),
-                        conf.get(SecurityOptions.KAFKA_SSL_TRUSTSTORE_PASSWORD_ENV));
-                if (password != null) {
-                    p.setProperty(SslConfigs.SSL_TRUSTSTORE_PASSWORD_CONFIG, password);
+                String file = conf.get(SecurityOptions.KAFKA_SSL_TRUSTSTORE_PASSWORD_FILE);
+                String env = conf.get(SecurityOptions.KAFKA_SSL_TRUSTSTORE_PASSWORD_ENV);
+                if (Secrets.read("Kafka truststore " + truststore, file, env) != null) {
+                    p.setProperty(SslConfigs.SSL_TRUSTSTORE_PASSWORD_CONFIG, SecretConfigProvider.variable(false, file, env));
                 }
             }
             if (keystore != null) {
-                String password = Secrets.require("Kafka keystore " + keystore,
-                        conf.get(SecurityOptions.KAFKA_SSL_KEYSTORE_PASSWORD_FILE),
-                        SecurityOptions.KAFKA_SSL_KEYSTORE_PASSWORD_FILE.key(),
-                        conf.get(SecurityOptions.KAFKA_SSL_KEYSTORE_PASSWORD_ENV));
+                String file = conf.get(SecurityOptions.KAFKA_SSL_KEYSTORE_PASSWORD_FILE);
+                String env = conf.get(SecurityOptions.KAFKA_SSL_KEYSTORE_PASSWORD_ENV);
+                Secrets.require("Kafka keystore " + keystore, file, SecurityOptions.KAFKA_SSL_KEYSTORE_PASSWORD_FILE.key(), env);
+                String password = SecretConfigProvider.variable(false, file, env);
                 p.setProperty(SslConfigs.SSL_KEYSTORE_LOCATION_CONFIG, keystore);
                 p.setProperty(SslConfigs.SSL_KEYSTORE_TYPE_CONFIG, conf.get(SecurityOptions.KAFKA_SSL_KEYSTORE_TYPE));
                 p.setProperty(SslConfigs.SSL_KEYSTORE_PASSWORD_CONFIG, password);

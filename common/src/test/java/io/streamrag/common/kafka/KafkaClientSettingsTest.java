@@ -3,13 +3,14 @@ package io.streamrag.common.kafka;
 import io.streamrag.common.security.SecurityOptions;
 
 import org.apache.flink.configuration.Configuration;
-import org.apache.kafka.common.config.types.Password;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.security.JaasContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Properties;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -47,14 +48,32 @@ class KafkaClientSettingsTest {
                 .containsEntry("sasl.mechanism", "SCRAM-SHA-512")
                 .containsEntry("ssl.truststore.location", "/tls/truststore.p12")
                 .containsEntry("ssl.truststore.type", "PKCS12")
-                .containsEntry("ssl.truststore.password", "trustpw")
                 .containsEntry("ssl.endpoint.identification.algorithm", "https");
-        // Kafka's own JAAS parser reads back exactly the user and the password with its quote and backslash.
-        var entry = JaasContext.loadClientContext(java.util.Map.of("sasl.jaas.config",
-                new Password(p.getProperty("sasl.jaas.config")))).configurationEntries().get(0);
+        // The properties name where the passwords are, never the passwords themselves ...
+        assertThat(p.toString()).doesNotContain("s3cr", "trustpw");
+        // ... and a Kafka client resolves them where it is created: Kafka's own JAAS parser reads back exactly the
+        // user and the password with its quote and backslash.
+        AdminClientConfig client = new AdminClientConfig(p);
+        assertThat(client.getPassword("ssl.truststore.password").value()).isEqualTo("trustpw");
+        var entry = JaasContext.loadClientContext(Map.of("sasl.jaas.config", client.getPassword("sasl.jaas.config")))
+                .configurationEntries().get(0);
         assertThat(entry.getLoginModuleName()).isEqualTo("org.apache.kafka.common.security.scram.ScramLoginModule");
         assertThat(entry.getOptions().get("username")).isEqualTo("app");
         assertThat(entry.getOptions().get("password")).isEqualTo("s3cr\"et\\pw");
+    }
+
+    @Test
+    void passwordFromAnEnvironmentVariableIsResolvedByTheClient() {
+        String name = System.getenv().containsKey("PATH") ? "PATH" : System.getenv().keySet().iterator().next();
+        Configuration conf = new Configuration();
+        conf.setString("kafka.security.protocol", "SASL_PLAINTEXT");
+        conf.setString("kafka.sasl.mechanism", "PLAIN");
+        conf.setString("kafka.sasl.username", "app");
+        conf.setString("kafka.sasl.password-env", name);
+        Properties p = KafkaClientSettings.properties(conf);
+        assertThat(p.getProperty("sasl.jaas.config")).contains("${streamrag:jaas-env:" + name + "}");
+        String resolved = new AdminClientConfig(p).getPassword("sasl.jaas.config").value();
+        assertThat(resolved).contains("password=\"" + KafkaClientSettings.jaasQuote(System.getenv(name)) + "\"");
     }
 
     @Test
@@ -74,9 +93,10 @@ class KafkaClientSettingsTest {
 
         assertThat(p).containsEntry("sasl.mechanism", "PLAIN")
                 .containsEntry("ssl.keystore.location", "/tls/client.p12")
-                .containsEntry("ssl.keystore.password", "kspw")
-                .containsEntry("ssl.key.password", "kspw")
                 .containsEntry("ssl.endpoint.identification.algorithm", "");
+        AdminClientConfig client = new AdminClientConfig(p);
+        assertThat(client.getPassword("ssl.keystore.password").value()).isEqualTo("kspw");
+        assertThat(client.getPassword("ssl.key.password").value()).isEqualTo("kspw");
         assertThat(p.getProperty("sasl.jaas.config")).startsWith("org.apache.kafka.common.security.plain.PlainLoginModule required");
     }
 

@@ -84,6 +84,9 @@ public class KafkaExtension implements BeforeAllCallback, AfterAllCallback {
         if (producer != null) {
             producer.close(Duration.ofSeconds(5));
         }
+        if (admin == null) {
+            return;   // beforeAll failed
+        }
         if (!topics.isEmpty()) {
             admin.deleteTopics(topics).all().get(30, TimeUnit.SECONDS);
         }
