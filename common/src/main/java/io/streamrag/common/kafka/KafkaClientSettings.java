@@ -12,6 +12,8 @@ import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.config.SslConfigs;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Properties;
 
 /**
@@ -63,6 +65,7 @@ public final class KafkaClientSettings {
             p.setProperty(SslConfigs.SSL_ENDPOINT_IDENTIFICATION_ALGORITHM_CONFIG,
                     conf.get(SecurityOptions.KAFKA_SSL_VERIFY_HOSTNAME) ? "https" : "");
             if (truststore != null) {
+                requireReadable("kafka.ssl.truststore.location", truststore);
                 p.setProperty(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, truststore);
                 p.setProperty(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, conf.get(SecurityOptions.KAFKA_SSL_TRUSTSTORE_TYPE));
                 String file = conf.get(SecurityOptions.KAFKA_SSL_TRUSTSTORE_PASSWORD_FILE);
@@ -72,6 +75,7 @@ public final class KafkaClientSettings {
                 }
             }
             if (keystore != null) {
+                requireReadable("kafka.ssl.keystore.location", keystore);
                 String file = conf.get(SecurityOptions.KAFKA_SSL_KEYSTORE_PASSWORD_FILE);
                 String env = conf.get(SecurityOptions.KAFKA_SSL_KEYSTORE_PASSWORD_ENV);
                 Secrets.require("Kafka keystore " + keystore, file, SecurityOptions.KAFKA_SSL_KEYSTORE_PASSWORD_FILE.key(), env);
@@ -83,6 +87,13 @@ public final class KafkaClientSettings {
             }
         }
         return p;
+    }
+
+    /** A store the clients will open later: fail at start, naming the option, when it is not there. */
+    private static void requireReadable(String key, String file) {
+        if (!Files.isReadable(Path.of(file))) {
+            throw new IllegalArgumentException(key + " " + file + " is not a readable file");
+        }
     }
 
     /** JAAS options are double-quoted strings: a quote or backslash in a name or password must be escaped. */

@@ -33,20 +33,21 @@ class KafkaClientSettingsTest {
     void saslSslWithPasswordFileAndTruststore() throws Exception {
         Path password = Files.writeString(dir.resolve("kafka.password"), "s3cr\"et\\pw\n");
         Path trustPassword = Files.writeString(dir.resolve("trust.password"), "trustpw");
+        Path truststore = Files.writeString(dir.resolve("truststore.p12"), "");
         Configuration conf = new Configuration();
         conf.setString("kafka.bootstrap-servers", "127.0.0.1:9094");
         conf.setString("kafka.security.protocol", "SASL_SSL");
         conf.setString("kafka.sasl.mechanism", "SCRAM-SHA-512");
         conf.setString("kafka.sasl.username", "app");
         conf.setString("kafka.sasl.password-file", password.toString());
-        conf.setString("kafka.ssl.truststore.location", "/tls/truststore.p12");
+        conf.setString("kafka.ssl.truststore.location", truststore.toString());
         conf.setString("kafka.ssl.truststore.password-file", trustPassword.toString());
 
         Properties p = KafkaClientSettings.properties(conf);
 
         assertThat(p).containsEntry("security.protocol", "SASL_SSL")
                 .containsEntry("sasl.mechanism", "SCRAM-SHA-512")
-                .containsEntry("ssl.truststore.location", "/tls/truststore.p12")
+                .containsEntry("ssl.truststore.location", truststore.toString())
                 .containsEntry("ssl.truststore.type", "PKCS12")
                 .containsEntry("ssl.endpoint.identification.algorithm", "https");
         // The properties name where the passwords are, never the passwords themselves ...
@@ -80,19 +81,20 @@ class KafkaClientSettingsTest {
     void plainMechanismAndKeystore() throws Exception {
         Path password = Files.writeString(dir.resolve("ks.password"), "kspw");
         Path sasl = Files.writeString(dir.resolve("sasl.password"), "pw");
+        Path keystore = Files.writeString(dir.resolve("client.p12"), "");
         Configuration conf = new Configuration();
         conf.set(SecurityOptions.KAFKA_SECURITY_PROTOCOL, SecurityOptions.KafkaSecurityProtocol.SASL_SSL);
         conf.set(SecurityOptions.KAFKA_SASL_MECHANISM, SecurityOptions.SaslMechanism.PLAIN);
         conf.set(SecurityOptions.KAFKA_SASL_USERNAME, "u");
         conf.set(SecurityOptions.KAFKA_SASL_PASSWORD_FILE, sasl.toString());
-        conf.set(SecurityOptions.KAFKA_SSL_KEYSTORE_LOCATION, "/tls/client.p12");
+        conf.set(SecurityOptions.KAFKA_SSL_KEYSTORE_LOCATION, keystore.toString());
         conf.set(SecurityOptions.KAFKA_SSL_KEYSTORE_PASSWORD_FILE, password.toString());
         conf.set(SecurityOptions.KAFKA_SSL_VERIFY_HOSTNAME, false);
 
         Properties p = KafkaClientSettings.properties(conf);
 
         assertThat(p).containsEntry("sasl.mechanism", "PLAIN")
-                .containsEntry("ssl.keystore.location", "/tls/client.p12")
+                .containsEntry("ssl.keystore.location", keystore.toString())
                 .containsEntry("ssl.endpoint.identification.algorithm", "");
         AdminClientConfig client = new AdminClientConfig(p);
         assertThat(client.getPassword("ssl.keystore.password").value()).isEqualTo("kspw");
@@ -127,6 +129,8 @@ class KafkaClientSettingsTest {
         Configuration store = new Configuration();
         store.setString("kafka.ssl.truststore.location", "/tls/t.p12");
         assertThatThrownBy(() -> KafkaClientSettings.properties(store)).hasMessageContaining("SSL or SASL_SSL");
+        store.setString("kafka.security.protocol", "SSL");
+        assertThatThrownBy(() -> KafkaClientSettings.properties(store)).hasMessageContaining("/tls/t.p12 is not a readable file");
     }
 
     @Test
