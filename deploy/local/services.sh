@@ -9,8 +9,8 @@
 #   services.sh stop    [SERVICE|all]   SIGTERM, wait, SIGKILL after a timeout
 #   services.sh status  [SERVICE|all]   state, pid, ports, RSS, loopback check
 #   services.sh logs    [SERVICE|all]   last $LOG_LINES lines of each service log
-#   SERVICE: kafka, opensearch, model, flink (JobManager + 2 TaskManagers); "all" is kafka and opensearch
-#   (bin/rag up starts the rest)
+#   SERVICE: kafka, opensearch, model, flink (JobManager + 2 TaskManagers), kafka-secure, opensearch-secure;
+#   "all" is kafka and opensearch (bin/rag up starts model and flink; the secured pair is for TLS/auth tests)
 #   kafka-tool.sh <class> [args]                 a Kafka tools class on the broker's libs class path
 #
 # Each service is one group of functions <svc>_install/_start/_stop/_status/_logs/_pid; to add a
@@ -21,7 +21,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 SERVICES=(kafka opensearch)   # "all": start order; stop runs in reverse
-ALL_SERVICES=(kafka opensearch model flink)   # what "stop all" and "status all" cover
+ALL_SERVICES=(kafka opensearch model flink kafka-secure opensearch-secure)   # what "stop all" and "status all" cover
 
 STATE="${STREAMRAG_STATE:-$REPO/.state}"
 mkdir -p "$STATE"
@@ -75,7 +75,8 @@ pidfile() { printf '%s/%s.pid' "$PID_DIR" "$1"; }
 
 # Main class of each service's long-running JVM (helper JVMs of its start script share the marker).
 declare -A SERVICE_MAIN=([kafka]=kafka.Kafka [opensearch]=org.opensearch.bootstrap.OpenSearch
-    [model]=io.streamrag.model.LocalModelServer)   # flink and flink-tm-N: see the flink group
+    [model]=io.streamrag.model.LocalModelServer
+    [kafka-secure]=kafka.Kafka [opensearch-secure]=org.opensearch.bootstrap.OpenSearch)   # flink and flink-tm-N: see the flink group
 
 # Is $1 a live process whose command line carries the marker and main class of service $2?
 # Whole argv elements only: the launcher's "env OPENSEARCH_JAVA_OPTS=..." must not match.
@@ -387,16 +388,16 @@ os_ensure_user() {
 
 # As root: the service user must own the OpenSearch tree and its log folder, and be able to reach
 # them. Parents of the state folder lacking o+x (e.g. a 0700 home) get o+x — nothing else changes.
-os_ensure_access() {
+os_ensure_access() {  # [dir home logs] (default: the plain node's)
     [[ $EUID -eq 0 ]] || return 0
-    local u="$SERVICE_USER"
-    mkdir -p "$OS_DIR/data" "$LOG_DIR/opensearch"
-    if [[ "$(stat -c %U "$OS_DIR")" != "$u" || "$(stat -c %U "$OS_DIR/data")" != "$u" \
-          || "$(stat -c %U "$(os_home)/config")" != "$u" || "$(stat -c %U "$LOG_DIR/opensearch")" != "$u" ]]; then
-        chown -R "$u:$u" "$OS_DIR" "$LOG_DIR/opensearch"
+    local u="$SERVICE_USER" dir="${1:-$OS_DIR}" home="${2:-$(os_home)}" logs="${3:-$LOG_DIR/opensearch}"
+    mkdir -p "$dir/data" "$logs"
+    if [[ "$(stat -c %U "$dir")" != "$u" || "$(stat -c %U "$dir/data")" != "$u" \
+          || "$(stat -c %U "$home/config")" != "$u" || "$(stat -c %U "$logs")" != "$u" ]]; then
+        chown -R "$u:$u" "$dir" "$logs"
     fi
-    if ! runuser -u "$u" -- test -r "$(os_home)/bin/opensearch" -a -w "$OS_DIR/data" 2>/dev/null; then
-        local d="$OS_DIR" ancestors=() i
+    if ! runuser -u "$u" -- test -r "$home/bin/opensearch" -a -w "$dir/data" 2>/dev/null; then
+        local d="$dir" ancestors=() i
         while [[ "$d" != "/" ]]; do d="$(dirname "$d")"; ancestors=("$d" "${ancestors[@]}"); done
         for ((i = 0; i < ${#ancestors[@]}; i++)); do   # top-down: a parent must be passable first
             d="${ancestors[i]}"
@@ -405,8 +406,8 @@ os_ensure_access() {
                 chmod o+x "$d"
             fi
         done
-        runuser -u "$u" -- test -r "$(os_home)/bin/opensearch" -a -w "$OS_DIR/data" \
-            || die "opensearch: user $u cannot reach $OS_DIR"
+        runuser -u "$u" -- test -r "$home/bin/opensearch" -a -w "$dir/data" \
+            || die "opensearch: user $u cannot reach $dir"
     fi
 }
 
@@ -533,6 +534,311 @@ os_status() {
 os_logs() {
     local f
     for f in "$LOG_DIR/opensearch/streamrag.log" "$LOG_DIR/opensearch.out"; do
+        [[ -f "$f" ]] || continue
+        printf -- '----- %s\n' "$f"
+        tail -n "$LOG_LINES" "$f"
+    done
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# secured services (for the TLS/authentication tests and for trying a secured setup locally):
+#   kafka-secure       KRaft broker with SASL_SSL (SCRAM-SHA-512) on 127.0.0.1:9094, controller :9095
+#   opensearch-secure  OpenSearch + k-NN + security plugin, HTTPS and basic auth on 127.0.0.1:9201, transport :9301
+# Both use one local CA made with keytool ($STATE/secure/tls) and generated passwords, one file each
+# ($STATE/secure/secrets/*.password, mode 600): kafka.password and opensearch.password are the client
+# users' (both named "streamrag"); truststore.password opens tls/truststore.p12 (tls/ca.pem is the CA in PEM).
+# Nothing is exposed beyond loopback, and no default/demo user exists.
+# ---------------------------------------------------------------------------------------------
+SECURE_DIR="$STATE/secure"
+TLS_DIR="$SECURE_DIR/tls"
+SECRETS_DIR="$SECURE_DIR/secrets"
+SECURE_USER=streamrag
+KEYTOOL="$JAVA_HOME_DIR/bin/keytool"
+
+secret_file() { printf '%s/%s.password' "$SECRETS_DIR" "$1"; }
+
+# A random 32-character password in $SECRETS_DIR/<name>.password, made once.
+ensure_secret() {
+    local f
+    f="$(secret_file "$1")"
+    [[ -s "$f" ]] && return 0
+    mkdir -p "$SECRETS_DIR"
+    chmod 700 "$SECURE_DIR" "$SECRETS_DIR"
+    local p
+    p="$(head -c 48 /dev/urandom | base64 -w 0 | tr -dc 'A-Za-z0-9')"
+    (umask 077 && printf '%s' "${p:0:32}" >"$f")
+}
+
+# The local CA and one server certificate (SAN localhost + 127.0.0.1, server and client use), made once.
+secure_tls() {
+    [[ -f "$TLS_DIR/.done" ]] && return 0
+    local t0
+    t0="$(now_ms)"
+    ensure_secret ca
+    ensure_secret server
+    ensure_secret truststore
+    rm -rf "$TLS_DIR"
+    mkdir -p "$TLS_DIR"
+    local kt=("$KEYTOOL" -storetype PKCS12)
+    (
+        cd "$TLS_DIR"
+        "${kt[@]}" -genkeypair -alias ca -dname "CN=streamrag local CA,O=streamrag" -ext bc:c -keyalg RSA -keysize 2048 \
+            -validity 3650 -keystore ca.p12 -storepass:file "$(secret_file ca)"
+        "${kt[@]}" -exportcert -rfc -alias ca -keystore ca.p12 -storepass:file "$(secret_file ca)" -file ca.pem
+        "${kt[@]}" -importcert -noprompt -alias streamrag-ca -file ca.pem -keystore truststore.p12 \
+            -storepass:file "$(secret_file truststore)"
+        "${kt[@]}" -genkeypair -alias server -dname "CN=localhost,OU=server,O=streamrag" -keyalg RSA -keysize 2048 \
+            -validity 825 -keystore server.p12 -storepass:file "$(secret_file server)"
+        "${kt[@]}" -certreq -alias server -keystore server.p12 -storepass:file "$(secret_file server)" -file server.csr
+        "${kt[@]}" -gencert -rfc -alias ca -keystore ca.p12 -storepass:file "$(secret_file ca)" -infile server.csr \
+            -outfile server.pem -validity 825 -ext SAN=dns:localhost,ip:127.0.0.1 \
+            -ext KU=digitalSignature,keyEncipherment -ext EKU=serverAuth,clientAuth
+        "${kt[@]}" -importcert -noprompt -alias streamrag-ca -file ca.pem -keystore server.p12 -storepass:file "$(secret_file server)"
+        "${kt[@]}" -importcert -alias server -file server.pem -keystore server.p12 -storepass:file "$(secret_file server)"
+        rm -f server.csr
+        chmod 600 ca.p12 server.p12
+    ) >>"$LOG_DIR/secure-tls.log" 2>&1 || { cat "$LOG_DIR/secure-tls.log" >&2; die "secure: keytool failed"; }
+    touch "$TLS_DIR/.done"
+    log "secure: local CA and server certificate made in $TLS_DIR in $(elapsed "$t0")"
+}
+
+# Replace @NAME@ placeholders with secrets; written with mode 600 (the files hold passwords).
+render_secret_template() {  # template target key=value...
+    local tpl="$1" out="$2" kv content
+    shift 2
+    content="$(cat "$tpl")"
+    for kv in "$@"; do content="${content//@${kv%%=*}@/${kv#*=}}"; done
+    (umask 077 && printf '%s\n' "$content" >"$out")
+}
+
+# ------------------------------------ kafka-secure -------------------------------------------
+KAFKA_SECURE_DIR="$STATE/kafka-secure"
+KAFKA_SECURE_PORTS=(9094 9095)
+
+kafka_secure_install() { kafka_install; }   # same libs as the plain broker ($STATE/kafka/libs)
+kafka_secure_pid() { service_pid kafka-secure; }
+
+kafka_secure_start() {
+    kafka_install
+    local pid
+    pid="$(kafka_secure_pid)"
+    if [[ -n "$pid" ]]; then
+        log "kafka-secure: already running (pid $pid)"
+        return 0
+    fi
+    ensure_ports_free kafka-secure "${KAFKA_SECURE_PORTS[@]}"
+    [[ -f "$KAFKA_DIR/config/tools-log4j2.xml" ]] || kafka_render_config
+    secure_tls
+    ensure_secret kafka-broker
+    ensure_secret kafka
+    mkdir -p "$KAFKA_SECURE_DIR/config" "$KAFKA_SECURE_DIR/data"
+    local cfg="$KAFKA_SECURE_DIR/config/server.properties"
+    render_secret_template "$HERE/kafka-secure/server.properties" "$cfg" \
+        "KAFKA_DATA=$KAFKA_SECURE_DIR/data" "TLS_DIR=$TLS_DIR" \
+        "BROKER_PASSWORD=$(cat "$(secret_file kafka-broker)")" \
+        "SERVER_PASSWORD=$(cat "$(secret_file server)")" \
+        "TRUSTSTORE_PASSWORD=$(cat "$(secret_file truststore)")"
+    cp "$HERE/kafka/log4j2.xml" "$KAFKA_SECURE_DIR/config/log4j2.xml"
+    local out="$LOG_DIR/kafka-secure.out"
+    mark_logs "$out" "$LOG_DIR/kafka-secure/kafka.log"
+    if [[ ! -f "$KAFKA_SECURE_DIR/data/meta.properties" ]]; then
+        local cid
+        cid="$(kafka_tool kafka.tools.StorageTool random-uuid | tail -n 1)"
+        log "kafka-secure: formatting $KAFKA_SECURE_DIR/data (cluster id $cid) with SCRAM users broker, $SECURE_USER"
+        # SCRAM credentials live in the KRaft metadata: they are added at format time.
+        kafka_tool kafka.tools.StorageTool format -t "$cid" -c "$cfg" --standalone \
+            --add-scram "SCRAM-SHA-512=[name=broker,password=$(cat "$(secret_file kafka-broker)")]" \
+            --add-scram "SCRAM-SHA-512=[name=$SECURE_USER,password=$(cat "$(secret_file kafka)")]" \
+            >>"$out" 2>&1 || start_failed kafka-secure "storage format failed" "$out"
+    fi
+    local t0
+    t0="$(now_ms)"
+    mkdir -p "$LOG_DIR/kafka-secure"
+    # shellcheck disable=SC2086
+    launch "$out" "$JAVA" $KAFKA_HEAP_OPTS $KAFKA_JVM_PERFORMANCE_OPTS \
+        -Dstreamrag.service=kafka-secure \
+        -Dkafka.logs.dir="$LOG_DIR/kafka-secure" \
+        -Dlog4j2.configurationFile="$KAFKA_SECURE_DIR/config/log4j2.xml" \
+        -cp "$KAFKA_DIR/libs/*" kafka.Kafka "$cfg"
+    echo "$LAUNCHED_PID" >"$(pidfile kafka-secure)"
+    # Healthy = a SASL_SSL client authenticates and gets the API versions (client config with secrets: mode 600).
+    local client="$KAFKA_SECURE_DIR/config/client.properties"
+    (umask 077 && cat >"$client" <<PROPS
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$SECURE_USER" password="$(cat "$(secret_file kafka)")";
+ssl.truststore.type=PKCS12
+ssl.truststore.location=$TLS_DIR/truststore.p12
+ssl.truststore.password=$(cat "$(secret_file truststore)")
+PROPS
+    )
+    local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
+    until kafka_tool org.apache.kafka.tools.BrokerApiVersionsCommand --bootstrap-server 127.0.0.1:9094 \
+            --command-config "$client" >/dev/null 2>&1; do
+        kill -0 "$LAUNCHED_PID" 2>/dev/null || start_failed kafka-secure "process exited during start" "$out" "$LOG_DIR/kafka-secure/kafka.log"
+        ((SECONDS < deadline)) || start_failed kafka-secure "broker not answering after ${KAFKA_START_TIMEOUT}s" "$LOG_DIR/kafka-secure/kafka.log"
+        sleep 0.5
+    done
+    log "kafka-secure: up on 127.0.0.1:9094 SASL_SSL (pid $LAUNCHED_PID) after $(elapsed "$t0"), rss $(rss_of "$LAUNCHED_PID")"
+}
+
+kafka_secure_stop() { generic_stop kafka-secure "$KAFKA_STOP_TIMEOUT"; }
+kafka_secure_status() { print_status kafka-secure "${KAFKA_SECURE_PORTS[*]}"; }
+kafka_secure_logs() {
+    local f
+    for f in "$LOG_DIR/kafka-secure/kafka.log" "$LOG_DIR/kafka-secure.out"; do
+        [[ -f "$f" ]] || continue
+        printf -- '----- %s\n' "$f"
+        tail -n "$LOG_LINES" "$f"
+    done
+}
+
+# ---------------------------------- opensearch-secure ----------------------------------------
+OSS_DIR="$STATE/opensearch-secure"
+OSS_PORTS=(9201 9301)
+OPENSEARCH_SECURE_HEAP="${OPENSEARCH_SECURE_HEAP:-768m}"
+
+oss_home() { printf '%s/opensearch-%s' "$OSS_DIR" "$(pom_prop opensearch.version)"; }
+oss_stamp() { printf '%s security=%s' "$(os_stamp)" "$(pom_prop opensearch-security.version)"; }
+
+# A copy of the plain node's distribution (with k-NN and the modules) plus the security plugin:
+# the plain node's own folder is never changed.
+oss_install() {
+    local stamp home
+    stamp="$(oss_stamp)"
+    home="$(oss_home)"
+    if [[ -f "$OSS_DIR/.installed" && "$(cat "$OSS_DIR/.installed")" == "$stamp" && -d "$home" ]]; then
+        return 0
+    fi
+    os_install
+    local t0
+    t0="$(now_ms)"
+    log "opensearch-secure: copying $(os_home) and fetching the security plugin into $OSS_DIR"
+    rm -rf "$OSS_DIR"/opensearch-* "$OSS_DIR/downloads" "$OSS_DIR/.installed"
+    mkdir -p "$OSS_DIR/data"
+    cp -a "$(os_home)" "$home"
+    rm -f "$home/config/opensearch.keystore"
+    mvn_fetch opensearch-security
+    OPENSEARCH_JAVA_HOME="$JAVA_HOME_DIR" "$home/bin/opensearch-plugin" install --batch \
+        "file://$OSS_DIR/downloads/opensearch-security.zip" >"$LOG_DIR/opensearch-secure-plugin-install.log" 2>&1 \
+        || { cat "$LOG_DIR/opensearch-secure-plugin-install.log" >&2; die "opensearch-secure: security plugin install failed"; }
+    printf '%s' "$stamp" >"$OSS_DIR/.installed"
+    log "opensearch-secure: installed in $(elapsed "$t0") (plugins: $(cd "$home/plugins" && echo *))"
+}
+
+# Certificates, opensearch.yml and the security configuration (users, roles) in the node's config folder.
+oss_configure() {
+    local home conf sec
+    home="$(oss_home)"
+    conf="$home/config"
+    sec="$conf/opensearch-security"
+    secure_tls
+    ensure_secret opensearch
+    mkdir -p "$conf/tls"
+    cp "$TLS_DIR/server.p12" "$TLS_DIR/truststore.p12" "$conf/tls/"
+    local base="$conf/opensearch.yml.base"
+    [[ -f "$base" ]] || cp "$conf/opensearch.yml" "$base"
+    render_secret_template "$HERE/opensearch-secure/opensearch.yml" "$conf/opensearch.yml.security" \
+        "SERVER_PASSWORD=$(cat "$(secret_file server)")" "TRUSTSTORE_PASSWORD=$(cat "$(secret_file truststore)")"
+    (umask 077 && cat "$base" "$conf/opensearch.yml.security" >"$conf/opensearch.yml")
+    rm -f "$conf/opensearch.yml.security"
+    # Users and roles are read into the security index at the first start only.
+    if [[ ! -f "$sec/.streamrag" ]]; then
+        local hash
+        hash="$(OPENSEARCH_JAVA_HOME="$JAVA_HOME_DIR" STREAMRAG_OS_PASSWORD="$(cat "$(secret_file opensearch)")" \
+            bash "$home/plugins/opensearch-security/tools/hash.sh" -env STREAMRAG_OS_PASSWORD 2>/dev/null | tail -n 1)"
+        [[ "$hash" == '$2'* ]] || die "opensearch-secure: hashing the password failed"
+        render_secret_template "$HERE/opensearch-secure/internal_users.yml" "$sec/internal_users.yml" "STREAMRAG_HASH=$hash"
+        cp "$HERE/opensearch-secure/roles_mapping.yml" "$sec/roles_mapping.yml"
+        cat "$HERE/opensearch-secure/roles.yml" >>"$sec/roles.yml"
+        touch "$sec/.streamrag"
+    fi
+}
+
+oss_pid() { service_pid opensearch-secure; }
+
+# curl against the secured node with the CA and the generated user (the password never on a command line).
+oss_curl() {  # path [curl args]
+    local path="$1"; shift
+    curl -sS --cacert "$TLS_DIR/ca.pem" -K <(printf 'user = "%s:%s"\n' "$SECURE_USER" "$(cat "$(secret_file opensearch)")") \
+        "$@" "https://127.0.0.1:9201$path"
+}
+
+oss_start() {
+    mkdir -p "$LOG_DIR" "$PID_DIR"
+    oss_install
+    local pid
+    pid="$(oss_pid)"
+    if [[ -n "$pid" ]]; then
+        log "opensearch-secure: already running (pid $pid)"
+        return 0
+    fi
+    ensure_ports_free opensearch-secure "${OSS_PORTS[@]}"
+    oss_configure
+    os_ensure_user
+    os_ensure_access "$OSS_DIR" "$(oss_home)" "$LOG_DIR/opensearch-secure"
+    rm -rf "$OSS_DIR/tmp"
+    mkdir -p "$LOG_DIR/opensearch-secure" "$OSS_DIR/tmp"
+    if [[ $EUID -eq 0 ]]; then chown -R "$SERVICE_USER:$SERVICE_USER" "$OSS_DIR/tmp" "$(oss_home)/config"; fi
+    local home cmd=()
+    home="$(oss_home)"
+    [[ $EUID -eq 0 ]] && cmd=(runuser -u "$SERVICE_USER" --)
+    cmd+=(env
+        OPENSEARCH_JAVA_HOME="$JAVA_HOME_DIR"
+        OPENSEARCH_TMPDIR="$OSS_DIR/tmp"
+        OPENSEARCH_JAVA_OPTS="-Xms$OPENSEARCH_SECURE_HEAP -Xmx$OPENSEARCH_SECURE_HEAP -Djava.net.preferIPv4Stack=true -Dstreamrag.service=opensearch-secure"
+        "$home/bin/opensearch" -q
+        -E cluster.name=streamrag-secure
+        -E node.name=streamrag-secure
+        -E discovery.type=single-node
+        -E network.host=127.0.0.1
+        -E http.port=9201
+        -E transport.port=9301
+        -E path.data="$OSS_DIR/data"
+        -E path.logs="$LOG_DIR/opensearch-secure"
+        -E cluster.routing.allocation.disk.threshold_enabled=false
+    )
+    local t0 out="$LOG_DIR/opensearch-secure.out" logs
+    t0="$(now_ms)"
+    logs=("$out" "$LOG_DIR/opensearch-secure/streamrag-secure.log")
+    mark_logs "${logs[@]}"
+    (cd "$home" && launch "$out" "${cmd[@]}" && echo "$LAUNCHED_PID" >"$(pidfile opensearch-secure)")
+    local deadline=$((SECONDS + OPENSEARCH_START_TIMEOUT)) launcher
+    launcher="$(head -n 1 "$(pidfile opensearch-secure)")"
+    pid=""
+    while [[ -z "$pid" ]]; do
+        pid="$(oss_pid)"
+        if [[ -z "$pid" ]]; then
+            [[ -n "$(group_members "$launcher")" ]] || start_failed opensearch-secure "process exited during start" "${logs[@]}"
+            ((SECONDS < deadline)) || start_failed opensearch-secure "JVM not started after ${OPENSEARCH_START_TIMEOUT}s" "${logs[@]}"
+            sleep 0.2
+        fi
+    done
+    echo "$pid" >"$(pidfile opensearch-secure)"
+    # Healthy = the generated user authenticates over TLS (the security index is initialised) and the cluster is yellow.
+    until oss_curl '/_cluster/health?wait_for_status=yellow&timeout=2s' -f -o /dev/null --max-time 5 2>/dev/null; do
+        kill -0 "$pid" 2>/dev/null || start_failed opensearch-secure "process exited during start" "${logs[@]}"
+        ((SECONDS < deadline)) || start_failed opensearch-secure "not healthy after ${OPENSEARCH_START_TIMEOUT}s" "${logs[@]}"
+        sleep 0.5
+    done
+    log "opensearch-secure: up on https://127.0.0.1:9201 (pid $pid, user $(os_user)) after $(elapsed "$t0"), rss $(rss_of "$pid")"
+}
+
+oss_stop() { generic_stop opensearch-secure "$OPENSEARCH_STOP_TIMEOUT"; }
+
+oss_status() {
+    local rc=0
+    print_status opensearch-secure "${OSS_PORTS[*]}" || rc=$?
+    if [[ $rc -ne 3 ]]; then
+        printf '            health %s\n' "$(oss_curl '/_cat/health?h=status' --max-time 5 2>/dev/null || echo unreachable)"
+    fi
+    return $rc
+}
+
+oss_logs() {
+    local f
+    for f in "$LOG_DIR/opensearch-secure/streamrag-secure.log" "$LOG_DIR/opensearch-secure.out"; do
         [[ -f "$f" ]] || continue
         printf -- '----- %s\n' "$f"
         tail -n "$LOG_LINES" "$f"
@@ -750,6 +1056,8 @@ fn_prefix() {  # service name -> function prefix
         opensearch) echo os ;;
         model) echo model ;;
         flink) echo flink ;;
+        kafka-secure) echo kafka_secure ;;
+        opensearch-secure) echo oss ;;
         *) die "unknown service '$1' (known: ${SERVICES[*]} all)" ;;
     esac
 }

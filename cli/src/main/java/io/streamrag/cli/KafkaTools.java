@@ -21,14 +21,17 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
-/** Kafka clients for the command line: topic creation, a producer and committed-only consumers. */
+/**
+ * Kafka clients for the command line: topic creation, a producer and committed-only consumers. Each starts from
+ * the client properties of {@code Connection.kafka()} (bootstrap servers and security).
+ */
 public final class KafkaTools {
 
     private KafkaTools() {}
 
     /** Creates missing topics with {@code partitions} partitions and grows existing ones that have fewer. */
-    public static void createTopics(String bootstrap, List<String> topics, int partitions) throws Exception {
-        try (Admin admin = Admin.create(adminProps(bootstrap))) {
+    public static void createTopics(Properties client, List<String> topics, int partitions) throws Exception {
+        try (Admin admin = Admin.create(adminProps(client))) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = new ArrayList<>();
             List<String> present = new ArrayList<>();
@@ -56,9 +59,8 @@ public final class KafkaTools {
         }
     }
 
-    public static KafkaProducer<String, String> producer(String bootstrap) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    public static KafkaProducer<String, String> producer(Properties client) {
+        Properties p = copy(client);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
@@ -67,9 +69,8 @@ public final class KafkaTools {
     }
 
     /** A consumer reading only committed records, assigned to every partition of {@code topic}. */
-    public static KafkaConsumer<String, String> committedConsumer(String bootstrap, String topic, boolean fromEnd) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    public static KafkaConsumer<String, String> committedConsumer(Properties client, String topic, boolean fromEnd) {
+        Properties p = copy(client);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
@@ -88,8 +89,8 @@ public final class KafkaTools {
     }
 
     /** Number of committed records on a topic (reads it through; fine for local topic sizes). */
-    public static long countCommitted(String bootstrap, String topic) {
-        try (KafkaConsumer<String, String> c = committedConsumer(bootstrap, topic, false)) {
+    public static long countCommitted(Properties client, String topic) {
+        try (KafkaConsumer<String, String> c = committedConsumer(client, topic, false)) {
             var end = c.endOffsets(c.assignment());
             long count = 0;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -104,10 +105,15 @@ public final class KafkaTools {
         }
     }
 
-    private static Properties adminProps(String bootstrap) {
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    private static Properties adminProps(Properties client) {
+        Properties p = copy(client);
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 15000);
+        return p;
+    }
+
+    private static Properties copy(Properties client) {
+        Properties p = new Properties();
+        p.putAll(client);
         return p;
     }
 }

@@ -2,6 +2,8 @@ package io.streamrag.ingest;
 
 import io.streamrag.common.config.Configs;
 import io.streamrag.common.config.StreamRagOptions;
+import io.streamrag.common.kafka.KafkaClientSettings;
+import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.ingest.extract.Chunker;
 import io.streamrag.ingest.extract.ExtractionLimits;
 import io.streamrag.ingest.functions.ChunkDocument;
@@ -48,7 +50,6 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -166,6 +167,7 @@ public class IngestJob {
 
     /** Builds the job the configuration describes (source, dead-letter sink), for main or a launcher. */
     public static IngestJob fromConfiguration(Configuration conf) throws IOException {
+        OpenSearchClients.settings(conf);   // a user without a password (or unreadable TLS files) fails here, at start
         IngestOptions.SourceKind kind = IngestOptions.sourceKind(conf.get(IngestOptions.SOURCE));
         Configuration effective = new Configuration(conf);
         Source<RawDocument, ?, ?> source;
@@ -195,7 +197,7 @@ public class IngestJob {
             case KAFKA_BOUNDED: {
                 String topic = conf.get(StreamRagOptions.DOCUMENTS_TOPIC);
                 KafkaSourceBuilder<RawDocument> b = KafkaSource.<RawDocument>builder()
-                        .setBootstrapServers(conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS))
+                        .setProperties(KafkaClientSettings.properties(conf))
                         .setTopics(topic)
                         .setGroupId(conf.get(IngestOptions.GROUP_ID))
                         .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
@@ -212,7 +214,7 @@ public class IngestJob {
                 throw new IllegalArgumentException("Unknown ingest.source " + kind);
         }
         KafkaSink<FailedDocument> dlq = KafkaSink.<FailedDocument>builder()
-                .setBootstrapServers(conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS))
+                .setKafkaProducerConfig(KafkaClientSettings.properties(conf))
                 .setRecordSerializer(new DeadLetterSerializer(conf.get(StreamRagOptions.DEAD_LETTER_TOPIC)))
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                 .build();
@@ -262,9 +264,7 @@ public class IngestJob {
 
     /** Records between the group's committed (or earliest) offsets and the current end, or -1 when unknown. */
     static long pendingRecords(Configuration conf, String topic) {
-        Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS));
-        try (Admin admin = Admin.create(props)) {
+        try (Admin admin = Admin.create(KafkaClientSettings.properties(conf))) {
             List<TopicPartition> partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS)
                     .get(topic).partitions().stream().map(p -> new TopicPartition(topic, p.partition())).collect(Collectors.toList());
             Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();

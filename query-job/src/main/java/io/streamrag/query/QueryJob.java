@@ -2,6 +2,8 @@ package io.streamrag.query;
 
 import io.streamrag.common.config.Configs;
 import io.streamrag.common.config.StreamRagOptions;
+import io.streamrag.common.kafka.KafkaClientSettings;
+import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.Answer;
 import io.streamrag.query.functions.AdaptiveGenerate;
 import io.streamrag.query.functions.AnswerSerializer;
@@ -64,12 +66,13 @@ public class QueryJob {
 
     /** The job with its Kafka source and exactly-once Kafka sink built from {@code conf}. */
     public static QueryJob fromConfiguration(Configuration conf) {
+        OpenSearchClients.settings(conf);   // a user without a password (or unreadable TLS files) fails here, at start
         return new QueryJob(kafkaSource(conf), kafkaSink(conf), conf);
     }
 
     public static KafkaSource<RawQuestion> kafkaSource(Configuration conf) {
         return KafkaSource.<RawQuestion>builder()
-                .setBootstrapServers(conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS))
+                .setProperties(KafkaClientSettings.properties(conf))
                 .setTopics(conf.get(StreamRagOptions.QUESTIONS_TOPIC))
                 .setGroupId(conf.get(QueryOptions.GROUP_ID))
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
@@ -78,11 +81,10 @@ public class QueryJob {
     }
 
     public static KafkaSink<Answer> kafkaSink(Configuration conf) {
-        Properties producer = new Properties();
+        Properties producer = KafkaClientSettings.properties(conf);
         // The broker caps transactions at transaction.max.timeout.ms (15 min); Flink's 1 h default is refused.
         producer.setProperty("transaction.timeout.ms", String.valueOf(conf.get(QueryOptions.TRANSACTION_TIMEOUT_MS)));
         return KafkaSink.<Answer>builder()
-                .setBootstrapServers(conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS))
                 .setKafkaProducerConfig(producer)
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(conf.get(QueryOptions.TRANSACTIONAL_ID_PREFIX))

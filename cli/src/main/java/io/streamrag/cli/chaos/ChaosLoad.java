@@ -20,6 +20,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -56,7 +57,7 @@ public final class ChaosLoad implements AutoCloseable {
         }
     }
 
-    private final String bootstrap;
+    private final Properties kafka;
     private final String opensearchUrl;
     private final String index;
     private final String documentsTopic;
@@ -71,9 +72,9 @@ public final class ChaosLoad implements AutoCloseable {
     private Thread sender;
     private volatile Exception sendFailure;
 
-    public ChaosLoad(String bootstrap, String opensearchUrl, String index, String documentsTopic, String questionsTopic,
+    public ChaosLoad(Properties kafka, String opensearchUrl, String index, String documentsTopic, String questionsTopic,
                      String answersTopic, int documents, int questions) {
-        this.bootstrap = bootstrap;
+        this.kafka = kafka;
         this.opensearchUrl = opensearchUrl;
         this.index = index;
         this.documentsTopic = documentsTopic;
@@ -83,7 +84,7 @@ public final class ChaosLoad implements AutoCloseable {
         this.questions = questions;
         this.tenant = "chaos-" + UUID.randomUUID().toString().substring(0, 8);
         // Positioned at the end before anything is sent: every answer of this drill is read.
-        this.answerConsumer = KafkaTools.committedConsumer(bootstrap, answersTopic, true);
+        this.answerConsumer = KafkaTools.committedConsumer(kafka, answersTopic, true);
     }
 
     /** Starts sending documents and questions interleaved, evenly over {@code duration}, on a background thread. */
@@ -91,7 +92,7 @@ public final class ChaosLoad implements AutoCloseable {
         int total = documents + questions;
         long pauseNanos = duration.toNanos() / Math.max(1, total);
         sender = new Thread(() -> {
-            try (KafkaProducer<String, String> producer = KafkaTools.producer(bootstrap)) {
+            try (KafkaProducer<String, String> producer = KafkaTools.producer(kafka)) {
                 long next = System.nanoTime();
                 for (int i = 0; i < total; i++) {
                     // Spread questions through the document stream.

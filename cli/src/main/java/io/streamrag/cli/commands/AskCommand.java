@@ -89,8 +89,8 @@ public class AskCommand implements Callable<Integer> {
         List<String> ids = new ArrayList<>();
         questions.forEach(q -> ids.add(q.questionId));
         try (KafkaConsumer<String, String> consumer =
-                        KafkaTools.committedConsumer(connection.bootstrap, connection.answersTopic, true);
-                KafkaProducer<String, String> producer = KafkaTools.producer(connection.bootstrap)) {
+                        KafkaTools.committedConsumer(connection.kafka(), connection.answersTopic, true);
+                KafkaProducer<String, String> producer = KafkaTools.producer(connection.kafka())) {
             for (Question q : questions) {
                 producer.send(new ProducerRecord<>(connection.questionsTopic, q.questionId, Json.toString(q)));
             }

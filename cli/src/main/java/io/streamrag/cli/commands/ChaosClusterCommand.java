@@ -96,7 +96,7 @@ public class ChaosClusterCommand implements Callable<Integer> {
     }
 
     ChaosLoad load() {
-        return new ChaosLoad(connection.bootstrap, connection.opensearch, connection.index, connection.documentsTopic,
+        return new ChaosLoad(connection.kafka(), connection.opensearch, connection.index, connection.documentsTopic,
                 connection.questionsTopic, connection.answersTopic, documents, questions);
     }
 

@@ -53,7 +53,7 @@ public class ChaosRescaleCommand implements Callable<Integer> {
         }
         Duration rescaleFrom = rescale(rest, from, Duration.ofMinutes(2));
         System.out.printf("Both jobs at parallelism %d (%.1f s)%n", from, rescaleFrom.toMillis() / 1000.0);
-        try (ChaosLoad load = new ChaosLoad(connection.bootstrap, connection.opensearch, connection.index,
+        try (ChaosLoad load = new ChaosLoad(connection.kafka(), connection.opensearch, connection.index,
                 connection.documentsTopic, connection.questionsTopic, connection.answersTopic, documents, questions)) {
             System.out.printf("Streaming %d documents and %d questions (tenant %s) over %s ...%n", documents, questions,
                     load.tenant, StatusCommand.human(sendOver));

@@ -1,10 +1,18 @@
 package io.streamrag.cli.commands;
 
 import io.streamrag.common.config.StreamRagOptions;
+import io.streamrag.common.kafka.KafkaClientSettings;
 
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.util.ParameterTool;
 import picocli.CommandLine.Option;
 
-/** Where the command line finds Kafka, OpenSearch and the topics (defaults: the local run). */
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Properties;
+
+/** Where the command line finds Kafka, OpenSearch and the topics (defaults: the local run), and how it authenticates. */
 public class Connection {
 
     @Option(names = "--bootstrap-servers", description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}).")
@@ -16,8 +24,43 @@ public class Connection {
     @Option(names = "--index", description = "Chunk index alias (default: ${DEFAULT-VALUE}).")
     public String index = StreamRagOptions.OPENSEARCH_INDEX.defaultValue();
 
+    @Option(names = "--client-config", paramLabel = "FILE", defaultValue = "${env:STREAMRAG_CLIENT_CONFIG}",
+            description = "Properties file with connection and security options, the jobs' keys (kafka.security.protocol, "
+                    + "kafka.sasl.*, kafka.ssl.*, opensearch.url, opensearch.username, opensearch.password-file, "
+                    + "opensearch.ssl.*); passwords only by file or environment variable. Default: $STREAMRAG_CLIENT_CONFIG. "
+                    + "Flags given on the command line win over the file.")
+    public Path clientConfig;
+
     public String documentsTopic = StreamRagOptions.DOCUMENTS_TOPIC.defaultValue();
     public String deadLetterTopic = StreamRagOptions.DEAD_LETTER_TOPIC.defaultValue();
     public String questionsTopic = StreamRagOptions.QUESTIONS_TOPIC.defaultValue();
     public String answersTopic = StreamRagOptions.ANSWERS_TOPIC.defaultValue();
+
+    /** The client-config file (if any) with the connection flags on top: what jobs and clients are built from. */
+    public Configuration configuration() {
+        Configuration conf = new Configuration();
+        if (clientConfig != null) {
+            try {
+                ParameterTool.fromPropertiesFile(clientConfig.toFile()).toMap().forEach(conf::setString);
+            } catch (IOException e) {
+                throw new UncheckedIOException("Cannot read --client-config " + clientConfig, e);
+            }
+        }
+        flag(conf, StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS.key(), bootstrap, StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS.defaultValue());
+        flag(conf, StreamRagOptions.OPENSEARCH_URL.key(), opensearch, StreamRagOptions.OPENSEARCH_URL.defaultValue());
+        flag(conf, StreamRagOptions.OPENSEARCH_INDEX.key(), index, StreamRagOptions.OPENSEARCH_INDEX.defaultValue());
+        return conf;
+    }
+
+    /** Kafka client properties (bootstrap servers, TLS, SASL) for the command line's producers, consumers and admin. */
+    public Properties kafka() {
+        return KafkaClientSettings.properties(configuration());
+    }
+
+    /** A flag left at its default does not override the file. */
+    private static void flag(Configuration conf, String key, String value, String defaultValue) {
+        if (!value.equals(defaultValue) || !conf.containsKey(key)) {
+            conf.setString(key, value);
+        }
+    }
 }

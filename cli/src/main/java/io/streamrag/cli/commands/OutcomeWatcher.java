@@ -30,8 +30,8 @@ final class OutcomeWatcher implements AutoCloseable {
 
     private OutcomeWatcher(Connection connection) {
         this.connection = connection;
-        this.deadLetters = KafkaTools.committedConsumer(connection.bootstrap, connection.deadLetterTopic, true);
-        this.client = OpenSearchClients.create(connection.opensearch);
+        this.deadLetters = KafkaTools.committedConsumer(connection.kafka(), connection.deadLetterTopic, true);
+        this.client = OpenSearchClients.create(connection.configuration());
     }
 
     static OutcomeWatcher start(Connection connection) {

@@ -37,7 +37,7 @@ public class StatusCommand implements Callable<Integer> {
         System.out.println();
         System.out.println("Counts");
         try {
-            OpenSearchClient client = OpenSearchClients.create(connection.opensearch);
+            OpenSearchClient client = OpenSearchClients.create(connection.configuration());
             try {
                 if (client.indices().exists(e -> e.index(connection.index)).value()) {
                     var response = client.search(s -> s.index(connection.index).size(0).trackTotalHits(t -> t.enabled(true))
@@ -54,8 +54,8 @@ public class StatusCommand implements Callable<Integer> {
             System.out.println("  documents indexed   ? (OpenSearch: " + e.getMessage() + ")");
         }
         try {
-            System.out.printf("  dead letters        %d%n", KafkaTools.countCommitted(connection.bootstrap, connection.deadLetterTopic));
-            System.out.printf("  questions answered  %d%n", KafkaTools.countCommitted(connection.bootstrap, connection.answersTopic));
+            System.out.printf("  dead letters        %d%n", KafkaTools.countCommitted(connection.kafka(), connection.deadLetterTopic));
+            System.out.printf("  questions answered  %d%n", KafkaTools.countCommitted(connection.kafka(), connection.answersTopic));
         } catch (Exception e) {
             System.out.println("  dead letters / answers: ? (Kafka: " + e.getMessage() + ")");
         }

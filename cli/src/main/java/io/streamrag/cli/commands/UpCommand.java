@@ -41,7 +41,7 @@ public class UpCommand implements Callable<Integer> {
         Services.require("start", "model");
         Services.require("start", "flink");
         // One partition per parallel source subtask.
-        KafkaTools.createTopics(connection.bootstrap, List.of(connection.documentsTopic, connection.questionsTopic,
+        KafkaTools.createTopics(connection.kafka(), List.of(connection.documentsTopic, connection.questionsTopic,
                 connection.answersTopic, connection.deadLetterTopic), PARALLELISM);
         Configuration conf = jobConfiguration(connection, options);
         String ingest = JobLauncher.ensureRunning(JobLauncher.INGEST, conf);
@@ -59,10 +59,7 @@ public class UpCommand implements Callable<Integer> {
 
     /** The local run's job options: every readable file may be ingested, OCR with Tesseract, the offline model. */
     static Configuration jobConfiguration(Connection connection, Map<String, String> options) {
-        Configuration conf = new Configuration();
-        conf.setString("kafka.bootstrap-servers", connection.bootstrap);
-        conf.setString("opensearch.url", connection.opensearch);
-        conf.setString("opensearch.index", connection.index);
+        Configuration conf = connection.configuration();   // connection + security options (no secrets)
         // CONTRACT.md: the local run allows every file the user can read; deployments allow none unless configured.
         conf.setString("ingest.allowed-roots", "/");
         // Each job's configure(env) applies these (answers become visible at each checkpoint). The parallelism is set

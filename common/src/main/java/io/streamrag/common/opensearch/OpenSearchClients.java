@@ -1,11 +1,16 @@
 package io.streamrag.common.opensearch;
 
 import io.streamrag.common.config.StreamRagOptions;
+import io.streamrag.common.security.Secrets;
+import io.streamrag.common.security.SecurityOptions;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.hc.client5.http.auth.AuthScope;
 import org.apache.hc.client5.http.auth.UsernamePasswordCredentials;
 import org.apache.hc.client5.http.impl.auth.BasicCredentialsProvider;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.ssl.ClientTlsStrategyBuilder;
+import org.apache.hc.client5.http.ssl.NoopHostnameVerifier;
 import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.util.Timeout;
 import org.opensearch.client.json.jackson.JacksonJsonpMapper;
@@ -13,43 +18,109 @@ import org.opensearch.client.opensearch.OpenSearchClient;
 import org.opensearch.client.transport.OpenSearchTransport;
 import org.opensearch.client.transport.httpclient5.ApacheHttpClient5TransportBuilder;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 
-/** Builds {@link OpenSearchClient}s from configuration; callers close the transport they get. */
+/**
+ * Builds {@link OpenSearchClient}s from configuration (URL, basic auth with a password from a file or environment
+ * variable, TLS verified against a PEM CA or a truststore); callers close the transport they get.
+ */
 public final class OpenSearchClients {
+
+    /** The transport's own pool sizes, kept when a TLS connection manager replaces its default one. */
+    private static final int MAX_CONNECTIONS_PER_ROUTE = 10;
+    private static final int MAX_CONNECTIONS_TOTAL = 30;
 
     private OpenSearchClients() {}
 
-    public static OpenSearchClient create(Configuration conf) {
+    /** Connection settings resolved from configuration: the password is read here, never stored in options. */
+    public record Settings(String url, String user, String password, SSLContext sslContext, boolean verifyHostname) {
+        public Settings {
+            if (user != null && password == null) {
+                throw new IllegalArgumentException("OpenSearch user '" + user + "' has no password");
+            }
+        }
+
+        @Override
+        public String toString() {   // never print the password
+            return "OpenSearch " + url + (user == null ? "" : " as " + user);
+        }
+    }
+
+    /**
+     * Reads and checks the connection settings: a configured user without a password, credentials inside the URL,
+     * TLS files that cannot be read, or a secret in the configuration itself are errors.
+     */
+    public static Settings settings(Configuration conf) {
+        Secrets.rejectInline(conf);
+        String url = conf.get(StreamRagOptions.OPENSEARCH_URL);
+        URI uri = parse(url);
+        if (uri.getUserInfo() != null) {
+            throw new IllegalArgumentException("opensearch.url must not carry credentials: use opensearch.username "
+                    + "and opensearch.password-file (or the environment variable named by opensearch.password-env)");
+        }
         String user = conf.get(StreamRagOptions.OPENSEARCH_USERNAME);
-        String password = user == null ? null : System.getenv(conf.get(StreamRagOptions.OPENSEARCH_PASSWORD_ENV));
-        return create(conf.get(StreamRagOptions.OPENSEARCH_URL), user, password);
+        String password = null;
+        if (user != null && !user.isBlank()) {
+            password = Secrets.require("OpenSearch user '" + user + "'", conf.get(SecurityOptions.OPENSEARCH_PASSWORD_FILE),
+                    SecurityOptions.OPENSEARCH_PASSWORD_FILE.key(), conf.get(StreamRagOptions.OPENSEARCH_PASSWORD_ENV));
+        } else {
+            user = null;
+        }
+        SSLContext ssl = "https".equalsIgnoreCase(uri.getScheme()) ? sslContext(conf) : null;
+        return new Settings(url, user, password, ssl, conf.get(SecurityOptions.OPENSEARCH_VERIFY_HOSTNAME));
+    }
+
+    public static OpenSearchClient create(Configuration conf) {
+        return create(settings(conf));
     }
 
     public static OpenSearchClient create(String url) {
-        return create(url, null, null);
+        return create(new Settings(url, null, null, null, true));
     }
 
+    /** Plain or basic auth without TLS settings (the JVM's default CAs for https). */
     public static OpenSearchClient create(String url, String user, String password) {
-        HttpHost host;
-        try {
-            host = HttpHost.create(new URI(url));
-        } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("Invalid OpenSearch URL: " + url, e);
-        }
+        return create(new Settings(url, user, password, null, true));
+    }
+
+    public static OpenSearchClient create(Settings settings) {
+        HttpHost host = HttpHost.create(parse(settings.url()));
         OpenSearchTransport transport =
                 ApacheHttpClient5TransportBuilder.builder(host)
                         .setMapper(new JacksonJsonpMapper())
                         .setHttpClientConfigCallback(http -> {
-                            if (user != null) {
+                            if (settings.user() != null) {
                                 BasicCredentialsProvider credentials = new BasicCredentialsProvider();
-                                credentials.setCredentials(
-                                        new AuthScope(host),
-                                        new UsernamePasswordCredentials(user, password == null ? new char[0] : password.toCharArray()));
+                                credentials.setCredentials(new AuthScope(host),
+                                        new UsernamePasswordCredentials(settings.user(), settings.password().toCharArray()));
                                 http.setDefaultCredentialsProvider(credentials);
+                            }
+                            if (settings.sslContext() != null || !settings.verifyHostname()) {
+                                ClientTlsStrategyBuilder tls = ClientTlsStrategyBuilder.create();
+                                if (settings.sslContext() != null) {
+                                    tls.setSslContext(settings.sslContext());
+                                }
+                                if (!settings.verifyHostname()) {
+                                    tls.setHostnameVerifier(NoopHostnameVerifier.INSTANCE);
+                                }
+                                http.setConnectionManager(PoolingAsyncClientConnectionManagerBuilder.create()
+                                        .setTlsStrategy(tls.build())
+                                        .setMaxConnPerRoute(MAX_CONNECTIONS_PER_ROUTE)
+                                        .setMaxConnTotal(MAX_CONNECTIONS_TOTAL)
+                                        .build());
                             }
                             return http;
                         })
@@ -58,6 +129,59 @@ public final class OpenSearchClients {
                                 .setResponseTimeout(Timeout.ofSeconds(60)))
                         .build();
         return new OpenSearchClient(transport);
+    }
+
+    /** Trust from a PEM CA file or a truststore; {@code null} (the JVM's default CAs) when neither is set. */
+    static SSLContext sslContext(Configuration conf) {
+        String ca = conf.get(SecurityOptions.OPENSEARCH_CA_CERTIFICATE);
+        String store = conf.get(SecurityOptions.OPENSEARCH_TRUSTSTORE_LOCATION);
+        if (ca != null && store != null) {
+            throw new IllegalArgumentException("Set opensearch.ssl.ca-certificate or opensearch.ssl.truststore.location, not both");
+        }
+        if (ca == null && store == null) {
+            return null;
+        }
+        try {
+            KeyStore trust;
+            if (ca != null) {
+                trust = KeyStore.getInstance(KeyStore.getDefaultType());
+                trust.load(null, null);
+                try (InputStream in = Files.newInputStream(Path.of(ca))) {
+                    int i = 0;
+                    for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                        trust.setCertificateEntry("ca-" + i++, c);
+                    }
+                    if (i == 0) {
+                        throw new IllegalArgumentException("opensearch.ssl.ca-certificate " + ca + " holds no certificate");
+                    }
+                }
+            } else {
+                String password = Secrets.read("OpenSearch truststore " + store,
+                        conf.get(SecurityOptions.OPENSEARCH_TRUSTSTORE_PASSWORD_FILE),
+                        conf.get(SecurityOptions.OPENSEARCH_TRUSTSTORE_PASSWORD_ENV));
+                trust = KeyStore.getInstance(conf.get(SecurityOptions.OPENSEARCH_TRUSTSTORE_TYPE));
+                try (InputStream in = Files.newInputStream(Path.of(store))) {
+                    trust.load(in, password == null ? null : password.toCharArray());
+                }
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, tmf.getTrustManagers(), null);
+            return context;
+        } catch (IOException | GeneralSecurityException e) {
+            // the message of a wrong store password is generic ("keystore password was incorrect"), never the password
+            throw new IllegalArgumentException("Cannot load the OpenSearch CA/truststore " + (ca != null ? ca : store)
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static URI parse(String url) {
+        try {
+            return new URI(url);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("Invalid OpenSearch URL: " + url, e);
+        }
     }
 
     /** Closes the client's transport, turning the checked exception into an unchecked one. */

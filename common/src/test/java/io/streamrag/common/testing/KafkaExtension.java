@@ -1,7 +1,9 @@
 package io.streamrag.common.testing;
 
+import io.streamrag.common.kafka.KafkaClientSettings;
+
+import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -30,26 +32,60 @@ import java.util.function.Predicate;
 
 /**
  * JUnit 5 extension for the real local Kafka broker: starts it when needed, hands each test its own topics and
- * deletes them after the class. Register it as a static {@code @RegisterExtension} field.
+ * deletes them after the class. Register it as a static {@code @RegisterExtension} field; {@link #secured()} is
+ * the same for the SASL_SSL broker of {@link SecureServices}.
  */
 public class KafkaExtension implements BeforeAllCallback, AfterAllCallback {
 
     private final Set<String> topics = ConcurrentHashMap.newKeySet();
+    private final Runnable ensure;
+    private final Configuration clientConf;
     private Admin admin;
     private KafkaProducer<String, String> producer;
 
+    /** The plain local broker (127.0.0.1:9092). */
+    public KafkaExtension() {
+        this(LocalServices::ensureKafka, plainConf());
+    }
+
+    private KafkaExtension(Runnable ensure, Configuration clientConf) {
+        this.ensure = ensure;
+        this.clientConf = clientConf;
+    }
+
+    /** The secured local broker (SASL_SSL on 127.0.0.1:9094), reached with the generated CA and password. */
+    public static KafkaExtension secured() {
+        return new KafkaExtension(SecureServices::ensureKafka, null);
+    }
+
+    private static Configuration plainConf() {
+        Configuration conf = new Configuration();
+        conf.setString("kafka.bootstrap-servers", LocalServices.KAFKA_BOOTSTRAP);
+        return conf;
+    }
+
+    /** The options (bootstrap servers and security) a job or client needs to reach this broker. */
+    public Configuration clientConf() {
+        return new Configuration(clientConf == null ? SecureServices.kafkaClientConf() : clientConf);
+    }
+
+    private Properties clientProperties() {
+        return KafkaClientSettings.properties(clientConf());
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) {
-        LocalServices.ensureKafka();
-        Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-        admin = Admin.create(props);
+        ensure.run();
+        admin = Admin.create(clientProperties());
     }
 
     @Override
     public void afterAll(ExtensionContext context) throws Exception {
         if (producer != null) {
             producer.close(Duration.ofSeconds(5));
+        }
+        if (admin == null) {
+            return;   // beforeAll failed
         }
         if (!topics.isEmpty()) {
             admin.deleteTopics(topics).all().get(30, TimeUnit.SECONDS);
@@ -58,7 +94,7 @@ public class KafkaExtension implements BeforeAllCallback, AfterAllCallback {
     }
 
     public String bootstrapServers() {
-        return LocalServices.KAFKA_BOOTSTRAP;
+        return clientConf().getString("kafka.bootstrap-servers", LocalServices.KAFKA_BOOTSTRAP);
     }
 
     /** Creates a topic with a unique name starting with {@code prefix}; it is deleted after the test class. */
@@ -89,8 +125,7 @@ public class KafkaExtension implements BeforeAllCallback, AfterAllCallback {
 
     private synchronized KafkaProducer<String, String> producer() {
         if (producer == null) {
-            Properties props = new Properties();
-            props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+            Properties props = clientProperties();
             props.put(ProducerConfig.ACKS_CONFIG, "all");
             props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
             props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
@@ -105,8 +140,7 @@ public class KafkaExtension implements BeforeAllCallback, AfterAllCallback {
      */
     public List<ConsumerRecord<String, String>> readCommitted(
             String topic, Predicate<List<ConsumerRecord<String, String>>> done, Duration timeout) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        Properties props = clientProperties();
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());

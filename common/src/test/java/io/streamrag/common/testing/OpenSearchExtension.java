@@ -2,6 +2,7 @@ package io.streamrag.common.testing;
 
 import io.streamrag.common.opensearch.OpenSearchClients;
 
+import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -15,17 +16,47 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * JUnit 5 extension for the real local OpenSearch node: starts it when needed, hands each test its own index or
- * alias name and deletes every index under those names after the class.
+ * alias name and deletes every index under those names after the class; {@link #secured()} is the same for the
+ * HTTPS node with basic auth of {@link SecureServices}.
  */
 public class OpenSearchExtension implements BeforeAllCallback, AfterAllCallback {
 
     private final Set<String> names = ConcurrentHashMap.newKeySet();
+    private final boolean secured;
     private OpenSearchClient client;
+
+    /** The plain local node (http://127.0.0.1:9200). */
+    public OpenSearchExtension() {
+        this(false);
+    }
+
+    private OpenSearchExtension(boolean secured) {
+        this.secured = secured;
+    }
+
+    /** The secured local node (https://127.0.0.1:9201, user streamrag, the generated CA). */
+    public static OpenSearchExtension secured() {
+        return new OpenSearchExtension(true);
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        LocalServices.ensureOpenSearch();
-        client = OpenSearchClients.create(url());
+        if (secured) {
+            SecureServices.ensureOpenSearch();
+        } else {
+            LocalServices.ensureOpenSearch();
+        }
+        client = OpenSearchClients.create(clientConf());
+    }
+
+    /** The options (URL, user, password file, CA) a job or client needs to reach this node. */
+    public Configuration clientConf() {
+        if (secured) {
+            return SecureServices.openSearchClientConf();
+        }
+        Configuration conf = new Configuration();
+        conf.setString("opensearch.url", LocalServices.OPENSEARCH_URL);
+        return conf;
     }
 
     @Override
@@ -38,7 +69,7 @@ public class OpenSearchExtension implements BeforeAllCallback, AfterAllCallback 
     }
 
     public String url() {
-        return LocalServices.OPENSEARCH_URL;
+        return secured ? SecureServices.OPENSEARCH_URL : LocalServices.OPENSEARCH_URL;
     }
 
     public OpenSearchClient client() {
