@@ -36,7 +36,8 @@ public final class IngestOptions {
     public static final ConfigOption<String> GROUP_ID = ConfigOptions.key("ingest.group-id").stringType().defaultValue("streamrag-ingest")
             .withDescription("Kafka consumer group of the documents source (offsets committed on checkpoints).");
     public static final ConfigOption<String> ALLOWED_ROOTS = ConfigOptions.key("ingest.allowed-roots").stringType().defaultValue("")
-            .withDescription("Comma-separated local folders file:// URIs may be read from; empty allows none. The files source allows its own path.");
+            .withDescription("Comma-separated local folders file:// URIs may be read from; empty allows none. A folder containing {tenant} "
+                    + "is each tenant's own (e.g. /data/{tenant}; tenants outside [A-Za-z0-9._-] are refused). The files source allows its own path.");
     public static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("ingest.parallelism").intType().defaultValue(-1)
             .withDescription("Parallelism of the job; -1 keeps the environment's default.");
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("ingest.checkpoint-interval").durationType()

@@ -33,6 +33,10 @@ import java.util.regex.Pattern;
 public final class FetchPolicy implements Serializable {
     private static final long serialVersionUID = 1L;
 
+    /** In {@code ingest.allowed-roots}: the event's tenant's own folder. */
+    public static final String TENANT_PLACEHOLDER = "{tenant}";
+    private static final Pattern SAFE_TENANT = Pattern.compile("[A-Za-z0-9._-]+");
+
     /** Refusal error class in dead letters. */
     public static final String FORBIDDEN = "Forbidden";
 
@@ -246,45 +250,78 @@ public final class FetchPolicy implements Serializable {
         return false;
     }
 
-    /** A file:// URI's real path (symlinks and ".." resolved) when it lies below an allowed root. */
-    public Path checkFile(URI uri) throws DocumentException, IOException {
+    /**
+     * A file:// URI's real path (symlinks and ".." resolved) when it lies below an allowed root. A root containing
+     * {@code {tenant}} is the event's tenant's own folder ({@code /data/{tenant}}), so tenants cannot read each
+     * other's files. The path is checked before the file system is asked whether it exists, so refusals do not
+     * reveal which files exist outside the roots.
+     */
+    public Path checkFile(URI uri, String tenant) throws DocumentException, IOException {
         checkScheme(uri);
-        if (roots().isEmpty()) {
+        List<Path> allowed = roots(tenant);
+        if (allowed.isEmpty()) {
             throw new DocumentException(FORBIDDEN, "file:// not allowed (ingest.allowed-roots is empty)");
         }
         Path path;
         try {
-            path = Paths.get(uri);
+            path = Paths.get(uri).toAbsolutePath().normalize();
         } catch (IllegalArgumentException e) {
             throw new DocumentException("InvalidUri", "Invalid file uri: " + uri);
+        }
+        if (!below(path, allowed)) {
+            throw new DocumentException(FORBIDDEN, "file:// not allowed outside ingest.allowed-roots: " + path);
         }
         if (!Files.exists(path)) {
             throw new NoSuchFileException(path.toString());
         }
         Path real = path.toRealPath();
-        for (Path root : roots()) {
-            if (real.startsWith(root)) {
-                return real;
-            }
+        if (!below(real, allowed)) {
+            throw new DocumentException(FORBIDDEN, "file:// not allowed outside ingest.allowed-roots: " + real);
         }
-        throw new DocumentException(FORBIDDEN, "file:// not allowed outside ingest.allowed-roots: " + real);
+        return real;
     }
 
-    private List<Path> roots() {
+    private static boolean below(Path path, List<Path> roots) {
+        for (Path root : roots) {
+            if (path.startsWith(root)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The allowed roots for one tenant: fixed roots resolved once, {@code {tenant}} roots per call. */
+    private List<Path> roots(String tenant) throws DocumentException {
         if (roots == null) {
             List<Path> out = new ArrayList<>();
             for (String r : rootNames) {
-                Path p = r.startsWith("file:") ? Paths.get(URI.create(r)) : Paths.get(r);
-                try {
-                    p = p.toRealPath();
-                } catch (IOException e) {
-                    p = p.toAbsolutePath().normalize();
+                if (!r.contains(TENANT_PLACEHOLDER)) {
+                    out.addAll(root(r));
                 }
-                out.add(p);
             }
             roots = out;
         }
-        return roots;
+        List<Path> out = new ArrayList<>(roots);
+        for (String r : rootNames) {
+            if (r.contains(TENANT_PLACEHOLDER)) {
+                if (tenant == null || !SAFE_TENANT.matcher(tenant).matches() || tenant.equals(".") || tenant.equals("..")) {
+                    throw new DocumentException(FORBIDDEN, "Tenant '" + tenant + "' cannot name a folder of ingest.allowed-roots " + r);
+                }
+                out.addAll(root(r.replace(TENANT_PLACEHOLDER, tenant)));
+            }
+        }
+        return out;
+    }
+
+    /** A root as written (absolute, normalized) and, when it differs, as its real path: both name the folder. */
+    private static List<Path> root(String r) {
+        Path p = (r.startsWith("file:") ? Paths.get(URI.create(r)) : Paths.get(r)).toAbsolutePath().normalize();
+        try {
+            Path real = p.toRealPath();
+            return real.equals(p) ? List.of(p) : List.of(p, real);
+        } catch (IOException e) {
+            return List.of(p);
+        }
     }
 
     /** An address range (CIDR) with a reason. */

@@ -80,7 +80,7 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
             return;
         }
         try {
-            byte[] content = task.contentBase64 != null ? decodeInline(task.contentBase64) : fetch(task.uri);
+            byte[] content = task.contentBase64 != null ? decodeInline(task.contentBase64) : fetch(task.uri, task.tenant);
             task.contentBase64 = null; // the bytes travel on; the text copy is dead weight now
             metrics.bytes.inc(content.length);
             if (content.length == 0) {
@@ -118,7 +118,7 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
         }
     }
 
-    private byte[] fetch(String uriText) throws DocumentException {
+    private byte[] fetch(String uriText, String tenant) throws DocumentException {
         URI uri;
         try {
             uri = new URI(uriText);
@@ -136,7 +136,7 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
                 case "https":
                     return fetchHttp(uri);
                 case "file":
-                    policy.checkFile(uri);
+                    policy.checkFile(uri, tenant);
                     return fetchFileSystem(uri);
                 default:
                     return fetchFileSystem(uri);

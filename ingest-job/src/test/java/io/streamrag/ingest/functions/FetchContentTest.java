@@ -114,6 +114,30 @@ class FetchContentTest {
     }
 
     @Test
+    void tenantRootsKeepEachTenantInItsOwnFolder() throws Exception {
+        Files.createDirectories(dir.resolve("data/acme"));
+        Files.createDirectories(dir.resolve("data/globex"));
+        Path mine = Files.writeString(dir.resolve("data/acme/a.txt"), "acme text");
+        Path theirs = Files.writeString(dir.resolve("data/globex/g.txt"), "globex text");
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.ALLOWED_ROOTS, dir.resolve("data").toString() + "/{tenant}");
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(conf)))) {
+            h.open();
+            h.processElement(task("mine", mine.toUri().toString(), null), 1);
+            h.processElement(task("theirs", theirs.toUri().toString(), null), 1);
+            h.processElement(task("theirs-missing", dir.resolve("data/globex/nope.txt").toUri().toString(), null), 1);
+            DocumentTask odd = task("odd-tenant", mine.toUri().toString(), null);
+            odd.tenant = "..";
+            h.processElement(odd, 1);
+            assertThat(h.extractOutputValues()).extracting(f -> f.task.documentId).containsExactly("mine");
+            // A file of another tenant is refused whether or not it exists: no existence oracle.
+            assertThat(h.getSideOutput(DeadLetters.TAG).stream().map(r -> ((StreamRecord<FailedDocument>) r).getValue())
+                    .map(f -> f.documentId + ":" + f.error).collect(Collectors.toList()))
+                    .containsExactly("theirs:Forbidden", "theirs-missing:Forbidden", "odd-tenant:Forbidden");
+        }
+    }
+
+    @Test
     void httpFollowsRedirectsOnlyWhereThePolicyAllowsWithinTimeAndSize() throws Exception {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         HttpServer other = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
