@@ -67,7 +67,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
- * The ingest pipeline: document events → parse/validate → version gate (keyed by documentId) → fetch → extract
+ * The ingest pipeline: document events → parse/validate → version gate (keyed by tenant and documentId) → fetch → extract
  * → OCR (async) → chunk → embed (batched) → index in OpenSearch, with dead letters of every stage on one Kafka
  * topic and every event's outcome logged and counted. Sources and sinks come in through the constructor.
  */
@@ -106,9 +106,10 @@ public class IngestJob {
         SingleOutputStreamOperator<DocumentTask> parsed = raw.process(new ParseDocumentEvent())
                 .uid("parse").name("Parse and validate");
 
-        // Keyed early: all versions of a document meet in one subtask, in order, from here to the index.
+        // Keyed early: all versions of a document meet in one subtask, in order, from here to the index. The key is
+        // tenant + documentId: the same documentId in two tenants is two documents.
         SingleOutputStreamOperator<DocumentTask> gated = parsed
-                .keyBy(t -> t.documentId)
+                .keyBy(DocumentTask::key)
                 .process(new VersionGate(conf.get(IngestOptions.VERSION_CHECK_INDEX) ? conf : null, alias))
                 .uid("version-gate").name("Version gate");
 

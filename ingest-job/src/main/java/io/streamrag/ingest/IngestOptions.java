@@ -4,6 +4,7 @@ import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 
 import java.time.Duration;
+import java.util.List;
 
 /** Every option of the ingest job, with its default; Kafka, topics and OpenSearch come from StreamRagOptions. */
 public final class IngestOptions {
@@ -35,7 +36,8 @@ public final class IngestOptions {
     public static final ConfigOption<String> GROUP_ID = ConfigOptions.key("ingest.group-id").stringType().defaultValue("streamrag-ingest")
             .withDescription("Kafka consumer group of the documents source (offsets committed on checkpoints).");
     public static final ConfigOption<String> ALLOWED_ROOTS = ConfigOptions.key("ingest.allowed-roots").stringType().defaultValue("")
-            .withDescription("Comma-separated local folders file:// URIs may be read from; empty allows none. The files source allows its own path.");
+            .withDescription("Comma-separated local folders file:// URIs may be read from; empty allows none. A folder containing {tenant} "
+                    + "is each tenant's own (e.g. /data/{tenant}; tenants outside [A-Za-z0-9._-] are refused). The files source allows its own path.");
     public static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("ingest.parallelism").intType().defaultValue(-1)
             .withDescription("Parallelism of the job, set by IngestJob.configure; -1 keeps the cluster's default (parallelism.default).");
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("ingest.checkpoint-interval").durationType()
@@ -48,7 +50,27 @@ public final class IngestOptions {
     public static final ConfigOption<Long> MAX_INLINE_BYTES = ConfigOptions.key("limits.max-inline-bytes").longType().defaultValue(10L * 1024 * 1024)
             .withDescription("Largest decoded contentBase64 accepted, in bytes.");
     public static final ConfigOption<Duration> HTTP_TIMEOUT = ConfigOptions.key("fetch.http-timeout").durationType().defaultValue(Duration.ofSeconds(30))
-            .withDescription("Timeout for fetching http(s) URIs.");
+            .withDescription("Connect and response-header timeout of one http(s) request.");
+    public static final ConfigOption<Duration> FETCH_TOTAL_TIMEOUT = ConfigOptions.key("fetch.total-timeout").durationType()
+            .defaultValue(Duration.ofMinutes(2))
+            .withDescription("Total time for one http(s) fetch: every redirect hop and the whole body (a slow-drip server is cut off).");
+    public static final ConfigOption<Integer> FETCH_MAX_REDIRECTS = ConfigOptions.key("fetch.max-redirects").intType().defaultValue(5)
+            .withDescription("Redirects followed per http(s) fetch; each hop is checked against the fetch policy again.");
+
+    // ---- fetch policy (SSRF): see README "Security / Fetch policy" ----
+    public static final ConfigOption<List<String>> FETCH_ALLOWED_SCHEMES = ConfigOptions.key("fetch.allowed-schemes").stringType().asList()
+            .defaultValues("file", "http", "https", "s3", "s3a", "s3p", "hdfs", "gs", "abfs", "abfss")
+            .withDescription("URI schemes a document event may name; any other scheme is dead-lettered (fetch/Forbidden). "
+                    + "file:// is further limited to ingest.allowed-roots, http(s):// to fetch.allowed-hosts.");
+    public static final ConfigOption<List<String>> FETCH_ALLOWED_HOSTS = ConfigOptions.key("fetch.allowed-hosts").stringType().asList()
+            .defaultValues()
+            .withDescription("Host names http(s) URIs may name: exact names, '*.example.com' for subdomains, or '*' for any; "
+                    + "empty (the default) allows no http(s) fetch. The resolved addresses must also pass fetch.allowed-addresses.");
+    public static final ConfigOption<List<String>> FETCH_ALLOWED_ADDRESSES = ConfigOptions.key("fetch.allowed-addresses").stringType().asList()
+            .defaultValues()
+            .withDescription("Non-public addresses http(s) fetches may connect to, as ADDRESS[/PREFIX][:PORT] or [IPv6[/PREFIX]][:PORT] "
+                    + "(e.g. 10.20.0.0/16, 127.0.0.1:8000). Loopback, private, link-local, unique-local, CGNAT, unspecified, "
+                    + "multicast and reserved addresses are refused unless listed; empty (the default) allows only public addresses.");
 
     // ---- extraction limits ----
     public static final ConfigOption<Integer> MAX_PAGES = ConfigOptions.key("limits.max-pages").intType().defaultValue(5000)

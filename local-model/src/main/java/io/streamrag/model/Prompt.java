@@ -6,8 +6,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The prompt format shared with the query job: optional examples, then a {@code ## Task} section holding numbered
- * sources ({@code [1] (doc, p. 3) text}), an optional {@code Task: decompose} marker and a {@code Question:} line.
+ * The prompt format shared with the query job: optional examples, then a {@code ## Task} section holding the
+ * sources ({@code <source id="1" ref="doc, p. 3">text</source>}, one per line; the older {@code [1] (doc, p. 3) text}
+ * lines are still read), an optional {@code Task: decompose} marker and a {@code Question:} line. Markers count only
+ * as whole lines, so text inside a source line (a fake {@code ## Task}, {@code Question:}, {@code [2]}) is just text.
  */
 public final class Prompt {
 
@@ -16,6 +18,7 @@ public final class Prompt {
     /** Marks an ITERDRAG decomposition request. */
     public static final String DECOMPOSE_MARKER = "Task: decompose";
 
+    private static final Pattern SOURCE_TAG = Pattern.compile("^<source id=\"(\\d+)\"(?: ref=\"([^\"]*)\")?>(.*)</source>$");
     private static final Pattern SOURCE = Pattern.compile("^\\[(\\d+)\\]\\s*(?:\\(([^)]*)\\))?\\s*(.*)$");
 
     /** One numbered source. */
@@ -38,15 +41,23 @@ public final class Prompt {
 
     private Prompt() {}
 
-    /** Parses the last task section of {@code text} (the whole text if there is no task header). */
+    /** Parses the last task section of {@code text} (the whole text if no line is the task header). */
     public static Prompt parse(String text) {
         Prompt p = new Prompt();
-        int task = text.lastIndexOf(TASK_HEADER);
-        String section = task >= 0 ? text.substring(task + TASK_HEADER.length()) : text;
-        for (String raw : section.split("\\R")) {
-            String line = raw.strip();
+        String[] lines = text.split("\\R");
+        int from = 0;
+        for (int i = 0; i < lines.length; i++) {
+            if (lines[i].strip().equals(TASK_HEADER)) {
+                from = i + 1;
+            }
+        }
+        for (int i = from; i < lines.length; i++) {
+            String line = lines[i].strip();
+            Matcher tag = SOURCE_TAG.matcher(line);
             Matcher m = SOURCE.matcher(line);
-            if (m.matches()) {
+            if (tag.matches()) {
+                p.sources.add(new Source(Integer.parseInt(tag.group(1)), tag.group(2), tag.group(3)));
+            } else if (m.matches()) {
                 p.sources.add(new Source(Integer.parseInt(m.group(1)), m.group(2), m.group(3)));
             } else if (line.startsWith("Question:")) {
                 p.question = line.substring("Question:".length()).strip();

@@ -16,8 +16,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -47,7 +49,7 @@ public class IngestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<DocumentEvent> events = events(collect(paths), tenant);
+        List<DocumentEvent> events = events(paths, tenant);
         if (events.isEmpty()) {
             System.err.println("No ingestible files (" + String.join(", ", EXTENSIONS) + ") under " + paths);
             return 2;
@@ -73,20 +75,57 @@ public class IngestCommand implements Callable<Integer> {
         }
     }
 
-    static List<Path> collect(List<Path> paths) throws IOException {
-        List<Path> files = new ArrayList<>();
+    /**
+     * One event per ingestible file. A folder's files get their path relative to that folder as documentId
+     * ({@code a/guide.pdf} and {@code b/guide.pdf} under one folder are two documents); a file given directly gets its
+     * name. Two files that would get the same documentId in one run are an error rather than a silent overwrite.
+     */
+    static List<DocumentEvent> events(List<Path> paths, String tenant) throws IOException {
+        List<DocumentEvent> events = new ArrayList<>();
+        Map<String, Path> seen = new HashMap<>();
         for (Path p : paths) {
+            Path base;
+            List<Path> files;
             if (Files.isDirectory(p)) {
+                base = p.toAbsolutePath().normalize();
                 try (Stream<Path> walk = Files.walk(p)) {
-                    files.addAll(walk.filter(Files::isRegularFile).filter(IngestCommand::ingestible).sorted().collect(Collectors.toList()));
+                    files = walk.filter(Files::isRegularFile).filter(IngestCommand::ingestible).sorted().collect(Collectors.toList());
                 }
             } else if (Files.isRegularFile(p)) {
-                files.add(p);
+                base = p.toAbsolutePath().normalize().getParent();
+                files = List.of(p);
             } else {
                 throw new IOException("No such file or folder: " + p);
             }
+            for (Path f : files) {
+                Path abs = f.toAbsolutePath().normalize();
+                String id = documentId(base.relativize(abs));
+                Path other = seen.putIfAbsent(id, abs);
+                if (other != null) {
+                    throw new IOException("Both " + other + " and " + abs + " would be documentId '" + id
+                            + "': ingest their common parent folder instead, so their relative paths tell them apart");
+                }
+                events.add(event(abs, id, tenant));
+            }
         }
-        return files;
+        return events;
+    }
+
+    /**
+     * The relative path with '/' separators and without the file extension (so a flat folder keeps the ids of
+     * earlier releases); characters outside {@code [A-Za-z0-9._-]} in a segment become '-'.
+     */
+    static String documentId(Path relative) {
+        List<String> segments = new ArrayList<>();
+        for (int i = 0; i < relative.getNameCount(); i++) {
+            String name = relative.getName(i).toString();
+            if (i == relative.getNameCount() - 1) {
+                int dot = name.lastIndexOf('.');
+                name = dot > 0 ? name.substring(0, dot) : name;
+            }
+            segments.add(name.replaceAll("[^A-Za-z0-9._-]", "-"));
+        }
+        return String.join("/", segments);
     }
 
     static boolean ingestible(Path p) {
@@ -95,23 +134,16 @@ public class IngestCommand implements Callable<Integer> {
         return dot > 0 && EXTENSIONS.contains(name.substring(dot + 1));
     }
 
-    /** Document id from the file name; version from the modification time, so an edited file replaces the old one. */
-    static List<DocumentEvent> events(List<Path> files, String tenant) throws IOException {
-        List<DocumentEvent> events = new ArrayList<>();
-        for (Path f : files) {
-            Path abs = f.toAbsolutePath().normalize();
-            DocumentEvent e = new DocumentEvent();
-            String name = abs.getFileName().toString();
-            int dot = name.lastIndexOf('.');
-            e.documentId = (dot > 0 ? name.substring(0, dot) : name).replaceAll("[^A-Za-z0-9._-]", "-");
-            e.tenant = tenant;
-            e.version = Files.getLastModifiedTime(abs).toMillis();
-            e.op = DocumentEvent.Op.UPSERT;
-            e.uri = abs.toUri().toString();
-            e.title = name;
-            e.metadata.put("source", "rag ingest");
-            events.add(e);
-        }
-        return events;
+    /** Version from the modification time, so an edited file replaces the old one. */
+    private static DocumentEvent event(Path abs, String documentId, String tenant) throws IOException {
+        DocumentEvent e = new DocumentEvent();
+        e.documentId = documentId;
+        e.tenant = tenant;
+        e.version = Files.getLastModifiedTime(abs).toMillis();
+        e.op = DocumentEvent.Op.UPSERT;
+        e.uri = abs.toUri().toString();
+        e.title = abs.getFileName().toString();
+        e.metadata.put("source", "rag ingest");
+        return e;
     }
 }

@@ -50,7 +50,10 @@ final class OutcomeWatcher implements AutoCloseable {
         while (!pending.isEmpty() && System.nanoTime() < deadline) {
             for (ConsumerRecord<String, String> r : deadLetters.poll(Duration.ofMillis(500))) {
                 DeadLetter d = Json.fromString(r.value(), DeadLetter.class);
-                if (d.documentId != null && pending.remove(d.documentId) != null) {
+                DocumentEvent mine = d.documentId == null ? null : pending.get(d.documentId);
+                // The same documentId may be another tenant's document: only this run's tenant counts.
+                if (mine != null && mine.tenant.equals(d.tenant)) {
+                    pending.remove(d.documentId);
                     dead++;
                     System.out.printf("\r  ✗ %s dead-lettered at %s: %s — %s%n", d.documentId, d.stage, d.error, d.message);
                 }

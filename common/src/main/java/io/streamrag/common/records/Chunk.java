@@ -2,7 +2,10 @@ package io.streamrag.common.records;
 
 /** One searchable piece of a document as stored in the {@code rag-chunks} index. */
 public class Chunk {
-    /** Deterministic id {@code documentId:version:index}, so replays overwrite rather than duplicate. */
+    /**
+     * Deterministic id {@code tenant:documentId:version:index} (tenant with {@code %} and {@code :} percent-encoded),
+     * so replays overwrite rather than duplicate and equal documentIds of two tenants never share an id.
+     */
     public String chunkId;
     public String documentId;
     public String tenant;
@@ -26,6 +29,25 @@ public class Chunk {
 
     public Chunk() {}
 
+    /** The chunk id of a tenant's document version; see {@link #chunkId}. */
+    public static String id(String tenant, String documentId, long version, int index) {
+        return documentKey(tenant, documentId) + ":" + version + ":" + index;
+    }
+
+    /**
+     * A document's identity across the pipeline, {@code tenant:documentId}: the tenant is percent-encoded
+     * ({@code %} and {@code :}), so the first {@code :} always ends it and no two (tenant, documentId) pairs collide.
+     */
+    public static String documentKey(String tenant, String documentId) {
+        return tenant.replace("%", "%25").replace(":", "%3A") + ":" + documentId;
+    }
+
+    /**
+     * Ids of releases before tenants were part of identity ({@code documentId:version:index}).
+     *
+     * @deprecated two tenants' documents with one documentId collide; use {@link #id(String, String, long, int)}
+     */
+    @Deprecated
     public static String id(String documentId, long version, int index) {
         return documentId + ":" + version + ":" + index;
     }

@@ -72,7 +72,7 @@ class ChunkIndexITCase {
         c.tenant = tenant;
         c.version = 1;
         c.chunkIndex = 0;
-        c.chunkId = Chunk.id(documentId, 1, 0);
+        c.chunkId = Chunk.id(tenant, documentId, 1, 0);
         c.page = page;
         c.pageEnd = page;
         c.kind = "text";

@@ -184,7 +184,7 @@ public class Chunker implements Serializable {
             c.chunkIndex = out.size();
             c.documentId = task.documentId;
             c.version = task.version;
-            c.chunkId = Chunk.id(task.documentId, task.version, c.chunkIndex);
+            c.chunkId = Chunk.id(task.tenant, task.documentId, task.version, c.chunkIndex);
             c.tenant = task.tenant;
             c.page = words.get(0).page;
             c.pageEnd = words.get(words.size() - 1).page;

@@ -3,6 +3,7 @@ package io.streamrag.ingest.functions;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.ContentTypes;
 import io.streamrag.ingest.extract.DocumentException;
+import io.streamrag.ingest.fetch.FetchPolicy;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.FetchedDocument;
 
@@ -22,19 +23,26 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.Paths;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * Resolves a document's content: inline {@code contentBase64}, {@code http(s)://} with a timeout, {@code file://}
- * only under the allowed roots, any other scheme through Flink's FileSystem (s3://, hdfs://, ...). Enforces the
- * size limits and settles the content type (magic bytes beat the declared type for binary formats).
+ * Resolves a document's content: inline {@code contentBase64}, or the {@code uri} as the {@link FetchPolicy}
+ * allows: {@code http(s)://} to allowed hosts and addresses (redirects followed here, each hop checked again;
+ * a total time limit and a size cap on the body), {@code file://} only under the allowed roots, other configured
+ * schemes through Flink's FileSystem (s3://, hdfs://, ...). Enforces the size limits and settles the content type
+ * (magic bytes beat the declared type for binary formats). Every refusal is one dead letter at stage fetch.
  */
 public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument> {
     private static final long serialVersionUID = 1L;
@@ -42,9 +50,10 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
     private final long maxBytes;
     private final long maxInlineBytes;
     private final Duration httpTimeout;
-    private final String allowedRoots;
+    private final Duration totalTimeout;
+    private final int maxRedirects;
+    private final FetchPolicy policy;
 
-    private transient List<java.nio.file.Path> roots;
     private transient HttpClient http;
     private transient FetchMetrics metrics;
 
@@ -52,31 +61,16 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
         this.maxBytes = conf.get(IngestOptions.MAX_BYTES);
         this.maxInlineBytes = conf.get(IngestOptions.MAX_INLINE_BYTES);
         this.httpTimeout = conf.get(IngestOptions.HTTP_TIMEOUT);
-        this.allowedRoots = conf.get(IngestOptions.ALLOWED_ROOTS);
+        this.totalTimeout = conf.get(IngestOptions.FETCH_TOTAL_TIMEOUT);
+        this.maxRedirects = conf.get(IngestOptions.FETCH_MAX_REDIRECTS);
+        this.policy = FetchPolicy.from(conf); // a bad policy fails when the job is built, not per record
     }
 
     @Override
     public void open(OpenContext openContext) {
         metrics = new FetchMetrics(getRuntimeContext().getMetricGroup());
-        roots = parseRoots(allowedRoots);
-        http = HttpClient.newBuilder().connectTimeout(httpTimeout).followRedirects(HttpClient.Redirect.NORMAL).build();
-    }
-
-    static List<java.nio.file.Path> parseRoots(String value) {
-        List<java.nio.file.Path> out = new ArrayList<>();
-        for (String r : value.split(",")) {
-            if (r.isBlank()) {
-                continue;
-            }
-            java.nio.file.Path p = r.strip().startsWith("file:") ? Paths.get(URI.create(r.strip())) : Paths.get(r.strip());
-            try {
-                p = p.toRealPath();
-            } catch (IOException e) {
-                p = p.toAbsolutePath().normalize();
-            }
-            out.add(p);
-        }
-        return out;
+        // Redirects are followed by hand so that every hop passes the policy.
+        http = HttpClient.newBuilder().connectTimeout(httpTimeout).followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
     @Override
@@ -86,7 +80,7 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
             return;
         }
         try {
-            byte[] content = task.contentBase64 != null ? decodeInline(task.contentBase64) : fetch(task.uri);
+            byte[] content = task.contentBase64 != null ? decodeInline(task.contentBase64) : fetch(task.uri, task.tenant);
             task.contentBase64 = null; // the bytes travel on; the text copy is dead weight now
             metrics.bytes.inc(content.length);
             if (content.length == 0) {
@@ -96,6 +90,9 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
             out.collect(new FetchedDocument(task, content, type));
         } catch (DocumentException e) {
             metrics.failures.inc();
+            if (FetchPolicy.FORBIDDEN.equals(e.error())) {
+                metrics.refused.inc();
+            }
             ctx.output(DeadLetters.TAG, DeadLetters.of(task, DeadLetters.FETCH, e.error(), e.getMessage()));
         }
     }
@@ -121,24 +118,26 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
         }
     }
 
-    private byte[] fetch(String uriText) throws DocumentException {
+    private byte[] fetch(String uriText, String tenant) throws DocumentException {
         URI uri;
         try {
             uri = new URI(uriText);
         } catch (Exception e) {
             throw new DocumentException("InvalidUri", "Invalid uri: " + uriText);
         }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (uri.getScheme() == null) {
+            throw new DocumentException("InvalidUri", "uri needs a scheme (file://, http(s)://, s3://...): " + uriText);
+        }
+        policy.checkScheme(uri);
+        String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
         try {
             switch (scheme) {
                 case "http":
                 case "https":
                     return fetchHttp(uri);
                 case "file":
-                    checkAllowed(uri);
+                    policy.checkFile(uri, tenant);
                     return fetchFileSystem(uri);
-                case "":
-                    throw new DocumentException("InvalidUri", "uri needs a scheme (file://, http(s)://, s3://...): " + uriText);
                 default:
                     return fetchFileSystem(uri);
             }
@@ -150,29 +149,6 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
             Thread.currentThread().interrupt();
             throw new DocumentException("FetchFailed", "Interrupted while reading " + uriText);
         }
-    }
-
-    /** file:// is read only below an allowed root, after resolving symlinks and "..". */
-    private void checkAllowed(URI uri) throws DocumentException, IOException {
-        if (roots.isEmpty()) {
-            throw new DocumentException("Forbidden", "file:// not allowed (ingest.allowed-roots is empty)");
-        }
-        java.nio.file.Path path;
-        try {
-            path = Paths.get(uri);
-        } catch (IllegalArgumentException e) {
-            throw new DocumentException("InvalidUri", "Invalid file uri: " + uri);
-        }
-        if (!Files.exists(path)) {
-            throw new NoSuchFileException(path.toString());
-        }
-        java.nio.file.Path real = path.toRealPath();
-        for (java.nio.file.Path root : roots) {
-            if (real.startsWith(root)) {
-                return;
-            }
-        }
-        throw new DocumentException("Forbidden", "file:// not allowed outside ingest.allowed-roots: " + real);
     }
 
     private byte[] fetchFileSystem(URI uri) throws IOException, DocumentException {
@@ -190,16 +166,67 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
         }
     }
 
+    /**
+     * GET with the policy checked before the first request and before every redirect hop, one deadline for all
+     * hops and the body, and the body capped at {@link IngestOptions#MAX_BYTES} while it streams in.
+     */
     private byte[] fetchHttp(URI uri) throws IOException, InterruptedException, DocumentException {
-        HttpRequest request = HttpRequest.newBuilder(uri).timeout(httpTimeout).GET().build();
-        HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream in = response.body()) {
-            if (response.statusCode() / 100 != 2) {
-                throw new DocumentException(response.statusCode() == 404 ? "NotFound" : "FetchFailed",
-                        "GET " + uri + " returned HTTP " + response.statusCode());
+        long deadline = System.nanoTime() + totalTimeout.toNanos();
+        URI current = uri;
+        for (int hop = 0; ; hop++) {
+            try {
+                policy.checkHttp(current);
+            } catch (DocumentException e) {
+                throw hop == 0 ? e : new DocumentException(e.error(), "Redirect " + hop + " of " + uri + " refused: " + e.getMessage());
             }
-            return readLimited(in);
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw timeout(uri);
+            }
+            HttpRequest request = HttpRequest.newBuilder(current)
+                    .timeout(Duration.ofNanos(Math.min(left, httpTimeout.toNanos()))).GET().build();
+            CompletableFuture<HttpResponse<byte[]>> pending = http.sendAsync(request, info -> info.statusCode() / 100 == 2
+                    ? new CappedBody(maxBytes)
+                    : HttpResponse.BodySubscribers.replacing(null));
+            HttpResponse<byte[]> response;
+            try {
+                response = pending.get(left, TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                pending.cancel(true);
+                throw timeout(uri);
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof DocumentException) {
+                    throw (DocumentException) cause;
+                }
+                if (cause instanceof HttpTimeoutException) {
+                    throw timeout(uri);
+                }
+                throw cause instanceof IOException ? (IOException) cause : new IOException(cause);
+            }
+            int status = response.statusCode();
+            if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
+                if (hop >= maxRedirects) {
+                    throw new DocumentException("TooManyRedirects", "More than fetch.max-redirects=" + maxRedirects + " redirects from " + uri);
+                }
+                String location = response.headers().firstValue("Location")
+                        .orElseThrow(() -> new DocumentException("FetchFailed", "HTTP " + status + " without Location from " + request.uri()));
+                try {
+                    current = current.resolve(new URI(location));
+                } catch (Exception e) {
+                    throw new DocumentException("InvalidUri", "Invalid redirect Location '" + location + "' from " + request.uri());
+                }
+                continue;
+            }
+            if (status / 100 != 2) {
+                throw new DocumentException(status == 404 ? "NotFound" : "FetchFailed", "GET " + current + " returned HTTP " + status);
+            }
+            return response.body();
         }
+    }
+
+    private DocumentException timeout(URI uri) {
+        return new DocumentException("Timeout", "Fetching " + uri + " took longer than fetch.total-timeout=" + totalTimeout);
     }
 
     private byte[] readLimited(InputStream in) throws IOException, DocumentException {
@@ -210,10 +237,66 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
         while ((n = in.read(buf)) > 0) {
             total += n;
             if (total > maxBytes) {
-                throw new DocumentException("LimitExceeded", "Document is larger than limits.max-bytes=" + maxBytes);
+                throw tooLarge(maxBytes);
             }
             out.write(buf, 0, n);
         }
         return out.toByteArray();
+    }
+
+    private static DocumentException tooLarge(long maxBytes) {
+        return new DocumentException("LimitExceeded", "Document is larger than limits.max-bytes=" + maxBytes);
+    }
+
+    /** Collects a response body and cancels the download as soon as it passes the size cap. */
+    private static final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
+        private final long maxBytes;
+        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        private Flow.Subscription subscription;
+        private long total;
+
+        CappedBody(long maxBytes) {
+            this.maxBytes = maxBytes;
+        }
+
+        @Override
+        public CompletionStage<byte[]> getBody() {
+            return result;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> items) {
+            if (result.isDone()) {
+                return;
+            }
+            for (ByteBuffer b : items) {
+                total += b.remaining();
+                if (total > maxBytes) {
+                    subscription.cancel();
+                    result.completeExceptionally(tooLarge(maxBytes));
+                    return;
+                }
+                byte[] chunk = new byte[b.remaining()];
+                b.get(chunk);
+                out.write(chunk, 0, chunk.length);
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            result.completeExceptionally(t);
+        }
+
+        @Override
+        public void onComplete() {
+            result.complete(out.toByteArray());
+        }
     }
 }

@@ -7,12 +7,16 @@ import org.apache.flink.metrics.MetricGroup;
 public final class FetchMetrics {
     public static final String BYTES_FETCHED = "bytesFetched";
     public static final String FETCH_FAILURES = "fetchFailures";
+    /** Fetches the fetch policy refused (also counted in fetchFailures). */
+    public static final String FETCH_REFUSED = "fetchRefused";
 
     final Counter bytes;
     final Counter failures;
+    final Counter refused;
 
     FetchMetrics(MetricGroup group) {
         bytes = group.counter(BYTES_FETCHED);
         failures = group.counter(FETCH_FAILURES);
+        refused = group.counter(FETCH_REFUSED);
     }
 }

@@ -22,7 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keyed by documentId: keeps the latest version seen per document and drops events older than it (stale), so
+ * Keyed by tenant and documentId ({@link DocumentTask#key}): keeps the latest version seen per document and drops events older than it (stale), so
  * every later stage sees each document's versions in increasing order. With empty state it can ask the index for
  * the document's indexed version (after a state loss or a fresh job over an existing index).
  */
@@ -64,7 +64,7 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
         boolean known = seen != null;
         if (seen == null && client != null) {
             Long[] found = new Long[1];
-            known = indexedVersion(task.documentId, found);
+            known = indexedVersion(task, found);
             seen = found[0];
         }
         if (task.isDelete() && task.versionDefaulted) {
@@ -87,14 +87,17 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
     }
 
     /** Puts the document's highest indexed version (or null) into {@code found[0]}; false when the lookup failed. */
-    private boolean indexedVersion(String documentId, Long[] found) {
+    private boolean indexedVersion(DocumentTask task, Long[] found) {
+        String documentId = task.documentId;
         metrics.lookups.inc();
         try {
             SearchResponse<Chunk> r = client.search(s -> s
                     .index(alias)
                     .size(1)
                     .source(src -> src.filter(f -> f.includes(ChunkIndex.VERSION)))
-                    .query(q -> q.term(t -> t.field(ChunkIndex.DOCUMENT_ID).value(FieldValue.of(documentId))))
+                    .query(q -> q.bool(b -> b
+                            .filter(f -> f.term(t -> t.field(ChunkIndex.DOCUMENT_ID).value(FieldValue.of(documentId))))
+                            .filter(f -> f.term(t -> t.field(ChunkIndex.TENANT).value(FieldValue.of(task.tenant))))))
                     .sort(so -> so.field(f -> f.field(ChunkIndex.VERSION).order(SortOrder.Desc))),
                     Chunk.class);
             if (!r.hits().hits().isEmpty() && r.hits().hits().get(0).source() != null) {
@@ -105,10 +108,10 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
             if ("index_not_found_exception".equals(e.error().type())) {
                 return true; // no index, no chunks
             }
-            LOG.warn("Version lookup of {} failed: {}", documentId, e.getMessage());
+            LOG.warn("Version lookup of {} failed: {}", task, e.getMessage());
             return false;
         } catch (Exception e) {
-            LOG.warn("Version lookup of {} failed: {}", documentId, e.toString());
+            LOG.warn("Version lookup of {} failed: {}", task, e.toString());
             return false;
         }
     }

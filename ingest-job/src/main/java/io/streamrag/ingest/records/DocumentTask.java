@@ -1,5 +1,7 @@
 package io.streamrag.ingest.records;
 
+import io.streamrag.common.records.Chunk;
+
 /** A validated document event: what every later stage needs to know about the document, minus its content. */
 public class DocumentTask {
     public static final String UPSERT = "UPSERT";
@@ -31,6 +33,11 @@ public class DocumentTask {
     public boolean previousVersionKnown;
 
     public DocumentTask() {}
+
+    /** The document's identity, tenant and documentId (see {@code Chunk.documentKey}): the key of all per-document state. */
+    public String key() {
+        return Chunk.documentKey(tenant, documentId);
+    }
 
     public boolean isDelete() {
         return DELETE.equals(op);

@@ -69,7 +69,7 @@ class ChunkerTest {
         for (int i = 0; i < chunks.size(); i++) {
             Chunk c = chunks.get(i);
             assertThat(c.chunkIndex).isEqualTo(i);
-            assertThat(c.chunkId).isEqualTo("doc-1:7:" + i);
+            assertThat(c.chunkId).isEqualTo("acme:doc-1:7:" + i);
             assertThat(c.kind).isEqualTo("text");
             assertThat(c.tenant).isEqualTo("acme");
             assertThat(c.version).isEqualTo(7);

@@ -23,7 +23,7 @@ class EmbedChunksTest {
         ChunkedDocument d = new ChunkedDocument(t);
         for (int i = 0; i < chunks; i++) {
             Chunk c = new Chunk();
-            c.chunkId = Chunk.id(id, 0, i);
+            c.chunkId = Chunk.id("acme", id, 0, i);
             c.text = "chunk " + i + " of document " + id + " about pumps and valves";
             d.chunks.add(c);
         }

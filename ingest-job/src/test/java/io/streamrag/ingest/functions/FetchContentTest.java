@@ -67,6 +67,8 @@ class FetchContentTest {
         Configuration conf = new Configuration();
         conf.set(IngestOptions.ALLOWED_ROOTS, allowed.toString());
         conf.set(IngestOptions.MAX_BYTES, 1024L);
+        conf.set(IngestOptions.FETCH_ALLOWED_HOSTS, List.of("127.0.0.1"));
+        conf.set(IngestOptions.FETCH_ALLOWED_ADDRESSES, List.of("127.0.0.1:" + server.getAddress().getPort()));
         try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(conf)))) {
             h.open();
             h.processElement(task("inline", null, Base64.getEncoder().encodeToString("plain words".getBytes(StandardCharsets.UTF_8))), 1);
@@ -109,5 +111,115 @@ class FetchContentTest {
             assertThat(f.error).isEqualTo("Forbidden");
             assertThat(f.message).contains("file:// not allowed");
         }
+    }
+
+    @Test
+    void tenantRootsKeepEachTenantInItsOwnFolder() throws Exception {
+        Files.createDirectories(dir.resolve("data/acme"));
+        Files.createDirectories(dir.resolve("data/globex"));
+        Path mine = Files.writeString(dir.resolve("data/acme/a.txt"), "acme text");
+        Path theirs = Files.writeString(dir.resolve("data/globex/g.txt"), "globex text");
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.ALLOWED_ROOTS, dir.resolve("data").toString() + "/{tenant}");
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(conf)))) {
+            h.open();
+            h.processElement(task("mine", mine.toUri().toString(), null), 1);
+            h.processElement(task("theirs", theirs.toUri().toString(), null), 1);
+            h.processElement(task("theirs-missing", dir.resolve("data/globex/nope.txt").toUri().toString(), null), 1);
+            DocumentTask odd = task("odd-tenant", mine.toUri().toString(), null);
+            odd.tenant = "..";
+            h.processElement(odd, 1);
+            assertThat(h.extractOutputValues()).extracting(f -> f.task.documentId).containsExactly("mine");
+            // A file of another tenant is refused whether or not it exists: no existence oracle.
+            assertThat(h.getSideOutput(DeadLetters.TAG).stream().map(r -> ((StreamRecord<FailedDocument>) r).getValue())
+                    .map(f -> f.documentId + ":" + f.error).collect(Collectors.toList()))
+                    .containsExactly("theirs:Forbidden", "theirs-missing:Forbidden", "odd-tenant:Forbidden");
+        }
+    }
+
+    @Test
+    void httpFollowsRedirectsOnlyWhereThePolicyAllowsWithinTimeAndSize() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        HttpServer other = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        other.createContext("/", ex -> {
+            byte[] body = "internal secret".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        String otherBase = "http://127.0.0.1:" + other.getAddress().getPort();
+        server.createContext("/doc.txt", ex -> {
+            byte[] body = "allowed words".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        server.createContext("/hop", ex -> redirect(ex, "/doc.txt"));
+        server.createContext("/to-other", ex -> redirect(ex, otherBase + "/"));
+        server.createContext("/to-localhost", ex -> redirect(ex, "http://localhost:" + other.getAddress().getPort() + "/"));
+        server.createContext("/to-file", ex -> redirect(ex, "file:///etc/hostname"));
+        server.createContext("/loop", ex -> redirect(ex, "/loop"));
+        server.createContext("/huge", ex -> {
+            ex.sendResponseHeaders(200, 0); // chunked, no length to check up front
+            byte[] kb = new byte[1024];
+            try {
+                for (int i = 0; i < 64; i++) {
+                    ex.getResponseBody().write(kb);
+                }
+            } catch (java.io.IOException e) {
+                // the client hung up at the cap
+            }
+            ex.close();
+        });
+        server.createContext("/drip", ex -> {
+            ex.sendResponseHeaders(200, 0);
+            try {
+                for (int i = 0; i < 40; i++) {
+                    ex.getResponseBody().write('x');
+                    ex.getResponseBody().flush();
+                    Thread.sleep(100);
+                }
+            } catch (Exception e) {
+                // the client hung up at its deadline
+            }
+            ex.close();
+        });
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        server.start();
+        other.start();
+        String base = "http://127.0.0.1:" + server.getAddress().getPort();
+
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.MAX_BYTES, 16L * 1024);
+        conf.set(IngestOptions.FETCH_TOTAL_TIMEOUT, java.time.Duration.ofSeconds(1));
+        conf.set(IngestOptions.FETCH_MAX_REDIRECTS, 3);
+        conf.set(IngestOptions.FETCH_ALLOWED_HOSTS, List.of("127.0.0.1", "localhost"));
+        conf.set(IngestOptions.FETCH_ALLOWED_ADDRESSES, List.of("127.0.0.1:" + server.getAddress().getPort()));
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(conf)))) {
+            h.open();
+            for (String path : new String[] {"/doc.txt", "/hop", "/to-other", "/to-localhost", "/to-file", "/loop", "/huge", "/drip"}) {
+                h.processElement(task(path, base + path, null), 1);
+            }
+            h.processElement(task("direct-other", otherBase + "/", null), 1);
+            assertThat(h.extractOutputValues()).extracting(f -> f.task.documentId + "=" + new String(f.content, StandardCharsets.UTF_8))
+                    .containsExactly("/doc.txt=allowed words", "/hop=allowed words");
+            List<FailedDocument> dead = h.getSideOutput(DeadLetters.TAG).stream()
+                    .map(r -> ((StreamRecord<FailedDocument>) r).getValue()).collect(Collectors.toList());
+            assertThat(dead).extracting(f -> f.documentId + ":" + f.stage + ":" + f.error).containsExactly(
+                    "/to-other:fetch:Forbidden", "/to-localhost:fetch:Forbidden", "/to-file:fetch:Forbidden",
+                    "/loop:fetch:TooManyRedirects", "/huge:fetch:LimitExceeded", "/drip:fetch:Timeout",
+                    "direct-other:fetch:Forbidden");
+            assertThat(dead.get(0).message).contains("Redirect 1", "loopback", "port " + other.getAddress().getPort());
+            assertThat(dead.get(2).message).contains("Only http(s)");
+        } finally {
+            server.stop(0);
+            other.stop(0);
+        }
+    }
+
+    private static void redirect(com.sun.net.httpserver.HttpExchange ex, String location) throws java.io.IOException {
+        ex.getResponseHeaders().add("Location", location);
+        ex.sendResponseHeaders(302, -1);
+        ex.close();
     }
 }

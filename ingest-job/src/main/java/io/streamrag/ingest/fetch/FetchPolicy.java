@@ -1,0 +1,440 @@
+package io.streamrag.ingest.fetch;
+
+import io.streamrag.ingest.IngestOptions;
+import io.streamrag.ingest.extract.DocumentException;
+
+import org.apache.flink.configuration.Configuration;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * What a document event's {@code uri} may make the ingest job read: configured schemes only; {@code file://} only
+ * below the allowed roots; {@code http(s)://} only to allowed host names whose <em>resolved</em> addresses are
+ * public, or explicitly allowed (address range and optionally port). Loopback, private, link-local (cloud
+ * metadata), unique-local, shared (CGNAT), unspecified, multicast, reserved and IPv4-in-IPv6 forms of those are
+ * refused. Callers check every redirect hop again. Pure decisions: nothing here connects anywhere.
+ */
+public final class FetchPolicy implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** In {@code ingest.allowed-roots}: the event's tenant's own folder. */
+    public static final String TENANT_PLACEHOLDER = "{tenant}";
+    private static final Pattern SAFE_TENANT = Pattern.compile("[A-Za-z0-9._-]+");
+
+    /** Refusal error class in dead letters. */
+    public static final String FORBIDDEN = "Forbidden";
+
+    /** Resolves a host name to its addresses; tests pass a fake so no name service is asked. */
+    @FunctionalInterface
+    public interface Resolver {
+        InetAddress[] resolve(String host) throws UnknownHostException;
+    }
+
+    /** A canonical dotted-quad IPv4 literal (no leading zeros, no octal/hex/short forms). */
+    private static final Pattern CANONICAL_IPV4 =
+            Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
+    /** Anything a resolver might read as a numeric IPv4 address: 127.1, 2130706433, 0x7f.0.0.1, 0177.0.0.1. */
+    private static final Pattern NUMERIC_HOST = Pattern.compile("(0x[0-9a-f]*|\\d+)(\\.(0x[0-9a-f]*|\\d+))*\\.?");
+    private static final Pattern HOST_NAME = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\\.?");
+
+    /** Address ranges refused unless allowed, with the reason given in the dead letter. */
+    private static final List<Range> BLOCKED = List.of(
+            Range.of("0.0.0.0/8", "an unspecified ('this network') address"),
+            Range.of("10.0.0.0/8", "a private address"),
+            Range.of("100.64.0.0/10", "a shared (carrier-grade NAT) address"),
+            Range.of("127.0.0.0/8", "a loopback address"),
+            Range.of("169.254.0.0/16", "a link-local address (cloud metadata)"),
+            Range.of("172.16.0.0/12", "a private address"),
+            Range.of("192.0.0.0/24", "an IETF protocol assignment address"),
+            Range.of("192.0.2.0/24", "a documentation address"),
+            Range.of("192.88.99.0/24", "a 6to4 relay address"),
+            Range.of("192.168.0.0/16", "a private address"),
+            Range.of("198.18.0.0/15", "a benchmarking address"),
+            Range.of("198.51.100.0/24", "a documentation address"),
+            Range.of("203.0.113.0/24", "a documentation address"),
+            Range.of("224.0.0.0/4", "a multicast address"),
+            Range.of("240.0.0.0/4", "a reserved or broadcast address"),
+            Range.of("::/128", "an unspecified address"),
+            Range.of("::1/128", "a loopback address"),
+            Range.of("::/96", "an IPv4-compatible IPv6 address"),
+            Range.of("100::/64", "a discard-only address"),
+            Range.of("64:ff9b:1::/48", "a local-use NAT64 address"),
+            Range.of("2001::/32", "a Teredo address"),
+            Range.of("2001:db8::/32", "a documentation address"),
+            Range.of("fc00::/7", "a unique-local (private) address"),
+            Range.of("fe80::/10", "a link-local address"),
+            Range.of("fec0::/10", "a site-local (private) address"),
+            Range.of("ff00::/8", "a multicast address"));
+
+    private final Set<String> schemes;
+    private final List<String> hosts;
+    private final List<AddressRule> allowedAddresses;
+    private final List<String> rootNames;
+    private final Resolver resolver;
+
+    private transient List<Path> roots;
+
+    public FetchPolicy(List<String> schemes, List<String> hosts, List<String> allowedAddresses, List<String> roots, Resolver resolver) {
+        this.schemes = new LinkedHashSet<>();
+        schemes.stream().map(s -> s.strip().toLowerCase(Locale.ROOT)).filter(s -> !s.isEmpty()).forEach(this.schemes::add);
+        this.hosts = new ArrayList<>();
+        hosts.stream().map(h -> h.strip().toLowerCase(Locale.ROOT)).filter(h -> !h.isEmpty()).forEach(this.hosts::add);
+        this.allowedAddresses = new ArrayList<>();
+        allowedAddresses.stream().map(String::strip).filter(a -> !a.isEmpty()).map(AddressRule::parse).forEach(this.allowedAddresses::add);
+        this.rootNames = new ArrayList<>(roots);
+        this.resolver = resolver;
+    }
+
+    /** The policy the ingest options describe, resolving names with the JVM's resolver. */
+    public static FetchPolicy from(Configuration conf) {
+        List<String> roots = new ArrayList<>();
+        for (String r : conf.get(IngestOptions.ALLOWED_ROOTS).split(",")) {
+            if (!r.isBlank()) {
+                roots.add(r.strip());
+            }
+        }
+        return new FetchPolicy(conf.get(IngestOptions.FETCH_ALLOWED_SCHEMES), conf.get(IngestOptions.FETCH_ALLOWED_HOSTS),
+                conf.get(IngestOptions.FETCH_ALLOWED_ADDRESSES), roots, (Resolver & Serializable) InetAddress::getAllByName);
+    }
+
+    /** Refuses a scheme that is not configured. */
+    public void checkScheme(URI uri) throws DocumentException {
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!schemes.contains(scheme)) {
+            throw new DocumentException(FORBIDDEN, "Scheme '" + scheme + "' is not in fetch.allowed-schemes " + schemes + ": " + uri);
+        }
+    }
+
+    /**
+     * Checks an http(s) target (the first request or a redirect hop): scheme, host name, and every address the
+     * name resolves to, with the URI's port.
+     */
+    public void checkHttp(URI uri) throws DocumentException {
+        checkScheme(uri);
+        String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!"http".equals(scheme) && !"https".equals(scheme)) {
+            throw new DocumentException(FORBIDDEN, "Only http(s) may be fetched over the network: " + uri);
+        }
+        if (uri.getRawUserInfo() != null) {
+            throw new DocumentException(FORBIDDEN, "Credentials in the uri are not allowed: " + scheme + "://" + uri.getHost() + "/...");
+        }
+        String host = uri.getHost();
+        if (host == null || host.isEmpty()) {
+            // java.net.URI leaves the host empty for forms like 127.1 or exa_mple.com: say which.
+            String authority = uri.getRawAuthority() == null ? "" : uri.getRawAuthority().replaceFirst(":\\d*$", "").toLowerCase(Locale.ROOT);
+            if (NUMERIC_HOST.matcher(authority).matches()) {
+                throw new DocumentException(FORBIDDEN, "Host '" + authority + "' is a non-canonical IP address form: " + uri);
+            }
+            throw new DocumentException(FORBIDDEN, "No valid host in " + uri);
+        }
+        host = host.toLowerCase(Locale.ROOT);
+        int port = uri.getPort() >= 0 ? uri.getPort() : "https".equals(scheme) ? 443 : 80;
+        boolean literal6 = host.startsWith("[");
+        String bare = literal6 ? host.substring(1, host.length() - 1) : host;
+        if (!literal6 && !CANONICAL_IPV4.matcher(bare).matches()) {
+            if (NUMERIC_HOST.matcher(bare).matches()) {
+                // Short, decimal, octal and hex forms (127.1, 2130706433, 0x7f000001) hide what they point at.
+                throw new DocumentException(FORBIDDEN, "Host '" + host + "' is a non-canonical IP address form: " + uri);
+            }
+            if (!HOST_NAME.matcher(bare).matches()) {
+                throw new DocumentException(FORBIDDEN, "Host '" + host + "' is not a valid host name: " + uri);
+            }
+        }
+        if (!hostAllowed(bare)) {
+            throw new DocumentException(FORBIDDEN, "Host '" + host + "' is not in fetch.allowed-hosts " + hosts + ": " + uri);
+        }
+        InetAddress[] addresses;
+        try {
+            addresses = literal6 || CANONICAL_IPV4.matcher(bare).matches() ? new InetAddress[] {literal(bare)} : resolver.resolve(bare);
+        } catch (UnknownHostException e) {
+            throw new DocumentException("NotFound", "Unknown host '" + host + "': " + uri);
+        } catch (IllegalArgumentException e) {
+            throw new DocumentException(FORBIDDEN, "Host '" + host + "' is not a plain IP address: " + uri);
+        }
+        if (addresses == null || addresses.length == 0) {
+            throw new DocumentException("NotFound", "Unknown host '" + host + "': " + uri);
+        }
+        // Every address, not just the first: the client may connect to any of them.
+        for (InetAddress a : addresses) {
+            String refusal = refusal(a, port);
+            if (refusal != null) {
+                throw new DocumentException(FORBIDDEN, "Host '" + host + "' resolves to " + a.getHostAddress() + ", " + refusal + ": " + uri);
+            }
+        }
+    }
+
+    /** Null when {@code address:port} may be connected to, else why not (for the dead letter). */
+    public String refusal(InetAddress address, int port) {
+        for (AddressRule rule : allowedAddresses) {
+            if (rule.matches(address, port)) {
+                return null;
+            }
+        }
+        String blocked = blockedReason(address);
+        return blocked == null ? null : blocked + " not allowed by fetch.allowed-addresses (port " + port + ")";
+    }
+
+    /** Why an address is not public, or null when it is. */
+    static String blockedReason(InetAddress address) {
+        if (address instanceof Inet6Address) {
+            byte[] b = address.getAddress();
+            Inet4Address embedded = embeddedIpv4(b);
+            if (embedded != null) {
+                String inner = blockedReason(embedded);
+                if (inner != null) {
+                    return "an IPv6 form of " + embedded.getHostAddress() + " (" + inner + ")";
+                }
+            }
+        }
+        for (Range r : BLOCKED) {
+            if (r.contains(address)) {
+                return r.reason;
+            }
+        }
+        return null;
+    }
+
+    /** The IPv4 address carried by IPv4-mapped (::ffff:a.b.c.d), NAT64 (64:ff9b::/96) and 6to4 (2002::/16) forms. */
+    private static Inet4Address embeddedIpv4(byte[] b) {
+        byte[] v4 = null;
+        if (isZero(b, 0, 10) && (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff) {
+            v4 = java.util.Arrays.copyOfRange(b, 12, 16);
+        } else if (b[0] == 0 && b[1] == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b && isZero(b, 4, 12)) {
+            v4 = java.util.Arrays.copyOfRange(b, 12, 16);
+        } else if (b[0] == 0x20 && b[1] == 0x02) {
+            v4 = java.util.Arrays.copyOfRange(b, 2, 6);
+        }
+        if (v4 == null) {
+            return null;
+        }
+        try {
+            return (Inet4Address) InetAddress.getByAddress(v4);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e); // four bytes are always a valid address
+        }
+    }
+
+    private static boolean isZero(byte[] b, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (b[i] != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean hostAllowed(String host) {
+        String h = host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
+        for (String pattern : hosts) {
+            if (pattern.equals("*") || pattern.equals(h)
+                    || (pattern.startsWith("*.") && h.endsWith(pattern.substring(1)) && h.length() > pattern.length() - 1)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A file:// URI's real path (symlinks and ".." resolved) when it lies below an allowed root. A root containing
+     * {@code {tenant}} is the event's tenant's own folder ({@code /data/{tenant}}), so tenants cannot read each
+     * other's files. The path is checked before the file system is asked whether it exists, so refusals do not
+     * reveal which files exist outside the roots.
+     */
+    public Path checkFile(URI uri, String tenant) throws DocumentException, IOException {
+        checkScheme(uri);
+        List<Path> allowed = roots(tenant);
+        if (allowed.isEmpty()) {
+            throw new DocumentException(FORBIDDEN, "file:// not allowed (ingest.allowed-roots is empty)");
+        }
+        Path path;
+        try {
+            path = Paths.get(uri).toAbsolutePath().normalize();
+        } catch (IllegalArgumentException e) {
+            throw new DocumentException("InvalidUri", "Invalid file uri: " + uri);
+        }
+        if (!below(path, allowed)) {
+            throw new DocumentException(FORBIDDEN, "file:// not allowed outside ingest.allowed-roots: " + path);
+        }
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(path.toString());
+        }
+        Path real = path.toRealPath();
+        if (!below(real, allowed)) {
+            throw new DocumentException(FORBIDDEN, "file:// not allowed outside ingest.allowed-roots: " + real);
+        }
+        return real;
+    }
+
+    private static boolean below(Path path, List<Path> roots) {
+        for (Path root : roots) {
+            if (path.startsWith(root)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The allowed roots for one tenant: fixed roots resolved once, {@code {tenant}} roots per call. */
+    private List<Path> roots(String tenant) throws DocumentException {
+        if (roots == null) {
+            List<Path> out = new ArrayList<>();
+            for (String r : rootNames) {
+                if (!r.contains(TENANT_PLACEHOLDER)) {
+                    out.addAll(root(r));
+                }
+            }
+            roots = out;
+        }
+        List<Path> out = new ArrayList<>(roots);
+        for (String r : rootNames) {
+            if (r.contains(TENANT_PLACEHOLDER)) {
+                if (tenant == null || !SAFE_TENANT.matcher(tenant).matches() || tenant.equals(".") || tenant.equals("..")) {
+                    throw new DocumentException(FORBIDDEN, "Tenant '" + tenant + "' cannot name a folder of ingest.allowed-roots " + r);
+                }
+                out.addAll(root(r.replace(TENANT_PLACEHOLDER, tenant)));
+            }
+        }
+        return out;
+    }
+
+    /** A root as written (absolute, normalized) and, when it differs, as its real path: both name the folder. */
+    private static List<Path> root(String r) {
+        Path p = (r.startsWith("file:") ? Paths.get(URI.create(r)) : Paths.get(r)).toAbsolutePath().normalize();
+        try {
+            Path real = p.toRealPath();
+            return real.equals(p) ? List.of(p) : List.of(p, real);
+        } catch (IOException e) {
+            return List.of(p);
+        }
+    }
+
+    /** An address range (CIDR) with a reason. */
+    private static final class Range implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final byte[] network;
+        final int prefix;
+        final String reason;
+
+        Range(byte[] network, int prefix, String reason) {
+            this.network = network;
+            this.prefix = prefix;
+            this.reason = reason;
+        }
+
+        static Range of(String cidr, String reason) {
+            int slash = cidr.indexOf('/');
+            byte[] net = literal(slash < 0 ? cidr : cidr.substring(0, slash)).getAddress();
+            int prefix = slash < 0 ? net.length * 8 : Integer.parseInt(cidr.substring(slash + 1));
+            if (prefix < 0 || prefix > net.length * 8) {
+                throw new IllegalArgumentException("Bad prefix length in " + cidr);
+            }
+            return new Range(net, prefix, reason);
+        }
+
+        boolean contains(InetAddress address) {
+            byte[] a = address.getAddress();
+            if (a.length != network.length) {
+                return false;
+            }
+            int full = prefix / 8;
+            for (int i = 0; i < full; i++) {
+                if (a[i] != network[i]) {
+                    return false;
+                }
+            }
+            int rest = prefix % 8;
+            if (rest == 0) {
+                return true;
+            }
+            int mask = (0xff << (8 - rest)) & 0xff;
+            return (a[full] & mask) == (network[full] & mask);
+        }
+    }
+
+    /**
+     * One {@code fetch.allowed-addresses} entry: {@code ADDRESS[/PREFIX][:PORT]} for IPv4,
+     * {@code [ADDRESS[/PREFIX]][:PORT]} for IPv6; no port allows every port.
+     */
+    static final class AddressRule implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final Range range;
+        final int port;
+
+        AddressRule(Range range, int port) {
+            this.range = range;
+            this.port = port;
+        }
+
+        static AddressRule parse(String text) {
+            String addr;
+            String portText = null;
+            if (text.startsWith("[")) {
+                int end = text.indexOf(']');
+                if (end < 0) {
+                    throw new IllegalArgumentException("fetch.allowed-addresses: missing ']' in " + text);
+                }
+                addr = text.substring(1, end);
+                String rest = text.substring(end + 1);
+                if (rest.startsWith("/")) { // [fd00::]/8 as well as [fd00::/8]
+                    int colon = rest.indexOf(':');
+                    addr += colon < 0 ? rest : rest.substring(0, colon);
+                    rest = colon < 0 ? "" : rest.substring(colon);
+                }
+                if (rest.startsWith(":")) {
+                    portText = rest.substring(1);
+                } else if (!rest.isEmpty()) {
+                    throw new IllegalArgumentException("fetch.allowed-addresses: unexpected '" + rest + "' in " + text);
+                }
+            } else {
+                int colon = text.indexOf(':');
+                if (colon >= 0 && text.indexOf(':', colon + 1) >= 0) {
+                    throw new IllegalArgumentException("fetch.allowed-addresses: write IPv6 addresses in brackets, e.g. [::1]:8080: " + text);
+                }
+                addr = colon < 0 ? text : text.substring(0, colon);
+                portText = colon < 0 ? null : text.substring(colon + 1);
+            }
+            int port = -1;
+            if (portText != null) {
+                try {
+                    port = Integer.parseInt(portText);
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("fetch.allowed-addresses: bad port in " + text);
+                }
+            }
+            return new AddressRule(Range.of(addr, "allowed"), port);
+        }
+
+        boolean matches(InetAddress address, int p) {
+            return (port < 0 || port == p) && range.contains(address);
+        }
+    }
+
+    /** Parses an IP literal without asking any name service. */
+    private static InetAddress literal(String text) {
+        boolean v4 = CANONICAL_IPV4.matcher(text).matches();
+        if (!v4 && (text.indexOf(':') < 0 || !text.matches("[0-9a-fA-F:.]+"))) {
+            throw new IllegalArgumentException("Not an IP address literal: " + text);
+        }
+        try {
+            return InetAddress.getByName(text); // a literal: no lookup
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("Not an IP address literal: " + text, e);
+        }
+    }
+}

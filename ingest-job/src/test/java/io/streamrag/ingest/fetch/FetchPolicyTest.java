@@ -1,0 +1,174 @@
+package io.streamrag.ingest.fetch;
+
+import io.streamrag.ingest.IngestOptions;
+import io.streamrag.ingest.extract.DocumentException;
+
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The fetch policy's decisions on private, link-local, loopback and public addresses. Names resolve through a fake
+ * resolver and addresses are built from bytes: nothing here asks a name service or connects anywhere.
+ */
+class FetchPolicyTest {
+
+    /** Fake DNS: the names these tests use, and a record of every name asked. */
+    private final List<String> asked = new ArrayList<>();
+    private final Map<String, String> dns = Map.of(
+            "docs.example.com", "93.184.216.34",
+            "metadata.example.com", "169.254.169.254",
+            "intranet.example.com", "10.1.2.3",
+            "mixed.example.com", "93.184.216.34,192.168.1.10",
+            "rebind.example.com", "127.0.0.1",
+            "v6.example.com", "2606:4700::1111",
+            "ula.example.com", "fd00:ec2::254",
+            "localhost", "127.0.0.1",
+            "localhost.", "127.0.0.1");
+
+    private InetAddress[] resolve(String host) throws UnknownHostException {
+        asked.add(host);
+        String a = dns.get(host);
+        if (a == null) {
+            throw new UnknownHostException(host);
+        }
+        List<InetAddress> out = new ArrayList<>();
+        for (String s : a.split(",")) {
+            out.add(InetAddress.getByName(s)); // literals only: parsed, not looked up
+        }
+        return out.toArray(new InetAddress[0]);
+    }
+
+    private FetchPolicy policy(List<String> hosts, List<String> addresses) {
+        return new FetchPolicy(List.of("http", "https", "file"), hosts, addresses, List.of(), this::resolve);
+    }
+
+    private static String refusal(FetchPolicy p, String uri) {
+        try {
+            p.checkHttp(URI.create(uri));
+            return null;
+        } catch (DocumentException e) {
+            return e.error() + ": " + e.getMessage();
+        }
+    }
+
+    @Test
+    void refusesEveryNonPublicAddressAndAllowsPublicOnes() throws Exception {
+        String[][] cases = {
+                {"127.0.0.1", "loopback"}, {"127.255.255.254", "loopback"}, {"::1", "loopback"},
+                {"0.0.0.0", "unspecified"}, {"::", "unspecified"},
+                {"10.0.0.1", "private"}, {"172.16.0.1", "private"}, {"172.31.255.255", "private"}, {"192.168.0.1", "private"},
+                {"169.254.169.254", "link-local"}, {"fe80::1", "link-local"},
+                {"fd00:ec2::254", "unique-local"}, {"fc00::1", "unique-local"}, {"fec0::1", "site-local"},
+                {"100.64.0.1", "carrier-grade NAT"}, {"100.100.100.200", "carrier-grade NAT"},
+                {"224.0.0.1", "multicast"}, {"ff02::1", "multicast"}, {"255.255.255.255", "broadcast"},
+                {"::ffff:169.254.169.254", "link-local"}, // Java maps it to the IPv4 address
+                {"::127.0.0.1", "IPv4-compatible"},
+                {"64:ff9b::a9fe:a9fe", "169.254.169.254"}, // NAT64 of the metadata address
+                {"2002:7f00:1::1", "127.0.0.1"}, // 6to4 of loopback
+                {"2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo"},
+        };
+        FetchPolicy p = policy(List.of("*"), List.of());
+        for (String[] c : cases) {
+            InetAddress a = InetAddress.getByName(c[0]);
+            assertThat(p.refusal(a, 80)).as(c[0]).isNotNull().contains(c[1]);
+        }
+        for (String publicAddress : new String[] {"93.184.216.34", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::1111",
+                "64:ff9b::808:808", "2002:808:808::1"}) {
+            assertThat(p.refusal(InetAddress.getByName(publicAddress), 443)).as(publicAddress).isNull();
+        }
+    }
+
+    @Test
+    void checksTheResolvedAddressesOfANameNotTheName() {
+        FetchPolicy p = policy(List.of("*.example.com", "localhost"), List.of());
+        assertThat(refusal(p, "https://docs.example.com/manual.pdf")).isNull();
+        assertThat(refusal(p, "https://v6.example.com/manual.pdf")).isNull();
+        assertThat(refusal(p, "http://metadata.example.com/latest/meta-data/")).startsWith("Forbidden").contains("169.254.169.254", "link-local");
+        assertThat(refusal(p, "http://intranet.example.com/")).startsWith("Forbidden").contains("10.1.2.3", "private");
+        assertThat(refusal(p, "http://ula.example.com/")).startsWith("Forbidden").contains("unique-local");
+        // One bad address among good ones is enough: the client may pick any of them.
+        assertThat(refusal(p, "http://mixed.example.com/")).startsWith("Forbidden").contains("192.168.1.10");
+        assertThat(refusal(p, "http://rebind.example.com/")).startsWith("Forbidden").contains("loopback");
+        assertThat(refusal(p, "http://localhost:9200/")).startsWith("Forbidden").contains("loopback");
+        assertThat(refusal(p, "http://LOCALHOST./")).startsWith("Forbidden").contains("loopback");
+        assertThat(refusal(p, "http://nowhere.example.com/")).startsWith("NotFound");
+    }
+
+    @Test
+    void refusesNonCanonicalNumericHostsWithoutResolvingThem() {
+        FetchPolicy p = policy(List.of("*"), List.of());
+        for (String host : new String[] {"127.1", "2130706433", "0x7f000001", "0x7f.0.0.1", "0177.0.0.1", "127.000.000.001",
+                "017700000001", "127.0.0.1.", "10.1"}) {
+            assertThat(refusal(p, "http://" + host + ":9200/")).as(host).startsWith("Forbidden").contains("non-canonical");
+        }
+        assertThat(refusal(p, "http://exa_mple.com/")).startsWith("Forbidden");
+        assertThat(asked).isEmpty();
+    }
+
+    @Test
+    void literalAddressesAreCheckedLikeResolvedOnes() {
+        FetchPolicy p = policy(List.of("*"), List.of());
+        assertThat(refusal(p, "http://127.0.0.2/")).contains("loopback");
+        assertThat(refusal(p, "http://0.0.0.0:9200/")).contains("unspecified");
+        assertThat(refusal(p, "http://[::1]:9200/")).contains("loopback");
+        assertThat(refusal(p, "http://[::ffff:127.0.0.1]:9200/")).contains("loopback");
+        assertThat(refusal(p, "http://[0:0:0:0:0:ffff:7f00:1]:9200/")).contains("loopback");
+        assertThat(refusal(p, "http://[::]:9200/")).contains("unspecified");
+        assertThat(refusal(p, "http://169.254.169.254/latest/")).contains("link-local");
+        assertThat(refusal(p, "http://[fe80::1%25eth0]/")).startsWith("Forbidden");
+        assertThat(refusal(p, "http://93.184.216.34/")).isNull();
+        assertThat(asked).isEmpty(); // literals are never looked up
+    }
+
+    @Test
+    void allowsOnlyConfiguredHostsSchemesAndAddresses() {
+        FetchPolicy none = new FetchPolicy(List.of("file", "http", "https"), List.of(), List.of(), List.of(), this::resolve);
+        assertThat(refusal(none, "https://docs.example.com/a.pdf")).contains("not in fetch.allowed-hosts");
+
+        FetchPolicy p = policy(List.of("docs.example.com", "*.corp.example.com", "127.0.0.1"), List.of("127.0.0.1:8000", "[::1]/128"));
+        assertThat(refusal(p, "https://docs.example.com/a.pdf")).isNull();
+        assertThat(refusal(p, "https://evil.example.com/a.pdf")).contains("not in fetch.allowed-hosts");
+        assertThat(refusal(p, "https://corp.example.com.evil.net/")).contains("not in fetch.allowed-hosts");
+        assertThat(refusal(p, "http://127.0.0.1:8000/doc")).isNull();
+        assertThat(refusal(p, "http://127.0.0.1:9200/doc")).contains("loopback", "port 9200");
+        assertThat(refusal(p, "http://user:pw@docs.example.com/a.pdf")).contains("Credentials");
+        assertThat(refusal(p, "ftp://docs.example.com/a.pdf")).contains("not in fetch.allowed-schemes");
+        assertThatThrownBy(() -> p.checkScheme(URI.create("jar:file:///x.jar!/a"))).hasMessageContaining("allowed-schemes");
+        assertThatThrownBy(() -> p.checkScheme(URI.create("gopher://127.0.0.1:9200/"))).hasMessageContaining("allowed-schemes");
+
+        FetchPolicy ranges = policy(List.of("*"), List.of("10.0.0.0/8", "[fd00::]/8:443"));
+        assertThat(ranges.refusal(addr("10.9.8.7"), 80)).isNull();
+        assertThat(ranges.refusal(addr("fd12::1"), 443)).isNull();
+        assertThat(ranges.refusal(addr("fd12::1"), 80)).contains("unique-local");
+        assertThat(ranges.refusal(addr("192.168.0.1"), 80)).contains("private");
+    }
+
+    @Test
+    void defaultsAllowNoNetworkFetchAndRejectBadEntries() {
+        FetchPolicy defaults = FetchPolicy.from(new Configuration());
+        assertThat(refusal(defaults, "https://docs.example.com/a.pdf")).contains("not in fetch.allowed-hosts []");
+        Configuration bad = new Configuration();
+        bad.set(IngestOptions.FETCH_ALLOWED_ADDRESSES, List.of("intranet.example.com"));
+        assertThatThrownBy(() -> FetchPolicy.from(bad)).isInstanceOf(IllegalArgumentException.class);
+        bad.set(IngestOptions.FETCH_ALLOWED_ADDRESSES, List.of("::1:8080"));
+        assertThatThrownBy(() -> FetchPolicy.from(bad)).hasMessageContaining("brackets");
+    }
+
+    private static InetAddress addr(String literal) {
+        try {
+            return InetAddress.getByName(literal);
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
