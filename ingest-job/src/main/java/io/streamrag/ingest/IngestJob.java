@@ -24,6 +24,7 @@ import io.streamrag.ingest.records.FetchedDocument;
 import io.streamrag.ingest.records.RawDocument;
 import io.streamrag.ingest.sources.DeadLetterSerializer;
 import io.streamrag.ingest.sources.FileReferenceFormat;
+import io.streamrag.ingest.sources.OutcomeSerializer;
 import io.streamrag.ingest.sources.RawDocumentDeserializer;
 
 import org.apache.flink.api.common.JobExecutionResult;
@@ -45,7 +46,6 @@ import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
@@ -67,7 +67,7 @@ import java.util.stream.Collectors;
 /**
  * The ingest pipeline: document events → parse/validate → version gate (keyed by documentId) → fetch → extract
  * → OCR (async) → chunk → embed (batched) → index in OpenSearch, with dead letters of every stage on one Kafka
- * topic and every event's outcome logged and counted. Sources and sinks come in through the constructor.
+ * topic and every event's outcome on another, both exactly-once. Sources and sinks come in through the constructor.
  */
 public class IngestJob {
     private static final Logger LOG = LoggerFactory.getLogger(IngestJob.class);
@@ -94,8 +94,26 @@ public class IngestJob {
         this.expectedTotal = expectedTotal;
     }
 
-    /** Adds the pipeline to {@code env}; returns the stream of outcomes (one per document event). */
+    /**
+     * Adds the pipeline to {@code env}; returns the stream of outcomes (one per document event). Turns checkpointing
+     * on if it is off: the exactly-once sinks commit on checkpoints.
+     */
     public DataStream<DocumentOutcome> build(StreamExecutionEnvironment env) {
+        if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
+            long interval = conf.get(IngestOptions.CHECKPOINT_INTERVAL).toMillis();
+            env.enableCheckpointing(interval > 0 ? interval : IngestOptions.CHECKPOINT_INTERVAL.defaultValue().toMillis());
+        }
+        // An OpenSearch outage is waited out on the task thread (IndexChunks, VersionGate): the barrier waits with it,
+        // so a checkpoint must be allowed to take the whole retry budget instead of timing out and failing the job.
+        long checkpointTimeout = conf.get(IngestOptions.RETRY_BUDGET).plusMinutes(2).toMillis();
+        if (env.getCheckpointConfig().getCheckpointTimeout() < checkpointTimeout) {
+            env.getCheckpointConfig().setCheckpointTimeout(checkpointTimeout);
+        }
+        long transactionSpan = env.getCheckpointConfig().getCheckpointInterval() + checkpointTimeout;
+        if (conf.get(IngestOptions.TRANSACTION_TIMEOUT).toMillis() < transactionSpan) {
+            LOG.warn("ingest.sink.transaction-timeout {} is shorter than a checkpoint interval plus the longest checkpoint ({} ms):"
+                    + " a long OpenSearch outage can abort the sinks' transactions", conf.get(IngestOptions.TRANSACTION_TIMEOUT), transactionSpan);
+        }
         String alias = conf.get(StreamRagOptions.OPENSEARCH_INDEX);
 
         DataStream<RawDocument> raw = env.fromSource(source, WatermarkStrategy.noWatermarks(), sourceName)
@@ -209,15 +227,40 @@ public class IngestJob {
             default:
                 throw new IllegalArgumentException("Unknown ingest.source " + kind);
         }
-        KafkaSink<FailedDocument> dlq = KafkaSink.<FailedDocument>builder()
-                .setBootstrapServers(conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS))
-                .setRecordSerializer(new DeadLetterSerializer(conf.get(StreamRagOptions.DEAD_LETTER_TOPIC)))
-                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
-                .build();
         if (total >= 0) {
             LOG.info("Bounded run over {} with {} document events", name, total);
         }
-        return new IngestJob(source, name, dlq, new DiscardingSink<>(), effective, total);
+        return new IngestJob(source, name, deadLetterSink(conf), outcomeSink(conf), effective, total);
+    }
+
+    /** Dead letters to {@code documents.dlq}, exactly-once (transactions committed on checkpoints). */
+    public static KafkaSink<FailedDocument> deadLetterSink(Configuration conf) {
+        return KafkaSink.<FailedDocument>builder()
+                .setBootstrapServers(conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS))
+                .setKafkaProducerConfig(producerProperties(conf))
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(conf.get(IngestOptions.TRANSACTIONAL_ID_PREFIX) + "-dlq")
+                .setRecordSerializer(new DeadLetterSerializer(conf.get(StreamRagOptions.DEAD_LETTER_TOPIC)))
+                .build();
+    }
+
+    /** One outcome per document event to {@code documents.outcomes}, exactly-once. */
+    public static KafkaSink<DocumentOutcome> outcomeSink(Configuration conf) {
+        return KafkaSink.<DocumentOutcome>builder()
+                .setBootstrapServers(conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS))
+                .setKafkaProducerConfig(producerProperties(conf))
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(conf.get(IngestOptions.TRANSACTIONAL_ID_PREFIX) + "-outcomes")
+                .setRecordSerializer(new OutcomeSerializer(conf.get(StreamRagOptions.OUTCOMES_TOPIC)))
+                .build();
+    }
+
+    /** Producer properties of every Kafka sink of the job, in one place. */
+    static Properties producerProperties(Configuration conf) {
+        Properties producer = new Properties();
+        // The broker caps transactions at transaction.max.timeout.ms (15 min); Flink's 1 h default is refused.
+        producer.setProperty("transaction.timeout.ms", String.valueOf(conf.get(IngestOptions.TRANSACTION_TIMEOUT).toMillis()));
+        return producer;
     }
 
     /** Parallelism and checkpointing from the ingest options, for main and launchers. */

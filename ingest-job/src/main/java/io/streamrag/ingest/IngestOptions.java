@@ -1,7 +1,10 @@
 package io.streamrag.ingest;
 
+import io.streamrag.common.retry.Backoff;
+
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.Configuration;
 
 import java.time.Duration;
 
@@ -41,6 +44,15 @@ public final class IngestOptions {
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("ingest.checkpoint-interval").durationType()
             .defaultValue(Duration.ofSeconds(10))
             .withDescription("Checkpoint interval set by main/fromConfiguration (0 leaves checkpointing as configured).");
+
+    // ---- Kafka sinks (dead letters and outcomes, both exactly-once) ----
+    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("ingest.sink.transactional-id-prefix").stringType()
+            .defaultValue("streamrag-ingest")
+            .withDescription("Transactional id prefix of the dead-letter and outcome sinks (suffixed -dlq and -outcomes); unique per job.");
+    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT = ConfigOptions.key("ingest.sink.transaction-timeout").durationType()
+            .defaultValue(Duration.ofMinutes(15))
+            .withDescription("transaction.timeout.ms of the exactly-once sinks; the broker caps it (transaction.max.timeout.ms, 15 min by default) "
+                    + "and it must outlast a checkpoint interval plus the longest checkpoint.");
 
     // ---- fetch limits ----
     public static final ConfigOption<Long> MAX_BYTES = ConfigOptions.key("limits.max-bytes").longType().defaultValue(100L * 1024 * 1024)
@@ -114,9 +126,15 @@ public final class IngestOptions {
     public static final ConfigOption<Duration> BULK_FLUSH_INTERVAL = ConfigOptions.key("index.bulk-flush-interval").durationType().defaultValue(Duration.ofMillis(500))
             .withDescription("Longest a chunk waits in the bulk buffer.");
     public static final ConfigOption<Integer> BULK_MAX_RETRIES = ConfigOptions.key("index.max-retries").intType().defaultValue(5)
-            .withDescription("Retries of items rejected with 429/503 and of failed requests, with exponential backoff.");
+            .withDescription("Retries of bulk items OpenSearch rejects with 429/503, with exponential backoff; then the document is dead-lettered.");
     public static final ConfigOption<Duration> BULK_RETRY_BACKOFF = ConfigOptions.key("index.retry-backoff").durationType().defaultValue(Duration.ofMillis(200))
-            .withDescription("First retry backoff (doubles each time).");
+            .withDescription("First retry backoff (doubles each time, with jitter, up to index.retry-max-backoff).");
+    public static final ConfigOption<Duration> RETRY_MAX_BACKOFF = ConfigOptions.key("index.retry-max-backoff").durationType().defaultValue(Duration.ofSeconds(10))
+            .withDescription("Longest wait between two retries of an OpenSearch request.");
+    public static final ConfigOption<Duration> RETRY_BUDGET = ConfigOptions.key("index.retry-budget").durationType().defaultValue(Duration.ofMinutes(10))
+            .withDescription("How long bulk indexing, deletes and version lookups keep retrying an unreachable or failing OpenSearch "
+                    + "(holding their documents, back-pressuring the source) before the job fails and restarts from its last checkpoint. "
+                    + "Checkpoints wait for it: the job's checkpoint timeout is raised to at least this plus 2 minutes.");
     public static final ConfigOption<Integer> INDEX_SHARDS = ConfigOptions.key("index.shards").intType().defaultValue(1)
             .withDescription("Shards of the chunk index when the job creates it.");
     public static final ConfigOption<Integer> INDEX_REPLICAS = ConfigOptions.key("index.replicas").intType().defaultValue(0)
@@ -129,6 +147,11 @@ public final class IngestOptions {
             .defaultValue(Duration.ofSeconds(10)).withDescription("How often progress (done/total) is logged.");
 
     private IngestOptions() {}
+
+    /** How OpenSearch requests are retried through an outage: backoff up to index.retry-max-backoff within index.retry-budget. */
+    public static Backoff openSearchBackoff(Configuration conf) {
+        return Backoff.of(conf.get(BULK_RETRY_BACKOFF), conf.get(RETRY_MAX_BACKOFF)).withBudget(conf.get(RETRY_BUDGET));
+    }
 
     public static SourceKind sourceKind(String value) {
         return SourceKind.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));

@@ -41,7 +41,7 @@ public class UpCommand implements Callable<Integer> {
         Services.require("start", "flink");
         KafkaTools.createTopics(connection.bootstrap, List.of(connection.documentsTopic, connection.questionsTopic,
                 connection.answersTopic), 2);
-        KafkaTools.createTopics(connection.bootstrap, List.of(connection.deadLetterTopic), 1);
+        KafkaTools.createTopics(connection.bootstrap, List.of(connection.deadLetterTopic, connection.outcomesTopic), 1);
         Configuration conf = jobConfiguration(connection, options);
         String ingest = JobLauncher.ensureRunning(JobLauncher.INGEST, conf);
         String query = JobLauncher.ensureRunning(JobLauncher.QUERY, conf);

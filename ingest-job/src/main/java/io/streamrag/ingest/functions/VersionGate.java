@@ -3,6 +3,8 @@ package io.streamrag.ingest.functions;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.Chunk;
+import io.streamrag.common.retry.Backoff;
+import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.DocumentTask;
 
@@ -36,6 +38,7 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
 
     private transient ValueState<Long> latest;
     private transient OpenSearchClient client;
+    private transient Backoff backoff;
     private transient VersionGateMetrics metrics;
 
     /** @param lookupConf OpenSearch options for the index lookup, or null to rely on state only. */
@@ -50,6 +53,7 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
         metrics = new VersionGateMetrics(getRuntimeContext().getMetricGroup());
         if (lookupConf != null) {
             client = OpenSearchClients.create(lookupConf);
+            backoff = IngestOptions.openSearchBackoff(lookupConf);
         }
     }
 
@@ -75,7 +79,7 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
             metrics.stale.inc();
             LOG.info("Ignoring stale {}: version {} is older than {}", task, task.version, seen);
             DocumentOutcome o = DocumentOutcome.of(task, DocumentOutcome.STALE);
-            o.error = "version " + task.version + " < " + seen;
+            o.message = "version " + task.version + " < " + seen;
             ctx.output(DeadLetters.OUTCOMES, o);
             return;
         }
@@ -86,17 +90,23 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
         out.collect(task);
     }
 
-    /** Puts the document's highest indexed version (or null) into {@code found[0]}; false when the lookup failed. */
-    private boolean indexedVersion(String documentId, Long[] found) {
+    /**
+     * Puts the document's highest indexed version (or null) into {@code found[0]}; true when the index answered.
+     * An unreachable or failing OpenSearch is retried within {@code index.retry-budget} (holding this document and,
+     * by back-pressure, the ones behind it); past the budget the job fails. A request OpenSearch refuses otherwise
+     * returns false: the document goes on without a known version.
+     */
+    private boolean indexedVersion(String documentId, Long[] found) throws Exception {
         metrics.lookups.inc();
         try {
-            SearchResponse<Chunk> r = client.search(s -> s
+            SearchResponse<Chunk> r = backoff.call(() -> client.search(s -> s
                     .index(alias)
                     .size(1)
                     .source(src -> src.filter(f -> f.includes(ChunkIndex.VERSION)))
                     .query(q -> q.term(t -> t.field(ChunkIndex.DOCUMENT_ID).value(FieldValue.of(documentId))))
                     .sort(so -> so.field(f -> f.field(ChunkIndex.VERSION).order(SortOrder.Desc))),
-                    Chunk.class);
+                    Chunk.class), IndexChunks::retriable,
+                    (retry, delay, e) -> LOG.warn("Version lookup of {} failed (retry {} in {} ms): {}", documentId, retry + 1, delay, e.toString()));
             if (!r.hits().hits().isEmpty() && r.hits().hits().get(0).source() != null) {
                 found[0] = r.hits().hits().get(0).source().version;
             }
@@ -105,10 +115,10 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
             if ("index_not_found_exception".equals(e.error().type())) {
                 return true; // no index, no chunks
             }
+            if (IndexChunks.retriable(e)) {
+                throw e; // still failing after the retry budget
+            }
             LOG.warn("Version lookup of {} failed: {}", documentId, e.getMessage());
-            return false;
-        } catch (Exception e) {
-            LOG.warn("Version lookup of {} failed: {}", documentId, e.toString());
             return false;
         }
     }
