@@ -5,6 +5,7 @@ import io.streamrag.common.retry.Backoff;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 
 import java.time.Duration;
 
@@ -68,7 +69,8 @@ public final class IngestOptions {
     public static final ConfigOption<Integer> MAX_IMAGES = ConfigOptions.key("limits.max-images").intType().defaultValue(300)
             .withDescription("Images read per document; further images are skipped (counted).");
     public static final ConfigOption<Long> MAX_IMAGE_PIXELS = ConfigOptions.key("limits.max-image-pixels").longType().defaultValue(40_000_000L)
-            .withDescription("Images with more pixels are skipped before decoding (decompression bombs).");
+            .withDescription("Images whose PDF dictionary declares more pixels are skipped before decoding (decompression bombs); a JPEG "
+                    + "whose own header declares more than its dictionary and this limit dead-letters the document (LimitExceeded).");
     public static final ConfigOption<Duration> EXTRACT_TIMEOUT = ConfigOptions.key("limits.extract-timeout").durationType().defaultValue(Duration.ofMinutes(5))
             .withDescription("Per-document extraction time budget, checked between pages and images.");
     public static final ConfigOption<Integer> MIN_IMAGE_SIDE = ConfigOptions.key("extract.min-image-side").intType().defaultValue(64)
@@ -79,6 +81,20 @@ public final class IngestOptions {
             .withDescription("A PDF page with fewer text-layer characters is treated as scanned: rendered and OCR'd.");
     public static final ConfigOption<Integer> RENDER_DPI = ConfigOptions.key("extract.render-dpi").intType().defaultValue(150)
             .withDescription("Resolution scanned pages are rendered at for OCR.");
+
+    public static final ConfigOption<Long> MAX_RENDER_PIXELS = ConfigOptions.key("limits.max-render-pixels").longType().defaultValue(16_000_000L)
+            .withDescription("Pixels of one scanned page rendered for OCR; a larger page is rendered at a lower DPI, and a page that "
+                    + "exceeds it even at limits.min-render-dpi dead-letters the document (LimitExceeded).");
+    public static final ConfigOption<Integer> MIN_RENDER_DPI = ConfigOptions.key("limits.min-render-dpi").intType().defaultValue(72)
+            .withDescription("Lowest DPI a scanned page is rendered at to stay within limits.max-render-pixels.");
+    public static final ConfigOption<MemorySize> PDF_MAX_MAIN_MEMORY = ConfigOptions.key("limits.pdf-max-main-memory").memoryType()
+            .defaultValue(MemorySize.parse("32m"))
+            .withDescription("Heap PDFBox may use per document for decoded streams; beyond it they spill to temp files.");
+    public static final ConfigOption<MemorySize> PDF_MAX_STORAGE = ConfigOptions.key("limits.pdf-max-storage").memoryType()
+            .defaultValue(MemorySize.parse("512m"))
+            .withDescription("Decoded PDF streams per document in total (heap + temp files); more dead-letters the document (LimitExceeded).");
+    public static final ConfigOption<Integer> MAX_FORM_DEPTH = ConfigOptions.key("limits.max-form-depth").intType().defaultValue(32)
+            .withDescription("Deepest nesting of form XObjects; deeper (or cyclic) nesting dead-letters the document (LimitExceeded).");
 
     // ---- OCR ----
     public static final ConfigOption<OcrProvider> OCR_PROVIDER = ConfigOptions.key("ocr.provider").enumType(OcrProvider.class)
@@ -95,6 +111,10 @@ public final class IngestOptions {
             .withDescription("Documents in flight in the asynchronous OCR operator per subtask.");
     public static final ConfigOption<Duration> OCR_DOCUMENT_TIMEOUT = ConfigOptions.key("ocr.document-timeout").durationType().defaultValue(Duration.ofMinutes(30))
             .withDescription("Time limit for reading all images of one document; on timeout the document is indexed without image text.");
+    public static final ConfigOption<Duration> OCR_TIME_PER_DOCUMENT = ConfigOptions.key("limits.ocr-time-per-document").durationType()
+            .defaultValue(Duration.ofMinutes(10))
+            .withDescription("OCR time one document's images may take in total (time spent reading them, not waiting for the reader); "
+                    + "past it the remaining images are not read and the document is dead-lettered (LimitExceeded).");
     public static final ConfigOption<String> VISION_BASE_URL = ConfigOptions.key("vision.base-url").stringType().noDefaultValue()
             .withDescription("OpenAI-compatible base URL of the vision model (ocr.provider=vision).");
     public static final ConfigOption<String> VISION_MODEL = ConfigOptions.key("vision.model").stringType().noDefaultValue()
