@@ -13,6 +13,7 @@ import io.streamrag.ingest.functions.FetchContent;
 import io.streamrag.ingest.functions.IndexChunks;
 import io.streamrag.ingest.functions.OcrImages;
 import io.streamrag.ingest.functions.ParseDocumentEvent;
+import io.streamrag.ingest.functions.Quarantine;
 import io.streamrag.ingest.functions.TrackOutcomes;
 import io.streamrag.ingest.functions.VersionGate;
 import io.streamrag.ingest.records.ChunkedDocument;
@@ -125,10 +126,18 @@ public class IngestJob {
         // Keyed early: all versions of a document meet in one subtask, in order, from here to the index.
         SingleOutputStreamOperator<DocumentTask> gated = parsed
                 .keyBy(t -> t.documentId)
-                .process(new VersionGate(conf.get(IngestOptions.VERSION_CHECK_INDEX) ? conf : null, alias))
+                .process(new VersionGate(conf.get(IngestOptions.VERSION_CHECK_INDEX) ? conf : null, alias)
+                        .stateTtl(conf.get(IngestOptions.VERSION_STATE_TTL)))
                 .uid("version-gate").name("Version gate");
 
-        SingleOutputStreamOperator<FetchedDocument> fetched = gated.process(new FetchContent(conf))
+        // Poison quarantine: each document waits for a checkpoint that records its attempt before it is processed.
+        int maxAttempts = conf.get(IngestOptions.QUARANTINE_MAX_ATTEMPTS);
+        SingleOutputStreamOperator<DocumentTask> admitted = maxAttempts <= 0 ? gated : gated
+                .keyBy(t -> t.documentId)
+                .transform("Quarantine", TypeInformation.of(DocumentTask.class), new Quarantine(maxAttempts))
+                .uid("quarantine").name("Quarantine");
+
+        SingleOutputStreamOperator<FetchedDocument> fetched = admitted.process(new FetchContent(conf))
                 .uid("fetch").name("Fetch content");
 
         SingleOutputStreamOperator<ExtractedDocument> extracted = fetched.process(new ExtractContent(ExtractionLimits.from(conf)))
@@ -157,6 +166,7 @@ public class IngestJob {
                 .uid("index").name("Index in OpenSearch");
 
         DataStream<FailedDocument> deadLetters = parsed.getSideOutput(DeadLetters.TAG).union(
+                admitted.getSideOutput(DeadLetters.TAG), // quarantine (the gate's, empty, when it is off)
                 fetched.getSideOutput(DeadLetters.TAG),
                 extracted.getSideOutput(DeadLetters.TAG),
                 chunked.getSideOutput(DeadLetters.TAG),

@@ -46,6 +46,15 @@ public final class IngestOptions {
             .defaultValue(Duration.ofSeconds(10))
             .withDescription("Checkpoint interval set by main/fromConfiguration (0 leaves checkpointing as configured).");
 
+    public static final ConfigOption<Duration> VERSION_STATE_TTL = ConfigOptions.key("ingest.version-state-ttl").durationType()
+            .defaultValue(Duration.ofDays(30))
+            .withDescription("How long the version gate remembers a document's latest version after its last event (keyed state TTL; 0 = forever). "
+                    + "Afterwards the index lookup (index.version-lookup) answers; an event older than a forgotten DELETE is then no longer recognised as stale.");
+    public static final ConfigOption<Integer> QUARANTINE_MAX_ATTEMPTS = ConfigOptions.key("ingest.quarantine.max-attempts").intType().defaultValue(2)
+            .withDescription("Attempts after which a document during whose processing the job failed each time is dead-lettered "
+                    + "(quarantine/PoisonDocument) instead of crash-looping the job. Each document waits for one checkpoint before "
+                    + "it is processed (so its attempt marker survives a failure); 0 turns the quarantine and that wait off.");
+
     // ---- Kafka sinks (dead letters and outcomes, both exactly-once) ----
     public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("ingest.sink.transactional-id-prefix").stringType()
             .defaultValue("streamrag-ingest")

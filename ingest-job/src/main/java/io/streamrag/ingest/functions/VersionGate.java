@@ -9,6 +9,7 @@ import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.DocumentTask;
 
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -23,6 +24,8 @@ import org.opensearch.client.opensearch.core.SearchResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
+
 /**
  * Keyed by documentId: keeps the latest version seen per document and drops events older than it (stale), so
  * every later stage sees each document's versions in increasing order. With empty state it can ask the index for
@@ -36,6 +39,9 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
     private final Configuration lookupConf;
     private final String alias;
 
+    /** How long a document's version is kept after its last event; null keeps it forever. */
+    private Duration stateTtl;
+
     private transient ValueState<Long> latest;
     private transient OpenSearchClient client;
     private transient Backoff backoff;
@@ -47,9 +53,23 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
         this.alias = alias;
     }
 
+    /** Expires a document's remembered version {@code ttl} after its last event (zero or null: never). */
+    public VersionGate stateTtl(Duration ttl) {
+        this.stateTtl = ttl;
+        return this;
+    }
+
     @Override
     public void open(OpenContext openContext) {
-        latest = getRuntimeContext().getState(new ValueStateDescriptor<>("latest-version", Types.LONG));
+        ValueStateDescriptor<Long> descriptor = new ValueStateDescriptor<>("latest-version", Types.LONG);
+        if (stateTtl != null && !stateTtl.isZero()) {
+            // Bounded state: a version not touched for the TTL is dropped (then the index lookup answers, if enabled).
+            descriptor.enableTimeToLive(StateTtlConfig.newBuilder(stateTtl)
+                    .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                    .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                    .build());
+        }
+        latest = getRuntimeContext().getState(descriptor);
         metrics = new VersionGateMetrics(getRuntimeContext().getMetricGroup());
         if (lookupConf != null) {
             client = OpenSearchClients.create(lookupConf);
