@@ -15,6 +15,7 @@ import io.streamrag.ingest.functions.FetchContent;
 import io.streamrag.ingest.functions.IndexChunks;
 import io.streamrag.ingest.functions.OcrImages;
 import io.streamrag.ingest.functions.ParseDocumentEvent;
+import io.streamrag.ingest.functions.Quarantine;
 import io.streamrag.ingest.functions.TrackOutcomes;
 import io.streamrag.ingest.functions.VersionGate;
 import io.streamrag.ingest.records.ChunkedDocument;
@@ -26,6 +27,7 @@ import io.streamrag.ingest.records.FetchedDocument;
 import io.streamrag.ingest.records.RawDocument;
 import io.streamrag.ingest.sources.DeadLetterSerializer;
 import io.streamrag.ingest.sources.FileReferenceFormat;
+import io.streamrag.ingest.sources.OutcomeSerializer;
 import io.streamrag.ingest.sources.RawDocumentDeserializer;
 
 import org.apache.flink.api.common.JobExecutionResult;
@@ -48,7 +50,6 @@ import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -69,7 +70,7 @@ import java.util.stream.Collectors;
 /**
  * The ingest pipeline: document events → parse/validate → version gate (keyed by tenant and documentId) → fetch → extract
  * → OCR (async) → chunk → embed (batched) → index in OpenSearch, with dead letters of every stage on one Kafka
- * topic and every event's outcome logged and counted. Sources and sinks come in through the constructor.
+ * topic and every event's outcome on another, both exactly-once. Sources and sinks come in through the constructor.
  */
 public class IngestJob {
     private static final Logger LOG = LoggerFactory.getLogger(IngestJob.class);
@@ -96,8 +97,26 @@ public class IngestJob {
         this.expectedTotal = expectedTotal;
     }
 
-    /** Adds the pipeline to {@code env}; returns the stream of outcomes (one per document event). */
+    /**
+     * Adds the pipeline to {@code env}; returns the stream of outcomes (one per document event). Turns checkpointing
+     * on if it is off: the exactly-once sinks commit on checkpoints.
+     */
     public DataStream<DocumentOutcome> build(StreamExecutionEnvironment env) {
+        if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
+            long interval = conf.get(IngestOptions.CHECKPOINT_INTERVAL).toMillis();
+            env.enableCheckpointing(interval > 0 ? interval : IngestOptions.CHECKPOINT_INTERVAL.defaultValue().toMillis());
+        }
+        // An OpenSearch outage is waited out on the task thread (IndexChunks, VersionGate): the barrier waits with it,
+        // so a checkpoint must be allowed to take the whole retry budget instead of timing out and failing the job.
+        long checkpointTimeout = conf.get(IngestOptions.RETRY_BUDGET).plusMinutes(2).toMillis();
+        if (env.getCheckpointConfig().getCheckpointTimeout() < checkpointTimeout) {
+            env.getCheckpointConfig().setCheckpointTimeout(checkpointTimeout);
+        }
+        long transactionSpan = env.getCheckpointConfig().getCheckpointInterval() + checkpointTimeout;
+        if (conf.get(IngestOptions.TRANSACTION_TIMEOUT).toMillis() < transactionSpan) {
+            LOG.warn("ingest.sink.transaction-timeout {} is shorter than a checkpoint interval plus the longest checkpoint ({} ms):"
+                    + " a long OpenSearch outage can abort the sinks' transactions", conf.get(IngestOptions.TRANSACTION_TIMEOUT), transactionSpan);
+        }
         String alias = conf.get(StreamRagOptions.OPENSEARCH_INDEX);
 
         DataStream<RawDocument> raw = env.fromSource(source, WatermarkStrategy.noWatermarks(), sourceName)
@@ -110,10 +129,18 @@ public class IngestJob {
         // tenant + documentId: the same documentId in two tenants is two documents.
         SingleOutputStreamOperator<DocumentTask> gated = parsed
                 .keyBy(DocumentTask::key)
-                .process(new VersionGate(conf.get(IngestOptions.VERSION_CHECK_INDEX) ? conf : null, alias))
+                .process(new VersionGate(conf.get(IngestOptions.VERSION_CHECK_INDEX) ? conf : null, alias)
+                        .stateTtl(conf.get(IngestOptions.VERSION_STATE_TTL)))
                 .uid("version-gate").name("Version gate");
 
-        SingleOutputStreamOperator<FetchedDocument> fetched = gated.process(new FetchContent(conf))
+        // Poison quarantine: each document waits for a checkpoint that records its attempt before it is processed.
+        int maxAttempts = conf.get(IngestOptions.QUARANTINE_MAX_ATTEMPTS);
+        SingleOutputStreamOperator<DocumentTask> admitted = maxAttempts <= 0 ? gated : gated
+                .keyBy(DocumentTask::key)
+                .transform("Quarantine", TypeInformation.of(DocumentTask.class), new Quarantine(maxAttempts))
+                .uid("quarantine").name("Quarantine");
+
+        SingleOutputStreamOperator<FetchedDocument> fetched = admitted.process(new FetchContent(conf))
                 .uid("fetch").name("Fetch content");
 
         SingleOutputStreamOperator<ExtractedDocument> extracted = fetched.process(new ExtractContent(ExtractionLimits.from(conf)))
@@ -142,6 +169,7 @@ public class IngestJob {
                 .uid("index").name("Index in OpenSearch");
 
         DataStream<FailedDocument> deadLetters = parsed.getSideOutput(DeadLetters.TAG).union(
+                admitted.getSideOutput(DeadLetters.TAG), // quarantine (the gate's, empty, when it is off)
                 fetched.getSideOutput(DeadLetters.TAG),
                 extracted.getSideOutput(DeadLetters.TAG),
                 chunked.getSideOutput(DeadLetters.TAG),
@@ -214,15 +242,40 @@ public class IngestJob {
             default:
                 throw new IllegalArgumentException("Unknown ingest.source " + kind);
         }
-        KafkaSink<FailedDocument> dlq = KafkaSink.<FailedDocument>builder()
-                .setKafkaProducerConfig(KafkaClientSettings.properties(conf))
-                .setRecordSerializer(new DeadLetterSerializer(conf.get(StreamRagOptions.DEAD_LETTER_TOPIC)))
-                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
-                .build();
         if (total >= 0) {
             LOG.info("Bounded run over {} with {} document events", name, total);
         }
-        return new IngestJob(source, name, dlq, new DiscardingSink<>(), effective, total);
+        return new IngestJob(source, name, deadLetterSink(conf), outcomeSink(conf), effective, total);
+    }
+
+    /** Dead letters to {@code documents.dlq}, exactly-once (transactions committed on checkpoints). */
+    public static KafkaSink<FailedDocument> deadLetterSink(Configuration conf) {
+        return KafkaSink.<FailedDocument>builder()
+                .setBootstrapServers(conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS))
+                .setKafkaProducerConfig(producerProperties(conf))
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(conf.get(IngestOptions.TRANSACTIONAL_ID_PREFIX) + "-dlq")
+                .setRecordSerializer(new DeadLetterSerializer(conf.get(StreamRagOptions.DEAD_LETTER_TOPIC)))
+                .build();
+    }
+
+    /** One outcome per document event to {@code documents.outcomes}, exactly-once. */
+    public static KafkaSink<DocumentOutcome> outcomeSink(Configuration conf) {
+        return KafkaSink.<DocumentOutcome>builder()
+                .setBootstrapServers(conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS))
+                .setKafkaProducerConfig(producerProperties(conf))
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(conf.get(IngestOptions.TRANSACTIONAL_ID_PREFIX) + "-outcomes")
+                .setRecordSerializer(new OutcomeSerializer(conf.get(StreamRagOptions.OUTCOMES_TOPIC)))
+                .build();
+    }
+
+    /** Producer properties of every Kafka sink of the job, in one place. */
+    static Properties producerProperties(Configuration conf) {
+        Properties producer = KafkaClientSettings.properties(conf);
+        // The broker caps transactions at transaction.max.timeout.ms (15 min); Flink's 1 h default is refused.
+        producer.setProperty("transaction.timeout.ms", String.valueOf(conf.get(IngestOptions.TRANSACTION_TIMEOUT).toMillis()));
+        return producer;
     }
 
     /** Parallelism and checkpointing from the ingest options: the one place every entry point takes them from. */

@@ -1,7 +1,11 @@
 package io.streamrag.ingest;
 
+import io.streamrag.common.retry.Backoff;
+
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 
 import java.time.Duration;
 import java.util.List;
@@ -44,6 +48,24 @@ public final class IngestOptions {
             .defaultValue(Duration.ofSeconds(10))
             .withDescription("Checkpoint interval set by IngestJob.configure (0 leaves checkpointing as configured).");
 
+    public static final ConfigOption<Duration> VERSION_STATE_TTL = ConfigOptions.key("ingest.version-state-ttl").durationType()
+            .defaultValue(Duration.ofDays(30))
+            .withDescription("How long the version gate remembers a document's latest version after its last event (keyed state TTL; 0 = forever). "
+                    + "Afterwards the index lookup (index.version-lookup) answers; an event older than a forgotten DELETE is then no longer recognised as stale.");
+    public static final ConfigOption<Integer> QUARANTINE_MAX_ATTEMPTS = ConfigOptions.key("ingest.quarantine.max-attempts").intType().defaultValue(2)
+            .withDescription("Attempts after which a document during whose processing the job failed each time is dead-lettered "
+                    + "(quarantine/PoisonDocument) instead of crash-looping the job. Each document waits for one checkpoint before "
+                    + "it is processed (so its attempt marker survives a failure); 0 turns the quarantine and that wait off.");
+
+    // ---- Kafka sinks (dead letters and outcomes, both exactly-once) ----
+    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("ingest.sink.transactional-id-prefix").stringType()
+            .defaultValue("streamrag-ingest")
+            .withDescription("Transactional id prefix of the dead-letter and outcome sinks (suffixed -dlq and -outcomes); unique per job.");
+    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT = ConfigOptions.key("ingest.sink.transaction-timeout").durationType()
+            .defaultValue(Duration.ofMinutes(15))
+            .withDescription("transaction.timeout.ms of the exactly-once sinks; the broker caps it (transaction.max.timeout.ms, 15 min by default) "
+                    + "and it must outlast a checkpoint interval plus the longest checkpoint.");
+
     // ---- fetch limits ----
     public static final ConfigOption<Long> MAX_BYTES = ConfigOptions.key("limits.max-bytes").longType().defaultValue(100L * 1024 * 1024)
             .withDescription("Largest document content accepted, in bytes.");
@@ -78,7 +100,8 @@ public final class IngestOptions {
     public static final ConfigOption<Integer> MAX_IMAGES = ConfigOptions.key("limits.max-images").intType().defaultValue(300)
             .withDescription("Images read per document; further images are skipped (counted).");
     public static final ConfigOption<Long> MAX_IMAGE_PIXELS = ConfigOptions.key("limits.max-image-pixels").longType().defaultValue(40_000_000L)
-            .withDescription("Images with more pixels are skipped before decoding (decompression bombs).");
+            .withDescription("Images whose PDF dictionary declares more pixels are skipped before decoding (decompression bombs); a JPEG "
+                    + "whose own header declares more than its dictionary and this limit dead-letters the document (LimitExceeded).");
     public static final ConfigOption<Duration> EXTRACT_TIMEOUT = ConfigOptions.key("limits.extract-timeout").durationType().defaultValue(Duration.ofMinutes(5))
             .withDescription("Per-document extraction time budget, checked between pages and images.");
     public static final ConfigOption<Integer> MIN_IMAGE_SIDE = ConfigOptions.key("extract.min-image-side").intType().defaultValue(64)
@@ -89,6 +112,20 @@ public final class IngestOptions {
             .withDescription("A PDF page with fewer text-layer characters is treated as scanned: rendered and OCR'd.");
     public static final ConfigOption<Integer> RENDER_DPI = ConfigOptions.key("extract.render-dpi").intType().defaultValue(150)
             .withDescription("Resolution scanned pages are rendered at for OCR.");
+
+    public static final ConfigOption<Long> MAX_RENDER_PIXELS = ConfigOptions.key("limits.max-render-pixels").longType().defaultValue(16_000_000L)
+            .withDescription("Pixels of one scanned page rendered for OCR; a larger page is rendered at a lower DPI, and a page that "
+                    + "exceeds it even at limits.min-render-dpi dead-letters the document (LimitExceeded).");
+    public static final ConfigOption<Integer> MIN_RENDER_DPI = ConfigOptions.key("limits.min-render-dpi").intType().defaultValue(72)
+            .withDescription("Lowest DPI a scanned page is rendered at to stay within limits.max-render-pixels.");
+    public static final ConfigOption<MemorySize> PDF_MAX_MAIN_MEMORY = ConfigOptions.key("limits.pdf-max-main-memory").memoryType()
+            .defaultValue(MemorySize.parse("32m"))
+            .withDescription("Heap PDFBox may use per document for decoded streams; beyond it they spill to temp files.");
+    public static final ConfigOption<MemorySize> PDF_MAX_STORAGE = ConfigOptions.key("limits.pdf-max-storage").memoryType()
+            .defaultValue(MemorySize.parse("512m"))
+            .withDescription("Decoded PDF streams per document in total (heap + temp files); more dead-letters the document (LimitExceeded).");
+    public static final ConfigOption<Integer> MAX_FORM_DEPTH = ConfigOptions.key("limits.max-form-depth").intType().defaultValue(32)
+            .withDescription("Deepest nesting of form XObjects; deeper (or cyclic) nesting dead-letters the document (LimitExceeded).");
 
     // ---- OCR ----
     public static final ConfigOption<OcrProvider> OCR_PROVIDER = ConfigOptions.key("ocr.provider").enumType(OcrProvider.class)
@@ -105,6 +142,10 @@ public final class IngestOptions {
             .withDescription("Documents in flight in the asynchronous OCR operator per subtask.");
     public static final ConfigOption<Duration> OCR_DOCUMENT_TIMEOUT = ConfigOptions.key("ocr.document-timeout").durationType().defaultValue(Duration.ofMinutes(30))
             .withDescription("Time limit for reading all images of one document; on timeout the document is indexed without image text.");
+    public static final ConfigOption<Duration> OCR_TIME_PER_DOCUMENT = ConfigOptions.key("limits.ocr-time-per-document").durationType()
+            .defaultValue(Duration.ofMinutes(10))
+            .withDescription("OCR time one document's images may take in total (time spent reading them, not waiting for the reader); "
+                    + "past it the remaining images are not read and the document is dead-lettered (LimitExceeded).");
     public static final ConfigOption<String> VISION_BASE_URL = ConfigOptions.key("vision.base-url").stringType().noDefaultValue()
             .withDescription("OpenAI-compatible base URL of the vision model (ocr.provider=vision).");
     public static final ConfigOption<String> VISION_MODEL = ConfigOptions.key("vision.model").stringType().noDefaultValue()
@@ -136,9 +177,15 @@ public final class IngestOptions {
     public static final ConfigOption<Duration> BULK_FLUSH_INTERVAL = ConfigOptions.key("index.bulk-flush-interval").durationType().defaultValue(Duration.ofMillis(500))
             .withDescription("Longest a chunk waits in the bulk buffer.");
     public static final ConfigOption<Integer> BULK_MAX_RETRIES = ConfigOptions.key("index.max-retries").intType().defaultValue(5)
-            .withDescription("Retries of items rejected with 429/503 and of failed requests, with exponential backoff.");
+            .withDescription("Retries of bulk items OpenSearch rejects with 429/503, with exponential backoff; then the document is dead-lettered.");
     public static final ConfigOption<Duration> BULK_RETRY_BACKOFF = ConfigOptions.key("index.retry-backoff").durationType().defaultValue(Duration.ofMillis(200))
-            .withDescription("First retry backoff (doubles each time).");
+            .withDescription("First retry backoff (doubles each time, with jitter, up to index.retry-max-backoff).");
+    public static final ConfigOption<Duration> RETRY_MAX_BACKOFF = ConfigOptions.key("index.retry-max-backoff").durationType().defaultValue(Duration.ofSeconds(10))
+            .withDescription("Longest wait between two retries of an OpenSearch request.");
+    public static final ConfigOption<Duration> RETRY_BUDGET = ConfigOptions.key("index.retry-budget").durationType().defaultValue(Duration.ofMinutes(10))
+            .withDescription("How long bulk indexing, deletes and version lookups keep retrying an unreachable or failing OpenSearch "
+                    + "(holding their documents, back-pressuring the source) before the job fails and restarts from its last checkpoint. "
+                    + "Checkpoints wait for it: the job's checkpoint timeout is raised to at least this plus 2 minutes.");
     public static final ConfigOption<Integer> INDEX_SHARDS = ConfigOptions.key("index.shards").intType().defaultValue(1)
             .withDescription("Shards of the chunk index when the job creates it.");
     public static final ConfigOption<Integer> INDEX_REPLICAS = ConfigOptions.key("index.replicas").intType().defaultValue(0)
@@ -151,6 +198,11 @@ public final class IngestOptions {
             .defaultValue(Duration.ofSeconds(10)).withDescription("How often progress (done/total) is logged.");
 
     private IngestOptions() {}
+
+    /** How OpenSearch requests are retried through an outage: backoff up to index.retry-max-backoff within index.retry-budget. */
+    public static Backoff openSearchBackoff(Configuration conf) {
+        return Backoff.of(conf.get(BULK_RETRY_BACKOFF), conf.get(RETRY_MAX_BACKOFF)).withBudget(conf.get(RETRY_BUDGET));
+    }
 
     public static SourceKind sourceKind(String value) {
         return SourceKind.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));

@@ -76,6 +76,8 @@ class IngestJobITCase {
         conf.set(StreamRagOptions.OPENSEARCH_URL, OPENSEARCH.url());
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
         conf.set(IngestOptions.GROUP_ID, "ingest-itcase-" + documents);
+        conf.set(StreamRagOptions.OUTCOMES_TOPIC, KAFKA.createTopic("outcomes", 1));
+        conf.set(IngestOptions.TRANSACTIONAL_ID_PREFIX, "ingest-itcase-" + dlq);
         conf.set(IngestOptions.EMBED_MAX_DELAY, Duration.ofMillis(100));
         conf.set(IngestOptions.BULK_FLUSH_INTERVAL, Duration.ofMillis(200));
         return conf;

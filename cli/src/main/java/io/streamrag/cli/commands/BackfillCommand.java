@@ -61,6 +61,8 @@ public class BackfillCommand implements Callable<Integer> {
         conf.setString("ingest.source", "files");
         conf.setString("ingest.path", dir.toAbsolutePath().normalize().toString());
         conf.setString("ingest.tenant", tenant);
+        // Its own transactional ids, so the backfill's exactly-once sinks never fence the continuous job's.
+        conf.setString("ingest.sink.transactional-id-prefix", "streamrag-backfill-" + System.currentTimeMillis());
         String name = JobLauncher.INGEST + "-backfill";
         String id = JobLauncher.submit(name, conf, true);
         System.out.println("Backfill job " + id + " over " + dir.toAbsolutePath().normalize());

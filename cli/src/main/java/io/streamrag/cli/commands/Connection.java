@@ -33,6 +33,7 @@ public class Connection {
 
     public String documentsTopic = StreamRagOptions.DOCUMENTS_TOPIC.defaultValue();
     public String deadLetterTopic = StreamRagOptions.DEAD_LETTER_TOPIC.defaultValue();
+    public String outcomesTopic = StreamRagOptions.OUTCOMES_TOPIC.defaultValue();
     public String questionsTopic = StreamRagOptions.QUESTIONS_TOPIC.defaultValue();
     public String answersTopic = StreamRagOptions.ANSWERS_TOPIC.defaultValue();
 

@@ -2,16 +2,11 @@ package io.streamrag.cli.commands;
 
 import io.streamrag.cli.KafkaTools;
 import io.streamrag.common.json.Json;
-import io.streamrag.common.opensearch.ChunkIndex;
-import io.streamrag.common.opensearch.OpenSearchClients;
-import io.streamrag.common.records.DeadLetter;
 import io.streamrag.common.records.DocumentEvent;
+import io.streamrag.common.records.IngestOutcome;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.opensearch.client.opensearch.OpenSearchClient;
-import org.opensearch.client.opensearch._types.FieldValue;
-import org.opensearch.client.opensearch._types.query_dsl.Query;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -19,19 +14,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Watches what became of document events: indexed (chunks of that version are searchable) or dead-lettered
- * (a record on the dead-letter topic). Started before the events are sent so no dead letter is missed.
+ * Watches what became of document events on the outcomes topic (read_committed: the ingest job writes exactly one
+ * outcome per event, transactionally). Started before the events are sent so no outcome is missed.
  */
 final class OutcomeWatcher implements AutoCloseable {
 
-    private final Connection connection;
-    private final KafkaConsumer<String, String> deadLetters;
-    private final OpenSearchClient client;
+    private final KafkaConsumer<String, String> outcomes;
 
     private OutcomeWatcher(Connection connection) {
-        this.connection = connection;
-        this.deadLetters = KafkaTools.committedConsumer(connection.kafka(), connection.deadLetterTopic, true);
-        this.client = OpenSearchClients.create(connection.configuration());
+        this.outcomes = KafkaTools.committedConsumer(connection.kafka(), connection.outcomesTopic, true);
     }
 
     static OutcomeWatcher start(Connection connection) {
@@ -39,37 +30,32 @@ final class OutcomeWatcher implements AutoCloseable {
     }
 
     /** Prints a line per outcome and a progress line; true when every document reached an outcome in time. */
-    boolean await(List<DocumentEvent> events, Duration timeout) throws Exception {
+    boolean await(List<DocumentEvent> events, Duration timeout) {
         Map<String, DocumentEvent> pending = new LinkedHashMap<>();
-        events.forEach(e -> pending.put(e.documentId, e));
-        Map<String, Long> seen = new LinkedHashMap<>();
-        int indexed = 0;
-        int dead = 0;
+        events.forEach(e -> pending.put(key(e.tenant, e.documentId), e));
+        Map<String, Integer> counts = new LinkedHashMap<>();
         long start = System.nanoTime();
         long deadline = start + timeout.toNanos();
         while (!pending.isEmpty() && System.nanoTime() < deadline) {
-            for (ConsumerRecord<String, String> r : deadLetters.poll(Duration.ofMillis(500))) {
-                DeadLetter d = Json.fromString(r.value(), DeadLetter.class);
-                DocumentEvent mine = d.documentId == null ? null : pending.get(d.documentId);
-                // The same documentId may be another tenant's document: only this run's tenant counts.
-                if (mine != null && mine.tenant.equals(d.tenant)) {
-                    pending.remove(d.documentId);
-                    dead++;
-                    System.out.printf("\r  ✗ %s dead-lettered at %s: %s — %s%n", d.documentId, d.stage, d.error, d.message);
+            for (ConsumerRecord<String, String> r : outcomes.poll(Duration.ofMillis(500))) {
+                IngestOutcome o = Json.fromString(r.value(), IngestOutcome.class);
+                // A dead letter of an event that failed validation may lack the tenant: match its documentId alone.
+                String k = o.tenant != null ? key(o.tenant, o.documentId) : pending.keySet().stream()
+                        .filter(p -> p.endsWith("/" + o.documentId)).findFirst().orElse("");
+                DocumentEvent e = pending.get(k);
+                // Only the outcome of the event we sent: an older event of the same document may still be finishing.
+                if (e == null || (e.version != null && o.version != e.version && !IngestOutcome.DEAD_LETTERED.equals(o.outcome))) {
+                    continue;
                 }
-            }
-            for (DocumentEvent e : List.copyOf(pending.values())) {
-                long chunks = chunks(e);
-                // A document's chunks become searchable over one or more refreshes: wait until the count holds still.
-                Long before = seen.put(e.documentId, chunks);
-                if (chunks > 0 && before != null && before == chunks) {
-                    pending.remove(e.documentId);
-                    indexed++;
-                    System.out.printf("\r  ✓ %s indexed: %d chunks%n", e.documentId, chunks);
-                }
+                pending.remove(k);
+                counts.merge(o.outcome, 1, Integer::sum);
+                System.out.print("\r");
+                System.out.println(describe(o));
             }
             double secs = (System.nanoTime() - start) / 1e9;
-            System.out.printf("\r  [%d/%d] indexed %d, dead-lettered %d, %.0f s   ", indexed + dead, events.size(), indexed, dead, secs);
+            System.out.printf("\r  [%d/%d] indexed %d, dead-lettered %d, stale %d, %.0f s   ", events.size() - pending.size(), events.size(),
+                    counts.getOrDefault(IngestOutcome.INDEXED, 0), counts.getOrDefault(IngestOutcome.DEAD_LETTERED, 0),
+                    counts.getOrDefault(IngestOutcome.STALE, 0), secs);
         }
         System.out.println();
         if (!pending.isEmpty()) {
@@ -78,19 +64,25 @@ final class OutcomeWatcher implements AutoCloseable {
         return pending.isEmpty();
     }
 
-    private long chunks(DocumentEvent e) throws Exception {
-        if (!client.indices().exists(x -> x.index(connection.index)).value()) {
-            return 0;
+    static String describe(IngestOutcome o) {
+        switch (o.outcome) {
+            case IngestOutcome.INDEXED:
+                return String.format("  ✓ %s indexed: %d chunks, written %.1f s after the event", o.documentId, o.chunks, o.latencyMs / 1000.0);
+            case IngestOutcome.DELETED:
+                return String.format("  ✓ %s deleted: %d chunks", o.documentId, o.chunks);
+            case IngestOutcome.STALE:
+                return String.format("  - %s stale: %s", o.documentId, o.message);
+            default:
+                return String.format("  ✗ %s dead-lettered at %s: %s — %s", o.documentId, o.stage, o.error, o.message);
         }
-        return client.count(c -> c.index(connection.index).query(q -> q.bool(b -> b
-                .filter(Query.of(f -> f.term(t -> t.field(ChunkIndex.DOCUMENT_ID).value(FieldValue.of(e.documentId)))))
-                .filter(Query.of(f -> f.term(t -> t.field(ChunkIndex.TENANT).value(FieldValue.of(e.tenant)))))
-                .filter(Query.of(f -> f.term(t -> t.field(ChunkIndex.VERSION).value(FieldValue.of(e.version)))))))).count();
+    }
+
+    private static String key(String tenant, String documentId) {
+        return tenant + "/" + documentId;
     }
 
     @Override
     public void close() {
-        deadLetters.close();
-        OpenSearchClients.close(client);
+        outcomes.close();
     }
 }

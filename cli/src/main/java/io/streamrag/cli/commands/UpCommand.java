@@ -42,7 +42,7 @@ public class UpCommand implements Callable<Integer> {
         Services.require("start", "flink");
         // One partition per parallel source subtask.
         KafkaTools.createTopics(connection.kafka(), List.of(connection.documentsTopic, connection.questionsTopic,
-                connection.answersTopic, connection.deadLetterTopic), PARALLELISM);
+                connection.answersTopic, connection.deadLetterTopic, connection.outcomesTopic), PARALLELISM);
         Configuration conf = jobConfiguration(connection, options);
         String ingest = JobLauncher.ensureRunning(JobLauncher.INGEST, conf);
         String query = JobLauncher.ensureRunning(JobLauncher.QUERY, conf);

@@ -24,6 +24,12 @@ public final class StreamRagOptions {
                     .defaultValue("documents.dlq")
                     .withDescription("Topic of documents that could not be indexed, with a reason.");
 
+    public static final ConfigOption<String> OUTCOMES_TOPIC =
+            ConfigOptions.key("topics.documents-outcomes")
+                    .stringType()
+                    .defaultValue("documents.outcomes")
+                    .withDescription("Topic of document outcomes, one per document event, written exactly-once (key: documentId).");
+
     public static final ConfigOption<String> QUESTIONS_TOPIC =
             ConfigOptions.key("topics.questions")
                     .stringType()

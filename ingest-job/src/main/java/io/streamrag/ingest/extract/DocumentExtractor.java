@@ -80,7 +80,12 @@ public class DocumentExtractor {
 
     /** Width and height from the image header, without decoding the pixels (a bomb costs nothing here). */
     static int[] imageSize(byte[] content) {
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(content))) {
+        return imageSize(new ByteArrayInputStream(content));
+    }
+
+    /** Width and height from the header of an encoded image on {@code stream}, or null when unreadable. */
+    static int[] imageSize(java.io.InputStream stream) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(stream)) {
             if (in == null) {
                 return null;
             }

@@ -5,10 +5,13 @@ import io.streamrag.ingest.records.PageImage;
 import io.streamrag.ingest.records.PageText;
 
 import org.apache.pdfbox.Loader;
+import org.apache.pdfbox.cos.COSBase;
 import org.apache.pdfbox.cos.COSName;
+import org.apache.pdfbox.io.MemoryUsageSetting;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.PDResources;
+import org.apache.pdfbox.pdmodel.common.PDRectangle;
 import org.apache.pdfbox.pdmodel.encryption.InvalidPasswordException;
 import org.apache.pdfbox.pdmodel.graphics.PDXObject;
 import org.apache.pdfbox.pdmodel.graphics.form.PDFormXObject;
@@ -27,9 +30,15 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
-/** PDF text per page in reading order, embedded images per page, and scanned pages rendered for OCR (PDFBox 3). */
+/**
+ * PDF text per page in reading order, embedded images per page, and scanned pages rendered for OCR (PDFBox 3), with
+ * every allocation the document controls bounded (decoded streams, rendered pixels, image sizes, form nesting).
+ */
 public class PdfExtractor {
 
     private final ExtractionLimits limits;
@@ -44,7 +53,9 @@ public class PdfExtractor {
             throw new DocumentException("CorruptDocument", "Not a PDF: no %PDF- header");
         }
         long deadline = System.currentTimeMillis() + limits.timeoutMillis;
-        try (PDDocument doc = Loader.loadPDF(content)) {
+        // Decoded streams go to a capped cache (heap, then temp files), so a small file cannot inflate into the heap.
+        MemoryUsageSetting memory = MemoryUsageSetting.setupMixed(limits.pdfMaxMainMemory, limits.pdfMaxStorage);
+        try (PDDocument doc = Loader.loadPDF(content, "", null, null, memory.streamCache)) {
             // Opened with the empty user password; an owner password may still forbid extraction.
             if (doc.isEncrypted() && !doc.getCurrentAccessPermission().canExtractContent()) {
                 throw new DocumentException("EncryptedDocument", "PDF permissions forbid text extraction");
@@ -63,8 +74,12 @@ public class PdfExtractor {
             stripper.setSortByPosition(true);
             PDFRenderer renderer = null;
             Set<String> seen = new HashSet<>();
+            long decoded = 0;
             for (int p = 1; p <= pages; p++) {
                 checkDeadline(deadline);
+                PDPage page = doc.getPage(p - 1);
+                checkFormDepth(page.getResources(), p);
+                decoded += checkDecodedContent(page, p, limits.pdfMaxStorage - decoded);
                 stripper.setStartPage(p);
                 stripper.setEndPage(p);
                 String text = stripper.getText(doc);
@@ -75,7 +90,6 @@ public class PdfExtractor {
                 if (!limits.collectImages) {
                     continue;
                 }
-                PDPage page = doc.getPage(p - 1);
                 if (chars < limits.scanCharsPerPage && hasImages(page.getResources(), 0)) {
                     // Scanned page: the words are in pixels; render the whole page once instead of its tiles.
                     if (out.images.size() >= limits.maxImages) {
@@ -85,7 +99,7 @@ public class PdfExtractor {
                     if (renderer == null) {
                         renderer = new PDFRenderer(doc);
                     }
-                    BufferedImage img = renderer.renderImageWithDPI(p - 1, limits.renderDpi, ImageType.GRAY);
+                    BufferedImage img = renderer.renderImageWithDPI(p - 1, renderDpi(page, p), ImageType.GRAY);
                     out.images.add(new PageImage(p, png(img), PageImage.SCANNED_PAGE, img.getWidth(), img.getHeight()));
                 } else {
                     collectImages(page.getResources(), p, out, seen, deadline, 0);
@@ -93,9 +107,87 @@ public class PdfExtractor {
             }
         } catch (InvalidPasswordException e) {
             throw new DocumentException("EncryptedDocument", "PDF requires a user password");
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            if (String.valueOf(e.getMessage()).contains("scratch file memory exceeded")) {
+                throw new DocumentException("LimitExceeded", "Decoded PDF streams exceed limits.pdf-max-storage=" + limits.pdfMaxStorage + " bytes", e);
+            }
+            throw new DocumentException("CorruptDocument", "Unreadable PDF: " + e.getMessage(), e);
+        } catch (StackOverflowError e) {
+            // Structures nested some other way than forms (e.g. patterns); the stack unwound, the heap is intact.
+            throw new DocumentException("LimitExceeded", "PDF structure nested too deeply (limits.max-form-depth)", e);
+        } catch (RuntimeException e) {
             throw new DocumentException("CorruptDocument", "Unreadable PDF: " + e.getMessage(), e);
         }
+    }
+
+    /** The render DPI that keeps the page within limits.max-render-pixels, or LimitExceeded below limits.min-render-dpi. */
+    int renderDpi(PDPage page, int pageNumber) throws DocumentException {
+        PDRectangle box = page.getCropBox();
+        double squareInches = (box.getWidth() / 72.0) * (box.getHeight() / 72.0);
+        double fit = Math.floor(Math.sqrt(limits.maxRenderPixels / Math.max(squareInches, 1e-6)));
+        int dpi = (int) Math.min(limits.renderDpi, fit);
+        if (dpi < Math.min(limits.minRenderDpi, limits.renderDpi)) {
+            throw new DocumentException("LimitExceeded", String.format(java.util.Locale.ROOT,
+                    "Scanned page %d is %.0f x %.0f pt: even at limits.min-render-dpi=%d it would exceed limits.max-render-pixels=%d",
+                    pageNumber, box.getWidth(), box.getHeight(), limits.minRenderDpi, limits.maxRenderPixels));
+        }
+        return dpi;
+    }
+
+    /**
+     * Decodes the page's content streams once, counting, before the text stripper parses them: a few kilobytes of
+     * Flate can inflate to gigabytes that would keep the task thread busy for minutes. Returns the decoded length.
+     */
+    private long checkDecodedContent(PDPage page, int pageNumber, long budget) throws IOException, DocumentException {
+        long n = 0;
+        try (InputStream in = page.getContents()) {
+            byte[] buf = new byte[64 * 1024];
+            for (int r; (r = in.read(buf)) > 0; ) {
+                n += r;
+                if (n > budget) {
+                    throw new DocumentException("LimitExceeded", "Decoded content streams exceed limits.pdf-max-storage="
+                            + limits.pdfMaxStorage + " bytes (at page " + pageNumber + ")");
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Refuses pages whose form XObjects nest deeper than limits.max-form-depth (or in a cycle) before anything walks them. */
+    private void checkFormDepth(PDResources res, int pageNumber) throws IOException, DocumentException {
+        if (formHeight(res, 0, new IdentityHashMap<>(), new HashSet<>()) > limits.maxFormDepth) {
+            throw new DocumentException("LimitExceeded", "Page " + pageNumber + " nests form XObjects deeper than limits.max-form-depth="
+                    + limits.maxFormDepth + " (or in a cycle)");
+        }
+    }
+
+    /** Nesting height below {@code res}, memoised per form so shared forms are walked once; stops counting past the limit. */
+    private int formHeight(PDResources res, int depth, Map<COSBase, Integer> memo, Set<COSBase> onPath) throws IOException {
+        if (res == null) {
+            return 0;
+        }
+        if (depth > limits.maxFormDepth) {
+            return 1; // deep enough to refuse; the caller adds up the rest
+        }
+        int height = 0;
+        for (COSName name : res.getXObjectNames()) {
+            PDXObject x = res.getXObject(name);
+            if (!(x instanceof PDFormXObject)) {
+                continue;
+            }
+            COSBase key = x.getCOSObject();
+            Integer known = memo.get(key);
+            if (known == null) {
+                if (!onPath.add(key)) {
+                    return Integer.MAX_VALUE / 2; // cycle
+                }
+                known = 1 + formHeight(((PDFormXObject) x).getResources(), depth + 1, memo, onPath);
+                onPath.remove(key);
+                memo.put(key, known);
+            }
+            height = Math.max(height, known);
+        }
+        return height;
     }
 
     private boolean hasImages(PDResources res, int depth) throws IOException {
@@ -139,6 +231,7 @@ public class PdfExtractor {
                     out.imagesSkipped++;
                     continue;
                 }
+                checkEncodedSize(image, page);
                 String hash = hash(image);
                 if (!seen.add(hash)) {
                     out.imagesSkipped++; // logos and repeated figures are read once per document
@@ -150,6 +243,28 @@ public class PdfExtractor {
                 } catch (IOException | RuntimeException e) {
                     out.imagesSkipped++;
                 }
+            }
+        }
+    }
+
+    /**
+     * A JPEG or JPEG 2000 decodes to the size its own header declares, whatever the PDF dictionary says: read that
+     * header (no pixels) and refuse the document when it lies beyond limits.max-image-pixels.
+     */
+    private void checkEncodedSize(PDImageXObject image, int page) throws IOException, DocumentException {
+        List<COSName> filters = image.getStream().getFilters();
+        if (filters.isEmpty()) {
+            return;
+        }
+        COSName last = filters.get(filters.size() - 1);
+        if (!COSName.DCT_DECODE.equals(last) && !COSName.JPX_DECODE.equals(last)) {
+            return;
+        }
+        try (InputStream in = image.getStream().createInputStream(List.of(COSName.DCT_DECODE.getName(), COSName.JPX_DECODE.getName()))) {
+            int[] size = DocumentExtractor.imageSize(in);
+            if (size != null && (long) size[0] * size[1] > limits.maxImagePixels) {
+                throw new DocumentException("LimitExceeded", "An image on page " + page + " declares " + image.getWidth() + "x" + image.getHeight()
+                        + " but its data is " + size[0] + "x" + size[1] + " pixels, more than limits.max-image-pixels=" + limits.maxImagePixels);
             }
         }
     }

@@ -34,6 +34,10 @@ public class ChunkDocument extends ProcessFunction<ExtractedDocument, ChunkedDoc
         chunked.pageCount = doc.pageCount;
         chunked.imageCount = doc.images.size();
         if (!doc.task.isDelete()) {
+            if (doc.limitExceeded != null) {
+                ctx.output(DeadLetters.TAG, DeadLetters.of(doc.task, DeadLetters.EXTRACT, "LimitExceeded", doc.limitExceeded));
+                return;
+            }
             List<Chunk> chunks = chunker.chunk(doc.task, doc);
             if (chunks.isEmpty()) {
                 // Keep the previous version searchable rather than replace it by nothing.

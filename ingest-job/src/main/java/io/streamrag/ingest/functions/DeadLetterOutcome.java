@@ -17,7 +17,8 @@ public class DeadLetterOutcome implements MapFunction<FailedDocument, DocumentOu
         o.version = f.version == null ? -1 : f.version;
         o.outcome = DocumentOutcome.DEAD_LETTERED;
         o.stage = f.stage;
-        o.error = f.error + ": " + f.message;
+        o.error = f.error;
+        o.message = f.message;
         o.eventTime = f.eventTime;
         o.finishedAt = System.currentTimeMillis();
         return o;

@@ -22,6 +22,8 @@ public final class DeadLetters {
     public static final String EXTRACT = "extract";
     public static final String EMBED = "embed";
     public static final String INDEX = "index";
+    /** The job failed during each of a document's attempts: {@link Quarantine} gave up on it. */
+    public static final String QUARANTINE = "quarantine";
 
     private DeadLetters() {}
 

@@ -4,6 +4,7 @@ import io.streamrag.common.embedding.EmbeddingOptions;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.Chunk;
+import io.streamrag.common.retry.Backoff;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.records.ChunkedDocument;
 import io.streamrag.ingest.records.DocumentOutcome;
@@ -14,6 +15,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.opensearch.client.json.JsonData;
 import org.opensearch.client.opensearch.OpenSearchClient;
 import org.opensearch.client.opensearch._types.FieldValue;
+import org.opensearch.client.opensearch._types.OpenSearchException;
 import org.opensearch.client.opensearch._types.query_dsl.Query;
 import org.opensearch.client.opensearch.core.BulkResponse;
 import org.opensearch.client.opensearch.core.bulk.BulkOperation;
@@ -37,8 +39,13 @@ import java.util.Map;
  * <p>Why an operator and not a Sink V2 writer: a sink cannot emit, and every document must end as exactly one
  * outcome — per-item bulk failures become dead letters through the side output and successes become outcomes
  * downstream, with the same delivery guarantee as everything else. Items rejected with 429/503 are retried with
- * backoff; a request that fails as a whole after the retries fails the job, which then replays from the last
- * checkpoint (deterministic ids make the replay idempotent).
+ * backoff and then dead-lettered.
+ *
+ * <p>Outages: a request that fails as a whole (connection refused, timeout, 5xx) is retried with backoff for
+ * {@code index.retry-budget} on the task thread. That blocks this operator on purpose: its documents stay in the
+ * buffer, back-pressure stops the source, and the checkpoint barrier waits behind the retry (the job raises its
+ * checkpoint timeout above the budget), so the job waits instead of restarting. Only past the budget does the job
+ * fail and replay from the last checkpoint (deterministic ids make the replay idempotent).
  */
 public class IndexChunks extends BufferingOperator<DocumentOutcome> {
     private static final long serialVersionUID = 1L;
@@ -49,8 +56,8 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
     private final String alias;
     private final int maxChunks;
     private final long maxBytes;
-    private final int maxRetries;
-    private final long backoffMs;
+    private final Backoff itemBackoff;
+    private final Backoff outageBackoff;
 
     private transient OpenSearchClient client;
     private transient IndexMetrics metrics;
@@ -61,8 +68,8 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
         this.alias = alias;
         this.maxChunks = conf.get(IngestOptions.BULK_MAX_CHUNKS);
         this.maxBytes = conf.get(IngestOptions.BULK_MAX_BYTES);
-        this.maxRetries = conf.get(IngestOptions.BULK_MAX_RETRIES);
-        this.backoffMs = conf.get(IngestOptions.BULK_RETRY_BACKOFF).toMillis();
+        this.outageBackoff = IngestOptions.openSearchBackoff(conf);
+        this.itemBackoff = outageBackoff.withMaxRetries(conf.get(IngestOptions.BULK_MAX_RETRIES));
     }
 
     @Override
@@ -107,7 +114,7 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
     }
 
     @Override
-    protected void flush(List<ChunkedDocument> docs) throws IOException, InterruptedException {
+    protected void flush(List<ChunkedDocument> docs) throws Exception {
         Map<ChunkedDocument, String> failed = new IdentityHashMap<>();
         List<BulkOperation> pending = new ArrayList<>();
         List<ChunkedDocument> pendingOwner = new ArrayList<>();
@@ -117,6 +124,7 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
                 pendingOwner.add(d);
             }
         }
+        long start = System.nanoTime();
         for (int attempt = 0; !pending.isEmpty(); attempt++) {
             // One large document can hold thousands of chunks: send them in requests of at most maxChunks, so a
             // request never approaches OpenSearch's size limit nor holds the whole document's JSON at once.
@@ -126,6 +134,7 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
             }
             List<BulkOperation> retry = new ArrayList<>();
             List<ChunkedDocument> retryOwner = new ArrayList<>();
+            long delay = itemBackoff.nextDelayMs(attempt, start);
             for (int i = 0; i < items.size(); i++) {
                 BulkResponseItem item = items.get(i);
                 if (item.error() == null) {
@@ -134,7 +143,7 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
                 }
                 metrics.bulkItemFailures.inc();
                 // A 200 response can still carry per-item failures: back-pressure is retried, the rest is final.
-                if ((item.status() == 429 || item.status() == 503) && attempt < maxRetries) {
+                if ((item.status() == 429 || item.status() == 503) && delay >= 0) {
                     retry.add(pending.get(i));
                     retryOwner.add(pendingOwner.get(i));
                 } else {
@@ -145,7 +154,7 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
             pendingOwner = retryOwner;
             if (!pending.isEmpty()) {
                 metrics.bulkRetries.inc();
-                Thread.sleep(backoffMs << Math.min(attempt, 10));
+                Thread.sleep(delay);
             }
         }
 
@@ -194,7 +203,7 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
         return Query.of(q -> q.bool(b -> b.filter(doc, tenant, version)));
     }
 
-    private void delete(ChunkedDocument d) throws IOException, InterruptedException {
+    private void delete(ChunkedDocument d) throws Exception {
         Query doc = Query.of(q -> q.term(t -> t.field(ChunkIndex.DOCUMENT_ID).value(FieldValue.of(d.task.documentId))));
         Query tenant = Query.of(q -> q.term(t -> t.field(ChunkIndex.TENANT).value(FieldValue.of(d.task.tenant))));
         long deleted = deleteByQuery(Query.of(q -> q.bool(b -> b.filter(doc, tenant))));
@@ -209,58 +218,55 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
      * visible), search ids, bulk-delete them, repeat until none match. Not {@code _delete_by_query}: that lives in
      * the {@code reindex} module, which minimal distributions (the local integ-test one) do not ship.
      */
-    private long deleteByQuery(Query query) throws IOException, InterruptedException {
-        for (int attempt = 0; ; attempt++) {
+    private long deleteByQuery(Query query) throws Exception {
+        return outageBackoff.call(() -> {
             long start = System.nanoTime();
-            try {
-                long deleted = 0;
-                for (int round = 0; round < 10_000; round++) {
-                    client.indices().refresh(r -> r.index(alias));
-                    List<Hit<Chunk>> hits = client.search(s -> s.index(alias).size(DELETE_PAGE)
-                            .source(src -> src.fetch(false)).query(query), Chunk.class).hits().hits();
-                    if (hits.isEmpty()) {
-                        break;
-                    }
-                    List<BulkOperation> deletes = new ArrayList<>();
-                    for (Hit<Chunk> h : hits) {
-                        deletes.add(BulkOperation.of(o -> o.delete(d -> d.index(h.index()).id(h.id()))));
-                    }
-                    BulkResponse r = client.bulk(b -> b.operations(deletes));
-                    for (BulkResponseItem item : r.items()) {
-                        if (item.error() != null && item.status() != 404) {
-                            throw new IOException("Deleting chunk " + item.id() + " failed: " + item.status() + " " + item.error().reason());
-                        }
-                    }
-                    deleted += hits.size();
+            long deleted = 0;
+            for (int round = 0; round < 10_000; round++) {
+                client.indices().refresh(r -> r.index(alias));
+                List<Hit<Chunk>> hits = client.search(s -> s.index(alias).size(DELETE_PAGE)
+                        .source(src -> src.fetch(false)).query(query), Chunk.class).hits().hits();
+                if (hits.isEmpty()) {
+                    break;
                 }
-                metrics.deleteLatencyMs.update((System.nanoTime() - start) / 1_000_000);
-                return deleted;
-            } catch (IOException | RuntimeException e) {
-                if (attempt >= maxRetries) {
-                    throw e;
+                List<BulkOperation> deletes = new ArrayList<>();
+                for (Hit<Chunk> h : hits) {
+                    deletes.add(BulkOperation.of(o -> o.delete(d -> d.index(h.index()).id(h.id()))));
                 }
-                LOG.warn("Deleting old chunks failed (attempt {}): {}", attempt + 1, e.toString());
-                Thread.sleep(backoffMs << Math.min(attempt, 10));
+                BulkResponse r = client.bulk(b -> b.operations(deletes));
+                for (BulkResponseItem item : r.items()) {
+                    if (item.error() != null && item.status() != 404) {
+                        throw new IOException("Deleting chunk " + item.id() + " failed: " + item.status() + " " + item.error().reason());
+                    }
+                }
+                deleted += hits.size();
             }
-        }
+            metrics.deleteLatencyMs.update((System.nanoTime() - start) / 1_000_000);
+            return deleted;
+        }, IndexChunks::retriable, (retry, delay, e) -> {
+            metrics.requestRetries.inc();
+            LOG.warn("Deleting old chunks failed (retry {} in {} ms): {}", retry + 1, delay, e.toString());
+        });
     }
 
-    private BulkResponse bulkWithRetries(List<BulkOperation> ops) throws IOException, InterruptedException {
-        for (int attempt = 0; ; attempt++) {
-            long start = System.nanoTime();
-            try {
-                BulkResponse r = client.bulk(b -> b.operations(ops));
-                metrics.bulkRequests.inc();
-                metrics.bulkLatencyMs.update((System.nanoTime() - start) / 1_000_000);
-                return r;
-            } catch (IOException | RuntimeException e) {
-                if (attempt >= maxRetries) {
-                    throw e;
-                }
-                metrics.bulkRetries.inc();
-                LOG.warn("Bulk request of {} items failed (attempt {}): {}", ops.size(), attempt + 1, e.toString());
-                Thread.sleep(backoffMs << Math.min(attempt, 10));
-            }
+    /** Failures worth waiting out: I/O (refused, reset, timeout) and server-side errors; not malformed requests. */
+    static boolean retriable(Exception e) {
+        if (e instanceof OpenSearchException) {
+            return ((OpenSearchException) e).status() >= 500 || ((OpenSearchException) e).status() == 429;
         }
+        return e instanceof IOException;
+    }
+
+    private BulkResponse bulkWithRetries(List<BulkOperation> ops) throws Exception {
+        return outageBackoff.call(() -> {
+            long start = System.nanoTime();
+            BulkResponse r = client.bulk(b -> b.operations(ops));
+            metrics.bulkRequests.inc();
+            metrics.bulkLatencyMs.update((System.nanoTime() - start) / 1_000_000);
+            return r;
+        }, IndexChunks::retriable, (retry, delay, e) -> {
+            metrics.requestRetries.inc();
+            LOG.warn("Bulk request of {} items failed (retry {} in {} ms): {}", ops.size(), retry + 1, delay, e.toString());
+        });
     }
 }

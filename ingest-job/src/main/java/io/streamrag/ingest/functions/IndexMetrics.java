@@ -13,6 +13,8 @@ public final class IndexMetrics {
     public static final String BULK_LATENCY_MS = "bulkLatencyMs";
     public static final String BULK_ITEM_FAILURES = "bulkItemFailures";
     public static final String BULK_RETRIES = "bulkRetries";
+    /** Retries of whole requests that failed (OpenSearch unreachable or erroring), within index.retry-budget. */
+    public static final String REQUEST_RETRIES = "requestRetries";
     public static final String DELETE_BY_QUERY_LATENCY_MS = "deleteByQueryLatencyMs";
     public static final String FRESHNESS_LAG_MS = "freshnessLagMs";
     public static final String LAST_FRESHNESS_LAG_MS = "lastFreshnessLagMs";
@@ -22,6 +24,7 @@ public final class IndexMetrics {
     final Histogram bulkLatencyMs;
     final Counter bulkItemFailures;
     final Counter bulkRetries;
+    final Counter requestRetries;
     final Histogram deleteLatencyMs;
     final Histogram freshnessLagMs;
     volatile long lastFreshnessLagMs;
@@ -32,6 +35,7 @@ public final class IndexMetrics {
         bulkLatencyMs = group.histogram(BULK_LATENCY_MS, new DescriptiveStatisticsHistogram(500));
         bulkItemFailures = group.counter(BULK_ITEM_FAILURES);
         bulkRetries = group.counter(BULK_RETRIES);
+        requestRetries = group.counter(REQUEST_RETRIES);
         deleteLatencyMs = group.histogram(DELETE_BY_QUERY_LATENCY_MS, new DescriptiveStatisticsHistogram(500));
         freshnessLagMs = group.histogram(FRESHNESS_LAG_MS, new DescriptiveStatisticsHistogram(1000));
         group.gauge(LAST_FRESHNESS_LAG_MS, (Gauge<Long>) () -> lastFreshnessLagMs);

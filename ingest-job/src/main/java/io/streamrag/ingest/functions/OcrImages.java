@@ -1,5 +1,6 @@
 package io.streamrag.ingest.functions;
 
+import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.ImageTextReader;
 import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.PageImage;
@@ -30,6 +31,7 @@ public class OcrImages extends RichAsyncFunction<ExtractedDocument, ExtractedDoc
 
     private final Configuration conf;
     private final int threads;
+    private final long budgetMs;
 
     private transient ImageTextReader reader;
     private transient ExecutorService executor;
@@ -38,6 +40,7 @@ public class OcrImages extends RichAsyncFunction<ExtractedDocument, ExtractedDoc
     public OcrImages(Configuration conf, int threads) {
         this.conf = conf;
         this.threads = threads;
+        this.budgetMs = conf.get(IngestOptions.OCR_TIME_PER_DOCUMENT).toMillis();
     }
 
     @Override
@@ -78,6 +81,14 @@ public class OcrImages extends RichAsyncFunction<ExtractedDocument, ExtractedDoc
     }
 
     private void readOne(ExtractedDocument doc, PageImage image) {
+        synchronized (doc) {
+            if (doc.ocrMillis > budgetMs) {
+                // Over the document's OCR budget: do not start another reader on it.
+                doc.limitExceeded = "Reading the images took more than limits.ocr-time-per-document=" + budgetMs + " ms";
+                image.bytes = null;
+                return;
+            }
+        }
         long start = System.nanoTime();
         try {
             image.text = reader.read(image.bytes);
@@ -90,7 +101,11 @@ public class OcrImages extends RichAsyncFunction<ExtractedDocument, ExtractedDoc
             LOG.warn("Reading an image on page {} of {} failed: {}", image.page, doc.task, e.toString());
         } finally {
             image.bytes = null; // read once; do not carry pixels into state or downstream
-            metrics.timeMs.update((System.nanoTime() - start) / 1_000_000);
+            long ms = (System.nanoTime() - start) / 1_000_000;
+            synchronized (doc) {
+                doc.ocrMillis += ms;
+            }
+            metrics.timeMs.update(ms);
         }
     }
 
@@ -104,6 +119,8 @@ public class OcrImages extends RichAsyncFunction<ExtractedDocument, ExtractedDoc
         copy.title = doc.title;
         copy.pages = doc.pages;
         copy.imagesSkipped = doc.imagesSkipped;
+        copy.ocrMillis = doc.ocrMillis;
+        copy.limitExceeded = doc.limitExceeded;
         synchronized (doc) {
             for (PageImage i : new ArrayList<>(doc.images)) {
                 if (i.text != null) {

@@ -3,10 +3,13 @@ package io.streamrag.ingest.functions;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.Chunk;
+import io.streamrag.common.retry.Backoff;
+import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.DocumentTask;
 
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -21,6 +24,8 @@ import org.opensearch.client.opensearch.core.SearchResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
+
 /**
  * Keyed by tenant and documentId ({@link DocumentTask#key}): keeps the latest version seen per document and drops events older than it (stale), so
  * every later stage sees each document's versions in increasing order. With empty state it can ask the index for
@@ -34,8 +39,12 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
     private final Configuration lookupConf;
     private final String alias;
 
+    /** How long a document's version is kept after its last event; null keeps it forever. */
+    private Duration stateTtl;
+
     private transient ValueState<Long> latest;
     private transient OpenSearchClient client;
+    private transient Backoff backoff;
     private transient VersionGateMetrics metrics;
 
     /** @param lookupConf OpenSearch options for the index lookup, or null to rely on state only. */
@@ -44,12 +53,27 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
         this.alias = alias;
     }
 
+    /** Expires a document's remembered version {@code ttl} after its last event (zero or null: never). */
+    public VersionGate stateTtl(Duration ttl) {
+        this.stateTtl = ttl;
+        return this;
+    }
+
     @Override
     public void open(OpenContext openContext) {
-        latest = getRuntimeContext().getState(new ValueStateDescriptor<>("latest-version", Types.LONG));
+        ValueStateDescriptor<Long> descriptor = new ValueStateDescriptor<>("latest-version", Types.LONG);
+        if (stateTtl != null && !stateTtl.isZero()) {
+            // Bounded state: a version not touched for the TTL is dropped (then the index lookup answers, if enabled).
+            descriptor.enableTimeToLive(StateTtlConfig.newBuilder(stateTtl)
+                    .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                    .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                    .build());
+        }
+        latest = getRuntimeContext().getState(descriptor);
         metrics = new VersionGateMetrics(getRuntimeContext().getMetricGroup());
         if (lookupConf != null) {
             client = OpenSearchClients.create(lookupConf);
+            backoff = IngestOptions.openSearchBackoff(lookupConf);
         }
     }
 
@@ -75,7 +99,7 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
             metrics.stale.inc();
             LOG.info("Ignoring stale {}: version {} is older than {}", task, task.version, seen);
             DocumentOutcome o = DocumentOutcome.of(task, DocumentOutcome.STALE);
-            o.error = "version " + task.version + " < " + seen;
+            o.message = "version " + task.version + " < " + seen;
             ctx.output(DeadLetters.OUTCOMES, o);
             return;
         }
@@ -86,12 +110,17 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
         out.collect(task);
     }
 
-    /** Puts the document's highest indexed version (or null) into {@code found[0]}; false when the lookup failed. */
-    private boolean indexedVersion(DocumentTask task, Long[] found) {
+    /**
+     * Puts the document's highest indexed version (or null) into {@code found[0]}; true when the index answered.
+     * An unreachable or failing OpenSearch is retried within {@code index.retry-budget} (holding this document and,
+     * by back-pressure, the ones behind it); past the budget the job fails. A request OpenSearch refuses otherwise
+     * returns false: the document goes on without a known version.
+     */
+    private boolean indexedVersion(DocumentTask task, Long[] found) throws Exception {
         String documentId = task.documentId;
         metrics.lookups.inc();
         try {
-            SearchResponse<Chunk> r = client.search(s -> s
+            SearchResponse<Chunk> r = backoff.call(() -> client.search(s -> s
                     .index(alias)
                     .size(1)
                     .source(src -> src.filter(f -> f.includes(ChunkIndex.VERSION)))
@@ -99,7 +128,8 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
                             .filter(f -> f.term(t -> t.field(ChunkIndex.DOCUMENT_ID).value(FieldValue.of(documentId))))
                             .filter(f -> f.term(t -> t.field(ChunkIndex.TENANT).value(FieldValue.of(task.tenant))))))
                     .sort(so -> so.field(f -> f.field(ChunkIndex.VERSION).order(SortOrder.Desc))),
-                    Chunk.class);
+                    Chunk.class), IndexChunks::retriable,
+                    (retry, delay, e) -> LOG.warn("Version lookup of {} failed (retry {} in {} ms): {}", documentId, retry + 1, delay, e.toString()));
             if (!r.hits().hits().isEmpty() && r.hits().hits().get(0).source() != null) {
                 found[0] = r.hits().hits().get(0).source().version;
             }
@@ -108,10 +138,10 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
             if ("index_not_found_exception".equals(e.error().type())) {
                 return true; // no index, no chunks
             }
+            if (IndexChunks.retriable(e)) {
+                throw e; // still failing after the retry budget
+            }
             LOG.warn("Version lookup of {} failed: {}", task, e.getMessage());
-            return false;
-        } catch (Exception e) {
-            LOG.warn("Version lookup of {} failed: {}", task, e.toString());
             return false;
         }
     }

@@ -13,7 +13,10 @@ public class DocumentOutcome {
     public String outcome;
     /** Stage for dead letters. */
     public String stage;
+    /** Short error class for dead letters. */
     public String error;
+    /** Dead letters: the reason; stale events: the versions compared. */
+    public String message;
     public int chunks;
     public long eventTime;
     public long finishedAt;
@@ -34,7 +37,8 @@ public class DocumentOutcome {
     @Override
     public String toString() {
         return documentId + " v" + version + " " + outcome
-                + (stage == null ? "" : " at " + stage + ": " + error)
+                + (stage == null ? "" : " at " + stage + ": " + error + " (" + message + ")")
+                + (stage == null && message != null ? ": " + message : "")
                 + (chunks > 0 ? " (" + chunks + " chunks)" : "");
     }
 }

@@ -15,6 +15,10 @@ public class ExtractedDocument {
     public int imagesSkipped;
     /** Images whose text could not be read. */
     public int imagesFailed;
+    /** Milliseconds spent reading this document's images so far. */
+    public long ocrMillis;
+    /** Set when reading the images went over a limit (names it): the document is dead-lettered LimitExceeded. */
+    public String limitExceeded;
 
     public ExtractedDocument() {}
 

@@ -94,12 +94,15 @@ public final class MemoryBenchmark {
         String run = UUID.randomUUID().toString().substring(0, 8);
         String alias = "bench-mem-" + run;
         String dlq = "bench-mem-dlq-" + run;
+        String outcomesTopic = "bench-mem-outcomes-" + run;
         conf.set(IngestOptions.SOURCE, "files");
         conf.set(IngestOptions.PATH, folder.getPath());
         conf.set(IngestOptions.TENANT, "bench");
         conf.set(IngestOptions.PARALLELISM, parallelism);
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
         conf.set(StreamRagOptions.DEAD_LETTER_TOPIC, dlq);
+        conf.set(StreamRagOptions.OUTCOMES_TOPIC, outcomesTopic);
+        conf.set(IngestOptions.TRANSACTIONAL_ID_PREFIX, "bench-mem-" + run);
         if (!conf.containsKey(IngestOptions.OCR_PROVIDER.key())) {
             conf.set(IngestOptions.OCR_PROVIDER, IngestOptions.OcrProvider.TESSERACT);
         }
@@ -138,7 +141,7 @@ public final class MemoryBenchmark {
         long gcCount0 = gcCount();
         long gcTime0 = gcTime();
         try (Admin admin = Admin.create(adminProps)) {
-            admin.createTopics(List.of(new NewTopic(dlq, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            admin.createTopics(List.of(new NewTopic(dlq, 1, (short) 1), new NewTopic(outcomesTopic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
             try {
                 StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
                 IngestJob.configure(env, conf);
@@ -217,7 +220,7 @@ public final class MemoryBenchmark {
                 } catch (Exception e) {
                     System.out.println("Could not delete benchmark index " + alias + ": " + e);
                 }
-                admin.deleteTopics(List.of(dlq)).all().get(30, TimeUnit.SECONDS);
+                admin.deleteTopics(List.of(dlq, outcomesTopic)).all().get(30, TimeUnit.SECONDS);
                 OpenSearchClients.close(search);
             }
         }

@@ -94,4 +94,20 @@ class VersionGateTest {
             assertThat(h.extractOutputValues().get(1).op).isEqualTo(DocumentTask.DELETE);
         }
     }
+
+    @Test
+    void forgetsAVersionAfterTheStateTtl() throws Exception {
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask>(
+                new KeyedProcessOperator<>(new VersionGate(null, "unused").stateTtl(java.time.Duration.ofHours(1))), t -> t.documentId, Types.STRING)) {
+            h.open();
+            h.setStateTtlProcessingTime(0);
+            h.processElement(task("a", 2, DocumentTask.UPSERT), 1);
+            h.setStateTtlProcessingTime(30 * 60_000L);
+            h.processElement(task("a", 1, DocumentTask.UPSERT), 2); // within the TTL: stale
+            h.setStateTtlProcessingTime(3 * 3_600_000L);
+            h.processElement(task("a", 1, DocumentTask.UPSERT), 3); // forgotten: passes, with nothing known
+            assertThat(passed(h)).containsExactly("a:2:null", "a:1:null");
+            assertThat(stale(h)).containsExactly("a:1:stale");
+        }
+    }
 }
