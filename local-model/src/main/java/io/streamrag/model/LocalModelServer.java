@@ -50,6 +50,9 @@ public final class LocalModelServer implements AutoCloseable {
     private final AtomicLong chat = new AtomicLong();
     private final Map<Integer, AtomicLong> byStatus = new ConcurrentHashMap<>();
     private final AtomicInteger rateLimitedSoFar = new AtomicInteger();
+    /** Chat requests whose client hung up before the answer could be delivered (timed out or cancelled). */
+    private final AtomicLong aborted = new AtomicLong();
+    private final AtomicLong inFlight = new AtomicLong();
 
     public LocalModelServer(String host, int port, Faults faults, int threads) throws IOException {
         this.faults = faults == null ? new Faults() : faults;
@@ -100,6 +103,21 @@ public final class LocalModelServer implements AutoCloseable {
         chat.set(0);
         byStatus.clear();
         rateLimitedSoFar.set(0);
+        aborted.set(0);
+    }
+
+    /** Chat requests whose client had hung up (timed out or aborted the request) when the answer was sent. */
+    public long aborted() {
+        return aborted.get();
+    }
+
+    /** The {@code /v1/stats} body. */
+    public String statsJson() {
+        try {
+            return MAPPER.writeValueAsString(statsBody());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Requests to {@code /v1/chat/completions} answered with {@code status} so far. */
@@ -125,11 +143,16 @@ public final class LocalModelServer implements AutoCloseable {
     }
 
     private void stats(HttpExchange ex) throws IOException {
-        ObjectNode body = MAPPER.createObjectNode().put("total", total.get()).put("chatCompletions", chat.get());
+        send(ex, 200, statsBody(), null);
+    }
+
+    private ObjectNode statsBody() {
+        ObjectNode body = MAPPER.createObjectNode().put("total", total.get()).put("chatCompletions", chat.get())
+                .put("inFlight", inFlight.get()).put("aborted", aborted.get());
         ObjectNode statuses = body.putObject("byStatus");
         new TreeMap<>(byStatus).forEach((k, v) -> statuses.put(String.valueOf(k), v.get()));
         body.put("faults", faults.toString());
-        send(ex, 200, body, null);
+        return body;
     }
 
     private void setFaults(HttpExchange ex) throws IOException {
@@ -142,8 +165,24 @@ public final class LocalModelServer implements AutoCloseable {
     }
 
     private void chatCompletions(HttpExchange ex) throws IOException {
+        inFlight.incrementAndGet();
+        try {
+            chatCompletion(ex);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    /** Sends a chat answer; counts it as aborted when the client has already hung up. */
+    private void reply(HttpExchange ex, int status, JsonNode body, String retryAfter) {
+        if (!send(ex, status, body, retryAfter)) {
+            aborted.incrementAndGet();
+        }
+    }
+
+    private void chatCompletion(HttpExchange ex) throws IOException {
         if (!"POST".equals(ex.getRequestMethod())) {
-            send(ex, 405, error("POST only", "invalid_request_error"), null);
+            reply(ex, 405, error("POST only", "invalid_request_error"), null);
             return;
         }
         chat.incrementAndGet();
@@ -155,7 +194,7 @@ public final class LocalModelServer implements AutoCloseable {
             f = header == null ? faults : Faults.parse(header);
         } catch (IOException | IllegalArgumentException e) {
             record(400);
-            send(ex, 400, error("Bad request: " + e.getMessage(), "invalid_request_error"), null);
+            reply(ex, 400, error("Bad request: " + e.getMessage(), "invalid_request_error"), null);
             return;
         }
         ThreadLocalRandom random = ThreadLocalRandom.current();
@@ -163,14 +202,14 @@ public final class LocalModelServer implements AutoCloseable {
         if ((f.rateLimitFirst > 0 && rateLimitedSoFar.getAndIncrement() < f.rateLimitFirst)
                 || (f.rateLimitRate > 0 && random.nextDouble() < f.rateLimitRate)) {
             record(429);
-            send(ex, 429, error("Rate limit reached, retry later", "rate_limit_exceeded"),
+            reply(ex, 429, error("Rate limit reached, retry later", "rate_limit_exceeded"),
                     String.valueOf(f.retryAfterSeconds));
             return;
         }
         sleep(f.latencyMs + (f.jitterMs > 0 ? random.nextLong(f.jitterMs + 1) : 0));
         if (f.errorRate > 0 && random.nextDouble() < f.errorRate) {
             record(500);
-            send(ex, 500, error("Injected server error", "server_error"), null);
+            reply(ex, 500, error("Injected server error", "server_error"), null);
             return;
         }
         if (f.timeoutRate > 0 && random.nextDouble() < f.timeoutRate) {
@@ -179,10 +218,10 @@ public final class LocalModelServer implements AutoCloseable {
         try {
             ObjectNode response = complete(request);
             record(200);
-            send(ex, 200, response, null);
+            reply(ex, 200, response, null);
         } catch (RuntimeException e) {
             record(500);
-            send(ex, 500, error("Answerer failed: " + e, "server_error"), null);
+            reply(ex, 500, error("Answerer failed: " + e, "server_error"), null);
         }
     }
 
@@ -246,8 +285,14 @@ public final class LocalModelServer implements AutoCloseable {
         return body;
     }
 
-    private static void send(HttpExchange ex, int status, JsonNode body, String retryAfter) throws IOException {
-        byte[] bytes = MAPPER.writeValueAsBytes(body);
+    /** Returns whether the answer reached the client (false when it had hung up). */
+    private static boolean send(HttpExchange ex, int status, JsonNode body, String retryAfter) {
+        byte[] bytes;
+        try {
+            bytes = MAPPER.writeValueAsBytes(body);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         ex.getResponseHeaders().set("Content-Type", "application/json");
         if (retryAfter != null) {
             ex.getResponseHeaders().set("Retry-After", retryAfter);
@@ -257,8 +302,9 @@ public final class LocalModelServer implements AutoCloseable {
             try (OutputStream out = ex.getResponseBody()) {
                 out.write(bytes);
             }
+            return true;
         } catch (IOException e) {
-            // The client hung up (e.g. it timed out first): nothing to answer.
+            return false; // the client hung up (it timed out or aborted the request): nothing to answer
         } finally {
             ex.close();
         }

@@ -109,4 +109,29 @@ class LocalModelServerTest {
         assertThatThrownBy(() -> model().chat(PROMPT)).isInstanceOf(dev.langchain4j.exception.TimeoutException.class);
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
     }
+
+    @Test
+    void statsCountRequestsTheClientAborted() throws Exception {
+        server.setFaults(Faults.parse("latency=800"));
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"extractive\",\"messages\":"
+                        + "[{\"role\":\"user\",\"content\":\"Which port?\"}]}"))
+                .build();
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> call =
+                http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+        Thread.sleep(200);
+        call.cancel(true); // aborts the exchange: the connection is closed under the sleeping server
+        long until = System.currentTimeMillis() + 5_000;
+        while (server.aborted() == 0 && System.currentTimeMillis() < until) {
+            Thread.sleep(50);
+        }
+        assertThat(server.aborted()).isEqualTo(1);
+        assertThat(server.statsJson()).contains("\"aborted\":1");
+        // A delivered answer is not counted.
+        server.setFaults(new Faults());
+        assertThat(http.send(request, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        assertThat(server.aborted()).isEqualTo(1);
+    }
 }
