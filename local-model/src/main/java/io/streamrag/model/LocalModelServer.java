@@ -111,6 +111,11 @@ public final class LocalModelServer implements AutoCloseable {
         return aborted.get();
     }
 
+    /** Chat requests being served right now. */
+    public long inFlight() {
+        return inFlight.get();
+    }
+
     /** The {@code /v1/stats} body. */
     public String statsJson() {
         try {
