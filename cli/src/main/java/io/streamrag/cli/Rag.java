@@ -3,6 +3,7 @@ package io.streamrag.cli;
 import io.streamrag.cli.commands.AskCommand;
 import io.streamrag.cli.commands.BackfillCommand;
 import io.streamrag.cli.commands.BenchCommand;
+import io.streamrag.cli.commands.ChaosCommand;
 import io.streamrag.cli.commands.DashboardCommand;
 import io.streamrag.cli.commands.DownCommand;
 import io.streamrag.cli.commands.IngestCommand;
@@ -29,6 +30,7 @@ import picocli.CommandLine.Command;
             BackfillCommand.class,
             SweepCommand.class,
             BenchCommand.class,
+            ChaosCommand.class,
             QuickstartCommand.class,
             DashboardCommand.class,
             CommandLine.HelpCommand.class

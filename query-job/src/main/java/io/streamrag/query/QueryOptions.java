@@ -65,9 +65,9 @@ public final class QueryOptions {
             .doubleType().defaultValue(50.0).withDescription("Failure percentage (5xx, timeouts, connection errors; not "
                     + "429) over the sliding window that opens an endpoint's circuit breaker.");
     public static final ConfigOption<Integer> BREAKER_WINDOW = ConfigOptions.key("query.breaker.window").intType()
-            .defaultValue(20).withDescription("Calls in the breaker's sliding window.");
+            .defaultValue(50).withDescription("Calls in the breaker's sliding window.");
     public static final ConfigOption<Integer> BREAKER_MINIMUM_CALLS = ConfigOptions.key("query.breaker.minimum-calls")
-            .intType().defaultValue(10).withDescription("Calls the breaker needs before it may open.");
+            .intType().defaultValue(20).withDescription("Calls the breaker needs before it may open.");
     public static final ConfigOption<Duration> BREAKER_OPEN_FOR = ConfigOptions.key("query.breaker.open-duration")
             .durationType().defaultValue(Duration.ofSeconds(5))
             .withDescription("How long an open breaker rejects calls before it lets a few probes through (half-open).");

@@ -63,6 +63,8 @@ public final class ChaosBenchmark {
         public int maxConcurrency = 16;
         public long endpointTimeoutMs = 10_000;
         public int maxRetries = 2;
+        /** Questions per second; 0 = all at once (a burst). */
+        public double ratePerSecond;
         /** Extra job options, {@code key=value}. */
         public Map<String, String> options = new LinkedHashMap<>();
     }
@@ -88,6 +90,8 @@ public final class ChaosBenchmark {
         public long hedged;
         public Map<String, Integer> failures = new HashMap<>();
         public String serverStats = "";
+        public long breakerOpenedMs = -1;
+        public long breakerHalfOpenMs = -1;
 
         Result(String name) {
             this.name = name;
@@ -195,6 +199,10 @@ public final class ChaosBenchmark {
             Map<String, Long> producedAt = new HashMap<>();
             List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> sent = new ArrayList<>();
             for (int i = 0; i < s.questions; i++) {
+                if (s.ratePerSecond > 0) {
+                    long due = t0 + (long) (i * 1000 / s.ratePerSecond);
+                    Thread.sleep(Math.max(0, due - System.currentTimeMillis()));
+                }
                 sent.add(producer.send(question(questions, "q-" + i, i, s)));
             }
             for (int i = 0; i < sent.size(); i++) {
@@ -349,31 +357,211 @@ public final class ChaosBenchmark {
         System.exit(0);
     }
 
-    /** Runs the named scenarios ({@code faults}, ...) each beside its healthy baseline. */
+    /** Runs the named scenarios ({@code faults}, {@code two-endpoints}, {@code slow}, {@code outage}) with their baselines. */
     public List<Result> scenarios(String names, Settings s) throws Exception {
         List<Result> out = new ArrayList<>();
+        Result healthy = null;
+        // A discarded first run: JIT, connections and the embedding model would otherwise slow the first baseline.
+        Settings warm = copy(s);
+        warm.questions = Math.min(s.questions, 100);
+        System.out.println("(warm-up, not counted) " + single("warm-up", warm, "", ""));
         for (String name : names.split(",")) {
+            if (healthy == null) {
+                healthy = single("healthy, 1 endpoint", s, "", "");
+                report(out, healthy);
+            }
             switch (name.strip()) {
                 case "faults": {
-                    Result healthy = single("healthy, 1 endpoint", s, "");
-                    Result faulty = single("faults (" + ISSUE_FAULTS + ")", s, ISSUE_FAULTS);
-                    out.add(healthy);
-                    out.add(faulty);
-                    System.out.printf("faults: %.1f %% answered within the deadline, %d duplicates, wall-time ratio "
-                                    + "%.2fx the healthy run, max attempts per candidate %d (bound %d)%n",
-                            faulty.answeredInDeadlinePct(), faulty.duplicates,
-                            (double) faulty.wallMs / healthy.wallMs, faulty.maxAttemptsPerCandidate, 1 + s.maxRetries);
+                    Result faulty = single("faults (" + ISSUE_FAULTS + ")", s, "", ISSUE_FAULTS);
+                    report(out, faulty);
+                    summary(String.format("faults: %.1f %% ANSWERED within the deadline from production, %d duplicates, "
+                                    + "wall time %.2fx the healthy run, max attempts per candidate %d (bound %d), "
+                                    + "endpoint requests per candidate %.2f",
+                            faulty.answeredInDeadlinePct(), faulty.duplicates, (double) faulty.wallMs / healthy.wallMs,
+                            faulty.maxAttemptsPerCandidate, 1 + s.maxRetries,
+                            (double) faulty.serverRequests / Math.max(1, faulty.candidates)));
+                    break;
+                }
+                case "two-endpoints": {
+                    // Latency is compared at a steady arrival rate that one healthy endpoint serves without queueing.
+                    Settings paced = paced(s);
+                    Result base = single("healthy, 1 endpoint, " + paced.ratePerSecond + " questions/s", paced, "", "");
+                    report(out, base);
+                    for (String[] bad : new String[][] {{"always failing (HTTP 500)", "error=1.0"},
+                            {"always hanging", "timeout=1.0,timeoutMs=30000"}}) {
+                        Result r = pair("healthy + " + bad[0], paced, bad[1]);
+                        report(out, r);
+                        summary(String.format("two endpoints, one %s: %.1f %% ANSWERED, p50 %.2fx the single healthy "
+                                        + "endpoint, breaker opened %s, half-open %s after the first question",
+                                bad[0], 100.0 * r.answered / r.questions, (double) r.decidedP50Ms / base.decidedP50Ms,
+                                r.breakerOpenedMs < 0 ? "never" : r.breakerOpenedMs + " ms",
+                                r.breakerHalfOpenMs < 0 ? "never" : r.breakerHalfOpenMs + " ms"));
+                    }
+                    break;
+                }
+                case "slow": {
+                    // 10 % of calls take 10x the rest: 100 ms vs 1,000 ms.
+                    String faults = "latency=100,timeout=0.1,timeoutMs=900";
+                    Settings paced = paced(s);
+                    Result base = single("every call 100 ms, " + paced.ratePerSecond + " questions/s", paced, "",
+                            "latency=100");
+                    report(out, base);
+                    Settings noHedge = copy(paced);
+                    noHedge.options.put(io.streamrag.query.QueryOptions.HEDGE.key(), "false");
+                    Result plain = single("10 % slow, no hedging", noHedge, "", faults);
+                    report(out, plain);
+                    Settings hedged = copy(paced);
+                    hedged.options.put(io.streamrag.query.QueryOptions.HEDGE_PERCENTILE.key(), "85");
+                    Result h = single("10 % slow, hedging at p85", hedged, "", faults);
+                    report(out, h);
+                    summary(String.format("10 %% slow calls: p99 %.2fx the healthy p50 without hedging, %.2fx with "
+                                    + "hedging, %.1f %% extra calls", (double) plain.decidedP99Ms / base.decidedP50Ms,
+                            (double) h.decidedP99Ms / base.decidedP50Ms, 100.0 * h.hedged / Math.max(1, h.candidates)));
+                    break;
+                }
+                case "outage": {
+                    Settings o = copy(s);
+                    o.questions = Math.min(s.questions, 100);
+                    Result r = outage(o, 30_000);
+                    report(out, r);
+                    summary(String.format("OpenSearch down 30 s while %d questions with %d ms deadlines arrive: %.1f %% "
+                                    + "ANSWERED, %d duplicates", r.questions, o.deadlineMs,
+                            100.0 * r.answered / r.questions, r.duplicates));
                     break;
                 }
                 default:
-                    throw new IllegalArgumentException("Unknown scenario " + name);
+                    throw new IllegalArgumentException("Unknown scenario " + name + " (faults, two-endpoints, slow, outage)");
             }
         }
+        System.out.println();
+        summaries.forEach(System.out::println);
         return out;
     }
 
-    private Result single(String name, Settings s, String faults) throws Exception {
-        try (LocalModelServer server = LocalModelServer.startLocal(new Faults())) {
+    private final List<String> summaries = new ArrayList<>();
+
+    private void summary(String line) {
+        summaries.add(line);
+        System.out.println(">> " + line);
+    }
+
+    private static void report(List<Result> out, Result r) {
+        out.add(r);
+        System.out.println(r);
+    }
+
+    /** {@code s} at a steady 10 questions per second (unless a rate is set), at most 300 questions. */
+    private static Settings paced(Settings s) {
+        Settings p = copy(s);
+        if (p.ratePerSecond <= 0) {
+            p.ratePerSecond = 10;
+        }
+        p.questions = Math.min(s.questions, 300);
+        return p;
+    }
+
+    private static Settings copy(Settings s) {
+        Settings c = new Settings();
+        c.questions = s.questions;
+        c.n = s.n;
+        c.deadlineMs = s.deadlineMs;
+        c.parallelism = s.parallelism;
+        c.maxConcurrency = s.maxConcurrency;
+        c.endpointTimeoutMs = s.endpointTimeoutMs;
+        c.maxRetries = s.maxRetries;
+        c.ratePerSecond = s.ratePerSecond;
+        c.options = new LinkedHashMap<>(s.options);
+        return c;
+    }
+
+    /** A healthy endpoint and a "bad" one that turns bad after the warm-up; watches the bad one's breaker. */
+    private Result pair(String name, Settings s, String badFaults) throws Exception {
+        try (LocalModelServer good = LocalModelServer.startLocal(new Faults());
+             LocalModelServer bad = LocalModelServer.startLocal(new Faults())) {
+            BreakerWatch watch = new BreakerWatch("bad");
+            Result r;
+            try {
+                r = run(name, s, endpoint("good", good, s, 1.0) + ";" + endpoint("bad", bad, s, 1.0),
+                        List.of(good, bad), () -> {
+                            bad.setFaults(Faults.parse(badFaults));
+                            watch.start();
+                        });
+            } finally {
+                watch.stop();
+            }
+            r.breakerOpenedMs = watch.openedMs;
+            r.breakerHalfOpenMs = watch.halfOpenMs;
+            return r;
+        }
+    }
+
+    /** Polls an endpoint's breaker (in this JVM: the MiniCluster runs in-process) for its first open and half-open. */
+    private static final class BreakerWatch {
+        private final String endpoint;
+        private volatile boolean running;
+        private Thread thread;
+        volatile long openedMs = -1;
+        volatile long halfOpenMs = -1;
+
+        BreakerWatch(String endpoint) {
+            this.endpoint = endpoint;
+        }
+
+        void start() {
+            running = true;
+            long t0 = System.currentTimeMillis();
+            thread = new Thread(() -> {
+                while (running) {
+                    io.streamrag.query.generate.EndpointHealth h =
+                            io.streamrag.query.generate.EndpointHealth.lookup(endpoint);
+                    if (h != null) {
+                        int state = h.stateCode();
+                        if (state == 1 && openedMs < 0) {
+                            openedMs = System.currentTimeMillis() - t0;
+                        } else if (state == 2 && openedMs >= 0 && halfOpenMs < 0) {
+                            halfOpenMs = System.currentTimeMillis() - t0;
+                        }
+                    }
+                    try {
+                        Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "breaker-watch");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void stop() {
+            running = false;
+        }
+    }
+
+    /** OpenSearch behind a {@link io.streamrag.common.net.LoopbackProxy}, refused for {@code downMs} from the burst. */
+    private Result outage(Settings s, long downMs) throws Exception {
+        try (LocalModelServer server = LocalModelServer.startLocal(new Faults());
+             io.streamrag.common.net.LoopbackProxy proxy = io.streamrag.common.net.LoopbackProxy.start(
+                     java.net.URI.create(openSearchUrl).getPort())) {
+            Settings o = copy(s);
+            o.options.put(StreamRagOptions.OPENSEARCH_URL.key(), proxy.httpUrl());
+            o.options.put(io.streamrag.query.QueryOptions.MAX_BACKOFF_MS.key(), "2000");
+            java.util.concurrent.ScheduledExecutorService t = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+            try {
+                return run("OpenSearch down " + downMs / 1000 + " s", o, endpoint("local", server, o, 1.0),
+                        List.of(server), () -> {
+                            proxy.mode(io.streamrag.common.net.LoopbackProxy.Mode.DOWN);
+                            t.schedule(() -> proxy.mode(io.streamrag.common.net.LoopbackProxy.Mode.UP), downMs,
+                                    java.util.concurrent.TimeUnit.MILLISECONDS);
+                        });
+            } finally {
+                t.shutdownNow();
+            }
+        }
+    }
+
+    private Result single(String name, Settings s, String warmupFaults, String faults) throws Exception {
+        try (LocalModelServer server = LocalModelServer.startLocal(Faults.parse(warmupFaults))) {
             return run(name, s, endpoint("local", server, s, 1.0), List.of(server),
                     () -> server.setFaults(Faults.parse(faults)));
         }

@@ -10,6 +10,8 @@ public final class CallHandle {
     private Thread runner;
     private boolean cancelled;
     private boolean finished;
+    /** Aborted because a call started later (a hedge) answered first: a sign this endpoint is slow. */
+    private boolean lostRace;
 
     CallHandle(EndpointHealth health) {
         this.health = health;
@@ -34,6 +36,16 @@ public final class CallHandle {
     /** Marks a call that was never accepted (its endpoint was full) as finished, without counting an abort. */
     synchronized void discard() {
         finished = true;
+    }
+
+    /** Aborts the call because a later call for the same candidate answered first. */
+    synchronized boolean cancelLostRace() {
+        lostRace = true;
+        return cancel();
+    }
+
+    synchronized boolean lostRace() {
+        return lostRace;
     }
 
     /** Aborts the call if it has not finished; returns whether it did. */

@@ -39,11 +39,17 @@ public final class CandidateCall {
         return cancelled;
     }
 
-    /** Aborts every call still running except {@code keep}; returns how many were aborted. */
+    /**
+     * Aborts every call still running except {@code keep}; the ones started before it lost the race (they are reported
+     * to their endpoint's breaker as slow). Returns how many were aborted.
+     */
     synchronized int cancelOthers(CallHandle keep) {
         int n = 0;
+        boolean beforeKeep = keep != null && handles.contains(keep);
         for (CallHandle h : handles) {
-            if (h != keep && h.cancel()) {
+            if (h == keep) {
+                beforeKeep = false;
+            } else if (beforeKeep ? h.cancelLostRace() : h.cancel()) {
                 n++;
             }
         }

@@ -25,8 +25,8 @@ import java.util.concurrent.TimeUnit;
  * Runs one candidate (the whole strategy) on an endpoint's bulkhead and always completes with a
  * {@link CandidateResult}: OK, ERROR, TIMEOUT or CANCELLED. Routing: the requested endpoint unless its breaker is
  * open or its bulkhead full, else the others in a weighted order; a call its breaker turns away mid-way moves on the
- * same way. When every endpoint is full the candidate waits for a slot (bounded by the async operator's capacity,
- * which then backpressures the source) until its deadline. Hedging: a candidate still running after the endpoint's
+ * same way. When every endpoint is full or open the candidate waits for a slot (bounded by the async operator's
+ * capacity, which then backpressures the source) until its deadline. Hedging: a candidate still running after the endpoint's
  * hedge delay gets one spare call (within the question's {@link HedgeBudget}); the first answer wins and the other
  * call is aborted. Shared by the async operators and the benchmarks.
  */
@@ -94,12 +94,32 @@ public class CandidateGenerator implements AutoCloseable {
         long start = System.currentTimeMillis();
         admit(call, new HashSet<>(), start);
         if (budget != null && hedge.enabled) {
-            long delay = hedge.delayFor(requested.health());
+            long delay = hedgeDelay(requested);
             if (delay >= 0) {
                 timers.schedule(() -> hedge(call, budget, start), delay, TimeUnit.MILLISECONDS);
             }
         }
         return call;
+    }
+
+    /**
+     * The requested endpoint's hedge delay; while it has no latency record of its own (e.g. every call hangs), the
+     * fastest other endpoint's; while no endpoint has one (start-up), a quarter of its timeout, at most 1 s.
+     * -1 = no hedge.
+     */
+    private long hedgeDelay(ChatEndpoint requested) {
+        long own = hedge.delayFor(requested.health());
+        if (own >= 0) {
+            return own;
+        }
+        long best = -1;
+        for (ChatEndpoint e : endpoints.values()) {
+            long d = hedge.delayFor(e.health());
+            if (d >= 0 && (best < 0 || d < best)) {
+                best = d;
+            }
+        }
+        return best >= 0 || !hedge.enabled ? best : Math.min(1_000, requested.spec.timeoutMs / 4);
     }
 
     /** Endpoints to try, best first: the requested one, then the others in a weighted order; open breakers last. */
@@ -119,7 +139,7 @@ public class CandidateGenerator implements AutoCloseable {
         return order;
     }
 
-    /** Submits the candidate to the first endpoint with room; waits for a slot if all are full. */
+    /** Submits the candidate to the first endpoint with room and a closed breaker; else waits for one (re-checked). */
     private void admit(CandidateCall call, Set<String> exclude, long start) {
         if (!launch(call, route(call.request, exclude), start)) {
             long deadline = call.request.retrieval.question.deadlineAtMs();
@@ -137,8 +157,8 @@ public class CandidateGenerator implements AutoCloseable {
     /** Starts a call on the first endpoint of {@code order} whose bulkhead accepts it; false if none did. */
     private boolean launch(CandidateCall call, List<ChatEndpoint> order, long start) {
         for (ChatEndpoint ep : order) {
-            if (ep.health().open() && order.indexOf(ep) < order.size() - 1) {
-                continue; // an open breaker would only turn it away; try it last
+            if (ep.health().open()) {
+                continue; // it would only be turned away; if every breaker is open the candidate waits (admit)
             }
             CallHandle handle = new CallHandle(ep.health());
             if (!call.add(handle)) {
@@ -202,12 +222,11 @@ public class CandidateGenerator implements AutoCloseable {
             return;
         }
         if (a.kind == CallFailedException.Kind.REJECTED && !call.isCancelled()
-                && System.currentTimeMillis() < call.request.retrieval.question.deadlineAtMs()) {
-            Set<String> exclude = new HashSet<>(Set.of(ep.spec.name));
-            if (!route(call.request, exclude).isEmpty()) {
-                admitElsewhere(call, exclude, start);
-                return;
-            }
+                && System.currentTimeMillis() + ADMISSION_RETRY_MS < call.request.retrieval.question.deadlineAtMs()
+                && running == 0) {
+            // Its breaker (or rate limit) turned it away: another endpoint, or a wait for a slot, never a failure.
+            timers.schedule(() -> admit(call, new HashSet<>(), start), ADMISSION_RETRY_MS, TimeUnit.MILLISECONDS);
+            return;
         }
         synchronized (call) {
             if (call.firstFailure == null || CandidateResult.CANCELLED.equals(call.firstFailure.status)) {
@@ -216,12 +235,6 @@ public class CandidateGenerator implements AutoCloseable {
         }
         if (running == 0) {
             finish(call, handle, call.firstFailure);
-        }
-    }
-
-    private void admitElsewhere(CandidateCall call, Set<String> exclude, long start) {
-        if (!launch(call, route(call.request, exclude), start)) {
-            admit(call, exclude, start);
         }
     }
 
@@ -249,13 +262,13 @@ public class CandidateGenerator implements AutoCloseable {
                     CallFailedException.Kind.CANCELLED);
         }
         try {
-            return run(request, endpoint, start);
+            return run(request, endpoint, start, handle);
         } finally {
             handle.end();
         }
     }
 
-    private Attempt run(CandidateRequest request, ChatEndpoint endpoint, long start) {
+    private Attempt run(CandidateRequest request, ChatEndpoint endpoint, long start, CallHandle handle) {
         QuestionTask q = request.retrieval.question;
         long deadline = q.deadlineAtMs();
         Strategy strategy = strategies.getOrDefault(q.strategy.toUpperCase(Locale.ROOT), strategies.get("RAG"));
@@ -264,7 +277,7 @@ public class CandidateGenerator implements AutoCloseable {
             @Override
             public CallResult call(String prompt) {
                 try {
-                    CallResult r = endpoint.call(prompt, request.temperature, request.seed, deadline);
+                    CallResult r = endpoint.call(prompt, request.temperature, request.seed, deadline, handle);
                     usage[0] += r.tokensIn;
                     usage[1] += r.tokensOut;
                     usage[2] += r.attempts;

@@ -73,6 +73,14 @@ public class ChatEndpoint implements AutoCloseable {
 
     /** One logical model call with bounded retries; throws {@link CallFailedException} when it gives up. */
     public CallResult call(String prompt, double temperature, long seed, long deadlineAtMs) {
+        return call(prompt, temperature, seed, deadlineAtMs, null);
+    }
+
+    /**
+     * One logical model call; {@code handle} (may be null) tells whether an abort means this endpoint lost a hedge race
+     * (recorded by the breaker as a failure, like a timeout) or just that the answer is no longer needed (neutral).
+     */
+    public CallResult call(String prompt, double temperature, long seed, long deadlineAtMs, CallHandle handle) {
         ChatRequestParameters params = "ollama".equals(spec.provider)
                 ? OllamaChatRequestParameters.builder().temperature(temperature).seed((int) seed)
                         .maxOutputTokens(maxTokens).build()
@@ -112,7 +120,11 @@ public class ChatEndpoint implements AutoCloseable {
             } catch (RuntimeException e) {
                 long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
                 if (Thread.currentThread().isInterrupted() || hasCause(e, InterruptedException.class)) {
-                    health.breaker.releasePermission(); // aborted by us: says nothing about the endpoint
+                    if (handle != null && handle.lostRace()) {
+                        health.breaker.onError(millis, TimeUnit.MILLISECONDS, e); // slower than a later hedge
+                    } else {
+                        health.breaker.releasePermission(); // no longer needed: says nothing about the endpoint
+                    }
                     throw cancelled(attempt, e);
                 }
                 boolean timeout = isTimeout(e);

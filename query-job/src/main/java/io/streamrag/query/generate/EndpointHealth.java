@@ -70,6 +70,11 @@ public final class EndpointHealth implements AutoCloseable {
         return bulkhead.submit(task).toCompletableFuture();
     }
 
+    /** The health of the endpoint named {@code name} in this JVM, if one is in use (for benchmarks and tools). */
+    public static EndpointHealth lookup(String name) {
+        return EndpointPools.find(name);
+    }
+
     /** Whether the breaker currently turns calls away (routing sends candidates elsewhere meanwhile). */
     public boolean open() {
         CircuitBreaker.State s = breaker.getState();

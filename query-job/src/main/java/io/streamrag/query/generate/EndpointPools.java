@@ -35,6 +35,15 @@ final class EndpointPools {
         return e.health;
     }
 
+    static synchronized EndpointHealth find(String name) {
+        for (Entry e : POOLS.values()) {
+            if (e.health.spec.name.equals(name)) {
+                return e.health;
+            }
+        }
+        return null;
+    }
+
     static synchronized void release(EndpointSpec spec, HealthSettings settings) {
         Entry e = POOLS.get(key(spec, settings));
         if (e != null && --e.users <= 0) {

@@ -12,8 +12,8 @@ public class HealthSettings implements Serializable {
 
     public int queueCapacity = 16;
     public double failureRate = 50;
-    public int window = 20;
-    public int minimumCalls = 10;
+    public int window = 50;
+    public int minimumCalls = 20;
     public long openForMs = 5_000;
     public int halfOpenCalls = 3;
 
