@@ -17,6 +17,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +45,11 @@ public final class LocalModelServer implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService executor;
+    private final ScheduledExecutorService hung = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "local-model-hung");
+        t.setDaemon(true);
+        return t;
+    });
     private final ExtractiveAnswerer answerer = new ExtractiveAnswerer();
     private volatile Faults faults;
     private final AtomicLong total = new AtomicLong();
@@ -138,6 +144,7 @@ public final class LocalModelServer implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        hung.shutdownNow();
         executor.shutdownNow();
     }
 
@@ -218,8 +225,22 @@ public final class LocalModelServer implements AutoCloseable {
             return;
         }
         if (f.timeoutRate > 0 && random.nextDouble() < f.timeoutRate) {
-            sleep(f.timeoutMs); // the client has given up by now
+            // A hanging call answers only after timeoutMs (the client has given up by then) and holds no server
+            // thread meanwhile, like a server that parks a stuck request: hangs must not starve the other requests.
+            inFlight.incrementAndGet();
+            hung.schedule(() -> executor.execute(() -> {
+                try {
+                    answer(ex, request);
+                } finally {
+                    inFlight.decrementAndGet();
+                }
+            }), f.timeoutMs, TimeUnit.MILLISECONDS);
+            return;
         }
+        answer(ex, request);
+    }
+
+    private void answer(HttpExchange ex, JsonNode request) {
         try {
             ObjectNode response = complete(request);
             record(200);

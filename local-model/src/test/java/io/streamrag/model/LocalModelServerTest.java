@@ -134,4 +134,32 @@ class LocalModelServerTest {
         assertThat(http.send(request, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
         assertThat(server.aborted()).isEqualTo(1);
     }
+
+    @Test
+    void hangingCallsHoldNoServerThread() throws Exception {
+        // One server thread, two calls hanging 600 ms and one normal call: the normal one is not stuck behind them.
+        try (LocalModelServer one = new LocalModelServer("127.0.0.1", 0, Faults.parse("timeout=1.0,timeoutMs=600"), 1)) {
+            one.start();
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            HttpRequest hanging = HttpRequest.newBuilder(URI.create(one.baseUrl() + "/chat/completions"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"extractive\",\"messages\":"
+                            + "[{\"role\":\"user\",\"content\":\"Which port?\"}]}"))
+                    .build();
+            HttpRequest normal = HttpRequest.newBuilder(hanging.uri()).header("Content-Type", "application/json")
+                    .header(LocalModelServer.FAULT_HEADER, "latency=0")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"extractive\",\"messages\":"
+                            + "[{\"role\":\"user\",\"content\":\"Which port?\"}]}"))
+                    .build();
+            long start = System.nanoTime();
+            var a = http.sendAsync(hanging, HttpResponse.BodyHandlers.ofString());
+            var b = http.sendAsync(hanging, HttpResponse.BodyHandlers.ofString());
+            Thread.sleep(100);
+            assertThat(http.send(normal, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(550));
+            assertThat(a.get().statusCode()).isEqualTo(200); // answered after the hang
+            assertThat(b.get().statusCode()).isEqualTo(200);
+            assertThat(one.inFlight()).isZero();
+        }
+    }
 }
