@@ -25,11 +25,11 @@ public class ChaosCommand implements Runnable {
     @Command(name = "endpoints", mixinStandardHelpOptions = true,
             description = {"Runs the query job in-process (MiniCluster) against model servers on ephemeral loopback "
                     + "ports, with the shared Kafka and OpenSearch (a unique topic and index per run, deleted after), "
-                    + "and prints per scenario: % ANSWERED within the deadline counted from when each question was "
+                    + "and prints per scenario: %% ANSWERED within the deadline counted from when each question was "
                     + "produced, duplicates, wall time against the healthy run, latencies, attempts per candidate, "
                     + "hedged calls, breaker open/half-open times and each server's /v1/stats.",
                 "Scenarios: faults (one endpoint with " + ChaosBenchmark.ISSUE_FAULTS + "), two-endpoints (one "
-                    + "healthy, one always failing, then always hanging), slow (10 % of calls 10x slower, without and "
+                    + "healthy, one always failing, then always hanging), slow (10 %% of calls 10x slower, without and "
                     + "with hedging), outage (OpenSearch refused for 30 s behind a loopback proxy, at most 100 "
                     + "questions)."})
     public static class Endpoints implements Callable<Integer> {
