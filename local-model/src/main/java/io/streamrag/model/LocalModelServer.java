@@ -17,6 +17,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -44,12 +45,20 @@ public final class LocalModelServer implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService executor;
+    private final ScheduledExecutorService hung = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "local-model-hung");
+        t.setDaemon(true);
+        return t;
+    });
     private final ExtractiveAnswerer answerer = new ExtractiveAnswerer();
     private volatile Faults faults;
     private final AtomicLong total = new AtomicLong();
     private final AtomicLong chat = new AtomicLong();
     private final Map<Integer, AtomicLong> byStatus = new ConcurrentHashMap<>();
     private final AtomicInteger rateLimitedSoFar = new AtomicInteger();
+    /** Chat requests whose client hung up before the answer could be delivered (timed out or cancelled). */
+    private final AtomicLong aborted = new AtomicLong();
+    private final AtomicLong inFlight = new AtomicLong();
 
     public LocalModelServer(String host, int port, Faults faults, int threads) throws IOException {
         this.faults = faults == null ? new Faults() : faults;
@@ -100,6 +109,26 @@ public final class LocalModelServer implements AutoCloseable {
         chat.set(0);
         byStatus.clear();
         rateLimitedSoFar.set(0);
+        aborted.set(0);
+    }
+
+    /** Chat requests whose client had hung up (timed out or aborted the request) when the answer was sent. */
+    public long aborted() {
+        return aborted.get();
+    }
+
+    /** Chat requests being served right now. */
+    public long inFlight() {
+        return inFlight.get();
+    }
+
+    /** The {@code /v1/stats} body. */
+    public String statsJson() {
+        try {
+            return MAPPER.writeValueAsString(statsBody());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Requests to {@code /v1/chat/completions} answered with {@code status} so far. */
@@ -115,6 +144,7 @@ public final class LocalModelServer implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        hung.shutdownNow();
         executor.shutdownNow();
     }
 
@@ -125,11 +155,16 @@ public final class LocalModelServer implements AutoCloseable {
     }
 
     private void stats(HttpExchange ex) throws IOException {
-        ObjectNode body = MAPPER.createObjectNode().put("total", total.get()).put("chatCompletions", chat.get());
+        send(ex, 200, statsBody(), null);
+    }
+
+    private ObjectNode statsBody() {
+        ObjectNode body = MAPPER.createObjectNode().put("total", total.get()).put("chatCompletions", chat.get())
+                .put("inFlight", inFlight.get()).put("aborted", aborted.get());
         ObjectNode statuses = body.putObject("byStatus");
         new TreeMap<>(byStatus).forEach((k, v) -> statuses.put(String.valueOf(k), v.get()));
         body.put("faults", faults.toString());
-        send(ex, 200, body, null);
+        return body;
     }
 
     private void setFaults(HttpExchange ex) throws IOException {
@@ -142,8 +177,24 @@ public final class LocalModelServer implements AutoCloseable {
     }
 
     private void chatCompletions(HttpExchange ex) throws IOException {
+        inFlight.incrementAndGet();
+        try {
+            chatCompletion(ex);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    /** Sends a chat answer; counts it as aborted when the client has already hung up. */
+    private void reply(HttpExchange ex, int status, JsonNode body, String retryAfter) {
+        if (!send(ex, status, body, retryAfter)) {
+            aborted.incrementAndGet();
+        }
+    }
+
+    private void chatCompletion(HttpExchange ex) throws IOException {
         if (!"POST".equals(ex.getRequestMethod())) {
-            send(ex, 405, error("POST only", "invalid_request_error"), null);
+            reply(ex, 405, error("POST only", "invalid_request_error"), null);
             return;
         }
         chat.incrementAndGet();
@@ -155,7 +206,7 @@ public final class LocalModelServer implements AutoCloseable {
             f = header == null ? faults : Faults.parse(header);
         } catch (IOException | IllegalArgumentException e) {
             record(400);
-            send(ex, 400, error("Bad request: " + e.getMessage(), "invalid_request_error"), null);
+            reply(ex, 400, error("Bad request: " + e.getMessage(), "invalid_request_error"), null);
             return;
         }
         ThreadLocalRandom random = ThreadLocalRandom.current();
@@ -163,26 +214,40 @@ public final class LocalModelServer implements AutoCloseable {
         if ((f.rateLimitFirst > 0 && rateLimitedSoFar.getAndIncrement() < f.rateLimitFirst)
                 || (f.rateLimitRate > 0 && random.nextDouble() < f.rateLimitRate)) {
             record(429);
-            send(ex, 429, error("Rate limit reached, retry later", "rate_limit_exceeded"),
+            reply(ex, 429, error("Rate limit reached, retry later", "rate_limit_exceeded"),
                     String.valueOf(f.retryAfterSeconds));
             return;
         }
         sleep(f.latencyMs + (f.jitterMs > 0 ? random.nextLong(f.jitterMs + 1) : 0));
         if (f.errorRate > 0 && random.nextDouble() < f.errorRate) {
             record(500);
-            send(ex, 500, error("Injected server error", "server_error"), null);
+            reply(ex, 500, error("Injected server error", "server_error"), null);
             return;
         }
         if (f.timeoutRate > 0 && random.nextDouble() < f.timeoutRate) {
-            sleep(f.timeoutMs); // the client has given up by now
+            // A hanging call answers only after timeoutMs (the client has given up by then) and holds no server
+            // thread meanwhile, like a server that parks a stuck request: hangs must not starve the other requests.
+            inFlight.incrementAndGet();
+            hung.schedule(() -> executor.execute(() -> {
+                try {
+                    answer(ex, request);
+                } finally {
+                    inFlight.decrementAndGet();
+                }
+            }), f.timeoutMs, TimeUnit.MILLISECONDS);
+            return;
         }
+        answer(ex, request);
+    }
+
+    private void answer(HttpExchange ex, JsonNode request) {
         try {
             ObjectNode response = complete(request);
             record(200);
-            send(ex, 200, response, null);
+            reply(ex, 200, response, null);
         } catch (RuntimeException e) {
             record(500);
-            send(ex, 500, error("Answerer failed: " + e, "server_error"), null);
+            reply(ex, 500, error("Answerer failed: " + e, "server_error"), null);
         }
     }
 
@@ -246,8 +311,14 @@ public final class LocalModelServer implements AutoCloseable {
         return body;
     }
 
-    private static void send(HttpExchange ex, int status, JsonNode body, String retryAfter) throws IOException {
-        byte[] bytes = MAPPER.writeValueAsBytes(body);
+    /** Returns whether the answer reached the client (false when it had hung up). */
+    private static boolean send(HttpExchange ex, int status, JsonNode body, String retryAfter) {
+        byte[] bytes;
+        try {
+            bytes = MAPPER.writeValueAsBytes(body);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         ex.getResponseHeaders().set("Content-Type", "application/json");
         if (retryAfter != null) {
             ex.getResponseHeaders().set("Retry-After", retryAfter);
@@ -257,8 +328,9 @@ public final class LocalModelServer implements AutoCloseable {
             try (OutputStream out = ex.getResponseBody()) {
                 out.write(bytes);
             }
+            return true;
         } catch (IOException e) {
-            // The client hung up (e.g. it timed out first): nothing to answer.
+            return false; // the client hung up (it timed out or aborted the request): nothing to answer
         } finally {
             ex.close();
         }

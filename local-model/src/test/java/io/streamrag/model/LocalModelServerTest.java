@@ -109,4 +109,57 @@ class LocalModelServerTest {
         assertThatThrownBy(() -> model().chat(PROMPT)).isInstanceOf(dev.langchain4j.exception.TimeoutException.class);
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
     }
+
+    @Test
+    void statsCountRequestsTheClientAborted() throws Exception {
+        server.setFaults(Faults.parse("latency=800"));
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"extractive\",\"messages\":"
+                        + "[{\"role\":\"user\",\"content\":\"Which port?\"}]}"))
+                .build();
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> call =
+                http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+        Thread.sleep(200);
+        call.cancel(true); // aborts the exchange: the connection is closed under the sleeping server
+        long until = System.currentTimeMillis() + 5_000;
+        while (server.aborted() == 0 && System.currentTimeMillis() < until) {
+            Thread.sleep(50);
+        }
+        assertThat(server.aborted()).isEqualTo(1);
+        assertThat(server.statsJson()).contains("\"aborted\":1");
+        // A delivered answer is not counted.
+        server.setFaults(new Faults());
+        assertThat(http.send(request, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        assertThat(server.aborted()).isEqualTo(1);
+    }
+
+    @Test
+    void hangingCallsHoldNoServerThread() throws Exception {
+        // One server thread, two calls hanging 600 ms and one normal call: the normal one is not stuck behind them.
+        try (LocalModelServer one = new LocalModelServer("127.0.0.1", 0, Faults.parse("timeout=1.0,timeoutMs=600"), 1)) {
+            one.start();
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            HttpRequest hanging = HttpRequest.newBuilder(URI.create(one.baseUrl() + "/chat/completions"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"extractive\",\"messages\":"
+                            + "[{\"role\":\"user\",\"content\":\"Which port?\"}]}"))
+                    .build();
+            HttpRequest normal = HttpRequest.newBuilder(hanging.uri()).header("Content-Type", "application/json")
+                    .header(LocalModelServer.FAULT_HEADER, "latency=0")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"extractive\",\"messages\":"
+                            + "[{\"role\":\"user\",\"content\":\"Which port?\"}]}"))
+                    .build();
+            long start = System.nanoTime();
+            var a = http.sendAsync(hanging, HttpResponse.BodyHandlers.ofString());
+            var b = http.sendAsync(hanging, HttpResponse.BodyHandlers.ofString());
+            Thread.sleep(100);
+            assertThat(http.send(normal, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(550));
+            assertThat(a.get().statusCode()).isEqualTo(200); // answered after the hang
+            assertThat(b.get().statusCode()).isEqualTo(200);
+            assertThat(one.inFlight()).isZero();
+        }
+    }
 }

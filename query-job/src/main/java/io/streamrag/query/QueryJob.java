@@ -111,8 +111,11 @@ public class QueryJob {
                 .name("Parse question")
                 .setBufferTimeout(bufferTimeout);
 
+        // Retrieval answers by each question's deadline itself (retrying while OpenSearch is down); the operator
+        // timeout is only a safety net beyond the longest deadline.
         SingleOutputStreamOperator<Retrieval> retrieved = AsyncDataStream
-                .unorderedWait(questions, new AsyncRetrieve(conf), conf.get(QueryOptions.RETRIEVE_TIMEOUT_MS),
+                .unorderedWait(questions, new AsyncRetrieve(conf),
+                        ParseQuestion.MAX_DEADLINE_MS + conf.get(QueryOptions.RETRIEVE_TIMEOUT_MS),
                         TimeUnit.MILLISECONDS, conf.get(QueryOptions.RETRIEVE_CAPACITY))
                 .uid("retrieve")
                 .name("Retrieve (kNN + BM25, RRF)")
@@ -140,12 +143,14 @@ public class QueryJob {
                     .setBufferTimeout(bufferTimeout);
         } else {
             List<String> names = endpoints.stream().map(e -> e.name).collect(Collectors.toList());
+            // Keyed by question (not rebalanced) so one generate subtask sees all of a question's candidates and can
+            // abort the rest once their tally is settled.
             DataStream<CandidateRequest> requests = withContext
                     .flatMap(new FanOut(names, conf.get(QueryOptions.TEMPERATURE)))
                     .uid("fan-out")
                     .name("Fan out N candidates")
                     .setBufferTimeout(bufferTimeout)
-                    .rebalance();
+                    .keyBy(c -> c.retrieval.question.questionId, Types.STRING);
             candidates = AsyncDataStream
                     .unorderedWait(requests, new AsyncGenerate(conf, endpoints), generateTimeout,
                             TimeUnit.MILLISECONDS, generateCapacity)
@@ -156,7 +161,7 @@ public class QueryJob {
 
         DataStream<Answer> voted = header.union(candidates)
                 .keyBy(v -> v.questionId, Types.STRING)
-                .process(new SelfConsistencyVote(conf.get(QueryOptions.DECIDED_TTL_MS)))
+                .process(new SelfConsistencyVote(conf.get(QueryOptions.DEDUP_TTL)))
                 .uid("vote")
                 .name("Self-consistency vote")
                 .setBufferTimeout(bufferTimeout);
@@ -164,7 +169,7 @@ public class QueryJob {
         DataStream<Answer> answers = voted
                 .union(questions.getSideOutput(ParseQuestion.INVALID), withContext.getSideOutput(RouteRetrieval.NO_CONTEXT))
                 .keyBy(OneAnswerPerQuestion.keySelector(), Types.STRING)
-                .process(new OneAnswerPerQuestion(conf.get(QueryOptions.DECIDED_TTL_MS)))
+                .process(new OneAnswerPerQuestion(conf.get(QueryOptions.DEDUP_TTL)))
                 .uid("one-answer-per-question")
                 .name("One answer per question")
                 .setBufferTimeout(bufferTimeout)

@@ -3,6 +3,8 @@ package io.streamrag.query;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 
+import java.time.Duration;
+
 /** Every option of the query job (shared Kafka/OpenSearch/embedding options live in common). */
 public final class QueryOptions {
 
@@ -17,7 +19,8 @@ public final class QueryOptions {
     public static final ConfigOption<String> STRATEGY = ConfigOptions.key("query.strategy").stringType()
             .defaultValue("RAG").withDescription("Default strategy: RAG, DRAG or ITERDRAG.");
     public static final ConfigOption<Long> DEADLINE_MS = ConfigOptions.key("query.deadline-ms").longType()
-            .defaultValue(60_000L).withDescription("Default time from arrival to answer; the vote answers with what it has then.");
+            .defaultValue(60_000L).withDescription("Default time from arrival (the question's askedAt, else its Kafka record "
+                    + "timestamp) to answer; every stage sees what is left, the vote answers with what it has then.");
 
     public static final ConfigOption<String> ENDPOINTS = ConfigOptions.key("query.endpoints").stringType()
             .defaultValue("local=openai,http://127.0.0.1:8090/v1,extractive")
@@ -36,7 +39,9 @@ public final class QueryOptions {
             .defaultValue(5_000L).withDescription("Cap of one backoff; a longer Retry-After is still honoured within the deadline.");
 
     public static final ConfigOption<Long> RETRIEVE_TIMEOUT_MS = ConfigOptions.key("query.retrieve.timeout-ms")
-            .longType().defaultValue(30_000L).withDescription("Async timeout of retrieval.");
+            .longType().defaultValue(30_000L).withDescription("Longest one retrieval attempt may take; failed attempts are "
+                    + "retried with backoff (query.retry.*) until the question's deadline, then it FAILS with reason "
+                    + "'retrieval unavailable'.");
     public static final ConfigOption<Integer> RETRIEVE_CAPACITY = ConfigOptions.key("query.retrieve.capacity")
             .intType().defaultValue(16).withDescription("In-flight retrievals per subtask.");
     public static final ConfigOption<Integer> RETRIEVE_THREADS = ConfigOptions.key("query.retrieve.threads")
@@ -50,7 +55,35 @@ public final class QueryOptions {
             .intType().defaultValue(64).withDescription("In-flight candidates (or adaptive questions) per subtask.");
     public static final ConfigOption<Long> GENERATE_TIMEOUT_MS = ConfigOptions.key("query.generate.timeout-ms")
             .longType().defaultValue(180_000L)
-            .withDescription("Async timeout of one candidate; it then becomes a TIMEOUT candidate, never a failure.");
+            .withDescription("Safety net only: candidates end at their question's deadline by themselves; past this async "
+                    + "timeout a candidate becomes TIMEOUT, never a failure of the job.");
+
+    public static final ConfigOption<Integer> ENDPOINT_QUEUE = ConfigOptions.key("query.endpoint.queue-capacity")
+            .intType().defaultValue(16).withDescription("Calls that may wait for one of an endpoint's maxConcurrency slots "
+                    + "(per TaskManager); beyond it the endpoint rejects and candidates go to another endpoint.");
+    public static final ConfigOption<Double> BREAKER_FAILURE_RATE = ConfigOptions.key("query.breaker.failure-rate")
+            .doubleType().defaultValue(50.0).withDescription("Failure percentage (5xx, timeouts, connection errors; not "
+                    + "429) over the sliding window that opens an endpoint's circuit breaker.");
+    public static final ConfigOption<Integer> BREAKER_WINDOW = ConfigOptions.key("query.breaker.window").intType()
+            .defaultValue(50).withDescription("Calls in the breaker's sliding window.");
+    public static final ConfigOption<Integer> BREAKER_MINIMUM_CALLS = ConfigOptions.key("query.breaker.minimum-calls")
+            .intType().defaultValue(20).withDescription("Calls the breaker needs before it may open.");
+    public static final ConfigOption<Duration> BREAKER_OPEN_FOR = ConfigOptions.key("query.breaker.open-duration")
+            .durationType().defaultValue(Duration.ofSeconds(5))
+            .withDescription("How long an open breaker rejects calls before it lets a few probes through (half-open).");
+    public static final ConfigOption<Integer> BREAKER_HALF_OPEN_CALLS = ConfigOptions.key("query.breaker.half-open-calls")
+            .intType().defaultValue(3).withDescription("Probe calls in the half-open state.");
+
+    public static final ConfigOption<Boolean> HEDGE = ConfigOptions.key("query.hedge.enabled").booleanType()
+            .defaultValue(true).withDescription("Start a spare call for a candidate whose call runs past the hedge delay; "
+                    + "the first answer wins and the other call is aborted.");
+    public static final ConfigOption<Duration> HEDGE_DELAY = ConfigOptions.key("query.hedge.delay").durationType()
+            .noDefaultValue().withDescription("Fixed hedge delay; unset = the endpoint's observed latency percentile "
+                    + "(query.hedge.percentile, after 20 calls; no hedging before).");
+    public static final ConfigOption<Double> HEDGE_PERCENTILE = ConfigOptions.key("query.hedge.percentile")
+            .doubleType().defaultValue(95.0).withDescription("Latency percentile of the endpoint used as hedge delay.");
+    public static final ConfigOption<Double> HEDGE_MAX_EXTRA = ConfigOptions.key("query.hedge.max-extra").doubleType()
+            .defaultValue(0.2).withDescription("Spare calls per question at most ceil(n x this); 0 disables hedging.");
 
     public static final ConfigOption<Boolean> ADAPTIVE = ConfigOptions.key("query.adaptive").booleanType()
             .defaultValue(false).withDescription("Ask for candidates in waves and stop once the vote is settled.");
@@ -70,9 +103,11 @@ public final class QueryOptions {
     public static final ConfigOption<Integer> ITERDRAG_MAX_FOLLOW_UPS = ConfigOptions.key("query.iterdrag.max-follow-ups")
             .intType().defaultValue(2).withDescription("Follow-up questions (iterations) per ITERDRAG candidate.");
 
-    public static final ConfigOption<Long> DECIDED_TTL_MS = ConfigOptions.key("query.vote.decided-ttl-ms").longType()
-            .defaultValue(600_000L).withDescription("How long an answered question id is remembered: late candidates and re-sent "
-                    + "questions with that id are dropped meanwhile.");
+    public static final ConfigOption<Duration> DEDUP_TTL = ConfigOptions.key("query.dedup.ttl").durationType()
+            .defaultValue(Duration.ofDays(7)).withDeprecatedKeys("query.vote.decided-ttl-ms")
+            .withDescription("How long an answered questionId is remembered (keyed state TTL, kept in checkpoints and "
+                    + "savepoints, counted in wall-clock time across stops): late candidates and re-sent questions with that "
+                    + "id get no second answer meanwhile.");
 
     public static final ConfigOption<String> GROUP_ID = ConfigOptions.key("query.source.group-id").stringType()
             .defaultValue("streamrag-query").withDescription("Kafka consumer group of the questions source.");

@@ -108,6 +108,10 @@ class QueryJobITCase {
         conf.set(QueryOptions.GROUP_ID, "it-" + UUID.randomUUID());
         conf.set(QueryOptions.TRANSACTIONAL_ID_PREFIX, "it-query-" + UUID.randomUUID());
         conf.set(QueryOptions.CHECKPOINT_INTERVAL_MS, 1000L);
+        // This test counts the calls each faulty endpoint receives: no hedges, no breaker (EndpointResilienceITCase).
+        conf.set(QueryOptions.HEDGE, false);
+        conf.set(QueryOptions.BREAKER_MINIMUM_CALLS, 1000);
+        conf.set(QueryOptions.BREAKER_WINDOW, 1000);
 
         Configuration envConf = new Configuration();
         envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
@@ -119,10 +123,10 @@ class QueryJobITCase {
             KAFKA.readCommitted(answersTopic, r -> r.size() >= questionsSent, Duration.ofMinutes(3));
             // Read again after a quiet spell so duplicates would show.
             records = KAFKA.readAllCommitted(answersTopic, Duration.ofSeconds(4));
-            // Early decisions leave failing candidates still retrying: let them finish before counting requests.
+            // Let the failing candidates finish their retries before counting requests (the slow ones are aborted
+            // once their question is decided, so they may make fewer).
             long until = System.currentTimeMillis() + 20_000;
-            while (System.currentTimeMillis() < until
-                    && (slow.chatRequests() < 4 * (1 + MAX_RETRIES) || flaky.chatRequests() < 4 * (1 + MAX_RETRIES))) {
+            while (System.currentTimeMillis() < until && flaky.chatRequests() < 4 * (1 + MAX_RETRIES)) {
                 Thread.sleep(100);
             }
             Thread.sleep(1000); // would reveal extra attempts
@@ -240,7 +244,9 @@ class QueryJobITCase {
         // candidate gives up after its first call: exactly 1 + MAX_RETRIES attempts, no more.
         assertThat(flaky.count(500)).isEqualTo(4 * (1 + MAX_RETRIES));
         assertThat(flaky.chatRequests()).isEqualTo(4 * (1 + MAX_RETRIES));
-        assertThat(slow.chatRequests()).isEqualTo(4 * (1 + MAX_RETRIES));
+        // A timing-out candidate never exceeds the bound either; once the two OK answers and the flaky ERROR settle
+        // the vote, its remaining attempts are aborted rather than made.
+        assertThat(slow.chatRequests()).isBetween(4L, 4L * (1 + MAX_RETRIES));
         // The rate limiter's two 429s were retried after Retry-After and then succeeded (ITERDRAG makes 4 calls).
         assertThat(limited.count(429)).isEqualTo(2);
         assertThat(limited.count(200)).isGreaterThanOrEqualTo(4);

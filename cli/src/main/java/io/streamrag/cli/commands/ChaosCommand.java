@@ -9,10 +9,12 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "chaos", mixinStandardHelpOptions = true,
         description = "Fault drills on the running system that count what came out: cluster (kill -9 a TaskManager), "
-                + "rescale (stop with savepoint at parallelism 1, restore at 2).",
+                + "rescale (stop with savepoint at parallelism 1, restore at 2), endpoints (misbehaving model endpoints "
+                + "and an OpenSearch outage, in-process).",
         subcommands = {
             ChaosClusterCommand.class,
             ChaosRescaleCommand.class,
+            ChaosEndpointsCommand.class,
         })
 public class ChaosCommand implements Runnable {
 

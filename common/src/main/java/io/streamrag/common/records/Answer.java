@@ -39,6 +39,8 @@ public class Answer {
         public long latencyMs;
         public long tokensIn;
         public long tokensOut;
+        /** Model calls this candidate made (retries and hedges included). */
+        public int attempts;
         public String error;
 
         public Candidate() {}
@@ -49,6 +51,10 @@ public class Answer {
         public int candidatesRequested;
         public int candidatesSucceeded;
         public int candidatesSaved;
+        /** Spare calls started because a call ran past the endpoint's hedge delay (bounded per question). */
+        public int hedgedCalls;
+        /** In-flight calls aborted because the vote was decided (or a hedge won) before they answered. */
+        public int cancelledCalls;
         public long tokensIn;
         public long tokensOut;
 

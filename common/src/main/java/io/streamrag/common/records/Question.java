@@ -9,6 +9,8 @@ public class Question {
     public Integer k;
     public String strategy;
     public Long deadlineMs;
+    /** When the question was asked (epoch milliseconds); the deadline counts from here, else from the record timestamp. */
+    public Long askedAt;
 
     public Question() {}
 }

@@ -1,9 +1,11 @@
 package io.streamrag.query.functions;
 
 import io.streamrag.query.QueryOptions;
+import io.streamrag.query.generate.CandidateCall;
 import io.streamrag.query.generate.CandidateGenerator;
 import io.streamrag.query.generate.EndpointSpec;
 import io.streamrag.query.generate.Generators;
+import io.streamrag.query.generate.HedgeBudget;
 import io.streamrag.query.metrics.AdaptiveMetrics;
 import io.streamrag.query.metrics.GenerationMetrics;
 import io.streamrag.query.records.CandidateRequest;
@@ -24,12 +26,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
  * Adaptive sampling for one question inside one async call: asks for candidates in waves and stops once the vote is
  * settled ({@link StoppingRule}); the vote operator still does the final aggregation. Unasked calls are reported
  * as {@code usage.candidatesSaved}. A feedback edge from the vote would need a Flink iteration; this avoids it.
+ * At the question's deadline it hands over what it has and aborts the calls still running.
  */
 public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
     private static final long serialVersionUID = 1L;
@@ -43,10 +49,13 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
     private transient AdaptiveMetrics adaptiveMetrics;
     /** Candidates finished so far per question, so a timeout can still hand them to the vote. */
     private transient Map<String, Progress> inFlight;
+    private transient ScheduledExecutorService timers;
 
     /** What one question has done so far. */
     static final class Progress {
         final List<CandidateResult> results = Collections.synchronizedList(new ArrayList<>());
+        final List<CandidateCall> calls = Collections.synchronizedList(new ArrayList<>());
+        HedgeBudget budget;
         volatile int issued;
         volatile boolean done;
     }
@@ -63,13 +72,22 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         adaptiveMetrics = new AdaptiveMetrics(getRuntimeContext().getMetricGroup());
         retriever = Generators.lazyRetriever(conf);
         generator = Generators.create(conf, metrics, retriever);
+        metrics.register(generator.endpoints());
         inFlight = new ConcurrentHashMap<>();
+        timers = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "adaptive-deadlines");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     @Override
     public void asyncInvoke(Retrieval r, ResultFuture<VoteInput> resultFuture) {
         Progress p = new Progress();
+        p.budget = generator.hedgeSettings().budget(r.question.n);
         inFlight.put(r.question.questionId, p);
+        long left = r.question.deadlineAtMs() - System.currentTimeMillis();
+        timers.schedule(() -> finish(r, p, resultFuture), Math.max(0, left), TimeUnit.MILLISECONDS);
         wave(r, p, Math.min(conf.get(QueryOptions.ADAPTIVE_FIRST_WAVE), r.question.n), resultFuture);
     }
 
@@ -80,7 +98,9 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         for (int i = 0; i < size; i++) {
             CandidateRequest req = FanOut.request(r, p.issued++, endpoints, temperature);
             metrics.issued(req.endpoint);
-            futures.add(generator.generate(req).thenApply(res -> {
+            CandidateCall call = generator.start(req, p.budget);
+            p.calls.add(call);
+            futures.add(call.result.thenApply(res -> {
                 metrics.completed(res);
                 p.results.add(res);
                 return res;
@@ -111,11 +131,21 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
     }
 
     private void finish(Retrieval r, Progress p, ResultFuture<VoteInput> resultFuture) {
-        if (p.done) {
-            return;
+        synchronized (p) {
+            if (p.done) {
+                return;
+            }
+            p.done = true;
         }
-        p.done = true;
-        inFlight.remove(r.question.questionId);
+        inFlight.remove(r.question.questionId, p);
+        synchronized (p.calls) {
+            for (CandidateCall c : p.calls) {
+                if (!c.result.isDone()) {
+                    c.cancel();
+                    metrics.candidatesCancelled.inc();
+                }
+            }
+        }
         List<CandidateResult> results;
         synchronized (p.results) {
             results = new ArrayList<>(p.results);
@@ -141,6 +171,9 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
 
     @Override
     public void close() throws Exception {
+        if (timers != null) {
+            timers.shutdownNow();
+        }
         if (generator != null) {
             generator.close();
         }

@@ -1,24 +1,32 @@
 package io.streamrag.query.functions;
 
+import io.streamrag.query.generate.CandidateCall;
 import io.streamrag.query.generate.CandidateGenerator;
 import io.streamrag.query.generate.EndpointSpec;
 import io.streamrag.query.generate.Generators;
+import io.streamrag.query.generate.HedgeBudget;
 import io.streamrag.query.metrics.GenerationMetrics;
 import io.streamrag.query.records.CandidateRequest;
 import io.streamrag.query.records.CandidateResult;
 import io.streamrag.query.records.VoteInput;
+import io.streamrag.query.vote.VoteTally;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Generates one candidate (the whole strategy) on its endpoint's bounded pool; failures and timeouts come out as
- * ERROR/TIMEOUT candidates so the vote always hears about every sample.
+ * Generates one candidate (the whole strategy) on its endpoint's bulkhead; failures and timeouts come out as
+ * ERROR/TIMEOUT candidates so the vote always hears about every sample. Candidates arrive keyed by questionId, so
+ * this subtask sees all of a question's candidates: once their tally is settled by the vote's own rule, the calls
+ * still running are aborted (their HTTP requests closed) instead of holding endpoint slots.
  */
 public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput> {
     private static final long serialVersionUID = 1L;
@@ -28,6 +36,21 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
     private transient CandidateGenerator generator;
     private transient Generators.LazyRetriever retriever;
     private transient GenerationMetrics metrics;
+    private transient Map<String, Question> questions;
+
+    /** The candidates of one question running on this subtask. */
+    static final class Question {
+        final int n;
+        final HedgeBudget budget;
+        final List<CandidateCall> calls = new ArrayList<>();
+        final List<CandidateResult> results = new ArrayList<>();
+        boolean settled;
+
+        Question(int n, HedgeBudget budget) {
+            this.n = n;
+            this.budget = budget;
+        }
+    }
 
     public AsyncGenerate(Configuration conf, List<EndpointSpec> endpoints) {
         this.conf = conf;
@@ -39,16 +62,62 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
         metrics = new GenerationMetrics(getRuntimeContext().getMetricGroup());
         retriever = Generators.lazyRetriever(conf);
         generator = Generators.create(conf, metrics, retriever);
+        metrics.register(generator.endpoints());
+        questions = new ConcurrentHashMap<>();
     }
 
     @Override
     public void asyncInvoke(CandidateRequest request, ResultFuture<VoteInput> resultFuture) {
-        metrics.issued(request.endpoint);
-        generator.generate(request).thenAccept(r -> {
+        String id = request.retrieval.question.questionId;
+        Question q = questions.computeIfAbsent(id, k -> new Question(request.retrieval.question.n,
+                generator.hedgeSettings().budget(request.retrieval.question.n)));
+        CandidateCall call;
+        synchronized (q) {
+            if (q.settled) {
+                // The vote no longer needs it: no call at all.
+                CandidateResult r = CandidateGenerator.failed(request, generator.endpoint(request.endpoint),
+                        CandidateResult.CANCELLED, "vote already decided", 0, 0);
+                metrics.candidatesCancelled.inc();
+                emit(request, r, resultFuture);
+                done(id, q, r);
+                return;
+            }
+            metrics.issued(request.endpoint);
+            call = generator.start(request, q.budget);
+            q.calls.add(call);
+        }
+        call.result.thenAccept(r -> {
             metrics.completed(r);
-            resultFuture.complete(Collections.singleton(
-                    VoteInputs.candidates(request.retrieval.question, maxWeight, List.of(r))));
+            emit(request, r, resultFuture);
+            done(id, q, r);
         });
+    }
+
+    private void emit(CandidateRequest request, CandidateResult r, ResultFuture<VoteInput> resultFuture) {
+        resultFuture.complete(Collections.singleton(
+                VoteInputs.candidates(request.retrieval.question, maxWeight, List.of(r))));
+    }
+
+    /** Records a finished candidate; aborts the others once the tally is settled. */
+    private void done(String id, Question q, CandidateResult r) {
+        List<CandidateCall> abort = List.of();
+        synchronized (q) {
+            q.results.add(r);
+            int outstanding = q.n - q.results.size();
+            if (!q.settled && outstanding > 0 && VoteTally.of(q.results).settled(outstanding, maxWeight)) {
+                q.settled = true;
+                abort = new ArrayList<>(q.calls);
+            }
+            if (outstanding <= 0) {
+                questions.remove(id, q);
+            }
+        }
+        for (CandidateCall c : abort) {
+            if (!c.result.isDone()) {
+                c.cancel();
+                metrics.candidatesCancelled.inc();
+            }
+        }
     }
 
     @Override

@@ -4,9 +4,11 @@ import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.query.QueryOptions;
+import io.streamrag.query.generate.RetryPolicy;
 import io.streamrag.query.metrics.RetrievalMetrics;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.Retrieval;
+import io.streamrag.query.records.RetrievedChunk;
 import io.streamrag.query.retrieve.HybridRetriever;
 
 import org.apache.flink.api.common.functions.OpenContext;
@@ -16,18 +18,33 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 import org.opensearch.client.opensearch.OpenSearchClient;
 
 import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
-/** Embeds the question and runs tenant-filtered hybrid search on a small executor (both calls are blocking). */
+/**
+ * Embeds the question and runs tenant-filtered hybrid search on a small executor (both calls are blocking). A failed
+ * attempt (OpenSearch down, refusing, timing out) is retried with backoff while the question's deadline allows, so
+ * questions that arrive during an outage are answered once it is back; at the deadline the question FAILS with
+ * reason {@code retrieval unavailable}.
+ */
 public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
     private static final long serialVersionUID = 1L;
+
+    /** Reason of questions whose retrieval never succeeded before their deadline. */
+    public static final String UNAVAILABLE = "retrieval unavailable";
 
     private final Configuration conf;
     private transient OpenSearchClient client;
     private transient HybridRetriever retriever;
     private transient ExecutorService executor;
+    private transient ScheduledExecutorService timers;
+    private transient RetryPolicy backoff;
+    private transient long attemptTimeoutMs;
     private transient RetrievalMetrics metrics;
 
     public AsyncRetrieve(Configuration conf) {
@@ -40,45 +57,97 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
         retriever = new HybridRetriever(client, EmbeddingModels.create(conf), conf.get(StreamRagOptions.OPENSEARCH_INDEX),
                 conf.get(QueryOptions.RETRIEVE_POOL), conf.get(QueryOptions.RRF_K));
         executor = Executors.newFixedThreadPool(conf.get(QueryOptions.RETRIEVE_THREADS));
+        timers = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "retrieve-timers");
+            t.setDaemon(true);
+            return t;
+        });
+        // The same backoff as model calls; retries are bounded by the deadline, not by a count.
+        backoff = new RetryPolicy(Integer.MAX_VALUE, conf.get(QueryOptions.BACKOFF_MS), conf.get(QueryOptions.MAX_BACKOFF_MS));
+        attemptTimeoutMs = conf.get(QueryOptions.RETRIEVE_TIMEOUT_MS);
         metrics = new RetrievalMetrics(getRuntimeContext().getMetricGroup());
     }
 
     @Override
     public void asyncInvoke(QuestionTask q, ResultFuture<Retrieval> resultFuture) {
         long start = System.currentTimeMillis();
+        AtomicBoolean done = new AtomicBoolean();
+        String[] lastError = {null};
+        // Answer at the deadline whatever an attempt is doing (a hanging search must not hold the question).
+        long left = q.deadlineAtMs() - start;
+        timers.schedule(() -> {
+            if (done.compareAndSet(false, true)) {
+                metrics.failures.inc();
+                resultFuture.complete(Collections.singleton(failed(q, start, lastError[0] == null
+                        ? UNAVAILABLE + ": no answer from the index before the deadline" : UNAVAILABLE + ": " + lastError[0])));
+            }
+        }, Math.max(0, left), TimeUnit.MILLISECONDS);
+        attempt(q, 0, start, done, lastError, resultFuture);
+    }
+
+    private void attempt(QuestionTask q, int retry, long start, AtomicBoolean done, String[] lastError,
+                         ResultFuture<Retrieval> resultFuture) {
+        long left = Math.max(1, q.deadlineAtMs() - System.currentTimeMillis());
         CompletableFuture.supplyAsync(() -> retriever.retrieve(q.tenant, q.text, q.k), executor)
+                .orTimeout(Math.min(attemptTimeoutMs, left), TimeUnit.MILLISECONDS) // a hanging search is given up
                 .whenComplete((chunks, error) -> {
-                    Retrieval r = new Retrieval();
-                    r.question = q;
-                    r.retrievalMs = System.currentTimeMillis() - start;
-                    metrics.retrievals.inc();
-                    metrics.latency(r.retrievalMs);
-                    if (error != null) {
-                        metrics.failures.inc();
-                        r.error = "retrieval failed: " + rootMessage(error);
-                    } else {
-                        r.chunks.addAll(chunks);
-                        if (chunks.isEmpty()) {
-                            metrics.empty.inc();
-                        }
+                    if (done.get()) {
+                        return;
                     }
-                    resultFuture.complete(Collections.singleton(r));
+                    if (error != null) {
+                        lastError[0] = rootMessage(error);
+                        long delay = backoff.backoffMs(retry, -1);
+                        if (System.currentTimeMillis() + delay < q.deadlineAtMs()) {
+                            metrics.retried.inc();
+                            timers.schedule(() -> attempt(q, retry + 1, start, done, lastError, resultFuture),
+                                    delay, TimeUnit.MILLISECONDS);
+                            return;
+                        }
+                        if (done.compareAndSet(false, true)) {
+                            metrics.failures.inc();
+                            resultFuture.complete(Collections.singleton(failed(q, start, UNAVAILABLE + ": " + lastError[0])));
+                        }
+                        return;
+                    }
+                    if (done.compareAndSet(false, true)) {
+                        resultFuture.complete(Collections.singleton(succeeded(q, start, chunks)));
+                    }
                 });
+    }
+
+    private Retrieval succeeded(QuestionTask q, long start, List<RetrievedChunk> chunks) {
+        Retrieval r = new Retrieval();
+        r.question = q;
+        r.retrievalMs = System.currentTimeMillis() - start;
+        metrics.retrievals.inc();
+        metrics.latency(r.retrievalMs);
+        r.chunks.addAll(chunks);
+        if (chunks.isEmpty()) {
+            metrics.empty.inc();
+        }
+        return r;
+    }
+
+    private static Retrieval failed(QuestionTask q, long start, String error) {
+        Retrieval r = new Retrieval();
+        r.question = q;
+        r.retrievalMs = System.currentTimeMillis() - start;
+        r.error = error;
+        return r;
     }
 
     @Override
     public void timeout(QuestionTask q, ResultFuture<Retrieval> resultFuture) {
-        // Never fail the job on a slow search: the question gets a FAILED answer instead.
-        Retrieval r = new Retrieval();
-        r.question = q;
-        r.retrievalMs = System.currentTimeMillis() - q.receivedAtMs;
-        r.error = "retrieval timed out";
+        // Safety net only (the deadline timer answers first): never fail the job on a slow search.
         metrics.failures.inc();
-        resultFuture.complete(Collections.singleton(r));
+        resultFuture.complete(Collections.singleton(failed(q, q.receivedAtMs, UNAVAILABLE + ": timed out")));
     }
 
     @Override
     public void close() {
+        if (timers != null) {
+            timers.shutdownNow();
+        }
         if (executor != null) {
             executor.shutdownNow();
         }

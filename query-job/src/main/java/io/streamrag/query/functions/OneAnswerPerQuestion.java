@@ -4,15 +4,16 @@ import io.streamrag.common.records.Answer;
 import io.streamrag.query.metrics.DedupMetrics;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
+import java.time.Duration;
+
 /**
- * The last guard of "exactly one answer per question": a questionId answered within the TTL (e.g. a re-sent
- * question that was invalid or had no context, which never reach the vote) is not answered again.
+ * The last guard of "exactly one answer per question": a questionId answered within the dedup TTL (default 7 days;
+ * e.g. a re-sent question, or one that was invalid or had no context, which never reach the vote) is not answered
+ * again, across restarts and restores too (keyed state with a TTL, see {@link AnsweredIds}).
  */
 public class OneAnswerPerQuestion extends KeyedProcessFunction<String, Answer, Answer> {
     private static final long serialVersionUID = 1L;
@@ -20,12 +21,12 @@ public class OneAnswerPerQuestion extends KeyedProcessFunction<String, Answer, A
     /** Key of answers without a questionId (unparseable events): they are always passed through. */
     public static final String NO_ID = "";
 
-    private final long ttlMs;
-    private transient ValueState<Long> answeredUntil;
+    private final Duration ttl;
+    private transient AnsweredIds answered;
     private transient DedupMetrics metrics;
 
-    public OneAnswerPerQuestion(long ttlMs) {
-        this.ttlMs = ttlMs;
+    public OneAnswerPerQuestion(Duration ttl) {
+        this.ttl = ttl;
     }
 
     /** Keys by questionId, {@link #NO_ID} when absent. */
@@ -35,7 +36,7 @@ public class OneAnswerPerQuestion extends KeyedProcessFunction<String, Answer, A
 
     @Override
     public void open(OpenContext context) {
-        answeredUntil = getRuntimeContext().getState(new ValueStateDescriptor<>("answered-until", Long.class));
+        answered = new AnsweredIds(getRuntimeContext(), "answered", "answered-until", ttl);
         metrics = new DedupMetrics(getRuntimeContext().getMetricGroup());
     }
 
@@ -45,21 +46,11 @@ public class OneAnswerPerQuestion extends KeyedProcessFunction<String, Answer, A
             out.collect(answer);
             return;
         }
-        if (answeredUntil.value() != null) {
+        if (answered.contains()) {
             metrics.duplicates.inc();
             return;
         }
         out.collect(answer);
-        long until = ctx.timerService().currentProcessingTime() + ttlMs;
-        answeredUntil.update(until);
-        ctx.timerService().registerProcessingTimeTimer(until);
-    }
-
-    @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Answer> out) throws Exception {
-        Long until = answeredUntil.value();
-        if (until != null && timestamp >= until) {
-            answeredUntil.clear();
-        }
+        answered.add();
     }
 }

@@ -18,13 +18,17 @@ import org.apache.flink.util.OutputTag;
 import java.util.Locale;
 import java.util.Set;
 
-/** Parses and validates question events; anything invalid becomes a FAILED answer on a side output, never a crash. */
+/**
+ * Parses and validates question events; anything invalid becomes a FAILED answer on a side output, never a crash.
+ * A question's clock starts at its arrival: {@code askedAt} when given, else the Kafka record timestamp (never later
+ * than now), so time spent waiting in Kafka under backpressure counts against its deadline.
+ */
 public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
     private static final long serialVersionUID = 1L;
 
     public static final OutputTag<Answer> INVALID = new OutputTag<>("invalid-questions") {};
     public static final Set<String> STRATEGIES = Set.of("RAG", "DRAG", "ITERDRAG");
-    private static final long MAX_DEADLINE_MS = 3_600_000L;
+    public static final long MAX_DEADLINE_MS = 3_600_000L;
 
     private final Configuration conf;
     private transient QuestionMetrics metrics;
@@ -43,7 +47,7 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         metrics.questions.inc();
         long now = System.currentTimeMillis();
         QuestionTask q = new QuestionTask();
-        q.receivedAtMs = now;
+        q.receivedAtMs = raw.timestamp > 0 ? Math.min(raw.timestamp, now) : now;
         q.questionId = raw.key;
         String error;
         try {
@@ -55,7 +59,14 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         }
         if (error != null) {
             metrics.invalid.inc();
-            ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy, "invalid question: " + error, now));
+            ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy, "invalid question: " + error,
+                    q.receivedAtMs));
+            return;
+        }
+        if (now >= q.deadlineAtMs()) {
+            metrics.expired.inc();
+            ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy, "deadline passed before the question "
+                    + "was read (it waited " + (now - q.receivedAtMs) + " ms)", q.receivedAtMs));
             return;
         }
         out.collect(q);
@@ -89,8 +100,12 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         Long n = integer(node, "n");
         Long k = integer(node, "k");
         Long deadline = integer(node, "deadlineMs");
-        if (notInteger(n) || notInteger(k) || notInteger(deadline)) {
-            return "n, k and deadlineMs must be integers";
+        Long askedAt = integer(node, "askedAt");
+        if (notInteger(n) || notInteger(k) || notInteger(deadline) || notInteger(askedAt)) {
+            return "n, k, deadlineMs and askedAt must be integers";
+        }
+        if (askedAt != null && askedAt > 0) {
+            q.receivedAtMs = Math.min(askedAt, System.currentTimeMillis()); // a clock ahead of ours must not extend it
         }
         q.n = n == null ? conf.get(QueryOptions.N) : n.intValue();
         q.k = k == null ? conf.get(QueryOptions.K) : k.intValue();

@@ -14,33 +14,35 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
+import java.time.Duration;
+
 /**
  * Self-consistency vote keyed by questionId: weighted majority over normalised answers, decided as soon as the
- * leader cannot be overtaken, or at the deadline with what arrived. Decided ids are remembered for a TTL so late
- * candidates are dropped instead of starting a second answer.
+ * leader cannot be overtaken, or at the deadline (counted from the question's arrival) with what arrived. Decided ids
+ * are remembered for the dedup TTL so late candidates are dropped instead of starting a second answer.
  */
 public class SelfConsistencyVote extends KeyedProcessFunction<String, VoteInput, Answer> {
     private static final long serialVersionUID = 1L;
 
-    private final long decidedTtlMs;
+    private final Duration decidedTtl;
     private transient ValueState<VoteState> pending;
-    private transient ValueState<Long> decidedUntil;
+    private transient AnsweredIds decided;
     private transient VoteMetrics metrics;
 
-    public SelfConsistencyVote(long decidedTtlMs) {
-        this.decidedTtlMs = decidedTtlMs;
+    public SelfConsistencyVote(Duration decidedTtl) {
+        this.decidedTtl = decidedTtl;
     }
 
     @Override
     public void open(OpenContext context) {
         pending = getRuntimeContext().getState(new ValueStateDescriptor<>("vote", VoteState.class));
-        decidedUntil = getRuntimeContext().getState(new ValueStateDescriptor<>("decided-until", Long.class));
+        decided = new AnsweredIds(getRuntimeContext(), "decided", "decided-until", decidedTtl);
         metrics = new VoteMetrics(getRuntimeContext().getMetricGroup());
     }
 
     @Override
     public void processElement(VoteInput in, Context ctx, Collector<Answer> out) throws Exception {
-        if (decidedUntil.value() != null) {
+        if (decided.contains()) {
             metrics.late.inc(in.candidates.size()); // already answered: late arrivals change nothing
             return;
         }
@@ -84,13 +86,6 @@ public class SelfConsistencyVote extends KeyedProcessFunction<String, VoteInput,
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Answer> out) throws Exception {
-        Long until = decidedUntil.value();
-        if (until != null) {
-            if (timestamp >= until) {
-                decidedUntil.clear();
-            }
-            return;
-        }
         VoteState st = pending.value();
         if (st != null && timestamp >= st.deadlineAtMs) {
             tryDecide(st, true, timestamp, ctx, out);
@@ -120,9 +115,7 @@ public class SelfConsistencyVote extends KeyedProcessFunction<String, VoteInput,
         }
         ctx.timerService().deleteProcessingTimeTimer(st.deadlineAtMs);
         pending.clear();
-        long until = now + decidedTtlMs;
-        decidedUntil.update(until);
-        ctx.timerService().registerProcessingTimeTimer(until);
+        decided.add();
         return true;
     }
 }

@@ -1,59 +1,274 @@
 package io.streamrag.query.generate;
 
+import io.github.resilience4j.bulkhead.BulkheadFullException;
 import io.streamrag.query.records.CandidateRequest;
 import io.streamrag.query.records.CandidateResult;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.RetrievedChunk;
 
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Runs one candidate (the whole strategy) on its endpoint's bounded pool and always completes with a
- * {@link CandidateResult}: OK, ERROR or TIMEOUT. Shared by the async operators and the benchmarks.
+ * Runs one candidate (the whole strategy) on an endpoint's bulkhead and always completes with a
+ * {@link CandidateResult}: OK, ERROR, TIMEOUT or CANCELLED. Routing: the requested endpoint unless its breaker is
+ * open or its bulkhead full, else the others in a weighted order; a call its breaker turns away mid-way moves on the
+ * same way. When every endpoint is full or open the candidate waits for a slot (bounded by the async operator's
+ * capacity, which then backpressures the source) until its deadline. Hedging: a candidate still running after the endpoint's
+ * hedge delay gets one spare call (within the question's {@link HedgeBudget}); the first answer wins and the other
+ * call is aborted. Shared by the async operators and the benchmarks.
  */
 public class CandidateGenerator implements AutoCloseable {
+
+    /** How often a candidate that found every endpoint full looks for a free slot again. */
+    private static final long ADMISSION_RETRY_MS = 20;
 
     private final Map<String, ChatEndpoint> endpoints = new LinkedHashMap<>();
     private final Map<String, Strategy> strategies = new LinkedHashMap<>();
     private final FollowUpRetriever retriever;
+    private final HedgeSettings hedge;
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "candidate-timers");
+        t.setDaemon(true);
+        return t;
+    });
 
     public CandidateGenerator(List<EndpointSpec> specs, RetryPolicy retry, int maxTokens, CallListener listener,
                               List<Demonstrations.Demonstration> demonstrations, int numDemonstrations,
                               int maxFollowUps, FollowUpRetriever retriever) {
+        this(specs, retry, maxTokens, listener, demonstrations, numDemonstrations, maxFollowUps, retriever,
+                new HealthSettings(), HedgeSettings.off());
+    }
+
+    public CandidateGenerator(List<EndpointSpec> specs, RetryPolicy retry, int maxTokens, CallListener listener,
+                              List<Demonstrations.Demonstration> demonstrations, int numDemonstrations,
+                              int maxFollowUps, FollowUpRetriever retriever, HealthSettings health,
+                              HedgeSettings hedge) {
         for (EndpointSpec s : specs) {
-            endpoints.put(s.name, new ChatEndpoint(s, retry, maxTokens, listener));
+            endpoints.put(s.name, new ChatEndpoint(s, retry, maxTokens, listener, health));
         }
         strategies.put("RAG", new RagStrategy());
         strategies.put("DRAG", new DragStrategy(demonstrations, numDemonstrations));
         strategies.put("ITERDRAG", new IterDragStrategy(maxFollowUps));
         this.retriever = retriever;
+        this.hedge = hedge;
     }
 
     public ChatEndpoint endpoint(String name) {
         return endpoints.get(name);
     }
 
+    public Collection<ChatEndpoint> endpoints() {
+        return endpoints.values();
+    }
+
+    public HedgeSettings hedgeSettings() {
+        return hedge;
+    }
+
+    /** One candidate without hedging. */
     public CompletableFuture<CandidateResult> generate(CandidateRequest request) {
-        ChatEndpoint endpoint = endpoints.get(request.endpoint);
-        if (endpoint == null) {
-            return CompletableFuture.completedFuture(
-                    failed(request, null, CandidateResult.ERROR, "unknown endpoint " + request.endpoint, 0, 0));
+        return start(request, null).result;
+    }
+
+    /** Starts one candidate; {@code budget} (may be null: no hedging) is shared by the candidates of a question. */
+    public CandidateCall start(CandidateRequest request, HedgeBudget budget) {
+        CandidateCall call = new CandidateCall(request);
+        ChatEndpoint requested = endpoints.get(request.endpoint);
+        if (requested == null) {
+            call.result.complete(failed(request, null, CandidateResult.ERROR, "unknown endpoint " + request.endpoint, 0, 0));
+            return call;
         }
         long start = System.currentTimeMillis();
-        try {
-            return CompletableFuture.supplyAsync(() -> run(request, endpoint, start), endpoint.pool());
-        } catch (RejectedExecutionException e) {
-            return CompletableFuture.completedFuture(
-                    failed(request, endpoint, CandidateResult.ERROR, "endpoint closed", 0, start));
+        admit(call, new HashSet<>(), start);
+        if (budget != null && hedge.enabled) {
+            long delay = hedgeDelay(requested);
+            if (delay >= 0) {
+                timers.schedule(() -> hedge(call, budget, start), delay, TimeUnit.MILLISECONDS);
+            }
+        }
+        return call;
+    }
+
+    /**
+     * The requested endpoint's hedge delay; while it has no latency record of its own (e.g. every call hangs), the
+     * fastest other endpoint's; while no endpoint has one (start-up), a quarter of its timeout, at most 1 s.
+     * -1 = no hedge.
+     */
+    private long hedgeDelay(ChatEndpoint requested) {
+        long own = hedge.delayFor(requested.health());
+        if (own >= 0) {
+            return own;
+        }
+        long best = -1;
+        for (ChatEndpoint e : endpoints.values()) {
+            long d = hedge.delayFor(e.health());
+            if (d >= 0 && (best < 0 || d < best)) {
+                best = d;
+            }
+        }
+        return best >= 0 || !hedge.enabled ? best : Math.min(1_000, requested.spec.timeoutMs / 4);
+    }
+
+    /** Endpoints to try, best first: the requested one, then the others in a weighted order; open breakers last. */
+    List<ChatEndpoint> route(CandidateRequest request, Set<String> exclude) {
+        Random random = new Random(request.seed);
+        Map<ChatEndpoint, Double> key = new LinkedHashMap<>();
+        for (ChatEndpoint e : endpoints.values()) {
+            if (exclude.contains(e.spec.name)) {
+                continue;
+            }
+            // Weighted random order (Efraimidis-Spirakis): smaller key first; the requested endpoint leads.
+            double k = e.spec.name.equals(request.endpoint) ? -1 : -Math.log(1 - random.nextDouble()) / e.spec.weight;
+            key.put(e, (e.health().open() ? 1e9 : 0) + k);
+        }
+        List<ChatEndpoint> order = new ArrayList<>(key.keySet());
+        order.sort(Comparator.comparingDouble(key::get));
+        return order;
+    }
+
+    /** Submits the candidate to the first endpoint with room and a closed breaker; else waits for one (re-checked). */
+    private void admit(CandidateCall call, Set<String> exclude, long start) {
+        if (!launch(call, route(call.request, exclude), start)) {
+            long deadline = call.request.retrieval.question.deadlineAtMs();
+            if (call.isCancelled()) {
+                finish(call, null, failed(call.request, null, CandidateResult.CANCELLED, "cancelled", 0, start));
+            } else if (System.currentTimeMillis() + ADMISSION_RETRY_MS >= deadline) {
+                finish(call, null, failed(call.request, endpoints.get(call.request.endpoint), CandidateResult.TIMEOUT,
+                        "deadline passed waiting for a free endpoint slot", 0, start));
+            } else {
+                timers.schedule(() -> admit(call, exclude, start), ADMISSION_RETRY_MS, TimeUnit.MILLISECONDS);
+            }
         }
     }
 
-    private CandidateResult run(CandidateRequest request, ChatEndpoint endpoint, long start) {
+    /** Starts a call on the first endpoint of {@code order} whose bulkhead accepts it; false if none did. */
+    private boolean launch(CandidateCall call, List<ChatEndpoint> order, long start) {
+        for (ChatEndpoint ep : order) {
+            if (ep.health().open()) {
+                continue; // it would only be turned away; if every breaker is open the candidate waits (admit)
+            }
+            CallHandle handle = new CallHandle(ep.health());
+            if (!call.add(handle)) {
+                return false;
+            }
+            synchronized (call) {
+                call.running++;
+            }
+            try {
+                ep.health().submit(() -> runGuarded(handle, call.request, ep, start))
+                        .whenComplete((a, error) -> onAttempt(call, handle, ep, a != null ? a
+                                : new Attempt(failed(call.request, ep, CandidateResult.ERROR, String.valueOf(error), 0, start),
+                                        CallFailedException.Kind.FAILED), start));
+                return true;
+            } catch (BulkheadFullException e) {
+                synchronized (call) {
+                    call.running--;
+                }
+                handle.discard();
+                ep.health().rejected.incrementAndGet();
+            }
+        }
+        return false;
+    }
+
+    private void hedge(CandidateCall call, HedgeBudget budget, long start) {
+        synchronized (call) {
+            if (call.result.isDone() || call.isCancelled() || call.running == 0) {
+                return; // answered, aborted, or still waiting for a slot (a hedge would not help)
+            }
+        }
+        if (System.currentTimeMillis() >= call.request.retrieval.question.deadlineAtMs() || !budget.tryTake()) {
+            return;
+        }
+        // A spare call on another endpoint if one is healthy, else on the same one.
+        Set<String> exclude = new HashSet<>(Set.of(call.request.endpoint));
+        List<ChatEndpoint> order = route(call.request, exclude);
+        if (order.isEmpty() || order.get(0).health().open()) {
+            order = route(call.request, Set.of());
+        }
+        if (launch(call, order, start)) {
+            synchronized (call) {
+                call.hedges++;
+            }
+            endpoints.get(call.request.endpoint).health().hedged.incrementAndGet();
+        }
+    }
+
+    private void onAttempt(CandidateCall call, CallHandle handle, ChatEndpoint ep, Attempt a, long start) {
+        int running;
+        synchronized (call) {
+            running = --call.running;
+        }
+        if (call.result.isDone()) {
+            return;
+        }
+        CandidateResult r = a.result;
+        if (r.ok()) {
+            r.cancelledCalls = call.cancelOthers(handle);
+            finish(call, handle, r);
+            return;
+        }
+        if (a.kind == CallFailedException.Kind.REJECTED && !call.isCancelled()
+                && System.currentTimeMillis() + ADMISSION_RETRY_MS < call.request.retrieval.question.deadlineAtMs()
+                && running == 0) {
+            // Its breaker (or rate limit) turned it away: another endpoint, or a wait for a slot, never a failure.
+            timers.schedule(() -> admit(call, new HashSet<>(), start), ADMISSION_RETRY_MS, TimeUnit.MILLISECONDS);
+            return;
+        }
+        synchronized (call) {
+            if (call.firstFailure == null || CandidateResult.CANCELLED.equals(call.firstFailure.status)) {
+                call.firstFailure = r;
+            }
+        }
+        if (running == 0) {
+            finish(call, handle, call.firstFailure);
+        }
+    }
+
+    private void finish(CandidateCall call, CallHandle handle, CandidateResult r) {
+        synchronized (call) {
+            r.hedges = call.hedges;
+        }
+        call.result.complete(r);
+    }
+
+    /** The outcome of one call chain on one endpoint. */
+    private static final class Attempt {
+        final CandidateResult result;
+        final CallFailedException.Kind kind;
+
+        Attempt(CandidateResult result, CallFailedException.Kind kind) {
+            this.result = result;
+            this.kind = kind;
+        }
+    }
+
+    private Attempt runGuarded(CallHandle handle, CandidateRequest request, ChatEndpoint endpoint, long start) {
+        if (!handle.begin()) {
+            return new Attempt(failed(request, endpoint, CandidateResult.CANCELLED, "cancelled", 0, start),
+                    CallFailedException.Kind.CANCELLED);
+        }
+        try {
+            return run(request, endpoint, start, handle);
+        } finally {
+            handle.end();
+        }
+    }
+
+    private Attempt run(CandidateRequest request, ChatEndpoint endpoint, long start, CallHandle handle) {
         QuestionTask q = request.retrieval.question;
         long deadline = q.deadlineAtMs();
         Strategy strategy = strategies.getOrDefault(q.strategy.toUpperCase(Locale.ROOT), strategies.get("RAG"));
@@ -62,7 +277,7 @@ public class CandidateGenerator implements AutoCloseable {
             @Override
             public CallResult call(String prompt) {
                 try {
-                    CallResult r = endpoint.call(prompt, request.temperature, request.seed, deadline);
+                    CallResult r = endpoint.call(prompt, request.temperature, request.seed, deadline, handle);
                     usage[0] += r.tokensIn;
                     usage[1] += r.tokensOut;
                     usage[2] += r.attempts;
@@ -79,6 +294,7 @@ public class CandidateGenerator implements AutoCloseable {
             }
         };
         CandidateResult r;
+        CallFailedException.Kind kind = CallFailedException.Kind.FAILED;
         try {
             Strategy.Outcome outcome = strategy.run(q.text, q.tenant, request.retrieval.chunks, session);
             r = base(request, endpoint);
@@ -86,8 +302,10 @@ public class CandidateGenerator implements AutoCloseable {
             r.answer = outcome.answer;
             r.cited.addAll(outcome.cited);
         } catch (CallFailedException e) {
-            r = failed(request, endpoint, e.timeout ? CandidateResult.TIMEOUT : CandidateResult.ERROR,
-                    e.getMessage(), 0, start);
+            kind = e.kind;
+            String status = e.kind == CallFailedException.Kind.CANCELLED ? CandidateResult.CANCELLED
+                    : e.timeout ? CandidateResult.TIMEOUT : CandidateResult.ERROR;
+            r = failed(request, endpoint, status, e.getMessage(), 0, start);
         } catch (RuntimeException e) {
             r = failed(request, endpoint, CandidateResult.ERROR, e.toString(), 0, start);
         }
@@ -95,14 +313,14 @@ public class CandidateGenerator implements AutoCloseable {
         r.tokensOut = usage[1];
         r.attempts = (int) usage[2];
         r.latencyMs = System.currentTimeMillis() - start;
-        return r;
+        return new Attempt(r, kind);
     }
 
     private static CandidateResult base(CandidateRequest request, ChatEndpoint endpoint) {
         CandidateResult r = new CandidateResult();
         r.questionId = request.retrieval.question.questionId;
         r.index = request.index;
-        r.endpoint = request.endpoint;
+        r.endpoint = endpoint != null ? endpoint.spec.name : request.endpoint;
         if (endpoint != null) {
             r.model = endpoint.spec.model;
             r.weight = endpoint.spec.weight;
@@ -123,6 +341,7 @@ public class CandidateGenerator implements AutoCloseable {
 
     @Override
     public void close() {
+        timers.shutdownNow();
         endpoints.values().forEach(ChatEndpoint::close);
     }
 }

@@ -15,24 +15,31 @@ import dev.langchain4j.model.output.TokenUsage;
 import java.io.IOException;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One configured model endpoint: a langchain4j chat model with its own retries off, a fixed pool of
- * {@code maxConcurrency} threads per JVM (the concurrency cap, since the client is blocking) and our bounded retries.
+ * One configured model endpoint: a langchain4j chat model with its own retries off, the endpoint's shared
+ * {@link EndpointHealth} (bulkhead of {@code maxConcurrency} threads per JVM with a bounded queue, circuit breaker,
+ * optional rate limit) and our bounded retries, every attempt bounded by the question's deadline.
  */
 public class ChatEndpoint implements AutoCloseable {
 
     public final EndpointSpec spec;
     private final ChatModel model;
-    private final ExecutorService pool;
+    private final EndpointHealth health;
+    private final HealthSettings settings;
     private final RetryPolicy retry;
     private final int maxTokens;
     private final CallListener listener;
 
     public ChatEndpoint(EndpointSpec spec, RetryPolicy retry, int maxTokens, CallListener listener) {
+        this(spec, retry, maxTokens, listener, new HealthSettings());
+    }
+
+    public ChatEndpoint(EndpointSpec spec, RetryPolicy retry, int maxTokens, CallListener listener,
+                        HealthSettings settings) {
         this.spec = spec;
+        this.settings = settings;
         this.retry = retry;
         this.maxTokens = maxTokens;
         this.listener = listener;
@@ -56,16 +63,24 @@ public class ChatEndpoint implements AutoCloseable {
                     .httpClientBuilder(new RetryAfterHttpClient.Builder())
                     .build();
         }
-        this.pool = EndpointPools.acquire(spec);
+        this.health = EndpointPools.acquire(spec, settings);
     }
 
-    /** The bounded pool candidates for this endpoint run on (shared per JVM, see {@link EndpointPools}). */
-    public ExecutorService pool() {
-        return pool;
+    /** The endpoint's shared bulkhead, breaker and latency record (see {@link EndpointPools}). */
+    public EndpointHealth health() {
+        return health;
     }
 
     /** One logical model call with bounded retries; throws {@link CallFailedException} when it gives up. */
     public CallResult call(String prompt, double temperature, long seed, long deadlineAtMs) {
+        return call(prompt, temperature, seed, deadlineAtMs, null);
+    }
+
+    /**
+     * One logical model call; {@code handle} (may be null) tells whether an abort means this endpoint lost a hedge race
+     * (recorded by the breaker as a failure, like a timeout) or just that the answer is no longer needed (neutral).
+     */
+    public CallResult call(String prompt, double temperature, long seed, long deadlineAtMs, CallHandle handle) {
         ChatRequestParameters params = "ollama".equals(spec.provider)
                 ? OllamaChatRequestParameters.builder().temperature(temperature).seed((int) seed)
                         .maxOutputTokens(maxTokens).build()
@@ -73,17 +88,52 @@ public class ChatEndpoint implements AutoCloseable {
                         .maxOutputTokens(maxTokens).build();
         ChatRequest request = ChatRequest.builder().messages(UserMessage.from(prompt)).parameters(params).build();
         for (int attempt = 1; ; attempt++) {
+            // No call (first or retry) starts after the deadline.
+            long left = deadlineAtMs - System.currentTimeMillis();
+            if (left <= 0) {
+                throw new CallFailedException("timeout: deadline passed before attempt " + attempt, true, attempt - 1, null);
+            }
+            if (!health.breaker.tryAcquirePermission()) {
+                throw new CallFailedException("circuit open", false, attempt - 1, null, CallFailedException.Kind.REJECTED);
+            }
+            try {
+                if (!health.acquireRate(Math.min(left, 1_000))) {
+                    health.breaker.releasePermission();
+                    throw new CallFailedException("rate limit (rps " + spec.rps + ") reached", false, attempt - 1, null,
+                            CallFailedException.Kind.REJECTED);
+                }
+            } catch (InterruptedException ie) {
+                health.breaker.releasePermission();
+                throw cancelled(attempt - 1, ie);
+            }
             long start = System.nanoTime();
             try {
-                ChatResponse response = model.chat(request);
-                listener.callLatency(spec.name, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+                ChatResponse response = RetryAfterHttpClient.withDeadline(deadlineAtMs, () -> model.chat(request));
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                health.breaker.onSuccess(millis, TimeUnit.MILLISECONDS);
+                health.recordLatency(millis);
+                listener.callLatency(spec.name, millis);
                 TokenUsage usage = response.tokenUsage();
                 long in = usage == null || usage.inputTokenCount() == null ? 0 : usage.inputTokenCount();
                 long out = usage == null || usage.outputTokenCount() == null ? 0 : usage.outputTokenCount();
                 return new CallResult(response.aiMessage().text(), in, out, attempt);
             } catch (RuntimeException e) {
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                if (Thread.currentThread().isInterrupted() || hasCause(e, InterruptedException.class)) {
+                    if (handle != null && handle.lostRace()) {
+                        health.breaker.onError(millis, TimeUnit.MILLISECONDS, e); // slower than a later hedge
+                    } else {
+                        health.breaker.releasePermission(); // no longer needed: says nothing about the endpoint
+                    }
+                    throw cancelled(attempt, e);
+                }
                 boolean timeout = isTimeout(e);
                 int status = statusCode(e);
+                if (status == 429) {
+                    health.breaker.releasePermission(); // the endpoint is busy, not broken
+                } else {
+                    health.breaker.onError(millis, TimeUnit.MILLISECONDS, e);
+                }
                 boolean retriable = timeout || status == 429 || status >= 500 || status == -1 && isIo(e);
                 String reason = describe(e, status, timeout);
                 if (!retriable || attempt > retry.maxRetries) {
@@ -98,11 +148,23 @@ public class ChatEndpoint implements AutoCloseable {
                 try {
                     Thread.sleep(delay);
                 } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    throw new CallFailedException("interrupted", false, attempt, ie);
+                    throw cancelled(attempt, ie);
                 }
             }
         }
+    }
+
+    private static CallFailedException cancelled(int attempts, Throwable cause) {
+        return new CallFailedException("cancelled", false, attempts, cause, CallFailedException.Kind.CANCELLED);
+    }
+
+    private static boolean hasCause(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static int statusCode(Throwable e) {
@@ -158,6 +220,6 @@ public class ChatEndpoint implements AutoCloseable {
 
     @Override
     public void close() {
-        EndpointPools.release(spec);
+        EndpointPools.release(spec, settings);
     }
 }

@@ -2,23 +2,21 @@ package io.streamrag.query.generate;
 
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One fixed thread pool per endpoint per JVM, shared by every generate subtask in a TaskManager, so
- * {@code maxConcurrency} caps the endpoint per TaskManager rather than per subtask. Reference-counted.
+ * One {@link EndpointHealth} (bulkhead, breaker, limiter) per endpoint per JVM, shared by every generate subtask in
+ * a TaskManager, so {@code maxConcurrency} caps the endpoint per TaskManager rather than per subtask and every
+ * subtask sees the same breaker. Reference-counted.
  */
 final class EndpointPools {
 
-    /** A shared pool and how many endpoints use it. */
+    /** A shared health record and how many endpoints use it. */
     private static final class Entry {
-        final ExecutorService pool;
+        final EndpointHealth health;
         int users;
 
-        Entry(ExecutorService pool) {
-            this.pool = pool;
+        Entry(EndpointHealth health) {
+            this.health = health;
         }
     }
 
@@ -26,28 +24,31 @@ final class EndpointPools {
 
     private EndpointPools() {}
 
-    private static String key(EndpointSpec spec) {
-        return spec.name + "|" + spec.baseUrl + "|" + spec.model + "|" + spec.maxConcurrency;
+    private static String key(EndpointSpec spec, HealthSettings settings) {
+        return spec.name + "|" + spec.baseUrl + "|" + spec.model + "|" + spec.maxConcurrency + "|" + spec.rps + "|"
+                + settings;
     }
 
-    static synchronized ExecutorService acquire(EndpointSpec spec) {
-        Entry e = POOLS.computeIfAbsent(key(spec), k -> {
-            AtomicInteger n = new AtomicInteger();
-            return new Entry(Executors.newFixedThreadPool(spec.maxConcurrency, r -> {
-                Thread t = new Thread(r, "endpoint-" + spec.name + "-" + n.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            }));
-        });
+    static synchronized EndpointHealth acquire(EndpointSpec spec, HealthSettings settings) {
+        Entry e = POOLS.computeIfAbsent(key(spec, settings), k -> new Entry(new EndpointHealth(spec, settings)));
         e.users++;
-        return e.pool;
+        return e.health;
     }
 
-    static synchronized void release(EndpointSpec spec) {
-        Entry e = POOLS.get(key(spec));
+    static synchronized EndpointHealth find(String name) {
+        for (Entry e : POOLS.values()) {
+            if (e.health.spec.name.equals(name)) {
+                return e.health;
+            }
+        }
+        return null;
+    }
+
+    static synchronized void release(EndpointSpec spec, HealthSettings settings) {
+        Entry e = POOLS.get(key(spec, settings));
         if (e != null && --e.users <= 0) {
-            POOLS.remove(key(spec));
-            e.pool.shutdownNow();
+            POOLS.remove(key(spec, settings));
+            e.health.close();
         }
     }
 }

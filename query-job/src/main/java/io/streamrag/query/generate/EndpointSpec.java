@@ -5,7 +5,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** One model endpoint from {@code query.endpoints}: {@code name=provider,baseUrl,model[,maxConcurrency[,weight[,timeoutMs[,apiKeyEnv]]]]}. */
+/**
+ * One model endpoint from {@code query.endpoints}: {@code name=provider,baseUrl,model[,maxConcurrency[,weight[,timeoutMs[,apiKeyEnv]]]]}
+ * followed by optional named fields, e.g. {@code rps=5} (requests per second, for hosted APIs).
+ */
 public class EndpointSpec implements Serializable {
     private static final long serialVersionUID = 1L;
 
@@ -18,6 +21,8 @@ public class EndpointSpec implements Serializable {
     public double weight = 1.0;
     public long timeoutMs = 60_000;
     public String apiKeyEnv;
+    /** Requests per second this endpoint accepts (per TaskManager); 0 = no limit. */
+    public double rps;
 
     public EndpointSpec() {}
 
@@ -39,7 +44,12 @@ public class EndpointSpec implements Serializable {
         if (eq <= 0) {
             throw new IllegalArgumentException("Endpoint must be name=provider,baseUrl,model[,...]: " + value);
         }
-        String[] f = value.substring(eq + 1).split(",");
+        List<String> positional = new ArrayList<>();
+        List<String> named = new ArrayList<>();
+        for (String field : value.substring(eq + 1).split(",")) {
+            (field.contains("=") ? named : positional).add(field);
+        }
+        String[] f = positional.toArray(new String[0]);
         if (f.length < 3) {
             throw new IllegalArgumentException("Endpoint needs provider, baseUrl and model: " + value);
         }
@@ -63,7 +73,14 @@ public class EndpointSpec implements Serializable {
         if (f.length > 6 && !f[6].isBlank()) {
             e.apiKeyEnv = f[6].strip();
         }
-        if (e.maxConcurrency < 1 || e.weight <= 0 || e.timeoutMs < 1) {
+        for (String field : named) {
+            String[] kv = field.split("=", 2);
+            if (!"rps".equals(kv[0].strip())) {
+                throw new IllegalArgumentException("Unknown endpoint field '" + kv[0].strip() + "' (rps): " + value);
+            }
+            e.rps = Double.parseDouble(kv[1].strip());
+        }
+        if (e.maxConcurrency < 1 || e.weight <= 0 || e.timeoutMs < 1 || e.rps < 0) {
             throw new IllegalArgumentException("maxConcurrency, weight and timeoutMs must be positive: " + value);
         }
         return e;

@@ -64,6 +64,8 @@ public final class Generators {
                 Demonstrations.load(conf.get(QueryOptions.DRAG_DEMONSTRATIONS)),
                 conf.get(QueryOptions.DRAG_NUM_DEMONSTRATIONS),
                 conf.get(QueryOptions.ITERDRAG_MAX_FOLLOW_UPS),
-                retriever);
+                retriever,
+                HealthSettings.from(conf),
+                HedgeSettings.from(conf));
     }
 }

@@ -20,9 +20,13 @@ import java.util.Set;
 
 /**
  * A langchain4j {@link HttpClient} over the JDK client that, unlike the stock one, keeps the {@code Retry-After}
- * header of failed responses (in {@link RetryAfterHttpException}). Streaming is not used by the job.
+ * header of failed responses (in {@link RetryAfterHttpException}) and bounds each request by the calling thread's
+ * deadline ({@link #withDeadline}): request timeout = min(read timeout, time left). Streaming is not used by the job.
  */
 public class RetryAfterHttpClient implements HttpClient {
+
+    /** The question deadline of the call running on this thread (epoch ms), if any. */
+    private static final ThreadLocal<Long> DEADLINE = new ThreadLocal<>();
 
     /** Headers the JDK client sets itself and refuses from callers. */
     private static final Set<String> RESTRICTED = Set.of("content-length", "host", "connection", "expect", "upgrade");
@@ -48,8 +52,19 @@ public class RetryAfterHttpClient implements HttpClient {
                 values.forEach(v -> b.header(k, v));
             }
         });
-        if (readTimeout != null) {
-            b.timeout(readTimeout);
+        Duration timeout = readTimeout;
+        Long deadline = DEADLINE.get();
+        if (deadline != null) {
+            long left = deadline - System.currentTimeMillis();
+            if (left <= 0) {
+                throw new TimeoutException(new HttpTimeoutException("deadline passed before the request"));
+            }
+            if (timeout == null || timeout.toMillis() > left) {
+                timeout = Duration.ofMillis(left);
+            }
+        }
+        if (timeout != null) {
+            b.timeout(timeout);
         }
         String body = request.body();
         b.method(request.method().name(), body == null
@@ -80,6 +95,21 @@ public class RetryAfterHttpClient implements HttpClient {
     @Override
     public void execute(HttpRequest request, ServerSentEventParser parser, ServerSentEventListener listener) {
         throw new UnsupportedOperationException("Streaming is not used by the query job");
+    }
+
+    /** Runs {@code call} with HTTP requests on this thread bounded by {@code deadlineAtMs}. */
+    static <T> T withDeadline(long deadlineAtMs, java.util.function.Supplier<T> call) {
+        Long previous = DEADLINE.get();
+        DEADLINE.set(deadlineAtMs);
+        try {
+            return call.get();
+        } finally {
+            if (previous == null) {
+                DEADLINE.remove();
+            } else {
+                DEADLINE.set(previous);
+            }
+        }
     }
 
     /** Seconds or an HTTP date, in milliseconds; -1 when unparseable. */

@@ -1,9 +1,12 @@
 package io.streamrag.query.metrics;
 
 import io.streamrag.query.generate.CallListener;
+import io.streamrag.query.generate.ChatEndpoint;
+import io.streamrag.query.generate.EndpointHealth;
 import io.streamrag.query.records.CandidateResult;
 
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.metrics.ThreadSafeSimpleCounter;
@@ -23,6 +26,14 @@ public class GenerationMetrics implements CallListener {
     public static final String CALL_LATENCY = "callLatencyMs";
     public static final String TOKENS_IN = "tokensIn";
     public static final String TOKENS_OUT = "tokensOut";
+    /** Per endpoint and TaskManager (shared by the subtasks): 0 closed, 1 open, 2 half-open. */
+    public static final String BREAKER_STATE = "breakerState";
+    public static final String REJECTED = "callsRejected";
+    public static final String HEDGED = "callsHedged";
+    public static final String CANCELLED = "callsCancelled";
+    public static final String QUEUE_DEPTH = "queueDepth";
+    /** Candidates aborted because their question's vote was already decided. */
+    public static final String CANDIDATES_CANCELLED = "candidatesCancelled";
 
     /** Counters of one endpoint. */
     static final class PerEndpoint {
@@ -49,11 +60,26 @@ public class GenerationMetrics implements CallListener {
     private final Map<String, PerEndpoint> endpoints = new ConcurrentHashMap<>();
     private final Counter tokensIn;
     private final Counter tokensOut;
+    public final Counter candidatesCancelled;
 
     public GenerationMetrics(MetricGroup group) {
         this.group = group;
         tokensIn = group.counter(TOKENS_IN, new ThreadSafeSimpleCounter());
         tokensOut = group.counter(TOKENS_OUT, new ThreadSafeSimpleCounter());
+        candidatesCancelled = group.counter(CANDIDATES_CANCELLED, new ThreadSafeSimpleCounter());
+    }
+
+    /** Gauges of each endpoint's health: breaker state, rejected, hedged and cancelled calls, queue depth. */
+    public void register(Iterable<ChatEndpoint> endpoints) {
+        for (ChatEndpoint e : endpoints) {
+            EndpointHealth h = e.health();
+            MetricGroup g = group.addGroup("endpoint", e.spec.name);
+            g.gauge(BREAKER_STATE, (Gauge<Integer>) h::stateCode);
+            g.gauge(REJECTED, (Gauge<Long>) h.rejected::get);
+            g.gauge(HEDGED, (Gauge<Long>) h.hedged::get);
+            g.gauge(CANCELLED, (Gauge<Long>) h.cancelled::get);
+            g.gauge(QUEUE_DEPTH, (Gauge<Integer>) h::queueDepth);
+        }
     }
 
     private PerEndpoint of(String endpoint) {

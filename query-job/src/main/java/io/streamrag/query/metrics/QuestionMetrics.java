@@ -7,12 +7,16 @@ import org.apache.flink.metrics.MetricGroup;
 public class QuestionMetrics {
     public static final String QUESTIONS = "questions";
     public static final String INVALID = "questionsInvalid";
+    public static final String EXPIRED = "questionsExpiredOnArrival";
 
     public final Counter questions;
     public final Counter invalid;
+    /** Questions whose deadline had passed before the job read them (e.g. after a long backlog). */
+    public final Counter expired;
 
     public QuestionMetrics(MetricGroup group) {
         questions = group.counter(QUESTIONS);
         invalid = group.counter(INVALID);
+        expired = group.counter(EXPIRED);
     }
 }

@@ -10,6 +10,8 @@ public class CandidateResult {
     public static final String OK = "OK";
     public static final String ERROR = "ERROR";
     public static final String TIMEOUT = "TIMEOUT";
+    /** Aborted because the vote was decided before it answered. */
+    public static final String CANCELLED = "CANCELLED";
 
     public String questionId;
     public int index;
@@ -27,6 +29,10 @@ public class CandidateResult {
     /** Model calls made, retries included. */
     public int attempts;
     public String error;
+    /** Spare (hedge) calls started for this candidate. */
+    public int hedges;
+    /** Calls of this candidate aborted because another one (hedge or primary) answered first. */
+    public int cancelledCalls;
     /** Order of arrival at the vote (set there), for the tie-break. */
     public int arrival;
 

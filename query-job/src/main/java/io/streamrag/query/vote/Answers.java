@@ -60,10 +60,13 @@ public final class Answers {
             out.latencyMs = c.latencyMs;
             out.tokensIn = c.tokensIn;
             out.tokensOut = c.tokensOut;
+            out.attempts = c.attempts;
             out.error = c.error;
             a.candidates.add(out);
             a.usage.tokensIn += c.tokensIn;
             a.usage.tokensOut += c.tokensOut;
+            a.usage.hedgedCalls += c.hedges;
+            a.usage.cancelledCalls += c.cancelledCalls;
             succeeded += c.ok() ? 1 : 0;
         }
         a.usage.candidatesRequested = Math.max(st.expected, st.candidates.size());

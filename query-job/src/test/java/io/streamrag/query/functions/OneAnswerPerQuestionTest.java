@@ -3,9 +3,13 @@ package io.streamrag.query.functions;
 import io.streamrag.common.records.Answer;
 
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -23,17 +27,56 @@ class OneAnswerPerQuestionTest {
     void dropsDuplicatesUntilTheTtl() throws Exception {
         try (KeyedOneInputStreamOperatorTestHarness<String, Answer, Answer> h =
                      ProcessFunctionTestHarnesses.forKeyedProcessFunction(
-                             new OneAnswerPerQuestion(1000), OneAnswerPerQuestion.keySelector(), Types.STRING)) {
-            h.setProcessingTime(0);
+                             new OneAnswerPerQuestion(Duration.ofMillis(1000)), OneAnswerPerQuestion.keySelector(), Types.STRING)) {
+            h.setStateTtlProcessingTime(0);
             h.processElement(answer("q1"), 0);
             h.processElement(answer("q1"), 0);
             h.processElement(answer(null), 0);
             h.processElement(answer(null), 0);
             assertThat(h.extractOutputValues()).hasSize(3);
-            h.setProcessingTime(1000);
-            assertThat(h.numKeyedStateEntries()).isZero();
+            h.setStateTtlProcessingTime(999);
+            h.processElement(answer("q1"), 0);
+            assertThat(h.extractOutputValues()).hasSize(3);
+            h.setStateTtlProcessingTime(1000); // the TTL counts from the answer, in wall-clock time
             h.processElement(answer("q1"), 0);
             assertThat(h.extractOutputValues()).hasSize(4);
         }
+    }
+
+    @Test
+    void theDefaultTtlHoldsAcrossARestoreAfterAPauseLongerThanTheOldWindow() throws Exception {
+        Duration ttl = Duration.ofDays(7); // query.dedup.ttl's default
+        long answeredAt = 1_000_000L;
+        OperatorSubtaskState snapshot;
+        try (KeyedOneInputStreamOperatorTestHarness<String, Answer, Answer> h = harness(ttl)) {
+            h.open();
+            h.setStateTtlProcessingTime(answeredAt);
+            h.processElement(answer("q1"), 0);
+            snapshot = h.snapshot(1, answeredAt);
+        }
+        // Restored 11 minutes later (the old window was 10), then 6 days later: the re-sent id is still dropped.
+        for (long pause : new long[] {Duration.ofMinutes(11).toMillis(), Duration.ofDays(6).toMillis()}) {
+            try (KeyedOneInputStreamOperatorTestHarness<String, Answer, Answer> restored = harness(ttl)) {
+                restored.setStateTtlProcessingTime(answeredAt + pause);
+                restored.initializeState(snapshot);
+                restored.open();
+                restored.processElement(answer("q1"), 0);
+                restored.processElement(answer("q2"), 0);
+                assertThat(restored.extractOutputValues()).extracting(a -> a.questionId).containsExactly("q2");
+            }
+        }
+        // Past the TTL the id may be answered again.
+        try (KeyedOneInputStreamOperatorTestHarness<String, Answer, Answer> restored = harness(ttl)) {
+            restored.setStateTtlProcessingTime(answeredAt + ttl.toMillis());
+            restored.initializeState(snapshot);
+            restored.open();
+            restored.processElement(answer("q1"), 0);
+            assertThat(restored.extractOutputValues()).extracting(a -> a.questionId).containsExactly("q1");
+        }
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, Answer, Answer> harness(Duration ttl) throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new OneAnswerPerQuestion(ttl)),
+                OneAnswerPerQuestion.keySelector(), Types.STRING);
     }
 }

@@ -12,6 +12,7 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -27,7 +28,7 @@ class SelfConsistencyVoteTest {
     private static KeyedOneInputStreamOperatorTestHarness<String, VoteInput, Answer> harness() throws Exception {
         KeyedOneInputStreamOperatorTestHarness<String, VoteInput, Answer> h =
                 ProcessFunctionTestHarnesses.forKeyedProcessFunction(
-                        new SelfConsistencyVote(TTL), v -> v.questionId, Types.STRING);
+                        new SelfConsistencyVote(Duration.ofMillis(TTL)), v -> v.questionId, Types.STRING);
         h.setProcessingTime(0);
         return h;
     }
@@ -211,7 +212,7 @@ class SelfConsistencyVoteTest {
         }
         KeyedOneInputStreamOperatorTestHarness<String, VoteInput, Answer> restored =
                 new KeyedOneInputStreamOperatorTestHarness<>(
-                        new org.apache.flink.streaming.api.operators.KeyedProcessOperator<>(new SelfConsistencyVote(TTL)),
+                        new org.apache.flink.streaming.api.operators.KeyedProcessOperator<>(new SelfConsistencyVote(Duration.ofMillis(TTL))),
                         v -> v.questionId, Types.STRING);
         try (restored) {
             restored.setProcessingTime(0);
@@ -239,10 +240,14 @@ class SelfConsistencyVoteTest {
             assertThat(h.numKeyedStateEntries()).isEqualTo(1); // only the decided marker
             h.setProcessingTime(DEADLINE); // the deleted deadline timer must not fire
             assertThat(answers(h)).hasSize(1);
-            h.setProcessingTime(TTL + 1);
-            assertThat(h.numKeyedStateEntries()).isZero();
-            assertThat(h.numProcessingTimeTimers()).isZero();
-            assertThat(answers(h).stream().map(a -> a.questionId).collect(Collectors.toList())).containsExactly("q10");
+            assertThat(h.numProcessingTimeTimers()).isZero(); // the decided mark expires by state TTL, no timer
+            h.processElement(ok("q10", 2, 1, "443"), 0); // late: dropped
+            assertThat(answers(h)).hasSize(1);
+            h.setStateTtlProcessingTime(TTL + 1);
+            h.processElement(retrieval("q10", 1), 0); // after the TTL the id is unknown again
+            h.setProcessingTime(2 * DEADLINE);
+            assertThat(answers(h).stream().map(a -> a.questionId).collect(Collectors.toList()))
+                    .containsExactly("q10", "q10");
         }
     }
 

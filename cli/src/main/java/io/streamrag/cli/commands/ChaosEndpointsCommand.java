@@ -1,0 +1,75 @@
+package io.streamrag.cli.commands;
+
+import io.streamrag.common.config.StreamRagOptions;
+import io.streamrag.query.bench.ChaosBenchmark;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code rag chaos endpoints}: the query job against faulty endpoints, beside a healthy run. */
+@Command(name = "endpoints", mixinStandardHelpOptions = true,
+        description = {"Runs the query job in-process (MiniCluster) against model servers on ephemeral loopback "
+                + "ports, with the shared Kafka and OpenSearch (a unique topic and index per run, deleted after), "
+                + "and prints per scenario: %% ANSWERED within the deadline counted from when each question was "
+                + "produced, duplicates, wall time against the healthy run, latencies, attempts per candidate, "
+                + "hedged calls, breaker open/half-open times and each server's /v1/stats.",
+            "Scenarios: faults (one endpoint with " + ChaosBenchmark.ISSUE_FAULTS + "), two-endpoints (one "
+                + "healthy, one always failing, then always hanging), slow (10 %% of calls 10x slower, without and "
+                + "with hedging), outage (OpenSearch refused for 30 s behind a loopback proxy, at most 100 "
+                + "questions)."})
+public class ChaosEndpointsCommand implements Callable<Integer> {
+
+    @Option(names = "--questions", description = "Questions per run (default: ${DEFAULT-VALUE}).")
+    int questions = 500;
+
+    @Option(names = "--n", description = "Candidates per question (default: ${DEFAULT-VALUE}).")
+    int n = 5;
+
+    @Option(names = "--deadline-ms", description = "Deadline of each question (default: ${DEFAULT-VALUE}).")
+    long deadlineMs = 60_000;
+
+    @Option(names = "--scenarios", split = ",",
+            description = "Comma-separated: faults, two-endpoints, slow, outage (default: all).")
+    String[] scenarios = {"faults", "two-endpoints", "slow", "outage"};
+
+    @Option(names = "--concurrency", description = "maxConcurrency of each endpoint (default: ${DEFAULT-VALUE}).")
+    int concurrency = 16;
+
+    @Option(names = "--endpoint-timeout-ms", description = "Per-call timeout of each endpoint (default: ${DEFAULT-VALUE}).")
+    long endpointTimeoutMs = 10_000;
+
+    @Option(names = "--parallelism", description = "Job parallelism (default: ${DEFAULT-VALUE}).")
+    int parallelism = 2;
+
+    @Option(names = "--set", description = "Extra query job option key=value (repeatable), e.g. --set query.hedge.enabled=false.")
+    Map<String, String> options = new LinkedHashMap<>();
+
+    @Option(names = "--bootstrap-servers", description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}).")
+    String bootstrap = StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS.defaultValue();
+
+    @Option(names = "--opensearch", description = "OpenSearch URL (default: ${DEFAULT-VALUE}).")
+    String opensearch = StreamRagOptions.OPENSEARCH_URL.defaultValue();
+
+    @Override
+    public Integer call() throws Exception {
+        ChaosBenchmark.Settings s = new ChaosBenchmark.Settings();
+        s.questions = questions;
+        s.n = n;
+        s.deadlineMs = deadlineMs;
+        s.maxConcurrency = concurrency;
+        s.endpointTimeoutMs = endpointTimeoutMs;
+        s.parallelism = parallelism;
+        s.options.putAll(options);
+        ChaosBenchmark bench = new ChaosBenchmark(bootstrap, opensearch);
+        try {
+            bench.scenarios(String.join(",", scenarios), s);
+        } finally {
+            bench.close();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,69 @@
+package io.streamrag.query.generate;
+
+/**
+ * One model call that may be aborted while it waits or runs: cancelling interrupts the thread running it, which
+ * makes the JDK HTTP client abort the request (the connection is closed, the server sees the client go away).
+ */
+public final class CallHandle {
+    /** The endpoint the call runs on, whose {@code cancelled} count an abort raises. */
+    final EndpointHealth health;
+    private Thread runner;
+    private boolean cancelled;
+    private boolean finished;
+    /** Aborted because a call started later (a hedge) answered first: a sign this endpoint is slow. */
+    private boolean lostRace;
+
+    CallHandle(EndpointHealth health) {
+        this.health = health;
+    }
+
+    /** Called by the running thread; false if the call was cancelled before it started. */
+    synchronized boolean begin() {
+        if (cancelled) {
+            return false;
+        }
+        runner = Thread.currentThread();
+        return true;
+    }
+
+    /** Called by the running thread when done; clears an interrupt meant for this call. */
+    synchronized void end() {
+        runner = null;
+        finished = true;
+        Thread.interrupted();
+    }
+
+    /** Marks a call that was never accepted (its endpoint was full) as finished, without counting an abort. */
+    synchronized void discard() {
+        finished = true;
+    }
+
+    /** Aborts the call because a later call for the same candidate answered first. */
+    synchronized boolean cancelLostRace() {
+        lostRace = true;
+        return cancel();
+    }
+
+    synchronized boolean lostRace() {
+        return lostRace;
+    }
+
+    /** Aborts the call if it has not finished; returns whether it did. */
+    public synchronized boolean cancel() {
+        if (finished || cancelled) {
+            return false;
+        }
+        cancelled = true;
+        if (runner != null) {
+            runner.interrupt();
+        }
+        if (health != null) {
+            health.cancelled.incrementAndGet();
+        }
+        return true;
+    }
+
+    public synchronized boolean cancelled() {
+        return cancelled;
+    }
+}

@@ -1,0 +1,141 @@
+package io.streamrag.query.generate;
+
+import io.github.resilience4j.bulkhead.ThreadPoolBulkhead;
+import io.github.resilience4j.bulkhead.ThreadPoolBulkheadConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.github.resilience4j.ratelimiter.RateLimiterConfig;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The health guards of one endpoint, shared by every generate subtask of a TaskManager (see {@link EndpointPools}):
+ * a resilience4j circuit breaker, a thread-pool bulkhead ({@code maxConcurrency} running calls plus a bounded
+ * queue; a full bulkhead rejects instead of queueing further), an optional requests-per-second limiter, and the
+ * recent call latencies the hedge delay is taken from.
+ */
+public final class EndpointHealth implements AutoCloseable {
+
+    /** Latencies kept for the hedge percentile, and how many are needed before it is trusted. */
+    private static final int LATENCY_WINDOW = 256;
+    static final int MIN_LATENCY_SAMPLES = 20;
+
+    public final EndpointSpec spec;
+    public final CircuitBreaker breaker;
+    private final ThreadPoolBulkhead bulkhead;
+    private final RateLimiter limiter;
+    private final long[] latencies = new long[LATENCY_WINDOW];
+    private int latencyCount;
+    private int latencyNext;
+    public final AtomicLong rejected = new AtomicLong();
+    public final AtomicLong hedged = new AtomicLong();
+    public final AtomicLong cancelled = new AtomicLong();
+
+    EndpointHealth(EndpointSpec spec, HealthSettings settings) {
+        this.spec = spec;
+        this.breaker = CircuitBreaker.of("endpoint-" + spec.name, CircuitBreakerConfig.custom()
+                .failureRateThreshold((float) settings.failureRate)
+                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(settings.window)
+                .minimumNumberOfCalls(settings.minimumCalls)
+                .waitDurationInOpenState(Duration.ofMillis(settings.openForMs))
+                .permittedNumberOfCallsInHalfOpenState(settings.halfOpenCalls)
+                // Half-open on its own after the wait, so routing (which only reads the state) sends probes again.
+                .automaticTransitionFromOpenToHalfOpenEnabled(true)
+                .writableStackTraceEnabled(false)
+                .build());
+        this.bulkhead = ThreadPoolBulkhead.of("endpoint-" + spec.name, ThreadPoolBulkheadConfig.custom()
+                .maxThreadPoolSize(spec.maxConcurrency)
+                .coreThreadPoolSize(spec.maxConcurrency)
+                .queueCapacity(settings.queueCapacity)
+                .writableStackTraceEnabled(false)
+                .build());
+        this.limiter = spec.rps <= 0 ? null : RateLimiter.of("endpoint-" + spec.name, RateLimiterConfig.custom()
+                .limitRefreshPeriod(Duration.ofMillis(100))
+                .limitForPeriod(Math.max(1, (int) Math.round(spec.rps / 10)))
+                .timeoutDuration(Duration.ZERO)
+                .build());
+    }
+
+    /**
+     * Runs {@code task} on the endpoint's bulkhead, or throws
+     * {@link io.github.resilience4j.bulkhead.BulkheadFullException} when every slot and queue place is taken.
+     */
+    public <T> CompletableFuture<T> submit(Callable<T> task) {
+        return bulkhead.submit(task).toCompletableFuture();
+    }
+
+    /** The health of the endpoint named {@code name} in this JVM, if one is in use (for benchmarks and tools). */
+    public static EndpointHealth lookup(String name) {
+        return EndpointPools.find(name);
+    }
+
+    /** Whether the breaker currently turns calls away (routing sends candidates elsewhere meanwhile). */
+    public boolean open() {
+        CircuitBreaker.State s = breaker.getState();
+        return s == CircuitBreaker.State.OPEN || s == CircuitBreaker.State.FORCED_OPEN;
+    }
+
+    /** 0 closed, 1 open, 2 half-open (for the metrics gauge). */
+    public int stateCode() {
+        switch (breaker.getState()) {
+            case OPEN:
+            case FORCED_OPEN:
+                return 1;
+            case HALF_OPEN:
+                return 2;
+            default:
+                return 0;
+        }
+    }
+
+    /** Waits for a rate limit permit for at most {@code maxWaitMs}; true without a limiter. */
+    public boolean acquireRate(long maxWaitMs) throws InterruptedException {
+        if (limiter == null) {
+            return true;
+        }
+        long until = System.currentTimeMillis() + Math.max(0, maxWaitMs);
+        while (!limiter.acquirePermission()) {
+            if (System.currentTimeMillis() >= until) {
+                return false;
+            }
+            Thread.sleep(10);
+        }
+        return true;
+    }
+
+    public int queueDepth() {
+        return bulkhead.getMetrics().getQueueDepth();
+    }
+
+    public synchronized void recordLatency(long millis) {
+        latencies[latencyNext] = millis;
+        latencyNext = (latencyNext + 1) % LATENCY_WINDOW;
+        latencyCount = Math.min(LATENCY_WINDOW, latencyCount + 1);
+    }
+
+    /** The {@code p}-th percentile of recent successful call latencies, or -1 before enough calls. */
+    public synchronized long latencyPercentile(double p) {
+        if (latencyCount < MIN_LATENCY_SAMPLES) {
+            return -1;
+        }
+        long[] sorted = Arrays.copyOf(latencies, latencyCount);
+        Arrays.sort(sorted);
+        int idx = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, idx))];
+    }
+
+    @Override
+    public void close() {
+        try {
+            bulkhead.close();
+        } catch (Exception ignored) {
+            // shutting down
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.streamrag.query.generate;
+
+import io.streamrag.query.QueryOptions;
+
+import org.apache.flink.configuration.Configuration;
+
+import java.io.Serializable;
+
+/** When to start a spare call ({@code query.hedge.*}): a fixed delay, or the endpoint's observed latency percentile. */
+public class HedgeSettings implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    public boolean enabled;
+    /** Fixed delay in ms; negative = use {@link #percentile}. */
+    public long delayMs = -1;
+    public double percentile = 95;
+    public double maxExtra = 0.2;
+
+    public HedgeSettings() {}
+
+    public static HedgeSettings off() {
+        return new HedgeSettings();
+    }
+
+    public static HedgeSettings from(Configuration conf) {
+        HedgeSettings h = new HedgeSettings();
+        h.maxExtra = conf.get(QueryOptions.HEDGE_MAX_EXTRA);
+        h.enabled = conf.get(QueryOptions.HEDGE) && h.maxExtra > 0;
+        h.delayMs = conf.getOptional(QueryOptions.HEDGE_DELAY).map(d -> d.toMillis()).orElse(-1L);
+        h.percentile = conf.get(QueryOptions.HEDGE_PERCENTILE);
+        return h;
+    }
+
+    /** The hedge delay for calls on {@code health}, or -1 when there is none yet (too few observed calls). */
+    long delayFor(EndpointHealth health) {
+        if (!enabled) {
+            return -1;
+        }
+        return delayMs >= 0 ? delayMs : health.latencyPercentile(percentile);
+    }
+
+    /** A budget for one question of {@code n} candidates (empty when hedging is off). */
+    public HedgeBudget budget(int n) {
+        return enabled ? HedgeBudget.forQuestion(n, maxExtra) : new HedgeBudget(0);
+    }
+}
