@@ -128,6 +128,16 @@ public final class LoopbackProxy implements AutoCloseable {
     }
 
     private void accept(Socket client) {
+        if (mode == Mode.DOWN || closed) {
+            // Accepted in the race with mode(DOWN): the JDK defers closing a socket an accept is blocked on.
+            try {
+                client.setSoLinger(true, 0);
+            } catch (SocketException ignored) {
+                // already gone
+            }
+            closeQuietly(client);
+            return;
+        }
         open.add(client);
         if (mode == Mode.HANG) {
             return; // held open, never answered, until reset
