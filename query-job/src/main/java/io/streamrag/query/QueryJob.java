@@ -41,7 +41,6 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 /**
  * The query job: questions from Kafka, hybrid retrieval, N reasoning candidates over the configured endpoints,
@@ -136,9 +135,8 @@ public class QueryJob {
                     .name("Generate candidates (adaptive waves)")
                     .setBufferTimeout(bufferTimeout);
         } else {
-            List<String> names = endpoints.stream().map(e -> e.name).collect(Collectors.toList());
             DataStream<CandidateRequest> requests = withContext
-                    .flatMap(new FanOut(names, conf.get(QueryOptions.TEMPERATURE)))
+                    .flatMap(FanOut.of(endpoints, conf.get(QueryOptions.TEMPERATURE)))
                     .uid("fan-out")
                     .name("Fan out N candidates")
                     .setBufferTimeout(bufferTimeout)

@@ -13,6 +13,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
@@ -43,6 +44,10 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
 
     @Override
     public void asyncInvoke(CandidateRequest request, ResultFuture<VoteInput> resultFuture) {
+        if (request.choices > 1) {
+            invokeChoices(request, resultFuture);
+            return;
+        }
         metrics.issued(request.endpoint);
         generator.generate(request).thenAccept(r -> {
             metrics.completed(r);
@@ -51,8 +56,31 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
         });
     }
 
+    /** Several candidates in one request (OpenAI's n): one vote input with all of them. */
+    private void invokeChoices(CandidateRequest request, ResultFuture<VoteInput> resultFuture) {
+        for (int j = 0; j < request.choices; j++) {
+            metrics.issued(request.endpoint);
+        }
+        generator.generateAll(request).thenAccept(results -> {
+            results.forEach(metrics::completed);
+            resultFuture.complete(Collections.singleton(
+                    VoteInputs.candidates(request.retrieval.question, maxWeight, results)));
+        });
+    }
+
     @Override
     public void timeout(CandidateRequest request, ResultFuture<VoteInput> resultFuture) {
+        if (request.choices > 1) {
+            List<CandidateResult> timedOut = new ArrayList<>();
+            for (CandidateRequest m : CandidateGenerator.members(request)) {
+                timedOut.add(CandidateGenerator.failed(m, generator.endpoint(m.endpoint), CandidateResult.TIMEOUT,
+                        "operator timeout", 0, 0));
+            }
+            timedOut.forEach(metrics::completed);
+            resultFuture.complete(Collections.singleton(
+                    VoteInputs.candidates(request.retrieval.question, maxWeight, timedOut)));
+            return;
+        }
         CandidateResult r = CandidateGenerator.failed(request, generator.endpoint(request.endpoint),
                 CandidateResult.TIMEOUT, "operator timeout", 0, 0);
         metrics.completed(r);

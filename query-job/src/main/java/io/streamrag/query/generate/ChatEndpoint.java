@@ -17,6 +17,7 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 /**
  * One configured model endpoint: a langchain4j chat model with its own retries off, a fixed pool of
@@ -30,6 +31,8 @@ public class ChatEndpoint implements AutoCloseable {
     private final RetryPolicy retry;
     private final int maxTokens;
     private final CallListener listener;
+    /** Direct JSON client for {@code n} choices per request; null unless the endpoint takes {@code n}. */
+    private final ChoicesClient choices;
 
     public ChatEndpoint(EndpointSpec spec, RetryPolicy retry, int maxTokens, CallListener listener) {
         this.spec = spec;
@@ -56,6 +59,7 @@ public class ChatEndpoint implements AutoCloseable {
                     .httpClientBuilder(new RetryAfterHttpClient.Builder())
                     .build();
         }
+        this.choices = spec.maxChoices > 1 ? new ChoicesClient(spec, timeout) : null;
         this.pool = EndpointPools.acquire(spec);
     }
 
@@ -72,15 +76,38 @@ public class ChatEndpoint implements AutoCloseable {
                 : OpenAiChatRequestParameters.builder().temperature(temperature).seed((int) seed)
                         .maxOutputTokens(maxTokens).build();
         ChatRequest request = ChatRequest.builder().messages(UserMessage.from(prompt)).parameters(params).build();
-        for (int attempt = 1; ; attempt++) {
+        return withRetries(deadlineAtMs, attempt -> {
             long start = System.nanoTime();
+            ChatResponse response = model.chat(request);
+            listener.callLatency(spec.name, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+            TokenUsage usage = response.tokenUsage();
+            long in = usage == null || usage.inputTokenCount() == null ? 0 : usage.inputTokenCount();
+            long out = usage == null || usage.outputTokenCount() == null ? 0 : usage.outputTokenCount();
+            return new CallResult(response.aiMessage().text(), in, out, attempt);
+        });
+    }
+
+    /**
+     * {@code n} samples of one prompt in one request (OpenAI's {@code n}; only for endpoints whose
+     * {@link EndpointSpec#maxChoices} allows it), with the same bounded retries as {@link #call}.
+     */
+    public Choices callChoices(String prompt, double temperature, long seed, int n, long deadlineAtMs) {
+        if (choices == null) {
+            throw new IllegalStateException("Endpoint " + spec.name + " does not take n (maxChoices 1)");
+        }
+        return withRetries(deadlineAtMs, attempt -> {
+            long start = System.nanoTime();
+            Choices c = choices.complete(prompt, temperature, seed, n, maxTokens, attempt);
+            listener.callLatency(spec.name, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+            return c;
+        });
+    }
+
+    /** Runs {@code once} (given the 1-based attempt number) until it succeeds, a failure is final, or time runs out. */
+    private <T> T withRetries(long deadlineAtMs, IntFunction<T> once) {
+        for (int attempt = 1; ; attempt++) {
             try {
-                ChatResponse response = model.chat(request);
-                listener.callLatency(spec.name, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
-                TokenUsage usage = response.tokenUsage();
-                long in = usage == null || usage.inputTokenCount() == null ? 0 : usage.inputTokenCount();
-                long out = usage == null || usage.outputTokenCount() == null ? 0 : usage.outputTokenCount();
-                return new CallResult(response.aiMessage().text(), in, out, attempt);
+                return once.apply(attempt);
             } catch (RuntimeException e) {
                 boolean timeout = isTimeout(e);
                 int status = statusCode(e);

@@ -5,7 +5,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** One model endpoint from {@code query.endpoints}: {@code name=provider,baseUrl,model[,maxConcurrency[,weight[,timeoutMs[,apiKeyEnv]]]]}. */
+/**
+ * One model endpoint from {@code query.endpoints}:
+ * {@code name=provider,baseUrl,model[,maxConcurrency[,weight[,timeoutMs[,apiKeyEnv[,maxChoices]]]]]}.
+ */
 public class EndpointSpec implements Serializable {
     private static final long serialVersionUID = 1L;
 
@@ -18,6 +21,11 @@ public class EndpointSpec implements Serializable {
     public double weight = 1.0;
     public long timeoutMs = 60_000;
     public String apiKeyEnv;
+    /**
+     * Samples one request may ask for with OpenAI's {@code n} (openai provider only; vLLM and the local server
+     * take it): above 1, the candidates of a single-call strategy share one request. 1 = one request per sample.
+     */
+    public int maxChoices = 1;
 
     public EndpointSpec() {}
 
@@ -63,8 +71,15 @@ public class EndpointSpec implements Serializable {
         if (f.length > 6 && !f[6].isBlank()) {
             e.apiKeyEnv = f[6].strip();
         }
-        if (e.maxConcurrency < 1 || e.weight <= 0 || e.timeoutMs < 1) {
-            throw new IllegalArgumentException("maxConcurrency, weight and timeoutMs must be positive: " + value);
+        if (f.length > 7 && !f[7].isBlank()) {
+            e.maxChoices = Integer.parseInt(f[7].strip());
+        }
+        if (e.maxConcurrency < 1 || e.weight <= 0 || e.timeoutMs < 1 || e.maxChoices < 1) {
+            throw new IllegalArgumentException("maxConcurrency, weight, timeoutMs and maxChoices must be positive: "
+                    + value);
+        }
+        if (e.maxChoices > 1 && !e.provider.equals("openai")) {
+            throw new IllegalArgumentException("maxChoices (OpenAI's n) needs the openai provider: " + value);
         }
         return e;
     }

@@ -12,6 +12,14 @@ public interface Strategy {
     /** Runs the whole strategy for one candidate; model calls go through {@code session}. */
     Outcome run(String question, String tenant, List<RetrievedChunk> chunks, Session session);
 
+    /**
+     * The one prompt of a strategy that makes a single model call (the same bytes for every candidate, so several
+     * candidates can share one request with OpenAI's {@code n}); null when the strategy makes several calls.
+     */
+    default String singlePrompt(String question, List<RetrievedChunk> chunks) {
+        return null;
+    }
+
     /** Makes model calls for one candidate and adds up their usage. */
     interface Session {
         CallResult call(String prompt);
