@@ -25,8 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An offline OpenAI-compatible endpoint ({@code /v1/models}, {@code /v1/chat/completions} with {@code n}) that also
- * speaks Ollama's {@code /api/chat}, serving the {@code extractive} answerer, with configurable fault injection
- * and request statistics ({@code /v1/stats}).
+ * speaks Ollama's {@code /api/chat} and watsonx.ai's {@code /ml/v1/text/chat}, serving the {@code extractive}
+ * answerer, with configurable fault injection and request statistics ({@code /v1/stats}).
  */
 public final class LocalModelServer implements AutoCloseable {
 
@@ -64,6 +64,7 @@ public final class LocalModelServer implements AutoCloseable {
         server.createContext("/v1/models", this::models);
         server.createContext("/v1/chat/completions", this::chatCompletions);
         server.createContext("/api/chat", this::ollamaChat);
+        server.createContext("/ml/v1/text/chat", this::watsonxChat);
         server.createContext("/v1/stats", this::stats);
         server.createContext("/admin/stats", this::stats);
         server.createContext("/admin/faults", this::setFaults);
@@ -248,6 +249,67 @@ public final class LocalModelServer implements AutoCloseable {
         } finally {
             ex.close();
         }
+    }
+
+    /**
+     * watsonx.ai's {@code /ml/v1/text/chat?version=...}: needs a bearer token and a {@code project_id} or
+     * {@code space_id}; {@code temperature}, {@code seed}, {@code max_completion_tokens} (or {@code max_tokens}).
+     * Fault injection applies to the OpenAI path only.
+     */
+    private void watsonxChat(HttpExchange ex) throws IOException {
+        if (!"POST".equals(ex.getRequestMethod())) {
+            send(ex, 405, watsonxError(405, "method_not_allowed", "POST only"), null);
+            return;
+        }
+        chat.incrementAndGet();
+        String auth = ex.getRequestHeaders().getFirst("Authorization");
+        if (auth == null || !auth.startsWith("Bearer ")) {
+            record(401);
+            send(ex, 401, watsonxError(401, "authentication_token_not_valid", "Bearer token required"), null);
+            return;
+        }
+        JsonNode request;
+        try (InputStream in = ex.getRequestBody()) {
+            request = MAPPER.readTree(in);
+        } catch (IOException e) {
+            record(400);
+            send(ex, 400, watsonxError(400, "json_validation_error", "Bad request: " + e.getMessage()), null);
+            return;
+        }
+        if (request.path("project_id").asText("").isEmpty() && request.path("space_id").asText("").isEmpty()) {
+            record(400);
+            send(ex, 400, watsonxError(400, "json_validation_error", "Either project_id or space_id is required"), null);
+            return;
+        }
+        String prompt = promptOf(request);
+        String[] answer;
+        try {
+            answer = answer(prompt, request.path("temperature").asDouble(1.0), request.path("seed").asLong(0),
+                    request.path("max_completion_tokens").asInt(request.path("max_tokens").asInt(0)));
+        } catch (RuntimeException e) {
+            record(500);
+            send(ex, 500, watsonxError(500, "internal_error", "Answerer failed: " + e), null);
+            return;
+        }
+        record(200);
+        String model = request.path("model_id").asText(request.path("model").asText(MODEL));
+        ObjectNode body = MAPPER.createObjectNode().put("id", "chat-" + UUID.randomUUID()).put("model_id", model)
+                .put("model", model).put("created", System.currentTimeMillis() / 1000).put("model_version", "1.0.0")
+                .put("created_at", java.time.Instant.now().toString());
+        ObjectNode choice = body.putArray("choices").addObject().put("index", 0);
+        choice.putObject("message").put("role", "assistant").put("content", answer[0]);
+        choice.put("finish_reason", answer[1]);
+        int promptTokens = Tokens.count(prompt);
+        int completionTokens = Tokens.count(answer[0]);
+        body.putObject("usage").put("prompt_tokens", promptTokens).put("completion_tokens", completionTokens)
+                .put("total_tokens", promptTokens + completionTokens);
+        send(ex, 200, body, null);
+    }
+
+    private static ObjectNode watsonxError(int status, String code, String message) {
+        ObjectNode body = MAPPER.createObjectNode().put("status_code", status).put("trace", UUID.randomUUID().toString());
+        body.putArray("errors").addObject().put("code", code).put("message", message);
+        return body;
     }
 
     private static ObjectNode ollamaMessage(String model, String content) {

@@ -24,8 +24,9 @@ public final class QueryOptions {
     public static final ConfigOption<String> ENDPOINTS = ConfigOptions.key("query.endpoints").stringType()
             .defaultValue("local=openai,http://127.0.0.1:8090/v1,extractive")
             .withDescription("';'-separated name=provider,baseUrl,model[,maxConcurrency[,weight[,timeoutMs[,apiKeyEnv"
-                    + "[,maxChoices]]]]]; provider openai (any OpenAI-compatible server) or ollama; maxChoices > 1 (openai "
-                    + "only): the endpoint takes OpenAI's n, and a question's candidates on it share one request.");
+                    + "[,maxChoices]]]]]; provider openai (any OpenAI-compatible server), ollama or watsonx "
+                    + "(baseUrl?project_id=...); maxChoices > 1 (openai only): the endpoint takes OpenAI's n, and a "
+                    + "question's candidates on it share one request.");
     public static final ConfigOption<Double> TEMPERATURE = ConfigOptions.key("query.temperature").doubleType()
             .defaultValue(0.7).withDescription("Base sampling temperature; candidates spread around it.");
     public static final ConfigOption<Integer> MAX_TOKENS = ConfigOptions.key("query.max-tokens").intType()

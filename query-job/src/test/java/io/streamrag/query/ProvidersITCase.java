@@ -27,8 +27,9 @@ import java.util.stream.Collectors;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The whole job against each way of talking to a model: OpenAI's {@code n} (one request per question) and
- * Ollama's {@code /api/chat} (langchain4j's Ollama provider), both served by the local model server.
+ * The whole job against each way of talking to a model: OpenAI's {@code n} (one request per question), Ollama's
+ * {@code /api/chat} (langchain4j's Ollama provider) and watsonx.ai's {@code /ml/v1/text/chat} (langchain4j's watsonx
+ * provider), all served by the local model server.
  */
 class ProvidersITCase {
 
@@ -73,6 +74,25 @@ class ProvidersITCase {
                 // The vote answers once the outstanding candidates cannot change it: at least a majority.
                 assertThat(a.candidates.size()).isGreaterThan(N / 2);
                 assertThat(a.candidates).allMatch(c -> "OK".equals(c.status) && c.tokensIn > 0 && c.tokensOut > 0);
+                assertThat(a.citations).isNotEmpty();
+                heard += a.candidates.size();
+            }
+            assertThat(server.chatRequests()).isBetween(heard, (long) QUESTIONS * N);
+        }
+    }
+
+    @Test
+    void watsonxProviderEndToEnd() throws Exception {
+        try (LocalModelServer server = LocalModelServer.startLocal(new Faults())) {
+            List<Answer> answers = run("watsonx", port -> "local=watsonx,http://127.0.0.1:" + port
+                    + "?project_id=it-project,ibm/granite-3-8b-instruct,4", server);
+            long heard = 0;
+            for (Answer a : answers) {
+                assertThat(a.status).isEqualTo(Answer.Status.ANSWERED);
+                assertThat(a.answer).isEqualTo("8443");
+                assertThat(a.candidates.size()).isGreaterThan(N / 2);
+                assertThat(a.candidates).allMatch(c -> "OK".equals(c.status) && c.tokensIn > 0 && c.tokensOut > 0
+                        && "ibm/granite-3-8b-instruct".equals(c.model));
                 assertThat(a.citations).isNotEmpty();
                 heard += a.candidates.size();
             }

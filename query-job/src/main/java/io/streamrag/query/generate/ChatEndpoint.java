@@ -40,7 +40,9 @@ public class ChatEndpoint implements AutoCloseable {
         this.maxTokens = maxTokens;
         this.listener = listener;
         Duration timeout = Duration.ofMillis(spec.timeoutMs);
-        if ("ollama".equals(spec.provider)) {
+        if ("watsonx".equals(spec.provider)) {
+            this.model = WatsonxModels.chatModel(spec, timeout);
+        } else if ("ollama".equals(spec.provider)) {
             this.model = OllamaChatModel.builder()
                     .baseUrl(spec.baseUrl)
                     .modelName(spec.model)
@@ -70,7 +72,9 @@ public class ChatEndpoint implements AutoCloseable {
 
     /** One logical model call with bounded retries; throws {@link CallFailedException} when it gives up. */
     public CallResult call(String prompt, double temperature, long seed, long deadlineAtMs) {
-        ChatRequestParameters params = "ollama".equals(spec.provider)
+        ChatRequestParameters params = "watsonx".equals(spec.provider)
+                ? WatsonxModels.parameters(temperature, seed, maxTokens)
+                : "ollama".equals(spec.provider)
                 ? OllamaChatRequestParameters.builder().temperature(temperature).seed((int) seed)
                         .maxOutputTokens(maxTokens).build()
                 : OpenAiChatRequestParameters.builder().temperature(temperature).seed((int) seed)
@@ -136,6 +140,9 @@ public class ChatEndpoint implements AutoCloseable {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof HttpException) {
                 return ((HttpException) t).statusCode();
+            }
+            if (t instanceof com.ibm.watsonx.ai.core.exception.WatsonxException) {
+                return ((com.ibm.watsonx.ai.core.exception.WatsonxException) t).statusCode();
             }
         }
         return -1;

@@ -13,7 +13,7 @@ public class EndpointSpec implements Serializable {
     private static final long serialVersionUID = 1L;
 
     public String name;
-    /** {@code openai} (any OpenAI-compatible server) or {@code ollama}. */
+    /** {@code openai} (any OpenAI-compatible server), {@code ollama} or {@code watsonx} (IBM watsonx.ai). */
     public String provider;
     public String baseUrl;
     public String model;
@@ -54,8 +54,9 @@ public class EndpointSpec implements Serializable {
         EndpointSpec e = new EndpointSpec();
         e.name = value.substring(0, eq).strip();
         e.provider = f[0].strip().toLowerCase(Locale.ROOT);
-        if (!e.provider.equals("openai") && !e.provider.equals("ollama")) {
-            throw new IllegalArgumentException("Unknown provider '" + e.provider + "' (openai or ollama): " + value);
+        if (!e.provider.equals("openai") && !e.provider.equals("ollama") && !e.provider.equals("watsonx")) {
+            throw new IllegalArgumentException("Unknown provider '" + e.provider + "' (openai, ollama or watsonx): "
+                    + value);
         }
         e.baseUrl = f[1].strip();
         e.model = f[2].strip();
