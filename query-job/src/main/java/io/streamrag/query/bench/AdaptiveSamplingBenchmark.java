@@ -8,7 +8,8 @@ import java.util.SplittableRandom;
  * Adaptive sampling on simulated candidates: each is correct with probability p, else one of several distractors.
  * Compares the job's wave schedule (first wave 3, then 2) under each {@link StopRule} (BETA at threshold 0.95, LEAD
  * at lead 3) against always sampling N=16, and against the binomial prediction for majority voting at N.
- * Arguments: trials, threshold, first wave, wave size, distractors, lead, seed.
+ * Arguments: trials, threshold, first wave, wave size, distractors, lead, seed. Last, the frontier: the fewest calls
+ * any rule could need within 1 point ({@link BayesOptimalStopping}).
  */
 public final class AdaptiveSamplingBenchmark {
 
@@ -58,6 +59,15 @@ public final class AdaptiveSamplingBenchmark {
                         p, meanCalls, 100 * meanCalls / n, 100.0 * adaptiveCorrect / trials, 100.0 * fullCorrect / trials,
                         100.0 * (fullCorrect - adaptiveCorrect) / trials, n, p, n / 2, 100 * binomialMajority(n, p));
             }
+        }
+        System.out.println("frontier: a rule that knows p and the distractors (Bayes-optimal, exact dynamic programming; "
+                + "no real rule knows p):");
+        for (double p : new double[] {0.6, 0.8}) {
+            BayesOptimalStopping.Point best = new BayesOptimalStopping(n, DISTRACTORS, p, firstWave, waveSize)
+                    .leastCallsWithin(0.01);
+            System.out.printf("  p=%.1f: least mean calls within 1 point of full N: %.2f (%.0f%% of N), accuracy %.2f%% "
+                            + "vs full N %.2f%%%n", p, best.calls(), 100 * best.calls() / n, 100 * best.accuracy(),
+                    100 * best.fullAccuracy());
         }
     }
 
