@@ -64,7 +64,8 @@ public class CandidateGenerator implements AutoCloseable {
         List<CandidateRequest> members = members(request);
         ChatEndpoint endpoint = endpoints.get(request.endpoint);
         QuestionTask q = request.retrieval.question;
-        String prompt = endpoint == null || endpoint.spec.maxChoices < request.choices ? null
+        boolean shared = endpoint != null && request.choices > 1 && endpoint.spec.maxChoices >= request.choices;
+        String prompt = !shared ? null
                 : strategyOf(q).singlePrompt(q.text, request.retrieval.chunks);
         if (prompt == null) {
             List<CompletableFuture<CandidateResult>> futures = new ArrayList<>();

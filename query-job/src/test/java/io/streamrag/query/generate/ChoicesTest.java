@@ -199,6 +199,18 @@ class ChoicesTest {
     }
 
     @Test
+    void aSingleChoiceOrAnEndpointWithoutNRunsEachCandidateAlone() throws Exception {
+        try (CandidateGenerator g = generator(1)) {
+            CandidateRequest one = FanOut.request(retrieval("q-one", 1, "RAG"), 0, List.of("local"), 0.7);
+            assertThat(g.generateAll(one).get()).hasSize(1).allMatch(CandidateResult::ok);
+            CandidateRequest three = FanOut.request(retrieval("q-three", 3, "RAG"), 0, List.of("local"), 0.7);
+            three.choices = 3;
+            assertThat(g.generateAll(three).get()).hasSize(3).allMatch(CandidateResult::ok);
+        }
+        assertThat(server.chatRequests()).isEqualTo(4);
+    }
+
+    @Test
     void parsesChoicesAndRejectsTooFew() {
         Choices c = ChoicesClient.parse("{\"choices\":[{\"index\":1,\"message\":{\"content\":\"b\"}},"
                 + "{\"index\":0,\"message\":{\"content\":\"a\"}}],\"usage\":{\"prompt_tokens\":40,\"completion_tokens\":6}}",
