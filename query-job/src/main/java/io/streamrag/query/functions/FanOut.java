@@ -1,12 +1,11 @@
 package io.streamrag.query.functions;
 
+import io.streamrag.query.generate.EndpointSpec;
 import io.streamrag.query.records.CandidateRequest;
 import io.streamrag.query.records.Retrieval;
 
 import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.util.Collector;
-
-import io.streamrag.query.generate.EndpointSpec;
 
 import java.util.HashMap;
 import java.util.List;
