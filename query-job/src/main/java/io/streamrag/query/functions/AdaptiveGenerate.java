@@ -10,6 +10,7 @@ import io.streamrag.query.records.CandidateRequest;
 import io.streamrag.query.records.CandidateResult;
 import io.streamrag.query.records.Retrieval;
 import io.streamrag.query.records.VoteInput;
+import io.streamrag.query.vote.StopRule;
 import io.streamrag.query.vote.VoteTally;
 
 import org.apache.flink.api.common.functions.OpenContext;
@@ -27,8 +28,8 @@ import java.util.stream.Collectors;
 
 /**
  * Adaptive sampling for one question inside one async call: asks for candidates in waves and stops once the vote is
- * settled ({@link io.streamrag.query.vote.StopRule}); the vote operator still does the final aggregation. Unasked
- * calls are reported as {@code usage.candidatesSaved}. A feedback edge from the vote would need a Flink iteration; this avoids it.
+ * settled ({@link StopRule}); the vote operator still does the final aggregation. Unasked calls are reported
+ * as {@code usage.candidatesSaved}. A feedback edge from the vote would need a Flink iteration; this avoids it.
  */
 public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
     private static final long serialVersionUID = 1L;
