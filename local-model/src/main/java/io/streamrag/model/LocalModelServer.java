@@ -25,8 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * An offline OpenAI-compatible endpoint ({@code /v1/models}, {@code /v1/chat/completions}) serving the
- * {@code extractive} answerer, with configurable fault injection and request statistics ({@code /v1/stats}).
+ * An offline OpenAI-compatible endpoint ({@code /v1/models}, {@code /v1/chat/completions} with {@code n}) that also
+ * speaks Ollama's {@code /api/chat} and watsonx.ai's {@code /ml/v1/text/chat}, serving the {@code extractive}
+ * answerer, with configurable fault injection and request statistics ({@code /v1/stats}).
  */
 public final class LocalModelServer implements AutoCloseable {
 
@@ -71,6 +72,8 @@ public final class LocalModelServer implements AutoCloseable {
         server.setExecutor(executor);
         server.createContext("/v1/models", this::models);
         server.createContext("/v1/chat/completions", this::chatCompletions);
+        server.createContext("/api/chat", this::ollamaChat);
+        server.createContext("/ml/v1/text/chat", this::watsonxChat);
         server.createContext("/v1/stats", this::stats);
         server.createContext("/admin/stats", this::stats);
         server.createContext("/admin/faults", this::setFaults);
@@ -251,8 +254,170 @@ public final class LocalModelServer implements AutoCloseable {
         }
     }
 
-    /** Builds an OpenAI chat completion with one choice for {@code request}. */
+    /**
+     * Ollama's {@code /api/chat}: {@code options.temperature}, {@code options.seed}, {@code options.num_predict};
+     * one JSON object, or with {@code "stream": true} (Ollama's default) JSON lines, one per piece of the answer,
+     * the last with {@code done: true} and the token counts. Fault injection applies to the OpenAI path only.
+     */
+    private void ollamaChat(HttpExchange ex) throws IOException {
+        if (!"POST".equals(ex.getRequestMethod())) {
+            send(ex, 405, MAPPER.createObjectNode().put("error", "POST only"), null);
+            return;
+        }
+        chat.incrementAndGet();
+        JsonNode request;
+        try (InputStream in = ex.getRequestBody()) {
+            request = MAPPER.readTree(in);
+        } catch (IOException e) {
+            record(400);
+            send(ex, 400, MAPPER.createObjectNode().put("error", "Bad request: " + e.getMessage()), null);
+            return;
+        }
+        JsonNode options = request.path("options");
+        String prompt = promptOf(request);
+        String[] answer;
+        try {
+            answer = answer(prompt, options.path("temperature").asDouble(0.8), options.path("seed").asLong(0),
+                    options.path("num_predict").asInt(0));
+        } catch (RuntimeException e) {
+            record(500);
+            send(ex, 500, MAPPER.createObjectNode().put("error", "Answerer failed: " + e), null);
+            return;
+        }
+        record(200);
+        String model = request.path("model").asText(MODEL);
+        ObjectNode last = ollamaMessage(model, answer[0]).put("done", true).put("done_reason", answer[1])
+                .put("total_duration", 0).put("load_duration", 0)
+                .put("prompt_eval_count", Tokens.count(prompt)).put("prompt_eval_duration", 0)
+                .put("eval_count", Tokens.count(answer[0])).put("eval_duration", 0);
+        if (!request.path("stream").asBoolean(true)) {
+            send(ex, 200, last, null);
+            return;
+        }
+        ex.getResponseHeaders().set("Content-Type", "application/x-ndjson");
+        try {
+            ex.sendResponseHeaders(200, 0); // chunked
+            try (OutputStream out = ex.getResponseBody()) {
+                // Ollama streams the answer in pieces (tokens); words keep the spaces with the following piece.
+                String[] words = answer[0].split("(?<= )");
+                for (String w : words) {
+                    out.write(MAPPER.writeValueAsBytes(ollamaMessage(model, w).put("done", false)));
+                    out.write('\n');
+                    out.flush();
+                }
+                last.putObject("message").put("role", "assistant").put("content", "");
+                out.write(MAPPER.writeValueAsBytes(last));
+                out.write('\n');
+            }
+        } catch (IOException e) {
+            // The client hung up.
+        } finally {
+            ex.close();
+        }
+    }
+
+    /**
+     * watsonx.ai's {@code /ml/v1/text/chat?version=...}: needs a bearer token and a {@code project_id} or
+     * {@code space_id}; {@code temperature}, {@code seed}, {@code max_completion_tokens} (or {@code max_tokens}).
+     * Fault injection applies to the OpenAI path only.
+     */
+    private void watsonxChat(HttpExchange ex) throws IOException {
+        if (!"POST".equals(ex.getRequestMethod())) {
+            send(ex, 405, watsonxError(405, "method_not_allowed", "POST only"), null);
+            return;
+        }
+        chat.incrementAndGet();
+        String auth = ex.getRequestHeaders().getFirst("Authorization");
+        if (auth == null || !auth.startsWith("Bearer ")) {
+            record(401);
+            send(ex, 401, watsonxError(401, "authentication_token_not_valid", "Bearer token required"), null);
+            return;
+        }
+        JsonNode request;
+        try (InputStream in = ex.getRequestBody()) {
+            request = MAPPER.readTree(in);
+        } catch (IOException e) {
+            record(400);
+            send(ex, 400, watsonxError(400, "json_validation_error", "Bad request: " + e.getMessage()), null);
+            return;
+        }
+        if (request.path("project_id").asText("").isEmpty() && request.path("space_id").asText("").isEmpty()) {
+            record(400);
+            send(ex, 400, watsonxError(400, "json_validation_error", "Either project_id or space_id is required"), null);
+            return;
+        }
+        String prompt = promptOf(request);
+        String[] answer;
+        try {
+            answer = answer(prompt, request.path("temperature").asDouble(1.0), request.path("seed").asLong(0),
+                    request.path("max_completion_tokens").asInt(request.path("max_tokens").asInt(0)));
+        } catch (RuntimeException e) {
+            record(500);
+            send(ex, 500, watsonxError(500, "internal_error", "Answerer failed: " + e), null);
+            return;
+        }
+        record(200);
+        String model = request.path("model_id").asText(request.path("model").asText(MODEL));
+        ObjectNode body = MAPPER.createObjectNode().put("id", "chat-" + UUID.randomUUID()).put("model_id", model)
+                .put("model", model).put("created", System.currentTimeMillis() / 1000).put("model_version", "1.0.0")
+                .put("created_at", java.time.Instant.now().toString());
+        ObjectNode choice = body.putArray("choices").addObject().put("index", 0);
+        choice.putObject("message").put("role", "assistant").put("content", answer[0]);
+        choice.put("finish_reason", answer[1]);
+        int promptTokens = Tokens.count(prompt);
+        int completionTokens = Tokens.count(answer[0]);
+        body.putObject("usage").put("prompt_tokens", promptTokens).put("completion_tokens", completionTokens)
+                .put("total_tokens", promptTokens + completionTokens);
+        send(ex, 200, body, null);
+    }
+
+    private static ObjectNode watsonxError(int status, String code, String message) {
+        ObjectNode body = MAPPER.createObjectNode().put("status_code", status).put("trace", UUID.randomUUID().toString());
+        body.putArray("errors").addObject().put("code", code).put("message", message);
+        return body;
+    }
+
+    private static ObjectNode ollamaMessage(String model, String content) {
+        ObjectNode line = MAPPER.createObjectNode().put("model", model)
+                .put("created_at", java.time.Instant.now().toString());
+        line.putObject("message").put("role", "assistant").put("content", content);
+        return line;
+    }
+
+    /**
+     * Builds an OpenAI chat completion for {@code request} with {@code n} choices (OpenAI's {@code n}, default 1):
+     * choice i is sampled with seed + i at the request's temperature; usage counts the prompt once.
+     */
     ObjectNode complete(JsonNode request) {
+        String prompt = promptOf(request);
+        double temperature = request.path("temperature").asDouble(1.0);
+        long seed = request.path("seed").asLong(0);
+        int n = Math.max(1, request.path("n").asInt(1));
+        int maxTokens = request.path("max_tokens").asInt(request.path("max_completion_tokens").asInt(0));
+        ObjectNode body = MAPPER.createObjectNode()
+                .put("id", "chatcmpl-" + UUID.randomUUID())
+                .put("object", "chat.completion")
+                .put("created", System.currentTimeMillis() / 1000)
+                .put("model", request.path("model").asText(MODEL));
+        ArrayNode choices = body.putArray("choices");
+        int completionTokens = 0;
+        for (int i = 0; i < n; i++) {
+            String[] textAndFinish = answer(prompt, temperature, seed + i, maxTokens);
+            completionTokens += Tokens.count(textAndFinish[0]);
+            ObjectNode choice = choices.addObject().put("index", i);
+            choice.putObject("message").put("role", "assistant").put("content", textAndFinish[0]);
+            choice.put("finish_reason", textAndFinish[1]);
+        }
+        int promptTokens = Tokens.count(prompt);
+        body.putObject("usage")
+                .put("prompt_tokens", promptTokens)
+                .put("completion_tokens", completionTokens)
+                .put("total_tokens", promptTokens + completionTokens);
+        return body;
+    }
+
+    /** The text of all messages, one per line (array contents: their text parts). */
+    static String promptOf(JsonNode request) {
         StringBuilder prompt = new StringBuilder();
         for (JsonNode m : request.path("messages")) {
             JsonNode content = m.path("content");
@@ -264,11 +429,13 @@ public final class LocalModelServer implements AutoCloseable {
                 prompt.append(content.asText("")).append('\n');
             }
         }
-        double temperature = request.path("temperature").asDouble(1.0);
-        long seed = request.path("seed").asLong(0);
-        String text = answerer.complete(prompt.toString(), temperature, seed);
+        return prompt.toString();
+    }
+
+    /** One sampled answer and its finish reason ({@code stop}, or {@code length} when cut at {@code maxTokens}). */
+    String[] answer(String prompt, double temperature, long seed, int maxTokens) {
+        String text = answerer.complete(prompt, temperature, seed);
         String finish = "stop";
-        int maxTokens = request.path("max_tokens").asInt(request.path("max_completion_tokens").asInt(0));
         if (maxTokens > 0 && Tokens.count(text) > maxTokens) {
             // Truncate word by word until within budget, like a real model hitting max_tokens.
             String[] words = text.split(" ");
@@ -282,22 +449,7 @@ public final class LocalModelServer implements AutoCloseable {
             text = sb.toString().trim();
             finish = "length";
         }
-        int promptTokens = Tokens.count(prompt.toString());
-        int completionTokens = Tokens.count(text);
-        ObjectNode body = MAPPER.createObjectNode()
-                .put("id", "chatcmpl-" + UUID.randomUUID())
-                .put("object", "chat.completion")
-                .put("created", System.currentTimeMillis() / 1000)
-                .put("model", request.path("model").asText(MODEL));
-        ArrayNode choices = body.putArray("choices");
-        ObjectNode choice = choices.addObject().put("index", 0);
-        choice.putObject("message").put("role", "assistant").put("content", text);
-        choice.put("finish_reason", finish);
-        body.putObject("usage")
-                .put("prompt_tokens", promptTokens)
-                .put("completion_tokens", completionTokens)
-                .put("total_tokens", promptTokens + completionTokens);
-        return body;
+        return new String[] {text, finish};
     }
 
     private void record(int status) {

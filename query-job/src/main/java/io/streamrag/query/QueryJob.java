@@ -44,7 +44,6 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 /**
  * The query job: questions from Kafka, hybrid retrieval, N reasoning candidates over the configured endpoints,
@@ -142,11 +141,10 @@ public class QueryJob {
                     .name("Generate candidates (adaptive waves)")
                     .setBufferTimeout(bufferTimeout);
         } else {
-            List<String> names = endpoints.stream().map(e -> e.name).collect(Collectors.toList());
             // Keyed by question (not rebalanced) so one generate subtask sees all of a question's candidates and can
             // abort the rest once their tally is settled.
             DataStream<CandidateRequest> requests = withContext
-                    .flatMap(new FanOut(names, conf.get(QueryOptions.TEMPERATURE)))
+                    .flatMap(FanOut.of(endpoints, conf.get(QueryOptions.TEMPERATURE)))
                     .uid("fan-out")
                     .name("Fan out N candidates")
                     .setBufferTimeout(bufferTimeout)

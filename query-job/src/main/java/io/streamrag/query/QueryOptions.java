@@ -1,5 +1,7 @@
 package io.streamrag.query;
 
+import io.streamrag.query.vote.StopRule;
+
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 
@@ -24,8 +26,10 @@ public final class QueryOptions {
 
     public static final ConfigOption<String> ENDPOINTS = ConfigOptions.key("query.endpoints").stringType()
             .defaultValue("local=openai,http://127.0.0.1:8090/v1,extractive")
-            .withDescription("';'-separated name=provider,baseUrl,model[,maxConcurrency[,weight[,timeoutMs[,apiKeyEnv]]]]; "
-                    + "provider openai (any OpenAI-compatible server) or ollama.");
+            .withDescription("';'-separated name=provider,baseUrl,model[,maxConcurrency[,weight[,timeoutMs[,apiKeyEnv"
+                    + "[,maxChoices]]]]]; provider openai (any OpenAI-compatible server), ollama or watsonx "
+                    + "(baseUrl?project_id=...); maxChoices > 1 (openai only): the endpoint takes OpenAI's n, and a "
+                    + "question's candidates on it share one request.");
     public static final ConfigOption<Double> TEMPERATURE = ConfigOptions.key("query.temperature").doubleType()
             .defaultValue(0.7).withDescription("Base sampling temperature; candidates spread around it.");
     public static final ConfigOption<Integer> MAX_TOKENS = ConfigOptions.key("query.max-tokens").intType()
@@ -93,7 +97,13 @@ public final class QueryOptions {
             .intType().defaultValue(2).withDescription("Candidates in each later wave.");
     public static final ConfigOption<Double> ADAPTIVE_THRESHOLD = ConfigOptions.key("query.adaptive.threshold")
             .doubleType().defaultValue(0.95)
-            .withDescription("Stop when P(leader beats runner-up) under a Beta(1+a,1+b) posterior reaches this.");
+            .withDescription("BETA rule: stop when P(leader beats runner-up) under a Beta(1+a,1+b) posterior reaches this.");
+    public static final ConfigOption<StopRule> ADAPTIVE_STOP_RULE = ConfigOptions.key("query.adaptive.stop-rule")
+            .enumType(StopRule.class).defaultValue(StopRule.LEAD)
+            .withDescription("When adaptive sampling stops: LEAD (leader ahead of the runner-up by query.adaptive.lead "
+                    + "votes, a sequential probability ratio test) or BETA (posterior threshold, the earlier rule).");
+    public static final ConfigOption<Integer> ADAPTIVE_LEAD = ConfigOptions.key("query.adaptive.lead").intType()
+            .defaultValue(3).withDescription("LEAD rule: votes the leader must be ahead of the runner-up by.");
 
     public static final ConfigOption<String> DRAG_DEMONSTRATIONS = ConfigOptions.key("query.drag.demonstrations")
             .stringType().noDefaultValue()

@@ -1,13 +1,15 @@
 package io.streamrag.query.bench;
 
-import io.streamrag.query.vote.StoppingRule;
+import io.streamrag.query.vote.StopRule;
 
 import java.util.SplittableRandom;
 
 /**
  * Adaptive sampling on simulated candidates: each is correct with probability p, else one of several distractors.
- * Compares the job's wave schedule + {@link StoppingRule} (first wave 3, then 2, threshold 0.95) against always
- * sampling N=16, and against the binomial prediction for majority voting at N.
+ * Compares the job's wave schedule (first wave 3, then 2) under each {@link StopRule} (BETA at threshold 0.95, LEAD
+ * at lead 3) against always sampling N=16, and against the binomial prediction for majority voting at N.
+ * Arguments: trials, threshold, first wave, wave size, distractors, lead, seed. Last, the frontier: the fewest calls
+ * any rule could need within 1 point ({@link BayesOptimalStopping}).
  */
 public final class AdaptiveSamplingBenchmark {
 
@@ -20,35 +22,52 @@ public final class AdaptiveSamplingBenchmark {
         int firstWave = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         int waveSize = args.length > 3 ? Integer.parseInt(args[3]) : 2;
         DISTRACTORS = args.length > 4 ? Integer.parseInt(args[4]) : 4;
+        int lead = args.length > 5 ? Integer.parseInt(args[5]) : 3;
+        long seed = args.length > 6 ? Long.parseLong(args[6]) : 42;
         System.out.printf("Adaptive sampling, N=%d, %d simulated questions per accuracy, %d distractor answers, "
-                + "threshold %.2f, first wave %d, then %d at a time%n", n, trials, DISTRACTORS, threshold, firstWave, waveSize);
-        for (double p : new double[] {0.6, 0.8}) {
-            SplittableRandom random = new SplittableRandom(42);
-            long calls = 0;
-            int adaptiveCorrect = 0;
-            int fullCorrect = 0;
-            for (int t = 0; t < trials; t++) {
-                int[] samples = new int[n];
-                for (int i = 0; i < n; i++) {
-                    samples[i] = random.nextDouble() < p ? 0 : 1 + random.nextInt(DISTRACTORS);
-                }
-                fullCorrect += winner(samples, n) == 0 ? 1 : 0;
-                int used = Math.min(firstWave, n);
-                while (used < n) {
-                    int[] top = topTwo(samples, used);
-                    if (StoppingRule.shouldStop(top[0], top[1], n - used, threshold)) {
-                        break;
+                + "first wave %d, then %d at a time, seed %d%n", n, trials, DISTRACTORS, firstWave, waveSize, seed);
+        for (StopRule rule : StopRule.values()) {
+            System.out.println(rule == StopRule.BETA
+                    ? String.format("rule BETA, threshold %.2f:", threshold)
+                    : String.format("rule LEAD, lead %d:", lead));
+            for (double p : new double[] {0.6, 0.8}) {
+                // Same seed for every rule: both rules see the same simulated questions.
+                SplittableRandom random = new SplittableRandom(seed);
+                long calls = 0;
+                int adaptiveCorrect = 0;
+                int fullCorrect = 0;
+                for (int t = 0; t < trials; t++) {
+                    int[] samples = new int[n];
+                    for (int i = 0; i < n; i++) {
+                        samples[i] = random.nextDouble() < p ? 0 : 1 + random.nextInt(DISTRACTORS);
                     }
-                    used = Math.min(n, used + waveSize);
+                    fullCorrect += winner(samples, n) == 0 ? 1 : 0;
+                    int used = Math.min(firstWave, n);
+                    while (used < n) {
+                        int[] top = topTwo(samples, used);
+                        if (rule.shouldStop(top[0], top[1], n - used, threshold, lead)) {
+                            break;
+                        }
+                        used = Math.min(n, used + waveSize);
+                    }
+                    calls += used;
+                    adaptiveCorrect += winner(samples, used) == 0 ? 1 : 0;
                 }
-                calls += used;
-                adaptiveCorrect += winner(samples, used) == 0 ? 1 : 0;
+                double meanCalls = (double) calls / trials;
+                System.out.printf("  p=%.1f: mean calls %.2f (%.0f%% of N; target <= 40%%), accuracy adaptive %.2f%% vs "
+                                + "full N %.2f%% (diff %.2f points; target within 1), binomial P(Bin(%d,%.1f) > %d) = %.2f%%%n",
+                        p, meanCalls, 100 * meanCalls / n, 100.0 * adaptiveCorrect / trials, 100.0 * fullCorrect / trials,
+                        100.0 * (fullCorrect - adaptiveCorrect) / trials, n, p, n / 2, 100 * binomialMajority(n, p));
             }
-            double meanCalls = (double) calls / trials;
-            System.out.printf("  p=%.1f: mean calls %.2f (%.0f%% of N; target <= 40%%), accuracy adaptive %.2f%% vs "
-                            + "full N %.2f%% (diff %.2f points; target within 1), binomial P(Bin(%d,%.1f) > %d) = %.2f%%%n",
-                    p, meanCalls, 100 * meanCalls / n, 100.0 * adaptiveCorrect / trials, 100.0 * fullCorrect / trials,
-                    100.0 * (fullCorrect - adaptiveCorrect) / trials, n, p, n / 2, 100 * binomialMajority(n, p));
+        }
+        System.out.println("frontier: a rule that knows p and the distractors (Bayes-optimal, exact dynamic programming; "
+                + "no real rule knows p):");
+        for (double p : new double[] {0.6, 0.8}) {
+            BayesOptimalStopping.Point best = new BayesOptimalStopping(n, DISTRACTORS, p, firstWave, waveSize)
+                    .leastCallsWithin(0.01);
+            System.out.printf("  p=%.1f: least mean calls within 1 point of full N: %.2f (%.0f%% of N), accuracy %.2f%% "
+                            + "vs full N %.2f%%%n", p, best.calls(), 100 * best.calls() / n, 100 * best.accuracy(),
+                    100 * best.fullAccuracy());
         }
     }
 

@@ -18,8 +18,14 @@ final class BenchSupport {
     private BenchSupport() {}
 
     static CandidateGenerator generator(String baseUrl, int maxConcurrency) {
+        return generator(baseUrl, maxConcurrency, 1);
+    }
+
+    /** With {@code maxChoices > 1} the endpoint takes OpenAI's n. */
+    static CandidateGenerator generator(String baseUrl, int maxConcurrency, int maxChoices) {
         return new CandidateGenerator(
-                List.of(EndpointSpec.parse("local=openai," + baseUrl + ",extractive," + maxConcurrency + ",1.0,30000")),
+                List.of(EndpointSpec.parse("local=openai," + baseUrl + ",extractive," + maxConcurrency + ",1.0,30000,,"
+                        + maxChoices)),
                 new RetryPolicy(2, 200, 5000), 256, CallListener.NONE, Demonstrations.load(null), 2, 2,
                 (tenant, q, k) -> List.of());
     }

@@ -12,7 +12,7 @@ import io.streamrag.query.records.CandidateRequest;
 import io.streamrag.query.records.CandidateResult;
 import io.streamrag.query.records.Retrieval;
 import io.streamrag.query.records.VoteInput;
-import io.streamrag.query.vote.StoppingRule;
+import io.streamrag.query.vote.StopRule;
 import io.streamrag.query.vote.VoteTally;
 
 import org.apache.flink.api.common.functions.OpenContext;
@@ -33,7 +33,7 @@ import java.util.stream.Collectors;
 
 /**
  * Adaptive sampling for one question inside one async call: asks for candidates in waves and stops once the vote is
- * settled ({@link StoppingRule}); the vote operator still does the final aggregation. Unasked calls are reported
+ * settled ({@link StopRule}); the vote operator still does the final aggregation. Unasked calls are reported
  * as {@code usage.candidatesSaved}. A feedback edge from the vote would need a Flink iteration; this avoids it.
  * At the question's deadline it hands over what it has and aborts the calls still running.
  */
@@ -127,7 +127,8 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         List<VoteTally.Group> groups = VoteTally.of(snapshot).groups();
         int leader = groups.isEmpty() ? 0 : groups.get(0).count;
         int runnerUp = groups.size() > 1 ? groups.get(1).count : 0;
-        return StoppingRule.shouldStop(leader, runnerUp, remaining, conf.get(QueryOptions.ADAPTIVE_THRESHOLD));
+        return conf.get(QueryOptions.ADAPTIVE_STOP_RULE).shouldStop(leader, runnerUp, remaining,
+                conf.get(QueryOptions.ADAPTIVE_THRESHOLD), conf.get(QueryOptions.ADAPTIVE_LEAD));
     }
 
     private void finish(Retrieval r, Progress p, ResultFuture<VoteInput> resultFuture) {

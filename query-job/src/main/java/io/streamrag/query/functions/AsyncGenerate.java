@@ -68,6 +68,10 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
 
     @Override
     public void asyncInvoke(CandidateRequest request, ResultFuture<VoteInput> resultFuture) {
+        if (request.choices > 1) {
+            invokeChoices(request, resultFuture);
+            return;
+        }
         String id = request.retrieval.question.questionId;
         Question q = questions.computeIfAbsent(id, k -> new Question(request.retrieval.question.n,
                 generator.hedgeSettings().budget(request.retrieval.question.n)));
@@ -90,6 +94,18 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
             metrics.completed(r);
             emit(request, r, resultFuture);
             done(id, q, r);
+        });
+    }
+
+    /** Several candidates in one request (OpenAI's n): one vote input with all of them. */
+    private void invokeChoices(CandidateRequest request, ResultFuture<VoteInput> resultFuture) {
+        for (int j = 0; j < request.choices; j++) {
+            metrics.issued(request.endpoint);
+        }
+        generator.generateAll(request).thenAccept(results -> {
+            results.forEach(metrics::completed);
+            resultFuture.complete(Collections.singleton(
+                    VoteInputs.candidates(request.retrieval.question, maxWeight, results)));
         });
     }
 
@@ -122,6 +138,17 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
 
     @Override
     public void timeout(CandidateRequest request, ResultFuture<VoteInput> resultFuture) {
+        if (request.choices > 1) {
+            List<CandidateResult> timedOut = new ArrayList<>();
+            for (CandidateRequest m : CandidateGenerator.members(request)) {
+                timedOut.add(CandidateGenerator.failed(m, generator.endpoint(m.endpoint), CandidateResult.TIMEOUT,
+                        "operator timeout", 0, 0));
+            }
+            timedOut.forEach(metrics::completed);
+            resultFuture.complete(Collections.singleton(
+                    VoteInputs.candidates(request.retrieval.question, maxWeight, timedOut)));
+            return;
+        }
         CandidateResult r = CandidateGenerator.failed(request, generator.endpoint(request.endpoint),
                 CandidateResult.TIMEOUT, "operator timeout", 0, 0);
         metrics.completed(r);

@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * Runs one candidate (the whole strategy) on an endpoint's bulkhead and always completes with a
@@ -81,6 +82,87 @@ public class CandidateGenerator implements AutoCloseable {
     /** One candidate without hedging. */
     public CompletableFuture<CandidateResult> generate(CandidateRequest request) {
         return start(request, null).result;
+    }
+
+    /**
+     * All candidates of a request with {@code choices > 1}: a single-call strategy on an endpoint that takes
+     * OpenAI's {@code n} makes one request for all of them (its usage is reported on the first candidate), on that
+     * endpoint's bulkhead; otherwise (or when its breaker is open or its bulkhead full) each candidate runs on its own,
+     * routed like any other. Always completes with one result per candidate.
+     */
+    public CompletableFuture<List<CandidateResult>> generateAll(CandidateRequest request) {
+        List<CandidateRequest> members = members(request);
+        ChatEndpoint endpoint = endpoints.get(request.endpoint);
+        QuestionTask q = request.retrieval.question;
+        boolean shared = endpoint != null && request.choices > 1 && endpoint.spec.maxChoices >= request.choices
+                && !endpoint.health().open();
+        String prompt = !shared ? null : strategyOf(q).singlePrompt(q.text, request.retrieval.chunks);
+        if (prompt != null) {
+            long start = System.currentTimeMillis();
+            try {
+                return endpoint.health().submit(() -> runChoices(request, members, endpoint, prompt, start));
+            } catch (BulkheadFullException e) {
+                endpoint.health().rejected.incrementAndGet(); // one at a time below, waiting for slots as usual
+            }
+        }
+        List<CompletableFuture<CandidateResult>> futures = new ArrayList<>();
+        members.forEach(m -> futures.add(generate(m)));
+        return CompletableFuture.allOf(futures.toArray(new CompletableFuture[0]))
+                .thenApply(ignored -> futures.stream().map(CompletableFuture::join).collect(Collectors.toList()));
+    }
+
+    /** The one-sample requests a multi-choice request stands for (seeds as {@code FanOut} gives them). */
+    public static List<CandidateRequest> members(CandidateRequest request) {
+        List<CandidateRequest> out = new ArrayList<>();
+        for (int j = 0; j < Math.max(1, request.choices); j++) {
+            CandidateRequest m = new CandidateRequest();
+            m.retrieval = request.retrieval;
+            m.index = request.index + j * request.indexStep;
+            m.endpoint = request.endpoint;
+            m.temperature = request.temperature;
+            m.seed = request.seed + (long) j * request.indexStep;
+            out.add(m);
+        }
+        return out;
+    }
+
+    private List<CandidateResult> runChoices(CandidateRequest request, List<CandidateRequest> members,
+                                             ChatEndpoint endpoint, String prompt, long start) {
+        QuestionTask q = request.retrieval.question;
+        List<CandidateResult> out = new ArrayList<>();
+        try {
+            Choices choices = endpoint.callChoices(prompt, request.temperature, request.seed, members.size(),
+                    q.deadlineAtMs());
+            for (int j = 0; j < members.size(); j++) {
+                Strategy.Outcome outcome = Strategy.Outcome.of(choices.texts.get(j), request.retrieval.chunks);
+                CandidateResult r = base(members.get(j), endpoint);
+                r.status = CandidateResult.OK;
+                r.answer = outcome.answer;
+                r.cited.addAll(outcome.cited);
+                if (j == 0) {
+                    r.tokensIn = choices.tokensIn;
+                    r.tokensOut = choices.tokensOut;
+                    r.attempts = choices.attempts;
+                }
+                out.add(r);
+            }
+        } catch (CallFailedException e) {
+            for (int j = 0; j < members.size(); j++) {
+                out.add(failed(members.get(j), endpoint, e.timeout ? CandidateResult.TIMEOUT : CandidateResult.ERROR,
+                        e.getMessage(), j == 0 ? e.attempts : 0, start));
+            }
+        } catch (RuntimeException e) {
+            for (CandidateRequest m : members) {
+                out.add(failed(m, endpoint, CandidateResult.ERROR, e.toString(), 0, start));
+            }
+        }
+        long latency = System.currentTimeMillis() - start;
+        out.forEach(r -> r.latencyMs = latency);
+        return out;
+    }
+
+    private Strategy strategyOf(QuestionTask q) {
+        return strategies.getOrDefault(q.strategy.toUpperCase(Locale.ROOT), strategies.get("RAG"));
     }
 
     /** Starts one candidate; {@code budget} (may be null: no hedging) is shared by the candidates of a question. */
@@ -271,7 +353,7 @@ public class CandidateGenerator implements AutoCloseable {
     private Attempt run(CandidateRequest request, ChatEndpoint endpoint, long start, CallHandle handle) {
         QuestionTask q = request.retrieval.question;
         long deadline = q.deadlineAtMs();
-        Strategy strategy = strategies.getOrDefault(q.strategy.toUpperCase(Locale.ROOT), strategies.get("RAG"));
+        Strategy strategy = strategyOf(q);
         long[] usage = new long[3]; // tokensIn, tokensOut, attempts
         Strategy.Session session = new Strategy.Session() {
             @Override

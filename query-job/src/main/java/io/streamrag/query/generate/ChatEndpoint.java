@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 /**
  * One configured model endpoint: a langchain4j chat model with its own retries off, the endpoint's shared
@@ -31,6 +32,8 @@ public class ChatEndpoint implements AutoCloseable {
     private final RetryPolicy retry;
     private final int maxTokens;
     private final CallListener listener;
+    /** Direct JSON client for {@code n} choices per request; null unless the endpoint takes {@code n}. */
+    private final ChoicesClient choices;
 
     public ChatEndpoint(EndpointSpec spec, RetryPolicy retry, int maxTokens, CallListener listener) {
         this(spec, retry, maxTokens, listener, new HealthSettings());
@@ -44,7 +47,9 @@ public class ChatEndpoint implements AutoCloseable {
         this.maxTokens = maxTokens;
         this.listener = listener;
         Duration timeout = Duration.ofMillis(spec.timeoutMs);
-        if ("ollama".equals(spec.provider)) {
+        if ("watsonx".equals(spec.provider)) {
+            this.model = WatsonxModels.chatModel(spec, timeout);
+        } else if ("ollama".equals(spec.provider)) {
             this.model = OllamaChatModel.builder()
                     .baseUrl(spec.baseUrl)
                     .modelName(spec.model)
@@ -63,6 +68,7 @@ public class ChatEndpoint implements AutoCloseable {
                     .httpClientBuilder(new RetryAfterHttpClient.Builder())
                     .build();
         }
+        this.choices = spec.maxChoices > 1 ? new ChoicesClient(spec, timeout) : null;
         this.health = EndpointPools.acquire(spec, settings);
     }
 
@@ -81,12 +87,40 @@ public class ChatEndpoint implements AutoCloseable {
      * (recorded by the breaker as a failure, like a timeout) or just that the answer is no longer needed (neutral).
      */
     public CallResult call(String prompt, double temperature, long seed, long deadlineAtMs, CallHandle handle) {
-        ChatRequestParameters params = "ollama".equals(spec.provider)
+        ChatRequestParameters params = "watsonx".equals(spec.provider)
+                ? WatsonxModels.parameters(temperature, seed, maxTokens)
+                : "ollama".equals(spec.provider)
                 ? OllamaChatRequestParameters.builder().temperature(temperature).seed((int) seed)
                         .maxOutputTokens(maxTokens).build()
                 : OpenAiChatRequestParameters.builder().temperature(temperature).seed((int) seed)
                         .maxOutputTokens(maxTokens).build();
         ChatRequest request = ChatRequest.builder().messages(UserMessage.from(prompt)).parameters(params).build();
+        return withRetries(deadlineAtMs, handle, attempt -> {
+            ChatResponse response = RetryAfterHttpClient.withDeadline(deadlineAtMs, () -> model.chat(request));
+            TokenUsage usage = response.tokenUsage();
+            long in = usage == null || usage.inputTokenCount() == null ? 0 : usage.inputTokenCount();
+            long out = usage == null || usage.outputTokenCount() == null ? 0 : usage.outputTokenCount();
+            return new CallResult(response.aiMessage().text(), in, out, attempt);
+        });
+    }
+
+    /**
+     * {@code n} samples of one prompt in one request (OpenAI's {@code n}; only for endpoints whose
+     * {@link EndpointSpec#maxChoices} allows it), with the same breaker, bulkhead, deadline and retries as {@link #call}.
+     */
+    public Choices callChoices(String prompt, double temperature, long seed, int n, long deadlineAtMs) {
+        if (choices == null) {
+            throw new IllegalStateException("Endpoint " + spec.name + " does not take n (maxChoices 1)");
+        }
+        return withRetries(deadlineAtMs, null, attempt -> RetryAfterHttpClient.withDeadline(deadlineAtMs,
+                () -> choices.complete(prompt, temperature, seed, n, maxTokens, attempt)));
+    }
+
+    /**
+     * Runs {@code once} (given the 1-based attempt number) through the breaker, rate limit and bulkhead until it
+     * succeeds, a failure is final, or the deadline leaves no time for another attempt.
+     */
+    private <T> T withRetries(long deadlineAtMs, CallHandle handle, IntFunction<T> once) {
         for (int attempt = 1; ; attempt++) {
             // No call (first or retry) starts after the deadline.
             long left = deadlineAtMs - System.currentTimeMillis();
@@ -106,17 +140,29 @@ public class ChatEndpoint implements AutoCloseable {
                 health.breaker.releasePermission();
                 throw cancelled(attempt - 1, ie);
             }
+            try {
+                if (!health.acquireSlot(deadlineAtMs)) {
+                    health.breaker.releasePermission();
+                    throw new CallFailedException("timeout: no request slot free before the deadline", true,
+                            attempt - 1, null);
+                }
+            } catch (InterruptedException ie) {
+                health.breaker.releasePermission();
+                throw cancelled(attempt - 1, ie);
+            }
             long start = System.nanoTime();
             try {
-                ChatResponse response = RetryAfterHttpClient.withDeadline(deadlineAtMs, () -> model.chat(request));
+                T result;
+                try {
+                    result = once.apply(attempt);
+                } finally {
+                    health.releaseSlot(); // held only while the request is open, not during a backoff
+                }
                 long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
                 health.breaker.onSuccess(millis, TimeUnit.MILLISECONDS);
                 health.recordLatency(millis);
                 listener.callLatency(spec.name, millis);
-                TokenUsage usage = response.tokenUsage();
-                long in = usage == null || usage.inputTokenCount() == null ? 0 : usage.inputTokenCount();
-                long out = usage == null || usage.outputTokenCount() == null ? 0 : usage.outputTokenCount();
-                return new CallResult(response.aiMessage().text(), in, out, attempt);
+                return result;
             } catch (RuntimeException e) {
                 long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
                 if (Thread.currentThread().isInterrupted() || hasCause(e, InterruptedException.class)) {
@@ -171,6 +217,9 @@ public class ChatEndpoint implements AutoCloseable {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof HttpException) {
                 return ((HttpException) t).statusCode();
+            }
+            if (t instanceof com.ibm.watsonx.ai.core.exception.WatsonxException) {
+                return ((com.ibm.watsonx.ai.core.exception.WatsonxException) t).statusCode();
             }
         }
         return -1;

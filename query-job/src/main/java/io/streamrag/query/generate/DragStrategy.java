@@ -14,6 +14,11 @@ public class DragStrategy implements Strategy {
 
     @Override
     public Outcome run(String question, String tenant, List<RetrievedChunk> chunks, Session session) {
-        return Outcome.of(session.call(Prompts.drag(demonstrations, chunks, question)).text, chunks);
+        return Outcome.of(session.call(singlePrompt(question, chunks)).text, chunks);
+    }
+
+    @Override
+    public String singlePrompt(String question, List<RetrievedChunk> chunks) {
+        return Prompts.drag(demonstrations, chunks, question);
     }
 }

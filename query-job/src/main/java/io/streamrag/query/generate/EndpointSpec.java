@@ -6,14 +6,16 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * One model endpoint from {@code query.endpoints}: {@code name=provider,baseUrl,model[,maxConcurrency[,weight[,timeoutMs[,apiKeyEnv]]]]}
- * followed by optional named fields, e.g. {@code rps=5} (requests per second, for hosted APIs).
+/**
+ * One model endpoint from {@code query.endpoints}:
+ * {@code name=provider,baseUrl,model[,maxConcurrency[,weight[,timeoutMs[,apiKeyEnv[,maxChoices]]]]]}
+ * followed by optional named fields, e.g. {@code rps=5} (requests per second, for hosted APIs) or {@code maxChoices=8}.
  */
 public class EndpointSpec implements Serializable {
     private static final long serialVersionUID = 1L;
 
     public String name;
-    /** {@code openai} (any OpenAI-compatible server) or {@code ollama}. */
+    /** {@code openai} (any OpenAI-compatible server), {@code ollama} or {@code watsonx} (IBM watsonx.ai). */
     public String provider;
     public String baseUrl;
     public String model;
@@ -23,6 +25,12 @@ public class EndpointSpec implements Serializable {
     public String apiKeyEnv;
     /** Requests per second this endpoint accepts (per TaskManager); 0 = no limit. */
     public double rps;
+
+    /**
+     * Samples one request may ask for with OpenAI's {@code n} (openai provider only; vLLM and the local server
+     * take it): above 1, the candidates of a single-call strategy share one request. 1 = one request per sample.
+     */
+    public int maxChoices = 1;
 
     public EndpointSpec() {}
 
@@ -56,8 +64,9 @@ public class EndpointSpec implements Serializable {
         EndpointSpec e = new EndpointSpec();
         e.name = value.substring(0, eq).strip();
         e.provider = f[0].strip().toLowerCase(Locale.ROOT);
-        if (!e.provider.equals("openai") && !e.provider.equals("ollama")) {
-            throw new IllegalArgumentException("Unknown provider '" + e.provider + "' (openai or ollama): " + value);
+        if (!e.provider.equals("openai") && !e.provider.equals("ollama") && !e.provider.equals("watsonx")) {
+            throw new IllegalArgumentException("Unknown provider '" + e.provider + "' (openai, ollama or watsonx): "
+                    + value);
         }
         e.baseUrl = f[1].strip();
         e.model = f[2].strip();
@@ -73,15 +82,28 @@ public class EndpointSpec implements Serializable {
         if (f.length > 6 && !f[6].isBlank()) {
             e.apiKeyEnv = f[6].strip();
         }
+        if (f.length > 7 && !f[7].isBlank()) {
+            e.maxChoices = Integer.parseInt(f[7].strip());
+        }
         for (String field : named) {
             String[] kv = field.split("=", 2);
-            if (!"rps".equals(kv[0].strip())) {
-                throw new IllegalArgumentException("Unknown endpoint field '" + kv[0].strip() + "' (rps): " + value);
+            switch (kv[0].strip()) {
+                case "rps":
+                    e.rps = Double.parseDouble(kv[1].strip());
+                    break;
+                case "maxChoices":
+                    e.maxChoices = Integer.parseInt(kv[1].strip());
+                    break;
+                default:
+                    throw new IllegalArgumentException("Unknown endpoint field '" + kv[0].strip() + "' (rps, maxChoices): " + value);
             }
-            e.rps = Double.parseDouble(kv[1].strip());
         }
-        if (e.maxConcurrency < 1 || e.weight <= 0 || e.timeoutMs < 1 || e.rps < 0) {
-            throw new IllegalArgumentException("maxConcurrency, weight and timeoutMs must be positive: " + value);
+        if (e.maxConcurrency < 1 || e.weight <= 0 || e.timeoutMs < 1 || e.rps < 0 || e.maxChoices < 1) {
+            throw new IllegalArgumentException("maxConcurrency, weight, timeoutMs and maxChoices must be positive: "
+                    + value);
+        }
+        if (e.maxChoices > 1 && !e.provider.equals("openai")) {
+            throw new IllegalArgumentException("maxChoices (OpenAI's n) needs the openai provider: " + value);
         }
         return e;
     }

@@ -8,6 +8,11 @@ import java.util.List;
 public class RagStrategy implements Strategy {
     @Override
     public Outcome run(String question, String tenant, List<RetrievedChunk> chunks, Session session) {
-        return Outcome.of(session.call(Prompts.rag(chunks, question)).text, chunks);
+        return Outcome.of(session.call(singlePrompt(question, chunks)).text, chunks);
+    }
+
+    @Override
+    public String singlePrompt(String question, List<RetrievedChunk> chunks) {
+        return Prompts.rag(chunks, question);
     }
 }

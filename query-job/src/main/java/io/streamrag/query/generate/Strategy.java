@@ -3,7 +3,6 @@ package io.streamrag.query.generate;
 import io.streamrag.common.records.ChunkRef;
 import io.streamrag.query.records.RetrievedChunk;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /** A way to turn retrieved chunks into one candidate answer with a model (RAG, DRAG, ITERDRAG). */
@@ -11,6 +10,14 @@ public interface Strategy {
 
     /** Runs the whole strategy for one candidate; model calls go through {@code session}. */
     Outcome run(String question, String tenant, List<RetrievedChunk> chunks, Session session);
+
+    /**
+     * The one prompt of a strategy that makes a single model call (the same bytes for every candidate, so several
+     * candidates can share one request with OpenAI's {@code n}); null when the strategy makes several calls.
+     */
+    default String singlePrompt(String question, List<RetrievedChunk> chunks) {
+        return null;
+    }
 
     /** Makes model calls for one candidate and adds up their usage. */
     interface Session {
@@ -30,15 +37,10 @@ public interface Strategy {
             this.cited = cited;
         }
 
-        /** Maps the completion's source numbers (1-based into {@code chunks}) to citations. */
+        /** The completion's answer, citing the chunks that support it ({@link Citations}). */
         public static Outcome of(String completion, List<RetrievedChunk> chunks) {
-            List<ChunkRef> cited = new ArrayList<>();
-            for (int n : CompletionParser.sources(completion)) {
-                if (n >= 1 && n <= chunks.size()) {
-                    cited.add(chunks.get(n - 1).ref());
-                }
-            }
-            return new Outcome(CompletionParser.answer(completion), cited);
+            String answer = CompletionParser.answer(completion);
+            return new Outcome(answer, Citations.supporting(answer, CompletionParser.sources(completion), chunks));
         }
     }
 }

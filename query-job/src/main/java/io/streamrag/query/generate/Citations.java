@@ -1,0 +1,62 @@
+package io.streamrag.query.generate;
+
+import io.streamrag.common.records.ChunkRef;
+import io.streamrag.query.records.RetrievedChunk;
+import io.streamrag.query.vote.AnswerNormalizer;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Which chunks a candidate cites: those whose text supports its answer (contains it, compared as whole tokens after
+ * the vote's normalisation), not simply those the model named or retrieval ranked first. The model's named sources
+ * that support the answer come first; if it named none that does, the first {@link #MAX_UNNAMED} supporting
+ * chunks in prompt (retrieval) order; if no chunk contains the answer (a paraphrase), the model's own choice.
+ */
+public final class Citations {
+
+    /** Supporting chunks cited when the model named none of them: more would dilute the citation. */
+    static final int MAX_UNNAMED = 2;
+
+    private Citations() {}
+
+    /**
+     * @param answer the candidate's final answer
+     * @param named the model's source numbers (1-based into {@code chunks})
+     * @param chunks the sources in the prompt, in order
+     */
+    public static List<ChunkRef> supporting(String answer, List<Integer> named, List<RetrievedChunk> chunks) {
+        String key = AnswerNormalizer.normalize(answer);
+        List<ChunkRef> namedRefs = new ArrayList<>();
+        List<ChunkRef> namedSupporting = new ArrayList<>();
+        boolean[] isNamed = new boolean[chunks.size()];
+        for (int n : named) {
+            if (n >= 1 && n <= chunks.size() && !isNamed[n - 1]) {
+                isNamed[n - 1] = true;
+                RetrievedChunk c = chunks.get(n - 1);
+                namedRefs.add(c.ref());
+                if (supports(c.text, key)) {
+                    namedSupporting.add(c.ref());
+                }
+            }
+        }
+        if (!namedSupporting.isEmpty()) {
+            return namedSupporting;
+        }
+        List<ChunkRef> unnamed = new ArrayList<>();
+        for (int i = 0; i < chunks.size() && unnamed.size() < MAX_UNNAMED; i++) {
+            if (!isNamed[i] && supports(chunks.get(i).text, key)) {
+                unnamed.add(chunks.get(i).ref());
+            }
+        }
+        return unnamed.isEmpty() ? namedRefs : unnamed;
+    }
+
+    /** True when the normalised {@code text} holds the normalised answer {@code key} as whole tokens. */
+    static boolean supports(String text, String key) {
+        if (key.isEmpty() || text == null) {
+            return false;
+        }
+        return (" " + AnswerNormalizer.normalize(text) + " ").contains(" " + key + " ");
+    }
+}

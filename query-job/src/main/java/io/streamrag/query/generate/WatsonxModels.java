@@ -1,0 +1,90 @@
+package io.streamrag.query.generate;
+
+import com.ibm.watsonx.ai.core.auth.Authenticator;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.watsonx.WatsonxChatModel;
+import dev.langchain4j.model.watsonx.WatsonxChatRequestParameters;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The watsonx.ai provider through langchain4j's watsonx module. The endpoint's baseUrl names the project (or
+ * space) in its query, e.g. {@code https://us-south.ml.cloud.ibm.com?project_id=...}. With an API key (in the
+ * endpoint's apiKeyEnv variable) the SDK authenticates through IBM Cloud IAM; without one it sends the bearer
+ * token {@code none}, like the openai provider without a key (for local servers).
+ */
+final class WatsonxModels {
+
+    private WatsonxModels() {}
+
+    static ChatModel chatModel(EndpointSpec spec, Duration timeout) {
+        URI uri = URI.create(spec.baseUrl);
+        String projectId = queryParam(uri, "project_id");
+        String spaceId = queryParam(uri, "space_id");
+        if (projectId == null && spaceId == null) {
+            throw new IllegalArgumentException("watsonx endpoint " + spec.name
+                    + " needs ?project_id=... or ?space_id=... in its baseUrl");
+        }
+        WatsonxChatModel.Builder b = WatsonxChatModel.builder()
+                .baseUrl(spec.baseUrl.replaceFirst("\\?.*$", ""))
+                .modelName(spec.model)
+                .timeout(timeout);
+        if (projectId != null) {
+            b.projectId(projectId);
+        } else {
+            b.spaceId(spaceId);
+        }
+        String key = spec.apiKeyEnv == null ? null : System.getenv(spec.apiKeyEnv);
+        if (key != null && !key.isBlank()) {
+            b.apiKey(key);
+        } else {
+            b.authenticator(new StaticToken("none"));
+        }
+        return b.build();
+    }
+
+    static ChatRequestParameters parameters(double temperature, long seed, int maxTokens) {
+        return WatsonxChatRequestParameters.builder().temperature(temperature).seed((int) seed)
+                .maxOutputTokens(maxTokens).build();
+    }
+
+    static String queryParam(URI uri, String name) {
+        if (uri.getRawQuery() == null) {
+            return null;
+        }
+        for (String pair : uri.getRawQuery().split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0 && pair.substring(0, eq).equals(name) && eq < pair.length() - 1) {
+                return java.net.URLDecoder.decode(pair.substring(eq + 1), java.nio.charset.StandardCharsets.UTF_8);
+            }
+        }
+        return null;
+    }
+
+    /** A fixed bearer token: no token service is called. */
+    static final class StaticToken implements Authenticator {
+        private final String token;
+
+        StaticToken(String token) {
+            this.token = token;
+        }
+
+        @Override
+        public String token() {
+            return token;
+        }
+
+        @Override
+        public CompletableFuture<String> tokenAsync() {
+            return CompletableFuture.completedFuture(token);
+        }
+
+        @Override
+        public String scheme() {
+            return "Bearer";
+        }
+    }
+}
