@@ -106,9 +106,24 @@ public class ChatEndpoint implements AutoCloseable {
                 health.breaker.releasePermission();
                 throw cancelled(attempt - 1, ie);
             }
+            try {
+                if (!health.acquireSlot(deadlineAtMs)) {
+                    health.breaker.releasePermission();
+                    throw new CallFailedException("timeout: no request slot free before the deadline", true,
+                            attempt - 1, null);
+                }
+            } catch (InterruptedException ie) {
+                health.breaker.releasePermission();
+                throw cancelled(attempt - 1, ie);
+            }
             long start = System.nanoTime();
             try {
-                ChatResponse response = RetryAfterHttpClient.withDeadline(deadlineAtMs, () -> model.chat(request));
+                ChatResponse response;
+                try {
+                    response = RetryAfterHttpClient.withDeadline(deadlineAtMs, () -> model.chat(request));
+                } finally {
+                    health.releaseSlot(); // held only while the request is open, not during a backoff
+                }
                 long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
                 health.breaker.onSuccess(millis, TimeUnit.MILLISECONDS);
                 health.recordLatency(millis);
