@@ -63,8 +63,9 @@ public final class QueryOptions {
                     + "timeout a candidate becomes TIMEOUT, never a failure of the job.");
 
     public static final ConfigOption<Integer> ENDPOINT_QUEUE = ConfigOptions.key("query.endpoint.queue-capacity")
-            .intType().defaultValue(16).withDescription("Calls that may wait for one of an endpoint's maxConcurrency slots "
-                    + "(per TaskManager); beyond it the endpoint rejects and candidates go to another endpoint.");
+            .intType().defaultValue(16).withDescription("Candidates an endpoint admits beyond its maxConcurrency request slots "
+                    + "(per TaskManager; they wait for a slot or sit in a retry backoff, which holds no slot); beyond it "
+                    + "the endpoint rejects and candidates go to another endpoint or wait.");
     public static final ConfigOption<Double> BREAKER_FAILURE_RATE = ConfigOptions.key("query.breaker.failure-rate")
             .doubleType().defaultValue(50.0).withDescription("Failure percentage (5xx, timeouts, connection errors; not "
                     + "429) over the sliding window that opens an endpoint's circuit breaker.");

@@ -126,7 +126,7 @@ class EndpointResilienceITCase {
                     "healthy=openai," + healthy.baseUrl() + ",extractive,4,1.0,10000",
                     "slow=openai," + slow.baseUrl() + ",extractive,4,1.0,10000"));
             conf.set(QueryOptions.HEDGE_DELAY, Duration.ofMillis(400));
-            conf.set(QueryOptions.HEDGE_MAX_EXTRA, 0.5); // one spare call per question of n=2
+            conf.set(QueryOptions.HEDGE_MAX_EXTRA, 1.0); // up to one spare call per candidate (n=2)
 
             Map<String, Answer> answers = run(conf, questions, answersTopic, send, 6);
 
@@ -140,7 +140,7 @@ class EndpointResilienceITCase {
                 Answer a = answers.get("h-" + i);
                 assertThat(a.status).isEqualTo(Answer.Status.ANSWERED);
                 assertThat(a.answer).isEqualTo("8443");
-                assertThat(a.usage.hedgedCalls).isBetween(0, 1); // the per-question budget
+                assertThat(a.usage.hedgedCalls).isBetween(0, 2); // the per-question budget
                 // Never waited for the 5 s endpoint: hedged after 400 ms, or decided without it.
                 assertThat(a.latencyMs.get("total")).isLessThan(5_000L);
             }

@@ -154,6 +154,11 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
         metrics.completed(r);
         resultFuture.complete(Collections.singleton(
                 VoteInputs.candidates(request.retrieval.question, maxWeight, List.of(r))));
+        String id = request.retrieval.question.questionId;
+        Question q = questions.get(id);
+        if (q != null) {
+            done(id, q, r); // so the question's bookkeeping is released
+        }
     }
 
     @Override

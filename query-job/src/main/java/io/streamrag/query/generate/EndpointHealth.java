@@ -1,7 +1,8 @@
 package io.streamrag.query.generate;
 
-import io.github.resilience4j.bulkhead.ThreadPoolBulkhead;
-import io.github.resilience4j.bulkhead.ThreadPoolBulkheadConfig;
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.github.resilience4j.bulkhead.BulkheadFullException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.ratelimiter.RateLimiter;
@@ -11,15 +12,23 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The health guards of one endpoint, shared by every generate subtask of a TaskManager (see {@link EndpointPools}):
- * a resilience4j circuit breaker, a thread-pool bulkhead ({@code maxConcurrency} running calls plus a bounded
- * queue; a full bulkhead rejects instead of queueing further), an optional requests-per-second limiter, and the
- * recent call latencies the hedge delay is taken from.
+ * a resilience4j circuit breaker; a resilience4j bulkhead of {@code maxConcurrency} permits held only while an HTTP
+ * request is open (a candidate sleeping in a retry backoff or a Retry-After holds none); an admission bound of
+ * maxConcurrency + queue-capacity candidates (beyond it the endpoint rejects instead of queueing further); an
+ * optional requests-per-second limiter; and the recent call latencies the hedge delay is taken from.
  */
 public final class EndpointHealth implements AutoCloseable {
+
+    /** How long one wait for a request permit lasts before the deadline and cancellation are checked again. */
+    private static final long SLOT_WAIT_STEP_MS = 50;
 
     /** Latencies kept for the hedge percentile, and how many are needed before it is trusted. */
     private static final int LATENCY_WINDOW = 256;
@@ -27,7 +36,10 @@ public final class EndpointHealth implements AutoCloseable {
 
     public final EndpointSpec spec;
     public final CircuitBreaker breaker;
-    private final ThreadPoolBulkhead bulkhead;
+    private final Bulkhead bulkhead;
+    private final int admissionLimit;
+    private final AtomicInteger admitted = new AtomicInteger();
+    private final ExecutorService threads;
     private final RateLimiter limiter;
     private final long[] latencies = new long[LATENCY_WINDOW];
     private int latencyCount;
@@ -49,12 +61,19 @@ public final class EndpointHealth implements AutoCloseable {
                 .automaticTransitionFromOpenToHalfOpenEnabled(true)
                 .writableStackTraceEnabled(false)
                 .build());
-        this.bulkhead = ThreadPoolBulkhead.of("endpoint-" + spec.name, ThreadPoolBulkheadConfig.custom()
-                .maxThreadPoolSize(spec.maxConcurrency)
-                .coreThreadPoolSize(spec.maxConcurrency)
-                .queueCapacity(settings.queueCapacity)
+        this.bulkhead = Bulkhead.of("endpoint-" + spec.name, BulkheadConfig.custom()
+                .maxConcurrentCalls(spec.maxConcurrency)
+                .maxWaitDuration(Duration.ofMillis(SLOT_WAIT_STEP_MS))
                 .writableStackTraceEnabled(false)
                 .build());
+        this.admissionLimit = spec.maxConcurrency + settings.queueCapacity;
+        // At most admissionLimit candidates run here at once (see submit), so the pool stays bounded.
+        AtomicInteger n = new AtomicInteger();
+        this.threads = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "endpoint-" + spec.name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
         this.limiter = spec.rps <= 0 ? null : RateLimiter.of("endpoint-" + spec.name, RateLimiterConfig.custom()
                 .limitRefreshPeriod(Duration.ofMillis(100))
                 .limitForPeriod(Math.max(1, (int) Math.round(spec.rps / 10)))
@@ -63,11 +82,48 @@ public final class EndpointHealth implements AutoCloseable {
     }
 
     /**
-     * Runs {@code task} on the endpoint's bulkhead, or throws
-     * {@link io.github.resilience4j.bulkhead.BulkheadFullException} when every slot and queue place is taken.
+     * Runs a candidate for this endpoint, or throws {@link BulkheadFullException} when maxConcurrency +
+     * queue-capacity candidates are already admitted.
      */
     public <T> CompletableFuture<T> submit(Callable<T> task) {
-        return bulkhead.submit(task).toCompletableFuture();
+        if (admitted.incrementAndGet() > admissionLimit) {
+            admitted.decrementAndGet();
+            throw BulkheadFullException.createBulkheadFullException(bulkhead);
+        }
+        try {
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    return task.call();
+                } catch (Exception e) {
+                    throw new CompletionException(e);
+                } finally {
+                    admitted.decrementAndGet();
+                }
+            }, threads);
+        } catch (RuntimeException e) {
+            admitted.decrementAndGet();
+            throw BulkheadFullException.createBulkheadFullException(bulkhead);
+        }
+    }
+
+    /**
+     * Waits for one of the endpoint's {@code maxConcurrency} request permits until {@code deadlineAtMs}; false if the
+     * deadline passed first. Release with {@link #releaseSlot()}.
+     */
+    boolean acquireSlot(long deadlineAtMs) throws InterruptedException {
+        while (!bulkhead.tryAcquirePermission()) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new InterruptedException("aborted while waiting for a request slot");
+            }
+            if (System.currentTimeMillis() >= deadlineAtMs) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    void releaseSlot() {
+        bulkhead.onComplete();
     }
 
     /** The health of the endpoint named {@code name} in this JVM, if one is in use (for benchmarks and tools). */
@@ -109,8 +165,9 @@ public final class EndpointHealth implements AutoCloseable {
         return true;
     }
 
+    /** Admitted candidates not holding a request permit (waiting for one, or in a retry backoff). */
     public int queueDepth() {
-        return bulkhead.getMetrics().getQueueDepth();
+        return Math.max(0, admitted.get() - (spec.maxConcurrency - bulkhead.getMetrics().getAvailableConcurrentCalls()));
     }
 
     public synchronized void recordLatency(long millis) {
@@ -132,10 +189,6 @@ public final class EndpointHealth implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            bulkhead.close();
-        } catch (Exception ignored) {
-            // shutting down
-        }
+        threads.shutdownNow();
     }
 }
