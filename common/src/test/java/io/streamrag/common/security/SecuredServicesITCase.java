@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch.generic.Requests;
 
 import javax.net.ssl.SSLException;
 
@@ -99,6 +100,20 @@ class SecuredServicesITCase {
         assertThat(OPENSEARCH.client().info().version().number()).isNotBlank();
         assertThat(OPENSEARCH.client().cat().plugins().valueBody())
                 .extracting(p -> p.component()).contains("opensearch-security", "opensearch-knn");
+    }
+
+    @Test
+    void theApplicationUserCannotAdministerSecurityAndNoDemoAdminExists() {
+        Throwable users = catchCause(() -> OPENSEARCH.client().generic().execute(
+                Requests.builder().method("GET").endpoint("/_plugins/_security/api/internalusers").build()));
+        assertThat(stackTrace(users)).contains("Forbidden");   // 403: authenticated, not allowed
+        OpenSearchClient demoAdmin = OpenSearchClients.create(new OpenSearchClients.Settings(SecureServices.OPENSEARCH_URL,
+                "admin", "admin", OpenSearchClients.settings(OPENSEARCH.clientConf()).sslContext(), true));
+        try {
+            assertThat(stackTrace(catchCause(() -> demoAdmin.info()))).contains("401");
+        } finally {
+            OpenSearchClients.close(demoAdmin);
+        }
     }
 
     @Test
