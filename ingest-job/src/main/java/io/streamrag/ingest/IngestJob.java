@@ -6,6 +6,7 @@ import io.streamrag.common.kafka.KafkaClientSettings;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.ingest.extract.Chunker;
 import io.streamrag.ingest.extract.ExtractionLimits;
+import io.streamrag.ingest.functions.AssembleDocument;
 import io.streamrag.ingest.functions.ChunkDocument;
 import io.streamrag.ingest.functions.DeadLetterOutcome;
 import io.streamrag.ingest.functions.DeadLetters;
@@ -16,6 +17,7 @@ import io.streamrag.ingest.functions.IndexChunks;
 import io.streamrag.ingest.functions.OcrImages;
 import io.streamrag.ingest.functions.ParseDocumentEvent;
 import io.streamrag.ingest.functions.Quarantine;
+import io.streamrag.ingest.functions.SplitImages;
 import io.streamrag.ingest.functions.TrackOutcomes;
 import io.streamrag.ingest.functions.VersionGate;
 import io.streamrag.ingest.records.ChunkedDocument;
@@ -24,6 +26,7 @@ import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.FailedDocument;
 import io.streamrag.ingest.records.FetchedDocument;
+import io.streamrag.ingest.records.OcrItem;
 import io.streamrag.ingest.records.RawDocument;
 import io.streamrag.ingest.sources.DeadLetterSerializer;
 import io.streamrag.ingest.sources.FileReferenceFormat;
@@ -146,13 +149,20 @@ public class IngestJob {
         SingleOutputStreamOperator<ExtractedDocument> extracted = fetched.process(new ExtractContent(ExtractionLimits.from(conf)))
                 .uid("extract").name("Extract text and images");
 
-        // Ordered, so two versions of one document can never overtake each other.
-        SingleOutputStreamOperator<ExtractedDocument> ocred = AsyncDataStream.orderedWait(
-                        extracted,
+        // Images as their own records through OCR (ordered, so two versions of one document never overtake each other):
+        // the async operator's checkpointed queue then holds at most ocr.capacity images, not whole documents.
+        SingleOutputStreamOperator<OcrItem> items = extracted.flatMap(new SplitImages())
+                .uid("split-images").name("Split images");
+        SingleOutputStreamOperator<OcrItem> read = AsyncDataStream.orderedWait(
+                        items,
                         new OcrImages(conf, conf.get(IngestOptions.OCR_THREADS)),
                         conf.get(IngestOptions.OCR_DOCUMENT_TIMEOUT).toMillis(), TimeUnit.MILLISECONDS,
                         conf.get(IngestOptions.OCR_CAPACITY))
-                .uid("ocr").name("Read images (OCR)");
+                .uid("ocr-images").name("Read images (OCR)");
+        SingleOutputStreamOperator<ExtractedDocument> ocred = read
+                .keyBy(i -> i.documentId)
+                .process(new AssembleDocument())
+                .uid("assemble").name("Assemble document");
 
         SingleOutputStreamOperator<ChunkedDocument> chunked = ocred
                 .process(new ChunkDocument(new Chunker(conf.get(IngestOptions.CHUNK_MAX_TOKENS), conf.get(IngestOptions.CHUNK_OVERLAP_TOKENS),

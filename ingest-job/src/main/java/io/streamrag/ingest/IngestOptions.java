@@ -139,9 +139,9 @@ public final class IngestOptions {
     public static final ConfigOption<Integer> OCR_THREADS = ConfigOptions.key("ocr.threads").intType().defaultValue(1)
             .withDescription("Images read concurrently per subtask (each tesseract runs with OMP_THREAD_LIMIT=1).");
     public static final ConfigOption<Integer> OCR_CAPACITY = ConfigOptions.key("ocr.capacity").intType().defaultValue(8)
-            .withDescription("Documents in flight in the asynchronous OCR operator per subtask.");
+            .withDescription("Images (and documents passing through) in flight in the asynchronous OCR operator per subtask; they are its checkpointed state.");
     public static final ConfigOption<Duration> OCR_DOCUMENT_TIMEOUT = ConfigOptions.key("ocr.document-timeout").durationType().defaultValue(Duration.ofMinutes(30))
-            .withDescription("Time limit for reading all images of one document; on timeout the document is indexed without image text.");
+            .withDescription("Time limit for one image in the asynchronous OCR operator, queueing included; on timeout the document is indexed without that image's text.");
     public static final ConfigOption<Duration> OCR_TIME_PER_DOCUMENT = ConfigOptions.key("limits.ocr-time-per-document").durationType()
             .defaultValue(Duration.ofMinutes(10))
             .withDescription("OCR time one document's images may take in total (time spent reading them, not waiting for the reader); "

@@ -2,8 +2,7 @@ package io.streamrag.ingest.functions;
 
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.ImageTextReader;
-import io.streamrag.ingest.records.ExtractedDocument;
-import io.streamrag.ingest.records.PageImage;
+import io.streamrag.ingest.records.OcrItem;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.configuration.Configuration;
@@ -12,20 +11,22 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
 import java.util.Collections;
-import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Reads the text of a document's images on a small executor (Async I/O), so slow OCR (~0.3-1.3 s per image)
- * overlaps with extraction and embedding instead of blocking the task thread. A failing image never fails the
- * document: it is counted and left without text.
+ * Reads the text of images on a small executor (Async I/O), so slow OCR (~0.3-1.3 s per image) overlaps with
+ * extraction and embedding instead of blocking the task thread. Images come one per record ({@link SplitImages}),
+ * so the operator's checkpointed in-flight queue holds at most {@code ocr.capacity} images; documents pass through.
+ * A failing image never fails the document: it is counted and left without text. Once a document's images have
+ * taken {@code limits.ocr-time-per-document}, its remaining images are not read and the document is dead-lettered.
  */
-public class OcrImages extends RichAsyncFunction<ExtractedDocument, ExtractedDocument> {
+public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(OcrImages.class);
 
@@ -36,6 +37,8 @@ public class OcrImages extends RichAsyncFunction<ExtractedDocument, ExtractedDoc
     private transient ImageTextReader reader;
     private transient ExecutorService executor;
     private transient OcrMetrics metrics;
+    /** OCR time spent per document (documentId@version) whose images are still being read. */
+    private transient Map<String, Long> spent;
 
     public OcrImages(Configuration conf, int threads) {
         this.conf = conf;
@@ -53,6 +56,7 @@ public class OcrImages extends RichAsyncFunction<ExtractedDocument, ExtractedDoc
             return t;
         });
         metrics = new OcrMetrics(getRuntimeContext().getMetricGroup());
+        spent = new ConcurrentHashMap<>();
     }
 
     @Override
@@ -66,72 +70,64 @@ public class OcrImages extends RichAsyncFunction<ExtractedDocument, ExtractedDoc
     }
 
     @Override
-    public void asyncInvoke(ExtractedDocument doc, ResultFuture<ExtractedDocument> result) {
-        if (reader == null || doc.images.isEmpty()) {
-            doc.images.forEach(i -> i.bytes = null);
-            result.complete(Collections.singletonList(doc));
+    public void asyncInvoke(OcrItem item, ResultFuture<OcrItem> result) {
+        if (item.isDocument()) {
+            result.complete(Collections.singletonList(item));
             return;
         }
-        List<CompletableFuture<Void>> reads = new ArrayList<>();
-        for (PageImage image : doc.images) {
-            reads.add(CompletableFuture.runAsync(() -> readOne(doc, image), executor));
+        if (reader == null) {
+            item.bytes = null;
+            result.complete(Collections.singletonList(item));
+            return;
         }
-        CompletableFuture.allOf(reads.toArray(new CompletableFuture[0]))
-                .whenComplete((v, e) -> result.complete(Collections.singletonList(doc)));
+        CompletableFuture.runAsync(() -> readOne(item), executor)
+                .whenComplete((v, e) -> result.complete(Collections.singletonList(item)));
     }
 
-    private void readOne(ExtractedDocument doc, PageImage image) {
-        synchronized (doc) {
-            if (doc.ocrMillis > budgetMs) {
-                // Over the document's OCR budget: do not start another reader on it.
-                doc.limitExceeded = "Reading the images took more than limits.ocr-time-per-document=" + budgetMs + " ms";
-                image.bytes = null;
-                return;
+    private void readOne(OcrItem item) {
+        String key = item.documentId + "@" + item.version;
+        boolean last = item.index == item.count - 1;
+        long before = spent.getOrDefault(key, 0L);
+        if (before > budgetMs) {
+            // Over the document's OCR budget: do not start another reader on it.
+            item.limitExceeded = "Reading the images took more than limits.ocr-time-per-document=" + budgetMs + " ms";
+            item.bytes = null;
+            if (last) {
+                spent.remove(key);
             }
+            return;
         }
         long start = System.nanoTime();
         try {
-            image.text = reader.read(image.bytes);
+            item.text = reader.read(item.bytes);
             metrics.read.inc();
         } catch (Exception e) {
-            synchronized (doc) {
-                doc.imagesFailed++;
-            }
+            item.failed = true;
             metrics.failed.inc();
-            LOG.warn("Reading an image on page {} of {} failed: {}", image.page, doc.task, e.toString());
+            LOG.warn("Reading image {} of {} v{} failed: {}", item.index + 1, item.documentId, item.version, e.toString());
         } finally {
-            image.bytes = null; // read once; do not carry pixels into state or downstream
-            long ms = (System.nanoTime() - start) / 1_000_000;
-            synchronized (doc) {
-                doc.ocrMillis += ms;
+            item.bytes = null; // read once; do not carry pixels into state or downstream
+            item.ocrMillis = (System.nanoTime() - start) / 1_000_000;
+            if (last) {
+                spent.remove(key);
+            } else {
+                spent.merge(key, item.ocrMillis, Long::sum);
             }
-            metrics.timeMs.update(ms);
+            metrics.timeMs.update(item.ocrMillis);
         }
     }
 
     @Override
-    public void timeout(ExtractedDocument doc, ResultFuture<ExtractedDocument> result) {
-        // Index what was read so far rather than fail the document.
+    public void timeout(OcrItem item, ResultFuture<OcrItem> result) {
+        // Index the document without this image's text rather than fail it.
         metrics.timedOut.inc();
-        LOG.warn("Reading the images of {} timed out; indexing it without the unread ones", doc.task);
-        ExtractedDocument copy = new ExtractedDocument(doc.task, doc.contentType);
-        copy.pageCount = doc.pageCount;
-        copy.title = doc.title;
-        copy.pages = doc.pages;
-        copy.imagesSkipped = doc.imagesSkipped;
-        copy.ocrMillis = doc.ocrMillis;
-        copy.limitExceeded = doc.limitExceeded;
-        synchronized (doc) {
-            for (PageImage i : new ArrayList<>(doc.images)) {
-                if (i.text != null) {
-                    PageImage c = new PageImage(i.page, null, i.source, i.width, i.height);
-                    c.text = i.text;
-                    copy.images.add(c);
-                } else {
-                    copy.imagesFailed++;
-                }
-            }
-        }
+        LOG.warn("Reading image {} of {} v{} timed out; indexing the document without it", item.index + 1, item.documentId, item.version);
+        OcrItem copy = new OcrItem();
+        copy.documentId = item.documentId;
+        copy.version = item.version;
+        copy.index = item.index;
+        copy.count = item.count;
+        copy.failed = true;
         result.complete(Collections.singletonList(copy));
     }
 }

@@ -1,0 +1,30 @@
+package io.streamrag.ingest.records;
+
+/**
+ * What flows through OCR: either a document without its image bytes (first), or one of its images (then, in order).
+ * Images travel as their own records so the asynchronous OCR operator's checkpointed queue holds at most
+ * {@code ocr.capacity} images, not whole documents with all their pictures.
+ */
+public class OcrItem {
+    /** The document, its images' bytes removed; null for an image item. */
+    public ExtractedDocument document;
+    public String documentId;
+    public long version;
+    /** Image items: position in the document's image list, and how many it has. */
+    public int index;
+    public int count;
+    /** Image items: PNG or JPEG bytes until read. */
+    public byte[] bytes;
+    /** Image items: text read, or null when reading failed or was skipped. */
+    public String text;
+    public boolean failed;
+    /** Set when the document's OCR time budget was used up before this image: names the limit. */
+    public String limitExceeded;
+    public long ocrMillis;
+
+    public OcrItem() {}
+
+    public boolean isDocument() {
+        return document != null;
+    }
+}
