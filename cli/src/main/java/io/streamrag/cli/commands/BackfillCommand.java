@@ -83,12 +83,18 @@ public class BackfillCommand implements Callable<Integer> {
         }
         System.out.println();
         // Metrics vanish with the finished job; its accumulators keep the final outcome counts. The REST API serves the
-        // job from a cache for a few seconds (web.refresh-interval): read again until every expected outcome is in.
+        // job from a cache refreshed every few seconds (web.refresh-interval, 3 s): read until two reads a refresh
+        // apart agree, and at least the expected number of outcomes is in.
         Map<String, String> acc = rest.accumulators(id);
         long expected = Math.round(m.getOrDefault(TOTAL, 0.0));
-        for (int i = 0; i < 20 && "FINISHED".equals(state) && outcomes(acc) < expected; i++) {
-            Thread.sleep(500);
-            acc = rest.accumulators(id);
+        for (int i = 0; i < 10; i++) {
+            Thread.sleep(3500);
+            Map<String, String> again = rest.accumulators(id);
+            boolean stable = outcomes(again) == outcomes(acc) && outcomes(again) >= expected;
+            acc = again;
+            if (stable) {
+                break;
+            }
         }
         long indexed = count(acc, DocumentOutcome.INDEXED, m.getOrDefault(INDEXED, 0.0));
         long dead = count(acc, DocumentOutcome.DEAD_LETTERED, m.getOrDefault(DEAD, 0.0));
