@@ -132,6 +132,36 @@ public final class JobLauncher {
     }
 
     /**
+     * Rescales both jobs: stop each with a savepoint, restore it at {@code parallelism} with the local run's options;
+     * waits until all their tasks run. Returns how long that took.
+     */
+    public static Duration rescaleBoth(FlinkRest rest, int parallelism, Duration timeout) throws Exception {
+        long t0 = System.nanoTime();
+        Map<String, String> ids = new java.util.LinkedHashMap<>();
+        for (String name : List.of(INGEST, QUERY)) {
+            FlinkRest.JobInfo job = rest.running(name);
+            if (job == null) {
+                throw new IllegalStateException(name + " is not running");
+            }
+            String savepoint = stopWithSavepoint(rest, job, timeout);
+            Configuration conf = io.streamrag.cli.commands.UpCommand.jobConfiguration(new io.streamrag.cli.commands.Connection(), Map.of());
+            conf.setString("ingest.parallelism", String.valueOf(parallelism));
+            conf.setString("query.parallelism", String.valueOf(parallelism));
+            ids.put(name, submit(name, conf, false, Path.of(java.net.URI.create(savepoint))));
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (String id : ids.values()) {
+            while (!(rest.allTasksRunning(id) && rest.parallelism(id) == parallelism)) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("Job " + id + " not running at parallelism " + parallelism + " after " + timeout);
+                }
+                Thread.sleep(200);
+            }
+        }
+        return Duration.ofNanos(System.nanoTime() - t0);
+    }
+
+    /**
      * Where {@code name} resumes: the newer of the savepoint {@code rag down} took and the latest retained checkpoint
      * of its last run (after a crash, or when it ran on after the savepoint was restored).
      */

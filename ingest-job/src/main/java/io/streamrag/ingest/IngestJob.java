@@ -261,7 +261,6 @@ public class IngestJob {
     /** Dead letters to {@code documents.dlq}, exactly-once (transactions committed on checkpoints). */
     public static KafkaSink<FailedDocument> deadLetterSink(Configuration conf) {
         return KafkaSink.<FailedDocument>builder()
-                .setBootstrapServers(conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS))
                 .setKafkaProducerConfig(producerProperties(conf))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(conf.get(IngestOptions.TRANSACTIONAL_ID_PREFIX) + "-dlq")
@@ -272,7 +271,6 @@ public class IngestJob {
     /** One outcome per document event to {@code documents.outcomes}, exactly-once. */
     public static KafkaSink<DocumentOutcome> outcomeSink(Configuration conf) {
         return KafkaSink.<DocumentOutcome>builder()
-                .setBootstrapServers(conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS))
                 .setKafkaProducerConfig(producerProperties(conf))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(conf.get(IngestOptions.TRANSACTIONAL_ID_PREFIX) + "-outcomes")

@@ -103,7 +103,7 @@ public final class ChaosLoad implements AutoCloseable {
                         producer.send(new ProducerRecord<>(questionsTopic, q.questionId, Json.toString(q)));
                     } else {
                         DocumentEvent e = document(n);
-                        producer.send(new ProducerRecord<>(documentsTopic, e.tenant + "/" + e.documentId, Json.toString(e)));
+                        producer.send(new ProducerRecord<>(documentsTopic, e.documentId, Json.toString(e))); // key per CONTRACT.md
                     }
                     next += pauseNanos;
                     long wait = next - System.nanoTime();

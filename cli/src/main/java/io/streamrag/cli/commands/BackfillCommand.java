@@ -84,8 +84,20 @@ public class BackfillCommand implements Callable<Integer> {
             Thread.sleep(1000);
         }
         System.out.println();
-        // Metrics vanish with the finished job; its accumulators keep the final outcome counts.
+        // Metrics vanish with the finished job; its accumulators keep the final outcome counts. The REST API serves the
+        // job from a cache refreshed every few seconds (web.refresh-interval, 3 s): read until two reads a refresh
+        // apart agree, and at least the expected number of outcomes is in.
         Map<String, String> acc = rest.accumulators(id);
+        long expected = Math.round(m.getOrDefault(TOTAL, 0.0));
+        for (int i = 0; i < 10; i++) {
+            Thread.sleep(3500);
+            Map<String, String> again = rest.accumulators(id);
+            boolean stable = outcomes(again) == outcomes(acc) && outcomes(again) >= expected;
+            acc = again;
+            if (stable) {
+                break;
+            }
+        }
         long indexed = count(acc, DocumentOutcome.INDEXED, m.getOrDefault(INDEXED, 0.0));
         long dead = count(acc, DocumentOutcome.DEAD_LETTERED, m.getOrDefault(DEAD, 0.0));
         long skipped = count(acc, DocumentOutcome.STALE, 0) + count(acc, DocumentOutcome.DELETED, 0);
@@ -97,6 +109,11 @@ public class BackfillCommand implements Callable<Integer> {
             System.out.println("Dead letters with reasons are on topic '" + connection.deadLetterTopic + "'.");
         }
         return "FINISHED".equals(state) ? 0 : 1;
+    }
+
+    private static long outcomes(Map<String, String> accumulators) {
+        return accumulators.entrySet().stream().filter(e -> e.getKey().startsWith(OutcomeMetrics.ACCUMULATOR_PREFIX))
+                .mapToLong(e -> Long.parseLong(e.getValue())).sum();
     }
 
     private static long count(Map<String, String> accumulators, String outcome, double fallback) {

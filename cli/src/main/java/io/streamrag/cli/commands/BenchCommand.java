@@ -13,7 +13,7 @@ import java.util.concurrent.Callable;
 
 /** {@code rag bench}: one entry point for the jobs' benchmarks, which print their figures. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run a benchmark of the jobs and print its figures: ingest, fanout, throughput, adaptive, isolation.")
+        description = "Run a benchmark of the jobs and print its figures: ingest, fanout, throughput, adaptive, isolation, cluster (both jobs on the running local cluster at --parallelism N).")
 public class BenchCommand implements Callable<Integer> {
 
     /** Benchmark name → main class; each prints its own figures. */
@@ -25,6 +25,7 @@ public class BenchCommand implements Callable<Integer> {
         BENCHMARKS.put("throughput", "io.streamrag.query.bench.ThroughputBenchmark");
         BENCHMARKS.put("adaptive", "io.streamrag.query.bench.AdaptiveSamplingBenchmark");
         BENCHMARKS.put("isolation", "io.streamrag.query.bench.IsolationBenchmark");
+        BENCHMARKS.put("cluster", "io.streamrag.cli.chaos.ClusterBenchmark");
     }
 
     /** Names accepted on the command line. */

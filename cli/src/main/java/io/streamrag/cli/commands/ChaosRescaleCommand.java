@@ -4,14 +4,11 @@ import io.streamrag.cli.FlinkRest;
 import io.streamrag.cli.JobLauncher;
 import io.streamrag.cli.chaos.ChaosLoad;
 
-import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -51,7 +48,7 @@ public class ChaosRescaleCommand implements Callable<Integer> {
         if (ChaosClusterCommand.runningJobs(rest) == null) {
             return 1;
         }
-        Duration rescaleFrom = rescale(rest, from, Duration.ofMinutes(2));
+        Duration rescaleFrom = JobLauncher.rescaleBoth(rest, from, Duration.ofMinutes(2));
         System.out.printf("Both jobs at parallelism %d (%.1f s)%n", from, rescaleFrom.toMillis() / 1000.0);
         try (ChaosLoad load = new ChaosLoad(connection.kafka(), connection.opensearch, connection.index,
                 connection.documentsTopic, connection.questionsTopic, connection.answersTopic, documents, questions)) {
@@ -66,7 +63,7 @@ public class ChaosRescaleCommand implements Callable<Integer> {
             }
             ChaosLoad.Counts before = load.counts();
             long t0 = System.nanoTime();
-            Duration took = rescale(rest, to, Duration.ofMinutes(2));
+            Duration took = JobLauncher.rescaleBoth(rest, to, Duration.ofMinutes(2));
             System.out.printf("Rescaled %d -> %d after %d records sent (%d documents indexed, %d answers so far): "
                     + "stop-with-savepoint + restore in %.1f s%n", from, to, load.sent(), before.documentsIndexed(),
                     before.questionsAnswered(), took.toMillis() / 1000.0);
@@ -79,29 +76,5 @@ public class ChaosRescaleCommand implements Callable<Integer> {
             ChaosClusterCommand.report(counts, seconds, Map.of(), Map.of());
             return counts.exact() ? 0 : 1;
         }
-    }
-
-    /** Stops both jobs with a savepoint and restores them at {@code parallelism}; waits until all their tasks run. */
-    static Duration rescale(FlinkRest rest, int parallelism, Duration timeout) throws Exception {
-        long t0 = System.nanoTime();
-        Map<String, String> ids = new LinkedHashMap<>();
-        for (String name : new String[] {JobLauncher.INGEST, JobLauncher.QUERY}) {
-            FlinkRest.JobInfo job = rest.running(name);
-            String savepoint = JobLauncher.stopWithSavepoint(rest, job, timeout);
-            Configuration conf = UpCommand.jobConfiguration(new Connection(), Map.of());
-            conf.setString("ingest.parallelism", String.valueOf(parallelism));
-            conf.setString("query.parallelism", String.valueOf(parallelism));
-            ids.put(name, JobLauncher.submit(name, conf, false, Path.of(java.net.URI.create(savepoint))));
-        }
-        long deadline = System.nanoTime() + timeout.toNanos();
-        for (String id : ids.values()) {
-            while (!(rest.allTasksRunning(id) && rest.parallelism(id) == parallelism)) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("Job " + id + " not running at parallelism " + parallelism + " after " + timeout);
-                }
-                Thread.sleep(200);
-            }
-        }
-        return Duration.ofNanos(System.nanoTime() - t0);
     }
 }

@@ -68,8 +68,7 @@ public class IngestCommand implements Callable<Integer> {
     static void send(Connection connection, List<DocumentEvent> events) {
         try (KafkaProducer<String, String> producer = KafkaTools.producer(connection.kafka())) {
             for (DocumentEvent e : events) {
-                // Keyed by tenant and document: spreads over the partitions, one document's events stay in order.
-                producer.send(new ProducerRecord<>(connection.documentsTopic, e.tenant + "/" + e.documentId, Json.toString(e)));
+                producer.send(new ProducerRecord<>(connection.documentsTopic, e.documentId, Json.toString(e)));
             }
             producer.flush();
         }

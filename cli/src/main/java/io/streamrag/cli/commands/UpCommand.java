@@ -58,7 +58,7 @@ public class UpCommand implements Callable<Integer> {
     static final int PARALLELISM = 2;
 
     /** The local run's job options: every readable file may be ingested, OCR with Tesseract, the offline model. */
-    static Configuration jobConfiguration(Connection connection, Map<String, String> options) {
+    public static Configuration jobConfiguration(Connection connection, Map<String, String> options) {
         Configuration conf = connection.configuration();   // connection + security options (no secrets)
         // CONTRACT.md: the local run allows every file the user can read; deployments allow none unless configured.
         conf.setString("ingest.allowed-roots", "/");

@@ -2,6 +2,7 @@ package io.streamrag.cluster.metrics;
 
 import org.apache.flink.metrics.prometheus.AbstractPrometheusReporter;
 
+import com.sun.net.httpserver.HttpServer;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.exporter.HTTPServer;
 
@@ -17,33 +18,35 @@ import java.util.Iterator;
 public class LoopbackPrometheusReporter extends AbstractPrometheusReporter {
 
     private final HTTPServer server;
-    private final int port;
+    private final InetSocketAddress address;
 
     LoopbackPrometheusReporter(String host, Iterator<Integer> ports) {
         CollectorRegistry registry = registryOf(this);
-        HTTPServer started = null;
-        int bound = -1;
+        HttpServer bound = null;
         IOException last = null;
-        while (started == null && ports.hasNext()) {
-            int candidate = ports.next();
+        while (bound == null && ports.hasNext()) {
             try {
-                started = new HTTPServer(new InetSocketAddress(host, candidate), registry, true);
-                bound = candidate;
+                bound = HttpServer.create(new InetSocketAddress(host, ports.next()), 3);
             } catch (IOException e) {
                 last = e; // port taken (another TaskManager on this host): try the next one of the range
             }
         }
-        if (started == null) {
+        if (bound == null) {
             throw new IllegalStateException("No free port for the Prometheus reporter on " + host, last);
         }
-        this.server = started;
-        this.port = bound;
-        log.info("Prometheus reporter serving on http://{}:{}/metrics", host, port);
+        try {
+            this.server = new HTTPServer(bound, registry, true);
+        } catch (IOException e) {
+            bound.stop(0);
+            throw new IllegalStateException("Cannot start the Prometheus reporter on " + bound.getAddress(), e);
+        }
+        this.address = bound.getAddress();
+        log.info("Prometheus reporter serving on http://{}:{}/metrics", address.getHostString(), address.getPort());
     }
 
-    /** The port the reporter listens on. */
-    public int port() {
-        return port;
+    /** The address the reporter listens on. */
+    public InetSocketAddress address() {
+        return address;
     }
 
     @Override
