@@ -47,6 +47,8 @@ public class EndpointSpec implements Serializable {
         return out;
     }
 
+    private static final java.util.regex.Pattern NAMED_FIELD = java.util.regex.Pattern.compile("(rps|maxChoices)=.*");
+
     public static EndpointSpec parse(String value) {
         int eq = value.indexOf('=');
         if (eq <= 0) {
@@ -55,7 +57,8 @@ public class EndpointSpec implements Serializable {
         List<String> positional = new ArrayList<>();
         List<String> named = new ArrayList<>();
         for (String field : value.substring(eq + 1).split(",")) {
-            (field.contains("=") ? named : positional).add(field);
+            // Named fields are known keys only: a baseUrl may carry "=" in its query (watsonx: ?project_id=...).
+            (NAMED_FIELD.matcher(field.strip()).matches() ? named : positional).add(field);
         }
         String[] f = positional.toArray(new String[0]);
         if (f.length < 3) {
