@@ -160,7 +160,7 @@ public class IngestJob {
                         conf.get(IngestOptions.OCR_CAPACITY))
                 .uid("ocr-images").name("Read images (OCR)");
         SingleOutputStreamOperator<ExtractedDocument> ocred = read
-                .keyBy(i -> i.documentId)
+                .keyBy(i -> i.documentKey)
                 .process(new AssembleDocument())
                 .uid("assemble").name("Assemble document");
 

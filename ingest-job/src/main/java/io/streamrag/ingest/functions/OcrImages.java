@@ -124,6 +124,7 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
         LOG.warn("Reading image {} of {} v{} timed out; indexing the document without it", item.index + 1, item.documentId, item.version);
         OcrItem copy = new OcrItem();
         copy.documentId = item.documentId;
+        copy.documentKey = item.documentKey;
         copy.version = item.version;
         copy.index = item.index;
         copy.count = item.count;

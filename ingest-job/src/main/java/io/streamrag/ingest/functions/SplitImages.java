@@ -15,6 +15,7 @@ public class SplitImages implements FlatMapFunction<ExtractedDocument, OcrItem> 
     public void flatMap(ExtractedDocument doc, Collector<OcrItem> out) {
         OcrItem head = new OcrItem();
         head.documentId = doc.task.documentId;
+        head.documentKey = doc.task.key();
         head.version = doc.task.version;
         head.count = doc.images.size();
         head.document = doc;
@@ -28,6 +29,7 @@ public class SplitImages implements FlatMapFunction<ExtractedDocument, OcrItem> 
         for (int i = 0; i < bytes.length; i++) {
             OcrItem item = new OcrItem();
             item.documentId = head.documentId;
+            item.documentKey = head.documentKey;
             item.version = head.version;
             item.index = i;
             item.count = bytes.length;

@@ -9,6 +9,8 @@ public class OcrItem {
     /** The document, its images' bytes removed; null for an image item. */
     public ExtractedDocument document;
     public String documentId;
+    /** The document's identity (tenant + documentId, {@code DocumentTask.key()}): the assembler's key. */
+    public String documentKey;
     public long version;
     /** Image items: position in the document's image list, and how many it has. */
     public int index;
