@@ -28,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -56,6 +57,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         final List<CandidateResult> results = Collections.synchronizedList(new ArrayList<>());
         final List<CandidateCall> calls = Collections.synchronizedList(new ArrayList<>());
         HedgeBudget budget;
+        volatile ScheduledFuture<?> deadlineTimer;
         volatile int issued;
         volatile boolean done;
     }
@@ -87,7 +89,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         p.budget = generator.hedgeSettings().budget(r.question.n);
         inFlight.put(r.question.questionId, p);
         long left = r.question.deadlineAtMs() - System.currentTimeMillis();
-        timers.schedule(() -> finish(r, p, resultFuture), Math.max(0, left), TimeUnit.MILLISECONDS);
+        p.deadlineTimer = timers.schedule(() -> finish(r, p, resultFuture), Math.max(0, left), TimeUnit.MILLISECONDS);
         wave(r, p, Math.min(conf.get(QueryOptions.ADAPTIVE_FIRST_WAVE), r.question.n), resultFuture);
     }
 
@@ -137,6 +139,9 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
                 return;
             }
             p.done = true;
+        }
+        if (p.deadlineTimer != null) {
+            p.deadlineTimer.cancel(false);
         }
         inFlight.remove(r.question.questionId, p);
         synchronized (p.calls) {

@@ -23,8 +23,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Embeds the question and runs tenant-filtered hybrid search on a small executor (both calls are blocking). A failed
@@ -75,18 +77,27 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
         String[] lastError = {null};
         // Answer at the deadline whatever an attempt is doing (a hanging search must not hold the question).
         long left = q.deadlineAtMs() - start;
-        timers.schedule(() -> {
+        AtomicReference<ScheduledFuture<?>> atDeadline = new AtomicReference<>();
+        atDeadline.set(timers.schedule(() -> {
             if (done.compareAndSet(false, true)) {
                 metrics.failures.inc();
                 resultFuture.complete(Collections.singleton(failed(q, start, lastError[0] == null
                         ? UNAVAILABLE + ": no answer from the index before the deadline" : UNAVAILABLE + ": " + lastError[0])));
             }
-        }, Math.max(0, left), TimeUnit.MILLISECONDS);
-        attempt(q, 0, start, done, lastError, resultFuture);
+        }, Math.max(0, left), TimeUnit.MILLISECONDS));
+        attempt(q, 0, start, done, lastError, atDeadline, resultFuture);
+    }
+
+    /** Answered before the deadline: drop its timer, so finished questions hold no scheduled task. */
+    private static void cancel(AtomicReference<ScheduledFuture<?>> atDeadline) {
+        ScheduledFuture<?> f = atDeadline.get();
+        if (f != null) {
+            f.cancel(false);
+        }
     }
 
     private void attempt(QuestionTask q, int retry, long start, AtomicBoolean done, String[] lastError,
-                         ResultFuture<Retrieval> resultFuture) {
+                         AtomicReference<ScheduledFuture<?>> atDeadline, ResultFuture<Retrieval> resultFuture) {
         long left = Math.max(1, q.deadlineAtMs() - System.currentTimeMillis());
         CompletableFuture.supplyAsync(() -> retriever.retrieve(q.tenant, q.text, q.k), executor)
                 .orTimeout(Math.min(attemptTimeoutMs, left), TimeUnit.MILLISECONDS) // a hanging search is given up
@@ -99,17 +110,20 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
                         long delay = backoff.backoffMs(retry, -1);
                         if (System.currentTimeMillis() + delay < q.deadlineAtMs()) {
                             metrics.retried.inc();
-                            timers.schedule(() -> attempt(q, retry + 1, start, done, lastError, resultFuture),
+                            timers.schedule(() -> attempt(q, retry + 1, start, done, lastError, atDeadline,
+                                            resultFuture),
                                     delay, TimeUnit.MILLISECONDS);
                             return;
                         }
                         if (done.compareAndSet(false, true)) {
+                            cancel(atDeadline);
                             metrics.failures.inc();
                             resultFuture.complete(Collections.singleton(failed(q, start, UNAVAILABLE + ": " + lastError[0])));
                         }
                         return;
                     }
                     if (done.compareAndSet(false, true)) {
+                        cancel(atDeadline);
                         resultFuture.complete(Collections.singleton(succeeded(q, start, chunks)));
                     }
                 });

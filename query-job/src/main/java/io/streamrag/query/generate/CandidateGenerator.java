@@ -226,9 +226,9 @@ public class CandidateGenerator implements AutoCloseable {
         if (!launch(call, route(call.request, exclude), start)) {
             long deadline = call.request.retrieval.question.deadlineAtMs();
             if (call.isCancelled()) {
-                finish(call, null, failed(call.request, null, CandidateResult.CANCELLED, "cancelled", 0, start));
+                finish(call, failed(call.request, null, CandidateResult.CANCELLED, "cancelled", 0, start));
             } else if (System.currentTimeMillis() + ADMISSION_RETRY_MS >= deadline) {
-                finish(call, null, failed(call.request, endpoints.get(call.request.endpoint), CandidateResult.TIMEOUT,
+                finish(call, failed(call.request, endpoints.get(call.request.endpoint), CandidateResult.TIMEOUT,
                         "deadline passed waiting for a free endpoint slot", 0, start));
             } else {
                 timers.schedule(() -> admit(call, exclude, start), ADMISSION_RETRY_MS, TimeUnit.MILLISECONDS);
@@ -300,7 +300,7 @@ public class CandidateGenerator implements AutoCloseable {
         CandidateResult r = a.result;
         if (r.ok()) {
             r.cancelledCalls = call.cancelOthers(handle);
-            finish(call, handle, r);
+            finish(call, r);
             return;
         }
         if (a.kind == CallFailedException.Kind.REJECTED && !call.isCancelled()
@@ -316,11 +316,11 @@ public class CandidateGenerator implements AutoCloseable {
             }
         }
         if (running == 0) {
-            finish(call, handle, call.firstFailure);
+            finish(call, call.firstFailure);
         }
     }
 
-    private void finish(CandidateCall call, CallHandle handle, CandidateResult r) {
+    private void finish(CandidateCall call, CandidateResult r) {
         synchronized (call) {
             r.hedges = call.hedges;
         }
