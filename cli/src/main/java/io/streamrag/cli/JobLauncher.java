@@ -166,8 +166,12 @@ public final class JobLauncher {
      * of its last run (after a crash, or when it ran on after the savepoint was restored).
      */
     static Optional<Path> restorePoint(String name) throws IOException {
-        Optional<Path> checkpoint = latestCheckpoint(name);
-        Optional<Path> savepoint = savepoint(name);
+        return restorePoint(Home.jobIds(), Home.checkpoints(), name);
+    }
+
+    static Optional<Path> restorePoint(Path jobIds, Path checkpoints, String name) throws IOException {
+        Optional<Path> checkpoint = latestCheckpoint(jobIds, checkpoints, name);
+        Optional<Path> savepoint = savepoint(jobIds, name);
         if (checkpoint.isEmpty() || savepoint.isEmpty()) {
             return checkpoint.isPresent() ? checkpoint : savepoint;
         }
@@ -179,8 +183,8 @@ public final class JobLauncher {
         return dir.resolve("_metadata");
     }
 
-    static Optional<Path> savepoint(String name) throws IOException {
-        Path file = Home.jobIds().resolve(name + ".savepoint");
+    static Optional<Path> savepoint(Path jobIds, String name) throws IOException {
+        Path file = jobIds.resolve(name + ".savepoint");
         if (!Files.exists(file)) {
             return Optional.empty();
         }
@@ -190,12 +194,12 @@ public final class JobLauncher {
     }
 
     /** The newest completed checkpoint ({@code chk-N/_metadata}) of the last run of {@code name}. */
-    static Optional<Path> latestCheckpoint(String name) throws IOException {
-        Path idFile = Home.jobIds().resolve(name + ".id");
+    static Optional<Path> latestCheckpoint(Path jobIds, Path checkpoints, String name) throws IOException {
+        Path idFile = jobIds.resolve(name + ".id");
         if (!Files.exists(idFile)) {
             return Optional.empty();
         }
-        Path dir = Home.checkpoints().resolve(Files.readString(idFile).trim());
+        Path dir = checkpoints.resolve(Files.readString(idFile).trim());
         if (!Files.isDirectory(dir)) {
             return Optional.empty();
         }
