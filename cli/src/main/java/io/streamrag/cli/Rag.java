@@ -4,6 +4,7 @@ import io.streamrag.cli.commands.AskCommand;
 import io.streamrag.cli.commands.BackfillCommand;
 import io.streamrag.cli.commands.BenchCommand;
 import io.streamrag.cli.commands.ChaosCommand;
+import io.streamrag.cli.commands.CompletionCommand;
 import io.streamrag.cli.commands.DashboardCommand;
 import io.streamrag.cli.commands.DownCommand;
 import io.streamrag.cli.commands.IngestCommand;
@@ -15,11 +16,14 @@ import io.streamrag.cli.commands.UpCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.time.Duration;
+import java.util.Map;
+
 /** {@code bin/rag}: run StreamRAG locally and drive it from the command line. */
 @Command(
         name = "rag",
         mixinStandardHelpOptions = true,
-        version = "streamrag 0.1.0-SNAPSHOT",
+        versionProvider = BuildVersion.class,
         description = "Streaming multimodal RAG with inference scaling on Apache Flink, run locally.",
         subcommands = {
             UpCommand.class,
@@ -33,6 +37,7 @@ import picocli.CommandLine.Command;
             ChaosCommand.class,
             QuickstartCommand.class,
             DashboardCommand.class,
+            CompletionCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Rag implements Runnable {
@@ -46,7 +51,36 @@ public final class Rag implements Runnable {
     }
 
     public static void main(String[] args) {
-        int exit = new CommandLine(new Rag()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
-        System.exit(exit);
+        System.exit(commandLine(new EnvironmentDefaults()).execute(args));
+    }
+
+    /**
+     * The command line as {@code bin/rag} runs it: environment defaults, human durations, the exit-code table in
+     * every help footer. Tests build it with their own environment.
+     */
+    public static CommandLine commandLine(CommandLine.IDefaultValueProvider defaults) {
+        CommandLine cl = new CommandLine(new Rag())
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .registerConverter(Duration.class, new DurationConverter())
+                .setDefaultValueProvider(defaults);
+        documentExitCodes(cl);
+        return cl;
+    }
+
+    /** The codes each command can return, in its {@code --help} footer (README "Command line" has the same table). */
+    private static void documentExitCodes(CommandLine cl) {
+        Map<String, int[]> specific = Map.of(
+                "ask", new int[] {ExitCodes.OK, ExitCodes.ERROR, ExitCodes.USAGE, ExitCodes.ANSWER_FAILED, ExitCodes.NO_CONTEXT, ExitCodes.TIMEOUT},
+                "ingest", new int[] {ExitCodes.OK, ExitCodes.ERROR, ExitCodes.USAGE, ExitCodes.DEAD_LETTERS, ExitCodes.TIMEOUT},
+                "backfill", new int[] {ExitCodes.OK, ExitCodes.ERROR, ExitCodes.USAGE, ExitCodes.DEAD_LETTERS});
+        int[] all = ExitCodes.all().keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+        cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(ExitCodes.table(all));
+        cl.getSubcommands().forEach((name, sub) -> {
+            if (sub.getCommandSpec().userObject() instanceof CommandLine.HelpCommand) {
+                return;
+            }
+            int[] codes = specific.getOrDefault(name, new int[] {ExitCodes.OK, ExitCodes.ERROR, ExitCodes.USAGE});
+            sub.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(ExitCodes.table(codes));
+        });
     }
 }

@@ -15,20 +15,23 @@ import java.util.Properties;
 /** Where the command line finds Kafka, OpenSearch and the topics (defaults: the local run), and how it authenticates. */
 public class Connection {
 
-    @Option(names = "--bootstrap-servers", description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}).")
+    // --bootstrap-server and -b as in Kafka's tools and kcat; --bootstrap-servers (earlier releases) still works.
+    @Option(names = {"-b", "--bootstrap-server", "--bootstrap-servers"}, paramLabel = "HOST:PORT[,...]",
+            description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}; env STREAMRAG_BOOTSTRAP_SERVER).")
     public String bootstrap = StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS.defaultValue();
 
-    @Option(names = "--opensearch", description = "OpenSearch URL (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--opensearch", paramLabel = "URL",
+            description = "OpenSearch URL (default: ${DEFAULT-VALUE}; env STREAMRAG_OPENSEARCH).")
     public String opensearch = StreamRagOptions.OPENSEARCH_URL.defaultValue();
 
-    @Option(names = "--index", description = "Chunk index alias (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--index", description = "Chunk index alias (default: ${DEFAULT-VALUE}; env STREAMRAG_INDEX).")
     public String index = StreamRagOptions.OPENSEARCH_INDEX.defaultValue();
 
-    @Option(names = "--client-config", paramLabel = "FILE", defaultValue = "${env:STREAMRAG_CLIENT_CONFIG}",
+    @Option(names = "--client-config", paramLabel = "FILE",
             description = "Properties file with connection and security options, the jobs' keys (kafka.security.protocol, "
                     + "kafka.sasl.*, kafka.ssl.*, opensearch.url, opensearch.username, opensearch.password-file, "
                     + "opensearch.ssl.*); passwords only by file or environment variable. Default: $STREAMRAG_CLIENT_CONFIG. "
-                    + "Flags given on the command line win over the file.")
+                    + "Flags given on the command line (and STREAMRAG_* variables) win over the file.")
     public Path clientConfig;
 
     public String documentsTopic = StreamRagOptions.DOCUMENTS_TOPIC.defaultValue();
