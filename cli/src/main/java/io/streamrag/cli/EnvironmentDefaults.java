@@ -17,7 +17,8 @@ import java.util.Set;
 public final class EnvironmentDefaults implements CommandLine.IDefaultValueProvider {
 
     /** The long option names (without dashes) that take their default from {@code STREAMRAG_<NAME>}. */
-    public static final Set<String> OPTIONS = Set.of("bootstrap-server", "opensearch", "index", "client-config", "tenant");
+    public static final Set<String> OPTIONS = Set.of("bootstrap-server", "opensearch", "index", "client-config", "tenant",
+            "documents-topic", "dead-letter-topic", "outcomes-topic", "questions-topic", "answers-topic");
 
     private final Map<String, String> env;
 

@@ -54,6 +54,7 @@ class RagCommandLineTest {
                 "STREAMRAG_INDEX", "chunks-env",
                 "STREAMRAG_CLIENT_CONFIG", file.toString(),
                 "STREAMRAG_TENANT", "acme",
+                "STREAMRAG_ANSWERS_TOPIC", "answers-env",
                 // Not a connection option: never read from the environment.
                 "STREAMRAG_TIMEOUT", "1ms");
         Connection c = connection(env, "status");
@@ -61,6 +62,9 @@ class RagCommandLineTest {
         assertThat(c.opensearch).isEqualTo("http://127.0.0.1:29200");
         assertThat(c.index).isEqualTo("chunks-env");
         assertThat(c.clientConfig).isEqualTo(file);
+        assertThat(c.answersTopic).isEqualTo("answers-env");
+        assertThat(c.configuration().getString("topics.answers", null)).isEqualTo("answers-env");
+        assertThat(connection(env, "status", "--answers-topic", "answers-flag").answersTopic).isEqualTo("answers-flag");
         assertThat(c.configuration().getString("opensearch.url", null)).isEqualTo("http://127.0.0.1:29200");
 
         assertThat(connection(env, "status", "-b", "127.0.0.1:39092").bootstrap).isEqualTo("127.0.0.1:39092");

@@ -12,7 +12,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Properties;
 
-/** Where the command line finds Kafka, OpenSearch and the topics (defaults: the local run), and how it authenticates. */
+/** Where the command line finds Kafka, OpenSearch and the topics (defaults: the local run, or STREAMRAG_* variables), and how it authenticates. */
 public class Connection {
 
     // --bootstrap-server and -b as in Kafka's tools and kcat; --bootstrap-servers (earlier releases) still works.
@@ -34,10 +34,20 @@ public class Connection {
                     + "Flags given on the command line (and STREAMRAG_* variables) win over the file.")
     public Path clientConfig;
 
+    // The topics, as the jobs' topics.* options name them; bin/rag up passes them on, so the jobs use the same ones.
+    @Option(names = "--documents-topic", paramLabel = "TOPIC", description = "Document events (default: ${DEFAULT-VALUE}).")
     public String documentsTopic = StreamRagOptions.DOCUMENTS_TOPIC.defaultValue();
+
+    @Option(names = "--dead-letter-topic", paramLabel = "TOPIC", description = "Dead letters (default: ${DEFAULT-VALUE}).")
     public String deadLetterTopic = StreamRagOptions.DEAD_LETTER_TOPIC.defaultValue();
+
+    @Option(names = "--outcomes-topic", paramLabel = "TOPIC", description = "Document outcomes (default: ${DEFAULT-VALUE}).")
     public String outcomesTopic = StreamRagOptions.OUTCOMES_TOPIC.defaultValue();
+
+    @Option(names = "--questions-topic", paramLabel = "TOPIC", description = "Questions (default: ${DEFAULT-VALUE}).")
     public String questionsTopic = StreamRagOptions.QUESTIONS_TOPIC.defaultValue();
+
+    @Option(names = "--answers-topic", paramLabel = "TOPIC", description = "Answers (default: ${DEFAULT-VALUE}).")
     public String answersTopic = StreamRagOptions.ANSWERS_TOPIC.defaultValue();
 
     /** The client-config file (if any) with the connection flags on top: what jobs and clients are built from. */
@@ -53,6 +63,11 @@ public class Connection {
         flag(conf, StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS.key(), bootstrap, StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS.defaultValue());
         flag(conf, StreamRagOptions.OPENSEARCH_URL.key(), opensearch, StreamRagOptions.OPENSEARCH_URL.defaultValue());
         flag(conf, StreamRagOptions.OPENSEARCH_INDEX.key(), index, StreamRagOptions.OPENSEARCH_INDEX.defaultValue());
+        flag(conf, StreamRagOptions.DOCUMENTS_TOPIC.key(), documentsTopic, StreamRagOptions.DOCUMENTS_TOPIC.defaultValue());
+        flag(conf, StreamRagOptions.DEAD_LETTER_TOPIC.key(), deadLetterTopic, StreamRagOptions.DEAD_LETTER_TOPIC.defaultValue());
+        flag(conf, StreamRagOptions.OUTCOMES_TOPIC.key(), outcomesTopic, StreamRagOptions.OUTCOMES_TOPIC.defaultValue());
+        flag(conf, StreamRagOptions.QUESTIONS_TOPIC.key(), questionsTopic, StreamRagOptions.QUESTIONS_TOPIC.defaultValue());
+        flag(conf, StreamRagOptions.ANSWERS_TOPIC.key(), answersTopic, StreamRagOptions.ANSWERS_TOPIC.defaultValue());
         return conf;
     }
 
