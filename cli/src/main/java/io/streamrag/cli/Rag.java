@@ -5,6 +5,7 @@ import io.streamrag.cli.commands.BackfillCommand;
 import io.streamrag.cli.commands.BenchCommand;
 import io.streamrag.cli.commands.ChaosCommand;
 import io.streamrag.cli.commands.CompletionCommand;
+import io.streamrag.cli.commands.Connection;
 import io.streamrag.cli.commands.DashboardCommand;
 import io.streamrag.cli.commands.DownCommand;
 import io.streamrag.cli.commands.IngestCommand;
@@ -17,6 +18,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /** {@code bin/rag}: run StreamRAG locally and drive it from the command line. */
@@ -62,9 +64,22 @@ public final class Rag implements Runnable {
         CommandLine cl = new CommandLine(new Rag())
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .registerConverter(Duration.class, new DurationConverter())
-                .setDefaultValueProvider(defaults);
+                .setDefaultValueProvider(defaults)
+                .setExecutionStrategy(Rag::execute);
         documentExitCodes(cl);
         return cl;
+    }
+
+    /** Runs the command given, after its connection took the client-config file's values for options left at default. */
+    private static int execute(CommandLine.ParseResult parsed) {
+        boolean helpOnly = parsed.asCommandLineList().stream().anyMatch(cl -> cl.isUsageHelpRequested() || cl.isVersionHelpRequested());
+        for (CommandLine cl : helpOnly ? List.<CommandLine>of() : parsed.asCommandLineList()) {
+            cl.getCommandSpec().mixins().values().stream()
+                    .map(CommandLine.Model.CommandSpec::userObject)
+                    .filter(Connection.class::isInstance)
+                    .forEach(c -> ((Connection) c).resolve());
+        }
+        return new CommandLine.RunLast().execute(parsed);
     }
 
     /** The codes each command can return, in its {@code --help} footer (README "Command line" has the same table). */

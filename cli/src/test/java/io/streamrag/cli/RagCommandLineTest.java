@@ -116,6 +116,20 @@ class RagCommandLineTest {
         assertThat(help(null)).contains("0   Success", "6   ask, ingest --wait");
     }
 
+    @Test
+    void helpNeedsNoReadableClientConfig() {
+        StringWriter out = new StringWriter();
+        CommandLine cl = rag(Map.of("STREAMRAG_CLIENT_CONFIG", dir.resolve("missing.properties").toString()));
+        cl.setOut(new PrintWriter(out));
+        assertThat(cl.execute("ask", "--help")).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains("Usage: rag ask");
+        // A command that runs reads it first, and says so.
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        assertThat(cl.execute("status", "--json")).isEqualTo(ExitCodes.ERROR);
+        assertThat(err.toString()).contains("Cannot read --client-config");
+    }
+
     private static String help(String command) {
         StringWriter out = new StringWriter();
         CommandLine cl = rag(Map.of());

@@ -71,6 +71,24 @@ public class Connection {
         return conf;
     }
 
+    /**
+     * Takes the client-config file's addresses, index and topics for the options left at their defaults, so the
+     * command line's own clients use what the jobs get from {@link #configuration()}. {@code bin/rag} calls it once
+     * after parsing, before the command runs.
+     */
+    public Connection resolve() {
+        Configuration conf = configuration();
+        bootstrap = conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS);
+        opensearch = conf.get(StreamRagOptions.OPENSEARCH_URL);
+        index = conf.get(StreamRagOptions.OPENSEARCH_INDEX);
+        documentsTopic = conf.get(StreamRagOptions.DOCUMENTS_TOPIC);
+        deadLetterTopic = conf.get(StreamRagOptions.DEAD_LETTER_TOPIC);
+        outcomesTopic = conf.get(StreamRagOptions.OUTCOMES_TOPIC);
+        questionsTopic = conf.get(StreamRagOptions.QUESTIONS_TOPIC);
+        answersTopic = conf.get(StreamRagOptions.ANSWERS_TOPIC);
+        return this;
+    }
+
     /** Kafka client properties (bootstrap servers, TLS, SASL) for the command line's producers, consumers and admin. */
     public Properties kafka() {
         return KafkaClientSettings.properties(configuration());
