@@ -4,6 +4,8 @@ import io.streamrag.cli.commands.AskCommand;
 import io.streamrag.cli.commands.BackfillCommand;
 import io.streamrag.cli.commands.BenchCommand;
 import io.streamrag.cli.commands.ChaosCommand;
+import io.streamrag.cli.commands.CompletionCommand;
+import io.streamrag.cli.commands.Connection;
 import io.streamrag.cli.commands.DashboardCommand;
 import io.streamrag.cli.commands.DownCommand;
 import io.streamrag.cli.commands.IngestCommand;
@@ -15,11 +17,15 @@ import io.streamrag.cli.commands.UpCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
 /** {@code bin/rag}: run StreamRAG locally and drive it from the command line. */
 @Command(
         name = "rag",
         mixinStandardHelpOptions = true,
-        version = "streamrag 0.1.0-SNAPSHOT",
+        versionProvider = BuildVersion.class,
         description = "Streaming multimodal RAG with inference scaling on Apache Flink, run locally.",
         subcommands = {
             UpCommand.class,
@@ -33,6 +39,7 @@ import picocli.CommandLine.Command;
             ChaosCommand.class,
             QuickstartCommand.class,
             DashboardCommand.class,
+            CompletionCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Rag implements Runnable {
@@ -46,7 +53,49 @@ public final class Rag implements Runnable {
     }
 
     public static void main(String[] args) {
-        int exit = new CommandLine(new Rag()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
-        System.exit(exit);
+        System.exit(commandLine(new EnvironmentDefaults()).execute(args));
+    }
+
+    /**
+     * The command line as {@code bin/rag} runs it: environment defaults, human durations, the exit-code table in
+     * every help footer. Tests build it with their own environment.
+     */
+    public static CommandLine commandLine(CommandLine.IDefaultValueProvider defaults) {
+        CommandLine cl = new CommandLine(new Rag())
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .registerConverter(Duration.class, new DurationConverter())
+                .setDefaultValueProvider(defaults)
+                .setExecutionStrategy(Rag::execute);
+        documentExitCodes(cl);
+        return cl;
+    }
+
+    /** Runs the command given, after its connection took the client-config file's values for options left at default. */
+    private static int execute(CommandLine.ParseResult parsed) {
+        boolean helpOnly = parsed.asCommandLineList().stream().anyMatch(cl -> cl.isUsageHelpRequested() || cl.isVersionHelpRequested());
+        for (CommandLine cl : helpOnly ? List.<CommandLine>of() : parsed.asCommandLineList()) {
+            cl.getCommandSpec().mixins().values().stream()
+                    .map(CommandLine.Model.CommandSpec::userObject)
+                    .filter(Connection.class::isInstance)
+                    .forEach(c -> ((Connection) c).resolve());
+        }
+        return new CommandLine.RunLast().execute(parsed);
+    }
+
+    /** The codes each command can return, in its {@code --help} footer (README "Command line" has the same table). */
+    private static void documentExitCodes(CommandLine cl) {
+        Map<String, int[]> specific = Map.of(
+                "ask", new int[] {ExitCodes.OK, ExitCodes.ERROR, ExitCodes.USAGE, ExitCodes.ANSWER_FAILED, ExitCodes.NO_CONTEXT, ExitCodes.TIMEOUT},
+                "ingest", new int[] {ExitCodes.OK, ExitCodes.ERROR, ExitCodes.USAGE, ExitCodes.DEAD_LETTERS, ExitCodes.TIMEOUT},
+                "backfill", new int[] {ExitCodes.OK, ExitCodes.ERROR, ExitCodes.USAGE, ExitCodes.DEAD_LETTERS});
+        int[] all = ExitCodes.all().keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+        cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(ExitCodes.table(all));
+        cl.getSubcommands().forEach((name, sub) -> {
+            if (sub.getCommandSpec().userObject() instanceof CommandLine.HelpCommand) {
+                return;
+            }
+            int[] codes = specific.getOrDefault(name, new int[] {ExitCodes.OK, ExitCodes.ERROR, ExitCodes.USAGE});
+            sub.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(ExitCodes.table(codes));
+        });
     }
 }

@@ -1,5 +1,7 @@
 package io.streamrag.cli.commands;
 
+import io.streamrag.cli.DurationConverter;
+import io.streamrag.cli.ExitCodes;
 import io.streamrag.cli.KafkaTools;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.records.Answer;
@@ -26,7 +28,8 @@ import java.util.concurrent.Callable;
 
 /** {@code rag ask}: produce a question, wait for its answer, print it readably (or as JSON). */
 @Command(name = "ask", mixinStandardHelpOptions = true,
-        description = "Ask a question and print the answer with agreement, votes, citations, latency and tokens.")
+        description = {"Ask a question and print the answer with agreement, votes, citations, latency and tokens.",
+            "The exit status tells ANSWERED (0) from FAILED (3) and NO_CONTEXT (4), so scripts can branch on it."})
 public class AskCommand implements Callable<Integer> {
 
     /** Answer strategies of the query job. */
@@ -53,10 +56,10 @@ public class AskCommand implements Callable<Integer> {
     @Option(names = "--deadline-ms", description = "Answer with what has arrived after this many ms.")
     Long deadlineMs;
 
-    @Option(names = "--json", description = "Print the answer record as JSON.")
+    @Option(names = "--json", description = "Print the answer record as one JSON document (the answers topic's form).")
     boolean json;
 
-    @Option(names = "--timeout", defaultValue = "PT2M", description = "How long to wait for the answer (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", defaultValue = "2m", description = "How long to wait for the answer: 500ms, 30s, 2m (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Override
@@ -72,15 +75,16 @@ public class AskCommand implements Callable<Integer> {
         Map<String, String> answers = askAll(connection, List.of(q), timeout);
         String answer = answers.get(q.questionId);
         if (answer == null) {
-            System.err.println("No answer within " + timeout + " (is the query job running? bin/rag status)");
-            return 1;
+            System.err.println("No answer within " + DurationConverter.format(timeout) + " (is the query job running? bin/rag status)");
+            return ExitCodes.TIMEOUT;
         }
+        Answer parsed = Json.fromString(answer, Answer.class);
         if (json) {
             System.out.println(answer);
         } else {
-            print(Json.fromString(answer, Answer.class), text, System.out);
+            print(parsed, text, System.out);
         }
-        return 0;
+        return ExitCodes.forAnswer(parsed.status);
     }
 
     /** Sends questions and collects their answers (raw JSON by questionId) until all arrived or the timeout. */

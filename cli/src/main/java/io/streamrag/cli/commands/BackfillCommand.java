@@ -1,7 +1,10 @@
 package io.streamrag.cli.commands;
 
+import io.streamrag.cli.ExitCodes;
 import io.streamrag.cli.FlinkRest;
 import io.streamrag.cli.JobLauncher;
+import io.streamrag.cli.Terminal;
+import io.streamrag.common.json.Json;
 import io.streamrag.ingest.functions.ExtractMetrics;
 import io.streamrag.ingest.functions.OutcomeMetrics;
 import io.streamrag.ingest.records.DocumentOutcome;
@@ -12,6 +15,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,7 +29,8 @@ import java.util.concurrent.Callable;
  * bar read from the job's own metrics, and a summary when it finishes.
  */
 @Command(name = "backfill", mixinStandardHelpOptions = true,
-        description = "Ingest a folder archive with a bounded run of the ingest job; show progress (documents, pages, rate, ETA).")
+        description = {"Ingest a folder archive with a bounded run of the ingest job; show progress (documents, pages, rate, ETA).",
+            "The exit status is 5 when the run finished but dead-lettered documents, 1 when the job did not finish."})
 public class BackfillCommand implements Callable<Integer> {
 
     static final String TOTAL = OutcomeMetrics.PROGRESS_TOTAL;
@@ -46,17 +51,25 @@ public class BackfillCommand implements Callable<Integer> {
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Extra ingest job option.")
     Map<String, String> options = new LinkedHashMap<>();
 
+    @Option(names = "--json", description = "Print one JSON summary on stdout when the run ends; progress goes to stderr as plain lines.")
+    boolean json;
+
+    /** Without a terminal a plain progress line at most this often (a bar rewritten in place needs a terminal). */
+    static final Duration PLAIN_PROGRESS_EVERY = Duration.ofSeconds(10);
+
     @Override
     public Integer call() throws Exception {
         if (!Files.isDirectory(dir)) {
             System.err.println("Not a folder: " + dir);
-            return 2;
+            return ExitCodes.USAGE;
         }
         FlinkRest rest = FlinkRest.local();
         if (!rest.isUp()) {
             System.err.println("The local Flink cluster is not running: bin/rag up");
-            return 1;
+            return ExitCodes.ERROR;
         }
+        PrintStream human = json ? System.err : System.out;
+        boolean bar = !json && Terminal.interactive();
         Configuration conf = UpCommand.jobConfiguration(connection, options);
         conf.setString("ingest.source", "files");
         conf.setString("ingest.path", dir.toAbsolutePath().normalize().toString());
@@ -65,8 +78,9 @@ public class BackfillCommand implements Callable<Integer> {
         conf.setString("ingest.sink.transactional-id-prefix", "streamrag-backfill-" + System.currentTimeMillis());
         String name = JobLauncher.INGEST + "-backfill";
         String id = JobLauncher.submit(name, conf, true);
-        System.out.println("Backfill job " + id + " over " + dir.toAbsolutePath().normalize());
+        human.println("Backfill job " + id + " over " + dir.toAbsolutePath().normalize());
         long start = System.nanoTime();
+        long lastPlain = 0;
         Map<String, Double> m = Map.of();
         String state = "RUNNING";
         while (true) {
@@ -77,13 +91,21 @@ public class BackfillCommand implements Callable<Integer> {
             } catch (Exception e) {
                 // metrics vanish when the job finishes; keep the last ones we read
             }
-            printProgress(m, (System.nanoTime() - start) / 1e9);
+            double secs = (System.nanoTime() - start) / 1e9;
+            if (bar) {
+                human.print("\r" + progressLine(m, secs));
+            } else if (lastPlain == 0 || System.nanoTime() - lastPlain >= PLAIN_PROGRESS_EVERY.toNanos()) {
+                human.println(progressLine(m, secs).stripTrailing());
+                lastPlain = System.nanoTime();
+            }
             if (job == null || !job.isRunning()) {
                 break;
             }
             Thread.sleep(1000);
         }
-        System.out.println();
+        if (bar) {
+            human.println();
+        }
         // Metrics vanish with the finished job; its accumulators keep the final outcome counts. The REST API serves the
         // job from a cache refreshed every few seconds (web.refresh-interval, 3 s): read until two reads a refresh
         // apart agree, and at least the expected number of outcomes is in.
@@ -101,14 +123,37 @@ public class BackfillCommand implements Callable<Integer> {
         long indexed = count(acc, DocumentOutcome.INDEXED, m.getOrDefault(INDEXED, 0.0));
         long dead = count(acc, DocumentOutcome.DEAD_LETTERED, m.getOrDefault(DEAD, 0.0));
         long skipped = count(acc, DocumentOutcome.STALE, 0) + count(acc, DocumentOutcome.DELETED, 0);
-        System.out.printf("Backfill %s in %s: %d documents, %d indexed, %d dead-lettered%s, %.0f pages read%n",
-                state.toLowerCase(), StatusCommand.human(Duration.ofNanos(System.nanoTime() - start)),
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        human.printf("Backfill %s in %s: %d documents, %d indexed, %d dead-lettered%s, %.0f pages read%n",
+                state.toLowerCase(), StatusCommand.human(took),
                 indexed + dead + skipped, indexed, dead, skipped > 0 ? ", " + skipped + " stale or deleted" : "",
                 m.getOrDefault(PAGES, 0.0));
         if (dead > 0) {
-            System.out.println("Dead letters with reasons are on topic '" + connection.deadLetterTopic + "'.");
+            human.println("Dead letters with reasons are on topic '" + connection.deadLetterTopic + "'.");
         }
-        return "FINISHED".equals(state) ? 0 : 1;
+        int exit = exitCode(state, dead);
+        if (json) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("jobId", id);
+            r.put("state", state);
+            r.put("folder", dir.toAbsolutePath().normalize().toString());
+            r.put("tenant", tenant);
+            r.put("durationMs", took.toMillis());
+            r.put("documents", indexed + dead + skipped);
+            r.put("indexed", indexed);
+            r.put("deadLettered", dead);
+            r.put("staleOrDeleted", skipped);
+            r.put("pages", Math.round(m.getOrDefault(PAGES, 0.0)));
+            r.put("deadLetterTopic", connection.deadLetterTopic);
+            r.put("exitCode", exit);
+            System.out.println(Json.toString(r));
+        }
+        return exit;
+    }
+
+    /** A job that did not finish is an error; a finished run with dead letters says so; otherwise success. */
+    static int exitCode(String state, long deadLettered) {
+        return !"FINISHED".equals(state) ? ExitCodes.ERROR : deadLettered > 0 ? ExitCodes.DEAD_LETTERS : ExitCodes.OK;
     }
 
     private static long outcomes(Map<String, String> accumulators) {
@@ -121,14 +166,15 @@ public class BackfillCommand implements Callable<Integer> {
         return v == null ? Math.round(fallback) : Long.parseLong(v);
     }
 
-    static void printProgress(Map<String, Double> m, double seconds) {
+    /** One progress line (a bar, counts, rates, ETA), without the carriage return that only a terminal gets. */
+    static String progressLine(Map<String, Double> m, double seconds) {
         double total = m.getOrDefault(TOTAL, 0.0);
         double done = m.getOrDefault(DONE, 0.0);
         double rate = seconds > 0 ? done / seconds : 0;
         int width = 30;
         int filled = total > 0 ? (int) Math.round(width * Math.min(1.0, done / total)) : 0;
         String eta = rate > 0 && total > done ? StatusCommand.human(Duration.ofSeconds((long) ((total - done) / rate))) : "-";
-        System.out.printf("\r  [%s%s] %.0f/%.0f documents, %.0f pages, %.2f docs/s, %.1f pages/s, ETA %s   ",
+        return String.format("  [%s%s] %.0f/%.0f documents, %.0f pages, %.2f docs/s, %.1f pages/s, ETA %s   ",
                 "#".repeat(filled), ".".repeat(width - filled), done, total, m.getOrDefault(PAGES, 0.0), rate,
                 seconds > 0 ? m.getOrDefault(PAGES, 0.0) / seconds : 0, eta);
     }

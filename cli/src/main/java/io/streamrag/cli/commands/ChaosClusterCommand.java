@@ -41,7 +41,7 @@ public class ChaosClusterCommand implements Callable<Integer> {
             description = "TaskManager to kill: 1, 2, or 0 for the one running the most tasks (default: ${DEFAULT-VALUE}).")
     int taskManager;
 
-    @Option(names = "--timeout", defaultValue = "PT5M", description = "Longest wait for all outcomes (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", defaultValue = "5m", description = "Longest wait for all outcomes (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Override

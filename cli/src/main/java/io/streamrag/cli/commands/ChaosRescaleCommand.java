@@ -39,7 +39,7 @@ public class ChaosRescaleCommand implements Callable<Integer> {
     @Option(names = "--to", defaultValue = "2", description = "Parallelism after (default: ${DEFAULT-VALUE}).")
     int to;
 
-    @Option(names = "--timeout", defaultValue = "PT5M", description = "Longest wait for all outcomes (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", defaultValue = "5m", description = "Longest wait for all outcomes (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Override

@@ -1,8 +1,11 @@
 package io.streamrag.cli.commands;
 
+import io.streamrag.cli.ExitCodes;
 import io.streamrag.cli.KafkaTools;
+import io.streamrag.cli.Terminal;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.records.DocumentEvent;
+import io.streamrag.common.records.IngestOutcome;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -12,11 +15,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -27,7 +32,8 @@ import java.util.stream.Stream;
 
 /** {@code rag ingest}: one document event per file, optionally waiting until each is indexed or dead-lettered. */
 @Command(name = "ingest", mixinStandardHelpOptions = true,
-        description = "Produce a document event for each file (folders are walked) to the documents topic.")
+        description = {"Produce a document event for each file (folders are walked) to the documents topic.",
+            "With --wait the exit status is 5 when any document was dead-lettered, 6 when outcomes were missing at --timeout."})
 public class IngestCommand implements Callable<Integer> {
 
     static final Set<String> EXTENSIONS = Set.of("pdf", "txt", "md", "markdown", "html", "htm", "png", "jpg", "jpeg");
@@ -44,25 +50,55 @@ public class IngestCommand implements Callable<Integer> {
     @Option(names = "--wait", description = "Show progress until each document is indexed or dead-lettered.")
     boolean wait;
 
-    @Option(names = "--timeout", defaultValue = "PT10M", description = "How long --wait waits (ISO-8601, default: ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", defaultValue = "10m", description = "How long --wait waits: 30s, 10m, 1h (default: ${DEFAULT-VALUE}).")
     Duration timeout;
+
+    @Option(names = "--json", description = "Print one JSON document on stdout (events sent; with --wait every outcome and what is "
+            + "still pending); the per-document lines go to stderr.")
+    boolean json;
 
     @Override
     public Integer call() throws Exception {
         List<DocumentEvent> events = events(paths, tenant);
         if (events.isEmpty()) {
             System.err.println("No ingestible files (" + String.join(", ", EXTENSIONS) + ") under " + paths);
-            return 2;
+            return ExitCodes.USAGE;
         }
+        // With --json stdout carries the JSON document alone; what a person reads goes to stderr.
+        PrintStream human = json ? System.err : System.out;
         OutcomeWatcher watcher = wait ? OutcomeWatcher.start(connection) : null;
         send(connection, events);
-        System.out.printf("Sent %d document event(s) to '%s' (tenant %s).%n", events.size(), connection.documentsTopic, tenant);
-        if (watcher == null) {
-            return 0;
+        human.printf("Sent %d document event(s) to '%s' (tenant %s).%n", events.size(), connection.documentsTopic, tenant);
+        OutcomeWatcher.Result result = null;
+        if (watcher != null) {
+            try (watcher) {
+                result = watcher.await(events, timeout, human, !json && Terminal.interactive());
+            }
         }
-        try (watcher) {
-            return watcher.await(events, timeout) ? 0 : 1;
+        int exit = result == null ? ExitCodes.OK : result.exitCode();
+        if (json) {
+            System.out.println(Json.toString(report(events, result, exit)));
         }
+        return exit;
+    }
+
+    /** The {@code --json} document: what was sent and, after {@code --wait}, what became of it. */
+    private Map<String, Object> report(List<DocumentEvent> events, OutcomeWatcher.Result result, int exit) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("topic", connection.documentsTopic);
+        r.put("tenant", tenant);
+        r.put("sent", events.stream().map(e -> e.documentId).collect(Collectors.toList()));
+        if (result != null) {
+            Map<String, Long> counts = new LinkedHashMap<>();
+            for (String o : List.of(IngestOutcome.INDEXED, IngestOutcome.DELETED, IngestOutcome.STALE, IngestOutcome.DEAD_LETTERED)) {
+                counts.put(o, result.count(o));
+            }
+            r.put("counts", counts);
+            r.put("outcomes", result.outcomes);
+            r.put("pending", result.pending);
+        }
+        r.put("exitCode", exit);
+        return r;
     }
 
     static void send(Connection connection, List<DocumentEvent> events) {

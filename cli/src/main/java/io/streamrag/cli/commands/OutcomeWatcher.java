@@ -1,6 +1,9 @@
 package io.streamrag.cli.commands;
 
+import io.streamrag.cli.DurationConverter;
+import io.streamrag.cli.ExitCodes;
 import io.streamrag.cli.KafkaTools;
+import io.streamrag.cli.Terminal;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.records.DocumentEvent;
 import io.streamrag.common.records.IngestOutcome;
@@ -8,7 +11,9 @@ import io.streamrag.common.records.IngestOutcome;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 
+import java.io.PrintStream;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,11 +34,38 @@ final class OutcomeWatcher implements AutoCloseable {
         return new OutcomeWatcher(connection);
     }
 
-    /** Prints a line per outcome and a progress line; true when every document reached an outcome in time. */
+    /** What became of the events awaited: the outcomes in arrival order and the keys still pending at the timeout. */
+    static final class Result {
+        final List<IngestOutcome> outcomes = new ArrayList<>();
+        final List<String> pending = new ArrayList<>();
+
+        long count(String outcome) {
+            return outcomes.stream().filter(o -> outcome.equals(o.outcome)).count();
+        }
+
+        boolean allArrived() {
+            return pending.isEmpty();
+        }
+
+        /** {@link ExitCodes#DEAD_LETTERS} before {@link ExitCodes#TIMEOUT} before {@link ExitCodes#OK}. */
+        int exitCode() {
+            return ExitCodes.forDocuments(count(IngestOutcome.DEAD_LETTERED), allArrived());
+        }
+    }
+
+    /** Prints a line per outcome and a progress line on {@code System.out}; true when every document reached an outcome in time. */
     boolean await(List<DocumentEvent> events, Duration timeout) {
+        return await(events, timeout, System.out, Terminal.interactive()).allArrived();
+    }
+
+    /**
+     * Waits for one outcome per event, printing a line per outcome to {@code out}; with {@code progress} (a terminal)
+     * also a progress line rewritten in place, which pipes and files never get.
+     */
+    Result await(List<DocumentEvent> events, Duration timeout, PrintStream out, boolean progress) {
         Map<String, DocumentEvent> pending = new LinkedHashMap<>();
         events.forEach(e -> pending.put(key(e.tenant, e.documentId), e));
-        Map<String, Integer> counts = new LinkedHashMap<>();
+        Result result = new Result();
         long start = System.nanoTime();
         long deadline = start + timeout.toNanos();
         while (!pending.isEmpty() && System.nanoTime() < deadline) {
@@ -48,20 +80,26 @@ final class OutcomeWatcher implements AutoCloseable {
                     continue;
                 }
                 pending.remove(k);
-                counts.merge(o.outcome, 1, Integer::sum);
-                System.out.print("\r");
-                System.out.println(describe(o));
+                result.outcomes.add(o);
+                out.println((progress ? "\r" : "") + describe(o));
             }
-            double secs = (System.nanoTime() - start) / 1e9;
-            System.out.printf("\r  [%d/%d] indexed %d, dead-lettered %d, stale %d, %.0f s   ", events.size() - pending.size(), events.size(),
-                    counts.getOrDefault(IngestOutcome.INDEXED, 0), counts.getOrDefault(IngestOutcome.DEAD_LETTERED, 0),
-                    counts.getOrDefault(IngestOutcome.STALE, 0), secs);
+            if (progress) {
+                double secs = (System.nanoTime() - start) / 1e9;
+                out.printf("\r  [%d/%d] indexed %d, dead-lettered %d, stale %d, %.0f s   ", events.size() - pending.size(), events.size(),
+                        result.count(IngestOutcome.INDEXED), result.count(IngestOutcome.DEAD_LETTERED), result.count(IngestOutcome.STALE), secs);
+            }
         }
-        System.out.println();
+        if (progress) {
+            out.println();
+        }
+        out.printf("  %d/%d documents: indexed %d, deleted %d, stale %d, dead-lettered %d%n", events.size() - pending.size(), events.size(),
+                result.count(IngestOutcome.INDEXED), result.count(IngestOutcome.DELETED), result.count(IngestOutcome.STALE),
+                result.count(IngestOutcome.DEAD_LETTERED));
         if (!pending.isEmpty()) {
-            System.out.println("  Still pending after " + timeout + ": " + pending.keySet());
+            out.println("  Still pending after " + DurationConverter.format(timeout) + ": " + pending.keySet());
         }
-        return pending.isEmpty();
+        result.pending.addAll(pending.keySet());
+        return result;
     }
 
     static String describe(IngestOutcome o) {

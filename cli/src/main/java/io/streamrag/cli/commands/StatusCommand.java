@@ -1,41 +1,77 @@
 package io.streamrag.cli.commands;
 
+import io.streamrag.cli.ExitCodes;
 import io.streamrag.cli.FlinkRest;
 import io.streamrag.cli.KafkaTools;
+import io.streamrag.common.json.Json;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.opensearch.OpenSearchClients;
 
 import org.opensearch.client.opensearch.OpenSearchClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code rag status}: services, jobs with state and uptime, and what the system has done. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Show services, jobs (state, uptime) and counts: documents indexed, dead letters, questions answered.")
+        description = {"Show services, jobs (state, uptime) and counts: documents indexed, dead letters, questions answered.",
+            "With --json one JSON document (services, jobs, counts), e.g. bin/rag status --json | jq '.jobs[].state'."})
 public class StatusCommand implements Callable<Integer> {
 
     @Mixin
     Connection connection;
 
+    @Option(names = "--json", description = "Print one JSON document on stdout instead of the tables; a count that "
+            + "could not be read is left out, with the reason under \"errors\".")
+    boolean json;
+
     @Override
     public Integer call() throws Exception {
-        System.out.println("Services");
-        int rc = Services.run("status", "all");
-        System.out.println();
-        System.out.println("Jobs");
+        // With --json stdout carries the JSON document alone.
+        PrintStream out = json ? new PrintStream(OutputStream.nullOutputStream()) : System.out;
+        Map<String, Object> report = new LinkedHashMap<>();
+        Map<String, String> errors = new LinkedHashMap<>();
+
+        out.println("Services");
+        int rc;
+        if (json) {
+            Services.Captured services = Services.capture("status", "all");
+            rc = services.exitCode;
+            report.put("services", Services.parseStatus(services.stdout));
+        } else {
+            rc = Services.run("status", "all");
+        }
+        out.println();
+        out.println("Jobs");
         FlinkRest rest = FlinkRest.local();
+        List<Map<String, Object>> jobs = new ArrayList<>();
+        report.put("flink", rest.isUp() ? "running" : "not running");
         if (rest.isUp()) {
             for (FlinkRest.JobInfo job : rest.jobs()) {
-                System.out.printf("  %-28s %-10s %s  up %s%n", job.name, job.state, job.id, human(Duration.ofMillis(job.duration)));
+                out.printf("  %-28s %-10s %s  up %s%n", job.name, job.state, job.id, human(Duration.ofMillis(job.duration)));
+                Map<String, Object> j = new LinkedHashMap<>();
+                j.put("name", job.name);
+                j.put("state", job.state);
+                j.put("id", job.id);
+                j.put("durationMs", job.duration);
+                jobs.add(j);
             }
         } else {
-            System.out.println("  Flink cluster not running");
+            out.println("  Flink cluster not running");
         }
-        System.out.println();
-        System.out.println("Counts");
+        report.put("jobs", jobs);
+        out.println();
+        out.println("Counts");
+        Map<String, Object> counts = new LinkedHashMap<>();
         try {
             OpenSearchClient client = OpenSearchClients.create(connection.configuration());
             try {
@@ -43,23 +79,40 @@ public class StatusCommand implements Callable<Integer> {
                     var response = client.search(s -> s.index(connection.index).size(0).trackTotalHits(t -> t.enabled(true))
                             .aggregations("documents", a -> a.cardinality(c -> c.field(ChunkIndex.DOCUMENT_ID))), Void.class);
                     long docs = response.aggregations().get("documents").cardinality().value();
-                    System.out.printf("  documents indexed   %d (%d chunks)%n", docs, response.hits().total().value());
+                    out.printf("  documents indexed   %d (%d chunks)%n", docs, response.hits().total().value());
+                    counts.put("documentsIndexed", docs);
+                    counts.put("chunks", response.hits().total().value());
                 } else {
-                    System.out.println("  documents indexed   0 (no index yet)");
+                    out.println("  documents indexed   0 (no index yet)");
+                    counts.put("documentsIndexed", 0L);
+                    counts.put("chunks", 0L);
                 }
             } finally {
                 OpenSearchClients.close(client);
             }
         } catch (Exception e) {
-            System.out.println("  documents indexed   ? (OpenSearch: " + e.getMessage() + ")");
+            out.println("  documents indexed   ? (OpenSearch: " + e.getMessage() + ")");
+            errors.put("opensearch", String.valueOf(e.getMessage()));
         }
         try {
-            System.out.printf("  dead letters        %d%n", KafkaTools.countCommitted(connection.kafka(), connection.deadLetterTopic));
-            System.out.printf("  questions answered  %d%n", KafkaTools.countCommitted(connection.kafka(), connection.answersTopic));
+            long dead = KafkaTools.countCommitted(connection.kafka(), connection.deadLetterTopic);
+            out.printf("  dead letters        %d%n", dead);
+            counts.put("deadLetters", dead);
+            long answered = KafkaTools.countCommitted(connection.kafka(), connection.answersTopic);
+            out.printf("  questions answered  %d%n", answered);
+            counts.put("questionsAnswered", answered);
         } catch (Exception e) {
-            System.out.println("  dead letters / answers: ? (Kafka: " + e.getMessage() + ")");
+            out.println("  dead letters / answers: ? (Kafka: " + e.getMessage() + ")");
+            errors.put("kafka", String.valueOf(e.getMessage()));
         }
-        return rc == 1 ? 1 : 0;
+        report.put("counts", counts);
+        report.put("errors", errors);
+        int exit = rc == 1 ? ExitCodes.ERROR : ExitCodes.OK;
+        report.put("exitCode", exit);
+        if (json) {
+            System.out.println(Json.toString(report));
+        }
+        return exit;
     }
 
     static String human(Duration d) {

@@ -59,7 +59,7 @@ public class SweepCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "sweep-results", description = "Output folder (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--timeout", defaultValue = "PT10M", description = "Wait per grid point (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", defaultValue = "10m", description = "Wait per grid point (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
     /** One question of the set with its expected answer. */

@@ -48,6 +48,23 @@ class ConnectionTest {
     }
 
     @Test
+    void theCommandLinesOwnClientsUseTheFilesTopicsAndIndexUnlessAFlagSaysOtherwise() throws Exception {
+        Path file = Files.writeString(dir.resolve("client.properties"), String.join("\n",
+                "kafka.bootstrap-servers=127.0.0.1:9094",
+                "opensearch.index=chunks-file",
+                "topics.answers=answers-file",
+                "topics.documents=documents-file"));
+        Connection c = CommandLine.populateCommand(new Connection(), "--client-config", file.toString(),
+                "--documents-topic", "documents-flag").resolve();
+        assertThat(c.bootstrap).isEqualTo("127.0.0.1:9094");
+        assertThat(c.index).isEqualTo("chunks-file");
+        assertThat(c.answersTopic).isEqualTo("answers-file");
+        assertThat(c.documentsTopic).isEqualTo("documents-flag");
+        assertThat(c.questionsTopic).isEqualTo("questions");
+        assertThat(c.configuration().getString("topics.documents", null)).isEqualTo("documents-flag");
+    }
+
+    @Test
     void aPasswordInTheFileIsRefused() throws Exception {
         Path file = Files.writeString(dir.resolve("client.properties"), "opensearch.username=app\nopensearch.password=oops\n");
         Connection c = CommandLine.populateCommand(new Connection(), "--client-config", file.toString());
