@@ -59,6 +59,9 @@ class SecuredIngestITCase {
         conf.addAll(OPENSEARCH.clientConf());
         conf.set(StreamRagOptions.DOCUMENTS_TOPIC, documents);
         conf.set(StreamRagOptions.DEAD_LETTER_TOPIC, dlq);
+        // Both sinks are transactional: their own outcomes topic and transactional ids (the broker auto-creates nothing).
+        conf.set(StreamRagOptions.OUTCOMES_TOPIC, KAFKA.createTopic("secured-documents-outcomes", 1));
+        conf.set(IngestOptions.TRANSACTIONAL_ID_PREFIX, "secured-ingest-" + UUID.randomUUID());
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
         conf.set(IngestOptions.GROUP_ID, "secured-ingest-" + UUID.randomUUID());
         conf.set(IngestOptions.EMBED_MAX_DELAY, Duration.ofMillis(100));
