@@ -48,7 +48,7 @@ public class ChaosEndpointsCommand implements Callable<Integer> {
     @Option(names = "--set", description = "Extra query job option key=value (repeatable), e.g. --set query.hedge.enabled=false.")
     Map<String, String> options = new LinkedHashMap<>();
 
-    @Option(names = "--bootstrap-servers", description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-b", "--bootstrap-server", "--bootstrap-servers"}, description = "Kafka bootstrap servers, as in Kafka's tools (default: ${DEFAULT-VALUE}).")
     String bootstrap = StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS.defaultValue();
 
     @Option(names = "--opensearch", description = "OpenSearch URL (default: ${DEFAULT-VALUE}).")
