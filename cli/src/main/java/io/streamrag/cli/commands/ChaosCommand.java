@@ -10,11 +10,12 @@ import picocli.CommandLine.Command;
 @Command(name = "chaos", mixinStandardHelpOptions = true,
         description = "Fault drills on the running system that count what came out: cluster (kill -9 a TaskManager), "
                 + "rescale (stop with savepoint at parallelism 1, restore at 2), endpoints (misbehaving model endpoints "
-                + "and an OpenSearch outage, in-process).",
+                + "and an OpenSearch outage, in-process), outage (stop the local Kafka broker or OpenSearch node mid-stream).",
         subcommands = {
             ChaosClusterCommand.class,
             ChaosRescaleCommand.class,
             ChaosEndpointsCommand.class,
+            ChaosOutageCommand.class,
         })
 public class ChaosCommand implements Runnable {
 
