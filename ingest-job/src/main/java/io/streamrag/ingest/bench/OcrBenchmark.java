@@ -91,6 +91,12 @@ public final class OcrBenchmark {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         conf.set(IngestOptions.OCR_PROVIDER, IngestOptions.OcrProvider.TESSERACT);
         conf.set(IngestOptions.PARALLELISM, parallelism);
+        if (!conf.contains(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY)) {
+            // Inline PDFs wait in the quarantine's state: past a few MB they outgrow the MiniCluster's in-memory checkpoints.
+            conf.set(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+            conf.set(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                    java.nio.file.Files.createTempDirectory("streamrag-ocr-bench").toUri().toString());
+        }
         if (!conf.contains(IngestOptions.CHECKPOINT_INTERVAL)) {
             // The quarantine holds each document until a checkpoint: a short interval keeps that wait out of the OCR figures.
             conf.set(IngestOptions.CHECKPOINT_INTERVAL, java.time.Duration.ofSeconds(1));
