@@ -155,9 +155,9 @@ public class IngestJob {
                 .uid("split-images").name("Split images");
         SingleOutputStreamOperator<OcrItem> read = AsyncDataStream.orderedWait(
                         items,
-                        new OcrImages(conf, conf.get(IngestOptions.OCR_THREADS)),
+                        new OcrImages(conf),
                         conf.get(IngestOptions.OCR_DOCUMENT_TIMEOUT).toMillis(), TimeUnit.MILLISECONDS,
-                        conf.get(IngestOptions.OCR_CAPACITY))
+                        OcrImages.capacity(conf))
                 .uid("ocr-images").name("Read images (OCR)");
         SingleOutputStreamOperator<ExtractedDocument> ocred = read
                 .keyBy(i -> i.documentKey)

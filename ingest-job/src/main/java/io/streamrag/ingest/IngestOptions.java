@@ -136,10 +136,18 @@ public final class IngestOptions {
             .withDescription("Tesseract language(s), e.g. eng or eng+deu.");
     public static final ConfigOption<Duration> OCR_TIMEOUT = ConfigOptions.key("ocr.timeout").durationType().defaultValue(Duration.ofSeconds(60))
             .withDescription("Time limit for reading one image.");
-    public static final ConfigOption<Integer> OCR_THREADS = ConfigOptions.key("ocr.threads").intType().defaultValue(1)
-            .withDescription("Images read concurrently per subtask (each tesseract runs with OMP_THREAD_LIMIT=1).");
-    public static final ConfigOption<Integer> OCR_CAPACITY = ConfigOptions.key("ocr.capacity").intType().defaultValue(8)
-            .withDescription("Images (and documents passing through) in flight in the asynchronous OCR operator per subtask; they are its checkpointed state.");
+    public static final ConfigOption<Integer> OCR_THREADS = ConfigOptions.key("ocr.threads").intType().defaultValue(0)
+            .withDescription("Images read at once per TaskManager, shared by its OCR subtasks (each tesseract runs with "
+                    + "OMP_THREAD_LIMIT=1); 0 = one per core (Runtime.availableProcessors()).");
+    public static final ConfigOption<Integer> OCR_CAPACITY = ConfigOptions.key("ocr.capacity").intType().defaultValue(0)
+            .withDescription("Images (and documents passing through) in flight in the asynchronous OCR operator per subtask; they are "
+                    + "its checkpointed state. 0 = 4 x ocr.threads (at least 8), enough to keep every reader busy while the "
+                    + "ordered queue waits for a slow image.");
+    public static final ConfigOption<MemorySize> OCR_CACHE_SIZE = ConfigOptions.key("ocr.cache-size").memoryType()
+            .defaultValue(MemorySize.parse("16m"))
+            .withDescription("Text already read, per TaskManager, keyed by tenant + SHA-256 of the image bytes, so unchanged images "
+                    + "of a new version and repeated logos are read once (least recently used evicted; 0 = no cache). "
+                    + "Failed reads are not cached.");
     public static final ConfigOption<Duration> OCR_DOCUMENT_TIMEOUT = ConfigOptions.key("ocr.document-timeout").durationType().defaultValue(Duration.ofMinutes(30))
             .withDescription("Time limit for one image in the asynchronous OCR operator, queueing included; on timeout the document is indexed without that image's text.");
     public static final ConfigOption<Duration> OCR_TIME_PER_DOCUMENT = ConfigOptions.key("limits.ocr-time-per-document").durationType()

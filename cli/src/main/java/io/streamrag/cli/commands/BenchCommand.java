@@ -13,7 +13,7 @@ import java.util.concurrent.Callable;
 
 /** {@code rag bench}: one entry point for the jobs' benchmarks, which print their figures. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run a benchmark of the jobs and print its figures: ingest, fanout, throughput, adaptive, isolation, cluster (both jobs on the running local cluster at --parallelism N).")
+        description = "Run a benchmark of the jobs and print its figures: ingest, ocr (image-heavy PDFs: ocr.threads=1 vs default, and a new version with the OCR cache warm), fanout, throughput, adaptive, isolation, cluster (both jobs on the running local cluster at --parallelism N).")
 public class BenchCommand implements Callable<Integer> {
 
     /** Benchmark name → main class; each prints its own figures. */
@@ -21,6 +21,7 @@ public class BenchCommand implements Callable<Integer> {
 
     static {
         BENCHMARKS.put("ingest", "io.streamrag.ingest.bench.IngestBenchmark");
+        BENCHMARKS.put("ocr", "io.streamrag.ingest.bench.OcrBenchmark");
         BENCHMARKS.put("fanout", "io.streamrag.query.bench.FanOutBenchmark");
         BENCHMARKS.put("throughput", "io.streamrag.query.bench.ThroughputBenchmark");
         BENCHMARKS.put("adaptive", "io.streamrag.query.bench.AdaptiveSamplingBenchmark");

@@ -15,13 +15,12 @@ import java.util.Collections;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Reads the text of images on a small executor (Async I/O), so slow OCR (~0.3-1.3 s per image) overlaps with
- * extraction and embedding instead of blocking the task thread. Images come one per record ({@link SplitImages}),
+ * Reads the text of images on an executor shared by the TaskManager's OCR subtasks ({@code ocr.threads}, one per
+ * core by default; Async I/O), so slow OCR (~0.3-1.3 s per image) uses every core and overlaps with extraction and
+ * embedding instead of blocking the task thread. Text already read for the tenant (same image bytes) comes from a
+ * shared {@link OcrCache} instead of tesseract. Images come one per record ({@link SplitImages}),
  * so the operator's checkpointed in-flight queue holds at most {@code ocr.capacity} images; documents pass through.
  * A failing image never fails the document: it is counted and left without text. Once a document's images have
  * taken {@code limits.ocr-time-per-document}, its remaining images are not read and the document is dead-lettered.
@@ -32,37 +31,52 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
 
     private final Configuration conf;
     private final int threads;
+    private final long cacheBytes;
     private final long budgetMs;
 
     private transient ImageTextReader reader;
-    private transient ExecutorService executor;
+    private transient OcrPools.Pool pool;
     private transient OcrMetrics metrics;
     /** OCR time spent per document (documentId@version) whose images are still being read. */
     private transient Map<String, Long> spent;
 
-    public OcrImages(Configuration conf, int threads) {
+    public OcrImages(Configuration conf) {
         this.conf = conf;
-        this.threads = threads;
+        this.threads = threads(conf);
+        this.cacheBytes = conf.get(IngestOptions.OCR_CACHE_SIZE).getBytes();
         this.budgetMs = conf.get(IngestOptions.OCR_TIME_PER_DOCUMENT).toMillis();
+    }
+
+    /** {@code ocr.threads}, 0 resolved to the cores of this JVM (the TaskManager's, where the job is planned there). */
+    public static int threads(Configuration conf) {
+        int threads = conf.get(IngestOptions.OCR_THREADS);
+        return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+    }
+
+    /** {@code ocr.capacity}, 0 resolved to 4 x threads (at least 8): ordered output holds finished images behind a slow one. */
+    public static int capacity(Configuration conf) {
+        int capacity = conf.get(IngestOptions.OCR_CAPACITY);
+        return capacity > 0 ? capacity : Math.max(8, 4 * threads(conf));
+    }
+
+    /** The reader of {@code ocr.provider}; a seam for tests that count reads. */
+    protected ImageTextReader createReader() {
+        return ImageTextReader.create(conf);
     }
 
     @Override
     public void open(OpenContext openContext) {
-        reader = ImageTextReader.create(conf);
-        AtomicInteger n = new AtomicInteger();
-        executor = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
-            Thread t = new Thread(r, "ocr-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        reader = createReader();
+        pool = OcrPools.acquire(threads, cacheBytes);
         metrics = new OcrMetrics(getRuntimeContext().getMetricGroup());
         spent = new ConcurrentHashMap<>();
     }
 
     @Override
     public void close() {
-        if (executor != null) {
-            executor.shutdownNow();
+        if (pool != null) {
+            pool = null;
+            OcrPools.release(threads, cacheBytes);
         }
         if (reader != null) {
             reader.close();
@@ -80,7 +94,7 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
             result.complete(Collections.singletonList(item));
             return;
         }
-        CompletableFuture.runAsync(() -> readOne(item), executor)
+        CompletableFuture.runAsync(() -> readOne(item), pool.executor)
                 .whenComplete((v, e) -> result.complete(Collections.singletonList(item)));
     }
 
@@ -98,8 +112,13 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
             return;
         }
         long start = System.nanoTime();
+        boolean hit = false;
         try {
-            item.text = reader.read(item.bytes);
+            byte[] bytes = item.bytes;
+            OcrCache.Result result = pool.cache.get(OcrCache.key(item.tenant, bytes), () -> reader.read(bytes));
+            hit = result.hit();
+            (hit ? metrics.cacheHits : metrics.cacheMisses).inc();
+            item.text = result.text();
             metrics.read.inc();
         } catch (Exception e) {
             item.failed = true;
@@ -113,7 +132,9 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
             } else {
                 spent.merge(key, item.ocrMillis, Long::sum);
             }
-            metrics.timeMs.update(item.ocrMillis);
+            if (!hit) {
+                metrics.timeMs.update(item.ocrMillis); // reading time, not cache look-ups
+            }
         }
     }
 
@@ -125,6 +146,7 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
         OcrItem copy = new OcrItem();
         copy.documentId = item.documentId;
         copy.documentKey = item.documentKey;
+        copy.tenant = item.tenant;
         copy.version = item.version;
         copy.index = item.index;
         copy.count = item.count;

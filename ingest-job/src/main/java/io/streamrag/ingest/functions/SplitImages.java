@@ -16,6 +16,7 @@ public class SplitImages implements FlatMapFunction<ExtractedDocument, OcrItem> 
         OcrItem head = new OcrItem();
         head.documentId = doc.task.documentId;
         head.documentKey = doc.task.key();
+        head.tenant = doc.task.tenant;
         head.version = doc.task.version;
         head.count = doc.images.size();
         head.document = doc;
@@ -30,6 +31,7 @@ public class SplitImages implements FlatMapFunction<ExtractedDocument, OcrItem> 
             OcrItem item = new OcrItem();
             item.documentId = head.documentId;
             item.documentKey = head.documentKey;
+            item.tenant = head.tenant;
             item.version = head.version;
             item.index = i;
             item.count = bytes.length;

@@ -11,6 +11,8 @@ public class OcrItem {
     public String documentId;
     /** The document's identity (tenant + documentId, {@code DocumentTask.key()}): the assembler's key. */
     public String documentKey;
+    /** The document's tenant: part of the OCR cache key, so tenants never share read text. */
+    public String tenant;
     public long version;
     /** Image items: position in the document's image list, and how many it has. */
     public int index;

@@ -1,0 +1,130 @@
+package io.streamrag.ingest.functions;
+
+import io.streamrag.ingest.IngestOptions;
+import io.streamrag.ingest.extract.ImageTextReader;
+import io.streamrag.ingest.records.OcrItem;
+import io.streamrag.ingest.testing.TestDocuments;
+
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The OCR cache: one tesseract run per tenant and image content, shared across documents, never across tenants. */
+class OcrImagesTest {
+
+    /** Tesseract calls made through the reader, across the operator's threads. */
+    private static final AtomicInteger CALLS = new AtomicInteger();
+
+    /** The configured reader (real tesseract), counting its calls. */
+    static final class CountingOcrImages extends OcrImages {
+        private static final long serialVersionUID = 1L;
+
+        CountingOcrImages(Configuration conf) {
+            super(conf);
+        }
+
+        @Override
+        protected ImageTextReader createReader() {
+            ImageTextReader real = super.createReader();
+            return bytes -> {
+                CALLS.incrementAndGet();
+                return real.read(bytes);
+            };
+        }
+    }
+
+    @Test
+    void sameImageIsReadOncePerTenantAndFailuresAreNotCached() throws Exception {
+        byte[] logo = TestDocuments.png(TestDocuments.wordsImage("QUARTZ GASKET", 700, 160, 72));
+        byte[] broken = "not an image".getBytes(StandardCharsets.UTF_8);
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.OCR_THREADS, 2);
+        // Settings of no other test, so this test has its own per-JVM pool and cache.
+        conf.set(IngestOptions.OCR_CACHE_SIZE, MemorySize.parse("1234k"));
+        CALLS.set(0);
+        List<OcrItem> out;
+        try (var h = new OneInputStreamOperatorTestHarness<OcrItem, OcrItem>(
+                new AsyncWaitOperatorFactory<>(new CountingOcrImages(conf), 60_000, 8, AsyncDataStream.OutputMode.ORDERED),
+                TypeInformation.of(OcrItem.class).createSerializer(new SerializerConfigImpl()))) {
+            h.open();
+            // Two documents of tenant acme with the same picture (a new version, or a logo), then tenant globex.
+            h.processElement(image("acme", "manual-v1", 0, logo), 1);
+            h.processElement(image("acme", "manual-v2", 0, logo), 1);
+            h.processElement(image("globex", "manual-v1", 0, logo), 1);
+            h.processElement(image("acme", "bad", 0, broken), 1);
+            h.endInput();
+            out = h.extractOutputValues();
+        }
+
+        assertThat(out).hasSize(4);
+        for (int i = 0; i < 3; i++) {
+            assertThat(out.get(i).failed).isFalse();
+            assertThat(out.get(i).text).contains("QUARTZ").contains("GASKET");
+            assertThat(out.get(i).bytes).isNull();
+        }
+        assertThat(out.get(3).failed).isTrue();
+        // acme's logo once (both documents), globex's once (not shared across tenants), the broken image once.
+        assertThat(CALLS.get()).isEqualTo(3);
+    }
+
+    @Test
+    void failedReadsAreNotCachedAndTheCacheStaysWithinItsSize() throws Exception {
+        OcrCache cache = new OcrCache(2_000);
+        AtomicInteger reads = new AtomicInteger();
+        OcrCache.Reader failing = () -> {
+            reads.incrementAndGet();
+            throw new java.io.IOException("unreadable");
+        };
+        String key = OcrCache.key("acme", new byte[] {1, 2, 3});
+        for (int i = 0; i < 2; i++) {
+            try {
+                cache.get(key, failing);
+            } catch (java.io.IOException expected) {
+                // counted below
+            }
+        }
+        assertThat(reads.get()).isEqualTo(2);
+        assertThat(cache.get(key, () -> "text").hit()).isFalse();
+        assertThat(cache.get(key, () -> "other").text()).isEqualTo("text");
+        // ~300 bytes an entry: a 2,000-byte cache keeps the most recent few, never all 50.
+        for (int i = 0; i < 50; i++) {
+            cache.get(OcrCache.key("acme", new byte[] {(byte) i}), () -> "some words read from a picture");
+        }
+        assertThat(cache.size()).isBetween(1, 10);
+        assertThat(cache.get(OcrCache.key("acme", new byte[] {49}), () -> "again").hit()).isTrue();
+        assertThat(cache.get(OcrCache.key("acme", new byte[] {0}), () -> "again").hit()).isFalse();
+    }
+
+    @Test
+    void defaultsUseEveryCore() {
+        Configuration conf = new Configuration();
+        int cores = Runtime.getRuntime().availableProcessors();
+        assertThat(OcrImages.threads(conf)).isEqualTo(cores);
+        assertThat(OcrImages.capacity(conf)).isEqualTo(Math.max(8, 4 * cores));
+        conf.set(IngestOptions.OCR_THREADS, 3);
+        assertThat(OcrImages.capacity(conf)).isEqualTo(12);
+    }
+
+    private static OcrItem image(String tenant, String documentId, int index, byte[] bytes) {
+        OcrItem item = new OcrItem();
+        item.tenant = tenant;
+        item.documentId = documentId;
+        item.documentKey = tenant + ":" + documentId;
+        item.version = 1;
+        item.index = index;
+        item.count = 1;
+        item.bytes = bytes;
+        return item;
+    }
+}
