@@ -99,7 +99,7 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
     }
 
     private void readOne(OcrItem item) {
-        String key = item.documentId + "@" + item.version;
+        String key = item.documentKey + "@" + item.version; // tenant + documentId: two tenants never share a budget
         boolean last = item.index == item.count - 1;
         long before = spent.getOrDefault(key, 0L);
         if (before > budgetMs) {
