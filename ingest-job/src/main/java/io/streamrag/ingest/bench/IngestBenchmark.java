@@ -3,7 +3,6 @@ package io.streamrag.ingest.bench;
 import io.streamrag.common.config.Configs;
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.embedding.EmbeddingModels;
-import io.streamrag.common.json.Json;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.Chunk;
@@ -20,7 +19,6 @@ import io.streamrag.ingest.records.RawDocument;
 import io.streamrag.ingest.sources.DeadLetterSerializer;
 import io.streamrag.ingest.sources.RawDocumentDeserializer;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import org.apache.flink.configuration.Configuration;
@@ -33,12 +31,8 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.PDPageContentStream;
@@ -53,12 +47,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -82,10 +74,10 @@ public final class IngestBenchmark {
 
     public static void main(String[] args) throws Exception {
         Configuration conf = Configs.fromArgs(args);
-        int documents = intArg(conf, "documents", 60);
-        int pages = intArg(conf, "pages", 4);
-        int parallelism = intArg(conf, "parallelism", 2);
-        int freshnessSeconds = intArg(conf, "freshness-seconds", 30);
+        int documents = BenchKafka.intArg(conf, "documents", 60);
+        int pages = BenchKafka.intArg(conf, "pages", 4);
+        int parallelism = BenchKafka.intArg(conf, "parallelism", 2);
+        int freshnessSeconds = BenchKafka.intArg(conf, "freshness-seconds", 30);
         String bootstrap = conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS);
         String run = UUID.randomUUID().toString().substring(0, 8);
         String topic = "bench-documents-" + run;
@@ -115,10 +107,8 @@ public final class IngestBenchmark {
         double rawPerSecond = chunkTexts.size() / ((System.nanoTime() - t0) / 1e9);
         System.out.printf(Locale.ROOT, "Raw embedding: %.1f chunks/s%n", rawPerSecond);
 
-        Properties adminProps = new Properties();
-        adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         OpenSearchClient search = OpenSearchClients.create(conf);
-        try (Admin admin = Admin.create(adminProps); KafkaProducer<String, String> producer = producer(bootstrap)) {
+        try (Admin admin = BenchKafka.admin(conf); KafkaProducer<String, String> producer = BenchKafka.producer(conf)) {
             admin.createTopics(List.of(new NewTopic(topic, parallelism, (short) 1), new NewTopic(dlq, 1, (short) 1)))
                     .all().get(30, TimeUnit.SECONDS);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
@@ -134,7 +124,7 @@ public final class IngestBenchmark {
             JobClient job = env.executeAsync("streamrag-ingest-benchmark");
             try {
                 // Warm-up document: the job has loaded its model and created the index once it is searchable.
-                send(producer, topic, "warmup", corpus.get(documents));
+                producer.send(BenchKafka.pdfEvent(topic, "bench", "warmup", 1, corpus.get(documents)));
                 waitForChunks(search, alias, List.of("warmup"), Duration.ofMinutes(3));
 
                 // 2. End-to-end throughput: everything produced at once, until every chunk is searchable.
@@ -143,7 +133,7 @@ public final class IngestBenchmark {
                 for (int d = 0; d < documents; d++) {
                     String id = "doc-" + d;
                     ids.add(id);
-                    send(producer, topic, id, corpus.get(d));
+                    producer.send(BenchKafka.pdfEvent(topic, "bench", id, 1, corpus.get(d)));
                 }
                 producer.flush();
                 long expected = chunkTexts.size();
@@ -173,7 +163,7 @@ public final class IngestBenchmark {
                     if (sent < count && System.nanoTime() >= next) {
                         String id = "fresh-" + sent;
                         producedAt.put(id, System.currentTimeMillis());
-                        send(producer, topic, id, corpus.get(documents + 1 + (sent % 999)));
+                        producer.send(BenchKafka.pdfEvent(topic, "bench", id, 1, corpus.get(documents + 1 + (sent % 999))));
                         producer.flush();
                         sent++;
                         next += intervalNanos;
@@ -198,9 +188,6 @@ public final class IngestBenchmark {
         System.exit(0);
     }
 
-    private static int intArg(Configuration conf, String key, int fallback) {
-        return conf.get(org.apache.flink.configuration.ConfigOptions.key(key).intType().defaultValue(fallback));
-    }
 
     static long percentile(List<Long> sorted, double p) {
         if (sorted.isEmpty()) {
@@ -260,21 +247,7 @@ public final class IngestBenchmark {
         }
     }
 
-    private static KafkaProducer<String, String> producer(String bootstrap) {
-        Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        props.put(ProducerConfig.LINGER_MS_CONFIG, "0");
-        return new KafkaProducer<>(props);
-    }
 
-    private static void send(KafkaProducer<String, String> producer, String topic, String id, byte[] pdf) {
-        ObjectNode e = Json.MAPPER.createObjectNode();
-        e.put("documentId", id).put("tenant", "bench").put("version", 1).put("contentType", ContentTypes.PDF)
-                .put("contentBase64", Base64.getEncoder().encodeToString(pdf));
-        producer.send(new ProducerRecord<>(topic, id, Json.toString(e)));
-    }
 
     private static long countChunks(OpenSearchClient client, String alias, List<String> ids) throws IOException {
         client.indices().refresh(r -> r.index(alias));

@@ -2,18 +2,15 @@ package io.streamrag.ingest.bench;
 
 import io.streamrag.common.config.Configs;
 import io.streamrag.common.config.StreamRagOptions;
-import io.streamrag.common.json.Json;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.ingest.IngestJob;
 import io.streamrag.ingest.IngestOptions;
-import io.streamrag.ingest.extract.ContentTypes;
 import io.streamrag.ingest.functions.OcrImages;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.RawDocument;
 import io.streamrag.ingest.sources.RawDocumentDeserializer;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
@@ -25,12 +22,8 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.PDPageContentStream;
@@ -49,11 +42,9 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -80,11 +71,10 @@ public final class OcrBenchmark {
 
     public static void main(String[] args) throws Exception {
         Configuration conf = Configs.fromArgs(args);
-        int documents = intArg(conf, "documents", 3);
-        int pages = intArg(conf, "pages", 20);
-        int rounds = intArg(conf, "rounds", 2);
-        int parallelism = intArg(conf, "parallelism", 2);
-        String bootstrap = conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS);
+        int documents = BenchKafka.intArg(conf, "documents", 3);
+        int pages = BenchKafka.intArg(conf, "pages", 20);
+        int rounds = BenchKafka.intArg(conf, "rounds", 2);
+        int parallelism = BenchKafka.intArg(conf, "parallelism", 2);
         String run = UUID.randomUUID().toString().substring(0, 8);
         String alias = "bench-ocr-" + run;
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
@@ -122,11 +112,9 @@ public final class OcrBenchmark {
                 v1.stream().mapToLong(b -> b.length).sum() / 1e6, parallelism, conf.get(IngestOptions.CHECKPOINT_INTERVAL), defaultThreads);
 
         List<double[]> results = new ArrayList<>();
-        Properties adminProps = new Properties();
-        adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         OpenSearchClient search = OpenSearchClients.create(conf);
         List<String> topics = new ArrayList<>();
-        try (Admin admin = Admin.create(adminProps); KafkaProducer<String, String> producer = producer(bootstrap)) {
+        try (Admin admin = BenchKafka.admin(conf); KafkaProducer<String, String> producer = BenchKafka.producer(conf)) {
             for (int r = 1; r <= rounds; r++) {
                 double[] one = measure(conf, admin, producer, topics, run + "-r" + r + "-t1", 1, v1, v2, warmup, parallelism);
                 double[] all = measure(conf, admin, producer, topics, run + "-r" + r + "-t0", 0, v1, v2, warmup, parallelism);
@@ -136,7 +124,7 @@ public final class OcrBenchmark {
                         r, one[0], one[1], all[0], all[1], all[0] / one[0], all[1] / all[0]);
             }
         } finally {
-            try (Admin admin = Admin.create(adminProps)) {
+            try (Admin admin = BenchKafka.admin(conf)) {
                 admin.deleteTopics(topics).all().get(30, TimeUnit.SECONDS);
             }
             search.indices().delete(d -> d.index(ChunkIndex.concreteName(alias)).ignoreUnavailable(true));
@@ -171,7 +159,7 @@ public final class OcrBenchmark {
                 .build(env).sinkTo(new OutcomeRecorder(id)).name("Record outcomes");
         JobClient job = env.executeAsync("streamrag-ocr-benchmark-" + id);
         try {
-            send(producer, topic, tenant, "warmup", 1, warmup);
+            producer.send(BenchKafka.pdfEvent(topic, tenant, "warmup", 1, warmup)).get(30, TimeUnit.SECONDS);
             await(outcomes, List.of("warmup@1"), TimeUnit.MINUTES.toNanos(3));
             double[] seconds = new double[2];
             for (int version = 1; version <= 2; version++) {
@@ -179,7 +167,7 @@ public final class OcrBenchmark {
                 List<String> expected = new ArrayList<>();
                 long start = System.nanoTime();
                 for (int d = 0; d < docs.size(); d++) {
-                    send(producer, topic, tenant, "manual-" + d, version, docs.get(d));
+                    producer.send(BenchKafka.pdfEvent(topic, tenant, "manual-" + d, version, docs.get(d))).get(30, TimeUnit.SECONDS);
                     expected.add("manual-" + d + "@" + version);
                 }
                 producer.flush();
@@ -252,27 +240,8 @@ public final class OcrBenchmark {
         }
     }
 
-    private static KafkaProducer<String, String> producer(String bootstrap) {
-        Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        props.put(ProducerConfig.LINGER_MS_CONFIG, "0");
-        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(16 << 20));
-        return new KafkaProducer<>(props);
-    }
 
-    private static void send(KafkaProducer<String, String> producer, String topic, String tenant, String id, long version, byte[] pdf)
-            throws Exception {
-        ObjectNode e = Json.MAPPER.createObjectNode();
-        e.put("documentId", id).put("tenant", tenant).put("version", version).put("contentType", ContentTypes.PDF)
-                .put("contentBase64", Base64.getEncoder().encodeToString(pdf));
-        producer.send(new ProducerRecord<>(topic, id, Json.toString(e))).get(30, TimeUnit.SECONDS);
-    }
 
-    private static int intArg(Configuration conf, String key, int fallback) {
-        return conf.get(org.apache.flink.configuration.ConfigOptions.key(key).intType().defaultValue(fallback));
-    }
 
     /** Records each outcome by documentId@version for the benchmark's thread to await. */
     private static final class OutcomeRecorder implements Sink<DocumentOutcome> {
