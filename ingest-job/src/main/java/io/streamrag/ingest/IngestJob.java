@@ -83,7 +83,7 @@ public class IngestJob {
      */
     public DataStream<DocumentOutcome> build(StreamExecutionEnvironment env) {
         if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
-            long interval = conf.get(IngestOptions.CHECKPOINT_INTERVAL).toMillis();
+            long interval = IngestOptions.checkpointInterval(conf).toMillis();
             env.enableCheckpointing(interval > 0 ? interval : IngestOptions.CHECKPOINT_INTERVAL.defaultValue().toMillis());
         }
         // An OpenSearch outage is waited out on the task thread (IndexChunks, VersionGate): the barrier waits with it,
@@ -195,7 +195,7 @@ public class IngestJob {
         if (parallelism > 0) {
             env.setParallelism(parallelism);
         }
-        long interval = conf.get(IngestOptions.CHECKPOINT_INTERVAL).toMillis();
+        long interval = IngestOptions.checkpointInterval(conf).toMillis();
         if (interval > 0) {
             env.enableCheckpointing(interval);
         }

@@ -9,6 +9,7 @@ import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.FetchedDocument;
 import io.streamrag.ingest.records.PageImage;
 
+import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
@@ -24,6 +25,7 @@ public class ExtractContent extends ProcessFunction<FetchedDocument, ExtractedDo
 
     private transient DocumentExtractor extractor;
     private transient ExtractMetrics metrics;
+    private transient LongCounter pagesRead;
 
     public ExtractContent(ExtractionLimits limits) {
         this.limits = limits;
@@ -33,6 +35,8 @@ public class ExtractContent extends ProcessFunction<FetchedDocument, ExtractedDo
     public void open(OpenContext openContext) {
         extractor = new DocumentExtractor(limits);
         metrics = new ExtractMetrics(getRuntimeContext().getMetricGroup());
+        pagesRead = new LongCounter();
+        getRuntimeContext().addAccumulator(ExtractMetrics.PAGES_ACCUMULATOR, pagesRead);
     }
 
     @Override
@@ -48,6 +52,7 @@ public class ExtractContent extends ProcessFunction<FetchedDocument, ExtractedDo
             long ms = (System.nanoTime() - start) / 1_000_000;
             metrics.extractTimeMs.update(ms);
             metrics.pages.inc(extracted.pageCount);
+            pagesRead.add((long) extracted.pageCount);
             metrics.images.inc(extracted.images.size());
             metrics.imagesSkipped.inc(extracted.imagesSkipped);
             metrics.scannedPages.inc(extracted.images.stream().filter(i -> PageImage.SCANNED_PAGE.equals(i.source)).count());
