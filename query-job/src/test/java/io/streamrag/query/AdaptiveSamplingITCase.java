@@ -58,9 +58,9 @@ class AdaptiveSamplingITCase {
             conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
             conf.set(QueryOptions.ENDPOINTS, "local=openai," + server.baseUrl() + ",extractive,4");
             conf.set(QueryOptions.ADAPTIVE, true);
-            conf.set(QueryOptions.GROUP_ID, "it-" + UUID.randomUUID());
-            conf.set(QueryOptions.TRANSACTIONAL_ID_PREFIX, "it-adaptive-" + UUID.randomUUID());
-            conf.set(QueryOptions.CHECKPOINT_INTERVAL_MS, 1000L);
+            conf.set(QueryOptions.SOURCE_GROUP_ID, "it-" + UUID.randomUUID());
+            conf.set(QueryOptions.SINK_TRANSACTIONAL_ID_PREFIX, "it-adaptive-" + UUID.randomUUID());
+            conf.set(QueryOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
 
             Configuration envConf = new Configuration();
             envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");

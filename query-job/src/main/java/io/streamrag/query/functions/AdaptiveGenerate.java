@@ -43,6 +43,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
     private static final long serialVersionUID = 1L;
 
     private final Configuration conf;
+    private final List<EndpointSpec> specs;
     private final List<String> endpoints;
     private final double maxWeight;
     private transient CandidateGenerator generator;
@@ -65,6 +66,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
 
     public AdaptiveGenerate(Configuration conf, List<EndpointSpec> specs) {
         this.conf = conf;
+        this.specs = specs;
         this.endpoints = specs.stream().map(s -> s.name).collect(Collectors.toList());
         this.maxWeight = EndpointSpec.maxWeight(specs);
     }
@@ -74,7 +76,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         metrics = new GenerationMetrics(getRuntimeContext().getMetricGroup());
         adaptiveMetrics = new AdaptiveMetrics(getRuntimeContext().getMetricGroup());
         retriever = Generators.lazyRetriever(conf);
-        generator = Generators.create(conf, metrics, retriever);
+        generator = Generators.create(conf, specs, metrics, retriever);
         metrics.register(generator.endpoints());
         inFlight = new ConcurrentHashMap<>();
         timers = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -115,7 +117,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
             }
             int remaining = r.question.n - p.issued;
             if (remaining > 0 && !settled(p, remaining)) {
-                wave(r, p, Math.min(conf.get(QueryOptions.ADAPTIVE_WAVE), remaining), resultFuture);
+                wave(r, p, Math.min(conf.get(QueryOptions.ADAPTIVE_WAVE_SIZE), remaining), resultFuture);
             } else {
                 finish(r, p, resultFuture);
             }

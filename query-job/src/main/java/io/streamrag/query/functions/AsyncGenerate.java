@@ -33,6 +33,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
     private static final long serialVersionUID = 1L;
 
     private final Configuration conf;
+    private final List<EndpointSpec> specs;
     private final double maxWeight;
     private transient CandidateGenerator generator;
     private transient Generators.LazyRetriever retriever;
@@ -55,6 +56,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
 
     public AsyncGenerate(Configuration conf, List<EndpointSpec> endpoints) {
         this.conf = conf;
+        this.specs = endpoints;
         this.maxWeight = EndpointSpec.maxWeight(endpoints);
     }
 
@@ -62,7 +64,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
     public void open(OpenContext context) {
         metrics = new GenerationMetrics(getRuntimeContext().getMetricGroup());
         retriever = Generators.lazyRetriever(conf);
-        generator = Generators.create(conf, metrics, retriever);
+        generator = Generators.create(conf, specs, metrics, retriever);
         metrics.register(generator.endpoints());
         questions = new ConcurrentHashMap<>();
     }

@@ -3,8 +3,8 @@ package io.streamrag.query.functions;
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.opensearch.OpenSearchClients;
+import io.streamrag.common.retry.Backoff;
 import io.streamrag.query.QueryOptions;
-import io.streamrag.query.generate.RetryPolicy;
 import io.streamrag.query.metrics.RetrievalMetrics;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.Retrieval;
@@ -45,7 +45,7 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
     private transient HybridRetriever retriever;
     private transient ExecutorService executor;
     private transient ScheduledExecutorService timers;
-    private transient RetryPolicy backoff;
+    private transient Backoff backoff;
     private transient long attemptTimeoutMs;
     private transient RetrievalMetrics metrics;
 
@@ -57,7 +57,7 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
     public void open(OpenContext context) {
         client = OpenSearchClients.create(conf);
         retriever = new HybridRetriever(client, EmbeddingModels.create(conf), conf.get(StreamRagOptions.OPENSEARCH_INDEX),
-                conf.get(QueryOptions.RETRIEVE_POOL), conf.get(QueryOptions.RRF_K));
+                conf.get(QueryOptions.RETRIEVE_POOL_SIZE), conf.get(QueryOptions.RETRIEVE_RRF_K));
         executor = Executors.newFixedThreadPool(conf.get(QueryOptions.RETRIEVE_THREADS));
         timers = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "retrieve-timers");
@@ -65,8 +65,8 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
             return t;
         });
         // The same backoff as model calls; retries are bounded by the deadline, not by a count.
-        backoff = new RetryPolicy(Integer.MAX_VALUE, conf.get(QueryOptions.BACKOFF_MS), conf.get(QueryOptions.MAX_BACKOFF_MS));
-        attemptTimeoutMs = conf.get(QueryOptions.RETRIEVE_TIMEOUT_MS);
+        backoff = Backoff.of(conf.get(QueryOptions.RETRY_BACKOFF), conf.get(QueryOptions.RETRY_MAX_BACKOFF));
+        attemptTimeoutMs = conf.get(QueryOptions.RETRIEVE_TIMEOUT).toMillis();
         metrics = new RetrievalMetrics(getRuntimeContext().getMetricGroup());
     }
 
@@ -107,7 +107,7 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
                     }
                     if (error != null) {
                         lastError[0] = rootMessage(error);
-                        long delay = backoff.backoffMs(retry, -1);
+                        long delay = backoff.delayMs(retry);
                         if (System.currentTimeMillis() + delay < q.deadlineAtMs()) {
                             metrics.retried.inc();
                             timers.schedule(() -> attempt(q, retry + 1, start, done, lastError, atDeadline,

@@ -36,7 +36,7 @@ public final class Generators {
                     client = OpenSearchClients.create(conf);
                     EmbeddingModel embeddings = EmbeddingModels.create(conf);
                     retriever = new HybridRetriever(client, embeddings, conf.get(StreamRagOptions.OPENSEARCH_INDEX),
-                            conf.get(QueryOptions.RETRIEVE_POOL), conf.get(QueryOptions.RRF_K));
+                            conf.get(QueryOptions.RETRIEVE_POOL_SIZE), conf.get(QueryOptions.RETRIEVE_RRF_K));
                 }
                 r = retriever;
             }
@@ -53,12 +53,12 @@ public final class Generators {
         return new LazyRetriever(conf);
     }
 
-    public static CandidateGenerator create(Configuration conf, CallListener listener,
+    /** A generator over {@code endpoints} (parsed once, by the job, from {@code query.endpoints}). */
+    public static CandidateGenerator create(Configuration conf, List<EndpointSpec> endpoints, CallListener listener,
                                             FollowUpRetriever retriever) {
         return new CandidateGenerator(
-                EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS)),
-                new RetryPolicy(conf.get(QueryOptions.MAX_RETRIES), conf.get(QueryOptions.BACKOFF_MS),
-                        conf.get(QueryOptions.MAX_BACKOFF_MS)),
+                endpoints,
+                RetryPolicy.from(conf),
                 conf.get(QueryOptions.MAX_TOKENS),
                 listener,
                 Demonstrations.load(conf.get(QueryOptions.DRAG_DEMONSTRATIONS)),
