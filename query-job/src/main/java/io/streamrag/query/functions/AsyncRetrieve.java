@@ -10,6 +10,7 @@ import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.Retrieval;
 import io.streamrag.query.records.RetrievedChunk;
 import io.streamrag.query.retrieve.HybridRetriever;
+import io.streamrag.query.vote.FailureReason;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.configuration.Configuration;
@@ -38,7 +39,6 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
     private static final long serialVersionUID = 1L;
 
     /** Reason of questions whose retrieval never succeeded before their deadline. */
-    public static final String UNAVAILABLE = "retrieval unavailable";
 
     private final Configuration conf;
     private transient OpenSearchClient client;
@@ -81,8 +81,8 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
         atDeadline.set(timers.schedule(() -> {
             if (done.compareAndSet(false, true)) {
                 metrics.failures.inc();
-                resultFuture.complete(Collections.singleton(failed(q, start, lastError[0] == null
-                        ? UNAVAILABLE + ": no answer from the index before the deadline" : UNAVAILABLE + ": " + lastError[0])));
+                resultFuture.complete(Collections.singleton(failed(q, start, FailureReason.RETRIEVAL_UNAVAILABLE.because(
+                        lastError[0] == null ? "no answer from the index before the deadline" : lastError[0]))));
             }
         }, Math.max(0, left), TimeUnit.MILLISECONDS));
         attempt(q, 0, start, done, lastError, atDeadline, resultFuture);
@@ -118,7 +118,8 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
                         if (done.compareAndSet(false, true)) {
                             cancel(atDeadline);
                             metrics.failures.inc();
-                            resultFuture.complete(Collections.singleton(failed(q, start, UNAVAILABLE + ": " + lastError[0])));
+                            resultFuture.complete(Collections.singleton(
+                                    failed(q, start, FailureReason.RETRIEVAL_UNAVAILABLE.because(lastError[0]))));
                         }
                         return;
                     }
@@ -154,7 +155,7 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
     public void timeout(QuestionTask q, ResultFuture<Retrieval> resultFuture) {
         // Safety net only (the deadline timer answers first): never fail the job on a slow search.
         metrics.failures.inc();
-        resultFuture.complete(Collections.singleton(failed(q, q.receivedAtMs, UNAVAILABLE + ": timed out")));
+        resultFuture.complete(Collections.singleton(failed(q, q.receivedAtMs, FailureReason.RETRIEVAL_UNAVAILABLE.because("timed out"))));
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.streamrag.query.metrics.QuestionMetrics;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.RawQuestion;
 import io.streamrag.query.vote.Answers;
+import io.streamrag.query.vote.FailureReason;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.configuration.Configuration;
@@ -58,14 +59,14 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         }
         if (error != null) {
             metrics.invalid.inc();
-            ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy, "invalid question: " + error,
+            ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy, FailureReason.INVALID_QUESTION.because(error),
                     q.receivedAtMs));
             return;
         }
         if (now >= q.deadlineAtMs()) {
             metrics.expired.inc();
-            ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy, "deadline passed before the question "
-                    + "was read (it waited " + (now - q.receivedAtMs) + " ms)", q.receivedAtMs));
+            ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy,
+                    FailureReason.EXPIRED_BEFORE_READ.with(" (it waited " + (now - q.receivedAtMs) + " ms)"), q.receivedAtMs));
             return;
         }
         out.collect(q);
