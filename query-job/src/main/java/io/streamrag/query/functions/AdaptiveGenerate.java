@@ -47,7 +47,6 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
     private final List<String> endpoints;
     private final double maxWeight;
     private transient CandidateGenerator generator;
-    private transient Generators.LazyRetriever retriever;
     private transient GenerationMetrics metrics;
     private transient AdaptiveMetrics adaptiveMetrics;
     /** Candidates finished so far per question, so a timeout can still hand them to the vote. */
@@ -75,8 +74,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
     public void open(OpenContext context) {
         metrics = new GenerationMetrics(getRuntimeContext().getMetricGroup());
         adaptiveMetrics = new AdaptiveMetrics(getRuntimeContext().getMetricGroup());
-        retriever = Generators.lazyRetriever(conf);
-        generator = Generators.create(conf, specs, metrics, retriever);
+        generator = Generators.create(conf, specs, metrics);
         metrics.register(generator.endpoints());
         inFlight = new ConcurrentHashMap<>();
         timers = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -185,9 +183,6 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         }
         if (generator != null) {
             generator.close();
-        }
-        if (retriever != null) {
-            retriever.close();
         }
     }
 }

@@ -36,7 +36,6 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
     private final List<EndpointSpec> specs;
     private final double maxWeight;
     private transient CandidateGenerator generator;
-    private transient Generators.LazyRetriever retriever;
     private transient GenerationMetrics metrics;
     private transient Map<String, Question> questions;
 
@@ -63,8 +62,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
     @Override
     public void open(OpenContext context) {
         metrics = new GenerationMetrics(getRuntimeContext().getMetricGroup());
-        retriever = Generators.lazyRetriever(conf);
-        generator = Generators.create(conf, specs, metrics, retriever);
+        generator = Generators.create(conf, specs, metrics);
         metrics.register(generator.endpoints());
         questions = new ConcurrentHashMap<>();
     }
@@ -168,9 +166,6 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
     public void close() throws Exception {
         if (generator != null) {
             generator.close();
-        }
-        if (retriever != null) {
-            retriever.close();
         }
     }
 }

@@ -426,5 +426,8 @@ public class CandidateGenerator implements AutoCloseable {
     public void close() {
         timers.shutdownNow();
         endpoints.values().forEach(ChatEndpoint::close);
+        if (retriever != null) {
+            retriever.close();
+        }
     }
 }

@@ -18,8 +18,8 @@ public final class Generators {
 
     private Generators() {}
 
-    /** Lazily created retriever for ITERDRAG follow-ups; close it with the generator. */
-    public static final class LazyRetriever implements FollowUpRetriever, AutoCloseable {
+    /** Lazily created retriever for ITERDRAG follow-ups; the generator closes it. */
+    private static final class LazyRetriever implements FollowUpRetriever {
         private final Configuration conf;
         private OpenSearchClient client;
         private HybridRetriever retriever;
@@ -49,13 +49,11 @@ public final class Generators {
         }
     }
 
-    public static LazyRetriever lazyRetriever(Configuration conf) {
-        return new LazyRetriever(conf);
-    }
-
-    /** A generator over {@code endpoints} (parsed once, by the job, from {@code query.endpoints}). */
-    public static CandidateGenerator create(Configuration conf, List<EndpointSpec> endpoints, CallListener listener,
-                                            FollowUpRetriever retriever) {
+    /**
+     * A generator over {@code endpoints} (parsed once, by the job, from {@code query.endpoints}), with its own
+     * follow-up retrieval for ITERDRAG, opened on first use and closed with the generator.
+     */
+    public static CandidateGenerator create(Configuration conf, List<EndpointSpec> endpoints, CallListener listener) {
         return new CandidateGenerator(
                 endpoints,
                 RetryPolicy.from(conf),
@@ -64,7 +62,7 @@ public final class Generators {
                 Demonstrations.load(conf.get(QueryOptions.DRAG_DEMONSTRATIONS)),
                 conf.get(QueryOptions.DRAG_NUM_DEMONSTRATIONS),
                 conf.get(QueryOptions.ITERDRAG_MAX_FOLLOW_UPS),
-                retriever,
+                new LazyRetriever(conf),
                 HealthSettings.from(conf),
                 HedgeSettings.from(conf));
     }
