@@ -62,15 +62,12 @@ public class QueryJob {
         return new QueryJob(QuerySources.kafka(conf), QuerySinks.kafka(conf), conf);
     }
 
-    /**
-     * Adds the pipeline to {@code env}: checkpointing on if it is off (the sink commits on checkpoints) and the
-     * environment's buffer timeout set to {@code query.buffer-timeout} (questions are few and latency-sensitive).
-     */
+    /** Adds the pipeline to {@code env}, configured by {@link #configure} first; returns the stream of answers. */
     public DataStream<Answer> build(StreamExecutionEnvironment env) {
         if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
-            env.enableCheckpointing(conf.get(QueryOptions.CHECKPOINT_INTERVAL).toMillis());
+            throw new IllegalStateException("Checkpointing is off: call QueryJob.configure(env, conf) first "
+                    + "(the exactly-once answers sink commits on checkpoints)");
         }
-        env.setBufferTimeout(conf.get(QueryOptions.BUFFER_TIMEOUT).toMillis());
         List<EndpointSpec> endpoints = EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS));
 
         SingleOutputStreamOperator<QuestionTask> questions = env
@@ -148,13 +145,18 @@ public class QueryJob {
         return env.execute(conf.getOptional(PipelineOptions.NAME).orElse(JOB_NAME));
     }
 
-    /** Parallelism and checkpointing from the query options: the one place every entry point takes them from. */
+    /**
+     * Parallelism, checkpointing and buffer timeout from the query options: the one place every entry point (main,
+     * tests, benchmarks) takes them from, called before {@link #build}.
+     */
     public static void configure(StreamExecutionEnvironment env, Configuration conf) {
         int parallelism = conf.get(QueryOptions.PARALLELISM);
         if (parallelism > 0) {
             env.setParallelism(parallelism);
         }
         env.enableCheckpointing(conf.get(QueryOptions.CHECKPOINT_INTERVAL).toMillis());
+        // Questions are few and latency-sensitive: every operator flushes its network buffers sooner than Flink's 100 ms.
+        env.setBufferTimeout(conf.get(QueryOptions.BUFFER_TIMEOUT).toMillis());
     }
 
     /** Entry point of the job jar on a cluster ({@code flink run}, REST jar run, the Kubernetes operator). */

@@ -139,15 +139,14 @@ public final class QueryOptions {
             .withDescription("The sink's transaction.timeout.ms; the broker caps it at 15 min.");
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("query.checkpoint-interval")
             .durationType().defaultValue(Duration.ofSeconds(5)).withDeprecatedKeys("query.checkpoint-interval-ms")
-            .withDescription("Checkpoint interval set by QueryJob.configure (and by build if the environment has none); "
-                    + "answers are visible after each checkpoint.");
+            .withDescription("Checkpoint interval set by QueryJob.configure; answers are visible after each checkpoint.");
     public static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("query.parallelism").intType().defaultValue(-1)
             .withDescription("Parallelism of the job, set by QueryJob.configure; -1 keeps the cluster's default (parallelism.default).");
 
     public static final ConfigOption<Duration> BUFFER_TIMEOUT = ConfigOptions.key("query.buffer-timeout").durationType()
             .defaultValue(Duration.ofMillis(5)).withDeprecatedKeys("query.buffer-timeout-ms")
-            .withDescription("Network buffer flush interval of the job's operators; questions are few and latency-sensitive, "
-                    + "so flush sooner than Flink's 100 ms default.");
+            .withDescription("Network buffer flush interval of the job's operators, set by QueryJob.configure; questions are "
+                    + "few and latency-sensitive, so flush sooner than Flink's 100 ms default.");
 
     private QueryOptions() {}
 }

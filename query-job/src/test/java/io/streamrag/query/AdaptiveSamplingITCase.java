@@ -66,6 +66,7 @@ class AdaptiveSamplingITCase {
             envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
             env.setParallelism(1);
+            QueryJob.configure(env, conf);
             QueryJob.fromConfiguration(conf).build(env);
             JobClient job = env.executeAsync("adaptive-itcase");
             List<ConsumerRecord<String, String>> records;

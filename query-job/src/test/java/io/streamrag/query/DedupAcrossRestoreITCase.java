@@ -120,6 +120,7 @@ class DedupAcrossRestoreITCase {
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
         env.setParallelism(1);
+        QueryJob.configure(env, conf);
         QueryJob.fromConfiguration(conf).build(env);
         return env.executeAsync("dedup-itcase");
     }

@@ -83,6 +83,7 @@ class EndpointResilienceITCase {
         envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
         env.setParallelism(2);
+        QueryJob.configure(env, conf);
         QueryJob.fromConfiguration(conf).build(env);
         JobClient job = env.executeAsync("resilience-itcase");
         List<ConsumerRecord<String, String>> records;

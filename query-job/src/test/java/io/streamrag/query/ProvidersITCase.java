@@ -125,6 +125,7 @@ class ProvidersITCase {
         envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
         env.setParallelism(1);
+        QueryJob.configure(env, conf);
         QueryJob.fromConfiguration(conf).build(env);
         JobClient job = env.executeAsync("providers-itcase-" + name);
         List<ConsumerRecord<String, String>> records;

@@ -117,6 +117,7 @@ class QueryJobITCase {
         envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
         env.setParallelism(2);
+        QueryJob.configure(env, conf);
         QueryJob.fromConfiguration(conf).build(env);
         JobClient job = env.executeAsync("query-job-itcase");
         try {

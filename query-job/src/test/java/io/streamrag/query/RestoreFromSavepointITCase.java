@@ -108,6 +108,7 @@ class RestoreFromSavepointITCase {
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
         env.setParallelism(1);
+        QueryJob.configure(env, conf);
         QueryJob.fromConfiguration(conf).build(env);
         return env.executeAsync("restore-itcase");
     }

@@ -76,6 +76,7 @@ class RetrievalOutageITCase {
             envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
             env.setParallelism(2);
+            QueryJob.configure(env, conf);
             QueryJob.fromConfiguration(conf).build(env);
             JobClient job = env.executeAsync("outage-itcase");
             List<ConsumerRecord<String, String>> records;

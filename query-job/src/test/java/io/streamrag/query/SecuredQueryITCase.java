@@ -68,6 +68,7 @@ class SecuredQueryITCase {
             env.setParallelism(1);
             // As a deployment passing its options as job parameters: the REST API then shows them.
             env.getConfig().setGlobalJobParameters(conf);
+            QueryJob.configure(env, conf);
             QueryJob.fromConfiguration(conf).build(env);
             JobClient job = env.executeAsync("secured-query-itcase");
             try {

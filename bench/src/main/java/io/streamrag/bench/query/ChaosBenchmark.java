@@ -181,6 +181,7 @@ public final class ChaosBenchmark {
         envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
         env.setParallelism(s.parallelism);
+        QueryJob.configure(env, conf);
         QueryJob.fromConfiguration(conf).build(env);
         JobClient job = env.executeAsync("chaos-" + run);
         Result result = new Result(name);

@@ -215,6 +215,7 @@ public final class IsolationBenchmark {
         }
 
         long t0 = System.nanoTime();
+        QueryJob.configure(env, conf);
         QueryJob.fromConfiguration(conf).build(env);
         JobClient job = env.executeAsync("isolation-bench");
         Map<String, Answer> answers = new HashMap<>();

@@ -84,6 +84,7 @@ public final class PipelineLatencyBenchmark {
             conf.set(QueryOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.setParallelism(1);
+            QueryJob.configure(env, conf);
             QueryJob.fromConfiguration(conf).build(env);
             JobClient job = env.executeAsync("pipeline-latency-bench");
             Properties producerProps = new Properties();
