@@ -24,7 +24,7 @@ public final class IngestSinks {
         return KafkaSink.<FailedDocument>builder()
                 .setKafkaProducerConfig(producerProperties(conf))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix(conf.get(IngestOptions.TRANSACTIONAL_ID_PREFIX) + "-dlq")
+                .setTransactionalIdPrefix(conf.get(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX) + "-dlq")
                 .setRecordSerializer(new DeadLetterSerializer(conf.get(StreamRagOptions.DEAD_LETTER_TOPIC)))
                 .build();
     }
@@ -34,7 +34,7 @@ public final class IngestSinks {
         return KafkaSink.<DocumentOutcome>builder()
                 .setKafkaProducerConfig(producerProperties(conf))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix(conf.get(IngestOptions.TRANSACTIONAL_ID_PREFIX) + "-outcomes")
+                .setTransactionalIdPrefix(conf.get(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX) + "-outcomes")
                 .setRecordSerializer(new OutcomeSerializer(conf.get(StreamRagOptions.OUTCOMES_TOPIC)))
                 .build();
     }
@@ -43,7 +43,7 @@ public final class IngestSinks {
     static Properties producerProperties(Configuration conf) {
         Properties producer = KafkaClientSettings.properties(conf);
         // The broker caps transactions at transaction.max.timeout.ms (15 min); Flink's 1 h default is refused.
-        producer.setProperty("transaction.timeout.ms", String.valueOf(conf.get(IngestOptions.TRANSACTION_TIMEOUT).toMillis()));
+        producer.setProperty("transaction.timeout.ms", String.valueOf(conf.get(IngestOptions.SINK_TRANSACTION_TIMEOUT).toMillis()));
         return producer;
     }
 }
