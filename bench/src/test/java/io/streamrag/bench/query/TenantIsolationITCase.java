@@ -1,10 +1,9 @@
-package io.streamrag.query;
+package io.streamrag.bench.query;
 
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.testing.FlinkTestCluster;
 import io.streamrag.common.testing.KafkaExtension;
 import io.streamrag.common.testing.OpenSearchExtension;
-import io.streamrag.query.bench.IsolationBenchmark;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;

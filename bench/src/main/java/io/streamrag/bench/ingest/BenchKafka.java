@@ -1,4 +1,4 @@
-package io.streamrag.ingest.bench;
+package io.streamrag.bench.ingest;
 
 import io.streamrag.common.json.Json;
 import io.streamrag.common.kafka.KafkaClientSettings;

@@ -1,4 +1,4 @@
-package io.streamrag.query.bench;
+package io.streamrag.bench.query;
 
 import io.streamrag.model.Faults;
 import io.streamrag.model.LocalModelServer;

@@ -1,4 +1,4 @@
-package io.streamrag.query.bench;
+package io.streamrag.bench.query;
 
 import io.streamrag.query.generate.CallListener;
 import io.streamrag.query.generate.CandidateGenerator;

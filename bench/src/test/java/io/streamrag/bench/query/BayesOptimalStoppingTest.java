@@ -1,4 +1,4 @@
-package io.streamrag.query.bench;
+package io.streamrag.bench.query;
 
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package io.streamrag.ingest.bench;
+package io.streamrag.bench.ingest;
 
 import io.streamrag.common.config.Configs;
 import io.streamrag.common.config.StreamRagOptions;

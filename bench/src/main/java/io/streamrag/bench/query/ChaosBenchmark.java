@@ -1,4 +1,4 @@
-package io.streamrag.query.bench;
+package io.streamrag.bench.query;
 
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import io.streamrag.common.config.StreamRagOptions;

@@ -1,4 +1,4 @@
-package io.streamrag.query.bench;
+package io.streamrag.bench.query;
 
 import io.streamrag.common.config.Configs;
 import io.streamrag.common.config.StreamRagOptions;

@@ -1,4 +1,4 @@
-package io.streamrag.query.bench;
+package io.streamrag.bench.query;
 
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.embedding.EmbeddingModels;

@@ -1,4 +1,4 @@
-package io.streamrag.query.bench;
+package io.streamrag.bench.query;
 
 import java.util.Arrays;
 import java.util.HashMap;
