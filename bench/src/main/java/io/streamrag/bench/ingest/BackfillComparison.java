@@ -86,12 +86,12 @@ final class BackfillComparison {
         String alias = "bench-backfill-" + run;
         String dlq = "bench-backfill-dlq-" + run;
         String outcomes = "bench-backfill-outcomes-" + run;
-        conf.set(IngestOptions.SOURCE, "files");
+        conf.set(IngestOptions.SOURCE, IngestOptions.SourceKind.FILES);
         conf.set(IngestOptions.PATH, folder.toString());
         conf.set(IngestOptions.TENANT, "bench");
         conf.set(IngestOptions.PARALLELISM, BenchKafka.intArg(base, "parallelism", 2));
         conf.set(IngestOptions.OCR_PROVIDER, IngestOptions.OcrProvider.NONE);
-        conf.set(IngestOptions.TRANSACTIONAL_ID_PREFIX, "bench-backfill-" + run);
+        conf.set(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX, "bench-backfill-" + run);
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
         conf.set(StreamRagOptions.DEAD_LETTER_TOPIC, dlq);
         conf.set(StreamRagOptions.OUTCOMES_TOPIC, outcomes);
