@@ -7,6 +7,7 @@ import io.streamrag.ingest.metrics.ExtractMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.FetchedDocument;
+import io.streamrag.ingest.records.OcrItem;
 import io.streamrag.ingest.records.PageImage;
 
 import org.apache.flink.api.common.accumulators.LongCounter;
@@ -16,8 +17,11 @@ import org.apache.flink.util.Collector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Extracts page texts and images to read from fetched content (PDF, text, Markdown, HTML, PNG, JPEG). */
-public class ExtractContent extends ProcessFunction<FetchedDocument, ExtractedDocument> {
+/**
+ * Extracts page texts and images to read from fetched content (PDF, text, Markdown, HTML, PNG, JPEG) and emits the
+ * document without its image bytes, then one record per image, for the OCR operator.
+ */
+public class ExtractContent extends ProcessFunction<FetchedDocument, OcrItem> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ExtractContent.class);
 
@@ -40,9 +44,9 @@ public class ExtractContent extends ProcessFunction<FetchedDocument, ExtractedDo
     }
 
     @Override
-    public void processElement(FetchedDocument doc, Context ctx, Collector<ExtractedDocument> out) {
+    public void processElement(FetchedDocument doc, Context ctx, Collector<OcrItem> out) {
         if (doc.task.isDelete()) {
-            out.collect(new ExtractedDocument(doc.task, null));
+            emit(new ExtractedDocument(doc.task, null), out);
             return;
         }
         long start = System.nanoTime();
@@ -58,10 +62,44 @@ public class ExtractContent extends ProcessFunction<FetchedDocument, ExtractedDo
             metrics.scannedPages.inc(extracted.images.stream().filter(i -> PageImage.SCANNED_PAGE.equals(i.source)).count());
             LOG.debug("Extracted {}: {} pages, {} images ({} skipped) in {} ms", doc.task, extracted.pageCount,
                     extracted.images.size(), extracted.imagesSkipped, ms);
-            out.collect(extracted);
+            emit(extracted, out);
         } catch (DocumentException e) {
             metrics.failures.inc();
             ctx.output(DeadLetters.TAG, DeadLetters.of(doc.task, DeadLetters.EXTRACT, e.error(), e.getMessage()));
+        }
+    }
+
+    /**
+     * The document without image bytes, then one item per image: images are OCR'd (and checkpointed) one by one, and
+     * the whole document with all its pictures is never handed on as one record (Flink copies every record passed
+     * between chained operators, which held all of a manual's images twice at once).
+     */
+    static void emit(ExtractedDocument doc, Collector<OcrItem> out) {
+        OcrItem head = new OcrItem();
+        head.documentId = doc.task.documentId;
+        head.documentKey = doc.task.key();
+        head.tenant = doc.task.tenant;
+        head.version = doc.task.version;
+        head.count = doc.images.size();
+        head.document = doc;
+        byte[][] bytes = new byte[doc.images.size()][];
+        for (int i = 0; i < doc.images.size(); i++) {
+            PageImage image = doc.images.get(i);
+            bytes[i] = image.bytes;
+            image.bytes = null;
+        }
+        out.collect(head);
+        for (int i = 0; i < bytes.length; i++) {
+            OcrItem item = new OcrItem();
+            item.documentId = head.documentId;
+            item.documentKey = head.documentKey;
+            item.tenant = head.tenant;
+            item.version = head.version;
+            item.index = i;
+            item.count = bytes.length;
+            item.bytes = bytes[i];
+            bytes[i] = null; // the item (and its copy in the OCR queue) holds the pixels from here
+            out.collect(item);
         }
     }
 }
