@@ -29,6 +29,8 @@ public class ExtractionLimits implements Serializable {
     public int maxFormDepth = 32;
     /** When false, no images are collected at all (ocr.provider=none). */
     public boolean collectImages = true;
+    /** When true, tables found on PDF pages become {@link io.streamrag.ingest.records.PageTable}s (ingest.extract.tables). */
+    public boolean detectTables = true;
 
     public ExtractionLimits() {}
 
@@ -48,6 +50,7 @@ public class ExtractionLimits implements Serializable {
         l.pdfMaxStorage = conf.get(IngestOptions.PDF_MAX_STORAGE).getBytes();
         l.maxFormDepth = conf.get(IngestOptions.MAX_FORM_DEPTH);
         l.collectImages = conf.get(IngestOptions.OCR_PROVIDER) != IngestOptions.OcrProvider.NONE;
+        l.detectTables = conf.get(IngestOptions.TABLES);
         return l;
     }
 }
