@@ -15,6 +15,8 @@ import java.util.regex.Pattern;
 /**
  * An honest extractive "model": scores the sentences of the numbered sources against the question (BM25 over
  * sentences plus question-type cues), extracts short spans and samples one with the requested temperature and seed.
+ * A table row ({@code header: value | header: value;}, as the ingest job writes table chunks) offers its cells,
+ * those under a column the question names first.
  */
 public final class ExtractiveAnswerer {
 
@@ -42,6 +44,9 @@ public final class ExtractiveAnswerer {
     private static final Pattern IDENTIFIER = Pattern.compile("(?<![\\w-])(?:--?)?[A-Za-z0-9][\\w+]*(?:[-_./=:+][\\w+()]+)+");
     private static final Pattern NEXT_WORD = Pattern.compile("^\\s+([\\p{L}%]+)");
     private static final Pattern CAPITALISED = Pattern.compile("\\b[A-Z][\\w-]*(?:\\s+[A-Z][\\w-]*)*");
+    // A table row as the ingest job writes it: "header: value" pairs joined by " | ".
+    private static final Pattern ROW_SEPARATOR = Pattern.compile("\\s+\\|\\s+");
+    private static final Pattern PAIR = Pattern.compile("^(.+?):\\s+(.+?)[;.]?$");
     private static final Pattern CLAUSE_SPLIT = Pattern.compile("\\s*(?:,\\s*and\\s+|\\s+and\\s+(?=(?:what|which|who|when|where|how|is|are|does|do)\\b)|;\\s*)", Pattern.CASE_INSENSITIVE);
 
     /** A scored answer span. */
@@ -121,7 +126,12 @@ public final class ExtractiveAnswerer {
                 int source = Integer.parseInt(sentences.get(i)[0]);
                 String sentence = sentences.get(i)[1];
                 Map<String, Double> found = new LinkedHashMap<>();
-                if (useNumeric) {
+                if (pass == 0) {
+                    found.putAll(cells(sentence, qStems));
+                }
+                if (!found.isEmpty()) {
+                    // A table row answers with its cells.
+                } else if (useNumeric) {
                     found.putAll(numbers(sentence, units, qStems, years));
                 } else {
                     if (asksForName && pass == 0) {
@@ -209,6 +219,38 @@ public final class ExtractiveAnswerer {
             }
             double weight = distance == Integer.MAX_VALUE ? 0.33 : 0.33 + 0.67 / (1.0 + distance / 40.0);
             out.merge(token, weight, Math::max);
+        }
+        return out;
+    }
+
+    /**
+     * The cells of a table row ({@code header: value | header: value}), weighted by how much of their column's
+     * header the question names (1 to 3), slightly less for later columns; cells whose words are all in the
+     * question (the row the question points at) are no answer. Empty when the sentence is not a table row.
+     */
+    static Map<String, Double> cells(String sentence, Set<String> qStems) {
+        String[] parts = ROW_SEPARATOR.split(sentence.strip());
+        Map<String, Double> out = new LinkedHashMap<>();
+        if (parts.length < 2) {
+            return out;
+        }
+        List<String[]> pairs = new ArrayList<>();
+        for (String part : parts) {
+            Matcher m = PAIR.matcher(part.strip());
+            if (!m.matches()) {
+                return out;
+            }
+            pairs.add(new String[] {m.group(1), m.group(2).strip()});
+        }
+        for (int i = 0; i < pairs.size(); i++) {
+            String value = pairs.get(i)[1];
+            if (value.isEmpty() || echoesQuestion(value, qStems)) {
+                continue;
+            }
+            List<String> header = Tokens.words(pairs.get(i)[0]);
+            long named = header.stream().filter(w -> qStems.contains(stem(w))).count();
+            double weight = (1.0 + 2.0 * named / Math.max(1, header.size())) * (1.0 - 0.02 * i);
+            out.merge(value, weight, Math::max);
         }
         return out;
     }

@@ -128,7 +128,7 @@ public class Chunker implements Serializable {
             Builder tb = new Builder(task, doc, out, "table");
             tb.title = b.title;
             tb.section = sectionOfPage.get(table.page);
-            String header = String.join(" | ", cells(table.header)) + ";";
+            String header = String.join(" | ", headers(table.header)) + ";";
             int headerWords = header.split("\\s+").length;
             int row = 0;
             for (List<String> cells : table.rows) {
@@ -157,7 +157,7 @@ public class Chunker implements Serializable {
      * source on one line, so the row keeps its end and every value its column's name; empty cells are left out.
      */
     public static String tableRow(List<String> header, List<String> cells) {
-        List<String> h = cells(header);
+        List<String> h = headers(header);
         List<String> v = cells(cells);
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < v.size(); i++) {
@@ -170,6 +170,15 @@ public class Chunker implements Serializable {
             sb.append(i < h.size() ? h.get(i) : "Column " + (i + 1)).append(": ").append(v.get(i));
         }
         return sb.length() == 0 ? "" : sb.append(';').toString();
+    }
+
+    /** Header cells as cells, without a trailing colon ("Architecture:" would read "Architecture:: any"). */
+    private static List<String> headers(List<String> header) {
+        List<String> out = new ArrayList<>();
+        for (String h : cells(header)) {
+            out.add(h.replaceAll("\\s*:+$", ""));
+        }
+        return out;
     }
 
     /** Cells with our separators ({@code |}, {@code ;}) and whitespace runs defused. */
