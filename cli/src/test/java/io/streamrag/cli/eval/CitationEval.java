@@ -51,7 +51,7 @@ import java.util.UUID;
  * winners' citations hold the right page, once with the sources the model named (before) and once with what the
  * strategy cites ({@link io.streamrag.query.generate.Citations}, after), on the same completions. Questions on odd
  * lines of the file are the development half, even lines the held-out half (answerer rules are written looking at
- * the development half only). Needs the local Kafka and OpenSearch; removes its own index and topic at the end
+ * the development half only). Needs the local Kafka and OpenSearch; removes its own index and topics at the end
  * unless an existing index is given to reuse.
  * {@code CitationEval DOCS_DIR QUESTIONS.jsonl [N] [k] [RAG,DRAG,ITERDRAG] [EXISTING_INDEX|keep]}.
  */
@@ -81,15 +81,19 @@ public final class CitationEval {
         }
         String alias = "citation-eval-" + UUID.randomUUID().toString().substring(0, 8);
         String dlq = alias + "-dlq";
+        String outcomes = alias + "-outcomes";
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
         conf.set(StreamRagOptions.DEAD_LETTER_TOPIC, dlq);
+        // Own topics and transactional ids: the shared broker may run other ingest jobs with the defaults.
+        conf.set(StreamRagOptions.OUTCOMES_TOPIC, outcomes);
+        conf.set(IngestOptions.TRANSACTIONAL_ID_PREFIX, alias);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         conf.set(IngestOptions.SOURCE, "files");
         conf.set(IngestOptions.PATH, docs.toString());
         conf.set(IngestOptions.TENANT, "eval");
         OpenSearchClient client = OpenSearchClients.create(conf);
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", "127.0.0.1:9092"))) {
-            admin.createTopics(List.of(new NewTopic(dlq, 1, (short) 1))).all().get();
+            admin.createTopics(List.of(new NewTopic(dlq, 1, (short) 1), new NewTopic(outcomes, 1, (short) 1))).all().get();
             try {
                 long start = System.nanoTime();
                 StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
@@ -105,7 +109,7 @@ public final class CitationEval {
                 } else {
                     client.indices().delete(d -> d.index(alias + "-*"));
                 }
-                admin.deleteTopics(List.of(dlq)).all().get();
+                admin.deleteTopics(List.of(dlq, outcomes)).all().get();
                 OpenSearchClients.close(client);
             }
         }
