@@ -179,7 +179,10 @@ public final class ExtractiveAnswerer {
             String span = m.group();
             double weight = 1.0;
             Matcher unit = NEXT_WORD.matcher(sentence.substring(m.end()));
-            if (unit.find() && units.contains(stem(unit.group(1).toLowerCase(Locale.ROOT)))) {
+            if (sentence.startsWith("%", m.end())) {
+                span = m.group() + "%"; // "98%": the sign is the unit, glued to the number
+                weight = 2.0;
+            } else if (unit.find() && units.contains(stem(unit.group(1).toLowerCase(Locale.ROOT)))) {
                 span = m.group() + " " + unit.group(1);
                 weight = 2.0;
             }
@@ -226,7 +229,8 @@ public final class ExtractiveAnswerer {
     /**
      * The cells of a table row ({@code header: value | header: value}), weighted by how much of their column's
      * header the question names (1 to 3), slightly less for later columns; cells whose words are all in the
-     * question (the row the question points at) are no answer. Empty when the sentence is not a table row.
+     * question (the row the question points at) are no answer. A row that has such a cell is a lookup the question
+     * pins down and counts double; a row that has none counts half. Empty when the sentence is not a table row.
      */
     static Map<String, Double> cells(String sentence, Set<String> qStems) {
         String[] parts = ROW_SEPARATOR.split(sentence.strip());
@@ -242,6 +246,7 @@ public final class ExtractiveAnswerer {
             }
             pairs.add(new String[] {m.group(1), m.group(2).strip()});
         }
+        boolean pinned = pairs.stream().anyMatch(p -> echoesQuestion(p[1], qStems));
         for (int i = 0; i < pairs.size(); i++) {
             String value = pairs.get(i)[1];
             if (value.isEmpty() || echoesQuestion(value, qStems)) {
@@ -249,7 +254,7 @@ public final class ExtractiveAnswerer {
             }
             List<String> header = Tokens.words(pairs.get(i)[0]);
             long named = header.stream().filter(w -> qStems.contains(stem(w))).count();
-            double weight = (1.0 + 2.0 * named / Math.max(1, header.size())) * (1.0 - 0.02 * i);
+            double weight = (1.0 + 2.0 * named / Math.max(1, header.size())) * (1.0 - 0.02 * i) * (pinned ? 2.0 : 0.5);
             out.merge(value, weight, Math::max);
         }
         return out;
@@ -409,7 +414,8 @@ public final class ExtractiveAnswerer {
 
     private static final Set<String> TIME_UNITS = Set.of("second", "minute", "hour", "day", "week", "month", "year", "m", "h", "ms");
     private static final Set<String> MEASURES = Set.of("watt", "w", "kilogram", "kg", "gram", "g", "degree", "percent", "%",
-            "mb", "gb", "tb", "kb", "byte", "mhz", "ghz", "hz", "volt", "v", "mm", "cm", "meter", "metre");
+            "mb", "gb", "tb", "kb", "byte", "mhz", "ghz", "hz", "khz", "volt", "v", "mv", "kv", "mm", "cm", "meter", "metre",
+            "ohm", "kohm", "ampere", "a", "ma", "ua", "f", "uf", "nf", "pf", "h", "mh", "uh", "s", "ms", "us", "ns");
 
     /**
      * Words that may follow the number in the answer: the noun after "how many/much" ("how many days"), time units
