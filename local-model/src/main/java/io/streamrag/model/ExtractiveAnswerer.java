@@ -415,7 +415,7 @@ public final class ExtractiveAnswerer {
     private static final Set<String> TIME_UNITS = Set.of("second", "minute", "hour", "day", "week", "month", "year", "m", "h", "ms");
     private static final Set<String> MEASURES = Set.of("watt", "w", "kilogram", "kg", "gram", "g", "degree", "percent", "%",
             "mb", "gb", "tb", "kb", "byte", "mhz", "ghz", "hz", "khz", "volt", "v", "mv", "kv", "mm", "cm", "meter", "metre",
-            "ohm", "kohm", "ampere", "a", "ma", "ua", "f", "uf", "nf", "pf", "h", "mh", "uh", "s", "ms", "us", "ns");
+            "ohm", "kohm", "ampere", "ma", "ua", "uf", "nf", "pf", "mh", "uh", "ms", "us", "ns");
 
     /**
      * Words that may follow the number in the answer: the noun after "how many/much" ("how many days"), time units
