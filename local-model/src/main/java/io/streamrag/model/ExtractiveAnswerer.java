@@ -104,6 +104,24 @@ public final class ExtractiveAnswerer {
             }
         }
         double[] scores = bm25(sentences, qStems);
+        // A sentence counts more inside a source that matches the question as a whole (up to twice): the words
+        // around a sentence say whether it is about the question's subject.
+        List<String[]> wholeSources = new ArrayList<>();
+        for (Prompt.Source s : prompt.sources) {
+            wholeSources.add(new String[] {String.valueOf(s.number), s.text});
+        }
+        double[] sourceScores = bm25(wholeSources, qStems);
+        double topSource = 0;
+        for (double sc : sourceScores) {
+            topSource = Math.max(topSource, sc);
+        }
+        Map<String, Double> sourceWeight = new HashMap<>();
+        for (int i = 0; i < wholeSources.size(); i++) {
+            sourceWeight.put(wholeSources.get(i)[0], topSource <= 0 ? 1.0 : 1.0 + sourceScores[i] / topSource);
+        }
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] *= sourceWeight.getOrDefault(sentences.get(i)[0], 1.0);
+        }
         double top = 0;
         for (double sc : scores) {
             top = Math.max(top, sc);
