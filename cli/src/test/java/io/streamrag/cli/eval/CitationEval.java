@@ -36,6 +36,7 @@ import org.opensearch.client.opensearch.OpenSearchClient;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -88,7 +89,7 @@ public final class CitationEval {
         conf.set(StreamRagOptions.OUTCOMES_TOPIC, outcomes);
         conf.set(IngestOptions.TRANSACTIONAL_ID_PREFIX, alias);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        conf.set(IngestOptions.SOURCE, "files");
+        conf.set(IngestOptions.SOURCE, IngestOptions.SourceKind.FILES);
         conf.set(IngestOptions.PATH, docs.toString());
         conf.set(IngestOptions.TENANT, "eval");
         OpenSearchClient client = OpenSearchClients.create(conf);
@@ -96,9 +97,10 @@ public final class CitationEval {
             admin.createTopics(List.of(new NewTopic(dlq, 1, (short) 1), new NewTopic(outcomes, 1, (short) 1))).all().get();
             try {
                 long start = System.nanoTime();
+                conf.set(IngestOptions.PARALLELISM, 2);
+                conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(2));
                 StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-                env.setParallelism(2);
-                env.enableCheckpointing(2000);
+                IngestJob.configure(env, conf);
                 IngestJob.fromConfiguration(conf).execute(env); // bounded: returns when the folder is indexed
                 client.indices().refresh(r -> r.index(alias));
                 System.out.printf("backfilled %s into %s in %.0f s%n", docs, alias, (System.nanoTime() - start) / 1e9);
