@@ -56,9 +56,6 @@ public final class IngestOptions {
     public static final ConfigOption<String> ALLOWED_ROOTS = ConfigOptions.key("ingest.allowed-roots").stringType().defaultValue("")
             .withDescription("Comma-separated local folders file:// URIs may be read from; empty allows none. A folder containing {tenant} "
                     + "is each tenant's own (e.g. /data/{tenant}; tenants outside [A-Za-z0-9._-] are refused). The files source allows its own path.");
-    public static final ConfigOption<Boolean> TABLES = ConfigOptions.key("ingest.extract.tables").booleanType().defaultValue(true)
-            .withDescription("Detect tables in PDFs (aligned text columns, ruling lines) and index each as kind=table chunks that "
-                    + "keep the header with every row, beside the page text.");
     public static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("ingest.parallelism").intType().defaultValue(-1)
             .withDescription("Parallelism of the job, set by IngestJob.configure; -1 keeps the cluster's default (parallelism.default).");
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("ingest.checkpoint-interval").durationType()
@@ -135,6 +132,9 @@ public final class IngestOptions {
     public static final ConfigOption<Duration> LIMITS_EXTRACT_TIMEOUT = ConfigOptions.key("ingest.limits.extract-timeout").durationType().defaultValue(Duration.ofMinutes(5))
             .withDeprecatedKeys("limits.extract-timeout")
             .withDescription("Per-document extraction time budget, checked between pages and images.");
+    public static final ConfigOption<Boolean> EXTRACT_TABLES = ConfigOptions.key("ingest.extract.tables").booleanType().defaultValue(true)
+            .withDescription("Detect tables in PDFs (aligned text columns, ruling lines) and index each as kind=table chunks that "
+                    + "keep the header with every row, beside the page text.");
     public static final ConfigOption<Integer> EXTRACT_MIN_IMAGE_SIDE = ConfigOptions.key("ingest.extract.min-image-side").intType().defaultValue(64)
             .withDeprecatedKeys("extract.min-image-side")
             .withDescription("Embedded images narrower or lower than this (px) are decorations and skipped.");

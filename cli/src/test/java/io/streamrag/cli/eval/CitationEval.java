@@ -87,7 +87,7 @@ public final class CitationEval {
         conf.set(StreamRagOptions.DEAD_LETTER_TOPIC, dlq);
         // Own topics and transactional ids: the shared broker may run other ingest jobs with the defaults.
         conf.set(StreamRagOptions.OUTCOMES_TOPIC, outcomes);
-        conf.set(IngestOptions.TRANSACTIONAL_ID_PREFIX, alias);
+        conf.set(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX, alias);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         conf.set(IngestOptions.SOURCE, IngestOptions.SourceKind.FILES);
         conf.set(IngestOptions.PATH, docs.toString());

@@ -50,7 +50,7 @@ public class ExtractionLimits implements Serializable {
         l.pdfMaxStorage = conf.get(IngestOptions.LIMITS_PDF_MAX_STORAGE).getBytes();
         l.maxFormDepth = conf.get(IngestOptions.LIMITS_MAX_FORM_DEPTH);
         l.collectImages = conf.get(IngestOptions.OCR_PROVIDER) != IngestOptions.OcrProvider.NONE;
-        l.detectTables = conf.get(IngestOptions.TABLES);
+        l.detectTables = conf.get(IngestOptions.EXTRACT_TABLES);
         return l;
     }
 }
