@@ -120,7 +120,11 @@ public final class ExtractiveAnswerer {
             sourceWeight.put(wholeSources.get(i)[0], topSource <= 0 ? 1.0 : 1.0 + sourceScores[i] / topSource);
         }
         for (int i = 0; i < scores.length; i++) {
-            scores[i] *= sourceWeight.getOrDefault(sentences.get(i)[0], 1.0);
+            // A table row repeats its column names, so it is its own context: weighed as a source of its own.
+            double weight = isRow(sentences.get(i)[1]) && topSource > 0
+                    ? Math.min(2.0, 1.0 + scores[i] / topSource)
+                    : sourceWeight.getOrDefault(sentences.get(i)[0], 1.0);
+            scores[i] *= weight;
         }
         double top = 0;
         for (double sc : scores) {
@@ -276,6 +280,20 @@ public final class ExtractiveAnswerer {
             out.merge(value, weight, Math::max);
         }
         return out;
+    }
+
+    /** True when the sentence is a table row ({@code header: value | header: value}). */
+    static boolean isRow(String sentence) {
+        String[] parts = ROW_SEPARATOR.split(sentence.strip());
+        if (parts.length < 2) {
+            return false;
+        }
+        for (String part : parts) {
+            if (!PAIR.matcher(part.strip()).matches()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** True when every word inside an identifier ("build-dependencies") is already in the question. */
