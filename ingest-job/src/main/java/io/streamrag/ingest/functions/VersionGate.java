@@ -114,7 +114,7 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
 
     /**
      * Puts the document's highest indexed version (or null) into {@code found[0]}; true when the index answered.
-     * An unreachable or failing OpenSearch is retried within {@code index.retry-budget} (holding this document and,
+     * An unreachable or failing OpenSearch is retried within {@code ingest.index.retry-budget} (holding this document and,
      * by back-pressure, the ones behind it); past the budget the job fails. A request OpenSearch refuses otherwise
      * returns false: the document goes on without a known version.
      */
