@@ -4,6 +4,7 @@ import io.streamrag.cli.FlinkRest;
 import io.streamrag.cli.JobLauncher;
 import io.streamrag.cli.KafkaTools;
 import io.streamrag.ingest.IngestOptions;
+import io.streamrag.query.QueryOptions;
 
 import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Command;
@@ -67,9 +68,9 @@ public class UpCommand implements Callable<Integer> {
         // Each job's configure(env) applies these (answers become visible at each checkpoint). The parallelism is set
         // in the job: a REST jar run without one would run at 1, whatever the cluster's parallelism.default says.
         conf.set(IngestOptions.PARALLELISM, PARALLELISM);
-        conf.setString("query.parallelism", String.valueOf(PARALLELISM));
+        conf.set(QueryOptions.PARALLELISM, PARALLELISM);
         conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(5));
-        conf.setString("query.checkpoint-interval-ms", "5000");
+        conf.set(QueryOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(5));
         options.forEach(conf::setString);
         return conf;
     }
