@@ -132,9 +132,6 @@ public final class IngestOptions {
     public static final ConfigOption<Duration> LIMITS_EXTRACT_TIMEOUT = ConfigOptions.key("ingest.limits.extract-timeout").durationType().defaultValue(Duration.ofMinutes(5))
             .withDeprecatedKeys("limits.extract-timeout")
             .withDescription("Per-document extraction time budget, checked between pages and images.");
-    public static final ConfigOption<Boolean> EXTRACT_TABLES = ConfigOptions.key("ingest.extract.tables").booleanType().defaultValue(true)
-            .withDescription("Detect tables in PDFs (aligned text columns, ruling lines) and index each as kind=table chunks that "
-                    + "keep the header with every row, beside the page text.");
     public static final ConfigOption<Integer> EXTRACT_MIN_IMAGE_SIDE = ConfigOptions.key("ingest.extract.min-image-side").intType().defaultValue(64)
             .withDeprecatedKeys("extract.min-image-side")
             .withDescription("Embedded images narrower or lower than this (px) are decorations and skipped.");
@@ -148,6 +145,9 @@ public final class IngestOptions {
             .withDeprecatedKeys("extract.render-dpi")
             .withDescription("Resolution scanned pages are rendered at for OCR.");
 
+    public static final ConfigOption<Boolean> EXTRACT_TABLES = ConfigOptions.key("ingest.extract.tables").booleanType().defaultValue(true)
+            .withDescription("Detect tables in PDFs (aligned text columns, ruling lines) and index each as kind=table chunks that "
+                    + "keep the header with every row, beside the page text.");
     public static final ConfigOption<Long> LIMITS_MAX_RENDER_PIXELS = ConfigOptions.key("ingest.limits.max-render-pixels").longType().defaultValue(16_000_000L)
             .withDeprecatedKeys("limits.max-render-pixels")
             .withDescription("Pixels of one scanned page rendered for OCR; a larger page is rendered at a lower DPI, and a page that "
