@@ -114,7 +114,7 @@ public class IngestJob {
 
         // Extraction emits the document without image bytes, then one record per image, through OCR (ordered, so two
         // versions of one document never overtake each other): the async operator's checkpointed queue then holds at
-        // most ocr.capacity images, not whole documents.
+        // most ingest.ocr.capacity images, not whole documents.
         SingleOutputStreamOperator<OcrItem> items = fetched.process(new ExtractContent(ExtractionLimits.from(conf)))
                 .uid("extract").name("Extract text and images");
         SingleOutputStreamOperator<OcrItem> read = AsyncDataStream.orderedWait(

@@ -20,7 +20,6 @@ import org.apache.pdfbox.pdmodel.graphics.form.PDFormXObject;
 import org.apache.pdfbox.pdmodel.graphics.image.PDImageXObject;
 import org.apache.pdfbox.rendering.ImageType;
 import org.apache.pdfbox.rendering.PDFRenderer;
-import org.apache.pdfbox.text.PDFTextStripper;
 
 import javax.imageio.ImageIO;
 
@@ -38,7 +37,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * PDF text per page in reading order, embedded images per page, and scanned pages rendered for OCR (PDFBox 3), with
+ * PDF text per page in reading order, tables per page ({@link TableDetector}), embedded images per page, and scanned pages rendered for OCR (PDFBox 3), with
  * every allocation the document controls bounded (decoded streams, rendered pixels, image sizes, form nesting).
  */
 public class PdfExtractor {
@@ -72,7 +71,7 @@ public class PdfExtractor {
             out.pageCount = pages;
             String title = doc.getDocumentInformation() == null ? null : doc.getDocumentInformation().getTitle();
             out.title = title == null || title.isBlank() ? null : title.strip();
-            PDFTextStripper stripper = new PDFTextStripper();
+            TableDetector.WordStripper stripper = new TableDetector.WordStripper();
             stripper.setSortByPosition(true);
             PDFRenderer renderer = null;
             Set<String> seen = new HashSet<>();
@@ -88,6 +87,9 @@ public class PdfExtractor {
                 int chars = text.replaceAll("\\s+", "").length();
                 if (chars > 0) {
                     out.pages.add(new PageText(p, DocumentExtractor.normaliseNewlines(text)));
+                    if (limits.detectTables) {
+                        out.tables.addAll(TableDetector.detect(p, stripper.words(), new TableDetector.RuleCollector(page).rules()));
+                    }
                 }
                 if (!limits.collectImages) {
                     continue;
@@ -122,7 +124,7 @@ public class PdfExtractor {
         }
     }
 
-    /** The render DPI that keeps the page within limits.max-render-pixels, or LimitExceeded below limits.min-render-dpi. */
+    /** The render DPI that keeps the page within ingest.limits.max-render-pixels, or LimitExceeded below ingest.limits.min-render-dpi. */
     int renderDpi(PDPage page, int pageNumber) throws DocumentException {
         PDRectangle box = page.getCropBox();
         double squareInches = (box.getWidth() / 72.0) * (box.getHeight() / 72.0);
@@ -156,7 +158,7 @@ public class PdfExtractor {
         return n;
     }
 
-    /** Refuses pages whose form XObjects nest deeper than limits.max-form-depth (or in a cycle) before anything walks them. */
+    /** Refuses pages whose form XObjects nest deeper than ingest.limits.max-form-depth (or in a cycle) before anything walks them. */
     private void checkFormDepth(PDResources res, int pageNumber) throws IOException, DocumentException {
         if (formHeight(res, 0, new IdentityHashMap<>(), new HashSet<>()) > limits.maxFormDepth) {
             throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "Page " + pageNumber + " nests form XObjects deeper than " + IngestOptions.LIMITS_MAX_FORM_DEPTH.key() + "="
@@ -252,7 +254,7 @@ public class PdfExtractor {
 
     /**
      * A JPEG or JPEG 2000 decodes to the size its own header declares, whatever the PDF dictionary says: read that
-     * header (no pixels) and refuse the document when it lies beyond limits.max-image-pixels.
+     * header (no pixels) and refuse the document when it lies beyond ingest.limits.max-image-pixels.
      */
     private void checkEncodedSize(PDImageXObject image, int page) throws IOException, DocumentException {
         List<COSName> filters = image.getStream().getFilters();
