@@ -55,34 +55,8 @@ public final class CitationEval {
         Path questionsFile = Path.of(args[1]);
         int n = args.length > 2 ? Integer.parseInt(args[2]) : 5;
         int k = args.length > 3 ? Integer.parseInt(args[3]) : 5;
-        String alias = "citation-eval-" + UUID.randomUUID().toString().substring(0, 8);
-        String dlq = alias + "-dlq";
-        Configuration conf = new Configuration();
-        conf.set(StreamRagOptions.OPENSEARCH_URL, "http://127.0.0.1:9200");
-        conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
-        conf.set(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS, "127.0.0.1:9092");
-        conf.set(StreamRagOptions.DEAD_LETTER_TOPIC, dlq);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        conf.set(IngestOptions.SOURCE, "files");
-        conf.set(IngestOptions.PATH, docs.toString());
-        conf.set(IngestOptions.TENANT, "eval");
-        OpenSearchClient client = OpenSearchClients.create(conf);
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", "127.0.0.1:9092"))) {
-            admin.createTopics(List.of(new NewTopic(dlq, 1, (short) 1))).all().get();
-            try {
-                long start = System.nanoTime();
-                StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-                env.setParallelism(2);
-                env.enableCheckpointing(2000);
-                IngestJob.fromConfiguration(conf).execute(env); // bounded: returns when the folder is indexed
-                client.indices().refresh(r -> r.index(alias));
-                System.out.printf("backfilled %s in %.0f s%n", docs, (System.nanoTime() - start) / 1e9);
-                compare(client, alias, questionsFile, n, k);
-            } finally {
-                client.indices().delete(d -> d.index(alias + "-*"));
-                admin.deleteTopics(List.of(dlq)).all().get();
-                OpenSearchClients.close(client);
-            }
+        try (EvalIndex index = EvalIndex.backfill("citation-eval", docs)) {
+            compare(index.client, index.alias, questionsFile, n, k);
         }
     }
 
@@ -107,7 +81,7 @@ public final class CitationEval {
                 Set<Integer> pages = new HashSet<>();
                 pages.add(q.path("page").asInt());
                 q.path("alsoOn").forEach(p -> pages.add(p.asInt()));
-                List<RetrievedChunk> chunks = retriever.retrieve("eval", q.path("question").asText(), k);
+                List<RetrievedChunk> chunks = retriever.retrieve(EvalIndex.TENANT, q.path("question").asText(), k);
                 String prompt = Prompts.rag(chunks, q.path("question").asText());
                 List<CandidateResult> named = new ArrayList<>();
                 List<CandidateResult> supporting = new ArrayList<>();
