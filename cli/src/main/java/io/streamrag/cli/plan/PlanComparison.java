@@ -13,16 +13,31 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * Planned against fixed settings on held-out questions: for each token budget, the setting the plan (fitted on other
- * questions) picks, the best fixed setting at equal or lower spend measured on the held-out questions themselves (an
- * oracle no plan can beat on average), and the fixed setting one would pick from the fitted questions without a
- * model (most accurate measured within the budget).
+ * Planned against fixed settings, cross-fitted: the questions are split in two halves, a plan is fitted on each half
+ * and judged on the other, so every question is scored by a plan that never saw it. Per token budget the table pools
+ * both halves and sets the planned settings beside (a) the best fixed setting at equal or lower spend measured on all
+ * questions (an oracle: it picks with the answers known) and (b) the fixed setting one would pick from the fitted
+ * half without a model (most accurate measured within the budget), judged on the other half like the plan.
  */
 public final class PlanComparison {
+
+    /** One half of the questions fitted and the other held out. */
+    public static final class Fold {
+        public final BudgetPlan plan;
+        final List<AllocationModel.Observation> fitted;
+        final List<AllocationModel.Observation> heldOut;
+
+        public Fold(BudgetPlan plan, List<AllocationModel.Observation> fitted, List<AllocationModel.Observation> heldOut) {
+            this.plan = plan;
+            this.fitted = fitted;
+            this.heldOut = heldOut;
+        }
+    }
 
     /** One budget's line of the table. */
     public static final class Line {
         public long budgetTokens;
+        /** The planned setting of each fold ("a / b" when the folds chose differently). */
         public String planned;
         public double plannedPredicted;
         public double plannedAccuracy;
@@ -38,45 +53,85 @@ public final class PlanComparison {
         public double deltaPoints() {
             return 100 * (plannedAccuracy - bestFixedAccuracy);
         }
+
+        /** Planned minus the fixed setting picked without a model, in points. */
+        public double deltaPickedPoints() {
+            return 100 * (plannedAccuracy - pickedFixedAccuracy);
+        }
     }
 
     private PlanComparison() {}
 
     /**
-     * The table for {@code budgets}. {@code fitted} and {@code heldOut} hold the same settings measured on disjoint
-     * questions. The best fixed setting may spend up to the budget or the planned setting's held-out spend, whichever is
-     * more, so the plan never wins by spending more.
+     * The table for {@code budgets}; {@code all} is every setting measured on all questions. The best fixed setting may
+     * spend up to the budget or the planned settings' pooled spend, whichever is more, so the plan never wins by
+     * spending more.
      */
-    public static List<Line> compare(BudgetPlan plan, List<AllocationModel.Observation> fitted,
-            List<AllocationModel.Observation> heldOut, List<Long> budgets) {
-        Map<String, AllocationModel.Observation> held = new LinkedHashMap<>();
-        heldOut.forEach(o -> held.put(key(o.strategy, o.k, o.n), o));
+    public static List<Line> compare(List<Fold> folds, List<AllocationModel.Observation> all, List<Long> budgets) {
         List<Line> lines = new ArrayList<>();
         for (long budget : budgets) {
-            Answer.Plan choice = plan.choose(new Question.Budget(budget, null), null, null, null);
-            AllocationModel.Observation p = held.get(key(choice.strategy, choice.k, choice.n));
-            if (p == null) {
+            Pool planned = new Pool();
+            Pool picked = new Pool();
+            double predicted = 0;
+            for (Fold f : folds) {
+                Map<String, AllocationModel.Observation> held = byKey(f.heldOut);
+                Answer.Plan choice = f.plan.choose(new Question.Budget(budget, null), null, null, null);
+                planned.add(held.get(key(choice.strategy, choice.k, choice.n)));
+                predicted += choice.predictedAccuracy / folds.size();
+                AllocationModel.Observation p = mostAccurate(f.fitted, budget);
+                picked.add(p == null ? null : held.get(key(p.strategy, p.k, p.n)));
+            }
+            if (planned.missing || planned.questions == 0) {
                 continue; // a setting the held-out questions were not swept at
             }
             Line l = new Line();
             l.budgetTokens = budget;
-            l.planned = name(p);
-            l.plannedPredicted = choice.predictedAccuracy;
-            l.plannedAccuracy = p.accuracy();
-            l.plannedTokens = p.tokens;
-            double cap = Math.max(budget, p.tokens);
-            AllocationModel.Observation best = mostAccurate(heldOut, cap);
+            l.planned = planned.names();
+            l.plannedPredicted = predicted;
+            l.plannedAccuracy = planned.accuracy();
+            l.plannedTokens = planned.tokens();
+            AllocationModel.Observation best = mostAccurate(all, Math.max(budget, l.plannedTokens));
             l.bestFixed = best == null ? "-" : name(best);
             l.bestFixedAccuracy = best == null ? Double.NaN : best.accuracy();
             l.bestFixedTokens = best == null ? Double.NaN : best.tokens;
-            AllocationModel.Observation picked = mostAccurate(fitted, budget);
-            AllocationModel.Observation pickedHeld = picked == null ? null : held.get(key(picked.strategy, picked.k, picked.n));
-            l.pickedFixed = pickedHeld == null ? "-" : name(pickedHeld);
-            l.pickedFixedAccuracy = pickedHeld == null ? Double.NaN : pickedHeld.accuracy();
-            l.pickedFixedTokens = pickedHeld == null ? Double.NaN : pickedHeld.tokens;
+            l.pickedFixed = picked.missing ? "-" : picked.names();
+            l.pickedFixedAccuracy = picked.missing ? Double.NaN : picked.accuracy();
+            l.pickedFixedTokens = picked.missing ? Double.NaN : picked.tokens();
             lines.add(l);
         }
         return lines;
+    }
+
+    /** Settings of the folds pooled over their held-out questions. */
+    private static final class Pool {
+        final List<String> names = new ArrayList<>();
+        int correct;
+        int questions;
+        double tokenSum;
+        boolean missing;
+
+        void add(AllocationModel.Observation o) {
+            if (o == null) {
+                missing = true;
+                return;
+            }
+            names.add(name(o));
+            correct += o.correct;
+            questions += o.questions;
+            tokenSum += o.tokens * o.questions;
+        }
+
+        double accuracy() {
+            return (double) correct / questions;
+        }
+
+        double tokens() {
+            return tokenSum / questions;
+        }
+
+        String names() {
+            return names.stream().distinct().count() == 1 ? names.get(0) : String.join(" / ", names);
+        }
     }
 
     /** Budgets spread evenly on a log scale from the cheapest to the dearest setting, {@code count} of them. */
@@ -93,16 +148,23 @@ public final class PlanComparison {
 
     /** Markdown table of the comparison. */
     public static String table(List<Line> lines) {
-        StringBuilder sb = new StringBuilder("| token budget | planned (fitted half) | predicted | held-out accuracy | tokens "
-                + "| best fixed on held-out at ≤ spend | accuracy | tokens | Δ points | fixed picked on fitted half "
-                + "without model | accuracy | tokens |\n|---:|---|---:|---:|---:|---|---:|---:|---:|---|---:|---:|\n");
+        StringBuilder sb = new StringBuilder("| token budget | planned (fold 1 / fold 2) | predicted | held-out accuracy "
+                + "| tokens | best fixed at ≤ spend (oracle) | accuracy | tokens | Δ points | fixed picked on the "
+                + "fitted half, no model | accuracy | tokens | Δ points |\n"
+                + "|---:|---|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---:|\n");
         for (Line l : lines) {
-            sb.append(String.format(Locale.ROOT, "| %d | %s | %.2f | %.3f | %.0f | %s | %.3f | %.0f | %+.1f | %s | %.3f | %.0f |%n",
+            sb.append(String.format(Locale.ROOT, "| %d | %s | %.3f | %.3f | %.0f | %s | %s | %s | %s | %s | %s | %s | %s |%n",
                     l.budgetTokens, l.planned, l.plannedPredicted, l.plannedAccuracy, l.plannedTokens, l.bestFixed,
-                    l.bestFixedAccuracy, l.bestFixedTokens, l.deltaPoints(), l.pickedFixed, l.pickedFixedAccuracy,
-                    l.pickedFixedTokens));
+                    number("%.3f", l.bestFixedAccuracy), number("%.0f", l.bestFixedTokens), number("%+.1f", l.deltaPoints()),
+                    l.pickedFixed, number("%.3f", l.pickedFixedAccuracy), number("%.0f", l.pickedFixedTokens),
+                    number("%+.1f", l.deltaPickedPoints())));
         }
         return sb.toString();
+    }
+
+    /** A figure, or "-" where there is none (no fixed setting within the budget). */
+    private static String number(String format, double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, format, v);
     }
 
     private static AllocationModel.Observation mostAccurate(List<AllocationModel.Observation> settings, double maxTokens) {
@@ -110,6 +172,12 @@ public final class PlanComparison {
                 .max(Comparator.comparingDouble(AllocationModel.Observation::accuracy)
                         .thenComparing(Comparator.comparingDouble((AllocationModel.Observation o) -> o.tokens).reversed()))
                 .orElse(null);
+    }
+
+    private static Map<String, AllocationModel.Observation> byKey(List<AllocationModel.Observation> settings) {
+        Map<String, AllocationModel.Observation> out = new LinkedHashMap<>();
+        settings.forEach(o -> out.put(key(o.strategy, o.k, o.n), o));
+        return out;
     }
 
     private static String key(String strategy, int k, int n) {

@@ -24,7 +24,8 @@ import java.util.UUID;
  * index, runs the query job (MiniCluster, local {@code extractive} endpoint) on topics of its own, runs
  * {@code rag sweep} against it over the given grid and then {@code rag plan} on the sweep's per-question CSV (fit on
  * odd-numbered questions, comparison on the even-numbered). Needs the local Kafka and OpenSearch; removes its index
- * and topics at the end. {@code PlanEval DOCS_DIR QUESTIONS.jsonl OUT_DIR [N list] [k list] [strategies]}.
+ * and topics at the end. {@code PlanEval DOCS_DIR QUESTIONS.jsonl OUT_DIR [N list] [k list] [strategies]
+ * [key=value;... query job options]}.
  */
 public final class PlanEval {
 
@@ -48,6 +49,11 @@ public final class PlanEval {
             conf.set(QueryOptions.GROUP_ID, "plan-eval-" + UUID.randomUUID());
             conf.set(QueryOptions.TRANSACTIONAL_ID_PREFIX, "plan-eval-" + UUID.randomUUID());
             conf.set(QueryOptions.CHECKPOINT_INTERVAL_MS, 1000L);
+            if (args.length > 6) {
+                for (String kv : args[6].split(";")) {
+                    conf.setString(kv.substring(0, kv.indexOf('=')).strip(), kv.substring(kv.indexOf('=') + 1).strip());
+                }
+            }
             Configuration envConf = new Configuration();
             envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
