@@ -7,6 +7,7 @@ import io.streamrag.cli.Rag;
 import io.streamrag.cli.plan.SweepResults;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.plan.BudgetPlan;
+import io.streamrag.common.records.Answer;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -108,5 +109,25 @@ class PlanCommandTest {
         Path garbage = dir.resolve("x.csv");
         Files.writeString(garbage, "a,b\n1,2\n");
         run(plan, ExitCodes.USAGE, "plan", garbage.toString(), "--out", plan.toString());
+    }
+
+    @Test
+    void askPrintsThePlannedSetting() {
+        Answer a = new Answer();
+        a.status = Answer.Status.ANSWERED;
+        a.answer = "8443";
+        a.plan = new Answer.Plan();
+        a.plan.strategy = "DRAG";
+        a.plan.k = 4;
+        a.plan.n = 2;
+        a.plan.budgetTokens = 3000L;
+        a.plan.predictedAccuracy = 0.41;
+        a.plan.predictedTokens = 1830;
+        a.plan.predictedMs = 950;
+        a.plan.withinBudget = true;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        AskCommand.print(a, "Which port?", new PrintStream(out, true, StandardCharsets.UTF_8));
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .contains("plan: DRAG k=4 N=2 for budget 3000 tokens (predicted accuracy 0.41, ~1830 tokens, p50 ~950 ms)");
     }
 }
