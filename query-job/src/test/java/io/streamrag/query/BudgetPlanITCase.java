@@ -81,13 +81,14 @@ class BudgetPlanITCase {
             conf.set(QueryOptions.ENDPOINTS, "local=openai," + model.baseUrl() + ",extractive,8");
             conf.set(QueryOptions.N, 3);
             conf.set(QueryOptions.PLAN, planFile.toString());
-            conf.set(QueryOptions.GROUP_ID, "it-" + UUID.randomUUID());
-            conf.set(QueryOptions.TRANSACTIONAL_ID_PREFIX, "it-plan-" + UUID.randomUUID());
-            conf.set(QueryOptions.CHECKPOINT_INTERVAL_MS, 1000L);
+            conf.set(QueryOptions.SOURCE_GROUP_ID, "it-" + UUID.randomUUID());
+            conf.set(QueryOptions.SINK_TRANSACTIONAL_ID_PREFIX, "it-plan-" + UUID.randomUUID());
+            conf.set(QueryOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
             Configuration envConf = new Configuration();
             envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
             env.setParallelism(2);
+            QueryJob.configure(env, conf);
             QueryJob.fromConfiguration(conf).build(env);
             JobClient job = env.executeAsync("budget-plan-itcase");
             List<ConsumerRecord<String, String>> records;

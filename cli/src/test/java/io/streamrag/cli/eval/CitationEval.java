@@ -1,13 +1,9 @@
 package io.streamrag.cli.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.json.Json;
-import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.ChunkRef;
-import io.streamrag.ingest.IngestJob;
-import io.streamrag.ingest.IngestOptions;
 import io.streamrag.model.Faults;
 import io.streamrag.model.LocalModelServer;
 import io.streamrag.query.generate.CallListener;
@@ -23,10 +19,6 @@ import io.streamrag.query.retrieve.HybridRetriever;
 import io.streamrag.query.vote.VoteTally;
 
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.opensearch.client.opensearch.OpenSearchClient;
 
 import java.nio.file.Files;
@@ -34,9 +26,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 
 /**
  * Cited-right-page before and after {@link Citations} on an evaluation set, side by side on the same completions:

@@ -13,6 +13,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.opensearch.client.opensearch.OpenSearchClient;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -58,13 +59,14 @@ final class EvalIndex implements AutoCloseable {
             Configuration conf = connection(index.alias);
             conf.set(StreamRagOptions.DEAD_LETTER_TOPIC, index.dlq);
             conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-            conf.set(IngestOptions.SOURCE, "files");
+            conf.set(IngestOptions.SOURCE, IngestOptions.SourceKind.FILES);
             conf.set(IngestOptions.PATH, docs.toString());
             conf.set(IngestOptions.TENANT, TENANT);
+            conf.set(IngestOptions.PARALLELISM, 2);
+            conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(2));
             long start = System.nanoTime();
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-            env.setParallelism(2);
-            env.enableCheckpointing(2000);
+            IngestJob.configure(env, conf);
             IngestJob.fromConfiguration(conf).execute(env); // bounded: returns when the folder is indexed
             index.client.indices().refresh(r -> r.index(index.alias));
             System.out.printf("backfilled %s in %.0f s%n", docs, (System.nanoTime() - start) / 1e9);

@@ -14,6 +14,7 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -46,9 +47,9 @@ public final class PlanEval {
             conf.set(StreamRagOptions.QUESTIONS_TOPIC, questionsTopic);
             conf.set(StreamRagOptions.ANSWERS_TOPIC, answersTopic);
             conf.set(QueryOptions.ENDPOINTS, "local=openai," + model.baseUrl() + ",extractive,8");
-            conf.set(QueryOptions.GROUP_ID, "plan-eval-" + UUID.randomUUID());
-            conf.set(QueryOptions.TRANSACTIONAL_ID_PREFIX, "plan-eval-" + UUID.randomUUID());
-            conf.set(QueryOptions.CHECKPOINT_INTERVAL_MS, 1000L);
+            conf.set(QueryOptions.SOURCE_GROUP_ID, "plan-eval-" + UUID.randomUUID());
+            conf.set(QueryOptions.SINK_TRANSACTIONAL_ID_PREFIX, "plan-eval-" + UUID.randomUUID());
+            conf.set(QueryOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
             if (args.length > 6) {
                 for (String kv : args[6].split(";")) {
                     conf.setString(kv.substring(0, kv.indexOf('=')).strip(), kv.substring(kv.indexOf('=') + 1).strip());
@@ -58,6 +59,7 @@ public final class PlanEval {
             envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
             env.setParallelism(2);
+            QueryJob.configure(env, conf);
             QueryJob.fromConfiguration(conf).build(env);
             JobClient job = env.executeAsync("plan-eval-query");
             try {

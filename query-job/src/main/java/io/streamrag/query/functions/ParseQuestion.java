@@ -6,10 +6,12 @@ import io.streamrag.common.plan.BudgetPlan;
 import io.streamrag.common.records.Answer;
 import io.streamrag.common.records.Question;
 import io.streamrag.query.QueryOptions;
+import io.streamrag.query.generate.StrategyName;
 import io.streamrag.query.metrics.QuestionMetrics;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.RawQuestion;
 import io.streamrag.query.vote.Answers;
+import io.streamrag.query.vote.FailureReason;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.configuration.Configuration;
@@ -22,7 +24,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Set;
 
 /**
  * Parses and validates question events; anything invalid becomes a FAILED answer on a side output, never a crash.
@@ -34,7 +35,6 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
     private static final long serialVersionUID = 1L;
 
     public static final OutputTag<Answer> INVALID = new OutputTag<>("invalid-questions") {};
-    public static final Set<String> STRATEGIES = Set.of("RAG", "DRAG", "ITERDRAG");
     public static final long MAX_DEADLINE_MS = 3_600_000L;
 
     private final Configuration conf;
@@ -77,14 +77,14 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         }
         if (error != null) {
             metrics.invalid.inc();
-            ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy, "invalid question: " + error,
+            ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy, FailureReason.INVALID_QUESTION.because(error),
                     q.receivedAtMs));
             return;
         }
         if (now >= q.deadlineAtMs()) {
             metrics.expired.inc();
-            ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy, "deadline passed before the question "
-                    + "was read (it waited " + (now - q.receivedAtMs) + " ms)", q.receivedAtMs));
+            ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy,
+                    FailureReason.EXPIRED_BEFORE_READ.with(" (it waited " + (now - q.receivedAtMs) + " ms)"), q.receivedAtMs));
             return;
         }
         if (q.plan != null) {
@@ -104,8 +104,9 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         }
         q.tenant = text(node, "tenant");
         q.text = text(node, "text");
-        String strategy = text(node, "strategy") == null ? null : text(node, "strategy").toUpperCase(Locale.ROOT);
-        q.strategy = strategy == null ? conf.get(QueryOptions.STRATEGY) : strategy;
+        String strategy = text(node, "strategy");
+        StrategyName named = strategy == null ? conf.get(QueryOptions.STRATEGY) : StrategyName.parse(strategy);
+        q.strategy = named != null ? named.name() : strategy.toUpperCase(Locale.ROOT);
         if (text(node, "questionId") == null) {
             return "missing questionId";
         }
@@ -115,8 +116,8 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         if (q.text == null) {
             return "missing text";
         }
-        if (!STRATEGIES.contains(q.strategy)) {
-            return "unknown strategy '" + q.strategy + "' (RAG, DRAG or ITERDRAG)";
+        if (named == null) {
+            return "unknown strategy '" + q.strategy + "' (" + StrategyName.choices() + ")";
         }
         Long n = integer(node, "n");
         Long k = integer(node, "k");
@@ -130,7 +131,7 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         }
         q.n = n == null ? conf.get(QueryOptions.N) : n.intValue();
         q.k = k == null ? conf.get(QueryOptions.K) : k.intValue();
-        q.deadlineMs = deadline == null ? conf.get(QueryOptions.DEADLINE_MS) : deadline;
+        q.deadlineMs = deadline == null ? conf.get(QueryOptions.DEADLINE).toMillis() : deadline;
         JsonNode budgetNode = node.get("budget");
         Question.Budget budget = defaultBudget();
         if (budgetNode != null && !budgetNode.isNull()) {
@@ -143,7 +144,7 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
             budget = new Question.Budget(tokens, ms);
         }
         if (plan != null && budget != null) {
-            q.plan = plan.choose(budget, strategy, n == null ? null : n.intValue(), k == null ? null : k.intValue());
+            q.plan = plan.choose(budget, strategy == null ? null : q.strategy, n == null ? null : n.intValue(), k == null ? null : k.intValue());
             if (q.plan != null) {
                 q.strategy = q.plan.strategy;
                 q.k = q.plan.k;
