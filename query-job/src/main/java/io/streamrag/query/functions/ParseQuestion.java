@@ -144,7 +144,8 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
             budget = new Question.Budget(tokens, ms);
         }
         if (plan != null && budget != null) {
-            q.plan = plan.choose(budget, strategy == null ? null : q.strategy, n == null ? null : n.intValue(), k == null ? null : k.intValue());
+            q.plan = plan.choose(budget, strategy == null ? null : q.strategy,
+                    n == null ? null : n.intValue(), k == null ? null : k.intValue());
             if (q.plan != null) {
                 q.strategy = q.plan.strategy;
                 q.k = q.plan.k;
