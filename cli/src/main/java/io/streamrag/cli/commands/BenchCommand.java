@@ -1,10 +1,17 @@
 package io.streamrag.cli.commands;
 
+import io.streamrag.bench.ingest.IngestBenchmark;
+import io.streamrag.bench.ingest.OcrBenchmark;
+import io.streamrag.bench.query.AdaptiveSamplingBenchmark;
+import io.streamrag.bench.query.FanOutBenchmark;
+import io.streamrag.bench.query.IsolationBenchmark;
+import io.streamrag.bench.query.ThroughputBenchmark;
+import io.streamrag.cli.chaos.ClusterBenchmark;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,17 +23,23 @@ import java.util.concurrent.Callable;
         description = "Run a benchmark of the jobs and print its figures: ingest, ocr (image-heavy PDFs: ocr.threads=1 vs default, and a new version with the OCR cache warm), fanout, throughput, adaptive, isolation, cluster (both jobs on the running local cluster at --parallelism N).")
 public class BenchCommand implements Callable<Integer> {
 
-    /** Benchmark name → main class; each prints its own figures. */
-    static final Map<String, String> BENCHMARKS = new LinkedHashMap<>();
+    /** A benchmark's {@code main}. */
+    @FunctionalInterface
+    interface Main {
+        void run(String[] args) throws Exception;
+    }
+
+    /** Benchmark name → its main; each prints its own figures. */
+    static final Map<String, Main> BENCHMARKS = new LinkedHashMap<>();
 
     static {
-        BENCHMARKS.put("ingest", "io.streamrag.ingest.bench.IngestBenchmark");
-        BENCHMARKS.put("ocr", "io.streamrag.ingest.bench.OcrBenchmark");
-        BENCHMARKS.put("fanout", "io.streamrag.query.bench.FanOutBenchmark");
-        BENCHMARKS.put("throughput", "io.streamrag.query.bench.ThroughputBenchmark");
-        BENCHMARKS.put("adaptive", "io.streamrag.query.bench.AdaptiveSamplingBenchmark");
-        BENCHMARKS.put("isolation", "io.streamrag.query.bench.IsolationBenchmark");
-        BENCHMARKS.put("cluster", "io.streamrag.cli.chaos.ClusterBenchmark");
+        BENCHMARKS.put("ingest", IngestBenchmark::main);
+        BENCHMARKS.put("ocr", OcrBenchmark::main);
+        BENCHMARKS.put("fanout", FanOutBenchmark::main);
+        BENCHMARKS.put("throughput", ThroughputBenchmark::main);
+        BENCHMARKS.put("adaptive", AdaptiveSamplingBenchmark::main);
+        BENCHMARKS.put("isolation", IsolationBenchmark::main);
+        BENCHMARKS.put("cluster", ClusterBenchmark::main);
     }
 
     /** Names accepted on the command line. */
@@ -45,13 +58,12 @@ public class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String main = BENCHMARKS.get(name);
+        Main main = BENCHMARKS.get(name);
         if (main == null) {
             System.err.println("Unknown benchmark '" + name + "'; known: " + BENCHMARKS.keySet());
             return 2;
         }
-        Method m = Class.forName(main).getMethod("main", String[].class);
-        m.invoke(null, (Object) args.toArray(new String[0]));
+        main.run(args.toArray(new String[0]));
         return 0;
     }
 }

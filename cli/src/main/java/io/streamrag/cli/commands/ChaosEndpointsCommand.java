@@ -1,7 +1,7 @@
 package io.streamrag.cli.commands;
 
+import io.streamrag.bench.query.ChaosBenchmark;
 import io.streamrag.common.config.StreamRagOptions;
-import io.streamrag.query.bench.ChaosBenchmark;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -55,9 +55,7 @@ class LayoutRulesTest {
 
     @Test
     void queryJobDependsOnCommonOnly() {
-        // Known exception until the benchmarks move to their own module (issue 14): query's benchmarks start the
-        // local model server in-process. The job's own packages must not.
-        check(noClasses().that().resideInAPackage(QUERY).and().resideOutsideOfPackage("io.streamrag.query.bench..")
+        check(noClasses().that().resideInAPackage(QUERY)
                 .should().dependOnClassesThat().resideInAnyPackage(INGEST, MODEL, CLI, CLUSTER));
     }
 

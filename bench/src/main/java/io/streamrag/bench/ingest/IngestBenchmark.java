@@ -1,0 +1,289 @@
+package io.streamrag.bench.ingest;
+
+import io.streamrag.common.config.Configs;
+import io.streamrag.common.config.StreamRagOptions;
+import io.streamrag.common.embedding.EmbeddingModels;
+import io.streamrag.common.opensearch.ChunkIndex;
+import io.streamrag.common.opensearch.OpenSearchClients;
+import io.streamrag.common.records.Chunk;
+import io.streamrag.ingest.IngestJob;
+import io.streamrag.ingest.IngestOptions;
+import io.streamrag.ingest.extract.Chunker;
+import io.streamrag.ingest.extract.ContentTypes;
+import io.streamrag.ingest.extract.DocumentExtractor;
+import io.streamrag.ingest.extract.ExtractionLimits;
+import io.streamrag.ingest.io.kafka.DeadLetterSerializer;
+import io.streamrag.ingest.io.kafka.RawDocumentDeserializer;
+import io.streamrag.ingest.records.DocumentTask;
+import io.streamrag.ingest.records.ExtractedDocument;
+import io.streamrag.ingest.records.FailedDocument;
+import io.streamrag.ingest.records.RawDocument;
+
+import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.model.embedding.EmbeddingModel;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.PDPage;
+import org.apache.pdfbox.pdmodel.PDPageContentStream;
+import org.apache.pdfbox.pdmodel.common.PDRectangle;
+import org.apache.pdfbox.pdmodel.font.PDType1Font;
+import org.apache.pdfbox.pdmodel.font.Standard14Fonts;
+import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch._types.FieldValue;
+import org.opensearch.client.opensearch._types.aggregations.StringTermsBucket;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * Ingest benchmark against the real local Kafka and OpenSearch (not a test): end-to-end throughput from Kafka to
+ * searchable chunks, compared with the raw in-process embedding throughput on the same chunks, then freshness
+ * (produce → searchable) p50/p99 at half that throughput. Options: {@code --documents 60 --pages 4
+ * --parallelism 2 --freshness-seconds 30} plus any job option ({@code --embed.batch-size 32}, ...).
+ */
+public final class IngestBenchmark {
+
+    private static final String[] VOCABULARY = ("pump valve controller sensor pressure temperature firmware gateway "
+            + "cluster backup restore schedule operator console port certificate network switch router battery "
+            + "voltage current motor bearing lubricant filter cartridge display alarm threshold calibration manual "
+            + "install configure update replace inspect measure record report warning caution safety maintenance "
+            + "interval daily weekly monthly annual service technician customer warranty module interface cable").split(" ");
+
+    private IngestBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        Configuration conf = Configs.fromArgs(args);
+        int documents = BenchKafka.intArg(conf, "documents", 60);
+        int pages = BenchKafka.intArg(conf, "pages", 4);
+        int parallelism = BenchKafka.intArg(conf, "parallelism", 2);
+        int freshnessSeconds = BenchKafka.intArg(conf, "freshness-seconds", 30);
+        String bootstrap = conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS);
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        String topic = "bench-documents-" + run;
+        String dlq = "bench-dlq-" + run;
+        String alias = "bench-chunks-" + run;
+        conf.set(StreamRagOptions.DOCUMENTS_TOPIC, topic);
+        conf.set(StreamRagOptions.DEAD_LETTER_TOPIC, dlq);
+        conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        conf.set(IngestOptions.OCR_PROVIDER, IngestOptions.OcrProvider.NONE);
+
+        // Corpus: generated PDFs of ~180 words a page (about one 256-token chunk per page).
+        Random random = new Random(42);
+        List<byte[]> corpus = new ArrayList<>();
+        for (int d = 0; d < documents + 1000; d++) {
+            corpus.add(pdf(random, pages));
+        }
+        List<String> chunkTexts = chunkTexts(conf, corpus.subList(0, documents));
+        System.out.printf(Locale.ROOT, "Corpus: %d documents x %d pages -> %d chunks%n", documents, pages, chunkTexts.size());
+
+        // 1. Raw in-process embedding throughput on the same chunks.
+        EmbeddingModel model = EmbeddingModels.create(conf);
+        int batch = conf.get(IngestOptions.EMBED_BATCH_SIZE);
+        embed(model, chunkTexts.subList(0, Math.min(64, chunkTexts.size())), batch); // warm-up
+        long t0 = System.nanoTime();
+        embed(model, chunkTexts, batch);
+        double rawPerSecond = chunkTexts.size() / ((System.nanoTime() - t0) / 1e9);
+        System.out.printf(Locale.ROOT, "Raw embedding: %.1f chunks/s%n", rawPerSecond);
+
+        OpenSearchClient search = OpenSearchClients.create(conf);
+        try (Admin admin = BenchKafka.admin(conf); KafkaProducer<String, String> producer = BenchKafka.producer(conf)) {
+            admin.createTopics(List.of(new NewTopic(topic, parallelism, (short) 1), new NewTopic(dlq, 1, (short) 1)))
+                    .all().get(30, TimeUnit.SECONDS);
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+            conf.set(IngestOptions.PARALLELISM, parallelism);
+            IngestJob.configure(env, conf);
+            KafkaSource<RawDocument> source = KafkaSource.<RawDocument>builder()
+                    .setBootstrapServers(bootstrap).setTopics(topic).setGroupId("bench-" + run)
+                    .setStartingOffsets(OffsetsInitializer.earliest())
+                    .setDeserializer(new RawDocumentDeserializer()).build();
+            KafkaSink<FailedDocument> dlqSink = KafkaSink.<FailedDocument>builder().setBootstrapServers(bootstrap)
+                    .setRecordSerializer(new DeadLetterSerializer(dlq)).setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE).build();
+            new IngestJob(source, "Kafka: " + topic, dlqSink, new DiscardingSink<>(), conf, -1).build(env);
+            JobClient job = env.executeAsync("streamrag-ingest-benchmark");
+            try {
+                // Warm-up document: the job has loaded its model and created the index once it is searchable.
+                producer.send(BenchKafka.pdfEvent(topic, "bench", "warmup", 1, corpus.get(documents)));
+                waitForChunks(search, alias, List.of("warmup"), Duration.ofMinutes(3));
+
+                // 2. End-to-end throughput: everything produced at once, until every chunk is searchable.
+                List<String> ids = new ArrayList<>();
+                long start = System.nanoTime();
+                for (int d = 0; d < documents; d++) {
+                    String id = "doc-" + d;
+                    ids.add(id);
+                    producer.send(BenchKafka.pdfEvent(topic, "bench", id, 1, corpus.get(d)));
+                }
+                producer.flush();
+                long expected = chunkTexts.size();
+                while (countChunks(search, alias, ids) < expected) {
+                    Thread.sleep(100);
+                    if (System.nanoTime() - start > TimeUnit.MINUTES.toNanos(20)) {
+                        throw new IllegalStateException("End-to-end phase did not finish in 20 minutes");
+                    }
+                }
+                double seconds = (System.nanoTime() - start) / 1e9;
+                double e2ePerSecond = expected / seconds;
+                double docsPerSecond = documents / seconds;
+                System.out.printf(Locale.ROOT, "End-to-end: %d chunks in %.1f s = %.1f chunks/s (%.2f documents/s)%n",
+                        expected, seconds, e2ePerSecond, docsPerSecond);
+                System.out.printf(Locale.ROOT, "Ratio end-to-end / raw embedding: %.2f%n", e2ePerSecond / rawPerSecond);
+
+                // 3. Freshness at half the end-to-end throughput.
+                double rate = docsPerSecond / 2;
+                int count = Math.max(5, (int) (rate * freshnessSeconds));
+                long intervalNanos = (long) (1e9 / rate);
+                Map<String, Long> producedAt = new HashMap<>();
+                List<Long> lags = new ArrayList<>();
+                long next = System.nanoTime();
+                int sent = 0;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(freshnessSeconds + 300);
+                while ((sent < count || !producedAt.isEmpty()) && System.nanoTime() < deadline) {
+                    if (sent < count && System.nanoTime() >= next) {
+                        String id = "fresh-" + sent;
+                        producedAt.put(id, System.currentTimeMillis());
+                        producer.send(BenchKafka.pdfEvent(topic, "bench", id, 1, corpus.get(documents + 1 + (sent % 999))));
+                        producer.flush();
+                        sent++;
+                        next += intervalNanos;
+                    }
+                    if (!producedAt.isEmpty()) {
+                        for (String id : visibleDocuments(search, alias, new ArrayList<>(producedAt.keySet()), pages)) {
+                            lags.add(System.currentTimeMillis() - producedAt.remove(id));
+                        }
+                    }
+                    Thread.sleep(50);
+                }
+                lags.sort(Long::compare);
+                System.out.printf(Locale.ROOT, "Freshness at %.2f documents/s (%d documents, %d seen): p50 %d ms, p99 %d ms%n",
+                        rate, count, lags.size(), percentile(lags, 0.50), percentile(lags, 0.99));
+            } finally {
+                job.cancel().get(60, TimeUnit.SECONDS);
+                admin.deleteTopics(List.of(topic, dlq));
+                search.indices().delete(d -> d.index(ChunkIndex.concreteName(alias)).ignoreUnavailable(true));
+                OpenSearchClients.close(search);
+            }
+        }
+        System.exit(0);
+    }
+
+
+    static long percentile(List<Long> sorted, double p) {
+        if (sorted.isEmpty()) {
+            return -1;
+        }
+        return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1));
+    }
+
+    private static void embed(EmbeddingModel model, List<String> texts, int batch) {
+        for (int i = 0; i < texts.size(); i += batch) {
+            model.embedAll(texts.subList(i, Math.min(texts.size(), i + batch)).stream().map(TextSegment::from).collect(Collectors.toList()));
+        }
+    }
+
+    /** The chunks the job will make of the corpus: same extractor, same chunker settings. */
+    private static List<String> chunkTexts(Configuration conf, List<byte[]> corpus) throws Exception {
+        DocumentExtractor extractor = new DocumentExtractor(ExtractionLimits.from(conf));
+        Chunker chunker = new Chunker(conf.get(IngestOptions.CHUNK_MAX_TOKENS), conf.get(IngestOptions.CHUNK_OVERLAP_TOKENS),
+                conf.get(IngestOptions.CHUNK_PAGE_BREAK_MIN_TOKENS));
+        List<String> out = new ArrayList<>();
+        for (byte[] pdf : corpus) {
+            ExtractedDocument doc = extractor.extract(pdf, ContentTypes.PDF);
+            DocumentTask task = new DocumentTask();
+            task.documentId = "x";
+            task.tenant = "bench";
+            for (Chunk c : chunker.chunk(task, doc)) {
+                out.add(c.text);
+            }
+        }
+        return out;
+    }
+
+    private static byte[] pdf(Random random, int pages) throws IOException {
+        try (PDDocument doc = new PDDocument()) {
+            for (int p = 0; p < pages; p++) {
+                PDPage page = new PDPage(PDRectangle.A4);
+                doc.addPage(page);
+                try (PDPageContentStream cs = new PDPageContentStream(doc, page)) {
+                    cs.beginText();
+                    cs.setFont(new PDType1Font(Standard14Fonts.FontName.HELVETICA), 10);
+                    cs.setLeading(13);
+                    cs.newLineAtOffset(40, 800);
+                    for (int line = 0; line < 15; line++) {
+                        StringBuilder sb = new StringBuilder();
+                        for (int w = 0; w < 12; w++) {
+                            sb.append(VOCABULARY[random.nextInt(VOCABULARY.length)]).append(' ');
+                        }
+                        cs.showText(sb.toString().strip() + ".");
+                        cs.newLine();
+                    }
+                    cs.endText();
+                }
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            doc.save(out);
+            return out.toByteArray();
+        }
+    }
+
+
+
+    private static long countChunks(OpenSearchClient client, String alias, List<String> ids) throws IOException {
+        client.indices().refresh(r -> r.index(alias));
+        return client.count(c -> c.index(alias).query(q -> q.terms(t -> t.field(ChunkIndex.DOCUMENT_ID)
+                .terms(v -> v.value(ids.stream().map(FieldValue::of).collect(Collectors.toList())))))).count();
+    }
+
+    private static void waitForChunks(OpenSearchClient client, String alias, List<String> ids, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                if (countChunks(client, alias, ids) > 0) {
+                    return;
+                }
+            } catch (Exception e) {
+                // index not there yet
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("Warm-up document not searchable within " + timeout);
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** Documents among {@code ids} that are searchable now (no refresh forced: what a user would see). */
+    private static List<String> visibleDocuments(OpenSearchClient client, String alias, List<String> ids, int minChunks) throws IOException {
+        var response = client.search(s -> s.index(alias).size(0)
+                .query(q -> q.terms(t -> t.field(ChunkIndex.DOCUMENT_ID)
+                        .terms(v -> v.value(ids.stream().map(FieldValue::of).collect(Collectors.toList())))))
+                .aggregations("docs", a -> a.terms(t -> t.field(ChunkIndex.DOCUMENT_ID).size(ids.size()))), Void.class);
+        List<String> out = new ArrayList<>();
+        for (StringTermsBucket b : response.aggregations().get("docs").sterms().buckets().array()) {
+            if (b.docCount() >= minChunks) {
+                out.add(b.key());
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,47 @@
+package io.streamrag.query.vote;
+
+import org.apache.flink.api.common.functions.RuntimeContext;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+
+import java.io.IOException;
+import java.time.Duration;
+
+/**
+ * The "already answered" mark of the current questionId, as keyed state with a TTL ({@code query.dedup.ttl}, default
+ * 7 days): it is part of every checkpoint and savepoint and expires by wall-clock time, so it holds across any stop
+ * shorter than the TTL. Marks written by earlier versions (a {@code Long} "until" kept alive by a timer) still count.
+ */
+public final class AnsweredIds {
+
+    private final ValueState<Boolean> answered;
+    private final ValueState<Long> legacyUntil;
+
+    public AnsweredIds(RuntimeContext ctx, String name, String legacyName, Duration ttl) {
+        ValueStateDescriptor<Boolean> d = new ValueStateDescriptor<>(name, Boolean.class);
+        d.enableTimeToLive(StateTtlConfig.newBuilder(ttl)
+                .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                .cleanupFullSnapshot()
+                .build());
+        answered = ctx.getState(d);
+        legacyUntil = ctx.getState(new ValueStateDescriptor<>(legacyName, Long.class));
+    }
+
+    public boolean contains() throws IOException {
+        if (answered.value() != null) {
+            return true;
+        }
+        if (legacyUntil.value() != null) {
+            answered.update(true);
+            legacyUntil.clear();
+            return true;
+        }
+        return false;
+    }
+
+    public void add() throws IOException {
+        answered.update(true);
+    }
+}
