@@ -13,11 +13,11 @@ public interface ImageTextReader extends AutoCloseable {
     @Override
     default void close() {}
 
-    /** The reader {@code ocr.provider} asks for, or null for {@code none}. */
+    /** The reader {@code ingest.ocr.provider} asks for, or null for {@code none}. */
     static ImageTextReader create(Configuration conf) {
         switch (conf.get(IngestOptions.OCR_PROVIDER)) {
             case TESSERACT:
-                return new TesseractReader(conf.get(IngestOptions.TESSERACT_COMMAND), conf.get(IngestOptions.OCR_LANGUAGE),
+                return new TesseractReader(conf.get(IngestOptions.OCR_TESSERACT_COMMAND), conf.get(IngestOptions.OCR_LANGUAGE),
                         conf.get(IngestOptions.OCR_TIMEOUT));
             case VISION:
                 return VisionReader.create(conf);

@@ -68,7 +68,7 @@ class HedgeSettingsTest {
         try (EndpointHealth h = health(100, 100, 100)) {
             assertThat(HedgeSettings.from(conf).delayFor(h)).isEqualTo(-1);
         }
-        conf.set(QueryOptions.HEDGE, false);
+        conf.set(QueryOptions.HEDGE_ENABLED, false);
         try (EndpointHealth h = health(tenPercentSlow())) {
             assertThat(HedgeSettings.from(conf).delayFor(h)).isEqualTo(-1);
         }
