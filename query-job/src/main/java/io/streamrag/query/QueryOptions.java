@@ -94,9 +94,14 @@ public final class QueryOptions {
                     + "the first answer wins and the other call is aborted.");
     public static final ConfigOption<Duration> HEDGE_DELAY = ConfigOptions.key("query.hedge.delay").durationType()
             .noDefaultValue().withDescription("Fixed hedge delay; unset = the endpoint's observed latency percentile "
-                    + "(query.hedge.percentile, after 20 calls; no hedging before).");
+                    + "(query.hedge.percentile, at most query.hedge.median-factor x its median; after 20 calls).");
     public static final ConfigOption<Double> HEDGE_PERCENTILE = ConfigOptions.key("query.hedge.percentile")
-            .doubleType().defaultValue(95.0).withDescription("Latency percentile of the endpoint used as hedge delay.");
+            .doubleType().defaultValue(95.0).withDescription("Latency percentile of the endpoint used as hedge delay "
+                    + "(capped by query.hedge.median-factor).");
+    public static final ConfigOption<Double> HEDGE_MEDIAN_FACTOR = ConfigOptions.key("query.hedge.median-factor")
+            .doubleType().defaultValue(2.0).withDescription("Caps the observed hedge delay at this multiple of the "
+                    + "endpoint's median latency: when more than 5 % of calls are slow, the percentile is itself a slow "
+                    + "call and would hedge too late. 0 = the percentile alone.");
     public static final ConfigOption<Double> HEDGE_MAX_EXTRA = ConfigOptions.key("query.hedge.max-extra").doubleType()
             .defaultValue(0.2).withDescription("Spare calls per question at most ceil(n x this); 0 disables hedging.");
 
@@ -147,6 +152,19 @@ public final class QueryOptions {
             .defaultValue(Duration.ofMillis(5)).withDeprecatedKeys("query.buffer-timeout-ms")
             .withDescription("Network buffer flush interval of the job's operators, set by QueryJob.configure; questions are "
                     + "few and latency-sensitive, so flush sooner than Flink's 100 ms default.");
+
+    public static final ConfigOption<String> PLAN = ConfigOptions.key("query.plan").stringType().noDefaultValue()
+            .withDescription("Budget plan file written by 'bin/rag plan' (JSON). A question with a budget (its own or the "
+                    + "default below) gets the strategy, k and n the plan picks for it, among the settings agreeing with "
+                    + "any of strategy, k and n the question sets itself; the answer's plan field reports the choice. "
+                    + "Without a plan, budgets are ignored.");
+    public static final ConfigOption<Long> PLAN_DEFAULT_BUDGET_TOKENS = ConfigOptions.key("query.plan.default-budget.tokens")
+            .longType().noDefaultValue()
+            .withDescription("Token budget (in + out, all calls) for questions that carry no budget; unset: such questions "
+                    + "keep the defaults, as without a plan.");
+    public static final ConfigOption<Duration> PLAN_DEFAULT_BUDGET_LATENCY = ConfigOptions.key("query.plan.default-budget.latency")
+            .durationType().noDefaultValue()
+            .withDescription("Latency budget (the plan's swept p50) for questions that carry no budget; unset: none.");
 
     private QueryOptions() {}
 }
