@@ -9,6 +9,7 @@ import io.streamrag.cli.commands.Connection;
 import io.streamrag.cli.commands.DashboardCommand;
 import io.streamrag.cli.commands.DownCommand;
 import io.streamrag.cli.commands.IngestCommand;
+import io.streamrag.cli.commands.OptionsCommand;
 import io.streamrag.cli.commands.QuickstartCommand;
 import io.streamrag.cli.commands.StatusCommand;
 import io.streamrag.cli.commands.SweepCommand;
@@ -36,6 +37,7 @@ import java.util.Map;
             BackfillCommand.class,
             SweepCommand.class,
             BenchCommand.class,
+            OptionsCommand.class,
             ChaosCommand.class,
             QuickstartCommand.class,
             DashboardCommand.class,

@@ -36,6 +36,8 @@ public class UpCommand implements Callable<Integer> {
 
     static void up(Connection connection, Map<String, String> options) throws Exception {
         long t0 = System.nanoTime();
+        Configuration conf = jobConfiguration(connection, options);
+        JobLauncher.checkOptions(conf); // a misspelled --set fails before anything starts
         Services.require("start", "kafka");
         Services.require("start", "opensearch");
         Services.require("start", "model");
@@ -43,7 +45,6 @@ public class UpCommand implements Callable<Integer> {
         // One partition per parallel source subtask.
         KafkaTools.createTopics(connection.kafka(), List.of(connection.documentsTopic, connection.questionsTopic,
                 connection.answersTopic, connection.deadLetterTopic, connection.outcomesTopic), PARALLELISM);
-        Configuration conf = jobConfiguration(connection, options);
         String ingest = JobLauncher.ensureRunning(JobLauncher.INGEST, conf);
         String query = JobLauncher.ensureRunning(JobLauncher.QUERY, conf);
         FlinkRest rest = FlinkRest.local();
