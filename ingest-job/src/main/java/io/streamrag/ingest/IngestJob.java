@@ -3,14 +3,12 @@ package io.streamrag.ingest;
 import io.streamrag.common.config.ConfigKeys;
 import io.streamrag.common.config.Configs;
 import io.streamrag.common.config.StreamRagOptions;
-import io.streamrag.common.kafka.KafkaClientSettings;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.ingest.extract.Chunker;
 import io.streamrag.ingest.extract.ExtractionLimits;
 import io.streamrag.ingest.functions.AssembleDocument;
 import io.streamrag.ingest.functions.ChunkDocument;
 import io.streamrag.ingest.functions.DeadLetterOutcome;
-import io.streamrag.ingest.functions.DeadLetters;
 import io.streamrag.ingest.functions.EmbedChunks;
 import io.streamrag.ingest.functions.ExtractContent;
 import io.streamrag.ingest.functions.FetchContent;
@@ -21,6 +19,9 @@ import io.streamrag.ingest.functions.Quarantine;
 import io.streamrag.ingest.functions.SplitImages;
 import io.streamrag.ingest.functions.TrackOutcomes;
 import io.streamrag.ingest.functions.VersionGate;
+import io.streamrag.ingest.pipeline.DeadLetters;
+import io.streamrag.ingest.pipeline.IngestSinks;
+import io.streamrag.ingest.pipeline.IngestSources;
 import io.streamrag.ingest.records.ChunkedDocument;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.DocumentTask;
@@ -29,10 +30,6 @@ import io.streamrag.ingest.records.FailedDocument;
 import io.streamrag.ingest.records.FetchedDocument;
 import io.streamrag.ingest.records.OcrItem;
 import io.streamrag.ingest.records.RawDocument;
-import io.streamrag.ingest.sources.DeadLetterSerializer;
-import io.streamrag.ingest.sources.FileReferenceFormat;
-import io.streamrag.ingest.sources.OutcomeSerializer;
-import io.streamrag.ingest.sources.RawDocumentDeserializer;
 
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -41,35 +38,15 @@ import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.connector.file.src.FileSource;
-import org.apache.flink.connector.kafka.sink.KafkaSink;
-import org.apache.flink.connector.kafka.source.KafkaSource;
-import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
-import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.core.fs.FileStatus;
-import org.apache.flink.core.fs.FileSystem;
-import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.consumer.OffsetResetStrategy;
-import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 /**
  * The ingest pipeline: document events → parse/validate → version gate (keyed by tenant and documentId) → fetch → extract
@@ -208,83 +185,9 @@ public class IngestJob {
     /** Builds the job the configuration describes (source, dead-letter sink), for main or a launcher. */
     public static IngestJob fromConfiguration(Configuration conf) throws IOException {
         OpenSearchClients.settings(conf);   // a user without a password (or unreadable TLS files) fails here, at start
-        IngestOptions.SourceKind kind = IngestOptions.sourceKind(conf.get(IngestOptions.SOURCE));
-        Configuration effective = new Configuration(conf);
-        Source<RawDocument, ?, ?> source;
-        String name;
-        long total = -1;
-        switch (kind) {
-            case FILES: {
-                String root = conf.get(IngestOptions.PATH);
-                if (root == null || root.isBlank()) {
-                    throw new IllegalArgumentException("ingest.source=files needs ingest.path");
-                }
-                Path rootPath = new Path(root);
-                if (rootPath.toUri().getScheme() == null) {
-                    rootPath = new Path(new java.io.File(root).getAbsoluteFile().toURI());
-                }
-                source = FileSource.forBulkFileFormat(new FileReferenceFormat(rootPath.toString(), conf.get(IngestOptions.TENANT)), rootPath).build();
-                name = "Files: " + rootPath;
-                total = countFiles(rootPath);
-                if ("file".equals(rootPath.toUri().getScheme())) {
-                    // The backfill folder is allowed by definition.
-                    String roots = conf.get(IngestOptions.ALLOWED_ROOTS);
-                    effective.set(IngestOptions.ALLOWED_ROOTS, (roots.isBlank() ? "" : roots + ",") + rootPath.toUri().getPath());
-                }
-                break;
-            }
-            case KAFKA:
-            case KAFKA_BOUNDED: {
-                String topic = conf.get(StreamRagOptions.DOCUMENTS_TOPIC);
-                KafkaSourceBuilder<RawDocument> b = KafkaSource.<RawDocument>builder()
-                        .setProperties(KafkaClientSettings.properties(conf))
-                        .setTopics(topic)
-                        .setGroupId(conf.get(IngestOptions.GROUP_ID))
-                        .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-                        .setDeserializer(new RawDocumentDeserializer());
-                if (kind == IngestOptions.SourceKind.KAFKA_BOUNDED) {
-                    b.setBounded(OffsetsInitializer.latest());
-                    total = pendingRecords(conf, topic);
-                }
-                source = b.build();
-                name = "Kafka: " + topic;
-                break;
-            }
-            default:
-                throw new IllegalArgumentException("Unknown ingest.source " + kind);
-        }
-        if (total >= 0) {
-            LOG.info("Bounded run over {} with {} document events", name, total);
-        }
-        return new IngestJob(source, name, deadLetterSink(conf), outcomeSink(conf), effective, total);
-    }
-
-    /** Dead letters to {@code documents.dlq}, exactly-once (transactions committed on checkpoints). */
-    public static KafkaSink<FailedDocument> deadLetterSink(Configuration conf) {
-        return KafkaSink.<FailedDocument>builder()
-                .setKafkaProducerConfig(producerProperties(conf))
-                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix(conf.get(IngestOptions.TRANSACTIONAL_ID_PREFIX) + "-dlq")
-                .setRecordSerializer(new DeadLetterSerializer(conf.get(StreamRagOptions.DEAD_LETTER_TOPIC)))
-                .build();
-    }
-
-    /** One outcome per document event to {@code documents.outcomes}, exactly-once. */
-    public static KafkaSink<DocumentOutcome> outcomeSink(Configuration conf) {
-        return KafkaSink.<DocumentOutcome>builder()
-                .setKafkaProducerConfig(producerProperties(conf))
-                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix(conf.get(IngestOptions.TRANSACTIONAL_ID_PREFIX) + "-outcomes")
-                .setRecordSerializer(new OutcomeSerializer(conf.get(StreamRagOptions.OUTCOMES_TOPIC)))
-                .build();
-    }
-
-    /** Producer properties of every Kafka sink of the job, in one place. */
-    static Properties producerProperties(Configuration conf) {
-        Properties producer = KafkaClientSettings.properties(conf);
-        // The broker caps transactions at transaction.max.timeout.ms (15 min); Flink's 1 h default is refused.
-        producer.setProperty("transaction.timeout.ms", String.valueOf(conf.get(IngestOptions.TRANSACTION_TIMEOUT).toMillis()));
-        return producer;
+        IngestSources sources = IngestSources.fromConfiguration(conf);
+        return new IngestJob(sources.source(), sources.name(), IngestSinks.deadLetterSink(conf), IngestSinks.outcomeSink(conf),
+                sources.conf(), sources.expectedTotal());
     }
 
     /** Parallelism and checkpointing from the ingest options: the one place every entry point takes them from. */
@@ -305,54 +208,5 @@ public class IngestJob {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         configure(env, conf);
         fromConfiguration(conf).execute(env);
-    }
-
-    /** Files the FileSource will enumerate (recursively, skipping hidden ones like its default filter). */
-    static long countFiles(Path root) throws IOException {
-        FileSystem fs = root.getFileSystem();
-        FileStatus status = fs.getFileStatus(root);
-        if (!status.isDir()) {
-            return 1;
-        }
-        long n = 0;
-        for (FileStatus s : fs.listStatus(root)) {
-            String name = s.getPath().getName();
-            if (name.startsWith(".") || name.startsWith("_")) {
-                continue;
-            }
-            n += s.isDir() ? countFiles(s.getPath()) : 1;
-        }
-        return n;
-    }
-
-    /** Records between the group's committed (or earliest) offsets and the current end, or -1 when unknown. */
-    static long pendingRecords(Configuration conf, String topic) {
-        try (Admin admin = Admin.create(KafkaClientSettings.properties(conf))) {
-            List<TopicPartition> partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS)
-                    .get(topic).partitions().stream().map(p -> new TopicPartition(topic, p.partition())).collect(Collectors.toList());
-            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
-            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-            partitions.forEach(p -> {
-                earliest.put(p, OffsetSpec.earliest());
-                latest.put(p, OffsetSpec.latest());
-            });
-            Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> start = admin.listOffsets(earliest).all().get(30, TimeUnit.SECONDS);
-            Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> end = admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
-            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(conf.get(IngestOptions.GROUP_ID))
-                    .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
-            long total = 0;
-            for (TopicPartition p : partitions) {
-                long from = start.get(p).offset();
-                OffsetAndMetadata c = committed.get(p);
-                if (c != null) {
-                    from = Math.max(from, c.offset());
-                }
-                total += Math.max(0, end.get(p).offset() - from);
-            }
-            return total;
-        } catch (Exception e) {
-            LOG.warn("Cannot count the records of {}: {}", topic, e.toString());
-            return -1;
-        }
     }
 }

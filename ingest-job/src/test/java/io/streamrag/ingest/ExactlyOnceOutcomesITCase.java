@@ -6,8 +6,9 @@ import io.streamrag.common.records.DeadLetter;
 import io.streamrag.common.records.IngestOutcome;
 import io.streamrag.common.testing.KafkaExtension;
 import io.streamrag.common.testing.OpenSearchExtension;
+import io.streamrag.ingest.io.kafka.RawDocumentDeserializer;
+import io.streamrag.ingest.pipeline.IngestSinks;
 import io.streamrag.ingest.records.RawDocument;
-import io.streamrag.ingest.sources.RawDocumentDeserializer;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.flink.api.common.JobStatus;
@@ -82,7 +83,7 @@ class ExactlyOnceOutcomesITCase {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(2);
         env.enableCheckpointing(1000);
-        new IngestJob(source, "Kafka: " + documents, IngestJob.deadLetterSink(conf), IngestJob.outcomeSink(conf), conf, -1).build(env);
+        new IngestJob(source, "Kafka: " + documents, IngestSinks.deadLetterSink(conf), IngestSinks.outcomeSink(conf), conf, -1).build(env);
         JobClient job = env.executeAsync("exactly-once-outcomes-itcase");
         int expectedOutcomes = 0;
         List<String> bad = new ArrayList<>();

@@ -5,8 +5,9 @@ import io.streamrag.common.json.Json;
 import io.streamrag.common.records.IngestOutcome;
 import io.streamrag.common.testing.KafkaExtension;
 import io.streamrag.common.testing.OpenSearchExtension;
+import io.streamrag.ingest.io.kafka.RawDocumentDeserializer;
+import io.streamrag.ingest.pipeline.IngestSinks;
 import io.streamrag.ingest.records.RawDocument;
-import io.streamrag.ingest.sources.RawDocumentDeserializer;
 import io.streamrag.ingest.testing.TestDocuments;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -89,7 +90,7 @@ class ImageCheckpointSizeITCase {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(1);
         env.enableCheckpointing(300);
-        new IngestJob(source, "Kafka: " + documents, IngestJob.deadLetterSink(conf), IngestJob.outcomeSink(conf), conf, -1).build(env);
+        new IngestJob(source, "Kafka: " + documents, IngestSinks.deadLetterSink(conf), IngestSinks.outcomeSink(conf), conf, -1).build(env);
         JobClient job = env.executeAsync("image-checkpoint-size-itcase");
         long maxCheckpoint = 0;
         try {

@@ -8,11 +8,12 @@ import io.streamrag.common.records.Chunk;
 import io.streamrag.common.testing.FlinkTestCluster;
 import io.streamrag.common.testing.KafkaExtension;
 import io.streamrag.common.testing.OpenSearchExtension;
+import io.streamrag.ingest.io.kafka.DeadLetterSerializer;
+import io.streamrag.ingest.io.kafka.RawDocumentDeserializer;
+import io.streamrag.ingest.pipeline.IngestSources;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.FailedDocument;
 import io.streamrag.ingest.records.RawDocument;
-import io.streamrag.ingest.sources.DeadLetterSerializer;
-import io.streamrag.ingest.sources.RawDocumentDeserializer;
 import io.streamrag.ingest.testing.CollectingSink;
 import io.streamrag.ingest.testing.TestDocuments;
 
@@ -258,7 +259,7 @@ class IngestJobITCase {
             send(documents, event("note-" + i, 1, "text/plain", null, text));
         }
         KAFKA.send(documents, "broken", "[]");
-        assertThat(IngestJob.pendingRecords(conf, documents)).isEqualTo(5);
+        assertThat(IngestSources.pendingRecords(conf, documents)).isEqualTo(5);
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(2);

@@ -9,8 +9,9 @@ import io.streamrag.common.records.IngestOutcome;
 import io.streamrag.common.testing.FlinkTestCluster;
 import io.streamrag.common.testing.KafkaExtension;
 import io.streamrag.common.testing.OpenSearchExtension;
+import io.streamrag.ingest.io.kafka.RawDocumentDeserializer;
+import io.streamrag.ingest.pipeline.IngestSinks;
 import io.streamrag.ingest.records.RawDocument;
-import io.streamrag.ingest.sources.RawDocumentDeserializer;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.flink.api.common.JobStatus;
@@ -87,7 +88,7 @@ class OpenSearchOutageITCase {
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
             env.setParallelism(2);
             env.enableCheckpointing(1000);
-            new IngestJob(source, "Kafka: " + documents, IngestJob.deadLetterSink(conf), IngestJob.outcomeSink(conf), conf, -1).build(env);
+            new IngestJob(source, "Kafka: " + documents, IngestSinks.deadLetterSink(conf), IngestSinks.outcomeSink(conf), conf, -1).build(env);
             JobClient job = env.executeAsync("opensearch-outage-itcase");
             List<String> good = new ArrayList<>();
             List<String> bad = new ArrayList<>();

@@ -7,8 +7,9 @@ import io.streamrag.common.records.IngestOutcome;
 import io.streamrag.common.testing.FlinkTestCluster;
 import io.streamrag.common.testing.KafkaExtension;
 import io.streamrag.common.testing.OpenSearchExtension;
+import io.streamrag.ingest.io.kafka.RawDocumentDeserializer;
+import io.streamrag.ingest.pipeline.IngestSinks;
 import io.streamrag.ingest.records.RawDocument;
-import io.streamrag.ingest.sources.RawDocumentDeserializer;
 import io.streamrag.ingest.testing.PoisonDocuments;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -94,7 +95,7 @@ class PoisonSetITCase {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(2);
         env.enableCheckpointing(1000);
-        new IngestJob(source, "Kafka: " + documents, IngestJob.deadLetterSink(conf), IngestJob.outcomeSink(conf), conf, -1).build(env);
+        new IngestJob(source, "Kafka: " + documents, IngestSinks.deadLetterSink(conf), IngestSinks.outcomeSink(conf), conf, -1).build(env);
         JobClient job = env.executeAsync("poison-set-itcase");
         List<String> ordinary = new ArrayList<>();
         try {

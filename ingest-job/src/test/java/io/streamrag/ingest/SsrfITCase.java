@@ -7,11 +7,11 @@ import io.streamrag.common.records.Chunk;
 import io.streamrag.common.testing.FlinkTestCluster;
 import io.streamrag.common.testing.KafkaExtension;
 import io.streamrag.common.testing.OpenSearchExtension;
+import io.streamrag.ingest.io.kafka.DeadLetterSerializer;
+import io.streamrag.ingest.io.kafka.RawDocumentDeserializer;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.FailedDocument;
 import io.streamrag.ingest.records.RawDocument;
-import io.streamrag.ingest.sources.DeadLetterSerializer;
-import io.streamrag.ingest.sources.RawDocumentDeserializer;
 import io.streamrag.ingest.testing.CollectingSink;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -2,23 +2,21 @@ package io.streamrag.query;
 
 import io.streamrag.common.config.ConfigKeys;
 import io.streamrag.common.config.Configs;
-import io.streamrag.common.config.StreamRagOptions;
-import io.streamrag.common.kafka.KafkaClientSettings;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.Answer;
 import io.streamrag.query.functions.AdaptiveGenerate;
-import io.streamrag.query.functions.AnswerSerializer;
 import io.streamrag.query.functions.AsyncGenerate;
 import io.streamrag.query.functions.AsyncRetrieve;
 import io.streamrag.query.functions.CountAnswers;
 import io.streamrag.query.functions.FanOut;
 import io.streamrag.query.functions.OneAnswerPerQuestion;
 import io.streamrag.query.functions.ParseQuestion;
-import io.streamrag.query.functions.QuestionDeserializer;
 import io.streamrag.query.functions.RetrievalToVoteInput;
 import io.streamrag.query.functions.RouteRetrieval;
 import io.streamrag.query.functions.SelfConsistencyVote;
 import io.streamrag.query.generate.EndpointSpec;
+import io.streamrag.query.pipeline.QuerySinks;
+import io.streamrag.query.pipeline.QuerySources;
 import io.streamrag.query.records.CandidateRequest;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.RawQuestion;
@@ -32,18 +30,12 @@ import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.connector.kafka.sink.KafkaSink;
-import org.apache.flink.connector.kafka.source.KafkaSource;
-import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -67,29 +59,7 @@ public class QueryJob {
     /** The job with its Kafka source and exactly-once Kafka sink built from {@code conf}. */
     public static QueryJob fromConfiguration(Configuration conf) {
         OpenSearchClients.settings(conf);   // a user without a password (or unreadable TLS files) fails here, at start
-        return new QueryJob(kafkaSource(conf), kafkaSink(conf), conf);
-    }
-
-    public static KafkaSource<RawQuestion> kafkaSource(Configuration conf) {
-        return KafkaSource.<RawQuestion>builder()
-                .setProperties(KafkaClientSettings.properties(conf))
-                .setTopics(conf.get(StreamRagOptions.QUESTIONS_TOPIC))
-                .setGroupId(conf.get(QueryOptions.GROUP_ID))
-                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-                .setDeserializer(new QuestionDeserializer())
-                .build();
-    }
-
-    public static KafkaSink<Answer> kafkaSink(Configuration conf) {
-        Properties producer = KafkaClientSettings.properties(conf);
-        // The broker caps transactions at transaction.max.timeout.ms (15 min); Flink's 1 h default is refused.
-        producer.setProperty("transaction.timeout.ms", String.valueOf(conf.get(QueryOptions.TRANSACTION_TIMEOUT_MS)));
-        return KafkaSink.<Answer>builder()
-                .setKafkaProducerConfig(producer)
-                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix(conf.get(QueryOptions.TRANSACTIONAL_ID_PREFIX))
-                .setRecordSerializer(new AnswerSerializer(conf.get(StreamRagOptions.ANSWERS_TOPIC)))
-                .build();
+        return new QueryJob(QuerySources.kafka(conf), QuerySinks.kafka(conf), conf);
     }
 
     /** Adds the pipeline to {@code env} (and turns checkpointing on if it is off: the sink commits on checkpoints). */

@@ -12,12 +12,12 @@ import io.streamrag.ingest.extract.Chunker;
 import io.streamrag.ingest.extract.ContentTypes;
 import io.streamrag.ingest.extract.DocumentExtractor;
 import io.streamrag.ingest.extract.ExtractionLimits;
+import io.streamrag.ingest.io.kafka.DeadLetterSerializer;
+import io.streamrag.ingest.io.kafka.RawDocumentDeserializer;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.FailedDocument;
 import io.streamrag.ingest.records.RawDocument;
-import io.streamrag.ingest.sources.DeadLetterSerializer;
-import io.streamrag.ingest.sources.RawDocumentDeserializer;
 
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;

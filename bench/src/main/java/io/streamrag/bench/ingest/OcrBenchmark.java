@@ -7,9 +7,9 @@ import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.ingest.IngestJob;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.functions.OcrImages;
+import io.streamrag.ingest.io.kafka.RawDocumentDeserializer;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.RawDocument;
-import io.streamrag.ingest.sources.RawDocumentDeserializer;
 
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;

@@ -5,8 +5,8 @@ import io.streamrag.cli.FlinkRest;
 import io.streamrag.cli.JobLauncher;
 import io.streamrag.cli.Terminal;
 import io.streamrag.common.json.Json;
-import io.streamrag.ingest.functions.ExtractMetrics;
-import io.streamrag.ingest.functions.OutcomeMetrics;
+import io.streamrag.ingest.metrics.ExtractMetrics;
+import io.streamrag.ingest.metrics.OutcomeMetrics;
 import io.streamrag.ingest.records.DocumentOutcome;
 
 import org.apache.flink.configuration.Configuration;

@@ -2,11 +2,11 @@ package io.streamrag.cli.commands;
 
 import io.streamrag.cli.FlinkRest;
 import io.streamrag.cli.JobLauncher;
-import io.streamrag.ingest.functions.ChunkMetrics;
-import io.streamrag.ingest.functions.EmbedMetrics;
-import io.streamrag.ingest.functions.IndexMetrics;
-import io.streamrag.ingest.functions.OutcomeMetrics;
-import io.streamrag.ingest.functions.ParseMetrics;
+import io.streamrag.ingest.metrics.ChunkMetrics;
+import io.streamrag.ingest.metrics.EmbedMetrics;
+import io.streamrag.ingest.metrics.IndexMetrics;
+import io.streamrag.ingest.metrics.OutcomeMetrics;
+import io.streamrag.ingest.metrics.ParseMetrics;
 import io.streamrag.query.metrics.AnswerMetrics;
 import io.streamrag.query.metrics.GenerationMetrics;
 import io.streamrag.query.metrics.QuestionMetrics;

@@ -2,6 +2,8 @@ package io.streamrag.ingest.functions;
 
 import io.streamrag.common.records.Chunk;
 import io.streamrag.ingest.extract.Chunker;
+import io.streamrag.ingest.metrics.ChunkMetrics;
+import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.ChunkedDocument;
 import io.streamrag.ingest.records.ExtractedDocument;
 

@@ -2,6 +2,8 @@ package io.streamrag.ingest.functions;
 
 import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.records.Chunk;
+import io.streamrag.ingest.metrics.EmbedMetrics;
+import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.ChunkedDocument;
 
 import dev.langchain4j.data.embedding.Embedding;

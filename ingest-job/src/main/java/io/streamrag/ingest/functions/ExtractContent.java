@@ -3,6 +3,8 @@ package io.streamrag.ingest.functions;
 import io.streamrag.ingest.extract.DocumentException;
 import io.streamrag.ingest.extract.DocumentExtractor;
 import io.streamrag.ingest.extract.ExtractionLimits;
+import io.streamrag.ingest.metrics.ExtractMetrics;
+import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.FetchedDocument;
 import io.streamrag.ingest.records.PageImage;

@@ -4,6 +4,8 @@ import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.ContentTypes;
 import io.streamrag.ingest.extract.DocumentException;
 import io.streamrag.ingest.fetch.FetchPolicy;
+import io.streamrag.ingest.metrics.FetchMetrics;
+import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.FetchedDocument;
 

@@ -6,6 +6,8 @@ import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.Chunk;
 import io.streamrag.common.retry.Backoff;
 import io.streamrag.ingest.IngestOptions;
+import io.streamrag.ingest.metrics.IndexMetrics;
+import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.ChunkedDocument;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.FailedDocument;

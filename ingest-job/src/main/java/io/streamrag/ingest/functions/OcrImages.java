@@ -2,6 +2,9 @@ package io.streamrag.ingest.functions;
 
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.ImageTextReader;
+import io.streamrag.ingest.extract.OcrCache;
+import io.streamrag.ingest.extract.OcrPools;
+import io.streamrag.ingest.metrics.OcrMetrics;
 import io.streamrag.ingest.records.OcrItem;
 
 import org.apache.flink.api.common.functions.OpenContext;

@@ -3,6 +3,8 @@ package io.streamrag.ingest.functions;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.records.DocumentEvent;
 import io.streamrag.ingest.extract.ContentTypes;
+import io.streamrag.ingest.metrics.ParseMetrics;
+import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.FailedDocument;
 import io.streamrag.ingest.records.RawDocument;

@@ -1,5 +1,7 @@
 package io.streamrag.ingest.functions;
 
+import io.streamrag.ingest.metrics.QuarantineMetrics;
+import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentTask;
 
 import org.apache.flink.api.common.state.ListState;

@@ -2,6 +2,7 @@ package io.streamrag.ingest.functions;
 
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.ContentTypes;
+import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.FailedDocument;
 import io.streamrag.ingest.records.FetchedDocument;

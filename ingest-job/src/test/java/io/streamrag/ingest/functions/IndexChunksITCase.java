@@ -4,6 +4,7 @@ import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.records.Chunk;
 import io.streamrag.common.testing.OpenSearchExtension;
+import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.ChunkedDocument;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.DocumentTask;

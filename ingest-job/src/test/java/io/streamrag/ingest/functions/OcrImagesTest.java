@@ -2,6 +2,7 @@ package io.streamrag.ingest.functions;
 
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.ImageTextReader;
+import io.streamrag.ingest.extract.OcrCache;
 import io.streamrag.ingest.records.OcrItem;
 import io.streamrag.ingest.testing.TestDocuments;
 

@@ -1,6 +1,7 @@
 package io.streamrag.ingest.functions;
 
 import io.streamrag.common.records.Chunk;
+import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.DocumentTask;
 

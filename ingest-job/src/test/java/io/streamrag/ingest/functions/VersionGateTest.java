@@ -1,5 +1,6 @@
 package io.streamrag.ingest.functions;
 
+import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.DocumentTask;
 

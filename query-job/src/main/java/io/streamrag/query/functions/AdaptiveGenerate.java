@@ -12,6 +12,7 @@ import io.streamrag.query.records.CandidateRequest;
 import io.streamrag.query.records.CandidateResult;
 import io.streamrag.query.records.Retrieval;
 import io.streamrag.query.records.VoteInput;
+import io.streamrag.query.records.VoteInputs;
 import io.streamrag.query.vote.StopRule;
 import io.streamrag.query.vote.VoteTally;
 

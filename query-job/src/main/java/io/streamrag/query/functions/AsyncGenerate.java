@@ -9,6 +9,7 @@ import io.streamrag.query.metrics.GenerationMetrics;
 import io.streamrag.query.records.CandidateRequest;
 import io.streamrag.query.records.CandidateResult;
 import io.streamrag.query.records.VoteInput;
+import io.streamrag.query.records.VoteInputs;
 import io.streamrag.query.vote.VoteTally;
 
 import org.apache.flink.api.common.functions.OpenContext;

@@ -2,6 +2,7 @@ package io.streamrag.query.functions;
 
 import io.streamrag.common.records.Answer;
 import io.streamrag.query.metrics.DedupMetrics;
+import io.streamrag.query.vote.AnsweredIds;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.java.functions.KeySelector;

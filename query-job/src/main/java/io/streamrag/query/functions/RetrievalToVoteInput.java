@@ -2,6 +2,7 @@ package io.streamrag.query.functions;
 
 import io.streamrag.query.records.Retrieval;
 import io.streamrag.query.records.VoteInput;
+import io.streamrag.query.records.VoteInputs;
 
 import org.apache.flink.api.common.functions.MapFunction;
 

@@ -5,6 +5,7 @@ import io.streamrag.query.metrics.VoteMetrics;
 import io.streamrag.query.records.CandidateResult;
 import io.streamrag.query.records.VoteInput;
 import io.streamrag.query.records.VoteState;
+import io.streamrag.query.vote.AnsweredIds;
 import io.streamrag.query.vote.Answers;
 import io.streamrag.query.vote.VoteTally;
 

@@ -1,4 +1,4 @@
-package io.streamrag.query.functions;
+package io.streamrag.query.vote;
 
 import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.api.common.state.StateTtlConfig;
@@ -13,12 +13,12 @@ import java.time.Duration;
  * 7 days): it is part of every checkpoint and savepoint and expires by wall-clock time, so it holds across any stop
  * shorter than the TTL. Marks written by earlier versions (a {@code Long} "until" kept alive by a timer) still count.
  */
-final class AnsweredIds {
+public final class AnsweredIds {
 
     private final ValueState<Boolean> answered;
     private final ValueState<Long> legacyUntil;
 
-    AnsweredIds(RuntimeContext ctx, String name, String legacyName, Duration ttl) {
+    public AnsweredIds(RuntimeContext ctx, String name, String legacyName, Duration ttl) {
         ValueStateDescriptor<Boolean> d = new ValueStateDescriptor<>(name, Boolean.class);
         d.enableTimeToLive(StateTtlConfig.newBuilder(ttl)
                 .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
@@ -29,7 +29,7 @@ final class AnsweredIds {
         legacyUntil = ctx.getState(new ValueStateDescriptor<>(legacyName, Long.class));
     }
 
-    boolean contains() throws IOException {
+    public boolean contains() throws IOException {
         if (answered.value() != null) {
             return true;
         }
@@ -41,7 +41,7 @@ final class AnsweredIds {
         return false;
     }
 
-    void add() throws IOException {
+    public void add() throws IOException {
         answered.update(true);
     }
 }

@@ -1,4 +1,4 @@
-package io.streamrag.query.functions;
+package io.streamrag.query.io.kafka;
 
 import io.streamrag.query.records.RawQuestion;
 
@@ -9,7 +9,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import java.nio.charset.StandardCharsets;
 
-/** Keeps question records as raw bytes plus key, so parsing (and its failures) happen in {@link ParseQuestion}. */
+/** Keeps question records as raw bytes plus key, so parsing (and its failures) happen in {@link io.streamrag.query.functions.ParseQuestion}. */
 public class QuestionDeserializer implements KafkaRecordDeserializationSchema<RawQuestion> {
     private static final long serialVersionUID = 1L;
 

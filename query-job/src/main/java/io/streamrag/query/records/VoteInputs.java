@@ -1,10 +1,4 @@
-package io.streamrag.query.functions;
-
-import io.streamrag.query.records.CandidateResult;
-import io.streamrag.query.records.QuestionTask;
-import io.streamrag.query.records.Retrieval;
-import io.streamrag.query.records.RetrievedChunk;
-import io.streamrag.query.records.VoteInput;
+package io.streamrag.query.records;
 
 import java.util.ArrayList;
 import java.util.List;

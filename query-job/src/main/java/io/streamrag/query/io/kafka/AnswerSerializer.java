@@ -1,4 +1,4 @@
-package io.streamrag.query.functions;
+package io.streamrag.query.io.kafka;
 
 import io.streamrag.common.json.Json;
 import io.streamrag.common.records.Answer;

@@ -1,4 +1,4 @@
-package io.streamrag.ingest.functions;
+package io.streamrag.ingest.metrics;
 
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
@@ -6,16 +6,16 @@ import org.apache.flink.metrics.MetricGroup;
 
 import java.util.function.IntSupplier;
 
-/** Metrics of {@link Quarantine}. */
+/** Metrics of {@link io.streamrag.ingest.functions.Quarantine}. */
 public final class QuarantineMetrics {
     public static final String POISONED = "quarantinePoisoned";
     public static final String RETRIED = "quarantineRetried";
     public static final String HELD_DOCUMENTS = "quarantineHeldDocuments";
 
-    final Counter poisoned;
-    final Counter retried;
+    public final Counter poisoned;
+    public final Counter retried;
 
-    QuarantineMetrics(MetricGroup group, IntSupplier held) {
+    public QuarantineMetrics(MetricGroup group, IntSupplier held) {
         poisoned = group.counter(POISONED);
         retried = group.counter(RETRIED);
         group.gauge(HELD_DOCUMENTS, (Gauge<Integer>) held::getAsInt);

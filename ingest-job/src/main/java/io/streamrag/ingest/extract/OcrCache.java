@@ -1,4 +1,4 @@
-package io.streamrag.ingest.functions;
+package io.streamrag.ingest.extract;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -15,15 +15,15 @@ import java.util.concurrent.ExecutionException;
  * evicting the least recently used. A read of an image already under way is joined rather than repeated (a logo on
  * every page arrives many times at once). Failed reads are not kept. Thread-safe.
  */
-final class OcrCache {
+public final class OcrCache {
 
     /** Reads one image; throws when it could not be read. */
-    interface Reader {
+    public interface Reader {
         String read() throws Exception;
     }
 
     /** The text, and whether it came without running the reader. */
-    record Result(String text, boolean hit) {}
+    public record Result(String text, boolean hit) {}
 
     /** Per-entry overhead beyond the characters (entry, node, two String headers), roughly. */
     private static final long ENTRY_OVERHEAD = 96;
@@ -33,12 +33,12 @@ final class OcrCache {
     private final Map<String, CompletableFuture<String>> reading = new ConcurrentHashMap<>();
     private long bytes;
 
-    OcrCache(long maxBytes) {
+    public OcrCache(long maxBytes) {
         this.maxBytes = maxBytes;
     }
 
     /** The cache key: the same picture in two tenants is two entries, so one tenant never learns of another's images. */
-    static String key(String tenant, byte[] image) {
+    public static String key(String tenant, byte[] image) {
         try {
             byte[] hash = MessageDigest.getInstance("SHA-256").digest(image);
             return tenant + "\u0000" + HexFormat.of().formatHex(hash);
@@ -48,7 +48,7 @@ final class OcrCache {
     }
 
     /** The text of the image under {@code key}: cached, from a read of it already under way, or read now. */
-    Result get(String key, Reader reader) throws Exception {
+    public Result get(String key, Reader reader) throws Exception {
         if (maxBytes <= 0) {
             return new Result(reader.read(), false);
         }
@@ -87,7 +87,7 @@ final class OcrCache {
         }
     }
 
-    synchronized int size() {
+    public synchronized int size() {
         return entries.size();
     }
 

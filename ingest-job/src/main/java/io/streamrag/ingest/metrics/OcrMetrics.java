@@ -1,11 +1,11 @@
-package io.streamrag.ingest.functions;
+package io.streamrag.ingest.metrics;
 
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
-/** Metrics of {@link OcrImages}. */
+/** Metrics of {@link io.streamrag.ingest.functions.OcrImages}. */
 public final class OcrMetrics {
     public static final String IMAGES_READ = "ocrImagesRead";
     public static final String IMAGES_FAILED = "ocrImagesFailed";
@@ -16,14 +16,14 @@ public final class OcrMetrics {
     /** Images read by tesseract (or the vision model) because no text was cached for them. */
     public static final String CACHE_MISSES = "ocrCacheMisses";
 
-    final Counter read;
-    final Counter failed;
-    final Counter timedOut;
-    final Histogram timeMs;
-    final Counter cacheHits;
-    final Counter cacheMisses;
+    public final Counter read;
+    public final Counter failed;
+    public final Counter timedOut;
+    public final Histogram timeMs;
+    public final Counter cacheHits;
+    public final Counter cacheMisses;
 
-    OcrMetrics(MetricGroup group) {
+    public OcrMetrics(MetricGroup group) {
         read = group.counter(IMAGES_READ);
         failed = group.counter(IMAGES_FAILED);
         timedOut = group.counter(DOCUMENTS_TIMED_OUT);

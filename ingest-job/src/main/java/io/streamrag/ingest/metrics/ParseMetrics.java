@@ -1,17 +1,17 @@
-package io.streamrag.ingest.functions;
+package io.streamrag.ingest.metrics;
 
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 
-/** Metrics of {@link ParseDocumentEvent}. */
+/** Metrics of {@link io.streamrag.ingest.functions.ParseDocumentEvent}. */
 public final class ParseMetrics {
     public static final String DOCUMENTS_IN = "documentsIn";
     public static final String DOCUMENTS_INVALID = "documentsInvalid";
 
-    final Counter documentsIn;
-    final Counter documentsInvalid;
+    public final Counter documentsIn;
+    public final Counter documentsInvalid;
 
-    ParseMetrics(MetricGroup group) {
+    public ParseMetrics(MetricGroup group) {
         documentsIn = group.counter(DOCUMENTS_IN);
         documentsInvalid = group.counter(DOCUMENTS_INVALID);
     }

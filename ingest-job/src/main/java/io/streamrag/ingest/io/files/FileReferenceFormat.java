@@ -1,4 +1,4 @@
-package io.streamrag.ingest.sources;
+package io.streamrag.ingest.io.files;
 
 import io.streamrag.common.json.Json;
 import io.streamrag.ingest.records.RawDocument;

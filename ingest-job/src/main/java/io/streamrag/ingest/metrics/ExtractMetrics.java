@@ -1,11 +1,11 @@
-package io.streamrag.ingest.functions;
+package io.streamrag.ingest.metrics;
 
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
-/** Metrics of {@link ExtractContent}. */
+/** Metrics of {@link io.streamrag.ingest.functions.ExtractContent}. */
 public final class ExtractMetrics {
     public static final String PAGES = "pages";
     public static final String IMAGES = "images";
@@ -14,14 +14,14 @@ public final class ExtractMetrics {
     public static final String EXTRACT_FAILURES = "extractFailures";
     public static final String EXTRACT_TIME_MS = "extractTimeMs";
 
-    final Counter pages;
-    final Counter images;
-    final Counter imagesSkipped;
-    final Counter scannedPages;
-    final Counter failures;
-    final Histogram extractTimeMs;
+    public final Counter pages;
+    public final Counter images;
+    public final Counter imagesSkipped;
+    public final Counter scannedPages;
+    public final Counter failures;
+    public final Histogram extractTimeMs;
 
-    ExtractMetrics(MetricGroup group) {
+    public ExtractMetrics(MetricGroup group) {
         pages = group.counter(PAGES);
         images = group.counter(IMAGES);
         imagesSkipped = group.counter(IMAGES_SKIPPED);

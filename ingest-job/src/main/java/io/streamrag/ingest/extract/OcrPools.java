@@ -1,4 +1,4 @@
-package io.streamrag.ingest.functions;
+package io.streamrag.ingest.extract;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -11,12 +11,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code ocr.threads} caps the tesseract processes of the TaskManager (one per core by default) and an image read by
  * one subtask is a hit for the others. Reference-counted: the last subtask to close shuts them down.
  */
-final class OcrPools {
+public final class OcrPools {
 
     /** The shared executor and cache, and how many subtasks use them. */
-    static final class Pool {
-        final ExecutorService executor;
-        final OcrCache cache;
+    public static final class Pool {
+        public final ExecutorService executor;
+        public final OcrCache cache;
         int users;
 
         Pool(int threads, long cacheBytes) {
@@ -38,13 +38,13 @@ final class OcrPools {
         return threads + "|" + cacheBytes;
     }
 
-    static synchronized Pool acquire(int threads, long cacheBytes) {
+    public static synchronized Pool acquire(int threads, long cacheBytes) {
         Pool pool = POOLS.computeIfAbsent(key(threads, cacheBytes), k -> new Pool(threads, cacheBytes));
         pool.users++;
         return pool;
     }
 
-    static synchronized void release(int threads, long cacheBytes) {
+    public static synchronized void release(int threads, long cacheBytes) {
         String key = key(threads, cacheBytes);
         Pool pool = POOLS.get(key);
         if (pool != null && --pool.users <= 0) {

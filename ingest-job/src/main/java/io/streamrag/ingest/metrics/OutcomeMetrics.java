@@ -1,4 +1,4 @@
-package io.streamrag.ingest.functions;
+package io.streamrag.ingest.metrics;
 
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
@@ -7,7 +7,7 @@ import org.apache.flink.metrics.MetricGroup;
 import java.util.HashMap;
 import java.util.Map;
 
-/** Metrics of {@link TrackOutcomes}: documents by outcome, dead letters by stage, and backfill progress. */
+/** Metrics of {@link io.streamrag.ingest.functions.TrackOutcomes}: documents by outcome, dead letters by stage, and backfill progress. */
 public final class OutcomeMetrics {
     public static final String INDEXED = "documentsIndexed";
     public static final String DELETED = "documentsDeleted";
@@ -21,13 +21,13 @@ public final class OutcomeMetrics {
     public static final String ACCUMULATOR_PREFIX = "outcome.";
 
     private final MetricGroup group;
-    final Counter indexed;
-    final Counter deleted;
-    final Counter stale;
-    final Counter deadLettered;
+    public final Counter indexed;
+    public final Counter deleted;
+    public final Counter stale;
+    public final Counter deadLettered;
     private final Map<String, Counter> byStage = new HashMap<>();
 
-    OutcomeMetrics(MetricGroup group, Gauge<Long> done, Gauge<Long> total) {
+    public OutcomeMetrics(MetricGroup group, Gauge<Long> done, Gauge<Long> total) {
         this.group = group;
         indexed = group.counter(INDEXED);
         deleted = group.counter(DELETED);
@@ -37,7 +37,7 @@ public final class OutcomeMetrics {
         group.gauge(PROGRESS_TOTAL, total);
     }
 
-    Counter deadLetteredAt(String stage) {
+    public Counter deadLetteredAt(String stage) {
         return byStage.computeIfAbsent(String.valueOf(stage), s -> group.counter(DEAD_LETTERED_PREFIX + s));
     }
 }

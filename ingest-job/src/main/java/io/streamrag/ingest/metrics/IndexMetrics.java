@@ -1,4 +1,4 @@
-package io.streamrag.ingest.functions;
+package io.streamrag.ingest.metrics;
 
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
@@ -6,7 +6,7 @@ import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
-/** Metrics of {@link IndexChunks}. */
+/** Metrics of {@link io.streamrag.ingest.functions.IndexChunks}. */
 public final class IndexMetrics {
     public static final String CHUNKS_INDEXED = "chunksIndexed";
     public static final String BULK_REQUESTS = "bulkRequests";
@@ -19,17 +19,17 @@ public final class IndexMetrics {
     public static final String FRESHNESS_LAG_MS = "freshnessLagMs";
     public static final String LAST_FRESHNESS_LAG_MS = "lastFreshnessLagMs";
 
-    final Counter chunksIndexed;
-    final Counter bulkRequests;
-    final Histogram bulkLatencyMs;
-    final Counter bulkItemFailures;
-    final Counter bulkRetries;
-    final Counter requestRetries;
-    final Histogram deleteLatencyMs;
-    final Histogram freshnessLagMs;
-    volatile long lastFreshnessLagMs;
+    public final Counter chunksIndexed;
+    public final Counter bulkRequests;
+    public final Histogram bulkLatencyMs;
+    public final Counter bulkItemFailures;
+    public final Counter bulkRetries;
+    public final Counter requestRetries;
+    public final Histogram deleteLatencyMs;
+    public final Histogram freshnessLagMs;
+    public volatile long lastFreshnessLagMs;
 
-    IndexMetrics(MetricGroup group) {
+    public IndexMetrics(MetricGroup group) {
         chunksIndexed = group.counter(CHUNKS_INDEXED);
         bulkRequests = group.counter(BULK_REQUESTS);
         bulkLatencyMs = group.histogram(BULK_LATENCY_MS, new DescriptiveStatisticsHistogram(500));

@@ -1,11 +1,11 @@
-package io.streamrag.ingest.functions;
+package io.streamrag.ingest.metrics;
 
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
-/** Metrics of {@link EmbedChunks}. */
+/** Metrics of {@link io.streamrag.ingest.functions.EmbedChunks}. */
 public final class EmbedMetrics {
     public static final String CHUNKS_EMBEDDED = "chunksEmbedded";
     public static final String BATCHES = "embedBatches";
@@ -13,13 +13,13 @@ public final class EmbedMetrics {
     public static final String BATCH_SIZE = "embedBatchSize";
     public static final String FAILURES = "embedFailures";
 
-    final Counter chunks;
-    final Counter batches;
-    final Histogram latencyMs;
-    final Histogram batchSize;
-    final Counter failures;
+    public final Counter chunks;
+    public final Counter batches;
+    public final Histogram latencyMs;
+    public final Histogram batchSize;
+    public final Counter failures;
 
-    EmbedMetrics(MetricGroup group) {
+    public EmbedMetrics(MetricGroup group) {
         chunks = group.counter(CHUNKS_EMBEDDED);
         batches = group.counter(BATCHES);
         latencyMs = group.histogram(BATCH_LATENCY_MS, new DescriptiveStatisticsHistogram(500));

@@ -1,4 +1,4 @@
-package io.streamrag.ingest.functions;
+package io.streamrag.ingest.pipeline;
 
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.DocumentTask;
@@ -22,7 +22,7 @@ public final class DeadLetters {
     public static final String EXTRACT = "extract";
     public static final String EMBED = "embed";
     public static final String INDEX = "index";
-    /** The job failed during each of a document's attempts: {@link Quarantine} gave up on it. */
+    /** The job failed during each of a document's attempts: {@link io.streamrag.ingest.functions.Quarantine} gave up on it. */
     public static final String QUARANTINE = "quarantine";
 
     private DeadLetters() {}

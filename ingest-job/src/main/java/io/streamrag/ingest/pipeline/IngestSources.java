@@ -1,0 +1,176 @@
+package io.streamrag.ingest.pipeline;
+
+import io.streamrag.common.config.StreamRagOptions;
+import io.streamrag.common.kafka.KafkaClientSettings;
+import io.streamrag.ingest.IngestOptions;
+import io.streamrag.ingest.io.files.FileReferenceFormat;
+import io.streamrag.ingest.io.kafka.RawDocumentDeserializer;
+import io.streamrag.ingest.records.RawDocument;
+
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.fs.FileStatus;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * The document source the configuration names ({@code ingest.source}): the documents topic, continuous or up to its
+ * end offsets, or the files under a folder; with its name, how many events a bounded run will deliver, and the
+ * configuration the job runs with (the files source allows its own folder).
+ */
+public final class IngestSources {
+    private static final Logger LOG = LoggerFactory.getLogger(IngestSources.class);
+
+    private final Source<RawDocument, ?, ?> source;
+    private final String name;
+    private final long expectedTotal;
+    private final Configuration conf;
+
+    /**
+     * @param expectedTotal events a bounded source will deliver (for progress), or -1 when unknown/unbounded
+     */
+    public IngestSources(Source<RawDocument, ?, ?> source, String name, long expectedTotal, Configuration conf) {
+        this.source = source;
+        this.name = name;
+        this.expectedTotal = expectedTotal;
+        this.conf = conf;
+    }
+
+    public Source<RawDocument, ?, ?> source() {
+        return source;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public long expectedTotal() {
+        return expectedTotal;
+    }
+
+    /** The configuration the job runs with: the one given, plus the files source's folder in the allowed roots. */
+    public Configuration conf() {
+        return conf;
+    }
+
+    /** The source {@code ingest.source} names. */
+    public static IngestSources fromConfiguration(Configuration conf) throws IOException {
+        IngestOptions.SourceKind kind = IngestOptions.sourceKind(conf.get(IngestOptions.SOURCE));
+        Configuration effective = new Configuration(conf);
+        Source<RawDocument, ?, ?> source;
+        String name;
+        long total = -1;
+        switch (kind) {
+            case FILES: {
+                String root = conf.get(IngestOptions.PATH);
+                if (root == null || root.isBlank()) {
+                    throw new IllegalArgumentException("ingest.source=files needs ingest.path");
+                }
+                Path rootPath = new Path(root);
+                if (rootPath.toUri().getScheme() == null) {
+                    rootPath = new Path(new java.io.File(root).getAbsoluteFile().toURI());
+                }
+                source = FileSource.forBulkFileFormat(new FileReferenceFormat(rootPath.toString(), conf.get(IngestOptions.TENANT)), rootPath).build();
+                name = "Files: " + rootPath;
+                total = countFiles(rootPath);
+                if ("file".equals(rootPath.toUri().getScheme())) {
+                    // The backfill folder is allowed by definition.
+                    String roots = conf.get(IngestOptions.ALLOWED_ROOTS);
+                    effective.set(IngestOptions.ALLOWED_ROOTS, (roots.isBlank() ? "" : roots + ",") + rootPath.toUri().getPath());
+                }
+                break;
+            }
+            case KAFKA:
+            case KAFKA_BOUNDED: {
+                String topic = conf.get(StreamRagOptions.DOCUMENTS_TOPIC);
+                KafkaSourceBuilder<RawDocument> b = KafkaSource.<RawDocument>builder()
+                        .setProperties(KafkaClientSettings.properties(conf))
+                        .setTopics(topic)
+                        .setGroupId(conf.get(IngestOptions.GROUP_ID))
+                        .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                        .setDeserializer(new RawDocumentDeserializer());
+                if (kind == IngestOptions.SourceKind.KAFKA_BOUNDED) {
+                    b.setBounded(OffsetsInitializer.latest());
+                    total = pendingRecords(conf, topic);
+                }
+                source = b.build();
+                name = "Kafka: " + topic;
+                break;
+            }
+            default:
+                throw new IllegalArgumentException("Unknown ingest.source " + kind);
+        }
+        if (total >= 0) {
+            LOG.info("Bounded run over {} with {} document events", name, total);
+        }
+        return new IngestSources(source, name, total, effective);
+    }
+
+    /** Files the FileSource will enumerate (recursively, skipping hidden ones like its default filter). */
+    static long countFiles(Path root) throws IOException {
+        FileSystem fs = root.getFileSystem();
+        FileStatus status = fs.getFileStatus(root);
+        if (!status.isDir()) {
+            return 1;
+        }
+        long n = 0;
+        for (FileStatus s : fs.listStatus(root)) {
+            String name = s.getPath().getName();
+            if (name.startsWith(".") || name.startsWith("_")) {
+                continue;
+            }
+            n += s.isDir() ? countFiles(s.getPath()) : 1;
+        }
+        return n;
+    }
+
+    /** Records between the group's committed (or earliest) offsets and the current end, or -1 when unknown. */
+    public static long pendingRecords(Configuration conf, String topic) {
+        try (Admin admin = Admin.create(KafkaClientSettings.properties(conf))) {
+            List<TopicPartition> partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS)
+                    .get(topic).partitions().stream().map(p -> new TopicPartition(topic, p.partition())).collect(Collectors.toList());
+            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            partitions.forEach(p -> {
+                earliest.put(p, OffsetSpec.earliest());
+                latest.put(p, OffsetSpec.latest());
+            });
+            Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> start = admin.listOffsets(earliest).all().get(30, TimeUnit.SECONDS);
+            Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> end = admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(conf.get(IngestOptions.GROUP_ID))
+                    .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+            long total = 0;
+            for (TopicPartition p : partitions) {
+                long from = start.get(p).offset();
+                OffsetAndMetadata c = committed.get(p);
+                if (c != null) {
+                    from = Math.max(from, c.offset());
+                }
+                total += Math.max(0, end.get(p).offset() - from);
+            }
+            return total;
+        } catch (Exception e) {
+            LOG.warn("Cannot count the records of {}: {}", topic, e.toString());
+            return -1;
+        }
+    }
+}

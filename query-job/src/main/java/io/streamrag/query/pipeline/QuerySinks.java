@@ -1,0 +1,32 @@
+package io.streamrag.query.pipeline;
+
+import io.streamrag.common.config.StreamRagOptions;
+import io.streamrag.common.kafka.KafkaClientSettings;
+import io.streamrag.common.records.Answer;
+import io.streamrag.query.QueryOptions;
+import io.streamrag.query.io.kafka.AnswerSerializer;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+
+import java.util.Properties;
+
+/** Builds the query job's sinks from its configuration. */
+public final class QuerySinks {
+
+    private QuerySinks() {}
+
+    /** The answers topic, exactly-once (transactions committed on checkpoints). */
+    public static KafkaSink<Answer> kafka(Configuration conf) {
+        Properties producer = KafkaClientSettings.properties(conf);
+        // The broker caps transactions at transaction.max.timeout.ms (15 min); Flink's 1 h default is refused.
+        producer.setProperty("transaction.timeout.ms", String.valueOf(conf.get(QueryOptions.TRANSACTION_TIMEOUT_MS)));
+        return KafkaSink.<Answer>builder()
+                .setKafkaProducerConfig(producer)
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(conf.get(QueryOptions.TRANSACTIONAL_ID_PREFIX))
+                .setRecordSerializer(new AnswerSerializer(conf.get(StreamRagOptions.ANSWERS_TOPIC)))
+                .build();
+    }
+}
