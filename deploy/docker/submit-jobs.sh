@@ -46,9 +46,9 @@ INGEST_ARGS=(
   --kafka.bootstrap-servers "${KAFKA}"
   --opensearch.url "${OPENSEARCH}"
   --embedding.provider "${EMBEDDING}"
-  --ocr.provider "${OCR}"
-  --vision.base-url "${VISION_URL}"
-  --vision.model "${VISION_MODEL}"
+  --ingest.ocr.provider "${OCR}"
+  --ingest.vision.base-url "${VISION_URL}"
+  --ingest.vision.model "${VISION_MODEL}"
   --ingest.allowed-roots "${ALLOWED_ROOTS}"
   "${INGEST_EXTRA[@]}"
 )

@@ -180,8 +180,8 @@ public final class JobLauncher {
             }
             String savepoint = stopWithSavepoint(rest, job, timeout);
             Configuration conf = io.streamrag.cli.commands.UpCommand.jobConfiguration(new io.streamrag.cli.commands.Connection(), Map.of());
-            conf.setString("ingest.parallelism", String.valueOf(parallelism));
-            conf.setString("query.parallelism", String.valueOf(parallelism));
+            conf.set(IngestOptions.PARALLELISM, parallelism);
+            conf.set(QueryOptions.PARALLELISM, parallelism);
             ids.put(name, submit(name, conf, false, Path.of(java.net.URI.create(savepoint))));
         }
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -79,25 +79,15 @@ public class IngestJob {
     }
 
     /**
-     * Adds the pipeline to {@code env}; returns the stream of outcomes (one per document event). Turns checkpointing
-     * on if it is off: the exactly-once sinks commit on checkpoints.
+     * Adds the pipeline to {@code env}, configured by {@link #configure} first; returns the stream of outcomes (one per
+     * document event).
      */
     public DataStream<DocumentOutcome> build(StreamExecutionEnvironment env) {
         if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
-            long interval = conf.get(IngestOptions.CHECKPOINT_INTERVAL).toMillis();
-            env.enableCheckpointing(interval > 0 ? interval : IngestOptions.CHECKPOINT_INTERVAL.defaultValue().toMillis());
+            throw new IllegalStateException("Checkpointing is off: call IngestJob.configure(env, conf) first "
+                    + "(the exactly-once sinks commit on checkpoints)");
         }
-        // An OpenSearch outage is waited out on the task thread (IndexChunks, VersionGate): the barrier waits with it,
-        // so a checkpoint must be allowed to take the whole retry budget instead of timing out and failing the job.
-        long checkpointTimeout = conf.get(IngestOptions.RETRY_BUDGET).plusMinutes(2).toMillis();
-        if (env.getCheckpointConfig().getCheckpointTimeout() < checkpointTimeout) {
-            env.getCheckpointConfig().setCheckpointTimeout(checkpointTimeout);
-        }
-        long transactionSpan = env.getCheckpointConfig().getCheckpointInterval() + checkpointTimeout;
-        if (conf.get(IngestOptions.TRANSACTION_TIMEOUT).toMillis() < transactionSpan) {
-            LOG.warn("ingest.sink.transaction-timeout {} is shorter than a checkpoint interval plus the longest checkpoint ({} ms):"
-                    + " a long OpenSearch outage can abort the sinks' transactions", conf.get(IngestOptions.TRANSACTION_TIMEOUT), transactionSpan);
-        }
+
         String alias = conf.get(StreamRagOptions.OPENSEARCH_INDEX);
 
         DataStream<RawDocument> raw = env.fromSource(source, WatermarkStrategy.noWatermarks(), sourceName)
@@ -110,7 +100,7 @@ public class IngestJob {
         // tenant + documentId: the same documentId in two tenants is two documents.
         SingleOutputStreamOperator<DocumentTask> gated = parsed
                 .keyBy(DocumentTask::key)
-                .process(new VersionGate(conf.get(IngestOptions.VERSION_CHECK_INDEX) ? conf : null, alias)
+                .process(new VersionGate(conf.get(IngestOptions.INDEX_VERSION_LOOKUP) ? conf : null, alias)
                         .stateTtl(conf.get(IngestOptions.VERSION_STATE_TTL)))
                 .uid("version-gate").name("Version gate");
 
@@ -190,7 +180,10 @@ public class IngestJob {
                 sources.conf(), sources.expectedTotal());
     }
 
-    /** Parallelism and checkpointing from the ingest options: the one place every entry point takes them from. */
+    /**
+     * Parallelism and checkpointing from the ingest options: the one place every entry point (main, tests, benchmarks,
+     * launchers) takes them from, called before {@link #build}.
+     */
     public static void configure(StreamExecutionEnvironment env, Configuration conf) {
         int parallelism = conf.get(IngestOptions.PARALLELISM);
         if (parallelism > 0) {
@@ -199,6 +192,21 @@ public class IngestJob {
         long interval = conf.get(IngestOptions.CHECKPOINT_INTERVAL).toMillis();
         if (interval > 0) {
             env.enableCheckpointing(interval);
+        } else if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
+            // The exactly-once sinks commit on checkpoints: without them nothing would ever become visible.
+            env.enableCheckpointing(IngestOptions.CHECKPOINT_INTERVAL.defaultValue().toMillis());
+        }
+        // An OpenSearch outage is waited out on the task thread (IndexChunks, VersionGate): the barrier waits with it,
+        // so a checkpoint must be allowed to take the whole retry budget instead of timing out and failing the job.
+        long checkpointTimeout = conf.get(IngestOptions.INDEX_RETRY_BUDGET).plusMinutes(2).toMillis();
+        if (env.getCheckpointConfig().getCheckpointTimeout() < checkpointTimeout) {
+            env.getCheckpointConfig().setCheckpointTimeout(checkpointTimeout);
+        }
+        long transactionSpan = env.getCheckpointConfig().getCheckpointInterval() + checkpointTimeout;
+        if (conf.get(IngestOptions.SINK_TRANSACTION_TIMEOUT).toMillis() < transactionSpan) {
+            LOG.warn("{} {} is shorter than a checkpoint interval plus the longest checkpoint ({} ms):"
+                            + " a long OpenSearch outage can abort the sinks' transactions", IngestOptions.SINK_TRANSACTION_TIMEOUT.key(),
+                    conf.get(IngestOptions.SINK_TRANSACTION_TIMEOUT), transactionSpan);
         }
     }
 

@@ -9,6 +9,7 @@ import org.apache.flink.configuration.MemorySize;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 
 /** Every option of the ingest job, with its default; Kafka, topics and OpenSearch come from StreamRagOptions. */
 public final class IngestOptions {
@@ -20,18 +21,31 @@ public final class IngestOptions {
         /** Backfill: the documents topic up to its end offsets at start, then finish. */
         KAFKA_BOUNDED,
         /** Backfill: every file under {@code ingest.path}, then finish. */
-        FILES
+        FILES;
+
+        /** The value as written in a configuration: {@code kafka}, {@code kafka-bounded}, {@code files}. */
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
     }
 
     /** How images become text. */
     public enum OcrProvider {
         TESSERACT,
         VISION,
-        NONE
+        NONE;
+
+        /** The value as written in a configuration: {@code tesseract}, {@code vision}, {@code none}. */
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
 
     // ---- source ----
-    public static final ConfigOption<String> SOURCE = ConfigOptions.key("ingest.source").stringType().defaultValue("kafka")
+    public static final ConfigOption<SourceKind> SOURCE = ConfigOptions.key("ingest.source").enumType(SourceKind.class)
+            .defaultValue(SourceKind.KAFKA)
             .withDescription("Source: kafka (continuous), kafka-bounded (topic up to its current end, then finish) or files (ingest.path, then finish).");
     public static final ConfigOption<String> PATH = ConfigOptions.key("ingest.path").stringType().noDefaultValue()
             .withDescription("Folder (any Flink FileSystem URI or local path) read by the files source; documentId is the relative path.");
@@ -51,154 +65,205 @@ public final class IngestOptions {
     public static final ConfigOption<Duration> VERSION_STATE_TTL = ConfigOptions.key("ingest.version-state-ttl").durationType()
             .defaultValue(Duration.ofDays(30))
             .withDescription("How long the version gate remembers a document's latest version after its last event (keyed state TTL; 0 = forever). "
-                    + "Afterwards the index lookup (index.version-lookup) answers; an event older than a forgotten DELETE is then no longer recognised as stale.");
+                    + "Afterwards the index lookup (ingest.index.version-lookup) answers; an event older than a forgotten DELETE is then no longer recognised as stale.");
     public static final ConfigOption<Integer> QUARANTINE_MAX_ATTEMPTS = ConfigOptions.key("ingest.quarantine.max-attempts").intType().defaultValue(2)
             .withDescription("Attempts after which a document during whose processing the job failed each time is dead-lettered "
                     + "(quarantine/PoisonDocument) instead of crash-looping the job. Each document waits for one checkpoint before "
                     + "it is processed (so its attempt marker survives a failure); 0 turns the quarantine and that wait off.");
 
     // ---- Kafka sinks (dead letters and outcomes, both exactly-once) ----
-    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("ingest.sink.transactional-id-prefix").stringType()
+    public static final ConfigOption<String> SINK_TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("ingest.sink.transactional-id-prefix").stringType()
             .defaultValue("streamrag-ingest")
             .withDescription("Transactional id prefix of the dead-letter and outcome sinks (suffixed -dlq and -outcomes); unique per job.");
-    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT = ConfigOptions.key("ingest.sink.transaction-timeout").durationType()
+    public static final ConfigOption<Duration> SINK_TRANSACTION_TIMEOUT = ConfigOptions.key("ingest.sink.transaction-timeout").durationType()
             .defaultValue(Duration.ofMinutes(15))
             .withDescription("transaction.timeout.ms of the exactly-once sinks; the broker caps it (transaction.max.timeout.ms, 15 min by default) "
                     + "and it must outlast a checkpoint interval plus the longest checkpoint.");
 
     // ---- fetch limits ----
-    public static final ConfigOption<Long> MAX_BYTES = ConfigOptions.key("limits.max-bytes").longType().defaultValue(100L * 1024 * 1024)
-            .withDescription("Largest document content accepted, in bytes.");
-    public static final ConfigOption<Long> MAX_INLINE_BYTES = ConfigOptions.key("limits.max-inline-bytes").longType().defaultValue(10L * 1024 * 1024)
-            .withDescription("Largest decoded contentBase64 accepted, in bytes.");
-    public static final ConfigOption<Duration> HTTP_TIMEOUT = ConfigOptions.key("fetch.http-timeout").durationType().defaultValue(Duration.ofSeconds(30))
+    public static final ConfigOption<MemorySize> LIMITS_MAX_BYTES = ConfigOptions.key("ingest.limits.max-bytes").memoryType()
+            .defaultValue(MemorySize.ofMebiBytes(100))
+            .withDeprecatedKeys("limits.max-bytes")
+            .withDescription("Largest document content accepted (e.g. 100m; a plain number is bytes).");
+    public static final ConfigOption<MemorySize> LIMITS_MAX_INLINE_BYTES = ConfigOptions.key("ingest.limits.max-inline-bytes").memoryType()
+            .defaultValue(MemorySize.ofMebiBytes(10))
+            .withDeprecatedKeys("limits.max-inline-bytes")
+            .withDescription("Largest decoded contentBase64 accepted (e.g. 10m; a plain number is bytes).");
+    public static final ConfigOption<Duration> FETCH_HTTP_TIMEOUT = ConfigOptions.key("ingest.fetch.http-timeout").durationType().defaultValue(Duration.ofSeconds(30))
+            .withDeprecatedKeys("fetch.http-timeout")
             .withDescription("Connect and response-header timeout of one http(s) request.");
-    public static final ConfigOption<Duration> FETCH_TOTAL_TIMEOUT = ConfigOptions.key("fetch.total-timeout").durationType()
+    public static final ConfigOption<Duration> FETCH_TOTAL_TIMEOUT = ConfigOptions.key("ingest.fetch.total-timeout").durationType()
             .defaultValue(Duration.ofMinutes(2))
+            .withDeprecatedKeys("fetch.total-timeout")
             .withDescription("Total time for one http(s) fetch: every redirect hop and the whole body (a slow-drip server is cut off).");
-    public static final ConfigOption<Integer> FETCH_MAX_REDIRECTS = ConfigOptions.key("fetch.max-redirects").intType().defaultValue(5)
+    public static final ConfigOption<Integer> FETCH_MAX_REDIRECTS = ConfigOptions.key("ingest.fetch.max-redirects").intType().defaultValue(5)
+            .withDeprecatedKeys("fetch.max-redirects")
             .withDescription("Redirects followed per http(s) fetch; each hop is checked against the fetch policy again.");
 
     // ---- fetch policy (SSRF): see README "Security / Fetch policy" ----
-    public static final ConfigOption<List<String>> FETCH_ALLOWED_SCHEMES = ConfigOptions.key("fetch.allowed-schemes").stringType().asList()
+    public static final ConfigOption<List<String>> FETCH_ALLOWED_SCHEMES = ConfigOptions.key("ingest.fetch.allowed-schemes").stringType().asList()
             .defaultValues("file", "http", "https", "s3", "s3a", "s3p", "hdfs", "gs", "abfs", "abfss")
+            .withDeprecatedKeys("fetch.allowed-schemes")
             .withDescription("URI schemes a document event may name; any other scheme is dead-lettered (fetch/Forbidden). "
-                    + "file:// is further limited to ingest.allowed-roots, http(s):// to fetch.allowed-hosts.");
-    public static final ConfigOption<List<String>> FETCH_ALLOWED_HOSTS = ConfigOptions.key("fetch.allowed-hosts").stringType().asList()
+                    + "file:// is further limited to ingest.allowed-roots, http(s):// to ingest.fetch.allowed-hosts.");
+    public static final ConfigOption<List<String>> FETCH_ALLOWED_HOSTS = ConfigOptions.key("ingest.fetch.allowed-hosts").stringType().asList()
             .defaultValues()
+            .withDeprecatedKeys("fetch.allowed-hosts")
             .withDescription("Host names http(s) URIs may name: exact names, '*.example.com' for subdomains, or '*' for any; "
-                    + "empty (the default) allows no http(s) fetch. The resolved addresses must also pass fetch.allowed-addresses.");
-    public static final ConfigOption<List<String>> FETCH_ALLOWED_ADDRESSES = ConfigOptions.key("fetch.allowed-addresses").stringType().asList()
+                    + "empty (the default) allows no http(s) fetch. The resolved addresses must also pass ingest.fetch.allowed-addresses.");
+    public static final ConfigOption<List<String>> FETCH_ALLOWED_ADDRESSES = ConfigOptions.key("ingest.fetch.allowed-addresses").stringType().asList()
             .defaultValues()
+            .withDeprecatedKeys("fetch.allowed-addresses")
             .withDescription("Non-public addresses http(s) fetches may connect to, as ADDRESS[/PREFIX][:PORT] or [IPv6[/PREFIX]][:PORT] "
                     + "(e.g. 10.20.0.0/16, 127.0.0.1:8000). Loopback, private, link-local, unique-local, CGNAT, unspecified, "
                     + "multicast and reserved addresses are refused unless listed; empty (the default) allows only public addresses.");
 
     // ---- extraction limits ----
-    public static final ConfigOption<Integer> MAX_PAGES = ConfigOptions.key("limits.max-pages").intType().defaultValue(5000)
+    public static final ConfigOption<Integer> LIMITS_MAX_PAGES = ConfigOptions.key("ingest.limits.max-pages").intType().defaultValue(5000)
+            .withDeprecatedKeys("limits.max-pages")
             .withDescription("Documents with more pages are dead-lettered (LimitExceeded).");
-    public static final ConfigOption<Integer> MAX_IMAGES = ConfigOptions.key("limits.max-images").intType().defaultValue(300)
+    public static final ConfigOption<Integer> LIMITS_MAX_IMAGES = ConfigOptions.key("ingest.limits.max-images").intType().defaultValue(300)
+            .withDeprecatedKeys("limits.max-images")
             .withDescription("Images read per document; further images are skipped (counted).");
-    public static final ConfigOption<Long> MAX_IMAGE_PIXELS = ConfigOptions.key("limits.max-image-pixels").longType().defaultValue(40_000_000L)
+    public static final ConfigOption<Long> LIMITS_MAX_IMAGE_PIXELS = ConfigOptions.key("ingest.limits.max-image-pixels").longType().defaultValue(40_000_000L)
+            .withDeprecatedKeys("limits.max-image-pixels")
             .withDescription("Images whose PDF dictionary declares more pixels are skipped before decoding (decompression bombs); a JPEG "
                     + "whose own header declares more than its dictionary and this limit dead-letters the document (LimitExceeded).");
-    public static final ConfigOption<Duration> EXTRACT_TIMEOUT = ConfigOptions.key("limits.extract-timeout").durationType().defaultValue(Duration.ofMinutes(5))
+    public static final ConfigOption<Duration> LIMITS_EXTRACT_TIMEOUT = ConfigOptions.key("ingest.limits.extract-timeout").durationType().defaultValue(Duration.ofMinutes(5))
+            .withDeprecatedKeys("limits.extract-timeout")
             .withDescription("Per-document extraction time budget, checked between pages and images.");
-    public static final ConfigOption<Integer> MIN_IMAGE_SIDE = ConfigOptions.key("extract.min-image-side").intType().defaultValue(64)
+    public static final ConfigOption<Integer> EXTRACT_MIN_IMAGE_SIDE = ConfigOptions.key("ingest.extract.min-image-side").intType().defaultValue(64)
+            .withDeprecatedKeys("extract.min-image-side")
             .withDescription("Embedded images narrower or lower than this (px) are decorations and skipped.");
-    public static final ConfigOption<Integer> MIN_IMAGE_AREA = ConfigOptions.key("extract.min-image-area").intType().defaultValue(16384)
+    public static final ConfigOption<Integer> EXTRACT_MIN_IMAGE_AREA = ConfigOptions.key("ingest.extract.min-image-area").intType().defaultValue(16384)
+            .withDeprecatedKeys("extract.min-image-area")
             .withDescription("Embedded images with a smaller area (px) are skipped.");
-    public static final ConfigOption<Integer> SCAN_CHARS_PER_PAGE = ConfigOptions.key("extract.scan-chars-per-page").intType().defaultValue(32)
+    public static final ConfigOption<Integer> EXTRACT_SCAN_CHARS_PER_PAGE = ConfigOptions.key("ingest.extract.scan-chars-per-page").intType().defaultValue(32)
+            .withDeprecatedKeys("extract.scan-chars-per-page")
             .withDescription("A PDF page with fewer text-layer characters is treated as scanned: rendered and OCR'd.");
-    public static final ConfigOption<Integer> RENDER_DPI = ConfigOptions.key("extract.render-dpi").intType().defaultValue(150)
+    public static final ConfigOption<Integer> EXTRACT_RENDER_DPI = ConfigOptions.key("ingest.extract.render-dpi").intType().defaultValue(150)
+            .withDeprecatedKeys("extract.render-dpi")
             .withDescription("Resolution scanned pages are rendered at for OCR.");
 
-    public static final ConfigOption<Long> MAX_RENDER_PIXELS = ConfigOptions.key("limits.max-render-pixels").longType().defaultValue(16_000_000L)
+    public static final ConfigOption<Long> LIMITS_MAX_RENDER_PIXELS = ConfigOptions.key("ingest.limits.max-render-pixels").longType().defaultValue(16_000_000L)
+            .withDeprecatedKeys("limits.max-render-pixels")
             .withDescription("Pixels of one scanned page rendered for OCR; a larger page is rendered at a lower DPI, and a page that "
-                    + "exceeds it even at limits.min-render-dpi dead-letters the document (LimitExceeded).");
-    public static final ConfigOption<Integer> MIN_RENDER_DPI = ConfigOptions.key("limits.min-render-dpi").intType().defaultValue(72)
-            .withDescription("Lowest DPI a scanned page is rendered at to stay within limits.max-render-pixels.");
-    public static final ConfigOption<MemorySize> PDF_MAX_MAIN_MEMORY = ConfigOptions.key("limits.pdf-max-main-memory").memoryType()
+                    + "exceeds it even at ingest.limits.min-render-dpi dead-letters the document (LimitExceeded).");
+    public static final ConfigOption<Integer> LIMITS_MIN_RENDER_DPI = ConfigOptions.key("ingest.limits.min-render-dpi").intType().defaultValue(72)
+            .withDeprecatedKeys("limits.min-render-dpi")
+            .withDescription("Lowest DPI a scanned page is rendered at to stay within ingest.limits.max-render-pixels.");
+    public static final ConfigOption<MemorySize> LIMITS_PDF_MAX_MAIN_MEMORY = ConfigOptions.key("ingest.limits.pdf-max-main-memory").memoryType()
             .defaultValue(MemorySize.parse("32m"))
+            .withDeprecatedKeys("limits.pdf-max-main-memory")
             .withDescription("Heap PDFBox may use per document for decoded streams; beyond it they spill to temp files.");
-    public static final ConfigOption<MemorySize> PDF_MAX_STORAGE = ConfigOptions.key("limits.pdf-max-storage").memoryType()
+    public static final ConfigOption<MemorySize> LIMITS_PDF_MAX_STORAGE = ConfigOptions.key("ingest.limits.pdf-max-storage").memoryType()
             .defaultValue(MemorySize.parse("512m"))
+            .withDeprecatedKeys("limits.pdf-max-storage")
             .withDescription("Decoded PDF streams per document in total (heap + temp files); more dead-letters the document (LimitExceeded).");
-    public static final ConfigOption<Integer> MAX_FORM_DEPTH = ConfigOptions.key("limits.max-form-depth").intType().defaultValue(32)
+    public static final ConfigOption<Integer> LIMITS_MAX_FORM_DEPTH = ConfigOptions.key("ingest.limits.max-form-depth").intType().defaultValue(32)
+            .withDeprecatedKeys("limits.max-form-depth")
             .withDescription("Deepest nesting of form XObjects; deeper (or cyclic) nesting dead-letters the document (LimitExceeded).");
 
     // ---- OCR ----
-    public static final ConfigOption<OcrProvider> OCR_PROVIDER = ConfigOptions.key("ocr.provider").enumType(OcrProvider.class)
-            .defaultValue(OcrProvider.TESSERACT).withDescription("How images become text: tesseract (offline default), vision (OpenAI-compatible chat model) or none.");
-    public static final ConfigOption<String> TESSERACT_COMMAND = ConfigOptions.key("ocr.tesseract-command").stringType().defaultValue("tesseract")
+    public static final ConfigOption<OcrProvider> OCR_PROVIDER = ConfigOptions.key("ingest.ocr.provider").enumType(OcrProvider.class)
+            .defaultValue(OcrProvider.TESSERACT).withDeprecatedKeys("ocr.provider")
+            .withDescription("How images become text: tesseract (offline default), vision (OpenAI-compatible chat model) or none.");
+    public static final ConfigOption<String> OCR_TESSERACT_COMMAND = ConfigOptions.key("ingest.ocr.tesseract-command").stringType().defaultValue("tesseract")
+            .withDeprecatedKeys("ocr.tesseract-command")
             .withDescription("Tesseract executable.");
-    public static final ConfigOption<String> OCR_LANGUAGE = ConfigOptions.key("ocr.language").stringType().defaultValue("eng")
+    public static final ConfigOption<String> OCR_LANGUAGE = ConfigOptions.key("ingest.ocr.language").stringType().defaultValue("eng")
+            .withDeprecatedKeys("ocr.language")
             .withDescription("Tesseract language(s), e.g. eng or eng+deu.");
-    public static final ConfigOption<Duration> OCR_TIMEOUT = ConfigOptions.key("ocr.timeout").durationType().defaultValue(Duration.ofSeconds(60))
+    public static final ConfigOption<Duration> OCR_TIMEOUT = ConfigOptions.key("ingest.ocr.timeout").durationType().defaultValue(Duration.ofSeconds(60))
+            .withDeprecatedKeys("ocr.timeout")
             .withDescription("Time limit for reading one image.");
-    public static final ConfigOption<Integer> OCR_THREADS = ConfigOptions.key("ocr.threads").intType().defaultValue(0)
+    public static final ConfigOption<Integer> OCR_THREADS = ConfigOptions.key("ingest.ocr.threads").intType().defaultValue(0)
+            .withDeprecatedKeys("ocr.threads")
             .withDescription("Images read at once per TaskManager, shared by its OCR subtasks (each tesseract runs with "
                     + "OMP_THREAD_LIMIT=1); 0 = one per core (Runtime.availableProcessors()).");
-    public static final ConfigOption<Integer> OCR_CAPACITY = ConfigOptions.key("ocr.capacity").intType().defaultValue(0)
+    public static final ConfigOption<Integer> OCR_CAPACITY = ConfigOptions.key("ingest.ocr.capacity").intType().defaultValue(0)
+            .withDeprecatedKeys("ocr.capacity")
             .withDescription("Images (and documents passing through) in flight in the asynchronous OCR operator per subtask; they are "
-                    + "its checkpointed state. 0 = 4 x ocr.threads (at least 8), enough to keep every reader busy while the "
+                    + "its checkpointed state. 0 = 4 x ingest.ocr.threads (at least 8), enough to keep every reader busy while the "
                     + "ordered queue waits for a slow image.");
-    public static final ConfigOption<MemorySize> OCR_CACHE_SIZE = ConfigOptions.key("ocr.cache-size").memoryType()
+    public static final ConfigOption<MemorySize> OCR_CACHE_SIZE = ConfigOptions.key("ingest.ocr.cache-size").memoryType()
             .defaultValue(MemorySize.parse("16m"))
+            .withDeprecatedKeys("ocr.cache-size")
             .withDescription("Text already read, per TaskManager, keyed by tenant + SHA-256 of the image bytes, so unchanged images "
                     + "of a new version and repeated logos are read once (least recently used evicted; 0 = no cache). "
                     + "Failed reads are not cached.");
-    public static final ConfigOption<Duration> OCR_DOCUMENT_TIMEOUT = ConfigOptions.key("ocr.document-timeout").durationType().defaultValue(Duration.ofMinutes(30))
+    public static final ConfigOption<Duration> OCR_DOCUMENT_TIMEOUT = ConfigOptions.key("ingest.ocr.document-timeout").durationType().defaultValue(Duration.ofMinutes(30))
+            .withDeprecatedKeys("ocr.document-timeout")
             .withDescription("Time limit for one image in the asynchronous OCR operator, queueing included; on timeout the document is indexed without that image's text.");
-    public static final ConfigOption<Duration> OCR_TIME_PER_DOCUMENT = ConfigOptions.key("limits.ocr-time-per-document").durationType()
+    public static final ConfigOption<Duration> LIMITS_OCR_TIME_PER_DOCUMENT = ConfigOptions.key("ingest.limits.ocr-time-per-document").durationType()
             .defaultValue(Duration.ofMinutes(10))
+            .withDeprecatedKeys("limits.ocr-time-per-document")
             .withDescription("OCR time one document's images may take in total (time spent reading them, not waiting for the reader); "
                     + "past it the remaining images are not read and the document is dead-lettered (LimitExceeded).");
-    public static final ConfigOption<String> VISION_BASE_URL = ConfigOptions.key("vision.base-url").stringType().noDefaultValue()
-            .withDescription("OpenAI-compatible base URL of the vision model (ocr.provider=vision).");
-    public static final ConfigOption<String> VISION_MODEL = ConfigOptions.key("vision.model").stringType().noDefaultValue()
+    public static final ConfigOption<String> VISION_BASE_URL = ConfigOptions.key("ingest.vision.base-url").stringType().noDefaultValue()
+            .withDeprecatedKeys("vision.base-url")
+            .withDescription("OpenAI-compatible base URL of the vision model (ingest.ocr.provider=vision).");
+    public static final ConfigOption<String> VISION_MODEL = ConfigOptions.key("ingest.vision.model").stringType().noDefaultValue()
+            .withDeprecatedKeys("vision.model")
             .withDescription("Vision model name.");
-    public static final ConfigOption<String> VISION_API_KEY_ENV = ConfigOptions.key("vision.api-key-env").stringType().defaultValue("VISION_API_KEY")
+    public static final ConfigOption<String> VISION_API_KEY_ENV = ConfigOptions.key("ingest.vision.api-key-env").stringType().defaultValue("VISION_API_KEY")
+            .withDeprecatedKeys("vision.api-key-env")
             .withDescription("Environment variable holding the vision endpoint's API key.");
 
     // ---- chunking ----
-    public static final ConfigOption<Integer> CHUNK_MAX_TOKENS = ConfigOptions.key("chunk.max-tokens").intType().defaultValue(256)
+    public static final ConfigOption<Integer> CHUNK_MAX_TOKENS = ConfigOptions.key("ingest.chunk.max-tokens").intType().defaultValue(256)
+            .withDeprecatedKeys("chunk.max-tokens")
             .withDescription("Largest chunk in approximate tokens (words x 1.3).");
-    public static final ConfigOption<Integer> CHUNK_OVERLAP_TOKENS = ConfigOptions.key("chunk.overlap-tokens").intType().defaultValue(32)
+    public static final ConfigOption<Integer> CHUNK_OVERLAP_TOKENS = ConfigOptions.key("ingest.chunk.overlap-tokens").intType().defaultValue(32)
+            .withDeprecatedKeys("chunk.overlap-tokens")
             .withDescription("Tokens repeated from the end of one chunk at the start of the next (within a section).");
 
-    public static final ConfigOption<Integer> CHUNK_PAGE_BREAK_MIN_TOKENS = ConfigOptions.key("chunk.page-break-min-tokens").intType().defaultValue(24)
+    public static final ConfigOption<Integer> CHUNK_PAGE_BREAK_MIN_TOKENS = ConfigOptions.key("ingest.chunk.page-break-min-tokens").intType().defaultValue(24)
+            .withDeprecatedKeys("chunk.page-break-min-tokens")
             .withDescription("A page boundary closes the current chunk once it holds this many tokens (exact page citations); "
                     + "shorter pages run on into the next page (recorded in page/pageEnd).");
 
     // ---- embedding ----
-    public static final ConfigOption<Integer> EMBED_BATCH_SIZE = ConfigOptions.key("embed.batch-size").intType().defaultValue(32)
+    public static final ConfigOption<Integer> EMBED_BATCH_SIZE = ConfigOptions.key("ingest.embed.batch-size").intType().defaultValue(32)
+            .withDeprecatedKeys("embed.batch-size")
             .withDescription("Chunks per embedding call; chunks of several documents are batched together.");
-    public static final ConfigOption<Duration> EMBED_MAX_DELAY = ConfigOptions.key("embed.max-delay").durationType().defaultValue(Duration.ofMillis(200))
+    public static final ConfigOption<Duration> EMBED_MAX_DELAY = ConfigOptions.key("ingest.embed.max-delay").durationType().defaultValue(Duration.ofMillis(200))
+            .withDeprecatedKeys("embed.max-delay")
             .withDescription("Longest a chunk waits for its batch to fill.");
 
     // ---- indexing ----
-    public static final ConfigOption<Integer> BULK_MAX_CHUNKS = ConfigOptions.key("index.bulk-max-chunks").intType().defaultValue(256)
+    public static final ConfigOption<Integer> INDEX_BULK_MAX_CHUNKS = ConfigOptions.key("ingest.index.bulk-max-chunks").intType().defaultValue(256)
+            .withDeprecatedKeys("index.bulk-max-chunks")
             .withDescription("Chunks buffered before a flush, and the most chunks in one bulk request.");
-    public static final ConfigOption<Long> BULK_MAX_BYTES = ConfigOptions.key("index.bulk-max-bytes").longType().defaultValue(8L * 1024 * 1024)
-            .withDescription("Approximate bytes per bulk request.");
-    public static final ConfigOption<Duration> BULK_FLUSH_INTERVAL = ConfigOptions.key("index.bulk-flush-interval").durationType().defaultValue(Duration.ofMillis(500))
+    public static final ConfigOption<MemorySize> INDEX_BULK_MAX_BYTES = ConfigOptions.key("ingest.index.bulk-max-bytes").memoryType()
+            .defaultValue(MemorySize.ofMebiBytes(8))
+            .withDeprecatedKeys("index.bulk-max-bytes")
+            .withDescription("Approximate size of one bulk request (e.g. 8m; a plain number is bytes).");
+    public static final ConfigOption<Duration> INDEX_BULK_FLUSH_INTERVAL = ConfigOptions.key("ingest.index.bulk-flush-interval").durationType().defaultValue(Duration.ofMillis(500))
+            .withDeprecatedKeys("index.bulk-flush-interval")
             .withDescription("Longest a chunk waits in the bulk buffer.");
-    public static final ConfigOption<Integer> BULK_MAX_RETRIES = ConfigOptions.key("index.max-retries").intType().defaultValue(5)
+    public static final ConfigOption<Integer> INDEX_MAX_RETRIES = ConfigOptions.key("ingest.index.max-retries").intType().defaultValue(5)
+            .withDeprecatedKeys("index.max-retries")
             .withDescription("Retries of bulk items OpenSearch rejects with 429/503, with exponential backoff; then the document is dead-lettered.");
-    public static final ConfigOption<Duration> BULK_RETRY_BACKOFF = ConfigOptions.key("index.retry-backoff").durationType().defaultValue(Duration.ofMillis(200))
-            .withDescription("First retry backoff (doubles each time, with jitter, up to index.retry-max-backoff).");
-    public static final ConfigOption<Duration> RETRY_MAX_BACKOFF = ConfigOptions.key("index.retry-max-backoff").durationType().defaultValue(Duration.ofSeconds(10))
+    public static final ConfigOption<Duration> INDEX_RETRY_BACKOFF = ConfigOptions.key("ingest.index.retry-backoff").durationType().defaultValue(Duration.ofMillis(200))
+            .withDeprecatedKeys("index.retry-backoff")
+            .withDescription("First retry backoff (doubles each time, with jitter, up to ingest.index.retry-max-backoff).");
+    public static final ConfigOption<Duration> INDEX_RETRY_MAX_BACKOFF = ConfigOptions.key("ingest.index.retry-max-backoff").durationType().defaultValue(Duration.ofSeconds(10))
+            .withDeprecatedKeys("index.retry-max-backoff")
             .withDescription("Longest wait between two retries of an OpenSearch request.");
-    public static final ConfigOption<Duration> RETRY_BUDGET = ConfigOptions.key("index.retry-budget").durationType().defaultValue(Duration.ofMinutes(10))
+    public static final ConfigOption<Duration> INDEX_RETRY_BUDGET = ConfigOptions.key("ingest.index.retry-budget").durationType().defaultValue(Duration.ofMinutes(10))
+            .withDeprecatedKeys("index.retry-budget")
             .withDescription("How long bulk indexing, deletes and version lookups keep retrying an unreachable or failing OpenSearch "
                     + "(holding their documents, back-pressuring the source) before the job fails and restarts from its last checkpoint. "
                     + "Checkpoints wait for it: the job's checkpoint timeout is raised to at least this plus 2 minutes.");
-    public static final ConfigOption<Integer> INDEX_SHARDS = ConfigOptions.key("index.shards").intType().defaultValue(1)
+    public static final ConfigOption<Integer> INDEX_SHARDS = ConfigOptions.key("ingest.index.shards").intType().defaultValue(1)
+            .withDeprecatedKeys("index.shards")
             .withDescription("Shards of the chunk index when the job creates it.");
-    public static final ConfigOption<Integer> INDEX_REPLICAS = ConfigOptions.key("index.replicas").intType().defaultValue(0)
+    public static final ConfigOption<Integer> INDEX_REPLICAS = ConfigOptions.key("ingest.index.replicas").intType().defaultValue(0)
+            .withDeprecatedKeys("index.replicas")
             .withDescription("Replicas of the chunk index when the job creates it.");
-    public static final ConfigOption<Boolean> VERSION_CHECK_INDEX = ConfigOptions.key("index.version-lookup").booleanType().defaultValue(true)
+    public static final ConfigOption<Boolean> INDEX_VERSION_LOOKUP = ConfigOptions.key("ingest.index.version-lookup").booleanType().defaultValue(true)
+            .withDeprecatedKeys("index.version-lookup")
             .withDescription("When the version state of a document is empty, look up its indexed version in OpenSearch.");
 
     // ---- progress ----
@@ -207,12 +272,9 @@ public final class IngestOptions {
 
     private IngestOptions() {}
 
-    /** How OpenSearch requests are retried through an outage: backoff up to index.retry-max-backoff within index.retry-budget. */
+    /** How OpenSearch requests are retried through an outage: backoff up to ingest.index.retry-max-backoff within ingest.index.retry-budget. */
     public static Backoff openSearchBackoff(Configuration conf) {
-        return Backoff.of(conf.get(BULK_RETRY_BACKOFF), conf.get(RETRY_MAX_BACKOFF)).withBudget(conf.get(RETRY_BUDGET));
+        return Backoff.of(conf.get(INDEX_RETRY_BACKOFF), conf.get(INDEX_RETRY_MAX_BACKOFF)).withBudget(conf.get(INDEX_RETRY_BUDGET));
     }
 
-    public static SourceKind sourceKind(String value) {
-        return SourceKind.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
-    }
 }

@@ -72,17 +72,18 @@ class ExactlyOnceOutcomesITCase {
         conf.set(StreamRagOptions.OUTCOMES_TOPIC, outcomes);
         conf.set(StreamRagOptions.OPENSEARCH_URL, OPENSEARCH.url());
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, OPENSEARCH.uniqueName("eo"));
-        conf.set(IngestOptions.TRANSACTIONAL_ID_PREFIX, "eo-itcase-" + outcomes);
+        conf.set(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX, "eo-itcase-" + outcomes);
         conf.set(IngestOptions.OCR_PROVIDER, IngestOptions.OcrProvider.NONE);
         conf.set(IngestOptions.EMBED_MAX_DELAY, Duration.ofMillis(100));
-        conf.set(IngestOptions.BULK_FLUSH_INTERVAL, Duration.ofMillis(200));
+        conf.set(IngestOptions.INDEX_BULK_FLUSH_INTERVAL, Duration.ofMillis(200));
 
         KafkaSource<RawDocument> source = KafkaSource.<RawDocument>builder()
                 .setBootstrapServers(KAFKA.bootstrapServers()).setTopics(documents).setGroupId("eo-" + documents)
                 .setStartingOffsets(OffsetsInitializer.earliest()).setDeserializer(new RawDocumentDeserializer()).build();
+        conf.set(IngestOptions.PARALLELISM, 2);
+        conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(2);
-        env.enableCheckpointing(1000);
+        IngestJob.configure(env, conf);
         new IngestJob(source, "Kafka: " + documents, IngestSinks.deadLetterSink(conf), IngestSinks.outcomeSink(conf), conf, -1).build(env);
         JobClient job = env.executeAsync("exactly-once-outcomes-itcase");
         int expectedOutcomes = 0;

@@ -78,7 +78,7 @@ class ImageCheckpointSizeITCase {
         conf.set(StreamRagOptions.OUTCOMES_TOPIC, outcomes);
         conf.set(StreamRagOptions.OPENSEARCH_URL, OPENSEARCH.url());
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, OPENSEARCH.uniqueName("ckpt"));
-        conf.set(IngestOptions.TRANSACTIONAL_ID_PREFIX, "ckpt-itcase-" + outcomes);
+        conf.set(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX, "ckpt-itcase-" + outcomes);
         conf.set(IngestOptions.OCR_CAPACITY, 4);
         conf.set(IngestOptions.ALLOWED_ROOTS, dir.toString());
 
@@ -87,9 +87,10 @@ class ImageCheckpointSizeITCase {
         KafkaSource<RawDocument> source = KafkaSource.<RawDocument>builder()
                 .setBootstrapServers(KAFKA.bootstrapServers()).setTopics(documents).setGroupId("ckpt-" + documents)
                 .setStartingOffsets(OffsetsInitializer.earliest()).setDeserializer(new RawDocumentDeserializer()).build();
+        conf.set(IngestOptions.PARALLELISM, 1);
+        conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(300));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(1);
-        env.enableCheckpointing(300);
+        IngestJob.configure(env, conf);
         new IngestJob(source, "Kafka: " + documents, IngestSinks.deadLetterSink(conf), IngestSinks.outcomeSink(conf), conf, -1).build(env);
         JobClient job = env.executeAsync("image-checkpoint-size-itcase");
         long maxCheckpoint = 0;

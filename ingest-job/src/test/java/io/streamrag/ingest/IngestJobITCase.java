@@ -42,8 +42,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -78,9 +78,9 @@ class IngestJobITCase {
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
         conf.set(IngestOptions.GROUP_ID, "ingest-itcase-" + documents);
         conf.set(StreamRagOptions.OUTCOMES_TOPIC, KAFKA.createTopic("outcomes", 1));
-        conf.set(IngestOptions.TRANSACTIONAL_ID_PREFIX, "ingest-itcase-" + dlq);
+        conf.set(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX, "ingest-itcase-" + dlq);
         conf.set(IngestOptions.EMBED_MAX_DELAY, Duration.ofMillis(100));
-        conf.set(IngestOptions.BULK_FLUSH_INTERVAL, Duration.ofMillis(200));
+        conf.set(IngestOptions.INDEX_BULK_FLUSH_INTERVAL, Duration.ofMillis(200));
         return conf;
     }
 
@@ -106,9 +106,10 @@ class IngestJobITCase {
                 .build();
         CollectingSink<DocumentOutcome> outcomes = new CollectingSink<>();
 
+        conf.set(IngestOptions.PARALLELISM, 2);
+        conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(2);
-        env.enableCheckpointing(1000);
+        IngestJob.configure(env, conf);
         new IngestJob(source, "Kafka: " + documents, dlqSink, outcomes, conf, -1).build(env);
         JobClient job = env.executeAsync("ingest-itcase");
         try {
@@ -231,14 +232,15 @@ class IngestJobITCase {
         alias = OPENSEARCH.uniqueName("backfill");
         String dlq = KAFKA.createTopic("backfill-dlq", 1);
         Configuration conf = baseConf("unused", dlq, alias);
-        conf.set(IngestOptions.SOURCE, "files");
+        conf.set(IngestOptions.SOURCE, IngestOptions.SourceKind.FILES);
         conf.set(IngestOptions.PATH, dir.resolve("backfill").toString());
         conf.set(IngestOptions.TENANT, "globex");
         conf.set(IngestOptions.OCR_PROVIDER, IngestOptions.OcrProvider.NONE);
 
+        conf.set(IngestOptions.PARALLELISM, 1);
+        conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(1);
-        env.enableCheckpointing(1000);
+        IngestJob.configure(env, conf);
         IngestJob.fromConfiguration(conf).execute(env); // bounded: returns when done
 
         OPENSEARCH.refresh(alias);
@@ -253,7 +255,7 @@ class IngestJobITCase {
         String dlq = KAFKA.createTopic("bounded-dlq", 1);
         alias = OPENSEARCH.uniqueName("bounded");
         Configuration conf = baseConf(documents, dlq, alias);
-        conf.set(IngestOptions.SOURCE, "kafka-bounded");
+        conf.set(IngestOptions.SOURCE, IngestOptions.SourceKind.KAFKA_BOUNDED);
         for (int i = 0; i < 4; i++) {
             byte[] text = ("Note " + i + ": the filter cartridge is replaced every " + (i + 2) + " months.").getBytes();
             send(documents, event("note-" + i, 1, "text/plain", null, text));
@@ -261,9 +263,10 @@ class IngestJobITCase {
         KAFKA.send(documents, "broken", "[]");
         assertThat(IngestSources.pendingRecords(conf, documents)).isEqualTo(5);
 
+        conf.set(IngestOptions.PARALLELISM, 2);
+        conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(2);
-        env.enableCheckpointing(1000);
+        IngestJob.configure(env, conf);
         IngestJob.fromConfiguration(conf).execute(env); // returns once the end offsets are reached and all is written
 
         for (int i = 0; i < 4; i++) {

@@ -74,20 +74,21 @@ class OpenSearchOutageITCase {
             conf.set(StreamRagOptions.OUTCOMES_TOPIC, outcomes);
             conf.set(StreamRagOptions.OPENSEARCH_URL, proxy.httpUrl());
             conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
-            conf.set(IngestOptions.TRANSACTIONAL_ID_PREFIX, "outage-itcase-" + outcomes);
+            conf.set(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX, "outage-itcase-" + outcomes);
             conf.set(IngestOptions.OCR_PROVIDER, IngestOptions.OcrProvider.NONE);
             conf.set(IngestOptions.EMBED_MAX_DELAY, Duration.ofMillis(100));
-            conf.set(IngestOptions.BULK_FLUSH_INTERVAL, Duration.ofMillis(200));
-            conf.set(IngestOptions.RETRY_BUDGET, Duration.ofMinutes(3));
-            conf.set(IngestOptions.RETRY_MAX_BACKOFF, Duration.ofSeconds(2));
-            conf.set(IngestOptions.VERSION_CHECK_INDEX, versionLookup);
+            conf.set(IngestOptions.INDEX_BULK_FLUSH_INTERVAL, Duration.ofMillis(200));
+            conf.set(IngestOptions.INDEX_RETRY_BUDGET, Duration.ofMinutes(3));
+            conf.set(IngestOptions.INDEX_RETRY_MAX_BACKOFF, Duration.ofSeconds(2));
+            conf.set(IngestOptions.INDEX_VERSION_LOOKUP, versionLookup);
 
             KafkaSource<RawDocument> source = KafkaSource.<RawDocument>builder()
                     .setBootstrapServers(KAFKA.bootstrapServers()).setTopics(documents).setGroupId("outage-" + documents)
                     .setStartingOffsets(OffsetsInitializer.earliest()).setDeserializer(new RawDocumentDeserializer()).build();
+            conf.set(IngestOptions.PARALLELISM, 2);
+            conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-            env.setParallelism(2);
-            env.enableCheckpointing(1000);
+            IngestJob.configure(env, conf);
             new IngestJob(source, "Kafka: " + documents, IngestSinks.deadLetterSink(conf), IngestSinks.outcomeSink(conf), conf, -1).build(env);
             JobClient job = env.executeAsync("opensearch-outage-itcase");
             List<String> good = new ArrayList<>();

@@ -70,19 +70,19 @@ class PoisonSetITCase {
         conf.set(StreamRagOptions.OUTCOMES_TOPIC, outcomes);
         conf.set(StreamRagOptions.OPENSEARCH_URL, OPENSEARCH.url());
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, OPENSEARCH.uniqueName("poison"));
-        conf.set(IngestOptions.TRANSACTIONAL_ID_PREFIX, "poison-itcase-" + outcomes);
+        conf.set(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX, "poison-itcase-" + outcomes);
         conf.set(IngestOptions.ALLOWED_ROOTS, dir.toString());
         conf.set(IngestOptions.EMBED_MAX_DELAY, Duration.ofMillis(100));
-        conf.set(IngestOptions.BULK_FLUSH_INTERVAL, Duration.ofMillis(200));
-        conf.set(IngestOptions.PDF_MAX_STORAGE, MemorySize.parse("64m")); // default 512m; a smaller bomb keeps the test short
+        conf.set(IngestOptions.INDEX_BULK_FLUSH_INTERVAL, Duration.ofMillis(200));
+        conf.set(IngestOptions.LIMITS_PDF_MAX_STORAGE, MemorySize.parse("64m")); // default 512m; a smaller bomb keeps the test short
 
         // The big ones go by file:// reference (as producers of large documents would), the rest inline.
         Map<String, String> poison = new LinkedHashMap<>();
-        poison.put("page-bomb", "limits.max-render-pixels");
-        poison.put("compressed-bomb", "limits.pdf-max-storage");
-        poison.put("nested-forms", "limits.max-form-depth");
-        poison.put("lying-image", "limits.max-image-pixels");
-        poison.put("ten-thousand-pages", "limits.max-pages");
+        poison.put("page-bomb", "ingest.limits.max-render-pixels");
+        poison.put("compressed-bomb", "ingest.limits.pdf-max-storage");
+        poison.put("nested-forms", "ingest.limits.max-form-depth");
+        poison.put("lying-image", "ingest.limits.max-image-pixels");
+        poison.put("ten-thousand-pages", "ingest.limits.max-pages");
         Files.write(dir.resolve("page-bomb.pdf"), PoisonDocuments.pageBomb());
         Files.write(dir.resolve("compressed-bomb.pdf"), PoisonDocuments.hugeCompressedStream(160L << 20));
         Files.write(dir.resolve("nested-forms.pdf"), PoisonDocuments.deeplyNestedForms(5000));
@@ -92,9 +92,10 @@ class PoisonSetITCase {
         KafkaSource<RawDocument> source = KafkaSource.<RawDocument>builder()
                 .setBootstrapServers(KAFKA.bootstrapServers()).setTopics(documents).setGroupId("poison-" + documents)
                 .setStartingOffsets(OffsetsInitializer.earliest()).setDeserializer(new RawDocumentDeserializer()).build();
+        conf.set(IngestOptions.PARALLELISM, 2);
+        conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(2);
-        env.enableCheckpointing(1000);
+        IngestJob.configure(env, conf);
         new IngestJob(source, "Kafka: " + documents, IngestSinks.deadLetterSink(conf), IngestSinks.outcomeSink(conf), conf, -1).build(env);
         JobClient job = env.executeAsync("poison-set-itcase");
         List<String> ordinary = new ArrayList<>();

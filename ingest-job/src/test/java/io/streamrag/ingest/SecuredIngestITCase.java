@@ -61,18 +61,19 @@ class SecuredIngestITCase {
         conf.set(StreamRagOptions.DEAD_LETTER_TOPIC, dlq);
         // Both sinks are transactional: their own outcomes topic and transactional ids (the broker auto-creates nothing).
         conf.set(StreamRagOptions.OUTCOMES_TOPIC, KAFKA.createTopic("secured-documents-outcomes", 1));
-        conf.set(IngestOptions.TRANSACTIONAL_ID_PREFIX, "secured-ingest-" + UUID.randomUUID());
+        conf.set(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX, "secured-ingest-" + UUID.randomUUID());
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
         conf.set(IngestOptions.GROUP_ID, "secured-ingest-" + UUID.randomUUID());
         conf.set(IngestOptions.EMBED_MAX_DELAY, Duration.ofMillis(100));
-        conf.set(IngestOptions.BULK_FLUSH_INTERVAL, Duration.ofMillis(200));
+        conf.set(IngestOptions.INDEX_BULK_FLUSH_INTERVAL, Duration.ofMillis(200));
 
         try (LogCapture logs = LogCapture.start()) {
             Configuration envConf = new Configuration();
             envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+            conf.set(IngestOptions.PARALLELISM, 1);
+            conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
-            env.setParallelism(1);
-            env.enableCheckpointing(1000);
+            IngestJob.configure(env, conf);
             // As a deployment passing its options as job parameters: the REST API then shows them.
             env.getConfig().setGlobalJobParameters(conf);
             IngestJob.fromConfiguration(conf).build(env);

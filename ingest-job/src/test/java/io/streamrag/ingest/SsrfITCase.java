@@ -132,11 +132,12 @@ class SsrfITCase {
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
         conf.set(IngestOptions.OCR_PROVIDER, IngestOptions.OcrProvider.NONE);
         conf.set(IngestOptions.EMBED_MAX_DELAY, Duration.ofMillis(100));
-        conf.set(IngestOptions.BULK_FLUSH_INTERVAL, Duration.ofMillis(200));
+        conf.set(IngestOptions.INDEX_BULK_FLUSH_INTERVAL, Duration.ofMillis(200));
         conf.set(IngestOptions.ALLOWED_ROOTS, roots.toString());
-        // Any host name, but of all non-public addresses only the document server's one port.
-        conf.set(IngestOptions.FETCH_ALLOWED_HOSTS, List.of("*"));
-        conf.set(IngestOptions.FETCH_ALLOWED_ADDRESSES, List.of("127.0.0.1:" + port));
+        // Any host name, but of all non-public addresses only the document server's one port. Written with the keys
+        // before the ingest. prefix, as an older deployment would: they are still read (the good fetches prove it).
+        conf.setString("fetch.allowed-hosts", "*");
+        conf.setString("fetch.allowed-addresses", "127.0.0.1:" + port);
 
         KafkaSource<RawDocument> source = KafkaSource.<RawDocument>builder()
                 .setBootstrapServers(KAFKA.bootstrapServers()).setTopics(documents).setGroupId("ssrf-itcase")
@@ -146,9 +147,10 @@ class SsrfITCase {
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE).build();
         CollectingSink<DocumentOutcome> outcomes = new CollectingSink<>();
 
+        conf.set(IngestOptions.PARALLELISM, 2);
+        conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(2);
-        env.enableCheckpointing(1000);
+        IngestJob.configure(env, conf);
         new IngestJob(source, "Kafka: " + documents, dlqSink, outcomes, conf, -1).build(env);
         JobClient job = env.executeAsync("ssrf-itcase");
         try {
@@ -175,7 +177,7 @@ class SsrfITCase {
             assertThat(byDoc.get("redirect-to-opensearch").get("message").asText()).contains("Redirect 1", "loopback");
             assertThat(byDoc.get("redirect-to-other-port").get("message").asText()).contains("Redirect 1", "port");
             assertThat(byDoc.get("decimal").get("message").asText()).contains("non-canonical");
-            assertThat(byDoc.get("scheme-gopher").get("message").asText()).contains("fetch.allowed-schemes");
+            assertThat(byDoc.get("scheme-gopher").get("message").asText()).contains("ingest.fetch.allowed-schemes");
             assertThat(byDoc.get("file-outside-roots").get("message").asText()).contains("ingest.allowed-roots");
 
             List<DocumentOutcome> all = outcomes.values();

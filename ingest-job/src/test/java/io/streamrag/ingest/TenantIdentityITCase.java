@@ -76,7 +76,7 @@ class TenantIdentityITCase {
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
         conf.set(IngestOptions.OCR_PROVIDER, IngestOptions.OcrProvider.NONE);
         conf.set(IngestOptions.EMBED_MAX_DELAY, Duration.ofMillis(100));
-        conf.set(IngestOptions.BULK_FLUSH_INTERVAL, Duration.ofMillis(200));
+        conf.set(IngestOptions.INDEX_BULK_FLUSH_INTERVAL, Duration.ofMillis(200));
 
         KafkaSource<RawDocument> source = KafkaSource.<RawDocument>builder()
                 .setBootstrapServers(KAFKA.bootstrapServers()).setTopics(documents).setGroupId("tenants-itcase")
@@ -86,9 +86,10 @@ class TenantIdentityITCase {
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE).build();
         CollectingSink<DocumentOutcome> outcomes = new CollectingSink<>();
 
+        conf.set(IngestOptions.PARALLELISM, 2);
+        conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(2);
-        env.enableCheckpointing(1000);
+        IngestJob.configure(env, conf);
         new IngestJob(source, "Kafka: " + documents, dlqSink, outcomes, conf, -1).build(env);
         JobClient job = env.executeAsync("tenants-itcase");
         try {

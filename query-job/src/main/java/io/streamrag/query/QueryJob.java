@@ -34,6 +34,7 @@ import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.async.AsyncFunction;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -62,55 +63,45 @@ public class QueryJob {
         return new QueryJob(QuerySources.kafka(conf), QuerySinks.kafka(conf), conf);
     }
 
-    /** Adds the pipeline to {@code env} (and turns checkpointing on if it is off: the sink commits on checkpoints). */
+    /** Adds the pipeline to {@code env}, configured by {@link #configure} first; returns the stream of answers. */
     public DataStream<Answer> build(StreamExecutionEnvironment env) {
         if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
-            env.enableCheckpointing(conf.get(QueryOptions.CHECKPOINT_INTERVAL_MS));
+            throw new IllegalStateException("Checkpointing is off: call QueryJob.configure(env, conf) first "
+                    + "(the exactly-once answers sink commits on checkpoints)");
         }
         List<EndpointSpec> endpoints = EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS));
-        double maxWeight = EndpointSpec.maxWeight(endpoints);
-        long generateTimeout = conf.get(QueryOptions.GENERATE_TIMEOUT_MS);
-        int generateCapacity = conf.get(QueryOptions.GENERATE_CAPACITY);
-        long bufferTimeout = conf.get(QueryOptions.BUFFER_TIMEOUT_MS);
 
         SingleOutputStreamOperator<QuestionTask> questions = env
                 .fromSource(source, WatermarkStrategy.noWatermarks(), "Kafka: questions")
                 .uid("questions-source")
                 .process(new ParseQuestion(conf))
                 .uid("parse-question")
-                .name("Parse question")
-                .setBufferTimeout(bufferTimeout);
+                .name("Parse question");
 
         // Retrieval answers by each question's deadline itself (retrying while OpenSearch is down); the operator
         // timeout is only a safety net beyond the longest deadline.
         SingleOutputStreamOperator<Retrieval> retrieved = AsyncDataStream
                 .unorderedWait(questions, new AsyncRetrieve(conf),
-                        ParseQuestion.MAX_DEADLINE_MS + conf.get(QueryOptions.RETRIEVE_TIMEOUT_MS),
+                        ParseQuestion.MAX_DEADLINE_MS + conf.get(QueryOptions.RETRIEVE_TIMEOUT).toMillis(),
                         TimeUnit.MILLISECONDS, conf.get(QueryOptions.RETRIEVE_CAPACITY))
                 .uid("retrieve")
-                .name("Retrieve (kNN + BM25, RRF)")
-                .setBufferTimeout(bufferTimeout);
+                .name("Retrieve (kNN + BM25, RRF)");
 
         SingleOutputStreamOperator<Retrieval> withContext = retrieved
                 .process(new RouteRetrieval())
                 .uid("route-retrieval")
-                .name("Route: context / no context")
-                .setBufferTimeout(bufferTimeout);
+                .name("Route: context / no context");
 
         DataStream<VoteInput> header = withContext
-                .map(new RetrievalToVoteInput(maxWeight))
+                .map(new RetrievalToVoteInput(EndpointSpec.maxWeight(endpoints)))
                 .uid("retrieval-to-vote")
-                .name("Retrieval to vote")
-                .setBufferTimeout(bufferTimeout);
+                .name("Retrieval to vote");
 
         DataStream<VoteInput> candidates;
         if (conf.get(QueryOptions.ADAPTIVE)) {
-            candidates = AsyncDataStream
-                    .unorderedWait(withContext, new AdaptiveGenerate(conf, endpoints), generateTimeout,
-                            TimeUnit.MILLISECONDS, generateCapacity)
+            candidates = generate(withContext, new AdaptiveGenerate(conf, endpoints))
                     .uid("generate-adaptive")
-                    .name("Generate candidates (adaptive waves)")
-                    .setBufferTimeout(bufferTimeout);
+                    .name("Generate candidates (adaptive waves)");
         } else {
             // Keyed by question (not rebalanced) so one generate subtask sees all of a question's candidates and can
             // abort the rest once their tally is settled.
@@ -118,22 +109,17 @@ public class QueryJob {
                     .flatMap(FanOut.of(endpoints, conf.get(QueryOptions.TEMPERATURE)))
                     .uid("fan-out")
                     .name("Fan out N candidates")
-                    .setBufferTimeout(bufferTimeout)
                     .keyBy(c -> c.retrieval.question.questionId, Types.STRING);
-            candidates = AsyncDataStream
-                    .unorderedWait(requests, new AsyncGenerate(conf, endpoints), generateTimeout,
-                            TimeUnit.MILLISECONDS, generateCapacity)
+            candidates = generate(requests, new AsyncGenerate(conf, endpoints))
                     .uid("generate")
-                    .name("Generate candidate")
-                    .setBufferTimeout(bufferTimeout);
+                    .name("Generate candidate");
         }
 
         DataStream<Answer> voted = header.union(candidates)
                 .keyBy(v -> v.questionId, Types.STRING)
                 .process(new SelfConsistencyVote(conf.get(QueryOptions.DEDUP_TTL)))
                 .uid("vote")
-                .name("Self-consistency vote")
-                .setBufferTimeout(bufferTimeout);
+                .name("Self-consistency vote");
 
         DataStream<Answer> answers = voted
                 .union(questions.getSideOutput(ParseQuestion.INVALID), withContext.getSideOutput(RouteRetrieval.NO_CONTEXT))
@@ -141,12 +127,17 @@ public class QueryJob {
                 .process(new OneAnswerPerQuestion(conf.get(QueryOptions.DEDUP_TTL)))
                 .uid("one-answer-per-question")
                 .name("One answer per question")
-                .setBufferTimeout(bufferTimeout)
                 .map(new CountAnswers())
                 .uid("count-answers")
                 .name("Count answers");
         answers.sinkTo(sink).uid("answers-sink").name("Kafka: answers");
         return answers;
+    }
+
+    /** The generate step, adaptive or fixed: async, bounded by {@code query.generate.*} (a safety net only). */
+    private <T> SingleOutputStreamOperator<VoteInput> generate(DataStream<T> in, AsyncFunction<T, VoteInput> generate) {
+        return AsyncDataStream.unorderedWait(in, generate, conf.get(QueryOptions.GENERATE_TIMEOUT).toMillis(),
+                TimeUnit.MILLISECONDS, conf.get(QueryOptions.GENERATE_CAPACITY));
     }
 
     /** Builds and runs the job, named {@code pipeline.name} if configured, else {@value #JOB_NAME}. */
@@ -155,13 +146,18 @@ public class QueryJob {
         return env.execute(conf.getOptional(PipelineOptions.NAME).orElse(JOB_NAME));
     }
 
-    /** Parallelism and checkpointing from the query options: the one place every entry point takes them from. */
+    /**
+     * Parallelism, checkpointing and buffer timeout from the query options: the one place every entry point (main,
+     * tests, benchmarks) takes them from, called before {@link #build}.
+     */
     public static void configure(StreamExecutionEnvironment env, Configuration conf) {
         int parallelism = conf.get(QueryOptions.PARALLELISM);
         if (parallelism > 0) {
             env.setParallelism(parallelism);
         }
-        env.enableCheckpointing(conf.get(QueryOptions.CHECKPOINT_INTERVAL_MS));
+        env.enableCheckpointing(conf.get(QueryOptions.CHECKPOINT_INTERVAL).toMillis());
+        // Questions are few and latency-sensitive: every operator flushes its network buffers sooner than Flink's 100 ms.
+        env.setBufferTimeout(conf.get(QueryOptions.BUFFER_TIMEOUT).toMillis());
     }
 
     /** Entry point of the job jar on a cluster ({@code flink run}, REST jar run, the Kubernetes operator). */

@@ -1,5 +1,6 @@
 package io.streamrag.query;
 
+import io.streamrag.query.generate.StrategyName;
 import io.streamrag.query.vote.StopRule;
 
 import org.apache.flink.configuration.ConfigOption;
@@ -7,7 +8,11 @@ import org.apache.flink.configuration.ConfigOptions;
 
 import java.time.Duration;
 
-/** Every option of the query job (shared Kafka/OpenSearch/embedding options live in common). */
+/**
+ * Every option of the query job (shared Kafka/OpenSearch/embedding options live in common). Keys start with
+ * {@code query.}; a constant is named like its key. Times are {@code Duration}s ("500 ms", "2 min"; a bare number is
+ * milliseconds, so values of the former {@code *-ms} keys, still accepted, keep their meaning).
+ */
 public final class QueryOptions {
 
     public static final ConfigOption<Integer> N = ConfigOptions.key("query.n").intType().defaultValue(8)
@@ -18,10 +23,12 @@ public final class QueryOptions {
             .withDescription("Default number of retrieved chunks per question.");
     public static final ConfigOption<Integer> MAX_K = ConfigOptions.key("query.max-k").intType().defaultValue(50)
             .withDescription("Largest k a question may ask for.");
-    public static final ConfigOption<String> STRATEGY = ConfigOptions.key("query.strategy").stringType()
-            .defaultValue("RAG").withDescription("Default strategy: RAG, DRAG or ITERDRAG.");
-    public static final ConfigOption<Long> DEADLINE_MS = ConfigOptions.key("query.deadline-ms").longType()
-            .defaultValue(60_000L).withDescription("Default time from arrival (the question's askedAt, else its Kafka record "
+    public static final ConfigOption<StrategyName> STRATEGY = ConfigOptions.key("query.strategy")
+            .enumType(StrategyName.class).defaultValue(StrategyName.RAG)
+            .withDescription("Default strategy of questions that name none.");
+    public static final ConfigOption<Duration> DEADLINE = ConfigOptions.key("query.deadline").durationType()
+            .defaultValue(Duration.ofSeconds(60)).withDeprecatedKeys("query.deadline-ms")
+            .withDescription("Default time from arrival (the question's askedAt, else its Kafka record "
                     + "timestamp) to answer; every stage sees what is left, the vote answers with what it has then.");
 
     public static final ConfigOption<String> ENDPOINTS = ConfigOptions.key("query.endpoints").stringType()
@@ -35,34 +42,37 @@ public final class QueryOptions {
     public static final ConfigOption<Integer> MAX_TOKENS = ConfigOptions.key("query.max-tokens").intType()
             .defaultValue(256).withDescription("max_tokens per model call.");
 
-    public static final ConfigOption<Integer> MAX_RETRIES = ConfigOptions.key("query.retry.max-retries").intType()
+    public static final ConfigOption<Integer> RETRY_MAX_RETRIES = ConfigOptions.key("query.retry.max-retries").intType()
             .defaultValue(2).withDescription("Retries per model call after the first attempt (429, 5xx, timeouts).");
-    public static final ConfigOption<Long> BACKOFF_MS = ConfigOptions.key("query.retry.backoff-ms").longType()
-            .defaultValue(200L).withDescription("Base of the exponential backoff (with jitter).");
-    public static final ConfigOption<Long> MAX_BACKOFF_MS = ConfigOptions.key("query.retry.max-backoff-ms").longType()
-            .defaultValue(5_000L).withDescription("Cap of one backoff; a longer Retry-After is still honoured within the deadline.");
+    public static final ConfigOption<Duration> RETRY_BACKOFF = ConfigOptions.key("query.retry.backoff").durationType()
+            .defaultValue(Duration.ofMillis(200)).withDeprecatedKeys("query.retry.backoff-ms")
+            .withDescription("Base of the exponential backoff (with jitter).");
+    public static final ConfigOption<Duration> RETRY_MAX_BACKOFF = ConfigOptions.key("query.retry.max-backoff")
+            .durationType().defaultValue(Duration.ofSeconds(5)).withDeprecatedKeys("query.retry.max-backoff-ms")
+            .withDescription("Cap of one backoff; a longer Retry-After is still honoured within the deadline.");
 
-    public static final ConfigOption<Long> RETRIEVE_TIMEOUT_MS = ConfigOptions.key("query.retrieve.timeout-ms")
-            .longType().defaultValue(30_000L).withDescription("Longest one retrieval attempt may take; failed attempts are "
+    public static final ConfigOption<Duration> RETRIEVE_TIMEOUT = ConfigOptions.key("query.retrieve.timeout")
+            .durationType().defaultValue(Duration.ofSeconds(30)).withDeprecatedKeys("query.retrieve.timeout-ms")
+            .withDescription("Longest one retrieval attempt may take; failed attempts are "
                     + "retried with backoff (query.retry.*) until the question's deadline, then it FAILS with reason "
                     + "'retrieval unavailable'.");
     public static final ConfigOption<Integer> RETRIEVE_CAPACITY = ConfigOptions.key("query.retrieve.capacity")
             .intType().defaultValue(16).withDescription("In-flight retrievals per subtask.");
     public static final ConfigOption<Integer> RETRIEVE_THREADS = ConfigOptions.key("query.retrieve.threads")
             .intType().defaultValue(2).withDescription("Threads for blocking embedding and search calls per subtask.");
-    public static final ConfigOption<Integer> RETRIEVE_POOL = ConfigOptions.key("query.retrieve.pool-size")
+    public static final ConfigOption<Integer> RETRIEVE_POOL_SIZE = ConfigOptions.key("query.retrieve.pool-size")
             .intType().defaultValue(20).withDescription("Hits fetched from each of kNN and BM25 before fusion.");
-    public static final ConfigOption<Integer> RRF_K = ConfigOptions.key("query.retrieve.rrf-k").intType()
+    public static final ConfigOption<Integer> RETRIEVE_RRF_K = ConfigOptions.key("query.retrieve.rrf-k").intType()
             .defaultValue(60).withDescription("Reciprocal rank fusion constant.");
 
     public static final ConfigOption<Integer> GENERATE_CAPACITY = ConfigOptions.key("query.generate.capacity")
             .intType().defaultValue(64).withDescription("In-flight candidates (or adaptive questions) per subtask.");
-    public static final ConfigOption<Long> GENERATE_TIMEOUT_MS = ConfigOptions.key("query.generate.timeout-ms")
-            .longType().defaultValue(180_000L)
+    public static final ConfigOption<Duration> GENERATE_TIMEOUT = ConfigOptions.key("query.generate.timeout")
+            .durationType().defaultValue(Duration.ofMinutes(3)).withDeprecatedKeys("query.generate.timeout-ms")
             .withDescription("Safety net only: candidates end at their question's deadline by themselves; past this async "
                     + "timeout a candidate becomes TIMEOUT, never a failure of the job.");
 
-    public static final ConfigOption<Integer> ENDPOINT_QUEUE = ConfigOptions.key("query.endpoint.queue-capacity")
+    public static final ConfigOption<Integer> ENDPOINT_QUEUE_CAPACITY = ConfigOptions.key("query.endpoint.queue-capacity")
             .intType().defaultValue(16).withDescription("Candidates an endpoint admits beyond its maxConcurrency request slots "
                     + "(per TaskManager; they wait for a slot or sit in a retry backoff, which holds no slot); beyond it "
                     + "the endpoint rejects and candidates go to another endpoint or wait.");
@@ -73,13 +83,13 @@ public final class QueryOptions {
             .defaultValue(50).withDescription("Calls in the breaker's sliding window.");
     public static final ConfigOption<Integer> BREAKER_MINIMUM_CALLS = ConfigOptions.key("query.breaker.minimum-calls")
             .intType().defaultValue(20).withDescription("Calls the breaker needs before it may open.");
-    public static final ConfigOption<Duration> BREAKER_OPEN_FOR = ConfigOptions.key("query.breaker.open-duration")
+    public static final ConfigOption<Duration> BREAKER_OPEN_DURATION = ConfigOptions.key("query.breaker.open-duration")
             .durationType().defaultValue(Duration.ofSeconds(5))
             .withDescription("How long an open breaker rejects calls before it lets a few probes through (half-open).");
     public static final ConfigOption<Integer> BREAKER_HALF_OPEN_CALLS = ConfigOptions.key("query.breaker.half-open-calls")
             .intType().defaultValue(3).withDescription("Probe calls in the half-open state.");
 
-    public static final ConfigOption<Boolean> HEDGE = ConfigOptions.key("query.hedge.enabled").booleanType()
+    public static final ConfigOption<Boolean> HEDGE_ENABLED = ConfigOptions.key("query.hedge.enabled").booleanType()
             .defaultValue(true).withDescription("Start a spare call for a candidate whose call runs past the hedge delay; "
                     + "the first answer wins and the other call is aborted.");
     public static final ConfigOption<Duration> HEDGE_DELAY = ConfigOptions.key("query.hedge.delay").durationType()
@@ -94,7 +104,7 @@ public final class QueryOptions {
             .defaultValue(false).withDescription("Ask for candidates in waves and stop once the vote is settled.");
     public static final ConfigOption<Integer> ADAPTIVE_FIRST_WAVE = ConfigOptions.key("query.adaptive.first-wave")
             .intType().defaultValue(3).withDescription("Candidates in the first wave.");
-    public static final ConfigOption<Integer> ADAPTIVE_WAVE = ConfigOptions.key("query.adaptive.wave-size")
+    public static final ConfigOption<Integer> ADAPTIVE_WAVE_SIZE = ConfigOptions.key("query.adaptive.wave-size")
             .intType().defaultValue(2).withDescription("Candidates in each later wave.");
     public static final ConfigOption<Double> ADAPTIVE_THRESHOLD = ConfigOptions.key("query.adaptive.threshold")
             .doubleType().defaultValue(0.95)
@@ -120,22 +130,23 @@ public final class QueryOptions {
                     + "savepoints, counted in wall-clock time across stops): late candidates and re-sent questions with that "
                     + "id get no second answer meanwhile.");
 
-    public static final ConfigOption<String> GROUP_ID = ConfigOptions.key("query.source.group-id").stringType()
+    public static final ConfigOption<String> SOURCE_GROUP_ID = ConfigOptions.key("query.source.group-id").stringType()
             .defaultValue("streamrag-query").withDescription("Kafka consumer group of the questions source.");
-    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("query.sink.transactional-id-prefix")
+    public static final ConfigOption<String> SINK_TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("query.sink.transactional-id-prefix")
             .stringType().defaultValue("streamrag-query").withDescription("Transactional id prefix of the answers sink.");
-    public static final ConfigOption<Long> TRANSACTION_TIMEOUT_MS = ConfigOptions.key("query.sink.transaction-timeout-ms")
-            .longType().defaultValue(900_000L).withDescription("transaction.timeout.ms; the broker caps it at 15 min.");
-    public static final ConfigOption<Long> CHECKPOINT_INTERVAL_MS = ConfigOptions.key("query.checkpoint-interval-ms")
-            .longType().defaultValue(5_000L)
-            .withDescription("Checkpoint interval set by QueryJob.configure (and by build if the environment has none); "
-                    + "answers are visible after each checkpoint.");
+    public static final ConfigOption<Duration> SINK_TRANSACTION_TIMEOUT = ConfigOptions.key("query.sink.transaction-timeout")
+            .durationType().defaultValue(Duration.ofMinutes(15)).withDeprecatedKeys("query.sink.transaction-timeout-ms")
+            .withDescription("The sink's transaction.timeout.ms; the broker caps it at 15 min.");
+    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("query.checkpoint-interval")
+            .durationType().defaultValue(Duration.ofSeconds(5)).withDeprecatedKeys("query.checkpoint-interval-ms")
+            .withDescription("Checkpoint interval set by QueryJob.configure; answers are visible after each checkpoint.");
     public static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("query.parallelism").intType().defaultValue(-1)
             .withDescription("Parallelism of the job, set by QueryJob.configure; -1 keeps the cluster's default (parallelism.default).");
 
-    public static final ConfigOption<Long> BUFFER_TIMEOUT_MS = ConfigOptions.key("query.buffer-timeout-ms").longType()
-            .defaultValue(5L).withDescription("Network buffer flush interval of the job's operators; questions are few and "
-                    + "latency-sensitive, so flush sooner than Flink's 100 ms default.");
+    public static final ConfigOption<Duration> BUFFER_TIMEOUT = ConfigOptions.key("query.buffer-timeout").durationType()
+            .defaultValue(Duration.ofMillis(5)).withDeprecatedKeys("query.buffer-timeout-ms")
+            .withDescription("Network buffer flush interval of the job's operators, set by QueryJob.configure; questions are "
+                    + "few and latency-sensitive, so flush sooner than Flink's 100 ms default.");
 
     private QueryOptions() {}
 }

@@ -58,14 +58,15 @@ class AdaptiveSamplingITCase {
             conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
             conf.set(QueryOptions.ENDPOINTS, "local=openai," + server.baseUrl() + ",extractive,4");
             conf.set(QueryOptions.ADAPTIVE, true);
-            conf.set(QueryOptions.GROUP_ID, "it-" + UUID.randomUUID());
-            conf.set(QueryOptions.TRANSACTIONAL_ID_PREFIX, "it-adaptive-" + UUID.randomUUID());
-            conf.set(QueryOptions.CHECKPOINT_INTERVAL_MS, 1000L);
+            conf.set(QueryOptions.SOURCE_GROUP_ID, "it-" + UUID.randomUUID());
+            conf.set(QueryOptions.SINK_TRANSACTIONAL_ID_PREFIX, "it-adaptive-" + UUID.randomUUID());
+            conf.set(QueryOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
 
             Configuration envConf = new Configuration();
             envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
             env.setParallelism(1);
+            QueryJob.configure(env, conf);
             QueryJob.fromConfiguration(conf).build(env);
             JobClient job = env.executeAsync("adaptive-itcase");
             List<ConsumerRecord<String, String>> records;

@@ -60,8 +60,8 @@ class DedupAcrossRestoreITCase {
             conf.set(StreamRagOptions.OPENSEARCH_URL, OPENSEARCH.url());
             conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
             conf.set(QueryOptions.ENDPOINTS, "local=openai," + server.baseUrl() + ",extractive,2");
-            conf.set(QueryOptions.GROUP_ID, "it-" + UUID.randomUUID());
-            conf.set(QueryOptions.CHECKPOINT_INTERVAL_MS, 500L);
+            conf.set(QueryOptions.SOURCE_GROUP_ID, "it-" + UUID.randomUUID());
+            conf.set(QueryOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
 
             KAFKA.send(questions, "d-1", String.format(QUESTION, "d-1"));
             Configuration first = answersTo(conf, firstAnswers);
@@ -95,7 +95,7 @@ class DedupAcrossRestoreITCase {
     private static Configuration answersTo(Configuration base, String topic) {
         Configuration c = new Configuration(base);
         c.set(StreamRagOptions.ANSWERS_TOPIC, topic);
-        c.set(QueryOptions.TRANSACTIONAL_ID_PREFIX, "it-dedup-" + UUID.randomUUID());
+        c.set(QueryOptions.SINK_TRANSACTIONAL_ID_PREFIX, "it-dedup-" + UUID.randomUUID());
         return c;
     }
 
@@ -120,6 +120,7 @@ class DedupAcrossRestoreITCase {
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
         env.setParallelism(1);
+        QueryJob.configure(env, conf);
         QueryJob.fromConfiguration(conf).build(env);
         return env.executeAsync("dedup-itcase");
     }

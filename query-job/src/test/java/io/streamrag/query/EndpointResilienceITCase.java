@@ -66,10 +66,10 @@ class EndpointResilienceITCase {
         conf.set(StreamRagOptions.OPENSEARCH_URL, OPENSEARCH.url());
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
         conf.set(QueryOptions.ENDPOINTS, endpoints);
-        conf.set(QueryOptions.BACKOFF_MS, 100L);
-        conf.set(QueryOptions.GROUP_ID, "it-" + UUID.randomUUID());
-        conf.set(QueryOptions.TRANSACTIONAL_ID_PREFIX, "it-resilience-" + UUID.randomUUID());
-        conf.set(QueryOptions.CHECKPOINT_INTERVAL_MS, 500L);
+        conf.set(QueryOptions.RETRY_BACKOFF, Duration.ofMillis(100));
+        conf.set(QueryOptions.SOURCE_GROUP_ID, "it-" + UUID.randomUUID());
+        conf.set(QueryOptions.SINK_TRANSACTIONAL_ID_PREFIX, "it-resilience-" + UUID.randomUUID());
+        conf.set(QueryOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
         return conf;
     }
 
@@ -83,6 +83,7 @@ class EndpointResilienceITCase {
         envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
         env.setParallelism(2);
+        QueryJob.configure(env, conf);
         QueryJob.fromConfiguration(conf).build(env);
         JobClient job = env.executeAsync("resilience-itcase");
         List<ConsumerRecord<String, String>> records;
@@ -173,10 +174,10 @@ class EndpointResilienceITCase {
             Configuration conf = conf(questions, answersTopic, String.join(";",
                     "healthy=openai," + healthy.baseUrl() + ",extractive,4,1.0,5000",
                     "failing=openai," + failing.baseUrl() + ",extractive,4,1.0,5000"));
-            conf.set(QueryOptions.HEDGE, false);
+            conf.set(QueryOptions.HEDGE_ENABLED, false);
             conf.set(QueryOptions.BREAKER_MINIMUM_CALLS, 4);
             conf.set(QueryOptions.BREAKER_WINDOW, 4);
-            conf.set(QueryOptions.BREAKER_OPEN_FOR, Duration.ofMinutes(5)); // stays open for the whole test
+            conf.set(QueryOptions.BREAKER_OPEN_DURATION, Duration.ofMinutes(5)); // stays open for the whole test
 
             Map<String, Answer> answers = run(conf, questions, answersTopic, send, total);
 

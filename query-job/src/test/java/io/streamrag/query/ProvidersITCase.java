@@ -117,14 +117,15 @@ class ProvidersITCase {
         conf.set(StreamRagOptions.OPENSEARCH_URL, OPENSEARCH.url());
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
         conf.set(QueryOptions.ENDPOINTS, endpoints.apply(server.port()));
-        conf.set(QueryOptions.GROUP_ID, "it-" + UUID.randomUUID());
-        conf.set(QueryOptions.TRANSACTIONAL_ID_PREFIX, "it-providers-" + UUID.randomUUID());
-        conf.set(QueryOptions.CHECKPOINT_INTERVAL_MS, 1000L);
+        conf.set(QueryOptions.SOURCE_GROUP_ID, "it-" + UUID.randomUUID());
+        conf.set(QueryOptions.SINK_TRANSACTIONAL_ID_PREFIX, "it-providers-" + UUID.randomUUID());
+        conf.set(QueryOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
 
         Configuration envConf = new Configuration();
         envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
         env.setParallelism(1);
+        QueryJob.configure(env, conf);
         QueryJob.fromConfiguration(conf).build(env);
         JobClient job = env.executeAsync("providers-itcase-" + name);
         List<ConsumerRecord<String, String>> records;

@@ -102,14 +102,14 @@ class QueryJobITCase {
                 "flaky=openai," + flaky.baseUrl() + ",extractive,2,1.0,5000",
                 "limited=openai," + limited.baseUrl() + ",extractive,2,1.0,5000",
                 "slow=openai," + slow.baseUrl() + ",extractive,4,1.0,800"));
-        conf.set(QueryOptions.MAX_RETRIES, MAX_RETRIES);
-        conf.set(QueryOptions.BACKOFF_MS, 100L);
-        conf.set(QueryOptions.DEADLINE_MS, 60_000L);
-        conf.set(QueryOptions.GROUP_ID, "it-" + UUID.randomUUID());
-        conf.set(QueryOptions.TRANSACTIONAL_ID_PREFIX, "it-query-" + UUID.randomUUID());
-        conf.set(QueryOptions.CHECKPOINT_INTERVAL_MS, 1000L);
+        conf.set(QueryOptions.RETRY_MAX_RETRIES, MAX_RETRIES);
+        conf.set(QueryOptions.RETRY_BACKOFF, Duration.ofMillis(100));
+        conf.set(QueryOptions.DEADLINE, Duration.ofMillis(60_000));
+        conf.set(QueryOptions.SOURCE_GROUP_ID, "it-" + UUID.randomUUID());
+        conf.set(QueryOptions.SINK_TRANSACTIONAL_ID_PREFIX, "it-query-" + UUID.randomUUID());
+        conf.set(QueryOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
         // This test counts the calls each faulty endpoint receives: no hedges, no breaker (EndpointResilienceITCase).
-        conf.set(QueryOptions.HEDGE, false);
+        conf.set(QueryOptions.HEDGE_ENABLED, false);
         conf.set(QueryOptions.BREAKER_MINIMUM_CALLS, 1000);
         conf.set(QueryOptions.BREAKER_WINDOW, 1000);
 
@@ -117,6 +117,7 @@ class QueryJobITCase {
         envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
         env.setParallelism(2);
+        QueryJob.configure(env, conf);
         QueryJob.fromConfiguration(conf).build(env);
         JobClient job = env.executeAsync("query-job-itcase");
         try {

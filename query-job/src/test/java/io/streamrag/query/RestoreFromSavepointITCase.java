@@ -67,9 +67,9 @@ class RestoreFromSavepointITCase {
             conf.set(StreamRagOptions.OPENSEARCH_URL, OPENSEARCH.url());
             conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
             conf.set(QueryOptions.ENDPOINTS, "local=openai," + server.baseUrl() + ",extractive,2");
-            conf.set(QueryOptions.GROUP_ID, "it-" + UUID.randomUUID());
-            conf.set(QueryOptions.TRANSACTIONAL_ID_PREFIX, "it-restore-" + UUID.randomUUID());
-            conf.set(QueryOptions.CHECKPOINT_INTERVAL_MS, 500L);
+            conf.set(QueryOptions.SOURCE_GROUP_ID, "it-" + UUID.randomUUID());
+            conf.set(QueryOptions.SINK_TRANSACTIONAL_ID_PREFIX, "it-restore-" + UUID.randomUUID());
+            conf.set(QueryOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
 
             JobClient first = start(conf, null);
             String savepoint;
@@ -108,6 +108,7 @@ class RestoreFromSavepointITCase {
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
         env.setParallelism(1);
+        QueryJob.configure(env, conf);
         QueryJob.fromConfiguration(conf).build(env);
         return env.executeAsync("restore-itcase");
     }

@@ -66,16 +66,17 @@ class RetrievalOutageITCase {
             conf.set(StreamRagOptions.OPENSEARCH_URL, proxy.httpUrl());
             conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
             conf.set(QueryOptions.ENDPOINTS, "local=openai," + server.baseUrl() + ",extractive,4");
-            conf.set(QueryOptions.BACKOFF_MS, 200L);
-            conf.set(QueryOptions.MAX_BACKOFF_MS, 1_000L);
-            conf.set(QueryOptions.GROUP_ID, "it-" + UUID.randomUUID());
-            conf.set(QueryOptions.TRANSACTIONAL_ID_PREFIX, "it-outage-" + UUID.randomUUID());
-            conf.set(QueryOptions.CHECKPOINT_INTERVAL_MS, 500L);
+            conf.set(QueryOptions.RETRY_BACKOFF, Duration.ofMillis(200));
+            conf.set(QueryOptions.RETRY_MAX_BACKOFF, Duration.ofMillis(1_000));
+            conf.set(QueryOptions.SOURCE_GROUP_ID, "it-" + UUID.randomUUID());
+            conf.set(QueryOptions.SINK_TRANSACTIONAL_ID_PREFIX, "it-outage-" + UUID.randomUUID());
+            conf.set(QueryOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
 
             Configuration envConf = new Configuration();
             envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
             env.setParallelism(2);
+            QueryJob.configure(env, conf);
             QueryJob.fromConfiguration(conf).build(env);
             JobClient job = env.executeAsync("outage-itcase");
             List<ConsumerRecord<String, String>> records;

@@ -58,9 +58,9 @@ class SecuredQueryITCase {
             conf.set(StreamRagOptions.ANSWERS_TOPIC, answers);
             conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
             conf.set(QueryOptions.ENDPOINTS, "local=openai," + model.baseUrl() + ",extractive,2,1.0,5000");
-            conf.set(QueryOptions.GROUP_ID, "secured-" + UUID.randomUUID());
-            conf.set(QueryOptions.TRANSACTIONAL_ID_PREFIX, "secured-query-" + UUID.randomUUID());
-            conf.set(QueryOptions.CHECKPOINT_INTERVAL_MS, 1000L);
+            conf.set(QueryOptions.SOURCE_GROUP_ID, "secured-" + UUID.randomUUID());
+            conf.set(QueryOptions.SINK_TRANSACTIONAL_ID_PREFIX, "secured-query-" + UUID.randomUUID());
+            conf.set(QueryOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
 
             Configuration envConf = new Configuration();
             envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
@@ -68,6 +68,7 @@ class SecuredQueryITCase {
             env.setParallelism(1);
             // As a deployment passing its options as job parameters: the REST API then shows them.
             env.getConfig().setGlobalJobParameters(conf);
+            QueryJob.configure(env, conf);
             QueryJob.fromConfiguration(conf).build(env);
             JobClient job = env.executeAsync("secured-query-itcase");
             try {

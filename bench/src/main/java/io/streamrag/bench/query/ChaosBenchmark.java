@@ -171,16 +171,17 @@ public final class ChaosBenchmark {
         conf.set(StreamRagOptions.ANSWERS_TOPIC, answers);
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
         conf.set(QueryOptions.ENDPOINTS, endpoints);
-        conf.set(QueryOptions.MAX_RETRIES, s.maxRetries);
-        conf.set(QueryOptions.DEADLINE_MS, s.deadlineMs);
-        conf.set(QueryOptions.GROUP_ID, "chaos-" + run);
-        conf.set(QueryOptions.TRANSACTIONAL_ID_PREFIX, "chaos-" + run);
-        conf.set(QueryOptions.CHECKPOINT_INTERVAL_MS, 1000L);
+        conf.set(QueryOptions.RETRY_MAX_RETRIES, s.maxRetries);
+        conf.set(QueryOptions.DEADLINE, java.time.Duration.ofMillis(s.deadlineMs));
+        conf.set(QueryOptions.SOURCE_GROUP_ID, "chaos-" + run);
+        conf.set(QueryOptions.SINK_TRANSACTIONAL_ID_PREFIX, "chaos-" + run);
+        conf.set(QueryOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
         s.options.forEach(conf::setString);
         Configuration envConf = new Configuration();
         envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
         env.setParallelism(s.parallelism);
+        QueryJob.configure(env, conf);
         QueryJob.fromConfiguration(conf).build(env);
         JobClient job = env.executeAsync("chaos-" + run);
         Result result = new Result(name);
@@ -417,7 +418,7 @@ public final class ChaosBenchmark {
                             "latency=100");
                     report(out, base);
                     Settings noHedge = copy(paced);
-                    noHedge.options.put(io.streamrag.query.QueryOptions.HEDGE.key(), "false");
+                    noHedge.options.put(io.streamrag.query.QueryOptions.HEDGE_ENABLED.key(), "false");
                     Result plain = single("10 % slow, no hedging", noHedge, "", faults);
                     report(out, plain);
                     Settings hedged = copy(paced);
@@ -555,7 +556,7 @@ public final class ChaosBenchmark {
                      java.net.URI.create(openSearchUrl).getPort())) {
             Settings o = copy(s);
             o.options.put(StreamRagOptions.OPENSEARCH_URL.key(), proxy.httpUrl());
-            o.options.put(io.streamrag.query.QueryOptions.MAX_BACKOFF_MS.key(), "2000");
+            o.options.put(io.streamrag.query.QueryOptions.RETRY_MAX_BACKOFF.key(), "2000");
             java.util.concurrent.ScheduledExecutorService t = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
             try {
                 return run("OpenSearch down " + downMs / 1000 + " s", o, endpoint("local", server, o, 1.0),

@@ -131,10 +131,10 @@ public final class IsolationBenchmark {
         conf.set(StreamRagOptions.QUESTIONS_TOPIC, questionsTopic);
         conf.set(StreamRagOptions.ANSWERS_TOPIC, answersTopic);
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
-        conf.set(QueryOptions.GROUP_ID, "isolation-" + run);
-        conf.set(QueryOptions.TRANSACTIONAL_ID_PREFIX, "isolation-" + run);
-        conf.set(QueryOptions.CHECKPOINT_INTERVAL_MS, 1000L);
-        conf.set(QueryOptions.DEADLINE_MS, 120_000L);
+        conf.set(QueryOptions.SOURCE_GROUP_ID, "isolation-" + run);
+        conf.set(QueryOptions.SINK_TRANSACTIONAL_ID_PREFIX, "isolation-" + run);
+        conf.set(QueryOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
+        conf.set(QueryOptions.DEADLINE, Duration.ofMillis(120_000));
         String bootstrap = conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS);
 
         Properties adminProps = new Properties();
@@ -215,6 +215,7 @@ public final class IsolationBenchmark {
         }
 
         long t0 = System.nanoTime();
+        QueryJob.configure(env, conf);
         QueryJob.fromConfiguration(conf).build(env);
         JobClient job = env.executeAsync("isolation-bench");
         Map<String, Answer> answers = new HashMap<>();

@@ -79,11 +79,12 @@ public final class PipelineLatencyBenchmark {
             conf.set(StreamRagOptions.ANSWERS_TOPIC, answers);
             conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
             conf.set(QueryOptions.ENDPOINTS, "local=openai," + server.baseUrl() + ",extractive,16");
-            conf.set(QueryOptions.GROUP_ID, "bench-" + suffix);
-            conf.set(QueryOptions.TRANSACTIONAL_ID_PREFIX, "bench-" + suffix);
-            conf.set(QueryOptions.CHECKPOINT_INTERVAL_MS, 1000L);
+            conf.set(QueryOptions.SOURCE_GROUP_ID, "bench-" + suffix);
+            conf.set(QueryOptions.SINK_TRANSACTIONAL_ID_PREFIX, "bench-" + suffix);
+            conf.set(QueryOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.setParallelism(1);
+            QueryJob.configure(env, conf);
             QueryJob.fromConfiguration(conf).build(env);
             JobClient job = env.executeAsync("pipeline-latency-bench");
             Properties producerProps = new Properties();

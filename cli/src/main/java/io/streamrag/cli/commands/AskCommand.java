@@ -7,6 +7,7 @@ import io.streamrag.common.json.Json;
 import io.streamrag.common.records.Answer;
 import io.streamrag.common.records.ChunkRef;
 import io.streamrag.common.records.Question;
+import io.streamrag.query.generate.StrategyName;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -32,9 +33,6 @@ import java.util.concurrent.Callable;
             "The exit status tells ANSWERED (0) from FAILED (3) and NO_CONTEXT (4), so scripts can branch on it."})
 public class AskCommand implements Callable<Integer> {
 
-    /** Answer strategies of the query job. */
-    public enum Strategy { RAG, DRAG, ITERDRAG }
-
     @Mixin
     Connection connection;
 
@@ -50,8 +48,8 @@ public class AskCommand implements Callable<Integer> {
     @Option(names = "--k", description = "Number of retrieved chunks (default: the job's).")
     Integer k;
 
-    @Option(names = "--strategy", description = "RAG, DRAG or ITERDRAG (default: the job's).")
-    Strategy strategy;
+    @Option(names = "--strategy", description = "${COMPLETION-CANDIDATES} (default: the job's).")
+    StrategyName strategy;
 
     @Option(names = "--deadline-ms", description = "Answer with what has arrived after this many ms.")
     Long deadlineMs;

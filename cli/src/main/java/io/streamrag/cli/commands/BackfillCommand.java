@@ -5,6 +5,7 @@ import io.streamrag.cli.FlinkRest;
 import io.streamrag.cli.JobLauncher;
 import io.streamrag.cli.Terminal;
 import io.streamrag.common.json.Json;
+import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.metrics.ExtractMetrics;
 import io.streamrag.ingest.metrics.OutcomeMetrics;
 import io.streamrag.ingest.records.DocumentOutcome;
@@ -71,11 +72,11 @@ public class BackfillCommand implements Callable<Integer> {
         PrintStream human = json ? System.err : System.out;
         boolean bar = !json && Terminal.interactive();
         Configuration conf = UpCommand.jobConfiguration(connection, options);
-        conf.setString("ingest.source", "files");
-        conf.setString("ingest.path", dir.toAbsolutePath().normalize().toString());
-        conf.setString("ingest.tenant", tenant);
+        conf.set(IngestOptions.SOURCE, IngestOptions.SourceKind.FILES);
+        conf.set(IngestOptions.PATH, dir.toAbsolutePath().normalize().toString());
+        conf.set(IngestOptions.TENANT, tenant);
         // Its own transactional ids, so the backfill's exactly-once sinks never fence the continuous job's.
-        conf.setString("ingest.sink.transactional-id-prefix", "streamrag-backfill-" + System.currentTimeMillis());
+        conf.set(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX, "streamrag-backfill-" + System.currentTimeMillis());
         String name = JobLauncher.INGEST + "-backfill";
         String id = JobLauncher.submit(name, conf, true);
         human.println("Backfill job " + id + " over " + dir.toAbsolutePath().normalize());

@@ -4,6 +4,7 @@ import io.streamrag.common.json.Json;
 import io.streamrag.common.records.Answer;
 import io.streamrag.common.records.ChunkRef;
 import io.streamrag.common.records.Question;
+import io.streamrag.query.generate.StrategyName;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.jfree.chart.ChartFactory;
@@ -51,7 +52,7 @@ public class SweepCommand implements Callable<Integer> {
     List<Integer> ks;
 
     @Option(names = "--strategy", split = ",", defaultValue = "RAG", description = "Strategies (default: ${DEFAULT-VALUE}).")
-    List<AskCommand.Strategy> strategies;
+    List<StrategyName> strategies;
 
     @Option(names = "--tenant", defaultValue = "default", description = "Tenant for lines that name none (default: ${DEFAULT-VALUE}).")
     String tenant;
@@ -96,7 +97,7 @@ public class SweepCommand implements Callable<Integer> {
         List<Item> items = read(questionsFile, tenant);
         Files.createDirectories(out);
         List<Point> points = new ArrayList<>();
-        for (AskCommand.Strategy strategy : strategies) {
+        for (StrategyName strategy : strategies) {
             for (int k : ks) {
                 for (int n : ns) {
                     for (Point p : run(items, n, k, strategy.name())) {

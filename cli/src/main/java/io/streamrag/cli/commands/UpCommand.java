@@ -3,12 +3,15 @@ package io.streamrag.cli.commands;
 import io.streamrag.cli.FlinkRest;
 import io.streamrag.cli.JobLauncher;
 import io.streamrag.cli.KafkaTools;
+import io.streamrag.ingest.IngestOptions;
+import io.streamrag.query.QueryOptions;
 
 import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,13 +65,13 @@ public class UpCommand implements Callable<Integer> {
     public static Configuration jobConfiguration(Connection connection, Map<String, String> options) {
         Configuration conf = connection.configuration();   // connection + security options (no secrets)
         // CONTRACT.md: the local run allows every file the user can read; deployments allow none unless configured.
-        conf.setString("ingest.allowed-roots", "/");
+        conf.set(IngestOptions.ALLOWED_ROOTS, "/");
         // Each job's configure(env) applies these (answers become visible at each checkpoint). The parallelism is set
         // in the job: a REST jar run without one would run at 1, whatever the cluster's parallelism.default says.
-        conf.setString("ingest.parallelism", String.valueOf(PARALLELISM));
-        conf.setString("query.parallelism", String.valueOf(PARALLELISM));
-        conf.setString("ingest.checkpoint-interval", "5 s");
-        conf.setString("query.checkpoint-interval-ms", "5000");
+        conf.set(IngestOptions.PARALLELISM, PARALLELISM);
+        conf.set(QueryOptions.PARALLELISM, PARALLELISM);
+        conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(5));
+        conf.set(QueryOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(5));
         options.forEach(conf::setString);
         return conf;
     }

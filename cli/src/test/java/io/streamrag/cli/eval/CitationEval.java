@@ -31,6 +31,7 @@ import org.opensearch.client.opensearch.OpenSearchClient;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -63,7 +64,7 @@ public final class CitationEval {
         conf.set(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS, "127.0.0.1:9092");
         conf.set(StreamRagOptions.DEAD_LETTER_TOPIC, dlq);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        conf.set(IngestOptions.SOURCE, "files");
+        conf.set(IngestOptions.SOURCE, IngestOptions.SourceKind.FILES);
         conf.set(IngestOptions.PATH, docs.toString());
         conf.set(IngestOptions.TENANT, "eval");
         OpenSearchClient client = OpenSearchClients.create(conf);
@@ -71,9 +72,10 @@ public final class CitationEval {
             admin.createTopics(List.of(new NewTopic(dlq, 1, (short) 1))).all().get();
             try {
                 long start = System.nanoTime();
+                conf.set(IngestOptions.PARALLELISM, 2);
+                conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(2));
                 StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-                env.setParallelism(2);
-                env.enableCheckpointing(2000);
+                IngestJob.configure(env, conf);
                 IngestJob.fromConfiguration(conf).execute(env); // bounded: returns when the folder is indexed
                 client.indices().refresh(r -> r.index(alias));
                 System.out.printf("backfilled %s in %.0f s%n", docs, (System.nanoTime() - start) / 1e9);

@@ -15,6 +15,7 @@ import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.util.Timeout;
 import org.opensearch.client.json.jackson.JacksonJsonpMapper;
 import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch._types.OpenSearchException;
 import org.opensearch.client.transport.OpenSearchTransport;
 import org.opensearch.client.transport.httpclient5.ApacheHttpClient5TransportBuilder;
 
@@ -194,5 +195,17 @@ public final class OpenSearchClients {
         } catch (IOException e) {
             throw new UncheckedIOException("Closing the OpenSearch transport failed", e);
         }
+    }
+
+    /**
+     * Whether a failed request is worth waiting out: I/O (refused, reset, timeout) and server-side errors (5xx, 429);
+     * not malformed requests.
+     */
+    public static boolean retriable(Exception e) {
+        if (e instanceof OpenSearchException) {
+            int status = ((OpenSearchException) e).status();
+            return status >= 500 || status == 429;
+        }
+        return e instanceof IOException;
     }
 }

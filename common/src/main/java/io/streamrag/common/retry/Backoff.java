@@ -2,6 +2,7 @@ package io.streamrag.common.retry;
 
 import java.io.Serializable;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
@@ -16,7 +17,14 @@ public final class Backoff implements Serializable {
     /** Told before each retry, e.g. to log or count it. */
     @FunctionalInterface
     public interface Listener {
+        /** {@code cause} is null for a retry of {@link #callRemaining}'s left-over items. */
         void retrying(int retry, long delayMs, Exception cause);
+    }
+
+    /** One round of work on a batch: returns the items to try again (empty when all are done). */
+    @FunctionalInterface
+    public interface Round<T> {
+        List<T> run(List<T> items) throws Exception;
     }
 
     private final long initialMs;
@@ -92,5 +100,26 @@ public final class Backoff implements Serializable {
                 Thread.sleep(delay);
             }
         }
+    }
+
+    /**
+     * Runs {@code round} on {@code items}, then again on the items it hands back, waiting between rounds, until it
+     * hands back none or the bounds are used up; returns the items left then (empty when all went through). For
+     * batches whose items fail one by one (a bulk request's rejected items), beside {@link #call} for requests that
+     * fail as a whole. An exception of {@code round} ends it at once.
+     */
+    public <T> List<T> callRemaining(List<T> items, Round<T> round, Listener listener) throws Exception {
+        long start = System.nanoTime();
+        List<T> left = round.run(items);
+        for (int retry = 0; !left.isEmpty(); retry++) {
+            long delay = nextDelayMs(retry, start);
+            if (delay < 0) {
+                return left;
+            }
+            listener.retrying(retry, delay, null);
+            Thread.sleep(delay);
+            left = round.run(left);
+        }
+        return left;
     }
 }

@@ -4,7 +4,12 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -65,5 +70,25 @@ class BackoffTest {
         assertThat(ms).isBetween(60L, 1000L);
         assertThat(b.nextDelayMs(0, System.nanoTime() - 200_000_000L)).isEqualTo(-1);
         assertThat(b.nextDelayMs(0, System.nanoTime())).isBetween(10L, 20L);
+    }
+
+    @Test
+    void retriesOnlyTheItemsLeftUntilNoneAreOrTheRetriesAreUsedUp() throws Exception {
+        Map<String, Integer> rejectionsLeft = new HashMap<>(Map.of("a", 0, "b", 2, "c", 9));
+        List<List<String>> rounds = new ArrayList<>();
+        AtomicInteger told = new AtomicInteger();
+        Backoff.Round<String> round = items -> {
+            rounds.add(List.copyOf(items));
+            return items.stream().filter(i -> rejectionsLeft.merge(i, -1, Integer::sum) >= 0).collect(Collectors.toList());
+        };
+        List<String> left = Backoff.of(Duration.ofMillis(1), Duration.ofMillis(2)).withMaxRetries(3)
+                .callRemaining(List.of("a", "b", "c"), round, (retry, delay, e) -> told.incrementAndGet());
+        assertThat(left).containsExactly("c");
+        assertThat(rounds).containsExactly(List.of("a", "b", "c"), List.of("b", "c"), List.of("b", "c"), List.of("c"));
+        assertThat(told).hasValue(3);
+
+        rejectionsLeft.put("b", 1);
+        assertThat(Backoff.of(Duration.ofMillis(1), Duration.ofMillis(2)).withMaxRetries(3)
+                .callRemaining(List.of("a", "b"), round, (retry, delay, e) -> { })).isEmpty();
     }
 }

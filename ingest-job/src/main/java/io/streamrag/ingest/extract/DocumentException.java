@@ -2,20 +2,20 @@ package io.streamrag.ingest.extract;
 
 /** A document-level failure with a short machine-readable error class that ends up in the dead letter. */
 public class DocumentException extends Exception {
-    private final String error;
+    private final DocumentError error;
 
-    public DocumentException(String error, String message) {
+    public DocumentException(DocumentError error, String message) {
         super(message);
         this.error = error;
     }
 
-    public DocumentException(String error, String message, Throwable cause) {
+    public DocumentException(DocumentError error, String message, Throwable cause) {
         super(message, cause);
         this.error = error;
     }
 
-    /** E.g. {@code EncryptedDocument}, {@code CorruptDocument}, {@code LimitExceeded}. */
-    public String error() {
+    /** E.g. {@link DocumentError#ENCRYPTED_DOCUMENT}, {@link DocumentError#LIMIT_EXCEEDED}. */
+    public DocumentError error() {
         return error;
     }
 }

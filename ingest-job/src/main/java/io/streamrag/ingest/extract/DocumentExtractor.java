@@ -1,5 +1,7 @@
 package io.streamrag.ingest.extract;
 
+import io.streamrag.ingest.IngestOptions;
+
 import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.PageImage;
 import io.streamrag.ingest.records.PageText;
@@ -57,7 +59,7 @@ public class DocumentExtractor {
                 standaloneImage(content, contentType, out);
                 break;
             default:
-                throw new DocumentException("UnsupportedContentType", "Content type " + contentType + " is not supported");
+                throw new DocumentException(DocumentError.UNSUPPORTED_CONTENT_TYPE, "Content type " + contentType + " is not supported");
         }
         return out;
     }
@@ -65,11 +67,11 @@ public class DocumentExtractor {
     private void standaloneImage(byte[] content, String contentType, ExtractedDocument out) throws DocumentException {
         int[] size = imageSize(content);
         if (size == null) {
-            throw new DocumentException("CorruptDocument", "Not a readable " + contentType + " image");
+            throw new DocumentException(DocumentError.CORRUPT_DOCUMENT, "Not a readable " + contentType + " image");
         }
         if ((long) size[0] * size[1] > limits.maxImagePixels) {
-            throw new DocumentException("LimitExceeded", "Image has " + size[0] + "x" + size[1]
-                    + " pixels, more than limits.max-image-pixels=" + limits.maxImagePixels);
+            throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "Image has " + size[0] + "x" + size[1]
+                    + " pixels, more than " + IngestOptions.LIMITS_MAX_IMAGE_PIXELS.key() + "=" + limits.maxImagePixels);
         }
         if (limits.collectImages) {
             out.images.add(new PageImage(1, content, PageImage.STANDALONE, size[0], size[1]));

@@ -17,7 +17,7 @@ public interface ImageTextReader extends AutoCloseable {
     static ImageTextReader create(Configuration conf) {
         switch (conf.get(IngestOptions.OCR_PROVIDER)) {
             case TESSERACT:
-                return new TesseractReader(conf.get(IngestOptions.TESSERACT_COMMAND), conf.get(IngestOptions.OCR_LANGUAGE),
+                return new TesseractReader(conf.get(IngestOptions.OCR_TESSERACT_COMMAND), conf.get(IngestOptions.OCR_LANGUAGE),
                         conf.get(IngestOptions.OCR_TIMEOUT));
             case VISION:
                 return VisionReader.create(conf);

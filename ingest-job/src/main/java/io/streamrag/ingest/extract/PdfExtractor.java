@@ -1,5 +1,7 @@
 package io.streamrag.ingest.extract;
 
+import io.streamrag.ingest.IngestOptions;
+
 import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.PageImage;
 import io.streamrag.ingest.records.PageText;
@@ -50,7 +52,7 @@ public class PdfExtractor {
 
     public void extract(byte[] content, ExtractedDocument out) throws DocumentException {
         if (ContentTypes.indexOf(content, "%PDF-", 1024) < 0) {
-            throw new DocumentException("CorruptDocument", "Not a PDF: no %PDF- header");
+            throw new DocumentException(DocumentError.CORRUPT_DOCUMENT, "Not a PDF: no %PDF- header");
         }
         long deadline = System.currentTimeMillis() + limits.timeoutMillis;
         // Decoded streams go to a capped cache (heap, then temp files), so a small file cannot inflate into the heap.
@@ -58,14 +60,14 @@ public class PdfExtractor {
         try (PDDocument doc = Loader.loadPDF(content, "", null, null, memory.streamCache)) {
             // Opened with the empty user password; an owner password may still forbid extraction.
             if (doc.isEncrypted() && !doc.getCurrentAccessPermission().canExtractContent()) {
-                throw new DocumentException("EncryptedDocument", "PDF permissions forbid text extraction");
+                throw new DocumentException(DocumentError.ENCRYPTED_DOCUMENT, "PDF permissions forbid text extraction");
             }
             int pages = doc.getNumberOfPages();
             if (pages == 0) {
-                throw new DocumentException("CorruptDocument", "PDF has no pages");
+                throw new DocumentException(DocumentError.CORRUPT_DOCUMENT, "PDF has no pages");
             }
             if (pages > limits.maxPages) {
-                throw new DocumentException("LimitExceeded", "PDF has " + pages + " pages, more than limits.max-pages=" + limits.maxPages);
+                throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "PDF has " + pages + " pages, more than " + IngestOptions.LIMITS_MAX_PAGES.key() + "=" + limits.maxPages);
             }
             out.pageCount = pages;
             String title = doc.getDocumentInformation() == null ? null : doc.getDocumentInformation().getTitle();
@@ -106,17 +108,17 @@ public class PdfExtractor {
                 }
             }
         } catch (InvalidPasswordException e) {
-            throw new DocumentException("EncryptedDocument", "PDF requires a user password");
+            throw new DocumentException(DocumentError.ENCRYPTED_DOCUMENT, "PDF requires a user password");
         } catch (IOException e) {
             if (String.valueOf(e.getMessage()).contains("scratch file memory exceeded")) {
-                throw new DocumentException("LimitExceeded", "Decoded PDF streams exceed limits.pdf-max-storage=" + limits.pdfMaxStorage + " bytes", e);
+                throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "Decoded PDF streams exceed " + IngestOptions.LIMITS_PDF_MAX_STORAGE.key() + "=" + limits.pdfMaxStorage + " bytes", e);
             }
-            throw new DocumentException("CorruptDocument", "Unreadable PDF: " + e.getMessage(), e);
+            throw new DocumentException(DocumentError.CORRUPT_DOCUMENT, "Unreadable PDF: " + e.getMessage(), e);
         } catch (StackOverflowError e) {
             // Structures nested some other way than forms (e.g. patterns); the stack unwound, the heap is intact.
-            throw new DocumentException("LimitExceeded", "PDF structure nested too deeply (limits.max-form-depth)", e);
+            throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "PDF structure nested too deeply (" + IngestOptions.LIMITS_MAX_FORM_DEPTH.key() + ")", e);
         } catch (RuntimeException e) {
-            throw new DocumentException("CorruptDocument", "Unreadable PDF: " + e.getMessage(), e);
+            throw new DocumentException(DocumentError.CORRUPT_DOCUMENT, "Unreadable PDF: " + e.getMessage(), e);
         }
     }
 
@@ -127,9 +129,10 @@ public class PdfExtractor {
         double fit = Math.floor(Math.sqrt(limits.maxRenderPixels / Math.max(squareInches, 1e-6)));
         int dpi = (int) Math.min(limits.renderDpi, fit);
         if (dpi < Math.min(limits.minRenderDpi, limits.renderDpi)) {
-            throw new DocumentException("LimitExceeded", String.format(java.util.Locale.ROOT,
-                    "Scanned page %d is %.0f x %.0f pt: even at limits.min-render-dpi=%d it would exceed limits.max-render-pixels=%d",
-                    pageNumber, box.getWidth(), box.getHeight(), limits.minRenderDpi, limits.maxRenderPixels));
+            throw new DocumentException(DocumentError.LIMIT_EXCEEDED, String.format(java.util.Locale.ROOT,
+                    "Scanned page %d is %.0f x %.0f pt: even at %s=%d it would exceed %s=%d",
+                    pageNumber, box.getWidth(), box.getHeight(), IngestOptions.LIMITS_MIN_RENDER_DPI.key(), limits.minRenderDpi,
+                    IngestOptions.LIMITS_MAX_RENDER_PIXELS.key(), limits.maxRenderPixels));
         }
         return dpi;
     }
@@ -145,7 +148,7 @@ public class PdfExtractor {
             for (int r; (r = in.read(buf)) > 0; ) {
                 n += r;
                 if (n > budget) {
-                    throw new DocumentException("LimitExceeded", "Decoded content streams exceed limits.pdf-max-storage="
+                    throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "Decoded content streams exceed " + IngestOptions.LIMITS_PDF_MAX_STORAGE.key() + "="
                             + limits.pdfMaxStorage + " bytes (at page " + pageNumber + ")");
                 }
             }
@@ -156,7 +159,7 @@ public class PdfExtractor {
     /** Refuses pages whose form XObjects nest deeper than limits.max-form-depth (or in a cycle) before anything walks them. */
     private void checkFormDepth(PDResources res, int pageNumber) throws IOException, DocumentException {
         if (formHeight(res, 0, new IdentityHashMap<>(), new HashSet<>()) > limits.maxFormDepth) {
-            throw new DocumentException("LimitExceeded", "Page " + pageNumber + " nests form XObjects deeper than limits.max-form-depth="
+            throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "Page " + pageNumber + " nests form XObjects deeper than " + IngestOptions.LIMITS_MAX_FORM_DEPTH.key() + "="
                     + limits.maxFormDepth + " (or in a cycle)");
         }
     }
@@ -263,8 +266,8 @@ public class PdfExtractor {
         try (InputStream in = image.getStream().createInputStream(List.of(COSName.DCT_DECODE.getName(), COSName.JPX_DECODE.getName()))) {
             int[] size = DocumentExtractor.imageSize(in);
             if (size != null && (long) size[0] * size[1] > limits.maxImagePixels) {
-                throw new DocumentException("LimitExceeded", "An image on page " + page + " declares " + image.getWidth() + "x" + image.getHeight()
-                        + " but its data is " + size[0] + "x" + size[1] + " pixels, more than limits.max-image-pixels=" + limits.maxImagePixels);
+                throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "An image on page " + page + " declares " + image.getWidth() + "x" + image.getHeight()
+                        + " but its data is " + size[0] + "x" + size[1] + " pixels, more than " + IngestOptions.LIMITS_MAX_IMAGE_PIXELS.key() + "=" + limits.maxImagePixels);
             }
         }
     }
@@ -291,7 +294,7 @@ public class PdfExtractor {
 
     private static void checkDeadline(long deadline) throws DocumentException {
         if (System.currentTimeMillis() > deadline) {
-            throw new DocumentException("ExtractionTimeout", "Extraction exceeded limits.extract-timeout");
+            throw new DocumentException(DocumentError.EXTRACTION_TIMEOUT, "Extraction exceeded " + IngestOptions.LIMITS_EXTRACT_TIMEOUT.key());
         }
     }
 }

@@ -28,7 +28,7 @@ public class VisionReader implements ImageTextReader {
         String baseUrl = conf.get(IngestOptions.VISION_BASE_URL);
         String name = conf.get(IngestOptions.VISION_MODEL);
         if (baseUrl == null || name == null) {
-            throw new IllegalArgumentException("ocr.provider=vision needs vision.base-url and vision.model");
+            throw new IllegalArgumentException(IngestOptions.OCR_PROVIDER.key() + "=vision needs " + IngestOptions.VISION_BASE_URL.key() + " and " + IngestOptions.VISION_MODEL.key());
         }
         String key = System.getenv(conf.get(IngestOptions.VISION_API_KEY_ENV));
         return new VisionReader(OpenAiChatModel.builder()

@@ -1,6 +1,7 @@
 package io.streamrag.ingest.fetch;
 
 import io.streamrag.ingest.IngestOptions;
+import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.extract.DocumentException;
 
 import org.apache.flink.configuration.Configuration;
@@ -36,9 +37,6 @@ public final class FetchPolicy implements Serializable {
     /** In {@code ingest.allowed-roots}: the event's tenant's own folder. */
     public static final String TENANT_PLACEHOLDER = "{tenant}";
     private static final Pattern SAFE_TENANT = Pattern.compile("[A-Za-z0-9._-]+");
-
-    /** Refusal error class in dead letters. */
-    public static final String FORBIDDEN = "Forbidden";
 
     /** Resolves a host name to its addresses; tests pass a fake so no name service is asked. */
     @FunctionalInterface
@@ -117,7 +115,7 @@ public final class FetchPolicy implements Serializable {
     public void checkScheme(URI uri) throws DocumentException {
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!schemes.contains(scheme)) {
-            throw new DocumentException(FORBIDDEN, "Scheme '" + scheme + "' is not in fetch.allowed-schemes " + schemes + ": " + uri);
+            throw new DocumentException(DocumentError.FORBIDDEN, "Scheme '" + scheme + "' is not in " + IngestOptions.FETCH_ALLOWED_SCHEMES.key() + " " + schemes + ": " + uri);
         }
     }
 
@@ -129,19 +127,19 @@ public final class FetchPolicy implements Serializable {
         checkScheme(uri);
         String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
         if (!"http".equals(scheme) && !"https".equals(scheme)) {
-            throw new DocumentException(FORBIDDEN, "Only http(s) may be fetched over the network: " + uri);
+            throw new DocumentException(DocumentError.FORBIDDEN, "Only http(s) may be fetched over the network: " + uri);
         }
         if (uri.getRawUserInfo() != null) {
-            throw new DocumentException(FORBIDDEN, "Credentials in the uri are not allowed: " + scheme + "://" + uri.getHost() + "/...");
+            throw new DocumentException(DocumentError.FORBIDDEN, "Credentials in the uri are not allowed: " + scheme + "://" + uri.getHost() + "/...");
         }
         String host = uri.getHost();
         if (host == null || host.isEmpty()) {
             // java.net.URI leaves the host empty for forms like 127.1 or exa_mple.com: say which.
             String authority = uri.getRawAuthority() == null ? "" : uri.getRawAuthority().replaceFirst(":\\d*$", "").toLowerCase(Locale.ROOT);
             if (NUMERIC_HOST.matcher(authority).matches()) {
-                throw new DocumentException(FORBIDDEN, "Host '" + authority + "' is a non-canonical IP address form: " + uri);
+                throw new DocumentException(DocumentError.FORBIDDEN, "Host '" + authority + "' is a non-canonical IP address form: " + uri);
             }
-            throw new DocumentException(FORBIDDEN, "No valid host in " + uri);
+            throw new DocumentException(DocumentError.FORBIDDEN, "No valid host in " + uri);
         }
         host = host.toLowerCase(Locale.ROOT);
         int port = uri.getPort() >= 0 ? uri.getPort() : "https".equals(scheme) ? 443 : 80;
@@ -150,31 +148,31 @@ public final class FetchPolicy implements Serializable {
         if (!literal6 && !CANONICAL_IPV4.matcher(bare).matches()) {
             if (NUMERIC_HOST.matcher(bare).matches()) {
                 // Short, decimal, octal and hex forms (127.1, 2130706433, 0x7f000001) hide what they point at.
-                throw new DocumentException(FORBIDDEN, "Host '" + host + "' is a non-canonical IP address form: " + uri);
+                throw new DocumentException(DocumentError.FORBIDDEN, "Host '" + host + "' is a non-canonical IP address form: " + uri);
             }
             if (!HOST_NAME.matcher(bare).matches()) {
-                throw new DocumentException(FORBIDDEN, "Host '" + host + "' is not a valid host name: " + uri);
+                throw new DocumentException(DocumentError.FORBIDDEN, "Host '" + host + "' is not a valid host name: " + uri);
             }
         }
         if (!hostAllowed(bare)) {
-            throw new DocumentException(FORBIDDEN, "Host '" + host + "' is not in fetch.allowed-hosts " + hosts + ": " + uri);
+            throw new DocumentException(DocumentError.FORBIDDEN, "Host '" + host + "' is not in " + IngestOptions.FETCH_ALLOWED_HOSTS.key() + " " + hosts + ": " + uri);
         }
         InetAddress[] addresses;
         try {
             addresses = literal6 || CANONICAL_IPV4.matcher(bare).matches() ? new InetAddress[] {literal(bare)} : resolver.resolve(bare);
         } catch (UnknownHostException e) {
-            throw new DocumentException("NotFound", "Unknown host '" + host + "': " + uri);
+            throw new DocumentException(DocumentError.NOT_FOUND, "Unknown host '" + host + "': " + uri);
         } catch (IllegalArgumentException e) {
-            throw new DocumentException(FORBIDDEN, "Host '" + host + "' is not a plain IP address: " + uri);
+            throw new DocumentException(DocumentError.FORBIDDEN, "Host '" + host + "' is not a plain IP address: " + uri);
         }
         if (addresses == null || addresses.length == 0) {
-            throw new DocumentException("NotFound", "Unknown host '" + host + "': " + uri);
+            throw new DocumentException(DocumentError.NOT_FOUND, "Unknown host '" + host + "': " + uri);
         }
         // Every address, not just the first: the client may connect to any of them.
         for (InetAddress a : addresses) {
             String refusal = refusal(a, port);
             if (refusal != null) {
-                throw new DocumentException(FORBIDDEN, "Host '" + host + "' resolves to " + a.getHostAddress() + ", " + refusal + ": " + uri);
+                throw new DocumentException(DocumentError.FORBIDDEN, "Host '" + host + "' resolves to " + a.getHostAddress() + ", " + refusal + ": " + uri);
             }
         }
     }
@@ -187,7 +185,7 @@ public final class FetchPolicy implements Serializable {
             }
         }
         String blocked = blockedReason(address);
-        return blocked == null ? null : blocked + " not allowed by fetch.allowed-addresses (port " + port + ")";
+        return blocked == null ? null : blocked + " not allowed by " + IngestOptions.FETCH_ALLOWED_ADDRESSES.key() + " (port " + port + ")";
     }
 
     /** Why an address is not public, or null when it is. */
@@ -260,23 +258,23 @@ public final class FetchPolicy implements Serializable {
         checkScheme(uri);
         List<Path> allowed = roots(tenant);
         if (allowed.isEmpty()) {
-            throw new DocumentException(FORBIDDEN, "file:// not allowed (ingest.allowed-roots is empty)");
+            throw new DocumentException(DocumentError.FORBIDDEN, "file:// not allowed (ingest.allowed-roots is empty)");
         }
         Path path;
         try {
             path = Paths.get(uri).toAbsolutePath().normalize();
         } catch (IllegalArgumentException e) {
-            throw new DocumentException("InvalidUri", "Invalid file uri: " + uri);
+            throw new DocumentException(DocumentError.INVALID_URI, "Invalid file uri: " + uri);
         }
         if (!below(path, allowed)) {
-            throw new DocumentException(FORBIDDEN, "file:// not allowed outside ingest.allowed-roots: " + path);
+            throw new DocumentException(DocumentError.FORBIDDEN, "file:// not allowed outside ingest.allowed-roots: " + path);
         }
         if (!Files.exists(path)) {
             throw new NoSuchFileException(path.toString());
         }
         Path real = path.toRealPath();
         if (!below(real, allowed)) {
-            throw new DocumentException(FORBIDDEN, "file:// not allowed outside ingest.allowed-roots: " + real);
+            throw new DocumentException(DocumentError.FORBIDDEN, "file:// not allowed outside ingest.allowed-roots: " + real);
         }
         return real;
     }
@@ -305,7 +303,7 @@ public final class FetchPolicy implements Serializable {
         for (String r : rootNames) {
             if (r.contains(TENANT_PLACEHOLDER)) {
                 if (tenant == null || !SAFE_TENANT.matcher(tenant).matches() || tenant.equals(".") || tenant.equals("..")) {
-                    throw new DocumentException(FORBIDDEN, "Tenant '" + tenant + "' cannot name a folder of ingest.allowed-roots " + r);
+                    throw new DocumentException(DocumentError.FORBIDDEN, "Tenant '" + tenant + "' cannot name a folder of ingest.allowed-roots " + r);
                 }
                 out.addAll(root(r.replace(TENANT_PLACEHOLDER, tenant)));
             }
@@ -387,7 +385,7 @@ public final class FetchPolicy implements Serializable {
             if (text.startsWith("[")) {
                 int end = text.indexOf(']');
                 if (end < 0) {
-                    throw new IllegalArgumentException("fetch.allowed-addresses: missing ']' in " + text);
+                    throw new IllegalArgumentException(IngestOptions.FETCH_ALLOWED_ADDRESSES.key() + ": missing ']' in " + text);
                 }
                 addr = text.substring(1, end);
                 String rest = text.substring(end + 1);
@@ -399,12 +397,12 @@ public final class FetchPolicy implements Serializable {
                 if (rest.startsWith(":")) {
                     portText = rest.substring(1);
                 } else if (!rest.isEmpty()) {
-                    throw new IllegalArgumentException("fetch.allowed-addresses: unexpected '" + rest + "' in " + text);
+                    throw new IllegalArgumentException(IngestOptions.FETCH_ALLOWED_ADDRESSES.key() + ": unexpected '" + rest + "' in " + text);
                 }
             } else {
                 int colon = text.indexOf(':');
                 if (colon >= 0 && text.indexOf(':', colon + 1) >= 0) {
-                    throw new IllegalArgumentException("fetch.allowed-addresses: write IPv6 addresses in brackets, e.g. [::1]:8080: " + text);
+                    throw new IllegalArgumentException(IngestOptions.FETCH_ALLOWED_ADDRESSES.key() + ": write IPv6 addresses in brackets, e.g. [::1]:8080: " + text);
                 }
                 addr = colon < 0 ? text : text.substring(0, colon);
                 portText = colon < 0 ? null : text.substring(colon + 1);
@@ -414,7 +412,7 @@ public final class FetchPolicy implements Serializable {
                 try {
                     port = Integer.parseInt(portText);
                 } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("fetch.allowed-addresses: bad port in " + text);
+                    throw new IllegalArgumentException(IngestOptions.FETCH_ALLOWED_ADDRESSES.key() + ": bad port in " + text);
                 }
             }
             return new AddressRule(Range.of(addr, "allowed"), port);

@@ -2,6 +2,7 @@ package io.streamrag.ingest.functions;
 
 import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.records.Chunk;
+import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.metrics.EmbedMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.ChunkedDocument;
@@ -93,7 +94,7 @@ public class EmbedChunks extends BufferingOperator<ChunkedDocument> {
                 metrics.failures.inc();
                 LOG.warn("Embedding {} failed: {}", d.task, error);
                 output.collect(DeadLetters.TAG, new StreamRecord<>(
-                        DeadLetters.of(d.task, DeadLetters.EMBED, "EmbeddingFailed", error)));
+                        DeadLetters.of(d.task, DeadLetters.EMBED, DocumentError.EMBEDDING_FAILED, error)));
             } else {
                 output.collect(new StreamRecord<>(d));
             }

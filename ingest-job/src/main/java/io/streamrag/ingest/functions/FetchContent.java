@@ -2,6 +2,7 @@ package io.streamrag.ingest.functions;
 
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.ContentTypes;
+import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.extract.DocumentException;
 import io.streamrag.ingest.fetch.FetchPolicy;
 import io.streamrag.ingest.metrics.FetchMetrics;
@@ -60,9 +61,9 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
     private transient FetchMetrics metrics;
 
     public FetchContent(Configuration conf) {
-        this.maxBytes = conf.get(IngestOptions.MAX_BYTES);
-        this.maxInlineBytes = conf.get(IngestOptions.MAX_INLINE_BYTES);
-        this.httpTimeout = conf.get(IngestOptions.HTTP_TIMEOUT);
+        this.maxBytes = conf.get(IngestOptions.LIMITS_MAX_BYTES).getBytes();
+        this.maxInlineBytes = conf.get(IngestOptions.LIMITS_MAX_INLINE_BYTES).getBytes();
+        this.httpTimeout = conf.get(IngestOptions.FETCH_HTTP_TIMEOUT);
         this.totalTimeout = conf.get(IngestOptions.FETCH_TOTAL_TIMEOUT);
         this.maxRedirects = conf.get(IngestOptions.FETCH_MAX_REDIRECTS);
         this.policy = FetchPolicy.from(conf); // a bad policy fails when the job is built, not per record
@@ -86,13 +87,13 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
             task.contentBase64 = null; // the bytes travel on; the text copy is dead weight now
             metrics.bytes.inc(content.length);
             if (content.length == 0) {
-                throw new DocumentException("EmptyContent", "Document content is empty");
+                throw new DocumentException(DocumentError.EMPTY_CONTENT, "Document content is empty");
             }
             String type = settleType(task.contentType, content, task.uri);
             out.collect(new FetchedDocument(task, content, type));
         } catch (DocumentException e) {
             metrics.failures.inc();
-            if (FetchPolicy.FORBIDDEN.equals(e.error())) {
+            if (e.error() == DocumentError.FORBIDDEN) {
                 metrics.refused.inc();
             }
             ctx.output(DeadLetters.TAG, DeadLetters.of(task, DeadLetters.FETCH, e.error(), e.getMessage()));
@@ -104,19 +105,19 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
         boolean binary = ContentTypes.PDF.equals(detected) || ContentTypes.PNG.equals(detected) || ContentTypes.JPEG.equals(detected);
         String type = declared == null || binary ? detected : declared;
         if (type == null) {
-            throw new DocumentException("UnsupportedContentType", "Cannot detect a supported content type from the bytes");
+            throw new DocumentException(DocumentError.UNSUPPORTED_CONTENT_TYPE, "Cannot detect a supported content type from the bytes");
         }
         return type;
     }
 
     private byte[] decodeInline(String base64) throws DocumentException {
         if ((long) base64.length() * 3 / 4 > maxInlineBytes) {
-            throw new DocumentException("LimitExceeded", "contentBase64 is larger than limits.max-inline-bytes=" + maxInlineBytes);
+            throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "contentBase64 is larger than " + IngestOptions.LIMITS_MAX_INLINE_BYTES.key() + "=" + maxInlineBytes);
         }
         try {
             return Base64.getMimeDecoder().decode(base64);
         } catch (IllegalArgumentException e) {
-            throw new DocumentException("InvalidContent", "contentBase64 is not valid Base64: " + e.getMessage());
+            throw new DocumentException(DocumentError.INVALID_CONTENT, "contentBase64 is not valid Base64: " + e.getMessage());
         }
     }
 
@@ -125,10 +126,10 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
         try {
             uri = new URI(uriText);
         } catch (Exception e) {
-            throw new DocumentException("InvalidUri", "Invalid uri: " + uriText);
+            throw new DocumentException(DocumentError.INVALID_URI, "Invalid uri: " + uriText);
         }
         if (uri.getScheme() == null) {
-            throw new DocumentException("InvalidUri", "uri needs a scheme (file://, http(s)://, s3://...): " + uriText);
+            throw new DocumentException(DocumentError.INVALID_URI, "uri needs a scheme (file://, http(s)://, s3://...): " + uriText);
         }
         policy.checkScheme(uri);
         String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
@@ -144,12 +145,12 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
                     return fetchFileSystem(uri);
             }
         } catch (FileNotFoundException | NoSuchFileException e) {
-            throw new DocumentException("NotFound", "No such file: " + uriText);
+            throw new DocumentException(DocumentError.NOT_FOUND, "No such file: " + uriText);
         } catch (IOException e) {
-            throw new DocumentException("FetchFailed", "Cannot read " + uriText + ": " + e);
+            throw new DocumentException(DocumentError.FETCH_FAILED, "Cannot read " + uriText + ": " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new DocumentException("FetchFailed", "Interrupted while reading " + uriText);
+            throw new DocumentException(DocumentError.FETCH_FAILED, "Interrupted while reading " + uriText);
         }
     }
 
@@ -158,10 +159,10 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
         FileSystem fs = path.getFileSystem();
         FileStatus status = fs.getFileStatus(path);
         if (status.isDir()) {
-            throw new DocumentException("InvalidUri", "uri is a directory: " + uri);
+            throw new DocumentException(DocumentError.INVALID_URI, "uri is a directory: " + uri);
         }
         if (status.getLen() > maxBytes) {
-            throw new DocumentException("LimitExceeded", "Document has " + status.getLen() + " bytes, more than limits.max-bytes=" + maxBytes);
+            throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "Document has " + status.getLen() + " bytes, more than " + IngestOptions.LIMITS_MAX_BYTES.key() + "=" + maxBytes);
         }
         try (InputStream in = fs.open(path)) {
             return readLimited(in);
@@ -209,26 +210,26 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
             int status = response.statusCode();
             if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
                 if (hop >= maxRedirects) {
-                    throw new DocumentException("TooManyRedirects", "More than fetch.max-redirects=" + maxRedirects + " redirects from " + uri);
+                    throw new DocumentException(DocumentError.TOO_MANY_REDIRECTS, "More than " + IngestOptions.FETCH_MAX_REDIRECTS.key() + "=" + maxRedirects + " redirects from " + uri);
                 }
                 String location = response.headers().firstValue("Location")
-                        .orElseThrow(() -> new DocumentException("FetchFailed", "HTTP " + status + " without Location from " + request.uri()));
+                        .orElseThrow(() -> new DocumentException(DocumentError.FETCH_FAILED, "HTTP " + status + " without Location from " + request.uri()));
                 try {
                     current = current.resolve(new URI(location));
                 } catch (Exception e) {
-                    throw new DocumentException("InvalidUri", "Invalid redirect Location '" + location + "' from " + request.uri());
+                    throw new DocumentException(DocumentError.INVALID_URI, "Invalid redirect Location '" + location + "' from " + request.uri());
                 }
                 continue;
             }
             if (status / 100 != 2) {
-                throw new DocumentException(status == 404 ? "NotFound" : "FetchFailed", "GET " + current + " returned HTTP " + status);
+                throw new DocumentException(status == 404 ? DocumentError.NOT_FOUND : DocumentError.FETCH_FAILED, "GET " + current + " returned HTTP " + status);
             }
             return response.body();
         }
     }
 
     private DocumentException timeout(URI uri) {
-        return new DocumentException("Timeout", "Fetching " + uri + " took longer than fetch.total-timeout=" + totalTimeout);
+        return new DocumentException(DocumentError.TIMEOUT, "Fetching " + uri + " took longer than " + IngestOptions.FETCH_TOTAL_TIMEOUT.key() + "=" + totalTimeout);
     }
 
     private byte[] readLimited(InputStream in) throws IOException, DocumentException {
@@ -247,7 +248,7 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
     }
 
     private static DocumentException tooLarge(long maxBytes) {
-        return new DocumentException("LimitExceeded", "Document is larger than limits.max-bytes=" + maxBytes);
+        return new DocumentException(DocumentError.LIMIT_EXCEEDED, "Document is larger than " + IngestOptions.LIMITS_MAX_BYTES.key() + "=" + maxBytes);
     }
 
     /** Collects a response body and cancels the download as soon as it passes the size cap. */

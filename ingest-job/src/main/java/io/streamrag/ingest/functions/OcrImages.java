@@ -47,7 +47,7 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
         this.conf = conf;
         this.threads = threads(conf);
         this.cacheBytes = conf.get(IngestOptions.OCR_CACHE_SIZE).getBytes();
-        this.budgetMs = conf.get(IngestOptions.OCR_TIME_PER_DOCUMENT).toMillis();
+        this.budgetMs = conf.get(IngestOptions.LIMITS_OCR_TIME_PER_DOCUMENT).toMillis();
     }
 
     /** {@code ocr.threads}, 0 resolved to the cores of this JVM (the TaskManager's, where the job is planned there). */
@@ -107,7 +107,7 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
         long before = spent.getOrDefault(key, 0L);
         if (before > budgetMs) {
             // Over the document's OCR budget: do not start another reader on it.
-            item.limitExceeded = "Reading the images took more than limits.ocr-time-per-document=" + budgetMs + " ms";
+            item.limitExceeded = "Reading the images took more than " + IngestOptions.LIMITS_OCR_TIME_PER_DOCUMENT.key() + "=" + budgetMs + " ms";
             item.bytes = null;
             if (last) {
                 spent.remove(key);

@@ -3,6 +3,7 @@ package io.streamrag.ingest.functions;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.records.DocumentEvent;
 import io.streamrag.ingest.extract.ContentTypes;
+import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.metrics.ParseMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentTask;
@@ -45,7 +46,7 @@ public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTas
                 throw new IllegalArgumentException("not a JSON object");
             }
         } catch (Exception e) {
-            reject(ctx, raw, null, DeadLetters.PARSE, "InvalidJson", "Event is not a JSON object: " + e.getMessage(),
+            reject(ctx, raw, null, DeadLetters.PARSE, DocumentError.INVALID_JSON, "Event is not a JSON object: " + e.getMessage(),
                     rawText(raw.value));
             return;
         }
@@ -54,7 +55,7 @@ public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTas
         try {
             event = Json.MAPPER.treeToValue(tree, DocumentEvent.class);
         } catch (Exception e) {
-            reject(ctx, raw, tree, DeadLetters.VALIDATE, "InvalidEvent", firstLine(e.getMessage()), eventJson);
+            reject(ctx, raw, tree, DeadLetters.VALIDATE, DocumentError.INVALID_EVENT, firstLine(e.getMessage()), eventJson);
             return;
         }
         DocumentTask task = new DocumentTask();
@@ -73,10 +74,9 @@ public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTas
             task.versionDefaulted = true;
             task.version = task.isDelete() ? 0 : task.eventTime;
         }
-        String problem = validate(task, event);
+        Problem problem = validate(task, event);
         if (problem != null) {
-            FailedDocument f = DeadLetters.of(task, DeadLetters.VALIDATE, problem.substring(0, problem.indexOf(':')),
-                    problem.substring(problem.indexOf(':') + 1).strip());
+            FailedDocument f = DeadLetters.of(task, DeadLetters.VALIDATE, problem.error(), problem.message());
             f.version = event.version;
             metrics.documentsInvalid.inc();
             ctx.output(DeadLetters.TAG, f);
@@ -85,36 +85,39 @@ public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTas
         out.collect(task);
     }
 
-    /** Returns {@code Error: message} or null when the event is valid. */
-    static String validate(DocumentTask task, DocumentEvent event) {
+    /** What makes an event invalid. */
+    record Problem(DocumentError error, String message) {}
+
+    /** Returns what makes the event invalid, or null when it is valid. */
+    static Problem validate(DocumentTask task, DocumentEvent event) {
         if (task.documentId == null) {
-            return "MissingField: documentId is required";
+            return new Problem(DocumentError.MISSING_FIELD, "documentId is required");
         }
         if (task.tenant == null) {
-            return "MissingField: tenant is required";
+            return new Problem(DocumentError.MISSING_FIELD, "tenant is required");
         }
         if (event.version != null && event.version < 0) {
-            return "InvalidField: version must not be negative";
+            return new Problem(DocumentError.INVALID_FIELD, "version must not be negative");
         }
         if (task.isDelete()) {
             return null;
         }
         if (task.uri == null && task.contentBase64 == null) {
-            return "MissingContent: an UPSERT needs uri or contentBase64";
+            return new Problem(DocumentError.MISSING_CONTENT, "an UPSERT needs uri or contentBase64");
         }
         if (task.contentType != null && !ContentTypes.isSupported(task.contentType)) {
-            return "UnsupportedContentType: " + task.contentType + " is not supported";
+            return new Problem(DocumentError.UNSUPPORTED_CONTENT_TYPE, task.contentType + " is not supported");
         }
         return null;
     }
 
-    private void reject(Context ctx, RawDocument raw, JsonNode tree, String stage, String error, String message, String eventJson) {
+    private void reject(Context ctx, RawDocument raw, JsonNode tree, String stage, DocumentError error, String message, String eventJson) {
         FailedDocument f = new FailedDocument();
         f.documentId = tree != null && tree.hasNonNull("documentId") ? tree.get("documentId").asText() : raw.key;
         f.tenant = tree != null && tree.hasNonNull("tenant") ? tree.get("tenant").asText() : null;
         f.version = tree != null && tree.path("version").canConvertToLong() ? tree.get("version").asLong() : null;
         f.stage = stage;
-        f.error = error;
+        f.error = error.code();
         f.message = message;
         f.eventJson = eventJson;
         f.eventTime = raw.timestamp;

@@ -1,5 +1,6 @@
 package io.streamrag.ingest.functions;
 
+import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.metrics.QuarantineMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentTask;
@@ -111,7 +112,7 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
                 } else if (e.attempt >= maxAttempts) {
                     metrics.poisoned.inc();
                     LOG.warn("Quarantining {}: the job failed during each of its {} attempts", e.task, e.attempt);
-                    output.collect(DeadLetters.TAG, new StreamRecord<>(DeadLetters.of(e.task, DeadLetters.QUARANTINE, "PoisonDocument",
+                    output.collect(DeadLetters.TAG, new StreamRecord<>(DeadLetters.of(e.task, DeadLetters.QUARANTINE, DocumentError.POISON_DOCUMENT,
                             "Processing failed the job during each of " + e.attempt + " attempts (ingest.quarantine.max-attempts=" + maxAttempts + ")")));
                 } else {
                     metrics.retried.inc();

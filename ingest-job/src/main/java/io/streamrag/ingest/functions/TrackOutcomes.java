@@ -5,6 +5,11 @@ import io.streamrag.ingest.records.DocumentOutcome;
 
 import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.slf4j.Logger;
@@ -16,9 +21,10 @@ import java.util.Map;
 
 /**
  * Logs and counts how every document event ended (indexed, deleted, stale, dead-lettered) and reports progress
- * ({@code done/total}) for bounded runs. Runs with parallelism 1 so done/total is one number.
+ * ({@code done/total}) for bounded runs. Runs with parallelism 1 so done/total is one number; {@code done} is
+ * checkpointed, so a restored backfill goes on counting from where its checkpoint was instead of from zero.
  */
-public class TrackOutcomes extends ProcessFunction<DocumentOutcome, DocumentOutcome> {
+public class TrackOutcomes extends ProcessFunction<DocumentOutcome, DocumentOutcome> implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(TrackOutcomes.class);
 
@@ -27,6 +33,7 @@ public class TrackOutcomes extends ProcessFunction<DocumentOutcome, DocumentOutc
     private final long logIntervalMs;
 
     private transient long done;
+    private transient ListState<Long> doneState;
     private transient long lastLog;
     private transient OutcomeMetrics metrics;
     private transient Map<String, LongCounter> totals;
@@ -47,6 +54,20 @@ public class TrackOutcomes extends ProcessFunction<DocumentOutcome, DocumentOutc
             getRuntimeContext().addAccumulator(OutcomeMetrics.ACCUMULATOR_PREFIX + name, counter);
             totals.put(name, counter);
         }
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        doneState = context.getOperatorStateStore().getListState(new ListStateDescriptor<>("outcomes-done", Long.class));
+        done = 0;
+        for (Long d : doneState.get()) {
+            done += d;
+        }
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        doneState.update(List.of(done));
     }
 
     @Override

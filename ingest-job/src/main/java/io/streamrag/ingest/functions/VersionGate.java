@@ -130,7 +130,7 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
                             .filter(f -> f.term(t -> t.field(ChunkIndex.DOCUMENT_ID).value(FieldValue.of(documentId))))
                             .filter(f -> f.term(t -> t.field(ChunkIndex.TENANT).value(FieldValue.of(task.tenant))))))
                     .sort(so -> so.field(f -> f.field(ChunkIndex.VERSION).order(SortOrder.Desc))),
-                    Chunk.class), IndexChunks::retriable,
+                    Chunk.class), OpenSearchClients::retriable,
                     (retry, delay, e) -> LOG.warn("Version lookup of {} failed (retry {} in {} ms): {}", documentId, retry + 1, delay, e.toString()));
             if (!r.hits().hits().isEmpty() && r.hits().hits().get(0).source() != null) {
                 found[0] = r.hits().hits().get(0).source().version;
@@ -140,7 +140,7 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
             if ("index_not_found_exception".equals(e.error().type())) {
                 return true; // no index, no chunks
             }
-            if (IndexChunks.retriable(e)) {
+            if (OpenSearchClients.retriable(e)) {
                 throw e; // still failing after the retry budget
             }
             LOG.warn("Version lookup of {} failed: {}", task, e.getMessage());

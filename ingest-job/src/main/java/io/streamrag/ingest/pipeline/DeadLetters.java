@@ -1,5 +1,6 @@
 package io.streamrag.ingest.pipeline;
 
+import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.FailedDocument;
@@ -27,13 +28,13 @@ public final class DeadLetters {
 
     private DeadLetters() {}
 
-    public static FailedDocument of(DocumentTask task, String stage, String error, String message) {
+    public static FailedDocument of(DocumentTask task, String stage, DocumentError error, String message) {
         FailedDocument f = new FailedDocument();
         f.documentId = task.documentId;
         f.tenant = task.tenant;
         f.version = task.version;
         f.stage = stage;
-        f.error = error;
+        f.error = error.code();
         f.message = message;
         f.eventJson = task.eventJson;
         f.eventTime = task.eventTime;

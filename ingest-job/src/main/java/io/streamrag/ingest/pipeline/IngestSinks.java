@@ -10,6 +10,7 @@ import io.streamrag.ingest.records.FailedDocument;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 
 import java.util.Properties;
@@ -21,21 +22,21 @@ public final class IngestSinks {
 
     /** Dead letters to {@code documents.dlq}, exactly-once (transactions committed on checkpoints). */
     public static KafkaSink<FailedDocument> deadLetterSink(Configuration conf) {
-        return KafkaSink.<FailedDocument>builder()
-                .setKafkaProducerConfig(producerProperties(conf))
-                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix(conf.get(IngestOptions.TRANSACTIONAL_ID_PREFIX) + "-dlq")
-                .setRecordSerializer(new DeadLetterSerializer(conf.get(StreamRagOptions.DEAD_LETTER_TOPIC)))
-                .build();
+        return exactlyOnce(conf, "-dlq", new DeadLetterSerializer(conf.get(StreamRagOptions.DEAD_LETTER_TOPIC)));
     }
 
     /** One outcome per document event to {@code documents.outcomes}, exactly-once. */
     public static KafkaSink<DocumentOutcome> outcomeSink(Configuration conf) {
-        return KafkaSink.<DocumentOutcome>builder()
+        return exactlyOnce(conf, "-outcomes", new OutcomeSerializer(conf.get(StreamRagOptions.OUTCOMES_TOPIC)));
+    }
+
+    /** A transactional sink; its transactional ids are the job's prefix plus {@code suffix}, one per sink. */
+    private static <T> KafkaSink<T> exactlyOnce(Configuration conf, String suffix, KafkaRecordSerializationSchema<T> serializer) {
+        return KafkaSink.<T>builder()
                 .setKafkaProducerConfig(producerProperties(conf))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix(conf.get(IngestOptions.TRANSACTIONAL_ID_PREFIX) + "-outcomes")
-                .setRecordSerializer(new OutcomeSerializer(conf.get(StreamRagOptions.OUTCOMES_TOPIC)))
+                .setTransactionalIdPrefix(conf.get(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX) + suffix)
+                .setRecordSerializer(serializer)
                 .build();
     }
 
@@ -43,7 +44,7 @@ public final class IngestSinks {
     static Properties producerProperties(Configuration conf) {
         Properties producer = KafkaClientSettings.properties(conf);
         // The broker caps transactions at transaction.max.timeout.ms (15 min); Flink's 1 h default is refused.
-        producer.setProperty("transaction.timeout.ms", String.valueOf(conf.get(IngestOptions.TRANSACTION_TIMEOUT).toMillis()));
+        producer.setProperty("transaction.timeout.ms", String.valueOf(conf.get(IngestOptions.SINK_TRANSACTION_TIMEOUT).toMillis()));
         return producer;
     }
 }

@@ -74,7 +74,7 @@ public final class IngestSources {
 
     /** The source {@code ingest.source} names. */
     public static IngestSources fromConfiguration(Configuration conf) throws IOException {
-        IngestOptions.SourceKind kind = IngestOptions.sourceKind(conf.get(IngestOptions.SOURCE));
+        IngestOptions.SourceKind kind = conf.get(IngestOptions.SOURCE);
         Configuration effective = new Configuration(conf);
         Source<RawDocument, ?, ?> source;
         String name;

@@ -95,14 +95,14 @@ public final class MemoryBenchmark {
         String alias = "bench-mem-" + run;
         String dlq = "bench-mem-dlq-" + run;
         String outcomesTopic = "bench-mem-outcomes-" + run;
-        conf.set(IngestOptions.SOURCE, "files");
+        conf.set(IngestOptions.SOURCE, IngestOptions.SourceKind.FILES);
         conf.set(IngestOptions.PATH, folder.getPath());
         conf.set(IngestOptions.TENANT, "bench");
         conf.set(IngestOptions.PARALLELISM, parallelism);
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
         conf.set(StreamRagOptions.DEAD_LETTER_TOPIC, dlq);
         conf.set(StreamRagOptions.OUTCOMES_TOPIC, outcomesTopic);
-        conf.set(IngestOptions.TRANSACTIONAL_ID_PREFIX, "bench-mem-" + run);
+        conf.set(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX, "bench-mem-" + run);
         if (!conf.containsKey(IngestOptions.OCR_PROVIDER.key())) {
             conf.set(IngestOptions.OCR_PROVIDER, IngestOptions.OcrProvider.TESSERACT);
         }

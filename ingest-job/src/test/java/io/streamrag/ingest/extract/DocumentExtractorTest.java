@@ -77,14 +77,14 @@ class DocumentExtractorTest {
         byte[] pdf = TestDocuments.encryptedPdf("user-secret", "owner-secret", true, "Hidden");
         assertThatThrownBy(() -> extractor.extract(pdf, ContentTypes.PDF))
                 .isInstanceOf(DocumentException.class)
-                .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo("EncryptedDocument"));
+                .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo(DocumentError.ENCRYPTED_DOCUMENT));
     }
 
     @Test
     void ownerForbiddingExtractionIsRejected() throws Exception {
         byte[] pdf = TestDocuments.encryptedPdf("", "owner-secret", false, "Hidden");
         assertThatThrownBy(() -> extractor.extract(pdf, ContentTypes.PDF))
-                .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo("EncryptedDocument"));
+                .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo(DocumentError.ENCRYPTED_DOCUMENT));
     }
 
     @Test
@@ -92,14 +92,14 @@ class DocumentExtractorTest {
         byte[] pdf = TestDocuments.pdf(List.of(List.of("Some text that will be cut off.")));
         byte[] truncated = Arrays.copyOf(pdf, pdf.length / 3);
         assertThatThrownBy(() -> extractor.extract(truncated, ContentTypes.PDF))
-                .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo("CorruptDocument"));
+                .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo(DocumentError.CORRUPT_DOCUMENT));
     }
 
     @Test
     void notAPdfIsCorrupt() {
         byte[] text = "just some words, no PDF here".getBytes(StandardCharsets.UTF_8);
         assertThatThrownBy(() -> extractor.extract(text, ContentTypes.PDF))
-                .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo("CorruptDocument"));
+                .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo(DocumentError.CORRUPT_DOCUMENT));
         assertThat(ContentTypes.detect(text, null)).isEqualTo(ContentTypes.TEXT);
     }
 
@@ -109,7 +109,7 @@ class DocumentExtractorTest {
         limits.maxPages = 2;
         byte[] pdf = TestDocuments.pdf(List.of(List.of("a"), List.of("b"), List.of("c")));
         assertThatThrownBy(() -> new DocumentExtractor(limits).extract(pdf, ContentTypes.PDF))
-                .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo("LimitExceeded"));
+                .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo(DocumentError.LIMIT_EXCEEDED));
     }
 
     @Test
@@ -136,6 +136,6 @@ class DocumentExtractorTest {
         ExtractionLimits small = new ExtractionLimits();
         small.maxImagePixels = 1000;
         assertThatThrownBy(() -> new DocumentExtractor(small).extract(png, ContentTypes.PNG))
-                .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo("LimitExceeded"));
+                .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo(DocumentError.LIMIT_EXCEEDED));
     }
 }

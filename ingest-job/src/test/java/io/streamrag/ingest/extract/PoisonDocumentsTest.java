@@ -20,8 +20,8 @@ class PoisonDocumentsTest {
     void pageBombIsNotRenderedAtFullSize() throws Exception {
         DocumentException e = extract(PoisonDocuments.pageBomb());
         assertThat(e).isNotNull();
-        assertThat(e.error()).isEqualTo("LimitExceeded");
-        assertThat(e.getMessage()).contains("limits.max-render-pixels");
+        assertThat(e.error()).isEqualTo(DocumentError.LIMIT_EXCEEDED);
+        assertThat(e.getMessage()).contains("ingest.limits.max-render-pixels");
     }
 
     @Test
@@ -31,31 +31,31 @@ class PoisonDocumentsTest {
         DocumentException e = catchThrowableOfType(() -> new DocumentExtractor(limits)
                 .extract(PoisonDocuments.hugeCompressedStream(256L << 20), ContentTypes.PDF), DocumentException.class);
         assertThat(e).isNotNull();
-        assertThat(e.error()).isEqualTo("LimitExceeded");
-        assertThat(e.getMessage()).contains("limits.pdf-max-storage");
+        assertThat(e.error()).isEqualTo(DocumentError.LIMIT_EXCEEDED);
+        assertThat(e.getMessage()).contains("ingest.limits.pdf-max-storage");
     }
 
     @Test
     void deeplyNestedFormsAreRefused() throws Exception {
         DocumentException e = extract(PoisonDocuments.deeplyNestedForms(5000));
         assertThat(e).isNotNull();
-        assertThat(e.error()).isEqualTo("LimitExceeded");
-        assertThat(e.getMessage()).contains("limits.max-form-depth");
+        assertThat(e.error()).isEqualTo(DocumentError.LIMIT_EXCEEDED);
+        assertThat(e.getMessage()).contains("ingest.limits.max-form-depth");
     }
 
     @Test
     void imageWhoseJpegHeaderLiesIsRefused() throws Exception {
         DocumentException e = extract(PoisonDocuments.lyingImage(30_000));
         assertThat(e).isNotNull();
-        assertThat(e.error()).isEqualTo("LimitExceeded");
-        assertThat(e.getMessage()).contains("limits.max-image-pixels");
+        assertThat(e.error()).isEqualTo(DocumentError.LIMIT_EXCEEDED);
+        assertThat(e.getMessage()).contains("ingest.limits.max-image-pixels");
     }
 
     @Test
     void tenThousandPagesExceedMaxPages() throws Exception {
         DocumentException e = extract(PoisonDocuments.manyPages(10_000));
         assertThat(e).isNotNull();
-        assertThat(e.error()).isEqualTo("LimitExceeded");
-        assertThat(e.getMessage()).contains("limits.max-pages");
+        assertThat(e.error()).isEqualTo(DocumentError.LIMIT_EXCEEDED);
+        assertThat(e.getMessage()).contains("ingest.limits.max-pages");
     }
 }

@@ -133,16 +133,16 @@ class FetchPolicyTest {
     @Test
     void allowsOnlyConfiguredHostsSchemesAndAddresses() {
         FetchPolicy none = new FetchPolicy(List.of("file", "http", "https"), List.of(), List.of(), List.of(), this::resolve);
-        assertThat(refusal(none, "https://docs.example.com/a.pdf")).contains("not in fetch.allowed-hosts");
+        assertThat(refusal(none, "https://docs.example.com/a.pdf")).contains("not in ingest.fetch.allowed-hosts");
 
         FetchPolicy p = policy(List.of("docs.example.com", "*.corp.example.com", "127.0.0.1"), List.of("127.0.0.1:8000", "[::1]/128"));
         assertThat(refusal(p, "https://docs.example.com/a.pdf")).isNull();
-        assertThat(refusal(p, "https://evil.example.com/a.pdf")).contains("not in fetch.allowed-hosts");
-        assertThat(refusal(p, "https://corp.example.com.evil.net/")).contains("not in fetch.allowed-hosts");
+        assertThat(refusal(p, "https://evil.example.com/a.pdf")).contains("not in ingest.fetch.allowed-hosts");
+        assertThat(refusal(p, "https://corp.example.com.evil.net/")).contains("not in ingest.fetch.allowed-hosts");
         assertThat(refusal(p, "http://127.0.0.1:8000/doc")).isNull();
         assertThat(refusal(p, "http://127.0.0.1:9200/doc")).contains("loopback", "port 9200");
         assertThat(refusal(p, "http://user:pw@docs.example.com/a.pdf")).contains("Credentials");
-        assertThat(refusal(p, "ftp://docs.example.com/a.pdf")).contains("not in fetch.allowed-schemes");
+        assertThat(refusal(p, "ftp://docs.example.com/a.pdf")).contains("not in ingest.fetch.allowed-schemes");
         assertThatThrownBy(() -> p.checkScheme(URI.create("jar:file:///x.jar!/a"))).hasMessageContaining("allowed-schemes");
         assertThatThrownBy(() -> p.checkScheme(URI.create("gopher://127.0.0.1:9200/"))).hasMessageContaining("allowed-schemes");
 
@@ -156,7 +156,7 @@ class FetchPolicyTest {
     @Test
     void defaultsAllowNoNetworkFetchAndRejectBadEntries() {
         FetchPolicy defaults = FetchPolicy.from(new Configuration());
-        assertThat(refusal(defaults, "https://docs.example.com/a.pdf")).contains("not in fetch.allowed-hosts []");
+        assertThat(refusal(defaults, "https://docs.example.com/a.pdf")).contains("not in ingest.fetch.allowed-hosts []");
         Configuration bad = new Configuration();
         bad.set(IngestOptions.FETCH_ALLOWED_ADDRESSES, List.of("intranet.example.com"));
         assertThatThrownBy(() -> FetchPolicy.from(bad)).isInstanceOf(IllegalArgumentException.class);

@@ -10,6 +10,7 @@ import io.streamrag.ingest.testing.TestDocuments;
 
 import com.sun.net.httpserver.HttpServer;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -67,7 +68,7 @@ class FetchContentTest {
 
         Configuration conf = new Configuration();
         conf.set(IngestOptions.ALLOWED_ROOTS, allowed.toString());
-        conf.set(IngestOptions.MAX_BYTES, 1024L);
+        conf.set(IngestOptions.LIMITS_MAX_BYTES, MemorySize.parse("1k"));
         conf.set(IngestOptions.FETCH_ALLOWED_HOSTS, List.of("127.0.0.1"));
         conf.set(IngestOptions.FETCH_ALLOWED_ADDRESSES, List.of("127.0.0.1:" + server.getAddress().getPort()));
         try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(conf)))) {
@@ -191,7 +192,7 @@ class FetchContentTest {
         String base = "http://127.0.0.1:" + server.getAddress().getPort();
 
         Configuration conf = new Configuration();
-        conf.set(IngestOptions.MAX_BYTES, 16L * 1024);
+        conf.set(IngestOptions.LIMITS_MAX_BYTES, MemorySize.parse("16k"));
         conf.set(IngestOptions.FETCH_TOTAL_TIMEOUT, java.time.Duration.ofSeconds(1));
         conf.set(IngestOptions.FETCH_MAX_REDIRECTS, 3);
         conf.set(IngestOptions.FETCH_ALLOWED_HOSTS, List.of("127.0.0.1", "localhost"));

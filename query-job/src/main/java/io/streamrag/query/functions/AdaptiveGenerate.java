@@ -43,10 +43,10 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
     private static final long serialVersionUID = 1L;
 
     private final Configuration conf;
+    private final List<EndpointSpec> specs;
     private final List<String> endpoints;
     private final double maxWeight;
     private transient CandidateGenerator generator;
-    private transient Generators.LazyRetriever retriever;
     private transient GenerationMetrics metrics;
     private transient AdaptiveMetrics adaptiveMetrics;
     /** Candidates finished so far per question, so a timeout can still hand them to the vote. */
@@ -65,6 +65,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
 
     public AdaptiveGenerate(Configuration conf, List<EndpointSpec> specs) {
         this.conf = conf;
+        this.specs = specs;
         this.endpoints = specs.stream().map(s -> s.name).collect(Collectors.toList());
         this.maxWeight = EndpointSpec.maxWeight(specs);
     }
@@ -73,8 +74,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
     public void open(OpenContext context) {
         metrics = new GenerationMetrics(getRuntimeContext().getMetricGroup());
         adaptiveMetrics = new AdaptiveMetrics(getRuntimeContext().getMetricGroup());
-        retriever = Generators.lazyRetriever(conf);
-        generator = Generators.create(conf, metrics, retriever);
+        generator = Generators.create(conf, specs, metrics);
         metrics.register(generator.endpoints());
         inFlight = new ConcurrentHashMap<>();
         timers = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -115,7 +115,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
             }
             int remaining = r.question.n - p.issued;
             if (remaining > 0 && !settled(p, remaining)) {
-                wave(r, p, Math.min(conf.get(QueryOptions.ADAPTIVE_WAVE), remaining), resultFuture);
+                wave(r, p, Math.min(conf.get(QueryOptions.ADAPTIVE_WAVE_SIZE), remaining), resultFuture);
             } else {
                 finish(r, p, resultFuture);
             }
@@ -183,9 +183,6 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         }
         if (generator != null) {
             generator.close();
-        }
-        if (retriever != null) {
-            retriever.close();
         }
     }
 }

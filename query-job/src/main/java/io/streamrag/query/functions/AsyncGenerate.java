@@ -33,9 +33,9 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
     private static final long serialVersionUID = 1L;
 
     private final Configuration conf;
+    private final List<EndpointSpec> specs;
     private final double maxWeight;
     private transient CandidateGenerator generator;
-    private transient Generators.LazyRetriever retriever;
     private transient GenerationMetrics metrics;
     private transient Map<String, Question> questions;
 
@@ -55,14 +55,14 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
 
     public AsyncGenerate(Configuration conf, List<EndpointSpec> endpoints) {
         this.conf = conf;
+        this.specs = endpoints;
         this.maxWeight = EndpointSpec.maxWeight(endpoints);
     }
 
     @Override
     public void open(OpenContext context) {
         metrics = new GenerationMetrics(getRuntimeContext().getMetricGroup());
-        retriever = Generators.lazyRetriever(conf);
-        generator = Generators.create(conf, metrics, retriever);
+        generator = Generators.create(conf, specs, metrics);
         metrics.register(generator.endpoints());
         questions = new ConcurrentHashMap<>();
     }
@@ -166,9 +166,6 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
     public void close() throws Exception {
         if (generator != null) {
             generator.close();
-        }
-        if (retriever != null) {
-            retriever.close();
         }
     }
 }

@@ -3,13 +3,14 @@ package io.streamrag.query.functions;
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.opensearch.OpenSearchClients;
+import io.streamrag.common.retry.Backoff;
 import io.streamrag.query.QueryOptions;
-import io.streamrag.query.generate.RetryPolicy;
 import io.streamrag.query.metrics.RetrievalMetrics;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.Retrieval;
 import io.streamrag.query.records.RetrievedChunk;
 import io.streamrag.query.retrieve.HybridRetriever;
+import io.streamrag.query.vote.FailureReason;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.configuration.Configuration;
@@ -38,14 +39,13 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
     private static final long serialVersionUID = 1L;
 
     /** Reason of questions whose retrieval never succeeded before their deadline. */
-    public static final String UNAVAILABLE = "retrieval unavailable";
 
     private final Configuration conf;
     private transient OpenSearchClient client;
     private transient HybridRetriever retriever;
     private transient ExecutorService executor;
     private transient ScheduledExecutorService timers;
-    private transient RetryPolicy backoff;
+    private transient Backoff backoff;
     private transient long attemptTimeoutMs;
     private transient RetrievalMetrics metrics;
 
@@ -57,7 +57,7 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
     public void open(OpenContext context) {
         client = OpenSearchClients.create(conf);
         retriever = new HybridRetriever(client, EmbeddingModels.create(conf), conf.get(StreamRagOptions.OPENSEARCH_INDEX),
-                conf.get(QueryOptions.RETRIEVE_POOL), conf.get(QueryOptions.RRF_K));
+                conf.get(QueryOptions.RETRIEVE_POOL_SIZE), conf.get(QueryOptions.RETRIEVE_RRF_K));
         executor = Executors.newFixedThreadPool(conf.get(QueryOptions.RETRIEVE_THREADS));
         timers = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "retrieve-timers");
@@ -65,8 +65,8 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
             return t;
         });
         // The same backoff as model calls; retries are bounded by the deadline, not by a count.
-        backoff = new RetryPolicy(Integer.MAX_VALUE, conf.get(QueryOptions.BACKOFF_MS), conf.get(QueryOptions.MAX_BACKOFF_MS));
-        attemptTimeoutMs = conf.get(QueryOptions.RETRIEVE_TIMEOUT_MS);
+        backoff = Backoff.of(conf.get(QueryOptions.RETRY_BACKOFF), conf.get(QueryOptions.RETRY_MAX_BACKOFF));
+        attemptTimeoutMs = conf.get(QueryOptions.RETRIEVE_TIMEOUT).toMillis();
         metrics = new RetrievalMetrics(getRuntimeContext().getMetricGroup());
     }
 
@@ -81,8 +81,8 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
         atDeadline.set(timers.schedule(() -> {
             if (done.compareAndSet(false, true)) {
                 metrics.failures.inc();
-                resultFuture.complete(Collections.singleton(failed(q, start, lastError[0] == null
-                        ? UNAVAILABLE + ": no answer from the index before the deadline" : UNAVAILABLE + ": " + lastError[0])));
+                resultFuture.complete(Collections.singleton(failed(q, start, FailureReason.RETRIEVAL_UNAVAILABLE.because(
+                        lastError[0] == null ? "no answer from the index before the deadline" : lastError[0]))));
             }
         }, Math.max(0, left), TimeUnit.MILLISECONDS));
         attempt(q, 0, start, done, lastError, atDeadline, resultFuture);
@@ -107,7 +107,7 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
                     }
                     if (error != null) {
                         lastError[0] = rootMessage(error);
-                        long delay = backoff.backoffMs(retry, -1);
+                        long delay = backoff.delayMs(retry);
                         if (System.currentTimeMillis() + delay < q.deadlineAtMs()) {
                             metrics.retried.inc();
                             timers.schedule(() -> attempt(q, retry + 1, start, done, lastError, atDeadline,
@@ -118,7 +118,8 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
                         if (done.compareAndSet(false, true)) {
                             cancel(atDeadline);
                             metrics.failures.inc();
-                            resultFuture.complete(Collections.singleton(failed(q, start, UNAVAILABLE + ": " + lastError[0])));
+                            resultFuture.complete(Collections.singleton(
+                                    failed(q, start, FailureReason.RETRIEVAL_UNAVAILABLE.because(lastError[0]))));
                         }
                         return;
                     }
@@ -154,7 +155,7 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
     public void timeout(QuestionTask q, ResultFuture<Retrieval> resultFuture) {
         // Safety net only (the deadline timer answers first): never fail the job on a slow search.
         metrics.failures.inc();
-        resultFuture.complete(Collections.singleton(failed(q, q.receivedAtMs, UNAVAILABLE + ": timed out")));
+        resultFuture.complete(Collections.singleton(failed(q, q.receivedAtMs, FailureReason.RETRIEVAL_UNAVAILABLE.because("timed out"))));
     }
 
     @Override

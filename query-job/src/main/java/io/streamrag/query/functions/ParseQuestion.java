@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.records.Answer;
 import io.streamrag.query.QueryOptions;
+import io.streamrag.query.generate.StrategyName;
 import io.streamrag.query.metrics.QuestionMetrics;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.RawQuestion;
 import io.streamrag.query.vote.Answers;
+import io.streamrag.query.vote.FailureReason;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.configuration.Configuration;
@@ -16,7 +18,6 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 import java.util.Locale;
-import java.util.Set;
 
 /**
  * Parses and validates question events; anything invalid becomes a FAILED answer on a side output, never a crash.
@@ -27,7 +28,6 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
     private static final long serialVersionUID = 1L;
 
     public static final OutputTag<Answer> INVALID = new OutputTag<>("invalid-questions") {};
-    public static final Set<String> STRATEGIES = Set.of("RAG", "DRAG", "ITERDRAG");
     public static final long MAX_DEADLINE_MS = 3_600_000L;
 
     private final Configuration conf;
@@ -59,14 +59,14 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         }
         if (error != null) {
             metrics.invalid.inc();
-            ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy, "invalid question: " + error,
+            ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy, FailureReason.INVALID_QUESTION.because(error),
                     q.receivedAtMs));
             return;
         }
         if (now >= q.deadlineAtMs()) {
             metrics.expired.inc();
-            ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy, "deadline passed before the question "
-                    + "was read (it waited " + (now - q.receivedAtMs) + " ms)", q.receivedAtMs));
+            ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy,
+                    FailureReason.EXPIRED_BEFORE_READ.with(" (it waited " + (now - q.receivedAtMs) + " ms)"), q.receivedAtMs));
             return;
         }
         out.collect(q);
@@ -83,8 +83,9 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         }
         q.tenant = text(node, "tenant");
         q.text = text(node, "text");
-        q.strategy = text(node, "strategy") == null ? conf.get(QueryOptions.STRATEGY)
-                : text(node, "strategy").toUpperCase(Locale.ROOT);
+        String strategy = text(node, "strategy");
+        StrategyName named = strategy == null ? conf.get(QueryOptions.STRATEGY) : StrategyName.parse(strategy);
+        q.strategy = named != null ? named.name() : strategy.toUpperCase(Locale.ROOT);
         if (text(node, "questionId") == null) {
             return "missing questionId";
         }
@@ -94,8 +95,8 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         if (q.text == null) {
             return "missing text";
         }
-        if (!STRATEGIES.contains(q.strategy)) {
-            return "unknown strategy '" + q.strategy + "' (RAG, DRAG or ITERDRAG)";
+        if (named == null) {
+            return "unknown strategy '" + q.strategy + "' (" + StrategyName.choices() + ")";
         }
         Long n = integer(node, "n");
         Long k = integer(node, "k");
@@ -109,7 +110,7 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         }
         q.n = n == null ? conf.get(QueryOptions.N) : n.intValue();
         q.k = k == null ? conf.get(QueryOptions.K) : k.intValue();
-        q.deadlineMs = deadline == null ? conf.get(QueryOptions.DEADLINE_MS) : deadline;
+        q.deadlineMs = deadline == null ? conf.get(QueryOptions.DEADLINE).toMillis() : deadline;
         if (q.n < 1 || q.n > conf.get(QueryOptions.MAX_N)) {
             return "n must be between 1 and " + conf.get(QueryOptions.MAX_N) + ", was " + q.n;
         }

@@ -10,9 +10,9 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -37,7 +37,7 @@ public class CandidateGenerator implements AutoCloseable {
     private static final long ADMISSION_RETRY_MS = 20;
 
     private final Map<String, ChatEndpoint> endpoints = new LinkedHashMap<>();
-    private final Map<String, Strategy> strategies = new LinkedHashMap<>();
+    private final Map<StrategyName, Strategy> strategies = new EnumMap<>(StrategyName.class);
     private final FollowUpRetriever retriever;
     private final HedgeSettings hedge;
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -60,9 +60,9 @@ public class CandidateGenerator implements AutoCloseable {
         for (EndpointSpec s : specs) {
             endpoints.put(s.name, new ChatEndpoint(s, retry, maxTokens, listener, health));
         }
-        strategies.put("RAG", new RagStrategy());
-        strategies.put("DRAG", new DragStrategy(demonstrations, numDemonstrations));
-        strategies.put("ITERDRAG", new IterDragStrategy(maxFollowUps));
+        strategies.put(StrategyName.RAG, new RagStrategy());
+        strategies.put(StrategyName.DRAG, new DragStrategy(demonstrations, numDemonstrations));
+        strategies.put(StrategyName.ITERDRAG, new IterDragStrategy(maxFollowUps));
         this.retriever = retriever;
         this.hedge = hedge;
     }
@@ -162,7 +162,8 @@ public class CandidateGenerator implements AutoCloseable {
     }
 
     private Strategy strategyOf(QuestionTask q) {
-        return strategies.getOrDefault(q.strategy.toUpperCase(Locale.ROOT), strategies.get("RAG"));
+        StrategyName name = q.strategy == null ? null : StrategyName.parse(q.strategy);
+        return strategies.get(name == null ? StrategyName.RAG : name);
     }
 
     /** Starts one candidate; {@code budget} (may be null: no hedging) is shared by the candidates of a question. */
@@ -425,5 +426,8 @@ public class CandidateGenerator implements AutoCloseable {
     public void close() {
         timers.shutdownNow();
         endpoints.values().forEach(ChatEndpoint::close);
+        if (retriever != null) {
+            retriever.close();
+        }
     }
 }

@@ -47,9 +47,9 @@ public class ChatEndpoint implements AutoCloseable {
         this.maxTokens = maxTokens;
         this.listener = listener;
         Duration timeout = Duration.ofMillis(spec.timeoutMs);
-        if ("watsonx".equals(spec.provider)) {
+        if (spec.provider == EndpointSpec.Provider.WATSONX) {
             this.model = WatsonxModels.chatModel(spec, timeout);
-        } else if ("ollama".equals(spec.provider)) {
+        } else if (spec.provider == EndpointSpec.Provider.OLLAMA) {
             this.model = OllamaChatModel.builder()
                     .baseUrl(spec.baseUrl)
                     .modelName(spec.model)
@@ -87,9 +87,9 @@ public class ChatEndpoint implements AutoCloseable {
      * (recorded by the breaker as a failure, like a timeout) or just that the answer is no longer needed (neutral).
      */
     public CallResult call(String prompt, double temperature, long seed, long deadlineAtMs, CallHandle handle) {
-        ChatRequestParameters params = "watsonx".equals(spec.provider)
+        ChatRequestParameters params = spec.provider == EndpointSpec.Provider.WATSONX
                 ? WatsonxModels.parameters(temperature, seed, maxTokens)
-                : "ollama".equals(spec.provider)
+                : spec.provider == EndpointSpec.Provider.OLLAMA
                 ? OllamaChatRequestParameters.builder().temperature(temperature).seed((int) seed)
                         .maxOutputTokens(maxTokens).build()
                 : OpenAiChatRequestParameters.builder().temperature(temperature).seed((int) seed)

@@ -2,6 +2,7 @@ package io.streamrag.query.generate;
 
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -15,8 +16,16 @@ public class EndpointSpec implements Serializable {
     private static final long serialVersionUID = 1L;
 
     public String name;
-    /** {@code openai} (any OpenAI-compatible server), {@code ollama} or {@code watsonx} (IBM watsonx.ai). */
-    public String provider;
+    /** How an endpoint is spoken to, written in lower case in {@code query.endpoints}. */
+    public enum Provider {
+        /** Any OpenAI-compatible server. */
+        OPENAI,
+        OLLAMA,
+        /** IBM watsonx.ai. */
+        WATSONX
+    }
+
+    public Provider provider;
     public String baseUrl;
     public String model;
     public int maxConcurrency = 4;
@@ -66,11 +75,10 @@ public class EndpointSpec implements Serializable {
         }
         EndpointSpec e = new EndpointSpec();
         e.name = value.substring(0, eq).strip();
-        e.provider = f[0].strip().toLowerCase(Locale.ROOT);
-        if (!e.provider.equals("openai") && !e.provider.equals("ollama") && !e.provider.equals("watsonx")) {
-            throw new IllegalArgumentException("Unknown provider '" + e.provider + "' (openai, ollama or watsonx): "
-                    + value);
-        }
+        String provider = f[0].strip().toLowerCase(Locale.ROOT);
+        e.provider = Arrays.stream(Provider.values()).filter(p -> p.name().toLowerCase(Locale.ROOT).equals(provider))
+                .findFirst().orElseThrow(() -> new IllegalArgumentException("Unknown provider '" + provider
+                        + "' (openai, ollama or watsonx): " + value));
         e.baseUrl = f[1].strip();
         e.model = f[2].strip();
         if (f.length > 3 && !f[3].isBlank()) {
@@ -105,7 +113,7 @@ public class EndpointSpec implements Serializable {
             throw new IllegalArgumentException("maxConcurrency, weight, timeoutMs and maxChoices must be positive: "
                     + value);
         }
-        if (e.maxChoices > 1 && !e.provider.equals("openai")) {
+        if (e.maxChoices > 1 && e.provider != Provider.OPENAI) {
             throw new IllegalArgumentException("maxChoices (OpenAI's n) needs the openai provider: " + value);
         }
         return e;

@@ -6,6 +6,10 @@ import java.util.List;
 
 /** Retrieval for ITERDRAG follow-up questions, within the question's tenant. */
 @FunctionalInterface
-public interface FollowUpRetriever {
+public interface FollowUpRetriever extends AutoCloseable {
     List<RetrievedChunk> retrieve(String tenant, String question, int k);
+
+    /** Releases the retriever's clients; the generator that was given it calls this when it closes. */
+    @Override
+    default void close() {}
 }

@@ -18,8 +18,8 @@ public final class Generators {
 
     private Generators() {}
 
-    /** Lazily created retriever for ITERDRAG follow-ups; close it with the generator. */
-    public static final class LazyRetriever implements FollowUpRetriever, AutoCloseable {
+    /** Lazily created retriever for ITERDRAG follow-ups; the generator closes it. */
+    private static final class LazyRetriever implements FollowUpRetriever {
         private final Configuration conf;
         private OpenSearchClient client;
         private HybridRetriever retriever;
@@ -36,7 +36,7 @@ public final class Generators {
                     client = OpenSearchClients.create(conf);
                     EmbeddingModel embeddings = EmbeddingModels.create(conf);
                     retriever = new HybridRetriever(client, embeddings, conf.get(StreamRagOptions.OPENSEARCH_INDEX),
-                            conf.get(QueryOptions.RETRIEVE_POOL), conf.get(QueryOptions.RRF_K));
+                            conf.get(QueryOptions.RETRIEVE_POOL_SIZE), conf.get(QueryOptions.RETRIEVE_RRF_K));
                 }
                 r = retriever;
             }
@@ -49,22 +49,20 @@ public final class Generators {
         }
     }
 
-    public static LazyRetriever lazyRetriever(Configuration conf) {
-        return new LazyRetriever(conf);
-    }
-
-    public static CandidateGenerator create(Configuration conf, CallListener listener,
-                                            FollowUpRetriever retriever) {
+    /**
+     * A generator over {@code endpoints} (parsed once, by the job, from {@code query.endpoints}), with its own
+     * follow-up retrieval for ITERDRAG, opened on first use and closed with the generator.
+     */
+    public static CandidateGenerator create(Configuration conf, List<EndpointSpec> endpoints, CallListener listener) {
         return new CandidateGenerator(
-                EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS)),
-                new RetryPolicy(conf.get(QueryOptions.MAX_RETRIES), conf.get(QueryOptions.BACKOFF_MS),
-                        conf.get(QueryOptions.MAX_BACKOFF_MS)),
+                endpoints,
+                RetryPolicy.from(conf),
                 conf.get(QueryOptions.MAX_TOKENS),
                 listener,
                 Demonstrations.load(conf.get(QueryOptions.DRAG_DEMONSTRATIONS)),
                 conf.get(QueryOptions.DRAG_NUM_DEMONSTRATIONS),
                 conf.get(QueryOptions.ITERDRAG_MAX_FOLLOW_UPS),
-                retriever,
+                new LazyRetriever(conf),
                 HealthSettings.from(conf),
                 HedgeSettings.from(conf));
     }

@@ -21,11 +21,11 @@ public class HealthSettings implements Serializable {
 
     public static HealthSettings from(Configuration conf) {
         HealthSettings s = new HealthSettings();
-        s.queueCapacity = conf.get(QueryOptions.ENDPOINT_QUEUE);
+        s.queueCapacity = conf.get(QueryOptions.ENDPOINT_QUEUE_CAPACITY);
         s.failureRate = conf.get(QueryOptions.BREAKER_FAILURE_RATE);
         s.window = conf.get(QueryOptions.BREAKER_WINDOW);
         s.minimumCalls = conf.get(QueryOptions.BREAKER_MINIMUM_CALLS);
-        s.openForMs = conf.get(QueryOptions.BREAKER_OPEN_FOR).toMillis();
+        s.openForMs = conf.get(QueryOptions.BREAKER_OPEN_DURATION).toMillis();
         s.halfOpenCalls = conf.get(QueryOptions.BREAKER_HALF_OPEN_CALLS);
         return s;
     }

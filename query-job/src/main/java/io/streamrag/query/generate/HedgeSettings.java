@@ -25,7 +25,7 @@ public class HedgeSettings implements Serializable {
     public static HedgeSettings from(Configuration conf) {
         HedgeSettings h = new HedgeSettings();
         h.maxExtra = conf.get(QueryOptions.HEDGE_MAX_EXTRA);
-        h.enabled = conf.get(QueryOptions.HEDGE) && h.maxExtra > 0;
+        h.enabled = conf.get(QueryOptions.HEDGE_ENABLED) && h.maxExtra > 0;
         h.delayMs = conf.getOptional(QueryOptions.HEDGE_DELAY).map(d -> d.toMillis()).orElse(-1L);
         h.percentile = conf.get(QueryOptions.HEDGE_PERCENTILE);
         return h;

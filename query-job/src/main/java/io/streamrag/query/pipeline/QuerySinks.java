@@ -21,11 +21,11 @@ public final class QuerySinks {
     public static KafkaSink<Answer> kafka(Configuration conf) {
         Properties producer = KafkaClientSettings.properties(conf);
         // The broker caps transactions at transaction.max.timeout.ms (15 min); Flink's 1 h default is refused.
-        producer.setProperty("transaction.timeout.ms", String.valueOf(conf.get(QueryOptions.TRANSACTION_TIMEOUT_MS)));
+        producer.setProperty("transaction.timeout.ms", String.valueOf(conf.get(QueryOptions.SINK_TRANSACTION_TIMEOUT).toMillis()));
         return KafkaSink.<Answer>builder()
                 .setKafkaProducerConfig(producer)
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix(conf.get(QueryOptions.TRANSACTIONAL_ID_PREFIX))
+                .setTransactionalIdPrefix(conf.get(QueryOptions.SINK_TRANSACTIONAL_ID_PREFIX))
                 .setRecordSerializer(new AnswerSerializer(conf.get(StreamRagOptions.ANSWERS_TOPIC)))
                 .build();
     }

@@ -21,7 +21,7 @@ public final class QuerySources {
         return KafkaSource.<RawQuestion>builder()
                 .setProperties(KafkaClientSettings.properties(conf))
                 .setTopics(conf.get(StreamRagOptions.QUESTIONS_TOPIC))
-                .setGroupId(conf.get(QueryOptions.GROUP_ID))
+                .setGroupId(conf.get(QueryOptions.SOURCE_GROUP_ID))
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 .setDeserializer(new QuestionDeserializer())
                 .build();

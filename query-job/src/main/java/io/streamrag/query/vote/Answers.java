@@ -35,7 +35,7 @@ public final class Answers {
         a.tenant = q.tenant;
         a.strategy = q.strategy;
         a.status = Answer.Status.NO_CONTEXT;
-        a.error = "nothing retrieved for tenant " + q.tenant;
+        a.error = FailureReason.NOTHING_RETRIEVED.with(" " + q.tenant);
         a.latencyMs.put("retrieval", retrievalMs);
         a.latencyMs.put("total", Math.max(0, System.currentTimeMillis() - q.receivedAtMs));
         return a;
@@ -80,8 +80,8 @@ public final class Answers {
         VoteTally.Group leader = tally.leader();
         if (leader == null) {
             a.status = Answer.Status.FAILED;
-            a.error = (deadlinePassed ? "deadline passed with no successful candidate" : "no candidate succeeded")
-                    + firstError(sorted);
+            a.error = (deadlinePassed ? FailureReason.DEADLINE_WITHOUT_CANDIDATE : FailureReason.NO_CANDIDATE_SUCCEEDED)
+                    .with(firstError(sorted));
             return a;
         }
         a.status = Answer.Status.ANSWERED;

@@ -16,7 +16,7 @@ class GenerateLogicTest {
                 "local=openai,http://127.0.0.1:8090/v1,extractive; big=ollama,http://h:11434,llama3,2,2.5,30000,KEY");
         assertThat(specs).hasSize(2);
         assertThat(specs.get(0).maxConcurrency).isEqualTo(4);
-        assertThat(specs.get(1).provider).isEqualTo("ollama");
+        assertThat(specs.get(1).provider).isEqualTo(EndpointSpec.Provider.OLLAMA);
         assertThat(specs.get(1).weight).isEqualTo(2.5);
         assertThat(specs.get(1).timeoutMs).isEqualTo(30000);
         assertThat(specs.get(1).apiKeyEnv).isEqualTo("KEY");

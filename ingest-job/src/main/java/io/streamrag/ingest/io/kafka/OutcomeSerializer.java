@@ -1,28 +1,15 @@
 package io.streamrag.ingest.io.kafka;
 
-import io.streamrag.common.json.Json;
+import io.streamrag.common.kafka.JsonRecordSerializer;
 import io.streamrag.common.records.IngestOutcome;
 import io.streamrag.ingest.records.DocumentOutcome;
 
-import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
-import org.apache.kafka.clients.producer.ProducerRecord;
-
-import java.nio.charset.StandardCharsets;
-
 /** Writes an outcome to {@code documents.outcomes}: key documentId, value the contract's IngestOutcome JSON. */
-public class OutcomeSerializer implements KafkaRecordSerializationSchema<DocumentOutcome> {
+public class OutcomeSerializer extends JsonRecordSerializer<DocumentOutcome> {
     private static final long serialVersionUID = 1L;
 
-    private final String topic;
-
     public OutcomeSerializer(String topic) {
-        this.topic = topic;
-    }
-
-    @Override
-    public ProducerRecord<byte[], byte[]> serialize(DocumentOutcome o, KafkaSinkContext context, Long timestamp) {
-        return new ProducerRecord<>(topic, null, timestamp,
-                o.documentId == null ? null : o.documentId.getBytes(StandardCharsets.UTF_8), Json.toBytes(toIngestOutcome(o)));
+        super(topic, o -> o.documentId, OutcomeSerializer::toIngestOutcome);
     }
 
     public static IngestOutcome toIngestOutcome(DocumentOutcome o) {

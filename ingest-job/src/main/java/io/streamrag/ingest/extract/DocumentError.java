@@ -1,0 +1,50 @@
+package io.streamrag.ingest.extract;
+
+/**
+ * Why a document was dead-lettered: its {@link #code()} is the short machine-readable {@code error} of
+ * {@code documents.dlq} and {@code documents.outcomes} (docs/CONTRACT.md), unchanged from the strings used before.
+ */
+public enum DocumentError {
+    // parse and validate
+    INVALID_JSON("InvalidJson"),
+    INVALID_EVENT("InvalidEvent"),
+    MISSING_FIELD("MissingField"),
+    INVALID_FIELD("InvalidField"),
+    MISSING_CONTENT("MissingContent"),
+    UNSUPPORTED_CONTENT_TYPE("UnsupportedContentType"),
+    // fetch
+    FORBIDDEN("Forbidden"),
+    INVALID_URI("InvalidUri"),
+    INVALID_CONTENT("InvalidContent"),
+    NOT_FOUND("NotFound"),
+    FETCH_FAILED("FetchFailed"),
+    TIMEOUT("Timeout"),
+    TOO_MANY_REDIRECTS("TooManyRedirects"),
+    EMPTY_CONTENT("EmptyContent"),
+    // extract (and any stage that enforces a limit)
+    LIMIT_EXCEEDED("LimitExceeded"),
+    CORRUPT_DOCUMENT("CorruptDocument"),
+    ENCRYPTED_DOCUMENT("EncryptedDocument"),
+    EXTRACTION_TIMEOUT("ExtractionTimeout"),
+    NO_TEXT("NoText"),
+    // embed, index, quarantine
+    EMBEDDING_FAILED("EmbeddingFailed"),
+    INDEXING_FAILED("IndexingFailed"),
+    POISON_DOCUMENT("PoisonDocument");
+
+    private final String code;
+
+    DocumentError(String code) {
+        this.code = code;
+    }
+
+    /** The {@code error} written to the dead letter and the outcome, e.g. {@code LimitExceeded}. */
+    public String code() {
+        return code;
+    }
+
+    @Override
+    public String toString() {
+        return code;
+    }
+}

@@ -1,0 +1,125 @@
+package io.streamrag.ingest.index;
+
+import io.streamrag.common.opensearch.ChunkIndex;
+import io.streamrag.common.opensearch.OpenSearchClients;
+import io.streamrag.common.records.Chunk;
+import io.streamrag.common.retry.Backoff;
+import io.streamrag.ingest.metrics.IndexMetrics;
+import io.streamrag.ingest.records.ChunkedDocument;
+import io.streamrag.ingest.records.DocumentTask;
+
+import org.opensearch.client.json.JsonData;
+import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch._types.FieldValue;
+import org.opensearch.client.opensearch._types.query_dsl.Query;
+import org.opensearch.client.opensearch.core.BulkResponse;
+import org.opensearch.client.opensearch.core.bulk.BulkOperation;
+import org.opensearch.client.opensearch.core.bulk.BulkResponseItem;
+import org.opensearch.client.opensearch.core.search.Hit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Version semantics in the index: after a bulk write, older versions of the documents written go and documents that
+ * failed lose their partial new version; a DELETE removes all of a document's chunks. Deletes are search + bulk
+ * delete, retried through an outage within {@code outageBackoff}'s budget.
+ */
+public class VersionCleanup {
+    private static final Logger LOG = LoggerFactory.getLogger(VersionCleanup.class);
+    private static final int DELETE_PAGE = 1000;
+
+    private final OpenSearchClient client;
+    private final String alias;
+    private final Backoff outageBackoff;
+    private final IndexMetrics metrics;
+
+    public VersionCleanup(OpenSearchClient client, String alias, Backoff outageBackoff, IndexMetrics metrics) {
+        this.client = client;
+        this.alias = alias;
+        this.outageBackoff = outageBackoff;
+        this.metrics = metrics;
+    }
+
+    /** After {@code docs} were written, {@code failed} (by identity) among them: removes what they replaced or left half-written. */
+    public void afterWrite(List<ChunkedDocument> docs, Set<ChunkedDocument> failed) throws Exception {
+        List<Query> clauses = new ArrayList<>();
+        for (ChunkedDocument d : docs) {
+            Long previous = d.task.previousVersion;
+            if (failed.contains(d)) {
+                // Remove the partial new version, unless this very version was the indexed one (a replay).
+                if (previous == null || previous < d.task.version) {
+                    clauses.add(versionClause(d.task, "eq"));
+                }
+            } else if (previous == null ? !d.task.previousVersionKnown : previous < d.task.version) {
+                // Nothing to clean up when the gate knows this is the document's first version.
+                clauses.add(versionClause(d.task, "lt"));
+            }
+        }
+        if (!clauses.isEmpty()) {
+            deleteByQuery(Query.of(q -> q.bool(b -> b.should(clauses).minimumShouldMatch("1"))));
+        }
+    }
+
+    /** Removes every chunk of the task's document (its tenant's only); returns how many. */
+    public long deleteDocument(DocumentTask task) throws Exception {
+        long deleted = deleteByQuery(Query.of(q -> q.bool(b -> b.filter(documentClauses(task)))));
+        LOG.debug("DELETE {} removed {} chunks", task, deleted);
+        return deleted;
+    }
+
+    private static List<Query> documentClauses(DocumentTask task) {
+        List<Query> clauses = new ArrayList<>();
+        clauses.add(Query.of(q -> q.term(t -> t.field(ChunkIndex.DOCUMENT_ID).value(FieldValue.of(task.documentId)))));
+        clauses.add(Query.of(q -> q.term(t -> t.field(ChunkIndex.TENANT).value(FieldValue.of(task.tenant)))));
+        return clauses;
+    }
+
+    private static Query versionClause(DocumentTask task, String op) {
+        List<Query> clauses = documentClauses(task);
+        clauses.add("eq".equals(op)
+                ? Query.of(q -> q.term(t -> t.field(ChunkIndex.VERSION).value(FieldValue.of(task.version))))
+                : Query.of(q -> q.range(r -> r.field(ChunkIndex.VERSION).lt(JsonData.of(task.version)))));
+        return Query.of(q -> q.bool(b -> b.filter(clauses)));
+    }
+
+    /**
+     * Deletes every chunk matching {@code query}: refresh (so chunks written in the last refresh interval are
+     * visible), search ids, bulk-delete them, repeat until none match. Not {@code _delete_by_query}: that lives in
+     * the {@code reindex} module, which minimal distributions (the local integ-test one) do not ship.
+     */
+    private long deleteByQuery(Query query) throws Exception {
+        return outageBackoff.call(() -> {
+            long start = System.nanoTime();
+            long deleted = 0;
+            for (int round = 0; round < 10_000; round++) {
+                client.indices().refresh(r -> r.index(alias));
+                List<Hit<Chunk>> hits = client.search(s -> s.index(alias).size(DELETE_PAGE)
+                        .source(src -> src.fetch(false)).query(query), Chunk.class).hits().hits();
+                if (hits.isEmpty()) {
+                    break;
+                }
+                List<BulkOperation> deletes = new ArrayList<>();
+                for (Hit<Chunk> h : hits) {
+                    deletes.add(BulkOperation.of(o -> o.delete(d -> d.index(h.index()).id(h.id()))));
+                }
+                BulkResponse r = client.bulk(b -> b.operations(deletes));
+                for (BulkResponseItem item : r.items()) {
+                    if (item.error() != null && item.status() != 404) {
+                        throw new IOException("Deleting chunk " + item.id() + " failed: " + item.status() + " " + item.error().reason());
+                    }
+                }
+                deleted += hits.size();
+            }
+            metrics.deleteLatencyMs.update((System.nanoTime() - start) / 1_000_000);
+            return deleted;
+        }, OpenSearchClients::retriable, (retry, delay, e) -> {
+            metrics.requestRetries.inc();
+            LOG.warn("Deleting old chunks failed (retry {} in {} ms): {}", retry + 1, delay, e.toString());
+        });
+    }
+}

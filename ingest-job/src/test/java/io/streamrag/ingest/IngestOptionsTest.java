@@ -1,0 +1,86 @@
+package io.streamrag.ingest;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.FallbackKey;
+import org.apache.flink.configuration.MemorySize;
+import org.junit.jupiter.api.Test;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The one options style: every key under {@code ingest.}, constants named like their keys, old keys still read. */
+class IngestOptionsTest {
+
+    @Test
+    void everyKeyHasThePrefixAndItsConstantIsNamedLikeIt() throws Exception {
+        List<ConfigOption<?>> options = options();
+        assertThat(options).hasSizeGreaterThan(50);
+        for (Field f : IngestOptions.class.getFields()) {
+            if (f.getType() != ConfigOption.class) {
+                continue;
+            }
+            String key = ((ConfigOption<?>) f.get(null)).key();
+            assertThat(key).startsWith("ingest.");
+            assertThat(f.getName()).as(key)
+                    .isEqualTo(key.substring("ingest.".length()).replace('.', '_').replace('-', '_').toUpperCase(Locale.ROOT));
+            assertThat(((ConfigOption<?>) f.get(null)).description().toString()).as(key).isNotBlank();
+        }
+    }
+
+    @Test
+    void everyDeprecatedKeyIsStillReadAndTheNewKeyWins() throws Exception {
+        int deprecated = 0;
+        for (ConfigOption<?> option : options()) {
+            for (FallbackKey old : option.fallbackKeys()) {
+                assertThat(old.isDeprecated()).isTrue();
+                assertThat(old.getKey()).doesNotStartWith("ingest.");
+                deprecated++;
+            }
+        }
+        assertThat(deprecated).isGreaterThan(40);
+
+        Configuration old = new Configuration();
+        old.setString("limits.max-pages", "7");
+        old.setString("ocr.provider", "none");
+        old.setString("index.version-lookup", "false");
+        old.setString("limits.max-bytes", "1048576");   // a plain number was bytes and still is
+        old.setString("fetch.total-timeout", "PT3S");
+        assertThat(old.get(IngestOptions.LIMITS_MAX_PAGES)).isEqualTo(7);
+        assertThat(old.get(IngestOptions.OCR_PROVIDER)).isEqualTo(IngestOptions.OcrProvider.NONE);
+        assertThat(old.get(IngestOptions.INDEX_VERSION_LOOKUP)).isFalse();
+        assertThat(old.get(IngestOptions.LIMITS_MAX_BYTES)).isEqualTo(MemorySize.ofMebiBytes(1));
+        assertThat(old.get(IngestOptions.FETCH_TOTAL_TIMEOUT)).isEqualTo(Duration.ofSeconds(3));
+
+        old.setString("ingest.limits.max-pages", "9");
+        assertThat(old.get(IngestOptions.LIMITS_MAX_PAGES)).isEqualTo(9);
+    }
+
+    @Test
+    void sourceIsAnEnumWrittenAsInTheDocs() {
+        Configuration conf = new Configuration();
+        assertThat(conf.get(IngestOptions.SOURCE)).isEqualTo(IngestOptions.SourceKind.KAFKA);
+        conf.setString("ingest.source", "kafka-bounded");
+        assertThat(conf.get(IngestOptions.SOURCE)).isEqualTo(IngestOptions.SourceKind.KAFKA_BOUNDED);
+        // Round trip through program arguments (bin/rag passes the configuration as --key value).
+        conf.set(IngestOptions.SOURCE, IngestOptions.SourceKind.FILES);
+        assertThat(conf.toMap()).containsEntry("ingest.source", "files");
+        assertThat(Configuration.fromMap(conf.toMap()).get(IngestOptions.SOURCE)).isEqualTo(IngestOptions.SourceKind.FILES);
+    }
+
+    private static List<ConfigOption<?>> options() throws IllegalAccessException {
+        List<ConfigOption<?>> options = new ArrayList<>();
+        for (Field f : IngestOptions.class.getFields()) {
+            if (f.getType() == ConfigOption.class && Modifier.isStatic(f.getModifiers())) {
+                options.add((ConfigOption<?>) f.get(null));
+            }
+        }
+        return options;
+    }
+}

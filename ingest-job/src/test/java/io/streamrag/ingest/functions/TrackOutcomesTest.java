@@ -1,0 +1,116 @@
+package io.streamrag.ingest.functions;
+
+import io.streamrag.ingest.metrics.OutcomeMetrics;
+import io.streamrag.ingest.records.DocumentOutcome;
+
+import org.apache.flink.api.common.accumulators.Accumulator;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.jobgraph.OperatorID;
+import org.apache.flink.runtime.metrics.groups.InternalOperatorMetricGroup;
+import org.apache.flink.runtime.metrics.groups.UnregisteredMetricGroups;
+import org.apache.flink.runtime.metrics.util.InterceptingOperatorMetricGroup;
+import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
+import org.apache.flink.streaming.api.operators.ProcessOperator;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Outcome tracking in Flink's harness: outcomes pass unchanged, counted by outcome and stage; progress survives a restore. */
+class TrackOutcomesTest {
+
+    private InterceptingOperatorMetricGroup metrics;
+
+    private OneInputStreamOperatorTestHarness<DocumentOutcome, DocumentOutcome> harness(long expectedTotal) throws Exception {
+        metrics = new InterceptingOperatorMetricGroup();
+        InterceptingOperatorMetricGroup operatorMetrics = metrics;
+        var taskMetrics = new UnregisteredMetricGroups.UnregisteredTaskMetricGroup() {
+            @Override
+            public InternalOperatorMetricGroup getOrAddOperator(OperatorID id, String name, Map<String, String> variables) {
+                return operatorMetrics;
+            }
+        };
+        return new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new TrackOutcomes(expectedTotal, 60_000)),
+                new MockEnvironmentBuilder().setMetricGroup(taskMetrics).build());
+    }
+
+    private long count(String name) {
+        return ((Counter) metrics.get(name)).getCount();
+    }
+
+    @SuppressWarnings("unchecked")
+    private long gauge(String name) {
+        return ((Gauge<Long>) metrics.get(name)).getValue();
+    }
+
+    @Test
+    void passesEveryOutcomeOnUnchangedAndCountsItByOutcomeAndStage() throws Exception {
+        List<DocumentOutcome> in = List.of(outcome("a", DocumentOutcome.INDEXED, null), outcome("b", DocumentOutcome.DELETED, null),
+                outcome("c", DocumentOutcome.STALE, null), outcome("d", DocumentOutcome.DEAD_LETTERED, "fetch"),
+                outcome("e", DocumentOutcome.DEAD_LETTERED, "extract"), outcome("f", DocumentOutcome.DEAD_LETTERED, "extract"));
+        try (var h = harness(6)) {
+            h.open();
+            for (DocumentOutcome o : in) {
+                h.processElement(o, 1);
+            }
+            assertThat(h.extractOutputValues()).extracting(TrackOutcomesTest::describe)
+                    .containsExactlyElementsOf(in.stream().map(TrackOutcomesTest::describe).collect(Collectors.toList()));
+            assertThat(count(OutcomeMetrics.INDEXED)).isEqualTo(1);
+            assertThat(count(OutcomeMetrics.DELETED)).isEqualTo(1);
+            assertThat(count(OutcomeMetrics.STALE)).isEqualTo(1);
+            assertThat(count(OutcomeMetrics.DEAD_LETTERED)).isEqualTo(3);
+            assertThat(count(OutcomeMetrics.DEAD_LETTERED_PREFIX + "fetch")).isEqualTo(1);
+            assertThat(count(OutcomeMetrics.DEAD_LETTERED_PREFIX + "extract")).isEqualTo(2);
+            assertThat(gauge(OutcomeMetrics.PROGRESS_DONE)).isEqualTo(6);
+            assertThat(gauge(OutcomeMetrics.PROGRESS_TOTAL)).isEqualTo(6);
+            // Accumulators outlive the job: a finished backfill's summary reads them.
+            Map<String, Accumulator<?, ?>> totals = h.getEnvironment().getAccumulatorRegistry().getUserMap();
+            assertThat(totals.get(OutcomeMetrics.ACCUMULATOR_PREFIX + DocumentOutcome.INDEXED).getLocalValue()).isEqualTo(1L);
+            assertThat(totals.get(OutcomeMetrics.ACCUMULATOR_PREFIX + DocumentOutcome.DEAD_LETTERED).getLocalValue()).isEqualTo(3L);
+        }
+    }
+
+    @Test
+    void progressGoesOnFromTheCheckpointAfterARestore() throws Exception {
+        OperatorSubtaskState state;
+        try (var h = harness(5)) {
+            h.open();
+            h.processElement(outcome("a", DocumentOutcome.INDEXED, null), 1);
+            h.processElement(outcome("b", DocumentOutcome.INDEXED, null), 1);
+            state = h.snapshot(1L, 1L);
+            // Outcomes after the checkpoint are replayed after the restore, so they must not count twice.
+            h.processElement(outcome("c", DocumentOutcome.INDEXED, null), 1);
+            assertThat(gauge(OutcomeMetrics.PROGRESS_DONE)).isEqualTo(3);
+        }
+        try (var h = harness(5)) {
+            h.initializeState(state);
+            h.open();
+            assertThat(gauge(OutcomeMetrics.PROGRESS_DONE)).isEqualTo(2);
+            for (String id : List.of("c", "d", "e")) {
+                h.processElement(outcome(id, DocumentOutcome.INDEXED, null), 1);
+            }
+            assertThat(gauge(OutcomeMetrics.PROGRESS_DONE)).isEqualTo(5);
+            assertThat(gauge(OutcomeMetrics.PROGRESS_TOTAL)).isEqualTo(5);
+        }
+    }
+
+    private static String describe(DocumentOutcome o) {
+        return o.documentId + ":" + o.outcome + ":" + o.stage;
+    }
+
+    private static DocumentOutcome outcome(String documentId, String outcome, String stage) {
+        DocumentOutcome o = new DocumentOutcome();
+        o.documentId = documentId;
+        o.tenant = "acme";
+        o.version = 1;
+        o.outcome = outcome;
+        o.stage = stage;
+        return o;
+    }
+}

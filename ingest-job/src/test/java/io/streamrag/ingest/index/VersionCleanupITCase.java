@@ -1,0 +1,81 @@
+package io.streamrag.ingest.index;
+
+import io.streamrag.common.opensearch.ChunkIndex;
+import io.streamrag.common.retry.Backoff;
+import io.streamrag.common.testing.OpenSearchExtension;
+import io.streamrag.ingest.metrics.IndexMetrics;
+import io.streamrag.ingest.records.ChunkedDocument;
+
+import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+import static io.streamrag.ingest.testing.TestChunks.chunked;
+import static io.streamrag.ingest.testing.TestChunks.versions;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Version clean-up against the real OpenSearch: replaced versions, half-written failures, tenant-scoped deletes. */
+class VersionCleanupITCase {
+
+    @RegisterExtension
+    static final OpenSearchExtension OPENSEARCH = new OpenSearchExtension();
+
+    private String alias;
+    private IndexMetrics metrics;
+    private BulkWriter writer;
+    private VersionCleanup cleanup;
+
+    @BeforeEach
+    void index() throws Exception {
+        alias = OPENSEARCH.uniqueName("version-cleanup");
+        ChunkIndex.ensure(OPENSEARCH.client(), alias, 4, 1, 0);
+        metrics = new IndexMetrics(new UnregisteredMetricsGroup());
+        Backoff backoff = Backoff.of(Duration.ofMillis(50), Duration.ofMillis(200)).withBudget(Duration.ofSeconds(30));
+        writer = new BulkWriter(OPENSEARCH.client(), alias, 100, backoff, backoff.withMaxRetries(2), metrics);
+        cleanup = new VersionCleanup(OPENSEARCH.client(), alias, backoff, metrics);
+    }
+
+    @Test
+    void aNewVersionReplacesTheOldOneAndAFailedOneLeavesNothingHalfWritten() throws Exception {
+        writer.write(List.of(chunked("acme", "manual", 1, null, 3, 4), chunked("acme", "guide", 1, null, 2, 4)));
+
+        ChunkedDocument manual2 = chunked("acme", "manual", 2, 1L, 2, 4);
+        ChunkedDocument guide2 = chunked("acme", "guide", 2, 1L, 4, 4);
+        writer.write(List.of(manual2, guide2));
+        // As if some of guide v2's chunks had been rejected: the chunks of v2 that did get in must go, v1 stays.
+        cleanup.afterWrite(List.of(manual2, guide2), Set.of(guide2));
+
+        assertThat(versions(OPENSEARCH.client(), alias, "acme", "manual")).containsExactly(2L, 2L);
+        assertThat(versions(OPENSEARCH.client(), alias, "acme", "guide")).containsExactly(1L, 1L);
+        assertThat(metrics.deleteLatencyMs.getCount()).isEqualTo(1); // one delete request for both documents
+    }
+
+    @Test
+    void aFirstVersionTheGateKnowsAboutNeedsNoCleanUpAndAReplayKeepsItsVersion() throws Exception {
+        ChunkedDocument first = chunked("acme", "new", 1, null, 2, 4);
+        first.task.previousVersionKnown = true;
+        writer.write(List.of(first));
+        cleanup.afterWrite(List.of(first), Set.of());
+        assertThat(metrics.deleteLatencyMs.getCount()).isZero();
+
+        // A replay of the indexed version that fails this time must not delete the version already there.
+        ChunkedDocument replay = chunked("acme", "new", 1, 1L, 2, 4);
+        cleanup.afterWrite(List.of(replay), Set.of(replay));
+        assertThat(versions(OPENSEARCH.client(), alias, "acme", "new")).containsExactly(1L, 1L);
+    }
+
+    @Test
+    void deletingADocumentRemovesOnlyItsTenantsChunks() throws Exception {
+        writer.write(List.of(chunked("acme", "shared-id", 3, null, 3, 4), chunked("globex", "shared-id", 1, null, 2, 4)));
+
+        assertThat(cleanup.deleteDocument(chunked("acme", "shared-id", 4, 3L, 0, 4).task)).isEqualTo(3);
+
+        assertThat(versions(OPENSEARCH.client(), alias, "acme", "shared-id")).isEmpty();
+        assertThat(versions(OPENSEARCH.client(), alias, "globex", "shared-id")).containsExactly(1L, 1L);
+    }
+}

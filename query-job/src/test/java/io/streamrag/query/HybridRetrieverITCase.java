@@ -1,0 +1,79 @@
+package io.streamrag.query;
+
+import io.streamrag.common.embedding.EmbeddingModels;
+import io.streamrag.common.testing.OpenSearchExtension;
+import io.streamrag.query.records.RetrievedChunk;
+import io.streamrag.query.retrieve.HybridRetriever;
+
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** kNN + BM25 fused by RRF against the real OpenSearch: the best chunk first, only the tenant's chunks, k honoured. */
+class HybridRetrieverITCase {
+
+    @RegisterExtension
+    static final OpenSearchExtension OPENSEARCH = new OpenSearchExtension();
+
+    private static final String[] BACKUPS = {"acme", "ops-guide", "3", "Backups run nightly at 02:00 and are kept for 30 days."};
+    private static final String[] GASKET = {"acme", "pump-manual", "8", "Replace the quartz gasket every 500 operating hours."};
+    /** The same sentence as acme's admin chunk in another tenant, with another number. */
+    private static final String[] GLOBEX_ADMIN = {"globex", "manual-42", "17", "The admin UI listens on port 9443 over HTTPS."};
+
+    private static String alias;
+    private static HybridRetriever retriever;
+
+    @BeforeAll
+    static void seed() throws Exception {
+        alias = OPENSEARCH.uniqueName("it-hybrid-chunks");
+        TestChunks.index(OPENSEARCH, alias, TestChunks.ADMIN_PORT, BACKUPS, GASKET, GLOBEX_ADMIN);
+        retriever = new HybridRetriever(OPENSEARCH.client(), EmbeddingModels.create(new Configuration()), alias, 20, 60);
+    }
+
+    @Test
+    void bestChunkFirstWithItsFields() {
+        List<RetrievedChunk> hits = retriever.retrieve("acme", "Which port does the admin UI use?", 2);
+
+        assertThat(hits).hasSize(2);
+        RetrievedChunk top = hits.get(0);
+        assertThat(top.documentId).isEqualTo("manual-42");
+        assertThat(top.page).isEqualTo(17);
+        assertThat(top.text).contains("8443");
+        assertThat(top.kind).isEqualTo("text");
+        assertThat(top.title).isEqualTo("manual-42");
+        // Rank 1 in both the kNN and the BM25 list scores 1.0; the rest less.
+        assertThat(top.score).isEqualTo(1.0);
+        assertThat(hits.get(1).score).isLessThan(1.0);
+    }
+
+    @Test
+    void onlyTheAskingTenantsChunksInFusedOrder() {
+        List<RetrievedChunk> acme = retriever.retrieve("acme", "admin UI port", 10);
+        List<RetrievedChunk> globex = retriever.retrieve("globex", "admin UI port", 10);
+
+        assertThat(acme).extracting(c -> c.documentId)
+                .containsExactlyInAnyOrder("manual-42", "ops-guide", "pump-manual");
+        assertThat(acme).noneMatch(c -> c.text.contains("9443"));
+        assertThat(acme).extracting(c -> c.score).isSortedAccordingTo((a, b) -> Double.compare(b, a));
+        assertThat(globex).hasSize(1);
+        assertThat(globex.get(0).text).contains("9443");
+    }
+
+    @Test
+    void keywordsFindTheirChunk() {
+        assertThat(retriever.retrieve("acme", "quartz gasket", 1)).extracting(c -> c.documentId)
+                .containsExactly("pump-manual");
+    }
+
+    @Test
+    void missingIndexIsNoContextNotAFailure() {
+        HybridRetriever none = new HybridRetriever(OPENSEARCH.client(), EmbeddingModels.create(new Configuration()),
+                OPENSEARCH.uniqueName("it-hybrid-missing"), 20, 60);
+        assertThat(none.retrieve("acme", "Which port does the admin UI use?", 3)).isEmpty();
+    }
+}

@@ -1,0 +1,154 @@
+package io.streamrag.query.functions;
+
+import io.streamrag.model.Faults;
+import io.streamrag.model.LocalModelServer;
+import io.streamrag.query.QueryOptions;
+import io.streamrag.query.generate.EndpointSpec;
+import io.streamrag.query.records.CandidateResult;
+import io.streamrag.query.records.QuestionTask;
+import io.streamrag.query.records.Retrieval;
+import io.streamrag.query.records.RetrievedChunk;
+import io.streamrag.query.records.VoteInput;
+import io.streamrag.query.vote.StopRule;
+
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Adaptive generation against the offline model server: waves until the stop rule says settled, or the deadline. */
+class AdaptiveGenerateTest {
+
+    private static LocalModelServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = LocalModelServer.startLocal(new Faults());
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static Configuration conf(StopRule rule) {
+        Configuration conf = new Configuration();
+        conf.set(QueryOptions.ENDPOINTS, "local=openai," + server.baseUrl() + ",extractive,8");
+        conf.set(QueryOptions.ADAPTIVE, true);
+        conf.set(QueryOptions.ADAPTIVE_FIRST_WAVE, 3);
+        conf.set(QueryOptions.ADAPTIVE_WAVE_SIZE, 2);
+        conf.set(QueryOptions.ADAPTIVE_STOP_RULE, rule);
+        conf.set(QueryOptions.ADAPTIVE_LEAD, 3);
+        conf.set(QueryOptions.ADAPTIVE_THRESHOLD, 0.999);
+        conf.set(QueryOptions.HEDGE_ENABLED, false);
+        return conf;
+    }
+
+    /** A question whose one chunk holds the answer, so every candidate of the extractive model agrees. */
+    private static Retrieval retrieval(String id, int n, long deadlineMs) {
+        QuestionTask q = new QuestionTask();
+        q.questionId = id;
+        q.tenant = "acme";
+        q.text = "Which port does the admin UI use?";
+        q.strategy = "RAG";
+        q.n = n;
+        q.k = 1;
+        q.deadlineMs = deadlineMs;
+        q.receivedAtMs = System.currentTimeMillis();
+        RetrievedChunk c = new RetrievedChunk();
+        c.chunkId = "acme:manual-42:1:0";
+        c.documentId = "manual-42";
+        c.page = 17;
+        c.kind = "text";
+        c.title = "manual-42";
+        c.text = "The admin UI listens on port 8443 over HTTPS.";
+        c.score = 1.0;
+        Retrieval r = new Retrieval();
+        r.question = q;
+        r.chunks = List.of(c);
+        return r;
+    }
+
+    private static List<VoteInput> run(Configuration conf, Retrieval... in) throws Exception {
+        List<EndpointSpec> specs = EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS));
+        try (var h = new OneInputStreamOperatorTestHarness<Retrieval, VoteInput>(
+                new AsyncWaitOperatorFactory<>(new AdaptiveGenerate(conf, specs), 60_000, 8,
+                        AsyncDataStream.OutputMode.UNORDERED),
+                TypeInformation.of(Retrieval.class).createSerializer(new SerializerConfigImpl()))) {
+            h.open();
+            for (Retrieval r : in) {
+                h.processElement(r, 0);
+            }
+            h.endInput();
+            return h.extractOutputValues();
+        }
+    }
+
+    @Test
+    void unanimousFirstWaveSettlesTheLeadRule() throws Exception {
+        List<VoteInput> out = run(conf(StopRule.LEAD), retrieval("qa-1", 16, 60_000));
+
+        assertThat(out).hasSize(1);
+        VoteInput v = out.get(0);
+        assertThat(v.questionId).isEqualTo("qa-1");
+        assertThat(v.candidates).hasSize(3).allMatch(CandidateResult::ok);
+        assertThat(v.candidates).extracting(c -> c.answer).allMatch(a -> a.contains("8443"));
+        assertThat(v.finalExpected).isEqualTo(3);
+        assertThat(v.saved).isEqualTo(13);
+    }
+
+    /** BETA at 0.999 needs more unanimous votes than one wave: the operator asks wave after wave until it says stop. */
+    @Test
+    void laterWavesUntilTheBetaRuleIsSatisfied() throws Exception {
+        int n = 16;
+        int expected = 3;
+        while (expected < n && !StopRule.BETA.shouldStop(expected, 0, n - expected, 0.999, 3)) {
+            expected += Math.min(2, n - expected);
+        }
+        assertThat(expected).isGreaterThan(3).isLessThan(n);
+
+        List<VoteInput> out = run(conf(StopRule.BETA), retrieval("qb-1", n, 60_000));
+
+        assertThat(out).hasSize(1);
+        assertThat(out.get(0).candidates).hasSize(expected).allMatch(CandidateResult::ok);
+        assertThat(out.get(0).finalExpected).isEqualTo(expected);
+        assertThat(out.get(0).saved).isEqualTo(n - expected);
+    }
+
+    /** Endpoints slower than the deadline: the question is handed to the vote at its deadline, its calls aborted. */
+    @Test
+    void deadlineHandsOverWhatIsThereAndAbortsTheRest() throws Exception {
+        Faults slow = new Faults();
+        slow.latencyMs = 2_000;
+        server.setFaults(slow);
+        server.resetStats();
+        try {
+            List<VoteInput> out = run(conf(StopRule.LEAD), retrieval("qc-1", 8, 500));
+
+            assertThat(out).hasSize(1);
+            VoteInput v = out.get(0);
+            assertThat(v.candidates).isEmpty();
+            assertThat(v.finalExpected).isZero();
+            assertThat(v.saved).isEqualTo(8 - 3); // only the first wave was asked for
+            assertThat(server.chatRequests()).isEqualTo(3);
+            // The server notices the hang-ups when it answers, after its latency.
+            long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (server.aborted() < 3 && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            assertThat(server.aborted()).isEqualTo(3);
+        } finally {
+            server.setFaults(new Faults());
+        }
+    }
+}
