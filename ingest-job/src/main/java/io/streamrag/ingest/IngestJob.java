@@ -118,7 +118,7 @@ public class IngestJob {
                 .uid("extract").name("Extract text and images");
 
         // Images as their own records through OCR (ordered, so two versions of one document never overtake each other):
-        // the async operator's checkpointed queue then holds at most ocr.capacity images, not whole documents.
+        // the async operator's checkpointed queue then holds at most ingest.ocr.capacity images, not whole documents.
         SingleOutputStreamOperator<OcrItem> items = extracted.flatMap(new SplitImages())
                 .uid("split-images").name("Split images");
         SingleOutputStreamOperator<OcrItem> read = AsyncDataStream.orderedWait(

@@ -25,7 +25,7 @@ public final class QueryOptions {
             .withDescription("Largest k a question may ask for.");
     public static final ConfigOption<StrategyName> STRATEGY = ConfigOptions.key("query.strategy")
             .enumType(StrategyName.class).defaultValue(StrategyName.RAG)
-            .withDescription("Default strategy of questions that name none.");
+            .withDescription("Default strategy of questions that name none: " + StrategyName.choices() + ".");
     public static final ConfigOption<Duration> DEADLINE = ConfigOptions.key("query.deadline").durationType()
             .defaultValue(Duration.ofSeconds(60)).withDeprecatedKeys("query.deadline-ms")
             .withDescription("Default time from arrival (the question's askedAt, else its Kafka record "

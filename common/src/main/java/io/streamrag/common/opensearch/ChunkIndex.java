@@ -1,13 +1,17 @@
 package io.streamrag.common.opensearch;
 
 import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch._types.FieldValue;
 import org.opensearch.client.opensearch._types.OpenSearchException;
 import org.opensearch.client.opensearch._types.mapping.Property;
 import org.opensearch.client.opensearch._types.mapping.TypeMapping;
+import org.opensearch.client.opensearch._types.query_dsl.Query;
 import org.opensearch.client.opensearch.indices.CreateIndexRequest;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** The chunk index: field names, the k-NN mapping and idempotent creation behind an alias. */
@@ -88,5 +92,13 @@ public final class ChunkIndex {
                 throw e;
             }
         }
+    }
+
+    /** Filter clauses that select one document's chunks: a document is its tenant and its documentId. */
+    public static List<Query> documentFilter(String tenant, String documentId) {
+        List<Query> clauses = new ArrayList<>();
+        clauses.add(Query.of(q -> q.term(t -> t.field(DOCUMENT_ID).value(FieldValue.of(documentId)))));
+        clauses.add(Query.of(q -> q.term(t -> t.field(TENANT).value(FieldValue.of(tenant)))));
+        return clauses;
     }
 }

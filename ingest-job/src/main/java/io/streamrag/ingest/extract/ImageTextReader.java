@@ -13,7 +13,7 @@ public interface ImageTextReader extends AutoCloseable {
     @Override
     default void close() {}
 
-    /** The reader {@code ocr.provider} asks for, or null for {@code none}. */
+    /** The reader {@code ingest.ocr.provider} asks for, or null for {@code none}. */
     static ImageTextReader create(Configuration conf) {
         switch (conf.get(IngestOptions.OCR_PROVIDER)) {
             case TESSERACT:

@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One OCR executor and one {@link OcrCache} per settings per JVM, shared by every OCR subtask in a TaskManager, so
- * {@code ocr.threads} caps the tesseract processes of the TaskManager (one per core by default) and an image read by
+ * {@code ingest.ocr.threads} caps the tesseract processes of the TaskManager (one per core by default) and an image read by
  * one subtask is a hit for the others. Reference-counted: the last subtask to close shuts them down.
  */
 public final class OcrPools {

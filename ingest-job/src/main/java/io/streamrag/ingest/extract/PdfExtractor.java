@@ -122,7 +122,7 @@ public class PdfExtractor {
         }
     }
 
-    /** The render DPI that keeps the page within limits.max-render-pixels, or LimitExceeded below limits.min-render-dpi. */
+    /** The render DPI that keeps the page within ingest.limits.max-render-pixels, or LimitExceeded below ingest.limits.min-render-dpi. */
     int renderDpi(PDPage page, int pageNumber) throws DocumentException {
         PDRectangle box = page.getCropBox();
         double squareInches = (box.getWidth() / 72.0) * (box.getHeight() / 72.0);
@@ -156,7 +156,7 @@ public class PdfExtractor {
         return n;
     }
 
-    /** Refuses pages whose form XObjects nest deeper than limits.max-form-depth (or in a cycle) before anything walks them. */
+    /** Refuses pages whose form XObjects nest deeper than ingest.limits.max-form-depth (or in a cycle) before anything walks them. */
     private void checkFormDepth(PDResources res, int pageNumber) throws IOException, DocumentException {
         if (formHeight(res, 0, new IdentityHashMap<>(), new HashSet<>()) > limits.maxFormDepth) {
             throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "Page " + pageNumber + " nests form XObjects deeper than " + IngestOptions.LIMITS_MAX_FORM_DEPTH.key() + "="
@@ -252,7 +252,7 @@ public class PdfExtractor {
 
     /**
      * A JPEG or JPEG 2000 decodes to the size its own header declares, whatever the PDF dictionary says: read that
-     * header (no pixels) and refuse the document when it lies beyond limits.max-image-pixels.
+     * header (no pixels) and refuse the document when it lies beyond ingest.limits.max-image-pixels.
      */
     private void checkEncodedSize(PDImageXObject image, int page) throws IOException, DocumentException {
         List<COSName> filters = image.getStream().getFilters();

@@ -12,7 +12,7 @@ import org.apache.flink.configuration.Configuration;
 
 import java.util.Base64;
 
-/** Reads images with an OpenAI-compatible vision chat model (image content part), for ocr.provider=vision. */
+/** Reads images with an OpenAI-compatible vision chat model (image content part), for ingest.ocr.provider=vision. */
 public class VisionReader implements ImageTextReader {
 
     static final String PROMPT = "Transcribe all text visible in this image. If it is a diagram or photo without text, "

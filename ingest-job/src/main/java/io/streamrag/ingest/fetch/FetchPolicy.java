@@ -366,7 +366,7 @@ public final class FetchPolicy implements Serializable {
     }
 
     /**
-     * One {@code fetch.allowed-addresses} entry: {@code ADDRESS[/PREFIX][:PORT]} for IPv4,
+     * One {@code ingest.fetch.allowed-addresses} entry: {@code ADDRESS[/PREFIX][:PORT]} for IPv4,
      * {@code [ADDRESS[/PREFIX]][:PORT]} for IPv6; no port allows every port.
      */
     static final class AddressRule implements Serializable {

@@ -20,13 +20,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Reads the text of images on an executor shared by the TaskManager's OCR subtasks ({@code ocr.threads}, one per
+ * Reads the text of images on an executor shared by the TaskManager's OCR subtasks ({@code ingest.ocr.threads}, one per
  * core by default; Async I/O), so slow OCR (~0.3-1.3 s per image) uses every core and overlaps with extraction and
  * embedding instead of blocking the task thread. Text already read for the tenant (same image bytes) comes from a
  * shared {@link OcrCache} instead of tesseract. Images come one per record ({@link SplitImages}),
- * so the operator's checkpointed in-flight queue holds at most {@code ocr.capacity} images; documents pass through.
+ * so the operator's checkpointed in-flight queue holds at most {@code ingest.ocr.capacity} images; documents pass through.
  * A failing image never fails the document: it is counted and left without text. Once a document's images have
- * taken {@code limits.ocr-time-per-document}, its remaining images are not read and the document is dead-lettered.
+ * taken {@code ingest.limits.ocr-time-per-document}, its remaining images are not read and the document is dead-lettered.
  */
 public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
     private static final long serialVersionUID = 1L;
@@ -50,19 +50,19 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
         this.budgetMs = conf.get(IngestOptions.LIMITS_OCR_TIME_PER_DOCUMENT).toMillis();
     }
 
-    /** {@code ocr.threads}, 0 resolved to the cores of this JVM (the TaskManager's, where the job is planned there). */
+    /** {@code ingest.ocr.threads}, 0 resolved to the cores of this JVM (the TaskManager's, where the job is planned there). */
     public static int threads(Configuration conf) {
         int threads = conf.get(IngestOptions.OCR_THREADS);
         return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
     }
 
-    /** {@code ocr.capacity}, 0 resolved to 4 x threads (at least 8): ordered output holds finished images behind a slow one. */
+    /** {@code ingest.ocr.capacity}, 0 resolved to 4 x threads (at least 8): ordered output holds finished images behind a slow one. */
     public static int capacity(Configuration conf) {
         int capacity = conf.get(IngestOptions.OCR_CAPACITY);
         return capacity > 0 ? capacity : Math.max(8, 4 * threads(conf));
     }
 
-    /** The reader of {@code ocr.provider}; a seam for tests that count reads. */
+    /** The reader of {@code ingest.ocr.provider}; a seam for tests that count reads. */
     protected ImageTextReader createReader() {
         return ImageTextReader.create(conf);
     }

@@ -19,7 +19,6 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.opensearch.client.opensearch.OpenSearchClient;
-import org.opensearch.client.opensearch._types.FieldValue;
 import org.opensearch.client.opensearch._types.OpenSearchException;
 import org.opensearch.client.opensearch._types.SortOrder;
 import org.opensearch.client.opensearch.core.SearchResponse;
@@ -114,7 +113,7 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
 
     /**
      * Puts the document's highest indexed version (or null) into {@code found[0]}; true when the index answered.
-     * An unreachable or failing OpenSearch is retried within {@code index.retry-budget} (holding this document and,
+     * An unreachable or failing OpenSearch is retried within {@code ingest.index.retry-budget} (holding this document and,
      * by back-pressure, the ones behind it); past the budget the job fails. A request OpenSearch refuses otherwise
      * returns false: the document goes on without a known version.
      */
@@ -126,9 +125,7 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
                     .index(alias)
                     .size(1)
                     .source(src -> src.filter(f -> f.includes(ChunkIndex.VERSION)))
-                    .query(q -> q.bool(b -> b
-                            .filter(f -> f.term(t -> t.field(ChunkIndex.DOCUMENT_ID).value(FieldValue.of(documentId))))
-                            .filter(f -> f.term(t -> t.field(ChunkIndex.TENANT).value(FieldValue.of(task.tenant))))))
+                    .query(q -> q.bool(b -> b.filter(ChunkIndex.documentFilter(task.tenant, documentId))))
                     .sort(so -> so.field(f -> f.field(ChunkIndex.VERSION).order(SortOrder.Desc))),
                     Chunk.class), OpenSearchClients::retriable,
                     (retry, delay, e) -> LOG.warn("Version lookup of {} failed (retry {} in {} ms): {}", documentId, retry + 1, delay, e.toString()));

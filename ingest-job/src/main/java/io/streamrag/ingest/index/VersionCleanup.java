@@ -67,20 +67,13 @@ public class VersionCleanup {
 
     /** Removes every chunk of the task's document (its tenant's only); returns how many. */
     public long deleteDocument(DocumentTask task) throws Exception {
-        long deleted = deleteByQuery(Query.of(q -> q.bool(b -> b.filter(documentClauses(task)))));
+        long deleted = deleteByQuery(Query.of(q -> q.bool(b -> b.filter(ChunkIndex.documentFilter(task.tenant, task.documentId)))));
         LOG.debug("DELETE {} removed {} chunks", task, deleted);
         return deleted;
     }
 
-    private static List<Query> documentClauses(DocumentTask task) {
-        List<Query> clauses = new ArrayList<>();
-        clauses.add(Query.of(q -> q.term(t -> t.field(ChunkIndex.DOCUMENT_ID).value(FieldValue.of(task.documentId)))));
-        clauses.add(Query.of(q -> q.term(t -> t.field(ChunkIndex.TENANT).value(FieldValue.of(task.tenant)))));
-        return clauses;
-    }
-
     private static Query versionClause(DocumentTask task, String op) {
-        List<Query> clauses = documentClauses(task);
+        List<Query> clauses = ChunkIndex.documentFilter(task.tenant, task.documentId);
         clauses.add("eq".equals(op)
                 ? Query.of(q -> q.term(t -> t.field(ChunkIndex.VERSION).value(FieldValue.of(task.version))))
                 : Query.of(q -> q.range(r -> r.field(ChunkIndex.VERSION).lt(JsonData.of(task.version)))));

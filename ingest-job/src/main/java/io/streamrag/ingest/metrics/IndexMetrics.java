@@ -13,7 +13,7 @@ public final class IndexMetrics {
     public static final String BULK_LATENCY_MS = "bulkLatencyMs";
     public static final String BULK_ITEM_FAILURES = "bulkItemFailures";
     public static final String BULK_RETRIES = "bulkRetries";
-    /** Retries of whole requests that failed (OpenSearch unreachable or erroring), within index.retry-budget. */
+    /** Retries of whole requests that failed (OpenSearch unreachable or erroring), within ingest.index.retry-budget. */
     public static final String REQUEST_RETRIES = "requestRetries";
     public static final String DELETE_BY_QUERY_LATENCY_MS = "deleteByQueryLatencyMs";
     public static final String FRESHNESS_LAG_MS = "freshnessLagMs";

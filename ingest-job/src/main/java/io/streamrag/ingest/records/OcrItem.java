@@ -3,7 +3,7 @@ package io.streamrag.ingest.records;
 /**
  * What flows through OCR: either a document without its image bytes (first), or one of its images (then, in order).
  * Images travel as their own records so the asynchronous OCR operator's checkpointed queue holds at most
- * {@code ocr.capacity} images, not whole documents with all their pictures.
+ * {@code ingest.ocr.capacity} images, not whole documents with all their pictures.
  */
 public class OcrItem {
     /** The document, its images' bytes removed; null for an image item. */
