@@ -71,11 +71,16 @@ public final class FlinkRest {
     }
 
     public List<JobInfo> jobs() throws IOException {
-        List<JobInfo> jobs = new ArrayList<>();
-        for (JsonNode n : get("/jobs/overview").path("jobs")) {
-            jobs.add(new JobInfo(n));
+        return list("/jobs/overview", "jobs", JobInfo::new);
+    }
+
+    /** The elements of the array {@code field} of {@code GET path}, each read by {@code read}. */
+    private <T> List<T> list(String path, String field, java.util.function.Function<JsonNode, T> read) throws IOException {
+        List<T> items = new ArrayList<>();
+        for (JsonNode n : get(path).path(field)) {
+            items.add(read.apply(n));
         }
-        return jobs;
+        return items;
     }
 
     /** The running job with this name, if any. */
@@ -177,11 +182,7 @@ public final class FlinkRest {
     }
 
     public List<JarInfo> jars() throws IOException {
-        List<JarInfo> jars = new ArrayList<>();
-        for (JsonNode n : get("/jars").path("files")) {
-            jars.add(new JarInfo(n));
-        }
-        return jars;
+        return list("/jars", "files", JarInfo::new);
     }
 
     /** Uploads a job jar ({@code POST /jars/upload}) and returns its jar id. */

@@ -1,5 +1,6 @@
 package io.streamrag.cli;
 
+import io.streamrag.common.config.ConfigKeys;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.query.QueryOptions;
 
@@ -29,17 +30,28 @@ public final class JobLauncher {
 
     /** A job jar of this repository and the main class the cluster runs. */
     public enum JobJar {
-        INGEST_JOB("ingest-job", "streamrag-ingest-job", "io.streamrag.ingest.IngestJob"),
-        QUERY_JOB("query-job", "streamrag-query-job", "io.streamrag.query.QueryJob");
+        INGEST_JOB("ingest-job", "streamrag-ingest-job", "io.streamrag.ingest.IngestJob", IngestOptions.class),
+        QUERY_JOB("query-job", "streamrag-query-job", "io.streamrag.query.QueryJob", QueryOptions.class);
 
         final String module;
         final String artifact;
         public final String mainClass;
+        /** The job's options class, whose keys its main accepts. */
+        public final Class<?> options;
+        /** Every key the job's main accepts (ConfigKeys.forJob), the same check the job does at start. */
+        public final ConfigKeys keys;
 
-        JobJar(String module, String artifact, String mainClass) {
+        JobJar(String module, String artifact, String mainClass, Class<?> options) {
             this.module = module;
             this.artifact = artifact;
             this.mainClass = mainClass;
+            this.options = options;
+            this.keys = ConfigKeys.forJob(options);
+        }
+
+        /** The job's README, whose option table is generated from {@link #options}. */
+        public Path readme() {
+            return Home.root().resolve(module).resolve("README.md");
         }
 
         /** {@code <module>/target/<artifact>-<version>-job.jar}: the shaded jar without Flink and other OSes' natives. */
@@ -59,6 +71,26 @@ public final class JobLauncher {
     }
 
     private JobLauncher() {}
+
+    /**
+     * Throws for a key neither job accepts, naming the nearest one: {@code bin/rag} gives both jobs one
+     * configuration ({@link #jobArguments} splits it), so a misspelled {@code --set} fails here, before submitting.
+     */
+    public static void checkOptions(Configuration conf) {
+        JobJar.INGEST_JOB.keys.and(JobJar.QUERY_JOB.keys).check(conf.keySet());
+    }
+
+    /** The part of {@code conf} that {@code jar}'s main accepts (the other job's options left out). */
+    static Configuration jobArguments(JobJar jar, Configuration conf) {
+        checkOptions(conf);
+        Configuration args = new Configuration();
+        conf.toMap().forEach((k, v) -> {
+            if (jar.keys.contains(k)) {
+                args.setString(k, v);
+            }
+        });
+        return args;
+    }
 
     /** Submits {@code name} unless a job of that name already runs; returns the job id. */
     public static String ensureRunning(String name, Configuration jobConf) throws Exception {
@@ -82,7 +114,7 @@ public final class JobLauncher {
     public static String submit(String name, Configuration conf, boolean bounded, Path restore) throws Exception {
         FlinkRest rest = FlinkRest.local();
         JobJar jar = JobJar.of(name);
-        Configuration args = new Configuration(conf);
+        Configuration args = jobArguments(jar, conf);
         args.setString("pipeline.name", name);
         String id = rest.runJar(uploaded(rest, jar.path()), jar.mainClass, programArgs(args),
                 restore == null ? null : restore.toUri().toString());

@@ -10,6 +10,7 @@ import io.streamrag.cli.commands.DashboardCommand;
 import io.streamrag.cli.commands.DownCommand;
 import io.streamrag.cli.commands.IngestCommand;
 import io.streamrag.cli.commands.PlanCommand;
+import io.streamrag.cli.commands.OptionsCommand;
 import io.streamrag.cli.commands.QuickstartCommand;
 import io.streamrag.cli.commands.StatusCommand;
 import io.streamrag.cli.commands.SweepCommand;
@@ -38,6 +39,7 @@ import java.util.Map;
             SweepCommand.class,
             PlanCommand.class,
             BenchCommand.class,
+            OptionsCommand.class,
             ChaosCommand.class,
             QuickstartCommand.class,
             DashboardCommand.class,

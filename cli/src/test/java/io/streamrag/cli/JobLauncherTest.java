@@ -10,6 +10,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Where a job resumes (savepoint of `down` vs. latest retained checkpoint) and how options become program arguments. */
 class JobLauncherTest {
@@ -68,5 +69,23 @@ class JobLauncherTest {
         conf.setString("kafka.bootstrap-servers", "127.0.0.1:9092");
         assertThat(JobLauncher.programArgs(conf))
                 .containsExactly("--kafka.bootstrap-servers", "127.0.0.1:9092", "--query.parallelism", "2");
+    }
+
+    @Test
+    void eachJobGetsTheOptionsItKnowsAndAMisspelledOneFailsBeforeSubmitting() {
+        Configuration conf = new Configuration();
+        conf.setString("kafka.bootstrap-servers", "127.0.0.1:9092");
+        conf.setString("ingest.parallelism", "2");
+        conf.setString("query.parallelism", "2");
+        conf.setString("pipeline.max-parallelism", "64");
+
+        assertThat(JobLauncher.jobArguments(JobLauncher.JobJar.INGEST_JOB, conf).toMap()).containsOnlyKeys(
+                "kafka.bootstrap-servers", "ingest.parallelism", "pipeline.max-parallelism");
+        assertThat(JobLauncher.jobArguments(JobLauncher.JobJar.QUERY_JOB, conf).toMap()).containsOnlyKeys(
+                "kafka.bootstrap-servers", "query.parallelism", "pipeline.max-parallelism");
+
+        conf.setString("query.paralelism", "3");
+        assertThatThrownBy(() -> JobLauncher.checkOptions(conf))
+                .hasMessageContaining("Unknown option 'query.paralelism': did you mean query.parallelism?");
     }
 }

@@ -1,5 +1,6 @@
 package io.streamrag.ingest;
 
+import io.streamrag.common.config.ConfigKeys;
 import io.streamrag.common.config.Configs;
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.opensearch.OpenSearchClients;
@@ -208,7 +209,7 @@ public class IngestJob {
 
     /** Entry point of the job jar on a cluster ({@code flink run}, REST jar run, the Kubernetes operator). */
     public static void main(String[] args) throws Exception {
-        Configuration conf = Configs.fromArgs(args);
+        Configuration conf = Configs.fromArgs(args, ConfigKeys.forJob(IngestOptions.class));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         configure(env, conf);
         fromConfiguration(conf).execute(env);

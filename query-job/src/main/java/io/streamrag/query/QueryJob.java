@@ -1,5 +1,6 @@
 package io.streamrag.query;
 
+import io.streamrag.common.config.ConfigKeys;
 import io.streamrag.common.config.Configs;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.Answer;
@@ -161,7 +162,7 @@ public class QueryJob {
 
     /** Entry point of the job jar on a cluster ({@code flink run}, REST jar run, the Kubernetes operator). */
     public static void main(String[] args) throws Exception {
-        Configuration conf = Configs.fromArgs(args);
+        Configuration conf = Configs.fromArgs(args, ConfigKeys.forJob(QueryOptions.class));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         configure(env, conf);
         fromConfiguration(conf).execute(env);

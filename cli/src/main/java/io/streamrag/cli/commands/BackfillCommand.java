@@ -64,6 +64,9 @@ public class BackfillCommand implements Callable<Integer> {
             System.err.println("Not a folder: " + dir);
             return ExitCodes.USAGE;
         }
+        if (!UpCommand.optionsKnown(JobLauncher.JobJar.INGEST_JOB.keys, options)) {
+            return ExitCodes.USAGE;
+        }
         FlinkRest rest = FlinkRest.local();
         if (!rest.isUp()) {
             System.err.println("The local Flink cluster is not running: bin/rag up");

@@ -28,14 +28,8 @@ public class ChaosClusterCommand implements Callable<Integer> {
     @Mixin
     Connection connection;
 
-    @Option(names = "--documents", defaultValue = "300", description = "Documents to stream (default: ${DEFAULT-VALUE}).")
-    int documents;
-
-    @Option(names = "--questions", defaultValue = "100", description = "Questions to stream (default: ${DEFAULT-VALUE}).")
-    int questions;
-
-    @Option(names = "--send-over", defaultValue = "PT30S", description = "Sending window (default: ${DEFAULT-VALUE}).")
-    Duration sendOver;
+    @Mixin
+    LoadOptions loadOptions;
 
     @Option(names = "--taskmanager", defaultValue = "0",
             description = "TaskManager to kill: 1, 2, or 0 for the one running the most tasks (default: ${DEFAULT-VALUE}).")
@@ -61,12 +55,10 @@ public class ChaosClusterCommand implements Callable<Integer> {
         }
         Map<String, Long> restartsBefore = restarts(rest, jobs);
         Map<String, Long> checkpointsBefore = checkpoints(rest, jobs);
-        try (ChaosLoad load = load()) {
-            System.out.printf("Streaming %d documents and %d questions (tenant %s) over %s ...%n", documents, questions,
-                    load.tenant, StatusCommand.human(sendOver));
-            load.startSending(sendOver);
+        try (ChaosLoad load = loadOptions.open(connection)) {
+            loadOptions.start(load);
             // Mid-stream, and after each job completed a checkpoint since the start: there is state to restore.
-            int third = (documents + questions) / 3;
+            int third = loadOptions.records() / 3;
             while (load.sent() < third || !checkpointedSince(rest, jobs, checkpointsBefore)) {
                 load.pollAnswers(Duration.ofMillis(500));
             }
@@ -93,11 +85,6 @@ public class ChaosClusterCommand implements Callable<Integer> {
             System.out.println("Restarting TaskManager " + taskManager + " ...");
             Services.run("start", "flink");
         }
-    }
-
-    ChaosLoad load() {
-        return new ChaosLoad(connection.kafka(), connection.opensearch, connection.index, connection.documentsTopic,
-                connection.questionsTopic, connection.answersTopic, documents, questions);
     }
 
     static void report(ChaosLoad.Counts c, double secondsToAllOut, Map<String, Long> restartsBefore, Map<String, Long> restartsAfter) {

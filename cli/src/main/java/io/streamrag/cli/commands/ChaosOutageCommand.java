@@ -33,14 +33,8 @@ public class ChaosOutageCommand implements Callable<Integer> {
     @Option(names = "--down-for", defaultValue = "60s", description = "How long the service stays stopped (default: ${DEFAULT-VALUE}).")
     Duration downFor;
 
-    @Option(names = "--documents", defaultValue = "300", description = "Documents to stream (default: ${DEFAULT-VALUE}).")
-    int documents;
-
-    @Option(names = "--questions", defaultValue = "100", description = "Questions to stream (default: ${DEFAULT-VALUE}).")
-    int questions;
-
-    @Option(names = "--send-over", defaultValue = "30s", description = "Sending window (default: ${DEFAULT-VALUE}).")
-    Duration sendOver;
+    @Mixin
+    LoadOptions loadOptions;
 
     @Option(names = "--timeout", defaultValue = "10m", description = "Longest wait for all outcomes after the restart (default: ${DEFAULT-VALUE}).")
     Duration timeout;
@@ -55,12 +49,9 @@ public class ChaosOutageCommand implements Callable<Integer> {
         Map<String, Long> restartsBefore = ChaosClusterCommand.restarts(rest, jobs);
         Map<String, Long> checkpointsBefore = ChaosClusterCommand.checkpoints(rest, jobs);
         boolean stopped = false;
-        try (ChaosLoad load = new ChaosLoad(connection.kafka(), connection.opensearch, connection.index,
-                connection.documentsTopic, connection.questionsTopic, connection.answersTopic, documents, questions)) {
-            System.out.printf("Streaming %d documents and %d questions (tenant %s) over %s ...%n", documents, questions,
-                    load.tenant, StatusCommand.human(sendOver));
-            load.startSending(sendOver);
-            int third = (documents + questions) / 3;
+        try (ChaosLoad load = loadOptions.open(connection)) {
+            loadOptions.start(load);
+            int third = loadOptions.records() / 3;
             while (load.sent() < third || !ChaosClusterCommand.checkpointedSince(rest, jobs, checkpointsBefore)) {
                 load.pollAnswers(Duration.ofMillis(500));
             }

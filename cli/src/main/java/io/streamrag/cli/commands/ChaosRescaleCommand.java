@@ -24,14 +24,8 @@ public class ChaosRescaleCommand implements Callable<Integer> {
     @Mixin
     Connection connection;
 
-    @Option(names = "--documents", defaultValue = "300", description = "Documents to stream (default: ${DEFAULT-VALUE}).")
-    int documents;
-
-    @Option(names = "--questions", defaultValue = "100", description = "Questions to stream (default: ${DEFAULT-VALUE}).")
-    int questions;
-
-    @Option(names = "--send-over", defaultValue = "PT30S", description = "Sending window (default: ${DEFAULT-VALUE}).")
-    Duration sendOver;
+    @Mixin
+    LoadOptions loadOptions;
 
     @Option(names = "--from", defaultValue = "1", description = "Parallelism before (default: ${DEFAULT-VALUE}).")
     int from;
@@ -50,14 +44,11 @@ public class ChaosRescaleCommand implements Callable<Integer> {
         }
         Duration rescaleFrom = JobLauncher.rescaleBoth(rest, from, Duration.ofMinutes(2));
         System.out.printf("Both jobs at parallelism %d (%.1f s)%n", from, rescaleFrom.toMillis() / 1000.0);
-        try (ChaosLoad load = new ChaosLoad(connection.kafka(), connection.opensearch, connection.index,
-                connection.documentsTopic, connection.questionsTopic, connection.answersTopic, documents, questions)) {
-            System.out.printf("Streaming %d documents and %d questions (tenant %s) over %s ...%n", documents, questions,
-                    load.tenant, StatusCommand.human(sendOver));
-            load.startSending(sendOver);
+        try (ChaosLoad load = loadOptions.open(connection)) {
+            loadOptions.start(load);
             Map<String, String> jobs = ChaosClusterCommand.runningJobs(rest);
             Map<String, Long> checkpointsBefore = ChaosClusterCommand.checkpoints(rest, jobs);
-            int half = (documents + questions) / 2;
+            int half = loadOptions.records() / 2;
             while (load.sent() < half || !ChaosClusterCommand.checkpointedSince(rest, jobs, checkpointsBefore)) {
                 load.pollAnswers(Duration.ofMillis(500));
             }

@@ -1,8 +1,11 @@
 package io.streamrag.cli.commands;
 
+import io.streamrag.cli.ExitCodes;
 import io.streamrag.cli.FlinkRest;
 import io.streamrag.cli.JobLauncher;
+import io.streamrag.cli.JobLauncher.JobJar;
 import io.streamrag.cli.KafkaTools;
+import io.streamrag.common.config.ConfigKeys;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.query.QueryOptions;
 
@@ -31,6 +34,9 @@ public class UpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!optionsKnown(JobJar.INGEST_JOB.keys.and(JobJar.QUERY_JOB.keys), options)) {
+            return ExitCodes.USAGE;
+        }
         up(connection, options);
         System.out.println();
         System.out.println("Dashboard: http://127.0.0.1:8081   Stop: bin/rag down");
@@ -39,6 +45,7 @@ public class UpCommand implements Callable<Integer> {
 
     static void up(Connection connection, Map<String, String> options) throws Exception {
         long t0 = System.nanoTime();
+        Configuration conf = jobConfiguration(connection, options);
         Services.require("start", "kafka");
         Services.require("start", "opensearch");
         Services.require("start", "model");
@@ -46,7 +53,6 @@ public class UpCommand implements Callable<Integer> {
         // One partition per parallel source subtask.
         KafkaTools.createTopics(connection.kafka(), List.of(connection.documentsTopic, connection.questionsTopic,
                 connection.answersTopic, connection.deadLetterTopic, connection.outcomesTopic), PARALLELISM);
-        Configuration conf = jobConfiguration(connection, options);
         String ingest = JobLauncher.ensureRunning(JobLauncher.INGEST, conf);
         String query = JobLauncher.ensureRunning(JobLauncher.QUERY, conf);
         FlinkRest rest = FlinkRest.local();
@@ -55,6 +61,20 @@ public class UpCommand implements Callable<Integer> {
                 overview.path("taskmanagers").asInt(), overview.path("slots-total").asInt(),
                 JobLauncher.INGEST, ingest, rest.parallelism(ingest), JobLauncher.QUERY, query, rest.parallelism(query),
                 (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * False, after saying which and the nearest known key, when a {@code --set} key is not one of {@code keys}: a
+     * misspelled option is bad usage (exit status 2), found before anything starts.
+     */
+    static boolean optionsKnown(ConfigKeys keys, Map<String, String> options) {
+        try {
+            keys.check(options.keySet());
+            return true;
+        } catch (IllegalArgumentException e) {
+            System.err.println("rag: " + e.getMessage());
+            return false;
+        }
     }
 
     /** Parallelism of both jobs locally, and partitions of the topics (one per source subtask, so each reads). */

@@ -13,8 +13,19 @@ public final class Configs {
     private Configs() {}
 
     /**
+     * Like {@link #fromArgs(String[])}, and rejects a key (in the arguments or the file) that is not one of
+     * {@code known}, naming the nearest known key: a misspelled option fails the job at start instead of being ignored.
+     */
+    public static Configuration fromArgs(String[] args, ConfigKeys known) throws IOException {
+        Configuration conf = fromArgs(args);
+        known.check(conf.keySet());
+        return conf;
+    }
+
+    /**
      * Reads {@code --config file.properties} first (if given), then lets every other {@code --key value}
-     * argument override it, so a deployment can keep a file and a user can still change one knob.
+     * argument override it, so a deployment can keep a file and a user can still change one knob. Accepts any key:
+     * for benchmarks and tools with arguments of their own; jobs use {@link #fromArgs(String[], ConfigKeys)}.
      */
     public static Configuration fromArgs(String[] args) throws IOException {
         ParameterTool cli = ParameterTool.fromArgs(args);
