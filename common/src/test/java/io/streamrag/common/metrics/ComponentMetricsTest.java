@@ -5,6 +5,7 @@ import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.Metric;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.metrics.SimpleCounter;
 import org.apache.flink.metrics.ThreadSafeSimpleCounter;
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
 import org.junit.jupiter.api.Test;
@@ -17,9 +18,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Checks that {@link ComponentMetrics} registers each metric under its exact name on the operator's group. */
 class ComponentMetricsTest {
 
-    /** A group that keeps what is registered on it. */
+    /** A group that keeps what is registered on it (like Flink's own groups, {@code counter(name)} makes a SimpleCounter). */
     static final class RecordingGroup extends UnregisteredMetricsGroup {
         final Map<String, Metric> metrics = new LinkedHashMap<>();
+
+        @Override
+        public Counter counter(String name) {
+            return counter(name, new SimpleCounter());
+        }
 
         @Override
         public <C extends Counter> C counter(String name, C counter) {
