@@ -5,7 +5,7 @@
 #
 # DOCS_DIR defaults to .state/eval-docs (fill it with eval/fetch-docs.sh), QUESTIONS_FILE to eval/questions.jsonl.
 # For each line: valid JSON; fields present and well typed; the document exists and has that page;
-# kind "text": the expected answer is in that page's text layer (pdftotext);
+# kind "text" (and "table": a cell of a table on that page): the expected answer is in that page's text layer (pdftotext);
 # kind "image": it is NOT in that page's text layer but IS in the Tesseract OCR of an image embedded on that page
 # (pdfimages -png, then OMP_THREAD_LIMIT=1 tesseract IMG stdout);
 # "alsoOn" lists every other page whose text layer holds the answer, and each listed page does hold it
@@ -38,7 +38,7 @@ exec python3 - "$docs" "$questions" <<'PY'
 import atexit, collections, concurrent.futures, glob, json, os, re, shutil, subprocess, sys, tempfile
 
 docs_dir, questions_file = sys.argv[1], sys.argv[2]
-KINDS = ("text", "image")
+KINDS = ("text", "image", "table")
 
 
 def norm(s):
@@ -165,7 +165,7 @@ for n, line in enumerate(lines, 1):
                 errors.append("alsoOn has invalid, repeated or self pages: %s" % also)
         if not errors:
             here_text = page_text(doc, page)
-            if kind == "text":
+            if kind in ("text", "table"):
                 if not holds(here_text, exp):
                     errors.append("%r not in the text layer of page %d" % (exp, page))
             else:

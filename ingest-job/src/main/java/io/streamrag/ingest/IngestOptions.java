@@ -145,6 +145,9 @@ public final class IngestOptions {
             .withDeprecatedKeys("extract.render-dpi")
             .withDescription("Resolution scanned pages are rendered at for OCR.");
 
+    public static final ConfigOption<Boolean> EXTRACT_TABLES = ConfigOptions.key("ingest.extract.tables").booleanType().defaultValue(true)
+            .withDescription("Detect tables in PDFs (aligned text columns, ruling lines) and index each as kind=table chunks that "
+                    + "keep the header with every row, beside the page text.");
     public static final ConfigOption<Long> LIMITS_MAX_RENDER_PIXELS = ConfigOptions.key("ingest.limits.max-render-pixels").longType().defaultValue(16_000_000L)
             .withDeprecatedKeys("limits.max-render-pixels")
             .withDescription("Pixels of one scanned page rendered for OCR; a larger page is rendered at a lower DPI, and a page that "

@@ -15,6 +15,8 @@ import java.util.regex.Pattern;
 /**
  * An honest extractive "model": scores the sentences of the numbered sources against the question (BM25 over
  * sentences plus question-type cues), extracts short spans and samples one with the requested temperature and seed.
+ * A table row ({@code header: value | header: value;}, as the ingest job writes table chunks) offers its cells,
+ * those under a column the question names first.
  */
 public final class ExtractiveAnswerer {
 
@@ -42,6 +44,9 @@ public final class ExtractiveAnswerer {
     private static final Pattern IDENTIFIER = Pattern.compile("(?<![\\w-])(?:--?)?[A-Za-z0-9][\\w+]*(?:[-_./=:+][\\w+()]+)+");
     private static final Pattern NEXT_WORD = Pattern.compile("^\\s+([\\p{L}%]+)");
     private static final Pattern CAPITALISED = Pattern.compile("\\b[A-Z][\\w-]*(?:\\s+[A-Z][\\w-]*)*");
+    // A table row as the ingest job writes it: "header: value" pairs joined by " | ".
+    private static final Pattern ROW_SEPARATOR = Pattern.compile("\\s+\\|\\s+");
+    private static final Pattern PAIR = Pattern.compile("^(.+?):\\s+(.+?)[;.]?$");
     private static final Pattern CLAUSE_SPLIT = Pattern.compile("\\s*(?:,\\s*and\\s+|\\s+and\\s+(?=(?:what|which|who|when|where|how|is|are|does|do)\\b)|;\\s*)", Pattern.CASE_INSENSITIVE);
 
     /** A scored answer span. */
@@ -99,6 +104,28 @@ public final class ExtractiveAnswerer {
             }
         }
         double[] scores = bm25(sentences, qStems);
+        // A sentence counts more inside a source that matches the question as a whole (up to twice): the words
+        // around a sentence say whether it is about the question's subject.
+        List<String[]> wholeSources = new ArrayList<>();
+        for (Prompt.Source s : prompt.sources) {
+            wholeSources.add(new String[] {String.valueOf(s.number), s.text});
+        }
+        double[] sourceScores = bm25(wholeSources, qStems);
+        double topSource = 0;
+        for (double sc : sourceScores) {
+            topSource = Math.max(topSource, sc);
+        }
+        Map<String, Double> sourceWeight = new HashMap<>();
+        for (int i = 0; i < wholeSources.size(); i++) {
+            sourceWeight.put(wholeSources.get(i)[0], topSource <= 0 ? 1.0 : 1.0 + sourceScores[i] / topSource);
+        }
+        for (int i = 0; i < scores.length; i++) {
+            // A table row repeats its column names, so it is its own context: weighed as a source of its own.
+            double weight = isRow(sentences.get(i)[1]) && topSource > 0
+                    ? Math.min(2.0, 1.0 + scores[i] / topSource)
+                    : sourceWeight.getOrDefault(sentences.get(i)[0], 1.0);
+            scores[i] *= weight;
+        }
         double top = 0;
         for (double sc : scores) {
             top = Math.max(top, sc);
@@ -121,7 +148,12 @@ public final class ExtractiveAnswerer {
                 int source = Integer.parseInt(sentences.get(i)[0]);
                 String sentence = sentences.get(i)[1];
                 Map<String, Double> found = new LinkedHashMap<>();
-                if (useNumeric) {
+                if (pass == 0) {
+                    found.putAll(cells(sentence, qStems));
+                }
+                if (!found.isEmpty()) {
+                    // A table row answers with its cells.
+                } else if (useNumeric) {
                     found.putAll(numbers(sentence, units, qStems, years));
                 } else {
                     if (asksForName && pass == 0) {
@@ -169,7 +201,10 @@ public final class ExtractiveAnswerer {
             String span = m.group();
             double weight = 1.0;
             Matcher unit = NEXT_WORD.matcher(sentence.substring(m.end()));
-            if (unit.find() && units.contains(stem(unit.group(1).toLowerCase(Locale.ROOT)))) {
+            if (sentence.startsWith("%", m.end())) {
+                span = m.group() + "%"; // "98%": the sign is the unit, glued to the number
+                weight = 2.0;
+            } else if (unit.find() && units.contains(stem(unit.group(1).toLowerCase(Locale.ROOT)))) {
                 span = m.group() + " " + unit.group(1);
                 weight = 2.0;
             }
@@ -211,6 +246,54 @@ public final class ExtractiveAnswerer {
             out.merge(token, weight, Math::max);
         }
         return out;
+    }
+
+    /**
+     * The cells of a table row ({@code header: value | header: value}), weighted by how much of their column's
+     * header the question names (1 to 3), slightly less for later columns; cells whose words are all in the
+     * question (the row the question points at) are no answer. A row that has such a cell is a lookup the question
+     * pins down and counts double; a row that has none counts half. Empty when the sentence is not a table row.
+     */
+    static Map<String, Double> cells(String sentence, Set<String> qStems) {
+        String[] parts = ROW_SEPARATOR.split(sentence.strip());
+        Map<String, Double> out = new LinkedHashMap<>();
+        if (parts.length < 2) {
+            return out;
+        }
+        List<String[]> pairs = new ArrayList<>();
+        for (String part : parts) {
+            Matcher m = PAIR.matcher(part.strip());
+            if (!m.matches()) {
+                return out;
+            }
+            pairs.add(new String[] {m.group(1), m.group(2).strip()});
+        }
+        boolean pinned = pairs.stream().anyMatch(p -> echoesQuestion(p[1], qStems));
+        for (int i = 0; i < pairs.size(); i++) {
+            String value = pairs.get(i)[1];
+            if (value.isEmpty() || echoesQuestion(value, qStems)) {
+                continue;
+            }
+            List<String> header = Tokens.words(pairs.get(i)[0]);
+            long named = header.stream().filter(w -> qStems.contains(stem(w))).count();
+            double weight = (1.0 + 2.0 * named / Math.max(1, header.size())) * (1.0 - 0.02 * i) * (pinned ? 2.0 : 0.5);
+            out.merge(value, weight, Math::max);
+        }
+        return out;
+    }
+
+    /** True when the sentence is a table row ({@code header: value | header: value}). */
+    static boolean isRow(String sentence) {
+        String[] parts = ROW_SEPARATOR.split(sentence.strip());
+        if (parts.length < 2) {
+            return false;
+        }
+        for (String part : parts) {
+            if (!PAIR.matcher(part.strip()).matches()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** True when every word inside an identifier ("build-dependencies") is already in the question. */
@@ -367,7 +450,8 @@ public final class ExtractiveAnswerer {
 
     private static final Set<String> TIME_UNITS = Set.of("second", "minute", "hour", "day", "week", "month", "year", "m", "h", "ms");
     private static final Set<String> MEASURES = Set.of("watt", "w", "kilogram", "kg", "gram", "g", "degree", "percent", "%",
-            "mb", "gb", "tb", "kb", "byte", "mhz", "ghz", "hz", "volt", "v", "mm", "cm", "meter", "metre");
+            "mb", "gb", "tb", "kb", "byte", "mhz", "ghz", "hz", "khz", "volt", "v", "mv", "kv", "mm", "cm", "meter", "metre",
+            "ohm", "kohm", "ampere", "ma", "ua", "uf", "nf", "pf", "mh", "uh", "ms", "us", "ns");
 
     /**
      * Words that may follow the number in the answer: the noun after "how many/much" ("how many days"), time units

@@ -58,6 +58,22 @@ class ExtractiveAnswererTest {
     }
 
     @Test
+    void tableRowAnswersWithTheCellOfTheColumnTheQuestionNames() {
+        // One source line, as prompts collapse a table chunk: header, then rows of "header: value" pairs.
+        String table = "## Task\nSources:\n[1] (manual, p. 7) Text about the pump and its log.\n[2] (manual, p. 12) Setting | Default | "
+                + "Meaning; Setting: backup.retain | Default: 14 | Meaning: days a backup is kept; Setting: admin.port | "
+                + "Default: 8443 | Meaning: port of the admin UI; Setting: log.level | Default: info | Meaning: verbosity;\n";
+        assertThat(answerer.complete(table + "Question: What is the default of log.level?", 0.0, 0))
+                .contains("Answer: info").contains("Sources: [2]");
+        assertThat(answerer.complete(table + "Question: What does the admin.port setting mean?", 0.0, 0))
+                .contains("Answer: port of the admin UI");
+        // The row's own key is no answer: the other cells are.
+        assertThat(ExtractiveAnswerer.cells("Setting: log.level | Default: info | Meaning: verbosity;",
+                Set.of("default", "log", "level"))).containsOnlyKeys("info", "verbosity");
+        assertThat(ExtractiveAnswerer.cells("Plain sentence: not a row.", Set.of("row"))).isEmpty();
+    }
+
+    @Test
     void unitAndYearCues() {
         String days = "## Task\nSources:\n[1] (m, p. 3) Backup settings Retention period: 14 days Backup window starts at 02:00\n"
                 + "Question: How many days are backups retained?";

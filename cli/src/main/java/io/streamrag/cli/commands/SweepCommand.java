@@ -193,7 +193,7 @@ public class SweepCommand implements Callable<Integer> {
     }
 
     /** An answer is right when its normalised text contains the normalised expected answer. */
-    static boolean matches(String answer, String expected) {
+    public static boolean matches(String answer, String expected) {
         if (answer == null || expected == null) {
             return false;
         }

@@ -1,6 +1,7 @@
 package io.streamrag.cli.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.streamrag.cli.commands.SweepCommand;
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.json.Json;
@@ -11,12 +12,16 @@ import io.streamrag.ingest.IngestOptions;
 import io.streamrag.model.Faults;
 import io.streamrag.model.LocalModelServer;
 import io.streamrag.query.generate.CallListener;
+import io.streamrag.query.generate.CallResult;
 import io.streamrag.query.generate.ChatEndpoint;
-import io.streamrag.query.generate.Citations;
 import io.streamrag.query.generate.CompletionParser;
+import io.streamrag.query.generate.Demonstrations;
+import io.streamrag.query.generate.DragStrategy;
 import io.streamrag.query.generate.EndpointSpec;
-import io.streamrag.query.generate.Prompts;
+import io.streamrag.query.generate.IterDragStrategy;
+import io.streamrag.query.generate.RagStrategy;
 import io.streamrag.query.generate.RetryPolicy;
+import io.streamrag.query.generate.Strategy;
 import io.streamrag.query.records.CandidateResult;
 import io.streamrag.query.records.RetrievedChunk;
 import io.streamrag.query.retrieve.HybridRetriever;
@@ -37,15 +42,19 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 
 /**
- * Cited-right-page before and after {@link Citations} on an evaluation set, side by side on the same completions:
+ * Cited-right-page and answer accuracy on an evaluation set, per strategy, per kind and per half of the set:
  * backfills DOCS_DIR into a fresh index with the ingest job (bounded files source), then per question retrieves k
- * chunks, asks the local {@code extractive} model N times with the RAG prompt, votes, and checks whether the
- * winners' citations hold the right page, once with the sources the model named (before) and once with the chunks
- * that hold the answer (after). Needs the local Kafka and OpenSearch; removes its own index and topic at the end.
- * {@code CitationEval DOCS_DIR QUESTIONS.jsonl [N] [k]}.
+ * chunks, runs the strategy N times against the local {@code extractive} model, votes, and checks whether the
+ * winners' citations hold the right page, once with the sources the model named (before) and once with what the
+ * strategy cites ({@link io.streamrag.query.generate.Citations}, after), on the same completions. Questions on odd
+ * lines of the file are the development half, even lines the held-out half (answerer rules are written looking at
+ * the development half only). Needs the local Kafka and OpenSearch; removes its own index and topics at the end
+ * unless an existing index is given to reuse.
+ * {@code CitationEval DOCS_DIR QUESTIONS.jsonl [N] [k] [RAG,DRAG,ITERDRAG] [EXISTING_INDEX|keep]}.
  */
 public final class CitationEval {
 
@@ -56,20 +65,36 @@ public final class CitationEval {
         Path questionsFile = Path.of(args[1]);
         int n = args.length > 2 ? Integer.parseInt(args[2]) : 5;
         int k = args.length > 3 ? Integer.parseInt(args[3]) : 5;
-        String alias = "citation-eval-" + UUID.randomUUID().toString().substring(0, 8);
-        String dlq = alias + "-dlq";
+        String[] strategies = (args.length > 4 ? args[4] : "RAG").split(",");
+        String reuse = args.length > 5 ? args[5] : null;
         Configuration conf = new Configuration();
         conf.set(StreamRagOptions.OPENSEARCH_URL, "http://127.0.0.1:9200");
-        conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
         conf.set(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS, "127.0.0.1:9092");
+        if (reuse != null && !"keep".equals(reuse)) {
+            conf.set(StreamRagOptions.OPENSEARCH_INDEX, reuse);
+            OpenSearchClient client = OpenSearchClients.create(conf);
+            try {
+                compare(client, reuse, questionsFile, n, k, strategies);
+            } finally {
+                OpenSearchClients.close(client);
+            }
+            return;
+        }
+        String alias = "citation-eval-" + UUID.randomUUID().toString().substring(0, 8);
+        String dlq = alias + "-dlq";
+        String outcomes = alias + "-outcomes";
+        conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
         conf.set(StreamRagOptions.DEAD_LETTER_TOPIC, dlq);
+        // Own topics and transactional ids: the shared broker may run other ingest jobs with the defaults.
+        conf.set(StreamRagOptions.OUTCOMES_TOPIC, outcomes);
+        conf.set(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX, alias);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         conf.set(IngestOptions.SOURCE, IngestOptions.SourceKind.FILES);
         conf.set(IngestOptions.PATH, docs.toString());
         conf.set(IngestOptions.TENANT, "eval");
         OpenSearchClient client = OpenSearchClients.create(conf);
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", "127.0.0.1:9092"))) {
-            admin.createTopics(List.of(new NewTopic(dlq, 1, (short) 1))).all().get();
+            admin.createTopics(List.of(new NewTopic(dlq, 1, (short) 1), new NewTopic(outcomes, 1, (short) 1))).all().get();
             try {
                 long start = System.nanoTime();
                 conf.set(IngestOptions.PARALLELISM, 2);
@@ -78,65 +103,138 @@ public final class CitationEval {
                 IngestJob.configure(env, conf);
                 IngestJob.fromConfiguration(conf).execute(env); // bounded: returns when the folder is indexed
                 client.indices().refresh(r -> r.index(alias));
-                System.out.printf("backfilled %s in %.0f s%n", docs, (System.nanoTime() - start) / 1e9);
-                compare(client, alias, questionsFile, n, k);
+                System.out.printf("backfilled %s into %s in %.0f s%n", docs, alias, (System.nanoTime() - start) / 1e9);
+                compare(client, alias, questionsFile, n, k, strategies);
             } finally {
-                client.indices().delete(d -> d.index(alias + "-*"));
-                admin.deleteTopics(List.of(dlq)).all().get();
+                if ("keep".equals(reuse)) {
+                    System.out.println("kept index " + alias + " (delete it with curl -XDELETE 127.0.0.1:9200/" + alias + "-*)");
+                } else {
+                    client.indices().delete(d -> d.index(alias + "-*"));
+                }
+                admin.deleteTopics(List.of(dlq, outcomes)).all().get();
                 OpenSearchClients.close(client);
             }
         }
     }
 
-    private static void compare(OpenSearchClient client, String alias, Path questionsFile, int n, int k)
-            throws Exception {
+    /** Counts of one slice of the set (a strategy, kind or half). */
+    private static final class Tally {
+        int questions;
+        int hit;
+        int correct;
+        int before;
+        int after;
+
+        String line() {
+            double q = Math.max(1, questions);
+            return String.format("%3d questions: hit@k %.2f, accuracy %.2f, cited-right-page before %.2f, after %.2f",
+                    questions, hit / q, correct / q, before / q, after / q);
+        }
+    }
+
+    private static void compare(OpenSearchClient client, String alias, Path questionsFile, int n, int k,
+                                String[] strategies) throws Exception {
         HybridRetriever retriever = new HybridRetriever(client, EmbeddingModels.create(new Configuration()), alias,
                 20, 60);
+        List<String> lines = Files.readAllLines(questionsFile);
         try (LocalModelServer server = LocalModelServer.startLocal(new Faults());
              ChatEndpoint endpoint = new ChatEndpoint(
                      EndpointSpec.parse("local=openai," + server.baseUrl() + ",extractive,4"),
                      new RetryPolicy(2, 100, 1000), 256, CallListener.NONE)) {
-            int questions = 0;
-            int hit = 0;
-            int before = 0;
-            int after = 0;
-            for (String line : Files.readAllLines(questionsFile)) {
-                if (line.isBlank()) {
-                    continue;
-                }
-                JsonNode q = Json.MAPPER.readTree(line);
-                String doc = q.path("documentId").asText();
-                Set<Integer> pages = new HashSet<>();
-                pages.add(q.path("page").asInt());
-                q.path("alsoOn").forEach(p -> pages.add(p.asInt()));
-                List<RetrievedChunk> chunks = retriever.retrieve("eval", q.path("question").asText(), k);
-                String prompt = Prompts.rag(chunks, q.path("question").asText());
-                List<CandidateResult> named = new ArrayList<>();
-                List<CandidateResult> supporting = new ArrayList<>();
-                for (int i = 0; i < n; i++) {
-                    double temperature = Math.max(0.0, 0.7 + 0.1 * ((i % 3) - 1)); // as FanOut spreads them
-                    String text = endpoint.call(prompt, temperature, 1000L + i,
-                            System.currentTimeMillis() + 60_000).text;
-                    String answer = CompletionParser.answer(text);
-                    List<ChunkRef> refs = new ArrayList<>();
-                    for (int s : CompletionParser.sources(text)) {
-                        if (s >= 1 && s <= chunks.size()) {
-                            refs.add(chunks.get(s - 1).ref());
-                        }
+            for (String name : strategies) {
+                Strategy strategy = strategy(name.strip());
+                Map<String, Tally> tallies = new TreeMap<>();
+                int lineNo = 0;
+                for (String line : lines) {
+                    lineNo++;
+                    if (line.isBlank()) {
+                        continue;
                     }
-                    named.add(candidate(answer, refs, i));
-                    supporting.add(candidate(answer,
-                            Citations.supporting(answer, CompletionParser.sources(text), chunks), i));
+                    JsonNode q = Json.MAPPER.readTree(line);
+                    String doc = q.path("documentId").asText();
+                    String question = q.path("question").asText();
+                    Set<Integer> pages = new HashSet<>();
+                    pages.add(q.path("page").asInt());
+                    q.path("alsoOn").forEach(p -> pages.add(p.asInt()));
+                    List<RetrievedChunk> chunks = retriever.retrieve("eval", question, k);
+                    List<CandidateResult> named = new ArrayList<>();
+                    List<CandidateResult> supporting = new ArrayList<>();
+                    for (int i = 0; i < n; i++) {
+                        double temperature = Math.max(0.0, 0.7 + 0.1 * ((i % 3) - 1)); // as FanOut spreads them
+                        long seed = 1000L + i;
+                        List<RetrievedChunk> last = new ArrayList<>(chunks);
+                        String[] lastText = {""};
+                        Strategy.Outcome outcome = strategy.run(question, "eval", chunks, new Strategy.Session() {
+                            @Override
+                            public CallResult call(String prompt) {
+                                CallResult r = endpoint.call(prompt, temperature, seed, System.currentTimeMillis() + 60_000);
+                                lastText[0] = r.text;
+                                return r;
+                            }
+
+                            @Override
+                            public List<RetrievedChunk> retrieve(String tenant, String followUp) {
+                                List<RetrievedChunk> found = retriever.retrieve(tenant, followUp, k);
+                                last.addAll(found);
+                                return found;
+                            }
+                        });
+                        // "Before": the sources the model named in its final completion, as numbered in its prompt.
+                        List<RetrievedChunk> prompted = strategy instanceof IterDragStrategy
+                                ? iterSources(chunks, last) : chunks;
+                        List<ChunkRef> refs = new ArrayList<>();
+                        for (int s : CompletionParser.sources(lastText[0])) {
+                            if (s >= 1 && s <= prompted.size()) {
+                                refs.add(prompted.get(s - 1).ref());
+                            }
+                        }
+                        named.add(candidate(outcome.answer, refs, i));
+                        supporting.add(candidate(outcome.answer, outcome.cited, i));
+                    }
+                    VoteTally.Group leader = VoteTally.of(supporting).leader();
+                    boolean hit = chunks.stream().anyMatch(c -> onPage(c.ref(), doc, pages));
+                    boolean correct = leader != null && SweepCommand.matches(leader.display, q.path("expected").asText());
+                    boolean before = citesPage(VoteTally.of(named).leader(), doc, pages);
+                    boolean after = citesPage(leader, doc, pages);
+                    for (String slice : List.of("all", "kind " + q.path("kind").asText(),
+                            lineNo % 2 == 1 ? "half development" : "half held-out")) {
+                        Tally t = tallies.computeIfAbsent(slice, s -> new Tally());
+                        t.questions++;
+                        t.hit += hit ? 1 : 0;
+                        t.correct += correct ? 1 : 0;
+                        t.before += before ? 1 : 0;
+                        t.after += after ? 1 : 0;
+                    }
+                    if (System.getenv("CITATION_EVAL_VERBOSE") != null) {
+                        System.out.printf("  %s line %d %-5s hit=%s right=%s cited=%s answer=%s expected=%s%n", name, lineNo,
+                                q.path("kind").asText(), hit ? 1 : 0, correct ? 1 : 0, after ? 1 : 0,
+                                leader == null ? null : leader.display, q.path("expected").asText());
+                    }
                 }
-                questions++;
-                hit += chunks.stream().anyMatch(c -> onPage(c.ref(), doc, pages)) ? 1 : 0;
-                before += citesPage(VoteTally.of(named).leader(), doc, pages) ? 1 : 0;
-                after += citesPage(VoteTally.of(supporting).leader(), doc, pages) ? 1 : 0;
+                System.out.printf("%s, N=%d, k=%d:%n", name, n, k);
+                tallies.forEach((slice, t) -> System.out.printf("  %-17s %s%n", slice, t.line()));
             }
-            System.out.printf("%d questions, RAG, N=%d, k=%d: hit@k %.2f, cited-right-page before %.2f (model-named "
-                            + "sources), after %.2f (chunks holding the answer)%n", questions, n, k,
-                    (double) hit / questions, (double) before / questions, (double) after / questions);
         }
+    }
+
+    private static Strategy strategy(String name) {
+        switch (name) {
+            case "RAG":
+                return new RagStrategy();
+            case "DRAG":
+                return new DragStrategy(Demonstrations.load(null), 2);
+            case "ITERDRAG":
+                return new IterDragStrategy(2);
+            default:
+                throw new IllegalArgumentException("Unknown strategy " + name);
+        }
+    }
+
+    /** The sources of ITERDRAG's final prompt, merged as {@link IterDragStrategy} merges them. */
+    private static List<RetrievedChunk> iterSources(List<RetrievedChunk> chunks, List<RetrievedChunk> all) {
+        Map<String, RetrievedChunk> merged = new java.util.LinkedHashMap<>();
+        all.forEach(c -> merged.putIfAbsent(c.chunkId, c));
+        return new ArrayList<>(merged.values()).subList(0, Math.min(merged.size(), Math.max(chunks.size(), 1) * 2));
     }
 
     private static CandidateResult candidate(String answer, List<ChunkRef> cited, int arrival) {

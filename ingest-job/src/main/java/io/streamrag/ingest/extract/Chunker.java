@@ -4,11 +4,14 @@ import io.streamrag.common.records.Chunk;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.PageImage;
+import io.streamrag.ingest.records.PageTable;
 import io.streamrag.ingest.records.PageText;
 
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -16,7 +19,9 @@ import java.util.regex.Pattern;
  * Structure-aware, token-bounded chunking: paragraphs are packed into chunks of at most {@code maxTokens}
  * (words x 1.3), a heading starts a new chunk (and becomes its section), consecutive chunks of a section overlap
  * by {@code overlapTokens}, and each chunk records the pages it starts and ends on. Image text becomes separate
- * {@code image} chunks on its page. Same input, same chunks, same ids.
+ * {@code image} chunks on its page; each table becomes {@code table} chunks of whole rows, every chunk starting with
+ * the header and every row written as {@code header: value} pairs (see {@link #tableRow}), so a cell keeps its
+ * column's name and its row's. Same input, same chunks, same ids.
  */
 public class Chunker implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -65,10 +70,14 @@ public class Chunker implements Serializable {
         }
     }
 
-    /** Chunks a document: text chunks in reading order, then image chunks in page order. */
+    /**
+     * Chunks a document: text chunks in reading order, then image chunks, then table chunks in page order (tables
+     * last, so the ids of the other chunks stay what they were before tables were detected).
+     */
     public List<Chunk> chunk(DocumentTask task, ExtractedDocument doc) {
         List<Chunk> out = new ArrayList<>();
         Builder b = new Builder(task, doc, out, "text");
+        Map<Integer, String> sectionOfPage = new HashMap<>();
         int block = 0;
         for (PageText page : doc.pages) {
             if (b.fresh >= pageBreakMinWords) {
@@ -103,6 +112,7 @@ public class Chunker implements Serializable {
                     b.add(body.toString(), page.page, block);
                 }
             }
+            sectionOfPage.put(page.page, b.section);
         }
         b.flush(false);
         for (PageImage image : doc.images) {
@@ -113,6 +123,69 @@ public class Chunker implements Serializable {
             ib.title = b.title;
             ib.add(image.text, image.page, 0);
             ib.flush(false);
+        }
+        for (PageTable table : doc.tables) {
+            Builder tb = new Builder(task, doc, out, "table");
+            tb.title = b.title;
+            tb.section = sectionOfPage.get(table.page);
+            String header = String.join(" | ", headers(table.header)) + ";";
+            int headerWords = header.split("\\s+").length;
+            int row = 0;
+            for (List<String> cells : table.rows) {
+                String line = tableRow(table.header, cells);
+                if (line.isEmpty()) {
+                    continue;
+                }
+                int words = line.split("\\s+").length;
+                if (tb.fresh > 0 && tb.words.size() + words > maxWords) {
+                    tb.flush(false);
+                }
+                if (tb.fresh == 0) {
+                    tb.add(header, table.page, 0);
+                }
+                tb.add(line, table.page, ++row);
+            }
+            if (tb.fresh > headerWords) {
+                tb.flush(false);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * One table row as {@code header: value} pairs joined by {@code " | "} and ended by {@code ";"}: prompts put a
+     * source on one line, so the row keeps its end and every value its column's name; empty cells are left out.
+     */
+    public static String tableRow(List<String> header, List<String> cells) {
+        List<String> h = headers(header);
+        List<String> v = cells(cells);
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < v.size(); i++) {
+            if (v.get(i).isEmpty()) {
+                continue;
+            }
+            if (sb.length() > 0) {
+                sb.append(" | ");
+            }
+            sb.append(i < h.size() ? h.get(i) : "Column " + (i + 1)).append(": ").append(v.get(i));
+        }
+        return sb.length() == 0 ? "" : sb.append(';').toString();
+    }
+
+    /** Header cells as cells, without a trailing colon ("Architecture:" would read "Architecture:: any"). */
+    private static List<String> headers(List<String> header) {
+        List<String> out = new ArrayList<>();
+        for (String h : cells(header)) {
+            out.add(h.replaceAll("\\s*:+$", ""));
+        }
+        return out;
+    }
+
+    /** Cells with our separators ({@code |}, {@code ;}) and whitespace runs defused. */
+    private static List<String> cells(List<String> cells) {
+        List<String> out = new ArrayList<>();
+        for (String c : cells) {
+            out.add(c == null ? "" : c.replace('|', '/').replace(';', ',').replaceAll("\\s+", " ").strip());
         }
         return out;
     }

@@ -29,6 +29,8 @@ public class ExtractionLimits implements Serializable {
     public int maxFormDepth = IngestOptions.LIMITS_MAX_FORM_DEPTH.defaultValue();
     /** When false, no images are collected at all (ingest.ocr.provider=none). */
     public boolean collectImages = true;
+    /** When true, tables found on PDF pages become {@link io.streamrag.ingest.records.PageTable}s (ingest.extract.tables). */
+    public boolean detectTables = true;
 
     public ExtractionLimits() {}
 
@@ -48,6 +50,7 @@ public class ExtractionLimits implements Serializable {
         l.pdfMaxStorage = conf.get(IngestOptions.LIMITS_PDF_MAX_STORAGE).getBytes();
         l.maxFormDepth = conf.get(IngestOptions.LIMITS_MAX_FORM_DEPTH);
         l.collectImages = conf.get(IngestOptions.OCR_PROVIDER) != IngestOptions.OcrProvider.NONE;
+        l.detectTables = conf.get(IngestOptions.EXTRACT_TABLES);
         return l;
     }
 }

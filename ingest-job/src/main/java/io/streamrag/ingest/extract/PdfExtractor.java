@@ -20,7 +20,6 @@ import org.apache.pdfbox.pdmodel.graphics.form.PDFormXObject;
 import org.apache.pdfbox.pdmodel.graphics.image.PDImageXObject;
 import org.apache.pdfbox.rendering.ImageType;
 import org.apache.pdfbox.rendering.PDFRenderer;
-import org.apache.pdfbox.text.PDFTextStripper;
 
 import javax.imageio.ImageIO;
 
@@ -38,7 +37,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * PDF text per page in reading order, embedded images per page, and scanned pages rendered for OCR (PDFBox 3), with
+ * PDF text per page in reading order, tables per page ({@link TableDetector}), embedded images per page, and scanned pages rendered for OCR (PDFBox 3), with
  * every allocation the document controls bounded (decoded streams, rendered pixels, image sizes, form nesting).
  */
 public class PdfExtractor {
@@ -72,7 +71,7 @@ public class PdfExtractor {
             out.pageCount = pages;
             String title = doc.getDocumentInformation() == null ? null : doc.getDocumentInformation().getTitle();
             out.title = title == null || title.isBlank() ? null : title.strip();
-            PDFTextStripper stripper = new PDFTextStripper();
+            TableDetector.WordStripper stripper = new TableDetector.WordStripper();
             stripper.setSortByPosition(true);
             PDFRenderer renderer = null;
             Set<String> seen = new HashSet<>();
@@ -88,6 +87,9 @@ public class PdfExtractor {
                 int chars = text.replaceAll("\\s+", "").length();
                 if (chars > 0) {
                     out.pages.add(new PageText(p, DocumentExtractor.normaliseNewlines(text)));
+                    if (limits.detectTables) {
+                        out.tables.addAll(TableDetector.detect(p, stripper.words(), new TableDetector.RuleCollector(page).rules()));
+                    }
                 }
                 if (!limits.collectImages) {
                     continue;

@@ -11,6 +11,8 @@ public class ExtractedDocument {
     public String title;
     public ArrayList<PageText> pages = new ArrayList<>();
     public ArrayList<PageImage> images = new ArrayList<>();
+    /** Tables found on the pages (their text is in {@link #pages} too), page order. */
+    public ArrayList<PageTable> tables = new ArrayList<>();
     /** Images that were found but skipped (too small, duplicate, over the limit or undecodable). */
     public int imagesSkipped;
     /** Images whose text could not be read. */

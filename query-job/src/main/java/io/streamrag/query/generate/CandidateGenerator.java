@@ -134,7 +134,7 @@ public class CandidateGenerator implements AutoCloseable {
             Choices choices = endpoint.callChoices(prompt, request.temperature, request.seed, members.size(),
                     q.deadlineAtMs());
             for (int j = 0; j < members.size(); j++) {
-                Strategy.Outcome outcome = Strategy.Outcome.of(choices.texts.get(j), request.retrieval.chunks);
+                Strategy.Outcome outcome = Strategy.Outcome.of(choices.texts.get(j), q.text, request.retrieval.chunks);
                 CandidateResult r = base(members.get(j), endpoint);
                 r.status = CandidateResult.OK;
                 r.answer = outcome.answer;

@@ -5,27 +5,37 @@ import io.streamrag.query.records.RetrievedChunk;
 import io.streamrag.query.vote.AnswerNormalizer;
 
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Which chunks a candidate cites: those whose text supports its answer (contains it, compared as whole tokens after
  * the vote's normalisation), not simply those the model named or retrieval ranked first. The model's named sources
- * that support the answer come first; if it named none that does, the first {@link #MAX_UNNAMED} supporting
- * chunks in prompt (retrieval) order; if no chunk contains the answer (a paraphrase), the model's own choice.
+ * that support the answer come first; if it named none that does, the {@link #MAX_UNNAMED} supporting chunks that
+ * also hold the most of the question's words (the answer in the question's context, not a stray "5" elsewhere),
+ * ties in prompt (retrieval) order; if no chunk contains the answer (a paraphrase), the model's own choice.
  */
 public final class Citations {
 
     /** Supporting chunks cited when the model named none of them: more would dilute the citation. */
     static final int MAX_UNNAMED = 2;
 
+    /** Words of any question that say nothing about where its answer stands. */
+    private static final Set<String> QUESTION_WORDS = Set.of("which", "what", "who", "when", "where", "how", "why",
+            "does", "did", "the", "and", "for", "are", "was", "were", "that", "this", "with", "from", "according");
+
     private Citations() {}
 
     /**
      * @param answer the candidate's final answer
+     * @param question the question asked (its words rank the supporting chunks the model did not name)
      * @param named the model's source numbers (1-based into {@code chunks})
      * @param chunks the sources in the prompt, in order
      */
-    public static List<ChunkRef> supporting(String answer, List<Integer> named, List<RetrievedChunk> chunks) {
+    public static List<ChunkRef> supporting(String answer, String question, List<Integer> named,
+                                            List<RetrievedChunk> chunks) {
         String key = AnswerNormalizer.normalize(answer);
         List<ChunkRef> namedRefs = new ArrayList<>();
         List<ChunkRef> namedSupporting = new ArrayList<>();
@@ -43,11 +53,23 @@ public final class Citations {
         if (!namedSupporting.isEmpty()) {
             return namedSupporting;
         }
-        List<ChunkRef> unnamed = new ArrayList<>();
-        for (int i = 0; i < chunks.size() && unnamed.size() < MAX_UNNAMED; i++) {
+        Set<String> asked = new HashSet<>(List.of(AnswerNormalizer.normalize(question == null ? "" : question).split(" ")));
+        asked.removeAll(List.of(key.split(" ")));
+        asked.removeIf(w -> w.length() < 3 || QUESTION_WORDS.contains(w));
+        List<Integer> holding = new ArrayList<>();
+        int[] context = new int[chunks.size()];
+        for (int i = 0; i < chunks.size(); i++) {
             if (!isNamed[i] && supports(chunks.get(i).text, key)) {
-                unnamed.add(chunks.get(i).ref());
+                holding.add(i);
+                Set<String> words = new HashSet<>(List.of(AnswerNormalizer.normalize(chunks.get(i).text).split(" ")));
+                words.retainAll(asked);
+                context[i] = words.size();
             }
+        }
+        holding.sort(Comparator.comparingInt((Integer i) -> -context[i]).thenComparingInt(i -> i));
+        List<ChunkRef> unnamed = new ArrayList<>();
+        for (int i : holding.subList(0, Math.min(MAX_UNNAMED, holding.size()))) {
+            unnamed.add(chunks.get(i).ref());
         }
         return unnamed.isEmpty() ? namedRefs : unnamed;
     }

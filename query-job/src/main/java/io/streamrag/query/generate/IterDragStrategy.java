@@ -34,6 +34,6 @@ public class IterDragStrategy implements Strategy {
         // Bounded context: the question's own chunks first, then what the follow-ups found.
         List<RetrievedChunk> sources = new ArrayList<>(merged.values())
                 .subList(0, Math.min(merged.size(), Math.max(chunks.size(), 1) * 2));
-        return Outcome.of(session.call(Prompts.iterFinal(sources, intermediate, question)).text, sources);
+        return Outcome.of(session.call(Prompts.iterFinal(sources, intermediate, question)).text, question, sources);
     }
 }

@@ -37,10 +37,11 @@ public interface Strategy {
             this.cited = cited;
         }
 
-        /** The completion's answer, citing the chunks that support it ({@link Citations}). */
-        public static Outcome of(String completion, List<RetrievedChunk> chunks) {
+        /** The completion's answer to {@code question}, citing the chunks that support it ({@link Citations}). */
+        public static Outcome of(String completion, String question, List<RetrievedChunk> chunks) {
             String answer = CompletionParser.answer(completion);
-            return new Outcome(answer, Citations.supporting(answer, CompletionParser.sources(completion), chunks));
+            return new Outcome(answer,
+                    Citations.supporting(answer, question, CompletionParser.sources(completion), chunks));
         }
     }
 }

@@ -36,27 +36,38 @@ class CitationsTest {
     @Test
     void keepsTheNamedSourcesThatHoldTheAnswer() {
         // The model named the top-ranked chunk and the right one: only the one that holds the answer is cited.
-        assertThat(ids(Citations.supporting("8443", List.of(1, 2), CHUNKS))).containsExactly("c2");
-        assertThat(ids(Citations.supporting("8443", List.of(3, 2), CHUNKS))).containsExactly("c3", "c2");
+        assertThat(ids(Citations.supporting("8443", "Which port does the admin UI use?", List.of(1, 2), CHUNKS))).containsExactly("c2");
+        assertThat(ids(Citations.supporting("8443", "Which port does the admin UI use?", List.of(3, 2), CHUNKS))).containsExactly("c3", "c2");
     }
 
     @Test
     void findsSupportingChunksWhenTheModelNamedOnlyWrongOnes() {
         // Named the first retrieved chunk, which does not hold the answer: the supporting chunks in rank order,
         // at most two; 84430 is a different token, not support.
-        assertThat(ids(Citations.supporting("8443", List.of(1), CHUNKS))).containsExactly("c2", "c3");
-        assertThat(ids(Citations.supporting("8443", List.of(), CHUNKS))).containsExactly("c2", "c3");
+        assertThat(ids(Citations.supporting("8443", "Which port does the admin UI use?", List.of(1), CHUNKS))).containsExactly("c2", "c3");
+        assertThat(ids(Citations.supporting("8443", "Which port does the admin UI use?", List.of(), CHUNKS))).containsExactly("c2", "c3");
+    }
+
+    @Test
+    void amongUnnamedSupportingChunksThoseInTheQuestionsContextComeFirst() {
+        List<RetrievedChunk> chunks = List.of(
+                chunk("p1", 1, "Chapter 5 explains the wiring of the board."),
+                chunk("p2", 2, "Copyright 2015, page 5 of 64."),
+                chunk("p3", 62, "Channel #: 5 | Name: SEN;"));
+        // Retrieval order would cite p1 and p2; the chunk that holds 5 beside the question's words comes first.
+        assertThat(ids(Citations.supporting("5", "Which channel number is SEN?", List.of(), chunks)))
+                .containsExactly("p3", "p1");
     }
 
     @Test
     void fallsBackToTheModelsChoiceWhenNoChunkHoldsTheAnswer() {
-        assertThat(ids(Citations.supporting("eight thousand", List.of(2, 9), CHUNKS))).containsExactly("c2");
-        assertThat(Citations.supporting("", List.of(), CHUNKS)).isEmpty();
+        assertThat(ids(Citations.supporting("eight thousand", "Which port does the admin UI use?", List.of(2, 9), CHUNKS))).containsExactly("c2");
+        assertThat(Citations.supporting("", "Which port does the admin UI use?", List.of(), CHUNKS)).isEmpty();
     }
 
     @Test
     void outcomeOfEveryStrategyUsesIt() {
-        Strategy.Outcome o = Strategy.Outcome.of("The UI port is stated in [2].\nAnswer: 8443\nSources: [1]", CHUNKS);
+        Strategy.Outcome o = Strategy.Outcome.of("The UI port is stated in [2].\nAnswer: 8443\nSources: [1]", "Which port does the admin UI use?", CHUNKS);
         assertThat(o.answer).isEqualTo("8443");
         assertThat(ids(o.cited)).containsExactly("c2", "c3");
         assertThat(o.cited.get(0).page).isEqualTo(17);

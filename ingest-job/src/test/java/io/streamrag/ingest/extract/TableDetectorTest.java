@@ -1,0 +1,245 @@
+package io.streamrag.ingest.extract;
+
+import io.streamrag.common.records.Chunk;
+import io.streamrag.ingest.records.DocumentTask;
+import io.streamrag.ingest.records.ExtractedDocument;
+import io.streamrag.ingest.records.PageTable;
+
+import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.PDPage;
+import org.apache.pdfbox.pdmodel.PDPageContentStream;
+import org.apache.pdfbox.pdmodel.common.PDRectangle;
+import org.apache.pdfbox.pdmodel.font.PDType1Font;
+import org.apache.pdfbox.pdmodel.font.Standard14Fonts;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Tables found in PDFs generated here: a ruled table, a borderless aligned table, and running text (none). */
+class TableDetectorTest {
+
+    private static final PDType1Font FONT = new PDType1Font(Standard14Fonts.FontName.HELVETICA);
+    private static final float SIZE = 10;
+
+    /** The rows (first the header) of a small parts table; the last cell wraps onto a second line. */
+    private static final String[][] RULED = {
+        {"Part", "Nm", "Interval"},
+        {"Axle nut", "110", "12 months"},
+        {"Wheel bolt", "120", "6 months"},
+        {"Brake caliper", "135", "24 months or"},
+    };
+
+    /**
+     * A ruled table whose neighbouring cells sit closer than a word gap of 1 em (3 pt from each rule): the first
+     * column right-aligned against the first inner rule, the others left-aligned after their rule, the middle column
+     * just wide enough for its numbers. Only the rules can separate these cells.
+     */
+    static byte[] ruledTablePdf(boolean drawRules) throws IOException {
+        float x1 = 160;
+        float x2 = x1 + 3 + width("135") + 3;
+        float[] rules = {72, x1, x2, 330};
+        try (PDDocument doc = new PDDocument()) {
+            PDPage page = new PDPage(PDRectangle.A4);
+            doc.addPage(page);
+            float top = 700;
+            float rowHeight = 16;
+            try (PDPageContentStream cs = new PDPageContentStream(doc, page)) {
+                text(cs, 72, top + 30, "Maintenance of the front axle, as the workshop manual gives it.");
+                for (int r = 0; r < RULED.length; r++) {
+                    float baseline = top - r * rowHeight - 12;
+                    text(cs, x1 - 3 - width(RULED[r][0]), baseline, RULED[r][0]);
+                    text(cs, x1 + 3, baseline, RULED[r][1]);
+                    text(cs, x2 + 3, baseline, RULED[r][2]);
+                }
+                float wrapped = top - (RULED.length - 1) * rowHeight - 12 - 11;
+                text(cs, x2 + 3, wrapped, "more");
+                float bottom = wrapped - 6;
+                if (drawRules) {
+                    cs.setLineWidth(0.5f);
+                    for (float x : rules) {
+                        cs.moveTo(x, top);
+                        cs.lineTo(x, bottom);
+                    }
+                    for (int r = 0; r < RULED.length; r++) {
+                        cs.moveTo(rules[0], top - r * rowHeight);
+                        cs.lineTo(rules[3], top - r * rowHeight);
+                    }
+                    cs.moveTo(rules[0], bottom);
+                    cs.lineTo(rules[3], bottom);
+                    cs.stroke();
+                }
+                text(cs, 72, bottom - 30, "Tighten each nut in a cross pattern and check it again after the first ride.");
+            }
+            return save(doc);
+        }
+    }
+
+    private static float width(String s) throws IOException {
+        return FONT.getStringWidth(s) / 1000 * SIZE;
+    }
+
+    /** A borderless table: columns only by aligned left edges and wide gaps. */
+    static byte[] alignedTablePdf() throws IOException {
+        String[][] rows = {
+            {"Setting", "Default", "Meaning"},
+            {"backup.retain", "14", "days a backup is kept"},
+            {"admin.port", "8443", "port of the admin UI"},
+            {"log.level", "info", "verbosity of the log"},
+        };
+        float[] xs = {72, 200, 280};
+        try (PDDocument doc = new PDDocument()) {
+            PDPage page = new PDPage(PDRectangle.A4);
+            doc.addPage(page);
+            try (PDPageContentStream cs = new PDPageContentStream(doc, page)) {
+                text(cs, 72, 740, "The settings file holds one setting per line.");
+                for (int r = 0; r < rows.length; r++) {
+                    for (int c = 0; c < 3; c++) {
+                        text(cs, xs[c], 700 - r * 14, rows[r][c]);
+                    }
+                }
+                text(cs, 72, 620, "Restart the service after changing a setting.");
+            }
+            return save(doc);
+        }
+    }
+
+    static byte[] runningTextPdf() throws IOException {
+        try (PDDocument doc = new PDDocument()) {
+            PDPage page = new PDPage(PDRectangle.A4);
+            doc.addPage(page);
+            try (PDPageContentStream cs = new PDPageContentStream(doc, page)) {
+                String[] lines = {
+                    "The appliance keeps its backups for fourteen days by default, then removes the oldest.",
+                    "An administrator may change this in the settings file, where every line holds one key.",
+                    "After a change the service must restart, which takes a few seconds on most machines.",
+                    "Logs are written to the system journal and rotated every week.",
+                };
+                for (int i = 0; i < lines.length; i++) {
+                    text(cs, 72, 700 - i * 14, lines[i]);
+                }
+                cs.setLineWidth(0.5f); // a rule under the paragraph is no table
+                cs.moveTo(72, 640);
+                cs.lineTo(500, 640);
+                cs.stroke();
+            }
+            return save(doc);
+        }
+    }
+
+    private static void text(PDPageContentStream cs, float x, float y, String s) throws IOException {
+        cs.beginText();
+        cs.setFont(FONT, SIZE);
+        cs.newLineAtOffset(x, y);
+        cs.showText(s);
+        cs.endText();
+    }
+
+    private static byte[] save(PDDocument doc) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        doc.save(out);
+        return out.toByteArray();
+    }
+
+    private static ExtractedDocument extract(byte[] pdf, boolean tables) throws DocumentException {
+        ExtractionLimits limits = new ExtractionLimits();
+        limits.detectTables = tables;
+        ExtractedDocument out = new ExtractedDocument(task(), ContentTypes.PDF);
+        new PdfExtractor(limits).extract(pdf, out);
+        return out;
+    }
+
+    private static DocumentTask task() {
+        DocumentTask t = new DocumentTask();
+        t.documentId = "manual";
+        t.tenant = "acme";
+        t.version = 1;
+        t.op = DocumentTask.UPSERT;
+        return t;
+    }
+
+    @Test
+    void ruledTableColumnsComeFromTheRulesAndAWrappedCellStaysInItsRow() throws Exception {
+        ExtractedDocument doc = extract(ruledTablePdf(true), true);
+        assertThat(doc.tables).hasSize(1);
+        PageTable t = doc.tables.get(0);
+        assertThat(t.ruled).isTrue();
+        assertThat(t.page).isEqualTo(1);
+        assertThat(t.header).containsExactly("Part", "Nm", "Interval");
+        assertThat(t.rows).<List<String>>extracting(r -> r).containsExactly(
+                List.of("Axle nut", "110", "12 months"),
+                List.of("Wheel bolt", "120", "6 months"),
+                List.of("Brake caliper", "135", "24 months or more"));
+        // The page text is still extracted as before.
+        assertThat(doc.pages).hasSize(1);
+        assertThat(doc.pages.get(0).text).contains("Maintenance of the front axle").contains("Wheel bolt");
+    }
+
+    @Test
+    void withoutTheRulesTheSameNarrowGapsAreNoTable() throws Exception {
+        assertThat(extract(ruledTablePdf(false), true).tables).isEmpty();
+    }
+
+    @Test
+    void borderlessTableColumnsComeFromAlignedText() throws Exception {
+        ExtractedDocument doc = extract(alignedTablePdf(), true);
+        assertThat(doc.tables).hasSize(1);
+        PageTable t = doc.tables.get(0);
+        assertThat(t.ruled).isFalse();
+        assertThat(t.header).containsExactly("Setting", "Default", "Meaning");
+        assertThat(t.rows).hasSize(3);
+        assertThat(t.rows.get(1)).containsExactly("admin.port", "8443", "port of the admin UI");
+    }
+
+    @Test
+    void runningTextHasNoTableAndTablesCanBeSwitchedOff() throws Exception {
+        assertThat(extract(runningTextPdf(), true).tables).isEmpty();
+        assertThat(extract(alignedTablePdf(), false).tables).isEmpty();
+    }
+
+    @Test
+    void tableChunksKeepTheHeaderWithEveryRowAndLeaveTheOtherChunkIdsAlone() throws Exception {
+        ExtractedDocument doc = extract(alignedTablePdf(), true);
+        Chunker chunker = new Chunker(256, 32);
+        List<Chunk> chunks = chunker.chunk(task(), doc);
+        List<Chunk> textOnly = chunker.chunk(task(), extract(alignedTablePdf(), false));
+        assertThat(chunks.subList(0, textOnly.size())).extracting(c -> c.chunkId + c.text)
+                .isEqualTo(textOnly.stream().map(c -> c.chunkId + c.text).toList());
+        List<Chunk> tables = chunks.stream().filter(c -> "table".equals(c.kind)).toList();
+        assertThat(tables).hasSize(1);
+        assertThat(tables.get(0).page).isEqualTo(1);
+        assertThat(tables.get(0).text.split("\n")).containsExactly(
+                "Setting | Default | Meaning;",
+                "Setting: backup.retain | Default: 14 | Meaning: days a backup is kept;",
+                "Setting: admin.port | Default: 8443 | Meaning: port of the admin UI;",
+                "Setting: log.level | Default: info | Meaning: verbosity of the log;");
+    }
+
+    @Test
+    void aLongTableIsSplitIntoChunksOfWholeRowsEachWithTheHeader() {
+        ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.PDF);
+        PageTable t = new PageTable(3, false);
+        t.header.addAll(List.of("Code", "Meaning"));
+        for (int i = 0; i < 40; i++) {
+            t.rows.add(new java.util.ArrayList<>(List.of("E" + i, "error number " + i + " of the pump")));
+        }
+        doc.tables.add(t);
+        Chunker chunker = new Chunker(130, 26); // 100 words
+        List<Chunk> chunks = chunker.chunk(task(), doc);
+        assertThat(chunks).hasSizeGreaterThan(3).allMatch(c -> "table".equals(c.kind) && c.page == 3);
+        int rows = 0;
+        for (Chunk c : chunks) {
+            String[] lines = c.text.split("\n");
+            assertThat(lines[0]).isEqualTo("Code | Meaning;");
+            assertThat(c.text.split("\\s+").length).isLessThanOrEqualTo(chunker.maxWords());
+            for (int i = 1; i < lines.length; i++) {
+                assertThat(lines[i]).matches("Code: E\\d+ \\| Meaning: error number \\d+ of the pump;");
+                rows++;
+            }
+        }
+        assertThat(rows).isEqualTo(40);
+    }
+}
