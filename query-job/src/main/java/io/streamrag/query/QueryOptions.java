@@ -94,9 +94,14 @@ public final class QueryOptions {
                     + "the first answer wins and the other call is aborted.");
     public static final ConfigOption<Duration> HEDGE_DELAY = ConfigOptions.key("query.hedge.delay").durationType()
             .noDefaultValue().withDescription("Fixed hedge delay; unset = the endpoint's observed latency percentile "
-                    + "(query.hedge.percentile, after 20 calls; no hedging before).");
+                    + "(query.hedge.percentile, at most query.hedge.median-factor x its median; after 20 calls).");
     public static final ConfigOption<Double> HEDGE_PERCENTILE = ConfigOptions.key("query.hedge.percentile")
-            .doubleType().defaultValue(95.0).withDescription("Latency percentile of the endpoint used as hedge delay.");
+            .doubleType().defaultValue(95.0).withDescription("Latency percentile of the endpoint used as hedge delay "
+                    + "(capped by query.hedge.median-factor).");
+    public static final ConfigOption<Double> HEDGE_MEDIAN_FACTOR = ConfigOptions.key("query.hedge.median-factor")
+            .doubleType().defaultValue(2.0).withDescription("Caps the observed hedge delay at this multiple of the "
+                    + "endpoint's median latency: when more than 5 % of calls are slow, the percentile is itself a slow "
+                    + "call and would hedge too late. 0 = the percentile alone.");
     public static final ConfigOption<Double> HEDGE_MAX_EXTRA = ConfigOptions.key("query.hedge.max-extra").doubleType()
             .defaultValue(0.2).withDescription("Spare calls per question at most ceil(n x this); 0 disables hedging.");
 

@@ -58,6 +58,12 @@ final class BenchSupport {
         return c;
     }
 
+    /** The machine's 1-minute load average (as {@code uptime} shows it), printed beside latency figures. */
+    static String loadAverage() {
+        double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        return load < 0 ? "n/a" : String.format("%.1f on %d cores", load, Runtime.getRuntime().availableProcessors());
+    }
+
     static double percentile(long[] values, double p) {
         long[] sorted = values.clone();
         Arrays.sort(sorted);

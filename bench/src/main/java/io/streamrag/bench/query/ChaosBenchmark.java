@@ -66,6 +66,8 @@ public final class ChaosBenchmark {
         public int maxConcurrency = 16;
         public long endpointTimeoutMs = 10_000;
         public int maxRetries = 2;
+        /** Rounds of the {@code slow} scenario (each: healthy, slow without and with hedging); medians are printed. */
+        public int rounds = 1;
         /** Questions per second; 0 = all at once (a burst). */
         public double ratePerSecond;
         /** Extra job options, {@code key=value}. */
@@ -95,6 +97,8 @@ public final class ChaosBenchmark {
         public String serverStats = "";
         public long breakerOpenedMs = -1;
         public long breakerHalfOpenMs = -1;
+        /** Where the decided latency of the ANSWERED questions went (see {@link Breakdown}). */
+        public String breakdown = "";
 
         Result(String name) {
             this.name = name;
@@ -113,7 +117,8 @@ public final class ChaosBenchmark {
                     decidedP50Ms, decidedP99Ms, decidedMaxMs, p50Ms, p99Ms, maxMs,
                     maxAttemptsPerCandidate, candidates == 0 ? 0.0 : (double) serverRequests / candidates, hedged,
                     failures.isEmpty() ? "" : ", failures " + failures,
-                    serverStats.isEmpty() ? "" : "\n" + " ".repeat(36) + serverStats);
+                    serverStats.isEmpty() ? "" : "\n" + " ".repeat(36) + serverStats)
+                    + (breakdown.isEmpty() ? "" : "\n" + " ".repeat(36) + breakdown);
         }
     }
 
@@ -223,6 +228,7 @@ public final class ChaosBenchmark {
             long last = 0;
             List<Long> latencies = new ArrayList<>();
             List<Long> decidedLatencies = new ArrayList<>();
+            Breakdown breakdown = new Breakdown();
             for (Map.Entry<String, List<ConsumerRecord<String, String>>> e : seen.entrySet()) {
                 Long produced = producedAt.get(e.getKey());
                 if (produced == null) {
@@ -240,6 +246,7 @@ public final class ChaosBenchmark {
                 latencies.add(visible);
                 decidedLatencies.add(decided);
                 if (a.status == Answer.Status.ANSWERED) {
+                    breakdown.add(a);
                     result.answered++;
                     if (decided <= s.deadlineMs) {
                         result.answeredInDeadline++;
@@ -267,6 +274,7 @@ public final class ChaosBenchmark {
                 result.decidedP99Ms = (long) BenchSupport.percentile(d, 99);
                 result.decidedMaxMs = (long) BenchSupport.percentile(d, 100);
             }
+            result.breakdown = breakdown.toString();
             StringBuilder stats = new StringBuilder();
             for (LocalModelServer server : servers) {
                 result.serverRequests += server.chatRequests();
@@ -279,6 +287,50 @@ public final class ChaosBenchmark {
             admin.deleteTopics(List.of(questions, answers)).all().get();
         }
         return result;
+    }
+
+    /**
+     * Splits each ANSWERED question's decided latency into retrieval, the slowest candidate the vote waited for
+     * (its own latency, from admission to answer, hedges included) and the rest (Kafka, hand-offs between operators,
+     * queueing), and counts the candidates the vote had when it decided; printed for the median and the slowest 1 %.
+     */
+    static final class Breakdown {
+        private final List<long[]> rows = new ArrayList<>(); // total, retrieval, slowest candidate, rest, candidates
+        private final Map<Integer, Integer> atDecision = new java.util.TreeMap<>();
+
+        void add(Answer a) {
+            long total = a.latencyMs.getOrDefault("total", 0L);
+            long retrieval = a.latencyMs.getOrDefault("retrieval", 0L);
+            long slowest = 0;
+            for (Answer.Candidate c : a.candidates) {
+                slowest = Math.max(slowest, c.latencyMs);
+            }
+            rows.add(new long[] {total, retrieval, slowest, total - retrieval - slowest, a.candidates.size()});
+            atDecision.merge(a.candidates.size(), 1, Integer::sum);
+        }
+
+        @Override
+        public String toString() {
+            if (rows.isEmpty()) {
+                return "";
+            }
+            rows.sort(java.util.Comparator.comparingLong(r -> r[0]));
+            int tail = Math.max(1, rows.size() / 100);
+            return String.format("breakdown (total = retrieval + slowest candidate waited for + rest, ms): median question "
+                            + "%s; slowest 1 %% (%d) mean %s; candidates at decision %s",
+                    fmt(rows.subList(rows.size() / 2, rows.size() / 2 + 1)), tail,
+                    fmt(rows.subList(rows.size() - tail, rows.size())), atDecision);
+        }
+
+        private static String fmt(List<long[]> rs) {
+            double[] m = new double[4];
+            for (long[] r : rs) {
+                for (int i = 0; i < 4; i++) {
+                    m[i] += (double) r[i] / rs.size();
+                }
+            }
+            return String.format("%.0f = %.0f + %.0f + %.0f", m[0], m[1], m[2], m[3]);
+        }
     }
 
     private ProducerRecord<String, String> question(String topic, String id, int i, Settings s) {
@@ -376,12 +428,12 @@ public final class ChaosBenchmark {
         warm.questions = Math.min(s.questions, 100);
         System.out.println("(warm-up, not counted) " + single("warm-up", warm, "", ""));
         for (String name : names.split(",")) {
-            if (healthy == null) {
-                healthy = single("healthy, 1 endpoint", s, "", "");
-                report(out, healthy);
-            }
             switch (name.strip()) {
                 case "faults": {
+                    if (healthy == null) {
+                        healthy = single("healthy, 1 endpoint", s, "", "");
+                        report(out, healthy);
+                    }
                     Result faulty = single("faults (" + ISSUE_FAULTS + ")", s, "", ISSUE_FAULTS);
                     report(out, faulty);
                     summary(String.format("faults: %.1f %% ANSWERED within the deadline from production, %d duplicates, "
@@ -411,23 +463,40 @@ public final class ChaosBenchmark {
                     break;
                 }
                 case "slow": {
-                    // 10 % of calls take 10x the rest: 100 ms vs 1,000 ms.
+                    // 10 % of calls take 10x the rest: 100 ms vs 1,000 ms. Each round runs the healthy baseline, then
+                    // the slow endpoint without and with hedging (default settings), side by side.
                     String faults = "latency=100,timeout=0.1,timeoutMs=900";
                     Settings paced = paced(s);
-                    Result base = single("every call 100 ms, " + paced.ratePerSecond + " questions/s", paced, "",
-                            "latency=100");
-                    report(out, base);
                     Settings noHedge = copy(paced);
                     noHedge.options.put(io.streamrag.query.QueryOptions.HEDGE_ENABLED.key(), "false");
-                    Result plain = single("10 % slow, no hedging", noHedge, "", faults);
-                    report(out, plain);
-                    Settings hedged = copy(paced);
-                    hedged.options.put(io.streamrag.query.QueryOptions.HEDGE_PERCENTILE.key(), "85");
-                    Result h = single("10 % slow, hedging at p85", hedged, "", faults);
-                    report(out, h);
-                    summary(String.format("10 %% slow calls: p99 %.2fx the healthy p50 without hedging, %.2fx with "
-                                    + "hedging, %.1f %% extra calls", (double) plain.decidedP99Ms / base.decidedP50Ms,
-                            (double) h.decidedP99Ms / base.decidedP50Ms, 100.0 * h.hedged / Math.max(1, h.candidates)));
+                    List<Double> plainRatios = new ArrayList<>();
+                    List<Double> hedgedRatios = new ArrayList<>();
+                    List<Double> healthyRatios = new ArrayList<>();
+                    List<Double> extra = new ArrayList<>();
+                    for (int round = 1; round <= Math.max(1, s.rounds); round++) {
+                        String tag = s.rounds > 1 ? " [round " + round + "]" : "";
+                        Result base = single("every call 100 ms, " + paced.ratePerSecond + " questions/s" + tag, paced,
+                                "", "latency=100");
+                        report(out, base);
+                        Result plain = single("10 % slow, no hedging" + tag, noHedge, "", faults);
+                        report(out, plain);
+                        Result h = single("10 % slow, hedging" + tag, paced, "", faults);
+                        report(out, h);
+                        healthyRatios.add((double) base.decidedP99Ms / base.decidedP50Ms);
+                        plainRatios.add((double) plain.decidedP99Ms / base.decidedP50Ms);
+                        hedgedRatios.add((double) h.decidedP99Ms / base.decidedP50Ms);
+                        extra.add(100.0 * h.hedged / Math.max(1, h.serverRequests - h.hedged));
+                        summary(String.format("10 %% slow calls%s: p99 %.2fx the healthy p50 without hedging, %.2fx with "
+                                        + "hedging (%.1f %% extra calls); the healthy run's own p99 is %.2fx its p50 "
+                                        + "(load %s)", tag, plainRatios.get(round - 1), hedgedRatios.get(round - 1),
+                                extra.get(round - 1), healthyRatios.get(round - 1), BenchSupport.loadAverage()));
+                    }
+                    if (s.rounds > 1) {
+                        summary(String.format("10 %% slow calls, median of %d rounds: p99 %.2fx the healthy p50 without "
+                                        + "hedging, %.2fx with hedging (%.1f %% extra calls); healthy p99/p50 %.2fx",
+                                s.rounds, median(plainRatios), median(hedgedRatios), median(extra),
+                                median(healthyRatios)));
+                    }
                     break;
                 }
                 case "outage": {
@@ -471,6 +540,13 @@ public final class ChaosBenchmark {
         return p;
     }
 
+    private static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        java.util.Collections.sort(sorted);
+        int m = sorted.size() / 2;
+        return sorted.size() % 2 == 1 ? sorted.get(m) : (sorted.get(m - 1) + sorted.get(m)) / 2;
+    }
+
     private static Settings copy(Settings s) {
         Settings c = new Settings();
         c.questions = s.questions;
@@ -481,6 +557,7 @@ public final class ChaosBenchmark {
         c.endpointTimeoutMs = s.endpointTimeoutMs;
         c.maxRetries = s.maxRetries;
         c.ratePerSecond = s.ratePerSecond;
+        c.rounds = s.rounds;
         c.options = new LinkedHashMap<>(s.options);
         return c;
     }

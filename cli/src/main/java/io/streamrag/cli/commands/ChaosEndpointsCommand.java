@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
                 + "hedged calls, breaker open/half-open times and each server's /v1/stats.",
             "Scenarios: faults (one endpoint with " + ChaosBenchmark.ISSUE_FAULTS + "), two-endpoints (one "
                 + "healthy, one always failing, then always hanging), slow (10 %% of calls 10x slower, without and "
-                + "with hedging), outage (OpenSearch refused for 30 s behind a loopback proxy, at most 100 "
+                + "with hedging, --rounds times), outage (OpenSearch refused for 30 s behind a loopback proxy, at most 100 "
                 + "questions)."})
 public class ChaosEndpointsCommand implements Callable<Integer> {
 
@@ -35,6 +35,10 @@ public class ChaosEndpointsCommand implements Callable<Integer> {
     @Option(names = "--scenarios", split = ",",
             description = "Comma-separated: faults, two-endpoints, slow, outage (default: all).")
     String[] scenarios = {"faults", "two-endpoints", "slow", "outage"};
+
+    @Option(names = "--rounds", description = "Rounds of the slow scenario, each a healthy run beside the slow runs; "
+            + "the medians of the ratios are printed (default: ${DEFAULT-VALUE}).")
+    int rounds = 1;
 
     @Option(names = "--concurrency", description = "maxConcurrency of each endpoint (default: ${DEFAULT-VALUE}).")
     int concurrency = 16;
@@ -63,6 +67,7 @@ public class ChaosEndpointsCommand implements Callable<Integer> {
         s.maxConcurrency = concurrency;
         s.endpointTimeoutMs = endpointTimeoutMs;
         s.parallelism = parallelism;
+        s.rounds = rounds;
         s.options.putAll(options);
         ChaosBenchmark bench = new ChaosBenchmark(bootstrap, opensearch);
         try {

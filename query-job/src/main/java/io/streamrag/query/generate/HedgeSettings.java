@@ -6,7 +6,10 @@ import org.apache.flink.configuration.Configuration;
 
 import java.io.Serializable;
 
-/** When to start a spare call ({@code query.hedge.*}): a fixed delay, or the endpoint's observed latency percentile. */
+/**
+ * When to start a spare call ({@code query.hedge.*}): a fixed delay, or the endpoint's observed latency percentile
+ * capped at a multiple of its median.
+ */
 public class HedgeSettings implements Serializable {
     private static final long serialVersionUID = 1L;
 
@@ -14,6 +17,8 @@ public class HedgeSettings implements Serializable {
     /** Fixed delay in ms; negative = use {@link #percentile}. */
     public long delayMs = -1;
     public double percentile = 95;
+    /** Cap of the observed delay in medians; 0 = no cap. */
+    public double medianFactor = 2;
     public double maxExtra = 0.2;
 
     public HedgeSettings() {}
@@ -28,6 +33,7 @@ public class HedgeSettings implements Serializable {
         h.enabled = conf.get(QueryOptions.HEDGE_ENABLED) && h.maxExtra > 0;
         h.delayMs = conf.getOptional(QueryOptions.HEDGE_DELAY).map(d -> d.toMillis()).orElse(-1L);
         h.percentile = conf.get(QueryOptions.HEDGE_PERCENTILE);
+        h.medianFactor = conf.get(QueryOptions.HEDGE_MEDIAN_FACTOR);
         return h;
     }
 
@@ -36,7 +42,16 @@ public class HedgeSettings implements Serializable {
         if (!enabled) {
             return -1;
         }
-        return delayMs >= 0 ? delayMs : health.latencyPercentile(percentile);
+        if (delayMs >= 0) {
+            return delayMs;
+        }
+        long observed = health.latencyPercentile(percentile);
+        if (observed < 0 || medianFactor <= 0) {
+            return observed;
+        }
+        // With a slow share above 100 - percentile (e.g. 10 % of calls 10x slower), the percentile is a slow call:
+        // hedging then would come too late to help. A multiple of the median is robust to any slow share below half.
+        return Math.min(observed, Math.round(medianFactor * health.latencyPercentile(50)));
     }
 
     /** A budget for one question of {@code n} candidates (empty when hedging is off). */
