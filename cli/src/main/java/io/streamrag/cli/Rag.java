@@ -9,6 +9,7 @@ import io.streamrag.cli.commands.Connection;
 import io.streamrag.cli.commands.DashboardCommand;
 import io.streamrag.cli.commands.DownCommand;
 import io.streamrag.cli.commands.IngestCommand;
+import io.streamrag.cli.commands.PlanCommand;
 import io.streamrag.cli.commands.QuickstartCommand;
 import io.streamrag.cli.commands.StatusCommand;
 import io.streamrag.cli.commands.SweepCommand;
@@ -35,6 +36,7 @@ import java.util.Map;
             AskCommand.class,
             BackfillCommand.class,
             SweepCommand.class,
+            PlanCommand.class,
             BenchCommand.class,
             ChaosCommand.class,
             QuickstartCommand.class,

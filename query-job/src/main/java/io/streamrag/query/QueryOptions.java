@@ -153,5 +153,18 @@ public final class QueryOptions {
             .withDescription("Network buffer flush interval of the job's operators, set by QueryJob.configure; questions are "
                     + "few and latency-sensitive, so flush sooner than Flink's 100 ms default.");
 
+    public static final ConfigOption<String> PLAN = ConfigOptions.key("query.plan").stringType().noDefaultValue()
+            .withDescription("Budget plan file written by 'bin/rag plan' (JSON). A question with a budget (its own or the "
+                    + "default below) gets the strategy, k and n the plan picks for it, among the settings agreeing with "
+                    + "any of strategy, k and n the question sets itself; the answer's plan field reports the choice. "
+                    + "Without a plan, budgets are ignored.");
+    public static final ConfigOption<Long> PLAN_DEFAULT_BUDGET_TOKENS = ConfigOptions.key("query.plan.default-budget.tokens")
+            .longType().noDefaultValue()
+            .withDescription("Token budget (in + out, all calls) for questions that carry no budget; unset: such questions "
+                    + "keep the defaults, as without a plan.");
+    public static final ConfigOption<Duration> PLAN_DEFAULT_BUDGET_LATENCY = ConfigOptions.key("query.plan.default-budget.latency")
+            .durationType().noDefaultValue()
+            .withDescription("Latency budget (the plan's swept p50) for questions that carry no budget; unset: none.");
+
     private QueryOptions() {}
 }

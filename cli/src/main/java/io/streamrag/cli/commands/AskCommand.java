@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -54,6 +55,14 @@ public class AskCommand implements Callable<Integer> {
     @Option(names = "--deadline-ms", description = "Answer with what has arrived after this many ms.")
     Long deadlineMs;
 
+    @Option(names = "--budget-tokens", paramLabel = "TOKENS",
+            description = "Token budget (in + out, all calls); with a plan loaded (query.plan) the job picks strategy, k and N for it.")
+    Long budgetTokens;
+
+    @Option(names = "--budget-latency", paramLabel = "DURATION",
+            description = "Latency budget for the plan's choice: 500ms, 2s (the plan's swept p50; not a deadline).")
+    Duration budgetLatency;
+
     @Option(names = "--json", description = "Print the answer record as one JSON document (the answers topic's form).")
     boolean json;
 
@@ -70,6 +79,9 @@ public class AskCommand implements Callable<Integer> {
         q.k = k;
         q.strategy = strategy == null ? null : strategy.name();
         q.deadlineMs = deadlineMs;
+        if (budgetTokens != null || budgetLatency != null) {
+            q.budget = new Question.Budget(budgetTokens, budgetLatency == null ? null : budgetLatency.toMillis());
+        }
         Map<String, String> answers = askAll(connection, List.of(q), timeout);
         String answer = answers.get(q.questionId);
         if (answer == null) {
@@ -109,6 +121,17 @@ public class AskCommand implements Callable<Integer> {
         return answers;
     }
 
+    private static String budget(Answer.Plan p) {
+        List<String> parts = new ArrayList<>();
+        if (p.budgetTokens != null) {
+            parts.add(p.budgetTokens + " tokens");
+        }
+        if (p.budgetMs != null) {
+            parts.add(p.budgetMs + " ms");
+        }
+        return "budget " + String.join(" and ", parts);
+    }
+
     public static void print(Answer a, String question, PrintStream out) {
         out.println("Q: " + question);
         out.println("A: " + (a.answer == null ? "—" : a.answer) + "   [" + a.status
@@ -116,6 +139,11 @@ public class AskCommand implements Callable<Integer> {
                 + (a.strategy == null ? "" : ", " + a.strategy) + "]");
         if (a.error != null) {
             out.println("   error: " + a.error);
+        }
+        if (a.plan != null) {
+            out.printf(Locale.ROOT, "   plan: %s k=%d N=%d for %s (predicted accuracy %.2f, ~%.0f tokens, p50 ~%.0f ms)%s%n",
+                    a.plan.strategy, a.plan.k, a.plan.n, budget(a.plan), a.plan.predictedAccuracy, a.plan.predictedTokens,
+                    a.plan.predictedMs, a.plan.withinBudget ? "" : ", nothing fits: the cheapest");
         }
         if (!a.votes.isEmpty()) {
             out.println("   votes:");

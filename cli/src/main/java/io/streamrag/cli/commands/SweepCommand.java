@@ -1,5 +1,6 @@
 package io.streamrag.cli.commands;
 
+import io.streamrag.cli.plan.SweepResults;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.records.Answer;
 import io.streamrag.common.records.ChunkRef;
@@ -36,7 +37,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
         description = "Run QUESTIONS.jsonl ({\"question\", \"expected\", \"tenant\"?, \"documentId\"?, \"page\"?} per line) "
-                + "over a grid of N, k and strategy; write sweep.csv, accuracy-vs-tokens.png and accuracy-vs-latency.png.")
+                + "over a grid of N, k and strategy; write sweep.csv, sweep-questions.csv (one row per question and grid "
+                + "point, the input of 'rag plan'), accuracy-vs-tokens.png and accuracy-vs-latency.png.")
 public class SweepCommand implements Callable<Integer> {
 
     @Mixin
@@ -65,6 +67,8 @@ public class SweepCommand implements Callable<Integer> {
 
     /** One question of the set with its expected answer. */
     static final class Item {
+        /** 1-based position among the file's questions: what {@code rag plan} splits fitted from held-out by. */
+        int index;
         String question;
         String expected;
         String tenant;
@@ -92,10 +96,26 @@ public class SweepCommand implements Callable<Integer> {
         double meanCandidates;
     }
 
+    /** One question's outcome at one grid point: a row of sweep-questions.csv. */
+    static final class QuestionResult {
+        String strategy;
+        int k;
+        int n;
+        int question;
+        String kind;
+        String status;
+        boolean correct;
+        long tokens;
+        long latencyMs;
+    }
+
+    private final List<QuestionResult> results = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         List<Item> items = read(questionsFile, tenant);
         Files.createDirectories(out);
+        results.clear();
         List<Point> points = new ArrayList<>();
         for (StrategyName strategy : strategies) {
             for (int k : ks) {
@@ -109,11 +129,13 @@ public class SweepCommand implements Callable<Integer> {
             }
         }
         writeCsv(points, out.resolve("sweep.csv"));
+        writeQuestionsCsv(results, out.resolve("sweep-questions.csv"));
         plot(points, true, out.resolve("accuracy-vs-tokens.png"));
         plot(points, false, out.resolve("accuracy-vs-latency.png"));
         System.out.println();
         System.out.println(table(points));
-        System.out.println("Wrote " + out.resolve("sweep.csv") + ", accuracy-vs-tokens.png, accuracy-vs-latency.png");
+        System.out.println("Wrote " + out.resolve("sweep.csv") + ", sweep-questions.csv, accuracy-vs-tokens.png, "
+                + "accuracy-vs-latency.png; fit a budget plan with: rag plan " + out.resolve("sweep-questions.csv"));
         return 0;
     }
 
@@ -135,6 +157,7 @@ public class SweepCommand implements Callable<Integer> {
         Map<String, String> raw = AskCommand.askAll(connection, questions, timeout);
         Map<Item, Answer> answers = new LinkedHashMap<>();
         raw.forEach((id, json) -> answers.put(byId.get(id), Json.fromString(json, Answer.class)));
+        answers.forEach((item, a) -> results.add(result(item, a, n, k, strategy)));
         List<Point> rows = new ArrayList<>();
         rows.add(score(items, answers, n, k, strategy, "all"));
         items.stream().map(i -> i.kind).distinct().sorted()
@@ -186,6 +209,20 @@ public class SweepCommand implements Callable<Integer> {
         return p;
     }
 
+    static QuestionResult result(Item item, Answer a, int n, int k, String strategy) {
+        QuestionResult r = new QuestionResult();
+        r.strategy = strategy;
+        r.k = k;
+        r.n = n;
+        r.question = item.index;
+        r.kind = item.kind;
+        r.status = String.valueOf(a.status);
+        r.correct = matches(a.answer, item.expected);
+        r.tokens = a.usage.tokensIn + a.usage.tokensOut;
+        r.latencyMs = a.latencyMs.getOrDefault("total", 0L);
+        return r;
+    }
+
     /** True when one of the chunks is on the expected page (or a page the answer also appears on) of the document. */
     static boolean citesPage(List<ChunkRef> chunks, Item item) {
         return chunks.stream().anyMatch(c -> (c.page == item.page || item.alsoOn.contains(c.page))
@@ -221,6 +258,7 @@ public class SweepCommand implements Callable<Integer> {
                 throw new IOException(file + ":" + line + ": needs \"question\" and \"expected\"");
             }
             Item i = new Item();
+            i.index = items.size() + 1;
             i.question = n.get("question").asText();
             i.expected = n.get("expected").asText();
             i.tenant = n.path("tenant").asText(defaultTenant);
@@ -238,6 +276,15 @@ public class SweepCommand implements Callable<Integer> {
         for (Point p : points) {
             sb.append(String.format(Locale.ROOT, "%s,%d,%d,%s,%d,%d,%.4f,%.4f,%.4f,%.1f,%.2f,%.0f%n", p.strategy, p.k, p.n, p.kind,
                     p.questions, p.answered, p.accuracy, p.retrievalHit, p.citedRightPage, p.meanTokens, p.meanCandidates, p.p50LatencyMs));
+        }
+        Files.writeString(file, sb.toString());
+    }
+
+    static void writeQuestionsCsv(List<QuestionResult> results, Path file) throws IOException {
+        StringBuilder sb = new StringBuilder(SweepResults.QUESTIONS_HEADER).append('\n');
+        for (QuestionResult r : results) {
+            sb.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%s,%s,%d,%d,%d%n", r.strategy, r.k, r.n, r.question, r.kind,
+                    r.status, r.correct ? 1 : 0, r.tokens, r.latencyMs));
         }
         Files.writeString(file, sb.toString());
     }

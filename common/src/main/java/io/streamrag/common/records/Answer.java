@@ -61,6 +61,24 @@ public class Answer {
         public Usage() {}
     }
 
+    /** The setting a budget plan chose for the question (absent when no budget or no plan applied). */
+    public static class Plan {
+        public String strategy;
+        public int k;
+        public int n;
+        /** The budget it was chosen for (null = no limit on that axis). */
+        public Long budgetTokens;
+        public Long budgetMs;
+        /** What the plan expects of this setting: accuracy from the fitted model, tokens and p50 latency as swept. */
+        public double predictedAccuracy;
+        public double predictedTokens;
+        public double predictedMs;
+        /** False when no setting of the plan fits the budget and the cheapest one was used. */
+        public boolean withinBudget;
+
+        public Plan() {}
+    }
+
     public String questionId;
     public String tenant;
     public Status status;
@@ -74,6 +92,7 @@ public class Answer {
     public List<Candidate> candidates = new ArrayList<>();
     public Usage usage = new Usage();
     public Map<String, Long> latencyMs = new LinkedHashMap<>();
+    public Plan plan;
 
     public Answer() {}
 }

@@ -11,6 +11,21 @@ public class Question {
     public Long deadlineMs;
     /** When the question was asked (epoch milliseconds); the deadline counts from here, else from the record timestamp. */
     public Long askedAt;
+    /** What the question may spend; with a plan loaded the job picks strategy, k and n for it (see CONTRACT.md). */
+    public Budget budget;
+
+    /** A question's spending limit: tokens (in + out, all calls) and/or a latency in milliseconds; null = no limit. */
+    public static class Budget {
+        public Long tokens;
+        public Long ms;
+
+        public Budget() {}
+
+        public Budget(Long tokens, Long ms) {
+            this.tokens = tokens;
+            this.ms = ms;
+        }
+    }
 
     public Question() {}
 }

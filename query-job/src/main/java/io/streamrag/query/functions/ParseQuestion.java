@@ -2,7 +2,9 @@ package io.streamrag.query.functions;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.streamrag.common.json.Json;
+import io.streamrag.common.plan.BudgetPlan;
 import io.streamrag.common.records.Answer;
+import io.streamrag.common.records.Question;
 import io.streamrag.query.QueryOptions;
 import io.streamrag.query.generate.StrategyName;
 import io.streamrag.query.metrics.QuestionMetrics;
@@ -17,12 +19,17 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 
 /**
  * Parses and validates question events; anything invalid becomes a FAILED answer on a side output, never a crash.
  * A question's clock starts at its arrival: {@code askedAt} when given, else the Kafka record timestamp (never later
- * than now), so time spent waiting in Kafka under backpressure counts against its deadline.
+ * than now), so time spent waiting in Kafka under backpressure counts against its deadline. With a budget plan
+ * ({@code query.plan}) a question's budget picks its strategy, k and n.
  */
 public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
     private static final long serialVersionUID = 1L;
@@ -31,10 +38,21 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
     public static final long MAX_DEADLINE_MS = 3_600_000L;
 
     private final Configuration conf;
+    /** Read when the job is built, so a missing or malformed plan fails the submission, not each question. */
+    private final BudgetPlan plan;
     private transient QuestionMetrics metrics;
 
     public ParseQuestion(Configuration conf) {
         this.conf = conf;
+        this.plan = conf.getOptional(QueryOptions.PLAN).map(ParseQuestion::readPlan).orElse(null);
+    }
+
+    private static BudgetPlan readPlan(String file) {
+        try {
+            return BudgetPlan.read(Path.of(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the budget plan " + QueryOptions.PLAN.key() + "=" + file, e);
+        }
     }
 
     @Override
@@ -68,6 +86,9 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
             ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy,
                     FailureReason.EXPIRED_BEFORE_READ.with(" (it waited " + (now - q.receivedAtMs) + " ms)"), q.receivedAtMs));
             return;
+        }
+        if (q.plan != null) {
+            metrics.planned.inc();
         }
         out.collect(q);
     }
@@ -111,6 +132,26 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         q.n = n == null ? conf.get(QueryOptions.N) : n.intValue();
         q.k = k == null ? conf.get(QueryOptions.K) : k.intValue();
         q.deadlineMs = deadline == null ? conf.get(QueryOptions.DEADLINE).toMillis() : deadline;
+        JsonNode budgetNode = node.get("budget");
+        Question.Budget budget = defaultBudget();
+        if (budgetNode != null && !budgetNode.isNull()) {
+            Long tokens = budgetNode.isObject() ? integer(budgetNode, "tokens") : null;
+            Long ms = budgetNode.isObject() ? integer(budgetNode, "ms") : null;
+            if (!budgetNode.isObject() || (tokens == null && ms == null) || notInteger(tokens) || notInteger(ms)
+                    || (tokens != null && tokens < 1) || (ms != null && ms < 1)) {
+                return "budget must be an object with a positive integer tokens and/or ms";
+            }
+            budget = new Question.Budget(tokens, ms);
+        }
+        if (plan != null && budget != null) {
+            q.plan = plan.choose(budget, strategy == null ? null : q.strategy,
+                    n == null ? null : n.intValue(), k == null ? null : k.intValue());
+            if (q.plan != null) {
+                q.strategy = q.plan.strategy;
+                q.k = q.plan.k;
+                q.n = q.plan.n;
+            }
+        }
         if (q.n < 1 || q.n > conf.get(QueryOptions.MAX_N)) {
             return "n must be between 1 and " + conf.get(QueryOptions.MAX_N) + ", was " + q.n;
         }
@@ -121,6 +162,13 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
             return "deadlineMs must be between 1 and " + MAX_DEADLINE_MS + ", was " + q.deadlineMs;
         }
         return null;
+    }
+
+    /** The configured default budget, null when neither axis is set (questions then keep the defaults). */
+    private Question.Budget defaultBudget() {
+        Long tokens = conf.getOptional(QueryOptions.PLAN_DEFAULT_BUDGET_TOKENS).orElse(null);
+        Long ms = conf.getOptional(QueryOptions.PLAN_DEFAULT_BUDGET_LATENCY).map(Duration::toMillis).orElse(null);
+        return tokens == null && ms == null ? null : new Question.Budget(tokens, ms);
     }
 
     private static String text(JsonNode node, String field) {

@@ -67,6 +67,7 @@ public class SelfConsistencyVote extends KeyedProcessFunction<String, VoteInput,
             st.haveRetrieval = true;
             st.retrieved.addAll(in.retrieved);
             st.retrievalMs = in.retrievalMs;
+            st.plan = in.plan;
         }
         if (in.finalExpected != null) {
             st.expected = in.finalExpected;

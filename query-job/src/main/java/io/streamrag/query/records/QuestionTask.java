@@ -1,5 +1,7 @@
 package io.streamrag.query.records;
 
+import io.streamrag.common.records.Answer;
+
 /** A validated question with every default filled in. */
 public class QuestionTask {
     public String questionId;
@@ -11,6 +13,8 @@ public class QuestionTask {
     public long deadlineMs;
     /** Wall-clock time the job parsed the question; latencies and the deadline count from here. */
     public long receivedAtMs;
+    /** The budget plan's choice for this question, null when no plan applied. */
+    public Answer.Plan plan;
 
     public QuestionTask() {}
 

@@ -1,5 +1,6 @@
 package io.streamrag.query.records;
 
+import io.streamrag.common.records.Answer;
 import io.streamrag.common.records.ChunkRef;
 
 import java.util.ArrayList;
@@ -23,6 +24,8 @@ public class VoteInput {
     /** Set on the retrieval record only. */
     public List<ChunkRef> retrieved;
     public long retrievalMs;
+    /** Set on the retrieval record only: the budget plan's choice, if any. */
+    public Answer.Plan plan;
 
     public List<CandidateResult> candidates = new ArrayList<>();
     /** Adaptive sampling: the final number of candidates asked for (replaces {@link #expected}). */

@@ -27,6 +27,7 @@ public final class VoteInputs {
             v.retrieved.add(c.ref());
         }
         v.retrievalMs = r.retrievalMs;
+        v.plan = r.question.plan;
         return v;
     }
 

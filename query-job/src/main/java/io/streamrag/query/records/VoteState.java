@@ -1,5 +1,6 @@
 package io.streamrag.query.records;
 
+import io.streamrag.common.records.Answer;
 import io.streamrag.common.records.ChunkRef;
 
 import java.util.ArrayList;
@@ -17,6 +18,7 @@ public class VoteState {
     public boolean haveRetrieval;
     public List<ChunkRef> retrieved = new ArrayList<>();
     public long retrievalMs;
+    public Answer.Plan plan;
     public List<CandidateResult> candidates = new ArrayList<>();
     public boolean finalBudget;
     public int saved;

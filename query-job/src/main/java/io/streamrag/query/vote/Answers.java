@@ -34,6 +34,7 @@ public final class Answers {
         a.questionId = q.questionId;
         a.tenant = q.tenant;
         a.strategy = q.strategy;
+        a.plan = q.plan;
         a.status = Answer.Status.NO_CONTEXT;
         a.error = FailureReason.NOTHING_RETRIEVED.with(" " + q.tenant);
         a.latencyMs.put("retrieval", retrievalMs);
@@ -47,6 +48,7 @@ public final class Answers {
         a.questionId = st.questionId;
         a.tenant = st.tenant;
         a.strategy = st.strategy;
+        a.plan = st.plan;
         a.retrieved = new ArrayList<>(st.retrieved);
         List<CandidateResult> sorted = new ArrayList<>(st.candidates);
         sorted.sort(Comparator.comparingInt((CandidateResult c) -> c.index).thenComparingInt(c -> c.arrival));

@@ -1,5 +1,6 @@
 package io.streamrag.query.functions;
 
+import io.streamrag.common.plan.BudgetPlan;
 import io.streamrag.common.records.Answer;
 import io.streamrag.query.QueryOptions;
 import io.streamrag.query.records.QuestionTask;
@@ -9,15 +10,21 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Question parsing: defaults, and every kind of invalid event becomes a FAILED answer with a reason. */
+/** Question parsing: defaults, budgets through the plan, and every kind of invalid event becomes a FAILED answer with a reason. */
 class ParseQuestionTest {
+
+    @TempDir
+    Path dir;
 
     private static RawQuestion raw(String key, String json) {
         return new RawQuestion(key, json.getBytes(StandardCharsets.UTF_8), 0);
@@ -55,6 +62,87 @@ class ParseQuestionTest {
             assertThat(failed.get(3).error).contains("missing tenant");
             assertThat(failed.get(4).error).contains("not a JSON object");
             assertThat(failed.get(5).questionId).isEqualTo("q7");
+        }
+    }
+
+    private Configuration withPlan() throws Exception {
+        BudgetPlan plan = new BudgetPlan();
+        plan.settings.add(new BudgetPlan.Setting("RAG", 2, 1, 0.30, 300, 20));
+        plan.settings.add(new BudgetPlan.Setting("RAG", 8, 4, 0.50, 4000, 40));
+        plan.settings.add(new BudgetPlan.Setting("DRAG", 4, 2, 0.45, 2000, 30));
+        plan.settings.add(new BudgetPlan.Setting("ITERDRAG", 4, 4, 0.60, 9000, 90));
+        Path file = dir.resolve("plan.json");
+        plan.write(file);
+        Configuration conf = new Configuration();
+        conf.set(QueryOptions.PLAN, file.toString());
+        return conf;
+    }
+
+    private static List<QuestionTask> parse(Configuration conf, String... json) throws Exception {
+        try (OneInputStreamOperatorTestHarness<RawQuestion, QuestionTask> h =
+                     ProcessFunctionTestHarnesses.forProcessFunction(new ParseQuestion(conf))) {
+            for (String j : json) {
+                h.processElement(raw("k", j), 0);
+            }
+            assertThat(h.getSideOutput(ParseQuestion.INVALID)).as("invalid").isNull();
+            return h.extractOutputValues();
+        }
+    }
+
+    @Test
+    void aBudgetGetsThePlannedSettingAndNoBudgetKeepsTheDefaults() throws Exception {
+        List<QuestionTask> out = parse(withPlan(),
+                "{\"questionId\":\"a\",\"tenant\":\"t\",\"text\":\"x\",\"budget\":{\"tokens\":2500}}",
+                "{\"questionId\":\"b\",\"tenant\":\"t\",\"text\":\"x\",\"budget\":{\"tokens\":5000,\"ms\":35}}",
+                "{\"questionId\":\"c\",\"tenant\":\"t\",\"text\":\"x\",\"budget\":{\"tokens\":100000},\"strategy\":\"rag\"}",
+                "{\"questionId\":\"d\",\"tenant\":\"t\",\"text\":\"x\",\"budget\":{\"tokens\":100000},\"n\":3}",
+                "{\"questionId\":\"e\",\"tenant\":\"t\",\"text\":\"x\",\"n\":2}",
+                "{\"questionId\":\"f\",\"tenant\":\"t\",\"text\":\"x\",\"budget\":{\"tokens\":10}}");
+        QuestionTask a = out.get(0);
+        assertThat(a.strategy + " " + a.k + " " + a.n).isEqualTo("DRAG 4 2");
+        assertThat(a.plan.predictedAccuracy).isEqualTo(0.45);
+        assertThat(a.plan.budgetTokens).isEqualTo(2500);
+        assertThat(a.plan.withinBudget).isTrue();
+        QuestionTask b = out.get(1);
+        assertThat(b.strategy + " " + b.k + " " + b.n).isEqualTo("DRAG 4 2"); // RAG k=8 N=4 fits the tokens, not the 35 ms
+        QuestionTask c = out.get(2);
+        assertThat(c.strategy + " " + c.k + " " + c.n).isEqualTo("RAG 8 4"); // the question's own strategy constrains
+        QuestionTask d = out.get(3); // no setting has N=3: no plan, the question's n and the defaults
+        assertThat(d.plan).isNull();
+        assertThat(d.strategy + " " + d.k + " " + d.n).isEqualTo("RAG 5 3");
+        QuestionTask e = out.get(4); // without a budget: exactly as without a plan
+        assertThat(e.plan).isNull();
+        assertThat(e.strategy + " " + e.k + " " + e.n).isEqualTo("RAG 5 2");
+        QuestionTask f = out.get(5);
+        assertThat(f.plan.withinBudget).isFalse();
+        assertThat(f.k).isEqualTo(2);
+    }
+
+    @Test
+    void theDefaultBudgetPlansQuestionsWithoutOneAndBudgetsWithoutAPlanAreIgnored() throws Exception {
+        Configuration conf = withPlan();
+        conf.set(QueryOptions.PLAN_DEFAULT_BUDGET_LATENCY, Duration.ofMillis(50));
+        QuestionTask q = parse(conf, "{\"questionId\":\"a\",\"tenant\":\"t\",\"text\":\"x\"}").get(0);
+        assertThat(q.strategy + " " + q.k + " " + q.n).isEqualTo("RAG 8 4");
+        assertThat(q.plan.budgetMs).isEqualTo(50);
+        assertThat(q.plan.budgetTokens).isNull();
+        QuestionTask noPlan = parse(new Configuration(),
+                "{\"questionId\":\"a\",\"tenant\":\"t\",\"text\":\"x\",\"budget\":{\"tokens\":2500}}").get(0);
+        assertThat(noPlan.plan).isNull();
+        assertThat(noPlan.strategy + " " + noPlan.k + " " + noPlan.n).isEqualTo("RAG 5 8");
+    }
+
+    @Test
+    void anInvalidBudgetFailsTheQuestion() throws Exception {
+        try (OneInputStreamOperatorTestHarness<RawQuestion, QuestionTask> h =
+                     ProcessFunctionTestHarnesses.forProcessFunction(new ParseQuestion(withPlan()))) {
+            for (String budget : new String[] {"5", "{}", "{\"tokens\":0}", "{\"tokens\":\"lots\"}", "{\"ms\":-1}"}) {
+                h.processElement(raw("k", "{\"questionId\":\"q\",\"tenant\":\"t\",\"text\":\"x\",\"budget\":"
+                        + budget + "}"), 0);
+            }
+            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(h.getSideOutput(ParseQuestion.INVALID)).hasSize(5)
+                    .allSatisfy(r -> assertThat(r.getValue().error).contains("budget must be an object"));
         }
     }
 }

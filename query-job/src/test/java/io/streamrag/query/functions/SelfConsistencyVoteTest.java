@@ -1,5 +1,6 @@
 package io.streamrag.query.functions;
 
+import io.streamrag.common.json.Json;
 import io.streamrag.common.records.Answer;
 import io.streamrag.common.records.ChunkRef;
 import io.streamrag.query.records.CandidateResult;
@@ -84,6 +85,32 @@ class SelfConsistencyVoteTest {
 
     private static List<Answer> answers(KeyedOneInputStreamOperatorTestHarness<String, VoteInput, Answer> h) {
         return h.extractOutputValues();
+    }
+
+    @Test
+    void theAnswerReportsThePlannedSettingOnlyWhenOneWasPlanned() throws Exception {
+        try (var h = harness()) {
+            h.processElement(ok("qp", 2, 0, "8443"), 0); // a candidate may arrive before the retrieval record
+            VoteInput r = retrieval("qp", 2);
+            r.plan = new Answer.Plan();
+            r.plan.strategy = "RAG";
+            r.plan.k = 2;
+            r.plan.n = 2;
+            r.plan.budgetTokens = 1000L;
+            r.plan.predictedAccuracy = 0.4;
+            r.plan.withinBudget = true;
+            h.processElement(r, 0);
+            h.processElement(ok("qp", 2, 1, "8443"), 0);
+            h.processElement(retrieval("qn", 1), 0);
+            h.processElement(ok("qn", 1, 0, "8443"), 0);
+            Answer planned = answers(h).get(0);
+            assertThat(planned.plan.n).isEqualTo(planned.usage.candidatesRequested);
+            assertThat(planned.plan.budgetTokens).isEqualTo(1000L);
+            assertThat(Json.toString(planned)).contains("\"plan\":{\"strategy\":\"RAG\",\"k\":2,\"n\":2");
+            Answer unplanned = answers(h).get(1);
+            assertThat(unplanned.plan).isNull();
+            assertThat(Json.toString(unplanned)).doesNotContain("\"plan\"");
+        }
     }
 
     @Test
