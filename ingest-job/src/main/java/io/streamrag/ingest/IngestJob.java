@@ -15,7 +15,6 @@ import io.streamrag.ingest.functions.IndexChunks;
 import io.streamrag.ingest.functions.OcrImages;
 import io.streamrag.ingest.functions.ParseDocumentEvent;
 import io.streamrag.ingest.functions.Quarantine;
-import io.streamrag.ingest.functions.SplitImages;
 import io.streamrag.ingest.functions.TrackOutcomes;
 import io.streamrag.ingest.functions.VersionGate;
 import io.streamrag.ingest.pipeline.DeadLetters;
@@ -113,13 +112,11 @@ public class IngestJob {
         SingleOutputStreamOperator<FetchedDocument> fetched = admitted.process(new FetchContent(conf))
                 .uid("fetch").name("Fetch content");
 
-        SingleOutputStreamOperator<ExtractedDocument> extracted = fetched.process(new ExtractContent(ExtractionLimits.from(conf)))
+        // Extraction emits the document without image bytes, then one record per image, through OCR (ordered, so two
+        // versions of one document never overtake each other): the async operator's checkpointed queue then holds at
+        // most ingest.ocr.capacity images, not whole documents.
+        SingleOutputStreamOperator<OcrItem> items = fetched.process(new ExtractContent(ExtractionLimits.from(conf)))
                 .uid("extract").name("Extract text and images");
-
-        // Images as their own records through OCR (ordered, so two versions of one document never overtake each other):
-        // the async operator's checkpointed queue then holds at most ingest.ocr.capacity images, not whole documents.
-        SingleOutputStreamOperator<OcrItem> items = extracted.flatMap(new SplitImages())
-                .uid("split-images").name("Split images");
         SingleOutputStreamOperator<OcrItem> read = AsyncDataStream.orderedWait(
                         items,
                         new OcrImages(conf),
@@ -148,7 +145,7 @@ public class IngestJob {
         DataStream<FailedDocument> deadLetters = parsed.getSideOutput(DeadLetters.TAG).union(
                 admitted.getSideOutput(DeadLetters.TAG), // quarantine (the gate's, empty, when it is off)
                 fetched.getSideOutput(DeadLetters.TAG),
-                extracted.getSideOutput(DeadLetters.TAG),
+                items.getSideOutput(DeadLetters.TAG),
                 chunked.getSideOutput(DeadLetters.TAG),
                 embedded.getSideOutput(DeadLetters.TAG),
                 indexed.getSideOutput(DeadLetters.TAG));
@@ -188,7 +185,7 @@ public class IngestJob {
         if (parallelism > 0) {
             env.setParallelism(parallelism);
         }
-        long interval = conf.get(IngestOptions.CHECKPOINT_INTERVAL).toMillis();
+        long interval = IngestOptions.checkpointInterval(conf).toMillis();
         if (interval > 0) {
             env.enableCheckpointing(interval);
         } else if (!env.getCheckpointConfig().isCheckpointingEnabled()) {

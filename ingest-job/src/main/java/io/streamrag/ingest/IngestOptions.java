@@ -62,6 +62,13 @@ public final class IngestOptions {
             .defaultValue(Duration.ofSeconds(10))
             .withDescription("Checkpoint interval set by IngestJob.configure (0 leaves checkpointing as configured).");
 
+    public static final ConfigOption<Duration> BOUNDED_CHECKPOINT_INTERVAL = ConfigOptions.key("ingest.bounded.checkpoint-interval").durationType()
+            .defaultValue(Duration.ofSeconds(1))
+            .withDescription("Checkpoint interval of bounded runs (ingest.source files or kafka-bounded, e.g. bin/rag backfill) when "
+                    + "ingest.checkpoint-interval is not set: every document waits in the quarantine for a checkpoint and the run ends "
+                    + "with one, so at the continuous job's 10 s a backfill idled up to 20 s. Their checkpoints are small "
+                    + "(file references, or Kafka offsets).");
+
     public static final ConfigOption<Duration> VERSION_STATE_TTL = ConfigOptions.key("ingest.version-state-ttl").durationType()
             .defaultValue(Duration.ofDays(30))
             .withDescription("How long the version gate remembers a document's latest version after its last event (keyed state TTL; 0 = forever). "
@@ -280,4 +287,14 @@ public final class IngestOptions {
         return Backoff.of(conf.get(INDEX_RETRY_BACKOFF), conf.get(INDEX_RETRY_MAX_BACKOFF)).withBudget(conf.get(INDEX_RETRY_BUDGET));
     }
 
+    /**
+     * The checkpoint interval this run uses: {@code ingest.checkpoint-interval} when set, else for a bounded source
+     * {@code ingest.bounded.checkpoint-interval}, else the continuous default.
+     */
+    public static Duration checkpointInterval(Configuration conf) {
+        if (!conf.contains(CHECKPOINT_INTERVAL) && conf.get(SOURCE) != SourceKind.KAFKA) {
+            return conf.get(BOUNDED_CHECKPOINT_INTERVAL);
+        }
+        return conf.get(CHECKPOINT_INTERVAL);
+    }
 }

@@ -11,6 +11,8 @@ import io.streamrag.common.testing.OpenSearchExtension;
 import io.streamrag.ingest.io.kafka.DeadLetterSerializer;
 import io.streamrag.ingest.io.kafka.RawDocumentDeserializer;
 import io.streamrag.ingest.pipeline.IngestSources;
+import io.streamrag.ingest.metrics.ExtractMetrics;
+import io.streamrag.ingest.metrics.OutcomeMetrics;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.FailedDocument;
 import io.streamrag.ingest.records.RawDocument;
@@ -20,6 +22,7 @@ import io.streamrag.ingest.testing.TestDocuments;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.langchain4j.model.embedding.EmbeddingModel;
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -236,12 +239,18 @@ class IngestJobITCase {
         conf.set(IngestOptions.PATH, dir.resolve("backfill").toString());
         conf.set(IngestOptions.TENANT, "globex");
         conf.set(IngestOptions.OCR_PROVIDER, IngestOptions.OcrProvider.NONE);
+        Files.writeString(folder.resolve("broken.pdf"), "%PDF-1.7 this is not a PDF");
 
         conf.set(IngestOptions.PARALLELISM, 1);
         conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         IngestJob.configure(env, conf);
-        IngestJob.fromConfiguration(conf).execute(env); // bounded: returns when done
+        JobExecutionResult result = IngestJob.fromConfiguration(conf).execute(env); // bounded: returns when done
+
+        // The backfill summary's figures are the job's own counts (bin/rag backfill reads these accumulators).
+        assertThat(result.<Long>getAccumulatorResult(OutcomeMetrics.ACCUMULATOR_PREFIX + DocumentOutcome.INDEXED)).isEqualTo(2L);
+        assertThat(result.<Long>getAccumulatorResult(OutcomeMetrics.ACCUMULATOR_PREFIX + DocumentOutcome.DEAD_LETTERED)).isEqualTo(1L);
+        assertThat(result.<Long>getAccumulatorResult(ExtractMetrics.PAGES_ACCUMULATOR)).isEqualTo(3L); // readme 1 + sheet 2
 
         OPENSEARCH.refresh(alias);
         assertThat(chunks("readme.md")).extracting(c -> c.tenant).containsOnly("globex");

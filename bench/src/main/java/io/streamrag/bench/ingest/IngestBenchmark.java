@@ -21,6 +21,7 @@ import io.streamrag.ingest.records.RawDocument;
 
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
+import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -59,8 +60,11 @@ import java.util.stream.Collectors;
 /**
  * Ingest benchmark against the real local Kafka and OpenSearch (not a test): end-to-end throughput from Kafka to
  * searchable chunks, compared with the raw in-process embedding throughput on the same chunks, then freshness
- * (produce → searchable) p50/p99 at half that throughput. Options: {@code --documents 60 --pages 4
- * --parallelism 2 --freshness-seconds 30} plus any job option ({@code --embed.batch-size 32}, ...).
+ * (produce → searchable) p50/p99 at half that throughput ({@code e2e}); the folder backfill against a plain langchain4j
+ * loader ({@code backfill}, {@link BackfillComparison}); OCR threads and cache ({@code ocr}, {@link OcrBenchmark}); then
+ * all of issue 12's figures together. Options: {@code --parts e2e,backfill,ocr --rounds 1 --documents 60 --pages 4
+ * --parallelism 2 --freshness-seconds 30 --manuals DIR --ocr-documents 3 --ocr-pages 20} plus any job option
+ * ({@code --embed.batch-size 32}, ...).
  */
 public final class IngestBenchmark {
 
@@ -74,11 +78,62 @@ public final class IngestBenchmark {
 
     public static void main(String[] args) throws Exception {
         Configuration conf = Configs.fromArgs(args);
+        List<String> parts = List.of(conf.get(ConfigOptions.key("parts").stringType().defaultValue("e2e,backfill,ocr")).split(","));
+        int rounds = BenchKafka.intArg(conf, "rounds", 1);
+        List<String> summary = new ArrayList<>();
+        if (parts.contains("e2e")) {
+            for (int r = 1; r <= rounds; r++) {
+                String load = load();
+                double[] f = endToEnd(new Configuration(conf));
+                summary.add(String.format(Locale.ROOT, "e2e round %d (load %s): raw embedding %.1f chunks/s, end-to-end %.1f chunks/s, "
+                        + "ratio %.2f (target >= 0.8); freshness at half rate p50 %d ms, p99 %d ms (target <= 2000)",
+                        r, load, f[0], f[1], f[1] / f[0], (long) f[2], (long) f[3]));
+                System.out.println(summary.get(summary.size() - 1));
+            }
+        }
+        if (parts.contains("backfill")) {
+            BackfillComparison.run(conf, rounds, summary);
+        }
+        if (parts.contains("ocr")) {
+            Configuration ocr = new Configuration(conf);
+            ocr.setString("documents", String.valueOf(BenchKafka.intArg(conf, "ocr-documents", 3)));
+            ocr.setString("pages", String.valueOf(BenchKafka.intArg(conf, "ocr-pages", 20)));
+            ocr.setString("rounds", String.valueOf(rounds));
+            String load = load();
+            List<double[]> rows = OcrBenchmark.run(ocr);
+            for (int r = 0; r < rows.size(); r++) {
+                double[] f = rows.get(r);
+                summary.add(String.format(Locale.ROOT, "ocr round %d (load %s): ocr.threads=1 %.1f s, default %.1f s, ratio %.2f "
+                        + "(target <= 0.6); new version %.1f s, cache ratio %.2f (target <= 0.3)", r + 1, load, f[0], f[2],
+                        f[2] / f[0], f[3], f[3] / f[2]));
+            }
+        }
+        System.out.println();
+        System.out.println("== Issue 12 figures (load = 1-minute load average of the machine at the start) ==");
+        summary.forEach(System.out::println);
+        System.exit(0);
+    }
+
+    /** The machine's 1-minute load average now, to print beside a figure. */
+    static String load() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
+    /**
+     * Raw embedding throughput, Kafka→searchable throughput on the same chunks, freshness at half that rate:
+     * {raw chunks/s, end-to-end chunks/s, freshness p50 ms, p99 ms}.
+     */
+    static double[] endToEnd(Configuration conf) throws Exception {
         int documents = BenchKafka.intArg(conf, "documents", 60);
         int pages = BenchKafka.intArg(conf, "pages", 4);
         int parallelism = BenchKafka.intArg(conf, "parallelism", 2);
         int freshnessSeconds = BenchKafka.intArg(conf, "freshness-seconds", 30);
         String bootstrap = conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS);
+        double[] figures = new double[4];
         String run = UUID.randomUUID().toString().substring(0, 8);
         String topic = "bench-documents-" + run;
         String dlq = "bench-dlq-" + run;
@@ -88,6 +143,10 @@ public final class IngestBenchmark {
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         conf.set(IngestOptions.OCR_PROVIDER, IngestOptions.OcrProvider.NONE);
+        if (!conf.contains(IngestOptions.CHECKPOINT_INTERVAL)) {
+            // Each document waits in the quarantine for a checkpoint: freshness is bounded below by the interval.
+            conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
+        }
 
         // Corpus: generated PDFs of ~180 words a page (about one 256-token chunk per page).
         Random random = new Random(42);
@@ -149,6 +208,8 @@ public final class IngestBenchmark {
                 System.out.printf(Locale.ROOT, "End-to-end: %d chunks in %.1f s = %.1f chunks/s (%.2f documents/s)%n",
                         expected, seconds, e2ePerSecond, docsPerSecond);
                 System.out.printf(Locale.ROOT, "Ratio end-to-end / raw embedding: %.2f%n", e2ePerSecond / rawPerSecond);
+                figures[0] = rawPerSecond;
+                figures[1] = e2ePerSecond;
 
                 // 3. Freshness at half the end-to-end throughput.
                 double rate = docsPerSecond / 2;
@@ -178,6 +239,8 @@ public final class IngestBenchmark {
                 lags.sort(Long::compare);
                 System.out.printf(Locale.ROOT, "Freshness at %.2f documents/s (%d documents, %d seen): p50 %d ms, p99 %d ms%n",
                         rate, count, lags.size(), percentile(lags, 0.50), percentile(lags, 0.99));
+                figures[2] = percentile(lags, 0.50);
+                figures[3] = lags.size() < count ? Double.POSITIVE_INFINITY : percentile(lags, 0.99);
             } finally {
                 job.cancel().get(60, TimeUnit.SECONDS);
                 admin.deleteTopics(List.of(topic, dlq));
@@ -185,7 +248,7 @@ public final class IngestBenchmark {
                 OpenSearchClients.close(search);
             }
         }
-        System.exit(0);
+        return figures;
     }
 
 

@@ -70,7 +70,16 @@ public final class OcrBenchmark {
     private OcrBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        Configuration conf = Configs.fromArgs(args);
+        run(Configs.fromArgs(args));
+        System.exit(0);
+    }
+
+    /**
+     * Runs the rounds {@code conf} asks for and prints each; returns per round the seconds of {@code ocr.threads=1}
+     * first and new version, then of the default first and new version.
+     */
+    static List<double[]> run(Configuration conf) throws Exception {
+        conf = new Configuration(conf);
         int documents = BenchKafka.intArg(conf, "documents", 3);
         int pages = BenchKafka.intArg(conf, "pages", 20);
         int rounds = BenchKafka.intArg(conf, "rounds", 2);
@@ -130,7 +139,7 @@ public final class OcrBenchmark {
             search.indices().delete(d -> d.index(ChunkIndex.concreteName(alias)).ignoreUnavailable(true));
             OpenSearchClients.close(search);
         }
-        System.exit(0);
+        return results;
     }
 
     /** One job with {@code threads}: warm-up, then version 1 of every document, then version 2; seconds of each. */

@@ -72,6 +72,11 @@ public class BackfillCommand implements Callable<Integer> {
         PrintStream human = json ? System.err : System.out;
         boolean bar = !json && Terminal.interactive();
         Configuration conf = UpCommand.jobConfiguration(connection, options);
+        if (!options.containsKey(IngestOptions.CHECKPOINT_INTERVAL.key())) {
+            // A bounded run checkpoints at ingest.bounded.checkpoint-interval (1 s): each document waits for one in the
+            // quarantine and the run ends with one; the continuous job's 5 s made a backfill idle up to 10 s.
+            conf.removeConfig(IngestOptions.CHECKPOINT_INTERVAL);
+        }
         conf.set(IngestOptions.SOURCE, IngestOptions.SourceKind.FILES);
         conf.set(IngestOptions.PATH, dir.toAbsolutePath().normalize().toString());
         conf.set(IngestOptions.TENANT, tenant);
@@ -121,14 +126,10 @@ public class BackfillCommand implements Callable<Integer> {
                 break;
             }
         }
-        long indexed = count(acc, DocumentOutcome.INDEXED, m.getOrDefault(INDEXED, 0.0));
-        long dead = count(acc, DocumentOutcome.DEAD_LETTERED, m.getOrDefault(DEAD, 0.0));
-        long skipped = count(acc, DocumentOutcome.STALE, 0) + count(acc, DocumentOutcome.DELETED, 0);
+        Summary summary = Summary.of(acc, m);
         Duration took = Duration.ofNanos(System.nanoTime() - start);
-        human.printf("Backfill %s in %s: %d documents, %d indexed, %d dead-lettered%s, %.0f pages read%n",
-                state.toLowerCase(), StatusCommand.human(took),
-                indexed + dead + skipped, indexed, dead, skipped > 0 ? ", " + skipped + " stale or deleted" : "",
-                m.getOrDefault(PAGES, 0.0));
+        human.printf("Backfill %s in %s: %s%n", state.toLowerCase(), StatusCommand.human(took), summary);
+        long dead = summary.deadLettered;
         if (dead > 0) {
             human.println("Dead letters with reasons are on topic '" + connection.deadLetterTopic + "'.");
         }
@@ -140,11 +141,11 @@ public class BackfillCommand implements Callable<Integer> {
             r.put("folder", dir.toAbsolutePath().normalize().toString());
             r.put("tenant", tenant);
             r.put("durationMs", took.toMillis());
-            r.put("documents", indexed + dead + skipped);
-            r.put("indexed", indexed);
-            r.put("deadLettered", dead);
-            r.put("staleOrDeleted", skipped);
-            r.put("pages", Math.round(m.getOrDefault(PAGES, 0.0)));
+            r.put("documents", summary.documents());
+            r.put("indexed", summary.indexed);
+            r.put("deadLettered", summary.deadLettered);
+            r.put("staleOrDeleted", summary.staleOrDeleted);
+            r.put("pages", summary.pages);
             r.put("deadLetterTopic", connection.deadLetterTopic);
             r.put("exitCode", exit);
             System.out.println(Json.toString(r));
@@ -162,9 +163,46 @@ public class BackfillCommand implements Callable<Integer> {
                 .mapToLong(e -> Long.parseLong(e.getValue())).sum();
     }
 
-    private static long count(Map<String, String> accumulators, String outcome, double fallback) {
-        String v = accumulators.get(OutcomeMetrics.ACCUMULATOR_PREFIX + outcome);
-        return v == null ? Math.round(fallback) : Long.parseLong(v);
+    /**
+     * What a backfill did, from the job's own counts: its accumulators (outcomes, pages read), which outlive the job;
+     * the last metrics read while it ran only fill in what a job without those accumulators lacks.
+     */
+    static final class Summary {
+        final long indexed;
+        final long deadLettered;
+        final long staleOrDeleted;
+        final long pages;
+
+        Summary(long indexed, long deadLettered, long staleOrDeleted, long pages) {
+            this.indexed = indexed;
+            this.deadLettered = deadLettered;
+            this.staleOrDeleted = staleOrDeleted;
+            this.pages = pages;
+        }
+
+        static Summary of(Map<String, String> accumulators, Map<String, Double> lastMetrics) {
+            return new Summary(
+                    count(accumulators, OutcomeMetrics.ACCUMULATOR_PREFIX + DocumentOutcome.INDEXED, lastMetrics.getOrDefault(INDEXED, 0.0)),
+                    count(accumulators, OutcomeMetrics.ACCUMULATOR_PREFIX + DocumentOutcome.DEAD_LETTERED, lastMetrics.getOrDefault(DEAD, 0.0)),
+                    count(accumulators, OutcomeMetrics.ACCUMULATOR_PREFIX + DocumentOutcome.STALE, 0)
+                            + count(accumulators, OutcomeMetrics.ACCUMULATOR_PREFIX + DocumentOutcome.DELETED, 0),
+                    count(accumulators, ExtractMetrics.PAGES_ACCUMULATOR, lastMetrics.getOrDefault(PAGES, 0.0)));
+        }
+
+        long documents() {
+            return indexed + deadLettered + staleOrDeleted;
+        }
+
+        @Override
+        public String toString() {
+            return documents() + " documents, " + indexed + " indexed, " + deadLettered + " dead-lettered"
+                    + (staleOrDeleted > 0 ? ", " + staleOrDeleted + " stale or deleted" : "") + ", " + pages + " pages read";
+        }
+
+        private static long count(Map<String, String> accumulators, String name, double fallback) {
+            String v = accumulators.get(name);
+            return v == null ? Math.round(fallback) : Long.parseLong(v);
+        }
     }
 
     /** One progress line (a bar, counts, rates, ETA), without the carriage return that only a terminal gets. */

@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 
 /** {@code rag bench}: one entry point for the jobs' benchmarks, which print their figures. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run a benchmark of the jobs and print its figures: ingest, ocr (image-heavy PDFs: ocr.threads=1 vs default, and a new version with the OCR cache warm), fanout, throughput, adaptive, isolation, cluster (both jobs on the running local cluster at --parallelism N).")
+        description = "Run a benchmark of the jobs and print its figures: ingest (issue 12's figures: --parts e2e,backfill,ocr --manuals DIR --rounds N), ocr (image-heavy PDFs: ocr.threads=1 vs default, and a new version with the OCR cache warm), fanout, throughput, adaptive, isolation, cluster (both jobs on the running local cluster at --parallelism N).")
 public class BenchCommand implements Callable<Integer> {
 
     /** A benchmark's {@code main}. */

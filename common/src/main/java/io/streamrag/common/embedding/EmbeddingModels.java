@@ -1,7 +1,6 @@
 package io.streamrag.common.embedding;
 
 import dev.langchain4j.model.embedding.EmbeddingModel;
-import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
 import dev.langchain4j.model.ollama.OllamaEmbeddingModel;
 import dev.langchain4j.model.openai.OpenAiEmbeddingModel;
 
@@ -18,7 +17,7 @@ public final class EmbeddingModels {
         EmbeddingOptions.Provider provider = conf.get(EmbeddingOptions.PROVIDER);
         switch (provider) {
             case ONNX:
-                return new AllMiniLmL6V2QuantizedEmbeddingModel();
+                return OnnxMiniLm.shared(conf.get(EmbeddingOptions.ONNX_THREADS), conf.get(EmbeddingOptions.ONNX_INTRA_OP_THREADS));
             case OPENAI:
                 return OpenAiEmbeddingModel.builder()
                         .baseUrl(require(conf, EmbeddingOptions.BASE_URL.key(), conf.get(EmbeddingOptions.BASE_URL)))

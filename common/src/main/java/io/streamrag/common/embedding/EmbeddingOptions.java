@@ -46,5 +46,19 @@ public final class EmbeddingOptions {
                     .defaultValue(384)
                     .withDescription("Vector dimension; must match the model (384 for all-MiniLM-L6-v2).");
 
+    public static final ConfigOption<Integer> ONNX_THREADS =
+            ConfigOptions.key("embedding.onnx.threads")
+                    .intType()
+                    .defaultValue(0)
+                    .withDescription("ONNX: chunks embedded at once per JVM (TaskManager), on one executor shared by every "
+                            + "embedding operator there; 0 = one per core. Each call runs on embedding.onnx.intra-op-threads.");
+
+    public static final ConfigOption<Integer> ONNX_INTRA_OP_THREADS =
+            ConfigOptions.key("embedding.onnx.intra-op-threads")
+                    .intType()
+                    .defaultValue(1)
+                    .withDescription("ONNX: threads inside one model call (ONNX Runtime intra-op threads); 0 = ONNX Runtime's default "
+                            + "(all cores). One thread per call and one call per core beats several threads per call on small models.");
+
     private EmbeddingOptions() {}
 }

@@ -7,16 +7,21 @@ import io.streamrag.ingest.metrics.ExtractMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.FetchedDocument;
+import io.streamrag.ingest.records.OcrItem;
 import io.streamrag.ingest.records.PageImage;
 
+import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Extracts page texts and images to read from fetched content (PDF, text, Markdown, HTML, PNG, JPEG). */
-public class ExtractContent extends ProcessFunction<FetchedDocument, ExtractedDocument> {
+/**
+ * Extracts page texts and images to read from fetched content (PDF, text, Markdown, HTML, PNG, JPEG) and emits the
+ * document without its image bytes, then one record per image, for the OCR operator.
+ */
+public class ExtractContent extends ProcessFunction<FetchedDocument, OcrItem> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ExtractContent.class);
 
@@ -24,6 +29,7 @@ public class ExtractContent extends ProcessFunction<FetchedDocument, ExtractedDo
 
     private transient DocumentExtractor extractor;
     private transient ExtractMetrics metrics;
+    private transient LongCounter pagesRead;
 
     public ExtractContent(ExtractionLimits limits) {
         this.limits = limits;
@@ -33,12 +39,14 @@ public class ExtractContent extends ProcessFunction<FetchedDocument, ExtractedDo
     public void open(OpenContext openContext) {
         extractor = new DocumentExtractor(limits);
         metrics = new ExtractMetrics(getRuntimeContext().getMetricGroup());
+        pagesRead = new LongCounter();
+        getRuntimeContext().addAccumulator(ExtractMetrics.PAGES_ACCUMULATOR, pagesRead);
     }
 
     @Override
-    public void processElement(FetchedDocument doc, Context ctx, Collector<ExtractedDocument> out) {
+    public void processElement(FetchedDocument doc, Context ctx, Collector<OcrItem> out) {
         if (doc.task.isDelete()) {
-            out.collect(new ExtractedDocument(doc.task, null));
+            emit(new ExtractedDocument(doc.task, null), out);
             return;
         }
         long start = System.nanoTime();
@@ -48,15 +56,50 @@ public class ExtractContent extends ProcessFunction<FetchedDocument, ExtractedDo
             long ms = (System.nanoTime() - start) / 1_000_000;
             metrics.extractTimeMs.update(ms);
             metrics.pages.inc(extracted.pageCount);
+            pagesRead.add((long) extracted.pageCount);
             metrics.images.inc(extracted.images.size());
             metrics.imagesSkipped.inc(extracted.imagesSkipped);
             metrics.scannedPages.inc(extracted.images.stream().filter(i -> PageImage.SCANNED_PAGE.equals(i.source)).count());
             LOG.debug("Extracted {}: {} pages, {} images ({} skipped) in {} ms", doc.task, extracted.pageCount,
                     extracted.images.size(), extracted.imagesSkipped, ms);
-            out.collect(extracted);
+            emit(extracted, out);
         } catch (DocumentException e) {
             metrics.failures.inc();
             ctx.output(DeadLetters.TAG, DeadLetters.of(doc.task, DeadLetters.EXTRACT, e.error(), e.getMessage()));
+        }
+    }
+
+    /**
+     * The document without image bytes, then one item per image: images are OCR'd (and checkpointed) one by one, and
+     * the whole document with all its pictures is never handed on as one record (Flink copies every record passed
+     * between chained operators, which held all of a manual's images twice at once).
+     */
+    static void emit(ExtractedDocument doc, Collector<OcrItem> out) {
+        OcrItem head = new OcrItem();
+        head.documentId = doc.task.documentId;
+        head.documentKey = doc.task.key();
+        head.tenant = doc.task.tenant;
+        head.version = doc.task.version;
+        head.count = doc.images.size();
+        head.document = doc;
+        byte[][] bytes = new byte[doc.images.size()][];
+        for (int i = 0; i < doc.images.size(); i++) {
+            PageImage image = doc.images.get(i);
+            bytes[i] = image.bytes;
+            image.bytes = null;
+        }
+        out.collect(head);
+        for (int i = 0; i < bytes.length; i++) {
+            OcrItem item = new OcrItem();
+            item.documentId = head.documentId;
+            item.documentKey = head.documentKey;
+            item.tenant = head.tenant;
+            item.version = head.version;
+            item.index = i;
+            item.count = bytes.length;
+            item.bytes = bytes[i];
+            bytes[i] = null; // the item (and its copy in the OCR queue) holds the pixels from here
+            out.collect(item);
         }
     }
 }

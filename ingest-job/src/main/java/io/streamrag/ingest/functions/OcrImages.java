@@ -23,7 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * Reads the text of images on an executor shared by the TaskManager's OCR subtasks ({@code ingest.ocr.threads}, one per
  * core by default; Async I/O), so slow OCR (~0.3-1.3 s per image) uses every core and overlaps with extraction and
  * embedding instead of blocking the task thread. Text already read for the tenant (same image bytes) comes from a
- * shared {@link OcrCache} instead of tesseract. Images come one per record ({@link SplitImages}),
+ * shared {@link OcrCache} instead of tesseract. Images come one per record ({@link ExtractContent}),
  * so the operator's checkpointed in-flight queue holds at most {@code ingest.ocr.capacity} images; documents pass through.
  * A failing image never fails the document: it is counted and left without text. Once a document's images have
  * taken {@code ingest.limits.ocr-time-per-document}, its remaining images are not read and the document is dead-lettered.

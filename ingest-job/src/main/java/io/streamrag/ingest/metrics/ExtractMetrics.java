@@ -13,6 +13,8 @@ public final class ExtractMetrics extends ComponentMetrics {
     public static final String SCANNED_PAGES = "scannedPages";
     public static final String EXTRACT_FAILURES = "extractFailures";
     public static final String EXTRACT_TIME_MS = "extractTimeMs";
+    /** Accumulator of the pages read: unlike the metrics it outlives the job, for a backfill's summary. */
+    public static final String PAGES_ACCUMULATOR = "extract.pages";
 
     public final Counter pages = counter(PAGES);
     public final Counter images = counter(IMAGES);

