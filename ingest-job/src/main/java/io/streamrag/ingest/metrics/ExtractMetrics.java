@@ -1,12 +1,12 @@
 package io.streamrag.ingest.metrics;
 
+import io.streamrag.common.metrics.ComponentMetrics;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
 /** Metrics of {@link io.streamrag.ingest.functions.ExtractContent}. */
-public final class ExtractMetrics {
+public final class ExtractMetrics extends ComponentMetrics {
     public static final String PAGES = "pages";
     public static final String IMAGES = "images";
     public static final String IMAGES_SKIPPED = "imagesSkipped";
@@ -16,19 +16,14 @@ public final class ExtractMetrics {
     /** Accumulator of the pages read: unlike the metrics it outlives the job, for a backfill's summary. */
     public static final String PAGES_ACCUMULATOR = "extract.pages";
 
-    public final Counter pages;
-    public final Counter images;
-    public final Counter imagesSkipped;
-    public final Counter scannedPages;
-    public final Counter failures;
-    public final Histogram extractTimeMs;
+    public final Counter pages = counter(PAGES);
+    public final Counter images = counter(IMAGES);
+    public final Counter imagesSkipped = counter(IMAGES_SKIPPED);
+    public final Counter scannedPages = counter(SCANNED_PAGES);
+    public final Counter failures = counter(EXTRACT_FAILURES);
+    public final Histogram extractTimeMs = histogram(EXTRACT_TIME_MS, 500);
 
     public ExtractMetrics(MetricGroup group) {
-        pages = group.counter(PAGES);
-        images = group.counter(IMAGES);
-        imagesSkipped = group.counter(IMAGES_SKIPPED);
-        scannedPages = group.counter(SCANNED_PAGES);
-        failures = group.counter(EXTRACT_FAILURES);
-        extractTimeMs = group.histogram(EXTRACT_TIME_MS, new DescriptiveStatisticsHistogram(500));
+        super(group);
     }
 }

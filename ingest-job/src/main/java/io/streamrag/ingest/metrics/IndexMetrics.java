@@ -1,13 +1,13 @@
 package io.streamrag.ingest.metrics;
 
+import io.streamrag.common.metrics.ComponentMetrics;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
 /** Metrics of {@link io.streamrag.ingest.functions.IndexChunks}. */
-public final class IndexMetrics {
+public final class IndexMetrics extends ComponentMetrics {
     public static final String CHUNKS_INDEXED = "chunksIndexed";
     public static final String BULK_REQUESTS = "bulkRequests";
     public static final String BULK_LATENCY_MS = "bulkLatencyMs";
@@ -19,25 +19,18 @@ public final class IndexMetrics {
     public static final String FRESHNESS_LAG_MS = "freshnessLagMs";
     public static final String LAST_FRESHNESS_LAG_MS = "lastFreshnessLagMs";
 
-    public final Counter chunksIndexed;
-    public final Counter bulkRequests;
-    public final Histogram bulkLatencyMs;
-    public final Counter bulkItemFailures;
-    public final Counter bulkRetries;
-    public final Counter requestRetries;
-    public final Histogram deleteLatencyMs;
-    public final Histogram freshnessLagMs;
+    public final Counter chunksIndexed = counter(CHUNKS_INDEXED);
+    public final Counter bulkRequests = counter(BULK_REQUESTS);
+    public final Histogram bulkLatencyMs = histogram(BULK_LATENCY_MS, 500);
+    public final Counter bulkItemFailures = counter(BULK_ITEM_FAILURES);
+    public final Counter bulkRetries = counter(BULK_RETRIES);
+    public final Counter requestRetries = counter(REQUEST_RETRIES);
+    public final Histogram deleteLatencyMs = histogram(DELETE_BY_QUERY_LATENCY_MS, 500);
+    public final Histogram freshnessLagMs = histogram(FRESHNESS_LAG_MS, 1000);
     public volatile long lastFreshnessLagMs;
 
     public IndexMetrics(MetricGroup group) {
-        chunksIndexed = group.counter(CHUNKS_INDEXED);
-        bulkRequests = group.counter(BULK_REQUESTS);
-        bulkLatencyMs = group.histogram(BULK_LATENCY_MS, new DescriptiveStatisticsHistogram(500));
-        bulkItemFailures = group.counter(BULK_ITEM_FAILURES);
-        bulkRetries = group.counter(BULK_RETRIES);
-        requestRetries = group.counter(REQUEST_RETRIES);
-        deleteLatencyMs = group.histogram(DELETE_BY_QUERY_LATENCY_MS, new DescriptiveStatisticsHistogram(500));
-        freshnessLagMs = group.histogram(FRESHNESS_LAG_MS, new DescriptiveStatisticsHistogram(1000));
-        group.gauge(LAST_FRESHNESS_LAG_MS, (Gauge<Long>) () -> lastFreshnessLagMs);
+        super(group);
+        gauge(LAST_FRESHNESS_LAG_MS, (Gauge<Long>) () -> lastFreshnessLagMs);
     }
 }

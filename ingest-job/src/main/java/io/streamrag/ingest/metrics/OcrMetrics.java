@@ -1,12 +1,12 @@
 package io.streamrag.ingest.metrics;
 
+import io.streamrag.common.metrics.ComponentMetrics;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
 /** Metrics of {@link io.streamrag.ingest.functions.OcrImages}. */
-public final class OcrMetrics {
+public final class OcrMetrics extends ComponentMetrics {
     public static final String IMAGES_READ = "ocrImagesRead";
     public static final String IMAGES_FAILED = "ocrImagesFailed";
     public static final String DOCUMENTS_TIMED_OUT = "ocrDocumentsTimedOut";
@@ -16,19 +16,14 @@ public final class OcrMetrics {
     /** Images read by tesseract (or the vision model) because no text was cached for them. */
     public static final String CACHE_MISSES = "ocrCacheMisses";
 
-    public final Counter read;
-    public final Counter failed;
-    public final Counter timedOut;
-    public final Histogram timeMs;
-    public final Counter cacheHits;
-    public final Counter cacheMisses;
+    public final Counter read = counter(IMAGES_READ);
+    public final Counter failed = counter(IMAGES_FAILED);
+    public final Counter timedOut = counter(DOCUMENTS_TIMED_OUT);
+    public final Counter cacheHits = counter(CACHE_HITS);
+    public final Counter cacheMisses = counter(CACHE_MISSES);
+    public final Histogram timeMs = histogram(OCR_TIME_MS, 500);
 
     public OcrMetrics(MetricGroup group) {
-        read = group.counter(IMAGES_READ);
-        failed = group.counter(IMAGES_FAILED);
-        timedOut = group.counter(DOCUMENTS_TIMED_OUT);
-        cacheHits = group.counter(CACHE_HITS);
-        cacheMisses = group.counter(CACHE_MISSES);
-        timeMs = group.histogram(OCR_TIME_MS, new DescriptiveStatisticsHistogram(500));
+        super(group);
     }
 }

@@ -1,5 +1,6 @@
 package io.streamrag.ingest.metrics;
 
+import io.streamrag.common.metrics.ComponentMetrics;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
@@ -7,17 +8,16 @@ import org.apache.flink.metrics.MetricGroup;
 import java.util.function.IntSupplier;
 
 /** Metrics of {@link io.streamrag.ingest.functions.Quarantine}. */
-public final class QuarantineMetrics {
+public final class QuarantineMetrics extends ComponentMetrics {
     public static final String POISONED = "quarantinePoisoned";
     public static final String RETRIED = "quarantineRetried";
     public static final String HELD_DOCUMENTS = "quarantineHeldDocuments";
 
-    public final Counter poisoned;
-    public final Counter retried;
+    public final Counter poisoned = counter(POISONED);
+    public final Counter retried = counter(RETRIED);
 
     public QuarantineMetrics(MetricGroup group, IntSupplier held) {
-        poisoned = group.counter(POISONED);
-        retried = group.counter(RETRIED);
-        group.gauge(HELD_DOCUMENTS, (Gauge<Integer>) held::getAsInt);
+        super(group);
+        gauge(HELD_DOCUMENTS, (Gauge<Integer>) held::getAsInt);
     }
 }

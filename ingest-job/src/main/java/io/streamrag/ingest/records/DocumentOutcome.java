@@ -1,11 +1,14 @@
 package io.streamrag.ingest.records;
 
+import io.streamrag.common.records.IngestOutcome;
+
 /** How one document event ended: exactly one of indexed, deleted, stale or dead-lettered. */
 public class DocumentOutcome {
-    public static final String INDEXED = "indexed";
-    public static final String DELETED = "deleted";
-    public static final String STALE = "stale";
-    public static final String DEAD_LETTERED = "dead-lettered";
+    // The contract's spellings, defined once in the record written to documents.outcomes.
+    public static final String INDEXED = IngestOutcome.INDEXED;
+    public static final String DELETED = IngestOutcome.DELETED;
+    public static final String STALE = IngestOutcome.STALE;
+    public static final String DEAD_LETTERED = IngestOutcome.DEAD_LETTERED;
 
     public String documentId;
     public String tenant;

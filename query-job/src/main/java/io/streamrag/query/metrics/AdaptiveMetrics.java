@@ -1,22 +1,20 @@
 package io.streamrag.query.metrics;
 
+import io.streamrag.common.metrics.ComponentMetrics;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.metrics.ThreadSafeSimpleCounter;
 
 /** Metrics of {@code AdaptiveGenerate} besides the per-endpoint generation metrics. */
-public class AdaptiveMetrics {
+public class AdaptiveMetrics extends ComponentMetrics {
     public static final String CALLS_SAVED = "candidatesSaved";
     public static final String WAVES = "waves";
     public static final String STOPPED_EARLY = "questionsStoppedEarly";
 
-    public final Counter saved;
-    public final Counter waves;
-    public final Counter stoppedEarly;
+    public final Counter saved = sharedCounter(CALLS_SAVED);
+    public final Counter waves = sharedCounter(WAVES);
+    public final Counter stoppedEarly = sharedCounter(STOPPED_EARLY);
 
     public AdaptiveMetrics(MetricGroup group) {
-        saved = group.counter(CALLS_SAVED, new ThreadSafeSimpleCounter());
-        waves = group.counter(WAVES, new ThreadSafeSimpleCounter());
-        stoppedEarly = group.counter(STOPPED_EARLY, new ThreadSafeSimpleCounter());
+        super(group);
     }
 }

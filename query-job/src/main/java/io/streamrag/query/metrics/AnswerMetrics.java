@@ -1,17 +1,17 @@
 package io.streamrag.query.metrics;
 
+import io.streamrag.common.metrics.ComponentMetrics;
 import io.streamrag.common.records.Answer;
 
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
 import java.util.EnumMap;
 import java.util.Map;
 
 /** Metrics of {@code CountAnswers}: answers by status, question latency and tokens, just before the sink. */
-public class AnswerMetrics {
+public class AnswerMetrics extends ComponentMetrics {
     public static final String ANSWERS = "answers";
     public static final String STATUS_GROUP = "status";
     public static final String LATENCY = "questionLatencyMs";
@@ -19,17 +19,15 @@ public class AnswerMetrics {
     public static final String TOKENS_OUT = "answerTokensOut";
 
     private final Map<Answer.Status, Counter> byStatus = new EnumMap<>(Answer.Status.class);
-    public final Histogram latency;
-    public final Counter tokensIn;
-    public final Counter tokensOut;
+    public final Histogram latency = histogram(LATENCY, 1000);
+    public final Counter tokensIn = counter(TOKENS_IN);
+    public final Counter tokensOut = counter(TOKENS_OUT);
 
     public AnswerMetrics(MetricGroup group) {
+        super(group);
         for (Answer.Status s : Answer.Status.values()) {
             byStatus.put(s, group.addGroup(STATUS_GROUP, s.name()).counter(ANSWERS));
         }
-        latency = group.histogram(LATENCY, new DescriptiveStatisticsHistogram(1000));
-        tokensIn = group.counter(TOKENS_IN);
-        tokensOut = group.counter(TOKENS_OUT);
     }
 
     public void count(Answer a) {

@@ -1,5 +1,6 @@
 package io.streamrag.query.metrics;
 
+import io.streamrag.common.metrics.ComponentMetrics;
 import io.streamrag.query.generate.CallListener;
 import io.streamrag.query.generate.ChatEndpoint;
 import io.streamrag.query.generate.EndpointHealth;
@@ -9,14 +10,12 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.metrics.ThreadSafeSimpleCounter;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** Metrics of the generate operators, per endpoint (sub-group {@code endpoint=<name>}). */
-public class GenerationMetrics implements CallListener {
+public class GenerationMetrics extends ComponentMetrics implements CallListener {
     public static final String ISSUED = "candidatesIssued";
     public static final String SUCCEEDED = "candidatesSucceeded";
     public static final String FAILED = "candidatesFailed";
@@ -36,37 +35,27 @@ public class GenerationMetrics implements CallListener {
     public static final String CANDIDATES_CANCELLED = "candidatesCancelled";
 
     /** Counters of one endpoint. */
-    static final class PerEndpoint {
-        final Counter issued;
-        final Counter succeeded;
-        final Counter failed;
-        final Counter timedOut;
-        final Counter retried;
-        final Histogram latency;
-        final Histogram callLatency;
+    static final class PerEndpoint extends ComponentMetrics {
+        final Counter issued = sharedCounter(ISSUED);
+        final Counter succeeded = sharedCounter(SUCCEEDED);
+        final Counter failed = sharedCounter(FAILED);
+        final Counter timedOut = sharedCounter(TIMED_OUT);
+        final Counter retried = sharedCounter(RETRIED);
+        final Histogram latency = histogram(LATENCY, 1000);
+        final Histogram callLatency = histogram(CALL_LATENCY, 1000);
 
         PerEndpoint(MetricGroup g) {
-            issued = g.counter(ISSUED, new ThreadSafeSimpleCounter());
-            succeeded = g.counter(SUCCEEDED, new ThreadSafeSimpleCounter());
-            failed = g.counter(FAILED, new ThreadSafeSimpleCounter());
-            timedOut = g.counter(TIMED_OUT, new ThreadSafeSimpleCounter());
-            retried = g.counter(RETRIED, new ThreadSafeSimpleCounter());
-            latency = g.histogram(LATENCY, new DescriptiveStatisticsHistogram(1000));
-            callLatency = g.histogram(CALL_LATENCY, new DescriptiveStatisticsHistogram(1000));
+            super(g);
         }
     }
 
-    private final MetricGroup group;
     private final Map<String, PerEndpoint> endpoints = new ConcurrentHashMap<>();
-    private final Counter tokensIn;
-    private final Counter tokensOut;
-    public final Counter candidatesCancelled;
+    private final Counter tokensIn = sharedCounter(TOKENS_IN);
+    private final Counter tokensOut = sharedCounter(TOKENS_OUT);
+    public final Counter candidatesCancelled = sharedCounter(CANDIDATES_CANCELLED);
 
     public GenerationMetrics(MetricGroup group) {
-        this.group = group;
-        tokensIn = group.counter(TOKENS_IN, new ThreadSafeSimpleCounter());
-        tokensOut = group.counter(TOKENS_OUT, new ThreadSafeSimpleCounter());
-        candidatesCancelled = group.counter(CANDIDATES_CANCELLED, new ThreadSafeSimpleCounter());
+        super(group);
     }
 
     /** Gauges of each endpoint's health: breaker state, rejected, hedged and cancelled calls, queue depth. */

@@ -1,26 +1,24 @@
 package io.streamrag.query.metrics;
 
+import io.streamrag.common.metrics.ComponentMetrics;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 
 /** Metrics of {@code ParseQuestion}. */
-public class QuestionMetrics {
+public class QuestionMetrics extends ComponentMetrics {
     public static final String QUESTIONS = "questions";
     public static final String INVALID = "questionsInvalid";
     public static final String EXPIRED = "questionsExpiredOnArrival";
     public static final String PLANNED = "questionsPlanned";
 
-    public final Counter questions;
-    public final Counter invalid;
+    public final Counter questions = counter(QUESTIONS);
+    public final Counter invalid = counter(INVALID);
     /** Questions whose deadline had passed before the job read them (e.g. after a long backlog). */
-    public final Counter expired;
+    public final Counter expired = counter(EXPIRED);
     /** Questions whose strategy, k and n the budget plan chose. */
-    public final Counter planned;
+    public final Counter planned = counter(PLANNED);
 
     public QuestionMetrics(MetricGroup group) {
-        questions = group.counter(QUESTIONS);
-        invalid = group.counter(INVALID);
-        expired = group.counter(EXPIRED);
-        planned = group.counter(PLANNED);
+        super(group);
     }
 }

@@ -1,29 +1,25 @@
 package io.streamrag.query.metrics;
 
+import io.streamrag.common.metrics.ComponentMetrics;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
 /** Metrics of {@code SelfConsistencyVote}. */
-public class VoteMetrics {
+public class VoteMetrics extends ComponentMetrics {
     public static final String DECIDED = "votesDecided";
     public static final String EARLY = "earlyDecisions";
     public static final String DEADLINE = "deadlineDecisions";
     public static final String LATE = "lateCandidatesDropped";
     public static final String AGREEMENT = "agreementPercent";
 
-    public final Counter decided;
-    public final Counter early;
-    public final Counter deadline;
-    public final Counter late;
-    public final Histogram agreement;
+    public final Counter decided = counter(DECIDED);
+    public final Counter early = counter(EARLY);
+    public final Counter deadline = counter(DEADLINE);
+    public final Counter late = counter(LATE);
+    public final Histogram agreement = histogram(AGREEMENT, 1000);
 
     public VoteMetrics(MetricGroup group) {
-        decided = group.counter(DECIDED);
-        early = group.counter(EARLY);
-        deadline = group.counter(DEADLINE);
-        late = group.counter(LATE);
-        agreement = group.histogram(AGREEMENT, new DescriptiveStatisticsHistogram(1000));
+        super(group);
     }
 }
