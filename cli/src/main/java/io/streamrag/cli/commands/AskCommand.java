@@ -52,8 +52,9 @@ public class AskCommand implements Callable<Integer> {
     @Option(names = "--strategy", description = "${COMPLETION-CANDIDATES} (default: the job's).")
     StrategyName strategy;
 
-    @Option(names = "--deadline-ms", description = "Answer with what has arrived after this many ms.")
-    Long deadlineMs;
+    @Option(names = {"--deadline", "--deadline-ms"},
+            description = "Answer with what has arrived after this long, e.g. 20s (a plain number is ms; default: the job's).")
+    Duration deadline;
 
     @Option(names = "--budget-tokens", paramLabel = "TOKENS",
             description = "Token budget (in + out, all calls); with a plan loaded (query.plan) the job picks strategy, k and N for it.")
@@ -78,7 +79,7 @@ public class AskCommand implements Callable<Integer> {
         q.n = n;
         q.k = k;
         q.strategy = strategy == null ? null : strategy.name();
-        q.deadlineMs = deadlineMs;
+        q.deadlineMs = deadline == null ? null : deadline.toMillis();
         if (budgetTokens != null || budgetLatency != null) {
             q.budget = new Question.Budget(budgetTokens, budgetLatency == null ? null : budgetLatency.toMillis());
         }

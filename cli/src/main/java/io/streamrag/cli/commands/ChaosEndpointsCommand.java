@@ -6,6 +6,7 @@ import io.streamrag.common.config.StreamRagOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -29,8 +30,9 @@ public class ChaosEndpointsCommand implements Callable<Integer> {
     @Option(names = "--n", description = "Candidates per question (default: ${DEFAULT-VALUE}).")
     int n = 5;
 
-    @Option(names = "--deadline-ms", description = "Deadline of each question (default: ${DEFAULT-VALUE}).")
-    long deadlineMs = 60_000;
+    @Option(names = {"--deadline", "--deadline-ms"}, defaultValue = "1m",
+            description = "Deadline of each question, e.g. 30s (default: ${DEFAULT-VALUE}; a plain number is ms).")
+    Duration deadline;
 
     @Option(names = "--scenarios", split = ",",
             description = "Comma-separated: faults, two-endpoints, slow, outage (default: all).")
@@ -43,8 +45,9 @@ public class ChaosEndpointsCommand implements Callable<Integer> {
     @Option(names = "--concurrency", description = "maxConcurrency of each endpoint (default: ${DEFAULT-VALUE}).")
     int concurrency = 16;
 
-    @Option(names = "--endpoint-timeout-ms", description = "Per-call timeout of each endpoint (default: ${DEFAULT-VALUE}).")
-    long endpointTimeoutMs = 10_000;
+    @Option(names = {"--endpoint-timeout", "--endpoint-timeout-ms"}, defaultValue = "10s",
+            description = "Per-call timeout of each endpoint (default: ${DEFAULT-VALUE}; a plain number is ms).")
+    Duration endpointTimeout;
 
     @Option(names = "--parallelism", description = "Job parallelism (default: ${DEFAULT-VALUE}).")
     int parallelism = 2;
@@ -63,9 +66,9 @@ public class ChaosEndpointsCommand implements Callable<Integer> {
         ChaosBenchmark.Settings s = new ChaosBenchmark.Settings();
         s.questions = questions;
         s.n = n;
-        s.deadlineMs = deadlineMs;
+        s.deadlineMs = deadline.toMillis();
         s.maxConcurrency = concurrency;
-        s.endpointTimeoutMs = endpointTimeoutMs;
+        s.endpointTimeoutMs = endpointTimeout.toMillis();
         s.parallelism = parallelism;
         s.rounds = rounds;
         s.options.putAll(options);

@@ -64,4 +64,23 @@ class ConventionsTest {
         assertThat(services.get(1).get("notes")).isEqualTo(List.of("health green", "plugins opensearch-knn 2.19.1.0"));
         assertThat(services.get(2).get("notes")).isEqualTo(List.of());
     }
+
+    /** Times are Durations ("30s", "500ms"); a former "-ms" spelling survives only as an alias of such an option. */
+    @Test
+    void timeOptionsAreDurationsWithTheirMillisecondSpellingAsAnAlias() {
+        List<String> offenders = new java.util.ArrayList<>();
+        java.util.ArrayDeque<CommandLine> todo = new java.util.ArrayDeque<>(List.of(Rag.commandLine(name -> null)));
+        while (!todo.isEmpty()) {
+            CommandLine cl = todo.pop();
+            todo.addAll(cl.getSubcommands().values());
+            for (CommandLine.Model.OptionSpec o : cl.getCommandSpec().options()) {
+                boolean ms = java.util.Arrays.stream(o.names()).anyMatch(n -> n.endsWith("-ms"));
+                boolean plain = java.util.Arrays.stream(o.names()).anyMatch(n -> !n.endsWith("-ms"));
+                if (ms && !(o.type() == java.time.Duration.class && plain)) {
+                    offenders.add(cl.getCommandName() + " " + String.join("|", o.names()));
+                }
+            }
+        }
+        assertThat(offenders).isEmpty();
+    }
 }
