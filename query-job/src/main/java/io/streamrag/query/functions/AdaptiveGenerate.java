@@ -145,6 +145,11 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
             p.deadlineTimer.cancel(false);
         }
         inFlight.remove(r.question.questionId, p);
+        // What has arrived, taken before the aborts: a cancelled call may complete its future on this thread.
+        List<CandidateResult> results;
+        synchronized (p.results) {
+            results = new ArrayList<>(p.results);
+        }
         synchronized (p.calls) {
             for (CandidateCall c : p.calls) {
                 if (!c.result.isDone()) {
@@ -152,10 +157,6 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
                     metrics.candidatesCancelled.inc();
                 }
             }
-        }
-        List<CandidateResult> results;
-        synchronized (p.results) {
-            results = new ArrayList<>(p.results);
         }
         VoteInput v = VoteInputs.candidates(r.question, maxWeight, results);
         v.finalExpected = results.size();
