@@ -913,7 +913,7 @@ declare -A FLINK_PROM_PORT=([flink]=9251 [flink-tm-1]=9249 [flink-tm-2]=9250)
 for ((i = 1; i <= FLINK_TMS; i++)); do SERVICE_MAIN[flink-tm-$i]=org.apache.flink.runtime.taskexecutor.TaskManagerRunner; done
 SERVICE_MAIN[flink]=org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint
 
-flink_stamp() { printf 'flink=%s log4j=%s natives=langchain4j-embeddings-%s' "$(pom_prop flink.version)" "$(pom_prop log4j.version)" "$(pom_prop langchain4j-embeddings.version)"; }
+flink_stamp() { printf 'flink=%s log4j=%s natives=langchain4j-bom-%s' "$(pom_prop flink.version)" "$(pom_prop log4j.version)" "$(pom_prop langchain4j.version)"; }
 
 flink_install() {
     local stamp
