@@ -139,7 +139,9 @@ class AdaptiveGenerateTest {
 
             assertThat(out).hasSize(1);
             VoteInput v = out.get(0);
-            assertThat(v.candidates).isEmpty();
+            // No answer arrived in time: calls still open are aborted; one whose own time-left timeout fired a moment
+            // before the deadline timer is handed over as the failed candidate it is.
+            assertThat(v.candidates).noneMatch(CandidateResult::ok);
             assertThat(v.finalExpected).isZero();
             assertThat(v.saved).isEqualTo(8 - 3); // only the first wave was asked for
             assertThat(server.chatRequests()).isEqualTo(3);
