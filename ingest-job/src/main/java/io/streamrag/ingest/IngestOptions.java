@@ -258,9 +258,9 @@ public final class IngestOptions {
     public static final ConfigOption<Integer> EMBED_BATCH_SIZE = ConfigOptions.key("ingest.embed.batch-size").intType().defaultValue(32)
             .withDeprecatedKeys("embed.batch-size")
             .withDescription("Chunks per embedding call; chunks of several documents are batched together.");
-    public static final ConfigOption<Duration> EMBED_MAX_DELAY = ConfigOptions.key("ingest.embed.max-delay").durationType().defaultValue(Duration.ofMillis(200))
+    public static final ConfigOption<Duration> EMBED_MAX_DELAY = ConfigOptions.key("ingest.embed.max-delay").durationType().defaultValue(Duration.ofMillis(50))
             .withDeprecatedKeys("embed.max-delay")
-            .withDescription("Longest a chunk waits for its batch to fill.");
+            .withDescription("Longest a chunk waits for its batch to fill (a backlog fills batches at once; a trickle only waits).");
 
     // ---- indexing ----
     public static final ConfigOption<Integer> INDEX_BULK_MAX_CHUNKS = ConfigOptions.key("ingest.index.bulk-max-chunks").intType().defaultValue(256)
@@ -270,9 +270,9 @@ public final class IngestOptions {
             .defaultValue(MemorySize.ofMebiBytes(8))
             .withDeprecatedKeys("index.bulk-max-bytes")
             .withDescription("Approximate size of one bulk request (e.g. 8m; a plain number is bytes).");
-    public static final ConfigOption<Duration> INDEX_BULK_FLUSH_INTERVAL = ConfigOptions.key("ingest.index.bulk-flush-interval").durationType().defaultValue(Duration.ofMillis(500))
+    public static final ConfigOption<Duration> INDEX_BULK_FLUSH_INTERVAL = ConfigOptions.key("ingest.index.bulk-flush-interval").durationType().defaultValue(Duration.ofMillis(100))
             .withDeprecatedKeys("index.bulk-flush-interval")
-            .withDescription("Longest a chunk waits in the bulk buffer.");
+            .withDescription("Longest a chunk waits in the bulk buffer (part of every document's freshness; a backlog fills bulks by itself).");
     public static final ConfigOption<Integer> INDEX_MAX_RETRIES = ConfigOptions.key("ingest.index.max-retries").intType().defaultValue(5)
             .withDeprecatedKeys("index.max-retries")
             .withDescription("Retries of bulk items OpenSearch rejects with 429/503, with exponential backoff; then the document is dead-lettered.");
