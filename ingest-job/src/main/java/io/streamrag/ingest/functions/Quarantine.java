@@ -151,6 +151,10 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
             }
         }
         restoredKeys.clear();
+        if (restored && !alwaysGate) {
+            LOG.info("Restored: documents stamped before {} (or unstamped) wait for a checkpoint; {} document keys held",
+                    java.time.Instant.ofEpochMilli(restoredAt), waiting.size());
+        }
     }
 
     @Override
