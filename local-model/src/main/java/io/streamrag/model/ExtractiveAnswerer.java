@@ -31,7 +31,10 @@ public final class ExtractiveAnswerer {
     private static final Set<String> NUMERIC_CUES = Set.of(
             "port", "ports", "year", "years", "number", "version", "count", "timeout", "limit", "size", "percent",
             "percentage", "many", "much", "long", "old", "big", "large", "seconds", "minutes", "hours", "days",
-            "bytes", "mb", "gb", "price", "cost", "capacity", "maximum", "minimum", "max", "min");
+            "bytes", "mb", "gb", "price", "cost", "capacity", "maximum", "minimum", "max", "min",
+            // physical quantities and measurements are amounts too
+            "velocity", "speed", "voltage", "frequency", "resistance", "capacitance", "inductance", "temperature",
+            "pressure", "distance", "length", "weight", "mass", "measure", "measured", "measures");
 
     // Lines count as sentences too: OCR output and lists have no full stops.
     private static final Pattern SENTENCE_SPLIT = Pattern.compile("(?<=[.!?;])\\s+|\\s+[•·]\\s+|\\s*\\n\\s*");
@@ -47,6 +50,12 @@ public final class ExtractiveAnswerer {
     // A table row as the ingest job writes it: "header: value" pairs joined by " | ".
     private static final Pattern ROW_SEPARATOR = Pattern.compile("\\s+\\|\\s+");
     private static final Pattern PAIR = Pattern.compile("^(.+?):\\s+(.+?)[;.]?$");
+    // "What does RFA stand for?": the acronym is a capitalised token of the question.
+    private static final Pattern STAND_FOR = Pattern.compile("\\bstands?\\s+for\\b", Pattern.CASE_INSENSITIVE);
+    private static final Pattern ACRONYM = Pattern.compile("\\b[A-Z][A-Z0-9]{1,7}\\b");
+    private static final Set<String> MINOR_WORDS = Set.of("of", "the", "and", "for", "to", "in", "on", "a", "an", "&");
+    // Dot leaders (". . . ." or "....") join a table of contents or an index entry to its page number.
+    private static final Pattern DOT_LEADER = Pattern.compile("(?:\\s*\\.){4,}");
     private static final Pattern CLAUSE_SPLIT = Pattern.compile("\\s*(?:,\\s*and\\s+|\\s+and\\s+(?=(?:what|which|who|when|where|how|is|are|does|do)\\b)|;\\s*)", Pattern.CASE_INSENSITIVE);
 
     /** A scored answer span. */
@@ -94,10 +103,12 @@ public final class ExtractiveAnswerer {
         boolean asksForName = NAME_QUESTION.matcher(prompt.question).find();
         boolean years = Pattern.compile("\\b(which|what) year|since when|\\byear\\b").matcher(prompt.question.toLowerCase(Locale.ROOT)).find();
         boolean who = prompt.question.toLowerCase(Locale.ROOT).startsWith("who");
+        String acronym = acronym(prompt.question);
 
         List<String[]> sentences = new ArrayList<>(); // {sourceNumber, sentence}
         for (Prompt.Source s : prompt.sources) {
-            for (String sentence : SENTENCE_SPLIT.split(s.text)) {
+            // A dot leader would split a contents line into "sentences"; kept as one marked line instead.
+            for (String sentence : SENTENCE_SPLIT.split(DOT_LEADER.matcher(s.text).replaceAll(" \u2026 "))) {
                 if (!sentence.isBlank()) {
                     sentences.add(new String[] {String.valueOf(s.number), sentence});
                 }
@@ -124,6 +135,9 @@ public final class ExtractiveAnswerer {
             double weight = isRow(sentences.get(i)[1]) && topSource > 0
                     ? Math.min(2.0, 1.0 + scores[i] / topSource)
                     : sourceWeight.getOrDefault(sentences.get(i)[0], 1.0);
+            if (isContents(sentences.get(i)[1])) {
+                weight *= CONTENTS_WEIGHT; // headings and page numbers point at the content; they are not it
+            }
             scores[i] *= weight;
         }
         double top = 0;
@@ -150,6 +164,9 @@ public final class ExtractiveAnswerer {
                 Map<String, Double> found = new LinkedHashMap<>();
                 if (pass == 0) {
                     found.putAll(cells(sentence, qStems));
+                }
+                if (acronym != null && found.isEmpty()) {
+                    found.putAll(expansions(sentence, acronym));
                 }
                 if (!found.isEmpty()) {
                     // A table row answers with its cells.
@@ -278,6 +295,50 @@ public final class ExtractiveAnswerer {
             long named = header.stream().filter(w -> qStems.contains(stem(w))).count();
             double weight = (1.0 + 2.0 * named / Math.max(1, header.size())) * (1.0 - 0.02 * i) * (pinned ? 2.0 : 0.5);
             out.merge(value, weight, Math::max);
+        }
+        return out;
+    }
+
+    /** Weight of a table-of-contents or index line (two or more dot leaders) against other sentences. */
+    static final double CONTENTS_WEIGHT = 0.25;
+
+    /** True when the sentence is a table-of-contents or index line: entries joined by dot leaders. */
+    static boolean isContents(String sentence) {
+        return sentence.chars().filter(ch -> ch == '\u2026').count() >= 2;
+    }
+
+    /** The acronym a "what does X stand for" question asks about, else null. */
+    static String acronym(String question) {
+        if (!STAND_FOR.matcher(question).find()) {
+            return null;
+        }
+        Matcher m = ACRONYM.matcher(question);
+        return m.find() ? m.group() : null;
+    }
+
+    /**
+     * Expansions of {@code acronym} in a sentence: runs of words whose initials spell it in order (minor words such
+     * as "of" or "the" may sit between), weighed 3: a spelled-out acronym is the answer to "what does it stand for".
+     */
+    static Map<String, Double> expansions(String sentence, String acronym) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        String[] words = sentence.replaceAll("[\"()\\[\\],:;]", " ").strip().split("\\s+");
+        String letters = acronym.toLowerCase(Locale.ROOT);
+        for (int i = 0; i < words.length; i++) {
+            int pos = 0;
+            int j = i;
+            while (j < words.length && pos < letters.length() && !words[j].isEmpty()) {
+                String w = words[j].toLowerCase(Locale.ROOT);
+                if (w.charAt(0) == letters.charAt(pos) && !w.equals(letters)) {
+                    pos++;
+                } else if (pos == 0 || !MINOR_WORDS.contains(w)) {
+                    break;
+                }
+                j++;
+            }
+            if (pos == letters.length()) {
+                out.put(String.join(" ", java.util.Arrays.asList(words).subList(i, j)), 3.0);
+            }
         }
         return out;
     }

@@ -25,6 +25,7 @@ import io.streamrag.query.generate.Strategy;
 import io.streamrag.query.records.CandidateResult;
 import io.streamrag.query.records.RetrievedChunk;
 import io.streamrag.query.retrieve.HybridRetriever;
+import io.streamrag.query.vote.Answers;
 import io.streamrag.query.vote.VoteTally;
 
 import org.apache.flink.configuration.Configuration;
@@ -124,11 +125,14 @@ public final class CitationEval {
         int correct;
         int before;
         int after;
+        int first;
+        int citations;
 
         String line() {
             double q = Math.max(1, questions);
-            return String.format("%3d questions: hit@k %.2f, accuracy %.2f, cited-right-page before %.2f, after %.2f",
-                    questions, hit / q, correct / q, before / q, after / q);
+            return String.format("%3d questions: hit@k %.2f, accuracy %.2f, cited-right-page before %.2f, after %.2f"
+                            + " (first citation %.2f, %.2f citations per answer)",
+                    questions, hit / q, correct / q, before / q, after / q, first / q, citations / q);
         }
     }
 
@@ -144,6 +148,7 @@ public final class CitationEval {
             for (String name : strategies) {
                 Strategy strategy = strategy(name.strip());
                 Map<String, Tally> tallies = new TreeMap<>();
+                Map<String, List<Integer>> causes = new TreeMap<>();
                 int lineNo = 0;
                 for (String line : lines) {
                     lineNo++;
@@ -196,6 +201,11 @@ public final class CitationEval {
                     boolean correct = leader != null && SweepCommand.matches(leader.display, q.path("expected").asText());
                     boolean before = citesPage(VoteTally.of(named).leader(), doc, pages);
                     boolean after = citesPage(leader, doc, pages);
+                    // What the answer reports: the winners' citations, most cited first (Answers.citations).
+                    List<ChunkRef> reported = leader == null ? List.of()
+                            : Answers.citations(leader, chunks.stream().map(RetrievedChunk::ref).toList());
+                    boolean first = !reported.isEmpty() && onPage(reported.get(0), doc, pages);
+                    String cause = after ? "cited" : cause(chunks, doc, pages, correct, q.path("expected").asText());
                     for (String slice : List.of("all", "kind " + q.path("kind").asText(),
                             lineNo % 2 == 1 ? "half development" : "half held-out")) {
                         Tally t = tallies.computeIfAbsent(slice, s -> new Tally());
@@ -204,17 +214,48 @@ public final class CitationEval {
                         t.correct += correct ? 1 : 0;
                         t.before += before ? 1 : 0;
                         t.after += after ? 1 : 0;
+                        t.first += first ? 1 : 0;
+                        t.citations += reported.size();
                     }
+                    causes.computeIfAbsent(name + " " + cause, c -> new ArrayList<>()).add(lineNo);
                     if (System.getenv("CITATION_EVAL_VERBOSE") != null) {
-                        System.out.printf("  %s line %d %-5s hit=%s right=%s cited=%s answer=%s expected=%s%n", name, lineNo,
+                        System.out.printf("  %s line %d %-5s hit=%s right=%s cited=%s answer=%s expected=%s cause=%s"
+                                        + " retrieved=%s cited=%s%n", name, lineNo,
                                 q.path("kind").asText(), hit ? 1 : 0, correct ? 1 : 0, after ? 1 : 0,
-                                leader == null ? null : leader.display, q.path("expected").asText());
+                                leader == null ? null : leader.display, q.path("expected").asText(), cause,
+                                describe(chunks, doc, pages, q.path("expected").asText()),
+                                reported.stream().map(r -> r.page + "").toList());
                     }
                 }
                 System.out.printf("%s, N=%d, k=%d:%n", name, n, k);
                 tallies.forEach((slice, t) -> System.out.printf("  %-17s %s%n", slice, t.line()));
+                causes.forEach((c, l) -> System.out.printf("  %-40s %2d lines %s%n", c, l.size(), l));
             }
         }
+    }
+
+    /**
+     * Why a question's citations miss its page: {@code retrieval} (no retrieved chunk on the page),
+     * {@code page-lacks-answer} (chunks on the page retrieved, none holds the expected text), {@code wrong-answer}
+     * (the answerer took another span, from another page), {@code right-answer-cited-elsewhere} (a citation problem).
+     */
+    private static String cause(List<RetrievedChunk> chunks, String doc, Set<Integer> pages, boolean correct,
+                                String expected) {
+        if (chunks.stream().noneMatch(c -> onPage(c.ref(), doc, pages))) {
+            return "retrieval";
+        }
+        if (correct) {
+            return "right-answer-cited-elsewhere";
+        }
+        boolean holds = chunks.stream().anyMatch(c -> onPage(c.ref(), doc, pages)
+                && SweepCommand.matches(c.text, expected));
+        return holds ? "wrong-answer" : "page-lacks-answer";
+    }
+
+    /** Retrieved chunks as page/kind, {@code *} on the expected page, {@code +} holding the expected text. */
+    private static List<String> describe(List<RetrievedChunk> chunks, String doc, Set<Integer> pages, String expected) {
+        return chunks.stream().map(c -> c.page + "/" + c.kind + (onPage(c.ref(), doc, pages) ? "*" : "")
+                + (SweepCommand.matches(c.text, expected) ? "+" : "")).toList();
     }
 
     private static Strategy strategy(String name) {
