@@ -107,8 +107,11 @@ public final class ExtractiveAnswerer {
 
         List<String[]> sentences = new ArrayList<>(); // {sourceNumber, sentence}
         for (Prompt.Source s : prompt.sources) {
-            // A dot leader would split a contents line into "sentences"; kept as one marked line instead.
-            for (String sentence : SENTENCE_SPLIT.split(DOT_LEADER.matcher(s.text).replaceAll(" \u2026 "))) {
+            // Text read from an image (a screenshot's readouts under its caption) has no sentences: one unit.
+            String[] parts = "image".equals(s.kind) ? new String[] {s.text}
+                    // A dot leader would split a contents line into "sentences"; kept as one marked line instead.
+                    : SENTENCE_SPLIT.split(DOT_LEADER.matcher(s.text).replaceAll(" \u2026 "));
+            for (String sentence : parts) {
                 if (!sentence.isBlank()) {
                     sentences.add(new String[] {String.valueOf(s.number), sentence});
                 }
@@ -199,7 +202,8 @@ public final class ExtractiveAnswerer {
     /**
      * Numbers of a sentence with a weight: a number followed by a unit the question asks for keeps the unit and
      * counts double ("14 days" for "how many days"); numbers near the question's words count more than a stray page
-     * number at the far end of a long line; a question about a year only takes years.
+     * number at the far end of a long line; a question about a year only takes years; a number the question itself
+     * gives is left out.
      */
     static Map<String, Double> numbers(String sentence, Set<String> units, Set<String> qStems, boolean yearsOnly) {
         List<int[]> termPositions = new ArrayList<>(); // character offsets of question words in the sentence
@@ -212,8 +216,8 @@ public final class ExtractiveAnswerer {
         Map<String, Double> out = new LinkedHashMap<>();
         Matcher m = NUMBER.matcher(sentence);
         while (m.find()) {
-            if (yearsOnly && !m.group().matches("(1[89]|20)\\d\\d")) {
-                continue;
+            if (yearsOnly && !m.group().matches("(1[89]|20)\\d\\d") || qStems.contains(m.group())) {
+                continue; // a number the question itself gives ("the 3000 pF capacitor", "Figure 4.4") is no answer
             }
             String span = m.group();
             double weight = 1.0;

@@ -138,8 +138,10 @@ public final class CitationEval {
 
     private static void compare(OpenSearchClient client, String alias, Path questionsFile, int n, int k,
                                 String[] strategies) throws Exception {
+        // The query job's defaults (query.retrieve.pool-size, query.retrieve.rrf-k); the environment may override them.
         HybridRetriever retriever = new HybridRetriever(client, EmbeddingModels.create(new Configuration()), alias,
-                20, 60);
+                Integer.parseInt(System.getenv().getOrDefault("CITATION_EVAL_POOL", "20")),
+                Integer.parseInt(System.getenv().getOrDefault("CITATION_EVAL_RRF_K", "60")));
         List<String> lines = Files.readAllLines(questionsFile);
         try (LocalModelServer server = LocalModelServer.startLocal(new Faults());
              ChatEndpoint endpoint = new ChatEndpoint(
@@ -164,6 +166,7 @@ public final class CitationEval {
                     List<RetrievedChunk> chunks = retriever.retrieve("eval", question, k);
                     List<CandidateResult> named = new ArrayList<>();
                     List<CandidateResult> supporting = new ArrayList<>();
+                    String firstCompletion = null;
                     for (int i = 0; i < n; i++) {
                         double temperature = Math.max(0.0, 0.7 + 0.1 * ((i % 3) - 1)); // as FanOut spreads them
                         long seed = 1000L + i;
@@ -193,6 +196,7 @@ public final class CitationEval {
                                 refs.add(prompted.get(s - 1).ref());
                             }
                         }
+                        firstCompletion = firstCompletion == null ? lastText[0] : firstCompletion;
                         named.add(candidate(outcome.answer, refs, i));
                         supporting.add(candidate(outcome.answer, outcome.cited, i));
                     }
@@ -225,6 +229,9 @@ public final class CitationEval {
                                 leader == null ? null : leader.display, q.path("expected").asText(), cause,
                                 describe(chunks, doc, pages, q.path("expected").asText()),
                                 reported.stream().map(r -> r.page + "").toList());
+                        if (System.getenv("CITATION_EVAL_VERBOSE").equals("2")) {
+                            System.out.println("    first completion: " + firstCompletion.replace("\n", " / "));
+                        }
                     }
                 }
                 System.out.printf("%s, N=%d, k=%d:%n", name, n, k);
