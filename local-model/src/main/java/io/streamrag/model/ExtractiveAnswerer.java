@@ -34,7 +34,8 @@ public final class ExtractiveAnswerer {
             "bytes", "mb", "gb", "price", "cost", "capacity", "maximum", "minimum", "max", "min",
             // physical quantities and measurements are amounts too
             "velocity", "speed", "voltage", "frequency", "resistance", "capacitance", "inductance", "temperature",
-            "pressure", "distance", "length", "weight", "mass", "measure", "measured", "measures");
+            "pressure", "distance", "length", "weight", "mass", "measure", "measured", "measures", "current", "phase",
+            "amplitude", "period", "power");
 
     // Lines count as sentences too: OCR output and lists have no full stops.
     private static final Pattern SENTENCE_SPLIT = Pattern.compile("(?<=[.!?;])\\s+|\\s+[•·]\\s+|\\s*\\n\\s*");
@@ -113,7 +114,7 @@ public final class ExtractiveAnswerer {
                     : SENTENCE_SPLIT.split(DOT_LEADER.matcher(s.text).replaceAll(" \u2026 "));
             for (String sentence : parts) {
                 if (!sentence.isBlank()) {
-                    sentences.add(new String[] {String.valueOf(s.number), sentence});
+                    sentences.add(new String[] {String.valueOf(s.number), sentence, s.kind});
                 }
             }
         }
@@ -460,7 +461,10 @@ public final class ExtractiveAnswerer {
                 }
                 int dfq = df.getOrDefault(q, 0);
                 double idf = Math.log(1 + (n - dfq + 0.5) / (dfq + 0.5));
-                score += idf * f * 2.2 / (f + 1.2 * (0.25 + 0.75 * d.size() / avg));
+                // Length normalisation discounts verbose prose; a screenshot's many readouts are not verbosity.
+                double norm = "image".equals(sentences.get(i).length > 2 ? sentences.get(i)[2] : null)
+                        ? 1.0 : 0.25 + 0.75 * d.size() / avg;
+                score += idf * f * 2.2 / (f + 1.2 * norm);
             }
             scores[i] = score;
         }
