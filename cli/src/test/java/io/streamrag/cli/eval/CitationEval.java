@@ -51,11 +51,15 @@ import java.util.UUID;
  * backfills DOCS_DIR into a fresh index with the ingest job (bounded files source), then per question retrieves k
  * chunks, runs the strategy N times against the local {@code extractive} model, votes, and checks whether the
  * winners' citations hold the right page, once with the sources the model named (before) and once with what the
- * strategy cites ({@link io.streamrag.query.generate.Citations}, after), on the same completions. Questions on odd
+ * strategy cites ({@link io.streamrag.query.generate.Citations}, after), on the same completions; beside it the
+ * fraction whose first reported citation is on the page and the mean number of citations per answer (so a higher
+ * figure cannot come from citing more), and with {@code CITATION_EVAL_VERBOSE} the cause of each miss (1: one line
+ * per question, 2: also the first completion). Questions on odd
  * lines of the file are the development half, even lines the held-out half (answerer rules are written looking at
  * the development half only). Needs the local Kafka and OpenSearch; removes its own index and topics at the end
  * unless an existing index is given to reuse.
- * {@code CitationEval DOCS_DIR QUESTIONS.jsonl [N] [k] [RAG,DRAG,ITERDRAG] [EXISTING_INDEX|keep]}.
+ * {@code CitationEval DOCS_DIR QUESTIONS.jsonl [N] [k] [RAG,DRAG,ITERDRAG] [EXISTING_INDEX|keep]}; the environment
+ * may override the retrieval pool and RRF constant ({@code CITATION_EVAL_POOL}, {@code CITATION_EVAL_RRF_K}).
  */
 public final class CitationEval {
 
