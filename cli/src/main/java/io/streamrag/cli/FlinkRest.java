@@ -62,6 +62,16 @@ public final class FlinkRest {
         return new FlinkRest("http://127.0.0.1:" + LOCAL_PORT);
     }
 
+    /** The local cluster's client, or null after saying on stderr that the cluster is not running. */
+    public static FlinkRest localRunning() {
+        FlinkRest rest = local();
+        if (rest.isUp()) {
+            return rest;
+        }
+        System.err.println("The local Flink cluster is not running: bin/rag up");
+        return null;
+    }
+
     public boolean isUp() {
         try {
             return get("/overview") != null;

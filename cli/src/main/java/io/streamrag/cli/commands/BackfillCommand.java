@@ -67,9 +67,8 @@ public class BackfillCommand implements Callable<Integer> {
         if (!UpCommand.optionsKnown(JobLauncher.JobJar.INGEST_JOB.keys, options)) {
             return ExitCodes.USAGE;
         }
-        FlinkRest rest = FlinkRest.local();
-        if (!rest.isUp()) {
-            System.err.println("The local Flink cluster is not running: bin/rag up");
+        FlinkRest rest = FlinkRest.localRunning();
+        if (rest == null) {
             return ExitCodes.ERROR;
         }
         PrintStream human = json ? System.err : System.out;

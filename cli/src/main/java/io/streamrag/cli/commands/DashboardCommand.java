@@ -47,9 +47,8 @@ public class DashboardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        FlinkRest rest = FlinkRest.local();
-        if (!rest.isUp()) {
-            System.err.println("The local Flink cluster is not running: bin/rag up");
+        FlinkRest rest = FlinkRest.localRunning();
+        if (rest == null) {
             return 1;
         }
         List<String> problems = new ArrayList<>();
