@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,11 +47,7 @@ public final class LocalModelServer implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService executor;
-    private final ScheduledExecutorService hung = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "local-model-hung");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService hung = Executors.newSingleThreadScheduledExecutor(daemon("local-model-hung"));
     private final ExtractiveAnswerer answerer = new ExtractiveAnswerer();
     private volatile Faults faults;
     private final AtomicLong total = new AtomicLong();
@@ -64,11 +61,7 @@ public final class LocalModelServer implements AutoCloseable {
     public LocalModelServer(String host, int port, Faults faults, int threads) throws IOException {
         this.faults = faults == null ? new Faults() : faults;
         this.server = HttpServer.create(new InetSocketAddress(host, port), 256);
-        this.executor = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "local-model-http");
-            t.setDaemon(true);
-            return t;
-        });
+        this.executor = Executors.newFixedThreadPool(threads, daemon("local-model-http"));
         server.setExecutor(executor);
         server.createContext("/v1/models", this::models);
         server.createContext("/v1/chat/completions", this::chatCompletions);
@@ -81,6 +74,15 @@ public final class LocalModelServer implements AutoCloseable {
             resetStats();
             send(ex, 200, MAPPER.createObjectNode().put("reset", true), null);
         });
+    }
+
+    /** Threads named {@code name} that do not keep the JVM alive. */
+    private static ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     /** Starts a server on {@code 127.0.0.1} and an ephemeral port (tests). */

@@ -93,7 +93,7 @@ public class BackfillCommand implements Callable<Integer> {
         String state = "RUNNING";
         while (true) {
             FlinkRest.JobInfo job = rest.job(id);
-            state = job == null ? "UNKNOWN" : job.state;
+            state = job == null ? "UNKNOWN" : job.state();
             try {
                 m = rest.sumMetrics(id, List.of(TOTAL, DONE, INDEXED, DEAD, PAGES));
             } catch (Exception e) {

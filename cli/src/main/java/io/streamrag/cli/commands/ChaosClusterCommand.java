@@ -27,10 +27,6 @@ public class ChaosClusterCommand extends ChaosDrillCommand {
     @Option(names = "--timeout", defaultValue = "5m", description = "Longest wait for all outcomes (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
-    public ChaosClusterCommand() {
-        super(true);
-    }
-
     @Override
     int run(ChaosDrill drill) throws Exception {
         if (taskManager == 0) {

@@ -44,7 +44,7 @@ final class ChaosDrill {
                 System.err.println("Job " + name + " is not running: bin/rag up");
                 return null;
             }
-            jobs.put(name, job.id);
+            jobs.put(name, job.id());
         }
         return new ChaosDrill(rest, jobs, countRestarts);
     }
@@ -72,7 +72,7 @@ final class ChaosDrill {
             boolean all = true;
             for (var e : jobs.entrySet()) {
                 FlinkRest.JobInfo job = rest.job(e.getValue());
-                all &= job != null && "RUNNING".equals(job.state) && rest.restores(e.getValue()) > restartsBefore.get(e.getKey())
+                all &= job != null && "RUNNING".equals(job.state()) && rest.restores(e.getValue()) > restartsBefore.get(e.getKey())
                         && rest.allTasksRunning(e.getValue());
             }
             if (all) {

@@ -13,16 +13,9 @@ abstract class ChaosDrillCommand implements Callable<Integer> {
     @Mixin
     LoadOptions loadOptions;
 
-    /** Whether the drill reports how often each job restored from a checkpoint (not when the fault replaces the jobs). */
-    private final boolean countRestarts;
-
-    ChaosDrillCommand(boolean countRestarts) {
-        this.countRestarts = countRestarts;
-    }
-
     @Override
     public final Integer call() throws Exception {
-        ChaosDrill drill = ChaosDrill.onRunningJobs(countRestarts);
+        ChaosDrill drill = ChaosDrill.onRunningJobs(true);
         return drill == null ? 1 : run(drill);
     }
 

@@ -29,10 +29,6 @@ public class ChaosOutageCommand extends ChaosDrillCommand {
     @Option(names = "--timeout", defaultValue = "10m", description = "Longest wait for all outcomes after the restart (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
-    public ChaosOutageCommand() {
-        super(true);
-    }
-
     @Override
     int run(ChaosDrill drill) throws Exception {
         boolean stopped = false;

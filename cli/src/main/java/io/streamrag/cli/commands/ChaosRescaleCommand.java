@@ -27,10 +27,6 @@ public class ChaosRescaleCommand extends ChaosDrillCommand {
     @Option(names = "--timeout", defaultValue = "5m", description = "Longest wait for all outcomes (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
-    public ChaosRescaleCommand() {
-        super(false);
-    }
-
     @Override
     int run(ChaosDrill atStart) throws Exception {
         FlinkRest rest = atStart.rest();
