@@ -97,7 +97,7 @@ public final class Answers {
     }
 
     /** Chunks the winning candidates cited, most cited first, then by retrieval rank. */
-    static List<ChunkRef> citations(VoteTally.Group leader, List<ChunkRef> retrieved) {
+    public static List<ChunkRef> citations(VoteTally.Group leader, List<ChunkRef> retrieved) {
         Map<String, ChunkRef> refs = new LinkedHashMap<>();
         Map<String, Integer> counts = new HashMap<>();
         for (CandidateResult c : leader.members) {
