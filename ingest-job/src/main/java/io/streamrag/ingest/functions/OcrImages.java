@@ -129,13 +129,8 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
         // Index the document without this image's text rather than fail it.
         metrics.timedOut.inc();
         LOG.warn("Reading image {} of {} v{} timed out; indexing the document without it", item.index + 1, item.documentId, item.version);
-        OcrItem copy = new OcrItem();
-        copy.documentId = item.documentId;
-        copy.documentKey = item.documentKey;
-        copy.tenant = item.tenant;
-        copy.version = item.version;
-        copy.index = item.index;
-        copy.count = item.count;
+        // A new record: the timed-out one may still be in a reader's hands.
+        OcrItem copy = item.image(item.index);
         copy.failed = true;
         result.complete(Collections.singletonList(copy));
     }
