@@ -42,7 +42,8 @@ import java.util.stream.Stream;
  * the one document in flight.
  *
  * <p>Which documents are gated ({@link QuarantineMode#OPTIMISTIC}, the default): in normal running none — they pass
- * straight through, at no latency. After a restore (a failover, or a start from a savepoint or retained checkpoint)
+ * straight through, at no latency. After a restore (a failover — also one before the first checkpoint completed, when
+ * the task is a re-attempt without state — or a start from a savepoint or retained checkpoint)
  * the source replays everything after the restored checkpoint, so a document that crashed the task in pass-through
  * arrives again: every document stamped (its record timestamp, the Kafka record's) before the restore, or without a
  * stamp, is gated; so is everything while suspects are being retried, and a document whose key still has gated
@@ -92,7 +93,7 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
     private transient long suspectInFlight;
     /** Entries found on restore, dealt with once the operator is open. */
     private transient List<Object> restoredKeys;
-    /** This task started from a checkpoint or savepoint: the source replays what came after it. */
+    /** This task started from a checkpoint or savepoint, or is a re-attempt: the source replays what came after it. */
     private transient boolean restored;
     /** Processing time of that restore: a document stamped before it may have been in flight at the failure. */
     private transient long restoredAt;
@@ -111,8 +112,10 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         suspects = new LinkedHashSet<>();
         suspectInFlight = -1;
         restoredKeys = new ArrayList<>();
-        restored = context.isRestored();
-        if (restored) {
+        // A re-attempt without restored state (the job failed before its first checkpoint completed) replays from the
+        // source's start: that is a restore too, or a poison at the head of the stream would crash-loop the job.
+        restored = context.isRestored() || getRuntimeContext().getTaskInfo().getAttemptNumber() > 0;
+        if (context.isRestored()) {
             try (Stream<Object> keys = getKeyedStateBackend().getKeys(STATE, VoidNamespace.INSTANCE)) {
                 restoredKeys.addAll(keys.collect(Collectors.toList()));
             }

@@ -5,12 +5,16 @@ import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.FailedDocument;
 
+import org.apache.flink.api.common.TaskInfoImpl;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.operators.testutils.MockEnvironment;
+import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -246,5 +250,28 @@ class QuarantineTest {
         List<String> out = released(h);
         reached.addAll(out);
         return out.stream().anyMatch(t -> t.startsWith("poison:"));
+    }
+
+    /**
+     * The job failed before its first checkpoint completed: the task's next attempt has no state to restore, the source
+     * starts over, and a poison at the head of the stream must be gated now or it would crash the job forever.
+     */
+    @Test
+    void aReattemptWithoutStateGatesWhatWasProducedBeforeIt() throws Exception {
+        MockEnvironment env = new MockEnvironmentBuilder().setMaxParallelism(128).setParallelism(1).setSubtaskIndex(0).build();
+        Field taskInfo = MockEnvironment.class.getDeclaredField("taskInfo"); // the builder has no attempt number
+        taskInfo.setAccessible(true);
+        taskInfo.set(env, new TaskInfoImpl("Quarantine", 128, 0, 1, 1));
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask>(
+                new Quarantine(2, QuarantineMode.OPTIMISTIC), t -> t.documentId, Types.STRING, env)) {
+            h.setProcessingTime(1_000);
+            h.open();
+            h.processElement(task("head", 1), 500);
+            h.processElement(task("new", 1), 1_500);
+            assertThat(released(h)).containsExactly("new:1");
+            h.snapshot(1, 10);
+            h.notifyOfCompletedCheckpoint(1);
+            assertThat(released(h)).containsExactly("new:1", "head:1");
+        }
     }
 }
