@@ -106,11 +106,12 @@ public class IngestJob {
                         .stateTtl(conf.get(IngestOptions.VERSION_STATE_TTL)))
                 .uid("version-gate").name("Version gate");
 
-        // Poison quarantine: each document waits for a checkpoint that records its attempt before it is processed.
+        // Poison quarantine: after a restore, replayed documents wait for a checkpoint that records their attempt.
         int maxAttempts = conf.get(IngestOptions.QUARANTINE_MAX_ATTEMPTS);
         SingleOutputStreamOperator<DocumentTask> admitted = maxAttempts <= 0 ? gated : gated
                 .keyBy(DocumentTask::key)
-                .transform("Quarantine", TypeInformation.of(DocumentTask.class), new Quarantine(maxAttempts))
+                .transform("Quarantine", TypeInformation.of(DocumentTask.class),
+                        new Quarantine(maxAttempts, conf.get(IngestOptions.QUARANTINE_MODE)))
                 .uid("quarantine").name("Quarantine");
 
         SingleOutputStreamOperator<FetchedDocument> fetched = admitted.process(new FetchContent(FetchSettings.from(conf)))

@@ -30,6 +30,20 @@ public final class IngestOptions {
         }
     }
 
+    /** Which documents the poison quarantine holds until a checkpoint records their attempt. */
+    public enum QuarantineMode {
+        /** Only after a restore: the replayed documents, and everything while suspects are retried. */
+        OPTIMISTIC,
+        /** Every document (up to one checkpoint interval of latency each). */
+        ALWAYS_GATE;
+
+        /** The value as written in a configuration: {@code optimistic}, {@code always-gate}. */
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
+
     /** How images become text. */
     public enum OcrProvider {
         TESSERACT,
@@ -65,8 +79,9 @@ public final class IngestOptions {
     public static final ConfigOption<Duration> BOUNDED_CHECKPOINT_INTERVAL = ConfigOptions.key("ingest.bounded.checkpoint-interval").durationType()
             .defaultValue(Duration.ofSeconds(1))
             .withDescription("Checkpoint interval of bounded runs (ingest.source files or kafka-bounded, e.g. bin/rag backfill) when "
-                    + "ingest.checkpoint-interval is not set: every document waits in the quarantine for a checkpoint and the run ends "
-                    + "with one, so at the continuous job's 10 s a backfill idled up to 20 s. Their checkpoints are small "
+                    + "ingest.checkpoint-interval is not set: the run ends with a checkpoint (the exactly-once sinks commit on it), so at "
+                    + "the continuous job's 10 s a backfill would idle up to 10 s at its end, and after a restore its documents (the "
+                    + "files source stamps none) wait in the quarantine for a checkpoint each. Their checkpoints are small "
                     + "(file references, or Kafka offsets).");
 
     public static final ConfigOption<Duration> VERSION_STATE_TTL = ConfigOptions.key("ingest.version-state-ttl").durationType()
@@ -75,8 +90,14 @@ public final class IngestOptions {
                     + "Afterwards the index lookup (ingest.index.version-lookup) answers; an event older than a forgotten DELETE is then no longer recognised as stale.");
     public static final ConfigOption<Integer> QUARANTINE_MAX_ATTEMPTS = ConfigOptions.key("ingest.quarantine.max-attempts").intType().defaultValue(2)
             .withDescription("Attempts after which a document during whose processing the job failed each time is dead-lettered "
-                    + "(quarantine/PoisonDocument) instead of crash-looping the job. Each document waits for one checkpoint before "
-                    + "it is processed (so its attempt marker survives a failure); 0 turns the quarantine and that wait off.");
+                    + "(quarantine/PoisonDocument) instead of crash-looping the job. Only gated attempts count (see "
+                    + "ingest.quarantine.mode): optimistic needs up to one failure more. 0 turns the quarantine off.");
+    public static final ConfigOption<QuarantineMode> QUARANTINE_MODE = ConfigOptions.key("ingest.quarantine.mode").enumType(QuarantineMode.class)
+            .defaultValue(QuarantineMode.OPTIMISTIC)
+            .withDescription("optimistic: documents pass straight through; after a restore, the replayed ones (record timestamp before "
+                    + "the restore) wait for a checkpoint that records their attempt, and suspects are retried alone. always-gate: "
+                    + "every document waits for a checkpoint (up to one interval of latency; a poison document is caught within "
+                    + "ingest.quarantine.max-attempts failures instead of one more).");
 
     // ---- Kafka sinks (dead letters and outcomes, both exactly-once) ----
     public static final ConfigOption<String> SINK_TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("ingest.sink.transactional-id-prefix").stringType()
@@ -237,9 +258,9 @@ public final class IngestOptions {
     public static final ConfigOption<Integer> EMBED_BATCH_SIZE = ConfigOptions.key("ingest.embed.batch-size").intType().defaultValue(32)
             .withDeprecatedKeys("embed.batch-size")
             .withDescription("Chunks per embedding call; chunks of several documents are batched together.");
-    public static final ConfigOption<Duration> EMBED_MAX_DELAY = ConfigOptions.key("ingest.embed.max-delay").durationType().defaultValue(Duration.ofMillis(200))
+    public static final ConfigOption<Duration> EMBED_MAX_DELAY = ConfigOptions.key("ingest.embed.max-delay").durationType().defaultValue(Duration.ofMillis(50))
             .withDeprecatedKeys("embed.max-delay")
-            .withDescription("Longest a chunk waits for its batch to fill.");
+            .withDescription("Longest a chunk waits for its batch to fill (a backlog fills batches at once; a trickle only waits).");
 
     // ---- indexing ----
     public static final ConfigOption<Integer> INDEX_BULK_MAX_CHUNKS = ConfigOptions.key("ingest.index.bulk-max-chunks").intType().defaultValue(256)
@@ -249,9 +270,9 @@ public final class IngestOptions {
             .defaultValue(MemorySize.ofMebiBytes(8))
             .withDeprecatedKeys("index.bulk-max-bytes")
             .withDescription("Approximate size of one bulk request (e.g. 8m; a plain number is bytes).");
-    public static final ConfigOption<Duration> INDEX_BULK_FLUSH_INTERVAL = ConfigOptions.key("ingest.index.bulk-flush-interval").durationType().defaultValue(Duration.ofMillis(500))
+    public static final ConfigOption<Duration> INDEX_BULK_FLUSH_INTERVAL = ConfigOptions.key("ingest.index.bulk-flush-interval").durationType().defaultValue(Duration.ofMillis(100))
             .withDeprecatedKeys("index.bulk-flush-interval")
-            .withDescription("Longest a chunk waits in the bulk buffer.");
+            .withDescription("Longest a chunk waits in the bulk buffer (part of every document's freshness; a backlog fills bulks by itself).");
     public static final ConfigOption<Integer> INDEX_MAX_RETRIES = ConfigOptions.key("ingest.index.max-retries").intType().defaultValue(5)
             .withDeprecatedKeys("index.max-retries")
             .withDescription("Retries of bulk items OpenSearch rejects with 429/503, with exponential backoff; then the document is dead-lettered.");

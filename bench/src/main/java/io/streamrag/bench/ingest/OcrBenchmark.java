@@ -55,8 +55,8 @@ import java.util.concurrent.TimeUnit;
  * page) through the ingest job on a MiniCluster, time from produce to every document's outcome, with
  * {@code ocr.threads=1} and with the default (one tesseract per core) side by side, then a second version of the same
  * documents (text layer changed, images unchanged: the OCR cache warm). Options: {@code --documents 3 --pages 20
- * --rounds 2 --parallelism 2} plus any job option ({@code --ingest.checkpoint-interval} defaults to 1 s here: the
- * quarantine's wait for a checkpoint would otherwise blur the OCR figures).
+ * --rounds 2 --parallelism 2} plus any job option (the job's own checkpoint interval unless
+ * {@code --ingest.checkpoint-interval} is given: documents no longer wait for checkpoints).
  */
 public final class OcrBenchmark {
 
@@ -91,14 +91,10 @@ public final class OcrBenchmark {
         conf.set(IngestOptions.OCR_PROVIDER, IngestOptions.OcrProvider.TESSERACT);
         conf.set(IngestOptions.PARALLELISM, parallelism);
         if (!conf.contains(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY)) {
-            // Inline PDFs wait in the quarantine's state: past a few MB they outgrow the MiniCluster's in-memory checkpoints.
+            // Images waiting in the OCR queue are checkpoint state: past a few MB they outgrow the in-memory checkpoints.
             conf.set(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
             conf.set(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY,
                     java.nio.file.Files.createTempDirectory("streamrag-ocr-bench").toUri().toString());
-        }
-        if (!conf.contains(IngestOptions.CHECKPOINT_INTERVAL)) {
-            // The quarantine holds each document until a checkpoint: a short interval keeps that wait out of the OCR figures.
-            conf.set(IngestOptions.CHECKPOINT_INTERVAL, java.time.Duration.ofSeconds(1));
         }
 
         Random random = new Random(7);

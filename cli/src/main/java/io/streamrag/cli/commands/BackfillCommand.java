@@ -75,8 +75,8 @@ public class BackfillCommand implements Callable<Integer> {
         boolean bar = !json && Terminal.interactive();
         Configuration conf = UpCommand.jobConfiguration(connection, options);
         if (!options.containsKey(IngestOptions.CHECKPOINT_INTERVAL.key())) {
-            // A bounded run checkpoints at ingest.bounded.checkpoint-interval (1 s): each document waits for one in the
-            // quarantine and the run ends with one; the continuous job's 5 s made a backfill idle up to 10 s.
+            // A bounded run checkpoints at ingest.bounded.checkpoint-interval (1 s): it ends with a checkpoint (the
+            // sinks commit on it), which the continuous job's 5 s made a backfill wait up to 5 s for.
             conf.removeConfig(IngestOptions.CHECKPOINT_INTERVAL);
         }
         conf.set(IngestOptions.SOURCE, IngestOptions.SourceKind.FILES);

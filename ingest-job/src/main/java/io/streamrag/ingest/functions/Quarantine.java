@@ -1,5 +1,6 @@
 package io.streamrag.ingest.functions;
 
+import io.streamrag.ingest.IngestOptions.QuarantineMode;
 import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.metrics.QuarantineMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
@@ -32,13 +33,27 @@ import java.util.stream.Stream;
  * {@code PoisonDocument} instead of crash-looping the job.
  *
  * <p>How: Flink rolls state back on a failure, so an attempt marker only survives if a completed checkpoint holds
- * it before the attempt starts. Each document therefore waits here, in keyed state, until a checkpoint marks it
- * "releasing" with its attempt number; it is released downstream when that checkpoint completes
+ * it before the attempt starts. A <em>gated</em> document therefore waits here, in keyed state, until a checkpoint
+ * marks it "releasing" with its attempt number; it is released downstream when that checkpoint completes
  * ({@link #notifyCheckpointComplete}) and its entry is cleared. A restore finds the entries marked releasing at the
  * restored checkpoint: released after it and before the failure, so each counts as a failed attempt and becomes a
- * suspect. Suspects are then released one at a time, each alone (ordinary documents wait meanwhile) and the next
+ * suspect. Suspects are then released one at a time, each alone (every other document waits meanwhile) and the next
  * only after a checkpoint taken after the previous one's release has completed, so a later failure blames exactly
- * the one document in flight. The cost is latency: up to one checkpoint interval per document.
+ * the one document in flight.
+ *
+ * <p>Which documents are gated ({@link QuarantineMode#OPTIMISTIC}, the default): in normal running none — they pass
+ * straight through, at no latency. After a restore (a failover — also one before the first checkpoint completed, when
+ * the task is a re-attempt without state — or a start from a savepoint or retained checkpoint)
+ * the source replays everything after the restored checkpoint, so a document that crashed the task in pass-through
+ * arrives again: every document stamped (its record timestamp, the Kafka record's) before the restore, or without a
+ * stamp, is gated; so is everything while suspects are being retried, and a document whose key still has gated
+ * documents (order per document). Documents produced after the restore pass through again. The attempt a poison
+ * document makes in pass-through is not counted (nothing survives it), so it is dead-lettered after at most
+ * {@code maxAttempts + 1} failures, {@code maxAttempts} if it was gated from the start. A producer whose clock runs
+ * ahead of the TaskManager's by more than the failure-to-restore time can make a replay look new: it then passes and
+ * costs one failure more each time, until the restores catch up with its timestamp. {@link QuarantineMode#ALWAYS_GATE}
+ * gates every document: detection within {@code maxAttempts} failures, at up to one checkpoint interval of latency
+ * per document.
  */
 public class Quarantine extends AbstractStreamOperator<DocumentTask> implements OneInputStreamOperator<DocumentTask, DocumentTask> {
     private static final long serialVersionUID = 1L;
@@ -64,6 +79,7 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
     }
 
     private final int maxAttempts;
+    private final boolean alwaysGate;
 
     private transient ListState<Entry> held;
     /** Keys with held documents → id of the first checkpoint that holds them (-1: none yet). Rebuilt on restore. */
@@ -77,10 +93,15 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
     private transient long suspectInFlight;
     /** Entries found on restore, dealt with once the operator is open. */
     private transient List<Object> restoredKeys;
+    /** This task started from a checkpoint or savepoint, or is a re-attempt: the source replays what came after it. */
+    private transient boolean restored;
+    /** Processing time of that restore: a document stamped before it may have been in flight at the failure. */
+    private transient long restoredAt;
     private transient QuarantineMetrics metrics;
 
-    public Quarantine(int maxAttempts) {
+    public Quarantine(int maxAttempts, QuarantineMode mode) {
         this.maxAttempts = Math.max(1, maxAttempts);
+        this.alwaysGate = mode == QuarantineMode.ALWAYS_GATE;
     }
 
     @Override
@@ -91,6 +112,9 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         suspects = new LinkedHashSet<>();
         suspectInFlight = -1;
         restoredKeys = new ArrayList<>();
+        // A re-attempt without restored state (the job failed before its first checkpoint completed) replays from the
+        // source's start: that is a restore too, or a poison at the head of the stream would crash-loop the job.
+        restored = context.isRestored() || getRuntimeContext().getTaskInfo().getAttemptNumber() > 0;
         if (context.isRestored()) {
             try (Stream<Object> keys = getKeyedStateBackend().getKeys(STATE, VoidNamespace.INSTANCE)) {
                 restoredKeys.addAll(keys.collect(Collectors.toList()));
@@ -102,6 +126,7 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
     public void open() throws Exception {
         super.open();
         metrics = new QuarantineMetrics(getMetricGroup(), waiting::size);
+        restoredAt = getProcessingTimeService().getCurrentProcessingTime();
         // Documents marked releasing at the restored checkpoint were released after it: the failure struck during their attempt.
         for (Object key : restoredKeys) {
             setCurrentKey(key);
@@ -129,12 +154,32 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
             }
         }
         restoredKeys.clear();
+        if (restored && !alwaysGate) {
+            LOG.info("Restored: documents stamped before {} (or unstamped) wait for a checkpoint; {} document keys held",
+                    java.time.Instant.ofEpochMilli(restoredAt), waiting.size());
+        }
     }
 
     @Override
     public void processElement(StreamRecord<DocumentTask> element) throws Exception {
-        held.add(new Entry(element.getValue(), 1, false));
-        waiting.putIfAbsent(getCurrentKey(), -1L);
+        Object key = getCurrentKey();
+        if (alwaysGate || mayBeReplay(element) || retryingSuspects() || waiting.containsKey(key)) {
+            held.add(new Entry(element.getValue(), 1, false));
+            waiting.putIfAbsent(key, -1L);
+        } else {
+            metrics.passed.inc();
+            output.collect(element);
+        }
+    }
+
+    /** Stamped before the restore (or not stamped at all, after one): it may have been in flight at the failure. */
+    private boolean mayBeReplay(StreamRecord<DocumentTask> element) {
+        return restored && (!element.hasTimestamp() || element.getTimestamp() < restoredAt);
+    }
+
+    /** Suspects are released alone: nothing else may be in flight until the last one is confirmed. */
+    private boolean retryingSuspects() {
+        return !suspects.isEmpty() || suspectInFlight != -1;
     }
 
     @Override

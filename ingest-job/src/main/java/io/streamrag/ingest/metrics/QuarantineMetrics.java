@@ -12,9 +12,12 @@ public final class QuarantineMetrics extends ComponentMetrics {
     public static final String POISONED = "quarantinePoisoned";
     public static final String RETRIED = "quarantineRetried";
     public static final String HELD_DOCUMENTS = "quarantineHeldDocuments";
+    /** Documents let straight through (not gated: normal running, nothing of theirs replayed or held). */
+    public static final String PASSED = "quarantinePassed";
 
     public final Counter poisoned = counter(POISONED);
     public final Counter retried = counter(RETRIED);
+    public final Counter passed = counter(PASSED);
 
     public QuarantineMetrics(MetricGroup group, IntSupplier held) {
         super(group);

@@ -1,25 +1,40 @@
 package io.streamrag.ingest.functions;
 
+import io.streamrag.ingest.IngestOptions.QuarantineMode;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.FailedDocument;
 
+import org.apache.flink.api.common.TaskInfoImpl;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.operators.testutils.MockEnvironment;
+import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The poison quarantine: held until a checkpoint records the attempt, counted on restore, dead-lettered after K. */
+/**
+ * The poison quarantine: pass-through in normal running; gated documents held until a checkpoint records the attempt,
+ * counted on restore, dead-lettered after K (the first tests drive the gating itself, in always-gate mode).
+ */
 class QuarantineTest {
 
     private static KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask> harness() throws Exception {
-        return new KeyedOneInputStreamOperatorTestHarness<>(new Quarantine(2), t -> t.documentId, Types.STRING);
+        return harness(QuarantineMode.ALWAYS_GATE);
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask> harness(QuarantineMode mode) throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(new Quarantine(2, mode), t -> t.documentId, Types.STRING);
     }
 
     private static DocumentTask task(String id, long version) {
@@ -123,6 +138,140 @@ class QuarantineTest {
             h.notifyOfCompletedCheckpoint(3);
             assertThat(released(h)).isEmpty(); // processed before checkpoint 2: not attempted again
             assertThat(deadLetters(h)).isEmpty();
+        }
+    }
+
+    @Test
+    void optimisticPassesDocumentsStraightThroughAndKeepsNothing() throws Exception {
+        OperatorSubtaskState state;
+        try (var h = harness(QuarantineMode.OPTIMISTIC)) {
+            h.open();
+            h.processElement(task("a", 1), 1);
+            h.processElement(task("b", 1), 2);
+            h.processElement(task("a", 2), 3);
+            assertThat(released(h)).containsExactly("a:1", "b:1", "a:2"); // no checkpoint needed
+            assertThat(h.numKeyedStateEntries()).isZero();
+            state = h.snapshot(1, 10);
+        }
+        try (var h = harness(QuarantineMode.OPTIMISTIC)) {
+            h.initializeState(state);
+            h.open();
+            h.snapshot(2, 20);
+            h.notifyOfCompletedCheckpoint(2);
+            assertThat(released(h)).isEmpty();
+            assertThat(deadLetters(h)).isEmpty();
+        }
+    }
+
+    @Test
+    void afterARestoreReplayedDocumentsWaitForACheckpointAndNewOnesPass() throws Exception {
+        OperatorSubtaskState state;
+        try (var h = harness(QuarantineMode.OPTIMISTIC)) {
+            h.open();
+            state = h.snapshot(1, 10);
+        }
+        try (var h = harness(QuarantineMode.OPTIMISTIC)) {
+            h.setProcessingTime(1_000); // the restore
+            h.initializeState(state);
+            h.open();
+            h.processElement(task("old", 1), 500);   // produced before the restore: may be what failed the task
+            h.processElement(new StreamRecord<>(task("unstamped", 1))); // no timestamp: may be a replay too
+            h.processElement(task("new", 1), 1_500); // produced after it
+            h.processElement(task("old", 2), 1_600); // new, but its document has a held version: keeps the order
+            assertThat(released(h)).containsExactly("new:1");
+            assertThat(h.numKeyedStateEntries()).isEqualTo(2);
+            h.snapshot(2, 20);
+            h.processElement(task("new", 2), 2_000);
+            h.notifyOfCompletedCheckpoint(2);
+            assertThat(released(h)).containsExactlyInAnyOrder("new:1", "new:2", "old:1", "unstamped:1", "old:2");
+            assertThat(released(h).indexOf("old:1")).as("in order per document").isLessThan(released(h).indexOf("old:2"));
+            assertThat(h.numKeyedStateEntries()).as("released entries are cleared").isZero();
+            assertThat(deadLetters(h)).isEmpty();
+        }
+    }
+
+    /**
+     * The job around the operator: a document that kills the task whenever it is let through, the source replaying
+     * from the restored checkpoint's offset, the poison first arriving in pass-through. It costs one failure more
+     * than max-attempts (2); the others are released, the state ends empty and pass-through resumes.
+     */
+    @Test
+    void optimisticDeadLettersAPoisonAfterAtMostOneFailureMoreThanMaxAttempts() throws Exception {
+        List<StreamRecord<DocumentTask>> topic = List.of(new StreamRecord<>(task("good-1", 1), 100),
+                new StreamRecord<>(task("poison", 1), 110), new StreamRecord<>(task("good-2", 1), 120));
+        OperatorSubtaskState restoreFrom = null;
+        int restoreOffset = 0;
+        long checkpoint = 1;
+        int failures = 0;
+        Set<String> reached = new LinkedHashSet<>();
+        List<FailedDocument> dead = new ArrayList<>();
+        boolean finished = false;
+        while (!finished && failures < 10) {
+            try (var h = harness(QuarantineMode.OPTIMISTIC)) {
+                h.setProcessingTime(1_000L * (failures + 1)); // each restore after everything in the topic was produced
+                if (restoreFrom != null) {
+                    h.initializeState(restoreFrom);
+                }
+                h.open();
+                dead.addAll(deadLetters(h));
+                boolean crashed = crashes(h, reached);
+                for (int offset = restoreOffset; !crashed && offset <= topic.size() + 3; offset++) {
+                    if (offset < topic.size()) {
+                        h.processElement(topic.get(offset));
+                        crashed = crashes(h, reached);
+                        if (crashed) {
+                            break; // before the next checkpoint: restored from the last completed one
+                        }
+                    }
+                    OperatorSubtaskState snapshot = h.snapshot(checkpoint, checkpoint);
+                    h.notifyOfCompletedCheckpoint(checkpoint++);
+                    restoreFrom = snapshot;
+                    restoreOffset = Math.min(offset + 1, topic.size());
+                    crashed = crashes(h, reached);
+                }
+                if (crashed) {
+                    failures++;
+                } else {
+                    finished = true;
+                    assertThat(h.numKeyedStateEntries()).isZero();
+                    h.processElement(task("after", 1), 1_000L * (failures + 2));
+                    assertThat(released(h)).as("pass-through again").endsWith("after:1");
+                }
+            }
+        }
+        assertThat(finished).isTrue();
+        assertThat(failures).isEqualTo(3);
+        assertThat(dead).extracting(f -> f.documentId + "/" + f.error).containsExactly("poison/PoisonDocument");
+        assertThat(reached).contains("good-1:1", "good-2:1");
+    }
+
+    /** What the operator let through reaches the rest of the job; the poison kills the task. */
+    private static boolean crashes(KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask> h, Set<String> reached) {
+        List<String> out = released(h);
+        reached.addAll(out);
+        return out.stream().anyMatch(t -> t.startsWith("poison:"));
+    }
+
+    /**
+     * The job failed before its first checkpoint completed: the task's next attempt has no state to restore, the source
+     * starts over, and a poison at the head of the stream must be gated now or it would crash the job forever.
+     */
+    @Test
+    void aReattemptWithoutStateGatesWhatWasProducedBeforeIt() throws Exception {
+        MockEnvironment env = new MockEnvironmentBuilder().setMaxParallelism(128).setParallelism(1).setSubtaskIndex(0).build();
+        Field taskInfo = MockEnvironment.class.getDeclaredField("taskInfo"); // the builder has no attempt number
+        taskInfo.setAccessible(true);
+        taskInfo.set(env, new TaskInfoImpl("Quarantine", 128, 0, 1, 1));
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask>(
+                new Quarantine(2, QuarantineMode.OPTIMISTIC), t -> t.documentId, Types.STRING, env)) {
+            h.setProcessingTime(1_000);
+            h.open();
+            h.processElement(task("head", 1), 500);
+            h.processElement(task("new", 1), 1_500);
+            assertThat(released(h)).containsExactly("new:1");
+            h.snapshot(1, 10);
+            h.notifyOfCompletedCheckpoint(1);
+            assertThat(released(h)).containsExactly("new:1", "head:1");
         }
     }
 }
