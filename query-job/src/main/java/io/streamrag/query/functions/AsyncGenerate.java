@@ -3,6 +3,7 @@ package io.streamrag.query.functions;
 import io.streamrag.query.generate.CandidateCall;
 import io.streamrag.query.generate.CandidateGenerator;
 import io.streamrag.query.generate.EndpointSpec;
+import io.streamrag.query.generate.GenerateSettings;
 import io.streamrag.query.generate.Generators;
 import io.streamrag.query.generate.HedgeBudget;
 import io.streamrag.query.metrics.GenerationMetrics;
@@ -13,7 +14,6 @@ import io.streamrag.query.records.VoteInputs;
 import io.streamrag.query.vote.VoteTally;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
@@ -33,7 +33,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput> {
     private static final long serialVersionUID = 1L;
 
-    private final Configuration conf;
+    private final GenerateSettings settings;
     private final List<EndpointSpec> specs;
     private final double maxWeight;
     private transient CandidateGenerator generator;
@@ -57,8 +57,8 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
         }
     }
 
-    public AsyncGenerate(Configuration conf, List<EndpointSpec> endpoints) {
-        this.conf = conf;
+    public AsyncGenerate(GenerateSettings settings, List<EndpointSpec> endpoints) {
+        this.settings = settings;
         this.specs = endpoints;
         this.maxWeight = EndpointSpec.maxWeight(endpoints);
     }
@@ -66,7 +66,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
     @Override
     public void open(OpenContext context) {
         metrics = new GenerationMetrics(getRuntimeContext().getMetricGroup());
-        generator = Generators.create(conf, specs, metrics);
+        generator = Generators.create(settings, specs, metrics);
         metrics.register(generator.endpoints());
         questions = new ConcurrentHashMap<>();
     }

@@ -13,7 +13,7 @@ import org.opensearch.client.opensearch.OpenSearchClient;
 
 import java.util.List;
 
-/** Builds a {@link CandidateGenerator} from configuration; follow-up retrieval (ITERDRAG) is created on first use. */
+/** Builds a {@link CandidateGenerator} from the parsed {@link GenerateSettings}; follow-up retrieval (ITERDRAG) is created on first use. */
 public final class Generators {
 
     private Generators() {}
@@ -53,17 +53,8 @@ public final class Generators {
      * A generator over {@code endpoints} (parsed once, by the job, from {@code query.endpoints}), with its own
      * follow-up retrieval for ITERDRAG, opened on first use and closed with the generator.
      */
-    public static CandidateGenerator create(Configuration conf, List<EndpointSpec> endpoints, CallListener listener) {
-        return new CandidateGenerator(
-                endpoints,
-                RetryPolicy.from(conf),
-                conf.get(QueryOptions.MAX_TOKENS),
-                listener,
-                Demonstrations.load(conf.get(QueryOptions.DRAG_DEMONSTRATIONS)),
-                conf.get(QueryOptions.DRAG_NUM_DEMONSTRATIONS),
-                conf.get(QueryOptions.ITERDRAG_MAX_FOLLOW_UPS),
-                new LazyRetriever(conf),
-                HealthSettings.from(conf),
-                HedgeSettings.from(conf));
+    public static CandidateGenerator create(GenerateSettings s, List<EndpointSpec> endpoints, CallListener listener) {
+        return new CandidateGenerator(endpoints, s.retry, s.maxTokens, listener, Demonstrations.load(s.demonstrations),
+                s.numDemonstrations, s.maxFollowUps, new LazyRetriever(s.followUpRetrieval), s.health, s.hedge);
     }
 }
