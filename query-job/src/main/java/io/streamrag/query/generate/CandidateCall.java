@@ -16,7 +16,7 @@ public final class CandidateCall {
     public final CompletableFuture<CandidateResult> result = new CompletableFuture<>();
     private final List<CallHandle> handles = new ArrayList<>();
     private boolean cancelled;
-    /** The vote no longer needs it, but it runs on as a straggler probe: no spare or hedge for it any more. */
+    /** The vote no longer needs it, but it runs on to show whether it is a straggler: no spare or hedge for it. */
     private boolean unneeded;
     /** When the candidate was started (its calls' durations are counted from here). */
     long startedAtMs;

@@ -20,7 +20,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
 /**
@@ -37,15 +36,17 @@ public class CandidateGenerator implements AutoCloseable {
 
     /** How often a candidate that found every endpoint full looks for a free slot again. */
     private static final long ADMISSION_RETRY_MS = 20;
-    /** While spares are planned, every this many calls the vote no longer needs run on as straggler probes. */
-    private static final int PROBE_EVERY = 1;
+    /**
+     * How far past its straggler threshold an unneeded call runs on: the threshold moves with the median, and a call
+     * cut off just short of it would say nothing.
+     */
+    private static final double RUN_ON = 1.25;
 
     private final Map<String, ChatEndpoint> endpoints = new LinkedHashMap<>();
     private final Map<StrategyName, Strategy> strategies = new EnumMap<>(StrategyName.class);
     private final FollowUpRetriever retriever;
     private final HedgeSettings hedge;
     private final SparePlanner spares;
-    private final AtomicLong released = new AtomicLong();
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "candidate-timers");
         t.setDaemon(true);
@@ -196,19 +197,19 @@ public class CandidateGenerator implements AutoCloseable {
 
     /**
      * Lets go of a running candidate its vote no longer needs: aborted now ({@code onAbort} runs if it was still
-     * running), or, while spares are planned, every {@value #PROBE_EVERY}th one at its endpoint's straggler threshold
-     * if it still runs then. The slow calls are the ones a decided vote aborts, before they could show they are slow;
-     * these probes keep the straggler share the spares are planned from knowable, at no extra call.
+     * running), or, while spares are on, once it has run a little past its endpoint's straggler threshold. The slow calls are
+     * the ones a decided vote aborts, before they could show they are slow; running on that long keeps the straggler
+     * share the spares are planned from knowable, at no extra call (no spare or hedge is started for it meanwhile).
      */
     public void release(CandidateCall call, Runnable onAbort) {
         ChatEndpoint ep = endpoints.get(call.request.endpoint);
         long threshold = ep == null || !spares.active() ? -1 : hedge.stragglerThreshold(ep.health());
-        long wait = threshold < 0 ? 0 : call.startedAtMs + threshold - System.currentTimeMillis();
+        long wait = threshold < 0 ? 0 : call.startedAtMs + Math.round(RUN_ON * threshold) - System.currentTimeMillis();
         boolean running;
         synchronized (call) {
             running = call.running > 0;
         }
-        if (wait > 0 && running && released.getAndIncrement() % PROBE_EVERY == 0) {
+        if (wait > 0 && running) {
             call.markUnneeded();
             timers.schedule(() -> abort(call, onAbort), wait, TimeUnit.MILLISECONDS);
         } else {

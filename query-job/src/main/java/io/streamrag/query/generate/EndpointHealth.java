@@ -33,8 +33,8 @@ public final class EndpointHealth implements AutoCloseable {
     /** Latencies kept for the hedge percentile, and how many are needed before it is trusted. */
     private static final int LATENCY_WINDOW = 256;
     static final int MIN_LATENCY_SAMPLES = 20;
-    /** Calls needed before the straggler share is estimated (ten questions of five candidates). */
-    static final int MIN_STRAGGLER_SAMPLES = 50;
+    /** Calls before the straggler share is estimated: 20 questions of 5, enough to dilute a cold start's slow calls. */
+    static final int MIN_STRAGGLER_SAMPLES = 100;
 
     public final EndpointSpec spec;
     public final CircuitBreaker breaker;
