@@ -251,6 +251,43 @@ print_status() {  # svc expected-ports
     return $bad
 }
 
+# Is the install in a folder current: its .installed stamp reads so (and the folder named, if any, exists)?
+is_installed() {  # dir stamp [required-dir]
+    [[ -f "$1/.installed" && "$(cat "$1/.installed")" == "$2" ]] && [[ -z "${3:-}" || -d "$3" ]]
+}
+
+# Start of a service already running: say so (with its pid) and succeed; otherwise fail.
+already_running() {  # svc
+    local pid
+    pid="$(service_pid "$1")"
+    [[ -n "$pid" ]] || return 1
+    log "$1: already running (pid $pid)"
+}
+
+# Wait until a starting service passes a probe (run with its output discarded); the start fails when the
+# process exits or when $SECONDS reaches the deadline, showing what this start wrote to the logs named.
+await_start() {  # svc pid deadline interval timeout-reason log... -- probe...
+    local svc="$1" pid="$2" deadline="$3" interval="$4" reason="$5" logfiles=()
+    shift 5
+    while [[ "$1" != -- ]]; do logfiles+=("$1"); shift; done
+    shift
+    until "$@" >/dev/null 2>&1; do
+        kill -0 "$pid" 2>/dev/null || start_failed "$svc" "process exited during start" "${logfiles[@]}"
+        ((SECONDS < deadline)) || start_failed "$svc" "$reason" "${logfiles[@]}"
+        sleep "$interval"
+    done
+}
+
+# The last $LOG_LINES lines of each log file that exists, under its name.
+tail_logs() {  # file...
+    local f
+    for f in "$@"; do
+        [[ -f "$f" ]] || continue
+        printf -- '----- %s\n' "$f"
+        tail -n "$LOG_LINES" "$f"
+    done
+}
+
 # ---------------------------------------------------------------------------------------------
 # kafka: single-node KRaft broker+controller, 127.0.0.1:9092 (clients) and :9093 (controller)
 # ---------------------------------------------------------------------------------------------
@@ -266,9 +303,7 @@ kafka_stamp() { printf 'kafka=%s log4j=%s' "$(pom_prop kafka.version)" "$(pom_pr
 kafka_install() {
     local stamp
     stamp="$(kafka_stamp)"
-    if [[ -f "$KAFKA_DIR/.installed" && "$(cat "$KAFKA_DIR/.installed")" == "$stamp" ]]; then
-        return 0
-    fi
+    if is_installed "$KAFKA_DIR" "$stamp"; then return 0; fi
     local t0
     t0="$(now_ms)"
     log "kafka: fetching artifacts ($stamp) into $KAFKA_DIR/libs"
@@ -297,52 +332,50 @@ kafka_tool() {
 
 kafka_pid() { service_pid kafka; }
 
+# Format the KRaft storage of a broker that has none yet; extra arguments go to the format (e.g. SCRAM users,
+# which live in the metadata).
+kafka_format() {  # svc dir out [format-args...]
+    local svc="$1" dir="$2" out="$3" cid
+    shift 3
+    [[ ! -f "$dir/data/meta.properties" ]] || return 0
+    cid="$(kafka_tool kafka.tools.StorageTool random-uuid | tail -n 1)"
+    log "$svc: formatting $dir/data (cluster id $cid)"
+    kafka_tool kafka.tools.StorageTool format -t "$cid" -c "$dir/config/server.properties" --standalone "$@" >>"$out" 2>&1 \
+        || start_failed "$svc" "storage format failed" "$out"
+}
+
+# Launch a broker from the shared libs with the server.properties and log4j2.xml in its dir/config.
+kafka_launch() {  # svc dir logs-dir out
+    local svc="$1" dir="$2" logs="$3" out="$4"
+    # shellcheck disable=SC2086
+    launch "$out" "$JAVA" $KAFKA_HEAP_OPTS $KAFKA_JVM_PERFORMANCE_OPTS \
+        -Dstreamrag.service="$svc" \
+        -Dkafka.logs.dir="$logs" \
+        -Dlog4j2.configurationFile="$dir/config/log4j2.xml" \
+        -cp "$KAFKA_DIR/libs/*" kafka.Kafka "$dir/config/server.properties"
+    echo "$LAUNCHED_PID" >"$(pidfile "$svc")"
+}
+
 kafka_start() {
     kafka_install
-    local pid
-    pid="$(kafka_pid)"
-    if [[ -n "$pid" ]]; then
-        log "kafka: already running (pid $pid)"
-        return 0
-    fi
+    if already_running kafka; then return 0; fi
     ensure_ports_free kafka "${KAFKA_PORTS[@]}"
     kafka_render_config
-    local cfg="$KAFKA_DIR/config/server.properties"
     mark_logs "$LOG_DIR/kafka.out" "$LOG_DIR/kafka.log"
-    if [[ ! -f "$KAFKA_DIR/data/meta.properties" ]]; then
-        local cid
-        cid="$(kafka_tool kafka.tools.StorageTool random-uuid | tail -n 1)"
-        log "kafka: formatting $KAFKA_DIR/data (cluster id $cid)"
-        kafka_tool kafka.tools.StorageTool format -t "$cid" -c "$cfg" --standalone >>"$LOG_DIR/kafka.out" 2>&1 \
-            || start_failed kafka "storage format failed" "$LOG_DIR/kafka.out"
-    fi
+    kafka_format kafka "$KAFKA_DIR" "$LOG_DIR/kafka.out"
     local t0
     t0="$(now_ms)"
-    # shellcheck disable=SC2086
-    launch "$LOG_DIR/kafka.out" "$JAVA" $KAFKA_HEAP_OPTS $KAFKA_JVM_PERFORMANCE_OPTS \
-        -Dstreamrag.service=kafka \
-        -Dkafka.logs.dir="$LOG_DIR" \
-        -Dlog4j2.configurationFile="$KAFKA_DIR/config/log4j2.xml" \
-        -cp "$KAFKA_DIR/libs/*" kafka.Kafka "$cfg"
-    echo "$LAUNCHED_PID" >"$(pidfile kafka)"
+    kafka_launch kafka "$KAFKA_DIR" "$LOG_DIR" "$LOG_DIR/kafka.out"
     kafka_wait_healthy "$LAUNCHED_PID" "$t0"
 }
 
 kafka_wait_healthy() {
-    local pid="$1" t0="$2" deadline=$((SECONDS + KAFKA_START_TIMEOUT))
-    while ! port_open 9092; do
-        kill -0 "$pid" 2>/dev/null || start_failed kafka "process exited during start" "$LOG_DIR/kafka.out" "$LOG_DIR/kafka.log"
-        ((SECONDS < deadline)) || start_failed kafka "port 9092 not open after ${KAFKA_START_TIMEOUT}s" "$LOG_DIR/kafka.log"
-        sleep 0.2
-    done
+    local pid="$1" t0="$2" deadline=$((SECONDS + KAFKA_START_TIMEOUT)) logfiles=("$LOG_DIR/kafka.out" "$LOG_DIR/kafka.log")
+    await_start kafka "$pid" "$deadline" 0.2 "port 9092 not open after ${KAFKA_START_TIMEOUT}s" "${logfiles[@]}" -- port_open 9092
     local port_ms=$(( $(now_ms) - t0 ))
     # The port is bound before request processing starts: ask the broker for its API versions.
-    until kafka_tool org.apache.kafka.tools.BrokerApiVersionsCommand --bootstrap-server 127.0.0.1:9092 \
-            >/dev/null 2>&1; do
-        kill -0 "$pid" 2>/dev/null || start_failed kafka "process exited during start" "$LOG_DIR/kafka.out" "$LOG_DIR/kafka.log"
-        ((SECONDS < deadline)) || start_failed kafka "broker not answering after ${KAFKA_START_TIMEOUT}s" "$LOG_DIR/kafka.log"
-        sleep 0.5
-    done
+    await_start kafka "$pid" "$deadline" 0.5 "broker not answering after ${KAFKA_START_TIMEOUT}s" "${logfiles[@]}" -- \
+        kafka_tool org.apache.kafka.tools.BrokerApiVersionsCommand --bootstrap-server 127.0.0.1:9092
     log "kafka: up on 127.0.0.1:9092 (pid $pid) — port open after ${port_ms} ms, broker answering after $(elapsed "$t0"), rss $(rss_of "$pid")"
 }
 
@@ -354,14 +387,7 @@ kafka_status() {
     return $rc
 }
 
-kafka_logs() {
-    local f
-    for f in "$LOG_DIR/kafka.log" "$LOG_DIR/kafka.out"; do
-        [[ -f "$f" ]] || continue
-        printf -- '----- %s\n' "$f"
-        tail -n "$LOG_LINES" "$f"
-    done
-}
+kafka_logs() { tail_logs "$LOG_DIR/kafka.log" "$LOG_DIR/kafka.out"; }
 
 # ---------------------------------------------------------------------------------------------
 # opensearch: single node + k-NN (lucene engine), 127.0.0.1:9200 (HTTP) and :9300 (transport)
@@ -415,9 +441,7 @@ os_install() {
     local stamp home
     stamp="$(os_stamp)"
     home="$(os_home)"
-    if [[ -f "$OS_DIR/.installed" && "$(cat "$OS_DIR/.installed")" == "$stamp" && -d "$home" ]]; then
-        return 0
-    fi
+    if is_installed "$OS_DIR" "$stamp" "$home"; then return 0; fi
     local t0
     t0="$(now_ms)"
     log "opensearch: fetching artifacts ($stamp) into $OS_DIR"
@@ -452,67 +476,63 @@ os_install() {
 
 os_pid() { service_pid opensearch; }
 
-os_start() {
-    mkdir -p "$LOG_DIR" "$PID_DIR"
-    os_install
-    local pid
-    pid="$(os_pid)"
-    if [[ -n "$pid" ]]; then
-        log "opensearch: already running (pid $pid)"
-        return 0
-    fi
-    ensure_ports_free opensearch "${OS_PORTS[@]}"
-    os_ensure_user
-    os_ensure_access
+# Launch an OpenSearch node (plain or secured) from its distribution, as the service user when root, and wait
+# until its JVM runs. Sets NODE_PID (the JVM, also in the pidfile), NODE_LOGS and NODE_DEADLINE (for the health
+# check that follows, within $OPENSEARCH_START_TIMEOUT of the launch).
+os_launch() {  # svc dir home heap cluster-name node-name http-port transport-port [extra-java-opts]
+    local svc="$1" dir="$2" home="$3" heap="$4" cluster="$5" node="$6" http="$7" transport="$8" extra="${9:-}"
+    local out="$LOG_DIR/$svc.out" cmd=() launcher pid=""
     # its own temp folder (the start script otherwise leaves a /tmp/opensearch-* per start)
-    rm -rf "$OS_DIR/tmp"
-    mkdir -p "$LOG_DIR/opensearch" "$OS_DIR/tmp"
-    [[ $EUID -ne 0 ]] || chown "$SERVICE_USER:$SERVICE_USER" "$OS_DIR/tmp"
-    local home cmd=()
-    home="$(os_home)"
+    rm -rf "$dir/tmp"
+    mkdir -p "$LOG_DIR/$svc" "$dir/tmp"
+    [[ $EUID -ne 0 ]] || chown "$SERVICE_USER:$SERVICE_USER" "$dir/tmp"
     [[ $EUID -eq 0 ]] && cmd=(runuser -u "$SERVICE_USER" --)
     cmd+=(env
         OPENSEARCH_JAVA_HOME="$JAVA_HOME_DIR"
-        OPENSEARCH_TMPDIR="$OS_DIR/tmp"
-        OPENSEARCH_JAVA_OPTS="-Xms$OPENSEARCH_HEAP -Xmx$OPENSEARCH_HEAP -Djava.net.preferIPv4Stack=true -Dstreamrag.service=opensearch ${OPENSEARCH_EXTRA_JAVA_OPTS:-}"
-        "$home/bin/opensearch" -q   # -q: no console copy of the log (it is in $LOG_DIR/opensearch)
-        -E cluster.name=streamrag
-        -E node.name=streamrag-local
+        OPENSEARCH_TMPDIR="$dir/tmp"
+        OPENSEARCH_JAVA_OPTS="-Xms$heap -Xmx$heap -Djava.net.preferIPv4Stack=true -Dstreamrag.service=$svc${extra:+ $extra}"
+        "$home/bin/opensearch" -q   # -q: no console copy of the log (it is in $LOG_DIR/$svc)
+        -E cluster.name="$cluster"
+        -E node.name="$node"
         -E discovery.type=single-node
         -E network.host=127.0.0.1
-        -E http.port=9200
-        -E transport.port=9300
-        -E path.data="$OS_DIR/data"
-        -E path.logs="$LOG_DIR/opensearch"
+        -E http.port="$http"
+        -E transport.port="$transport"
+        -E path.data="$dir/data"
+        -E path.logs="$LOG_DIR/$svc"
         -E cluster.routing.allocation.disk.threshold_enabled=false
     )
-    local t0
-    t0="$(now_ms)"
-    mark_logs "$LOG_DIR/opensearch.out" "$LOG_DIR/opensearch/streamrag.log"
-    (cd "$home" && launch "$LOG_DIR/opensearch.out" "${cmd[@]}" && echo "$LAUNCHED_PID" >"$(pidfile opensearch)")
-    os_wait_healthy "$t0"
-}
-
-os_wait_healthy() {
-    local t0="$1" deadline=$((SECONDS + OPENSEARCH_START_TIMEOUT)) launcher pid=""
-    launcher="$(head -n 1 "$(pidfile opensearch)")"
-    local logs=("$LOG_DIR/opensearch.out" "$LOG_DIR/opensearch/streamrag.log")
+    NODE_LOGS=("$out" "$LOG_DIR/$svc/$cluster.log")
+    mark_logs "${NODE_LOGS[@]}"
+    (cd "$home" && launch "$out" "${cmd[@]}" && echo "$LAUNCHED_PID" >"$(pidfile "$svc")")
+    NODE_DEADLINE=$((SECONDS + OPENSEARCH_START_TIMEOUT))
+    launcher="$(head -n 1 "$(pidfile "$svc")")"
     # runuser forks: record the JVM's pid once the start script has exec'ed it.
     while [[ -z "$pid" ]]; do
-        pid="$(service_pid opensearch)"
+        pid="$(service_pid "$svc")"
         if [[ -z "$pid" ]]; then
-            [[ -n "$(group_members "$launcher")" ]] || start_failed opensearch "process exited during start" "${logs[@]}"
-            ((SECONDS < deadline)) || start_failed opensearch "JVM not started after ${OPENSEARCH_START_TIMEOUT}s" "${logs[@]}"
+            [[ -n "$(group_members "$launcher")" ]] || start_failed "$svc" "process exited during start" "${NODE_LOGS[@]}"
+            ((SECONDS < NODE_DEADLINE)) || start_failed "$svc" "JVM not started after ${OPENSEARCH_START_TIMEOUT}s" "${NODE_LOGS[@]}"
             sleep 0.2
         fi
     done
-    echo "$pid" >"$(pidfile opensearch)"
-    until curl -fsS -o /dev/null --max-time 5 \
-            'http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=2s' 2>/dev/null; do
-        kill -0 "$pid" 2>/dev/null || start_failed opensearch "process exited during start" "${logs[@]}"
-        ((SECONDS < deadline)) || start_failed opensearch "not healthy after ${OPENSEARCH_START_TIMEOUT}s" "${logs[@]}"
-        sleep 0.5
-    done
+    echo "$pid" >"$(pidfile "$svc")"
+    NODE_PID="$pid"
+}
+
+os_start() {
+    mkdir -p "$LOG_DIR" "$PID_DIR"
+    os_install
+    if already_running opensearch; then return 0; fi
+    ensure_ports_free opensearch "${OS_PORTS[@]}"
+    os_ensure_user
+    os_ensure_access
+    local t0 pid
+    t0="$(now_ms)"
+    os_launch opensearch "$OS_DIR" "$(os_home)" "$OPENSEARCH_HEAP" streamrag streamrag-local 9200 9300 "${OPENSEARCH_EXTRA_JAVA_OPTS:-}"
+    pid="$NODE_PID"
+    await_start opensearch "$pid" "$NODE_DEADLINE" 0.5 "not healthy after ${OPENSEARCH_START_TIMEOUT}s" "${NODE_LOGS[@]}" -- \
+        curl -fsS -o /dev/null --max-time 5 'http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=2s'
     log "opensearch: up on 127.0.0.1:9200 (pid $pid, user $(os_user)) — cluster yellow/green after $(elapsed "$t0"), rss $(rss_of "$pid")"
 }
 
@@ -531,14 +551,7 @@ os_status() {
     return $rc
 }
 
-os_logs() {
-    local f
-    for f in "$LOG_DIR/opensearch/streamrag.log" "$LOG_DIR/opensearch.out"; do
-        [[ -f "$f" ]] || continue
-        printf -- '----- %s\n' "$f"
-        tail -n "$LOG_LINES" "$f"
-    done
-}
+os_logs() { tail_logs "$LOG_DIR/opensearch/streamrag.log" "$LOG_DIR/opensearch.out"; }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -621,12 +634,7 @@ kafka_secure_pid() { service_pid kafka-secure; }
 
 kafka_secure_start() {
     kafka_install
-    local pid
-    pid="$(kafka_secure_pid)"
-    if [[ -n "$pid" ]]; then
-        log "kafka-secure: already running (pid $pid)"
-        return 0
-    fi
+    if already_running kafka-secure; then return 0; fi
     ensure_ports_free kafka-secure "${KAFKA_SECURE_PORTS[@]}"
     [[ -f "$KAFKA_DIR/config/tools-log4j2.xml" ]] || kafka_render_config
     secure_tls
@@ -642,26 +650,14 @@ kafka_secure_start() {
     cp "$HERE/kafka/log4j2.xml" "$KAFKA_SECURE_DIR/config/log4j2.xml"
     local out="$LOG_DIR/kafka-secure.out"
     mark_logs "$out" "$LOG_DIR/kafka-secure/kafka.log"
-    if [[ ! -f "$KAFKA_SECURE_DIR/data/meta.properties" ]]; then
-        local cid
-        cid="$(kafka_tool kafka.tools.StorageTool random-uuid | tail -n 1)"
-        log "kafka-secure: formatting $KAFKA_SECURE_DIR/data (cluster id $cid) with SCRAM users broker, $SECURE_USER"
-        # SCRAM credentials live in the KRaft metadata: they are added at format time.
-        kafka_tool kafka.tools.StorageTool format -t "$cid" -c "$cfg" --standalone \
-            --add-scram "SCRAM-SHA-512=[name=broker,password=$(cat "$(secret_file kafka-broker)")]" \
-            --add-scram "SCRAM-SHA-512=[name=$SECURE_USER,password=$(cat "$(secret_file kafka)")]" \
-            >>"$out" 2>&1 || start_failed kafka-secure "storage format failed" "$out"
-    fi
+    # The SCRAM users (broker, $SECURE_USER): their credentials live in the KRaft metadata, added at format time.
+    kafka_format kafka-secure "$KAFKA_SECURE_DIR" "$out" \
+        --add-scram "SCRAM-SHA-512=[name=broker,password=$(cat "$(secret_file kafka-broker)")]" \
+        --add-scram "SCRAM-SHA-512=[name=$SECURE_USER,password=$(cat "$(secret_file kafka)")]"
     local t0
     t0="$(now_ms)"
     mkdir -p "$LOG_DIR/kafka-secure"
-    # shellcheck disable=SC2086
-    launch "$out" "$JAVA" $KAFKA_HEAP_OPTS $KAFKA_JVM_PERFORMANCE_OPTS \
-        -Dstreamrag.service=kafka-secure \
-        -Dkafka.logs.dir="$LOG_DIR/kafka-secure" \
-        -Dlog4j2.configurationFile="$KAFKA_SECURE_DIR/config/log4j2.xml" \
-        -cp "$KAFKA_DIR/libs/*" kafka.Kafka "$cfg"
-    echo "$LAUNCHED_PID" >"$(pidfile kafka-secure)"
+    kafka_launch kafka-secure "$KAFKA_SECURE_DIR" "$LOG_DIR/kafka-secure" "$out"
     # Healthy = a SASL_SSL client authenticates and gets the API versions (client config with secrets: mode 600).
     local client="$KAFKA_SECURE_DIR/config/client.properties"
     (umask 077 && cat >"$client" <<PROPS
@@ -673,26 +669,15 @@ ssl.truststore.location=$TLS_DIR/truststore.p12
 ssl.truststore.password=$(cat "$(secret_file truststore)")
 PROPS
     )
-    local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
-    until kafka_tool org.apache.kafka.tools.BrokerApiVersionsCommand --bootstrap-server 127.0.0.1:9094 \
-            --command-config "$client" >/dev/null 2>&1; do
-        kill -0 "$LAUNCHED_PID" 2>/dev/null || start_failed kafka-secure "process exited during start" "$out" "$LOG_DIR/kafka-secure/kafka.log"
-        ((SECONDS < deadline)) || start_failed kafka-secure "broker not answering after ${KAFKA_START_TIMEOUT}s" "$LOG_DIR/kafka-secure/kafka.log"
-        sleep 0.5
-    done
+    await_start kafka-secure "$LAUNCHED_PID" $((SECONDS + KAFKA_START_TIMEOUT)) 0.5 \
+        "broker not answering after ${KAFKA_START_TIMEOUT}s" "$out" "$LOG_DIR/kafka-secure/kafka.log" -- \
+        kafka_tool org.apache.kafka.tools.BrokerApiVersionsCommand --bootstrap-server 127.0.0.1:9094 --command-config "$client"
     log "kafka-secure: up on 127.0.0.1:9094 SASL_SSL (pid $LAUNCHED_PID) after $(elapsed "$t0"), rss $(rss_of "$LAUNCHED_PID")"
 }
 
 kafka_secure_stop() { generic_stop kafka-secure "$KAFKA_STOP_TIMEOUT"; }
 kafka_secure_status() { print_status kafka-secure "${KAFKA_SECURE_PORTS[*]}"; }
-kafka_secure_logs() {
-    local f
-    for f in "$LOG_DIR/kafka-secure/kafka.log" "$LOG_DIR/kafka-secure.out"; do
-        [[ -f "$f" ]] || continue
-        printf -- '----- %s\n' "$f"
-        tail -n "$LOG_LINES" "$f"
-    done
-}
+kafka_secure_logs() { tail_logs "$LOG_DIR/kafka-secure/kafka.log" "$LOG_DIR/kafka-secure.out"; }
 
 # ---------------------------------- opensearch-secure ----------------------------------------
 OSS_DIR="$STATE/opensearch-secure"
@@ -708,9 +693,7 @@ oss_install() {
     local stamp home
     stamp="$(oss_stamp)"
     home="$(oss_home)"
-    if [[ -f "$OSS_DIR/.installed" && "$(cat "$OSS_DIR/.installed")" == "$stamp" && -d "$home" ]]; then
-        return 0
-    fi
+    if is_installed "$OSS_DIR" "$stamp" "$home"; then return 0; fi
     os_install
     local t0
     t0="$(now_ms)"
@@ -768,60 +751,20 @@ oss_curl() {  # path [curl args]
 oss_start() {
     mkdir -p "$LOG_DIR" "$PID_DIR"
     oss_install
-    local pid
-    pid="$(oss_pid)"
-    if [[ -n "$pid" ]]; then
-        log "opensearch-secure: already running (pid $pid)"
-        return 0
-    fi
+    if already_running opensearch-secure; then return 0; fi
     ensure_ports_free opensearch-secure "${OSS_PORTS[@]}"
     oss_configure
     os_ensure_user
     os_ensure_access "$OSS_DIR" "$(oss_home)" "$LOG_DIR/opensearch-secure"
-    rm -rf "$OSS_DIR/tmp"
-    mkdir -p "$LOG_DIR/opensearch-secure" "$OSS_DIR/tmp"
-    if [[ $EUID -eq 0 ]]; then chown -R "$SERVICE_USER:$SERVICE_USER" "$OSS_DIR/tmp" "$(oss_home)/config"; fi
-    local home cmd=()
-    home="$(oss_home)"
-    [[ $EUID -eq 0 ]] && cmd=(runuser -u "$SERVICE_USER" --)
-    cmd+=(env
-        OPENSEARCH_JAVA_HOME="$JAVA_HOME_DIR"
-        OPENSEARCH_TMPDIR="$OSS_DIR/tmp"
-        OPENSEARCH_JAVA_OPTS="-Xms$OPENSEARCH_SECURE_HEAP -Xmx$OPENSEARCH_SECURE_HEAP -Djava.net.preferIPv4Stack=true -Dstreamrag.service=opensearch-secure"
-        "$home/bin/opensearch" -q
-        -E cluster.name=streamrag-secure
-        -E node.name=streamrag-secure
-        -E discovery.type=single-node
-        -E network.host=127.0.0.1
-        -E http.port=9201
-        -E transport.port=9301
-        -E path.data="$OSS_DIR/data"
-        -E path.logs="$LOG_DIR/opensearch-secure"
-        -E cluster.routing.allocation.disk.threshold_enabled=false
-    )
-    local t0 out="$LOG_DIR/opensearch-secure.out" logs
+    # oss_configure wrote the config as root
+    if [[ $EUID -eq 0 ]]; then chown -R "$SERVICE_USER:$SERVICE_USER" "$(oss_home)/config"; fi
+    local t0 pid
     t0="$(now_ms)"
-    logs=("$out" "$LOG_DIR/opensearch-secure/streamrag-secure.log")
-    mark_logs "${logs[@]}"
-    (cd "$home" && launch "$out" "${cmd[@]}" && echo "$LAUNCHED_PID" >"$(pidfile opensearch-secure)")
-    local deadline=$((SECONDS + OPENSEARCH_START_TIMEOUT)) launcher
-    launcher="$(head -n 1 "$(pidfile opensearch-secure)")"
-    pid=""
-    while [[ -z "$pid" ]]; do
-        pid="$(oss_pid)"
-        if [[ -z "$pid" ]]; then
-            [[ -n "$(group_members "$launcher")" ]] || start_failed opensearch-secure "process exited during start" "${logs[@]}"
-            ((SECONDS < deadline)) || start_failed opensearch-secure "JVM not started after ${OPENSEARCH_START_TIMEOUT}s" "${logs[@]}"
-            sleep 0.2
-        fi
-    done
-    echo "$pid" >"$(pidfile opensearch-secure)"
+    os_launch opensearch-secure "$OSS_DIR" "$(oss_home)" "$OPENSEARCH_SECURE_HEAP" streamrag-secure streamrag-secure 9201 9301
+    pid="$NODE_PID"
     # Healthy = the generated user authenticates over TLS (the security index is initialised) and the cluster is yellow.
-    until oss_curl '/_cluster/health?wait_for_status=yellow&timeout=2s' -f -o /dev/null --max-time 5 2>/dev/null; do
-        kill -0 "$pid" 2>/dev/null || start_failed opensearch-secure "process exited during start" "${logs[@]}"
-        ((SECONDS < deadline)) || start_failed opensearch-secure "not healthy after ${OPENSEARCH_START_TIMEOUT}s" "${logs[@]}"
-        sleep 0.5
-    done
+    await_start opensearch-secure "$pid" "$NODE_DEADLINE" 0.5 "not healthy after ${OPENSEARCH_START_TIMEOUT}s" "${NODE_LOGS[@]}" -- \
+        oss_curl '/_cluster/health?wait_for_status=yellow&timeout=2s' -f -o /dev/null --max-time 5
     log "opensearch-secure: up on https://127.0.0.1:9201 (pid $pid, user $(os_user)) after $(elapsed "$t0"), rss $(rss_of "$pid")"
 }
 
@@ -836,14 +779,7 @@ oss_status() {
     return $rc
 }
 
-oss_logs() {
-    local f
-    for f in "$LOG_DIR/opensearch-secure/streamrag-secure.log" "$LOG_DIR/opensearch-secure.out"; do
-        [[ -f "$f" ]] || continue
-        printf -- '----- %s\n' "$f"
-        tail -n "$LOG_LINES" "$f"
-    done
-}
+oss_logs() { tail_logs "$LOG_DIR/opensearch-secure/streamrag-secure.log" "$LOG_DIR/opensearch-secure.out"; }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -861,11 +797,7 @@ JVM_SERVICE_START_TIMEOUT="${JVM_SERVICE_START_TIMEOUT:-90}"
 jvm_service_start() {  # svc jar port url java-args...
     local svc="$1" jar="$2" port="$3" url="$4" pid t0; shift 4
     [[ -f "$jar" ]] || die "$svc: $jar is missing: build first (bin/rag up builds it, or mvn -DskipTests package)"
-    pid="$(service_pid "$svc")"
-    if [[ -n "$pid" ]]; then
-        log "$svc: already running (pid $pid)"
-        return 0
-    fi
+    if already_running "$svc"; then return 0; fi
     ensure_ports_free "$svc" "$port"
     # Run from a copy: a rebuild (bin/rag rebuilds when sources change) must not rewrite the jar of a running JVM.
     local run_jar="$STATE/run/$(basename "$jar")"
@@ -878,12 +810,8 @@ jvm_service_start() {  # svc jar port url java-args...
     launch "$LOG_DIR/$svc.out" "$JAVA" -Dstreamrag.service="$svc" -Djava.net.preferIPv4Stack=true \
         -Dstreamrag.state="$STATE" $@
     echo "$LAUNCHED_PID" >"$(pidfile "$svc")"
-    local deadline=$((SECONDS + JVM_SERVICE_START_TIMEOUT))
-    until curl -fsS --max-time 2 -o /dev/null "$url" 2>/dev/null; do
-        kill -0 "$LAUNCHED_PID" 2>/dev/null || start_failed "$svc" "process exited during start" "$LOG_DIR/$svc.out"
-        ((SECONDS < deadline)) || start_failed "$svc" "$url not answering after ${JVM_SERVICE_START_TIMEOUT}s" "$LOG_DIR/$svc.out"
-        sleep 0.3
-    done
+    await_start "$svc" "$LAUNCHED_PID" $((SECONDS + JVM_SERVICE_START_TIMEOUT)) 0.3 \
+        "$url not answering after ${JVM_SERVICE_START_TIMEOUT}s" "$LOG_DIR/$svc.out" -- curl -fsS --max-time 2 -o /dev/null "$url"
     pid="$(service_pid "$svc")"
     log "$svc: up on 127.0.0.1:$port (pid ${pid:-$LAUNCHED_PID}) after $(elapsed "$t0"), rss $(rss_of "${pid:-$LAUNCHED_PID}")"
 }
@@ -918,7 +846,7 @@ flink_stamp() { printf 'flink=%s log4j=%s natives=langchain4j-bom-%s' "$(pom_pro
 flink_install() {
     local stamp
     stamp="$(flink_stamp)"
-    if [[ ! -f "$FLINK_DIR/.installed" || "$(cat "$FLINK_DIR/.installed")" != "$stamp" ]]; then
+    if ! is_installed "$FLINK_DIR" "$stamp"; then
         local t0
         t0="$(now_ms)"
         log "flink: fetching artifacts ($stamp) into $FLINK_DIR/lib"
@@ -952,12 +880,8 @@ flink_resource_params() {  # GET_JM_RESOURCE_PARAMS | GET_TM_RESOURCE_PARAMS
 }
 
 flink_launch() {  # svc main-class log-name jvm-params dynamic-properties
-    local svc="$1" main="$2" name="$3" jvm="$4" dyn="$5" pid
-    pid="$(service_pid "$svc")"
-    if [[ -n "$pid" ]]; then
-        log "$svc: already running (pid $pid)"
-        return 0
-    fi
+    local svc="$1" main="$2" name="$3" jvm="$4" dyn="$5"
+    if already_running "$svc"; then return 0; fi
     mark_logs "$LOG_DIR/$name.out" "$LOG_DIR/$name.log"
     # shellcheck disable=SC2086
     OMP_THREAD_LIMIT=1 launch "$LOG_DIR/$name.out" "$JAVA" -Dstreamrag.service="$svc" -Djava.net.preferIPv4Stack=true \
@@ -985,12 +909,9 @@ flink_start() {
         ensure_ports_free flink 8081 6123
         jm_params="$(flink_resource_params GET_JM_RESOURCE_PARAMS | head -n 1)"
         flink_launch flink org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint flink-jobmanager "$jm_params" ""
-        deadline=$((SECONDS + JVM_SERVICE_START_TIMEOUT))
-        until curl -fsS --max-time 2 -o /dev/null http://127.0.0.1:8081/overview 2>/dev/null; do
-            kill -0 "$LAUNCHED_PID" 2>/dev/null || start_failed flink "JobManager exited during start" "$LOG_DIR/flink-jobmanager.out" "$LOG_DIR/flink-jobmanager.log"
-            ((SECONDS < deadline)) || start_failed flink "REST not answering after ${JVM_SERVICE_START_TIMEOUT}s" "$LOG_DIR/flink-jobmanager.log"
-            sleep 0.3
-        done
+        await_start flink "$LAUNCHED_PID" $((SECONDS + JVM_SERVICE_START_TIMEOUT)) 0.3 \
+            "REST not answering after ${JVM_SERVICE_START_TIMEOUT}s" "$LOG_DIR/flink-jobmanager.out" "$LOG_DIR/flink-jobmanager.log" -- \
+            curl -fsS --max-time 2 -o /dev/null http://127.0.0.1:8081/overview
         log "flink: JobManager up on 127.0.0.1:8081 (pid $(service_pid flink)) after $(elapsed "$t0")"
     else
         log "flink: JobManager already running (pid $(service_pid flink))"
@@ -1032,18 +953,10 @@ flink_status() {
 }
 
 flink_logs() {
-    local f i
-    for f in "$LOG_DIR/flink-jobmanager.log" "$LOG_DIR/flink-jobmanager.out"; do
-        [[ -f "$f" ]] || continue
-        printf -- '----- %s\n' "$f"
-        tail -n "$LOG_LINES" "$f"
-    done
+    local i
+    tail_logs "$LOG_DIR/flink-jobmanager.log" "$LOG_DIR/flink-jobmanager.out"
     for ((i = 1; i <= FLINK_TMS; i++)); do
-        for f in "$LOG_DIR/flink-taskmanager-$i.log" "$LOG_DIR/flink-taskmanager-$i.out"; do
-            [[ -f "$f" ]] || continue
-            printf -- '----- %s\n' "$f"
-            tail -n "$LOG_LINES" "$f"
-        done
+        tail_logs "$LOG_DIR/flink-taskmanager-$i.log" "$LOG_DIR/flink-taskmanager-$i.out"
     done
 }
 

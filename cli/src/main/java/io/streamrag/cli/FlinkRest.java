@@ -27,19 +27,11 @@ import java.util.UUID;
 public final class FlinkRest {
 
     /** One row of {@code /jobs/overview}. */
-    public static final class JobInfo {
-        public final String id;
-        public final String name;
-        public final String state;
-        public final long startTime;
-        public final long duration;
+    public record JobInfo(String id, String name, String state, long startTime, long duration) {
 
-        JobInfo(JsonNode n) {
-            this.id = n.path("jid").asText();
-            this.name = n.path("name").asText();
-            this.state = n.path("state").asText();
-            this.startTime = n.path("start-time").asLong();
-            this.duration = n.path("duration").asLong();
+        static JobInfo of(JsonNode n) {
+            return new JobInfo(n.path("jid").asText(), n.path("name").asText(), n.path("state").asText(),
+                    n.path("start-time").asLong(), n.path("duration").asLong());
         }
 
         public boolean isRunning() {
@@ -62,6 +54,16 @@ public final class FlinkRest {
         return new FlinkRest("http://127.0.0.1:" + LOCAL_PORT);
     }
 
+    /** The local cluster's client, or null after saying on stderr that the cluster is not running. */
+    public static FlinkRest localRunning() {
+        FlinkRest rest = local();
+        if (rest.isUp()) {
+            return rest;
+        }
+        System.err.println("The local Flink cluster is not running: bin/rag up");
+        return null;
+    }
+
     public boolean isUp() {
         try {
             return get("/overview") != null;
@@ -71,7 +73,7 @@ public final class FlinkRest {
     }
 
     public List<JobInfo> jobs() throws IOException {
-        return list("/jobs/overview", "jobs", JobInfo::new);
+        return list("/jobs/overview", "jobs", JobInfo::of);
     }
 
     /** The elements of the array {@code field} of {@code GET path}, each read by {@code read}. */
@@ -86,7 +88,7 @@ public final class FlinkRest {
     /** The running job with this name, if any. */
     public JobInfo running(String name) throws IOException {
         for (JobInfo job : jobs()) {
-            if (job.name.equals(name) && job.isRunning()) {
+            if (job.name().equals(name) && job.isRunning()) {
                 return job;
             }
         }
@@ -95,7 +97,7 @@ public final class FlinkRest {
 
     public JobInfo job(String id) throws IOException {
         for (JobInfo job : jobs()) {
-            if (job.id.equals(id)) {
+            if (job.id().equals(id)) {
                 return job;
             }
         }
@@ -169,20 +171,15 @@ public final class FlinkRest {
     }
 
     /** One uploaded jar of {@code /jars}. */
-    public static final class JarInfo {
-        public final String id;
-        public final String name;
-        public final long uploaded;
+    public record JarInfo(String id, String name, long uploaded) {
 
-        JarInfo(JsonNode n) {
-            this.id = n.path("id").asText();
-            this.name = n.path("name").asText();
-            this.uploaded = n.path("uploaded").asLong();
+        static JarInfo of(JsonNode n) {
+            return new JarInfo(n.path("id").asText(), n.path("name").asText(), n.path("uploaded").asLong());
         }
     }
 
     public List<JarInfo> jars() throws IOException {
-        return list("/jars", "files", JarInfo::new);
+        return list("/jars", "files", JarInfo::of);
     }
 
     /** Uploads a job jar ({@code POST /jars/upload}) and returns its jar id. */

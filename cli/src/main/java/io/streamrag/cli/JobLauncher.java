@@ -97,7 +97,7 @@ public final class JobLauncher {
         FlinkRest rest = FlinkRest.local();
         FlinkRest.JobInfo running = rest.running(name);
         if (running != null) {
-            return running.id;
+            return running.id();
         }
         Optional<Path> restore = restorePoint(name);
         String id = submit(name, jobConf, false, restore.orElse(null));
@@ -144,13 +144,13 @@ public final class JobLauncher {
         String name = jar.getFileName().toString();
         String current = null;
         for (FlinkRest.JarInfo j : rest.jars()) {
-            if (!j.name.equals(name)) {
+            if (!j.name().equals(name)) {
                 continue;
             }
-            if (current == null && j.uploaded >= built) {
-                current = j.id;
+            if (current == null && j.uploaded() >= built) {
+                current = j.id();
             } else {
-                rest.deleteJar(j.id); // an older build, or a duplicate
+                rest.deleteJar(j.id()); // an older build, or a duplicate
             }
         }
         return current != null ? current : rest.uploadJar(jar);
@@ -160,9 +160,9 @@ public final class JobLauncher {
     public static String stopWithSavepoint(FlinkRest rest, FlinkRest.JobInfo job, Duration timeout) throws IOException {
         Path dir = Home.state().resolve("flink/savepoints");
         Files.createDirectories(dir);
-        String location = rest.stopWithSavepoint(job.id, dir.toUri().toString(), timeout);
+        String location = rest.stopWithSavepoint(job.id(), dir.toUri().toString(), timeout);
         Files.createDirectories(Home.jobIds());
-        Files.writeString(Home.jobIds().resolve(job.name + ".savepoint"), location);
+        Files.writeString(Home.jobIds().resolve(job.name() + ".savepoint"), location);
         return location;
     }
 

@@ -2,10 +2,12 @@ package io.streamrag.ingest;
 
 import io.streamrag.common.config.ConfigKeys;
 import io.streamrag.common.config.Configs;
-import io.streamrag.common.config.StreamRagOptions;
+import io.streamrag.common.embedding.EmbeddingSettings;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.ingest.extract.Chunker;
 import io.streamrag.ingest.extract.ExtractionLimits;
+import io.streamrag.ingest.extract.OcrSettings;
+import io.streamrag.ingest.fetch.FetchSettings;
 import io.streamrag.ingest.functions.AssembleDocument;
 import io.streamrag.ingest.functions.ChunkDocument;
 import io.streamrag.ingest.functions.DeadLetterOutcome;
@@ -18,6 +20,7 @@ import io.streamrag.ingest.functions.ParseDocumentEvent;
 import io.streamrag.ingest.functions.Quarantine;
 import io.streamrag.ingest.functions.TrackOutcomes;
 import io.streamrag.ingest.functions.VersionGate;
+import io.streamrag.ingest.index.IndexSettings;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.pipeline.IngestSinks;
 import io.streamrag.ingest.pipeline.IngestSources;
@@ -87,7 +90,7 @@ public class IngestJob {
                     + "(the exactly-once sinks commit on checkpoints)");
         }
 
-        String alias = conf.get(StreamRagOptions.OPENSEARCH_INDEX);
+        IndexSettings index = IndexSettings.from(conf);
 
         DataStream<RawDocument> raw = env.fromSource(source, WatermarkStrategy.noWatermarks(), sourceName)
                 .uid("documents-source").name(sourceName);
@@ -99,7 +102,7 @@ public class IngestJob {
         // tenant + documentId: the same documentId in two tenants is two documents.
         SingleOutputStreamOperator<DocumentTask> gated = parsed
                 .keyBy(DocumentTask::key)
-                .process(new VersionGate(conf.get(IngestOptions.INDEX_VERSION_LOOKUP) ? conf : null, alias)
+                .process(new VersionGate(conf.get(IngestOptions.INDEX_VERSION_LOOKUP) ? index : null)
                         .stateTtl(conf.get(IngestOptions.VERSION_STATE_TTL)))
                 .uid("version-gate").name("Version gate");
 
@@ -110,7 +113,7 @@ public class IngestJob {
                 .transform("Quarantine", TypeInformation.of(DocumentTask.class), new Quarantine(maxAttempts))
                 .uid("quarantine").name("Quarantine");
 
-        SingleOutputStreamOperator<FetchedDocument> fetched = admitted.process(new FetchContent(conf))
+        SingleOutputStreamOperator<FetchedDocument> fetched = admitted.process(new FetchContent(FetchSettings.from(conf)))
                 .uid("fetch").name("Fetch content");
 
         // Extraction emits the document without image bytes, then one record per image, through OCR (ordered, so two
@@ -118,11 +121,12 @@ public class IngestJob {
         // most ingest.ocr.capacity images, not whole documents.
         SingleOutputStreamOperator<OcrItem> items = fetched.process(new ExtractContent(ExtractionLimits.from(conf)))
                 .uid("extract").name("Extract text and images");
+        OcrSettings ocr = OcrSettings.from(conf);
         SingleOutputStreamOperator<OcrItem> read = AsyncDataStream.orderedWait(
                         items,
-                        new OcrImages(conf),
+                        new OcrImages(ocr),
                         conf.get(IngestOptions.OCR_DOCUMENT_TIMEOUT).toMillis(), TimeUnit.MILLISECONDS,
-                        OcrImages.capacity(conf))
+                        ocr.capacity())
                 .uid("ocr-images").name("Read images (OCR)");
         SingleOutputStreamOperator<ExtractedDocument> ocred = read
                 .keyBy(i -> i.documentKey)
@@ -136,11 +140,11 @@ public class IngestJob {
 
         SingleOutputStreamOperator<ChunkedDocument> embedded = chunked
                 .transform("Embed chunks", TypeInformation.of(ChunkedDocument.class),
-                        new EmbedChunks(conf, conf.get(IngestOptions.EMBED_BATCH_SIZE), conf.get(IngestOptions.EMBED_MAX_DELAY).toMillis()))
+                        new EmbedChunks(EmbeddingSettings.from(conf), conf.get(IngestOptions.EMBED_BATCH_SIZE), conf.get(IngestOptions.EMBED_MAX_DELAY).toMillis()))
                 .uid("embed").name("Embed chunks");
 
         SingleOutputStreamOperator<DocumentOutcome> indexed = embedded
-                .transform("Index in OpenSearch", TypeInformation.of(DocumentOutcome.class), new IndexChunks(conf, alias))
+                .transform("Index in OpenSearch", TypeInformation.of(DocumentOutcome.class), new IndexChunks(index))
                 .uid("index").name("Index in OpenSearch");
 
         DataStream<FailedDocument> deadLetters = parsed.getSideOutput(DeadLetters.TAG).union(

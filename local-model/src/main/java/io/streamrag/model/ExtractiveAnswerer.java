@@ -31,7 +31,11 @@ public final class ExtractiveAnswerer {
     private static final Set<String> NUMERIC_CUES = Set.of(
             "port", "ports", "year", "years", "number", "version", "count", "timeout", "limit", "size", "percent",
             "percentage", "many", "much", "long", "old", "big", "large", "seconds", "minutes", "hours", "days",
-            "bytes", "mb", "gb", "price", "cost", "capacity", "maximum", "minimum", "max", "min");
+            "bytes", "mb", "gb", "price", "cost", "capacity", "maximum", "minimum", "max", "min",
+            // physical quantities and measurements are amounts too
+            "velocity", "speed", "voltage", "frequency", "resistance", "capacitance", "inductance", "temperature",
+            "pressure", "distance", "length", "weight", "mass", "measure", "measured", "measures", "current", "phase",
+            "amplitude", "period", "power");
 
     // Lines count as sentences too: OCR output and lists have no full stops.
     private static final Pattern SENTENCE_SPLIT = Pattern.compile("(?<=[.!?;])\\s+|\\s+[•·]\\s+|\\s*\\n\\s*");
@@ -47,6 +51,12 @@ public final class ExtractiveAnswerer {
     // A table row as the ingest job writes it: "header: value" pairs joined by " | ".
     private static final Pattern ROW_SEPARATOR = Pattern.compile("\\s+\\|\\s+");
     private static final Pattern PAIR = Pattern.compile("^(.+?):\\s+(.+?)[;.]?$");
+    // "What does RFA stand for?": the acronym is a capitalised token of the question.
+    private static final Pattern STAND_FOR = Pattern.compile("\\bstands?\\s+for\\b", Pattern.CASE_INSENSITIVE);
+    private static final Pattern ACRONYM = Pattern.compile("\\b[A-Z][A-Z0-9]{1,7}\\b");
+    private static final Set<String> MINOR_WORDS = Set.of("of", "the", "and", "for", "to", "in", "on", "a", "an", "&");
+    // Dot leaders (". . . ." or "....") join a table of contents or an index entry to its page number.
+    private static final Pattern DOT_LEADER = Pattern.compile("(?:\\s*\\.){4,}");
     private static final Pattern CLAUSE_SPLIT = Pattern.compile("\\s*(?:,\\s*and\\s+|\\s+and\\s+(?=(?:what|which|who|when|where|how|is|are|does|do)\\b)|;\\s*)", Pattern.CASE_INSENSITIVE);
 
     /** A scored answer span. */
@@ -94,12 +104,17 @@ public final class ExtractiveAnswerer {
         boolean asksForName = NAME_QUESTION.matcher(prompt.question).find();
         boolean years = Pattern.compile("\\b(which|what) year|since when|\\byear\\b").matcher(prompt.question.toLowerCase(Locale.ROOT)).find();
         boolean who = prompt.question.toLowerCase(Locale.ROOT).startsWith("who");
+        String acronym = acronym(prompt.question);
 
         List<String[]> sentences = new ArrayList<>(); // {sourceNumber, sentence}
         for (Prompt.Source s : prompt.sources) {
-            for (String sentence : SENTENCE_SPLIT.split(s.text)) {
+            // Text read from an image (a screenshot's readouts under its caption) has no sentences: one unit.
+            String[] parts = "image".equals(s.kind) ? new String[] {s.text}
+                    // A dot leader would split a contents line into "sentences"; kept as one marked line instead.
+                    : SENTENCE_SPLIT.split(DOT_LEADER.matcher(s.text).replaceAll(" \u2026 "));
+            for (String sentence : parts) {
                 if (!sentence.isBlank()) {
-                    sentences.add(new String[] {String.valueOf(s.number), sentence});
+                    sentences.add(new String[] {String.valueOf(s.number), sentence, s.kind});
                 }
             }
         }
@@ -124,6 +139,9 @@ public final class ExtractiveAnswerer {
             double weight = isRow(sentences.get(i)[1]) && topSource > 0
                     ? Math.min(2.0, 1.0 + scores[i] / topSource)
                     : sourceWeight.getOrDefault(sentences.get(i)[0], 1.0);
+            if (isContents(sentences.get(i)[1])) {
+                weight *= CONTENTS_WEIGHT; // headings and page numbers point at the content; they are not it
+            }
             scores[i] *= weight;
         }
         double top = 0;
@@ -150,6 +168,9 @@ public final class ExtractiveAnswerer {
                 Map<String, Double> found = new LinkedHashMap<>();
                 if (pass == 0) {
                     found.putAll(cells(sentence, qStems));
+                }
+                if (acronym != null && found.isEmpty()) {
+                    found.putAll(expansions(sentence, acronym));
                 }
                 if (!found.isEmpty()) {
                     // A table row answers with its cells.
@@ -182,7 +203,8 @@ public final class ExtractiveAnswerer {
     /**
      * Numbers of a sentence with a weight: a number followed by a unit the question asks for keeps the unit and
      * counts double ("14 days" for "how many days"); numbers near the question's words count more than a stray page
-     * number at the far end of a long line; a question about a year only takes years.
+     * number at the far end of a long line; a question about a year only takes years; a number the question itself
+     * gives is left out.
      */
     static Map<String, Double> numbers(String sentence, Set<String> units, Set<String> qStems, boolean yearsOnly) {
         List<int[]> termPositions = new ArrayList<>(); // character offsets of question words in the sentence
@@ -195,8 +217,8 @@ public final class ExtractiveAnswerer {
         Map<String, Double> out = new LinkedHashMap<>();
         Matcher m = NUMBER.matcher(sentence);
         while (m.find()) {
-            if (yearsOnly && !m.group().matches("(1[89]|20)\\d\\d")) {
-                continue;
+            if (yearsOnly && !m.group().matches("(1[89]|20)\\d\\d") || qStems.contains(m.group())) {
+                continue; // a number the question itself gives ("the 3000 pF capacitor", "Figure 4.4") is no answer
             }
             String span = m.group();
             double weight = 1.0;
@@ -278,6 +300,50 @@ public final class ExtractiveAnswerer {
             long named = header.stream().filter(w -> qStems.contains(stem(w))).count();
             double weight = (1.0 + 2.0 * named / Math.max(1, header.size())) * (1.0 - 0.02 * i) * (pinned ? 2.0 : 0.5);
             out.merge(value, weight, Math::max);
+        }
+        return out;
+    }
+
+    /** Weight of a table-of-contents or index line (two or more dot leaders) against other sentences. */
+    static final double CONTENTS_WEIGHT = 0.25;
+
+    /** True when the sentence is a table-of-contents or index line: entries joined by dot leaders. */
+    static boolean isContents(String sentence) {
+        return sentence.chars().filter(ch -> ch == '\u2026').count() >= 2;
+    }
+
+    /** The acronym a "what does X stand for" question asks about, else null. */
+    static String acronym(String question) {
+        if (!STAND_FOR.matcher(question).find()) {
+            return null;
+        }
+        Matcher m = ACRONYM.matcher(question);
+        return m.find() ? m.group() : null;
+    }
+
+    /**
+     * Expansions of {@code acronym} in a sentence: runs of words whose initials spell it in order (minor words such
+     * as "of" or "the" may sit between), weighed 3: a spelled-out acronym is the answer to "what does it stand for".
+     */
+    static Map<String, Double> expansions(String sentence, String acronym) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        String[] words = sentence.replaceAll("[\"()\\[\\],:;]", " ").strip().split("\\s+");
+        String letters = acronym.toLowerCase(Locale.ROOT);
+        for (int i = 0; i < words.length; i++) {
+            int pos = 0;
+            int j = i;
+            while (j < words.length && pos < letters.length() && !words[j].isEmpty()) {
+                String w = words[j].toLowerCase(Locale.ROOT);
+                if (w.charAt(0) == letters.charAt(pos) && !w.equals(letters)) {
+                    pos++;
+                } else if (pos == 0 || !MINOR_WORDS.contains(w)) {
+                    break;
+                }
+                j++;
+            }
+            if (pos == letters.length()) {
+                out.put(String.join(" ", java.util.Arrays.asList(words).subList(i, j)), 3.0);
+            }
         }
         return out;
     }
@@ -395,7 +461,10 @@ public final class ExtractiveAnswerer {
                 }
                 int dfq = df.getOrDefault(q, 0);
                 double idf = Math.log(1 + (n - dfq + 0.5) / (dfq + 0.5));
-                score += idf * f * 2.2 / (f + 1.2 * (0.25 + 0.75 * d.size() / avg));
+                // Length normalisation discounts verbose prose; a screenshot's many readouts are not verbosity.
+                double norm = "image".equals(sentences.get(i).length > 2 ? sentences.get(i)[2] : null)
+                        ? 1.0 : 0.25 + 0.75 * d.size() / avg;
+                score += idf * f * 2.2 / (f + 1.2 * norm);
             }
             scores[i] = score;
         }

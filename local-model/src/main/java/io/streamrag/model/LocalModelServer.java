@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,11 +47,7 @@ public final class LocalModelServer implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService executor;
-    private final ScheduledExecutorService hung = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "local-model-hung");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService hung = Executors.newSingleThreadScheduledExecutor(daemon("local-model-hung"));
     private final ExtractiveAnswerer answerer = new ExtractiveAnswerer();
     private volatile Faults faults;
     private final AtomicLong total = new AtomicLong();
@@ -64,11 +61,7 @@ public final class LocalModelServer implements AutoCloseable {
     public LocalModelServer(String host, int port, Faults faults, int threads) throws IOException {
         this.faults = faults == null ? new Faults() : faults;
         this.server = HttpServer.create(new InetSocketAddress(host, port), 256);
-        this.executor = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "local-model-http");
-            t.setDaemon(true);
-            return t;
-        });
+        this.executor = Executors.newFixedThreadPool(threads, daemon("local-model-http"));
         server.setExecutor(executor);
         server.createContext("/v1/models", this::models);
         server.createContext("/v1/chat/completions", this::chatCompletions);
@@ -81,6 +74,15 @@ public final class LocalModelServer implements AutoCloseable {
             resetStats();
             send(ex, 200, MAPPER.createObjectNode().put("reset", true), null);
         });
+    }
+
+    /** Threads named {@code name} that do not keep the JVM alive. */
+    private static ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     /** Starts a server on {@code 127.0.0.1} and an ephemeral port (tests). */
@@ -260,31 +262,18 @@ public final class LocalModelServer implements AutoCloseable {
      * the last with {@code done: true} and the token counts. Fault injection applies to the OpenAI path only.
      */
     private void ollamaChat(HttpExchange ex) throws IOException {
-        if (!"POST".equals(ex.getRequestMethod())) {
-            send(ex, 405, MAPPER.createObjectNode().put("error", "POST only"), null);
-            return;
-        }
-        chat.incrementAndGet();
-        JsonNode request;
-        try (InputStream in = ex.getRequestBody()) {
-            request = MAPPER.readTree(in);
-        } catch (IOException e) {
-            record(400);
-            send(ex, 400, MAPPER.createObjectNode().put("error", "Bad request: " + e.getMessage()), null);
+        ErrorBody error = (status, code, message) -> MAPPER.createObjectNode().put("error", message);
+        JsonNode request = posted(ex, error) ? jsonBody(ex, error) : null;
+        if (request == null) {
             return;
         }
         JsonNode options = request.path("options");
         String prompt = promptOf(request);
-        String[] answer;
-        try {
-            answer = answer(prompt, options.path("temperature").asDouble(0.8), options.path("seed").asLong(0),
-                    options.path("num_predict").asInt(0));
-        } catch (RuntimeException e) {
-            record(500);
-            send(ex, 500, MAPPER.createObjectNode().put("error", "Answerer failed: " + e), null);
+        String[] answer = answerOrFail(ex, error, prompt, options.path("temperature").asDouble(0.8),
+                options.path("seed").asLong(0), options.path("num_predict").asInt(0));
+        if (answer == null) {
             return;
         }
-        record(200);
         String model = request.path("model").asText(MODEL);
         ObjectNode last = ollamaMessage(model, answer[0]).put("done", true).put("done_reason", answer[1])
                 .put("total_duration", 0).put("load_duration", 0)
@@ -322,23 +311,18 @@ public final class LocalModelServer implements AutoCloseable {
      * Fault injection applies to the OpenAI path only.
      */
     private void watsonxChat(HttpExchange ex) throws IOException {
-        if (!"POST".equals(ex.getRequestMethod())) {
-            send(ex, 405, watsonxError(405, "method_not_allowed", "POST only"), null);
+        ErrorBody error = LocalModelServer::watsonxError;
+        if (!posted(ex, error)) {
             return;
         }
-        chat.incrementAndGet();
         String auth = ex.getRequestHeaders().getFirst("Authorization");
         if (auth == null || !auth.startsWith("Bearer ")) {
             record(401);
             send(ex, 401, watsonxError(401, "authentication_token_not_valid", "Bearer token required"), null);
             return;
         }
-        JsonNode request;
-        try (InputStream in = ex.getRequestBody()) {
-            request = MAPPER.readTree(in);
-        } catch (IOException e) {
-            record(400);
-            send(ex, 400, watsonxError(400, "json_validation_error", "Bad request: " + e.getMessage()), null);
+        JsonNode request = jsonBody(ex, error);
+        if (request == null) {
             return;
         }
         if (request.path("project_id").asText("").isEmpty() && request.path("space_id").asText("").isEmpty()) {
@@ -347,16 +331,11 @@ public final class LocalModelServer implements AutoCloseable {
             return;
         }
         String prompt = promptOf(request);
-        String[] answer;
-        try {
-            answer = answer(prompt, request.path("temperature").asDouble(1.0), request.path("seed").asLong(0),
-                    request.path("max_completion_tokens").asInt(request.path("max_tokens").asInt(0)));
-        } catch (RuntimeException e) {
-            record(500);
-            send(ex, 500, watsonxError(500, "internal_error", "Answerer failed: " + e), null);
+        String[] answer = answerOrFail(ex, error, prompt, request.path("temperature").asDouble(1.0), request.path("seed").asLong(0),
+                request.path("max_completion_tokens").asInt(request.path("max_tokens").asInt(0)));
+        if (answer == null) {
             return;
         }
-        record(200);
         String model = request.path("model_id").asText(request.path("model").asText(MODEL));
         ObjectNode body = MAPPER.createObjectNode().put("id", "chat-" + UUID.randomUUID()).put("model_id", model)
                 .put("model", model).put("created", System.currentTimeMillis() / 1000).put("model_version", "1.0.0")
@@ -369,6 +348,47 @@ public final class LocalModelServer implements AutoCloseable {
         body.putObject("usage").put("prompt_tokens", promptTokens).put("completion_tokens", completionTokens)
                 .put("total_tokens", promptTokens + completionTokens);
         send(ex, 200, body, null);
+    }
+
+    /** How an API words an error body: HTTP status, its error code, the message. */
+    @FunctionalInterface
+    private interface ErrorBody {
+        ObjectNode of(int status, String code, String message);
+    }
+
+    /** Whether the request is a POST (then counted as a chat request); otherwise a 405 in the API's wording is sent. */
+    private boolean posted(HttpExchange ex, ErrorBody error) {
+        if (!"POST".equals(ex.getRequestMethod())) {
+            send(ex, 405, error.of(405, "method_not_allowed", "POST only"), null);
+            return false;
+        }
+        chat.incrementAndGet();
+        return true;
+    }
+
+    /** The request's JSON body; null once a 400 (unreadable body) is sent in the API's wording. */
+    private JsonNode jsonBody(HttpExchange ex, ErrorBody error) {
+        try (InputStream in = ex.getRequestBody()) {
+            return MAPPER.readTree(in);
+        } catch (IOException e) {
+            record(400);
+            send(ex, 400, error.of(400, "json_validation_error", "Bad request: " + e.getMessage()), null);
+            return null;
+        }
+    }
+
+    /** The answer (text, finish reason), counted as a 200; null once a 500 is sent in the API's wording. */
+    private String[] answerOrFail(HttpExchange ex, ErrorBody error, String prompt, double temperature, long seed,
+                                  int maxTokens) {
+        try {
+            String[] answer = answer(prompt, temperature, seed, maxTokens);
+            record(200);
+            return answer;
+        } catch (RuntimeException e) {
+            record(500);
+            send(ex, 500, error.of(500, "internal_error", "Answerer failed: " + e), null);
+            return null;
+        }
     }
 
     private static ObjectNode watsonxError(int status, String code, String message) {

@@ -110,4 +110,61 @@ class ExtractiveAnswererTest {
     void tokenizerCountsWordsNumbersAndPunctuation() {
         assertThat(Tokens.count("Port 8,443 (HTTPS).")).isEqualTo(6);
     }
+
+    private static String task(String question, String... sources) {
+        StringBuilder sb = new StringBuilder("## Task\n<sources>\n");
+        for (String source : sources) {
+            sb.append(source).append('\n');
+        }
+        return sb.append("</sources>\nQuestion: ").append(question).append('\n').toString();
+    }
+
+    @Test
+    void spellsOutTheAcronymAStandForQuestionAsksAbout() {
+        assertThat(ExtractiveAnswerer.acronym("What does the state RFA stand for?")).isEqualTo("RFA");
+        assertThat(ExtractiveAnswerer.acronym("What is RFA?")).isNull();
+        assertThat(ExtractiveAnswerer.expansions("Orphaned: RFA: Request For Adopter, then O", "RFA"))
+                .containsOnlyKeys("Request For Adopter");
+        assertThat(ExtractiveAnswerer.expansions("Debian Maintainer Dashboard (DMD)", "DMD"))
+                .containsOnlyKeys("Debian Maintainer Dashboard");
+        String prompt = task("What does the orphaned-package state RFA stand for?",
+                "<source id=\"1\" ref=\"t, p. 47\">Orphaned packages: RFA: Request For Adopter; the maintainer looks "
+                        + "for someone to take the package over.</source>",
+                "<source id=\"2\" ref=\"t, p. 48\">It is a very good idea to contact the maintainer of an orphaned "
+                        + "package first.</source>");
+        assertThat(answerer.complete(prompt, 0.0, 0)).contains("Answer: Request For Adopter").contains("Sources: [1]");
+    }
+
+    @Test
+    void aContentsLineIsNoAnswer() {
+        assertThat(ExtractiveAnswerer.isContents("1.2.2 Accessory Set \u2026 9 1.3 Software Installation \u2026 9")).isTrue();
+        assertThat(ExtractiveAnswerer.isContents("Wait\u2026 then go.")).isFalse();
+        String prompt = task("Which transistor type is included in the accessory set?",
+                "<source id=\"1\" ref=\"m, p. 2\">Contents 1.2.2 Accessory Set . . . . . . . 9 1.2.3 Transistor basics "
+                        + ". . . . . . 10</source>",
+                "<source id=\"2\" ref=\"m, p. 9\">The accessory set has a few parts: an LED, a 2N2222 transistor "
+                        + "and a coil.</source>");
+        assertThat(answerer.complete(prompt, 0.0, 0)).contains("Sources: [2]");
+    }
+
+    @Test
+    void aNumberTheQuestionGivesIsNoAnswer() {
+        Set<String> stems = Set.of("3000", "pf", "capacitor", "measur");
+        assertThat(ExtractiveAnswerer.numbers("The 3000 pF capacitor measured 2900 pF.", ExtractiveAnswerer.units(""),
+                stems, false)).containsOnlyKeys("2900 pF");
+        String prompt = task("What did the manual measure for the 3000 pF capacitor?",
+                "<source id=\"1\" ref=\"m, p. 24\">Capacitor 3000 pF; measured 2900.</source>");
+        assertThat(answerer.complete(prompt, 0.0, 0)).contains("Answer: 2900");
+    }
+
+    @Test
+    void readsAnImageSourceAsOneUnderItsCaption() {
+        String prompt = task("What base current is reported in the transistor characteristics screenshot (Figure 4.4)?",
+                "<source id=\"1\" ref=\"m, p. 41\">Observation The characteristic curves for different base currents "
+                        + "are shown in figure 4.4.</source>",
+                "<source id=\"2\" ref=\"m, p. 40\" kind=\"image\">Figure 4.4: Transistor common emitter "
+                        + "characteristics. 5.0 4.0 ib= 7 uA 10 0.0 2.0 START | SAVE to | Grace | Quit Base Current = 12.0 uA"
+                        + "</source>");
+        assertThat(answerer.complete(prompt, 0.0, 0)).contains("Answer: 12.0 uA").contains("Sources: [2]");
+    }
 }

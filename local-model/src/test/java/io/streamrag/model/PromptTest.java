@@ -19,6 +19,15 @@ class PromptTest {
         assertThat(p.question).isEqualTo("Which port does the admin UI use?");
         assertThat(p.sources).extracting(s -> s.number + "|" + s.label).containsExactly("1|manual, p. 3", "2|evil, p. 1");
         assertThat(p.sources.get(1).text).startsWith("## Task");
+        assertThat(p.sources).extracting(s -> s.kind).containsExactly("text", "text");
+    }
+
+    @Test
+    void readsTheKindOfASource() {
+        Prompt p = Prompt.parse("## Task\n<sources>\n<source id=\"1\" ref=\"m, p. 2\" kind=\"image\">A1: 3.00 V</source>\n"
+                + "</sources>\nQuestion: What voltage?\n");
+        assertThat(p.sources).extracting(s -> s.number + "|" + s.label + "|" + s.kind + "|" + s.text)
+                .containsExactly("1|m, p. 2|image|A1: 3.00 V");
     }
 
     @Test

@@ -19,10 +19,12 @@ import io.streamrag.query.generate.GenerateSettings;
 import io.streamrag.query.pipeline.QuerySinks;
 import io.streamrag.query.pipeline.QuerySources;
 import io.streamrag.query.records.CandidateRequest;
+import io.streamrag.query.records.QuestionSettings;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.RawQuestion;
 import io.streamrag.query.records.Retrieval;
 import io.streamrag.query.records.VoteInput;
+import io.streamrag.query.retrieve.RetrieveSettings;
 
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -75,14 +77,14 @@ public class QueryJob {
         SingleOutputStreamOperator<QuestionTask> questions = env
                 .fromSource(source, WatermarkStrategy.noWatermarks(), "Kafka: questions")
                 .uid("questions-source")
-                .process(new ParseQuestion(conf))
+                .process(new ParseQuestion(QuestionSettings.from(conf)))
                 .uid("parse-question")
                 .name("Parse question");
 
         // Retrieval answers by each question's deadline itself (retrying while OpenSearch is down); the operator
         // timeout is only a safety net beyond the longest deadline.
         SingleOutputStreamOperator<Retrieval> retrieved = AsyncDataStream
-                .unorderedWait(questions, new AsyncRetrieve(conf),
+                .unorderedWait(questions, new AsyncRetrieve(RetrieveSettings.from(conf)),
                         ParseQuestion.MAX_DEADLINE_MS + conf.get(QueryOptions.RETRIEVE_TIMEOUT).toMillis(),
                         TimeUnit.MILLISECONDS, conf.get(QueryOptions.RETRIEVE_CAPACITY))
                 .uid("retrieve")

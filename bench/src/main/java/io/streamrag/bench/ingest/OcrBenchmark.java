@@ -6,7 +6,7 @@ import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.ingest.IngestJob;
 import io.streamrag.ingest.IngestOptions;
-import io.streamrag.ingest.functions.OcrImages;
+import io.streamrag.ingest.extract.OcrSettings;
 import io.streamrag.ingest.io.kafka.RawDocumentDeserializer;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.RawDocument;
@@ -115,7 +115,7 @@ public final class OcrBenchmark {
             v2.add(pdf(images, "Edition 2, revised wording"));
         }
         byte[] warmup = pdf(List.of(screenshot(random)), "Warm-up");
-        int defaultThreads = OcrImages.threads(new Configuration());
+        int defaultThreads = OcrSettings.from(new Configuration()).threads();
         System.out.printf(Locale.ROOT, "Corpus: %d PDFs x %d pages, one screenshot of text each (%d images, %.1f MB of PDF); "
                         + "parallelism %d; checkpoint interval %s; default ocr.threads = %d (cores)%n", documents, pages, documents * pages,
                 v1.stream().mapToLong(b -> b.length).sum() / 1e6, parallelism, conf.get(IngestOptions.CHECKPOINT_INTERVAL), defaultThreads);

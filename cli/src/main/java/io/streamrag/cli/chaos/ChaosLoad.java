@@ -1,12 +1,15 @@
 package io.streamrag.cli.chaos;
 
 import io.streamrag.cli.KafkaTools;
+import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.json.Json;
+import io.streamrag.common.kafka.KafkaClientSettings;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.DocumentEvent;
 import io.streamrag.common.records.Question;
 
+import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -57,12 +60,12 @@ public final class ChaosLoad implements AutoCloseable {
         }
     }
 
+    /** The client configuration: Kafka and OpenSearch addresses with their security options, the index and topics. */
+    private final Configuration conf;
     private final Properties kafka;
-    private final String opensearchUrl;
     private final String index;
     private final String documentsTopic;
     private final String questionsTopic;
-    private final String answersTopic;
     private final int documents;
     private final int questions;
     public final String tenant;
@@ -72,19 +75,18 @@ public final class ChaosLoad implements AutoCloseable {
     private Thread sender;
     private volatile Exception sendFailure;
 
-    public ChaosLoad(Properties kafka, String opensearchUrl, String index, String documentsTopic, String questionsTopic,
-                     String answersTopic, int documents, int questions) {
-        this.kafka = kafka;
-        this.opensearchUrl = opensearchUrl;
-        this.index = index;
-        this.documentsTopic = documentsTopic;
-        this.questionsTopic = questionsTopic;
-        this.answersTopic = answersTopic;
+    /** A load of {@code documents} and {@code questions} on the clients, index and topics {@code conf} names. */
+    public ChaosLoad(Configuration conf, int documents, int questions) {
+        this.conf = conf;
+        this.kafka = KafkaClientSettings.properties(conf);
+        this.index = conf.get(StreamRagOptions.OPENSEARCH_INDEX);
+        this.documentsTopic = conf.get(StreamRagOptions.DOCUMENTS_TOPIC);
+        this.questionsTopic = conf.get(StreamRagOptions.QUESTIONS_TOPIC);
         this.documents = documents;
         this.questions = questions;
         this.tenant = "chaos-" + UUID.randomUUID().toString().substring(0, 8);
         // Positioned at the end before anything is sent: every answer of this drill is read.
-        this.answerConsumer = KafkaTools.committedConsumer(kafka, answersTopic, true);
+        this.answerConsumer = KafkaTools.committedConsumer(kafka, conf.get(StreamRagOptions.ANSWERS_TOPIC), true);
     }
 
     /** Starts sending documents and questions interleaved, evenly over {@code duration}, on a background thread. */
@@ -168,7 +170,7 @@ public final class ChaosLoad implements AutoCloseable {
 
     /** Counts what came out now: documents and chunks of the drill's tenant in the index, answers read so far. */
     public Counts counts() throws Exception {
-        OpenSearchClient client = OpenSearchClients.create(opensearchUrl);
+        OpenSearchClient client = OpenSearchClients.create(conf);
         try {
             client.indices().refresh(r -> r.index(index));
             var response = client.search(s -> s.index(index).size(0).trackTotalHits(t -> t.enabled(true))

@@ -3,7 +3,6 @@ package io.streamrag.cli.chaos;
 import io.streamrag.cli.FlinkRest;
 import io.streamrag.cli.JobLauncher;
 import io.streamrag.common.config.Configs;
-import io.streamrag.common.config.StreamRagOptions;
 
 import org.apache.flink.configuration.Configuration;
 
@@ -41,9 +40,7 @@ public final class ClusterBenchmark {
 
     /** Sends a burst and waits until all came out; returns {rate, seconds}. */
     private static double[] run(Configuration conf, int documents, int questions, Duration timeout) throws Exception {
-        try (ChaosLoad load = new ChaosLoad(io.streamrag.common.kafka.KafkaClientSettings.properties(conf), conf.get(StreamRagOptions.OPENSEARCH_URL),
-                conf.get(StreamRagOptions.OPENSEARCH_INDEX), conf.get(StreamRagOptions.DOCUMENTS_TOPIC),
-                conf.get(StreamRagOptions.QUESTIONS_TOPIC), conf.get(StreamRagOptions.ANSWERS_TOPIC), documents, questions)) {
+        try (ChaosLoad load = new ChaosLoad(conf, documents, questions)) {
             long t0 = System.nanoTime();
             load.startSending(Duration.ZERO);
             load.awaitSent();

@@ -67,9 +67,8 @@ public class BackfillCommand implements Callable<Integer> {
         if (!UpCommand.optionsKnown(JobLauncher.JobJar.INGEST_JOB.keys, options)) {
             return ExitCodes.USAGE;
         }
-        FlinkRest rest = FlinkRest.local();
-        if (!rest.isUp()) {
-            System.err.println("The local Flink cluster is not running: bin/rag up");
+        FlinkRest rest = FlinkRest.localRunning();
+        if (rest == null) {
             return ExitCodes.ERROR;
         }
         PrintStream human = json ? System.err : System.out;
@@ -94,7 +93,7 @@ public class BackfillCommand implements Callable<Integer> {
         String state = "RUNNING";
         while (true) {
             FlinkRest.JobInfo job = rest.job(id);
-            state = job == null ? "UNKNOWN" : job.state;
+            state = job == null ? "UNKNOWN" : job.state();
             try {
                 m = rest.sumMetrics(id, List.of(TOTAL, DONE, INDEXED, DEAD, PAGES));
             } catch (Exception e) {

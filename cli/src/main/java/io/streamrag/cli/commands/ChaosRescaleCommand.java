@@ -5,12 +5,9 @@ import io.streamrag.cli.JobLauncher;
 import io.streamrag.cli.chaos.ChaosLoad;
 
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.Callable;
 
 /**
  * {@code rag chaos rescale}: moves both jobs to parallelism {@code --from}, streams a known load, and halfway through
@@ -19,13 +16,7 @@ import java.util.concurrent.Callable;
 @Command(name = "rescale", mixinStandardHelpOptions = true,
         description = "Rescale both jobs mid-stream through stop-with-savepoint and restore (default 1 -> 2); "
                 + "counts documents/chunks indexed and answers (read_committed): lost and duplicates must be 0.")
-public class ChaosRescaleCommand implements Callable<Integer> {
-
-    @Mixin
-    Connection connection;
-
-    @Mixin
-    LoadOptions loadOptions;
+public class ChaosRescaleCommand extends ChaosDrillCommand {
 
     @Option(names = "--from", defaultValue = "1", description = "Parallelism before (default: ${DEFAULT-VALUE}).")
     int from;
@@ -37,35 +28,23 @@ public class ChaosRescaleCommand implements Callable<Integer> {
     Duration timeout;
 
     @Override
-    public Integer call() throws Exception {
-        FlinkRest rest = FlinkRest.local();
-        if (ChaosClusterCommand.runningJobs(rest) == null) {
-            return 1;
-        }
+    int run(ChaosDrill atStart) throws Exception {
+        FlinkRest rest = atStart.rest();
         Duration rescaleFrom = JobLauncher.rescaleBoth(rest, from, Duration.ofMinutes(2));
         System.out.printf("Both jobs at parallelism %d (%.1f s)%n", from, rescaleFrom.toMillis() / 1000.0);
-        try (ChaosLoad load = loadOptions.open(connection)) {
-            loadOptions.start(load);
-            Map<String, String> jobs = ChaosClusterCommand.runningJobs(rest);
-            Map<String, Long> checkpointsBefore = ChaosClusterCommand.checkpoints(rest, jobs);
-            int half = loadOptions.records() / 2;
-            while (load.sent() < half || !ChaosClusterCommand.checkpointedSince(rest, jobs, checkpointsBefore)) {
-                load.pollAnswers(Duration.ofMillis(500));
+        try (ChaosLoad load = loadOptions.start(connection)) {
+            // The jobs as restored at --from; the rescale to --to replaces them, so restores are not counted.
+            ChaosDrill drill = ChaosDrill.onRunningJobs(false);
+            if (drill == null) {
+                return 1;
             }
-            ChaosLoad.Counts before = load.counts();
+            ChaosLoad.Counts before = drill.awaitFaultPoint(load, loadOptions.records() / 2);
             long t0 = System.nanoTime();
             Duration took = JobLauncher.rescaleBoth(rest, to, Duration.ofMinutes(2));
             System.out.printf("Rescaled %d -> %d after %d records sent (%d documents indexed, %d answers so far): "
                     + "stop-with-savepoint + restore in %.1f s%n", from, to, load.sent(), before.documentsIndexed(),
                     before.questionsAnswered(), took.toMillis() / 1000.0);
-            load.awaitSent();
-            ChaosLoad.Counts counts = load.awaitAll(timeout);
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            load.pollAnswers(Duration.ofSeconds(12));
-            counts = load.counts();
-            System.out.println();
-            ChaosClusterCommand.report(counts, seconds, Map.of(), Map.of());
-            return counts.exact() ? 0 : 1;
+            return drill.finish(load, timeout, t0).exact() ? 0 : 1;
         }
     }
 }

@@ -47,9 +47,8 @@ public class DashboardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        FlinkRest rest = FlinkRest.local();
-        if (!rest.isUp()) {
-            System.err.println("The local Flink cluster is not running: bin/rag up");
+        FlinkRest rest = FlinkRest.localRunning();
+        if (rest == null) {
             return 1;
         }
         List<String> problems = new ArrayList<>();
@@ -59,15 +58,15 @@ public class DashboardCommand implements Callable<Integer> {
                 problems.add(e.getKey() + " is not running");
                 continue;
             }
-            System.out.println(job.name + " (" + job.state + "):");
-            rest.vertexNames(job.id).forEach(v -> System.out.println("  operator  " + v));
-            List<String> ids = rest.metricIds(job.id);
+            System.out.println(job.name() + " (" + job.state() + "):");
+            rest.vertexNames(job.id()).forEach(v -> System.out.println("  operator  " + v));
+            List<String> ids = rest.metricIds(job.id());
             for (String metric : e.getValue()) {
                 // Histograms are exposed as <name>_p50, <name>_mean, ...
                 boolean found = ids.stream().anyMatch(id -> id.endsWith("." + metric) || id.contains("." + metric + "_"));
                 System.out.println("  metric    " + metric + (found ? "  ok" : "  MISSING"));
                 if (!found) {
-                    problems.add(job.name + " lacks metric " + metric);
+                    problems.add(job.name() + " lacks metric " + metric);
                 }
             }
         }
@@ -77,7 +76,7 @@ public class DashboardCommand implements Callable<Integer> {
             FlinkRest.JobInfo job = rest.running(name);
             if (job != null) {
                 String file = screenshot.getFileName().toString().replaceFirst("\\.png$", "") + "-" + name + ".png";
-                shoot("http://127.0.0.1:8081/#/job/running/" + job.id + "/overview", screenshot.resolveSibling(file), problems);
+                shoot("http://127.0.0.1:8081/#/job/running/" + job.id() + "/overview", screenshot.resolveSibling(file), problems);
             }
         }
         problems.forEach(pr -> System.err.println("problem: " + pr));

@@ -50,7 +50,7 @@ public class DownCommand implements Callable<Integer> {
                 System.out.println(name + ": stopped with savepoint " + JobLauncher.stopWithSavepoint(rest, job, timeout));
             } catch (Exception e) {
                 System.out.println(name + ": savepoint failed (" + e.getMessage() + "); cancelling, `up` resumes from its latest checkpoint");
-                rest.cancel(job.id);
+                rest.cancel(job.id());
             }
         }
     }

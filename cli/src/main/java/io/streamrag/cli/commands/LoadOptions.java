@@ -18,17 +18,18 @@ public class LoadOptions {
     @Option(names = "--send-over", defaultValue = "30s", description = "Sending window (default: ${DEFAULT-VALUE}).")
     Duration sendOver;
 
-    /** A load of this size on the connection's topics and index. */
-    ChaosLoad open(Connection connection) {
-        return new ChaosLoad(connection.kafka(), connection.opensearch, connection.index, connection.documentsTopic,
-                connection.questionsTopic, connection.answersTopic, documents, questions);
-    }
-
-    /** Starts sending {@code load} over the window, saying so. */
-    void start(ChaosLoad load) {
-        System.out.printf("Streaming %d documents and %d questions (tenant %s) over %s ...%n", documents, questions,
-                load.tenant, StatusCommand.human(sendOver));
-        load.startSending(sendOver);
+    /** A load of this size on the connection's clients, index and topics, sending over the window (saying so). */
+    ChaosLoad start(Connection connection) {
+        ChaosLoad load = new ChaosLoad(connection.configuration(), documents, questions);
+        try {
+            System.out.printf("Streaming %d documents and %d questions (tenant %s) over %s ...%n", documents, questions,
+                    load.tenant, StatusCommand.human(sendOver));
+            load.startSending(sendOver);
+            return load;
+        } catch (RuntimeException e) {
+            load.close();
+            throw e;
+        }
     }
 
     /** Records (documents and questions) in the load. */

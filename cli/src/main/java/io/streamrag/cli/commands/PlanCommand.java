@@ -67,7 +67,7 @@ public class PlanCommand implements Callable<Integer> {
         boolean split = heldOut && results.perQuestion();
         List<AllocationModel.Observation> all = results.observations(q -> true);
         int questions = results.perQuestion() ? results.questionCount(q -> true)
-                : all.stream().mapToInt(o -> o.questions).max().orElse(0);
+                : all.stream().mapToInt(AllocationModel.Observation::questions).max().orElse(0);
         if (all.isEmpty()) {
             System.err.println(sweep + " holds no results");
             return ExitCodes.USAGE;
@@ -119,8 +119,8 @@ public class PlanCommand implements Callable<Integer> {
             human.printf(Locale.ROOT, "Held out, cross-fitted: a plan fitted on the odd-numbered questions (%d, R² %.3f "
                             + "logit, %.3f accuracy) judged on the even-numbered, and one fitted on the even-numbered "
                             + "(%d, R² %.3f, %.3f) judged on the odd-numbered; accuracy and tokens pooled over both.%n",
-                    folds.get(0).plan.fitQuestions, folds.get(0).plan.r2, folds.get(0).plan.r2Accuracy,
-                    folds.get(1).plan.fitQuestions, folds.get(1).plan.r2, folds.get(1).plan.r2Accuracy);
+                    folds.get(0).plan().fitQuestions, folds.get(0).plan().r2, folds.get(0).plan().r2Accuracy,
+                    folds.get(1).plan().fitQuestions, folds.get(1).plan().r2, folds.get(1).plan().r2Accuracy);
             human.println(PlanComparison.table(lines));
             report.put("folds", foldReports);
             report.put("heldOutQuestions", questions);

@@ -57,12 +57,12 @@ public class StatusCommand implements Callable<Integer> {
         report.put("flink", rest.isUp() ? "running" : "not running");
         if (rest.isUp()) {
             for (FlinkRest.JobInfo job : rest.jobs()) {
-                out.printf("  %-28s %-10s %s  up %s%n", job.name, job.state, job.id, human(Duration.ofMillis(job.duration)));
+                out.printf("  %-28s %-10s %s  up %s%n", job.name(), job.state(), job.id(), human(Duration.ofMillis(job.duration())));
                 Map<String, Object> j = new LinkedHashMap<>();
-                j.put("name", job.name);
-                j.put("state", job.state);
-                j.put("id", job.id);
-                j.put("durationMs", job.duration);
+                j.put("name", job.name());
+                j.put("state", job.state());
+                j.put("id", job.id());
+                j.put("durationMs", job.duration());
                 jobs.add(j);
             }
         } else {

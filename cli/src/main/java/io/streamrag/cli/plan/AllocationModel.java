@@ -16,24 +16,7 @@ import java.util.Map;
 public final class AllocationModel {
 
     /** What a sweep measured for one setting over some questions. */
-    public static final class Observation {
-        public final String strategy;
-        public final int k;
-        public final int n;
-        public final int correct;
-        public final int questions;
-        public final double tokens;
-        public final double ms;
-
-        public Observation(String strategy, int k, int n, int correct, int questions, double tokens, double ms) {
-            this.strategy = strategy;
-            this.k = k;
-            this.n = n;
-            this.correct = correct;
-            this.questions = questions;
-            this.tokens = tokens;
-            this.ms = ms;
-        }
+    public record Observation(String strategy, int k, int n, int correct, int questions, double tokens, double ms) {
 
         public double accuracy() {
             return questions == 0 ? 0 : (double) correct / questions;
@@ -44,6 +27,11 @@ public final class AllocationModel {
             double p = (correct + 0.5) / (questions + 1.0);
             return Math.log(p / (1 - p));
         }
+    }
+
+    /** The key of a setting, one strategy at one k and N (how sweep rows and observations are matched). */
+    static String settingKey(String strategy, int k, int n) {
+        return strategy + "," + k + "," + n;
     }
 
     private final Map<String, BudgetPlan.Fit> fits;
@@ -59,13 +47,13 @@ public final class AllocationModel {
     /** Fits one line per strategy over its observations; R² over all of them, on logits and on accuracy. */
     public static AllocationModel fit(List<Observation> observations) {
         Map<String, List<Observation>> byStrategy = new LinkedHashMap<>();
-        observations.forEach(o -> byStrategy.computeIfAbsent(o.strategy, s -> new ArrayList<>()).add(o));
+        observations.forEach(o -> byStrategy.computeIfAbsent(o.strategy(), s -> new ArrayList<>()).add(o));
         Map<String, BudgetPlan.Fit> fits = new LinkedHashMap<>();
         byStrategy.forEach((strategy, obs) -> {
             double[][] x = new double[obs.size()][];
             double[] y = new double[obs.size()];
             for (int i = 0; i < obs.size(); i++) {
-                x[i] = new double[] {1, Math.log(obs.get(i).k), Math.log(obs.get(i).n)};
+                x[i] = new double[] {1, Math.log(obs.get(i).k()), Math.log(obs.get(i).n())};
                 y[i] = obs.get(i).logit();
             }
             double[] beta = leastSquares(x, y);
@@ -85,7 +73,7 @@ public final class AllocationModel {
         for (int i = 0; i < observations.size(); i++) {
             Observation o = observations.get(i);
             logits[i] = o.logit();
-            fitted[i] = linear(fits.get(o.strategy), o.k, o.n);
+            fitted[i] = linear(fits.get(o.strategy()), o.k(), o.n());
             accuracy[i] = o.accuracy();
             predicted[i] = sigmoid(fitted[i]);
         }
@@ -124,7 +112,7 @@ public final class AllocationModel {
         plan.r2Accuracy = r2Accuracy;
         plan.fits.addAll(fits.values());
         for (Observation o : settings) {
-            plan.settings.add(new BudgetPlan.Setting(o.strategy, o.k, o.n, predict(o.strategy, o.k, o.n), o.tokens, o.ms));
+            plan.settings.add(new BudgetPlan.Setting(o.strategy(), o.k(), o.n(), predict(o.strategy(), o.k(), o.n()), o.tokens(), o.ms()));
         }
         return plan;
     }

@@ -22,17 +22,7 @@ import java.util.TreeSet;
 public final class PlanComparison {
 
     /** One half of the questions fitted and the other held out. */
-    public static final class Fold {
-        public final BudgetPlan plan;
-        final List<AllocationModel.Observation> fitted;
-        final List<AllocationModel.Observation> heldOut;
-
-        public Fold(BudgetPlan plan, List<AllocationModel.Observation> fitted, List<AllocationModel.Observation> heldOut) {
-            this.plan = plan;
-            this.fitted = fitted;
-            this.heldOut = heldOut;
-        }
-    }
+    public record Fold(BudgetPlan plan, List<AllocationModel.Observation> fitted, List<AllocationModel.Observation> heldOut) {}
 
     /** One budget's line of the table. */
     public static final class Line {
@@ -74,12 +64,12 @@ public final class PlanComparison {
             Pool picked = new Pool();
             double predicted = 0;
             for (Fold f : folds) {
-                Map<String, AllocationModel.Observation> held = byKey(f.heldOut);
-                Answer.Plan choice = f.plan.choose(new Question.Budget(budget, null), null, null, null);
-                planned.add(held.get(key(choice.strategy, choice.k, choice.n)));
+                Map<String, AllocationModel.Observation> held = byKey(f.heldOut());
+                Answer.Plan choice = f.plan().choose(new Question.Budget(budget, null), null, null, null);
+                planned.add(held.get(AllocationModel.settingKey(choice.strategy, choice.k, choice.n)));
                 predicted += choice.predictedAccuracy / folds.size();
-                AllocationModel.Observation p = mostAccurate(f.fitted, budget);
-                picked.add(p == null ? null : held.get(key(p.strategy, p.k, p.n)));
+                AllocationModel.Observation p = mostAccurate(f.fitted(), budget);
+                picked.add(p == null ? null : held.get(AllocationModel.settingKey(p.strategy(), p.k(), p.n())));
             }
             if (planned.missing || planned.questions == 0) {
                 continue; // a setting the held-out questions were not swept at
@@ -93,7 +83,7 @@ public final class PlanComparison {
             AllocationModel.Observation best = mostAccurate(all, Math.max(budget, l.plannedTokens));
             l.bestFixed = best == null ? "-" : name(best);
             l.bestFixedAccuracy = best == null ? Double.NaN : best.accuracy();
-            l.bestFixedTokens = best == null ? Double.NaN : best.tokens;
+            l.bestFixedTokens = best == null ? Double.NaN : best.tokens();
             l.pickedFixed = picked.missing ? "-" : picked.names();
             l.pickedFixedAccuracy = picked.missing ? Double.NaN : picked.accuracy();
             l.pickedFixedTokens = picked.missing ? Double.NaN : picked.tokens();
@@ -116,9 +106,9 @@ public final class PlanComparison {
                 return;
             }
             names.add(name(o));
-            correct += o.correct;
-            questions += o.questions;
-            tokenSum += o.tokens * o.questions;
+            correct += o.correct();
+            questions += o.questions();
+            tokenSum += o.tokens() * o.questions();
         }
 
         double accuracy() {
@@ -136,8 +126,8 @@ public final class PlanComparison {
 
     /** Budgets spread evenly on a log scale from the cheapest to the dearest setting, {@code count} of them. */
     public static List<Long> defaultBudgets(List<AllocationModel.Observation> settings, int count) {
-        double lo = settings.stream().mapToDouble(o -> o.tokens).min().orElse(1);
-        double hi = settings.stream().mapToDouble(o -> o.tokens).max().orElse(1);
+        double lo = settings.stream().mapToDouble(AllocationModel.Observation::tokens).min().orElse(1);
+        double hi = settings.stream().mapToDouble(AllocationModel.Observation::tokens).max().orElse(1);
         TreeSet<Long> budgets = new TreeSet<>();
         for (int i = 0; i < count; i++) {
             double t = count == 1 ? 1 : (double) i / (count - 1);
@@ -168,23 +158,19 @@ public final class PlanComparison {
     }
 
     private static AllocationModel.Observation mostAccurate(List<AllocationModel.Observation> settings, double maxTokens) {
-        return settings.stream().filter(o -> o.tokens <= maxTokens)
+        return settings.stream().filter(o -> o.tokens() <= maxTokens)
                 .max(Comparator.comparingDouble(AllocationModel.Observation::accuracy)
-                        .thenComparing(Comparator.comparingDouble((AllocationModel.Observation o) -> o.tokens).reversed()))
+                        .thenComparing(Comparator.comparingDouble(AllocationModel.Observation::tokens).reversed()))
                 .orElse(null);
     }
 
     private static Map<String, AllocationModel.Observation> byKey(List<AllocationModel.Observation> settings) {
         Map<String, AllocationModel.Observation> out = new LinkedHashMap<>();
-        settings.forEach(o -> out.put(key(o.strategy, o.k, o.n), o));
+        settings.forEach(o -> out.put(AllocationModel.settingKey(o.strategy(), o.k(), o.n()), o));
         return out;
     }
 
-    private static String key(String strategy, int k, int n) {
-        return strategy + "," + k + "," + n;
-    }
-
     private static String name(AllocationModel.Observation o) {
-        return o.strategy + " k=" + o.k + " N=" + o.n;
+        return o.strategy() + " k=" + o.k() + " N=" + o.n();
     }
 }

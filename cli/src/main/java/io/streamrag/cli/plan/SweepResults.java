@@ -20,25 +20,7 @@ public final class SweepResults {
     private static final String SETTINGS_HEADER = "strategy,k,n,kind,questions,answered,accuracy,";
 
     /** One question at one setting. */
-    public static final class Row {
-        public final String strategy;
-        public final int k;
-        public final int n;
-        public final int question;
-        public final boolean correct;
-        public final long tokens;
-        public final long latencyMs;
-
-        public Row(String strategy, int k, int n, int question, boolean correct, long tokens, long latencyMs) {
-            this.strategy = strategy;
-            this.k = k;
-            this.n = n;
-            this.question = question;
-            this.correct = correct;
-            this.tokens = tokens;
-            this.latencyMs = latencyMs;
-        }
-    }
+    public record Row(String strategy, int k, int n, int question, boolean correct, long tokens, long latencyMs) {}
 
     /** Rows per question, or null when the file held only per-setting aggregates. */
     public final List<Row> rows;
@@ -102,7 +84,7 @@ public final class SweepResults {
 
     /** Questions of the file, 1-based indexes as the sweep numbered them. */
     public int questionCount(IntPredicate which) {
-        return (int) rows.stream().mapToInt(r -> r.question).distinct().filter(which).count();
+        return (int) rows.stream().mapToInt(r -> r.question()).distinct().filter(which).count();
     }
 
     /**
@@ -115,17 +97,17 @@ public final class SweepResults {
         }
         Map<String, List<Row>> bySetting = new LinkedHashMap<>();
         for (Row r : rows) {
-            if (which.test(r.question)) {
-                bySetting.computeIfAbsent(r.strategy + "," + r.k + "," + r.n, x -> new ArrayList<>()).add(r);
+            if (which.test(r.question())) {
+                bySetting.computeIfAbsent(AllocationModel.settingKey(r.strategy(), r.k(), r.n()), x -> new ArrayList<>()).add(r);
             }
         }
         List<AllocationModel.Observation> out = new ArrayList<>();
         bySetting.values().forEach(rs -> {
             Row first = rs.get(0);
-            int correct = (int) rs.stream().filter(r -> r.correct).count();
-            double tokens = rs.stream().mapToLong(r -> r.tokens).average().orElse(0);
-            long[] latencies = rs.stream().mapToLong(r -> r.latencyMs).sorted().toArray();
-            out.add(new AllocationModel.Observation(first.strategy, first.k, first.n, correct, rs.size(), tokens,
+            int correct = (int) rs.stream().filter(Row::correct).count();
+            double tokens = rs.stream().mapToLong(Row::tokens).average().orElse(0);
+            long[] latencies = rs.stream().mapToLong(Row::latencyMs).sorted().toArray();
+            out.add(new AllocationModel.Observation(first.strategy(), first.k(), first.n(), correct, rs.size(), tokens,
                     latencies[latencies.length / 2]));
         });
         return out;

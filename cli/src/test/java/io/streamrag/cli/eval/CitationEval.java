@@ -25,6 +25,7 @@ import io.streamrag.query.generate.Strategy;
 import io.streamrag.query.records.CandidateResult;
 import io.streamrag.query.records.RetrievedChunk;
 import io.streamrag.query.retrieve.HybridRetriever;
+import io.streamrag.query.vote.Answers;
 import io.streamrag.query.vote.VoteTally;
 
 import org.apache.flink.configuration.Configuration;
@@ -50,11 +51,15 @@ import java.util.UUID;
  * backfills DOCS_DIR into a fresh index with the ingest job (bounded files source), then per question retrieves k
  * chunks, runs the strategy N times against the local {@code extractive} model, votes, and checks whether the
  * winners' citations hold the right page, once with the sources the model named (before) and once with what the
- * strategy cites ({@link io.streamrag.query.generate.Citations}, after), on the same completions. Questions on odd
+ * strategy cites ({@link io.streamrag.query.generate.Citations}, after), on the same completions; beside it the
+ * fraction whose first reported citation is on the page and the mean number of citations per answer (so a higher
+ * figure cannot come from citing more), and with {@code CITATION_EVAL_VERBOSE} the cause of each miss (1: one line
+ * per question, 2: also the first completion). Questions on odd
  * lines of the file are the development half, even lines the held-out half (answerer rules are written looking at
  * the development half only). Needs the local Kafka and OpenSearch; removes its own index and topics at the end
  * unless an existing index is given to reuse.
- * {@code CitationEval DOCS_DIR QUESTIONS.jsonl [N] [k] [RAG,DRAG,ITERDRAG] [EXISTING_INDEX|keep]}.
+ * {@code CitationEval DOCS_DIR QUESTIONS.jsonl [N] [k] [RAG,DRAG,ITERDRAG] [EXISTING_INDEX|keep]}; the environment
+ * may override the retrieval pool and RRF constant ({@code CITATION_EVAL_POOL}, {@code CITATION_EVAL_RRF_K}).
  */
 public final class CitationEval {
 
@@ -124,18 +129,23 @@ public final class CitationEval {
         int correct;
         int before;
         int after;
+        int first;
+        int citations;
 
         String line() {
             double q = Math.max(1, questions);
-            return String.format("%3d questions: hit@k %.2f, accuracy %.2f, cited-right-page before %.2f, after %.2f",
-                    questions, hit / q, correct / q, before / q, after / q);
+            return String.format("%3d questions: hit@k %.2f, accuracy %.2f, cited-right-page before %.2f, after %.2f"
+                            + " (first citation %.2f, %.2f citations per answer)",
+                    questions, hit / q, correct / q, before / q, after / q, first / q, citations / q);
         }
     }
 
     private static void compare(OpenSearchClient client, String alias, Path questionsFile, int n, int k,
                                 String[] strategies) throws Exception {
+        // The query job's defaults (query.retrieve.pool-size, query.retrieve.rrf-k); the environment may override them.
         HybridRetriever retriever = new HybridRetriever(client, EmbeddingModels.create(new Configuration()), alias,
-                20, 60);
+                Integer.parseInt(System.getenv().getOrDefault("CITATION_EVAL_POOL", "20")),
+                Integer.parseInt(System.getenv().getOrDefault("CITATION_EVAL_RRF_K", "60")));
         List<String> lines = Files.readAllLines(questionsFile);
         try (LocalModelServer server = LocalModelServer.startLocal(new Faults());
              ChatEndpoint endpoint = new ChatEndpoint(
@@ -144,6 +154,7 @@ public final class CitationEval {
             for (String name : strategies) {
                 Strategy strategy = strategy(name.strip());
                 Map<String, Tally> tallies = new TreeMap<>();
+                Map<String, List<Integer>> causes = new TreeMap<>();
                 int lineNo = 0;
                 for (String line : lines) {
                     lineNo++;
@@ -159,6 +170,7 @@ public final class CitationEval {
                     List<RetrievedChunk> chunks = retriever.retrieve("eval", question, k);
                     List<CandidateResult> named = new ArrayList<>();
                     List<CandidateResult> supporting = new ArrayList<>();
+                    String firstCompletion = null;
                     for (int i = 0; i < n; i++) {
                         double temperature = Math.max(0.0, 0.7 + 0.1 * ((i % 3) - 1)); // as FanOut spreads them
                         long seed = 1000L + i;
@@ -188,6 +200,7 @@ public final class CitationEval {
                                 refs.add(prompted.get(s - 1).ref());
                             }
                         }
+                        firstCompletion = firstCompletion == null ? lastText[0] : firstCompletion;
                         named.add(candidate(outcome.answer, refs, i));
                         supporting.add(candidate(outcome.answer, outcome.cited, i));
                     }
@@ -196,6 +209,11 @@ public final class CitationEval {
                     boolean correct = leader != null && SweepCommand.matches(leader.display, q.path("expected").asText());
                     boolean before = citesPage(VoteTally.of(named).leader(), doc, pages);
                     boolean after = citesPage(leader, doc, pages);
+                    // What the answer reports: the winners' citations, most cited first (Answers.citations).
+                    List<ChunkRef> reported = leader == null ? List.of()
+                            : Answers.citations(leader, chunks.stream().map(RetrievedChunk::ref).toList());
+                    boolean first = !reported.isEmpty() && onPage(reported.get(0), doc, pages);
+                    String cause = after ? "cited" : cause(chunks, doc, pages, correct, q.path("expected").asText());
                     for (String slice : List.of("all", "kind " + q.path("kind").asText(),
                             lineNo % 2 == 1 ? "half development" : "half held-out")) {
                         Tally t = tallies.computeIfAbsent(slice, s -> new Tally());
@@ -204,17 +222,51 @@ public final class CitationEval {
                         t.correct += correct ? 1 : 0;
                         t.before += before ? 1 : 0;
                         t.after += after ? 1 : 0;
+                        t.first += first ? 1 : 0;
+                        t.citations += reported.size();
                     }
+                    causes.computeIfAbsent(name + " " + cause, c -> new ArrayList<>()).add(lineNo);
                     if (System.getenv("CITATION_EVAL_VERBOSE") != null) {
-                        System.out.printf("  %s line %d %-5s hit=%s right=%s cited=%s answer=%s expected=%s%n", name, lineNo,
+                        System.out.printf("  %s line %d %-5s hit=%s right=%s cited=%s answer=%s expected=%s cause=%s"
+                                        + " retrieved=%s cited=%s%n", name, lineNo,
                                 q.path("kind").asText(), hit ? 1 : 0, correct ? 1 : 0, after ? 1 : 0,
-                                leader == null ? null : leader.display, q.path("expected").asText());
+                                leader == null ? null : leader.display, q.path("expected").asText(), cause,
+                                describe(chunks, doc, pages, q.path("expected").asText()),
+                                reported.stream().map(r -> r.page + "").toList());
+                        if (System.getenv("CITATION_EVAL_VERBOSE").equals("2")) {
+                            System.out.println("    first completion: " + firstCompletion.replace("\n", " / "));
+                        }
                     }
                 }
                 System.out.printf("%s, N=%d, k=%d:%n", name, n, k);
                 tallies.forEach((slice, t) -> System.out.printf("  %-17s %s%n", slice, t.line()));
+                causes.forEach((c, l) -> System.out.printf("  %-40s %2d lines %s%n", c, l.size(), l));
             }
         }
+    }
+
+    /**
+     * Why a question's citations miss its page: {@code retrieval} (no retrieved chunk on the page),
+     * {@code page-lacks-answer} (chunks on the page retrieved, none holds the expected text), {@code wrong-answer}
+     * (the answerer took another span, from another page), {@code right-answer-cited-elsewhere} (a citation problem).
+     */
+    private static String cause(List<RetrievedChunk> chunks, String doc, Set<Integer> pages, boolean correct,
+                                String expected) {
+        if (chunks.stream().noneMatch(c -> onPage(c.ref(), doc, pages))) {
+            return "retrieval";
+        }
+        if (correct) {
+            return "right-answer-cited-elsewhere";
+        }
+        boolean holds = chunks.stream().anyMatch(c -> onPage(c.ref(), doc, pages)
+                && SweepCommand.matches(c.text, expected));
+        return holds ? "wrong-answer" : "page-lacks-answer";
+    }
+
+    /** Retrieved chunks as page/kind, {@code *} on the expected page, {@code +} holding the expected text. */
+    private static List<String> describe(List<RetrievedChunk> chunks, String doc, Set<Integer> pages, String expected) {
+        return chunks.stream().map(c -> c.page + "/" + c.kind + (onPage(c.ref(), doc, pages) ? "*" : "")
+                + (SweepCommand.matches(c.text, expected) ? "+" : "")).toList();
     }
 
     private static Strategy strategy(String name) {

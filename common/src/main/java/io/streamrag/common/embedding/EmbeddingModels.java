@@ -14,35 +14,37 @@ public final class EmbeddingModels {
     private EmbeddingModels() {}
 
     public static EmbeddingModel create(Configuration conf) {
-        EmbeddingOptions.Provider provider = conf.get(EmbeddingOptions.PROVIDER);
-        switch (provider) {
+        return create(EmbeddingSettings.from(conf));
+    }
+
+    public static EmbeddingModel create(EmbeddingSettings s) {
+        switch (s.provider()) {
             case ONNX:
-                return OnnxMiniLm.shared(conf.get(EmbeddingOptions.ONNX_THREADS), conf.get(EmbeddingOptions.ONNX_INTRA_OP_THREADS));
+                return OnnxMiniLm.shared(s.onnxThreads(), s.onnxIntraOpThreads());
             case OPENAI:
                 return OpenAiEmbeddingModel.builder()
-                        .baseUrl(require(conf, EmbeddingOptions.BASE_URL.key(), conf.get(EmbeddingOptions.BASE_URL)))
-                        .modelName(require(conf, EmbeddingOptions.MODEL.key(), conf.get(EmbeddingOptions.MODEL)))
-                        .apiKey(orDefault(System.getenv(conf.get(EmbeddingOptions.API_KEY_ENV)), "none"))
-                        .dimensions(conf.get(EmbeddingOptions.DIMENSION))
+                        .baseUrl(require(s, EmbeddingOptions.BASE_URL.key(), s.baseUrl()))
+                        .modelName(require(s, EmbeddingOptions.MODEL.key(), s.model()))
+                        .apiKey(orDefault(System.getenv(s.apiKeyEnv()), "none"))
+                        .dimensions(s.dimension())
                         .timeout(Duration.ofSeconds(60))
                         .maxRetries(2)
                         .build();
             case OLLAMA:
                 return OllamaEmbeddingModel.builder()
-                        .baseUrl(require(conf, EmbeddingOptions.BASE_URL.key(), conf.get(EmbeddingOptions.BASE_URL)))
-                        .modelName(require(conf, EmbeddingOptions.MODEL.key(), conf.get(EmbeddingOptions.MODEL)))
+                        .baseUrl(require(s, EmbeddingOptions.BASE_URL.key(), s.baseUrl()))
+                        .modelName(require(s, EmbeddingOptions.MODEL.key(), s.model()))
                         .timeout(Duration.ofSeconds(60))
                         .maxRetries(2)
                         .build();
             default:
-                throw new IllegalArgumentException("Unknown embedding provider " + provider);
+                throw new IllegalArgumentException("Unknown embedding provider " + s.provider());
         }
     }
 
-    private static String require(Configuration conf, String key, String value) {
+    private static String require(EmbeddingSettings s, String key, String value) {
         if (value == null || value.isBlank()) {
-            throw new IllegalArgumentException("Option '" + key + "' is required for embedding provider "
-                    + conf.get(EmbeddingOptions.PROVIDER));
+            throw new IllegalArgumentException("Option '" + key + "' is required for embedding provider " + s.provider());
         }
         return value;
     }

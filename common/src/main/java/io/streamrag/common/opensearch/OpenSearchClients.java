@@ -1,6 +1,5 @@
 package io.streamrag.common.opensearch;
 
-import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.security.Secrets;
 import io.streamrag.common.security.SecurityOptions;
 
@@ -65,27 +64,35 @@ public final class OpenSearchClients {
      * TLS files that cannot be read, or a secret in the configuration itself are errors.
      */
     public static Settings settings(Configuration conf) {
-        Secrets.rejectInline(conf);
-        String url = conf.get(StreamRagOptions.OPENSEARCH_URL);
-        URI uri = parse(url);
+        return settings(OpenSearchConnection.from(conf));
+    }
+
+    /** Resolves a connection: reads its password and TLS files (where the caller runs), with the checks of {@link #settings(Configuration)}. */
+    public static Settings settings(OpenSearchConnection c) {
+        URI uri = parse(c.url());
         if (uri.getUserInfo() != null) {
             throw new IllegalArgumentException("opensearch.url must not carry credentials: use opensearch.username "
                     + "and opensearch.password-file (or the environment variable named by opensearch.password-env)");
         }
-        String user = conf.get(StreamRagOptions.OPENSEARCH_USERNAME);
+        String user = c.username();
         String password = null;
         if (user != null && !user.isBlank()) {
-            password = Secrets.require("OpenSearch user '" + user + "'", conf.get(SecurityOptions.OPENSEARCH_PASSWORD_FILE),
-                    SecurityOptions.OPENSEARCH_PASSWORD_FILE.key(), conf.get(StreamRagOptions.OPENSEARCH_PASSWORD_ENV));
+            password = Secrets.require("OpenSearch user '" + user + "'", c.passwordFile(),
+                    SecurityOptions.OPENSEARCH_PASSWORD_FILE.key(), c.passwordEnv());
         } else {
             user = null;
         }
-        SSLContext ssl = "https".equalsIgnoreCase(uri.getScheme()) ? sslContext(conf) : null;
-        return new Settings(url, user, password, ssl, conf.get(SecurityOptions.OPENSEARCH_VERIFY_HOSTNAME));
+        SSLContext ssl = "https".equalsIgnoreCase(uri.getScheme()) ? sslContext(c) : null;
+        return new Settings(c.url(), user, password, ssl, c.verifyHostname());
     }
 
     public static OpenSearchClient create(Configuration conf) {
         return create(settings(conf));
+    }
+
+    /** A client for {@code connection}, its secrets read here: call it in {@code open()}. */
+    public static OpenSearchClient create(OpenSearchConnection connection) {
+        return create(settings(connection));
     }
 
     public static OpenSearchClient create(String url) {
@@ -133,9 +140,9 @@ public final class OpenSearchClients {
     }
 
     /** Trust from a PEM CA file or a truststore; {@code null} (the JVM's default CAs) when neither is set. */
-    static SSLContext sslContext(Configuration conf) {
-        String ca = conf.get(SecurityOptions.OPENSEARCH_CA_CERTIFICATE);
-        String store = conf.get(SecurityOptions.OPENSEARCH_TRUSTSTORE_LOCATION);
+    static SSLContext sslContext(OpenSearchConnection connection) {
+        String ca = connection.caCertificate();
+        String store = connection.truststoreLocation();
         if (ca != null && store != null) {
             throw new IllegalArgumentException("Set opensearch.ssl.ca-certificate or opensearch.ssl.truststore.location, not both");
         }
@@ -157,10 +164,9 @@ public final class OpenSearchClients {
                     }
                 }
             } else {
-                String password = Secrets.read("OpenSearch truststore " + store,
-                        conf.get(SecurityOptions.OPENSEARCH_TRUSTSTORE_PASSWORD_FILE),
-                        conf.get(SecurityOptions.OPENSEARCH_TRUSTSTORE_PASSWORD_ENV));
-                trust = KeyStore.getInstance(conf.get(SecurityOptions.OPENSEARCH_TRUSTSTORE_TYPE));
+                String password = Secrets.read("OpenSearch truststore " + store, connection.truststorePasswordFile(),
+                        connection.truststorePasswordEnv());
+                trust = KeyStore.getInstance(connection.truststoreType());
                 try (InputStream in = Files.newInputStream(Path.of(store))) {
                     trust.load(in, password == null ? null : password.toCharArray());
                 }

@@ -1,9 +1,11 @@
 package io.streamrag.common.opensearch;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.util.InstantiationUtil;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -45,6 +47,19 @@ class OpenSearchClientsTest {
         OpenSearchClients.Settings s = OpenSearchClients.settings(conf);
         assertThat(s.password()).isEqualTo("topsecret");
         assertThat(s.toString()).doesNotContain("topsecret");
+    }
+
+    @Test
+    void aConnectionTravelsWithoutThePasswordAndResolvesItWhereItIsUsed() throws Exception {
+        Path file = Files.writeString(dir.resolve("os.password"), "first\n");
+        Configuration conf = new Configuration();
+        conf.setString("opensearch.username", "app");
+        conf.setString("opensearch.password-file", file.toString());
+        byte[] shipped = InstantiationUtil.serializeObject(OpenSearchConnection.from(conf));
+        assertThat(new String(shipped, StandardCharsets.ISO_8859_1)).doesNotContain("first");
+        Files.writeString(file, "rotated\n");   // read where the operator opens, not where the job was built
+        OpenSearchConnection arrived = InstantiationUtil.deserializeObject(shipped, getClass().getClassLoader());
+        assertThat(OpenSearchClients.settings(arrived).password()).isEqualTo("rotated");
     }
 
     @Test

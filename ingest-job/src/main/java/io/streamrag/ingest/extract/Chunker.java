@@ -9,6 +9,7 @@ import io.streamrag.ingest.records.PageText;
 
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +20,7 @@ import java.util.regex.Pattern;
  * Structure-aware, token-bounded chunking: paragraphs are packed into chunks of at most {@code maxTokens}
  * (words x 1.3), a heading starts a new chunk (and becomes its section), consecutive chunks of a section overlap
  * by {@code overlapTokens}, and each chunk records the pages it starts and ends on. Image text becomes separate
- * {@code image} chunks on its page; each table becomes {@code table} chunks of whole rows, every chunk starting with
+ * {@code image} chunks on its page, led by the page's figure captions; each table becomes {@code table} chunks of whole rows, every chunk starting with
  * the header and every row written as {@code header: value} pairs (see {@link #tableRow}), so a cell keeps its
  * column's name and its row's. Same input, same chunks, same ids.
  */
@@ -30,6 +31,12 @@ public class Chunker implements Serializable {
     public static final double TOKENS_PER_WORD = 1.3;
 
     private static final Pattern HEADING = Pattern.compile("^(#{1,6})\\s+(.+?)\\s*#*\\s*$");
+    /** A caption's start: "Figure 2.4:", "Fig. 3.", "Figure 5.1a:" (capitalised, so "figure 1.2 shows" is not one). */
+    private static final Pattern CAPTION = Pattern.compile("(?:Figure|Fig\\.)\\s*\\d+(?:[.-]\\d+)*[a-z]?\\s*[:.]\\s+\\S");
+    /** A wrapped caption's next line starts in lower case. */
+    private static final Pattern CONTINUATION = Pattern.compile("\\p{Ll}");
+    /** Longest caption kept: a caption names a figure; longer text is running text glued to it. */
+    static final int CAPTION_MAX_WORDS = 30;
 
     private final int maxWords;
     private final int overlapWords;
@@ -115,13 +122,24 @@ public class Chunker implements Serializable {
             sectionOfPage.put(page.page, b.section);
         }
         b.flush(false);
+        Map<Integer, String> captionsOfPage = new HashMap<>();
+        for (PageText page : doc.pages) {
+            captionsOfPage.put(page.page, captions(page.text));
+        }
         for (PageImage image : doc.images) {
             if (image.text == null || image.text.isBlank()) {
                 continue;
             }
             Builder ib = new Builder(task, doc, out, "image");
             ib.title = b.title;
-            ib.add(image.text, image.page, 0);
+            ib.section = sectionOfPage.get(image.page);
+            // OCR of a screenshot or plot is readouts without the words a question uses to name the figure; the
+            // page's captions give the chunk those words (for search and for the answer's context).
+            String captions = captionsOfPage.getOrDefault(image.page, "");
+            if (!captions.isEmpty()) {
+                ib.add(captions, image.page, 0);
+            }
+            ib.add(image.text, image.page, captions.isEmpty() ? 0 : 1);
             ib.flush(false);
         }
         for (PageTable table : doc.tables) {
@@ -150,6 +168,34 @@ public class Chunker implements Serializable {
             }
         }
         return out;
+    }
+
+    /**
+     * The figure captions of a page's text ({@code Figure 2.4: ...}, {@code Fig. 3 ...} at the start of a line, with
+     * the lower-case continuation lines of a wrapped caption), one per line, at most {@link #CAPTION_MAX_WORDS}
+     * words each; empty when the page has none.
+     */
+    static String captions(String pageText) {
+        if (pageText == null) {
+            return "";
+        }
+        String[] lines = pageText.split("\n");
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < lines.length; i++) {
+            if (!CAPTION.matcher(lines[i].strip()).lookingAt()) {
+                continue;
+            }
+            StringBuilder caption = new StringBuilder(lines[i].strip());
+            for (int j = i + 1; j < lines.length && j <= i + 2 && CONTINUATION.matcher(lines[j].strip()).lookingAt(); j++) {
+                caption.append(' ').append(lines[j].strip());
+            }
+            String[] words = caption.toString().split("\\s+");
+            if (out.length() > 0) {
+                out.append('\n');
+            }
+            out.append(String.join(" ", Arrays.asList(words).subList(0, Math.min(CAPTION_MAX_WORDS, words.length))));
+        }
+        return out.toString();
     }
 
     /**

@@ -69,11 +69,11 @@ public class DocumentExtractor {
         if (size == null) {
             throw new DocumentException(DocumentError.CORRUPT_DOCUMENT, "Not a readable " + contentType + " image");
         }
-        if ((long) size[0] * size[1] > limits.maxImagePixels) {
+        if ((long) size[0] * size[1] > limits.maxImagePixels()) {
             throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "Image has " + size[0] + "x" + size[1]
-                    + " pixels, more than " + IngestOptions.LIMITS_MAX_IMAGE_PIXELS.key() + "=" + limits.maxImagePixels);
+                    + " pixels, more than " + IngestOptions.LIMITS_MAX_IMAGE_PIXELS.key() + "=" + limits.maxImagePixels());
         }
-        if (limits.collectImages) {
+        if (limits.collectImages()) {
             out.images.add(new PageImage(1, content, PageImage.STANDALONE, size[0], size[1]));
         } else {
             out.imagesSkipped++;

@@ -1,9 +1,5 @@
 package io.streamrag.ingest.extract;
 
-import io.streamrag.ingest.IngestOptions;
-
-import org.apache.flink.configuration.Configuration;
-
 /** Reads the text in one image (OCR or a vision model); implementations are thread-safe. */
 public interface ImageTextReader extends AutoCloseable {
 
@@ -14,13 +10,12 @@ public interface ImageTextReader extends AutoCloseable {
     default void close() {}
 
     /** The reader {@code ingest.ocr.provider} asks for, or null for {@code none}. */
-    static ImageTextReader create(Configuration conf) {
-        switch (conf.get(IngestOptions.OCR_PROVIDER)) {
+    static ImageTextReader create(OcrSettings settings) {
+        switch (settings.provider()) {
             case TESSERACT:
-                return new TesseractReader(conf.get(IngestOptions.OCR_TESSERACT_COMMAND), conf.get(IngestOptions.OCR_LANGUAGE),
-                        conf.get(IngestOptions.OCR_TIMEOUT));
+                return new TesseractReader(settings.tesseractCommand(), settings.language(), settings.timeout());
             case VISION:
-                return VisionReader.create(conf);
+                return VisionReader.create(settings);
             default:
                 return null;
         }

@@ -53,9 +53,9 @@ public class PdfExtractor {
         if (ContentTypes.indexOf(content, "%PDF-", 1024) < 0) {
             throw new DocumentException(DocumentError.CORRUPT_DOCUMENT, "Not a PDF: no %PDF- header");
         }
-        long deadline = System.currentTimeMillis() + limits.timeoutMillis;
+        long deadline = System.currentTimeMillis() + limits.timeoutMillis();
         // Decoded streams go to a capped cache (heap, then temp files), so a small file cannot inflate into the heap.
-        MemoryUsageSetting memory = MemoryUsageSetting.setupMixed(limits.pdfMaxMainMemory, limits.pdfMaxStorage);
+        MemoryUsageSetting memory = MemoryUsageSetting.setupMixed(limits.pdfMaxMainMemory(), limits.pdfMaxStorage());
         try (PDDocument doc = Loader.loadPDF(content, "", null, null, memory.streamCache)) {
             // Opened with the empty user password; an owner password may still forbid extraction.
             if (doc.isEncrypted() && !doc.getCurrentAccessPermission().canExtractContent()) {
@@ -65,8 +65,8 @@ public class PdfExtractor {
             if (pages == 0) {
                 throw new DocumentException(DocumentError.CORRUPT_DOCUMENT, "PDF has no pages");
             }
-            if (pages > limits.maxPages) {
-                throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "PDF has " + pages + " pages, more than " + IngestOptions.LIMITS_MAX_PAGES.key() + "=" + limits.maxPages);
+            if (pages > limits.maxPages()) {
+                throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "PDF has " + pages + " pages, more than " + IngestOptions.LIMITS_MAX_PAGES.key() + "=" + limits.maxPages());
             }
             out.pageCount = pages;
             String title = doc.getDocumentInformation() == null ? null : doc.getDocumentInformation().getTitle();
@@ -80,23 +80,23 @@ public class PdfExtractor {
                 checkDeadline(deadline);
                 PDPage page = doc.getPage(p - 1);
                 checkFormDepth(page.getResources(), p);
-                decoded += checkDecodedContent(page, p, limits.pdfMaxStorage - decoded);
+                decoded += checkDecodedContent(page, p, limits.pdfMaxStorage() - decoded);
                 stripper.setStartPage(p);
                 stripper.setEndPage(p);
                 String text = stripper.getText(doc);
                 int chars = text.replaceAll("\\s+", "").length();
                 if (chars > 0) {
                     out.pages.add(new PageText(p, DocumentExtractor.normaliseNewlines(text)));
-                    if (limits.detectTables) {
+                    if (limits.detectTables()) {
                         out.tables.addAll(TableDetector.detect(p, stripper.words(), new TableDetector.RuleCollector(page).rules()));
                     }
                 }
-                if (!limits.collectImages) {
+                if (!limits.collectImages()) {
                     continue;
                 }
-                if (chars < limits.scanCharsPerPage && hasImages(page.getResources(), 0)) {
+                if (chars < limits.scanCharsPerPage() && hasImages(page.getResources(), 0)) {
                     // Scanned page: the words are in pixels; render the whole page once instead of its tiles.
-                    if (out.images.size() >= limits.maxImages) {
+                    if (out.images.size() >= limits.maxImages()) {
                         out.imagesSkipped++;
                         continue;
                     }
@@ -113,7 +113,7 @@ public class PdfExtractor {
             throw new DocumentException(DocumentError.ENCRYPTED_DOCUMENT, "PDF requires a user password");
         } catch (IOException e) {
             if (String.valueOf(e.getMessage()).contains("scratch file memory exceeded")) {
-                throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "Decoded PDF streams exceed " + IngestOptions.LIMITS_PDF_MAX_STORAGE.key() + "=" + limits.pdfMaxStorage + " bytes", e);
+                throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "Decoded PDF streams exceed " + IngestOptions.LIMITS_PDF_MAX_STORAGE.key() + "=" + limits.pdfMaxStorage() + " bytes", e);
             }
             throw new DocumentException(DocumentError.CORRUPT_DOCUMENT, "Unreadable PDF: " + e.getMessage(), e);
         } catch (StackOverflowError e) {
@@ -128,13 +128,13 @@ public class PdfExtractor {
     int renderDpi(PDPage page, int pageNumber) throws DocumentException {
         PDRectangle box = page.getCropBox();
         double squareInches = (box.getWidth() / 72.0) * (box.getHeight() / 72.0);
-        double fit = Math.floor(Math.sqrt(limits.maxRenderPixels / Math.max(squareInches, 1e-6)));
-        int dpi = (int) Math.min(limits.renderDpi, fit);
-        if (dpi < Math.min(limits.minRenderDpi, limits.renderDpi)) {
+        double fit = Math.floor(Math.sqrt(limits.maxRenderPixels() / Math.max(squareInches, 1e-6)));
+        int dpi = (int) Math.min(limits.renderDpi(), fit);
+        if (dpi < Math.min(limits.minRenderDpi(), limits.renderDpi())) {
             throw new DocumentException(DocumentError.LIMIT_EXCEEDED, String.format(java.util.Locale.ROOT,
                     "Scanned page %d is %.0f x %.0f pt: even at %s=%d it would exceed %s=%d",
-                    pageNumber, box.getWidth(), box.getHeight(), IngestOptions.LIMITS_MIN_RENDER_DPI.key(), limits.minRenderDpi,
-                    IngestOptions.LIMITS_MAX_RENDER_PIXELS.key(), limits.maxRenderPixels));
+                    pageNumber, box.getWidth(), box.getHeight(), IngestOptions.LIMITS_MIN_RENDER_DPI.key(), limits.minRenderDpi(),
+                    IngestOptions.LIMITS_MAX_RENDER_PIXELS.key(), limits.maxRenderPixels()));
         }
         return dpi;
     }
@@ -151,7 +151,7 @@ public class PdfExtractor {
                 n += r;
                 if (n > budget) {
                     throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "Decoded content streams exceed " + IngestOptions.LIMITS_PDF_MAX_STORAGE.key() + "="
-                            + limits.pdfMaxStorage + " bytes (at page " + pageNumber + ")");
+                            + limits.pdfMaxStorage() + " bytes (at page " + pageNumber + ")");
                 }
             }
         }
@@ -160,9 +160,9 @@ public class PdfExtractor {
 
     /** Refuses pages whose form XObjects nest deeper than ingest.limits.max-form-depth (or in a cycle) before anything walks them. */
     private void checkFormDepth(PDResources res, int pageNumber) throws IOException, DocumentException {
-        if (formHeight(res, 0, new IdentityHashMap<>(), new HashSet<>()) > limits.maxFormDepth) {
+        if (formHeight(res, 0, new IdentityHashMap<>(), new HashSet<>()) > limits.maxFormDepth()) {
             throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "Page " + pageNumber + " nests form XObjects deeper than " + IngestOptions.LIMITS_MAX_FORM_DEPTH.key() + "="
-                    + limits.maxFormDepth + " (or in a cycle)");
+                    + limits.maxFormDepth() + " (or in a cycle)");
         }
     }
 
@@ -171,7 +171,7 @@ public class PdfExtractor {
         if (res == null) {
             return 0;
         }
-        if (depth > limits.maxFormDepth) {
+        if (depth > limits.maxFormDepth()) {
             return 1; // deep enough to refuse; the caller adds up the rest
         }
         int height = 0;
@@ -231,8 +231,8 @@ public class PdfExtractor {
                 PDImageXObject image = (PDImageXObject) x;
                 int w = image.getWidth();
                 int h = image.getHeight();
-                if (w < limits.minImageSide || h < limits.minImageSide || (long) w * h < limits.minImageArea
-                        || (long) w * h > limits.maxImagePixels || out.images.size() >= limits.maxImages) {
+                if (w < limits.minImageSide() || h < limits.minImageSide() || (long) w * h < limits.minImageArea()
+                        || (long) w * h > limits.maxImagePixels() || out.images.size() >= limits.maxImages()) {
                     out.imagesSkipped++;
                     continue;
                 }
@@ -267,9 +267,9 @@ public class PdfExtractor {
         }
         try (InputStream in = image.getStream().createInputStream(List.of(COSName.DCT_DECODE.getName(), COSName.JPX_DECODE.getName()))) {
             int[] size = DocumentExtractor.imageSize(in);
-            if (size != null && (long) size[0] * size[1] > limits.maxImagePixels) {
+            if (size != null && (long) size[0] * size[1] > limits.maxImagePixels()) {
                 throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "An image on page " + page + " declares " + image.getWidth() + "x" + image.getHeight()
-                        + " but its data is " + size[0] + "x" + size[1] + " pixels, more than " + IngestOptions.LIMITS_MAX_IMAGE_PIXELS.key() + "=" + limits.maxImagePixels);
+                        + " but its data is " + size[0] + "x" + size[1] + " pixels, more than " + IngestOptions.LIMITS_MAX_IMAGE_PIXELS.key() + "=" + limits.maxImagePixels());
             }
         }
     }

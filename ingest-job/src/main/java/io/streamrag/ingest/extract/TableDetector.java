@@ -33,36 +33,20 @@ public final class TableDetector {
     private TableDetector() {}
 
     /** A word and its box in page coordinates, x to the right and y downwards from the crop box's top left. */
-    public static final class Word {
-        final String text;
-        final float x0;
-        final float x1;
-        final float baseline;
-        final float size;
+    public record Word(String text, float x0, float x1, float baseline, float size) {}
 
-        public Word(String text, float x0, float x1, float baseline, float size) {
-            this.text = text;
-            this.x0 = x0;
-            this.x1 = x1;
-            this.baseline = baseline;
-            this.size = size;
-        }
-    }
-
-    /** A straight ruling line drawn on the page, in the same coordinates as {@link Word}. */
-    public static final class Rule {
-        final boolean vertical;
-        /** x of a vertical rule, y of a horizontal one. */
-        final float at;
-        /** Extent along the rule. */
-        final float from;
-        final float to;
-
-        public Rule(boolean vertical, float at, float from, float to) {
-            this.vertical = vertical;
-            this.at = at;
-            this.from = Math.min(from, to);
-            this.to = Math.max(from, to);
+    /**
+     * A straight ruling line drawn on the page, in the same coordinates as {@link Word}.
+     *
+     * @param at x of a vertical rule, y of a horizontal one
+     * @param from start of its extent along the rule (the smaller end)
+     * @param to end of its extent along the rule
+     */
+    public record Rule(boolean vertical, float at, float from, float to) {
+        public Rule {
+            float start = Math.min(from, to);
+            to = Math.max(from, to);
+            from = start;
         }
     }
 
@@ -241,7 +225,7 @@ public final class TableDetector {
         List<Rule> verticals = new ArrayList<>();
         List<Rule> horizontals = new ArrayList<>();
         for (Rule r : rules) {
-            (r.vertical ? verticals : horizontals).add(r);
+            (r.vertical() ? verticals : horizontals).add(r);
         }
         List<Line> lines = lines(words);
         for (Line line : lines) {
@@ -270,21 +254,21 @@ public final class TableDetector {
 
     private static List<Line> lines(List<Word> words) {
         List<Word> sorted = new ArrayList<>(words);
-        sorted.sort(Comparator.comparingDouble((Word w) -> w.baseline).thenComparingDouble(w -> w.x0));
+        sorted.sort(Comparator.comparingDouble((Word w) -> w.baseline()).thenComparingDouble(w -> w.x0()));
         List<Line> lines = new ArrayList<>();
         Line line = null;
         for (Word w : sorted) {
-            if (line == null || Math.abs(w.baseline - line.baseline) > 0.4 * Math.min(w.size, line.size)) {
+            if (line == null || Math.abs(w.baseline() - line.baseline) > 0.4 * Math.min(w.size(), line.size)) {
                 line = new Line();
-                line.baseline = w.baseline;
-                line.size = w.size;
+                line.baseline = w.baseline();
+                line.size = w.size();
                 lines.add(line);
             }
             line.words.add(w);
-            line.size = Math.max(line.size, w.size);
+            line.size = Math.max(line.size, w.size());
         }
         for (Line l : lines) {
-            l.words.sort(Comparator.comparingDouble(w -> w.x0));
+            l.words.sort(Comparator.comparingDouble(w -> w.x0()));
         }
         return lines;
     }
@@ -294,7 +278,7 @@ public final class TableDetector {
         float mid = line.baseline - line.size * 0.3f;
         List<Rule> crossing = new ArrayList<>();
         for (Rule r : verticals) {
-            if (r.from <= mid && r.to >= mid) {
+            if (r.from() <= mid && r.to() >= mid) {
                 crossing.add(r);
             }
         }
@@ -302,21 +286,21 @@ public final class TableDetector {
         Cell cell = null;
         Word prev = null;
         for (Word w : line.words) {
-            boolean split = prev == null || w.x0 - prev.x1 >= CELL_GAP_EM * Math.min(w.size, prev.size);
+            boolean split = prev == null || w.x0() - prev.x1() >= CELL_GAP_EM * Math.min(w.size(), prev.size());
             for (Rule r : crossing) {
-                if (prev != null && r.at >= prev.x1 - 0.5f && r.at <= w.x0 + 0.5f) {
+                if (prev != null && r.at() >= prev.x1() - 0.5f && r.at() <= w.x0() + 0.5f) {
                     split = true;
                 }
             }
             if (split) {
                 cell = new Cell();
-                cell.x0 = w.x0;
+                cell.x0 = w.x0();
                 line.cells.add(cell);
             } else {
                 cell.text.append(' ');
             }
-            cell.text.append(w.text);
-            cell.x1 = w.x1;
+            cell.text.append(w.text());
+            cell.x1 = w.x1();
             cell.words++;
             prev = w;
         }
@@ -335,8 +319,8 @@ public final class TableDetector {
         if (ruled) {
             List<Float> xs = new ArrayList<>();
             for (Rule r : verticals) {
-                if (r.from <= bottom && r.to >= top) {
-                    xs.add(r.at);
+                if (r.from() <= bottom && r.to() >= top) {
+                    xs.add(r.at());
                 }
             }
             xs.sort(Float::compare);
@@ -365,8 +349,8 @@ public final class TableDetector {
         // cell) unless a horizontal rule runs between the two.
         List<Float> cuts = new ArrayList<>();
         for (Rule r : horizontals) {
-            if (r.at > top - 2 && r.at < bottom + 2) {
-                cuts.add(r.at);
+            if (r.at() > top - 2 && r.at() < bottom + 2) {
+                cuts.add(r.at());
             }
         }
         int firstBand = Integer.MAX_VALUE;

@@ -8,8 +8,6 @@ import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 
-import org.apache.flink.configuration.Configuration;
-
 import java.util.Base64;
 
 /** Reads images with an OpenAI-compatible vision chat model (image content part), for ingest.ocr.provider=vision. */
@@ -24,19 +22,19 @@ public class VisionReader implements ImageTextReader {
         this.model = model;
     }
 
-    public static VisionReader create(Configuration conf) {
-        String baseUrl = conf.get(IngestOptions.VISION_BASE_URL);
-        String name = conf.get(IngestOptions.VISION_MODEL);
+    public static VisionReader create(OcrSettings settings) {
+        String baseUrl = settings.visionBaseUrl();
+        String name = settings.visionModel();
         if (baseUrl == null || name == null) {
             throw new IllegalArgumentException(IngestOptions.OCR_PROVIDER.key() + "=vision needs " + IngestOptions.VISION_BASE_URL.key() + " and " + IngestOptions.VISION_MODEL.key());
         }
-        String key = System.getenv(conf.get(IngestOptions.VISION_API_KEY_ENV));
+        String key = System.getenv(settings.visionApiKeyEnv());
         return new VisionReader(OpenAiChatModel.builder()
                 .baseUrl(baseUrl)
                 .modelName(name)
                 .apiKey(key == null || key.isBlank() ? "none" : key)
                 .temperature(0.0)
-                .timeout(conf.get(IngestOptions.OCR_TIMEOUT))
+                .timeout(settings.timeout())
                 .maxRetries(1)
                 .build());
     }

@@ -11,16 +11,6 @@ public class DeadLetterOutcome implements MapFunction<FailedDocument, DocumentOu
 
     @Override
     public DocumentOutcome map(FailedDocument f) {
-        DocumentOutcome o = new DocumentOutcome();
-        o.documentId = f.documentId;
-        o.tenant = f.tenant;
-        o.version = f.version == null ? -1 : f.version;
-        o.outcome = DocumentOutcome.DEAD_LETTERED;
-        o.stage = f.stage;
-        o.error = f.error;
-        o.message = f.message;
-        o.eventTime = f.eventTime;
-        o.finishedAt = System.currentTimeMillis();
-        return o;
+        return DocumentOutcome.deadLettered(f);
     }
 }

@@ -1,6 +1,7 @@
 package io.streamrag.ingest.functions;
 
 import io.streamrag.common.embedding.EmbeddingModels;
+import io.streamrag.common.embedding.EmbeddingSettings;
 import io.streamrag.common.records.Chunk;
 import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.metrics.EmbedMetrics;
@@ -10,7 +11,6 @@ import io.streamrag.ingest.records.ChunkedDocument;
 import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,22 +29,22 @@ public class EmbedChunks extends BufferingOperator<ChunkedDocument> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(EmbedChunks.class);
 
-    private final Configuration modelConf;
+    private final EmbeddingSettings modelSettings;
     private final int batchSize;
 
     private transient EmbeddingModel model;
     private transient EmbedMetrics metrics;
 
-    public EmbedChunks(Configuration modelConf, int batchSize, long maxDelayMs) {
+    public EmbedChunks(EmbeddingSettings modelSettings, int batchSize, long maxDelayMs) {
         super(maxDelayMs);
-        this.modelConf = modelConf;
+        this.modelSettings = modelSettings;
         this.batchSize = Math.max(1, batchSize);
     }
 
     @Override
     public void open() throws Exception {
         super.open();
-        model = EmbeddingModels.create(modelConf);
+        model = EmbeddingModels.create(modelSettings);
         metrics = new EmbedMetrics(getMetricGroup());
     }
 

@@ -90,13 +90,7 @@ public class ExtractContent extends ProcessFunction<FetchedDocument, OcrItem> {
         }
         out.collect(head);
         for (int i = 0; i < bytes.length; i++) {
-            OcrItem item = new OcrItem();
-            item.documentId = head.documentId;
-            item.documentKey = head.documentKey;
-            item.tenant = head.tenant;
-            item.version = head.version;
-            item.index = i;
-            item.count = bytes.length;
+            OcrItem item = head.image(i);
             item.bytes = bytes[i];
             bytes[i] = null; // the item (and its copy in the OCR queue) holds the pixels from here
             out.collect(item);

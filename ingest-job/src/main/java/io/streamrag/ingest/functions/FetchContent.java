@@ -5,13 +5,13 @@ import io.streamrag.ingest.extract.ContentTypes;
 import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.extract.DocumentException;
 import io.streamrag.ingest.fetch.FetchPolicy;
+import io.streamrag.ingest.fetch.FetchSettings;
 import io.streamrag.ingest.metrics.FetchMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.FetchedDocument;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.fs.FileStatus;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
@@ -50,30 +50,20 @@ import java.util.concurrent.TimeoutException;
 public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument> {
     private static final long serialVersionUID = 1L;
 
-    private final long maxBytes;
-    private final long maxInlineBytes;
-    private final Duration httpTimeout;
-    private final Duration totalTimeout;
-    private final int maxRedirects;
-    private final FetchPolicy policy;
+    private final FetchSettings settings;
 
     private transient HttpClient http;
     private transient FetchMetrics metrics;
 
-    public FetchContent(Configuration conf) {
-        this.maxBytes = conf.get(IngestOptions.LIMITS_MAX_BYTES).getBytes();
-        this.maxInlineBytes = conf.get(IngestOptions.LIMITS_MAX_INLINE_BYTES).getBytes();
-        this.httpTimeout = conf.get(IngestOptions.FETCH_HTTP_TIMEOUT);
-        this.totalTimeout = conf.get(IngestOptions.FETCH_TOTAL_TIMEOUT);
-        this.maxRedirects = conf.get(IngestOptions.FETCH_MAX_REDIRECTS);
-        this.policy = FetchPolicy.from(conf); // a bad policy fails when the job is built, not per record
+    public FetchContent(FetchSettings settings) {
+        this.settings = settings;
     }
 
     @Override
     public void open(OpenContext openContext) {
         metrics = new FetchMetrics(getRuntimeContext().getMetricGroup());
         // Redirects are followed by hand so that every hop passes the policy.
-        http = HttpClient.newBuilder().connectTimeout(httpTimeout).followRedirects(HttpClient.Redirect.NEVER).build();
+        http = HttpClient.newBuilder().connectTimeout(settings.httpTimeout()).followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
     @Override
@@ -111,8 +101,8 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
     }
 
     private byte[] decodeInline(String base64) throws DocumentException {
-        if ((long) base64.length() * 3 / 4 > maxInlineBytes) {
-            throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "contentBase64 is larger than " + IngestOptions.LIMITS_MAX_INLINE_BYTES.key() + "=" + maxInlineBytes);
+        if ((long) base64.length() * 3 / 4 > settings.maxInlineBytes()) {
+            throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "contentBase64 is larger than " + IngestOptions.LIMITS_MAX_INLINE_BYTES.key() + "=" + settings.maxInlineBytes());
         }
         try {
             return Base64.getMimeDecoder().decode(base64);
@@ -131,7 +121,7 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
         if (uri.getScheme() == null) {
             throw new DocumentException(DocumentError.INVALID_URI, "uri needs a scheme (file://, http(s)://, s3://...): " + uriText);
         }
-        policy.checkScheme(uri);
+        settings.policy().checkScheme(uri);
         String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
         try {
             switch (scheme) {
@@ -139,7 +129,7 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
                 case "https":
                     return fetchHttp(uri);
                 case "file":
-                    policy.checkFile(uri, tenant);
+                    settings.policy().checkFile(uri, tenant);
                     return fetchFileSystem(uri);
                 default:
                     return fetchFileSystem(uri);
@@ -161,8 +151,8 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
         if (status.isDir()) {
             throw new DocumentException(DocumentError.INVALID_URI, "uri is a directory: " + uri);
         }
-        if (status.getLen() > maxBytes) {
-            throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "Document has " + status.getLen() + " bytes, more than " + IngestOptions.LIMITS_MAX_BYTES.key() + "=" + maxBytes);
+        if (status.getLen() > settings.maxBytes()) {
+            throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "Document has " + status.getLen() + " bytes, more than " + IngestOptions.LIMITS_MAX_BYTES.key() + "=" + settings.maxBytes());
         }
         try (InputStream in = fs.open(path)) {
             return readLimited(in);
@@ -171,14 +161,14 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
 
     /**
      * GET with the policy checked before the first request and before every redirect hop, one deadline for all
-     * hops and the body, and the body capped at {@link IngestOptions#MAX_BYTES} while it streams in.
+     * hops and the body, and the body capped at {@link IngestOptions#LIMITS_MAX_BYTES} while it streams in.
      */
     private byte[] fetchHttp(URI uri) throws IOException, InterruptedException, DocumentException {
-        long deadline = System.nanoTime() + totalTimeout.toNanos();
+        long deadline = System.nanoTime() + settings.totalTimeout().toNanos();
         URI current = uri;
         for (int hop = 0; ; hop++) {
             try {
-                policy.checkHttp(current);
+                settings.policy().checkHttp(current);
             } catch (DocumentException e) {
                 throw hop == 0 ? e : new DocumentException(e.error(), "Redirect " + hop + " of " + uri + " refused: " + e.getMessage());
             }
@@ -187,9 +177,9 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
                 throw timeout(uri);
             }
             HttpRequest request = HttpRequest.newBuilder(current)
-                    .timeout(Duration.ofNanos(Math.min(left, httpTimeout.toNanos()))).GET().build();
+                    .timeout(Duration.ofNanos(Math.min(left, settings.httpTimeout().toNanos()))).GET().build();
             CompletableFuture<HttpResponse<byte[]>> pending = http.sendAsync(request, info -> info.statusCode() / 100 == 2
-                    ? new CappedBody(maxBytes)
+                    ? new CappedBody(settings.maxBytes())
                     : HttpResponse.BodySubscribers.replacing(null));
             HttpResponse<byte[]> response;
             try {
@@ -209,8 +199,8 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
             }
             int status = response.statusCode();
             if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
-                if (hop >= maxRedirects) {
-                    throw new DocumentException(DocumentError.TOO_MANY_REDIRECTS, "More than " + IngestOptions.FETCH_MAX_REDIRECTS.key() + "=" + maxRedirects + " redirects from " + uri);
+                if (hop >= settings.maxRedirects()) {
+                    throw new DocumentException(DocumentError.TOO_MANY_REDIRECTS, "More than " + IngestOptions.FETCH_MAX_REDIRECTS.key() + "=" + settings.maxRedirects() + " redirects from " + uri);
                 }
                 String location = response.headers().firstValue("Location")
                         .orElseThrow(() -> new DocumentException(DocumentError.FETCH_FAILED, "HTTP " + status + " without Location from " + request.uri()));
@@ -229,7 +219,7 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
     }
 
     private DocumentException timeout(URI uri) {
-        return new DocumentException(DocumentError.TIMEOUT, "Fetching " + uri + " took longer than " + IngestOptions.FETCH_TOTAL_TIMEOUT.key() + "=" + totalTimeout);
+        return new DocumentException(DocumentError.TIMEOUT, "Fetching " + uri + " took longer than " + IngestOptions.FETCH_TOTAL_TIMEOUT.key() + "=" + settings.totalTimeout());
     }
 
     private byte[] readLimited(InputStream in) throws IOException, DocumentException {
@@ -239,8 +229,8 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
         int n;
         while ((n = in.read(buf)) > 0) {
             total += n;
-            if (total > maxBytes) {
-                throw tooLarge(maxBytes);
+            if (total > settings.maxBytes()) {
+                throw tooLarge(settings.maxBytes());
             }
             out.write(buf, 0, n);
         }

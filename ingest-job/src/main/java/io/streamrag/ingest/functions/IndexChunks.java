@@ -1,13 +1,11 @@
 package io.streamrag.ingest.functions;
 
-import io.streamrag.common.embedding.EmbeddingOptions;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.Chunk;
-import io.streamrag.common.retry.Backoff;
-import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.index.BulkWriter;
+import io.streamrag.ingest.index.IndexSettings;
 import io.streamrag.ingest.index.VersionCleanup;
 import io.streamrag.ingest.metrics.IndexMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
@@ -15,7 +13,6 @@ import io.streamrag.ingest.records.ChunkedDocument;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.FailedDocument;
 
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.opensearch.client.opensearch.OpenSearchClient;
 import org.slf4j.Logger;
@@ -45,35 +42,27 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(IndexChunks.class);
 
-    private final Configuration conf;
-    private final String alias;
-    private final int maxChunks;
-    private final long maxBytes;
+    private final IndexSettings settings;
 
     private transient OpenSearchClient client;
     private transient IndexMetrics metrics;
     private transient BulkWriter writer;
     private transient VersionCleanup cleanup;
 
-    public IndexChunks(Configuration conf, String alias) {
-        super(conf.get(IngestOptions.INDEX_BULK_FLUSH_INTERVAL).toMillis());
-        this.conf = conf;
-        this.alias = alias;
-        this.maxChunks = conf.get(IngestOptions.INDEX_BULK_MAX_CHUNKS);
-        this.maxBytes = conf.get(IngestOptions.INDEX_BULK_MAX_BYTES).getBytes();
+    public IndexChunks(IndexSettings settings) {
+        super(settings.bulkFlushInterval().toMillis());
+        this.settings = settings;
     }
 
     @Override
     public void open() throws Exception {
         super.open();
-        client = OpenSearchClients.create(conf);
-        ChunkIndex.ensure(client, alias, conf.get(EmbeddingOptions.DIMENSION),
-                conf.get(IngestOptions.INDEX_SHARDS), conf.get(IngestOptions.INDEX_REPLICAS));
+        client = OpenSearchClients.create(settings.connection());
+        ChunkIndex.ensure(client, settings.alias(), settings.dimension(), settings.shards(), settings.replicas());
         metrics = new IndexMetrics(getMetricGroup());
-        Backoff outageBackoff = IngestOptions.openSearchBackoff(conf);
-        writer = new BulkWriter(client, alias, maxChunks, outageBackoff,
-                outageBackoff.withMaxRetries(conf.get(IngestOptions.INDEX_MAX_RETRIES)), metrics);
-        cleanup = new VersionCleanup(client, alias, outageBackoff, metrics);
+        writer = new BulkWriter(client, settings.alias(), settings.bulkMaxChunks(), settings.outageBackoff(),
+                settings.itemBackoff(), metrics);
+        cleanup = new VersionCleanup(client, settings.alias(), settings.outageBackoff(), metrics);
     }
 
     @Override
@@ -107,7 +96,7 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
 
     @Override
     protected boolean isFull(int chunks, long bytes) {
-        return chunks >= maxChunks || bytes >= maxBytes;
+        return chunks >= settings.bulkMaxChunks() || bytes >= settings.bulkMaxBytes();
     }
 
     @Override

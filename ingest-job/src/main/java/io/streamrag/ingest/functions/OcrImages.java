@@ -4,11 +4,11 @@ import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.ImageTextReader;
 import io.streamrag.ingest.extract.OcrCache;
 import io.streamrag.ingest.extract.OcrPools;
+import io.streamrag.ingest.extract.OcrSettings;
 import io.streamrag.ingest.metrics.OcrMetrics;
 import io.streamrag.ingest.records.OcrItem;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 import org.slf4j.Logger;
@@ -32,10 +32,7 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(OcrImages.class);
 
-    private final Configuration conf;
-    private final int threads;
-    private final long cacheBytes;
-    private final long budgetMs;
+    private final OcrSettings settings;
 
     private transient ImageTextReader reader;
     private transient OcrPools.Pool pool;
@@ -43,34 +40,19 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
     /** OCR time spent per document (documentId@version) whose images are still being read. */
     private transient Map<String, Long> spent;
 
-    public OcrImages(Configuration conf) {
-        this.conf = conf;
-        this.threads = threads(conf);
-        this.cacheBytes = conf.get(IngestOptions.OCR_CACHE_SIZE).getBytes();
-        this.budgetMs = conf.get(IngestOptions.LIMITS_OCR_TIME_PER_DOCUMENT).toMillis();
-    }
-
-    /** {@code ingest.ocr.threads}, 0 resolved to the cores of this JVM (the TaskManager's, where the job is planned there). */
-    public static int threads(Configuration conf) {
-        int threads = conf.get(IngestOptions.OCR_THREADS);
-        return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-    }
-
-    /** {@code ingest.ocr.capacity}, 0 resolved to 4 x threads (at least 8): ordered output holds finished images behind a slow one. */
-    public static int capacity(Configuration conf) {
-        int capacity = conf.get(IngestOptions.OCR_CAPACITY);
-        return capacity > 0 ? capacity : Math.max(8, 4 * threads(conf));
+    public OcrImages(OcrSettings settings) {
+        this.settings = settings;
     }
 
     /** The reader of {@code ingest.ocr.provider}; a seam for tests that count reads. */
     protected ImageTextReader createReader() {
-        return ImageTextReader.create(conf);
+        return ImageTextReader.create(settings);
     }
 
     @Override
     public void open(OpenContext openContext) {
         reader = createReader();
-        pool = OcrPools.acquire(threads, cacheBytes);
+        pool = OcrPools.acquire(settings.threads(), settings.cacheBytes());
         metrics = new OcrMetrics(getRuntimeContext().getMetricGroup());
         spent = new ConcurrentHashMap<>();
     }
@@ -79,7 +61,7 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
     public void close() {
         if (pool != null) {
             pool = null;
-            OcrPools.release(threads, cacheBytes);
+            OcrPools.release(settings.threads(), settings.cacheBytes());
         }
         if (reader != null) {
             reader.close();
@@ -105,6 +87,7 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
         String key = item.documentKey + "@" + item.version; // tenant + documentId: two tenants never share a budget
         boolean last = item.index == item.count - 1;
         long before = spent.getOrDefault(key, 0L);
+        long budgetMs = settings.timePerDocument().toMillis();
         if (before > budgetMs) {
             // Over the document's OCR budget: do not start another reader on it.
             item.limitExceeded = "Reading the images took more than " + IngestOptions.LIMITS_OCR_TIME_PER_DOCUMENT.key() + "=" + budgetMs + " ms";
@@ -146,13 +129,8 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
         // Index the document without this image's text rather than fail it.
         metrics.timedOut.inc();
         LOG.warn("Reading image {} of {} v{} timed out; indexing the document without it", item.index + 1, item.documentId, item.version);
-        OcrItem copy = new OcrItem();
-        copy.documentId = item.documentId;
-        copy.documentKey = item.documentKey;
-        copy.tenant = item.tenant;
-        copy.version = item.version;
-        copy.index = item.index;
-        copy.count = item.count;
+        // A new record: the timed-out one may still be in a reader's hands.
+        OcrItem copy = item.image(item.index);
         copy.failed = true;
         result.complete(Collections.singletonList(copy));
     }

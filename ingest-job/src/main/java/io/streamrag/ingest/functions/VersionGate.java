@@ -4,7 +4,7 @@ import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.Chunk;
 import io.streamrag.common.retry.Backoff;
-import io.streamrag.ingest.IngestOptions;
+import io.streamrag.ingest.index.IndexSettings;
 import io.streamrag.ingest.metrics.VersionGateMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentOutcome;
@@ -15,7 +15,6 @@ import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.opensearch.client.opensearch.OpenSearchClient;
@@ -37,8 +36,7 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
     private static final Logger LOG = LoggerFactory.getLogger(VersionGate.class);
 
     /** Index lookup is optional: null disables it. */
-    private final Configuration lookupConf;
-    private final String alias;
+    private final IndexSettings lookup;
 
     /** How long a document's version is kept after its last event; null keeps it forever. */
     private Duration stateTtl;
@@ -48,10 +46,9 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
     private transient Backoff backoff;
     private transient VersionGateMetrics metrics;
 
-    /** @param lookupConf OpenSearch options for the index lookup, or null to rely on state only. */
-    public VersionGate(Configuration lookupConf, String alias) {
-        this.lookupConf = lookupConf;
-        this.alias = alias;
+    /** @param lookup the index to ask for a document's indexed version, or null to rely on state only. */
+    public VersionGate(IndexSettings lookup) {
+        this.lookup = lookup;
     }
 
     /** Expires a document's remembered version {@code ttl} after its last event (zero or null: never). */
@@ -72,9 +69,9 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
         }
         latest = getRuntimeContext().getState(descriptor);
         metrics = new VersionGateMetrics(getRuntimeContext().getMetricGroup());
-        if (lookupConf != null) {
-            client = OpenSearchClients.create(lookupConf);
-            backoff = IngestOptions.openSearchBackoff(lookupConf);
+        if (lookup != null) {
+            client = OpenSearchClients.create(lookup.connection());
+            backoff = lookup.outageBackoff();
         }
     }
 
@@ -122,7 +119,7 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
         metrics.lookups.inc();
         try {
             SearchResponse<Chunk> r = backoff.call(() -> client.search(s -> s
-                    .index(alias)
+                    .index(lookup.alias())
                     .size(1)
                     .source(src -> src.filter(f -> f.includes(ChunkIndex.VERSION)))
                     .query(q -> q.bool(b -> b.filter(ChunkIndex.documentFilter(task.tenant, documentId))))

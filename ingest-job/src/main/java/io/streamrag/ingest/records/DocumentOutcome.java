@@ -2,27 +2,11 @@ package io.streamrag.ingest.records;
 
 import io.streamrag.common.records.IngestOutcome;
 
-/** How one document event ended: exactly one of indexed, deleted, stale or dead-lettered. */
-public class DocumentOutcome {
-    // The contract's spellings, defined once in the record written to documents.outcomes.
-    public static final String INDEXED = IngestOutcome.INDEXED;
-    public static final String DELETED = IngestOutcome.DELETED;
-    public static final String STALE = IngestOutcome.STALE;
-    public static final String DEAD_LETTERED = IngestOutcome.DEAD_LETTERED;
-
-    public String documentId;
-    public String tenant;
-    public long version;
-    public String outcome;
-    /** Stage for dead letters. */
-    public String stage;
-    /** Short error class for dead letters. */
-    public String error;
-    /** Dead letters: the reason; stale events: the versions compared. */
-    public String message;
-    public int chunks;
-    public long eventTime;
-    public long finishedAt;
+/**
+ * How one document event ended, exactly one of indexed, deleted, stale or dead-lettered: the contract's
+ * {@link IngestOutcome} itself (written to {@code documents.outcomes} as it is), made from the job's records.
+ */
+public class DocumentOutcome extends IngestOutcome {
 
     public DocumentOutcome() {}
 
@@ -33,8 +17,29 @@ public class DocumentOutcome {
         o.version = task.version;
         o.outcome = outcome;
         o.eventTime = task.eventTime;
-        o.finishedAt = System.currentTimeMillis();
+        o.finish();
         return o;
+    }
+
+    /** The outcome of a dead letter, so outcomes are counted in one place. */
+    public static DocumentOutcome deadLettered(FailedDocument f) {
+        DocumentOutcome o = new DocumentOutcome();
+        o.documentId = f.documentId;
+        o.tenant = f.tenant;
+        o.version = f.version == null ? -1 : f.version;
+        o.outcome = DEAD_LETTERED;
+        o.stage = f.stage;
+        o.error = f.error;
+        o.message = f.message;
+        o.eventTime = f.eventTime;
+        o.finish();
+        return o;
+    }
+
+    /** Stamps when the outcome was reached and its latency from the event (0 when the event time is unknown). */
+    private void finish() {
+        finishedAt = System.currentTimeMillis();
+        latencyMs = eventTime > 0 ? Math.max(0, finishedAt - eventTime) : 0;
     }
 
     @Override

@@ -31,4 +31,16 @@ public class OcrItem {
     public boolean isDocument() {
         return document != null;
     }
+
+    /** A new item for image {@code index} of this item's document: its identity and image count, no bytes or text yet. */
+    public OcrItem image(int index) {
+        OcrItem image = new OcrItem();
+        image.documentId = documentId;
+        image.documentKey = documentKey;
+        image.tenant = tenant;
+        image.version = version;
+        image.index = index;
+        image.count = count;
+        return image;
+    }
 }

@@ -123,6 +123,29 @@ class ChunkerTest {
     }
 
     @Test
+    void imageChunksLeadWithTheirPageCaptions() {
+        Chunker chunker = new Chunker(256, 32);
+        ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.PDF);
+        doc.pages.add(new PageText(1, "As figure 1.2. shows, the window opens.\nFigure 1.2: The main window of the\n"
+                + "oscilloscope program\nThe next paragraph starts here."));
+        doc.pages.add(new PageText(2, "Fig. 3a. Other page"));
+        doc.pages.add(new PageText(3, "No caption here."));
+        PageImage shot = new PageImage(1, null, PageImage.EMBEDDED, 100, 100);
+        shot.text = "A1: 3.00 V, 1000.5 Hz";
+        PageImage plain = new PageImage(3, null, PageImage.EMBEDDED, 100, 100);
+        plain.text = "ZEPHYR 4711";
+        doc.images.add(shot);
+        doc.images.add(plain);
+        List<Chunk> images = chunker.chunk(task(), doc).stream().filter(c -> "image".equals(c.kind)).toList();
+        assertThat(images).hasSize(2);
+        // The wrapped caption's lower-case line is kept, the next paragraph and the running-text mention are not.
+        assertThat(images.get(0).text)
+                .isEqualTo("Figure 1.2: The main window of the oscilloscope program\nA1: 3.00 V, 1000.5 Hz");
+        assertThat(images.get(1).text).isEqualTo("ZEPHYR 4711"); // another page's caption is not its own
+        assertThat(Chunker.captions("Figure 9: " + words("w", 50)).split(" ")).hasSize(Chunker.CAPTION_MAX_WORDS);
+    }
+
+    @Test
     void isDeterministic() {
         Chunker chunker = new Chunker(64, 16);
         ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.TEXT);

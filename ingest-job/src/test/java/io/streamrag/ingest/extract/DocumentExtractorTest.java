@@ -1,9 +1,11 @@
 package io.streamrag.ingest.extract;
 
+import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.PageImage;
 import io.streamrag.ingest.testing.TestDocuments;
 
+import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -18,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** Extraction on generated PDFs, text, HTML and images, including OCR with the real tesseract. */
 class DocumentExtractorTest {
 
-    private final DocumentExtractor extractor = new DocumentExtractor(new ExtractionLimits());
+    private final DocumentExtractor extractor = new DocumentExtractor(ExtractionLimits.from(new Configuration()));
 
     @Test
     void extractsTextPerPageInOrder() throws Exception {
@@ -105,8 +107,9 @@ class DocumentExtractorTest {
 
     @Test
     void tooManyPagesIsALimit() throws Exception {
-        ExtractionLimits limits = new ExtractionLimits();
-        limits.maxPages = 2;
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.LIMITS_MAX_PAGES, 2);
+        ExtractionLimits limits = ExtractionLimits.from(conf);
         byte[] pdf = TestDocuments.pdf(List.of(List.of("a"), List.of("b"), List.of("c")));
         assertThatThrownBy(() -> new DocumentExtractor(limits).extract(pdf, ContentTypes.PDF))
                 .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo(DocumentError.LIMIT_EXCEEDED));
@@ -133,8 +136,9 @@ class DocumentExtractorTest {
         assertThat(doc.images.get(0).page).isEqualTo(1);
         assertThat(doc.images.get(0).width).isEqualTo(400);
 
-        ExtractionLimits small = new ExtractionLimits();
-        small.maxImagePixels = 1000;
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.LIMITS_MAX_IMAGE_PIXELS, 1000L);
+        ExtractionLimits small = ExtractionLimits.from(conf);
         assertThatThrownBy(() -> new DocumentExtractor(small).extract(png, ContentTypes.PNG))
                 .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo(DocumentError.LIMIT_EXCEEDED));
     }

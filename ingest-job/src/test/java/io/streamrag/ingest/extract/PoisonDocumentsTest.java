@@ -1,7 +1,10 @@
 package io.streamrag.ingest.extract;
 
+import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.testing.PoisonDocuments;
 
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -10,7 +13,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 /** Each crafted document ends as one LimitExceeded naming the limit, with bounded memory and time (default limits). */
 class PoisonDocumentsTest {
 
-    private final DocumentExtractor extractor = new DocumentExtractor(new ExtractionLimits());
+    private final DocumentExtractor extractor = new DocumentExtractor(ExtractionLimits.from(new Configuration()));
 
     private DocumentException extract(byte[] pdf) {
         return catchThrowableOfType(() -> extractor.extract(pdf, ContentTypes.PDF), DocumentException.class);
@@ -26,8 +29,9 @@ class PoisonDocumentsTest {
 
     @Test
     void hugeCompressedStreamHitsTheStorageCap() throws Exception {
-        ExtractionLimits limits = new ExtractionLimits();
-        limits.pdfMaxStorage = 64L << 20; // the default is 512 MiB; a smaller bomb keeps the test fast
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.LIMITS_PDF_MAX_STORAGE, new MemorySize(64L << 20)); // the default is 512 MiB; a smaller bomb keeps the test fast
+        ExtractionLimits limits = ExtractionLimits.from(conf);
         DocumentException e = catchThrowableOfType(() -> new DocumentExtractor(limits)
                 .extract(PoisonDocuments.hugeCompressedStream(256L << 20), ContentTypes.PDF), DocumentException.class);
         assertThat(e).isNotNull();

@@ -1,10 +1,12 @@
 package io.streamrag.ingest.extract;
 
 import io.streamrag.common.records.Chunk;
+import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.PageTable;
 
+import org.apache.flink.configuration.Configuration;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.PDPageContentStream;
@@ -145,8 +147,9 @@ class TableDetectorTest {
     }
 
     private static ExtractedDocument extract(byte[] pdf, boolean tables) throws DocumentException {
-        ExtractionLimits limits = new ExtractionLimits();
-        limits.detectTables = tables;
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.EXTRACT_TABLES, tables);
+        ExtractionLimits limits = ExtractionLimits.from(conf);
         ExtractedDocument out = new ExtractedDocument(task(), ContentTypes.PDF);
         new PdfExtractor(limits).extract(pdf, out);
         return out;

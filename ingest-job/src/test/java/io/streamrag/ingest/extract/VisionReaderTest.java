@@ -39,7 +39,7 @@ class VisionReaderTest {
             conf.set(IngestOptions.OCR_PROVIDER, IngestOptions.OcrProvider.VISION);
             conf.set(IngestOptions.VISION_BASE_URL, "http://127.0.0.1:" + server.getAddress().getPort() + "/v1");
             conf.set(IngestOptions.VISION_MODEL, "vision-test");
-            ImageTextReader reader = ImageTextReader.create(conf);
+            ImageTextReader reader = ImageTextReader.create(OcrSettings.from(conf));
             assertThat(reader).isInstanceOf(VisionReader.class);
 
             byte[] png = TestDocuments.png(TestDocuments.wordsImage("ZEPHYR", 200, 80, 40));

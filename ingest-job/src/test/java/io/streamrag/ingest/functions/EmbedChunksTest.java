@@ -1,5 +1,6 @@
 package io.streamrag.ingest.functions;
 
+import io.streamrag.common.embedding.EmbeddingSettings;
 import io.streamrag.common.records.Chunk;
 import io.streamrag.ingest.records.ChunkedDocument;
 import io.streamrag.ingest.records.DocumentTask;
@@ -32,7 +33,7 @@ class EmbedChunksTest {
 
     @Test
     void batchesAcrossDocumentsAndNeverHoldsChunksOverACheckpoint() throws Exception {
-        EmbedChunks operator = new EmbedChunks(new Configuration(), 4, 60_000);
+        EmbedChunks operator = new EmbedChunks(EmbeddingSettings.from(new Configuration()), 4, 60_000);
         try (var h = new OneInputStreamOperatorTestHarness<>(operator)) {
             h.open();
             h.processElement(doc("a", 2), 1);

@@ -2,6 +2,7 @@ package io.streamrag.ingest.functions;
 
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.ContentTypes;
+import io.streamrag.ingest.fetch.FetchSettings;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.FailedDocument;
@@ -71,7 +72,7 @@ class FetchContentTest {
         conf.set(IngestOptions.LIMITS_MAX_BYTES, MemorySize.parse("1k"));
         conf.set(IngestOptions.FETCH_ALLOWED_HOSTS, List.of("127.0.0.1"));
         conf.set(IngestOptions.FETCH_ALLOWED_ADDRESSES, List.of("127.0.0.1:" + server.getAddress().getPort()));
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(conf)))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(FetchSettings.from(conf))))) {
             h.open();
             h.processElement(task("inline", null, Base64.getEncoder().encodeToString("plain words".getBytes(StandardCharsets.UTF_8))), 1);
             h.processElement(task("md", allowed.resolve("notes.md").toUri().toString(), null), 1);
@@ -105,7 +106,7 @@ class FetchContentTest {
     @Test
     void noAllowedRootsMeansNoFiles() throws Exception {
         Path file = Files.writeString(dir.resolve("a.txt"), "text");
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(new Configuration())))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(FetchSettings.from(new Configuration()))))) {
             h.open();
             h.processElement(task("a", file.toUri().toString(), null), 1);
             assertThat(h.extractOutputValues()).isEmpty();
@@ -123,7 +124,7 @@ class FetchContentTest {
         Path theirs = Files.writeString(dir.resolve("data/globex/g.txt"), "globex text");
         Configuration conf = new Configuration();
         conf.set(IngestOptions.ALLOWED_ROOTS, dir.resolve("data").toString() + "/{tenant}");
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(conf)))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(FetchSettings.from(conf))))) {
             h.open();
             h.processElement(task("mine", mine.toUri().toString(), null), 1);
             h.processElement(task("theirs", theirs.toUri().toString(), null), 1);
@@ -197,7 +198,7 @@ class FetchContentTest {
         conf.set(IngestOptions.FETCH_MAX_REDIRECTS, 3);
         conf.set(IngestOptions.FETCH_ALLOWED_HOSTS, List.of("127.0.0.1", "localhost"));
         conf.set(IngestOptions.FETCH_ALLOWED_ADDRESSES, List.of("127.0.0.1:" + server.getAddress().getPort()));
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(conf)))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(FetchSettings.from(conf))))) {
             h.open();
             for (String path : new String[] {"/doc.txt", "/hop", "/to-other", "/to-localhost", "/to-file", "/loop", "/huge", "/drip"}) {
                 h.processElement(task(path, base + path, null), 1);

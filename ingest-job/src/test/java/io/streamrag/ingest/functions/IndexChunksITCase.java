@@ -2,6 +2,7 @@ package io.streamrag.ingest.functions;
 
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.testing.OpenSearchExtension;
+import io.streamrag.ingest.index.IndexSettings;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.FailedDocument;
@@ -30,8 +31,9 @@ class IndexChunksITCase {
         String alias = OPENSEARCH.uniqueName("index-op");
         Configuration conf = new Configuration();
         conf.set(StreamRagOptions.OPENSEARCH_URL, OPENSEARCH.url());
+        conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
         conf.set(io.streamrag.common.embedding.EmbeddingOptions.DIMENSION, 4);
-        try (var h = new OneInputStreamOperatorTestHarness<>(new IndexChunks(conf, alias))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(new IndexChunks(IndexSettings.from(conf)))) {
             h.open();
             h.processElement(new StreamRecord<>(chunked("acme", "a", 1, null, 3, 4)));
             h.processElement(new StreamRecord<>(chunked("acme", "bad", 1, null, 2, 3))); // wrong dimension: HTTP 200, failed items

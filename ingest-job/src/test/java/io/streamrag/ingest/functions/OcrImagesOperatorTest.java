@@ -2,6 +2,7 @@ package io.streamrag.ingest.functions;
 
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.ImageTextReader;
+import io.streamrag.ingest.extract.OcrSettings;
 import io.streamrag.ingest.metrics.OcrMetrics;
 import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.OcrItem;
@@ -42,7 +43,7 @@ class OcrImagesOperatorTest {
         private static final long serialVersionUID = 1L;
 
         ControlledOcrImages(Configuration conf) {
-            super(conf);
+            super(OcrSettings.from(conf));
         }
 
         @Override

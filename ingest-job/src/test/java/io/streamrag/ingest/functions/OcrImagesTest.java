@@ -3,6 +3,7 @@ package io.streamrag.ingest.functions;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.ImageTextReader;
 import io.streamrag.ingest.extract.OcrCache;
+import io.streamrag.ingest.extract.OcrSettings;
 import io.streamrag.ingest.records.OcrItem;
 import io.streamrag.ingest.testing.TestDocuments;
 
@@ -32,7 +33,7 @@ class OcrImagesTest {
         private static final long serialVersionUID = 1L;
 
         CountingOcrImages(Configuration conf) {
-            super(conf);
+            super(OcrSettings.from(conf));
         }
 
         @Override
@@ -111,10 +112,10 @@ class OcrImagesTest {
     void defaultsUseEveryCore() {
         Configuration conf = new Configuration();
         int cores = Runtime.getRuntime().availableProcessors();
-        assertThat(OcrImages.threads(conf)).isEqualTo(cores);
-        assertThat(OcrImages.capacity(conf)).isEqualTo(Math.max(8, 4 * cores));
+        assertThat(OcrSettings.from(conf).threads()).isEqualTo(cores);
+        assertThat(OcrSettings.from(conf).capacity()).isEqualTo(Math.max(8, 4 * cores));
         conf.set(IngestOptions.OCR_THREADS, 3);
-        assertThat(OcrImages.capacity(conf)).isEqualTo(12);
+        assertThat(OcrSettings.from(conf).capacity()).isEqualTo(12);
     }
 
     private static OcrItem image(String tenant, String documentId, int index, byte[] bytes) {

@@ -21,7 +21,7 @@ class VersionGateTest {
 
     private static KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask> harness() throws Exception {
         return new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new VersionGate(null, "unused")), t -> t.documentId, Types.STRING);
+                new KeyedProcessOperator<>(new VersionGate(null)), t -> t.documentId, Types.STRING);
     }
 
     private static DocumentTask task(String id, long version, String op) {
@@ -99,7 +99,7 @@ class VersionGateTest {
     @Test
     void forgetsAVersionAfterTheStateTtl() throws Exception {
         try (var h = new KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask>(
-                new KeyedProcessOperator<>(new VersionGate(null, "unused").stateTtl(java.time.Duration.ofHours(1))), t -> t.documentId, Types.STRING)) {
+                new KeyedProcessOperator<>(new VersionGate(null).stateTtl(java.time.Duration.ofHours(1))), t -> t.documentId, Types.STRING)) {
             h.open();
             h.setStateTtlProcessingTime(0);
             h.processElement(task("a", 2, DocumentTask.UPSERT), 1);

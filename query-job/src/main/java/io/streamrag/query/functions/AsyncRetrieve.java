@@ -1,19 +1,16 @@
 package io.streamrag.query.functions;
 
-import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.opensearch.OpenSearchClients;
-import io.streamrag.common.retry.Backoff;
-import io.streamrag.query.QueryOptions;
 import io.streamrag.query.metrics.RetrievalMetrics;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.Retrieval;
 import io.streamrag.query.records.RetrievedChunk;
 import io.streamrag.query.retrieve.HybridRetriever;
+import io.streamrag.query.retrieve.RetrieveSettings;
 import io.streamrag.query.vote.FailureReason;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 import org.opensearch.client.opensearch.OpenSearchClient;
@@ -38,35 +35,28 @@ import java.util.concurrent.atomic.AtomicReference;
 public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
     private static final long serialVersionUID = 1L;
 
-    /** Reason of questions whose retrieval never succeeded before their deadline. */
-
-    private final Configuration conf;
+    private final RetrieveSettings settings;
     private transient OpenSearchClient client;
     private transient HybridRetriever retriever;
     private transient ExecutorService executor;
     private transient ScheduledExecutorService timers;
-    private transient Backoff backoff;
-    private transient long attemptTimeoutMs;
     private transient RetrievalMetrics metrics;
 
-    public AsyncRetrieve(Configuration conf) {
-        this.conf = conf;
+    public AsyncRetrieve(RetrieveSettings settings) {
+        this.settings = settings;
     }
 
     @Override
     public void open(OpenContext context) {
-        client = OpenSearchClients.create(conf);
-        retriever = new HybridRetriever(client, EmbeddingModels.create(conf), conf.get(StreamRagOptions.OPENSEARCH_INDEX),
-                conf.get(QueryOptions.RETRIEVE_POOL_SIZE), conf.get(QueryOptions.RETRIEVE_RRF_K));
-        executor = Executors.newFixedThreadPool(conf.get(QueryOptions.RETRIEVE_THREADS));
+        client = OpenSearchClients.create(settings.connection());
+        retriever = new HybridRetriever(client, EmbeddingModels.create(settings.embedding()), settings.alias(),
+                settings.poolSize(), settings.rrfK());
+        executor = Executors.newFixedThreadPool(settings.threads());
         timers = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "retrieve-timers");
             t.setDaemon(true);
             return t;
         });
-        // The same backoff as model calls; retries are bounded by the deadline, not by a count.
-        backoff = Backoff.of(conf.get(QueryOptions.RETRY_BACKOFF), conf.get(QueryOptions.RETRY_MAX_BACKOFF));
-        attemptTimeoutMs = conf.get(QueryOptions.RETRIEVE_TIMEOUT).toMillis();
         metrics = new RetrievalMetrics(getRuntimeContext().getMetricGroup());
     }
 
@@ -100,14 +90,14 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
                          AtomicReference<ScheduledFuture<?>> atDeadline, ResultFuture<Retrieval> resultFuture) {
         long left = Math.max(1, q.deadlineAtMs() - System.currentTimeMillis());
         CompletableFuture.supplyAsync(() -> retriever.retrieve(q.tenant, q.text, q.k), executor)
-                .orTimeout(Math.min(attemptTimeoutMs, left), TimeUnit.MILLISECONDS) // a hanging search is given up
+                .orTimeout(Math.min(settings.attemptTimeout().toMillis(), left), TimeUnit.MILLISECONDS) // a hanging search is given up
                 .whenComplete((chunks, error) -> {
                     if (done.get()) {
                         return;
                     }
                     if (error != null) {
                         lastError[0] = rootMessage(error);
-                        long delay = backoff.delayMs(retry);
+                        long delay = settings.backoff().delayMs(retry);
                         if (System.currentTimeMillis() + delay < q.deadlineAtMs()) {
                             metrics.retried.inc();
                             timers.schedule(() -> attempt(q, retry + 1, start, done, lastError, atDeadline,

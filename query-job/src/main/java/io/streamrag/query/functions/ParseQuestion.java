@@ -2,27 +2,21 @@ package io.streamrag.query.functions;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.streamrag.common.json.Json;
-import io.streamrag.common.plan.BudgetPlan;
 import io.streamrag.common.records.Answer;
 import io.streamrag.common.records.Question;
-import io.streamrag.query.QueryOptions;
 import io.streamrag.query.generate.StrategyName;
 import io.streamrag.query.metrics.QuestionMetrics;
+import io.streamrag.query.records.QuestionSettings;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.RawQuestion;
 import io.streamrag.query.vote.Answers;
 import io.streamrag.query.vote.FailureReason;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Locale;
 
 /**
@@ -37,22 +31,11 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
     public static final OutputTag<Answer> INVALID = new OutputTag<>("invalid-questions") {};
     public static final long MAX_DEADLINE_MS = 3_600_000L;
 
-    private final Configuration conf;
-    /** Read when the job is built, so a missing or malformed plan fails the submission, not each question. */
-    private final BudgetPlan plan;
+    private final QuestionSettings settings;
     private transient QuestionMetrics metrics;
 
-    public ParseQuestion(Configuration conf) {
-        this.conf = conf;
-        this.plan = conf.getOptional(QueryOptions.PLAN).map(ParseQuestion::readPlan).orElse(null);
-    }
-
-    private static BudgetPlan readPlan(String file) {
-        try {
-            return BudgetPlan.read(Path.of(file));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the budget plan " + QueryOptions.PLAN.key() + "=" + file, e);
-        }
+    public ParseQuestion(QuestionSettings settings) {
+        this.settings = settings;
     }
 
     @Override
@@ -105,7 +88,7 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         q.tenant = text(node, "tenant");
         q.text = text(node, "text");
         String strategy = text(node, "strategy");
-        StrategyName named = strategy == null ? conf.get(QueryOptions.STRATEGY) : StrategyName.parse(strategy);
+        StrategyName named = strategy == null ? settings.strategy() : StrategyName.parse(strategy);
         q.strategy = named != null ? named.name() : strategy.toUpperCase(Locale.ROOT);
         if (text(node, "questionId") == null) {
             return "missing questionId";
@@ -129,11 +112,11 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         if (askedAt != null && askedAt > 0) {
             q.receivedAtMs = Math.min(askedAt, System.currentTimeMillis()); // a clock ahead of ours must not extend it
         }
-        q.n = n == null ? conf.get(QueryOptions.N) : n.intValue();
-        q.k = k == null ? conf.get(QueryOptions.K) : k.intValue();
-        q.deadlineMs = deadline == null ? conf.get(QueryOptions.DEADLINE).toMillis() : deadline;
+        q.n = n == null ? settings.n() : n.intValue();
+        q.k = k == null ? settings.k() : k.intValue();
+        q.deadlineMs = deadline == null ? settings.deadline().toMillis() : deadline;
         JsonNode budgetNode = node.get("budget");
-        Question.Budget budget = defaultBudget();
+        Question.Budget budget = settings.defaultBudget();
         if (budgetNode != null && !budgetNode.isNull()) {
             Long tokens = budgetNode.isObject() ? integer(budgetNode, "tokens") : null;
             Long ms = budgetNode.isObject() ? integer(budgetNode, "ms") : null;
@@ -143,8 +126,8 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
             }
             budget = new Question.Budget(tokens, ms);
         }
-        if (plan != null && budget != null) {
-            q.plan = plan.choose(budget, strategy == null ? null : q.strategy,
+        if (settings.plan() != null && budget != null) {
+            q.plan = settings.plan().choose(budget, strategy == null ? null : q.strategy,
                     n == null ? null : n.intValue(), k == null ? null : k.intValue());
             if (q.plan != null) {
                 q.strategy = q.plan.strategy;
@@ -152,23 +135,16 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
                 q.n = q.plan.n;
             }
         }
-        if (q.n < 1 || q.n > conf.get(QueryOptions.MAX_N)) {
-            return "n must be between 1 and " + conf.get(QueryOptions.MAX_N) + ", was " + q.n;
+        if (q.n < 1 || q.n > settings.maxN()) {
+            return "n must be between 1 and " + settings.maxN() + ", was " + q.n;
         }
-        if (q.k < 1 || q.k > conf.get(QueryOptions.MAX_K)) {
-            return "k must be between 1 and " + conf.get(QueryOptions.MAX_K) + ", was " + q.k;
+        if (q.k < 1 || q.k > settings.maxK()) {
+            return "k must be between 1 and " + settings.maxK() + ", was " + q.k;
         }
         if (q.deadlineMs < 1 || q.deadlineMs > MAX_DEADLINE_MS) {
             return "deadlineMs must be between 1 and " + MAX_DEADLINE_MS + ", was " + q.deadlineMs;
         }
         return null;
-    }
-
-    /** The configured default budget, null when neither axis is set (questions then keep the defaults). */
-    private Question.Budget defaultBudget() {
-        Long tokens = conf.getOptional(QueryOptions.PLAN_DEFAULT_BUDGET_TOKENS).orElse(null);
-        Long ms = conf.getOptional(QueryOptions.PLAN_DEFAULT_BUDGET_LATENCY).map(Duration::toMillis).orElse(null);
-        return tokens == null && ms == null ? null : new Question.Budget(tokens, ms);
     }
 
     private static String text(JsonNode node, String field) {

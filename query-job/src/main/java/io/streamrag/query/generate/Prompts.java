@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
 /**
  * The prompt format (the local extractive model reads the same): instructions, optional {@code ## Example}
  * sections, then a {@code ## Task} section with the sources and the question. Sources are untrusted data: each is
- * one {@code <source id="n" ref="...">text</source>} line inside a {@code <sources>} block, with whitespace
+ * one {@code <source id="n" ref="..." [kind="image|table"]>text</source>} line inside a {@code <sources>} block, with whitespace
  * collapsed and look-alike delimiters defused, so nothing a document says can open a section, start a line of
  * its own (a fake {@code ## Task}, {@code Question:} or {@code Answer:}) or close the block.
  */
@@ -25,13 +25,20 @@ public final class Prompts {
 
     private Prompts() {}
 
-    /** The sources block: {@code <source id="n" ref="documentId, p. page">text</source>} on one line each. */
+    /**
+     * The sources block: {@code <source id="n" ref="documentId, p. page">text</source>} on one line each, with
+     * {@code kind="image"} or {@code kind="table"} for chunks of those kinds.
+     */
     public static void appendSources(StringBuilder sb, List<RetrievedChunk> chunks) {
         sb.append("<sources>\n");
         for (int i = 0; i < chunks.size(); i++) {
             RetrievedChunk c = chunks.get(i);
-            sb.append("<source id=\"").append(i + 1).append("\" ref=\"").append(label(c)).append("\">")
-                    .append(untrusted(c.text)).append("</source>\n");
+            sb.append("<source id=\"").append(i + 1).append("\" ref=\"").append(label(c)).append('"');
+            if (c.kind != null && !"text".equals(c.kind)) {
+                // Text read from an image or a table's rows is no running prose: say so (text sources stay as they were).
+                sb.append(" kind=\"").append(c.kind.replaceAll("[^A-Za-z0-9_-]", "")).append('"');
+            }
+            sb.append('>').append(untrusted(c.text)).append("</source>\n");
         }
         sb.append("</sources>\n");
     }

@@ -17,12 +17,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Hybrid retrieval: a k-NN query on the question embedding and a BM25 query on the text, both filtered by tenant,
- * fused with reciprocal rank fusion. The reported score is the fused score scaled so rank 1 in both lists is 1.0.
+ * fused with reciprocal rank fusion, each list's first hit kept in the top k. The reported score is the fused score
+ * scaled so rank 1 in both lists is 1.0.
  */
 public class HybridRetriever {
 
@@ -57,27 +60,57 @@ public class HybridRetriever {
         addRanks(byVector, fused, docs);
         addRanks(byText, fused, docs);
         double best = 2.0 / (rrfK + 1);
+        List<Map.Entry<String, double[]>> ranked = new ArrayList<>(fused.entrySet());
+        ranked.sort((a, b) -> Double.compare(b.getValue()[0], a.getValue()[0]));
+        List<Map.Entry<String, double[]>> top = new ArrayList<>(ranked.subList(0, Math.min(k, ranked.size())));
+        keepHeads(ranked, top, List.of(byVector, byText));
         List<RetrievedChunk> out = new ArrayList<>();
-        fused.entrySet().stream()
-                .sorted((a, b) -> Double.compare(b.getValue()[0], a.getValue()[0]))
-                .limit(k)
-                .forEach(e -> {
-                    ObjectNode d = docs.get(e.getKey());
-                    // Defence in depth: the filter already restricts to the tenant.
-                    if (!tenant.equals(d.path(ChunkIndex.TENANT).asText())) {
-                        return;
-                    }
-                    RetrievedChunk c = new RetrievedChunk();
-                    c.chunkId = e.getKey();
-                    c.documentId = d.path(ChunkIndex.DOCUMENT_ID).asText(null);
-                    c.page = d.path(ChunkIndex.PAGE).asInt(1);
-                    c.kind = d.path(ChunkIndex.KIND).asText("text");
-                    c.title = d.path(ChunkIndex.TITLE).asText(null);
-                    c.text = d.path(ChunkIndex.TEXT).asText("");
-                    c.score = Math.round(e.getValue()[0] / best * 10_000) / 10_000.0;
-                    out.add(c);
-                });
+        top.forEach(e -> {
+            ObjectNode d = docs.get(e.getKey());
+            // Defence in depth: the filter already restricts to the tenant.
+            if (!tenant.equals(d.path(ChunkIndex.TENANT).asText())) {
+                return;
+            }
+            RetrievedChunk c = new RetrievedChunk();
+            c.chunkId = e.getKey();
+            c.documentId = d.path(ChunkIndex.DOCUMENT_ID).asText(null);
+            c.page = d.path(ChunkIndex.PAGE).asInt(1);
+            c.kind = d.path(ChunkIndex.KIND).asText("text");
+            c.title = d.path(ChunkIndex.TITLE).asText(null);
+            c.text = d.path(ChunkIndex.TEXT).asText("");
+            c.score = Math.round(e.getValue()[0] / best * 10_000) / 10_000.0;
+            out.add(c);
+        });
         return out;
+    }
+
+    /**
+     * Each list's first hit stays in the fused top k: reciprocal rank fusion buries a chunk that one retriever ranks
+     * first and the other misses (1/(k+1) loses to any chunk both rank within the first k+1), which is what a
+     * question whose rare words only BM25 matches, or whose paraphrase only the embedding matches, looks like. The
+     * head takes the place of the lowest fused chunk that is not itself a head; order stays by fused score.
+     */
+    static void keepHeads(List<Map.Entry<String, double[]>> ranked, List<Map.Entry<String, double[]>> top,
+                          List<List<ObjectNode>> lists) {
+        Set<String> heads = new LinkedHashSet<>();
+        for (List<ObjectNode> list : lists) {
+            if (!list.isEmpty()) {
+                heads.add(list.get(0).path(ChunkIndex.CHUNK_ID).asText());
+            }
+        }
+        for (String head : heads) {
+            if (top.isEmpty() || top.stream().anyMatch(e -> e.getKey().equals(head))) {
+                continue;
+            }
+            for (int i = top.size() - 1; i >= 0; i--) {
+                if (!heads.contains(top.get(i).getKey())) {
+                    top.remove(i);
+                    ranked.stream().filter(e -> e.getKey().equals(head)).findFirst().ifPresent(top::add);
+                    break;
+                }
+            }
+        }
+        top.sort((a, b) -> Double.compare(b.getValue()[0], a.getValue()[0]));
     }
 
     private void addRanks(List<ObjectNode> hits, Map<String, double[]> fused, Map<String, ObjectNode> docs) {

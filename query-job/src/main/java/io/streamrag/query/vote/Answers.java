@@ -19,10 +19,7 @@ public final class Answers {
     private Answers() {}
 
     public static Answer failed(String questionId, String tenant, String strategy, String error, long receivedAtMs) {
-        Answer a = new Answer();
-        a.questionId = questionId;
-        a.tenant = tenant;
-        a.strategy = strategy;
+        Answer a = answer(questionId, tenant, strategy);
         a.status = Answer.Status.FAILED;
         a.error = error;
         a.latencyMs.put("total", Math.max(0, System.currentTimeMillis() - receivedAtMs));
@@ -30,10 +27,7 @@ public final class Answers {
     }
 
     public static Answer noContext(QuestionTask q, long retrievalMs) {
-        Answer a = new Answer();
-        a.questionId = q.questionId;
-        a.tenant = q.tenant;
-        a.strategy = q.strategy;
+        Answer a = answer(q.questionId, q.tenant, q.strategy);
         a.plan = q.plan;
         a.status = Answer.Status.NO_CONTEXT;
         a.error = FailureReason.NOTHING_RETRIEVED.with(" " + q.tenant);
@@ -44,10 +38,7 @@ public final class Answers {
 
     /** The answer of a finished vote over the candidates that arrived. */
     public static Answer fromVote(VoteState st, VoteTally tally, boolean deadlinePassed, long now) {
-        Answer a = new Answer();
-        a.questionId = st.questionId;
-        a.tenant = st.tenant;
-        a.strategy = st.strategy;
+        Answer a = answer(st.questionId, st.tenant, st.strategy);
         a.plan = st.plan;
         a.retrieved = new ArrayList<>(st.retrieved);
         List<CandidateResult> sorted = new ArrayList<>(st.candidates);
@@ -96,8 +87,17 @@ public final class Answers {
         return a;
     }
 
+    /** An answer to the question, its status and content still to be set. */
+    private static Answer answer(String questionId, String tenant, String strategy) {
+        Answer a = new Answer();
+        a.questionId = questionId;
+        a.tenant = tenant;
+        a.strategy = strategy;
+        return a;
+    }
+
     /** Chunks the winning candidates cited, most cited first, then by retrieval rank. */
-    static List<ChunkRef> citations(VoteTally.Group leader, List<ChunkRef> retrieved) {
+    public static List<ChunkRef> citations(VoteTally.Group leader, List<ChunkRef> retrieved) {
         Map<String, ChunkRef> refs = new LinkedHashMap<>();
         Map<String, Integer> counts = new HashMap<>();
         for (CandidateResult c : leader.members) {

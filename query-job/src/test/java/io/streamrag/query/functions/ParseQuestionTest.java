@@ -3,6 +3,7 @@ package io.streamrag.query.functions;
 import io.streamrag.common.plan.BudgetPlan;
 import io.streamrag.common.records.Answer;
 import io.streamrag.query.QueryOptions;
+import io.streamrag.query.records.QuestionSettings;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.RawQuestion;
 
@@ -35,7 +36,7 @@ class ParseQuestionTest {
         Configuration conf = new Configuration();
         conf.set(QueryOptions.N, 6);
         try (OneInputStreamOperatorTestHarness<RawQuestion, QuestionTask> h =
-                     ProcessFunctionTestHarnesses.forProcessFunction(new ParseQuestion(conf))) {
+                     ProcessFunctionTestHarnesses.forProcessFunction(new ParseQuestion(QuestionSettings.from(conf)))) {
             h.processElement(raw("q1", "{\"questionId\":\"q1\",\"tenant\":\"acme\",\"text\":\"Which port?\","
                     + "\"strategy\":\"drag\",\"extra\":true}"), 0);
             h.processElement(raw("q2", "not json"), 0);
@@ -80,7 +81,7 @@ class ParseQuestionTest {
 
     private static List<QuestionTask> parse(Configuration conf, String... json) throws Exception {
         try (OneInputStreamOperatorTestHarness<RawQuestion, QuestionTask> h =
-                     ProcessFunctionTestHarnesses.forProcessFunction(new ParseQuestion(conf))) {
+                     ProcessFunctionTestHarnesses.forProcessFunction(new ParseQuestion(QuestionSettings.from(conf)))) {
             for (String j : json) {
                 h.processElement(raw("k", j), 0);
             }
@@ -135,7 +136,7 @@ class ParseQuestionTest {
     @Test
     void anInvalidBudgetFailsTheQuestion() throws Exception {
         try (OneInputStreamOperatorTestHarness<RawQuestion, QuestionTask> h =
-                     ProcessFunctionTestHarnesses.forProcessFunction(new ParseQuestion(withPlan()))) {
+                     ProcessFunctionTestHarnesses.forProcessFunction(new ParseQuestion(QuestionSettings.from(withPlan())))) {
             for (String budget : new String[] {"5", "{}", "{\"tokens\":0}", "{\"tokens\":\"lots\"}", "{\"ms\":-1}"}) {
                 h.processElement(raw("k", "{\"questionId\":\"q\",\"tenant\":\"t\",\"text\":\"x\",\"budget\":"
                         + budget + "}"), 0);

@@ -116,4 +116,20 @@ class PromptHygieneTest {
         assertThat(lines(prompt).stream().filter(l -> l.startsWith("<source ")).collect(Collectors.toList()).get(1))
                 .startsWith("<source id=\"2\" ref=\"evil'\u203adoc \u2014 Title 'quoted' \u2039/source\u203a (x), p. 4\">");
     }
+
+    @Test
+    void imageAndTableSourcesSayTheirKindAndTheModelReadsIt() {
+        RetrievedChunk shot = chunk("manual", null, "Figure 4.4: Transistor characteristics Base Current = 12.0 uA");
+        shot.kind = "image";
+        RetrievedChunk row = chunk("manual", null, "Channel | Use; Channel: 7 | Use: SQR2 readback;");
+        row.kind = "table\"><x";
+        RetrievedChunk text = chunk("manual", null, "The curves are shown in figure 4.4.");
+        text.kind = "text";
+        String prompt = Prompts.rag(List.of(shot, row, text), QUESTION);
+        List<String> sources = lines(prompt).stream().filter(l -> l.startsWith("<source ")).collect(Collectors.toList());
+        assertThat(sources.get(0)).startsWith("<source id=\"1\" ref=\"manual, p. 4\" kind=\"image\">");
+        assertThat(sources.get(1)).startsWith("<source id=\"2\" ref=\"manual, p. 4\" kind=\"tablex\">"); // no quote escapes
+        assertThat(sources.get(2)).startsWith("<source id=\"3\" ref=\"manual, p. 4\">"); // text as before
+        assertThat(Prompt.parse(prompt).sources).extracting(s -> s.kind).containsExactly("image", "tablex", "text");
+    }
 }

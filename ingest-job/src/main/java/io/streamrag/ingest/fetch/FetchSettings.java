@@ -1,0 +1,20 @@
+package io.streamrag.ingest.fetch;
+
+import io.streamrag.ingest.IngestOptions;
+
+import org.apache.flink.configuration.Configuration;
+
+import java.io.Serializable;
+import java.time.Duration;
+
+/** What {@code FetchContent} may fetch and how long and how much it may take ({@code ingest.limits.*}, {@code ingest.fetch.*}). */
+public record FetchSettings(long maxBytes, long maxInlineBytes, Duration httpTimeout, Duration totalTimeout, int maxRedirects,
+                            FetchPolicy policy) implements Serializable {
+
+    /** Parsed when the job is built, so a bad policy fails the submission, not each record. */
+    public static FetchSettings from(Configuration conf) {
+        return new FetchSettings(conf.get(IngestOptions.LIMITS_MAX_BYTES).getBytes(),
+                conf.get(IngestOptions.LIMITS_MAX_INLINE_BYTES).getBytes(), conf.get(IngestOptions.FETCH_HTTP_TIMEOUT),
+                conf.get(IngestOptions.FETCH_TOTAL_TIMEOUT), conf.get(IngestOptions.FETCH_MAX_REDIRECTS), FetchPolicy.from(conf));
+    }
+}

@@ -1,0 +1,36 @@
+package io.streamrag.ingest.index;
+
+import io.streamrag.common.config.StreamRagOptions;
+import io.streamrag.common.embedding.EmbeddingOptions;
+import io.streamrag.common.opensearch.OpenSearchConnection;
+import io.streamrag.common.retry.Backoff;
+import io.streamrag.ingest.IngestOptions;
+
+import org.apache.flink.configuration.Configuration;
+
+import java.io.Serializable;
+import java.time.Duration;
+
+/**
+ * Where and how {@code IndexChunks} writes: the connection, the index ({@code opensearch.index}, created with the
+ * embedding dimension and {@code ingest.index.shards}/{@code replicas}), bulk sizes and retries ({@code ingest.index.*}).
+ *
+ * @param outageBackoff whole requests that fail are retried with it, within {@code ingest.index.retry-budget}
+ */
+public record IndexSettings(OpenSearchConnection connection, String alias, int dimension, int shards, int replicas,
+                            int bulkMaxChunks, long bulkMaxBytes, Duration bulkFlushInterval, Backoff outageBackoff,
+                            int maxItemRetries) implements Serializable {
+
+    public static IndexSettings from(Configuration conf) {
+        return new IndexSettings(OpenSearchConnection.from(conf), conf.get(StreamRagOptions.OPENSEARCH_INDEX),
+                conf.get(EmbeddingOptions.DIMENSION), conf.get(IngestOptions.INDEX_SHARDS), conf.get(IngestOptions.INDEX_REPLICAS),
+                conf.get(IngestOptions.INDEX_BULK_MAX_CHUNKS), conf.get(IngestOptions.INDEX_BULK_MAX_BYTES).getBytes(),
+                conf.get(IngestOptions.INDEX_BULK_FLUSH_INTERVAL), IngestOptions.openSearchBackoff(conf),
+                conf.get(IngestOptions.INDEX_MAX_RETRIES));
+    }
+
+    /** Item retries (429/503 items of a bulk response): the outage backoff, bounded by {@code ingest.index.max-retries}. */
+    public Backoff itemBackoff() {
+        return outageBackoff.withMaxRetries(maxItemRetries);
+    }
+}
