@@ -1,6 +1,7 @@
 package io.streamrag.query.generate;
 
 import io.streamrag.query.QueryOptions;
+import io.streamrag.query.retrieve.RetrieveSettings;
 import io.streamrag.query.vote.StopRule;
 
 import org.apache.flink.configuration.Configuration;
@@ -29,11 +30,8 @@ public class GenerateSettings implements Serializable {
     public StopRule stopRule = StopRule.LEAD;
     public double threshold = 0.95;
     public int lead = 3;
-    /**
-     * The options ITERDRAG's follow-up retrieval connects with (OpenSearch, the embedding model,
-     * {@code query.retrieve.*}), opened on first use; the same connection as the retrieval operator's.
-     */
-    public Configuration followUpRetrieval = new Configuration();
+    /** Where ITERDRAG's follow-up retrieval searches (opened on first use): the retrieval operator's settings. */
+    public RetrieveSettings followUpRetrieval;
 
     public GenerateSettings() {}
 
@@ -52,7 +50,7 @@ public class GenerateSettings implements Serializable {
         s.stopRule = conf.get(QueryOptions.ADAPTIVE_STOP_RULE);
         s.threshold = conf.get(QueryOptions.ADAPTIVE_THRESHOLD);
         s.lead = conf.get(QueryOptions.ADAPTIVE_LEAD);
-        s.followUpRetrieval = new Configuration(conf);
+        s.followUpRetrieval = RetrieveSettings.from(conf);
         return s;
     }
 }

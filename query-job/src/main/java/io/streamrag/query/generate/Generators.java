@@ -1,14 +1,11 @@
 package io.streamrag.query.generate;
 
-import dev.langchain4j.model.embedding.EmbeddingModel;
-import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.opensearch.OpenSearchClients;
-import io.streamrag.query.QueryOptions;
 import io.streamrag.query.records.RetrievedChunk;
 import io.streamrag.query.retrieve.HybridRetriever;
+import io.streamrag.query.retrieve.RetrieveSettings;
 
-import org.apache.flink.configuration.Configuration;
 import org.opensearch.client.opensearch.OpenSearchClient;
 
 import java.util.List;
@@ -20,12 +17,12 @@ public final class Generators {
 
     /** Lazily created retriever for ITERDRAG follow-ups; the generator closes it. */
     private static final class LazyRetriever implements FollowUpRetriever {
-        private final Configuration conf;
+        private final RetrieveSettings settings;
         private OpenSearchClient client;
         private HybridRetriever retriever;
 
-        LazyRetriever(Configuration conf) {
-            this.conf = conf;
+        LazyRetriever(RetrieveSettings settings) {
+            this.settings = settings;
         }
 
         @Override
@@ -33,10 +30,9 @@ public final class Generators {
             HybridRetriever r;
             synchronized (this) {
                 if (retriever == null) {
-                    client = OpenSearchClients.create(conf);
-                    EmbeddingModel embeddings = EmbeddingModels.create(conf);
-                    retriever = new HybridRetriever(client, embeddings, conf.get(StreamRagOptions.OPENSEARCH_INDEX),
-                            conf.get(QueryOptions.RETRIEVE_POOL_SIZE), conf.get(QueryOptions.RETRIEVE_RRF_K));
+                    client = OpenSearchClients.create(settings.connection());
+                    retriever = new HybridRetriever(client, EmbeddingModels.create(settings.embedding()),
+                            settings.alias(), settings.poolSize(), settings.rrfK());
                 }
                 r = retriever;
             }
