@@ -15,6 +15,7 @@ import io.streamrag.query.functions.RetrievalToVoteInput;
 import io.streamrag.query.functions.RouteRetrieval;
 import io.streamrag.query.functions.SelfConsistencyVote;
 import io.streamrag.query.generate.EndpointSpec;
+import io.streamrag.query.generate.GenerateSettings;
 import io.streamrag.query.pipeline.QuerySinks;
 import io.streamrag.query.pipeline.QuerySources;
 import io.streamrag.query.records.CandidateRequest;
@@ -101,7 +102,7 @@ public class QueryJob {
 
         DataStream<VoteInput> candidates;
         if (conf.get(QueryOptions.ADAPTIVE)) {
-            candidates = generate(withContext, new AdaptiveGenerate(conf, endpoints))
+            candidates = generate(withContext, new AdaptiveGenerate(GenerateSettings.from(conf), endpoints))
                     .uid("generate-adaptive")
                     .name("Generate candidates (adaptive waves)");
         } else {
@@ -112,7 +113,7 @@ public class QueryJob {
                     .uid("fan-out")
                     .name("Fan out N candidates")
                     .keyBy(c -> c.retrieval.question.questionId, Types.STRING);
-            candidates = generate(requests, new AsyncGenerate(conf, endpoints))
+            candidates = generate(requests, new AsyncGenerate(GenerateSettings.from(conf), endpoints))
                     .uid("generate")
                     .name("Generate candidate");
         }

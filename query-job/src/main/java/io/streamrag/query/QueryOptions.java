@@ -105,6 +105,19 @@ public final class QueryOptions {
     public static final ConfigOption<Double> HEDGE_MAX_EXTRA = ConfigOptions.key("query.hedge.max-extra").doubleType()
             .defaultValue(0.2).withDescription("Spare calls per question at most ceil(n x this); 0 disables hedging.");
 
+    public static final ConfigOption<Double> HEDGE_SPARE_MAX_EXTRA_CALLS = ConfigOptions
+            .key("query.hedge.spare.max-extra-calls").doubleType().defaultValue(0.15)
+            .withDescription("Up-front spares: a candidate may get a second call from its start when stragglers (calls "
+                    + "slower than the hedge delay, or median-factor x the median) are frequent enough that questions "
+                    + "would miss their vote's quorum by the fast calls; spares are started only while the extra calls "
+                    + "(spares and hedges) stay within this share of the primary calls (per generate subtask). 0 = no "
+                    + "spares; off with hedging.");
+    public static final ConfigOption<Double> HEDGE_SPARE_TARGET_MISS = ConfigOptions
+            .key("query.hedge.spare.target-miss").doubleType().defaultValue(0.002)
+            .withDescription("Up-front spares: each question gets the fewest spares that bring its chance of fewer than a "
+                    + "quorum of fast candidates (binomial over the endpoints' observed straggler share) to at most this "
+                    + "(within query.hedge.spare.max-extra-calls). A healthy endpoint stays under it without spares.");
+
     public static final ConfigOption<Boolean> ADAPTIVE = ConfigOptions.key("query.adaptive").booleanType()
             .defaultValue(false).withDescription("Ask for candidates in waves and stop once the vote is settled.");
     public static final ConfigOption<Integer> ADAPTIVE_FIRST_WAVE = ConfigOptions.key("query.adaptive.first-wave")

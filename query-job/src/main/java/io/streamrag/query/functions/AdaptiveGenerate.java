@@ -1,9 +1,9 @@
 package io.streamrag.query.functions;
 
-import io.streamrag.query.QueryOptions;
 import io.streamrag.query.generate.CandidateCall;
 import io.streamrag.query.generate.CandidateGenerator;
 import io.streamrag.query.generate.EndpointSpec;
+import io.streamrag.query.generate.GenerateSettings;
 import io.streamrag.query.generate.Generators;
 import io.streamrag.query.generate.HedgeBudget;
 import io.streamrag.query.metrics.AdaptiveMetrics;
@@ -17,7 +17,6 @@ import io.streamrag.query.vote.StopRule;
 import io.streamrag.query.vote.VoteTally;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
@@ -42,7 +41,7 @@ import java.util.stream.Collectors;
 public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
     private static final long serialVersionUID = 1L;
 
-    private final Configuration conf;
+    private final GenerateSettings settings;
     private final List<EndpointSpec> specs;
     private final List<String> endpoints;
     private final double maxWeight;
@@ -63,8 +62,8 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         volatile boolean done;
     }
 
-    public AdaptiveGenerate(Configuration conf, List<EndpointSpec> specs) {
-        this.conf = conf;
+    public AdaptiveGenerate(GenerateSettings settings, List<EndpointSpec> specs) {
+        this.settings = settings;
         this.specs = specs;
         this.endpoints = specs.stream().map(s -> s.name).collect(Collectors.toList());
         this.maxWeight = EndpointSpec.maxWeight(specs);
@@ -74,7 +73,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
     public void open(OpenContext context) {
         metrics = new GenerationMetrics(getRuntimeContext().getMetricGroup());
         adaptiveMetrics = new AdaptiveMetrics(getRuntimeContext().getMetricGroup());
-        generator = Generators.create(conf, specs, metrics);
+        generator = Generators.create(settings, specs, metrics);
         metrics.register(generator.endpoints());
         inFlight = new ConcurrentHashMap<>();
         timers = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -91,12 +90,12 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         inFlight.put(r.question.questionId, p);
         long left = r.question.deadlineAtMs() - System.currentTimeMillis();
         p.deadlineTimer = timers.schedule(() -> finish(r, p, resultFuture), Math.max(0, left), TimeUnit.MILLISECONDS);
-        wave(r, p, Math.min(conf.get(QueryOptions.ADAPTIVE_FIRST_WAVE), r.question.n), resultFuture);
+        wave(r, p, Math.min(settings.firstWave, r.question.n), resultFuture);
     }
 
     private void wave(Retrieval r, Progress p, int size, ResultFuture<VoteInput> resultFuture) {
         adaptiveMetrics.waves.inc();
-        double temperature = conf.get(QueryOptions.TEMPERATURE);
+        double temperature = settings.temperature;
         List<CompletableFuture<CandidateResult>> futures = new ArrayList<>();
         for (int i = 0; i < size; i++) {
             CandidateRequest req = FanOut.request(r, p.issued++, endpoints, temperature);
@@ -115,7 +114,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
             }
             int remaining = r.question.n - p.issued;
             if (remaining > 0 && !settled(p, remaining)) {
-                wave(r, p, Math.min(conf.get(QueryOptions.ADAPTIVE_WAVE_SIZE), remaining), resultFuture);
+                wave(r, p, Math.min(settings.waveSize, remaining), resultFuture);
             } else {
                 finish(r, p, resultFuture);
             }
@@ -130,8 +129,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         List<VoteTally.Group> groups = VoteTally.of(snapshot).groups();
         int leader = groups.isEmpty() ? 0 : groups.get(0).count;
         int runnerUp = groups.size() > 1 ? groups.get(1).count : 0;
-        return conf.get(QueryOptions.ADAPTIVE_STOP_RULE).shouldStop(leader, runnerUp, remaining,
-                conf.get(QueryOptions.ADAPTIVE_THRESHOLD), conf.get(QueryOptions.ADAPTIVE_LEAD));
+        return settings.stopRule.shouldStop(leader, runnerUp, remaining, settings.threshold, settings.lead);
     }
 
     private void finish(Retrieval r, Progress p, ResultFuture<VoteInput> resultFuture) {

@@ -3,6 +3,7 @@ package io.streamrag.query.functions;
 import io.streamrag.query.generate.CandidateCall;
 import io.streamrag.query.generate.CandidateGenerator;
 import io.streamrag.query.generate.EndpointSpec;
+import io.streamrag.query.generate.GenerateSettings;
 import io.streamrag.query.generate.Generators;
 import io.streamrag.query.generate.HedgeBudget;
 import io.streamrag.query.metrics.GenerationMetrics;
@@ -13,7 +14,6 @@ import io.streamrag.query.records.VoteInputs;
 import io.streamrag.query.vote.VoteTally;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
@@ -27,12 +27,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * Generates one candidate (the whole strategy) on its endpoint's bulkhead; failures and timeouts come out as
  * ERROR/TIMEOUT candidates so the vote always hears about every sample. Candidates arrive keyed by questionId, so
  * this subtask sees all of a question's candidates: once their tally is settled by the vote's own rule, the calls
- * still running are aborted (their HTTP requests closed) instead of holding endpoint slots.
+ * still running are aborted (their HTTP requests closed) instead of holding endpoint slots. The first candidates of a
+ * question get the up-front spare calls the generator plans for it (none while the endpoints are healthy).
  */
 public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput> {
     private static final long serialVersionUID = 1L;
 
-    private final Configuration conf;
+    private final GenerateSettings settings;
     private final List<EndpointSpec> specs;
     private final double maxWeight;
     private transient CandidateGenerator generator;
@@ -43,18 +44,21 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
     static final class Question {
         final int n;
         final HedgeBudget budget;
+        /** Up-front spares still to hand out to this question's next candidates. */
+        int spares;
         final List<CandidateCall> calls = new ArrayList<>();
         final List<CandidateResult> results = new ArrayList<>();
         boolean settled;
 
-        Question(int n, HedgeBudget budget) {
+        Question(int n, HedgeBudget budget, int spares) {
             this.n = n;
             this.budget = budget;
+            this.spares = spares;
         }
     }
 
-    public AsyncGenerate(Configuration conf, List<EndpointSpec> endpoints) {
-        this.conf = conf;
+    public AsyncGenerate(GenerateSettings settings, List<EndpointSpec> endpoints) {
+        this.settings = settings;
         this.specs = endpoints;
         this.maxWeight = EndpointSpec.maxWeight(endpoints);
     }
@@ -62,7 +66,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
     @Override
     public void open(OpenContext context) {
         metrics = new GenerationMetrics(getRuntimeContext().getMetricGroup());
-        generator = Generators.create(conf, specs, metrics);
+        generator = Generators.create(settings, specs, metrics);
         metrics.register(generator.endpoints());
         questions = new ConcurrentHashMap<>();
     }
@@ -74,8 +78,9 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
             return;
         }
         String id = request.retrieval.question.questionId;
-        Question q = questions.computeIfAbsent(id, k -> new Question(request.retrieval.question.n,
-                generator.hedgeSettings().budget(request.retrieval.question.n)));
+        int n = request.retrieval.question.n;
+        Question q = questions.computeIfAbsent(id, k -> new Question(n, generator.hedgeSettings().budget(n),
+                generator.planSpares(n)));
         CandidateCall call;
         synchronized (q) {
             if (q.settled) {
@@ -88,7 +93,11 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
                 return;
             }
             metrics.issued(request.endpoint);
-            call = generator.start(request, q.budget);
+            boolean spare = q.spares > 0;
+            if (spare) {
+                q.spares--;
+            }
+            call = generator.start(request, q.budget, spare);
             q.calls.add(call);
         }
         call.result.thenAccept(r -> {
@@ -124,16 +133,15 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
             if (!q.settled && outstanding > 0 && VoteTally.of(q.results).settled(outstanding, maxWeight)) {
                 q.settled = true;
                 abort = new ArrayList<>(q.calls);
+                generator.unusedSpares(q.spares); // its later candidates make no call at all
+                q.spares = 0;
             }
             if (outstanding <= 0) {
                 questions.remove(id, q);
             }
         }
         for (CandidateCall c : abort) {
-            if (!c.result.isDone()) {
-                c.cancel();
-                metrics.candidatesCancelled.inc();
-            }
+            generator.release(c, metrics.candidatesCancelled::inc);
         }
     }
 

@@ -13,8 +13,12 @@ public final class CallHandle {
     /** Aborted because a call started later (a hedge) answered first: a sign this endpoint is slow. */
     private boolean lostRace;
 
-    CallHandle(EndpointHealth health) {
+    /** A hedge started after the others ran past the hedge delay (its win shows they were slow). */
+    final boolean late;
+
+    CallHandle(EndpointHealth health, boolean late) {
         this.health = health;
+        this.late = late;
     }
 
     /** Called by the running thread; false if the call was cancelled before it started. */

@@ -9,13 +9,17 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * One candidate being generated: its result (always completes, OK/ERROR/TIMEOUT/CANCELLED) and the handles of its
- * calls (the primary and at most one hedge), so it can be aborted once the vote no longer needs it.
+ * calls (the primary, an up-front spare, a hedge), so it can be aborted once the vote no longer needs it.
  */
 public final class CandidateCall {
     public final CandidateRequest request;
     public final CompletableFuture<CandidateResult> result = new CompletableFuture<>();
     private final List<CallHandle> handles = new ArrayList<>();
     private boolean cancelled;
+    /** The vote no longer needs it, but it runs on to show whether it is a straggler: no spare or hedge for it. */
+    private boolean unneeded;
+    /** When the candidate was started (its calls' durations are counted from here). */
+    long startedAtMs;
     /** Attempts (primary, hedge) started and not yet finished. */
     int running;
     int hedges;
@@ -39,13 +43,22 @@ public final class CandidateCall {
         return cancelled;
     }
 
+    synchronized boolean unneeded() {
+        return cancelled || unneeded;
+    }
+
+    synchronized void markUnneeded() {
+        unneeded = true;
+    }
+
     /**
-     * Aborts every call still running except {@code keep}; the ones started before it lost the race (they are reported
-     * to their endpoint's breaker as slow). Returns how many were aborted.
+     * Aborts every call still running except {@code keep}; when {@code keep} is a late hedge, the ones started before
+     * it lost the race (they are reported to their endpoint's breaker as slow; an up-front spare's twin is not).
+     * Returns how many were aborted.
      */
     synchronized int cancelOthers(CallHandle keep) {
         int n = 0;
-        boolean beforeKeep = keep != null && handles.contains(keep);
+        boolean beforeKeep = keep != null && keep.late && handles.contains(keep);
         for (CallHandle h : handles) {
             if (h == keep) {
                 beforeKeep = false;

@@ -28,18 +28,25 @@ import java.util.stream.Collectors;
  * open or its bulkhead full, else the others in a weighted order; a call its breaker turns away mid-way moves on the
  * same way. When every endpoint is full or open the candidate waits for a slot (bounded by the async operator's
  * capacity, which then backpressures the source) until its deadline. Hedging: a candidate still running after the endpoint's
- * hedge delay gets one spare call (within the question's {@link HedgeBudget}); the first answer wins and the other
- * call is aborted. Shared by the async operators and the benchmarks.
+ * hedge delay gets one spare call (within the question's {@link HedgeBudget}), and a candidate the {@link SparePlanner}
+ * picked gets one from its start; the first answer wins and the other call is aborted. Shared by the async operators
+ * and the benchmarks.
  */
 public class CandidateGenerator implements AutoCloseable {
 
     /** How often a candidate that found every endpoint full looks for a free slot again. */
     private static final long ADMISSION_RETRY_MS = 20;
+    /**
+     * How far past its straggler threshold an unneeded call runs on: the threshold moves with the median, and a call
+     * cut off just short of it would say nothing.
+     */
+    private static final double RUN_ON = 1.25;
 
     private final Map<String, ChatEndpoint> endpoints = new LinkedHashMap<>();
     private final Map<StrategyName, Strategy> strategies = new EnumMap<>(StrategyName.class);
     private final FollowUpRetriever retriever;
     private final HedgeSettings hedge;
+    private final SparePlanner spares;
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "candidate-timers");
         t.setDaemon(true);
@@ -65,6 +72,7 @@ public class CandidateGenerator implements AutoCloseable {
         strategies.put(StrategyName.ITERDRAG, new IterDragStrategy(maxFollowUps));
         this.retriever = retriever;
         this.hedge = hedge;
+        this.spares = hedge.planner();
     }
 
     public ChatEndpoint endpoint(String name) {
@@ -166,16 +174,89 @@ public class CandidateGenerator implements AutoCloseable {
         return strategies.get(name == null ? StrategyName.RAG : name);
     }
 
+    /**
+     * How many of the next question's {@code n} candidates get an up-front spare: planned from the mean straggler
+     * share of the endpoints (the candidates go round-robin over them) and the vote's quorum over their weights.
+     */
+    public int planSpares(int n) {
+        double sum = 0;
+        int known = 0;
+        double minWeight = Double.MAX_VALUE;
+        double maxWeight = 0;
+        for (ChatEndpoint e : endpoints.values()) {
+            double p = hedge.stragglerShare(e.health());
+            if (p >= 0) {
+                sum += p;
+                known++;
+            }
+            minWeight = Math.min(minWeight, e.spec.weight);
+            maxWeight = Math.max(maxWeight, e.spec.weight);
+        }
+        return spares.plan(n, SparePlanner.quorum(n, minWeight, maxWeight), known == 0 ? 0 : sum / known);
+    }
+
+    /**
+     * Lets go of a running candidate its vote no longer needs: aborted now ({@code onAbort} runs if it was still
+     * running), or, while spares are on, once it has run a little past its endpoint's straggler threshold. The slow calls are
+     * the ones a decided vote aborts, before they could show they are slow; running on that long keeps the straggler
+     * share the spares are planned from knowable, at no extra call (no spare or hedge is started for it meanwhile).
+     */
+    public void release(CandidateCall call, Runnable onAbort) {
+        ChatEndpoint ep = endpoints.get(call.request.endpoint);
+        long threshold = ep == null || !spares.active() ? -1 : hedge.stragglerThreshold(ep.health());
+        long wait = threshold < 0 ? 0 : call.startedAtMs + Math.round(RUN_ON * threshold) - System.currentTimeMillis();
+        boolean running;
+        synchronized (call) {
+            running = call.running > 0;
+        }
+        if (wait > 0 && running) {
+            call.markUnneeded();
+            timers.schedule(() -> abort(call, onAbort), wait, TimeUnit.MILLISECONDS);
+        } else {
+            abort(call, onAbort);
+        }
+    }
+
+    private static void abort(CandidateCall call, Runnable onAbort) {
+        if (!call.result.isDone()) {
+            call.cancel();
+            onAbort.run();
+        }
+    }
+
+    /** Hands back {@code count} planned spares that were not started. */
+    public void unusedSpares(int count) {
+        for (int i = 0; i < count; i++) {
+            spares.unused();
+        }
+    }
+
     /** Starts one candidate; {@code budget} (may be null: no hedging) is shared by the candidates of a question. */
     public CandidateCall start(CandidateRequest request, HedgeBudget budget) {
+        return start(request, budget, false);
+    }
+
+    /**
+     * Starts one candidate, with an up-front spare call if {@code spare} (one {@link #planSpares} granted; handed back
+     * if it cannot start, e.g. no free slot).
+     */
+    public CandidateCall start(CandidateRequest request, HedgeBudget budget, boolean spare) {
         CandidateCall call = new CandidateCall(request);
+        call.startedAtMs = System.currentTimeMillis();
         ChatEndpoint requested = endpoints.get(request.endpoint);
         if (requested == null) {
             call.result.complete(failed(request, null, CandidateResult.ERROR, "unknown endpoint " + request.endpoint, 0, 0));
             return call;
         }
-        long start = System.currentTimeMillis();
+        long start = call.startedAtMs;
         admit(call, new HashSet<>(), start);
+        if (spare) {
+            if (startSpare(call, start, false)) {
+                endpoints.get(request.endpoint).health().spared.incrementAndGet();
+            } else {
+                spares.unused();
+            }
+        }
         if (budget != null && hedge.enabled) {
             long delay = hedgeDelay(requested);
             if (delay >= 0) {
@@ -224,7 +305,7 @@ public class CandidateGenerator implements AutoCloseable {
 
     /** Submits the candidate to the first endpoint with room and a closed breaker; else waits for one (re-checked). */
     private void admit(CandidateCall call, Set<String> exclude, long start) {
-        if (!launch(call, route(call.request, exclude), start)) {
+        if (!launch(call, route(call.request, exclude), start, false)) {
             long deadline = call.request.retrieval.question.deadlineAtMs();
             if (call.isCancelled()) {
                 finish(call, failed(call.request, null, CandidateResult.CANCELLED, "cancelled", 0, start));
@@ -238,12 +319,12 @@ public class CandidateGenerator implements AutoCloseable {
     }
 
     /** Starts a call on the first endpoint of {@code order} whose bulkhead accepts it; false if none did. */
-    private boolean launch(CandidateCall call, List<ChatEndpoint> order, long start) {
+    private boolean launch(CandidateCall call, List<ChatEndpoint> order, long start, boolean late) {
         for (ChatEndpoint ep : order) {
             if (ep.health().open()) {
                 continue; // it would only be turned away; if every breaker is open the candidate waits (admit)
             }
-            CallHandle handle = new CallHandle(ep.health());
+            CallHandle handle = new CallHandle(ep.health(), late);
             if (!call.add(handle)) {
                 return false;
             }
@@ -269,25 +350,41 @@ public class CandidateGenerator implements AutoCloseable {
 
     private void hedge(CandidateCall call, HedgeBudget budget, long start) {
         synchronized (call) {
-            if (call.result.isDone() || call.isCancelled() || call.running == 0) {
-                return; // answered, aborted, or still waiting for a slot (a hedge would not help)
+            if (call.result.isDone() || call.unneeded() || call.running == 0) {
+                return; // answered, not needed, or still waiting for a slot (a hedge would not help)
             }
         }
         if (System.currentTimeMillis() >= call.request.retrieval.question.deadlineAtMs() || !budget.tryTake()) {
             return;
         }
-        // A spare call on another endpoint if one is healthy, else on the same one.
+        if (startSpare(call, start, true)) {
+            spares.hedged();
+        }
+    }
+
+    /**
+     * A second call for the candidate, on another endpoint if one is healthy, else on the same one; counted as a
+     * hedge (in the candidate's {@code hedges} and the endpoint's {@code hedged}). False if it could not start.
+     */
+    private boolean startSpare(CandidateCall call, long start, boolean late) {
+        synchronized (call) {
+            if (call.result.isDone() || call.unneeded() || call.running == 0) {
+                return false; // answered, not needed, or still waiting for a slot (a spare would not help)
+            }
+        }
         Set<String> exclude = new HashSet<>(Set.of(call.request.endpoint));
         List<ChatEndpoint> order = route(call.request, exclude);
         if (order.isEmpty() || order.get(0).health().open()) {
             order = route(call.request, Set.of());
         }
-        if (launch(call, order, start)) {
-            synchronized (call) {
-                call.hedges++;
-            }
-            endpoints.get(call.request.endpoint).health().hedged.incrementAndGet();
+        if (!launch(call, order, start, late)) {
+            return false;
         }
+        synchronized (call) {
+            call.hedges++;
+        }
+        endpoints.get(call.request.endpoint).health().hedged.incrementAndGet();
+        return true;
     }
 
     private void onAttempt(CandidateCall call, CallHandle handle, ChatEndpoint ep, Attempt a, long start) {

@@ -161,11 +161,13 @@ public class ChatEndpoint implements AutoCloseable {
                 long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
                 health.breaker.onSuccess(millis, TimeUnit.MILLISECONDS);
                 health.recordLatency(millis);
+                health.recordFinished(millis);
                 listener.callLatency(spec.name, millis);
                 return result;
             } catch (RuntimeException e) {
                 long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
                 if (Thread.currentThread().isInterrupted() || hasCause(e, InterruptedException.class)) {
+                    health.recordAborted(millis);
                     if (handle != null && handle.lostRace()) {
                         health.breaker.onError(millis, TimeUnit.MILLISECONDS, e); // slower than a later hedge
                     } else {
@@ -174,6 +176,7 @@ public class ChatEndpoint implements AutoCloseable {
                     throw cancelled(attempt, e);
                 }
                 boolean timeout = isTimeout(e);
+                health.recordAborted(millis); // no answer: it only tells the call ran at least this long
                 int status = statusCode(e);
                 if (status == 429) {
                     health.breaker.releasePermission(); // the endpoint is busy, not broken

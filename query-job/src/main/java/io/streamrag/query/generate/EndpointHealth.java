@@ -33,6 +33,8 @@ public final class EndpointHealth implements AutoCloseable {
     /** Latencies kept for the hedge percentile, and how many are needed before it is trusted. */
     private static final int LATENCY_WINDOW = 256;
     static final int MIN_LATENCY_SAMPLES = 20;
+    /** Calls before the straggler share is estimated: 20 questions of 5, enough to dilute a cold start's slow calls. */
+    static final int MIN_STRAGGLER_SAMPLES = 100;
 
     public final EndpointSpec spec;
     public final CircuitBreaker breaker;
@@ -44,8 +46,12 @@ public final class EndpointHealth implements AutoCloseable {
     private final long[] latencies = new long[LATENCY_WINDOW];
     private int latencyCount;
     private int latencyNext;
+    /** Every call's duration, finished or aborted, for the straggler share the spares are planned from. */
+    private final CallDurations durations = new CallDurations(2 * LATENCY_WINDOW);
     public final AtomicLong rejected = new AtomicLong();
     public final AtomicLong hedged = new AtomicLong();
+    /** Spare calls started up front (see {@link SparePlanner}); also counted in {@link #hedged}. */
+    public final AtomicLong spared = new AtomicLong();
     public final AtomicLong cancelled = new AtomicLong();
 
     EndpointHealth(EndpointSpec spec, HealthSettings settings) {
@@ -174,6 +180,24 @@ public final class EndpointHealth implements AutoCloseable {
         latencies[latencyNext] = millis;
         latencyNext = (latencyNext + 1) % LATENCY_WINDOW;
         latencyCount = Math.min(LATENCY_WINDOW, latencyCount + 1);
+    }
+
+    /** A call that answered after {@code millis}. */
+    void recordFinished(long millis) {
+        durations.finished(millis);
+    }
+
+    /** A call aborted, failed or timed out after {@code millis}: it ran at least that long. */
+    void recordAborted(long millis) {
+        durations.aborted(millis);
+    }
+
+    /**
+     * The share of this endpoint's calls slower than {@code thresholdMs} it has evidence of (the lower end of a 95 %
+     * interval, so a cold start's first slow calls do not count for much), or -1 before enough calls.
+     */
+    public double stragglerShare(long thresholdMs) {
+        return durations.slowerThanAtLeast(thresholdMs, MIN_STRAGGLER_SAMPLES);
     }
 
     /** The {@code p}-th percentile of recent successful call latencies, or -1 before enough calls. */

@@ -1,31 +1,28 @@
 package io.streamrag.query.generate;
 
-import dev.langchain4j.model.embedding.EmbeddingModel;
-import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.opensearch.OpenSearchClients;
-import io.streamrag.query.QueryOptions;
 import io.streamrag.query.records.RetrievedChunk;
 import io.streamrag.query.retrieve.HybridRetriever;
+import io.streamrag.query.retrieve.RetrieveSettings;
 
-import org.apache.flink.configuration.Configuration;
 import org.opensearch.client.opensearch.OpenSearchClient;
 
 import java.util.List;
 
-/** Builds a {@link CandidateGenerator} from configuration; follow-up retrieval (ITERDRAG) is created on first use. */
+/** Builds a {@link CandidateGenerator} from the parsed {@link GenerateSettings}; follow-up retrieval (ITERDRAG) is created on first use. */
 public final class Generators {
 
     private Generators() {}
 
     /** Lazily created retriever for ITERDRAG follow-ups; the generator closes it. */
     private static final class LazyRetriever implements FollowUpRetriever {
-        private final Configuration conf;
+        private final RetrieveSettings settings;
         private OpenSearchClient client;
         private HybridRetriever retriever;
 
-        LazyRetriever(Configuration conf) {
-            this.conf = conf;
+        LazyRetriever(RetrieveSettings settings) {
+            this.settings = settings;
         }
 
         @Override
@@ -33,10 +30,9 @@ public final class Generators {
             HybridRetriever r;
             synchronized (this) {
                 if (retriever == null) {
-                    client = OpenSearchClients.create(conf);
-                    EmbeddingModel embeddings = EmbeddingModels.create(conf);
-                    retriever = new HybridRetriever(client, embeddings, conf.get(StreamRagOptions.OPENSEARCH_INDEX),
-                            conf.get(QueryOptions.RETRIEVE_POOL_SIZE), conf.get(QueryOptions.RETRIEVE_RRF_K));
+                    client = OpenSearchClients.create(settings.connection());
+                    retriever = new HybridRetriever(client, EmbeddingModels.create(settings.embedding()),
+                            settings.alias(), settings.poolSize(), settings.rrfK());
                 }
                 r = retriever;
             }
@@ -53,17 +49,8 @@ public final class Generators {
      * A generator over {@code endpoints} (parsed once, by the job, from {@code query.endpoints}), with its own
      * follow-up retrieval for ITERDRAG, opened on first use and closed with the generator.
      */
-    public static CandidateGenerator create(Configuration conf, List<EndpointSpec> endpoints, CallListener listener) {
-        return new CandidateGenerator(
-                endpoints,
-                RetryPolicy.from(conf),
-                conf.get(QueryOptions.MAX_TOKENS),
-                listener,
-                Demonstrations.load(conf.get(QueryOptions.DRAG_DEMONSTRATIONS)),
-                conf.get(QueryOptions.DRAG_NUM_DEMONSTRATIONS),
-                conf.get(QueryOptions.ITERDRAG_MAX_FOLLOW_UPS),
-                new LazyRetriever(conf),
-                HealthSettings.from(conf),
-                HedgeSettings.from(conf));
+    public static CandidateGenerator create(GenerateSettings s, List<EndpointSpec> endpoints, CallListener listener) {
+        return new CandidateGenerator(endpoints, s.retry, s.maxTokens, listener, Demonstrations.load(s.demonstrations),
+                s.numDemonstrations, s.maxFollowUps, new LazyRetriever(s.followUpRetrieval), s.health, s.hedge);
     }
 }

@@ -29,6 +29,8 @@ public class GenerationMetrics extends ComponentMetrics implements CallListener 
     public static final String BREAKER_STATE = "breakerState";
     public static final String REJECTED = "callsRejected";
     public static final String HEDGED = "callsHedged";
+    /** Spare calls started with their candidate (planned for stragglers), also counted in {@link #HEDGED}. */
+    public static final String SPARED = "callsSpared";
     public static final String CANCELLED = "callsCancelled";
     public static final String QUEUE_DEPTH = "queueDepth";
     /** Candidates aborted because their question's vote was already decided. */
@@ -58,7 +60,7 @@ public class GenerationMetrics extends ComponentMetrics implements CallListener 
         super(group);
     }
 
-    /** Gauges of each endpoint's health: breaker state, rejected, hedged and cancelled calls, queue depth. */
+    /** Gauges of each endpoint's health: breaker state, rejected, hedged, spared and cancelled calls, queue depth. */
     public void register(Iterable<ChatEndpoint> endpoints) {
         for (ChatEndpoint e : endpoints) {
             EndpointHealth h = e.health();
@@ -66,6 +68,7 @@ public class GenerationMetrics extends ComponentMetrics implements CallListener 
             g.gauge(BREAKER_STATE, (Gauge<Integer>) h::stateCode);
             g.gauge(REJECTED, (Gauge<Long>) h.rejected::get);
             g.gauge(HEDGED, (Gauge<Long>) h.hedged::get);
+            g.gauge(SPARED, (Gauge<Long>) h.spared::get);
             g.gauge(CANCELLED, (Gauge<Long>) h.cancelled::get);
             g.gauge(QUEUE_DEPTH, (Gauge<Integer>) h::queueDepth);
         }

@@ -4,6 +4,7 @@ import io.streamrag.model.Faults;
 import io.streamrag.model.LocalModelServer;
 import io.streamrag.query.QueryOptions;
 import io.streamrag.query.generate.EndpointSpec;
+import io.streamrag.query.generate.GenerateSettings;
 import io.streamrag.query.records.CandidateResult;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.Retrieval;
@@ -82,7 +83,7 @@ class AdaptiveGenerateTest {
     private static List<VoteInput> run(Configuration conf, Retrieval... in) throws Exception {
         List<EndpointSpec> specs = EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS));
         try (var h = new OneInputStreamOperatorTestHarness<Retrieval, VoteInput>(
-                new AsyncWaitOperatorFactory<>(new AdaptiveGenerate(conf, specs), 60_000, 8,
+                new AsyncWaitOperatorFactory<>(new AdaptiveGenerate(GenerateSettings.from(conf), specs), 60_000, 8,
                         AsyncDataStream.OutputMode.UNORDERED),
                 TypeInformation.of(Retrieval.class).createSerializer(new SerializerConfigImpl()))) {
             h.open();
