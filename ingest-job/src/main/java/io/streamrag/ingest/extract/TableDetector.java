@@ -185,6 +185,12 @@ public final class TableDetector {
         }
 
         @Override
+        protected void showText(byte[] string) {
+            // Glyphs are not rules, and the text stripper already read them: skipping them spares decoding every
+            // glyph of the page a second time (the bulk of this pass on a text page).
+        }
+
+        @Override
         public void drawImage(PDImage pdImage) {
             // Images are not rules.
         }
