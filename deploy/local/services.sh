@@ -4,11 +4,11 @@
 # once the project is built, the offline model endpoint on :8090 and a standalone Flink cluster (one
 # JobManager, dashboard on :8081, and two TaskManager processes) assembled from Maven Central jars.
 #
-#   services.sh install [SERVICE|all]   fetch + lay out artifacts only
-#   services.sh start   [SERVICE|all]   install if needed, start, wait until healthy
-#   services.sh stop    [SERVICE|all]   SIGTERM, wait, SIGKILL after a timeout
-#   services.sh status  [SERVICE|all]   state, pid, ports, RSS, loopback check
-#   services.sh logs    [SERVICE|all]   last $LOG_LINES lines of each service log
+#   services.sh install [SERVICE...|all] fetch + lay out artifacts only
+#   services.sh start   [SERVICE...|all] install if needed, start, wait until healthy
+#   services.sh stop    [SERVICE...|all] SIGTERM, wait, SIGKILL after a timeout
+#   services.sh status  [SERVICE...|all] state, pid, ports, RSS, loopback check
+#   services.sh logs    [SERVICE...|all] last $LOG_LINES lines of each service log
 #   SERVICE: kafka, opensearch, model, flink (JobManager + 2 TaskManagers), kafka-secure, opensearch-secure;
 #   "all" is kafka and opensearch (bin/rag up starts model and flink; the secured pair is for TLS/auth tests)
 #   kafka-tool.sh <class> [args]                 a Kafka tools class on the broker's libs class path
@@ -971,7 +971,7 @@ fn_prefix() {  # service name -> function prefix
         flink) echo flink ;;
         kafka-secure) echo kafka_secure ;;
         opensearch-secure) echo oss ;;
-        *) die "unknown service '$1' (known: ${SERVICES[*]} all)" ;;
+        *) die "unknown service '$1' (known: ${ALL_SERVICES[*]} all)" ;;
     esac
 }
 
@@ -993,8 +993,13 @@ main() {
         kafka_tool "$@"
         return
     fi
-    if [[ "$target" == all && "$action" =~ ^(stop|status|logs)$ ]]; then svcs=("${ALL_SERVICES[@]}")
-    elif [[ "$target" == all ]]; then svcs=("${SERVICES[@]}"); else fn_prefix "$target" >/dev/null; svcs=("$target"); fi
+    # Several services may be named at once (stopped in reverse order); none means all.
+    local targets=("${@:2}")
+    [[ ${#targets[@]} -gt 0 ]] || targets=(all)
+    for target in "${targets[@]}"; do
+        if [[ "$target" == all && "$action" =~ ^(stop|status|logs)$ ]]; then svcs+=("${ALL_SERVICES[@]}")
+        elif [[ "$target" == all ]]; then svcs+=("${SERVICES[@]}"); else fn_prefix "$target" >/dev/null; svcs+=("$target"); fi
+    done
     mkdir -p "$LOG_DIR" "$PID_DIR"
 
     # One services.sh at a time per state folder (start/stop/install mutate it).
