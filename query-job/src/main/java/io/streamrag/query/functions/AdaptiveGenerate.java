@@ -62,6 +62,9 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         volatile boolean done;
     }
 
+    /** Less time left than this, and a further wave is not started: the question is handed over as it is. */
+    static final long MIN_WAVE_TIME_MS = 50;
+
     public AdaptiveGenerate(GenerateSettings settings, List<EndpointSpec> specs) {
         this.settings = settings;
         this.specs = specs;
@@ -113,7 +116,10 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
                 return; // timed out meanwhile
             }
             int remaining = r.question.n - p.issued;
-            if (remaining > 0 && !settled(p, remaining)) {
+            // No wave this close to the deadline: its calls could only fail (a call's own time-left timeout may
+            // fire a moment before the deadline timer, ending the wave just before it).
+            boolean timeLeft = System.currentTimeMillis() + MIN_WAVE_TIME_MS < r.question.deadlineAtMs();
+            if (remaining > 0 && timeLeft && !settled(p, remaining)) {
                 wave(r, p, Math.min(settings.waveSize, remaining), resultFuture);
             } else {
                 finish(r, p, resultFuture);
