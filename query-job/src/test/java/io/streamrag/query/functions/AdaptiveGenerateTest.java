@@ -5,10 +5,9 @@ import io.streamrag.model.LocalModelServer;
 import io.streamrag.query.QueryOptions;
 import io.streamrag.query.generate.EndpointSpec;
 import io.streamrag.query.generate.GenerateSettings;
+import io.streamrag.query.TestRetrievals;
 import io.streamrag.query.records.CandidateResult;
-import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.Retrieval;
-import io.streamrag.query.records.RetrievedChunk;
 import io.streamrag.query.records.VoteInput;
 import io.streamrag.query.vote.StopRule;
 
@@ -56,30 +55,6 @@ class AdaptiveGenerateTest {
     }
 
     /** A question whose one chunk holds the answer, so every candidate of the extractive model agrees. */
-    private static Retrieval retrieval(String id, int n, long deadlineMs) {
-        QuestionTask q = new QuestionTask();
-        q.questionId = id;
-        q.tenant = "acme";
-        q.text = "Which port does the admin UI use?";
-        q.strategy = "RAG";
-        q.n = n;
-        q.k = 1;
-        q.deadlineMs = deadlineMs;
-        q.receivedAtMs = System.currentTimeMillis();
-        RetrievedChunk c = new RetrievedChunk();
-        c.chunkId = "acme:manual-42:1:0";
-        c.documentId = "manual-42";
-        c.page = 17;
-        c.kind = "text";
-        c.title = "manual-42";
-        c.text = "The admin UI listens on port 8443 over HTTPS.";
-        c.score = 1.0;
-        Retrieval r = new Retrieval();
-        r.question = q;
-        r.chunks = List.of(c);
-        return r;
-    }
-
     private static List<VoteInput> run(Configuration conf, Retrieval... in) throws Exception {
         List<EndpointSpec> specs = EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS));
         try (var h = new OneInputStreamOperatorTestHarness<Retrieval, VoteInput>(
@@ -99,7 +74,7 @@ class AdaptiveGenerateTest {
 
     @Test
     void unanimousFirstWaveSettlesTheLeadRule() throws Exception {
-        List<VoteInput> out = run(conf(StopRule.LEAD), retrieval("qa-1", 16, 60_000));
+        List<VoteInput> out = run(conf(StopRule.LEAD), TestRetrievals.adminPort("qa-1", 16, 60_000));
 
         assertThat(out).hasSize(1);
         VoteInput v = out.get(0);
@@ -120,7 +95,7 @@ class AdaptiveGenerateTest {
         }
         assertThat(expected).isGreaterThan(3).isLessThan(n);
 
-        List<VoteInput> out = run(conf(StopRule.BETA), retrieval("qb-1", n, 60_000));
+        List<VoteInput> out = run(conf(StopRule.BETA), TestRetrievals.adminPort("qb-1", n, 60_000));
 
         assertThat(out).hasSize(1);
         assertThat(out.get(0).candidates).hasSize(expected).allMatch(CandidateResult::ok);
@@ -136,7 +111,7 @@ class AdaptiveGenerateTest {
         server.setFaults(slow);
         server.resetStats();
         try {
-            List<VoteInput> out = run(conf(StopRule.LEAD), retrieval("qc-1", 8, 1_000));
+            List<VoteInput> out = run(conf(StopRule.LEAD), TestRetrievals.adminPort("qc-1", 8, 1_000));
 
             assertThat(out).hasSize(1);
             VoteInput v = out.get(0);

@@ -3,11 +3,10 @@ package io.streamrag.query.generate;
 import io.streamrag.model.Faults;
 import io.streamrag.model.LocalModelServer;
 import io.streamrag.query.functions.FanOut;
+import io.streamrag.query.TestRetrievals;
 import io.streamrag.query.records.CandidateRequest;
 import io.streamrag.query.records.CandidateResult;
-import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.Retrieval;
-import io.streamrag.query.records.RetrievedChunk;
 
 import org.junit.jupiter.api.Test;
 
@@ -22,30 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class EndpointRoutingTest {
 
-    private static Retrieval retrieval(String id, long deadlineMs) {
-        QuestionTask q = new QuestionTask();
-        q.questionId = id;
-        q.tenant = "acme";
-        q.text = "Which port does the admin UI use?";
-        q.n = 1;
-        q.k = 1;
-        q.strategy = "RAG";
-        q.deadlineMs = deadlineMs;
-        q.receivedAtMs = System.currentTimeMillis();
-        RetrievedChunk c = new RetrievedChunk();
-        c.chunkId = "manual-42:1:0";
-        c.documentId = "manual-42";
-        c.page = 17;
-        c.kind = "text";
-        c.text = "The admin UI listens on port 8443 over HTTPS.";
-        Retrieval r = new Retrieval();
-        r.question = q;
-        r.chunks.add(c);
-        return r;
-    }
-
     private static CandidateRequest on(String endpoint, String id, long deadlineMs) {
-        CandidateRequest req = FanOut.request(retrieval(id, deadlineMs), 0, List.of(endpoint), 0.7);
+        CandidateRequest req = FanOut.request(TestRetrievals.adminPort(id, 1, deadlineMs), 0, List.of(endpoint), 0.7);
         req.endpoint = endpoint;
         return req;
     }

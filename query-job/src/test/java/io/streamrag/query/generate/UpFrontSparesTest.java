@@ -3,11 +3,10 @@ package io.streamrag.query.generate;
 import io.streamrag.model.Faults;
 import io.streamrag.model.LocalModelServer;
 import io.streamrag.query.functions.FanOut;
+import io.streamrag.query.TestRetrievals;
 import io.streamrag.query.records.CandidateRequest;
 import io.streamrag.query.records.CandidateResult;
-import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.Retrieval;
-import io.streamrag.query.records.RetrievedChunk;
 
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
@@ -29,28 +28,6 @@ class UpFrontSparesTest {
 
     private static final int N = 5;
 
-    private static Retrieval retrieval(String id) {
-        QuestionTask q = new QuestionTask();
-        q.questionId = id;
-        q.tenant = "acme";
-        q.text = "Which port does the admin UI use?";
-        q.n = N;
-        q.k = 1;
-        q.strategy = "RAG";
-        q.deadlineMs = 30_000;
-        q.receivedAtMs = System.currentTimeMillis();
-        RetrievedChunk c = new RetrievedChunk();
-        c.chunkId = "manual-42:1:0";
-        c.documentId = "manual-42";
-        c.page = 17;
-        c.kind = "text";
-        c.text = "The admin UI listens on port 8443 over HTTPS.";
-        Retrieval r = new Retrieval();
-        r.question = q;
-        r.chunks.add(c);
-        return r;
-    }
-
     /** What the questions did: spares planned, and the candidates' hedges (spares included). */
     private static final class Run {
         int planned;
@@ -62,7 +39,7 @@ class UpFrontSparesTest {
     private static Run ask(CandidateGenerator g, int questions) throws Exception {
         Run run = new Run();
         for (int i = 0; i < questions; i++) {
-            Retrieval r = retrieval("q" + i);
+            Retrieval r = TestRetrievals.adminPort("q" + i, N, 30_000);
             HedgeBudget budget = g.hedgeSettings().budget(N);
             int spares = g.planSpares(N);
             run.planned += spares;
