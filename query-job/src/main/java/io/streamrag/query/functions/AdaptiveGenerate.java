@@ -97,7 +97,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
     }
 
     private void wave(Retrieval r, Progress p, int size, ResultFuture<VoteInput> resultFuture) {
-        adaptiveMetrics.waves.inc();
+        adaptiveMetrics.get(AdaptiveMetrics.WAVES).inc();
         double temperature = settings.temperature;
         List<CompletableFuture<CandidateResult>> futures = new ArrayList<>();
         for (int i = 0; i < size; i++) {
@@ -158,7 +158,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
             for (CandidateCall c : p.calls) {
                 if (!c.result.isDone()) {
                     c.cancel();
-                    metrics.candidatesCancelled.inc();
+                    metrics.get(GenerationMetrics.CANDIDATES_CANCELLED).inc();
                 }
             }
         }
@@ -166,8 +166,8 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         v.finalExpected = results.size();
         v.saved = r.question.n - p.issued;
         if (v.saved > 0) {
-            adaptiveMetrics.saved.inc(v.saved);
-            adaptiveMetrics.stoppedEarly.inc();
+            adaptiveMetrics.get(AdaptiveMetrics.CALLS_SAVED).inc(v.saved);
+            adaptiveMetrics.get(AdaptiveMetrics.STOPPED_EARLY).inc();
         }
         resultFuture.complete(Collections.singleton(v));
     }
