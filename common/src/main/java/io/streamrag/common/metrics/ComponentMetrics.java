@@ -29,7 +29,7 @@ public abstract class ComponentMetrics {
     /** The metric of {@code spec}, one of this component's. */
     @SuppressWarnings("unchecked")
     public final <M extends Metric> M get(MetricSpec<M> spec) {
-        if (spec.owner != specs || metrics[spec.index] == null) {
+        if (!specs.declares(spec) || metrics[spec.index] == null) {
             throw new IllegalArgumentException(spec + " is not a registered metric of " + getClass().getSimpleName());
         }
         return (M) metrics[spec.index];
@@ -37,7 +37,7 @@ public abstract class ComponentMetrics {
 
     /** Registers the gauge {@code spec} with its value, read by the reporters when they report. */
     protected final <T> void gauge(MetricSpec<Gauge<T>> spec, Gauge<T> value) {
-        if (spec.owner != specs) {
+        if (!specs.declares(spec)) {
             throw new IllegalArgumentException(spec + " is not a metric of " + getClass().getSimpleName());
         }
         metrics[spec.index] = group.gauge(spec.name(), value);

@@ -8,14 +8,13 @@ import java.util.function.Function;
 /** One metric a component declares: its exported name and kind, made by {@link MetricSpecs}. */
 public final class MetricSpec<M extends Metric> {
     private final String name;
-    final MetricSpecs owner;
+    /** Its place among its component's specs. */
     final int index;
     /** Registers the metric on a group; null for a gauge, which its component registers with its value. */
     final Function<MetricGroup, M> register;
 
-    MetricSpec(String name, MetricSpecs owner, int index, Function<MetricGroup, M> register) {
+    MetricSpec(String name, int index, Function<MetricGroup, M> register) {
         this.name = name;
-        this.owner = owner;
         this.index = index;
         this.register = register;
     }

@@ -39,8 +39,13 @@ public final class MetricSpecs {
         return add(name, null);
     }
 
+    /** Whether {@code spec} is one of these. */
+    boolean declares(MetricSpec<?> spec) {
+        return spec.index < specs.size() && specs.get(spec.index) == spec;
+    }
+
     private <M extends Metric> MetricSpec<M> add(String name, Function<MetricGroup, M> register) {
-        MetricSpec<M> spec = new MetricSpec<>(name, this, specs.size(), register);
+        MetricSpec<M> spec = new MetricSpec<>(name, specs.size(), register);
         specs.add(spec);
         return spec;
     }
