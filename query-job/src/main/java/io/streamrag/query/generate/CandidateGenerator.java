@@ -460,9 +460,9 @@ public class CandidateGenerator implements AutoCloseable {
             public CallResult call(String prompt) {
                 try {
                     CallResult r = endpoint.call(prompt, request.temperature, request.seed, deadline, handle);
-                    usage[0] += r.tokensIn;
-                    usage[1] += r.tokensOut;
-                    usage[2] += r.attempts;
+                    usage[0] += r.tokensIn();
+                    usage[1] += r.tokensOut();
+                    usage[2] += r.attempts();
                     return r;
                 } catch (CallFailedException e) {
                     usage[2] += e.attempts;
