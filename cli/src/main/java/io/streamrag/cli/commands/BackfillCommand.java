@@ -34,11 +34,11 @@ import java.util.concurrent.Callable;
             "The exit status is 5 when the run finished but dead-lettered documents, 1 when the job did not finish."})
 public class BackfillCommand implements Callable<Integer> {
 
-    static final String TOTAL = OutcomeMetrics.PROGRESS_TOTAL;
-    static final String DONE = OutcomeMetrics.PROGRESS_DONE;
-    static final String INDEXED = OutcomeMetrics.INDEXED;
-    static final String DEAD = OutcomeMetrics.DEAD_LETTERED;
-    static final String PAGES = ExtractMetrics.PAGES;
+    static final String TOTAL = OutcomeMetrics.PROGRESS_TOTAL.name();
+    static final String DONE = OutcomeMetrics.PROGRESS_DONE.name();
+    static final String INDEXED = OutcomeMetrics.INDEXED.name();
+    static final String DEAD = OutcomeMetrics.DEAD_LETTERED.name();
+    static final String PAGES = ExtractMetrics.PAGES.name();
 
     @Mixin
     Connection connection;

@@ -23,12 +23,14 @@ import java.util.concurrent.Callable;
                 + "with hedging, --rounds times), outage (OpenSearch refused for 30 s behind a loopback proxy, at most 100 "
                 + "questions)."})
 public class ChaosEndpointsCommand implements Callable<Integer> {
+    /** The benchmark's own defaults, shown as the options' defaults. */
+    private static final ChaosBenchmark.Settings DEFAULTS = new ChaosBenchmark.Settings();
 
     @Option(names = "--questions", description = "Questions per run (default: ${DEFAULT-VALUE}).")
-    int questions = 500;
+    int questions = DEFAULTS.questions;
 
     @Option(names = "--n", description = "Candidates per question (default: ${DEFAULT-VALUE}).")
-    int n = 5;
+    int n = DEFAULTS.n;
 
     @Option(names = {"--deadline", "--deadline-ms"}, defaultValue = "1m",
             description = "Deadline of each question, e.g. 30s (default: ${DEFAULT-VALUE}; a plain number is ms).")
@@ -40,17 +42,17 @@ public class ChaosEndpointsCommand implements Callable<Integer> {
 
     @Option(names = "--rounds", description = "Rounds of the slow scenario, each a healthy run beside the slow runs; "
             + "the medians of the ratios are printed (default: ${DEFAULT-VALUE}).")
-    int rounds = 1;
+    int rounds = DEFAULTS.rounds;
 
     @Option(names = "--concurrency", description = "maxConcurrency of each endpoint (default: ${DEFAULT-VALUE}).")
-    int concurrency = 16;
+    int concurrency = DEFAULTS.maxConcurrency;
 
     @Option(names = {"--endpoint-timeout", "--endpoint-timeout-ms"}, defaultValue = "10s",
             description = "Per-call timeout of each endpoint (default: ${DEFAULT-VALUE}; a plain number is ms).")
     Duration endpointTimeout;
 
     @Option(names = "--parallelism", description = "Job parallelism (default: ${DEFAULT-VALUE}).")
-    int parallelism = 2;
+    int parallelism = DEFAULTS.parallelism;
 
     @Option(names = "--set", description = "Extra query job option key=value (repeatable), e.g. --set query.hedge.enabled=false.")
     Map<String, String> options = new LinkedHashMap<>();

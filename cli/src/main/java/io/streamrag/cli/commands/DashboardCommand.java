@@ -2,6 +2,7 @@ package io.streamrag.cli.commands;
 
 import io.streamrag.cli.FlinkRest;
 import io.streamrag.cli.JobLauncher;
+import io.streamrag.common.metrics.MetricSpec;
 import io.streamrag.ingest.metrics.ChunkMetrics;
 import io.streamrag.ingest.metrics.EmbedMetrics;
 import io.streamrag.ingest.metrics.IndexMetrics;
@@ -19,6 +20,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -34,9 +36,9 @@ public class DashboardCommand implements Callable<Integer> {
 
     /** Custom metrics each job must expose (a sample per job; the full lists are in the jobs' *Metrics classes). */
     static final Map<String, List<String>> REQUIRED_METRICS = Map.of(
-            JobLauncher.INGEST, List.of(ParseMetrics.DOCUMENTS_IN, ChunkMetrics.CHUNKS, EmbedMetrics.BATCH_LATENCY_MS,
+            JobLauncher.INGEST, names(ParseMetrics.DOCUMENTS_IN, ChunkMetrics.CHUNKS, EmbedMetrics.BATCH_LATENCY_MS,
                     IndexMetrics.BULK_LATENCY_MS, OutcomeMetrics.INDEXED),
-            JobLauncher.QUERY, List.of(QuestionMetrics.QUESTIONS, RetrievalMetrics.LATENCY, GenerationMetrics.ISSUED,
+            JobLauncher.QUERY, names(QuestionMetrics.QUESTIONS, RetrievalMetrics.LATENCY, GenerationMetrics.ISSUED,
                     VoteMetrics.DECIDED, AnswerMetrics.ANSWERS));
 
     @Option(names = "--screenshot", defaultValue = "dashboard.png", description = "PNG to write (default: ${DEFAULT-VALUE}).")
@@ -107,5 +109,9 @@ public class DashboardCommand implements Callable<Integer> {
         } else {
             System.out.println("screenshot " + png + " (" + Files.size(png) / 1024 + " KiB)");
         }
+    }
+
+    private static List<String> names(MetricSpec<?>... specs) {
+        return Arrays.stream(specs).map(MetricSpec::name).toList();
     }
 }

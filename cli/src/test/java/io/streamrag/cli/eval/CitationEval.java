@@ -180,7 +180,7 @@ public final class CitationEval {
                             @Override
                             public CallResult call(String prompt) {
                                 CallResult r = endpoint.call(prompt, temperature, seed, System.currentTimeMillis() + 60_000);
-                                lastText[0] = r.text;
+                                lastText[0] = r.text();
                                 return r;
                             }
 

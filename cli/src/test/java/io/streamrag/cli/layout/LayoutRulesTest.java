@@ -2,6 +2,7 @@ package io.streamrag.cli.layout;
 
 import io.streamrag.common.config.ConfigKeys;
 import io.streamrag.common.config.Configs;
+import io.streamrag.common.metrics.ComponentMetrics;
 
 import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.JavaClass;
@@ -14,6 +15,8 @@ import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
 import org.apache.flink.streaming.api.operators.StreamOperator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,13 +24,14 @@ import org.junit.jupiter.api.Test;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.assignableTo;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noFields;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The module and package layout as rules over the main classes of every module (the CLI's tests see them all):
  * cli → bench → jobs → common; no job depends on another job, the benchmarks, the CLI or the local model server;
  * common depends on none of them; inside a job, operators live in {@code functions}, metrics in {@code metrics}
- * and Kafka (de)serializers in {@code io.kafka}.
+ * (each metric one {@code MetricSpec} of a {@code ComponentMetrics} class) and Kafka (de)serializers in {@code io.kafka}.
  */
 class LayoutRulesTest {
 
@@ -116,6 +120,15 @@ class LayoutRulesTest {
     void metricsClassesLiveInMetrics() {
         check(classes().that().resideInAnyPackage(INGEST, QUERY).and().haveSimpleNameEndingWith("Metrics")
                 .should().resideInAPackage("..metrics.."));
+    }
+
+    @Test
+    void metricsAreStatedOnceAsSpecsOfAComponentMetricsClass() {
+        check(classes().that().resideInAnyPackage(INGEST, QUERY).and().haveSimpleNameEndingWith("Metrics")
+                .should().beAssignableTo(ComponentMetrics.class));
+        check(noFields().that().areDeclaredInClassesThat().areAssignableTo(ComponentMetrics.class)
+                .should().haveRawType(Counter.class).orShould().haveRawType(Histogram.class)
+                .because("each metric is one MetricSpec constant (its name and kind), read with get(spec)"));
     }
 
     @Test

@@ -82,11 +82,11 @@ class AllocationModelTest {
         BudgetPlan plan = m.plan(obs, "sweep.csv", 1_000_000);
         assertThat(plan.settings).hasSize(4);
         BudgetPlan.Setting s = plan.settings.get(3);
-        assertThat(s.k).isEqualTo(4);
-        assertThat(s.n).isEqualTo(4);
-        assertThat(s.tokens).isEqualTo(1600);
-        assertThat(s.ms).isEqualTo(40);
-        assertThat(s.predictedAccuracy).isCloseTo(m.predict("RAG", 4, 4), within(1e-12));
+        assertThat(s.k()).isEqualTo(4);
+        assertThat(s.n()).isEqualTo(4);
+        assertThat(s.tokens()).isEqualTo(1600);
+        assertThat(s.ms()).isEqualTo(40);
+        assertThat(s.predictedAccuracy()).isCloseTo(m.predict("RAG", 4, 4), within(1e-12));
         assertThat(plan.fits).hasSize(1);
         assertThat(plan.r2).isEqualTo(m.r2());
     }

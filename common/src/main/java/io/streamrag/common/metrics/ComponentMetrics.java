@@ -1,41 +1,45 @@
 package io.streamrag.common.metrics;
 
-import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
-import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.Metric;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.metrics.ThreadSafeSimpleCounter;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
 /**
- * Base of every component's {@code *Metrics} class: registers each metric on the operator's group with one call,
- * so a subclass holds only its name constants and one field initializer per metric.
+ * Base of every component's {@code *Metrics} class: registers the component's {@link MetricSpecs} on the operator's
+ * group and hands out each metric by its spec, so a subclass states each metric once (a {@code public static final}
+ * spec) and keeps only what computes values.
  */
 public abstract class ComponentMetrics {
-    /** The operator's group; field initializers of a subclass run after it is set. */
+    /** The operator's group. */
     protected final MetricGroup group;
+    private final MetricSpecs specs;
+    private final Metric[] metrics;
 
-    protected ComponentMetrics(MetricGroup group) {
+    protected ComponentMetrics(MetricGroup group, MetricSpecs specs) {
         this.group = group;
+        this.specs = specs;
+        this.metrics = new Metric[specs.specs.size()];
+        for (MetricSpec<?> spec : specs.specs) {
+            if (spec.register != null) {
+                metrics[spec.index] = spec.register.apply(group);
+            }
+        }
     }
 
-    /** A counter incremented by the task thread only. */
-    protected final Counter counter(String name) {
-        return group.counter(name);
+    /** The metric of {@code spec}, one of this component's. */
+    @SuppressWarnings("unchecked")
+    public final <M extends Metric> M get(MetricSpec<M> spec) {
+        if (!specs.declares(spec) || metrics[spec.index] == null) {
+            throw new IllegalArgumentException(spec + " is not a registered metric of " + getClass().getSimpleName());
+        }
+        return (M) metrics[spec.index];
     }
 
-    /** A counter that async callbacks on other threads increment too. */
-    protected final Counter sharedCounter(String name) {
-        return group.counter(name, new ThreadSafeSimpleCounter());
-    }
-
-    /** A histogram over the last {@code window} values. */
-    protected final Histogram histogram(String name, int window) {
-        return group.histogram(name, new DescriptiveStatisticsHistogram(window));
-    }
-
-    /** A gauge read by the reporters when they report. */
-    protected final <T> void gauge(String name, Gauge<T> gauge) {
-        group.gauge(name, gauge);
+    /** Registers the gauge {@code spec} with its value, read by the reporters when they report. */
+    protected final <T> void gauge(MetricSpec<Gauge<T>> spec, Gauge<T> value) {
+        if (!specs.declares(spec)) {
+            throw new IllegalArgumentException(spec + " is not a metric of " + getClass().getSimpleName());
+        }
+        metrics[spec.index] = group.gauge(spec.name(), value);
     }
 }

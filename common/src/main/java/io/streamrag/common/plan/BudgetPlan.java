@@ -46,27 +46,14 @@ public class BudgetPlan implements Serializable {
         public Fit() {}
     }
 
-    /** One setting the plan may choose, with what it is expected to cost and buy. */
-    public static class Setting implements Serializable {
-        private static final long serialVersionUID = 1L;
-        public String strategy;
-        public int k;
-        public int n;
-        public double predictedAccuracy;
-        /** Mean tokens (in + out) per question and p50 latency as the sweep measured them on the fitted questions. */
-        public double tokens;
-        public double ms;
-
-        public Setting() {}
-
-        public Setting(String strategy, int k, int n, double predictedAccuracy, double tokens, double ms) {
-            this.strategy = strategy;
-            this.k = k;
-            this.n = n;
-            this.predictedAccuracy = predictedAccuracy;
-            this.tokens = tokens;
-            this.ms = ms;
-        }
+    /**
+     * One setting the plan may choose, with what it is expected to cost and buy.
+     *
+     * @param tokens mean tokens (in + out) per question, as the sweep measured them on the fitted questions
+     * @param ms p50 latency, as the sweep measured it on the fitted questions
+     */
+    public record Setting(String strategy, int k, int n, double predictedAccuracy, double tokens, double ms)
+            implements Serializable {
 
         @Override
         public String toString() {
@@ -84,36 +71,36 @@ public class BudgetPlan implements Serializable {
     public Answer.Plan choose(Question.Budget budget, String strategy, Integer k, Integer n) {
         List<Setting> allowed = new ArrayList<>();
         for (Setting s : settings) {
-            if ((strategy == null || strategy.equals(s.strategy)) && (k == null || k == s.k) && (n == null || n == s.n)) {
+            if ((strategy == null || strategy.equals(s.strategy())) && (k == null || k == s.k()) && (n == null || n == s.n())) {
                 allowed.add(s);
             }
         }
         if (allowed.isEmpty()) {
             return null;
         }
-        Comparator<Setting> cheaper = Comparator.comparingDouble((Setting s) -> s.tokens).thenComparingDouble(s -> s.ms);
+        Comparator<Setting> cheaper = Comparator.comparingDouble(Setting::tokens).thenComparingDouble(Setting::ms);
         Setting best = allowed.stream().filter(s -> fits(s, budget))
-                .max(Comparator.comparingDouble((Setting s) -> s.predictedAccuracy).thenComparing(cheaper.reversed()))
+                .max(Comparator.comparingDouble(Setting::predictedAccuracy).thenComparing(cheaper.reversed()))
                 .orElse(null);
         boolean within = best != null;
         if (best == null) {
             best = allowed.stream().min(cheaper).orElseThrow();
         }
         Answer.Plan p = new Answer.Plan();
-        p.strategy = best.strategy;
-        p.k = best.k;
-        p.n = best.n;
+        p.strategy = best.strategy();
+        p.k = best.k();
+        p.n = best.n();
         p.budgetTokens = budget.tokens;
         p.budgetMs = budget.ms;
-        p.predictedAccuracy = round(best.predictedAccuracy, 4);
-        p.predictedTokens = round(best.tokens, 1);
-        p.predictedMs = round(best.ms, 1);
+        p.predictedAccuracy = round(best.predictedAccuracy(), 4);
+        p.predictedTokens = round(best.tokens(), 1);
+        p.predictedMs = round(best.ms(), 1);
         p.withinBudget = within;
         return p;
     }
 
     static boolean fits(Setting s, Question.Budget budget) {
-        return (budget.tokens == null || s.tokens <= budget.tokens) && (budget.ms == null || s.ms <= budget.ms);
+        return (budget.tokens == null || s.tokens() <= budget.tokens) && (budget.ms == null || s.ms() <= budget.ms);
     }
 
     private static double round(double v, int digits) {

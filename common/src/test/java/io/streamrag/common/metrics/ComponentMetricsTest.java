@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Checks that {@link ComponentMetrics} registers each metric under its exact name on the operator's group. */
 class ComponentMetricsTest {
@@ -48,19 +49,16 @@ class ComponentMetricsTest {
 
     /** A component with one metric of each kind. */
     static final class SampleMetrics extends ComponentMetrics {
-        static final String CALLS = "calls";
-        static final String SHARED = "sharedCalls";
-        static final String LATENCY = "latencyMs";
-        static final String DEPTH = "depth";
-
-        final Counter calls = counter(CALLS);
-        final Counter shared = sharedCounter(SHARED);
-        final Histogram latency = histogram(LATENCY, 3);
+        private static final MetricSpecs SPECS = new MetricSpecs();
+        static final MetricSpec<Counter> CALLS = SPECS.counter("calls");
+        static final MetricSpec<Counter> SHARED = SPECS.sharedCounter("sharedCalls");
+        static final MetricSpec<Histogram> LATENCY = SPECS.histogram("latencyMs", 3);
+        static final MetricSpec<Gauge<Integer>> DEPTH = SPECS.gauge("depth");
         int depth = 7;
 
         SampleMetrics(MetricGroup group) {
-            super(group);
-            gauge(DEPTH, (Gauge<Integer>) () -> depth);
+            super(group, SPECS);
+            gauge(DEPTH, () -> depth);
         }
     }
 
@@ -70,16 +68,36 @@ class ComponentMetricsTest {
         SampleMetrics m = new SampleMetrics(group);
 
         assertThat(group.metrics).containsOnlyKeys("calls", "sharedCalls", "latencyMs", "depth");
-        assertThat(group.metrics.get("calls")).isSameAs(m.calls);
-        assertThat(group.metrics.get("sharedCalls")).isSameAs(m.shared).isInstanceOf(ThreadSafeSimpleCounter.class);
-        assertThat(group.metrics.get("latencyMs")).isSameAs(m.latency);
+        assertThat(group.metrics.get("calls")).isSameAs(m.get(SampleMetrics.CALLS));
+        assertThat(group.metrics.get("sharedCalls")).isSameAs(m.get(SampleMetrics.SHARED))
+                .isInstanceOf(ThreadSafeSimpleCounter.class);
+        assertThat(group.metrics.get("latencyMs")).isSameAs(m.get(SampleMetrics.LATENCY));
+        assertThat(group.metrics.get("depth")).isSameAs(m.get(SampleMetrics.DEPTH));
 
+        Histogram latency = m.get(SampleMetrics.LATENCY);
         for (long v = 1; v <= 5; v++) {
-            m.latency.update(v);
+            latency.update(v);
         }
-        assertThat(m.latency.getStatistics().size()).as("window of 3").isEqualTo(3);
-        assertThat(m.latency.getStatistics().getMin()).isEqualTo(3);
+        assertThat(latency.getStatistics().size()).as("window of 3").isEqualTo(3);
+        assertThat(latency.getStatistics().getMin()).isEqualTo(3);
         m.depth = 9;
         assertThat(((Gauge<?>) group.metrics.get("depth")).getValue()).isEqualTo(9);
+    }
+
+    /** A component with a metric of the same name as one of {@link SampleMetrics}. */
+    static final class OtherMetrics extends ComponentMetrics {
+        private static final MetricSpecs SPECS = new MetricSpecs();
+        static final MetricSpec<Counter> CALLS = SPECS.counter("calls");
+
+        OtherMetrics(MetricGroup group) {
+            super(group, SPECS);
+        }
+    }
+
+    @Test
+    void refusesTheSpecOfAnotherComponent() {
+        SampleMetrics m = new SampleMetrics(new RecordingGroup());
+        assertThatThrownBy(() -> m.get(OtherMetrics.CALLS))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("calls");
     }
 }

@@ -50,8 +50,8 @@ public class ChunkDocument extends ProcessFunction<ExtractedDocument, ChunkedDoc
                 return;
             }
             chunked.chunks.addAll(chunks);
-            metrics.chunks.inc(chunks.size());
-            metrics.imageChunks.inc(chunks.stream().filter(c -> "image".equals(c.kind)).count());
+            metrics.get(ChunkMetrics.CHUNKS).inc(chunks.size());
+            metrics.get(ChunkMetrics.IMAGE_CHUNKS).inc(chunks.stream().filter(c -> "image".equals(c.kind)).count());
         }
         out.collect(chunked);
     }

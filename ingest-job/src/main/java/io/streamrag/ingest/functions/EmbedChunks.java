@@ -91,7 +91,7 @@ public class EmbedChunks extends BufferingOperator<ChunkedDocument> {
         for (ChunkedDocument d : buffer) {
             String error = failed.get(d);
             if (error != null) {
-                metrics.failures.inc();
+                metrics.get(EmbedMetrics.FAILURES).inc();
                 LOG.warn("Embedding {} failed: {}", d.task, error);
                 output.collect(DeadLetters.TAG, new StreamRecord<>(
                         DeadLetters.of(d.task, DeadLetters.EMBED, DocumentError.EMBEDDING_FAILED, error)));
@@ -117,9 +117,9 @@ public class EmbedChunks extends BufferingOperator<ChunkedDocument> {
         for (int i = 0; i < batch.size(); i++) {
             batch.get(i).embedding = vectors.get(i).vector();
         }
-        metrics.latencyMs.update((System.nanoTime() - start) / 1_000_000);
-        metrics.batchSize.update(batch.size());
-        metrics.batches.inc();
-        metrics.chunks.inc(batch.size());
+        metrics.get(EmbedMetrics.BATCH_LATENCY_MS).update((System.nanoTime() - start) / 1_000_000);
+        metrics.get(EmbedMetrics.BATCH_SIZE).update(batch.size());
+        metrics.get(EmbedMetrics.BATCHES).inc();
+        metrics.get(EmbedMetrics.CHUNKS_EMBEDDED).inc(batch.size());
     }
 }

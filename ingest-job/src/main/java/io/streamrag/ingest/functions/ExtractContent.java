@@ -54,17 +54,17 @@ public class ExtractContent extends ProcessFunction<FetchedDocument, OcrItem> {
             ExtractedDocument extracted = extractor.extract(doc.content, doc.contentType);
             extracted.task = doc.task;
             long ms = (System.nanoTime() - start) / 1_000_000;
-            metrics.extractTimeMs.update(ms);
-            metrics.pages.inc(extracted.pageCount);
+            metrics.get(ExtractMetrics.EXTRACT_TIME_MS).update(ms);
+            metrics.get(ExtractMetrics.PAGES).inc(extracted.pageCount);
             pagesRead.add((long) extracted.pageCount);
-            metrics.images.inc(extracted.images.size());
-            metrics.imagesSkipped.inc(extracted.imagesSkipped);
-            metrics.scannedPages.inc(extracted.images.stream().filter(i -> PageImage.SCANNED_PAGE.equals(i.source)).count());
+            metrics.get(ExtractMetrics.IMAGES).inc(extracted.images.size());
+            metrics.get(ExtractMetrics.IMAGES_SKIPPED).inc(extracted.imagesSkipped);
+            metrics.get(ExtractMetrics.SCANNED_PAGES).inc(extracted.images.stream().filter(i -> PageImage.SCANNED_PAGE.equals(i.source)).count());
             LOG.debug("Extracted {}: {} pages, {} images ({} skipped) in {} ms", doc.task, extracted.pageCount,
                     extracted.images.size(), extracted.imagesSkipped, ms);
             emit(extracted, out);
         } catch (DocumentException e) {
-            metrics.failures.inc();
+            metrics.get(ExtractMetrics.EXTRACT_FAILURES).inc();
             ctx.output(DeadLetters.TAG, DeadLetters.of(doc.task, DeadLetters.EXTRACT, e.error(), e.getMessage()));
         }
     }

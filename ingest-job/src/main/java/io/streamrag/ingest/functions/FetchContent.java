@@ -75,16 +75,16 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
         try {
             byte[] content = task.contentBase64 != null ? decodeInline(task.contentBase64) : fetch(task.uri, task.tenant);
             task.contentBase64 = null; // the bytes travel on; the text copy is dead weight now
-            metrics.bytes.inc(content.length);
+            metrics.get(FetchMetrics.BYTES_FETCHED).inc(content.length);
             if (content.length == 0) {
                 throw new DocumentException(DocumentError.EMPTY_CONTENT, "Document content is empty");
             }
             String type = settleType(task.contentType, content, task.uri);
             out.collect(new FetchedDocument(task, content, type));
         } catch (DocumentException e) {
-            metrics.failures.inc();
+            metrics.get(FetchMetrics.FETCH_FAILURES).inc();
             if (e.error() == DocumentError.FORBIDDEN) {
-                metrics.refused.inc();
+                metrics.get(FetchMetrics.FETCH_REFUSED).inc();
             }
             ctx.output(DeadLetters.TAG, DeadLetters.of(task, DeadLetters.FETCH, e.error(), e.getMessage()));
         }

@@ -114,7 +114,7 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
                 output.collect(DeadLetters.TAG, new StreamRecord<>(f));
             } else {
                 long lag = now - d.task.eventTime;
-                metrics.freshnessLagMs.update(lag);
+                metrics.get(IndexMetrics.FRESHNESS_LAG_MS).update(lag);
                 metrics.lastFreshnessLagMs = lag;
                 DocumentOutcome o = DocumentOutcome.of(d.task, DocumentOutcome.INDEXED);
                 o.chunks = d.chunks.size();

@@ -103,12 +103,12 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
             byte[] bytes = item.bytes;
             OcrCache.Result result = pool.cache.get(OcrCache.key(item.tenant, bytes), () -> reader.read(bytes));
             hit = result.hit();
-            (hit ? metrics.cacheHits : metrics.cacheMisses).inc();
+            (hit ? metrics.get(OcrMetrics.CACHE_HITS) : metrics.get(OcrMetrics.CACHE_MISSES)).inc();
             item.text = result.text();
-            metrics.read.inc();
+            metrics.get(OcrMetrics.IMAGES_READ).inc();
         } catch (Exception e) {
             item.failed = true;
-            metrics.failed.inc();
+            metrics.get(OcrMetrics.IMAGES_FAILED).inc();
             LOG.warn("Reading image {} of {} v{} failed: {}", item.index + 1, item.documentId, item.version, e.toString());
         } finally {
             item.bytes = null; // read once; do not carry pixels into state or downstream
@@ -119,7 +119,7 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
                 spent.merge(key, item.ocrMillis, Long::sum);
             }
             if (!hit) {
-                metrics.timeMs.update(item.ocrMillis); // reading time, not cache look-ups
+                metrics.get(OcrMetrics.OCR_TIME_MS).update(item.ocrMillis); // reading time, not cache look-ups
             }
         }
     }
@@ -127,7 +127,7 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
     @Override
     public void timeout(OcrItem item, ResultFuture<OcrItem> result) {
         // Index the document without this image's text rather than fail it.
-        metrics.timedOut.inc();
+        metrics.get(OcrMetrics.DOCUMENTS_TIMED_OUT).inc();
         LOG.warn("Reading image {} of {} v{} timed out; indexing the document without it", item.index + 1, item.documentId, item.version);
         // A new record: the timed-out one may still be in a reader's hands.
         OcrItem copy = item.image(item.index);

@@ -38,7 +38,7 @@ public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTas
 
     @Override
     public void processElement(RawDocument raw, Context ctx, Collector<DocumentTask> out) {
-        metrics.documentsIn.inc();
+        metrics.get(ParseMetrics.DOCUMENTS_IN).inc();
         JsonNode tree;
         try {
             tree = Json.tree(raw.value == null ? new byte[0] : raw.value);
@@ -78,7 +78,7 @@ public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTas
         if (problem != null) {
             FailedDocument f = DeadLetters.of(task, DeadLetters.VALIDATE, problem.error(), problem.message());
             f.version = event.version;
-            metrics.documentsInvalid.inc();
+            metrics.get(ParseMetrics.DOCUMENTS_INVALID).inc();
             ctx.output(DeadLetters.TAG, f);
             return;
         }
@@ -121,7 +121,7 @@ public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTas
         f.message = message;
         f.eventJson = eventJson;
         f.eventTime = raw.timestamp;
-        metrics.documentsInvalid.inc();
+        metrics.get(ParseMetrics.DOCUMENTS_INVALID).inc();
         ctx.output(DeadLetters.TAG, f);
     }
 

@@ -135,12 +135,12 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
                 if (!e.releasing) {
                     kept.add(e);
                 } else if (e.attempt >= maxAttempts) {
-                    metrics.poisoned.inc();
+                    metrics.get(QuarantineMetrics.POISONED).inc();
                     LOG.warn("Quarantining {}: the job failed during each of its {} attempts", e.task, e.attempt);
                     output.collect(DeadLetters.TAG, new StreamRecord<>(DeadLetters.of(e.task, DeadLetters.QUARANTINE, DocumentError.POISON_DOCUMENT,
                             "Processing failed the job during each of " + e.attempt + " attempts (ingest.quarantine.max-attempts=" + maxAttempts + ")")));
                 } else {
-                    metrics.retried.inc();
+                    metrics.get(QuarantineMetrics.RETRIED).inc();
                     LOG.warn("{} was in flight when the job failed (attempt {}); retrying it alone", e.task, e.attempt);
                     kept.add(new Entry(e.task, e.attempt + 1, true));
                 }
@@ -167,7 +167,7 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
             held.add(new Entry(element.getValue(), 1, false));
             waiting.putIfAbsent(key, -1L);
         } else {
-            metrics.passed.inc();
+            metrics.get(QuarantineMetrics.PASSED).inc();
             output.collect(element);
         }
     }

@@ -75,16 +75,16 @@ public class TrackOutcomes extends ProcessFunction<DocumentOutcome, DocumentOutc
         done++;
         switch (o.outcome) {
             case DocumentOutcome.INDEXED:
-                metrics.indexed.inc();
+                metrics.get(OutcomeMetrics.INDEXED).inc();
                 break;
             case DocumentOutcome.DELETED:
-                metrics.deleted.inc();
+                metrics.get(OutcomeMetrics.DELETED).inc();
                 break;
             case DocumentOutcome.STALE:
-                metrics.stale.inc();
+                metrics.get(OutcomeMetrics.STALE).inc();
                 break;
             default:
-                metrics.deadLettered.inc();
+                metrics.get(OutcomeMetrics.DEAD_LETTERED).inc();
                 metrics.deadLetteredAt(o.stage).inc();
         }
         totals.getOrDefault(o.outcome, totals.get(DocumentOutcome.DEAD_LETTERED)).add(1L);
@@ -93,7 +93,7 @@ public class TrackOutcomes extends ProcessFunction<DocumentOutcome, DocumentOutc
         if (expectedTotal > 0 && (now - lastLog >= logIntervalMs || done == expectedTotal)) {
             lastLog = now;
             LOG.info("Progress: {}/{} documents ({} indexed, {} deleted, {} stale, {} dead-lettered)", done, expectedTotal,
-                    metrics.indexed.getCount(), metrics.deleted.getCount(), metrics.stale.getCount(), metrics.deadLettered.getCount());
+                    metrics.get(OutcomeMetrics.INDEXED).getCount(), metrics.get(OutcomeMetrics.DELETED).getCount(), metrics.get(OutcomeMetrics.STALE).getCount(), metrics.get(OutcomeMetrics.DEAD_LETTERED).getCount());
         }
         out.collect(o);
     }

@@ -94,7 +94,7 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
             task.version = seen == null ? 0 : seen;
         }
         if (seen != null && task.version < seen) {
-            metrics.stale.inc();
+            metrics.get(VersionGateMetrics.STALE).inc();
             LOG.info("Ignoring stale {}: version {} is older than {}", task, task.version, seen);
             DocumentOutcome o = DocumentOutcome.of(task, DocumentOutcome.STALE);
             o.message = "version " + task.version + " < " + seen;
@@ -104,7 +104,7 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
         latest.update(seen == null ? task.version : Math.max(seen, task.version));
         task.previousVersion = seen;
         task.previousVersionKnown = known;
-        metrics.passed.inc();
+        metrics.get(VersionGateMetrics.PASSED).inc();
         out.collect(task);
     }
 
@@ -116,7 +116,7 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
      */
     private boolean indexedVersion(DocumentTask task, Long[] found) throws Exception {
         String documentId = task.documentId;
-        metrics.lookups.inc();
+        metrics.get(VersionGateMetrics.INDEX_LOOKUPS).inc();
         try {
             SearchResponse<Chunk> r = backoff.call(() -> client.search(s -> s
                     .index(lookup.alias())

@@ -67,7 +67,7 @@ public class BulkWriter {
             }
         }
         List<Item> left = itemBackoff.callRemaining(items, round -> writeRound(round, failed),
-                (retry, delay, e) -> metrics.bulkRetries.inc());
+                (retry, delay, e) -> metrics.get(IndexMetrics.BULK_RETRIES).inc());
         for (Item item : left) {
             failed.putIfAbsent(item.owner, item.rejected);
         }
@@ -87,10 +87,10 @@ public class BulkWriter {
         for (int i = 0; i < responses.size(); i++) {
             BulkResponseItem response = responses.get(i);
             if (response.error() == null) {
-                metrics.chunksIndexed.inc();
+                metrics.get(IndexMetrics.CHUNKS_INDEXED).inc();
                 continue;
             }
-            metrics.bulkItemFailures.inc();
+            metrics.get(IndexMetrics.BULK_ITEM_FAILURES).inc();
             String error = response.status() + " " + response.error().type() + ": " + response.error().reason();
             // A 200 response can still carry per-item failures: back-pressure is retried, the rest is final.
             if (response.status() == 429 || response.status() == 503) {
@@ -107,11 +107,11 @@ public class BulkWriter {
         return outageBackoff.call(() -> {
             long start = System.nanoTime();
             BulkResponse r = client.bulk(b -> b.operations(ops));
-            metrics.bulkRequests.inc();
-            metrics.bulkLatencyMs.update((System.nanoTime() - start) / 1_000_000);
+            metrics.get(IndexMetrics.BULK_REQUESTS).inc();
+            metrics.get(IndexMetrics.BULK_LATENCY_MS).update((System.nanoTime() - start) / 1_000_000);
             return r;
         }, OpenSearchClients::retriable, (retry, delay, e) -> {
-            metrics.requestRetries.inc();
+            metrics.get(IndexMetrics.REQUEST_RETRIES).inc();
             LOG.warn("Bulk request of {} items failed (retry {} in {} ms): {}", ops.size(), retry + 1, delay, e.toString());
         });
     }

@@ -108,10 +108,10 @@ public class VersionCleanup {
                 }
                 deleted += hits.size();
             }
-            metrics.deleteLatencyMs.update((System.nanoTime() - start) / 1_000_000);
+            metrics.get(IndexMetrics.DELETE_BY_QUERY_LATENCY_MS).update((System.nanoTime() - start) / 1_000_000);
             return deleted;
         }, OpenSearchClients::retriable, (retry, delay, e) -> {
-            metrics.requestRetries.inc();
+            metrics.get(IndexMetrics.REQUEST_RETRIES).inc();
             LOG.warn("Deleting old chunks failed (retry {} in {} ms): {}", retry + 1, delay, e.toString());
         });
     }

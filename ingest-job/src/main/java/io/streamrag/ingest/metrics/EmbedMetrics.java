@@ -1,25 +1,22 @@
 package io.streamrag.ingest.metrics;
 
 import io.streamrag.common.metrics.ComponentMetrics;
+import io.streamrag.common.metrics.MetricSpec;
+import io.streamrag.common.metrics.MetricSpecs;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 
 /** Metrics of {@link io.streamrag.ingest.functions.EmbedChunks}. */
 public final class EmbedMetrics extends ComponentMetrics {
-    public static final String CHUNKS_EMBEDDED = "chunksEmbedded";
-    public static final String BATCHES = "embedBatches";
-    public static final String BATCH_LATENCY_MS = "embedBatchLatencyMs";
-    public static final String BATCH_SIZE = "embedBatchSize";
-    public static final String FAILURES = "embedFailures";
-
-    public final Counter chunks = counter(CHUNKS_EMBEDDED);
-    public final Counter batches = counter(BATCHES);
-    public final Histogram latencyMs = histogram(BATCH_LATENCY_MS, 500);
-    public final Histogram batchSize = histogram(BATCH_SIZE, 500);
-    public final Counter failures = counter(FAILURES);
+    private static final MetricSpecs SPECS = new MetricSpecs();
+    public static final MetricSpec<Counter> CHUNKS_EMBEDDED = SPECS.counter("chunksEmbedded");
+    public static final MetricSpec<Counter> BATCHES = SPECS.counter("embedBatches");
+    public static final MetricSpec<Histogram> BATCH_LATENCY_MS = SPECS.histogram("embedBatchLatencyMs", 500);
+    public static final MetricSpec<Histogram> BATCH_SIZE = SPECS.histogram("embedBatchSize", 500);
+    public static final MetricSpec<Counter> FAILURES = SPECS.counter("embedFailures");
 
     public EmbedMetrics(MetricGroup group) {
-        super(group);
+        super(group, SPECS);
     }
 }

@@ -1,21 +1,20 @@
 package io.streamrag.ingest.metrics;
 
 import io.streamrag.common.metrics.ComponentMetrics;
+import io.streamrag.common.metrics.MetricSpec;
+import io.streamrag.common.metrics.MetricSpecs;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 
 /** Metrics of {@link io.streamrag.ingest.functions.FetchContent}. */
 public final class FetchMetrics extends ComponentMetrics {
-    public static final String BYTES_FETCHED = "bytesFetched";
-    public static final String FETCH_FAILURES = "fetchFailures";
+    private static final MetricSpecs SPECS = new MetricSpecs();
+    public static final MetricSpec<Counter> BYTES_FETCHED = SPECS.counter("bytesFetched");
+    public static final MetricSpec<Counter> FETCH_FAILURES = SPECS.counter("fetchFailures");
     /** Fetches the fetch policy refused (also counted in fetchFailures). */
-    public static final String FETCH_REFUSED = "fetchRefused";
-
-    public final Counter bytes = counter(BYTES_FETCHED);
-    public final Counter failures = counter(FETCH_FAILURES);
-    public final Counter refused = counter(FETCH_REFUSED);
+    public static final MetricSpec<Counter> FETCH_REFUSED = SPECS.counter("fetchRefused");
 
     public FetchMetrics(MetricGroup group) {
-        super(group);
+        super(group, SPECS);
     }
 }

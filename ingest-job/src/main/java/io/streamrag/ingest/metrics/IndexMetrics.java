@@ -1,6 +1,8 @@
 package io.streamrag.ingest.metrics;
 
 import io.streamrag.common.metrics.ComponentMetrics;
+import io.streamrag.common.metrics.MetricSpec;
+import io.streamrag.common.metrics.MetricSpecs;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
@@ -8,29 +10,22 @@ import org.apache.flink.metrics.MetricGroup;
 
 /** Metrics of {@link io.streamrag.ingest.functions.IndexChunks}. */
 public final class IndexMetrics extends ComponentMetrics {
-    public static final String CHUNKS_INDEXED = "chunksIndexed";
-    public static final String BULK_REQUESTS = "bulkRequests";
-    public static final String BULK_LATENCY_MS = "bulkLatencyMs";
-    public static final String BULK_ITEM_FAILURES = "bulkItemFailures";
-    public static final String BULK_RETRIES = "bulkRetries";
+    private static final MetricSpecs SPECS = new MetricSpecs();
+    public static final MetricSpec<Counter> CHUNKS_INDEXED = SPECS.counter("chunksIndexed");
+    public static final MetricSpec<Counter> BULK_REQUESTS = SPECS.counter("bulkRequests");
+    public static final MetricSpec<Histogram> BULK_LATENCY_MS = SPECS.histogram("bulkLatencyMs", 500);
+    public static final MetricSpec<Counter> BULK_ITEM_FAILURES = SPECS.counter("bulkItemFailures");
+    public static final MetricSpec<Counter> BULK_RETRIES = SPECS.counter("bulkRetries");
     /** Retries of whole requests that failed (OpenSearch unreachable or erroring), within ingest.index.retry-budget. */
-    public static final String REQUEST_RETRIES = "requestRetries";
-    public static final String DELETE_BY_QUERY_LATENCY_MS = "deleteByQueryLatencyMs";
-    public static final String FRESHNESS_LAG_MS = "freshnessLagMs";
-    public static final String LAST_FRESHNESS_LAG_MS = "lastFreshnessLagMs";
+    public static final MetricSpec<Counter> REQUEST_RETRIES = SPECS.counter("requestRetries");
+    public static final MetricSpec<Histogram> DELETE_BY_QUERY_LATENCY_MS = SPECS.histogram("deleteByQueryLatencyMs", 500);
+    public static final MetricSpec<Histogram> FRESHNESS_LAG_MS = SPECS.histogram("freshnessLagMs", 1000);
+    public static final MetricSpec<Gauge<Long>> LAST_FRESHNESS_LAG_MS = SPECS.gauge("lastFreshnessLagMs");
 
-    public final Counter chunksIndexed = counter(CHUNKS_INDEXED);
-    public final Counter bulkRequests = counter(BULK_REQUESTS);
-    public final Histogram bulkLatencyMs = histogram(BULK_LATENCY_MS, 500);
-    public final Counter bulkItemFailures = counter(BULK_ITEM_FAILURES);
-    public final Counter bulkRetries = counter(BULK_RETRIES);
-    public final Counter requestRetries = counter(REQUEST_RETRIES);
-    public final Histogram deleteLatencyMs = histogram(DELETE_BY_QUERY_LATENCY_MS, 500);
-    public final Histogram freshnessLagMs = histogram(FRESHNESS_LAG_MS, 1000);
     public volatile long lastFreshnessLagMs;
 
     public IndexMetrics(MetricGroup group) {
-        super(group);
-        gauge(LAST_FRESHNESS_LAG_MS, (Gauge<Long>) () -> lastFreshnessLagMs);
+        super(group, SPECS);
+        gauge(LAST_FRESHNESS_LAG_MS, () -> lastFreshnessLagMs);
     }
 }

@@ -1,29 +1,25 @@
 package io.streamrag.ingest.metrics;
 
 import io.streamrag.common.metrics.ComponentMetrics;
+import io.streamrag.common.metrics.MetricSpec;
+import io.streamrag.common.metrics.MetricSpecs;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 
 /** Metrics of {@link io.streamrag.ingest.functions.OcrImages}. */
 public final class OcrMetrics extends ComponentMetrics {
-    public static final String IMAGES_READ = "ocrImagesRead";
-    public static final String IMAGES_FAILED = "ocrImagesFailed";
-    public static final String DOCUMENTS_TIMED_OUT = "ocrDocumentsTimedOut";
-    public static final String OCR_TIME_MS = "ocrTimeMs";
+    private static final MetricSpecs SPECS = new MetricSpecs();
+    public static final MetricSpec<Counter> IMAGES_READ = SPECS.counter("ocrImagesRead");
+    public static final MetricSpec<Counter> IMAGES_FAILED = SPECS.counter("ocrImagesFailed");
+    public static final MetricSpec<Counter> DOCUMENTS_TIMED_OUT = SPECS.counter("ocrDocumentsTimedOut");
+    public static final MetricSpec<Histogram> OCR_TIME_MS = SPECS.histogram("ocrTimeMs", 500);
     /** Images whose text came from the OCR cache (or a read of the same image under way) instead of tesseract. */
-    public static final String CACHE_HITS = "ocrCacheHits";
+    public static final MetricSpec<Counter> CACHE_HITS = SPECS.counter("ocrCacheHits");
     /** Images read by tesseract (or the vision model) because no text was cached for them. */
-    public static final String CACHE_MISSES = "ocrCacheMisses";
-
-    public final Counter read = counter(IMAGES_READ);
-    public final Counter failed = counter(IMAGES_FAILED);
-    public final Counter timedOut = counter(DOCUMENTS_TIMED_OUT);
-    public final Counter cacheHits = counter(CACHE_HITS);
-    public final Counter cacheMisses = counter(CACHE_MISSES);
-    public final Histogram timeMs = histogram(OCR_TIME_MS, 500);
+    public static final MetricSpec<Counter> CACHE_MISSES = SPECS.counter("ocrCacheMisses");
 
     public OcrMetrics(MetricGroup group) {
-        super(group);
+        super(group, SPECS);
     }
 }

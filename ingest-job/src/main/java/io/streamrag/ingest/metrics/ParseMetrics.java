@@ -1,18 +1,18 @@
 package io.streamrag.ingest.metrics;
 
 import io.streamrag.common.metrics.ComponentMetrics;
+import io.streamrag.common.metrics.MetricSpec;
+import io.streamrag.common.metrics.MetricSpecs;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 
 /** Metrics of {@link io.streamrag.ingest.functions.ParseDocumentEvent}. */
 public final class ParseMetrics extends ComponentMetrics {
-    public static final String DOCUMENTS_IN = "documentsIn";
-    public static final String DOCUMENTS_INVALID = "documentsInvalid";
-
-    public final Counter documentsIn = counter(DOCUMENTS_IN);
-    public final Counter documentsInvalid = counter(DOCUMENTS_INVALID);
+    private static final MetricSpecs SPECS = new MetricSpecs();
+    public static final MetricSpec<Counter> DOCUMENTS_IN = SPECS.counter("documentsIn");
+    public static final MetricSpec<Counter> DOCUMENTS_INVALID = SPECS.counter("documentsInvalid");
 
     public ParseMetrics(MetricGroup group) {
-        super(group);
+        super(group, SPECS);
     }
 }

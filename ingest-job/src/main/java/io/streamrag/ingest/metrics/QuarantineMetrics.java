@@ -1,6 +1,8 @@
 package io.streamrag.ingest.metrics;
 
 import io.streamrag.common.metrics.ComponentMetrics;
+import io.streamrag.common.metrics.MetricSpec;
+import io.streamrag.common.metrics.MetricSpecs;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
@@ -9,18 +11,15 @@ import java.util.function.IntSupplier;
 
 /** Metrics of {@link io.streamrag.ingest.functions.Quarantine}. */
 public final class QuarantineMetrics extends ComponentMetrics {
-    public static final String POISONED = "quarantinePoisoned";
-    public static final String RETRIED = "quarantineRetried";
-    public static final String HELD_DOCUMENTS = "quarantineHeldDocuments";
+    private static final MetricSpecs SPECS = new MetricSpecs();
+    public static final MetricSpec<Counter> POISONED = SPECS.counter("quarantinePoisoned");
+    public static final MetricSpec<Counter> RETRIED = SPECS.counter("quarantineRetried");
+    public static final MetricSpec<Gauge<Integer>> HELD_DOCUMENTS = SPECS.gauge("quarantineHeldDocuments");
     /** Documents let straight through (not gated: normal running, nothing of theirs replayed or held). */
-    public static final String PASSED = "quarantinePassed";
-
-    public final Counter poisoned = counter(POISONED);
-    public final Counter retried = counter(RETRIED);
-    public final Counter passed = counter(PASSED);
+    public static final MetricSpec<Counter> PASSED = SPECS.counter("quarantinePassed");
 
     public QuarantineMetrics(MetricGroup group, IntSupplier held) {
-        super(group);
-        gauge(HELD_DOCUMENTS, (Gauge<Integer>) held::getAsInt);
+        super(group, SPECS);
+        gauge(HELD_DOCUMENTS, held::getAsInt);
     }
 }

@@ -1,20 +1,19 @@
 package io.streamrag.ingest.metrics;
 
 import io.streamrag.common.metrics.ComponentMetrics;
+import io.streamrag.common.metrics.MetricSpec;
+import io.streamrag.common.metrics.MetricSpecs;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 
 /** Metrics of {@link io.streamrag.ingest.functions.VersionGate}. */
 public final class VersionGateMetrics extends ComponentMetrics {
-    public static final String PASSED = "documentsPassed";
-    public static final String STALE = "documentsStale";
-    public static final String INDEX_LOOKUPS = "versionLookups";
-
-    public final Counter passed = counter(PASSED);
-    public final Counter stale = counter(STALE);
-    public final Counter lookups = counter(INDEX_LOOKUPS);
+    private static final MetricSpecs SPECS = new MetricSpecs();
+    public static final MetricSpec<Counter> PASSED = SPECS.counter("documentsPassed");
+    public static final MetricSpec<Counter> STALE = SPECS.counter("documentsStale");
+    public static final MetricSpec<Counter> INDEX_LOOKUPS = SPECS.counter("versionLookups");
 
     public VersionGateMetrics(MetricGroup group) {
-        super(group);
+        super(group, SPECS);
     }
 }

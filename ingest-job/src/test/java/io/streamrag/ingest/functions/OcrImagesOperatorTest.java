@@ -108,8 +108,8 @@ class OcrImagesOperatorTest {
         assertThat(out.get(0).isDocument()).isTrue();
         assertThat(out.subList(1, 3)).extracting(i -> i.index + ":" + i.text).containsExactly("0:text of slow", "1:text of fast");
         assertThat(out.subList(1, 3)).allSatisfy(i -> assertThat(i.bytes).isNull()); // no pixels downstream
-        assertThat(count(OcrMetrics.IMAGES_READ)).isEqualTo(2);
-        assertThat(count(OcrMetrics.CACHE_MISSES)).isEqualTo(2);
+        assertThat(count(OcrMetrics.IMAGES_READ.name())).isEqualTo(2);
+        assertThat(count(OcrMetrics.CACHE_MISSES.name())).isEqualTo(2);
     }
 
     @Test
@@ -126,7 +126,7 @@ class OcrImagesOperatorTest {
             h.setProcessingTime(1_001); // the operator's timeout timer fires
             h.endInput(); // returns once the queue is empty: the timed-out image is out although its read still runs
             out = h.extractOutputValues();
-            assertThat(count(OcrMetrics.DOCUMENTS_TIMED_OUT)).isEqualTo(1);
+            assertThat(count(OcrMetrics.DOCUMENTS_TIMED_OUT.name())).isEqualTo(1);
         } finally {
             release.countDown();
         }
@@ -195,7 +195,7 @@ class OcrImagesOperatorTest {
         assertThat(out.get(1).limitExceeded).contains(IngestOptions.LIMITS_OCR_TIME_PER_DOCUMENT.key());
         assertThat(out.get(2).limitExceeded).isNotNull();
         assertThat(out.get(3).limitExceeded).isNull();
-        assertThat(count(OcrMetrics.IMAGES_READ)).isEqualTo(2);
+        assertThat(count(OcrMetrics.IMAGES_READ.name())).isEqualTo(2);
     }
 
     private static OcrItem document(String tenant, String documentId, int images) {

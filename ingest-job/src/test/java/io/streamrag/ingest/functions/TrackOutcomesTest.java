@@ -61,14 +61,14 @@ class TrackOutcomesTest {
             }
             assertThat(h.extractOutputValues()).extracting(TrackOutcomesTest::describe)
                     .containsExactlyElementsOf(in.stream().map(TrackOutcomesTest::describe).collect(Collectors.toList()));
-            assertThat(count(OutcomeMetrics.INDEXED)).isEqualTo(1);
-            assertThat(count(OutcomeMetrics.DELETED)).isEqualTo(1);
-            assertThat(count(OutcomeMetrics.STALE)).isEqualTo(1);
-            assertThat(count(OutcomeMetrics.DEAD_LETTERED)).isEqualTo(3);
+            assertThat(count(OutcomeMetrics.INDEXED.name())).isEqualTo(1);
+            assertThat(count(OutcomeMetrics.DELETED.name())).isEqualTo(1);
+            assertThat(count(OutcomeMetrics.STALE.name())).isEqualTo(1);
+            assertThat(count(OutcomeMetrics.DEAD_LETTERED.name())).isEqualTo(3);
             assertThat(count(OutcomeMetrics.DEAD_LETTERED_PREFIX + "fetch")).isEqualTo(1);
             assertThat(count(OutcomeMetrics.DEAD_LETTERED_PREFIX + "extract")).isEqualTo(2);
-            assertThat(gauge(OutcomeMetrics.PROGRESS_DONE)).isEqualTo(6);
-            assertThat(gauge(OutcomeMetrics.PROGRESS_TOTAL)).isEqualTo(6);
+            assertThat(gauge(OutcomeMetrics.PROGRESS_DONE.name())).isEqualTo(6);
+            assertThat(gauge(OutcomeMetrics.PROGRESS_TOTAL.name())).isEqualTo(6);
             // Accumulators outlive the job: a finished backfill's summary reads them.
             Map<String, Accumulator<?, ?>> totals = h.getEnvironment().getAccumulatorRegistry().getUserMap();
             assertThat(totals.get(OutcomeMetrics.ACCUMULATOR_PREFIX + DocumentOutcome.INDEXED).getLocalValue()).isEqualTo(1L);
@@ -86,17 +86,17 @@ class TrackOutcomesTest {
             state = h.snapshot(1L, 1L);
             // Outcomes after the checkpoint are replayed after the restore, so they must not count twice.
             h.processElement(outcome("c", DocumentOutcome.INDEXED, null), 1);
-            assertThat(gauge(OutcomeMetrics.PROGRESS_DONE)).isEqualTo(3);
+            assertThat(gauge(OutcomeMetrics.PROGRESS_DONE.name())).isEqualTo(3);
         }
         try (var h = harness(5)) {
             h.initializeState(state);
             h.open();
-            assertThat(gauge(OutcomeMetrics.PROGRESS_DONE)).isEqualTo(2);
+            assertThat(gauge(OutcomeMetrics.PROGRESS_DONE.name())).isEqualTo(2);
             for (String id : List.of("c", "d", "e")) {
                 h.processElement(outcome(id, DocumentOutcome.INDEXED, null), 1);
             }
-            assertThat(gauge(OutcomeMetrics.PROGRESS_DONE)).isEqualTo(5);
-            assertThat(gauge(OutcomeMetrics.PROGRESS_TOTAL)).isEqualTo(5);
+            assertThat(gauge(OutcomeMetrics.PROGRESS_DONE.name())).isEqualTo(5);
+            assertThat(gauge(OutcomeMetrics.PROGRESS_TOTAL.name())).isEqualTo(5);
         }
     }
 

@@ -47,10 +47,10 @@ class BulkWriterITCase {
         assertThat(failed).containsOnlyKeys(bad);
         assertThat(failed.get(bad)).startsWith("400 ");
         assertThat(versions(OPENSEARCH.client(), alias, "acme", "good")).containsExactly(1L, 1L, 1L, 1L, 1L);
-        assertThat(metrics.bulkRequests.getCount()).isEqualTo(4); // 7 chunks, at most 2 per request
-        assertThat(metrics.chunksIndexed.getCount()).isEqualTo(5);
-        assertThat(metrics.bulkItemFailures.getCount()).isEqualTo(2);
-        assertThat(metrics.bulkRetries.getCount()).isZero(); // a 400 is final
+        assertThat(metrics.get(IndexMetrics.BULK_REQUESTS).getCount()).isEqualTo(4); // 7 chunks, at most 2 per request
+        assertThat(metrics.get(IndexMetrics.CHUNKS_INDEXED).getCount()).isEqualTo(5);
+        assertThat(metrics.get(IndexMetrics.BULK_ITEM_FAILURES).getCount()).isEqualTo(2);
+        assertThat(metrics.get(IndexMetrics.BULK_RETRIES).getCount()).isZero(); // a 400 is final
     }
 
     @Test
@@ -73,10 +73,10 @@ class BulkWriterITCase {
                     }
                 });
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (metrics.requestRetries.getCount() < 2 && System.nanoTime() < deadline) {
+                while (metrics.get(IndexMetrics.REQUEST_RETRIES).getCount() < 2 && System.nanoTime() < deadline) {
                     Thread.sleep(20);
                 }
-                assertThat(metrics.requestRetries.getCount()).isGreaterThanOrEqualTo(2);
+                assertThat(metrics.get(IndexMetrics.REQUEST_RETRIES).getCount()).isGreaterThanOrEqualTo(2);
                 assertThat(written).isNotDone();
                 proxy.mode(LoopbackProxy.Mode.UP);
 

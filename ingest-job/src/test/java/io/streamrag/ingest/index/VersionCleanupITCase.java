@@ -52,7 +52,7 @@ class VersionCleanupITCase {
 
         assertThat(versions(OPENSEARCH.client(), alias, "acme", "manual")).containsExactly(2L, 2L);
         assertThat(versions(OPENSEARCH.client(), alias, "acme", "guide")).containsExactly(1L, 1L);
-        assertThat(metrics.deleteLatencyMs.getCount()).isEqualTo(1); // one delete request for both documents
+        assertThat(metrics.get(IndexMetrics.DELETE_BY_QUERY_LATENCY_MS).getCount()).isEqualTo(1); // one delete request for both documents
     }
 
     @Test
@@ -61,7 +61,7 @@ class VersionCleanupITCase {
         first.task.previousVersionKnown = true;
         writer.write(List.of(first));
         cleanup.afterWrite(List.of(first), Set.of());
-        assertThat(metrics.deleteLatencyMs.getCount()).isZero();
+        assertThat(metrics.get(IndexMetrics.DELETE_BY_QUERY_LATENCY_MS).getCount()).isZero();
 
         // A replay of the indexed version that fails this time must not delete the version already there.
         ChunkedDocument replay = chunked("acme", "new", 1, 1L, 2, 4);

@@ -93,12 +93,12 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         inFlight.put(r.question.questionId, p);
         long left = r.question.deadlineAtMs() - System.currentTimeMillis();
         p.deadlineTimer = timers.schedule(() -> finish(r, p, resultFuture), Math.max(0, left), TimeUnit.MILLISECONDS);
-        wave(r, p, Math.min(settings.firstWave, r.question.n), resultFuture);
+        wave(r, p, Math.min(settings.firstWave(), r.question.n), resultFuture);
     }
 
     private void wave(Retrieval r, Progress p, int size, ResultFuture<VoteInput> resultFuture) {
-        adaptiveMetrics.waves.inc();
-        double temperature = settings.temperature;
+        adaptiveMetrics.get(AdaptiveMetrics.WAVES).inc();
+        double temperature = settings.temperature();
         List<CompletableFuture<CandidateResult>> futures = new ArrayList<>();
         for (int i = 0; i < size; i++) {
             CandidateRequest req = FanOut.request(r, p.issued++, endpoints, temperature);
@@ -120,7 +120,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
             // fire a moment before the deadline timer, ending the wave just before it).
             boolean timeLeft = System.currentTimeMillis() + MIN_WAVE_TIME_MS < r.question.deadlineAtMs();
             if (remaining > 0 && timeLeft && !settled(p, remaining)) {
-                wave(r, p, Math.min(settings.waveSize, remaining), resultFuture);
+                wave(r, p, Math.min(settings.waveSize(), remaining), resultFuture);
             } else {
                 finish(r, p, resultFuture);
             }
@@ -135,7 +135,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         List<VoteTally.Group> groups = VoteTally.of(snapshot).groups();
         int leader = groups.isEmpty() ? 0 : groups.get(0).count;
         int runnerUp = groups.size() > 1 ? groups.get(1).count : 0;
-        return settings.stopRule.shouldStop(leader, runnerUp, remaining, settings.threshold, settings.lead);
+        return settings.stopRule().shouldStop(leader, runnerUp, remaining, settings.threshold(), settings.lead());
     }
 
     private void finish(Retrieval r, Progress p, ResultFuture<VoteInput> resultFuture) {
@@ -158,7 +158,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
             for (CandidateCall c : p.calls) {
                 if (!c.result.isDone()) {
                     c.cancel();
-                    metrics.candidatesCancelled.inc();
+                    metrics.get(GenerationMetrics.CANDIDATES_CANCELLED).inc();
                 }
             }
         }
@@ -166,8 +166,8 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         v.finalExpected = results.size();
         v.saved = r.question.n - p.issued;
         if (v.saved > 0) {
-            adaptiveMetrics.saved.inc(v.saved);
-            adaptiveMetrics.stoppedEarly.inc();
+            adaptiveMetrics.get(AdaptiveMetrics.CALLS_SAVED).inc(v.saved);
+            adaptiveMetrics.get(AdaptiveMetrics.STOPPED_EARLY).inc();
         }
         resultFuture.complete(Collections.singleton(v));
     }

@@ -87,7 +87,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
                 // The vote no longer needs it: no call at all.
                 CandidateResult r = CandidateGenerator.failed(request, generator.endpoint(request.endpoint),
                         CandidateResult.CANCELLED, "vote already decided", 0, 0);
-                metrics.candidatesCancelled.inc();
+                metrics.get(GenerationMetrics.CANDIDATES_CANCELLED).inc();
                 emit(request, r, resultFuture);
                 done(id, q, r);
                 return;
@@ -141,7 +141,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
             }
         }
         for (CandidateCall c : abort) {
-            generator.release(c, metrics.candidatesCancelled::inc);
+            generator.release(c, metrics.get(GenerationMetrics.CANDIDATES_CANCELLED)::inc);
         }
     }
 

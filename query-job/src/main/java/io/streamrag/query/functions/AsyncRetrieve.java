@@ -70,7 +70,7 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
         AtomicReference<ScheduledFuture<?>> atDeadline = new AtomicReference<>();
         atDeadline.set(timers.schedule(() -> {
             if (done.compareAndSet(false, true)) {
-                metrics.failures.inc();
+                metrics.get(RetrievalMetrics.FAILURES).inc();
                 resultFuture.complete(Collections.singleton(failed(q, start, FailureReason.RETRIEVAL_UNAVAILABLE.because(
                         lastError[0] == null ? "no answer from the index before the deadline" : lastError[0]))));
             }
@@ -99,7 +99,7 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
                         lastError[0] = rootMessage(error);
                         long delay = settings.backoff().delayMs(retry);
                         if (System.currentTimeMillis() + delay < q.deadlineAtMs()) {
-                            metrics.retried.inc();
+                            metrics.get(RetrievalMetrics.RETRIED).inc();
                             timers.schedule(() -> attempt(q, retry + 1, start, done, lastError, atDeadline,
                                             resultFuture),
                                     delay, TimeUnit.MILLISECONDS);
@@ -107,7 +107,7 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
                         }
                         if (done.compareAndSet(false, true)) {
                             cancel(atDeadline);
-                            metrics.failures.inc();
+                            metrics.get(RetrievalMetrics.FAILURES).inc();
                             resultFuture.complete(Collections.singleton(
                                     failed(q, start, FailureReason.RETRIEVAL_UNAVAILABLE.because(lastError[0]))));
                         }
@@ -124,11 +124,11 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
         Retrieval r = new Retrieval();
         r.question = q;
         r.retrievalMs = System.currentTimeMillis() - start;
-        metrics.retrievals.inc();
+        metrics.get(RetrievalMetrics.RETRIEVALS).inc();
         metrics.latency(r.retrievalMs);
         r.chunks.addAll(chunks);
         if (chunks.isEmpty()) {
-            metrics.empty.inc();
+            metrics.get(RetrievalMetrics.EMPTY).inc();
         }
         return r;
     }
@@ -144,7 +144,7 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
     @Override
     public void timeout(QuestionTask q, ResultFuture<Retrieval> resultFuture) {
         // Safety net only (the deadline timer answers first): never fail the job on a slow search.
-        metrics.failures.inc();
+        metrics.get(RetrievalMetrics.FAILURES).inc();
         resultFuture.complete(Collections.singleton(failed(q, q.receivedAtMs, FailureReason.RETRIEVAL_UNAVAILABLE.because("timed out"))));
     }
 

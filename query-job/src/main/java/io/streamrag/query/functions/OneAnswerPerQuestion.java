@@ -48,7 +48,7 @@ public class OneAnswerPerQuestion extends KeyedProcessFunction<String, Answer, A
             return;
         }
         if (answered.contains()) {
-            metrics.duplicates.inc();
+            metrics.get(DedupMetrics.DUPLICATES).inc();
             return;
         }
         out.collect(answer);

@@ -45,7 +45,7 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
 
     @Override
     public void processElement(RawQuestion raw, Context ctx, Collector<QuestionTask> out) {
-        metrics.questions.inc();
+        metrics.get(QuestionMetrics.QUESTIONS).inc();
         long now = System.currentTimeMillis();
         QuestionTask q = new QuestionTask();
         q.receivedAtMs = raw.timestamp > 0 ? Math.min(raw.timestamp, now) : now;
@@ -59,19 +59,19 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
             error = "cannot read the event: " + e.getClass().getSimpleName() + ": " + firstLine(e.getMessage());
         }
         if (error != null) {
-            metrics.invalid.inc();
+            metrics.get(QuestionMetrics.INVALID).inc();
             ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy, FailureReason.INVALID_QUESTION.because(error),
                     q.receivedAtMs));
             return;
         }
         if (now >= q.deadlineAtMs()) {
-            metrics.expired.inc();
+            metrics.get(QuestionMetrics.EXPIRED).inc();
             ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy,
                     FailureReason.EXPIRED_BEFORE_READ.with(" (it waited " + (now - q.receivedAtMs) + " ms)"), q.receivedAtMs));
             return;
         }
         if (q.plan != null) {
-            metrics.planned.inc();
+            metrics.get(QuestionMetrics.PLANNED).inc();
         }
         out.collect(q);
     }

@@ -44,7 +44,7 @@ public class SelfConsistencyVote extends KeyedProcessFunction<String, VoteInput,
     @Override
     public void processElement(VoteInput in, Context ctx, Collector<Answer> out) throws Exception {
         if (decided.contains()) {
-            metrics.late.inc(in.candidates.size()); // already answered: late arrivals change nothing
+            metrics.get(VoteMetrics.LATE).inc(in.candidates.size()); // already answered: late arrivals change nothing
             return;
         }
         VoteState st = pending.value();
@@ -106,14 +106,14 @@ public class SelfConsistencyVote extends KeyedProcessFunction<String, VoteInput,
         }
         Answer answer = Answers.fromVote(st, tally, deadline && outstanding > 0, now);
         out.collect(answer);
-        metrics.decided.inc();
+        metrics.get(VoteMetrics.DECIDED).inc();
         if (deadline && outstanding > 0) {
-            metrics.deadline.inc();
+            metrics.get(VoteMetrics.DEADLINE).inc();
         } else if (outstanding > 0) {
-            metrics.early.inc();
+            metrics.get(VoteMetrics.EARLY).inc();
         }
         if (answer.agreement != null) {
-            metrics.agreement.update(Math.round(answer.agreement * 100));
+            metrics.get(VoteMetrics.AGREEMENT).update(Math.round(answer.agreement * 100));
         }
         ctx.timerService().deleteProcessingTimeTimer(st.deadlineAtMs);
         pending.clear();

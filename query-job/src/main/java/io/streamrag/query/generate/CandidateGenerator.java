@@ -6,6 +6,8 @@ import io.streamrag.query.records.CandidateResult;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.RetrievedChunk;
 
+import org.apache.flink.configuration.Configuration;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -57,7 +59,7 @@ public class CandidateGenerator implements AutoCloseable {
                               List<Demonstrations.Demonstration> demonstrations, int numDemonstrations,
                               int maxFollowUps, FollowUpRetriever retriever) {
         this(specs, retry, maxTokens, listener, demonstrations, numDemonstrations, maxFollowUps, retriever,
-                new HealthSettings(), HedgeSettings.off());
+                HealthSettings.from(new Configuration()), HedgeSettings.off());
     }
 
     public CandidateGenerator(List<EndpointSpec> specs, RetryPolicy retry, int maxTokens, CallListener listener,
@@ -257,7 +259,7 @@ public class CandidateGenerator implements AutoCloseable {
                 spares.unused();
             }
         }
-        if (budget != null && hedge.enabled) {
+        if (budget != null && hedge.enabled()) {
             long delay = hedgeDelay(requested);
             if (delay >= 0) {
                 timers.schedule(() -> hedge(call, budget, start), delay, TimeUnit.MILLISECONDS);
@@ -283,7 +285,7 @@ public class CandidateGenerator implements AutoCloseable {
                 best = d;
             }
         }
-        return best >= 0 || !hedge.enabled ? best : Math.min(1_000, requested.spec.timeoutMs / 4);
+        return best >= 0 || !hedge.enabled() ? best : Math.min(1_000, requested.spec.timeoutMs / 4);
     }
 
     /** Endpoints to try, best first: the requested one, then the others in a weighted order; open breakers last. */
@@ -458,9 +460,9 @@ public class CandidateGenerator implements AutoCloseable {
             public CallResult call(String prompt) {
                 try {
                     CallResult r = endpoint.call(prompt, request.temperature, request.seed, deadline, handle);
-                    usage[0] += r.tokensIn;
-                    usage[1] += r.tokensOut;
-                    usage[2] += r.attempts;
+                    usage[0] += r.tokensIn();
+                    usage[1] += r.tokensOut();
+                    usage[2] += r.attempts();
                     return r;
                 } catch (CallFailedException e) {
                     usage[2] += e.attempts;

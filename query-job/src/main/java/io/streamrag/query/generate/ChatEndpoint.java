@@ -12,6 +12,8 @@ import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiChatRequestParameters;
 import dev.langchain4j.model.output.TokenUsage;
 
+import org.apache.flink.configuration.Configuration;
+
 import java.io.IOException;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
@@ -36,7 +38,7 @@ public class ChatEndpoint implements AutoCloseable {
     private final ChoicesClient choices;
 
     public ChatEndpoint(EndpointSpec spec, RetryPolicy retry, int maxTokens, CallListener listener) {
-        this(spec, retry, maxTokens, listener, new HealthSettings());
+        this(spec, retry, maxTokens, listener, HealthSettings.from(new Configuration()));
     }
 
     public ChatEndpoint(EndpointSpec spec, RetryPolicy retry, int maxTokens, CallListener listener,

@@ -57,12 +57,12 @@ public final class EndpointHealth implements AutoCloseable {
     EndpointHealth(EndpointSpec spec, HealthSettings settings) {
         this.spec = spec;
         this.breaker = CircuitBreaker.of("endpoint-" + spec.name, CircuitBreakerConfig.custom()
-                .failureRateThreshold((float) settings.failureRate)
+                .failureRateThreshold((float) settings.failureRate())
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
-                .slidingWindowSize(settings.window)
-                .minimumNumberOfCalls(settings.minimumCalls)
-                .waitDurationInOpenState(Duration.ofMillis(settings.openForMs))
-                .permittedNumberOfCallsInHalfOpenState(settings.halfOpenCalls)
+                .slidingWindowSize(settings.window())
+                .minimumNumberOfCalls(settings.minimumCalls())
+                .waitDurationInOpenState(settings.openFor())
+                .permittedNumberOfCallsInHalfOpenState(settings.halfOpenCalls())
                 // Half-open on its own after the wait, so routing (which only reads the state) sends probes again.
                 .automaticTransitionFromOpenToHalfOpenEnabled(true)
                 .writableStackTraceEnabled(false)
@@ -72,7 +72,7 @@ public final class EndpointHealth implements AutoCloseable {
                 .maxWaitDuration(Duration.ofMillis(SLOT_WAIT_STEP_MS))
                 .writableStackTraceEnabled(false)
                 .build());
-        this.admissionLimit = spec.maxConcurrency + settings.queueCapacity;
+        this.admissionLimit = spec.maxConcurrency + settings.queueCapacity();
         // At most admissionLimit candidates run here at once (see submit), so the pool stays bounded.
         AtomicInteger n = new AtomicInteger();
         this.threads = Executors.newCachedThreadPool(r -> {

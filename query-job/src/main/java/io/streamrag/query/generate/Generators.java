@@ -50,7 +50,7 @@ public final class Generators {
      * follow-up retrieval for ITERDRAG, opened on first use and closed with the generator.
      */
     public static CandidateGenerator create(GenerateSettings s, List<EndpointSpec> endpoints, CallListener listener) {
-        return new CandidateGenerator(endpoints, s.retry, s.maxTokens, listener, Demonstrations.load(s.demonstrations),
-                s.numDemonstrations, s.maxFollowUps, new LazyRetriever(s.followUpRetrieval), s.health, s.hedge);
+        return new CandidateGenerator(endpoints, s.retry(), s.maxTokens(), listener, Demonstrations.load(s.demonstrations()),
+                s.numDemonstrations(), s.maxFollowUps(), new LazyRetriever(s.followUpRetrieval()), s.health(), s.hedge());
     }
 }

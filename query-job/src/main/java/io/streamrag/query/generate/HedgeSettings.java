@@ -5,42 +5,32 @@ import io.streamrag.query.QueryOptions;
 import org.apache.flink.configuration.Configuration;
 
 import java.io.Serializable;
+import java.time.Duration;
 
 /**
  * When to start a spare call ({@code query.hedge.*}): a fixed delay, or the endpoint's observed latency percentile
  * capped at a multiple of its median; and how many spares to start up front ({@link SparePlanner}).
+ *
+ * @param delayMs the fixed delay, or -1 = use {@code percentile}
+ * @param medianFactor the cap of the observed delay in medians; 0 = no cap
+ * @param spareMaxExtraCalls up-front spares: at most this share of extra calls (spares and hedges) over the primary
+ *        calls; 0 = none
+ * @param spareTargetMiss up-front spares: the chance of missing the vote's quorum by the fast calls they aim to stay under
  */
-public class HedgeSettings implements Serializable {
-    private static final long serialVersionUID = 1L;
+public record HedgeSettings(boolean enabled, long delayMs, double percentile, double medianFactor, double maxExtra,
+                            double spareMaxExtraCalls, double spareTargetMiss) implements Serializable {
 
-    public boolean enabled;
-    /** Fixed delay in ms; negative = use {@link #percentile}. */
-    public long delayMs = -1;
-    public double percentile = 95;
-    /** Cap of the observed delay in medians; 0 = no cap. */
-    public double medianFactor = 2;
-    public double maxExtra = 0.2;
-    /** Up-front spares: at most this share of extra calls (spares and hedges) over the primary calls; 0 = none. */
-    public double spareMaxExtraCalls = 0.15;
-    /** Up-front spares: the chance of missing the vote's quorum by the fast calls they aim to stay under. */
-    public double spareTargetMiss = 0.002;
-
-    public HedgeSettings() {}
-
+    /** No hedging and no up-front spares. */
     public static HedgeSettings off() {
-        return new HedgeSettings();
+        return from(new Configuration().set(QueryOptions.HEDGE_ENABLED, false));
     }
 
     public static HedgeSettings from(Configuration conf) {
-        HedgeSettings h = new HedgeSettings();
-        h.maxExtra = conf.get(QueryOptions.HEDGE_MAX_EXTRA);
-        h.enabled = conf.get(QueryOptions.HEDGE_ENABLED) && h.maxExtra > 0;
-        h.delayMs = conf.getOptional(QueryOptions.HEDGE_DELAY).map(d -> d.toMillis()).orElse(-1L);
-        h.percentile = conf.get(QueryOptions.HEDGE_PERCENTILE);
-        h.medianFactor = conf.get(QueryOptions.HEDGE_MEDIAN_FACTOR);
-        h.spareMaxExtraCalls = conf.get(QueryOptions.HEDGE_SPARE_MAX_EXTRA_CALLS);
-        h.spareTargetMiss = conf.get(QueryOptions.HEDGE_SPARE_TARGET_MISS);
-        return h;
+        double maxExtra = conf.get(QueryOptions.HEDGE_MAX_EXTRA);
+        return new HedgeSettings(conf.get(QueryOptions.HEDGE_ENABLED) && maxExtra > 0,
+                conf.getOptional(QueryOptions.HEDGE_DELAY).map(Duration::toMillis).orElse(-1L),
+                conf.get(QueryOptions.HEDGE_PERCENTILE), conf.get(QueryOptions.HEDGE_MEDIAN_FACTOR), maxExtra,
+                conf.get(QueryOptions.HEDGE_SPARE_MAX_EXTRA_CALLS), conf.get(QueryOptions.HEDGE_SPARE_TARGET_MISS));
     }
 
     /** The hedge delay for calls on {@code health}, or -1 when there is none yet (too few observed calls). */

@@ -21,19 +21,19 @@ public class IterDragStrategy implements Strategy {
     @Override
     public Outcome run(String question, String tenant, List<RetrievedChunk> chunks, Session session) {
         List<String> followUps = CompletionParser.followUps(
-                session.call(Prompts.decompose(question, maxFollowUps)).text, maxFollowUps);
+                session.call(Prompts.decompose(question, maxFollowUps)).text(), maxFollowUps);
         Map<String, RetrievedChunk> merged = new LinkedHashMap<>();
         chunks.forEach(c -> merged.put(c.chunkId, c));
         List<String[]> intermediate = new ArrayList<>();
         for (String followUp : followUps) {
             List<RetrievedChunk> found = session.retrieve(tenant, followUp);
-            String answer = CompletionParser.answer(session.call(Prompts.rag(found, followUp)).text);
+            String answer = CompletionParser.answer(session.call(Prompts.rag(found, followUp)).text());
             intermediate.add(new String[] {followUp, answer});
             found.forEach(c -> merged.putIfAbsent(c.chunkId, c));
         }
         // Bounded context: the question's own chunks first, then what the follow-ups found.
         List<RetrievedChunk> sources = new ArrayList<>(merged.values())
                 .subList(0, Math.min(merged.size(), Math.max(chunks.size(), 1) * 2));
-        return Outcome.of(session.call(Prompts.iterFinal(sources, intermediate, question)).text, question, sources);
+        return Outcome.of(session.call(Prompts.iterFinal(sources, intermediate, question)).text(), question, sources);
     }
 }

@@ -8,7 +8,7 @@ import java.util.List;
 public class RagStrategy implements Strategy {
     @Override
     public Outcome run(String question, String tenant, List<RetrievedChunk> chunks, Session session) {
-        return Outcome.of(session.call(singlePrompt(question, chunks)).text, question, chunks);
+        return Outcome.of(session.call(singlePrompt(question, chunks)).text(), question, chunks);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package io.streamrag.query.metrics;
 
 import io.streamrag.common.metrics.ComponentMetrics;
+import io.streamrag.common.metrics.MetricSpec;
+import io.streamrag.common.metrics.MetricSpecs;
 import io.streamrag.common.records.Answer;
 
 import org.apache.flink.metrics.Counter;
@@ -12,35 +14,42 @@ import java.util.Map;
 
 /** Metrics of {@code CountAnswers}: answers by status, question latency and tokens, just before the sink. */
 public class AnswerMetrics extends ComponentMetrics {
-    public static final String ANSWERS = "answers";
+    private static final MetricSpecs SPECS = new MetricSpecs();
+    private static final MetricSpecs PER_STATUS = new MetricSpecs();
+    /** Per status, in the sub-group {@code status=<STATUS>}. */
+    public static final MetricSpec<Counter> ANSWERS = PER_STATUS.counter("answers");
     public static final String STATUS_GROUP = "status";
-    public static final String LATENCY = "questionLatencyMs";
-    public static final String TOKENS_IN = "answerTokensIn";
-    public static final String TOKENS_OUT = "answerTokensOut";
+    public static final MetricSpec<Histogram> LATENCY = SPECS.histogram("questionLatencyMs", 1000);
+    public static final MetricSpec<Counter> TOKENS_IN = SPECS.counter("answerTokensIn");
+    public static final MetricSpec<Counter> TOKENS_OUT = SPECS.counter("answerTokensOut");
 
-    private final Map<Answer.Status, Counter> byStatus = new EnumMap<>(Answer.Status.class);
-    public final Histogram latency = histogram(LATENCY, 1000);
-    public final Counter tokensIn = counter(TOKENS_IN);
-    public final Counter tokensOut = counter(TOKENS_OUT);
+    /** The counters of one status. */
+    private static final class PerStatus extends ComponentMetrics {
+        PerStatus(MetricGroup g) {
+            super(g, PER_STATUS);
+        }
+    }
+
+    private final Map<Answer.Status, PerStatus> byStatus = new EnumMap<>(Answer.Status.class);
 
     public AnswerMetrics(MetricGroup group) {
-        super(group);
+        super(group, SPECS);
         for (Answer.Status s : Answer.Status.values()) {
-            byStatus.put(s, group.addGroup(STATUS_GROUP, s.name()).counter(ANSWERS));
+            byStatus.put(s, new PerStatus(group.addGroup(STATUS_GROUP, s.name())));
         }
     }
 
     public void count(Answer a) {
         if (a.status != null) {
-            byStatus.get(a.status).inc();
+            byStatus.get(a.status).get(ANSWERS).inc();
         }
         Long total = a.latencyMs.get("total");
         if (total != null) {
-            latency.update(total);
+            get(LATENCY).update(total);
         }
         if (a.usage != null) {
-            tokensIn.inc(a.usage.tokensIn);
-            tokensOut.inc(a.usage.tokensOut);
+            get(TOKENS_IN).inc(a.usage.tokensIn);
+            get(TOKENS_OUT).inc(a.usage.tokensOut);
         }
     }
 }

@@ -1,6 +1,8 @@
 package io.streamrag.query.metrics;
 
 import io.streamrag.common.metrics.ComponentMetrics;
+import io.streamrag.common.metrics.MetricSpec;
+import io.streamrag.common.metrics.MetricSpecs;
 import io.streamrag.query.generate.CallListener;
 import io.streamrag.query.generate.ChatEndpoint;
 import io.streamrag.query.generate.EndpointHealth;
@@ -16,61 +18,56 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /** Metrics of the generate operators, per endpoint (sub-group {@code endpoint=<name>}). */
 public class GenerationMetrics extends ComponentMetrics implements CallListener {
-    public static final String ISSUED = "candidatesIssued";
-    public static final String SUCCEEDED = "candidatesSucceeded";
-    public static final String FAILED = "candidatesFailed";
-    public static final String TIMED_OUT = "candidatesTimedOut";
-    public static final String RETRIED = "callsRetried";
-    public static final String LATENCY = "candidateLatencyMs";
-    public static final String CALL_LATENCY = "callLatencyMs";
-    public static final String TOKENS_IN = "tokensIn";
-    public static final String TOKENS_OUT = "tokensOut";
+    private static final MetricSpecs SPECS = new MetricSpecs();
+    /** Per endpoint, in the sub-group {@code endpoint=<name>}. */
+    private static final MetricSpecs PER_ENDPOINT = new MetricSpecs();
+    public static final MetricSpec<Counter> ISSUED = PER_ENDPOINT.sharedCounter("candidatesIssued");
+    public static final MetricSpec<Counter> SUCCEEDED = PER_ENDPOINT.sharedCounter("candidatesSucceeded");
+    public static final MetricSpec<Counter> FAILED = PER_ENDPOINT.sharedCounter("candidatesFailed");
+    public static final MetricSpec<Counter> TIMED_OUT = PER_ENDPOINT.sharedCounter("candidatesTimedOut");
+    public static final MetricSpec<Counter> RETRIED = PER_ENDPOINT.sharedCounter("callsRetried");
+    public static final MetricSpec<Histogram> LATENCY = PER_ENDPOINT.histogram("candidateLatencyMs", 1000);
+    public static final MetricSpec<Histogram> CALL_LATENCY = PER_ENDPOINT.histogram("callLatencyMs", 1000);
     /** Per endpoint and TaskManager (shared by the subtasks): 0 closed, 1 open, 2 half-open. */
-    public static final String BREAKER_STATE = "breakerState";
-    public static final String REJECTED = "callsRejected";
-    public static final String HEDGED = "callsHedged";
+    public static final MetricSpec<Gauge<Integer>> BREAKER_STATE = PER_ENDPOINT.gauge("breakerState");
+    public static final MetricSpec<Gauge<Long>> REJECTED = PER_ENDPOINT.gauge("callsRejected");
+    public static final MetricSpec<Gauge<Long>> HEDGED = PER_ENDPOINT.gauge("callsHedged");
     /** Spare calls started with their candidate (planned for stragglers), also counted in {@link #HEDGED}. */
-    public static final String SPARED = "callsSpared";
-    public static final String CANCELLED = "callsCancelled";
-    public static final String QUEUE_DEPTH = "queueDepth";
+    public static final MetricSpec<Gauge<Long>> SPARED = PER_ENDPOINT.gauge("callsSpared");
+    public static final MetricSpec<Gauge<Long>> CANCELLED = PER_ENDPOINT.gauge("callsCancelled");
+    public static final MetricSpec<Gauge<Integer>> QUEUE_DEPTH = PER_ENDPOINT.gauge("queueDepth");
+    public static final MetricSpec<Counter> TOKENS_IN = SPECS.sharedCounter("tokensIn");
+    public static final MetricSpec<Counter> TOKENS_OUT = SPECS.sharedCounter("tokensOut");
     /** Candidates aborted because their question's vote was already decided. */
-    public static final String CANDIDATES_CANCELLED = "candidatesCancelled";
+    public static final MetricSpec<Counter> CANDIDATES_CANCELLED = SPECS.sharedCounter("candidatesCancelled");
 
-    /** Counters of one endpoint. */
+    /** The metrics of one endpoint. */
     static final class PerEndpoint extends ComponentMetrics {
-        final Counter issued = sharedCounter(ISSUED);
-        final Counter succeeded = sharedCounter(SUCCEEDED);
-        final Counter failed = sharedCounter(FAILED);
-        final Counter timedOut = sharedCounter(TIMED_OUT);
-        final Counter retried = sharedCounter(RETRIED);
-        final Histogram latency = histogram(LATENCY, 1000);
-        final Histogram callLatency = histogram(CALL_LATENCY, 1000);
-
         PerEndpoint(MetricGroup g) {
-            super(g);
+            super(g, PER_ENDPOINT);
+        }
+
+        /** Registers the gauges of the endpoint's health. */
+        void register(EndpointHealth h) {
+            gauge(BREAKER_STATE, h::stateCode);
+            gauge(REJECTED, h.rejected::get);
+            gauge(HEDGED, h.hedged::get);
+            gauge(SPARED, h.spared::get);
+            gauge(CANCELLED, h.cancelled::get);
+            gauge(QUEUE_DEPTH, h::queueDepth);
         }
     }
 
     private final Map<String, PerEndpoint> endpoints = new ConcurrentHashMap<>();
-    private final Counter tokensIn = sharedCounter(TOKENS_IN);
-    private final Counter tokensOut = sharedCounter(TOKENS_OUT);
-    public final Counter candidatesCancelled = sharedCounter(CANDIDATES_CANCELLED);
 
     public GenerationMetrics(MetricGroup group) {
-        super(group);
+        super(group, SPECS);
     }
 
     /** Gauges of each endpoint's health: breaker state, rejected, hedged, spared and cancelled calls, queue depth. */
     public void register(Iterable<ChatEndpoint> endpoints) {
         for (ChatEndpoint e : endpoints) {
-            EndpointHealth h = e.health();
-            MetricGroup g = group.addGroup("endpoint", e.spec.name);
-            g.gauge(BREAKER_STATE, (Gauge<Integer>) h::stateCode);
-            g.gauge(REJECTED, (Gauge<Long>) h.rejected::get);
-            g.gauge(HEDGED, (Gauge<Long>) h.hedged::get);
-            g.gauge(SPARED, (Gauge<Long>) h.spared::get);
-            g.gauge(CANCELLED, (Gauge<Long>) h.cancelled::get);
-            g.gauge(QUEUE_DEPTH, (Gauge<Integer>) h::queueDepth);
+            of(e.spec.name).register(e.health());
         }
     }
 
@@ -80,35 +77,36 @@ public class GenerationMetrics extends ComponentMetrics implements CallListener 
     }
 
     public void issued(String endpoint) {
-        of(endpoint).issued.inc();
+        of(endpoint).get(ISSUED).inc();
     }
 
     public void completed(CandidateResult r) {
         PerEndpoint p = of(r.endpoint);
         if (r.ok()) {
-            p.succeeded.inc();
+            p.get(SUCCEEDED).inc();
         } else if (CandidateResult.TIMEOUT.equals(r.status)) {
-            p.timedOut.inc();
+            p.get(TIMED_OUT).inc();
         } else {
-            p.failed.inc();
+            p.get(FAILED).inc();
         }
-        synchronized (p.latency) {
-            p.latency.update(r.latencyMs);
+        Histogram latency = p.get(LATENCY);
+        synchronized (latency) {
+            latency.update(r.latencyMs);
         }
-        tokensIn.inc(r.tokensIn);
-        tokensOut.inc(r.tokensOut);
+        get(TOKENS_IN).inc(r.tokensIn);
+        get(TOKENS_OUT).inc(r.tokensOut);
     }
 
     @Override
     public void retried(String endpoint) {
-        of(endpoint).retried.inc();
+        of(endpoint).get(RETRIED).inc();
     }
 
     @Override
     public void callLatency(String endpoint, long millis) {
-        PerEndpoint p = of(endpoint);
-        synchronized (p.callLatency) {
-            p.callLatency.update(millis);
+        Histogram callLatency = of(endpoint).get(CALL_LATENCY);
+        synchronized (callLatency) {
+            callLatency.update(millis);
         }
     }
 }

@@ -1,29 +1,27 @@
 package io.streamrag.query.metrics;
 
 import io.streamrag.common.metrics.ComponentMetrics;
+import io.streamrag.common.metrics.MetricSpec;
+import io.streamrag.common.metrics.MetricSpecs;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 
 /** Metrics of {@code AsyncRetrieve}. */
 public class RetrievalMetrics extends ComponentMetrics {
-    public static final String RETRIEVALS = "retrievals";
-    public static final String FAILURES = "retrievalFailures";
-    public static final String EMPTY = "retrievalsEmpty";
-    public static final String LATENCY = "retrievalLatencyMs";
-    public static final String RETRIED = "retrievalsRetried";
-
-    public final Counter retrievals = sharedCounter(RETRIEVALS);
-    public final Counter failures = sharedCounter(FAILURES);
-    public final Counter empty = sharedCounter(EMPTY);
-    public final Counter retried = sharedCounter(RETRIED);
-    private final Histogram latency = histogram(LATENCY, 1000);
+    private static final MetricSpecs SPECS = new MetricSpecs();
+    public static final MetricSpec<Counter> RETRIEVALS = SPECS.sharedCounter("retrievals");
+    public static final MetricSpec<Counter> FAILURES = SPECS.sharedCounter("retrievalFailures");
+    public static final MetricSpec<Counter> EMPTY = SPECS.sharedCounter("retrievalsEmpty");
+    public static final MetricSpec<Histogram> LATENCY = SPECS.histogram("retrievalLatencyMs", 1000);
+    public static final MetricSpec<Counter> RETRIED = SPECS.sharedCounter("retrievalsRetried");
 
     public RetrievalMetrics(MetricGroup group) {
-        super(group);
+        super(group, SPECS);
     }
 
+    /** Async callbacks on several threads update the latency histogram, which is not thread-safe. */
     public synchronized void latency(long ms) {
-        latency.update(ms);
+        get(LATENCY).update(ms);
     }
 }

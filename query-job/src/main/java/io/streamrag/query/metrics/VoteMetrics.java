@@ -1,25 +1,22 @@
 package io.streamrag.query.metrics;
 
 import io.streamrag.common.metrics.ComponentMetrics;
+import io.streamrag.common.metrics.MetricSpec;
+import io.streamrag.common.metrics.MetricSpecs;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 
 /** Metrics of {@code SelfConsistencyVote}. */
 public class VoteMetrics extends ComponentMetrics {
-    public static final String DECIDED = "votesDecided";
-    public static final String EARLY = "earlyDecisions";
-    public static final String DEADLINE = "deadlineDecisions";
-    public static final String LATE = "lateCandidatesDropped";
-    public static final String AGREEMENT = "agreementPercent";
-
-    public final Counter decided = counter(DECIDED);
-    public final Counter early = counter(EARLY);
-    public final Counter deadline = counter(DEADLINE);
-    public final Counter late = counter(LATE);
-    public final Histogram agreement = histogram(AGREEMENT, 1000);
+    private static final MetricSpecs SPECS = new MetricSpecs();
+    public static final MetricSpec<Counter> DECIDED = SPECS.counter("votesDecided");
+    public static final MetricSpec<Counter> EARLY = SPECS.counter("earlyDecisions");
+    public static final MetricSpec<Counter> DEADLINE = SPECS.counter("deadlineDecisions");
+    public static final MetricSpec<Counter> LATE = SPECS.counter("lateCandidatesDropped");
+    public static final MetricSpec<Histogram> AGREEMENT = SPECS.histogram("agreementPercent", 1000);
 
     public VoteMetrics(MetricGroup group) {
-        super(group);
+        super(group, SPECS);
     }
 }

@@ -49,10 +49,10 @@ class ChatEndpointTest {
     void succeedsWithUsage() {
         try (ChatEndpoint e = endpoint(5000, 2)) {
             CallResult r = e.call(PROMPT, 0.7, 1, far());
-            assertThat(CompletionParser.answer(r.text)).isEqualTo("8443");
-            assertThat(CompletionParser.sources(r.text)).containsExactly(1);
-            assertThat(r.tokensIn).isPositive();
-            assertThat(r.attempts).isEqualTo(1);
+            assertThat(CompletionParser.answer(r.text())).isEqualTo("8443");
+            assertThat(CompletionParser.sources(r.text())).containsExactly(1);
+            assertThat(r.tokensIn()).isPositive();
+            assertThat(r.attempts()).isEqualTo(1);
         }
     }
 
@@ -76,7 +76,7 @@ class ChatEndpointTest {
         long start = System.nanoTime();
         try (ChatEndpoint e = endpoint(5000, 2)) {
             CallResult r = e.call(PROMPT, 0.7, 1, far());
-            assertThat(r.attempts).isEqualTo(2);
+            assertThat(r.attempts()).isEqualTo(2);
         }
         assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(1000);
         assertThat(server.count(429)).isEqualTo(1);

@@ -2,14 +2,17 @@ package io.streamrag.query.generate;
 
 import io.streamrag.model.Faults;
 import io.streamrag.model.LocalModelServer;
+import io.streamrag.query.QueryOptions;
 import io.streamrag.query.functions.FanOut;
 import io.streamrag.query.TestRetrievals;
 import io.streamrag.query.records.CandidateRequest;
 import io.streamrag.query.records.CandidateResult;
 import io.streamrag.query.records.Retrieval;
 
+import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -34,11 +37,11 @@ class EndpointRoutingTest {
 
     @Test
     void anOpenBreakerRoutesToTheHealthyEndpointAndHalfOpensLater() throws Exception {
-        HealthSettings health = new HealthSettings();
-        health.minimumCalls = 4;
-        health.window = 4;
-        health.openForMs = 800;
-        health.halfOpenCalls = 1;
+        HealthSettings health = HealthSettings.from(new Configuration()
+                .set(QueryOptions.BREAKER_MINIMUM_CALLS, 4)
+                .set(QueryOptions.BREAKER_WINDOW, 4)
+                .set(QueryOptions.BREAKER_OPEN_DURATION, Duration.ofMillis(800))
+                .set(QueryOptions.BREAKER_HALF_OPEN_CALLS, 1));
         try (LocalModelServer healthy = LocalModelServer.startLocal(new Faults());
              LocalModelServer failing = LocalModelServer.startLocal(Faults.parse("error=1.0"));
              CandidateGenerator g = generator("healthy=openai," + healthy.baseUrl() + ",extractive,2;"
@@ -72,7 +75,7 @@ class EndpointRoutingTest {
     void theDeadlineBoundsAHangingCall() throws Exception {
         try (LocalModelServer hanging = LocalModelServer.startLocal(Faults.parse("timeout=1.0,timeoutMs=10000"));
              CandidateGenerator g = generator("hanging=openai," + hanging.baseUrl() + ",extractive,2,1.0,60000",
-                     new HealthSettings(), 2)) {
+                     HealthSettings.from(new Configuration()), 2)) {
             long start = System.currentTimeMillis();
             CandidateResult r = g.generate(on("hanging", "q-hang", 1_000)).get();
             long took = System.currentTimeMillis() - start;

@@ -14,7 +14,7 @@ class HedgeSettingsTest {
 
     private static EndpointHealth health(long... latencies) {
         EndpointHealth h = new EndpointHealth(EndpointSpec.parse("e=openai,http://127.0.0.1:1/v1,extractive"),
-                new HealthSettings());
+                HealthSettings.from(new Configuration()));
         for (long l : latencies) {
             h.recordLatency(l);
         }

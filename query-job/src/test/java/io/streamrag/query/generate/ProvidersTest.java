@@ -49,10 +49,10 @@ class ProvidersTest {
     void ollama() {
         try (ChatEndpoint e = endpoint("o=ollama," + root() + ",extractive,2,1.0,5000")) {
             CallResult r = e.call(PROMPT, 0.7, 3, System.currentTimeMillis() + 30_000);
-            assertThat(CompletionParser.answer(r.text)).isEqualTo("8443");
-            assertThat(CompletionParser.sources(r.text)).containsExactly(1);
-            assertThat(r.tokensIn).isPositive();
-            assertThat(r.tokensOut).isPositive();
+            assertThat(CompletionParser.answer(r.text())).isEqualTo("8443");
+            assertThat(CompletionParser.sources(r.text())).containsExactly(1);
+            assertThat(r.tokensIn()).isPositive();
+            assertThat(r.tokensOut()).isPositive();
         }
         assertThat(server.count(200)).isEqualTo(1);
     }
@@ -61,10 +61,10 @@ class ProvidersTest {
     void watsonxWithAProjectAndNoKeySendsNoCredentialsAnywhereElse() {
         try (ChatEndpoint e = endpoint("w=watsonx," + root() + "?project_id=p-1,ibm/granite-3-8b-instruct,2,1.0,5000")) {
             CallResult r = e.call(PROMPT, 0.7, 3, System.currentTimeMillis() + 30_000);
-            assertThat(CompletionParser.answer(r.text)).isEqualTo("8443");
-            assertThat(r.tokensIn).isPositive();
-            assertThat(r.tokensOut).isPositive();
-            assertThat(r.attempts).isEqualTo(1);
+            assertThat(CompletionParser.answer(r.text())).isEqualTo("8443");
+            assertThat(r.tokensIn()).isPositive();
+            assertThat(r.tokensOut()).isPositive();
+            assertThat(r.attempts()).isEqualTo(1);
         }
         // One chat request and nothing else (no token service was asked).
         assertThat(server.chatRequests()).isEqualTo(1);

@@ -157,7 +157,7 @@ class SparePlannerTest {
     void stragglersAreCallsPastTwiceTheMedianNotPastThePercentile() {
         HedgeSettings s = HedgeSettings.from(new Configuration());
         try (EndpointHealth h = new EndpointHealth(EndpointSpec.parse("e=openai,http://127.0.0.1:1/v1,extractive"),
-                new HealthSettings())) {
+                HealthSettings.from(new Configuration()))) {
             for (int i = 0; i < 100; i++) {
                 h.recordLatency(100 + i % 20);
                 h.recordFinished(100 + i % 20);

@@ -72,7 +72,7 @@ class UpFrontSparesTest {
     private static CandidateGenerator generator(LocalModelServer server) {
         return new CandidateGenerator(EndpointSpec.parseAll("e=openai," + server.baseUrl() + ",extractive,16"),
                 new RetryPolicy(0, 50, 100), 256, CallListener.NONE, Demonstrations.load(null), 2, 2,
-                (t, q, k) -> List.of(), new HealthSettings(), HedgeSettings.from(new Configuration()));
+                (t, q, k) -> List.of(), HealthSettings.from(new Configuration()), HedgeSettings.from(new Configuration()));
     }
 
     @Test
