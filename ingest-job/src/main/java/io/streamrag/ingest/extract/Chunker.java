@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
 /**
  * Structure-aware, token-bounded chunking: paragraphs are packed into chunks of at most {@code maxTokens}
  * (words x 1.3), a heading starts a new chunk (and becomes its section), consecutive chunks of a section overlap
- * by {@code overlapTokens}, and each chunk records the pages it starts and ends on. Image text becomes separate
+ * by {@code overlapTokens}, and each chunk records the pages it starts and ends on and where in its text each
+ * later page begins. Image text becomes separate
  * {@code image} chunks on its page, led by the page's figure captions; each table becomes {@code table} chunks of whole rows, every chunk starting with
  * the header and every row written as {@code header: value} pairs (see {@link #tableRow}), so a cell keeps its
  * column's name and its row's. Same input, same chunks, same ids.
@@ -292,9 +293,14 @@ public class Chunker implements Serializable {
         private void emit() {
             StringBuilder sb = new StringBuilder();
             int lastBlock = words.get(0).block;
+            int lastPage = words.get(0).page;
+            List<Integer> breaks = new ArrayList<>();
             for (Word w : words) {
                 if (sb.length() > 0) {
                     sb.append(w.block != lastBlock ? "\n" : " ");
+                }
+                for (; lastPage < w.page; lastPage++) {
+                    breaks.add(sb.length());
                 }
                 sb.append(w.text);
                 lastBlock = w.block;
@@ -307,6 +313,7 @@ public class Chunker implements Serializable {
             c.tenant = task.tenant;
             c.page = words.get(0).page;
             c.pageEnd = words.get(words.size() - 1).page;
+            c.pageBreaks = breaks.stream().mapToInt(Integer::intValue).toArray();
             c.kind = kind;
             c.title = title;
             c.section = section;
