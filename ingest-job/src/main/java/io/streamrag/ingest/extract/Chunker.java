@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * Structure-aware, token-bounded chunking: paragraphs are packed into chunks of at most {@code maxTokens}
  * (words x 1.3), a heading starts a new chunk (and becomes its section), consecutive chunks of a section overlap
  * by {@code overlapTokens}, and each chunk records the pages it starts and ends on and where in its text each
- * later page begins. Image text becomes separate
+ * later page begins. Running headers and footers lose their page numbers ({@link RunningLines}). Image text becomes separate
  * {@code image} chunks on its page, led by the page's figure captions; each table becomes {@code table} chunks of whole rows, every chunk starting with
  * the header and every row written as {@code header: value} pairs (see {@link #tableRow}), so a cell keeps its
  * column's name and its row's. Same input, same chunks, same ids.
@@ -87,7 +87,8 @@ public class Chunker implements Serializable {
         Builder b = new Builder(task, doc, out, "text");
         Map<Integer, String> sectionOfPage = new HashMap<>();
         int block = 0;
-        for (PageText page : doc.pages) {
+        List<PageText> pages = RunningLines.strip(doc.pages);
+        for (PageText page : pages) {
             if (b.fresh >= pageBreakMinWords) {
                 b.flush(false); // no overlap across the break: the next chunk starts on its own page
             }
@@ -124,7 +125,7 @@ public class Chunker implements Serializable {
         }
         b.flush(false);
         Map<Integer, String> captionsOfPage = new HashMap<>();
-        for (PageText page : doc.pages) {
+        for (PageText page : pages) {
             captionsOfPage.put(page.page, captions(page.text));
         }
         for (PageImage image : doc.images) {
