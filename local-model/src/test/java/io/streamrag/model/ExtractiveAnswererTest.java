@@ -191,4 +191,18 @@ class ExtractiveAnswererTest {
                 + "Question: What percentage of packages use debhelper?";
         assertThat(answerer.complete(percent, 0.0, 0)).contains("Answer: 98%");
     }
+
+    @Test
+    void aQuestionNamingAFigureIsAnsweredFromTheSourceCaptionedWithIt() {
+        String text = "<source id=\"1\" ref=\"m, p. 13\">To set 488 Hz on SQR1, enter set sqr1 488 in the Command window."
+                + "</source>";
+        String image = "<source id=\"2\" ref=\"m, p. 50\" kind=\"image\">Figure 5.1: (a) Sound wave digitized (b) its "
+                + "Fourier transform. Setting Squarewaves sqr1 3654.6 sqr2 0 Measure Volt CH1 0.2</source>";
+        String mention = "<source id=\"2\" ref=\"m, p. 50\" kind=\"image\">As in figure 5.1, Setting Squarewaves sqr1 "
+                + "3654.6 sqr2 0 Measure Volt CH1 0.2</source>";
+        String question = "In the sound wave screenshot (Figure 5.1a), what frequency is SQR1 set to?";
+        assertThat(answerer.complete(task(question, text, image), 0.0, 0)).contains("Answer: 3654.6").contains("Sources: [2]");
+        // A mere mention of the figure is no caption: the text source's amount with its unit wins as before.
+        assertThat(answerer.complete(task(question, text, mention), 0.0, 0)).contains("Answer: 488 Hz");
+    }
 }
