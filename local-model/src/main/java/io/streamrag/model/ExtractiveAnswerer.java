@@ -37,14 +37,21 @@ public final class ExtractiveAnswerer {
             "pressure", "distance", "length", "weight", "mass", "measure", "measured", "measures", "current", "phase",
             "amplitude", "period", "power");
 
-    // Lines count as sentences too: OCR output and lists have no full stops.
-    private static final Pattern SENTENCE_SPLIT = Pattern.compile("(?<=[.!?;])\\s+|\\s+[•·]\\s+|\\s*\\n\\s*");
+    // Lines and list items count as sentences too: OCR output and lists have no full stops (slides bullet with ▶).
+    private static final Pattern SENTENCE_SPLIT = Pattern.compile("(?<=[.!?;])\\s+|\\s+[•·▶►▸▪‣◦●■➢➤]\\s+|\\s*\\n\\s*");
     // Times (02:00) and versions (3.2.1) are one number.
     private static final Pattern NUMBER = Pattern.compile("(?<![\\w.])\\d+(?:[.,:]\\d+)*(?![\\w])");
     // "Which command/tool/package/file/option ..." asks for an identifier rather than a phrase.
     private static final Pattern NAME_QUESTION = Pattern.compile(
             "\\b(which|what)\\b[^?]*\\b(command|tool|package|file|option|entry|program|script|drivers?|"
                     + "build-dependency|name|string|value|format)\\b", Pattern.CASE_INSENSITIVE);
+    // "Which command/search string ..." names what it asks for right after which/what: a name, whatever amount words
+    // ("many", "limit") the rest of the question holds. In "what percentage of packages" the noun is "percentage".
+    private static final Pattern NAME_ASKED = Pattern.compile(
+            "\\b(which|what)\\s+(?:(?!of\\b)[\\w'-]+\\s+){0,2}?(command|tool|package|file|option|entry|program|script|driver|"
+                    + "build-dependency|name|string|format)s?\\b", Pattern.CASE_INSENSITIVE);
+    // A figure the question names, by its number ("Figure 1.2", "Fig. 5.1a" gives 5.1).
+    private static final Pattern FIGURE_REF = Pattern.compile("\\b(?:Figure|Fig\\.)\\s*(\\d+(?:\\.\\d+)*)[a-z]?\\b", Pattern.CASE_INSENSITIVE);
     private static final Pattern IDENTIFIER = Pattern.compile("(?<![\\w-])(?:--?)?[A-Za-z0-9][\\w+]*(?:[-_./=:+][\\w+()]+)+");
     private static final Pattern NEXT_WORD = Pattern.compile("^\\s+([\\p{L}%]+)");
     private static final Pattern CAPITALISED = Pattern.compile("\\b[A-Z][\\w-]*(?:\\s+[A-Z][\\w-]*)*");
@@ -99,7 +106,7 @@ public final class ExtractiveAnswerer {
         List<String> qTerms = terms(prompt.question);
         Set<String> qStems = new TreeSet<>();
         qTerms.forEach(t -> qStems.add(stem(t)));
-        boolean numeric = isNumeric(prompt.question);
+        boolean numeric = isNumeric(prompt.question) && !NAME_ASKED.matcher(prompt.question).find();
         Set<String> units = units(prompt.question);
         boolean asksForName = NAME_QUESTION.matcher(prompt.question).find();
         boolean years = Pattern.compile("\\b(which|what) year|since when|\\byear\\b").matcher(prompt.question.toLowerCase(Locale.ROOT)).find();
@@ -133,6 +140,17 @@ public final class ExtractiveAnswerer {
         Map<String, Double> sourceWeight = new HashMap<>();
         for (int i = 0; i < wholeSources.size(); i++) {
             sourceWeight.put(wholeSources.get(i)[0], topSource <= 0 ? 1.0 : 1.0 + sourceScores[i] / topSource);
+        }
+        // A question that names a figure ("Figure 1.2", "Fig. 5.1a") asks about that figure: the source captioned with
+        // it weighs double (text that merely mentions "figure 1.2" does not count: only a caption, "Figure 1.2: ...").
+        Matcher figure = FIGURE_REF.matcher(prompt.question);
+        while (figure.find()) {
+            Pattern caption = Pattern.compile("(?:Figure|Fig\\.)\\s*" + Pattern.quote(figure.group(1)) + "[a-z]?\\s*[:.]\\s+\\S");
+            for (Prompt.Source s : prompt.sources) {
+                if (caption.matcher(s.text).find()) {
+                    sourceWeight.merge(String.valueOf(s.number), 2.0, (a, b) -> a * b);
+                }
+            }
         }
         for (int i = 0; i < scores.length; i++) {
             // A table row repeats its column names, so it is its own context: weighed as a source of its own.

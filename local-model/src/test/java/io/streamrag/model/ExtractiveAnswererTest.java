@@ -167,4 +167,42 @@ class ExtractiveAnswererTest {
                         + "</source>");
         assertThat(answerer.complete(prompt, 0.0, 0)).contains("Answer: 12.0 uA").contains("Sources: [2]");
     }
+
+    @Test
+    void aSlideBulletStartsASentence() {
+        String prompt = "## Task\nSources:\n[1] (t, p. 29) Testing packages ▶ Install the package locally: debi ▶ List the "
+                + "content of the package: debc ▶ Upload to the archive: dput-ng ▶ Manage a private "
+                + "archive with repro-tool or aptly\n"
+                + "Question: Which tool does the tutorial name for managing a private archive?";
+        // Each bullet is read as a sentence of its own (scored on its own words), not the whole slide as one.
+        assertThat(answerer.complete(prompt, 0.0, 0)).contains("Answer: repro-tool")
+                .contains("says: \"Manage a private archive with repro-tool or aptly\"");
+    }
+
+    @Test
+    void aQuestionNamingTheKindOfNameItWantsIsNoAmountQuestion() {
+        // "many" and "limit" are amount cues, but "which command" / "which search string" ask for a name.
+        String sources = "## Task\nSources:\n[1] (g, p. 49) 6.7 Splitting patches: there are many small steps.\n"
+                + "[2] (g, p. 56) To split big.diff into small incremental patches, use splitdiff -a.\n";
+        assertThat(answerer.complete(sources + "Question: Which command splits big.diff into many small incremental patches?", 0.0, 0))
+                .contains("Sources: [2]").doesNotContain("Answer: 6.7");
+        // The noun of "what percentage of packages" is "percentage": still an amount.
+        String percent = "## Task\nSources:\n[1] (t, p. 21) Most popular helper: debhelper (used by 98% of packages).\n"
+                + "Question: What percentage of packages use debhelper?";
+        assertThat(answerer.complete(percent, 0.0, 0)).contains("Answer: 98%");
+    }
+
+    @Test
+    void aQuestionNamingAFigureIsAnsweredFromTheSourceCaptionedWithIt() {
+        String text = "<source id=\"1\" ref=\"m, p. 13\">To set 488 Hz on SQR1, enter set sqr1 488 in the Command window."
+                + "</source>";
+        String image = "<source id=\"2\" ref=\"m, p. 50\" kind=\"image\">Figure 5.1: (a) Sound wave digitized (b) its "
+                + "Fourier transform. Setting Squarewaves sqr1 3654.6 sqr2 0 Measure Volt CH1 0.2</source>";
+        String mention = "<source id=\"2\" ref=\"m, p. 50\" kind=\"image\">As in figure 5.1, Setting Squarewaves sqr1 "
+                + "3654.6 sqr2 0 Measure Volt CH1 0.2</source>";
+        String question = "In the sound wave screenshot (Figure 5.1a), what frequency is SQR1 set to?";
+        assertThat(answerer.complete(task(question, text, image), 0.0, 0)).contains("Answer: 3654.6").contains("Sources: [2]");
+        // A mere mention of the figure is no caption: the text source's amount with its unit wins as before.
+        assertThat(answerer.complete(task(question, text, mention), 0.0, 0)).contains("Answer: 488 Hz");
+    }
 }

@@ -1,6 +1,7 @@
 package io.streamrag.query;
 
 import io.streamrag.common.embedding.EmbeddingModels;
+import io.streamrag.common.records.Chunk;
 import io.streamrag.common.testing.OpenSearchExtension;
 import io.streamrag.query.records.RetrievedChunk;
 import io.streamrag.query.retrieve.HybridRetriever;
@@ -68,6 +69,34 @@ class HybridRetrieverITCase {
     void keywordsFindTheirChunk() {
         assertThat(retriever.retrieve("acme", "quartz gasket", 1)).extracting(c -> c.documentId)
                 .containsExactly("pump-manual");
+    }
+
+    @Test
+    void pageBreaksOfAChunkRecordComeBackAndOldChunksReadAsOnePage() throws Exception {
+        // A chunk written as the ingest job writes one (the Chunk record itself), running from page 9 onto page 10.
+        Chunk runOn = new Chunk();
+        runOn.chunkId = "initech:wiring:1:0";
+        runOn.documentId = "wiring";
+        runOn.tenant = "initech";
+        runOn.version = 1;
+        runOn.page = 9;
+        runOn.pageEnd = 10;
+        runOn.kind = "text";
+        runOn.text = "Wiring overview. The relay coil takes 24 volts.";
+        runOn.pageBreaks = new int[] {runOn.text.indexOf("The relay")};
+        runOn.embedding = EmbeddingModels.create(new Configuration()).embed(runOn.text).content().vector();
+        OPENSEARCH.client().index(i -> i.index(alias).id(runOn.chunkId).document(runOn));
+        OPENSEARCH.refresh(alias);
+
+        RetrievedChunk hit = retriever.retrieve("initech", "relay coil voltage", 1).get(0);
+        assertThat(hit.pageEnd).isEqualTo(10);
+        assertThat(hit.pageTexts()).containsExactly("Wiring overview. ", "The relay coil takes 24 volts.");
+        assertThat(hit.ref().covers(10)).isTrue();
+        // Chunks indexed without pageBreaks (TestChunks writes none): one page, the start page.
+        RetrievedChunk old = retriever.retrieve("acme", "Which port does the admin UI use?", 1).get(0);
+        assertThat(old.pageBreaks).isNull();
+        assertThat(old.pageEnd).isEqualTo(old.page);
+        assertThat(old.pageTexts()).containsExactly(old.text);
     }
 
     @Test

@@ -24,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -225,8 +226,22 @@ public class SweepCommand implements Callable<Integer> {
 
     /** True when one of the chunks is on the expected page (or a page the answer also appears on) of the document. */
     static boolean citesPage(List<ChunkRef> chunks, Item item) {
-        return chunks.stream().anyMatch(c -> (c.page == item.page || item.alsoOn.contains(c.page))
-                && (item.documentId == null || item.documentId.equals(c.documentId)));
+        List<Integer> pages = new ArrayList<>(item.alsoOn);
+        pages.add(item.page);
+        return chunks.stream().anyMatch(c -> onPage(c, item.documentId, pages));
+    }
+
+    /**
+     * True when a chunk reference lies on one of {@code pages} of the document: a citation on its page, a retrieved
+     * chunk on any page it covers ({@link ChunkRef#covers}). The files source names a document by its file name, a
+     * question set by the name without extension: both match (null matches any document).
+     */
+    public static boolean onPage(ChunkRef c, String documentId, Collection<Integer> pages) {
+        if (pages.stream().noneMatch(c::covers)) {
+            return false;
+        }
+        return documentId == null || documentId.equals(c.documentId)
+                || (c.documentId != null && documentId.equals(c.documentId.replaceAll("\\.[A-Za-z0-9]+$", "")));
     }
 
     /** An answer is right when its normalised text contains the normalised expected answer. */

@@ -52,7 +52,8 @@ import java.util.UUID;
  * chunks, runs the strategy N times against the local {@code extractive} model, votes, and checks whether the
  * winners' citations hold the right page, once with the sources the model named (before) and once with what the
  * strategy cites ({@link io.streamrag.query.generate.Citations}, after), on the same completions; beside it the
- * fraction whose first reported citation is on the page and the mean number of citations per answer (so a higher
+ * fraction whose first reported citation is on the page, the fraction whose answer is right and cited on its page
+ * (a wrong answer may be cited on the right page too) and the mean number of citations per answer (so a higher
  * figure cannot come from citing more), and with {@code CITATION_EVAL_VERBOSE} the cause of each miss (1: one line
  * per question, 2: also the first completion). Questions on odd
  * lines of the file are the development half, even lines the held-out half (answerer rules are written looking at
@@ -130,13 +131,14 @@ public final class CitationEval {
         int before;
         int after;
         int first;
+        int rightAndCited;
         int citations;
 
         String line() {
             double q = Math.max(1, questions);
             return String.format("%3d questions: hit@k %.2f, accuracy %.2f, cited-right-page before %.2f, after %.2f"
-                            + " (first citation %.2f, %.2f citations per answer)",
-                    questions, hit / q, correct / q, before / q, after / q, first / q, citations / q);
+                            + " (first citation %.2f, right answer cited on its page %.2f, %.2f citations per answer)",
+                    questions, hit / q, correct / q, before / q, after / q, first / q, rightAndCited / q, citations / q);
         }
     }
 
@@ -197,7 +199,8 @@ public final class CitationEval {
                         List<ChunkRef> refs = new ArrayList<>();
                         for (int s : CompletionParser.sources(lastText[0])) {
                             if (s >= 1 && s <= prompted.size()) {
-                                refs.add(prompted.get(s - 1).ref());
+                                // Named sources as the model gave them: the chunk's first page, as prompts show it.
+                                refs.add(prompted.get(s - 1).refOn(prompted.get(s - 1).page));
                             }
                         }
                         firstCompletion = firstCompletion == null ? lastText[0] : firstCompletion;
@@ -223,6 +226,7 @@ public final class CitationEval {
                         t.before += before ? 1 : 0;
                         t.after += after ? 1 : 0;
                         t.first += first ? 1 : 0;
+                        t.rightAndCited += correct && after ? 1 : 0;
                         t.citations += reported.size();
                     }
                     causes.computeIfAbsent(name + " " + cause, c -> new ArrayList<>()).add(lineNo);
@@ -263,9 +267,10 @@ public final class CitationEval {
         return holds ? "wrong-answer" : "page-lacks-answer";
     }
 
-    /** Retrieved chunks as page/kind, {@code *} on the expected page, {@code +} holding the expected text. */
+    /** Retrieved chunks as page(-pageEnd)/kind, {@code *} on the expected page, {@code +} holding the expected text. */
     private static List<String> describe(List<RetrievedChunk> chunks, String doc, Set<Integer> pages, String expected) {
-        return chunks.stream().map(c -> c.page + "/" + c.kind + (onPage(c.ref(), doc, pages) ? "*" : "")
+        return chunks.stream().map(c -> c.page + (c.pageEnd > c.page ? "-" + c.pageEnd : "") + "/" + c.kind
+                + (onPage(c.ref(), doc, pages) ? "*" : "")
                 + (SweepCommand.matches(c.text, expected) ? "+" : "")).toList();
     }
 
@@ -304,9 +309,8 @@ public final class CitationEval {
                 && leader.members.stream().anyMatch(c -> c.cited.stream().anyMatch(r -> onPage(r, doc, pages)));
     }
 
-    /** The files source names a document by its relative path; the set by the file name without extension. */
+    /** The sweep's rule ({@link SweepCommand#onPage}), so both tools count the same page as right. */
     private static boolean onPage(ChunkRef r, String doc, Set<Integer> pages) {
-        String id = r.documentId == null ? "" : r.documentId.replaceAll("\\.[A-Za-z0-9]+$", "");
-        return id.equals(doc) && pages.contains(r.page);
+        return SweepCommand.onPage(r, doc, pages);
     }
 }

@@ -23,6 +23,7 @@ public final class ChunkIndex {
     public static final String VERSION = "version";
     public static final String PAGE = "page";
     public static final String PAGE_END = "pageEnd";
+    public static final String PAGE_BREAKS = "pageBreaks";
     public static final String KIND = "kind";
     public static final String CHUNK_INDEX = "chunkIndex";
     public static final String TITLE = "title";
@@ -52,6 +53,8 @@ public final class ChunkIndex {
         p.put(VERSION, Property.of(b -> b.long_(l -> l)));
         p.put(PAGE, Property.of(b -> b.integer(i -> i)));
         p.put(PAGE_END, Property.of(b -> b.integer(i -> i)));
+        // Read back with the chunk to tell on which page a cited span stands; never searched.
+        p.put(PAGE_BREAKS, Property.of(b -> b.integer(i -> i.index(false).docValues(false))));
         p.put(KIND, Property.of(b -> b.keyword(k -> k)));
         p.put(CHUNK_INDEX, Property.of(b -> b.integer(i -> i)));
         p.put(TITLE, Property.of(b -> b.text(t -> t.analyzer("english"))));

@@ -14,6 +14,12 @@ public class Chunk {
     public int page;
     /** 1-based physical page where the chunk ends (same as page for most chunks). */
     public int pageEnd;
+    /**
+     * Where the pages after the first begin in {@link #text}: {@code pageBreaks[i]} is the character offset at which
+     * page {@code page + 1 + i} starts (a page without words starts where the next one does); empty when the chunk
+     * stays on one page. Null in chunks indexed before it existed: read them as starting on {@link #page}.
+     */
+    public int[] pageBreaks;
     /** {@code text}, {@code image} or {@code table}. */
     public String kind;
     public int chunkIndex;

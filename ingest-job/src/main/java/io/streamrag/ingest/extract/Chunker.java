@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
 /**
  * Structure-aware, token-bounded chunking: paragraphs are packed into chunks of at most {@code maxTokens}
  * (words x 1.3), a heading starts a new chunk (and becomes its section), consecutive chunks of a section overlap
- * by {@code overlapTokens}, and each chunk records the pages it starts and ends on. Image text becomes separate
+ * by {@code overlapTokens}, and each chunk records the pages it starts and ends on and where in its text each
+ * later page begins. Running headers and footers lose their page numbers ({@link RunningLines}). Image text becomes separate
  * {@code image} chunks on its page, led by the page's figure captions; each table becomes {@code table} chunks of whole rows, every chunk starting with
  * the header and every row written as {@code header: value} pairs (see {@link #tableRow}), so a cell keeps its
  * column's name and its row's. Same input, same chunks, same ids.
@@ -86,7 +87,8 @@ public class Chunker implements Serializable {
         Builder b = new Builder(task, doc, out, "text");
         Map<Integer, String> sectionOfPage = new HashMap<>();
         int block = 0;
-        for (PageText page : doc.pages) {
+        List<PageText> pages = RunningLines.strip(doc.pages);
+        for (PageText page : pages) {
             if (b.fresh >= pageBreakMinWords) {
                 b.flush(false); // no overlap across the break: the next chunk starts on its own page
             }
@@ -123,7 +125,7 @@ public class Chunker implements Serializable {
         }
         b.flush(false);
         Map<Integer, String> captionsOfPage = new HashMap<>();
-        for (PageText page : doc.pages) {
+        for (PageText page : pages) {
             captionsOfPage.put(page.page, captions(page.text));
         }
         for (PageImage image : doc.images) {
@@ -292,9 +294,14 @@ public class Chunker implements Serializable {
         private void emit() {
             StringBuilder sb = new StringBuilder();
             int lastBlock = words.get(0).block;
+            int lastPage = words.get(0).page;
+            List<Integer> breaks = new ArrayList<>();
             for (Word w : words) {
                 if (sb.length() > 0) {
                     sb.append(w.block != lastBlock ? "\n" : " ");
+                }
+                for (; lastPage < w.page; lastPage++) {
+                    breaks.add(sb.length());
                 }
                 sb.append(w.text);
                 lastBlock = w.block;
@@ -307,6 +314,7 @@ public class Chunker implements Serializable {
             c.tenant = task.tenant;
             c.page = words.get(0).page;
             c.pageEnd = words.get(words.size() - 1).page;
+            c.pageBreaks = breaks.stream().mapToInt(Integer::intValue).toArray();
             c.kind = kind;
             c.title = title;
             c.section = section;

@@ -92,6 +92,23 @@ class ChunkerTest {
     }
 
     @Test
+    void recordsWhereEachLaterPageBeginsInTheText() {
+        Chunker chunker = new Chunker(256, 32, 64); // a page boundary closes a chunk of >= 49 words
+        ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.PDF);
+        doc.pages.add(new PageText(1, words("a", 60)));
+        doc.pages.add(new PageText(2, words("b", 10)));
+        doc.pages.add(new PageText(3, "\n\n")); // no words: starts where page 4 does
+        doc.pages.add(new PageText(4, words("c", 40)));
+        List<Chunk> chunks = chunker.chunk(task(), doc);
+        assertThat(chunks).extracting(c -> c.page + "-" + c.pageEnd).containsExactly("1-1", "2-4");
+        assertThat(chunks.get(0).pageBreaks).isEmpty();
+        Chunk runOn = chunks.get(1);
+        int c0 = runOn.text.indexOf("c0");
+        assertThat(runOn.pageBreaks).containsExactly(c0, c0);
+        assertThat(runOn.text.substring(0, c0)).contains("b9").doesNotContain("c");
+    }
+
+    @Test
     void headingsStartChunksAndBecomeSections() {
         Chunker chunker = new Chunker(256, 32);
         ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.MARKDOWN);

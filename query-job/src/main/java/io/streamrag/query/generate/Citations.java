@@ -15,7 +15,9 @@ import java.util.Set;
  * the vote's normalisation), not simply those the model named or retrieval ranked first. The model's named sources
  * that support the answer come first; if it named none that does, the {@link #MAX_UNNAMED} supporting chunks that
  * also hold the most of the question's words (the answer in the question's context, not a stray "5" elsewhere),
- * ties in prompt (retrieval) order; if no chunk contains the answer (a paraphrase), the model's own choice.
+ * ties in prompt (retrieval) order; if no chunk contains the answer (a paraphrase), the model's own choice. A cited
+ * chunk that runs over a page break is cited on the page where the answer stands ({@link #spanPage}), so every
+ * citation names one page.
  */
 public final class Citations {
 
@@ -37,6 +39,9 @@ public final class Citations {
     public static List<ChunkRef> supporting(String answer, String question, List<Integer> named,
                                             List<RetrievedChunk> chunks) {
         String key = AnswerNormalizer.normalize(answer);
+        Set<String> asked = new HashSet<>(List.of(AnswerNormalizer.normalize(question == null ? "" : question).split(" ")));
+        asked.removeAll(List.of(key.split(" ")));
+        asked.removeIf(w -> w.length() < 3 || QUESTION_WORDS.contains(w));
         List<ChunkRef> namedRefs = new ArrayList<>();
         List<ChunkRef> namedSupporting = new ArrayList<>();
         boolean[] isNamed = new boolean[chunks.size()];
@@ -44,34 +49,73 @@ public final class Citations {
             if (n >= 1 && n <= chunks.size() && !isNamed[n - 1]) {
                 isNamed[n - 1] = true;
                 RetrievedChunk c = chunks.get(n - 1);
-                namedRefs.add(c.ref());
+                namedRefs.add(c.refOn(c.page));
                 if (supports(c.text, key)) {
-                    namedSupporting.add(c.ref());
+                    namedSupporting.add(c.refOn(spanPage(c, key, asked)));
                 }
             }
         }
         if (!namedSupporting.isEmpty()) {
             return namedSupporting;
         }
-        Set<String> asked = new HashSet<>(List.of(AnswerNormalizer.normalize(question == null ? "" : question).split(" ")));
-        asked.removeAll(List.of(key.split(" ")));
-        asked.removeIf(w -> w.length() < 3 || QUESTION_WORDS.contains(w));
         List<Integer> holding = new ArrayList<>();
         int[] context = new int[chunks.size()];
         for (int i = 0; i < chunks.size(); i++) {
             if (!isNamed[i] && supports(chunks.get(i).text, key)) {
                 holding.add(i);
-                Set<String> words = new HashSet<>(List.of(AnswerNormalizer.normalize(chunks.get(i).text).split(" ")));
-                words.retainAll(asked);
-                context[i] = words.size();
+                context[i] = context(chunks.get(i).text, asked);
             }
         }
         holding.sort(Comparator.comparingInt((Integer i) -> -context[i]).thenComparingInt(i -> i));
         List<ChunkRef> unnamed = new ArrayList<>();
         for (int i : holding.subList(0, Math.min(MAX_UNNAMED, holding.size()))) {
-            unnamed.add(chunks.get(i).ref());
+            unnamed.add(chunks.get(i).refOn(spanPage(chunks.get(i), key, asked)));
         }
         return unnamed.isEmpty() ? namedRefs : unnamed;
+    }
+
+    /**
+     * The page of a supporting chunk on which the answer stands: the chunk's page for a chunk on one page (or one
+     * indexed without page breaks); for a chunk that runs over a page break, the page where a whole-token occurrence
+     * of the answer starts, and when it occurs on several pages the one whose text holds the most of the question's
+     * words (ties: the earlier page).
+     */
+    static int spanPage(RetrievedChunk c, String key, Set<String> asked) {
+        List<String> pieces = c.pageTexts();
+        if (pieces.size() == 1 || key.isEmpty()) {
+            return c.page;
+        }
+        List<String> tokens = new ArrayList<>();
+        List<Integer> pieceOf = new ArrayList<>();
+        for (int p = 0; p < pieces.size(); p++) {
+            for (String t : AnswerNormalizer.normalize(pieces.get(p)).split(" ")) {
+                if (!t.isEmpty()) {
+                    tokens.add(t);
+                    pieceOf.add(p);
+                }
+            }
+        }
+        List<String> wanted = List.of(key.split(" "));
+        int best = -1;
+        int bestContext = -1;
+        for (int start = 0; start + wanted.size() <= tokens.size(); start++) {
+            if (tokens.subList(start, start + wanted.size()).equals(wanted)) {
+                int p = pieceOf.get(start);
+                int ctx = context(pieces.get(p), asked);
+                if (ctx > bestContext) {
+                    best = p;
+                    bestContext = ctx;
+                }
+            }
+        }
+        return best < 0 ? c.page : c.page + best;
+    }
+
+    /** How many of the question's words a text holds. */
+    private static int context(String text, Set<String> asked) {
+        Set<String> words = new HashSet<>(List.of(AnswerNormalizer.normalize(text).split(" ")));
+        words.retainAll(asked);
+        return words.size();
     }
 
     /** True when the normalised {@code text} holds the normalised answer {@code key} as whole tokens. */

@@ -75,6 +75,13 @@ public class HybridRetriever {
             c.chunkId = e.getKey();
             c.documentId = d.path(ChunkIndex.DOCUMENT_ID).asText(null);
             c.page = d.path(ChunkIndex.PAGE).asInt(1);
+            c.pageEnd = d.path(ChunkIndex.PAGE_END).asInt(c.page);
+            if (d.path(ChunkIndex.PAGE_BREAKS).isArray()) {
+                c.pageBreaks = new int[d.path(ChunkIndex.PAGE_BREAKS).size()];
+                for (int i = 0; i < c.pageBreaks.length; i++) {
+                    c.pageBreaks[i] = d.path(ChunkIndex.PAGE_BREAKS).get(i).asInt();
+                }
+            }
             c.kind = d.path(ChunkIndex.KIND).asText("text");
             c.title = d.path(ChunkIndex.TITLE).asText(null);
             c.text = d.path(ChunkIndex.TEXT).asText("");

@@ -66,6 +66,28 @@ class CitationsTest {
     }
 
     @Test
+    void aChunkOverAPageBreakIsCitedOnThePageThatHoldsTheAnswer() {
+        RetrievedChunk runOn = chunk("r1", 9, "Chapter 2 Setup\nThe admin UI is described below.\nThe admin UI listens on port 8443.");
+        runOn.pageEnd = 10;
+        runOn.pageBreaks = new int[] {runOn.text.indexOf("The admin UI listens")};
+        List<RetrievedChunk> chunks = List.of(runOn);
+        ChunkRef cited = Citations.supporting("8443", "Which port does the admin UI use?", List.of(1), chunks).get(0);
+        assertThat(cited.page).isEqualTo(10);
+        assertThat(cited.pageEnd).isEqualTo(10);
+        assertThat(Citations.supporting("Chapter 2", "Which chapter?", List.of(), chunks).get(0).page).isEqualTo(9);
+        // The answer on both pages: the page beside the question's words; no match (a paraphrase): the start page.
+        RetrievedChunk both = chunk("r2", 9, "Port 8443 is reserved.\nThe admin UI listens on port 8443.");
+        both.pageEnd = 10;
+        both.pageBreaks = new int[] {both.text.indexOf("The admin")};
+        assertThat(Citations.supporting("8443", "Which port does the admin UI use?", List.of(1), List.of(both)).get(0).page).isEqualTo(10);
+        assertThat(Citations.supporting("eight thousand", "Which port?", List.of(1), List.of(both)).get(0).page).isEqualTo(9);
+        // Retrieved, the chunk covers both pages; indexed before page breaks existed, it is cited on its start page.
+        assertThat(both.ref().covers(10)).isTrue();
+        both.pageBreaks = null;
+        assertThat(Citations.supporting("8443", "Which port does the admin UI use?", List.of(1), List.of(both)).get(0).page).isEqualTo(9);
+    }
+
+    @Test
     void outcomeOfEveryStrategyUsesIt() {
         Strategy.Outcome o = Strategy.Outcome.of("The UI port is stated in [2].\nAnswer: 8443\nSources: [1]", "Which port does the admin UI use?", CHUNKS);
         assertThat(o.answer).isEqualTo("8443");
