@@ -144,8 +144,11 @@ public class IngestJob {
                         new EmbedChunks(EmbeddingSettings.from(conf), conf.get(IngestOptions.EMBED_BATCH_SIZE), conf.get(IngestOptions.EMBED_MAX_DELAY).toMillis()))
                 .uid("embed").name("Embed chunks");
 
+        // Its own task (thread): a bulk request waits for OpenSearch, and chained behind the embedder that wait left
+        // the shared ONNX threads idle whenever both subtasks were indexing at once.
         SingleOutputStreamOperator<DocumentOutcome> indexed = embedded
                 .transform("Index in OpenSearch", TypeInformation.of(DocumentOutcome.class), new IndexChunks(index))
+                .startNewChain()
                 .uid("index").name("Index in OpenSearch");
 
         DataStream<FailedDocument> deadLetters = parsed.getSideOutput(DeadLetters.TAG).union(
