@@ -186,7 +186,7 @@ public class IngestJob {
     }
 
     /**
-     * Parallelism and checkpointing from the ingest options: the one place every entry point (main, tests, benchmarks,
+     * Parallelism, buffer timeout and checkpointing from the ingest options: the one place every entry point (main, tests, benchmarks,
      * launchers) takes them from, called before {@link #build}.
      */
     public static void configure(StreamExecutionEnvironment env, Configuration conf) {
@@ -194,6 +194,7 @@ public class IngestJob {
         if (parallelism > 0) {
             env.setParallelism(parallelism);
         }
+        env.setBufferTimeout(conf.get(IngestOptions.BUFFER_TIMEOUT).toMillis());
         long interval = IngestOptions.checkpointInterval(conf).toMillis();
         if (interval > 0) {
             env.enableCheckpointing(interval);

@@ -76,6 +76,12 @@ public final class IngestOptions {
             .defaultValue(Duration.ofSeconds(10))
             .withDescription("Checkpoint interval set by IngestJob.configure (0 leaves checkpointing as configured).");
 
+    public static final ConfigOption<Duration> BUFFER_TIMEOUT = ConfigOptions.key("ingest.buffer-timeout").durationType()
+            .defaultValue(Duration.ofMillis(10))
+            .withDescription("Network buffer flush interval of the job's operators, set by IngestJob.configure: a trickled document "
+                    + "crosses four exchanges (version gate, quarantine, assemble, index), each of which could hold it up to Flink's "
+                    + "100 ms default; a backlog fills its buffers before the timeout anyway.");
+
     public static final ConfigOption<Duration> BOUNDED_CHECKPOINT_INTERVAL = ConfigOptions.key("ingest.bounded.checkpoint-interval").durationType()
             .defaultValue(Duration.ofSeconds(1))
             .withDescription("Checkpoint interval of bounded runs (ingest.source files or kafka-bounded, e.g. bin/rag backfill) when "
