@@ -144,8 +144,11 @@ public class IngestJob {
                         new EmbedChunks(EmbeddingSettings.from(conf), conf.get(IngestOptions.EMBED_BATCH_SIZE), conf.get(IngestOptions.EMBED_MAX_DELAY).toMillis()))
                 .uid("embed").name("Embed chunks");
 
+        // Its own task (thread): a bulk request waits for OpenSearch, and chained behind the embedder that wait left
+        // the shared ONNX threads idle whenever both subtasks were indexing at once.
         SingleOutputStreamOperator<DocumentOutcome> indexed = embedded
                 .transform("Index in OpenSearch", TypeInformation.of(DocumentOutcome.class), new IndexChunks(index))
+                .startNewChain()
                 .uid("index").name("Index in OpenSearch");
 
         DataStream<FailedDocument> deadLetters = parsed.getSideOutput(DeadLetters.TAG).union(
@@ -183,7 +186,7 @@ public class IngestJob {
     }
 
     /**
-     * Parallelism and checkpointing from the ingest options: the one place every entry point (main, tests, benchmarks,
+     * Parallelism, buffer timeout and checkpointing from the ingest options: the one place every entry point (main, tests, benchmarks,
      * launchers) takes them from, called before {@link #build}.
      */
     public static void configure(StreamExecutionEnvironment env, Configuration conf) {
@@ -191,6 +194,7 @@ public class IngestJob {
         if (parallelism > 0) {
             env.setParallelism(parallelism);
         }
+        env.setBufferTimeout(conf.get(IngestOptions.BUFFER_TIMEOUT).toMillis());
         long interval = IngestOptions.checkpointInterval(conf).toMillis();
         if (interval > 0) {
             env.enableCheckpointing(interval);

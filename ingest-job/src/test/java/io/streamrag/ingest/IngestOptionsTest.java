@@ -4,6 +4,7 @@ import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.FallbackKey;
 import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.Field;
@@ -72,6 +73,17 @@ class IngestOptionsTest {
         conf.set(IngestOptions.SOURCE, IngestOptions.SourceKind.FILES);
         assertThat(conf.toMap()).containsEntry("ingest.source", "files");
         assertThat(Configuration.fromMap(conf.toMap()).get(IngestOptions.SOURCE)).isEqualTo(IngestOptions.SourceKind.FILES);
+    }
+
+    @Test
+    void configureSetsTheBufferTimeout() {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        IngestJob.configure(env, new Configuration());
+        assertThat(env.getBufferTimeout()).isEqualTo(25L); // not Flink's 100 ms: a trickled document crosses four exchanges
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.BUFFER_TIMEOUT, Duration.ofMillis(40));
+        IngestJob.configure(env, conf);
+        assertThat(env.getBufferTimeout()).isEqualTo(40L);
     }
 
     private static List<ConfigOption<?>> options() throws IllegalAccessException {

@@ -63,8 +63,8 @@ import java.util.stream.Collectors;
  * (produce → searchable) p50/p99 at half that throughput ({@code e2e}); the folder backfill against a plain langchain4j
  * loader ({@code backfill}, {@link BackfillComparison}); OCR threads and cache ({@code ocr}, {@link OcrBenchmark}); then
  * all of issue 12's figures together. Options: {@code --parts e2e,backfill,ocr --rounds 1 --documents 60 --pages 4
- * --parallelism 2 --freshness-seconds 30 --manuals DIR --ocr-documents 3 --ocr-pages 20} plus any job option
- * ({@code --embed.batch-size 32}, ...).
+ * --parallelism 2 --freshness-seconds 30 --warmup-documents (documents) --manuals DIR --ocr-documents 3 --ocr-pages 20}
+ * plus any job option ({@code --embed.batch-size 32}, ...).
  */
 public final class IngestBenchmark {
 
@@ -74,7 +74,7 @@ public final class IngestBenchmark {
             + "install configure update replace inspect measure record report warning caution safety maintenance "
             + "interval daily weekly monthly annual service technician customer warranty module interface cable").split(" ");
 
-    /** Documents ingested before the measured phases, after the first one. */
+    /** Fewest documents ingested before the measured phases (after the first one); the default is the corpus size. */
     private static final int WARMUP_DOCUMENTS = 20;
 
     private IngestBenchmark() {}
@@ -135,6 +135,10 @@ public final class IngestBenchmark {
         int pages = BenchKafka.intArg(conf, "pages", 4);
         int parallelism = BenchKafka.intArg(conf, "parallelism", 2);
         int freshnessSeconds = BenchKafka.intArg(conf, "freshness-seconds", 30);
+        // As many documents as the measured phase, unless --warmup-documents says: after 20, the JIT compilers still
+        // spent ~5 CPU-s per 1000 chunks of the end-to-end phase compiling PDFBox, Jackson and Flink code (2.7 after
+        // 200), work a running job does once, while the raw loop's native ONNX code needs no warming.
+        int warmupDocuments = Math.min(999, BenchKafka.intArg(conf, "warmup-documents", Math.max(WARMUP_DOCUMENTS, documents)));
         String bootstrap = conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS);
         double[] figures = new double[4];
         String run = UUID.randomUUID().toString().substring(0, 8);
@@ -163,10 +167,12 @@ public final class IngestBenchmark {
         EmbeddingModel model = EmbeddingModels.create(conf);
         int batch = conf.get(IngestOptions.EMBED_BATCH_SIZE);
         embed(model, chunkTexts.subList(0, Math.min(64, chunkTexts.size())), batch); // warm-up
+        OpenSearchClient search = OpenSearchClients.create(conf);
+        CpuUse cpu = CpuUse.now(search);
         double rawBefore = rawThroughput(model, chunkTexts, batch);
+        CpuUse rawBeforeCpu = CpuUse.now(search).since(cpu);
         System.out.printf(Locale.ROOT, "Raw embedding (before): %.1f chunks/s%n", rawBefore);
 
-        OpenSearchClient search = OpenSearchClients.create(conf);
         try (Admin admin = BenchKafka.admin(conf); KafkaProducer<String, String> producer = BenchKafka.producer(conf)) {
             admin.createTopics(List.of(new NewTopic(topic, parallelism, (short) 1), new NewTopic(dlq, 1, (short) 1)))
                     .all().get(30, TimeUnit.SECONDS);
@@ -188,7 +194,7 @@ public final class IngestBenchmark {
                 producer.send(BenchKafka.pdfEvent(topic, "bench", "warmup", 1, corpus.get(documents)));
                 waitForChunks(search, alias, List.of("warmup"), Duration.ofMinutes(3));
                 List<String> warmup = new ArrayList<>();
-                for (int w = 0; w < WARMUP_DOCUMENTS; w++) {
+                for (int w = 0; w < warmupDocuments; w++) {
                     warmup.add("warmup-" + w);
                     producer.send(BenchKafka.pdfEvent(topic, "bench", "warmup-" + w, 1, corpus.get(documents + 1 + w)));
                 }
@@ -200,6 +206,7 @@ public final class IngestBenchmark {
                 // 2. End-to-end throughput: everything produced at once, until every chunk is searchable (no refresh
                 // forced: what a user sees; forcing one every poll made OpenSearch write a segment each time).
                 List<String> ids = new ArrayList<>();
+                cpu = CpuUse.now(search);
                 long start = System.nanoTime();
                 for (int d = 0; d < documents; d++) {
                     String id = "doc-" + d;
@@ -215,14 +222,21 @@ public final class IngestBenchmark {
                     }
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
+                CpuUse e2eCpu = CpuUse.now(search).since(cpu);
                 double e2ePerSecond = expected / seconds;
                 double docsPerSecond = documents / seconds;
                 System.out.printf(Locale.ROOT, "End-to-end: %d chunks in %.1f s = %.1f chunks/s (%.2f documents/s)%n",
                         expected, seconds, e2ePerSecond, docsPerSecond);
+                cpu = CpuUse.now(search);
                 double rawAfter = rawThroughput(model, chunkTexts, batch); // the job is idle now
+                CpuUse rawAfterCpu = CpuUse.now(search).since(cpu);
                 double rawPerSecond = (rawBefore + rawAfter) / 2;
                 System.out.printf(Locale.ROOT, "Raw embedding (after): %.1f chunks/s; mean %.1f chunks/s%n", rawAfter, rawPerSecond);
                 System.out.printf(Locale.ROOT, "Ratio end-to-end / raw embedding: %.2f%n", e2ePerSecond / rawPerSecond);
+                // CPU per chunk does not depend on the machine's other load the way the wall-clock ratio does.
+                System.out.println("CPU per 1000 chunks, raw before: " + rawBeforeCpu.perThousand(expected));
+                System.out.println("CPU per 1000 chunks, end-to-end: " + e2eCpu.perThousand(expected));
+                System.out.println("CPU per 1000 chunks, raw after:  " + rawAfterCpu.perThousand(expected));
                 figures[0] = rawPerSecond;
                 figures[1] = e2ePerSecond;
 

@@ -2,6 +2,7 @@ package io.streamrag.ingest.extract;
 
 import io.streamrag.ingest.records.PageTable;
 
+import org.apache.pdfbox.cos.COSDictionary;
 import org.apache.pdfbox.cos.COSName;
 import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.common.PDRectangle;
@@ -12,9 +13,14 @@ import org.apache.pdfbox.contentstream.PDFGraphicsStreamEngine;
 
 import java.awt.geom.Point2D;
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Finds tables on a PDF page from where its words sit: words grouped into lines, lines cut into cells at wide gaps
@@ -50,9 +56,22 @@ public final class TableDetector {
         }
     }
 
-    /** A page's text stripper that also keeps each word with its position, so tables cost no second text pass. */
+    /**
+     * A page's text stripper that also keeps each word with its position, so tables cost no second text pass.
+     * Drops a glyph drawn over the same glyph (fake bold, shadows) exactly as PDFBox's own
+     * {@code suppressDuplicateOverlappingText} does, through {@link OverlapFilter} instead of PDFBox's boxed-float
+     * tree maps, which took more than half of the stripper's time on text pages.
+     */
     public static final class WordStripper extends PDFTextStripper {
         private final List<Word> words = new ArrayList<>();
+        private final OverlapFilter overlaps = new OverlapFilter();
+        /** Per open marked-content sequence: whether it carried /ActualText (PDFBox skips the overlap check inside one). */
+        private final Deque<Boolean> markedContent = new ArrayDeque<>();
+        private boolean inActualText;
+
+        public WordStripper() {
+            super.setSuppressDuplicateOverlappingText(false); // done by processTextPosition below
+        }
 
         /** Words of the last page stripped (call {@link #getText} for one page at a time). */
         public List<Word> words() {
@@ -60,9 +79,48 @@ public final class TableDetector {
         }
 
         @Override
+        public void setSuppressDuplicateOverlappingText(boolean suppress) {
+            overlaps.enabled = suppress;
+        }
+
+        @Override
+        public boolean getSuppressDuplicateOverlappingText() {
+            return overlaps.enabled;
+        }
+
+        @Override
         protected void startPage(PDPage page) throws IOException {
             words.clear();
+            overlaps.clear();
             super.startPage(page);
+        }
+
+        @Override
+        public void beginMarkedContentSequence(COSName tag, COSDictionary properties) {
+            // Mirrors PDFTextStripper: the innermost sequence's /ActualText (or its absence) is what applies.
+            inActualText = properties != null && properties.getString(COSName.ACTUAL_TEXT) != null;
+            markedContent.push(inActualText);
+            super.beginMarkedContentSequence(tag, properties);
+        }
+
+        @Override
+        public void endMarkedContentSequence() {
+            Boolean actualText = markedContent.peek();
+            if (actualText != null) {
+                if (actualText) {
+                    inActualText = false;
+                }
+                markedContent.pop();
+            }
+            super.endMarkedContentSequence();
+        }
+
+        @Override
+        protected void processTextPosition(TextPosition text) {
+            if (!inActualText && overlaps.enabled && overlaps.seen(text.getUnicode(), text.getX(), text.getY(), text.getWidth())) {
+                return;
+            }
+            super.processTextPosition(text);
         }
 
         @Override
@@ -78,6 +136,75 @@ public final class TableDetector {
                         first.getYDirAdj(), Math.max(size, 1f)));
             }
             super.writeString(text, positions);
+        }
+    }
+
+    /**
+     * The glyphs shown so far on a page, per text, sorted by x: answers PDFBox's duplicate-overlap question (has the
+     * same text been shown at x and y both within a third of the glyph's width, [v - tol, v + tol) as
+     * {@code TreeMap.subMap} takes it, in {@link Float#compare} order) with a binary search and no boxing, and records
+     * the glyph when the answer is no. Throws where PDFBox's {@code subMap}/{@code subSet} would (an inverted range).
+     */
+    static final class OverlapFilter {
+        boolean enabled = true;
+        private final Map<String, Positions> shown = new HashMap<>();
+
+        /** The positions of one text, sorted by x. */
+        private static final class Positions {
+            float[] xs = new float[16];
+            float[] ys = new float[16];
+            int size;
+        }
+
+        void clear() {
+            shown.clear();
+        }
+
+        /** True when {@code text} overlaps an earlier glyph of the same text (drop it); else records it and returns false. */
+        boolean seen(String text, float x, float y, float width) {
+            float tolerance = width / text.length() / 3.0f;
+            float xFrom = x - tolerance;
+            float xTo = x + tolerance;
+            if (Float.compare(xFrom, xTo) > 0) {
+                throw new IllegalArgumentException("fromKey > toKey");
+            }
+            float yFrom = y - tolerance;
+            float yTo = y + tolerance;
+            Positions p = shown.computeIfAbsent(text, t -> new Positions());
+            for (int i = firstAtLeast(p, xFrom); i < p.size && Float.compare(p.xs[i], xTo) < 0; i++) {
+                if (Float.compare(yFrom, yTo) > 0) {
+                    throw new IllegalArgumentException("fromKey > toKey");
+                }
+                if (Float.compare(p.ys[i], yFrom) >= 0 && Float.compare(p.ys[i], yTo) < 0) {
+                    return true;
+                }
+            }
+            int at = firstAtLeast(p, x);
+            if (p.size == p.xs.length) {
+                p.xs = Arrays.copyOf(p.xs, p.size * 2);
+                p.ys = Arrays.copyOf(p.ys, p.size * 2);
+            }
+            System.arraycopy(p.xs, at, p.xs, at + 1, p.size - at);
+            System.arraycopy(p.ys, at, p.ys, at + 1, p.size - at);
+            p.xs[at] = x;
+            p.ys[at] = y;
+            p.size++;
+            return false;
+        }
+
+        /** Index of the first position whose x is not below {@code x} (Float.compare order). */
+        private static int firstAtLeast(Positions p, float x) {
+            int lo = 0;
+            int hi = p.size;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (Float.compare(p.xs[mid], x) < 0) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo;
         }
     }
 

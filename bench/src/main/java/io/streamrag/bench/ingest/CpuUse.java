@@ -1,0 +1,71 @@
+package io.streamrag.bench.ingest;
+
+import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch.nodes.Stats;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * CPU seconds a benchmark phase cost, read before and after it: this JVM's (the job runs in it) split into ONNX
+ * embedding threads, JIT compiler threads and the rest, and the OpenSearch node's; unlike a wall-clock ratio this
+ * does not depend on what else the machine runs (OpenSearch's figure does include other clients of a shared node).
+ */
+record CpuUse(double jvm, double onnx, double jit, double openSearch) {
+
+    /** Linux's clock ticks per second for /proc/PID/task/TID/stat (USER_HZ, 100 on every mainstream kernel). */
+    private static final double TICKS_PER_SECOND = 100.0;
+
+    /** CPU seconds used so far; thread figures are NaN where /proc is not readable, OpenSearch's where the node does not say. */
+    static CpuUse now(OpenSearchClient search) {
+        double jvm = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+        double onnx = 0;
+        double jit = 0;
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                String stat;
+                try {
+                    stat = Files.readString(task.resolve("stat"));
+                } catch (IOException e) {
+                    continue; // the thread ended meanwhile
+                }
+                String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                double seconds = (Long.parseLong(f[11]) + Long.parseLong(f[12])) / TICKS_PER_SECOND; // utime + stime
+                if (name.startsWith("onnx-embed")) {
+                    onnx += seconds;
+                } else if (name.contains("CompilerThre")) {
+                    jit += seconds;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            onnx = Double.NaN;
+            jit = Double.NaN;
+        }
+        double openSearch = 0;
+        try {
+            for (Stats node : search.nodes().stats(s -> s.metric("process")).nodes().values()) {
+                openSearch += node.process().cpu().totalInMillis() / 1000.0;
+            }
+        } catch (IOException | RuntimeException e) {
+            openSearch = Double.NaN;
+        }
+        return new CpuUse(jvm, onnx, jit, openSearch);
+    }
+
+    /** What was used between {@code before} and this. */
+    CpuUse since(CpuUse before) {
+        return new CpuUse(jvm - before.jvm, onnx - before.onnx, jit - before.jit, openSearch - before.openSearch);
+    }
+
+    /** Seconds per 1000 chunks, for a phase that handled {@code chunks}. */
+    String perThousand(long chunks) {
+        double k = 1000.0 / chunks;
+        return String.format(Locale.ROOT, "JVM %.1f CPU-s (ONNX %.1f, JIT %.1f, rest %.1f), OpenSearch %.1f CPU-s",
+                jvm * k, onnx * k, jit * k, (jvm - onnx - jit) * k, openSearch * k);
+    }
+}
