@@ -27,7 +27,8 @@ import java.util.function.IntPredicate;
  * ({@code query.plan}), and compares planned against fixed settings on held-out questions.
  */
 @Command(name = "plan", mixinStandardHelpOptions = true,
-        description = {"Fit the computation-allocation model (logit(accuracy) in ln k, (ln k)² and ln N) on SWEEP.csv and write a budget plan for the query job (--set query.plan=FILE).",
+        description = {"Fit the computation-allocation model (logit(accuracy) in ln k, (ln k)² and ln N) on SWEEP.csv "
+                + "and write a budget plan for the query job (--set query.plan=FILE).",
                 "The plan is fitted on every question. With sweep-questions.csv (rag sweep writes it) the table "
                 + "compares, per token budget, planned settings judged on questions their plan was not fitted on (one "
                 + "plan fitted on the odd-numbered questions, one on the even-numbered, each judged on the other half) "
