@@ -27,8 +27,8 @@ import java.util.function.IntPredicate;
  * ({@code query.plan}), and compares planned against fixed settings on held-out questions.
  */
 @Command(name = "plan", mixinStandardHelpOptions = true,
-        description = {"Fit the computation-allocation model (per strategy, logit(accuracy) linear in ln k and ln N) on "
-                + "SWEEP.csv and write a budget plan for the query job (--set query.plan=FILE).",
+        description = {"Fit the computation-allocation model (logit(accuracy) in ln k, (ln k)² and ln N) on SWEEP.csv "
+                + "and write a budget plan for the query job (--set query.plan=FILE).",
                 "The plan is fitted on every question. With sweep-questions.csv (rag sweep writes it) the table "
                 + "compares, per token budget, planned settings judged on questions their plan was not fitted on (one "
                 + "plan fitted on the odd-numbered questions, one on the even-numbered, each judged on the other half) "
@@ -49,6 +49,11 @@ public class PlanCommand implements Callable<Integer> {
     @Option(names = "--budgets", split = ",", paramLabel = "TOKENS",
             description = "Token budgets of the comparison (default: 6 spread from the cheapest to the dearest setting).")
     List<Long> budgets;
+
+    @Option(names = "--model", defaultValue = "CONCAVE_SHARED", paramLabel = "FORM",
+            description = "Model form: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}; LOG_LINEAR is the paper's "
+                    + "per-strategy form, monotone in k).")
+    AllocationModel.Form form;
 
     @Option(names = "--json", description = "Print one JSON document (fit, plan file, comparison) on stdout; "
             + "human lines go to stderr.")
@@ -76,13 +81,13 @@ public class PlanCommand implements Callable<Integer> {
         List<PlanComparison.Fold> folds = new ArrayList<>();
         List<Map<String, Object>> foldReports = new ArrayList<>();
         try {
-            plan = AllocationModel.fit(all).plan(all, sweep.toString(), questions);
+            plan = AllocationModel.fit(all, form).plan(all, sweep.toString(), questions);
             if (split) {
                 for (int half = 1; half >= 0; half--) {
                     int fittedRest = half;
                     IntPredicate fitted = q -> q % 2 == fittedRest;
                     List<AllocationModel.Observation> fit = results.observations(fitted);
-                    BudgetPlan foldPlan = AllocationModel.fit(fit).plan(fit, sweep.toString(), results.questionCount(fitted));
+                    BudgetPlan foldPlan = AllocationModel.fit(fit, form).plan(fit, sweep.toString(), results.questionCount(fitted));
                     folds.add(new PlanComparison.Fold(foldPlan, fit, results.observations(fitted.negate())));
                     Map<String, Object> f = new LinkedHashMap<>();
                     f.put("fitted", half == 1 ? "odd" : "even");
@@ -102,11 +107,13 @@ public class PlanCommand implements Callable<Integer> {
             System.err.println("Cannot write " + out + ": " + e.getMessage());
             return ExitCodes.ERROR;
         }
-        human.printf(Locale.ROOT, "Fitted on %d questions x %d settings%n", questions, all.size());
+        human.printf(Locale.ROOT, "Fitted on %d questions x %d settings, model %s: %s%n", questions, all.size(), form,
+                form.formula());
         human.println(fitTable(plan));
         human.printf(Locale.ROOT, "R² %.3f on logit(accuracy), %.3f on accuracy. Plan written to %s%n", plan.r2,
                 plan.r2Accuracy, out);
         Map<String, Object> report = new LinkedHashMap<>();
+        report.put("model", form);
         report.put("fitQuestions", questions);
         report.put("r2", plan.r2);
         report.put("r2Accuracy", plan.r2Accuracy);
@@ -134,11 +141,11 @@ public class PlanCommand implements Callable<Integer> {
     }
 
     static String fitTable(BudgetPlan plan) {
-        StringBuilder sb = new StringBuilder("| strategy | intercept | ln k | ln N | R² (logit) | settings |\n"
-                + "|---|---:|---:|---:|---:|---:|\n");
+        StringBuilder sb = new StringBuilder("| strategy | intercept | ln k | (ln k)² | ln N | R² (logit) | settings |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|\n");
         for (BudgetPlan.Fit f : plan.fits) {
-            sb.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f | %.3f | %.3f | %d |%n", f.strategy, f.intercept,
-                    f.logK, f.logN, f.r2, f.points));
+            sb.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %d |%n", f.strategy,
+                    f.intercept, f.logK, f.logK2, f.logN, f.r2, f.points));
         }
         return sb.toString();
     }

@@ -3,17 +3,43 @@ package io.streamrag.cli.plan;
 import io.streamrag.common.plan.BudgetPlan;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The computation-allocation model of DRAG/IterDRAG (Yue et al., "Inference Scaling for Long-Context Retrieval
- * Augmented Generation"): per strategy, σ⁻¹(accuracy) = intercept + a·ln k + b·ln N, fitted by least squares on the
- * empirical logits of swept settings. The paper's third factor, iterations (and DRAG's shots), is a job option here,
- * fixed during a sweep, so it sits in each strategy's intercept.
+ * Augmented Generation"), σ⁻¹(accuracy) linear in ln k and ln N, fitted by least squares on the empirical logits of
+ * swept settings, in one of three {@link Form}s. The paper's third factor, iterations (and DRAG's shots), is a job
+ * option here, fixed during a sweep, so it sits in each strategy's intercept.
  */
 public final class AllocationModel {
+
+    /** How the model bends and what its strategies share. */
+    public enum Form {
+        /** Per strategy: intercept + a·ln k + b·ln N (the paper's form; monotone in k). */
+        LOG_LINEAR("per strategy: logit(accuracy) = intercept + logK*ln(k) + logN*ln(N)"),
+        /** Per strategy: intercept + a·ln k + q·(ln k)² + b·ln N (a peak in k where passages start to distract). */
+        CONCAVE("per strategy: logit(accuracy) = intercept + logK*ln(k) + logK2*ln(k)^2 + logN*ln(N)"),
+        /** One intercept per strategy, a, q and b shared by all strategies (pooling as shrinkage for small sweeps). */
+        CONCAVE_SHARED("logit(accuracy) = intercept per strategy + logK*ln(k) + logK2*ln(k)^2 + logN*ln(N), the slopes "
+                + "shared by all strategies");
+
+        final String formula;
+
+        Form(String formula) {
+            this.formula = formula;
+        }
+
+        public String formula() {
+            return formula;
+        }
+
+        boolean squared() {
+            return this != LOG_LINEAR;
+        }
+    }
 
     /** What a sweep measured for one setting over some questions. */
     public record Observation(String strategy, int k, int n, int correct, int questions, double tokens, double ms) {
@@ -34,50 +60,90 @@ public final class AllocationModel {
         return strategy + "," + k + "," + n;
     }
 
+    private final Form form;
     private final Map<String, BudgetPlan.Fit> fits;
     private final double r2;
     private final double r2Accuracy;
 
-    private AllocationModel(Map<String, BudgetPlan.Fit> fits, double r2, double r2Accuracy) {
+    private AllocationModel(Form form, Map<String, BudgetPlan.Fit> fits, double r2, double r2Accuracy) {
+        this.form = form;
         this.fits = fits;
         this.r2 = r2;
         this.r2Accuracy = r2Accuracy;
     }
 
-    /** Fits one line per strategy over its observations; R² over all of them, on logits and on accuracy. */
-    public static AllocationModel fit(List<Observation> observations) {
+    /** Fits the model of {@code form} over the observations; R² over all of them, on logits and on accuracy. */
+    public static AllocationModel fit(List<Observation> observations, Form form) {
         Map<String, List<Observation>> byStrategy = new LinkedHashMap<>();
         observations.forEach(o -> byStrategy.computeIfAbsent(o.strategy(), s -> new ArrayList<>()).add(o));
         Map<String, BudgetPlan.Fit> fits = new LinkedHashMap<>();
-        byStrategy.forEach((strategy, obs) -> {
-            double[][] x = new double[obs.size()][];
-            double[] y = new double[obs.size()];
-            for (int i = 0; i < obs.size(); i++) {
-                x[i] = new double[] {1, Math.log(obs.get(i).k()), Math.log(obs.get(i).n())};
-                y[i] = obs.get(i).logit();
-            }
-            double[] beta = leastSquares(x, y);
-            BudgetPlan.Fit f = new BudgetPlan.Fit();
-            f.strategy = strategy;
-            f.intercept = beta[0];
-            f.logK = beta[1];
-            f.logN = beta[2];
-            f.points = obs.size();
-            f.r2 = rSquared(y, predictions(x, beta));
-            fits.put(strategy, f);
-        });
-        double[] logits = new double[observations.size()];
-        double[] fitted = new double[observations.size()];
-        double[] accuracy = new double[observations.size()];
-        double[] predicted = new double[observations.size()];
-        for (int i = 0; i < observations.size(); i++) {
-            Observation o = observations.get(i);
-            logits[i] = o.logit();
-            fitted[i] = linear(fits.get(o.strategy()), o.k(), o.n());
-            accuracy[i] = o.accuracy();
-            predicted[i] = sigmoid(fitted[i]);
+        if (form == Form.CONCAVE_SHARED) {
+            fitShared(observations, new ArrayList<>(byStrategy.keySet()), fits);
+        } else {
+            byStrategy.forEach((strategy, obs) -> {
+                double[] beta = leastSquares(design(obs, List.of(), form.squared()), logits(obs));
+                fits.put(strategy, coefficients(strategy, beta[0], beta[1], beta[2], beta[3]));
+            });
         }
-        return new AllocationModel(fits, rSquared(logits, fitted), rSquared(accuracy, predicted));
+        byStrategy.forEach((strategy, obs) -> {
+            BudgetPlan.Fit f = fits.get(strategy);
+            f.points = obs.size();
+            f.r2 = rSquared(logits(obs), obs.stream().mapToDouble(o -> linear(f, o.k(), o.n())).toArray());
+        });
+        double[] accuracy = observations.stream().mapToDouble(Observation::accuracy).toArray();
+        double[] fitted = observations.stream().mapToDouble(o -> linear(fits.get(o.strategy()), o.k(), o.n())).toArray();
+        double[] predicted = Arrays.stream(fitted).map(AllocationModel::sigmoid).toArray();
+        return new AllocationModel(form, fits, rSquared(logits(observations), fitted), rSquared(accuracy, predicted));
+    }
+
+    /** One regression over every strategy: the first strategy's intercept, offsets of the others, shared slopes. */
+    private static void fitShared(List<Observation> obs, List<String> strategies, Map<String, BudgetPlan.Fit> fits) {
+        List<String> offsets = strategies.subList(1, strategies.size());
+        double[] beta = leastSquares(design(obs, offsets, true), logits(obs));
+        for (String s : strategies) {
+            int offset = offsets.indexOf(s);
+            double intercept = beta[0] + (offset < 0 ? 0 : beta[4 + offset]);
+            fits.put(s, coefficients(s, intercept, beta[1], beta[2], beta[3]));
+        }
+    }
+
+    /**
+     * Rows (1, ln k, (ln k)², ln N, one indicator per strategy in {@code offsets}). The square column is left at 0
+     * (and so out of the fit) without {@code squared} or when fewer than 3 distinct k were swept, where it is not
+     * identified.
+     */
+    private static double[][] design(List<Observation> obs, List<String> offsets, boolean squared) {
+        boolean bend = squared && obs.stream().mapToInt(Observation::k).distinct().count() >= 3;
+        double[][] x = new double[obs.size()][];
+        for (int i = 0; i < obs.size(); i++) {
+            Observation o = obs.get(i);
+            double lk = Math.log(o.k());
+            double[] row = new double[4 + offsets.size()];
+            row[0] = 1;
+            row[1] = lk;
+            row[2] = bend ? lk * lk : 0;
+            row[3] = Math.log(o.n());
+            int offset = offsets.indexOf(o.strategy());
+            if (offset >= 0) {
+                row[4 + offset] = 1;
+            }
+            x[i] = row;
+        }
+        return x;
+    }
+
+    private static double[] logits(List<Observation> obs) {
+        return obs.stream().mapToDouble(Observation::logit).toArray();
+    }
+
+    private static BudgetPlan.Fit coefficients(String strategy, double intercept, double logK, double logK2, double logN) {
+        BudgetPlan.Fit f = new BudgetPlan.Fit();
+        f.strategy = strategy;
+        f.intercept = intercept;
+        f.logK = logK;
+        f.logK2 = logK2;
+        f.logN = logN;
+        return f;
     }
 
     public Map<String, BudgetPlan.Fit> fits() {
@@ -103,9 +169,9 @@ public final class AllocationModel {
     /** The plan over the observed settings: each with the model's accuracy and its measured tokens and latency. */
     public BudgetPlan plan(List<Observation> settings, String source, int fitQuestions) {
         BudgetPlan plan = new BudgetPlan();
-        plan.model = "per strategy: logit(accuracy) = intercept + logK*ln(k) + logN*ln(N), least squares on the "
-                + "empirical logits (c+0.5)/(q+1) of the swept settings (DRAG/IterDRAG computation-allocation model; "
-                + "iterations and shots fixed by the job's options, in the intercept)";
+        plan.model = form.formula() + ", least squares on the empirical logits (c+0.5)/(q+1) of the swept settings "
+                + "(DRAG/IterDRAG computation-allocation model; iterations and shots fixed by the job's options, in the "
+                + "intercept)";
         plan.source = source;
         plan.fitQuestions = fitQuestions;
         plan.r2 = r2;
@@ -118,7 +184,8 @@ public final class AllocationModel {
     }
 
     private static double linear(BudgetPlan.Fit f, int k, int n) {
-        return f.intercept + f.logK * Math.log(k) + f.logN * Math.log(n);
+        double lk = Math.log(k);
+        return f.intercept + f.logK * lk + f.logK2 * lk * lk + f.logN * Math.log(n);
     }
 
     static double sigmoid(double z) {
@@ -201,16 +268,6 @@ public final class AllocationModel {
             beta[r] = a[r][m] / a[r][r];
         }
         return beta;
-    }
-
-    private static double[] predictions(double[][] x, double[] beta) {
-        double[] out = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            for (int j = 0; j < beta.length; j++) {
-                out[i] += x[i][j] * beta[j];
-            }
-        }
-        return out;
     }
 
     /** 1 − SS_res / SS_tot; 1 when the data do not vary and are fitted exactly, 0 when they do not vary otherwise. */

@@ -30,10 +30,16 @@ class PlanCommandTest {
 
     /** Per-question results of a sweep whose true accuracy is sigmoid(-1 + 0.5 ln k + 0.3 ln N), spread evenly. */
     private Path sweep() throws Exception {
+        return sweep(0.5, 0.0);
+    }
+
+    /** As above with accuracy sigmoid(-1 + a ln k + curvature (ln k)² + 0.3 ln N). */
+    private Path sweep(double a, double curvature) throws Exception {
         StringBuilder sb = new StringBuilder(SweepResults.QUESTIONS_HEADER).append('\n');
         for (int k : new int[] {1, 2, 4, 8}) {
             for (int n : new int[] {1, 2, 4}) {
-                double p = 1 / (1 + Math.exp(-(-1 + 0.5 * Math.log(k) + 0.3 * Math.log(n))));
+                double lk = Math.log(k);
+                double p = 1 / (1 + Math.exp(-(-1 + a * lk + curvature * lk * lk + 0.3 * Math.log(n))));
                 for (int q = 1; q <= 200; q++) {
                     boolean correct = (q * 0.6180339887) % 1.0 < p; // low-discrepancy: each half sees about p
                     sb.append(String.format(Locale.ROOT, "RAG,%d,%d,%d,text,ANSWERED,%d,%d,%d%n", k, n, q,
@@ -82,6 +88,24 @@ class PlanCommandTest {
         BudgetPlan written = BudgetPlan.read(plan);
         assertThat(written.settings).hasSize(12);
         assertThat(written.fitQuestions).isEqualTo(200);
+    }
+
+    @Test
+    void aPeakInKIsPlannedByTheDefaultModelAndMissedByTheLogLinearOne() throws Exception {
+        // True accuracy peaks at k = e^1.2 ≈ 3.3: of 1, 2, 4, 8 the best is 4, whatever the budget above its cost.
+        Path sweep = sweep(1.2, -0.5);
+        Path plan = dir.resolve("plan.json");
+        JsonNode concave = Json.MAPPER.readTree(run(plan, ExitCodes.OK, "plan", sweep.toString(), "--out",
+                plan.toString(), "--budgets", "100000", "--json"));
+        assertThat(concave.get("model").asText()).isEqualTo("CONCAVE_SHARED");
+        assertThat(concave.get("fits").get(0).get("logK2").asDouble()).isBetween(-0.7, -0.3);
+        assertThat(concave.get("comparison").get(0).get("planned").asText()).isEqualTo("RAG k=4 N=4");
+        assertThat(BudgetPlan.read(plan).model).startsWith("logit(accuracy) = intercept per strategy");
+        JsonNode logLinear = Json.MAPPER.readTree(run(plan, ExitCodes.OK, "plan", sweep.toString(), "--out",
+                plan.toString(), "--budgets", "100000", "--model", "LOG_LINEAR", "--json"));
+        assertThat(logLinear.get("fits").get(0).get("logK2").asDouble()).isZero();
+        assertThat(logLinear.get("comparison").get(0).get("planned").asText()).isEqualTo("RAG k=8 N=4");
+        assertThat(logLinear.get("r2").asDouble()).isLessThan(concave.get("r2").asDouble());
     }
 
     @Test

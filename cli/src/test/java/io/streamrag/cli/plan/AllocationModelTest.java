@@ -1,6 +1,7 @@
 package io.streamrag.cli.plan;
 
 import io.streamrag.common.plan.BudgetPlan;
+import io.streamrag.common.records.Question;
 
 import org.junit.jupiter.api.Test;
 
@@ -10,13 +11,19 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-/** The allocation model's fit: known coefficients back from synthetic sweeps, R² by hand, degenerate grids. */
+/** The allocation model's fit: known coefficients and peaks back from synthetic sweeps, R² by hand, degenerate grids. */
 class AllocationModelTest {
 
     /** A setting whose empirical logit is {@code intercept + a ln k + b ln n} up to rounding of a million questions. */
     static AllocationModel.Observation exact(String strategy, int k, int n, double intercept, double a, double b) {
+        return exact(strategy, k, n, intercept, a, 0, b);
+    }
+
+    /** As above with a curvature {@code q (ln k)²}. */
+    static AllocationModel.Observation exact(String strategy, int k, int n, double intercept, double a, double q, double b) {
         int questions = 1_000_000;
-        double p = AllocationModel.sigmoid(intercept + a * Math.log(k) + b * Math.log(n));
+        double lk = Math.log(k);
+        double p = AllocationModel.sigmoid(intercept + a * lk + q * lk * lk + b * Math.log(n));
         int correct = (int) Math.round(p * (questions + 1) - 0.5);
         return new AllocationModel.Observation(strategy, k, n, correct, questions, 100.0 * k * n, 10.0 * k);
     }
@@ -30,7 +37,7 @@ class AllocationModelTest {
                 obs.add(exact("DRAG", k, n, -0.5, 0.2, -0.1));
             }
         }
-        AllocationModel m = AllocationModel.fit(obs);
+        AllocationModel m = AllocationModel.fit(obs, AllocationModel.Form.LOG_LINEAR);
         BudgetPlan.Fit rag = m.fits().get("RAG");
         assertThat(rag.intercept).isCloseTo(-1.0, within(1e-4));
         assertThat(rag.logK).isCloseTo(0.5, within(1e-4));
@@ -64,7 +71,7 @@ class AllocationModelTest {
         for (int n : new int[] {1, 2, 4, 8}) {
             obs.add(exact("RAG", 5, n, -1.0, 0.0, 0.4));
         }
-        BudgetPlan.Fit f = AllocationModel.fit(obs).fits().get("RAG");
+        BudgetPlan.Fit f = AllocationModel.fit(obs, AllocationModel.Form.LOG_LINEAR).fits().get("RAG");
         assertThat(f.logK).isZero();
         assertThat(f.logN).isCloseTo(0.4, within(1e-4));
         assertThat(f.intercept).isCloseTo(-1.0, within(1e-4));
@@ -78,7 +85,7 @@ class AllocationModelTest {
                 obs.add(exact("RAG", k, n, -1.0, 0.5, 0.3));
             }
         }
-        AllocationModel m = AllocationModel.fit(obs);
+        AllocationModel m = AllocationModel.fit(obs, AllocationModel.Form.LOG_LINEAR);
         BudgetPlan plan = m.plan(obs, "sweep.csv", 1_000_000);
         assertThat(plan.settings).hasSize(4);
         BudgetPlan.Setting s = plan.settings.get(3);
@@ -89,5 +96,86 @@ class AllocationModelTest {
         assertThat(s.predictedAccuracy()).isCloseTo(m.predict("RAG", 4, 4), within(1e-12));
         assertThat(plan.fits).hasSize(1);
         assertThat(plan.r2).isEqualTo(m.r2());
+    }
+
+    private static double logit(double p) {
+        return Math.log(p / (1 - p));
+    }
+
+    /** Accuracy peaking at k = e^1.2 ≈ 3.3 (of 1, 2, 4, 8 best at 4), rising with N; RAG and DRAG one offset apart. */
+    private static List<AllocationModel.Observation> peakedSweep(double dragOffset) {
+        List<AllocationModel.Observation> obs = new ArrayList<>();
+        for (int k : new int[] {1, 2, 4, 8}) {
+            for (int n : new int[] {1, 2, 4, 8}) {
+                obs.add(exact("RAG", k, n, -1.0, 1.2, -0.5, 0.3));
+                obs.add(exact("DRAG", k, n, -1.0 + dragOffset, 1.2, -0.5, 0.3));
+            }
+        }
+        return obs;
+    }
+
+    @Test
+    void theConcaveFormsRecoverAPeakInKThatTheLogLinearFormMisses() {
+        List<AllocationModel.Observation> obs = peakedSweep(0.4);
+        for (AllocationModel.Form form : List.of(AllocationModel.Form.CONCAVE, AllocationModel.Form.CONCAVE_SHARED)) {
+            AllocationModel m = AllocationModel.fit(obs, form);
+            BudgetPlan.Fit drag = m.fits().get("DRAG");
+            assertThat(drag.intercept).as(form.name()).isCloseTo(-0.6, within(1e-4));
+            assertThat(drag.logK).as(form.name()).isCloseTo(1.2, within(1e-4));
+            assertThat(drag.logK2).as(form.name()).isCloseTo(-0.5, within(1e-4));
+            assertThat(drag.logN).as(form.name()).isCloseTo(0.3, within(1e-4));
+            assertThat(m.fits().get("RAG").intercept).as(form.name()).isCloseTo(-1.0, within(1e-4));
+            assertThat(m.r2()).as(form.name()).isCloseTo(1.0, within(1e-6));
+            assertThat(m.plan(obs, "s", 1).choose(new Question.Budget(null, null), null, null, null))
+                    .as(form.name()).extracting(p -> p.strategy, p -> p.k, p -> p.n).containsExactly("DRAG", 4, 8);
+        }
+        // Monotone in k, the paper's form takes the most passages it may and fits worse.
+        AllocationModel old = AllocationModel.fit(obs, AllocationModel.Form.LOG_LINEAR);
+        assertThat(old.fits().get("DRAG").logK2).isZero();
+        assertThat(old.r2()).isLessThan(0.95);
+        assertThat(old.plan(obs, "s", 1).choose(new Question.Budget(null, null), null, null, null).k).isEqualTo(8);
+    }
+
+    @Test
+    void theSharedFormPoolsSlopesAcrossStrategiesAndKeepsTheirIntercepts() {
+        // RAG's and DRAG's slopes differ; the shared fit lands between them, each strategy keeps its own level.
+        List<AllocationModel.Observation> obs = new ArrayList<>();
+        for (int k : new int[] {1, 2, 4, 8}) {
+            for (int n : new int[] {1, 2, 4, 8}) {
+                obs.add(exact("RAG", k, n, -1.0, 0.6, 0.0, 0.2));
+                obs.add(exact("DRAG", k, n, -0.5, 0.2, 0.0, 0.4));
+            }
+        }
+        AllocationModel m = AllocationModel.fit(obs, AllocationModel.Form.CONCAVE_SHARED);
+        BudgetPlan.Fit rag = m.fits().get("RAG");
+        BudgetPlan.Fit drag = m.fits().get("DRAG");
+        assertThat(rag.logK).isEqualTo(drag.logK).isCloseTo(0.4, within(1e-3));
+        assertThat(rag.logN).isEqualTo(drag.logN).isCloseTo(0.3, within(1e-3));
+        assertThat(rag.logK2).isEqualTo(drag.logK2).isCloseTo(0.0, within(1e-3));
+        for (String strategy : new String[] {"RAG", "DRAG"}) {
+            // Least squares with an intercept per strategy: each strategy's mean fitted logit is its mean measured one.
+            double measured = obs.stream().filter(o -> o.strategy().equals(strategy))
+                    .mapToDouble(AllocationModel.Observation::logit).average().orElseThrow();
+            double fitted = obs.stream().filter(o -> o.strategy().equals(strategy))
+                    .mapToDouble(o -> logit(m.predict(strategy, o.k(), o.n()))).average().orElseThrow();
+            assertThat(fitted).as(strategy).isCloseTo(measured, within(1e-9));
+        }
+        assertThat(drag.intercept - rag.intercept).isCloseTo(0.5 - 0.2 * Math.log(8) / 2, within(1e-3));
+        assertThat(m.r2()).isLessThan(1.0);
+        assertThat(AllocationModel.fit(obs, AllocationModel.Form.CONCAVE).r2()).isCloseTo(1.0, within(1e-6));
+    }
+
+    @Test
+    void withFewerThanThreeKTheCurvatureIsLeftOut() {
+        List<AllocationModel.Observation> obs = new ArrayList<>();
+        for (int k : new int[] {1, 4}) {
+            for (int n : new int[] {1, 2, 4}) {
+                obs.add(exact("RAG", k, n, -1.0, 0.5, 0.3));
+            }
+        }
+        BudgetPlan.Fit f = AllocationModel.fit(obs, AllocationModel.Form.CONCAVE_SHARED).fits().get("RAG");
+        assertThat(f.logK2).isZero();
+        assertThat(f.logK).isCloseTo(0.5, within(1e-4));
+        assertThat(f.logN).isCloseTo(0.3, within(1e-4));
     }
 }

@@ -33,12 +33,14 @@ public class BudgetPlan implements Serializable {
     public List<Fit> fits = new ArrayList<>();
     public List<Setting> settings = new ArrayList<>();
 
-    /** The fitted coefficients of one strategy: logit(accuracy) = intercept + logK·ln k + logN·ln N. */
+    /** The fitted coefficients of one strategy: logit(accuracy) = intercept + logK·ln k + logK2·(ln k)² + logN·ln N. */
     public static class Fit implements Serializable {
         private static final long serialVersionUID = 1L;
         public String strategy;
         public double intercept;
         public double logK;
+        /** Curvature in ln k (0 in the log-linear model; below 0 a peak in k). */
+        public double logK2;
         public double logN;
         public double r2;
         public int points;
