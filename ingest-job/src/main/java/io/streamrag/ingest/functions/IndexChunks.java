@@ -3,6 +3,7 @@ package io.streamrag.ingest.functions;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.Chunk;
+import io.streamrag.common.records.IngestOutcome.Outcome;
 import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.index.BulkWriter;
 import io.streamrag.ingest.index.IndexSettings;
@@ -77,7 +78,7 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
         if (doc.task.isDelete()) {
             // Order matters: whatever is buffered (maybe an older version of this document) goes first.
             flush();
-            DocumentOutcome o = DocumentOutcome.of(doc.task, DocumentOutcome.DELETED);
+            DocumentOutcome o = DocumentOutcome.of(doc.task, Outcome.DELETED);
             o.chunks = (int) cleanup.deleteDocument(doc.task);
             output.collect(new StreamRecord<>(o));
             return;
@@ -116,7 +117,7 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
                 long lag = now - d.task.eventTime;
                 metrics.get(IndexMetrics.FRESHNESS_LAG_MS).update(lag);
                 metrics.lastFreshnessLagMs = lag;
-                DocumentOutcome o = DocumentOutcome.of(d.task, DocumentOutcome.INDEXED);
+                DocumentOutcome o = DocumentOutcome.of(d.task, Outcome.INDEXED);
                 o.chunks = d.chunks.size();
                 output.collect(new StreamRecord<>(o));
             }
