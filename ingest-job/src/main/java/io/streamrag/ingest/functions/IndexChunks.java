@@ -10,6 +10,7 @@ import io.streamrag.ingest.index.IndexSettings;
 import io.streamrag.ingest.index.VersionCleanup;
 import io.streamrag.ingest.metrics.IndexMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
+import io.streamrag.ingest.pipeline.DeadLetters.Stage;
 import io.streamrag.ingest.records.ChunkedDocument;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.FailedDocument;
@@ -111,7 +112,7 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
             String error = failed.get(d);
             if (error != null) {
                 LOG.warn("Indexing {} failed: {}", d.task, error);
-                FailedDocument f = DeadLetters.of(d.task, DeadLetters.INDEX, DocumentError.INDEXING_FAILED, error);
+                FailedDocument f = DeadLetters.of(d.task, Stage.INDEX, DocumentError.INDEXING_FAILED, error);
                 output.collect(DeadLetters.TAG, new StreamRecord<>(f));
             } else {
                 long lag = now - d.task.eventTime;
