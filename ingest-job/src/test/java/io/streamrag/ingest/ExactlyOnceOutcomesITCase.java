@@ -4,6 +4,7 @@ import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.records.DeadLetter;
 import io.streamrag.common.records.IngestOutcome;
+import io.streamrag.common.records.IngestOutcome.Outcome;
 import io.streamrag.common.testing.KafkaExtension;
 import io.streamrag.common.testing.OpenSearchExtension;
 import io.streamrag.ingest.io.kafka.RawDocumentDeserializer;
@@ -121,12 +122,12 @@ class ExactlyOnceOutcomesITCase {
             Map<String, Long> perEvent = all.stream().collect(Collectors.groupingBy(o -> o.documentId + "@" + o.version, Collectors.counting()));
             assertThat(all).hasSize(total);
             assertThat(perEvent).allSatisfy((k, n) -> assertThat(n).as(k).isEqualTo(1L));
-            Map<String, List<IngestOutcome>> byOutcome = all.stream().collect(Collectors.groupingBy(o -> o.outcome));
-            assertThat(byOutcome.get(IngestOutcome.INDEXED)).hasSize(ROUNDS * (GOOD_PER_ROUND + 1))
+            Map<Outcome, List<IngestOutcome>> byOutcome = all.stream().collect(Collectors.groupingBy(o -> o.outcome));
+            assertThat(byOutcome.get(Outcome.INDEXED)).hasSize(ROUNDS * (GOOD_PER_ROUND + 1))
                     .allSatisfy(o -> assertThat(o.chunks).isPositive());
-            assertThat(byOutcome.get(IngestOutcome.STALE)).hasSize(ROUNDS).allSatisfy(o -> assertThat(o.version).isEqualTo(1));
-            assertThat(byOutcome.get(IngestOutcome.DEAD_LETTERED)).hasSize(bad.size());
-            Map<String, IngestOutcome> deadOutcomes = byOutcome.get(IngestOutcome.DEAD_LETTERED).stream()
+            assertThat(byOutcome.get(Outcome.STALE)).hasSize(ROUNDS).allSatisfy(o -> assertThat(o.version).isEqualTo(1));
+            assertThat(byOutcome.get(Outcome.DEAD_LETTERED)).hasSize(bad.size());
+            Map<String, IngestOutcome> deadOutcomes = byOutcome.get(Outcome.DEAD_LETTERED).stream()
                     .collect(Collectors.toMap(o -> o.documentId, Function.identity()));
             assertThat(deadOutcomes.get("corrupt-0").stage + "/" + deadOutcomes.get("corrupt-0").error).isEqualTo("extract/CorruptDocument");
 

@@ -3,6 +3,7 @@ package io.streamrag.ingest;
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.records.IngestOutcome;
+import io.streamrag.common.records.IngestOutcome.Outcome;
 import io.streamrag.common.testing.KafkaExtension;
 import io.streamrag.common.testing.OpenSearchExtension;
 import io.streamrag.ingest.io.kafka.RawDocumentDeserializer;
@@ -115,7 +116,7 @@ class ImageCheckpointSizeITCase {
                 done = KAFKA.readAllCommitted(outcomes, Duration.ofMillis(300)).stream()
                         .map(r -> Json.fromString(r.value(), IngestOutcome.class)).collect(Collectors.toList());
             }
-            assertThat(done).extracting(o -> o.outcome).containsOnly(IngestOutcome.INDEXED).hasSize(DOCUMENTS);
+            assertThat(done).extracting(o -> o.outcome).containsOnly(Outcome.INDEXED).hasSize(DOCUMENTS);
             System.out.printf("Images %d x %d, %d bytes in all; largest checkpoint %d bytes%n", DOCUMENTS, IMAGES, imageBytes, maxCheckpoint);
             assertThat(maxCheckpoint).isPositive().isLessThan(imageBytes / 2);
         } finally {

@@ -5,6 +5,7 @@ import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.records.Chunk;
+import io.streamrag.common.records.IngestOutcome.Outcome;
 import io.streamrag.common.testing.FlinkTestCluster;
 import io.streamrag.common.testing.KafkaExtension;
 import io.streamrag.common.testing.OpenSearchExtension;
@@ -205,21 +206,21 @@ class IngestJobITCase {
 
             // An older version is ignored.
             send(documents, event("manual", 1, "application/pdf", null, manual));
-            await(Duration.ofMinutes(1), () -> has(outcomes, "manual", 1, DocumentOutcome.STALE));
+            await(Duration.ofMinutes(1), () -> has(outcomes, "manual", 1, Outcome.STALE));
             assertThat(chunks("manual")).extracting(c -> c.version).containsOnly(2L);
 
             // A DELETE removes all chunks of the document.
             ObjectNode delete = Json.MAPPER.createObjectNode().put("documentId", "guide").put("tenant", TENANT).put("op", "DELETE");
             send(documents, delete);
             await(Duration.ofMinutes(1), () -> count("guide") == 0 && outcomes.values().stream()
-                    .anyMatch(o -> o.documentId.equals("guide") && DocumentOutcome.DELETED.equals(o.outcome)));
+                    .anyMatch(o -> o.documentId.equals("guide") && o.outcome == Outcome.DELETED));
 
             // Every event ended exactly once; the job is still up.
             await(Duration.ofSeconds(30), () -> outcomes.values().size() >= 13);
             List<DocumentOutcome> all = outcomes.values();
             assertThat(all).hasSize(13);
-            assertThat(all).filteredOn(o -> DocumentOutcome.INDEXED.equals(o.outcome)).hasSize(5);
-            assertThat(all).filteredOn(o -> DocumentOutcome.DEAD_LETTERED.equals(o.outcome)).hasSize(6);
+            assertThat(all).filteredOn(o -> o.outcome == Outcome.INDEXED).hasSize(5);
+            assertThat(all).filteredOn(o -> o.outcome == Outcome.DEAD_LETTERED).hasSize(6);
             assertThat(job.getJobStatus().get()).isEqualTo(JobStatus.RUNNING);
         } finally {
             job.cancel().get();
@@ -248,8 +249,8 @@ class IngestJobITCase {
         JobExecutionResult result = IngestJob.fromConfiguration(conf).execute(env); // bounded: returns when done
 
         // The backfill summary's figures are the job's own counts (bin/rag backfill reads these accumulators).
-        assertThat(result.<Long>getAccumulatorResult(OutcomeMetrics.ACCUMULATOR_PREFIX + DocumentOutcome.INDEXED)).isEqualTo(2L);
-        assertThat(result.<Long>getAccumulatorResult(OutcomeMetrics.ACCUMULATOR_PREFIX + DocumentOutcome.DEAD_LETTERED)).isEqualTo(1L);
+        assertThat(result.<Long>getAccumulatorResult(OutcomeMetrics.ACCUMULATOR_PREFIX + Outcome.INDEXED)).isEqualTo(2L);
+        assertThat(result.<Long>getAccumulatorResult(OutcomeMetrics.ACCUMULATOR_PREFIX + Outcome.DEAD_LETTERED)).isEqualTo(1L);
         assertThat(result.<Long>getAccumulatorResult(ExtractMetrics.PAGES_ACCUMULATOR)).isEqualTo(3L); // readme 1 + sheet 2
 
         OPENSEARCH.refresh(alias);
@@ -302,8 +303,8 @@ class IngestJobITCase {
         return deadLetter.get("stage").asText() + "/" + deadLetter.get("error").asText();
     }
 
-    private static boolean has(CollectingSink<DocumentOutcome> sink, String id, long version, String outcome) {
-        return sink.values().stream().anyMatch(o -> o.documentId.equals(id) && o.version == version && outcome.equals(o.outcome));
+    private static boolean has(CollectingSink<DocumentOutcome> sink, String id, long version, Outcome outcome) {
+        return sink.values().stream().anyMatch(o -> o.documentId.equals(id) && o.version == version && o.outcome == outcome);
     }
 
     private void send(String topic, ObjectNode event) {

@@ -6,6 +6,7 @@ import io.streamrag.common.net.LoopbackProxy;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.records.DeadLetter;
 import io.streamrag.common.records.IngestOutcome;
+import io.streamrag.common.records.IngestOutcome.Outcome;
 import io.streamrag.common.testing.FlinkTestCluster;
 import io.streamrag.common.testing.KafkaExtension;
 import io.streamrag.common.testing.OpenSearchExtension;
@@ -119,7 +120,7 @@ class OpenSearchOutageITCase {
                 Map<String, Long> perDocument = all.stream().collect(Collectors.groupingBy(o -> o.documentId, Collectors.counting()));
                 assertThat(all).hasSize(total);
                 assertThat(perDocument).allSatisfy((k, n) -> assertThat(n).as(k).isEqualTo(1L));
-                assertThat(all).filteredOn(o -> IngestOutcome.INDEXED.equals(o.outcome)).extracting(o -> o.documentId)
+                assertThat(all).filteredOn(o -> o.outcome == Outcome.INDEXED).extracting(o -> o.documentId)
                         .containsExactlyInAnyOrderElementsOf(good);
                 // Documents sent during the outage were held until it ended, not dropped or failed.
                 assertThat(all).filteredOn(o -> o.documentId.startsWith("during-"))

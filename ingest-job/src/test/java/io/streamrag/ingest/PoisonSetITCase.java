@@ -4,6 +4,7 @@ import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.records.DeadLetter;
 import io.streamrag.common.records.IngestOutcome;
+import io.streamrag.common.records.IngestOutcome.Outcome;
 import io.streamrag.common.testing.FlinkTestCluster;
 import io.streamrag.common.testing.KafkaExtension;
 import io.streamrag.common.testing.OpenSearchExtension;
@@ -114,7 +115,7 @@ class PoisonSetITCase {
             List<IngestOutcome> all = KAFKA.readAllCommitted(outcomes, Duration.ofSeconds(3)).stream()
                     .map(r -> Json.fromString(r.value(), IngestOutcome.class)).collect(Collectors.toList());
             assertThat(all).hasSize(total);
-            assertThat(all).filteredOn(o -> IngestOutcome.INDEXED.equals(o.outcome)).extracting(o -> o.documentId)
+            assertThat(all).filteredOn(o -> o.outcome == Outcome.INDEXED).extracting(o -> o.documentId)
                     .containsExactlyInAnyOrderElementsOf(ordinary);
 
             List<DeadLetter> dead = KAFKA.readAllCommitted(dlq, Duration.ofSeconds(2)).stream()

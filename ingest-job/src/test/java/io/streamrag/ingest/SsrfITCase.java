@@ -4,6 +4,7 @@ import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.records.Chunk;
+import io.streamrag.common.records.IngestOutcome.Outcome;
 import io.streamrag.common.testing.FlinkTestCluster;
 import io.streamrag.common.testing.KafkaExtension;
 import io.streamrag.common.testing.OpenSearchExtension;
@@ -182,8 +183,8 @@ class SsrfITCase {
 
             List<DocumentOutcome> all = outcomes.values();
             assertThat(all).hasSize(expected);
-            assertThat(all).filteredOn(o -> DocumentOutcome.DEAD_LETTERED.equals(o.outcome)).hasSize(ssrf.size());
-            assertThat(all).filteredOn(o -> DocumentOutcome.INDEXED.equals(o.outcome)).extracting(o -> o.documentId).containsExactly("control");
+            assertThat(all).filteredOn(o -> o.outcome == Outcome.DEAD_LETTERED).hasSize(ssrf.size());
+            assertThat(all).filteredOn(o -> o.outcome == Outcome.INDEXED).extracting(o -> o.documentId).containsExactly("control");
 
             OPENSEARCH.refresh(alias);
             List<Chunk> indexed = OPENSEARCH.client().search(s -> s.index(alias).size(1000)

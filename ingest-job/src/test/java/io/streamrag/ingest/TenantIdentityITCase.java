@@ -4,6 +4,7 @@ import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.records.Chunk;
+import io.streamrag.common.records.IngestOutcome.Outcome;
 import io.streamrag.common.testing.FlinkTestCluster;
 import io.streamrag.common.testing.KafkaExtension;
 import io.streamrag.common.testing.OpenSearchExtension;
@@ -95,9 +96,9 @@ class TenantIdentityITCase {
         try {
             // A at version 5, then B at version 1: before, B's upsert was dropped as stale against A's version.
             send(documents, upsert(A, 5, "Alpha corp: the pump runs at 40 litres per minute."));
-            await(() -> has(outcomes, A, 5, DocumentOutcome.INDEXED));
+            await(() -> has(outcomes, A, 5, Outcome.INDEXED));
             send(documents, upsert(B, 1, "Beta corp: the pump runs at 90 litres per minute."));
-            await(() -> has(outcomes, B, 1, DocumentOutcome.INDEXED));
+            await(() -> has(outcomes, B, 1, Outcome.INDEXED));
             assertThat(chunks(A)).extracting(c -> c.version).containsOnly(5L);
             assertThat(chunks(B)).extracting(c -> c.version).containsOnly(1L);
             assertThat(chunks(A)).extracting(c -> c.text).allSatisfy(t -> assertThat(t).contains("Alpha"));
@@ -107,19 +108,19 @@ class TenantIdentityITCase {
             // B's new version replaces only B's chunks; A's stale version is stale for A only.
             send(documents, upsert(B, 2, "Beta corp: the pump now runs at 95 litres per minute."));
             send(documents, upsert(A, 3, "Alpha corp: an old draft."));
-            await(() -> has(outcomes, B, 2, DocumentOutcome.INDEXED) && has(outcomes, A, 3, DocumentOutcome.STALE)
+            await(() -> has(outcomes, B, 2, Outcome.INDEXED) && has(outcomes, A, 3, Outcome.STALE)
                     && safeChunks(B) != null && safeChunks(B).stream().allMatch(c -> c.version == 2));
             assertThat(chunks(B)).extracting(c -> c.version).containsOnly(2L);
             assertThat(chunks(A)).extracting(c -> c.version).containsOnly(5L);
 
             // A third tenant with empty gate state: the index lookup must not see A's or B's versions.
             send(documents, upsert(C, 1, "Gamma corp: the pump runs at 12 litres per minute."));
-            await(() -> has(outcomes, C, 1, DocumentOutcome.INDEXED));
+            await(() -> has(outcomes, C, 1, Outcome.INDEXED));
             assertThat(chunks(C)).extracting(c -> c.chunkId).allSatisfy(id -> assertThat(id).startsWith("tenant%3Ac:" + DOC + ":1:"));
 
             // B deletes its document: A's and C's stay.
             send(documents, Json.MAPPER.createObjectNode().put("documentId", DOC).put("tenant", B).put("op", "DELETE").put("version", 3));
-            await(() -> has(outcomes, B, 3, DocumentOutcome.DELETED) && safeChunks(B) != null && safeChunks(B).isEmpty());
+            await(() -> has(outcomes, B, 3, Outcome.DELETED) && safeChunks(B) != null && safeChunks(B).isEmpty());
             assertThat(chunks(A)).isNotEmpty();
             assertThat(chunks(C)).isNotEmpty();
 
@@ -157,9 +158,9 @@ class TenantIdentityITCase {
         KAFKA.send(topic, event.get("documentId").asText(), Json.toString(event));
     }
 
-    private static boolean has(CollectingSink<DocumentOutcome> sink, String tenant, long version, String outcome) {
+    private static boolean has(CollectingSink<DocumentOutcome> sink, String tenant, long version, Outcome outcome) {
         return sink.values().stream().anyMatch(o -> o.tenant.equals(tenant) && o.documentId.equals(DOC) && o.version == version
-                && outcome.equals(o.outcome));
+                && o.outcome == outcome);
     }
 
     private List<Chunk> chunks(String tenant) throws Exception {

@@ -3,10 +3,10 @@ package io.streamrag.bench.ingest;
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.opensearch.OpenSearchClients;
+import io.streamrag.common.records.IngestOutcome.Outcome;
 import io.streamrag.ingest.IngestJob;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.metrics.OutcomeMetrics;
-import io.streamrag.ingest.records.DocumentOutcome;
 
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.ConfigOptions;
@@ -106,7 +106,7 @@ final class BackfillComparison {
                 IngestJob.configure(env, conf);
                 JobExecutionResult result = IngestJob.fromConfiguration(conf).execute(env);
                 double seconds = (System.nanoTime() - start) / 1e9;
-                Long indexed = result.getAccumulatorResult(OutcomeMetrics.ACCUMULATOR_PREFIX + DocumentOutcome.INDEXED);
+                Long indexed = result.getAccumulatorResult(OutcomeMetrics.ACCUMULATOR_PREFIX + Outcome.INDEXED);
                 if (indexed == null || indexed != files) {
                     throw new IllegalStateException("Backfill indexed " + indexed + " of " + files + " files");
                 }

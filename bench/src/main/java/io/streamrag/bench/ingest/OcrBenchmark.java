@@ -4,6 +4,7 @@ import io.streamrag.common.config.Configs;
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.opensearch.OpenSearchClients;
+import io.streamrag.common.records.IngestOutcome.Outcome;
 import io.streamrag.ingest.IngestJob;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.OcrSettings;
@@ -196,7 +197,7 @@ public final class OcrBenchmark {
         }
         for (String key : expected) {
             DocumentOutcome o = outcomes.get(key);
-            if (!DocumentOutcome.INDEXED.equals(o.outcome)) {
+            if (o.outcome != Outcome.INDEXED) {
                 throw new IllegalStateException("Expected " + key + " indexed, got " + o);
             }
         }

@@ -5,10 +5,10 @@ import io.streamrag.cli.FlinkRest;
 import io.streamrag.cli.JobLauncher;
 import io.streamrag.cli.Terminal;
 import io.streamrag.common.json.Json;
+import io.streamrag.common.records.IngestOutcome.Outcome;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.metrics.ExtractMetrics;
 import io.streamrag.ingest.metrics.OutcomeMetrics;
-import io.streamrag.ingest.records.DocumentOutcome;
 
 import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Command;
@@ -184,10 +184,10 @@ public class BackfillCommand implements Callable<Integer> {
 
         static Summary of(Map<String, String> accumulators, Map<String, Double> lastMetrics) {
             return new Summary(
-                    count(accumulators, OutcomeMetrics.ACCUMULATOR_PREFIX + DocumentOutcome.INDEXED, lastMetrics.getOrDefault(INDEXED, 0.0)),
-                    count(accumulators, OutcomeMetrics.ACCUMULATOR_PREFIX + DocumentOutcome.DEAD_LETTERED, lastMetrics.getOrDefault(DEAD, 0.0)),
-                    count(accumulators, OutcomeMetrics.ACCUMULATOR_PREFIX + DocumentOutcome.STALE, 0)
-                            + count(accumulators, OutcomeMetrics.ACCUMULATOR_PREFIX + DocumentOutcome.DELETED, 0),
+                    count(accumulators, OutcomeMetrics.ACCUMULATOR_PREFIX + Outcome.INDEXED, lastMetrics.getOrDefault(INDEXED, 0.0)),
+                    count(accumulators, OutcomeMetrics.ACCUMULATOR_PREFIX + Outcome.DEAD_LETTERED, lastMetrics.getOrDefault(DEAD, 0.0)),
+                    count(accumulators, OutcomeMetrics.ACCUMULATOR_PREFIX + Outcome.STALE, 0)
+                            + count(accumulators, OutcomeMetrics.ACCUMULATOR_PREFIX + Outcome.DELETED, 0),
                     count(accumulators, ExtractMetrics.PAGES_ACCUMULATOR, lastMetrics.getOrDefault(PAGES, 0.0)));
         }
 

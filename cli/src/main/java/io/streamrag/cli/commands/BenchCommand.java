@@ -13,9 +13,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code rag bench}: one entry point for the jobs' benchmarks, which print their figures. */
@@ -29,28 +27,25 @@ public class BenchCommand implements Callable<Integer> {
         void run(String[] args) throws Exception;
     }
 
-    /** Benchmark name → its main; each prints its own figures. */
-    static final Map<String, Main> BENCHMARKS = new LinkedHashMap<>();
+    /** The benchmarks, by the name given on the command line; each prints its own figures. */
+    enum Benchmark {
+        ingest(IngestBenchmark::main),
+        ocr(OcrBenchmark::main),
+        fanout(FanOutBenchmark::main),
+        throughput(ThroughputBenchmark::main),
+        adaptive(AdaptiveSamplingBenchmark::main),
+        isolation(IsolationBenchmark::main),
+        cluster(ClusterBenchmark::main);
 
-    static {
-        BENCHMARKS.put("ingest", IngestBenchmark::main);
-        BENCHMARKS.put("ocr", OcrBenchmark::main);
-        BENCHMARKS.put("fanout", FanOutBenchmark::main);
-        BENCHMARKS.put("throughput", ThroughputBenchmark::main);
-        BENCHMARKS.put("adaptive", AdaptiveSamplingBenchmark::main);
-        BENCHMARKS.put("isolation", IsolationBenchmark::main);
-        BENCHMARKS.put("cluster", ClusterBenchmark::main);
-    }
+        final Main main;
 
-    /** Names accepted on the command line. */
-    static final class Names extends ArrayList<String> {
-        Names() {
-            super(BENCHMARKS.keySet());
+        Benchmark(Main main) {
+            this.main = main;
         }
     }
 
-    @Parameters(index = "0", completionCandidates = Names.class, paramLabel = "NAME", description = "Benchmark: ${COMPLETION-CANDIDATES}.")
-    String name;
+    @Parameters(index = "0", paramLabel = "NAME", description = "Benchmark: ${COMPLETION-CANDIDATES}.")
+    Benchmark name;
 
     /** Everything after NAME, options included, goes to the benchmark's own main. */
     @CommandLine.Unmatched
@@ -58,12 +53,7 @@ public class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Main main = BENCHMARKS.get(name);
-        if (main == null) {
-            System.err.println("Unknown benchmark '" + name + "'; known: " + BENCHMARKS.keySet());
-            return 2;
-        }
-        main.run(args.toArray(new String[0]));
+        name.main.run(args.toArray(new String[0]));
         return 0;
     }
 }

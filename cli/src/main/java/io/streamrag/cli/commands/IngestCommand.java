@@ -5,7 +5,7 @@ import io.streamrag.cli.KafkaTools;
 import io.streamrag.cli.Terminal;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.records.DocumentEvent;
-import io.streamrag.common.records.IngestOutcome;
+import io.streamrag.common.records.IngestOutcome.Outcome;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -90,8 +90,8 @@ public class IngestCommand implements Callable<Integer> {
         r.put("sent", events.stream().map(e -> e.documentId).collect(Collectors.toList()));
         if (result != null) {
             Map<String, Long> counts = new LinkedHashMap<>();
-            for (String o : List.of(IngestOutcome.INDEXED, IngestOutcome.DELETED, IngestOutcome.STALE, IngestOutcome.DEAD_LETTERED)) {
-                counts.put(o, result.count(o));
+            for (Outcome o : Outcome.values()) {
+                counts.put(o.toString(), result.count(o));
             }
             r.put("counts", counts);
             r.put("outcomes", result.outcomes);

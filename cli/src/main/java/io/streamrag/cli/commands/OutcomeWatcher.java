@@ -7,6 +7,7 @@ import io.streamrag.cli.Terminal;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.records.DocumentEvent;
 import io.streamrag.common.records.IngestOutcome;
+import io.streamrag.common.records.IngestOutcome.Outcome;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -39,8 +40,8 @@ final class OutcomeWatcher implements AutoCloseable {
         final List<IngestOutcome> outcomes = new ArrayList<>();
         final List<String> pending = new ArrayList<>();
 
-        long count(String outcome) {
-            return outcomes.stream().filter(o -> outcome.equals(o.outcome)).count();
+        long count(Outcome outcome) {
+            return outcomes.stream().filter(o -> o.outcome == outcome).count();
         }
 
         boolean allArrived() {
@@ -49,7 +50,7 @@ final class OutcomeWatcher implements AutoCloseable {
 
         /** {@link ExitCodes#DEAD_LETTERS} before {@link ExitCodes#TIMEOUT} before {@link ExitCodes#OK}. */
         int exitCode() {
-            return ExitCodes.forDocuments(count(IngestOutcome.DEAD_LETTERED), allArrived());
+            return ExitCodes.forDocuments(count(Outcome.DEAD_LETTERED), allArrived());
         }
     }
 
@@ -76,7 +77,7 @@ final class OutcomeWatcher implements AutoCloseable {
                         .filter(p -> p.endsWith("/" + o.documentId)).findFirst().orElse("");
                 DocumentEvent e = pending.get(k);
                 // Only the outcome of the event we sent: an older event of the same document may still be finishing.
-                if (e == null || (e.version != null && o.version != e.version && !IngestOutcome.DEAD_LETTERED.equals(o.outcome))) {
+                if (e == null || (e.version != null && o.version != e.version && o.outcome != Outcome.DEAD_LETTERED)) {
                     continue;
                 }
                 pending.remove(k);
@@ -86,15 +87,15 @@ final class OutcomeWatcher implements AutoCloseable {
             if (progress) {
                 double secs = (System.nanoTime() - start) / 1e9;
                 out.printf("\r  [%d/%d] indexed %d, dead-lettered %d, stale %d, %.0f s   ", events.size() - pending.size(), events.size(),
-                        result.count(IngestOutcome.INDEXED), result.count(IngestOutcome.DEAD_LETTERED), result.count(IngestOutcome.STALE), secs);
+                        result.count(Outcome.INDEXED), result.count(Outcome.DEAD_LETTERED), result.count(Outcome.STALE), secs);
             }
         }
         if (progress) {
             out.println();
         }
         out.printf("  %d/%d documents: indexed %d, deleted %d, stale %d, dead-lettered %d%n", events.size() - pending.size(), events.size(),
-                result.count(IngestOutcome.INDEXED), result.count(IngestOutcome.DELETED), result.count(IngestOutcome.STALE),
-                result.count(IngestOutcome.DEAD_LETTERED));
+                result.count(Outcome.INDEXED), result.count(Outcome.DELETED), result.count(Outcome.STALE),
+                result.count(Outcome.DEAD_LETTERED));
         if (!pending.isEmpty()) {
             out.println("  Still pending after " + DurationConverter.format(timeout) + ": " + pending.keySet());
         }
@@ -104,11 +105,11 @@ final class OutcomeWatcher implements AutoCloseable {
 
     static String describe(IngestOutcome o) {
         switch (o.outcome) {
-            case IngestOutcome.INDEXED:
+            case INDEXED:
                 return String.format("  ✓ %s indexed: %d chunks, written %.1f s after the event", o.documentId, o.chunks, o.latencyMs / 1000.0);
-            case IngestOutcome.DELETED:
+            case DELETED:
                 return String.format("  ✓ %s deleted: %d chunks", o.documentId, o.chunks);
-            case IngestOutcome.STALE:
+            case STALE:
                 return String.format("  - %s stale: %s", o.documentId, o.message);
             default:
                 return String.format("  ✗ %s dead-lettered at %s: %s — %s", o.documentId, o.stage, o.error, o.message);

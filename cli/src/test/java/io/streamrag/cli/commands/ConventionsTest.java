@@ -49,6 +49,15 @@ class ConventionsTest {
     }
 
     @Test
+    void anUnknownBenchmarkIsAUsageErrorThatNamesTheKnownOnes() {
+        StringWriter err = new StringWriter();
+        CommandLine cl = Rag.commandLine(new EnvironmentDefaults(Map.of()));
+        cl.setErr(new PrintWriter(err));
+        assertThat(cl.execute("bench", "nosuch")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("'nosuch'", "ingest, ocr, fanout, throughput, adaptive, isolation, cluster");
+    }
+
+    @Test
     void servicesStatusLinesBecomeRecordsWithTheirIndentedNotes() {
         String out = String.join("\n",
                 "kafka       running    pid 2704     rss 519 MiB   listening 127.0.0.1:9092 127.0.0.1:9093",

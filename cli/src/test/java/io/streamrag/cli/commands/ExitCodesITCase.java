@@ -7,6 +7,7 @@ import io.streamrag.common.json.Json;
 import io.streamrag.common.records.Answer;
 import io.streamrag.common.records.DocumentEvent;
 import io.streamrag.common.records.IngestOutcome;
+import io.streamrag.common.records.IngestOutcome.Outcome;
 import io.streamrag.common.records.Question;
 import io.streamrag.common.testing.KafkaExtension;
 
@@ -78,7 +79,7 @@ class ExitCodesITCase {
                 o.tenant = e.tenant;
                 o.version = e.version;
                 boolean bad = e.documentId.equals("bad");
-                o.outcome = bad ? IngestOutcome.DEAD_LETTERED : IngestOutcome.INDEXED;
+                o.outcome = bad ? Outcome.DEAD_LETTERED : Outcome.INDEXED;
                 o.stage = bad ? "extract" : null;
                 o.error = bad ? "Unreadable" : null;
                 o.chunks = bad ? 0 : 1;
@@ -90,8 +91,8 @@ class ExitCodesITCase {
         ingestJob.get();
         assertThat(run.exit).isEqualTo(ExitCodes.DEAD_LETTERS);
         JsonNode report = Json.MAPPER.readTree(run.stdout);
-        assertThat(report.get("counts").get(IngestOutcome.INDEXED).asLong()).isEqualTo(1);
-        assertThat(report.get("counts").get(IngestOutcome.DEAD_LETTERED).asLong()).isEqualTo(1);
+        assertThat(report.get("counts").get(Outcome.INDEXED.toString()).asLong()).isEqualTo(1);
+        assertThat(report.get("counts").get(Outcome.DEAD_LETTERED.toString()).asLong()).isEqualTo(1);
         assertThat(report.get("outcomes")).hasSize(2);
         assertThat(report.get("pending")).isEmpty();
         assertThat(report.get("exitCode").asInt()).isEqualTo(ExitCodes.DEAD_LETTERS);

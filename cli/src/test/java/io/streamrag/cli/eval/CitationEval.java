@@ -23,6 +23,7 @@ import io.streamrag.query.generate.RagStrategy;
 import io.streamrag.query.generate.RetryPolicy;
 import io.streamrag.query.generate.Strategy;
 import io.streamrag.query.records.CandidateResult;
+import io.streamrag.query.records.CandidateResult.Status;
 import io.streamrag.query.records.RetrievedChunk;
 import io.streamrag.query.retrieve.HybridRetriever;
 import io.streamrag.query.vote.Answers;
@@ -296,7 +297,7 @@ public final class CitationEval {
 
     private static CandidateResult candidate(String answer, List<ChunkRef> cited, int arrival) {
         CandidateResult r = new CandidateResult();
-        r.status = CandidateResult.OK;
+        r.status = Status.OK.name();
         r.answer = answer;
         r.arrival = arrival;
         r.weight = 1.0;

@@ -1,21 +1,35 @@
 package io.streamrag.common.records;
 
+import com.fasterxml.jackson.annotation.JsonValue;
+
+import java.util.Locale;
+
 /**
  * A record on {@code documents.outcomes}: how one document event ended, exactly one per event, written
  * exactly-once (read with {@code isolation.level=read_committed}).
  */
 public class IngestOutcome {
-    public static final String INDEXED = "indexed";
-    public static final String DELETED = "deleted";
-    public static final String STALE = "stale";
-    public static final String DEAD_LETTERED = "dead-lettered";
+
+    /** How a document event ended; written as {@code indexed}, {@code deleted}, {@code stale} or {@code dead-lettered}. */
+    public enum Outcome {
+        INDEXED,
+        DELETED,
+        STALE,
+        DEAD_LETTERED;
+
+        /** The name on {@code documents.outcomes} (and in accumulator names): lower case, {@code -} for {@code _}. */
+        @JsonValue
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
 
     public String documentId;
     public String tenant;
     /** Version the event was processed as (-1 when the event could not be parsed). */
     public long version;
-    /** {@code indexed}, {@code deleted}, {@code stale} or {@code dead-lettered}. */
-    public String outcome;
+    public Outcome outcome;
     /** Chunks written (indexed) or removed (deleted). */
     public int chunks;
     /** From the event's Kafka timestamp to the outcome (for indexed: chunks written, searchable after the next refresh). */

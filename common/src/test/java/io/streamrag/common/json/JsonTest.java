@@ -2,12 +2,14 @@ package io.streamrag.common.json;
 
 import io.streamrag.common.records.Answer;
 import io.streamrag.common.records.DocumentEvent;
+import io.streamrag.common.records.IngestOutcome;
 import io.streamrag.common.records.Question;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -57,5 +59,16 @@ class JsonTest {
         assertThat(tree.has("answer")).isFalse();
         assertThat(tree.get("usage").has("candidatesRequested")).isTrue();
         assertThat(tree.get("votes").isArray()).isTrue();
+    }
+
+    /** documents.outcomes as CONTRACT.md shows it: each outcome name reads and writes back byte for byte. */
+    @Test
+    void outcomesKeepTheirContractNamesByteForByte() {
+        for (String outcome : List.of("indexed", "deleted", "stale", "dead-lettered")) {
+            String json = "{\"documentId\":\"manual-43\",\"tenant\":\"acme\",\"version\":1,\"outcome\":\"" + outcome + "\","
+                    + "\"chunks\":0,\"latencyMs\":310,\"stage\":\"extract\",\"error\":\"LimitExceeded\",\"message\":\"m\","
+                    + "\"eventTime\":1764460800000,\"finishedAt\":1764460800310}";
+            assertThat(Json.toString(Json.fromString(json, IngestOutcome.class))).isEqualTo(json);
+        }
     }
 }

@@ -5,6 +5,7 @@ import io.streamrag.ingest.extract.Chunker;
 import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.metrics.ChunkMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
+import io.streamrag.ingest.pipeline.DeadLetters.Stage;
 import io.streamrag.ingest.records.ChunkedDocument;
 import io.streamrag.ingest.records.ExtractedDocument;
 
@@ -38,14 +39,14 @@ public class ChunkDocument extends ProcessFunction<ExtractedDocument, ChunkedDoc
         chunked.imageCount = doc.images.size();
         if (!doc.task.isDelete()) {
             if (doc.limitExceeded != null) {
-                ctx.output(DeadLetters.TAG, DeadLetters.of(doc.task, DeadLetters.EXTRACT, DocumentError.LIMIT_EXCEEDED, doc.limitExceeded));
+                ctx.output(DeadLetters.TAG, DeadLetters.of(doc.task, Stage.EXTRACT, DocumentError.LIMIT_EXCEEDED, doc.limitExceeded));
                 return;
             }
             List<Chunk> chunks = chunker.chunk(doc.task, doc);
             if (chunks.isEmpty()) {
                 // Keep the previous version searchable rather than replace it by nothing.
                 String why = doc.imagesFailed > 0 ? " (" + doc.imagesFailed + " images could not be read)" : "";
-                ctx.output(DeadLetters.TAG, DeadLetters.of(doc.task, DeadLetters.EXTRACT, DocumentError.NO_TEXT,
+                ctx.output(DeadLetters.TAG, DeadLetters.of(doc.task, Stage.EXTRACT, DocumentError.NO_TEXT,
                         "No text found in " + doc.pageCount + " pages and " + doc.images.size() + " images" + why));
                 return;
             }

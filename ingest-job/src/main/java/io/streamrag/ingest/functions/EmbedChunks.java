@@ -6,6 +6,7 @@ import io.streamrag.common.records.Chunk;
 import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.metrics.EmbedMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
+import io.streamrag.ingest.pipeline.DeadLetters.Stage;
 import io.streamrag.ingest.records.ChunkedDocument;
 
 import dev.langchain4j.data.embedding.Embedding;
@@ -94,7 +95,7 @@ public class EmbedChunks extends BufferingOperator<ChunkedDocument> {
                 metrics.get(EmbedMetrics.FAILURES).inc();
                 LOG.warn("Embedding {} failed: {}", d.task, error);
                 output.collect(DeadLetters.TAG, new StreamRecord<>(
-                        DeadLetters.of(d.task, DeadLetters.EMBED, DocumentError.EMBEDDING_FAILED, error)));
+                        DeadLetters.of(d.task, Stage.EMBED, DocumentError.EMBEDDING_FAILED, error)));
             } else {
                 output.collect(new StreamRecord<>(d));
             }

@@ -5,6 +5,7 @@ import io.streamrag.ingest.extract.DocumentExtractor;
 import io.streamrag.ingest.extract.ExtractionLimits;
 import io.streamrag.ingest.metrics.ExtractMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
+import io.streamrag.ingest.pipeline.DeadLetters.Stage;
 import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.FetchedDocument;
 import io.streamrag.ingest.records.OcrItem;
@@ -65,7 +66,7 @@ public class ExtractContent extends ProcessFunction<FetchedDocument, OcrItem> {
             emit(extracted, out);
         } catch (DocumentException e) {
             metrics.get(ExtractMetrics.EXTRACT_FAILURES).inc();
-            ctx.output(DeadLetters.TAG, DeadLetters.of(doc.task, DeadLetters.EXTRACT, e.error(), e.getMessage()));
+            ctx.output(DeadLetters.TAG, DeadLetters.of(doc.task, Stage.EXTRACT, e.error(), e.getMessage()));
         }
     }
 

@@ -8,6 +8,7 @@ import io.streamrag.ingest.fetch.FetchPolicy;
 import io.streamrag.ingest.fetch.FetchSettings;
 import io.streamrag.ingest.metrics.FetchMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
+import io.streamrag.ingest.pipeline.DeadLetters.Stage;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.FetchedDocument;
 
@@ -86,7 +87,7 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
             if (e.error() == DocumentError.FORBIDDEN) {
                 metrics.get(FetchMetrics.FETCH_REFUSED).inc();
             }
-            ctx.output(DeadLetters.TAG, DeadLetters.of(task, DeadLetters.FETCH, e.error(), e.getMessage()));
+            ctx.output(DeadLetters.TAG, DeadLetters.of(task, Stage.FETCH, e.error(), e.getMessage()));
         }
     }
 

@@ -3,12 +3,14 @@ package io.streamrag.ingest.functions;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.Chunk;
+import io.streamrag.common.records.IngestOutcome.Outcome;
 import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.index.BulkWriter;
 import io.streamrag.ingest.index.IndexSettings;
 import io.streamrag.ingest.index.VersionCleanup;
 import io.streamrag.ingest.metrics.IndexMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
+import io.streamrag.ingest.pipeline.DeadLetters.Stage;
 import io.streamrag.ingest.records.ChunkedDocument;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.FailedDocument;
@@ -77,7 +79,7 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
         if (doc.task.isDelete()) {
             // Order matters: whatever is buffered (maybe an older version of this document) goes first.
             flush();
-            DocumentOutcome o = DocumentOutcome.of(doc.task, DocumentOutcome.DELETED);
+            DocumentOutcome o = DocumentOutcome.of(doc.task, Outcome.DELETED);
             o.chunks = (int) cleanup.deleteDocument(doc.task);
             output.collect(new StreamRecord<>(o));
             return;
@@ -110,13 +112,13 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
             String error = failed.get(d);
             if (error != null) {
                 LOG.warn("Indexing {} failed: {}", d.task, error);
-                FailedDocument f = DeadLetters.of(d.task, DeadLetters.INDEX, DocumentError.INDEXING_FAILED, error);
+                FailedDocument f = DeadLetters.of(d.task, Stage.INDEX, DocumentError.INDEXING_FAILED, error);
                 output.collect(DeadLetters.TAG, new StreamRecord<>(f));
             } else {
                 long lag = now - d.task.eventTime;
                 metrics.get(IndexMetrics.FRESHNESS_LAG_MS).update(lag);
                 metrics.lastFreshnessLagMs = lag;
-                DocumentOutcome o = DocumentOutcome.of(d.task, DocumentOutcome.INDEXED);
+                DocumentOutcome o = DocumentOutcome.of(d.task, Outcome.INDEXED);
                 o.chunks = d.chunks.size();
                 output.collect(new StreamRecord<>(o));
             }

@@ -6,6 +6,7 @@ import io.streamrag.ingest.extract.ContentTypes;
 import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.metrics.ParseMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
+import io.streamrag.ingest.pipeline.DeadLetters.Stage;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.FailedDocument;
 import io.streamrag.ingest.records.RawDocument;
@@ -46,7 +47,7 @@ public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTas
                 throw new IllegalArgumentException("not a JSON object");
             }
         } catch (Exception e) {
-            reject(ctx, raw, null, DeadLetters.PARSE, DocumentError.INVALID_JSON, "Event is not a JSON object: " + e.getMessage(),
+            reject(ctx, raw, null, Stage.PARSE, DocumentError.INVALID_JSON, "Event is not a JSON object: " + e.getMessage(),
                     rawText(raw.value));
             return;
         }
@@ -55,7 +56,7 @@ public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTas
         try {
             event = Json.MAPPER.treeToValue(tree, DocumentEvent.class);
         } catch (Exception e) {
-            reject(ctx, raw, tree, DeadLetters.VALIDATE, DocumentError.INVALID_EVENT, firstLine(e.getMessage()), eventJson);
+            reject(ctx, raw, tree, Stage.VALIDATE, DocumentError.INVALID_EVENT, firstLine(e.getMessage()), eventJson);
             return;
         }
         DocumentTask task = new DocumentTask();
@@ -76,7 +77,7 @@ public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTas
         }
         Problem problem = validate(task, event);
         if (problem != null) {
-            FailedDocument f = DeadLetters.of(task, DeadLetters.VALIDATE, problem.error(), problem.message());
+            FailedDocument f = DeadLetters.of(task, Stage.VALIDATE, problem.error(), problem.message());
             f.version = event.version;
             metrics.get(ParseMetrics.DOCUMENTS_INVALID).inc();
             ctx.output(DeadLetters.TAG, f);
@@ -111,12 +112,12 @@ public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTas
         return null;
     }
 
-    private void reject(Context ctx, RawDocument raw, JsonNode tree, String stage, DocumentError error, String message, String eventJson) {
+    private void reject(Context ctx, RawDocument raw, JsonNode tree, Stage stage, DocumentError error, String message, String eventJson) {
         FailedDocument f = new FailedDocument();
         f.documentId = tree != null && tree.hasNonNull("documentId") ? tree.get("documentId").asText() : raw.key;
         f.tenant = tree != null && tree.hasNonNull("tenant") ? tree.get("tenant").asText() : null;
         f.version = tree != null && tree.path("version").canConvertToLong() ? tree.get("version").asLong() : null;
-        f.stage = stage;
+        f.stage = stage.code();
         f.error = error.code();
         f.message = message;
         f.eventJson = eventJson;

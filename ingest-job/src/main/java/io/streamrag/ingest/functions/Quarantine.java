@@ -4,6 +4,7 @@ import io.streamrag.ingest.IngestOptions.QuarantineMode;
 import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.metrics.QuarantineMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
+import io.streamrag.ingest.pipeline.DeadLetters.Stage;
 import io.streamrag.ingest.records.DocumentTask;
 
 import org.apache.flink.api.common.state.ListState;
@@ -137,7 +138,7 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
                 } else if (e.attempt >= maxAttempts) {
                     metrics.get(QuarantineMetrics.POISONED).inc();
                     LOG.warn("Quarantining {}: the job failed during each of its {} attempts", e.task, e.attempt);
-                    output.collect(DeadLetters.TAG, new StreamRecord<>(DeadLetters.of(e.task, DeadLetters.QUARANTINE, DocumentError.POISON_DOCUMENT,
+                    output.collect(DeadLetters.TAG, new StreamRecord<>(DeadLetters.of(e.task, Stage.QUARANTINE, DocumentError.POISON_DOCUMENT,
                             "Processing failed the job during each of " + e.attempt + " attempts (ingest.quarantine.max-attempts=" + maxAttempts + ")")));
                 } else {
                     metrics.get(QuarantineMetrics.RETRIED).inc();

@@ -1,5 +1,6 @@
 package io.streamrag.ingest.functions;
 
+import io.streamrag.common.records.IngestOutcome.Outcome;
 import io.streamrag.ingest.metrics.OutcomeMetrics;
 import io.streamrag.ingest.records.DocumentOutcome;
 
@@ -15,7 +16,7 @@ import org.apache.flink.util.Collector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.HashMap;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
@@ -36,7 +37,7 @@ public class TrackOutcomes extends ProcessFunction<DocumentOutcome, DocumentOutc
     private transient ListState<Long> doneState;
     private transient long lastLog;
     private transient OutcomeMetrics metrics;
-    private transient Map<String, LongCounter> totals;
+    private transient Map<Outcome, LongCounter> totals;
 
     public TrackOutcomes(long expectedTotal, long logIntervalMs) {
         this.expectedTotal = expectedTotal;
@@ -48,11 +49,11 @@ public class TrackOutcomes extends ProcessFunction<DocumentOutcome, DocumentOutc
         metrics = new OutcomeMetrics(getRuntimeContext().getMetricGroup(), () -> done, () -> expectedTotal);
         lastLog = System.currentTimeMillis();
         // Accumulators outlive the job (metrics vanish when it finishes): a backfill's summary reads them.
-        totals = new HashMap<>();
-        for (String name : List.of(DocumentOutcome.INDEXED, DocumentOutcome.DELETED, DocumentOutcome.STALE, DocumentOutcome.DEAD_LETTERED)) {
+        totals = new EnumMap<>(Outcome.class);
+        for (Outcome outcome : Outcome.values()) {
             LongCounter counter = new LongCounter();
-            getRuntimeContext().addAccumulator(OutcomeMetrics.ACCUMULATOR_PREFIX + name, counter);
-            totals.put(name, counter);
+            getRuntimeContext().addAccumulator(OutcomeMetrics.ACCUMULATOR_PREFIX + outcome, counter);
+            totals.put(outcome, counter);
         }
     }
 
@@ -74,20 +75,21 @@ public class TrackOutcomes extends ProcessFunction<DocumentOutcome, DocumentOutc
     public void processElement(DocumentOutcome o, Context ctx, Collector<DocumentOutcome> out) {
         done++;
         switch (o.outcome) {
-            case DocumentOutcome.INDEXED:
+            case INDEXED:
                 metrics.get(OutcomeMetrics.INDEXED).inc();
                 break;
-            case DocumentOutcome.DELETED:
+            case DELETED:
                 metrics.get(OutcomeMetrics.DELETED).inc();
                 break;
-            case DocumentOutcome.STALE:
+            case STALE:
                 metrics.get(OutcomeMetrics.STALE).inc();
                 break;
-            default:
+            case DEAD_LETTERED:
                 metrics.get(OutcomeMetrics.DEAD_LETTERED).inc();
                 metrics.deadLetteredAt(o.stage).inc();
+                break;
         }
-        totals.getOrDefault(o.outcome, totals.get(DocumentOutcome.DEAD_LETTERED)).add(1L);
+        totals.get(o.outcome).add(1L);
         LOG.info("Document {}", o);
         long now = System.currentTimeMillis();
         if (expectedTotal > 0 && (now - lastLog >= logIntervalMs || done == expectedTotal)) {

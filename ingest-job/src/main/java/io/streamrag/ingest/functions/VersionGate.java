@@ -3,6 +3,7 @@ package io.streamrag.ingest.functions;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.Chunk;
+import io.streamrag.common.records.IngestOutcome.Outcome;
 import io.streamrag.common.retry.Backoff;
 import io.streamrag.ingest.index.IndexSettings;
 import io.streamrag.ingest.metrics.VersionGateMetrics;
@@ -96,7 +97,7 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
         if (seen != null && task.version < seen) {
             metrics.get(VersionGateMetrics.STALE).inc();
             LOG.info("Ignoring stale {}: version {} is older than {}", task, task.version, seen);
-            DocumentOutcome o = DocumentOutcome.of(task, DocumentOutcome.STALE);
+            DocumentOutcome o = DocumentOutcome.of(task, Outcome.STALE);
             o.message = "version " + task.version + " < " + seen;
             ctx.output(DeadLetters.OUTCOMES, o);
             return;

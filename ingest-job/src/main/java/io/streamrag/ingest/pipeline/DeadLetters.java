@@ -8,6 +8,8 @@ import io.streamrag.ingest.records.FailedDocument;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.util.OutputTag;
 
+import java.util.Locale;
+
 /** The side outputs every stage shares: dead letters (to documents.dlq) and early outcomes (stale events). */
 public final class DeadLetters {
 
@@ -17,23 +19,31 @@ public final class DeadLetters {
     public static final OutputTag<DocumentOutcome> OUTCOMES =
             new OutputTag<>("outcomes", TypeInformation.of(DocumentOutcome.class));
 
-    public static final String PARSE = "parse";
-    public static final String VALIDATE = "validate";
-    public static final String FETCH = "fetch";
-    public static final String EXTRACT = "extract";
-    public static final String EMBED = "embed";
-    public static final String INDEX = "index";
-    /** The job failed during each of a document's attempts: {@link io.streamrag.ingest.functions.Quarantine} gave up on it. */
-    public static final String QUARANTINE = "quarantine";
+    /** Where a document gave up: the {@code stage} of its dead letter and outcome, as {@link #code()} (docs/CONTRACT.md). */
+    public enum Stage {
+        PARSE,
+        VALIDATE,
+        FETCH,
+        EXTRACT,
+        EMBED,
+        INDEX,
+        /** The job failed during each of a document's attempts: {@link io.streamrag.ingest.functions.Quarantine} gave up on it. */
+        QUARANTINE;
+
+        /** The {@code stage} written to the dead letter and the outcome, e.g. {@code extract}. */
+        public String code() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
 
     private DeadLetters() {}
 
-    public static FailedDocument of(DocumentTask task, String stage, DocumentError error, String message) {
+    public static FailedDocument of(DocumentTask task, Stage stage, DocumentError error, String message) {
         FailedDocument f = new FailedDocument();
         f.documentId = task.documentId;
         f.tenant = task.tenant;
         f.version = task.version;
-        f.stage = stage;
+        f.stage = stage.code();
         f.error = error.code();
         f.message = message;
         f.eventJson = task.eventJson;

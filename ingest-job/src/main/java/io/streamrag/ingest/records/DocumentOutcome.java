@@ -10,7 +10,7 @@ public class DocumentOutcome extends IngestOutcome {
 
     public DocumentOutcome() {}
 
-    public static DocumentOutcome of(DocumentTask task, String outcome) {
+    public static DocumentOutcome of(DocumentTask task, Outcome outcome) {
         DocumentOutcome o = new DocumentOutcome();
         o.documentId = task.documentId;
         o.tenant = task.tenant;
@@ -27,7 +27,7 @@ public class DocumentOutcome extends IngestOutcome {
         o.documentId = f.documentId;
         o.tenant = f.tenant;
         o.version = f.version == null ? -1 : f.version;
-        o.outcome = DEAD_LETTERED;
+        o.outcome = Outcome.DEAD_LETTERED;
         o.stage = f.stage;
         o.error = f.error;
         o.message = f.message;

@@ -1,19 +1,20 @@
 package io.streamrag.ingest.records;
 
 import io.streamrag.common.records.Chunk;
+import io.streamrag.common.records.DocumentEvent.Op;
 
 /** A validated document event: what every later stage needs to know about the document, minus its content. */
 public class DocumentTask {
-    public static final String UPSERT = "UPSERT";
-    public static final String DELETE = "DELETE";
-
     public String documentId;
     public String tenant;
     /** Event version; defaults to the record timestamp for UPSERTs without one (see ParseDocumentEvent). */
     public long version;
     /** True when the event carried no version and {@link #version} was derived. */
     public boolean versionDefaulted;
-    /** {@link #UPSERT} or {@link #DELETE}. */
+    /**
+     * The event's {@link Op} by name: a String because documents wait in Flink state (quarantine, OCR, assembly), where a
+     * field's declared type cannot change without losing the savepoints of earlier releases.
+     */
     public String op;
     public String contentType;
     public String uri;
@@ -40,7 +41,7 @@ public class DocumentTask {
     }
 
     public boolean isDelete() {
-        return DELETE.equals(op);
+        return Op.DELETE.name().equals(op);
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.streamrag.common.config.Configs;
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.opensearch.OpenSearchClients;
+import io.streamrag.common.records.IngestOutcome.Outcome;
 import io.streamrag.ingest.IngestJob;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.records.DocumentOutcome;
@@ -232,13 +233,13 @@ public final class MemoryBenchmark {
         long ocrRead = Reporter.sum("ocrImagesRead");
         long gcCount = gcCount() - gcCount0;
         long gcMs = gcTime() - gcTime0;
-        long indexedOutcomes = outcomes.stream().filter(o -> DocumentOutcome.INDEXED.equals(o.outcome)).count();
+        long indexedOutcomes = outcomes.stream().filter(o -> o.outcome == Outcome.INDEXED).count();
         long outcomeChunks = outcomes.stream().mapToLong(o -> o.chunks).sum();
 
         System.out.println();
         System.out.println("== Memory benchmark ==");
         System.out.printf(Locale.ROOT, "Documents: %d events, %d indexed, %d dead-lettered%n", outcomes.size(), indexedOutcomes,
-                outcomes.stream().filter(o -> DocumentOutcome.DEAD_LETTERED.equals(o.outcome)).count());
+                outcomes.stream().filter(o -> o.outcome == Outcome.DEAD_LETTERED).count());
         System.out.printf(Locale.ROOT, "Pages: %d (extract time max %s ms)%n", pages, Reporter.histogramMax("extractTimeMs"));
         System.out.printf(Locale.ROOT, "Images: %d to read, %d skipped, %d scanned pages; OCR'd %d, failed %d, documents timed out %d%n",
                 Reporter.sum("images"), Reporter.sum("imagesSkipped"), Reporter.sum("scannedPages"), ocrRead,

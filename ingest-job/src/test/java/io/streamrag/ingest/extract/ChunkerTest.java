@@ -1,6 +1,7 @@
 package io.streamrag.ingest.extract;
 
 import io.streamrag.common.records.Chunk;
+import io.streamrag.common.records.DocumentEvent.Op;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.PageImage;
@@ -23,7 +24,7 @@ class ChunkerTest {
         t.documentId = "doc-1";
         t.tenant = "acme";
         t.version = 7;
-        t.op = DocumentTask.UPSERT;
+        t.op = Op.UPSERT.name();
         t.uri = "file:///tmp/doc-1.pdf";
         t.eventTime = 1234L;
         return t;

@@ -1,6 +1,7 @@
 package io.streamrag.ingest.extract;
 
 import io.streamrag.common.records.Chunk;
+import io.streamrag.common.records.DocumentEvent.Op;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.ExtractedDocument;
@@ -160,7 +161,7 @@ class TableDetectorTest {
         t.documentId = "manual";
         t.tenant = "acme";
         t.version = 1;
-        t.op = DocumentTask.UPSERT;
+        t.op = Op.UPSERT.name();
         return t;
     }
 

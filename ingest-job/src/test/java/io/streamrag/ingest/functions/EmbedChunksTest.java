@@ -2,6 +2,7 @@ package io.streamrag.ingest.functions;
 
 import io.streamrag.common.embedding.EmbeddingSettings;
 import io.streamrag.common.records.Chunk;
+import io.streamrag.common.records.DocumentEvent.Op;
 import io.streamrag.ingest.records.ChunkedDocument;
 import io.streamrag.ingest.records.DocumentTask;
 
@@ -20,7 +21,7 @@ class EmbedChunksTest {
         DocumentTask t = new DocumentTask();
         t.documentId = id;
         t.tenant = "acme";
-        t.op = DocumentTask.UPSERT;
+        t.op = Op.UPSERT.name();
         ChunkedDocument d = new ChunkedDocument(t);
         for (int i = 0; i < chunks; i++) {
             Chunk c = new Chunk();

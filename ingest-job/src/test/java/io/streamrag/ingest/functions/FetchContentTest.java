@@ -1,5 +1,6 @@
 package io.streamrag.ingest.functions;
 
+import io.streamrag.common.records.DocumentEvent.Op;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.ContentTypes;
 import io.streamrag.ingest.fetch.FetchSettings;
@@ -38,7 +39,7 @@ class FetchContentTest {
         DocumentTask t = new DocumentTask();
         t.documentId = id;
         t.tenant = "acme";
-        t.op = DocumentTask.UPSERT;
+        t.op = Op.UPSERT.name();
         t.uri = uri;
         t.contentBase64 = base64;
         return t;

@@ -1,5 +1,6 @@
 package io.streamrag.ingest.functions;
 
+import io.streamrag.common.records.DocumentEvent.Op;
 import io.streamrag.ingest.IngestOptions.QuarantineMode;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentTask;
@@ -42,7 +43,7 @@ class QuarantineTest {
         t.documentId = id;
         t.tenant = "acme";
         t.version = version;
-        t.op = DocumentTask.UPSERT;
+        t.op = Op.UPSERT.name();
         return t;
     }
 

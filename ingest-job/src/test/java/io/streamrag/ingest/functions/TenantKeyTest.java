@@ -1,6 +1,7 @@
 package io.streamrag.ingest.functions;
 
 import io.streamrag.common.records.Chunk;
+import io.streamrag.common.records.DocumentEvent.Op;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.DocumentTask;
@@ -23,7 +24,7 @@ class TenantKeyTest {
         t.tenant = tenant;
         t.documentId = id;
         t.version = version;
-        t.op = DocumentTask.UPSERT;
+        t.op = Op.UPSERT.name();
         return t;
     }
 

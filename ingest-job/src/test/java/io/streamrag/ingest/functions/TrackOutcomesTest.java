@@ -1,5 +1,6 @@
 package io.streamrag.ingest.functions;
 
+import io.streamrag.common.records.IngestOutcome.Outcome;
 import io.streamrag.ingest.metrics.OutcomeMetrics;
 import io.streamrag.ingest.records.DocumentOutcome;
 
@@ -51,9 +52,9 @@ class TrackOutcomesTest {
 
     @Test
     void passesEveryOutcomeOnUnchangedAndCountsItByOutcomeAndStage() throws Exception {
-        List<DocumentOutcome> in = List.of(outcome("a", DocumentOutcome.INDEXED, null), outcome("b", DocumentOutcome.DELETED, null),
-                outcome("c", DocumentOutcome.STALE, null), outcome("d", DocumentOutcome.DEAD_LETTERED, "fetch"),
-                outcome("e", DocumentOutcome.DEAD_LETTERED, "extract"), outcome("f", DocumentOutcome.DEAD_LETTERED, "extract"));
+        List<DocumentOutcome> in = List.of(outcome("a", Outcome.INDEXED, null), outcome("b", Outcome.DELETED, null),
+                outcome("c", Outcome.STALE, null), outcome("d", Outcome.DEAD_LETTERED, "fetch"),
+                outcome("e", Outcome.DEAD_LETTERED, "extract"), outcome("f", Outcome.DEAD_LETTERED, "extract"));
         try (var h = harness(6)) {
             h.open();
             for (DocumentOutcome o : in) {
@@ -71,8 +72,8 @@ class TrackOutcomesTest {
             assertThat(gauge(OutcomeMetrics.PROGRESS_TOTAL.name())).isEqualTo(6);
             // Accumulators outlive the job: a finished backfill's summary reads them.
             Map<String, Accumulator<?, ?>> totals = h.getEnvironment().getAccumulatorRegistry().getUserMap();
-            assertThat(totals.get(OutcomeMetrics.ACCUMULATOR_PREFIX + DocumentOutcome.INDEXED).getLocalValue()).isEqualTo(1L);
-            assertThat(totals.get(OutcomeMetrics.ACCUMULATOR_PREFIX + DocumentOutcome.DEAD_LETTERED).getLocalValue()).isEqualTo(3L);
+            assertThat(totals.get(OutcomeMetrics.ACCUMULATOR_PREFIX + Outcome.INDEXED).getLocalValue()).isEqualTo(1L);
+            assertThat(totals.get(OutcomeMetrics.ACCUMULATOR_PREFIX + Outcome.DEAD_LETTERED).getLocalValue()).isEqualTo(3L);
         }
     }
 
@@ -81,11 +82,11 @@ class TrackOutcomesTest {
         OperatorSubtaskState state;
         try (var h = harness(5)) {
             h.open();
-            h.processElement(outcome("a", DocumentOutcome.INDEXED, null), 1);
-            h.processElement(outcome("b", DocumentOutcome.INDEXED, null), 1);
+            h.processElement(outcome("a", Outcome.INDEXED, null), 1);
+            h.processElement(outcome("b", Outcome.INDEXED, null), 1);
             state = h.snapshot(1L, 1L);
             // Outcomes after the checkpoint are replayed after the restore, so they must not count twice.
-            h.processElement(outcome("c", DocumentOutcome.INDEXED, null), 1);
+            h.processElement(outcome("c", Outcome.INDEXED, null), 1);
             assertThat(gauge(OutcomeMetrics.PROGRESS_DONE.name())).isEqualTo(3);
         }
         try (var h = harness(5)) {
@@ -93,7 +94,7 @@ class TrackOutcomesTest {
             h.open();
             assertThat(gauge(OutcomeMetrics.PROGRESS_DONE.name())).isEqualTo(2);
             for (String id : List.of("c", "d", "e")) {
-                h.processElement(outcome(id, DocumentOutcome.INDEXED, null), 1);
+                h.processElement(outcome(id, Outcome.INDEXED, null), 1);
             }
             assertThat(gauge(OutcomeMetrics.PROGRESS_DONE.name())).isEqualTo(5);
             assertThat(gauge(OutcomeMetrics.PROGRESS_TOTAL.name())).isEqualTo(5);
@@ -104,7 +105,7 @@ class TrackOutcomesTest {
         return o.documentId + ":" + o.outcome + ":" + o.stage;
     }
 
-    private static DocumentOutcome outcome(String documentId, String outcome, String stage) {
+    private static DocumentOutcome outcome(String documentId, Outcome outcome, String stage) {
         DocumentOutcome o = new DocumentOutcome();
         o.documentId = documentId;
         o.tenant = "acme";

@@ -1,5 +1,6 @@
 package io.streamrag.ingest.functions;
 
+import io.streamrag.common.records.DocumentEvent.Op;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.DocumentTask;
@@ -24,12 +25,12 @@ class VersionGateTest {
                 new KeyedProcessOperator<>(new VersionGate(null)), t -> t.documentId, Types.STRING);
     }
 
-    private static DocumentTask task(String id, long version, String op) {
+    private static DocumentTask task(String id, long version, Op op) {
         DocumentTask t = new DocumentTask();
         t.documentId = id;
         t.tenant = "acme";
         t.version = version;
-        t.op = op;
+        t.op = op.name();
         return t;
     }
 
@@ -50,11 +51,11 @@ class VersionGateTest {
     void dropsOlderVersionsPerDocument() throws Exception {
         try (var h = harness()) {
             h.open();
-            h.processElement(task("a", 2, DocumentTask.UPSERT), 1);
-            h.processElement(task("b", 1, DocumentTask.UPSERT), 2);
-            h.processElement(task("a", 1, DocumentTask.UPSERT), 3); // stale
-            h.processElement(task("a", 2, DocumentTask.UPSERT), 4); // same version: replay, passes
-            h.processElement(task("a", 3, DocumentTask.UPSERT), 5);
+            h.processElement(task("a", 2, Op.UPSERT), 1);
+            h.processElement(task("b", 1, Op.UPSERT), 2);
+            h.processElement(task("a", 1, Op.UPSERT), 3); // stale
+            h.processElement(task("a", 2, Op.UPSERT), 4); // same version: replay, passes
+            h.processElement(task("a", 3, Op.UPSERT), 5);
             assertThat(passed(h)).containsExactly("a:2:null", "b:1:null", "a:2:2", "a:3:2");
             assertThat(stale(h)).containsExactly("a:1:stale");
             // Without an index lookup an empty state knows nothing; a state entry is authoritative.
@@ -67,14 +68,14 @@ class VersionGateTest {
         OperatorSubtaskState snapshot;
         try (var h = harness()) {
             h.open();
-            h.processElement(task("a", 5, DocumentTask.UPSERT), 1);
+            h.processElement(task("a", 5, Op.UPSERT), 1);
             snapshot = h.snapshot(1L, 10L);
         }
         try (var h = harness()) {
             h.initializeState(snapshot);
             h.open();
-            h.processElement(task("a", 4, DocumentTask.UPSERT), 2);
-            h.processElement(task("a", 6, DocumentTask.UPSERT), 3);
+            h.processElement(task("a", 4, Op.UPSERT), 2);
+            h.processElement(task("a", 6, Op.UPSERT), 3);
             assertThat(stale(h)).containsExactly("a:4:stale");
             assertThat(passed(h)).containsExactly("a:6:5");
         }
@@ -84,15 +85,15 @@ class VersionGateTest {
     void gatesDeletesAndUnversionedDeletesApplyToTheLatest() throws Exception {
         try (var h = harness()) {
             h.open();
-            h.processElement(task("a", 5, DocumentTask.UPSERT), 1);
-            h.processElement(task("a", 3, DocumentTask.DELETE), 2); // older than what is indexed: stale
-            DocumentTask unversioned = task("a", 0, DocumentTask.DELETE);
+            h.processElement(task("a", 5, Op.UPSERT), 1);
+            h.processElement(task("a", 3, Op.DELETE), 2); // older than what is indexed: stale
+            DocumentTask unversioned = task("a", 0, Op.DELETE);
             unversioned.versionDefaulted = true;
             h.processElement(unversioned, 3);
-            h.processElement(task("a", 5, DocumentTask.UPSERT), 4); // re-create at the same version
+            h.processElement(task("a", 5, Op.UPSERT), 4); // re-create at the same version
             assertThat(stale(h)).containsExactly("a:3:stale");
             assertThat(passed(h)).containsExactly("a:5:null", "a:5:5", "a:5:5");
-            assertThat(h.extractOutputValues().get(1).op).isEqualTo(DocumentTask.DELETE);
+            assertThat(h.extractOutputValues().get(1).op).isEqualTo(Op.DELETE.name());
         }
     }
 
@@ -102,11 +103,11 @@ class VersionGateTest {
                 new KeyedProcessOperator<>(new VersionGate(null).stateTtl(java.time.Duration.ofHours(1))), t -> t.documentId, Types.STRING)) {
             h.open();
             h.setStateTtlProcessingTime(0);
-            h.processElement(task("a", 2, DocumentTask.UPSERT), 1);
+            h.processElement(task("a", 2, Op.UPSERT), 1);
             h.setStateTtlProcessingTime(30 * 60_000L);
-            h.processElement(task("a", 1, DocumentTask.UPSERT), 2); // within the TTL: stale
+            h.processElement(task("a", 1, Op.UPSERT), 2); // within the TTL: stale
             h.setStateTtlProcessingTime(3 * 3_600_000L);
-            h.processElement(task("a", 1, DocumentTask.UPSERT), 3); // forgotten: passes, with nothing known
+            h.processElement(task("a", 1, Op.UPSERT), 3); // forgotten: passes, with nothing known
             assertThat(passed(h)).containsExactly("a:2:null", "a:1:null");
             assertThat(stale(h)).containsExactly("a:1:stale");
         }

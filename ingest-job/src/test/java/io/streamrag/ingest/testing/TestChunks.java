@@ -2,6 +2,7 @@ package io.streamrag.ingest.testing;
 
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.records.Chunk;
+import io.streamrag.common.records.DocumentEvent.Op;
 import io.streamrag.ingest.records.ChunkedDocument;
 import io.streamrag.ingest.records.DocumentTask;
 
@@ -26,7 +27,7 @@ public final class TestChunks {
         t.tenant = tenant;
         t.version = version;
         t.previousVersion = previous;
-        t.op = DocumentTask.UPSERT;
+        t.op = Op.UPSERT.name();
         t.eventTime = System.currentTimeMillis();
         ChunkedDocument d = new ChunkedDocument(t);
         for (int i = 0; i < chunks; i++) {
@@ -50,7 +51,7 @@ public final class TestChunks {
     /** A DELETE of the tenant's document. */
     public static ChunkedDocument delete(String tenant, String id) {
         ChunkedDocument d = chunked(tenant, id, 0, null, 0, 4);
-        d.task.op = DocumentTask.DELETE;
+        d.task.op = Op.DELETE.name();
         return d;
     }
 

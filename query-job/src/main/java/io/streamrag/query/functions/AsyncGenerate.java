@@ -9,6 +9,7 @@ import io.streamrag.query.generate.HedgeBudget;
 import io.streamrag.query.metrics.GenerationMetrics;
 import io.streamrag.query.records.CandidateRequest;
 import io.streamrag.query.records.CandidateResult;
+import io.streamrag.query.records.CandidateResult.Status;
 import io.streamrag.query.records.VoteInput;
 import io.streamrag.query.records.VoteInputs;
 import io.streamrag.query.vote.VoteTally;
@@ -86,7 +87,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
             if (q.settled) {
                 // The vote no longer needs it: no call at all.
                 CandidateResult r = CandidateGenerator.failed(request, generator.endpoint(request.endpoint),
-                        CandidateResult.CANCELLED, "vote already decided", 0, 0);
+                        Status.CANCELLED, "vote already decided", 0, 0);
                 metrics.get(GenerationMetrics.CANDIDATES_CANCELLED).inc();
                 emit(request, r, resultFuture);
                 done(id, q, r);
@@ -150,7 +151,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
         if (request.choices > 1) {
             List<CandidateResult> timedOut = new ArrayList<>();
             for (CandidateRequest m : CandidateGenerator.members(request)) {
-                timedOut.add(CandidateGenerator.failed(m, generator.endpoint(m.endpoint), CandidateResult.TIMEOUT,
+                timedOut.add(CandidateGenerator.failed(m, generator.endpoint(m.endpoint), Status.TIMEOUT,
                         "operator timeout", 0, 0));
             }
             timedOut.forEach(metrics::completed);
@@ -159,7 +160,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
             return;
         }
         CandidateResult r = CandidateGenerator.failed(request, generator.endpoint(request.endpoint),
-                CandidateResult.TIMEOUT, "operator timeout", 0, 0);
+                Status.TIMEOUT, "operator timeout", 0, 0);
         metrics.completed(r);
         resultFuture.complete(Collections.singleton(
                 VoteInputs.candidates(request.retrieval.question, maxWeight, List.of(r))));

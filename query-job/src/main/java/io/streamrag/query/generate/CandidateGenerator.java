@@ -3,6 +3,7 @@ package io.streamrag.query.generate;
 import io.github.resilience4j.bulkhead.BulkheadFullException;
 import io.streamrag.query.records.CandidateRequest;
 import io.streamrag.query.records.CandidateResult;
+import io.streamrag.query.records.CandidateResult.Status;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.RetrievedChunk;
 
@@ -146,7 +147,7 @@ public class CandidateGenerator implements AutoCloseable {
             for (int j = 0; j < members.size(); j++) {
                 Strategy.Outcome outcome = Strategy.Outcome.of(choices.texts.get(j), q.text, request.retrieval.chunks);
                 CandidateResult r = base(members.get(j), endpoint);
-                r.status = CandidateResult.OK;
+                r.status = Status.OK.name();
                 r.answer = outcome.answer;
                 r.cited.addAll(outcome.cited);
                 if (j == 0) {
@@ -158,12 +159,12 @@ public class CandidateGenerator implements AutoCloseable {
             }
         } catch (CallFailedException e) {
             for (int j = 0; j < members.size(); j++) {
-                out.add(failed(members.get(j), endpoint, e.timeout ? CandidateResult.TIMEOUT : CandidateResult.ERROR,
+                out.add(failed(members.get(j), endpoint, e.timeout ? Status.TIMEOUT : Status.ERROR,
                         e.getMessage(), j == 0 ? e.attempts : 0, start));
             }
         } catch (RuntimeException e) {
             for (CandidateRequest m : members) {
-                out.add(failed(m, endpoint, CandidateResult.ERROR, e.toString(), 0, start));
+                out.add(failed(m, endpoint, Status.ERROR, e.toString(), 0, start));
             }
         }
         long latency = System.currentTimeMillis() - start;
@@ -247,7 +248,7 @@ public class CandidateGenerator implements AutoCloseable {
         call.startedAtMs = System.currentTimeMillis();
         ChatEndpoint requested = endpoints.get(request.endpoint);
         if (requested == null) {
-            call.result.complete(failed(request, null, CandidateResult.ERROR, "unknown endpoint " + request.endpoint, 0, 0));
+            call.result.complete(failed(request, null, Status.ERROR, "unknown endpoint " + request.endpoint, 0, 0));
             return call;
         }
         long start = call.startedAtMs;
@@ -310,9 +311,9 @@ public class CandidateGenerator implements AutoCloseable {
         if (!launch(call, route(call.request, exclude), start, false)) {
             long deadline = call.request.retrieval.question.deadlineAtMs();
             if (call.isCancelled()) {
-                finish(call, failed(call.request, null, CandidateResult.CANCELLED, "cancelled", 0, start));
+                finish(call, failed(call.request, null, Status.CANCELLED, "cancelled", 0, start));
             } else if (System.currentTimeMillis() + ADMISSION_RETRY_MS >= deadline) {
-                finish(call, failed(call.request, endpoints.get(call.request.endpoint), CandidateResult.TIMEOUT,
+                finish(call, failed(call.request, endpoints.get(call.request.endpoint), Status.TIMEOUT,
                         "deadline passed waiting for a free endpoint slot", 0, start));
             } else {
                 timers.schedule(() -> admit(call, exclude, start), ADMISSION_RETRY_MS, TimeUnit.MILLISECONDS);
@@ -336,7 +337,7 @@ public class CandidateGenerator implements AutoCloseable {
             try {
                 ep.health().submit(() -> runGuarded(handle, call.request, ep, start))
                         .whenComplete((a, error) -> onAttempt(call, handle, ep, a != null ? a
-                                : new Attempt(failed(call.request, ep, CandidateResult.ERROR, String.valueOf(error), 0, start),
+                                : new Attempt(failed(call.request, ep, Status.ERROR, String.valueOf(error), 0, start),
                                         CallFailedException.Kind.FAILED), start));
                 return true;
             } catch (BulkheadFullException e) {
@@ -411,7 +412,7 @@ public class CandidateGenerator implements AutoCloseable {
             return;
         }
         synchronized (call) {
-            if (call.firstFailure == null || CandidateResult.CANCELLED.equals(call.firstFailure.status)) {
+            if (call.firstFailure == null || call.firstFailure.is(Status.CANCELLED)) {
                 call.firstFailure = r;
             }
         }
@@ -440,7 +441,7 @@ public class CandidateGenerator implements AutoCloseable {
 
     private Attempt runGuarded(CallHandle handle, CandidateRequest request, ChatEndpoint endpoint, long start) {
         if (!handle.begin()) {
-            return new Attempt(failed(request, endpoint, CandidateResult.CANCELLED, "cancelled", 0, start),
+            return new Attempt(failed(request, endpoint, Status.CANCELLED, "cancelled", 0, start),
                     CallFailedException.Kind.CANCELLED);
         }
         try {
@@ -480,16 +481,16 @@ public class CandidateGenerator implements AutoCloseable {
         try {
             Strategy.Outcome outcome = strategy.run(q.text, q.tenant, request.retrieval.chunks, session);
             r = base(request, endpoint);
-            r.status = CandidateResult.OK;
+            r.status = Status.OK.name();
             r.answer = outcome.answer;
             r.cited.addAll(outcome.cited);
         } catch (CallFailedException e) {
             kind = e.kind;
-            String status = e.kind == CallFailedException.Kind.CANCELLED ? CandidateResult.CANCELLED
-                    : e.timeout ? CandidateResult.TIMEOUT : CandidateResult.ERROR;
+            Status status = e.kind == CallFailedException.Kind.CANCELLED ? Status.CANCELLED
+                    : e.timeout ? Status.TIMEOUT : Status.ERROR;
             r = failed(request, endpoint, status, e.getMessage(), 0, start);
         } catch (RuntimeException e) {
-            r = failed(request, endpoint, CandidateResult.ERROR, e.toString(), 0, start);
+            r = failed(request, endpoint, Status.ERROR, e.toString(), 0, start);
         }
         r.tokensIn = usage[0];
         r.tokensOut = usage[1];
@@ -511,10 +512,10 @@ public class CandidateGenerator implements AutoCloseable {
     }
 
     /** A failed candidate record (also used by operator timeouts). */
-    public static CandidateResult failed(CandidateRequest request, ChatEndpoint endpoint, String status, String error,
+    public static CandidateResult failed(CandidateRequest request, ChatEndpoint endpoint, Status status, String error,
                                          int attempts, long start) {
         CandidateResult r = base(request, endpoint);
-        r.status = status;
+        r.status = status.name();
         r.error = error;
         r.attempts = attempts;
         r.latencyMs = start > 0 ? System.currentTimeMillis() - start : 0;

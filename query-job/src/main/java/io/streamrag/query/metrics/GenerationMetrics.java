@@ -84,7 +84,7 @@ public class GenerationMetrics extends ComponentMetrics implements CallListener 
         PerEndpoint p = of(r.endpoint);
         if (r.ok()) {
             p.get(SUCCEEDED).inc();
-        } else if (CandidateResult.TIMEOUT.equals(r.status)) {
+        } else if (r.is(CandidateResult.Status.TIMEOUT)) {
             p.get(TIMED_OUT).inc();
         } else {
             p.get(FAILED).inc();

@@ -7,17 +7,25 @@ import java.util.List;
 
 /** What one candidate produced; failed and timed-out candidates are records too, never lost. */
 public class CandidateResult {
-    public static final String OK = "OK";
-    public static final String ERROR = "ERROR";
-    public static final String TIMEOUT = "TIMEOUT";
-    /** Aborted because the vote was decided before it answered. */
-    public static final String CANCELLED = "CANCELLED";
+
+    /** How a candidate ended; {@link #status} holds its name. */
+    public enum Status {
+        OK,
+        ERROR,
+        TIMEOUT,
+        /** Aborted because the vote was decided before it answered. */
+        CANCELLED
+    }
 
     public String questionId;
     public int index;
     public String endpoint;
     public String model;
     public double weight = 1.0;
+    /**
+     * The {@link Status} by name (the answer's {@code candidates[].status}): a String because the vote keeps candidates in
+     * Flink state ({@code VoteState}), where a field's declared type cannot change without losing earlier savepoints.
+     */
     public String status;
     /** The final answer line as the model wrote it. */
     public String answer;
@@ -38,7 +46,11 @@ public class CandidateResult {
 
     public CandidateResult() {}
 
+    public boolean is(Status s) {
+        return s.name().equals(status);
+    }
+
     public boolean ok() {
-        return OK.equals(status);
+        return is(Status.OK);
     }
 }

@@ -4,6 +4,7 @@ import io.streamrag.common.json.Json;
 import io.streamrag.common.records.Answer;
 import io.streamrag.common.records.ChunkRef;
 import io.streamrag.query.records.CandidateResult;
+import io.streamrag.query.records.CandidateResult.Status;
 import io.streamrag.query.records.VoteInput;
 
 import org.apache.flink.api.common.typeinfo.Types;
@@ -55,7 +56,7 @@ class SelfConsistencyVoteTest {
         return v;
     }
 
-    private static VoteInput candidate(String q, int n, int index, String status, String answer, double weight,
+    private static VoteInput candidate(String q, int n, int index, Status status, String answer, double weight,
                                        String citedChunk) {
         VoteInput v = header(q, n, weight);
         CandidateResult c = new CandidateResult();
@@ -64,7 +65,7 @@ class SelfConsistencyVoteTest {
         c.endpoint = "e" + (int) weight;
         c.model = "extractive";
         c.weight = weight;
-        c.status = status;
+        c.status = status.name();
         c.answer = answer;
         c.tokensIn = 100;
         c.tokensOut = 10;
@@ -72,7 +73,7 @@ class SelfConsistencyVoteTest {
         if (citedChunk != null) {
             c.cited.add(new ChunkRef("manual-42", 17, citedChunk, "text", 0.9));
         }
-        if (!CandidateResult.OK.equals(status)) {
+        if (status != Status.OK) {
             c.error = "boom";
         }
         v.candidates.add(c);
@@ -80,7 +81,7 @@ class SelfConsistencyVoteTest {
     }
 
     private static VoteInput ok(String q, int n, int index, String answer) {
-        return candidate(q, n, index, CandidateResult.OK, answer, 1.0, "manual-42:3:58");
+        return candidate(q, n, index, Status.OK, answer, 1.0, "manual-42:3:58");
     }
 
     private static List<Answer> answers(KeyedOneInputStreamOperatorTestHarness<String, VoteInput, Answer> h) {
@@ -119,7 +120,7 @@ class SelfConsistencyVoteTest {
             h.processElement(retrieval("q1", 4), 0);
             h.processElement(ok("q1", 4, 0, "8,443"), 0);
             h.processElement(ok("q1", 4, 1, "The 8443."), 0);
-            h.processElement(candidate("q1", 4, 2, CandidateResult.OK, "443", 1.0, "manual-42:3:2"), 0);
+            h.processElement(candidate("q1", 4, 2, Status.OK, "443", 1.0, "manual-42:3:2"), 0);
             assertThat(answers(h)).isEmpty();
             h.processElement(ok("q1", 4, 3, "8443"), 0);
             Answer a = answers(h).get(0);
@@ -160,9 +161,9 @@ class SelfConsistencyVoteTest {
             VoteInput r = retrieval("q3", 3);
             r.maxWeight = 3.0; // from the endpoint config: known before any candidate arrives
             h.processElement(r, 0);
-            h.processElement(candidate("q3", 3, 0, CandidateResult.OK, "443", 1.0, null), 0);
-            h.processElement(candidate("q3", 3, 1, CandidateResult.OK, "443", 1.0, null), 0);
-            h.processElement(candidate("q3", 3, 2, CandidateResult.OK, "8443", 3.0, "manual-42:3:58"), 0);
+            h.processElement(candidate("q3", 3, 0, Status.OK, "443", 1.0, null), 0);
+            h.processElement(candidate("q3", 3, 1, Status.OK, "443", 1.0, null), 0);
+            h.processElement(candidate("q3", 3, 2, Status.OK, "8443", 3.0, "manual-42:3:58"), 0);
             Answer a = answers(h).get(0);
             assertThat(a.answer).isEqualTo("8443");
             assertThat(a.agreement).isEqualTo(0.6);
@@ -184,7 +185,7 @@ class SelfConsistencyVoteTest {
         try (var h = harness()) {
             h.processElement(retrieval("q5", 4), 0);
             h.processElement(ok("q5", 4, 0, "8443"), 0);
-            h.processElement(candidate("q5", 4, 1, CandidateResult.TIMEOUT, null, 1.0, null), 0);
+            h.processElement(candidate("q5", 4, 1, Status.TIMEOUT, null, 1.0, null), 0);
             assertThat(answers(h)).isEmpty();
             h.setProcessingTime(DEADLINE);
             Answer a = answers(h).get(0);
@@ -209,8 +210,8 @@ class SelfConsistencyVoteTest {
     void allCandidatesFailedIsFailedBeforeTheDeadline() throws Exception {
         try (var h = harness()) {
             h.processElement(retrieval("q7", 2), 0);
-            h.processElement(candidate("q7", 2, 0, CandidateResult.ERROR, null, 1.0, null), 0);
-            h.processElement(candidate("q7", 2, 1, CandidateResult.TIMEOUT, null, 1.0, null), 0);
+            h.processElement(candidate("q7", 2, 0, Status.ERROR, null, 1.0, null), 0);
+            h.processElement(candidate("q7", 2, 1, Status.TIMEOUT, null, 1.0, null), 0);
             Answer a = answers(h).get(0);
             assertThat(a.status).isEqualTo(Answer.Status.FAILED);
             assertThat(a.error).contains("no candidate succeeded").contains("boom");

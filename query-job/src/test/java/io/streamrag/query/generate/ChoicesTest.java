@@ -5,6 +5,7 @@ import io.streamrag.model.LocalModelServer;
 import io.streamrag.query.functions.FanOut;
 import io.streamrag.query.records.CandidateRequest;
 import io.streamrag.query.records.CandidateResult;
+import io.streamrag.query.records.CandidateResult.Status;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.Retrieval;
 import io.streamrag.query.records.RetrievedChunk;
@@ -180,7 +181,7 @@ class ChoicesTest {
             CandidateRequest req = fanOut(FanOut.of(List.of(g.endpoint("local").spec), 0.7),
                     retrieval("q-fail", 4, "RAG")).get(0);
             List<CandidateResult> results = g.generateAll(req).get();
-            assertThat(results).hasSize(4).allMatch(c -> CandidateResult.ERROR.equals(c.status));
+            assertThat(results).hasSize(4).allMatch(c -> c.is(Status.ERROR));
             assertThat(results.get(0).error).contains("HTTP 500");
             assertThat(results.stream().mapToInt(c -> c.attempts).sum()).isEqualTo(3);
         }

@@ -7,6 +7,7 @@ import io.streamrag.query.functions.FanOut;
 import io.streamrag.query.TestRetrievals;
 import io.streamrag.query.records.CandidateRequest;
 import io.streamrag.query.records.CandidateResult;
+import io.streamrag.query.records.CandidateResult.Status;
 import io.streamrag.query.records.Retrieval;
 
 import org.apache.flink.configuration.Configuration;
@@ -49,7 +50,7 @@ class EndpointRoutingTest {
             EndpointHealth breaker = g.endpoint("failing").health();
             for (int i = 0; i < 4; i++) {
                 CandidateResult r = g.generate(on("failing", "q" + i, 10_000)).get();
-                assertThat(r.status).isEqualTo(CandidateResult.ERROR);
+                assertThat(r.status).isEqualTo(Status.ERROR.name());
                 assertThat(r.endpoint).isEqualTo("failing");
             }
             assertThat(breaker.stateCode()).isEqualTo(1); // open after 4 failures of 4
@@ -79,7 +80,7 @@ class EndpointRoutingTest {
             long start = System.currentTimeMillis();
             CandidateResult r = g.generate(on("hanging", "q-hang", 1_000)).get();
             long took = System.currentTimeMillis() - start;
-            assertThat(r.status).isEqualTo(CandidateResult.TIMEOUT);
+            assertThat(r.status).isEqualTo(Status.TIMEOUT.name());
             assertThat(took).isLessThan(3_000); // the endpoint allows 60 s, the question 1 s
             assertThat(r.attempts).isEqualTo(1); // 2 retries allowed, but none starts after the deadline
             assertThat(r.error).contains("no time left to retry");

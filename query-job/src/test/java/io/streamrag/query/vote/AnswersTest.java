@@ -2,6 +2,7 @@ package io.streamrag.query.vote;
 
 import io.streamrag.common.records.Answer;
 import io.streamrag.query.records.CandidateResult;
+import io.streamrag.query.records.CandidateResult.Status;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.VoteState;
 
@@ -41,7 +42,7 @@ class AnswersTest {
         CandidateResult c = new CandidateResult();
         c.questionId = "q2";
         c.endpoint = "local";
-        c.status = CandidateResult.ERROR;
+        c.status = Status.ERROR.name();
         c.error = "HTTP 500";
         VoteState st = new VoteState();
         st.questionId = "q2";
