@@ -39,11 +39,11 @@ import java.util.Map;
  * checkpoint timeout above the budget), so the job waits instead of restarting. Only past the budget does the job
  * fail and replay from the last checkpoint (deterministic ids make the replay idempotent).
  *
- * <p>Visibility: after a write it refreshes the index itself, at most once per {@code ingest.index.refresh-after-write}
- * (a write inside that interval is refreshed at its end, by a timer), rather than leave the chunks to the index's next
- * scheduled refresh: a trickled document is searchable ~0.5 s sooner and so are the last documents of a backlog, while
- * a backlog still makes one segment per interval, not one per bulk. A failed refresh is only counted: the index's own
- * schedule makes the chunks searchable soon after.
+ * <p>Visibility: once its writes pause for {@code ingest.index.refresh-after-write}, it refreshes the index itself
+ * (a timer), rather than leave the last chunks written to the index's next scheduled refresh: a trickled document is
+ * searchable ~0.5 s sooner and so are the last documents of a backlog, while during a backlog (writes every bulk
+ * interval) the index's own schedule refreshes and no extra segments are made. A failed refresh is only counted: the
+ * index's schedule makes the chunks searchable soon after.
  */
 public class IndexChunks extends BufferingOperator<DocumentOutcome> {
     private static final long serialVersionUID = 1L;
@@ -55,8 +55,8 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
     private transient IndexMetrics metrics;
     private transient BulkWriter writer;
     private transient VersionCleanup cleanup;
-    /** Processing time of the last refresh this subtask asked for, and whether a timer will ask for the next one. */
-    private transient long lastRefresh;
+    /** Processing time of the last write, and whether a timer is set to refresh once writes pause. */
+    private transient long lastWrite;
     private transient boolean refreshScheduled;
 
     public IndexChunks(IndexSettings settings) {
@@ -73,7 +73,6 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
         writer = new BulkWriter(client, settings.alias(), settings.bulkMaxChunks(), settings.outageBackoff(),
                 settings.itemBackoff(), metrics);
         cleanup = new VersionCleanup(client, settings.alias(), settings.outageBackoff(), metrics);
-        lastRefresh = Long.MIN_VALUE / 2;
     }
 
     @Override
@@ -146,26 +145,30 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
         }
     }
 
-    /** Refreshes now if the last refresh is at least the interval ago, else makes sure a timer does at its end. */
+    /** Notes a write; a timer refreshes once no write came for the interval (re-armed while writes keep coming). */
     private void refreshAfterWrite() {
-        long interval = settings.refreshAfterWrite().toMillis();
-        if (interval <= 0 || refreshScheduled) {
+        long pause = settings.refreshAfterWrite().toMillis();
+        if (pause <= 0) {
             return;
         }
-        long now = getProcessingTimeService().getCurrentProcessingTime();
-        if (now - lastRefresh >= interval) {
-            lastRefresh = now;
-            refresh();
-        } else {
+        lastWrite = getProcessingTimeService().getCurrentProcessingTime();
+        if (!refreshScheduled) {
             refreshScheduled = true;
-            getProcessingTimeService().registerTimer(lastRefresh + interval, time -> {
-                if (refreshScheduled) {
-                    refreshScheduled = false;
-                    lastRefresh = time;
-                    refresh();
-                }
-            });
+            getProcessingTimeService().registerTimer(lastWrite + pause, this::onRefreshTimer);
         }
+    }
+
+    private void onRefreshTimer(long time) {
+        if (!refreshScheduled) {
+            return; // finish() refreshed already
+        }
+        long pause = settings.refreshAfterWrite().toMillis();
+        if (time - lastWrite < pause) {
+            getProcessingTimeService().registerTimer(lastWrite + pause, this::onRefreshTimer);
+            return;
+        }
+        refreshScheduled = false;
+        refresh();
     }
 
     private void refresh() {

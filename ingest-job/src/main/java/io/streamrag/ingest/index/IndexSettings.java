@@ -16,7 +16,7 @@ import java.time.Duration;
  * embedding dimension and {@code ingest.index.shards}/{@code replicas}), bulk sizes and retries ({@code ingest.index.*}).
  *
  * @param outageBackoff whole requests that fail are retried with it, within {@code ingest.index.retry-budget}
- * @param refreshAfterWrite least time between two refreshes {@code IndexChunks} asks for after its writes (zero: none)
+ * @param refreshAfterWrite pause in writes after which {@code IndexChunks} refreshes the index (zero: never)
  */
 public record IndexSettings(OpenSearchConnection connection, String alias, int dimension, int shards, int replicas,
                             int bulkMaxChunks, long bulkMaxBytes, Duration bulkFlushInterval, Backoff outageBackoff,

@@ -67,7 +67,7 @@ class IndexChunksITCase {
     }
 
     @Test
-    void refreshesAfterWritesAtMostOncePerInterval() throws Exception {
+    void refreshesOnceWritesPause() throws Exception {
         String alias = OPENSEARCH.uniqueName("index-refresh");
         Configuration conf = new Configuration();
         conf.set(StreamRagOptions.OPENSEARCH_URL, OPENSEARCH.url());
@@ -83,16 +83,19 @@ class IndexChunksITCase {
             h.open();
             h.processElement(new StreamRecord<>(firstVersion("acme", "a", 1, null, 3, 4)));
             h.prepareSnapshotPreBarrier(1L);
-            assertThat(searchable(alias)).as("refreshed right after the first write").isEqualTo(3);
-
-            h.setProcessingTime(10_400);
+            h.setProcessingTime(10_600);
             h.processElement(new StreamRecord<>(firstVersion("acme", "b", 1, null, 2, 4)));
             h.prepareSnapshotPreBarrier(2L);
+            h.setProcessingTime(11_000); // a second after the first write, but writes have not paused for one
+            assertThat(searchable(alias)).isZero();
+
+            h.setProcessingTime(11_600); // a second after the last write: one refresh for both
+            assertThat(searchable(alias)).isEqualTo(5);
+
             h.processElement(new StreamRecord<>(firstVersion("acme", "c", 1, null, 1, 4)));
             h.prepareSnapshotPreBarrier(3L);
-            assertThat(searchable(alias)).as("no second refresh within the interval").isEqualTo(3);
-
-            h.setProcessingTime(11_000); // the interval's end: one refresh for both writes
+            assertThat(searchable(alias)).isEqualTo(5);
+            h.setProcessingTime(12_600);
             assertThat(searchable(alias)).isEqualTo(6);
             assertThat(h.extractOutputValues()).extracting(o -> o.documentId + ":" + o.outcome)
                     .containsExactly("a:indexed", "b:indexed", "c:indexed");
