@@ -280,6 +280,12 @@ public final class IngestOptions {
     public static final ConfigOption<Duration> INDEX_BULK_FLUSH_INTERVAL = ConfigOptions.key("ingest.index.bulk-flush-interval").durationType().defaultValue(Duration.ofMillis(100))
             .withDeprecatedKeys("index.bulk-flush-interval")
             .withDescription("Longest a chunk waits in the bulk buffer (part of every document's freshness; a backlog fills bulks by itself).");
+    public static final ConfigOption<Duration> INDEX_REFRESH_AFTER_WRITE = ConfigOptions.key("ingest.index.refresh-after-write").durationType()
+            .defaultValue(Duration.ofMillis(200))
+            .withDescription("Once a subtask's bulk writes pause for this long, it refreshes the index, so the last chunks written are "
+                    + "searchable without waiting for the index's next scheduled refresh (its refresh_interval, 1 s by default): a "
+                    + "trickled document, the end of a backlog. While writes keep coming (a backlog) the index's schedule refreshes, "
+                    + "so no extra segments. 0 leaves refreshing to the index.");
     public static final ConfigOption<Integer> INDEX_MAX_RETRIES = ConfigOptions.key("ingest.index.max-retries").intType().defaultValue(5)
             .withDeprecatedKeys("index.max-retries")
             .withDescription("Retries of bulk items OpenSearch rejects with 429/503, with exponential backoff; then the document is dead-lettered.");

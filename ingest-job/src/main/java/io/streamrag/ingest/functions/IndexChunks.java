@@ -20,6 +20,7 @@ import org.opensearch.client.opensearch.OpenSearchClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 
@@ -39,6 +40,12 @@ import java.util.Map;
  * the buffer, back-pressure stops the source, and the checkpoint barrier waits behind the retry (the job raises its
  * checkpoint timeout above the budget), so the job waits instead of restarting. Only past the budget does the job
  * fail and replay from the last checkpoint (deterministic ids make the replay idempotent).
+ *
+ * <p>Visibility: once its writes pause for {@code ingest.index.refresh-after-write}, it refreshes the index itself
+ * (a timer), rather than leave the last chunks written to the index's next scheduled refresh: a trickled document is
+ * searchable ~0.5 s sooner and so are the last documents of a backlog, while during a backlog (writes every bulk
+ * interval) the index's own schedule refreshes and no extra segments are made. A failed refresh is only counted: the
+ * index's schedule makes the chunks searchable soon after.
  */
 public class IndexChunks extends BufferingOperator<DocumentOutcome> {
     private static final long serialVersionUID = 1L;
@@ -50,6 +57,9 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
     private transient IndexMetrics metrics;
     private transient BulkWriter writer;
     private transient VersionCleanup cleanup;
+    /** Processing time of the last write, and whether a timer is set to refresh once writes pause. */
+    private transient long lastWrite;
+    private transient boolean refreshScheduled;
 
     public IndexChunks(IndexSettings settings) {
         super(settings.bulkFlushInterval().toMillis());
@@ -65,6 +75,15 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
         writer = new BulkWriter(client, settings.alias(), settings.bulkMaxChunks(), settings.outageBackoff(),
                 settings.itemBackoff(), metrics);
         cleanup = new VersionCleanup(client, settings.alias(), settings.outageBackoff(), metrics);
+    }
+
+    @Override
+    public void finish() throws Exception {
+        super.finish();
+        if (refreshScheduled) {
+            refreshScheduled = false;
+            refresh(); // a bounded run ends here: do not leave its last chunks to the timer
+        }
     }
 
     @Override
@@ -106,6 +125,9 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
         Map<ChunkedDocument, String> failed = writer.write(docs);
         // Versions: older versions of indexed documents go; failed documents lose their partial new version.
         cleanup.afterWrite(docs, failed.keySet());
+        if (failed.size() < docs.size()) {
+            refreshAfterWrite();
+        }
 
         long now = System.currentTimeMillis();
         for (ChunkedDocument d : docs) {
@@ -122,6 +144,42 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
                 o.chunks = d.chunks.size();
                 output.collect(new StreamRecord<>(o));
             }
+        }
+    }
+
+    /** Notes a write; a timer refreshes once no write came for the interval (re-armed while writes keep coming). */
+    private void refreshAfterWrite() {
+        long pause = settings.refreshAfterWrite().toMillis();
+        if (pause <= 0) {
+            return;
+        }
+        lastWrite = getProcessingTimeService().getCurrentProcessingTime();
+        if (!refreshScheduled) {
+            refreshScheduled = true;
+            getProcessingTimeService().registerTimer(lastWrite + pause, this::onRefreshTimer);
+        }
+    }
+
+    private void onRefreshTimer(long time) {
+        if (!refreshScheduled) {
+            return; // finish() refreshed already
+        }
+        long pause = settings.refreshAfterWrite().toMillis();
+        if (time - lastWrite < pause) {
+            getProcessingTimeService().registerTimer(lastWrite + pause, this::onRefreshTimer);
+            return;
+        }
+        refreshScheduled = false;
+        refresh();
+    }
+
+    private void refresh() {
+        try {
+            client.indices().refresh(r -> r.index(settings.alias()));
+            metrics.get(IndexMetrics.REFRESHES).inc();
+        } catch (IOException | RuntimeException e) {
+            metrics.get(IndexMetrics.REFRESH_FAILURES).inc();
+            LOG.debug("Refresh of {} failed (the index's own schedule applies): {}", settings.alias(), e.toString());
         }
     }
 }

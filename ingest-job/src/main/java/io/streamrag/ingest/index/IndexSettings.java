@@ -16,17 +16,18 @@ import java.time.Duration;
  * embedding dimension and {@code ingest.index.shards}/{@code replicas}), bulk sizes and retries ({@code ingest.index.*}).
  *
  * @param outageBackoff whole requests that fail are retried with it, within {@code ingest.index.retry-budget}
+ * @param refreshAfterWrite pause in writes after which {@code IndexChunks} refreshes the index (zero: never)
  */
 public record IndexSettings(OpenSearchConnection connection, String alias, int dimension, int shards, int replicas,
                             int bulkMaxChunks, long bulkMaxBytes, Duration bulkFlushInterval, Backoff outageBackoff,
-                            int maxItemRetries) implements Serializable {
+                            int maxItemRetries, Duration refreshAfterWrite) implements Serializable {
 
     public static IndexSettings from(Configuration conf) {
         return new IndexSettings(OpenSearchConnection.from(conf), conf.get(StreamRagOptions.OPENSEARCH_INDEX),
                 conf.get(EmbeddingOptions.DIMENSION), conf.get(IngestOptions.INDEX_SHARDS), conf.get(IngestOptions.INDEX_REPLICAS),
                 conf.get(IngestOptions.INDEX_BULK_MAX_CHUNKS), conf.get(IngestOptions.INDEX_BULK_MAX_BYTES).getBytes(),
                 conf.get(IngestOptions.INDEX_BULK_FLUSH_INTERVAL), IngestOptions.openSearchBackoff(conf),
-                conf.get(IngestOptions.INDEX_MAX_RETRIES));
+                conf.get(IngestOptions.INDEX_MAX_RETRIES), conf.get(IngestOptions.INDEX_REFRESH_AFTER_WRITE));
     }
 
     /** Item retries (429/503 items of a bulk response): the outage backoff, bounded by {@code ingest.index.max-retries}. */

@@ -19,6 +19,9 @@ public final class IndexMetrics extends ComponentMetrics {
     /** Retries of whole requests that failed (OpenSearch unreachable or erroring), within ingest.index.retry-budget. */
     public static final MetricSpec<Counter> REQUEST_RETRIES = SPECS.counter("requestRetries");
     public static final MetricSpec<Histogram> DELETE_BY_QUERY_LATENCY_MS = SPECS.histogram("deleteByQueryLatencyMs", 500);
+    /** Refreshes asked for once writes paused (ingest.index.refresh-after-write), and those that failed (the index's own schedule then applies). */
+    public static final MetricSpec<Counter> REFRESHES = SPECS.counter("refreshes");
+    public static final MetricSpec<Counter> REFRESH_FAILURES = SPECS.counter("refreshFailures");
     public static final MetricSpec<Histogram> FRESHNESS_LAG_MS = SPECS.histogram("freshnessLagMs", 1000);
     public static final MetricSpec<Gauge<Long>> LAST_FRESHNESS_LAG_MS = SPECS.gauge("lastFreshnessLagMs");
 

@@ -1,9 +1,12 @@
 package io.streamrag.ingest.functions;
 
 import io.streamrag.common.config.StreamRagOptions;
+import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.testing.OpenSearchExtension;
+import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.index.IndexSettings;
 import io.streamrag.ingest.pipeline.DeadLetters;
+import io.streamrag.ingest.records.ChunkedDocument;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.FailedDocument;
 
@@ -13,6 +16,7 @@ import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.time.Duration;
 import java.util.List;
 
 import static io.streamrag.ingest.testing.TestChunks.chunked;
@@ -20,7 +24,7 @@ import static io.streamrag.ingest.testing.TestChunks.delete;
 import static io.streamrag.ingest.testing.TestChunks.versions;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The indexing operator against the real OpenSearch: per-item failures, version replacement, deletes, checkpoint flush. */
+/** The indexing operator against the real OpenSearch: per-item failures, version replacement, deletes, checkpoint flush, refreshes. */
 class IndexChunksITCase {
 
     @RegisterExtension
@@ -60,5 +64,66 @@ class IndexChunksITCase {
                     .containsExactly("a:indexed", "a:indexed", "a:deleted");
             assertThat(outcomes.get(2).chunks).isEqualTo(2);
         }
+    }
+
+    @Test
+    void refreshesOnceWritesPause() throws Exception {
+        String alias = OPENSEARCH.uniqueName("index-refresh");
+        Configuration conf = new Configuration();
+        conf.set(StreamRagOptions.OPENSEARCH_URL, OPENSEARCH.url());
+        conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
+        conf.set(io.streamrag.common.embedding.EmbeddingOptions.DIMENSION, 4);
+        conf.set(IngestOptions.INDEX_REFRESH_AFTER_WRITE, Duration.ofSeconds(1));
+        // The index never refreshes by itself here: whatever becomes searchable, the operator's refreshes made so.
+        ChunkIndex.ensure(OPENSEARCH.client(), alias, 4, 1, 0);
+        OPENSEARCH.client().indices().putSettings(p -> p.index(ChunkIndex.concreteName(alias))
+                .settings(s -> s.refreshInterval(t -> t.time("-1"))));
+        try (var h = new OneInputStreamOperatorTestHarness<>(new IndexChunks(IndexSettings.from(conf)))) {
+            h.setProcessingTime(10_000);
+            h.open();
+            h.processElement(new StreamRecord<>(firstVersion("acme", "a", 1, null, 3, 4)));
+            h.prepareSnapshotPreBarrier(1L);
+            h.setProcessingTime(10_600);
+            h.processElement(new StreamRecord<>(firstVersion("acme", "b", 1, null, 2, 4)));
+            h.prepareSnapshotPreBarrier(2L);
+            h.setProcessingTime(11_000); // a second after the first write, but writes have not paused for one
+            assertThat(searchable(alias)).isZero();
+
+            h.setProcessingTime(11_600); // a second after the last write: one refresh for both
+            assertThat(searchable(alias)).isEqualTo(5);
+
+            h.processElement(new StreamRecord<>(firstVersion("acme", "c", 1, null, 1, 4)));
+            h.prepareSnapshotPreBarrier(3L);
+            assertThat(searchable(alias)).isEqualTo(5);
+            h.setProcessingTime(12_600);
+            assertThat(searchable(alias)).isEqualTo(6);
+            assertThat(h.extractOutputValues()).extracting(o -> o.documentId + ":" + o.outcome)
+                    .containsExactly("a:indexed", "b:indexed", "c:indexed");
+        }
+
+        // Off: the written chunks stay invisible until the index refreshes.
+        conf.set(IngestOptions.INDEX_REFRESH_AFTER_WRITE, Duration.ZERO);
+        try (var h = new OneInputStreamOperatorTestHarness<>(new IndexChunks(IndexSettings.from(conf)))) {
+            h.setProcessingTime(20_000);
+            h.open();
+            h.processElement(new StreamRecord<>(firstVersion("acme", "d", 1, null, 2, 4)));
+            h.prepareSnapshotPreBarrier(1L);
+            h.setProcessingTime(30_000);
+            assertThat(searchable(alias)).isEqualTo(6);
+            assertThat(versions(OPENSEARCH.client(), alias, "acme", "d")).containsExactly(1L, 1L); // written all the same
+        }
+    }
+
+    /** A document the version gate knew to be new: nothing to clean up, so no cleanup search (which refreshes) runs. */
+    private static ChunkedDocument firstVersion(String tenant, String id, long version, Long previous,
+                                                int chunks, int dimension) {
+        var d = chunked(tenant, id, version, previous, chunks, dimension);
+        d.task.previousVersionKnown = true;
+        return d;
+    }
+
+    /** Chunks a search finds now, without forcing a refresh. */
+    private static long searchable(String alias) throws Exception {
+        return OPENSEARCH.client().count(c -> c.index(alias)).count();
     }
 }
