@@ -22,7 +22,7 @@ public class DownCommand implements Callable<Integer> {
     @Option(names = "--cluster-only", description = "Leave Kafka and OpenSearch running (stop jobs, Flink and the model endpoint).")
     boolean clusterOnly;
 
-    @Option(names = "--savepoint-timeout", defaultValue = "PT2M", description = "Longest wait for each job's savepoint (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--savepoint-timeout", defaultValue = "2m", description = "Longest wait for each job's savepoint (default: ${DEFAULT-VALUE}).")
     Duration savepointTimeout;
 
     @Override

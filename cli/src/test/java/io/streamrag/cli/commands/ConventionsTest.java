@@ -92,4 +92,22 @@ class ConventionsTest {
         }
         assertThat(offenders).isEmpty();
     }
+
+    @Test
+    void durationDefaultsAreSpelledTheWayUsersTypeThem() {
+        // Help shows defaults as written; an ISO-8601 default ("PT2M") would be the one odd spelling among 2m, 30s.
+        List<String> offenders = new java.util.ArrayList<>();
+        java.util.ArrayDeque<CommandLine> todo = new java.util.ArrayDeque<>(List.of(Rag.commandLine(name -> null)));
+        while (!todo.isEmpty()) {
+            CommandLine cl = todo.pop();
+            todo.addAll(cl.getSubcommands().values());
+            for (CommandLine.Model.OptionSpec o : cl.getCommandSpec().options()) {
+                String d = o.defaultValue();
+                if (o.type() == java.time.Duration.class && d != null && d.toUpperCase().startsWith("P")) {
+                    offenders.add(cl.getCommandName() + " " + String.join("|", o.names()) + "=" + d);
+                }
+            }
+        }
+        assertThat(offenders).isEmpty();
+    }
 }
