@@ -7,13 +7,19 @@ import io.streamrag.cli.Rag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiPredicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -77,37 +83,33 @@ class ConventionsTest {
     /** Times are Durations ("30s", "500ms"); a former "-ms" spelling survives only as an alias of such an option. */
     @Test
     void timeOptionsAreDurationsWithTheirMillisecondSpellingAsAnAlias() {
-        List<String> offenders = new java.util.ArrayList<>();
-        java.util.ArrayDeque<CommandLine> todo = new java.util.ArrayDeque<>(List.of(Rag.commandLine(name -> null)));
-        while (!todo.isEmpty()) {
-            CommandLine cl = todo.pop();
-            todo.addAll(cl.getSubcommands().values());
-            for (CommandLine.Model.OptionSpec o : cl.getCommandSpec().options()) {
-                boolean ms = java.util.Arrays.stream(o.names()).anyMatch(n -> n.endsWith("-ms"));
-                boolean plain = java.util.Arrays.stream(o.names()).anyMatch(n -> !n.endsWith("-ms"));
-                if (ms && !(o.type() == java.time.Duration.class && plain)) {
-                    offenders.add(cl.getCommandName() + " " + String.join("|", o.names()));
-                }
-            }
-        }
-        assertThat(offenders).isEmpty();
+        assertThat(optionsWhere((cl, o) -> {
+            boolean ms = Arrays.stream(o.names()).anyMatch(n -> n.endsWith("-ms"));
+            boolean plain = Arrays.stream(o.names()).anyMatch(n -> !n.endsWith("-ms"));
+            return ms && !(o.type() == Duration.class && plain);
+        })).isEmpty();
     }
 
+    /** Help shows defaults as written; an ISO-8601 default ("PT2M") would be the one odd spelling among 2m, 30s. */
     @Test
     void durationDefaultsAreSpelledTheWayUsersTypeThem() {
-        // Help shows defaults as written; an ISO-8601 default ("PT2M") would be the one odd spelling among 2m, 30s.
-        List<String> offenders = new java.util.ArrayList<>();
-        java.util.ArrayDeque<CommandLine> todo = new java.util.ArrayDeque<>(List.of(Rag.commandLine(name -> null)));
+        assertThat(optionsWhere((cl, o) -> o.type() == Duration.class && o.defaultValue() != null
+                && o.defaultValue().toUpperCase().startsWith("P"))).isEmpty();
+    }
+
+    /** "command --option" for every option of every command of {@code rag} that matches. */
+    private static List<String> optionsWhere(BiPredicate<CommandLine, OptionSpec> match) {
+        List<String> found = new ArrayList<>();
+        ArrayDeque<CommandLine> todo = new ArrayDeque<>(List.of(Rag.commandLine(name -> null)));
         while (!todo.isEmpty()) {
             CommandLine cl = todo.pop();
             todo.addAll(cl.getSubcommands().values());
-            for (CommandLine.Model.OptionSpec o : cl.getCommandSpec().options()) {
-                String d = o.defaultValue();
-                if (o.type() == java.time.Duration.class && d != null && d.toUpperCase().startsWith("P")) {
-                    offenders.add(cl.getCommandName() + " " + String.join("|", o.names()) + "=" + d);
+            for (OptionSpec o : cl.getCommandSpec().options()) {
+                if (match.test(cl, o)) {
+                    found.add(cl.getCommandName() + " " + String.join("|", o.names()) + "=" + o.defaultValue());
                 }
             }
         }
-        assertThat(offenders).isEmpty();
+        return found;
     }
 }
