@@ -391,14 +391,17 @@ public class CandidateGenerator implements AutoCloseable {
     }
 
     private void onAttempt(CandidateCall call, CallHandle handle, ChatEndpoint ep, Attempt a, long start) {
+        CandidateResult r = a.result;
         int running;
         synchronized (call) {
             running = --call.running;
+            if (call.result.isDone() || call.succeeded) {
+                return;
+            }
+            // Claimed with the count: the calls aborted below report back on their own threads, possibly before
+            // this one completes the result, and must not end the candidate as CANCELLED (or with their error).
+            call.succeeded = r.ok();
         }
-        if (call.result.isDone()) {
-            return;
-        }
-        CandidateResult r = a.result;
         if (r.ok()) {
             r.cancelledCalls = call.cancelOthers(handle);
             finish(call, r);
