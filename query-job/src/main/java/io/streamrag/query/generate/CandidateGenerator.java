@@ -493,7 +493,11 @@ public class CandidateGenerator implements AutoCloseable {
                     : e.timeout ? Status.TIMEOUT : Status.ERROR;
             r = failed(request, endpoint, status, e.getMessage(), 0, start);
         } catch (RuntimeException e) {
-            r = failed(request, endpoint, Status.ERROR, e.toString(), 0, start);
+            // Aborted outside a model call (e.g. in ITERDRAG's follow-up retrieval, whose client wraps the interrupt).
+            boolean aborted = handle.cancelled();
+            kind = aborted ? CallFailedException.Kind.CANCELLED : kind;
+            r = failed(request, endpoint, aborted ? Status.CANCELLED : Status.ERROR, aborted ? "cancelled" : e.toString(),
+                    0, start);
         }
         r.tokensIn = usage[0];
         r.tokensOut = usage[1];
