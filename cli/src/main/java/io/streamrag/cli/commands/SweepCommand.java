@@ -108,6 +108,8 @@ public class SweepCommand implements Callable<Integer> {
         boolean correct;
         long tokens;
         long latencyMs;
+        /** The answer's error (why it is FAILED or NO_CONTEXT); empty when ANSWERED. */
+        String reason;
     }
 
     private final List<QuestionResult> results = new ArrayList<>();
@@ -221,6 +223,7 @@ public class SweepCommand implements Callable<Integer> {
         r.correct = matches(a.answer, item.expected);
         r.tokens = a.usage.tokensIn + a.usage.tokensOut;
         r.latencyMs = a.latencyMs.getOrDefault("total", 0L);
+        r.reason = a.error == null ? "" : a.error;
         return r;
     }
 
@@ -298,8 +301,8 @@ public class SweepCommand implements Callable<Integer> {
     static void writeQuestionsCsv(List<QuestionResult> results, Path file) throws IOException {
         StringBuilder sb = new StringBuilder(SweepResults.QUESTIONS_HEADER).append('\n');
         for (QuestionResult r : results) {
-            sb.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%s,%s,%d,%d,%d%n", r.strategy, r.k, r.n, r.question, r.kind,
-                    r.status, r.correct ? 1 : 0, r.tokens, r.latencyMs));
+            sb.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%s,%s,%d,%d,%d,%s%n", r.strategy, r.k, r.n, r.question, r.kind,
+                    r.status, r.correct ? 1 : 0, r.tokens, r.latencyMs, SweepResults.quote(r.reason)));
         }
         Files.writeString(file, sb.toString());
     }

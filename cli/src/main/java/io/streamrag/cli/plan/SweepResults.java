@@ -16,7 +16,9 @@ import java.util.function.IntPredicate;
 public final class SweepResults {
 
     /** Header of the per-question file (written by {@code rag sweep}). */
-    public static final String QUESTIONS_HEADER = "strategy,k,n,question,kind,status,correct,tokens,latency_ms";
+    public static final String QUESTIONS_HEADER = "strategy,k,n,question,kind,status,correct,tokens,latency_ms,reason";
+    /** Header of per-question files written before the {@code reason} column (still read). */
+    static final String QUESTIONS_HEADER_WITHOUT_REASON = "strategy,k,n,question,kind,status,correct,tokens,latency_ms";
     private static final String SETTINGS_HEADER = "strategy,k,n,kind,questions,answered,accuracy,";
 
     /** One question at one setting. */
@@ -42,10 +44,10 @@ public final class SweepResults {
             throw new IOException(file + " is empty");
         }
         String header = lines.get(0).strip();
-        if (header.equals(QUESTIONS_HEADER)) {
+        if (header.equals(QUESTIONS_HEADER) || header.equals(QUESTIONS_HEADER_WITHOUT_REASON)) {
             List<Row> rows = new ArrayList<>();
             for (int i = 1; i < lines.size(); i++) {
-                String[] f = fields(file, lines, i, 9);
+                String[] f = fields(file, lines, i, 9); // the reason (quoted, last) is not needed here
                 if (f != null) {
                     rows.add(new Row(f[0], Integer.parseInt(f[1]), Integer.parseInt(f[2]), Integer.parseInt(f[3]),
                             "1".equals(f[6]), Long.parseLong(f[7]), Long.parseLong(f[8])));
@@ -68,6 +70,15 @@ public final class SweepResults {
             return new SweepResults(null, settings);
         }
         throw new IOException(file + ": not a sweep result (expected the header of sweep-questions.csv or sweep.csv)");
+    }
+
+    /**
+     * A free-text CSV field on one line (line breaks become spaces): as is, or in double quotes (inner quotes doubled)
+     * when it holds a comma or a quote.
+     */
+    public static String quote(String field) {
+        String f = field.replaceAll("\\R", " ");
+        return f.indexOf(',') < 0 && f.indexOf('"') < 0 ? f : '"' + f.replace("\"", "\"\"") + '"';
     }
 
     private static String[] fields(Path file, List<String> lines, int i, int count) throws IOException {

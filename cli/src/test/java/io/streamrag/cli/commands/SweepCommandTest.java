@@ -1,15 +1,63 @@
 package io.streamrag.cli.commands;
 
+import io.streamrag.cli.plan.SweepResults;
 import io.streamrag.common.records.ChunkRef;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** How the sweep decides that an answer is right and that a chunk is on the expected page. */
+/**
+ * How the sweep decides that an answer is right and that a chunk is on the expected page, and how its per-question
+ * CSV carries the reason of an answer that is not ANSWERED.
+ */
 class SweepCommandTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void thePerQuestionCsvEndsWithTheReasonAndPlanReadsItAndTheOlderFiles() throws Exception {
+        SweepCommand.QuestionResult failed = new SweepCommand.QuestionResult();
+        failed.strategy = "ITERDRAG";
+        failed.k = 2;
+        failed.n = 1;
+        failed.question = 7;
+        failed.kind = "table";
+        failed.status = "FAILED";
+        failed.tokens = 0;
+        failed.latencyMs = 508;
+        failed.reason = "no candidate succeeded (e.g. local: HTTP 500, \"x\"\nafter 3 attempt(s))";
+        SweepCommand.QuestionResult answered = new SweepCommand.QuestionResult();
+        answered.strategy = "RAG";
+        answered.k = 1;
+        answered.n = 1;
+        answered.question = 8;
+        answered.kind = "text";
+        answered.status = "ANSWERED";
+        answered.correct = true;
+        answered.tokens = 285;
+        answered.latencyMs = 634;
+        answered.reason = "";
+        Path file = dir.resolve("sweep-questions.csv");
+        SweepCommand.writeQuestionsCsv(List.of(failed, answered), file);
+
+        assertThat(Files.readAllLines(file)).containsExactly(
+                "strategy,k,n,question,kind,status,correct,tokens,latency_ms,reason",
+                "ITERDRAG,2,1,7,table,FAILED,0,0,508,\"no candidate succeeded (e.g. local: HTTP 500, \"\"x\"\" after 3 attempt(s))\"",
+                "RAG,1,1,8,text,ANSWERED,1,285,634,");
+        assertThat(SweepResults.read(file).rows).containsExactly(
+                new SweepResults.Row("ITERDRAG", 2, 1, 7, false, 0, 508), new SweepResults.Row("RAG", 1, 1, 8, true, 285, 634));
+
+        Path old = dir.resolve("old.csv"); // written before the reason column
+        Files.writeString(old, "strategy,k,n,question,kind,status,correct,tokens,latency_ms\nRAG,1,1,1,text,ANSWERED,1,285,634\n");
+        assertThat(SweepResults.read(old).rows).containsExactly(new SweepResults.Row("RAG", 1, 1, 1, true, 285, 634));
+    }
 
     @Test
     void matchesNormalisedAnswersOnWordBoundaries() {

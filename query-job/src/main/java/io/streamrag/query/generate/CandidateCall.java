@@ -25,6 +25,8 @@ public final class CandidateCall {
     int hedges;
     /** The first failure, reported if no attempt succeeds. */
     CandidateResult firstFailure;
+    /** An attempt succeeded: its result is the candidate's, whatever the calls it aborts report afterwards. */
+    boolean succeeded;
 
     CandidateCall(CandidateRequest request) {
         this.request = request;

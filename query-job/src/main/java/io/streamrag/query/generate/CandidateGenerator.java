@@ -391,14 +391,17 @@ public class CandidateGenerator implements AutoCloseable {
     }
 
     private void onAttempt(CandidateCall call, CallHandle handle, ChatEndpoint ep, Attempt a, long start) {
+        CandidateResult r = a.result;
         int running;
         synchronized (call) {
             running = --call.running;
+            if (call.result.isDone() || call.succeeded) {
+                return;
+            }
+            // Claimed with the count: the calls aborted below report back on their own threads, possibly before
+            // this one completes the result, and must not end the candidate as CANCELLED (or with their error).
+            call.succeeded = r.ok();
         }
-        if (call.result.isDone()) {
-            return;
-        }
-        CandidateResult r = a.result;
         if (r.ok()) {
             r.cancelledCalls = call.cancelOthers(handle);
             finish(call, r);
@@ -490,7 +493,11 @@ public class CandidateGenerator implements AutoCloseable {
                     : e.timeout ? Status.TIMEOUT : Status.ERROR;
             r = failed(request, endpoint, status, e.getMessage(), 0, start);
         } catch (RuntimeException e) {
-            r = failed(request, endpoint, Status.ERROR, e.toString(), 0, start);
+            // Aborted outside a model call (e.g. in ITERDRAG's follow-up retrieval, whose client wraps the interrupt).
+            boolean aborted = handle.cancelled();
+            kind = aborted ? CallFailedException.Kind.CANCELLED : kind;
+            r = failed(request, endpoint, aborted ? Status.CANCELLED : Status.ERROR, aborted ? "cancelled" : e.toString(),
+                    0, start);
         }
         r.tokensIn = usage[0];
         r.tokensOut = usage[1];
