@@ -64,6 +64,10 @@ public class AskCommand implements Callable<Integer> {
             description = "Latency budget for the plan's choice: 500ms, 2s (the plan's swept p50; not a deadline).")
     Duration budgetLatency;
 
+    @Option(names = "--seed", paramLabel = "N",
+            description = "Sampling seed: asking the same question with the same seed and settings gives the same answer (default: a fresh one each time).")
+    Long seed;
+
     @Option(names = "--json", description = "Print the answer record as one JSON document (the answers topic's form).")
     boolean json;
 
@@ -80,6 +84,7 @@ public class AskCommand implements Callable<Integer> {
         q.k = k;
         q.strategy = strategy == null ? null : strategy.name();
         q.deadlineMs = deadline == null ? null : deadline.toMillis();
+        q.seed = seed;
         if (budgetTokens != null || budgetLatency != null) {
             q.budget = new Question.Budget(budgetTokens, budgetLatency == null ? null : budgetLatency.toMillis());
         }

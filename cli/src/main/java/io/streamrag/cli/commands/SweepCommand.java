@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,6 +66,12 @@ public class SweepCommand implements Callable<Integer> {
 
     @Option(names = "--timeout", defaultValue = "10m", description = "Wait per grid point (default: ${DEFAULT-VALUE}).")
     Duration timeout;
+
+    @Option(names = "--seed", paramLabel = "BASE", defaultValue = "0",
+            description = "Base of the questions' sampling seeds: each question is sent with a seed derived from BASE, its "
+                    + "tenant and text, the same at every grid point and in every run, so settings are compared on the same "
+                    + "samples and a sweep repeats exactly; another BASE draws another reproducible sample (default: ${DEFAULT-VALUE}).")
+    long seedBase;
 
     /** One question of the set with its expected answer. */
     static final class Item {
@@ -154,6 +161,7 @@ public class SweepCommand implements Callable<Integer> {
             q.n = n;
             q.k = k;
             q.strategy = strategy;
+            q.seed = seed(seedBase, item);
             questions.add(q);
             byId.put(q.questionId, item);
         }
@@ -167,6 +175,12 @@ public class SweepCommand implements Callable<Integer> {
                 .forEach(kind -> rows.add(score(items.stream().filter(i -> i.kind.equals(kind)).collect(java.util.stream.Collectors.toList()),
                         answers, n, k, strategy, kind)));
         return rows;
+    }
+
+    /** The question's sampling seed: a name-based (MD5) UUID's high bits over base, tenant and text, stable across runs and JVMs. */
+    static long seed(long base, Item item) {
+        return UUID.nameUUIDFromBytes((base + "\n" + item.tenant + "\n" + item.question).getBytes(StandardCharsets.UTF_8))
+                .getMostSignificantBits();
     }
 
     static Point score(List<Item> items, Map<Item, Answer> answers, int n, int k, String strategy, String kind) {

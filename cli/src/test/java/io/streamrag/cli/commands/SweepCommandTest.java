@@ -86,4 +86,24 @@ class SweepCommandTest {
         assertThat(SweepCommand.onPage(old, "manual-4", List.of(17))).isFalse();
         assertThat(SweepCommand.onPage(old, "manual-42", List.of(18))).isFalse();
     }
+
+    @Test
+    void everyQuestionGetsASeedFromTheBaseItsTenantAndTextTheSameInEveryRun() {
+        SweepCommand.Item item = new SweepCommand.Item();
+        item.index = 3;
+        item.tenant = "default";
+        item.question = "Which port does the admin UI use?";
+        // Pinned: a sweep must send the same seeds in every run and JVM, or its runs stop being comparable.
+        assertThat(SweepCommand.seed(0, item)).isEqualTo(575596862128994172L);
+        SweepCommand.Item sameText = new SweepCommand.Item();
+        sameText.index = 9;
+        sameText.tenant = "default";
+        sameText.question = item.question;
+        assertThat(SweepCommand.seed(0, sameText)).isEqualTo(SweepCommand.seed(0, item));
+        assertThat(SweepCommand.seed(1, item)).isNotEqualTo(SweepCommand.seed(0, item));
+        SweepCommand.Item other = new SweepCommand.Item();
+        other.tenant = "default";
+        other.question = "Which port does the admin UI use";
+        assertThat(SweepCommand.seed(0, other)).isNotEqualTo(SweepCommand.seed(0, item));
+    }
 }

@@ -13,6 +13,8 @@ public class Question {
     public Long askedAt;
     /** What the question may spend; with a plan loaded the job picks strategy, k and n for it (see CONTRACT.md). */
     public Budget budget;
+    /** Sampling seed: the same question with the same seed and settings gets the same candidates; null = from questionId. */
+    public Long seed;
 
     /** A question's spending limit: tokens (in + out, all calls) and/or a latency in milliseconds; null = no limit. */
     public static class Budget {

@@ -13,7 +13,8 @@ import java.util.stream.Collectors;
 
 /**
  * One candidate request per sample: endpoints round-robin from an offset derived from the questionId (so load
- * spreads across questions), temperature spread around the base, seed = hash(questionId) + i. On an endpoint that
+ * spreads across questions), temperature spread around the base, seed = hash(questionId) + i, or hash(seed) + i
+ * when the question carries a {@code seed} (so a seeded question samples the same whatever its id). On an endpoint that
  * takes OpenAI's {@code n} ({@link EndpointSpec#maxChoices} > 1) its candidates go out as one request of up to
  * maxChoices samples ({@link CandidateRequest#choices}).
  */
@@ -59,7 +60,7 @@ public class FanOut implements FlatMapFunction<Retrieval, CandidateRequest> {
     }
 
     public static CandidateRequest request(Retrieval r, int i, List<String> endpoints, double temperature) {
-        int hash = r.question.questionId.hashCode();
+        int hash = r.question.seed != null ? Long.hashCode(r.question.seed) : r.question.questionId.hashCode();
         CandidateRequest c = new CandidateRequest();
         c.retrieval = r;
         c.index = i;

@@ -109,6 +109,11 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         if (notInteger(n) || notInteger(k) || notInteger(deadline) || notInteger(askedAt)) {
             return "n, k, deadlineMs and askedAt must be integers";
         }
+        Long seed = integer(node, "seed");
+        if (notInteger(seed)) {
+            return "seed must be an integer";
+        }
+        q.seed = seed;
         if (askedAt != null && askedAt > 0) {
             q.receivedAtMs = Math.min(askedAt, System.currentTimeMillis()); // a clock ahead of ours must not extend it
         }

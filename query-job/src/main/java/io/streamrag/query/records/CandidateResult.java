@@ -41,7 +41,7 @@ public class CandidateResult {
     public int hedges;
     /** Calls of this candidate aborted because another one (hedge or primary) answered first. */
     public int cancelledCalls;
-    /** Order of arrival at the vote (set there), for the tie-break. */
+    /** Order of arrival at the vote (set there); breaks no ties (the candidate index does, so reruns agree). */
     public int arrival;
 
     public CandidateResult() {}

@@ -15,6 +15,8 @@ public class QuestionTask {
     public long receivedAtMs;
     /** The budget plan's choice for this question, null when no plan applied. */
     public Answer.Plan plan;
+    /** The question's sampling seed; null = candidates' seeds derive from questionId. */
+    public Long seed;
 
     public QuestionTask() {}
 

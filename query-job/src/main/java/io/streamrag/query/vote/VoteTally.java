@@ -14,11 +14,12 @@ public final class VoteTally {
     /** One group of equivalent answers. */
     public static final class Group {
         public final String key;
-        /** The answer as first written by a candidate of the group. */
+        /** The answer as written by the group's lowest-index candidate. */
         public String display;
         public int count;
         public double weight;
-        public int firstArrival = Integer.MAX_VALUE;
+        /** The group's lowest candidate index: the tie-break, the same in every run (arrival order is not). */
+        public int firstIndex = Integer.MAX_VALUE;
         public final List<CandidateResult> members = new ArrayList<>();
 
         Group(String key) {
@@ -26,10 +27,10 @@ public final class VoteTally {
         }
     }
 
-    /** Higher weight, then more votes, then earlier first arrival, then lexical order of the normalised answer. */
+    /** Higher weight, then more votes, then the lower candidate index, then lexical order of the normalised answer. */
     public static final Comparator<Group> ORDER = Comparator.<Group>comparingDouble(g -> -g.weight)
             .thenComparingInt(g -> -g.count)
-            .thenComparingInt(g -> g.firstArrival)
+            .thenComparingInt(g -> g.firstIndex)
             .thenComparing(g -> g.key);
 
     private final List<Group> groups;
@@ -52,8 +53,8 @@ public final class VoteTally {
                 continue;
             }
             Group g = byKey.computeIfAbsent(key, Group::new);
-            if (c.arrival < g.firstArrival) {
-                g.firstArrival = c.arrival;
+            if (c.index < g.firstIndex) {
+                g.firstIndex = c.index;
                 g.display = c.answer.strip();
             }
             g.count++;

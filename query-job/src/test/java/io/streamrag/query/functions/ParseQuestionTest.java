@@ -146,4 +146,20 @@ class ParseQuestionTest {
                     .allSatisfy(r -> assertThat(r.getValue().error).contains("budget must be an object"));
         }
     }
+
+    @Test
+    void aSeedIsKeptAndMustBeAnInteger() throws Exception {
+        List<QuestionTask> out = parse(new Configuration(),
+                "{\"questionId\":\"a\",\"tenant\":\"t\",\"text\":\"x\",\"seed\":-7}",
+                "{\"questionId\":\"b\",\"tenant\":\"t\",\"text\":\"x\"}");
+        assertThat(out.get(0).seed).isEqualTo(-7L);
+        assertThat(out.get(1).seed).isNull();
+        try (OneInputStreamOperatorTestHarness<RawQuestion, QuestionTask> h =
+                     ProcessFunctionTestHarnesses.forProcessFunction(new ParseQuestion(QuestionSettings.from(new Configuration())))) {
+            h.processElement(raw("k", "{\"questionId\":\"q\",\"tenant\":\"t\",\"text\":\"x\",\"seed\":1.5}"), 0);
+            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(h.getSideOutput(ParseQuestion.INVALID)).singleElement()
+                    .satisfies(r -> assertThat(r.getValue().error).contains("seed must be an integer"));
+        }
+    }
 }
