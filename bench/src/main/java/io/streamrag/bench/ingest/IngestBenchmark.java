@@ -64,7 +64,7 @@ import java.util.stream.Collectors;
  * loader ({@code backfill}, {@link BackfillComparison}); OCR threads and cache ({@code ocr}, {@link OcrBenchmark}); then
  * all of issue 12's figures together. Options: {@code --parts e2e,backfill,ocr --rounds 1 --documents 60 --pages 4
  * --parallelism 2 --freshness-seconds 30 --warmup-documents (documents) --warmup jit-quiet|fixed --warmup-jit-ms 500
- * --warmup-max-batches 3 --warmup-max-seconds 90 --manuals DIR --ocr-documents 3 --ocr-pages 20} plus any job option
+ * --warmup-max-batches 6 --warmup-max-seconds 60 --manuals DIR --ocr-documents 3 --ocr-pages 20} plus any job option
  * ({@code --embed.batch-size 32}, ...).
  */
 public final class IngestBenchmark {
@@ -84,9 +84,10 @@ public final class IngestBenchmark {
     /**
      * How the phases are warmed up. {@code jit-quiet} (the default) repeats warm-up batches until the JIT compiler
      * threads used less than {@code jitMillisPer1000} ms of CPU per 1000 chunks of the last batch, at most
-     * {@code maxBatches} batches or {@code maxSeconds}: the figures are then closer to a long backfill's steady state,
-     * without the first compilations of per-document code, which a running job pays once. {@code fixed} is one batch,
-     * as before.
+     * {@code maxBatches} batches or {@code maxSeconds} (6 and 60 s: with 3, the first round still measured 1.5-1.8
+     * JIT CPU-s per 1000 chunks; a 4-round run stays under 7 minutes): the figures are then closer to a long backfill's
+     * steady state, without the first compilations of per-document code, which a running job pays once. {@code fixed}
+     * is one batch, as before.
      */
     record WarmUp(boolean untilJitQuiet, double jitMillisPer1000, int maxBatches, int maxSeconds) {
         static WarmUp from(Configuration conf) {
@@ -95,7 +96,7 @@ public final class IngestBenchmark {
                 throw new IllegalArgumentException("--warmup takes jit-quiet or fixed, not " + mode);
             }
             return new WarmUp(mode.equals("jit-quiet"), BenchKafka.intArg(conf, "warmup-jit-ms", 500),
-                    BenchKafka.intArg(conf, "warmup-max-batches", 3), BenchKafka.intArg(conf, "warmup-max-seconds", 90));
+                    BenchKafka.intArg(conf, "warmup-max-batches", 6), BenchKafka.intArg(conf, "warmup-max-seconds", 60));
         }
 
         /** Whether to stop after batch {@code batch} (1-based) that compiled {@code jitMillis} for {@code chunks}, {@code seconds} into the warm-up. */

@@ -16,8 +16,9 @@ class WarmUpTest {
         assertThat(warmUp.done(1, 2_000, 800, 10)).isFalse();   // 2.5 s per 1000 chunks: still compiling
         assertThat(warmUp.done(2, 390, 700, 20)).isFalse();     // 557 ms per 1000 chunks: not below 500
         assertThat(warmUp.done(2, 390, 800, 20)).isTrue();      // 488 ms per 1000 chunks: quiet
-        assertThat(warmUp.done(3, 2_000, 800, 30)).isTrue();    // at most 3 batches
-        assertThat(warmUp.done(2, 2_000, 800, 90)).isTrue();    // or 90 s
+        assertThat(warmUp.done(5, 2_000, 800, 50)).isFalse();
+        assertThat(warmUp.done(6, 2_000, 800, 50)).isTrue();    // at most 6 batches
+        assertThat(warmUp.done(2, 2_000, 800, 60)).isTrue();    // or 60 s
     }
 
     @Test
