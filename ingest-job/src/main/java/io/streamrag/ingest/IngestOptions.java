@@ -77,11 +77,13 @@ public final class IngestOptions {
             .withDescription("Checkpoint interval set by IngestJob.configure (0 leaves checkpointing as configured).");
 
     public static final ConfigOption<Duration> BUFFER_TIMEOUT = ConfigOptions.key("ingest.buffer-timeout").durationType()
-            .defaultValue(Duration.ofMillis(25))
-            .withDescription("Network buffer flush interval of the job's operators, set by IngestJob.configure: a trickled document "
-                    + "crosses four exchanges (version gate, quarantine, assemble, index), each of which could hold it up to Flink's "
-                    + "100 ms default. Each task's flusher wakes this often even when idle (at 10 ms ~0.06 core on this 2-core "
-                    + "machine), so not lower.");
+            .defaultValue(Duration.ZERO)
+            .withDescription("Network buffer flush interval of the job's operators, set by IngestJob.configure; 0 (the default) "
+                    + "sends each record on at once. A trickled document crosses four exchanges (version gate, quarantine, assemble, "
+                    + "index), each of which could hold it up to this long (Flink's default is 100 ms). This job's records are few "
+                    + "and large (documents, chunks with their vectors), so flushing each costs less than a positive interval's "
+                    + "flusher threads, which wake that often in every task even when idle (bench ingest at 25 ms: the flushers took "
+                    + "0.15-0.3 CPU-s per 1000 chunks, freshness p50 was ~0.08 s higher).");
 
     public static final ConfigOption<Duration> BOUNDED_CHECKPOINT_INTERVAL = ConfigOptions.key("ingest.bounded.checkpoint-interval").durationType()
             .defaultValue(Duration.ofSeconds(1))

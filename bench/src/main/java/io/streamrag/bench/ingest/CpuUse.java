@@ -23,6 +23,33 @@ record CpuUse(double jvm, double onnx, double jit, double openSearch) {
     /** CPU seconds used so far; thread figures are NaN where /proc is not readable, OpenSearch's where the node does not say. */
     static CpuUse now(OpenSearchClient search) {
         double jvm = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+        double[] threads = threadSeconds();
+        double openSearch = 0;
+        try {
+            for (Stats node : search.nodes().stats(s -> s.metric("process")).nodes().values()) {
+                openSearch += node.process().cpu().totalInMillis() / 1000.0;
+            }
+        } catch (IOException | RuntimeException e) {
+            openSearch = Double.NaN;
+        }
+        return new CpuUse(jvm, threads[0], threads[1], openSearch);
+    }
+
+    /**
+     * CPU seconds this JVM's JIT compiler threads have used so far; where /proc is not readable, the compilers' own
+     * total (CompilationMXBean: elapsed time, which on a busy machine runs 2-3x their CPU time).
+     */
+    static double jitSeconds() {
+        double jit = threadSeconds()[1];
+        if (Double.isNaN(jit)) {
+            var compilers = ManagementFactory.getCompilationMXBean();
+            jit = compilers != null && compilers.isCompilationTimeMonitoringSupported() ? compilers.getTotalCompilationTime() / 1000.0 : 0;
+        }
+        return jit;
+    }
+
+    /** {ONNX embedding threads, JIT compiler threads} CPU seconds so far, from /proc/self/task; NaN where not readable. */
+    private static double[] threadSeconds() {
         double onnx = 0;
         double jit = 0;
         try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
@@ -46,15 +73,7 @@ record CpuUse(double jvm, double onnx, double jit, double openSearch) {
             onnx = Double.NaN;
             jit = Double.NaN;
         }
-        double openSearch = 0;
-        try {
-            for (Stats node : search.nodes().stats(s -> s.metric("process")).nodes().values()) {
-                openSearch += node.process().cpu().totalInMillis() / 1000.0;
-            }
-        } catch (IOException | RuntimeException e) {
-            openSearch = Double.NaN;
-        }
-        return new CpuUse(jvm, onnx, jit, openSearch);
+        return new double[] {onnx, jit};
     }
 
     /** What was used between {@code before} and this. */

@@ -63,8 +63,9 @@ import java.util.stream.Collectors;
  * (produce → searchable) p50/p99 at half that throughput ({@code e2e}); the folder backfill against a plain langchain4j
  * loader ({@code backfill}, {@link BackfillComparison}); OCR threads and cache ({@code ocr}, {@link OcrBenchmark}); then
  * all of issue 12's figures together. Options: {@code --parts e2e,backfill,ocr --rounds 1 --documents 60 --pages 4
- * --parallelism 2 --freshness-seconds 30 --warmup-documents (documents) --manuals DIR --ocr-documents 3 --ocr-pages 20}
- * plus any job option ({@code --embed.batch-size 32}, ...).
+ * --parallelism 2 --freshness-seconds 30 --warmup-documents (documents) --warmup jit-quiet|fixed --warmup-jit-ms 500
+ * --warmup-max-batches 6 --warmup-max-seconds 60 --manuals DIR --ocr-documents 3 --ocr-pages 20} plus any job option
+ * ({@code --embed.batch-size 32}, ...).
  */
 public final class IngestBenchmark {
 
@@ -76,6 +77,44 @@ public final class IngestBenchmark {
 
     /** Fewest documents ingested before the measured phases (after the first one); the default is the corpus size. */
     private static final int WARMUP_DOCUMENTS = 20;
+
+    /** Chunks of one warm-up pass of the raw embedding loop in jit-quiet mode (fixed mode: 64, one pass). */
+    private static final int RAW_WARMUP_CHUNKS = 256;
+
+    /**
+     * How the phases are warmed up. {@code jit-quiet} (the default) repeats warm-up batches until the JIT compiler
+     * threads used less than {@code jitMillisPer1000} ms of CPU per 1000 chunks of the last batch, at most
+     * {@code maxBatches} batches or {@code maxSeconds} (6 and 60 s: with 3, the first round still measured 1.5-1.8
+     * JIT CPU-s per 1000 chunks; a 4-round run stays under 7 minutes): the figures are then closer to a long backfill's
+     * steady state, without the first compilations of per-document code, which a running job pays once. {@code fixed}
+     * is one batch, as before.
+     */
+    record WarmUp(boolean untilJitQuiet, double jitMillisPer1000, int maxBatches, int maxSeconds) {
+        static WarmUp from(Configuration conf) {
+            String mode = conf.get(ConfigOptions.key("warmup").stringType().defaultValue("jit-quiet"));
+            if (!mode.equals("jit-quiet") && !mode.equals("fixed")) {
+                throw new IllegalArgumentException("--warmup takes jit-quiet or fixed, not " + mode);
+            }
+            return new WarmUp(mode.equals("jit-quiet"), BenchKafka.intArg(conf, "warmup-jit-ms", 500),
+                    BenchKafka.intArg(conf, "warmup-max-batches", 6), BenchKafka.intArg(conf, "warmup-max-seconds", 60));
+        }
+
+        /** Whether to stop after batch {@code batch} (1-based) that compiled {@code jitMillis} for {@code chunks}, {@code seconds} into the warm-up. */
+        boolean done(int batch, long jitMillis, long chunks, double seconds) {
+            return !untilJitQuiet || jitMillis * 1000.0 / chunks < jitMillisPer1000 || batch >= maxBatches || seconds >= maxSeconds;
+        }
+    }
+
+    /** The generated PDFs (measured documents, one first document, then warm-up and freshness ones) and their chunks. */
+    private record Corpus(int documents, int pages, int warmupDocuments, List<byte[]> pdfs, List<String> chunkTexts, long warmupChunks) {}
+
+    /** Generated once per benchmark run: every round uses the same PDFs (seeded), so need not generate them again. */
+    private static Corpus corpusCache;
+
+    /** CPU milliseconds the JIT compiler threads have used so far. */
+    static long compilationMillis() {
+        return Math.round(CpuUse.jitSeconds() * 1000);
+    }
 
     private IngestBenchmark() {}
 
@@ -89,8 +128,9 @@ public final class IngestBenchmark {
                 String load = load();
                 double[] f = endToEnd(new Configuration(conf));
                 summary.add(String.format(Locale.ROOT, "e2e round %d (load %s): raw embedding %.1f chunks/s, end-to-end %.1f chunks/s, "
-                        + "ratio %.2f (target >= 0.8); freshness at half rate p50 %d ms, p99 %d ms (target <= 2000)",
-                        r, load, f[0], f[1], f[1] / f[0], (long) f[2], (long) f[3]));
+                        + "ratio %.3f (target >= 0.8); freshness at half rate p50 %d ms, p99 %d ms (target <= 2000); "
+                        + "warm-up %d batch(es) in %.0f s, cold first batch ratio %.2f, JIT in the measured phase %.1f CPU-s per 1000 chunks",
+                        r, load, f[0], f[1], f[1] / f[0], (long) f[2], (long) f[3], (int) f[5], f[6], f[4] / f[0], f[7]));
                 System.out.println(summary.get(summary.size() - 1));
             }
         }
@@ -128,7 +168,9 @@ public final class IngestBenchmark {
 
     /**
      * Raw embedding throughput (mean of before and after the end-to-end phase), Kafka→searchable throughput on the
-     * same chunks, freshness at half that rate: {raw chunks/s, end-to-end chunks/s, freshness p50 ms, p99 ms}.
+     * same chunks, freshness at half that rate: {raw chunks/s, end-to-end chunks/s, freshness p50 ms, p99 ms,
+     * end-to-end chunks/s of the first (cold) warm-up batch, warm-up batches, warm-up seconds, JIT CPU-s per 1000
+     * chunks of the measured end-to-end phase}.
      */
     static double[] endToEnd(Configuration conf) throws Exception {
         int documents = BenchKafka.intArg(conf, "documents", 60);
@@ -139,8 +181,9 @@ public final class IngestBenchmark {
         // spent ~5 CPU-s per 1000 chunks of the end-to-end phase compiling PDFBox, Jackson and Flink code (2.7 after
         // 200), work a running job does once, while the raw loop's native ONNX code needs no warming.
         int warmupDocuments = Math.min(999, BenchKafka.intArg(conf, "warmup-documents", Math.max(WARMUP_DOCUMENTS, documents)));
+        WarmUp warmUp = WarmUp.from(conf);
         String bootstrap = conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS);
-        double[] figures = new double[4];
+        double[] figures = new double[8];
         String run = UUID.randomUUID().toString().substring(0, 8);
         String topic = "bench-documents-" + run;
         String dlq = "bench-dlq-" + run;
@@ -153,20 +196,28 @@ public final class IngestBenchmark {
         // The job's own checkpoint interval (10 s unless given): documents no longer wait for checkpoints, so the
         // figures are what a user of the defaults gets.
 
-        // Corpus: generated PDFs of ~180 words a page (about one 256-token chunk per page).
-        Random random = new Random(42);
-        List<byte[]> corpus = new ArrayList<>();
-        for (int d = 0; d < documents + 1000; d++) {
-            corpus.add(pdf(random, pages));
+        // Corpus: generated PDFs of ~180 words a page (about one 256-token chunk per page), the same in every round.
+        if (corpusCache == null || corpusCache.documents() != documents || corpusCache.pages() != pages
+                || corpusCache.warmupDocuments() != warmupDocuments) {
+            Random random = new Random(42);
+            List<byte[]> pdfs = new ArrayList<>();
+            for (int d = 0; d < documents + 1000; d++) {
+                pdfs.add(pdf(random, pages));
+            }
+            corpusCache = new Corpus(documents, pages, warmupDocuments, pdfs, chunkTexts(conf, pdfs.subList(0, documents)),
+                    chunkTexts(conf, pdfs.subList(documents + 1, documents + 1 + warmupDocuments)).size());
         }
-        List<String> chunkTexts = chunkTexts(conf, corpus.subList(0, documents));
+        List<byte[]> corpus = corpusCache.pdfs();
+        List<String> chunkTexts = corpusCache.chunkTexts();
         System.out.printf(Locale.ROOT, "Corpus: %d documents x %d pages -> %d chunks%n", documents, pages, chunkTexts.size());
+        List<byte[]> warmupCorpus = corpus.subList(documents + 1, documents + 1 + warmupDocuments);
+        long warmupChunks = corpusCache.warmupChunks();
 
         // 1. Raw in-process embedding throughput on the same chunks, before the end-to-end phase and again after it:
         // the ratio is taken against their mean, so a load that drifts during the run does not pass for an effect.
         EmbeddingModel model = EmbeddingModels.create(conf);
         int batch = conf.get(IngestOptions.EMBED_BATCH_SIZE);
-        embed(model, chunkTexts.subList(0, Math.min(64, chunkTexts.size())), batch); // warm-up
+        warmUpRaw(model, chunkTexts, batch, warmUp);
         OpenSearchClient search = OpenSearchClients.create(conf);
         CpuUse cpu = CpuUse.now(search);
         double rawBefore = rawThroughput(model, chunkTexts, batch);
@@ -193,15 +244,44 @@ public final class IngestBenchmark {
                 // and the clients: seen in thread dumps as both compiler threads busy through the end-to-end phase).
                 producer.send(BenchKafka.pdfEvent(topic, "bench", "warmup", 1, corpus.get(documents)));
                 waitForChunks(search, alias, List.of("warmup"), Duration.ofMinutes(3));
-                List<String> warmup = new ArrayList<>();
-                for (int w = 0; w < warmupDocuments; w++) {
-                    warmup.add("warmup-" + w);
-                    producer.send(BenchKafka.pdfEvent(topic, "bench", "warmup-" + w, 1, corpus.get(documents + 1 + w)));
+                // Batches like the measured phase (all produced at once, timed until every chunk is searchable); the
+                // first one's rate is the cold figure. In jit-quiet mode more follow (the same PDFs under new ids)
+                // until the compilers are quiet.
+                long warmStart = System.nanoTime();
+                int batches = 0;
+                while (true) {
+                    batches++;
+                    List<String> warmup = new ArrayList<>();
+                    long jit0 = compilationMillis();
+                    long t0 = System.nanoTime();
+                    for (int w = 0; w < warmupDocuments; w++) {
+                        String id = "warmup-" + batches + "-" + w;
+                        warmup.add(id);
+                        producer.send(BenchKafka.pdfEvent(topic, "bench", id, 1, warmupCorpus.get(w)));
+                    }
+                    producer.flush();
+                    while (countChunks(search, alias, warmup, false) < warmupChunks) {
+                        Thread.sleep(100);
+                        if (System.nanoTime() - t0 > TimeUnit.MINUTES.toNanos(20)) {
+                            throw new IllegalStateException("Warm-up batch did not finish in 20 minutes");
+                        }
+                    }
+                    double s = (System.nanoTime() - t0) / 1e9;
+                    long jitMillis = compilationMillis() - jit0;
+                    if (batches == 1) {
+                        figures[4] = warmupChunks / s;
+                    }
+                    System.out.printf(Locale.ROOT, "Warm-up batch %d: %d documents, %d chunks in %.1f s = %.1f chunks/s; "
+                            + "JIT compiler threads %d CPU-ms (%.0f per 1000 chunks)%n", batches, warmupDocuments, warmupChunks, s,
+                            warmupChunks / s, jitMillis, jitMillis * 1000.0 / warmupChunks);
+                    if (warmUp.done(batches, jitMillis, warmupChunks, (System.nanoTime() - warmStart) / 1e9)) {
+                        break;
+                    }
                 }
-                producer.flush();
-                while (visibleDocuments(search, alias, warmup, 1).size() < warmup.size()) {
-                    Thread.sleep(200);
-                }
+                figures[5] = batches;
+                figures[6] = (System.nanoTime() - warmStart) / 1e9;
+                System.out.printf(Locale.ROOT, "Warm-up (%s): %d batch(es) in %.1f s%n",
+                        warmUp.untilJitQuiet() ? "until the JIT is quiet" : "fixed", batches, figures[6]);
 
                 // 2. End-to-end throughput: everything produced at once, until every chunk is searchable (no refresh
                 // forced: what a user sees; forcing one every poll made OpenSearch write a segment each time).
@@ -232,13 +312,15 @@ public final class IngestBenchmark {
                 CpuUse rawAfterCpu = CpuUse.now(search).since(cpu);
                 double rawPerSecond = (rawBefore + rawAfter) / 2;
                 System.out.printf(Locale.ROOT, "Raw embedding (after): %.1f chunks/s; mean %.1f chunks/s%n", rawAfter, rawPerSecond);
-                System.out.printf(Locale.ROOT, "Ratio end-to-end / raw embedding: %.2f%n", e2ePerSecond / rawPerSecond);
+                System.out.printf(Locale.ROOT, "Ratio end-to-end / raw embedding: %.3f (cold, first warm-up batch: %.2f)%n",
+                        e2ePerSecond / rawPerSecond, figures[4] / rawPerSecond);
                 // CPU per chunk does not depend on the machine's other load the way the wall-clock ratio does.
                 System.out.println("CPU per 1000 chunks, raw before: " + rawBeforeCpu.perThousand(expected));
                 System.out.println("CPU per 1000 chunks, end-to-end: " + e2eCpu.perThousand(expected));
                 System.out.println("CPU per 1000 chunks, raw after:  " + rawAfterCpu.perThousand(expected));
                 figures[0] = rawPerSecond;
                 figures[1] = e2ePerSecond;
+                figures[7] = e2eCpu.jit() * 1000.0 / expected;
 
                 // 3. Freshness at half the end-to-end throughput.
                 double rate = docsPerSecond / 2;
@@ -287,6 +369,22 @@ public final class IngestBenchmark {
         return figures;
     }
 
+
+    /** Warms the raw embedding loop up: one pass of 64 chunks (fixed), or passes until the JIT is quiet. */
+    private static void warmUpRaw(EmbeddingModel model, List<String> texts, int batch, WarmUp warmUp) {
+        List<String> pass = texts.subList(0, Math.min(warmUp.untilJitQuiet() ? RAW_WARMUP_CHUNKS : 64, texts.size()));
+        long start = System.nanoTime();
+        for (int passes = 1; ; passes++) {
+            long jit0 = compilationMillis();
+            embed(model, pass, batch);
+            long jitMillis = compilationMillis() - jit0;
+            if (warmUp.done(passes, jitMillis, pass.size(), (System.nanoTime() - start) / 1e9)) {
+                System.out.printf(Locale.ROOT, "Raw embedding warm-up: %d pass(es) of %d chunks in %.1f s, JIT compiler threads %d CPU-ms in the last%n",
+                        passes, pass.size(), (System.nanoTime() - start) / 1e9, jitMillis);
+                return;
+            }
+        }
+    }
 
     private static double rawThroughput(EmbeddingModel model, List<String> texts, int batch) {
         long t0 = System.nanoTime();

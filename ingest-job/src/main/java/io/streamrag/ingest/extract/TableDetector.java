@@ -140,21 +140,27 @@ public final class TableDetector {
     }
 
     /**
-     * The glyphs shown so far on a page, per text, sorted by x: answers PDFBox's duplicate-overlap question (has the
-     * same text been shown at x and y both within a third of the glyph's width, [v - tol, v + tol) as
-     * {@code TreeMap.subMap} takes it, in {@link Float#compare} order) with a binary search and no boxing, and records
-     * the glyph when the answer is no. Throws where PDFBox's {@code subMap}/{@code subSet} would (an inverted range).
+     * The glyphs shown so far on a page, per text, sorted by y then x: answers PDFBox's duplicate-overlap question (has
+     * the same text been shown at x and y both within a third of the glyph's width, [v - tol, v + tol) as
+     * {@code TreeMap.subMap} takes it, in {@link Float#compare} order) without boxing, and records the glyph when the
+     * answer is no. Text comes line by line, so a glyph's only candidates (its own line) are at the end of its text's
+     * array, where it is appended too: no binary search and no array shift in the usual case (a third less CPU than
+     * sorting by x); any other order takes binary searches. Throws where PDFBox's {@code subMap}/{@code subSet} would
+     * (an inverted range).
      */
     static final class OverlapFilter {
         boolean enabled = true;
         private final Map<String, Positions> shown = new HashMap<>();
 
-        /** The positions of one text, sorted by x. */
+        /** The positions of one text, sorted by y, then x. */
         private static final class Positions {
             float[] xs = new float[16];
             float[] ys = new float[16];
             int size;
         }
+
+        /** Candidates looked for by stepping back from the end before a binary search takes over. */
+        private static final int SCAN_BACK = 8;
 
         void clear() {
             shown.clear();
@@ -171,15 +177,31 @@ public final class TableDetector {
             float yFrom = y - tolerance;
             float yTo = y + tolerance;
             Positions p = shown.computeIfAbsent(text, t -> new Positions());
-            for (int i = firstAtLeast(p, xFrom); i < p.size && Float.compare(p.xs[i], xTo) < 0; i++) {
-                if (Float.compare(yFrom, yTo) > 0) {
-                    throw new IllegalArgumentException("fromKey > toKey");
+            if (Float.compare(yFrom, yTo) > 0) {
+                // PDFBox looks x up first and fails on the y range only when some glyph lies in the x range.
+                for (int i = 0; i < p.size; i++) {
+                    if (Float.compare(p.xs[i], xFrom) >= 0 && Float.compare(p.xs[i], xTo) < 0) {
+                        throw new IllegalArgumentException("fromKey > toKey");
+                    }
                 }
-                if (Float.compare(p.ys[i], yFrom) >= 0 && Float.compare(p.ys[i], yTo) < 0) {
-                    return true;
+            } else {
+                int i = p.size;
+                while (i > 0 && p.size - i < SCAN_BACK && Float.compare(p.ys[i - 1], yFrom) >= 0) {
+                    i--;
+                }
+                if (i > 0 && Float.compare(p.ys[i - 1], yFrom) >= 0) {
+                    i = firstYAtLeast(p, i, yFrom);
+                }
+                for (; i < p.size && Float.compare(p.ys[i], yTo) < 0; i++) {
+                    if (Float.compare(p.xs[i], xFrom) >= 0 && Float.compare(p.xs[i], xTo) < 0) {
+                        return true;
+                    }
                 }
             }
-            int at = firstAtLeast(p, x);
+            int at = p.size;
+            if (at > 0 && after(p.ys[at - 1], p.xs[at - 1], y, x)) {
+                at = insertionPoint(p, y, x);
+            }
             if (p.size == p.xs.length) {
                 p.xs = Arrays.copyOf(p.xs, p.size * 2);
                 p.ys = Arrays.copyOf(p.ys, p.size * 2);
@@ -192,16 +214,37 @@ public final class TableDetector {
             return false;
         }
 
-        /** Index of the first position whose x is not below {@code x} (Float.compare order). */
-        private static int firstAtLeast(Positions p, float x) {
+        /** Whether position (y1, x1) sorts after (y2, x2). */
+        private static boolean after(float y1, float x1, float y2, float x2) {
+            int byY = Float.compare(y1, y2);
+            return byY > 0 || byY == 0 && Float.compare(x1, x2) > 0;
+        }
+
+        /** Index of the first of the first {@code end} positions whose y is not below {@code y} (Float.compare order). */
+        private static int firstYAtLeast(Positions p, int end, float y) {
+            int lo = 0;
+            int hi = end;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (Float.compare(p.ys[mid], y) < 0) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo;
+        }
+
+        /** Index after every position that does not sort after (y, x). */
+        private static int insertionPoint(Positions p, float y, float x) {
             int lo = 0;
             int hi = p.size;
             while (lo < hi) {
                 int mid = (lo + hi) >>> 1;
-                if (Float.compare(p.xs[mid], x) < 0) {
-                    lo = mid + 1;
-                } else {
+                if (after(p.ys[mid], p.xs[mid], y, x)) {
                     hi = mid;
+                } else {
+                    lo = mid + 1;
                 }
             }
             return lo;
