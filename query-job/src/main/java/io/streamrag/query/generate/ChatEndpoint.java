@@ -27,6 +27,9 @@ import java.util.function.IntFunction;
  */
 public class ChatEndpoint implements AutoCloseable {
 
+    /** Free retries of one call after its connection was closed under it by this JVM (see {@link #closedLocally}). */
+    static final int MAX_LOCAL_RESETS = 2;
+
     public final EndpointSpec spec;
     private final ChatModel model;
     private final EndpointHealth health;
@@ -123,6 +126,7 @@ public class ChatEndpoint implements AutoCloseable {
      * succeeds, a failure is final, or the deadline leaves no time for another attempt.
      */
     private <T> T withRetries(long deadlineAtMs, CallHandle handle, IntFunction<T> once) {
+        int localResets = 0; // attempts lost to our own client closing the connection (not the endpoint's fault)
         for (int attempt = 1; ; attempt++) {
             // No call (first or retry) starts after the deadline.
             long left = deadlineAtMs - System.currentTimeMillis();
@@ -168,7 +172,8 @@ public class ChatEndpoint implements AutoCloseable {
                 return result;
             } catch (RuntimeException e) {
                 long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-                if (Thread.currentThread().isInterrupted() || hasCause(e, InterruptedException.class)) {
+                if (Thread.currentThread().isInterrupted() || hasCause(e, InterruptedException.class)
+                        || handle != null && handle.cancelled()) {
                     health.recordAborted(millis);
                     if (handle != null && handle.lostRace()) {
                         health.breaker.onError(millis, TimeUnit.MILLISECONDS, e); // slower than a later hedge
@@ -178,6 +183,15 @@ public class ChatEndpoint implements AutoCloseable {
                     throw cancelled(attempt, e);
                 }
                 boolean timeout = isTimeout(e);
+                if (!timeout && closedLocally(e) && localResets < MAX_LOCAL_RESETS
+                        && System.currentTimeMillis() < deadlineAtMs) {
+                    // JDK 17's client, cancelling an aborted call (a spare's twin), may close the connection it had
+                    // already handed back to the pool and on to this call: retried at once, free, breaker untold.
+                    health.breaker.releasePermission();
+                    localResets++;
+                    listener.retried(spec.name);
+                    continue;
+                }
                 health.recordAborted(millis); // no answer: it only tells the call ran at least this long
                 int status = statusCode(e);
                 if (status == 429) {
@@ -187,7 +201,7 @@ public class ChatEndpoint implements AutoCloseable {
                 }
                 boolean retriable = timeout || status == 429 || status >= 500 || status == -1 && isIo(e);
                 String reason = describe(e, status, timeout);
-                if (!retriable || attempt > retry.maxRetries) {
+                if (!retriable || attempt - localResets > retry.maxRetries) {
                     throw new CallFailedException(reason + " after " + attempt + " attempt(s)", timeout, attempt, e);
                 }
                 long delay = retry.backoffMs(attempt - 1, status == 429 ? retryAfterMs(e) : -1);
@@ -243,6 +257,19 @@ public class ChatEndpoint implements AutoCloseable {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof dev.langchain4j.exception.TimeoutException || t instanceof HttpTimeoutException
                     || t instanceof java.util.concurrent.TimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether the call failed because this JVM's HTTP client closed its connection (the JDK's wording), not because
+     * the endpoint or the network did.
+     */
+    static boolean closedLocally(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof IOException && "connection closed locally".equals(t.getMessage())) {
                 return true;
             }
         }

@@ -105,4 +105,16 @@ class ChatEndpointTest {
                     .isInstanceOfSatisfying(CallFailedException.class, f -> assertThat(f.attempts).isEqualTo(1));
         }
     }
+
+    @Test
+    void aConnectionOurClientClosedIsToldFromOneThePeerClosed() {
+        // The chain JDK 17 throws into a call whose pooled connection an aborted twin's cancel closed (SpareRaceTest).
+        RuntimeException ours = new RuntimeException(new java.io.IOException("HTTP/1.1 header parser received no bytes",
+                new java.io.IOException("connection closed locally")));
+        RuntimeException peer = new RuntimeException(new java.io.IOException("HTTP/1.1 header parser received no bytes",
+                new java.io.EOFException("EOF reached while reading")));
+        assertThat(ChatEndpoint.closedLocally(ours)).isTrue();
+        assertThat(ChatEndpoint.closedLocally(peer)).isFalse();
+        assertThat(ChatEndpoint.closedLocally(new RuntimeException("connection closed locally"))).isFalse(); // not I/O
+    }
 }
