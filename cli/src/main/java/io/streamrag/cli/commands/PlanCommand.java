@@ -27,7 +27,8 @@ import java.util.function.IntPredicate;
  * ({@code query.plan}), and compares planned against fixed settings on held-out questions.
  */
 @Command(name = "plan", mixinStandardHelpOptions = true,
-        description = {"Fit the computation-allocation model (logit(accuracy) in ln k, (ln k)² and ln N) on SWEEP.csv "
+        description = {"Fit the computation-allocation model (logit(accuracy) in ln k, (ln k)² and ln N, an even N "
+                + "counted as N-1 since vote ties go to candidate 0) on SWEEP.csv "
                 + "and write a budget plan for the query job (--set query.plan=FILE).",
                 "The plan is fitted on every question. With sweep-questions.csv (rag sweep writes it) the table "
                 + "compares, per token budget, planned settings judged on questions their plan was not fitted on (one "
@@ -141,7 +142,7 @@ public class PlanCommand implements Callable<Integer> {
     }
 
     static String fitTable(BudgetPlan plan) {
-        StringBuilder sb = new StringBuilder("| strategy | intercept | ln k | (ln k)² | ln N | R² (logit) | settings |\n"
+        StringBuilder sb = new StringBuilder("| strategy | intercept | ln k | (ln k)² | ln votes(N) | R² (logit) | settings |\n"
                 + "|---|---:|---:|---:|---:|---:|---:|\n");
         for (BudgetPlan.Fit f : plan.fits) {
             sb.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %d |%n", f.strategy,

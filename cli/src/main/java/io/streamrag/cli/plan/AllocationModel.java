@@ -10,8 +10,8 @@ import java.util.Map;
 
 /**
  * The computation-allocation model of DRAG/IterDRAG (Yue et al., "Inference Scaling for Long-Context Retrieval
- * Augmented Generation"), σ⁻¹(accuracy) linear in ln k and ln N, fitted by least squares on the empirical logits of
- * swept settings, in one of three {@link Form}s. The paper's third factor, iterations (and DRAG's shots), is a job
+ * Augmented Generation"), σ⁻¹(accuracy) linear in ln k and ln N (N counted as the {@link #votes} it is worth),
+ * fitted by least squares on the empirical logits of swept settings, in one of three {@link Form}s. The paper's third factor, iterations (and DRAG's shots), is a job
  * option here, fixed during a sweep, so it sits in each strategy's intercept.
  */
 public final class AllocationModel {
@@ -19,12 +19,12 @@ public final class AllocationModel {
     /** How the model bends and what its strategies share. */
     public enum Form {
         /** Per strategy: intercept + a·ln k + b·ln N (the paper's form; monotone in k). */
-        LOG_LINEAR("per strategy: logit(accuracy) = intercept + logK*ln(k) + logN*ln(N)"),
+        LOG_LINEAR("per strategy: logit(accuracy) = intercept + logK*ln(k) + logN*ln(votes(N))"),
         /** Per strategy: intercept + a·ln k + q·(ln k)² + b·ln N (a peak in k where passages start to distract). */
-        CONCAVE("per strategy: logit(accuracy) = intercept + logK*ln(k) + logK2*ln(k)^2 + logN*ln(N)"),
+        CONCAVE("per strategy: logit(accuracy) = intercept + logK*ln(k) + logK2*ln(k)^2 + logN*ln(votes(N))"),
         /** One intercept per strategy, a, q and b shared by all strategies (pooling as shrinkage for small sweeps). */
-        CONCAVE_SHARED("logit(accuracy) = intercept per strategy + logK*ln(k) + logK2*ln(k)^2 + logN*ln(N), the slopes "
-                + "shared by all strategies");
+        CONCAVE_SHARED("logit(accuracy) = intercept per strategy + logK*ln(k) + logK2*ln(k)^2 + logN*ln(votes(N)), "
+                + "the slopes shared by all strategies");
 
         final String formula;
 
@@ -122,7 +122,7 @@ public final class AllocationModel {
             row[0] = 1;
             row[1] = lk;
             row[2] = bend ? lk * lk : 0;
-            row[3] = Math.log(o.n());
+            row[3] = Math.log(votes(o.n()));
             int offset = offsets.indexOf(o.strategy());
             if (offset >= 0) {
                 row[4 + offset] = 1;
@@ -169,7 +169,8 @@ public final class AllocationModel {
     /** The plan over the observed settings: each with the model's accuracy and its measured tokens and latency. */
     public BudgetPlan plan(List<Observation> settings, String source, int fitQuestions) {
         BudgetPlan plan = new BudgetPlan();
-        plan.model = form.formula() + ", least squares on the empirical logits (c+0.5)/(q+1) of the swept settings "
+        plan.model = form.formula() + ", least squares on the empirical logits (c+0.5)/(q+1) of the swept settings, "
+                + "votes(N) = N, or N-1 when N is even (vote ties go to candidate 0) "
                 + "(DRAG/IterDRAG computation-allocation model; iterations and shots fixed by the job's options, in the "
                 + "intercept)";
         plan.source = source;
@@ -185,7 +186,16 @@ public final class AllocationModel {
 
     private static double linear(BudgetPlan.Fit f, int k, int n) {
         double lk = Math.log(k);
-        return f.intercept + f.logK * lk + f.logK2 * lk * lk + f.logN * Math.log(n);
+        return f.intercept + f.logK * lk + f.logK2 * lk * lk + f.logN * Math.log(votes(n));
+    }
+
+    /**
+     * The votes N candidates are worth: an even N counts as N−1, because the vote gives ties to the lowest candidate
+     * index, and with two answers a majority of N with that tie rule is right exactly as often as one of N−1 (with
+     * N=2 it always returns candidate 0's answer, that of N=1).
+     */
+    static int votes(int n) {
+        return n % 2 == 0 ? n - 1 : n;
     }
 
     static double sigmoid(double z) {

@@ -28,18 +28,18 @@ class PlanCommandTest {
     @TempDir
     Path dir;
 
-    /** Per-question results of a sweep whose true accuracy is sigmoid(-1 + 0.5 ln k + 0.3 ln N), spread evenly. */
+    /** Per-question results of a sweep whose true accuracy is sigmoid(-1 + 0.5 ln k + 0.3 ln votes(N)), spread evenly. */
     private Path sweep() throws Exception {
         return sweep(0.5, 0.0);
     }
 
-    /** As above with accuracy sigmoid(-1 + a ln k + curvature (ln k)² + 0.3 ln N). */
+    /** As above with accuracy sigmoid(-1 + a ln k + curvature (ln k)² + 0.3 ln votes(N)). */
     private Path sweep(double a, double curvature) throws Exception {
         StringBuilder sb = new StringBuilder(SweepResults.QUESTIONS_HEADER).append('\n');
         for (int k : new int[] {1, 2, 4, 8}) {
             for (int n : new int[] {1, 2, 4}) {
                 double lk = Math.log(k);
-                double p = 1 / (1 + Math.exp(-(-1 + a * lk + curvature * lk * lk + 0.3 * Math.log(n))));
+                double p = 1 / (1 + Math.exp(-(-1 + a * lk + curvature * lk * lk + 0.3 * Math.log(n % 2 == 0 ? n - 1 : n))));
                 for (int q = 1; q <= 200; q++) {
                     boolean correct = (q * 0.6180339887) % 1.0 < p; // low-discrepancy: each half sees about p
                     sb.append(String.format(Locale.ROOT, "RAG,%d,%d,%d,text,ANSWERED,%d,%d,%d%n", k, n, q,

@@ -1,6 +1,7 @@
 package io.streamrag.cli.plan;
 
 import io.streamrag.common.plan.BudgetPlan;
+import io.streamrag.common.records.Answer;
 import io.streamrag.common.records.Question;
 
 import org.junit.jupiter.api.Test;
@@ -14,7 +15,10 @@ import static org.assertj.core.api.Assertions.within;
 /** The allocation model's fit: known coefficients and peaks back from synthetic sweeps, R² by hand, degenerate grids. */
 class AllocationModelTest {
 
-    /** A setting whose empirical logit is {@code intercept + a ln k + b ln n} up to rounding of a million questions. */
+    /**
+     * A setting whose empirical logit is {@code intercept + a ln k + b ln votes(n)} up to rounding of a million
+     * questions.
+     */
     static AllocationModel.Observation exact(String strategy, int k, int n, double intercept, double a, double b) {
         return exact(strategy, k, n, intercept, a, 0, b);
     }
@@ -23,7 +27,7 @@ class AllocationModelTest {
     static AllocationModel.Observation exact(String strategy, int k, int n, double intercept, double a, double q, double b) {
         int questions = 1_000_000;
         double lk = Math.log(k);
-        double p = AllocationModel.sigmoid(intercept + a * lk + q * lk * lk + b * Math.log(n));
+        double p = AllocationModel.sigmoid(intercept + a * lk + q * lk * lk + b * Math.log(AllocationModel.votes(n)));
         int correct = (int) Math.round(p * (questions + 1) - 0.5);
         return new AllocationModel.Observation(strategy, k, n, correct, questions, 100.0 * k * n, 10.0 * k);
     }
@@ -49,8 +53,31 @@ class AllocationModelTest {
         assertThat(drag.logN).isCloseTo(-0.1, within(1e-4));
         assertThat(m.r2()).isCloseTo(1.0, within(1e-6));
         assertThat(m.r2Accuracy()).isCloseTo(1.0, within(1e-6));
-        assertThat(m.predict("RAG", 8, 8)).isCloseTo(AllocationModel.sigmoid(-1.0 + 0.8 * Math.log(8)), within(1e-4));
+        assertThat(m.predict("RAG", 8, 8)).isCloseTo(AllocationModel.sigmoid(-1.0 + 0.5 * Math.log(8) + 0.3 * Math.log(7)), within(1e-4));
         assertThat(m.predict("ITERDRAG", 1, 1)).isNaN();
+    }
+
+    @Test
+    void anEvenNIsWorthTheOddNBelowItSoThePlanNeverPaysForIt() {
+        // Measured as the vote makes it: N=2 answers as N=1 (a 1-1 split goes to candidate 0), N=4 as well as N=3.
+        List<AllocationModel.Observation> obs = new ArrayList<>();
+        for (int k : new int[] {1, 2, 4, 8}) {
+            for (int n : new int[] {1, 2, 4, 8}) {
+                obs.add(exact("RAG", k, n, -1.0, 0.5, 0.3));
+            }
+        }
+        AllocationModel m = AllocationModel.fit(obs, AllocationModel.Form.LOG_LINEAR);
+        assertThat(m.r2()).isCloseTo(1.0, within(1e-6)); // ln N itself would not fit N=1 and N=2 alike
+        assertThat(m.predict("RAG", 4, 2)).isEqualTo(m.predict("RAG", 4, 1));
+        BudgetPlan plan = m.plan(obs, "s", 1);
+        for (BudgetPlan.Setting s : plan.settings) {
+            // Whatever the budget, N=1 at the same k predicts as much for fewer tokens.
+            Answer.Plan p = plan.choose(new Question.Budget((long) Math.ceil(s.tokens()), null), null, null, null);
+            assertThat(p.n).as("budget %s", s.tokens()).isNotEqualTo(2);
+        }
+        assertThat(AllocationModel.votes(1)).isEqualTo(1);
+        assertThat(AllocationModel.votes(2)).isEqualTo(1);
+        assertThat(AllocationModel.votes(8)).isEqualTo(7);
     }
 
     @Test
@@ -160,7 +187,9 @@ class AllocationModelTest {
                     .mapToDouble(o -> logit(m.predict(strategy, o.k(), o.n()))).average().orElseThrow();
             assertThat(fitted).as(strategy).isCloseTo(measured, within(1e-9));
         }
-        assertThat(drag.intercept - rag.intercept).isCloseTo(0.5 - 0.2 * Math.log(8) / 2, within(1e-3));
+        // Mean ln k over 1, 2, 4, 8 is ln 8 / 2; mean ln votes(N) over 1, 1, 3, 7 is ln 21 / 4.
+        assertThat(drag.intercept - rag.intercept).isCloseTo(0.5 - 0.4 * Math.log(8) / 2 + 0.2 * Math.log(21) / 4,
+                within(1e-3));
         assertThat(m.r2()).isLessThan(1.0);
         assertThat(AllocationModel.fit(obs, AllocationModel.Form.CONCAVE).r2()).isCloseTo(1.0, within(1e-6));
     }

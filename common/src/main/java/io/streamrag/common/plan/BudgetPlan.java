@@ -33,7 +33,10 @@ public class BudgetPlan implements Serializable {
     public List<Fit> fits = new ArrayList<>();
     public List<Setting> settings = new ArrayList<>();
 
-    /** The fitted coefficients of one strategy: logit(accuracy) = intercept + logK·ln k + logK2·(ln k)² + logN·ln N. */
+    /**
+     * The fitted coefficients of one strategy: logit(accuracy) = intercept + logK·ln k + logK2·(ln k)² + logN·ln v,
+     * v the votes N candidates are worth (N, or N−1 when N is even: ties go to candidate 0).
+     */
     public static class Fit implements Serializable {
         private static final long serialVersionUID = 1L;
         public String strategy;
