@@ -1,12 +1,16 @@
 package io.streamrag.model;
 
 import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Fault injection settings, parsed from {@code key=value,...} (CLI {@code --faults} or per-request {@code X-Fault}
  * header): {@code latency} ms, {@code jitter} ms, {@code error} rate (500), {@code timeout} rate and
  * {@code timeoutMs} (sleep beyond the client timeout), {@code ratelimit} rate or {@code ratelimitFirst} K requests
- * (429), {@code retryAfter} seconds.
+ * (429), {@code retryAfter} seconds, {@code seed}: the fault draws of these settings follow one random sequence from
+ * this seed, so a run injects the same faults in the same order of requests (unset: unseeded; in a header, each request
+ * starts the sequence again).
  */
 public final class Faults {
 
@@ -18,8 +22,23 @@ public final class Faults {
     public double rateLimitRate;
     public int rateLimitFirst;
     public int retryAfterSeconds = 1;
+    public Long seed;
+    private Random seeded;
 
     public Faults() {}
+
+    /** Where these settings' fault draws come from: their one seeded sequence, or the thread's unseeded one. */
+    Random random() {
+        if (seed == null) {
+            return ThreadLocalRandom.current();
+        }
+        synchronized (this) {
+            if (seeded == null) {
+                seeded = new Random(seed);
+            }
+            return seeded;
+        }
+    }
 
     public static Faults parse(String spec) {
         Faults f = new Faults();
@@ -41,6 +60,7 @@ public final class Faults {
                 case "ratelimit": f.rateLimitRate = Double.parseDouble(v); break;
                 case "ratelimitfirst": f.rateLimitFirst = Integer.parseInt(v); break;
                 case "retryafter": f.retryAfterSeconds = Integer.parseInt(v); break;
+                case "seed": f.seed = Long.parseLong(v); break;
                 default: throw new IllegalArgumentException("Unknown fault setting: " + kv[0]);
             }
         }
@@ -51,6 +71,6 @@ public final class Faults {
     public String toString() {
         return "latency=" + latencyMs + ",jitter=" + jitterMs + ",error=" + errorRate + ",timeout=" + timeoutRate
                 + ",timeoutMs=" + timeoutMs + ",ratelimit=" + rateLimitRate + ",ratelimitFirst=" + rateLimitFirst
-                + ",retryAfter=" + retryAfterSeconds;
+                + ",retryAfter=" + retryAfterSeconds + (seed == null ? "" : ",seed=" + seed);
     }
 }

@@ -13,6 +13,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Random;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,7 +21,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -214,7 +214,7 @@ public final class LocalModelServer implements AutoCloseable {
             reply(ex, 400, error("Bad request: " + e.getMessage(), "invalid_request_error"), null);
             return;
         }
-        ThreadLocalRandom random = ThreadLocalRandom.current();
+        Random random = f.random();
         // 429 first: a rate limiter answers before doing any work.
         if ((f.rateLimitFirst > 0 && rateLimitedSoFar.getAndIncrement() < f.rateLimitFirst)
                 || (f.rateLimitRate > 0 && random.nextDouble() < f.rateLimitRate)) {

@@ -18,6 +18,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -100,6 +102,29 @@ class LocalModelServerTest {
         HttpResponse<String> models = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/models")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(models.body()).contains("extractive");
+    }
+
+    @Test
+    void seededFaultsRepeatFromRunToRun() throws Exception {
+        // Two servers with the same seeded error rate answer the same requests in the same order with the same faults.
+        List<List<Integer>> runs = new ArrayList<>();
+        for (int run = 0; run < 2; run++) {
+            try (LocalModelServer s = LocalModelServer.startLocal(Faults.parse("error=0.5,seed=42"))) {
+                HttpClient http = HttpClient.newHttpClient();
+                List<Integer> statuses = new ArrayList<>();
+                for (int i = 0; i < 24; i++) {
+                    statuses.add(http.send(HttpRequest.newBuilder(URI.create(s.baseUrl() + "/chat/completions"))
+                                    .header("Content-Type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"extractive\",\"messages\":"
+                                            + "[{\"role\":\"user\",\"content\":\"Which port?\"}]}"))
+                                    .build(), HttpResponse.BodyHandlers.discarding()).statusCode());
+                }
+                runs.add(statuses);
+            }
+        }
+        assertThat(runs.get(0)).contains(200, 500).isEqualTo(runs.get(1));
+        assertThat(Faults.parse("error=0.5,seed=42").toString()).endsWith(",seed=42");
+        assertThat(Faults.parse("error=0.5").toString()).doesNotContain("seed");
     }
 
     @Test

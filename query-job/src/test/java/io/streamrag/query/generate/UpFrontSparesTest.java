@@ -70,8 +70,12 @@ class UpFrontSparesTest {
     }
 
     private static CandidateGenerator generator(LocalModelServer server) {
+        return generator(server, CallListener.NONE);
+    }
+
+    private static CandidateGenerator generator(LocalModelServer server, CallListener listener) {
         return new CandidateGenerator(EndpointSpec.parseAll("e=openai," + server.baseUrl() + ",extractive,16"),
-                new RetryPolicy(0, 50, 100), 256, CallListener.NONE, Demonstrations.load(null), 2, 2,
+                new RetryPolicy(0, 50, 100), 256, listener, Demonstrations.load(null), 2, 2,
                 (t, q, k) -> List.of(), HealthSettings.from(new Configuration()), HedgeSettings.from(new Configuration()));
     }
 
@@ -91,23 +95,33 @@ class UpFrontSparesTest {
 
     @Test
     void frequentStragglersGetSparesWithinTheBudget() throws Exception {
-        // 20 % of calls take 500 ms more: 5.8 % of questions would have fewer than 3 fast candidates.
-        try (LocalModelServer server = LocalModelServer.startLocal(Faults.parse("latency=100,timeout=0.2,timeoutMs=500"));
-             CandidateGenerator g = generator(server)) {
+        AtomicInteger retried = new AtomicInteger();
+        // 20 % of calls take 500 ms more: 5.8 % of questions would have fewer than 3 fast candidates. Seeded: unseeded
+        // draws spread the share measured below (sd 0.025; 0.01 seeded) enough to fall under 0.08 in ~0.2-1 % of runs.
+        try (LocalModelServer server = LocalModelServer.startLocal(
+                Faults.parse("latency=100,timeout=0.2,timeoutMs=500,seed=1"));
+             CandidateGenerator g = generator(server, new CallListener() {
+                 @Override
+                 public void retried(String endpoint) {
+                     retried.incrementAndGet(); // retries are 0: only the free repeats after ChatEndpoint.closedLocally
+                 }
+             })) {
             ask(g, 30); // the endpoint's record fills up
             EndpointHealth h = g.endpoint("e").health();
             assertThat(g.hedgeSettings().stragglerShare(h)).isBetween(0.08, 0.3);
             long requestsBefore = server.chatRequests();
+            long retriedBefore = retried.get();
             long sparedBefore = h.spared.get();
             Run run = ask(g, 50);
             long spared = h.spared.get() - sparedBefore;
             assertThat(run.planned).isGreaterThan(15);
             assertThat(spared).isGreaterThan(15).isLessThanOrEqualTo(run.planned);
             assertThat(run.hedges).isGreaterThanOrEqualTo((int) spared); // spares count as the candidates' hedges
-            // A started spare is a request of its own (unless aborted before it was sent); spares and hedges stay
+            // A started spare is a request of its own (unless aborted before it was sent), and so is the free repeat
+            // of a call whose pooled connection an aborted twin's cancel closed (ChatEndpoint); spares and hedges stay
             // within 15 % of the primary calls (plus the one question's worth of credit saved before).
             assertThat(server.chatRequests() - requestsBefore).isBetween((long) run.primary + spared - 2,
-                    (long) run.primary + run.hedges);
+                    (long) run.primary + run.hedges + retried.get() - retriedBefore);
             assertThat(run.hedges).isLessThanOrEqualTo((int) Math.floor(0.15 * run.primary) + N);
         }
     }
