@@ -20,6 +20,7 @@ import io.streamrag.ingest.functions.ParseDocumentEvent;
 import io.streamrag.ingest.functions.Quarantine;
 import io.streamrag.ingest.functions.TrackOutcomes;
 import io.streamrag.ingest.functions.VersionGate;
+import io.streamrag.ingest.functions.VersionLookup;
 import io.streamrag.ingest.index.IndexSettings;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.pipeline.IngestSinks;
@@ -98,12 +99,17 @@ public class IngestJob {
         SingleOutputStreamOperator<DocumentTask> parsed = raw.process(new ParseDocumentEvent())
                 .uid("parse").name("Parse and validate");
 
+        // The index's versions, for documents the gate's state does not know: asked a batch at a time.
+        SingleOutputStreamOperator<DocumentTask> looked = !conf.get(IngestOptions.INDEX_VERSION_LOOKUP) ? parsed : parsed
+                .transform("Version lookup", TypeInformation.of(DocumentTask.class), new VersionLookup(index,
+                        conf.get(IngestOptions.INDEX_VERSION_LOOKUP_BATCH_SIZE), conf.get(IngestOptions.INDEX_VERSION_LOOKUP_MAX_DELAY)))
+                .uid("version-lookup").name("Version lookup");
+
         // Keyed early: all versions of a document meet in one subtask, in order, from here to the index. The key is
         // tenant + documentId: the same documentId in two tenants is two documents.
-        SingleOutputStreamOperator<DocumentTask> gated = parsed
+        SingleOutputStreamOperator<DocumentTask> gated = looked
                 .keyBy(DocumentTask::key)
-                .process(new VersionGate(conf.get(IngestOptions.INDEX_VERSION_LOOKUP) ? index : null)
-                        .stateTtl(conf.get(IngestOptions.VERSION_STATE_TTL)))
+                .process(new VersionGate().stateTtl(conf.get(IngestOptions.VERSION_STATE_TTL)))
                 .uid("version-gate").name("Version gate");
 
         // Poison quarantine: after a restore, replayed documents wait for a checkpoint that records their attempt.

@@ -1,10 +1,9 @@
 package io.streamrag.ingest.functions;
 
-import io.streamrag.ingest.records.ChunkedDocument;
-
 import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,16 +11,17 @@ import java.util.List;
 /**
  * Buffers whole documents and hands them on in batches: when {@link #isFull} says so, when {@code maxDelayMs} has
  * passed since the first buffered one, before every checkpoint barrier and at end of input. Flushing before the
- * barrier means a completed checkpoint never leaves anything in the buffer, so no state is needed.
+ * barrier means a completed checkpoint never leaves anything in the buffer, so no state is needed. Records keep
+ * their timestamps (the Kafka record's), which {@link Quarantine} reads after a restore.
  */
-abstract class BufferingOperator<OUT> extends AbstractStreamOperator<OUT>
-        implements OneInputStreamOperator<ChunkedDocument, OUT>, ProcessingTimeCallback {
+abstract class BufferingOperator<IN, OUT> extends AbstractStreamOperator<OUT>
+        implements OneInputStreamOperator<IN, OUT>, ProcessingTimeCallback {
     private static final long serialVersionUID = 1L;
 
     private final long maxDelayMs;
 
-    private transient List<ChunkedDocument> buffer;
-    private transient int bufferedChunks;
+    private transient List<StreamRecord<IN>> buffer;
+    private transient int bufferedItems;
     private transient long bufferedBytes;
     private transient boolean timerSet;
 
@@ -30,13 +30,16 @@ abstract class BufferingOperator<OUT> extends AbstractStreamOperator<OUT>
     }
 
     /** Handles one batch, in arrival order; the buffer is already empty when this is called. */
-    protected abstract void flush(List<ChunkedDocument> batch) throws Exception;
+    protected abstract void flush(List<StreamRecord<IN>> batch) throws Exception;
 
     /** Whether the buffer should go now rather than at the timer. */
-    protected abstract boolean isFull(int chunks, long bytes);
+    protected abstract boolean isFull(int items, long bytes);
+
+    /** Items a document adds to the buffer, as {@link #isFull} counts them (e.g. its chunks). */
+    protected abstract int itemsOf(IN doc);
 
     /** Approximate size a document adds to the buffer; only subclasses that limit bytes need it. */
-    protected long bytesOf(ChunkedDocument doc) {
+    protected long bytesOf(IN doc) {
         return 0;
     }
 
@@ -47,11 +50,12 @@ abstract class BufferingOperator<OUT> extends AbstractStreamOperator<OUT>
     }
 
     /** Adds a document, flushing at once if the buffer is full, else making sure the timer will. */
-    protected void add(ChunkedDocument doc) throws Exception {
-        buffer.add(doc);
-        bufferedChunks += doc.chunks.size();
+    protected void add(StreamRecord<IN> element) throws Exception {
+        IN doc = element.getValue();
+        buffer.add(element.copy(doc)); // the runtime may reuse the element it passed in
+        bufferedItems += itemsOf(doc);
         bufferedBytes += bytesOf(doc);
-        if (isFull(bufferedChunks, bufferedBytes)) {
+        if (isFull(bufferedItems, bufferedBytes)) {
             flush();
         } else if (!timerSet) {
             timerSet = true;
@@ -64,11 +68,20 @@ abstract class BufferingOperator<OUT> extends AbstractStreamOperator<OUT>
         if (buffer.isEmpty()) {
             return;
         }
-        List<ChunkedDocument> batch = buffer;
+        List<StreamRecord<IN>> batch = buffer;
         buffer = new ArrayList<>();
-        bufferedChunks = 0;
+        bufferedItems = 0;
         bufferedBytes = 0;
         flush(batch);
+    }
+
+    /** The documents of a batch, in order. */
+    protected static <T> List<T> values(List<StreamRecord<T>> batch) {
+        List<T> values = new ArrayList<>(batch.size());
+        for (StreamRecord<T> r : batch) {
+            values.add(r.getValue());
+        }
+        return values;
     }
 
     @Override

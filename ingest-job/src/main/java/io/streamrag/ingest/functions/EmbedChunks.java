@@ -26,7 +26,7 @@ import java.util.Map;
  * {@code maxDelay} passed. The buffer is flushed before every checkpoint barrier and at end of input, so no state
  * is needed and nothing buffered can be lost. Documents leave whole and in arrival order.
  */
-public class EmbedChunks extends BufferingOperator<ChunkedDocument> {
+public class EmbedChunks extends BufferingOperator<ChunkedDocument, ChunkedDocument> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(EmbedChunks.class);
 
@@ -51,7 +51,12 @@ public class EmbedChunks extends BufferingOperator<ChunkedDocument> {
 
     @Override
     public void processElement(StreamRecord<ChunkedDocument> element) throws Exception {
-        add(element.getValue());
+        add(element);
+    }
+
+    @Override
+    protected int itemsOf(ChunkedDocument doc) {
+        return doc.chunks.size();
     }
 
     @Override
@@ -60,7 +65,8 @@ public class EmbedChunks extends BufferingOperator<ChunkedDocument> {
     }
 
     @Override
-    protected void flush(List<ChunkedDocument> buffer) {
+    protected void flush(List<StreamRecord<ChunkedDocument>> batch) {
+        List<ChunkedDocument> buffer = values(batch);
         List<Chunk> all = new ArrayList<>();
         Map<Chunk, ChunkedDocument> owner = new IdentityHashMap<>();
         for (ChunkedDocument d : buffer) {
@@ -71,12 +77,12 @@ public class EmbedChunks extends BufferingOperator<ChunkedDocument> {
         }
         Map<ChunkedDocument, String> failed = new IdentityHashMap<>();
         for (int from = 0; from < all.size(); from += batchSize) {
-            List<Chunk> batch = all.subList(from, Math.min(all.size(), from + batchSize));
+            List<Chunk> call = all.subList(from, Math.min(all.size(), from + batchSize));
             try {
-                embed(batch);
+                embed(call);
             } catch (RuntimeException e) {
-                // Find the culprit: retry each document of the batch on its own.
-                for (Chunk c : batch) {
+                // Find the culprit: retry each document of the call on its own.
+                for (Chunk c : call) {
                     ChunkedDocument d = owner.get(c);
                     if (failed.containsKey(d) || c.embedding != null) {
                         continue;

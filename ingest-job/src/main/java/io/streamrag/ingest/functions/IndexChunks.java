@@ -47,7 +47,7 @@ import java.util.Map;
  * interval) the index's own schedule refreshes and no extra segments are made. A failed refresh is only counted: the
  * index's schedule makes the chunks searchable soon after.
  */
-public class IndexChunks extends BufferingOperator<DocumentOutcome> {
+public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutcome> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(IndexChunks.class);
 
@@ -103,7 +103,7 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
             output.collect(new StreamRecord<>(o));
             return;
         }
-        add(doc);
+        add(element);
     }
 
     @Override
@@ -116,12 +116,18 @@ public class IndexChunks extends BufferingOperator<DocumentOutcome> {
     }
 
     @Override
+    protected int itemsOf(ChunkedDocument doc) {
+        return doc.chunks.size();
+    }
+
+    @Override
     protected boolean isFull(int chunks, long bytes) {
         return chunks >= settings.bulkMaxChunks() || bytes >= settings.bulkMaxBytes();
     }
 
     @Override
-    protected void flush(List<ChunkedDocument> docs) throws Exception {
+    protected void flush(List<StreamRecord<ChunkedDocument>> batch) throws Exception {
+        List<ChunkedDocument> docs = values(batch);
         Map<ChunkedDocument, String> failed = writer.write(docs);
         // Versions: older versions of indexed documents go; failed documents lose their partial new version.
         cleanup.afterWrite(docs, failed.keySet());

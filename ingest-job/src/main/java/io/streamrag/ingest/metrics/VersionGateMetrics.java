@@ -11,7 +11,6 @@ public final class VersionGateMetrics extends ComponentMetrics {
     private static final MetricSpecs SPECS = new MetricSpecs();
     public static final MetricSpec<Counter> PASSED = SPECS.counter("documentsPassed");
     public static final MetricSpec<Counter> STALE = SPECS.counter("documentsStale");
-    public static final MetricSpec<Counter> INDEX_LOOKUPS = SPECS.counter("versionLookups");
 
     public VersionGateMetrics(MetricGroup group) {
         super(group, SPECS);

@@ -40,7 +40,7 @@ class TenantKeyTest {
     @Test
     void theGateKeepsEachTenantsVersions() throws Exception {
         try (var h = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new VersionGate(null)), DocumentTask::key, Types.STRING)) {
+                new KeyedProcessOperator<>(new VersionGate()), DocumentTask::key, Types.STRING)) {
             h.open();
             h.processElement(task("a", "guide", 5), 1);
             h.processElement(task("b", "guide", 1), 2); // lower than a's version: still b's first version

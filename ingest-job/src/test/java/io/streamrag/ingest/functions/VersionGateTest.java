@@ -17,12 +17,12 @@ import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The keyed version gate: stale events are dropped, state survives snapshot/restore, DELETEs are gated too. */
+/** The keyed version gate: stale events are dropped, state survives snapshot/restore, DELETEs are gated too, the lookup's answer fills in. */
 class VersionGateTest {
 
     private static KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask> harness() throws Exception {
         return new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new VersionGate(null)), t -> t.documentId, Types.STRING);
+                new KeyedProcessOperator<>(new VersionGate()), t -> t.documentId, Types.STRING);
     }
 
     private static DocumentTask task(String id, long version, Op op) {
@@ -64,6 +64,30 @@ class VersionGateTest {
     }
 
     @Test
+    void aDocumentTheStateDoesNotKnowTakesTheVersionTheLookupFound() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            h.processElement(looked(task("a", 3, Op.UPSERT), 4L), 1); // the index holds v4: stale
+            h.processElement(looked(task("b", 2, Op.UPSERT), 1L), 2);
+            h.processElement(looked(task("c", 1, Op.UPSERT), null), 3); // asked, never indexed
+            h.processElement(looked(task("b", 3, Op.UPSERT), 1L), 4); // the state (v2) is what counts now
+            DocumentTask unversioned = looked(task("d", 0, Op.DELETE), 7L);
+            unversioned.versionDefaulted = true;
+            h.processElement(unversioned, 5); // applies to the indexed v7
+            assertThat(stale(h)).containsExactly("a:3:stale");
+            assertThat(passed(h)).containsExactly("b:2:1", "c:1:null", "b:3:2", "d:7:7");
+            assertThat(h.extractOutputValues()).allSatisfy(t -> assertThat(t.previousVersionKnown).isTrue());
+        }
+    }
+
+    /** A task as VersionLookup hands it on when the index answered. */
+    private static DocumentTask looked(DocumentTask t, Long indexed) {
+        t.previousVersion = indexed;
+        t.previousVersionKnown = true;
+        return t;
+    }
+
+    @Test
     void keepsVersionsAcrossSnapshotAndRestore() throws Exception {
         OperatorSubtaskState snapshot;
         try (var h = harness()) {
@@ -100,7 +124,7 @@ class VersionGateTest {
     @Test
     void forgetsAVersionAfterTheStateTtl() throws Exception {
         try (var h = new KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask>(
-                new KeyedProcessOperator<>(new VersionGate(null).stateTtl(java.time.Duration.ofHours(1))), t -> t.documentId, Types.STRING)) {
+                new KeyedProcessOperator<>(new VersionGate().stateTtl(java.time.Duration.ofHours(1))), t -> t.documentId, Types.STRING)) {
             h.open();
             h.setStateTtlProcessingTime(0);
             h.processElement(task("a", 2, Op.UPSERT), 1);
