@@ -11,8 +11,9 @@ import java.util.List;
 /**
  * Buffers whole documents and hands them on in batches: when {@link #isFull} says so, when {@code maxDelayMs} has
  * passed since the first buffered one, before every checkpoint barrier and at end of input. Flushing before the
- * barrier means a completed checkpoint never leaves anything in the buffer, so no state is needed. Records keep
- * their timestamps (the Kafka record's), which {@link Quarantine} reads after a restore.
+ * barrier means a completed checkpoint never leaves anything in the buffer, so no state is needed. The buffer keeps
+ * each record with its timestamp, so an operator that hands records on ({@link VersionLookup}) keeps the Kafka
+ * timestamp that {@link Quarantine} reads after a restore.
  */
 abstract class BufferingOperator<IN, OUT> extends AbstractStreamOperator<OUT>
         implements OneInputStreamOperator<IN, OUT>, ProcessingTimeCallback {
