@@ -208,7 +208,7 @@ public class IngestJob {
             // The exactly-once sinks commit on checkpoints: without them nothing would ever become visible.
             env.enableCheckpointing(IngestOptions.CHECKPOINT_INTERVAL.defaultValue().toMillis());
         }
-        // An OpenSearch outage is waited out on the task thread (IndexChunks, VersionGate): the barrier waits with it,
+        // An OpenSearch outage is waited out on the task thread (IndexChunks, VersionLookup): the barrier waits with it,
         // so a checkpoint must be allowed to take the whole retry budget instead of timing out and failing the job.
         long checkpointTimeout = conf.get(IngestOptions.INDEX_RETRY_BUDGET).plusMinutes(2).toMillis();
         if (env.getCheckpointConfig().getCheckpointTimeout() < checkpointTimeout) {
