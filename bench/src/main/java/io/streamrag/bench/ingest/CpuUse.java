@@ -14,8 +14,9 @@ import java.util.stream.Stream;
  * CPU seconds a benchmark phase cost, read before and after it: this JVM's (the job runs in it) split into ONNX
  * embedding threads, JIT compiler threads and the rest, and the OpenSearch node's; unlike a wall-clock ratio this
  * does not depend on what else the machine runs (OpenSearch's figure does include other clients of a shared node).
+ * With them the node's refreshes (every index's, made searchable): each one writes a segment that later merges cost.
  */
-record CpuUse(double jvm, double onnx, double jit, double openSearch) {
+record CpuUse(double jvm, double onnx, double jit, double openSearch, double refreshes) {
 
     /** Linux's clock ticks per second for /proc/PID/task/TID/stat (USER_HZ, 100 on every mainstream kernel). */
     private static final double TICKS_PER_SECOND = 100.0;
@@ -25,14 +26,17 @@ record CpuUse(double jvm, double onnx, double jit, double openSearch) {
         double jvm = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
         double[] threads = threadSeconds();
         double openSearch = 0;
+        double refreshes = 0;
         try {
-            for (Stats node : search.nodes().stats(s -> s.metric("process")).nodes().values()) {
+            for (Stats node : search.nodes().stats(s -> s.metric("process", "indices").indexMetric("refresh")).nodes().values()) {
                 openSearch += node.process().cpu().totalInMillis() / 1000.0;
+                refreshes += node.indices().refresh().externalTotal();
             }
         } catch (IOException | RuntimeException e) {
             openSearch = Double.NaN;
+            refreshes = Double.NaN;
         }
-        return new CpuUse(jvm, threads[0], threads[1], openSearch);
+        return new CpuUse(jvm, threads[0], threads[1], openSearch, refreshes);
     }
 
     /**
@@ -78,13 +82,14 @@ record CpuUse(double jvm, double onnx, double jit, double openSearch) {
 
     /** What was used between {@code before} and this. */
     CpuUse since(CpuUse before) {
-        return new CpuUse(jvm - before.jvm, onnx - before.onnx, jit - before.jit, openSearch - before.openSearch);
+        return new CpuUse(jvm - before.jvm, onnx - before.onnx, jit - before.jit, openSearch - before.openSearch,
+                refreshes - before.refreshes);
     }
 
     /** Seconds per 1000 chunks, for a phase that handled {@code chunks}. */
     String perThousand(long chunks) {
         double k = 1000.0 / chunks;
-        return String.format(Locale.ROOT, "JVM %.1f CPU-s (ONNX %.1f, JIT %.1f, rest %.1f), OpenSearch %.1f CPU-s",
-                jvm * k, onnx * k, jit * k, (jvm - onnx - jit) * k, openSearch * k);
+        return String.format(Locale.ROOT, "JVM %.1f CPU-s (ONNX %.1f, JIT %.1f, rest %.1f), OpenSearch %.1f CPU-s, %.0f refreshes",
+                jvm * k, onnx * k, jit * k, (jvm - onnx - jit) * k, openSearch * k, refreshes * k);
     }
 }

@@ -43,9 +43,10 @@ import java.util.Map;
  *
  * <p>Visibility: once its writes pause for {@code ingest.index.refresh-after-write}, it refreshes the index itself
  * (a timer), rather than leave the last chunks written to the index's next scheduled refresh: a trickled document is
- * searchable ~0.5 s sooner and so are the last documents of a backlog, while during a backlog (writes every bulk
- * interval) the index's own schedule refreshes and no extra segments are made. A failed refresh is only counted: the
- * index's schedule makes the chunks searchable soon after.
+ * searchable ~0.4 s sooner and so are the last documents of a backlog. The price is paid in a backlog: its writes come
+ * a burst per embedding batch, further apart than the pause, so each burst gets its refresh (and segment), ~4 times the
+ * index's own schedule (figures in the README). A failed refresh is only counted: the index's schedule makes the
+ * chunks searchable soon after.
  */
 public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutcome> {
     private static final long serialVersionUID = 1L;
