@@ -64,7 +64,7 @@ import java.util.stream.Collectors;
  * loader ({@code backfill}, {@link BackfillComparison}); OCR threads and cache ({@code ocr}, {@link OcrBenchmark}); then
  * all of issue 12's figures together. Options: {@code --parts e2e,backfill,ocr --rounds 1 --documents 60 --pages 4
  * --parallelism 2 --freshness-seconds 30 --warmup-documents (documents) --warmup jit-quiet|fixed --warmup-jit-ms 500
- * --warmup-max-batches 6 --warmup-max-seconds 60 --manuals DIR --ocr-documents 3 --ocr-pages 20} plus any job option
+ * --warmup-max-batches 6 --warmup-max-seconds 60 --raw-batch-size 32 --manuals DIR --ocr-documents 3 --ocr-pages 20} plus any job option
  * ({@code --embed.batch-size 32}, ...).
  */
 public final class IngestBenchmark {
@@ -216,7 +216,9 @@ public final class IngestBenchmark {
         // 1. Raw in-process embedding throughput on the same chunks, before the end-to-end phase and again after it:
         // the ratio is taken against their mean, so a load that drifts during the run does not pass for an effect.
         EmbeddingModel model = EmbeddingModels.create(conf);
-        int batch = conf.get(IngestOptions.EMBED_BATCH_SIZE);
+        // The raw loop's batch is its own (--raw-batch-size, 32 unless given), not the job's ingest.embed.batch-size: a
+        // smaller job batch must not make the yardstick slower too.
+        int batch = BenchKafka.intArg(conf, "raw-batch-size", 32);
         warmUpRaw(model, chunkTexts, batch, warmUp);
         OpenSearchClient search = OpenSearchClients.create(conf);
         CpuUse cpu = CpuUse.now(search);
