@@ -129,8 +129,9 @@ public final class IngestBenchmark {
                 double[] f = endToEnd(new Configuration(conf));
                 summary.add(String.format(Locale.ROOT, "e2e round %d (load %s): raw embedding %.1f chunks/s, end-to-end %.1f chunks/s, "
                         + "ratio %.3f (target >= 0.8); freshness at half rate p50 %d ms, p99 %d ms (target <= 2000); "
-                        + "warm-up %d batch(es) in %.0f s, cold first batch ratio %.2f, JIT in the measured phase %.1f CPU-s per 1000 chunks",
-                        r, load, f[0], f[1], f[1] / f[0], (long) f[2], (long) f[3], (int) f[5], f[6], f[4] / f[0], f[7]));
+                        + "warm-up %d batch(es) in %.0f s, cold first batch ratio %.2f, JIT in the measured phase %.1f CPU-s per 1000 chunks; "
+                        + "cores busy outside this JVM and OpenSearch (raw before / end-to-end / raw after) %.2f / %.2f / %.2f",
+                        r, load, f[0], f[1], f[1] / f[0], (long) f[2], (long) f[3], (int) f[5], f[6], f[4] / f[0], f[7], f[8], f[9], f[10]));
                 System.out.println(summary.get(summary.size() - 1));
             }
         }
@@ -170,7 +171,8 @@ public final class IngestBenchmark {
      * Raw embedding throughput (mean of before and after the end-to-end phase), Kafka→searchable throughput on the
      * same chunks, freshness at half that rate: {raw chunks/s, end-to-end chunks/s, freshness p50 ms, p99 ms,
      * end-to-end chunks/s of the first (cold) warm-up batch, warm-up batches, warm-up seconds, JIT CPU-s per 1000
-     * chunks of the measured end-to-end phase}.
+     * chunks of the measured end-to-end phase, cores busy outside this JVM and OpenSearch in the raw-before, end-to-end
+     * and raw-after phases}.
      */
     static double[] endToEnd(Configuration conf) throws Exception {
         int documents = BenchKafka.intArg(conf, "documents", 60);
@@ -183,7 +185,7 @@ public final class IngestBenchmark {
         int warmupDocuments = Math.min(999, BenchKafka.intArg(conf, "warmup-documents", Math.max(WARMUP_DOCUMENTS, documents)));
         WarmUp warmUp = WarmUp.from(conf);
         String bootstrap = conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS);
-        double[] figures = new double[8];
+        double[] figures = new double[11];
         String run = UUID.randomUUID().toString().substring(0, 8);
         String topic = "bench-documents-" + run;
         String dlq = "bench-dlq-" + run;
@@ -336,6 +338,9 @@ public final class IngestBenchmark {
                 figures[0] = rawPerSecond;
                 figures[1] = e2ePerSecond;
                 figures[7] = e2eCpu.jit() * 1000.0 / expected;
+                figures[8] = rawBeforeCpu.otherCores();
+                figures[9] = e2eCpu.otherCores();
+                figures[10] = rawAfterCpu.otherCores();
 
                 // 3. Freshness at half the end-to-end throughput.
                 double rate = docsPerSecond / 2;
