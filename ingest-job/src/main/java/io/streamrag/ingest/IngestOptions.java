@@ -288,10 +288,11 @@ public final class IngestOptions {
             .defaultValue(Duration.ofMillis(200))
             .withDescription("Once a subtask's bulk writes pause for this long, it refreshes the index, so the last chunks written are "
                     + "searchable without waiting for the index's next scheduled refresh (its refresh_interval, 1 s by default): a "
-                    + "trickled document, the end of a backlog. A backlog's writes come a burst per embedding batch, further apart "
-                    + "than this, so it refreshes after most of them: ~40 refreshes per 1000 chunks against ~10 with 0, about 1 "
-                    + "OpenSearch CPU-s more per 1000 chunks, for freshness p50 ~0.45 s against ~0.8 s (measured). 0 leaves "
-                    + "refreshing to the index (cheaper backfills).");
+                    + "trickled document, the end of a backlog (freshness p50 ~0.4 s against ~0.8 s, measured). Documents that "
+                    + "several filled an embedding batch (a backlog) do not ask for it: a backlog's writes come a burst per batch, "
+                    + "further apart than this, and refreshing after each cost ~40 refreshes per 1000 chunks against ~10, about 1 "
+                    + "OpenSearch CPU-s per 1000 chunks (measured); its last, partial batch does. 0 leaves all refreshing to the "
+                    + "index.");
     public static final ConfigOption<Integer> INDEX_MAX_RETRIES = ConfigOptions.key("ingest.index.max-retries").intType().defaultValue(5)
             .withDeprecatedKeys("index.max-retries")
             .withDescription("Retries of bulk items OpenSearch rejects with 429/503, with exponential backoff; then the document is dead-lettered.");

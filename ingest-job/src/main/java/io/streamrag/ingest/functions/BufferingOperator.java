@@ -25,6 +25,7 @@ abstract class BufferingOperator<IN, OUT> extends AbstractStreamOperator<OUT>
     private transient int bufferedItems;
     private transient long bufferedBytes;
     private transient boolean timerSet;
+    private transient boolean flushingFull;
 
     BufferingOperator(long maxDelayMs) {
         this.maxDelayMs = Math.max(1, maxDelayMs);
@@ -57,7 +58,12 @@ abstract class BufferingOperator<IN, OUT> extends AbstractStreamOperator<OUT>
         bufferedItems += itemsOf(doc);
         bufferedBytes += bytesOf(doc);
         if (isFull(bufferedItems, bufferedBytes)) {
-            flush();
+            flushingFull = true;
+            try {
+                flush();
+            } finally {
+                flushingFull = false;
+            }
         } else if (!timerSet) {
             timerSet = true;
             getProcessingTimeService().registerTimer(getProcessingTimeService().getCurrentProcessingTime() + maxDelayMs, this);
@@ -74,6 +80,14 @@ abstract class BufferingOperator<IN, OUT> extends AbstractStreamOperator<OUT>
         bufferedItems = 0;
         bufferedBytes = 0;
         flush(batch);
+    }
+
+    /**
+     * During {@link #flush(List)}: whether the batch went because it was full, i.e. input kept coming faster than the
+     * delay (a backlog), rather than at the timer, a checkpoint barrier or the end of input.
+     */
+    protected boolean flushingFull() {
+        return flushingFull;
     }
 
     /** The documents of a batch, in order. */

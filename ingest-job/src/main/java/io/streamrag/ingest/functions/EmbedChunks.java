@@ -95,8 +95,12 @@ public class EmbedChunks extends BufferingOperator<ChunkedDocument, ChunkedDocum
                 }
             }
         }
+        // Several documents filled the batch: input was arriving faster than the delay. One large document alone
+        // fills it too, and is no backlog.
+        boolean backlog = flushingFull() && buffer.size() > 1;
         for (ChunkedDocument d : buffer) {
             String error = failed.get(d);
+            d.backlog = backlog;
             if (error != null) {
                 metrics.get(EmbedMetrics.FAILURES).inc();
                 LOG.warn("Embedding {} failed: {}", d.task, error);

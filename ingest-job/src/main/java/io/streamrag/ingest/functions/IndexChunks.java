@@ -43,10 +43,12 @@ import java.util.Map;
  *
  * <p>Visibility: once its writes pause for {@code ingest.index.refresh-after-write}, it refreshes the index itself
  * (a timer), rather than leave the last chunks written to the index's next scheduled refresh: a trickled document is
- * searchable ~0.4 s sooner and so are the last documents of a backlog. The price is paid in a backlog: its writes come
- * a burst per embedding batch, further apart than the pause, so each burst gets its refresh (and segment), ~4 times the
- * index's own schedule (figures in the README). A failed refresh is only counted: the index's schedule makes the
- * chunks searchable soon after.
+ * searchable ~0.4 s sooner and so are the last documents of a backlog. Documents the embedder sent in a batch that several
+ * documents filled ({@link ChunkedDocument#backlog}) do not ask for that refresh: a backlog's writes come a burst per embedding batch,
+ * further apart than the pause, and refreshing after each burst cost ~4 times the index's own schedule in refreshes
+ * and segments (figures in the README); its chunks become searchable on the index's schedule, and its last, partial
+ * batch gets the refresh. A failed refresh is only counted: the index's schedule makes the chunks searchable soon
+ * after.
  */
 public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutcome> {
     private static final long serialVersionUID = 1L;
@@ -133,7 +135,7 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
         // Versions: older versions of indexed documents go; failed documents lose their partial new version.
         cleanup.afterWrite(docs, failed.keySet());
         if (failed.size() < docs.size()) {
-            refreshAfterWrite();
+            refreshAfterWrite(docs.stream().anyMatch(d -> !d.backlog));
         }
 
         long now = System.currentTimeMillis();
@@ -154,14 +156,17 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
         }
     }
 
-    /** Notes a write; a timer refreshes once no write came for the interval (re-armed while writes keep coming). */
-    private void refreshAfterWrite() {
+    /**
+     * Notes a write; a timer refreshes once no write came for the interval (re-armed while writes keep coming). Only a
+     * write with documents outside a backlog ({@code wanted}) sets the timer; any write delays a timer already set.
+     */
+    private void refreshAfterWrite(boolean wanted) {
         long pause = settings.refreshAfterWrite().toMillis();
         if (pause <= 0) {
             return;
         }
         lastWrite = getProcessingTimeService().getCurrentProcessingTime();
-        if (!refreshScheduled) {
+        if (wanted && !refreshScheduled) {
             refreshScheduled = true;
             getProcessingTimeService().registerTimer(lastWrite + pause, this::onRefreshTimer);
         }

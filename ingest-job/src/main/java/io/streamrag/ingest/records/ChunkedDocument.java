@@ -10,6 +10,12 @@ public class ChunkedDocument {
     public ArrayList<Chunk> chunks = new ArrayList<>();
     public int pageCount;
     public int imageCount;
+    /**
+     * Set by the embedder when this document left in a batch that several documents filled (input arriving faster than
+     * the batch delay: a backlog), so the indexer leaves its visibility to the index's refresh schedule instead of
+     * refreshing after it.
+     */
+    public boolean backlog;
 
     public ChunkedDocument() {}
 

@@ -43,6 +43,8 @@ class EmbedChunksTest {
             assertThat(h.extractOutputValues()).extracting(d -> d.task.documentId).containsExactly("a", "b");
             assertThat(h.extractOutputValues()).allSatisfy(d ->
                     assertThat(d.chunks).allSatisfy(c -> assertThat(c.embedding).hasSize(384)));
+            // Two documents filled the batch: a backlog, whose visibility the indexer leaves to the index's schedule.
+            assertThat(h.extractOutputValues()).allSatisfy(d -> assertThat(d.backlog).isTrue());
 
             h.processElement(doc("c", 1), 3);
             assertThat(h.extractOutputValues()).hasSize(2);
@@ -54,9 +56,16 @@ class EmbedChunksTest {
             List<ChunkedDocument> out = h.extractOutputValues();
             assertThat(out).extracting(d -> d.task.documentId).containsExactly("a", "b", "c", "d");
 
+            // Sent at the barrier and at the timer: not a backlog.
+            assertThat(out.subList(2, 4)).allSatisfy(d -> assertThat(d.backlog).isFalse());
+
             h.processElement(doc("delete-me", 0), 5);      // DELETEs carry no chunks and still flow through
             operator.finish();                             // end of input flushes too
             assertThat(h.extractOutputValues()).hasSize(5);
+
+            h.processElement(doc("large", 6), 6);          // one document fills a batch alone: no backlog either
+            assertThat(h.extractOutputValues()).hasSize(6);
+            assertThat(h.extractOutputValues().get(5).backlog).isFalse();
         }
     }
 }

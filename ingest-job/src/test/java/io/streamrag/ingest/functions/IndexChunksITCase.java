@@ -67,7 +67,7 @@ class IndexChunksITCase {
     }
 
     @Test
-    void refreshesOnceWritesPause() throws Exception {
+    void refreshesOnceWritesPauseButNotAfterABacklogsBursts() throws Exception {
         String alias = OPENSEARCH.uniqueName("index-refresh");
         Configuration conf = new Configuration();
         conf.set(StreamRagOptions.OPENSEARCH_URL, OPENSEARCH.url());
@@ -97,8 +97,23 @@ class IndexChunksITCase {
             assertThat(searchable(alias)).isEqualTo(5);
             h.setProcessingTime(12_600);
             assertThat(searchable(alias)).isEqualTo(6);
+
+            // A backlog's documents (sent in full embedding batches) wait for the index's schedule...
+            ChunkedDocument inBacklog = firstVersion("acme", "e", 1, null, 2, 4);
+            inBacklog.backlog = true;
+            h.processElement(new StreamRecord<>(inBacklog));
+            h.prepareSnapshotPreBarrier(4L);
+            h.setProcessingTime(14_000);
+            assertThat(searchable(alias)).isEqualTo(6);
+            // ...and the backlog's last, partial batch makes everything written searchable once writes pause.
+            h.processElement(new StreamRecord<>(firstVersion("acme", "f", 1, null, 1, 4)));
+            h.prepareSnapshotPreBarrier(5L);
+            h.setProcessingTime(14_500);
+            assertThat(searchable(alias)).isEqualTo(6);
+            h.setProcessingTime(15_000);
+            assertThat(searchable(alias)).isEqualTo(9);
             assertThat(h.extractOutputValues()).extracting(o -> o.documentId + ":" + o.outcome)
-                    .containsExactly("a:indexed", "b:indexed", "c:indexed");
+                    .containsExactly("a:indexed", "b:indexed", "c:indexed", "e:indexed", "f:indexed");
         }
 
         // Off: the written chunks stay invisible until the index refreshes.
@@ -109,7 +124,7 @@ class IndexChunksITCase {
             h.processElement(new StreamRecord<>(firstVersion("acme", "d", 1, null, 2, 4)));
             h.prepareSnapshotPreBarrier(1L);
             h.setProcessingTime(30_000);
-            assertThat(searchable(alias)).isEqualTo(6);
+            assertThat(searchable(alias)).isEqualTo(9);
             assertThat(versions(OPENSEARCH.client(), alias, "acme", "d")).containsExactly(1L, 1L); // written all the same
         }
     }
