@@ -43,12 +43,12 @@ import java.util.Map;
  *
  * <p>Visibility: once its writes pause for {@code ingest.index.refresh-after-write}, it refreshes the index itself
  * (a timer), rather than leave the last chunks written to the index's next scheduled refresh: a trickled document is
- * searchable ~0.4 s sooner and so are the last documents of a backlog. Documents the embedder sent in a batch that several
- * documents filled ({@link ChunkedDocument#backlog}) do not ask for that refresh: a backlog's writes come a burst per embedding batch,
- * further apart than the pause, and refreshing after each burst cost ~4 times the index's own schedule in refreshes
- * and segments (figures in the README); its chunks become searchable on the index's schedule, and its last, partial
- * batch gets the refresh. A failed refresh is only counted: the index's schedule makes the chunks searchable soon
- * after.
+ * searchable ~0.4 s sooner and so are the last documents of a backlog. Documents the embedder sent in a batch that
+ * several documents filled ({@link ChunkedDocument#backlog}) do not ask for that refresh: a backlog's writes come a
+ * burst per embedding batch, further apart than the pause, and refreshing after each burst cost ~4 times the index's
+ * own schedule in refreshes and segments (figures in the README); its chunks become searchable on the index's
+ * schedule, and its last, partial batch gets the refresh (a bounded run refreshes at its end in any case). A failed
+ * refresh is only counted: the index's schedule makes the chunks searchable soon after.
  */
 public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutcome> {
     private static final long serialVersionUID = 1L;
@@ -63,6 +63,8 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
     /** Processing time of the last write, and whether a timer is set to refresh once writes pause. */
     private transient long lastWrite;
     private transient boolean refreshScheduled;
+    /** Whether a backlog's write has not been refreshed by this operator since (the index's schedule will). */
+    private transient boolean backlogUnrefreshed;
 
     public IndexChunks(IndexSettings settings) {
         super(settings.bulkFlushInterval().toMillis());
@@ -83,9 +85,9 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
     @Override
     public void finish() throws Exception {
         super.finish();
-        if (refreshScheduled) {
+        if (refreshScheduled || backlogUnrefreshed) {
             refreshScheduled = false;
-            refresh(); // a bounded run ends here: do not leave its last chunks to the timer
+            refresh(); // a bounded run ends here: do not leave its last chunks to a timer or the index's schedule
         }
     }
 
@@ -166,6 +168,7 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
             return;
         }
         lastWrite = getProcessingTimeService().getCurrentProcessingTime();
+        backlogUnrefreshed |= !wanted;
         if (wanted && !refreshScheduled) {
             refreshScheduled = true;
             getProcessingTimeService().registerTimer(lastWrite + pause, this::onRefreshTimer);
@@ -188,6 +191,7 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
     private void refresh() {
         try {
             client.indices().refresh(r -> r.index(settings.alias()));
+            backlogUnrefreshed = false;
             metrics.get(IndexMetrics.REFRESHES).inc();
         } catch (IOException | RuntimeException e) {
             metrics.get(IndexMetrics.REFRESH_FAILURES).inc();

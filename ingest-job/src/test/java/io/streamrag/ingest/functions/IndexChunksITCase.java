@@ -114,6 +114,15 @@ class IndexChunksITCase {
             assertThat(searchable(alias)).isEqualTo(9);
             assertThat(h.extractOutputValues()).extracting(o -> o.documentId + ":" + o.outcome)
                     .containsExactly("a:indexed", "b:indexed", "c:indexed", "e:indexed", "f:indexed");
+
+            // A bounded run that ends on a backlog's burst refreshes at its end all the same.
+            ChunkedDocument last = firstVersion("acme", "g", 1, null, 1, 4);
+            last.backlog = true;
+            h.processElement(new StreamRecord<>(last));
+            h.prepareSnapshotPreBarrier(6L);
+            assertThat(searchable(alias)).isEqualTo(9);
+            h.getOneInputOperator().finish();
+            assertThat(searchable(alias)).isEqualTo(10);
         }
 
         // Off: the written chunks stay invisible until the index refreshes.
@@ -124,7 +133,7 @@ class IndexChunksITCase {
             h.processElement(new StreamRecord<>(firstVersion("acme", "d", 1, null, 2, 4)));
             h.prepareSnapshotPreBarrier(1L);
             h.setProcessingTime(30_000);
-            assertThat(searchable(alias)).isEqualTo(9);
+            assertThat(searchable(alias)).isEqualTo(10);
             assertThat(versions(OPENSEARCH.client(), alias, "acme", "d")).containsExactly(1L, 1L); // written all the same
         }
     }
