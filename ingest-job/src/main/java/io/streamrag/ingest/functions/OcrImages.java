@@ -119,7 +119,7 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
                 spent.merge(key, item.ocrMillis, Long::sum);
             }
             if (!hit) {
-                metrics.get(OcrMetrics.OCR_TIME_MS).update(item.ocrMillis); // reading time, not cache look-ups
+                metrics.ocrTime(item.ocrMillis); // reading time, not cache look-ups
             }
         }
     }
