@@ -63,8 +63,8 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
     /** Processing time of the last write, and whether a timer is set to refresh once writes pause. */
     private transient long lastWrite;
     private transient boolean refreshScheduled;
-    /** Whether a backlog's write has not been refreshed by this operator since (the index's schedule will). */
-    private transient boolean backlogUnrefreshed;
+    /** Whether chunks were written since this operator's last refresh (a backlog's wait for the index's schedule). */
+    private transient boolean writtenSinceRefresh;
 
     public IndexChunks(IndexSettings settings) {
         super(settings.bulkFlushInterval().toMillis());
@@ -85,7 +85,7 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
     @Override
     public void finish() throws Exception {
         super.finish();
-        if (refreshScheduled || backlogUnrefreshed) {
+        if (writtenSinceRefresh) {
             refreshScheduled = false;
             refresh(); // a bounded run ends here: do not leave its last chunks to a timer or the index's schedule
         }
@@ -168,7 +168,7 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
             return;
         }
         lastWrite = getProcessingTimeService().getCurrentProcessingTime();
-        backlogUnrefreshed |= !wanted;
+        writtenSinceRefresh = true;
         if (wanted && !refreshScheduled) {
             refreshScheduled = true;
             getProcessingTimeService().registerTimer(lastWrite + pause, this::onRefreshTimer);
@@ -191,7 +191,7 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
     private void refresh() {
         try {
             client.indices().refresh(r -> r.index(settings.alias()));
-            backlogUnrefreshed = false;
+            writtenSinceRefresh = false;
             metrics.get(IndexMetrics.REFRESHES).inc();
         } catch (IOException | RuntimeException e) {
             metrics.get(IndexMetrics.REFRESH_FAILURES).inc();

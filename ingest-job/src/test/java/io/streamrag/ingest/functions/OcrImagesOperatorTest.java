@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -88,7 +89,7 @@ class OcrImagesOperatorTest {
     void countsEveryImageReadOnThePoolsThreads() throws Exception {
         // The pool's two threads finish each pair of reads together and count at once: plain counters lost
         // increments (seen in CI as 1 image read of 2).
-        java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+        CyclicBarrier together = new CyclicBarrier(2);
         reader = bytes -> {
             together.await(10, TimeUnit.SECONDS);
             return "text of " + new String(bytes, StandardCharsets.UTF_8);
