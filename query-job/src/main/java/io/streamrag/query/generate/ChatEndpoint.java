@@ -11,6 +11,7 @@ import dev.langchain4j.model.ollama.OllamaChatRequestParameters;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiChatRequestParameters;
 import dev.langchain4j.model.output.TokenUsage;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 
 import org.apache.flink.configuration.Configuration;
 
@@ -155,6 +156,13 @@ public class ChatEndpoint implements AutoCloseable {
             } catch (InterruptedException ie) {
                 health.breaker.releasePermission();
                 throw cancelled(attempt - 1, ie);
+            }
+            if (health.breaker.getState() == CircuitBreaker.State.OPEN) {
+                // It opened while this attempt waited for a slot: a permission taken while it was closed must not
+                // send one more request to an endpoint now known to fail.
+                health.releaseSlot();
+                health.breaker.releasePermission();
+                throw new CallFailedException("circuit open", false, attempt - 1, null, CallFailedException.Kind.REJECTED);
             }
             long start = System.nanoTime();
             try {
