@@ -251,14 +251,8 @@ public final class IngestBenchmark {
                 // Everything in this run's private index: the phases below poll its total against a running target.
                 // A count of all chunks costs OpenSearch ~1.3 CPU-ms, one over the batch's 200 document ids ~3.3: at 10
                 // polls a second, ~0.2 CPU-s per 1000 chunks of the phase it measures, counted against the job.
-                long indexed = countAll(search, alias);
                 long warmupDocChunks = chunkTexts(conf, List.of(corpus.get(documents))).size();
-                for (long until = System.nanoTime() + TimeUnit.MINUTES.toNanos(3); indexed < warmupDocChunks; indexed = countAll(search, alias)) {
-                    if (System.nanoTime() > until) {
-                        throw new IllegalStateException("Warm-up document: " + indexed + " of " + warmupDocChunks + " chunks searchable after 3 minutes");
-                    }
-                    Thread.sleep(100);
-                }
+                long indexed = awaitIndexed(search, alias, warmupDocChunks, Duration.ofMinutes(3), "Warm-up document");
                 // Batches like the measured phase (all produced at once, timed until every chunk is searchable); the
                 // first one's rate is the cold figure. In jit-quiet mode more follow (the same PDFs under new ids)
                 // until the compilers are quiet.
@@ -275,13 +269,7 @@ public final class IngestBenchmark {
                         producer.send(BenchKafka.pdfEvent(topic, "bench", id, 1, warmupCorpus.get(w)));
                     }
                     producer.flush();
-                    long warmupTarget = indexed + warmupChunks;
-                    while ((indexed = countAll(search, alias)) < warmupTarget) {
-                        Thread.sleep(100);
-                        if (System.nanoTime() - t0 > TimeUnit.MINUTES.toNanos(20)) {
-                            throw new IllegalStateException("Warm-up batch did not finish in 20 minutes");
-                        }
-                    }
+                    indexed = awaitIndexed(search, alias, indexed + warmupChunks, Duration.ofMinutes(20), "Warm-up batch " + batches);
                     double s = (System.nanoTime() - t0) / 1e9;
                     long jitMillis = compilationMillis() - jit0;
                     if (batches == 1) {
@@ -311,13 +299,7 @@ public final class IngestBenchmark {
                 }
                 producer.flush();
                 long expected = chunkTexts.size();
-                long target = indexed + expected;
-                while ((indexed = countAll(search, alias)) < target) {
-                    Thread.sleep(100);
-                    if (System.nanoTime() - start > TimeUnit.MINUTES.toNanos(20)) {
-                        throw new IllegalStateException("End-to-end phase did not finish in 20 minutes");
-                    }
-                }
+                indexed = awaitIndexed(search, alias, indexed + expected, Duration.ofMinutes(20), "End-to-end phase");
                 double seconds = (System.nanoTime() - start) / 1e9;
                 CpuUse e2eCpu = CpuUse.now(search).since(cpu);
                 double e2ePerSecond = expected / seconds;
@@ -479,6 +461,20 @@ public final class IngestBenchmark {
     /** Chunks searchable now in the run's own index (no refresh forced). */
     private static long countAll(OpenSearchClient client, String alias) throws IOException {
         return client.count(c -> c.index(alias)).count();
+    }
+
+    /** Polls the run's index every 100 ms until it holds {@code target} chunks; returns the count reached. */
+    private static long awaitIndexed(OpenSearchClient client, String alias, long target, Duration timeout, String what)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long indexed;
+        while ((indexed = countAll(client, alias)) < target) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(what + ": " + indexed + " of " + target + " chunks searchable after " + timeout);
+            }
+            Thread.sleep(100);
+        }
+        return indexed;
     }
 
     private static long countChunks(OpenSearchClient client, String alias, List<String> ids, boolean refresh) throws IOException {
