@@ -15,9 +15,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Reads the text of images on an executor shared by the TaskManager's OCR subtasks ({@code ingest.ocr.threads}, one per
@@ -37,8 +39,8 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
     private transient ImageTextReader reader;
     private transient OcrPools.Pool pool;
     private transient OcrMetrics metrics;
-    /** OCR time spent per document (documentId@version) whose images are still being read. */
-    private transient Map<String, Long> spent;
+    /** Budgets of the documents whose last image has not come yet; used on the task thread only. */
+    private transient Map<String, DocumentBudget> budgets;
 
     public OcrImages(OcrSettings settings) {
         this.settings = settings;
@@ -54,7 +56,7 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
         reader = createReader();
         pool = OcrPools.acquire(settings.threads(), settings.cacheBytes());
         metrics = new OcrMetrics(getRuntimeContext().getMetricGroup());
-        spent = new ConcurrentHashMap<>();
+        budgets = new HashMap<>();
     }
 
     @Override
@@ -74,28 +76,47 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
             result.complete(Collections.singletonList(item));
             return;
         }
+        // The input stays untouched: Flink keeps it in the operator's queue, and checkpoints it, until its result is
+        // emitted; a restore reads it again. Results are new records, without the pixels.
         if (reader == null) {
-            item.bytes = null;
-            result.complete(Collections.singletonList(item));
+            result.complete(Collections.singletonList(item.image(item.index)));
             return;
         }
-        CompletableFuture.runAsync(() -> readOne(item), pool.executor)
-                .whenComplete((v, e) -> result.complete(Collections.singletonList(item)));
+        DocumentBudget budget = budgetOf(item);
+        try {
+            CompletableFuture.supplyAsync(() -> readOne(item, budget), pool.executor).whenComplete((read, e) -> {
+                OcrItem out = read;
+                if (e != null) { // an Error in the reader: this image only fails
+                    metrics.get(OcrMetrics.IMAGES_FAILED).inc();
+                    LOG.warn("Reading image {} of {} v{} failed: {}", item.index + 1, item.documentId, item.version, e.toString());
+                    out = item.image(item.index);
+                    out.failed = true;
+                }
+                result.complete(Collections.singletonList(out));
+            });
+        } catch (RejectedExecutionException e) { // the pool is shutting down
+            result.completeExceptionally(e);
+        }
     }
 
-    private void readOne(OcrItem item) {
+    /**
+     * The OCR budget of the image's document, on the task thread, where a document's images come one after another: its
+     * first image opens it, its last takes it out of the map (its images still being read keep it), so a budget is
+     * never left behind, whatever order the reads finish in, and a replay of the same version starts a new one.
+     */
+    private DocumentBudget budgetOf(OcrItem item) {
         String key = item.documentKey + "@" + item.version; // tenant + documentId: two tenants never share a budget
-        boolean last = item.index == item.count - 1;
-        long before = spent.getOrDefault(key, 0L);
+        DocumentBudget budget = item.index == item.count - 1 ? budgets.remove(key) : budgets.computeIfAbsent(key, k -> new DocumentBudget());
+        return budget != null ? budget : new DocumentBudget();
+    }
+
+    private OcrItem readOne(OcrItem item, DocumentBudget budget) {
+        OcrItem read = item.image(item.index);
         long budgetMs = settings.timePerDocument().toMillis();
-        if (before > budgetMs) {
+        if (budget.spentMs.get() > budgetMs) {
             // Over the document's OCR budget: do not start another reader on it.
-            item.limitExceeded = "Reading the images took more than " + IngestOptions.LIMITS_OCR_TIME_PER_DOCUMENT.key() + "=" + budgetMs + " ms";
-            item.bytes = null;
-            if (last) {
-                spent.remove(key);
-            }
-            return;
+            read.limitExceeded = "Reading the images took more than " + IngestOptions.LIMITS_OCR_TIME_PER_DOCUMENT.key() + "=" + budgetMs + " ms";
+            return read;
         }
         long start = System.nanoTime();
         boolean hit = false;
@@ -104,24 +125,25 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
             OcrCache.Result result = pool.cache.get(OcrCache.key(item.tenant, bytes), () -> reader.read(bytes));
             hit = result.hit();
             (hit ? metrics.get(OcrMetrics.CACHE_HITS) : metrics.get(OcrMetrics.CACHE_MISSES)).inc();
-            item.text = result.text();
+            read.text = result.text();
             metrics.get(OcrMetrics.IMAGES_READ).inc();
         } catch (Exception e) {
-            item.failed = true;
+            read.failed = true;
             metrics.get(OcrMetrics.IMAGES_FAILED).inc();
             LOG.warn("Reading image {} of {} v{} failed: {}", item.index + 1, item.documentId, item.version, e.toString());
         } finally {
-            item.bytes = null; // read once; do not carry pixels into state or downstream
-            item.ocrMillis = (System.nanoTime() - start) / 1_000_000;
-            if (last) {
-                spent.remove(key);
-            } else {
-                spent.merge(key, item.ocrMillis, Long::sum);
-            }
+            read.ocrMillis = (System.nanoTime() - start) / 1_000_000;
+            budget.spentMs.addAndGet(read.ocrMillis);
             if (!hit) {
-                metrics.ocrTime(item.ocrMillis); // reading time, not cache look-ups
+                metrics.ocrTime(read.ocrMillis); // reading time, not cache look-ups
             }
         }
+        return read;
+    }
+
+    /** OCR time spent on one document version, added to by its images' reads on the pool's threads. */
+    private static final class DocumentBudget {
+        final AtomicLong spentMs = new AtomicLong();
     }
 
     @Override

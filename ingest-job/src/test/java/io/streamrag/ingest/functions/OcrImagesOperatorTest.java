@@ -203,6 +203,83 @@ class OcrImagesOperatorTest {
     }
 
     @Test
+    void anImageReadBeforeACheckpointButStillQueuedIsReadAgainAfterARestore() throws Exception {
+        // Image 1 is read while image 0 still runs, so it waits in the ordered queue, and in the checkpoint, with its
+        // input as it came: the reader's thread must not have changed it (it once dropped the bytes, and a restore then
+        // counted the image failed).
+        CountDownLatch snapshotTaken = new CountDownLatch(1);
+        reader = bytes -> {
+            String name = new String(bytes, StandardCharsets.UTF_8);
+            if (name.equals("page-0")) {
+                snapshotTaken.await(30, TimeUnit.SECONDS);
+                throw new IllegalStateException("task failed"); // the first run "crashes" after the checkpoint
+            }
+            return "first " + name;
+        };
+        OperatorSubtaskState state;
+        try (var h = harness(conf(2, "1005k"), 60_000)) {
+            h.open();
+            h.processElement(image("acme", "manual", 0, 2, "page-0"), 1);
+            h.processElement(image("acme", "manual", 1, 2, "page-1"), 1);
+            Histogram readingTime = (Histogram) metrics.get(OcrMetrics.OCR_TIME_MS.name());
+            for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); readingTime.getCount() < 1 && System.nanoTime() < until; ) {
+                Thread.sleep(5); // until image 1's read has fully finished
+            }
+            assertThat(readingTime.getCount()).isEqualTo(1);
+            state = h.snapshot(1L, 1L);
+            snapshotTaken.countDown();
+        }
+
+        reader = bytes -> "restored " + new String(bytes, StandardCharsets.UTF_8);
+        List<OcrItem> out;
+        try (var h = harness(conf(2, "1005k"), 60_000)) {
+            h.initializeState(state);
+            h.open();
+            h.endInput();
+            out = h.extractOutputValues();
+        }
+        assertThat(out).extracting(i -> i.index + ":" + i.text + ":" + i.failed)
+                .containsExactly("0:restored page-0:false", "1:restored page-1:false");
+        assertThat(count(OcrMetrics.IMAGES_FAILED.name())).isZero();
+    }
+
+    @Test
+    void aDocumentsBudgetIsForgottenWhateverOrderItsImagesFinishIn() throws Exception {
+        // The last image finishes first; the budget must still be gone once the first one has finished too, so a
+        // replay of the same version is read instead of being turned away as over budget.
+        CountDownLatch lastDone = new CountDownLatch(1);
+        reader = bytes -> {
+            String name = new String(bytes, StandardCharsets.UTF_8);
+            if (name.equals("page-0")) {
+                assertThat(lastDone.await(30, TimeUnit.SECONDS)).isTrue();
+            }
+            Thread.sleep(30); // the reading time that uses up the 1 ms budget
+            if (name.equals("page-1")) {
+                lastDone.countDown();
+            }
+            return "words of " + name;
+        };
+        Configuration conf = conf(2, "1006k");
+        conf.set(IngestOptions.LIMITS_OCR_TIME_PER_DOCUMENT, Duration.ofMillis(1));
+        List<OcrItem> out;
+        try (var h = harness(conf, 60_000)) {
+            h.open();
+            h.processElement(image("acme", "manual", 0, 2, "page-0"), 1);
+            h.processElement(image("acme", "manual", 1, 2, "page-1"), 1);
+            Histogram readingTime = (Histogram) metrics.get(OcrMetrics.OCR_TIME_MS.name());
+            for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); readingTime.getCount() < 2 && System.nanoTime() < until; ) {
+                Thread.sleep(5); // until both reads have fully finished
+            }
+            assertThat(readingTime.getCount()).isEqualTo(2);
+            h.processElement(image("acme", "manual", 0, 1, "again"), 1); // the same document and version again
+            h.endInput();
+            out = h.extractOutputValues();
+        }
+        assertThat(out).extracting(i -> i.text).containsExactly("words of page-0", "words of page-1", "words of again");
+        assertThat(out).allSatisfy(i -> assertThat(i.limitExceeded).isNull());
+    }
+
+    @Test
     void aDocumentOverItsOcrBudgetSkipsItsRemainingImagesAndTheBudgetIsForgottenAfterItsLastImage() throws Exception {
         reader = bytes -> {
             Thread.sleep(30); // the reading time that uses up the 1 ms budget
