@@ -80,11 +80,20 @@ public final class EndpointHealth implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.limiter = spec.rps <= 0 ? null : RateLimiter.of("endpoint-" + spec.name, RateLimiterConfig.custom()
-                .limitRefreshPeriod(Duration.ofMillis(100))
-                .limitForPeriod(Math.max(1, (int) Math.round(spec.rps / 10)))
+        this.limiter = spec.rps <= 0 ? null : RateLimiter.of("endpoint-" + spec.name, rateLimit(spec.rps));
+    }
+
+    /**
+     * {@code rps} requests a second, in bursts of at most a tenth of that (at least one): the period is fitted to the
+     * burst, so the rate is {@code rps} exactly (a fixed 100 ms period with a rounded burst let rps=5 send 10 a second).
+     */
+    static RateLimiterConfig rateLimit(double rps) {
+        int burst = Math.max(1, (int) Math.floor(rps / 10));
+        return RateLimiterConfig.custom()
+                .limitForPeriod(burst)
+                .limitRefreshPeriod(Duration.ofNanos(Math.max(1, Math.round(burst * 1e9 / rps))))
                 .timeoutDuration(Duration.ZERO)
-                .build());
+                .build();
     }
 
     /**
