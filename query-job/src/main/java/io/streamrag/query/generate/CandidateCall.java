@@ -32,13 +32,30 @@ public final class CandidateCall {
         this.request = request;
     }
 
-    /** Registers a call; false if the candidate was cancelled meanwhile (then the call is not started). */
-    synchronized boolean add(CallHandle handle) {
-        if (cancelled) {
+    /**
+     * Registers a call about to start and counts it running (and, for a {@code spare}, as a hedge); false, and the call
+     * is not started, if the candidate was cancelled or has its result, or, for a spare, has no call running any more
+     * (it ended, or is about to): checked here, under the lock the ending takes, not before, where a call could end
+     * between the check and the start.
+     */
+    synchronized boolean add(CallHandle handle, boolean spare) {
+        if (cancelled || succeeded || result.isDone() || spare && running == 0) {
             return false;
         }
         handles.add(handle);
+        running++;
+        if (spare) {
+            hedges++;
+        }
         return true;
+    }
+
+    /** Takes back {@link #add}: the call could not start (its endpoint had no room). */
+    synchronized void notStarted(boolean spare) {
+        running--;
+        if (spare) {
+            hedges--;
+        }
     }
 
     synchronized boolean isCancelled() {

@@ -308,7 +308,7 @@ public class CandidateGenerator implements AutoCloseable {
 
     /** Submits the candidate to the first endpoint with room and a closed breaker; else waits for one (re-checked). */
     private void admit(CandidateCall call, Set<String> exclude, long start) {
-        if (!launch(call, route(call.request, exclude), start, false)) {
+        if (!launch(call, route(call.request, exclude), start, false, false)) {
             long deadline = call.request.retrieval.question.deadlineAtMs();
             if (call.isCancelled()) {
                 finish(call, failed(call.request, null, Status.CANCELLED, "cancelled", 0, start));
@@ -322,17 +322,14 @@ public class CandidateGenerator implements AutoCloseable {
     }
 
     /** Starts a call on the first endpoint of {@code order} whose bulkhead accepts it; false if none did. */
-    private boolean launch(CandidateCall call, List<ChatEndpoint> order, long start, boolean late) {
+    private boolean launch(CandidateCall call, List<ChatEndpoint> order, long start, boolean spare, boolean late) {
         for (ChatEndpoint ep : order) {
             if (ep.health().open()) {
                 continue; // it would only be turned away; if every breaker is open the candidate waits (admit)
             }
             CallHandle handle = new CallHandle(ep.health(), late);
-            if (!call.add(handle)) {
+            if (!call.add(handle, spare)) {
                 return false;
-            }
-            synchronized (call) {
-                call.running++;
             }
             try {
                 ep.health().submit(() -> runGuarded(handle, call.request, ep, start))
@@ -341,9 +338,7 @@ public class CandidateGenerator implements AutoCloseable {
                                         CallFailedException.Kind.FAILED), start));
                 return true;
             } catch (BulkheadFullException e) {
-                synchronized (call) {
-                    call.running--;
-                }
+                call.notStarted(spare);
                 handle.discard();
                 ep.health().rejected.incrementAndGet();
             }
@@ -380,11 +375,8 @@ public class CandidateGenerator implements AutoCloseable {
         if (order.isEmpty() || order.get(0).health().open()) {
             order = route(call.request, Set.of());
         }
-        if (!launch(call, order, start, late)) {
-            return false;
-        }
-        synchronized (call) {
-            call.hedges++;
+        if (!launch(call, order, start, true, late)) {
+            return false; // no room, or the candidate ended meanwhile
         }
         endpoints.get(call.request.endpoint).health().hedged.incrementAndGet();
         return true;

@@ -1,0 +1,53 @@
+package io.streamrag.query.generate;
+
+import io.streamrag.query.records.CandidateResult;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * When a call may still start for a candidate: decided under the candidate's lock, with the count of calls running, so
+ * a spare or hedge never starts after the candidate has succeeded, ended or lost its last running call.
+ */
+class CandidateCallTest {
+
+    @Test
+    void aSpareStartsOnlyBesideARunningCall() {
+        CandidateCall call = new CandidateCall(null);
+        assertThat(call.add(new CallHandle(null, false), true)).as("spare with nothing running").isFalse();
+        assertThat(call.add(new CallHandle(null, false), false)).as("primary").isTrue();
+        assertThat(call.add(new CallHandle(null, true), true)).as("spare beside it").isTrue();
+        assertThat(call.running).isEqualTo(2);
+        assertThat(call.hedges).isEqualTo(1);
+
+        call.notStarted(true); // its endpoint had no room
+        assertThat(call.running).isEqualTo(1);
+        assertThat(call.hedges).isZero();
+    }
+
+    @Test
+    void noCallStartsOnceTheCandidateHasSucceeded() {
+        CandidateCall call = new CandidateCall(null);
+        assertThat(call.add(new CallHandle(null, false), false)).isTrue();
+        synchronized (call) {
+            call.succeeded = true; // an attempt claimed the result; it completes it a moment later
+        }
+        assertThat(call.add(new CallHandle(null, true), true)).isFalse();
+        assertThat(call.add(new CallHandle(null, false), false)).isFalse();
+        assertThat(call.hedges).isZero();
+    }
+
+    @Test
+    void noCallStartsOnceTheCandidateHasItsResultOrIsCancelled() {
+        CandidateCall done = new CandidateCall(null);
+        assertThat(done.add(new CallHandle(null, false), false)).isTrue();
+        done.result.complete(new CandidateResult()); // e.g. its last call failed and ended it
+        assertThat(done.add(new CallHandle(null, true), true)).isFalse();
+        assertThat(done.add(new CallHandle(null, false), false)).isFalse();
+
+        CandidateCall cancelled = new CandidateCall(null);
+        cancelled.cancel();
+        assertThat(cancelled.add(new CallHandle(null, false), false)).isFalse();
+    }
+}
