@@ -137,9 +137,14 @@ public class QueryJob {
         return answers;
     }
 
-    /** The generate step, adaptive or fixed: async, bounded by {@code query.generate.*} (a safety net only). */
+    /**
+     * The generate step, adaptive or fixed: async, bounded by {@code query.generate.*}. Candidates end by their
+     * question's deadline themselves; the operator timeout is only a safety net beyond the longest deadline, as for
+     * retrieval (below it, a question allowed 10 minutes lost its candidates at the net's 3).
+     */
     private <T> SingleOutputStreamOperator<VoteInput> generate(DataStream<T> in, AsyncFunction<T, VoteInput> generate) {
-        return AsyncDataStream.unorderedWait(in, generate, conf.get(QueryOptions.GENERATE_TIMEOUT).toMillis(),
+        return AsyncDataStream.unorderedWait(in, generate,
+                ParseQuestion.MAX_DEADLINE_MS + conf.get(QueryOptions.GENERATE_TIMEOUT).toMillis(),
                 TimeUnit.MILLISECONDS, conf.get(QueryOptions.GENERATE_CAPACITY));
     }
 

@@ -69,8 +69,9 @@ public final class QueryOptions {
             .intType().defaultValue(64).withDescription("In-flight candidates (or adaptive questions) per subtask.");
     public static final ConfigOption<Duration> GENERATE_TIMEOUT = ConfigOptions.key("query.generate.timeout")
             .durationType().defaultValue(Duration.ofMinutes(3)).withDeprecatedKeys("query.generate.timeout-ms")
-            .withDescription("Safety net only: candidates end at their question's deadline by themselves; past this async "
-                    + "timeout a candidate becomes TIMEOUT, never a failure of the job.");
+            .withDescription("Safety net only: candidates end at their question's deadline by themselves; one still out "
+                    + "this long after the longest deadline a question may ask for (1 h) becomes TIMEOUT, never a failure of "
+                    + "the job.");
 
     public static final ConfigOption<Integer> ENDPOINT_QUEUE_CAPACITY = ConfigOptions.key("query.endpoint.queue-capacity")
             .intType().defaultValue(16).withDescription("Candidates an endpoint admits beyond its maxConcurrency request slots "

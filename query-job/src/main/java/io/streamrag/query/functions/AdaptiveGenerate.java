@@ -97,19 +97,26 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
     }
 
     private void wave(Retrieval r, Progress p, int size, ResultFuture<VoteInput> resultFuture) {
-        adaptiveMetrics.get(AdaptiveMetrics.WAVES).inc();
         double temperature = settings.temperature();
         List<CompletableFuture<CandidateResult>> futures = new ArrayList<>();
-        for (int i = 0; i < size; i++) {
-            CandidateRequest req = FanOut.request(r, p.issued++, endpoints, temperature);
-            metrics.issued(req.endpoint);
-            CandidateCall call = generator.start(req, p.budget);
-            p.calls.add(call);
-            futures.add(call.result.thenApply(res -> {
-                metrics.completed(res);
-                p.results.add(res);
-                return res;
-            }));
+        // Issued under the lock finish() sets 'done' under: once the deadline timer has finished the question, no wave
+        // starts calls that its cancel loop would miss, and the count of calls issued is final.
+        synchronized (p) {
+            if (p.done) {
+                return;
+            }
+            adaptiveMetrics.get(AdaptiveMetrics.WAVES).inc();
+            for (int i = 0; i < size; i++) {
+                CandidateRequest req = FanOut.request(r, p.issued++, endpoints, temperature);
+                metrics.issued(req.endpoint);
+                CandidateCall call = generator.start(req, p.budget);
+                p.calls.add(call);
+                futures.add(call.result.thenApply(res -> {
+                    metrics.completed(res);
+                    p.results.add(res);
+                    return res;
+                }));
+            }
         }
         CompletableFuture.allOf(futures.toArray(new CompletableFuture[0])).whenComplete((ignored, error) -> {
             if (p.done) {

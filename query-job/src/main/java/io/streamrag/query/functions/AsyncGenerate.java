@@ -102,9 +102,11 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
             q.calls.add(call);
         }
         call.result.thenAccept(r -> {
-            metrics.completed(r);
-            emit(request, r, resultFuture);
-            done(id, q, r);
+            if (call.claimReport()) { // not already reported by the operator's timeout
+                metrics.completed(r);
+                emit(request, r, resultFuture);
+                done(id, q, r);
+            }
         });
     }
 
@@ -159,13 +161,25 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
                     VoteInputs.candidates(request.retrieval.question, maxWeight, timedOut)));
             return;
         }
+        String id = request.retrieval.question.questionId;
+        Question q = questions.get(id);
+        CandidateCall call = null;
+        if (q != null) {
+            synchronized (q) {
+                call = q.calls.stream().filter(c -> c.request == request).findFirst().orElse(null);
+            }
+        }
+        if (call != null && !call.claimReport()) {
+            return; // its result came first and was reported
+        }
         CandidateResult r = CandidateGenerator.failed(request, generator.endpoint(request.endpoint),
                 Status.TIMEOUT, "operator timeout", 0, 0);
         metrics.completed(r);
         resultFuture.complete(Collections.singleton(
                 VoteInputs.candidates(request.retrieval.question, maxWeight, List.of(r))));
-        String id = request.retrieval.question.questionId;
-        Question q = questions.get(id);
+        if (call != null) {
+            call.cancel(); // no request runs on for a candidate that is already out
+        }
         if (q != null) {
             done(id, q, r); // so the question's bookkeeping is released
         }

@@ -27,6 +27,8 @@ public final class CandidateCall {
     CandidateResult firstFailure;
     /** An attempt succeeded: its result is the candidate's, whatever the calls it aborts report afterwards. */
     boolean succeeded;
+    /** Its outcome has been reported (see {@link #claimReport}). */
+    private boolean reported;
 
     CandidateCall(CandidateRequest request) {
         this.request = request;
@@ -86,6 +88,18 @@ public final class CandidateCall {
             }
         }
         return n;
+    }
+
+    /**
+     * Claims the one report of this candidate's outcome (its result, or the operator's timeout, whichever comes first);
+     * false if it was claimed already.
+     */
+    public synchronized boolean claimReport() {
+        if (reported) {
+            return false;
+        }
+        reported = true;
+        return true;
     }
 
     /** Aborts the candidate (the vote is decided); returns how many running calls were aborted. */

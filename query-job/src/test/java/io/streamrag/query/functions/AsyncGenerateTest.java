@@ -1,0 +1,63 @@
+package io.streamrag.query.functions;
+
+import io.streamrag.model.Faults;
+import io.streamrag.model.LocalModelServer;
+import io.streamrag.query.QueryOptions;
+import io.streamrag.query.TestRetrievals;
+import io.streamrag.query.generate.EndpointSpec;
+import io.streamrag.query.generate.GenerateSettings;
+import io.streamrag.query.records.CandidateResult.Status;
+import io.streamrag.query.records.Retrieval;
+import io.streamrag.query.records.VoteInput;
+
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The fixed-N generate operator in Flink's harness: its safety-net timeout. */
+class AsyncGenerateTest {
+
+    @Test
+    void aCandidatePastTheOperatorTimeoutComesOutOnceAsTimeoutAndItsCallIsAborted() throws Exception {
+        try (LocalModelServer server = LocalModelServer.startLocal(Faults.parse("latency=3000"))) {
+            Configuration conf = new Configuration();
+            conf.set(QueryOptions.ENDPOINTS, "local=openai," + server.baseUrl() + ",extractive,8");
+            conf.set(QueryOptions.HEDGE_ENABLED, false);
+            List<EndpointSpec> specs = EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS));
+            Retrieval r = TestRetrievals.adminPort("qa-timeout", 1, 60_000);
+            List<VoteInput> out;
+            try (var h = new OneInputStreamOperatorTestHarness<>(
+                    new AsyncWaitOperatorFactory<>(new AsyncGenerate(GenerateSettings.from(conf), specs), 1_000, 8,
+                            AsyncDataStream.OutputMode.UNORDERED),
+                    TypeInformation.of(io.streamrag.query.records.CandidateRequest.class).createSerializer(new SerializerConfigImpl()))) {
+                h.open();
+                r.question.receivedAtMs = System.currentTimeMillis();
+                h.processElement(FanOut.request(r, 0, List.of("local"), 0.7), 0);
+                for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); server.chatRequests() == 0 && System.nanoTime() < until; ) {
+                    Thread.sleep(10); // until the call is at the server
+                }
+                h.setProcessingTime(1_001); // the operator's timeout fires while the model still works on it
+                h.endInput();
+                out = h.extractOutputValues();
+                // The operator still open (closing it closes its clients): the server's answer, 3 s on, must find the
+                // call aborted, not delivered to a candidate that is already out.
+                for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); server.inFlight() > 0 && System.nanoTime() < until; ) {
+                    Thread.sleep(20);
+                }
+                assertThat(server.inFlight()).isZero();
+                assertThat(server.aborted()).isEqualTo(1);
+            }
+            assertThat(out).hasSize(1);
+            assertThat(out.get(0).candidates).singleElement().satisfies(c -> assertThat(c.status).isEqualTo(Status.TIMEOUT.name()));
+        }
+    }
+}
