@@ -134,35 +134,37 @@ public class ChatEndpoint implements AutoCloseable {
             if (left <= 0) {
                 throw new CallFailedException("timeout: deadline passed before attempt " + attempt, true, attempt - 1, null);
             }
-            if (!health.breaker.tryAcquirePermission()) {
+            if (health.breaker.getState() == CircuitBreaker.State.OPEN) {
+                // Turned away at once (routing tries another endpoint) rather than after waiting for a slot.
                 throw new CallFailedException("circuit open", false, attempt - 1, null, CallFailedException.Kind.REJECTED);
             }
-            try {
-                if (!health.acquireRate(Math.min(left, 1_000))) {
-                    health.breaker.releasePermission();
-                    throw new CallFailedException("rate limit (rps " + spec.rps + ") reached", false, attempt - 1, null,
-                            CallFailedException.Kind.REJECTED);
-                }
-            } catch (InterruptedException ie) {
-                health.breaker.releasePermission();
-                throw cancelled(attempt - 1, ie);
-            }
+            // Slot, then breaker permission, then rate permit, each just before the request: a permission taken before
+            // the wait for a slot let a queued attempt send after the breaker had opened (or outside the half-open
+            // probes), and a rate permit taken before it let the queue send in one burst when slots freed up.
             try {
                 if (!health.acquireSlot(deadlineAtMs)) {
-                    health.breaker.releasePermission();
                     throw new CallFailedException("timeout: no request slot free before the deadline", true,
                             attempt - 1, null);
                 }
             } catch (InterruptedException ie) {
-                health.breaker.releasePermission();
                 throw cancelled(attempt - 1, ie);
             }
-            if (health.breaker.getState() == CircuitBreaker.State.OPEN) {
-                // It opened while this attempt waited for a slot: a permission taken while it was closed must not
-                // send one more request to an endpoint now known to fail.
+            if (!health.breaker.tryAcquirePermission()) {
                 health.releaseSlot();
-                health.breaker.releasePermission();
                 throw new CallFailedException("circuit open", false, attempt - 1, null, CallFailedException.Kind.REJECTED);
+            }
+            CircuitBreaker.State permittedIn = health.breaker.getState();
+            try {
+                if (!health.acquireRate(Math.min(deadlineAtMs - System.currentTimeMillis(), 1_000))) {
+                    health.releaseSlot();
+                    releasePermission(permittedIn);
+                    throw new CallFailedException("rate limit (rps " + spec.rps + ") reached", false, attempt - 1, null,
+                            CallFailedException.Kind.REJECTED);
+                }
+            } catch (InterruptedException ie) {
+                health.releaseSlot();
+                releasePermission(permittedIn);
+                throw cancelled(attempt - 1, ie);
             }
             long start = System.nanoTime();
             try {
@@ -186,7 +188,7 @@ public class ChatEndpoint implements AutoCloseable {
                     if (handle != null && handle.lostRace()) {
                         health.breaker.onError(millis, TimeUnit.MILLISECONDS, e); // slower than a later hedge
                     } else {
-                        health.breaker.releasePermission(); // no longer needed: says nothing about the endpoint
+                        releasePermission(permittedIn); // no longer needed: says nothing about the endpoint
                     }
                     throw cancelled(attempt, e);
                 }
@@ -195,7 +197,7 @@ public class ChatEndpoint implements AutoCloseable {
                         && System.currentTimeMillis() < deadlineAtMs) {
                     // JDK 17's client, cancelling an aborted call (a spare's twin), may close the connection it had
                     // already handed back to the pool and on to this call: retried at once, free, breaker untold.
-                    health.breaker.releasePermission();
+                    releasePermission(permittedIn);
                     localResets++;
                     listener.retried(spec.name);
                     continue;
@@ -203,7 +205,7 @@ public class ChatEndpoint implements AutoCloseable {
                 health.recordAborted(millis); // no answer: it only tells the call ran at least this long
                 int status = statusCode(e);
                 if (status == 429) {
-                    health.breaker.releasePermission(); // the endpoint is busy, not broken
+                    releasePermission(permittedIn); // the endpoint is busy, not broken
                 } else {
                     health.breaker.onError(millis, TimeUnit.MILLISECONDS, e);
                 }
@@ -224,6 +226,17 @@ public class ChatEndpoint implements AutoCloseable {
                     throw cancelled(attempt, ie);
                 }
             }
+        }
+    }
+
+    /**
+     * Gives back a breaker permission the call did not use, if the breaker is still in the state it was taken in:
+     * resilience4j adds a released permission to the half-open probes, so one taken while closed and given back after
+     * the breaker had opened and half-opened would let a failing endpoint take one probe more than configured.
+     */
+    private void releasePermission(CircuitBreaker.State permittedIn) {
+        if (health.breaker.getState() == permittedIn) {
+            health.breaker.releasePermission();
         }
     }
 

@@ -2,6 +2,9 @@ package io.streamrag.query.generate;
 
 import io.streamrag.model.Faults;
 import io.streamrag.model.LocalModelServer;
+import io.streamrag.query.QueryOptions;
+
+import org.apache.flink.configuration.Configuration;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -139,5 +142,32 @@ class ChatEndpointTest {
         assertThat(ChatEndpoint.closedLocally(ours)).isTrue();
         assertThat(ChatEndpoint.closedLocally(peer)).isFalse();
         assertThat(ChatEndpoint.closedLocally(new RuntimeException("connection closed locally"))).isFalse(); // not I/O
+    }
+
+    @Test
+    void anAttemptWaitingForASlotNeedsAHalfOpenProbeOnceTheBreakerHasHalfOpened() throws Exception {
+        server.setFaults(Faults.parse("latency=600"));
+        Configuration conf = new Configuration();
+        conf.set(QueryOptions.BREAKER_HALF_OPEN_CALLS, 2); // the first call's success alone does not close it
+        ChatEndpoint e = new ChatEndpoint(EndpointSpec.parse("slot-half-open=openai," + server.baseUrl() + ",extractive,1,1.0,5000"),
+                new RetryPolicy(0, 50, 1000), 256, CallListener.NONE, HealthSettings.from(conf));
+        try (e) {
+            var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> e.call(PROMPT, 0.7, 1, far()));
+            while (server.chatRequests() == 0) { // the first call holds the only request slot
+                Thread.sleep(10);
+            }
+            var second = java.util.concurrent.CompletableFuture.supplyAsync(() -> e.call(PROMPT, 0.7, 2, far()));
+            // As above, the pause only lets the test see the late path; the assertions hold either way.
+            Thread.sleep(100);
+            e.health().breaker.transitionToOpenState();
+            e.health().breaker.transitionToHalfOpenState();
+            // Both probes allowed, taken by other calls.
+            assertThat(e.health().breaker.tryAcquirePermission()).isTrue();
+            assertThat(e.health().breaker.tryAcquirePermission()).isTrue();
+            assertThat(first.get(10, java.util.concurrent.TimeUnit.SECONDS).attempts()).isEqualTo(1);
+            assertThatThrownBy(() -> second.get(10, java.util.concurrent.TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(CallFailedException.class).hasMessageContaining("circuit open");
+        }
+        assertThat(server.chatRequests()).isEqualTo(1); // no probe beyond those half-open allows
     }
 }
