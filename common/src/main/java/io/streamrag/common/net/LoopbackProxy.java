@@ -128,19 +128,18 @@ public final class LoopbackProxy implements AutoCloseable {
     }
 
     private void accept(Socket client) {
-        if (mode == Mode.DOWN || closed) {
-            // Accepted in the race with mode(DOWN): the JDK defers closing a socket an accept is blocked on.
-            try {
-                client.setSoLinger(true, 0);
-            } catch (SocketException ignored) {
-                // already gone
+        // Registered under the lock mode() switches under: a connection accepted as the mode changes is either reset
+        // with the others or refused, never left forwarding through an outage.
+        synchronized (this) {
+            if (mode == Mode.DOWN || closed) {
+                // Accepted in the race with mode(DOWN): the JDK defers closing a socket an accept is blocked on.
+                reset(client);
+                return;
             }
-            closeQuietly(client);
-            return;
-        }
-        open.add(client);
-        if (mode == Mode.HANG) {
-            return; // held open, never answered, until reset
+            open.add(client);
+            if (mode == Mode.HANG) {
+                return; // held open, never answered, until reset
+            }
         }
         Socket upstream = new Socket();
         try {
@@ -151,7 +150,16 @@ public final class LoopbackProxy implements AutoCloseable {
             closeQuietly(upstream);
             return;
         }
-        open.add(upstream);
+        synchronized (this) {
+            if (mode != Mode.UP || closed || !open.contains(client)) {
+                // Switched while connecting upstream (resetAll has reset the client already, or does it now).
+                open.remove(client);
+                reset(client);
+                closeQuietly(upstream);
+                return;
+            }
+            open.add(upstream);
+        }
         AtomicInteger running = new AtomicInteger(2);
         pumps.execute(() -> pump(client, upstream, running));
         pumps.execute(() -> pump(upstream, client, running));
@@ -182,16 +190,22 @@ public final class LoopbackProxy implements AutoCloseable {
         }
     }
 
+    /** Resets every open connection; called under the lock, so none is registered meanwhile. */
     private void resetAll() {
         for (Socket socket : open) {
-            try {
-                socket.setSoLinger(true, 0); // RST, like a crashed server
-            } catch (SocketException ignored) {
-                // already closed
-            }
-            closeQuietly(socket);
+            open.remove(socket);
+            reset(socket);
         }
-        open.clear();
+    }
+
+    /** Closes with a reset (RST), like a crashed server. */
+    private static void reset(Socket socket) {
+        try {
+            socket.setSoLinger(true, 0);
+        } catch (SocketException ignored) {
+            // already closed
+        }
+        closeQuietly(socket);
     }
 
     private static void closeQuietly(AutoCloseable closeable) {
