@@ -14,6 +14,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.opensearch.client.opensearch.OpenSearchClient;
 import org.opensearch.client.opensearch._types.FieldValue;
 
@@ -102,10 +103,10 @@ public final class ChaosLoad implements AutoCloseable {
                     int n = sent.getAndIncrement();
                     if (question) {
                         Question q = question(n);
-                        producer.send(new ProducerRecord<>(questionsTopic, q.questionId, Json.toString(q)));
+                        producer.send(new ProducerRecord<>(questionsTopic, q.questionId, Json.toString(q)), this::sent);
                     } else {
                         DocumentEvent e = document(n);
-                        producer.send(new ProducerRecord<>(documentsTopic, e.documentId, Json.toString(e))); // key per CONTRACT.md
+                        producer.send(new ProducerRecord<>(documentsTopic, e.documentId, Json.toString(e)), this::sent); // key per CONTRACT.md
                     }
                     next += pauseNanos;
                     long wait = next - System.nanoTime();
@@ -120,6 +121,17 @@ public final class ChaosLoad implements AutoCloseable {
         }, "chaos-sender");
         sender.setDaemon(true);
         sender.start();
+    }
+
+    /**
+     * A send's acknowledgement: a record the drill's own producer could not deliver is the drill's failure, reported by
+     * {@link #awaitSent}, not a record the system lost.
+     */
+    private void sent(RecordMetadata metadata, Exception error) {
+        if (error != null && sendFailure == null) {
+            sendFailure = new IllegalStateException("The drill's producer could not send a record (" + error
+                    + "); its counts would blame the jobs for it", error);
+        }
     }
 
     /** Records sent so far (documents and questions). */
