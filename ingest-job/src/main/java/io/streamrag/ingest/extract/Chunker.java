@@ -31,7 +31,12 @@ public class Chunker implements Serializable {
     /** Tokens per whitespace-separated word, a stable approximation of a BERT/GPT tokeniser on English. */
     public static final double TOKENS_PER_WORD = 1.3;
 
-    private static final Pattern HEADING = Pattern.compile("^(#{1,6})\\s+(.+?)\\s*#*\\s*$");
+    /**
+     * A Markdown ATX heading; its closing {@code #}s are taken off in {@link #headingText}, not by the pattern: a lazy
+     * text followed by {@code \\s*#*\\s*$} backtracked cubically on a line of spaces ({@code "# a" + 30,000 spaces +
+     * "b"} ran for hours on the task thread).
+     */
+    private static final Pattern HEADING = Pattern.compile("^(#{1,6})\\s+(.+)$");
     /** A caption's start: "Figure 2.4:", "Fig. 3.", "Figure 5.1a:" (capitalised, so "figure 1.2 shows" is not one). */
     private static final Pattern CAPTION = Pattern.compile("(?:Figure|Fig\\.)\\s*\\d+(?:[.-]\\d+)*[a-z]?\\s*[:.]\\s+\\S");
     /** A wrapped caption's next line starts in lower case. */
@@ -108,7 +113,7 @@ public class Chunker implements Serializable {
                         }
                         // A heading closes the current chunk: chunks never straddle sections.
                         b.flush(false);
-                        b.section = m.group(2).strip();
+                        b.section = headingText(m.group(2));
                         if (b.title == null) {
                             b.title = b.section;
                         }
@@ -330,5 +335,15 @@ public class Chunker implements Serializable {
     public static int approxTokens(String text) {
         String s = text.strip();
         return s.isEmpty() ? 0 : (int) Math.ceil(s.split("\\s+").length * TOKENS_PER_WORD);
+    }
+
+    /** A heading's text without its optional closing sequence of {@code #}s and the white space around it. */
+    static String headingText(String rest) {
+        int end = rest.length();
+        while (end > 0 && (rest.charAt(end - 1) == '#' || Character.isWhitespace(rest.charAt(end - 1)))) {
+            end--;
+        }
+        String text = rest.substring(0, end).strip();
+        return text.isEmpty() ? rest.strip() : text;
     }
 }

@@ -173,4 +173,24 @@ class ChunkerTest {
         assertThat(a).extracting(c -> c.chunkId + "|" + c.text + "|" + c.page)
                 .containsExactlyElementsOf(b.stream().map(c -> c.chunkId + "|" + c.text + "|" + c.page).collect(Collectors.toList()));
     }
+
+    @Test
+    void headingsLoseTheirClosingHashesOnly() {
+        assertThat(Chunker.headingText("Installation")).isEqualTo("Installation");
+        assertThat(Chunker.headingText("Installation ##")).isEqualTo("Installation");
+        assertThat(Chunker.headingText("C# in ten minutes")).isEqualTo("C# in ten minutes");
+        assertThat(Chunker.headingText("#")).isEqualTo("#");
+    }
+
+    @Test
+    void aLineOfSpacesAfterAHashIsChunkedWithoutBacktracking() {
+        // "# a", 30,000 spaces, "b": the former heading pattern backtracked cubically on it (hours on the task thread).
+        String line = "# a" + " ".repeat(30_000) + "b";
+        ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.MARKDOWN);
+        doc.pages.add(new PageText(1, line + "\n\nAfter it, a paragraph."));
+        List<Chunk> chunks = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+                () -> new Chunker(130, 26).chunk(task(), doc)); // a bound on termination, not a speed target
+        assertThat(chunks).isNotEmpty();
+        assertThat(chunks.get(0).section).startsWith("a").endsWith("b");
+    }
 }
