@@ -13,6 +13,7 @@ import org.apache.flink.connector.file.src.util.SingletonResultIterator;
 import org.apache.flink.core.fs.Path;
 
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -52,10 +53,7 @@ public class FileReferenceFormat implements BulkFormat<RawDocument, FileSourceSp
         while (relative.startsWith("/")) {
             relative = relative.substring(1);
         }
-        String fileUri = uri.getScheme() == null ? "file://" + filePath : uri.toString();
-        if (fileUri.startsWith("file:/") && !fileUri.startsWith("file:///")) {
-            fileUri = "file://" + filePath;
-        }
+        String fileUri = uri.getScheme() == null || "file".equals(uri.getScheme()) ? fileUri(filePath) : uri.toASCIIString();
         ObjectNode event = Json.MAPPER.createObjectNode();
         event.put("documentId", relative);
         event.put("tenant", tenant);
@@ -64,6 +62,18 @@ public class FileReferenceFormat implements BulkFormat<RawDocument, FileSourceSp
         event.put("uri", fileUri);
         event.put("title", path.getName());
         return new RawDocument(relative, Json.toString(event).getBytes(StandardCharsets.UTF_8), System.currentTimeMillis(), "file");
+    }
+
+    /**
+     * {@code file:///...} with the path percent-encoded (spaces, {@code %}, {@code #}, {@code ?}, non-ASCII): the
+     * decoded path pasted after {@code file://} made "my manual.pdf" an invalid uri and "a#b.pdf" another file.
+     */
+    static String fileUri(String path) {
+        try {
+            return new URI("file", "", path, null, null).toASCIIString();
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("Not a file path: " + path, e);
+        }
     }
 
     @Override
