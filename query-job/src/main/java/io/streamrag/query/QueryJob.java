@@ -112,14 +112,14 @@ public class QueryJob {
                     .flatMap(FanOut.of(endpoints, conf.get(QueryOptions.TEMPERATURE)))
                     .uid("fan-out")
                     .name("Fan out N candidates")
-                    .keyBy(c -> c.retrieval.question.questionId, Types.STRING);
+                    .keyBy(c -> c.retrieval.question.key(), Types.STRING);
             candidates = generate(requests, new AsyncGenerate(GenerateSettings.from(conf), endpoints))
                     .uid("generate")
                     .name("Generate candidate");
         }
 
         DataStream<Answer> voted = header.union(candidates)
-                .keyBy(v -> v.questionId, Types.STRING)
+                .keyBy(VoteInput::key, Types.STRING)
                 .process(new SelfConsistencyVote(conf.get(QueryOptions.DEDUP_TTL)))
                 .uid("vote")
                 .name("Self-consistency vote");

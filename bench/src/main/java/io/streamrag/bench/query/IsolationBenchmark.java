@@ -10,6 +10,7 @@ import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.Answer;
 import io.streamrag.common.records.Chunk;
 import io.streamrag.common.records.ChunkRef;
+import io.streamrag.common.records.Question;
 import io.streamrag.model.Faults;
 import io.streamrag.model.LocalModelServer;
 import io.streamrag.query.QueryJob;
@@ -49,8 +50,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Tenant isolation at scale: five tenants index the same documentIds with the same sentences (only the facts'
- * numbers differ), then Q questions (round-robin over tenants; RAG, DRAG and ITERDRAG) run through the real query
- * job on Kafka and OpenSearch with the offline model. Counts every retrieved and cited chunk that belongs to
+ * numbers differ), then Q questions (round-robin over tenants, the five of a round under one questionId; RAG, DRAG and
+ * ITERDRAG) run through the real query job on Kafka and OpenSearch with the offline model. Counts every retrieved and cited chunk that belongs to
  * another tenant (expected 0) and how many answers carry the asking tenant's own number. Uses its own topics and
  * index and removes them afterwards. {@code rag bench isolation [--questions 1000]}.
  */
@@ -193,7 +194,9 @@ public final class IsolationBenchmark {
 
     private static Result ask(Configuration conf, StreamExecutionEnvironment env, int questions, Map<String, String> owner) throws Exception {
         String bootstrap = conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS);
-        Map<String, String[]> expected = new HashMap<>(); // questionId -> {tenant, fact, tenant index, doc, kind}
+        // Key: tenant and questionId. The tenants of a round ask under one questionId, back to back, so their questions
+        // are in flight together: they must still be voted, deduplicated and answered apart.
+        Map<String, String[]> expected = new HashMap<>(); // question key -> {tenant, fact, tenant index, doc, kind}
         String[] strategies = {"RAG", "RAG", "RAG", "RAG", "RAG", "RAG", "DRAG", "DRAG", "ITERDRAG", "RAG"};
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -205,8 +208,8 @@ public final class IsolationBenchmark {
                 int d = (i / TENANTS.length) % DOCUMENTS;
                 int kind = (i / (TENANTS.length * DOCUMENTS)) % 3;
                 String[] f = fact(t, d, kind);
-                String id = String.format(Locale.ROOT, "iso-%05d", i);
-                expected.put(id, new String[] {TENANTS[t], f[2], String.valueOf(t), String.valueOf(d), String.valueOf(kind)});
+                String id = String.format(Locale.ROOT, "iso-%05d", i / TENANTS.length);
+                expected.put(Question.key(TENANTS[t], id), new String[] {TENANTS[t], f[2], String.valueOf(t), String.valueOf(d), String.valueOf(kind)});
                 String json = Json.toString(Json.MAPPER.createObjectNode().put("questionId", id).put("tenant", TENANTS[t])
                         .put("text", f[1]).put("strategy", strategies[i % strategies.length]).put("n", 2).put("k", 4));
                 producer.send(new ProducerRecord<>(conf.get(StreamRagOptions.QUESTIONS_TOPIC), id, json));
@@ -232,7 +235,7 @@ public final class IsolationBenchmark {
             while (answers.size() < questions && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
                     Answer a = Json.fromString(r.value(), Answer.class);
-                    answers.put(a.questionId, a);
+                    answers.put(Question.key(a.tenant, a.questionId), a);
                 }
             }
         } finally {
@@ -244,7 +247,7 @@ public final class IsolationBenchmark {
         result.answers = answers.size();
         result.seconds = (System.nanoTime() - t0) / 1e9;
         for (Answer a : answers.values()) {
-            String[] want = expected.get(a.questionId);
+            String[] want = expected.get(Question.key(a.tenant, a.questionId));
             result.byStatus.merge(String.valueOf(a.status), 1, Integer::sum);
             if (want == null || !want[0].equals(a.tenant)) {
                 result.wrongTenantAnswers++;

@@ -16,6 +16,14 @@ public class Question {
     /** Sampling seed: the same question with the same seed and settings gets the same candidates; null = from questionId. */
     public Long seed;
 
+    /**
+     * A question's identity: its tenant and questionId (escaped like {@link Chunk#documentKey}). Two tenants may use
+     * the same questionId; their questions are never voted, deduplicated or answered together.
+     */
+    public static String key(String tenant, String questionId) {
+        return Chunk.documentKey(tenant == null ? "" : tenant, questionId);
+    }
+
     /** A question's spending limit: tokens (in + out, all calls) and/or a latency in milliseconds; null = no limit. */
     public static class Budget {
         public Long tokens;

@@ -90,7 +90,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
     public void asyncInvoke(Retrieval r, ResultFuture<VoteInput> resultFuture) {
         Progress p = new Progress();
         p.budget = generator.hedgeSettings().budget(r.question.n);
-        inFlight.put(r.question.questionId, p);
+        inFlight.put(r.question.key(), p);
         long left = r.question.deadlineAtMs() - System.currentTimeMillis();
         p.deadlineTimer = timers.schedule(() -> finish(r, p, resultFuture), Math.max(0, left), TimeUnit.MILLISECONDS);
         wave(r, p, Math.min(settings.firstWave(), r.question.n), resultFuture);
@@ -155,7 +155,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         if (p.deadlineTimer != null) {
             p.deadlineTimer.cancel(false);
         }
-        inFlight.remove(r.question.questionId, p);
+        inFlight.remove(r.question.key(), p);
         // What has arrived, taken before the aborts: a cancelled call may complete its future on this thread.
         List<CandidateResult> results;
         synchronized (p.results) {
@@ -181,7 +181,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
 
     @Override
     public void timeout(Retrieval r, ResultFuture<VoteInput> resultFuture) {
-        Progress p = inFlight.get(r.question.questionId);
+        Progress p = inFlight.get(r.question.key());
         if (p == null) {
             p = new Progress();
         }

@@ -26,7 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Generates one candidate (the whole strategy) on its endpoint's bulkhead; failures and timeouts come out as
- * ERROR/TIMEOUT candidates so the vote always hears about every sample. Candidates arrive keyed by questionId, so
+ * ERROR/TIMEOUT candidates so the vote always hears about every sample. Candidates arrive keyed by question (tenant and questionId), so
  * this subtask sees all of a question's candidates: once their tally is settled by the vote's own rule, the calls
  * still running are aborted (their HTTP requests closed) instead of holding endpoint slots. The first candidates of a
  * question get the up-front spare calls the generator plans for it (none while the endpoints are healthy).
@@ -78,7 +78,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
             invokeChoices(request, resultFuture);
             return;
         }
-        String id = request.retrieval.question.questionId;
+        String id = request.retrieval.question.key();
         int n = request.retrieval.question.n;
         Question q = questions.computeIfAbsent(id, k -> new Question(n, generator.hedgeSettings().budget(n),
                 generator.planSpares(n)));
@@ -161,7 +161,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
                     VoteInputs.candidates(request.retrieval.question, maxWeight, timedOut)));
             return;
         }
-        String id = request.retrieval.question.questionId;
+        String id = request.retrieval.question.key();
         Question q = questions.get(id);
         CandidateCall call = null;
         if (q != null) {

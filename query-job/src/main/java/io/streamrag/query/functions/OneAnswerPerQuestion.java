@@ -1,6 +1,7 @@
 package io.streamrag.query.functions;
 
 import io.streamrag.common.records.Answer;
+import io.streamrag.common.records.Question;
 import io.streamrag.query.metrics.DedupMetrics;
 import io.streamrag.query.vote.AnsweredIds;
 
@@ -12,7 +13,7 @@ import org.apache.flink.util.Collector;
 import java.time.Duration;
 
 /**
- * The last guard of "exactly one answer per question": a questionId answered within the dedup TTL (default 7 days;
+ * The last guard of "exactly one answer per question": a question (tenant and questionId) answered within the dedup TTL (default 7 days;
  * e.g. a re-sent question, or one that was invalid or had no context, which never reach the vote) is not answered
  * again, across restarts and restores too (keyed state with a TTL, see {@link AnsweredIds}).
  */
@@ -30,9 +31,9 @@ public class OneAnswerPerQuestion extends KeyedProcessFunction<String, Answer, A
         this.ttl = ttl;
     }
 
-    /** Keys by questionId, {@link #NO_ID} when absent. */
+    /** Keys by tenant and questionId ({@link Question#key}), {@link #NO_ID} when the questionId is absent. */
     public static KeySelector<Answer, String> keySelector() {
-        return a -> a.questionId == null ? NO_ID : a.questionId;
+        return a -> a.questionId == null ? NO_ID : Question.key(a.tenant, a.questionId);
     }
 
     @Override

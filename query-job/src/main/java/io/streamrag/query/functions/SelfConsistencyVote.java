@@ -18,7 +18,7 @@ import org.apache.flink.util.Collector;
 import java.time.Duration;
 
 /**
- * Self-consistency vote keyed by questionId: weighted majority over normalised answers, decided as soon as the
+ * Self-consistency vote keyed by question (tenant and questionId): weighted majority over normalised answers, decided as soon as the
  * leader cannot be overtaken, or at the deadline (counted from the question's arrival) with what arrived. Decided ids
  * are remembered for the dedup TTL so late candidates are dropped instead of starting a second answer.
  */

@@ -1,6 +1,7 @@
 package io.streamrag.query.records;
 
 import io.streamrag.common.records.Answer;
+import io.streamrag.common.records.Question;
 
 /** A validated question with every default filled in. */
 public class QuestionTask {
@@ -17,6 +18,11 @@ public class QuestionTask {
     public Answer.Plan plan;
     /** The question's sampling seed; null = candidates' seeds derive from questionId. */
     public Long seed;
+
+    /** Tenant and questionId: what the job keys a question's state by ({@link Question#key}). */
+    public String key() {
+        return Question.key(tenant, questionId);
+    }
 
     public QuestionTask() {}
 

@@ -2,6 +2,7 @@ package io.streamrag.query.records;
 
 import io.streamrag.common.records.Answer;
 import io.streamrag.common.records.ChunkRef;
+import io.streamrag.common.records.Question;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -34,4 +35,9 @@ public class VoteInput {
     public int saved;
 
     public VoteInput() {}
+
+    /** Tenant and questionId: the vote's key ({@link Question#key}). */
+    public String key() {
+        return Question.key(tenant, questionId);
+    }
 }
