@@ -2,6 +2,7 @@ package io.streamrag.ingest.functions;
 
 import io.streamrag.common.json.Json;
 import io.streamrag.common.records.DocumentEvent;
+import io.streamrag.common.records.Identity;
 import io.streamrag.ingest.extract.ContentTypes;
 import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.metrics.ParseMetrics;
@@ -12,12 +13,16 @@ import io.streamrag.ingest.records.FailedDocument;
 import io.streamrag.ingest.records.RawDocument;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Parses and validates a raw event. Required: {@code documentId}, {@code tenant}, and for UPSERTs {@code uri} or
@@ -27,8 +32,13 @@ import java.nio.charset.StandardCharsets;
 public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTask> {
     private static final long serialVersionUID = 1L;
 
-    /** Inline content longer than this is replaced by a marker in dead letters. */
+    /** Inline content, or any other text value, longer than this is replaced by a marker in dead letters. */
     static final int ELIDE_ABOVE = 1024;
+    /** An event still longer than this once its long values are elided is replaced by a marker in dead letters. */
+    static final int ELIDE_EVENT_ABOVE = 64 * 1024;
+    /** Longest uri and title of an event, in characters. */
+    static final int MAX_URI_CHARS = 8192;
+    static final int MAX_TITLE_CHARS = 1024;
 
     private transient ParseMetrics metrics;
 
@@ -97,6 +107,21 @@ public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTas
         if (task.tenant == null) {
             return new Problem(DocumentError.MISSING_FIELD, "tenant is required");
         }
+        // Ids become Kafka keys and part of each chunk's OpenSearch _id (512 bytes at most): too long, one failed the
+        // whole bulk request and the job with it.
+        String tooLong = Identity.tooLong("documentId", task.documentId, Identity.MAX_ID_BYTES);
+        if (tooLong == null) {
+            tooLong = Identity.tooLong("tenant", task.tenant, Identity.MAX_TENANT_BYTES);
+        }
+        if (tooLong == null && task.uri != null && task.uri.length() > MAX_URI_CHARS) {
+            tooLong = "uri is " + task.uri.length() + " characters long; at most " + MAX_URI_CHARS + " are allowed";
+        }
+        if (tooLong == null && task.title != null && task.title.length() > MAX_TITLE_CHARS) {
+            tooLong = "title is " + task.title.length() + " characters long; at most " + MAX_TITLE_CHARS + " are allowed";
+        }
+        if (tooLong != null) {
+            return new Problem(DocumentError.INVALID_FIELD, tooLong);
+        }
         if (event.version != null && event.version < 0) {
             return new Problem(DocumentError.INVALID_FIELD, "version must not be negative");
         }
@@ -107,33 +132,60 @@ public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTas
             return new Problem(DocumentError.MISSING_CONTENT, "an UPSERT needs uri or contentBase64");
         }
         if (task.contentType != null && !ContentTypes.isSupported(task.contentType)) {
-            return new Problem(DocumentError.UNSUPPORTED_CONTENT_TYPE, task.contentType + " is not supported");
+            return new Problem(DocumentError.UNSUPPORTED_CONTENT_TYPE, Identity.clip(task.contentType, 128) + " is not supported");
         }
         return null;
     }
 
     private void reject(Context ctx, RawDocument raw, JsonNode tree, Stage stage, DocumentError error, String message, String eventJson) {
         FailedDocument f = new FailedDocument();
-        f.documentId = tree != null && tree.hasNonNull("documentId") ? tree.get("documentId").asText() : raw.key;
-        f.tenant = tree != null && tree.hasNonNull("tenant") ? tree.get("tenant").asText() : null;
+        f.documentId = Identity.clipId(tree != null && tree.hasNonNull("documentId") ? tree.get("documentId").asText() : raw.key);
+        f.tenant = Identity.clipId(tree != null && tree.hasNonNull("tenant") ? tree.get("tenant").asText() : null);
         f.version = tree != null && tree.path("version").canConvertToLong() ? tree.get("version").asLong() : null;
         f.stage = stage.code();
         f.error = error.code();
-        f.message = message;
+        f.message = Identity.clip(message, Identity.MAX_TEXT_CHARS);
         f.eventJson = eventJson;
         f.eventTime = raw.timestamp;
         metrics.get(ParseMetrics.DOCUMENTS_INVALID).inc();
         ctx.output(DeadLetters.TAG, f);
     }
 
+    /**
+     * The event as dead letters repeat it: every text value longer than {@link #ELIDE_ABOVE} (inline content above all)
+     * replaced by a marker, and the whole event by one when it is still longer than {@link #ELIDE_EVENT_ABOVE}, so a
+     * dead letter stays far below Kafka's record size limit whatever the event held.
+     */
     static JsonNode elide(JsonNode tree) {
-        if (tree instanceof ObjectNode) {
-            JsonNode content = tree.get("contentBase64");
-            if (content != null && content.isTextual() && content.asText().length() > ELIDE_ABOVE) {
-                ((ObjectNode) tree).put("contentBase64", "<elided " + content.asText().length() + " characters>");
+        elideValues(tree);
+        int length = Json.toString(tree).length();
+        return length > ELIDE_EVENT_ABOVE ? TextNode.valueOf("<elided event of " + length + " characters>") : tree;
+    }
+
+    private static void elideValues(JsonNode node) {
+        if (node instanceof ObjectNode) {
+            ObjectNode o = (ObjectNode) node;
+            List<String> names = new ArrayList<>();
+            o.fieldNames().forEachRemaining(names::add);
+            for (String name : names) {
+                JsonNode v = o.get(name);
+                if (v.isTextual() && v.asText().length() > ELIDE_ABOVE) {
+                    o.put(name, "<elided " + v.asText().length() + " characters>");
+                } else {
+                    elideValues(v);
+                }
+            }
+        } else if (node instanceof ArrayNode) {
+            ArrayNode a = (ArrayNode) node;
+            for (int i = 0; i < a.size(); i++) {
+                JsonNode v = a.get(i);
+                if (v.isTextual() && v.asText().length() > ELIDE_ABOVE) {
+                    a.set(i, TextNode.valueOf("<elided " + v.asText().length() + " characters>"));
+                } else {
+                    elideValues(v);
+                }
             }
         }
-        return tree;
     }
 
     /** Invalid JSON is kept as a JSON string (truncated) so the dead letter stays valid JSON. */

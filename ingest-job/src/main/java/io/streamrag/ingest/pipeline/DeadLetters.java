@@ -1,5 +1,6 @@
 package io.streamrag.ingest.pipeline;
 
+import io.streamrag.common.records.Identity;
 import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.DocumentTask;
@@ -40,12 +41,13 @@ public final class DeadLetters {
 
     public static FailedDocument of(DocumentTask task, Stage stage, DocumentError error, String message) {
         FailedDocument f = new FailedDocument();
-        f.documentId = task.documentId;
-        f.tenant = task.tenant;
+        // Ids are bounded once validated; an event refused for its ids is reported with them clipped.
+        f.documentId = Identity.clipId(task.documentId);
+        f.tenant = Identity.clipId(task.tenant);
         f.version = task.version;
         f.stage = stage.code();
         f.error = error.code();
-        f.message = message;
+        f.message = Identity.clip(message, Identity.MAX_TEXT_CHARS);
         f.eventJson = task.eventJson;
         f.eventTime = task.eventTime;
         return f;

@@ -1,5 +1,6 @@
 package io.streamrag.ingest.functions;
 
+import io.streamrag.ingest.io.kafka.DeadLetterSerializer;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.FailedDocument;
@@ -54,6 +55,41 @@ class ParseDocumentEventTest {
                     "d5:validate:MissingContent",
                     "d6:validate:InvalidEvent",
                     "d7:validate:UnsupportedContentType");
+        }
+    }
+
+    @Test
+    void tooLongIdsAndValuesAreRefusedAndTheirDeadLettersStaySmall() throws Exception {
+        String longId = "d".repeat(300);
+        String hugeType = "a".repeat(600_000); // echoed twice before: a 1.2 MB dead letter the sink could not write
+        String hugeKey = "k".repeat(400_000); // the dead letter's Kafka key, with no tenant to refuse first
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new ParseDocumentEvent()))) {
+            h.open();
+            h.processElement(raw("{\"documentId\":\"" + longId + "\",\"tenant\":\"acme\",\"uri\":\"file:///x\"}"), 1);
+            h.processElement(raw("{\"documentId\":\"d\",\"tenant\":\"" + "t".repeat(65) + "\",\"uri\":\"file:///x\"}"), 1);
+            h.processElement(raw("{\"documentId\":\"d\",\"tenant\":\"t\",\"uri\":\"file:///x\",\"contentType\":\"" + hugeType + "\"}"), 1);
+            h.processElement(raw("{\"documentId\":\"" + hugeKey + "\",\"uri\":\"file:///x\"}"), 1);
+            h.processElement(raw("{\"documentId\":\"d\",\"tenant\":\"t\",\"uri\":\"file:///x\",\"title\":\"" + "T".repeat(2000) + "\"}"), 1);
+            h.processElement(raw("{\"documentId\":\"d\",\"tenant\":\"t\",\"uri\":\"file:///x\",\"tags\":["
+                    + String.join(",", java.util.Collections.nCopies(200, "\"" + "x".repeat(1000) + "\"")) + "]}"), 1);
+            h.processElement(raw("{\"documentId\":\"" + "é".repeat(128) + "\",\"tenant\":\"" + "t".repeat(64) + "\",\"uri\":\"file:///x\"}"), 1);
+
+            assertThat(h.extractOutputValues()).extracting(t -> t.documentId)
+                    .containsExactly("d", "é".repeat(128)); // the event with many values passes; its dead-letter copy is elided
+            assertThat(h.extractOutputValues().get(0).eventJson).startsWith("\"<elided event of ");
+            List<FailedDocument> dead = h.getSideOutput(DeadLetters.TAG).stream()
+                    .map(r -> ((StreamRecord<FailedDocument>) r).getValue()).collect(Collectors.toList());
+            assertThat(dead).extracting(f -> f.error).containsExactly("InvalidField", "InvalidField", "UnsupportedContentType",
+                    "MissingField", "InvalidField");
+            assertThat(dead.get(0).message).isEqualTo("documentId is 300 bytes long; at most 256 are allowed");
+            assertThat(dead.get(0).documentId).startsWith("ddd").contains("(300 characters)");
+            assertThat(dead.get(1).message).isEqualTo("tenant is 65 bytes long; at most 64 are allowed");
+            assertThat(dead.get(4).message).isEqualTo("title is 2000 characters long; at most 1024 are allowed");
+            DeadLetterSerializer dlq = new DeadLetterSerializer("dlq");
+            for (FailedDocument f : dead) {
+                var record = dlq.serialize(f, null, 1L);
+                assertThat(record.key().length + record.value().length).as(f.error).isLessThan(16 * 1024);
+            }
         }
     }
 }

@@ -3,6 +3,7 @@ package io.streamrag.query.functions;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.records.Answer;
+import io.streamrag.common.records.Identity;
 import io.streamrag.common.records.Question;
 import io.streamrag.query.generate.StrategyName;
 import io.streamrag.query.metrics.QuestionMetrics;
@@ -60,7 +61,10 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         }
         if (error != null) {
             metrics.get(QuestionMetrics.INVALID).inc();
-            ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy, FailureReason.INVALID_QUESTION.because(error),
+            // What the answer repeats of an invalid question is clipped: a 600 KB strategy or questionId made an answer
+            // the sink could not write, and the job restarted on it forever.
+            ctx.output(INVALID, Answers.failed(Identity.clipId(q.questionId), Identity.clipId(q.tenant),
+                    Identity.clip(q.strategy, 64), FailureReason.INVALID_QUESTION.because(Identity.clip(error, Identity.MAX_TEXT_CHARS)),
                     q.receivedAtMs));
             return;
         }
@@ -99,11 +103,21 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         if (q.text == null) {
             return "missing text";
         }
+        String tooLong = Identity.tooLong("questionId", q.questionId, Identity.MAX_ID_BYTES);
+        if (tooLong == null) {
+            tooLong = Identity.tooLong("tenant", q.tenant, Identity.MAX_TENANT_BYTES);
+        }
+        if (tooLong != null) {
+            return tooLong;
+        }
         if (named == null) {
-            return "unknown strategy '" + q.strategy + "' (" + StrategyName.choices() + ")";
+            return "unknown strategy '" + Identity.clip(q.strategy, 64) + "' (" + StrategyName.choices() + ")";
         }
         Long n = integer(node, "n");
         Long k = integer(node, "k");
+        if (outsideInt(n) || outsideInt(k)) {
+            return "n and k must be between 1 and " + settings.maxN() + " and " + settings.maxK() + ", were " + n + " and " + k;
+        }
         Long deadline = integer(node, "deadlineMs");
         Long askedAt = integer(node, "askedAt");
         if (notInteger(n) || notInteger(k) || notInteger(deadline) || notInteger(askedAt)) {
@@ -168,12 +182,17 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
             return null;
         }
         if (v.isIntegralNumber()) {
-            return v.asLong();
+            return v.canConvertToLong() ? v.asLong() : Long.MIN_VALUE; // asLong() wraps 2^64 + 5 around to 5
         }
         if (v.isTextual() && v.asText().strip().matches("-?\\d{1,18}")) {
             return Long.parseLong(v.asText().strip());
         }
         return Long.MIN_VALUE;
+    }
+
+    /** A number intValue() would wrap (2^32 + 1 became 1). */
+    private static boolean outsideInt(Long v) {
+        return v != null && v != Long.MIN_VALUE && (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE);
     }
 
     private static boolean notInteger(Long v) {

@@ -162,4 +162,34 @@ class ParseQuestionTest {
                     .satisfies(r -> assertThat(r.getValue().error).contains("seed must be an integer"));
         }
     }
+
+    @Test
+    void tooLongIdsAndWrappingNumbersAreRefusedAndTheAnswerStaysSmall() throws Exception {
+        String hugeStrategy = "x".repeat(600_000); // echoed twice before: an answer the sink could not write
+        String hugeId = "q".repeat(400_000);
+        try (OneInputStreamOperatorTestHarness<RawQuestion, QuestionTask> h =
+                     ProcessFunctionTestHarnesses.forProcessFunction(new ParseQuestion(QuestionSettings.from(new Configuration())))) {
+            h.processElement(raw("a", "{\"questionId\":\"a\",\"tenant\":\"acme\",\"text\":\"x\",\"strategy\":\"" + hugeStrategy + "\"}"), 0);
+            h.processElement(raw(hugeId, "{\"questionId\":\"" + hugeId + "\",\"tenant\":\"acme\",\"text\":\"x\"}"), 0);
+            h.processElement(raw("c", "{\"questionId\":\"c\",\"tenant\":\"" + "t".repeat(65) + "\",\"text\":\"x\"}"), 0);
+            h.processElement(raw("d", "{\"questionId\":\"d\",\"tenant\":\"acme\",\"text\":\"x\",\"n\":4294967297}"), 0);
+            h.processElement(raw("e", "{\"questionId\":\"e\",\"tenant\":\"acme\",\"text\":\"x\",\"deadlineMs\":18446744073709556616}"), 0);
+
+            assertThat(h.extractOutputValues()).isEmpty();
+            List<Answer> failed = h.getSideOutput(ParseQuestion.INVALID).stream().map(r -> r.getValue()).collect(Collectors.toList());
+            assertThat(failed).extracting(a -> a.status).containsOnly(Answer.Status.FAILED);
+            assertThat(failed).hasSize(5);
+            assertThat(failed.get(0).error).contains("unknown strategy").contains("(600000 characters)");
+            assertThat(failed.get(1).error).contains("questionId is 400000 bytes long; at most 256");
+            assertThat(failed.get(1).questionId).hasSizeLessThan(400).endsWith("(400000 characters)");
+            assertThat(failed.get(2).error).contains("tenant is 65 bytes long; at most 64");
+            assertThat(failed.get(3).error).contains("n and k must be between"); // intValue() made it n=1
+            assertThat(failed.get(4).error).contains("must be integers"); // asLong() made it 5000 ms
+            var sink = new io.streamrag.query.io.kafka.AnswerSerializer("answers");
+            for (Answer a : failed) {
+                var record = sink.serialize(a, null, 1L);
+                assertThat(record.key().length + record.value().length).isLessThan(16 * 1024);
+            }
+        }
+    }
 }
