@@ -31,6 +31,10 @@ public class Chunker implements Serializable {
     /** Tokens per whitespace-separated word, a stable approximation of a BERT/GPT tokeniser on English. */
     public static final double TOKENS_PER_WORD = 1.3;
 
+    /** Longest run of characters without white space kept as one word; longer ones are cut (see Builder.add). */
+    static final int MAX_WORD_CHARS = 256;
+    /** Longest title repeated in every chunk (a PDF's /Title can be any length). */
+    static final int MAX_TITLE_CHARS = 1024;
     /**
      * A Markdown ATX heading; its closing {@code #}s are taken off in {@link #headingText}, not by the pattern: a lazy
      * text followed by {@code \\s*#*\\s*$} backtracked cubically on a line of spaces ({@code "# a" + 30,000 spaces +
@@ -259,7 +263,8 @@ public class Chunker implements Serializable {
             this.doc = doc;
             this.out = out;
             this.kind = kind;
-            this.title = task.title != null ? task.title : doc.title;
+            String t = task.title != null ? task.title : doc.title;
+            this.title = t == null || t.length() <= MAX_TITLE_CHARS ? t : t.substring(0, MAX_TITLE_CHARS);
         }
 
         void add(String text, int page, int block) {
@@ -272,11 +277,21 @@ public class Chunker implements Serializable {
                 flush(true);
             }
             for (String w : ws) {
-                if (words.size() >= maxWords) {
-                    flush(true);
-                }
-                words.add(new Word(w, page, block));
-                fresh++;
+                // A run without white space (a blob, text in a script written without spaces) is cut into pieces, so
+                // a chunk stays bounded (maxWords pieces) instead of taking a whole page or file as one "word".
+                int from = 0;
+                do {
+                    int to = Math.min(w.length(), from + MAX_WORD_CHARS);
+                    if (to < w.length() && Character.isHighSurrogate(w.charAt(to - 1))) {
+                        to--; // never cut a character in two
+                    }
+                    if (words.size() >= maxWords) {
+                        flush(true);
+                    }
+                    words.add(new Word(from == 0 && to == w.length() ? w : w.substring(from, to), page, block));
+                    fresh++;
+                    from = to;
+                } while (from < w.length());
             }
         }
 

@@ -193,4 +193,24 @@ class ChunkerTest {
         assertThat(chunks).isNotEmpty();
         assertThat(chunks.get(0).section).startsWith("a").endsWith("b");
     }
+
+    @Test
+    void textWithoutSpacesIsCutIntoBoundedChunksAndCharactersStayWhole() {
+        Chunker chunker = new Chunker(130, 26);
+        ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.TEXT);
+        // 1 MB without a space: emoji (after one letter, so pairs straddle the cuts), then ASCII.
+        String blob = "a" + "\uD83D\uDE00".repeat(300_000) + "x".repeat(400_000);
+        doc.pages.add(new PageText(1, blob));
+        doc.title = "T".repeat(5000);
+        List<Chunk> chunks = chunker.chunk(task(), doc);
+        int bound = chunker.maxWords() * (Chunker.MAX_WORD_CHARS + 1);
+        assertThat(chunks).hasSizeGreaterThan(10).allSatisfy(c -> {
+            assertThat(c.text.length()).isLessThanOrEqualTo(bound);
+            assertThat(Character.isLowSurrogate(c.text.charAt(0))).isFalse();
+            assertThat(Character.isHighSurrogate(c.text.charAt(c.text.length() - 1))).isFalse();
+            assertThat(c.title).hasSize(Chunker.MAX_TITLE_CHARS);
+        });
+        // Nothing is lost: the pieces of the last chunk end the blob.
+        assertThat(chunks.get(chunks.size() - 1).text.replace(" ", "")).endsWith("x".repeat(1000));
+    }
 }
