@@ -17,7 +17,8 @@ public final class AnswerNormalizer {
             Map.entry("eighteen", "18"), Map.entry("nineteen", "19"), Map.entry("twenty", "20"));
 
     private static final Pattern THOUSANDS = Pattern.compile("(?<=\\d),(?=\\d{3}(?!\\d))");
-    private static final Pattern TRAILING_ZERO_DECIMAL = Pattern.compile("(\\d+)\\.0+(?!\\d)");
+    /** Anchored at the start of a digit run: unanchored, every position of a long run of digits rescanned the rest (quadratic). */
+    private static final Pattern TRAILING_ZERO_DECIMAL = Pattern.compile("(?<!\\d)(\\d+)\\.0+(?!\\d)");
     private static final Pattern DOT_NOT_IN_NUMBER = Pattern.compile("(?<!\\d)\\.|\\.(?!\\d)");
     private static final Pattern PUNCT = Pattern.compile("[^\\p{L}\\p{N}\\s.]");
     private static final Pattern ARTICLES = Pattern.compile("\\b(a|an|the)\\b");

@@ -19,6 +19,17 @@ class VoteLogicTest {
         assertThat(AnswerNormalizer.normalize("1,234,567")).isEqualTo("1234567");
         assertThat(AnswerNormalizer.normalize("the Platform team")).isEqualTo("platform team");
         assertThat(AnswerNormalizer.normalize(null)).isEmpty();
+        assertThat(AnswerNormalizer.normalize("version 1.2.0")).isEqualTo("version 1.2");
+    }
+
+    @Test
+    void aLongRunOfDigitsIsNormalisedInOnePass() {
+        // Every position of the run used to rescan the rest for ".0" (quadratic: ~10^10 steps here, on a thread no one
+        // can interrupt); a bound on termination, not a speed target.
+        String digits = "7".repeat(200_000);
+        String normalised = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+                () -> AnswerNormalizer.normalize(digits));
+        assertThat(normalised).isEqualTo(digits);
     }
 
     @Test
