@@ -277,6 +277,9 @@ public class Chunker implements Serializable {
                 flush(true);
             }
             for (String w : ws) {
+                if (w.chars().allMatch(Character::isISOControl)) {
+                    continue; // no text (and blank to the embedding model: a chunk of only these failed the document)
+                }
                 // A run without white space (a blob, text in a script written without spaces) is cut into pieces, so
                 // a chunk stays bounded (maxWords pieces) instead of taking a whole page or file as one "word".
                 int from = 0;

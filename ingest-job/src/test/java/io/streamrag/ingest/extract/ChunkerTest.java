@@ -213,4 +213,14 @@ class ChunkerTest {
         // Nothing is lost: the pieces of the last chunk end the blob.
         assertThat(chunks.get(chunks.size() - 1).text.replace(" ", "")).endsWith("x".repeat(1000));
     }
+
+    @Test
+    void wordsOfControlCharactersOnlyAreLeftOut() {
+        ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.TEXT);
+        doc.pages.add(new PageText(1, "\u0007\u0008 \u0000"));
+        doc.pages.add(new PageText(2, "Real words \u0007 here\u0001."));
+        List<Chunk> chunks = new Chunker(130, 26).chunk(task(), doc);
+        assertThat(chunks).extracting(c -> c.text).containsExactly("Real words here\u0001.");
+        assertThat(chunks).allSatisfy(c -> assertThat(c.text.trim()).isNotEmpty()); // what langchain4j calls blank
+    }
 }
