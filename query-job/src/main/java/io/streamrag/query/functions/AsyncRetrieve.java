@@ -14,6 +14,7 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch._types.OpenSearchException;
 
 import java.util.Collections;
 import java.util.List;
@@ -97,6 +98,15 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
                     }
                     if (error != null) {
                         lastError[0] = rootMessage(error);
+                        if (permanent(error)) { // no retry mends it: FAILED now, not "unavailable" at the deadline
+                            if (done.compareAndSet(false, true)) {
+                                cancel(atDeadline);
+                                metrics.get(RetrievalMetrics.FAILURES).inc();
+                                resultFuture.complete(Collections.singleton(
+                                        failed(q, start, FailureReason.RETRIEVAL_REFUSED.because(lastError[0]))));
+                            }
+                            return;
+                        }
                         long delay = settings.backoff().delayMs(retry);
                         if (System.currentTimeMillis() + delay < q.deadlineAtMs()) {
                             metrics.get(RetrievalMetrics.RETRIED).inc();
@@ -118,6 +128,22 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
                         resultFuture.complete(Collections.singleton(succeeded(q, start, chunks)));
                     }
                 });
+    }
+
+    /**
+     * An error no retry can mend: OpenSearch refused the request itself (a 4xx, not 429), or the question's text cannot be
+     * embedded. Outages (I/O, 5xx, 429, a hanging search) are retried until the deadline.
+     */
+    static boolean permanent(Throwable error) {
+        for (Throwable c = error; c != null; c = c.getCause()) {
+            if (c instanceof OpenSearchException) {
+                return !OpenSearchClients.retriable((OpenSearchException) c);
+            }
+            if (c instanceof IllegalArgumentException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private Retrieval succeeded(QuestionTask q, long start, List<RetrievedChunk> chunks) {

@@ -103,6 +103,9 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         if (q.text == null) {
             return "missing text";
         }
+        if (q.text.codePoints().allMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
+            return "text holds no words (only control characters)";
+        }
         String tooLong = Identity.tooLong("questionId", q.questionId, Identity.MAX_ID_BYTES);
         if (tooLong == null) {
             tooLong = Identity.tooLong("tenant", q.tenant, Identity.MAX_TENANT_BYTES);

@@ -11,6 +11,8 @@ public enum FailureReason {
     EXPIRED_BEFORE_READ("deadline passed before the question was read"),
     /** FAILED: every retrieval attempt failed until the deadline; followed by ": " and the last error. */
     RETRIEVAL_UNAVAILABLE("retrieval unavailable"),
+    /** FAILED: OpenSearch refused the question's search (a 4xx other than 429) or its text could not be embedded; no retry mends that. */
+    RETRIEVAL_REFUSED("retrieval refused the question"),
     /** NO_CONTEXT: retrieval found nothing in the question's tenant; followed by " " and the tenant. */
     NOTHING_RETRIEVED("nothing retrieved for tenant"),
     /** FAILED: the vote reached the deadline before any candidate succeeded. */

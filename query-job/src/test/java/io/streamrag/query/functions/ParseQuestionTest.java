@@ -174,17 +174,19 @@ class ParseQuestionTest {
             h.processElement(raw("c", "{\"questionId\":\"c\",\"tenant\":\"" + "t".repeat(65) + "\",\"text\":\"x\"}"), 0);
             h.processElement(raw("d", "{\"questionId\":\"d\",\"tenant\":\"acme\",\"text\":\"x\",\"n\":4294967297}"), 0);
             h.processElement(raw("e", "{\"questionId\":\"e\",\"tenant\":\"acme\",\"text\":\"x\",\"deadlineMs\":18446744073709556616}"), 0);
+            h.processElement(raw("f", "{\"questionId\":\"f\",\"tenant\":\"acme\",\"text\":\"\\u0007\\u0008\"}"), 0);
 
             assertThat(h.extractOutputValues()).isEmpty();
             List<Answer> failed = h.getSideOutput(ParseQuestion.INVALID).stream().map(r -> r.getValue()).collect(Collectors.toList());
             assertThat(failed).extracting(a -> a.status).containsOnly(Answer.Status.FAILED);
-            assertThat(failed).hasSize(5);
+            assertThat(failed).hasSize(6);
             assertThat(failed.get(0).error).contains("unknown strategy").contains("(600000 characters)");
             assertThat(failed.get(1).error).contains("questionId is 400000 bytes long; at most 256");
             assertThat(failed.get(1).questionId).hasSizeLessThan(400).endsWith("(400000 characters)");
             assertThat(failed.get(2).error).contains("tenant is 65 bytes long; at most 64");
             assertThat(failed.get(3).error).contains("n and k must be between"); // intValue() made it n=1
             assertThat(failed.get(4).error).contains("must be integers"); // asLong() made it 5000 ms
+            assertThat(failed.get(5).error).contains("text holds no words"); // was retried until the deadline
             var sink = new io.streamrag.query.io.kafka.AnswerSerializer("answers");
             for (Answer a : failed) {
                 var record = sink.serialize(a, null, 1L);
