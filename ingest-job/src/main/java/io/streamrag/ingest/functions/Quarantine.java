@@ -48,11 +48,12 @@ import java.util.stream.Stream;
  * the source replays everything after the restored checkpoint, so a document that crashed the task in pass-through
  * arrives again: every document stamped (its record timestamp, the Kafka record's) before the restore, or without a
  * stamp, is gated; so is everything while suspects are being retried, and a document whose key still has gated
- * documents (order per document). Documents produced after the restore pass through again. The attempt a poison
+ * documents (order per document). Documents produced after the restore pass through again, unless stamped more than
+ * a minute ahead of the TaskManager's clock (gated too). The attempt a poison
  * document makes in pass-through is not counted (nothing survives it), so it is dead-lettered after at most
  * {@code maxAttempts + 1} failures, {@code maxAttempts} if it was gated from the start. A producer whose clock runs
- * ahead of the TaskManager's by more than the failure-to-restore time can make a replay look new: it then passes and
- * costs one failure more each time, until the restores catch up with its timestamp. {@link QuarantineMode#ALWAYS_GATE}
+ * ahead of the TaskManager's by more than the failure-to-restore time, but less than a minute, can make a replay look
+ * new: it then passes and costs one failure more each time, until the restores catch up with its timestamp. {@link QuarantineMode#ALWAYS_GATE}
  * gates every document: detection within {@code maxAttempts} failures, at up to one checkpoint interval of latency
  * per document.
  */
@@ -60,6 +61,8 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(Quarantine.class);
     private static final String STATE = "quarantine";
+    /** How far ahead of this TaskManager's clock a record's stamp may be and still count as new after a restore. */
+    static final long FUTURE_TOLERANCE_MS = 60_000;
 
     /** A held document, the attempt it will be released as, and whether a checkpoint marked it for release. */
     public static class Entry {
@@ -173,9 +176,20 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         }
     }
 
-    /** Stamped before the restore (or not stamped at all, after one): it may have been in flight at the failure. */
+    /**
+     * Stamped before the restore (or not stamped at all, after one): it may have been in flight at the failure. So may
+     * one stamped more than {@link #FUTURE_TOLERANCE_MS} ahead of this TaskManager's clock: the broker takes stamps up
+     * to an hour ahead ({@code log.message.timestamp.after.max.ms}), and such a poison passed as new after each restore.
+     */
     private boolean mayBeReplay(StreamRecord<DocumentTask> element) {
-        return restored && (!element.hasTimestamp() || element.getTimestamp() < restoredAt);
+        if (!restored) {
+            return false;
+        }
+        if (!element.hasTimestamp()) {
+            return true;
+        }
+        long stamp = element.getTimestamp();
+        return stamp < restoredAt || stamp > getProcessingTimeService().getCurrentProcessingTime() + FUTURE_TOLERANCE_MS;
     }
 
     /** Suspects are released alone: nothing else may be in flight until the last one is confirmed. */
