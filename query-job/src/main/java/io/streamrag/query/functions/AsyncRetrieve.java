@@ -69,13 +69,9 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
         // Answer at the deadline whatever an attempt is doing (a hanging search must not hold the question).
         long left = q.deadlineAtMs() - start;
         AtomicReference<ScheduledFuture<?>> atDeadline = new AtomicReference<>();
-        atDeadline.set(timers.schedule(() -> {
-            if (done.compareAndSet(false, true)) {
-                metrics.get(RetrievalMetrics.FAILURES).inc();
-                resultFuture.complete(Collections.singleton(failed(q, start, FailureReason.RETRIEVAL_UNAVAILABLE.because(
-                        lastError[0] == null ? "no answer from the index before the deadline" : lastError[0]))));
-            }
-        }, Math.max(0, left), TimeUnit.MILLISECONDS));
+        atDeadline.set(timers.schedule(() -> fail(q, start, FailureReason.RETRIEVAL_UNAVAILABLE.because(
+                        lastError[0] == null ? "no answer from the index before the deadline" : lastError[0]), done, atDeadline, resultFuture),
+                Math.max(0, left), TimeUnit.MILLISECONDS));
         attempt(q, 0, start, done, lastError, atDeadline, resultFuture);
     }
 
@@ -98,28 +94,16 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
                     }
                     if (error != null) {
                         lastError[0] = rootMessage(error);
-                        if (permanent(error)) { // no retry mends it: FAILED now, not "unavailable" at the deadline
-                            if (done.compareAndSet(false, true)) {
-                                cancel(atDeadline);
-                                metrics.get(RetrievalMetrics.FAILURES).inc();
-                                resultFuture.complete(Collections.singleton(
-                                        failed(q, start, FailureReason.RETRIEVAL_REFUSED.because(lastError[0]))));
-                            }
-                            return;
-                        }
                         long delay = settings.backoff().delayMs(retry);
-                        if (System.currentTimeMillis() + delay < q.deadlineAtMs()) {
+                        if (permanent(error)) { // no retry mends it: FAILED now, not "unavailable" at the deadline
+                            fail(q, start, FailureReason.RETRIEVAL_REFUSED.because(lastError[0]), done, atDeadline, resultFuture);
+                        } else if (System.currentTimeMillis() + delay < q.deadlineAtMs()) {
                             metrics.get(RetrievalMetrics.RETRIED).inc();
                             timers.schedule(() -> attempt(q, retry + 1, start, done, lastError, atDeadline,
                                             resultFuture),
                                     delay, TimeUnit.MILLISECONDS);
-                            return;
-                        }
-                        if (done.compareAndSet(false, true)) {
-                            cancel(atDeadline);
-                            metrics.get(RetrievalMetrics.FAILURES).inc();
-                            resultFuture.complete(Collections.singleton(
-                                    failed(q, start, FailureReason.RETRIEVAL_UNAVAILABLE.because(lastError[0]))));
+                        } else {
+                            fail(q, start, FailureReason.RETRIEVAL_UNAVAILABLE.because(lastError[0]), done, atDeadline, resultFuture);
                         }
                         return;
                     }
@@ -128,6 +112,16 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
                         resultFuture.complete(Collections.singleton(succeeded(q, start, chunks)));
                     }
                 });
+    }
+
+    /** Ends the question FAILED with {@code error}, unless it has ended already. */
+    private void fail(QuestionTask q, long start, String error, AtomicBoolean done,
+                      AtomicReference<ScheduledFuture<?>> atDeadline, ResultFuture<Retrieval> resultFuture) {
+        if (done.compareAndSet(false, true)) {
+            cancel(atDeadline);
+            metrics.get(RetrievalMetrics.FAILURES).inc();
+            resultFuture.complete(Collections.singleton(failed(q, start, error)));
+        }
     }
 
     /**
