@@ -134,7 +134,7 @@ public class ChatEndpoint implements AutoCloseable {
             if (left <= 0) {
                 throw new CallFailedException("timeout: deadline passed before attempt " + attempt, true, attempt - 1, null);
             }
-            if (health.breaker.getState() == CircuitBreaker.State.OPEN) {
+            if (health.open()) {
                 // Turned away at once (routing tries another endpoint) rather than after waiting for a slot.
                 throw new CallFailedException("circuit open", false, attempt - 1, null, CallFailedException.Kind.REJECTED);
             }

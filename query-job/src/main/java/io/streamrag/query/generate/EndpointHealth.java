@@ -53,6 +53,9 @@ public final class EndpointHealth implements AutoCloseable {
     /** Spare calls started up front (see {@link SparePlanner}); also counted in {@link #hedged}. */
     public final AtomicLong spared = new AtomicLong();
     public final AtomicLong cancelled = new AtomicLong();
+    private final long openForNanos;
+    /** When the breaker last opened. */
+    private volatile long openedAtNanos;
 
     EndpointHealth(EndpointSpec spec, HealthSettings settings) {
         this.spec = spec;
@@ -63,10 +66,17 @@ public final class EndpointHealth implements AutoCloseable {
                 .minimumNumberOfCalls(settings.minimumCalls())
                 .waitDurationInOpenState(settings.openFor())
                 .permittedNumberOfCallsInHalfOpenState(settings.halfOpenCalls())
-                // Half-open on its own after the wait, so routing (which only reads the state) sends probes again.
-                .automaticTransitionFromOpenToHalfOpenEnabled(true)
+                // Not resilience4j's automatic transition: it runs on a static scheduler thread nothing can stop, one
+                // per job class loader (resilience4j is in the job jar), which kept every resubmitted query job's
+                // classes in the TaskManager's metaspace. open() half-opens it once the wait is over instead.
                 .writableStackTraceEnabled(false)
                 .build());
+        this.openForNanos = settings.openFor().toNanos();
+        breaker.getEventPublisher().onStateTransition(e -> {
+            if (e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
+                openedAtNanos = System.nanoTime();
+            }
+        });
         this.bulkhead = Bulkhead.of("endpoint-" + spec.name, BulkheadConfig.custom()
                 .maxConcurrentCalls(spec.maxConcurrency)
                 .maxWaitDuration(Duration.ofMillis(SLOT_WAIT_STEP_MS))
@@ -146,23 +156,32 @@ public final class EndpointHealth implements AutoCloseable {
         return EndpointPools.find(name);
     }
 
-    /** Whether the breaker currently turns calls away (routing sends candidates elsewhere meanwhile). */
+    /**
+     * Whether the breaker currently turns calls away (routing sends candidates elsewhere meanwhile); an OPEN breaker
+     * whose wait ({@code query.breaker.open-duration}) is over is half-opened here, so probes go out again.
+     */
     public boolean open() {
         CircuitBreaker.State s = breaker.getState();
+        if (s == CircuitBreaker.State.OPEN && System.nanoTime() - openedAtNanos >= openForNanos) {
+            halfOpen();
+            s = breaker.getState();
+        }
         return s == CircuitBreaker.State.OPEN || s == CircuitBreaker.State.FORCED_OPEN;
     }
 
-    /** 0 closed, 1 open, 2 half-open (for the metrics gauge). */
-    public int stateCode() {
-        switch (breaker.getState()) {
-            case OPEN:
-            case FORCED_OPEN:
-                return 1;
-            case HALF_OPEN:
-                return 2;
-            default:
-                return 0;
+    private synchronized void halfOpen() {
+        // Checked again under the lock: two callers must not half-open it twice (each time resets the probes).
+        if (breaker.getState() == CircuitBreaker.State.OPEN && System.nanoTime() - openedAtNanos >= openForNanos) {
+            breaker.transitionToHalfOpenState();
         }
+    }
+
+    /** 0 closed, 1 open, 2 half-open (for the metrics gauge; an open breaker whose wait is over half-opens, as in {@link #open}). */
+    public int stateCode() {
+        if (open()) {
+            return 1;
+        }
+        return breaker.getState() == CircuitBreaker.State.HALF_OPEN ? 2 : 0;
     }
 
     /** Waits for a rate limit permit for at most {@code maxWaitMs}; true without a limiter. */

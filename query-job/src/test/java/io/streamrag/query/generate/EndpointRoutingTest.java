@@ -64,7 +64,7 @@ class EndpointRoutingTest {
             while (breaker.stateCode() != 2 && System.currentTimeMillis() < until) {
                 Thread.sleep(20);
             }
-            assertThat(breaker.stateCode()).isEqualTo(2); // half-open on its own after 800 ms
+            assertThat(breaker.stateCode()).isEqualTo(2); // half-open once its 800 ms are over (as routing or the gauge read it)
             CandidateResult probe = g.generate(on("failing", "q-probe", 10_000)).get();
             assertThat(probe.endpoint).isEqualTo("failing"); // the probe reached the endpoint, failed ...
             assertThat(failing.chatRequests()).isEqualTo(5);
