@@ -10,6 +10,7 @@ import io.streamrag.query.metrics.GenerationMetrics;
 import io.streamrag.query.records.CandidateRequest;
 import io.streamrag.query.records.CandidateResult;
 import io.streamrag.query.records.CandidateResult.Status;
+import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.VoteInput;
 import io.streamrag.query.records.VoteInputs;
 import io.streamrag.query.vote.VoteTally;
@@ -40,10 +41,15 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
     private transient CandidateGenerator generator;
     private transient GenerationMetrics metrics;
     private transient Map<String, Question> questions;
+    /** Candidates invoked so far (task thread only): every {@value #SWEEP_EVERY}th sweeps {@link #questions}. */
+    private transient long invocations;
+    private static final int SWEEP_EVERY = 1024;
+    private static final long SWEEP_AFTER_DEADLINE_MS = 60_000;
 
     /** The candidates of one question running on this subtask. */
     static final class Question {
         final int n;
+        final long deadlineAtMs;
         final HedgeBudget budget;
         /** Up-front spares still to hand out to this question's next candidates. */
         int spares;
@@ -51,8 +57,9 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
         final List<CandidateResult> results = new ArrayList<>();
         boolean settled;
 
-        Question(int n, HedgeBudget budget, int spares) {
+        Question(int n, long deadlineAtMs, HedgeBudget budget, int spares) {
             this.n = n;
+            this.deadlineAtMs = deadlineAtMs;
             this.budget = budget;
             this.spares = spares;
         }
@@ -70,6 +77,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
         generator = Generators.create(settings, specs, metrics);
         metrics.register(generator.endpoints());
         questions = new ConcurrentHashMap<>();
+        metrics.questionsInFlight(questions::size);
     }
 
     @Override
@@ -79,9 +87,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
             return;
         }
         String id = request.retrieval.question.key();
-        int n = request.retrieval.question.n;
-        Question q = questions.computeIfAbsent(id, k -> new Question(n, generator.hedgeSettings().budget(n),
-                generator.planSpares(n)));
+        Question q = question(request);
         CandidateCall call;
         synchronized (q) {
             if (q.settled) {
@@ -110,8 +116,13 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
         });
     }
 
-    /** Several candidates in one request (OpenAI's n): one vote input with all of them. */
+    /**
+     * Several candidates in one request (OpenAI's n): one vote input with all of them. They count among the question's
+     * n here too, or a question with such requests beside single ones never had all of its n and stayed in the map.
+     */
     private void invokeChoices(CandidateRequest request, ResultFuture<VoteInput> resultFuture) {
+        String id = request.retrieval.question.key();
+        Question q = question(request);
         for (int j = 0; j < request.choices; j++) {
             metrics.issued(request.endpoint);
         }
@@ -119,7 +130,23 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
             results.forEach(metrics::completed);
             resultFuture.complete(Collections.singleton(
                     VoteInputs.candidates(request.retrieval.question, maxWeight, results)));
+            results.forEach(r -> done(id, q, r));
         });
+    }
+
+    /**
+     * The question's entry, made by its first candidate here. Now and then, entries whose deadline is a minute past are
+     * dropped: a question whose candidates straddle a restore never sees all of its n here.
+     */
+    private Question question(CandidateRequest request) {
+        long now = System.currentTimeMillis();
+        if (++invocations % SWEEP_EVERY == 0) {
+            questions.values().removeIf(q -> now > q.deadlineAtMs + SWEEP_AFTER_DEADLINE_MS);
+        }
+        QuestionTask task = request.retrieval.question;
+        int n = task.n;
+        return questions.computeIfAbsent(task.key(), k -> new Question(n, task.deadlineAtMs(),
+                generator.hedgeSettings().budget(n), generator.planSpares(n)));
     }
 
     private void emit(CandidateRequest request, CandidateResult r, ResultFuture<VoteInput> resultFuture) {

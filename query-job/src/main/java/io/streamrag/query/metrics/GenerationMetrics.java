@@ -40,6 +40,8 @@ public class GenerationMetrics extends ComponentMetrics implements CallListener 
     public static final MetricSpec<Counter> TOKENS_OUT = SPECS.sharedCounter("tokensOut");
     /** Candidates aborted because their question's vote was already decided. */
     public static final MetricSpec<Counter> CANDIDATES_CANCELLED = SPECS.sharedCounter("candidatesCancelled");
+    /** Questions the operator keeps candidates of (fixed-N generate): it falls back to 0 when the stream is idle. */
+    public static final MetricSpec<Gauge<Integer>> QUESTIONS_IN_FLIGHT = SPECS.gauge("questionsInFlight");
 
     /** The metrics of one endpoint. */
     static final class PerEndpoint extends ComponentMetrics {
@@ -62,6 +64,11 @@ public class GenerationMetrics extends ComponentMetrics implements CallListener 
 
     public GenerationMetrics(MetricGroup group) {
         super(group, SPECS);
+    }
+
+    /** Registers the gauge of the questions in flight. */
+    public void questionsInFlight(Gauge<Integer> count) {
+        gauge(QUESTIONS_IN_FLIGHT, count);
     }
 
     /** Gauges of each endpoint's health: breaker state, rejected, hedged, spared and cancelled calls, queue depth. */

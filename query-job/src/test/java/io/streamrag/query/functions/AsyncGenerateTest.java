@@ -6,6 +6,7 @@ import io.streamrag.query.QueryOptions;
 import io.streamrag.query.TestRetrievals;
 import io.streamrag.query.generate.EndpointSpec;
 import io.streamrag.query.generate.GenerateSettings;
+import io.streamrag.query.metrics.GenerationMetrics;
 import io.streamrag.query.records.CandidateResult.Status;
 import io.streamrag.query.records.Retrieval;
 import io.streamrag.query.records.VoteInput;
@@ -13,12 +14,19 @@ import io.streamrag.query.records.VoteInput;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.runtime.jobgraph.OperatorID;
+import org.apache.flink.runtime.metrics.groups.InternalOperatorMetricGroup;
+import org.apache.flink.runtime.metrics.groups.UnregisteredMetricGroups;
+import org.apache.flink.runtime.metrics.util.InterceptingOperatorMetricGroup;
+import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -58,6 +66,48 @@ class AsyncGenerateTest {
             }
             assertThat(out).hasSize(1);
             assertThat(out.get(0).candidates).singleElement().satisfies(c -> assertThat(c.status).isEqualTo(Status.TIMEOUT.name()));
+        }
+    }
+
+    @Test
+    void aQuestionWhoseCandidatesShareARequestIsForgottenOnceAllAreIn() throws Exception {
+        // maxChoices=2 and n=3: one request of 2 choices and one of 1; the entry kept for the question must go once
+        // all 3 are in (requests of several choices were not counted, so it stayed for the life of the task).
+        try (LocalModelServer server = LocalModelServer.startLocal(new Faults())) {
+            Configuration conf = new Configuration();
+            conf.set(QueryOptions.ENDPOINTS, "local=openai," + server.baseUrl() + ",extractive,8,maxChoices=2");
+            conf.set(QueryOptions.HEDGE_ENABLED, false);
+            List<EndpointSpec> specs = EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS));
+            Retrieval r = TestRetrievals.adminPort("qa-choices", 3, 60_000);
+            r.question.receivedAtMs = System.currentTimeMillis();
+            List<io.streamrag.query.records.CandidateRequest> requests = new java.util.ArrayList<>();
+            FanOut.of(specs, 0.7).flatMap(r, new org.apache.flink.api.common.functions.util.ListCollector<>(requests));
+            assertThat(requests).extracting(c -> c.choices).containsExactly(2, 1);
+
+            InterceptingOperatorMetricGroup metrics = new InterceptingOperatorMetricGroup();
+            var taskMetrics = new UnregisteredMetricGroups.UnregisteredTaskMetricGroup() {
+                @Override
+                public InternalOperatorMetricGroup getOrAddOperator(OperatorID id, String name, Map<String, String> variables) {
+                    return metrics;
+                }
+            };
+            List<VoteInput> out;
+            try (var h = new OneInputStreamOperatorTestHarness<>(
+                    new AsyncWaitOperatorFactory<>(new AsyncGenerate(GenerateSettings.from(conf), specs), 60_000, 8,
+                            AsyncDataStream.OutputMode.UNORDERED),
+                    TypeInformation.of(io.streamrag.query.records.CandidateRequest.class).createSerializer(new SerializerConfigImpl()),
+                    new MockEnvironmentBuilder().setMetricGroup(taskMetrics).build())) {
+                h.open();
+                for (var c : requests) {
+                    h.processElement(c, 0);
+                }
+                h.endInput();
+                out = h.extractOutputValues();
+                @SuppressWarnings("unchecked")
+                Gauge<Integer> inFlight = (Gauge<Integer>) metrics.get(GenerationMetrics.QUESTIONS_IN_FLIGHT.name());
+                assertThat(inFlight.getValue()).isZero();
+            }
+            assertThat(out).flatExtracting(v -> v.candidates).hasSize(3);
         }
     }
 }
