@@ -26,6 +26,7 @@ public class TesseractReader implements ImageTextReader {
         // Its text goes to a file read once it has exited: no thread (of the JVM-wide common pool, as before, whose
         // workers the TaskManager's other code shares) has to drain a pipe meanwhile.
         Path text = Files.createTempFile("streamrag-ocr-", ".txt");
+        Process process = null;
         try {
             Files.write(file, imageBytes);
             ProcessBuilder pb = new ProcessBuilder(command, file.toString(), "stdout", "-l", language);
@@ -33,7 +34,7 @@ public class TesseractReader implements ImageTextReader {
             pb.environment().put("OMP_THREAD_LIMIT", "1");
             pb.redirectOutput(text.toFile());
             pb.redirectError(ProcessBuilder.Redirect.DISCARD);
-            Process process = pb.start();
+            process = pb.start();
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();
                 throw new IOException("tesseract timed out after " + timeout);
@@ -43,6 +44,9 @@ public class TesseractReader implements ImageTextReader {
             }
             return new String(Files.readAllBytes(text), StandardCharsets.UTF_8).strip(); // lenient on a bad byte
         } finally {
+            if (process != null && process.isAlive()) {
+                process.destroyForcibly(); // interrupted (the OCR pool stopping): no tesseract runs on unwatched
+            }
             Files.deleteIfExists(file);
             Files.deleteIfExists(text);
         }

@@ -188,6 +188,9 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
             } catch (TimeoutException e) {
                 pending.cancel(true);
                 throw timeout(uri);
+            } catch (InterruptedException e) {
+                pending.cancel(true); // the task is cancelled: the download must not go on without it
+                throw e;
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause();
                 if (cause instanceof DocumentException) {
