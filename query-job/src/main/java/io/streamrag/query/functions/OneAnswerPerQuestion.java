@@ -55,4 +55,10 @@ public class OneAnswerPerQuestion extends KeyedProcessFunction<String, Answer, A
         out.collect(answer);
         answered.add();
     }
+
+    /** Only timers of earlier releases (at their marks' expiry) fire here now: their marks are dropped. */
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Answer> out) throws Exception {
+        answered.expireLegacy(timestamp);
+    }
 }

@@ -88,6 +88,7 @@ public class SelfConsistencyVote extends KeyedProcessFunction<String, VoteInput,
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Answer> out) throws Exception {
+        decided.expireLegacy(timestamp);
         VoteState st = pending.value();
         if (st != null && timestamp >= st.deadlineAtMs) {
             tryDecide(st, true, timestamp, ctx, out);

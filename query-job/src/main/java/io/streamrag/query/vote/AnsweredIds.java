@@ -33,12 +33,26 @@ public final class AnsweredIds {
         if (answered.value() != null) {
             return true;
         }
-        if (legacyUntil.value() != null) {
-            answered.update(true);
+        Long until = legacyUntil.value();
+        if (until != null) {
             legacyUntil.clear();
-            return true;
+            if (until > System.currentTimeMillis()) { // still within the TTL it was written with
+                answered.update(true);
+                return true;
+            }
         }
         return false;
+    }
+
+    /**
+     * At one of the timers earlier releases set at a legacy mark's expiry (they are restored with the state): the mark
+     * is dropped, so legacy marks do not stay in state for good (nothing else reads a key that is never asked again).
+     */
+    public void expireLegacy(long timestamp) throws IOException {
+        Long until = legacyUntil.value();
+        if (until != null && until <= timestamp) {
+            legacyUntil.clear();
+        }
     }
 
     public void add() throws IOException {

@@ -2,11 +2,14 @@ package io.streamrag.query.functions;
 
 import io.streamrag.common.records.Answer;
 
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.apache.flink.util.Collector;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -78,5 +81,50 @@ class OneAnswerPerQuestionTest {
     private static KeyedOneInputStreamOperatorTestHarness<String, Answer, Answer> harness(Duration ttl) throws Exception {
         return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new OneAnswerPerQuestion(ttl)),
                 OneAnswerPerQuestion.keySelector(), Types.STRING);
+    }
+
+    /** What releases before the TTL wrote: an "until" per answered questionId, and a timer at it. */
+    static final class LegacyMarks extends KeyedProcessFunction<String, Answer, Answer> {
+        private static final long serialVersionUID = 1L;
+        private final long until;
+
+        LegacyMarks(long until) {
+            this.until = until;
+        }
+
+        @Override
+        public void processElement(Answer a, Context ctx, Collector<Answer> out) throws Exception {
+            long u = a.error == null ? until : Long.parseLong(a.error); // a per-answer "until" when given
+            getRuntimeContext().getState(new ValueStateDescriptor<>("answered-until", Long.class)).update(u);
+            ctx.timerService().registerProcessingTimeTimer(u);
+        }
+    }
+
+    @Test
+    void marksOfEarlierReleasesCountUntilTheirTimeAndAreThenDropped() throws Exception {
+        long now = System.currentTimeMillis();
+        OperatorSubtaskState legacy;
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new LegacyMarks(now + 86_400_000L)),
+                OneAnswerPerQuestion.keySelector(), Types.STRING)) {
+            h.open();
+            h.processElement(answer("fresh"), 0); // expires tomorrow
+            Answer expired = answer("expired");
+            expired.error = String.valueOf(now - 1_000);
+            h.processElement(expired, 0);
+            Answer idle = answer("idle");
+            idle.error = "5000";
+            h.processElement(idle, 0); // never asked again; its timer fires after the restore
+            legacy = h.snapshot(1, 1);
+        }
+        try (KeyedOneInputStreamOperatorTestHarness<String, Answer, Answer> h = harness(Duration.ofDays(7))) {
+            h.initializeState(legacy);
+            h.open();
+            int before = h.numKeyedStateEntries();
+            h.setProcessingTime(6_000); // idle's timer
+            assertThat(h.numKeyedStateEntries()).isEqualTo(before - 1);
+            h.processElement(answer("fresh"), 0);
+            h.processElement(answer("expired"), 0);
+            assertThat(h.extractOutputValues()).extracting(a -> a.questionId).containsExactly("expired");
+        }
     }
 }
