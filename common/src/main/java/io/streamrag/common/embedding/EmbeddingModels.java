@@ -8,7 +8,10 @@ import org.apache.flink.configuration.Configuration;
 
 import java.time.Duration;
 
-/** Builds the configured langchain4j {@link EmbeddingModel}; call it in {@code open()}, never per record. */
+/**
+ * Builds the configured langchain4j {@link EmbeddingModel}; call it in {@code open()}, never per record, and
+ * {@link #release} it in {@code close()}.
+ */
 public final class EmbeddingModels {
 
     private EmbeddingModels() {}
@@ -39,6 +42,13 @@ public final class EmbeddingModels {
                         .build();
             default:
                 throw new IllegalArgumentException("Unknown embedding provider " + s.provider());
+        }
+    }
+
+    /** Gives back a model {@link #create} made, in {@code close()}: the in-process one holds native memory. Null-safe. */
+    public static void release(EmbeddingModel model) {
+        if (model instanceof OnnxMiniLm) {
+            ((OnnxMiniLm) model).release();
         }
     }
 

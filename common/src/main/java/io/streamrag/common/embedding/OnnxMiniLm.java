@@ -1,9 +1,12 @@
 package io.streamrag.common.embedding;
 
+import dev.langchain4j.data.embedding.Embedding;
+import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.onnx.AbstractInProcessEmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.OnnxBertBiEncoder;
 import dev.langchain4j.model.embedding.onnx.PoolingMode;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
+import dev.langchain4j.model.output.Response;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -11,12 +14,15 @@ import ai.onnxruntime.OrtSession;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The quantized all-MiniLM-L6-v2 of langchain4j with its threads under control: one ONNX session per JVM and
@@ -29,30 +35,64 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class OnnxMiniLm extends AbstractInProcessEmbeddingModel {
 
-    private static final Map<Integer, OnnxBertBiEncoder> ENCODERS = new HashMap<>();
+    /** One session per intra-op setting, shared by its users; closed (its native memory freed) with the last one. */
+    private static final Map<Integer, Session> SESSIONS = new HashMap<>();
     private static final Map<Integer, ExecutorService> EXECUTORS = new HashMap<>();
 
-    private final OnnxBertBiEncoder encoder;
+    private final Session session;
+    private final AtomicBoolean released = new AtomicBoolean();
 
-    private OnnxMiniLm(ExecutorService executor, OnnxBertBiEncoder encoder) {
+    private OnnxMiniLm(ExecutorService executor, Session session) {
         super(executor);
-        this.encoder = encoder;
+        this.session = session;
     }
 
     /**
      * The model on the JVM's shared executor of {@code threads} parallel calls (0 = cores), each call on
-     * {@code intraOpThreads} ONNX threads (0 = ONNX Runtime's default).
+     * {@code intraOpThreads} ONNX threads (0 = ONNX Runtime's default). Give it back with {@link #release()}.
      */
     public static synchronized OnnxMiniLm shared(int threads, int intraOpThreads) {
         int calls = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        OnnxBertBiEncoder encoder = ENCODERS.computeIfAbsent(Math.max(0, intraOpThreads), OnnxMiniLm::load);
+        Session session = SESSIONS.computeIfAbsent(Math.max(0, intraOpThreads), Session::load);
+        session.users++;
         ExecutorService executor = EXECUTORS.computeIfAbsent(calls, OnnxMiniLm::executor);
-        return new OnnxMiniLm(executor, encoder);
+        return new OnnxMiniLm(executor, session);
+    }
+
+    /**
+     * Gives the model back (once; later calls do nothing). The last user's release closes the ONNX session, after the
+     * calls still running on it: a session is native memory no garbage collector frees, so each resubmitted job left
+     * one behind (the model and ONNX Runtime's arena) in the TaskManager. Calls after that fail instead of crashing.
+     */
+    public void release() {
+        if (!released.compareAndSet(false, true)) {
+            return;
+        }
+        synchronized (OnnxMiniLm.class) {
+            if (--session.users > 0) {
+                return;
+            }
+            SESSIONS.values().remove(session);
+        }
+        session.close();
+    }
+
+    @Override
+    public Response<List<Embedding>> embedAll(List<TextSegment> segments) {
+        session.lock.readLock().lock(); // no close while a call runs
+        try {
+            if (session.closed) {
+                throw new IllegalStateException("The all-MiniLM-L6-v2-q model was released");
+            }
+            return super.embedAll(segments);
+        } finally {
+            session.lock.readLock().unlock();
+        }
     }
 
     @Override
     protected OnnxBertBiEncoder model() {
-        return encoder;
+        return session.encoder;
     }
 
     @Override
@@ -65,18 +105,44 @@ public final class OnnxMiniLm extends AbstractInProcessEmbeddingModel {
         return "all-minilm-l6-v2-q";
     }
 
-    private static OnnxBertBiEncoder load(int intraOpThreads) {
-        try (InputStream model = resource("all-minilm-l6-v2-q.onnx");
-             InputStream tokenizer = resource("all-minilm-l6-v2-q-tokenizer.json");
-             OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            if (intraOpThreads > 0) {
-                options.setIntraOpNumThreads(intraOpThreads);
+    /** An ONNX session with its encoder, the users sharing it, and a lock that keeps it open while calls run. */
+    private static final class Session {
+        final OrtSession ort;
+        final OnnxBertBiEncoder encoder;
+        final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+        int users;
+        volatile boolean closed;
+
+        private Session(OrtSession ort, OnnxBertBiEncoder encoder) {
+            this.ort = ort;
+            this.encoder = encoder;
+        }
+
+        static Session load(int intraOpThreads) {
+            try (InputStream model = resource("all-minilm-l6-v2-q.onnx");
+                 InputStream tokenizer = resource("all-minilm-l6-v2-q-tokenizer.json");
+                 OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+                if (intraOpThreads > 0) {
+                    options.setIntraOpNumThreads(intraOpThreads);
+                }
+                OrtEnvironment env = OrtEnvironment.getEnvironment();
+                OrtSession session = env.createSession(model.readAllBytes(), options);
+                return new Session(session, new OnnxBertBiEncoder(env, session, tokenizer, PoolingMode.MEAN));
+            } catch (IOException | OrtException e) {
+                throw new IllegalStateException("Cannot load the all-MiniLM-L6-v2-q model", e);
             }
-            OrtEnvironment env = OrtEnvironment.getEnvironment();
-            OrtSession session = env.createSession(model.readAllBytes(), options);
-            return new OnnxBertBiEncoder(env, session, tokenizer, PoolingMode.MEAN);
-        } catch (IOException | OrtException e) {
-            throw new IllegalStateException("Cannot load the all-MiniLM-L6-v2-q model", e);
+        }
+
+        void close() {
+            lock.writeLock().lock();
+            try {
+                closed = true;
+                ort.close();
+            } catch (OrtException e) {
+                throw new IllegalStateException("Closing the all-MiniLM-L6-v2-q session failed", e);
+            } finally {
+                lock.writeLock().unlock();
+            }
         }
     }
 

@@ -50,6 +50,15 @@ public class EmbedChunks extends BufferingOperator<ChunkedDocument, ChunkedDocum
     }
 
     @Override
+    public void close() throws Exception {
+        try {
+            super.close();
+        } finally {
+            EmbeddingModels.release(model);
+        }
+    }
+
+    @Override
     public void processElement(StreamRecord<ChunkedDocument> element) throws Exception {
         add(element);
     }

@@ -10,6 +10,7 @@ import io.streamrag.query.retrieve.HybridRetriever;
 import io.streamrag.query.retrieve.RetrieveSettings;
 import io.streamrag.query.vote.FailureReason;
 
+import dev.langchain4j.model.embedding.EmbeddingModel;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
@@ -39,6 +40,7 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
     private final RetrieveSettings settings;
     private transient OpenSearchClient client;
     private transient HybridRetriever retriever;
+    private transient EmbeddingModel model;
     private transient ExecutorService executor;
     private transient ScheduledExecutorService timers;
     private transient RetrievalMetrics metrics;
@@ -50,8 +52,8 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
     @Override
     public void open(OpenContext context) {
         client = OpenSearchClients.create(settings.connection());
-        retriever = new HybridRetriever(client, EmbeddingModels.create(settings.embedding()), settings.alias(),
-                settings.poolSize(), settings.rrfK());
+        model = EmbeddingModels.create(settings.embedding());
+        retriever = new HybridRetriever(client, model, settings.alias(), settings.poolSize(), settings.rrfK());
         executor = Executors.newFixedThreadPool(settings.threads());
         timers = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "retrieve-timers");
@@ -177,6 +179,7 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
             executor.shutdownNow();
         }
         OpenSearchClients.close(client);
+        EmbeddingModels.release(model); // after the calls still running on it
     }
 
     static String rootMessage(Throwable t) {

@@ -6,6 +6,7 @@ import io.streamrag.query.records.RetrievedChunk;
 import io.streamrag.query.retrieve.HybridRetriever;
 import io.streamrag.query.retrieve.RetrieveSettings;
 
+import dev.langchain4j.model.embedding.EmbeddingModel;
 import org.opensearch.client.opensearch.OpenSearchClient;
 
 import java.util.List;
@@ -19,7 +20,9 @@ public final class Generators {
     private static final class LazyRetriever implements FollowUpRetriever {
         private final RetrieveSettings settings;
         private OpenSearchClient client;
+        private EmbeddingModel model;
         private HybridRetriever retriever;
+        private boolean closed;
 
         LazyRetriever(RetrieveSettings settings) {
             this.settings = settings;
@@ -29,10 +32,14 @@ public final class Generators {
         public List<RetrievedChunk> retrieve(String tenant, String question, int k) {
             HybridRetriever r;
             synchronized (this) {
+                if (closed) {
+                    // A candidate that outlived its generator: no client is built that nothing would close.
+                    throw new IllegalStateException("The follow-up retrieval is closed");
+                }
                 if (retriever == null) {
                     client = OpenSearchClients.create(settings.connection());
-                    retriever = new HybridRetriever(client, EmbeddingModels.create(settings.embedding()),
-                            settings.alias(), settings.poolSize(), settings.rrfK());
+                    model = EmbeddingModels.create(settings.embedding());
+                    retriever = new HybridRetriever(client, model, settings.alias(), settings.poolSize(), settings.rrfK());
                 }
                 r = retriever;
             }
@@ -41,7 +48,9 @@ public final class Generators {
 
         @Override
         public synchronized void close() {
+            closed = true;
             OpenSearchClients.close(client);
+            EmbeddingModels.release(model);
         }
     }
 

@@ -1,0 +1,34 @@
+package io.streamrag.common.embedding;
+
+import dev.langchain4j.data.segment.TextSegment;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The shared in-process model: one session for its users, closed with the last of them, and a new one after that. */
+class OnnxMiniLmTest {
+
+    @Test
+    void theSessionIsClosedWithItsLastUserAndMadeAgainForTheNext() {
+        int intraOp = 3; // a setting no other test uses: its own session
+        OnnxMiniLm a = OnnxMiniLm.shared(1, intraOp);
+        OnnxMiniLm b = OnnxMiniLm.shared(1, intraOp);
+        float[] first = a.embed("The admin UI listens on port 8443.").content().vector();
+
+        a.release();
+        a.release(); // once only: b still holds the session
+        assertThat(b.embed("The admin UI listens on port 8443.").content().vector()).containsExactly(first);
+
+        b.release(); // the last user: the session is closed
+        assertThatThrownBy(() -> b.embedAll(java.util.List.of(TextSegment.from("x"))))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("released");
+
+        OnnxMiniLm c = OnnxMiniLm.shared(1, intraOp);
+        try {
+            assertThat(c.embed("The admin UI listens on port 8443.").content().vector()).containsExactly(first);
+        } finally {
+            c.release();
+        }
+    }
+}
