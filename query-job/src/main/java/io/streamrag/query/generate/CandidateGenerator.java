@@ -67,8 +67,16 @@ public class CandidateGenerator implements AutoCloseable {
                               List<Demonstrations.Demonstration> demonstrations, int numDemonstrations,
                               int maxFollowUps, FollowUpRetriever retriever, HealthSettings health,
                               HedgeSettings hedge) {
-        for (EndpointSpec s : specs) {
-            endpoints.put(s.name, new ChatEndpoint(s, retry, maxTokens, listener, health));
+        try {
+            for (EndpointSpec s : specs) {
+                endpoints.put(s.name, new ChatEndpoint(s, retry, maxTokens, listener, health));
+            }
+        } catch (RuntimeException e) {
+            // The endpoints built so far hold their TaskManager-wide pools; nothing else would give them back (the
+            // operator never gets its generator), and every restart of a job failing here added one more user.
+            endpoints.values().forEach(ChatEndpoint::close);
+            timers.shutdownNow();
+            throw e;
         }
         strategies.put(StrategyName.RAG, new RagStrategy());
         strategies.put(StrategyName.DRAG, new DragStrategy(demonstrations, numDemonstrations));
