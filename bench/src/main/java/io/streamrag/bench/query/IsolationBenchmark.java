@@ -50,10 +50,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Tenant isolation at scale: five tenants index the same documentIds with the same sentences (only the facts'
- * numbers differ), then Q questions (round-robin over tenants, the five of a round under one questionId; RAG, DRAG and
- * ITERDRAG) run through the real query job on Kafka and OpenSearch with the offline model. Counts every retrieved and cited chunk that belongs to
- * another tenant (expected 0) and how many answers carry the asking tenant's own number. Uses its own topics and
- * index and removes them afterwards. {@code rag bench isolation [--questions 1000]}.
+ * numbers differ), then Q questions (round-robin over tenants, the five of a round under one questionId; RAG, DRAG
+ * and ITERDRAG) run through the real query job on Kafka and OpenSearch with the offline model. Counts every retrieved
+ * and cited chunk that belongs to another tenant (expected 0) and how many answers carry the asking tenant's own
+ * number. Uses its own topics and index and removes them afterwards. {@code rag bench isolation [--questions 1000]}.
  */
 public final class IsolationBenchmark {
 

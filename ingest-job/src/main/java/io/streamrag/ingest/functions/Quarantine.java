@@ -53,9 +53,9 @@ import java.util.stream.Stream;
  * document makes in pass-through is not counted (nothing survives it), so it is dead-lettered after at most
  * {@code maxAttempts + 1} failures, {@code maxAttempts} if it was gated from the start. A producer whose clock runs
  * ahead of the TaskManager's by more than the failure-to-restore time, but less than a minute, can make a replay look
- * new: it then passes and costs one failure more each time, until the restores catch up with its timestamp. {@link QuarantineMode#ALWAYS_GATE}
- * gates every document: detection within {@code maxAttempts} failures, at up to one checkpoint interval of latency
- * per document.
+ * new: it then passes and costs one failure more each time, until the restores catch up with its timestamp.
+ * {@link QuarantineMode#ALWAYS_GATE} gates every document: detection within {@code maxAttempts} failures, at up to
+ * one checkpoint interval of latency per document.
  */
 public class Quarantine extends AbstractStreamOperator<DocumentTask> implements OneInputStreamOperator<DocumentTask, DocumentTask> {
     private static final long serialVersionUID = 1L;

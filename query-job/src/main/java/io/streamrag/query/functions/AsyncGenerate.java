@@ -27,10 +27,11 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Generates one candidate (the whole strategy) on its endpoint's bulkhead; failures and timeouts come out as
- * ERROR/TIMEOUT candidates so the vote always hears about every sample. Candidates arrive keyed by question (tenant and questionId), so
- * this subtask sees all of a question's candidates: once their tally is settled by the vote's own rule, the calls
- * still running are aborted (their HTTP requests closed) instead of holding endpoint slots. The first candidates of a
- * question get the up-front spare calls the generator plans for it (none while the endpoints are healthy).
+ * ERROR/TIMEOUT candidates so the vote always hears about every sample. Candidates arrive keyed by question (tenant
+ * and questionId), so this subtask sees all of a question's candidates: once their tally is settled by the vote's
+ * own rule, the calls still running are aborted (their HTTP requests closed) instead of holding endpoint slots. The
+ * first candidates of a question get the up-front spare calls the generator plans for it (none while the endpoints
+ * are healthy).
  */
 public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput> {
     private static final long serialVersionUID = 1L;
