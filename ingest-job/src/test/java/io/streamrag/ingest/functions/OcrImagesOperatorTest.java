@@ -85,6 +85,26 @@ class OcrImagesOperatorTest {
         return ((Counter) metrics.get(name)).getCount();
     }
 
+    /** Waits until {@code n} reads have fully finished (their reading time, recorded last, is in the histogram). */
+    private void awaitReadsFinished(int n) throws InterruptedException {
+        Histogram readingTime = (Histogram) metrics.get(OcrMetrics.OCR_TIME_MS.name());
+        for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); readingTime.getCount() < n && System.nanoTime() < until; ) {
+            Thread.sleep(5);
+        }
+        assertThat(readingTime.getCount()).isEqualTo(n);
+    }
+
+    /** A new operator restored from {@code state}, whose reader prefixes "restored ": what it emits to the end of input. */
+    private List<OcrItem> restoreAndDrain(OperatorSubtaskState state, Configuration conf) throws Exception {
+        reader = bytes -> "restored " + new String(bytes, StandardCharsets.UTF_8);
+        try (var h = harness(conf, 60_000)) {
+            h.initializeState(state);
+            h.open();
+            h.endInput();
+            return h.extractOutputValues();
+        }
+    }
+
     @Test
     void countsEveryImageReadOnThePoolsThreads() throws Exception {
         // The pool's two threads finish each pair of reads together and count at once: plain counters lost
@@ -187,14 +207,7 @@ class OcrImagesOperatorTest {
             snapshotTaken.countDown();
         }
 
-        reader = bytes -> "restored " + new String(bytes, StandardCharsets.UTF_8);
-        List<OcrItem> out;
-        try (var h = harness(conf(1, "1003k"), 60_000)) {
-            h.initializeState(state);
-            h.open();
-            h.endInput();
-            out = h.extractOutputValues();
-        }
+        List<OcrItem> out = restoreAndDrain(state, conf(1, "1003k"));
         // The checkpoint held the document and the image with its bytes: both come out, the image read now.
         assertThat(out).hasSize(2);
         assertThat(out.get(0).isDocument()).isTrue();
@@ -221,23 +234,12 @@ class OcrImagesOperatorTest {
             h.open();
             h.processElement(image("acme", "manual", 0, 2, "page-0"), 1);
             h.processElement(image("acme", "manual", 1, 2, "page-1"), 1);
-            Histogram readingTime = (Histogram) metrics.get(OcrMetrics.OCR_TIME_MS.name());
-            for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); readingTime.getCount() < 1 && System.nanoTime() < until; ) {
-                Thread.sleep(5); // until image 1's read has fully finished
-            }
-            assertThat(readingTime.getCount()).isEqualTo(1);
+            awaitReadsFinished(1); // image 1's
             state = h.snapshot(1L, 1L);
             snapshotTaken.countDown();
         }
 
-        reader = bytes -> "restored " + new String(bytes, StandardCharsets.UTF_8);
-        List<OcrItem> out;
-        try (var h = harness(conf(2, "1005k"), 60_000)) {
-            h.initializeState(state);
-            h.open();
-            h.endInput();
-            out = h.extractOutputValues();
-        }
+        List<OcrItem> out = restoreAndDrain(state, conf(2, "1005k"));
         assertThat(out).extracting(i -> i.index + ":" + i.text + ":" + i.failed)
                 .containsExactly("0:restored page-0:false", "1:restored page-1:false");
         assertThat(count(OcrMetrics.IMAGES_FAILED.name())).isZero();
@@ -266,11 +268,7 @@ class OcrImagesOperatorTest {
             h.open();
             h.processElement(image("acme", "manual", 0, 2, "page-0"), 1);
             h.processElement(image("acme", "manual", 1, 2, "page-1"), 1);
-            Histogram readingTime = (Histogram) metrics.get(OcrMetrics.OCR_TIME_MS.name());
-            for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); readingTime.getCount() < 2 && System.nanoTime() < until; ) {
-                Thread.sleep(5); // until both reads have fully finished
-            }
-            assertThat(readingTime.getCount()).isEqualTo(2);
+            awaitReadsFinished(2);
             h.processElement(image("acme", "manual", 0, 1, "again"), 1); // the same document and version again
             h.endInput();
             out = h.extractOutputValues();

@@ -4,8 +4,8 @@ import io.streamrag.model.Faults;
 import io.streamrag.model.LocalModelServer;
 import io.streamrag.query.QueryOptions;
 
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.apache.flink.configuration.Configuration;
-
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -65,19 +65,7 @@ class ChatEndpointTest {
         ChatEndpoint e = new ChatEndpoint(EndpointSpec.parse("slot-breaker=openai," + server.baseUrl() + ",extractive,1,1.0,5000"),
                 new RetryPolicy(0, 50, 1000), 256, CallListener.NONE);
         try (e) {
-            var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> e.call(PROMPT, 0.7, 1, far()));
-            while (server.chatRequests() == 0) { // the first call holds the only request slot
-                Thread.sleep(10);
-            }
-            // The second passes the (closed) breaker and waits for the slot; the breaker opens meanwhile.
-            var second = java.util.concurrent.CompletableFuture.supplyAsync(() -> e.call(PROMPT, 0.7, 2, far()));
-            // Nothing shows that it waits; if it had not reached the slot yet, the breaker turns it away earlier and the
-            // assertions hold all the same (the pause only lets the test see the late path).
-            Thread.sleep(100);
-            e.health().breaker.transitionToOpenState();
-            assertThat(first.get(10, java.util.concurrent.TimeUnit.SECONDS).attempts()).isEqualTo(1);
-            assertThatThrownBy(() -> second.get(10, java.util.concurrent.TimeUnit.SECONDS))
-                    .hasCauseInstanceOf(CallFailedException.class).hasMessageContaining("circuit open");
+            secondCallWaitsForTheSlotWhile(e, CircuitBreaker::transitionToOpenState);
         }
         assertThat(server.chatRequests()).isEqualTo(1);
     }
@@ -152,22 +140,34 @@ class ChatEndpointTest {
         ChatEndpoint e = new ChatEndpoint(EndpointSpec.parse("slot-half-open=openai," + server.baseUrl() + ",extractive,1,1.0,5000"),
                 new RetryPolicy(0, 50, 1000), 256, CallListener.NONE, HealthSettings.from(conf));
         try (e) {
-            var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> e.call(PROMPT, 0.7, 1, far()));
-            while (server.chatRequests() == 0) { // the first call holds the only request slot
-                Thread.sleep(10);
-            }
-            var second = java.util.concurrent.CompletableFuture.supplyAsync(() -> e.call(PROMPT, 0.7, 2, far()));
-            // As above, the pause only lets the test see the late path; the assertions hold either way.
-            Thread.sleep(100);
-            e.health().breaker.transitionToOpenState();
-            e.health().breaker.transitionToHalfOpenState();
-            // Both probes allowed, taken by other calls.
-            assertThat(e.health().breaker.tryAcquirePermission()).isTrue();
-            assertThat(e.health().breaker.tryAcquirePermission()).isTrue();
-            assertThat(first.get(10, java.util.concurrent.TimeUnit.SECONDS).attempts()).isEqualTo(1);
-            assertThatThrownBy(() -> second.get(10, java.util.concurrent.TimeUnit.SECONDS))
-                    .hasCauseInstanceOf(CallFailedException.class).hasMessageContaining("circuit open");
+            secondCallWaitsForTheSlotWhile(e, breaker -> {
+                breaker.transitionToOpenState();
+                breaker.transitionToHalfOpenState();
+                // Both probes allowed, taken by other calls.
+                assertThat(breaker.tryAcquirePermission()).isTrue();
+                assertThat(breaker.tryAcquirePermission()).isTrue();
+            });
         }
         assertThat(server.chatRequests()).isEqualTo(1); // no probe beyond those half-open allows
+    }
+
+    /**
+     * A first call holds the endpoint's only request slot (the server answers after 600 ms); a second one waits for
+     * it while {@code meanwhile} acts on the breaker: the second must be turned away as "circuit open".
+     */
+    private static void secondCallWaitsForTheSlotWhile(ChatEndpoint e, java.util.function.Consumer<CircuitBreaker> meanwhile)
+            throws Exception {
+        var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> e.call(PROMPT, 0.7, 1, far()));
+        while (server.chatRequests() == 0) { // the first call holds the only request slot
+            Thread.sleep(10);
+        }
+        var second = java.util.concurrent.CompletableFuture.supplyAsync(() -> e.call(PROMPT, 0.7, 2, far()));
+        // Nothing shows that it waits; if it had not reached the slot yet, the breaker turns it away earlier and the
+        // assertions hold all the same (the pause only lets the test see the late path).
+        Thread.sleep(100);
+        meanwhile.accept(e.health().breaker);
+        assertThat(first.get(10, java.util.concurrent.TimeUnit.SECONDS).attempts()).isEqualTo(1);
+        assertThatThrownBy(() -> second.get(10, java.util.concurrent.TimeUnit.SECONDS))
+                .hasCauseInstanceOf(CallFailedException.class).hasMessageContaining("circuit open");
     }
 }
