@@ -221,6 +221,55 @@ class FetchContentTest {
         }
     }
 
+    @Test
+    void anInterruptedFetchStopsItsDownload() throws Exception {
+        // The task thread is interrupted (the job is cancelled) while a slow body arrives: the exchange must be
+        // cancelled, not left downloading (up to the size limit) on the client's own threads.
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch clientGone = new java.util.concurrent.CountDownLatch(1);
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/slow", ex -> {
+            ex.sendResponseHeaders(200, 0);
+            started.countDown();
+            try {
+                for (int i = 0; i < 300; i++) { // 30 s of body
+                    ex.getResponseBody().write(new byte[512]);
+                    ex.getResponseBody().flush();
+                    Thread.sleep(100);
+                }
+            } catch (java.io.IOException e) {
+                clientGone.countDown();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ex.close();
+        });
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        server.start();
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.LIMITS_MAX_BYTES, MemorySize.parse("100m"));
+        conf.set(IngestOptions.FETCH_TOTAL_TIMEOUT, java.time.Duration.ofMinutes(1));
+        conf.set(IngestOptions.FETCH_ALLOWED_HOSTS, List.of("127.0.0.1"));
+        conf.set(IngestOptions.FETCH_ALLOWED_ADDRESSES, List.of("127.0.0.1:" + server.getAddress().getPort()));
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(FetchSettings.from(conf))))) {
+            h.open();
+            Thread task = new Thread(() -> {
+                try {
+                    h.processElement(task("slow", "http://127.0.0.1:" + server.getAddress().getPort() + "/slow", null), 1);
+                } catch (Exception e) {
+                    // what the interrupt makes of it is not the point here
+                }
+            });
+            task.start();
+            assertThat(started.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            task.interrupt();
+            task.join(10_000);
+            assertThat(clientGone.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("the download went on").isTrue();
+        } finally {
+            server.stop(0);
+        }
+    }
+
     private static void redirect(com.sun.net.httpserver.HttpExchange ex, String location) throws java.io.IOException {
         ex.getResponseHeaders().add("Location", location);
         ex.sendResponseHeaders(302, -1);
