@@ -32,14 +32,14 @@ public final class Identity {
     }
 
     /**
-     * {@code s} as it is, or, when longer than {@code maxChars}, its beginning and a note of its length: what an
-     * outgoing record may repeat of an event's value.
+     * {@code s} as it is, or, when longer than {@code maxChars}, its first {@code maxChars} characters and a note of its
+     * length: what an outgoing record may repeat of an event's value.
      */
     public static String clip(String s, int maxChars) {
         if (s == null || s.length() <= maxChars) {
             return s;
         }
-        int keep = Math.max(0, Math.min(maxChars, 256));
+        int keep = Math.max(0, maxChars);
         if (keep > 0 && Character.isHighSurrogate(s.charAt(keep - 1))) {
             keep--; // never cut a character in two
         }

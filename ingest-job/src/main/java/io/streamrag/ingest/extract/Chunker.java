@@ -264,7 +264,8 @@ public class Chunker implements Serializable {
             this.out = out;
             this.kind = kind;
             String t = task.title != null ? task.title : doc.title;
-            this.title = t == null || t.length() <= MAX_TITLE_CHARS ? t : t.substring(0, MAX_TITLE_CHARS);
+            this.title = t == null || t.length() <= MAX_TITLE_CHARS ? t
+                    : t.substring(0, Character.isHighSurrogate(t.charAt(MAX_TITLE_CHARS - 1)) ? MAX_TITLE_CHARS - 1 : MAX_TITLE_CHARS);
         }
 
         void add(String text, int page, int block) {
