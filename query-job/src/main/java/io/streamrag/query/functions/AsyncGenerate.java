@@ -96,8 +96,8 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
                 CandidateResult r = CandidateGenerator.failed(request, generator.endpoint(request.endpoint),
                         Status.CANCELLED, "vote already decided", 0, 0);
                 metrics.get(GenerationMetrics.CANDIDATES_CANCELLED).inc();
-                done(id, q, r);
                 emit(request, r, resultFuture);
+                done(id, q, r);
                 return;
             }
             metrics.issued(request.endpoint);
@@ -111,8 +111,10 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
         call.result.thenAccept(r -> {
             if (call.claimReport()) { // not already reported by the operator's timeout
                 metrics.completed(r);
-                done(id, q, r); // bookkeeping first: once the result is out, the question's entry is settled
+                // The result first: the vote decides on it before done() aborts the calls it no longer needs (whose
+                // CANCELLED results would otherwise reach the vote first and join the answer).
                 emit(request, r, resultFuture);
+                done(id, q, r);
             }
         });
     }
@@ -129,9 +131,9 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
         }
         generator.generateAll(request).thenAccept(results -> {
             results.forEach(metrics::completed);
-            results.forEach(r -> done(id, q, r)); // bookkeeping first, as for single candidates
             resultFuture.complete(Collections.singleton(
                     VoteInputs.candidates(request.retrieval.question, maxWeight, results)));
+            results.forEach(r -> done(id, q, r));
         });
     }
 
@@ -203,13 +205,14 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
         CandidateResult r = CandidateGenerator.failed(request, generator.endpoint(request.endpoint),
                 Status.TIMEOUT, "operator timeout", 0, 0);
         metrics.completed(r);
+        resultFuture.complete(Collections.singleton(
+                VoteInputs.candidates(request.retrieval.question, maxWeight, List.of(r))));
         if (call != null) {
             call.cancel(); // no request runs on for a candidate that is already out
         }
         if (q != null) {
             done(id, q, r); // so the question's bookkeeping is released
         }
-        emit(request, r, resultFuture);
     }
 
     @Override
