@@ -253,7 +253,8 @@ public final class IngestOptions {
     // ---- chunking ----
     public static final ConfigOption<Integer> CHUNK_MAX_TOKENS = ConfigOptions.key("ingest.chunk.max-tokens").intType().defaultValue(256)
             .withDeprecatedKeys("chunk.max-tokens")
-            .withDescription("Largest chunk in approximate tokens (words x 1.3).");
+            .withDescription("Largest chunk in approximate tokens: words x 1.3, where a character of a script written without "
+                    + "spaces (Chinese, Japanese, Thai, ...) counts as a token and a run without white space is cut every 256 characters.");
     public static final ConfigOption<Integer> CHUNK_OVERLAP_TOKENS = ConfigOptions.key("ingest.chunk.overlap-tokens").intType().defaultValue(32)
             .withDeprecatedKeys("chunk.overlap-tokens")
             .withDescription("Tokens repeated from the end of one chunk at the start of the next (within a section).");

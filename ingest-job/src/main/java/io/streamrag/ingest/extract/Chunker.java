@@ -31,8 +31,15 @@ public class Chunker implements Serializable {
     /** Tokens per whitespace-separated word, a stable approximation of a BERT/GPT tokeniser on English. */
     public static final double TOKENS_PER_WORD = 1.3;
 
-    /** Longest run of characters without white space kept as one word; longer ones are cut (see Builder.add). */
+    /** Longest run of characters without white space kept as one word; longer ones are cut (see {@link #pieces}). */
     static final int MAX_WORD_CHARS = 256;
+    /**
+     * Most characters of a script written without spaces (Chinese, Japanese, Thai, ...) in one piece of a run.
+     * Tokenisers give such a character about a token of its own, so a piece weighs its characters in words (at
+     * {@link #TOKENS_PER_WORD}): counted as one word, a chunk of Chinese held ~50,000 characters, most of it past the
+     * embedding model's window and all of it in every prompt that cited it.
+     */
+    static final int MAX_DENSE_PIECE_CHARS = 16;
     /** Longest title repeated in every chunk (a PDF's /Title can be any length). */
     static final int MAX_TITLE_CHARS = 1024;
     /**
@@ -74,17 +81,73 @@ public class Chunker implements Serializable {
         return overlapWords;
     }
 
-    /** One word and where it came from. */
+    /** One word (or piece of a long run) and where it came from. */
     private static final class Word {
         final String text;
         final int page;
         final int block;
+        /** What it counts against a chunk's {@code maxWords}: 1 for a word, more for a piece of dense script. */
+        final int weight;
+        /** A later piece of a run cut by {@link #pieces}: joined to the one before it without a space. */
+        final boolean glued;
 
-        Word(String text, int page, int block) {
+        Word(String text, int page, int block, int weight, boolean glued) {
             this.text = text;
             this.page = page;
             this.block = block;
+            this.weight = weight;
+            this.glued = glued;
         }
+    }
+
+    /**
+     * A text's words in order, runs without white space cut into bounded pieces (never inside a character), words of
+     * control characters only left out (blank to the embedding model: a chunk of only these failed its document).
+     */
+    private static List<Word> pieces(String text, int page, int block) {
+        List<Word> out = new ArrayList<>();
+        for (String w : text.strip().split("\\s+")) {
+            if (w.isEmpty() || w.chars().allMatch(Character::isISOControl)) {
+                continue;
+            }
+            int from = 0;
+            do {
+                // A piece ends at MAX_WORD_CHARS characters or MAX_DENSE_PIECE_CHARS dense ones, never inside a character.
+                int to = from;
+                int dense = 0;
+                while (to < w.length() && dense < MAX_DENSE_PIECE_CHARS) {
+                    int cp = w.codePointAt(to);
+                    if (to + Character.charCount(cp) - from > MAX_WORD_CHARS) {
+                        break;
+                    }
+                    dense += isDense(cp) ? 1 : 0;
+                    to += Character.charCount(cp);
+                }
+                String piece = from == 0 && to == w.length() ? w : w.substring(from, to);
+                out.add(new Word(piece, page, block, Math.max(1, (int) Math.ceil(dense / TOKENS_PER_WORD)), from > 0));
+                from = to;
+            } while (from < w.length());
+        }
+        return out;
+    }
+
+    /** Whether a character belongs to a script written without spaces between words. */
+    private static boolean isDense(int codePoint) {
+        switch (Character.UnicodeScript.of(codePoint)) {
+            case HAN: case HIRAGANA: case KATAKANA: case THAI: case LAO: case KHMER: case MYANMAR: case TIBETAN:
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /** The words a text counts against a chunk's budget. */
+    private static int weightOf(String text) {
+        int total = 0;
+        for (Word w : pieces(text, 0, 0)) {
+            total += w.weight;
+        }
+        return total;
     }
 
     /**
@@ -158,15 +221,14 @@ public class Chunker implements Serializable {
             tb.title = b.title;
             tb.section = sectionOfPage.get(table.page);
             String header = String.join(" | ", headers(table.header)) + ";";
-            int headerWords = header.split("\\s+").length;
+            int headerWords = weightOf(header);
             int row = 0;
             for (List<String> cells : table.rows) {
                 String line = tableRow(table.header, cells);
                 if (line.isEmpty()) {
                     continue;
                 }
-                int words = line.split("\\s+").length;
-                if (tb.fresh > 0 && tb.words.size() + words > maxWords) {
+                if (tb.fresh > 0 && tb.size + weightOf(line) > maxWords) {
                     tb.flush(false);
                 }
                 if (tb.fresh == 0) {
@@ -247,7 +309,10 @@ public class Chunker implements Serializable {
         return out;
     }
 
-    /** Packs words into chunks for one kind; {@code fresh} counts words not yet emitted in any chunk. */
+    /**
+     * Packs words into chunks for one kind; {@code size} is the weight of {@code words}, {@code fresh} the weight of
+     * those not yet emitted in any chunk.
+     */
     private final class Builder {
         final DocumentTask task;
         final ExtractedDocument doc;
@@ -256,6 +321,7 @@ public class Chunker implements Serializable {
         String title;
         String section;
         List<Word> words = new ArrayList<>();
+        int size;
         int fresh;
 
         Builder(DocumentTask task, ExtractedDocument doc, List<Chunk> out, String kind) {
@@ -269,33 +335,22 @@ public class Chunker implements Serializable {
         }
 
         void add(String text, int page, int block) {
-            String[] ws = text.strip().split("\\s+");
-            if (ws.length == 0 || ws[0].isEmpty()) {
-                return;
+            List<Word> ws = pieces(text, page, block);
+            int weight = 0;
+            for (Word w : ws) {
+                weight += w.weight;
             }
             // Keep a paragraph whole when it fits into the next chunk but not into this one.
-            if (fresh > 0 && words.size() + ws.length > maxWords && ws.length <= maxWords - overlapWords) {
+            if (fresh > 0 && size + weight > maxWords && weight <= maxWords - overlapWords) {
                 flush(true);
             }
-            for (String w : ws) {
-                if (w.chars().allMatch(Character::isISOControl)) {
-                    continue; // no text (and blank to the embedding model: a chunk of only these failed the document)
+            for (Word w : ws) {
+                if (fresh > 0 && size + w.weight > maxWords) {
+                    flush(true);
                 }
-                // A run without white space (a blob, text in a script written without spaces) is cut into pieces, so
-                // a chunk stays bounded (maxWords pieces) instead of taking a whole page or file as one "word".
-                int from = 0;
-                do {
-                    int to = Math.min(w.length(), from + MAX_WORD_CHARS);
-                    if (to < w.length() && Character.isHighSurrogate(w.charAt(to - 1))) {
-                        to--; // never cut a character in two
-                    }
-                    if (words.size() >= maxWords) {
-                        flush(true);
-                    }
-                    words.add(new Word(from == 0 && to == w.length() ? w : w.substring(from, to), page, block));
-                    fresh++;
-                    from = to;
-                } while (from < w.length());
+                words.add(w);
+                size += w.weight;
+                fresh += w.weight;
             }
         }
 
@@ -303,16 +358,19 @@ public class Chunker implements Serializable {
             if (fresh == 0) {
                 if (!keepOverlap) {
                     words.clear();
+                    size = 0;
                 }
                 return;
             }
             emit();
             fresh = 0;
-            if (keepOverlap) {
-                words = new ArrayList<>(words.subList(Math.max(0, words.size() - overlapWords), words.size()));
-            } else {
-                words.clear();
+            int from = words.size();
+            int kept = 0;
+            while (keepOverlap && from > 0 && kept + words.get(from - 1).weight <= overlapWords) {
+                kept += words.get(--from).weight;
             }
+            words = new ArrayList<>(words.subList(from, words.size()));
+            size = kept;
         }
 
         private void emit() {
@@ -321,7 +379,7 @@ public class Chunker implements Serializable {
             int lastPage = words.get(0).page;
             List<Integer> breaks = new ArrayList<>();
             for (Word w : words) {
-                if (sb.length() > 0) {
+                if (sb.length() > 0 && !w.glued) {
                     sb.append(w.block != lastBlock ? "\n" : " ");
                 }
                 for (; lastPage < w.page; lastPage++) {
@@ -352,8 +410,7 @@ public class Chunker implements Serializable {
 
     /** Approximate token count of a text, as the chunker counts them. */
     public static int approxTokens(String text) {
-        String s = text.strip();
-        return s.isEmpty() ? 0 : (int) Math.ceil(s.split("\\s+").length * TOKENS_PER_WORD);
+        return (int) Math.ceil(weightOf(text) * TOKENS_PER_WORD);
     }
 
     /** A heading's text without its optional closing sequence of {@code #}s and the white space around it. */

@@ -215,6 +215,42 @@ class ChunkerTest {
     }
 
     @Test
+    void textInAScriptWithoutSpacesIsChunkedByItsTokensAndJoinedBackWithoutSpaces() {
+        Chunker chunker = new Chunker(130, 26);
+        ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.TEXT);
+        // 20,000 characters of Chinese (with a supplementary-plane character) in sentences without spaces.
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; text.length() < 20_000; i++) {
+            text.append("流处理作业把文档切成块并写入索引\uD840\uDC0B第").append(i).append("句。");
+        }
+        doc.pages.add(new PageText(1, text.toString()));
+        List<Chunk> chunks = chunker.chunk(task(), doc);
+        // About one token a character: a chunk holds about 130 of them, not the 50,000 of 196 "words" of 256.
+        assertThat(chunks).hasSizeGreaterThan(100).allSatisfy(c -> {
+            assertThat(c.text).doesNotContain(" ");
+            assertThat(c.text.codePointCount(0, c.text.length())).isBetween(40, 160);
+            assertThat(Chunker.approxTokens(c.text)).isLessThanOrEqualTo(130 + 21);
+            assertThat(text.toString()).contains(c.text);
+            assertThat(Character.isLowSurrogate(c.text.charAt(0))).isFalse();
+        });
+        assertThat(text.toString()).startsWith(chunks.get(0).text).endsWith(chunks.get(chunks.size() - 1).text);
+        // Consecutive chunks overlap, so nothing falls between them.
+        for (int i = 1; i < chunks.size(); i++) {
+            String previous = chunks.get(i - 1).text;
+            String next = chunks.get(i).text;
+            assertThat(text.indexOf(next)).isLessThan(text.indexOf(previous) + previous.length());
+        }
+    }
+
+    @Test
+    void aMixedRunWeighsItsDenseCharactersAndEnglishIsCountedAsBefore() {
+        assertThat(Chunker.approxTokens("StreamRAG把文档")).isEqualTo((int) Math.ceil(3 * Chunker.TOKENS_PER_WORD));
+        assertThat(Chunker.approxTokens("ten plain English words in a row, counted one each")).isEqualTo(13);
+        assertThat(Chunker.approxTokens("สวัสดีครับ")).isEqualTo((int) Math.ceil(8 * Chunker.TOKENS_PER_WORD));
+        assertThat(Chunker.approxTokens("  ")).isZero();
+    }
+
+    @Test
     void wordsOfControlCharactersOnlyAreLeftOut() {
         ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.TEXT);
         doc.pages.add(new PageText(1, "\u0007\u0008 \u0000"));
