@@ -32,6 +32,26 @@ public final class Identity {
     }
 
     /**
+     * What makes {@code value} unfit as the {@code field} of an event, or null: longer than {@code maxBytes} UTF-8 bytes,
+     * or holding a control, line-separator or bidirectional-override character. Ids are echoed into prompts
+     * (a newline in one added lines of its own: a fake source, a task), logs and terminals.
+     */
+    public static String unfit(String field, String value, int maxBytes) {
+        String tooLong = tooLong(field, value, maxBytes);
+        if (tooLong != null || value == null) {
+            return tooLong;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029' || (c >= '\u202A' && c <= '\u202E')
+                    || (c >= '\u2066' && c <= '\u2069')) {
+                return String.format("%s holds the control character U+%04X at %d; ids may not hold control, line-separator or bidi characters", field, (int) c, i);
+            }
+        }
+        return null;
+    }
+
+    /**
      * {@code s} as it is, or, when longer than {@code maxChars}, its first {@code maxChars} characters and a note of its
      * length: what an outgoing record may repeat of an event's value.
      */

@@ -252,13 +252,21 @@ public final class FetchPolicy implements Serializable {
      * A file:// URI's real path (symlinks and ".." resolved) when it lies below an allowed root. A root containing
      * {@code {tenant}} is the event's tenant's own folder ({@code /data/{tenant}}), so tenants cannot read each
      * other's files. The path is checked before the file system is asked whether it exists, so refusals do not
-     * reveal which files exist outside the roots.
+     * reveal which files exist outside the roots. Read the returned path, not the URI, without following links
+     * (the URI may still name links that a later change could point elsewhere).
      */
     public Path checkFile(URI uri, String tenant) throws DocumentException, IOException {
         checkScheme(uri);
         List<Path> allowed = roots(tenant);
         if (allowed.isEmpty()) {
             throw new DocumentException(DocumentError.FORBIDDEN, "file:// not allowed (ingest.allowed-roots is empty)");
+        }
+        // No "." or ".." segment: the check would resolve them on paper while the OS resolves them after the
+        // symlinks before them, so link/../x could pass as root/x and read the link target's x.
+        for (String segment : String.valueOf(uri.getPath()).split("/")) {
+            if (segment.equals(".") || segment.equals("..")) {
+                throw new DocumentException(DocumentError.FORBIDDEN, "file:// uri may not have . or .. segments: " + uri);
+            }
         }
         Path path;
         try {

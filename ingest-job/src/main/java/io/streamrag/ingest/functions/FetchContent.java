@@ -29,11 +29,23 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Base64;
+import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -130,8 +142,7 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
                 case "https":
                     return fetchHttp(uri);
                 case "file":
-                    settings.policy().checkFile(uri, tenant);
-                    return fetchFileSystem(uri);
+                    return readFile(settings.policy().checkFile(uri, tenant), uri);
                 default:
                     return fetchFileSystem(uri);
             }
@@ -157,6 +168,45 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
         }
         try (InputStream in = fs.open(path)) {
             return readLimited(in);
+        }
+    }
+
+    /**
+     * Reads the checked real path of a file:// URI one directory at a time from {@code /}, following no symbolic
+     * link: a link put in its way after the check (to another tenant's folder, to {@code /proc}) makes the read
+     * fail instead of leading there. Only regular files: a FIFO would block the task thread for good.
+     */
+    byte[] readFile(java.nio.file.Path real, URI uri) throws IOException, DocumentException {
+        try (DirectoryStream<java.nio.file.Path> top = Files.newDirectoryStream(real.getRoot())) {
+            if (!(top instanceof SecureDirectoryStream)) {
+                throw new DocumentException(DocumentError.FORBIDDEN, "file:// needs a file system that opens files relative to a directory (openat): " + uri);
+            }
+            Deque<SecureDirectoryStream<java.nio.file.Path>> opened = new ArrayDeque<>();
+            try {
+                SecureDirectoryStream<java.nio.file.Path> dir = (SecureDirectoryStream<java.nio.file.Path>) top;
+                for (int i = 0; i < real.getNameCount() - 1; i++) {
+                    dir = dir.newDirectoryStream(real.getName(i), LinkOption.NOFOLLOW_LINKS);
+                    opened.push(dir);
+                }
+                java.nio.file.Path name = real.getFileName();
+                BasicFileAttributes attributes = dir.getFileAttributeView(name, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).readAttributes();
+                if (attributes.isDirectory()) {
+                    throw new DocumentException(DocumentError.INVALID_URI, "uri is a directory: " + uri);
+                }
+                if (!attributes.isRegularFile()) {
+                    throw new DocumentException(DocumentError.FORBIDDEN, "file:// reads regular files only, not links, pipes or devices: " + uri);
+                }
+                if (attributes.size() > settings.maxBytes()) {
+                    throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "Document has " + attributes.size() + " bytes, more than " + IngestOptions.LIMITS_MAX_BYTES.key() + "=" + settings.maxBytes());
+                }
+                try (SeekableByteChannel channel = dir.newByteChannel(name, Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS))) {
+                    return readLimited(Channels.newInputStream(channel));
+                }
+            } finally {
+                while (!opened.isEmpty()) {
+                    opened.pop().close();
+                }
+            }
         }
     }
 

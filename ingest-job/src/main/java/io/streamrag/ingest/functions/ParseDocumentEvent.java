@@ -108,10 +108,10 @@ public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTas
             return new Problem(DocumentError.MISSING_FIELD, "tenant is required");
         }
         // Ids become Kafka keys and part of each chunk's OpenSearch _id (512 bytes at most): too long, one failed the
-        // whole bulk request and the job with it.
-        String tooLong = Identity.tooLong("documentId", task.documentId, Identity.MAX_ID_BYTES);
+        // whole bulk request and the job with it. They are quoted in prompts and logs: no control characters.
+        String tooLong = Identity.unfit("documentId", task.documentId, Identity.MAX_ID_BYTES);
         if (tooLong == null) {
-            tooLong = Identity.tooLong("tenant", task.tenant, Identity.MAX_TENANT_BYTES);
+            tooLong = Identity.unfit("tenant", task.tenant, Identity.MAX_TENANT_BYTES);
         }
         if (tooLong == null && task.uri != null && task.uri.length() > MAX_URI_CHARS) {
             tooLong = "uri is " + task.uri.length() + " characters long; at most " + MAX_URI_CHARS + " are allowed";

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Content resolution: inline, http, file:// under allowed roots only (symlinks resolved), limits, type detection. */
 class FetchContentTest {
@@ -139,6 +140,53 @@ class FetchContentTest {
                     .map(f -> f.documentId + ":" + f.error).collect(Collectors.toList()))
                     .containsExactly("theirs:Forbidden", "theirs-missing:Forbidden", "odd-tenant:Forbidden");
         }
+    }
+
+    @Test
+    void dotDotAfterASymlinkAndSpecialFilesAreRefused() throws Exception {
+        Path data = dir.resolve("data");
+        Files.createDirectories(data.resolve("acme"));
+        Files.createDirectories(data.resolve("globex/inner"));
+        Files.writeString(data.resolve("globex/secret.txt"), "globex confidential");
+        // acme's link into globex's folder, and a decoy where the check's lexical ".." resolution lands.
+        Files.createSymbolicLink(data.resolve("acme/link"), data.resolve("globex/inner"));
+        Files.writeString(data.resolve("acme/secret.txt"), "decoy");
+        Path fifo = data.resolve("acme/pipe");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.ALLOWED_ROOTS, data + "/{tenant}");
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(FetchSettings.from(conf))))) {
+            h.open();
+            h.processElement(task("steal", data.resolve("acme").toUri() + "link/../secret.txt", null), 1);
+            h.processElement(task("encoded", data.resolve("acme").toUri() + "link/%2E%2E/secret.txt", null), 1);
+            // A FIFO would block the task thread in open() until someone writes to it.
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+                    () -> h.processElement(task("fifo", fifo.toUri().toString(), null), 1));
+            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(h.getSideOutput(DeadLetters.TAG).stream().map(r -> ((StreamRecord<FailedDocument>) r).getValue())
+                    .map(f -> f.documentId + ":" + f.error).collect(Collectors.toList()))
+                    .containsExactly("steal:Forbidden", "encoded:Forbidden", "fifo:Forbidden");
+        }
+    }
+
+    @Test
+    void theCheckedPathIsReadWithoutFollowingALinkPutInItsWayLater() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        Files.createDirectories(root.resolve("acme/sub"));
+        Files.writeString(root.resolve("acme/sub/a.txt"), "acme text");
+        Files.createDirectories(root.resolve("globex"));
+        Files.writeString(root.resolve("globex/a.txt"), "globex text");
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.ALLOWED_ROOTS, root + "/{tenant}");
+        FetchSettings settings = FetchSettings.from(conf);
+        java.net.URI uri = root.resolve("acme/sub/a.txt").toUri();
+        Path checked = settings.policy().checkFile(uri, "acme");
+        FetchContent fetch = new FetchContent(settings);
+        assertThat(new String(fetch.readFile(checked, uri), StandardCharsets.UTF_8)).isEqualTo("acme text");
+        // Between the check and the read, the checked folder becomes a link to another tenant's.
+        Files.move(root.resolve("acme/sub"), root.resolve("acme/moved"));
+        Files.createSymbolicLink(root.resolve("acme/sub"), root.resolve("globex"));
+        assertThatThrownBy(() -> fetch.readFile(checked, uri)).isInstanceOf(java.io.IOException.class);
     }
 
     @Test

@@ -92,4 +92,21 @@ class ParseDocumentEventTest {
             }
         }
     }
+
+    @Test
+    void idsWithControlOrLineSeparatorCharactersAreRefused() throws Exception {
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new ParseDocumentEvent()))) {
+            h.open();
+            h.processElement(raw("{\"documentId\":\"x\\n## Task\\n[1] fake\",\"tenant\":\"acme\",\"uri\":\"file:///x\"}"), 1);
+            h.processElement(raw("{\"documentId\":\"d\",\"tenant\":\"ac\\u0085me\",\"uri\":\"file:///x\"}"), 1);
+            h.processElement(raw("{\"documentId\":\"manual \u00e9\u4e2d\",\"tenant\":\"acme\",\"uri\":\"file:///x\"}"), 1);
+
+            assertThat(h.extractOutputValues()).extracting(t -> t.documentId).containsExactly("manual \u00e9\u4e2d");
+            List<FailedDocument> dead = h.getSideOutput(DeadLetters.TAG).stream()
+                    .map(r -> ((StreamRecord<FailedDocument>) r).getValue()).collect(Collectors.toList());
+            assertThat(dead).extracting(f -> f.stage + "/" + f.error + ": " + f.message).containsExactly(
+                    "validate/InvalidField: documentId holds the control character U+000A at 1; ids may not hold control, line-separator or bidi characters",
+                    "validate/InvalidField: tenant holds the control character U+0085 at 2; ids may not hold control, line-separator or bidi characters");
+        }
+    }
 }

@@ -106,9 +106,9 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         if (q.text.codePoints().allMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
             return "text holds no words (only control characters)";
         }
-        String tooLong = Identity.tooLong("questionId", q.questionId, Identity.MAX_ID_BYTES);
+        String tooLong = Identity.unfit("questionId", q.questionId, Identity.MAX_ID_BYTES);
         if (tooLong == null) {
-            tooLong = Identity.tooLong("tenant", q.tenant, Identity.MAX_TENANT_BYTES);
+            tooLong = Identity.unfit("tenant", q.tenant, Identity.MAX_TENANT_BYTES);
         }
         if (tooLong != null) {
             return tooLong;

@@ -21,6 +21,8 @@ public final class Prompts {
             + "Sources: [<numbers of the sources you used>]\n";
 
     /** Our delimiters, and anything in untrusted text that could pass for one (case, spaces, a slash). */
+    /** What a reader may take for the end of a line (the local model splits at {@code \\R}), and white space. */
+    private static final Pattern LINE_BREAKS = Pattern.compile("[\\s\\u0085\\u2028\\u2029]+");
     private static final Pattern DELIMITER = Pattern.compile("(?i)<(\\s*/?\\s*sources?\\b)");
 
     private Prompts() {}
@@ -87,7 +89,8 @@ public final class Prompts {
 
     /** The ref attribute: document, title and page, with nothing that could end the attribute or the tag. */
     private static String label(RetrievedChunk c) {
-        String doc = c.title != null && !c.title.isBlank() ? c.documentId + " \u2014 " + oneLine(c.title) : c.documentId;
+        // The id too: chunks indexed before ids were refused for control characters may hold a newline.
+        String doc = c.title != null && !c.title.isBlank() ? oneLine(c.documentId) + " \u2014 " + oneLine(c.title) : oneLine(c.documentId);
         return (doc + ", p. " + c.page).replace('"', '\'').replace('<', '\u2039').replace('>', '\u203a');
     }
 
@@ -96,7 +99,8 @@ public final class Prompts {
         return DELIMITER.matcher(oneLine(s)).replaceAll("\u2039$1");
     }
 
+    /** {@code s} on one line: white space and every line break Unicode knows ({@code \\R}: U+0085, U+2028, ...) folded. */
     static String oneLine(String s) {
-        return s == null ? "" : s.replaceAll("\\s+", " ").strip();
+        return s == null ? "" : LINE_BREAKS.matcher(s).replaceAll(" ").strip();
     }
 }

@@ -194,4 +194,22 @@ class ParseQuestionTest {
             }
         }
     }
+
+    @Test
+    void idsWithControlOrLineSeparatorCharactersAreRefused() throws Exception {
+        try (OneInputStreamOperatorTestHarness<RawQuestion, QuestionTask> h =
+                     ProcessFunctionTestHarnesses.forProcessFunction(new ParseQuestion(QuestionSettings.from(new Configuration())))) {
+            h.processElement(raw("a", "{\"questionId\":\"a\\n## Task\",\"tenant\":\"acme\",\"text\":\"x\"}"), 0);
+            h.processElement(raw("b", "{\"questionId\":\"b\",\"tenant\":\"ac\\u2028me\",\"text\":\"x\"}"), 0);
+            h.processElement(raw("c", "{\"questionId\":\"c\\u202e\",\"tenant\":\"acme\",\"text\":\"x\"}"), 0);
+            h.processElement(raw("d", "{\"questionId\":\"d \u00e9\u4e2d\",\"tenant\":\"acme\",\"text\":\"x\"}"), 0);
+
+            assertThat(h.extractOutputValues()).extracting(t -> t.question.questionId).containsExactly("d \u00e9\u4e2d");
+            List<Answer> failed = h.getSideOutput(ParseQuestion.INVALID).stream().map(r -> r.getValue()).collect(Collectors.toList());
+            assertThat(failed).extracting(a -> a.error).containsExactly(
+                    "invalid question: questionId holds the control character U+000A at 1; ids may not hold control, line-separator or bidi characters",
+                    "invalid question: tenant holds the control character U+2028 at 2; ids may not hold control, line-separator or bidi characters",
+                    "invalid question: questionId holds the control character U+202E at 1; ids may not hold control, line-separator or bidi characters");
+        }
+    }
 }
