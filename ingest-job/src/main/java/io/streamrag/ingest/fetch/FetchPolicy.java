@@ -287,6 +287,20 @@ public final class FetchPolicy implements Serializable {
         return real;
     }
 
+    /** The allowed root a path {@link #checkFile} returned lies below: where a read of it starts. */
+    public Path rootOf(Path real, String tenant) throws DocumentException {
+        Path best = null;
+        for (Path root : roots(tenant)) {
+            if (real.startsWith(root) && (best == null || root.getNameCount() > best.getNameCount())) {
+                best = root;
+            }
+        }
+        if (best == null) {
+            throw new DocumentException(DocumentError.FORBIDDEN, "file:// not allowed outside ingest.allowed-roots: " + real);
+        }
+        return best;
+    }
+
     private static boolean below(Path path, List<Path> roots) {
         for (Path root : roots) {
             if (path.startsWith(root)) {

@@ -142,7 +142,8 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
                 case "https":
                     return fetchHttp(uri);
                 case "file":
-                    return readFile(settings.policy().checkFile(uri, tenant), uri);
+                    java.nio.file.Path real = settings.policy().checkFile(uri, tenant);
+                    return readFile(settings.policy().rootOf(real, tenant), real, uri);
                 default:
                     return fetchFileSystem(uri);
             }
@@ -172,23 +173,27 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
     }
 
     /**
-     * Reads the checked real path of a file:// URI one directory at a time from {@code /}, following no symbolic
-     * link: a link put in its way after the check (to another tenant's folder, to {@code /proc}) makes the read
-     * fail instead of leading there. Only regular files: a FIFO would block the task thread for good.
+     * Reads the checked real path of a file:// URI one directory at a time from its allowed root, following no
+     * symbolic link: a link put in its way after the check (to another tenant's folder, to {@code /proc}) makes the
+     * read fail instead of leading there. Only regular files: a FIFO would block the task thread for good.
      */
-    byte[] readFile(java.nio.file.Path real, URI uri) throws IOException, DocumentException {
-        try (DirectoryStream<java.nio.file.Path> top = Files.newDirectoryStream(real.getRoot())) {
+    byte[] readFile(java.nio.file.Path root, java.nio.file.Path real, URI uri) throws IOException, DocumentException {
+        java.nio.file.Path relative = root.relativize(real);
+        if (relative.getNameCount() == 0 || relative.toString().isEmpty()) {
+            throw new DocumentException(DocumentError.INVALID_URI, "uri is a directory: " + uri);
+        }
+        try (DirectoryStream<java.nio.file.Path> top = Files.newDirectoryStream(root)) {
             if (!(top instanceof SecureDirectoryStream)) {
                 throw new DocumentException(DocumentError.FORBIDDEN, "file:// needs a file system that opens files relative to a directory (openat): " + uri);
             }
             Deque<SecureDirectoryStream<java.nio.file.Path>> opened = new ArrayDeque<>();
             try {
                 SecureDirectoryStream<java.nio.file.Path> dir = (SecureDirectoryStream<java.nio.file.Path>) top;
-                for (int i = 0; i < real.getNameCount() - 1; i++) {
-                    dir = dir.newDirectoryStream(real.getName(i), LinkOption.NOFOLLOW_LINKS);
+                for (int i = 0; i < relative.getNameCount() - 1; i++) {
+                    dir = dir.newDirectoryStream(relative.getName(i), LinkOption.NOFOLLOW_LINKS);
                     opened.push(dir);
                 }
-                java.nio.file.Path name = real.getFileName();
+                java.nio.file.Path name = relative.getFileName();
                 BasicFileAttributes attributes = dir.getFileAttributeView(name, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).readAttributes();
                 if (attributes.isDirectory()) {
                     throw new DocumentException(DocumentError.INVALID_URI, "uri is a directory: " + uri);

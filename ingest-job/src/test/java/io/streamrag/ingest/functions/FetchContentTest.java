@@ -181,12 +181,14 @@ class FetchContentTest {
         FetchSettings settings = FetchSettings.from(conf);
         java.net.URI uri = root.resolve("acme/sub/a.txt").toUri();
         Path checked = settings.policy().checkFile(uri, "acme");
+        Path from = settings.policy().rootOf(checked, "acme");
+        assertThat(from).isEqualTo(root.resolve("acme").toRealPath());
         FetchContent fetch = new FetchContent(settings);
-        assertThat(new String(fetch.readFile(checked, uri), StandardCharsets.UTF_8)).isEqualTo("acme text");
+        assertThat(new String(fetch.readFile(from, checked, uri), StandardCharsets.UTF_8)).isEqualTo("acme text");
         // Between the check and the read, the checked folder becomes a link to another tenant's.
         Files.move(root.resolve("acme/sub"), root.resolve("acme/moved"));
         Files.createSymbolicLink(root.resolve("acme/sub"), root.resolve("globex"));
-        assertThatThrownBy(() -> fetch.readFile(checked, uri)).isInstanceOf(java.io.IOException.class);
+        assertThatThrownBy(() -> fetch.readFile(from, checked, uri)).isInstanceOf(java.io.IOException.class);
     }
 
     @Test
