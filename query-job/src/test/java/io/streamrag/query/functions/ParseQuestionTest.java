@@ -204,7 +204,7 @@ class ParseQuestionTest {
             h.processElement(raw("c", "{\"questionId\":\"c\\u202e\",\"tenant\":\"acme\",\"text\":\"x\"}"), 0);
             h.processElement(raw("d", "{\"questionId\":\"d \u00e9\u4e2d\",\"tenant\":\"acme\",\"text\":\"x\"}"), 0);
 
-            assertThat(h.extractOutputValues()).extracting(t -> t.question.questionId).containsExactly("d \u00e9\u4e2d");
+            assertThat(h.extractOutputValues()).extracting(t -> t.questionId).containsExactly("d \u00e9\u4e2d");
             List<Answer> failed = h.getSideOutput(ParseQuestion.INVALID).stream().map(r -> r.getValue()).collect(Collectors.toList());
             assertThat(failed).extracting(a -> a.error).containsExactly(
                     "invalid question: questionId holds the control character U+000A at 1; ids may not hold control, line-separator or bidi characters",
