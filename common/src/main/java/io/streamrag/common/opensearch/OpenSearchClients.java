@@ -82,7 +82,13 @@ public final class OpenSearchClients {
         } else {
             user = null;
         }
-        SSLContext ssl = "https".equalsIgnoreCase(uri.getScheme()) ? sslContext(c) : null;
+        boolean https = "https".equalsIgnoreCase(uri.getScheme());
+        if (!https && (c.caCertificate() != null || c.truststoreLocation() != null || !c.verifyHostname())) {
+            // Dropped silently before: the operator believed in TLS while the password went in clear text.
+            throw new IllegalArgumentException("opensearch.ssl.* is set but opensearch.url " + c.url()
+                    + " is not https://: TLS settings apply to https:// URLs only");
+        }
+        SSLContext ssl = https ? sslContext(c) : null;
         return new Settings(c.url(), user, password, ssl, c.verifyHostname());
     }
 

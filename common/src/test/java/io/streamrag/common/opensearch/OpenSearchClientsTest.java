@@ -73,6 +73,18 @@ class OpenSearchClientsTest {
     }
 
     @Test
+    void tlsSettingsOnAPlainHttpUrlAreAnErrorNotIgnored() {
+        for (String[] option : new String[][] {{"opensearch.ssl.ca-certificate", "/ca.pem"},
+                {"opensearch.ssl.truststore.location", "/t.p12"}, {"opensearch.ssl.verify-hostname", "false"}}) {
+            Configuration conf = new Configuration();
+            conf.setString("opensearch.url", "http://opensearch.internal:9200");
+            conf.setString(option[0], option[1]);
+            assertThatThrownBy(() -> OpenSearchClients.settings(conf)).as(option[0])
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not https://");
+        }
+    }
+
+    @Test
     void httpsTrustFromAPemOrAnErrorForABadFile() throws Exception {
         Configuration both = new Configuration();
         both.setString("opensearch.url", "https://127.0.0.1:9201");

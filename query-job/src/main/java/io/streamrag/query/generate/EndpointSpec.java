@@ -58,7 +58,12 @@ public class EndpointSpec implements Serializable {
 
     private static final java.util.regex.Pattern NAMED_FIELD = java.util.regex.Pattern.compile("(rps|maxChoices)=.*");
 
+    /** Query parameters hosted APIs accept keys in; a key there would show on the dashboard with the job's arguments. */
+    private static final java.util.regex.Pattern KEY_PARAMETER =
+            java.util.regex.Pattern.compile("(?i)(?:^|&)(?:key|api[_-]?key|token|access[_-]?token|password|secret)=");
+
     public static EndpointSpec parse(String value) {
+        refuseCredentials(value);
         int eq = value.indexOf('=');
         if (eq <= 0) {
             throw new IllegalArgumentException("Endpoint must be name=provider,baseUrl,model[,...]: " + value);
@@ -117,6 +122,35 @@ public class EndpointSpec implements Serializable {
             throw new IllegalArgumentException("maxChoices (OpenAI's n) needs the openai provider: " + value);
         }
         return e;
+    }
+
+    /**
+     * Refuses a baseUrl with credentials (user:key@host, ?api_key=...), naming neither: endpoint specs are job
+     * arguments, which the Flink dashboard and REST API show to anyone who can read them. Keys go in the environment
+     * variable the spec names.
+     */
+    private static void refuseCredentials(String value) {
+        for (String field : value.split(",")) {
+            int scheme = field.indexOf("://");
+            if (scheme < 0) {
+                continue;
+            }
+            String rest = field.substring(scheme + 3);
+            int end = rest.length();
+            for (char c : new char[] {'/', '?', '#'}) {
+                int at = rest.indexOf(c);
+                if (at >= 0 && at < end) {
+                    end = at;
+                }
+            }
+            int query = rest.indexOf('?');
+            if (rest.substring(0, end).contains("@")
+                    || (query >= 0 && KEY_PARAMETER.matcher(rest.substring(query + 1)).find())) {
+                String name = value.indexOf('=') > 0 ? value.substring(0, value.indexOf('=')).strip() : "?";
+                throw new IllegalArgumentException("Endpoint '" + name + "': its baseUrl may not carry credentials "
+                        + "(user info or a key parameter); put the key in the environment variable the spec names (apiKeyEnv)");
+            }
+        }
     }
 
     public static double maxWeight(List<EndpointSpec> specs) {
