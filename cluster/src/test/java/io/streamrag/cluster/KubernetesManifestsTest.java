@@ -113,6 +113,10 @@ class KubernetesManifestsTest {
             assertThat(conf.get("execution.checkpointing.savepoint-dir")).startsWith("s3://");
             assertThat(conf.get("execution.checkpointing.externalized-checkpoint-retention")).isEqualTo("RETAIN_ON_CANCELLATION");
             assertThat(conf.get("classloader.parent-first-patterns.additional")).contains("ai.onnxruntime.").contains("ai.djl.");
+            // One failed checkpoint (a storage hiccup) is no failover; the rescale limit is stated, at what savepoints hold.
+            assertThat(Integer.parseInt(conf.get("execution.checkpointing.tolerable-failed-checkpoints"))).isPositive();
+            assertThat(conf.get("pipeline.max-parallelism")).isEqualTo("128");
+            assertThat(conf).doesNotContainKey("state.backend.incremental"); // deprecated for execution.checkpointing.incremental
 
             // Prometheus on every pod, through this module's reporter.
             assertThat(conf.get("metrics.reporter.prom.factory.class"))
@@ -125,11 +129,22 @@ class KubernetesManifestsTest {
             JsonNode container = pod.at("/spec/containers/0");
             assertThat(container.path("name").asText()).isEqualTo("flink-main-container");
             assertThat(container.at("/envFrom/0/secretRef/name").asText()).isEqualTo("streamrag-secrets");
+            // Not root, no privileges to gain.
+            assertThat(pod.at("/spec/securityContext/runAsNonRoot").asBoolean()).isTrue();
+            assertThat(container.at("/securityContext/allowPrivilegeEscalation").asBoolean(true)).isFalse();
+            assertThat(container.at("/securityContext/capabilities/drop/0").asText()).isEqualTo("ALL");
             assertThat(List.of(jobSpec.getArgs())).containsExactly("--config", "/opt/streamrag/conf/" + job + ".properties");
             assertThat(configMap().path(job + ".properties").asText()).contains("kafka.bootstrap-servers=")
                     .contains("opensearch.url=").doesNotContainIgnoringCase("password=");
         }
         assertThat(flinkVersion).startsWith("2.2.");
+        // Producers may not name object stores the TaskManagers' checkpoint credentials reach; file:// only in
+        // each tenant's folder of the read-only documents volume.
+        String ingest = configMap().path("ingest.properties").asText();
+        assertThat(ingest).contains("ingest.fetch.allowed-schemes=file,http,https\n").contains("ingest.allowed-roots=/data/{tenant}\n");
+        JsonNode ingestPod = YAML.valueToTree(deployments.get("streamrag-ingest").getSpec().getPodTemplate());
+        assertThat(ingestPod.at("/spec/containers/0/volumeMounts/1/mountPath").asText()).isEqualTo("/data");
+        assertThat(ingestPod.at("/spec/containers/0/volumeMounts/1/readOnly").asBoolean()).isTrue();
     }
 
     @Test
