@@ -4,9 +4,15 @@
 # Runs inside the submit-jobs one-shot container (see docker-compose.yml).
 # Idempotent: a job whose name is already RUNNING/RESTARTING/CREATED is not
 # submitted again, so `docker compose up` can be re-run safely. To replace a
-# running job (e.g. after changing STREAMRAG_QUERY_ENDPOINTS) list it in
-# STREAMRAG_REPLACE_JOBS ("ingest", "query" or "ingest query"); it is cancelled
-# first and then submitted with the current arguments.
+# running job (e.g. after changing STREAMRAG_QUERY_ENDPOINTS or the image) list it
+# in STREAMRAG_REPLACE_JOBS ("ingest", "query" or "ingest query"); it is stopped
+# with a savepoint and submitted again from it with the current arguments.
+#
+# State is never dropped silently: a job is submitted from the newer of its last
+# savepoint and the newest retained checkpoint of its last run (recorded under
+# STREAMRAG_STATE_DIR/streamrag-jobs), so a JobManager that restarted (no HA: its
+# jobs are gone) resumes them where they were, with their in-flight documents and
+# questions, version gate and answer dedup. STREAMRAG_FRESH_START=1 starts empty.
 #
 # Every setting comes from the environment:
 #   FLINK_JOBMANAGER                 REST address of the JobManager (jobmanager:8081)
@@ -19,11 +25,15 @@
 #                                    forwarded as --key value job arguments
 #   STREAMRAG_INGEST_EXTRA_ARGS, STREAMRAG_QUERY_EXTRA_ARGS
 #                                    extra arguments, split on whitespace
+#   STREAMRAG_STATE_DIR              the checkpoint volume, as mounted here and on the cluster (/flink-checkpoints)
+#   STREAMRAG_FRESH_START            1: submit without restoring state
 set -euo pipefail
 
 JM="${FLINK_JOBMANAGER:-jobmanager:8081}"
 VERSION="${STREAMRAG_VERSION:-0.1.0-SNAPSHOT}"
 USRLIB="${FLINK_HOME:-/opt/flink}/usrlib"
+STATE_DIR="${STREAMRAG_STATE_DIR:-/flink-checkpoints}"
+RECORDS="${STATE_DIR}/streamrag-jobs"
 
 INGEST_JAR="${USRLIB}/streamrag-ingest-job-${VERSION}-job.jar"
 QUERY_JAR="${USRLIB}/streamrag-query-job-${VERSION}-job.jar"
@@ -80,6 +90,37 @@ wants_replace() {
   [[ " ${STREAMRAG_REPLACE_JOBS:-} " == *" ${key} "* ]]
 }
 
+# Modification time of a savepoint's or checkpoint's _metadata (0 when there is none).
+metadata_time() {
+  local dir="${1#file://}"
+  dir="${dir#file:}"
+  if [[ -f "${dir}/_metadata" ]]; then stat -c %Y "${dir}/_metadata"; else echo 0; fi
+}
+
+# The state a job of this key resumes from: the newer of its recorded savepoint and the newest
+# retained checkpoint of its recorded last run; empty when there is none (or on a fresh start).
+restore_point() {
+  local key="$1" best="" best_time=0 time
+  [[ "${STREAMRAG_FRESH_START:-0}" == "1" ]] && return 0
+  if [[ -f "${RECORDS}/${key}.savepoint" ]]; then
+    best="$(cat "${RECORDS}/${key}.savepoint")"
+    best_time="$(metadata_time "${best}")"
+    [[ "${best_time}" == 0 ]] && best=""
+  fi
+  if [[ -f "${RECORDS}/${key}.job" ]]; then
+    local job_dir chk
+    job_dir="${STATE_DIR}/$(cat "${RECORDS}/${key}.job")"
+    # By checkpoint number (chk-12 after chk-3), on the names alone: the path may hold dashes too.
+    chk="$(find "${job_dir}" -maxdepth 1 -name 'chk-*' -type d -printf '%f\n' 2>/dev/null | sort -t- -k2 -n | tail -n 1)"
+    if [[ -n "${chk}" ]]; then
+      chk="${job_dir}/${chk}"
+      time="$(metadata_time "${chk}")"
+      if (( time > best_time )); then best="file://${chk}"; fi
+    fi
+  fi
+  echo "${best}"
+}
+
 submit() {
   local key="$1" name="$2" jar="$3"
   shift 3
@@ -87,15 +128,25 @@ submit() {
     log "missing jar ${jar}"
     return 1
   fi
+  mkdir -p "${RECORDS}"
 
   local ids
   ids="$(active_job_ids "${name}")"
   if [[ -n "${ids}" ]]; then
     if wants_replace "${key}"; then
-      local id
+      local id out savepoint
       for id in ${ids}; do
-        log "cancelling ${name} (${id})"
-        flink cancel -m "${JM}" "${id}"
+        log "stopping ${name} (${id}) with a savepoint"
+        if out="$(flink stop -m "${JM}" --savepointPath "file://${STATE_DIR}/savepoints" "${id}" 2>&1)"; then
+          echo "${out}"
+          savepoint="$(sed -n 's/.*Savepoint completed\. Path: *//p' <<< "${out}" | tail -n 1)"
+          [[ -n "${savepoint}" ]] && echo "${savepoint}" > "${RECORDS}/${key}.savepoint"
+        else
+          # Its retained checkpoints still hold its state (RETAIN_ON_CANCELLATION): resume from the newest.
+          echo "${out}"
+          log "stop with savepoint failed; cancelling ${name} (${id})"
+          flink cancel -m "${JM}" "${id}"
+        fi
       done
     else
       log "${name} already active (${ids//$'\n'/ }); not submitting again"
@@ -103,12 +154,22 @@ submit() {
     fi
   fi
 
-  local attempt
+  local restore from=()
+  restore="$(restore_point "${key}")"
+  if [[ -n "${restore}" ]]; then
+    from=(-s "${restore}")
+    log "${name} resumes from ${restore}"
+  fi
+  local attempt out job
   for attempt in 1 2 3; do
     log "submitting ${name} from ${jar} (attempt ${attempt})"
-    if flink run -d -m "${JM}" "${jar}" "$@"; then
+    if out="$(flink run -d -m "${JM}" "${from[@]}" "${jar}" "$@" 2>&1)"; then
+      echo "${out}"
+      job="$(sed -n 's/.*submitted with JobID \([0-9a-f]\{32\}\).*/\1/p' <<< "${out}" | tail -n 1)"
+      [[ -n "${job}" ]] && echo "${job}" > "${RECORDS}/${key}.job"
       return 0
     fi
+    echo "${out}"
     sleep 5
   done
   log "giving up on ${name}"
