@@ -137,7 +137,9 @@ public class IngestJob {
                 .uid("ocr-images").name("Read images (OCR)");
         SingleOutputStreamOperator<ExtractedDocument> ocred = read
                 .keyBy(i -> i.documentKey)
-                .process(new AssembleDocument())
+                // Idle long enough for any image's OCR (its timeout) behind an OpenSearch outage, twice over.
+                .process(new AssembleDocument().idleTimeout(conf.get(IngestOptions.OCR_DOCUMENT_TIMEOUT)
+                        .plus(conf.get(IngestOptions.INDEX_RETRY_BUDGET)).multipliedBy(2)))
                 .uid("assemble").name("Assemble document");
 
         SingleOutputStreamOperator<ChunkedDocument> chunked = ocred
@@ -161,6 +163,7 @@ public class IngestJob {
                 admitted.getSideOutput(DeadLetters.TAG), // quarantine (the gate's, empty, when it is off)
                 fetched.getSideOutput(DeadLetters.TAG),
                 items.getSideOutput(DeadLetters.TAG),
+                ocred.getSideOutput(DeadLetters.TAG), // versions whose images never all came back
                 chunked.getSideOutput(DeadLetters.TAG),
                 embedded.getSideOutput(DeadLetters.TAG),
                 indexed.getSideOutput(DeadLetters.TAG));
@@ -168,6 +171,7 @@ public class IngestJob {
 
         DataStream<DocumentOutcome> outcomes = indexed.union(
                 gated.getSideOutput(DeadLetters.OUTCOMES),
+                ocred.getSideOutput(DeadLetters.OUTCOMES), // versions overtaken by a newer one after a rescale: stale
                 deadLetters.map(new DeadLetterOutcome()).uid("dead-letter-outcome").name("Dead letter outcome"));
         SingleOutputStreamOperator<DocumentOutcome> tracked = outcomes
                 .process(new TrackOutcomes(expectedTotal, conf.get(IngestOptions.PROGRESS_LOG_INTERVAL).toMillis()))
