@@ -7,24 +7,27 @@ import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.pipeline.DeadLetters.Stage;
 import io.streamrag.ingest.records.DocumentTask;
 
+import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.runtime.checkpoint.CheckpointOptions;
+import org.apache.flink.runtime.state.CheckpointStreamFactory;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.OperatorSnapshotFutures;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -36,11 +39,22 @@ import java.util.stream.Stream;
  * <p>How: Flink rolls state back on a failure, so an attempt marker only survives if a completed checkpoint holds
  * it before the attempt starts. A <em>gated</em> document therefore waits here, in keyed state, until a checkpoint
  * marks it "releasing" with its attempt number; it is released downstream when that checkpoint completes
- * ({@link #notifyCheckpointComplete}) and its entry is cleared. A restore finds the entries marked releasing at the
- * restored checkpoint: released after it and before the failure, so each counts as a failed attempt and becomes a
- * suspect. Suspects are then released one at a time, each alone (every other document waits meanwhile) and the next
- * only after a checkpoint taken after the previous one's release has completed, so a later failure blames exactly
- * the one document in flight.
+ * ({@link #notifyCheckpointComplete}) and its entry is cleared. A checkpoint marks at most {@code releaseLimit}
+ * entries (in arrival order, per document and overall; the rest wait for the next ones), so one completion notice
+ * runs the fetch/extract/OCR chain behind it for a bounded number of documents, not for a whole backlog (which once
+ * outlasted the checkpoint timeout, failed the job and made all of it suspects). A restore finds the
+ * entries marked releasing at the restored checkpoint: released after it and before the failure, so they become
+ * suspects.
+ *
+ * <p>Suspects are bisected: released in groups, every other document waiting meanwhile, each group only after a
+ * checkpoint taken after the previous group's release has completed (which confirms that group). The suspects of a
+ * failed release form a pool; a pool that failed as a whole releases half of itself at a time (a confirmed half is
+ * clean, a half that fails again becomes the next, deeper pool) and the pool left behind when its half failed is
+ * tried whole next. The deepest pool goes first. So N suspects with one poison among them cost about log2(N)
+ * failures and up to 2·log2(N) checkpoints, and about log2(N) checkpoints when the failure had nothing to do with
+ * them (one at a time it was 2·N). A failure counts as an attempt of a document when it struck its first release
+ * (shared with the documents released with it, as before) or its release alone; a group failure only narrows the
+ * search. A suspect whose attempts reach {@code maxAttempts} is dead-lettered.
  *
  * <p>Which documents are gated ({@link QuarantineMode#OPTIMISTIC}, the default): in normal running none — they pass
  * straight through, at no latency. After a restore (a failover — also one before the first checkpoint completed, when
@@ -51,11 +65,19 @@ import java.util.stream.Stream;
  * documents (order per document). Documents produced after the restore pass through again, unless stamped more than
  * a minute ahead of the TaskManager's clock (gated too). The attempt a poison
  * document makes in pass-through is not counted (nothing survives it), so it is dead-lettered after at most
- * {@code maxAttempts + 1} failures, {@code maxAttempts} if it was gated from the start. A producer whose clock runs
+ * {@code maxAttempts + 1} failures (plus the group failures that narrowed it down), {@code maxAttempts} if it was
+ * gated from the start. A producer whose clock runs
  * ahead of the TaskManager's by more than the failure-to-restore time, but less than a minute, can make a replay look
  * new: it then passes and costs one failure more each time, until the restores catch up with its timestamp.
  * {@link QuarantineMode#ALWAYS_GATE} gates every document: detection within {@code maxAttempts} failures, at up to
  * one checkpoint interval of latency per document.
+ *
+ * <p>Back-pressure: while {@code releaseLimit} or more entries are held, a gated document waits (yielding to the
+ * mailbox, at most {@link #NOTICE_WAIT_MS}: notices are best-effort) for the completion or abort notice of a
+ * checkpoint already taken (not an intermediate savepoint: those get none). It cannot wait at any other time: the
+ * next checkpoint's barrier is behind the very records it would refuse, and only a completed checkpoint can release
+ * anything, so waiting then would stall until the checkpoint timeout. Between a notice and the next barrier it takes
+ * in what arrives, so a source that outruns the releases still grows the held entries by what it delivers then.
  */
 public class Quarantine extends AbstractStreamOperator<DocumentTask> implements OneInputStreamOperator<DocumentTask, DocumentTask> {
     private static final long serialVersionUID = 1L;
@@ -63,15 +85,27 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
     private static final String STATE = "quarantine";
     /** How far ahead of this TaskManager's clock a record's stamp may be and still count as new after a restore. */
     static final long FUTURE_TOLERANCE_MS = 60_000;
+    /**
+     * Entries released per completed checkpoint, at most: the release runs the chained fetch/extract/OCR in the
+     * completion notice, which must end well within the checkpoint timeout; 128 is above the documents a subtask
+     * processed per 10 s checkpoint interval in the benchmarks, and bisects in 7 steps.
+     */
+    public static final int RELEASE_LIMIT = 128;
+    /** Longest wait for one checkpoint's notice (they are best-effort): then the input is taken again. */
+    static final long NOTICE_WAIT_MS = 60_000;
 
     /** A held document, the attempt it will be released as, and whether a checkpoint marked it for release. */
     public static class Entry {
         public DocumentTask task;
         public int attempt;
-        /** It was in flight when the job failed: released alone. */
+        /** It was in flight when the job failed: released only with suspects of its pool. */
         public boolean suspect;
         /** A checkpoint marked it: it is released when that checkpoint completes. */
         public boolean releasing;
+        /** A suspect's pool: one more than the pool it was in when a release of it failed; the deepest goes first. */
+        public int level;
+        /** Its pool failed as a whole: released half at a time. Otherwise (its half's sibling failed) whole. */
+        public boolean poolFailed;
 
         public Entry() {}
 
@@ -82,16 +116,39 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         }
     }
 
+    /** Suspects of one level: keys in order, each with how many of its first held entries belong here. */
+    private static final class Pool {
+        final LinkedHashMap<Object, Integer> keys = new LinkedHashMap<>();
+        boolean failed;
+        int size;
+
+        void add(Object key, int n) {
+            keys.merge(key, n, Integer::sum);
+            size += n;
+        }
+
+        void remove(Object key, int n) {
+            keys.computeIfPresent(key, (k, c) -> c > n ? c - n : null);
+            size -= n;
+        }
+    }
+
     private final int maxAttempts;
     private final boolean alwaysGate;
+    private final int releaseLimit;
 
     private transient ListState<Entry> held;
-    /** Keys with held documents → id of the first checkpoint that holds them (-1: none yet). Rebuilt on restore. */
+    /** Keys with held documents → id of the checkpoint that marked some of them (-1: none). Rebuilt on restore. */
     private transient Map<Object, Long> waiting;
-    /** Keys holding suspects. */
-    private transient Set<Object> suspects;
+    /** Suspect pools by level. */
+    private transient TreeMap<Integer, Pool> pools;
+    /** Held entries, and those of them marked releasing. */
+    private transient int heldCount;
+    private transient int markedCount;
+    /** Id of the last checkpoint taken whose completion or abort notice has not arrived yet (-1: none). */
+    private transient long awaitedNotice;
     /**
-     * -1: no suspect in flight; otherwise a suspect was released and the id of the checkpoint that confirms it
+     * -1: no suspect in flight; otherwise suspects were released and the id of the checkpoint that confirms them
      * (Long.MAX_VALUE until the next snapshot).
      */
     private transient long suspectInFlight;
@@ -101,11 +158,17 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
     private transient boolean restored;
     /** Processing time of that restore: a document stamped before it may have been in flight at the failure. */
     private transient long restoredAt;
+    private transient MailboxExecutor mailbox;
     private transient QuarantineMetrics metrics;
 
     public Quarantine(int maxAttempts, QuarantineMode mode) {
+        this(maxAttempts, mode, RELEASE_LIMIT);
+    }
+
+    public Quarantine(int maxAttempts, QuarantineMode mode, int releaseLimit) {
         this.maxAttempts = Math.max(1, maxAttempts);
         this.alwaysGate = mode == QuarantineMode.ALWAYS_GATE;
+        this.releaseLimit = Math.max(1, releaseLimit);
     }
 
     @Override
@@ -113,7 +176,10 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         super.initializeState(context);
         held = getPartitionedState(new ListStateDescriptor<>(STATE, TypeInformation.of(Entry.class)));
         waiting = new LinkedHashMap<>();
-        suspects = new LinkedHashSet<>();
+        pools = new TreeMap<>();
+        heldCount = 0;
+        markedCount = 0;
+        awaitedNotice = -1;
         suspectInFlight = -1;
         restoredKeys = new ArrayList<>();
         // A re-attempt without restored state (the job failed before its first checkpoint completed) replays from the
@@ -129,51 +195,119 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
     @Override
     public void open() throws Exception {
         super.open();
-        metrics = new QuarantineMetrics(getMetricGroup(), waiting::size);
+        // The operator's own priority: yield() then runs checkpoint notices and chained operators' mails, never a
+        // checkpoint (the barrier is behind the record being processed).
+        mailbox = getContainingTask().getMailboxExecutorFactory().createExecutor(getOperatorConfig().getChainIndex());
+        metrics = new QuarantineMetrics(getMetricGroup(), waiting::size, () -> pools.values().stream().mapToInt(p -> p.size).sum());
         restoredAt = getProcessingTimeService().getCurrentProcessingTime();
-        // Documents marked releasing at the restored checkpoint were released after it: the failure struck during their attempt.
-        for (Object key : restoredKeys) {
-            setCurrentKey(key);
-            List<Entry> kept = new ArrayList<>();
-            for (Entry e : held.get()) {
-                if (!e.releasing) {
-                    kept.add(e);
-                } else if (e.attempt >= maxAttempts) {
-                    metrics.get(QuarantineMetrics.POISONED).inc();
-                    LOG.warn("Quarantining {}: the job failed during each of its {} attempts", e.task, e.attempt);
-                    output.collect(DeadLetters.TAG, new StreamRecord<>(DeadLetters.of(e.task, Stage.QUARANTINE, DocumentError.POISON_DOCUMENT,
-                            "Processing failed the job during each of " + e.attempt + " attempts (ingest.quarantine.max-attempts=" + maxAttempts + ")")));
-                } else {
-                    metrics.get(QuarantineMetrics.RETRIED).inc();
-                    LOG.warn("{} was in flight when the job failed (attempt {}); retrying it alone", e.task, e.attempt);
-                    kept.add(new Entry(e.task, e.attempt + 1, true));
-                }
-            }
-            held.update(kept);
-            if (!kept.isEmpty()) {
-                waiting.put(key, -1L);
-            }
-            if (kept.stream().anyMatch(e -> e.suspect)) {
-                suspects.add(key);
-            }
-        }
-        restoredKeys.clear();
+        restoreSuspects();
         if (restored && !alwaysGate) {
             LOG.info("Restored: documents stamped before {} (or unstamped) wait for a checkpoint; {} document keys held",
                     java.time.Instant.ofEpochMilli(restoredAt), waiting.size());
         }
     }
 
+    /**
+     * Documents marked releasing at the restored checkpoint were released after it: the failure struck while they
+     * were in flight. First releases and lone suspects count an attempt; a failed group of suspects forms a deeper pool.
+     */
+    private void restoreSuspects() throws Exception {
+        int failedRelease = 0;
+        int failedLevel = -1; // level of the suspects whose group release failed (-1: a first release, or none)
+        int maxLevel = 0;
+        for (Object key : restoredKeys) {
+            setCurrentKey(key);
+            for (Entry e : held.get()) {
+                if (e.suspect) {
+                    maxLevel = Math.max(maxLevel, e.level);
+                }
+                if (e.releasing) {
+                    failedRelease++;
+                    if (e.suspect) {
+                        failedLevel = Math.max(failedLevel, e.level);
+                    }
+                }
+            }
+        }
+        int level = maxLevel + 1;
+        boolean alone = failedRelease == 1;
+        for (Object key : restoredKeys) {
+            setCurrentKey(key);
+            List<Entry> kept = new ArrayList<>();
+            for (Entry e : held.get()) {
+                if (e.releasing) {
+                    boolean counts = !e.suspect || alone;
+                    if (counts && e.attempt >= maxAttempts) {
+                        metrics.get(QuarantineMetrics.POISONED).inc();
+                        LOG.warn("Quarantining {}: the job failed during each of its {} attempts", e.task, e.attempt);
+                        output.collect(DeadLetters.TAG, new StreamRecord<>(DeadLetters.of(e.task, Stage.QUARANTINE, DocumentError.POISON_DOCUMENT,
+                                "Processing failed the job during each of " + e.attempt + " attempts (ingest.quarantine.max-attempts=" + maxAttempts + ")")));
+                        continue;
+                    }
+                    metrics.get(QuarantineMetrics.RETRIED).inc();
+                    Entry suspect = new Entry(e.task, counts ? e.attempt + 1 : e.attempt, true);
+                    suspect.level = level;
+                    suspect.poolFailed = true;
+                    kept.add(suspect);
+                } else {
+                    if (e.suspect && e.level == failedLevel) {
+                        e.poolFailed = false; // its pool's failed half explains the failure: tried whole next
+                    }
+                    kept.add(e);
+                }
+            }
+            held.update(kept);
+            heldCount += kept.size();
+            if (!kept.isEmpty()) {
+                waiting.put(key, -1L);
+            }
+            for (Entry e : kept) {
+                if (e.suspect) {
+                    Pool pool = pools.computeIfAbsent(e.level, l -> new Pool());
+                    pool.failed = e.poolFailed;
+                    pool.add(key, 1);
+                }
+            }
+        }
+        restoredKeys.clear();
+        if (failedRelease > 0) {
+            LOG.warn("{} documents were in flight when the job failed ({}); {} suspects in {} pools are retried in halves",
+                    failedRelease, alone ? "alone" : "together", pools.values().stream().mapToInt(p -> p.size).sum(), pools.size());
+        }
+    }
+
     @Override
     public void processElement(StreamRecord<DocumentTask> element) throws Exception {
         Object key = getCurrentKey();
-        if (alwaysGate || mayBeReplay(element) || retryingSuspects() || waiting.containsKey(key)) {
+        // Back-pressure, only while a notice is due: see the class comment for why never otherwise.
+        long deadline = -1;
+        while (heldCount >= releaseLimit && awaitedNotice != -1 && gated(element, key)) {
+            long now = getProcessingTimeService().getCurrentProcessingTime();
+            if (deadline < 0) {
+                deadline = now + NOTICE_WAIT_MS;
+                getProcessingTimeService().registerTimer(deadline, t -> {}); // a mail that ends the wait if no notice comes
+            } else if (now >= deadline) {
+                LOG.warn("No notice of checkpoint {} within {} ms: taking input again", awaitedNotice, NOTICE_WAIT_MS);
+                awaitedNotice = -1;
+                break;
+            }
+            long start = System.nanoTime();
+            mailbox.yield();
+            metrics.get(QuarantineMetrics.INPUT_WAIT_MS).inc((System.nanoTime() - start) / 1_000_000);
+            setCurrentKey(key); // a notice releases other keys' entries in between
+        }
+        if (gated(element, key)) {
             held.add(new Entry(element.getValue(), 1, false));
+            heldCount++;
             waiting.putIfAbsent(key, -1L);
         } else {
             metrics.get(QuarantineMetrics.PASSED).inc();
             output.collect(element);
         }
+    }
+
+    private boolean gated(StreamRecord<DocumentTask> element, Object key) {
+        return alwaysGate || mayBeReplay(element) || retryingSuspects() || waiting.containsKey(key);
     }
 
     /**
@@ -192,38 +326,74 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         return stamp < restoredAt || stamp > getProcessingTimeService().getCurrentProcessingTime() + FUTURE_TOLERANCE_MS;
     }
 
-    /** Suspects are released alone: nothing else may be in flight until the last one is confirmed. */
+    /** Suspects are released apart from everything else: nothing else may be in flight until the last is confirmed. */
     private boolean retryingSuspects() {
-        return !suspects.isEmpty() || suspectInFlight != -1;
+        return !pools.isEmpty() || suspectInFlight != -1;
     }
 
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         long id = context.getCheckpointId();
         if (suspectInFlight == Long.MAX_VALUE) {
-            suspectInFlight = id; // this checkpoint comes after the suspect's release: its completion confirms it
+            suspectInFlight = id; // this checkpoint comes after the suspects' release: its completion confirms them
         }
-        // Mark what this checkpoint releases (before the state is snapshotted, so the marks are in it): normally
-        // everything waiting; while there are suspects, only one suspect at a time and nothing else.
-        List<Object> marked = new ArrayList<>();
-        if (suspects.isEmpty()) {
-            waiting.forEach((key, checkpoint) -> {
-                if (checkpoint < 0) {
-                    marked.add(key);
+        // Mark what this checkpoint releases (before the state is snapshotted, so the marks are in it): normally the
+        // waiting entries up to the limit; while there are suspects, one group of them, once nothing else is marked
+        // (the released group is confirmed by this checkpoint, which is taken after its release).
+        if (pools.isEmpty()) {
+            int budget = releaseLimit - markedCount;
+            for (Map.Entry<Object, Long> w : new ArrayList<>(waiting.entrySet())) {
+                if (budget <= 0) {
+                    break;
                 }
-            });
-        } else if (suspectInFlight == -1 && waiting.values().stream().noneMatch(c -> c >= 0)) {
-            marked.add(suspects.iterator().next());
-        }
-        for (Object key : marked) {
-            setCurrentKey(key);
-            List<Entry> entries = new ArrayList<>();
-            held.get().forEach(entries::add);
-            entries.forEach(e -> e.releasing = true);
-            held.update(entries);
-            waiting.put(key, id);
+                if (w.getValue() < 0) {
+                    budget -= mark(w.getKey(), budget, id, -1);
+                }
+            }
+        } else if (markedCount == 0) {
+            int level = pools.lastKey();
+            Pool pool = pools.get(level);
+            int budget = Math.min(releaseLimit, pool.failed ? (pool.size + 1) / 2 : pool.size);
+            for (Object key : new ArrayList<>(pool.keys.keySet())) {
+                if (budget <= 0) {
+                    break;
+                }
+                budget -= mark(key, budget, id, level);
+            }
         }
         super.snapshotState(context);
+    }
+
+    @Override
+    public OperatorSnapshotFutures snapshotState(long checkpointId, long timestamp, CheckpointOptions options, CheckpointStreamFactory factory)
+            throws Exception {
+        // Intermediate savepoints get no completion notice (FLIP-193): nothing to wait for.
+        if (!options.getCheckpointType().isSavepoint()) {
+            awaitedNotice = checkpointId;
+        }
+        return super.snapshotState(checkpointId, timestamp, options, factory);
+    }
+
+    /** Marks up to {@code budget} of the key's first entries (suspects of {@code level}, or any if -1) releasing. */
+    private int mark(Object key, int budget, long checkpointId, int level) throws Exception {
+        setCurrentKey(key);
+        List<Entry> entries = new ArrayList<>();
+        held.get().forEach(entries::add);
+        int n = 0;
+        for (Entry e : entries) {
+            // A prefix only, so a document's versions are released in order.
+            if (n == budget || e.releasing || (level >= 0 && !(e.suspect && e.level == level))) {
+                break;
+            }
+            e.releasing = true;
+            n++;
+        }
+        if (n > 0) {
+            held.update(entries);
+            waiting.put(key, checkpointId);
+            markedCount += n;
+        }
+        return n;
     }
 
     @Override
@@ -232,6 +402,7 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         if (suspectInFlight != -1 && suspectInFlight != Long.MAX_VALUE && checkpointId >= suspectInFlight) {
             suspectInFlight = -1;
         }
+        noticed(checkpointId);
         List<Object> release = new ArrayList<>();
         waiting.forEach((key, checkpoint) -> {
             if (checkpoint >= 0 && checkpoint <= checkpointId) {
@@ -244,22 +415,40 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
             for (Entry e : held.get()) {
                 if (e.releasing) {
                     output.collect(new StreamRecord<>(e.task));
+                    heldCount--;
+                    markedCount--;
                     if (e.suspect) {
                         suspectInFlight = Long.MAX_VALUE;
+                        Pool pool = pools.get(e.level);
+                        pool.remove(key, 1);
+                        if (pool.size == 0) {
+                            pools.remove(e.level);
+                        }
                     }
                 } else {
                     rest.add(e);
                 }
             }
-            held.update(rest);
             if (rest.isEmpty()) {
+                held.clear();
                 waiting.remove(key);
             } else {
+                held.update(rest);
                 waiting.put(key, -1L);
             }
-            if (rest.stream().noneMatch(e -> e.suspect)) {
-                suspects.remove(key);
-            }
+        }
+    }
+
+    @Override
+    public void notifyCheckpointAborted(long checkpointId) throws Exception {
+        super.notifyCheckpointAborted(checkpointId);
+        // Its marks stay: the next checkpoint holds them, and its completion releases them.
+        noticed(checkpointId);
+    }
+
+    private void noticed(long checkpointId) {
+        if (awaitedNotice != -1 && checkpointId >= awaitedNotice) {
+            awaitedNotice = -1;
         }
     }
 
@@ -274,7 +463,9 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
             held.clear();
         }
         waiting.clear();
-        suspects.clear();
+        pools.clear();
+        heldCount = 0;
+        markedCount = 0;
         super.finish();
     }
 }

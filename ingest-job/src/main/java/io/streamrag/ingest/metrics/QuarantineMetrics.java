@@ -17,9 +17,14 @@ public final class QuarantineMetrics extends ComponentMetrics {
     public static final MetricSpec<Gauge<Integer>> HELD_DOCUMENTS = SPECS.gauge("quarantineHeldDocuments");
     /** Documents let straight through (not gated: normal running, nothing of theirs replayed or held). */
     public static final MetricSpec<Counter> PASSED = SPECS.counter("quarantinePassed");
+    /** Suspects still to be retried (entries in flight at a failure, bisected over the following checkpoints). */
+    public static final MetricSpec<Gauge<Integer>> SUSPECTS = SPECS.gauge("quarantineSuspects");
+    /** Milliseconds the input waited for a checkpoint's notice because the quarantine held a full release or more. */
+    public static final MetricSpec<Counter> INPUT_WAIT_MS = SPECS.counter("quarantineInputWaitMs");
 
-    public QuarantineMetrics(MetricGroup group, IntSupplier held) {
+    public QuarantineMetrics(MetricGroup group, IntSupplier held, IntSupplier suspects) {
         super(group, SPECS);
         gauge(HELD_DOCUMENTS, held::getAsInt);
+        gauge(SUSPECTS, suspects::getAsInt);
     }
 }

@@ -8,18 +8,26 @@ import io.streamrag.ingest.records.FailedDocument;
 
 import org.apache.flink.api.common.TaskInfoImpl;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.checkpoint.SavepointType;
 import org.apache.flink.runtime.operators.testutils.MockEnvironment;
 import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.lang.reflect.Field;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -275,6 +283,207 @@ class QuarantineTest {
             h.snapshot(1, 10);
             h.notifyOfCompletedCheckpoint(1);
             assertThat(released(h)).containsExactly("new:1", "head:1");
+        }
+    }
+
+    // ---- A backlog after a restore: bounded releases, bisected suspects, back-pressure ----
+
+    private static final int M = Quarantine.RELEASE_LIMIT;
+
+    /** A harness restored (at processing time 1,000) from the given state, or from an empty checkpoint. */
+    private static KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask> restoredHarness(OperatorSubtaskState state, long at)
+            throws Exception {
+        if (state == null) {
+            try (var h = harness(QuarantineMode.OPTIMISTIC)) {
+                h.open();
+                state = h.snapshot(1, 1);
+            }
+        }
+        var h = harness(QuarantineMode.OPTIMISTIC);
+        h.setProcessingTime(at);
+        h.initializeState(state);
+        h.open();
+        return h;
+    }
+
+    /** Checkpoint and notice; returns what that notice released. */
+    private static List<String> checkpoint(KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask> h, long id) throws Exception {
+        int before = released(h).size();
+        h.snapshot(id, id);
+        h.notifyOfCompletedCheckpoint(id);
+        List<String> out = released(h);
+        return new ArrayList<>(out.subList(before, out.size()));
+    }
+
+    @Test
+    void aBacklogAfterARestoreIsReleasedAtMostALimitPerCheckpointInOrder() throws Exception {
+        int n = 1_000; // 400 documents, up to 3 versions each, all produced before the restore
+        try (var h = restoredHarness(null, 1_000)) {
+            for (int i = 0; i < n; i++) {
+                h.processElement(task("d" + (i % 400), i / 400 + 1), 1);
+            }
+            assertThat(released(h)).isEmpty();
+            long id = 2;
+            while (released(h).size() < n && id < 100) {
+                assertThat(checkpoint(h, id++).size()).as("released by one notice").isLessThanOrEqualTo(M);
+            }
+            assertThat(id - 2).as("checkpoints").isEqualTo((n + M - 1) / M);
+            assertThat(released(h)).hasSize(n).doesNotHaveDuplicates();
+            Map<String, Long> last = new TreeMap<>();
+            for (DocumentTask t : h.extractOutputValues()) {
+                assertThat(t.version).as("versions of %s in order", t.documentId).isGreaterThan(last.getOrDefault(t.documentId, 0L));
+                last.put(t.documentId, t.version);
+            }
+            assertThat(h.numKeyedStateEntries()).as("released entries are cleared").isZero();
+            assertThat(deadLetters(h)).isEmpty();
+        }
+    }
+
+    /**
+     * A release of M documents is cut short by a failure that none of them caused (a checkpoint timeout, a lost
+     * TaskManager): its M suspects are confirmed in halves, about log2(M) checkpoints instead of one at a time (2·M);
+     * the rest of the backlog, held across the restore, follows.
+     */
+    @Test
+    void suspectsOfAFailedReleaseAreBisectedInLogarithmicallyManyCheckpoints() throws Exception {
+        int n = 300;
+        OperatorSubtaskState atRelease;
+        List<String> firstRelease;
+        try (var h = restoredHarness(null, 1_000)) {
+            for (int i = 0; i < n; i++) {
+                h.processElement(task("d" + i, 1), 1);
+            }
+            atRelease = h.snapshot(2, 2);
+            h.notifyOfCompletedCheckpoint(2);
+            firstRelease = released(h);
+            assertThat(firstRelease).hasSize(M);
+        } // ... and the job fails before checkpoint 3 completes
+        try (var h = restoredHarness(atRelease, 2_000)) {
+            assertThat(deadLetters(h)).isEmpty(); // one failure is forgiven
+            Set<String> suspects = new HashSet<>(firstRelease);
+            long id = 3;
+            List<Integer> groups = new ArrayList<>();
+            while (!suspects.isEmpty() && id < 3 + 2 * M) {
+                List<String> out = checkpoint(h, id++);
+                assertThat(suspects).as("suspects are released apart from the rest").containsAll(out);
+                groups.add(out.size());
+                out.forEach(suspects::remove);
+            }
+            int log2 = 31 - Integer.numberOfLeadingZeros(M);
+            assertThat(groups).as("halves").startsWith(M / 2, M / 4);
+            assertThat(id - 3).as("checkpoints to retry all suspects").isLessThanOrEqualTo(log2 + 1);
+            List<String> rest = checkpoint(h, id++); // confirms the last group, releases the next batch
+            assertThat(rest).hasSize(M).doesNotContainAnyElementsOf(firstRelease);
+            while (released(h).size() < n) {
+                assertThat(checkpoint(h, id++).size()).isLessThanOrEqualTo(M);
+            }
+            assertThat(released(h)).hasSize(n).doesNotHaveDuplicates();
+            assertThat(h.numKeyedStateEntries()).isZero();
+            assertThat(deadLetters(h)).isEmpty();
+            h.processElement(task("new", 1), 3_000);
+            assertThat(released(h)).as("pass-through again").endsWith("new:1");
+        }
+    }
+
+    /**
+     * One poison among M documents released together: the job fails whenever it is released. Bisection finds it in
+     * about log2(M) failures and 2·log2(M) checkpoints and dead-letters it with its attempts; every other document ends
+     * released exactly once (counting only releases a later completed checkpoint kept).
+     */
+    @Test
+    void aPoisonAmongManySuspectsIsFoundInLogarithmicallyManyStepsAndDeadLettered() throws Exception {
+        for (int variant = 0; variant < 6; variant++) {
+            // Its name decides where it sorts among the restored keys, so which halves it falls in.
+            String poisonId = "poison" + variant;
+            String poison1 = poisonId + ":1";
+            int poison = variant * (M - 1) / 5;
+            Set<String> all = new LinkedHashSet<>();
+            OperatorSubtaskState restoreFrom;
+            try (var h = restoredHarness(null, 1_000)) {
+                for (int i = 0; i < M; i++) {
+                    String id = i == poison ? poisonId : "d" + i;
+                    all.add(id + ":1");
+                    h.processElement(task(id, 1), 1);
+                }
+                restoreFrom = h.snapshot(2, 2);
+                h.notifyOfCompletedCheckpoint(2);
+                assertThat(released(h)).hasSize(M).contains(poison1);
+            } // the poison kills the task
+            List<String> kept = new ArrayList<>();
+            List<FailedDocument> dead = new ArrayList<>();
+            long id = 3;
+            int failures = 1;
+            boolean done = false;
+            while (!done && id < 3 * M) {
+                try (var h = restoredHarness(restoreFrom, 1_000L * (failures + 1))) {
+                    dead.addAll(deadLetters(h));
+                    List<String> previous = List.of(); // released by the last notice: kept once a later checkpoint completes
+                    while (true) {
+                        int before = released(h).size();
+                        OperatorSubtaskState snapshot = h.snapshot(id, id);
+                        h.notifyOfCompletedCheckpoint(id++);
+                        kept.addAll(previous);
+                        restoreFrom = snapshot;
+                        previous = new ArrayList<>(released(h).subList(before, released(h).size()));
+                        assertThat(previous.size()).isLessThanOrEqualTo(M / 2);
+                        if (previous.contains(poison1)) {
+                            failures++; // ... kills the task before the next checkpoint completes
+                            break;
+                        }
+                        if (previous.isEmpty() && h.numKeyedStateEntries() == 0) {
+                            done = true;
+                            break;
+                        }
+                    }
+                }
+            }
+            int log2 = 31 - Integer.numberOfLeadingZeros(M);
+            assertThat(done).isTrue();
+            assertThat(failures).as("failures, %s", poisonId).isLessThanOrEqualTo(log2 + 1);
+            assertThat(id - 3).as("checkpoints, %s", poisonId).isLessThanOrEqualTo(2 * log2 + 4);
+            assertThat(dead).extracting(f -> f.documentId + "/" + f.stage + "/" + f.error).containsExactly(poisonId + "/quarantine/PoisonDocument");
+            assertThat(dead.get(0).message).contains("2 attempts");
+            assertThat(kept).as("one outcome each").doesNotHaveDuplicates().doesNotContain(poison1);
+            all.remove(poison1);
+            assertThat(kept).containsExactlyInAnyOrderElementsOf(all);
+        }
+    }
+
+    /**
+     * Holding a full release or more, a gated document waits for the notice of a checkpoint already taken (a mail, run
+     * by yield); without one due it must not wait: the next barrier is behind it and only a checkpoint releases.
+     */
+    @Test
+    @Timeout(60) // a wrong wait blocks in yield() forever
+    void aFullQuarantineBackPressuresUntilTheNoticeOfATakenCheckpoint() throws Exception {
+        try (var h = restoredHarness(null, 1_000)) {
+            for (int i = 0; i < M; i++) {
+                h.processElement(task("d" + i, 1), 1);
+            }
+            h.processElement(task("no-notice-due", 1), 1); // nothing to wait for: taken at once
+            h.snapshot(2, 2);
+            TaskMailbox mailbox = h.getTaskMailbox();
+            mailbox.put(new Mail(() -> h.notifyOfCompletedCheckpoint(2), TaskMailbox.MAX_PRIORITY, "notice of checkpoint 2"));
+            h.processElement(task("late", 1), 1);
+            assertThat(mailbox.hasMail()).as("waited for the notice").isFalse();
+            assertThat(released(h)).hasSize(M).doesNotContain("no-notice-due:1", "late:1");
+            assertThat(h.numKeyedStateEntries()).as("held after the release: the two").isEqualTo(2);
+
+            for (int i = 0; i < M; i++) {
+                h.processElement(task("e" + i, 1), 1);
+            }
+            h.snapshot(3, 3);
+            mailbox.put(new Mail(() -> h.getOperator().notifyCheckpointAborted(3), TaskMailbox.MAX_PRIORITY, "abort of checkpoint 3"));
+            h.processElement(task("after-abort", 1), 1);
+            assertThat(mailbox.hasMail()).as("an abort ends the wait too").isFalse();
+            h.snapshotWithLocalState(4, 4, SavepointType.savepoint(SavepointFormatType.CANONICAL));
+            h.processElement(task("after-savepoint", 1), 1); // an intermediate savepoint gets no notice: taken at once
+            long id = 5;
+            while (released(h).size() < 2 * M + 4 && id < 20) {
+                assertThat(checkpoint(h, id++).size()).isLessThanOrEqualTo(M);
+            }
+            assertThat(released(h)).hasSize(2 * M + 4).doesNotHaveDuplicates();
+            assertThat(h.numKeyedStateEntries()).isZero();
         }
     }
 }
