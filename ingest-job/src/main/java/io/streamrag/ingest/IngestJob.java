@@ -149,7 +149,8 @@ public class IngestJob {
 
         SingleOutputStreamOperator<ChunkedDocument> embedded = chunked
                 .transform("Embed chunks", TypeInformation.of(ChunkedDocument.class),
-                        new EmbedChunks(EmbeddingSettings.from(conf), conf.get(IngestOptions.EMBED_BATCH_SIZE), conf.get(IngestOptions.EMBED_MAX_DELAY).toMillis()))
+                        new EmbedChunks(EmbeddingSettings.from(conf), conf.get(IngestOptions.EMBED_BATCH_SIZE), conf.get(IngestOptions.EMBED_MAX_DELAY).toMillis(),
+                                IngestOptions.embedBackoff(conf)))
                 .uid("embed").name("Embed chunks");
 
         // Its own task (thread): a bulk request waits for OpenSearch, and chained behind the embedder that wait left

@@ -1,5 +1,6 @@
 package io.streamrag.ingest;
 
+import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.retry.Backoff;
 
 import org.apache.flink.configuration.ConfigOption;
@@ -305,8 +306,11 @@ public final class IngestOptions {
             .withDescription("Longest wait between two retries of an OpenSearch request.");
     public static final ConfigOption<Duration> INDEX_RETRY_BUDGET = ConfigOptions.key("ingest.index.retry-budget").durationType().defaultValue(Duration.ofMinutes(10))
             .withDeprecatedKeys("index.retry-budget")
-            .withDescription("How long bulk indexing, deletes and version lookups keep retrying an unreachable or failing OpenSearch "
-                    + "(holding their documents, back-pressuring the source) before the job fails and restarts from its last checkpoint. "
+            .withDescription("How long bulk indexing, deletes and version lookups keep retrying an unreachable or failing OpenSearch, "
+                    + "and the embedder a remote embedding provider (embedding.provider openai or ollama: I/O errors, timeouts, HTTP "
+                    + "408, 429, 5xx; its retries stop 2 minutes before the budget ends, or at half of it, so its last call, at most "
+                    + "2 x 60 s, ends before the checkpoint times out), holding their "
+                    + "documents and back-pressuring the source, before the job fails and restarts from its last checkpoint. "
                     + "Checkpoints wait for it: the job's checkpoint timeout is raised to at least this plus 2 minutes.");
     public static final ConfigOption<Integer> INDEX_SHARDS = ConfigOptions.key("ingest.index.shards").intType().defaultValue(1)
             .withDeprecatedKeys("index.shards")
@@ -334,6 +338,18 @@ public final class IngestOptions {
     /** How OpenSearch requests are retried through an outage: backoff up to ingest.index.retry-max-backoff within ingest.index.retry-budget. */
     public static Backoff openSearchBackoff(Configuration conf) {
         return Backoff.of(conf.get(INDEX_RETRY_BACKOFF), conf.get(INDEX_RETRY_MAX_BACKOFF)).withBudget(conf.get(INDEX_RETRY_BUDGET));
+    }
+
+    /**
+     * How {@code EmbedChunks} retries a remote embedding provider through an outage: the OpenSearch backoff, its budget
+     * less the longest call (at least half of it), so a flush that keeps failing, last call included, ends before the
+     * checkpoint timeout (ingest.index.retry-budget + 2 min, see IngestJob.configure) that a barrier behind it waits for.
+     */
+    public static Backoff embedBackoff(Configuration conf) {
+        Duration budget = conf.get(INDEX_RETRY_BUDGET);
+        Duration lessLastCall = budget.minus(EmbeddingModels.longestRemoteCall());
+        Duration half = budget.dividedBy(2);
+        return openSearchBackoff(conf).withBudget(lessLastCall.compareTo(half) > 0 ? lessLastCall : half);
     }
 
     /**

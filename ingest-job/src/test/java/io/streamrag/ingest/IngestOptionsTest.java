@@ -1,5 +1,8 @@
 package io.streamrag.ingest;
 
+import io.streamrag.common.embedding.EmbeddingModels;
+import io.streamrag.common.retry.Backoff;
+
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.FallbackKey;
@@ -84,6 +87,24 @@ class IngestOptionsTest {
         conf.set(IngestOptions.BUFFER_TIMEOUT, Duration.ofMillis(40));
         IngestJob.configure(env, conf);
         assertThat(env.getBufferTimeout()).isEqualTo(40L);
+    }
+
+    @Test
+    void anEmbeddingFlushThatKeepsFailingEndsBeforeItsCheckpointTimesOut() {
+        for (Duration budget : List.of(IngestOptions.INDEX_RETRY_BUDGET.defaultValue(), Duration.ofMinutes(30), Duration.ofMinutes(1))) {
+            Configuration conf = new Configuration();
+            conf.set(IngestOptions.INDEX_RETRY_BUDGET, budget);
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.getCheckpointConfig().setCheckpointTimeout(10); // the least Flink takes, so configure's own floor is what is checked
+            IngestJob.configure(env, conf);
+            // The last retry starts within the embedder's budget and its call ends within the longest call.
+            Backoff embed = IngestOptions.embedBackoff(conf);
+            long longestFlush = embed.budget().plus(EmbeddingModels.longestRemoteCall()).toMillis();
+            assertThat(longestFlush).as(budget.toString()).isLessThan(env.getCheckpointConfig().getCheckpointTimeout());
+            assertThat(embed.budget()).as(budget.toString()).isGreaterThanOrEqualTo(budget.dividedBy(2));
+        }
+        // The default leaves a flush 2 minutes to spare: the barrier still has to reach the embedder.
+        assertThat(IngestOptions.embedBackoff(new Configuration()).budget()).isEqualTo(Duration.ofMinutes(8));
     }
 
     private static List<ConfigOption<?>> options() throws IllegalAccessException {

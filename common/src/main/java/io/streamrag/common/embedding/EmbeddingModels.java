@@ -14,6 +14,12 @@ import java.time.Duration;
  */
 public final class EmbeddingModels {
 
+    /** Timeout of a remote provider's connection, and again of its response. */
+    public static final Duration REMOTE_TIMEOUT = Duration.ofSeconds(60);
+
+    /** Retries langchain4j makes of a failed remote call unless the caller asks for another number. */
+    public static final int REMOTE_MAX_RETRIES = 2;
+
     private EmbeddingModels() {}
 
     public static EmbeddingModel create(Configuration conf) {
@@ -21,6 +27,15 @@ public final class EmbeddingModels {
     }
 
     public static EmbeddingModel create(EmbeddingSettings s) {
+        return create(s, REMOTE_MAX_RETRIES);
+    }
+
+    /**
+     * The model, where a remote provider's failed call is retried {@code remoteMaxRetries} times inside langchain4j
+     * (errors other than its NonRetriableException ones, without a time bound). 0 leaves retrying to the caller,
+     * which then knows how long one call can take: {@link #longestRemoteCall()}.
+     */
+    public static EmbeddingModel create(EmbeddingSettings s, int remoteMaxRetries) {
         switch (s.provider()) {
             case ONNX:
                 return OnnxMiniLm.shared(s.onnxThreads(), s.onnxIntraOpThreads());
@@ -30,19 +45,27 @@ public final class EmbeddingModels {
                         .modelName(require(s, EmbeddingOptions.MODEL.key(), s.model()))
                         .apiKey(orDefault(System.getenv(s.apiKeyEnv()), "none"))
                         .dimensions(s.dimension())
-                        .timeout(Duration.ofSeconds(60))
-                        .maxRetries(2)
+                        .timeout(REMOTE_TIMEOUT)
+                        .maxRetries(remoteMaxRetries)
                         .build();
             case OLLAMA:
                 return OllamaEmbeddingModel.builder()
                         .baseUrl(require(s, EmbeddingOptions.BASE_URL.key(), s.baseUrl()))
                         .modelName(require(s, EmbeddingOptions.MODEL.key(), s.model()))
-                        .timeout(Duration.ofSeconds(60))
-                        .maxRetries(2)
+                        .timeout(REMOTE_TIMEOUT)
+                        .maxRetries(remoteMaxRetries)
                         .build();
             default:
                 throw new IllegalArgumentException("Unknown embedding provider " + s.provider());
         }
+    }
+
+    /**
+     * The longest one remote call with no retries can take: the JDK client's connection and its response each time out
+     * after {@link #REMOTE_TIMEOUT} (counted twice to be safe whether or not the response timeout covers connecting).
+     */
+    public static Duration longestRemoteCall() {
+        return REMOTE_TIMEOUT.multipliedBy(2);
     }
 
     /** Gives back a model {@link #create} made, in {@code close()}: the in-process one holds native memory. Null-safe. */

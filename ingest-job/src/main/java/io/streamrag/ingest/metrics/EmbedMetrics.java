@@ -15,6 +15,8 @@ public final class EmbedMetrics extends ComponentMetrics {
     public static final MetricSpec<Histogram> BATCH_LATENCY_MS = SPECS.histogram("embedBatchLatencyMs", 500);
     public static final MetricSpec<Histogram> BATCH_SIZE = SPECS.histogram("embedBatchSize", 500);
     public static final MetricSpec<Counter> FAILURES = SPECS.counter("embedFailures");
+    /** Retries of embedding calls a remote provider failed transiently (unreachable, timeout, 429, 5xx), within ingest.index.retry-budget. */
+    public static final MetricSpec<Counter> RETRIES = SPECS.counter("embedRetries");
 
     public EmbedMetrics(MetricGroup group) {
         super(group, SPECS);
