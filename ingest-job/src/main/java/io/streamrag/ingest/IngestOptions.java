@@ -8,7 +8,11 @@ import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 
@@ -112,7 +116,12 @@ public final class IngestOptions {
     // ---- Kafka sinks (dead letters and outcomes, both exactly-once) ----
     public static final ConfigOption<String> SINK_TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("ingest.sink.transactional-id-prefix").stringType()
             .defaultValue("streamrag-ingest")
-            .withDescription("Transactional id prefix of the dead-letter and outcome sinks (suffixed -dlq and -outcomes); unique per job.");
+            .withDescription("Transactional id prefix of the dead-letter and outcome sinks (suffixed -dlq and -outcomes). Every job "
+                    + "writing to the same Kafka cluster needs its own, or their exactly-once sinks fence each other (ProducerFencedException, "
+                    + "restarts). Unset, the continuous job uses the default and a bounded run (ingest.source kafka-bounded or files) one "
+                    + "of its own, the same for a rerun of the same run (which aborts what a failed one left open): "
+                    + "streamrag-ingest-kafka-bounded-<ingest.group-id>, or streamrag-ingest-files-<ingest.tenant>-<folder name>-<hash "
+                    + "of ingest.path>. Two bounded runs at once need distinct group ids (or folders), or their own prefixes.");
     public static final ConfigOption<Duration> SINK_TRANSACTION_TIMEOUT = ConfigOptions.key("ingest.sink.transaction-timeout").durationType()
             .defaultValue(Duration.ofMinutes(15))
             .withDescription("transaction.timeout.ms of the exactly-once sinks; the broker caps it (transaction.max.timeout.ms, 15 min by default) "
@@ -350,6 +359,43 @@ public final class IngestOptions {
         Duration lessLastCall = budget.minus(EmbeddingModels.longestRemoteCall());
         Duration half = budget.dividedBy(2);
         return openSearchBackoff(conf).withBudget(lessLastCall.compareTo(half) > 0 ? lessLastCall : half);
+    }
+
+    /**
+     * The transactional id prefix of this run's sinks: {@code ingest.sink.transactional-id-prefix} when set, else the
+     * default for the continuous source and, for a bounded one, a prefix of its own derived from what identifies the
+     * run. A bounded run beside the live job with the live job's prefix fenced its sinks and the two kept restarting
+     * each other. Derived, not random: a rerun of the same run (a catch-up, a resubmission) takes the same ids and so
+     * aborts the transactions a failed run left open, which would otherwise hold back read_committed readers of the
+     * topics until the transaction timeout. The sinks' ids never start with the continuous job's sink prefixes
+     * ({@code streamrag-ingest-dlq}, {@code -outcomes}), which the Kafka sink's abort by listing matches by prefix.
+     */
+    public static String transactionalIdPrefix(Configuration conf) {
+        if (conf.contains(SINK_TRANSACTIONAL_ID_PREFIX) || conf.get(SOURCE) == SourceKind.KAFKA) {
+            return conf.get(SINK_TRANSACTIONAL_ID_PREFIX);
+        }
+        String base = SINK_TRANSACTIONAL_ID_PREFIX.defaultValue() + "-" + conf.get(SOURCE);
+        if (conf.get(SOURCE) == SourceKind.KAFKA_BOUNDED) {
+            return base + "-" + idPart(conf.get(GROUP_ID));
+        }
+        String path = conf.getOptional(PATH).orElse("");
+        String folder = path.replaceAll("[/\\\\]+$", "");
+        folder = folder.substring(Math.max(folder.lastIndexOf('/'), folder.lastIndexOf('\\')) + 1);
+        return base + "-" + idPart(conf.get(TENANT)) + "-" + idPart(folder) + "-" + sha256Hex(path).substring(0, 8);
+    }
+
+    /** {@code value} as part of a transactional id: [A-Za-z0-9._-] kept, anything else '_', at most 64 characters. */
+    private static String idPart(String value) {
+        String part = value == null ? "" : value.replaceAll("[^A-Za-z0-9._-]", "_");
+        return part.length() > 64 ? part.substring(0, 64) : part;
+    }
+
+    private static String sha256Hex(String value) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
     }
 
     /**

@@ -107,6 +107,47 @@ class IngestOptionsTest {
         assertThat(IngestOptions.embedBackoff(new Configuration()).budget()).isEqualTo(Duration.ofMinutes(8));
     }
 
+    @Test
+    void aBoundedRunGetsTransactionalIdsOfItsOwnUnlessSet() {
+        String live = IngestOptions.transactionalIdPrefix(new Configuration());
+        assertThat(live).isEqualTo("streamrag-ingest");
+
+        Configuration reindex = new Configuration();
+        reindex.setString("ingest.source", "kafka-bounded");
+        assertThat(IngestOptions.transactionalIdPrefix(reindex)).isEqualTo("streamrag-ingest-kafka-bounded-streamrag-ingest");
+        reindex.setString("ingest.group-id", "reindex green/2");
+        // The same run (a catch-up with the same group) gets the same ids, so it aborts what a failed one left open.
+        assertThat(IngestOptions.transactionalIdPrefix(reindex)).isEqualTo("streamrag-ingest-kafka-bounded-reindex_green_2")
+                .isEqualTo(IngestOptions.transactionalIdPrefix(new Configuration(reindex)));
+
+        Configuration files = new Configuration();
+        files.setString("ingest.source", "files");
+        files.setString("ingest.path", "/data/acme/manuals/");
+        files.setString("ingest.tenant", "acme");
+        String manuals = IngestOptions.transactionalIdPrefix(files);
+        assertThat(manuals).matches("streamrag-ingest-files-acme-manuals-[0-9a-f]{8}");
+        files.setString("ingest.path", "/data/other/manuals");
+        assertThat(IngestOptions.transactionalIdPrefix(files)).startsWith("streamrag-ingest-files-acme-manuals-").isNotEqualTo(manuals);
+
+        // The sinks' ids (prefix + -dlq / -outcomes) and the live job's never start with one another: the Kafka sink
+        // aborts lingering transactions by prefix.
+        for (String bounded : List.of(IngestOptions.transactionalIdPrefix(reindex), manuals)) {
+            for (String suffix : List.of("-dlq", "-outcomes")) {
+                for (String liveSuffix : List.of("-dlq", "-outcomes")) {
+                    assertThat(bounded + suffix + "-0-1").doesNotStartWith(live + liveSuffix);
+                    assertThat(live + liveSuffix + "-0-1").doesNotStartWith(bounded + suffix);
+                }
+            }
+        }
+
+        // Set explicitly, the prefix is used as given, bounded or not (bin/rag backfill sets its own).
+        files.set(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX, "streamrag-backfill-1");
+        assertThat(IngestOptions.transactionalIdPrefix(files)).isEqualTo("streamrag-backfill-1");
+        Configuration explicitLive = new Configuration();
+        explicitLive.set(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX, "ingest-blue");
+        assertThat(IngestOptions.transactionalIdPrefix(explicitLive)).isEqualTo("ingest-blue");
+    }
+
     private static List<ConfigOption<?>> options() throws IllegalAccessException {
         List<ConfigOption<?>> options = new ArrayList<>();
         for (Field f : IngestOptions.class.getFields()) {

@@ -12,11 +12,14 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Properties;
 
 /** The job's two Kafka sinks, dead letters and outcomes, both exactly-once. */
 public final class IngestSinks {
+    private static final Logger LOG = LoggerFactory.getLogger(IngestSinks.class);
 
     private IngestSinks() {}
 
@@ -30,12 +33,20 @@ public final class IngestSinks {
         return exactlyOnce(conf, "-outcomes", new OutcomeSerializer(conf.get(StreamRagOptions.OUTCOMES_TOPIC)));
     }
 
-    /** A transactional sink; its transactional ids are the job's prefix plus {@code suffix}, one per sink. */
+    /**
+     * A transactional sink; its transactional ids are the run's prefix ({@link IngestOptions#transactionalIdPrefix}: a
+     * bounded run's own unless set) plus {@code suffix}, one per sink.
+     */
     private static <T> KafkaSink<T> exactlyOnce(Configuration conf, String suffix, KafkaRecordSerializationSchema<T> serializer) {
+        String prefix = IngestOptions.transactionalIdPrefix(conf);
+        if (!prefix.equals(conf.get(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX))) {
+            LOG.info("Bounded run: transactional ids {}{}-* (not the continuous job's; {} sets them)", prefix, suffix,
+                    IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX.key());
+        }
         return KafkaSink.<T>builder()
                 .setKafkaProducerConfig(producerProperties(conf))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix(conf.get(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX) + suffix)
+                .setTransactionalIdPrefix(prefix + suffix)
                 .setRecordSerializer(serializer)
                 .build();
     }
