@@ -109,7 +109,8 @@ public final class IngestOptions {
     public static final ConfigOption<QuarantineMode> QUARANTINE_MODE = ConfigOptions.key("ingest.quarantine.mode").enumType(QuarantineMode.class)
             .defaultValue(QuarantineMode.OPTIMISTIC)
             .withDescription("optimistic: documents pass straight through; after a restore, the replayed ones (record timestamp before "
-                    + "the restore) wait for a checkpoint that records their attempt, and suspects are retried alone. always-gate: "
+                    + "the restore) wait for a checkpoint that records their attempt (at most 128 are released per checkpoint), and the "
+                    + "suspects of a failed release are retried in halves until the one that fails alone is found. always-gate: "
                     + "every document waits for a checkpoint (up to one interval of latency; a poison document is caught within "
                     + "ingest.quarantine.max-attempts failures instead of one more).");
 
