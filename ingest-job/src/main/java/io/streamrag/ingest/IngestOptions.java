@@ -173,6 +173,10 @@ public final class IngestOptions {
     public static final ConfigOption<Integer> LIMITS_MAX_IMAGES = ConfigOptions.key("ingest.limits.max-images").intType().defaultValue(300)
             .withDeprecatedKeys("limits.max-images")
             .withDescription("Images read per document; further images are skipped (counted).");
+    public static final ConfigOption<MemorySize> LIMITS_MAX_IMAGE_BYTES = ConfigOptions.key("ingest.limits.max-image-bytes").memoryType()
+            .defaultValue(MemorySize.parse("256m"))
+            .withDescription("Bytes of the images one document yields (PNGs of rendered scanned pages and of embedded images), all held "
+                    + "until the document is extracted; further images are skipped (counted).");
     public static final ConfigOption<Long> LIMITS_MAX_IMAGE_PIXELS = ConfigOptions.key("ingest.limits.max-image-pixels").longType().defaultValue(40_000_000L)
             .withDeprecatedKeys("limits.max-image-pixels")
             .withDescription("Images whose PDF dictionary declares more pixels are skipped before decoding (decompression bombs); a JPEG "

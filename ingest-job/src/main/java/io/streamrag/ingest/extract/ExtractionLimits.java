@@ -10,6 +10,7 @@ import java.io.Serializable;
  * The extraction knobs and limits ({@code ingest.limits.*}, {@code ingest.extract.*}) in one serialisable value, so
  * operators and tests share them; {@code from(new Configuration())} gives the options' defaults.
  *
+ * @param maxImageBytes bytes of the images (PNGs of rendered pages and embedded images) kept per document
  * @param maxRenderPixels pixels of one rendered scanned page; larger pages are rendered at a lower DPI, down to
  *     {@code minRenderDpi}
  * @param pdfMaxMainMemory PDFBox stream cache: decoded streams beyond this spill to temp files ...
@@ -18,13 +19,14 @@ import java.io.Serializable;
  * @param collectImages false: no images are collected at all ({@code ingest.ocr.provider=none})
  * @param detectTables true: tables found on PDF pages become {@link io.streamrag.ingest.records.PageTable}s
  */
-public record ExtractionLimits(int maxPages, int maxImages, long maxImagePixels, long timeoutMillis, int minImageSide,
-                               int minImageArea, int scanCharsPerPage, int renderDpi, long maxRenderPixels, int minRenderDpi,
+public record ExtractionLimits(int maxPages, int maxImages, long maxImageBytes, long maxImagePixels, long timeoutMillis,
+                               int minImageSide, int minImageArea, int scanCharsPerPage, int renderDpi, long maxRenderPixels, int minRenderDpi,
                                long pdfMaxMainMemory, long pdfMaxStorage, int maxFormDepth, boolean collectImages,
                                boolean detectTables) implements Serializable {
 
     public static ExtractionLimits from(Configuration conf) {
         return new ExtractionLimits(conf.get(IngestOptions.LIMITS_MAX_PAGES), conf.get(IngestOptions.LIMITS_MAX_IMAGES),
+                conf.get(IngestOptions.LIMITS_MAX_IMAGE_BYTES).getBytes(),
                 conf.get(IngestOptions.LIMITS_MAX_IMAGE_PIXELS), conf.get(IngestOptions.LIMITS_EXTRACT_TIMEOUT).toMillis(),
                 conf.get(IngestOptions.EXTRACT_MIN_IMAGE_SIDE), conf.get(IngestOptions.EXTRACT_MIN_IMAGE_AREA),
                 conf.get(IngestOptions.EXTRACT_SCAN_CHARS_PER_PAGE), conf.get(IngestOptions.EXTRACT_RENDER_DPI),

@@ -7,8 +7,12 @@ import io.streamrag.ingest.records.PageImage;
 import io.streamrag.ingest.records.PageText;
 
 import org.apache.pdfbox.Loader;
+import org.apache.pdfbox.contentstream.operator.Operator;
+import org.apache.pdfbox.cos.COSArray;
 import org.apache.pdfbox.cos.COSBase;
+import org.apache.pdfbox.cos.COSDictionary;
 import org.apache.pdfbox.cos.COSName;
+import org.apache.pdfbox.filter.FilterFactory;
 import org.apache.pdfbox.io.MemoryUsageSetting;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.PDPage;
@@ -16,19 +20,26 @@ import org.apache.pdfbox.pdmodel.PDResources;
 import org.apache.pdfbox.pdmodel.common.PDRectangle;
 import org.apache.pdfbox.pdmodel.encryption.InvalidPasswordException;
 import org.apache.pdfbox.pdmodel.graphics.PDXObject;
+import org.apache.pdfbox.pdmodel.graphics.color.PDColorSpace;
 import org.apache.pdfbox.pdmodel.graphics.form.PDFormXObject;
+import org.apache.pdfbox.pdmodel.graphics.image.PDImage;
 import org.apache.pdfbox.pdmodel.graphics.image.PDImageXObject;
 import org.apache.pdfbox.rendering.ImageType;
 import org.apache.pdfbox.rendering.PDFRenderer;
+import org.apache.pdfbox.rendering.PageDrawer;
+import org.apache.pdfbox.rendering.PageDrawerParameters;
 
 import javax.imageio.ImageIO;
 
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.IdentityHashMap;
@@ -38,7 +49,8 @@ import java.util.Set;
 
 /**
  * PDF text per page in reading order, tables per page ({@link TableDetector}), embedded images per page, and scanned pages rendered for OCR (PDFBox 3), with
- * every allocation the document controls bounded (decoded streams, rendered pixels, image sizes, form nesting).
+ * every allocation the document controls bounded (decoded streams, rendered pixels, image sizes and their masks, image
+ * bytes per document, form nesting, time inside a rendered page).
  */
 public class PdfExtractor {
 
@@ -54,6 +66,7 @@ public class PdfExtractor {
             throw new DocumentException(DocumentError.CORRUPT_DOCUMENT, "Not a PDF: no %PDF- header");
         }
         long deadline = System.currentTimeMillis() + limits.timeoutMillis();
+        int at = 0; // the page being extracted, for the OutOfMemoryError message
         // Decoded streams go to a capped cache (heap, then temp files), so a small file cannot inflate into the heap.
         MemoryUsageSetting memory = MemoryUsageSetting.setupMixed(limits.pdfMaxMainMemory(), limits.pdfMaxStorage());
         try (PDDocument doc = Loader.loadPDF(content, "", null, null, memory.streamCache)) {
@@ -73,10 +86,11 @@ public class PdfExtractor {
             out.title = title == null || title.isBlank() ? null : title.strip();
             TableDetector.WordStripper stripper = new TableDetector.WordStripper();
             stripper.setSortByPosition(true);
-            PDFRenderer renderer = null;
-            Set<String> seen = new HashSet<>();
+            BoundedRenderer renderer = null;
+            Images images = new Images(deadline);
             long decoded = 0;
             for (int p = 1; p <= pages; p++) {
+                at = p;
                 checkDeadline(deadline);
                 PDPage page = doc.getPage(p - 1);
                 checkFormDepth(page.getResources(), p);
@@ -94,19 +108,27 @@ public class PdfExtractor {
                 if (!limits.collectImages()) {
                     continue;
                 }
-                if (chars < limits.scanCharsPerPage() && hasImages(page.getResources(), 0)) {
-                    // Scanned page: the words are in pixels; render the whole page once instead of its tiles.
-                    if (out.images.size() >= limits.maxImages()) {
+                Drawn drawn = chars < limits.scanCharsPerPage() ? drawnImages(page.getResources(), p, images) : Drawn.NONE;
+                if (drawn != Drawn.NONE) {
+                    // Scanned page: the words are in pixels; render the whole page once instead of its tiles. An image
+                    // over the limits would be decoded by the renderer as collectImages would not: skip the page.
+                    if (drawn == Drawn.OVER_LIMIT || out.images.size() >= limits.maxImages() || images.budgetSpent) {
                         out.imagesSkipped++;
                         continue;
                     }
                     if (renderer == null) {
-                        renderer = new PDFRenderer(doc);
+                        renderer = new BoundedRenderer(doc, images);
+                        // Images larger than their footprint on the page are decoded subsampled, not at full size.
+                        renderer.setSubsamplingAllowed(true);
                     }
-                    BufferedImage img = renderer.renderImageWithDPI(p - 1, renderDpi(page, p), ImageType.GRAY);
-                    out.images.add(new PageImage(p, png(img), PageImage.SCANNED_PAGE, img.getWidth(), img.getHeight()));
+                    BufferedImage img = renderer.render(page, p);
+                    if (img == null) {
+                        out.imagesSkipped++; // the page drew an image over the limits (inline, annotation, pattern)
+                        continue;
+                    }
+                    keep(out, images, new PageImage(p, png(img), PageImage.SCANNED_PAGE, img.getWidth(), img.getHeight()));
                 } else {
-                    collectImages(page.getResources(), p, out, seen, deadline, 0);
+                    collectImages(page.getResources(), p, out, images, Collections.newSetFromMap(new IdentityHashMap<>()), 0);
                 }
             }
         } catch (InvalidPasswordException e) {
@@ -119,6 +141,14 @@ public class PdfExtractor {
         } catch (StackOverflowError e) {
             // Structures nested some other way than forms (e.g. patterns); the stack unwound, the heap is intact.
             throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "PDF structure nested too deeply (" + IngestOptions.LIMITS_MAX_FORM_DEPTH.key() + ")", e);
+        } catch (OutOfMemoryError e) {
+            // Last resort behind the limits above: a page that still needs more heap than there is (typically one huge
+            // allocation that failed, which leaves the heap usable) dead-letters its document instead of failing the task,
+            // which would fail the job over and retry the document until the quarantine takes it. The document's pages
+            // and images become garbage with this exception. A gradual exhaustion may have hit another thread first;
+            // the quarantine stays the backstop for that.
+            throw new DocumentException(DocumentError.LIMIT_EXCEEDED, (at == 0 ? "PDF" : "PDF page " + at) + " needs more memory than the heap has ("
+                    + e.getMessage() + ")");
         } catch (RuntimeException e) {
             throw new DocumentException(DocumentError.CORRUPT_DOCUMENT, "Unreadable PDF: " + e.getMessage(), e);
         }
@@ -195,29 +225,66 @@ public class PdfExtractor {
         return height;
     }
 
-    private boolean hasImages(PDResources res, int depth) throws IOException {
-        if (res == null || depth > 5) {
-            return false;
+    /** What the XObjects of a page or form draw: nothing, images within the limits, or an image over them. */
+    private enum Drawn { NONE, WITHIN, OVER_LIMIT }
+
+    /** Per-document image state: the deadline, verdicts memoised per image and form object, hashes seen, bytes kept. */
+    private static final class Images {
+        final long deadline;
+        final Map<COSBase, Drawn> verdicts = new IdentityHashMap<>();
+        final Set<String> seen = new HashSet<>();
+        long bytes;
+        boolean budgetSpent;
+
+        Images(long deadline) {
+            this.deadline = deadline;
         }
-        for (COSName name : res.getXObjectNames()) {
-            PDXObject x = res.getXObject(name);
-            if (x instanceof PDImageXObject) {
-                return true;
-            }
-            if (x instanceof PDFormXObject && hasImages(((PDFormXObject) x).getResources(), depth + 1)) {
-                return true;
-            }
-        }
-        return false;
     }
 
-    private void collectImages(PDResources res, int page, ExtractedDocument out, Set<String> seen, long deadline, int depth)
+    /**
+     * The images a page's XObjects draw, through forms (whose nesting checkFormDepth has bounded), each checked as
+     * collectImages checks it. Memoised per form and image object: resource trees that name the same form many times
+     * used to be walked (names per level)^depth times, with no deadline.
+     */
+    private Drawn drawnImages(PDResources res, int page, Images images) throws IOException, DocumentException {
+        if (res == null) {
+            return Drawn.NONE;
+        }
+        Drawn drawn = Drawn.NONE;
+        for (COSName name : res.getXObjectNames()) {
+            checkDeadline(images.deadline);
+            PDXObject x;
+            try {
+                x = res.getXObject(name);
+            } catch (IOException e) {
+                continue; // the renderer skips it as well
+            }
+            if (!(x instanceof PDFormXObject) && !(x instanceof PDImageXObject)) {
+                continue;
+            }
+            Drawn known = images.verdicts.get(x.getCOSObject());
+            if (known == null) {
+                known = x instanceof PDImageXObject ? (withinLimits((PDImageXObject) x, page) ? Drawn.WITHIN : Drawn.OVER_LIMIT)
+                        : drawnImages(((PDFormXObject) x).getResources(), page, images);
+                images.verdicts.put(x.getCOSObject(), known);
+            }
+            if (known.compareTo(drawn) > 0) {
+                drawn = known;
+            }
+            if (drawn == Drawn.OVER_LIMIT) {
+                break;
+            }
+        }
+        return drawn;
+    }
+
+    private void collectImages(PDResources res, int page, ExtractedDocument out, Images images, Set<COSBase> forms, int depth)
             throws IOException, DocumentException {
         if (res == null || depth > 5) {
             return;
         }
         for (COSName name : res.getXObjectNames()) {
-            checkDeadline(deadline);
+            checkDeadline(images.deadline);
             PDXObject x;
             try {
                 x = res.getXObject(name);
@@ -226,29 +293,78 @@ public class PdfExtractor {
                 continue;
             }
             if (x instanceof PDFormXObject) {
-                collectImages(((PDFormXObject) x).getResources(), page, out, seen, deadline, depth + 1);
+                if (forms.add(x.getCOSObject())) { // a form named many times on the page is walked once
+                    collectImages(((PDFormXObject) x).getResources(), page, out, images, forms, depth + 1);
+                }
             } else if (x instanceof PDImageXObject) {
                 PDImageXObject image = (PDImageXObject) x;
                 int w = image.getWidth();
                 int h = image.getHeight();
                 if (w < limits.minImageSide() || h < limits.minImageSide() || (long) w * h < limits.minImageArea()
-                        || (long) w * h > limits.maxImagePixels() || out.images.size() >= limits.maxImages()) {
+                        || out.images.size() >= limits.maxImages() || images.budgetSpent || !withinLimits(image, page)) {
                     out.imagesSkipped++;
                     continue;
                 }
-                checkEncodedSize(image, page);
                 String hash = hash(image);
-                if (!seen.add(hash)) {
+                if (!images.seen.add(hash)) {
                     out.imagesSkipped++; // logos and repeated figures are read once per document
                     continue;
                 }
                 try {
                     BufferedImage img = image.getImage();
-                    out.images.add(new PageImage(page, png(img), PageImage.EMBEDDED, w, h));
+                    keep(out, images, new PageImage(page, png(img), PageImage.EMBEDDED, w, h));
                 } catch (IOException | RuntimeException e) {
                     out.imagesSkipped++;
                 }
             }
+        }
+    }
+
+    /**
+     * Keeps an image while the document's images stay within ingest.limits.max-image-bytes; past it, this and every
+     * further image is skipped (counted), as past ingest.limits.max-images: they are all held until the document is done.
+     */
+    private void keep(ExtractedDocument out, Images images, PageImage image) {
+        if (images.budgetSpent || images.bytes + image.bytes.length > limits.maxImageBytes()) {
+            images.budgetSpent = true;
+            out.imagesSkipped++;
+            return;
+        }
+        images.bytes += image.bytes.length;
+        out.images.add(image);
+    }
+
+    /**
+     * False when decoding the image would exceed ingest.limits.max-image-pixels: the image itself, its /SMask or /Mask
+     * image (decoded at their own size), or the largest width times the largest height, to which getImage() scales
+     * image and mask. A JPEG (image or mask) whose header lies beyond the limit refuses the document (checkEncodedSize).
+     */
+    private boolean withinLimits(PDImageXObject image, int page) throws DocumentException {
+        try {
+            long max = limits.maxImagePixels();
+            long w = image.getWidth();
+            long h = image.getHeight();
+            if (w * h > max) {
+                return false;
+            }
+            for (PDImageXObject mask : new PDImageXObject[] {image.getSoftMask(), image.getMask()}) {
+                if (mask == null) {
+                    continue;
+                }
+                if ((long) mask.getWidth() * mask.getHeight() > max) {
+                    return false;
+                }
+                w = Math.max(w, mask.getWidth());
+                h = Math.max(h, mask.getHeight());
+                checkEncodedSize(mask, page);
+            }
+            if (w * h > max) {
+                return false;
+            }
+            checkEncodedSize(image, page);
+            return true;
+        } catch (IOException e) {
+            return false; // an unreadable mask: the image would not decode either
         }
     }
 
@@ -296,7 +412,191 @@ public class PdfExtractor {
 
     private static void checkDeadline(long deadline) throws DocumentException {
         if (System.currentTimeMillis() > deadline) {
-            throw new DocumentException(DocumentError.EXTRACTION_TIMEOUT, "Extraction exceeded " + IngestOptions.LIMITS_EXTRACT_TIMEOUT.key());
+            throw timeout();
+        }
+    }
+
+    private static DocumentException timeout() {
+        return new DocumentException(DocumentError.EXTRACTION_TIMEOUT, "Extraction exceeded " + IngestOptions.LIMITS_EXTRACT_TIMEOUT.key());
+    }
+
+    /** Stops rendering one page from inside PDFBox: {@code error} refuses the document, null skips the page. */
+    private static final class StopRendering extends RuntimeException {
+        final DocumentException error;
+
+        StopRendering(DocumentException error) {
+            super(null, null, false, false);
+            this.error = error;
+        }
+    }
+
+    /** A PDFRenderer whose page drawers hold images to the limits collectImages applies and stop at the deadline. */
+    private final class BoundedRenderer extends PDFRenderer {
+        private final Images images;
+        private int page;
+
+        BoundedRenderer(PDDocument doc, Images images) {
+            super(doc);
+            this.images = images;
+        }
+
+        /** The page rendered for OCR, or null when it draws an image over the limits (the page is skipped). */
+        BufferedImage render(PDPage pdPage, int pageNumber) throws IOException, DocumentException {
+            page = pageNumber;
+            try {
+                return renderImageWithDPI(pageNumber - 1, renderDpi(pdPage, pageNumber), ImageType.GRAY);
+            } catch (StopRendering e) {
+                if (e.error != null) {
+                    throw e.error;
+                }
+                return null;
+            }
+        }
+
+        @Override
+        protected PageDrawer createPageDrawer(PageDrawerParameters parameters) throws IOException {
+            return new PageDrawer(parameters) {
+                private int operators;
+
+                @Override
+                protected void processOperator(Operator operator, List<COSBase> operands) throws IOException {
+                    // Forms, annotations, patterns and Type 3 glyphs all run through here: a few kilobytes of forms
+                    // that draw each other ten times per level are billions of operators, so watch the clock inside.
+                    if ((++operators & 0xFF) == 0 && System.currentTimeMillis() > images.deadline) {
+                        throw new StopRendering(timeout());
+                    }
+                    if ("BI".equals(operator.getName())) {
+                        checkInlineImage(operator.getImageParameters(), operator.getImageData(), getResources(), page);
+                    }
+                    super.processOperator(operator, operands);
+                }
+
+                @Override
+                public void drawImage(PDImage image) throws IOException {
+                    // Images the resource walk before rendering cannot see (annotations, patterns, Type 3 glyphs).
+                    if (image instanceof PDImageXObject) {
+                        COSBase key = ((PDImageXObject) image).getCOSObject();
+                        Drawn known = images.verdicts.get(key);
+                        if (known == null) {
+                            try {
+                                known = withinLimits((PDImageXObject) image, page) ? Drawn.WITHIN : Drawn.OVER_LIMIT;
+                            } catch (DocumentException e) {
+                                throw new StopRendering(e);
+                            }
+                            images.verdicts.put(key, known);
+                        }
+                        if (known == Drawn.OVER_LIMIT) {
+                            throw new StopRendering(null);
+                        }
+                    }
+                    super.drawImage(image);
+                }
+            };
+        }
+    }
+
+    /**
+     * PDFBox decodes an inline image (BI ... ID ... EI) through all its filters into a byte array before drawing it,
+     * and a few kilobytes of Flate in a content stream can inflate to gigabytes. Checks the declared size against
+     * ingest.limits.max-image-pixels, then decodes once into buffers capped near that size (a JPEG stage by its
+     * header first), so PDFBox's own decode that follows is bounded. Over: the page is skipped, or refused for a lying JPEG.
+     */
+    private void checkInlineImage(COSDictionary params, byte[] data, PDResources resources, int page) throws StopRendering {
+        if (params == null || data == null) {
+            return;
+        }
+        long w = params.getInt(COSName.W, COSName.WIDTH, -1);
+        long h = params.getInt(COSName.H, COSName.HEIGHT, -1);
+        if (w <= 0 || h <= 0) {
+            return; // PDFBox refuses it itself
+        }
+        if (w * h > limits.maxImagePixels()) {
+            throw new StopRendering(null);
+        }
+        boolean stencil = params.getBoolean(COSName.IM, COSName.IMAGE_MASK, false);
+        int bpc = stencil ? 1 : Math.max(1, Math.min(16, params.getInt(COSName.BPC, COSName.BITS_PER_COMPONENT, 8)));
+        int components = stencil ? 1 : components(params.getDictionaryObject(COSName.CS, COSName.COLORSPACE), resources);
+        long expected = (w * components * bpc + 7) / 8 * h;
+        long cap = 2 * expected + 64 * 1024; // a stage may be a little larger (ASCIIHex doubles); a bomb is far larger
+        COSBase f = params.getDictionaryObject(COSName.F, COSName.FILTER);
+        List<String> filters = f instanceof COSName ? List.of(((COSName) f).getName())
+                : f instanceof COSArray ? ((COSArray) f).toCOSNameStringList() : List.of();
+        byte[] stage = data;
+        for (int i = 0; i < filters.size(); i++) {
+            String name = filters.get(i);
+            if (name.equals(COSName.DCT_DECODE.getName()) || name.equals(COSName.DCT_DECODE_ABBREVIATION.getName())) {
+                int[] size = DocumentExtractor.imageSize(stage);
+                if (size != null && (long) size[0] * size[1] > limits.maxImagePixels()) {
+                    throw new StopRendering(new DocumentException(DocumentError.LIMIT_EXCEEDED, "An inline image on page " + page + " declares " + w + "x" + h
+                            + " but its data is " + size[0] + "x" + size[1] + " pixels, more than " + IngestOptions.LIMITS_MAX_IMAGE_PIXELS.key() + "=" + limits.maxImagePixels()));
+                }
+            }
+            CappedBuffer decoded = new CappedBuffer(cap);
+            try {
+                FilterFactory.INSTANCE.getFilter(name).decode(new ByteArrayInputStream(stage), decoded, params, i);
+            } catch (IOException e) {
+                if (!decoded.full) {
+                    return; // an unknown filter or broken data: PDFBox reports it as it does today
+                }
+            }
+            if (decoded.full) {
+                throw new StopRendering(null);
+            }
+            stage = decoded.toByteArray();
+        }
+    }
+
+    /** Components of an inline image's colour space (4 when it cannot be told: only bounds the decode). */
+    private static int components(COSBase cs, PDResources resources) {
+        if (cs instanceof COSArray && ((COSArray) cs).size() > 0
+                && (COSName.I.equals(((COSArray) cs).get(0)) || COSName.INDEXED.equals(((COSArray) cs).get(0)))) {
+            return 1;
+        }
+        if (COSName.G.equals(cs) || COSName.DEVICEGRAY.equals(cs)) {
+            return 1;
+        }
+        if (COSName.RGB.equals(cs) || COSName.DEVICERGB.equals(cs)) {
+            return 3;
+        }
+        if (COSName.CMYK.equals(cs) || COSName.DEVICECMYK.equals(cs)) {
+            return 4;
+        }
+        if (cs instanceof COSName && resources != null) {
+            try {
+                return Math.max(1, Math.min(32, PDColorSpace.create(cs, resources).getNumberOfComponents()));
+            } catch (IOException | RuntimeException e) {
+                return 4;
+            }
+        }
+        return 4;
+    }
+
+    /** An in-memory output that stops growing at {@code cap} bytes and says so. */
+    private static final class CappedBuffer extends OutputStream {
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        private final long cap;
+        boolean full;
+
+        CappedBuffer(long cap) {
+            this.cap = cap;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            if (full || bytes.size() + (long) len > cap) {
+                full = true;
+                throw new IOException("inline image decodes to more than " + cap + " bytes");
+            }
+            bytes.write(b, off, len);
+        }
+
+        byte[] toByteArray() {
+            return bytes.toByteArray();
         }
     }
 }

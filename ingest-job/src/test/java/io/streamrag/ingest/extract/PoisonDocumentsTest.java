@@ -1,14 +1,40 @@
 package io.streamrag.ingest.extract;
 
 import io.streamrag.ingest.IngestOptions;
+import io.streamrag.ingest.records.ExtractedDocument;
+import io.streamrag.ingest.records.PageImage;
 import io.streamrag.ingest.testing.PoisonDocuments;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
+import org.apache.pdfbox.cos.COSArray;
+import org.apache.pdfbox.cos.COSDictionary;
+import org.apache.pdfbox.cos.COSName;
+import org.apache.pdfbox.cos.COSStream;
+import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.PDPage;
+import org.apache.pdfbox.pdmodel.PDResources;
+import org.apache.pdfbox.pdmodel.common.PDRectangle;
+import org.apache.pdfbox.pdmodel.font.PDType1Font;
+import org.apache.pdfbox.pdmodel.font.Standard14Fonts;
 import org.junit.jupiter.api.Test;
+
+import javax.imageio.ImageIO;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Random;
+import java.util.zip.Deflater;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Each crafted document ends as one LimitExceeded naming the limit, with bounded memory and time (default limits). */
 class PoisonDocumentsTest {
@@ -61,5 +87,336 @@ class PoisonDocumentsTest {
         assertThat(e).isNotNull();
         assertThat(e.error()).isEqualTo(DocumentError.LIMIT_EXCEEDED);
         assertThat(e.getMessage()).contains("ingest.limits.max-pages");
+    }
+
+    // ---- image paths (review 2026-12-01, #1-#3, #6, #7, #9, #12); the documents are built here, small ----
+
+    private static final String TEXT = "BT /F1 12 Tf 72 720 Td (This page has a real text layer with more than thirty-two characters.) Tj ET\n";
+
+    @Test
+    void scannedPageWithHugeImageIsNotDecoded() throws Exception {
+        // A page without text drawing an 8000 x 8000 image (64 M pixels > max-image-pixels 40 M): it used to be rendered,
+        // decoding the image at full size (the review's 30000 x 30000 variant threw OutOfMemoryError).
+        PDDocument doc = new PDDocument();
+        PDPage page = page(doc, 612, 792);
+        xobjects(page, Map.of("Im0", zerosImage(doc, 8000, 8000, 1, COSName.DEVICEGRAY)));
+        content(doc, page, "q 612 0 0 792 0 0 cm /Im0 Do Q\n");
+        ExtractedDocument out = extractor.extract(save(doc), ContentTypes.PDF);
+        assertThat(out.images).isEmpty();
+        assertThat(out.imagesSkipped).isEqualTo(1);
+
+        // The same through a form, and with a small image whose soft mask is over the limit.
+        doc = new PDDocument();
+        page = page(doc, 612, 792);
+        COSStream image = zerosImage(doc, 256, 256, 8, COSName.DEVICEGRAY);
+        image.setItem(COSName.SMASK, zerosImage(doc, 8000, 8000, 1, COSName.DEVICEGRAY));
+        xobjects(page, Map.of("Fm", form(doc, "q 612 0 0 792 0 0 cm /Im0 Do Q\n", Map.of("Im0", image))));
+        content(doc, page, "/Fm Do\n");
+        out = extractor.extract(save(doc), ContentTypes.PDF);
+        assertThat(out.images).isEmpty();
+        assertThat(out.imagesSkipped).isEqualTo(1);
+    }
+
+    @Test
+    void scannedPageWithLyingJpegIsRefused() throws Exception {
+        // A JPEG on a page without text whose header declares more pixels than its dictionary and the limit: refused
+        // as collectImages refuses it, instead of being decoded by the renderer.
+        ExtractionLimits limits = ExtractionLimits.from(Configuration.fromMap(Map.of(IngestOptions.LIMITS_MAX_IMAGE_PIXELS.key(), "1000000")));
+        PDDocument doc = new PDDocument();
+        PDPage page = page(doc, 612, 792);
+        xobjects(page, Map.of("Im0", lyingJpeg(doc, 200, 2000)));
+        content(doc, page, "q 400 0 0 400 100 100 cm /Im0 Do Q\n");
+        byte[] pdf = save(doc);
+        DocumentException e = catchThrowableOfType(() -> new DocumentExtractor(limits).extract(pdf, ContentTypes.PDF), DocumentException.class);
+        assertThat(e).isNotNull();
+        assertThat(e.error()).isEqualTo(DocumentError.LIMIT_EXCEEDED);
+        assertThat(e.getMessage()).contains("ingest.limits.max-image-pixels");
+    }
+
+    @Test
+    void softMaskBombIsSkipped() throws Exception {
+        ExtractionLimits limits = ExtractionLimits.from(Configuration.fromMap(Map.of(IngestOptions.LIMITS_MAX_IMAGE_PIXELS.key(), "500000")));
+        DocumentExtractor small = new DocumentExtractor(limits);
+        // 1: a 256 x 256 image whose /SMask is 1000 x 1000 (1 M > 500 k): the mask was decoded at its own size.
+        // 2: a 1000 x 100 image with a 100 x 1000 /SMask (100 k each): applyMask scales both to 1000 x 1000 = 1 M.
+        // 3: a 256 x 256 image whose /Mask stream (a stencil) is 1000 x 1000.
+        for (int variant = 1; variant <= 3; variant++) {
+            PDDocument doc = new PDDocument();
+            PDPage page = page(doc, 612, 792);
+            COSStream image = variant == 2 ? zerosImage(doc, 1000, 100, 8, COSName.DEVICERGB) : zerosImage(doc, 256, 256, 8, COSName.DEVICERGB);
+            COSStream mask = variant == 2 ? zerosImage(doc, 100, 1000, 8, COSName.DEVICEGRAY) : zerosImage(doc, 1000, 1000, 1, COSName.DEVICEGRAY);
+            if (variant == 3) {
+                mask.removeItem(COSName.COLORSPACE);
+                mask.setBoolean(COSName.IMAGE_MASK, true);
+            }
+            image.setItem(variant == 3 ? COSName.MASK : COSName.SMASK, mask);
+            xobjects(page, Map.of("Im0", image));
+            content(doc, page, TEXT + "q 200 0 0 200 100 100 cm /Im0 Do Q\n");
+            ExtractedDocument out = small.extract(save(doc), ContentTypes.PDF);
+            assertThat(out.images).as("variant %d", variant).isEmpty();
+            assertThat(out.imagesSkipped).as("variant %d", variant).isEqualTo(1);
+            assertThat(out.pages).hasSize(1);
+            assertThat(out.pages.get(0).text).contains("real text layer");
+        }
+    }
+
+    @Test
+    void inlineImageBombOnScannedPageIsNotDecoded() throws Exception {
+        // A page without text (a small XObject image makes it "scanned") that also draws an inline image of 1 x 1 pixel
+        // whose Flate data inflates to 64 MB: the renderer decoded all of it into a byte array (1.2 GB in the review: OOM).
+        // And one whose declared size (8000 x 8000) is over max-image-pixels.
+        for (String inline : new String[] {"BI /W 1 /H 1 /CS /G /BPC 8 /F /Fl ID ", "BI /W 8000 /H 8000 /IM true /F /Fl ID "}) {
+            boolean declaredHuge = inline.contains("8000");
+            PDDocument doc = new PDDocument();
+            PDPage page = page(doc, 612, 792);
+            xobjects(page, Map.of("Im0", zerosImage(doc, 100, 100, 8, COSName.DEVICEGRAY)));
+            ByteArrayOutputStream c = new ByteArrayOutputStream();
+            c.write("q 100 0 0 100 100 100 cm /Im0 Do Q\nq 10 0 0 10 300 300 cm ".getBytes(StandardCharsets.US_ASCII));
+            c.write(inline.getBytes(StandardCharsets.US_ASCII));
+            c.write(deflateZeros(declaredHuge ? 8000L * 1000 : 64L << 20));
+            c.write("\nEI Q\n".getBytes(StandardCharsets.US_ASCII));
+            contentBytes(doc, page, c.toByteArray());
+            byte[] pdf = save(doc);
+            ExtractedDocument out = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> extractor.extract(pdf, ContentTypes.PDF));
+            assertThat(out.images).as(inline).isEmpty();
+            assertThat(out.imagesSkipped).as(inline).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void imagesRespectTheDocumentByteBudget() throws Exception {
+        // Eight scanned pages and four embedded images of noise (each PNG ~170 KB): with a 600 KB budget the first few are
+        // kept and the rest skipped (counted); rendered PNGs used to accumulate without bound (review: OOM after ~50 pages).
+        ExtractionLimits limits = ExtractionLimits.from(Configuration.fromMap(Map.of("ingest.limits.max-image-bytes", "600k")));
+        PDDocument doc = new PDDocument();
+        COSStream noise = noiseImage(doc, 400, 400, 1);
+        for (int i = 0; i < 8; i++) {
+            PDPage page = page(doc, 200, 200);
+            xobjects(page, Map.of("Im0", noise));
+            content(doc, page, "q 200 0 0 200 0 0 cm /Im0 Do Q\n");
+        }
+        for (int i = 0; i < 4; i++) {
+            PDPage page = page(doc, 612, 792);
+            xobjects(page, Map.of("Im0", noiseImage(doc, 400, 400, 2 + i)));
+            content(doc, page, TEXT + "q 200 0 0 200 100 100 cm /Im0 Do Q\n");
+        }
+        ExtractedDocument out = new DocumentExtractor(limits).extract(save(doc), ContentTypes.PDF);
+        long bytes = out.images.stream().mapToLong(i -> i.bytes.length).sum();
+        assertThat(bytes).isLessThanOrEqualTo(600 * 1024);
+        assertThat(out.images).isNotEmpty();
+        assertThat(out.images.size() + out.imagesSkipped).isEqualTo(12);
+        assertThat(out.images).allMatch(i -> i.source.equals(PageImage.SCANNED_PAGE));
+    }
+
+    @Test
+    void resourceFanOutIsLinear() throws Exception {
+        // No text, no image; 6 levels of resources with 30 names each pointing to the next form: hasImages walked
+        // 30 + 30^2 + ... + 30^6 entries (7.5e8) without a deadline.
+        ExtractionLimits limits = ExtractionLimits.from(Configuration.fromMap(Map.of(IngestOptions.LIMITS_EXTRACT_TIMEOUT.key(), "2 s")));
+        PDDocument doc = new PDDocument();
+        PDPage page = page(doc, 612, 792);
+        COSStream prev = form(doc, "\n", Map.of());
+        for (int k = 1; k <= 6; k++) {
+            COSDictionary xo = new COSDictionary();
+            for (int i = 0; i < 30; i++) {
+                xo.setItem(COSName.getPDFName("X" + i), prev);
+            }
+            if (k == 6) {
+                page.getResources().getCOSObject().setItem(COSName.XOBJECT, xo);
+            } else {
+                prev = form(doc, "\n", Map.of());
+                COSDictionary res = new COSDictionary();
+                res.setItem(COSName.XOBJECT, xo);
+                prev.setItem(COSName.RESOURCES, res);
+            }
+        }
+        content(doc, page, "/X0 Do\n");
+        byte[] pdf = save(doc);
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+            try {
+                ExtractedDocument out = new DocumentExtractor(limits).extract(pdf, ContentTypes.PDF);
+                assertThat(out.images).isEmpty();
+            } catch (DocumentException e) {
+                assertThat(e.error()).isEqualTo(DocumentError.EXTRACTION_TIMEOUT);
+            }
+        });
+    }
+
+    @Test
+    void renderingStopsAtTheDeadline() throws Exception {
+        // A scanned page whose annotation appearance draws form F7, each F_k drawing F_(k-1) ten times (10^7 forms): only
+        // the renderer runs it, and it checked the deadline only between pages.
+        ExtractionLimits limits = ExtractionLimits.from(Configuration.fromMap(Map.of(IngestOptions.LIMITS_EXTRACT_TIMEOUT.key(), "1 s")));
+        PDDocument doc = new PDDocument();
+        PDPage page = page(doc, 612, 792);
+        xobjects(page, Map.of("Im0", zerosImage(doc, 100, 100, 8, COSName.DEVICEGRAY)));
+        content(doc, page, "q 100 0 0 100 100 100 cm /Im0 Do Q\n");
+        COSStream f = form(doc, "0 0 m 1 1 l n\n", Map.of());
+        for (int k = 1; k <= 7; k++) {
+            f = form(doc, "/F Do /F Do /F Do /F Do /F Do /F Do /F Do /F Do /F Do /F Do\n", Map.of("F", f));
+        }
+        COSDictionary annot = new COSDictionary();
+        annot.setItem(COSName.TYPE, COSName.ANNOT);
+        annot.setItem(COSName.SUBTYPE, COSName.getPDFName("Square"));
+        annot.setItem(COSName.RECT, new PDRectangle(0, 0, 612, 792).getCOSArray());
+        COSDictionary ap = new COSDictionary();
+        ap.setItem(COSName.N, f);
+        annot.setItem(COSName.AP, ap);
+        COSArray annots = new COSArray();
+        annots.add(annot);
+        page.getCOSObject().setItem(COSName.ANNOTS, annots);
+        byte[] pdf = save(doc);
+        DocumentException e = assertTimeoutPreemptively(Duration.ofSeconds(20),
+                () -> catchThrowableOfType(() -> new DocumentExtractor(limits).extract(pdf, ContentTypes.PDF), DocumentException.class));
+        assertThat(e).isNotNull();
+        assertThat(e.error()).isEqualTo(DocumentError.EXTRACTION_TIMEOUT);
+    }
+
+    @Test
+    void heapExhaustedOnOnePageIsLimitExceeded() throws Exception {
+        // Limits that let one scanned page render to 44,000 x 44,000 gray pixels (1.9 GB, more than the test heap):
+        // the single failed allocation left the heap usable, but the OutOfMemoryError escaped and failed the task.
+        assumeTrue(Runtime.getRuntime().maxMemory() < 1_900_000_000L, "needs a heap smaller than the 1.9 GB page");
+        ExtractionLimits limits = ExtractionLimits.from(Configuration.fromMap(Map.of(
+                IngestOptions.EXTRACT_RENDER_DPI.key(), "220", IngestOptions.LIMITS_MAX_RENDER_PIXELS.key(), "2000000000")));
+        PDDocument doc = new PDDocument();
+        PDPage page = page(doc, 14_400, 14_400);
+        xobjects(page, Map.of("Im0", zerosImage(doc, 100, 100, 8, COSName.DEVICEGRAY)));
+        content(doc, page, "q 100 0 0 100 100 100 cm /Im0 Do Q\n");
+        byte[] pdf = save(doc);
+        // catchThrowableOfType fails the test when the OutOfMemoryError escapes instead
+        DocumentException e = catchThrowableOfType(() -> new DocumentExtractor(limits).extract(pdf, ContentTypes.PDF), DocumentException.class);
+        assertThat(e).isNotNull();
+        assertThat(e.error()).isEqualTo(DocumentError.LIMIT_EXCEEDED);
+        assertThat(e.getMessage()).contains("page 1");
+    }
+
+    private static PDPage page(PDDocument doc, float w, float h) {
+        PDPage p = new PDPage(new PDRectangle(w, h));
+        PDResources r = new PDResources();
+        r.put(COSName.getPDFName("F1"), new PDType1Font(Standard14Fonts.FontName.HELVETICA));
+        p.setResources(r);
+        doc.addPage(p);
+        return p;
+    }
+
+    private static void xobjects(PDPage page, Map<String, COSStream> named) {
+        COSDictionary xo = new COSDictionary();
+        named.forEach((name, s) -> xo.setItem(COSName.getPDFName(name), s));
+        page.getResources().getCOSObject().setItem(COSName.XOBJECT, xo);
+    }
+
+    private static void content(PDDocument doc, PDPage page, String ops) throws IOException {
+        contentBytes(doc, page, ops.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    private static void contentBytes(PDDocument doc, PDPage page, byte[] ops) throws IOException {
+        COSStream s = doc.getDocument().createCOSStream();
+        try (OutputStream o = s.createOutputStream(COSName.FLATE_DECODE)) {
+            o.write(ops);
+        }
+        page.getCOSObject().setItem(COSName.CONTENTS, s);
+    }
+
+    private static COSStream form(PDDocument doc, String ops, Map<String, COSStream> named) throws IOException {
+        COSStream f = doc.getDocument().createCOSStream();
+        f.setItem(COSName.TYPE, COSName.XOBJECT);
+        f.setItem(COSName.SUBTYPE, COSName.FORM);
+        f.setItem(COSName.BBOX, new PDRectangle(0, 0, 612, 792).getCOSArray());
+        if (!named.isEmpty()) {
+            COSDictionary res = new COSDictionary();
+            COSDictionary xo = new COSDictionary();
+            named.forEach((name, s) -> xo.setItem(COSName.getPDFName(name), s));
+            res.setItem(COSName.XOBJECT, xo);
+            f.setItem(COSName.RESOURCES, res);
+        }
+        try (OutputStream o = f.createOutputStream(COSName.FLATE_DECODE)) {
+            o.write(ops.getBytes(StandardCharsets.US_ASCII));
+        }
+        return f;
+    }
+
+    private static COSStream imageStream(PDDocument doc, long w, long h, int bpc, COSName colorSpace) {
+        COSStream im = doc.getDocument().createCOSStream();
+        im.setItem(COSName.TYPE, COSName.XOBJECT);
+        im.setItem(COSName.SUBTYPE, COSName.IMAGE);
+        im.setLong(COSName.WIDTH, w);
+        im.setLong(COSName.HEIGHT, h);
+        im.setInt(COSName.BITS_PER_COMPONENT, bpc);
+        im.setItem(COSName.COLORSPACE, colorSpace);
+        return im;
+    }
+
+    /** An image of w x h whose (Flate) data is all zeros: a few kilobytes in the file, any size decoded. */
+    private static COSStream zerosImage(PDDocument doc, long w, long h, int bpc, COSName colorSpace) throws IOException {
+        COSStream im = imageStream(doc, w, h, bpc, colorSpace);
+        int components = COSName.DEVICERGB.equals(colorSpace) ? 3 : 1;
+        im.setItem(COSName.FILTER, COSName.FLATE_DECODE);
+        try (OutputStream o = im.createRawOutputStream()) {
+            o.write(deflateZeros((w * components * bpc + 7) / 8 * h));
+        }
+        return im;
+    }
+
+    /** A gray image of random noise (incompressible, so its PNG is about w x h bytes). */
+    private static COSStream noiseImage(PDDocument doc, int w, int h, long seed) throws IOException {
+        COSStream im = imageStream(doc, w, h, 8, COSName.DEVICEGRAY);
+        byte[] noise = new byte[w * h];
+        new Random(seed).nextBytes(noise);
+        try (OutputStream o = im.createRawOutputStream()) {
+            o.write(noise);
+        }
+        return im;
+    }
+
+    /** A DCT image whose dictionary says side x side while its JPEG header says claimed x claimed. */
+    private static COSStream lyingJpeg(PDDocument doc, int side, int claimed) throws IOException {
+        ByteArrayOutputStream jpeg = new ByteArrayOutputStream();
+        ImageIO.write(new BufferedImage(side, side, BufferedImage.TYPE_BYTE_GRAY), "jpg", jpeg);
+        byte[] bytes = jpeg.toByteArray();
+        for (int i = 0; i + 8 < bytes.length; i++) {
+            if ((bytes[i] & 0xFF) == 0xFF && (bytes[i + 1] & 0xFF) == 0xC0) { // SOF0: height, width
+                bytes[i + 5] = (byte) (claimed >> 8);
+                bytes[i + 6] = (byte) claimed;
+                bytes[i + 7] = (byte) (claimed >> 8);
+                bytes[i + 8] = (byte) claimed;
+                break;
+            }
+        }
+        COSStream im = imageStream(doc, side, side, 8, COSName.DEVICEGRAY);
+        im.setItem(COSName.FILTER, COSName.DCT_DECODE);
+        try (OutputStream o = im.createRawOutputStream()) {
+            o.write(bytes);
+        }
+        return im;
+    }
+
+    private static byte[] deflateZeros(long n) {
+        Deflater d = new Deflater(Deflater.BEST_SPEED);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] zeros = new byte[1 << 20];
+        byte[] buf = new byte[1 << 16];
+        for (long left = n; left > 0; ) {
+            int k = (int) Math.min(left, zeros.length);
+            d.setInput(zeros, 0, k);
+            left -= k;
+            while (!d.needsInput()) {
+                out.write(buf, 0, d.deflate(buf));
+            }
+        }
+        d.finish();
+        while (!d.finished()) {
+            out.write(buf, 0, d.deflate(buf));
+        }
+        d.end();
+        return out.toByteArray();
+    }
+
+    private static byte[] save(PDDocument doc) throws IOException {
+        try (doc) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            doc.save(out);
+            return out.toByteArray();
+        }
     }
 }
