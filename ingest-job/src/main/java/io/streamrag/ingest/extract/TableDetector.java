@@ -140,27 +140,128 @@ public final class TableDetector {
     }
 
     /**
-     * The glyphs shown so far on a page, per text, sorted by y then x: answers PDFBox's duplicate-overlap question (has
-     * the same text been shown at x and y both within a third of the glyph's width, [v - tol, v + tol) as
-     * {@code TreeMap.subMap} takes it, in {@link Float#compare} order) without boxing, and records the glyph when the
-     * answer is no. Text comes line by line, so a glyph's only candidates (its own line) are at the end of its text's
-     * array, where it is appended too: no binary search and no array shift in the usual case (a third less CPU than
-     * sorting by x); any other order takes binary searches. Throws where PDFBox's {@code subMap}/{@code subSet} would
-     * (an inverted range).
+     * The glyphs shown so far on a page, per text: answers PDFBox's duplicate-overlap question (has the same text been
+     * shown at x and y both within a third of the glyph's width, [v - tol, v + tol) as {@code TreeMap.subMap} takes
+     * it, in {@link Float#compare} order) without boxing, and records the glyph when the answer is no. Throws where
+     * PDFBox's {@code subMap}/{@code subSet} would (an inverted range).
+     *
+     * <p>Kept glyphs are indexed in a hash grid whose cells are four of their own tolerances wide, so a glyph's question
+     * looks at the few cells around it, whatever the order of the glyphs. The earlier version scanned the whole line
+     * of its text: 100,000 letters "a" on one line took 20 s, 400,000 took 200 s (documents review #5).
      */
     static final class OverlapFilter {
         boolean enabled = true;
         private final Map<String, Positions> shown = new HashMap<>();
 
-        /** The positions of one text, sorted by y, then x. */
+        /**
+         * Grid levels: a glyph is indexed at the binary exponent of its tolerance, clamped here so that cell numbers
+         * of page-sized coordinates fit an int (a cell at the lowest level is 1/1024 pt wide).
+         */
+        private static final int MIN_LEVEL = -12;
+        private static final int MAX_LEVEL = 120;
+        /** Cell numbers are clamped to this: beyond it cells merge, which costs time, never an answer. */
+        private static final double MAX_CELL = 1 << 30;
+
+        /** The kept glyphs of one text, in showing order, and their grids (one per tolerance level in use). */
         private static final class Positions {
             float[] xs = new float[16];
             float[] ys = new float[16];
+            /** Next glyph (index + 1) in the same grid cell, 0 at the end of the cell's chain. */
+            int[] next = new int[16];
             int size;
+            Level[] levels = new Level[0];
         }
 
-        /** Candidates looked for by stepping back from the end before a binary search takes over. */
-        private static final int SCAN_BACK = 8;
+        /** An open-addressing map from a cell (its two cell numbers packed in a long) to its chain of glyphs. */
+        private static final class Level {
+            final int exponent;
+            final double cell;
+            long[] keys = new long[16];
+            /** First glyph (index + 1) of the cell's chain, 0 for an empty slot. */
+            int[] heads = new int[16];
+            int used;
+            int glyphs;
+
+            Level(int exponent) {
+                this.exponent = exponent;
+                this.cell = Math.scalb(1.0, exponent + 2);
+            }
+
+            long cellOf(float v) {
+                return (long) Math.max(-MAX_CELL, Math.min(MAX_CELL, Math.floor(v / cell)));
+            }
+
+            int slot(long key) {
+                long h = key * 0x9E3779B97F4A7C15L;
+                int mask = keys.length - 1;
+                int i = (int) (h ^ (h >>> 32)) & mask;
+                while (heads[i] != 0 && keys[i] != key) {
+                    i = (i + 1) & mask;
+                }
+                return i;
+            }
+
+            void add(Positions p, int index) {
+                if (2 * (used + 1) > keys.length) {
+                    long[] oldKeys = keys;
+                    int[] oldHeads = heads;
+                    keys = new long[oldKeys.length * 2];
+                    heads = new int[oldKeys.length * 2];
+                    for (int i = 0; i < oldKeys.length; i++) {
+                        if (oldHeads[i] != 0) {
+                            int s = slot(oldKeys[i]);
+                            keys[s] = oldKeys[i];
+                            heads[s] = oldHeads[i];
+                        }
+                    }
+                }
+                long key = cellOf(p.xs[index]) << 32 | (cellOf(p.ys[index]) & 0xFFFFFFFFL);
+                int s = slot(key);
+                if (heads[s] == 0) {
+                    keys[s] = key;
+                    used++;
+                }
+                p.next[index] = heads[s];
+                heads[s] = index + 1;
+                glyphs++;
+            }
+
+            /** Whether a glyph of this level lies in [xFrom, xTo) x [yFrom, yTo) (finite bounds). */
+            boolean any(Positions p, float xFrom, float xTo, float yFrom, float yTo) {
+                long cx0 = cellOf(xFrom);
+                long cx1 = cellOf(xTo);
+                long cy0 = cellOf(yFrom);
+                long cy1 = cellOf(yTo);
+                if ((double) (cx1 - cx0 + 1) * (cy1 - cy0 + 1) > glyphs) {
+                    // A question much wider than this level's glyphs: fewer glyphs than cells to look at.
+                    for (int i = 0; i < heads.length; i++) {
+                        if (chainHits(p, heads[i], xFrom, xTo, yFrom, yTo)) {
+                            return true;
+                        }
+                    }
+                    return false;
+                }
+                for (long cx = cx0; cx <= cx1; cx++) {
+                    for (long cy = cy0; cy <= cy1; cy++) {
+                        long key = cx << 32 | (cy & 0xFFFFFFFFL);
+                        int s = slot(key);
+                        if (heads[s] != 0 && chainHits(p, heads[s], xFrom, xTo, yFrom, yTo)) {
+                            return true;
+                        }
+                    }
+                }
+                return false;
+            }
+
+            private static boolean chainHits(Positions p, int head, float xFrom, float xTo, float yFrom, float yTo) {
+                for (int g = head; g != 0; g = p.next[g - 1]) {
+                    if (within(p.xs[g - 1], xFrom, xTo) && within(p.ys[g - 1], yFrom, yTo)) {
+                        return true;
+                    }
+                }
+                return false;
+            }
+        }
 
         void clear() {
             shown.clear();
@@ -180,74 +281,60 @@ public final class TableDetector {
             if (Float.compare(yFrom, yTo) > 0) {
                 // PDFBox looks x up first and fails on the y range only when some glyph lies in the x range.
                 for (int i = 0; i < p.size; i++) {
-                    if (Float.compare(p.xs[i], xFrom) >= 0 && Float.compare(p.xs[i], xTo) < 0) {
+                    if (within(p.xs[i], xFrom, xTo)) {
                         throw new IllegalArgumentException("fromKey > toKey");
                     }
                 }
+            } else if (Float.isFinite(xFrom) && Float.isFinite(xTo) && Float.isFinite(yFrom) && Float.isFinite(yTo)) {
+                // Finite bounds never take in a glyph at an infinite or NaN position, which the grids leave out.
+                for (Level level : p.levels) {
+                    if (level.any(p, xFrom, xTo, yFrom, yTo)) {
+                        return true;
+                    }
+                }
             } else {
-                int i = p.size;
-                while (i > 0 && p.size - i < SCAN_BACK && Float.compare(p.ys[i - 1], yFrom) >= 0) {
-                    i--;
-                }
-                if (i > 0 && Float.compare(p.ys[i - 1], yFrom) >= 0) {
-                    i = firstYAtLeast(p, i, yFrom);
-                }
-                for (; i < p.size && Float.compare(p.ys[i], yTo) < 0; i++) {
-                    if (Float.compare(p.xs[i], xFrom) >= 0 && Float.compare(p.xs[i], xTo) < 0) {
+                for (int i = 0; i < p.size; i++) {
+                    if (within(p.xs[i], xFrom, xTo) && within(p.ys[i], yFrom, yTo)) {
                         return true;
                     }
                 }
             }
-            int at = p.size;
-            if (at > 0 && after(p.ys[at - 1], p.xs[at - 1], y, x)) {
-                at = insertionPoint(p, y, x);
-            }
-            if (p.size == p.xs.length) {
-                p.xs = Arrays.copyOf(p.xs, p.size * 2);
-                p.ys = Arrays.copyOf(p.ys, p.size * 2);
-            }
-            System.arraycopy(p.xs, at, p.xs, at + 1, p.size - at);
-            System.arraycopy(p.ys, at, p.ys, at + 1, p.size - at);
-            p.xs[at] = x;
-            p.ys[at] = y;
-            p.size++;
+            add(p, x, y, tolerance);
             return false;
         }
 
-        /** Whether position (y1, x1) sorts after (y2, x2). */
-        private static boolean after(float y1, float x1, float y2, float x2) {
-            int byY = Float.compare(y1, y2);
-            return byY > 0 || byY == 0 && Float.compare(x1, x2) > 0;
-        }
-
-        /** Index of the first of the first {@code end} positions whose y is not below {@code y} (Float.compare order). */
-        private static int firstYAtLeast(Positions p, int end, float y) {
-            int lo = 0;
-            int hi = end;
-            while (lo < hi) {
-                int mid = (lo + hi) >>> 1;
-                if (Float.compare(p.ys[mid], y) < 0) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
+        private static void add(Positions p, float x, float y, float tolerance) {
+            if (p.size == p.xs.length) {
+                p.xs = Arrays.copyOf(p.xs, p.size * 2);
+                p.ys = Arrays.copyOf(p.ys, p.size * 2);
+                p.next = Arrays.copyOf(p.next, p.size * 2);
+            }
+            int index = p.size++;
+            p.xs[index] = x;
+            p.ys[index] = y;
+            if (!Float.isFinite(x) || !Float.isFinite(y)) {
+                return;
+            }
+            // Glyphs kept at one level lie at least a tolerance of that level apart, so a cell holds only a few.
+            int exponent = Math.max(MIN_LEVEL, Math.min(MAX_LEVEL, Math.getExponent(tolerance)));
+            Level level = null;
+            for (Level l : p.levels) {
+                if (l.exponent == exponent) {
+                    level = l;
+                    break;
                 }
             }
-            return lo;
+            if (level == null) {
+                level = new Level(exponent);
+                p.levels = Arrays.copyOf(p.levels, p.levels.length + 1);
+                p.levels[p.levels.length - 1] = level;
+            }
+            level.add(p, index);
         }
 
-        /** Index after every position that does not sort after (y, x). */
-        private static int insertionPoint(Positions p, float y, float x) {
-            int lo = 0;
-            int hi = p.size;
-            while (lo < hi) {
-                int mid = (lo + hi) >>> 1;
-                if (after(p.ys[mid], p.xs[mid], y, x)) {
-                    hi = mid;
-                } else {
-                    lo = mid + 1;
-                }
-            }
-            return lo;
+        /** Whether {@code v} lies in [from, to) in {@link Float#compare} order, as {@code TreeMap.subMap} takes it. */
+        private static boolean within(float v, float from, float to) {
+            return Float.compare(v, from) >= 0 && Float.compare(v, to) < 0;
         }
     }
 

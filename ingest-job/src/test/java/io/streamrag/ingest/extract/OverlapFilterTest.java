@@ -2,6 +2,7 @@ package io.streamrag.ingest.extract;
 
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -9,6 +10,7 @@ import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** {@link TableDetector.OverlapFilter} gives the answers of a plain scan over every earlier glyph, in any glyph order. */
 class OverlapFilterTest {
@@ -87,5 +89,54 @@ class OverlapFilterTest {
     void aNegativeWidthFailsLikePdfBoxsSubMap() {
         TableDetector.OverlapFilter filter = new TableDetector.OverlapFilter();
         assertThatThrownBy(() -> filter.seen("a", 10, 10, -3)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void sameLineFloodIsLinear() {
+        // One Tj of 400,000 letters "a" on one line took 200 s per page when each glyph scanned its whole line.
+        TableDetector.OverlapFilter filter = new TableDetector.OverlapFilter();
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            for (int i = 0; i < 400_000; i++) {
+                assertThat(filter.seen("a", i * 0.6f, 100f, 0.55f)).isFalse();
+            }
+            assertThat(filter.seen("a", 0.1f, 100.1f, 0.55f)).isTrue();
+        });
+    }
+
+    @Test
+    void sameAnswersAsAPlainScanForMixedSizesJitteredBaselinesAndOddValues() {
+        Random random = new Random(7);
+        float[] odd = {0, -0.0f, Float.MIN_VALUE, 1e-9f, 1e9f, 3e38f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN};
+        long dropped = 0;
+        for (int page = 0; page < 20; page++) {
+            List<Glyph> glyphs = new ArrayList<>();
+            for (int g = 0; g < 4000; g++) {
+                String text = String.valueOf("aab".charAt(random.nextInt(3)));
+                // Sizes over six binary orders of magnitude on the same letter, baselines jittered within a tolerance.
+                float width = (float) (0.05 * Math.pow(2, random.nextInt(7)) * (1 + random.nextFloat()));
+                float x = random.nextInt(200) * width * 0.5f + (random.nextBoolean() ? random.nextFloat() : 0);
+                float y = 100 + random.nextInt(20) + random.nextFloat() * width / 4;
+                if (random.nextInt(50) == 0) {
+                    x = odd[random.nextInt(odd.length)];
+                } else if (random.nextInt(50) == 0) {
+                    y = odd[random.nextInt(odd.length)];
+                } else if (random.nextInt(50) == 0) {
+                    float w = odd[random.nextInt(odd.length)];
+                    width = Float.isNaN(w) || w >= 0 ? w : width;
+                }
+                glyphs.add(new Glyph(random.nextInt(20) == 0 ? text + text : text, x, y, width));
+            }
+            if (page % 2 == 1) {
+                Collections.shuffle(glyphs, random);
+            }
+            TableDetector.OverlapFilter filter = new TableDetector.OverlapFilter();
+            Reference reference = new Reference();
+            for (Glyph g : glyphs) {
+                boolean expected = reference.seen(g);
+                assertThat(filter.seen(g.text(), g.x(), g.y(), g.width())).as("page %d, %s", page, g).isEqualTo(expected);
+                dropped += expected ? 1 : 0;
+            }
+        }
+        assertThat(dropped).isGreaterThan(1000);
     }
 }
