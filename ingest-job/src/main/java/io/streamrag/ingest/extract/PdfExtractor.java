@@ -84,7 +84,7 @@ public class PdfExtractor {
             out.pageCount = pages;
             String title = doc.getDocumentInformation() == null ? null : doc.getDocumentInformation().getTitle();
             out.title = title == null || title.isBlank() ? null : title.strip();
-            TableDetector.WordStripper stripper = new TableDetector.WordStripper();
+            TableDetector.WordStripper stripper = new TableDetector.WordStripper(new PageBudget(deadline));
             stripper.setSortByPosition(true);
             BoundedRenderer renderer = null;
             Images images = new Images(deadline);
@@ -97,12 +97,12 @@ public class PdfExtractor {
                 decoded += checkDecodedContent(page, p, limits.pdfMaxStorage() - decoded);
                 stripper.setStartPage(p);
                 stripper.setEndPage(p);
-                String text = stripper.getText(doc);
+                String text = stripper.pageText(doc, p);
                 int chars = text.replaceAll("\\s+", "").length();
                 if (chars > 0) {
                     out.pages.add(new PageText(p, DocumentExtractor.normaliseNewlines(text)));
                     if (limits.detectTables()) {
-                        out.tables.addAll(TableDetector.detect(p, stripper.words(), new TableDetector.RuleCollector(page).rules()));
+                        out.tables.addAll(TableDetector.tables(p, stripper.words(), new TableDetector.RuleCollector(page, stripper.budget())));
                     }
                 }
                 if (!limits.collectImages()) {

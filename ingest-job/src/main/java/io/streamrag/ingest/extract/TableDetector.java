@@ -2,8 +2,12 @@ package io.streamrag.ingest.extract;
 
 import io.streamrag.ingest.records.PageTable;
 
+import org.apache.pdfbox.contentstream.operator.Operator;
+import org.apache.pdfbox.contentstream.operator.OperatorProcessor;
+import org.apache.pdfbox.cos.COSBase;
 import org.apache.pdfbox.cos.COSDictionary;
 import org.apache.pdfbox.cos.COSName;
+import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.common.PDRectangle;
 import org.apache.pdfbox.pdmodel.graphics.image.PDImage;
@@ -63,14 +67,52 @@ public final class TableDetector {
      * tree maps, which took more than half of the stripper's time on text pages.
      */
     public static final class WordStripper extends PDFTextStripper {
+        /**
+         * More glyphs than this on one page refuse the document (LimitExceeded). A dense A4 page shows 5,000 to 10,000;
+         * this leaves room for 20 times that (tiny print, fake bold drawing each glyph three times) while keeping a
+         * page's TextPositions, words and overlap index to some 100 MB: 5 million glyphs on one page (18 KB of PDF)
+         * exhausted a 1 GB heap (documents review #4).
+         */
+        public static final int MAX_GLYPHS_PER_PAGE = 200_000;
+
         private final List<Word> words = new ArrayList<>();
+        private final PageBudget budget;
+        private int glyphs;
         private final OverlapFilter overlaps = new OverlapFilter();
         /** Per open marked-content sequence: whether it carried /ActualText (PDFBox skips the overlap check inside one). */
         private final Deque<Boolean> markedContent = new ArrayDeque<>();
         private boolean inActualText;
 
+        /** A stripper with no deadline (tests, tools). */
         public WordStripper() {
+            this(new PageBudget(Long.MAX_VALUE));
+        }
+
+        /** A stripper that aborts a page past {@code budget}'s deadline (checked per operator and per glyph). */
+        public WordStripper(PageBudget budget) {
+            this.budget = budget;
             super.setSuppressDuplicateOverlappingText(false); // done by processTextPosition below
+        }
+
+        /** The deadline this stripper checks, for the page's other passes ({@link RuleCollector}). */
+        public PageBudget budget() {
+            return budget;
+        }
+
+        /**
+         * The text of page {@code page} (1-based; {@link #words} then holds its words): LimitExceeded past
+         * {@link #MAX_GLYPHS_PER_PAGE}, ExtractionTimeout past the budget's deadline.
+         */
+        public String pageText(PDDocument doc, int page) throws IOException, DocumentException {
+            setStartPage(page);
+            setEndPage(page);
+            return PageBudget.run(() -> getText(doc));
+        }
+
+        @Override
+        protected void processOperator(Operator operator, List<COSBase> operands) throws IOException {
+            budget.tick(); // forms drawn inside forms run here too: 10^8 of them took more than 10 minutes (review #6)
+            super.processOperator(operator, operands);
         }
 
         /** Words of the last page stripped (call {@link #getText} for one page at a time). */
@@ -92,6 +134,7 @@ public final class TableDetector {
         protected void startPage(PDPage page) throws IOException {
             words.clear();
             overlaps.clear();
+            glyphs = 0;
             super.startPage(page);
         }
 
@@ -117,6 +160,12 @@ public final class TableDetector {
 
         @Override
         protected void processTextPosition(TextPosition text) {
+            // Counted before the overlap check: dropped duplicates cost time too. One Tj can show millions of glyphs.
+            if (++glyphs > MAX_GLYPHS_PER_PAGE) {
+                throw PageBudget.limitExceeded("Page " + getCurrentPageNo() + " shows more than " + MAX_GLYPHS_PER_PAGE
+                        + " glyphs (TableDetector.WordStripper.MAX_GLYPHS_PER_PAGE)");
+            }
+            budget.tick();
             if (!inActualText && overlaps.enabled && overlaps.seen(text.getUnicode(), text.getX(), text.getY(), text.getWidth())) {
                 return;
             }
@@ -340,32 +389,87 @@ public final class TableDetector {
 
     /** Collects the straight lines a page strokes (and thin filled rectangles, as LaTeX draws its rules). */
     public static final class RuleCollector extends PDFGraphicsStreamEngine {
+        /**
+         * A path of more segments than this, or more rules than {@link #MAX_RULES} on a page, stops the collector and
+         * the page gets no tables (they are optional; its text is kept): 6 million unpainted rectangles (129 KB of
+         * PDF) exhausted a 1 GB heap (documents review #8). A segment is some 50 bytes, so this keeps a path to 5 MB.
+         */
+        public static final int MAX_SEGMENTS = 100_000;
+        /** A page of more ruling lines than this is a drawing, not a table; a dense ruled page has a few thousand. */
+        public static final int MAX_RULES = 20_000;
+
         private final List<Rule> rules = new ArrayList<>();
         private final List<float[]> segments = new ArrayList<>();
         private final float top;
         private final float left;
+        private final PageBudget budget;
+        private boolean capped;
         private Point2D.Float current = new Point2D.Float();
         private Point2D.Float start;
 
+        /** A collector with no deadline (tests, tools). */
         public RuleCollector(PDPage page) {
+            this(page, new PageBudget(Long.MAX_VALUE));
+        }
+
+        /** A collector that aborts the page past {@code budget}'s deadline (checked per operator). */
+        public RuleCollector(PDPage page, PageBudget budget) {
             super(page);
+            this.budget = budget;
             PDRectangle box = page.getCropBox();
             top = box.getUpperRightY();
             left = box.getLowerLeftX();
+            // PDFBox's BI decodes an inline image in full into the heap before drawImage is even called: 2.9 KB of
+            // PDF inflated to 1.2 GB (documents review #3). Rules need no image data, so inline images are skipped.
+            addOperator(new OperatorProcessor(this) {
+                @Override
+                public void process(Operator operator, List<COSBase> operands) {
+                    // Inline images are not rules.
+                }
+
+                @Override
+                public String getName() {
+                    return "BI";
+                }
+            });
         }
 
-        /** The page's ruling lines (runs the page's content stream once). */
+        /** The page's ruling lines (runs the page's content stream once); none when {@link #capped}. */
         public List<Rule> rules() throws IOException {
-            processPage(getPage());
+            try {
+                processPage(getPage());
+            } catch (Capped e) {
+                capped = true;
+                rules.clear();
+                segments.clear();
+            }
             return rules;
+        }
+
+        /** Whether the page drew more than {@link #MAX_SEGMENTS} or {@link #MAX_RULES}, so its rules were dropped. */
+        public boolean capped() {
+            return capped;
+        }
+
+        @Override
+        protected void processOperator(Operator operator, List<COSBase> operands) throws IOException {
+            budget.tick();
+            super.processOperator(operator, operands);
+        }
+
+        private void segment(float x0, float y0, float x1, float y1, float rectangle) {
+            if (segments.size() >= MAX_SEGMENTS) {
+                throw Capped.INSTANCE;
+            }
+            segments.add(new float[] {x0, y0, x1, y1, rectangle});
         }
 
         @Override
         public void appendRectangle(Point2D p0, Point2D p1, Point2D p2, Point2D p3) {
-            segments.add(new float[] {(float) p0.getX(), (float) p0.getY(), (float) p1.getX(), (float) p1.getY(), 1});
-            segments.add(new float[] {(float) p1.getX(), (float) p1.getY(), (float) p2.getX(), (float) p2.getY(), 1});
-            segments.add(new float[] {(float) p2.getX(), (float) p2.getY(), (float) p3.getX(), (float) p3.getY(), 1});
-            segments.add(new float[] {(float) p3.getX(), (float) p3.getY(), (float) p0.getX(), (float) p0.getY(), 1});
+            segment((float) p0.getX(), (float) p0.getY(), (float) p1.getX(), (float) p1.getY(), 1);
+            segment((float) p1.getX(), (float) p1.getY(), (float) p2.getX(), (float) p2.getY(), 1);
+            segment((float) p2.getX(), (float) p2.getY(), (float) p3.getX(), (float) p3.getY(), 1);
+            segment((float) p3.getX(), (float) p3.getY(), (float) p0.getX(), (float) p0.getY(), 1);
             current = new Point2D.Float((float) p0.getX(), (float) p0.getY());
         }
 
@@ -377,7 +481,7 @@ public final class TableDetector {
 
         @Override
         public void lineTo(float x, float y) {
-            segments.add(new float[] {current.x, current.y, x, y, 0});
+            segment(current.x, current.y, x, y, 0);
             current = new Point2D.Float(x, y);
         }
 
@@ -458,11 +562,23 @@ public final class TableDetector {
         }
 
         private void add(float x0, float y0, float x1, float y1) {
+            if (rules.size() >= MAX_RULES) {
+                throw Capped.INSTANCE;
+            }
             if (Math.abs(x0 - x1) < 1 && Math.abs(y0 - y1) > 5) {
                 rules.add(new Rule(true, (x0 + x1) / 2 - left, top - y0, top - y1));
             } else if (Math.abs(y0 - y1) < 1 && Math.abs(x0 - x1) > 5) {
                 rules.add(new Rule(false, top - (y0 + y1) / 2, x0 - left, x1 - left));
             }
+        }
+    }
+
+    /** Stops a {@link RuleCollector} past its caps (no stack trace: it is an outcome, not an error). */
+    private static final class Capped extends RuntimeException {
+        static final Capped INSTANCE = new Capped();
+
+        private Capped() {
+            super("rule collector capped", null, false, false);
         }
     }
 
@@ -483,16 +599,35 @@ public final class TableDetector {
         boolean ruled;
     }
 
+    /**
+     * The tables of one page from its words and the rules {@code collector} finds there; none when the collector was
+     * capped. LimitExceeded or ExtractionTimeout when the page goes over the collector's budget.
+     */
+    public static List<PageTable> tables(int page, List<Word> words, RuleCollector collector) throws IOException, DocumentException {
+        return PageBudget.run(() -> {
+            List<Rule> rules = collector.rules();
+            return collector.capped() ? List.of() : detect(page, words, rules, collector.budget);
+        });
+    }
+
     /** The tables of one page, top to bottom. */
     public static List<PageTable> detect(int page, List<Word> words, List<Rule> rules) {
+        return detect(page, words, rules, new PageBudget(Long.MAX_VALUE));
+    }
+
+    private static List<PageTable> detect(int page, List<Word> words, List<Rule> rules, PageBudget budget) {
         List<Rule> verticals = new ArrayList<>();
         List<Rule> horizontals = new ArrayList<>();
         for (Rule r : rules) {
             (r.vertical() ? verticals : horizontals).add(r);
         }
+        // Sorted by x once, so each line's crossing rules come sorted and a word gap takes a binary search.
+        verticals.sort((a, b) -> Float.compare(a.at(), b.at()));
         List<Line> lines = lines(words);
+        float[] crossing = new float[verticals.size()];
         for (Line line : lines) {
-            cut(line, verticals);
+            budget.tick();
+            cut(line, verticals, crossing);
         }
         List<PageTable> out = new ArrayList<>();
         int i = 0;
@@ -506,6 +641,7 @@ public final class TableDetector {
                     && lines.get(j).baseline - lines.get(j - 1).baseline <= ROW_GAP_EM * lines.get(j - 1).size) {
                 j++;
             }
+            budget.tick();
             PageTable t = table(page, lines.subList(i, j), verticals, horizontals);
             if (t != null) {
                 out.add(t);
@@ -536,24 +672,31 @@ public final class TableDetector {
         return lines;
     }
 
-    /** Cuts a line into cells at gaps of at least {@link #CELL_GAP_EM} and at vertical rules crossing it. */
-    private static void cut(Line line, List<Rule> verticals) {
+    /**
+     * Cuts a line into cells at gaps of at least {@link #CELL_GAP_EM} and at vertical rules crossing it
+     * ({@code verticals} sorted by x; {@code crossing} is scratch space as long as they are). Each word gap looks for
+     * a crossing rule by binary search: testing every rule per word took 30 s for 100,000 of each (review #14).
+     */
+    private static void cut(Line line, List<Rule> verticals, float[] crossing) {
         float mid = line.baseline - line.size * 0.3f;
-        List<Rule> crossing = new ArrayList<>();
+        int count = 0;
+        int n = 0;
         for (Rule r : verticals) {
             if (r.from() <= mid && r.to() >= mid) {
-                crossing.add(r);
+                count++;
+                if (!Float.isNaN(r.at())) { // a NaN x counts as crossing but cuts no gap
+                    crossing[n++] = r.at();
+                }
             }
         }
-        line.ruled = crossing.size() >= 2;
+        line.ruled = count >= 2;
         Cell cell = null;
         Word prev = null;
         for (Word w : line.words) {
             boolean split = prev == null || w.x0() - prev.x1() >= CELL_GAP_EM * Math.min(w.size(), prev.size());
-            for (Rule r : crossing) {
-                if (prev != null && r.at() >= prev.x1() - 0.5f && r.at() <= w.x0() + 0.5f) {
-                    split = true;
-                }
+            if (!split) {
+                int k = firstAtLeast(crossing, n, prev.x1() - 0.5f);
+                split = k < n && crossing[k] <= w.x0() + 0.5f;
             }
             if (split) {
                 cell = new Cell();
@@ -567,6 +710,21 @@ public final class TableDetector {
             cell.words++;
             prev = w;
         }
+    }
+
+    /** Index of the first of the first {@code n} (ascending, no NaN) values that is {@code >= v}, or n. */
+    private static int firstAtLeast(float[] sorted, int n, float v) {
+        int lo = 0;
+        int hi = n;
+        while (lo < hi) {
+            int m = (lo + hi) >>> 1;
+            if (sorted[m] >= v) {
+                hi = m;
+            } else {
+                lo = m + 1;
+            }
+        }
+        return lo;
     }
 
     private static boolean tabular(Line line) {
@@ -610,30 +768,33 @@ public final class TableDetector {
         }
         // Rows: one per line, except that a line leaving the first column empty continues the row above (a wrapped
         // cell) unless a horizontal rule runs between the two.
-        List<Float> cuts = new ArrayList<>();
+        float[] cuts = new float[horizontals.size()];
+        int cutCount = 0;
         for (Rule r : horizontals) {
             if (r.at() > top - 2 && r.at() < bottom + 2) {
-                cuts.add(r.at());
+                cuts[cutCount++] = r.at();
             }
         }
+        Arrays.sort(cuts, 0, cutCount);
+        boolean orderly = orderly(bands);
         int firstBand = Integer.MAX_VALUE;
         for (Line line : block) {
             for (Cell c : line.cells) {
-                firstBand = Math.min(firstBand, band(bands, (c.x0 + c.x1) / 2));
+                firstBand = Math.min(firstBand, band(bands, orderly, (c.x0 + c.x1) / 2));
             }
         }
         List<String[]> rows = new ArrayList<>();
         Line previous = null;
         for (Line line : block) {
             boolean continues = previous != null && rows.size() > 1
-                    && band(bands, (line.cells.get(0).x0 + line.cells.get(0).x1) / 2) > firstBand
-                    && !ruleBetween(cuts, previous.baseline, line.baseline);
+                    && band(bands, orderly, (line.cells.get(0).x0 + line.cells.get(0).x1) / 2) > firstBand
+                    && !ruleBetween(cuts, cutCount, previous.baseline, line.baseline);
             String[] row = continues ? rows.get(rows.size() - 1) : new String[bands.size()];
             if (!continues) {
                 rows.add(row);
             }
             for (Cell c : line.cells) {
-                int b = band(bands, (c.x0 + c.x1) / 2);
+                int b = band(bands, orderly, (c.x0 + c.x1) / 2);
                 row[b] = row[b] == null ? c.text.toString() : row[b] + " " + c.text;
             }
             previous = line;
@@ -684,13 +845,72 @@ public final class TableDetector {
         return t;
     }
 
-    private static boolean ruleBetween(List<Float> cuts, float above, float below) {
-        for (float c : cuts) {
-            if (c > above && c < below) {
-                return true;
+    /** Whether one of the first {@code n} of {@code cuts} (ascending, filtered by comparisons NaN fails) lies strictly between. */
+    private static boolean ruleBetween(float[] cuts, int n, float above, float below) {
+        int lo = 0;
+        int hi = n;
+        while (lo < hi) { // first cut > above
+            int m = (lo + hi) >>> 1;
+            if (cuts[m] > above) {
+                hi = m;
+            } else {
+                lo = m + 1;
             }
         }
-        return false;
+        return lo < n && cuts[lo] < below;
+    }
+
+    /**
+     * Whether the bands are in order along x and do not overlap (each from <= to, each to <= the next from, no NaN),
+     * so {@link #band} can find the nearest by binary search: a linear search per cell is O(cells x columns), which
+     * a line of 100,000 words between as many rules made minutes (review #14). Other bands take the linear search.
+     */
+    private static boolean orderly(List<float[]> bands) {
+        float last = -Float.MAX_VALUE;
+        for (float[] band : bands) {
+            if (!(band[0] >= last && band[1] >= band[0])) {
+                return false;
+            }
+            last = band[1];
+        }
+        return true;
+    }
+
+    /** The band nearest to x (the first of the nearest; band 0 when none is a finite distance away). */
+    private static int band(List<float[]> bands, boolean orderly, float x) {
+        if (!orderly || Float.isNaN(x) || bands.isEmpty()) {
+            return band(bands, x);
+        }
+        int lo = 0;
+        int hi = bands.size();
+        while (lo < hi) { // first band whose end is not left of x
+            int m = (lo + hi) >>> 1;
+            if (bands.get(m)[1] >= x) {
+                hi = m;
+            } else {
+                lo = m + 1;
+            }
+        }
+        // Distances fall towards x and rise after it, so the nearest is lo - 1 or lo; of equals the first wins.
+        double right = lo < bands.size() ? distance(bands.get(lo), x) : Double.POSITIVE_INFINITY;
+        double left = lo > 0 ? distance(bands.get(lo - 1), x) : Double.POSITIVE_INFINITY;
+        int best;
+        if (!(Math.min(left, right) < Double.MAX_VALUE)) {
+            return 0;
+        }
+        if (lo > 0 && left <= right) {
+            best = lo - 1;
+            while (best > 0 && distance(bands.get(best - 1), x) == left) { // rounding can make neighbours tie
+                best--;
+            }
+        } else {
+            best = lo;
+        }
+        return best;
+    }
+
+    private static double distance(float[] band, float x) {
+        return x < band[0] ? band[0] - x : x > band[1] ? x - band[1] : 0;
     }
 
     private static int band(List<float[]> bands, float x) {

@@ -8,9 +8,14 @@ import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.PageTable;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.pdfbox.Loader;
+import org.apache.pdfbox.cos.COSDictionary;
+import org.apache.pdfbox.cos.COSName;
+import org.apache.pdfbox.cos.COSStream;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.PDPageContentStream;
+import org.apache.pdfbox.pdmodel.PDResources;
 import org.apache.pdfbox.pdmodel.common.PDRectangle;
 import org.apache.pdfbox.pdmodel.font.PDType1Font;
 import org.apache.pdfbox.pdmodel.font.Standard14Fonts;
@@ -18,9 +23,16 @@ import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.zip.Deflater;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** Tables found in PDFs generated here: a ruled table, a borderless aligned table, and running text (none). */
 class TableDetectorTest {
@@ -245,5 +257,137 @@ class TableDetectorTest {
             }
         }
         assertThat(rows).isEqualTo(40);
+    }
+
+    /** Text a page shows before whatever a hostile test adds to its content. */
+    private static final String TEXT = "BT /F1 12 Tf 72 720 Td (This page has a real text layer with more than thirty-two characters.) Tj ET\n";
+
+    /** One Helvetica page with {@code content} (Flate-compressed) and optionally one named XObject. */
+    static byte[] rawPdf(byte[] content, String xobjectName, COSStream xobject, PDDocument doc) throws IOException {
+        PDPage page = new PDPage(PDRectangle.LETTER);
+        PDResources resources = new PDResources();
+        resources.put(COSName.getPDFName("F1"), FONT);
+        page.setResources(resources);
+        if (xobject != null) {
+            COSDictionary xo = new COSDictionary();
+            xo.setItem(COSName.getPDFName(xobjectName), xobject);
+            resources.getCOSObject().setItem(COSName.XOBJECT, xo);
+        }
+        doc.addPage(page);
+        COSStream stream = doc.getDocument().createCOSStream();
+        try (OutputStream o = stream.createOutputStream(COSName.FLATE_DECODE)) {
+            o.write(content);
+        }
+        page.getCOSObject().setItem(COSName.CONTENTS, stream);
+        return save(doc);
+    }
+
+    static byte[] rawPdf(String content) throws IOException {
+        try (PDDocument doc = new PDDocument()) {
+            return rawPdf(content.getBytes(StandardCharsets.ISO_8859_1), null, null, doc);
+        }
+    }
+
+    /** Deflate of {@code n} zero bytes, streamed (only the compressed bytes are held). */
+    static byte[] deflatedZeros(long n) {
+        Deflater deflater = new Deflater(1);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] zeros = new byte[1 << 20];
+        byte[] buf = new byte[1 << 16];
+        for (long left = n; left > 0; ) {
+            int k = (int) Math.min(left, zeros.length);
+            deflater.setInput(zeros, 0, k);
+            left -= k;
+            while (!deflater.needsInput()) {
+                out.write(buf, 0, deflater.deflate(buf));
+            }
+        }
+        deflater.finish();
+        while (!deflater.finished()) {
+            out.write(buf, 0, deflater.deflate(buf));
+        }
+        deflater.end();
+        return out.toByteArray();
+    }
+
+    @Test
+    void inlineImageBombOnATextPageIsNeverDecoded() throws Exception {
+        // Review #3: a 3 KB PDF whose inline image inflates to a gigabyte; the table pass decoded it into the heap.
+        ByteArrayOutputStream content = new ByteArrayOutputStream();
+        content.write(TEXT.getBytes(StandardCharsets.US_ASCII));
+        content.write("q 10 0 0 10 100 100 cm BI /W 1 /H 1 /CS /G /BPC 8 /F /Fl ID ".getBytes(StandardCharsets.US_ASCII));
+        content.write(deflatedZeros(1L << 30));
+        content.write("\nEI Q\n".getBytes(StandardCharsets.US_ASCII));
+        byte[] pdf;
+        try (PDDocument doc = new PDDocument()) {
+            pdf = rawPdf(content.toByteArray(), null, null, doc);
+        }
+        ExtractedDocument doc = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> extract(pdf, true));
+        assertThat(doc.pages).hasSize(1);
+        assertThat(doc.pages.get(0).text).contains("real text layer");
+    }
+
+    @Test
+    void aPageRulingMoreLinesThanTheCapGetsNoTablesButKeepsItsText() throws Exception {
+        // Review #8: rules (and pending path segments) were kept without bound; 6 M rectangles filled a 1 GB heap.
+        StringBuilder content = new StringBuilder(TEXT);
+        for (int r = 0; r < 4; r++) { // a ruled table the detector finds when the page has no more rules than that
+            content.append("BT /F1 10 Tf 100 ").append(600 - 16 * r).append(" Td (Name").append(r).append(") Tj ET\n");
+            content.append("BT /F1 10 Tf 200 ").append(600 - 16 * r).append(" Td (Value").append(r).append(") Tj ET\n");
+        }
+        StringBuilder rules = new StringBuilder("0.5 w 90 620 m 90 540 l 190 620 m 190 540 l 300 620 m 300 540 l S\n");
+        assertThat(extract(rawPdf(content + rules.toString()), true).tables).hasSize(1);
+        for (int i = 0; i <= TableDetector.RuleCollector.MAX_RULES; i++) {
+            rules.append("400 ").append(10 + i % 300).append(" m 410 ").append(10 + i % 300).append(" l S\n");
+        }
+        ExtractedDocument flooded = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> extract(rawPdf(content + rules.toString()), true));
+        assertThat(flooded.tables).isEmpty();
+        assertThat(flooded.pages.get(0).text).contains("real text layer").contains("Value3");
+    }
+
+    @Test
+    void unpaintedRectanglesStopTheRuleCollectorAtItsCap() throws Exception {
+        StringBuilder content = new StringBuilder(TEXT);
+        for (int i = 0; i <= TableDetector.RuleCollector.MAX_SEGMENTS / 4; i++) {
+            content.append("0 0 1 1 re\n"); // never painted: the segments of one endless path
+        }
+        try (PDDocument doc = Loader.loadPDF(rawPdf(content.toString()))) {
+            TableDetector.RuleCollector collector = new TableDetector.RuleCollector(doc.getPage(0));
+            assertThat(collector.rules()).isEmpty();
+            assertThat(collector.capped()).isTrue();
+        }
+    }
+
+    @Test
+    void formFanOutInTheRulePassStopsAtTheDeadline() throws Exception {
+        // Review #6: forms drawing forms ten times over nine levels are 10^9 form runs inside one page.
+        try (PDDocument doc = Loader.loadPDF(WordStripperTest.formLaughs(9))) {
+            TableDetector.RuleCollector collector = new TableDetector.RuleCollector(doc.getPage(0),
+                    new PageBudget(System.currentTimeMillis() + 500));
+            DocumentException e = assertTimeoutPreemptively(Duration.ofSeconds(30),
+                    () -> catchThrowableOfType(() -> TableDetector.tables(1, List.of(), collector), DocumentException.class));
+            assertThat(e).isNotNull();
+            assertThat(e.error()).isEqualTo(DocumentError.EXTRACTION_TIMEOUT);
+        }
+    }
+
+    @Test
+    void aLineOfManyWordsBetweenManyRulesIsCutInNearLinearTime() {
+        // Review #14: each word tested every rule crossing its line (and each cell every column): O(words x rules).
+        int n = 100_000;
+        List<TableDetector.Word> words = new ArrayList<>();
+        List<TableDetector.Rule> rules = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            words.add(new TableDetector.Word(i % 2 == 0 ? "ab" : "cd", 10 + 4 * i, 12 + 4 * i, 100, 10));
+            rules.add(new TableDetector.Rule(true, 13 + 4 * i, 80, 120)); // in every gap, 2 pt: narrower than a word gap
+        }
+        for (int row = 1; row <= 2; row++) { // two more short ruled rows make it a (very wide) table
+            words.add(new TableDetector.Word("x" + row, 10, 12, 100 + 12 * row, 10));
+            words.add(new TableDetector.Word("y" + row, 14, 16, 100 + 12 * row, 10));
+        }
+        List<PageTable> tables = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> TableDetector.detect(1, words, rules));
+        assertThat(tables).hasSize(1);
+        assertThat(tables.get(0).header).hasSize(n);
+        assertThat(tables.get(0).header.get(n - 1)).isEqualTo(n % 2 == 0 ? "cd" : "ab");
     }
 }

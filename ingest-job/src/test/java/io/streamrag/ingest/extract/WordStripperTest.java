@@ -1,8 +1,12 @@
 package io.streamrag.ingest.extract;
 
+import io.streamrag.ingest.IngestOptions;
+
+import org.apache.flink.configuration.Configuration;
 import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.cos.COSDictionary;
 import org.apache.pdfbox.cos.COSName;
+import org.apache.pdfbox.cos.COSStream;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.PDPageContentStream;
@@ -15,9 +19,14 @@ import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** {@link TableDetector.WordStripper}'s own duplicate-overlap check gives exactly PDFBox's text, page by page. */
 class WordStripperTest {
@@ -124,5 +133,63 @@ class WordStripperTest {
         cs.newLineAtOffset(x, y);
         cs.showText(text);
         cs.endText();
+    }
+
+    /** A text page drawing form F_depth, where each F_k draws F_(k-1) ten times: 10^depth runs of the leaf form. */
+    static byte[] formLaughs(int depth) throws IOException {
+        try (PDDocument doc = new PDDocument()) {
+            COSStream form = form(doc, "0 0 m 1 1 l n\n", null);
+            for (int k = 1; k <= depth; k++) {
+                form = form(doc, "/F Do ".repeat(10) + "\n", form);
+            }
+            String text = "BT /F1 12 Tf 72 720 Td (This page has a real text layer with more than thirty-two characters.) Tj ET\n";
+            return TableDetectorTest.rawPdf((text + "/Top Do\n").getBytes(StandardCharsets.US_ASCII), "Top", form, doc);
+        }
+    }
+
+    private static COSStream form(PDDocument doc, String content, COSStream child) throws IOException {
+        COSStream f = doc.getDocument().createCOSStream();
+        f.setItem(COSName.TYPE, COSName.XOBJECT);
+        f.setItem(COSName.SUBTYPE, COSName.FORM);
+        f.setItem(COSName.BBOX, PDRectangle.LETTER.getCOSArray());
+        if (child != null) {
+            COSDictionary xobjects = new COSDictionary();
+            xobjects.setItem(COSName.getPDFName("F"), child);
+            COSDictionary resources = new COSDictionary();
+            resources.setItem(COSName.XOBJECT, xobjects);
+            f.setItem(COSName.RESOURCES, resources);
+        }
+        try (OutputStream o = f.createOutputStream(COSName.FLATE_DECODE)) {
+            o.write(content.getBytes(StandardCharsets.US_ASCII));
+        }
+        return f;
+    }
+
+    @Test
+    void formFanOutInsideOnePageEndsAtTheExtractionTimeout() throws Exception {
+        // Review #6: the deadline was checked between pages only; 10^8 form runs in one page went past 10 minutes.
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.LIMITS_EXTRACT_TIMEOUT, Duration.ofSeconds(2));
+        DocumentExtractor extractor = new DocumentExtractor(ExtractionLimits.from(conf));
+        byte[] pdf = formLaughs(9);
+        DocumentException e = assertTimeoutPreemptively(Duration.ofSeconds(30),
+                () -> catchThrowableOfType(() -> extractor.extract(pdf, ContentTypes.PDF), DocumentException.class));
+        assertThat(e).isNotNull();
+        assertThat(e.error()).isEqualTo(DocumentError.EXTRACTION_TIMEOUT);
+        assertThat(e.getMessage()).contains("ingest.limits.extract-timeout");
+    }
+
+    @Test
+    void aPageOfMoreGlyphsThanTheCapIsALimit() throws Exception {
+        // Review #4: 5 M glyphs on one page (18 KB of PDF) exhausted a 1 GB heap; one line of glyphs per 100.
+        int lines = TableDetector.WordStripper.MAX_GLYPHS_PER_PAGE / 100 + 1;
+        String line = "(" + "abcdefghij".repeat(10) + ") '\n";
+        byte[] pdf = TableDetectorTest.rawPdf("BT /F1 0.01 Tf 0.0125 TL 10 780 Td\n" + line.repeat(lines) + "ET\n");
+        DocumentExtractor extractor = new DocumentExtractor(ExtractionLimits.from(new Configuration()));
+        DocumentException e = assertTimeoutPreemptively(Duration.ofSeconds(60),
+                () -> catchThrowableOfType(() -> extractor.extract(pdf, ContentTypes.PDF), DocumentException.class));
+        assertThat(e).isNotNull();
+        assertThat(e.error()).isEqualTo(DocumentError.LIMIT_EXCEEDED);
+        assertThat(e.getMessage()).contains("MAX_GLYPHS_PER_PAGE").contains("Page 1");
     }
 }
