@@ -8,6 +8,14 @@ import io.streamrag.ingest.testing.TestDocuments;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
@@ -16,6 +24,7 @@ import java.util.Locale;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /** Extraction on generated PDFs, text, HTML and images, including OCR with the real tesseract. */
 class DocumentExtractorTest {
@@ -141,5 +150,83 @@ class DocumentExtractorTest {
         ExtractionLimits small = ExtractionLimits.from(conf);
         assertThatThrownBy(() -> new DocumentExtractor(small).extract(png, ContentTypes.PNG))
                 .satisfies(e -> assertThat(((DocumentException) e).error()).isEqualTo(DocumentError.LIMIT_EXCEEDED));
+    }
+
+    private DocumentException refusal(byte[] content, String contentType) {
+        return catchThrowableOfType(() -> extractor.extract(content, contentType), DocumentException.class);
+    }
+
+    @Test
+    void htmlOverTheSizeCapIsALimitBeforeJsoupBuildsItsTree() {
+        // Review #10: 30 MB of "<b>x" (within the 100 MB fetch limit) exhausted the heap as a jsoup tree.
+        byte[] html = ("<html><body>" + "<b>x".repeat(7_500_000)).getBytes(StandardCharsets.UTF_8);
+        DocumentException e = refusal(html, ContentTypes.HTML);
+        assertThat(e).isNotNull();
+        assertThat(e.error()).isEqualTo(DocumentError.LIMIT_EXCEEDED);
+        assertThat(e.getMessage()).contains("MAX_HTML_BYTES");
+    }
+
+    @Test
+    void aMultiPageTiffDeclaredAsPngIsRefusedBeforeOcr() throws Exception {
+        // Review #11: frame 0 (200x200) passed the pixel check as a "PNG"; tesseract then read every TIFF page.
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("tiff").next();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+            writer.setOutput(out);
+            ImageWriteParam param = writer.getDefaultWriteParam();
+            param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+            param.setCompressionType("CCITT T.6");
+            writer.prepareWriteSequence(null);
+            writer.writeToSequence(new IIOImage(new BufferedImage(200, 200, BufferedImage.TYPE_BYTE_BINARY), null, null), param);
+            writer.writeToSequence(new IIOImage(new BufferedImage(300, 300, BufferedImage.TYPE_BYTE_BINARY), null, null), param);
+            writer.endWriteSequence();
+        } finally {
+            writer.dispose();
+        }
+        byte[] tiff = bytes.toByteArray();
+        for (String declared : List.of(ContentTypes.PNG, ContentTypes.JPEG)) {
+            DocumentException e = refusal(tiff, declared);
+            assertThat(e).as(declared).isNotNull();
+            assertThat(e.error()).isEqualTo(DocumentError.UNSUPPORTED_CONTENT_TYPE);
+        }
+        // A JPEG declared as PNG is refused as well; the real PNG still goes through (standaloneImageIsOneImageOnPageOne).
+        byte[] jpeg = jpeg(new BufferedImage(64, 64, BufferedImage.TYPE_BYTE_GRAY));
+        assertThat(refusal(jpeg, ContentTypes.PNG).error()).isEqualTo(DocumentError.UNSUPPORTED_CONTENT_TYPE);
+        assertThat(extractor.extract(jpeg, ContentTypes.JPEG).images).hasSize(1);
+    }
+
+    @Test
+    void aJpegCarryingAHugeSecondImageIsALimit() throws Exception {
+        // A second image appended after the first one's end: its header, not just frame 0's, is checked.
+        byte[] small = jpeg(new BufferedImage(64, 64, BufferedImage.TYPE_BYTE_GRAY));
+        byte[] huge = small.clone();
+        int sof = sof(huge);
+        huge[sof + 5] = (byte) (30_000 >> 8); // height
+        huge[sof + 6] = (byte) (30_000 & 0xFF);
+        huge[sof + 7] = (byte) (30_000 >> 8); // width
+        huge[sof + 8] = (byte) (30_000 & 0xFF);
+        byte[] both = new byte[small.length + huge.length];
+        System.arraycopy(small, 0, both, 0, small.length);
+        System.arraycopy(huge, 0, both, small.length, huge.length);
+        DocumentException e = refusal(both, ContentTypes.JPEG);
+        assertThat(e).isNotNull();
+        assertThat(e.error()).isEqualTo(DocumentError.LIMIT_EXCEEDED);
+        assertThat(e.getMessage()).contains("30000x30000").contains("ingest.limits.max-image-pixels");
+    }
+
+    private static byte[] jpeg(BufferedImage img) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(img, "jpeg", out);
+        return out.toByteArray();
+    }
+
+    /** Offset of the SOF0 marker (FF C0) of a baseline JPEG. */
+    private static int sof(byte[] jpeg) {
+        for (int i = 2; i + 1 < jpeg.length; i++) {
+            if ((jpeg[i] & 0xFF) == 0xFF && (jpeg[i + 1] & 0xFF) == 0xC0) {
+                return i;
+            }
+        }
+        throw new AssertionError("no SOF0");
     }
 }
