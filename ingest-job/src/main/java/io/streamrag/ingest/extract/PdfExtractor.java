@@ -117,9 +117,9 @@ public class PdfExtractor {
                         continue;
                     }
                     if (renderer == null) {
+                        // Not subsampled: every image it may draw passed the pixel limit, and a subsampled scan (every
+                        // n-th pixel, no smoothing) read worse by OCR (expEYES manual page 54: its words were lost).
                         renderer = new BoundedRenderer(doc, images);
-                        // Images larger than their footprint on the page are decoded subsampled, not at full size.
-                        renderer.setSubsamplingAllowed(true);
                     }
                     BufferedImage img = renderer.render(page, p);
                     if (img == null) {
