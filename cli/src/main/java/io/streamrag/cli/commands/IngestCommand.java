@@ -5,6 +5,7 @@ import io.streamrag.cli.KafkaTools;
 import io.streamrag.cli.Terminal;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.records.DocumentEvent;
+import io.streamrag.common.records.Identity;
 import io.streamrag.common.records.IngestOutcome.Outcome;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -59,6 +60,11 @@ public class IngestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String unfit = Identity.unfit("tenant", tenant, Identity.MAX_TENANT_BYTES);
+        if (unfit != null) {
+            System.err.println("--tenant: " + unfit); // the job would dead-letter every document for it
+            return ExitCodes.USAGE;
+        }
         List<DocumentEvent> events = events(paths, tenant);
         if (events.isEmpty()) {
             System.err.println("No ingestible files (" + String.join(", ", EXTENSIONS) + ") under " + paths);
@@ -135,6 +141,10 @@ public class IngestCommand implements Callable<Integer> {
             for (Path f : files) {
                 Path abs = f.toAbsolutePath().normalize();
                 String id = documentId(base.relativize(abs));
+                String unfit = Identity.unfit("documentId", id, Identity.MAX_ID_BYTES);
+                if (unfit != null) {
+                    throw new IOException(abs + ": " + unfit + " (its path below the folder given is its documentId)");
+                }
                 Path other = seen.putIfAbsent(id, abs);
                 if (other != null) {
                     throw new IOException("Both " + other + " and " + abs + " would be documentId '" + id

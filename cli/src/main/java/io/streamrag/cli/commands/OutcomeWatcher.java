@@ -5,6 +5,7 @@ import io.streamrag.cli.ExitCodes;
 import io.streamrag.cli.KafkaTools;
 import io.streamrag.cli.Terminal;
 import io.streamrag.common.json.Json;
+import io.streamrag.common.records.Chunk;
 import io.streamrag.common.records.DocumentEvent;
 import io.streamrag.common.records.IngestOutcome;
 import io.streamrag.common.records.IngestOutcome.Outcome;
@@ -72,10 +73,10 @@ final class OutcomeWatcher implements AutoCloseable {
         while (!pending.isEmpty() && System.nanoTime() < deadline) {
             for (ConsumerRecord<String, String> r : outcomes.poll(Duration.ofMillis(500))) {
                 IngestOutcome o = Json.fromString(r.value(), IngestOutcome.class);
-                // A dead letter of an event that failed validation may lack the tenant: match its documentId alone.
-                String k = o.tenant != null ? key(o.tenant, o.documentId) : pending.keySet().stream()
-                        .filter(p -> p.endsWith("/" + o.documentId)).findFirst().orElse("");
-                DocumentEvent e = pending.get(k);
+                // Every event sent here names a valid tenant (IngestCommand checks it first), so an outcome without
+                // one is another producer's, even with one of our documentIds.
+                String k = o.tenant == null || o.documentId == null ? null : key(o.tenant, o.documentId);
+                DocumentEvent e = k == null ? null : pending.get(k);
                 // Only the outcome of the event we sent: an older event of the same document may still be finishing.
                 if (e == null || (e.version != null && o.version != e.version && o.outcome != Outcome.DEAD_LETTERED)) {
                     continue;
@@ -116,8 +117,9 @@ final class OutcomeWatcher implements AutoCloseable {
         }
     }
 
+    /** The job's own document key: "a/b" + "c" and "a" + "b/c" stay two documents. */
     private static String key(String tenant, String documentId) {
-        return tenant + "/" + documentId;
+        return Chunk.documentKey(tenant, documentId);
     }
 
     @Override

@@ -51,4 +51,22 @@ class IngestCommandTest {
                 .hasMessageContaining("common parent folder");
         assertThat(IngestCommand.events(List.of(dir), "acme")).extracting(e -> e.documentId).containsExactlyInAnyOrder("a/guide", "b/guide");
     }
+
+    @Test
+    void aDocumentIdTheJobWouldRefuseIsAnErrorBeforeAnythingIsSent() throws IOException {
+        Path deep = dir.resolve("d".repeat(200)).resolve("e".repeat(100));
+        Files.createDirectories(deep);
+        Files.writeString(deep.resolve("guide.md"), "# A");
+        assertThatThrownBy(() -> IngestCommand.events(List.of(dir), "acme"))
+                .hasMessageContaining("documentId is 307 bytes long; at most 256");
+    }
+
+    @Test
+    void anInvalidTenantIsAUsageError() throws Exception {
+        Files.writeString(dir.resolve("guide.md"), "# A");
+        assertThat(new picocli.CommandLine(new IngestCommand()).execute("--tenant", "ac\nme", dir.toString()))
+                .isEqualTo(io.streamrag.cli.ExitCodes.USAGE);
+        assertThat(new picocli.CommandLine(new IngestCommand()).execute("--tenant", "t".repeat(65), dir.toString()))
+                .isEqualTo(io.streamrag.cli.ExitCodes.USAGE);
+    }
 }
