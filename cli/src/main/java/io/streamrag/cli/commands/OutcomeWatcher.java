@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Watches what became of document events on the outcomes topic (read_committed: the ingest job writes exactly one
@@ -97,10 +98,12 @@ final class OutcomeWatcher implements AutoCloseable {
         out.printf("  %d/%d documents: indexed %d, deleted %d, stale %d, dead-lettered %d%n", events.size() - pending.size(), events.size(),
                 result.count(Outcome.INDEXED), result.count(Outcome.DELETED), result.count(Outcome.STALE),
                 result.count(Outcome.DEAD_LETTERED));
-        if (!pending.isEmpty()) {
-            out.println("  Still pending after " + DurationConverter.format(timeout) + ": " + pending.keySet());
+        // Shown as tenant/documentId, as before: the key is for matching only.
+        List<String> still = pending.values().stream().map(e -> e.tenant + "/" + e.documentId).collect(Collectors.toList());
+        if (!still.isEmpty()) {
+            out.println("  Still pending after " + DurationConverter.format(timeout) + ": " + still);
         }
-        result.pending.addAll(pending.keySet());
+        result.pending.addAll(still);
         return result;
     }
 
