@@ -29,7 +29,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Random;
-import java.util.zip.Deflater;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -173,7 +172,7 @@ class PoisonDocumentsTest {
             ByteArrayOutputStream c = new ByteArrayOutputStream();
             c.write("q 100 0 0 100 100 100 cm /Im0 Do Q\nq 10 0 0 10 300 300 cm ".getBytes(StandardCharsets.US_ASCII));
             c.write(inline.getBytes(StandardCharsets.US_ASCII));
-            c.write(deflateZeros(declaredHuge ? 8000L * 1000 : 64L << 20));
+            c.write(PoisonDocuments.deflatedZeros(declaredHuge ? 8000L * 1000 : 64L << 20));
             c.write("\nEI Q\n".getBytes(StandardCharsets.US_ASCII));
             contentBytes(doc, page, c.toByteArray());
             byte[] pdf = save(doc);
@@ -353,7 +352,7 @@ class PoisonDocumentsTest {
         int components = COSName.DEVICERGB.equals(colorSpace) ? 3 : 1;
         im.setItem(COSName.FILTER, COSName.FLATE_DECODE);
         try (OutputStream o = im.createRawOutputStream()) {
-            o.write(deflateZeros((w * components * bpc + 7) / 8 * h));
+            o.write(PoisonDocuments.deflatedZeros((w * components * bpc + 7) / 8 * h));
         }
         return im;
     }
@@ -391,26 +390,6 @@ class PoisonDocumentsTest {
         return im;
     }
 
-    private static byte[] deflateZeros(long n) {
-        Deflater d = new Deflater(Deflater.BEST_SPEED);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] zeros = new byte[1 << 20];
-        byte[] buf = new byte[1 << 16];
-        for (long left = n; left > 0; ) {
-            int k = (int) Math.min(left, zeros.length);
-            d.setInput(zeros, 0, k);
-            left -= k;
-            while (!d.needsInput()) {
-                out.write(buf, 0, d.deflate(buf));
-            }
-        }
-        d.finish();
-        while (!d.finished()) {
-            out.write(buf, 0, d.deflate(buf));
-        }
-        d.end();
-        return out.toByteArray();
-    }
 
     private static byte[] save(PDDocument doc) throws IOException {
         try (doc) {

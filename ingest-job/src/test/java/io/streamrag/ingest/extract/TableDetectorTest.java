@@ -6,6 +6,7 @@ import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.PageTable;
+import io.streamrag.ingest.testing.PoisonDocuments;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.pdfbox.Loader;
@@ -28,7 +29,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.zip.Deflater;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -288,27 +288,6 @@ class TableDetectorTest {
         }
     }
 
-    /** Deflate of {@code n} zero bytes, streamed (only the compressed bytes are held). */
-    static byte[] deflatedZeros(long n) {
-        Deflater deflater = new Deflater(1);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] zeros = new byte[1 << 20];
-        byte[] buf = new byte[1 << 16];
-        for (long left = n; left > 0; ) {
-            int k = (int) Math.min(left, zeros.length);
-            deflater.setInput(zeros, 0, k);
-            left -= k;
-            while (!deflater.needsInput()) {
-                out.write(buf, 0, deflater.deflate(buf));
-            }
-        }
-        deflater.finish();
-        while (!deflater.finished()) {
-            out.write(buf, 0, deflater.deflate(buf));
-        }
-        deflater.end();
-        return out.toByteArray();
-    }
 
     @Test
     void inlineImageBombOnATextPageIsNeverDecoded() throws Exception {
@@ -316,7 +295,7 @@ class TableDetectorTest {
         ByteArrayOutputStream content = new ByteArrayOutputStream();
         content.write(TEXT.getBytes(StandardCharsets.US_ASCII));
         content.write("q 10 0 0 10 100 100 cm BI /W 1 /H 1 /CS /G /BPC 8 /F /Fl ID ".getBytes(StandardCharsets.US_ASCII));
-        content.write(deflatedZeros(1L << 30));
+        content.write(PoisonDocuments.deflatedZeros(1L << 30));
         content.write("\nEI Q\n".getBytes(StandardCharsets.US_ASCII));
         byte[] pdf;
         try (PDDocument doc = new PDDocument()) {

@@ -30,6 +30,28 @@ public final class PoisonDocuments {
 
     private PoisonDocuments() {}
 
+    /** Deflate of {@code n} zero bytes, streamed (only the compressed bytes are held): a decompression bomb's payload. */
+    public static byte[] deflatedZeros(long n) {
+        java.util.zip.Deflater deflater = new java.util.zip.Deflater(java.util.zip.Deflater.BEST_SPEED);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] zeros = new byte[1 << 20];
+        byte[] buf = new byte[1 << 16];
+        for (long left = n; left > 0; ) {
+            int k = (int) Math.min(left, zeros.length);
+            deflater.setInput(zeros, 0, k);
+            left -= k;
+            while (!deflater.needsInput()) {
+                out.write(buf, 0, deflater.deflate(buf));
+            }
+        }
+        deflater.finish();
+        while (!deflater.finished()) {
+            out.write(buf, 0, deflater.deflate(buf));
+        }
+        deflater.end();
+        return out.toByteArray();
+    }
+
     /** Five 14,400 × 14,400 pt pages (the PDF maximum) that each show one tiny image, so they look scanned. */
     public static byte[] pageBomb() throws IOException {
         try (PDDocument doc = new PDDocument()) {
