@@ -63,13 +63,7 @@ class OverlapFilterTest {
             } else if (page % 4 == 2) {
                 Collections.reverse(glyphs);           // bottom-up, right to left
             }
-            TableDetector.OverlapFilter filter = new TableDetector.OverlapFilter();
-            Reference reference = new Reference();
-            for (Glyph g : glyphs) {
-                boolean expected = reference.seen(g);
-                assertThat(filter.seen(g.text(), g.x(), g.y(), g.width())).as("page %d, %s", page, g).isEqualTo(expected);
-                dropped += expected ? 1 : 0;
-            }
+            dropped += sameAnswersAsTheReference(glyphs, page);
         }
         assertThat(dropped).isGreaterThan(1000); // the pages did hold duplicates to drop
     }
@@ -129,14 +123,21 @@ class OverlapFilterTest {
             if (page % 2 == 1) {
                 Collections.shuffle(glyphs, random);
             }
-            TableDetector.OverlapFilter filter = new TableDetector.OverlapFilter();
-            Reference reference = new Reference();
-            for (Glyph g : glyphs) {
-                boolean expected = reference.seen(g);
-                assertThat(filter.seen(g.text(), g.x(), g.y(), g.width())).as("page %d, %s", page, g).isEqualTo(expected);
-                dropped += expected ? 1 : 0;
-            }
+            dropped += sameAnswersAsTheReference(glyphs, page);
         }
         assertThat(dropped).isGreaterThan(1000);
+    }
+
+    /** Asks the filter and the plain reference about each glyph of one page in order; how many both dropped. */
+    private static int sameAnswersAsTheReference(List<Glyph> glyphs, int page) {
+        TableDetector.OverlapFilter filter = new TableDetector.OverlapFilter();
+        Reference reference = new Reference();
+        int dropped = 0;
+        for (Glyph g : glyphs) {
+            boolean expected = reference.seen(g);
+            assertThat(filter.seen(g.text(), g.x(), g.y(), g.width())).as("page %d, %s", page, g).isEqualTo(expected);
+            dropped += expected ? 1 : 0;
+        }
+        return dropped;
     }
 }
