@@ -71,7 +71,9 @@ public final class IngestOptions {
     public static final ConfigOption<String> TENANT = ConfigOptions.key("ingest.tenant").stringType().defaultValue("default")
             .withDescription("Tenant of documents read by the files source.");
     public static final ConfigOption<String> GROUP_ID = ConfigOptions.key("ingest.group-id").stringType().defaultValue("streamrag-ingest")
-            .withDescription("Kafka consumer group of the documents source (offsets committed on checkpoints).");
+            .withDescription("Kafka consumer group of the documents source (offsets committed on checkpoints; a start without state "
+                    + "begins at its committed offsets). Unset, a kafka-bounded run uses a group of its own, streamrag-ingest-kafka-bounded, "
+                    + "so it neither starts at the live job's position nor commits into the live job's group; a rerun resumes it.");
     public static final ConfigOption<String> ALLOWED_ROOTS = ConfigOptions.key("ingest.allowed-roots").stringType().defaultValue("")
             .withDescription("Comma-separated local folders file:// URIs may be read from; empty allows none. A folder containing {tenant} "
                     + "is each tenant's own (e.g. /data/{tenant}; tenants outside [A-Za-z0-9._-] are refused). The files source allows its own path.");
@@ -364,6 +366,19 @@ public final class IngestOptions {
         Duration lessLastCall = budget.minus(EmbeddingModels.longestRemoteCall());
         Duration half = budget.dividedBy(2);
         return openSearchBackoff(conf).withBudget(lessLastCall.compareTo(half) > 0 ? lessLastCall : half);
+    }
+
+    /**
+     * The consumer group of the documents source: {@code ingest.group-id} when set, else its default for the continuous
+     * source and {@code streamrag-ingest-kafka-bounded} for a bounded one. A bounded run in the live job's group began
+     * at the live job's committed offsets (a re-index then read only what the live job had not) and committed its own
+     * into the live group, which the live job starts from when it is started without state.
+     */
+    public static String groupId(Configuration conf) {
+        if (conf.contains(GROUP_ID) || conf.get(SOURCE) != SourceKind.KAFKA_BOUNDED) {
+            return conf.get(GROUP_ID);
+        }
+        return GROUP_ID.defaultValue() + "-kafka-bounded";
     }
 
     /**

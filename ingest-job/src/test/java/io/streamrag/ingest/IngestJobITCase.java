@@ -3,6 +3,7 @@ package io.streamrag.ingest;
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.json.Json;
+import io.streamrag.common.kafka.KafkaClientSettings;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.records.Chunk;
 import io.streamrag.common.records.IngestOutcome.Outcome;
@@ -34,6 +35,7 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -50,6 +52,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
@@ -266,6 +269,7 @@ class IngestJobITCase {
         alias = OPENSEARCH.uniqueName("bounded");
         Configuration conf = baseConf(documents, dlq, alias);
         conf.set(IngestOptions.SOURCE, IngestOptions.SourceKind.KAFKA_BOUNDED);
+        conf.removeConfig(IngestOptions.GROUP_ID); // the default: a group of its own, not the live job's
         for (int i = 0; i < 4; i++) {
             byte[] text = ("Note " + i + ": the filter cartridge is replaced every " + (i + 2) + " months.").getBytes();
             send(documents, event("note-" + i, 1, "text/plain", null, text));
@@ -284,6 +288,18 @@ class IngestJobITCase {
         }
         List<ConsumerRecord<String, String>> dead = KAFKA.readCommitted(dlq, r -> r.size() >= 1, Duration.ofSeconds(30));
         assertThat(dead).extracting(ConsumerRecord::key).containsExactly("broken");
+        // Its offsets went to its own group; the live job's group was left alone.
+        try (Admin admin = Admin.create(KafkaClientSettings.properties(conf))) {
+            assertThat(committedRecords(admin, "streamrag-ingest-kafka-bounded", documents)).isEqualTo(5);
+            assertThat(committedRecords(admin, IngestOptions.GROUP_ID.defaultValue(), documents)).isZero();
+        }
+    }
+
+    /** Records of {@code topic} below the offsets {@code group} committed. */
+    private static long committedRecords(Admin admin, String group, String topic) throws Exception {
+        return admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS).entrySet().stream()
+                .filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
+                .mapToLong(e -> e.getValue().offset()).sum();
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -108,6 +108,19 @@ class IngestOptionsTest {
     }
 
     @Test
+    void aBoundedRunReadsInAConsumerGroupOfItsOwnUnlessSet() {
+        assertThat(IngestOptions.groupId(new Configuration())).isEqualTo("streamrag-ingest");
+        Configuration reindex = new Configuration();
+        reindex.setString("ingest.source", "kafka-bounded");
+        assertThat(IngestOptions.groupId(reindex)).isEqualTo("streamrag-ingest-kafka-bounded");
+        reindex.setString("ingest.group-id", "reindex-green");
+        assertThat(IngestOptions.groupId(reindex)).isEqualTo("reindex-green");
+        Configuration live = new Configuration();
+        live.setString("ingest.group-id", "live-2");
+        assertThat(IngestOptions.groupId(live)).isEqualTo("live-2");
+    }
+
+    @Test
     void aBoundedRunGetsTransactionalIdsOfItsOwnUnlessSet() {
         String live = IngestOptions.transactionalIdPrefix(new Configuration());
         assertThat(live).isEqualTo("streamrag-ingest");

@@ -105,7 +105,7 @@ public final class IngestSources {
                 KafkaSourceBuilder<RawDocument> b = KafkaSource.<RawDocument>builder()
                         .setProperties(KafkaClientSettings.properties(conf))
                         .setTopics(topic)
-                        .setGroupId(conf.get(IngestOptions.GROUP_ID))
+                        .setGroupId(IngestOptions.groupId(conf))
                         .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                         .setDeserializer(new RawDocumentDeserializer());
                 if (kind == IngestOptions.SourceKind.KAFKA_BOUNDED) {
@@ -156,7 +156,7 @@ public final class IngestSources {
             });
             Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> start = admin.listOffsets(earliest).all().get(30, TimeUnit.SECONDS);
             Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> end = admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
-            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(conf.get(IngestOptions.GROUP_ID))
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(IngestOptions.groupId(conf))
                     .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
             long total = 0;
             for (TopicPartition p : partitions) {
