@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  * below the allowed roots; {@code http(s)://} only to allowed host names whose <em>resolved</em> addresses are
  * public, or explicitly allowed (address range and optionally port). Loopback, private, link-local (cloud
  * metadata), unique-local, shared (CGNAT), unspecified, multicast, reserved and IPv4-in-IPv6 forms of those are
- * refused. Callers check every redirect hop again. Pure decisions: nothing here connects anywhere.
+ * refused. Callers check every redirect hop again and connect only to the addresses a check returns. Pure
+ * decisions: nothing here connects anywhere.
  */
 public final class FetchPolicy implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -121,9 +122,10 @@ public final class FetchPolicy implements Serializable {
 
     /**
      * Checks an http(s) target (the first request or a redirect hop): scheme, host name, and every address the
-     * name resolves to, with the URI's port.
+     * name resolves to, with the URI's port. Returns those checked addresses: connect to them and to nothing else,
+     * without resolving the name again (a second lookup may answer differently: DNS rebinding).
      */
-    public void checkHttp(URI uri) throws DocumentException {
+    public List<InetAddress> checkHttp(URI uri) throws DocumentException {
         checkScheme(uri);
         String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
         if (!"http".equals(scheme) && !"https".equals(scheme)) {
@@ -175,6 +177,7 @@ public final class FetchPolicy implements Serializable {
                 throw new DocumentException(DocumentError.FORBIDDEN, "Host '" + host + "' resolves to " + a.getHostAddress() + ", " + refusal + ": " + uri);
             }
         }
+        return List.of(addresses);
     }
 
     /** Null when {@code address:port} may be connected to, else why not (for the dead letter). */

@@ -6,6 +6,7 @@ import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.extract.DocumentException;
 import io.streamrag.ingest.fetch.FetchPolicy;
 import io.streamrag.ingest.fetch.FetchSettings;
+import io.streamrag.ingest.fetch.PinnedResolver;
 import io.streamrag.ingest.metrics.FetchMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.pipeline.DeadLetters.Stage;
@@ -18,16 +19,36 @@ import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
+import org.apache.hc.client5.http.ConnectTimeoutException;
+import org.apache.hc.client5.http.async.methods.AbstractBinResponseConsumer;
+import org.apache.hc.client5.http.async.methods.SimpleRequestBuilder;
+import org.apache.hc.client5.http.async.methods.SimpleRequestProducer;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.DefaultSchemePortResolver;
+import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
+import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.impl.routing.DefaultRoutePlanner;
+import org.apache.hc.client5.http.protocol.HttpClientContext;
+import org.apache.hc.client5.http.ssl.ClientTlsStrategyBuilder;
+import org.apache.hc.client5.http.ssl.HttpsSupport;
+import org.apache.hc.core5.concurrent.DefaultThreadFactory;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpResponse;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.reactor.IOReactorConfig;
+import org.apache.hc.core5.ssl.SSLContexts;
+import org.apache.hc.core5.util.Timeout;
 
 import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SeekableByteChannel;
@@ -39,33 +60,32 @@ import java.nio.file.SecureDirectoryStream;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Base64;
 import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Flow;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
  * Resolves a document's content: inline {@code contentBase64}, or the {@code uri} as the {@link FetchPolicy}
- * allows: {@code http(s)://} to allowed hosts and addresses (redirects followed here, each hop checked again;
- * a total time limit and a size cap on the body), {@code file://} only under the allowed roots, other configured
- * schemes through Flink's FileSystem (s3://, hdfs://, ...). Enforces the size limits and settles the content type
- * (magic bytes beat the declared type for binary formats). Every refusal is one dead letter at stage fetch.
+ * allows: {@code http(s)://} to allowed hosts and addresses (redirects followed here, each hop checked again and
+ * connected to the addresses checked only, never through a JVM proxy; a total time limit and a size cap on the
+ * body), {@code file://} only under the allowed roots, other configured schemes through Flink's FileSystem (s3://,
+ * hdfs://, ...). Enforces the size limits and settles the content type (magic bytes beat the declared type for
+ * binary formats). Every refusal is one dead letter at stage fetch.
  */
 public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument> {
     private static final long serialVersionUID = 1L;
 
     private final FetchSettings settings;
 
-    private transient HttpClient http;
+    private transient PinnedResolver pinned;
+    private transient CloseableHttpAsyncClient http;
     private transient FetchMetrics metrics;
 
     public FetchContent(FetchSettings settings) {
@@ -75,8 +95,35 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
     @Override
     public void open(OpenContext openContext) {
         metrics = new FetchMetrics(getRuntimeContext().getMetricGroup());
-        // Redirects are followed by hand so that every hop passes the policy.
-        http = HttpClient.newBuilder().connectTimeout(settings.httpTimeout()).followRedirects(HttpClient.Redirect.NEVER).build();
+        pinned = new PinnedResolver();
+        http = HttpAsyncClients.custom()
+                .setConnectionManager(PoolingAsyncClientConnectionManagerBuilder.create()
+                        .setDnsResolver(pinned) // connects to the addresses the policy checked, never a second lookup
+                        // The certificate is checked against the URI's host name (also sent as SNI), not the address
+                        // connected to. An explicit verifier: httpclient5 5.4's default leaves the check to JSSE, which
+                        // its async client never turns on (a certificate for another name passed).
+                        .setTlsStrategy(ClientTlsStrategyBuilder.create().setSslContext(SSLContexts.createSystemDefault())
+                                .setHostnameVerifier(HttpsSupport.getDefaultHostnameVerifier()).build())
+                        .setDefaultConnectionConfig(ConnectionConfig.custom().setConnectTimeout(Timeout.of(settings.httpTimeout())).build())
+                        .build())
+                // Direct routes only: a JVM-wide proxy (http.proxyHost, a default ProxySelector) would be handed names
+                // whose addresses the policy never saw.
+                .setRoutePlanner(new DefaultRoutePlanner(DefaultSchemePortResolver.INSTANCE))
+                .disableRedirectHandling() // followed by hand so that every hop passes the policy
+                .disableAutomaticRetries()
+                .disableCookieManagement()
+                .disableAuthCaching()
+                .setIOReactorConfig(IOReactorConfig.custom().setIoThreadCount(1).build()) // one fetch at a time
+                .setThreadFactory(new DefaultThreadFactory("fetch-http", true))
+                .build();
+        http.start();
+    }
+
+    @Override
+    public void close() {
+        if (http != null) {
+            http.close(CloseMode.IMMEDIATE);
+        }
     }
 
     @Override
@@ -216,15 +263,17 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
     }
 
     /**
-     * GET with the policy checked before the first request and before every redirect hop, one deadline for all
-     * hops and the body, and the body capped at {@link IngestOptions#LIMITS_MAX_BYTES} while it streams in.
+     * GET with the policy checked before the first request and before every redirect hop, each hop connected only to
+     * the addresses its check returned, one deadline for all hops and the body, and the body capped at
+     * {@link IngestOptions#LIMITS_MAX_BYTES} while it streams in.
      */
     private byte[] fetchHttp(URI uri) throws IOException, InterruptedException, DocumentException {
         long deadline = System.nanoTime() + settings.totalTimeout().toNanos();
         URI current = uri;
         for (int hop = 0; ; hop++) {
+            List<InetAddress> checked;
             try {
-                settings.policy().checkHttp(current);
+                checked = settings.policy().checkHttp(current);
             } catch (DocumentException e) {
                 throw hop == 0 ? e : new DocumentException(e.error(), "Redirect " + hop + " of " + uri + " refused: " + e.getMessage());
             }
@@ -232,48 +281,61 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
             if (left <= 0) {
                 throw timeout(uri);
             }
-            HttpRequest request = HttpRequest.newBuilder(current)
-                    .timeout(Duration.ofNanos(Math.min(left, settings.httpTimeout().toNanos()))).GET().build();
-            CompletableFuture<HttpResponse<byte[]>> pending = http.sendAsync(request, info -> info.statusCode() / 100 == 2
-                    ? new CappedBody(settings.maxBytes())
-                    : HttpResponse.BodySubscribers.replacing(null));
-            HttpResponse<byte[]> response;
+            Reply reply;
+            pinned.pin(current.getHost(), checked);
             try {
-                response = pending.get(left, TimeUnit.NANOSECONDS);
-            } catch (TimeoutException e) {
-                pending.cancel(true);
-                throw timeout(uri);
-            } catch (InterruptedException e) {
-                pending.cancel(true); // the task is cancelled: the download must not go on without it
-                throw e;
-            } catch (ExecutionException e) {
-                Throwable cause = e.getCause();
-                if (cause instanceof DocumentException) {
-                    throw (DocumentException) cause;
-                }
-                if (cause instanceof HttpTimeoutException) {
-                    throw timeout(uri);
-                }
-                throw cause instanceof IOException ? (IOException) cause : new IOException(cause);
+                reply = send(current, left, uri);
+            } finally {
+                pinned.clear();
             }
-            int status = response.statusCode();
+            int status = reply.status();
             if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
                 if (hop >= settings.maxRedirects()) {
                     throw new DocumentException(DocumentError.TOO_MANY_REDIRECTS, "More than " + IngestOptions.FETCH_MAX_REDIRECTS.key() + "=" + settings.maxRedirects() + " redirects from " + uri);
                 }
-                String location = response.headers().firstValue("Location")
-                        .orElseThrow(() -> new DocumentException(DocumentError.FETCH_FAILED, "HTTP " + status + " without Location from " + request.uri()));
+                if (reply.location() == null) {
+                    throw new DocumentException(DocumentError.FETCH_FAILED, "HTTP " + status + " without Location from " + current);
+                }
                 try {
-                    current = current.resolve(new URI(location));
+                    current = current.resolve(new URI(reply.location()));
                 } catch (Exception e) {
-                    throw new DocumentException(DocumentError.INVALID_URI, "Invalid redirect Location '" + location + "' from " + request.uri());
+                    throw new DocumentException(DocumentError.INVALID_URI, "Invalid redirect Location '" + reply.location() + "' from " + current);
                 }
                 continue;
             }
             if (status / 100 != 2) {
                 throw new DocumentException(status == 404 ? DocumentError.NOT_FOUND : DocumentError.FETCH_FAILED, "GET " + current + " returned HTTP " + status);
             }
-            return response.body();
+            return reply.body();
+        }
+    }
+
+    /** One request of a fetch, within what is left of its deadline; cancelled (connection dropped) at the deadline or on interrupt. */
+    private Reply send(URI target, long leftNanos, URI uri) throws IOException, InterruptedException, DocumentException {
+        Timeout wait = Timeout.ofMilliseconds(Math.max(1, TimeUnit.NANOSECONDS.toMillis(Math.min(leftNanos, settings.httpTimeout().toNanos()))));
+        HttpClientContext context = HttpClientContext.create();
+        context.setRequestConfig(RequestConfig.custom().setResponseTimeout(wait).setConnectionRequestTimeout(wait).setRedirectsEnabled(false).build());
+        Future<Reply> pending = http.execute(SimpleRequestProducer.create(SimpleRequestBuilder.get(target).build()),
+                new CappedReply(settings.maxBytes()), context, null);
+        try {
+            return pending.get(leftNanos, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            pending.cancel(true);
+            throw timeout(uri);
+        } catch (InterruptedException e) {
+            pending.cancel(true); // the task is cancelled: the download must not go on without it
+            throw e;
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof BodyTooLarge) {
+                throw tooLarge(settings.maxBytes());
+            }
+            if (cause instanceof SocketTimeoutException || cause instanceof ConnectTimeoutException) {
+                // Which limit ran out: the request's own (a silent server) or what was left of the fetch's total.
+                throw leftNanos <= settings.httpTimeout().toNanos() ? timeout(uri) : new DocumentException(DocumentError.TIMEOUT,
+                        "Fetching " + uri + ": no connection or no data within " + IngestOptions.FETCH_HTTP_TIMEOUT.key() + "=" + settings.httpTimeout());
+            }
+            throw cause instanceof IOException ? (IOException) cause : new IOException(cause);
         }
     }
 
@@ -300,55 +362,73 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
         return new DocumentException(DocumentError.LIMIT_EXCEEDED, "Document is larger than " + IngestOptions.LIMITS_MAX_BYTES.key() + "=" + maxBytes);
     }
 
-    /** Collects a response body and cancels the download as soon as it passes the size cap. */
-    private static final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
+    /** Status, redirect target and (for 2xx) body of one response. */
+    private record Reply(int status, String location, byte[] body) {}
+
+    /** Fails an exchange whose body passes the size cap; the client drops the connection. */
+    private static final class BodyTooLarge extends IOException {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** Collects a response: the body of a 2xx up to the size cap (the download is cut off past it), others' discarded. */
+    private static final class CappedReply extends AbstractBinResponseConsumer<Reply> {
         private final long maxBytes;
-        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
         private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        private Flow.Subscription subscription;
+        private int status;
+        private String location;
         private long total;
 
-        CappedBody(long maxBytes) {
+        CappedReply(long maxBytes) {
             this.maxBytes = maxBytes;
         }
 
         @Override
-        public CompletionStage<byte[]> getBody() {
-            return result;
+        protected void start(HttpResponse response, ContentType contentType) throws IOException {
+            status = response.getCode();
+            Header header = response.getFirstHeader("Location");
+            location = header == null ? null : header.getValue();
+            Header length = response.getFirstHeader("Content-Length");
+            if (status / 100 == 2 && length != null && parseLength(length.getValue()) > maxBytes) {
+                throw new BodyTooLarge(); // no need to download what will be refused
+            }
         }
 
         @Override
-        public void onSubscribe(Flow.Subscription s) {
-            subscription = s;
-            s.request(Long.MAX_VALUE);
+        protected int capacityIncrement() {
+            return Integer.MAX_VALUE;
         }
 
         @Override
-        public void onNext(List<ByteBuffer> items) {
-            if (result.isDone()) {
+        protected void data(ByteBuffer src, boolean endOfStream) throws IOException {
+            if (status / 100 != 2) {
+                src.position(src.limit());
                 return;
             }
-            for (ByteBuffer b : items) {
-                total += b.remaining();
-                if (total > maxBytes) {
-                    subscription.cancel();
-                    result.completeExceptionally(tooLarge(maxBytes));
-                    return;
-                }
-                byte[] chunk = new byte[b.remaining()];
-                b.get(chunk);
-                out.write(chunk, 0, chunk.length);
+            total += src.remaining();
+            if (total > maxBytes) {
+                throw new BodyTooLarge();
             }
+            byte[] chunk = new byte[src.remaining()];
+            src.get(chunk);
+            out.write(chunk, 0, chunk.length);
         }
 
         @Override
-        public void onError(Throwable t) {
-            result.completeExceptionally(t);
+        protected Reply buildResult() {
+            return new Reply(status, location, status / 100 == 2 ? out.toByteArray() : null);
         }
 
         @Override
-        public void onComplete() {
-            result.complete(out.toByteArray());
+        public void releaseResources() {
+            out.reset();
+        }
+
+        private static long parseLength(String value) {
+            try {
+                return Long.parseLong(value.strip());
+            } catch (NumberFormatException e) {
+                return -1; // the client refuses a malformed length itself
+            }
         }
     }
 }

@@ -3,6 +3,7 @@ package io.streamrag.ingest.functions;
 import io.streamrag.common.records.DocumentEvent.Op;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.ContentTypes;
+import io.streamrag.ingest.fetch.FetchPolicy;
 import io.streamrag.ingest.fetch.FetchSettings;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentTask;
@@ -30,7 +31,10 @@ import java.util.stream.Collectors;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Content resolution: inline, http, file:// under allowed roots only (symlinks resolved), limits, type detection. */
+/**
+ * Content resolution: inline, http (connected to the checked addresses only, no JVM proxy, TLS names verified),
+ * file:// under allowed roots only (symlinks resolved), limits, type detection.
+ */
 class FetchContentTest {
 
     @TempDir
@@ -225,6 +229,15 @@ class FetchContentTest {
             }
             ex.close();
         });
+        server.createContext("/huge-length", ex -> {
+            ex.sendResponseHeaders(200, 64 * 1024); // refused on its Content-Length, before the body
+            try {
+                ex.getResponseBody().write(new byte[64 * 1024]);
+            } catch (java.io.IOException e) {
+                // the client hung up
+            }
+            ex.close();
+        });
         server.createContext("/drip", ex -> {
             ex.sendResponseHeaders(200, 0);
             try {
@@ -251,7 +264,7 @@ class FetchContentTest {
         conf.set(IngestOptions.FETCH_ALLOWED_ADDRESSES, List.of("127.0.0.1:" + server.getAddress().getPort()));
         try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(FetchSettings.from(conf))))) {
             h.open();
-            for (String path : new String[] {"/doc.txt", "/hop", "/to-other", "/to-localhost", "/to-file", "/loop", "/huge", "/drip"}) {
+            for (String path : new String[] {"/doc.txt", "/hop", "/to-other", "/to-localhost", "/to-file", "/loop", "/huge", "/huge-length", "/drip"}) {
                 h.processElement(task(path, base + path, null), 1);
             }
             h.processElement(task("direct-other", otherBase + "/", null), 1);
@@ -261,7 +274,7 @@ class FetchContentTest {
                     .map(r -> ((StreamRecord<FailedDocument>) r).getValue()).collect(Collectors.toList());
             assertThat(dead).extracting(f -> f.documentId + ":" + f.stage + ":" + f.error).containsExactly(
                     "/to-other:fetch:Forbidden", "/to-localhost:fetch:Forbidden", "/to-file:fetch:Forbidden",
-                    "/loop:fetch:TooManyRedirects", "/huge:fetch:LimitExceeded", "/drip:fetch:Timeout",
+                    "/loop:fetch:TooManyRedirects", "/huge:fetch:LimitExceeded", "/huge-length:fetch:LimitExceeded", "/drip:fetch:Timeout",
                     "direct-other:fetch:Forbidden");
             assertThat(dead.get(0).message).contains("Redirect 1", "loopback", "port " + other.getAddress().getPort());
             assertThat(dead.get(2).message).contains("Only http(s)");
@@ -316,6 +329,224 @@ class FetchContentTest {
             task.join(10_000);
             assertThat(clientGone.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("the download went on").isTrue();
         } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void eachHopConnectsToTheAddressesItsCheckSawNotToASecondAnswer() throws Exception {
+        // DNS rebinding: every name answers 127.0.0.1 (allowed) the first time and 127.0.0.2 (refused) after that.
+        // A client that looked the name up again would reach the 127.0.0.2 server on the same port.
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        int port = server.getAddress().getPort();
+        HttpServer rebound = HttpServer.create(new InetSocketAddress("127.0.0.2", port), 0);
+        List<String> hosts = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> reboundHits = new java.util.concurrent.CopyOnWriteArrayList<>();
+        server.createContext("/doc.txt", ex -> {
+            hosts.add(ex.getRequestHeaders().getFirst("Host"));
+            byte[] body = "checked words".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        server.createContext("/to-c", ex -> redirect(ex, "http://c.test:" + port + "/doc.txt"));
+        server.createContext("/again", ex -> redirect(ex, "/doc.txt"));
+        rebound.createContext("/", ex -> {
+            reboundHits.add(ex.getRequestURI().toString());
+            ex.sendResponseHeaders(500, -1);
+            ex.close();
+        });
+        server.start();
+        rebound.start();
+        java.util.Map<String, Integer> lookups = new java.util.concurrent.ConcurrentHashMap<>();
+        FetchPolicy.Resolver rebinding = host -> new java.net.InetAddress[] {
+                java.net.InetAddress.getByName(lookups.merge(host, 1, Integer::sum) == 1 ? "127.0.0.1" : "127.0.0.2")};
+        FetchPolicy policy = new FetchPolicy(List.of("http", "https"), List.of("*.test"), List.of("127.0.0.1:" + port), List.of(), rebinding);
+        FetchSettings settings = new FetchSettings(1 << 20, 1 << 20, java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(20), 3, policy);
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(settings)))) {
+            h.open();
+            h.processElement(task("a", "http://a.test:" + port + "/doc.txt", null), 1);
+            h.processElement(task("b-to-c", "http://b.test:" + port + "/to-c", null), 1);
+            h.processElement(task("d-again", "http://d.test:" + port + "/again", null), 1);
+            assertThat(h.extractOutputValues()).extracting(f -> f.task.documentId + "=" + new String(f.content, StandardCharsets.UTF_8))
+                    .containsExactly("a=checked words", "b-to-c=checked words");
+            List<FailedDocument> dead = h.getSideOutput(DeadLetters.TAG).stream()
+                    .map(r -> ((StreamRecord<FailedDocument>) r).getValue()).collect(Collectors.toList());
+            // The redirect back to d.test is a new hop: looked up and checked again, and refused.
+            assertThat(dead).extracting(f -> f.documentId + ":" + f.stage + ":" + f.error).containsExactly("d-again:fetch:Forbidden");
+            assertThat(dead.get(0).message).contains("Redirect 1", "127.0.0.2");
+            // One lookup per hop, by the policy only; the requests still name the host.
+            assertThat(lookups).containsOnly(java.util.Map.entry("a.test", 1), java.util.Map.entry("b.test", 1),
+                    java.util.Map.entry("c.test", 1), java.util.Map.entry("d.test", 2));
+            assertThat(hosts).containsExactly("a.test:" + port, "c.test:" + port);
+            assertThat(reboundHits).isEmpty();
+        } finally {
+            server.stop(0);
+            rebound.stop(0);
+        }
+    }
+
+    @Test
+    void aBodyThatStopsIsCutOffAfterTheHttpTimeoutWellBeforeTheTotal() throws Exception {
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/stops", ex -> {
+            ex.sendResponseHeaders(200, 0);
+            ex.getResponseBody().write('x');
+            ex.getResponseBody().flush();
+            try {
+                done.await(30, java.util.concurrent.TimeUnit.SECONDS); // silent until the test ends
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ex.close();
+        });
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        server.start();
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.FETCH_HTTP_TIMEOUT, java.time.Duration.ofMillis(500));
+        conf.set(IngestOptions.FETCH_TOTAL_TIMEOUT, java.time.Duration.ofMinutes(1));
+        conf.set(IngestOptions.FETCH_ALLOWED_HOSTS, List.of("127.0.0.1"));
+        conf.set(IngestOptions.FETCH_ALLOWED_ADDRESSES, List.of("127.0.0.1:" + server.getAddress().getPort()));
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(FetchSettings.from(conf))))) {
+            h.open();
+            long start = System.nanoTime();
+            h.processElement(task("stops", "http://127.0.0.1:" + server.getAddress().getPort() + "/stops", null), 1);
+            assertThat(java.time.Duration.ofNanos(System.nanoTime() - start)).isLessThan(java.time.Duration.ofSeconds(20));
+            FailedDocument f = (FailedDocument) h.getSideOutput(DeadLetters.TAG).peek().getValue();
+            assertThat(f.stage + ":" + f.error).isEqualTo("fetch:Timeout");
+            assertThat(f.message).contains(IngestOptions.FETCH_HTTP_TIMEOUT.key());
+        } finally {
+            done.countDown();
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void jvmProxySettingsAreIgnored() throws Exception {
+        // A JVM-wide proxy would be handed the name and connect wherever it resolves: fetches go direct.
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        HttpServer proxy = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        List<String> proxied = new java.util.concurrent.CopyOnWriteArrayList<>();
+        server.createContext("/doc.txt", ex -> {
+            byte[] body = "direct words".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        proxy.createContext("/", ex -> {
+            proxied.add(ex.getRequestURI().toString());
+            ex.sendResponseHeaders(502, -1);
+            ex.close();
+        });
+        server.start();
+        proxy.start();
+        int port = server.getAddress().getPort();
+        InetSocketAddress proxyAddress = proxy.getAddress();
+        List<java.net.URI> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.net.ProxySelector jvmDefault = java.net.ProxySelector.getDefault();
+        java.util.Properties properties = (java.util.Properties) System.getProperties().clone();
+        try {
+            System.setProperty("http.proxyHost", "127.0.0.1");
+            System.setProperty("http.proxyPort", String.valueOf(proxyAddress.getPort()));
+            java.net.ProxySelector.setDefault(new java.net.ProxySelector() {
+                @Override
+                public List<java.net.Proxy> select(java.net.URI uri) {
+                    asked.add(uri);
+                    return List.of(new java.net.Proxy(java.net.Proxy.Type.HTTP, proxyAddress));
+                }
+
+                @Override
+                public void connectFailed(java.net.URI uri, java.net.SocketAddress sa, java.io.IOException e) {}
+            });
+            FetchPolicy policy = new FetchPolicy(List.of("http"), List.of("docs.test"), List.of("127.0.0.1:" + port), List.of(),
+                    host -> new java.net.InetAddress[] {java.net.InetAddress.getByName("127.0.0.1")});
+            FetchSettings settings = new FetchSettings(1 << 20, 1 << 20, java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(20), 3, policy);
+            try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(settings)))) {
+                h.open();
+                h.processElement(task("doc", "http://docs.test:" + port + "/doc.txt", null), 1);
+                assertThat(h.getSideOutput(DeadLetters.TAG)).isNullOrEmpty();
+                assertThat(h.extractOutputValues()).extracting(f -> new String(f.content, StandardCharsets.UTF_8)).containsExactly("direct words");
+            }
+            assertThat(proxied).isEmpty();
+            assertThat(asked).isEmpty();
+        } finally {
+            java.net.ProxySelector.setDefault(jvmDefault);
+            System.setProperties(properties);
+            server.stop(0);
+            proxy.stop(0);
+        }
+    }
+
+    @Test
+    void httpsToAPinnedAddressStillVerifiesTheCertificateAgainstTheHostName() throws Exception {
+        // Connected by the checked IP, TLS still sends the name (SNI) and checks the certificate against it.
+        char[] password = "changeit".toCharArray();
+        Path keys = dir.resolve("docs.p12");
+        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-alias", "docs", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=docs.test",
+                "-ext", "SAN=dns:docs.test", "-validity", "2", "-storetype", "PKCS12", "-keystore", keys.toString(),
+                "-storepass", "changeit", "-keypass", "changeit").redirectErrorStream(true).start();
+        assertThat(keytool.waitFor()).as(new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
+        java.security.KeyStore keyStore = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(keys)) {
+            keyStore.load(in, password);
+        }
+        javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keyStore, password);
+        javax.net.ssl.SSLContext serverTls = javax.net.ssl.SSLContext.getInstance("TLS");
+        serverTls.init(kmf.getKeyManagers(), null, null);
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("docs", keyStore.getCertificate("docs"));
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        javax.net.ssl.SSLContext clientTls = javax.net.ssl.SSLContext.getInstance("TLS");
+        clientTls.init(null, tmf.getTrustManagers(), null);
+
+        List<String> serverNames = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpsServer server = com.sun.net.httpserver.HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(serverTls) {
+            @Override
+            public void configure(com.sun.net.httpserver.HttpsParameters params) {
+                javax.net.ssl.SSLParameters ssl = getSSLContext().getDefaultSSLParameters();
+                ssl.setSNIMatchers(List.of(new javax.net.ssl.SNIMatcher(javax.net.ssl.StandardConstants.SNI_HOST_NAME) {
+                    @Override
+                    public boolean matches(javax.net.ssl.SNIServerName name) {
+                        serverNames.add(new javax.net.ssl.SNIHostName(name.getEncoded()).getAsciiName());
+                        return true;
+                    }
+                }));
+                params.setSSLParameters(ssl);
+            }
+        });
+        server.createContext("/doc.txt", ex -> {
+            byte[] body = "secure words".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        server.start();
+        int port = server.getAddress().getPort();
+        javax.net.ssl.SSLContext jvmDefault = javax.net.ssl.SSLContext.getDefault();
+        try {
+            javax.net.ssl.SSLContext.setDefault(clientTls); // the client trusts what the JVM trusts: here, the test's certificate
+            FetchPolicy policy = new FetchPolicy(List.of("https"), List.of("docs.test", "other.test"), List.of("127.0.0.1:" + port), List.of(),
+                    host -> new java.net.InetAddress[] {java.net.InetAddress.getByName("127.0.0.1")});
+            FetchSettings settings = new FetchSettings(1 << 20, 1 << 20, java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(20), 3, policy);
+            try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(settings)))) {
+                h.open();
+                h.processElement(task("docs", "https://docs.test:" + port + "/doc.txt", null), 1);
+                h.processElement(task("other", "https://other.test:" + port + "/doc.txt", null), 1);
+                assertThat(h.extractOutputValues()).extracting(f -> f.task.documentId + "=" + new String(f.content, StandardCharsets.UTF_8))
+                        .containsExactly("docs=secure words");
+                FailedDocument other = (FailedDocument) h.getSideOutput(DeadLetters.TAG).peek().getValue();
+                assertThat(other.documentId + ":" + other.error).isEqualTo("other:FetchFailed");
+                assertThat(other.message).contains("other.test", "SSLPeerUnverifiedException");
+            }
+            assertThat(serverNames).startsWith("docs.test").contains("other.test");
+        } finally {
+            javax.net.ssl.SSLContext.setDefault(jvmDefault);
             server.stop(0);
         }
     }
