@@ -46,6 +46,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.InetAddress;
 import java.net.SocketTimeoutException;
 import java.net.URI;
@@ -67,17 +68,21 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Resolves a document's content: inline {@code contentBase64}, or the {@code uri} as the {@link FetchPolicy}
  * allows: {@code http(s)://} to allowed hosts and addresses (redirects followed here, each hop checked again and
  * connected to the addresses checked only, never through a JVM proxy; a total time limit and a size cap on the
  * body), {@code file://} only under the allowed roots, other configured schemes through Flink's FileSystem (s3://,
- * hdfs://, ...). Enforces the size limits and settles the content type (magic bytes beat the declared type for
- * binary formats). Every refusal is one dead letter at stage fetch.
+ * hdfs://, ...) within the same total time limit. Enforces the size limits and settles the content type (magic
+ * bytes beat the declared type for binary formats). Every refusal is one dead letter at stage fetch.
  */
 public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument> {
     private static final long serialVersionUID = 1L;
@@ -86,6 +91,7 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
 
     private transient PinnedResolver pinned;
     private transient CloseableHttpAsyncClient http;
+    private transient ExecutorService storeReads;
     private transient FetchMetrics metrics;
 
     public FetchContent(FetchSettings settings) {
@@ -117,12 +123,21 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
                 .setThreadFactory(new DefaultThreadFactory("fetch-http", true))
                 .build();
         http.start();
+        AtomicInteger n = new AtomicInteger();
+        storeReads = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "fetch-store-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     @Override
     public void close() {
         if (http != null) {
             http.close(CloseMode.IMMEDIATE);
+        }
+        if (storeReads != null) {
+            storeReads.shutdownNow();
         }
     }
 
@@ -204,7 +219,32 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
         }
     }
 
-    private byte[] fetchFileSystem(URI uri) throws IOException, DocumentException {
+    /**
+     * Reads through Flink's FileSystem within {@link IngestOptions#FETCH_TOTAL_TIMEOUT}. The status, open and read run
+     * on a thread of their own, so a stalled store cannot hold the task thread: at the deadline (or when the task is
+     * cancelled) the read is interrupted and its stream closed, and the document is a {@code Timeout}.
+     */
+    private byte[] fetchFileSystem(URI uri) throws IOException, InterruptedException, DocumentException {
+        AtomicReference<InputStream> opened = new AtomicReference<>();
+        Future<byte[]> read = storeReads.submit(() -> readFileSystem(uri, opened));
+        try {
+            return read.get(settings.totalTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            abandon(read, opened);
+            throw timeout(uri);
+        } catch (InterruptedException e) {
+            abandon(read, opened); // the task is cancelled: the read must not go on without it
+            throw e;
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof DocumentException) {
+                throw (DocumentException) cause;
+            }
+            throw cause instanceof IOException ? (IOException) cause : new IOException(cause);
+        }
+    }
+
+    private byte[] readFileSystem(URI uri, AtomicReference<InputStream> opened) throws IOException, DocumentException {
         Path path = new Path(uri);
         FileSystem fs = path.getFileSystem();
         FileStatus status = fs.getFileStatus(path);
@@ -215,7 +255,26 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
             throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "Document has " + status.getLen() + " bytes, more than " + IngestOptions.LIMITS_MAX_BYTES.key() + "=" + settings.maxBytes());
         }
         try (InputStream in = fs.open(path)) {
+            opened.set(in);
             return readLimited(in);
+        }
+    }
+
+    /**
+     * Stops a read past its deadline: an interrupt for stores that honour it, and a close of its stream, which ends a
+     * blocked read in most clients. The close runs on another pool thread: some streams' close waits for the read.
+     */
+    private void abandon(Future<byte[]> read, AtomicReference<InputStream> opened) {
+        read.cancel(true);
+        InputStream in = opened.get();
+        if (in != null) {
+            storeReads.execute(() -> {
+                try {
+                    in.close();
+                } catch (IOException | RuntimeException e) {
+                    // the read is abandoned either way
+                }
+            });
         }
     }
 
@@ -349,6 +408,9 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
         long total = 0;
         int n;
         while ((n = in.read(buf)) > 0) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new InterruptedIOException("read abandoned"); // past its deadline: stop filling memory for nobody
+            }
             total += n;
             if (total > settings.maxBytes()) {
                 throw tooLarge(settings.maxBytes());

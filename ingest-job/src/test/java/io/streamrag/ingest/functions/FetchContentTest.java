@@ -9,6 +9,7 @@ import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.FailedDocument;
 import io.streamrag.ingest.records.FetchedDocument;
+import io.streamrag.ingest.testing.StallingFileSystem;
 import io.streamrag.ingest.testing.TestDocuments;
 
 import com.sun.net.httpserver.HttpServer;
@@ -33,7 +34,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Content resolution: inline, http (connected to the checked addresses only, no JVM proxy, TLS names verified),
- * file:// under allowed roots only (symlinks resolved), limits, type detection.
+ * file:// under allowed roots only (symlinks resolved), object stores within the deadline, limits, type detection.
  */
 class FetchContentTest {
 
@@ -548,6 +549,42 @@ class FetchContentTest {
         } finally {
             javax.net.ssl.SSLContext.setDefault(jvmDefault);
             server.stop(0);
+        }
+    }
+
+    @Test
+    void aStalledObjectStoreIsATimeoutAndDoesNotHoldTheTaskThread() throws Exception {
+        Files.writeString(dir.resolve("doc.txt"), "stored words");
+        Files.writeString(dir.resolve("stalled.txt"), "never arrives");
+        Files.writeString(dir.resolve("stuck.txt"), "never arrives");
+        StallingFileSystem.reset();
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.FETCH_ALLOWED_SCHEMES, List.of(StallingFileSystem.SCHEME));
+        conf.set(IngestOptions.FETCH_TOTAL_TIMEOUT, java.time.Duration.ofSeconds(1));
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(FetchSettings.from(conf))))) {
+            h.open();
+            for (String name : new String[] {"doc.txt", "stalled.txt", "stuck.txt"}) {
+                String uri = StallingFileSystem.SCHEME + "://store" + dir.resolve(name);
+                long start = System.nanoTime();
+                // Without a deadline the read blocks the task thread for good: fail instead of hanging the build.
+                org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20),
+                        () -> h.processElement(task(name, uri, null), 1));
+                java.time.Duration took = java.time.Duration.ofNanos(System.nanoTime() - start);
+                if (!name.equals("doc.txt")) {
+                    assertThat(took).as(name).isBetween(java.time.Duration.ofMillis(900), java.time.Duration.ofSeconds(10));
+                }
+            }
+            assertThat(h.extractOutputValues()).extracting(f -> f.task.documentId + "=" + new String(f.content, StandardCharsets.UTF_8))
+                    .containsExactly("doc.txt=stored words");
+            List<FailedDocument> dead = h.getSideOutput(DeadLetters.TAG).stream()
+                    .map(r -> ((StreamRecord<FailedDocument>) r).getValue()).collect(Collectors.toList());
+            assertThat(dead).extracting(f -> f.documentId + ":" + f.stage + ":" + f.error)
+                    .containsExactly("stalled.txt:fetch:Timeout", "stuck.txt:fetch:Timeout");
+            assertThat(dead).allSatisfy(f -> assertThat(f.message).contains(IngestOptions.FETCH_TOTAL_TIMEOUT.key()));
+            // The abandoned read let go of its stream.
+            assertThat(StallingFileSystem.stalledClosed.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        } finally {
+            StallingFileSystem.release();
         }
     }
 
