@@ -141,11 +141,13 @@ public final class IngestOptions {
             .withDescription("Largest decoded contentBase64 accepted (e.g. 10m; a plain number is bytes).");
     public static final ConfigOption<Duration> FETCH_HTTP_TIMEOUT = ConfigOptions.key("ingest.fetch.http-timeout").durationType().defaultValue(Duration.ofSeconds(30))
             .withDeprecatedKeys("fetch.http-timeout")
-            .withDescription("Connect and response-header timeout of one http(s) request.");
+            .withDescription("Connect timeout of one http(s) request, and the longest it waits for the response or, once the body "
+                    + "streams, for its next bytes.");
     public static final ConfigOption<Duration> FETCH_TOTAL_TIMEOUT = ConfigOptions.key("ingest.fetch.total-timeout").durationType()
             .defaultValue(Duration.ofMinutes(2))
             .withDeprecatedKeys("fetch.total-timeout")
-            .withDescription("Total time for one http(s) fetch: every redirect hop and the whole body (a slow-drip server is cut off).");
+            .withDescription("Total time for one fetch: over http(s) every redirect hop and the whole body (a slow-drip server is cut off); "
+                    + "through Flink's FileSystem (s3://, hdfs://, ...) the status, open and whole read (a stalled store is cut off).");
     public static final ConfigOption<Integer> FETCH_MAX_REDIRECTS = ConfigOptions.key("ingest.fetch.max-redirects").intType().defaultValue(5)
             .withDeprecatedKeys("fetch.max-redirects")
             .withDescription("Redirects followed per http(s) fetch; each hop is checked against the fetch policy again.");
@@ -166,7 +168,9 @@ public final class IngestOptions {
             .withDeprecatedKeys("fetch.allowed-addresses")
             .withDescription("Non-public addresses http(s) fetches may connect to, as ADDRESS[/PREFIX][:PORT] or [IPv6[/PREFIX]][:PORT] "
                     + "(e.g. 10.20.0.0/16, 127.0.0.1:8000). Loopback, private, link-local, unique-local, CGNAT, unspecified, "
-                    + "multicast and reserved addresses are refused unless listed; empty (the default) allows only public addresses.");
+                    + "multicast and reserved addresses are refused unless listed; empty (the default) allows only public addresses. "
+                    + "A fetch connects only to the addresses it checked and never through the JVM's proxy settings "
+                    + "(http(s).proxyHost, a default ProxySelector).");
 
     // ---- extraction limits ----
     public static final ConfigOption<Integer> LIMITS_MAX_PAGES = ConfigOptions.key("ingest.limits.max-pages").intType().defaultValue(5000)
