@@ -9,7 +9,9 @@ import org.apache.hc.client5.http.auth.UsernamePasswordCredentials;
 import org.apache.hc.client5.http.impl.auth.BasicCredentialsProvider;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.ssl.ClientTlsStrategyBuilder;
+import org.apache.hc.client5.http.ssl.HttpsSupport;
 import org.apache.hc.client5.http.ssl.NoopHostnameVerifier;
+import org.apache.hc.core5.ssl.SSLContexts;
 import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.util.Timeout;
 import org.opensearch.client.json.jackson.JacksonJsonpMapper;
@@ -122,14 +124,12 @@ public final class OpenSearchClients {
                                         new UsernamePasswordCredentials(settings.user(), settings.password().toCharArray()));
                                 http.setDefaultCredentialsProvider(credentials);
                             }
-                            if (settings.sslContext() != null || !settings.verifyHostname()) {
-                                ClientTlsStrategyBuilder tls = ClientTlsStrategyBuilder.create();
-                                if (settings.sslContext() != null) {
-                                    tls.setSslContext(settings.sslContext());
-                                }
-                                if (!settings.verifyHostname()) {
-                                    tls.setHostnameVerifier(NoopHostnameVerifier.INSTANCE);
-                                }
+                            if (host.getSchemeName().equalsIgnoreCase("https")) {
+                                // Always an explicit verifier: httpclient5 5.4's default leaves the host-name check to
+                                // JSSE, which its async client never turns on, so a certificate for another name passed.
+                                ClientTlsStrategyBuilder tls = ClientTlsStrategyBuilder.create()
+                                        .setSslContext(settings.sslContext() != null ? settings.sslContext() : SSLContexts.createSystemDefault())
+                                        .setHostnameVerifier(settings.verifyHostname() ? HttpsSupport.getDefaultHostnameVerifier() : NoopHostnameVerifier.INSTANCE);
                                 http.setConnectionManager(PoolingAsyncClientConnectionManagerBuilder.create()
                                         .setTlsStrategy(tls.build())
                                         .setMaxConnPerRoute(MAX_CONNECTIONS_PER_ROUTE)

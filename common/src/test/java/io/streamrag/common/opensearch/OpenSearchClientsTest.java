@@ -5,7 +5,17 @@ import org.apache.flink.util.InstantiationUtil;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import org.opensearch.client.opensearch.OpenSearchClient;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.KeyStore;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -100,5 +110,69 @@ class OpenSearchClientsTest {
         Configuration none = new Configuration();
         none.setString("opensearch.url", "https://127.0.0.1:9201");
         assertThat(OpenSearchClients.settings(none).sslContext()).isNull();   // the JVM's default CAs
+    }
+
+    @Test
+    void httpsChecksTheCertificateAgainstTheHostNameUnlessTurnedOff() throws Exception {
+        // A node whose certificate names docs.test only, trusted, reached as 127.0.0.1: the name does not match.
+        SSLContext serverTls = serverTls("SAN=dns:docs.test");
+        AtomicInteger requests = new AtomicInteger();
+        HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setHttpsConfigurator(new HttpsConfigurator(serverTls));
+        server.createContext("/", ex -> {
+            requests.incrementAndGet();
+            ex.sendResponseHeaders(500, -1);
+            ex.close();
+        });
+        server.start();
+        try {
+            String url = "https://127.0.0.1:" + server.getAddress().getPort();
+            SSLContext trust = trusting(serverTls);
+            OpenSearchClient checked = OpenSearchClients.create(new OpenSearchClients.Settings(url, null, null, trust, true));
+            assertThatThrownBy(() -> checked.info()).hasStackTraceContaining("127.0.0.1");
+            assertThat(requests.get()).as("no request goes to a node whose certificate names another host").isZero();
+            checked._transport().close();
+
+            OpenSearchClient unchecked = OpenSearchClients.create(new OpenSearchClients.Settings(url, null, null, trust, false));
+            assertThatThrownBy(() -> unchecked.info()); // the node answers 500, but it was reached
+            assertThat(requests.get()).isEqualTo(1);
+            unchecked._transport().close();
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    /** A server TLS context with a fresh self-signed certificate for CN=docs.test with the subject alternative names {@code san}. */
+    private SSLContext serverTls(String san) throws Exception {
+        Path keys = dir.resolve("node.p12");
+        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-alias", "node", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=docs.test",
+                "-ext", san, "-validity", "2", "-storetype", "PKCS12", "-keystore", keys.toString(),
+                "-storepass", "changeit", "-keypass", "changeit").redirectErrorStream(true).start();
+        assertThat(keytool.waitFor()).as(new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
+        KeyStore keyStore = KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(keys)) {
+            keyStore.load(in, "changeit".toCharArray());
+        }
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keyStore, "changeit".toCharArray());
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(kmf.getKeyManagers(), null, null);
+        serverCertificate = keyStore.getCertificate("node");
+        return tls;
+    }
+
+    private java.security.cert.Certificate serverCertificate;
+
+    /** A client TLS context that trusts the certificate {@link #serverTls} made last. */
+    private SSLContext trusting(SSLContext serverTls) throws Exception {
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("node", serverCertificate);
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(null, tmf.getTrustManagers(), null);
+        return tls;
     }
 }
