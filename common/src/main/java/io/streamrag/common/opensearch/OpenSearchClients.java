@@ -34,6 +34,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.time.Duration;
 
 /**
  * Builds {@link OpenSearchClient}s from configuration (URL, basic auth with a password from a file or environment
@@ -113,6 +114,16 @@ public final class OpenSearchClients {
     }
 
     public static OpenSearchClient create(Settings settings) {
+        return create(settings, Duration.ofSeconds(60));
+    }
+
+    /**
+     * A client whose requests give up waiting for a pooled connection, or for the response, after {@code timeout}
+     * (60 s for the job's own requests); a health probe wants a few seconds.
+     */
+    public static OpenSearchClient create(Settings settings, Duration timeout) {
+        Timeout wait = Timeout.ofMilliseconds(Math.max(1, timeout.toMillis()));
+        Timeout connectionRequest = Timeout.ofMilliseconds(Math.min(wait.toMilliseconds(), 10_000));
         HttpHost host = HttpHost.create(parse(settings.url()));
         OpenSearchTransport transport =
                 ApacheHttpClient5TransportBuilder.builder(host)
@@ -139,8 +150,8 @@ public final class OpenSearchClients {
                             return http;
                         })
                         .setRequestConfigCallback(request -> request
-                                .setConnectionRequestTimeout(Timeout.ofSeconds(10))
-                                .setResponseTimeout(Timeout.ofSeconds(60)))
+                                .setConnectionRequestTimeout(connectionRequest)
+                                .setResponseTimeout(wait))
                         .build();
         return new OpenSearchClient(transport);
     }
