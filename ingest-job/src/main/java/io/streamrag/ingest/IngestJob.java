@@ -21,6 +21,7 @@ import io.streamrag.ingest.functions.Quarantine;
 import io.streamrag.ingest.functions.TrackOutcomes;
 import io.streamrag.ingest.functions.VersionGate;
 import io.streamrag.ingest.functions.VersionLookup;
+import io.streamrag.ingest.health.ProbeSettings;
 import io.streamrag.ingest.index.IndexSettings;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.pipeline.IngestSinks;
@@ -112,12 +113,13 @@ public class IngestJob {
                 .process(new VersionGate().stateTtl(conf.get(IngestOptions.VERSION_STATE_TTL)))
                 .uid("version-gate").name("Version gate");
 
-        // Poison quarantine: after a restore, replayed documents wait for a checkpoint that records their attempt.
+        // Poison quarantine: after a restore, replayed documents wait for a checkpoint that records their attempt. It
+        // probes OpenSearch and a remote embedding endpoint, so an outage's failures are not counted against them.
         int maxAttempts = conf.get(IngestOptions.QUARANTINE_MAX_ATTEMPTS);
         SingleOutputStreamOperator<DocumentTask> admitted = maxAttempts <= 0 ? gated : gated
                 .keyBy(DocumentTask::key)
                 .transform("Quarantine", TypeInformation.of(DocumentTask.class),
-                        new Quarantine(maxAttempts, conf.get(IngestOptions.QUARANTINE_MODE)))
+                        new Quarantine(maxAttempts, conf.get(IngestOptions.QUARANTINE_MODE), ProbeSettings.from(conf)))
                 .uid("quarantine").name("Quarantine");
 
         SingleOutputStreamOperator<FetchedDocument> fetched = admitted.process(new FetchContent(FetchSettings.from(conf)))

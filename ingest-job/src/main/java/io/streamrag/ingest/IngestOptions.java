@@ -107,7 +107,8 @@ public final class IngestOptions {
     public static final ConfigOption<Integer> QUARANTINE_MAX_ATTEMPTS = ConfigOptions.key("ingest.quarantine.max-attempts").intType().defaultValue(2)
             .withDescription("Attempts after which a document during whose processing the job failed each time is dead-lettered "
                     + "(quarantine/PoisonDocument) instead of crash-looping the job. Only gated attempts count (see "
-                    + "ingest.quarantine.mode): optimistic needs up to one failure more. 0 turns the quarantine off.");
+                    + "ingest.quarantine.mode): optimistic needs up to one failure more. A failure while OpenSearch or a remote embedding "
+                    + "endpoint does not answer is not counted (ingest.quarantine.probe-interval). 0 turns the quarantine off.");
     public static final ConfigOption<QuarantineMode> QUARANTINE_MODE = ConfigOptions.key("ingest.quarantine.mode").enumType(QuarantineMode.class)
             .defaultValue(QuarantineMode.OPTIMISTIC)
             .withDescription("optimistic: documents pass straight through; after a restore, the replayed ones (record timestamp before "
@@ -115,6 +116,22 @@ public final class IngestOptions {
                     + "suspects of a failed release are retried in halves until the one that fails alone is found. always-gate: "
                     + "every document waits for a checkpoint (up to one interval of latency; a poison document is caught within "
                     + "ingest.quarantine.max-attempts failures instead of one more).");
+    public static final ConfigOption<Duration> QUARANTINE_PROBE_INTERVAL = ConfigOptions.key("ingest.quarantine.probe-interval").durationType()
+            .defaultValue(Duration.ofSeconds(5))
+            .withDescription("How often the quarantine, while it holds documents, asks whether OpenSearch (GET /_cluster/health) and a "
+                    + "remote embedding endpoint (embedding.provider openai or ollama: GET of embedding.base-url) answer. One that does "
+                    + "not (no connection, no answer within ingest.quarantine.probe-timeout, HTTP 5xx or 429, or OpenSearch refusing "
+                    + "the job's credentials: an outage the indexer and the embedder wait out, then fail the job) is down: the "
+                    + "quarantine releases no held document while it is, and a restore that finds one down does not count the "
+                    + "failure as an attempt of the documents in flight (they are held, as they were, until it answers). So an outage "
+                    + "longer than ingest.index.retry-budget fails the job but dead-letters nobody. 0 turns the probe off (every "
+                    + "failure counts, as before).");
+    public static final ConfigOption<Duration> QUARANTINE_PROBE_TIMEOUT = ConfigOptions.key("ingest.quarantine.probe-timeout").durationType()
+            .defaultValue(Duration.ofSeconds(5))
+            .withDescription("How long a probe (ingest.quarantine.probe-interval) waits for each dependency's answer before it counts it "
+                    + "as down. A restored subtask probes once before it counts the failure (waiting up to twice this when both "
+                    + "dependencies hang). Keep it above the slowest cluster health answer of a busy cluster: a dependency probed as "
+                    + "down holds the quarantine's documents.");
 
     // ---- Kafka sinks (dead letters and outcomes, both exactly-once) ----
     public static final ConfigOption<String> SINK_TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("ingest.sink.transactional-id-prefix").stringType()

@@ -2,6 +2,7 @@ package io.streamrag.ingest.functions;
 
 import io.streamrag.ingest.IngestOptions.QuarantineMode;
 import io.streamrag.ingest.extract.DocumentError;
+import io.streamrag.ingest.health.DependencyHealth;
 import io.streamrag.ingest.metrics.QuarantineMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.pipeline.DeadLetters.Stage;
@@ -72,6 +73,18 @@ import java.util.stream.Stream;
  * {@link QuarantineMode#ALWAYS_GATE} gates every document: detection within {@code maxAttempts} failures, at up to
  * one checkpoint interval of latency per document.
  *
+ * <p>Dependency outages: OpenSearch or a remote embedding endpoint down for longer than the operators' retry budget
+ * fails the job on purpose, and the failure's cause does not survive the restore, so without more the documents in
+ * flight take the blame (with the defaults an outage of about 90 minutes dead-lettered innocent documents as poison).
+ * So the quarantine asks {@link DependencyHealth} (a probe on its own thread, asking only while documents are held):
+ * while a dependency does not answer, a checkpoint marks nothing — no attempt starts, so none can be counted — and the
+ * held documents are released once it answers again. A restore probes before it counts: if a dependency is down then,
+ * the failure is taken for the outage's (the operators fail the job only after waiting one out for their budget) and
+ * the releases it struck are undone — attempt, pool and halving as they were at the restored checkpoint, which holds
+ * them — neither counted nor narrowing the search. A poison that kills the task while everything answers is counted
+ * as before; one that kills it during an outage is counted when it is released again after it. Left: an outage
+ * that ends between a failure and the restore's probe has that failure counted, as before, at most once per outage.
+ *
  * <p>Back-pressure: while {@code releaseLimit} or more entries are held, a gated document waits (yielding to the
  * mailbox, at most {@link #NOTICE_WAIT_MS}: notices are best-effort) for the completion or abort notice of a
  * checkpoint already taken (not an intermediate savepoint: those get none). It cannot wait at any other time: the
@@ -136,6 +149,7 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
     private final int maxAttempts;
     private final boolean alwaysGate;
     private final int releaseLimit;
+    private final DependencyHealth.Factory dependencies;
 
     private transient ListState<Entry> held;
     /** Keys with held documents → id of the checkpoint that marked some of them (-1: none). Rebuilt on restore. */
@@ -160,15 +174,26 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
     private transient long restoredAt;
     private transient MailboxExecutor mailbox;
     private transient QuarantineMetrics metrics;
+    /** Asked only by a task that can hold documents (restored, or always-gate); otherwise {@link DependencyHealth#UP}. */
+    private transient DependencyHealth health;
+    /** What did not answer when held documents were last kept from release (null: nothing held for an outage). */
+    private transient String heldFor;
 
+    /** Without a dependency probe: every failure counts. */
     public Quarantine(int maxAttempts, QuarantineMode mode) {
-        this(maxAttempts, mode, RELEASE_LIMIT);
+        this(maxAttempts, mode, DependencyHealth.alwaysUp());
     }
 
-    public Quarantine(int maxAttempts, QuarantineMode mode, int releaseLimit) {
+    /** {@code dependencies}: e.g. {@code ProbeSettings}, built into a probe in {@code open()}. */
+    public Quarantine(int maxAttempts, QuarantineMode mode, DependencyHealth.Factory dependencies) {
+        this(maxAttempts, mode, RELEASE_LIMIT, dependencies);
+    }
+
+    public Quarantine(int maxAttempts, QuarantineMode mode, int releaseLimit, DependencyHealth.Factory dependencies) {
         this.maxAttempts = Math.max(1, maxAttempts);
         this.alwaysGate = mode == QuarantineMode.ALWAYS_GATE;
         this.releaseLimit = Math.max(1, releaseLimit);
+        this.dependencies = dependencies;
     }
 
     @Override
@@ -198,9 +223,15 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         // The operator's own priority: yield() then runs checkpoint notices and chained operators' mails, never a
         // checkpoint (the barrier is behind the record being processed).
         mailbox = getContainingTask().getMailboxExecutorFactory().createExecutor(getOperatorConfig().getChainIndex());
-        metrics = new QuarantineMetrics(getMetricGroup(), waiting::size, () -> pools.values().stream().mapToInt(p -> p.size).sum());
+        metrics = new QuarantineMetrics(getMetricGroup(), waiting::size, () -> pools.values().stream().mapToInt(p -> p.size).sum(),
+                () -> heldFor == null ? 0 : waiting.size());
         restoredAt = getProcessingTimeService().getCurrentProcessingTime();
-        restoreSuspects();
+        // Only a task that can hold documents probes; in optimistic running nothing is held until a restore.
+        health = restored || alwaysGate ? dependencies.open() : DependencyHealth.UP;
+        String down = health.checkNow();
+        restoreSuspects(down);
+        hold(down);
+        health.watch(!waiting.isEmpty());
         if (restored && !alwaysGate) {
             LOG.info("Restored: documents stamped before {} (or unstamped) wait for a checkpoint; {} document keys held",
                     java.time.Instant.ofEpochMilli(restoredAt), waiting.size());
@@ -210,8 +241,9 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
     /**
      * Documents marked releasing at the restored checkpoint were released after it: the failure struck while they
      * were in flight. First releases and lone suspects count an attempt; a failed group of suspects forms a deeper pool.
+     * Unless a dependency is {@code down} now: then the failure is the outage's and the release is undone.
      */
-    private void restoreSuspects() throws Exception {
+    private void restoreSuspects(String down) throws Exception {
         int failedRelease = 0;
         int failedLevel = -1; // level of the suspects whose group release failed (-1: a first release, or none)
         int maxLevel = 0;
@@ -235,7 +267,10 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
             setCurrentKey(key);
             List<Entry> kept = new ArrayList<>();
             for (Entry e : held.get()) {
-                if (e.releasing) {
+                if (e.releasing && down != null) {
+                    e.releasing = false; // attempt, pool and halving as before this release: marked again once it answers
+                    kept.add(e);
+                } else if (e.releasing) {
                     boolean counts = !e.suspect || alone;
                     if (counts && e.attempt >= maxAttempts) {
                         metrics.get(QuarantineMetrics.POISONED).inc();
@@ -250,7 +285,7 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
                     suspect.poolFailed = true;
                     kept.add(suspect);
                 } else {
-                    if (e.suspect && e.level == failedLevel) {
+                    if (down == null && e.suspect && e.level == failedLevel) {
                         e.poolFailed = false; // its pool's failed half explains the failure: tried whole next
                     }
                     kept.add(e);
@@ -270,7 +305,11 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
             }
         }
         restoredKeys.clear();
-        if (failedRelease > 0) {
+        if (failedRelease > 0 && down != null) {
+            metrics.get(QuarantineMetrics.OUTAGE_REFUNDED).inc(failedRelease);
+            LOG.warn("{} documents were in flight when the job failed, and a dependency does not answer ({}): the failure is taken "
+                    + "for the outage's, not counted as their attempt; they are held until it answers", failedRelease, down);
+        } else if (failedRelease > 0) {
             LOG.warn("{} documents were in flight when the job failed ({}); {} suspects in {} pools are retried in halves",
                     failedRelease, alone ? "alone" : "together", pools.values().stream().mapToInt(p -> p.size).sum(), pools.size());
         }
@@ -297,6 +336,9 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
             setCurrentKey(key); // a notice releases other keys' entries in between
         }
         if (gated(element, key)) {
+            if (waiting.isEmpty()) {
+                health.watch(true); // fresh answers before the next checkpoint marks anything
+            }
             held.add(new Entry(element.getValue(), 1, false));
             heldCount++;
             waiting.putIfAbsent(key, -1L);
@@ -339,8 +381,13 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         }
         // Mark what this checkpoint releases (before the state is snapshotted, so the marks are in it): normally the
         // waiting entries up to the limit; while there are suspects, one group of them, once nothing else is marked
-        // (the released group is confirmed by this checkpoint, which is taken after its release).
-        if (pools.isEmpty()) {
+        // (the released group is confirmed by this checkpoint, which is taken after its release). Nothing while a
+        // dependency does not answer: a release would only fail with it, and be blamed.
+        health.watch(!waiting.isEmpty());
+        boolean outage = hold(health.down());
+        if (outage) {
+            LOG.debug("Checkpoint {} releases nothing: {}", id, heldFor);
+        } else if (pools.isEmpty()) {
             int budget = releaseLimit - markedCount;
             for (Map.Entry<Object, Long> w : new ArrayList<>(waiting.entrySet())) {
                 if (budget <= 0) {
@@ -372,6 +419,19 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
             awaitedNotice = checkpointId;
         }
         return super.snapshotState(checkpointId, timestamp, options, factory);
+    }
+
+    /** Holds every entry while {@code down} (what does not answer) is not null; logs when that starts and ends. */
+    private boolean hold(String down) {
+        if (down != null && heldFor == null && !waiting.isEmpty()) {
+            LOG.warn("Holding {} documents ({} suspects) while a dependency does not answer ({}): none is released, so a failure "
+                    + "during the outage is not blamed on them; released once it answers", heldCount,
+                    pools.values().stream().mapToInt(p -> p.size).sum(), down);
+        } else if (down == null && heldFor != null) {
+            LOG.info("Dependencies answer again: releasing the {} held documents", heldCount);
+        }
+        heldFor = waiting.isEmpty() ? null : down;
+        return heldFor != null;
     }
 
     /** Marks up to {@code budget} of the key's first entries (suspects of {@code level}, or any if -1) releasing. */
@@ -467,5 +527,13 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         heldCount = 0;
         markedCount = 0;
         super.finish();
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (health != null) {
+            health.close();
+        }
+        super.close();
     }
 }

@@ -21,10 +21,15 @@ public final class QuarantineMetrics extends ComponentMetrics {
     public static final MetricSpec<Gauge<Integer>> SUSPECTS = SPECS.gauge("quarantineSuspects");
     /** Milliseconds the input waited for a checkpoint's notice because the quarantine held a full release or more. */
     public static final MetricSpec<Counter> INPUT_WAIT_MS = SPECS.counter("quarantineInputWaitMs");
+    /** Documents held unreleased because OpenSearch or the remote embedding endpoint does not answer (0 when they do). */
+    public static final MetricSpec<Gauge<Integer>> OUTAGE_HELD = SPECS.gauge("quarantineOutageHeld");
+    /** Documents in flight at a failure that a restore did not count as an attempt: a dependency did not answer then. */
+    public static final MetricSpec<Counter> OUTAGE_REFUNDED = SPECS.counter("quarantineOutageRefunded");
 
-    public QuarantineMetrics(MetricGroup group, IntSupplier held, IntSupplier suspects) {
+    public QuarantineMetrics(MetricGroup group, IntSupplier held, IntSupplier suspects, IntSupplier outageHeld) {
         super(group, SPECS);
         gauge(HELD_DOCUMENTS, held::getAsInt);
         gauge(SUSPECTS, suspects::getAsInt);
+        gauge(OUTAGE_HELD, outageHeld::getAsInt);
     }
 }

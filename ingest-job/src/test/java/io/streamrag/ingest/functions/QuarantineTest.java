@@ -1,7 +1,10 @@
 package io.streamrag.ingest.functions;
 
+import io.streamrag.common.metrics.MetricSpec;
 import io.streamrag.common.records.DocumentEvent.Op;
 import io.streamrag.ingest.IngestOptions.QuarantineMode;
+import io.streamrag.ingest.health.DependencyHealth;
+import io.streamrag.ingest.metrics.QuarantineMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.FailedDocument;
@@ -9,8 +12,14 @@ import io.streamrag.ingest.records.FailedDocument;
 import org.apache.flink.api.common.TaskInfoImpl;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.checkpoint.SavepointType;
+import org.apache.flink.runtime.jobgraph.OperatorID;
+import org.apache.flink.runtime.metrics.groups.InternalOperatorMetricGroup;
+import org.apache.flink.runtime.metrics.groups.UnregisteredMetricGroups;
+import org.apache.flink.runtime.metrics.util.InterceptingOperatorMetricGroup;
 import org.apache.flink.runtime.operators.testutils.MockEnvironment;
 import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -20,6 +29,7 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.io.Serializable;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -28,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -484,6 +495,298 @@ class QuarantineTest {
             }
             assertThat(released(h)).hasSize(2 * M + 4).doesNotHaveDuplicates();
             assertThat(h.numKeyedStateEntries()).isZero();
+        }
+    }
+
+    // ---- Dependency outages: a failure while OpenSearch or the embedding endpoint does not answer is not the documents' ----
+
+    private static final String OUTAGE = "OpenSearch http://127.0.0.1:9200 is unreachable: java.net.ConnectException: Connection refused";
+
+    /** The dependency probe, switched by the test between answering (null) and down (why); shared by every restore. */
+    private static final class SwitchedHealth implements DependencyHealth, Serializable {
+        volatile String down;
+        volatile boolean watched;
+        final AtomicInteger opened = new AtomicInteger();
+
+        @Override
+        public String down() {
+            return down;
+        }
+
+        @Override
+        public String checkNow() {
+            return down;
+        }
+
+        @Override
+        public void watch(boolean wanted) {
+            watched = wanted;
+        }
+    }
+
+    /**
+     * The job around an optimistic quarantine (max-attempts 2) with a switched probe, restore after restore: what a
+     * notice releases is in flight until the next checkpoint completes, and the job fails before that if the poison is
+     * among it, or if a dependency is down while anything is (the indexer gives up after its retry budget); while one is
+     * down the job also fails after a few checkpoints with nothing in flight (the version lookup gives up too).
+     */
+    private static final class Job {
+        final SwitchedHealth health = new SwitchedHealth();
+        final String poison;
+        OperatorSubtaskState restoreFrom;
+        long checkpoint = 2;
+        long clock = 1_000;
+        int failures;
+        /** Released, and kept by a later completed checkpoint. */
+        final List<String> kept = new ArrayList<>();
+        final List<FailedDocument> dead = new ArrayList<>();
+        /** Released while a dependency was down. */
+        final List<String> releasedIntoOutage = new ArrayList<>();
+        /** The metrics of the last task attempt; its gauges as they read when it ended (closing the harness finishes it). */
+        InterceptingOperatorMetricGroup metrics;
+        int outageHeld;
+        int suspects;
+
+        /**
+         * Restored (e.g. from a savepoint) with {@code n} documents produced before it, the poison (if any) among them:
+         * all gated, then released together by checkpoint 2 while everything answers. They are in flight now.
+         */
+        Job(int n, String poison) throws Exception {
+            this.poison = poison;
+            try (var h = harness(null)) {
+                restoreFrom = h.snapshot(1, 1);
+            }
+            try (var h = harness(restoreFrom)) {
+                for (int i = 0; i < n; i++) {
+                    h.processElement(task(i == n / 2 && poison != null ? poison : "d" + i, 1), 1);
+                }
+                restoreFrom = h.snapshot(checkpoint, checkpoint);
+                h.notifyOfCompletedCheckpoint(checkpoint++);
+                assertThat(released(h)).hasSize(n);
+            }
+        }
+
+        KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask> harness(OperatorSubtaskState state) throws Exception {
+            metrics = new InterceptingOperatorMetricGroup();
+            InterceptingOperatorMetricGroup operatorMetrics = metrics;
+            var taskMetrics = new UnregisteredMetricGroups.UnregisteredTaskMetricGroup() {
+                @Override
+                public InternalOperatorMetricGroup getOrAddOperator(OperatorID id, String name, Map<String, String> variables) {
+                    return operatorMetrics;
+                }
+            };
+            MockEnvironment env = new MockEnvironmentBuilder().setMaxParallelism(1).setParallelism(1).setSubtaskIndex(0)
+                    .setMetricGroup(taskMetrics).build();
+            SwitchedHealth probe = health;
+            var h = new KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask>(
+                    new Quarantine(2, QuarantineMode.OPTIMISTIC, () -> {
+                        probe.opened.incrementAndGet();
+                        return probe;
+                    }), t -> t.documentId, Types.STRING, env);
+            h.setProcessingTime(clock += 1_000); // each restore after everything was produced
+            if (state != null) {
+                h.initializeState(state);
+            }
+            h.open();
+            return h;
+        }
+
+        /** One task attempt from the last completed checkpoint; true when it ends in a failure, false when all is done. */
+        boolean run(int maxCheckpoints) throws Exception {
+            try (var h = harness(restoreFrom)) {
+                try {
+                    return attempt(h, maxCheckpoints);
+                } finally {
+                    outageHeld = gauge(metrics, QuarantineMetrics.OUTAGE_HELD);
+                    suspects = gauge(metrics, QuarantineMetrics.SUSPECTS);
+                }
+            }
+        }
+
+        private boolean attempt(KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask> h, int maxCheckpoints) throws Exception {
+            dead.addAll(deadLetters(h));
+            List<String> inFlight = List.of();
+            for (int c = 0; c < maxCheckpoints; c++) {
+                int before = released(h).size();
+                OperatorSubtaskState snapshot = h.snapshot(checkpoint, checkpoint);
+                h.notifyOfCompletedCheckpoint(checkpoint++);
+                kept.addAll(inFlight);
+                restoreFrom = snapshot;
+                inFlight = new ArrayList<>(released(h).subList(before, released(h).size()));
+                if (health.down != null) {
+                    releasedIntoOutage.addAll(inFlight);
+                }
+                if (inFlight.contains(poison + ":1") || (health.down != null && !inFlight.isEmpty())) {
+                    failures++;
+                    return true;
+                }
+                if (inFlight.isEmpty() && h.numKeyedStateEntries() == 0) {
+                    return false;
+                }
+            }
+            if (health.down != null) {
+                failures++;
+                return true;
+            }
+            return false;
+        }
+    }
+
+    private static long count(InterceptingOperatorMetricGroup metrics, MetricSpec<Counter> spec) {
+        return ((Counter) metrics.get(spec.name())).getCount();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static int gauge(InterceptingOperatorMetricGroup metrics, MetricSpec<Gauge<Integer>> spec) {
+        return ((Gauge<Integer>) metrics.get(spec.name())).getValue();
+    }
+
+    /**
+     * OpenSearch goes down just after 8 documents were released and stays down through a dozen failures of the job
+     * (with the defaults, over two hours): without the probe their bisection reached a lone document within 4 failures
+     * and from then on each failure dead-lettered one of them as poison. Now the restore finds OpenSearch down, counts
+     * nothing and releases nothing while it is; the documents wait in the quarantine and are released, each once, when
+     * it answers.
+     */
+    @Test
+    void anOutageLongerThanTheRetryBudgetDeadLettersNobodyAndHoldsTheDocuments() throws Exception {
+        int n = 8;
+        Job job = new Job(n, null);
+        job.health.down = OUTAGE; // the 8 are in flight: the indexer fails the job after its budget
+        job.failures = 1;
+        List<Integer> held = new ArrayList<>();
+        List<Integer> suspects = new ArrayList<>();
+        List<Long> refunded = new ArrayList<>();
+        long retried = 0;
+        for (int i = 0; i < 12; i++) {
+            assertThat(job.run(3)).as("the outage fails the job again").isTrue();
+            held.add(job.outageHeld);
+            suspects.add(job.suspects);
+            refunded.add(count(job.metrics, QuarantineMetrics.OUTAGE_REFUNDED));
+            retried += count(job.metrics, QuarantineMetrics.RETRIED);
+        }
+        assertThat(job.dead).as("dead letters after %d failures", job.failures).isEmpty();
+        assertThat(job.releasedIntoOutage).as("released into the outage").isEmpty();
+        assertThat(held).as("held for the outage, each restore").containsOnly(n);
+        assertThat(suspects).as("no search for a poison").containsOnly(0);
+        assertThat(refunded).as("not counted: at the first restore, nothing in flight after it").startsWith((long) n).containsOnly((long) n, 0L);
+        assertThat(retried).isZero();
+        job.health.down = null; // OpenSearch answers again
+        assertThat(job.run(10)).isFalse();
+        assertThat(job.dead).isEmpty();
+        assertThat(job.kept).as("each released once").hasSize(n).doesNotHaveDuplicates();
+        assertThat(job.outageHeld).isZero();
+    }
+
+    /**
+     * A poison among 8 documents, found half-way when the embedding endpoint goes down: the failures of the outage
+     * neither count nor narrow the search, and once it answers the bisection goes on where it stood, the poison is
+     * dead-lettered after its 2 attempts (not counting group failures) and every other document is released once.
+     */
+    @Test
+    void aPoisonIsStillDeadLetteredAfterMaxAttemptsOnceTheDependenciesAnswer() throws Exception {
+        int n = 8;
+        Job job = new Job(n, "poison");
+        job.failures = 1; // all 8 in flight: the poison kills the task
+        assertThat(job.run(10)).as("a half with the poison released, killing it again").isTrue();
+        assertThat(job.dead).isEmpty();
+        int failuresBefore = job.failures;
+        job.health.down = "OPENAI embedding endpoint http://127.0.0.1:8090/v1 answered HTTP 503";
+        int suspects = -1;
+        for (int i = 0; i < 6; i++) {
+            assertThat(job.run(3)).isTrue();
+            assertThat(job.dead).as("dead letters during the outage").isEmpty();
+            if (i == 0) {
+                suspects = job.suspects;
+                assertThat(count(job.metrics, QuarantineMetrics.OUTAGE_REFUNDED)).as("the poison's half, released before the outage").isPositive();
+            }
+            assertThat(job.suspects).as("the same suspects, held").isEqualTo(suspects);
+            assertThat(job.outageHeld).isEqualTo(suspects);
+        }
+        assertThat(suspects).isBetween(1, n);
+        assertThat(job.releasedIntoOutage).as("released into the outage").isEmpty();
+        job.health.down = null;
+        while (job.run(20)) {
+            assertThat(job.failures - failuresBefore - 6).as("failures after the outage").isLessThanOrEqualTo(3);
+        }
+        assertThat(job.dead).extracting(f -> f.documentId + "/" + f.stage + "/" + f.error).containsExactly("poison/quarantine/PoisonDocument");
+        assertThat(job.dead.get(0).message).contains("2 attempts");
+        assertThat(job.kept).as("one outcome each").hasSize(n - 1).doesNotHaveDuplicates().doesNotContain("poison:1");
+    }
+
+    /**
+     * Suspects held for an outage stay held, with their bisection, across a snapshot and restore that no failure caused
+     * (a stop-with-savepoint and start): nothing was in flight, so nothing is undone; once the dependency answers the
+     * failed pool is released half at a time as before the outage.
+     */
+    @Test
+    void heldSuspectsSurviveASnapshotAndRestoreWithTheirBisection() throws Exception {
+        int n = 8;
+        Job job = new Job(n, null);
+        OperatorSubtaskState savepoint;
+        // A TaskManager lost while everything answers: all 8 are suspects, their pool failed whole; then OpenSearch goes down.
+        try (var h = job.harness(job.restoreFrom)) {
+            assertThat(count(job.metrics, QuarantineMetrics.OUTAGE_REFUNDED)).as("counted: nothing was down at the restore").isZero();
+            assertThat(count(job.metrics, QuarantineMetrics.RETRIED)).isEqualTo(n);
+            job.health.down = OUTAGE;
+            h.snapshot(job.checkpoint, job.checkpoint);
+            h.notifyOfCompletedCheckpoint(job.checkpoint++);
+            savepoint = h.snapshot(job.checkpoint++, 0);
+            assertThat(released(h)).isEmpty();
+            assertThat(gauge(job.metrics, QuarantineMetrics.SUSPECTS)).isEqualTo(n);
+            assertThat(gauge(job.metrics, QuarantineMetrics.OUTAGE_HELD)).isEqualTo(n);
+            assertThat(job.health.watched).as("probed while documents are held").isTrue();
+        }
+        try (var h = job.harness(savepoint)) {
+            assertThat(deadLetters(h)).isEmpty();
+            assertThat(count(job.metrics, QuarantineMetrics.OUTAGE_REFUNDED)).isZero();
+            assertThat(h.numKeyedStateEntries()).isEqualTo(n);
+            assertThat(gauge(job.metrics, QuarantineMetrics.SUSPECTS)).isEqualTo(n);
+            assertThat(checkpoint(h, job.checkpoint++)).as("still down").isEmpty();
+            job.health.down = null;
+            List<Integer> groups = new ArrayList<>();
+            while (released(h).size() < n && groups.size() < 10) {
+                groups.add(checkpoint(h, job.checkpoint++).size());
+            }
+            assertThat(groups).as("halves of the failed pool").startsWith(n / 2, n / 4);
+            checkpoint(h, job.checkpoint++);
+            assertThat(released(h)).hasSize(n).doesNotHaveDuplicates();
+            assertThat(h.numKeyedStateEntries()).as("released entries are cleared").isZero();
+            assertThat(gauge(job.metrics, QuarantineMetrics.OUTAGE_HELD)).isZero();
+            assertThat(job.health.watched).as("nothing held: nothing probed").isFalse();
+            h.processElement(task("new", 1), job.clock + 1);
+            assertThat(released(h)).as("pass-through again").endsWith("new:1");
+        }
+    }
+
+    /** In normal optimistic running nothing is held, so no probe is even built; always-gate holds every document while down. */
+    @Test
+    void onlyATaskThatHoldsDocumentsProbesAndAlwaysGateHoldsNewDocumentsWhileDown() throws Exception {
+        SwitchedHealth health = new SwitchedHealth();
+        DependencyHealth.Factory factory = () -> {
+            health.opened.incrementAndGet();
+            return health;
+        };
+        health.down = OUTAGE;
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask>(
+                new Quarantine(2, QuarantineMode.OPTIMISTIC, factory), t -> t.documentId, Types.STRING)) {
+            h.open();
+            h.processElement(task("a", 1), 1);
+            assertThat(released(h)).containsExactly("a:1");
+            assertThat(health.opened).hasValue(0);
+        }
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask>(
+                new Quarantine(2, QuarantineMode.ALWAYS_GATE, factory), t -> t.documentId, Types.STRING)) {
+            h.open();
+            assertThat(health.opened).hasValue(1);
+            h.processElement(task("a", 1), 1);
+            assertThat(health.watched).isTrue();
+            assertThat(checkpoint(h, 1)).isEmpty();
+            assertThat(checkpoint(h, 2)).isEmpty();
+            health.down = null;
+            assertThat(checkpoint(h, 3)).containsExactly("a:1");
+            assertThat(h.numKeyedStateEntries()).isZero();
+            assertThat(deadLetters(h)).isEmpty();
         }
     }
 }

@@ -1,0 +1,214 @@
+package io.streamrag.ingest.health;
+
+import io.streamrag.common.embedding.EmbeddingErrors;
+import io.streamrag.common.opensearch.OpenSearchClients;
+
+import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch.generic.Requests;
+import org.opensearch.client.opensearch.generic.Response;
+import org.opensearch.client.transport.httpclient5.ResponseException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Asks OpenSearch ({@code GET /_cluster/health}, through the client the indexer uses: same URL, credentials and TLS)
+ * and a remote embedding endpoint ({@code GET} of its base URL) whether they answer, on a daemon thread every probe
+ * interval while watched, and keeps the last answer for the task thread.
+ *
+ * <p>A dependency is down when it fails the way the operators wait out as an outage (and fail the job after their
+ * retry budget): no connection, no answer within the timeout, HTTP 5xx or 429 (and 408 from the embedding endpoint,
+ * as {@link EmbeddingErrors} sorts it); OpenSearch also when it refuses the job's credentials (401: the indexer's
+ * requests, with the same credentials, are refused and retried as an outage too). Any other answer counts as
+ * answering — 403 included (the health action may be forbidden to a user allowed to write), and 401 or 404 from the
+ * embedding endpoint, which is asked without its key at its base URL: the probe tells an outage from health, it does
+ * not check the setup.
+ */
+public final class DependencyWatch implements DependencyHealth {
+    private static final Logger LOG = LoggerFactory.getLogger(DependencyWatch.class);
+
+    private final ProbeSettings settings;
+    private final long timeoutMs;
+    private final OpenSearchClient openSearch;
+    /** Null when the embedding model is in-process (or has no base URL to ask). */
+    private final HttpClient http;
+    private final URI embeddingUrl;
+    private final ScheduledExecutorService thread;
+    private volatile String down;
+    private volatile boolean wanted;
+
+    public DependencyWatch(ProbeSettings settings) {
+        this.settings = settings;
+        this.timeoutMs = Math.max(1, settings.timeout().toMillis());
+        this.openSearch = OpenSearchClients.create(OpenSearchClients.settings(settings.openSearch()), settings.timeout());
+        String base = settings.remoteEmbedding() ? settings.embedding().baseUrl() : null;
+        this.embeddingUrl = base == null || base.isBlank() ? null : URI.create(base);
+        this.http = embeddingUrl == null ? null : HttpClient.newBuilder()
+                .connectTimeout(settings.timeout())
+                .version(HttpClient.Version.HTTP_1_1)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "quarantine-dependency-probe");
+            t.setDaemon(true);
+            return t;
+        });
+        long interval = Math.max(1, settings.interval().toMillis());
+        thread.scheduleWithFixedDelay(() -> {
+            if (wanted) {
+                refresh();
+            }
+        }, interval, interval, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public String down() {
+        return down;
+    }
+
+    @Override
+    public String checkNow() throws InterruptedException {
+        try {
+            // On the probe thread, so it never runs beside a scheduled check.
+            return thread.submit(this::refresh).get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("The dependency probe failed", e.getCause());
+        } catch (RejectedExecutionException e) {
+            return down; // closed
+        }
+    }
+
+    @Override
+    public void watch(boolean wanted) {
+        boolean was = this.wanted;
+        this.wanted = wanted;
+        if (wanted && !was) {
+            try {
+                thread.execute(this::refresh); // the last answer may be old: ask at once
+            } catch (RejectedExecutionException e) {
+                // closed
+            }
+        }
+    }
+
+    /** Checks every dependency and keeps the answer. */
+    private String refresh() {
+        try {
+            String now = check();
+            if (!Objects.equals(now, down)) {
+                LOG.debug("Dependencies: {}", now == null ? "all answer" : now);
+            }
+            down = now;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // closing
+        }
+        return down;
+    }
+
+    /** Null when every dependency answers; otherwise what does not, and how. */
+    String check() throws InterruptedException {
+        List<String> failing = new ArrayList<>(2);
+        String os = openSearch();
+        if (os != null) {
+            failing.add(os);
+        }
+        if (http != null) {
+            String embedding = embedding();
+            if (embedding != null) {
+                failing.add(embedding);
+            }
+        }
+        return failing.isEmpty() ? null : String.join("; ", failing);
+    }
+
+    private String openSearch() throws InterruptedException {
+        String name = "OpenSearch " + settings.openSearch().url();
+        CompletableFuture<Response> call;
+        try {
+            call = openSearch.generic().executeAsync(Requests.builder().method("GET").endpoint("/_cluster/health").build());
+        } catch (RuntimeException e) {
+            return outage(name, e);
+        }
+        try (Response response = call.get(timeoutMs, TimeUnit.MILLISECONDS)) {
+            return openSearchAnswered(name, response.getStatus());
+        } catch (TimeoutException e) {
+            call.cancel(true);
+            return name + " did not answer within " + Duration.ofMillis(timeoutMs);
+        } catch (ExecutionException e) {
+            return outage(name, e.getCause());
+        } catch (IOException e) {
+            return null; // closing the answer's body: it did answer
+        }
+    }
+
+    /** What an answer with {@code status} says: an outage (or refused credentials), or (null) that OpenSearch answers. */
+    private static String openSearchAnswered(String name, int status) {
+        if (status >= 500 || status == 429) {
+            return name + " answered HTTP " + status;
+        }
+        return status == 401 ? name + " refuses the job's credentials (HTTP 401)" : null;
+    }
+
+    /** What an OpenSearch request threw: an outage the indexer would wait out, or (null) something else. */
+    private static String outage(String name, Throwable error) {
+        // The transport throws for an error status (401 and 403 wrapped): that is an answer, judged by its status.
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof ResponseException) {
+                return openSearchAnswered(name, ((ResponseException) t).status());
+            }
+        }
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof Exception && OpenSearchClients.retriable((Exception) t)) {
+                return name + " is unreachable: " + t;
+            }
+        }
+        LOG.debug("Probing {} failed, not as an outage: {}", name, error.toString());
+        return null;
+    }
+
+    private String embedding() throws InterruptedException {
+        String name = settings.embedding().provider() + " embedding endpoint " + embeddingUrl;
+        try {
+            HttpResponse<Void> response = http.send(HttpRequest.newBuilder(embeddingUrl).timeout(Duration.ofMillis(timeoutMs)).GET().build(),
+                    HttpResponse.BodyHandlers.discarding());
+            int status = response.statusCode();
+            return EmbeddingErrors.ofStatus(status) == EmbeddingErrors.Kind.TRANSIENT ? name + " answered HTTP " + status : null;
+        } catch (IOException e) {
+            return name + " is unreachable: " + e; // refused, reset, or no answer within the timeout
+        } catch (RuntimeException e) {
+            LOG.debug("Probing {} failed, not as an outage: {}", name, e.toString());
+            return null;
+        }
+    }
+
+    @Override
+    public void close() {
+        thread.shutdownNow();
+        try {
+            thread.awaitTermination(timeoutMs, TimeUnit.MILLISECONDS); // a check in flight ends when interrupted
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            OpenSearchClients.close(openSearch);
+        } catch (RuntimeException e) {
+            LOG.debug("Closing the probe's OpenSearch client failed", e);
+        }
+    }
+}

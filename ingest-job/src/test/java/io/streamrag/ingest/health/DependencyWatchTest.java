@@ -1,0 +1,203 @@
+package io.streamrag.ingest.health;
+
+import io.streamrag.common.embedding.EmbeddingOptions.Provider;
+import io.streamrag.common.embedding.EmbeddingSettings;
+import io.streamrag.common.opensearch.OpenSearchConnection;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The real dependency probe against a local HTTP server on 127.0.0.1 standing for OpenSearch and a remote embedding
+ * endpoint: answering is up (whatever the status, unless it is an outage's), a closed port, 5xx/429 and an answer
+ * slower than the timeout are down; watched, it keeps its answer fresh on its own thread, unwatched it asks nothing.
+ */
+@Timeout(60)
+class DependencyWatchTest {
+
+    private HttpServer server;
+    private ExecutorService handlers;
+    private volatile int openSearchStatus = 200;
+    private volatile int embeddingStatus = 404; // an OpenAI-compatible base URL often answers GET with 404: still an answer
+    private volatile long delayMs;
+    private final List<String> requests = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void start() throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        handlers = Executors.newCachedThreadPool();
+        server.setExecutor(handlers);
+        server.createContext("/", this::answer);
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+        handlers.shutdownNow();
+    }
+
+    private void answer(HttpExchange exchange) throws IOException {
+        String path = exchange.getRequestURI().getPath();
+        requests.add(exchange.getRequestMethod() + " " + path);
+        try {
+            Thread.sleep(delayMs);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        int status = path.startsWith("/v1") ? embeddingStatus : openSearchStatus;
+        byte[] body = "{\"cluster_name\":\"test\",\"status\":\"green\"}".getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, body.length);
+        exchange.getResponseBody().write(body);
+        exchange.close();
+    }
+
+    private String url() {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    /** A loopback port nothing listens on. */
+    private static String closedPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return "http://127.0.0.1:" + socket.getLocalPort();
+        }
+    }
+
+    private static OpenSearchConnection openSearch(String url) {
+        return new OpenSearchConnection(url, null, null, null, null, null, "PKCS12", null, null, true);
+    }
+
+    private static EmbeddingSettings embedding(Provider provider, String baseUrl) {
+        return new EmbeddingSettings(provider, baseUrl, "some-model", "EMBEDDING_API_KEY", 384, 0, 1);
+    }
+
+    private static DependencyWatch watch(String openSearchUrl, EmbeddingSettings embedding, Duration interval, Duration timeout) {
+        return new DependencyWatch(new ProbeSettings(openSearch(openSearchUrl), embedding, interval, timeout));
+    }
+
+    private static DependencyWatch watch(String openSearchUrl, EmbeddingSettings embedding) {
+        return watch(openSearchUrl, embedding, Duration.ofMinutes(1), Duration.ofSeconds(5));
+    }
+
+    @Test
+    void anOpenSearchThatAnswersIsUpUnlessItsStatusIsAnOutagesAndItIsAskedItsClusterHealth() throws Exception {
+        try (DependencyWatch w = watch(url(), embedding(Provider.ONNX, null))) {
+            assertThat(w.checkNow()).isNull();
+            assertThat(requests).containsExactly("GET /_cluster/health");
+            for (int status : new int[] {403, 404, 400}) {
+                openSearchStatus = status; // e.g. a user without cluster-monitor rights: not an outage
+                assertThat(w.checkNow()).as("HTTP %d", status).isNull();
+            }
+            for (int status : new int[] {500, 503, 429}) {
+                openSearchStatus = status;
+                assertThat(w.checkNow()).as("HTTP %d", status).isEqualTo("OpenSearch " + url() + " answered HTTP " + status);
+            }
+            assertThat(w.down()).as("the last answer, kept").contains("HTTP 429");
+            openSearchStatus = 401; // the indexer's requests carry the same credentials: refused, and retried as an outage
+            assertThat(w.checkNow()).isEqualTo("OpenSearch " + url() + " refuses the job's credentials (HTTP 401)");
+        }
+    }
+
+    @Test
+    void aClosedPortIsDown() throws Exception {
+        String closed = closedPort();
+        try (DependencyWatch w = watch(closed, embedding(Provider.ONNX, null))) {
+            assertThat(w.checkNow()).startsWith("OpenSearch " + closed + " is unreachable: ");
+        }
+    }
+
+    @Test
+    void anAnswerSlowerThanTheTimeoutIsDown() throws Exception {
+        delayMs = 3_000;
+        try (DependencyWatch w = watch(url(), embedding(Provider.ONNX, null), Duration.ofMinutes(1), Duration.ofMillis(300))) {
+            long start = System.nanoTime();
+            String down = w.checkNow();
+            long tookMs = (System.nanoTime() - start) / 1_000_000;
+            assertThat(down).isEqualTo("OpenSearch " + url() + " did not answer within PT0.3S");
+            assertThat(tookMs).as("waited about the timeout, not for the answer").isLessThan(2_000);
+            delayMs = 0;
+            assertThat(w.checkNow()).as("answers again").isNull();
+        }
+    }
+
+    @Test
+    void aRemoteEmbeddingEndpointIsProbedAndTheInProcessModelIsNot() throws Exception {
+        String closed = closedPort();
+        try (DependencyWatch w = watch(url(), embedding(Provider.OPENAI, url() + "/v1"))) {
+            assertThat(w.checkNow()).isNull();
+            assertThat(requests).contains("GET /v1");
+            embeddingStatus = 502;
+            assertThat(w.checkNow()).isEqualTo("OPENAI embedding endpoint " + url() + "/v1 answered HTTP 502");
+            embeddingStatus = 401; // a key problem is the setup's, not an outage
+            assertThat(w.checkNow()).isNull();
+            openSearchStatus = 503;
+            embeddingStatus = 503;
+            assertThat(w.checkNow()).as("both named").contains("OpenSearch", "OPENAI embedding endpoint");
+        }
+        try (DependencyWatch w = watch(url(), embedding(Provider.OLLAMA, closed))) {
+            openSearchStatus = 200;
+            assertThat(w.checkNow()).startsWith("OLLAMA embedding endpoint " + closed + " is unreachable: ");
+        }
+        try (DependencyWatch w = watch(url(), embedding(Provider.ONNX, closed))) {
+            assertThat(w.checkNow()).as("in-process: nothing to probe").isNull();
+        }
+    }
+
+    @Test
+    void watchedItKeepsItsAnswerFreshOnItsOwnThreadAndUnwatchedItAsksNothing() throws Exception {
+        try (DependencyWatch w = watch(url(), embedding(Provider.ONNX, null), Duration.ofMillis(20), Duration.ofSeconds(5))) {
+            Thread.sleep(200);
+            assertThat(requests).as("not watched").isEmpty();
+            w.watch(true);
+            await(() -> requests.isEmpty() ? "nothing asked" : null);
+            openSearchStatus = 503;
+            await(() -> w.down() == null ? "still up" : null);
+            assertThat(w.down()).contains("HTTP 503");
+            openSearchStatus = 200;
+            await(() -> w.down());
+            w.watch(false);
+            Thread.sleep(100); // a check in flight ends
+            int asked = requests.size();
+            Thread.sleep(200);
+            assertThat(requests).as("no longer watched").hasSize(asked);
+        }
+        assertThat(Thread.getAllStackTraces().keySet()).as("its thread ends with it")
+                .noneMatch(t -> t.getName().equals("quarantine-dependency-probe"));
+    }
+
+    /** Waits until {@code notYet} says nothing (null). */
+    private static void await(Supplier<String> notYet) throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (notYet.get() != null && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
+        assertThat(notYet.get()).isNull();
+    }
+
+    @Test
+    void aZeroIntervalProbesNothing() {
+        ProbeSettings off = new ProbeSettings(openSearch(url()), embedding(Provider.ONNX, null), Duration.ZERO, Duration.ofSeconds(5));
+        assertThat(off.open()).isSameAs(DependencyHealth.UP);
+        assertThat(new ProbeSettings(openSearch(url()), embedding(Provider.ONNX, null), Duration.ofSeconds(5), Duration.ofSeconds(5)).open())
+                .isInstanceOf(DependencyWatch.class).satisfies(DependencyHealth::close);
+    }
+}
