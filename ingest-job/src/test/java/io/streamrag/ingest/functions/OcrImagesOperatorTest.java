@@ -1,5 +1,6 @@
 package io.streamrag.ingest.functions;
 
+import io.streamrag.common.testing.HarnessMetrics;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.ImageTextReader;
 import io.streamrag.ingest.extract.OcrSettings;
@@ -15,11 +16,6 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.ThreadSafeSimpleCounter;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.runtime.jobgraph.OperatorID;
-import org.apache.flink.runtime.metrics.groups.InternalOperatorMetricGroup;
-import org.apache.flink.runtime.metrics.groups.UnregisteredMetricGroups;
-import org.apache.flink.runtime.metrics.util.InterceptingOperatorMetricGroup;
-import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -28,7 +24,6 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
@@ -56,21 +51,14 @@ class OcrImagesOperatorTest {
         }
     }
 
-    private InterceptingOperatorMetricGroup metrics;
+    private HarnessMetrics metrics;
 
     private OneInputStreamOperatorTestHarness<OcrItem, OcrItem> harness(Configuration conf, long timeoutMs) throws Exception {
-        metrics = new InterceptingOperatorMetricGroup();
-        InterceptingOperatorMetricGroup operatorMetrics = metrics;
-        var taskMetrics = new UnregisteredMetricGroups.UnregisteredTaskMetricGroup() {
-            @Override
-            public InternalOperatorMetricGroup getOrAddOperator(OperatorID id, String name, Map<String, String> variables) {
-                return operatorMetrics;
-            }
-        };
+        metrics = new HarnessMetrics();
         return new OneInputStreamOperatorTestHarness<>(
                 new AsyncWaitOperatorFactory<>(new ControlledOcrImages(conf), timeoutMs, 8, AsyncDataStream.OutputMode.ORDERED),
                 TypeInformation.of(OcrItem.class).createSerializer(new SerializerConfigImpl()),
-                new MockEnvironmentBuilder().setMetricGroup(taskMetrics).build());
+                metrics.environment().build());
     }
 
     /** Settings no other test uses, so each test has its own per-JVM OCR pool; no cache, so every image is read. */
@@ -82,7 +70,7 @@ class OcrImagesOperatorTest {
     }
 
     private long count(String name) {
-        return ((Counter) metrics.get(name)).getCount();
+        return metrics.count(name);
     }
 
     /** Waits until {@code n} reads have fully finished (their reading time, recorded last, is in the histogram). */

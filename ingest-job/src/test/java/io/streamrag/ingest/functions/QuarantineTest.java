@@ -1,5 +1,6 @@
 package io.streamrag.ingest.functions;
 
+import io.streamrag.common.testing.HarnessMetrics;
 import io.streamrag.common.metrics.MetricSpec;
 import io.streamrag.common.records.DocumentEvent.Op;
 import io.streamrag.ingest.IngestOptions.QuarantineMode;
@@ -16,10 +17,6 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.checkpoint.SavepointType;
-import org.apache.flink.runtime.jobgraph.OperatorID;
-import org.apache.flink.runtime.metrics.groups.InternalOperatorMetricGroup;
-import org.apache.flink.runtime.metrics.groups.UnregisteredMetricGroups;
-import org.apache.flink.runtime.metrics.util.InterceptingOperatorMetricGroup;
 import org.apache.flink.runtime.operators.testutils.MockEnvironment;
 import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -543,7 +540,7 @@ class QuarantineTest {
         /** Released while a dependency was down. */
         final List<String> releasedIntoOutage = new ArrayList<>();
         /** The metrics of the last task attempt; its gauges as they read when it ended (closing the harness finishes it). */
-        InterceptingOperatorMetricGroup metrics;
+        HarnessMetrics metrics;
         int outageHeld;
         int suspects;
 
@@ -567,16 +564,8 @@ class QuarantineTest {
         }
 
         KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask> harness(OperatorSubtaskState state) throws Exception {
-            metrics = new InterceptingOperatorMetricGroup();
-            InterceptingOperatorMetricGroup operatorMetrics = metrics;
-            var taskMetrics = new UnregisteredMetricGroups.UnregisteredTaskMetricGroup() {
-                @Override
-                public InternalOperatorMetricGroup getOrAddOperator(OperatorID id, String name, Map<String, String> variables) {
-                    return operatorMetrics;
-                }
-            };
-            MockEnvironment env = new MockEnvironmentBuilder().setMaxParallelism(1).setParallelism(1).setSubtaskIndex(0)
-                    .setMetricGroup(taskMetrics).build();
+            metrics = new HarnessMetrics();
+            MockEnvironment env = metrics.environment().setMaxParallelism(1).setParallelism(1).setSubtaskIndex(0).build();
             SwitchedHealth probe = health;
             var h = new KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask>(
                     new Quarantine(2, QuarantineMode.OPTIMISTIC, () -> {
@@ -632,13 +621,12 @@ class QuarantineTest {
         }
     }
 
-    private static long count(InterceptingOperatorMetricGroup metrics, MetricSpec<Counter> spec) {
-        return ((Counter) metrics.get(spec.name())).getCount();
+    private static long count(HarnessMetrics metrics, MetricSpec<Counter> spec) {
+        return metrics.count(spec.name());
     }
 
-    @SuppressWarnings("unchecked")
-    private static int gauge(InterceptingOperatorMetricGroup metrics, MetricSpec<Gauge<Integer>> spec) {
-        return ((Gauge<Integer>) metrics.get(spec.name())).getValue();
+    private static int gauge(HarnessMetrics metrics, MetricSpec<Gauge<Integer>> spec) {
+        return metrics.<Integer>gauge(spec.name());
     }
 
     /**

@@ -1,18 +1,12 @@
 package io.streamrag.ingest.functions;
 
+import io.streamrag.common.testing.HarnessMetrics;
 import io.streamrag.common.records.IngestOutcome.Outcome;
 import io.streamrag.ingest.metrics.OutcomeMetrics;
 import io.streamrag.ingest.records.DocumentOutcome;
 
 import org.apache.flink.api.common.accumulators.Accumulator;
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.metrics.Gauge;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.runtime.jobgraph.OperatorID;
-import org.apache.flink.runtime.metrics.groups.InternalOperatorMetricGroup;
-import org.apache.flink.runtime.metrics.groups.UnregisteredMetricGroups;
-import org.apache.flink.runtime.metrics.util.InterceptingOperatorMetricGroup;
-import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
@@ -26,28 +20,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Outcome tracking in Flink's harness: outcomes pass unchanged, counted by outcome and stage; progress survives a restore. */
 class TrackOutcomesTest {
 
-    private InterceptingOperatorMetricGroup metrics;
+    private HarnessMetrics metrics;
 
     private OneInputStreamOperatorTestHarness<DocumentOutcome, DocumentOutcome> harness(long expectedTotal) throws Exception {
-        metrics = new InterceptingOperatorMetricGroup();
-        InterceptingOperatorMetricGroup operatorMetrics = metrics;
-        var taskMetrics = new UnregisteredMetricGroups.UnregisteredTaskMetricGroup() {
-            @Override
-            public InternalOperatorMetricGroup getOrAddOperator(OperatorID id, String name, Map<String, String> variables) {
-                return operatorMetrics;
-            }
-        };
+        metrics = new HarnessMetrics();
         return new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new TrackOutcomes(expectedTotal, 60_000)),
-                new MockEnvironmentBuilder().setMetricGroup(taskMetrics).build());
+                metrics.environment().build());
     }
 
     private long count(String name) {
-        return ((Counter) metrics.get(name)).getCount();
+        return metrics.count(name);
     }
 
-    @SuppressWarnings("unchecked")
     private long gauge(String name) {
-        return ((Gauge<Long>) metrics.get(name)).getValue();
+        return metrics.<Long>gauge(name);
     }
 
     @Test

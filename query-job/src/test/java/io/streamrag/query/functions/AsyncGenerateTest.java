@@ -1,5 +1,6 @@
 package io.streamrag.query.functions;
 
+import io.streamrag.common.testing.HarnessMetrics;
 import io.streamrag.model.Faults;
 import io.streamrag.model.LocalModelServer;
 import io.streamrag.query.QueryOptions;
@@ -15,11 +16,6 @@ import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Gauge;
-import org.apache.flink.runtime.jobgraph.OperatorID;
-import org.apache.flink.runtime.metrics.groups.InternalOperatorMetricGroup;
-import org.apache.flink.runtime.metrics.groups.UnregisteredMetricGroups;
-import org.apache.flink.runtime.metrics.util.InterceptingOperatorMetricGroup;
-import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -84,19 +80,13 @@ class AsyncGenerateTest {
             FanOut.of(specs, 0.7).flatMap(r, new org.apache.flink.api.common.functions.util.ListCollector<>(requests));
             assertThat(requests).extracting(c -> c.choices).containsExactly(2, 1);
 
-            InterceptingOperatorMetricGroup metrics = new InterceptingOperatorMetricGroup();
-            var taskMetrics = new UnregisteredMetricGroups.UnregisteredTaskMetricGroup() {
-                @Override
-                public InternalOperatorMetricGroup getOrAddOperator(OperatorID id, String name, Map<String, String> variables) {
-                    return metrics;
-                }
-            };
+            HarnessMetrics metrics = new HarnessMetrics();
             List<VoteInput> out;
             try (var h = new OneInputStreamOperatorTestHarness<>(
                     new AsyncWaitOperatorFactory<>(new AsyncGenerate(GenerateSettings.from(conf), specs), 60_000, 8,
                             AsyncDataStream.OutputMode.UNORDERED),
                     TypeInformation.of(io.streamrag.query.records.CandidateRequest.class).createSerializer(new SerializerConfigImpl()),
-                    new MockEnvironmentBuilder().setMetricGroup(taskMetrics).build())) {
+                    metrics.environment().build())) {
                 h.open();
                 for (var c : requests) {
                     h.processElement(c, 0);
