@@ -1,5 +1,7 @@
 package io.streamrag.common.embedding;
 
+import io.streamrag.common.net.JdkHttpClients;
+
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.model.ollama.OllamaEmbeddingModel;
 import dev.langchain4j.model.openai.OpenAiEmbeddingModel;
@@ -7,6 +9,8 @@ import dev.langchain4j.model.openai.OpenAiEmbeddingModel;
 import org.apache.flink.configuration.Configuration;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * Builds the configured langchain4j {@link EmbeddingModel}; call it in {@code open()}, never per record, and
@@ -19,6 +23,12 @@ public final class EmbeddingModels {
 
     /** Retries langchain4j makes of a failed remote call unless the caller asks for another number. */
     public static final int REMOTE_MAX_RETRIES = 2;
+
+    /**
+     * The HTTP clients of each remote model {@link #create} made, closed by {@link #release}. Weak keys: a model nobody
+     * releases (a tool, a test) is forgotten with it, and its clients left to the garbage collector as before.
+     */
+    private static final Map<EmbeddingModel, JdkHttpClients> REMOTE_CLIENTS = new WeakHashMap<>();
 
     private EmbeddingModels() {}
 
@@ -39,22 +49,28 @@ public final class EmbeddingModels {
         switch (s.provider()) {
             case ONNX:
                 return OnnxMiniLm.shared(s.onnxThreads(), s.onnxIntraOpThreads());
-            case OPENAI:
-                return OpenAiEmbeddingModel.builder()
+            case OPENAI: {
+                JdkHttpClients clients = new JdkHttpClients();
+                return remote(clients, OpenAiEmbeddingModel.builder()
                         .baseUrl(require(s, EmbeddingOptions.BASE_URL.key(), s.baseUrl()))
                         .modelName(require(s, EmbeddingOptions.MODEL.key(), s.model()))
                         .apiKey(orDefault(System.getenv(s.apiKeyEnv()), "none"))
                         .dimensions(s.dimension())
                         .timeout(REMOTE_TIMEOUT)
                         .maxRetries(remoteMaxRetries)
-                        .build();
-            case OLLAMA:
-                return OllamaEmbeddingModel.builder()
+                        .httpClientBuilder(clients.langchain4j())
+                        .build());
+            }
+            case OLLAMA: {
+                JdkHttpClients clients = new JdkHttpClients();
+                return remote(clients, OllamaEmbeddingModel.builder()
                         .baseUrl(require(s, EmbeddingOptions.BASE_URL.key(), s.baseUrl()))
                         .modelName(require(s, EmbeddingOptions.MODEL.key(), s.model()))
                         .timeout(REMOTE_TIMEOUT)
                         .maxRetries(remoteMaxRetries)
-                        .build();
+                        .httpClientBuilder(clients.langchain4j())
+                        .build());
+            }
             default:
                 throw new IllegalArgumentException("Unknown embedding provider " + s.provider());
         }
@@ -68,10 +84,28 @@ public final class EmbeddingModels {
         return REMOTE_TIMEOUT.multipliedBy(2);
     }
 
-    /** Gives back a model {@link #create} made, in {@code close()}: the in-process one holds native memory. Null-safe. */
+    private static EmbeddingModel remote(JdkHttpClients clients, EmbeddingModel model) {
+        synchronized (REMOTE_CLIENTS) {
+            REMOTE_CLIENTS.put(model, clients);
+        }
+        return model;
+    }
+
+    /**
+     * Gives back a model {@link #create} made, in {@code close()}: the in-process one holds native memory, a remote one
+     * its HTTP client (Java 17's runs until collected, see {@link JdkHttpClients}). Null-safe.
+     */
     public static void release(EmbeddingModel model) {
         if (model instanceof OnnxMiniLm) {
             ((OnnxMiniLm) model).release();
+            return;
+        }
+        JdkHttpClients clients;
+        synchronized (REMOTE_CLIENTS) {
+            clients = model == null ? null : REMOTE_CLIENTS.remove(model);
+        }
+        if (clients != null) {
+            clients.close();
         }
     }
 

@@ -1,0 +1,350 @@
+package io.streamrag.common.net;
+
+import dev.langchain4j.http.client.HttpClientBuilder;
+import dev.langchain4j.http.client.jdk.JdkHttpClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+
+import java.io.IOException;
+import java.lang.reflect.Method;
+import java.net.Authenticator;
+import java.net.CookieHandler;
+import java.net.ProxySelector;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
+
+/**
+ * The JDK HTTP clients ({@code java.net.http}) one operator builds, closed with it. Java 17's client has no
+ * {@code close()}: each one keeps a selector thread, its pipe and epoll descriptors, its connections and its worker
+ * threads until the garbage collector happens to collect it, so every failover (which re-opens the operators in the
+ * same TaskManager) left them behind and a TaskManager piled them up between collections (20 re-opens of the fetch
+ * operator: 20 selector threads, 42 worker threads, 80 descriptors). Build clients through {@link #newBuilder()} or
+ * {@link #langchain4j()} and {@link #close()} this in the operator's {@code close()}.
+ *
+ * <p>The clients handed out fail fast once closed: a request sent after the close (a retry, a read still queued on a
+ * pool the TaskManager's other subtasks share) gets an {@link IOException}, and one waiting for its response when the
+ * close comes gets it at once too. A stopped Java 17 client would instead leave a synchronous {@code send} waiting for
+ * good, its own timeout included (the stopped selector thread is what fires timeouts). Thread-safe.
+ */
+public final class JdkHttpClients implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(JdkHttpClients.class);
+
+    private final List<Closable> clients = new ArrayList<>();
+    private boolean closed;
+
+    /** A builder of JDK clients that this closes. */
+    public HttpClient.Builder newBuilder() {
+        return new Recording(HttpClient.newBuilder());
+    }
+
+    /** A langchain4j HTTP client builder (its JDK client, langchain4j's default) whose clients this closes. */
+    public HttpClientBuilder langchain4j() {
+        return JdkHttpClient.builder().httpClientBuilder(newBuilder());
+    }
+
+    private HttpClient add(HttpClient built) {
+        Closable client = new Closable(built);
+        synchronized (this) {
+            if (!closed) {
+                clients.add(client);
+                return client;
+            }
+        }
+        client.close(); // built after the owner closed (a late lazy build): never left running
+        return client;
+    }
+
+    /** Closes every client built so far, and any built later, at once: their requests fail, their threads end. */
+    @Override
+    public void close() {
+        List<Closable> toClose;
+        synchronized (this) {
+            closed = true;
+            toClose = new ArrayList<>(clients);
+            clients.clear();
+        }
+        toClose.forEach(Closable::close);
+    }
+
+    /**
+     * Stops {@code client} now: its connections, its selector and, with the default executor, its worker threads.
+     * Java 21 has {@code shutdownNow()}. Java 17 has no way but one: the client's selector thread, named after the
+     * client's id (which its {@code toString()} ends with, for the JDK's own tests), ends the client when interrupted,
+     * as it does once it finds the client collected. A client it cannot stop is left to the garbage collector, as before.
+     */
+    private static void stop(HttpClient client) {
+        try {
+            Method shutdownNow = HttpClient.class.getMethod("shutdownNow"); // Java 21+
+            shutdownNow.invoke(client);
+            return;
+        } catch (NoSuchMethodException e) {
+            // Java 17: below
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.debug("Closing the HTTP client {} failed: {}", client, e.toString());
+            return;
+        }
+        String text = client.toString();
+        int open = text.lastIndexOf('(');
+        if (open < 0 || !text.endsWith(")")) {
+            LOG.debug("Cannot tell the selector thread of the HTTP client {}: left to the garbage collector", text);
+            return;
+        }
+        String selector = "HttpClient-" + text.substring(open + 1, text.length() - 1) + "-SelectorManager";
+        ThreadGroup root = Thread.currentThread().getThreadGroup();
+        while (root.getParent() != null) {
+            root = root.getParent();
+        }
+        Thread[] threads = new Thread[root.activeCount() + 64];
+        int n = root.enumerate(threads, true);
+        for (int i = 0; i < n; i++) {
+            if (threads[i].getName().equals(selector)) {
+                threads[i].interrupt();
+                return;
+            }
+        }
+    }
+
+    /**
+     * A JDK client that refuses requests once closed and fails those still waiting: each request is sent
+     * asynchronously and registered under the same lock the close takes, so none slips past it.
+     */
+    private static final class Closable extends HttpClient {
+        private final HttpClient delegate;
+        private final Set<CompletableFuture<?>> pending = new HashSet<>();
+        private boolean closed;
+
+        Closable(HttpClient delegate) {
+            this.delegate = delegate;
+        }
+
+        void close() {
+            List<CompletableFuture<?>> waiting;
+            synchronized (this) {
+                closed = true;
+                waiting = new ArrayList<>(pending);
+                pending.clear();
+            }
+            for (CompletableFuture<?> f : waiting) {
+                f.completeExceptionally(closedError()); // its waiter goes on; cancelling the JDK's own future aborts it
+            }
+            stop(delegate);
+        }
+
+        private static IOException closedError() {
+            return new IOException("HTTP client closed (its operator closed)");
+        }
+
+        private <T> CompletableFuture<HttpResponse<T>> register(Supplier<CompletableFuture<HttpResponse<T>>> send) {
+            CompletableFuture<HttpResponse<T>> request;
+            CompletableFuture<HttpResponse<T>> result = new CompletableFuture<>();
+            synchronized (this) {
+                if (closed) {
+                    result.completeExceptionally(closedError());
+                    return result;
+                }
+                request = send.get();
+                pending.add(result);
+            }
+            request.whenComplete((response, error) -> {
+                synchronized (this) {
+                    pending.remove(result);
+                }
+                if (error != null) {
+                    result.completeExceptionally(error instanceof CompletionException && error.getCause() != null
+                            ? error.getCause() : error);
+                } else {
+                    result.complete(response);
+                }
+            });
+            result.whenComplete((response, error) -> {
+                if (error != null) {
+                    request.cancel(true); // closed or given up by the caller: the exchange ends too
+                }
+            });
+            return result;
+        }
+
+        @Override
+        public <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler)
+                throws IOException, InterruptedException {
+            if (Thread.interrupted()) { // as the JDK's send: an interrupted thread sends nothing
+                throw new InterruptedException();
+            }
+            CompletableFuture<HttpResponse<T>> response = register(() -> delegate.sendAsync(request, handler));
+            try {
+                return response.get();
+            } catch (InterruptedException e) {
+                response.cancel(true);
+                throw e;
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof IOException) {
+                    throw (IOException) cause; // its own type: callers tell timeouts and refusals by it
+                }
+                if (cause instanceof RuntimeException) {
+                    throw (RuntimeException) cause;
+                }
+                if (cause instanceof Error) {
+                    throw (Error) cause;
+                }
+                throw new IOException(cause);
+            }
+        }
+
+        @Override
+        public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
+            return register(() -> delegate.sendAsync(request, handler));
+        }
+
+        @Override
+        public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler,
+                                                                HttpResponse.PushPromiseHandler<T> pushPromiseHandler) {
+            return register(() -> delegate.sendAsync(request, handler, pushPromiseHandler));
+        }
+
+        @Override
+        public Optional<CookieHandler> cookieHandler() {
+            return delegate.cookieHandler();
+        }
+
+        @Override
+        public Optional<Duration> connectTimeout() {
+            return delegate.connectTimeout();
+        }
+
+        @Override
+        public Redirect followRedirects() {
+            return delegate.followRedirects();
+        }
+
+        @Override
+        public Optional<ProxySelector> proxy() {
+            return delegate.proxy();
+        }
+
+        @Override
+        public SSLContext sslContext() {
+            return delegate.sslContext();
+        }
+
+        @Override
+        public SSLParameters sslParameters() {
+            return delegate.sslParameters();
+        }
+
+        @Override
+        public Optional<Authenticator> authenticator() {
+            return delegate.authenticator();
+        }
+
+        @Override
+        public Version version() {
+            return delegate.version();
+        }
+
+        @Override
+        public Optional<Executor> executor() {
+            return delegate.executor();
+        }
+
+        @Override
+        public WebSocket.Builder newWebSocketBuilder() {
+            return delegate.newWebSocketBuilder();
+        }
+
+        @Override
+        public String toString() {
+            return delegate.toString();
+        }
+    }
+
+    /** A JDK client builder that hands each client it builds to this registry. */
+    private final class Recording implements HttpClient.Builder {
+        private final HttpClient.Builder delegate;
+
+        Recording(HttpClient.Builder delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public HttpClient.Builder cookieHandler(CookieHandler cookieHandler) {
+            delegate.cookieHandler(cookieHandler);
+            return this;
+        }
+
+        @Override
+        public HttpClient.Builder connectTimeout(Duration duration) {
+            delegate.connectTimeout(duration);
+            return this;
+        }
+
+        @Override
+        public HttpClient.Builder sslContext(SSLContext sslContext) {
+            delegate.sslContext(sslContext);
+            return this;
+        }
+
+        @Override
+        public HttpClient.Builder sslParameters(SSLParameters sslParameters) {
+            delegate.sslParameters(sslParameters);
+            return this;
+        }
+
+        @Override
+        public HttpClient.Builder executor(Executor executor) {
+            delegate.executor(executor);
+            return this;
+        }
+
+        @Override
+        public HttpClient.Builder followRedirects(HttpClient.Redirect policy) {
+            delegate.followRedirects(policy);
+            return this;
+        }
+
+        @Override
+        public HttpClient.Builder version(HttpClient.Version version) {
+            delegate.version(version);
+            return this;
+        }
+
+        @Override
+        public HttpClient.Builder priority(int priority) {
+            delegate.priority(priority);
+            return this;
+        }
+
+        @Override
+        public HttpClient.Builder proxy(ProxySelector proxySelector) {
+            delegate.proxy(proxySelector);
+            return this;
+        }
+
+        @Override
+        public HttpClient.Builder authenticator(Authenticator authenticator) {
+            delegate.authenticator(authenticator);
+            return this;
+        }
+
+        @Override
+        public HttpClient build() {
+            return add(delegate.build());
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package io.streamrag.common.testing;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+/**
+ * What the JVM holds that an operator's {@code close()} must give back: live threads, open file descriptors, child
+ * processes, and the sizes of static holders a test names. A leak test takes one census, opens and closes an operator
+ * many times, and awaits a census that holds nothing new. Threads, descriptors and processes are told apart one by
+ * one (a descriptor by its number and what it points to), so leftovers of an earlier test that end meanwhile cannot
+ * hide new ones; what is new is reported by kind (a thread's name, a descriptor's target, without their numbers).
+ */
+public final class ResourceCensus {
+
+    /**
+     * New file descriptors allowed: class loading and logging open jars and files lazily. A leak of one descriptor per
+     * cycle over a test's cycles is well above it.
+     */
+    public static final int FD_SLACK = 4;
+
+    /** Live threads: the thread, its kind. */
+    private final Map<Thread, String> threads;
+    /** Open descriptors as number and target ({@code 12 -> socket:[4711]}). */
+    private final Set<String> fds;
+    private final Set<Long> children;
+    public final Map<String, Integer> holders;
+    /** Kinds of threads not counted: the test's own fixtures (a server's pool filling up to its size). */
+    private final Set<String> ignored;
+
+    private ResourceCensus(Map<Thread, String> threads, Set<String> fds, Set<Long> children, Map<String, Integer> holders,
+                           Set<String> ignored) {
+        this.threads = threads;
+        this.fds = fds;
+        this.children = children;
+        this.holders = holders;
+        this.ignored = ignored;
+    }
+
+    /** The census now; {@code holders} gives the static holder sizes by name (may be empty). */
+    public static ResourceCensus take(Supplier<Map<String, Integer>> holders) {
+        return take(holders, Set.of());
+    }
+
+    /** The census now, not counting threads of the kinds {@code ignoredThreads} (e.g. a test server's pool). */
+    public static ResourceCensus take(Supplier<Map<String, Integer>> holders, Set<String> ignoredThreads) {
+        Map<Thread, String> threads = Thread.getAllStackTraces().keySet().stream()
+                .filter(Thread::isAlive)
+                .filter(t -> !ignoredThreads.contains(kind(t.getName())))
+                .collect(Collectors.toMap(t -> t, t -> kind(t.getName())));
+        Set<Long> children = ProcessHandle.current().children().map(ProcessHandle::pid).collect(Collectors.toSet());
+        return new ResourceCensus(threads, fds(), children, new TreeMap<>(holders.get()), ignoredThreads);
+    }
+
+    private static Set<String> fds() {
+        Set<String> fds = new HashSet<>();
+        String[] numbers = new File("/proc/self/fd").list();
+        if (numbers == null) {
+            return fds;
+        }
+        for (String n : numbers) {
+            try {
+                fds.add(n + " -> " + Files.readSymbolicLink(Path.of("/proc/self/fd", n)));
+            } catch (IOException e) {
+                // closed since the listing (or the listing's own descriptor)
+            }
+        }
+        return fds;
+    }
+
+    /** A thread's name or a descriptor's target without its numbers: the threads of one pool are one kind. */
+    static String kind(String name) {
+        return name.replaceAll("\\d+", "#");
+    }
+
+    /** What this census holds that {@code baseline} did not, by kind; empty if nothing. */
+    public String growthOver(ResourceCensus baseline) {
+        StringBuilder growth = new StringBuilder();
+        Map<String, Long> newThreads = threads.entrySet().stream()
+                .filter(e -> !baseline.threads.containsKey(e.getKey()))
+                .collect(Collectors.groupingBy(Map.Entry::getValue, TreeMap::new, Collectors.counting()));
+        newThreads.forEach((kind, n) -> growth.append(n).append(" new threads '").append(kind).append("'; "));
+        Set<String> newFds = new HashSet<>(fds);
+        newFds.removeAll(baseline.fds);
+        if (newFds.size() > FD_SLACK) {
+            Map<String, Long> byTarget = newFds.stream().map(fd -> kind(fd.substring(fd.indexOf(" -> ") + 4)))
+                    .collect(Collectors.groupingBy(k -> k, TreeMap::new, Collectors.counting()));
+            growth.append(newFds.size()).append(" new file descriptors ").append(byTarget).append("; ");
+        }
+        long newChildren = children.stream().filter(pid -> !baseline.children.contains(pid)).count();
+        if (newChildren > 0) {
+            growth.append(newChildren).append(" new child processes; ");
+        }
+        holders.forEach((name, n) -> {
+            int before = baseline.holders.getOrDefault(name, 0);
+            if (n > before) {
+                growth.append(name).append(": ").append(before).append(" -> ").append(n).append("; ");
+            }
+        });
+        return growth.toString();
+    }
+
+    /**
+     * Waits (at most {@code timeout}: closed pools and killed processes take a moment to end) for a census that holds
+     * nothing new over {@code baseline}; fails with what is still held. Never runs the garbage collector: what only a
+     * collection would free is what a TaskManager piles up between collections.
+     */
+    public static void awaitBaseline(ResourceCensus baseline, Supplier<Map<String, Integer>> holders, Duration timeout)
+            throws InterruptedException {
+        long until = System.nanoTime() + timeout.toNanos();
+        String growth;
+        while (!(growth = take(holders, baseline.ignored).growthOver(baseline)).isEmpty()) {
+            if (System.nanoTime() > until) {
+                throw new AssertionError("Still held " + timeout.toSeconds() + " s after the last close: " + growth);
+            }
+            Thread.sleep(20);
+        }
+    }
+}
