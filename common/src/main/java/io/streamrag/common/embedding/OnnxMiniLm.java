@@ -13,6 +13,7 @@ import ai.onnxruntime.OrtSession;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.Field;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -77,6 +78,11 @@ public final class OnnxMiniLm extends AbstractInProcessEmbeddingModel {
         session.close();
     }
 
+    /** How many ONNX sessions this JVM holds: none once every user has released the model. */
+    public static synchronized int sessions() {
+        return SESSIONS.size();
+    }
+
     @Override
     public Response<List<Embedding>> embedAll(List<TextSegment> segments) {
         session.lock.readLock().lock(); // no close while a call runs
@@ -105,10 +111,21 @@ public final class OnnxMiniLm extends AbstractInProcessEmbeddingModel {
         return "all-minilm-l6-v2-q";
     }
 
+    /** The encoder's tokenizer, closed with the session (see {@link Session#tokenizer}); for tests. */
+    AutoCloseable tokenizer() {
+        return session.tokenizer;
+    }
+
     /** An ONNX session with its encoder, the users sharing it, and a lock that keeps it open while calls run. */
     private static final class Session {
         final OrtSession ort;
         final OnnxBertBiEncoder encoder;
+        /**
+         * The encoder's tokenizer (DJL's HuggingFaceTokenizer): native memory too, about 5 MB, which langchain4j never
+         * closes and only a finalizer frees after a garbage collection, so each failover that re-made the session left
+         * one behind until then. Null if this langchain4j keeps it elsewhere (then its finalizer frees it, as before).
+         */
+        final AutoCloseable tokenizer;
         final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
         int users;
         volatile boolean closed;
@@ -116,6 +133,18 @@ public final class OnnxMiniLm extends AbstractInProcessEmbeddingModel {
         private Session(OrtSession ort, OnnxBertBiEncoder encoder) {
             this.ort = ort;
             this.encoder = encoder;
+            this.tokenizer = tokenizerOf(encoder);
+        }
+
+        private static AutoCloseable tokenizerOf(OnnxBertBiEncoder encoder) {
+            try {
+                Field field = OnnxBertBiEncoder.class.getDeclaredField("tokenizer");
+                field.setAccessible(true);
+                Object tokenizer = field.get(encoder);
+                return tokenizer instanceof AutoCloseable ? (AutoCloseable) tokenizer : null;
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return null;
+            }
         }
 
         static Session load(int intraOpThreads) {
@@ -138,7 +167,10 @@ public final class OnnxMiniLm extends AbstractInProcessEmbeddingModel {
             try {
                 closed = true;
                 ort.close();
-            } catch (OrtException e) {
+                if (tokenizer != null) {
+                    tokenizer.close();
+                }
+            } catch (Exception e) {
                 throw new IllegalStateException("Closing the all-MiniLM-L6-v2-q session failed", e);
             } finally {
                 lock.writeLock().unlock();

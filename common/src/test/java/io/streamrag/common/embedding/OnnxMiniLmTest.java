@@ -1,5 +1,6 @@
 package io.streamrag.common.embedding;
 
+import ai.djl.util.NativeResource;
 import dev.langchain4j.data.segment.TextSegment;
 import org.junit.jupiter.api.Test;
 
@@ -30,5 +31,18 @@ class OnnxMiniLmTest {
         } finally {
             c.release();
         }
+    }
+
+    @Test
+    void theLastReleaseFreesTheTokenizersNativeMemoryToo() {
+        OnnxMiniLm model = OnnxMiniLm.shared(1, 5); // its own session
+        AutoCloseable tokenizer = model.tokenizer();
+        assertThat(tokenizer).isInstanceOf(NativeResource.class);
+        model.embed("The admin UI listens on port 8443.");
+        assertThat(((NativeResource<?>) tokenizer).isReleased()).isFalse();
+
+        model.release();
+        // Before, only its finalizer freed it, after a garbage collection: one more per failover until then.
+        assertThat(((NativeResource<?>) tokenizer).isReleased()).isTrue();
     }
 }
