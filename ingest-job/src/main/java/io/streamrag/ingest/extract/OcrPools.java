@@ -44,6 +44,11 @@ public final class OcrPools {
         return pool;
     }
 
+    /** How many pools (executor and cache) this JVM holds: none once every OCR subtask has closed. */
+    public static synchronized int size() {
+        return POOLS.size();
+    }
+
     public static synchronized void release(int threads, long cacheBytes) {
         String key = key(threads, cacheBytes);
         Pool pool = POOLS.get(key);

@@ -1,5 +1,6 @@
 package io.streamrag.ingest.extract;
 
+import io.streamrag.common.net.JdkHttpClients;
 import io.streamrag.ingest.IngestOptions;
 
 import dev.langchain4j.data.message.ImageContent;
@@ -17,9 +18,16 @@ public class VisionReader implements ImageTextReader {
             + "describe it in one or two sentences. Answer with the text only.";
 
     private final ChatModel model;
+    /** The HTTP clients under {@link #model}, closed with this reader; null when the caller owns the model. */
+    private final JdkHttpClients clients;
 
     public VisionReader(ChatModel model) {
+        this(model, null);
+    }
+
+    private VisionReader(ChatModel model, JdkHttpClients clients) {
         this.model = model;
+        this.clients = clients;
     }
 
     public static VisionReader create(OcrSettings settings) {
@@ -29,6 +37,7 @@ public class VisionReader implements ImageTextReader {
             throw new IllegalArgumentException(IngestOptions.OCR_PROVIDER.key() + "=vision needs " + IngestOptions.VISION_BASE_URL.key() + " and " + IngestOptions.VISION_MODEL.key());
         }
         String key = System.getenv(settings.visionApiKeyEnv());
+        JdkHttpClients clients = new JdkHttpClients();
         return new VisionReader(OpenAiChatModel.builder()
                 .baseUrl(baseUrl)
                 .modelName(name)
@@ -36,7 +45,15 @@ public class VisionReader implements ImageTextReader {
                 .temperature(0.0)
                 .timeout(settings.timeout())
                 .maxRetries(1)
-                .build());
+                .httpClientBuilder(clients.langchain4j())
+                .build(), clients);
+    }
+
+    @Override
+    public void close() {
+        if (clients != null) {
+            clients.close();
+        }
     }
 
     @Override

@@ -93,8 +93,11 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
 
     @Override
     public void close() throws Exception {
-        OpenSearchClients.close(client);
-        super.close();
+        try {
+            OpenSearchClients.close(client);
+        } finally {
+            super.close(); // the operator's own resources, even when closing the client failed
+        }
     }
 
     @Override

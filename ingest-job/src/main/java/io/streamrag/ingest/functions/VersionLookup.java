@@ -63,8 +63,11 @@ public class VersionLookup extends BufferingOperator<DocumentTask, DocumentTask>
 
     @Override
     public void close() throws Exception {
-        OpenSearchClients.close(client);
-        super.close();
+        try {
+            OpenSearchClients.close(client);
+        } finally {
+            super.close(); // the operator's own resources, even when closing the client failed
+        }
     }
 
     @Override
