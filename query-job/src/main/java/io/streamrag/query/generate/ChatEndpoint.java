@@ -1,5 +1,7 @@
 package io.streamrag.query.generate;
 
+import io.streamrag.common.net.JdkHttpClients;
+
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.exception.HttpException;
 import dev.langchain4j.model.chat.ChatModel;
@@ -40,6 +42,10 @@ public class ChatEndpoint implements AutoCloseable {
     private final CallListener listener;
     /** Direct JSON client for {@code n} choices per request; null unless the endpoint takes {@code n}. */
     private final ChoicesClient choices;
+    /** The JDK HTTP clients under {@link #model} and {@link #choices}, closed with the endpoint (see {@link JdkHttpClients}). */
+    private final JdkHttpClients http = new JdkHttpClients();
+    /** Closed with its operator: a call still running on the shared endpoint threads stops at its next attempt. */
+    private volatile boolean closed;
 
     public ChatEndpoint(EndpointSpec spec, RetryPolicy retry, int maxTokens, CallListener listener) {
         this(spec, retry, maxTokens, listener, HealthSettings.from(new Configuration()));
@@ -53,28 +59,33 @@ public class ChatEndpoint implements AutoCloseable {
         this.maxTokens = maxTokens;
         this.listener = listener;
         Duration timeout = Duration.ofMillis(spec.timeoutMs);
-        if (spec.provider == EndpointSpec.Provider.WATSONX) {
-            this.model = WatsonxModels.chatModel(spec, timeout);
-        } else if (spec.provider == EndpointSpec.Provider.OLLAMA) {
-            this.model = OllamaChatModel.builder()
-                    .baseUrl(spec.baseUrl)
-                    .modelName(spec.model)
-                    .timeout(timeout)
-                    .maxRetries(0)
-                    .httpClientBuilder(new RetryAfterHttpClient.Builder())
-                    .build();
-        } else {
-            String key = spec.apiKeyEnv == null ? null : System.getenv(spec.apiKeyEnv);
-            this.model = OpenAiChatModel.builder()
-                    .baseUrl(spec.baseUrl)
-                    .apiKey(key == null || key.isBlank() ? "none" : key)
-                    .modelName(spec.model)
-                    .timeout(timeout)
-                    .maxRetries(0) // our own bounded retries below honour Retry-After
-                    .httpClientBuilder(new RetryAfterHttpClient.Builder())
-                    .build();
+        try {
+            if (spec.provider == EndpointSpec.Provider.WATSONX) {
+                this.model = WatsonxModels.chatModel(spec, timeout);
+            } else if (spec.provider == EndpointSpec.Provider.OLLAMA) {
+                this.model = OllamaChatModel.builder()
+                        .baseUrl(spec.baseUrl)
+                        .modelName(spec.model)
+                        .timeout(timeout)
+                        .maxRetries(0)
+                        .httpClientBuilder(new RetryAfterHttpClient.Builder(http))
+                        .build();
+            } else {
+                String key = spec.apiKeyEnv == null ? null : System.getenv(spec.apiKeyEnv);
+                this.model = OpenAiChatModel.builder()
+                        .baseUrl(spec.baseUrl)
+                        .apiKey(key == null || key.isBlank() ? "none" : key)
+                        .modelName(spec.model)
+                        .timeout(timeout)
+                        .maxRetries(0) // our own bounded retries below honour Retry-After
+                        .httpClientBuilder(new RetryAfterHttpClient.Builder(http))
+                        .build();
+            }
+            this.choices = spec.maxChoices > 1 ? new ChoicesClient(spec, timeout, http) : null;
+        } catch (RuntimeException e) {
+            http.close(); // nothing else would: the caller never gets this endpoint
+            throw e;
         }
-        this.choices = spec.maxChoices > 1 ? new ChoicesClient(spec, timeout) : null;
         this.health = EndpointPools.acquire(spec, settings);
     }
 
@@ -129,6 +140,9 @@ public class ChatEndpoint implements AutoCloseable {
     private <T> T withRetries(long deadlineAtMs, CallHandle handle, IntFunction<T> once) {
         int localResets = 0; // attempts lost to our own client closing the connection (not the endpoint's fault)
         for (int attempt = 1; ; attempt++) {
+            if (closed) { // its clients fail every request now: no retries until the deadline
+                throw cancelled(attempt - 1, null);
+            }
             // No call (first or retry) starts after the deadline.
             long left = deadlineAtMs - System.currentTimeMillis();
             if (left <= 0) {
@@ -182,8 +196,9 @@ public class ChatEndpoint implements AutoCloseable {
                 return result;
             } catch (RuntimeException e) {
                 long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                // Closed under it (its operator closed): its client failed it, not the endpoint; the shared breaker is not told.
                 if (Thread.currentThread().isInterrupted() || hasCause(e, InterruptedException.class)
-                        || handle != null && handle.cancelled()) {
+                        || handle != null && handle.cancelled() || closed) {
                     health.recordAborted(millis);
                     if (handle != null && handle.lostRace()) {
                         health.breaker.onError(millis, TimeUnit.MILLISECONDS, e); // slower than a later hedge
@@ -320,8 +335,14 @@ public class ChatEndpoint implements AutoCloseable {
         return root.getClass().getSimpleName() + ": " + root.getMessage();
     }
 
+    /** Gives back the endpoint's share of its health and closes its HTTP clients: calls still running fail. */
     @Override
     public void close() {
-        EndpointPools.release(spec, settings);
+        closed = true;
+        try {
+            http.close();
+        } finally {
+            EndpointPools.release(spec, settings);
+        }
     }
 }

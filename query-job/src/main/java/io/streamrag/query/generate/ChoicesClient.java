@@ -1,5 +1,7 @@
 package io.streamrag.query.generate;
 
+import io.streamrag.common.net.JdkHttpClients;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -28,9 +30,10 @@ class ChoicesClient {
     private final String url;
     private final String apiKey;
 
-    ChoicesClient(EndpointSpec spec, Duration timeout) {
+    /** {@code clients} closes the HTTP client (with the endpoint). */
+    ChoicesClient(EndpointSpec spec, Duration timeout, JdkHttpClients clients) {
         this.spec = spec;
-        this.http = new RetryAfterHttpClient.Builder().connectTimeout(timeout).readTimeout(timeout).build();
+        this.http = new RetryAfterHttpClient.Builder(clients).connectTimeout(timeout).readTimeout(timeout).build();
         this.url = spec.baseUrl.replaceAll("/+$", "") + "/chat/completions";
         String key = spec.apiKeyEnv == null ? null : System.getenv(spec.apiKeyEnv);
         this.apiKey = key == null || key.isBlank() ? "none" : key;

@@ -156,6 +156,11 @@ public final class EndpointHealth implements AutoCloseable {
         return EndpointPools.find(name);
     }
 
+    /** How many endpoint healths this JVM holds (see {@link EndpointPools}): none once every generate subtask has closed. */
+    public static int inUse() {
+        return EndpointPools.size();
+    }
+
     /**
      * Whether the breaker currently turns calls away (routing sends candidates elsewhere meanwhile); an OPEN breaker
      * whose wait ({@code query.breaker.open-duration}) is over is half-opened here, so probes go out again.

@@ -44,6 +44,10 @@ final class EndpointPools {
         return null;
     }
 
+    static synchronized int size() {
+        return POOLS.size();
+    }
+
     static synchronized void release(EndpointSpec spec, HealthSettings settings) {
         Entry e = POOLS.get(key(spec, settings));
         if (e != null && --e.users <= 0) {

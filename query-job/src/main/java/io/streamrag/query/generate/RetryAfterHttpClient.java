@@ -1,5 +1,7 @@
 package io.streamrag.query.generate;
 
+import io.streamrag.common.net.JdkHttpClients;
+
 import dev.langchain4j.exception.TimeoutException;
 import dev.langchain4j.http.client.HttpClient;
 import dev.langchain4j.http.client.HttpClientBuilder;
@@ -34,8 +36,9 @@ public class RetryAfterHttpClient implements HttpClient {
     private final java.net.http.HttpClient delegate;
     private final Duration readTimeout;
 
-    RetryAfterHttpClient(Duration connectTimeout, Duration readTimeout) {
-        java.net.http.HttpClient.Builder b = java.net.http.HttpClient.newBuilder()
+    /** A client on a JDK client built by {@code clients}, which closes it. */
+    RetryAfterHttpClient(JdkHttpClients clients, Duration connectTimeout, Duration readTimeout) {
+        java.net.http.HttpClient.Builder b = clients.newBuilder()
                 .version(java.net.http.HttpClient.Version.HTTP_1_1);
         if (connectTimeout != null) {
             b.connectTimeout(connectTimeout);
@@ -127,10 +130,15 @@ public class RetryAfterHttpClient implements HttpClient {
         }
     }
 
-    /** Builder handed to the langchain4j model builders. */
+    /** Builder handed to the langchain4j model builders; its clients are closed by the {@link JdkHttpClients} it is given. */
     public static class Builder implements HttpClientBuilder {
+        private final JdkHttpClients clients;
         private Duration connectTimeout;
         private Duration readTimeout;
+
+        public Builder(JdkHttpClients clients) {
+            this.clients = clients;
+        }
 
         @Override
         public Duration connectTimeout() {
@@ -156,7 +164,7 @@ public class RetryAfterHttpClient implements HttpClient {
 
         @Override
         public HttpClient build() {
-            return new RetryAfterHttpClient(connectTimeout, readTimeout);
+            return new RetryAfterHttpClient(clients, connectTimeout, readTimeout);
         }
     }
 }

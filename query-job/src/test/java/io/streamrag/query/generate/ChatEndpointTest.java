@@ -11,6 +11,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -68,6 +71,25 @@ class ChatEndpointTest {
             secondCallWaitsForTheSlotWhile(e, CircuitBreaker::transitionToOpenState);
         }
         assertThat(server.chatRequests()).isEqualTo(1);
+    }
+
+    @Test
+    void aCallRunningWhenItsEndpointClosesEndsAtOnceAsCancelledWithoutTellingTheSharedBreaker() throws Exception {
+        server.setFaults(Faults.parse("latency=5000"));
+        ChatEndpoint closing = endpoint(10_000, 2);
+        try (ChatEndpoint other = endpoint(10_000, 2)) { // another subtask's: the shared health outlives the closing one
+            CompletableFuture<CallResult> call = CompletableFuture.supplyAsync(() -> closing.call(PROMPT, 0.7, 1, far()));
+            for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); server.chatRequests() == 0 && System.nanoTime() < until; ) {
+                Thread.sleep(10); // until the request is at the server
+            }
+            assertThat(server.chatRequests()).isEqualTo(1);
+
+            closing.close(); // its operator closes (a failover): its HTTP clients stop
+            assertThatThrownBy(() -> call.get(3, TimeUnit.SECONDS)) // not after the server's 5 s, nor retried
+                    .cause().isInstanceOfSatisfying(CallFailedException.class,
+                            f -> assertThat(f.kind).isEqualTo(CallFailedException.Kind.CANCELLED));
+            assertThat(other.health().breaker.getMetrics().getNumberOfFailedCalls()).isZero();
+        }
     }
 
     @Test
