@@ -25,7 +25,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
@@ -121,12 +120,17 @@ public final class JdkHttpClients implements AutoCloseable {
     }
 
     /**
-     * A JDK client that refuses requests once closed and fails those still waiting: each request is sent
-     * asynchronously and registered under the same lock the close takes, so none slips past it.
+     * A JDK client that refuses requests once closed and fails those still waiting. A synchronous send goes through the
+     * JDK's own {@code send} (its threading and errors unchanged while open: the retries of the chat endpoints tell a
+     * connection the JDK closed under a call by its message) and is interrupted by the close; an asynchronous one is
+     * registered under the same lock the close takes and failed by it.
      */
     private static final class Closable extends HttpClient {
         private final HttpClient delegate;
         private final Set<CompletableFuture<?>> pending = new HashSet<>();
+        /** Threads in a synchronous send, and those of them the close interrupted. */
+        private final Set<Thread> sending = new HashSet<>();
+        private final Set<Thread> interruptedByClose = new HashSet<>();
         private boolean closed;
 
         Closable(HttpClient delegate) {
@@ -139,6 +143,10 @@ public final class JdkHttpClients implements AutoCloseable {
                 closed = true;
                 waiting = new ArrayList<>(pending);
                 pending.clear();
+                for (Thread t : sending) {
+                    interruptedByClose.add(t);
+                    t.interrupt(); // the JDK's send cancels its exchange and returns
+                }
             }
             for (CompletableFuture<?> f : waiting) {
                 f.completeExceptionally(closedError()); // its waiter goes on; cancelling the JDK's own future aborts it
@@ -183,27 +191,32 @@ public final class JdkHttpClients implements AutoCloseable {
         @Override
         public <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler)
                 throws IOException, InterruptedException {
-            if (Thread.interrupted()) { // as the JDK's send: an interrupted thread sends nothing
-                throw new InterruptedException();
+            Thread me = Thread.currentThread();
+            synchronized (this) {
+                if (closed) {
+                    throw closedError();
+                }
+                sending.add(me);
             }
-            CompletableFuture<HttpResponse<T>> response = register(() -> delegate.sendAsync(request, handler));
+            boolean closedUnderIt = false;
             try {
-                return response.get();
+                return delegate.send(request, handler);
             } catch (InterruptedException e) {
-                response.cancel(true);
+                synchronized (this) {
+                    closedUnderIt = interruptedByClose.contains(me);
+                }
+                if (closedUnderIt) {
+                    throw closedError();
+                }
                 throw e;
-            } catch (ExecutionException e) {
-                Throwable cause = e.getCause();
-                if (cause instanceof IOException) {
-                    throw (IOException) cause; // its own type: callers tell timeouts and refusals by it
+            } finally {
+                synchronized (this) {
+                    sending.remove(me);
+                    closedUnderIt = interruptedByClose.remove(me);
                 }
-                if (cause instanceof RuntimeException) {
-                    throw (RuntimeException) cause;
+                if (closedUnderIt) {
+                    Thread.interrupted(); // the close's interrupt, not the caller's: not left on its thread
                 }
-                if (cause instanceof Error) {
-                    throw (Error) cause;
-                }
-                throw new IOException(cause);
             }
         }
 
