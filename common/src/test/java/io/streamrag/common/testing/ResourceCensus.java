@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
@@ -33,31 +34,36 @@ public final class ResourceCensus {
     private final Set<String> fds;
     private final Set<Long> children;
     public final Map<String, Integer> holders;
-    /** Kinds of threads not counted: the test's own fixtures (a server's pool filling up to its size). */
-    private final Set<String> ignored;
+    /** The threads counted: not the test's own fixtures (a server's pool filling up to its size). */
+    private final Predicate<Thread> counted;
 
     private ResourceCensus(Map<Thread, String> threads, Set<String> fds, Set<Long> children, Map<String, Integer> holders,
-                           Set<String> ignored) {
+                           Predicate<Thread> counted) {
         this.threads = threads;
         this.fds = fds;
         this.children = children;
         this.holders = holders;
-        this.ignored = ignored;
+        this.counted = counted;
     }
 
     /** The census now; {@code holders} gives the static holder sizes by name (may be empty). */
     public static ResourceCensus take(Supplier<Map<String, Integer>> holders) {
-        return take(holders, Set.of());
+        return take(holders, t -> true);
     }
 
     /** The census now, not counting threads of the kinds {@code ignoredThreads} (e.g. a test server's pool). */
     public static ResourceCensus take(Supplier<Map<String, Integer>> holders, Set<String> ignoredThreads) {
+        return take(holders, t -> !ignoredThreads.contains(kind(t.getName())));
+    }
+
+    /** The census now, counting only the threads {@code counted} accepts. */
+    public static ResourceCensus take(Supplier<Map<String, Integer>> holders, Predicate<Thread> counted) {
         Map<Thread, String> threads = Thread.getAllStackTraces().keySet().stream()
                 .filter(Thread::isAlive)
-                .filter(t -> !ignoredThreads.contains(kind(t.getName())))
+                .filter(counted)
                 .collect(Collectors.toMap(t -> t, t -> kind(t.getName())));
         Set<Long> children = ProcessHandle.current().children().map(ProcessHandle::pid).collect(Collectors.toSet());
-        return new ResourceCensus(threads, fds(), children, new TreeMap<>(holders.get()), ignoredThreads);
+        return new ResourceCensus(threads, fds(), children, new TreeMap<>(holders.get()), counted);
     }
 
     private static Set<String> fds() {
@@ -117,7 +123,7 @@ public final class ResourceCensus {
             throws InterruptedException {
         long until = System.nanoTime() + timeout.toNanos();
         String growth;
-        while (!(growth = take(holders, baseline.ignored).growthOver(baseline)).isEmpty()) {
+        while (!(growth = take(holders, baseline.counted).growthOver(baseline)).isEmpty()) {
             if (System.nanoTime() > until) {
                 throw new AssertionError("Still held " + timeout.toSeconds() + " s after the last close: " + growth);
             }
