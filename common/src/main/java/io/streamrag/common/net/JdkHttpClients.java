@@ -30,7 +30,7 @@ import java.util.function.Supplier;
 
 /**
  * The JDK HTTP clients ({@code java.net.http}) one operator builds, closed with it. Java 17's client has no
- * {@code close()}: each one keeps a selector thread, its pipe and epoll descriptors, its connections and its worker
+ * {@code close()}: each one keeps a selector thread, an epoll and an eventfd descriptor, its connections and its worker
  * threads until the garbage collector happens to collect it, so every failover (which re-opens the operators in the
  * same TaskManager) left them behind and a TaskManager piled them up between collections (20 re-opens of the fetch
  * operator: 20 selector threads, 42 worker threads, 80 descriptors). Build clients through {@link #newBuilder()} or
