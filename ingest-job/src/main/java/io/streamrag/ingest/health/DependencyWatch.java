@@ -1,6 +1,7 @@
 package io.streamrag.ingest.health;
 
 import io.streamrag.common.embedding.EmbeddingErrors;
+import io.streamrag.common.net.JdkHttpClients;
 import io.streamrag.common.opensearch.OpenSearchClients;
 
 import org.opensearch.client.opensearch.OpenSearchClient;
@@ -48,6 +49,8 @@ public final class DependencyWatch implements DependencyHealth {
     private final OpenSearchClient openSearch;
     /** Null when the embedding model is in-process (or has no base URL to ask). */
     private final HttpClient http;
+    /** Closes {@link #http} with the watch: Java 17's client has no close(). */
+    private final JdkHttpClients clients = new JdkHttpClients();
     private final URI embeddingUrl;
     private final ScheduledExecutorService thread;
     private volatile String down;
@@ -59,7 +62,7 @@ public final class DependencyWatch implements DependencyHealth {
         this.openSearch = OpenSearchClients.create(OpenSearchClients.settings(settings.openSearch()), settings.timeout());
         String base = settings.remoteEmbedding() ? settings.embedding().baseUrl() : null;
         this.embeddingUrl = base == null || base.isBlank() ? null : URI.create(base);
-        this.http = embeddingUrl == null ? null : HttpClient.newBuilder()
+        this.http = embeddingUrl == null ? null : clients.newBuilder()
                 .connectTimeout(settings.timeout())
                 .version(HttpClient.Version.HTTP_1_1)
                 .followRedirects(HttpClient.Redirect.NEVER)
@@ -205,6 +208,7 @@ public final class DependencyWatch implements DependencyHealth {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        clients.close();
         try {
             OpenSearchClients.close(openSearch);
         } catch (RuntimeException e) {
