@@ -8,7 +8,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * Fault injection settings, parsed from {@code key=value,...} (CLI {@code --faults} or per-request {@code X-Fault}
  * header): {@code latency} ms, {@code jitter} ms, {@code error} rate (500), {@code timeout} rate and
  * {@code timeoutMs} (sleep beyond the client timeout), {@code ratelimit} rate or {@code ratelimitFirst} K requests
- * (429), {@code retryAfter} seconds, {@code seed}: the fault draws of these settings follow one random sequence from
+ * (429), {@code retryAfter} seconds, {@code runaway} rate (a 200 whose body never ends, like a server that ignores its
+ * token limit), {@code seed}: the fault draws of these settings follow one random sequence from
  * this seed, so a run injects the same faults in the same order of requests (unset: unseeded; in a header, each request
  * starts the sequence again).
  */
@@ -22,6 +23,7 @@ public final class Faults {
     public double rateLimitRate;
     public int rateLimitFirst;
     public int retryAfterSeconds = 1;
+    public double runawayRate;
     public Long seed;
     private Random seeded;
 
@@ -60,6 +62,7 @@ public final class Faults {
                 case "ratelimit": f.rateLimitRate = Double.parseDouble(v); break;
                 case "ratelimitfirst": f.rateLimitFirst = Integer.parseInt(v); break;
                 case "retryafter": f.retryAfterSeconds = Integer.parseInt(v); break;
+                case "runaway": f.runawayRate = Double.parseDouble(v); break;
                 case "seed": f.seed = Long.parseLong(v); break;
                 default: throw new IllegalArgumentException("Unknown fault setting: " + kv[0]);
             }
@@ -71,6 +74,6 @@ public final class Faults {
     public String toString() {
         return "latency=" + latencyMs + ",jitter=" + jitterMs + ",error=" + errorRate + ",timeout=" + timeoutRate
                 + ",timeoutMs=" + timeoutMs + ",ratelimit=" + rateLimitRate + ",ratelimitFirst=" + rateLimitFirst
-                + ",retryAfter=" + retryAfterSeconds + (seed == null ? "" : ",seed=" + seed);
+                + ",retryAfter=" + retryAfterSeconds + ",runaway=" + runawayRate + (seed == null ? "" : ",seed=" + seed);
     }
 }

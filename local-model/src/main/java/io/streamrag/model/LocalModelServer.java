@@ -34,6 +34,8 @@ public final class LocalModelServer implements AutoCloseable {
 
     public static final String MODEL = "extractive";
     public static final String FAULT_HEADER = "X-Fault";
+    /** Where a runaway answer stops at the latest (1 GiB). */
+    static final long RUNAWAY_MAX_BYTES = 1L << 30;
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -229,6 +231,10 @@ public final class LocalModelServer implements AutoCloseable {
             reply(ex, 500, error("Injected server error", "server_error"), null);
             return;
         }
+        if (f.runawayRate > 0 && random.nextDouble() < f.runawayRate) {
+            runaway(ex);
+            return;
+        }
         if (f.timeoutRate > 0 && random.nextDouble() < f.timeoutRate) {
             // A hanging call answers only after timeoutMs (the client has given up by then) and holds no server
             // thread meanwhile, like a server that parks a stuck request: hangs must not starve the other requests.
@@ -243,6 +249,27 @@ public final class LocalModelServer implements AutoCloseable {
             return;
         }
         answer(ex, request);
+    }
+
+    /**
+     * A 200 whose JSON never ends: the start of a completion, then one long content string, written until the client
+     * hangs up (at most {@link #RUNAWAY_MAX_BYTES}, so a client without a cap ends too, with a broken document).
+     */
+    private void runaway(HttpExchange ex) {
+        record(200);
+        try (ex) {
+            ex.getResponseHeaders().set("Content-Type", "application/json");
+            ex.sendResponseHeaders(200, 0);
+            OutputStream out = ex.getResponseBody();
+            out.write("{\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\""
+                    .getBytes(StandardCharsets.UTF_8));
+            byte[] words = "and so on ".repeat(6_554).getBytes(StandardCharsets.UTF_8); // 64 KiB
+            for (long sent = 0; sent < RUNAWAY_MAX_BYTES; sent += words.length) {
+                out.write(words);
+            }
+        } catch (IOException e) {
+            // the client hung up: what it should do
+        }
     }
 
     private void answer(HttpExchange ex, JsonNode request) {
@@ -530,7 +557,7 @@ public final class LocalModelServer implements AutoCloseable {
             if ("--help".equals(a) || "-h".equals(a)) {
                 System.out.println("Usage: LocalModelServer [--host 127.0.0.1] [--port 8090] [--threads 64]\n"
                         + "  [--faults latency=MS,jitter=MS,error=RATE,timeout=RATE,timeoutMs=MS,ratelimit=RATE,"
-                        + "ratelimitFirst=K,retryAfter=S]\n"
+                        + "ratelimitFirst=K,retryAfter=S,runaway=RATE]\n"
                         + "  [--latency-ms MS] [--jitter-ms MS] [--error-rate R] [--timeout-rate R] [--timeout-ms MS]\n"
                         + "  [--rate-limit-rate R] [--rate-limit-first K] [--retry-after S]\n"
                         + "A request header 'X-Fault: <spec>' overrides the faults for that request.");

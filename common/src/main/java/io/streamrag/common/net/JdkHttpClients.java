@@ -17,6 +17,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -25,7 +26,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Flow;
 import java.util.function.Supplier;
 
 /**
@@ -43,6 +46,14 @@ import java.util.function.Supplier;
  */
 public final class JdkHttpClients implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(JdkHttpClients.class);
+
+    /**
+     * Most bytes of one response body a client takes; more fails the request with an {@link IOException}. Model and
+     * embedding answers stay far below it (32 embeddings of 3,072 dimensions are ~2 MB of JSON); a server that ignores
+     * its token limit, or is not the server it should be, filled the heap instead, and the replayed question or
+     * document did it again after every restore.
+     */
+    public static final long MAX_RESPONSE_BYTES = 32L << 20;
 
     private final List<Closable> clients = new ArrayList<>();
     private boolean closed;
@@ -200,7 +211,7 @@ public final class JdkHttpClients implements AutoCloseable {
             }
             boolean closedUnderIt = false;
             try {
-                return delegate.send(request, handler);
+                return delegate.send(request, capped(handler));
             } catch (InterruptedException e) {
                 synchronized (this) {
                     closedUnderIt = interruptedByClose.contains(me);
@@ -222,13 +233,13 @@ public final class JdkHttpClients implements AutoCloseable {
 
         @Override
         public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
-            return register(() -> delegate.sendAsync(request, handler));
+            return register(() -> delegate.sendAsync(request, capped(handler)));
         }
 
         @Override
         public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler,
                                                                 HttpResponse.PushPromiseHandler<T> pushPromiseHandler) {
-            return register(() -> delegate.sendAsync(request, handler, pushPromiseHandler));
+            return register(() -> delegate.sendAsync(request, capped(handler), pushPromiseHandler));
         }
 
         @Override
@@ -284,6 +295,67 @@ public final class JdkHttpClients implements AutoCloseable {
         @Override
         public String toString() {
             return delegate.toString();
+        }
+    }
+
+    /** {@code handler} with the body cut off, and the request failed, past {@link #MAX_RESPONSE_BYTES}. */
+    static <T> HttpResponse.BodyHandler<T> capped(HttpResponse.BodyHandler<T> handler) {
+        return info -> new CappedBody<>(handler.apply(info), MAX_RESPONSE_BYTES);
+    }
+
+    /** Passes a body on to {@code delegate} until it passes {@code maxBytes}; then cancels it and fails the response. */
+    static final class CappedBody<T> implements HttpResponse.BodySubscriber<T> {
+        private final HttpResponse.BodySubscriber<T> delegate;
+        private final long maxBytes;
+        private Flow.Subscription subscription;
+        private long total;
+        private boolean cut;
+
+        CappedBody(HttpResponse.BodySubscriber<T> delegate, long maxBytes) {
+            this.delegate = delegate;
+            this.maxBytes = maxBytes;
+        }
+
+        @Override
+        public CompletionStage<T> getBody() {
+            return delegate.getBody();
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            delegate.onSubscribe(s);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> items) {
+            if (cut) {
+                return;
+            }
+            for (ByteBuffer b : items) {
+                total += b.remaining();
+            }
+            if (total > maxBytes) {
+                cut = true;
+                subscription.cancel();
+                delegate.onError(new IOException("Response body larger than " + maxBytes + " bytes: cut off"));
+                return;
+            }
+            delegate.onNext(items);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            if (!cut) {
+                delegate.onError(error);
+            }
+        }
+
+        @Override
+        public void onComplete() {
+            if (!cut) {
+                delegate.onComplete();
+            }
         }
     }
 

@@ -31,6 +31,9 @@ class JdkHttpClientsTest {
     private final CountDownLatch slowArrived = new CountDownLatch(1);
     private HttpRequest fast;
     private HttpRequest slow;
+    private HttpRequest huge;
+    /** MiB the /huge handler has written. */
+    private final java.util.concurrent.atomic.AtomicLong hugeSent = new java.util.concurrent.atomic.AtomicLong();
 
     @BeforeEach
     void start() throws IOException {
@@ -51,11 +54,24 @@ class JdkHttpClientsTest {
             ex.sendResponseHeaders(204, -1);
             ex.close();
         });
+        server.createContext("/huge", ex -> { // a server that does not stop: 1 MiB chunks until the client hangs up
+            ex.sendResponseHeaders(200, 0);
+            byte[] chunk = new byte[1 << 20];
+            try {
+                for (int i = 0; i < 4 * 1024 && hugeSent.incrementAndGet() > 0; i++) {
+                    ex.getResponseBody().write(chunk);
+                }
+            } catch (IOException e) {
+                // the client cut it off
+            }
+            ex.close();
+        });
         server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         server.start();
         String base = "http://127.0.0.1:" + server.getAddress().getPort();
         fast = HttpRequest.newBuilder(URI.create(base + "/fast")).build();
         slow = HttpRequest.newBuilder(URI.create(base + "/slow")).build();
+        huge = HttpRequest.newBuilder(URI.create(base + "/huge")).build();
     }
 
     @AfterEach
@@ -118,5 +134,20 @@ class JdkHttpClientsTest {
         HttpClient late = clients.newBuilder().build(); // e.g. a lazily built model after its operator closed
         awaitNoThreads(late);
         assertThatThrownBy(() -> late.send(fast, HttpResponse.BodyHandlers.ofString())).isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void aBodyPastTheCapFailsTheRequestInsteadOfFillingTheHeap() throws Exception {
+        try (JdkHttpClients clients = new JdkHttpClients()) {
+            HttpClient client = clients.newBuilder().build();
+            assertThat(client.send(fast, HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("hi");
+            assertThatThrownBy(() -> client.send(huge, HttpResponse.BodyHandlers.ofByteArray()))
+                    .isInstanceOf(IOException.class).hasMessageContaining("larger than " + JdkHttpClients.MAX_RESPONSE_BYTES);
+            assertThatThrownBy(() -> client.sendAsync(huge, HttpResponse.BodyHandlers.ofString()).get(30, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class).hasRootCauseInstanceOf(IOException.class)
+                    .hasStackTraceContaining("larger than");
+            // Cut off near the cap, not read to the server's end (4 GiB).
+            assertThat(hugeSent.get()).isLessThan(2 * 64);
+        }
     }
 }

@@ -133,6 +133,19 @@ class ChatEndpointTest {
     }
 
     @Test
+    void aRunawayAnswerIsCutOffAndFailsTheCallInsteadOfFillingTheHeap() {
+        // The server ignores its token limit and never ends its body (up to 1 GiB, with -Xmx below that in tests).
+        server.setFaults(Faults.parse("runaway=1.0"));
+        try (ChatEndpoint e = endpoint(5000, 1)) {
+            assertThatThrownBy(() -> e.call(PROMPT, 0.7, 1, far()))
+                    .isInstanceOfSatisfying(CallFailedException.class, f -> {
+                        assertThat(f.timeout).isFalse();
+                        assertThat(f.getMessage()).contains("larger than");
+                    });
+        }
+    }
+
+    @Test
     void clientErrorsAreNotRetried() {
         try (ChatEndpoint e = new ChatEndpoint(
                 EndpointSpec.parse("bad=openai," + server.baseUrl().replace("/v1", "/nope") + ",extractive"),
