@@ -65,6 +65,8 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
     private transient boolean refreshScheduled;
     /** Whether chunks were written since this operator's last refresh (a backlog's wait for the index's schedule). */
     private transient boolean writtenSinceRefresh;
+    /** Whether this task has made sure the index exists. */
+    private transient boolean indexReady;
 
     public IndexChunks(IndexSettings settings) {
         super(settings.bulkFlushInterval().toMillis());
@@ -75,7 +77,7 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
     public void open() throws Exception {
         super.open();
         client = OpenSearchClients.create(settings.connection());
-        ChunkIndex.ensure(client, settings.alias(), settings.dimension(), settings.shards(), settings.replicas());
+        indexReady = false; // made sure of before the first write, not here (see ensureIndex)
         metrics = new IndexMetrics(getMetricGroup());
         writer = new BulkWriter(client, settings.alias(), settings.bulkMaxChunks(), settings.outageBackoff(),
                 settings.itemBackoff(), metrics);
@@ -106,6 +108,7 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
         if (doc.task.isDelete()) {
             // Order matters: whatever is buffered (maybe an older version of this document) goes first.
             flush();
+            ensureIndex();
             DocumentOutcome o = DocumentOutcome.of(doc.task, Outcome.DELETED);
             o.chunks = (int) cleanup.deleteDocument(doc.task);
             output.collect(new StreamRecord<>(o));
@@ -136,6 +139,7 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
     @Override
     protected void flush(List<StreamRecord<ChunkedDocument>> batch) throws Exception {
         List<ChunkedDocument> docs = values(batch);
+        ensureIndex();
         Map<ChunkedDocument, String> failed = writer.write(docs);
         // Versions: older versions of indexed documents go; failed documents lose their partial new version.
         cleanup.afterWrite(docs, failed.keySet());
@@ -159,6 +163,26 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
                 output.collect(new StreamRecord<>(o));
             }
         }
+    }
+
+    /**
+     * Creates the index (and its alias) if it does not exist, before this task's first write, retried like a bulk
+     * request within {@code ingest.index.retry-budget}. Done in {@code open()}, it failed the task at once while
+     * OpenSearch was down, so an outage restarted the job every restart delay (11 restores in a 108 s outage) instead
+     * of holding its documents, back-pressured, for the budget like the writes do.
+     */
+    private void ensureIndex() throws Exception {
+        if (indexReady) {
+            return;
+        }
+        settings.outageBackoff().call(() -> {
+            ChunkIndex.ensure(client, settings.alias(), settings.dimension(), settings.shards(), settings.replicas());
+            return null;
+        }, OpenSearchClients::retriable, (retry, delay, e) -> {
+            metrics.get(IndexMetrics.REQUEST_RETRIES).inc();
+            LOG.warn("Checking the index {} failed (retry {} in {} ms): {}", settings.alias(), retry + 1, delay, e.toString());
+        });
+        indexReady = true;
     }
 
     /**
