@@ -17,6 +17,7 @@ import java.lang.reflect.Field;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -44,8 +45,32 @@ public final class OnnxMiniLm extends AbstractInProcessEmbeddingModel {
     private final AtomicBoolean released = new AtomicBoolean();
 
     private OnnxMiniLm(ExecutorService executor, Session session) {
-        super(executor);
+        super(guarded(executor, session));
         this.session = session;
+    }
+
+    /**
+     * {@code executor} running each segment's ONNX call under the session's read lock, refused once it is closed.
+     * {@link #embedAll}'s own lock is not enough: interrupted (a task cancelled in a failover), langchain4j's embedAll
+     * returns while its segments still run on the pool, and a release then freed the session under them (SIGSEGV in
+     * OrtSession.run, the TaskManager gone).
+     */
+    private static Executor guarded(ExecutorService executor, Session session) {
+        return command -> executor.execute(() -> {
+            // tryLock: it takes the read lock even while a release waits for the write lock, which the caller's
+            // own read lock holds off until these tasks end; lock() would queue behind the release: a deadlock.
+            if (!session.lock.readLock().tryLock()) {
+                throw new IllegalStateException("The all-MiniLM-L6-v2-q model is being released");
+            }
+            try {
+                if (session.closed) {
+                    throw new IllegalStateException("The all-MiniLM-L6-v2-q model was released");
+                }
+                command.run();
+            } finally {
+                session.lock.readLock().unlock();
+            }
+        });
     }
 
     /**

@@ -45,4 +45,39 @@ class OnnxMiniLmTest {
         // Before, only its finalizer freed it, after a garbage collection: one more per failover until then.
         assertThat(((NativeResource<?>) tokenizer).isReleased()).isTrue();
     }
+
+    @Test
+    void aReleaseAfterAnInterruptedEmbedAllWaitsForItsCallsStillRunningInsteadOfFreeingTheSessionUnderThem() throws Exception {
+        OnnxMiniLm model = OnnxMiniLm.shared(2, 5); // a session and executor of its own
+        model.embed("warm up");
+        String words = "word ".repeat(200);
+        java.util.List<TextSegment> many = new java.util.ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            many.add(TextSegment.from(words + i));
+        }
+        Thread caller = new Thread(() -> {
+            try {
+                model.embedAll(many);
+            } catch (RuntimeException e) {
+                // interrupted: what a cancelled task sees
+            }
+        });
+        caller.start();
+        for (long until = System.nanoTime() + 30_000_000_000L; onnxCallsRunning() == 0 && System.nanoTime() < until; ) {
+            Thread.onSpinWait();
+        }
+        caller.interrupt(); // a failover cancels the task: langchain4j's embedAll returns, its segments run on
+        caller.join(10_000);
+        assertThat(caller.isAlive()).isFalse();
+        model.release(); // the last user: before, this freed the session under them (SIGSEGV in OrtSession.run)
+        assertThat(onnxCallsRunning()).as("ONNX calls running once the session is released").isZero();
+    }
+
+    /** Threads of the shared pool inside an ONNX call now. */
+    private static long onnxCallsRunning() {
+        return Thread.getAllStackTraces().entrySet().stream()
+                .filter(e -> e.getKey().getName().startsWith("onnx-embed-"))
+                .filter(e -> java.util.Arrays.stream(e.getValue()).anyMatch(f -> f.getClassName().contains("OnnxBertBiEncoder")))
+                .count();
+    }
 }
