@@ -13,6 +13,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.opensearch.client.opensearch.OpenSearchClient;
@@ -61,6 +62,9 @@ public final class ChaosLoad implements AutoCloseable {
         }
     }
 
+    /** How long the drill's producer waits for the broker (metadata, delivery) before the drill fails. */
+    static final Duration PRODUCER_PATIENCE = Duration.ofMinutes(10);
+
     /** The client configuration: Kafka and OpenSearch addresses with their security options, the index and topics. */
     private final Configuration conf;
     private final Properties kafka;
@@ -95,7 +99,12 @@ public final class ChaosLoad implements AutoCloseable {
         int total = documents + questions;
         long pauseNanos = duration.toNanos() / Math.max(1, total);
         sender = new Thread(() -> {
-            try (KafkaProducer<String, String> producer = KafkaTools.producer(kafka)) {
+            // Waits out a broker outage the drill makes (the default 60 s left a longer Kafka outage the drill's failure).
+            Properties patient = new Properties();
+            patient.putAll(kafka);
+            patient.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, String.valueOf(PRODUCER_PATIENCE.toMillis()));
+            patient.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(PRODUCER_PATIENCE.toMillis()));
+            try (KafkaProducer<String, String> producer = KafkaTools.producer(patient)) {
                 long next = System.nanoTime();
                 for (int i = 0; i < total; i++) {
                     // Spread questions through the document stream.

@@ -145,6 +145,9 @@ public final class FetchPolicy implements Serializable {
         }
         host = host.toLowerCase(Locale.ROOT);
         int port = uri.getPort() >= 0 ? uri.getPort() : "https".equals(scheme) ? 443 : 80;
+        if (port < 1 || port > 65535) {
+            throw new DocumentException(DocumentError.INVALID_URI, "Port " + port + " is out of range: " + uri);
+        }
         boolean literal6 = host.startsWith("[");
         String bare = literal6 ? host.substring(1, host.length() - 1) : host;
         if (!literal6 && !CANONICAL_IPV4.matcher(bare).matches()) {

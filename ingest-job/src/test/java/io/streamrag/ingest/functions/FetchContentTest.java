@@ -317,11 +317,12 @@ class FetchContentTest {
         conf.set(IngestOptions.FETCH_ALLOWED_ADDRESSES, List.of("127.0.0.1:" + server.getAddress().getPort()));
         try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(FetchSettings.from(conf))))) {
             h.open();
+            java.util.concurrent.atomic.AtomicReference<Exception> thrown = new java.util.concurrent.atomic.AtomicReference<>();
             Thread task = new Thread(() -> {
                 try {
                     h.processElement(task("slow", "http://127.0.0.1:" + server.getAddress().getPort() + "/slow", null), 1);
                 } catch (Exception e) {
-                    // what the interrupt makes of it is not the point here
+                    thrown.set(e);
                 }
             });
             task.start();
@@ -329,6 +330,33 @@ class FetchContentTest {
             task.interrupt();
             task.join(10_000);
             assertThat(clientGone.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("the download went on").isTrue();
+            // Thrown on, not dead-lettered: the restore replays the document.
+            assertThat(thrown.get()).isInstanceOf(InterruptedException.class);
+            assertThat(h.getSideOutput(DeadLetters.TAG)).isNullOrEmpty();
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aPortOutOfRangeInTheUriOrARedirectIsADeadLetterNotATaskFailure() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/bad-port", ex -> redirect(ex, "http://127.0.0.1:99999/x"));
+        server.start();
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.FETCH_ALLOWED_HOSTS, List.of("127.0.0.1"));
+        conf.set(IngestOptions.FETCH_ALLOWED_ADDRESSES, List.of("127.0.0.1")); // every port of it, as a rule may say
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(FetchSettings.from(conf))))) {
+            h.open();
+            // java.net.URI takes port 99999; the HTTP client refused it on the task thread, which failed the job.
+            h.processElement(task("redirected", "http://127.0.0.1:" + server.getAddress().getPort() + "/bad-port", null), 1);
+            h.processElement(task("direct", "http://127.0.0.1:99999/x", null), 1);
+            assertThat(h.getSideOutput(DeadLetters.TAG).stream().map(r -> ((StreamRecord<FailedDocument>) r).getValue()))
+                    .extracting(f -> f.documentId + ": " + f.message)
+                    .containsExactly("redirected: Redirect 1 of http://127.0.0.1:" + server.getAddress().getPort()
+                                    + "/bad-port refused: Port 99999 is out of range: http://127.0.0.1:99999/x",
+                            "direct: Port 99999 is out of range: http://127.0.0.1:99999/x");
         } finally {
             server.stop(0);
         }
