@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -88,8 +89,15 @@ public final class DependencyWatch implements DependencyHealth {
     @Override
     public String checkNow() throws InterruptedException {
         try {
-            // On the probe thread, so it never runs beside a scheduled check.
-            return thread.submit(this::refresh).get();
+            // On the probe thread, so it never runs beside a scheduled check; bounded, since the task thread waits
+            // here (in open()): each request is, so this only guards against a check that hangs some other way.
+            Future<String> check = thread.submit(this::refresh);
+            try {
+                return check.get(2 * timeoutMs + 1_000, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                check.cancel(true);
+                return "the dependency probe did not finish within " + Duration.ofMillis(2 * timeoutMs + 1_000);
+            }
         } catch (ExecutionException e) {
             throw new IllegalStateException("The dependency probe failed", e.getCause());
         } catch (RejectedExecutionException e) {
@@ -187,13 +195,22 @@ public final class DependencyWatch implements DependencyHealth {
 
     private String embedding() throws InterruptedException {
         String name = settings.embedding().provider() + " embedding endpoint " + embeddingUrl;
+        // The request's own timeout ends at the headers; a body that stalls after them is bounded here.
+        CompletableFuture<HttpResponse<Void>> call = http.sendAsync(
+                HttpRequest.newBuilder(embeddingUrl).timeout(Duration.ofMillis(timeoutMs)).GET().build(), HttpResponse.BodyHandlers.discarding());
         try {
-            HttpResponse<Void> response = http.send(HttpRequest.newBuilder(embeddingUrl).timeout(Duration.ofMillis(timeoutMs)).GET().build(),
-                    HttpResponse.BodyHandlers.discarding());
-            int status = response.statusCode();
+            int status = call.get(timeoutMs, TimeUnit.MILLISECONDS).statusCode();
             return EmbeddingErrors.ofStatus(status) == EmbeddingErrors.Kind.TRANSIENT ? name + " answered HTTP " + status : null;
-        } catch (IOException e) {
-            return name + " is unreachable: " + e; // refused, reset, or no answer within the timeout
+        } catch (TimeoutException e) {
+            call.cancel(true);
+            return name + " did not answer within " + Duration.ofMillis(timeoutMs);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException) {
+                return name + " is unreachable: " + cause; // refused, reset, or no answer within the timeout
+            }
+            LOG.debug("Probing {} failed, not as an outage: {}", name, String.valueOf(cause));
+            return null;
         } catch (RuntimeException e) {
             LOG.debug("Probing {} failed, not as an outage: {}", name, e.toString());
             return null;
