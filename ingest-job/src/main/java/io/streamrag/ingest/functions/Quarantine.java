@@ -104,6 +104,13 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
      * processed per 10 s checkpoint interval in the benchmarks, and bisects in 7 steps.
      */
     public static final int RELEASE_LIMIT = 128;
+    /**
+     * Failures of a document's releases forgiven because a dependency was down at the restore, at most; then they
+     * count again. A document that itself brings its dependency down (it crashes a self-hosted embedding server, or
+     * the OpenSearch node) always finds it down at the restore: forgiven for good, it failed the job over forever.
+     * An innocent document is forgiven once per outage that starts while it is in flight, so three are rare.
+     */
+    static final int MAX_REFUNDS = 3;
     /** Longest wait for one checkpoint's notice (they are best-effort): then the input is taken again. */
     static final long NOTICE_WAIT_MS = 60_000;
 
@@ -119,6 +126,8 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         public int level;
         /** Its pool failed as a whole: released half at a time. Otherwise (its half's sibling failed) whole. */
         public boolean poolFailed;
+        /** Failures of its releases not counted because a dependency was down at the restore (see {@link #MAX_REFUNDS}). */
+        public int refunds;
 
         public Entry() {}
 
@@ -247,6 +256,7 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         int failedRelease = 0;
         int failedLevel = -1; // level of the suspects whose group release failed (-1: a first release, or none)
         int maxLevel = 0;
+        boolean refundsLeft = true;
         for (Object key : restoredKeys) {
             setCurrentKey(key);
             for (Entry e : held.get()) {
@@ -254,6 +264,7 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
                     maxLevel = Math.max(maxLevel, e.level);
                 }
                 if (e.releasing) {
+                    refundsLeft &= e.refunds < MAX_REFUNDS;
                     failedRelease++;
                     if (e.suspect) {
                         failedLevel = Math.max(failedLevel, e.level);
@@ -263,12 +274,15 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         }
         int level = maxLevel + 1;
         boolean alone = failedRelease == 1;
+        // A dependency down now: the failure is taken for the outage's, unless a document released has had its share.
+        boolean refund = down != null && refundsLeft;
         for (Object key : restoredKeys) {
             setCurrentKey(key);
             List<Entry> kept = new ArrayList<>();
             for (Entry e : held.get()) {
-                if (e.releasing && down != null) {
+                if (e.releasing && refund) {
                     e.releasing = false; // attempt, pool and halving as before this release: marked again once it answers
+                    e.refunds++;
                     kept.add(e);
                 } else if (e.releasing) {
                     boolean counts = !e.suspect || alone;
@@ -281,11 +295,12 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
                     }
                     metrics.get(QuarantineMetrics.RETRIED).inc();
                     Entry suspect = new Entry(e.task, counts ? e.attempt + 1 : e.attempt, true);
+                    suspect.refunds = e.refunds;
                     suspect.level = level;
                     suspect.poolFailed = true;
                     kept.add(suspect);
                 } else {
-                    if (down == null && e.suspect && e.level == failedLevel) {
+                    if (!refund && e.suspect && e.level == failedLevel) {
                         e.poolFailed = false; // its pool's failed half explains the failure: tried whole next
                     }
                     kept.add(e);
@@ -305,7 +320,11 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
             }
         }
         restoredKeys.clear();
-        if (failedRelease > 0 && down != null) {
+        if (failedRelease > 0 && down != null && !refund) {
+            LOG.warn("{} documents were in flight when the job failed while a dependency does not answer ({}), but one of them was "
+                    + "forgiven {} such failures already: counted, as if it answered", failedRelease, down, MAX_REFUNDS);
+        }
+        if (failedRelease > 0 && refund) {
             metrics.get(QuarantineMetrics.OUTAGE_REFUNDED).inc(failedRelease);
             LOG.warn("{} documents were in flight when the job failed, and a dependency does not answer ({}): the failure is taken "
                     + "for the outage's, not counted as their attempt; they are held until it answers", failedRelease, down);

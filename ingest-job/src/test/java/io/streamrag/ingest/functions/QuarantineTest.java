@@ -777,4 +777,23 @@ class QuarantineTest {
             assertThat(deadLetters(h)).isEmpty();
         }
     }
+
+    @Test
+    void aPoisonThatTakesItsDependencyDownIsForgivenOnlyMaxRefundsTimesThenDeadLettered() throws Exception {
+        // It crashes a self-hosted embedding server with the task: every restore's probe finds the server restarting,
+        // back a few seconds later, and the poison is released again. Forgiven every time, it failed the job forever.
+        Job job = new Job(1, "poison");
+        job.failures = 1;
+        boolean failed = true;
+        for (int i = 0; i < Quarantine.MAX_REFUNDS + 4 && failed; i++) {
+            job.health.down = "OLLAMA embedding endpoint http://127.0.0.1:11434 is unreachable: java.net.ConnectException";
+            try (var h = job.harness(job.restoreFrom)) { // the restore's probe: down
+                job.health.down = null;
+                failed = job.attempt(h, 5); // released again, it fails the job, until it is dead-lettered at a restore
+            }
+        }
+        assertThat(job.dead).extracting(f -> f.documentId + "/" + f.error).containsExactly("poison/PoisonDocument");
+        // Gated from the start, with maxAttempts 2: MAX_REFUNDS failures forgiven, then two counted.
+        assertThat(job.failures).isEqualTo(Quarantine.MAX_REFUNDS + 2);
+    }
 }
