@@ -1,10 +1,13 @@
 package io.streamrag.ingest.health;
 
 import io.streamrag.common.embedding.EmbeddingErrors;
+import io.streamrag.common.json.Json;
 import io.streamrag.common.net.JdkHttpClients;
 import io.streamrag.common.opensearch.OpenSearchClients;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch.generic.Body;
 import org.opensearch.client.opensearch.generic.Requests;
 import org.opensearch.client.opensearch.generic.Response;
 import org.opensearch.client.transport.httpclient5.ResponseException;
@@ -19,6 +22,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -30,8 +34,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Asks OpenSearch ({@code GET /_cluster/health}, through the client the indexer uses: same URL, credentials and TLS)
- * and a remote embedding endpoint ({@code GET} of its base URL) whether they answer, on a daemon thread every probe
+ * Asks OpenSearch about the job's own chunk index ({@code GET /_cluster/health/<alias>?timeout=0s}, through the
+ * client the indexer uses: same URL, credentials and TLS) and a remote embedding endpoint ({@code GET} of its base URL) whether they answer, on a daemon thread every probe
  * interval while watched, and keeps the last answer for the task thread.
  *
  * <p>A dependency is down when it fails the way the operators wait out as an outage (and fail the job after their
@@ -40,7 +44,9 @@ import java.util.concurrent.TimeoutException;
  * requests, with the same credentials, are refused and retried as an outage too). Any other answer counts as
  * answering — 403 included (the health action may be forbidden to a user allowed to write), and 401 or 404 from the
  * embedding endpoint, which is asked without its key at its base URL: the probe tells an outage from health, it does
- * not check the setup.
+ * not check the setup. The cluster answers 200 while the index itself is red (its primaries unavailable, so the
+ * indexer's writes fail with 503): an answer whose {@code status} is {@code red} is down too. A missing index answers
+ * 408 at once ({@code timeout=0s}, empty body): up, the indexer creates it.
  */
 public final class DependencyWatch implements DependencyHealth {
     private static final Logger LOG = LoggerFactory.getLogger(DependencyWatch.class);
@@ -152,12 +158,14 @@ public final class DependencyWatch implements DependencyHealth {
         String name = "OpenSearch " + settings.openSearch().url();
         CompletableFuture<Response> call;
         try {
-            call = openSearch.generic().executeAsync(Requests.builder().method("GET").endpoint("/_cluster/health").build());
+            call = openSearch.generic().executeAsync(Requests.builder().method("GET")
+                    .endpoint("/_cluster/health/" + settings.index()).query(Map.of("timeout", "0s")).build());
         } catch (RuntimeException e) {
             return outage(name, e);
         }
         try (Response response = call.get(timeoutMs, TimeUnit.MILLISECONDS)) {
-            return openSearchAnswered(name, response.getStatus());
+            String answered = openSearchAnswered(name, response.getStatus());
+            return answered != null || response.getStatus() != 200 ? answered : indexRed(name, response);
         } catch (TimeoutException e) {
             call.cancel(true);
             return name + " did not answer within " + Duration.ofMillis(timeoutMs);
@@ -165,6 +173,18 @@ public final class DependencyWatch implements DependencyHealth {
             return outage(name, e.getCause());
         } catch (IOException e) {
             return null; // closing the answer's body: it did answer
+        }
+    }
+
+    /** Down when the index's health, in a 200 answer, is red: its writes fail with 503 (null for green, yellow, or no status). */
+    private String indexRed(String name, Response response) {
+        try {
+            byte[] bytes = response.getBody().map(Body::bodyAsBytes).orElse(null);
+            JsonNode status = bytes == null || bytes.length == 0 ? null : Json.tree(bytes).path("status");
+            return status != null && "red".equals(status.asText()) ? name + ": index " + settings.index() + " is red" : null;
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("Reading {}'s health of index {} failed, counted as answering: {}", name, settings.index(), e.toString());
+            return null;
         }
     }
 

@@ -1,5 +1,6 @@
 package io.streamrag.ingest.health;
 
+import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.embedding.EmbeddingOptions.Provider;
 import io.streamrag.common.embedding.EmbeddingSettings;
 import io.streamrag.common.opensearch.OpenSearchConnection;
@@ -11,16 +12,19 @@ import java.time.Duration;
 
 /**
  * What the quarantine probes and how often ({@code ingest.quarantine.probe-interval}, {@code probe-timeout}):
- * OpenSearch as the indexer reaches it, and the embedding endpoint when the provider is remote.
+ * OpenSearch as the indexer reaches it (the health of the chunk index it writes to), and the embedding endpoint when
+ * the provider is remote.
  *
+ * @param index the chunk index alias the indexer writes to ({@code opensearch.index})
  * @param interval zero: no probe, every dependency counts as answering
  */
-public record ProbeSettings(OpenSearchConnection openSearch, EmbeddingSettings embedding, Duration interval, Duration timeout)
+public record ProbeSettings(OpenSearchConnection openSearch, String index, EmbeddingSettings embedding, Duration interval,
+                            Duration timeout)
         implements DependencyHealth.Factory {
 
     public static ProbeSettings from(Configuration conf) {
-        return new ProbeSettings(OpenSearchConnection.from(conf), EmbeddingSettings.from(conf),
-                conf.get(IngestOptions.QUARANTINE_PROBE_INTERVAL), conf.get(IngestOptions.QUARANTINE_PROBE_TIMEOUT));
+        return new ProbeSettings(OpenSearchConnection.from(conf), conf.get(StreamRagOptions.OPENSEARCH_INDEX),
+                EmbeddingSettings.from(conf), conf.get(IngestOptions.QUARANTINE_PROBE_INTERVAL), conf.get(IngestOptions.QUARANTINE_PROBE_TIMEOUT));
     }
 
     /** The embedding endpoint is a server that can be down (the in-process ONNX model cannot). */

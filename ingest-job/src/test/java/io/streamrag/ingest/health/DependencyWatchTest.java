@@ -27,15 +27,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The real dependency probe against a local HTTP server on 127.0.0.1 standing for OpenSearch and a remote embedding
- * endpoint: answering is up (whatever the status, unless it is an outage's), a closed port, 5xx/429 and an answer
- * slower than the timeout are down; watched, it keeps its answer fresh on its own thread, unwatched it asks nothing.
+ * endpoint: answering is up (whatever the status, unless it is an outage's, or the chunk index's health is red), a
+ * closed port, 5xx/429 and an answer slower than the timeout are down; watched, it keeps its answer fresh on its own thread, unwatched it asks nothing.
  */
 @Timeout(60)
 class DependencyWatchTest {
 
     private HttpServer server;
     private ExecutorService handlers;
+    private static final String ALIAS = "rag-chunks";
     private volatile int openSearchStatus = 200;
+    /** The index's health in a 200 answer of OpenSearch. */
+    private volatile String health = "green";
     private volatile int embeddingStatus = 404; // an OpenAI-compatible base URL often answers GET with 404: still an answer
     private volatile long delayMs;
     private final List<String> requests = new CopyOnWriteArrayList<>();
@@ -57,14 +60,20 @@ class DependencyWatchTest {
 
     private void answer(HttpExchange exchange) throws IOException {
         String path = exchange.getRequestURI().getPath();
-        requests.add(exchange.getRequestMethod() + " " + path);
+        String query = exchange.getRequestURI().getRawQuery();
+        requests.add(exchange.getRequestMethod() + " " + path + (query == null ? "" : "?" + query));
         try {
             Thread.sleep(delayMs);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         int status = path.startsWith("/v1") ? embeddingStatus : openSearchStatus;
-        byte[] body = "{\"cluster_name\":\"test\",\"status\":\"green\"}".getBytes(StandardCharsets.UTF_8);
+        if (status == 408) { // OpenSearch 2.19 on a missing index with timeout=0s: no body
+            exchange.sendResponseHeaders(status, -1);
+            exchange.close();
+            return;
+        }
+        byte[] body = ("{\"cluster_name\":\"test\",\"status\":\"" + health + "\",\"number_of_nodes\":1}").getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", "application/json");
         exchange.sendResponseHeaders(status, body.length);
         exchange.getResponseBody().write(body);
@@ -91,7 +100,7 @@ class DependencyWatchTest {
     }
 
     private static DependencyWatch watch(String openSearchUrl, EmbeddingSettings embedding, Duration interval, Duration timeout) {
-        return new DependencyWatch(new ProbeSettings(openSearch(openSearchUrl), embedding, interval, timeout));
+        return new DependencyWatch(new ProbeSettings(openSearch(openSearchUrl), ALIAS, embedding, interval, timeout));
     }
 
     private static DependencyWatch watch(String openSearchUrl, EmbeddingSettings embedding) {
@@ -99,10 +108,10 @@ class DependencyWatchTest {
     }
 
     @Test
-    void anOpenSearchThatAnswersIsUpUnlessItsStatusIsAnOutagesAndItIsAskedItsClusterHealth() throws Exception {
+    void anOpenSearchThatAnswersIsUpUnlessItsStatusIsAnOutagesAndItIsAskedTheHealthOfTheJobsIndex() throws Exception {
         try (DependencyWatch w = watch(url(), embedding(Provider.ONNX, null))) {
             assertThat(w.checkNow()).isNull();
-            assertThat(requests).containsExactly("GET /_cluster/health");
+            assertThat(requests).containsExactly("GET /_cluster/health/" + ALIAS + "?timeout=0s");
             for (int status : new int[] {403, 404, 400}) {
                 openSearchStatus = status; // e.g. a user without cluster-monitor rights: not an outage
                 assertThat(w.checkNow()).as("HTTP %d", status).isNull();
@@ -114,6 +123,24 @@ class DependencyWatchTest {
             assertThat(w.down()).as("the last answer, kept").contains("HTTP 429");
             openSearchStatus = 401; // the indexer's requests carry the same credentials: refused, and retried as an outage
             assertThat(w.checkNow()).isEqualTo("OpenSearch " + url() + " refuses the job's credentials (HTTP 401)");
+        }
+    }
+
+    @Test
+    void aRedIndexIsDownAndAMissingOneIsUp() throws Exception {
+        try (DependencyWatch w = watch(url(), embedding(Provider.ONNX, null))) {
+            health = "red"; // the cluster answers, the index's primaries do not: the indexer's writes fail with 503
+            assertThat(w.checkNow()).isEqualTo("OpenSearch " + url() + ": index " + ALIAS + " is red");
+            assertThat(w.down()).as("the last answer, kept").endsWith("is red");
+            for (String status : new String[] {"yellow", "green"}) {
+                health = status;
+                assertThat(w.checkNow()).as(status).isNull();
+            }
+            health = "red";
+            openSearchStatus = 408; // a missing index with timeout=0s: the indexer creates it
+            assertThat(w.checkNow()).isNull();
+            openSearchStatus = 404; // a red status in an error's body is not the index's health
+            assertThat(w.checkNow()).isNull();
         }
     }
 
@@ -195,9 +222,10 @@ class DependencyWatchTest {
 
     @Test
     void aZeroIntervalProbesNothing() {
-        ProbeSettings off = new ProbeSettings(openSearch(url()), embedding(Provider.ONNX, null), Duration.ZERO, Duration.ofSeconds(5));
+        ProbeSettings off = new ProbeSettings(openSearch(url()), ALIAS, embedding(Provider.ONNX, null), Duration.ZERO, Duration.ofSeconds(5));
         assertThat(off.open()).isSameAs(DependencyHealth.UP);
-        assertThat(new ProbeSettings(openSearch(url()), embedding(Provider.ONNX, null), Duration.ofSeconds(5), Duration.ofSeconds(5)).open())
+        assertThat(new ProbeSettings(openSearch(url()), ALIAS, embedding(Provider.ONNX, null), Duration.ofSeconds(5), Duration.ofSeconds(5))
+                .open())
                 .isInstanceOf(DependencyWatch.class).satisfies(DependencyHealth::close);
     }
 }
