@@ -142,7 +142,7 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
     }
 
     @Override
-    public void processElement(DocumentTask task, Context ctx, Collector<FetchedDocument> out) throws InterruptedException {
+    public void processElement(DocumentTask task, Context ctx, Collector<FetchedDocument> out) {
         if (task.isDelete()) {
             out.collect(new FetchedDocument(task, null, null));
             return;
@@ -186,11 +186,7 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
         }
     }
 
-    /**
-     * The bytes {@code uriText} names. An interrupt (the task cancelled in a failover) is thrown on, not dead-lettered:
-     * the restore replays the document.
-     */
-    private byte[] fetch(String uriText, String tenant) throws DocumentException, InterruptedException {
+    private byte[] fetch(String uriText, String tenant) throws DocumentException {
         URI uri;
         try {
             uri = new URI(uriText);
@@ -217,6 +213,9 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
             throw new DocumentException(DocumentError.NOT_FOUND, "No such file: " + uriText);
         } catch (IOException e) {
             throw new DocumentException(DocumentError.FETCH_FAILED, "Cannot read " + uriText + ": " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DocumentException(DocumentError.FETCH_FAILED, "Interrupted while reading " + uriText);
         } catch (RuntimeException e) {
             // What a client refuses to request (e.g. a redirect to an impossible port) is this document's failure,
             // not the task's: thrown on, it failed the job again after every restore.
