@@ -69,8 +69,10 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -86,6 +88,9 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument> {
     private static final long serialVersionUID = 1L;
+
+    /** Threads reading through Flink's FileSystem per subtask, stuck ones included (see {@link #fetchFileSystem}). */
+    static final int MAX_STORE_READERS = 4;
 
     private final FetchSettings settings;
 
@@ -124,7 +129,8 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
                 .build();
         http.start();
         AtomicInteger n = new AtomicInteger();
-        storeReads = Executors.newCachedThreadPool(r -> {
+        // At most MAX_STORE_READERS threads: one read at a time, plus reads given up on that have not let go yet.
+        storeReads = new ThreadPoolExecutor(0, MAX_STORE_READERS, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
             Thread t = new Thread(r, "fetch-store-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
@@ -230,7 +236,15 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
      */
     private byte[] fetchFileSystem(URI uri) throws IOException, InterruptedException, DocumentException {
         AtomicReference<InputStream> opened = new AtomicReference<>();
-        Future<byte[]> read = storeReads.submit(() -> readFileSystem(uri, opened));
+        Future<byte[]> read;
+        try {
+            read = storeReads.submit(() -> readFileSystem(uri, opened));
+        } catch (RejectedExecutionException e) {
+            // Every reader is still stuck in a read given up on that ignored both interrupt and close: refuse rather
+            // than add a thread per document for a store that hangs.
+            throw new DocumentException(DocumentError.TIMEOUT, "Fetching " + uri + ": all " + MAX_STORE_READERS
+                    + " store readers are still stuck in earlier reads past " + IngestOptions.FETCH_TOTAL_TIMEOUT.key());
+        }
         try {
             return read.get(settings.totalTimeout().toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
@@ -272,13 +286,17 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
         read.cancel(true);
         InputStream in = opened.get();
         if (in != null) {
-            storeReads.execute(() -> {
-                try {
-                    in.close();
-                } catch (IOException | RuntimeException e) {
-                    // the read is abandoned either way
-                }
-            });
+            try {
+                storeReads.execute(() -> {
+                    try {
+                        in.close();
+                    } catch (IOException | RuntimeException e) {
+                        // the read is abandoned either way
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                // every reader is stuck: this read stays abandoned, unclosed
+            }
         }
     }
 

@@ -613,6 +613,39 @@ class FetchContentTest {
         }
     }
 
+    @Test
+    @SuppressWarnings("unchecked")
+    void storeReadsStuckForGoodTakeAtMostTheReadersTheyHaveNotOneThreadPerDocument() throws Exception {
+        StallingFileSystem.reset();
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.FETCH_ALLOWED_SCHEMES, List.of(StallingFileSystem.SCHEME));
+        conf.set(IngestOptions.FETCH_TOTAL_TIMEOUT, java.time.Duration.ofMillis(300));
+        int documents = FetchContent.MAX_STORE_READERS + 3;
+        long threadsBefore = storeReaders();
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(FetchSettings.from(conf))))) {
+            h.open();
+            for (int i = 0; i < documents; i++) {
+                Files.writeString(dir.resolve("stuck-" + i + ".txt"), "never arrives");
+                h.processElement(task("stuck-" + i, StallingFileSystem.SCHEME + "://store" + dir.resolve("stuck-" + i + ".txt"), null), 1);
+            }
+            List<FailedDocument> dead = h.getSideOutput(DeadLetters.TAG).stream()
+                    .map(r -> ((StreamRecord<FailedDocument>) r).getValue()).collect(Collectors.toList());
+            assertThat(dead).hasSize(documents).allSatisfy(f -> assertThat(f.error).isEqualTo("Timeout"));
+            // Once every reader is stuck, a document is refused at once (which document first depends on when the
+            // closes of abandoned reads, on the same readers, end).
+            assertThat(dead.subList(documents - 2, documents))
+                    .allSatisfy(f -> assertThat(f.message).contains("store readers are still stuck"));
+            // Before: a new thread for each document, all parked in reads that ignore interrupt and close.
+            assertThat(storeReaders() - threadsBefore).isLessThanOrEqualTo(FetchContent.MAX_STORE_READERS);
+        } finally {
+            StallingFileSystem.release();
+        }
+    }
+
+    private static long storeReaders() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.isAlive() && t.getName().startsWith("fetch-store-")).count();
+    }
+
     private static void redirect(com.sun.net.httpserver.HttpExchange ex, String location) throws java.io.IOException {
         ex.getResponseHeaders().add("Location", location);
         ex.sendResponseHeaders(302, -1);
