@@ -253,12 +253,7 @@ public class PdfExtractor {
         Drawn drawn = Drawn.NONE;
         for (COSName name : res.getXObjectNames()) {
             checkDeadline(images.deadline);
-            PDXObject x;
-            try {
-                x = res.getXObject(name);
-            } catch (IOException e) {
-                continue; // the renderer skips it as well
-            }
+            PDXObject x = xObject(res, name); // null when unreadable: the renderer skips it as well
             if (!(x instanceof PDFormXObject) && !(x instanceof PDImageXObject)) {
                 continue;
             }
@@ -278,6 +273,15 @@ public class PdfExtractor {
         return drawn;
     }
 
+    /** The XObject {@code name} of {@code res}, or null when it cannot be read. */
+    private static PDXObject xObject(PDResources res, COSName name) {
+        try {
+            return res.getXObject(name);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     private void collectImages(PDResources res, int page, ExtractedDocument out, Images images, Set<COSBase> forms, int depth)
             throws IOException, DocumentException {
         if (res == null || depth > 5) {
@@ -285,14 +289,10 @@ public class PdfExtractor {
         }
         for (COSName name : res.getXObjectNames()) {
             checkDeadline(images.deadline);
-            PDXObject x;
-            try {
-                x = res.getXObject(name);
-            } catch (IOException e) {
+            PDXObject x = xObject(res, name);
+            if (x == null) {
                 out.imagesSkipped++;
-                continue;
-            }
-            if (x instanceof PDFormXObject) {
+            } else if (x instanceof PDFormXObject) {
                 if (forms.add(x.getCOSObject())) { // a form named many times on the page is walked once
                     collectImages(((PDFormXObject) x).getResources(), page, out, images, forms, depth + 1);
                 }

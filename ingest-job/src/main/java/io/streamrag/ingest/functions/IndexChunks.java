@@ -16,7 +16,6 @@ import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.FailedDocument;
 
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.opensearch.client.opensearch.OpenSearchClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,13 +49,10 @@ import java.util.Map;
  * schedule, and its last, partial batch gets the refresh (a bounded run refreshes at its end in any case). A failed
  * refresh is only counted: the index's schedule makes the chunks searchable soon after.
  */
-public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutcome> {
+public class IndexChunks extends IndexBufferingOperator<ChunkedDocument, DocumentOutcome> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(IndexChunks.class);
 
-    private final IndexSettings settings;
-
-    private transient OpenSearchClient client;
     private transient IndexMetrics metrics;
     private transient BulkWriter writer;
     private transient VersionCleanup cleanup;
@@ -68,20 +64,18 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
     /** Whether this task has made sure the index exists. */
     private transient boolean indexReady;
 
-    public IndexChunks(IndexSettings settings) {
-        super(settings.bulkFlushInterval().toMillis());
-        this.settings = settings;
+    public IndexChunks(IndexSettings index) {
+        super(index, index.bulkFlushInterval().toMillis());
     }
 
     @Override
     public void open() throws Exception {
         super.open();
-        client = OpenSearchClients.create(settings.connection());
         indexReady = false; // made sure of before the first write, not here (see ensureIndex)
         metrics = new IndexMetrics(getMetricGroup());
-        writer = new BulkWriter(client, settings.alias(), settings.bulkMaxChunks(), settings.outageBackoff(),
-                settings.itemBackoff(), metrics);
-        cleanup = new VersionCleanup(client, settings.alias(), settings.outageBackoff(), metrics);
+        writer = new BulkWriter(client, index.alias(), index.bulkMaxChunks(), index.outageBackoff(),
+                index.itemBackoff(), metrics);
+        cleanup = new VersionCleanup(client, index.alias(), index.outageBackoff(), metrics);
     }
 
     @Override
@@ -90,15 +84,6 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
         if (writtenSinceRefresh) {
             refreshScheduled = false;
             refresh(); // a bounded run ends here: do not leave its last chunks to a timer or the index's schedule
-        }
-    }
-
-    @Override
-    public void close() throws Exception {
-        try {
-            OpenSearchClients.close(client);
-        } finally {
-            super.close(); // the operator's own resources, even when closing the client failed
         }
     }
 
@@ -133,7 +118,7 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
 
     @Override
     protected boolean isFull(int chunks, long bytes) {
-        return chunks >= settings.bulkMaxChunks() || bytes >= settings.bulkMaxBytes();
+        return chunks >= index.bulkMaxChunks() || bytes >= index.bulkMaxBytes();
     }
 
     @Override
@@ -175,12 +160,12 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
         if (indexReady) {
             return;
         }
-        settings.outageBackoff().call(() -> {
-            ChunkIndex.ensure(client, settings.alias(), settings.dimension(), settings.shards(), settings.replicas());
+        index.outageBackoff().call(() -> {
+            ChunkIndex.ensure(client, index.alias(), index.dimension(), index.shards(), index.replicas());
             return null;
         }, OpenSearchClients::retriable, (retry, delay, e) -> {
             metrics.get(IndexMetrics.REQUEST_RETRIES).inc();
-            LOG.warn("Checking the index {} failed (retry {} in {} ms): {}", settings.alias(), retry + 1, delay, e.toString());
+            LOG.warn("Checking the index {} failed (retry {} in {} ms): {}", index.alias(), retry + 1, delay, e.toString());
         });
         indexReady = true;
     }
@@ -190,7 +175,7 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
      * write with documents outside a backlog ({@code wanted}) sets the timer; any write delays a timer already set.
      */
     private void refreshAfterWrite(boolean wanted) {
-        long pause = settings.refreshAfterWrite().toMillis();
+        long pause = index.refreshAfterWrite().toMillis();
         if (pause <= 0) {
             return;
         }
@@ -206,7 +191,7 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
         if (!refreshScheduled) {
             return; // finish() refreshed already
         }
-        long pause = settings.refreshAfterWrite().toMillis();
+        long pause = index.refreshAfterWrite().toMillis();
         if (time - lastWrite < pause) {
             getProcessingTimeService().registerTimer(lastWrite + pause, this::onRefreshTimer);
             return;
@@ -217,12 +202,12 @@ public class IndexChunks extends BufferingOperator<ChunkedDocument, DocumentOutc
 
     private void refresh() {
         try {
-            client.indices().refresh(r -> r.index(settings.alias()));
+            client.indices().refresh(r -> r.index(index.alias()));
             writtenSinceRefresh = false;
             metrics.get(IndexMetrics.REFRESHES).inc();
         } catch (IOException | RuntimeException e) {
             metrics.get(IndexMetrics.REFRESH_FAILURES).inc();
-            LOG.debug("Refresh of {} failed (the index's own schedule applies): {}", settings.alias(), e.toString());
+            LOG.debug("Refresh of {} failed (the index's own schedule applies): {}", index.alias(), e.toString());
         }
     }
 }

@@ -10,7 +10,6 @@ import io.streamrag.ingest.records.DocumentTask;
 
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.opensearch.client.json.JsonData;
-import org.opensearch.client.opensearch.OpenSearchClient;
 import org.opensearch.client.opensearch._types.FieldValue;
 import org.opensearch.client.opensearch._types.OpenSearchException;
 import org.opensearch.client.opensearch._types.SortOrder;
@@ -36,38 +35,25 @@ import java.util.stream.Collectors;
  * index). Before the keyBy and in arrival order, so each document's versions keep their order; one search per batch
  * instead of one per document.
  */
-public class VersionLookup extends BufferingOperator<DocumentTask, DocumentTask> {
+public class VersionLookup extends IndexBufferingOperator<DocumentTask, DocumentTask> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(VersionLookup.class);
 
-    private final IndexSettings index;
     private final int batchSize;
 
-    private transient OpenSearchClient client;
     private transient Backoff backoff;
     private transient VersionLookupMetrics metrics;
 
     public VersionLookup(IndexSettings index, int batchSize, Duration maxDelay) {
-        super(maxDelay.toMillis());
-        this.index = index;
+        super(index, maxDelay.toMillis());
         this.batchSize = Math.max(1, batchSize);
     }
 
     @Override
     public void open() throws Exception {
         super.open();
-        client = OpenSearchClients.create(index.connection());
         backoff = index.outageBackoff();
         metrics = new VersionLookupMetrics(getMetricGroup());
-    }
-
-    @Override
-    public void close() throws Exception {
-        try {
-            OpenSearchClients.close(client);
-        } finally {
-            super.close(); // the operator's own resources, even when closing the client failed
-        }
     }
 
     @Override
