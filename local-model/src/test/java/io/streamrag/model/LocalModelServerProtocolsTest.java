@@ -1,5 +1,7 @@
 package io.streamrag.model;
 
+import io.streamrag.model.testing.LocalModelServerExtension;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -11,10 +13,9 @@ import dev.langchain4j.model.ollama.OllamaChatModel;
 import dev.langchain4j.model.ollama.OllamaChatRequestParameters;
 import dev.langchain4j.model.ollama.OllamaStreamingChatModel;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -37,26 +38,17 @@ class LocalModelServerProtocolsTest {
             + "Question: Which port does the admin UI use?";
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    private static LocalModelServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = LocalModelServer.startLocal(new Faults());
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final LocalModelServerExtension SERVER = new LocalModelServerExtension();
 
     @BeforeEach
     void reset() {
-        server.resetStats();
+        SERVER.resetStats();
     }
 
     private static JsonNode post(String path, ObjectNode body) throws Exception {
         HttpResponse<String> r = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                HttpRequest.newBuilder(URI.create(SERVER.rootUrl() + path))
                         .header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(MAPPER.writeValueAsString(body))).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -92,13 +84,13 @@ class LocalModelServerProtocolsTest {
         }
         assertThat(batch.path("usage").path("prompt_tokens").asLong()).isEqualTo(promptTokens).isGreaterThan(20);
         assertThat(batch.path("usage").path("completion_tokens").asLong()).isEqualTo(completionTokens);
-        assertThat(server.chatRequests()).isEqualTo(7);
+        assertThat(SERVER.chatRequests()).isEqualTo(7);
     }
 
     @Test
     void ollamaChatThroughLangchain4jsOllamaClient() {
         OllamaChatModel model = OllamaChatModel.builder()
-                .baseUrl("http://127.0.0.1:" + server.port())
+                .baseUrl(SERVER.rootUrl())
                 .modelName("extractive")
                 .timeout(Duration.ofSeconds(5))
                 .maxRetries(0)
@@ -110,13 +102,13 @@ class LocalModelServerProtocolsTest {
         assertThat(r.aiMessage().text()).contains("Answer: 8443");
         assertThat(r.tokenUsage().inputTokenCount()).isGreaterThan(20);
         assertThat(r.tokenUsage().outputTokenCount()).isGreaterThan(3);
-        assertThat(server.count(200)).isEqualTo(1);
+        assertThat(SERVER.count(200)).isEqualTo(1);
     }
 
     @Test
     void ollamaStreamsJsonLinesThatLangchain4jReassembles() throws Exception {
         OllamaStreamingChatModel model = OllamaStreamingChatModel.builder()
-                .baseUrl("http://127.0.0.1:" + server.port())
+                .baseUrl(SERVER.rootUrl())
                 .modelName("extractive")
                 .timeout(Duration.ofSeconds(5))
                 .build();
@@ -149,7 +141,7 @@ class LocalModelServerProtocolsTest {
 
         // The raw stream: one JSON object per line, the last one done with the counts.
         HttpResponse<String> raw = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/api/chat"))
+                HttpRequest.newBuilder(URI.create(SERVER.rootUrl() + "/api/chat"))
                         .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"extractive\",\"messages\":"
                                 + "[{\"role\":\"user\",\"content\":" + MAPPER.writeValueAsString(PROMPT) + "}]}"))
                         .build(),

@@ -1,5 +1,7 @@
 package io.streamrag.model;
 
+import io.streamrag.model.testing.LocalModelServerExtension;
+
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.exception.HttpException;
 import dev.langchain4j.exception.RateLimitException;
@@ -8,10 +10,9 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiChatRequestParameters;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -32,27 +33,18 @@ class LocalModelServerTest {
             + "[2] (manual-42, p. 3) Installation requires 4 GB of memory.\n"
             + "Question: Which port does the admin UI use?";
 
-    private static LocalModelServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = LocalModelServer.startLocal(new Faults());
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final LocalModelServerExtension SERVER = new LocalModelServerExtension();
 
     @BeforeEach
     void reset() {
-        server.setFaults(new Faults());
-        server.resetStats();
+        SERVER.setFaults(new Faults());
+        SERVER.resetStats();
     }
 
     private OpenAiChatModel model() {
         return OpenAiChatModel.builder()
-                .baseUrl(server.baseUrl())
+                .baseUrl(SERVER.baseUrl())
                 .apiKey("none")
                 .modelName(LocalModelServer.MODEL)
                 .maxRetries(0)
@@ -69,22 +61,22 @@ class LocalModelServerTest {
         assertThat(r.aiMessage().text()).contains("Answer: 8443").contains("Sources: [1]");
         assertThat(r.tokenUsage().inputTokenCount()).isGreaterThan(20);
         assertThat(r.tokenUsage().outputTokenCount()).isGreaterThan(3);
-        assertThat(server.count(200)).isEqualTo(1);
+        assertThat(SERVER.count(200)).isEqualTo(1);
     }
 
     @Test
     void injectsErrorsAndRateLimits() throws Exception {
-        server.setFaults(Faults.parse("error=1.0"));
+        SERVER.setFaults(Faults.parse("error=1.0"));
         assertThatThrownBy(() -> model().chat(PROMPT)).hasRootCauseInstanceOf(HttpException.class);
-        server.setFaults(Faults.parse("ratelimitFirst=1,retryAfter=3"));
+        SERVER.setFaults(Faults.parse("ratelimitFirst=1,retryAfter=3"));
         assertThatThrownBy(() -> model().chat(PROMPT)).isInstanceOf(RateLimitException.class);
         assertThat(model().chat(PROMPT)).contains("Answer: 8443");
-        assertThat(server.count(500)).isEqualTo(1);
-        assertThat(server.count(429)).isEqualTo(1);
-        assertThat(server.count(200)).isEqualTo(1);
+        assertThat(SERVER.count(500)).isEqualTo(1);
+        assertThat(SERVER.count(429)).isEqualTo(1);
+        assertThat(SERVER.count(200)).isEqualTo(1);
 
         HttpResponse<String> stats = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create(server.baseUrl() + "/stats")).build(),
+                HttpRequest.newBuilder(URI.create(SERVER.baseUrl() + "/stats")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(stats.body()).contains("\"429\":1").contains("\"total\":3");
     }
@@ -92,14 +84,14 @@ class LocalModelServerTest {
     @Test
     void retryAfterHeaderAndPerRequestFaultHeader() throws Exception {
         HttpClient http = HttpClient.newHttpClient();
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(SERVER.baseUrl() + "/chat/completions"))
                         .header("X-Fault", "ratelimit=1.0,retryAfter=2")
                         .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"extractive\",\"messages\":[]}"))
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(429);
         assertThat(r.headers().firstValue("Retry-After")).contains("2");
-        HttpResponse<String> models = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/models")).build(),
+        HttpResponse<String> models = http.send(HttpRequest.newBuilder(URI.create(SERVER.baseUrl() + "/models")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(models.body()).contains("extractive");
     }
@@ -129,7 +121,7 @@ class LocalModelServerTest {
 
     @Test
     void timeoutFaultOutlastsTheClient() {
-        server.setFaults(Faults.parse("timeout=1.0,timeoutMs=4000"));
+        SERVER.setFaults(Faults.parse("timeout=1.0,timeoutMs=4000"));
         long start = System.nanoTime();
         assertThatThrownBy(() -> model().chat(PROMPT)).isInstanceOf(dev.langchain4j.exception.TimeoutException.class);
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
@@ -137,9 +129,9 @@ class LocalModelServerTest {
 
     @Test
     void statsCountRequestsTheClientAborted() throws Exception {
-        server.setFaults(Faults.parse("latency=800"));
+        SERVER.setFaults(Faults.parse("latency=800"));
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        HttpRequest request = HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
+        HttpRequest request = HttpRequest.newBuilder(URI.create(SERVER.baseUrl() + "/chat/completions"))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"extractive\",\"messages\":"
                         + "[{\"role\":\"user\",\"content\":\"Which port?\"}]}"))
@@ -149,15 +141,15 @@ class LocalModelServerTest {
         Thread.sleep(200);
         call.cancel(true); // aborts the exchange: the connection is closed under the sleeping server
         long until = System.currentTimeMillis() + 5_000;
-        while (server.aborted() == 0 && System.currentTimeMillis() < until) {
+        while (SERVER.aborted() == 0 && System.currentTimeMillis() < until) {
             Thread.sleep(50);
         }
-        assertThat(server.aborted()).isEqualTo(1);
-        assertThat(server.statsJson()).contains("\"aborted\":1");
+        assertThat(SERVER.aborted()).isEqualTo(1);
+        assertThat(SERVER.statsJson()).contains("\"aborted\":1");
         // A delivered answer is not counted.
-        server.setFaults(new Faults());
+        SERVER.setFaults(new Faults());
         assertThat(http.send(request, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
-        assertThat(server.aborted()).isEqualTo(1);
+        assertThat(SERVER.aborted()).isEqualTo(1);
     }
 
     @Test

@@ -2,8 +2,7 @@ package io.streamrag.query;
 
 import io.streamrag.common.testing.FlinkTestCluster;
 import io.streamrag.common.testing.ResourceCensus;
-import io.streamrag.model.Faults;
-import io.streamrag.model.LocalModelServer;
+import io.streamrag.model.testing.LocalModelServerExtension;
 import io.streamrag.query.functions.AdaptiveGenerate;
 import io.streamrag.query.generate.EndpointHealth;
 import io.streamrag.query.generate.EndpointSpec;
@@ -23,8 +22,6 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.FlinkUserCodeClassLoader;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -54,17 +51,8 @@ class FailoverThreadsITCase {
     @RegisterExtension
     static final MiniClusterExtension FLINK = FlinkTestCluster.extension(2);
 
-    private static LocalModelServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = LocalModelServer.startLocal(new Faults());
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final LocalModelServerExtension SERVER = new LocalModelServerExtension();
 
     /** Threads started by job code: their context class loader is a user-code class loader (or wraps one). */
     private static final Predicate<Thread> STARTED_BY_JOB_CODE = t -> {
@@ -87,7 +75,7 @@ class FailoverThreadsITCase {
         env.setParallelism(1);
 
         Configuration conf = new Configuration();
-        conf.set(QueryOptions.ENDPOINTS, "local=openai," + server.baseUrl() + ",extractive,8,maxChoices=2");
+        conf.set(QueryOptions.ENDPOINTS, "local=openai," + SERVER.baseUrl() + ",extractive,8,maxChoices=2");
         conf.set(QueryOptions.ADAPTIVE, true);
         conf.set(QueryOptions.HEDGE_ENABLED, false);
         List<EndpointSpec> specs = EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS));

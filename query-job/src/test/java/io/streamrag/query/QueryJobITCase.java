@@ -7,7 +7,7 @@ import io.streamrag.common.testing.FlinkTestCluster;
 import io.streamrag.common.testing.KafkaExtension;
 import io.streamrag.common.testing.OpenSearchExtension;
 import io.streamrag.model.Faults;
-import io.streamrag.model.LocalModelServer;
+import io.streamrag.model.testing.LocalModelServerExtension;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -15,7 +15,6 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -47,10 +46,20 @@ class QueryJobITCase {
 
     private static final int MAX_RETRIES = 2;
 
-    private static LocalModelServer healthy;
-    private static LocalModelServer flaky;
-    private static LocalModelServer limited;
-    private static LocalModelServer slow;
+    @RegisterExtension
+    static final LocalModelServerExtension HEALTHY = new LocalModelServerExtension();
+
+    @RegisterExtension
+    static final LocalModelServerExtension FLAKY = new LocalModelServerExtension(Faults.parse("error=1.0"));
+
+    @RegisterExtension
+    static final LocalModelServerExtension LIMITED =
+            new LocalModelServerExtension(Faults.parse("ratelimitFirst=2,retryAfter=1"));
+
+    @RegisterExtension
+    static final LocalModelServerExtension SLOW =
+            new LocalModelServerExtension(Faults.parse("timeout=1.0,timeoutMs=4000"));
+
     private static Map<String, Answer> answers;
     private static List<ConsumerRecord<String, String>> records;
     private static int questionsSent;
@@ -59,11 +68,6 @@ class QueryJobITCase {
     static void runJob() throws Exception {
         String alias = OPENSEARCH.uniqueName("it-query-chunks");
         indexChunks(alias);
-
-        healthy = LocalModelServer.startLocal(new Faults());
-        flaky = LocalModelServer.startLocal(Faults.parse("error=1.0"));
-        limited = LocalModelServer.startLocal(Faults.parse("ratelimitFirst=2,retryAfter=1"));
-        slow = LocalModelServer.startLocal(Faults.parse("timeout=1.0,timeoutMs=4000"));
 
         String questions = KAFKA.createTopic("it-questions", 1);
         String answersTopic = KAFKA.createTopic("it-answers", 1);
@@ -98,10 +102,10 @@ class QueryJobITCase {
         conf.set(StreamRagOptions.OPENSEARCH_URL, OPENSEARCH.url());
         conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
         conf.set(QueryOptions.ENDPOINTS, String.join(";",
-                "healthy=openai," + healthy.baseUrl() + ",extractive,4,1.0,5000",
-                "flaky=openai," + flaky.baseUrl() + ",extractive,2,1.0,5000",
-                "limited=openai," + limited.baseUrl() + ",extractive,2,1.0,5000",
-                "slow=openai," + slow.baseUrl() + ",extractive,4,1.0,800"));
+                "healthy=openai," + HEALTHY.baseUrl() + ",extractive,4,1.0,5000",
+                "flaky=openai," + FLAKY.baseUrl() + ",extractive,2,1.0,5000",
+                "limited=openai," + LIMITED.baseUrl() + ",extractive,2,1.0,5000",
+                "slow=openai," + SLOW.baseUrl() + ",extractive,4,1.0,800"));
         conf.set(QueryOptions.RETRY_MAX_RETRIES, MAX_RETRIES);
         conf.set(QueryOptions.RETRY_BACKOFF, Duration.ofMillis(100));
         conf.set(QueryOptions.DEADLINE, Duration.ofMillis(60_000));
@@ -127,7 +131,7 @@ class QueryJobITCase {
             // Let the failing candidates finish their retries before counting requests (the slow ones are aborted
             // once their question is decided, so they may make fewer).
             long until = System.currentTimeMillis() + 20_000;
-            while (System.currentTimeMillis() < until && flaky.chatRequests() < 4 * (1 + MAX_RETRIES)) {
+            while (System.currentTimeMillis() < until && FLAKY.chatRequests() < 4 * (1 + MAX_RETRIES)) {
                 Thread.sleep(100);
             }
             Thread.sleep(1000); // would reveal extra attempts
@@ -137,15 +141,6 @@ class QueryJobITCase {
         records.forEach(r -> System.out.println("answer " + r.value()));
         answers = records.stream().map(r -> Json.fromString(r.value(), Answer.class))
                 .collect(Collectors.toMap(a -> a.questionId, Function.identity(), (a, b) -> a));
-    }
-
-    @AfterAll
-    static void stopServers() {
-        for (LocalModelServer s : new LocalModelServer[] {healthy, flaky, limited, slow}) {
-            if (s != null) {
-                s.close();
-            }
-        }
     }
 
     private static void indexChunks(String alias) throws Exception {
@@ -243,13 +238,13 @@ class QueryJobITCase {
         }
         // Round-robin gives each endpoint one of the 4 candidates of each of the 4 answered questions. A failing
         // candidate gives up after its first call: exactly 1 + MAX_RETRIES attempts, no more.
-        assertThat(flaky.count(500)).isEqualTo(4 * (1 + MAX_RETRIES));
-        assertThat(flaky.chatRequests()).isEqualTo(4 * (1 + MAX_RETRIES));
+        assertThat(FLAKY.count(500)).isEqualTo(4 * (1 + MAX_RETRIES));
+        assertThat(FLAKY.chatRequests()).isEqualTo(4 * (1 + MAX_RETRIES));
         // A timing-out candidate never exceeds the bound either; once the two OK answers and the flaky ERROR settle
         // the vote, its remaining attempts are aborted rather than made.
-        assertThat(slow.chatRequests()).isBetween(4L, 4L * (1 + MAX_RETRIES));
+        assertThat(SLOW.chatRequests()).isBetween(4L, 4L * (1 + MAX_RETRIES));
         // The rate limiter's two 429s were retried after Retry-After and then succeeded (ITERDRAG makes 4 calls).
-        assertThat(limited.count(429)).isEqualTo(2);
-        assertThat(limited.count(200)).isGreaterThanOrEqualTo(4);
+        assertThat(LIMITED.count(429)).isEqualTo(2);
+        assertThat(LIMITED.count(200)).isGreaterThanOrEqualTo(4);
     }
 }

@@ -1,7 +1,7 @@
 package io.streamrag.query.functions;
 
 import io.streamrag.model.Faults;
-import io.streamrag.model.LocalModelServer;
+import io.streamrag.model.testing.LocalModelServerExtension;
 import io.streamrag.query.QueryOptions;
 import io.streamrag.query.generate.EndpointSpec;
 import io.streamrag.query.generate.GenerateSettings;
@@ -17,9 +17,8 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.List;
@@ -29,21 +28,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Adaptive generation against the offline model server: waves until the stop rule says settled, or the deadline. */
 class AdaptiveGenerateTest {
 
-    private static LocalModelServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = LocalModelServer.startLocal(new Faults());
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final LocalModelServerExtension SERVER = new LocalModelServerExtension();
 
     private static Configuration conf(StopRule rule) {
         Configuration conf = new Configuration();
-        conf.set(QueryOptions.ENDPOINTS, "local=openai," + server.baseUrl() + ",extractive,8");
+        conf.set(QueryOptions.ENDPOINTS, "local=openai," + SERVER.baseUrl() + ",extractive,8");
         conf.set(QueryOptions.ADAPTIVE, true);
         conf.set(QueryOptions.ADAPTIVE_FIRST_WAVE, 3);
         conf.set(QueryOptions.ADAPTIVE_WAVE_SIZE, 2);
@@ -108,8 +98,8 @@ class AdaptiveGenerateTest {
     void deadlineHandsOverWhatIsThereAndAbortsTheRest() throws Exception {
         Faults slow = new Faults();
         slow.latencyMs = 4_000;
-        server.setFaults(slow);
-        server.resetStats();
+        SERVER.setFaults(slow);
+        SERVER.resetStats();
         try {
             List<VoteInput> out = run(conf(StopRule.LEAD), TestRetrievals.adminPort("qc-1", 8, 1_000));
 
@@ -120,15 +110,15 @@ class AdaptiveGenerateTest {
             assertThat(v.candidates).noneMatch(CandidateResult::ok);
             assertThat(v.finalExpected).isEqualTo(v.candidates.size()); // the vote expects exactly what was handed over
             assertThat(v.saved).isEqualTo(8 - 3); // only the first wave was asked for
-            assertThat(server.chatRequests()).isEqualTo(3);
+            assertThat(SERVER.chatRequests()).isEqualTo(3);
             // The server notices the hang-ups when it answers, after its latency.
             long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (server.aborted() < 3 && System.nanoTime() < until) {
+            while (SERVER.aborted() < 3 && System.nanoTime() < until) {
                 Thread.sleep(20);
             }
-            assertThat(server.aborted()).isEqualTo(3);
+            assertThat(SERVER.aborted()).isEqualTo(3);
         } finally {
-            server.setFaults(new Faults());
+            SERVER.setFaults(new Faults());
         }
     }
 }

@@ -3,8 +3,7 @@ package io.streamrag.query.functions;
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.embedding.OnnxMiniLm;
 import io.streamrag.common.testing.ResourceCensus;
-import io.streamrag.model.Faults;
-import io.streamrag.model.LocalModelServer;
+import io.streamrag.model.testing.LocalModelServerExtension;
 import io.streamrag.query.QueryOptions;
 import io.streamrag.query.TestRetrievals;
 import io.streamrag.query.generate.EndpointHealth;
@@ -22,9 +21,8 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -48,21 +46,12 @@ class ReopenLeakTest {
     /** How long closed pools get to end. */
     static final Duration SETTLE = Duration.ofSeconds(20);
 
-    private static LocalModelServer server;
+    @RegisterExtension
+    static final LocalModelServerExtension SERVER = new LocalModelServerExtension();
 
     /** One run of an operator: open, use, close; returns the closed harness (kept referenced by the caller). */
     private interface Cycle {
         Object run() throws Exception;
-    }
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = LocalModelServer.startLocal(new Faults());
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
     }
 
     private static Map<String, Integer> holders() {
@@ -85,7 +74,7 @@ class ReopenLeakTest {
     /** One endpoint on the local model server that takes several choices per request (its own JSON client too). */
     private static Configuration conf() {
         Configuration conf = new Configuration();
-        conf.set(QueryOptions.ENDPOINTS, "local=openai," + server.baseUrl() + ",extractive,8,maxChoices=2");
+        conf.set(QueryOptions.ENDPOINTS, "local=openai," + SERVER.baseUrl() + ",extractive,8,maxChoices=2");
         conf.set(QueryOptions.HEDGE_ENABLED, false);
         return conf;
     }

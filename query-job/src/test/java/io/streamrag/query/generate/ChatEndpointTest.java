@@ -1,15 +1,14 @@
 package io.streamrag.query.generate;
 
 import io.streamrag.model.Faults;
-import io.streamrag.model.LocalModelServer;
+import io.streamrag.model.testing.LocalModelServerExtension;
 import io.streamrag.query.QueryOptions;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.apache.flink.configuration.Configuration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -24,26 +23,17 @@ class ChatEndpointTest {
             + "[1] (manual-42, p. 17) The admin UI listens on port 8443 over HTTPS.\n"
             + "Question: Which port does the admin UI use?\n";
 
-    private static LocalModelServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = LocalModelServer.startLocal(new Faults());
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final LocalModelServerExtension SERVER = new LocalModelServerExtension();
 
     @BeforeEach
     void reset() {
-        server.setFaults(new Faults());
-        server.resetStats();
+        SERVER.setFaults(new Faults());
+        SERVER.resetStats();
     }
 
     private ChatEndpoint endpoint(long timeoutMs, int maxRetries) {
-        return new ChatEndpoint(EndpointSpec.parse("local=openai," + server.baseUrl() + ",extractive,2,1.0," + timeoutMs),
+        return new ChatEndpoint(EndpointSpec.parse("local=openai," + SERVER.baseUrl() + ",extractive,2,1.0," + timeoutMs),
                 new RetryPolicy(maxRetries, 50, 1000), 256, CallListener.NONE);
     }
 
@@ -64,25 +54,25 @@ class ChatEndpointTest {
 
     @Test
     void anAttemptWaitingForASlotSendsNothingOnceTheBreakerHasOpened() throws Exception {
-        server.setFaults(Faults.parse("latency=600"));
-        ChatEndpoint e = new ChatEndpoint(EndpointSpec.parse("slot-breaker=openai," + server.baseUrl() + ",extractive,1,1.0,5000"),
+        SERVER.setFaults(Faults.parse("latency=600"));
+        ChatEndpoint e = new ChatEndpoint(EndpointSpec.parse("slot-breaker=openai," + SERVER.baseUrl() + ",extractive,1,1.0,5000"),
                 new RetryPolicy(0, 50, 1000), 256, CallListener.NONE);
         try (e) {
             secondCallWaitsForTheSlotWhile(e, CircuitBreaker::transitionToOpenState);
         }
-        assertThat(server.chatRequests()).isEqualTo(1);
+        assertThat(SERVER.chatRequests()).isEqualTo(1);
     }
 
     @Test
     void aCallRunningWhenItsEndpointClosesEndsAtOnceAsCancelledWithoutTellingTheSharedBreaker() throws Exception {
-        server.setFaults(Faults.parse("latency=5000"));
+        SERVER.setFaults(Faults.parse("latency=5000"));
         ChatEndpoint closing = endpoint(10_000, 2);
         try (ChatEndpoint other = endpoint(10_000, 2)) { // another subtask's: the shared health outlives the closing one
             CompletableFuture<CallResult> call = CompletableFuture.supplyAsync(() -> closing.call(PROMPT, 0.7, 1, far()));
-            for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); server.chatRequests() == 0 && System.nanoTime() < until; ) {
+            for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); SERVER.chatRequests() == 0 && System.nanoTime() < until; ) {
                 Thread.sleep(10); // until the request is at the server
             }
-            assertThat(server.chatRequests()).isEqualTo(1);
+            assertThat(SERVER.chatRequests()).isEqualTo(1);
 
             closing.close(); // its operator closes (a failover): its HTTP clients stop
             assertThatThrownBy(() -> call.get(3, TimeUnit.SECONDS)) // not after the server's 5 s, nor retried
@@ -94,7 +84,7 @@ class ChatEndpointTest {
 
     @Test
     void retriesAreBounded() {
-        server.setFaults(Faults.parse("error=1.0"));
+        SERVER.setFaults(Faults.parse("error=1.0"));
         try (ChatEndpoint e = endpoint(5000, 2)) {
             assertThatThrownBy(() -> e.call(PROMPT, 0.7, 1, far()))
                     .isInstanceOfSatisfying(CallFailedException.class, f -> {
@@ -103,24 +93,24 @@ class ChatEndpointTest {
                         assertThat(f.getMessage()).contains("HTTP 500");
                     });
         }
-        assertThat(server.count(500)).isEqualTo(3);
+        assertThat(SERVER.count(500)).isEqualTo(3);
     }
 
     @Test
     void honoursRetryAfter() {
-        server.setFaults(Faults.parse("ratelimitFirst=1,retryAfter=1"));
+        SERVER.setFaults(Faults.parse("ratelimitFirst=1,retryAfter=1"));
         long start = System.nanoTime();
         try (ChatEndpoint e = endpoint(5000, 2)) {
             CallResult r = e.call(PROMPT, 0.7, 1, far());
             assertThat(r.attempts()).isEqualTo(2);
         }
         assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(1000);
-        assertThat(server.count(429)).isEqualTo(1);
+        assertThat(SERVER.count(429)).isEqualTo(1);
     }
 
     @Test
     void timeoutsAreTimeoutsAndRespectTheDeadline() {
-        server.setFaults(Faults.parse("timeout=1.0,timeoutMs=3000"));
+        SERVER.setFaults(Faults.parse("timeout=1.0,timeoutMs=3000"));
         try (ChatEndpoint e = endpoint(300, 5)) {
             long start = System.currentTimeMillis();
             assertThatThrownBy(() -> e.call(PROMPT, 0.7, 1, start + 1000))
@@ -135,7 +125,7 @@ class ChatEndpointTest {
     @Test
     void aRunawayAnswerIsCutOffAndFailsTheCallInsteadOfFillingTheHeap() {
         // The server ignores its token limit and never ends its body (up to 1 GiB, with -Xmx below that in tests).
-        server.setFaults(Faults.parse("runaway=1.0"));
+        SERVER.setFaults(Faults.parse("runaway=1.0"));
         try (ChatEndpoint e = endpoint(5000, 1)) {
             assertThatThrownBy(() -> e.call(PROMPT, 0.7, 1, far()))
                     .isInstanceOfSatisfying(CallFailedException.class, f -> {
@@ -148,7 +138,7 @@ class ChatEndpointTest {
     @Test
     void clientErrorsAreNotRetried() {
         try (ChatEndpoint e = new ChatEndpoint(
-                EndpointSpec.parse("bad=openai," + server.baseUrl().replace("/v1", "/nope") + ",extractive"),
+                EndpointSpec.parse("bad=openai," + SERVER.baseUrl().replace("/v1", "/nope") + ",extractive"),
                 new RetryPolicy(3, 50, 1000), 256, CallListener.NONE)) {
             assertThatThrownBy(() -> e.call(PROMPT, 0.7, 1, far()))
                     .isInstanceOfSatisfying(CallFailedException.class, f -> assertThat(f.attempts).isEqualTo(1));
@@ -169,10 +159,10 @@ class ChatEndpointTest {
 
     @Test
     void anAttemptWaitingForASlotNeedsAHalfOpenProbeOnceTheBreakerHasHalfOpened() throws Exception {
-        server.setFaults(Faults.parse("latency=600"));
+        SERVER.setFaults(Faults.parse("latency=600"));
         Configuration conf = new Configuration();
         conf.set(QueryOptions.BREAKER_HALF_OPEN_CALLS, 2); // the first call's success alone does not close it
-        ChatEndpoint e = new ChatEndpoint(EndpointSpec.parse("slot-half-open=openai," + server.baseUrl() + ",extractive,1,1.0,5000"),
+        ChatEndpoint e = new ChatEndpoint(EndpointSpec.parse("slot-half-open=openai," + SERVER.baseUrl() + ",extractive,1,1.0,5000"),
                 new RetryPolicy(0, 50, 1000), 256, CallListener.NONE, HealthSettings.from(conf));
         try (e) {
             secondCallWaitsForTheSlotWhile(e, breaker -> {
@@ -183,7 +173,7 @@ class ChatEndpointTest {
                 assertThat(breaker.tryAcquirePermission()).isTrue();
             });
         }
-        assertThat(server.chatRequests()).isEqualTo(1); // no probe beyond those half-open allows
+        assertThat(SERVER.chatRequests()).isEqualTo(1); // no probe beyond those half-open allows
     }
 
     /**
@@ -193,7 +183,7 @@ class ChatEndpointTest {
     private static void secondCallWaitsForTheSlotWhile(ChatEndpoint e, java.util.function.Consumer<CircuitBreaker> meanwhile)
             throws Exception {
         var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> e.call(PROMPT, 0.7, 1, far()));
-        while (server.chatRequests() == 0) { // the first call holds the only request slot
+        while (SERVER.chatRequests() == 0) { // the first call holds the only request slot
             Thread.sleep(10);
         }
         var second = java.util.concurrent.CompletableFuture.supplyAsync(() -> e.call(PROMPT, 0.7, 2, far()));

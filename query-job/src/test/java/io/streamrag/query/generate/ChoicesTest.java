@@ -1,7 +1,7 @@
 package io.streamrag.query.generate;
 
 import io.streamrag.model.Faults;
-import io.streamrag.model.LocalModelServer;
+import io.streamrag.model.testing.LocalModelServerExtension;
 import io.streamrag.query.functions.FanOut;
 import io.streamrag.query.records.CandidateRequest;
 import io.streamrag.query.records.CandidateResult;
@@ -12,10 +12,9 @@ import io.streamrag.query.records.RetrievedChunk;
 import io.streamrag.query.vote.VoteTally;
 
 import org.apache.flink.util.Collector;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -27,27 +26,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** N candidates in one request (OpenAI's n): fan-out grouping, one request and one prompt's tokens, same vote. */
 class ChoicesTest {
 
-    private static LocalModelServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = LocalModelServer.startLocal(new Faults());
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final LocalModelServerExtension SERVER = new LocalModelServerExtension();
 
     @BeforeEach
     void reset() {
-        server.setFaults(new Faults());
-        server.resetStats();
+        SERVER.setFaults(new Faults());
+        SERVER.resetStats();
     }
 
     private static CandidateGenerator generator(int maxChoices) {
         return new CandidateGenerator(
-                List.of(EndpointSpec.parse("local=openai," + server.baseUrl() + ",extractive,4,1.0,10000,," + maxChoices)),
+                List.of(EndpointSpec.parse("local=openai," + SERVER.baseUrl() + ",extractive,4,1.0,10000,," + maxChoices)),
                 new RetryPolicy(2, 20, 200), 256, CallListener.NONE, Demonstrations.load(null), 2, 2,
                 (tenant, q, k) -> List.of());
     }
@@ -149,8 +139,8 @@ class ChoicesTest {
                 separate.add(f.get());
             }
         }
-        assertThat(server.chatRequests()).isEqualTo(n);
-        server.resetStats();
+        assertThat(SERVER.chatRequests()).isEqualTo(n);
+        SERVER.resetStats();
 
         List<CandidateResult> batched;
         try (CandidateGenerator g = generator(16)) {
@@ -159,7 +149,7 @@ class ChoicesTest {
             assertThat(requests.get(0).choices).isEqualTo(n);
             batched = g.generateAll(requests.get(0)).get();
         }
-        assertThat(server.chatRequests()).isEqualTo(1);
+        assertThat(SERVER.chatRequests()).isEqualTo(1);
         assertThat(batched).hasSize(n).allMatch(CandidateResult::ok);
         assertThat(batched).extracting(c -> c.index).containsExactlyElementsOf(
                 java.util.stream.IntStream.range(0, n).boxed().toList());
@@ -176,7 +166,7 @@ class ChoicesTest {
 
     @Test
     void aFailedRequestFailsEveryCandidateOnceWithBoundedRetries() throws Exception {
-        server.setFaults(Faults.parse("error=1.0"));
+        SERVER.setFaults(Faults.parse("error=1.0"));
         try (CandidateGenerator g = generator(16)) {
             CandidateRequest req = fanOut(FanOut.of(List.of(g.endpoint("local").spec), 0.7),
                     retrieval("q-fail", 4, "RAG")).get(0);
@@ -185,7 +175,7 @@ class ChoicesTest {
             assertThat(results.get(0).error).contains("HTTP 500");
             assertThat(results.stream().mapToInt(c -> c.attempts).sum()).isEqualTo(3);
         }
-        assertThat(server.count(500)).isEqualTo(3);
+        assertThat(SERVER.count(500)).isEqualTo(3);
     }
 
     @Test
@@ -196,7 +186,7 @@ class ChoicesTest {
             List<CandidateResult> results = g.generateAll(req).get();
             assertThat(results).hasSize(3).allMatch(CandidateResult::ok);
         }
-        assertThat(server.chatRequests()).isGreaterThanOrEqualTo(3);
+        assertThat(SERVER.chatRequests()).isGreaterThanOrEqualTo(3);
     }
 
     @Test
@@ -208,7 +198,7 @@ class ChoicesTest {
             three.choices = 3;
             assertThat(g.generateAll(three).get()).hasSize(3).allMatch(CandidateResult::ok);
         }
-        assertThat(server.chatRequests()).isEqualTo(4);
+        assertThat(SERVER.chatRequests()).isEqualTo(4);
     }
 
     @Test

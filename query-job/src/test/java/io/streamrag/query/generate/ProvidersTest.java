@@ -1,12 +1,10 @@
 package io.streamrag.query.generate;
 
-import io.streamrag.model.Faults;
-import io.streamrag.model.LocalModelServer;
+import io.streamrag.model.testing.LocalModelServerExtension;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
 
@@ -20,25 +18,12 @@ class ProvidersTest {
             + "[1] (manual-42, p. 17) The admin UI listens on port 8443 over HTTPS.\n"
             + "Question: Which port does the admin UI use?\n";
 
-    private static LocalModelServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = LocalModelServer.startLocal(new Faults());
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final LocalModelServerExtension SERVER = new LocalModelServerExtension();
 
     @BeforeEach
     void reset() {
-        server.resetStats();
-    }
-
-    private static String root() {
-        return "http://127.0.0.1:" + server.port();
+        SERVER.resetStats();
     }
 
     private static ChatEndpoint endpoint(String spec) {
@@ -47,19 +32,19 @@ class ProvidersTest {
 
     @Test
     void ollama() {
-        try (ChatEndpoint e = endpoint("o=ollama," + root() + ",extractive,2,1.0,5000")) {
+        try (ChatEndpoint e = endpoint("o=ollama," + SERVER.rootUrl() + ",extractive,2,1.0,5000")) {
             CallResult r = e.call(PROMPT, 0.7, 3, System.currentTimeMillis() + 30_000);
             assertThat(CompletionParser.answer(r.text())).isEqualTo("8443");
             assertThat(CompletionParser.sources(r.text())).containsExactly(1);
             assertThat(r.tokensIn()).isPositive();
             assertThat(r.tokensOut()).isPositive();
         }
-        assertThat(server.count(200)).isEqualTo(1);
+        assertThat(SERVER.count(200)).isEqualTo(1);
     }
 
     @Test
     void watsonxWithAProjectAndNoKeySendsNoCredentialsAnywhereElse() {
-        try (ChatEndpoint e = endpoint("w=watsonx," + root() + "?project_id=p-1,ibm/granite-3-8b-instruct,2,1.0,5000")) {
+        try (ChatEndpoint e = endpoint("w=watsonx," + SERVER.rootUrl() + "?project_id=p-1,ibm/granite-3-8b-instruct,2,1.0,5000")) {
             CallResult r = e.call(PROMPT, 0.7, 3, System.currentTimeMillis() + 30_000);
             assertThat(CompletionParser.answer(r.text())).isEqualTo("8443");
             assertThat(r.tokensIn()).isPositive();
@@ -67,13 +52,13 @@ class ProvidersTest {
             assertThat(r.attempts()).isEqualTo(1);
         }
         // One chat request and nothing else (no token service was asked).
-        assertThat(server.chatRequests()).isEqualTo(1);
-        assertThat(server.count(200)).isEqualTo(1);
+        assertThat(SERVER.chatRequests()).isEqualTo(1);
+        assertThat(SERVER.count(200)).isEqualTo(1);
     }
 
     @Test
     void watsonxNeedsAProjectOrSpace() {
-        assertThatThrownBy(() -> endpoint("w=watsonx," + root() + ",ibm/granite-3-8b-instruct"))
+        assertThatThrownBy(() -> endpoint("w=watsonx," + SERVER.rootUrl() + ",ibm/granite-3-8b-instruct"))
                 .hasMessageContaining("project_id");
         assertThat(WatsonxModels.queryParam(URI.create("https://h/x?space_id=s%201&a=b"), "space_id")).isEqualTo("s 1");
         assertThat(WatsonxModels.queryParam(URI.create("https://h/x"), "project_id")).isNull();
@@ -82,7 +67,7 @@ class ProvidersTest {
     /** A wrong path is a final failure: no retry, the server's reason kept. */
     @Test
     void watsonxErrorsAreNotRetriedWhenFinal() {
-        try (ChatEndpoint e = endpoint("w=watsonx," + root() + "/nowhere?project_id=p,m,2,1.0,5000")) {
+        try (ChatEndpoint e = endpoint("w=watsonx," + SERVER.rootUrl() + "/nowhere?project_id=p,m,2,1.0,5000")) {
             assertThatThrownBy(() -> e.call(PROMPT, 0.7, 3, System.currentTimeMillis() + 30_000))
                     .isInstanceOfSatisfying(CallFailedException.class,
                             f -> assertThat(f.getMessage()).contains("404").contains("after 1 attempt"));
