@@ -19,7 +19,6 @@ import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.opensearch.client.opensearch.OpenSearchClient;
 
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -101,7 +100,7 @@ final class BackfillComparison {
             admin.createTopics(List.of(new NewTopic(dlq, 1, (short) 1), new NewTopic(outcomes, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
             try {
                 long start = System.nanoTime();
-                long cpu0 = cpuNanos();
+                CpuUse cpu = CpuUse.now(search);
                 StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
                 IngestJob.configure(env, conf);
                 JobExecutionResult result = IngestJob.fromConfiguration(conf).execute(env);
@@ -110,8 +109,10 @@ final class BackfillComparison {
                 if (indexed == null || indexed != files) {
                     throw new IllegalStateException("Backfill indexed " + indexed + " of " + files + " files");
                 }
-                System.out.printf(Locale.ROOT, "  backfill: %.1f s (JVM CPU %.1f s), %d chunks%n", seconds,
-                        (cpuNanos() - cpu0) / 1e9, count(search, alias));
+                CpuUse used = CpuUse.now(search).since(cpu);
+                System.out.printf(Locale.ROOT, "  backfill: %.1f s (JVM CPU %.1f s: ONNX %.1f, JIT %.1f, rest %.1f; OpenSearch "
+                        + "%.1f), %d chunks%n", seconds, used.jvm(), used.onnx(), used.jit(), used.jvm() - used.onnx() - used.jit(),
+                        used.openSearch(), count(search, alias));
                 return seconds;
             } finally {
                 admin.deleteTopics(List.of(dlq, outcomes)).all().get(30, TimeUnit.SECONDS);
@@ -128,12 +129,15 @@ final class BackfillComparison {
         try {
             PlainLangchain4jLoader.createIndex(search, index, 384);
             long start = System.nanoTime();
-            long cpu0 = cpuNanos();
+            CpuUse cpu = CpuUse.now(search);
             new PlainLangchain4jLoader(conf.get(StreamRagOptions.OPENSEARCH_URL), index).ingest(files);
             search.indices().refresh(r -> r.index(index));
             double seconds = (System.nanoTime() - start) / 1e9;
-            System.out.printf(Locale.ROOT, "  plain loader: %.1f s (JVM CPU %.1f s), %d segments%n", seconds,
-                    (cpuNanos() - cpu0) / 1e9, count(search, index));
+            CpuUse used = CpuUse.now(search).since(cpu);
+            // Its embedding runs on langchain4j's own threads, so its ONNX time is in "rest".
+            System.out.printf(Locale.ROOT, "  plain loader: %.1f s (JVM CPU %.1f s: JIT %.1f, rest %.1f; OpenSearch %.1f), "
+                    + "%d segments%n", seconds, used.jvm(), used.jit(), used.jvm() - used.jit(), used.openSearch(),
+                    count(search, index));
             return seconds;
         } finally {
             search.indices().delete(d -> d.index(index).ignoreUnavailable(true));
@@ -144,10 +148,5 @@ final class BackfillComparison {
     private static long count(OpenSearchClient search, String index) throws Exception {
         search.indices().refresh(r -> r.index(index));
         return search.count(c -> c.index(index)).count();
-    }
-
-    /** CPU time of this JVM so far (every thread): how much work a run took, whatever the machine's load. */
-    private static long cpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 }
