@@ -286,7 +286,7 @@ public final class LocalModelServer implements AutoCloseable {
     /**
      * Ollama's {@code /api/chat}: {@code options.temperature}, {@code options.seed}, {@code options.num_predict};
      * one JSON object, or with {@code "stream": true} (Ollama's default) JSON lines, one per piece of the answer,
-     * the last with {@code done: true} and the token counts. Fault injection applies to the OpenAI path only.
+     * the last with {@code done: true} and the token counts. Of the faults only {@code runaway} applies here.
      */
     private void ollamaChat(HttpExchange ex) throws IOException {
         ErrorBody error = (status, code, message) -> MAPPER.createObjectNode().put("error", message);
@@ -335,7 +335,7 @@ public final class LocalModelServer implements AutoCloseable {
     /**
      * watsonx.ai's {@code /ml/v1/text/chat?version=...}: needs a bearer token and a {@code project_id} or
      * {@code space_id}; {@code temperature}, {@code seed}, {@code max_completion_tokens} (or {@code max_tokens}).
-     * Fault injection applies to the OpenAI path only.
+     * Of the faults only {@code runaway} applies here.
      */
     private void watsonxChat(HttpExchange ex) throws IOException {
         ErrorBody error = LocalModelServer::watsonxError;
@@ -404,9 +404,17 @@ public final class LocalModelServer implements AutoCloseable {
         }
     }
 
-    /** The answer (text, finish reason), counted as a 200; null once a 500 is sent in the API's wording. */
+    /**
+     * The answer (text, finish reason), counted as a 200; null once a 500 is sent in the API's wording, or a runaway
+     * answer (the server's {@code runaway} fault, the one fault these APIs get too: their clients need the same cap).
+     */
     private String[] answerOrFail(HttpExchange ex, ErrorBody error, String prompt, double temperature, long seed,
                                   int maxTokens) {
+        Faults f = faults;
+        if (f.runawayRate > 0 && f.random().nextDouble() < f.runawayRate) {
+            runaway(ex);
+            return null;
+        }
         try {
             String[] answer = answer(prompt, temperature, seed, maxTokens);
             record(200);

@@ -61,7 +61,7 @@ public class ChatEndpoint implements AutoCloseable {
         Duration timeout = Duration.ofMillis(spec.timeoutMs);
         try {
             if (spec.provider == EndpointSpec.Provider.WATSONX) {
-                this.model = WatsonxModels.chatModel(spec, timeout);
+                this.model = WatsonxModels.chatModel(spec, timeout, http.newBuilder().connectTimeout(timeout).build());
             } else if (spec.provider == EndpointSpec.Provider.OLLAMA) {
                 this.model = OllamaChatModel.builder()
                         .baseUrl(spec.baseUrl)

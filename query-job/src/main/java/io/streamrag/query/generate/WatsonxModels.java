@@ -1,12 +1,14 @@
 package io.streamrag.query.generate;
 
 import com.ibm.watsonx.ai.core.auth.Authenticator;
+import com.ibm.watsonx.ai.core.auth.ibmcloud.IBMCloudAuthenticator;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.watsonx.WatsonxChatModel;
 import dev.langchain4j.model.watsonx.WatsonxChatRequestParameters;
 
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
@@ -14,13 +16,15 @@ import java.util.concurrent.CompletableFuture;
  * The watsonx.ai provider through langchain4j's watsonx module. The endpoint's baseUrl names the project (or
  * space) in its query, e.g. {@code https://us-south.ml.cloud.ibm.com?project_id=...}. With an API key (in the
  * endpoint's apiKeyEnv variable) the SDK authenticates through IBM Cloud IAM; without one it sends the bearer
- * token {@code none}, like the openai provider without a key (for local servers).
+ * token {@code none}, like the openai provider without a key (for local servers). Both the model's and the token
+ * service's requests go through the endpoint's own client, so the answer size cap and the close on failover of
+ * {@link io.streamrag.common.net.JdkHttpClients} hold here too (the SDK's default is one JVM-wide client without either).
  */
 final class WatsonxModels {
 
     private WatsonxModels() {}
 
-    static ChatModel chatModel(EndpointSpec spec, Duration timeout) {
+    static ChatModel chatModel(EndpointSpec spec, Duration timeout, HttpClient http) {
         URI uri = URI.create(spec.baseUrl);
         String projectId = queryParam(uri, "project_id");
         String spaceId = queryParam(uri, "space_id");
@@ -31,7 +35,8 @@ final class WatsonxModels {
         WatsonxChatModel.Builder b = WatsonxChatModel.builder()
                 .baseUrl(spec.baseUrl.replaceFirst("\\?.*$", ""))
                 .modelName(spec.model)
-                .timeout(timeout);
+                .timeout(timeout)
+                .httpClient(http);
         if (projectId != null) {
             b.projectId(projectId);
         } else {
@@ -39,7 +44,7 @@ final class WatsonxModels {
         }
         String key = spec.apiKeyEnv == null ? null : System.getenv(spec.apiKeyEnv);
         if (key != null && !key.isBlank()) {
-            b.apiKey(key);
+            b.authenticator(IBMCloudAuthenticator.builder().apiKey(key).timeout(timeout).httpClient(http).build());
         } else {
             b.authenticator(new StaticToken("none"));
         }

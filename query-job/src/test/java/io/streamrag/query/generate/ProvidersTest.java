@@ -1,10 +1,14 @@
 package io.streamrag.query.generate;
 
+import io.streamrag.common.net.JdkHttpClients;
+import io.streamrag.model.Faults;
 import io.streamrag.model.testing.LocalModelServerExtension;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.URI;
 
@@ -62,6 +66,26 @@ class ProvidersTest {
                 .hasMessageContaining("project_id");
         assertThat(WatsonxModels.queryParam(URI.create("https://h/x?space_id=s%201&a=b"), "space_id")).isEqualTo("s 1");
         assertThat(WatsonxModels.queryParam(URI.create("https://h/x"), "project_id")).isNull();
+    }
+
+    /**
+     * A server that ignores its token limit (a 200 whose body never ends) fails the call once the body passes
+     * {@link JdkHttpClients#MAX_RESPONSE_BYTES}, whichever provider's client reads it. Before, the watsonx SDK read it
+     * with its own JVM-wide client, without a cap, into the heap.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"ollama,{root},extractive", "watsonx,{root}?project_id=p-1,ibm/granite-3-8b-instruct"})
+    void aRunawayAnswerIsCutOffWhateverTheProvider(String spec) {
+        SERVER.setFaults(Faults.parse("runaway=1.0"));
+        try (ChatEndpoint e = endpoint("r=" + spec.replace("{root}", SERVER.rootUrl()) + ",2,1.0,20000")) {
+            assertThatThrownBy(() -> e.call(PROMPT, 0.7, 3, System.currentTimeMillis() + 30_000))
+                    .isInstanceOfSatisfying(CallFailedException.class, f -> {
+                        assertThat(f.timeout).isFalse();
+                        assertThat(f).hasStackTraceContaining("larger than");
+                    });
+        } finally {
+            SERVER.setFaults(new Faults());
+        }
     }
 
     /** A wrong path is a final failure: no retry, the server's reason kept. */
