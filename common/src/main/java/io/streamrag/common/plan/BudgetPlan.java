@@ -113,13 +113,44 @@ public class BudgetPlan implements Serializable {
         return Math.round(v * scale) / scale;
     }
 
-    /** Reads a plan file; a file without settings is an error (a plan that can choose nothing). */
+    /**
+     * Reads a plan file. A file without settings is an error (a plan that can choose nothing), and so is a setting
+     * that could skew every choice: missing, without a strategy, k or N below 1, a predicted accuracy that is not a
+     * number in [0, 1] (a NaN won every comparison), or negative or non-finite tokens or latency (a negative cost fit
+     * every budget).
+     */
     public static BudgetPlan read(Path file) throws IOException {
         BudgetPlan plan = Json.MAPPER.readValue(file.toFile(), BudgetPlan.class);
         if (plan.settings == null || plan.settings.isEmpty()) {
             throw new IOException(file + ": a budget plan needs at least one setting");
         }
+        for (int i = 0; i < plan.settings.size(); i++) {
+            String problem = problem(plan.settings.get(i));
+            if (problem != null) {
+                throw new IOException(file + ": setting " + (i + 1) + " (" + plan.settings.get(i) + ") " + problem);
+            }
+        }
         return plan;
+    }
+
+    /** What is wrong with {@code s} as a setting to choose, or null when nothing is. */
+    static String problem(Setting s) {
+        if (s == null) {
+            return "is missing";
+        }
+        if (s.strategy() == null || s.strategy().isBlank()) {
+            return "names no strategy";
+        }
+        if (s.k() < 1 || s.n() < 1) {
+            return "needs k and n of at least 1";
+        }
+        if (!(s.predictedAccuracy() >= 0 && s.predictedAccuracy() <= 1)) { // NaN fails both
+            return "needs a predictedAccuracy between 0 and 1, was " + s.predictedAccuracy();
+        }
+        if (!(s.tokens() >= 0) || !(s.ms() >= 0) || Double.isInfinite(s.tokens()) || Double.isInfinite(s.ms())) {
+            return "needs finite, non-negative tokens and ms, was " + s.tokens() + " and " + s.ms();
+        }
+        return null;
     }
 
     public void write(Path file) throws IOException {

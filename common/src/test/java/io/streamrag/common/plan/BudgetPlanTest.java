@@ -106,4 +106,25 @@ class BudgetPlanTest {
         Files.writeString(dir.resolve("empty.json"), "{\"version\":1,\"settings\":[]}");
         assertThatThrownBy(() -> BudgetPlan.read(dir.resolve("empty.json"))).hasMessageContaining("at least one setting");
     }
+
+    /** A NaN accuracy won every comparison and a negative cost fit every budget: such a file is refused. */
+    @Test
+    void aSettingThatWouldSkewEveryChoiceIsRefused() throws IOException {
+        String good = "{\"strategy\":\"RAG\",\"k\":8,\"n\":4,\"predictedAccuracy\":0.9,\"tokens\":100,\"ms\":1}";
+        String[] bad = {
+            "null",
+            "{\"strategy\":\"RAG\",\"k\":2,\"n\":1,\"predictedAccuracy\":\"NaN\",\"tokens\":100,\"ms\":1}",
+            "{\"strategy\":\"DRAG\",\"k\":50,\"n\":32,\"predictedAccuracy\":0.95,\"tokens\":-1,\"ms\":-1}",
+            "{\"strategy\":\"RAG\",\"k\":0,\"n\":1,\"predictedAccuracy\":0.5,\"tokens\":1,\"ms\":1}",
+            "{\"strategy\":\"\",\"k\":1,\"n\":1,\"predictedAccuracy\":0.5,\"tokens\":1,\"ms\":1}",
+            "{\"strategy\":\"RAG\",\"k\":1,\"n\":1,\"predictedAccuracy\":1.5,\"tokens\":1,\"ms\":1}"};
+        for (int i = 0; i < bad.length; i++) {
+            Path file = dir.resolve("bad-" + i + ".json");
+            Files.writeString(file, "{\"settings\":[" + good + "," + bad[i] + "]}");
+            assertThatThrownBy(() -> BudgetPlan.read(file)).as(bad[i]).hasMessageContaining("setting 2");
+        }
+        Path ok = dir.resolve("good.json");
+        Files.writeString(ok, "{\"settings\":[" + good + "]}");
+        assertThat(BudgetPlan.read(ok).settings).hasSize(1);
+    }
 }

@@ -26,8 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -79,11 +79,15 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         generator = Generators.create(settings, specs, metrics);
         metrics.register(generator.endpoints());
         inFlight = new ConcurrentHashMap<>();
-        timers = Executors.newSingleThreadScheduledExecutor(r -> {
+        ScheduledThreadPoolExecutor deadlines = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "adaptive-deadlines");
             t.setDaemon(true);
             return t;
         });
+        // A finished question cancels its deadline task: gone from the queue at once, not kept (with its retrieval and
+        // results) until its deadline, up to an hour later.
+        deadlines.setRemoveOnCancelPolicy(true);
+        timers = deadlines;
     }
 
     @Override
@@ -91,7 +95,8 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         Progress p = new Progress();
         p.budget = generator.hedgeSettings().budget(r.question.n);
         inFlight.put(r.question.key(), p);
-        long left = r.question.deadlineAtMs() - System.currentTimeMillis();
+        // Handed over a margin before the deadline: the vote answers at the deadline, with what has reached it.
+        long left = r.question.handoverAtMs() - System.currentTimeMillis();
         p.deadlineTimer = timers.schedule(() -> finish(r, p, resultFuture), Math.max(0, left), TimeUnit.MILLISECONDS);
         wave(r, p, Math.min(settings.firstWave(), r.question.n), resultFuture);
     }
@@ -125,7 +130,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
             int remaining = r.question.n - p.issued;
             // No wave this close to the deadline: its calls could only fail (a call's own time-left timeout may
             // fire a moment before the deadline timer, ending the wave just before it).
-            boolean timeLeft = System.currentTimeMillis() + MIN_WAVE_TIME_MS < r.question.deadlineAtMs();
+            boolean timeLeft = System.currentTimeMillis() + MIN_WAVE_TIME_MS < r.question.handoverAtMs();
             if (remaining > 0 && timeLeft && !settled(p, remaining)) {
                 wave(r, p, Math.min(settings.waveSize(), remaining), resultFuture);
             } else {

@@ -1,6 +1,7 @@
 package io.streamrag.query.functions;
 
 import io.streamrag.query.generate.EndpointSpec;
+import io.streamrag.query.generate.StrategyName;
 import io.streamrag.query.records.CandidateRequest;
 import io.streamrag.query.records.Retrieval;
 
@@ -16,7 +17,7 @@ import java.util.stream.Collectors;
  * spreads across questions), temperature spread around the base, seed = hash(questionId) + i, or hash(seed) + i
  * when the question carries a {@code seed} (so a seeded question samples the same whatever its id). On an endpoint that
  * takes OpenAI's {@code n} ({@link EndpointSpec#maxChoices} > 1) its candidates go out as one request of up to
- * maxChoices samples ({@link CandidateRequest#choices}).
+ * maxChoices samples ({@link CandidateRequest#choices}), for strategies whose candidates share one prompt (not ITERDRAG).
  */
 public class FanOut implements FlatMapFunction<Retrieval, CandidateRequest> {
     private static final long serialVersionUID = 1L;
@@ -42,9 +43,11 @@ public class FanOut implements FlatMapFunction<Retrieval, CandidateRequest> {
     public void flatMap(Retrieval r, Collector<CandidateRequest> out) {
         int n = r.question.n;
         int step = endpoints.size();
+        StrategyName strategy = r.question.strategy == null ? null : StrategyName.parse(r.question.strategy);
+        boolean shared = strategy == null || strategy.singlePrompt(); // unknown names run as RAG
         for (int i = 0; i < n; i++) {
             CandidateRequest c = request(r, i, endpoints, temperature);
-            int max = maxChoices.getOrDefault(c.endpoint, 1);
+            int max = shared ? maxChoices.getOrDefault(c.endpoint, 1) : 1;
             if (max <= 1) {
                 out.collect(c);
             } else if (i < step) {

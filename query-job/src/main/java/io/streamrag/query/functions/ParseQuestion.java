@@ -150,7 +150,7 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         }
         if (settings.plan() != null && budget != null) {
             q.plan = settings.plan().choose(budget, strategy == null ? null : q.strategy,
-                    n == null ? null : n.intValue(), k == null ? null : k.intValue());
+                    k == null ? null : k.intValue(), n == null ? null : n.intValue());
             if (q.plan != null) {
                 q.strategy = q.plan.strategy;
                 q.k = q.plan.k;

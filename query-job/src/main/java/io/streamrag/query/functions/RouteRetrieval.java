@@ -20,6 +20,7 @@ public class RouteRetrieval extends ProcessFunction<Retrieval, Retrieval> {
             Answer a = Answers.failed(r.question.questionId, r.question.tenant, r.question.strategy, r.error,
                     r.question.receivedAtMs);
             a.latencyMs.put("retrieval", r.retrievalMs);
+            a.plan = r.question.plan; // the plan's choice is reported whatever the outcome, as NO_CONTEXT does
             ctx.output(NO_CONTEXT, a);
         } else if (r.chunks.isEmpty()) {
             ctx.output(NO_CONTEXT, Answers.noContext(r.question, r.retrievalMs));

@@ -20,8 +20,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -50,11 +51,7 @@ public class CandidateGenerator implements AutoCloseable {
     private final FollowUpRetriever retriever;
     private final HedgeSettings hedge;
     private final SparePlanner spares;
-    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "candidate-timers");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService timers = timers();
 
     public CandidateGenerator(List<EndpointSpec> specs, RetryPolicy retry, int maxTokens, CallListener listener,
                               List<Demonstrations.Demonstration> demonstrations, int numDemonstrations,
@@ -107,7 +104,10 @@ public class CandidateGenerator implements AutoCloseable {
      * All candidates of a request with {@code choices > 1}: a single-call strategy on an endpoint that takes
      * OpenAI's {@code n} makes one request for all of them (its usage is reported on the first candidate), on that
      * endpoint's bulkhead; otherwise (or when its breaker is open or its bulkhead full) each candidate runs on its own,
-     * routed like any other. Always completes with one result per candidate.
+     * routed like any other, and they are handed over together once all have finished or at the question's
+     * {@link QuestionTask#handoverAtMs hand-over time}, whichever comes first (those still running then are cancelled
+     * and reported TIMEOUT): waiting for the slowest held the finished ones back until after the vote had answered.
+     * Always completes with one result per candidate.
      */
     public CompletableFuture<List<CandidateResult>> generateAll(CandidateRequest request) {
         List<CandidateRequest> members = members(request);
@@ -124,10 +124,40 @@ public class CandidateGenerator implements AutoCloseable {
                 endpoint.health().rejected.incrementAndGet(); // one at a time below, waiting for slots as usual
             }
         }
-        List<CompletableFuture<CandidateResult>> futures = new ArrayList<>();
-        members.forEach(m -> futures.add(generate(m)));
-        return CompletableFuture.allOf(futures.toArray(new CompletableFuture[0]))
-                .thenApply(ignored -> futures.stream().map(CompletableFuture::join).collect(Collectors.toList()));
+        List<CandidateCall> calls = new ArrayList<>();
+        members.forEach(m -> calls.add(start(m, null)));
+        CompletableFuture<List<CandidateResult>> all = new CompletableFuture<>();
+        Runnable handOver = () -> {
+            List<CandidateResult> out = new ArrayList<>();
+            for (CandidateCall c : calls) {
+                CandidateResult r = c.result.getNow(null);
+                if (r == null) {
+                    c.cancel();
+                    r = failed(c.request, endpoints.get(c.request.endpoint), Status.TIMEOUT,
+                            "still running at the hand-over to the vote", 0, c.startedAtMs);
+                }
+                out.add(r);
+            }
+            all.complete(out);
+        };
+        ScheduledFuture<?> timer = timers.schedule(handOver, Math.max(0, q.handoverAtMs() - System.currentTimeMillis()),
+                TimeUnit.MILLISECONDS);
+        CompletableFuture.allOf(calls.stream().map(c -> c.result).toArray(CompletableFuture[]::new)).thenRun(() -> {
+            timer.cancel(false);
+            handOver.run(); // all finished: nothing is cancelled
+        });
+        return all;
+    }
+
+    /** The generator's timer thread; a cancelled timer leaves its queue at once instead of waiting there until due. */
+    private static ScheduledExecutorService timers() {
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread thread = new Thread(r, "candidate-timers");
+            thread.setDaemon(true);
+            return thread;
+        });
+        t.setRemoveOnCancelPolicy(true);
+        return t;
     }
 
     /** The one-sample requests a multi-choice request stands for (seeds as {@code FanOut} gives them). */

@@ -9,6 +9,14 @@ public enum StrategyName {
     /** DRAG with follow-up questions, each with its own retrieval. */
     ITERDRAG;
 
+    /**
+     * Whether all of a question's candidates share one prompt, so one request with OpenAI's {@code n} can stand for
+     * several; ITERDRAG's candidates each decompose and retrieve on their own.
+     */
+    public boolean singlePrompt() {
+        return this != ITERDRAG;
+    }
+
     /** The strategy named {@code name} (any case, surrounding blanks ignored), or null when there is none of that name. */
     public static StrategyName parse(String name) {
         for (StrategyName s : values()) {

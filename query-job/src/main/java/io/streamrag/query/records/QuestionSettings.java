@@ -23,18 +23,48 @@ public record QuestionSettings(StrategyName strategy, int n, int k, Duration dea
                                Long defaultBudgetTokens, Duration defaultBudgetLatency) implements Serializable {
 
     public static QuestionSettings from(Configuration conf) {
+        int maxN = conf.get(QueryOptions.MAX_N);
+        int maxK = conf.get(QueryOptions.MAX_K);
+        Long tokens = conf.get(QueryOptions.PLAN_DEFAULT_BUDGET_TOKENS);
+        Duration latency = conf.get(QueryOptions.PLAN_DEFAULT_BUDGET_LATENCY);
+        if (tokens != null && tokens < 1) {
+            throw new IllegalArgumentException(QueryOptions.PLAN_DEFAULT_BUDGET_TOKENS.key() + " must be at least 1, was " + tokens);
+        }
+        if (latency != null && latency.toMillis() < 1) {
+            throw new IllegalArgumentException(QueryOptions.PLAN_DEFAULT_BUDGET_LATENCY.key() + " must be at least 1ms, was " + latency);
+        }
         return new QuestionSettings(conf.get(QueryOptions.STRATEGY), conf.get(QueryOptions.N), conf.get(QueryOptions.K),
-                conf.get(QueryOptions.DEADLINE), conf.get(QueryOptions.MAX_N), conf.get(QueryOptions.MAX_K),
-                conf.getOptional(QueryOptions.PLAN).map(QuestionSettings::readPlan).orElse(null),
-                conf.get(QueryOptions.PLAN_DEFAULT_BUDGET_TOKENS), conf.get(QueryOptions.PLAN_DEFAULT_BUDGET_LATENCY));
+                conf.get(QueryOptions.DEADLINE), maxN, maxK,
+                conf.getOptional(QueryOptions.PLAN).map(file -> readPlan(file, maxK, maxN)).orElse(null), tokens, latency);
     }
 
-    private static BudgetPlan readPlan(String file) {
+    /**
+     * The plan in {@code file}, its strategy names made the job's own (any case in the file), or an error when a setting
+     * is one no question could run: an unknown strategy, or k or N past {@code query.max-k} / {@code query.max-n}
+     * (every budgeted question would otherwise fail, or run RAG while reporting another strategy).
+     */
+    private static BudgetPlan readPlan(String file, int maxK, int maxN) {
+        String where = "the budget plan " + QueryOptions.PLAN.key() + "=" + file;
+        BudgetPlan plan;
         try {
-            return BudgetPlan.read(Path.of(file));
+            plan = BudgetPlan.read(Path.of(file));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the budget plan " + QueryOptions.PLAN.key() + "=" + file, e);
+            throw new UncheckedIOException("cannot read " + where, e);
         }
+        for (int i = 0; i < plan.settings.size(); i++) {
+            BudgetPlan.Setting s = plan.settings.get(i);
+            StrategyName strategy = StrategyName.parse(s.strategy());
+            if (strategy == null) {
+                throw new IllegalArgumentException(where + ": setting " + (i + 1) + " (" + s + ") names an unknown strategy; "
+                        + "use " + StrategyName.choices());
+            }
+            if (s.k() > maxK || s.n() > maxN) {
+                throw new IllegalArgumentException(where + ": setting " + (i + 1) + " (" + s + ") is past "
+                        + QueryOptions.MAX_K.key() + "=" + maxK + " or " + QueryOptions.MAX_N.key() + "=" + maxN);
+            }
+            plan.settings.set(i, new BudgetPlan.Setting(strategy.name(), s.k(), s.n(), s.predictedAccuracy(), s.tokens(), s.ms()));
+        }
+        return plan;
     }
 
     /** The configured default budget, null when neither axis is set (questions then keep the defaults). */

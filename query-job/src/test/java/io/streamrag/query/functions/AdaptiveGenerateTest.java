@@ -1,5 +1,6 @@
 package io.streamrag.query.functions;
 
+import io.streamrag.common.records.Answer;
 import io.streamrag.model.Faults;
 import io.streamrag.model.testing.LocalModelServerExtension;
 import io.streamrag.query.QueryOptions;
@@ -9,21 +10,28 @@ import io.streamrag.query.TestRetrievals;
 import io.streamrag.query.records.CandidateResult;
 import io.streamrag.query.records.Retrieval;
 import io.streamrag.query.records.VoteInput;
+import io.streamrag.query.records.VoteInputs;
 import io.streamrag.query.vote.StopRule;
 
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Adaptive generation against the offline model server: waves until the stop rule says settled, or the deadline. */
 class AdaptiveGenerateTest {
@@ -119,6 +127,75 @@ class AdaptiveGenerateTest {
             assertThat(SERVER.aborted()).isEqualTo(3);
         } finally {
             SERVER.setFaults(new Faults());
+        }
+    }
+
+    /**
+     * Handed over at its deadline, a question's candidates reached the vote after the vote's own deadline timer had
+     * answered FAILED without them. They are handed over a margin before it, and the vote answers with them.
+     */
+    @Test
+    void aQuestionStillRunningAtItsDeadlineIsHandedOverBeforeItWithWhatFinished() throws Exception {
+        Faults slow = new Faults();
+        slow.latencyMs = 700;
+        SERVER.setFaults(slow);
+        try {
+            Configuration conf = conf(StopRule.LEAD);
+            conf.set(QueryOptions.ADAPTIVE_LEAD, 100); // never settled: waves until the hand-over
+            Retrieval r = TestRetrievals.adminPort("qd-1", 32, 5_000); // more than the waves can issue by then
+            List<VoteInput> out = run(conf, r);
+            long handedOver = System.currentTimeMillis(); // run() returns once the result is out
+            // At its hand-over time, 250 ms before the deadline (before, at the deadline: the last wave's calls end
+            // when their time left runs out, a hair before the deadline, and travel on after the vote answered).
+            assertThat(handedOver).as("handed over well before the deadline").isLessThan(r.question.deadlineAtMs() - 100);
+            VoteInput v = out.get(0);
+            assertThat(v.candidates.stream().filter(CandidateResult::ok).count()).isGreaterThanOrEqualTo(3);
+
+            KeyedOneInputStreamOperatorTestHarness<String, VoteInput, Answer> vote =
+                    ProcessFunctionTestHarnesses.forKeyedProcessFunction(
+                            new SelfConsistencyVote(Duration.ofMinutes(1)), VoteInput::key, Types.STRING);
+            vote.setProcessingTime(r.question.receivedAtMs);
+            vote.processElement(VoteInputs.retrieval(r, 1.0), 0);
+            vote.setProcessingTime(handedOver);
+            vote.processElement(v, 0);
+            vote.setProcessingTime(r.question.deadlineAtMs());
+            List<Answer> answers = vote.extractOutputValues();
+            assertThat(answers).hasSize(1);
+            assertThat(answers.get(0).status).isEqualTo(Answer.Status.ANSWERED);
+            assertThat(answers.get(0).answer).contains("8443");
+        } finally {
+            SERVER.setFaults(new Faults());
+        }
+    }
+
+    /** A wave of 0 made no calls and the waves stopped silently; such settings fail the submission. */
+    @Test
+    void adaptiveSettingsBelowOneAreRefused() {
+        for (var option : List.of(QueryOptions.ADAPTIVE_FIRST_WAVE, QueryOptions.ADAPTIVE_WAVE_SIZE, QueryOptions.ADAPTIVE_LEAD)) {
+            Configuration conf = conf(StopRule.LEAD);
+            conf.set(option, 0);
+            assertThatThrownBy(() -> GenerateSettings.from(conf)).hasMessageContaining(option.key());
+        }
+    }
+
+    /** A finished question's deadline task leaves the timer queue at once, not at its deadline (up to an hour later). */
+    @Test
+    void finishedQuestionsLeaveNothingInTheTimerQueue() throws Exception {
+        Configuration conf = conf(StopRule.LEAD);
+        List<EndpointSpec> specs = EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS));
+        AdaptiveGenerate fn = new AdaptiveGenerate(GenerateSettings.from(conf), specs);
+        try (var h = new OneInputStreamOperatorTestHarness<Retrieval, VoteInput>(
+                new AsyncWaitOperatorFactory<>(fn, 60_000, 8, AsyncDataStream.OutputMode.UNORDERED),
+                TypeInformation.of(Retrieval.class).createSerializer(new SerializerConfigImpl()))) {
+            h.open();
+            for (int i = 0; i < 20; i++) {
+                h.processElement(TestRetrievals.adminPort("qt-" + i, 8, 600_000), 0);
+            }
+            h.endInput();
+            assertThat(h.extractOutputValues()).hasSize(20);
+            Field timers = AdaptiveGenerate.class.getDeclaredField("timers");
+            timers.setAccessible(true);
+            assertThat(((ScheduledThreadPoolExecutor) timers.get(fn)).getQueue()).isEmpty();
         }
     }
 }

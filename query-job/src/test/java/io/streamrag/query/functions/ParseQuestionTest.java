@@ -14,12 +14,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Question parsing: defaults, budgets through the plan, and every kind of invalid event becomes a FAILED answer with a reason. */
 class ParseQuestionTest {
@@ -117,6 +119,57 @@ class ParseQuestionTest {
         QuestionTask f = out.get(5);
         assertThat(f.plan.withinBudget).isFalse();
         assertThat(f.k).isEqualTo(2);
+    }
+
+    /** The plan chooses among the settings that agree with the question's own n and k (they were passed swapped). */
+    @Test
+    void aQuestionsOwnNAndKAreKeptByThePlan() throws Exception {
+        // N=4: RAG k=8 N=4 and ITERDRAG k=4 N=4; neither fits 2,500 tokens, so the cheaper, not within the budget.
+        QuestionTask n = parse(withPlan(),
+                "{\"questionId\":\"a\",\"tenant\":\"t\",\"text\":\"x\",\"n\":4,\"budget\":{\"tokens\":2500}}").get(0);
+        assertThat(n.strategy + " " + n.k + " " + n.n).isEqualTo("RAG 8 4");
+        assertThat(n.plan.withinBudget).isFalse();
+        QuestionTask k = parse(withPlan(),
+                "{\"questionId\":\"b\",\"tenant\":\"t\",\"text\":\"x\",\"k\":8,\"budget\":{\"tokens\":100000}}").get(0);
+        assertThat(k.plan).as("RAG k=8 N=4 agrees with k=8").isNotNull();
+        assertThat(k.strategy + " " + k.k + " " + k.n).isEqualTo("RAG 8 4");
+    }
+
+    private Configuration withPlanFile(String json) throws Exception {
+        Path file = dir.resolve("plan-" + Math.abs(json.hashCode()) + ".json");
+        Files.writeString(file, json);
+        Configuration conf = new Configuration();
+        conf.set(QueryOptions.PLAN, file.toString());
+        return conf;
+    }
+
+    private static String setting(String strategy, int k, int n) {
+        return "{\"strategy\":\"" + strategy + "\",\"k\":" + k + ",\"n\":" + n
+                + ",\"predictedAccuracy\":0.9,\"tokens\":100,\"ms\":10}";
+    }
+
+    /**
+     * A plan no question could run fails the submission with a reason, instead of failing every budgeted question (a
+     * setting past query.max-n) or running RAG under another name (an unknown strategy); names in any case are the
+     * job's own.
+     */
+    @Test
+    void aPlanWithSettingsNoQuestionCouldRunIsRefusedWhenTheJobIsBuilt() throws Exception {
+        assertThatThrownBy(() -> QuestionSettings.from(withPlanFile("{\"settings\":[" + setting("RAG", 5, 64) + "]}")))
+                .hasMessageContaining("query.max-n=32");
+        assertThatThrownBy(() -> QuestionSettings.from(withPlanFile("{\"settings\":[" + setting("SELF_ASK", 5, 2) + "]}")))
+                .hasMessageContaining("unknown strategy");
+        assertThatThrownBy(() -> QuestionSettings.from(withPlanFile("{\"settings\":[null]}")))
+                .hasStackTraceContaining("setting 1").hasStackTraceContaining("is missing");
+        Configuration zero = withPlan();
+        zero.set(QueryOptions.PLAN_DEFAULT_BUDGET_TOKENS, 0L);
+        assertThatThrownBy(() -> QuestionSettings.from(zero)).hasMessageContaining("default-budget.tokens");
+
+        QuestionTask q = parse(withPlanFile("{\"settings\":[" + setting("rag", 5, 2) + "]}"),
+                "{\"questionId\":\"a\",\"tenant\":\"t\",\"text\":\"x\",\"strategy\":\"RAG\",\"budget\":{\"tokens\":500}}")
+                .get(0);
+        assertThat(q.plan).as("a plan written with \"rag\" agrees with a question asking for RAG").isNotNull();
+        assertThat(q.plan.strategy).isEqualTo("RAG");
     }
 
     @Test

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -178,15 +179,53 @@ class ChoicesTest {
         assertThat(SERVER.count(500)).isEqualTo(3);
     }
 
+    /** ITERDRAG has no single prompt: its candidates go out one request each even where the endpoint takes n. */
     @Test
     void multiCallStrategiesStillRunOneRequestPerCandidate() throws Exception {
         try (CandidateGenerator g = generator(16)) {
-            CandidateRequest req = fanOut(FanOut.of(List.of(g.endpoint("local").spec), 0.7),
-                    retrieval("q-iter", 3, "ITERDRAG")).get(0);
-            List<CandidateResult> results = g.generateAll(req).get();
-            assertThat(results).hasSize(3).allMatch(CandidateResult::ok);
+            List<CandidateRequest> requests = fanOut(FanOut.of(List.of(g.endpoint("local").spec), 0.7),
+                    retrieval("q-iter", 3, "ITERDRAG"));
+            assertThat(requests).hasSize(3).allMatch(req -> req.choices <= 1);
+            for (CandidateRequest req : requests) {
+                assertThat(g.generateAll(req).get()).hasSize(1).allMatch(CandidateResult::ok);
+            }
         }
         assertThat(SERVER.chatRequests()).isGreaterThanOrEqualTo(3);
+    }
+
+    /**
+     * Candidates of one request run one by one (no single prompt, an open breaker, a full bulkhead) are handed over
+     * together: once all have finished, or at the question's hand-over time with what has, the rest cancelled and
+     * TIMEOUT. Waiting for the slowest held the finished ones back until after the vote had answered without them.
+     */
+    @Test
+    void membersRunOneByOneAreHandedOverBeforeTheDeadlineWithWhatFinished() throws Exception {
+        AtomicBoolean first = new AtomicBoolean();
+        Retrieval r = retrieval("q-slow", 3, "ITERDRAG");
+        r.question.text = "Which port does the admin UI use and which Java version is required?";
+        r.question.deadlineMs = 3_000;
+        FollowUpRetriever slowOnce = (tenant, q, k) -> {
+            if (first.compareAndSet(false, true)) {
+                try {
+                    Thread.sleep(6_000); // one candidate's follow-up retrieval hangs past the deadline
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return r.chunks;
+        };
+        try (CandidateGenerator g = new CandidateGenerator(
+                List.of(EndpointSpec.parse("local=openai," + SERVER.baseUrl() + ",extractive,4,1.0,10000,,16")),
+                new RetryPolicy(2, 20, 200), 256, CallListener.NONE, Demonstrations.load(null), 2, 2, slowOnce)) {
+            CandidateRequest three = FanOut.request(r, 0, List.of("local"), 0.7);
+            three.choices = 3;
+            r.question.receivedAtMs = System.currentTimeMillis();
+            List<CandidateResult> results = g.generateAll(three).get();
+            assertThat(System.currentTimeMillis()).as("handed over before the deadline").isLessThan(r.question.deadlineAtMs());
+            assertThat(results).hasSize(3);
+            assertThat(results.stream().filter(CandidateResult::ok).count()).isEqualTo(2);
+            assertThat(results.stream().filter(c -> c.is(Status.TIMEOUT)).count()).isEqualTo(1);
+        }
     }
 
     @Test
