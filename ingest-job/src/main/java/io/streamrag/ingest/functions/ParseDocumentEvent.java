@@ -26,7 +26,7 @@ import java.util.List;
 
 /**
  * Parses and validates a raw event. Required: {@code documentId}, {@code tenant}, and for UPSERTs {@code uri} or
- * {@code contentBase64}. A missing {@code version} defaults to the Kafka record timestamp for UPSERTs (so re-sending
+ * {@code contentBase64}. The {@code documentId} is kept exactly as sent (one holding only whitespace counts as missing). A missing {@code version} defaults to the Kafka record timestamp for UPSERTs (so re-sending
  * a changed file without a version replaces the old one); a DELETE without a version deletes whatever is indexed.
  */
 public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTask> {
@@ -70,7 +70,8 @@ public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTas
             return;
         }
         DocumentTask task = new DocumentTask();
-        task.documentId = blankToNull(event.documentId);
+        // The id is the document's identity, kept as sent: stripping made " a.txt", "a.txt " and "a.txt" one document.
+        task.documentId = event.documentId == null || event.documentId.isBlank() ? null : event.documentId;
         task.tenant = blankToNull(event.tenant);
         task.op = event.opOrDefault().name();
         task.contentType = ContentTypes.normalise(event.contentType);
@@ -102,7 +103,8 @@ public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTas
     /** Returns what makes the event invalid, or null when it is valid. */
     static Problem validate(DocumentTask task, DocumentEvent event) {
         if (task.documentId == null) {
-            return new Problem(DocumentError.MISSING_FIELD, "documentId is required");
+            return new Problem(DocumentError.MISSING_FIELD, event.documentId == null || event.documentId.isEmpty()
+                    ? "documentId is required" : "documentId is required (it holds only whitespace)");
         }
         if (task.tenant == null) {
             return new Problem(DocumentError.MISSING_FIELD, "tenant is required");

@@ -109,4 +109,26 @@ class ParseDocumentEventTest {
                     "validate/InvalidField: tenant holds the control character U+0085 at 2; ids may not hold control, line-separator or bidi characters");
         }
     }
+
+    /** A documentId is the document's identity: kept as sent, never stripped; only one holding nothing but whitespace is missing. */
+    @Test
+    void documentIdIsKeptAsSentAndOnlyAnAllBlankOneIsMissing() throws Exception {
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new ParseDocumentEvent()))) {
+            h.open();
+            h.processElement(raw("{\"documentId\":\"manual-42\",\"tenant\":\"acme\",\"uri\":\"file:///x\"}"), 1);
+            h.processElement(raw("{\"documentId\":\" manual-42\",\"tenant\":\"acme\",\"uri\":\"file:///x\"}"), 1);
+            h.processElement(raw("{\"documentId\":\"manual-42 \",\"tenant\":\"acme\",\"uri\":\"file:///x\"}"), 1);
+            h.processElement(raw("{\"documentId\":\"manual-42\\u3000\",\"tenant\":\"acme\",\"op\":\"DELETE\"}"), 1);
+            h.processElement(raw("{\"documentId\":\"   \",\"tenant\":\"acme\",\"uri\":\"file:///x\"}"), 1);
+            h.processElement(raw("{\"documentId\":\"\",\"tenant\":\"acme\",\"uri\":\"file:///x\"}"), 1);
+
+            assertThat(h.extractOutputValues()).extracting(DocumentTask::key)
+                    .containsExactly("acme:manual-42", "acme: manual-42", "acme:manual-42 ", "acme:manual-42\u3000");
+            List<FailedDocument> dead = h.getSideOutput(DeadLetters.TAG).stream()
+                    .map(r -> ((StreamRecord<FailedDocument>) r).getValue()).collect(Collectors.toList());
+            assertThat(dead).extracting(f -> f.stage + "/" + f.error + ": " + f.message).containsExactly(
+                    "validate/MissingField: documentId is required (it holds only whitespace)",
+                    "validate/MissingField: documentId is required");
+        }
+    }
 }
