@@ -6,11 +6,19 @@ import io.streamrag.ingest.metrics.OutcomeMetrics;
 import io.streamrag.ingest.records.DocumentOutcome;
 
 import org.apache.flink.api.common.accumulators.Accumulator;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.util.Collector;
 import org.junit.jupiter.api.Test;
 
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -85,6 +93,103 @@ class TrackOutcomesTest {
             assertThat(gauge(OutcomeMetrics.PROGRESS_DONE.name())).isEqualTo(5);
             assertThat(gauge(OutcomeMetrics.PROGRESS_TOTAL.name())).isEqualTo(5);
         }
+    }
+
+    /**
+     * A backfill's summary and exit code read the accumulators: after any number of failovers they must still hold
+     * every outcome up to the restored checkpoint (fresh accumulators on each restore lost them), and no replayed
+     * outcome twice.
+     */
+    @Test
+    void perOutcomeTotalsSurviveFailovers() throws Exception {
+        OperatorSubtaskState first;
+        try (var h = harness(5)) {
+            h.open();
+            h.processElement(outcome("a", Outcome.DEAD_LETTERED, "fetch"), 1);
+            h.processElement(outcome("b", Outcome.INDEXED, null), 1);
+            first = h.snapshot(1L, 1L);
+            h.processElement(outcome("c", Outcome.INDEXED, null), 1); // replayed after the restore
+        }
+        OperatorSubtaskState second;
+        try (var h = harness(5)) {
+            h.initializeState(first);
+            h.open();
+            assertThat(totals(h)).containsEntry(Outcome.DEAD_LETTERED, 1L).containsEntry(Outcome.INDEXED, 1L);
+            h.processElement(outcome("c", Outcome.INDEXED, null), 1);
+            h.processElement(outcome("d", Outcome.STALE, null), 1);
+            second = h.snapshot(2L, 2L);
+            h.processElement(outcome("e", Outcome.DEAD_LETTERED, "extract"), 1); // replayed after the restore
+        }
+        try (var h = harness(5)) {
+            h.initializeState(second);
+            h.open();
+            h.processElement(outcome("e", Outcome.DEAD_LETTERED, "extract"), 1);
+            assertThat(h.extractOutputValues()).extracting(TrackOutcomesTest::describe).containsExactly("e:dead-lettered:extract");
+            assertThat(gauge(OutcomeMetrics.PROGRESS_DONE.name())).isEqualTo(5);
+            assertThat(totals(h)).containsEntry(Outcome.INDEXED, 2L).containsEntry(Outcome.DEAD_LETTERED, 2L)
+                    .containsEntry(Outcome.STALE, 1L).containsEntry(Outcome.DELETED, 0L);
+        }
+    }
+
+    /** A savepoint of the previous release holds only {@code done}: it restores, and the totals count on from zero. */
+    @Test
+    void restoresTheEarlierReleasesStateWhichHeldOnlyDone() throws Exception {
+        OperatorSubtaskState old;
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new EarlierTrackOutcomes(2)))) {
+            h.open();
+            old = h.snapshot(1L, 1L);
+        }
+        OperatorSubtaskState upgraded;
+        try (var h = harness(4)) {
+            h.initializeState(old);
+            h.open();
+            assertThat(gauge(OutcomeMetrics.PROGRESS_DONE.name())).isEqualTo(2);
+            h.processElement(outcome("c", Outcome.DEAD_LETTERED, "fetch"), 1);
+            assertThat(totals(h)).containsEntry(Outcome.DEAD_LETTERED, 1L).containsEntry(Outcome.INDEXED, 0L);
+            upgraded = h.snapshot(2L, 2L);
+        }
+        try (var h = harness(4)) {
+            h.initializeState(upgraded);
+            h.open();
+            h.processElement(outcome("d", Outcome.INDEXED, null), 1);
+            assertThat(gauge(OutcomeMetrics.PROGRESS_DONE.name())).isEqualTo(4);
+            assertThat(totals(h)).containsEntry(Outcome.DEAD_LETTERED, 1L).containsEntry(Outcome.INDEXED, 1L);
+        }
+    }
+
+    /** TrackOutcomes's state as the previous release wrote it: one list state "outcomes-done" of Longs. */
+    private static final class EarlierTrackOutcomes extends ProcessFunction<DocumentOutcome, DocumentOutcome>
+            implements CheckpointedFunction {
+        private final long done;
+        private transient ListState<Long> doneState;
+
+        EarlierTrackOutcomes(long done) {
+            this.done = done;
+        }
+
+        @Override
+        public void initializeState(FunctionInitializationContext context) throws Exception {
+            doneState = context.getOperatorStateStore().getListState(new ListStateDescriptor<>("outcomes-done", Long.class));
+        }
+
+        @Override
+        public void snapshotState(FunctionSnapshotContext context) throws Exception {
+            doneState.update(List.of(done));
+        }
+
+        @Override
+        public void processElement(DocumentOutcome o, Context ctx, Collector<DocumentOutcome> out) {
+            out.collect(o);
+        }
+    }
+
+    private static Map<Outcome, Long> totals(OneInputStreamOperatorTestHarness<DocumentOutcome, DocumentOutcome> h) {
+        Map<String, Accumulator<?, ?>> accumulators = h.getEnvironment().getAccumulatorRegistry().getUserMap();
+        Map<Outcome, Long> totals = new EnumMap<>(Outcome.class);
+        for (Outcome outcome : Outcome.values()) {
+            totals.put(outcome, (Long) accumulators.get(OutcomeMetrics.ACCUMULATOR_PREFIX + outcome).getLocalValue());
+        }
+        return totals;
     }
 
     private static String describe(DocumentOutcome o) {
