@@ -1,12 +1,19 @@
 package io.streamrag.cli.commands;
 
+import io.streamrag.ingest.IngestOptions;
+
+import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The backfill summary comes from the job's accumulators, not from the last metrics read while it ran. */
+/** The backfill's job configuration, and its summary from the job's accumulators (not from the last metrics read while it ran). */
 class BackfillCommandTest {
 
     @Test
@@ -33,5 +40,52 @@ class BackfillCommandTest {
                 Map.of(BackfillCommand.INDEXED, 3.0, BackfillCommand.DEAD, 0.0, BackfillCommand.PAGES, 12.0));
 
         assertThat(summary).hasToString("3 documents, 3 indexed, 0 dead-lettered, 12 pages read");
+    }
+
+    /**
+     * The backfill leaves the sinks' transactional-id prefix to the job, which derives it from the tenant and folder
+     * (IngestOptions.transactionalIdPrefix): a rerun over the same folder reuses the ids and so aborts what a cancelled
+     * run left open. A prefix of its own per run (streamrag-backfill-<millis>) never did.
+     */
+    @Test
+    void jobConfigurationUsesTheDerivedTransactionalIdPrefix(@TempDir Path tmp) throws Exception {
+        Path docs = Files.createDirectories(tmp.resolve("docs"));
+        Configuration conf = backfill(docs, "acme").jobConfiguration();
+
+        Configuration run = new Configuration();
+        run.set(IngestOptions.SOURCE, IngestOptions.SourceKind.FILES);
+        run.set(IngestOptions.PATH, docs.toAbsolutePath().normalize().toString());
+        run.set(IngestOptions.TENANT, "acme");
+        assertThat(conf.contains(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX)).isFalse();
+        assertThat(IngestOptions.transactionalIdPrefix(conf))
+                .isEqualTo(IngestOptions.transactionalIdPrefix(run))
+                .startsWith("streamrag-ingest-files-acme-docs-")
+                .isEqualTo(IngestOptions.transactionalIdPrefix(backfill(docs, "acme").jobConfiguration()));
+    }
+
+    @Test
+    void aPrefixGivenWithSetIsKept(@TempDir Path tmp) throws Exception {
+        BackfillCommand command = backfill(Files.createDirectories(tmp.resolve("docs")), "acme");
+        command.options.put(IngestOptions.SINK_TRANSACTIONAL_ID_PREFIX.key(), "blue");
+        assertThat(IngestOptions.transactionalIdPrefix(command.jobConfiguration())).isEqualTo("blue");
+    }
+
+    /** Fewer outcomes in the job's counts than documents it was given: the summary says so instead of passing as complete. */
+    @Test
+    void missingOutcomesAreReported() {
+        Map<String, String> accumulators = Map.of("outcome.indexed", "3", "outcome.dead-lettered", "0");
+        assertThat(BackfillCommand.missingOutcomes(accumulators, 5, "documents.outcomes"))
+                .isEqualTo("only 3 of 5 documents have an outcome in the job's counts; the summary and exit status leave out "
+                        + "2 (their outcomes are on topic 'documents.outcomes')");
+        assertThat(BackfillCommand.missingOutcomes(accumulators, 3, "documents.outcomes")).isNull();
+        assertThat(BackfillCommand.missingOutcomes(accumulators, 0, "documents.outcomes")).isNull(); // total never read
+    }
+
+    private static BackfillCommand backfill(Path dir, String tenant) {
+        BackfillCommand command = new BackfillCommand();
+        command.connection = new Connection();
+        command.dir = dir;
+        command.tenant = tenant;
+        return command;
     }
 }
