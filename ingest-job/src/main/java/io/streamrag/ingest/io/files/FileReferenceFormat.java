@@ -18,7 +18,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A FileSource format that turns each file into one document event (not its bytes): documentId is the path
- * relative to the backfill root, uri the file's URI, version its modification time, tenant from configuration.
+ * relative to the backfill root (the file's name when the root is that file), uri the file's URI, version its modification time, tenant from configuration.
  * FetchContent then reads the content like any other uri, so limits and type detection apply unchanged.
  */
 public class FileReferenceFormat implements BulkFormat<RawDocument, FileSourceSplit> {
@@ -52,6 +52,9 @@ public class FileReferenceFormat implements BulkFormat<RawDocument, FileSourceSp
         String relative = filePath.startsWith(rootPath) ? filePath.substring(rootPath.length()) : filePath;
         while (relative.startsWith("/")) {
             relative = relative.substring(1);
+        }
+        if (relative.isEmpty()) {
+            relative = path.getName(); // ingest.path names this one file: it is its own root
         }
         String fileUri = uri.getScheme() == null || "file".equals(uri.getScheme()) ? fileUri(filePath) : uri.toASCIIString();
         ObjectNode event = Json.MAPPER.createObjectNode();

@@ -41,4 +41,19 @@ class FileReferenceFormatTest {
             }
         }
     }
+
+    /** ingest.path naming one file: the root is the file itself, so the relative path is empty; the name is the id. */
+    @Test
+    void pathNamingOneFileGivesItsNameAsDocumentId() throws Exception {
+        java.nio.file.Path file = Files.writeString(root.resolve("guide.txt"), "hello");
+        Path path = new Path(file.toUri());
+        FileSourceSplit split = new FileSourceSplit("0", new Path("file:" + file), 0, 5, 42L, 5);
+
+        RawDocument raw = new FileReferenceFormat(path.toString(), "acme").toEvent(split);
+        JsonNode event = Json.MAPPER.readTree(new String(raw.value, StandardCharsets.UTF_8));
+
+        assertThat(event.get("documentId").asText()).isEqualTo("guide.txt");
+        assertThat(raw.key).isEqualTo("guide.txt");
+        assertThat(Paths.get(new URI(event.get("uri").asText()))).isEqualTo(file);
+    }
 }
