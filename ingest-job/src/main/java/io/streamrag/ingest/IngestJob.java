@@ -68,12 +68,24 @@ public class IngestJob {
     private final Sink<DocumentOutcome> outcomeSink;
     private final Configuration conf;
     private final long expectedTotal;
+    private final String fetchRoot;
 
     /**
      * @param expectedTotal events a bounded source will deliver (for progress), or -1 when unknown/unbounded
      */
     public IngestJob(Source<RawDocument, ?, ?> source, String sourceName, Sink<FailedDocument> deadLetterSink,
                      Sink<DocumentOutcome> outcomeSink, Configuration conf, long expectedTotal) {
+        this(source, sourceName, deadLetterSink, outcomeSink, conf, expectedTotal, null);
+    }
+
+    /**
+     * @param expectedTotal events a bounded source will deliver (for progress), or -1 when unknown/unbounded
+     * @param fetchRoot     a local path the fetch step may read besides ingest.allowed-roots (the files source's
+     *                      folder, {@link IngestSources#fetchRoot()}), or null
+     */
+    public IngestJob(Source<RawDocument, ?, ?> source, String sourceName, Sink<FailedDocument> deadLetterSink,
+                     Sink<DocumentOutcome> outcomeSink, Configuration conf, long expectedTotal, String fetchRoot) {
+        this.fetchRoot = fetchRoot;
         this.source = source;
         this.sourceName = sourceName;
         this.deadLetterSink = deadLetterSink;
@@ -122,7 +134,7 @@ public class IngestJob {
                         new Quarantine(maxAttempts, conf.get(IngestOptions.QUARANTINE_MODE), ProbeSettings.from(conf)))
                 .uid("quarantine").name("Quarantine");
 
-        SingleOutputStreamOperator<FetchedDocument> fetched = admitted.process(new FetchContent(FetchSettings.from(conf)))
+        SingleOutputStreamOperator<FetchedDocument> fetched = admitted.process(new FetchContent(FetchSettings.from(conf, fetchRoot)))
                 .uid("fetch").name("Fetch content");
 
         // Extraction emits the document without image bytes, then one record per image, through OCR (ordered, so two
@@ -195,7 +207,7 @@ public class IngestJob {
         OpenSearchClients.settings(conf);   // a user without a password (or unreadable TLS files) fails here, at start
         IngestSources sources = IngestSources.fromConfiguration(conf);
         return new IngestJob(sources.source(), sources.name(), IngestSinks.deadLetterSink(conf), IngestSinks.outcomeSink(conf),
-                sources.conf(), sources.expectedTotal());
+                sources.conf(), sources.expectedTotal(), sources.fetchRoot());
     }
 
     /**

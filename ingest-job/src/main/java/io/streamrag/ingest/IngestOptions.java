@@ -67,7 +67,8 @@ public final class IngestOptions {
             .defaultValue(SourceKind.KAFKA)
             .withDescription("Source: kafka (continuous), kafka-bounded (topic up to its current end, then finish) or files (ingest.path, then finish).");
     public static final ConfigOption<String> PATH = ConfigOptions.key("ingest.path").stringType().noDefaultValue()
-            .withDescription("Folder (any Flink FileSystem URI or local path) read by the files source; documentId is the relative path.");
+            .withDescription("Folder (any Flink FileSystem URI or local path) read by the files source, without hidden (.name) entries and links to folders; "
+                    + "documentId is the relative path (the name when it names one file).");
     public static final ConfigOption<String> TENANT = ConfigOptions.key("ingest.tenant").stringType().defaultValue("default")
             .withDescription("Tenant of documents read by the files source.");
     public static final ConfigOption<String> GROUP_ID = ConfigOptions.key("ingest.group-id").stringType().defaultValue("streamrag-ingest")

@@ -85,11 +85,22 @@ public final class FetchPolicy implements Serializable {
     private final List<String> hosts;
     private final List<AddressRule> allowedAddresses;
     private final List<String> rootNames;
+    /** Roots taken as written: not templates ({tenant} is no placeholder here). */
+    private final List<String> literalRootNames;
     private final Resolver resolver;
 
     private transient List<Path> roots;
 
     public FetchPolicy(List<String> schemes, List<String> hosts, List<String> allowedAddresses, List<String> roots, Resolver resolver) {
+        this(schemes, hosts, allowedAddresses, roots, List.of(), resolver);
+    }
+
+    /**
+     * @param literalRoots local folders (or files) allowed as they are written, besides {@code roots}: the files
+     *                     source's own path, which may contain a comma or a literal {@code {tenant}}
+     */
+    public FetchPolicy(List<String> schemes, List<String> hosts, List<String> allowedAddresses, List<String> roots,
+                       List<String> literalRoots, Resolver resolver) {
         this.schemes = new LinkedHashSet<>();
         schemes.stream().map(s -> s.strip().toLowerCase(Locale.ROOT)).filter(s -> !s.isEmpty()).forEach(this.schemes::add);
         this.hosts = new ArrayList<>();
@@ -97,11 +108,20 @@ public final class FetchPolicy implements Serializable {
         this.allowedAddresses = new ArrayList<>();
         allowedAddresses.stream().map(String::strip).filter(a -> !a.isEmpty()).map(AddressRule::parse).forEach(this.allowedAddresses::add);
         this.rootNames = new ArrayList<>(roots);
+        this.literalRootNames = new ArrayList<>(literalRoots);
         this.resolver = resolver;
     }
 
     /** The policy the ingest options describe, resolving names with the JVM's resolver. */
     public static FetchPolicy from(Configuration conf) {
+        return from(conf, null);
+    }
+
+    /**
+     * The policy the ingest options describe, also allowing {@code sourceRoot} (a local path, or null) as it is
+     * written: the files source's folder, kept out of the comma-separated {@code ingest.allowed-roots}.
+     */
+    public static FetchPolicy from(Configuration conf, String sourceRoot) {
         List<String> roots = new ArrayList<>();
         for (String r : conf.get(IngestOptions.ALLOWED_ROOTS).split(",")) {
             if (!r.isBlank()) {
@@ -109,7 +129,8 @@ public final class FetchPolicy implements Serializable {
             }
         }
         return new FetchPolicy(conf.get(IngestOptions.FETCH_ALLOWED_SCHEMES), conf.get(IngestOptions.FETCH_ALLOWED_HOSTS),
-                conf.get(IngestOptions.FETCH_ALLOWED_ADDRESSES), roots, (Resolver & Serializable) InetAddress::getAllByName);
+                conf.get(IngestOptions.FETCH_ALLOWED_ADDRESSES), roots, sourceRoot == null ? List.of() : List.of(sourceRoot),
+                (Resolver & Serializable) InetAddress::getAllByName);
     }
 
     /** Refuses a scheme that is not configured. */
@@ -325,6 +346,9 @@ public final class FetchPolicy implements Serializable {
                     out.addAll(root(r));
                 }
             }
+            for (String r : literalRootNames) {
+                out.addAll(root(Paths.get(r)));
+            }
             roots = out;
         }
         List<Path> out = new ArrayList<>(roots);
@@ -341,7 +365,11 @@ public final class FetchPolicy implements Serializable {
 
     /** A root as written (absolute, normalized) and, when it differs, as its real path: both name the folder. */
     private static List<Path> root(String r) {
-        Path p = (r.startsWith("file:") ? Paths.get(URI.create(r)) : Paths.get(r)).toAbsolutePath().normalize();
+        return root(r.startsWith("file:") ? Paths.get(URI.create(r)) : Paths.get(r));
+    }
+
+    private static List<Path> root(Path given) {
+        Path p = given.toAbsolutePath().normalize();
         try {
             Path real = p.toRealPath();
             return real.equals(p) ? List.of(p) : List.of(p, real);

@@ -13,8 +13,16 @@ public record FetchSettings(long maxBytes, long maxInlineBytes, Duration httpTim
 
     /** Parsed when the job is built, so a bad policy fails the submission, not each record. */
     public static FetchSettings from(Configuration conf) {
+        return from(conf, null);
+    }
+
+    /**
+     * As {@link #from(Configuration)}, with {@code sourceRoot} (a local path, or null) allowed besides
+     * {@code ingest.allowed-roots}: the files source's own folder (see {@link FetchPolicy#from(Configuration, String)}).
+     */
+    public static FetchSettings from(Configuration conf, String sourceRoot) {
         return new FetchSettings(conf.get(IngestOptions.LIMITS_MAX_BYTES).getBytes(),
                 conf.get(IngestOptions.LIMITS_MAX_INLINE_BYTES).getBytes(), conf.get(IngestOptions.FETCH_HTTP_TIMEOUT),
-                conf.get(IngestOptions.FETCH_TOTAL_TIMEOUT), conf.get(IngestOptions.FETCH_MAX_REDIRECTS), FetchPolicy.from(conf));
+                conf.get(IngestOptions.FETCH_TOTAL_TIMEOUT), conf.get(IngestOptions.FETCH_MAX_REDIRECTS), FetchPolicy.from(conf, sourceRoot));
     }
 }

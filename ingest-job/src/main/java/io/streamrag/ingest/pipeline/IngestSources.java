@@ -3,6 +3,7 @@ package io.streamrag.ingest.pipeline;
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.kafka.KafkaClientSettings;
 import io.streamrag.ingest.IngestOptions;
+import io.streamrag.ingest.io.files.BackfillFileEnumerator;
 import io.streamrag.ingest.io.files.FileReferenceFormat;
 import io.streamrag.ingest.io.kafka.RawDocumentDeserializer;
 import io.streamrag.ingest.records.RawDocument;
@@ -13,8 +14,6 @@ import org.apache.flink.connector.file.src.FileSource;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.core.fs.FileStatus;
-import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
@@ -34,8 +33,8 @@ import java.util.stream.Collectors;
 
 /**
  * The document source the configuration names ({@code ingest.source}): the documents topic, continuous or up to its
- * end offsets, or the files under a folder; with its name, how many events a bounded run will deliver, and the
- * configuration the job runs with (the files source allows its own folder).
+ * end offsets, or the files under a folder; with its name, how many events a bounded run will deliver, the
+ * configuration the job runs with, and the folder the files source reads (which the fetch step allows).
  */
 public final class IngestSources {
     private static final Logger LOG = LoggerFactory.getLogger(IngestSources.class);
@@ -44,15 +43,25 @@ public final class IngestSources {
     private final String name;
     private final long expectedTotal;
     private final Configuration conf;
+    private final String fetchRoot;
 
     /**
      * @param expectedTotal events a bounded source will deliver (for progress), or -1 when unknown/unbounded
      */
     public IngestSources(Source<RawDocument, ?, ?> source, String name, long expectedTotal, Configuration conf) {
+        this(source, name, expectedTotal, conf, null);
+    }
+
+    /**
+     * @param fetchRoot a local folder (or file) the fetch step may read besides ingest.allowed-roots: the files source's
+     *                  own path, or null
+     */
+    public IngestSources(Source<RawDocument, ?, ?> source, String name, long expectedTotal, Configuration conf, String fetchRoot) {
         this.source = source;
         this.name = name;
         this.expectedTotal = expectedTotal;
         this.conf = conf;
+        this.fetchRoot = fetchRoot;
     }
 
     public Source<RawDocument, ?, ?> source() {
@@ -67,18 +76,26 @@ public final class IngestSources {
         return expectedTotal;
     }
 
-    /** The configuration the job runs with: the one given, plus the files source's folder in the allowed roots. */
+    /** The configuration the job runs with. */
     public Configuration conf() {
         return conf;
+    }
+
+    /**
+     * The local path the files source reads, which the fetch step allows as it is written (see
+     * {@link io.streamrag.ingest.fetch.FetchSettings#from(Configuration, String)}), or null for other sources.
+     */
+    public String fetchRoot() {
+        return fetchRoot;
     }
 
     /** The source {@code ingest.source} names. */
     public static IngestSources fromConfiguration(Configuration conf) throws IOException {
         IngestOptions.SourceKind kind = conf.get(IngestOptions.SOURCE);
-        Configuration effective = new Configuration(conf);
         Source<RawDocument, ?, ?> source;
         String name;
         long total = -1;
+        String fetchRoot = null;
         switch (kind) {
             case FILES: {
                 String root = conf.get(IngestOptions.PATH);
@@ -89,13 +106,15 @@ public final class IngestSources {
                 if (rootPath.toUri().getScheme() == null) {
                     rootPath = new Path(new java.io.File(root).getAbsoluteFile().toURI());
                 }
-                source = FileSource.forBulkFileFormat(new FileReferenceFormat(rootPath.toString(), conf.get(IngestOptions.TENANT)), rootPath).build();
+                source = FileSource.forBulkFileFormat(new FileReferenceFormat(rootPath.toString(), conf.get(IngestOptions.TENANT)), rootPath)
+                        .setFileEnumerator(BackfillFileEnumerator::new)
+                        .build();
                 name = "Files: " + rootPath;
                 total = countFiles(rootPath);
                 if ("file".equals(rootPath.toUri().getScheme())) {
-                    // The backfill folder is allowed by definition.
-                    String roots = conf.get(IngestOptions.ALLOWED_ROOTS);
-                    effective.set(IngestOptions.ALLOWED_ROOTS, (roots.isBlank() ? "" : roots + ",") + rootPath.toUri().getPath());
+                    // The backfill folder is allowed by definition. Passed apart from ingest.allowed-roots, whose
+                    // commas and {tenant} would split or rewrite a folder named "Q1,Q2" or "{tenant}".
+                    fetchRoot = rootPath.toUri().getPath();
                 }
                 break;
             }
@@ -122,25 +141,12 @@ public final class IngestSources {
         if (total >= 0) {
             LOG.info("Bounded run over {} with {} document events", name, total);
         }
-        return new IngestSources(source, name, total, effective);
+        return new IngestSources(source, name, total, conf, fetchRoot);
     }
 
-    /** Files the FileSource will enumerate (recursively, skipping hidden ones like its default filter). */
+    /** Files the files source's enumerator will make splits of: the same listing, so progress counts what it reads. */
     static long countFiles(Path root) throws IOException {
-        FileSystem fs = root.getFileSystem();
-        FileStatus status = fs.getFileStatus(root);
-        if (!status.isDir()) {
-            return 1;
-        }
-        long n = 0;
-        for (FileStatus s : fs.listStatus(root)) {
-            String name = s.getPath().getName();
-            if (name.startsWith(".") || name.startsWith("_")) {
-                continue;
-            }
-            n += s.isDir() ? countFiles(s.getPath()) : 1;
-        }
-        return n;
+        return BackfillFileEnumerator.list(root).files().size();
     }
 
     /** Records between the group's committed (or earliest) offsets and the current end, or -1 when unknown. */

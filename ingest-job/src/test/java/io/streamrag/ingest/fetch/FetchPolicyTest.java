@@ -5,10 +5,12 @@ import io.streamrag.ingest.extract.DocumentException;
 
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -162,6 +164,30 @@ class FetchPolicyTest {
         assertThatThrownBy(() -> FetchPolicy.from(bad)).isInstanceOf(IllegalArgumentException.class);
         bad.set(IngestOptions.FETCH_ALLOWED_ADDRESSES, List.of("::1:8080"));
         assertThatThrownBy(() -> FetchPolicy.from(bad)).hasMessageContaining("brackets");
+    }
+
+    /** The files source's folder is one root taken as written: a comma does not split it, a {tenant} is no template. */
+    @Test
+    void sourceRootIsTakenAsWritten(@TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path comma = Files.createDirectories(tmp.resolve("Q1,Q2"));
+        java.nio.file.Path q1 = Files.createDirectories(tmp.resolve("Q1"));
+        java.nio.file.Path literal = Files.createDirectories(tmp.resolve("{tenant}"));
+        java.nio.file.Path acme = Files.createDirectories(tmp.resolve("acme"));
+        java.nio.file.Path other = Files.createDirectories(tmp.resolve("other"));
+        for (java.nio.file.Path d : List.of(comma, q1, literal, acme, other)) {
+            Files.writeString(d.resolve("a.txt"), "x");
+        }
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.ALLOWED_ROOTS, other.toString());
+
+        FetchPolicy p = FetchPolicy.from(conf, comma.toString());
+        assertThat(p.checkFile(comma.resolve("a.txt").toUri(), "acme")).isEqualTo(comma.resolve("a.txt").toRealPath());
+        assertThat(p.checkFile(other.resolve("a.txt").toUri(), "acme")).isEqualTo(other.resolve("a.txt").toRealPath());
+        assertThatThrownBy(() -> p.checkFile(q1.resolve("a.txt").toUri(), "acme")).isInstanceOf(DocumentException.class);
+
+        FetchPolicy t = FetchPolicy.from(new Configuration(), literal.toString());
+        assertThat(t.checkFile(literal.resolve("a.txt").toUri(), "acme")).isEqualTo(literal.resolve("a.txt").toRealPath());
+        assertThatThrownBy(() -> t.checkFile(acme.resolve("a.txt").toUri(), "acme")).isInstanceOf(DocumentException.class);
     }
 
     private static InetAddress addr(String literal) {
