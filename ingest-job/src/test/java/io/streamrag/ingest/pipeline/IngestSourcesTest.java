@@ -25,14 +25,12 @@ import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Paths;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 /**
  * The files source ({@code ingest.source=files}): what its enumerator lists (the splits the job reads) agrees with the
@@ -141,26 +139,6 @@ class IngestSourcesTest {
     }
 
     @Test
-    void unreadableSubfolderIsSkipped() throws Exception {
-        java.nio.file.Path root = Files.createDirectories(tmp.resolve("docs"));
-        Files.writeString(root.resolve("a.txt"), "hello");
-        java.nio.file.Path locked = Files.createDirectories(root.resolve("locked"));
-        Files.writeString(locked.resolve("b.txt"), "hello");
-        Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("---------"));
-        try {
-            assumeThat(Files.isReadable(locked)).as("root reads any folder: nothing to test").isFalse();
-
-            IngestSources sources = files(root);
-
-            assertThat(ids(root, splits(sources, root))).containsExactly("a.txt");
-            assertThat(sources.expectedTotal()).isEqualTo(1);
-        } finally {
-            Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwx------"));
-        }
-    }
-
-    /** Names starting with '_' are ordinary files and folders; names starting with '.' are hidden and left out. */
-    @Test
     void underscoreNamesAreListedDotNamesAreNot() throws Exception {
         java.nio.file.Path root = Files.createDirectories(tmp.resolve("docs"));
         Files.writeString(root.resolve("_intro.txt"), "hello");
@@ -211,5 +189,22 @@ class IngestSourcesTest {
             assertThat(FetchSettings.from(sources.conf(), sources.fetchRoot()).policy().checkFile(file.toUri(), "acme"))
                     .isEqualTo(file.toRealPath());
         }
+    }
+
+    /** A folder given with ".." segments is read as the folder it names: the fetch step refuses file URIs holding "..". */
+    @Test
+    void aPathWithDotDotSegmentsIsReadAsTheFolderItNames() throws Exception {
+        java.nio.file.Path root = Files.createDirectories(tmp.resolve("docs"));
+        java.nio.file.Path file = Files.writeString(root.resolve("a.txt"), "hello");
+        java.nio.file.Path given = tmp.resolve("docs").resolve("..").resolve("docs");
+
+        IngestSources sources = files(given);
+        java.nio.file.Path used = java.nio.file.Path.of(sources.fetchRoot()); // the root the source reads and fetches under
+        String uri = Json.MAPPER.readTree(new String(events(used, splits(sources, used)).get(0).value,
+                StandardCharsets.UTF_8)).get("uri").asText();
+
+        assertThat(uri).doesNotContain("..");
+        assertThat(FetchSettings.from(sources.conf(), sources.fetchRoot()).policy().checkFile(new java.net.URI(uri), "acme"))
+                .isEqualTo(file.toRealPath());
     }
 }
