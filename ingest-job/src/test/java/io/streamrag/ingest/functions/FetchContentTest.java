@@ -631,10 +631,11 @@ class FetchContentTest {
             List<FailedDocument> dead = h.getSideOutput(DeadLetters.TAG).stream()
                     .map(r -> ((StreamRecord<FailedDocument>) r).getValue()).collect(Collectors.toList());
             assertThat(dead).hasSize(documents).allSatisfy(f -> assertThat(f.error).isEqualTo("Timeout"));
-            // Once every reader is stuck, a document is refused at once (which document first depends on when the
-            // closes of abandoned reads, on the same readers, end).
-            assertThat(dead.subList(documents - 2, documents))
-                    .allSatisfy(f -> assertThat(f.message).contains("store readers are still stuck"));
+            // A document that gets a reader leaves it stuck for good, so at most MAX_STORE_READERS of them time out and
+            // the others are refused at once. Which ones depends on when the closes of abandoned reads, run on the same
+            // readers, end (the last two were refused in most runs, not in a loaded CI's).
+            assertThat(dead.stream().filter(f -> f.message.contains("store readers are still stuck")).count())
+                    .isGreaterThanOrEqualTo(documents - FetchContent.MAX_STORE_READERS);
             // Before: a new thread for each document, all parked in reads that ignore interrupt and close.
             assertThat(storeReaders() - threadsBefore).isLessThanOrEqualTo(FetchContent.MAX_STORE_READERS);
         } finally {
