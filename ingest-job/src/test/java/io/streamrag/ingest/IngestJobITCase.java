@@ -37,6 +37,10 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,6 +56,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
@@ -293,6 +298,44 @@ class IngestJobITCase {
             assertThat(committedRecords(admin, "streamrag-ingest-kafka-bounded", documents)).isEqualTo(5);
             assertThat(committedRecords(admin, IngestOptions.GROUP_ID.defaultValue(), documents)).isZero();
         }
+    }
+
+    /**
+     * Events of a producer's aborted transaction are not documents: the source reads committed ones only (it read
+     * both before, the consumer's default), and a bounded run still ends at the topic's end past the markers.
+     */
+    @Test
+    void eventsOfAnAbortedTransactionAreNotIngested() throws Exception {
+        String documents = KAFKA.createTopic("transactional", 1);
+        String dlq = KAFKA.createTopic("transactional-dlq", 1);
+        alias = OPENSEARCH.uniqueName("transactional");
+        Configuration conf = baseConf(documents, dlq, alias);
+        conf.set(IngestOptions.SOURCE, IngestOptions.SourceKind.KAFKA_BOUNDED);
+        conf.removeConfig(IngestOptions.GROUP_ID);
+        Properties props = KafkaClientSettings.properties(conf);
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "it-" + documents);
+        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(documents, "aborted", Json.toString(
+                    event("aborted", 1, "text/plain", null, "The aborted note says port 1111.".getBytes()))));
+            producer.flush();
+            producer.abortTransaction();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(documents, "committed", Json.toString(
+                    event("committed", 1, "text/plain", null, "The committed note says port 8443.".getBytes()))));
+            producer.commitTransaction();
+        }
+
+        conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        IngestJob.configure(env, conf);
+        IngestJob.fromConfiguration(conf).execute(env); // returns once the end offsets are reached
+
+        assertThat(chunks("committed")).hasSize(1);
+        assertThat(chunks("aborted")).isEmpty();
     }
 
     /** Records of {@code topic} below the offsets {@code group} committed. */

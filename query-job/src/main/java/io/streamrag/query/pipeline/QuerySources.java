@@ -9,6 +9,7 @@ import io.streamrag.query.records.RawQuestion;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /** Builds the query job's sources from its configuration. */
@@ -20,6 +21,8 @@ public final class QuerySources {
     public static KafkaSource<RawQuestion> kafka(Configuration conf) {
         return KafkaSource.<RawQuestion>builder()
                 .setProperties(KafkaClientSettings.properties(conf))
+                // Questions of a producer's aborted transaction were never asked (the consumer default reads them).
+                .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
                 .setTopics(conf.get(StreamRagOptions.QUESTIONS_TOPIC))
                 .setGroupId(conf.get(QueryOptions.SOURCE_GROUP_ID))
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
