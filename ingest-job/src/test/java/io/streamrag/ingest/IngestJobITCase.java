@@ -269,12 +269,9 @@ class IngestJobITCase {
 
     @Test
     void backfillsTheTopicUpToItsEndAndFinishes() throws Exception {
-        String documents = KAFKA.createTopic("bounded", 2);
-        String dlq = KAFKA.createTopic("bounded-dlq", 1);
-        alias = OPENSEARCH.uniqueName("bounded");
-        Configuration conf = baseConf(documents, dlq, alias);
-        conf.set(IngestOptions.SOURCE, IngestOptions.SourceKind.KAFKA_BOUNDED);
-        conf.removeConfig(IngestOptions.GROUP_ID); // the default: a group of its own, not the live job's
+        Configuration conf = boundedKafka("bounded", 2);
+        String documents = conf.get(StreamRagOptions.DOCUMENTS_TOPIC);
+        String dlq = conf.get(StreamRagOptions.DEAD_LETTER_TOPIC);
         for (int i = 0; i < 4; i++) {
             byte[] text = ("Note " + i + ": the filter cartridge is replaced every " + (i + 2) + " months.").getBytes();
             send(documents, event("note-" + i, 1, "text/plain", null, text));
@@ -283,10 +280,7 @@ class IngestJobITCase {
         assertThat(IngestSources.pendingRecords(conf, documents)).isEqualTo(5);
 
         conf.set(IngestOptions.PARALLELISM, 2);
-        conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        IngestJob.configure(env, conf);
-        IngestJob.fromConfiguration(conf).execute(env); // returns once the end offsets are reached and all is written
+        runToTheEnd(conf);
 
         for (int i = 0; i < 4; i++) {
             assertThat(chunks("note-" + i)).hasSize(1);
@@ -306,12 +300,8 @@ class IngestJobITCase {
      */
     @Test
     void eventsOfAnAbortedTransactionAreNotIngested() throws Exception {
-        String documents = KAFKA.createTopic("transactional", 1);
-        String dlq = KAFKA.createTopic("transactional-dlq", 1);
-        alias = OPENSEARCH.uniqueName("transactional");
-        Configuration conf = baseConf(documents, dlq, alias);
-        conf.set(IngestOptions.SOURCE, IngestOptions.SourceKind.KAFKA_BOUNDED);
-        conf.removeConfig(IngestOptions.GROUP_ID);
+        Configuration conf = boundedKafka("transactional", 1);
+        String documents = conf.get(StreamRagOptions.DOCUMENTS_TOPIC);
         Properties props = KafkaClientSettings.properties(conf);
         props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "it-" + documents);
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
@@ -329,13 +319,29 @@ class IngestJobITCase {
             producer.commitTransaction();
         }
 
-        conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        IngestJob.configure(env, conf);
-        IngestJob.fromConfiguration(conf).execute(env); // returns once the end offsets are reached
+        runToTheEnd(conf);
 
         assertThat(chunks("committed")).hasSize(1);
         assertThat(chunks("aborted")).isEmpty();
+    }
+
+    /** A kafka-bounded run over new topics {@code name} and {@code name-dlq}, in its own consumer group (the default). */
+    private Configuration boundedKafka(String name, int partitions) {
+        String documents = KAFKA.createTopic(name, partitions);
+        String dlq = KAFKA.createTopic(name + "-dlq", 1);
+        alias = OPENSEARCH.uniqueName(name);
+        Configuration conf = baseConf(documents, dlq, alias);
+        conf.set(IngestOptions.SOURCE, IngestOptions.SourceKind.KAFKA_BOUNDED);
+        conf.removeConfig(IngestOptions.GROUP_ID); // the default: a group of its own, not the live job's
+        return conf;
+    }
+
+    /** Runs a bounded job; returns once the end offsets are reached and all is written. */
+    private static void runToTheEnd(Configuration conf) throws Exception {
+        conf.set(IngestOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        IngestJob.configure(env, conf);
+        IngestJob.fromConfiguration(conf).execute(env);
     }
 
     /** Records of {@code topic} below the offsets {@code group} committed. */
