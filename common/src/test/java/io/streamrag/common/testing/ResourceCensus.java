@@ -5,7 +5,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -36,14 +39,17 @@ public final class ResourceCensus {
     public final Map<String, Integer> holders;
     /** The threads counted: not the test's own fixtures (a server's pool filling up to its size). */
     private final Predicate<Thread> counted;
+    /** Ports of the test's own in-process servers: the sockets they accept are theirs, like their threads. */
+    private final Set<Integer> fixturePorts;
 
     private ResourceCensus(Map<Thread, String> threads, Set<String> fds, Set<Long> children, Map<String, Integer> holders,
-                           Predicate<Thread> counted) {
+                           Predicate<Thread> counted, Set<Integer> fixturePorts) {
         this.threads = threads;
         this.fds = fds;
         this.children = children;
         this.holders = holders;
         this.counted = counted;
+        this.fixturePorts = fixturePorts;
     }
 
     /** The census now; {@code holders} gives the static holder sizes by name (may be empty). */
@@ -51,35 +57,99 @@ public final class ResourceCensus {
         return take(holders, t -> true);
     }
 
-    /** The census now, not counting threads of the kinds {@code ignoredThreads} (e.g. a test server's pool). */
-    public static ResourceCensus take(Supplier<Map<String, Integer>> holders, Set<String> ignoredThreads) {
-        return take(holders, t -> !ignoredThreads.contains(kind(t.getName())));
+    /**
+     * The census now, not counting the threads of an in-process test server ({@code ignoredThreads}, its pool filling
+     * up to its size) nor the sockets it accepts on {@code fixturePorts}: how soon a server closes its side of a
+     * connection the client closed is the server's business, not the client's leak.
+     */
+    public static ResourceCensus take(Supplier<Map<String, Integer>> holders, Set<String> ignoredThreads,
+                                      Set<Integer> fixturePorts) {
+        return take(holders, t -> !ignoredThreads.contains(kind(t.getName())), fixturePorts);
     }
 
     /** The census now, counting only the threads {@code counted} accepts. */
     public static ResourceCensus take(Supplier<Map<String, Integer>> holders, Predicate<Thread> counted) {
+        return take(holders, counted, Set.of());
+    }
+
+    private static ResourceCensus take(Supplier<Map<String, Integer>> holders, Predicate<Thread> counted,
+                                       Set<Integer> fixturePorts) {
         Map<Thread, String> threads = Thread.getAllStackTraces().keySet().stream()
                 .filter(Thread::isAlive)
                 .filter(counted)
                 .collect(Collectors.toMap(t -> t, t -> kind(t.getName())));
         Set<Long> children = ProcessHandle.current().children().map(ProcessHandle::pid).collect(Collectors.toSet());
-        return new ResourceCensus(threads, fds(), children, new TreeMap<>(holders.get()), counted);
+        return new ResourceCensus(threads, fds(fixturePorts), children, new TreeMap<>(holders.get()), counted,
+                fixturePorts);
     }
 
-    private static Set<String> fds() {
+    private static Set<String> fds(Set<Integer> fixturePorts) {
         Set<String> fds = new HashSet<>();
         String[] numbers = new File("/proc/self/fd").list();
         if (numbers == null) {
             return fds;
         }
+        Map<String, TcpSocket> tcp = null;
         for (String n : numbers) {
             try {
-                fds.add(n + " -> " + Files.readSymbolicLink(Path.of("/proc/self/fd", n)));
+                String target = Files.readSymbolicLink(Path.of("/proc/self/fd", n)).toString();
+                if (target.startsWith("socket:[")) {
+                    tcp = tcp == null ? TcpSocket.table() : tcp;
+                    TcpSocket s = tcp.get(target.substring(8, target.length() - 1));
+                    if (s != null && fixturePorts.contains(s.localPort)) {
+                        continue; // the fixture server's listener or a connection it accepted
+                    }
+                    target = s == null ? target : target + " " + s.describe(tcp.values());
+                }
+                fds.add(n + " -> " + target);
             } catch (IOException e) {
                 // closed since the listing (or the listing's own descriptor)
             }
         }
         return fds;
+    }
+
+    /**
+     * A TCP socket of this process as {@code /proc/net/tcp} tells it: a leak report names its side (accepted by a
+     * listening port of this JVM, e.g. a test's own server, or connected out) and state ({@code CLOSE_WAIT}: the peer
+     * hung up and this side never closed).
+     */
+    private record TcpSocket(int localPort, int remotePort, String state) {
+        private static final String[] STATES = {"?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+                "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING"};
+
+        /** The sockets of {@code /proc/net/tcp} and {@code tcp6} by inode (empty where unreadable). */
+        static Map<String, TcpSocket> table() {
+            Map<String, TcpSocket> byInode = new HashMap<>();
+            for (String file : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+                try {
+                    for (String line : Files.readAllLines(Path.of(file))) {
+                        String[] f = line.trim().split("\\s+");
+                        if (f.length < 10 || !f[1].contains(":")) {
+                            continue; // the header
+                        }
+                        int state = Integer.parseInt(f[3], 16);
+                        byInode.put(f[9], new TcpSocket(port(f[1]), port(f[2]),
+                                state < STATES.length ? STATES[state] : f[3]));
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // not on Linux, or no IPv6: sockets are reported by inode only
+                }
+            }
+            return byInode;
+        }
+
+        private static int port(String address) {
+            return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1), 16);
+        }
+
+        String describe(Collection<TcpSocket> all) {
+            if (state.equals("LISTEN")) {
+                return "tcp listening";
+            }
+            boolean accepted = all.stream().anyMatch(s -> s.state.equals("LISTEN") && s.localPort == localPort);
+            return "tcp " + (accepted ? "accepted " : "connected ") + state;
+        }
     }
 
     /** A thread's name or a descriptor's target without its numbers: the threads of one pool are one kind. */
@@ -123,7 +193,7 @@ public final class ResourceCensus {
             throws InterruptedException {
         long until = System.nanoTime() + timeout.toNanos();
         String growth;
-        while (!(growth = take(holders, baseline.counted).growthOver(baseline)).isEmpty()) {
+        while (!(growth = take(holders, baseline.counted, baseline.fixturePorts).growthOver(baseline)).isEmpty()) {
             if (System.nanoTime() > until) {
                 throw new AssertionError("Still held " + timeout.toSeconds() + " s after the last close: " + growth);
             }
