@@ -225,6 +225,12 @@ public final class LocalModelServer implements AutoCloseable {
                     String.valueOf(f.retryAfterSeconds));
             return;
         }
+        if (f.tooLongRate > 0 && random.nextDouble() < f.tooLongRate) {
+            record(400);
+            reply(ex, 400, error("This model's maximum context length is exceeded by the messages: shorten them",
+                    "invalid_request_error"), null);
+            return;
+        }
         sleep(f.latencyMs + (f.jitterMs > 0 ? random.nextLong(f.jitterMs + 1) : 0));
         if (f.errorRate > 0 && random.nextDouble() < f.errorRate) {
             record(500);

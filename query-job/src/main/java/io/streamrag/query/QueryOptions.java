@@ -78,8 +78,9 @@ public final class QueryOptions {
                     + "(per TaskManager; they wait for a slot or sit in a retry backoff, which holds no slot); beyond it "
                     + "the endpoint rejects and candidates go to another endpoint or wait.");
     public static final ConfigOption<Double> BREAKER_FAILURE_RATE = ConfigOptions.key("query.breaker.failure-rate")
-            .doubleType().defaultValue(50.0).withDescription("Failure percentage (5xx, timeouts, connection errors; not "
-                    + "429) over the sliding window that opens an endpoint's circuit breaker.");
+            .doubleType().defaultValue(50.0).withDescription("Failure percentage (5xx, timeouts, connection errors, and "
+                    + "401/403/404 of an endpoint set up wrong; not 429, nor another 4xx, which the request caused) over "
+                    + "the sliding window that opens an endpoint's circuit breaker.");
     public static final ConfigOption<Integer> BREAKER_WINDOW = ConfigOptions.key("query.breaker.window").intType()
             .defaultValue(50).withDescription("Calls in the breaker's sliding window.");
     public static final ConfigOption<Integer> BREAKER_MINIMUM_CALLS = ConfigOptions.key("query.breaker.minimum-calls")

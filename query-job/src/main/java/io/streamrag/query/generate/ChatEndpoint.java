@@ -219,10 +219,10 @@ public class ChatEndpoint implements AutoCloseable {
                 }
                 health.recordAborted(millis); // no answer: it only tells the call ran at least this long
                 int status = statusCode(e);
-                if (status == 429) {
-                    releasePermission(permittedIn); // the endpoint is busy, not broken
-                } else {
+                if (endpointFault(status)) {
                     health.breaker.onError(millis, TimeUnit.MILLISECONDS, e);
+                } else {
+                    releasePermission(permittedIn); // busy (429) or a bad request: says nothing about the endpoint
                 }
                 boolean retriable = timeout || status == 429 || status >= 500 || status == -1 && isIo(e);
                 String reason = describe(e, status, timeout);
@@ -278,6 +278,17 @@ public class ChatEndpoint implements AutoCloseable {
             }
         }
         return -1;
+    }
+
+    /**
+     * Whether a failed call with this HTTP status ({@code -1}: none, a timeout or I/O error) counts against the
+     * endpoint's breaker, which every question of every tenant on this TaskManager shares: a 5xx, a timeout, a broken
+     * connection, or an endpoint set up wrong (401, 403, 404: every call fails alike). Not 429 (busy, not broken) nor
+     * another 4xx: the request's own fault (400 for a prompt past the model's context, 413, 422), or one tenant's
+     * oversized questions would open the breaker and fail every other tenant's.
+     */
+    static boolean endpointFault(int status) {
+        return status < 400 || status >= 500 || status == 401 || status == 403 || status == 404 || status == 408;
     }
 
     static long retryAfterMs(Throwable e) {

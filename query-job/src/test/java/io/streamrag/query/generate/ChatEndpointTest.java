@@ -146,6 +146,42 @@ class ChatEndpointTest {
     }
 
     @Test
+    void promptsRefusedAsTooLongDoNotOpenTheBreakerEveryTenantShares() {
+        // One tenant's oversized questions: the endpoint answers 400 to each, more calls than the breaker's minimum.
+        SERVER.setFaults(Faults.parse("tooLong=1.0"));
+        int calls = new Configuration().get(QueryOptions.BREAKER_MINIMUM_CALLS) + 5;
+        String spec = "shared-too-long=openai," + SERVER.baseUrl() + ",extractive";
+        try (ChatEndpoint asker = new ChatEndpoint(EndpointSpec.parse(spec), new RetryPolicy(2, 50, 1000), 256, CallListener.NONE);
+             ChatEndpoint other = new ChatEndpoint(EndpointSpec.parse(spec), new RetryPolicy(2, 50, 1000), 256, CallListener.NONE)) {
+            for (int i = 0; i < calls; i++) {
+                assertThatThrownBy(() -> asker.call(PROMPT, 0.7, 1, far()))
+                        .isInstanceOfSatisfying(CallFailedException.class, f -> {
+                            assertThat(f.attempts).isEqualTo(1); // the request's fault: not retried
+                            assertThat(f.getMessage()).contains("HTTP 400");
+                        });
+            }
+            assertThat(SERVER.count(400)).isEqualTo(calls);
+            assertThat(other.health().breaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+            SERVER.setFaults(new Faults());
+            assertThat(CompletionParser.answer(other.call(PROMPT, 0.7, 1, far()).text())).isEqualTo("8443");
+        }
+    }
+
+    @Test
+    void anEndpointSetUpWrongOpensItsBreaker() {
+        // 404 on every call (a wrong path or model): the endpoint is broken for everyone, so it counts.
+        int calls = new Configuration().get(QueryOptions.BREAKER_MINIMUM_CALLS);
+        try (ChatEndpoint e = new ChatEndpoint(
+                EndpointSpec.parse("wrong-path=openai," + SERVER.baseUrl().replace("/v1", "/nope") + ",extractive"),
+                new RetryPolicy(0, 50, 1000), 256, CallListener.NONE)) {
+            for (int i = 0; i < calls; i++) {
+                assertThatThrownBy(() -> e.call(PROMPT, 0.7, 1, far())).isInstanceOf(CallFailedException.class);
+            }
+            assertThat(e.health().breaker.getState()).isEqualTo(CircuitBreaker.State.OPEN);
+        }
+    }
+
+    @Test
     void aConnectionOurClientClosedIsToldFromOneThePeerClosed() {
         // The chain JDK 17 throws into a call whose pooled connection an aborted twin's cancel closed (SpareRaceTest).
         RuntimeException ours = new RuntimeException(new java.io.IOException("HTTP/1.1 header parser received no bytes",
