@@ -173,10 +173,18 @@ public final class IngestOptions {
 
     // ---- fetch policy (SSRF): see README "Security / Fetch policy" ----
     public static final ConfigOption<List<String>> FETCH_ALLOWED_SCHEMES = ConfigOptions.key("ingest.fetch.allowed-schemes").stringType().asList()
-            .defaultValues("file", "http", "https", "s3", "s3a", "s3p", "hdfs", "gs", "abfs", "abfss")
+            .defaultValues("file", "http", "https")
             .withDeprecatedKeys("fetch.allowed-schemes")
             .withDescription("URI schemes a document event may name; any other scheme is dead-lettered (fetch/Forbidden). "
-                    + "file:// is further limited to ingest.allowed-roots, http(s):// to ingest.fetch.allowed-hosts.");
+                    + "file:// is further limited to ingest.allowed-roots, http(s):// to ingest.fetch.allowed-hosts, object "
+                    + "stores read through Flink's FileSystem (s3, s3a, s3p, hdfs, gs, abfs, abfss; none by default) to "
+                    + "ingest.fetch.allowed-prefixes.");
+    public static final ConfigOption<List<String>> FETCH_ALLOWED_PREFIXES = ConfigOptions.key("ingest.fetch.allowed-prefixes").stringType().asList()
+            .defaultValues()
+            .withDescription("Where object-store URIs (an allowed scheme other than file and http(s)) must lie, e.g. "
+                    + "s3://docs/{tenant}/: {tenant} is the event's tenant, so each tenant reads only its own prefix; a URI "
+                    + "with a ., .. or empty segment, a query or a fragment is refused. Empty (the default): any object "
+                    + "the job's credentials reach, which the job warns of at start.");
     public static final ConfigOption<List<String>> FETCH_ALLOWED_HOSTS = ConfigOptions.key("ingest.fetch.allowed-hosts").stringType().asList()
             .defaultValues()
             .withDeprecatedKeys("fetch.allowed-hosts")

@@ -87,6 +87,8 @@ public final class FetchPolicy implements Serializable {
     private final List<String> rootNames;
     /** Roots taken as written: not templates ({tenant} is no placeholder here). */
     private final List<String> literalRootNames;
+    /** Where object-store URIs (every scheme but file and http(s)) must lie, each ending in '/'; empty: anywhere. */
+    private final List<String> storePrefixes;
     private final Resolver resolver;
 
     private transient List<Path> roots;
@@ -101,6 +103,22 @@ public final class FetchPolicy implements Serializable {
      */
     public FetchPolicy(List<String> schemes, List<String> hosts, List<String> allowedAddresses, List<String> roots,
                        List<String> literalRoots, Resolver resolver) {
+        this(schemes, hosts, allowedAddresses, roots, literalRoots, List.of(), resolver);
+    }
+
+    /**
+     * @param storePrefixes where object-store URIs must lie ({@code s3://docs/{tenant}/}); empty: anywhere the job's
+     *                      credentials reach
+     */
+    public FetchPolicy(List<String> schemes, List<String> hosts, List<String> allowedAddresses, List<String> roots,
+                       List<String> literalRoots, List<String> storePrefixes, Resolver resolver) {
+        this.storePrefixes = new ArrayList<>();
+        for (String prefix : storePrefixes) {
+            String p = prefix.strip();
+            if (!p.isEmpty()) {
+                this.storePrefixes.add(storePrefix(p));
+            }
+        }
         this.schemes = new LinkedHashSet<>();
         schemes.stream().map(s -> s.strip().toLowerCase(Locale.ROOT)).filter(s -> !s.isEmpty()).forEach(this.schemes::add);
         this.hosts = new ArrayList<>();
@@ -130,7 +148,73 @@ public final class FetchPolicy implements Serializable {
         }
         return new FetchPolicy(conf.get(IngestOptions.FETCH_ALLOWED_SCHEMES), conf.get(IngestOptions.FETCH_ALLOWED_HOSTS),
                 conf.get(IngestOptions.FETCH_ALLOWED_ADDRESSES), roots, sourceRoot == null ? List.of() : List.of(sourceRoot),
-                (Resolver & Serializable) InetAddress::getAllByName);
+                conf.get(IngestOptions.FETCH_ALLOWED_PREFIXES), (Resolver & Serializable) InetAddress::getAllByName);
+    }
+
+    /** The object-store schemes allowed with no {@code ingest.fetch.allowed-prefixes}: any object the job can read. */
+    public List<String> unboundedStoreSchemes() {
+        if (!storePrefixes.isEmpty()) {
+            return List.of();
+        }
+        return schemes.stream().filter(FetchPolicy::isStore).toList();
+    }
+
+    /** Whether a scheme is read through Flink's FileSystem (s3, hdfs, gs, ...): not file, http or https. */
+    public static boolean isStore(String scheme) {
+        return !scheme.equals("file") && !scheme.equals("http") && !scheme.equals("https");
+    }
+
+    /** A configured prefix as compared: lower-case scheme, and a trailing '/' so that .../acme does not admit .../acme-x. */
+    private static String storePrefix(String prefix) {
+        int colon = prefix.indexOf("://");
+        if (colon <= 0) {
+            throw new IllegalArgumentException(IngestOptions.FETCH_ALLOWED_PREFIXES.key()
+                    + " takes URI prefixes such as s3://bucket/{tenant}/, not: " + prefix);
+        }
+        String p = prefix.substring(0, colon).toLowerCase(Locale.ROOT) + prefix.substring(colon);
+        return p.endsWith("/") ? p : p + "/";
+    }
+
+    /**
+     * Checks an object-store URI (s3://, hdfs://, ...) against {@code ingest.fetch.allowed-prefixes}: it must lie
+     * below one of them, {@code {tenant}} being the event's tenant, so a tenant reads only its own prefix. Compared on
+     * the decoded path, as the store's client reads it, and refused with a {@code .}, {@code ..} or empty segment
+     * (a client that normalizes would leave the prefix), a query or a fragment. With no prefixes, any URI of the
+     * allowed schemes passes (the job's credentials are the only bound).
+     */
+    public void checkStore(URI uri, String tenant) throws DocumentException {
+        checkScheme(uri);
+        if (storePrefixes.isEmpty()) {
+            return;
+        }
+        String path = uri.getPath();
+        if (uri.getRawAuthority() == null || path == null || !path.startsWith("/") || uri.getRawQuery() != null
+                || uri.getRawFragment() != null) {
+            throw new DocumentException(DocumentError.FORBIDDEN, "Object-store uri must be scheme://authority/path, "
+                    + "without query or fragment: " + uri);
+        }
+        String[] segments = path.substring(1).split("/", -1);
+        for (int i = 0; i < segments.length; i++) {
+            String segment = segments[i];
+            if (segment.equals(".") || segment.equals("..") || segment.isEmpty() && i < segments.length - 1) {
+                throw new DocumentException(DocumentError.FORBIDDEN, "Object-store uri may not have ., .. or empty segments: " + uri);
+            }
+        }
+        String target = uri.getScheme().toLowerCase(Locale.ROOT) + "://" + uri.getAuthority() + path;
+        for (String prefix : storePrefixes) {
+            String allowed = prefix;
+            if (prefix.contains(TENANT_PLACEHOLDER)) {
+                if (tenant == null || !SAFE_TENANT.matcher(tenant).matches() || tenant.equals(".") || tenant.equals("..")) {
+                    continue; // a tenant that cannot name a prefix gets none of the templates
+                }
+                allowed = prefix.replace(TENANT_PLACEHOLDER, tenant);
+            }
+            if (target.startsWith(allowed)) {
+                return;
+            }
+        }
+        throw new DocumentException(DocumentError.FORBIDDEN, "Object-store uri outside "
+                + IngestOptions.FETCH_ALLOWED_PREFIXES.key() + " for tenant '" + tenant + "': " + uri);
     }
 
     /** Refuses a scheme that is not configured. */

@@ -3,6 +3,7 @@ package io.streamrag.ingest.fetch;
 import io.streamrag.ingest.IngestOptions;
 
 import org.apache.flink.configuration.Configuration;
+import org.slf4j.LoggerFactory;
 
 import java.io.Serializable;
 import java.time.Duration;
@@ -21,8 +22,14 @@ public record FetchSettings(long maxBytes, long maxInlineBytes, Duration httpTim
      * {@code ingest.allowed-roots}: the files source's own folder (see {@link FetchPolicy#from(Configuration, String)}).
      */
     public static FetchSettings from(Configuration conf, String sourceRoot) {
+        FetchPolicy policy = FetchPolicy.from(conf, sourceRoot);
+        if (!policy.unboundedStoreSchemes().isEmpty()) {
+            LoggerFactory.getLogger(FetchSettings.class).warn("Document events may name any object of {} that the job's "
+                    + "credentials reach, for any tenant: set {} (e.g. s3://docs/{{tenant}}/) to give each tenant its own",
+                    policy.unboundedStoreSchemes(), IngestOptions.FETCH_ALLOWED_PREFIXES.key());
+        }
         return new FetchSettings(conf.get(IngestOptions.LIMITS_MAX_BYTES).getBytes(),
                 conf.get(IngestOptions.LIMITS_MAX_INLINE_BYTES).getBytes(), conf.get(IngestOptions.FETCH_HTTP_TIMEOUT),
-                conf.get(IngestOptions.FETCH_TOTAL_TIMEOUT), conf.get(IngestOptions.FETCH_MAX_REDIRECTS), FetchPolicy.from(conf, sourceRoot));
+                conf.get(IngestOptions.FETCH_TOTAL_TIMEOUT), conf.get(IngestOptions.FETCH_MAX_REDIRECTS), policy);
     }
 }

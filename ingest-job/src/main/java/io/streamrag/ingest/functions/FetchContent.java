@@ -213,6 +213,7 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
                     java.nio.file.Path real = settings.policy().checkFile(uri, tenant);
                     return readFile(settings.policy().rootOf(real, tenant), real, uri);
                 default:
+                    settings.policy().checkStore(uri, tenant);
                     return fetchFileSystem(uri);
             }
         } catch (FileNotFoundException | NoSuchFileException e) {

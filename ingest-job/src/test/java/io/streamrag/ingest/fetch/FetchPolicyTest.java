@@ -197,4 +197,44 @@ class FetchPolicyTest {
             throw new AssertionError(e);
         }
     }
+
+    private static String storeRefusal(FetchPolicy p, String uri, String tenant) {
+        try {
+            p.checkStore(URI.create(uri), tenant);
+            return null;
+        } catch (DocumentException e) {
+            return e.getMessage();
+        }
+    }
+
+    @Test
+    void objectStoreUrisMustLieBelowTheTenantsPrefix() {
+        FetchPolicy p = new FetchPolicy(List.of("s3", "hdfs"), List.of(), List.of(), List.of(), List.of(),
+                List.of("S3://docs/{tenant}", "hdfs://namenode/shared/"), this::resolve);
+        assertThat(storeRefusal(p, "s3://docs/acme/a.pdf", "acme")).isNull();
+        assertThat(storeRefusal(p, "s3://docs/acme/sub/a.pdf", "acme")).isNull();
+        assertThat(storeRefusal(p, "hdfs://namenode/shared/a.pdf", "anyone")).isNull();
+        assertThat(storeRefusal(p, "s3://docs/acme/a.pdf", "evil")).contains("outside ingest.fetch.allowed-prefixes");
+        assertThat(storeRefusal(p, "s3://docs/acme-evil/a.pdf", "acme")).isNotNull(); // a prefix ends at a '/'
+        assertThat(storeRefusal(p, "s3://docs/acme", "acme")).isNotNull();
+        assertThat(storeRefusal(p, "s3://docs/evil/../acme/a.pdf", "evil")).contains(".. or empty segments");
+        assertThat(storeRefusal(p, "s3://docs/evil/%2e%2e/acme/a.pdf", "evil")).contains(".. or empty segments");
+        assertThat(storeRefusal(p, "s3://docs/acme/./a.pdf", "acme")).isNotNull();
+        assertThat(storeRefusal(p, "s3://docs/acme//a.pdf", "acme")).isNotNull();
+        assertThat(storeRefusal(p, "s3://docs/acme/a.pdf?versionId=1", "acme")).contains("without query");
+        assertThat(storeRefusal(p, "s3://other/acme/a.pdf", "acme")).isNotNull();
+        assertThat(storeRefusal(p, "s3://docs/../a.pdf", "..")).isNotNull(); // a tenant that cannot name a prefix
+        assertThat(storeRefusal(p, "gs://docs/acme/a.pdf", "acme")).contains("not in ingest.fetch.allowed-schemes");
+        assertThat(p.unboundedStoreSchemes()).isEmpty();
+    }
+
+    @Test
+    void withoutPrefixesAnAllowedStoreIsUnboundedAndSaysSo() {
+        FetchPolicy p = new FetchPolicy(List.of("file", "s3"), List.of(), List.of(), List.of(), this::resolve);
+        assertThat(storeRefusal(p, "s3://docs/anyone/a.pdf", "acme")).isNull();
+        assertThat(p.unboundedStoreSchemes()).containsExactly("s3");
+        assertThat(FetchPolicy.from(new Configuration()).unboundedStoreSchemes()).isEmpty();
+        assertThatThrownBy(() -> new FetchPolicy(List.of("s3"), List.of(), List.of(), List.of(),
+                List.of(), List.of("docs/{tenant}/"), this::resolve)).hasMessageContaining("URI prefixes");
+    }
 }

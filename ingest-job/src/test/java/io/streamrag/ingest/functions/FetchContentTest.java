@@ -578,6 +578,55 @@ class FetchContentTest {
     }
 
     @Test
+    void eachTenantReadsOnlyItsOwnObjectStorePrefix() throws Exception {
+        Files.createDirectories(dir.resolve("acme"));
+        Files.createDirectories(dir.resolve("evil"));
+        Files.writeString(dir.resolve("acme/contract.txt"), "acme's contract");
+        Files.writeString(dir.resolve("evil/notes.txt"), "evil's notes");
+        StallingFileSystem.reset();
+        String store = StallingFileSystem.SCHEME + "://store" + dir;
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.FETCH_ALLOWED_SCHEMES, List.of(StallingFileSystem.SCHEME));
+        conf.set(IngestOptions.FETCH_ALLOWED_PREFIXES, List.of(store + "/{tenant}"));
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(FetchSettings.from(conf))))) {
+            h.open();
+            h.processElement(tenantTask("acme", "own", store + "/acme/contract.txt"), 1);
+            h.processElement(tenantTask("evil", "theirs", store + "/acme/contract.txt"), 2);
+            h.processElement(tenantTask("evil", "up-and-over", store + "/evil/../acme/contract.txt"), 3);
+            h.processElement(tenantTask("evil", "encoded", store + "/evil/%2E%2E/acme/contract.txt"), 4);
+            h.processElement(tenantTask("evil", "own", store + "/evil/notes.txt"), 5);
+            h.processElement(tenantTask("acme", "s3", "s3://docs/acme/contract.pdf"), 6); // not an allowed scheme by default here
+            assertThat(h.extractOutputValues()).extracting(f -> f.task.tenant + "/" + f.task.documentId + "="
+                    + new String(f.content, StandardCharsets.UTF_8)).containsExactly("acme/own=acme's contract", "evil/own=evil's notes");
+            List<FailedDocument> dead = h.getSideOutput(DeadLetters.TAG).stream()
+                    .map(r -> ((StreamRecord<FailedDocument>) r).getValue()).collect(Collectors.toList());
+            assertThat(dead).extracting(f -> f.tenant + "/" + f.documentId + ":" + f.error)
+                    .containsExactly("evil/theirs:Forbidden", "evil/up-and-over:Forbidden", "evil/encoded:Forbidden",
+                            "acme/s3:Forbidden");
+        } finally {
+            StallingFileSystem.release();
+        }
+    }
+
+    @Test
+    void objectStoresAreNotFetchedByDefault() throws Exception {
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(FetchSettings.from(new Configuration()))))) {
+            h.open();
+            h.processElement(tenantTask("evil", "x", "s3://docs/acme/contract.pdf"), 1);
+            h.processElement(tenantTask("evil", "y", "hdfs://namenode/acme/contract.pdf"), 2);
+            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(h.getSideOutput(DeadLetters.TAG).stream().map(r -> ((StreamRecord<FailedDocument>) r).getValue()))
+                    .extracting(f -> f.documentId + ":" + f.error).containsExactly("x:Forbidden", "y:Forbidden");
+        }
+    }
+
+    private static DocumentTask tenantTask(String tenant, String id, String uri) {
+        DocumentTask t = task(id, uri, null);
+        t.tenant = tenant;
+        return t;
+    }
+
+    @Test
     void aStalledObjectStoreIsATimeoutAndDoesNotHoldTheTaskThread() throws Exception {
         Files.writeString(dir.resolve("doc.txt"), "stored words");
         Files.writeString(dir.resolve("stalled.txt"), "never arrives");
