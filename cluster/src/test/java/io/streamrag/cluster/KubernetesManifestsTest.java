@@ -135,7 +135,9 @@ class KubernetesManifestsTest {
             assertThat(container.at("/securityContext/capabilities/drop/0").asText()).isEqualTo("ALL");
             assertThat(List.of(jobSpec.getArgs())).containsExactly("--config", "/opt/streamrag/conf/" + job + ".properties");
             assertThat(configMap().path(job + ".properties").asText()).contains("kafka.bootstrap-servers=")
-                    .contains("opensearch.url=").doesNotContainIgnoringCase("password=");
+                    .contains("opensearch.url=").doesNotContainIgnoringCase("password=")
+                    // spec.job.parallelism is the one parallelism: a job option would override it (env.setParallelism).
+                    .doesNotContain(job + ".parallelism=");
         }
         assertThat(flinkVersion).startsWith("2.2.");
         // Producers may not name object stores the TaskManagers' checkpoint credentials reach; file:// only in

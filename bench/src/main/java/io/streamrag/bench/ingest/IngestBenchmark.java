@@ -65,7 +65,7 @@ import java.util.stream.Collectors;
  * all of issue 12's figures together. Options: {@code --parts e2e,backfill,ocr --rounds 1 --documents 60 --pages 4
  * --parallelism 2 --freshness-seconds 30 --warmup-documents (documents) --warmup jit-quiet|fixed --warmup-jit-ms 500
  * --warmup-max-batches 6 --warmup-max-seconds 60 --raw-batch-size 32 --manuals DIR --ocr-documents 3 --ocr-pages 20} plus any job option
- * ({@code --embed.batch-size 32}, ...).
+ * ({@code --ingest.embed.batch-size 32}, ...).
  */
 public final class IngestBenchmark {
 
