@@ -55,7 +55,9 @@ import java.util.stream.Stream;
  * failures and up to 2·log2(N) checkpoints, and about log2(N) checkpoints when the failure had nothing to do with
  * them (one at a time it was 2·N). A failure counts as an attempt of a document when it struck its first release
  * (shared with the documents released with it, as before) or its release alone; a group failure only narrows the
- * search. A suspect whose attempts reach {@code maxAttempts} is dead-lettered.
+ * search. A document whose attempts reach {@code maxAttempts} is dead-lettered by a failure that struck it released
+ * alone (a failure shared with other documents cannot tell whose it was; with the default of 2 attempts that was
+ * already so, with 1 it dead-lettered everything released with a poison document).
  *
  * <p>Which documents are gated ({@link QuarantineMode#OPTIMISTIC}, the default): in normal running none — they pass
  * straight through, at no latency. After a restore (a failover — also one before the first checkpoint completed, when
@@ -286,7 +288,9 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
                     kept.add(e);
                 } else if (e.releasing) {
                     boolean counts = !e.suspect || alone;
-                    if (counts && e.attempt >= maxAttempts) {
+                    // Only a failure that struck it alone convicts: with max-attempts=1 a first release shared with
+                    // other documents (another tenant's, say) would otherwise dead-letter them all.
+                    if (counts && alone && e.attempt >= maxAttempts) {
                         metrics.get(QuarantineMetrics.POISONED).inc();
                         LOG.warn("Quarantining {}: the job failed during each of its {} attempts", e.task, e.attempt);
                         output.collect(DeadLetters.TAG, new StreamRecord<>(DeadLetters.of(e.task, Stage.QUARANTINE, DocumentError.POISON_DOCUMENT,

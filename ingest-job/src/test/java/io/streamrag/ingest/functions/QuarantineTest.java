@@ -139,6 +139,54 @@ class QuarantineTest {
     }
 
     @Test
+    void withOneAttemptAFailureOfDocumentsReleasedTogetherDeadLettersOnlyTheOneThatFailsAlone() throws Exception {
+        // Another tenant's document released with a poison one: the shared failure cannot say whose it was.
+        OperatorSubtaskState state;
+        try (var h = oneAttempt()) {
+            h.open();
+            h.processElement(task("poison", 1), 1);
+            h.processElement(task("innocent", 1), 2);
+            state = h.snapshot(1, 10);
+            h.notifyOfCompletedCheckpoint(1);
+            assertThat(released(h)).containsExactlyInAnyOrder("poison:1", "innocent:1");
+            // ... and the task fails before the next checkpoint completes.
+        }
+        OperatorSubtaskState atPoison = null;
+        long checkpoint = 2;
+        List<String> retried = new ArrayList<>();
+        try (var h = oneAttempt()) {
+            h.initializeState(state);
+            h.open();
+            assertThat(deadLetters(h)).as("a failure of two cannot convict either").isEmpty();
+            while (atPoison == null && checkpoint < 12) {
+                OperatorSubtaskState snap = h.snapshot(checkpoint, checkpoint);
+                h.notifyOfCompletedCheckpoint(checkpoint++);
+                if (released(h).contains("poison:1")) {
+                    atPoison = snap;
+                }
+            }
+            assertThat(atPoison).isNotNull();
+            retried.addAll(released(h));
+        }
+        try (var h = oneAttempt()) {
+            h.initializeState(atPoison);
+            h.open();
+            // The poison failed alone: convicted at its first attempt of its own.
+            assertThat(deadLetters(h)).extracting(f -> f.documentId + "/" + f.error).containsExactly("poison/PoisonDocument");
+            for (int i = 0; i < 4; i++) {
+                h.snapshot(checkpoint, checkpoint);
+                h.notifyOfCompletedCheckpoint(checkpoint++);
+            }
+            retried.addAll(released(h));
+        }
+        assertThat(retried).as("the innocent one retried, before the poison or after it").contains("innocent:1");
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask> oneAttempt() throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(new Quarantine(1, QuarantineMode.ALWAYS_GATE), t -> t.documentId, Types.STRING);
+    }
+
+    @Test
     void aCompletedCheckpointAfterTheReleaseClearsTheMarker() throws Exception {
         OperatorSubtaskState afterRelease;
         try (var h = harness()) {
