@@ -14,6 +14,7 @@ import io.streamrag.query.functions.ParseQuestion;
 import io.streamrag.query.functions.RetrievalToVoteInput;
 import io.streamrag.query.functions.RouteRetrieval;
 import io.streamrag.query.functions.SelfConsistencyVote;
+import io.streamrag.query.functions.TenantAdmission;
 import io.streamrag.query.generate.EndpointSpec;
 import io.streamrag.query.generate.GenerateSettings;
 import io.streamrag.query.pipeline.QuerySinks;
@@ -23,6 +24,7 @@ import io.streamrag.query.records.QuestionSettings;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.RawQuestion;
 import io.streamrag.query.records.Retrieval;
+import io.streamrag.query.records.TenantRateSettings;
 import io.streamrag.query.records.VoteInput;
 import io.streamrag.query.retrieve.RetrieveSettings;
 
@@ -39,6 +41,7 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.async.AsyncFunction;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -81,10 +84,25 @@ public class QueryJob {
                 .uid("parse-question")
                 .name("Parse question");
 
+        // Each tenant's rate, when set: one tenant's flood waits in its own queue, not in the shared capacity below.
+        TenantRateSettings tenantRate = TenantRateSettings.from(conf);
+        DataStream<QuestionTask> admitted = questions;
+        List<DataStream<Answer>> refused = new ArrayList<>();
+        refused.add(questions.getSideOutput(ParseQuestion.INVALID));
+        if (tenantRate.enabled()) {
+            SingleOutputStreamOperator<QuestionTask> admission = questions
+                    .keyBy(q -> q.tenant == null ? "" : q.tenant, Types.STRING)
+                    .process(new TenantAdmission(tenantRate))
+                    .uid("tenant-admission")
+                    .name("Tenant admission (candidates/s per tenant)");
+            admitted = admission;
+            refused.add(admission.getSideOutput(TenantAdmission.REFUSED));
+        }
+
         // Retrieval answers by each question's deadline itself (retrying while OpenSearch is down); the operator
         // timeout is only a safety net beyond the longest deadline.
         SingleOutputStreamOperator<Retrieval> retrieved = AsyncDataStream
-                .unorderedWait(questions, new AsyncRetrieve(RetrieveSettings.from(conf)),
+                .unorderedWait(admitted, new AsyncRetrieve(RetrieveSettings.from(conf)),
                         ParseQuestion.MAX_DEADLINE_MS + conf.get(QueryOptions.RETRIEVE_TIMEOUT).toMillis(),
                         TimeUnit.MILLISECONDS, conf.get(QueryOptions.RETRIEVE_CAPACITY))
                 .uid("retrieve")
@@ -124,8 +142,9 @@ public class QueryJob {
                 .uid("vote")
                 .name("Self-consistency vote");
 
+        refused.add(withContext.getSideOutput(RouteRetrieval.NO_CONTEXT));
         DataStream<Answer> answers = voted
-                .union(questions.getSideOutput(ParseQuestion.INVALID), withContext.getSideOutput(RouteRetrieval.NO_CONTEXT))
+                .union(unionable(refused))
                 .keyBy(OneAnswerPerQuestion.keySelector(), Types.STRING)
                 .process(new OneAnswerPerQuestion(conf.get(QueryOptions.DEDUP_TTL)))
                 .uid("one-answer-per-question")
@@ -174,5 +193,10 @@ public class QueryJob {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         configure(env, conf);
         fromConfiguration(conf).execute(env);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static DataStream<Answer>[] unionable(List<DataStream<Answer>> streams) {
+        return streams.toArray(new DataStream[0]);
     }
 }

@@ -56,6 +56,20 @@ public final class QueryOptions {
             .withDescription("Longest one retrieval attempt may take; failed attempts are "
                     + "retried with backoff (query.retry.*) until the question's deadline, then it FAILS with reason "
                     + "'retrieval unavailable'.");
+    public static final ConfigOption<Double> TENANT_CANDIDATE_RATE = ConfigOptions.key("query.tenant.candidate-rate")
+            .doubleType().defaultValue(0.0)
+            .withDescription("Candidates per second each tenant's questions may start, across the job (a question costs "
+                    + "its n, its largest n under adaptive sampling), so one tenant's flood of questions waits in its own "
+                    + "queue instead of filling the retrieval and generation capacity every tenant shares. A question "
+                    + "that waits past its deadline is FAILED ('tenant over its rate'). 0 (the default): no limit.");
+    public static final ConfigOption<Integer> TENANT_BURST = ConfigOptions.key("query.tenant.burst")
+            .intType().defaultValue(64)
+            .withDescription("Candidates a tenant may start at once after a quiet spell (its bucket; a question with a "
+                    + "larger n waits for a full bucket). Only with query.tenant.candidate-rate.");
+    public static final ConfigOption<Integer> TENANT_MAX_WAITING = ConfigOptions.key("query.tenant.max-waiting")
+            .intType().defaultValue(1000)
+            .withDescription("Questions of one tenant that may wait for its rate; more are FAILED at once ('tenant over "
+                    + "its rate'), which bounds the state one tenant can fill. Only with query.tenant.candidate-rate.");
     public static final ConfigOption<Integer> RETRIEVE_CAPACITY = ConfigOptions.key("query.retrieve.capacity")
             .intType().defaultValue(16).withDescription("In-flight retrievals per subtask.");
     public static final ConfigOption<Integer> RETRIEVE_THREADS = ConfigOptions.key("query.retrieve.threads")

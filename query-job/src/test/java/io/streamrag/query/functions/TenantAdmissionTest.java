@@ -1,0 +1,146 @@
+package io.streamrag.query.functions;
+
+import io.streamrag.common.records.Answer;
+import io.streamrag.query.records.QuestionTask;
+import io.streamrag.query.records.TenantRateSettings;
+
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Queue;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Each tenant's token bucket: within it straight through, over it a queue of its own, refusals as FAILED answers. */
+class TenantAdmissionTest {
+
+    /** 8 candidates per second, a bucket of 16, 3 questions may wait. */
+    private static final TenantRateSettings RATE = new TenantRateSettings(8, 16, 3);
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, QuestionTask, QuestionTask> harness() throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new TenantAdmission(RATE)),
+                q -> q.tenant, Types.STRING);
+    }
+
+    private static QuestionTask question(String tenant, String id, int n, long receivedAtMs, long deadlineMs) {
+        QuestionTask q = new QuestionTask();
+        q.tenant = tenant;
+        q.questionId = id;
+        q.n = n;
+        q.k = 5;
+        q.strategy = "RAG";
+        q.receivedAtMs = receivedAtMs;
+        q.deadlineMs = deadlineMs;
+        return q;
+    }
+
+    private static List<String> passed(KeyedOneInputStreamOperatorTestHarness<String, QuestionTask, QuestionTask> h) {
+        return h.extractOutputValues().stream().map(q -> q.tenant + "/" + q.questionId).collect(Collectors.toList());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Answer> refused(KeyedOneInputStreamOperatorTestHarness<String, QuestionTask, QuestionTask> h) {
+        Queue<StreamRecord<Answer>> out = (Queue<StreamRecord<Answer>>) (Queue<?>) h.getSideOutput(TenantAdmission.REFUSED);
+        return out == null ? List.of() : out.stream().map(StreamRecord::getValue).collect(Collectors.toList());
+    }
+
+    @Test
+    void oneTenantsFloodWaitsInItsOwnQueueWhileAnotherTenantPassesAtOnce() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            h.setProcessingTime(0);
+            for (int i = 1; i <= 4; i++) {
+                h.processElement(question("flood", "f" + i, 8, 0, 60_000), 0);
+            }
+            h.processElement(question("quiet", "q1", 8, 0, 60_000), 0);
+            // A full bucket of 16 lets two questions of n=8 through; the other two wait; the quiet tenant does not.
+            assertThat(passed(h)).containsExactly("flood/f1", "flood/f2", "quiet/q1");
+            h.setProcessingTime(999);
+            assertThat(passed(h)).hasSize(3);
+            h.setProcessingTime(1_000); // 8 candidates later: the next one, in order
+            assertThat(passed(h)).containsExactly("flood/f1", "flood/f2", "quiet/q1", "flood/f3");
+            h.setProcessingTime(2_000);
+            assertThat(passed(h)).endsWith("flood/f4");
+            assertThat(refused(h)).isEmpty();
+        }
+    }
+
+    @Test
+    void aQuestionWaitingPastItsDeadlineIsFailedAndAFullQueueRefusesAtOnce() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            h.setProcessingTime(0);
+            h.processElement(question("flood", "big", 16, 0, 60_000), 0); // empties the bucket
+            h.processElement(question("flood", "short", 8, 0, 500), 0);   // due in 0.5 s, ready in 1 s
+            h.processElement(question("flood", "long-1", 8, 0, 60_000), 0);
+            h.processElement(question("flood", "long-2", 8, 0, 60_000), 0);
+            h.processElement(question("flood", "one-too-many", 8, 0, 60_000), 0); // 3 already wait
+            assertThat(passed(h)).containsExactly("flood/big");
+            assertThat(refused(h)).singleElement().satisfies(a -> {
+                assertThat(a.questionId).isEqualTo("one-too-many");
+                assertThat(a.status).isEqualTo(Answer.Status.FAILED);
+                assertThat(a.error).contains("tenant over its rate").contains("query.tenant.max-waiting=3");
+            });
+            h.setProcessingTime(500);
+            assertThat(refused(h)).extracting(a -> a.questionId).containsExactly("one-too-many", "short");
+            assertThat(refused(h).get(1).error).contains("waited past its deadline").contains("query.tenant.candidate-rate");
+            h.setProcessingTime(1_000);
+            assertThat(passed(h)).containsExactly("flood/big", "flood/long-1");
+            h.setProcessingTime(2_000);
+            assertThat(passed(h)).containsExactly("flood/big", "flood/long-1", "flood/long-2");
+        }
+    }
+
+    @Test
+    void theQueueAndItsTimerSurviveARestoreAndTheStateIsClearedOnceTheBucketIsFull() throws Exception {
+        OperatorSubtaskState state;
+        try (var h = harness()) {
+            h.open();
+            h.setProcessingTime(0);
+            h.processElement(question("flood", "a", 16, 0, 60_000), 0);
+            h.processElement(question("flood", "b", 8, 0, 60_000), 0);
+            assertThat(passed(h)).containsExactly("flood/a");
+            state = h.snapshot(1, 1);
+        }
+        try (var h = harness()) {
+            h.setProcessingTime(0);
+            h.initializeState(state);
+            h.open();
+            h.setProcessingTime(1_000);
+            assertThat(passed(h)).containsExactly("flood/b");
+            h.setProcessingTime(2_999); // b took the 8 that came back: full again after 16 more, at 3 s
+            assertThat(h.numKeyedStateEntries()).isPositive();
+            h.setProcessingTime(3_000);
+            assertThat(h.numKeyedStateEntries()).isZero();
+            assertThat(h.numProcessingTimeTimers()).isZero();
+        }
+    }
+
+    @Test
+    void aQuestionLargerThanTheBucketGoesOnceTheBucketIsFull() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            h.setProcessingTime(0);
+            h.processElement(question("t", "small", 4, 0, 60_000), 0);
+            h.processElement(question("t", "n32", 32, 0, 60_000), 0); // costs a full bucket, not 32
+            assertThat(passed(h)).containsExactly("t/small");
+            h.setProcessingTime(500); // 4 + 4 back: full
+            assertThat(passed(h)).containsExactly("t/small", "t/n32");
+        }
+    }
+
+    @Test
+    void badSettingsFailTheSubmission() {
+        assertThatThrownBy(() -> new TenantRateSettings(-1, 16, 3)).hasMessageContaining("query.tenant.candidate-rate");
+        assertThatThrownBy(() -> new TenantRateSettings(Double.NaN, 16, 3)).hasMessageContaining("query.tenant.candidate-rate");
+        assertThatThrownBy(() -> new TenantRateSettings(8, 0, 3)).hasMessageContaining("query.tenant.burst");
+        assertThat(new TenantRateSettings(0, 16, 3).enabled()).isFalse();
+    }
+}
