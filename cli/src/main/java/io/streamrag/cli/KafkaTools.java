@@ -7,11 +7,15 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,6 +23,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,6 +32,11 @@ import java.util.concurrent.TimeUnit;
  * the client properties of {@code Connection.kafka()} (bootstrap servers and security).
  */
 public final class KafkaTools {
+
+    /** How long a send may wait for metadata or buffer space, and for each request to the broker. */
+    static final Duration SEND_BLOCK = Duration.ofSeconds(15);
+    /** How long a record may take from send to acknowledgement, retries included. */
+    static final Duration SEND_DELIVERY = Duration.ofSeconds(30);
 
     private KafkaTools() {}
 
@@ -59,13 +70,55 @@ public final class KafkaTools {
         }
     }
 
+    /**
+     * A producer whose sends fail within seconds when the brokers cannot be reached or refuse the write (Kafka's own
+     * 60 s max.block.ms applied to each record); a caller that sets these bounds itself keeps its own.
+     */
     public static KafkaProducer<String, String> producer(Properties client) {
         Properties p = copy(client);
+        p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, String.valueOf(SEND_BLOCK.toMillis()));
+        // delivery.timeout.ms must be at least request.timeout.ms + linger.ms, or the producer refuses to start.
+        p.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, String.valueOf(SEND_BLOCK.toMillis()));
+        p.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(SEND_DELIVERY.toMillis()));
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         return new KafkaProducer<>(p);
+    }
+
+    /**
+     * Sends the records and waits until the brokers acknowledged each; throws, naming the brokers and the first
+     * failure, when one was not written. A send that failed at once (no metadata within max.block.ms) ends the
+     * loop, so the other records do not each wait as long again.
+     */
+    public static void sendAll(Producer<String, String> producer, Properties client, List<ProducerRecord<String, String>> records)
+            throws IOException {
+        List<Future<RecordMetadata>> sent = new ArrayList<>();
+        for (ProducerRecord<String, String> r : records) {
+            Future<RecordMetadata> f = producer.send(r);
+            sent.add(f);
+            if (f.isDone()) {
+                check(f, client, r.topic());
+            }
+        }
+        producer.flush();
+        for (int i = 0; i < sent.size(); i++) {
+            check(sent.get(i), client, records.get(i).topic());
+        }
+    }
+
+    private static void check(Future<RecordMetadata> f, Properties client, String topic) throws IOException {
+        try {
+            f.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new IOException("Could not write to topic '" + topic + "' at " + client.getProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG)
+                    + ": " + cause.getMessage() + " (is Kafka running? bin/rag status)", cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("Interrupted while writing to topic '" + topic + "'", e);
+        }
     }
 
     /** A consumer reading only committed records, assigned to every partition of {@code topic}. */

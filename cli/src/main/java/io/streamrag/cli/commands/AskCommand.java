@@ -18,6 +18,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 
@@ -88,7 +90,13 @@ public class AskCommand implements Callable<Integer> {
         if (budgetTokens != null || budgetLatency != null) {
             q.budget = new Question.Budget(budgetTokens, budgetLatency == null ? null : budgetLatency.toMillis());
         }
-        Map<String, String> answers = askAll(connection, List.of(q), timeout);
+        Map<String, String> answers;
+        try {
+            answers = askAll(connection, List.of(q), timeout);
+        } catch (IOException e) {
+            System.err.println("rag ask: " + e.getMessage());
+            return ExitCodes.ERROR;
+        }
         String answer = answers.get(q.questionId);
         if (answer == null) {
             System.err.println("No answer within " + DurationConverter.format(timeout) + " (is the query job running? bin/rag status)");
@@ -103,18 +111,22 @@ public class AskCommand implements Callable<Integer> {
         return ExitCodes.forAnswer(parsed.status);
     }
 
-    /** Sends questions and collects their answers (raw JSON by questionId) until all arrived or the timeout. */
-    public static Map<String, String> askAll(Connection connection, List<Question> questions, Duration timeout) {
+    /**
+     * Sends questions and collects their answers (raw JSON by questionId) until all arrived or the timeout; throws
+     * when a question was not written (a refused write is not waited out as a missing answer).
+     */
+    public static Map<String, String> askAll(Connection connection, List<Question> questions, Duration timeout) throws IOException {
         Map<String, String> answers = new LinkedHashMap<>();
         List<String> ids = new ArrayList<>();
         questions.forEach(q -> ids.add(q.questionId));
-        try (KafkaConsumer<String, String> consumer =
-                        KafkaTools.committedConsumer(connection.kafka(), connection.answersTopic, true);
-                KafkaProducer<String, String> producer = KafkaTools.producer(connection.kafka())) {
-            for (Question q : questions) {
-                producer.send(new ProducerRecord<>(connection.questionsTopic, q.questionId, Json.toString(q)));
-            }
-            producer.flush();
+        Properties client = connection.kafka();
+        List<ProducerRecord<String, String>> records = new ArrayList<>();
+        for (Question q : questions) {
+            records.add(new ProducerRecord<>(connection.questionsTopic, q.questionId, Json.toString(q)));
+        }
+        try (KafkaConsumer<String, String> consumer = KafkaTools.committedConsumer(client, connection.answersTopic, true);
+                KafkaProducer<String, String> producer = KafkaTools.producer(client)) {
+            KafkaTools.sendAll(producer, client, records);
             long deadline = System.nanoTime() + timeout.toNanos();
             while (answers.size() < ids.size() && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {

@@ -26,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -73,7 +74,20 @@ public class IngestCommand implements Callable<Integer> {
         // With --json stdout carries the JSON document alone; what a person reads goes to stderr.
         PrintStream human = json ? System.err : System.out;
         OutcomeWatcher watcher = wait ? OutcomeWatcher.start(connection) : null;
-        send(connection, events);
+        try {
+            send(connection, events);
+        } catch (IOException e) {
+            System.err.println("rag ingest: " + e.getMessage());
+            if (watcher != null) {
+                watcher.close();
+            }
+            if (json) {
+                Map<String, Object> r = report(List.of(), null, ExitCodes.ERROR);
+                r.put("error", e.getMessage());
+                System.out.println(Json.toString(r));
+            }
+            return ExitCodes.ERROR;
+        }
         human.printf("Sent %d document event(s) to '%s' (tenant %s).%n", events.size(), connection.documentsTopic, tenant);
         OutcomeWatcher.Result result = null;
         if (watcher != null) {
@@ -107,12 +121,15 @@ public class IngestCommand implements Callable<Integer> {
         return r;
     }
 
-    static void send(Connection connection, List<DocumentEvent> events) {
-        try (KafkaProducer<String, String> producer = KafkaTools.producer(connection.kafka())) {
-            for (DocumentEvent e : events) {
-                producer.send(new ProducerRecord<>(connection.documentsTopic, e.documentId, Json.toString(e)));
-            }
-            producer.flush();
+    /** Sends the events; throws when any was not written (nothing is reported as sent that Kafka did not take). */
+    static void send(Connection connection, List<DocumentEvent> events) throws IOException {
+        Properties client = connection.kafka();
+        List<ProducerRecord<String, String>> records = new ArrayList<>();
+        for (DocumentEvent e : events) {
+            records.add(new ProducerRecord<>(connection.documentsTopic, e.documentId, Json.toString(e)));
+        }
+        try (KafkaProducer<String, String> producer = KafkaTools.producer(client)) {
+            KafkaTools.sendAll(producer, client, records);
         }
     }
 

@@ -150,7 +150,7 @@ public class SweepCommand implements Callable<Integer> {
     }
 
     /** Asks every question at one budget; returns the row for all questions followed by one row per kind. */
-    List<Point> run(List<Item> items, int n, int k, String strategy) {
+    List<Point> run(List<Item> items, int n, int k, String strategy) throws IOException {
         List<Question> questions = new ArrayList<>();
         Map<String, Item> byId = new LinkedHashMap<>();
         for (Item item : items) {

@@ -1,17 +1,26 @@
 package io.streamrag.cli.commands;
 
+import io.streamrag.cli.EnvironmentDefaults;
+import io.streamrag.cli.ExitCodes;
+import io.streamrag.cli.Rag;
 import io.streamrag.common.records.DocumentEvent;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** documentIds of {@code rag ingest}: the path relative to the folder given, so equal file names in subfolders stay apart. */
 class IngestCommandTest {
@@ -68,5 +77,31 @@ class IngestCommandTest {
                 .isEqualTo(io.streamrag.cli.ExitCodes.USAGE);
         assertThat(new picocli.CommandLine(new IngestCommand()).execute("--tenant", "t".repeat(65), dir.toString()))
                 .isEqualTo(io.streamrag.cli.ExitCodes.USAGE);
+    }
+
+    @Test
+    void aBrokerThatCannotBeReachedFailsTheRunWithinSecondsAndNothingIsReportedSent() throws Exception {
+        Files.writeString(dir.resolve("a.md"), "# A");
+        Files.writeString(dir.resolve("b.md"), "# B");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream stdout = System.out;
+        PrintStream stderr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        int exit;
+        long t0 = System.nanoTime();
+        try {
+            // Kafka's own max.block.ms (60 s) per file exited 0 with "Sent 2 document event(s)" after two minutes.
+            exit = assertTimeoutPreemptively(Duration.ofSeconds(40), () -> Rag.commandLine(new EnvironmentDefaults(Map.of()))
+                    .execute("ingest", "-b", "127.0.0.1:1", dir.toString()));
+        } finally {
+            System.setOut(stdout);
+            System.setErr(stderr);
+        }
+        assertThat(exit).isEqualTo(ExitCodes.ERROR);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
+        assertThat(out.toString(StandardCharsets.UTF_8)).doesNotContain("Sent");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("rag ingest: Could not write to topic 'documents' at 127.0.0.1:1");
     }
 }
