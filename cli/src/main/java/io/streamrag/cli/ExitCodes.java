@@ -12,7 +12,7 @@ public final class ExitCodes {
     public static final int OK = 0;
     /** The command could not do its work: a service unreachable, a job failed, an unexpected error. */
     public static final int ERROR = 1;
-    /** Bad usage: an unknown option, a missing argument, nothing to ingest (picocli's own code for usage errors). */
+    /** Bad usage: an unknown option, a missing argument, nothing to ingest, a missing path or a documentId clash (picocli's own code for usage errors). */
     public static final int USAGE = 2;
     /** {@code ask}: the answer came back FAILED. */
     public static final int ANSWER_FAILED = 3;
@@ -28,7 +28,7 @@ public final class ExitCodes {
     static {
         DESCRIPTIONS.put(OK, "Success (answer ANSWERED; every document indexed, deleted or stale).");
         DESCRIPTIONS.put(ERROR, "Error: a service unreachable, a job failed, an unexpected exception.");
-        DESCRIPTIONS.put(USAGE, "Bad usage: unknown option, missing argument, nothing to ingest.");
+        DESCRIPTIONS.put(USAGE, "Bad usage: unknown option, missing argument, nothing to ingest, a missing path.");
         DESCRIPTIONS.put(ANSWER_FAILED, "ask: the answer is FAILED.");
         DESCRIPTIONS.put(NO_CONTEXT, "ask: the answer is NO_CONTEXT.");
         DESCRIPTIONS.put(DEAD_LETTERS, "ingest --wait, backfill: at least one document was dead-lettered.");

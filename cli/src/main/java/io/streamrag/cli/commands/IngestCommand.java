@@ -66,7 +66,13 @@ public class IngestCommand implements Callable<Integer> {
             System.err.println("--tenant: " + unfit); // the job would dead-letter every document for it
             return ExitCodes.USAGE;
         }
-        List<DocumentEvent> events = events(paths, tenant);
+        List<DocumentEvent> events;
+        try {
+            events = events(paths, tenant);
+        } catch (IllegalArgumentException e) {
+            System.err.println("rag ingest: " + e.getMessage()); // bad arguments: one line, not a stack trace
+            return ExitCodes.USAGE;
+        }
         if (events.isEmpty()) {
             System.err.println("No ingestible files (" + String.join(", ", EXTENSIONS) + ") under " + paths);
             return ExitCodes.USAGE;
@@ -137,6 +143,7 @@ public class IngestCommand implements Callable<Integer> {
      * One event per ingestible file. A folder's files get their path relative to that folder as documentId
      * ({@code a/guide.pdf} and {@code b/guide.pdf} under one folder are two documents); a file given directly gets its
      * name. Two files that would get the same documentId in one run are an error rather than a silent overwrite.
+     * Arguments that cannot be ingested (a missing path, a clash, an id the job refuses) throw IllegalArgumentException.
      */
     static List<DocumentEvent> events(List<Path> paths, String tenant) throws IOException {
         List<DocumentEvent> events = new ArrayList<>();
@@ -153,19 +160,25 @@ public class IngestCommand implements Callable<Integer> {
                 base = p.toAbsolutePath().normalize().getParent();
                 files = List.of(p);
             } else {
-                throw new IOException("No such file or folder: " + p);
+                throw new IllegalArgumentException("No such file or folder: " + p);
             }
             for (Path f : files) {
                 Path abs = f.toAbsolutePath().normalize();
                 String id = documentId(base.relativize(abs));
                 String unfit = Identity.unfit("documentId", id, Identity.MAX_ID_BYTES);
                 if (unfit != null) {
-                    throw new IOException(abs + ": " + unfit + " (its path below the folder given is its documentId)");
+                    throw new IllegalArgumentException(abs + ": " + unfit + " (its path below the folder given is its documentId)");
                 }
                 Path other = seen.putIfAbsent(id, abs);
+                if (other != null && other.equals(abs)) {
+                    continue; // the same file named twice (a folder and a file in it): one event
+                }
                 if (other != null) {
-                    throw new IOException("Both " + other + " and " + abs + " would be documentId '" + id
-                            + "': ingest their common parent folder instead, so their relative paths tell them apart");
+                    // Files beside each other differ only by extension, which the documentId leaves out: no folder helps.
+                    throw new IllegalArgumentException("Both " + other + " and " + abs + " would be documentId '" + id + "': "
+                            + (other.getParent().equals(abs.getParent())
+                                    ? "the extension is not part of it; rename one of them (a later run with the other would replace it)"
+                                    : "ingest their common parent folder instead, so their relative paths tell them apart"));
                 }
                 events.add(event(abs, id, tenant));
             }

@@ -79,29 +79,58 @@ class IngestCommandTest {
                 .isEqualTo(io.streamrag.cli.ExitCodes.USAGE);
     }
 
-    @Test
-    void aBrokerThatCannotBeReachedFailsTheRunWithinSecondsAndNothingIsReportedSent() throws Exception {
-        Files.writeString(dir.resolve("a.md"), "# A");
-        Files.writeString(dir.resolve("b.md"), "# B");
+    /** What a run of bin/rag printed and returned. */
+    record Run(int exit, String out, String err) {}
+
+    static Run rag(Duration limit, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream stdout = System.out;
         PrintStream stderr = System.err;
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
         System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        int exit;
-        long t0 = System.nanoTime();
         try {
-            // Kafka's own max.block.ms (60 s) per file exited 0 with "Sent 2 document event(s)" after two minutes.
-            exit = assertTimeoutPreemptively(Duration.ofSeconds(40), () -> Rag.commandLine(new EnvironmentDefaults(Map.of()))
-                    .execute("ingest", "-b", "127.0.0.1:1", dir.toString()));
+            int exit = assertTimeoutPreemptively(limit, () -> Rag.commandLine(new EnvironmentDefaults(Map.of())).execute(args));
+            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(stdout);
             System.setErr(stderr);
         }
-        assertThat(exit).isEqualTo(ExitCodes.ERROR);
+    }
+
+    @Test
+    void aBrokerThatCannotBeReachedFailsTheRunWithinSecondsAndNothingIsReportedSent() throws Exception {
+        Files.writeString(dir.resolve("a.md"), "# A");
+        Files.writeString(dir.resolve("b.md"), "# B");
+        long t0 = System.nanoTime();
+        // Kafka's own max.block.ms (60 s) per file exited 0 with "Sent 2 document event(s)" after two minutes.
+        Run run = rag(Duration.ofSeconds(40), "ingest", "-b", "127.0.0.1:1", dir.toString());
+        assertThat(run.exit()).isEqualTo(ExitCodes.ERROR);
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
-        assertThat(out.toString(StandardCharsets.UTF_8)).doesNotContain("Sent");
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("rag ingest: Could not write to topic 'documents' at 127.0.0.1:1");
+        assertThat(run.out()).doesNotContain("Sent");
+        assertThat(run.err()).contains("rag ingest: Could not write to topic 'documents' at 127.0.0.1:1");
+    }
+
+    @Test
+    void aMissingPathOrAClashIsBadUsageInOneLine() throws Exception {
+        Run missing = rag(Duration.ofSeconds(20), "ingest", "-b", "127.0.0.1:1", dir.resolve("nonexistent").toString());
+        assertThat(missing.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(missing.err()).isEqualTo("rag ingest: No such file or folder: " + dir.resolve("nonexistent") + System.lineSeparator());
+
+        // Beside each other they differ only by extension: ingesting a parent folder would not tell them apart.
+        Files.createDirectories(dir.resolve("x"));
+        Files.writeString(dir.resolve("x/g.txt"), "g");
+        Files.writeString(dir.resolve("x/g.md"), "# g");
+        Run clash = rag(Duration.ofSeconds(20), "ingest", "-b", "127.0.0.1:1", dir.toString());
+        assertThat(clash.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(clash.err().lines()).hasSize(1).first().asString()
+                .contains("would be documentId 'x/g'").contains("rename one of them").doesNotContain("common parent folder");
+    }
+
+    @Test
+    void theSameFileNamedTwiceIsOneEvent() throws IOException {
+        Files.writeString(dir.resolve("guide.md"), "# A");
+        assertThat(IngestCommand.events(List.of(dir, dir.resolve("guide.md")), "acme")).extracting(e -> e.documentId)
+                .containsExactly("guide");
     }
 }
