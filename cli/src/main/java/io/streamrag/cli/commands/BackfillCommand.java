@@ -1,5 +1,6 @@
 package io.streamrag.cli.commands;
 
+import io.streamrag.cli.DurationConverter;
 import io.streamrag.cli.ExitCodes;
 import io.streamrag.cli.FlinkRest;
 import io.streamrag.cli.JobLauncher;
@@ -55,6 +56,18 @@ public class BackfillCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON summary on stdout when the run ends; progress goes to stderr as plain lines.")
     boolean json;
 
+    @Option(names = "--timeout", paramLabel = "DURATION",
+            description = "Cancel the job and exit 1 when it has not finished after this long: 30m, 2h (default: no limit).")
+    Duration timeout;
+
+    @Option(names = "--max-restarts", paramLabel = "N", defaultValue = "10",
+            description = "Cancel the job and exit 1 once it restarted more than N times, or stayed RESTARTING for "
+                    + "5 min (the local cluster restarts a failing job forever; default: ${DEFAULT-VALUE}).")
+    int maxRestarts;
+
+    /** Longest the job may stay RESTARTING in one go before the backfill gives up on it. */
+    static final Duration RESTARTING_LIMIT = Duration.ofMinutes(5);
+
     /** Without a terminal a plain progress line at most this often (a bar rewritten in place needs a terminal). */
     static final Duration PLAIN_PROGRESS_EVERY = Duration.ofSeconds(10);
 
@@ -78,31 +91,11 @@ public class BackfillCommand implements Callable<Integer> {
         String id = JobLauncher.submit(name, conf, true);
         human.println("Backfill job " + id + " over " + dir.toAbsolutePath().normalize());
         long start = System.nanoTime();
-        long lastPlain = 0;
-        Map<String, Double> m = Map.of();
-        String state = "RUNNING";
-        while (true) {
-            FlinkRest.JobInfo job = rest.job(id);
-            state = job == null ? "UNKNOWN" : job.state();
-            try {
-                m = rest.sumMetrics(id, List.of(TOTAL, DONE, INDEXED, DEAD, PAGES));
-            } catch (Exception e) {
-                // metrics vanish when the job finishes; keep the last ones we read
-            }
-            double secs = (System.nanoTime() - start) / 1e9;
-            if (bar) {
-                human.print("\r" + progressLine(m, secs));
-            } else if (lastPlain == 0 || System.nanoTime() - lastPlain >= PLAIN_PROGRESS_EVERY.toNanos()) {
-                human.println(progressLine(m, secs).stripTrailing());
-                lastPlain = System.nanoTime();
-            }
-            if (job == null || !job.isRunning()) {
-                break;
-            }
-            Thread.sleep(1000);
-        }
-        if (bar) {
-            human.println();
+        Watched run = watch(rest, id, human, bar, start, RESTARTING_LIMIT);
+        String state = run.state();
+        Map<String, Double> m = run.metrics();
+        if (run.gaveUp() != null) {
+            return abandon(rest, id, run);
         }
         // Metrics vanish with the finished job; its accumulators keep the final outcome counts. The REST API serves the
         // job from a cache refreshed every few seconds (web.refresh-interval, 3 s): read until two reads a refresh
@@ -150,6 +143,103 @@ public class BackfillCommand implements Callable<Integer> {
             System.out.println(Json.toString(r));
         }
         return exit;
+    }
+
+    /** How the wait for a backfill job ended: its last state and metrics, and why the command gave up (null: the job ended). */
+    record Watched(String state, Map<String, Double> metrics, String gaveUp) {}
+
+    /**
+     * Shows progress until the job leaves the running states, or gives up: after {@link #timeout}, once the job
+     * restarted more than {@link #maxRestarts} times (restores from checkpoints, or RESTARTING seen anew), or when it
+     * stayed RESTARTING longer than {@code restartingLimit}. {@link FlinkRest.JobInfo#isRunning()} counts RESTARTING
+     * as running, so a job failing for good kept the command waiting forever.
+     */
+    Watched watch(FlinkRest rest, String id, PrintStream human, boolean bar, long start, Duration restartingLimit) throws Exception {
+        long lastPlain = 0;
+        Map<String, Double> m = Map.of();
+        String state;
+        long restartsSeen = 0;
+        long restartingSince = 0;
+        String gaveUp = null;
+        while (true) {
+            FlinkRest.JobInfo job = rest.job(id);
+            state = job == null ? "UNKNOWN" : job.state();
+            try {
+                m = rest.sumMetrics(id, List.of(TOTAL, DONE, INDEXED, DEAD, PAGES));
+            } catch (Exception e) {
+                // metrics vanish when the job finishes; keep the last ones we read
+            }
+            long now = System.nanoTime();
+            double secs = (now - start) / 1e9;
+            if (bar) {
+                human.print("\r" + progressLine(m, secs));
+            } else if (lastPlain == 0 || now - lastPlain >= PLAIN_PROGRESS_EVERY.toNanos()) {
+                human.println(progressLine(m, secs).stripTrailing());
+                lastPlain = now;
+            }
+            if (job == null || !job.isRunning()) {
+                break;
+            }
+            if ("RESTARTING".equals(state)) {
+                if (restartingSince == 0) {
+                    restartingSince = now;
+                    restartsSeen++;
+                }
+            } else {
+                restartingSince = 0;
+            }
+            long restarts = Math.max(restartsSeen, restores(rest, id));
+            if (restarts > maxRestarts) {
+                gaveUp = "the job restarted " + restarts + " times (more than --max-restarts " + maxRestarts + ")";
+            } else if (restartingSince != 0 && now - restartingSince > restartingLimit.toNanos()) {
+                gaveUp = "the job stayed RESTARTING for " + StatusCommand.human(restartingLimit);
+            } else if (timeout != null && now - start > timeout.toNanos()) {
+                gaveUp = "the job did not finish within --timeout " + DurationConverter.format(timeout) + " (state " + state + ")";
+            }
+            if (gaveUp != null) {
+                break;
+            }
+            Thread.sleep(POLL.toMillis());
+        }
+        if (bar) {
+            human.println();
+        }
+        return new Watched(state, m, gaveUp);
+    }
+
+    /** Cancels a job the backfill gave up on (it would go on restarting or running after the command ended), says why; exit 1. */
+    int abandon(FlinkRest rest, String id, Watched run) {
+        String cancelled;
+        try {
+            rest.cancel(id);
+            cancelled = "cancelled job " + id;
+        } catch (Exception e) {
+            cancelled = "could not cancel job " + id + " (" + e.getMessage() + ")";
+        }
+        System.err.println("rag backfill: " + run.gaveUp() + "; " + cancelled + " (its exceptions: http://127.0.0.1:"
+                + FlinkRest.LOCAL_PORT + "/#/job/running/" + id + "/exceptions)");
+        if (json) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("jobId", id);
+            r.put("state", run.state());
+            r.put("folder", dir.toAbsolutePath().normalize().toString());
+            r.put("tenant", tenant);
+            r.put("error", run.gaveUp());
+            r.put("exitCode", ExitCodes.ERROR);
+            System.out.println(Json.toString(r));
+        }
+        return ExitCodes.ERROR;
+    }
+
+    /** How often the job's state and metrics are read. */
+    static final Duration POLL = Duration.ofSeconds(1);
+
+    private static long restores(FlinkRest rest, String id) {
+        try {
+            return rest.restores(id);
+        } catch (Exception e) {
+            return 0; // no checkpoint statistics (yet): the states seen still count
+        }
     }
 
     /** The ingest job's configuration for this backfill: the files source over {@link #dir} for {@link #tenant}. */

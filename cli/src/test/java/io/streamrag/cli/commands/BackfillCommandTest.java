@@ -1,17 +1,25 @@
 package io.streamrag.cli.commands;
 
+import io.streamrag.cli.EnvironmentDefaults;
+import io.streamrag.cli.ExitCodes;
+import io.streamrag.cli.FakeFlinkRest;
+import io.streamrag.cli.Rag;
 import io.streamrag.ingest.IngestOptions;
 
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** The backfill's job configuration, and its summary from the job's accumulators (not from the last metrics read while it ran). */
 class BackfillCommandTest {
@@ -87,5 +95,82 @@ class BackfillCommandTest {
         command.dir = dir;
         command.tenant = tenant;
         return command;
+    }
+
+    private static String overview(String state) {
+        return "{\"jobs\":[{\"jid\":\"j1\",\"name\":\"streamrag-ingest-backfill\",\"state\":\"" + state
+                + "\",\"start-time\":1,\"duration\":1}]}";
+    }
+
+    private static FakeFlinkRest flink(String state, AtomicLong restores) throws Exception {
+        return new FakeFlinkRest()
+                .on("GET", "/jobs/overview", overview(state))
+                .on("GET", "/jobs/j1", "{\"vertices\":[]}")
+                .on("GET", "/jobs/j1/checkpoints", r -> "{\"counts\":{\"restored\":" + restores.get() + "}}")
+                .on("PATCH", "/jobs/j1", "{}");
+    }
+
+    private static BackfillCommand.Watched watch(BackfillCommand command, FakeFlinkRest flink, Duration restartingLimit) {
+        PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+        // The local cluster restarts a failing job forever; before, this wait never ended (RESTARTING counts as running).
+        return assertTimeoutPreemptively(Duration.ofSeconds(30),
+                () -> command.watch(flink.client(), "j1", quiet, false, System.nanoTime(), restartingLimit));
+    }
+
+    @Test
+    void aJobThatKeepsRestoringIsGivenUpAfterMaxRestartsCancelledAndExits1() throws Exception {
+        AtomicLong restores = new AtomicLong();
+        try (FakeFlinkRest flink = flink("RUNNING", restores)) {
+            // Between polls the job failed over and restored from its checkpoint once more.
+            flink.on("GET", "/jobs/j1/checkpoints", r -> "{\"counts\":{\"restored\":" + restores.incrementAndGet() + "}}");
+            BackfillCommand command = new BackfillCommand();
+            command.dir = Path.of("archive");
+            command.maxRestarts = 2;
+            BackfillCommand.Watched run = watch(command, flink, Duration.ofMinutes(5));
+            assertThat(run.gaveUp()).isEqualTo("the job restarted 3 times (more than --max-restarts 2)");
+            assertThat(command.abandon(flink.client(), "j1", run)).isEqualTo(ExitCodes.ERROR);
+            assertThat(flink.requests).anyMatch(r -> r.method().equals("PATCH") && r.path().equals("/jobs/j1"));
+        }
+    }
+
+    @Test
+    void aJobStuckRestartingIsGivenUp() throws Exception {
+        try (FakeFlinkRest flink = flink("RESTARTING", new AtomicLong())) {
+            BackfillCommand command = new BackfillCommand();
+            command.maxRestarts = 10;
+            BackfillCommand.Watched run = watch(command, flink, Duration.ofSeconds(2));
+            assertThat(run.state()).isEqualTo("RESTARTING");
+            assertThat(run.gaveUp()).startsWith("the job stayed RESTARTING for");
+        }
+    }
+
+    @Test
+    void aTimeoutEndsTheWaitAndAFinishedJobEndsItWithoutGivingUp() throws Exception {
+        try (FakeFlinkRest flink = flink("RUNNING", new AtomicLong())) {
+            BackfillCommand command = new BackfillCommand();
+            command.maxRestarts = 10;
+            command.timeout = Duration.ofSeconds(2);
+            BackfillCommand.Watched run = watch(command, flink, Duration.ofMinutes(5));
+            assertThat(run.gaveUp()).isEqualTo("the job did not finish within --timeout 2 s (state RUNNING)");
+
+            flink.on("GET", "/jobs/overview", overview("FINISHED"));
+            run = watch(command, flink, Duration.ofMinutes(5));
+            assertThat(run.gaveUp()).isNull();
+            assertThat(run.state()).isEqualTo("FINISHED");
+        }
+    }
+
+    private static BackfillCommand parse(String... args) {
+        return (BackfillCommand) Rag.commandLine(new EnvironmentDefaults(Map.of())).parseArgs(args).subcommand().commandSpec().userObject();
+    }
+
+    @Test
+    void timeoutAndMaxRestartsAreOptionsWithoutATimeLimitByDefault() {
+        BackfillCommand given = parse("backfill", "--timeout", "90m", "--max-restarts", "3", "dir");
+        assertThat(given.timeout).isEqualTo(Duration.ofMinutes(90));
+        assertThat(given.maxRestarts).isEqualTo(3);
+        BackfillCommand defaults = parse("backfill", "dir");
+        assertThat(defaults.timeout).isNull();
+        assertThat(defaults.maxRestarts).isEqualTo(10);
     }
 }
