@@ -9,12 +9,15 @@ import org.apache.flink.configuration.Configuration;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
@@ -112,17 +115,62 @@ public final class JobLauncher {
 
     /** Uploads the job's jar if the cluster lacks its current build, then runs it with {@code conf} as arguments. */
     public static String submit(String name, Configuration conf, boolean bounded, Path restore) throws Exception {
-        FlinkRest rest = FlinkRest.local();
+        return submit(FlinkRest.local(), Home.jobIds(), JobJar.of(name).path(), name, conf, bounded, restore);
+    }
+
+    /**
+     * {@link #submit(String, Configuration, boolean, Path)} on {@code rest} with {@code jarFile}; a job that is not
+     * bounded has its id and its arguments remembered in {@code jobIds} (for resume, and for a rescale to resubmit it
+     * with the same options).
+     */
+    static String submit(FlinkRest rest, Path jobIds, Path jarFile, String name, Configuration conf, boolean bounded, Path restore)
+            throws Exception {
         JobJar jar = JobJar.of(name);
         Configuration args = jobArguments(jar, conf);
-        args.setString("pipeline.name", name);
-        String id = rest.runJar(uploaded(rest, jar.path()), jar.mainClass, programArgs(args),
+        Configuration named = args.clone();
+        named.setString("pipeline.name", name);
+        String id = rest.runJar(uploaded(rest, jarFile), jar.mainClass, programArgs(named),
                 restore == null ? null : restore.toUri().toString());
         if (!bounded) {
-            Files.createDirectories(Home.jobIds());
-            Files.writeString(Home.jobIds().resolve(name + ".id"), id);
+            Files.createDirectories(jobIds);
+            Files.writeString(jobIds.resolve(name + ".id"), id);
+            writeArguments(jobIds.resolve(name + ARGUMENTS), args);
         }
         return id;
+    }
+
+    /** Suffix of the file beside {@code <name>.id} with the options the job was submitted with. */
+    static final String ARGUMENTS = ".options";
+
+    /** The options, one {@code key=value} a line; owner-only, like the rest of the state (paths to secrets, never secrets). */
+    private static void writeArguments(Path file, Configuration args) throws IOException {
+        Properties p = new Properties();
+        p.putAll(args.toMap());
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (var out = Files.newOutputStream(tmp)) {
+            p.store(out, "options the job was last submitted with (bin/rag up); a rescale resubmits it with them");
+        }
+        try {
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: the folder's permissions apply
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The options {@code name} was last submitted with (not bounded), if remembered. */
+    static Optional<Configuration> submittedOptions(Path jobIds, String name) throws IOException {
+        Path file = jobIds.resolve(name + ARGUMENTS);
+        if (!Files.exists(file)) {
+            return Optional.empty();
+        }
+        Properties p = new Properties();
+        try (var in = Files.newInputStream(file)) {
+            p.load(in);
+        }
+        Configuration conf = new Configuration();
+        p.stringPropertyNames().forEach(k -> conf.setString(k, p.getProperty(k)));
+        return Optional.of(conf);
     }
 
     /** {@code --key value} arguments of a configuration, in a stable order. */
@@ -158,19 +206,28 @@ public final class JobLauncher {
 
     /** Stops a running job with a savepoint and remembers it for the next {@code up}; returns its location. */
     public static String stopWithSavepoint(FlinkRest rest, FlinkRest.JobInfo job, Duration timeout) throws IOException {
-        Path dir = Home.state().resolve("flink/savepoints");
+        return stopWithSavepoint(rest, Home.jobIds(), Home.state().resolve("flink/savepoints"), job, timeout);
+    }
+
+    static String stopWithSavepoint(FlinkRest rest, Path jobIds, Path dir, FlinkRest.JobInfo job, Duration timeout) throws IOException {
         Files.createDirectories(dir);
         String location = rest.stopWithSavepoint(job.id(), dir.toUri().toString(), timeout);
-        Files.createDirectories(Home.jobIds());
-        Files.writeString(Home.jobIds().resolve(job.name() + ".savepoint"), location);
+        Files.createDirectories(jobIds);
+        Files.writeString(jobIds.resolve(job.name() + ".savepoint"), location);
         return location;
     }
 
     /**
-     * Rescales both jobs: stop each with a savepoint, restore it at {@code parallelism} with the local run's options;
-     * waits until all their tasks run. Returns how long that took.
+     * Rescales both jobs: stop each with a savepoint, restore it at {@code parallelism} with the options it was
+     * submitted with ({@code up --set}, connection flags, STREAMRAG_* variables, --client-config); waits until all
+     * their tasks run. Returns how long that took.
      */
     public static Duration rescaleBoth(FlinkRest rest, int parallelism, Duration timeout) throws Exception {
+        return rescaleBoth(rest, Home.jobIds(), Home.state().resolve("flink/savepoints"), JobJar::path, parallelism, timeout);
+    }
+
+    static Duration rescaleBoth(FlinkRest rest, Path jobIds, Path savepoints, java.util.function.Function<JobJar, Path> jars,
+            int parallelism, Duration timeout) throws Exception {
         long t0 = System.nanoTime();
         Map<String, String> ids = new java.util.LinkedHashMap<>();
         for (String name : List.of(INGEST, QUERY)) {
@@ -178,11 +235,16 @@ public final class JobLauncher {
             if (job == null) {
                 throw new IllegalStateException(name + " is not running");
             }
-            String savepoint = stopWithSavepoint(rest, job, timeout);
-            Configuration conf = io.streamrag.cli.commands.UpCommand.jobConfiguration(new io.streamrag.cli.commands.Connection(), Map.of());
+            // The default options instead would, e.g., switch query.endpoints back to the local model.
+            Configuration conf = submittedOptions(jobIds, name).orElseGet(() -> {
+                System.err.println("Warning: the options " + name + " was submitted with are not remembered (submitted by "
+                        + "an earlier release?); it is resubmitted with the local run's defaults");
+                return io.streamrag.cli.commands.UpCommand.jobConfiguration(new io.streamrag.cli.commands.Connection(), Map.of());
+            });
+            String savepoint = stopWithSavepoint(rest, jobIds, savepoints, job, timeout);
             conf.set(IngestOptions.PARALLELISM, parallelism);
             conf.set(QueryOptions.PARALLELISM, parallelism);
-            ids.put(name, submit(name, conf, false, Path.of(java.net.URI.create(savepoint))));
+            ids.put(name, submit(rest, jobIds, jars.apply(JobJar.of(name)), name, conf, false, Path.of(java.net.URI.create(savepoint))));
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         for (String id : ids.values()) {

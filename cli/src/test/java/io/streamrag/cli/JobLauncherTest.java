@@ -88,4 +88,62 @@ class JobLauncherTest {
         assertThatThrownBy(() -> JobLauncher.checkOptions(conf))
                 .hasMessageContaining("Unknown option 'query.paralelism': did you mean query.parallelism?");
     }
+
+    private static com.fasterxml.jackson.databind.JsonNode json(String body) {
+        try {
+            return io.streamrag.common.json.Json.MAPPER.readTree(body);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void aRescaleResubmitsBothJobsWithTheOptionsUpGaveThem() throws Exception {
+        Path jobIds = state.resolve("jobs");
+        Path ingestJar = Files.writeString(state.resolve("streamrag-ingest-job.jar"), "jar");
+        Path queryJar = Files.writeString(state.resolve("streamrag-query-job.jar"), "jar");
+        java.util.function.Function<JobLauncher.JobJar, Path> jars =
+                jar -> jar == JobLauncher.JobJar.INGEST_JOB ? ingestJar : queryJar;
+        java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+        try (FakeFlinkRest flink = new FakeFlinkRest()) {
+            flink.on("GET", "/jars", "{\"files\":[{\"id\":\"ingest.jar\",\"name\":\"streamrag-ingest-job.jar\",\"uploaded\":"
+                    + Long.MAX_VALUE + "},{\"id\":\"query.jar\",\"name\":\"streamrag-query-job.jar\",\"uploaded\":" + Long.MAX_VALUE + "}]}");
+            flink.on("POST", "/jars/ingest.jar/run", r -> "{\"jobid\":\"i" + runs.incrementAndGet() + "\"}");
+            flink.on("POST", "/jars/query.jar/run", r -> "{\"jobid\":\"q" + runs.incrementAndGet() + "\"}");
+
+            // bin/rag up -b 10.9.9.9:9094 --set query.endpoints=... (no Kafka is reached: only the arguments matter)
+            io.streamrag.cli.commands.Connection connection = picocli.CommandLine.populateCommand(
+                    new io.streamrag.cli.commands.Connection(), "-b", "10.9.9.9:9094", "--answers-topic", "answers-acme");
+            Configuration up = io.streamrag.cli.commands.UpCommand.jobConfiguration(connection,
+                    java.util.Map.of("query.endpoints", "remote=openai,http://10.9.9.9:8000/v1,model"));
+            JobLauncher.submit(flink.client(), jobIds, ingestJar, JobLauncher.INGEST, up, false, null);
+            JobLauncher.submit(flink.client(), jobIds, queryJar, JobLauncher.QUERY, up, false, null);
+
+            flink.on("GET", "/jobs/overview", "{\"jobs\":[{\"jid\":\"i1\",\"name\":\"streamrag-ingest\",\"state\":\"RUNNING\"},"
+                    + "{\"jid\":\"q2\",\"name\":\"streamrag-query\",\"state\":\"RUNNING\"}]}");
+            for (String id : java.util.List.of("i1", "q2")) {
+                flink.on("POST", "/jobs/" + id + "/stop", "{\"request-id\":\"r\"}");
+                flink.on("GET", "/jobs/" + id + "/savepoints/r", "{\"status\":{\"id\":\"COMPLETED\"},\"operation\":{\"location\":\""
+                        + state.resolve("savepoints/sp-" + id).toUri() + "\"}}");
+            }
+            for (String id : java.util.List.of("i3", "q4")) {
+                flink.on("GET", "/jobs/" + id, "{\"vertices\":[{\"id\":\"v\",\"parallelism\":3,\"tasks\":{\"RUNNING\":3}}]}");
+            }
+            JobLauncher.rescaleBoth(flink.client(), jobIds, state.resolve("savepoints"), jars, 3, java.time.Duration.ofSeconds(10));
+
+            java.util.List<com.fasterxml.jackson.databind.JsonNode> rescaled = flink.requests.stream()
+                    .filter(r -> r.path().endsWith("/run")).skip(2).map(r -> json(r.body()))
+                    .collect(java.util.stream.Collectors.toList());
+            assertThat(rescaled).hasSize(2);
+            java.util.List<String> ingestArgs = new java.util.ArrayList<>();
+            rescaled.get(0).path("programArgsList").forEach(a -> ingestArgs.add(a.asText()));
+            java.util.List<String> queryArgs = new java.util.ArrayList<>();
+            rescaled.get(1).path("programArgsList").forEach(a -> queryArgs.add(a.asText()));
+            assertThat(String.join(" ", ingestArgs)).contains("--kafka.bootstrap-servers 10.9.9.9:9094", "--ingest.parallelism 3",
+                    "--pipeline.name streamrag-ingest");
+            assertThat(String.join(" ", queryArgs)).contains("--kafka.bootstrap-servers 10.9.9.9:9094", "--query.parallelism 3",
+                    "--topics.answers answers-acme", "--query.endpoints remote=openai,http://10.9.9.9:8000/v1,model");
+            assertThat(rescaled.get(1).path("savepointPath").asText()).contains("sp-q2");
+        }
+    }
 }
