@@ -76,6 +76,18 @@ class RagCommandLineTest {
     }
 
     @Test
+    void precedenceIsFlagThenEnvironmentThenFileThenDefault() throws Exception {
+        Path file = Files.writeString(dir.resolve("client.properties"), "kafka.bootstrap-servers=10.9.9.9:9094\nopensearch.index=chunks-file\n");
+        // The variable equals the built-in default: it is still given, so it wins over the file.
+        Map<String, String> env = Map.of("STREAMRAG_CLIENT_CONFIG", file.toString(), "STREAMRAG_BOOTSTRAP_SERVER", "127.0.0.1:9092");
+        assertThat(connection(env, "status").resolve().bootstrap).isEqualTo("127.0.0.1:9092");
+        assertThat(connection(env, "status", "-b", "127.0.0.1:19092").resolve().bootstrap).isEqualTo("127.0.0.1:19092");
+        assertThat(connection(env, "status").resolve().index).isEqualTo("chunks-file");
+        assertThat(connection(env, "status", "--index", "rag-chunks").resolve().index).isEqualTo("rag-chunks");
+        assertThat(connection(Map.of("STREAMRAG_CLIENT_CONFIG", file.toString()), "status").resolve().bootstrap).isEqualTo("10.9.9.9:9094");
+    }
+
+    @Test
     void durationsAreHumanAndIsoStillWorks() {
         assertThat(timeout("500ms")).isEqualTo(Duration.ofMillis(500));
         assertThat(timeout("2m")).isEqualTo(Duration.ofMinutes(2));

@@ -5,7 +5,11 @@ import io.streamrag.common.kafka.KafkaClientSettings;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.util.ParameterTool;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,6 +18,14 @@ import java.util.Properties;
 
 /** Where the command line finds Kafka, OpenSearch and the topics (defaults: the local run, or STREAMRAG_* variables), and how it authenticates. */
 public class Connection {
+
+    /** The command this connection is mixed into, whose parse tells which options were given. */
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
+
+    /** Its own spec, when it is parsed as a command by itself (CommandLine.populateCommand). */
+    @Spec
+    CommandSpec self;
 
     // --bootstrap-server and -b as in Kafka's tools and kcat; --bootstrap-servers (earlier releases) still works.
     @Option(names = {"-b", "--bootstrap-server", "--bootstrap-servers"}, paramLabel = "HOST:PORT[,...]",
@@ -31,7 +43,7 @@ public class Connection {
             description = "Properties file with connection and security options, the jobs' keys (kafka.security.protocol, "
                     + "kafka.sasl.*, kafka.ssl.*, opensearch.url, opensearch.username, opensearch.password-file, "
                     + "opensearch.ssl.*); passwords only by file or environment variable. Default: $STREAMRAG_CLIENT_CONFIG. "
-                    + "Flags given on the command line (and STREAMRAG_* variables) win over the file.")
+                    + "Flags given on the command line (and STREAMRAG_* variables) win over the file, even when equal to the default.")
     public Path clientConfig;
 
     // The topics, as the jobs' topics.* options name them; bin/rag up passes them on, so the jobs use the same ones.
@@ -60,19 +72,19 @@ public class Connection {
                 throw new UncheckedIOException("Cannot read --client-config " + clientConfig, e);
             }
         }
-        flag(conf, StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS.key(), bootstrap, StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS.defaultValue());
-        flag(conf, StreamRagOptions.OPENSEARCH_URL.key(), opensearch, StreamRagOptions.OPENSEARCH_URL.defaultValue());
-        flag(conf, StreamRagOptions.OPENSEARCH_INDEX.key(), index, StreamRagOptions.OPENSEARCH_INDEX.defaultValue());
-        flag(conf, StreamRagOptions.DOCUMENTS_TOPIC.key(), documentsTopic, StreamRagOptions.DOCUMENTS_TOPIC.defaultValue());
-        flag(conf, StreamRagOptions.DEAD_LETTER_TOPIC.key(), deadLetterTopic, StreamRagOptions.DEAD_LETTER_TOPIC.defaultValue());
-        flag(conf, StreamRagOptions.OUTCOMES_TOPIC.key(), outcomesTopic, StreamRagOptions.OUTCOMES_TOPIC.defaultValue());
-        flag(conf, StreamRagOptions.QUESTIONS_TOPIC.key(), questionsTopic, StreamRagOptions.QUESTIONS_TOPIC.defaultValue());
-        flag(conf, StreamRagOptions.ANSWERS_TOPIC.key(), answersTopic, StreamRagOptions.ANSWERS_TOPIC.defaultValue());
+        flag(conf, StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS.key(), bootstrap, "--bootstrap-server");
+        flag(conf, StreamRagOptions.OPENSEARCH_URL.key(), opensearch, "--opensearch");
+        flag(conf, StreamRagOptions.OPENSEARCH_INDEX.key(), index, "--index");
+        flag(conf, StreamRagOptions.DOCUMENTS_TOPIC.key(), documentsTopic, "--documents-topic");
+        flag(conf, StreamRagOptions.DEAD_LETTER_TOPIC.key(), deadLetterTopic, "--dead-letter-topic");
+        flag(conf, StreamRagOptions.OUTCOMES_TOPIC.key(), outcomesTopic, "--outcomes-topic");
+        flag(conf, StreamRagOptions.QUESTIONS_TOPIC.key(), questionsTopic, "--questions-topic");
+        flag(conf, StreamRagOptions.ANSWERS_TOPIC.key(), answersTopic, "--answers-topic");
         return conf;
     }
 
     /**
-     * Takes the client-config file's addresses, index and topics for the options left at their defaults, so the
+     * Takes the client-config file's addresses, index and topics for the options not given, so the
      * command line's own clients use what the jobs get from {@link #configuration()}. {@code bin/rag} calls it once
      * after parsing, before the command runs.
      */
@@ -94,10 +106,37 @@ public class Connection {
         return KafkaClientSettings.properties(configuration());
     }
 
-    /** A flag left at its default does not override the file. */
-    private static void flag(Configuration conf, String key, String value, String defaultValue) {
-        if (!value.equals(defaultValue) || !conf.containsKey(key)) {
+    /**
+     * Precedence: the flag, then its STREAMRAG_* variable, then the file, then the built-in default. Whether an option
+     * was given is asked of the parse, not read off its value: a flag equal to its default (-b 127.0.0.1:9092) still
+     * wins over the file.
+     */
+    private void flag(Configuration conf, String key, String value, String option) {
+        if (given(option) || !conf.containsKey(key)) {
             conf.setString(key, value);
+        }
+    }
+
+    /** Whether {@code option} came from the command line or the environment (a Connection built in code: neither). */
+    private boolean given(String option) {
+        CommandSpec spec = mixee != null ? mixee : self;
+        if (spec == null) {
+            return false;
+        }
+        OptionSpec o = spec.findOption(option);
+        CommandLine cl = spec.commandLine();
+        if (o == null || cl == null) {
+            return false;
+        }
+        CommandLine.ParseResult parsed = cl.getParseResult();
+        if (parsed != null && parsed.hasMatchedOption(o)) {
+            return true;
+        }
+        CommandLine.IDefaultValueProvider environment = cl.getDefaultValueProvider();
+        try {
+            return environment != null && environment.defaultValue(o) != null;
+        } catch (Exception e) {
+            return false;
         }
     }
 }

@@ -65,6 +65,26 @@ class ConnectionTest {
     }
 
     @Test
+    void aFlagEqualToItsDefaultStillWinsOverTheFile() throws Exception {
+        Path file = Files.writeString(dir.resolve("client.properties"), String.join("\n",
+                "kafka.bootstrap-servers=10.9.9.9:9094",
+                "topics.documents=documents-file"));
+        // Before, a flag that equals the built-in default counted as not given: the file's 10.9.9.9:9094 was used.
+        Connection c = CommandLine.populateCommand(new Connection(), "--client-config", file.toString(),
+                "-b", "127.0.0.1:9092", "--documents-topic", "documents").resolve();
+        assertThat(c.bootstrap).isEqualTo("127.0.0.1:9092");
+        assertThat(c.kafka()).containsEntry("bootstrap.servers", "127.0.0.1:9092");
+        assertThat(c.documentsTopic).isEqualTo("documents");
+        assertThat(c.configuration().getString("topics.documents", null)).isEqualTo("documents");
+
+        // Not given: the file's value over the built-in default; without a file, the default.
+        Connection fromFile = CommandLine.populateCommand(new Connection(), "--client-config", file.toString()).resolve();
+        assertThat(fromFile.bootstrap).isEqualTo("10.9.9.9:9094");
+        assertThat(fromFile.documentsTopic).isEqualTo("documents-file");
+        assertThat(new Connection().resolve().bootstrap).isEqualTo("127.0.0.1:9092");
+    }
+
+    @Test
     void aPasswordInTheFileIsRefused() throws Exception {
         Path file = Files.writeString(dir.resolve("client.properties"), "opensearch.username=app\nopensearch.password=oops\n");
         Connection c = CommandLine.populateCommand(new Connection(), "--client-config", file.toString());
