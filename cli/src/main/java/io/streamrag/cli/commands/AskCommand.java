@@ -9,10 +9,12 @@ import io.streamrag.common.records.ChunkRef;
 import io.streamrag.common.records.Question;
 import io.streamrag.query.generate.StrategyName;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -20,6 +22,7 @@ import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -70,7 +73,8 @@ public class AskCommand implements Callable<Integer> {
             description = "Sampling seed: asking the same question with the same seed and settings gives the same answer (default: a fresh one each time).")
     Long seed;
 
-    @Option(names = "--json", description = "Print the answer record as one JSON document (the answers topic's form).")
+    @Option(names = "--json", description = "Print the answer record as one JSON document (the answers topic's form, with "
+            + "exitCode); without an answer, questionId, error and exitCode.")
     boolean json;
 
     @Option(names = "--timeout", defaultValue = "2m", description = "How long to wait for the answer: 500ms, 30s, 2m (default: ${DEFAULT-VALUE}).")
@@ -93,22 +97,43 @@ public class AskCommand implements Callable<Integer> {
         Map<String, String> answers;
         try {
             answers = askAll(connection, List.of(q), timeout);
-        } catch (IOException e) {
+        } catch (IOException | KafkaException e) {
             System.err.println("rag ask: " + e.getMessage());
-            return ExitCodes.ERROR;
+            return fail(q.questionId, e.getMessage(), ExitCodes.ERROR);
         }
         String answer = answers.get(q.questionId);
         if (answer == null) {
-            System.err.println("No answer within " + DurationConverter.format(timeout) + " (is the query job running? bin/rag status)");
-            return ExitCodes.TIMEOUT;
+            String missing = "No answer within " + DurationConverter.format(timeout);
+            System.err.println(missing + " (is the query job running? bin/rag status)");
+            return fail(q.questionId, missing, ExitCodes.TIMEOUT);
         }
         Answer parsed = Json.fromString(answer, Answer.class);
+        int exit = ExitCodes.forAnswer(parsed.status);
         if (json) {
-            System.out.println(answer);
+            System.out.println(withExitCode(answer, exit));
         } else {
             print(parsed, text, System.out);
         }
-        return ExitCodes.forAnswer(parsed.status);
+        return exit;
+    }
+
+    /** {@code exit}, after the {@code --json} document for a question without an answer. */
+    private int fail(String questionId, String error, int exit) {
+        if (json) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("questionId", questionId);
+            r.put("error", error);
+            r.put("exitCode", exit);
+            System.out.println(Json.toString(r));
+        }
+        return exit;
+    }
+
+    /** The answer record as the answers topic has it, with the command's exit status added (README: every --json document carries it). */
+    static String withExitCode(String answer, int exit) throws IOException {
+        ObjectNode node = (ObjectNode) Json.tree(answer.getBytes(StandardCharsets.UTF_8));
+        node.put("exitCode", exit);
+        return node.toString();
     }
 
     /**
