@@ -24,7 +24,8 @@ import java.util.concurrent.Callable;
 /** {@code rag status}: services, jobs with state and uptime, and what the system has done. */
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = {"Show services, jobs (state, uptime) and counts: documents indexed, dead letters, questions answered.",
-            "With --json one JSON document (services, jobs, counts), e.g. bin/rag status --json | jq '.jobs[].state'."})
+            "With --json one JSON document (services, jobs, counts), e.g. bin/rag status --json | jq '.jobs[].state'.",
+            "The exit status is 1 when a service is down or Flink, OpenSearch or Kafka could not be read (see \"errors\")."})
 public class StatusCommand implements Callable<Integer> {
 
     @Mixin
@@ -34,6 +35,12 @@ public class StatusCommand implements Callable<Integer> {
             + "could not be read is left out, with the reason under \"errors\".")
     boolean json;
 
+    /** The cluster asked for jobs: the local one (tests give a loopback fake). */
+    FlinkRest flink = FlinkRest.local();
+
+    /** Whether services.sh reports the local services (tests leave the machine's own services out). */
+    boolean servicesScript = true;
+
     @Override
     public Integer call() throws Exception {
         // With --json stdout carries the JSON document alone.
@@ -42,8 +49,10 @@ public class StatusCommand implements Callable<Integer> {
         Map<String, String> errors = new LinkedHashMap<>();
 
         out.println("Services");
-        int rc;
-        if (json) {
+        int rc = 0;
+        if (!servicesScript) {
+            report.put("services", List.of());
+        } else if (json) {
             Services.Captured services = Services.capture("status", "all");
             rc = services.exitCode;
             report.put("services", Services.parseStatus(services.stdout));
@@ -52,10 +61,11 @@ public class StatusCommand implements Callable<Integer> {
         }
         out.println();
         out.println("Jobs");
-        FlinkRest rest = FlinkRest.local();
+        FlinkRest rest = flink;
         List<Map<String, Object>> jobs = new ArrayList<>();
-        report.put("flink", rest.isUp() ? "running" : "not running");
-        if (rest.isUp()) {
+        boolean flinkUp = rest.isUp();
+        report.put("flink", flinkUp ? "running" : "not running");
+        if (flinkUp) {
             for (FlinkRest.JobInfo job : rest.jobs()) {
                 out.printf("  %-28s %-10s %s  up %s%n", job.name(), job.state(), job.id(), human(Duration.ofMillis(job.duration())));
                 Map<String, Object> j = new LinkedHashMap<>();
@@ -107,12 +117,21 @@ public class StatusCommand implements Callable<Integer> {
         }
         report.put("counts", counts);
         report.put("errors", errors);
-        int exit = rc == 1 ? ExitCodes.ERROR : ExitCodes.OK;
+        if (!flinkUp) {
+            errors.put("flink", "the Flink cluster's REST API is not answering");
+        }
+        // A service unreachable (the exit table's 1): services.sh says one is down, or Flink, OpenSearch or Kafka did not answer.
+        int exit = exitCode(rc, errors);
         report.put("exitCode", exit);
         if (json) {
             System.out.println(Json.toString(report));
         }
         return exit;
+    }
+
+    /** 1 when services.sh reported a service down or Flink, OpenSearch or Kafka could not be read; else 0. */
+    static int exitCode(int servicesScriptExit, Map<String, String> errors) {
+        return servicesScriptExit == 1 || !errors.isEmpty() ? ExitCodes.ERROR : ExitCodes.OK;
     }
 
     static String human(Duration d) {
