@@ -88,33 +88,34 @@ public final class KafkaTools {
     }
 
     /**
-     * Sends the records and waits until the brokers acknowledged each; throws, naming the brokers and the first
+     * Sends the records and waits until the brokers acknowledged each; throws, naming {@code brokers} (as the user gave
+     * them) and the first
      * failure, when one was not written. A send that failed at once (no metadata within max.block.ms) ends the
      * loop, so the other records do not each wait as long again.
      */
-    public static void sendAll(Producer<String, String> producer, Properties client, List<ProducerRecord<String, String>> records)
+    public static void sendAll(Producer<String, String> producer, String brokers, List<ProducerRecord<String, String>> records)
             throws IOException {
         List<Future<RecordMetadata>> sent = new ArrayList<>();
         for (ProducerRecord<String, String> r : records) {
             Future<RecordMetadata> f = producer.send(r);
             sent.add(f);
             if (f.isDone()) {
-                check(f, client, r.topic());
+                check(f, brokers, r.topic());
             }
         }
         producer.flush();
         for (int i = 0; i < sent.size(); i++) {
-            check(sent.get(i), client, records.get(i).topic());
+            check(sent.get(i), brokers, records.get(i).topic());
         }
     }
 
-    private static void check(Future<RecordMetadata> f, Properties client, String topic) throws IOException {
+    private static void check(Future<RecordMetadata> f, String brokers, String topic) throws IOException {
         try {
             f.get();
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            throw new IOException("Could not write to topic '" + topic + "' at " + client.getProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG)
-                    + ": " + cause.getMessage() + " (is Kafka running? bin/rag status)", cause);
+            throw new IOException("Could not write to topic '" + topic + "' at " + brokers + ": " + cause.getMessage()
+                    + " (is Kafka running? bin/rag status)", cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("Interrupted while writing to topic '" + topic + "'", e);

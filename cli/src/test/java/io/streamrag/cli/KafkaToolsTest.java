@@ -42,7 +42,7 @@ class KafkaToolsTest {
                 return CompletableFuture.failedFuture(new TimeoutException("Topic questions not present in metadata after 15000 ms."));
             }
         };
-        assertThatThrownBy(() -> KafkaTools.sendAll(producer, CLIENT, records(5)))
+        assertThatThrownBy(() -> KafkaTools.sendAll(producer, "127.0.0.1:1", records(5)))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("Could not write to topic 'questions' at 127.0.0.1:1: Topic questions not present in metadata");
         assertThat(producer.history()).hasSize(1);
@@ -51,7 +51,7 @@ class KafkaToolsTest {
     @Test
     void aWriteRefusedAfterTheFlushIsAnErrorAndAcknowledgedOnesAreNot() throws Exception {
         MockProducer<String, String> ok = new MockProducer<>(true, null, new StringSerializer(), new StringSerializer());
-        KafkaTools.sendAll(ok, CLIENT, records(3));
+        KafkaTools.sendAll(ok, "127.0.0.1:1", records(3));
         assertThat(ok.history()).hasSize(3);
 
         MockProducer<String, String> refused = new MockProducer<>(false, null, new StringSerializer(), new StringSerializer()) {
@@ -62,7 +62,7 @@ class KafkaToolsTest {
                 }
             }
         };
-        assertThatThrownBy(() -> KafkaTools.sendAll(refused, CLIENT, records(2)))
+        assertThatThrownBy(() -> KafkaTools.sendAll(refused, "127.0.0.1:1", records(2)))
                 .hasMessageContaining("Could not write to topic 'questions'").hasMessageContaining("Not authorized");
     }
 

@@ -151,7 +151,7 @@ public class AskCommand implements Callable<Integer> {
         }
         try (KafkaConsumer<String, String> consumer = KafkaTools.committedConsumer(client, connection.answersTopic, true);
                 KafkaProducer<String, String> producer = KafkaTools.producer(client)) {
-            KafkaTools.sendAll(producer, client, records);
+            KafkaTools.sendAll(producer, connection.bootstrap, records);
             long deadline = System.nanoTime() + timeout.toNanos();
             while (answers.size() < ids.size() && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {

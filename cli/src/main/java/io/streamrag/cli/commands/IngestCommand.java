@@ -135,7 +135,7 @@ public class IngestCommand implements Callable<Integer> {
             records.add(new ProducerRecord<>(connection.documentsTopic, e.documentId, Json.toString(e)));
         }
         try (KafkaProducer<String, String> producer = KafkaTools.producer(client)) {
-            KafkaTools.sendAll(producer, client, records);
+            KafkaTools.sendAll(producer, connection.bootstrap, records);
         }
     }
 
