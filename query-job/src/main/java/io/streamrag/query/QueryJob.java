@@ -4,6 +4,7 @@ import io.streamrag.common.config.ConfigKeys;
 import io.streamrag.common.config.Configs;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.Answer;
+import io.streamrag.common.tenancy.TenantRate;
 import io.streamrag.query.functions.AdaptiveGenerate;
 import io.streamrag.query.functions.AsyncGenerate;
 import io.streamrag.query.functions.AsyncRetrieve;
@@ -24,7 +25,6 @@ import io.streamrag.query.records.QuestionSettings;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.RawQuestion;
 import io.streamrag.query.records.Retrieval;
-import io.streamrag.query.records.TenantRateSettings;
 import io.streamrag.query.records.VoteInput;
 import io.streamrag.query.retrieve.RetrieveSettings;
 
@@ -85,7 +85,7 @@ public class QueryJob {
                 .name("Parse question");
 
         // Each tenant's rate, when set: one tenant's flood waits in its own queue, not in the shared capacity below.
-        TenantRateSettings tenantRate = TenantRateSettings.from(conf);
+        TenantRate tenantRate = TenantAdmission.rate(conf);
         DataStream<QuestionTask> admitted = questions;
         List<DataStream<Answer>> refused = new ArrayList<>();
         refused.add(questions.getSideOutput(ParseQuestion.INVALID));

@@ -2,9 +2,11 @@ package io.streamrag.query.functions;
 
 import io.streamrag.common.records.Answer;
 import io.streamrag.query.records.QuestionTask;
-import io.streamrag.query.records.TenantRateSettings;
+import io.streamrag.common.tenancy.TenantRate;
+import io.streamrag.query.QueryOptions;
 
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -22,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class TenantAdmissionTest {
 
     /** 8 candidates per second, a bucket of 16, 3 questions may wait. */
-    private static final TenantRateSettings RATE = new TenantRateSettings(8, 16, 3);
+    private static final TenantRate RATE = new TenantRate(8, 16, 3);
 
     private static KeyedOneInputStreamOperatorTestHarness<String, QuestionTask, QuestionTask> harness() throws Exception {
         return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new TenantAdmission(RATE)),
@@ -137,10 +139,20 @@ class TenantAdmissionTest {
     }
 
     @Test
-    void badSettingsFailTheSubmission() {
-        assertThatThrownBy(() -> new TenantRateSettings(-1, 16, 3)).hasMessageContaining("query.tenant.candidate-rate");
-        assertThatThrownBy(() -> new TenantRateSettings(Double.NaN, 16, 3)).hasMessageContaining("query.tenant.candidate-rate");
-        assertThatThrownBy(() -> new TenantRateSettings(8, 0, 3)).hasMessageContaining("query.tenant.burst");
-        assertThat(new TenantRateSettings(0, 16, 3).enabled()).isFalse();
+    void badSettingsFailTheSubmissionNamingTheirKeys() {
+        assertThatThrownBy(() -> TenantAdmission.rate(conf(-1, 16, 3))).hasMessageContaining("query.tenant.candidate-rate");
+        assertThatThrownBy(() -> TenantAdmission.rate(conf(Double.NaN, 16, 3))).hasMessageContaining("query.tenant.candidate-rate");
+        assertThatThrownBy(() -> TenantAdmission.rate(conf(8, 0, 3))).hasMessageContaining("query.tenant.burst");
+        assertThatThrownBy(() -> TenantAdmission.rate(conf(8, 16, -1))).hasMessageContaining("query.tenant.max-waiting");
+        assertThat(TenantAdmission.rate(new Configuration()).enabled()).isFalse();
+        assertThatThrownBy(() -> new TenantAdmission(new TenantRate(0, 16, 3))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private static Configuration conf(double rate, int burst, int maxWaiting) {
+        Configuration conf = new Configuration();
+        conf.set(QueryOptions.TENANT_CANDIDATE_RATE, rate);
+        conf.set(QueryOptions.TENANT_BURST, burst);
+        conf.set(QueryOptions.TENANT_MAX_WAITING, maxWaiting);
+        return conf;
     }
 }
