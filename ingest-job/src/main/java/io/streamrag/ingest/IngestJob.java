@@ -4,6 +4,7 @@ import io.streamrag.common.config.ConfigKeys;
 import io.streamrag.common.config.Configs;
 import io.streamrag.common.embedding.EmbeddingSettings;
 import io.streamrag.common.opensearch.OpenSearchClients;
+import io.streamrag.common.tenancy.TenantRate;
 import io.streamrag.ingest.extract.Chunker;
 import io.streamrag.ingest.extract.ExtractionLimits;
 import io.streamrag.ingest.extract.OcrSettings;
@@ -18,6 +19,7 @@ import io.streamrag.ingest.functions.IndexChunks;
 import io.streamrag.ingest.functions.OcrImages;
 import io.streamrag.ingest.functions.ParseDocumentEvent;
 import io.streamrag.ingest.functions.Quarantine;
+import io.streamrag.ingest.functions.TenantAdmission;
 import io.streamrag.ingest.functions.TrackOutcomes;
 import io.streamrag.ingest.functions.VersionGate;
 import io.streamrag.ingest.functions.VersionLookup;
@@ -38,6 +40,8 @@ import io.streamrag.ingest.records.RawDocument;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.source.Boundedness;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
@@ -50,6 +54,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -125,10 +131,23 @@ public class IngestJob {
                 .process(new VersionGate().stateTtl(conf.get(IngestOptions.VERSION_STATE_TTL)))
                 .uid("version-gate").name("Version gate");
 
+        // Each tenant's rate, when set: one tenant's backlog waits in its own queue, not in the shared capacity below.
+        // Not on a bounded run: it ends with its input, and what still waited for a timer would never be released.
+        TenantRate tenantRate = TenantAdmission.rate(conf);
+        SingleOutputStreamOperator<DocumentTask> rated = gated;
+        if (tenantRate.enabled() && source.getBoundedness() == Boundedness.CONTINUOUS_UNBOUNDED) {
+            rated = gated
+                    .keyBy(t -> t.tenant == null ? "" : t.tenant, Types.STRING)
+                    .process(new TenantAdmission(tenantRate))
+                    .uid("tenant-admission").name("Tenant admission (documents/s per tenant)");
+        } else if (tenantRate.enabled()) {
+            LOG.info("{} is not applied to a bounded run", IngestOptions.TENANT_DOCUMENT_RATE.key());
+        }
+
         // Poison quarantine: after a restore, replayed documents wait for a checkpoint that records their attempt. It
         // probes OpenSearch and a remote embedding endpoint, so an outage's failures are not counted against them.
         int maxAttempts = conf.get(IngestOptions.QUARANTINE_MAX_ATTEMPTS);
-        SingleOutputStreamOperator<DocumentTask> admitted = maxAttempts <= 0 ? gated : gated
+        SingleOutputStreamOperator<DocumentTask> admitted = maxAttempts <= 0 ? rated : rated
                 .keyBy(DocumentTask::key)
                 .transform("Quarantine", TypeInformation.of(DocumentTask.class),
                         new Quarantine(maxAttempts, conf.get(IngestOptions.QUARANTINE_MODE), ProbeSettings.from(conf)))
@@ -174,14 +193,21 @@ public class IngestJob {
                 .startNewChain()
                 .uid("index").name("Index in OpenSearch");
 
-        DataStream<FailedDocument> deadLetters = parsed.getSideOutput(DeadLetters.TAG).union(
-                admitted.getSideOutput(DeadLetters.TAG), // quarantine (the gate's, empty, when it is off)
+        List<DataStream<FailedDocument>> stageDeadLetters = new ArrayList<>(List.of(
+                admitted.getSideOutput(DeadLetters.TAG), // quarantine (the one before it, when it is off)
                 fetched.getSideOutput(DeadLetters.TAG),
                 items.getSideOutput(DeadLetters.TAG),
                 ocred.getSideOutput(DeadLetters.TAG), // versions whose images never all came back
                 chunked.getSideOutput(DeadLetters.TAG),
                 embedded.getSideOutput(DeadLetters.TAG),
-                indexed.getSideOutput(DeadLetters.TAG));
+                indexed.getSideOutput(DeadLetters.TAG)));
+        if (rated != gated && rated != admitted) { // tenant admission, when both it and the quarantine are on
+            stageDeadLetters.add(rated.getSideOutput(DeadLetters.TAG));
+        }
+        DataStream<FailedDocument> deadLetters = parsed.getSideOutput(DeadLetters.TAG);
+        for (DataStream<FailedDocument> stage : stageDeadLetters) {
+            deadLetters = deadLetters.union(stage);
+        }
         deadLetters.sinkTo(deadLetterSink).uid("dead-letter-sink").name("Dead letters");
 
         DataStream<DocumentOutcome> outcomes = indexed.union(

@@ -105,6 +105,20 @@ public final class IngestOptions {
             .defaultValue(Duration.ofDays(30))
             .withDescription("How long the version gate remembers a document's latest version after its last event (keyed state TTL; 0 = forever). "
                     + "Afterwards the index lookup (ingest.index.version-lookup) answers; an event older than a forgotten DELETE is then no longer recognised as stale.");
+    public static final ConfigOption<Double> TENANT_DOCUMENT_RATE = ConfigOptions.key("ingest.tenant.document-rate").doubleType()
+            .defaultValue(0.0)
+            .withDescription("Document events per second each tenant may send into fetch, extraction, OCR, embedding and "
+                    + "indexing, across the job (a DELETE costs nothing but keeps its place), so one tenant's backlog waits in "
+                    + "its own queue instead of in front of every tenant's documents. Waiting documents are kept in state "
+                    + "with their inline content. Not applied to bounded runs (backfills). 0 (the default): no limit.");
+    public static final ConfigOption<Integer> TENANT_BURST = ConfigOptions.key("ingest.tenant.burst").intType().defaultValue(16)
+            .withDescription("Documents a tenant may send at once after a quiet spell (its bucket). Only with "
+                    + "ingest.tenant.document-rate.");
+    public static final ConfigOption<Integer> TENANT_MAX_WAITING = ConfigOptions.key("ingest.tenant.max-waiting").intType()
+            .defaultValue(1000)
+            .withDescription("Documents of one tenant that may wait for its rate; more are dead-lettered at once "
+                    + "(admit/TenantOverRate, the event kept as for any dead letter) for the producer to send again. Only "
+                    + "with ingest.tenant.document-rate.");
     public static final ConfigOption<Integer> QUARANTINE_MAX_ATTEMPTS = ConfigOptions.key("ingest.quarantine.max-attempts").intType().defaultValue(2)
             .withDescription("Attempts after which a document during whose processing the job failed each time is dead-lettered "
                     + "(quarantine/PoisonDocument) instead of crash-looping the job. Only gated attempts count (see "

@@ -5,13 +5,15 @@ package io.streamrag.ingest.extract;
  * {@code documents.dlq} and {@code documents.outcomes} (docs/CONTRACT.md), unchanged from the strings used before.
  */
 public enum DocumentError {
-    // parse and validate
+    // parse and validate, admit
     INVALID_JSON("InvalidJson"),
     INVALID_EVENT("InvalidEvent"),
     MISSING_FIELD("MissingField"),
     INVALID_FIELD("InvalidField"),
     MISSING_CONTENT("MissingContent"),
     UNSUPPORTED_CONTENT_TYPE("UnsupportedContentType"),
+    /** Its tenant already had {@code ingest.tenant.max-waiting} documents waiting for its rate. */
+    TENANT_OVER_RATE("TenantOverRate"),
     // fetch
     FORBIDDEN("Forbidden"),
     INVALID_URI("InvalidUri"),

@@ -24,6 +24,8 @@ public final class DeadLetters {
     public enum Stage {
         PARSE,
         VALIDATE,
+        /** Its tenant's queue was full: {@link io.streamrag.ingest.functions.TenantAdmission}. */
+        ADMIT,
         FETCH,
         EXTRACT,
         EMBED,

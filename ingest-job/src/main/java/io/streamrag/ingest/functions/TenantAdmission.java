@@ -1,0 +1,44 @@
+package io.streamrag.ingest.functions;
+
+import io.streamrag.common.tenancy.TenantRate;
+import io.streamrag.common.tenancy.TenantRateLimiter;
+import io.streamrag.ingest.IngestOptions;
+import io.streamrag.ingest.extract.DocumentError;
+import io.streamrag.ingest.pipeline.DeadLetters;
+import io.streamrag.ingest.records.DocumentTask;
+
+import org.apache.flink.configuration.Configuration;
+
+/**
+ * Each tenant's rate of documents ({@code ingest.tenant.document-rate}) in front of fetch, extraction, OCR, embedding
+ * and indexing, whose capacity every tenant shares: one tenant's backlog of manuals waits in its own queue, in order,
+ * not in front of the others' documents. A DELETE costs nothing but keeps its place behind its tenant's earlier
+ * events, so it never overtakes a version of its document. A document arriving to a full queue
+ * ({@code ingest.tenant.max-waiting}) is dead-lettered {@code admit/TenantOverRate}.
+ */
+public class TenantAdmission extends TenantRateLimiter<DocumentTask> {
+    private static final long serialVersionUID = 1L;
+
+    public TenantAdmission(TenantRate rate) {
+        super(rate, DocumentTask.class, "Documents");
+    }
+
+    /** Read from {@code ingest.tenant.*}. */
+    public static TenantRate rate(Configuration conf) {
+        return TenantRate.from(conf, IngestOptions.TENANT_DOCUMENT_RATE, IngestOptions.TENANT_BURST,
+                IngestOptions.TENANT_MAX_WAITING);
+    }
+
+    @Override
+    protected int cost(DocumentTask task) {
+        return task.isDelete() ? 0 : 1;
+    }
+
+    @Override
+    protected void refuse(DocumentTask task, Context ctx, Refusal why, int waiting) {
+        ctx.output(DeadLetters.TAG, DeadLetters.of(task, DeadLetters.Stage.ADMIT, DocumentError.TENANT_OVER_RATE,
+                "tenant over its rate: " + waiting + " of its documents already wait ("
+                        + IngestOptions.TENANT_MAX_WAITING.key() + "=" + rate.maxWaiting() + ", "
+                        + IngestOptions.TENANT_DOCUMENT_RATE.key() + "=" + rate.perSecond() + "); send it again later"));
+    }
+}
