@@ -99,7 +99,8 @@ public final class ResourceCensus {
                     if (s != null && fixturePorts.contains(s.localPort)) {
                         continue; // the fixture server's listener or a connection it accepted
                     }
-                    target = s == null ? target : target + " " + s.describe(tcp.values());
+                    target = target + " " + (s == null ? TcpSocket.otherKind(target.substring(8, target.length() - 1))
+                            : s.describe(tcp.values()));
                 }
                 fds.add(n + " -> " + target);
             } catch (IOException e) {
@@ -137,6 +138,28 @@ public final class ResourceCensus {
                 }
             }
             return byInode;
+        }
+
+        /**
+         * What a socket missing from the TCP tables is: {@code unix}, {@code udp} or {@code netlink}, else
+         * {@code unbound} (e.g. a TCP socket opened but never bound or connected). Read only for a leak's report.
+         */
+        static String otherKind(String inode) {
+            Map<String, Integer> inodeColumn = Map.of("/proc/net/unix", 6, "/proc/net/udp", 9, "/proc/net/udp6", 9,
+                    "/proc/net/netlink", 9);
+            for (Map.Entry<String, Integer> table : inodeColumn.entrySet()) {
+                try {
+                    for (String line : Files.readAllLines(Path.of(table.getKey()))) {
+                        String[] f = line.trim().split("\\s+");
+                        if (f.length > table.getValue() && f[table.getValue()].equals(inode)) {
+                            return table.getKey().substring("/proc/net/".length()).replace("6", "");
+                        }
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // not on Linux
+                }
+            }
+            return "unbound";
         }
 
         private static int port(String address) {
