@@ -438,7 +438,8 @@ public final class IngestBenchmark {
         return out;
     }
 
-    private static byte[] pdf(Random random, int pages) throws IOException {
+    /** A generated PDF of ~180 words a page (about one 256-token chunk per page). */
+    static byte[] pdf(Random random, int pages) throws IOException {
         try (PDDocument doc = new PDDocument()) {
             for (int p = 0; p < pages; p++) {
                 PDPage page = new PDPage(PDRectangle.A4);

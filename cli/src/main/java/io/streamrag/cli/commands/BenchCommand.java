@@ -2,6 +2,7 @@ package io.streamrag.cli.commands;
 
 import io.streamrag.bench.ingest.IngestBenchmark;
 import io.streamrag.bench.ingest.OcrBenchmark;
+import io.streamrag.bench.ingest.TenantRateBenchmark;
 import io.streamrag.bench.query.AdaptiveSamplingBenchmark;
 import io.streamrag.bench.query.FanOutBenchmark;
 import io.streamrag.bench.query.IsolationBenchmark;
@@ -18,7 +19,7 @@ import java.util.concurrent.Callable;
 
 /** {@code rag bench}: one entry point for the jobs' benchmarks, which print their figures. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run a benchmark of the jobs and print its figures: ingest (issue 12's figures: --parts e2e,backfill,ocr --manuals DIR --rounds N), ocr (image-heavy PDFs: ocr.threads=1 vs default, and a new version with the OCR cache warm), fanout, throughput, adaptive, isolation, cluster (both jobs on the running local cluster at --parallelism N).")
+        description = "Run a benchmark of the jobs and print its figures: ingest (issue 12's figures: --parts e2e,backfill,ocr --manuals DIR --rounds N), ocr (image-heavy PDFs: ocr.threads=1 vs default, and a new version with the OCR cache warm), fanout, throughput, adaptive, isolation, tenants (one tenant's backlog of documents, without and with ingest.tenant.document-rate: --flood N --rate R), cluster (both jobs on the running local cluster at --parallelism N).")
 public class BenchCommand implements Callable<Integer> {
 
     /** A benchmark's {@code main}. */
@@ -35,6 +36,7 @@ public class BenchCommand implements Callable<Integer> {
         throughput(ThroughputBenchmark::main),
         adaptive(AdaptiveSamplingBenchmark::main),
         isolation(IsolationBenchmark::main),
+        tenants(TenantRateBenchmark::main),
         cluster(ClusterBenchmark::main);
 
         final Main main;
