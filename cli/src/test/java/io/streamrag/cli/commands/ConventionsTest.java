@@ -60,7 +60,7 @@ class ConventionsTest {
         CommandLine cl = Rag.commandLine(new EnvironmentDefaults(Map.of()));
         cl.setErr(new PrintWriter(err));
         assertThat(cl.execute("bench", "nosuch")).isEqualTo(ExitCodes.USAGE);
-        assertThat(err.toString()).contains("'nosuch'", "ingest, ocr, fanout, throughput, adaptive, isolation, cluster");
+        assertThat(err.toString()).contains("'nosuch'", "ingest, ocr, fanout, throughput, adaptive, isolation, tenants, cluster");
     }
 
     @Test
