@@ -133,7 +133,7 @@ public class IngestJob {
 
         // Each tenant's rate, when set: one tenant's backlog waits in its own queue, not in the shared capacity below.
         // Not on a bounded run: it ends with its input, and what still waited for a timer would never be released.
-        TenantRate tenantRate = TenantAdmission.rate(conf);
+        TenantRate tenantRate = IngestOptions.tenantRate(conf);
         SingleOutputStreamOperator<DocumentTask> rated = gated;
         if (tenantRate.enabled() && source.getBoundedness() == Boundedness.CONTINUOUS_UNBOUNDED) {
             rated = gated

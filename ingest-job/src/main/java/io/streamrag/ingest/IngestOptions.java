@@ -2,6 +2,7 @@ package io.streamrag.ingest;
 
 import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.retry.Backoff;
+import io.streamrag.common.tenancy.TenantRate;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
@@ -395,6 +396,11 @@ public final class IngestOptions {
             .defaultValue(Duration.ofSeconds(10)).withDescription("How often progress (done/total) is logged.");
 
     private IngestOptions() {}
+
+    /** Each tenant's rate of documents, from {@code ingest.tenant.*} (checked: a bad value names its key). */
+    public static TenantRate tenantRate(Configuration conf) {
+        return TenantRate.from(conf, TENANT_DOCUMENT_RATE, TENANT_BURST, TENANT_MAX_WAITING);
+    }
 
     /** How OpenSearch requests are retried through an outage: backoff up to ingest.index.retry-max-backoff within ingest.index.retry-budget. */
     public static Backoff openSearchBackoff(Configuration conf) {

@@ -85,7 +85,7 @@ public class QueryJob {
                 .name("Parse question");
 
         // Each tenant's rate, when set: one tenant's flood waits in its own queue, not in the shared capacity below.
-        TenantRate tenantRate = TenantAdmission.rate(conf);
+        TenantRate tenantRate = QueryOptions.tenantRate(conf);
         DataStream<QuestionTask> admitted = questions;
         List<DataStream<Answer>> refused = new ArrayList<>();
         refused.add(questions.getSideOutput(ParseQuestion.INVALID));

@@ -1,10 +1,12 @@
 package io.streamrag.query;
 
+import io.streamrag.common.tenancy.TenantRate;
 import io.streamrag.query.generate.StrategyName;
 import io.streamrag.query.vote.StopRule;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.Configuration;
 
 import java.time.Duration;
 
@@ -196,4 +198,9 @@ public final class QueryOptions {
             .withDescription("Latency budget (the plan's swept p50) for questions that carry no budget; unset: none.");
 
     private QueryOptions() {}
+
+    /** Each tenant's rate of candidates, from {@code query.tenant.*} (checked: a bad value names its key). */
+    public static TenantRate tenantRate(Configuration conf) {
+        return TenantRate.from(conf, TENANT_CANDIDATE_RATE, TENANT_BURST, TENANT_MAX_WAITING);
+    }
 }

@@ -7,8 +7,6 @@ import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentTask;
 
-import org.apache.flink.configuration.Configuration;
-
 /**
  * Each tenant's rate of documents ({@code ingest.tenant.document-rate}) in front of fetch, extraction, OCR, embedding
  * and indexing, whose capacity every tenant shares: one tenant's backlog of manuals waits in its own queue, in order,
@@ -21,12 +19,6 @@ public class TenantAdmission extends TenantRateLimiter<DocumentTask> {
 
     public TenantAdmission(TenantRate rate) {
         super(rate, DocumentTask.class, "Documents");
-    }
-
-    /** Read from {@code ingest.tenant.*}. */
-    public static TenantRate rate(Configuration conf) {
-        return TenantRate.from(conf, IngestOptions.TENANT_DOCUMENT_RATE, IngestOptions.TENANT_BURST,
-                IngestOptions.TENANT_MAX_WAITING);
     }
 
     @Override

@@ -153,11 +153,11 @@ class TenantAdmissionTest {
     @Test
     void badSettingsFailTheSubmissionNamingTheirKeys() {
         Configuration conf = new Configuration();
-        assertThat(TenantAdmission.rate(conf).enabled()).isFalse();
+        assertThat(IngestOptions.tenantRate(conf).enabled()).isFalse();
         conf.set(IngestOptions.TENANT_DOCUMENT_RATE, -1.0);
-        assertThatThrownBy(() -> TenantAdmission.rate(conf)).hasMessageContaining("ingest.tenant.document-rate");
+        assertThatThrownBy(() -> IngestOptions.tenantRate(conf)).hasMessageContaining("ingest.tenant.document-rate");
         conf.set(IngestOptions.TENANT_DOCUMENT_RATE, 1.0);
         conf.set(IngestOptions.TENANT_BURST, 0);
-        assertThatThrownBy(() -> TenantAdmission.rate(conf)).hasMessageContaining("ingest.tenant.burst");
+        assertThatThrownBy(() -> IngestOptions.tenantRate(conf)).hasMessageContaining("ingest.tenant.burst");
     }
 }

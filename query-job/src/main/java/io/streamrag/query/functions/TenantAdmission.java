@@ -7,7 +7,6 @@ import io.streamrag.query.QueryOptions;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.vote.Answers;
 
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.util.OutputTag;
 
 /**
@@ -23,12 +22,6 @@ public class TenantAdmission extends TenantRateLimiter<QuestionTask> {
 
     public TenantAdmission(TenantRate rate) {
         super(rate, QuestionTask.class, "Questions");
-    }
-
-    /** Read from {@code query.tenant.*}. */
-    public static TenantRate rate(Configuration conf) {
-        return TenantRate.from(conf, QueryOptions.TENANT_CANDIDATE_RATE, QueryOptions.TENANT_BURST,
-                QueryOptions.TENANT_MAX_WAITING);
     }
 
     @Override

@@ -140,11 +140,11 @@ class TenantAdmissionTest {
 
     @Test
     void badSettingsFailTheSubmissionNamingTheirKeys() {
-        assertThatThrownBy(() -> TenantAdmission.rate(conf(-1, 16, 3))).hasMessageContaining("query.tenant.candidate-rate");
-        assertThatThrownBy(() -> TenantAdmission.rate(conf(Double.NaN, 16, 3))).hasMessageContaining("query.tenant.candidate-rate");
-        assertThatThrownBy(() -> TenantAdmission.rate(conf(8, 0, 3))).hasMessageContaining("query.tenant.burst");
-        assertThatThrownBy(() -> TenantAdmission.rate(conf(8, 16, -1))).hasMessageContaining("query.tenant.max-waiting");
-        assertThat(TenantAdmission.rate(new Configuration()).enabled()).isFalse();
+        assertThatThrownBy(() -> QueryOptions.tenantRate(conf(-1, 16, 3))).hasMessageContaining("query.tenant.candidate-rate");
+        assertThatThrownBy(() -> QueryOptions.tenantRate(conf(Double.NaN, 16, 3))).hasMessageContaining("query.tenant.candidate-rate");
+        assertThatThrownBy(() -> QueryOptions.tenantRate(conf(8, 0, 3))).hasMessageContaining("query.tenant.burst");
+        assertThatThrownBy(() -> QueryOptions.tenantRate(conf(8, 16, -1))).hasMessageContaining("query.tenant.max-waiting");
+        assertThat(QueryOptions.tenantRate(new Configuration()).enabled()).isFalse();
         assertThatThrownBy(() -> new TenantAdmission(new TenantRate(0, 16, 3))).isInstanceOf(IllegalArgumentException.class);
     }
 
