@@ -111,7 +111,7 @@ public final class IngestOptions {
             .withDescription("Document events per second each tenant may send into fetch, extraction, OCR, embedding and "
                     + "indexing, across the job (a DELETE costs nothing but keeps its place), so one tenant's backlog waits in "
                     + "its own queue instead of in front of every tenant's documents. Waiting documents are kept in state "
-                    + "with their inline content. Not applied to bounded runs (backfills). 0 (the default): no limit.");
+                    + "with their inline content (up to ingest.tenant.max-waiting-bytes). Not applied to bounded runs (backfills). 0 (the default): no limit.");
     public static final ConfigOption<Integer> TENANT_BURST = ConfigOptions.key("ingest.tenant.burst").intType().defaultValue(16)
             .withDescription("Documents a tenant may send at once after a quiet spell (its bucket). Only with "
                     + "ingest.tenant.document-rate.");
@@ -120,6 +120,12 @@ public final class IngestOptions {
             .withDescription("Documents of one tenant that may wait for its rate; more are dead-lettered at once "
                     + "(admit/TenantOverRate, the event kept as for any dead letter) for the producer to send again. Only "
                     + "with ingest.tenant.document-rate.");
+    public static final ConfigOption<MemorySize> TENANT_MAX_WAITING_BYTES = ConfigOptions.key("ingest.tenant.max-waiting-bytes")
+            .memoryType().defaultValue(MemorySize.ofMebiBytes(64))
+            .withDescription("What one tenant's waiting documents may hold together in state (their inline content, "
+                    + "counted as the base64 text and the event as read); a document that would go past it is dead-lettered "
+                    + "like one past ingest.tenant.max-waiting. Bounds the TaskManager memory (heap state) or disk "
+                    + "(RocksDB) a tenant's flood of inline documents can take. Only with ingest.tenant.document-rate.");
     public static final ConfigOption<Integer> QUARANTINE_MAX_ATTEMPTS = ConfigOptions.key("ingest.quarantine.max-attempts").intType().defaultValue(2)
             .withDescription("Attempts after which a document during whose processing the job failed each time is dead-lettered "
                     + "(quarantine/PoisonDocument) instead of crash-looping the job. Only gated attempts count (see "
@@ -399,7 +405,7 @@ public final class IngestOptions {
 
     /** Each tenant's rate of documents, from {@code ingest.tenant.*} (checked: a bad value names its key). */
     public static TenantRate tenantRate(Configuration conf) {
-        return TenantRate.from(conf, TENANT_DOCUMENT_RATE, TENANT_BURST, TENANT_MAX_WAITING);
+        return TenantRate.from(conf, TENANT_DOCUMENT_RATE, TENANT_BURST, TENANT_MAX_WAITING, TENANT_MAX_WAITING_BYTES);
     }
 
     /** How OpenSearch requests are retried through an outage: backoff up to ingest.index.retry-max-backoff within ingest.index.retry-budget. */

@@ -1,27 +1,30 @@
 package io.streamrag.common.tenancy;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Each tenant's rate, keyed by tenant: a token bucket ({@link TenantRate}) in front of capacity every tenant shares. A
  * tenant within its rate passes straight through; one over it waits in its own queue, in order, so one tenant's flood
- * delays that tenant, not the others. A record arriving to a full queue, or (where records have deadlines) still
- * waiting at its deadline, goes to {@link #refuse}. Processing-time timers wake the queue when the head can go or a
- * deadline passes; a tenant's state is cleared once its queue is empty and its bucket full again.
+ * delays that tenant, not the others. A record arriving to a full queue (by count or by {@link #bytes}), or (where
+ * records have deadlines) still waiting at its deadline, goes to {@link #refuse}. Processing-time timers wake the queue
+ * when the head can go or a deadline passes; a tenant's state is cleared once its queue is empty and its bucket full.
  *
- * <p>A job's subclass says what a record costs, when it must have gone, and how a refusal is reported. The state names
- * are those of the query job's first release of this operator, so its savepoints restore.
+ * <p>The queue is a map by sequence number beside a small {@link TenantQueue}: a record over the rate costs one read
+ * and two writes, whatever waits (a flood of inline documents, each some megabytes, must not be read back in full
+ * for every new one, as a list state would on RocksDB). A job's subclass says what a record costs, what it weighs,
+ * when it must have gone, and how a refusal is reported.
  */
 public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, T, T> {
     private static final long serialVersionUID = 1L;
@@ -30,6 +33,8 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
     public enum Refusal {
         /** {@link TenantRate#maxWaiting()} of its tenant's records already waited. */
         QUEUE_FULL,
+        /** Its tenant's waiting records and it would weigh more than {@link TenantRate#maxWaitingBytes()}. */
+        QUEUE_TOO_LARGE,
         /** It was still waiting at its {@link #deadlineAtMs deadline}. */
         PAST_DEADLINE
     }
@@ -38,12 +43,8 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
     private final Class<T> type;
     private final String unit;
 
-    /** Units in the bucket at {@link #refilledAt}. */
-    private transient ValueState<Double> tokens;
-    private transient ValueState<Long> refilledAt;
-    private transient ListState<T> waiting;
-    /** The one timer registered for this tenant (older ones are deleted when it moves). */
-    private transient ValueState<Long> wakeAt;
+    private transient ValueState<TenantQueue> state;
+    private transient MapState<Long, T> waiting;
     private transient TenantRateMetrics metrics;
 
     /** @param unit what is limited, for the metric names: {@code Questions} gives {@code tenantQuestionsDelayed} */
@@ -59,6 +60,11 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
     /** What {@code record} spends of its tenant's bucket (at most a full bucket is charged; 0 is free). */
     protected abstract int cost(T record);
 
+    /** What {@code record} weighs while it waits, against {@link TenantRate#maxWaitingBytes()}; by default nothing. */
+    protected long bytes(T record) {
+        return 0;
+    }
+
     /** When {@code record} must have gone on (epoch millis); by default never. */
     protected long deadlineAtMs(T record) {
         return Long.MAX_VALUE;
@@ -69,60 +75,89 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
 
     @Override
     public void open(OpenContext context) throws Exception {
-        tokens = getRuntimeContext().getState(new ValueStateDescriptor<>("tokens", Types.DOUBLE));
-        refilledAt = getRuntimeContext().getState(new ValueStateDescriptor<>("refilled-at", Types.LONG));
-        waiting = getRuntimeContext().getListState(new ListStateDescriptor<>("waiting", type));
-        wakeAt = getRuntimeContext().getState(new ValueStateDescriptor<>("wake-at", Types.LONG));
+        state = getRuntimeContext().getState(new ValueStateDescriptor<>("tenant-queue", TenantQueue.class));
+        waiting = getRuntimeContext().getMapState(new MapStateDescriptor<>("waiting", Types.LONG, TypeInformation.of(type)));
         metrics = new TenantRateMetrics(getRuntimeContext().getMetricGroup(), unit);
     }
 
     @Override
     public void processElement(T record, Context ctx, Collector<T> out) throws Exception {
         long now = ctx.timerService().currentProcessingTime();
-        double bucket = refill(now);
-        List<T> queue = queue();
+        TenantQueue q = refill(now);
         int cost = charge(record);
-        if (queue.isEmpty() && bucket >= cost) {
-            bucket -= cost;
+        long weight = Math.max(0, bytes(record));
+        T head = null;
+        if (q.count == 0 && q.tokens >= cost) {
+            q.tokens -= cost;
             out.collect(record);
-        } else if (queue.size() >= rate.maxWaiting()) {
+        } else if (q.count >= rate.maxWaiting()) {
             metrics.refused.inc();
-            refuse(record, ctx, Refusal.QUEUE_FULL, queue.size());
+            refuse(record, ctx, Refusal.QUEUE_FULL, q.count);
+        } else if (weight > rate.maxWaitingBytes() - q.bytes) {
+            metrics.refused.inc();
+            refuse(record, ctx, Refusal.QUEUE_TOO_LARGE, q.count);
         } else {
-            queue.add(record);
-            waiting.add(record);
+            waiting.put(q.tail++, record);
+            q.count++;
+            q.bytes += weight;
+            q.earliestDeadline = Math.min(q.earliestDeadline, deadlineAtMs(record));
             metrics.delayed.inc();
+            head = q.count == 1 ? record : null; // behind others, the timer for the head stands
         }
-        tokens.update(bucket);
-        schedule(ctx, now, bucket, queue);
+        schedule(ctx, now, q, head);
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<T> out) throws Exception {
         long now = ctx.timerService().currentProcessingTime();
-        wakeAt.clear(); // this one fired
-        double bucket = refill(now);
-        List<T> queue = queue();
-        int before = queue.size();
-        // In order: the head goes once the bucket holds its cost; whatever waited past its deadline is refused.
-        for (Iterator<T> it = queue.iterator(); it.hasNext(); ) {
-            T record = it.next();
-            if (now >= deadlineAtMs(record)) {
-                it.remove();
+        TenantQueue q = refill(now);
+        q.wakeAt = 0; // this one fired
+        if (now >= q.earliestDeadline) {
+            refuseExpired(q, now, ctx);
+        }
+        // In order: the head goes once the bucket holds its cost.
+        T head = null;
+        while (q.count > 0) {
+            head = head(q);
+            if (q.tokens < charge(head)) {
+                break;
+            }
+            q.tokens -= charge(head);
+            waiting.remove(q.head++);
+            q.count--;
+            q.bytes -= Math.max(0, bytes(head));
+            out.collect(head);
+            head = null;
+        }
+        if (q.count == 0) {
+            q.head = q.tail;
+            q.bytes = 0;
+            q.earliestDeadline = Long.MAX_VALUE;
+        }
+        schedule(ctx, now, q, head);
+    }
+
+    /** Refuses every waiting record whose deadline has passed (a scan, only when the earliest one has). */
+    private void refuseExpired(TenantQueue q, long now, Context ctx) throws Exception {
+        int before = q.count;
+        List<Long> expired = new ArrayList<>();
+        long earliest = Long.MAX_VALUE;
+        for (Map.Entry<Long, T> e : waiting.entries()) {
+            long deadline = deadlineAtMs(e.getValue());
+            if (now >= deadline) {
+                expired.add(e.getKey());
                 metrics.refused.inc();
-                refuse(record, ctx, Refusal.PAST_DEADLINE, before);
+                refuse(e.getValue(), ctx, Refusal.PAST_DEADLINE, before);
+                q.bytes -= Math.max(0, bytes(e.getValue()));
+            } else {
+                earliest = Math.min(earliest, deadline);
             }
         }
-        while (!queue.isEmpty() && bucket >= charge(queue.get(0))) {
-            T head = queue.remove(0);
-            bucket -= charge(head);
-            out.collect(head);
+        for (Long seq : expired) {
+            waiting.remove(seq);
         }
-        if (queue.size() != before) {
-            waiting.update(queue);
-        }
-        tokens.update(bucket);
-        schedule(ctx, now, bucket, queue);
+        q.count -= expired.size();
+        q.earliestDeadline = earliest;
     }
 
     /** The cost charged: at most a full bucket, so any record can pass once the bucket is full. */
@@ -130,58 +165,59 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
         return Math.max(0, Math.min(cost(record), rate.burst()));
     }
 
-    /** The bucket now: what it held plus what the rate added since, at most a full bucket (a new tenant's is full). */
-    private double refill(long now) throws Exception {
-        Double held = tokens.value();
-        Long at = refilledAt.value();
-        double bucket = held == null || at == null ? rate.burst()
-                : Math.min(rate.burst(), held + Math.max(0, now - at) / 1000.0 * rate.perSecond());
-        refilledAt.update(now);
-        return bucket;
+    /** The tenant's state with its bucket refilled to now: what it held plus what the rate added (a new tenant's is full). */
+    private TenantQueue refill(long now) throws Exception {
+        TenantQueue q = state.value();
+        if (q == null) {
+            q = new TenantQueue();
+            q.tokens = rate.burst();
+        } else {
+            q.tokens = Math.min(rate.burst(), q.tokens + Math.max(0, now - q.refilledAt) / 1000.0 * rate.perSecond());
+        }
+        q.refilledAt = now;
+        return q;
     }
 
-    private List<T> queue() throws Exception {
-        List<T> queue = new ArrayList<>();
-        Iterable<T> held = waiting.get();
-        if (held != null) {
-            held.forEach(queue::add);
+    /** The oldest waiting record (there is one), past the gaps records refused at their deadline left. */
+    private T head(TenantQueue q) throws Exception {
+        T head = waiting.get(q.head);
+        while (head == null) {
+            head = waiting.get(++q.head);
         }
-        return queue;
+        return head;
     }
 
     /**
      * One timer: when the head's cost is in the bucket or the earliest deadline passes; with nothing waiting, when the
-     * bucket is full again, to clear the tenant's state (or now, when it already is).
+     * bucket is full again, to clear the tenant's state (or now, when it already is). Stores {@code q} unless cleared.
+     * {@code head}: the head when it changed, else null (the timer set for it stands, unless a deadline comes first).
      */
-    private void schedule(Context ctx, long now, double bucket, List<T> queue) throws Exception {
+    private void schedule(Context ctx, long now, TenantQueue q, T head) throws Exception {
         long wake;
-        if (!queue.isEmpty()) {
-            wake = now + millisFor(charge(queue.get(0)) - bucket);
-            for (T record : queue) {
-                wake = Math.min(wake, deadlineAtMs(record));
+        if (q.count > 0) {
+            if (head == null && q.wakeAt == 0) {
+                head = head(q);
             }
-        } else if (bucket < rate.burst()) {
-            wake = now + millisFor(rate.burst() - bucket);
+            wake = Math.min(head != null ? now + millisFor(charge(head) - q.tokens) : q.wakeAt, q.earliestDeadline);
+        } else if (q.tokens < rate.burst()) {
+            wake = now + millisFor(rate.burst() - q.tokens);
         } else {
-            Long registered = wakeAt.value();
-            if (registered != null) {
-                ctx.timerService().deleteProcessingTimeTimer(registered);
+            if (q.wakeAt != 0) {
+                ctx.timerService().deleteProcessingTimeTimer(q.wakeAt);
             }
-            tokens.clear();
-            refilledAt.clear();
+            state.clear();
             waiting.clear();
-            wakeAt.clear();
             return;
         }
         wake = Math.max(wake, now + 1);
-        Long registered = wakeAt.value();
-        if (registered == null || registered != wake) {
-            if (registered != null) {
-                ctx.timerService().deleteProcessingTimeTimer(registered);
+        if (q.wakeAt != wake) {
+            if (q.wakeAt != 0) {
+                ctx.timerService().deleteProcessingTimeTimer(q.wakeAt);
             }
             ctx.timerService().registerProcessingTimeTimer(wake);
-            wakeAt.update(wake);
+            q.wakeAt = wake;
         }
+        state.update(q);
     }
 
     private long millisFor(double units) {

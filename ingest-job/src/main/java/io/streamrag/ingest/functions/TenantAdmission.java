@@ -7,12 +7,15 @@ import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentTask;
 
+import org.apache.flink.configuration.MemorySize;
+
 /**
  * Each tenant's rate of documents ({@code ingest.tenant.document-rate}) in front of fetch, extraction, OCR, embedding
  * and indexing, whose capacity every tenant shares: one tenant's backlog of manuals waits in its own queue, in order,
  * not in front of the others' documents. A DELETE costs nothing but keeps its place behind its tenant's earlier
  * events, so it never overtakes a version of its document. A document arriving to a full queue
- * ({@code ingest.tenant.max-waiting}) is dead-lettered {@code admit/TenantOverRate}.
+ * ({@code ingest.tenant.max-waiting}, or {@code max-waiting-bytes} of inline content) is dead-lettered
+ * {@code admit/TenantOverRate}.
  */
 public class TenantAdmission extends TenantRateLimiter<DocumentTask> {
     private static final long serialVersionUID = 1L;
@@ -26,11 +29,21 @@ public class TenantAdmission extends TenantRateLimiter<DocumentTask> {
         return task.isDelete() ? 0 : 1;
     }
 
+    /** Inline content, held twice (the content and the event as read, which a dead letter keeps). */
+    @Override
+    protected long bytes(DocumentTask task) {
+        return (task.contentBase64 == null ? 0 : task.contentBase64.length())
+                + (task.eventJson == null ? 0 : task.eventJson.length());
+    }
+
     @Override
     protected void refuse(DocumentTask task, Context ctx, Refusal why, int waiting) {
+        String bound = why == Refusal.QUEUE_TOO_LARGE
+                ? " with their inline content (" + IngestOptions.TENANT_MAX_WAITING_BYTES.key() + "="
+                        + new MemorySize(rate.maxWaitingBytes())
+                : " (" + IngestOptions.TENANT_MAX_WAITING.key() + "=" + rate.maxWaiting();
         ctx.output(DeadLetters.TAG, DeadLetters.of(task, DeadLetters.Stage.ADMIT, DocumentError.TENANT_OVER_RATE,
-                "tenant over its rate: " + waiting + " of its documents already wait ("
-                        + IngestOptions.TENANT_MAX_WAITING.key() + "=" + rate.maxWaiting() + ", "
+                "tenant over its rate: " + waiting + " of its documents already wait" + bound + ", "
                         + IngestOptions.TENANT_DOCUMENT_RATE.key() + "=" + rate.perSecond() + "); send it again later"));
     }
 }

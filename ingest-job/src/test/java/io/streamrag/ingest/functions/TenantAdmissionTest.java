@@ -122,6 +122,40 @@ class TenantAdmissionTest {
     }
 
     @Test
+    void waitingInlineContentIsBoundedByBytesAndWhatLeavesGivesItsShareBack() throws Exception {
+        // Room for two waiting documents of 1,000 characters of content (the event adds ~20 each), not three.
+        TenantRate rate = new TenantRate(2, 2, 100, 2_100);
+        metrics = new HarnessMetrics();
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new TenantAdmission(rate)),
+                (DocumentTask t) -> t.tenant, Types.STRING, metrics.environment().setMaxParallelism(1).setParallelism(1).build())) {
+            h.open();
+            h.setProcessingTime(0);
+            for (int i = 1; i <= 5; i++) { // 2 pass, 2 wait, the 5th would take the waiting content past the bound
+                DocumentTask d = doc("flood", "d" + i, 1, Op.UPSERT);
+                d.contentBase64 = "A".repeat(1_000);
+                h.processElement(d, 0);
+            }
+            DocumentTask small = doc("flood", "small", 1, Op.UPSERT); // still fits beside them
+            h.processElement(small, 0);
+            assertThat(deadLetters(h)).singleElement().satisfies(f -> {
+                assertThat(f.documentId).isEqualTo("d5");
+                assertThat(f.message).contains("2 of its documents already wait with their inline content")
+                        .contains("ingest.tenant.max-waiting-bytes=2100 bytes");
+            });
+            h.setProcessingTime(500); // d3 leaves, and with it its share: a large one fits again
+            DocumentTask again = doc("flood", "d5", 1, Op.UPSERT);
+            again.contentBase64 = "A".repeat(1_000);
+            h.processElement(again, 0);
+            assertThat(deadLetters(h)).hasSize(1);
+            for (long t = 1_000; t <= 2_000; t += 500) {
+                h.setProcessingTime(t);
+            }
+            assertThat(passed(h)).containsExactly("flood/d1@1", "flood/d2@1", "flood/d3@1", "flood/d4@1", "flood/small@1",
+                    "flood/d5@1");
+        }
+    }
+
+    @Test
     void theQueueSurvivesARestoreWithItsContentAndTheStateIsClearedOnceTheBucketIsFull() throws Exception {
         OperatorSubtaskState state;
         try (var h = harness()) {
@@ -159,5 +193,7 @@ class TenantAdmissionTest {
         conf.set(IngestOptions.TENANT_DOCUMENT_RATE, 1.0);
         conf.set(IngestOptions.TENANT_BURST, 0);
         assertThatThrownBy(() -> IngestOptions.tenantRate(conf)).hasMessageContaining("ingest.tenant.burst");
+        conf.set(IngestOptions.TENANT_BURST, 4);
+        assertThat(IngestOptions.tenantRate(conf).maxWaitingBytes()).isEqualTo(64L << 20);
     }
 }

@@ -36,11 +36,11 @@ public class TenantAdmission extends TenantRateLimiter<QuestionTask> {
 
     @Override
     protected void refuse(QuestionTask q, Context ctx, Refusal why, int waiting) {
-        String reason = why == Refusal.QUEUE_FULL
-                ? "tenant over its rate: " + waiting + " of its questions already wait ("
-                        + QueryOptions.TENANT_MAX_WAITING.key() + "=" + rate.maxWaiting() + ")"
-                : "tenant over its rate: the question waited past its deadline behind its tenant's earlier questions ("
-                        + QueryOptions.TENANT_CANDIDATE_RATE.key() + "=" + rate.perSecond() + ")";
+        String reason = why == Refusal.PAST_DEADLINE
+                ? "tenant over its rate: the question waited past its deadline behind its tenant's earlier questions ("
+                        + QueryOptions.TENANT_CANDIDATE_RATE.key() + "=" + rate.perSecond() + ")"
+                : "tenant over its rate: " + waiting + " of its questions already wait ("
+                        + QueryOptions.TENANT_MAX_WAITING.key() + "=" + rate.maxWaiting() + ")";
         Answer a = Answers.failed(q.questionId, q.tenant, q.strategy, reason, q.receivedAtMs);
         a.plan = q.plan;
         ctx.output(REFUSED, a);
