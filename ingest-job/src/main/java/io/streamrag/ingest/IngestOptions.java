@@ -123,7 +123,7 @@ public final class IngestOptions {
     public static final ConfigOption<MemorySize> TENANT_MAX_WAITING_BYTES = ConfigOptions.key("ingest.tenant.max-waiting-bytes")
             .memoryType().defaultValue(MemorySize.ofMebiBytes(64))
             .withDescription("What one tenant's waiting documents may hold together in state (their inline content, "
-                    + "counted as the base64 text and the event as read); a document that would go past it is dead-lettered "
+                    + "counted as the base64 text, plus the event a dead letter keeps); a document that would go past it is dead-lettered "
                     + "like one past ingest.tenant.max-waiting. Bounds the TaskManager memory (heap state) or disk "
                     + "(RocksDB) a tenant's flood of inline documents can take. Only with ingest.tenant.document-rate.");
     public static final ConfigOption<Integer> QUARANTINE_MAX_ATTEMPTS = ConfigOptions.key("ingest.quarantine.max-attempts").intType().defaultValue(2)

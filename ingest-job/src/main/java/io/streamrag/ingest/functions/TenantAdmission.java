@@ -29,7 +29,7 @@ public class TenantAdmission extends TenantRateLimiter<DocumentTask> {
         return task.isDelete() ? 0 : 1;
     }
 
-    /** Inline content, held twice (the content and the event as read, which a dead letter keeps). */
+    /** Its inline content (the base64 text) and the event a dead letter would keep (long values elided, ≤ 64 KiB). */
     @Override
     protected long bytes(DocumentTask task) {
         return (task.contentBase64 == null ? 0 : task.contentBase64.length())
