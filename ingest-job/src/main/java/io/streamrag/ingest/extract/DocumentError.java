@@ -12,7 +12,7 @@ public enum DocumentError {
     INVALID_FIELD("InvalidField"),
     MISSING_CONTENT("MissingContent"),
     UNSUPPORTED_CONTENT_TYPE("UnsupportedContentType"),
-    /** Its tenant already had {@code ingest.tenant.max-waiting} documents waiting for its rate. */
+    /** Its tenant already had {@code ingest.tenant.max-waiting} documents (or {@code max-waiting-bytes}) waiting for its rate. */
     TENANT_OVER_RATE("TenantOverRate"),
     // fetch
     FORBIDDEN("Forbidden"),
