@@ -1,6 +1,8 @@
 package io.streamrag.common.tenancy;
 
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
@@ -25,6 +27,9 @@ import java.util.Map;
  * and two writes, whatever waits (a flood of inline documents, each some megabytes, must not be read back in full
  * for every new one, as a list state would on RocksDB). A job's subclass says what a record costs, what it weighs,
  * when it must have gone, and how a refusal is reported.
+ *
+ * <p>State of the first layout (the query job's operator before this one: the bucket in three values, the queue in a
+ * list) is moved over when its tenant is next touched, so a savepoint of it restores with its waiting records.
  */
 public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, T, T> {
     private static final long serialVersionUID = 1L;
@@ -45,6 +50,11 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
 
     private transient ValueState<TenantQueue> state;
     private transient MapState<Long, T> waiting;
+    /** The first layout's, read only to move a restored tenant over. */
+    private transient ValueState<Double> firstTokens;
+    private transient ValueState<Long> firstRefilledAt;
+    private transient ValueState<Long> firstWakeAt;
+    private transient ListState<T> firstWaiting;
     private transient TenantRateMetrics metrics;
 
     /** @param unit what is limited, for the metric names: {@code Questions} gives {@code tenantQuestionsDelayed} */
@@ -76,7 +86,11 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
     @Override
     public void open(OpenContext context) throws Exception {
         state = getRuntimeContext().getState(new ValueStateDescriptor<>("tenant-queue", TenantQueue.class));
-        waiting = getRuntimeContext().getMapState(new MapStateDescriptor<>("waiting", Types.LONG, TypeInformation.of(type)));
+        waiting = getRuntimeContext().getMapState(new MapStateDescriptor<>("queue", Types.LONG, TypeInformation.of(type)));
+        firstTokens = getRuntimeContext().getState(new ValueStateDescriptor<>("tokens", Types.DOUBLE));
+        firstRefilledAt = getRuntimeContext().getState(new ValueStateDescriptor<>("refilled-at", Types.LONG));
+        firstWakeAt = getRuntimeContext().getState(new ValueStateDescriptor<>("wake-at", Types.LONG));
+        firstWaiting = getRuntimeContext().getListState(new ListStateDescriptor<>("waiting", type));
         metrics = new TenantRateMetrics(getRuntimeContext().getMetricGroup(), unit);
     }
 
@@ -168,13 +182,41 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
     /** The tenant's state with its bucket refilled to now: what it held plus what the rate added (a new tenant's is full). */
     private TenantQueue refill(long now) throws Exception {
         TenantQueue q = state.value();
-        if (q == null) {
+        if (q == null && (q = fromFirstLayout()) == null) {
             q = new TenantQueue();
             q.tokens = rate.burst();
         } else {
             q.tokens = Math.min(rate.burst(), q.tokens + Math.max(0, now - q.refilledAt) / 1000.0 * rate.perSecond());
         }
         q.refilledAt = now;
+        return q;
+    }
+
+    /** The tenant's state in the first layout, moved over (its timer stands), or null when it has none. */
+    private TenantQueue fromFirstLayout() throws Exception {
+        Double tokens = firstTokens.value();
+        if (tokens == null) {
+            return null;
+        }
+        TenantQueue q = new TenantQueue();
+        q.tokens = tokens;
+        Long refilledAt = firstRefilledAt.value();
+        q.refilledAt = refilledAt == null ? 0 : refilledAt;
+        Long wakeAt = firstWakeAt.value();
+        q.wakeAt = wakeAt == null ? 0 : wakeAt;
+        Iterable<T> held = firstWaiting.get();
+        if (held != null) {
+            for (T record : held) {
+                waiting.put(q.tail++, record);
+                q.count++;
+                q.bytes += Math.max(0, bytes(record));
+                q.earliestDeadline = Math.min(q.earliestDeadline, deadlineAtMs(record));
+            }
+        }
+        firstTokens.clear();
+        firstRefilledAt.clear();
+        firstWakeAt.clear();
+        firstWaiting.clear();
         return q;
     }
 

@@ -5,12 +5,16 @@ import io.streamrag.query.records.QuestionTask;
 import io.streamrag.common.tenancy.TenantRate;
 import io.streamrag.query.QueryOptions;
 
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.util.Collector;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -122,6 +126,45 @@ class TenantAdmissionTest {
             h.setProcessingTime(3_000);
             assertThat(h.numKeyedStateEntries()).isZero();
             assertThat(h.numProcessingTimeTimers()).isZero();
+        }
+    }
+
+    /** The first layout of this operator's state (stop 27's release): the bucket in three values, the queue in a list. */
+    private static final class FirstLayout extends KeyedProcessFunction<String, QuestionTask, QuestionTask> {
+        @Override
+        public void processElement(QuestionTask q, Context ctx, Collector<QuestionTask> out) throws Exception {
+            getRuntimeContext().getState(new ValueStateDescriptor<>("tokens", Types.DOUBLE)).update(0.0);
+            getRuntimeContext().getState(new ValueStateDescriptor<>("refilled-at", Types.LONG)).update(0L);
+            getRuntimeContext().getListState(new ListStateDescriptor<>("waiting", QuestionTask.class)).add(q);
+            getRuntimeContext().getState(new ValueStateDescriptor<>("wake-at", Types.LONG)).update(1_000L);
+            ctx.timerService().registerProcessingTimeTimer(1_000);
+        }
+    }
+
+    @Test
+    void aSavepointOfTheFirstStateLayoutRestoresItsWaitingQuestionsInOrder() throws Exception {
+        OperatorSubtaskState state;
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new FirstLayout()),
+                (QuestionTask q) -> q.tenant, Types.STRING)) {
+            h.open();
+            h.setProcessingTime(0);
+            h.processElement(question("flood", "f3", 8, 0, 60_000), 0);
+            h.processElement(question("flood", "f4", 8, 0, 60_000), 0);
+            state = h.snapshot(1, 1);
+        }
+        try (var h = harness()) {
+            h.setProcessingTime(0);
+            h.initializeState(state);
+            h.open();
+            h.processElement(question("flood", "f5", 8, 0, 60_000), 0); // behind the restored two
+            h.setProcessingTime(1_000); // the first layout's timer: 8 candidates back, the first restored one goes
+            assertThat(passed(h)).containsExactly("flood/f3");
+            for (long t = 2_000; t <= 5_000; t += 1_000) {
+                h.setProcessingTime(t);
+            }
+            assertThat(passed(h)).containsExactly("flood/f3", "flood/f4", "flood/f5");
+            assertThat(refused(h)).isEmpty();
+            assertThat(h.numKeyedStateEntries()).isZero();
         }
     }
 
