@@ -154,8 +154,9 @@ class LocalModelServerTest {
 
     @Test
     void hangingCallsHoldNoServerThread() throws Exception {
-        // One server thread, two calls hanging 3 s and one normal call: the normal one is answered while both still hang.
-        try (LocalModelServer one = new LocalModelServer("127.0.0.1", 0, Faults.parse("timeout=1.0,timeoutMs=3000"), 1)) {
+        // One server thread, two calls hanging 10 s and one normal call: the normal one is answered while both still hang.
+        // (At 3 s a loaded 2-core run saw a hang end before the normal answer came back.)
+        try (LocalModelServer one = new LocalModelServer("127.0.0.1", 0, Faults.parse("timeout=1.0,timeoutMs=10000"), 1)) {
             one.start();
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             HttpRequest hanging = HttpRequest.newBuilder(URI.create(one.baseUrl() + "/chat/completions"))
