@@ -60,6 +60,8 @@ public final class DependencyWatch implements DependencyHealth {
     private final JdkHttpClients clients = new JdkHttpClients();
     private final URI embeddingUrl;
     private final ScheduledExecutorService thread;
+    /** The executor's thread, joined on close: its pool reports terminated a moment before the thread has ended. */
+    private volatile Thread probeThread;
     private volatile String down;
     private volatile boolean wanted;
 
@@ -77,6 +79,7 @@ public final class DependencyWatch implements DependencyHealth {
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "quarantine-dependency-probe");
             t.setDaemon(true);
+            probeThread = t;
             return t;
         });
         long interval = Math.max(1, settings.interval().toMillis());
@@ -242,6 +245,10 @@ public final class DependencyWatch implements DependencyHealth {
         thread.shutdownNow();
         try {
             thread.awaitTermination(timeoutMs, TimeUnit.MILLISECONDS); // a check in flight ends when interrupted
+            Thread t = probeThread;
+            if (t != null && t != Thread.currentThread()) {
+                t.join(timeoutMs); // closed means gone: a failover re-opens the operator in the same TaskManager
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
