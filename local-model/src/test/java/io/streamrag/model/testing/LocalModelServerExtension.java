@@ -7,7 +7,6 @@ import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -68,6 +67,7 @@ public class LocalModelServerExtension implements BeforeAllCallback, AfterAllCal
     /** Starts the server's main on an ephemeral port and waits for the line that names the port (60 s at most). */
     private void startChild() throws IOException, InterruptedException {
         Path log = Files.createTempFile("local-model-", ".log");
+        log.toFile().deleteOnExit();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         child = new ProcessBuilder(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
                 LocalModelServer.class.getName(), "--host", "127.0.0.1", "--port", "0", "--threads", "16")
@@ -84,7 +84,6 @@ public class LocalModelServerExtension implements BeforeAllCallback, AfterAllCal
                 Thread.sleep(50);
             }
         }
-        new File(log.toString()).deleteOnExit();
     }
 
     @Override
