@@ -9,6 +9,8 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -46,7 +48,6 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
 
     protected final TenantRate rate;
     private final Class<T> type;
-    private final String unit;
 
     private transient ValueState<TenantQueue> state;
     private transient MapState<Long, T> waiting;
@@ -55,17 +56,21 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
     private transient ValueState<Long> firstRefilledAt;
     private transient ValueState<Long> firstWakeAt;
     private transient ListState<T> firstWaiting;
-    private transient TenantRateMetrics metrics;
+    private transient Counters metrics;
 
-    /** @param unit what is limited, for the metric names: {@code Questions} gives {@code tenantQuestionsDelayed} */
-    protected TenantRateLimiter(TenantRate rate, Class<T> type, String unit) {
+    /** The two counters a limiter keeps, registered by the job's own metrics class (named for what it limits). */
+    public record Counters(Counter delayed, Counter refused) {}
+
+    protected TenantRateLimiter(TenantRate rate, Class<T> type) {
         if (!rate.enabled()) {
             throw new IllegalArgumentException("a tenant rate limiter needs a rate above 0");
         }
         this.rate = rate;
         this.type = type;
-        this.unit = unit;
     }
+
+    /** Registers the job's metrics of this operator on {@code group}: records that waited, and records refused. */
+    protected abstract Counters counters(MetricGroup group);
 
     /** What {@code record} spends of its tenant's bucket (at most a full bucket is charged; 0 is free). */
     protected abstract int cost(T record);
@@ -91,7 +96,7 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
         firstRefilledAt = getRuntimeContext().getState(new ValueStateDescriptor<>("refilled-at", Types.LONG));
         firstWakeAt = getRuntimeContext().getState(new ValueStateDescriptor<>("wake-at", Types.LONG));
         firstWaiting = getRuntimeContext().getListState(new ListStateDescriptor<>("waiting", type));
-        metrics = new TenantRateMetrics(getRuntimeContext().getMetricGroup(), unit);
+        metrics = counters(getRuntimeContext().getMetricGroup());
     }
 
     @Override
@@ -105,17 +110,17 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
             q.tokens -= cost;
             out.collect(record);
         } else if (q.count >= rate.maxWaiting()) {
-            metrics.refused.inc();
+            metrics.refused().inc();
             refuse(record, ctx, Refusal.QUEUE_FULL, q.count);
         } else if (weight > rate.maxWaitingBytes() - q.bytes) {
-            metrics.refused.inc();
+            metrics.refused().inc();
             refuse(record, ctx, Refusal.QUEUE_TOO_LARGE, q.count);
         } else {
             waiting.put(q.tail++, record);
             q.count++;
             q.bytes += weight;
             q.earliestDeadline = Math.min(q.earliestDeadline, deadlineAtMs(record));
-            metrics.delayed.inc();
+            metrics.delayed().inc();
             head = q.count == 1 ? record : null; // behind others, the timer for the head stands
         }
         schedule(ctx, now, q, head);
@@ -160,7 +165,7 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
             long deadline = deadlineAtMs(e.getValue());
             if (now >= deadline) {
                 expired.add(e.getKey());
-                metrics.refused.inc();
+                metrics.refused().inc();
                 refuse(e.getValue(), ctx, Refusal.PAST_DEADLINE, before);
                 q.bytes -= Math.max(0, bytes(e.getValue()));
             } else {

@@ -4,10 +4,12 @@ import io.streamrag.common.tenancy.TenantRate;
 import io.streamrag.common.tenancy.TenantRateLimiter;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.DocumentError;
+import io.streamrag.ingest.metrics.AdmissionMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentTask;
 
 import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.metrics.MetricGroup;
 
 /**
  * Each tenant's rate of documents ({@code ingest.tenant.document-rate}) in front of fetch, extraction, OCR, embedding
@@ -21,7 +23,12 @@ public class TenantAdmission extends TenantRateLimiter<DocumentTask> {
     private static final long serialVersionUID = 1L;
 
     public TenantAdmission(TenantRate rate) {
-        super(rate, DocumentTask.class, "Documents");
+        super(rate, DocumentTask.class);
+    }
+
+    @Override
+    protected Counters counters(MetricGroup group) {
+        return new AdmissionMetrics(group).counters();
     }
 
     @Override

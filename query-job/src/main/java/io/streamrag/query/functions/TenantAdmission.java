@@ -4,9 +4,11 @@ import io.streamrag.common.records.Answer;
 import io.streamrag.common.tenancy.TenantRate;
 import io.streamrag.common.tenancy.TenantRateLimiter;
 import io.streamrag.query.QueryOptions;
+import io.streamrag.query.metrics.AdmissionMetrics;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.vote.Answers;
 
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.util.OutputTag;
 
 /**
@@ -21,7 +23,12 @@ public class TenantAdmission extends TenantRateLimiter<QuestionTask> {
     public static final OutputTag<Answer> REFUSED = new OutputTag<>("tenant-refused") {};
 
     public TenantAdmission(TenantRate rate) {
-        super(rate, QuestionTask.class, "Questions");
+        super(rate, QuestionTask.class);
+    }
+
+    @Override
+    protected Counters counters(MetricGroup group) {
+        return new AdmissionMetrics(group).counters();
     }
 
     @Override
