@@ -147,11 +147,15 @@ public class IngestJob {
         // Poison quarantine: after a restore, replayed documents wait for a checkpoint that records their attempt. It
         // probes OpenSearch and a remote embedding endpoint, so an outage's failures are not counted against them.
         int maxAttempts = conf.get(IngestOptions.QUARANTINE_MAX_ATTEMPTS);
-        SingleOutputStreamOperator<DocumentTask> admitted = maxAttempts <= 0 ? rated : rated
+        SingleOutputStreamOperator<DocumentTask> quarantined = maxAttempts <= 0 ? null : rated
                 .keyBy(DocumentTask::key)
                 .transform("Quarantine", TypeInformation.of(DocumentTask.class),
                         new Quarantine(maxAttempts, conf.get(IngestOptions.QUARANTINE_MODE), ProbeSettings.from(conf)))
                 .uid("quarantine").name("Quarantine");
+        // Without the quarantine, keyed by document again after the rate (keyed by tenant): forwarded, all of a tenant's
+        // documents would be fetched, extracted and read on the one subtask its name hashes to.
+        DataStream<DocumentTask> admitted = quarantined != null ? quarantined
+                : rated == gated ? gated : rated.keyBy(DocumentTask::key);
 
         SingleOutputStreamOperator<FetchedDocument> fetched = admitted.process(new FetchContent(FetchSettings.from(conf, fetchRoot)))
                 .uid("fetch").name("Fetch content");
@@ -194,14 +198,16 @@ public class IngestJob {
                 .uid("index").name("Index in OpenSearch");
 
         List<DataStream<FailedDocument>> stageDeadLetters = new ArrayList<>(List.of(
-                admitted.getSideOutput(DeadLetters.TAG), // quarantine (the one before it, when it is off)
                 fetched.getSideOutput(DeadLetters.TAG),
                 items.getSideOutput(DeadLetters.TAG),
                 ocred.getSideOutput(DeadLetters.TAG), // versions whose images never all came back
                 chunked.getSideOutput(DeadLetters.TAG),
                 embedded.getSideOutput(DeadLetters.TAG),
                 indexed.getSideOutput(DeadLetters.TAG)));
-        if (rated != gated && rated != admitted) { // tenant admission, when both it and the quarantine are on
+        if (quarantined != null) {
+            stageDeadLetters.add(quarantined.getSideOutput(DeadLetters.TAG));
+        }
+        if (rated != gated) { // tenant admission
             stageDeadLetters.add(rated.getSideOutput(DeadLetters.TAG));
         }
         DataStream<FailedDocument> deadLetters = parsed.getSideOutput(DeadLetters.TAG);

@@ -95,7 +95,8 @@ public class QueryJob {
                     .process(new TenantAdmission(tenantRate))
                     .uid("tenant-admission")
                     .name("Tenant admission (candidates/s per tenant)");
-            admitted = admission;
+            // Spread again: forwarded, all of a tenant's admitted questions would share the one subtask its name hashes to.
+            admitted = admission.rebalance();
             refused.add(admission.getSideOutput(TenantAdmission.REFUSED));
         }
 

@@ -12,6 +12,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.operators.TimestampedCollector;
 import org.apache.flink.util.Collector;
 
 import java.util.ArrayList;
@@ -51,6 +52,8 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
 
     private transient ValueState<TenantQueue> state;
     private transient MapState<Long, T> waiting;
+    /** The timestamps the waiting records came with, by the same sequence number (none: they came without). */
+    private transient MapState<Long, Long> stamps;
     /** The first layout's, read only to move a restored tenant over. */
     private transient ValueState<Double> firstTokens;
     private transient ValueState<Long> firstRefilledAt;
@@ -92,6 +95,7 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
     public void open(OpenContext context) throws Exception {
         state = getRuntimeContext().getState(new ValueStateDescriptor<>("tenant-queue", TenantQueue.class));
         waiting = getRuntimeContext().getMapState(new MapStateDescriptor<>("queue", Types.LONG, TypeInformation.of(type)));
+        stamps = getRuntimeContext().getMapState(new MapStateDescriptor<>("queue-stamps", Types.LONG, Types.LONG));
         firstTokens = getRuntimeContext().getState(new ValueStateDescriptor<>("tokens", Types.DOUBLE));
         firstRefilledAt = getRuntimeContext().getState(new ValueStateDescriptor<>("refilled-at", Types.LONG));
         firstWakeAt = getRuntimeContext().getState(new ValueStateDescriptor<>("wake-at", Types.LONG));
@@ -116,6 +120,9 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
             metrics.refused().inc();
             refuse(record, ctx, Refusal.QUEUE_TOO_LARGE, q.count);
         } else {
+            if (ctx.timestamp() != null) {
+                stamps.put(q.tail, ctx.timestamp());
+            }
             waiting.put(q.tail++, record);
             q.count++;
             q.bytes += weight;
@@ -142,10 +149,12 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
                 break;
             }
             q.tokens -= charge(head);
+            Long stamp = stamps.get(q.head);
+            stamps.remove(q.head);
             waiting.remove(q.head++);
             q.count--;
             q.bytes -= Math.max(0, bytes(head));
-            out.collect(head);
+            release(head, stamp, out);
             head = null;
         }
         if (q.count == 0) {
@@ -154,6 +163,22 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
             q.earliestDeadline = Long.MAX_VALUE;
         }
         schedule(ctx, now, q, head);
+    }
+
+    /**
+     * Hands a released record on with the timestamp it came with, as if it had passed straight through (the ingest
+     * job's quarantine tells a replay from a new document by it). A function has no call to stamp what a timer emits,
+     * but the collector its operator hands a timer is a {@link TimestampedCollector}, which erased the timer's time.
+     */
+    private static <T> void release(T record, Long stamp, Collector<T> out) {
+        if (out instanceof TimestampedCollector<T> stamped) {
+            if (stamp != null) {
+                stamped.setAbsoluteTimestamp(stamp);
+            } else {
+                stamped.eraseTimestamp();
+            }
+        }
+        out.collect(record);
     }
 
     /** Refuses every waiting record whose deadline has passed (a scan, only when the earliest one has). */
@@ -174,6 +199,7 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
         }
         for (Long seq : expired) {
             waiting.remove(seq);
+            stamps.remove(seq);
         }
         q.count -= expired.size();
         q.earliestDeadline = earliest;
@@ -245,15 +271,16 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
             if (head == null && q.wakeAt == 0) {
                 head = head(q);
             }
-            wake = Math.min(head != null ? now + millisFor(charge(head) - q.tokens) : q.wakeAt, q.earliestDeadline);
+            wake = Math.min(head != null ? after(now, charge(head) - q.tokens) : q.wakeAt, q.earliestDeadline);
         } else if (q.tokens < rate.burst()) {
-            wake = now + millisFor(rate.burst() - q.tokens);
+            wake = after(now, rate.burst() - q.tokens);
         } else {
             if (q.wakeAt != 0) {
                 ctx.timerService().deleteProcessingTimeTimer(q.wakeAt);
             }
             state.clear();
             waiting.clear();
+            stamps.clear();
             return;
         }
         wake = Math.max(wake, now + 1);
@@ -267,7 +294,9 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
         state.update(q);
     }
 
-    private long millisFor(double units) {
-        return (long) Math.ceil(Math.max(0, units) / rate.perSecond() * 1000);
+    /** When the rate has put {@code units} into the bucket, counted from {@code now}; never past the end of time. */
+    private long after(long now, double units) {
+        long millis = (long) Math.ceil(Math.max(0, units) / rate.perSecond() * 1000); // saturates at Long.MAX_VALUE
+        return millis > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + millis;
     }
 }

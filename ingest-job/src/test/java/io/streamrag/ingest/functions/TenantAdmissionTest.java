@@ -184,6 +184,55 @@ class TenantAdmissionTest {
         }
     }
 
+    /** The quarantine downstream tells a replay from a new document by its Kafka timestamp: waiting must not erase it. */
+    @Test
+    void aDocumentThatWaitedLeavesWithTheTimestampItCameWithAlsoAfterARestore() throws Exception {
+        OperatorSubtaskState state;
+        try (var h = harness()) {
+            h.open();
+            h.setProcessingTime(0);
+            h.processElement(doc("t", "d1", 1, Op.UPSERT), 111);
+            h.processElement(doc("t", "d2", 1, Op.UPSERT), 222);
+            h.processElement(doc("t", "d3", 1, Op.UPSERT), 333);
+            h.processElement(new StreamRecord<>(doc("t", "d4", 1, Op.UPSERT))); // none
+            h.setProcessingTime(500);
+            assertThat(stamps(h)).containsExactly("d1@111", "d2@222", "d3@333");
+            state = h.snapshot(1, 1);
+        }
+        try (var h = harness()) {
+            h.setProcessingTime(500);
+            h.initializeState(state);
+            h.open();
+            h.setProcessingTime(1_000);
+            assertThat(stamps(h)).containsExactly("d4@none");
+            assertThat(h.numKeyedStateEntries()).isPositive();
+            h.setProcessingTime(2_000);
+            assertThat(h.numKeyedStateEntries()).isZero(); // the stamps go with the rest
+        }
+    }
+
+    /** A rate so small that the wait overflows a long must not wake the operator every millisecond instead. */
+    @Test
+    void aTinyRateWaitsUntilTheEndOfTimeInsteadOfWakingEveryMillisecond() throws Exception {
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask>(
+                new KeyedProcessOperator<>(new TenantAdmission(new TenantRate(1e-17, 1, 3))), t -> t.tenant, Types.STRING)) {
+            h.open();
+            h.setProcessingTime(1_000);
+            h.processElement(doc("t", "d1", 1, Op.UPSERT), 0);
+            h.processElement(doc("t", "d2", 1, Op.UPSERT), 0);
+            assertThat(passed(h)).containsExactly("t/d1@1");
+            assertThat(h.numProcessingTimeTimers()).isOne(); // d2's, due when the bucket holds one document
+            assertThat(h.getProcessingTimeService().getActiveTimerTimestamps()).allSatisfy(t -> assertThat(t).isGreaterThan(Long.MAX_VALUE / 2));
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> stamps(KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask> h) {
+        return h.getOutput().stream().filter(o -> o instanceof StreamRecord).map(o -> (StreamRecord<DocumentTask>) o)
+                .map(r -> r.getValue().documentId + "@" + (r.hasTimestamp() ? String.valueOf(r.getTimestamp()) : "none"))
+                .collect(Collectors.toList());
+    }
+
     @Test
     void badSettingsFailTheSubmissionNamingTheirKeys() {
         Configuration conf = new Configuration();
