@@ -19,11 +19,13 @@ import org.opensearch.client.opensearch._types.OpenSearchException;
 
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -55,11 +57,15 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
         model = EmbeddingModels.create(settings.embedding());
         retriever = new HybridRetriever(client, model, settings.alias(), settings.poolSize(), settings.rrfK());
         executor = Executors.newFixedThreadPool(settings.threads());
-        timers = Executors.newSingleThreadScheduledExecutor(r -> {
+        ScheduledThreadPoolExecutor deadlines = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "retrieve-timers");
             t.setDaemon(true);
             return t;
         });
+        // A question answered in time cancels its deadline task: gone from the queue at once, not kept (with the
+        // retrieval its result future holds) until its deadline, up to an hour later.
+        deadlines.setRemoveOnCancelPolicy(true);
+        timers = deadlines;
         metrics = new RetrievalMetrics(getRuntimeContext().getMetricGroup());
     }
 
@@ -88,7 +94,13 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
     private void attempt(QuestionTask q, int retry, long start, AtomicBoolean done, String[] lastError,
                          AtomicReference<ScheduledFuture<?>> atDeadline, ResultFuture<Retrieval> resultFuture) {
         long left = Math.max(1, q.deadlineAtMs() - System.currentTimeMillis());
-        CompletableFuture.supplyAsync(() -> retriever.retrieve(q.tenant, q.text, q.k), executor)
+        CompletableFuture.supplyAsync(() -> {
+                    // Queued behind searches that hang (an outage): not run once the question has ended meanwhile.
+                    if (done.get()) {
+                        throw new CancellationException("the question ended");
+                    }
+                    return retriever.retrieve(q.tenant, q.text, q.k);
+                }, executor)
                 .orTimeout(Math.min(settings.attemptTimeout().toMillis(), left), TimeUnit.MILLISECONDS) // a hanging search is given up
                 .whenComplete((chunks, error) -> {
                     if (done.get()) {
@@ -114,6 +126,11 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
                         resultFuture.complete(Collections.singleton(succeeded(q, start, chunks)));
                     }
                 });
+    }
+
+    /** Deadline and retry tasks waiting in the timer queue (a question answered in time leaves none). */
+    int scheduledTimers() {
+        return ((ScheduledThreadPoolExecutor) timers).getQueue().size();
     }
 
     /** Ends the question FAILED with {@code error}, unless it has ended already. */

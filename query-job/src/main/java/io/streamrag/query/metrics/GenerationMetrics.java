@@ -88,6 +88,11 @@ public class GenerationMetrics extends ComponentMetrics implements CallListener 
     }
 
     public void completed(CandidateResult r) {
+        get(TOKENS_IN).inc(r.tokensIn);
+        get(TOKENS_OUT).inc(r.tokensOut);
+        if (r.is(CandidateResult.Status.CANCELLED)) {
+            return; // the decided vote aborted it (candidatesCancelled): neither the endpoint's failure nor its latency
+        }
         PerEndpoint p = of(r.endpoint);
         if (r.ok()) {
             p.get(SUCCEEDED).inc();
@@ -100,8 +105,6 @@ public class GenerationMetrics extends ComponentMetrics implements CallListener 
         synchronized (latency) {
             latency.update(r.latencyMs);
         }
-        get(TOKENS_IN).inc(r.tokensIn);
-        get(TOKENS_OUT).inc(r.tokensOut);
     }
 
     @Override

@@ -1,19 +1,58 @@
 package io.streamrag.query.functions;
 
+import io.streamrag.common.config.StreamRagOptions;
+import io.streamrag.query.TestRetrievals;
+import io.streamrag.query.records.QuestionTask;
+import io.streamrag.query.records.Retrieval;
+import io.streamrag.query.retrieve.RetrieveSettings;
+
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 import org.opensearch.client.opensearch._types.ErrorResponse;
 import org.opensearch.client.opensearch._types.OpenSearchException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.ConnectException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Which retrieval errors are waited out until the question's deadline and which fail it at once. */
+/** Which retrieval errors are waited out until the question's deadline and which fail it at once; what an answered question leaves. */
 class AsyncRetrieveTest {
+
+    /** Questions that ended long before their hour-long deadlines: their deadline tasks must not stay queued till then. */
+    @Test
+    void aQuestionThatEndedLeavesNoTaskWaitingForItsDeadline() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        Configuration conf = new Configuration();
+        conf.set(StreamRagOptions.OPENSEARCH_URL, "http://127.0.0.1:" + closedPort); // never reached: see below
+        AsyncRetrieve retrieve = new AsyncRetrieve(RetrieveSettings.from(conf));
+        try (var h = new OneInputStreamOperatorTestHarness<QuestionTask, Retrieval>(
+                new AsyncWaitOperatorFactory<>(retrieve, 7_200_000, 64, AsyncDataStream.OutputMode.UNORDERED),
+                TypeInformation.of(QuestionTask.class).createSerializer(new SerializerConfigImpl()))) {
+            h.open();
+            for (int i = 0; i < 20; i++) {
+                QuestionTask q = TestRetrievals.adminPort("q" + i, 1, 3_600_000).question;
+                q.text = " "; // cannot be embedded: FAILED at once, no retry
+                h.processElement(q, 0);
+            }
+            h.endInput();
+            assertThat(h.extractOutputValues()).hasSize(20).allSatisfy(r -> assertThat(r.error).isNotNull());
+            assertThat(retrieve.scheduledTimers()).isZero();
+        }
+    }
 
     private static OpenSearchException status(int status) {
         return new OpenSearchException(ErrorResponse.of(r -> r.status(status)
