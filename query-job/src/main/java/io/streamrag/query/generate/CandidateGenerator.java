@@ -1,6 +1,7 @@
 package io.streamrag.query.generate;
 
 import io.github.resilience4j.bulkhead.BulkheadFullException;
+import io.streamrag.common.records.Identity;
 import io.streamrag.query.records.CandidateRequest;
 import io.streamrag.query.records.CandidateResult;
 import io.streamrag.query.records.CandidateResult.Status;
@@ -45,6 +46,8 @@ public class CandidateGenerator implements AutoCloseable {
      * cut off just short of it would say nothing.
      */
     private static final double RUN_ON = 1.25;
+    /** Characters of a failed candidate's error kept (it is repeated in the answer record). */
+    static final int MAX_ERROR_CHARS = 1000;
 
     private final Map<String, ChatEndpoint> endpoints = new LinkedHashMap<>();
     private final Map<StrategyName, Strategy> strategies = new EnumMap<>(StrategyName.class);
@@ -553,7 +556,7 @@ public class CandidateGenerator implements AutoCloseable {
                                          int attempts, long start) {
         CandidateResult r = base(request, endpoint);
         r.status = status.name();
-        r.error = error;
+        r.error = Identity.clip(error, MAX_ERROR_CHARS); // an exception's text may hold a whole response body
         r.attempts = attempts;
         r.latencyMs = start > 0 ? System.currentTimeMillis() - start : 0;
         return r;

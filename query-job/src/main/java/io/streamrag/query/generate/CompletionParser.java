@@ -1,5 +1,7 @@
 package io.streamrag.query.generate;
 
+import io.streamrag.common.records.Identity;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -12,7 +14,13 @@ public final class CompletionParser {
 
     private CompletionParser() {}
 
-    /** The last {@code Answer:} line (markdown bold tolerated), else the last non-empty line. */
+    /**
+     * Characters of a candidate's answer kept: the answer, each vote and each candidate repeat it in the answer record,
+     * so a server that ignores its token limit must not make that record too large to write.
+     */
+    public static final int MAX_ANSWER_CHARS = 4000;
+
+    /** The last {@code Answer:} line (markdown bold tolerated), else the last non-empty line; clipped. */
     public static String answer(String text) {
         String last = "";
         String answer = null;
@@ -29,7 +37,7 @@ public final class CompletionParser {
             }
         }
         String a = answer != null ? answer : last;
-        return a.replaceAll("^[\"']|[\"'.]$", "").strip();
+        return Identity.clip(a.replaceAll("^[\"']|[\"'.]$", "").strip(), MAX_ANSWER_CHARS);
     }
 
     /** Source numbers from the last {@code Sources:} line, in order, without duplicates. */

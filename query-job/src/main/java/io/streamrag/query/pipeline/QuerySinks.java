@@ -9,6 +9,7 @@ import io.streamrag.query.io.kafka.AnswerSerializer;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.kafka.clients.producer.ProducerConfig;
 
 import java.util.Properties;
 
@@ -16,6 +17,15 @@ import java.util.Properties;
 public final class QuerySinks {
 
     private QuerySinks() {}
+
+    /**
+     * The largest answer value the producer sends: its {@code max.request.size} (Kafka's default 1 MiB, which the
+     * broker's and the topic's defaults match) less room for the key and the record's framing.
+     */
+    static int maxValueBytes(Properties producer) {
+        int maxRequest = Integer.parseInt(producer.getProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "1048576").trim());
+        return Math.max(64 * 1024, maxRequest - 16 * 1024);
+    }
 
     /** The answers topic, exactly-once (transactions committed on checkpoints). */
     public static KafkaSink<Answer> kafka(Configuration conf) {
@@ -26,7 +36,7 @@ public final class QuerySinks {
                 .setKafkaProducerConfig(producer)
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(conf.get(QueryOptions.SINK_TRANSACTIONAL_ID_PREFIX))
-                .setRecordSerializer(new AnswerSerializer(conf.get(StreamRagOptions.ANSWERS_TOPIC)))
+                .setRecordSerializer(new AnswerSerializer(conf.get(StreamRagOptions.ANSWERS_TOPIC), maxValueBytes(producer)))
                 .build();
     }
 }

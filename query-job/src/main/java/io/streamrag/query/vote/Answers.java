@@ -26,6 +26,20 @@ public final class Answers {
         return a;
     }
 
+    /**
+     * {@code a} as FAILED {@link FailureReason#ANSWER_TOO_LARGE}, when its record ({@code bytes}) would be larger than
+     * the answers topic takes: its usage, latency and plan kept, its candidates, votes and chunks left out.
+     */
+    public static Answer tooLarge(Answer a, int bytes, int limit) {
+        Answer f = answer(a.questionId, a.tenant, a.strategy);
+        f.status = Answer.Status.FAILED;
+        f.error = FailureReason.ANSWER_TOO_LARGE.because(bytes + " bytes as JSON, more than the " + limit + " a record may take");
+        f.usage = a.usage;
+        f.latencyMs = a.latencyMs;
+        f.plan = a.plan;
+        return f;
+    }
+
     public static Answer noContext(QuestionTask q, long retrievalMs) {
         Answer a = answer(q.questionId, q.tenant, q.strategy);
         a.plan = q.plan;

@@ -18,7 +18,9 @@ public enum FailureReason {
     /** FAILED: the vote reached the deadline before any candidate succeeded. */
     DEADLINE_WITHOUT_CANDIDATE("deadline passed with no successful candidate"),
     /** FAILED: every candidate came back failed. */
-    NO_CANDIDATE_SUCCEEDED("no candidate succeeded");
+    NO_CANDIDATE_SUCCEEDED("no candidate succeeded"),
+    /** FAILED: the answer came out larger than a record of the answers topic may be; followed by ": " and its size. */
+    ANSWER_TOO_LARGE("answer too large to write");
 
     /** The words that open the {@code error} text. */
     public final String text;

@@ -36,6 +36,14 @@ class GenerateLogicTest {
         assertThat(CompletionParser.followUps("Follow up: none", 2)).isEmpty();
     }
 
+    /** A server that ignores its token limit: the answer is repeated per vote and candidate, so it is clipped. */
+    @Test
+    void anOverlongAnswerLineIsClippedSayingHowLongItWas() {
+        String answer = CompletionParser.answer("Answer: " + "x".repeat(200_000));
+        assertThat(answer).startsWith("x".repeat(CompletionParser.MAX_ANSWER_CHARS)).endsWith("(200000 characters)");
+        assertThat(answer.length()).isLessThan(CompletionParser.MAX_ANSWER_CHARS + 40);
+    }
+
     @Test
     void parsesRetryAfter() {
         assertThat(RetryAfterHttpClient.parseRetryAfter("2")).isEqualTo(2000);
