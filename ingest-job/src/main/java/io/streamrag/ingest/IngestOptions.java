@@ -135,7 +135,8 @@ public final class IngestOptions {
             .defaultValue(QuarantineMode.OPTIMISTIC)
             .withDescription("optimistic: documents pass straight through; after a restore, the replayed ones (record timestamp before "
                     + "the restore) wait for a checkpoint that records their attempt (at most 128 are released per checkpoint), and the "
-                    + "suspects of a failed release are retried in halves until the one that fails alone is found. always-gate: "
+                    + "suspects of a failed release are retried in halves until the one that fails alone in the job is found (at "
+                    + "parallelism above 1 the subtasks retry their suspects in turns, the others holding every document meanwhile). always-gate: "
                     + "every document waits for a checkpoint (up to one interval of latency; a poison document is caught within "
                     + "ingest.quarantine.max-attempts failures instead of one more).");
     public static final ConfigOption<Duration> QUARANTINE_PROBE_INTERVAL = ConfigOptions.key("ingest.quarantine.probe-interval").durationType()

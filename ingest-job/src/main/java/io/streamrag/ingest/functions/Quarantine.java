@@ -25,6 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,6 +59,21 @@ import java.util.stream.Stream;
  * search. A document whose attempts reach {@code maxAttempts} is dead-lettered by a failure that struck it released
  * alone (a failure shared with other documents cannot tell whose it was; with the default of 2 attempts that was
  * already so, with 1 it dead-lettered everything released with a poison document).
+ *
+ * <p>Several subtasks: a failure is the job's, so "alone" means alone in the job. Each snapshot also records, in union
+ * operator state ({@link Release}), how many entries the subtask marked, whether documents may pass through it
+ * unchecked until its next snapshot, and how many checkpoints it would need after a failure to release its suspects;
+ * a restore reads every subtask's. A release is alone when it is the only entry marked in the job and no other
+ * subtask was letting documents through (subtask A once dead-lettered an innocent document it released alone while
+ * subtask B's half with the poison failed the job). For a poison to be released alone at all, the subtasks then take
+ * turns (at parallelism above 1): after a restore, in subtask order, each subtask with suspects gets the checkpoints it
+ * needs to release them if none fails, counted from the first checkpoint taken after the restore, while every other
+ * subtask holds everything (marks nothing, gates every document); once the turns are over all release as before. So a
+ * poison is found within its own subtask's bisection, as at parallelism 1, whatever the others hold; turns cost the
+ * other subtasks' documents that many checkpoints of latency. Checkpoints aborted or without a notice during the
+ * turns, a dependency outage, or a rescale (indices change: no turns) can leave suspects for after the turns: they
+ * are then released while other subtasks release too, which convicts nobody, and the next failure's restore has turns
+ * again. State from before these records (an old savepoint) restores with no turns and "alone" per subtask, as before.
  *
  * <p>Which documents are gated ({@link QuarantineMode#OPTIMISTIC}, the default): in normal running none — they pass
  * straight through, at no latency. After a restore (a failover — also one before the first checkpoint completed, when
@@ -98,6 +114,7 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(Quarantine.class);
     private static final String STATE = "quarantine";
+    private static final String RELEASES = "quarantine-releases";
     /** How far ahead of this TaskManager's clock a record's stamp may be and still count as new after a restore. */
     static final long FUTURE_TOLERANCE_MS = 60_000;
     /**
@@ -140,6 +157,33 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         }
     }
 
+    /**
+     * What one subtask's snapshot marked, kept in union operator state: a restore reads every subtask's, so it sees
+     * the releases of the whole job at the restored checkpoint (a job failure is job-wide).
+     */
+    public static class Release {
+        public long checkpointId;
+        public int subtask;
+        public int parallelism;
+        /** Entries marked releasing in the snapshot: released after it, so in flight at a failure restored from it. */
+        public int released;
+        /** Checkpoints the subtask needs, after a failure restored from the snapshot, to release its suspects (0: none). */
+        public int turn;
+        /** Documents may pass through it unchecked until its next snapshot (optimistic, no suspects, no one's turn). */
+        public boolean open;
+
+        public Release() {}
+
+        Release(long checkpointId, int subtask, int parallelism, int released, int turn, boolean open) {
+            this.checkpointId = checkpointId;
+            this.subtask = subtask;
+            this.parallelism = parallelism;
+            this.released = released;
+            this.turn = turn;
+            this.open = open;
+        }
+    }
+
     /** Suspects of one level: keys in order, each with how many of its first held entries belong here. */
     private static final class Pool {
         final LinkedHashMap<Object, Integer> keys = new LinkedHashMap<>();
@@ -167,6 +211,20 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
     private transient Map<Object, Long> waiting;
     /** Suspect pools by level. */
     private transient TreeMap<Integer, Pool> pools;
+    /** This subtask's {@link Release} of the last snapshot (union state), and every subtask's found on restore. */
+    private transient ListState<Release> releases;
+    private transient List<Release> restoredReleases;
+    /**
+     * The turns after a restore (parallelism above 1): checkpoints, counted from the first one taken after it, in which
+     * one subtask after the other releases its suspects while every other holds everything (0: no turns). This
+     * subtask's turn is [turnFrom, turnTo) of them.
+     */
+    private transient int turns;
+    private transient int turnFrom;
+    private transient int turnTo;
+    /** Id of the first checkpoint taken after the restore (-1: none yet), and of the last one taken (-1: none). */
+    private transient long turnsStart;
+    private transient long lastCheckpoint;
     /** Held entries, and those of them marked releasing. */
     private transient int heldCount;
     private transient int markedCount;
@@ -211,6 +269,17 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
         held = getPartitionedState(new ListStateDescriptor<>(STATE, TypeInformation.of(Entry.class)));
+        // Empty when restored from a savepoint taken before this state existed: then "alone" is decided per subtask.
+        releases = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>(RELEASES, TypeInformation.of(Release.class)));
+        restoredReleases = new ArrayList<>();
+        if (context.isRestored()) {
+            releases.get().forEach(restoredReleases::add);
+        }
+        turns = 0;
+        turnFrom = 0;
+        turnTo = 0;
+        turnsStart = -1;
+        lastCheckpoint = -1;
         waiting = new LinkedHashMap<>();
         pools = new TreeMap<>();
         heldCount = 0;
@@ -275,7 +344,12 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
             }
         }
         int level = maxLevel + 1;
-        boolean alone = failedRelease == 1;
+        // Alone in the whole job: any subtask's release (or pass-through) may have been what failed it. Without the
+        // subtasks' releases (a savepoint from before they were kept) as before: alone on this subtask.
+        int jobRelease = restoredReleases.isEmpty() ? failedRelease : restoredReleases.stream().mapToInt(r -> r.released).sum();
+        boolean othersOpen = restoredReleases.stream().anyMatch(r -> r.released == 0 && r.open);
+        boolean alone = failedRelease == 1 && jobRelease == 1 && !othersOpen;
+        planTurns();
         // A dependency down now: the failure is taken for the outage's, unless a document released has had its share.
         boolean refund = down != null && refundsLeft;
         for (Object key : restoredKeys) {
@@ -333,9 +407,49 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
             LOG.warn("{} documents were in flight when the job failed, and a dependency does not answer ({}): the failure is taken "
                     + "for the outage's, not counted as their attempt; they are held until it answers", failedRelease, down);
         } else if (failedRelease > 0) {
-            LOG.warn("{} documents were in flight when the job failed ({}); {} suspects in {} pools are retried in halves",
-                    failedRelease, alone ? "alone" : "together", pools.values().stream().mapToInt(p -> p.size).sum(), pools.size());
+            LOG.warn("{} documents were in flight here when the job failed ({} in the job{}); {} suspects in {} pools are retried in halves",
+                    failedRelease, jobRelease, othersOpen ? ", and a subtask let documents through" : "",
+                    pools.values().stream().mapToInt(p -> p.size).sum(), pools.size());
         }
+        if (turns > 0) {
+            LOG.info("Suspects are retried subtask by subtask for {} checkpoints, every other subtask holding everything: this one's "
+                    + "turn is checkpoints {} to {} of them", turns, turnFrom, turnTo - 1);
+        }
+    }
+
+    /**
+     * Turns, from the subtasks' releases at the restored checkpoint: each subtask that has suspects after the failure
+     * gets as many checkpoints as it needs to release them if none fails, in subtask order, and holds everything
+     * outside its turn; so does every other subtask until the turns are over. A release in a turn is then the only
+     * one of the job, and a suspect released alone can be convicted. Every subtask computes the same turns from the
+     * same union state. None at parallelism 1 (nothing else can release), and none after a rescale (the releases
+     * are of other subtasks): then suspects are retried on every subtask at once, convicting nobody until the next
+     * failure, whose restore has turns again.
+     */
+    private void planTurns() {
+        int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
+        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        List<Release> all = new ArrayList<>(restoredReleases);
+        all.sort(Comparator.comparingInt(r -> r.subtask));
+        boolean sameSubtasks = parallelism > 1 && all.size() == parallelism;
+        for (int i = 0; sameSubtasks && i < all.size(); i++) {
+            sameSubtasks = all.get(i).subtask == i && all.get(i).parallelism == parallelism;
+        }
+        if (!sameSubtasks) {
+            return;
+        }
+        for (Release r : all) {
+            if (r.subtask == subtask) {
+                turnFrom = turns;
+                turnTo = turns + r.turn;
+            }
+            turns += r.turn;
+        }
+    }
+
+    /** Taking turns, and the last checkpoint taken was within them: hold everything, release only in its own turn. */
+    private boolean inTurns() {
+        return turns > 0 && (turnsStart < 0 || lastCheckpoint - turnsStart < turns);
     }
 
     @Override
@@ -372,7 +486,7 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
     }
 
     private boolean gated(StreamRecord<DocumentTask> element, Object key) {
-        return alwaysGate || mayBeReplay(element) || retryingSuspects() || waiting.containsKey(key);
+        return alwaysGate || mayBeReplay(element) || retryingSuspects() || inTurns() || waiting.containsKey(key);
     }
 
     /**
@@ -405,19 +519,32 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         // Mark what this checkpoint releases (before the state is snapshotted, so the marks are in it): normally the
         // waiting entries up to the limit; while there are suspects, one group of them, once nothing else is marked
         // (the released group is confirmed by this checkpoint, which is taken after its release). Nothing while a
-        // dependency does not answer: a release would only fail with it, and be blamed.
+        // dependency does not answer: a release would only fail with it, and be blamed. While subtasks take turns,
+        // only suspects, and only in this subtask's turn.
+        if (turns > 0 && turnsStart < 0) {
+            turnsStart = id;
+        }
+        lastCheckpoint = id;
+        boolean inTurns = inTurns();
+        long turn = id - turnsStart;
         health.watch(!waiting.isEmpty());
         boolean outage = hold(health.down());
         if (outage) {
             LOG.debug("Checkpoint {} releases nothing: {}", id, heldFor);
+        } else if (inTurns && (turn < turnFrom || turn >= turnTo)) {
+            LOG.debug("Checkpoint {} releases nothing: another subtask's turn", id);
         } else if (pools.isEmpty()) {
-            int budget = releaseLimit - markedCount;
-            for (Map.Entry<Object, Long> w : new ArrayList<>(waiting.entrySet())) {
-                if (budget <= 0) {
-                    break;
-                }
-                if (w.getValue() < 0) {
-                    budget -= mark(w.getKey(), budget, id, -1);
+            if (inTurns) {
+                LOG.debug("Checkpoint {} releases nothing: suspects done, the turns are not", id);
+            } else {
+                int budget = releaseLimit - markedCount;
+                for (Map.Entry<Object, Long> w : new ArrayList<>(waiting.entrySet())) {
+                    if (budget <= 0) {
+                        break;
+                    }
+                    if (w.getValue() < 0) {
+                        budget -= mark(w.getKey(), budget, id, -1);
+                    }
                 }
             }
         } else if (markedCount == 0) {
@@ -431,7 +558,42 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
                 budget -= mark(key, budget, id, level);
             }
         }
+        // Documents pass through unchecked after this checkpoint only if optimistic, without suspects, out of the turns.
+        boolean open = !alwaysGate && pools.isEmpty() && !inTurns;
+        releases.update(List.of(new Release(id, getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(), markedCount, turnAfterFailure(), open)));
         super.snapshotState(context);
+    }
+
+    /**
+     * The checkpoints this subtask would need, after a failure restored from the checkpoint being taken, to release
+     * its suspects if none of them fails: what is marked now becomes the deepest pool, failed; the rest of the pool
+     * it was marked from is tried whole; then one group per checkpoint as {@link #snapshotState} marks them.
+     */
+    private int turnAfterFailure() {
+        List<int[]> groups = new ArrayList<>(); // {size, failed}, deepest first
+        if (markedCount > 0) {
+            groups.add(new int[] {markedCount, 1});
+        }
+        for (Map.Entry<Integer, Pool> p : pools.descendingMap().entrySet()) {
+            boolean markedHere = markedCount > 0 && p.getKey().equals(pools.lastKey()); // marks of suspects are the deepest pool's
+            int size = p.getValue().size - (markedHere ? markedCount : 0);
+            if (size > 0) {
+                groups.add(new int[] {size, markedHere || !p.getValue().failed ? 0 : 1});
+            }
+        }
+        return releaseSteps(groups, releaseLimit);
+    }
+
+    /** Checkpoints to release suspect pools ({size, failed}, in order) without a failure: halves of a failed one. */
+    static int releaseSteps(List<int[]> pools, int releaseLimit) {
+        int steps = 0;
+        for (int[] pool : pools) {
+            for (int left = pool[0]; left > 0; steps++) {
+                left -= Math.min(releaseLimit, pool[1] == 1 ? (left + 1) / 2 : left);
+            }
+        }
+        return steps;
     }
 
     @Override

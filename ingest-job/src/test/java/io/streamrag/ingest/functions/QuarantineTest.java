@@ -17,11 +17,14 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.checkpoint.SavepointType;
+import org.apache.flink.runtime.checkpoint.StateObjectCollection;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.operators.testutils.MockEnvironment;
 import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
 import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -843,5 +846,289 @@ class QuarantineTest {
         assertThat(job.dead).extracting(f -> f.documentId + "/" + f.error).containsExactly("poison/PoisonDocument");
         // Gated from the start, with maxAttempts 2: MAX_REFUNDS failures forgiven, then two counted.
         assertThat(job.failures).isEqualTo(Quarantine.MAX_REFUNDS + 2);
+    }
+
+    // ---- Several subtasks: a job failure is job-wide, and so is "alone" ----
+
+    /**
+     * The job around the quarantine at parallelism {@code p} (always-gate, max-attempts 2 unless given), subtasks in lockstep: each
+     * checkpoint is taken and completed on all of them; what their notices release is in flight until the next one
+     * completes, and the job fails (every subtask restored from the last completed checkpoint, the subtasks' snapshots
+     * combined and redistributed as Flink does) if the poison is among it.
+     */
+    private static final class Subtasks implements AutoCloseable {
+        static final int MAX_PARALLELISM = 128;
+        final String poison;
+        final int maxAttempts;
+        final QuarantineMode mode;
+        /** Processing time: each restore 10 s after the last. */
+        long clock;
+        int parallelism;
+        List<KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask>> tasks = new ArrayList<>();
+        OperatorSubtaskState restoreFrom;
+        long checkpoint = 1;
+        int failures;
+        final List<String> kept = new ArrayList<>();
+        final List<FailedDocument> dead = new ArrayList<>();
+        /** Released by each subtask at the notice of every checkpoint of the current attempt, by checkpoint id. */
+        final Map<Long, List<List<String>>> releases = new TreeMap<>();
+
+        Subtasks(int parallelism, String poison) throws Exception {
+            this(parallelism, poison, 2, QuarantineMode.ALWAYS_GATE);
+        }
+
+        Subtasks(int parallelism, String poison, int maxAttempts, QuarantineMode mode) throws Exception {
+            this.parallelism = parallelism;
+            this.poison = poison;
+            this.maxAttempts = maxAttempts;
+            this.mode = mode;
+            for (int i = 0; i < parallelism; i++) {
+                tasks.add(open(i));
+            }
+        }
+
+        /** A document id (prefix and a number) whose key is on the given subtask. */
+        static String on(int subtask, int parallelism, String prefix) {
+            for (int i = 0; ; i++) {
+                String id = prefix + i;
+                if (KeyGroupRangeAssignment.assignKeyToParallelOperator(id, MAX_PARALLELISM, parallelism) == subtask) {
+                    return id;
+                }
+            }
+        }
+
+        /** A subtask, restored from the combined snapshots of {@code oldParallelism} subtasks if given. */
+        KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask> open(int subtask, int oldParallelism) throws Exception {
+            var h = new KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask>(new Quarantine(maxAttempts, mode),
+                    t -> t.documentId, Types.STRING, MAX_PARALLELISM, parallelism, subtask);
+            h.setProcessingTime(clock);
+            if (oldParallelism > 0) {
+                h.initializeState(AbstractStreamOperatorTestHarness.repartitionOperatorState(restoreFrom, MAX_PARALLELISM, oldParallelism, parallelism, subtask));
+            }
+            h.open();
+            dead.addAll(deadLetters(h));
+            return h;
+        }
+
+        KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask> open(int subtask) throws Exception {
+            return open(subtask, 0);
+        }
+
+        /** The job fails: every subtask restored from the last completed checkpoint (at another parallelism: rescaled). */
+        void restart(int newParallelism, boolean withoutReleases) throws Exception {
+            int oldParallelism = parallelism;
+            close();
+            if (withoutReleases) { // as a savepoint taken before the subtasks' releases were kept
+                restoreFrom = restoreFrom.toBuilder().setManagedOperatorState(StateObjectCollection.empty()).build();
+            }
+            parallelism = newParallelism;
+            releases.clear();
+            clock += 10_000;
+            for (int i = 0; i < parallelism; i++) {
+                tasks.add(open(i, oldParallelism));
+            }
+        }
+
+        /** Checkpoints until the poison is released (true: the job fails) or nothing is held or in flight (false). */
+        boolean run(int maxCheckpoints) throws Exception {
+            List<String> inFlight = List.of();
+            for (int c = 0; c < maxCheckpoints; c++) {
+                long id = checkpoint++;
+                List<OperatorSubtaskState> snapshots = new ArrayList<>();
+                List<Integer> before = new ArrayList<>();
+                for (var h : tasks) {
+                    before.add(released(h).size());
+                    snapshots.add(h.snapshot(id, id));
+                }
+                List<List<String>> out = new ArrayList<>();
+                for (int i = 0; i < tasks.size(); i++) {
+                    tasks.get(i).notifyOfCompletedCheckpoint(id);
+                    List<String> all = released(tasks.get(i));
+                    out.add(new ArrayList<>(all.subList(before.get(i), all.size())));
+                }
+                releases.put(id, out);
+                kept.addAll(inFlight);
+                restoreFrom = AbstractStreamOperatorTestHarness.repackageState(snapshots.toArray(new OperatorSubtaskState[0]));
+                inFlight = out.stream().flatMap(List::stream).collect(Collectors.toList());
+                if (inFlight.contains(poison + ":1")) {
+                    failures++;
+                    return true;
+                }
+                if (inFlight.isEmpty() && tasks.stream().allMatch(h -> h.numKeyedStateEntries() == 0)) {
+                    return false;
+                }
+            }
+            return false;
+        }
+
+        /** Restarts after each failure until all is done; at most {@code maxFailures} failures. */
+        void runToTheEnd(int maxFailures) throws Exception {
+            while (run(50)) {
+                assertThat(failures).as("failures").isLessThanOrEqualTo(maxFailures);
+                restart(parallelism, false);
+            }
+            assertThat(tasks.stream().mapToInt(h -> h.numKeyedStateEntries()).sum()).as("held at the end").isZero();
+        }
+
+        @Override
+        public void close() throws Exception {
+            for (var h : tasks) {
+                h.close();
+            }
+            tasks = new ArrayList<>();
+        }
+    }
+
+    /**
+     * Parallelism 2, max-attempts 2: subtask 0 holds one innocent document, subtask 1 the poison and another. Their
+     * first releases fail the job together (an attempt of each); then subtask 0 released its innocent one alone while
+     * subtask 1 released a half of its suspects holding the poison, the job failed again, and subtask 0 — seeing only
+     * its own release — dead-lettered the innocent document as poison. Now "alone" means alone in the job, and the
+     * subtasks release their suspects in turns.
+     */
+    @Test
+    void aDocumentAloneOnItsSubtaskIsNotConvictedForAFailureCausedOnAnotherSubtask() throws Exception {
+        for (int variant = 0; variant < 3; variant++) { // the names decide which half of subtask 1's pool the poison is in
+            String innocent = Subtasks.on(0, 2, "innocent" + variant + "-");
+            String poison = Subtasks.on(1, 2, "poison" + variant + "-");
+            String other = Subtasks.on(1, 2, "other" + variant + "-");
+            try (Subtasks job = new Subtasks(2, poison)) {
+                job.tasks.get(0).processElement(task(innocent, 1), 1);
+                job.tasks.get(1).processElement(task(poison, 1), 1);
+                job.tasks.get(1).processElement(task(other, 1), 2);
+                assertThat(job.run(1)).as("released together, the poison fails the job").isTrue();
+                assertThat(job.releases.get(1L).get(0)).containsExactly(innocent + ":1");
+                job.restart(2, false);
+                assertThat(job.dead).as("a failure shared by three convicts none").isEmpty();
+                job.runToTheEnd(4);
+                for (List<List<String>> atCheckpoint : job.releases.values()) {
+                    assertThat(atCheckpoint.stream().filter(out -> !out.isEmpty()).count()).as("subtasks releasing at one checkpoint")
+                            .isLessThanOrEqualTo(1);
+                }
+                assertThat(job.dead).as("variant %d", variant).extracting(f -> f.documentId + "/" + f.stage + "/" + f.error)
+                        .containsExactly(poison + "/quarantine/PoisonDocument");
+                assertThat(job.kept).containsExactlyInAnyOrder(innocent + ":1", other + ":1");
+            }
+        }
+    }
+
+    /**
+     * A poison among 8 documents on subtask 1 while subtask 0 holds 8 innocent ones (suspects too after their shared
+     * first release): the subtasks take turns, so the poison is still found by bisection and dead-lettered after a
+     * bounded number of failures (1 shared, then at most log2(8) + 1 of halves), and nobody else is.
+     */
+    @Test
+    void aPoisonIsDeadLetteredWithinBoundedFailuresWhileAnotherSubtaskHoldsDocumentsToo() throws Exception {
+        for (int variant = 0; variant < 4; variant++) {
+            String poison = Subtasks.on(1, 2, "poison" + variant + "-");
+            Set<String> innocents = new LinkedHashSet<>();
+            try (Subtasks job = new Subtasks(2, poison)) {
+                for (int i = 0; i < 8; i++) {
+                    String a = Subtasks.on(0, 2, "a" + i + "-");
+                    job.tasks.get(0).processElement(task(a, 1), 1);
+                    innocents.add(a + ":1");
+                    if (i == variant * 2) {
+                        job.tasks.get(1).processElement(task(poison, 1), 1);
+                    }
+                    String b = Subtasks.on(1, 2, "b" + i + "-");
+                    job.tasks.get(1).processElement(task(b, 1), 1);
+                    innocents.add(b + ":1");
+                }
+                job.runToTheEnd(1 + 3 + 1);
+                assertThat(job.dead).as("variant %d after %d failures", variant, job.failures)
+                        .extracting(f -> f.documentId + "/" + f.error).containsExactly(poison + "/PoisonDocument");
+                assertThat(job.dead.get(0).message).contains("2 attempts");
+                assertThat(job.kept).as("one outcome each").containsExactlyInAnyOrderElementsOf(innocents);
+                // What arrives later is released too.
+                String lateA = Subtasks.on(0, 2, "late-a");
+                String lateB = Subtasks.on(1, 2, "late-b");
+                job.tasks.get(0).processElement(task(lateA, 1), 1);
+                job.tasks.get(1).processElement(task(lateB, 1), 1);
+                assertThat(job.run(10)).isFalse();
+                assertThat(job.kept).contains(lateA + ":1", lateB + ":1");
+            }
+        }
+    }
+
+    /**
+     * Optimistic, max-attempts 1, parallelism 2: subtask 0 releases a replayed document alone while subtask 1 lets a
+     * new one through, which fails the job. Subtask 1 may have let anything through: the lone release is not alone in
+     * the job, so the document is not dead-lettered (it was, with one attempt); the poison, gated when replayed, is.
+     */
+    @Test
+    void aReleaseWhileAnotherSubtaskLetsDocumentsThroughIsNotAlone() throws Exception {
+        String replayed = Subtasks.on(0, 2, "replayed-");
+        String poison = Subtasks.on(1, 2, "poison-");
+        try (Subtasks job = new Subtasks(2, poison, 1, QuarantineMode.OPTIMISTIC)) {
+            assertThat(job.run(1)).isFalse(); // checkpoint 1, nothing held
+            job.restart(2, false); // a failure, restored at 10 s: documents stamped before are replays
+            job.tasks.get(0).processElement(task(replayed, 1), 1);
+            assertThat(job.run(1)).isFalse();
+            assertThat(job.releases.get(2L).get(0)).containsExactly(replayed + ":1");
+            job.tasks.get(1).processElement(task(poison, 1), 15_000); // new: let through, it fails the job
+            assertThat(released(job.tasks.get(1))).containsExactly(poison + ":1");
+            job.failures++;
+            job.restart(2, false);
+            assertThat(job.dead).as("released alone on its subtask while the other let documents through").isEmpty();
+            job.tasks.get(1).processElement(task(poison, 1), 15_000); // the source replays it: gated now
+            job.runToTheEnd(4);
+            assertThat(job.dead).extracting(f -> f.documentId + "/" + f.error).containsExactly(poison + "/PoisonDocument");
+            assertThat(job.kept).containsExactly(replayed + ":1");
+        }
+    }
+
+    /**
+     * Restored from a savepoint taken before the subtasks' releases were kept (no such operator state): the restore
+     * works, and "alone" falls back to alone on the subtask; a poison released alone is still dead-lettered.
+     */
+    @Test
+    void aSnapshotWithoutTheSubtasksReleasesRestoresAndConvictsAsBefore() throws Exception {
+        String poison = Subtasks.on(0, 1, "poison-");
+        String good = Subtasks.on(0, 1, "good-");
+        try (Subtasks job = new Subtasks(1, poison)) {
+            job.tasks.get(0).processElement(task(poison, 1), 1);
+            job.tasks.get(0).processElement(task(good, 1), 1);
+            assertThat(job.run(1)).isTrue();
+            while (true) {
+                job.restart(1, true);
+                if (!job.run(50)) {
+                    break;
+                }
+                assertThat(job.failures).isLessThanOrEqualTo(3);
+            }
+            assertThat(job.dead).extracting(f -> f.documentId + "/" + f.error).containsExactly(poison + "/PoisonDocument");
+            assertThat(job.kept).containsExactly(good + ":1");
+        }
+        // Two subtasks restored without it: each still starts and releases what it holds.
+        try (Subtasks job = new Subtasks(2, "none")) {
+            job.tasks.get(0).processElement(task(Subtasks.on(0, 2, "a-"), 1), 1);
+            job.tasks.get(1).processElement(task(Subtasks.on(1, 2, "b-"), 1), 1);
+            job.restoreFrom = AbstractStreamOperatorTestHarness.repackageState(job.tasks.get(0).snapshot(1, 1), job.tasks.get(1).snapshot(1, 1));
+            job.checkpoint = 2;
+            job.restart(2, true);
+            assertThat(job.dead).isEmpty();
+            assertThat(job.run(10)).isFalse();
+            assertThat(job.kept).hasSize(2);
+        }
+    }
+
+    /**
+     * Rescaled from 2 subtasks to 1 after a shared failure: the releases restored are of other subtasks, so no turns,
+     * but the count is still the job's (the lone innocent one of subtask 0 shared the failure); the poison is found.
+     */
+    @Test
+    void aRescaleAfterASharedFailureKeepsTheJobWideCount() throws Exception {
+        String innocent = Subtasks.on(0, 2, "innocent-");
+        String poison = Subtasks.on(1, 2, "poison-");
+        try (Subtasks job = new Subtasks(2, poison)) {
+            job.tasks.get(0).processElement(task(innocent, 1), 1);
+            job.tasks.get(1).processElement(task(poison, 1), 1);
+            assertThat(job.run(1)).isTrue();
+            job.restart(1, false);
+            assertThat(job.dead).isEmpty();
+            job.runToTheEnd(3);
+            assertThat(job.dead).extracting(f -> f.documentId + "/" + f.error).containsExactly(poison + "/PoisonDocument");
+            assertThat(job.kept).containsExactly(innocent + ":1");
+        }
     }
 }
