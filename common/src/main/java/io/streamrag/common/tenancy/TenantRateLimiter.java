@@ -9,8 +9,6 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.operators.TimestampedCollector;
 import org.apache.flink.util.Collector;
@@ -59,10 +57,7 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
     private transient ValueState<Long> firstRefilledAt;
     private transient ValueState<Long> firstWakeAt;
     private transient ListState<T> firstWaiting;
-    private transient Counters metrics;
-
-    /** The two counters a limiter keeps, registered by the job's own metrics class (named for what it limits). */
-    public record Counters(Counter delayed, Counter refused) {}
+    private transient TenantRateMetrics metrics;
 
     protected TenantRateLimiter(TenantRate rate, Class<T> type) {
         if (!rate.enabled()) {
@@ -72,8 +67,8 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
         this.type = type;
     }
 
-    /** Registers the job's metrics of this operator on {@code group}: records that waited, and records refused. */
-    protected abstract Counters counters(MetricGroup group);
+    /** What the job limits, which names the metrics: {@link TenantRateMetrics#DOCUMENTS} or {@link TenantRateMetrics#QUESTIONS}. */
+    protected abstract TenantRateMetrics.Unit unit();
 
     /** What {@code record} spends of its tenant's bucket (at most a full bucket is charged; 0 is free). */
     protected abstract int cost(T record);
@@ -100,7 +95,7 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
         firstRefilledAt = getRuntimeContext().getState(new ValueStateDescriptor<>("refilled-at", Types.LONG));
         firstWakeAt = getRuntimeContext().getState(new ValueStateDescriptor<>("wake-at", Types.LONG));
         firstWaiting = getRuntimeContext().getListState(new ListStateDescriptor<>("waiting", type));
-        metrics = counters(getRuntimeContext().getMetricGroup());
+        metrics = new TenantRateMetrics(getRuntimeContext().getMetricGroup(), unit());
     }
 
     @Override
@@ -114,10 +109,10 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
             q.tokens -= cost;
             out.collect(record);
         } else if (q.count >= rate.maxWaiting()) {
-            metrics.refused().inc();
+            metrics.refused();
             refuse(record, ctx, Refusal.QUEUE_FULL, q.count);
         } else if (weight > rate.maxWaitingBytes() - q.bytes) {
-            metrics.refused().inc();
+            metrics.refused();
             refuse(record, ctx, Refusal.QUEUE_TOO_LARGE, q.count);
         } else {
             if (ctx.timestamp() != null) {
@@ -127,7 +122,7 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
             q.count++;
             q.bytes += weight;
             q.earliestDeadline = Math.min(q.earliestDeadline, deadlineAtMs(record));
-            metrics.delayed().inc();
+            metrics.delayed();
             head = q.count == 1 ? record : null; // behind others, the timer for the head stands
         }
         schedule(ctx, now, q, head);
@@ -190,7 +185,7 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
             long deadline = deadlineAtMs(e.getValue());
             if (now >= deadline) {
                 expired.add(e.getKey());
-                metrics.refused().inc();
+                metrics.refused();
                 refuse(e.getValue(), ctx, Refusal.PAST_DEADLINE, before);
                 q.bytes -= Math.max(0, bytes(e.getValue()));
             } else {

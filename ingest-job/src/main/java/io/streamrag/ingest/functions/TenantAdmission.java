@@ -2,14 +2,13 @@ package io.streamrag.ingest.functions;
 
 import io.streamrag.common.tenancy.TenantRate;
 import io.streamrag.common.tenancy.TenantRateLimiter;
+import io.streamrag.common.tenancy.TenantRateMetrics;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.DocumentError;
-import io.streamrag.ingest.metrics.AdmissionMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.DocumentTask;
 
 import org.apache.flink.configuration.MemorySize;
-import org.apache.flink.metrics.MetricGroup;
 
 /**
  * Each tenant's rate of documents ({@code ingest.tenant.document-rate}) in front of fetch, extraction, OCR, embedding
@@ -27,8 +26,8 @@ public class TenantAdmission extends TenantRateLimiter<DocumentTask> {
     }
 
     @Override
-    protected Counters counters(MetricGroup group) {
-        return new AdmissionMetrics(group).counters();
+    protected TenantRateMetrics.Unit unit() {
+        return TenantRateMetrics.DOCUMENTS;
     }
 
     @Override

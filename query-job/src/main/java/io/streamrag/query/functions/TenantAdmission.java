@@ -3,12 +3,11 @@ package io.streamrag.query.functions;
 import io.streamrag.common.records.Answer;
 import io.streamrag.common.tenancy.TenantRate;
 import io.streamrag.common.tenancy.TenantRateLimiter;
+import io.streamrag.common.tenancy.TenantRateMetrics;
 import io.streamrag.query.QueryOptions;
-import io.streamrag.query.metrics.AdmissionMetrics;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.vote.Answers;
 
-import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.util.OutputTag;
 
 /**
@@ -27,8 +26,8 @@ public class TenantAdmission extends TenantRateLimiter<QuestionTask> {
     }
 
     @Override
-    protected Counters counters(MetricGroup group) {
-        return new AdmissionMetrics(group).counters();
+    protected TenantRateMetrics.Unit unit() {
+        return TenantRateMetrics.QUESTIONS;
     }
 
     @Override

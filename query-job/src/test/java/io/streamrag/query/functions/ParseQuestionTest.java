@@ -240,7 +240,7 @@ class ParseQuestionTest {
             assertThat(failed.get(3).error).contains("n and k must be between"); // intValue() made it n=1
             assertThat(failed.get(4).error).contains("must be integers"); // asLong() made it 5000 ms
             assertThat(failed.get(5).error).contains("text holds no words"); // was retried until the deadline
-            var sink = new io.streamrag.query.io.kafka.AnswerSerializer("answers");
+            var sink = new io.streamrag.query.io.kafka.AnswerSerializer("answers", 1024 * 1024);
             for (Answer a : failed) {
                 var record = sink.serialize(a, null, 1L);
                 assertThat(record.key().length + record.value().length).isLessThan(16 * 1024);
