@@ -16,6 +16,7 @@ import java.net.ProxySelector;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -29,6 +30,10 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -42,7 +47,13 @@ import java.util.function.Supplier;
  * <p>The clients handed out fail fast once closed: a request sent after the close (a retry, a read still queued on a
  * pool the TaskManager's other subtasks share) gets an {@link IOException}, and one waiting for its response when the
  * close comes gets it at once too. A stopped Java 17 client would instead leave a synchronous {@code send} waiting for
- * good, its own timeout included (the stopped selector thread is what fires timeouts). Thread-safe.
+ * good, its own timeout included (the stopped selector thread is what fires timeouts).
+ *
+ * <p>A request's own timeout ({@link HttpRequest#timeout()}) bounds the whole exchange here, its body included: the
+ * JDK's stops counting once the response headers have arrived, so a server that sent them and then stalled (or
+ * trickled) held the call, its connection and the caller's thread for as long as it liked. Past the timeout, counted
+ * from the send, the body is cut off (its connection closed) and the request fails with an
+ * {@link HttpTimeoutException}, as a response that never started does. Thread-safe.
  */
 public final class JdkHttpClients implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(JdkHttpClients.class);
@@ -55,8 +66,16 @@ public final class JdkHttpClients implements AutoCloseable {
      */
     public static final long MAX_RESPONSE_BYTES = 32L << 20;
 
+    /** How long the deadline timer's thread outlives its last pending deadline. */
+    private static final long TIMER_IDLE_SECONDS = 10;
+
     private final List<Closable> clients = new ArrayList<>();
     private boolean closed;
+    /**
+     * Fires the body deadlines of this registry's requests; made with the first one, its thread ends when idle and the
+     * whole timer with {@link #close()}.
+     */
+    private ScheduledThreadPoolExecutor timer;
 
     /** A builder of JDK clients that this closes. */
     public HttpClient.Builder newBuilder() {
@@ -69,7 +88,7 @@ public final class JdkHttpClients implements AutoCloseable {
     }
 
     private HttpClient add(HttpClient built) {
-        Closable client = new Closable(built);
+        Closable client = new Closable(built, this::timer);
         synchronized (this) {
             if (!closed) {
                 clients.add(client);
@@ -84,12 +103,37 @@ public final class JdkHttpClients implements AutoCloseable {
     @Override
     public void close() {
         List<Closable> toClose;
+        ScheduledThreadPoolExecutor stopped;
         synchronized (this) {
             closed = true;
             toClose = new ArrayList<>(clients);
             clients.clear();
+            stopped = timer;
         }
         toClose.forEach(Closable::close);
+        if (stopped != null) {
+            stopped.shutdownNow();
+        }
+    }
+
+    /** The deadline timer; null once closed (the requests then fail anyway). */
+    private synchronized ScheduledThreadPoolExecutor timer() {
+        if (closed) {
+            return null;
+        }
+        if (timer == null) {
+            ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
+                Thread thread = new Thread(r, "http-body-deadlines");
+                thread.setDaemon(true);
+                thread.setContextClassLoader(null); // holds no job class loader while it waits
+                return thread;
+            });
+            t.setRemoveOnCancelPolicy(true); // a body that completed takes its deadline out of the queue at once
+            t.setKeepAliveTime(TIMER_IDLE_SECONDS, TimeUnit.SECONDS);
+            t.allowCoreThreadTimeOut(true);
+            timer = t;
+        }
+        return timer;
     }
 
     /**
@@ -138,14 +182,24 @@ public final class JdkHttpClients implements AutoCloseable {
      */
     private static final class Closable extends HttpClient {
         private final HttpClient delegate;
+        /** The registry's deadline timer (null once it closed). */
+        private final Supplier<ScheduledThreadPoolExecutor> timer;
         private final Set<CompletableFuture<?>> pending = new HashSet<>();
         /** Threads in a synchronous send, and those of them the close interrupted. */
         private final Set<Thread> sending = new HashSet<>();
         private final Set<Thread> interruptedByClose = new HashSet<>();
         private boolean closed;
 
-        Closable(HttpClient delegate) {
+        Closable(HttpClient delegate, Supplier<ScheduledThreadPoolExecutor> timer) {
             this.delegate = delegate;
+            this.timer = timer;
+        }
+
+        /** {@code handler} with the body capped and, if {@code request} has a timeout, bounded by it from now. */
+        private <T> HttpResponse.BodyHandler<T> bounded(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
+            Duration timeout = request.timeout().orElse(null);
+            return timeout == null ? capped(handler)
+                    : JdkHttpClients.bounded(handler, timeout, System.nanoTime() + timeout.toNanos(), timer);
         }
 
         void close() {
@@ -211,7 +265,7 @@ public final class JdkHttpClients implements AutoCloseable {
             }
             boolean closedUnderIt = false;
             try {
-                return delegate.send(request, capped(handler));
+                return delegate.send(request, bounded(request, handler));
             } catch (InterruptedException e) {
                 synchronized (this) {
                     closedUnderIt = interruptedByClose.contains(me);
@@ -233,13 +287,13 @@ public final class JdkHttpClients implements AutoCloseable {
 
         @Override
         public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
-            return register(() -> delegate.sendAsync(request, capped(handler)));
+            return register(() -> delegate.sendAsync(request, bounded(request, handler)));
         }
 
         @Override
         public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler,
                                                                 HttpResponse.PushPromiseHandler<T> pushPromiseHandler) {
-            return register(() -> delegate.sendAsync(request, capped(handler), pushPromiseHandler));
+            return register(() -> delegate.sendAsync(request, bounded(request, handler), pushPromiseHandler));
         }
 
         @Override
@@ -300,20 +354,44 @@ public final class JdkHttpClients implements AutoCloseable {
 
     /** {@code handler} with the body cut off, and the request failed, past {@link #MAX_RESPONSE_BYTES}. */
     static <T> HttpResponse.BodyHandler<T> capped(HttpResponse.BodyHandler<T> handler) {
-        return info -> new CappedBody<>(handler.apply(info), MAX_RESPONSE_BYTES);
+        return info -> new BoundedBody<>(handler.apply(info), MAX_RESPONSE_BYTES, null, 0, null);
     }
 
-    /** Passes a body on to {@code delegate} until it passes {@code maxBytes}; then cancels it and fails the response. */
-    static final class CappedBody<T> implements HttpResponse.BodySubscriber<T> {
+    /**
+     * {@code handler} cut off past {@link #MAX_RESPONSE_BYTES}, and past {@code deadlineNanos} ({@link System#nanoTime()};
+     * the request's {@code timeout} from its send) on {@code timer} (null: none left, the body fails at once).
+     */
+    static <T> HttpResponse.BodyHandler<T> bounded(HttpResponse.BodyHandler<T> handler, Duration timeout,
+                                                    long deadlineNanos, Supplier<ScheduledThreadPoolExecutor> timer) {
+        return info -> new BoundedBody<>(handler.apply(info), MAX_RESPONSE_BYTES, timeout, deadlineNanos, timer);
+    }
+
+    /**
+     * Passes a body on to {@code delegate} until it passes {@code maxBytes} or its deadline passes; then cancels it
+     * (the JDK closes its connection: nothing else would free it while the server stalls) and fails the response. The
+     * JDK calls {@code onNext}, {@code onError} and {@code onComplete} one at a time; the deadline fires on the timer's
+     * thread, so each is taken under this subscriber's lock, and the delegate is told of the end once.
+     */
+    static final class BoundedBody<T> implements HttpResponse.BodySubscriber<T> {
         private final HttpResponse.BodySubscriber<T> delegate;
         private final long maxBytes;
+        /** The request's timeout, for the message; null: no deadline. */
+        private final Duration timeout;
+        private final long deadlineNanos;
+        private final Supplier<ScheduledThreadPoolExecutor> timer;
         private Flow.Subscription subscription;
+        private ScheduledFuture<?> expiry;
         private long total;
-        private boolean cut;
+        /** Ended: cut off (size or deadline), completed or failed; nothing more reaches the delegate. */
+        private boolean ended;
 
-        CappedBody(HttpResponse.BodySubscriber<T> delegate, long maxBytes) {
+        BoundedBody(HttpResponse.BodySubscriber<T> delegate, long maxBytes, Duration timeout, long deadlineNanos,
+                    Supplier<ScheduledThreadPoolExecutor> timer) {
             this.delegate = delegate;
             this.maxBytes = maxBytes;
+            this.timeout = timeout;
+            this.deadlineNanos = deadlineNanos;
+            this.timer = timer;
         }
 
         @Override
@@ -323,37 +401,90 @@ public final class JdkHttpClients implements AutoCloseable {
 
         @Override
         public void onSubscribe(Flow.Subscription s) {
-            subscription = s;
+            subscription = s; // before the timer can see it: the scheduling below publishes it
             delegate.onSubscribe(s);
+            if (timeout == null) {
+                return;
+            }
+            long left = deadlineNanos - System.nanoTime();
+            ScheduledThreadPoolExecutor t = left <= 0 ? null : timer.get();
+            ScheduledFuture<?> scheduled = null;
+            if (t != null) {
+                try {
+                    scheduled = t.schedule(this::expire, left, TimeUnit.NANOSECONDS);
+                } catch (RejectedExecutionException e) {
+                    // closed meanwhile: ends now, as its request does
+                }
+            }
+            if (scheduled == null) {
+                expire();
+                return;
+            }
+            synchronized (this) {
+                if (ended) {
+                    scheduled.cancel(false); // ended before it was scheduled
+                } else {
+                    expiry = scheduled;
+                }
+            }
+        }
+
+        /** The deadline passed with the body still coming: cut off, the response failed as timed out. */
+        private void expire() {
+            synchronized (this) {
+                if (ended) {
+                    return;
+                }
+                ended = true;
+            }
+            // Outside the lock: the JDK's thread may be waiting for it in onNext, holding its own.
+            subscription.cancel();
+            delegate.onError(new HttpTimeoutException("response body not complete within the request timeout of "
+                    + timeout.toMillis() + " ms (headers arrived, the rest did not): cut off"));
+        }
+
+        /** Marks the body ended; false if it already was. */
+        private synchronized boolean end() {
+            if (ended) {
+                return false;
+            }
+            ended = true;
+            if (expiry != null) {
+                expiry.cancel(false);
+            }
+            return true;
         }
 
         @Override
         public void onNext(List<ByteBuffer> items) {
-            if (cut) {
-                return;
+            synchronized (this) {
+                if (ended) {
+                    return;
+                }
+                for (ByteBuffer b : items) {
+                    total += b.remaining();
+                }
+                if (total <= maxBytes) {
+                    delegate.onNext(items);
+                    return;
+                }
             }
-            for (ByteBuffer b : items) {
-                total += b.remaining();
-            }
-            if (total > maxBytes) {
-                cut = true;
+            if (end()) {
                 subscription.cancel();
                 delegate.onError(new IOException("Response body larger than " + maxBytes + " bytes: cut off"));
-                return;
             }
-            delegate.onNext(items);
         }
 
         @Override
         public void onError(Throwable error) {
-            if (!cut) {
+            if (end()) {
                 delegate.onError(error);
             }
         }
 
         @Override
         public void onComplete() {
-            if (!cut) {
+            if (end()) {
                 delegate.onComplete();
             }
         }
