@@ -9,7 +9,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * header): {@code latency} ms, {@code jitter} ms, {@code error} rate (500), {@code timeout} rate and
  * {@code timeoutMs} (sleep beyond the client timeout), {@code ratelimit} rate or {@code ratelimitFirst} K requests
  * (429), {@code retryAfter} seconds, {@code runaway} rate (a 200 whose body never ends, like a server that ignores its
- * token limit), {@code tooLong} rate (a 400 {@code context_length_exceeded}, as a server answers a prompt past its
+ * token limit), {@code stall} rate (a 200 whose headers and first bytes come at once and the rest of the answer only
+ * after {@code timeoutMs}: a server that stalls mid-answer, which a client's header timeout does not catch), {@code tooLong} rate (a 400 {@code context_length_exceeded}, as a server answers a prompt past its
  * context window: the request's fault, not the server's), {@code seed}: the fault draws of these settings follow one random sequence from
  * this seed, so a run injects the same faults in the same order of requests (unset: unseeded; in a header, each request
  * starts the sequence again).
@@ -25,6 +26,7 @@ public final class Faults {
     public int rateLimitFirst;
     public int retryAfterSeconds = 1;
     public double runawayRate;
+    public double stallRate;
     public double tooLongRate;
     public Long seed;
     private Random seeded;
@@ -65,6 +67,7 @@ public final class Faults {
                 case "ratelimitfirst": f.rateLimitFirst = Integer.parseInt(v); break;
                 case "retryafter": f.retryAfterSeconds = Integer.parseInt(v); break;
                 case "runaway": f.runawayRate = Double.parseDouble(v); break;
+                case "stall": f.stallRate = Double.parseDouble(v); break;
                 case "toolong": f.tooLongRate = Double.parseDouble(v); break;
                 case "seed": f.seed = Long.parseLong(v); break;
                 default: throw new IllegalArgumentException("Unknown fault setting: " + kv[0]);
@@ -77,6 +80,6 @@ public final class Faults {
     public String toString() {
         return "latency=" + latencyMs + ",jitter=" + jitterMs + ",error=" + errorRate + ",timeout=" + timeoutRate
                 + ",timeoutMs=" + timeoutMs + ",ratelimit=" + rateLimitRate + ",ratelimitFirst=" + rateLimitFirst
-                + ",retryAfter=" + retryAfterSeconds + ",runaway=" + runawayRate + ",tooLong=" + tooLongRate + (seed == null ? "" : ",seed=" + seed);
+                 + ",retryAfter=" + retryAfterSeconds + ",runaway=" + runawayRate + ",stall=" + stallRate + ",tooLong=" + tooLongRate + (seed == null ? "" : ",seed=" + seed);
     }
 }

@@ -241,6 +241,10 @@ public final class LocalModelServer implements AutoCloseable {
             runaway(ex);
             return;
         }
+        if (f.stallRate > 0 && random.nextDouble() < f.stallRate) {
+            stall(ex, request, f.timeoutMs);
+            return;
+        }
         if (f.timeoutRate > 0 && random.nextDouble() < f.timeoutRate) {
             // A hanging call answers only after timeoutMs (the client has given up by then) and holds no server
             // thread meanwhile, like a server that parks a stuck request: hangs must not starve the other requests.
@@ -276,6 +280,50 @@ public final class LocalModelServer implements AutoCloseable {
         } catch (IOException e) {
             // the client hung up: what it should do
         }
+    }
+
+    /** Bytes of a stalled answer sent before the stall: the headers and the start of the JSON. */
+    static final int STALL_PREFIX_BYTES = 16;
+
+    /**
+     * A 200 that stalls mid-answer: the headers and the first {@value #STALL_PREFIX_BYTES} bytes of the answer now, the
+     * rest after {@code stallMs} (counted aborted if that write fails: the client has hung up). Like a hanging call, it holds no
+     * server thread meanwhile.
+     */
+    private void stall(HttpExchange ex, JsonNode request, long stallMs) {
+        byte[] bytes;
+        try {
+            bytes = MAPPER.writeValueAsBytes(complete(request));
+        } catch (IOException | RuntimeException e) {
+            record(500);
+            reply(ex, 500, error("Answerer failed: " + e, "server_error"), null);
+            return;
+        }
+        record(200);
+        int prefix = Math.min(STALL_PREFIX_BYTES, bytes.length - 1);
+        OutputStream out;
+        try {
+            ex.getResponseHeaders().set("Content-Type", "application/json");
+            ex.sendResponseHeaders(200, bytes.length);
+            out = ex.getResponseBody();
+            out.write(bytes, 0, prefix);
+            out.flush();
+        } catch (IOException e) {
+            aborted.incrementAndGet();
+            ex.close();
+            return;
+        }
+        inFlight.incrementAndGet();
+        hung.schedule(() -> executor.execute(() -> {
+            try (out) {
+                out.write(bytes, prefix, bytes.length - prefix);
+            } catch (IOException e) {
+                aborted.incrementAndGet(); // the client hung up: what it should do
+            } finally {
+                ex.close();
+                inFlight.decrementAndGet();
+            }
+        }), stallMs, TimeUnit.MILLISECONDS);
     }
 
     private void answer(HttpExchange ex, JsonNode request) {
@@ -571,7 +619,7 @@ public final class LocalModelServer implements AutoCloseable {
             if ("--help".equals(a) || "-h".equals(a)) {
                 System.out.println("Usage: LocalModelServer [--host 127.0.0.1] [--port 8090] [--threads 64]\n"
                         + "  [--faults latency=MS,jitter=MS,error=RATE,timeout=RATE,timeoutMs=MS,ratelimit=RATE,"
-                        + "ratelimitFirst=K,retryAfter=S,runaway=RATE]\n"
+                        + "ratelimitFirst=K,retryAfter=S,runaway=RATE,stall=RATE,tooLong=RATE]\n"
                         + "  [--latency-ms MS] [--jitter-ms MS] [--error-rate R] [--timeout-rate R] [--timeout-ms MS]\n"
                         + "  [--rate-limit-rate R] [--rate-limit-first K] [--retry-after S]\n"
                         + "A request header 'X-Fault: <spec>' overrides the faults for that request.");

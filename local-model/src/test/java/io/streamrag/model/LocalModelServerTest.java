@@ -183,4 +183,29 @@ class LocalModelServerTest {
             assertThat(one.inFlight()).isZero();
         }
     }
+
+    @Test
+    void stallFaultSendsTheHeadersAtOnceAndTheRestAfterTimeoutMs() throws Exception {
+        SERVER.setFaults(Faults.parse("stall=1.0,timeoutMs=1500"));
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(SERVER.baseUrl() + "/chat/completions"))
+                .header("Content-Type", "application/json")
+                .timeout(Duration.ofMillis(500)) // the JDK's own timeout ends at the headers: it does not fire here
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"extractive\",\"messages\":"
+                        + "[{\"role\":\"user\",\"content\":\"Which port?\"}]}"))
+                .build();
+        long start = System.nanoTime();
+        HttpResponse<java.io.InputStream> r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(1_000)); // headers at once
+        byte[] body = r.body().readAllBytes(); // the rest after the stall: a whole answer
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(1_400));
+        assertThat(new String(body, java.nio.charset.StandardCharsets.UTF_8)).contains("\"choices\"").endsWith("}");
+        long until = System.currentTimeMillis() + 5_000;
+        while (SERVER.server().inFlight() > 0 && System.currentTimeMillis() < until) {
+            Thread.sleep(10);
+        }
+        assertThat(SERVER.server().inFlight()).isZero();
+        assertThat(SERVER.aborted()).isZero();
+    }
 }
