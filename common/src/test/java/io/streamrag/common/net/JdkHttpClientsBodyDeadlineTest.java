@@ -188,4 +188,30 @@ class JdkHttpClientsBodyDeadlineTest {
             unbounded.cancel(true);
         }
     }
+
+    @Test
+    void interruptingASendWhoseBodyStallsClosesItsConnection() throws Exception {
+        try (JdkHttpClients clients = new JdkHttpClients()) {
+            HttpClient client = clients.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            Thread[] sender = new Thread[1];
+            CountDownLatch sending = new CountDownLatch(1);
+            CompletableFuture<Throwable> ended = new CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                sending.countDown();
+                try {
+                    client.send(get("/stall", 60_000), HttpResponse.BodyHandlers.ofByteArray());
+                    ended.complete(null);
+                } catch (Throwable e) {
+                    ended.complete(e);
+                }
+            });
+            sender[0] = t;
+            t.start();
+            assertThat(sending.await(5, TimeUnit.SECONDS)).isTrue();
+            Thread.sleep(500); // the headers have come, the body stalls
+            t.interrupt(); // how a call is aborted (a hedge won, the vote was decided)
+            assertThat(ended.get(5, TimeUnit.SECONDS)).isInstanceOf(InterruptedException.class);
+            assertThat(hungUp.await(5, TimeUnit.SECONDS)).as("the aborted exchange closed its connection").isTrue();
+        }
+    }
 }
