@@ -18,7 +18,7 @@ import java.util.WeakHashMap;
  */
 public final class EmbeddingModels {
 
-    /** Timeout of a remote provider's connection, and again of its response. */
+    /** Timeout of a remote provider's connection, and again of its whole response, body included (see {@link JdkHttpClients}). */
     public static final Duration REMOTE_TIMEOUT = Duration.ofSeconds(60);
 
     /** Retries langchain4j makes of a failed remote call unless the caller asks for another number. */

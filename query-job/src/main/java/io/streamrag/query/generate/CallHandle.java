@@ -12,6 +12,8 @@ public final class CallHandle {
     private boolean finished;
     /** Aborted because a call started later (a hedge) answered first: a sign this endpoint is slow. */
     private boolean lostRace;
+    /** Aborted because it was still running past its question's deadline: a sign this endpoint hangs. */
+    private boolean overran;
 
     /** A hedge started after the others ran past the hedge delay (its win shows they were slow). */
     final boolean late;
@@ -48,8 +50,18 @@ public final class CallHandle {
         return cancel();
     }
 
-    synchronized boolean lostRace() {
-        return lostRace;
+    /** Aborts the call because it is still running past its question's deadline. */
+    synchronized boolean cancelOverran() {
+        overran = true;
+        return cancel();
+    }
+
+    /**
+     * Whether its abort counts against the endpoint's breaker, as a timeout does: it lost a hedge race, or ran past its
+     * question's deadline. Other aborts (the answer is no longer needed) say nothing about the endpoint.
+     */
+    synchronized boolean countsAgainstEndpoint() {
+        return lostRace || overran;
     }
 
     /** Aborts the call if it has not finished; returns whether it did. */

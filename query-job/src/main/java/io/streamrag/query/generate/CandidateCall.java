@@ -102,6 +102,21 @@ public final class CandidateCall {
         return true;
     }
 
+    /**
+     * Aborts the candidate because it is still running past its question's deadline: its calls still in a model
+     * request are counted against their endpoints, as timeouts are. Returns how many running calls were aborted.
+     */
+    synchronized int cancelOverran() {
+        cancelled = true;
+        int n = 0;
+        for (CallHandle h : handles) {
+            if (h.cancelOverran()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Aborts the candidate (the vote is decided); returns how many running calls were aborted. */
     public int cancel() {
         synchronized (this) {

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -48,6 +49,12 @@ public class CandidateGenerator implements AutoCloseable {
     private static final double RUN_ON = 1.25;
     /** Characters of a failed candidate's error kept (it is repeated in the answer record). */
     static final int MAX_ERROR_CHARS = 1000;
+    /**
+     * How long past its question's deadline a candidate may still run before it is cancelled and reported TIMEOUT (see
+     * {@link #endAtDeadline}): long enough that a model request bounded by the deadline ends first, on its own, as a
+     * timeout its endpoint's breaker hears of.
+     */
+    static final long DEADLINE_GRACE_MS = 1_000;
 
     private final Map<String, ChatEndpoint> endpoints = new LinkedHashMap<>();
     private final Map<StrategyName, Strategy> strategies = new EnumMap<>(StrategyName.class);
@@ -121,8 +128,10 @@ public class CandidateGenerator implements AutoCloseable {
         String prompt = !shared ? null : strategyOf(q).singlePrompt(q.text, request.retrieval.chunks);
         if (prompt != null) {
             long start = System.currentTimeMillis();
+            CallHandle handle = new CallHandle(endpoint.health(), false);
             try {
-                return endpoint.health().submit(() -> runChoices(request, members, endpoint, prompt, start));
+                return endAtDeadline(endpoint.health().submit(() -> runChoicesGuarded(request, members, endpoint,
+                        prompt, start, handle)), request, members, endpoint, handle, start);
             } catch (BulkheadFullException e) {
                 endpoint.health().rejected.incrementAndGet(); // one at a time below, waiting for slots as usual
             }
@@ -178,13 +187,73 @@ public class CandidateGenerator implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The shared request's results, or, if it still runs {@link #DEADLINE_GRACE_MS} past its question's deadline, TIMEOUT
+     * for each member and the request aborted (counted against its endpoint). Before, nothing could abort it: a request
+     * that hung held its endpoint thread, request slot and the operator's async slot until the operator's timeout.
+     */
+    private CompletableFuture<List<CandidateResult>> endAtDeadline(CompletableFuture<List<CandidateResult>> shared,
+                                                                   CandidateRequest request,
+                                                                   List<CandidateRequest> members,
+                                                                   ChatEndpoint endpoint, CallHandle handle, long start) {
+        CompletableFuture<List<CandidateResult>> out = new CompletableFuture<>();
+        Runnable overrun = () -> {
+            List<CandidateResult> timedOut = new ArrayList<>();
+            for (CandidateRequest m : members) {
+                timedOut.add(failed(m, endpoint, Status.TIMEOUT, "still running past the question's deadline", 0, start));
+            }
+            if (out.complete(timedOut)) {
+                handle.cancelOverran();
+            }
+        };
+        ScheduledFuture<?> timer = schedule(overrun, request.retrieval.question.deadlineAtMs() + DEADLINE_GRACE_MS);
+        shared.whenComplete((results, error) -> {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            if (results != null) {
+                out.complete(results);
+            } else {
+                List<CandidateResult> failedAll = new ArrayList<>();
+                for (CandidateRequest m : members) {
+                    failedAll.add(failed(m, endpoint, Status.ERROR, String.valueOf(error), 0, start));
+                }
+                out.complete(failedAll);
+            }
+        });
+        return out;
+    }
+
+    /** Runs {@code task} at {@code atMs} (epoch ms) on the generator's timer; null once the generator has closed. */
+    private ScheduledFuture<?> schedule(Runnable task, long atMs) {
+        try {
+            return timers.schedule(task, Math.max(0, atMs - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            return null; // closed: its endpoints' clients fail every request now
+        }
+    }
+
+    private List<CandidateResult> runChoicesGuarded(CandidateRequest request, List<CandidateRequest> members,
+                                                    ChatEndpoint endpoint, String prompt, long start, CallHandle handle) {
+        if (!handle.begin()) { // cancelled before it started: its results were reported already
+            List<CandidateResult> out = new ArrayList<>();
+            members.forEach(m -> out.add(failed(m, endpoint, Status.CANCELLED, "cancelled", 0, start)));
+            return out;
+        }
+        try {
+            return runChoices(request, members, endpoint, prompt, start, handle);
+        } finally {
+            handle.end();
+        }
+    }
+
     private List<CandidateResult> runChoices(CandidateRequest request, List<CandidateRequest> members,
-                                             ChatEndpoint endpoint, String prompt, long start) {
+                                             ChatEndpoint endpoint, String prompt, long start, CallHandle handle) {
         QuestionTask q = request.retrieval.question;
         List<CandidateResult> out = new ArrayList<>();
         try {
             Choices choices = endpoint.callChoices(prompt, request.temperature, request.seed, members.size(),
-                    q.deadlineAtMs());
+                    q.deadlineAtMs(), handle);
             for (int j = 0; j < members.size(); j++) {
                 Strategy.Outcome outcome = Strategy.Outcome.of(choices.texts.get(j), q.text, request.retrieval.chunks);
                 CandidateResult r = base(members.get(j), endpoint);
@@ -293,6 +362,7 @@ public class CandidateGenerator implements AutoCloseable {
             return call;
         }
         long start = call.startedAtMs;
+        endAtDeadline(call, start);
         admit(call, new HashSet<>(), start);
         if (spare) {
             if (startSpare(call, start, false)) {
@@ -345,6 +415,30 @@ public class CandidateGenerator implements AutoCloseable {
         List<ChatEndpoint> order = new ArrayList<>(key.keySet());
         order.sort(Comparator.comparingDouble(key::get));
         return order;
+    }
+
+    /**
+     * Ends the candidate as TIMEOUT if it still runs {@link #DEADLINE_GRACE_MS} past its question's deadline, aborting
+     * its calls (those still in a model request are counted against their endpoints, as timeouts are). Every model
+     * request is bounded by the deadline on its own (its HTTP timeout, body included, is min(endpoint timeout, time
+     * left)); this ends what is not, e.g. a follow-up retrieval that hangs. Before, such a candidate held its endpoint
+     * thread, request slot and the operator's async slot until the operator's own timeout, an hour later.
+     */
+    private void endAtDeadline(CandidateCall call, long start) {
+        ScheduledFuture<?> timer = schedule(() -> {
+            CandidateResult r = failed(call.request, endpoints.get(call.request.endpoint), Status.TIMEOUT,
+                    "still running past the question's deadline", 0, start);
+            synchronized (call) {
+                r.hedges = call.hedges;
+            }
+            // Completed first: the calls aborted below then report into a finished candidate, not as its CANCELLED.
+            if (call.result.complete(r)) {
+                call.cancelOverran();
+            }
+        }, call.request.retrieval.question.deadlineAtMs() + DEADLINE_GRACE_MS);
+        if (timer != null) {
+            call.result.whenComplete((r, e) -> timer.cancel(false)); // out of the timer's queue at once
+        }
     }
 
     /** Submits the candidate to the first endpoint with room and a closed breaker; else waits for one (re-checked). */

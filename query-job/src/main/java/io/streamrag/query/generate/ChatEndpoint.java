@@ -126,10 +126,16 @@ public class ChatEndpoint implements AutoCloseable {
      * {@link EndpointSpec#maxChoices} allows it), with the same breaker, bulkhead, deadline and retries as {@link #call}.
      */
     public Choices callChoices(String prompt, double temperature, long seed, int n, long deadlineAtMs) {
+        return callChoices(prompt, temperature, seed, n, deadlineAtMs, null);
+    }
+
+    /** {@link #callChoices(String, double, long, int, long)}, abortable through {@code handle} (may be null) as {@link #call}. */
+    public Choices callChoices(String prompt, double temperature, long seed, int n, long deadlineAtMs,
+                               CallHandle handle) {
         if (choices == null) {
             throw new IllegalStateException("Endpoint " + spec.name + " does not take n (maxChoices 1)");
         }
-        return withRetries(deadlineAtMs, null, attempt -> RetryAfterHttpClient.withDeadline(deadlineAtMs,
+        return withRetries(deadlineAtMs, handle, attempt -> RetryAfterHttpClient.withDeadline(deadlineAtMs,
                 () -> choices.complete(prompt, temperature, seed, n, maxTokens, attempt)));
     }
 
@@ -200,8 +206,9 @@ public class ChatEndpoint implements AutoCloseable {
                 if (Thread.currentThread().isInterrupted() || hasCause(e, InterruptedException.class)
                         || handle != null && handle.cancelled() || closed) {
                     health.recordAborted(millis);
-                    if (handle != null && handle.lostRace()) {
-                        health.breaker.onError(millis, TimeUnit.MILLISECONDS, e); // slower than a later hedge
+                    if (handle != null && handle.countsAgainstEndpoint()) {
+                        // slower than a later hedge, or still running past the question's deadline
+                        health.breaker.onError(millis, TimeUnit.MILLISECONDS, e);
                     } else {
                         releasePermission(permittedIn); // no longer needed: says nothing about the endpoint
                     }

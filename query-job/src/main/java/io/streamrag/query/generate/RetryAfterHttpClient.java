@@ -23,7 +23,8 @@ import java.util.Set;
 /**
  * A langchain4j {@link HttpClient} over the JDK client that, unlike the stock one, keeps the {@code Retry-After}
  * header of failed responses (in {@link RetryAfterHttpException}) and bounds each request by the calling thread's
- * deadline ({@link #withDeadline}): request timeout = min(read timeout, time left). Streaming is not used by the job.
+ * deadline ({@link #withDeadline}): request timeout = min(read timeout, time left), which the {@link JdkHttpClients}
+ * client holds the whole exchange to, body included. Streaming is not used by the job.
  */
 public class RetryAfterHttpClient implements HttpClient {
 
