@@ -459,7 +459,8 @@ public final class ChaosBenchmark {
                     report(out, base);
                     for (String[] bad : new String[][] {{"always failing (HTTP 500)", "error=1.0"},
                             {"always hanging", "timeout=1.0,timeoutMs=30000"},
-                            {"always running away (a body that never ends)", "runaway=1.0"}}) {
+                            {"always running away (a body that never ends)", "runaway=1.0"},
+                            {"always stalling after its headers", "stall=1.0,timeoutMs=30000"}}) {
                         Result r = pair("healthy + " + bad[0], paced, bad[1]);
                         report(out, r);
                         summary(String.format("two endpoints, one %s: %.1f %% ANSWERED, p50 %.2fx the single healthy "

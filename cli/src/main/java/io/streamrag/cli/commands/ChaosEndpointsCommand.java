@@ -19,7 +19,8 @@ import java.util.concurrent.Callable;
                 + "produced, duplicates, wall time against the healthy run, latencies, attempts per candidate, "
                 + "hedged calls, breaker open/half-open times and each server's /v1/stats.",
             "Scenarios: faults (one endpoint with " + ChaosBenchmark.ISSUE_FAULTS + "), two-endpoints (one "
-                + "healthy, one always failing, then always hanging, then answering without end), slow (10 %% of calls 10x slower, without and "
+                + "healthy, one always failing, then always hanging, then answering without end, then stalling after "
+                + "its headers), slow (10 %% of calls 10x slower, without and "
                 + "with hedging, --rounds times), outage (OpenSearch refused for 30 s behind a loopback proxy, at most 100 "
                 + "questions)."})
 public class ChaosEndpointsCommand implements Callable<Integer> {
