@@ -45,6 +45,12 @@ public final class OpenSearchClients {
     /** The transport's own pool sizes, kept when a TLS connection manager replaces its default one. */
     private static final int MAX_CONNECTIONS_PER_ROUTE = 10;
     private static final int MAX_CONNECTIONS_TOTAL = 30;
+    /** How long {@link #create(Settings)}'s requests wait for the answer (the job's own requests). */
+    public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
+    /** Longest wait for a pooled connection (or {@code timeout}, when shorter). */
+    private static final long CONNECTION_REQUEST_TIMEOUT_MS = 10_000;
+    /** The transport's connect timeout, which {@link #create(Settings, Duration)} leaves as it is. */
+    private static final long CONNECT_TIMEOUT_MS = 1_000;
 
     private OpenSearchClients() {}
 
@@ -114,7 +120,22 @@ public final class OpenSearchClients {
     }
 
     public static OpenSearchClient create(Settings settings) {
-        return create(settings, Duration.ofSeconds(60));
+        return create(settings, REQUEST_TIMEOUT);
+    }
+
+    /**
+     * The longest one request of a client made by {@link #create(Settings)} can take before it fails: the wait for a
+     * pooled connection, the connect and the wait for the answer. A retry budget keeps this much for its last call
+     * ({@code Backoff.withLastCall}).
+     */
+    public static Duration longestCall() {
+        return longestCall(REQUEST_TIMEOUT);
+    }
+
+    /** {@link #longestCall()} of a client made with {@code timeout}. */
+    public static Duration longestCall(Duration timeout) {
+        long wait = Math.max(1, timeout.toMillis());
+        return Duration.ofMillis(Math.min(wait, CONNECTION_REQUEST_TIMEOUT_MS) + CONNECT_TIMEOUT_MS + wait);
     }
 
     /**
@@ -123,7 +144,7 @@ public final class OpenSearchClients {
      */
     public static OpenSearchClient create(Settings settings, Duration timeout) {
         Timeout wait = Timeout.ofMilliseconds(Math.max(1, timeout.toMillis()));
-        Timeout connectionRequest = Timeout.ofMilliseconds(Math.min(wait.toMilliseconds(), 10_000));
+        Timeout connectionRequest = Timeout.ofMilliseconds(Math.min(wait.toMilliseconds(), CONNECTION_REQUEST_TIMEOUT_MS));
         HttpHost host = HttpHost.create(parse(settings.url()));
         OpenSearchTransport transport =
                 ApacheHttpClient5TransportBuilder.builder(host)
@@ -226,9 +247,17 @@ public final class OpenSearchClients {
      */
     public static boolean retriable(Exception e) {
         if (e instanceof OpenSearchException) {
-            int status = ((OpenSearchException) e).status();
-            return status >= 500 || status == 429;
+            return transientStatus(((OpenSearchException) e).status());
         }
         return e instanceof IOException;
+    }
+
+    /**
+     * Whether an HTTP status of OpenSearch, for a whole request or one item of a bulk response, says it cannot serve
+     * now rather than that the request is wrong: 429 (back-pressure: a full write queue, a flood-stage block) and 5xx
+     * (e.g. 503 of a red index's unavailable shards). The one definition {@link #retriable} and the bulk writers share.
+     */
+    public static boolean transientStatus(int status) {
+        return status >= 500 || status == 429;
     }
 }

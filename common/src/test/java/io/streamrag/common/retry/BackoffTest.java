@@ -91,4 +91,67 @@ class BackoffTest {
         assertThat(Backoff.of(Duration.ofMillis(1), Duration.ofMillis(2)).withMaxRetries(3)
                 .callRemaining(List.of("a", "b"), round, (retry, delay, e) -> { })).isEmpty();
     }
+
+    @Test
+    void keepsTimeForTheLastCallSoWorkThatKeepsFailingEndsWithinTheBudget() {
+        // Each call takes 100 ms before it fails, as a request up to its client's timeout does.
+        Backoff b = Backoff.of(Duration.ofMillis(10), Duration.ofMillis(20)).withBudget(Duration.ofMillis(600))
+                .withLastCall(Duration.ofMillis(100));
+        AtomicInteger calls = new AtomicInteger();
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> b.call(() -> {
+            calls.incrementAndGet();
+            Thread.sleep(100);
+            throw new IOException("timed out");
+        }, e -> true, (r, d, e) -> {})).isInstanceOf(IOException.class);
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        // Without the reserve the last retry started up to 600 ms in and ended up to 100 ms past the budget.
+        assertThat(ms).isBetween(400L, 600L + 50);
+        assertThat(calls.get()).isBetween(4, 5);
+
+        assertThat(b.lastCallReserve()).isEqualTo(Duration.ofMillis(100));
+        assertThat(b.nextDelayMs(0, System.nanoTime() - 500_000_000L)).isEqualTo(-1); // 500 + (5..10) + 100 > 600
+        assertThat(b.nextDelayMs(0, System.nanoTime() - 300_000_000L)).isBetween(5L, 10L);
+        // At most half the budget is kept, so a budget shorter than two calls still retries.
+        Backoff shortBudget = b.withBudget(Duration.ofMillis(120));
+        assertThat(shortBudget.lastCallReserve()).isEqualTo(Duration.ofMillis(60));
+        assertThat(shortBudget.nextDelayMs(0, System.nanoTime())).isBetween(5L, 10L);
+        assertThat(Backoff.of(Duration.ofMillis(10), Duration.ofMillis(20)).withLastCall(Duration.ofSeconds(1)).nextDelayMs(50, 0))
+                .as("unbounded: no budget to keep time in").isBetween(10L, 20L);
+    }
+
+    @Test
+    void callsMadeThroughOneDeadlineShareOneBudget() throws Exception {
+        Backoff b = Backoff.of(Duration.ofMillis(10), Duration.ofMillis(20)).withBudget(Duration.ofMillis(500));
+        Backoff.Deadline deadline = b.start();
+        long start = System.nanoTime();
+        // A first request that is retried for 300 ms, then succeeds...
+        AtomicInteger calls = new AtomicInteger();
+        assertThat(deadline.call(() -> {
+            if ((System.nanoTime() - start) / 1_000_000 < 300) {
+                calls.incrementAndGet();
+                throw new IOException("down");
+            }
+            return "ok";
+        }, e -> true, (r, d, e) -> {})).isEqualTo("ok");
+        assertThat(calls.get()).isGreaterThan(3);
+        // ...leaves the next one what is left of the budget, not a budget of its own.
+        assertThatThrownBy(() -> deadline.call(() -> {
+            throw new IOException("down again");
+        }, e -> true, (r, d, e) -> {})).hasMessage("down again");
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertThat(ms).isBetween(450L, 500L + 50);
+        assertThat(deadline.elapsedMs()).isGreaterThanOrEqualTo(450L);
+        assertThat(deadline.budget()).isEqualTo(Duration.ofMillis(500));
+
+        // Item rounds through the same deadline: the budget is spent, so what is left after one round is handed back.
+        List<List<String>> rounds = new ArrayList<>();
+        assertThat(deadline.callRemaining(List.of("a", "b"), items -> {
+            rounds.add(items);
+            return List.of("b");
+        }, (r, d, e) -> {})).containsExactly("b");
+        assertThat(rounds).hasSize(1);
+        // A call after the budget is spent still runs once.
+        assertThat(deadline.call(() -> "late", e -> true, (r, d, e) -> {})).isEqualTo("late");
+    }
 }
