@@ -260,10 +260,16 @@ public class IngestJob {
             env.enableCheckpointing(IngestOptions.CHECKPOINT_INTERVAL.defaultValue().toMillis());
         }
         // An OpenSearch outage is waited out on the task thread (IndexChunks, VersionLookup): the barrier waits with it,
-        // so a checkpoint must be allowed to take the whole retry budget instead of timing out and failing the job.
+        // so a checkpoint must be allowed to take the whole retry budget instead of timing out and failing the job. Each
+        // flush has one budget for all its requests, the last one included (Backoff.withLastCall): the 2 minutes are
+        // for the barrier to reach the operator, and for a first request a flush still makes after its budget is spent.
         long checkpointTimeout = conf.get(IngestOptions.INDEX_RETRY_BUDGET).plusMinutes(2).toMillis();
         if (env.getCheckpointConfig().getCheckpointTimeout() < checkpointTimeout) {
             env.getCheckpointConfig().setCheckpointTimeout(checkpointTimeout);
+        }
+        if (conf.contains(IngestOptions.INDEX_MAX_RETRIES)) {
+            LOG.warn("{} is deprecated and has no effect: bulk items OpenSearch rejects with 429 or 5xx are retried within {}, "
+                    + "then the job fails over", IngestOptions.INDEX_MAX_RETRIES.key(), IngestOptions.INDEX_RETRY_BUDGET.key());
         }
         long transactionSpan = env.getCheckpointConfig().getCheckpointInterval() + checkpointTimeout;
         if (conf.get(IngestOptions.SINK_TRANSACTION_TIMEOUT).toMillis() < transactionSpan) {

@@ -1,6 +1,7 @@
 package io.streamrag.ingest;
 
 import io.streamrag.common.embedding.EmbeddingModels;
+import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.retry.Backoff;
 import io.streamrag.common.tenancy.TenantRate;
 
@@ -366,7 +367,11 @@ public final class IngestOptions {
                     + "index.");
     public static final ConfigOption<Integer> INDEX_MAX_RETRIES = ConfigOptions.key("ingest.index.max-retries").intType().defaultValue(5)
             .withDeprecatedKeys("index.max-retries")
-            .withDescription("Retries of bulk items OpenSearch rejects with 429/503, with exponential backoff; then the document is dead-lettered.");
+            .withDescription("Deprecated, no effect (still accepted). It bounded the retries of bulk items OpenSearch rejects with "
+                    + "429/503, after which the document was dead-lettered. Now a bulk item rejected with 429 or 5xx (a full write "
+                    + "queue, a red index) is retried like a failed request, within ingest.index.retry-budget, and then the job fails "
+                    + "and replays from its last checkpoint; only an item error the document caused (another 4xx, e.g. "
+                    + "mapper_parsing_exception) dead-letters it, at once.");
     public static final ConfigOption<Duration> INDEX_RETRY_BACKOFF = ConfigOptions.key("ingest.index.retry-backoff").durationType().defaultValue(Duration.ofMillis(200))
             .withDeprecatedKeys("index.retry-backoff")
             .withDescription("First retry backoff (doubles each time, with jitter, up to ingest.index.retry-max-backoff).");
@@ -375,7 +380,10 @@ public final class IngestOptions {
             .withDescription("Longest wait between two retries of an OpenSearch request.");
     public static final ConfigOption<Duration> INDEX_RETRY_BUDGET = ConfigOptions.key("ingest.index.retry-budget").durationType().defaultValue(Duration.ofMinutes(10))
             .withDeprecatedKeys("index.retry-budget")
-            .withDescription("How long bulk indexing, deletes and version lookups keep retrying an unreachable or failing OpenSearch, "
+            .withDescription("How long bulk indexing (requests that fail and bulk items rejected with 429 or 5xx), deletes and "
+                    + "version lookups keep retrying an unreachable or failing OpenSearch, one budget for all the requests of a flush "
+                    + "(or of a DELETE) whose retries stop when another wait would leave less than the longest request (71 s; at most "
+                    + "half the budget) before the budget ends, "
                     + "and the embedder a remote embedding provider (embedding.provider openai or ollama: I/O errors, timeouts, HTTP "
                     + "408, 429, 5xx; its retries stop 2 minutes before the budget ends, or at half of it, so its last call, at most "
                     + "2 x 60 s, ends before the checkpoint times out), holding their "
@@ -409,8 +417,18 @@ public final class IngestOptions {
         return TenantRate.from(conf, TENANT_DOCUMENT_RATE, TENANT_BURST, TENANT_MAX_WAITING, TENANT_MAX_WAITING_BYTES);
     }
 
-    /** How OpenSearch requests are retried through an outage: backoff up to ingest.index.retry-max-backoff within ingest.index.retry-budget. */
+    /**
+     * How OpenSearch requests are retried through an outage: backoff up to ingest.index.retry-max-backoff within
+     * ingest.index.retry-budget, keeping time for the last request ({@link OpenSearchClients#longestCall()}, at most half
+     * the budget), so the requests of a flush that share it ({@link Backoff#start()}), the last one included, end
+     * within the budget and before the checkpoint timeout (the budget + 2 min, see IngestJob.configure).
+     */
     public static Backoff openSearchBackoff(Configuration conf) {
+        return retryBackoff(conf).withLastCall(OpenSearchClients.longestCall());
+    }
+
+    /** Backoff up to ingest.index.retry-max-backoff within ingest.index.retry-budget. */
+    private static Backoff retryBackoff(Configuration conf) {
         return Backoff.of(conf.get(INDEX_RETRY_BACKOFF), conf.get(INDEX_RETRY_MAX_BACKOFF)).withBudget(conf.get(INDEX_RETRY_BUDGET));
     }
 
@@ -423,7 +441,7 @@ public final class IngestOptions {
         Duration budget = conf.get(INDEX_RETRY_BUDGET);
         Duration lessLastCall = budget.minus(EmbeddingModels.longestRemoteCall());
         Duration half = budget.dividedBy(2);
-        return openSearchBackoff(conf).withBudget(lessLastCall.compareTo(half) > 0 ? lessLastCall : half);
+        return retryBackoff(conf).withBudget(lessLastCall.compareTo(half) > 0 ? lessLastCall : half);
     }
 
     /**

@@ -1,6 +1,10 @@
 package io.streamrag.ingest;
 
+import io.streamrag.common.config.ConfigKeys;
+import io.streamrag.common.config.Configs;
+import io.streamrag.common.config.OptionsTable;
 import io.streamrag.common.embedding.EmbeddingModels;
+import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.retry.Backoff;
 
 import org.apache.flink.configuration.ConfigOption;
@@ -105,6 +109,34 @@ class IngestOptionsTest {
         }
         // The default leaves a flush 2 minutes to spare: the barrier still has to reach the embedder.
         assertThat(IngestOptions.embedBackoff(new Configuration()).budget()).isEqualTo(Duration.ofMinutes(8));
+    }
+
+    @Test
+    void anIndexFlushThatKeepsFailingEndsBeforeItsCheckpointTimesOut() {
+        for (Duration budget : List.of(IngestOptions.INDEX_RETRY_BUDGET.defaultValue(), Duration.ofMinutes(30), Duration.ofMinutes(1))) {
+            Configuration conf = new Configuration();
+            conf.set(IngestOptions.INDEX_RETRY_BUDGET, budget);
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.getCheckpointConfig().setCheckpointTimeout(10);
+            IngestJob.configure(env, conf);
+            // One budget per flush for all its requests; the last retry leaves its request the longest call.
+            Backoff os = IngestOptions.openSearchBackoff(conf);
+            assertThat(os.budget()).isEqualTo(budget);
+            assertThat(os.lastCallReserve()).isEqualTo(budget.dividedBy(2).compareTo(OpenSearchClients.longestCall()) < 0
+                    ? budget.dividedBy(2) : OpenSearchClients.longestCall());
+            long lastRetryEnds = os.budget().minus(os.lastCallReserve()).plus(OpenSearchClients.longestCall()).toMillis();
+            assertThat(lastRetryEnds).as(budget.toString()).isLessThan(env.getCheckpointConfig().getCheckpointTimeout());
+        }
+        assertThat(OpenSearchClients.longestCall()).isEqualTo(Duration.ofSeconds(71));
+    }
+
+    @Test
+    void theDeprecatedMaxRetriesIsStillAccepted() throws Exception {
+        // It has no effect any more (item rejections share the flush's retry budget), but a job that sets it must start.
+        Configuration conf = Configs.fromArgs(new String[] {"--ingest.index.max-retries", "3", "--index.max-retries", "4"},
+                ConfigKeys.forJob(IngestOptions.class));
+        assertThat(conf.get(IngestOptions.INDEX_MAX_RETRIES)).isEqualTo(3);
+        assertThat(OptionsTable.markdown(IngestOptions.class)).contains("| `ingest.index.max-retries` | Integer | `5` | Deprecated, no effect");
     }
 
     @Test

@@ -20,7 +20,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -104,7 +103,8 @@ public class EmbedChunks extends BufferingOperator<ChunkedDocument, ChunkedDocum
 
     @Override
     protected void flush(List<StreamRecord<ChunkedDocument>> batch) throws Exception {
-        long start = System.nanoTime();
+        // One budget for every call of this flush (only a remote provider's are retried).
+        Backoff.Deadline deadline = outageBackoff.start();
         List<ChunkedDocument> buffer = values(batch);
         List<Chunk> all = new ArrayList<>();
         Map<Chunk, ChunkedDocument> owner = new IdentityHashMap<>();
@@ -117,7 +117,7 @@ public class EmbedChunks extends BufferingOperator<ChunkedDocument, ChunkedDocum
         Map<ChunkedDocument, String> failed = new IdentityHashMap<>();
         for (int from = 0; from < all.size(); from += batchSize) {
             List<Chunk> call = all.subList(from, Math.min(all.size(), from + batchSize));
-            if (embedOrInputError(call, start) == null) {
+            if (embedOrInputError(call, deadline) == null) {
                 continue;
             }
             // Find the culprit: retry each document of the call on its own.
@@ -127,7 +127,7 @@ public class EmbedChunks extends BufferingOperator<ChunkedDocument, ChunkedDocum
                     continue;
                 }
                 RuntimeException again = embedOrInputError(
-                        d.chunks.stream().filter(x -> x.embedding == null).collect(Collectors.toList()), start);
+                        d.chunks.stream().filter(x -> x.embedding == null).collect(Collectors.toList()), deadline);
                 if (again != null) {
                     failed.put(d, again.toString());
                 }
@@ -155,7 +155,7 @@ public class EmbedChunks extends BufferingOperator<ChunkedDocument, ChunkedDocum
      * null, or the error when the input caused it (every error of the in-process model, as before); throws when the
      * provider is still failing at the end of the budget or the setup is wrong, so the job fails over.
      */
-    private RuntimeException embedOrInputError(List<Chunk> chunks, long flushStart) throws Exception {
+    private RuntimeException embedOrInputError(List<Chunk> chunks, Backoff.Deadline deadline) throws Exception {
         if (!remote) {
             try {
                 embed(chunks);
@@ -164,9 +164,8 @@ public class EmbedChunks extends BufferingOperator<ChunkedDocument, ChunkedDocum
                 return e;
             }
         }
-        long leftMs = outageBackoff.budget().toMillis() - (System.nanoTime() - flushStart) / 1_000_000;
         try {
-            outageBackoff.withBudget(Duration.ofMillis(Math.max(0, leftMs))).call(() -> {
+            deadline.call(() -> {
                 embed(chunks);
                 return null;
             }, e -> EmbeddingErrors.classify(e) == EmbeddingErrors.Kind.TRANSIENT, (retry, delay, e) -> {

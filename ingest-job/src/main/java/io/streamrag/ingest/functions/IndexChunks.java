@@ -4,6 +4,7 @@ import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.Chunk;
 import io.streamrag.common.records.IngestOutcome.Outcome;
+import io.streamrag.common.retry.Backoff;
 import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.index.BulkWriter;
 import io.streamrag.ingest.index.IndexSettings;
@@ -31,14 +32,18 @@ import java.util.Map;
  *
  * <p>Why an operator and not a Sink V2 writer: a sink cannot emit, and every document must end as exactly one
  * outcome — per-item bulk failures become dead letters through the side output and successes become outcomes
- * downstream, with the same delivery guarantee as everything else. Items rejected with 429/503 are retried with
- * backoff and then dead-lettered.
+ * downstream, with the same delivery guarantee as everything else. Only item errors the document caused (a 4xx such
+ * as {@code mapper_parsing_exception}) dead-letter it; items rejected with 429 or 5xx are OpenSearch's outage, below.
  *
- * <p>Outages: a request that fails as a whole (connection refused, timeout, 5xx) is retried with backoff for
- * {@code ingest.index.retry-budget} on the task thread. That blocks this operator on purpose: its documents stay in
- * the buffer, back-pressure stops the source, and the checkpoint barrier waits behind the retry (the job raises its
- * checkpoint timeout above the budget), so the job waits instead of restarting. Only past the budget does the job
- * fail and replay from the last checkpoint (deterministic ids make the replay idempotent).
+ * <p>Outages: a request that fails as a whole (connection refused, timeout, 5xx) and bulk items rejected with 429 or
+ * 5xx (a full write queue, a red index) are retried with backoff on the task thread, within one
+ * {@code ingest.index.retry-budget} per flush (or per DELETE, which flushes first): every request of it (the index
+ * check, each bulk request and item retry, the clean-up) uses what is left of that one budget, less the longest
+ * request, so a flush that keeps failing ends within the budget. That blocks this operator on purpose: its documents
+ * stay in the buffer, back-pressure stops the source, and the checkpoint barrier waits behind the retry (the job
+ * raises its checkpoint timeout to the budget + 2 min), so the job waits instead of restarting. Only past the budget
+ * does the job fail and replay from the last checkpoint (deterministic ids make the replay idempotent), and the
+ * quarantine's outage probe keeps that failure from being counted against the documents in flight.
  *
  * <p>Visibility: once its writes pause for {@code ingest.index.refresh-after-write}, it refreshes the index itself
  * (a timer), rather than leave the last chunks written to the index's next scheduled refresh: a trickled document is
@@ -63,6 +68,8 @@ public class IndexChunks extends IndexBufferingOperator<ChunkedDocument, Documen
     private transient boolean writtenSinceRefresh;
     /** Whether this task has made sure the index exists. */
     private transient boolean indexReady;
+    /** The retry budget of the DELETE being processed, which its flush shares; null otherwise. */
+    private transient Backoff.Deadline step;
 
     public IndexChunks(IndexSettings index) {
         super(index, index.bulkFlushInterval().toMillis());
@@ -73,9 +80,8 @@ public class IndexChunks extends IndexBufferingOperator<ChunkedDocument, Documen
         super.open();
         indexReady = false; // made sure of before the first write, not here (see ensureIndex)
         metrics = new IndexMetrics(getMetricGroup());
-        writer = new BulkWriter(client, index.alias(), index.bulkMaxChunks(), index.outageBackoff(),
-                index.itemBackoff(), metrics);
-        cleanup = new VersionCleanup(client, index.alias(), index.outageBackoff(), metrics);
+        writer = new BulkWriter(client, index.alias(), index.bulkMaxChunks(), metrics);
+        cleanup = new VersionCleanup(client, index.alias(), metrics);
     }
 
     @Override
@@ -91,12 +97,18 @@ public class IndexChunks extends IndexBufferingOperator<ChunkedDocument, Documen
     public void processElement(StreamRecord<ChunkedDocument> element) throws Exception {
         ChunkedDocument doc = element.getValue();
         if (doc.task.isDelete()) {
-            // Order matters: whatever is buffered (maybe an older version of this document) goes first.
-            flush();
-            ensureIndex();
-            DocumentOutcome o = DocumentOutcome.of(doc.task, Outcome.DELETED);
-            o.chunks = (int) cleanup.deleteDocument(doc.task);
-            output.collect(new StreamRecord<>(o));
+            // One budget for the flush and the delete: the barrier behind them waits for both.
+            step = index.outageBackoff().start();
+            try {
+                // Order matters: whatever is buffered (maybe an older version of this document) goes first.
+                flush();
+                ensureIndex(step);
+                DocumentOutcome o = DocumentOutcome.of(doc.task, Outcome.DELETED);
+                o.chunks = (int) cleanup.deleteDocument(doc.task, step);
+                output.collect(new StreamRecord<>(o));
+            } finally {
+                step = null;
+            }
             return;
         }
         add(element);
@@ -124,10 +136,12 @@ public class IndexChunks extends IndexBufferingOperator<ChunkedDocument, Documen
     @Override
     protected void flush(List<StreamRecord<ChunkedDocument>> batch) throws Exception {
         List<ChunkedDocument> docs = values(batch);
-        ensureIndex();
-        Map<ChunkedDocument, String> failed = writer.write(docs);
+        // One retry budget for every request of this flush (within a DELETE's, when it flushes first).
+        Backoff.Deadline deadline = step != null ? step : index.outageBackoff().start();
+        ensureIndex(deadline);
+        Map<ChunkedDocument, String> failed = writer.write(docs, deadline);
         // Versions: older versions of indexed documents go; failed documents lose their partial new version.
-        cleanup.afterWrite(docs, failed.keySet());
+        cleanup.afterWrite(docs, failed.keySet(), deadline);
         if (failed.size() < docs.size()) {
             refreshAfterWrite(docs.stream().anyMatch(d -> !d.backlog));
         }
@@ -152,15 +166,15 @@ public class IndexChunks extends IndexBufferingOperator<ChunkedDocument, Documen
 
     /**
      * Creates the index (and its alias) if it does not exist, before this task's first write, retried like a bulk
-     * request within {@code ingest.index.retry-budget}. Done in {@code open()}, it failed the task at once while
+     * request within what is left of the flush's {@code deadline}. Done in {@code open()}, it failed the task at once while
      * OpenSearch was down, so an outage restarted the job every restart delay (11 restores in a 108 s outage) instead
      * of holding its documents, back-pressured, for the budget like the writes do.
      */
-    private void ensureIndex() throws Exception {
+    private void ensureIndex(Backoff.Deadline deadline) throws Exception {
         if (indexReady) {
             return;
         }
-        index.outageBackoff().call(() -> {
+        deadline.call(() -> {
             ChunkIndex.ensure(client, index.alias(), index.dimension(), index.shards(), index.replicas());
             return null;
         }, OpenSearchClients::retriable, (retry, delay, e) -> {

@@ -87,7 +87,7 @@ public class VersionLookup extends IndexBufferingOperator<DocumentTask, Document
     /**
      * Fills {@code indexed} with the highest indexed version per document key (documents never indexed are absent);
      * true when the index answered. An unreachable or failing OpenSearch is retried within
-     * {@code ingest.index.retry-budget} (holding the batch and, by back-pressure, what follows); past the budget the
+     * {@code ingest.index.retry-budget}, counted from the flush and keeping time for the last request (holding the batch and, by back-pressure, what follows); past the budget the
      * job fails. A request OpenSearch refuses otherwise returns false: the documents go on without a known version.
      */
     private boolean indexedVersions(List<DocumentTask> tasks, Map<String, Long> indexed) throws Exception {
@@ -98,7 +98,8 @@ public class VersionLookup extends IndexBufferingOperator<DocumentTask, Document
         try {
             // Tenant, then documentId: the same documentId in two tenants is two documents. Every matching pair fits in
             // the buckets (at most ids per tenant), so the terms are exact; top_hits keeps the version a long.
-            SearchResponse<Void> r = backoff.call(() -> client.search(s -> s
+            // One budget per flush, less the longest request: a lookup that keeps failing ends within the budget.
+            SearchResponse<Void> r = backoff.start().call(() -> client.search(s -> s
                     .index(index.alias())
                     .size(0)
                     .trackTotalHits(t -> t.enabled(false))

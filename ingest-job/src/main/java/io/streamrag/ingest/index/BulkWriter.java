@@ -7,31 +7,48 @@ import io.streamrag.ingest.metrics.IndexMetrics;
 import io.streamrag.ingest.records.ChunkedDocument;
 
 import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch._types.ErrorCause;
 import org.opensearch.client.opensearch.core.BulkResponse;
 import org.opensearch.client.opensearch.core.bulk.BulkOperation;
 import org.opensearch.client.opensearch.core.bulk.BulkResponseItem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 /**
- * Writes documents' chunks to OpenSearch in bulk requests of at most {@code maxChunks} and checks every item: items
- * rejected with 429/503 are retried with backoff ({@code itemBackoff}), other rejections are final; a request that
- * fails as a whole (OpenSearch unreachable or erroring) is retried within {@code outageBackoff}'s budget, blocking
- * the caller on purpose (see {@code IndexChunks}).
+ * Writes documents' chunks to OpenSearch in bulk requests of at most {@code maxChunks} and checks every item of every
+ * response. All requests of one {@link #write} share the caller's budget ({@link Backoff.Deadline}, one per flush):
+ *
+ * <ul>
+ *   <li>a request that fails as a whole (OpenSearch unreachable or erroring) is retried within it;</li>
+ *   <li>an item OpenSearch rejects with 429 or 5xx ({@link OpenSearchClients#transientStatus}: a full write queue, a
+ *       flood-stage block, a red index's unavailable shards) is OpenSearch failing, not the document: it is retried
+ *       within the same budget, and when items are still rejected at its end {@link #write} throws, so the job fails
+ *       over like after a failed request, instead of dead-lettering every document written during the outage;</li>
+ *   <li>any other item error (a 4xx such as {@code mapper_parsing_exception}) is the document's: it is final at once
+ *       and the document is reported with why.</li>
+ * </ul>
+ *
+ * Retrying blocks the caller on purpose (see {@code IndexChunks}).
  */
 public class BulkWriter {
     private static final Logger LOG = LoggerFactory.getLogger(BulkWriter.class);
+    /** Distinct item errors a message names, at most. */
+    private static final int ERRORS_NAMED = 5;
 
     /** One chunk to index, and the document it belongs to. */
     private static final class Item {
         final BulkOperation operation;
         final ChunkedDocument owner;
+        /** The last transient rejection (status, type, reason and causes), while the item waits for a retry. */
         String rejected;
 
         Item(BulkOperation operation, ChunkedDocument owner) {
@@ -43,22 +60,21 @@ public class BulkWriter {
     private final OpenSearchClient client;
     private final String alias;
     private final int maxChunks;
-    private final Backoff outageBackoff;
-    private final Backoff itemBackoff;
     private final IndexMetrics metrics;
 
-    public BulkWriter(OpenSearchClient client, String alias, int maxChunks, Backoff outageBackoff, Backoff itemBackoff,
-                      IndexMetrics metrics) {
+    public BulkWriter(OpenSearchClient client, String alias, int maxChunks, IndexMetrics metrics) {
         this.client = client;
         this.alias = alias;
-        this.maxChunks = maxChunks;
-        this.outageBackoff = outageBackoff;
-        this.itemBackoff = itemBackoff;
+        this.maxChunks = Math.max(1, maxChunks);
         this.metrics = metrics;
     }
 
-    /** Indexes every chunk of {@code docs}; returns the documents (by identity) some chunk of which was not written, with why. */
-    public Map<ChunkedDocument, String> write(List<ChunkedDocument> docs) throws Exception {
+    /**
+     * Indexes every chunk of {@code docs} within what is left of {@code deadline}; returns the documents (by identity)
+     * some chunk of which OpenSearch refused for a reason of the document's own, with why. Throws when OpenSearch
+     * still fails at the end of the budget: a request, or items rejected with 429/5xx.
+     */
+    public Map<ChunkedDocument, String> write(List<ChunkedDocument> docs, Backoff.Deadline deadline) throws Exception {
         Map<ChunkedDocument, String> failed = new IdentityHashMap<>();
         List<Item> items = new ArrayList<>();
         for (ChunkedDocument d : docs) {
@@ -66,45 +82,65 @@ public class BulkWriter {
                 items.add(new Item(BulkOperation.of(o -> o.index(i -> i.index(alias).id(c.chunkId).document(c))), d));
             }
         }
-        List<Item> left = itemBackoff.callRemaining(items, round -> writeRound(round, failed),
-                (retry, delay, e) -> metrics.get(IndexMetrics.BULK_RETRIES).inc());
-        for (Item item : left) {
-            failed.putIfAbsent(item.owner, item.rejected);
+        AtomicReference<List<Item>> rejected = new AtomicReference<>(List.of()); // the last round's, for the log
+        List<Item> left = deadline.callRemaining(items, round -> {
+            List<Item> retry = writeRound(round, failed, deadline);
+            rejected.set(retry);
+            return retry;
+        }, (retry, delay, e) -> {
+            metrics.get(IndexMetrics.BULK_RETRIES).inc();
+            LOG.warn("OpenSearch rejected {} chunks with a transient error, e.g. {} (retry {} in {} ms)",
+                    rejected.get().size(), rejected.get().get(0).rejected, retry + 1, delay);
+        });
+        if (!left.isEmpty()) {
+            throw new IOException("OpenSearch kept rejecting " + left.size() + " chunks of "
+                    + left.stream().map(i -> i.owner).distinct().count() + " documents with transient errors (429/5xx) for the retry budget ("
+                    + deadline.budget() + " per flush); failing the job, which replays from its last checkpoint. Errors: "
+                    + summary(left));
         }
         return failed;
     }
 
-    /** Sends {@code items}; records final failures in {@code failed} and returns the items to retry. */
-    private List<Item> writeRound(List<Item> items, Map<ChunkedDocument, String> failed) throws Exception {
+    /** Sends {@code items}; records the documents' own errors in {@code failed} and returns the items to retry. */
+    private List<Item> writeRound(List<Item> items, Map<ChunkedDocument, String> failed, Backoff.Deadline deadline) throws Exception {
+        // A document that failed for its own error is dead-lettered whatever happens to its other chunks: not resent.
+        List<Item> sent = items.stream().filter(i -> !failed.containsKey(i.owner)).collect(Collectors.toList());
+        List<Item> retry = new ArrayList<>();
         // One large document can hold thousands of chunks: send them in requests of at most maxChunks, so a request
         // never approaches OpenSearch's size limit nor holds the whole document's JSON at once.
-        List<BulkResponseItem> responses = new ArrayList<>(items.size());
-        for (int from = 0; from < items.size(); from += maxChunks) {
-            responses.addAll(bulk(items.subList(from, Math.min(items.size(), from + maxChunks)).stream()
-                    .map(i -> i.operation).collect(Collectors.toList())).items());
-        }
-        List<Item> retry = new ArrayList<>();
-        for (int i = 0; i < responses.size(); i++) {
-            BulkResponseItem response = responses.get(i);
-            if (response.error() == null) {
-                metrics.get(IndexMetrics.CHUNKS_INDEXED).inc();
-                continue;
+        for (int from = 0; from < sent.size(); from += maxChunks) {
+            List<Item> request = sent.subList(from, Math.min(sent.size(), from + maxChunks));
+            List<BulkResponseItem> responses = bulk(request.stream().map(i -> i.operation).collect(Collectors.toList()), deadline).items();
+            if (responses.size() != request.size()) {
+                // Items are matched to operations by position: a response that does not answer each one checks none.
+                throw new IOException("OpenSearch answered a bulk request of " + request.size() + " operations with "
+                        + responses.size() + " items");
             }
-            metrics.get(IndexMetrics.BULK_ITEM_FAILURES).inc();
-            String error = response.status() + " " + response.error().type() + ": " + response.error().reason();
-            // A 200 response can still carry per-item failures: back-pressure is retried, the rest is final.
-            if (response.status() == 429 || response.status() == 503) {
-                items.get(i).rejected = error;
-                retry.add(items.get(i));
-            } else {
-                failed.putIfAbsent(items.get(i).owner, error);
+            for (int i = 0; i < responses.size(); i++) {
+                BulkResponseItem response = responses.get(i);
+                Item item = request.get(i);
+                if (response.error() == null) {
+                    metrics.get(IndexMetrics.CHUNKS_INDEXED).inc();
+                    continue;
+                }
+                metrics.get(IndexMetrics.BULK_ITEM_FAILURES).inc();
+                String error = describe(response);
+                // A 200 response can still carry per-item failures: OpenSearch's own (429, 5xx) are retried like an
+                // outage, the document's (another 4xx) are final.
+                if (OpenSearchClients.transientStatus(response.status())) {
+                    item.rejected = error;
+                    retry.add(item);
+                } else {
+                    failed.putIfAbsent(item.owner, error);
+                }
             }
         }
+        retry.removeIf(item -> failed.containsKey(item.owner));
         return retry;
     }
 
-    private BulkResponse bulk(List<BulkOperation> ops) throws Exception {
-        return outageBackoff.call(() -> {
+    private BulkResponse bulk(List<BulkOperation> ops, Backoff.Deadline deadline) throws Exception {
+        return deadline.call(() -> {
             long start = System.nanoTime();
             BulkResponse r = client.bulk(b -> b.operations(ops));
             metrics.get(IndexMetrics.BULK_REQUESTS).inc();
@@ -114,5 +150,29 @@ public class BulkWriter {
             metrics.get(IndexMetrics.REQUEST_RETRIES).inc();
             LOG.warn("Bulk request of {} items failed (retry {} in {} ms): {}", ops.size(), retry + 1, delay, e.toString());
         });
+    }
+
+    /** An item's error: its status, type and reason, then each cause's ({@code caused_by}), e.g. the mapping that refused it. */
+    static String describe(BulkResponseItem item) {
+        StringBuilder s = new StringBuilder().append(item.status());
+        ErrorCause cause = item.error();
+        for (int depth = 0; cause != null && depth < 5; depth++, cause = cause.causedBy()) {
+            s.append(depth == 0 ? " " : "; caused by ").append(cause.type()).append(": ").append(cause.reason());
+        }
+        return s.toString();
+    }
+
+    /** The distinct errors of {@code items}, most frequent first, each with how many items had it. */
+    private static String summary(List<Item> items) {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (Item item : items) {
+            counts.merge(String.valueOf(item.rejected), 1, Integer::sum);
+        }
+        String named = counts.entrySet().stream()
+                .sorted((a, b) -> b.getValue() - a.getValue())
+                .limit(ERRORS_NAMED)
+                .map(e -> e.getValue() + " x " + e.getKey())
+                .collect(Collectors.joining(" | "));
+        return counts.size() > ERRORS_NAMED ? named + " | (" + (counts.size() - ERRORS_NAMED) + " more)" : named;
     }
 }

@@ -14,24 +14,21 @@ import java.time.Duration;
 /**
  * Where and how {@code IndexChunks} writes: the connection, the index ({@code opensearch.index}, created with the
  * embedding dimension and {@code ingest.index.shards}/{@code replicas}), bulk sizes and retries ({@code ingest.index.*}).
+ * ({@code ingest.index.max-retries} is deprecated and read by nothing: see {@code IngestOptions.INDEX_MAX_RETRIES}.)
  *
- * @param outageBackoff whole requests that fail are retried with it, within {@code ingest.index.retry-budget}
+ * @param outageBackoff requests that fail as a whole, and bulk items rejected with 429 or 5xx, are retried with it: one
+ *                      budget ({@code ingest.index.retry-budget}, {@link Backoff#start()}) per flush, shared by its requests
  * @param refreshAfterWrite pause in writes after which {@code IndexChunks} refreshes the index (zero: never)
  */
 public record IndexSettings(OpenSearchConnection connection, String alias, int dimension, int shards, int replicas,
                             int bulkMaxChunks, long bulkMaxBytes, Duration bulkFlushInterval, Backoff outageBackoff,
-                            int maxItemRetries, Duration refreshAfterWrite) implements Serializable {
+                            Duration refreshAfterWrite) implements Serializable {
 
     public static IndexSettings from(Configuration conf) {
         return new IndexSettings(OpenSearchConnection.from(conf), conf.get(StreamRagOptions.OPENSEARCH_INDEX),
                 conf.get(EmbeddingOptions.DIMENSION), conf.get(IngestOptions.INDEX_SHARDS), conf.get(IngestOptions.INDEX_REPLICAS),
                 conf.get(IngestOptions.INDEX_BULK_MAX_CHUNKS), conf.get(IngestOptions.INDEX_BULK_MAX_BYTES).getBytes(),
                 conf.get(IngestOptions.INDEX_BULK_FLUSH_INTERVAL), IngestOptions.openSearchBackoff(conf),
-                conf.get(IngestOptions.INDEX_MAX_RETRIES), conf.get(IngestOptions.INDEX_REFRESH_AFTER_WRITE));
-    }
-
-    /** Item retries (429/503 items of a bulk response): the outage backoff, bounded by {@code ingest.index.max-retries}. */
-    public Backoff itemBackoff() {
-        return outageBackoff.withMaxRetries(maxItemRetries);
+                conf.get(IngestOptions.INDEX_REFRESH_AFTER_WRITE));
     }
 }

@@ -23,11 +23,12 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Callable;
 
 /**
  * Version semantics in the index: after a bulk write, older versions of the documents written go and documents that
- * failed lose their partial new version; a DELETE removes all of a document's chunks. Deletes are search + bulk
- * delete, retried through an outage within {@code outageBackoff}'s budget.
+ * failed lose their partial new version; a DELETE removes all of a document's chunks. Deletes are search + bulk delete, each request retried through an outage within what is left of
+ * the caller's budget ({@link Backoff.Deadline}, one per flush).
  */
 public class VersionCleanup {
     private static final Logger LOG = LoggerFactory.getLogger(VersionCleanup.class);
@@ -35,18 +36,19 @@ public class VersionCleanup {
 
     private final OpenSearchClient client;
     private final String alias;
-    private final Backoff outageBackoff;
     private final IndexMetrics metrics;
 
-    public VersionCleanup(OpenSearchClient client, String alias, Backoff outageBackoff, IndexMetrics metrics) {
+    public VersionCleanup(OpenSearchClient client, String alias, IndexMetrics metrics) {
         this.client = client;
         this.alias = alias;
-        this.outageBackoff = outageBackoff;
         this.metrics = metrics;
     }
 
-    /** After {@code docs} were written, {@code failed} (by identity) among them: removes what they replaced or left half-written. */
-    public void afterWrite(List<ChunkedDocument> docs, Set<ChunkedDocument> failed) throws Exception {
+    /**
+     * After {@code docs} were written, {@code failed} (by identity) among them: removes what they replaced or left
+     * half-written, in one delete query for all of them, within what is left of {@code deadline}.
+     */
+    public void afterWrite(List<ChunkedDocument> docs, Set<ChunkedDocument> failed, Backoff.Deadline deadline) throws Exception {
         List<Query> clauses = new ArrayList<>();
         for (ChunkedDocument d : docs) {
             Long previous = d.task.previousVersion;
@@ -61,13 +63,14 @@ public class VersionCleanup {
             }
         }
         if (!clauses.isEmpty()) {
-            deleteByQuery(Query.of(q -> q.bool(b -> b.should(clauses).minimumShouldMatch("1"))));
+            deleteByQuery(Query.of(q -> q.bool(b -> b.should(clauses).minimumShouldMatch("1"))), deadline);
         }
     }
 
     /** Removes every chunk of the task's document (its tenant's only); returns how many. */
-    public long deleteDocument(DocumentTask task) throws Exception {
-        long deleted = deleteByQuery(Query.of(q -> q.bool(b -> b.filter(ChunkIndex.documentFilter(task.tenant, task.documentId)))));
+    public long deleteDocument(DocumentTask task, Backoff.Deadline deadline) throws Exception {
+        long deleted = deleteByQuery(Query.of(q -> q.bool(b -> b.filter(ChunkIndex.documentFilter(task.tenant, task.documentId)))),
+                deadline);
         LOG.debug("DELETE {} removed {} chunks", task, deleted);
         return deleted;
     }
@@ -82,35 +85,49 @@ public class VersionCleanup {
 
     /**
      * Deletes every chunk matching {@code query}: refresh (so chunks written in the last refresh interval are
-     * visible), search ids, bulk-delete them, repeat until none match. Not {@code _delete_by_query}: that lives in
-     * the {@code reindex} module, which minimal distributions (the local integ-test one) do not ship.
+     * visible), search ids, bulk-delete them, repeat until none match; each request retried through an outage within
+     * what is left of {@code deadline}. Not {@code _delete_by_query}: that lives in the {@code reindex} module, which
+     * minimal distributions (the local integ-test one) do not ship.
      */
-    private long deleteByQuery(Query query) throws Exception {
-        return outageBackoff.call(() -> {
-            long start = System.nanoTime();
-            long deleted = 0;
-            for (int round = 0; round < 10_000; round++) {
+    private long deleteByQuery(Query query, Backoff.Deadline deadline) throws Exception {
+        long start = System.nanoTime();
+        long deleted = 0;
+        for (int round = 0; round < 10_000; round++) {
+            List<Hit<Chunk>> hits = retried(deadline, () -> {
                 client.indices().refresh(r -> r.index(alias));
-                List<Hit<Chunk>> hits = client.search(s -> s.index(alias).size(DELETE_PAGE)
+                return client.search(s -> s.index(alias).size(DELETE_PAGE)
                         .source(src -> src.fetch(false)).query(query), Chunk.class).hits().hits();
-                if (hits.isEmpty()) {
-                    break;
-                }
-                List<BulkOperation> deletes = new ArrayList<>();
-                for (Hit<Chunk> h : hits) {
-                    deletes.add(BulkOperation.of(o -> o.delete(d -> d.index(h.index()).id(h.id()))));
-                }
+            });
+            if (hits.isEmpty()) {
+                break;
+            }
+            List<BulkOperation> deletes = new ArrayList<>();
+            for (Hit<Chunk> h : hits) {
+                deletes.add(BulkOperation.of(o -> o.delete(d -> d.index(h.index()).id(h.id()))));
+            }
+            retried(deadline, () -> {
                 BulkResponse r = client.bulk(b -> b.operations(deletes));
                 for (BulkResponseItem item : r.items()) {
-                    if (item.error() != null && item.status() != 404) {
-                        throw new IOException("Deleting chunk " + item.id() + " failed: " + item.status() + " " + item.error().reason());
+                    if (item.error() == null || item.status() == 404) {
+                        continue;
                     }
+                    String error = "Deleting chunk " + item.id() + " failed: " + BulkWriter.describe(item);
+                    // OpenSearch's own failure (429, 5xx) is retried like an outage; another is not waited out.
+                    if (OpenSearchClients.transientStatus(item.status())) {
+                        throw new IOException(error);
+                    }
+                    throw new IllegalStateException(error);
                 }
-                deleted += hits.size();
-            }
-            metrics.get(IndexMetrics.DELETE_BY_QUERY_LATENCY_MS).update((System.nanoTime() - start) / 1_000_000);
-            return deleted;
-        }, OpenSearchClients::retriable, (retry, delay, e) -> {
+                return null;
+            });
+            deleted += hits.size();
+        }
+        metrics.get(IndexMetrics.DELETE_BY_QUERY_LATENCY_MS).update((System.nanoTime() - start) / 1_000_000);
+        return deleted;
+    }
+
+    private <T> T retried(Backoff.Deadline deadline, Callable<T> request) throws Exception {
+        return deadline.call(request, OpenSearchClients::retriable, (retry, delay, e) -> {
             metrics.get(IndexMetrics.REQUEST_RETRIES).inc();
             LOG.warn("Deleting old chunks failed (retry {} in {} ms): {}", retry + 1, delay, e.toString());
         });

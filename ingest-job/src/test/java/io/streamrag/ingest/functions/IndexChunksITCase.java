@@ -2,9 +2,11 @@ package io.streamrag.ingest.functions;
 
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.opensearch.ChunkIndex;
+import io.streamrag.common.testing.HarnessMetrics;
 import io.streamrag.common.testing.OpenSearchExtension;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.index.IndexSettings;
+import io.streamrag.ingest.metrics.IndexMetrics;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.ChunkedDocument;
 import io.streamrag.ingest.records.DocumentOutcome;
@@ -16,15 +18,22 @@ import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static io.streamrag.ingest.testing.TestChunks.chunked;
 import static io.streamrag.ingest.testing.TestChunks.delete;
 import static io.streamrag.ingest.testing.TestChunks.versions;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The indexing operator against the real OpenSearch: per-item failures, version replacement, deletes, checkpoint flush, refreshes. */
+/**
+ * The indexing operator against the real OpenSearch: per-item failures, version replacement, deletes,
+ * checkpoint flush, refreshes, item rejections waited out within one retry budget per flush.
+ */
 class IndexChunksITCase {
 
     @RegisterExtension
@@ -136,6 +145,95 @@ class IndexChunksITCase {
             assertThat(searchable(alias)).isEqualTo(10);
             assertThat(versions(OPENSEARCH.client(), alias, "acme", "d")).containsExactly(1L, 1L); // written all the same
         }
+    }
+
+    @Test
+    void itemsRejectedWhileOpenSearchCannotWriteAreWaitedOutNotDeadLettered() throws Exception {
+        String alias = OPENSEARCH.uniqueName("index-429");
+        Configuration conf = conf(alias);
+        conf.set(IngestOptions.INDEX_RETRY_BUDGET, Duration.ofSeconds(60));
+        conf.set(IngestOptions.INDEX_MAX_RETRIES, 2); // deprecated, no effect: it dead-lettered after 2 retries
+        ChunkIndex.ensure(OPENSEARCH.client(), alias, 4, 1, 0);
+        // A flood-stage block: every bulk item is rejected with 429 in an HTTP 200 answer, as with a full write queue.
+        writeBlock(alias, true);
+        HarnessMetrics metrics = new HarnessMetrics();
+        try (var h = new OneInputStreamOperatorTestHarness<ChunkedDocument, DocumentOutcome>(
+                new IndexChunks(IndexSettings.from(conf)), metrics.environment().build())) {
+            h.open();
+            h.processElement(new StreamRecord<>(chunked("acme", "a", 1, null, 3, 4)));
+            CompletableFuture<Void> flushed = CompletableFuture.runAsync(() -> {
+                try {
+                    h.prepareSnapshotPreBarrier(1L);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!flushed.isDone() && metrics.count(IndexMetrics.BULK_RETRIES.name()) < 4 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(flushed).as("the flush holds its documents while items are rejected").isNotDone();
+            writeBlock(alias, false);
+
+            flushed.get(30, TimeUnit.SECONDS);
+            assertThat(h.getSideOutput(DeadLetters.TAG)).as("nobody blamed for OpenSearch's rejections").isNullOrEmpty();
+            assertThat(h.extractOutputValues()).extracting(o -> o.documentId + ":" + o.outcome + ":" + o.chunks)
+                    .containsExactly("a:indexed:3");
+            assertThat(versions(OPENSEARCH.client(), alias, "acme", "a")).containsExactly(1L, 1L, 1L);
+        } finally {
+            writeBlock(alias, false);
+        }
+    }
+
+    @Test
+    void aFlushAndTheDeleteBehindItShareOneRetryBudgetThenFailTheTaskBlamingNobody() throws Exception {
+        String alias = OPENSEARCH.uniqueName("index-budget");
+        Duration budget = Duration.ofSeconds(6);
+        Configuration conf = conf(alias);
+        conf.set(IngestOptions.INDEX_RETRY_BUDGET, budget);
+        conf.set(IngestOptions.INDEX_MAX_RETRIES, 1000);
+        ChunkIndex.ensure(OPENSEARCH.client(), alias, 4, 1, 0);
+        try (var h = new OneInputStreamOperatorTestHarness<>(new IndexChunks(IndexSettings.from(conf)))) {
+            h.open();
+            h.processElement(new StreamRecord<>(chunked("acme", "old", 1, null, 2, 4)));
+            h.prepareSnapshotPreBarrier(1L);
+            writeBlock(alias, true); // every write and delete item rejected with 429 from here on
+            h.processElement(new StreamRecord<>(chunked("acme", "a", 1, null, 2, 4)));
+            long start = System.nanoTime();
+            // The DELETE flushes "a" first, then deletes "old": before, each had a budget of its own (and the
+            // items of "a" were dead-lettered after ingest.index.max-retries, or at the end of theirs).
+            assertThatThrownBy(() -> h.processElement(new StreamRecord<>(delete("acme", "old"))))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining("429 cluster_block_exception");
+            long ms = (System.nanoTime() - start) / 1_000_000;
+            // One budget, less the time kept for the last request (at most half of it): the flush gives up by then.
+            assertThat(ms).isGreaterThanOrEqualTo(budget.toMillis() / 2 - 1_000).isLessThan(budget.toMillis());
+            assertThat(h.getSideOutput(DeadLetters.TAG)).isNullOrEmpty();
+            assertThat(h.extractOutputValues()).extracting(o -> o.documentId + ":" + o.outcome).containsExactly("old:indexed");
+        } finally {
+            writeBlock(alias, false);
+        }
+    }
+
+    private static Configuration conf(String alias) {
+        Configuration conf = new Configuration();
+        conf.set(StreamRagOptions.OPENSEARCH_URL, OPENSEARCH.url());
+        conf.set(StreamRagOptions.OPENSEARCH_INDEX, alias);
+        conf.set(io.streamrag.common.embedding.EmbeddingOptions.DIMENSION, 4);
+        conf.set(IngestOptions.INDEX_RETRY_BACKOFF, Duration.ofMillis(50));
+        conf.set(IngestOptions.INDEX_RETRY_MAX_BACKOFF, Duration.ofMillis(200));
+        return conf;
+    }
+
+    /**
+     * Sets or lifts the index's read-only-allow-delete (flood-stage) block, under which OpenSearch rejects every bulk
+     * item with 429 (cluster_block_exception) in an HTTP 200 answer. The local node never lifts it by itself (its disk
+     * thresholds are off).
+     */
+    private static void writeBlock(String alias, boolean on) throws IOException {
+        OPENSEARCH.client().indices().putSettings(p -> p.index(ChunkIndex.concreteName(alias))
+                // Under "index": a blocked index takes a change of this one setting only by its full key.
+                .settings(s -> s.index(i -> i.blocks(b -> b.readOnlyAllowDelete(on)))));
     }
 
     /** A document the version gate knew to be new: nothing to clean up, so no cleanup search (which refreshes) runs. */

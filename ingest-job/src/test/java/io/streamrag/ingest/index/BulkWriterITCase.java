@@ -37,12 +37,11 @@ class BulkWriterITCase {
         String alias = OPENSEARCH.uniqueName("bulk-writer");
         ChunkIndex.ensure(OPENSEARCH.client(), alias, 4, 1, 0);
         IndexMetrics metrics = new IndexMetrics(new UnregisteredMetricsGroup());
-        BulkWriter writer = new BulkWriter(OPENSEARCH.client(), alias, 2, QUICK.withBudget(Duration.ofSeconds(30)),
-                QUICK.withMaxRetries(2), metrics);
+        BulkWriter writer = new BulkWriter(OPENSEARCH.client(), alias, 2, metrics);
 
         ChunkedDocument good = chunked("acme", "good", 1, null, 5, 4);
         ChunkedDocument bad = chunked("acme", "bad", 1, null, 2, 3); // wrong dimension: HTTP 200 with failed items
-        Map<ChunkedDocument, String> failed = writer.write(List.of(good, bad));
+        Map<ChunkedDocument, String> failed = writer.write(List.of(good, bad), QUICK.withBudget(Duration.ofSeconds(30)).start());
 
         assertThat(failed).containsOnlyKeys(bad);
         assertThat(failed.get(bad)).startsWith("400 ");
@@ -61,13 +60,12 @@ class BulkWriterITCase {
             OpenSearchClient client = OpenSearchClients.create(proxy.httpUrl());
             try {
                 IndexMetrics metrics = new IndexMetrics(new UnregisteredMetricsGroup());
-                BulkWriter writer = new BulkWriter(client, alias, 10, QUICK.withBudget(Duration.ofSeconds(60)),
-                        QUICK.withMaxRetries(2), metrics);
+                BulkWriter writer = new BulkWriter(client, alias, 10, metrics);
                 proxy.mode(LoopbackProxy.Mode.DOWN);
                 ChunkedDocument doc = chunked("acme", "held", 1, null, 3, 4);
                 CompletableFuture<Map<ChunkedDocument, String>> written = CompletableFuture.supplyAsync(() -> {
                     try {
-                        return writer.write(List.of(doc));
+                        return writer.write(List.of(doc), QUICK.withBudget(Duration.ofSeconds(60)).start());
                     } catch (Exception e) {
                         throw new IllegalStateException(e);
                     }

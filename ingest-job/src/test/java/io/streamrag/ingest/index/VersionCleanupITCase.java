@@ -27,6 +27,7 @@ class VersionCleanupITCase {
 
     private String alias;
     private IndexMetrics metrics;
+    private Backoff backoff;
     private BulkWriter writer;
     private VersionCleanup cleanup;
 
@@ -35,20 +36,20 @@ class VersionCleanupITCase {
         alias = OPENSEARCH.uniqueName("version-cleanup");
         ChunkIndex.ensure(OPENSEARCH.client(), alias, 4, 1, 0);
         metrics = new IndexMetrics(new UnregisteredMetricsGroup());
-        Backoff backoff = Backoff.of(Duration.ofMillis(50), Duration.ofMillis(200)).withBudget(Duration.ofSeconds(30));
-        writer = new BulkWriter(OPENSEARCH.client(), alias, 100, backoff, backoff.withMaxRetries(2), metrics);
-        cleanup = new VersionCleanup(OPENSEARCH.client(), alias, backoff, metrics);
+        backoff = Backoff.of(Duration.ofMillis(50), Duration.ofMillis(200)).withBudget(Duration.ofSeconds(30));
+        writer = new BulkWriter(OPENSEARCH.client(), alias, 100, metrics);
+        cleanup = new VersionCleanup(OPENSEARCH.client(), alias, metrics);
     }
 
     @Test
     void aNewVersionReplacesTheOldOneAndAFailedOneLeavesNothingHalfWritten() throws Exception {
-        writer.write(List.of(chunked("acme", "manual", 1, null, 3, 4), chunked("acme", "guide", 1, null, 2, 4)));
+        writer.write(List.of(chunked("acme", "manual", 1, null, 3, 4), chunked("acme", "guide", 1, null, 2, 4)), backoff.start());
 
         ChunkedDocument manual2 = chunked("acme", "manual", 2, 1L, 2, 4);
         ChunkedDocument guide2 = chunked("acme", "guide", 2, 1L, 4, 4);
-        writer.write(List.of(manual2, guide2));
+        writer.write(List.of(manual2, guide2), backoff.start());
         // As if some of guide v2's chunks had been rejected: the chunks of v2 that did get in must go, v1 stays.
-        cleanup.afterWrite(List.of(manual2, guide2), Set.of(guide2));
+        cleanup.afterWrite(List.of(manual2, guide2), Set.of(guide2), backoff.start());
 
         assertThat(versions(OPENSEARCH.client(), alias, "acme", "manual")).containsExactly(2L, 2L);
         assertThat(versions(OPENSEARCH.client(), alias, "acme", "guide")).containsExactly(1L, 1L);
@@ -59,21 +60,21 @@ class VersionCleanupITCase {
     void aFirstVersionTheGateKnowsAboutNeedsNoCleanUpAndAReplayKeepsItsVersion() throws Exception {
         ChunkedDocument first = chunked("acme", "new", 1, null, 2, 4);
         first.task.previousVersionKnown = true;
-        writer.write(List.of(first));
-        cleanup.afterWrite(List.of(first), Set.of());
+        writer.write(List.of(first), backoff.start());
+        cleanup.afterWrite(List.of(first), Set.of(), backoff.start());
         assertThat(metrics.get(IndexMetrics.DELETE_BY_QUERY_LATENCY_MS).getCount()).isZero();
 
         // A replay of the indexed version that fails this time must not delete the version already there.
         ChunkedDocument replay = chunked("acme", "new", 1, 1L, 2, 4);
-        cleanup.afterWrite(List.of(replay), Set.of(replay));
+        cleanup.afterWrite(List.of(replay), Set.of(replay), backoff.start());
         assertThat(versions(OPENSEARCH.client(), alias, "acme", "new")).containsExactly(1L, 1L);
     }
 
     @Test
     void deletingADocumentRemovesOnlyItsTenantsChunks() throws Exception {
-        writer.write(List.of(chunked("acme", "shared-id", 3, null, 3, 4), chunked("globex", "shared-id", 1, null, 2, 4)));
+        writer.write(List.of(chunked("acme", "shared-id", 3, null, 3, 4), chunked("globex", "shared-id", 1, null, 2, 4)), backoff.start());
 
-        assertThat(cleanup.deleteDocument(chunked("acme", "shared-id", 4, 3L, 0, 4).task)).isEqualTo(3);
+        assertThat(cleanup.deleteDocument(chunked("acme", "shared-id", 4, 3L, 0, 4).task, backoff.start())).isEqualTo(3);
 
         assertThat(versions(OPENSEARCH.client(), alias, "acme", "shared-id")).isEmpty();
         assertThat(versions(OPENSEARCH.client(), alias, "globex", "shared-id")).containsExactly(1L, 1L);
