@@ -140,7 +140,8 @@ public class IndexChunks extends IndexBufferingOperator<ChunkedDocument, Documen
         Backoff.Deadline deadline = step != null ? step : index.outageBackoff().start();
         ensureIndex(deadline);
         Map<ChunkedDocument, String> failed = writer.write(docs, deadline);
-        // Versions: older versions of indexed documents go; failed documents lose their partial new version.
+        // Versions: older versions of indexed documents go (and what an earlier write of the same version left);
+        // failed documents lose their partial new version.
         cleanup.afterWrite(docs, failed.keySet(), deadline);
         if (failed.size() < docs.size()) {
             refreshAfterWrite(docs.stream().anyMatch(d -> !d.backlog));

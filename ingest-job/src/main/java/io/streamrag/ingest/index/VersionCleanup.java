@@ -24,10 +24,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 
 /**
- * Version semantics in the index: after a bulk write, older versions of the documents written go and documents that
- * failed lose their partial new version; a DELETE removes all of a document's chunks. Deletes are search + bulk delete, each request retried through an outage within what is left of
+ * Version semantics in the index: after a bulk write, older versions of the documents written go, so do chunks of the
+ * very version written that the write did not produce (a re-send of a version that now makes fewer chunks, chunk ids
+ * of an earlier format), and documents that failed lose their partial new version; a DELETE removes all of a
+ * document's chunks. Deletes are search + bulk delete, each request retried through an outage within what is left of
  * the caller's budget ({@link Backoff.Deadline}, one per flush).
  */
 public class VersionCleanup {
@@ -57,10 +60,15 @@ public class VersionCleanup {
                 if (previous == null || previous < d.task.version) {
                     clauses.add(versionClause(d.task, "eq"));
                 }
-            } else if (previous == null ? !d.task.previousVersionKnown : previous < d.task.version) {
-                // Nothing to clean up when the gate knows this is the document's first version.
+            } else if (previous == null ? !d.task.previousVersionKnown : previous == d.task.version) {
+                // This version may have been indexed before (a re-send of it, or the indexed version is unknown): what
+                // an earlier write of it left beyond this write's chunks (it made more chunks then, or ids of an earlier
+                // format) goes, and so does any older version.
+                clauses.add(notWrittenClause(d));
+            } else if (previous != null && previous < d.task.version) {
                 clauses.add(versionClause(d.task, "lt"));
             }
+            // Nothing to clean up when the gate knows this is the document's first version.
         }
         if (!clauses.isEmpty()) {
             deleteByQuery(Query.of(q -> q.bool(b -> b.should(clauses).minimumShouldMatch("1"))), deadline);
@@ -81,6 +89,20 @@ public class VersionCleanup {
                 ? Query.of(q -> q.term(t -> t.field(ChunkIndex.VERSION).value(FieldValue.of(task.version))))
                 : Query.of(q -> q.range(r -> r.field(ChunkIndex.VERSION).lt(JsonData.of(task.version)))));
         return Query.of(q -> q.bool(b -> b.filter(clauses)));
+    }
+
+    /** The document's chunks of its version or older whose ids are not among the chunks just written. */
+    private static Query notWrittenClause(ChunkedDocument d) {
+        List<Query> clauses = ChunkIndex.documentFilter(d.task.tenant, d.task.documentId);
+        clauses.add(Query.of(q -> q.range(r -> r.field(ChunkIndex.VERSION).lte(JsonData.of(d.task.version)))));
+        List<String> written = d.chunks.stream().map(c -> c.chunkId).collect(Collectors.toList());
+        return Query.of(q -> q.bool(b -> {
+            b.filter(clauses);
+            if (!written.isEmpty()) {
+                b.mustNot(n -> n.ids(i -> i.values(written)));
+            }
+            return b;
+        }));
     }
 
     /**

@@ -31,8 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The indexing operator against the real OpenSearch: per-item failures, version replacement, deletes,
- * checkpoint flush, refreshes, item rejections waited out within one retry budget per flush.
+ * The indexing operator against the real OpenSearch: per-item failures, version replacement (also of a re-sent version),
+ * deletes, checkpoint flush, refreshes, item rejections waited out within one retry budget per flush.
  */
 class IndexChunksITCase {
 
@@ -144,6 +144,22 @@ class IndexChunksITCase {
             h.setProcessingTime(30_000);
             assertThat(searchable(alias)).isEqualTo(10);
             assertThat(versions(OPENSEARCH.client(), alias, "acme", "d")).containsExactly(1L, 1L); // written all the same
+        }
+    }
+
+    @Test
+    void aReSentVersionThatNowMakesFewerChunksLeavesNoneOfItsOldTail() throws Exception {
+        String alias = OPENSEARCH.uniqueName("index-resend");
+        try (var h = new OneInputStreamOperatorTestHarness<>(new IndexChunks(IndexSettings.from(conf(alias))))) {
+            h.open();
+            h.processElement(new StreamRecord<>(chunked("acme", "a", 3, null, 4, 4)));
+            h.prepareSnapshotPreBarrier(1L);
+            // The same version again (the chunker changed, say): 2 chunks now, and the gate found version 3 indexed.
+            h.processElement(new StreamRecord<>(chunked("acme", "a", 3, 3L, 2, 4)));
+            h.prepareSnapshotPreBarrier(2L);
+            assertThat(versions(OPENSEARCH.client(), alias, "acme", "a")).containsExactly(3L, 3L); // before: 4 chunks, 2 orphans
+            assertThat(h.extractOutputValues()).extracting(o -> o.documentId + ":" + o.outcome + ":" + o.chunks)
+                    .containsExactly("a:indexed:4", "a:indexed:2");
         }
     }
 

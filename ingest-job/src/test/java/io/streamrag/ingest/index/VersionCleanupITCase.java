@@ -1,6 +1,7 @@
 package io.streamrag.ingest.index;
 
 import io.streamrag.common.opensearch.ChunkIndex;
+import io.streamrag.common.records.Chunk;
 import io.streamrag.common.retry.Backoff;
 import io.streamrag.common.testing.OpenSearchExtension;
 import io.streamrag.ingest.metrics.IndexMetrics;
@@ -10,16 +11,18 @@ import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.opensearch.client.opensearch.core.search.Hit;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 import static io.streamrag.ingest.testing.TestChunks.chunked;
 import static io.streamrag.ingest.testing.TestChunks.versions;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Version clean-up against the real OpenSearch: replaced versions, half-written failures, tenant-scoped deletes. */
+/** Version clean-up against the real OpenSearch: replaced and re-sent versions, half-written failures, tenant-scoped deletes. */
 class VersionCleanupITCase {
 
     @RegisterExtension
@@ -68,6 +71,50 @@ class VersionCleanupITCase {
         ChunkedDocument replay = chunked("acme", "new", 1, 1L, 2, 4);
         cleanup.afterWrite(List.of(replay), Set.of(replay), backoff.start());
         assertThat(versions(OPENSEARCH.client(), alias, "acme", "new")).containsExactly(1L, 1L);
+    }
+
+    @Test
+    @SuppressWarnings("deprecation") // the id format of earlier releases, on purpose
+    void aReSentVersionLosesWhatAnEarlierWriteOfItLeftBeyondItsChunks() throws Exception {
+        ChunkedDocument first = chunked("acme", "manual", 2, 1L, 4, 4);
+        ChunkedDocument other = chunked("acme", "guide", 2, null, 3, 4); // a version the index had never seen
+        other.task.previousVersionKnown = true;
+        writer.write(List.of(first, other), backoff.start());
+        // A chunk of the same version under the id format of releases before tenants were part of identity.
+        Chunk legacy = chunked("acme", "manual", 2, null, 1, 4).chunks.get(0);
+        legacy.chunkId = Chunk.id("manual", 2, 0);
+        writer.write(List.of(withChunks(first, List.of(legacy))), backoff.start());
+        assertThat(ids("manual")).hasSize(5);
+
+        // The same version again, now 2 chunks (a chunker change, an edit re-sent under the same version).
+        ChunkedDocument again = chunked("acme", "manual", 2, 2L, 2, 4);
+        writer.write(List.of(again, other), backoff.start());
+        cleanup.afterWrite(List.of(again, other), Set.of(), backoff.start());
+
+        assertThat(ids("manual")).containsExactlyInAnyOrder(Chunk.id("acme", "manual", 2, 0), Chunk.id("acme", "manual", 2, 1));
+        assertThat(versions(OPENSEARCH.client(), alias, "acme", "guide")).containsExactly(2L, 2L, 2L);
+        assertThat(metrics.get(IndexMetrics.DELETE_BY_QUERY_LATENCY_MS).getCount()).isEqualTo(1); // one delete query
+
+        // Indexed version unknown (the lookup off or refused): older versions and the same version's leftovers go.
+        writer.write(List.of(chunked("acme", "guide", 1, null, 2, 4)), backoff.start());
+        ChunkedDocument unknown = chunked("acme", "guide", 2, null, 1, 4);
+        writer.write(List.of(unknown), backoff.start());
+        cleanup.afterWrite(List.of(unknown), Set.of(), backoff.start());
+        assertThat(ids("guide")).containsExactly(Chunk.id("acme", "guide", 2, 0));
+    }
+
+    /** The chunk ids of the acme document {@code id} in the index. */
+    private List<String> ids(String id) throws Exception {
+        OPENSEARCH.refresh(alias);
+        return OPENSEARCH.client().search(s -> s.index(alias).size(100).query(q -> q.bool(b -> b
+                        .filter(ChunkIndex.documentFilter("acme", id)))), Chunk.class)
+                .hits().hits().stream().map(Hit::id).collect(Collectors.toList());
+    }
+
+    private static ChunkedDocument withChunks(ChunkedDocument d, List<Chunk> chunks) {
+        ChunkedDocument copy = new ChunkedDocument(d.task);
+        copy.chunks.addAll(chunks);
+        return copy;
     }
 
     @Test
