@@ -19,6 +19,7 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.slf4j.Logger;
@@ -31,18 +32,26 @@ import java.util.Map;
 
 /**
  * Keyed by document: puts the texts read from a document's images back into the document and emits it once all of
- * them arrived, never a version older than one it already emitted.
+ * them arrived, never an event older than one it already emitted.
  *
  * <p>Normally a document's items arrive in order (same upstream subtask, ordered OCR). After a rescale the OCR
- * operator's queued items are split among its subtasks in ranges, so items of one document, even of two of its versions
- * (or a version and a DELETE), may come from different subtasks interleaved in any order. So each version waits for
- * its images on its own (an image that comes before its document waits for the document), a version is complete when
- * it has as many images as it counts, whatever their order, and a version lower than one already emitted is reported
- * {@code stale} on the {@link DeadLetters#OUTCOMES} side output instead of being indexed after the newer one, as the
- * version gate would have. Versions that are equal keep their arrival order (as everywhere in the job: equal versions
- * are re-processed).
+ * operator's queued items are split among its subtasks in ranges, so items of one document, even of two of its events
+ * (two versions, a version and a DELETE, or two events of the same version) may come from different subtasks
+ * interleaved in any order. So each event waits for its images on its own (an image that comes before its document
+ * waits for the document), an event is complete when it has as many images as it counts, whatever their order, and an
+ * event lower than one already emitted is reported {@code stale} on the {@link DeadLetters#OUTCOMES} side output instead
+ * of being indexed after the newer one, as the version gate would have. Emitting an event makes the events below it
+ * that still wait stale at once, and drops their early images.
  *
- * <p>State holds texts, never image bytes, and does not stay: the highest emitted version is remembered for
+ * <p>Events are ordered by (version, {@link DocumentTask#sequence}): the version gate numbers each document's events,
+ * so of two events of the same version (an UPSERT v5 and the unversioned DELETE after it, which the gate gives v5; or
+ * the same version sent twice with different content) the later one wins even if a rescale let the earlier one complete
+ * after it. Sequence 0 is unknown (an event that passed the gate of an earlier release and was restored from its
+ * savepoint): among equal versions it keeps its arrival order, as all equal versions did before the gate numbered
+ * them. Two events of one version and the same sequence (only both unknown, in practice) cannot have their images
+ * told apart: the first one is assembled and the second reported stale.
+ *
+ * <p>State holds texts, never image bytes, and does not stay: the highest emitted (version, sequence) is remembered for
  * {@link #idleTimeout} after the document's last item (long enough for items restored into the OCR queue to come
  * through); then a version still waiting for images is dead-lettered ({@code extract/ExtractionTimeout}) and the
  * document's state is cleared.
@@ -57,20 +66,29 @@ public class AssembleDocument extends KeyedProcessFunction<String, OcrItem, Extr
     /** {@link #received} of a document pending since a release that took images strictly in order: its last image completes it. */
     private static final int IN_ORDER = -1;
 
+    /** An event's place in its document's order: (version, sequence). */
+    private static final TypeInformation<Tuple2<Long, Long>> EVENT = Types.TUPLE(Types.LONG, Types.LONG);
+
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
 
     /** Earlier releases' state: the one document pending per key (moved to {@link #documents} on the key's next item). */
     private transient ValueState<ExtractedDocument> legacyPending;
     /** Earlier releases' state: images put into {@link #legacyPending}; absent in state of the release before that. */
     private transient ValueState<Integer> legacyReceived;
-    /** Images that came before their document (after a rescale), of any version. */
+    /** The previous release's state: documents waiting, by version alone (moved to {@link #documents} on the key's next item). */
+    private transient MapState<Long, ExtractedDocument> legacyByVersion;
+    /** The previous release's state: images put into each version of {@link #legacyByVersion}, or {@link #IN_ORDER}. */
+    private transient MapState<Long, Integer> legacyReceivedByVersion;
+    /** Images that came before their document (after a rescale), of any event. */
     private transient ListState<OcrItem> early;
-    /** Versions waiting for images, with the images' texts put in so far. */
-    private transient MapState<Long, ExtractedDocument> documents;
-    /** Images put into each version of {@link #documents}, or {@link #IN_ORDER}. */
-    private transient MapState<Long, Integer> received;
+    /** Events waiting for images, by (version, sequence), with the images' texts put in so far. */
+    private transient MapState<Tuple2<Long, Long>, ExtractedDocument> documents;
+    /** Images put into each event of {@link #documents}, or {@link #IN_ORDER}. */
+    private transient MapState<Tuple2<Long, Long>, Integer> received;
     /** Highest version emitted: a lower one that comes later was overtaken and is stale. */
     private transient ValueState<Long> emitted;
+    /** Highest sequence emitted of version {@link #emitted} (0 or absent: unknown): a lower one of that version is stale. */
+    private transient ValueState<Long> emittedSequence;
     /** When the idle timer registered for the key fires. */
     private transient ValueState<Long> cleanupAt;
     /** Processing time of the first call after open (or a restore); -1 until then. */
@@ -87,14 +105,19 @@ public class AssembleDocument extends KeyedProcessFunction<String, OcrItem, Extr
 
     @Override
     public void open(OpenContext openContext) {
-        // Names and types of the first two (and early-images) are those of earlier releases: their savepoints restore.
+        // Names and types of the first four (and early-images, emitted-version) are those of earlier releases: their
+        // savepoints restore. OcrItem and DocumentTask gained a sequence field since (a compatible POJO change: 0 there).
         legacyPending = getRuntimeContext().getState(new ValueStateDescriptor<>("assembling", TypeInformation.of(ExtractedDocument.class)));
         legacyReceived = getRuntimeContext().getState(new ValueStateDescriptor<>("images-received", Types.INT));
-        early = getRuntimeContext().getListState(new ListStateDescriptor<>("early-images", TypeInformation.of(OcrItem.class)));
-        documents = getRuntimeContext().getMapState(new MapStateDescriptor<>("assembling-versions", Types.LONG,
+        legacyByVersion = getRuntimeContext().getMapState(new MapStateDescriptor<>("assembling-versions", Types.LONG,
                 TypeInformation.of(ExtractedDocument.class)));
-        received = getRuntimeContext().getMapState(new MapStateDescriptor<>("images-received-by-version", Types.LONG, Types.INT));
+        legacyReceivedByVersion = getRuntimeContext().getMapState(new MapStateDescriptor<>("images-received-by-version", Types.LONG, Types.INT));
+        early = getRuntimeContext().getListState(new ListStateDescriptor<>("early-images", TypeInformation.of(OcrItem.class)));
+        documents = getRuntimeContext().getMapState(new MapStateDescriptor<>("assembling-events", EVENT,
+                TypeInformation.of(ExtractedDocument.class)));
+        received = getRuntimeContext().getMapState(new MapStateDescriptor<>("images-received-by-event", EVENT, Types.INT));
         emitted = getRuntimeContext().getState(new ValueStateDescriptor<>("emitted-version", Types.LONG));
+        emittedSequence = getRuntimeContext().getState(new ValueStateDescriptor<>("emitted-sequence", Types.LONG));
         cleanupAt = getRuntimeContext().getState(new ValueStateDescriptor<>("cleanup-at", Types.LONG));
         startedAt = -1;
     }
@@ -104,41 +127,45 @@ public class AssembleDocument extends KeyedProcessFunction<String, OcrItem, Extr
         started(ctx);
         adoptLegacy();
         Long last = emitted.value();
+        long lastSequence = last == null ? 0 : orZero(emittedSequence.value());
         if (item.isDocument()) {
-            acceptDocument(item, last, ctx, out);
-        } else if (last == null || item.version >= last) {
+            acceptDocument(item, last, lastSequence, ctx, out);
+        } else if (last == null || !below(item.version, item.sequence, last, lastSequence)) {
             acceptImage(item, ctx, out);
         }
-        // else: an image of a version overtaken by a newer one, reported stale when its document came or when it comes
+        // else: an image of an event overtaken by a newer one, reported stale when its document came or when it comes
         touch(ctx);
     }
 
-    private void acceptDocument(OcrItem item, Long last, Context ctx, Collector<ExtractedDocument> out) throws Exception {
+    private void acceptDocument(OcrItem item, Long last, long lastSequence, Context ctx, Collector<ExtractedDocument> out)
+            throws Exception {
         ExtractedDocument doc = item.document;
         long version = doc.task.version;
-        if (last != null && version < last) {
-            stale(doc.task, "version " + version + " < " + last + ", which was assembled first (items reordered by a rescale)", ctx);
+        long sequence = doc.task.sequence;
+        if (last != null && below(version, sequence, last, lastSequence)) {
+            stale(doc.task, overtaken(version, sequence, last, lastSequence), ctx);
             return;
         }
         if (item.count == 0) {
             emit(doc, ctx, out); // a DELETE, or a document without images
             return;
         }
-        if (documents.contains(version)) {
-            // The same version sent twice, both in flight when a rescale split them: their images cannot be told apart.
-            // The first one is indexed; this one would write the same chunks.
+        Tuple2<Long, Long> event = Tuple2.of(version, sequence);
+        if (documents.contains(event)) {
+            // The same version sent twice (both of unknown sequence), both in flight when a rescale split them: their
+            // images cannot be told apart. The first one is indexed; this one would write the same chunks.
             stale(doc.task, "version " + version + " is being assembled already (the same version sent twice)", ctx);
             return;
         }
         int count = 0;
         List<OcrItem> others = new ArrayList<>();
         for (OcrItem image : early.get()) {
-            if (image.version == version && fits(doc, image)) {
+            if (image.version == version && image.sequence == sequence && fits(doc, image)) {
                 if (put(doc, image)) {
                     count++;
                 }
             } else {
-                others.add(image); // another version's, whose document is still to come
+                others.add(image); // another event's, whose document is still to come
             }
         }
         if (count > 0) {
@@ -147,13 +174,14 @@ public class AssembleDocument extends KeyedProcessFunction<String, OcrItem, Extr
         if (count >= doc.images.size()) {
             emit(doc, ctx, out);
         } else {
-            documents.put(version, doc);
-            received.put(version, count);
+            documents.put(event, doc);
+            received.put(event, count);
         }
     }
 
     private void acceptImage(OcrItem item, Context ctx, Collector<ExtractedDocument> out) throws Exception {
-        ExtractedDocument doc = documents.get(item.version);
+        Tuple2<Long, Long> event = Tuple2.of(item.version, item.sequence);
+        ExtractedDocument doc = documents.get(event);
         if (doc == null || !fits(doc, item)) {
             early.add(item); // its document comes later
             return;
@@ -161,45 +189,51 @@ public class AssembleDocument extends KeyedProcessFunction<String, OcrItem, Extr
         if (!put(doc, item)) {
             return; // its index was filled already: an image of a copy of the same version
         }
-        int before = received.get(item.version);
+        int before = received.get(event);
         boolean complete = before == IN_ORDER ? item.index == item.count - 1 : before + 1 >= doc.images.size();
         if (complete) {
-            documents.remove(item.version);
-            received.remove(item.version);
+            documents.remove(event);
+            received.remove(event);
             emit(doc, ctx, out);
         } else {
-            documents.put(item.version, doc);
+            documents.put(event, doc);
             if (before != IN_ORDER) {
-                received.put(item.version, before + 1);
+                received.put(event, before + 1);
             }
         }
     }
 
-    /** Hands {@code doc} on; versions below it still waiting are overtaken: stale, and their early images dropped. */
+    /**
+     * Hands {@code doc} on; events below it still waiting (lower versions, and lower sequences of its version) are
+     * overtaken: stale, and their early images dropped.
+     */
     private void emit(ExtractedDocument doc, Context ctx, Collector<ExtractedDocument> out) throws Exception {
         long version = doc.task.version;
+        long sequence = doc.task.sequence;
         out.collect(doc);
         Long last = emitted.value();
-        if (last != null && last >= version) {
-            return; // an equal version again: nothing below it can still be waiting
+        if (last == null || version > last) {
+            emitted.update(version);
+            emittedSequence.update(sequence);
+        } else if (version == last && sequence > orZero(emittedSequence.value())) {
+            emittedSequence.update(sequence);
         }
-        emitted.update(version);
-        List<Long> overtaken = new ArrayList<>();
-        for (Map.Entry<Long, ExtractedDocument> e : documents.entries()) {
-            if (e.getKey() < version) {
-                overtaken.add(e.getKey());
-                stale(e.getValue().task, "version " + e.getKey() + " < " + version
-                        + ", which was assembled first (items reordered by a rescale)", ctx);
+        List<Tuple2<Long, Long>> overtaken = new ArrayList<>();
+        for (Map.Entry<Tuple2<Long, Long>, ExtractedDocument> e : documents.entries()) {
+            Tuple2<Long, Long> event = e.getKey();
+            if (below(event.f0, event.f1, version, sequence)) {
+                overtaken.add(event);
+                stale(e.getValue().task, overtaken(event.f0, event.f1, version, sequence), ctx);
             }
         }
-        for (Long v : overtaken) {
-            documents.remove(v);
-            received.remove(v);
+        for (Tuple2<Long, Long> event : overtaken) {
+            documents.remove(event);
+            received.remove(event);
         }
         List<OcrItem> kept = new ArrayList<>();
         boolean dropped = false;
         for (OcrItem image : early.get()) {
-            if (image.version < version) {
+            if (below(image.version, image.sequence, version, sequence)) {
                 dropped = true;
             } else {
                 kept.add(image);
@@ -224,7 +258,8 @@ public class AssembleDocument extends KeyedProcessFunction<String, OcrItem, Extr
             register(ctx, settled);
             return;
         }
-        for (Map.Entry<Long, ExtractedDocument> e : documents.entries()) {
+        adoptLegacy(); // a key restored from the previous release's state that has had no item since
+        for (Map.Entry<Tuple2<Long, Long>, ExtractedDocument> e : documents.entries()) {
             ExtractedDocument doc = e.getValue();
             Integer got = received.get(e.getKey());
             String message = "Assembly timed out: " + (got == null || got == IN_ORDER ? "not all" : got) + " of "
@@ -244,19 +279,35 @@ public class AssembleDocument extends KeyedProcessFunction<String, OcrItem, Extr
         received.clear();
         early.clear();
         emitted.clear();
+        emittedSequence.clear();
     }
 
-    /** Moves a document pending in an earlier release's state into {@link #documents}, so one path completes it. */
+    /** Moves documents pending in earlier releases' state into {@link #documents}, so one path completes them. */
     private void adoptLegacy() throws Exception {
         ExtractedDocument doc = legacyPending.value();
-        if (doc == null) {
-            return;
+        if (doc != null) {
+            Integer count = legacyReceived.value();
+            adopt(doc, count == null ? IN_ORDER : count);
+            legacyPending.clear();
+            legacyReceived.clear();
         }
-        Integer count = legacyReceived.value();
-        documents.put(doc.task.version, doc);
-        received.put(doc.task.version, count == null ? IN_ORDER : count);
-        legacyPending.clear();
-        legacyReceived.clear();
+        if (!legacyByVersion.isEmpty()) {
+            for (Map.Entry<Long, ExtractedDocument> e : legacyByVersion.entries()) {
+                Integer count = legacyReceivedByVersion.get(e.getKey());
+                adopt(e.getValue(), count == null ? IN_ORDER : count);
+            }
+            legacyByVersion.clear();
+            legacyReceivedByVersion.clear();
+        }
+    }
+
+    /** A document of an earlier release's state: its sequence is 0 (unknown), as the gate had not numbered it. */
+    private void adopt(ExtractedDocument doc, int count) throws Exception {
+        Tuple2<Long, Long> event = Tuple2.of(doc.task.version, doc.task.sequence);
+        if (!documents.contains(event)) {
+            documents.put(event, doc);
+            received.put(event, count);
+        }
     }
 
     /** Moves the key's idle timer to {@link #idleTimeout} from now (rounded up to a second, so items of one second share it). */
@@ -283,6 +334,27 @@ public class AssembleDocument extends KeyedProcessFunction<String, OcrItem, Extr
             startedAt = ctx.timerService().currentProcessingTime();
         }
         return startedAt;
+    }
+
+    /**
+     * Whether the event (version, sequence) comes before (byVersion, bySequence): a lower version, or the same version
+     * and a lower sequence when both are known (0 is unknown: equal versions then keep their arrival order).
+     */
+    static boolean below(long version, long sequence, long byVersion, long bySequence) {
+        return version < byVersion || (version == byVersion && sequence > 0 && bySequence > 0 && sequence < bySequence);
+    }
+
+    /** The stale outcome's message of an event overtaken by (byVersion, bySequence), naming both. */
+    private static String overtaken(long version, long sequence, long byVersion, long bySequence) {
+        if (version < byVersion) {
+            return "version " + version + " < " + byVersion + ", which was assembled first (items reordered by a rescale)";
+        }
+        return "version " + version + " (sequence " + sequence + ") < " + byVersion + " (sequence " + bySequence
+                + "), a later event of the same version, which was assembled first (items reordered by a rescale)";
+    }
+
+    private static long orZero(Long value) {
+        return value == null ? 0 : value;
     }
 
     private static void stale(DocumentTask task, String message, Context ctx) {

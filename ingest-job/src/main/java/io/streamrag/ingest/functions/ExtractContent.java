@@ -81,6 +81,7 @@ public class ExtractContent extends ProcessFunction<FetchedDocument, OcrItem> {
         head.documentKey = doc.task.key();
         head.tenant = doc.task.tenant;
         head.version = doc.task.version;
+        head.sequence = doc.task.sequence;
         head.count = doc.images.size();
         head.document = doc;
         byte[][] bytes = new byte[doc.images.size()][];

@@ -23,6 +23,13 @@ import java.time.Duration;
  * every later stage sees each document's versions in increasing order. With empty state it takes the document's
  * indexed version that {@link VersionLookup} found (after a state loss or a fresh job over an existing index), if the
  * lookup is on.
+ *
+ * <p>Equal versions pass (a replay, or an unversioned DELETE, which takes the current version). So that a later stage
+ * whose items a rescale may reorder ({@link AssembleDocument}) can still tell which of two equal-version events came
+ * last, every event passed gets the document's next {@link DocumentTask#sequence} (1, 2, ...), counted in keyed state
+ * next to the version and forgotten with it after {@link #stateTtl}. A document the state does not know (new, forgotten,
+ * or restored from a release without the counter) starts again at 1; events that passed an earlier release's gate have
+ * sequence 0 (unknown).
  */
 public class VersionGate extends KeyedProcessFunction<String, DocumentTask, DocumentTask> {
     private static final long serialVersionUID = 1L;
@@ -32,6 +39,8 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
     private Duration stateTtl;
 
     private transient ValueState<Long> latest;
+    /** The last {@link DocumentTask#sequence} given to one of the document's events. */
+    private transient ValueState<Long> sequence;
     private transient VersionGateMetrics metrics;
 
     /** Expires a document's remembered version {@code ttl} after its last event (zero or null: never). */
@@ -43,14 +52,19 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
     @Override
     public void open(OpenContext openContext) {
         ValueStateDescriptor<Long> descriptor = new ValueStateDescriptor<>("latest-version", Types.LONG);
+        // Written together with the version, under the same TTL: both are forgotten together.
+        ValueStateDescriptor<Long> sequenceDescriptor = new ValueStateDescriptor<>("latest-sequence", Types.LONG);
         if (stateTtl != null && !stateTtl.isZero()) {
             // Bounded state: a version not touched for the TTL is dropped (then the index lookup answers, if enabled).
-            descriptor.enableTimeToLive(StateTtlConfig.newBuilder(stateTtl)
+            StateTtlConfig ttl = StateTtlConfig.newBuilder(stateTtl)
                     .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                     .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-                    .build());
+                    .build();
+            descriptor.enableTimeToLive(ttl);
+            sequenceDescriptor.enableTimeToLive(ttl);
         }
         latest = getRuntimeContext().getState(descriptor);
+        sequence = getRuntimeContext().getState(sequenceDescriptor);
         metrics = new VersionGateMetrics(getRuntimeContext().getMetricGroup());
     }
 
@@ -76,6 +90,9 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
             return;
         }
         latest.update(seen == null ? task.version : Math.max(seen, task.version));
+        Long last = sequence.value();
+        task.sequence = last == null ? 1 : last + 1;
+        sequence.update(task.sequence);
         task.previousVersion = seen;
         task.previousVersionKnown = known;
         metrics.get(VersionGateMetrics.PASSED).inc();

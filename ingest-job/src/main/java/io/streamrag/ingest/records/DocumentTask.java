@@ -32,6 +32,13 @@ public class DocumentTask {
      * "never indexed" and the indexer can skip looking for older chunks to delete.
      */
     public boolean previousVersionKnown;
+    /**
+     * The event's place among its document's events, given by {@code VersionGate} (1, 2, ... per document, counted while
+     * the gate remembers the document): orders events of equal {@link #version} where items may be reordered later
+     * (the assembler after a rescale). 0 = unknown: an event that passed the gate of an earlier release (restored from
+     * its savepoint), which keeps its arrival order among equal versions.
+     */
+    public long sequence;
 
     public DocumentTask() {}
 
@@ -46,6 +53,6 @@ public class DocumentTask {
 
     @Override
     public String toString() {
-        return documentId + " v" + version + " " + op + " tenant=" + tenant;
+        return documentId + " v" + version + (sequence > 0 ? " #" + sequence : "") + " " + op + " tenant=" + tenant;
     }
 }

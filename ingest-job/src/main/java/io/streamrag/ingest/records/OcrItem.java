@@ -14,6 +14,8 @@ public class OcrItem {
     /** The document's tenant: part of the OCR cache key, so tenants never share read text. */
     public String tenant;
     public long version;
+    /** The document event's {@code DocumentTask.sequence} (0 = unknown): tells two events of one version apart. */
+    public long sequence;
     /** Image items: position in the document's image list, and how many it has. */
     public int index;
     public int count;
@@ -39,6 +41,7 @@ public class OcrItem {
         image.documentKey = documentKey;
         image.tenant = tenant;
         image.version = version;
+        image.sequence = sequence;
         image.index = index;
         image.count = count;
         return image;

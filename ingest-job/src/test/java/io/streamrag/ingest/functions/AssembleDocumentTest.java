@@ -12,6 +12,9 @@ import io.streamrag.ingest.records.OcrItem;
 import io.streamrag.ingest.records.PageImage;
 
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.util.ListCollector;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -25,6 +28,7 @@ import org.apache.flink.util.Collector;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 
@@ -73,6 +77,13 @@ class AssembleDocumentTest {
         item.document.task.op = Op.DELETE.name();
         item.document.contentType = null;
         return item;
+    }
+
+    /** The item with the sequence the version gate gave its event (before its images are made from it). */
+    private static OcrItem sequence(OcrItem document, long sequence) {
+        document.sequence = sequence;
+        document.document.task.sequence = sequence;
+        return document;
     }
 
     private static OcrItem image(OcrItem document, int index, String text) {
@@ -392,6 +403,234 @@ class AssembleDocumentTest {
             h.processElement(image(again, 0, "five"), 1);
             assertThat(emitted(h)).containsExactly("5:UPSERT:five", "5:DELETE:", "5:UPSERT:five");
             assertThat(outcomes(h)).isEmpty();
+        }
+    }
+
+    // Equal versions after a rescale: the version gate's sequence tells which event of a version came last.
+
+    private static final String SAME_VERSION_STALE = "version 5 (sequence 1) < 5 (sequence 2), a later event of the same "
+            + "version, which was assembled first (items reordered by a rescale)";
+
+    @Test
+    void anUpsertWhoseImagesComeAfterTheLaterDeleteOfItsVersionIsStaleNotIndexedAfterIt() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            // UPSERT v5 (a PDF with images), then an unversioned DELETE, which the gate gave v5 too. Old queue
+            // [u5 i0 | i1 DELETE5] split 1 -> 2: the DELETE has no images and goes out first.
+            OcrItem upsert = sequence(document("a", 5, 2), 1);
+            h.processElement(image(upsert, 1, "one"), 1);
+            h.processElement(sequence(delete("a", 5), 2), 1);
+            h.processElement(upsert, 1);
+            h.processElement(image(upsert, 0, "zero"), 1);
+            assertThat(emitted(h)).containsExactly("5:DELETE:"); // the document stays deleted
+            assertThat(outcomes(h)).containsExactly("5:STALE");
+            assertThat(h.getSideOutput(DeadLetters.OUTCOMES)).singleElement().satisfies(r -> {
+                assertThat(r.getValue().message).isEqualTo(SAME_VERSION_STALE);
+            });
+            idle(h);
+            assertThat(h.numKeyedStateEntries()).isZero();
+            assertThat(deadLetters(h)).isEmpty();
+        }
+    }
+
+    @Test
+    void anUpsertStillWaitingForImagesWhenTheLaterDeleteOfItsVersionComesIsStaleAtOnce() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            OcrItem upsert = sequence(document("a", 5, 2), 1);
+            h.processElement(upsert, 1);
+            h.processElement(image(upsert, 0, "zero"), 1);
+            h.processElement(sequence(delete("a", 5), 2), 1);
+            assertThat(emitted(h)).containsExactly("5:DELETE:");
+            assertThat(outcomes(h)).containsExactly("5:STALE");
+            h.processElement(image(upsert, 1, "one"), 1); // its last image: dropped, the UPSERT has its outcome already
+            assertThat(emitted(h)).hasSize(1);
+            assertThat(outcomes(h)).hasSize(1);
+            idle(h);
+            assertThat(h.numKeyedStateEntries()).isZero();
+            assertThat(deadLetters(h)).isEmpty();
+        }
+    }
+
+    @Test
+    void ofTwoUpsertsOfOneVersionTheLaterCompletingFirstMakesTheEarlierStale() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            // The same version sent twice with different content: the later content must win.
+            OcrItem earlier = sequence(document("a", 5, 2), 1);
+            OcrItem later = sequence(document("a", 5, 1), 2);
+            h.processElement(earlier, 1);
+            h.processElement(image(earlier, 0, "old-zero"), 1);
+            h.processElement(later, 1);
+            h.processElement(image(later, 0, "new"), 1);
+            assertThat(emitted(h)).containsExactly("5:UPSERT:new");
+            assertThat(outcomes(h)).containsExactly("5:STALE");
+            assertThat(h.getSideOutput(DeadLetters.OUTCOMES)).singleElement()
+                    .satisfies(r -> assertThat(r.getValue().message).isEqualTo(SAME_VERSION_STALE));
+            h.processElement(image(earlier, 1, "old-one"), 1);
+            assertThat(emitted(h)).hasSize(1);
+            idle(h);
+            assertThat(h.numKeyedStateEntries()).isZero();
+            assertThat(deadLetters(h)).isEmpty();
+        }
+    }
+
+    @Test
+    void twoEventsOfOneVersionWaitingTogetherEachTakeTheirOwnImagesAndComeOutInOrder() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            OcrItem earlier = sequence(document("a", 5, 2), 1);
+            OcrItem later = sequence(document("a", 5, 2), 2);
+            h.processElement(image(later, 1, "new-one"), 1); // before its document, and before the earlier event's
+            h.processElement(earlier, 1);
+            h.processElement(later, 1);
+            h.processElement(image(earlier, 1, "old-one"), 1);
+            h.processElement(image(earlier, 0, "old-zero"), 1);
+            h.processElement(image(later, 0, "new-zero"), 1);
+            assertThat(emitted(h)).containsExactly("5:UPSERT:old-zero,old-one", "5:UPSERT:new-zero,new-one");
+            assertThat(outcomes(h)).isEmpty();
+            idle(h);
+            assertThat(h.numKeyedStateEntries()).isZero();
+        }
+    }
+
+    @Test
+    void extractionGivesTheDocumentAndEachOfItsImagesTheEventsSequence() throws Exception {
+        ExtractedDocument doc = document("a", 5, 2).document;
+        doc.task.sequence = 7;
+        List<OcrItem> items = new ArrayList<>();
+        ExtractContent.emit(doc, new ListCollector<>(items));
+        assertThat(items).hasSize(3).allSatisfy(i -> {
+            assertThat(i.version).isEqualTo(5);
+            assertThat(i.sequence).isEqualTo(7); // how the assembler tells two events of version 5 apart
+        });
+    }
+
+    @Test
+    void theSequenceEmittedIsRememberedAcrossARestore() throws Exception {
+        OcrItem earlier = sequence(document("a", 5, 1), 1);
+        OperatorSubtaskState state;
+        try (var h = harness()) {
+            h.open();
+            h.processElement(image(earlier, 0, "old"), 1); // waits for its document, in the snapshot
+            h.processElement(sequence(delete("a", 5), 2), 1);
+            state = h.snapshot(1, 1);
+        }
+        try (var h = harness()) {
+            h.initializeState(state);
+            h.open();
+            h.processElement(earlier, 1);
+            assertThat(emitted(h)).isEmpty();
+            assertThat(outcomes(h)).containsExactly("5:STALE");
+            idle(h);
+            assertThat(h.numKeyedStateEntries()).isZero();
+        }
+    }
+
+    @Test
+    void equalVersionsOfUnknownSequenceKeepTheirArrivalOrder() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            // Events that passed an earlier release's gate (restored from its savepoint) have sequence 0: as before.
+            OcrItem upsert = document("a", 5, 1);
+            h.processElement(delete("a", 5), 1);
+            h.processElement(upsert, 1);
+            h.processElement(image(upsert, 0, "five"), 1);
+            OcrItem waiting = document("b", 5, 1);
+            h.processElement(waiting, 1);
+            h.processElement(delete("b", 5), 1);
+            h.processElement(image(waiting, 0, "five"), 1);
+            // One known, one unknown: arrival order too.
+            h.processElement(sequence(delete("c", 5), 2), 1);
+            OcrItem unknown = document("c", 5, 0);
+            h.processElement(unknown, 1);
+            assertThat(emitted(h)).containsExactly("5:DELETE:", "5:UPSERT:five", "5:DELETE:", "5:UPSERT:five", "5:DELETE:", "5:UPSERT:");
+            assertThat(outcomes(h)).isEmpty();
+            idle(h);
+            assertThat(h.numKeyedStateEntries()).isZero();
+        }
+    }
+
+    @Test
+    void aDocumentWaitingInThePreviousReleasesStateByVersionCompletesAndIsOrderedWithNewEvents() throws Exception {
+        OcrItem d5 = document("a", 5, 2);
+        OcrItem b5 = document("b", 5, 2);
+        OperatorSubtaskState state;
+        try (var h = harness(new PreviousRelease())) {
+            h.open();
+            h.processElement(d5, 1);
+            h.processElement(image(d5, 1, "one"), 1);
+            h.processElement(b5, 1);
+            state = h.snapshot(1, 1);
+        }
+        try (var h = harness()) {
+            h.initializeState(state);
+            h.open();
+            h.processElement(image(d5, 0, "zero"), 1);
+            assertThat(emitted(h)).containsExactly("5:UPSERT:zero,one");
+            // b: its v5 restored (sequence unknown) and a newer event of v5: each with its own images.
+            OcrItem again = sequence(document("b", 5, 1), 3);
+            h.processElement(again, 1);
+            h.processElement(image(again, 0, "again"), 1);
+            h.processElement(image(b5, 0, "b0"), 1);
+            h.processElement(image(b5, 1, "b1"), 1);
+            assertThat(emitted(h)).containsExactly("5:UPSERT:zero,one", "5:UPSERT:again", "5:UPSERT:b0,b1");
+            assertThat(outcomes(h)).isEmpty();
+            idle(h);
+            assertThat(h.numKeyedStateEntries()).isZero();
+        }
+    }
+
+    @Test
+    void aDocumentWaitingInThePreviousReleasesStateIsDeadLetteredOnceIdleWithoutAnotherItem() throws Exception {
+        OcrItem d5 = document("a", 5, 2);
+        OperatorSubtaskState state;
+        try (var h = harness(new PreviousRelease())) {
+            h.open();
+            h.processElement(d5, 1);
+            h.processElement(image(d5, 1, "one"), 1);
+            state = h.snapshot(1, 1);
+        }
+        try (var h = harness()) {
+            h.initializeState(state);
+            h.open();
+            idle(h);
+            idle(h);
+            assertThat(deadLetters(h)).singleElement().satisfies(f -> assertThat(f.message).contains("1 of 2 images"));
+            assertThat(h.numKeyedStateEntries()).isZero();
+        }
+    }
+
+    /** Writes keyed state as the previous release did: documents waiting by version alone, its timer, what it emitted. */
+    private static final class PreviousRelease extends KeyedProcessFunction<String, OcrItem, ExtractedDocument> {
+        private transient MapState<Long, ExtractedDocument> documents;
+        private transient MapState<Long, Integer> received;
+        private transient ValueState<Long> cleanupAt;
+
+        @Override
+        public void open(OpenContext openContext) {
+            documents = getRuntimeContext().getMapState(new MapStateDescriptor<>("assembling-versions", Types.LONG,
+                    TypeInformation.of(ExtractedDocument.class)));
+            received = getRuntimeContext().getMapState(new MapStateDescriptor<>("images-received-by-version", Types.LONG, Types.INT));
+            cleanupAt = getRuntimeContext().getState(new ValueStateDescriptor<>("cleanup-at", Types.LONG));
+        }
+
+        @Override
+        public void processElement(OcrItem item, Context ctx, Collector<ExtractedDocument> out) throws Exception {
+            if (item.isDocument()) {
+                documents.put(item.version, item.document);
+                received.put(item.version, 0);
+            } else {
+                ExtractedDocument doc = documents.get(item.version);
+                doc.images.get(item.index).text = item.text;
+                documents.put(item.version, doc);
+                received.put(item.version, received.get(item.version) + 1);
+            }
+            if (cleanupAt.value() == null) {
+                long at = ctx.timerService().currentProcessingTime() + IDLE.toMillis() + 1;
+                ctx.timerService().registerProcessingTimeTimer(at);
+                cleanupAt.update(at);
+            }
         }
     }
 

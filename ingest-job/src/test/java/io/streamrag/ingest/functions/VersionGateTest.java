@@ -121,6 +121,34 @@ class VersionGateTest {
         }
     }
 
+    private static List<String> sequences(KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask> h) {
+        return h.extractOutputValues().stream().map(t -> t.documentId + ":" + t.version + "#" + t.sequence).collect(Collectors.toList());
+    }
+
+    @Test
+    void numbersEachDocumentsEventsInTheOrderTheyPassAcrossASnapshotAndRestore() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (var h = harness()) {
+            h.open();
+            h.processElement(task("a", 5, Op.UPSERT), 1);
+            h.processElement(task("b", 1, Op.UPSERT), 2);
+            DocumentTask unversioned = task("a", 0, Op.DELETE);
+            unversioned.versionDefaulted = true;
+            h.processElement(unversioned, 3); // takes v5: only its sequence tells it came after the UPSERT
+            h.processElement(task("a", 4, Op.UPSERT), 4); // stale: not numbered
+            assertThat(sequences(h)).containsExactly("a:5#1", "b:1#1", "a:5#2");
+            snapshot = h.snapshot(1L, 10L);
+        }
+        try (var h = harness()) {
+            h.initializeState(snapshot);
+            h.open();
+            h.processElement(task("a", 5, Op.UPSERT), 5);
+            h.processElement(task("b", 2, Op.UPSERT), 6);
+            h.processElement(task("c", 1, Op.UPSERT), 7);
+            assertThat(sequences(h)).containsExactly("a:5#3", "b:2#2", "c:1#1");
+        }
+    }
+
     @Test
     void forgetsAVersionAfterTheStateTtl() throws Exception {
         try (var h = new KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask>(
@@ -134,6 +162,7 @@ class VersionGateTest {
             h.processElement(task("a", 1, Op.UPSERT), 3); // forgotten: passes, with nothing known
             assertThat(passed(h)).containsExactly("a:2:null", "a:1:null");
             assertThat(stale(h)).containsExactly("a:1:stale");
+            assertThat(sequences(h)).containsExactly("a:2#1", "a:1#1"); // the count is forgotten with the version
         }
     }
 }
