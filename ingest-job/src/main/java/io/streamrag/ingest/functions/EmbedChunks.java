@@ -116,8 +116,10 @@ public class EmbedChunks extends BufferingOperator<ChunkedDocument, ChunkedDocum
         }
         Map<ChunkedDocument, String> failed = new IdentityHashMap<>();
         for (int from = 0; from < all.size(); from += batchSize) {
-            List<Chunk> call = all.subList(from, Math.min(all.size(), from + batchSize));
-            if (embedOrInputError(call, deadline) == null) {
+            // Less what a culprit search of an earlier call embedded already, or found failing.
+            List<Chunk> call = all.subList(from, Math.min(all.size(), from + batchSize)).stream()
+                    .filter(c -> c.embedding == null && !failed.containsKey(owner.get(c))).collect(Collectors.toList());
+            if (call.isEmpty() || embedOrInputError(call, deadline) == null) {
                 continue;
             }
             // Find the culprit: retry each document of the call on its own.

@@ -5,6 +5,7 @@ import io.streamrag.common.embedding.EmbeddingSettings;
 import io.streamrag.common.records.Chunk;
 import io.streamrag.common.records.DocumentEvent.Op;
 import io.streamrag.common.retry.Backoff;
+import io.streamrag.common.testing.HarnessMetrics;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.pipeline.DeadLetters;
 import io.streamrag.ingest.records.ChunkedDocument;
@@ -190,6 +191,25 @@ class EmbedChunksTest {
                 assertThat(f.message).contains("input is too long");
             });
             assertThat(model.calls).hasValue(1 + 3); // the batch, then each document alone; a 400 is never retried as such
+        }
+    }
+
+    /** Chunks the search for a culprit embedded (or found failing) are not sent again with the next call of the flush. */
+    @Test
+    void aCulpritSearchDoesNotEmbedTheNextCallsChunksTwice() throws Exception {
+        StubModel model = new StubModel(segments -> segments.stream().anyMatch(s -> s.text().contains("document poison"))
+                ? new InvalidRequestException(new HttpException(400, "input is too long")) : null);
+        HarnessMetrics metrics = new HarnessMetrics();
+        try (var h = new OneInputStreamOperatorTestHarness<>(operator(REMOTE, QUICK, model), metrics.environment().build())) {
+            h.open();
+            h.processElement(doc("a", 2), 1);
+            h.processElement(doc("poison", 1), 2);
+            h.processElement(doc("c", 3), 3); // calls of 4: a0 a1 poison0 c0 (fails), then c1 c2
+
+            assertThat(h.extractOutputValues()).extracting(d -> d.task.documentId).containsExactly("a", "c");
+            assertThat(deadLetters(h)).extracting(f -> f.documentId).containsExactly("poison");
+            assertThat(model.calls).hasValue(1 + 3); // the failed call, each of its documents alone; c1 c2 were done then
+            assertThat(metrics.count("chunksEmbedded")).isEqualTo(5);
         }
     }
 
