@@ -46,10 +46,11 @@ import java.util.Map;
  * <p>Events are ordered by (version, {@link DocumentTask#sequence}): the version gate numbers each document's events,
  * so of two events of the same version (an UPSERT v5 and the unversioned DELETE after it, which the gate gives v5; or
  * the same version sent twice with different content) the later one wins even if a rescale let the earlier one complete
- * after it. Sequence 0 is unknown (an event that passed the gate of an earlier release and was restored from its
- * savepoint): among equal versions it keeps its arrival order, as all equal versions did before the gate numbered
- * them. Two events of one version and the same sequence (only both unknown, in practice) cannot have their images
- * told apart: the first one is assembled and the second reported stale.
+ * after it. Sequence 0 is an event that passed the gate of an earlier release and was restored from its savepoint: it
+ * comes before every numbered event of its version (those passed the gate after the restore), and two of them keep
+ * their arrival order, as all equal versions did before the gate numbered them. Two events of one version and the
+ * same sequence (only both 0, in practice) cannot have their images told apart: the first one is assembled and the
+ * second reported stale.
  *
  * <p>State holds texts, never image bytes, and does not stay: the highest emitted (version, sequence) is remembered for
  * {@link #idleTimeout} after the document's last item (long enough for items restored into the OCR queue to come
@@ -338,10 +339,11 @@ public class AssembleDocument extends KeyedProcessFunction<String, OcrItem, Extr
 
     /**
      * Whether the event (version, sequence) comes before (byVersion, bySequence): a lower version, or the same version
-     * and a lower sequence when both are known (0 is unknown: equal versions then keep their arrival order).
+     * and a lower sequence. 0 is an event that passed the gate of a release before sequences, so before every numbered
+     * one; two of them keep their arrival order.
      */
     static boolean below(long version, long sequence, long byVersion, long bySequence) {
-        return version < byVersion || (version == byVersion && sequence > 0 && bySequence > 0 && sequence < bySequence);
+        return version < byVersion || (version == byVersion && bySequence > 0 && sequence < bySequence);
     }
 
     /** The stale outcome's message of an event overtaken by (byVersion, bySequence), naming both. */

@@ -90,8 +90,10 @@ public class VersionGate extends KeyedProcessFunction<String, DocumentTask, Docu
             return;
         }
         latest.update(seen == null ? task.version : Math.max(seen, task.version));
+        // Never below the clock: a count started again (its state expired with the version, or restored from a release
+        // before it) still comes after every number handed out earlier, which the assembler may still remember.
         Long last = sequence.value();
-        task.sequence = last == null ? 1 : last + 1;
+        task.sequence = Math.max(last == null ? 1 : last + 1, ctx.timerService().currentProcessingTime());
         sequence.update(task.sequence);
         task.previousVersion = seen;
         task.previousVersionKnown = known;
