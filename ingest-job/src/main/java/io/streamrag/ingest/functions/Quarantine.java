@@ -62,13 +62,15 @@ import java.util.stream.Stream;
  *
  * <p>Several subtasks: a failure is the job's, so "alone" means alone in the job. Each snapshot also records, in union
  * operator state ({@link Release}), how many entries the subtask marked, whether documents may pass through it
- * unchecked until its next snapshot, and how many checkpoints it would need after a failure to release its suspects;
+ * unchecked before the next checkpoint completes, and how many checkpoints it would need after a failure to release
+ * its suspects;
  * a restore reads every subtask's. A release is alone when it is the only entry marked in the job and no other
  * subtask was letting documents through (subtask A once dead-lettered an innocent document it released alone while
  * subtask B's half with the poison failed the job). For a poison to be released alone at all, the subtasks then take
  * turns (at parallelism above 1): after a restore, in subtask order, each subtask with suspects gets the checkpoints it
  * needs to release them if none fails, counted from the first checkpoint taken after the restore, while every other
- * subtask holds everything (marks nothing, gates every document); once the turns are over all release as before. So a
+ * subtask holds everything (marks nothing, gates every document), and one checkpoint more in which all hold, so the
+ * last release is confirmed before anything passes unchecked; once the turns are over all release as before. So a
  * poison is found within its own subtask's bisection, as at parallelism 1, whatever the others hold; turns cost the
  * other subtasks' documents that many checkpoints of latency. Checkpoints aborted or without a notice during the
  * turns, a dependency outage, or a rescale (indices change: no turns) can leave suspects for after the turns: they
@@ -169,7 +171,7 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         public int released;
         /** Checkpoints the subtask needs, after a failure restored from the snapshot, to release its suspects (0: none). */
         public int turn;
-        /** Documents may pass through it unchecked until its next snapshot (optimistic, no suspects, no one's turn). */
+        /** Documents may pass through it unchecked before the next checkpoint completes (optimistic, out of the turns). */
         public boolean open;
 
         public Release() {}
@@ -445,6 +447,11 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
             }
             turns += r.turn;
         }
+        if (turns > 0) {
+            // One more checkpoint in which every subtask holds everything: the last turn's release must be confirmed
+            // before any subtask lets a document through, or a poison passing there would be blamed on that release.
+            turns++;
+        }
     }
 
     /** Taking turns, and the last checkpoint taken was within them: hold everything, release only in its own turn. */
@@ -558,8 +565,10 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
                 budget -= mark(key, budget, id, level);
             }
         }
-        // Documents pass through unchecked after this checkpoint only if optimistic, without suspects, out of the turns.
-        boolean open = !alwaysGate && pools.isEmpty() && !inTurns;
+        // Whether documents may pass through unchecked before the next checkpoint completes (a failure then restores
+        // this one): optimistic and not held by the turns at the next checkpoint either. Suspects do not hold them:
+        // this checkpoint's completion may confirm the last.
+        boolean open = !alwaysGate && !(turns > 0 && id + 1 - turnsStart < turns);
         releases.update(List.of(new Release(id, getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
                 getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(), markedCount, turnAfterFailure(), open)));
         super.snapshotState(context);
