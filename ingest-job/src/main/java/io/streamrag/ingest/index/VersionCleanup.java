@@ -36,6 +36,8 @@ import java.util.stream.Collectors;
 public class VersionCleanup {
     private static final Logger LOG = LoggerFactory.getLogger(VersionCleanup.class);
     private static final int DELETE_PAGE = 1000;
+    /** Documents whose clean-up one delete query covers. */
+    static final int CLAUSES_PER_QUERY = 64;
 
     private final OpenSearchClient client;
     private final String alias;
@@ -49,7 +51,7 @@ public class VersionCleanup {
 
     /**
      * After {@code docs} were written, {@code failed} (by identity) among them: removes what they replaced or left
-     * half-written, in one delete query for all of them, within what is left of {@code deadline}.
+     * half-written, a delete query per {@link #CLAUSES_PER_QUERY} of them, within what is left of {@code deadline}.
      */
     public void afterWrite(List<ChunkedDocument> docs, Set<ChunkedDocument> failed, Backoff.Deadline deadline) throws Exception {
         List<Query> clauses = new ArrayList<>();
@@ -70,8 +72,12 @@ public class VersionCleanup {
             }
             // Nothing to clean up when the gate knows this is the document's first version.
         }
-        if (!clauses.isEmpty()) {
-            deleteByQuery(Query.of(q -> q.bool(b -> b.should(clauses).minimumShouldMatch("1"))), deadline);
+        // A query per CLAUSES_PER_QUERY documents: each clause is 3-4 leaf queries, and a flush of hundreds of
+        // single-chunk documents in one query would pass the node's limit (indices.query.bool.max_clause_count, 1024
+        // leaves), an error no retry mends, which would fail the job on the same batch after every restore.
+        for (int from = 0; from < clauses.size(); from += CLAUSES_PER_QUERY) {
+            List<Query> some = clauses.subList(from, Math.min(clauses.size(), from + CLAUSES_PER_QUERY));
+            deleteByQuery(Query.of(q -> q.bool(b -> b.should(some).minimumShouldMatch("1"))), deadline);
         }
     }
 
@@ -115,11 +121,10 @@ public class VersionCleanup {
         long start = System.nanoTime();
         long deleted = 0;
         for (int round = 0; round < 10_000; round++) {
-            List<Hit<Chunk>> hits = retried(deadline, () -> {
-                client.indices().refresh(r -> r.index(alias));
-                return client.search(s -> s.index(alias).size(DELETE_PAGE)
-                        .source(src -> src.fetch(false)).query(query), Chunk.class).hits().hits();
-            });
+            // Each request retried on its own: the budget keeps room for one more call, not for two.
+            retried(deadline, () -> client.indices().refresh(r -> r.index(alias)));
+            List<Hit<Chunk>> hits = retried(deadline, () -> client.search(s -> s.index(alias).size(DELETE_PAGE)
+                    .source(src -> src.fetch(false)).query(query), Chunk.class).hits().hits());
             if (hits.isEmpty()) {
                 break;
             }

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.opensearch.client.opensearch.core.search.Hit;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -101,6 +102,25 @@ class VersionCleanupITCase {
         writer.write(List.of(unknown), backoff.start());
         cleanup.afterWrite(List.of(unknown), Set.of(), backoff.start());
         assertThat(ids("guide")).containsExactly(Chunk.id("acme", "guide", 2, 0));
+    }
+
+    /** A flush of 300 re-sent one-chunk documents: one query for all would pass the node's 1024-leaf clause limit. */
+    @Test
+    void aFlushOfManyDocumentsIsCleanedUpInQueriesTheNodeTakes() throws Exception {
+        List<ChunkedDocument> before = new ArrayList<>();
+        List<ChunkedDocument> resent = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            before.add(chunked("acme", "doc-" + i, 1, null, 2, 4));
+            resent.add(chunked("acme", "doc-" + i, 1, 1L, 1, 4));
+        }
+        writer.write(before, backoff.start());
+        writer.write(resent, backoff.start());
+        cleanup.afterWrite(resent, Set.of(), backoff.start());
+
+        assertThat(ids("doc-0")).containsExactly(Chunk.id("acme", "doc-0", 1, 0));
+        assertThat(ids("doc-299")).containsExactly(Chunk.id("acme", "doc-299", 1, 0));
+        assertThat(metrics.get(IndexMetrics.DELETE_BY_QUERY_LATENCY_MS).getCount())
+                .isEqualTo((300 + VersionCleanup.CLAUSES_PER_QUERY - 1) / VersionCleanup.CLAUSES_PER_QUERY);
     }
 
     /** The chunk ids of the acme document {@code id} in the index. */
