@@ -45,11 +45,18 @@ import java.util.concurrent.TimeoutException;
  * answering — 403 included (the health action may be forbidden to a user allowed to write), and 401 or 404 from the
  * embedding endpoint, which is asked without its key at its base URL: the probe tells an outage from health, it does
  * not check the setup. The cluster answers 200 while the index itself is red (its primaries unavailable, so the
- * indexer's writes fail with 503): an answer whose {@code status} is {@code red} is down too. A missing index answers
- * 408 at once ({@code timeout=0s}, empty body): up, the indexer creates it.
+ * indexer's writes fail with 503): an answer whose {@code status} is {@code red} is down too; so is a healthy index
+ * that blocks writes ({@code GET /<alias>/_settings/index.blocks.*}: the disk's flood stage sets
+ * {@code read_only_allow_delete}, and every bulk item is then rejected with 429). A missing index answers 408 at once
+ * ({@code timeout=0s}, empty body): up, the indexer creates it. Not seen: a write queue that rejects bulk items (429)
+ * while the index is healthy and unblocked.
  */
 public final class DependencyWatch implements DependencyHealth {
     private static final Logger LOG = LoggerFactory.getLogger(DependencyWatch.class);
+
+    /** Index settings that make OpenSearch refuse writes (flat names, as {@code flat_settings=true} answers them). */
+    private static final List<String> WRITE_BLOCKS =
+            List.of("index.blocks.read_only_allow_delete", "index.blocks.read_only", "index.blocks.write");
 
     private final ProbeSettings settings;
     private final long timeoutMs;
@@ -168,7 +175,11 @@ public final class DependencyWatch implements DependencyHealth {
         }
         try (Response response = call.get(timeoutMs, TimeUnit.MILLISECONDS)) {
             String answered = openSearchAnswered(name, response.getStatus());
-            return answered != null || response.getStatus() != 200 ? answered : indexRed(name, response);
+            if (answered != null || response.getStatus() != 200) {
+                return answered;
+            }
+            String red = indexRed(name, response);
+            return red != null ? red : writesBlocked(name);
         } catch (TimeoutException e) {
             call.cancel(true);
             return name + " did not answer within " + Duration.ofMillis(timeoutMs);
@@ -187,6 +198,41 @@ public final class DependencyWatch implements DependencyHealth {
             return status != null && "red".equals(status.asText()) ? name + ": index " + settings.index() + " is red" : null;
         } catch (IOException | RuntimeException e) {
             LOG.debug("Reading {}'s health of index {} failed, counted as answering: {}", name, settings.index(), e.toString());
+            return null;
+        }
+    }
+
+    /**
+     * Down when the index blocks writes ({@code index.blocks.write}, {@code read_only} or {@code read_only_allow_delete},
+     * which OpenSearch sets itself at the disk's flood stage): its health stays green while every bulk item is
+     * rejected with 429, which the indexer waits out as an outage. Null (up) for any other answer, or none in time.
+     */
+    private String writesBlocked(String name) throws InterruptedException {
+        CompletableFuture<Response> call;
+        try {
+            call = openSearch.generic().executeAsync(Requests.builder().method("GET")
+                    .endpoint("/" + settings.index() + "/_settings/index.blocks.*").query(Map.of("flat_settings", "true")).build());
+        } catch (RuntimeException e) {
+            return null;
+        }
+        try (Response response = call.get(timeoutMs, TimeUnit.MILLISECONDS)) {
+            byte[] bytes = response.getStatus() != 200 ? null : response.getBody().map(Body::bodyAsBytes).orElse(null);
+            if (bytes == null || bytes.length == 0) {
+                return null;
+            }
+            for (JsonNode index : Json.tree(bytes)) {
+                for (String block : WRITE_BLOCKS) {
+                    if (index.path("settings").path(block).asBoolean(false)) {
+                        return name + ": index " + settings.index() + " blocks writes (" + block + ")";
+                    }
+                }
+            }
+            return null;
+        } catch (TimeoutException e) {
+            call.cancel(true);
+            return null; // the health just answered: a slow settings call is no outage
+        } catch (ExecutionException | IOException | RuntimeException e) {
+            LOG.debug("Reading {}'s blocks of index {} failed, counted as answering: {}", name, settings.index(), e.toString());
             return null;
         }
     }

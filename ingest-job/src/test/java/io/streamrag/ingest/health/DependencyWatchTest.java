@@ -39,6 +39,8 @@ class DependencyWatchTest {
     private volatile int openSearchStatus = 200;
     /** The index's health in a 200 answer of OpenSearch. */
     private volatile String health = "green";
+    /** The index's block settings as {@code _settings/index.blocks.*?flat_settings=true} answers them (none: not blocked). */
+    private volatile String blocks = "";
     private volatile int embeddingStatus = 404; // an OpenAI-compatible base URL often answers GET with 404: still an answer
     private volatile long delayMs;
     private final List<String> requests = new CopyOnWriteArrayList<>();
@@ -73,7 +75,9 @@ class DependencyWatchTest {
             exchange.close();
             return;
         }
-        byte[] body = ("{\"cluster_name\":\"test\",\"status\":\"" + health + "\",\"number_of_nodes\":1}").getBytes(StandardCharsets.UTF_8);
+        byte[] body = (path.contains("/_settings/")
+                ? "{\"" + ALIAS + "-v1\":{\"settings\":{" + blocks + "}}}"
+                : "{\"cluster_name\":\"test\",\"status\":\"" + health + "\",\"number_of_nodes\":1}").getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", "application/json");
         exchange.sendResponseHeaders(status, body.length);
         exchange.getResponseBody().write(body);
@@ -111,7 +115,8 @@ class DependencyWatchTest {
     void anOpenSearchThatAnswersIsUpUnlessItsStatusIsAnOutagesAndItIsAskedTheHealthOfTheJobsIndex() throws Exception {
         try (DependencyWatch w = watch(url(), embedding(Provider.ONNX, null))) {
             assertThat(w.checkNow()).isNull();
-            assertThat(requests).containsExactly("GET /_cluster/health/" + ALIAS + "?timeout=0s");
+            assertThat(requests).containsExactly("GET /_cluster/health/" + ALIAS + "?timeout=0s",
+                    "GET /" + ALIAS + "/_settings/index.blocks.*?flat_settings=true");
             for (int status : new int[] {403, 404, 400}) {
                 openSearchStatus = status; // e.g. a user without cluster-monitor rights: not an outage
                 assertThat(w.checkNow()).as("HTTP %d", status).isNull();
@@ -141,6 +146,20 @@ class DependencyWatchTest {
             assertThat(w.checkNow()).isNull();
             openSearchStatus = 404; // a red status in an error's body is not the index's health
             assertThat(w.checkNow()).isNull();
+        }
+    }
+
+    /** At the disk's flood stage the index stays green and every bulk item is rejected with 429: the indexer's outage. */
+    @Test
+    void anIndexThatBlocksWritesIsDown() throws Exception {
+        try (DependencyWatch w = watch(url(), embedding(Provider.ONNX, null))) {
+            blocks = "\"index.blocks.read_only_allow_delete\":\"true\"";
+            assertThat(w.checkNow()).isEqualTo("OpenSearch " + url() + ": index " + ALIAS
+                    + " blocks writes (index.blocks.read_only_allow_delete)");
+            blocks = "\"index.blocks.write\":\"true\"";
+            assertThat(w.checkNow()).endsWith("blocks writes (index.blocks.write)");
+            blocks = "\"index.blocks.read_only_allow_delete\":\"false\",\"index.blocks.read\":\"true\"";
+            assertThat(w.checkNow()).as("lifted, and a read block does not stop writes").isNull();
         }
     }
 
