@@ -24,7 +24,7 @@ public final class QuerySinks {
      */
     static int maxValueBytes(Properties producer) {
         int maxRequest = Integer.parseInt(producer.getProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "1048576").trim());
-        return Math.max(64 * 1024, maxRequest - 16 * 1024);
+        return maxRequest > 32 * 1024 ? maxRequest - 16 * 1024 : maxRequest / 2;
     }
 
     /** The answers topic, exactly-once (transactions committed on checkpoints). */
