@@ -146,8 +146,8 @@ public final class IngestOptions {
                     + "/_cluster/health/ of the opensearch.index alias, timeout=0s: the health of the job's own index; a missing "
                     + "index answers) and a remote embedding endpoint (embedding.provider openai or ollama: GET of "
                     + "embedding.base-url) answer. One that does not (no connection, no answer within ingest.quarantine.probe-timeout, "
-                    + "HTTP 5xx or 429, OpenSearch refusing the job's credentials, or the index red: an outage the indexer and the "
-                    + "embedder wait out, then fail the job) is down: the quarantine releases no held document while it is, and a restore that finds one down does not count the "
+                    + "HTTP 5xx or 429, OpenSearch refusing the job's credentials, or the index red or blocking writes, as at the disk's flood stage: "
+                    + "an outage the indexer and the embedder wait out, then fail the job) is down: the quarantine releases no held document while it is, and a restore that finds one down does not count the "
                     + "failure as an attempt of the documents in flight (they are held, as they were, until it answers). So an outage "
                     + "longer than ingest.index.retry-budget fails the job but dead-letters nobody. 0 turns the probe off (every "
                     + "failure counts, as before).");
