@@ -124,16 +124,7 @@ class JdkHttpClientsBodyDeadlineTest {
 
     /** Sends on another thread, so a send that never returns fails the test instead of hanging it. */
     private static CompletableFuture<HttpResponse<byte[]>> sendElsewhere(HttpClient client, HttpRequest request) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return client.send(request, HttpResponse.BodyHandlers.ofByteArray());
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        });
+        return JdkHttpClientsTest.sendElsewhere(client, request, HttpResponse.BodyHandlers.ofByteArray());
     }
 
     @Test

@@ -95,9 +95,15 @@ class JdkHttpClientsTest {
 
     /** Sends on another thread, so a send that never returns fails the test instead of hanging it. */
     private static CompletableFuture<HttpResponse<String>> sendElsewhere(HttpClient client, HttpRequest request) {
+        return sendElsewhere(client, request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** As {@link #sendElsewhere(HttpClient, HttpRequest)}, the body read by {@code body}. */
+    static <T> CompletableFuture<HttpResponse<T>> sendElsewhere(HttpClient client, HttpRequest request,
+                                                                HttpResponse.BodyHandler<T> body) {
         return CompletableFuture.supplyAsync(() -> {
             try {
-                return client.send(request, HttpResponse.BodyHandlers.ofString());
+                return client.send(request, body);
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             } catch (InterruptedException e) {
