@@ -19,7 +19,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** Our retry loop against the local model server: bounded, honours Retry-After, tells timeouts from errors. */
 class ChatEndpointTest {
 
-    private static final String PROMPT = Prompts.INSTRUCTIONS + "\n## Task\nSources:\n"
+    /** A prompt the local model answers "8443" from, shared by the endpoint tests of this package. */
+    static final String PROMPT = Prompts.INSTRUCTIONS + "\n## Task\nSources:\n"
             + "[1] (manual-42, p. 17) The admin UI listens on port 8443 over HTTPS.\n"
             + "Question: Which port does the admin UI use?\n";
 

@@ -18,9 +18,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** The ollama and watsonx providers through {@link ChatEndpoint} against the local server's protocols. */
 class ProvidersTest {
 
-    private static final String PROMPT = Prompts.INSTRUCTIONS + "\n## Task\nSources:\n"
-            + "[1] (manual-42, p. 17) The admin UI listens on port 8443 over HTTPS.\n"
-            + "Question: Which port does the admin UI use?\n";
+    private static final String PROMPT = ChatEndpointTest.PROMPT;
 
     @RegisterExtension
     static final LocalModelServerExtension SERVER = new LocalModelServerExtension();

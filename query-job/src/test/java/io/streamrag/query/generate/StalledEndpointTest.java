@@ -33,9 +33,7 @@ class StalledEndpointTest {
     /** How long the server stalls after the headers: far longer than any timeout or deadline below. */
     private static final String STALL = "stall=1.0,timeoutMs=20000";
 
-    private static final String PROMPT = Prompts.INSTRUCTIONS + "\n## Task\nSources:\n"
-            + "[1] (manual-42, p. 17) The admin UI listens on port 8443 over HTTPS.\n"
-            + "Question: Which port does the admin UI use?\n";
+    private static final String PROMPT = ChatEndpointTest.PROMPT;
 
     @RegisterExtension
     static final LocalModelServerExtension SERVER = new LocalModelServerExtension();
