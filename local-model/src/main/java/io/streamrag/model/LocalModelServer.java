@@ -299,6 +299,11 @@ public final class LocalModelServer implements AutoCloseable {
             reply(ex, 500, error("Answerer failed: " + e, "server_error"), null);
             return;
         }
+        stall(ex, bytes, stallMs);
+    }
+
+    /** {@code bytes} as a 200 that stalls after its first {@value #STALL_PREFIX_BYTES} (the Ollama and watsonx paths: an answer-less body). */
+    private void stall(HttpExchange ex, byte[] bytes, long stallMs) {
         record(200);
         int prefix = Math.min(STALL_PREFIX_BYTES, bytes.length - 1);
         OutputStream out;
@@ -467,6 +472,10 @@ public final class LocalModelServer implements AutoCloseable {
         Faults f = faults;
         if (f.runawayRate > 0 && f.random().nextDouble() < f.runawayRate) {
             runaway(ex);
+            return null;
+        }
+        if (f.stallRate > 0 && f.random().nextDouble() < f.stallRate) {
+            stall(ex, "{\"id\":\"chat-stalled\"}".getBytes(StandardCharsets.UTF_8), f.timeoutMs);
             return null;
         }
         try {

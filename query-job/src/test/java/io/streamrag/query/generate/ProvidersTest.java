@@ -86,6 +86,24 @@ class ProvidersTest {
         }
     }
 
+    /**
+     * A server that sends its headers and then stalls: the call ends at the endpoint's timeout as a timeout, whichever
+     * provider's client reads it (the watsonx SDK sets each request's timeout on the JDK client the endpoint gives it).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"ollama,{root},extractive", "watsonx,{root}?project_id=p-1,ibm/granite-3-8b-instruct"})
+    void aStalledAnswerEndsAtTheEndpointTimeoutWhateverTheProvider(String spec) {
+        SERVER.setFaults(Faults.parse("stall=1.0,timeoutMs=20000"));
+        try (ChatEndpoint e = endpoint("s=" + spec.replace("{root}", SERVER.rootUrl()) + ",2,1.0,1000")) {
+            long start = System.currentTimeMillis();
+            assertThatThrownBy(() -> e.call(PROMPT, 0.7, 3, start + 30_000))
+                    .isInstanceOfSatisfying(CallFailedException.class, f -> assertThat(f.timeout).isTrue());
+            assertThat(System.currentTimeMillis() - start).as("two attempts of 1 s, not the 20 s stall").isLessThan(10_000);
+        } finally {
+            SERVER.setFaults(new Faults());
+        }
+    }
+
     /** A wrong path is a final failure: no retry, the server's reason kept. */
     @Test
     void watsonxErrorsAreNotRetriedWhenFinal() {
