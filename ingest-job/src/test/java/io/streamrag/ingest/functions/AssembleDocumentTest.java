@@ -52,7 +52,8 @@ class AssembleDocumentTest {
         return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(function), i -> i.documentKey, Types.STRING);
     }
 
-    private static OcrItem document(String id, long version, int images) {
+    /** An UPSERT of acme's document {@code id} as extraction hands it on: the document item, counting its images. */
+    static OcrItem document(String id, long version, int images) {
         DocumentTask task = new DocumentTask();
         task.documentId = id;
         task.tenant = "acme";
@@ -86,7 +87,8 @@ class AssembleDocumentTest {
         return document;
     }
 
-    private static OcrItem image(OcrItem document, int index, String text) {
+    /** Image {@code index} of {@code document}, read as {@code text}. */
+    static OcrItem image(OcrItem document, int index, String text) {
         OcrItem image = document.image(index);
         image.text = text;
         return image;

@@ -19,8 +19,8 @@ import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
 
-import static io.streamrag.ingest.functions.BeforeSequenceSnapshots.document;
-import static io.streamrag.ingest.functions.BeforeSequenceSnapshots.image;
+import static io.streamrag.ingest.functions.AssembleDocumentTest.document;
+import static io.streamrag.ingest.functions.AssembleDocumentTest.image;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**

@@ -6,7 +6,6 @@ import io.streamrag.ingest.extract.ContentTypes;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.OcrItem;
-import io.streamrag.ingest.records.PageImage;
 
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -24,6 +23,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+
+import static io.streamrag.ingest.functions.AssembleDocumentTest.document;
+import static io.streamrag.ingest.functions.AssembleDocumentTest.image;
 
 /**
  * Writes the snapshots in {@code src/test/resources/state-before-sequence/} that {@link BeforeSequenceRestoreTest}
@@ -52,27 +54,6 @@ final class BeforeSequenceSnapshots {
         t.previousVersion = version - 1;
         t.previousVersionKnown = true;
         return t;
-    }
-
-    static OcrItem document(String id, long version, int images) {
-        ExtractedDocument doc = new ExtractedDocument(task("acme", id, version, Op.UPSERT), ContentTypes.PDF);
-        for (int i = 0; i < images; i++) {
-            doc.images.add(new PageImage(i + 1, null, PageImage.EMBEDDED, 10, 10));
-        }
-        OcrItem item = new OcrItem();
-        item.document = doc;
-        item.documentId = id;
-        item.documentKey = "acme:" + id;
-        item.tenant = "acme";
-        item.version = version;
-        item.count = images;
-        return item;
-    }
-
-    static OcrItem image(OcrItem document, int index, String text) {
-        OcrItem image = document.image(index);
-        image.text = text;
-        return image;
     }
 
     static KeyedOneInputStreamOperatorTestHarness<String, OcrItem, ExtractedDocument> assembler() throws Exception {
