@@ -146,7 +146,8 @@ public final class IngestOptions {
                     + "/_cluster/health/ of the opensearch.index alias, timeout=0s: the health of the job's own index; a missing "
                     + "index answers) and a remote embedding endpoint (embedding.provider openai or ollama: GET of "
                     + "embedding.base-url) answer. One that does not (no connection, no answer within ingest.quarantine.probe-timeout, "
-                    + "HTTP 5xx or 429, OpenSearch refusing the job's credentials, or the index red or blocking writes, as at the disk's flood stage: "
+                    + "HTTP 5xx or 429, OpenSearch refusing the job's credentials, the index red or blocking writes, as at the disk's flood stage, or a write like the indexer's rejected: a bulk delete "
+                    + "of a document id no chunk has, refused with 429 or 5xx as by a full write queue: "
                     + "an outage the indexer and the embedder wait out, then fail the job) is down: the quarantine releases no held document while it is, and a restore that finds one down does not count the "
                     + "failure as an attempt of the documents in flight (they are held, as they were, until it answers). So an outage "
                     + "longer than ingest.index.retry-budget fails the job but dead-letters nobody. 0 turns the probe off (every "
@@ -154,8 +155,8 @@ public final class IngestOptions {
     public static final ConfigOption<Duration> QUARANTINE_PROBE_TIMEOUT = ConfigOptions.key("ingest.quarantine.probe-timeout").durationType()
             .defaultValue(Duration.ofSeconds(5))
             .withDescription("How long a probe (ingest.quarantine.probe-interval) waits for each dependency's answer before it counts it "
-                    + "as down. A restored subtask probes once before it counts the failure (waiting up to twice this when both "
-                    + "dependencies hang). Keep it above the slowest cluster health answer of a busy cluster: a dependency probed as "
+                    + "as down. A restored subtask probes once before it counts the failure (each of its requests within this, one after "
+                    + "another: OpenSearch's health, its blocks and a write, then the embedding endpoint). Keep it above the slowest cluster health answer of a busy cluster: a dependency probed as "
                     + "down holds the quarantine's documents.");
 
     // ---- Kafka sinks (dead letters and outcomes, both exactly-once) ----

@@ -6,6 +6,7 @@ import io.streamrag.common.net.JdkHttpClients;
 import io.streamrag.common.opensearch.OpenSearchClients;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.opensearch.client.opensearch.OpenSearchClient;
 import org.opensearch.client.opensearch.generic.Body;
 import org.opensearch.client.opensearch.generic.Requests;
@@ -19,6 +20,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,8 +50,11 @@ import java.util.concurrent.TimeoutException;
  * indexer's writes fail with 503): an answer whose {@code status} is {@code red} is down too; so is a healthy index
  * that blocks writes ({@code GET /<alias>/_settings/index.blocks.*}: the disk's flood stage sets
  * {@code read_only_allow_delete}, and every bulk item is then rejected with 429). A missing index answers 408 at once
- * ({@code timeout=0s}, empty body): up, the indexer creates it. Not seen: a write queue that rejects bulk items (429)
- * while the index is healthy and unblocked.
+ * ({@code timeout=0s}, empty body): up, the indexer creates it. Last, a write like the indexer's: a bulk request that
+ * deletes a document id no chunk can have ({@link #PROBE_ID}: chunk ids hold colons). It goes through the node's write
+ * queue, so a queue that rejects the indexer's bulk items with 429 while the index is green and unblocked (a node
+ * overloaded by other clients) rejects it too: down. A missing document answers 404 (up); nothing is written but
+ * OpenSearch's record of the delete.
  */
 public final class DependencyWatch implements DependencyHealth {
     private static final Logger LOG = LoggerFactory.getLogger(DependencyWatch.class);
@@ -58,7 +63,14 @@ public final class DependencyWatch implements DependencyHealth {
     private static final List<String> WRITE_BLOCKS =
             List.of("index.blocks.read_only_allow_delete", "index.blocks.read_only", "index.blocks.write");
 
+    /** The document id the write probe deletes: no chunk id (tenant:document:version:n) can be it. */
+    static final String PROBE_ID = "streamrag-write-probe";
+    /** Requests one check makes at the most, one after another, each within the timeout: OpenSearch's health, blocks and write, the embedding endpoint. */
+    private static final int CALLS = 4;
+
     private final ProbeSettings settings;
+    /** The write probe's bulk body: one delete of {@link #PROBE_ID} in the chunk index. */
+    private final byte[] writeProbe;
     private final long timeoutMs;
     private final OpenSearchClient openSearch;
     /** Null when the embedding model is in-process (or has no base URL to ask). */
@@ -75,6 +87,9 @@ public final class DependencyWatch implements DependencyHealth {
     public DependencyWatch(ProbeSettings settings) {
         this.settings = settings;
         this.timeoutMs = Math.max(1, settings.timeout().toMillis());
+        ObjectNode delete = Json.MAPPER.createObjectNode();
+        delete.putObject("delete").put("_index", settings.index()).put("_id", PROBE_ID);
+        this.writeProbe = (Json.toString(delete) + "\n").getBytes(StandardCharsets.UTF_8);
         this.openSearch = OpenSearchClients.create(OpenSearchClients.settings(settings.openSearch()), settings.timeout());
         String base = settings.remoteEmbedding() ? settings.embedding().baseUrl() : null;
         this.embeddingUrl = base == null || base.isBlank() ? null : URI.create(base);
@@ -108,11 +123,12 @@ public final class DependencyWatch implements DependencyHealth {
             // On the probe thread, so it never runs beside a scheduled check; bounded, since the task thread waits
             // here (in open()): each request is, so this only guards against a check that hangs some other way.
             Future<String> check = thread.submit(this::refresh);
+            long boundMs = CALLS * timeoutMs + 1_000;
             try {
-                return check.get(2 * timeoutMs + 1_000, TimeUnit.MILLISECONDS);
+                return check.get(boundMs, TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
                 check.cancel(true);
-                return "the dependency probe did not finish within " + Duration.ofMillis(2 * timeoutMs + 1_000);
+                return "the dependency probe did not finish within " + Duration.ofMillis(boundMs);
             }
         } catch (ExecutionException e) {
             throw new IllegalStateException("The dependency probe failed", e.getCause());
@@ -179,7 +195,11 @@ public final class DependencyWatch implements DependencyHealth {
                 return answered;
             }
             String red = indexRed(name, response);
-            return red != null ? red : writesBlocked(name);
+            if (red != null) {
+                return red;
+            }
+            String blocked = writesBlocked(name);
+            return blocked != null ? blocked : writesRejected(name);
         } catch (TimeoutException e) {
             call.cancel(true);
             return name + " did not answer within " + Duration.ofMillis(timeoutMs);
@@ -235,6 +255,51 @@ public final class DependencyWatch implements DependencyHealth {
             LOG.debug("Reading {}'s blocks of index {} failed, counted as answering: {}", name, settings.index(), e.toString());
             return null;
         }
+    }
+
+    /**
+     * Down when a write like the indexer's is rejected as an outage: the bulk delete of {@link #PROBE_ID}, its request
+     * or its item answered 429 or 5xx (a full write queue, unavailable primaries), or no answer within the timeout (a
+     * write queue so long the indexer's requests time out too). Null (up) for any other answer: 404 for the missing
+     * document or index, 403 for a user who may not delete (the health check above has answered).
+     */
+    private String writesRejected(String name) throws InterruptedException {
+        CompletableFuture<Response> call;
+        try {
+            call = openSearch.generic().executeAsync(Requests.builder().method("POST").endpoint("/_bulk")
+                    .body(Body.from(writeProbe, "application/x-ndjson")).build());
+        } catch (RuntimeException e) {
+            return outage(name, e);
+        }
+        try (Response response = call.get(timeoutMs, TimeUnit.MILLISECONDS)) {
+            String answered = openSearchAnswered(name, response.getStatus());
+            if (answered != null || response.getStatus() != 200) {
+                return answered;
+            }
+            byte[] bytes = response.getBody().map(Body::bodyAsBytes).orElse(null);
+            JsonNode item = bytes == null || bytes.length == 0 ? null : Json.tree(bytes).path("items").path(0).path("delete");
+            return item == null ? null : itemRejected(name, item);
+        } catch (TimeoutException e) {
+            call.cancel(true);
+            return name + ": a write to index " + settings.index() + " did not answer within " + Duration.ofMillis(timeoutMs);
+        } catch (ExecutionException e) {
+            return outage(name, e.getCause());
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("Reading {}'s answer to the write probe failed, counted as answering: {}", name, e.toString());
+            return null;
+        }
+    }
+
+    /** What the write probe's bulk item says: rejected as an outage (429, 5xx), or (null) an answer. */
+    private String itemRejected(String name, JsonNode item) {
+        int status = item.path("status").asInt(0);
+        if (!OpenSearchClients.transientStatus(status)) {
+            return null;
+        }
+        JsonNode error = item.path("error");
+        String reason = error.path("reason").asText("");
+        return name + ": index " + settings.index() + " rejects writes (HTTP " + status + " " + error.path("type").asText("")
+                + (reason.isEmpty() ? "" : ": " + (reason.length() > 200 ? reason.substring(0, 200) + "…" : reason)) + ")";
     }
 
     /** What an answer with {@code status} says: an outage (or refused credentials), or (null) that OpenSearch answers. */

@@ -36,11 +36,21 @@ class DependencyWatchTest {
     private HttpServer server;
     private ExecutorService handlers;
     private static final String ALIAS = "rag-chunks";
+    private static final String NOT_FOUND = "{\"_index\":\"" + ALIAS + "-v1\",\"_id\":\"streamrag-write-probe\",\"_version\":1,"
+            + "\"result\":\"not_found\",\"status\":404}";
+    /** A node whose write queue (capacity 1 here) is full: what a real 2.19 node answered under a storm of bulk writes. */
+    private static final String QUEUE_FULL = "{\"_index\":\"" + ALIAS + "-v1\",\"_id\":\"streamrag-write-probe\",\"status\":429,"
+            + "\"error\":{\"type\":\"rejected_execution_exception\",\"reason\":\"rejected execution of "
+            + "org.opensearch.action.support.replication.TransportWriteAction$1@14a85298 on OpenSearchThreadPoolExecutor[name = q1/write, "
+            + "queue capacity = 1, active threads = 1, queued tasks = 2, completed tasks = 12]]\"}}";
     private volatile int openSearchStatus = 200;
     /** The index's health in a 200 answer of OpenSearch. */
     private volatile String health = "green";
     /** The index's block settings as {@code _settings/index.blocks.*?flat_settings=true} answers them (none: not blocked). */
     private volatile String blocks = "";
+    /** The write probe's bulk item, as OpenSearch 2.19 answers it (by default: the document is not there). */
+    private volatile String writeItem = NOT_FOUND;
+    private final List<String> bulkBodies = new CopyOnWriteArrayList<>();
     private volatile int embeddingStatus = 404; // an OpenAI-compatible base URL often answers GET with 404: still an answer
     private volatile long delayMs;
     private final List<String> requests = new CopyOnWriteArrayList<>();
@@ -75,7 +85,11 @@ class DependencyWatchTest {
             exchange.close();
             return;
         }
-        byte[] body = (path.contains("/_settings/")
+        if (path.equals("/_bulk")) {
+            bulkBodies.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+        }
+        byte[] body = (path.equals("/_bulk") ? "{\"took\":0,\"errors\":true,\"items\":[{\"delete\":" + writeItem + "}]}"
+                : path.contains("/_settings/")
                 ? "{\"" + ALIAS + "-v1\":{\"settings\":{" + blocks + "}}}"
                 : "{\"cluster_name\":\"test\",\"status\":\"" + health + "\",\"number_of_nodes\":1}").getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", "application/json");
@@ -116,7 +130,8 @@ class DependencyWatchTest {
         try (DependencyWatch w = watch(url(), embedding(Provider.ONNX, null))) {
             assertThat(w.checkNow()).isNull();
             assertThat(requests).containsExactly("GET /_cluster/health/" + ALIAS + "?timeout=0s",
-                    "GET /" + ALIAS + "/_settings/index.blocks.*?flat_settings=true");
+                    "GET /" + ALIAS + "/_settings/index.blocks.*?flat_settings=true", "POST /_bulk");
+            assertThat(bulkBodies).containsExactly("{\"delete\":{\"_index\":\"" + ALIAS + "\",\"_id\":\"" + DependencyWatch.PROBE_ID + "\"}}\n");
             for (int status : new int[] {403, 404, 400}) {
                 openSearchStatus = status; // e.g. a user without cluster-monitor rights: not an outage
                 assertThat(w.checkNow()).as("HTTP %d", status).isNull();
@@ -160,6 +175,26 @@ class DependencyWatchTest {
             assertThat(w.checkNow()).endsWith("blocks writes (index.blocks.write)");
             blocks = "\"index.blocks.read_only_allow_delete\":\"false\",\"index.blocks.read\":\"true\"";
             assertThat(w.checkNow()).as("lifted, and a read block does not stop writes").isNull();
+        }
+    }
+
+    /**
+     * A node overloaded by other clients: the index green and unblocked, its write queue full, so every bulk item of
+     * the indexer's is rejected with 429 (retried as an outage, then the job fails). The write probe's item is too.
+     */
+    @Test
+    void aWriteQueueThatRejectsWritesIsDown() throws Exception {
+        try (DependencyWatch w = watch(url(), embedding(Provider.ONNX, null))) {
+            writeItem = QUEUE_FULL;
+            assertThat(w.checkNow()).startsWith("OpenSearch " + url() + ": index " + ALIAS
+                    + " rejects writes (HTTP 429 rejected_execution_exception: rejected execution of ");
+            writeItem = QUEUE_FULL.replace("429", "503").replace("rejected_execution_exception", "unavailable_shards_exception");
+            assertThat(w.checkNow()).contains("rejects writes (HTTP 503 unavailable_shards_exception");
+            for (String answered : new String[] {NOT_FOUND, NOT_FOUND.replace("404", "403"), NOT_FOUND.replace("404", "400"),
+                    "{\"status\":200}", "{}"}) {
+                writeItem = answered; // missing, forbidden to delete, refused as malformed, or no status: all answers
+                assertThat(w.checkNow()).as(answered).isNull();
+            }
         }
     }
 
