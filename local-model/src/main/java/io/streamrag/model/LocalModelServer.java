@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 
 import java.io.IOException;
@@ -36,6 +37,10 @@ public final class LocalModelServer implements AutoCloseable {
     public static final String FAULT_HEADER = "X-Fault";
     /** Where a runaway answer stops at the latest (1 GiB). */
     static final long RUNAWAY_MAX_BYTES = 1L << 30;
+    /** Largest request body read (8 MiB; a chat request with its sources is tens of KiB): more is refused with 413. */
+    static final int MAX_BODY_BYTES = 8 << 20;
+    /** Most choices one request may ask for (OpenAI's own limit on {@code n}): each is answered in memory at once. */
+    static final int MAX_CHOICES = 128;
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -44,6 +49,12 @@ public final class LocalModelServer implements AutoCloseable {
         // client's delayed ACK. Must be set before the first HttpServer is created (read once per JVM).
         if (System.getProperty("sun.net.httpserver.nodelay") == null) {
             System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+        // A client that sends headers and then part of a body would otherwise hold a worker thread for ever, and a few
+        // of them every thread (the JDK server has no read timeout unless asked). Seconds; covers reading the request
+        // only, so the stall and runaway faults' long answers are not cut.
+        if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
+            System.setProperty("sun.net.httpserver.maxReqTime", "30");
         }
     }
 
@@ -65,17 +76,73 @@ public final class LocalModelServer implements AutoCloseable {
         this.server = HttpServer.create(new InetSocketAddress(host, port), 256);
         this.executor = Executors.newFixedThreadPool(threads, daemon("local-model-http"));
         server.setExecutor(executor);
-        server.createContext("/v1/models", this::models);
-        server.createContext("/v1/chat/completions", this::chatCompletions);
-        server.createContext("/api/chat", this::ollamaChat);
-        server.createContext("/ml/v1/text/chat", this::watsonxChat);
-        server.createContext("/v1/stats", this::stats);
-        server.createContext("/admin/stats", this::stats);
-        server.createContext("/admin/faults", this::setFaults);
-        server.createContext("/admin/reset", ex -> {
+        server.createContext("/v1/models", guarded(this::models));
+        server.createContext("/v1/chat/completions", guarded(this::chatCompletions));
+        server.createContext("/api/chat", guarded(this::ollamaChat));
+        server.createContext("/ml/v1/text/chat", guarded(this::watsonxChat));
+        server.createContext("/v1/stats", guarded(this::stats));
+        server.createContext("/admin/stats", guarded(this::stats));
+        server.createContext("/admin/faults", guarded(this::setFaults));
+        server.createContext("/admin/reset", guarded(ex -> {
+            if (!"POST".equals(ex.getRequestMethod())) {
+                send(ex, 405, error("POST only", "invalid_request_error"), null);
+                return;
+            }
             resetStats();
             send(ex, 200, MAPPER.createObjectNode().put("reset", true), null);
-        });
+        }));
+    }
+
+    /**
+     * {@code handler}, answering 500 and closing the exchange when it throws: an Error (out of memory) or an unexpected
+     * exception would otherwise leave the exchange open and its client waiting until its own timeout. Rethrown after.
+     */
+    private HttpHandler guarded(HttpHandler handler) {
+        return ex -> {
+            try {
+                handler.handle(ex);
+            } catch (IOException | RuntimeException | Error e) {
+                try {
+                    if (ex.getResponseCode() == -1) { // nothing sent yet
+                        record(500);
+                        send(ex, 500, error("Server error: " + e, "server_error"), null);
+                    }
+                } catch (RuntimeException | Error ignored) {
+                    // answering failed too (out of memory): closing is all that is left
+                } finally {
+                    ex.close();
+                }
+                throw e;
+            }
+        };
+    }
+
+    /** Thrown for a request body over {@link #MAX_BODY_BYTES}, declared or sent. */
+    static final class BodyTooLarge extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        BodyTooLarge() {
+            super("Request body over " + (MAX_BODY_BYTES >> 20) + " MiB");
+        }
+    }
+
+    /** The request's body, read up to {@link #MAX_BODY_BYTES} (chunked bodies too); a larger one throws {@link BodyTooLarge}. */
+    private static byte[] body(HttpExchange ex) throws IOException {
+        String declared = ex.getRequestHeaders().getFirst("Content-Length");
+        try {
+            if (declared != null && Long.parseLong(declared.trim()) > MAX_BODY_BYTES) {
+                throw new BodyTooLarge(); // refused before reading any of it
+            }
+        } catch (NumberFormatException e) {
+            // the server refuses a malformed length before any handler runs
+        }
+        try (InputStream in = ex.getRequestBody()) {
+            byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+            if (bytes.length > MAX_BODY_BYTES) {
+                throw new BodyTooLarge();
+            }
+            return bytes;
+        }
     }
 
     /** Threads named {@code name} that do not keep the JVM alive. */
@@ -174,10 +241,21 @@ public final class LocalModelServer implements AutoCloseable {
         return body;
     }
 
+    /** {@code POST /admin/faults} replaces the faults with its body's spec; {@code GET} shows them (and changes nothing). */
     private void setFaults(HttpExchange ex) throws IOException {
-        try {
-            setFaults(Faults.parse(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8).trim()));
+        if ("GET".equals(ex.getRequestMethod())) {
             send(ex, 200, MAPPER.createObjectNode().put("faults", faults.toString()), null);
+            return;
+        }
+        if (!"POST".equals(ex.getRequestMethod())) {
+            send(ex, 405, error("GET or POST only", "invalid_request_error"), null);
+            return;
+        }
+        try {
+            setFaults(Faults.parse(new String(body(ex), StandardCharsets.UTF_8).trim()));
+            send(ex, 200, MAPPER.createObjectNode().put("faults", faults.toString()), null);
+        } catch (BodyTooLarge e) {
+            send(ex, 413, error(e.getMessage(), "invalid_request_error"), null);
         } catch (IllegalArgumentException e) {
             send(ex, 400, error(e.getMessage(), "invalid_request_error"), null);
         }
@@ -207,10 +285,17 @@ public final class LocalModelServer implements AutoCloseable {
         chat.incrementAndGet();
         JsonNode request;
         Faults f;
-        try (InputStream in = ex.getRequestBody()) {
-            request = MAPPER.readTree(in);
+        try {
+            request = MAPPER.readTree(body(ex));
             String header = ex.getRequestHeaders().getFirst(FAULT_HEADER);
             f = header == null ? faults : Faults.parse(header);
+            if (request.path("n").asInt(1) > MAX_CHOICES) {
+                throw new IllegalArgumentException("n is " + request.path("n").asInt() + ", at most " + MAX_CHOICES);
+            }
+        } catch (BodyTooLarge e) {
+            record(413);
+            reply(ex, 413, error(e.getMessage(), "invalid_request_error"), null);
+            return;
         } catch (IOException | IllegalArgumentException e) {
             record(400);
             reply(ex, 400, error("Bad request: " + e.getMessage(), "invalid_request_error"), null);
@@ -454,8 +539,12 @@ public final class LocalModelServer implements AutoCloseable {
 
     /** The request's JSON body; null once a 400 (unreadable body) is sent in the API's wording. */
     private JsonNode jsonBody(HttpExchange ex, ErrorBody error) {
-        try (InputStream in = ex.getRequestBody()) {
-            return MAPPER.readTree(in);
+        try {
+            return MAPPER.readTree(body(ex));
+        } catch (BodyTooLarge e) {
+            record(413);
+            send(ex, 413, error.of(413, "request_too_large", e.getMessage()), null);
+            return null;
         } catch (IOException e) {
             record(400);
             send(ex, 400, error.of(400, "json_validation_error", "Bad request: " + e.getMessage()), null);
