@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -69,14 +70,65 @@ class KubernetesManifestsTest {
     }
 
     @Test
-    void kustomizationListsEveryManifestButTheSecretTemplate() {
-        JsonNode kustomization = documents.get("kustomization.yaml").get(0);
+    void kustomizationListsEveryManifestButTheSecretTemplate() throws IOException {
+        JsonNode kustomization = kustomization();
         Set<String> listed = new HashSet<>();
         kustomization.path("resources").forEach(r -> listed.add(r.asText()));
         Set<String> expected = new HashSet<>(documents.keySet());
         expected.removeAll(Set.of("kustomization.yaml", "secrets.example.yaml"));
         assertThat(listed).isEqualTo(expected);
         assertThat(kustomization.path("namespace").asText()).isNotBlank();
+        // Every job options file goes into the generated ConfigMap.
+        Set<String> generated = new HashSet<>();
+        kustomization.at("/configMapGenerator/0/files").forEach(f -> generated.add(f.asText()));
+        try (Stream<Path> files = Files.list(k8s)) {
+            assertThat(generated).isEqualTo(files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".properties"))
+                    .collect(Collectors.toSet()));
+        }
+    }
+
+    @Test
+    void kustomizeRewritesTheFlinkDeploymentsImageAndTheirConfigMapName() throws IOException {
+        JsonNode kustomization = kustomization();
+        // A fixed-name ConfigMap never changes a FlinkDeployment's spec, so the operator would never roll a job onto
+        // edited options: it is generated (name + content hash) and no manifest declares one.
+        assertThat(kustomization.at("/configMapGenerator/0/name").asText()).isEqualTo("streamrag-jobs");
+        assertThat(documents.values().stream().flatMap(List::stream).map(d -> d.path("kind").asText())).doesNotContain("ConfigMap");
+        assertThat(kustomization.path("configurations")).hasSize(1);
+        JsonNode config = YAML.readTree(k8s.resolve(kustomization.at("/configurations/0").asText()).toFile());
+
+        // kustomize's `images:` knows only the built-in kinds' containers; spec.image is declared.
+        assertThat(fieldSpecs(config.path("images"))).contains("FlinkDeployment spec/image");
+        String imageName = kustomization.at("/images/0/name").asText();
+        for (JsonNode d : docs("FlinkDeployment")) {
+            assertThat(d.at("/spec/image").asText()).startsWith(imageName + ":");
+        }
+        JsonNode localModel = docs("Deployment").get(0).at("/spec/template/spec/containers/0");
+        assertThat(localModel.path("image").asText()).startsWith(imageName + ":");
+        // Like the jobs' jarURI, the jar path names the version: an image of another version comes with its manifests.
+        assertThat(localModel.path("command").toString()).contains("/opt/streamrag/streamrag-local-model-" + pomVersion() + ".jar");
+
+        // Every place a FlinkDeployment names a ConfigMap volume is declared, so the generated name reaches it.
+        Set<String> referenced = new HashSet<>();
+        for (JsonNode ref : config.path("nameReference")) {
+            if ("ConfigMap".equals(ref.path("kind").asText())) {
+                referenced.addAll(fieldSpecs(ref.path("fieldSpecs")));
+            }
+        }
+        List<String> templates = List.of("spec/podTemplate", "spec/jobManager/podTemplate", "spec/taskManager/podTemplate");
+        int volumes = 0;
+        for (String template : templates) {
+            assertThat(referenced).contains("FlinkDeployment " + template + "/spec/volumes/configMap/name");
+            for (JsonNode d : docs("FlinkDeployment")) {
+                for (JsonNode volume : d.at("/" + template + "/spec/volumes")) {
+                    if (volume.has("configMap")) {
+                        assertThat(volume.at("/configMap/name").asText()).isEqualTo("streamrag-jobs");
+                        volumes++;
+                    }
+                }
+            }
+        }
+        assertThat(volumes).as("the job options volume of each job").isEqualTo(2);
     }
 
     @Test
@@ -134,7 +186,7 @@ class KubernetesManifestsTest {
             assertThat(container.at("/securityContext/allowPrivilegeEscalation").asBoolean(true)).isFalse();
             assertThat(container.at("/securityContext/capabilities/drop/0").asText()).isEqualTo("ALL");
             assertThat(List.of(jobSpec.getArgs())).containsExactly("--config", "/opt/streamrag/conf/" + job + ".properties");
-            assertThat(configMap().path(job + ".properties").asText()).contains("kafka.bootstrap-servers=")
+            assertThat(configMap().get(job + ".properties")).contains("kafka.bootstrap-servers=")
                     .contains("opensearch.url=").doesNotContainIgnoringCase("password=")
                     // spec.job.parallelism is the one parallelism: a job option would override it (env.setParallelism).
                     .doesNotContain(job + ".parallelism=");
@@ -142,7 +194,7 @@ class KubernetesManifestsTest {
         assertThat(flinkVersion).startsWith("2.2.");
         // Producers may not name object stores the TaskManagers' checkpoint credentials reach; file:// only in
         // each tenant's folder of the read-only documents volume.
-        String ingest = configMap().path("ingest.properties").asText();
+        String ingest = configMap().get("ingest.properties");
         assertThat(ingest).contains("ingest.fetch.allowed-schemes=file,http,https\n").contains("ingest.allowed-roots=/data/{tenant}\n");
         JsonNode ingestPod = YAML.valueToTree(deployments.get("streamrag-ingest").getSpec().getPodTemplate());
         assertThat(ingestPod.at("/spec/containers/0/volumeMounts/1/mountPath").asText()).isEqualTo("/data");
@@ -152,10 +204,9 @@ class KubernetesManifestsTest {
     @Test
     void everySecretEnvironmentVariableTheJobOptionsNameIsInTheSecretTemplate() throws Exception {
         Set<String> named = new HashSet<>();
-        JsonNode cm = configMap();
         Pattern envOption = Pattern.compile("(?m)^[\\w.-]+-env=(\\w+)$");
-        for (JsonNode file : cm) {
-            Matcher m = envOption.matcher(file.asText());
+        for (String file : configMap().values()) {
+            Matcher m = envOption.matcher(file);
             while (m.find()) {
                 named.add(m.group(1));
             }
@@ -190,8 +241,29 @@ class KubernetesManifestsTest {
         return out;
     }
 
-    private static JsonNode configMap() {
-        return documents.get("config.yaml").get(0).path("data");
+    private static JsonNode kustomization() {
+        return documents.get("kustomization.yaml").get(0);
+    }
+
+    /** The job options files the generated ConfigMap holds, by file name. */
+    private static Map<String, String> configMap() throws IOException {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (JsonNode f : kustomization().at("/configMapGenerator/0/files")) {
+            out.put(f.asText(), Files.readString(k8s.resolve(f.asText())));
+        }
+        return out;
+    }
+
+    /** Every manifest of one kind. */
+    private static List<JsonNode> docs(String kind) {
+        return documents.values().stream().flatMap(List::stream).filter(d -> kind.equals(d.path("kind").asText())).toList();
+    }
+
+    /** A kustomize field spec list as "Kind path" entries. */
+    private static Set<String> fieldSpecs(JsonNode specs) {
+        Set<String> out = new HashSet<>();
+        specs.forEach(s -> out.add(s.path("kind").asText() + " " + s.path("path").asText()));
+        return out;
     }
 
     private static String pomProperty(String name) throws IOException {
