@@ -195,7 +195,8 @@ class KubernetesManifestsTest {
         // Producers may not name object stores the TaskManagers' checkpoint credentials reach; file:// only in
         // each tenant's folder of the read-only documents volume.
         String ingest = configMap().get("ingest.properties");
-        assertThat(ingest).contains("ingest.fetch.allowed-schemes=file,http,https\n").contains("ingest.allowed-roots=/data/{tenant}\n");
+        // A Flink list option: ';' separates (KubernetesIngestOptionsTest in ingest-job reads it as the job does).
+        assertThat(ingest).contains("ingest.fetch.allowed-schemes=file;http;https\n").contains("ingest.allowed-roots=/data/{tenant}\n");
         JsonNode ingestPod = YAML.valueToTree(deployments.get("streamrag-ingest").getSpec().getPodTemplate());
         assertThat(ingestPod.at("/spec/containers/0/volumeMounts/1/mountPath").asText()).isEqualTo("/data");
         assertThat(ingestPod.at("/spec/containers/0/volumeMounts/1/readOnly").asBoolean()).isTrue();
