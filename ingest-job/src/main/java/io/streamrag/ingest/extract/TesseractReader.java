@@ -5,10 +5,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /** OCR through the {@code tesseract IMAGE stdout} command: offline, no native bindings, killed on timeout. */
 public class TesseractReader implements ImageTextReader {
+
+    /** What tesseract reads from its environment: where its language data is, the locale, temp files; and PATH. */
+    static final Set<String> PASSED_ENV = Set.of("PATH", "TESSDATA_PREFIX", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR");
 
     private final String command;
     private final String language;
@@ -30,8 +35,12 @@ public class TesseractReader implements ImageTextReader {
         try {
             Files.write(file, imageBytes);
             ProcessBuilder pb = new ProcessBuilder(command, file.toString(), "stdout", "-l", language);
+            // It parses untrusted images: it gets what it needs, not the TaskManager's environment with the job's
+            // secrets (OpenSearch password, S3 and API keys).
+            Map<String, String> env = pb.environment();
+            env.keySet().retainAll(PASSED_ENV);
             // One OpenMP thread is ~3x faster on 2 cores than letting tesseract fight itself for them.
-            pb.environment().put("OMP_THREAD_LIMIT", "1");
+            env.put("OMP_THREAD_LIMIT", "1");
             pb.redirectOutput(text.toFile());
             pb.redirectError(ProcessBuilder.Redirect.DISCARD);
             process = pb.start();

@@ -7,12 +7,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The tesseract process: its text read back, and never left running when the reading thread is interrupted. */
+/**
+ * The tesseract process: its text read back, only the environment it needs (not the job's secrets), and never left
+ * running when the reading thread is interrupted.
+ */
 class TesseractReaderTest {
 
     @TempDir
@@ -29,6 +35,27 @@ class TesseractReaderTest {
     void readsWhatTheCommandWritesToStdout() throws Exception {
         Path echo = script("fake-tesseract", "printf '  words of the image \\n'");
         assertThat(new TesseractReader(echo.toString(), "eng", Duration.ofSeconds(30)).read(new byte[] {1})).isEqualTo("words of the image");
+    }
+
+    @Test
+    void tesseractGetsOnlyTheVariablesItNeedsNotTheJobsSecrets() throws Exception {
+        // /proc/$$/environ: the environment the process was started with, before the shell adds its own (PWD).
+        Path env = script("env-tesseract", "tr '\\0' '\\n' < /proc/$$/environ");
+        String out = new TesseractReader(env.toString(), "eng", Duration.ofSeconds(30)).read(new byte[] {1});
+        Map<String, String> child = new TreeMap<>();
+        for (String line : out.split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                child.put(line.substring(0, eq), line.substring(eq + 1));
+            }
+        }
+        Set<String> allowed = Set.of("PATH", "TESSDATA_PREFIX", "OMP_THREAD_LIMIT", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR");
+        assertThat(allowed).containsAll(TesseractReader.PASSED_ENV);
+        // The test JVM has more than that (HOME at least), as a TaskManager has its secrets (envFrom streamrag-secrets).
+        assertThat(System.getenv().keySet()).as("the test JVM's environment").anyMatch(name -> !allowed.contains(name));
+        assertThat(allowed).containsAll(child.keySet());
+        assertThat(child.keySet()).noneMatch(name -> name.startsWith("AWS_") || name.endsWith("_PASSWORD") || name.endsWith("_KEY"));
+        assertThat(child).containsEntry("OMP_THREAD_LIMIT", "1").containsEntry("PATH", System.getenv("PATH"));
     }
 
     @Test
