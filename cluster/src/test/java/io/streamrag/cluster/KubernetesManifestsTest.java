@@ -203,6 +203,70 @@ class KubernetesManifestsTest {
     }
 
     @Test
+    void everyPodTemplateMeetsTheRestrictedPodSecurityLevelAndIsBounded() {
+        Map<String, JsonNode> templates = new LinkedHashMap<>();
+        for (List<JsonNode> docs : documents.values()) {
+            for (JsonNode d : docs) {
+                String name = d.path("kind").asText() + " " + d.at("/metadata/name").asText();
+                switch (d.path("kind").asText()) {
+                    case "FlinkDeployment" -> {
+                        // The operator and Flink build the JobManager and TaskManager pods from these.
+                        for (String t : List.of("/spec/podTemplate", "/spec/jobManager/podTemplate", "/spec/taskManager/podTemplate")) {
+                            if (!d.at(t).isMissingNode()) {
+                                templates.put(name + t, d.at(t));
+                            }
+                        }
+                        // Memory limits: Flink sets the containers' from these.
+                        assertThat(d.at("/spec/jobManager/resource/memory").asText()).as(name).isNotBlank();
+                        assertThat(d.at("/spec/taskManager/resource/memory").asText()).as(name).isNotBlank();
+                    }
+                    case "Deployment", "StatefulSet", "DaemonSet", "Job" -> templates.put(name, d.at("/spec/template"));
+                    case "CronJob" -> templates.put(name, d.at("/spec/jobTemplate/spec/template"));
+                    case "Pod" -> templates.put(name, d);
+                    default -> { }
+                }
+            }
+        }
+        assertThat(templates).hasSize(3);
+        for (var e : templates.entrySet()) {
+            JsonNode spec = e.getValue().path("spec");
+            String pod = e.getKey();
+            assertThat(spec.at("/securityContext/runAsNonRoot").asBoolean()).as(pod + " runAsNonRoot").isTrue();
+            assertThat(spec.at("/securityContext/runAsUser").asInt(1)).as(pod + " runAsUser").isNotZero();
+            assertThat(spec.at("/securityContext/seccompProfile/type").asText()).as(pod + " seccompProfile").isEqualTo("RuntimeDefault");
+            for (String host : List.of("hostNetwork", "hostPID", "hostIPC")) {
+                assertThat(spec.path(host).asBoolean(false)).as(pod + " " + host).isFalse();
+            }
+            for (JsonNode volume : spec.path("volumes")) {
+                assertThat(volume.has("hostPath")).as(pod + " hostPath volume").isFalse();
+            }
+            List<JsonNode> containers = new ArrayList<>();
+            spec.path("initContainers").forEach(containers::add);
+            spec.path("containers").forEach(containers::add);
+            assertThat(containers).as(pod).isNotEmpty();
+            for (JsonNode c : containers) {
+                String container = pod + " " + c.path("name").asText();
+                JsonNode sc = c.path("securityContext");
+                assertThat(sc.path("allowPrivilegeEscalation").asBoolean(true)).as(container + " allowPrivilegeEscalation").isFalse();
+                assertThat(sc.path("privileged").asBoolean(false)).as(container + " privileged").isFalse();
+                assertThat(sc.at("/capabilities/drop").toString()).as(container + " drops").contains("\"ALL\"");
+                sc.at("/capabilities/add").forEach(cap -> assertThat(cap.asText()).as(container).isEqualTo("NET_BIND_SERVICE"));
+                assertThat(sc.path("runAsNonRoot").asBoolean(true)).as(container + " runAsNonRoot").isTrue();
+                if (!pod.startsWith("FlinkDeployment")) {
+                    // Flink's containers get their limits and restarts from the operator; others state their own.
+                    assertThat(c.at("/resources/limits/memory").asText()).as(container + " memory limit").isNotBlank();
+                    assertThat(c.has("livenessProbe")).as(container + " livenessProbe").isTrue();
+                    assertThat(c.has("readinessProbe")).as(container + " readinessProbe").isTrue();
+                }
+            }
+        }
+        // Warned and audited at that level (enforcing is the operator's step once the running pods pass).
+        JsonNode labels = documents.get("namespace.yaml").get(0).at("/metadata/labels");
+        assertThat(labels.path("pod-security.kubernetes.io/warn").asText()).isEqualTo("restricted");
+        assertThat(labels.path("pod-security.kubernetes.io/audit").asText()).isEqualTo("restricted");
+    }
+
+    @Test
     void everySecretEnvironmentVariableTheJobOptionsNameIsInTheSecretTemplate() throws Exception {
         Set<String> named = new HashSet<>();
         Pattern envOption = Pattern.compile("(?m)^[\\w.-]+-env=(\\w+)$");
