@@ -12,6 +12,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -122,24 +123,41 @@ public final class KafkaTools {
         }
     }
 
-    /** A consumer reading only committed records, assigned to every partition of {@code topic}. */
+    /**
+     * A consumer reading only committed records, assigned to every partition of {@code topic}. Its metadata and offset
+     * lookups wait at most {@link #SEND_BLOCK} for the brokers (Kafka's own default.api.timeout.ms is 60 s), unless the
+     * caller sets default.api.timeout.ms itself; when they fail the consumer is closed and a KafkaException names topic
+     * and brokers.
+     */
     public static KafkaConsumer<String, String> committedConsumer(Properties client, String topic, boolean fromEnd) {
         Properties p = copy(client);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.putIfAbsent(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, String.valueOf(SEND_BLOCK.toMillis()));
+        p.putIfAbsent(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, String.valueOf(SEND_BLOCK.toMillis()));
         KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p);
-        List<TopicPartition> partitions = new ArrayList<>();
-        consumer.partitionsFor(topic, Duration.ofSeconds(30)).forEach(i -> partitions.add(new TopicPartition(topic, i.partition())));
-        consumer.assign(partitions);
-        if (fromEnd) {
-            consumer.seekToEnd(partitions);
-            partitions.forEach(consumer::position); // resolve now, before anything new is produced
-        } else {
-            consumer.seekToBeginning(partitions);
+        try {
+            List<TopicPartition> partitions = new ArrayList<>();
+            consumer.partitionsFor(topic).forEach(i -> partitions.add(new TopicPartition(topic, i.partition())));
+            consumer.assign(partitions);
+            if (fromEnd) {
+                consumer.seekToEnd(partitions);
+                partitions.forEach(consumer::position); // resolve now, before anything new is produced
+            } else {
+                consumer.seekToBeginning(partitions);
+            }
+            return consumer;
+        } catch (RuntimeException e) {
+            consumer.close(Duration.ZERO); // nothing was read or committed: no need to wait for the unreachable brokers
+            if (e instanceof TimeoutException) {
+                Duration waited = Duration.ofMillis(Long.parseLong(p.get(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG).toString()));
+                throw new TimeoutException("Could not read topic '" + topic + "' at " + p.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG)
+                        + " within " + DurationConverter.format(waited) + ": " + e.getMessage() + " (is Kafka running? bin/rag status)", e);
+            }
+            throw e;
         }
-        return consumer;
     }
 
     /** Number of committed records on a topic (reads it through; fine for local topic sizes). */

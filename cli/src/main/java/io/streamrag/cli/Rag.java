@@ -15,11 +15,13 @@ import io.streamrag.cli.commands.QuickstartCommand;
 import io.streamrag.cli.commands.StatusCommand;
 import io.streamrag.cli.commands.SweepCommand;
 import io.streamrag.cli.commands.UpCommand;
+import io.streamrag.common.json.Json;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -69,7 +71,8 @@ public final class Rag implements Runnable {
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .registerConverter(Duration.class, new DurationConverter())
                 .setDefaultValueProvider(defaults)
-                .setExecutionStrategy(Rag::execute);
+                .setExecutionStrategy(Rag::execute)
+                .setExecutionExceptionHandler(Rag::failed);
         documentExitCodes(cl);
         return cl;
     }
@@ -78,12 +81,37 @@ public final class Rag implements Runnable {
     private static int execute(CommandLine.ParseResult parsed) {
         boolean helpOnly = parsed.asCommandLineList().stream().anyMatch(cl -> cl.isUsageHelpRequested() || cl.isVersionHelpRequested());
         for (CommandLine cl : helpOnly ? List.<CommandLine>of() : parsed.asCommandLineList()) {
-            cl.getCommandSpec().mixins().values().stream()
-                    .map(CommandLine.Model.CommandSpec::userObject)
-                    .filter(Connection.class::isInstance)
-                    .forEach(c -> ((Connection) c).resolve());
+            try {
+                cl.getCommandSpec().mixins().values().stream()
+                        .map(CommandLine.Model.CommandSpec::userObject)
+                        .filter(Connection.class::isInstance)
+                        .forEach(c -> ((Connection) c).resolve());
+            } catch (RuntimeException e) {
+                // picocli hands only ExecutionExceptions to the handler; anything else it prints as a stack trace.
+                throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
+            }
         }
         return new CommandLine.RunLast().execute(parsed);
+    }
+
+    /**
+     * What a command did not handle itself (an unreadable --client-config, a Kafka client that cannot be built, an
+     * unexpected exception): one line on stderr, and with {@code --json} a document with error and exitCode on stdout,
+     * as the commands print their own errors (README "Command line"); exit 1.
+     */
+    private static int failed(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        String message = Errors.oneLine(e);
+        cl.getErr().println(cl.getCommandSpec().qualifiedName() + ": " + message);
+        cl.getErr().flush();
+        CommandLine.Model.OptionSpec json = cl.getCommandSpec().findOption("--json");
+        if (json != null && Boolean.TRUE.equals(json.getValue())) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("error", message);
+            r.put("exitCode", ExitCodes.ERROR);
+            cl.getOut().println(Json.toString(r));
+            cl.getOut().flush();
+        }
+        return ExitCodes.ERROR;
     }
 
     /** The codes each command can return, in its {@code --help} footer (README "Command line" has the same table). */

@@ -1,15 +1,20 @@
 package io.streamrag.cli;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
+import javax.management.ObjectName;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.Set;
@@ -18,8 +23,12 @@ import java.util.concurrent.Future;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-/** The command line's sends: a record Kafka did not take is an error, found without waiting out every record. */
+/**
+ * The command line's Kafka clients: a record Kafka did not take is an error, found without waiting out every record;
+ * brokers out of reach fail a consumer within its bound.
+ */
 class KafkaToolsTest {
 
     private static final Properties CLIENT = new Properties();
@@ -64,6 +73,22 @@ class KafkaToolsTest {
         };
         assertThatThrownBy(() -> KafkaTools.sendAll(refused, "127.0.0.1:1", records(2)))
                 .hasMessageContaining("Could not write to topic 'questions'").hasMessageContaining("Not authorized");
+    }
+
+    @Test
+    void aConsumerThatCannotReachTheBrokersFailsWithinItsTimeoutNamingTopicAndBrokersAndIsClosed() throws Exception {
+        Properties impatient = new Properties();
+        impatient.putAll(CLIENT);
+        impatient.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "500");
+        impatient.put(ConsumerConfig.CLIENT_ID_CONFIG, "unreachable-outcomes");
+        // Before, the metadata wait was a fixed 30 s whatever the client said, and the failed consumer stayed open.
+        assertThatThrownBy(() -> assertTimeoutPreemptively(Duration.ofSeconds(10),
+                () -> KafkaTools.committedConsumer(impatient, "outcomes", true)))
+                .isInstanceOf(KafkaException.class)
+                .hasMessageContaining("Could not read topic 'outcomes' at 127.0.0.1:1 within 500 ms");
+        // A consumer registers its app-info MBean when built and removes it when closed.
+        assertThat(ManagementFactory.getPlatformMBeanServer()
+                .queryNames(new ObjectName("kafka.consumer:type=app-info,id=unreachable-outcomes"), null)).isEmpty();
     }
 
     @Test

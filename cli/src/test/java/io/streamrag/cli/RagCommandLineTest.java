@@ -1,6 +1,7 @@
 package io.streamrag.cli;
 
 import io.streamrag.cli.commands.Connection;
+import io.streamrag.common.json.Json;
 import io.streamrag.common.records.Answer;
 
 import org.junit.jupiter.api.Test;
@@ -135,11 +136,17 @@ class RagCommandLineTest {
         cl.setOut(new PrintWriter(out));
         assertThat(cl.execute("ask", "--help")).isEqualTo(ExitCodes.OK);
         assertThat(out.toString()).contains("Usage: rag ask");
-        // A command that runs reads it first, and says so.
+        // A command that runs reads it first, and says so: one line, no stack trace, and its --json document.
         StringWriter err = new StringWriter();
         cl.setErr(new PrintWriter(err));
+        out.getBuffer().setLength(0);
         assertThat(cl.execute("status", "--json")).isEqualTo(ExitCodes.ERROR);
-        assertThat(err.toString()).contains("Cannot read --client-config");
+        assertThat(err.toString()).doesNotContain("\tat ");
+        assertThat(err.toString().lines()).hasSize(1).first().asString()
+                .startsWith("rag status: Cannot read --client-config " + dir.resolve("missing.properties"));
+        assertThat(out.toString().lines()).hasSize(1);
+        assertThat(Json.fromString(out.toString(), Map.class))
+                .containsEntry("exitCode", ExitCodes.ERROR).extractingByKey("error").asString().startsWith("Cannot read --client-config");
     }
 
     private static String help(String command) {

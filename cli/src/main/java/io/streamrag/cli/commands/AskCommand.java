@@ -1,6 +1,7 @@
 package io.streamrag.cli.commands;
 
 import io.streamrag.cli.DurationConverter;
+import io.streamrag.cli.Errors;
 import io.streamrag.cli.ExitCodes;
 import io.streamrag.cli.KafkaTools;
 import io.streamrag.common.json.Json;
@@ -14,7 +15,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -97,9 +97,11 @@ public class AskCommand implements Callable<Integer> {
         Map<String, String> answers;
         try {
             answers = askAll(connection, List.of(q), timeout);
-        } catch (IOException | KafkaException e) {
-            System.err.println("rag ask: " + e.getMessage());
-            return fail(q.questionId, e.getMessage(), ExitCodes.ERROR);
+        } catch (IOException | RuntimeException e) {
+            // Kafka out of reach, or a client it cannot build: the cause says which.
+            String error = Errors.oneLine(e);
+            System.err.println("rag ask: " + error);
+            return fail(q.questionId, error, ExitCodes.ERROR);
         }
         String answer = answers.get(q.questionId);
         if (answer == null) {

@@ -1,5 +1,6 @@
 package io.streamrag.cli.commands;
 
+import io.streamrag.cli.Errors;
 import io.streamrag.cli.ExitCodes;
 import io.streamrag.cli.KafkaTools;
 import io.streamrag.cli.Terminal;
@@ -79,20 +80,20 @@ public class IngestCommand implements Callable<Integer> {
         }
         // With --json stdout carries the JSON document alone; what a person reads goes to stderr.
         PrintStream human = json ? System.err : System.out;
-        OutcomeWatcher watcher = wait ? OutcomeWatcher.start(connection) : null;
+        OutcomeWatcher watcher;
+        try {
+            // The watcher reads from the outcomes' end, so it starts before the send to miss none.
+            watcher = wait ? OutcomeWatcher.start(connection) : null;
+        } catch (RuntimeException e) {
+            return notSent(e);
+        }
         try {
             send(connection, events);
-        } catch (IOException e) {
-            System.err.println("rag ingest: " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
             if (watcher != null) {
                 watcher.close();
             }
-            if (json) {
-                Map<String, Object> r = report(List.of(), null, ExitCodes.ERROR);
-                r.put("error", e.getMessage());
-                System.out.println(Json.toString(r));
-            }
-            return ExitCodes.ERROR;
+            return notSent(e);
         }
         human.printf("Sent %d document event(s) to '%s' (tenant %s).%n", events.size(), connection.documentsTopic, tenant);
         OutcomeWatcher.Result result = null;
@@ -106,6 +107,21 @@ public class IngestCommand implements Callable<Integer> {
             System.out.println(Json.toString(report(events, result, exit)));
         }
         return exit;
+    }
+
+    /**
+     * Nothing was sent: Kafka out of reach, or a client it cannot build (a bootstrap server without a port). One line
+     * with the cause, no stack trace; with {@code --json} the document with nothing sent. Exit 1.
+     */
+    private int notSent(Exception e) {
+        String error = Errors.oneLine(e);
+        System.err.println("rag ingest: " + error);
+        if (json) {
+            Map<String, Object> r = report(List.of(), null, ExitCodes.ERROR);
+            r.put("error", error);
+            System.out.println(Json.toString(r));
+        }
+        return ExitCodes.ERROR;
     }
 
     /** The {@code --json} document: what was sent and, after {@code --wait}, what became of it. */

@@ -3,8 +3,10 @@ package io.streamrag.cli.commands;
 import io.streamrag.cli.EnvironmentDefaults;
 import io.streamrag.cli.ExitCodes;
 import io.streamrag.cli.Rag;
+import io.streamrag.common.json.Json;
 import io.streamrag.common.records.DocumentEvent;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -109,6 +112,48 @@ class IngestCommandTest {
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
         assertThat(run.out()).doesNotContain("Sent");
         assertThat(run.err()).contains("rag ingest: Could not write to topic 'documents' at 127.0.0.1:1");
+    }
+
+    /**
+     * A run that fails on Kafka says so in one line on stderr, without a stack trace, and with {@code --json} still
+     * prints one JSON document with exitCode 1. Returns that document.
+     */
+    static JsonNode failedInOneLine(Run run, String command, String... says) throws IOException {
+        assertThat(run.exit()).isEqualTo(ExitCodes.ERROR);
+        assertThat(run.err()).doesNotContain("\tat ");
+        assertThat(run.err().lines()).hasSize(1).first().asString().startsWith("rag " + command + ": ").contains(says);
+        // The test classpath's logging writes Kafka's warnings to stdout too (bin/rag's goes to stderr): the JSON lines only.
+        List<String> documents = run.out().lines().filter(l -> l.startsWith("{")).collect(Collectors.toList());
+        assertThat(documents).hasSize(1);
+        JsonNode printed = Json.tree(documents.get(0).getBytes(StandardCharsets.UTF_8));
+        assertThat(printed.path("exitCode").asInt()).isEqualTo(ExitCodes.ERROR);
+        assertThat(printed.path("error").asText()).contains(says);
+        return printed;
+    }
+
+    @Test
+    void aClientKafkaCannotBuildIsOneLineWithItsCauseAndAJsonDocument() throws Exception {
+        Files.writeString(dir.resolve("a.md"), "# A");
+        // A bootstrap server without a port: Kafka refuses to build the producer (and, with --wait, the consumer).
+        JsonNode sent = failedInOneLine(rag(Duration.ofSeconds(20), "ingest", "--json", "-b", "127.0.0.1", dir.toString()),
+                "ingest", "Failed to construct kafka producer", "Invalid url in bootstrap.servers: 127.0.0.1");
+        assertThat(sent.path("sent")).isEmpty();
+        JsonNode waited = failedInOneLine(rag(Duration.ofSeconds(20), "ingest", "--wait", "--json", "-b", "127.0.0.1", dir.toString()),
+                "ingest", "Failed to construct kafka consumer", "Invalid url in bootstrap.servers: 127.0.0.1");
+        assertThat(waited.path("sent")).isEmpty();
+        // ask handled this case already, but without the cause.
+        failedInOneLine(rag(Duration.ofSeconds(20), "ask", "--json", "-b", "127.0.0.1", "hi"),
+                "ask", "Failed to construct kafka consumer: Invalid url in bootstrap.servers: 127.0.0.1");
+    }
+
+    @Test
+    void anUnreadableClientConfigIsOneLineAndAJsonDocument() throws Exception {
+        Files.writeString(dir.resolve("a.md"), "# A");
+        Path missing = dir.resolve("nonexistent.properties");
+        failedInOneLine(rag(Duration.ofSeconds(20), "ask", "--json", "--client-config", missing.toString(), "hi"),
+                "ask", "Cannot read --client-config " + missing, "does not exist");
+        failedInOneLine(rag(Duration.ofSeconds(20), "ingest", "--wait", "--json", "--client-config", missing.toString(), dir.toString()),
+                "ingest", "Cannot read --client-config " + missing);
     }
 
     @Test
