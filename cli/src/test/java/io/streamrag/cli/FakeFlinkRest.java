@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /** A Flink REST API on a loopback port for tests: answers per "METHOD /path" and records every request with its body. */
@@ -21,6 +22,7 @@ public final class FakeFlinkRest implements AutoCloseable {
 
     private final HttpServer server;
     private final Map<String, Function<Request, String>> routes = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
     public final List<Request> requests = new CopyOnWriteArrayList<>();
 
     public FakeFlinkRest() throws IOException {
@@ -39,6 +41,12 @@ public final class FakeFlinkRest implements AutoCloseable {
         return on(method, path, r -> json);
     }
 
+    /** Answers the next {@code times} calls of {@code method path} with 503, as a busy JobManager does; then as before. */
+    public FakeFlinkRest failNext(String method, String path, int times) {
+        failures.computeIfAbsent(method + " " + path, k -> new AtomicInteger()).set(times);
+        return this;
+    }
+
     public FlinkRest client() {
         return new FlinkRest("http://127.0.0.1:" + server.getAddress().getPort());
     }
@@ -49,9 +57,12 @@ public final class FakeFlinkRest implements AutoCloseable {
                     new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
             requests.add(r);
             Function<Request, String> route = routes.get(r.method() + " " + r.path());
-            byte[] body = (route == null ? "{\"errors\":[\"Not found: " + r.path() + "\"]}" : route.apply(r)).getBytes(StandardCharsets.UTF_8);
+            AtomicInteger failing = failures.get(r.method() + " " + r.path());
+            boolean fail = failing != null && failing.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
+            byte[] body = (fail ? "{\"errors\":[\"Service temporarily unavailable\"]}"
+                    : route == null ? "{\"errors\":[\"Not found: " + r.path() + "\"]}" : route.apply(r)).getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "application/json");
-            exchange.sendResponseHeaders(route == null ? 404 : 200, body.length);
+            exchange.sendResponseHeaders(fail ? 503 : route == null ? 404 : 200, body.length);
             exchange.getResponseBody().write(body);
         }
     }

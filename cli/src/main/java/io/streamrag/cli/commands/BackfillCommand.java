@@ -1,12 +1,14 @@
 package io.streamrag.cli.commands;
 
 import io.streamrag.cli.DurationConverter;
+import io.streamrag.cli.Errors;
 import io.streamrag.cli.ExitCodes;
 import io.streamrag.cli.FlinkRest;
 import io.streamrag.cli.JobLauncher;
 import io.streamrag.cli.Terminal;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.records.IngestOutcome.Outcome;
+import io.streamrag.common.retry.Backoff;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.metrics.ExtractMetrics;
 import io.streamrag.ingest.metrics.OutcomeMetrics;
@@ -17,6 +19,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,6 +68,12 @@ public class BackfillCommand implements Callable<Integer> {
                     + "5 min (the local cluster restarts a failing job forever; default: ${DEFAULT-VALUE}).")
     int maxRestarts;
 
+    /** How long reads of the job's state or final counts may keep failing (Flink REST) before the backfill gives up on them. */
+    static final Duration UNREADABLE_LIMIT = Duration.ofSeconds(30);
+
+    /** {@link #UNREADABLE_LIMIT}; tests shorten it. */
+    Duration unreadableLimit = UNREADABLE_LIMIT;
+
     /** Longest the job may stay RESTARTING in one go before the backfill gives up on it. */
     static final Duration RESTARTING_LIMIT = Duration.ofMinutes(5);
 
@@ -97,22 +106,16 @@ public class BackfillCommand implements Callable<Integer> {
         if (run.gaveUp() != null) {
             return abandon(rest, id, run);
         }
-        // Metrics vanish with the finished job; its accumulators keep the final outcome counts. The REST API serves the
-        // job from a cache refreshed every few seconds (web.refresh-interval, 3 s): read until two reads a refresh
-        // apart agree, and at least the expected number of outcomes is in.
-        Map<String, String> acc = rest.accumulators(id);
         long expected = Math.round(m.getOrDefault(TOTAL, 0.0));
-        for (int i = 0; i < 10; i++) {
-            if (i == 1 && outcomes(acc) < expected) {
-                human.println("Waiting for the job's final counts: " + outcomes(acc) + " of " + expected + " outcomes so far");
-            }
-            Thread.sleep(3500);
-            Map<String, String> again = rest.accumulators(id);
-            boolean stable = outcomes(again) == outcomes(acc) && outcomes(again) >= expected;
-            acc = again;
-            if (stable) {
-                break;
-            }
+        Map<String, String> acc;
+        try {
+            acc = finalCounts(rest, id, expected, human);
+        } catch (IOException e) {
+            // The job has ended (nothing to cancel), but without its counts neither summary nor exit status can be told.
+            String error = "job " + id + " " + state + ", but Flink did not tell its outcome counts for "
+                    + StatusCommand.human(unreadableLimit) + " (" + Errors.oneLine(e) + ")";
+            System.err.println("rag backfill: " + error);
+            return failed(id, state, error);
         }
         String missing = missingOutcomes(acc, expected, connection.outcomesTopic);
         if (missing != null) {
@@ -150,19 +153,27 @@ public class BackfillCommand implements Callable<Integer> {
 
     /**
      * Shows progress until the job leaves the running states, or gives up: after {@link #timeout}, once the job
-     * restarted more than {@link #maxRestarts} times (restores from checkpoints, or RESTARTING seen anew), or when it
-     * stayed RESTARTING longer than {@code restartingLimit}. {@link FlinkRest.JobInfo#isRunning()} counts RESTARTING
+     * restarted more than {@link #maxRestarts} times (restores from checkpoints, or RESTARTING seen anew), when it
+     * stayed RESTARTING longer than {@code restartingLimit}, or when Flink did not tell its state for
+     * {@link #unreadableLimit} (a failed read is retried, not taken for the end of the job). {@link FlinkRest.JobInfo#isRunning()} counts RESTARTING
      * as running, so a job failing for good kept the command waiting forever.
      */
     Watched watch(FlinkRest rest, String id, PrintStream human, boolean bar, long start, Duration restartingLimit) throws Exception {
         long lastPlain = 0;
         Map<String, Double> m = Map.of();
-        String state;
+        String state = "UNKNOWN";
         long restartsSeen = 0;
         long restartingSince = 0;
         String gaveUp = null;
         while (true) {
-            FlinkRest.JobInfo job = rest.job(id);
+            FlinkRest.JobInfo job;
+            try {
+                job = read(() -> rest.job(id));
+            } catch (IOException e) {
+                gaveUp = "Flink did not tell the job's state for " + StatusCommand.human(unreadableLimit) + " ("
+                        + Errors.oneLine(e) + ")";
+                break; // state: the last one read
+            }
             state = job == null ? "UNKNOWN" : job.state();
             try {
                 m = rest.sumMetrics(id, List.of(TOTAL, DONE, INDEXED, DEAD, PAGES));
@@ -214,21 +225,64 @@ public class BackfillCommand implements Callable<Integer> {
             rest.cancel(id);
             cancelled = "cancelled job " + id;
         } catch (Exception e) {
-            cancelled = "could not cancel job " + id + " (" + e.getMessage() + ")";
+            cancelled = "could not cancel job " + id + " (" + Errors.oneLine(e) + ")";
         }
         System.err.println("rag backfill: " + run.gaveUp() + "; " + cancelled + " (its exceptions: http://127.0.0.1:"
                 + FlinkRest.LOCAL_PORT + "/#/job/running/" + id + "/exceptions)");
+        return failed(id, run.state(), run.gaveUp());
+    }
+
+    /** The {@code --json} document of a backfill that failed (the caller said why on stderr); exit 1. */
+    private int failed(String id, String state, String error) {
         if (json) {
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("jobId", id);
-            r.put("state", run.state());
+            r.put("state", state);
             r.put("folder", dir.toAbsolutePath().normalize().toString());
             r.put("tenant", tenant);
-            r.put("error", run.gaveUp());
+            r.put("error", error);
             r.put("exitCode", ExitCodes.ERROR);
             System.out.println(Json.toString(r));
         }
         return ExitCodes.ERROR;
+    }
+
+    /**
+     * {@code read}, retried with backoff while Flink REST fails (a 503 from a busy JobManager, a timeout): a failed read
+     * means "state unknown", not an end. Throws the last failure once reads failed for {@link #unreadableLimit}.
+     */
+    private <T> T read(Callable<T> read) throws Exception {
+        return Backoff.of(Duration.ofMillis(250), Duration.ofSeconds(5)).withBudget(unreadableLimit)
+                .call(read, e -> e instanceof IOException, (retry, delayMs, cause) -> { });
+    }
+
+    /**
+     * Metrics vanish with the finished job; its accumulators keep the final outcome counts. The REST API serves the
+     * job from a cache refreshed every few seconds (web.refresh-interval, 3 s): reads until two reads a refresh
+     * apart agree, and at least {@code expected} outcomes are in. Each read is retried as {@link #read} does; throws
+     * when the first never succeeds, and keeps the counts read when a later one does not.
+     */
+    Map<String, String> finalCounts(FlinkRest rest, String id, long expected, PrintStream human) throws Exception {
+        Map<String, String> acc = read(() -> rest.accumulators(id));
+        for (int i = 0; i < 10; i++) {
+            if (i == 1 && outcomes(acc) < expected) {
+                human.println("Waiting for the job's final counts: " + outcomes(acc) + " of " + expected + " outcomes so far");
+            }
+            Thread.sleep(3500);
+            Map<String, String> again;
+            try {
+                again = read(() -> rest.accumulators(id));
+            } catch (IOException e) {
+                System.err.println("Warning: the job's counts could not be read again (" + Errors.oneLine(e) + "); using those read before");
+                break;
+            }
+            boolean stable = outcomes(again) == outcomes(acc) && outcomes(again) >= expected;
+            acc = again;
+            if (stable) {
+                break;
+            }
+        }
+        return acc;
     }
 
     /** How often the job's state and metrics are read. */

@@ -10,6 +10,7 @@ import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -19,9 +20,13 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-/** The backfill's job configuration, and its summary from the job's accumulators (not from the last metrics read while it ran). */
+/**
+ * The backfill's job configuration, its wait for the job (when it gives up, a failed Flink read retried), and its
+ * summary from the job's accumulators (not from the last metrics read while it ran).
+ */
 class BackfillCommandTest {
 
     @Test
@@ -157,6 +162,60 @@ class BackfillCommandTest {
             run = watch(command, flink, Duration.ofMinutes(5));
             assertThat(run.gaveUp()).isNull();
             assertThat(run.state()).isEqualTo("FINISHED");
+        }
+    }
+
+    @Test
+    void aFailedReadOfTheJobStateIsRetried() throws Exception {
+        try (FakeFlinkRest flink = flink("FINISHED", new AtomicLong())) {
+            // Before, one 503 from a busy JobManager ended the command with a stack trace and left the job running.
+            flink.failNext("GET", "/jobs/overview", 1);
+            BackfillCommand command = new BackfillCommand();
+            command.maxRestarts = 10;
+            BackfillCommand.Watched run = watch(command, flink, Duration.ofMinutes(5));
+            assertThat(run.gaveUp()).isNull();
+            assertThat(run.state()).isEqualTo("FINISHED");
+            assertThat(flink.requests).filteredOn(r -> r.path().equals("/jobs/overview")).hasSize(2);
+        }
+    }
+
+    @Test
+    void readsThatKeepFailingAreGivenUpWithAReasonAndTheJobIsCancelled() throws Exception {
+        try (FakeFlinkRest flink = flink("RUNNING", new AtomicLong())) {
+            // Read once as RUNNING, then every read fails.
+            flink.on("GET", "/jobs/overview", r -> {
+                flink.failNext("GET", "/jobs/overview", Integer.MAX_VALUE);
+                return overview("RUNNING");
+            });
+            BackfillCommand command = new BackfillCommand();
+            command.dir = Path.of("archive");
+            command.maxRestarts = 10;
+            command.unreadableLimit = Duration.ofSeconds(1);
+            BackfillCommand.Watched run = watch(command, flink, Duration.ofMinutes(5));
+            assertThat(run.state()).isEqualTo("RUNNING");
+            assertThat(run.gaveUp()).startsWith("Flink did not tell the job's state for 1s")
+                    .contains("/jobs/overview answered 503");
+            assertThat(command.abandon(flink.client(), "j1", run)).isEqualTo(ExitCodes.ERROR);
+            assertThat(flink.requests).anyMatch(r -> r.method().equals("PATCH") && r.path().equals("/jobs/j1"));
+        }
+    }
+
+    @Test
+    void theFinalCountsAreReadThroughAFailedReadAndCountsThatStayUnreadableAreAnError() throws Exception {
+        try (FakeFlinkRest flink = flink("FINISHED", new AtomicLong())) {
+            flink.on("GET", "/jobs/j1/accumulators",
+                    "{\"user-task-accumulators\":[{\"name\":\"outcome.indexed\",\"type\":\"LongCounter\",\"value\":\"2\"}]}");
+            flink.failNext("GET", "/jobs/j1/accumulators", 1);
+            BackfillCommand command = new BackfillCommand();
+            PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+            // Two reads a cache refresh (3.5 s) apart that agree.
+            assertThat(assertTimeoutPreemptively(Duration.ofSeconds(30), () -> command.finalCounts(flink.client(), "j1", 2, quiet)))
+                    .containsEntry("outcome.indexed", "2");
+
+            flink.failNext("GET", "/jobs/j1/accumulators", Integer.MAX_VALUE);
+            command.unreadableLimit = Duration.ofSeconds(1);
+            assertThatThrownBy(() -> assertTimeoutPreemptively(Duration.ofSeconds(30), () -> command.finalCounts(flink.client(), "j1", 2, quiet)))
+                    .isInstanceOf(IOException.class).hasMessageContaining("/jobs/j1/accumulators answered 503");
         }
     }
 
