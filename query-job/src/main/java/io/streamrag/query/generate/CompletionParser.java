@@ -3,7 +3,9 @@ package io.streamrag.query.generate;
 import io.streamrag.common.records.Identity;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -11,6 +13,10 @@ import java.util.regex.Pattern;
 public final class CompletionParser {
 
     private static final Pattern NUMBER = Pattern.compile("\\d+");
+    /** Longest digit run read as a source number: a longer one (an id or a timestamp the model echoed) is no source. */
+    private static final int MAX_SOURCE_DIGITS = 9;
+    /** Source numbers read at the most: a prompt holds at most query.max-k sources, and a runaway line is not read whole. */
+    static final int MAX_SOURCES = 1024;
 
     private CompletionParser() {}
 
@@ -40,7 +46,10 @@ public final class CompletionParser {
         return Identity.clip(a.replaceAll("^[\"']|[\"'.]$", "").strip(), MAX_ANSWER_CHARS);
     }
 
-    /** Source numbers from the last {@code Sources:} line, in order, without duplicates. */
+    /**
+     * Source numbers from the last {@code Sources:} line, in order, without duplicates; digit runs longer than an int
+     * holds are passed over (before, a document id with an epoch timestamp echoed there made the candidate an ERROR).
+     */
     public static List<Integer> sources(String text) {
         String line = null;
         for (String raw : text.split("\\R")) {
@@ -49,17 +58,16 @@ public final class CompletionParser {
                 line = l.substring(8);
             }
         }
-        List<Integer> out = new ArrayList<>();
+        Set<Integer> out = new LinkedHashSet<>();
         if (line != null) {
             Matcher m = NUMBER.matcher(line);
-            while (m.find()) {
-                int n = Integer.parseInt(m.group());
-                if (!out.contains(n)) {
-                    out.add(n);
+            while (m.find() && out.size() < MAX_SOURCES) {
+                if (m.end() - m.start() <= MAX_SOURCE_DIGITS) {
+                    out.add(Integer.parseInt(m.group()));
                 }
             }
         }
-        return out;
+        return new ArrayList<>(out);
     }
 
     public static List<String> followUps(String text, int max) {

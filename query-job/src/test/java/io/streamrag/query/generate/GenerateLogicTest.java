@@ -36,6 +36,22 @@ class GenerateLogicTest {
         assertThat(CompletionParser.followUps("Follow up: none", 2)).isEmpty();
     }
 
+    /**
+     * The prompt shows each source's document id and page, so a model may echo them: an id holding an epoch timestamp
+     * made {@code Integer.parseInt} throw and the candidate an ERROR (every candidate: the question FAILED).
+     */
+    @Test
+    void sourceNumbersPassOverLongDigitRunsAndStopAtTheirBound() {
+        assertThat(CompletionParser.sources("Answer: 8443\nSources: [1] (upload-1764460800000, p. 17), [3]"))
+                .containsExactly(1, 17, 3);
+        assertThat(CompletionParser.sources("Sources: [" + "9".repeat(10) + "] [2] [999999999]")).containsExactly(2, 999999999);
+        StringBuilder many = new StringBuilder("Sources:");
+        for (int i = 1; i <= 100_000; i++) {
+            many.append(" [").append(i).append(']');
+        }
+        assertThat(CompletionParser.sources(many.toString())).hasSize(CompletionParser.MAX_SOURCES).startsWith(1, 2, 3);
+    }
+
     /** A server that ignores its token limit: the answer is repeated per vote and candidate, so it is clipped. */
     @Test
     void anOverlongAnswerLineIsClippedSayingHowLongItWas() {
