@@ -48,8 +48,17 @@ public class Chunker implements Serializable {
      * "b"} ran for hours on the task thread).
      */
     private static final Pattern HEADING = Pattern.compile("^(#{1,6})\\s+(.+)$");
-    /** A caption's start: "Figure 2.4:", "Fig. 3.", "Figure 5.1a:" (capitalised, so "figure 1.2 shows" is not one). */
-    private static final Pattern CAPTION = Pattern.compile("(?:Figure|Fig\\.)\\s*\\d+(?:[.-]\\d+)*[a-z]?\\s*[:.]\\s+\\S");
+    /**
+     * A caption's start: "Figure 2.4:", "Fig. 3.", "Figure 5.1a:" (capitalised, so "figure 1.2 shows" is not one). The
+     * number is a run of digits, dots and dashes that starts and ends with a digit and has no two separators in a row,
+     * checked by a lookahead and a lookbehind instead of a repeated group: Java's regex engine recurses once per
+     * repetition of a group, and {@code \d+(?:[.-]\d+)*} overflowed a 1 MB task thread stack on "Figure 1-1-1..."
+     * of 3,000 parts (ChunkerTest checks that both patterns decide alike).
+     */
+    static final Pattern CAPTION = Pattern.compile(
+            "(?:Figure|Fig\\.)\\s*(?![\\d.-]*[.-][.-])\\d[\\d.-]*(?<=\\d)[a-z]?\\s*[:.]\\s+\\S");
+    /** Characters of a line a caption's start is looked for in: bounds the pattern's work on any line. */
+    static final int CAPTION_SCAN_CHARS = 256;
     /** A wrapped caption's next line starts in lower case. */
     private static final Pattern CONTINUATION = Pattern.compile("\\p{Ll}");
     /** Longest caption kept: a caption names a figure; longer text is running text glued to it. */
@@ -196,9 +205,17 @@ public class Chunker implements Serializable {
             sectionOfPage.put(page.page, b.section);
         }
         b.flush(false);
+        // Captions only of the pages with image text: no one reads the others.
         Map<Integer, String> captionsOfPage = new HashMap<>();
+        for (PageImage image : doc.images) {
+            if (image.text != null && !image.text.isBlank()) {
+                captionsOfPage.put(image.page, "");
+            }
+        }
         for (PageText page : pages) {
-            captionsOfPage.put(page.page, captions(page.text));
+            if (captionsOfPage.containsKey(page.page)) {
+                captionsOfPage.put(page.page, captions(page.text));
+            }
         }
         for (PageImage image : doc.images) {
             if (image.text == null || image.text.isBlank()) {
@@ -255,7 +272,10 @@ public class Chunker implements Serializable {
         String[] lines = pageText.split("\n");
         StringBuilder out = new StringBuilder();
         for (int i = 0; i < lines.length; i++) {
-            if (!CAPTION.matcher(lines[i].strip()).lookingAt()) {
+            String line = lines[i].strip();
+            // A real caption's start ("Figure 12.3a: T") is a few characters into its line; a line only matches as
+            // far as it is scanned, so longer lines cost no more than a short one.
+            if (!CAPTION.matcher(line.length() > CAPTION_SCAN_CHARS ? line.substring(0, CAPTION_SCAN_CHARS) : line).lookingAt()) {
                 continue;
             }
             StringBuilder caption = new StringBuilder(lines[i].strip());

@@ -15,7 +15,10 @@ import org.apache.flink.util.Collector;
 
 import java.util.List;
 
-/** Splits an extracted document into token-bounded, structure-aware chunks; a document with no text is dead-lettered. */
+/**
+ * Splits an extracted document into token-bounded, structure-aware chunks; a document with no text, or one the chunker
+ * fails on, is dead-lettered.
+ */
 public class ChunkDocument extends ProcessFunction<ExtractedDocument, ChunkedDocument> {
     private static final long serialVersionUID = 1L;
 
@@ -42,7 +45,21 @@ public class ChunkDocument extends ProcessFunction<ExtractedDocument, ChunkedDoc
                 ctx.output(DeadLetters.TAG, DeadLetters.of(doc.task, Stage.EXTRACT, DocumentError.LIMIT_EXCEEDED, doc.limitExceeded));
                 return;
             }
-            List<Chunk> chunks = chunker.chunk(doc.task, doc);
+            List<Chunk> chunks;
+            try {
+                chunks = chunker.chunk(doc.task, doc);
+            } catch (RuntimeException | StackOverflowError e) {
+                // As the extractors do: a document the chunker cannot handle is that document's failure; thrown on, it
+                // failed the task, and every tenant's documents with it, until the quarantine gave up on it.
+                ctx.output(DeadLetters.TAG, DeadLetters.of(doc.task, Stage.EXTRACT, DocumentError.CORRUPT_DOCUMENT,
+                        "Cannot chunk the extracted text: " + e));
+                return;
+            } catch (OutOfMemoryError e) {
+                // Last resort, as in PdfExtractor: the chunks made so far become garbage with this error.
+                ctx.output(DeadLetters.TAG, DeadLetters.of(doc.task, Stage.EXTRACT, DocumentError.LIMIT_EXCEEDED,
+                        "Cannot chunk the extracted text: it needs more memory than the heap has (" + e.getMessage() + ")"));
+                return;
+            }
             if (chunks.isEmpty()) {
                 // Keep the previous version searchable rather than replace it by nothing.
                 String why = doc.imagesFailed > 0 ? " (" + doc.imagesFailed + " images could not be read)" : "";
