@@ -202,7 +202,8 @@ public final class IngestOptions {
             .withDescription("URI schemes a document event may name; any other scheme is dead-lettered (fetch/Forbidden). "
                     + "file:// is further limited to ingest.allowed-roots, http(s):// to ingest.fetch.allowed-hosts, object "
                     + "stores read through Flink's FileSystem (s3, s3a, s3p, hdfs, gs, abfs, abfss; none by default) to "
-                    + "ingest.fetch.allowed-prefixes.");
+                    + "ingest.fetch.allowed-prefixes. Entries are separated by ';'; one that is not a URI scheme (e.g. "
+                    + "'file,http,https', written with commas) fails the job at start.");
     public static final ConfigOption<List<String>> FETCH_ALLOWED_PREFIXES = ConfigOptions.key("ingest.fetch.allowed-prefixes").stringType().asList()
             .defaultValues()
             .withDescription("Where object-store URIs (an allowed scheme other than file and http(s)) must lie, e.g. "

@@ -48,9 +48,48 @@ public final class FetchPolicy implements Serializable {
     /** A canonical dotted-quad IPv4 literal (no leading zeros, no octal/hex/short forms). */
     private static final Pattern CANONICAL_IPV4 =
             Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
-    /** Anything a resolver might read as a numeric IPv4 address: 127.1, 2130706433, 0x7f.0.0.1, 0177.0.0.1. */
-    private static final Pattern NUMERIC_HOST = Pattern.compile("(0x[0-9a-f]*|\\d+)(\\.(0x[0-9a-f]*|\\d+))*\\.?");
-    private static final Pattern HOST_NAME = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\\.?");
+    /** A label of anything a resolver might read as a numeric IPv4 address: 127.1, 2130706433, 0x7f.0.0.1, 0177.0.0.1. */
+    private static final Pattern NUMERIC_LABEL = Pattern.compile("0x[0-9a-f]*|\\d+");
+    /** A label of a host name (lower case). */
+    private static final Pattern NAME_LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?");
+    /** Longest host name DNS allows (without the trailing dot); longer hosts are refused before any check reads them. */
+    static final int MAX_HOST_CHARS = 253;
+    /** A URI scheme (RFC 3986), lower case. */
+    private static final Pattern SCHEME = Pattern.compile("[a-z][a-z0-9+.-]*");
+
+    /**
+     * Whether a host is something a resolver might read as a numeric IPv4 address. Checked one label at a time: a
+     * pattern of the whole host repeated a group per label, and Java's regex engine recurses once per repetition, so
+     * "1.1.1..." of 1,500 labels overflowed a task thread's stack (FetchPolicyTest checks that both decide alike).
+     */
+    static boolean isNumericHost(String host) {
+        return everyLabel(host, NUMERIC_LABEL);
+    }
+
+    /** Whether a (lower-case) host is a host name: labels of letters, digits and inner hyphens, as {@link #isNumericHost}. */
+    static boolean isHostName(String host) {
+        return everyLabel(host, NAME_LABEL);
+    }
+
+    /** Whether a host, less one trailing dot, is one or more dot-separated labels that each match {@code label}. */
+    private static boolean everyLabel(String host, Pattern label) {
+        String h = host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
+        for (String part : h.split("\\.", -1)) {
+            if (!label.matcher(part).matches()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Refuses a host (or an authority java.net.URI found no host in) longer than any DNS name. */
+    private static void checkLength(String host, URI uri) throws DocumentException {
+        int length = host.endsWith(".") ? host.length() - 1 : host.length();
+        if (length > MAX_HOST_CHARS) {
+            throw new DocumentException(DocumentError.INVALID_URI, "Host of " + length + " characters is longer than a DNS name may be ("
+                    + MAX_HOST_CHARS + "): " + uri);
+        }
+    }
 
     /** Address ranges refused unless allowed, with the reason given in the dead letter. */
     private static final List<Range> BLOCKED = List.of(
@@ -120,7 +159,19 @@ public final class FetchPolicy implements Serializable {
             }
         }
         this.schemes = new LinkedHashSet<>();
-        schemes.stream().map(s -> s.strip().toLowerCase(Locale.ROOT)).filter(s -> !s.isEmpty()).forEach(this.schemes::add);
+        for (String entry : schemes) {
+            String scheme = entry.strip().toLowerCase(Locale.ROOT);
+            if (scheme.isEmpty()) {
+                continue;
+            }
+            // A list option is separated by ';': "file,http,https" was one scheme that no URI has, refusing everything.
+            if (!SCHEME.matcher(scheme).matches()) {
+                throw new IllegalArgumentException(IngestOptions.FETCH_ALLOWED_SCHEMES.key() + " has '" + entry.strip()
+                        + "', which is not a URI scheme (a letter, then letters, digits, '+', '-' or '.')"
+                        + (entry.contains(",") ? "; entries are separated by ';', e.g. " + entry.strip().replaceAll("\\s*,\\s*", ";") : ""));
+            }
+            this.schemes.add(scheme);
+        }
         this.hosts = new ArrayList<>();
         hosts.stream().map(h -> h.strip().toLowerCase(Locale.ROOT)).filter(h -> !h.isEmpty()).forEach(this.hosts::add);
         this.allowedAddresses = new ArrayList<>();
@@ -243,12 +294,14 @@ public final class FetchPolicy implements Serializable {
         if (host == null || host.isEmpty()) {
             // java.net.URI leaves the host empty for forms like 127.1 or exa_mple.com: say which.
             String authority = uri.getRawAuthority() == null ? "" : uri.getRawAuthority().replaceFirst(":\\d*$", "").toLowerCase(Locale.ROOT);
-            if (NUMERIC_HOST.matcher(authority).matches()) {
+            checkLength(authority, uri);
+            if (isNumericHost(authority)) {
                 throw new DocumentException(DocumentError.FORBIDDEN, "Host '" + authority + "' is a non-canonical IP address form: " + uri);
             }
             throw new DocumentException(DocumentError.FORBIDDEN, "No valid host in " + uri);
         }
         host = host.toLowerCase(Locale.ROOT);
+        checkLength(host, uri);
         int port = uri.getPort() >= 0 ? uri.getPort() : "https".equals(scheme) ? 443 : 80;
         if (port < 1 || port > 65535) {
             throw new DocumentException(DocumentError.INVALID_URI, "Port " + port + " is out of range: " + uri);
@@ -256,11 +309,11 @@ public final class FetchPolicy implements Serializable {
         boolean literal6 = host.startsWith("[");
         String bare = literal6 ? host.substring(1, host.length() - 1) : host;
         if (!literal6 && !CANONICAL_IPV4.matcher(bare).matches()) {
-            if (NUMERIC_HOST.matcher(bare).matches()) {
+            if (isNumericHost(bare)) {
                 // Short, decimal, octal and hex forms (127.1, 2130706433, 0x7f000001) hide what they point at.
                 throw new DocumentException(DocumentError.FORBIDDEN, "Host '" + host + "' is a non-canonical IP address form: " + uri);
             }
-            if (!HOST_NAME.matcher(bare).matches()) {
+            if (!isHostName(bare)) {
                 throw new DocumentException(DocumentError.FORBIDDEN, "Host '" + host + "' is not a valid host name: " + uri);
             }
         }

@@ -227,6 +227,10 @@ public class FetchContent extends ProcessFunction<DocumentTask, FetchedDocument>
             // What a client refuses to request (e.g. a redirect to an impossible port) is this document's failure,
             // not the task's: thrown on, it failed the job again after every restore.
             throw new DocumentException(DocumentError.FETCH_FAILED, "Cannot fetch " + uriText + ": " + e);
+        } catch (StackOverflowError e) {
+            // Backstop for a check of untrusted text (a uri, a redirect's Location) that recursed too deep: the stack
+            // has unwound, and the document, not the task, fails.
+            throw new DocumentException(DocumentError.FETCH_FAILED, "Cannot fetch " + uriText + ": " + e);
         }
     }
 

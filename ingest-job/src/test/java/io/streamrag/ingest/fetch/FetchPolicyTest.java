@@ -118,6 +118,75 @@ class FetchPolicyTest {
     }
 
     @Test
+    void hostsLongerThanDnsAllowsAreInvalidBeforeAnyPatternRunsOnThem() throws Exception {
+        // Each overflowed a 1 MB task thread stack in a host pattern that recursed once per label.
+        String numeric = "http://1" + ".1".repeat(1500) + "/doc.pdf"; // java.net.URI leaves the host null
+        String named = "http://a" + ".a".repeat(2000) + "/doc.pdf";
+        String namedWithPort = "http://a" + ".a".repeat(2000) + ":8080/doc.pdf";
+        FetchPolicy p = policy(List.of("*"), List.of());
+        java.util.concurrent.atomic.AtomicReference<Object> result = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread t = new Thread(null, () -> {
+            try {
+                result.set(List.of(refusal(p, numeric), refusal(p, named), refusal(p, namedWithPort)));
+            } catch (Throwable e) {
+                result.set(e);
+            }
+        }, "task-sized-stack", 1 << 20);
+        t.start();
+        t.join();
+        assertThat(result.get()).isInstanceOf(List.class);
+        assertThat((List<?>) result.get()).allSatisfy(r -> assertThat((String) r).startsWith("InvalidUri").contains("253"));
+        assertThat(asked).isEmpty();
+        // 253 characters are still a host name.
+        String longest = "a".repeat(63) + "." + "b".repeat(63) + "." + "c".repeat(63) + "." + "d".repeat(61);
+        assertThat(longest).hasSize(253);
+        assertThat(refusal(p, "http://" + longest + "/")).startsWith("NotFound");
+        assertThat(refusal(p, "http://" + longest + "./")).startsWith("NotFound");
+        assertThat(refusal(p, "http://" + longest + "e/")).startsWith("InvalidUri");
+    }
+
+    @Test
+    void theHostChecksDecideAsTheRecursivePatternsDid() {
+        // The patterns before they were replaced by checks of one label at a time.
+        java.util.regex.Pattern numeric = java.util.regex.Pattern.compile("(0x[0-9a-f]*|\\d+)(\\.(0x[0-9a-f]*|\\d+))*\\.?");
+        java.util.regex.Pattern name = java.util.regex.Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\\.?");
+        java.util.Random random = new java.util.Random(7);
+        String alphabet = "0x1af9.-_z";
+        List<String> hosts = new ArrayList<>(List.of("", ".", "..", "0x", "0x.", "1.", "1..", ".1", "a-", "-a", "a.-b", "a.b.",
+                "a..b", "127.1", "0x7f.0.0.1", "exa_mple.com", "docs.example.com", "xn--bcher-kva.example"));
+        for (int i = 0; i < 200_000; i++) {
+            StringBuilder sb = new StringBuilder();
+            for (int n = random.nextInt(12); n > 0; n--) {
+                sb.append(alphabet.charAt(random.nextInt(alphabet.length())));
+            }
+            hosts.add(sb.toString());
+        }
+        for (String host : hosts) {
+            assertThat(FetchPolicy.isNumericHost(host)).as(host).isEqualTo(numeric.matcher(host).matches());
+            assertThat(FetchPolicy.isHostName(host)).as(host).isEqualTo(name.matcher(host).matches());
+        }
+    }
+
+    @Test
+    void schemesWrittenWithCommasFailThePolicyNamingTheOption() {
+        Configuration commas = new Configuration();
+        commas.setString(IngestOptions.FETCH_ALLOWED_SCHEMES.key(), "file,http,https");
+        // One entry "file,http,https" refused every document; now the job does not start with it.
+        assertThatThrownBy(() -> FetchPolicy.from(commas)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ingest.fetch.allowed-schemes").hasMessageContaining("'file,http,https'")
+                .hasMessageContaining("file;http;https");
+        Configuration odd = new Configuration();
+        odd.setString(IngestOptions.FETCH_ALLOWED_SCHEMES.key(), "http;1ftp");
+        assertThatThrownBy(() -> FetchPolicy.from(odd)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ingest.fetch.allowed-schemes").hasMessageContaining("'1ftp'").hasMessageNotContaining(";");
+        Configuration semicolons = new Configuration();
+        semicolons.setString(IngestOptions.FETCH_ALLOWED_SCHEMES.key(), "file; HTTP ;https;s3a;svn+ssh;x-y.z");
+        FetchPolicy p = FetchPolicy.from(semicolons);
+        assertThat(refusal(p, "https://docs.example.com/a.pdf")).contains("not in ingest.fetch.allowed-hosts");
+        assertThat(refusal(p, "http://docs.example.com/a.pdf")).contains("not in ingest.fetch.allowed-hosts");
+    }
+
+    @Test
     void literalAddressesAreCheckedLikeResolvedOnes() {
         FetchPolicy p = policy(List.of("*"), List.of());
         assertThat(refusal(p, "http://127.0.0.2/")).contains("loopback");

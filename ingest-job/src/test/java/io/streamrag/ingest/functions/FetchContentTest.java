@@ -360,6 +360,50 @@ class FetchContentTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void anOverlongHostInTheUriOrARedirectAndAStackOverflowAreDeadLettersNotTaskFailures() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        String longHost = "a" + ".a".repeat(2000);
+        server.createContext("/long", ex -> redirect(ex, "http://" + longHost + "/doc.pdf"));
+        server.start();
+        int port = server.getAddress().getPort();
+        // A resolver that overflows the stack stands for any check that does: the fetch's backstop catches it.
+        FetchPolicy.Resolver resolver = (FetchPolicy.Resolver & java.io.Serializable) host -> {
+            if (host.equals("deep.test")) {
+                throw new StackOverflowError();
+            }
+            return new java.net.InetAddress[] {java.net.InetAddress.getByName("127.0.0.1")};
+        };
+        FetchPolicy policy = new FetchPolicy(List.of("http", "https"), List.of("*"), List.of("127.0.0.1:" + port), List.of(), resolver);
+        FetchSettings settings = new FetchSettings(1 << 20, 1 << 20, java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(20), 3, policy);
+        java.util.concurrent.atomic.AtomicReference<Object> result = new java.util.concurrent.atomic.AtomicReference<>();
+        // A task thread's stack: the former host patterns overflowed it on these.
+        Thread t = new Thread(null, () -> {
+            try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(settings)))) {
+                h.open();
+                h.processElement(task("numeric", "http://1" + ".1".repeat(1500) + "/doc.pdf", null), 1);
+                h.processElement(task("named", "http://" + longHost + "/doc.pdf", null), 1);
+                h.processElement(task("redirected", "http://127.0.0.1:" + port + "/long", null), 1);
+                h.processElement(task("overflow", "http://deep.test:" + port + "/doc.pdf", null), 1);
+                result.set(h.getSideOutput(DeadLetters.TAG).stream().map(r -> ((StreamRecord<FailedDocument>) r).getValue())
+                        .map(f -> f.documentId + ":" + f.stage + ":" + f.error + ":" + f.message).collect(Collectors.toList()));
+            } catch (Throwable e) {
+                result.set(e);
+            } finally {
+                server.stop(0);
+            }
+        }, "task-sized-stack", 1 << 20);
+        t.start();
+        t.join();
+        assertThat(result.get()).isInstanceOf(List.class);
+        assertThat((List<String>) result.get()).satisfiesExactly(
+                f -> assertThat(f).startsWith("numeric:fetch:InvalidUri:").contains("253"),
+                f -> assertThat(f).startsWith("named:fetch:InvalidUri:").contains("253"),
+                f -> assertThat(f).startsWith("redirected:fetch:InvalidUri:Redirect 1 of").contains("253"),
+                f -> assertThat(f).startsWith("overflow:fetch:FetchFailed:").contains("StackOverflowError"));
+    }
+
+    @Test
     void eachHopConnectsToTheAddressesItsCheckSawNotToASecondAnswer() throws Exception {
         // DNS rebinding: every name answers 127.0.0.1 (allowed) the first time and 127.0.0.2 (refused) after that.
         // A client that looked the name up again would reach the 127.0.0.2 server on the same port.
