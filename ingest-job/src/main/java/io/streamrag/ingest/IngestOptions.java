@@ -276,6 +276,11 @@ public final class IngestOptions {
     public static final ConfigOption<Integer> LIMITS_MAX_FORM_DEPTH = ConfigOptions.key("ingest.limits.max-form-depth").intType().defaultValue(32)
             .withDeprecatedKeys("limits.max-form-depth")
             .withDescription("Deepest nesting of form XObjects; deeper (or cyclic) nesting dead-letters the document (LimitExceeded).");
+    public static final ConfigOption<MemorySize> LIMITS_MAX_TEXT_BYTES = ConfigOptions.key("ingest.limits.max-text-bytes").memoryType()
+            .defaultValue(MemorySize.ofMebiBytes(8))
+            .withDescription("Largest text/plain or text/markdown content extracted (e.g. 8m; a plain number is bytes); larger "
+                    + "content is dead-lettered (LimitExceeded) before it is decoded. The text, its copies and its chunks "
+                    + "take several times its size in heap, on top of the fetched bytes (HTML has a fixed 4 MiB cap).");
 
     // ---- OCR ----
     public static final ConfigOption<OcrProvider> OCR_PROVIDER = ConfigOptions.key("ingest.ocr.provider").enumType(OcrProvider.class)

@@ -31,7 +31,7 @@ public class Chunker implements Serializable {
     /** Tokens per whitespace-separated word, a stable approximation of a BERT/GPT tokeniser on English. */
     public static final double TOKENS_PER_WORD = 1.3;
 
-    /** Longest run of characters without white space kept as one word; longer ones are cut (see {@link #pieces}). */
+    /** Longest run of characters without white space kept as one word; longer ones are cut (see {@link Pieces}). */
     static final int MAX_WORD_CHARS = 256;
     /**
      * Most characters of a script written without spaces (Chinese, Japanese, Thai, ...) in one piece of a run.
@@ -97,7 +97,7 @@ public class Chunker implements Serializable {
         final int block;
         /** What it counts against a chunk's {@code maxWords}: 1 for a word, more for a piece of dense script. */
         final int weight;
-        /** A later piece of a run cut by {@link #pieces}: joined to the one before it without a space. */
+        /** A later piece of a run cut by {@link Pieces}: joined to the one before it without a space. */
         final boolean glued;
 
         Word(String text, int page, int block, int weight, boolean glued) {
@@ -110,34 +110,111 @@ public class Chunker implements Serializable {
     }
 
     /**
-     * A text's words in order, runs without white space cut into bounded pieces (never inside a character), words of
-     * control characters only left out (blank to the embedding model: a chunk of only these failed its document).
+     * A text's words in order, one piece at a time: runs without white space cut into bounded pieces (never inside a
+     * character), words of control characters only left out (blank to the embedding model: a chunk of only these
+     * failed its document). Words are those of {@code text.strip().split("\\s+")}, found by index: a list of a whole
+     * paragraph's pieces took ~80 bytes of heap per word (10 MB of "a " in one paragraph exhausted a 256 MB heap), this
+     * takes none beyond the piece asked for.
      */
-    private static List<Word> pieces(String text, int page, int block) {
-        List<Word> out = new ArrayList<>();
-        for (String w : text.strip().split("\\s+")) {
-            if (w.isEmpty() || w.chars().allMatch(Character::isISOControl)) {
-                continue;
-            }
+    private static final class Pieces {
+        private final CharSequence text;
+        /** End of the text without its trailing white space (as {@link String#strip()}). */
+        private final int end;
+        /** Where the next word is looked for. */
+        private int at;
+        private int wordStart;
+        private int wordEnd;
+        /** The current piece is [pieceStart, next); the next one starts at {@code next}. */
+        private int pieceStart;
+        private int next;
+        /** The current piece's weight against {@code maxWords}. */
+        int weight;
+        /** The current piece continues the one before it (a run cut into pieces): joined without a space. */
+        boolean glued;
+
+        Pieces(CharSequence text) {
             int from = 0;
-            do {
-                // A piece ends at MAX_WORD_CHARS characters or MAX_DENSE_PIECE_CHARS dense ones, never inside a character.
-                int to = from;
-                int dense = 0;
-                while (to < w.length() && dense < MAX_DENSE_PIECE_CHARS) {
-                    int cp = w.codePointAt(to);
-                    if (to + Character.charCount(cp) - from > MAX_WORD_CHARS) {
-                        break;
-                    }
-                    dense += isDense(cp) ? 1 : 0;
-                    to += Character.charCount(cp);
-                }
-                String piece = from == 0 && to == w.length() ? w : w.substring(from, to);
-                out.add(new Word(piece, page, block, Math.max(1, (int) Math.ceil(dense / TOKENS_PER_WORD)), from > 0));
-                from = to;
-            } while (from < w.length());
+            int to = text.length();
+            // White space by Character.isWhitespace, as strip() (a surrogate is never white space).
+            while (from < to && Character.isWhitespace(text.charAt(from))) {
+                from++;
+            }
+            while (to > from && Character.isWhitespace(text.charAt(to - 1))) {
+                to--;
+            }
+            this.text = text;
+            this.end = to;
+            this.at = from;
+            this.wordEnd = from;
+            this.next = from;
         }
-        return out;
+
+        /** Moves to the next piece; false when the text has no more. */
+        boolean next() {
+            while (next >= wordEnd) {
+                if (!nextWord()) {
+                    return false;
+                }
+            }
+            // A piece ends at MAX_WORD_CHARS characters or MAX_DENSE_PIECE_CHARS dense ones, never inside a character.
+            int from = next;
+            int to = from;
+            int dense = 0;
+            while (to < wordEnd && dense < MAX_DENSE_PIECE_CHARS) {
+                int cp = codePointAt(to);
+                if (to + Character.charCount(cp) - from > MAX_WORD_CHARS) {
+                    break;
+                }
+                dense += isDense(cp) ? 1 : 0;
+                to += Character.charCount(cp);
+            }
+            pieceStart = from;
+            next = to;
+            weight = Math.max(1, (int) Math.ceil(dense / TOKENS_PER_WORD));
+            glued = from > wordStart;
+            return true;
+        }
+
+        /** The current piece's text. */
+        String piece() {
+            return text.subSequence(pieceStart, next).toString();
+        }
+
+        /** The next word that is not all control characters; words are separated by regex {@code \s} (ASCII white space) only. */
+        private boolean nextWord() {
+            while (true) {
+                while (at < end && isSeparator(text.charAt(at))) {
+                    at++;
+                }
+                if (at >= end) {
+                    return false;
+                }
+                int start = at;
+                boolean control = true;
+                for (; at < end && !isSeparator(text.charAt(at)); at++) {
+                    control &= Character.isISOControl(text.charAt(at));
+                }
+                if (!control) {
+                    wordStart = start;
+                    wordEnd = at;
+                    next = start;
+                    return true;
+                }
+            }
+        }
+
+        /** As {@link String#codePointAt} on the word: a surrogate pair only within it. */
+        private int codePointAt(int i) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < wordEnd && Character.isLowSurrogate(text.charAt(i + 1))) {
+                return Character.toCodePoint(c, text.charAt(i + 1));
+            }
+            return c;
+        }
+
+        private static boolean isSeparator(char c) {
+            return c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r';
+        }
     }
 
     /** Whether a character belongs to a script written without spaces between words. */
@@ -151,10 +228,15 @@ public class Chunker implements Serializable {
     }
 
     /** The words a text counts against a chunk's budget. */
-    private static int weightOf(String text) {
+    private static int weightOf(CharSequence text) {
+        return weightOf(text, Integer.MAX_VALUE);
+    }
+
+    /** As {@link #weightOf(CharSequence)} up to {@code limit}: past it, some weight above {@code limit}. */
+    private static int weightOf(CharSequence text, int limit) {
         int total = 0;
-        for (Word w : pieces(text, 0, 0)) {
-            total += w.weight;
+        for (Pieces p = new Pieces(text); total <= limit && p.next(); ) {
+            total += p.weight;
         }
         return total;
     }
@@ -184,7 +266,7 @@ public class Chunker implements Serializable {
                     Matcher m = HEADING.matcher(line.strip());
                     if (m.matches()) {
                         if (body.length() > 0) {
-                            b.add(body.toString(), page.page, block++);
+                            b.add(body, page.page, block++);
                             body.setLength(0);
                         }
                         // A heading closes the current chunk: chunks never straddle sections.
@@ -199,7 +281,7 @@ public class Chunker implements Serializable {
                     }
                 }
                 if (body.length() > 0) {
-                    b.add(body.toString(), page.page, block);
+                    b.add(body, page.page, block);
                 }
             }
             sectionOfPage.put(page.page, b.section);
@@ -354,23 +436,22 @@ public class Chunker implements Serializable {
                     : t.substring(0, Character.isHighSurrogate(t.charAt(MAX_TITLE_CHARS - 1)) ? MAX_TITLE_CHARS - 1 : MAX_TITLE_CHARS);
         }
 
-        void add(String text, int page, int block) {
-            List<Word> ws = pieces(text, page, block);
-            int weight = 0;
-            for (Word w : ws) {
-                weight += w.weight;
-            }
-            // Keep a paragraph whole when it fits into the next chunk but not into this one.
-            if (fresh > 0 && size + weight > maxWords && weight <= maxWords - overlapWords) {
-                flush(true);
-            }
-            for (Word w : ws) {
-                if (fresh > 0 && size + w.weight > maxWords) {
+        void add(CharSequence text, int page, int block) {
+            // Keep a paragraph whole when it fits into the next chunk but not into this one. Its weight is counted only
+            // as far as that decision needs (past both bounds it is no): a paragraph may have millions of words.
+            if (fresh > 0) {
+                int weight = weightOf(text, Math.max(maxWords - overlapWords, maxWords - size));
+                if (size + weight > maxWords && weight <= maxWords - overlapWords) {
                     flush(true);
                 }
-                words.add(w);
-                size += w.weight;
-                fresh += w.weight;
+            }
+            for (Pieces p = new Pieces(text); p.next(); ) {
+                if (fresh > 0 && size + p.weight > maxWords) {
+                    flush(true);
+                }
+                words.add(new Word(p.piece(), page, block, p.weight, p.glued));
+                size += p.weight;
+                fresh += p.weight;
             }
         }
 

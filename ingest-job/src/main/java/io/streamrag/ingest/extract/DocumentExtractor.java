@@ -56,6 +56,11 @@ public class DocumentExtractor {
                 break;
             case ContentTypes.TEXT:
             case ContentTypes.MARKDOWN:
+                // Refused before decoding, as HTML is: the text, its copies and its chunks take several times its size.
+                if (content.length > limits.maxTextBytes()) {
+                    throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "Text is " + content.length + " bytes, more than "
+                            + IngestOptions.LIMITS_MAX_TEXT_BYTES.key() + "=" + limits.maxTextBytes());
+                }
                 out.pageCount = 1;
                 out.pages.add(new PageText(1, normaliseNewlines(new String(content, StandardCharsets.UTF_8))));
                 break;

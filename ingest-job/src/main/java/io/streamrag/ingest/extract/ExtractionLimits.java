@@ -18,11 +18,12 @@ import java.io.Serializable;
  * @param maxFormDepth form XObjects nested deeper than this (or in a cycle) refuse the document
  * @param collectImages false: no images are collected at all ({@code ingest.ocr.provider=none})
  * @param detectTables true: tables found on PDF pages become {@link io.streamrag.ingest.records.PageTable}s
+ * @param maxTextBytes bytes of text/plain or text/markdown content; more is refused before it is decoded
  */
 public record ExtractionLimits(int maxPages, int maxImages, long maxImageBytes, long maxImagePixels, long timeoutMillis,
                                int minImageSide, int minImageArea, int scanCharsPerPage, int renderDpi, long maxRenderPixels, int minRenderDpi,
                                long pdfMaxMainMemory, long pdfMaxStorage, int maxFormDepth, boolean collectImages,
-                               boolean detectTables) implements Serializable {
+                               boolean detectTables, long maxTextBytes) implements Serializable {
 
     public static ExtractionLimits from(Configuration conf) {
         return new ExtractionLimits(conf.get(IngestOptions.LIMITS_MAX_PAGES), conf.get(IngestOptions.LIMITS_MAX_IMAGES),
@@ -33,6 +34,6 @@ public record ExtractionLimits(int maxPages, int maxImages, long maxImageBytes, 
                 conf.get(IngestOptions.LIMITS_MAX_RENDER_PIXELS), conf.get(IngestOptions.LIMITS_MIN_RENDER_DPI),
                 conf.get(IngestOptions.LIMITS_PDF_MAX_MAIN_MEMORY).getBytes(), conf.get(IngestOptions.LIMITS_PDF_MAX_STORAGE).getBytes(),
                 conf.get(IngestOptions.LIMITS_MAX_FORM_DEPTH), conf.get(IngestOptions.OCR_PROVIDER) != IngestOptions.OcrProvider.NONE,
-                conf.get(IngestOptions.EXTRACT_TABLES));
+                conf.get(IngestOptions.EXTRACT_TABLES), conf.get(IngestOptions.LIMITS_MAX_TEXT_BYTES).getBytes());
     }
 }

@@ -219,6 +219,17 @@ class ChunkerTest {
     }
 
     @Test
+    void wordsAreWhatStripAndSplitOnAsciiWhiteSpaceMadeThem() {
+        // The words are read by index now, not from text.strip().split("\\s+"): the ends are stripped of any white
+        // space (U+001C, U+2003 too), words are split on ASCII white space only (U+2003 and U+00A0 stay inside a
+        // word, U+000B splits), and a word of control characters only is left out. Chunk texts, and ids, depend on it.
+        ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.TEXT);
+        doc.pages.add(new PageText(1, "\u001C \u2003a\u2003b c\u000Bd \u0001\u0002 \u00A0e \u2003"));
+        assertThat(new Chunker(130, 26).chunk(task(), doc)).extracting(c -> c.text).containsExactly("a\u2003b c d \u00A0e");
+        assertThat(Chunker.approxTokens("\u001C \u2003a\u2003b c\u000Bd \u0001\u0002 \u00A0e \u2003")).isEqualTo(6); // 4 words
+    }
+
+    @Test
     void isDeterministic() {
         Chunker chunker = new Chunker(64, 16);
         ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.TEXT);

@@ -167,6 +167,26 @@ class DocumentExtractorTest {
     }
 
     @Test
+    void textAndMarkdownOverTheTextCapAreALimitBeforeTheyAreDecoded() throws Exception {
+        // Chunking took ~40 bytes of heap per byte of text: 10 MB of "a " exhausted a 256 MB heap, and text had no
+        // cap but the fetch's 100 MB.
+        assertThat(ExtractionLimits.from(new Configuration()).maxTextBytes()).isEqualTo(8L << 20);
+        byte[] over = "a ".repeat((4 << 20) + 1).getBytes(StandardCharsets.UTF_8);
+        for (String type : List.of(ContentTypes.TEXT, ContentTypes.MARKDOWN)) {
+            DocumentException e = refusal(over, type);
+            assertThat(e).as(type).isNotNull();
+            assertThat(e.error()).isEqualTo(DocumentError.LIMIT_EXCEEDED);
+            assertThat(e.getMessage()).contains(IngestOptions.LIMITS_MAX_TEXT_BYTES.key() + "=" + (8 << 20), String.valueOf(over.length));
+        }
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.LIMITS_MAX_TEXT_BYTES, org.apache.flink.configuration.MemorySize.parse("1k"));
+        DocumentExtractor small = new DocumentExtractor(ExtractionLimits.from(conf));
+        assertThat(small.extract("b".repeat(1024).getBytes(StandardCharsets.UTF_8), ContentTypes.TEXT).pages).hasSize(1);
+        assertThatThrownBy(() -> small.extract("b".repeat(1025).getBytes(StandardCharsets.UTF_8), ContentTypes.MARKDOWN))
+                .isInstanceOf(DocumentException.class).hasMessageContaining("ingest.limits.max-text-bytes=1024");
+    }
+
+    @Test
     void aMultiPageTiffDeclaredAsPngIsRefusedBeforeOcr() throws Exception {
         // Review #11: frame 0 (200x200) passed the pixel check as a "PNG"; tesseract then read every TIFF page.
         ImageWriter writer = ImageIO.getImageWritersByFormatName("tiff").next();
