@@ -21,8 +21,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class EveryKafkaClientUsesTheSettingsTest {
 
-    private static final Pattern OWN_BOOTSTRAP =
-            Pattern.compile("setBootstrapServers\\(|BOOTSTRAP_SERVERS_CONFIG|\"bootstrap\\.servers\"");
+    /** Setting the bootstrap servers (reading them, e.g. for an error message, is fine). */
+    private static final Pattern OWN_BOOTSTRAP = Pattern.compile(
+            "setBootstrapServers\\(|(put|putIfAbsent|setProperty|Map\\.of|entry)\\(\\s*(\\w+\\.)?BOOTSTRAP_SERVERS_CONFIG|\"bootstrap\\.servers\"");
 
     @Test
     void onlyKafkaClientSettingsSetsBootstrapServers() throws IOException {
