@@ -20,7 +20,10 @@ import java.time.Duration;
 /**
  * Self-consistency vote keyed by question (tenant and questionId): weighted majority over normalised answers, decided as soon as the
  * leader cannot be overtaken, or at the deadline (counted from the question's arrival) with what arrived. Decided ids
- * are remembered for the dedup TTL so late candidates are dropped instead of starting a second answer.
+ * are remembered for the dedup TTL so late candidates are dropped instead of starting a second answer. A question
+ * re-sent while it is in flight reaches the vote twice: the vote keeps to the copy it heard from first (its arrival
+ * time), takes one retrieval record and drops candidates whose index it already holds, so the answer has k chunks and n
+ * distinct candidates of one copy.
  */
 public class SelfConsistencyVote extends KeyedProcessFunction<String, VoteInput, Answer> {
     private static final long serialVersionUID = 1L;
@@ -48,6 +51,15 @@ public class SelfConsistencyVote extends KeyedProcessFunction<String, VoteInput,
             return;
         }
         VoteState st = pending.value();
+        if (st != null && (st.receivedAtMs != in.receivedAtMs || (in.retrieved != null && st.haveRetrieval))) {
+            // A copy of the question re-sent while this one is in flight: its chunks would double the retrieved list,
+            // its candidates count the same seeds twice, and a re-send with other words would pool two questions. A
+            // copy that arrived at another time is told by it; an exact copy (same askedAt) by its second retrieval
+            // record and, below, by candidate indexes already held.
+            metrics.get(VoteMetrics.DUPLICATE_RETRIEVALS).inc(in.retrieved != null ? 1 : 0);
+            metrics.get(VoteMetrics.DUPLICATE_CANDIDATES).inc(in.candidates.size());
+            return;
+        }
         if (st == null) {
             st = new VoteState();
             st.questionId = in.questionId;
@@ -77,6 +89,11 @@ public class SelfConsistencyVote extends KeyedProcessFunction<String, VoteInput,
             st.expected = Math.max(st.expected, in.expected);
         }
         for (CandidateResult c : in.candidates) {
+            if (holds(st, c.index)) {
+                // The same candidate of an exact copy: counted twice, its seed would inflate the agreement.
+                metrics.get(VoteMetrics.DUPLICATE_CANDIDATES).inc();
+                continue;
+            }
             c.arrival = st.arrivals++;
             st.candidates.add(c);
         }
@@ -84,6 +101,16 @@ public class SelfConsistencyVote extends KeyedProcessFunction<String, VoteInput,
         if (!tryDecide(st, false, now, ctx, out)) {
             pending.update(st);
         }
+    }
+
+    /** Whether the vote already holds candidate {@code index} (a scan: a question has at most query.max-n of them). */
+    private static boolean holds(VoteState st, int index) {
+        for (CandidateResult held : st.candidates) {
+            if (held.index == index) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

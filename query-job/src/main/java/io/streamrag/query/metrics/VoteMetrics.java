@@ -14,6 +14,10 @@ public class VoteMetrics extends ComponentMetrics {
     public static final MetricSpec<Counter> EARLY = SPECS.counter("earlyDecisions");
     public static final MetricSpec<Counter> DEADLINE = SPECS.counter("deadlineDecisions");
     public static final MetricSpec<Counter> LATE = SPECS.counter("lateCandidatesDropped");
+    /** Retrieval records of a question the vote already had one for (the question re-sent while in flight). */
+    public static final MetricSpec<Counter> DUPLICATE_RETRIEVALS = SPECS.counter("duplicateRetrievalsDropped");
+    /** Candidates whose index the vote already held (from a copy of the question re-sent while in flight). */
+    public static final MetricSpec<Counter> DUPLICATE_CANDIDATES = SPECS.counter("duplicateCandidatesDropped");
     public static final MetricSpec<Histogram> AGREEMENT = SPECS.histogram("agreementPercent", 1000);
 
     public VoteMetrics(MetricGroup group) {

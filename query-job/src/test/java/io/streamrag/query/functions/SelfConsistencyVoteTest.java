@@ -3,12 +3,15 @@ package io.streamrag.query.functions;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.records.Answer;
 import io.streamrag.common.records.ChunkRef;
+import io.streamrag.common.testing.HarnessMetrics;
+import io.streamrag.query.metrics.VoteMetrics;
 import io.streamrag.query.records.CandidateResult;
 import io.streamrag.query.records.CandidateResult.Status;
 import io.streamrag.query.records.VoteInput;
 
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
@@ -297,6 +300,87 @@ class SelfConsistencyVoteTest {
             assertThat(a.usage.candidatesRequested).isEqualTo(3);
             assertThat(a.usage.candidatesSaved).isEqualTo(13);
             assertThat(a.agreement).isEqualTo(1.0);
+        }
+    }
+
+    /**
+     * A question re-sent while in flight (an exact copy: same askedAt) reaches the vote as two retrieval records and
+     * two sets of candidates with the same indexes, interleaved: one answer with k chunks and n distinct candidates,
+     * not 2k chunks and the same seeds counted twice.
+     */
+    @Test
+    void anExactCopyReSentInFlightIsVotedOnceWithItsChunksAndCandidatesOnce() throws Exception {
+        HarnessMetrics metrics = new HarnessMetrics();
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new SelfConsistencyVote(Duration.ofMillis(TTL))), (VoteInput v) -> v.key(),
+                Types.STRING, metrics.environment().build())) {
+            h.open();
+            h.setProcessingTime(0);
+            h.processElement(retrieval("qd", 4), 0);
+            h.processElement(ok("qd", 4, 0, "443"), 0);
+            h.processElement(retrieval("qd", 4), 0); // the copy's retrieval
+            h.processElement(ok("qd", 4, 0, "443"), 0); // the copy's candidate 0: counted twice, 443 would lead 2-1
+            h.processElement(ok("qd", 4, 1, "8443"), 0);
+            h.processElement(ok("qd", 4, 1, "8443"), 0);
+            h.processElement(ok("qd", 4, 2, "8443"), 0);
+            assertThat(answers(h)).as("3 of 4 candidates, 8443 leads 2-1: not settled").isEmpty();
+            h.processElement(ok("qd", 4, 3, "8443"), 0);
+            assertThat(answers(h)).singleElement().satisfies(a -> {
+                assertThat(a.answer).isEqualTo("8443");
+                assertThat(a.agreement).isEqualTo(0.75);
+                assertThat(a.retrieved).hasSize(2);
+                assertThat(a.candidates).hasSize(4);
+                assertThat(a.usage.tokensIn).isEqualTo(400);
+            });
+            assertThat(metrics.count(VoteMetrics.DUPLICATE_RETRIEVALS.name())).isEqualTo(1);
+            assertThat(metrics.count(VoteMetrics.DUPLICATE_CANDIDATES.name())).isEqualTo(2);
+            h.processElement(ok("qd", 4, 2, "443"), 0); // the copy's rest, after the answer: late
+            h.processElement(ok("qd", 4, 3, "443"), 0);
+            assertThat(answers(h)).hasSize(1);
+            assertThat(h.numKeyedStateEntries()).isEqualTo(1); // only the decided marker
+            h.setProcessingTime(DEADLINE);
+            assertThat(h.numProcessingTimeTimers()).isZero();
+            assertThat(answers(h)).hasSize(1);
+        }
+    }
+
+    /**
+     * A re-send that arrived later (another arrival time, perhaps other words and another n) is never pooled with the
+     * copy the vote heard from first, whichever of its records comes first; held across a restore.
+     */
+    @Test
+    void aReSendThatArrivedLaterIsNotPooledWithTheFirstCopyAcrossARestore() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (var h = harness()) {
+            h.processElement(ok("qr", 2, 0, "8443"), 0); // the first copy's candidate before its retrieval
+            VoteInput copyRetrieval = retrieval("qr", 3);
+            copyRetrieval.receivedAtMs = 700;
+            copyRetrieval.retrieved.add(new ChunkRef("other", 1, "other:1:1", "text", 0.7));
+            h.processElement(copyRetrieval, 0);
+            snapshot = h.snapshot(1, 0);
+        }
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new SelfConsistencyVote(Duration.ofMillis(TTL))), (VoteInput v) -> v.questionId,
+                Types.STRING)) {
+            h.setProcessingTime(0);
+            h.initializeState(snapshot);
+            h.open();
+            for (int i = 0; i < 3; i++) {
+                VoteInput c = ok("qr", 3, i, "443");
+                c.receivedAtMs = 700;
+                h.processElement(c, 0);
+            }
+            assertThat(answers(h)).as("still waiting for the first copy's retrieval").isEmpty();
+            h.processElement(retrieval("qr", 2), 0);
+            h.processElement(ok("qr", 2, 1, "8443"), 0);
+            assertThat(answers(h)).singleElement().satisfies(a -> {
+                assertThat(a.answer).isEqualTo("8443");
+                assertThat(a.agreement).isEqualTo(1.0);
+                assertThat(a.retrieved).extracting(c -> c.documentId).containsOnly("manual-42").hasSize(2);
+                assertThat(a.candidates).hasSize(2);
+                assertThat(a.usage.candidatesRequested).isEqualTo(2);
+            });
+            assertThat(h.numKeyedStateEntries()).isEqualTo(1);
         }
     }
 }
