@@ -7,6 +7,7 @@ import io.streamrag.query.vote.StopRule;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 
 import java.time.Duration;
 
@@ -25,6 +26,12 @@ public final class QueryOptions {
             .withDescription("Default number of retrieved chunks per question.");
     public static final ConfigOption<Integer> MAX_K = ConfigOptions.key("query.max-k").intType().defaultValue(50)
             .withDescription("Largest k a question may ask for.");
+    public static final ConfigOption<MemorySize> MAX_QUESTION_BYTES = ConfigOptions.key("query.max-question-bytes")
+            .memoryType().defaultValue(MemorySize.parse("16kb"))
+            .withDescription("Longest question text (UTF-8, leading and trailing whitespace not counted); a longer one is "
+                    + "FAILED at once ('invalid question: text is N bytes long'). A question is embedded, waits in its "
+                    + "tenant's queue and is copied into each of its n prompts, so a megabyte one held the shared embedding "
+                    + "pool for about a second, sent n megabytes to the model endpoints and filled state while it waited.");
     public static final ConfigOption<StrategyName> STRATEGY = ConfigOptions.key("query.strategy")
             .enumType(StrategyName.class).defaultValue(StrategyName.RAG)
             .withDescription("Default strategy of questions that name none: " + StrategyName.choices() + ".");
@@ -72,6 +79,12 @@ public final class QueryOptions {
             .intType().defaultValue(1000)
             .withDescription("Questions of one tenant that may wait for its rate; more are FAILED at once ('tenant over "
                     + "its rate'), which bounds the state one tenant can fill. Only with query.tenant.candidate-rate.");
+    public static final ConfigOption<MemorySize> TENANT_MAX_WAITING_BYTES = ConfigOptions.key("query.tenant.max-waiting-bytes")
+            .memoryType().defaultValue(MemorySize.ofMebiBytes(4))
+            .withDescription("What one tenant's waiting questions may hold together in state (their text and ids, in UTF-8 "
+                    + "bytes); a question that would go past it is FAILED like one past query.tenant.max-waiting. Bounds the "
+                    + "TaskManager memory (heap state) or disk (RocksDB) a tenant's flood of long questions can take. Only "
+                    + "with query.tenant.candidate-rate.");
     public static final ConfigOption<Integer> RETRIEVE_CAPACITY = ConfigOptions.key("query.retrieve.capacity")
             .intType().defaultValue(16).withDescription("In-flight retrievals per subtask.");
     public static final ConfigOption<Integer> RETRIEVE_THREADS = ConfigOptions.key("query.retrieve.threads")
@@ -201,6 +214,6 @@ public final class QueryOptions {
 
     /** Each tenant's rate of candidates, from {@code query.tenant.*} (checked: a bad value names its key). */
     public static TenantRate tenantRate(Configuration conf) {
-        return TenantRate.from(conf, TENANT_CANDIDATE_RATE, TENANT_BURST, TENANT_MAX_WAITING);
+        return TenantRate.from(conf, TENANT_CANDIDATE_RATE, TENANT_BURST, TENANT_MAX_WAITING, TENANT_MAX_WAITING_BYTES);
     }
 }

@@ -5,6 +5,7 @@ import io.streamrag.common.json.Json;
 import io.streamrag.common.records.Answer;
 import io.streamrag.common.records.Identity;
 import io.streamrag.common.records.Question;
+import io.streamrag.query.QueryOptions;
 import io.streamrag.query.generate.StrategyName;
 import io.streamrag.query.metrics.QuestionMetrics;
 import io.streamrag.query.records.QuestionSettings;
@@ -14,6 +15,7 @@ import io.streamrag.query.vote.Answers;
 import io.streamrag.query.vote.FailureReason;
 
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -102,6 +104,11 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
         }
         if (q.text == null) {
             return "missing text";
+        }
+        // Bounded before anything else reads it: the text is embedded, waits in its tenant's queue and goes into n prompts.
+        String textTooLong = Identity.tooLong("text", q.text, (int) Math.min(Integer.MAX_VALUE, settings.maxQuestionBytes()));
+        if (textTooLong != null) {
+            return textTooLong + " (" + QueryOptions.MAX_QUESTION_BYTES.key() + "=" + new MemorySize(settings.maxQuestionBytes()) + ")";
         }
         if (q.text.codePoints().allMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
             return "text holds no words (only control characters)";

@@ -15,12 +15,14 @@ import java.time.Duration;
 
 /**
  * A question's defaults and bounds ({@code query.strategy}, {@code n}, {@code k}, {@code deadline}, {@code max-n},
- * {@code max-k}) and the budget plan with its default budget ({@code query.plan*}), for {@code ParseQuestion}.
+ * {@code max-k}, {@code max-question-bytes}) and the budget plan with its default budget ({@code query.plan*}), for
+ * {@code ParseQuestion}.
  *
  * @param plan read when the job is built, so a missing or malformed plan fails the submission, not each question
  */
 public record QuestionSettings(StrategyName strategy, int n, int k, Duration deadline, int maxN, int maxK, BudgetPlan plan,
-                               Long defaultBudgetTokens, Duration defaultBudgetLatency) implements Serializable {
+                               Long defaultBudgetTokens, Duration defaultBudgetLatency, long maxQuestionBytes)
+        implements Serializable {
 
     public static QuestionSettings from(Configuration conf) {
         int maxN = conf.get(QueryOptions.MAX_N);
@@ -33,9 +35,15 @@ public record QuestionSettings(StrategyName strategy, int n, int k, Duration dea
         if (latency != null && latency.toMillis() < 1) {
             throw new IllegalArgumentException(QueryOptions.PLAN_DEFAULT_BUDGET_LATENCY.key() + " must be at least 1ms, was " + latency);
         }
+        long maxQuestionBytes = conf.get(QueryOptions.MAX_QUESTION_BYTES).getBytes();
+        if (maxQuestionBytes < 1) {
+            throw new IllegalArgumentException(QueryOptions.MAX_QUESTION_BYTES.key() + " must be at least 1 byte, was "
+                    + maxQuestionBytes);
+        }
         return new QuestionSettings(conf.get(QueryOptions.STRATEGY), conf.get(QueryOptions.N), conf.get(QueryOptions.K),
                 conf.get(QueryOptions.DEADLINE), maxN, maxK,
-                conf.getOptional(QueryOptions.PLAN).map(file -> readPlan(file, maxK, maxN)).orElse(null), tokens, latency);
+                conf.getOptional(QueryOptions.PLAN).map(file -> readPlan(file, maxK, maxN)).orElse(null), tokens, latency,
+                maxQuestionBytes);
     }
 
     /**

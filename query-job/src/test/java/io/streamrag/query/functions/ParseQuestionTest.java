@@ -8,6 +8,7 @@ import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.RawQuestion;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
@@ -264,5 +265,41 @@ class ParseQuestionTest {
                     "invalid question: tenant holds the control character U+2028 at 2; ids may not hold control, line-separator or bidi characters",
                     "invalid question: questionId holds the control character U+202E at 1; ids may not hold control, line-separator or bidi characters");
         }
+    }
+
+    /**
+     * A question's text is bounded in UTF-8 bytes (query.max-question-bytes, 16 KiB by default): a megabyte one (Kafka's
+     * default record limit) was embedded, queued and copied into each of its n prompts. Exactly at the limit it passes;
+     * whitespace around it is not counted; the FAILED answer names the limit and does not repeat the text.
+     */
+    @Test
+    void aQuestionTextOverTheLimitIsFailedNamingItAndOneExactlyAtItPasses() throws Exception {
+        String atLimit = "\u00e9".repeat(8 * 1024); // 2 bytes each: 16,384 bytes in 8,192 characters
+        String huge = "x".repeat(1024 * 1024);
+        try (OneInputStreamOperatorTestHarness<RawQuestion, QuestionTask> h =
+                     ProcessFunctionTestHarnesses.forProcessFunction(new ParseQuestion(QuestionSettings.from(new Configuration())))) {
+            h.processElement(raw("a", "{\"questionId\":\"a\",\"tenant\":\"acme\",\"text\":\"  " + atLimit + "\\n\"}"), 0);
+            h.processElement(raw("b", "{\"questionId\":\"b\",\"tenant\":\"acme\",\"text\":\"" + atLimit + "x\"}"), 0);
+            h.processElement(raw("c", "{\"questionId\":\"c\",\"tenant\":\"acme\",\"text\":\"" + huge + "\",\"n\":32}"), 0);
+
+            assertThat(h.extractOutputValues()).extracting(q -> q.questionId).containsExactly("a");
+            assertThat(h.extractOutputValues().get(0).text).isEqualTo(atLimit);
+            List<Answer> failed = h.getSideOutput(ParseQuestion.INVALID).stream().map(r -> r.getValue()).collect(Collectors.toList());
+            assertThat(failed).extracting(a -> a.questionId).containsExactly("b", "c");
+            assertThat(failed).extracting(a -> a.status).containsOnly(Answer.Status.FAILED);
+            assertThat(failed.get(0).error).isEqualTo("invalid question: text is 16385 bytes long; at most 16384 are "
+                    + "allowed (query.max-question-bytes=16 kb)");
+            assertThat(failed.get(1).error).startsWith("invalid question: text is 1048576 bytes long; at most 16384");
+            var sink = new io.streamrag.query.io.kafka.AnswerSerializer("answers", 1024 * 1024);
+            var record = sink.serialize(failed.get(1), null, 1L);
+            assertThat(record.value().length).isLessThan(4 * 1024);
+        }
+
+        Configuration small = new Configuration();
+        small.set(QueryOptions.MAX_QUESTION_BYTES, MemorySize.parse("100b"));
+        assertThat(parse(small, "{\"questionId\":\"a\",\"tenant\":\"t\",\"text\":\"" + "y".repeat(100) + "\"}"))
+                .hasSize(1);
+        small.set(QueryOptions.MAX_QUESTION_BYTES, MemorySize.ZERO);
+        assertThatThrownBy(() -> QuestionSettings.from(small)).hasMessageContaining("query.max-question-bytes");
     }
 }

@@ -9,6 +9,7 @@ import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
@@ -179,6 +180,50 @@ class TenantAdmissionTest {
             h.setProcessingTime(500); // 4 + 4 back: full
             assertThat(passed(h)).containsExactly("t/small", "t/n32");
         }
+    }
+
+    private static QuestionTask withText(QuestionTask q, String text) {
+        q.text = text;
+        return q;
+    }
+
+    /**
+     * Waiting questions are bounded by their bytes too (query.tenant.max-waiting-bytes): 300 questions of a megabyte held
+     * 300 MB of keyed state under the count bound alone. What leaves gives its share back.
+     */
+    @Test
+    void waitingQuestionTextIsBoundedByBytesAndWhatLeavesGivesItsShareBack() throws Exception {
+        // Room for two waiting questions of 1,000 bytes of text (id, tenant and strategy add 10 each), not three.
+        TenantRate rate = new TenantRate(8, 16, 100, 2_100);
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new TenantAdmission(rate)),
+                (QuestionTask q) -> q.tenant, Types.STRING)) {
+            h.open();
+            h.setProcessingTime(0);
+            for (int i = 1; i <= 5; i++) { // 2 pass, 2 wait, the 5th would take the waiting text past the bound
+                h.processElement(withText(question("flood", "f" + i, 8, 0, 60_000), "\u00e9".repeat(500)), 0);
+            }
+            h.processElement(withText(question("flood", "small", 8, 0, 60_000), "Which port?"), 0); // still fits
+            assertThat(passed(h)).containsExactly("flood/f1", "flood/f2");
+            assertThat(refused(h)).singleElement().satisfies(a -> {
+                assertThat(a.questionId).isEqualTo("f5");
+                assertThat(a.status).isEqualTo(Answer.Status.FAILED);
+                assertThat(a.error).isEqualTo("tenant over its rate: 2 of its questions already wait with their text "
+                        + "(query.tenant.max-waiting-bytes=2100 bytes)");
+            });
+            h.setProcessingTime(1_000); // f3 leaves, and with it its share: a large one fits again
+            h.processElement(withText(question("flood", "f6", 8, 0, 60_000), "\u00e9".repeat(500)), 0);
+            assertThat(refused(h)).hasSize(1);
+            for (long t = 2_000; t <= 4_000; t += 1_000) {
+                h.setProcessingTime(t);
+            }
+            assertThat(passed(h)).containsExactly("flood/f1", "flood/f2", "flood/f3", "flood/f4", "flood/small", "flood/f6");
+            h.setProcessingTime(6_000);
+            assertThat(h.numKeyedStateEntries()).isZero();
+        }
+        assertThat(QueryOptions.tenantRate(new Configuration()).maxWaitingBytes()).isEqualTo(4L << 20);
+        Configuration conf = conf(8, 16, 3);
+        conf.set(QueryOptions.TENANT_MAX_WAITING_BYTES, MemorySize.parse("64kb"));
+        assertThat(QueryOptions.tenantRate(conf).maxWaitingBytes()).isEqualTo(64 * 1024);
     }
 
     @Test
