@@ -148,7 +148,9 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
             stamps.remove(q.head);
             waiting.remove(q.head++);
             q.count--;
-            q.bytes -= Math.max(0, bytes(head));
+            // Never below zero: records queued by a release that weighed none (the query job's, before it counted
+            // text) weigh something when they leave.
+            q.bytes = Math.max(0, q.bytes - Math.max(0, bytes(head)));
             release(head, stamp, out);
             head = null;
         }
@@ -187,7 +189,7 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
                 expired.add(e.getKey());
                 metrics.refused();
                 refuse(e.getValue(), ctx, Refusal.PAST_DEADLINE, before);
-                q.bytes -= Math.max(0, bytes(e.getValue()));
+                q.bytes = Math.max(0, q.bytes - Math.max(0, bytes(e.getValue())));
             } else {
                 earliest = Math.min(earliest, deadline);
             }
