@@ -90,7 +90,16 @@ public final class ExtractiveAnswerer {
         if (prompt.sources.isEmpty() || prompt.question.isBlank()) {
             return "Reasoning: no numbered sources were given, so nothing can be extracted.\nAnswer: unknown\nSources: []";
         }
-        List<Span> spans = spans(prompt);
+        List<Span> spans;
+        try {
+            spans = spans(prompt);
+        } catch (StackOverflowError e) {
+            // Some patterns here recurse once per repeated part (Java's engine does for groups like (?:\.\d+)*): a
+            // question or source holding thousands of them ("1.1.1…") overflows the stack. A model that cannot read its
+            // input answers that it cannot; a 500 would count against the endpoint's breaker, which all tenants share.
+            return "Reasoning: the question or a source holds a run of thousands of parts this answerer cannot read.\n"
+                    + "Answer: unknown\nSources: []";
+        }
         if (spans.isEmpty()) {
             return "Reasoning: no sentence of the sources shares a word with the question.\nAnswer: unknown\nSources: []";
         }

@@ -9,8 +9,11 @@ import java.util.regex.Pattern;
 /** A simple word/punctuation tokenizer: the token counts it reports are approximations, not a BPE count. */
 public final class Tokens {
 
-    private static final Pattern TOKEN = Pattern.compile("\\d+(?:[.,]\\d+)*|\\p{L}+(?:'\\p{L}+)?|[^\\s\\p{L}\\d]");
-    private static final Pattern WORD = Pattern.compile("\\d+(?:[.,]\\d+)*|\\p{L}+");
+    // The number's parts repeat possessively (*+): the same matches (nothing after them could make a part give back),
+    // but Java's engine then loops instead of recursing per part, so "1.1.1…" of thousands of parts in a prompt does
+    // not overflow the server thread's stack.
+    private static final Pattern TOKEN = Pattern.compile("\\d+(?:[.,]\\d+)*+|\\p{L}+(?:'\\p{L}+)?|[^\\s\\p{L}\\d]");
+    private static final Pattern WORD = Pattern.compile("\\d+(?:[.,]\\d+)*+|\\p{L}+");
 
     private Tokens() {}
 

@@ -28,6 +28,41 @@ class ExtractiveAnswererTest {
 
     private final ExtractiveAnswerer answerer = new ExtractiveAnswerer();
 
+    /** {@code body} run on a thread with a 1 MB stack, as the server's are; its result, or the error it threw. */
+    private static Object onServerStack(java.util.function.Supplier<Object> body) throws InterruptedException {
+        Object[] result = new Object[1];
+        Thread t = new Thread(null, () -> {
+            try {
+                result[0] = body.get();
+            } catch (Throwable e) {
+                result[0] = e;
+            }
+        }, "server-stack", 1 << 20);
+        t.start();
+        t.join();
+        return result[0];
+    }
+
+    /**
+     * A question or source of thousands of number parts ("1.1.1…", 10 KB) overflowed the stack in the answerer's and
+     * the token counter's patterns: the server answered 500, which counts against the endpoint's breaker that every
+     * tenant shares. Now the token count loops, and the answerer says it cannot read the input.
+     */
+    @Test
+    void aRunOfThousandsOfNumberPartsIsAnsweredUnknownNotAStackOverflow() throws Exception {
+        String run = "1" + ".1".repeat(5000);
+        assertThat(onServerStack(() -> Tokens.count(run))).isEqualTo(1);
+        assertThat(onServerStack(() -> Tokens.count("Port 8443, version 1.2.3 and 4,5."))).isEqualTo(Tokens.count("Port 8443, version 1.2.3 and 4,5."));
+        String[] prompts = {
+            PROMPT.replace("Which port does the admin UI use?", "Which port is " + run + "?"),
+            PROMPT.replace("Log in as admin.", "Log in as " + run + ".")};
+        for (String prompt : prompts) {
+            Object out = onServerStack(() -> answerer.complete(prompt, 0.0, 1));
+            assertThat(out).isInstanceOf(String.class);
+            assertThat((String) out).contains("Answer: ");
+        }
+    }
+
     @Test
     void answersNumericQuestionFromTheBestSentenceAndCitesIt() {
         String out = answerer.complete(PROMPT, 0.0, 1);
