@@ -173,7 +173,18 @@ public final class FetchPolicy implements Serializable {
             this.schemes.add(scheme);
         }
         this.hosts = new ArrayList<>();
-        hosts.stream().map(h -> h.strip().toLowerCase(Locale.ROOT)).filter(h -> !h.isEmpty()).forEach(this.hosts::add);
+        for (String entry : hosts) {
+            String host = entry.strip().toLowerCase(Locale.ROOT);
+            // Same trap as the schemes: "a.example.com,b.example.com" was one host no URI names, so nothing was fetched.
+            if (host.contains(",") || host.chars().anyMatch(Character::isWhitespace)) {
+                throw new IllegalArgumentException(IngestOptions.FETCH_ALLOWED_HOSTS.key() + " has '" + entry.strip()
+                        + "', which is not a host name; entries are separated by ';', e.g. "
+                        + entry.strip().replaceAll("\\s*[,\\s]\\s*", ";"));
+            }
+            if (!host.isEmpty()) {
+                this.hosts.add(host);
+            }
+        }
         this.allowedAddresses = new ArrayList<>();
         allowedAddresses.stream().map(String::strip).filter(a -> !a.isEmpty()).map(AddressRule::parse).forEach(this.allowedAddresses::add);
         this.rootNames = new ArrayList<>(roots);
@@ -218,6 +229,10 @@ public final class FetchPolicy implements Serializable {
     /** A configured prefix as compared: lower-case scheme, and a trailing '/' so that .../acme does not admit .../acme-x. */
     private static String storePrefix(String prefix) {
         int colon = prefix.indexOf("://");
+        if (prefix.indexOf("://", colon + 3) > 0) { // "s3://a/,s3://b/": one prefix no URI lies below
+            throw new IllegalArgumentException(IngestOptions.FETCH_ALLOWED_PREFIXES.key() + " has '" + prefix
+                    + "', which holds more than one URI; entries are separated by ';'");
+        }
         if (colon <= 0) {
             throw new IllegalArgumentException(IngestOptions.FETCH_ALLOWED_PREFIXES.key()
                     + " takes URI prefixes such as s3://bucket/{tenant}/, not: " + prefix);

@@ -186,6 +186,24 @@ class FetchPolicyTest {
         assertThat(refusal(p, "http://docs.example.com/a.pdf")).contains("not in ingest.fetch.allowed-hosts");
     }
 
+    /** The same trap in the other list options: one entry no URI matches, so nothing was fetched and nothing said why. */
+    @Test
+    void hostsAndPrefixesWrittenWithCommasFailThePolicyNamingTheOption() {
+        Configuration hosts = new Configuration();
+        hosts.setString(IngestOptions.FETCH_ALLOWED_HOSTS.key(), "a.example.com, b.example.com");
+        assertThatThrownBy(() -> FetchPolicy.from(hosts)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ingest.fetch.allowed-hosts").hasMessageContaining("a.example.com;b.example.com");
+        Configuration prefixes = new Configuration();
+        prefixes.setString(IngestOptions.FETCH_ALLOWED_SCHEMES.key(), "s3");
+        prefixes.setString(IngestOptions.FETCH_ALLOWED_PREFIXES.key(), "s3://docs/{tenant}/,s3://shared/");
+        assertThatThrownBy(() -> FetchPolicy.from(prefixes)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ingest.fetch.allowed-prefixes").hasMessageContaining("separated by ';'");
+        Configuration fine = new Configuration();
+        fine.setString(IngestOptions.FETCH_ALLOWED_HOSTS.key(), "a.example.com; *.example.org");
+        fine.setString(IngestOptions.FETCH_ALLOWED_PREFIXES.key(), "s3://docs/{tenant}/;s3://shared/");
+        assertThat(FetchPolicy.from(fine)).isNotNull();
+    }
+
     @Test
     void literalAddressesAreCheckedLikeResolvedOnes() {
         FetchPolicy p = policy(List.of("*"), List.of());
