@@ -87,7 +87,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
             invokeChoices(request, resultFuture);
             return;
         }
-        String id = request.retrieval.question.key();
+        String id = slot(request.retrieval.question);
         Question q = question(request);
         CandidateCall call;
         synchronized (q) {
@@ -124,7 +124,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
      * n here too, or a question with such requests beside single ones never had all of its n and stayed in the map.
      */
     private void invokeChoices(CandidateRequest request, ResultFuture<VoteInput> resultFuture) {
-        String id = request.retrieval.question.key();
+        String id = slot(request.retrieval.question);
         Question q = question(request);
         for (int j = 0; j < request.choices; j++) {
             metrics.issued(request.endpoint);
@@ -148,8 +148,17 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
         }
         QuestionTask task = request.retrieval.question;
         int n = task.n;
-        return questions.computeIfAbsent(task.key(), k -> new Question(n, task.deadlineAtMs(),
+        return questions.computeIfAbsent(slot(task), k -> new Question(n, task.deadlineAtMs(),
                 generator.hedgeSettings().budget(n), generator.planSpares(n)));
+    }
+
+    /**
+     * A question's entry here: its key and arrival. A copy re-sent while the first is in flight (another arrival) has
+     * its own, as it has in the vote, which keeps to the first copy: pooled, the copy's results could settle the tally
+     * and cancel the first copy's calls.
+     */
+    private static String slot(QuestionTask task) {
+        return task.key() + '@' + task.receivedAtMs;
     }
 
     private void emit(CandidateRequest request, CandidateResult r, ResultFuture<VoteInput> resultFuture) {
@@ -191,7 +200,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
                     VoteInputs.candidates(request.retrieval.question, maxWeight, timedOut)));
             return;
         }
-        String id = request.retrieval.question.key();
+        String id = slot(request.retrieval.question);
         Question q = questions.get(id);
         CandidateCall call = null;
         if (q != null) {

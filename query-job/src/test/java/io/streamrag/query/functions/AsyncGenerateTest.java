@@ -104,4 +104,44 @@ class AsyncGenerateTest {
             assertThat(out).flatExtracting(v -> v.candidates).hasSize(3);
         }
     }
+    /**
+     * A question re-sent while its first copy is in flight (same id, another arrival): each copy has its own entry, as
+     * in the vote (which keeps to the first). Pooled, the copy's results counted toward the first copy's n and tally,
+     * so they could settle it and cancel the first copy's calls.
+     */
+    @Test
+    void aCopyReSentWhileTheFirstIsInFlightIsCountedApart() throws Exception {
+        try (LocalModelServer server = LocalModelServer.startLocal(Faults.parse("latency=2000"))) {
+            Configuration conf = new Configuration();
+            conf.set(QueryOptions.ENDPOINTS, "local=openai," + server.baseUrl() + ",extractive,8");
+            conf.set(QueryOptions.HEDGE_ENABLED, false);
+            List<EndpointSpec> specs = EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS));
+            Retrieval first = TestRetrievals.adminPort("qa-copy", 2, 60_000);
+            Retrieval copy = TestRetrievals.adminPort("qa-copy", 2, 60_000);
+            first.question.receivedAtMs = System.currentTimeMillis();
+            copy.question.receivedAtMs = first.question.receivedAtMs + 1_000;
+            HarnessMetrics metrics = new HarnessMetrics();
+            try (var h = new OneInputStreamOperatorTestHarness<>(
+                    new AsyncWaitOperatorFactory<>(new AsyncGenerate(GenerateSettings.from(conf), specs), 60_000, 8,
+                            AsyncDataStream.OutputMode.UNORDERED),
+                    TypeInformation.of(io.streamrag.query.records.CandidateRequest.class).createSerializer(new SerializerConfigImpl()),
+                    metrics.environment().build())) {
+                h.open();
+                h.processElement(FanOut.request(first, 0, List.of("local"), 0.7), 0);
+                h.processElement(FanOut.request(copy, 0, List.of("local"), 0.7), 0);
+                @SuppressWarnings("unchecked")
+                Gauge<Integer> inFlight = (Gauge<Integer>) metrics.get(GenerationMetrics.QUESTIONS_IN_FLIGHT.name());
+                assertThat(inFlight.getValue()).as("one entry per copy while their calls run (2 s)").isEqualTo(2);
+                h.processElement(FanOut.request(first, 1, List.of("local"), 0.7), 0);
+                h.processElement(FanOut.request(copy, 1, List.of("local"), 0.7), 0);
+                h.endInput();
+                assertThat(h.extractOutputValues()).flatExtracting(v -> v.candidates).hasSize(4)
+                        .allSatisfy(c -> assertThat(c.status).isEqualTo(Status.OK.name()));
+                for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); inFlight.getValue() > 0 && System.nanoTime() < until; ) {
+                    Thread.sleep(10);
+                }
+                assertThat(inFlight.getValue()).as("both forgotten once each has its n").isZero();
+            }
+        }
+    }
 }
