@@ -64,7 +64,7 @@ public final class OpenSearchClients {
 
         @Override
         public String toString() {   // never print the password
-            return "OpenSearch " + url + (user == null ? "" : " as " + user);
+            return "OpenSearch " + Secrets.masked(url) + (user == null ? "" : " as " + user);
         }
     }
 
@@ -78,11 +78,12 @@ public final class OpenSearchClients {
 
     /** Resolves a connection: reads its password and TLS files (where the caller runs), with the checks of {@link #settings(Configuration)}. */
     public static Settings settings(OpenSearchConnection c) {
-        URI uri = parse(c.url());
-        if (uri.getUserInfo() != null) {
+        if (Secrets.carriesCredentials(c.url())) {
             throw new IllegalArgumentException("opensearch.url must not carry credentials: use opensearch.username "
-                    + "and opensearch.password-file (or the environment variable named by opensearch.password-env)");
+                    + "and opensearch.password-file (or the environment variable named by opensearch.password-env): "
+                    + Secrets.masked(c.url()));
         }
+        URI uri = parse(c.url());
         String user = c.username();
         String password = null;
         if (user != null && !user.isBlank()) {
@@ -225,7 +226,9 @@ public final class OpenSearchClients {
         try {
             return new URI(url);
         } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("Invalid OpenSearch URL: " + url, e);
+            // The reason and where, not the input: a URL that fails to parse may hold a password.
+            throw new IllegalArgumentException("Invalid OpenSearch URL " + Secrets.masked(url) + ": " + e.getReason()
+                    + " at index " + e.getIndex());
         }
     }
 

@@ -7,6 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Reads passwords from a file or an environment variable, never from the job configuration: the configuration
@@ -19,6 +21,11 @@ public final class Secrets {
             "kafka.sasl.password", "kafka.ssl.truststore.password", "kafka.ssl.keystore.password",
             "kafka.ssl.key.password", "kafka.sasl.jaas.config", "kafka.properties.sasl.jaas.config",
             "opensearch.password", "opensearch.ssl.truststore.password");
+    /** URL options of both jobs that must not carry credentials ({@link #rejectInline} checks them). */
+    static final List<String> URL_KEYS = List.of("opensearch.url", "embedding.base-url", "ingest.vision.base-url");
+    /** A query parameter that carries a key. */
+    private static final Pattern KEY_PARAMETER =
+            Pattern.compile("(?i)(?:^|&)(?:key|api[_-]?key|token|access[_-]?token|password|secret)=");
 
     private Secrets() {}
 
@@ -61,7 +68,10 @@ public final class Secrets {
         return value;
     }
 
-    /** Fails if the configuration carries a secret itself instead of naming a file or environment variable. */
+    /**
+     * Fails if the configuration carries a secret itself instead of naming a file or environment variable: a secret's
+     * own key, or a URL option with credentials in it (see {@link #carriesCredentials}).
+     */
     public static void rejectInline(Configuration conf) {
         for (String key : INLINE_SECRET_KEYS) {
             if (conf.containsKey(key)) {
@@ -69,5 +79,51 @@ public final class Secrets {
                         + "files or environment variables (use the matching *-file or *-env option)");
             }
         }
+        Map<String, String> all = conf.toMap();
+        for (String key : URL_KEYS) {
+            String url = all.get(key);
+            if (url != null && carriesCredentials(url)) {
+                throw new IllegalArgumentException(key + " must not carry credentials (user info or a key parameter): "
+                        + masked(url) + "; secrets come from files or environment variables (the matching *-file or *-env option)");
+            }
+        }
+    }
+
+    /**
+     * Whether {@code url} carries credentials: any {@code @} before its path (a password with an unencoded '@' makes
+     * java.net.URI find neither user info nor host, so asking it is not enough), or a key-like query parameter.
+     */
+    public static boolean carriesCredentials(String url) {
+        int scheme = url.indexOf("://");
+        String rest = scheme < 0 ? url : url.substring(scheme + 3);
+        int end = authorityEnd(rest);
+        int query = rest.indexOf('?');
+        return rest.substring(0, end).contains("@") || (query >= 0 && KEY_PARAMETER.matcher(rest.substring(query + 1)).find());
+    }
+
+    /** {@code url} for a message: what stands before an '@' in its authority, and the query, replaced by {@code ***}. */
+    public static String masked(String url) {
+        int scheme = url.indexOf("://");
+        String head = scheme < 0 ? "" : url.substring(0, scheme + 3);
+        String rest = scheme < 0 ? url : url.substring(scheme + 3);
+        int end = authorityEnd(rest);
+        int at = rest.substring(0, end).lastIndexOf('@');
+        if (at >= 0) {
+            rest = "***" + rest.substring(at);
+        }
+        int query = rest.indexOf('?');
+        return head + (query >= 0 ? rest.substring(0, query) + "?***" : rest);
+    }
+
+    /** Where the authority of {@code rest} (a URL after its "://") ends: at the first '/', '?' or '#'. */
+    private static int authorityEnd(String rest) {
+        int end = rest.length();
+        for (char c : new char[] {'/', '?', '#'}) {
+            int i = rest.indexOf(c);
+            if (i >= 0 && i < end) {
+                end = i;
+            }
+        }
+        return end;
     }
 }

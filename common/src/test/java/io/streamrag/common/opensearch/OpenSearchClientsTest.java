@@ -1,5 +1,7 @@
 package io.streamrag.common.opensearch;
 
+import io.streamrag.common.security.Secrets;
+
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.util.InstantiationUtil;
 import org.junit.jupiter.api.Test;
@@ -80,6 +82,38 @@ class OpenSearchClientsTest {
         Configuration inline = new Configuration();
         inline.setString("opensearch.password", "inline-secret");
         assertThatThrownBy(() -> OpenSearchClients.settings(inline)).hasMessageNotContaining("inline-secret");
+    }
+
+    /**
+     * A password with an unencoded '@' (java.net.URI then finds neither user info nor host) passed the check and was
+     * printed by the settings and by the later failure; one with a character a URI may not hold was printed by the
+     * parse error. Every URL option of both jobs is checked so, and no message repeats the password.
+     */
+    @Test
+    void credentialsThatJavaCannotParseAreRefusedToo() {
+        for (String url : new String[] {"https://streamrag:P@ssw0rd@opensearch:9200", "https://streamrag:pa ssw0rd@opensearch:9200",
+                "https://streamrag:pa%zzssw0rd@opensearch:9200"}) {
+            Configuration conf = new Configuration();
+            conf.setString("opensearch.url", url);
+            assertThatThrownBy(() -> OpenSearchClients.settings(conf)).as(url).hasMessageContaining("must not carry credentials")
+                    .hasMessageNotContaining("ssw0rd");
+        }
+        Configuration bad = new Configuration();
+        bad.setString("opensearch.url", "https://open search:9200/?token=s3cr3t");
+        assertThatThrownBy(() -> OpenSearchClients.settings(bad)).hasMessageNotContaining("s3cr3t");
+        Configuration path = new Configuration();
+        path.setString("opensearch.url", "http://127.0.0.1:9200/a@b");
+        assertThat(OpenSearchClients.settings(path).url()).as("an '@' in the path is no credential").endsWith("/a@b");
+        for (String[] option : new String[][] {{"embedding.base-url", "https://svc:s3cr3t@emb.internal/v1"},
+                {"embedding.base-url", "https://emb.internal/v1?api_key=s3cr3t"},
+                {"ingest.vision.base-url", "https://vision.internal/v1?token=s3cr3t"}}) {
+            Configuration conf = new Configuration();
+            conf.setString(option[0], option[1]);
+            assertThatThrownBy(() -> OpenSearchClients.settings(conf)).as(option[1]).hasMessageContaining(option[0])
+                    .hasMessageContaining("must not carry credentials").hasMessageNotContaining("s3cr3t");
+        }
+        assertThat(Secrets.masked("https://u:p@h:1/v1?key=k")).isEqualTo("https://***@h:1/v1?***");
+        assertThat(Secrets.carriesCredentials("https://h/v1?project_id=1&version=2")).isFalse();
     }
 
     @Test

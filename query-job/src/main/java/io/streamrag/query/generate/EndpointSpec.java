@@ -1,12 +1,13 @@
 package io.streamrag.query.generate;
 
+import io.streamrag.common.security.Secrets;
+
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
-/**
 /**
  * One model endpoint from {@code query.endpoints}:
  * {@code name=provider,baseUrl,model[,maxConcurrency[,weight[,timeoutMs[,apiKeyEnv[,maxChoices]]]]]}
@@ -57,10 +58,6 @@ public class EndpointSpec implements Serializable {
     }
 
     private static final java.util.regex.Pattern NAMED_FIELD = java.util.regex.Pattern.compile("(rps|maxChoices)=.*");
-
-    /** Query parameters hosted APIs accept keys in; a key there would show on the dashboard with the job's arguments. */
-    private static final java.util.regex.Pattern KEY_PARAMETER =
-            java.util.regex.Pattern.compile("(?i)(?:^|&)(?:key|api[_-]?key|token|access[_-]?token|password|secret)=");
 
     public static EndpointSpec parse(String value) {
         refuseCredentials(value);
@@ -131,21 +128,7 @@ public class EndpointSpec implements Serializable {
      */
     private static void refuseCredentials(String value) {
         for (String field : value.split(",")) {
-            int scheme = field.indexOf("://");
-            if (scheme < 0) {
-                continue;
-            }
-            String rest = field.substring(scheme + 3);
-            int end = rest.length();
-            for (char c : new char[] {'/', '?', '#'}) {
-                int at = rest.indexOf(c);
-                if (at >= 0 && at < end) {
-                    end = at;
-                }
-            }
-            int query = rest.indexOf('?');
-            if (rest.substring(0, end).contains("@")
-                    || (query >= 0 && KEY_PARAMETER.matcher(rest.substring(query + 1)).find())) {
+            if (field.contains("://") && Secrets.carriesCredentials(field.strip())) {
                 String name = value.indexOf('=') > 0 ? value.substring(0, value.indexOf('=')).strip() : "?";
                 throw new IllegalArgumentException("Endpoint '" + name + "': its baseUrl may not carry credentials "
                         + "(user info or a key parameter); put the key in the environment variable the spec names (apiKeyEnv)");
