@@ -340,8 +340,20 @@ kafka_format() {  # svc dir out [format-args...]
     [[ ! -f "$dir/data/meta.properties" ]] || return 0
     cid="$(kafka_tool kafka.tools.StorageTool random-uuid | tail -n 1)"
     log "$svc: formatting $dir/data (cluster id $cid)"
-    kafka_tool kafka.tools.StorageTool format -t "$cid" -c "$dir/config/server.properties" --standalone "$@" >>"$out" 2>&1 \
-        || start_failed "$svc" "storage format failed" "$out"
+    # The arguments go in a file only we can read (java @file): SCRAM passwords on the command line would show in
+    # /proc/PID/cmdline to every local user while the format runs.
+    local args="$dir/config/format.args" a rc=0
+    (
+        umask 077
+        : >"$args"
+        for a in kafka.tools.StorageTool format -t "$cid" -c "$dir/config/server.properties" --standalone "$@"; do
+            a="${a//\\/\\\\}"
+            printf '"%s"\n' "${a//\"/\\\"}" >>"$args"
+        done
+    )
+    kafka_tool "@$args" >>"$out" 2>&1 || rc=$?
+    rm -f "$args"
+    [[ $rc -eq 0 ]] || start_failed "$svc" "storage format failed" "$out"
 }
 
 # Launch a broker from the shared libs with the server.properties and log4j2.xml in its dir/config.
