@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.opensearch.client.opensearch.OpenSearchClient;
 import org.opensearch.client.opensearch.generic.Body;
+import org.opensearch.client.opensearch.generic.Request;
 import org.opensearch.client.opensearch.generic.Requests;
 import org.opensearch.client.opensearch.generic.Response;
 import org.opensearch.client.transport.httpclient5.ResponseException;
@@ -182,10 +183,30 @@ public final class DependencyWatch implements DependencyHealth {
 
     private String openSearch() throws InterruptedException {
         String name = "OpenSearch " + settings.openSearch().url();
+        return probe(name, Requests.builder().method("GET").endpoint("/_cluster/health/" + settings.index())
+                .query(Map.of("timeout", "0s")).build(), name + " did not answer within " + Duration.ofMillis(timeoutMs), health -> {
+                    String red = indexRed(name, health);
+                    if (red != null) {
+                        return red;
+                    }
+                    String blocked = writesBlocked(name);
+                    return blocked != null ? blocked : writesRejected(name);
+                });
+    }
+
+    /** Judges a 200 answer of a probe request: what is down (null: up). */
+    private interface AnswerCheck {
+        String check(Response response) throws InterruptedException;
+    }
+
+    /**
+     * Sends one probe request and judges it as the indexer would: not sent, or an outage's failure or status, is down;
+     * no answer within the timeout is {@code late}; a 200 answer is judged by {@code ok}; any other answer is up.
+     */
+    private String probe(String name, Request request, String late, AnswerCheck ok) throws InterruptedException {
         CompletableFuture<Response> call;
         try {
-            call = openSearch.generic().executeAsync(Requests.builder().method("GET")
-                    .endpoint("/_cluster/health/" + settings.index()).query(Map.of("timeout", "0s")).build());
+            call = openSearch.generic().executeAsync(request);
         } catch (RuntimeException e) {
             return outage(name, e);
         }
@@ -194,15 +215,10 @@ public final class DependencyWatch implements DependencyHealth {
             if (answered != null || response.getStatus() != 200) {
                 return answered;
             }
-            String red = indexRed(name, response);
-            if (red != null) {
-                return red;
-            }
-            String blocked = writesBlocked(name);
-            return blocked != null ? blocked : writesRejected(name);
+            return ok.check(response);
         } catch (TimeoutException e) {
             call.cancel(true);
-            return name + " did not answer within " + Duration.ofMillis(timeoutMs);
+            return late;
         } catch (ExecutionException e) {
             return outage(name, e.getCause());
         } catch (IOException e) {
@@ -264,30 +280,17 @@ public final class DependencyWatch implements DependencyHealth {
      * document or index, 403 for a user who may not delete (the health check above has answered).
      */
     private String writesRejected(String name) throws InterruptedException {
-        CompletableFuture<Response> call;
-        try {
-            call = openSearch.generic().executeAsync(Requests.builder().method("POST").endpoint("/_bulk")
-                    .body(Body.from(writeProbe, "application/x-ndjson")).build());
-        } catch (RuntimeException e) {
-            return outage(name, e);
-        }
-        try (Response response = call.get(timeoutMs, TimeUnit.MILLISECONDS)) {
-            String answered = openSearchAnswered(name, response.getStatus());
-            if (answered != null || response.getStatus() != 200) {
-                return answered;
-            }
-            byte[] bytes = response.getBody().map(Body::bodyAsBytes).orElse(null);
-            JsonNode item = bytes == null || bytes.length == 0 ? null : Json.tree(bytes).path("items").path(0).path("delete");
-            return item == null ? null : itemRejected(name, item);
-        } catch (TimeoutException e) {
-            call.cancel(true);
-            return name + ": a write to index " + settings.index() + " did not answer within " + Duration.ofMillis(timeoutMs);
-        } catch (ExecutionException e) {
-            return outage(name, e.getCause());
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("Reading {}'s answer to the write probe failed, counted as answering: {}", name, e.toString());
-            return null;
-        }
+        return probe(name, Requests.builder().method("POST").endpoint("/_bulk").body(Body.from(writeProbe, "application/x-ndjson")).build(),
+                name + ": a write to index " + settings.index() + " did not answer within " + Duration.ofMillis(timeoutMs), answer -> {
+                    try {
+                        byte[] bytes = answer.getBody().map(Body::bodyAsBytes).orElse(null);
+                        JsonNode item = bytes == null || bytes.length == 0 ? null : Json.tree(bytes).path("items").path(0).path("delete");
+                        return item == null ? null : itemRejected(name, item);
+                    } catch (IOException | RuntimeException e) {
+                        LOG.debug("Reading {}'s answer to the write probe failed, counted as answering: {}", name, e.toString());
+                        return null;
+                    }
+                });
     }
 
     /** What the write probe's bulk item says: rejected as an outage (429, 5xx), or (null) an answer. */
