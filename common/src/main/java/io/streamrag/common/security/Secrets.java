@@ -22,7 +22,8 @@ public final class Secrets {
             "kafka.ssl.key.password", "kafka.sasl.jaas.config", "kafka.properties.sasl.jaas.config",
             "opensearch.password", "opensearch.ssl.truststore.password");
     /** URL options of both jobs that must not carry credentials ({@link #rejectInline} checks them). */
-    static final List<String> URL_KEYS = List.of("opensearch.url", "embedding.base-url", "ingest.vision.base-url");
+    static final List<String> URL_KEYS = List.of("opensearch.url", "embedding.base-url", "ingest.vision.base-url",
+            "vision.base-url"); // the last one ingest.vision.base-url's deprecated key, which the job still reads
     /** A query parameter that carries a key. */
     private static final Pattern KEY_PARAMETER =
             Pattern.compile("(?i)(?:^|&)(?:key|api[_-]?key|token|access[_-]?token|password|secret)=");
@@ -90,40 +91,23 @@ public final class Secrets {
     }
 
     /**
-     * Whether {@code url} carries credentials: any {@code @} before its path (a password with an unencoded '@' makes
-     * java.net.URI find neither user info nor host, so asking it is not enough), or a key-like query parameter.
+     * Whether {@code url} carries credentials: an {@code @} anywhere in it, or a key-like query parameter. Anywhere: a
+     * password with an unencoded '@', '/', '?' or '#' ({@code admin:ab/cd@host}) makes java.net.URI find no user info
+     * (or the user's name as the host), so neither asking it nor looking only before the first '/' is enough; these
+     * services' URLs have no '@' of their own.
      */
     public static boolean carriesCredentials(String url) {
-        int scheme = url.indexOf("://");
-        String rest = scheme < 0 ? url : url.substring(scheme + 3);
-        int end = authorityEnd(rest);
-        int query = rest.indexOf('?');
-        return rest.substring(0, end).contains("@") || (query >= 0 && KEY_PARAMETER.matcher(rest.substring(query + 1)).find());
+        int query = url.indexOf('?');
+        return url.indexOf('@') >= 0 || (query >= 0 && KEY_PARAMETER.matcher(url.substring(query + 1)).find());
     }
 
-    /** {@code url} for a message: what stands before an '@' in its authority, and the query, replaced by {@code ***}. */
+    /** {@code url} for a message: all from its "//" to its last '@', and its query, replaced by {@code ***}. */
     public static String masked(String url) {
         int scheme = url.indexOf("://");
-        String head = scheme < 0 ? "" : url.substring(0, scheme + 3);
-        String rest = scheme < 0 ? url : url.substring(scheme + 3);
-        int end = authorityEnd(rest);
-        int at = rest.substring(0, end).lastIndexOf('@');
-        if (at >= 0) {
-            rest = "***" + rest.substring(at);
-        }
-        int query = rest.indexOf('?');
-        return head + (query >= 0 ? rest.substring(0, query) + "?***" : rest);
-    }
-
-    /** Where the authority of {@code rest} (a URL after its "://") ends: at the first '/', '?' or '#'. */
-    private static int authorityEnd(String rest) {
-        int end = rest.length();
-        for (char c : new char[] {'/', '?', '#'}) {
-            int i = rest.indexOf(c);
-            if (i >= 0 && i < end) {
-                end = i;
-            }
-        }
-        return end;
+        int from = scheme < 0 ? 0 : scheme + 3;
+        int at = url.lastIndexOf('@');
+        String out = at >= from ? url.substring(0, from) + "***" + url.substring(at) : url;
+        int query = out.indexOf('?');
+        return query >= 0 ? out.substring(0, query) + "?***" : out;
     }
 }

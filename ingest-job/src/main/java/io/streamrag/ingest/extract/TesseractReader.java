@@ -12,8 +12,11 @@ import java.util.concurrent.TimeUnit;
 /** OCR through the {@code tesseract IMAGE stdout} command: offline, no native bindings, killed on timeout. */
 public class TesseractReader implements ImageTextReader {
 
-    /** What tesseract reads from its environment: where its language data is, the locale, temp files; and PATH. */
-    static final Set<String> PASSED_ENV = Set.of("PATH", "TESSDATA_PREFIX", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR");
+    /**
+     * What tesseract reads from its environment: where its language data is, the locale, temp files; PATH, and
+     * LD_LIBRARY_PATH for a tesseract installed under another prefix (/opt, conda), which otherwise exits 127.
+     */
+    static final Set<String> PASSED_ENV = Set.of("PATH", "LD_LIBRARY_PATH", "TESSDATA_PREFIX", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR");
 
     private final String command;
     private final String language;

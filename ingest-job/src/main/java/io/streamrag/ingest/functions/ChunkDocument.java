@@ -54,12 +54,10 @@ public class ChunkDocument extends ProcessFunction<ExtractedDocument, ChunkedDoc
                 ctx.output(DeadLetters.TAG, DeadLetters.of(doc.task, Stage.EXTRACT, DocumentError.CORRUPT_DOCUMENT,
                         "Cannot chunk the extracted text: " + e));
                 return;
-            } catch (OutOfMemoryError e) {
-                // Last resort, as in PdfExtractor: the chunks made so far become garbage with this error.
-                ctx.output(DeadLetters.TAG, DeadLetters.of(doc.task, Stage.EXTRACT, DocumentError.LIMIT_EXCEEDED,
-                        "Cannot chunk the extracted text: it needs more memory than the heap has (" + e.getMessage() + ")"));
-                return;
             }
+            // An OutOfMemoryError is not caught: the text is capped (ingest.limits.max-text-bytes, 200,000 glyphs a PDF
+            // page) and the chunker holds one chunk's words, so it would be the TaskManager's, not this document's
+            // (Flink's own handling, e.g. taskmanager.jvm-exit-on-oom, and the quarantine take it from there).
             if (chunks.isEmpty()) {
                 // Keep the previous version searchable rather than replace it by nothing.
                 String why = doc.imagesFailed > 0 ? " (" + doc.imagesFailed + " images could not be read)" : "";

@@ -53,6 +53,8 @@ class DependencyWatchTest {
     private final List<String> bulkBodies = new CopyOnWriteArrayList<>();
     private volatile int embeddingStatus = 404; // an OpenAI-compatible base URL often answers GET with 404: still an answer
     private volatile long delayMs;
+    /** Extra wait before the write probe's answer. */
+    private volatile long bulkDelayMs;
     private final List<String> requests = new CopyOnWriteArrayList<>();
 
     @BeforeEach
@@ -87,6 +89,11 @@ class DependencyWatchTest {
         }
         if (path.equals("/_bulk")) {
             bulkBodies.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            try {
+                Thread.sleep(bulkDelayMs);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         byte[] body = (path.equals("/_bulk") ? "{\"took\":0,\"errors\":true,\"items\":[{\"delete\":" + writeItem + "}]}"
                 : path.contains("/_settings/")
@@ -195,6 +202,16 @@ class DependencyWatchTest {
                 writeItem = answered; // missing, forbidden to delete, refused as malformed, or no status: all answers
                 assertThat(w.checkNow()).as(answered).isNull();
             }
+        }
+    }
+
+    /** A write queue slower than the probe, but not than the indexer's minute per request, is no outage. */
+    @Test
+    void aWriteSlowerThanTheProbesTimeoutIsUp() throws Exception {
+        bulkDelayMs = 3_000;
+        try (DependencyWatch w = watch(url(), embedding(Provider.ONNX, null), Duration.ofMinutes(1), Duration.ofMillis(300))) {
+            assertThat(w.checkNow()).isNull();
+            assertThat(requests).contains("POST /_bulk");
         }
     }
 

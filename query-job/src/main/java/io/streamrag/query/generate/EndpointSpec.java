@@ -128,7 +128,9 @@ public class EndpointSpec implements Serializable {
      */
     private static void refuseCredentials(String value) {
         for (String field : value.split(",")) {
-            if (field.contains("://") && Secrets.carriesCredentials(field.strip())) {
+            // A path segment may start with '@' (model ids such as @cf/meta/... in hosted APIs' paths); any other '@'
+            // is taken for credentials (see Secrets.carriesCredentials).
+            if (field.contains("://") && Secrets.carriesCredentials(field.strip().replace("/@", "/"))) {
                 String name = value.indexOf('=') > 0 ? value.substring(0, value.indexOf('=')).strip() : "?";
                 throw new IllegalArgumentException("Endpoint '" + name + "': its baseUrl may not carry credentials "
                         + "(user info or a key parameter); put the key in the environment variable the spec names (apiKeyEnv)");

@@ -24,13 +24,14 @@ class EndpointSpecTest {
                 "a=openai,https://s3cr3t-value@llm.example/v1,m,4",
                 "a=openai,https://llm.example/v1?api_key=s3cr3t-value,m",
                 "a=ollama,http://127.0.0.1:11434/?x=1&token=s3cr3t-value,m",
-                "a=openai,https://llm.example/v1?Key=s3cr3t-value,m,not-a-number"}) {
+                "a=openai,https://llm.example/v1?Key=s3cr3t-value,m,not-a-number",
+                "a=openai,https://user:ab/s3cr3t-value@llm.example/v1,m"}) { // a password with '/': URI finds no user info
             assertThatThrownBy(() -> EndpointSpec.parse(spec)).as(spec)
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("may not carry credentials")
                     .hasMessageNotContaining("s3cr3t-value");
         }
-        // An @ in the path is not user info.
+        // A path segment that starts with '@' is not user info.
         assertThat(EndpointSpec.parse("a=openai,https://llm.example/v1/@models,m").baseUrl).isEqualTo("https://llm.example/v1/@models");
     }
 }
