@@ -94,7 +94,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
     public void asyncInvoke(Retrieval r, ResultFuture<VoteInput> resultFuture) {
         Progress p = new Progress();
         p.budget = generator.hedgeSettings().budget(r.question.n);
-        inFlight.put(r.question.key(), p);
+        inFlight.put(r.question.arrivalKey(), p);
         // Handed over a margin before the deadline: the vote answers at the deadline, with what has reached it.
         long left = r.question.handoverAtMs() - System.currentTimeMillis();
         p.deadlineTimer = timers.schedule(() -> finish(r, p, resultFuture), Math.max(0, left), TimeUnit.MILLISECONDS);
@@ -160,7 +160,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
         if (p.deadlineTimer != null) {
             p.deadlineTimer.cancel(false);
         }
-        inFlight.remove(r.question.key(), p);
+        inFlight.remove(r.question.arrivalKey(), p);
         // What has arrived, taken before the aborts: a cancelled call may complete its future on this thread.
         List<CandidateResult> results;
         synchronized (p.results) {
@@ -186,7 +186,7 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
 
     @Override
     public void timeout(Retrieval r, ResultFuture<VoteInput> resultFuture) {
-        Progress p = inFlight.get(r.question.key());
+        Progress p = inFlight.get(r.question.arrivalKey());
         if (p == null) {
             p = new Progress();
         }

@@ -56,6 +56,8 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
         int spares;
         final List<CandidateCall> calls = new ArrayList<>();
         final List<CandidateResult> results = new ArrayList<>();
+        /** Candidate indexes in {@link #results}: an exact copy's (same arrival) are counted once, as in the vote. */
+        final java.util.Set<Integer> indexes = new java.util.HashSet<>();
         boolean settled;
 
         Question(int n, long deadlineAtMs, HedgeBudget budget, int spares) {
@@ -87,7 +89,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
             invokeChoices(request, resultFuture);
             return;
         }
-        String id = slot(request.retrieval.question);
+        String id = request.retrieval.question.arrivalKey();
         Question q = question(request);
         CandidateCall call;
         synchronized (q) {
@@ -124,7 +126,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
      * n here too, or a question with such requests beside single ones never had all of its n and stayed in the map.
      */
     private void invokeChoices(CandidateRequest request, ResultFuture<VoteInput> resultFuture) {
-        String id = slot(request.retrieval.question);
+        String id = request.retrieval.question.arrivalKey();
         Question q = question(request);
         for (int j = 0; j < request.choices; j++) {
             metrics.issued(request.endpoint);
@@ -148,17 +150,8 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
         }
         QuestionTask task = request.retrieval.question;
         int n = task.n;
-        return questions.computeIfAbsent(slot(task), k -> new Question(n, task.deadlineAtMs(),
+        return questions.computeIfAbsent(task.arrivalKey(), k -> new Question(n, task.deadlineAtMs(),
                 generator.hedgeSettings().budget(n), generator.planSpares(n)));
-    }
-
-    /**
-     * A question's entry here: its key and arrival. A copy re-sent while the first is in flight (another arrival) has
-     * its own, as it has in the vote, which keeps to the first copy: pooled, the copy's results could settle the tally
-     * and cancel the first copy's calls.
-     */
-    private static String slot(QuestionTask task) {
-        return task.key() + '@' + task.receivedAtMs;
     }
 
     private void emit(CandidateRequest request, CandidateResult r, ResultFuture<VoteInput> resultFuture) {
@@ -170,6 +163,11 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
     private void done(String id, Question q, CandidateResult r) {
         List<CandidateCall> abort = List.of();
         synchronized (q) {
+            if (!q.indexes.add(r.index)) {
+                // The same candidate of an exact copy (a producer's retry): counted twice, it settled the tally on
+                // duplicates and cancelled calls the vote, which keeps the first of each index, still needed.
+                return;
+            }
             q.results.add(r);
             int outstanding = q.n - q.results.size();
             if (!q.settled && outstanding > 0 && VoteTally.of(q.results).settled(outstanding, maxWeight)) {
@@ -200,7 +198,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
                     VoteInputs.candidates(request.retrieval.question, maxWeight, timedOut)));
             return;
         }
-        String id = slot(request.retrieval.question);
+        String id = request.retrieval.question.arrivalKey();
         Question q = questions.get(id);
         CandidateCall call = null;
         if (q != null) {

@@ -24,6 +24,14 @@ public class QuestionTask {
         return Question.key(tenant, questionId);
     }
 
+    /**
+     * {@link #key()} and the arrival: what tells a copy re-sent while the first is in flight from it, in the generate
+     * operators' in-memory entries as in the vote (which keeps to the first copy).
+     */
+    public String arrivalKey() {
+        return key() + '@' + receivedAtMs;
+    }
+
     public QuestionTask() {}
 
     public long deadlineAtMs() {
