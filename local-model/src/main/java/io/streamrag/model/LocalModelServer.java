@@ -51,8 +51,9 @@ public final class LocalModelServer implements AutoCloseable {
             System.setProperty("sun.net.httpserver.nodelay", "true");
         }
         // A client that sends headers and then part of a body would otherwise hold a worker thread for ever, and a few
-        // of them every thread (the JDK server has no read timeout unless asked). Seconds; covers reading the request
-        // only, so the stall and runaway faults' long answers are not cut.
+        // of them every thread (the JDK server has no read timeout unless asked). Seconds, from the request's arrival
+        // to the end of its body (waiting for a free thread included), so the stall and runaway faults' long answers
+        // are not cut.
         if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
             System.setProperty("sun.net.httpserver.maxReqTime", "30");
         }
