@@ -181,6 +181,14 @@ public final class FetchPolicy implements Serializable {
                         + "', which is not a host name; entries are separated by ';', e.g. "
                         + entry.strip().replaceAll("\\s*[,\\s]\\s*", ";"));
             }
+            // Entries are compared with a URI's host: one with a scheme, port or path ("host:8080", "https://host")
+            // never matches, and fetched nothing without a word.
+            String name = host.startsWith("*.") ? host.substring(2) : host;
+            if (!host.isEmpty() && !host.equals("*") && !(host.startsWith("[") && host.endsWith("]"))
+                    && (name.length() > MAX_HOST_CHARS || !isHostName(name))) {
+                throw new IllegalArgumentException(IngestOptions.FETCH_ALLOWED_HOSTS.key() + " has '" + entry.strip()
+                        + "', which is not a host name: write docs.example.com, *.example.com or *, without scheme, port or path");
+            }
             if (!host.isEmpty()) {
                 this.hosts.add(host);
             }

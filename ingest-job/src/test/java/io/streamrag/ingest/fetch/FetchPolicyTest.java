@@ -198,8 +198,14 @@ class FetchPolicyTest {
         prefixes.setString(IngestOptions.FETCH_ALLOWED_PREFIXES.key(), "s3://docs/{tenant}/,s3://shared/");
         assertThatThrownBy(() -> FetchPolicy.from(prefixes)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("ingest.fetch.allowed-prefixes").hasMessageContaining("separated by ';'");
+        for (String entry : new String[] {"docs.example.com:8080", "https://docs.example.com", "docs.example.com/pdfs", "*example.com"}) {
+            Configuration odd = new Configuration();
+            odd.setString(IngestOptions.FETCH_ALLOWED_HOSTS.key(), entry); // compared with a URI's host: never matched
+            assertThatThrownBy(() -> FetchPolicy.from(odd)).as(entry).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("ingest.fetch.allowed-hosts").hasMessageContaining("not a host name");
+        }
         Configuration fine = new Configuration();
-        fine.setString(IngestOptions.FETCH_ALLOWED_HOSTS.key(), "a.example.com; *.example.org");
+        fine.setString(IngestOptions.FETCH_ALLOWED_HOSTS.key(), "a.example.com; *.example.org; 127.0.0.1; [::1]; docs.example.com.; *");
         fine.setString(IngestOptions.FETCH_ALLOWED_PREFIXES.key(), "s3://docs/{tenant}/;s3://shared/");
         assertThat(FetchPolicy.from(fine)).isNotNull();
     }
