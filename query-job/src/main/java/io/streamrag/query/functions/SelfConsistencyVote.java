@@ -51,11 +51,13 @@ public class SelfConsistencyVote extends KeyedProcessFunction<String, VoteInput,
             return;
         }
         VoteState st = pending.value();
-        if (st != null && (st.receivedAtMs != in.receivedAtMs || (in.retrieved != null && st.haveRetrieval))) {
+        if (st != null && (st.receivedAtMs != in.receivedAtMs || (st.n != 0 && in.expected != st.n)
+                || (in.retrieved != null && st.haveRetrieval))) {
             // A copy of the question re-sent while this one is in flight: its chunks would double the retrieved list,
             // its candidates count the same seeds twice, and a re-send with other words would pool two questions. A
-            // copy that arrived at another time is told by it; an exact copy (same askedAt) by its second retrieval
-            // record and, below, by candidate indexes already held.
+            // copy that arrived at another time is told by it, one that arrived at the same time by its n if it differs
+            // (every input of a copy carries its n); an exact copy (same askedAt and n) by its second retrieval record
+            // and, below, by candidate indexes already held.
             metrics.get(VoteMetrics.DUPLICATE_RETRIEVALS).inc(in.retrieved != null ? 1 : 0);
             metrics.get(VoteMetrics.DUPLICATE_CANDIDATES).inc(in.candidates.size());
             return;
@@ -66,6 +68,7 @@ public class SelfConsistencyVote extends KeyedProcessFunction<String, VoteInput,
             st.receivedAtMs = in.receivedAtMs;
             st.deadlineAtMs = in.deadlineAtMs;
             st.expected = in.expected;
+            st.n = in.expected;
             ctx.timerService().registerProcessingTimeTimer(st.deadlineAtMs);
         }
         if (in.tenant != null) {

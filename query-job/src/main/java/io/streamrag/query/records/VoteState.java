@@ -12,6 +12,8 @@ public class VoteState {
     public String tenant;
     public String strategy;
     public int expected;
+    /** The n of the copy the vote keeps to (0 in state from before it was kept: unknown). */
+    public int n;
     public long receivedAtMs;
     public long deadlineAtMs;
     public double maxWeight = 1.0;

@@ -383,4 +383,24 @@ class SelfConsistencyVoteTest {
             assertThat(h.numKeyedStateEntries()).isEqualTo(1);
         }
     }
+    /** A re-send that kept askedAt (same arrival) but asked for another n: its inputs are the copy's, not the vote's. */
+    @Test
+    void aReSendWithTheSameArrivalButAnotherNIsNotPooled() throws Exception {
+        try (var h = harness()) {
+            h.processElement(retrieval("qn", 2), 0);
+            h.processElement(ok("qn", 2, 0, "8443"), 0);
+            h.processElement(retrieval("qn", 4), 0); // the copy: same arrival (0), n=4
+            for (int i = 0; i < 4; i++) {
+                h.processElement(ok("qn", 4, i, "443"), 0);
+            }
+            assertThat(answers(h)).as("still waiting for the first copy's second candidate").isEmpty();
+            h.processElement(ok("qn", 2, 1, "8443"), 0);
+            assertThat(answers(h)).singleElement().satisfies(a -> {
+                assertThat(a.answer).isEqualTo("8443");
+                assertThat(a.candidates).hasSize(2);
+                assertThat(a.usage.candidatesRequested).isEqualTo(2);
+                assertThat(a.retrieved).hasSize(2);
+            });
+        }
+    }
 }
