@@ -130,11 +130,7 @@ public class BackfillCommand implements Callable<Integer> {
         }
         int exit = exitCode(state, dead);
         if (json) {
-            Map<String, Object> r = new LinkedHashMap<>();
-            r.put("jobId", id);
-            r.put("state", state);
-            r.put("folder", dir.toAbsolutePath().normalize().toString());
-            r.put("tenant", tenant);
+            Map<String, Object> r = jsonHead(id, state);
             r.put("durationMs", took.toMillis());
             r.put("documents", summary.documents());
             r.put("indexed", summary.indexed);
@@ -232,14 +228,20 @@ public class BackfillCommand implements Callable<Integer> {
         return failed(id, run.state(), run.gaveUp());
     }
 
+    /** The fields every {@code --json} document of a backfill starts with. */
+    private Map<String, Object> jsonHead(String id, String state) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("jobId", id);
+        r.put("state", state);
+        r.put("folder", dir.toAbsolutePath().normalize().toString());
+        r.put("tenant", tenant);
+        return r;
+    }
+
     /** The {@code --json} document of a backfill that failed (the caller said why on stderr); exit 1. */
     private int failed(String id, String state, String error) {
         if (json) {
-            Map<String, Object> r = new LinkedHashMap<>();
-            r.put("jobId", id);
-            r.put("state", state);
-            r.put("folder", dir.toAbsolutePath().normalize().toString());
-            r.put("tenant", tenant);
+            Map<String, Object> r = jsonHead(id, state);
             r.put("error", error);
             r.put("exitCode", ExitCodes.ERROR);
             System.out.println(Json.toString(r));
