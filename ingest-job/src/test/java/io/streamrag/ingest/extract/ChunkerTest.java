@@ -2,6 +2,7 @@ package io.streamrag.ingest.extract;
 
 import io.streamrag.common.records.Chunk;
 import io.streamrag.common.records.DocumentEvent.Op;
+import io.streamrag.common.testing.TaskStack;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.PageImage;
@@ -173,23 +174,13 @@ class ChunkerTest {
         PageImage image = new PageImage(1, null, PageImage.EMBEDDED, 100, 100);
         image.text = "ZEPHYR 4711";
         doc.images.add(image); // so the page's captions are looked for
-        java.util.concurrent.atomic.AtomicReference<Object> result = new java.util.concurrent.atomic.AtomicReference<>();
-        java.util.concurrent.atomic.AtomicReference<Object> whole = new java.util.concurrent.atomic.AtomicReference<>();
-        Thread t = new Thread(null, () -> {
-            try {
-                result.set(new Chunker(130, 26).chunk(task(), doc));
-                // The pattern itself, on the whole line (captions() only scans a line's first characters).
-                whole.set(Chunker.CAPTION.matcher(text.substring(text.indexOf("Figure"))).lookingAt());
-            } catch (Throwable e) {
-                result.set(e);
-            }
-        }, "task-sized-stack", 1 << 20);
-        t.start();
-        t.join();
-        assertThat(result.get()).isInstanceOf(List.class);
-        assertThat(whole.get()).isEqualTo(true);
+        Object result = TaskStack.run(() -> new Chunker(130, 26).chunk(task(), doc));
+        // The pattern itself, on the whole line (captions() only scans a line's first characters).
+        Object whole = TaskStack.run(() -> Chunker.CAPTION.matcher(text.substring(text.indexOf("Figure"))).lookingAt());
+        assertThat(result).isInstanceOf(List.class);
+        assertThat(whole).isEqualTo(true);
         @SuppressWarnings("unchecked")
-        List<Chunk> chunks = (List<Chunk>) result.get();
+        List<Chunk> chunks = (List<Chunk>) result;
         assertThat(chunks).filteredOn(c -> "text".equals(c.kind)).isNotEmpty();
         // A figure "number" of 6,000 characters is no caption: the image chunk is the image's text alone.
         assertThat(chunks).filteredOn(c -> "image".equals(c.kind)).extracting(c -> c.text).containsExactly("ZEPHYR 4711");

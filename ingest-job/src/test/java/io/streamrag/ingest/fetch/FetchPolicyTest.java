@@ -1,5 +1,6 @@
 package io.streamrag.ingest.fetch;
 
+import io.streamrag.common.testing.TaskStack;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.DocumentException;
 
@@ -124,18 +125,9 @@ class FetchPolicyTest {
         String named = "http://a" + ".a".repeat(2000) + "/doc.pdf";
         String namedWithPort = "http://a" + ".a".repeat(2000) + ":8080/doc.pdf";
         FetchPolicy p = policy(List.of("*"), List.of());
-        java.util.concurrent.atomic.AtomicReference<Object> result = new java.util.concurrent.atomic.AtomicReference<>();
-        Thread t = new Thread(null, () -> {
-            try {
-                result.set(List.of(refusal(p, numeric), refusal(p, named), refusal(p, namedWithPort)));
-            } catch (Throwable e) {
-                result.set(e);
-            }
-        }, "task-sized-stack", 1 << 20);
-        t.start();
-        t.join();
-        assertThat(result.get()).isInstanceOf(List.class);
-        assertThat((List<?>) result.get()).allSatisfy(r -> assertThat((String) r).startsWith("InvalidUri").contains("253"));
+        Object result = TaskStack.run(() -> List.of(refusal(p, numeric), refusal(p, named), refusal(p, namedWithPort)));
+        assertThat(result).isInstanceOf(List.class);
+        assertThat((List<?>) result).allSatisfy(r -> assertThat((String) r).startsWith("InvalidUri").contains("253"));
         assertThat(asked).isEmpty();
         // 253 characters are still a host name.
         String longest = "a".repeat(63) + "." + "b".repeat(63) + "." + "c".repeat(63) + "." + "d".repeat(61);

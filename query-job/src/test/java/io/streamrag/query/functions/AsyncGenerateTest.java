@@ -30,6 +30,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The fixed-N generate operator in Flink's harness: its safety-net timeout. */
 class AsyncGenerateTest {
 
+    /** The fixed-N generate operator in Flink's harness: async with {@code timeoutMs}, 8 in flight, unordered. */
+    private static OneInputStreamOperatorTestHarness<io.streamrag.query.records.CandidateRequest, VoteInput> harness(
+            Configuration conf, List<EndpointSpec> specs, long timeoutMs, HarnessMetrics metrics) throws Exception {
+        return new OneInputStreamOperatorTestHarness<>(
+                new AsyncWaitOperatorFactory<>(new AsyncGenerate(GenerateSettings.from(conf), specs), timeoutMs, 8,
+                        AsyncDataStream.OutputMode.UNORDERED),
+                TypeInformation.of(io.streamrag.query.records.CandidateRequest.class).createSerializer(new SerializerConfigImpl()),
+                metrics.environment().build());
+    }
+
     @Test
     void aCandidatePastTheOperatorTimeoutComesOutOnceAsTimeoutAndItsCallIsAborted() throws Exception {
         try (LocalModelServer server = LocalModelServer.startLocal(Faults.parse("latency=3000"))) {
@@ -39,10 +49,7 @@ class AsyncGenerateTest {
             List<EndpointSpec> specs = EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS));
             Retrieval r = TestRetrievals.adminPort("qa-timeout", 1, 60_000);
             List<VoteInput> out;
-            try (var h = new OneInputStreamOperatorTestHarness<>(
-                    new AsyncWaitOperatorFactory<>(new AsyncGenerate(GenerateSettings.from(conf), specs), 1_000, 8,
-                            AsyncDataStream.OutputMode.UNORDERED),
-                    TypeInformation.of(io.streamrag.query.records.CandidateRequest.class).createSerializer(new SerializerConfigImpl()))) {
+            try (var h = harness(conf, specs, 1_000, new HarnessMetrics())) {
                 h.open();
                 r.question.receivedAtMs = System.currentTimeMillis();
                 h.processElement(FanOut.request(r, 0, List.of("local"), 0.7), 0);
@@ -82,11 +89,7 @@ class AsyncGenerateTest {
 
             HarnessMetrics metrics = new HarnessMetrics();
             List<VoteInput> out;
-            try (var h = new OneInputStreamOperatorTestHarness<>(
-                    new AsyncWaitOperatorFactory<>(new AsyncGenerate(GenerateSettings.from(conf), specs), 60_000, 8,
-                            AsyncDataStream.OutputMode.UNORDERED),
-                    TypeInformation.of(io.streamrag.query.records.CandidateRequest.class).createSerializer(new SerializerConfigImpl()),
-                    metrics.environment().build())) {
+            try (var h = harness(conf, specs, 60_000, metrics)) {
                 h.open();
                 for (var c : requests) {
                     h.processElement(c, 0);
@@ -121,11 +124,7 @@ class AsyncGenerateTest {
             first.question.receivedAtMs = System.currentTimeMillis();
             copy.question.receivedAtMs = first.question.receivedAtMs + 1_000;
             HarnessMetrics metrics = new HarnessMetrics();
-            try (var h = new OneInputStreamOperatorTestHarness<>(
-                    new AsyncWaitOperatorFactory<>(new AsyncGenerate(GenerateSettings.from(conf), specs), 60_000, 8,
-                            AsyncDataStream.OutputMode.UNORDERED),
-                    TypeInformation.of(io.streamrag.query.records.CandidateRequest.class).createSerializer(new SerializerConfigImpl()),
-                    metrics.environment().build())) {
+            try (var h = harness(conf, specs, 60_000, metrics)) {
                 h.open();
                 h.processElement(FanOut.request(first, 0, List.of("local"), 0.7), 0);
                 h.processElement(FanOut.request(copy, 0, List.of("local"), 0.7), 0);
