@@ -1,6 +1,7 @@
 package io.streamrag.ingest.extract;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +19,9 @@ public class TesseractReader implements ImageTextReader {
      */
     static final Set<String> PASSED_ENV = Set.of("PATH", "LD_LIBRARY_PATH", "TESSDATA_PREFIX", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR");
 
+    /** How much of the end of tesseract's error output a failure's message carries. */
+    static final int ERROR_TAIL_CHARS = 300;
+
     private final String command;
     private final String language;
     private final Duration timeout;
@@ -34,6 +38,9 @@ public class TesseractReader implements ImageTextReader {
         // Its text goes to a file read once it has exited: no thread (of the JVM-wide common pool, as before, whose
         // workers the TaskManager's other code shares) has to drain a pipe meanwhile.
         Path text = Files.createTempFile("streamrag-ocr-", ".txt");
+        // Its error output to a file too: why it failed ("Failed loading language", "Unknown format") goes into the
+        // dead letter's reason instead of a bare exit code.
+        Path errors = Files.createTempFile("streamrag-ocr-", ".err");
         Process process = null;
         try {
             Files.write(file, imageBytes);
@@ -45,14 +52,14 @@ public class TesseractReader implements ImageTextReader {
             // One OpenMP thread is ~3x faster on 2 cores than letting tesseract fight itself for them.
             env.put("OMP_THREAD_LIMIT", "1");
             pb.redirectOutput(text.toFile());
-            pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+            pb.redirectError(errors.toFile());
             process = pb.start();
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();
                 throw new IOException("tesseract timed out after " + timeout);
             }
             if (process.exitValue() != 0) {
-                throw new IOException("tesseract exited with " + process.exitValue());
+                throw new IOException("tesseract exited with " + process.exitValue() + errorTail(errors));
             }
             return new String(Files.readAllBytes(text), StandardCharsets.UTF_8).strip(); // lenient on a bad byte
         } finally {
@@ -61,6 +68,28 @@ public class TesseractReader implements ImageTextReader {
             }
             Files.deleteIfExists(file);
             Files.deleteIfExists(text);
+            Files.deleteIfExists(errors);
         }
+    }
+
+    /**
+     * ": " and the last {@link #ERROR_TAIL_CHARS} characters of the error output on one line (it ends with the reason;
+     * an image can make tesseract warn at length before), or "" when there is none.
+     */
+    static String errorTail(Path errors) throws IOException {
+        byte[] tail;
+        try (RandomAccessFile in = new RandomAccessFile(errors.toFile(), "r")) {
+            long length = in.length();
+            // 4 bytes a character at most in UTF-8: enough bytes for the characters kept, and no more read.
+            int read = (int) Math.min(length, ERROR_TAIL_CHARS * 4L);
+            in.seek(length - read);
+            tail = new byte[read];
+            in.readFully(tail);
+        }
+        String oneLine = new String(tail, StandardCharsets.UTF_8).replaceAll("[\\p{Cntrl}\\s]+", " ").strip();
+        if (oneLine.length() > ERROR_TAIL_CHARS) {
+            oneLine = "..." + oneLine.substring(oneLine.length() - ERROR_TAIL_CHARS);
+        }
+        return oneLine.isEmpty() ? "" : ": " + oneLine;
     }
 }

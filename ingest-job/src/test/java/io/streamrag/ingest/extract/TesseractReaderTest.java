@@ -3,6 +3,7 @@ package io.streamrag.ingest.extract;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -14,9 +15,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The tesseract process: its text read back, only the environment it needs (not the job's secrets), and never left
+ * The tesseract process: its text read back, why it failed, only the environment it needs (not the job's secrets), and never left
  * running when the reading thread is interrupted.
  */
 class TesseractReaderTest {
@@ -35,6 +37,23 @@ class TesseractReaderTest {
     void readsWhatTheCommandWritesToStdout() throws Exception {
         Path echo = script("fake-tesseract", "printf '  words of the image \\n'");
         assertThat(new TesseractReader(echo.toString(), "eng", Duration.ofSeconds(30)).read(new byte[] {1})).isEqualTo("words of the image");
+    }
+
+    @Test
+    void aFailureSaysWhyInTheEndOfWhatTesseractWroteToStandardError() throws Exception {
+        // As tesseract 5 does for a missing language: a long warning first, the reason last, exit 1.
+        Path failing = script("failing-tesseract", "i=0; while [ $i -lt 2000 ]; do echo 'Warning: estimating resolution' >&2; i=$((i+1)); done\n"
+                + "printf 'Failed loading language \\047xx\\047\\nCould not initialize tesseract.\\n' >&2; exit 1");
+        assertThatThrownBy(() -> new TesseractReader(failing.toString(), "xx", Duration.ofSeconds(30)).read(new byte[] {1}))
+                .isInstanceOf(IOException.class)
+                .hasMessageStartingWith("tesseract exited with 1: ...")
+                .hasMessageEndingWith("Failed loading language 'xx' Could not initialize tesseract.")
+                .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThanOrEqualTo("tesseract exited with 1: ...".length() + TesseractReader.ERROR_TAIL_CHARS)
+                        .doesNotContain("\n"));
+
+        Path silent = script("silent-tesseract", "exit 3");
+        assertThatThrownBy(() -> new TesseractReader(silent.toString(), "eng", Duration.ofSeconds(30)).read(new byte[] {1}))
+                .hasMessage("tesseract exited with 3");
     }
 
     @Test
