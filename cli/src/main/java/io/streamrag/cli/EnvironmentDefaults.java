@@ -30,6 +30,15 @@ public final class EnvironmentDefaults implements CommandLine.IDefaultValueProvi
         this.env = env;
     }
 
+    /**
+     * {@code STREAMRAG_DEBUG} set (to anything but empty, {@code 0} or {@code false}): an error a command did not handle
+     * prints its stack trace after the one line, for a bug report.
+     */
+    public boolean debug() {
+        String value = env.get("STREAMRAG_DEBUG");
+        return value != null && !value.isBlank() && !"0".equals(value.strip()) && !"false".equalsIgnoreCase(value.strip());
+    }
+
     /** {@code --bootstrap-server} -> {@code STREAMRAG_BOOTSTRAP_SERVER}. */
     public static String variable(String option) {
         return "STREAMRAG_" + option.replaceFirst("^-+", "").replace('-', '_').toUpperCase(Locale.ROOT);

@@ -67,12 +67,13 @@ public final class Rag implements Runnable {
      * every help footer. Tests build it with their own environment.
      */
     public static CommandLine commandLine(CommandLine.IDefaultValueProvider defaults) {
+        boolean debug = defaults instanceof EnvironmentDefaults && ((EnvironmentDefaults) defaults).debug();
         CommandLine cl = new CommandLine(new Rag())
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .registerConverter(Duration.class, new DurationConverter())
                 .setDefaultValueProvider(defaults)
                 .setExecutionStrategy(Rag::execute)
-                .setExecutionExceptionHandler(Rag::failed);
+                .setExecutionExceptionHandler((e, c, parsed) -> failed(e, c, debug));
         documentExitCodes(cl);
         return cl;
     }
@@ -97,11 +98,16 @@ public final class Rag implements Runnable {
     /**
      * What a command did not handle itself (an unreadable --client-config, a Kafka client that cannot be built, an
      * unexpected exception): one line on stderr, and with {@code --json} a document with error and exitCode on stdout,
-     * as the commands print their own errors (README "Command line"); exit 1.
+     * as the commands print their own errors (README "Command line"); exit 1. {@code STREAMRAG_DEBUG=1} adds the stack
+     * trace after that line.
      */
-    private static int failed(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+    private static int failed(Exception e, CommandLine cl, boolean debug) {
         String message = Errors.oneLine(e);
         cl.getErr().println(cl.getCommandSpec().qualifiedName() + ": " + message);
+        if (debug) {
+            // The cause the handler was given: picocli's ExecutionException wraps what the command threw.
+            (e instanceof CommandLine.ExecutionException && e.getCause() != null ? e.getCause() : e).printStackTrace(cl.getErr());
+        }
         cl.getErr().flush();
         CommandLine.Model.OptionSpec json = cl.getCommandSpec().findOption("--json");
         if (json != null && Boolean.TRUE.equals(json.getValue())) {

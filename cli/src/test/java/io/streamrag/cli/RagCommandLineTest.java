@@ -149,6 +149,26 @@ class RagCommandLineTest {
                 .containsEntry("exitCode", ExitCodes.ERROR).extractingByKey("error").asString().startsWith("Cannot read --client-config");
     }
 
+    @Test
+    void streamragDebugAddsTheStackTraceAfterTheOneLine() {
+        for (String value : new String[] {"1", "true"}) {
+            StringWriter err = new StringWriter();
+            CommandLine cl = rag(Map.of("STREAMRAG_CLIENT_CONFIG", dir.resolve("missing.properties").toString(), "STREAMRAG_DEBUG", value));
+            cl.setErr(new PrintWriter(err));
+            cl.setOut(new PrintWriter(new StringWriter()));
+            assertThat(cl.execute("status")).isEqualTo(ExitCodes.ERROR);
+            assertThat(err.toString().lines().findFirst()).hasValueSatisfying(first -> assertThat(first).startsWith("rag status: Cannot read --client-config"));
+            assertThat(err.toString()).contains("\tat io.streamrag.cli.");
+        }
+        for (String off : new String[] {"0", "false", ""}) {
+            StringWriter err = new StringWriter();
+            CommandLine cl = rag(Map.of("STREAMRAG_CLIENT_CONFIG", dir.resolve("missing.properties").toString(), "STREAMRAG_DEBUG", off));
+            cl.setErr(new PrintWriter(err));
+            assertThat(cl.execute("status")).isEqualTo(ExitCodes.ERROR);
+            assertThat(err.toString().lines()).as("STREAMRAG_DEBUG=" + off).hasSize(1);
+        }
+    }
+
     private static String help(String command) {
         StringWriter out = new StringWriter();
         CommandLine cl = rag(Map.of());
