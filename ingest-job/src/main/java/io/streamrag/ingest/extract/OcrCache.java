@@ -6,6 +6,7 @@ import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -50,7 +51,7 @@ public final class OcrCache {
     /** The text of the image under {@code key}: cached, from a read of it already under way, or read now. */
     public Result get(String key, Reader reader) throws Exception {
         if (maxBytes <= 0) {
-            return new Result(reader.read(), false);
+            return new Result(Objects.requireNonNullElse(reader.read(), ""), false);
         }
         String cached = lookup(key);
         if (cached != null) {
@@ -62,6 +63,7 @@ public final class OcrCache {
             try {
                 return new Result(other.get(), true);
             } catch (ExecutionException e) {
+                // An Error of the other read stays wrapped: it happened on that thread, this image just failed with it.
                 throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
             }
         }
@@ -74,12 +76,14 @@ public final class OcrCache {
             }
             String text;
             try {
-                text = reader.read();
-            } catch (Exception e) {
+                // No text (a vision model's empty reply) is empty text, not a null the cache cannot weigh.
+                text = Objects.requireNonNullElse(reader.read(), "");
+                put(key, text);
+            } catch (Throwable e) {
+                // Whatever ends this read (an Error too) ends the reads joined to it: they wait without a timeout.
                 mine.completeExceptionally(e);
                 throw e;
             }
-            put(key, text);
             mine.complete(text);
             return new Result(text, false);
         } finally {

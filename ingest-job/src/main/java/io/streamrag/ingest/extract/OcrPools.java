@@ -2,8 +2,9 @@ package io.streamrag.ingest.extract;
 
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -15,13 +16,14 @@ public final class OcrPools {
 
     /** The shared executor and cache, and how many subtasks use them. */
     public static final class Pool {
-        public final ExecutorService executor;
+        /** A {@link ThreadPoolExecutor}, so a read that timed out can be taken out of its queue. */
+        public final ThreadPoolExecutor executor;
         public final OcrCache cache;
         int users;
 
         Pool(int threads, long cacheBytes) {
             AtomicInteger n = new AtomicInteger();
-            executor = Executors.newFixedThreadPool(threads, r -> {
+            executor = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
                 Thread t = new Thread(r, "ocr-" + n.incrementAndGet());
                 t.setDaemon(true);
                 return t;

@@ -66,6 +66,7 @@ public class VisionReader implements ImageTextReader {
                 TextContent.from(PROMPT),
                 // High detail: small print is the point of reading the image.
                 ImageContent.from(Base64.getEncoder().encodeToString(imageBytes), mime, ImageContent.DetailLevel.HIGH));
-        return model.chat(message).aiMessage().text();
+        String text = model.chat(message).aiMessage().text();
+        return text == null ? "" : text; // an empty reply: no text in the image, as far as the model could tell
     }
 }

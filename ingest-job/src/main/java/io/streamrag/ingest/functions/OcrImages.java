@@ -16,8 +16,10 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -41,6 +43,8 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
     private transient OcrMetrics metrics;
     /** Budgets of the documents whose last image has not come yet; used on the task thread only. */
     private transient Map<String, DocumentBudget> budgets;
+    /** Reads queued or under way, by their input record (the one Flink hands to {@link #timeout} too). */
+    private transient Map<OcrItem, FutureTask<OcrItem>> reads;
 
     public OcrImages(OcrSettings settings) {
         this.settings = settings;
@@ -57,6 +61,7 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
         pool = OcrPools.acquire(settings.threads(), settings.cacheBytes());
         metrics = new OcrMetrics(getRuntimeContext().getMetricGroup());
         budgets = new HashMap<>();
+        reads = Collections.synchronizedMap(new IdentityHashMap<>());
     }
 
     @Override
@@ -83,18 +88,30 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
             return;
         }
         DocumentBudget budget = budgetOf(item);
-        try {
-            CompletableFuture.supplyAsync(() -> readOne(item, budget), pool.executor).whenComplete((read, e) -> {
-                OcrItem out = read;
-                if (e != null) { // an Error in the reader: this image only fails
+        FutureTask<OcrItem> task = new FutureTask<>(() -> readOne(item, budget)) {
+            @Override
+            protected void done() {
+                reads.remove(item);
+                if (isCancelled()) {
+                    return; // timed out: timeout() has completed the result
+                }
+                OcrItem out;
+                try {
+                    out = get();
+                } catch (InterruptedException | ExecutionException | RuntimeException e) { // an Error in the reader: this image only fails
                     metrics.get(OcrMetrics.IMAGES_FAILED).inc();
                     LOG.warn("Reading image {} of {} v{} failed: {}", item.index + 1, item.documentId, item.version, e.toString());
                     out = item.image(item.index);
                     out.failed = true;
                 }
                 result.complete(Collections.singletonList(out));
-            });
+            }
+        };
+        reads.put(item, task);
+        try {
+            pool.executor.execute(task);
         } catch (RejectedExecutionException e) { // the pool is shutting down
+            reads.remove(item);
             result.completeExceptionally(e);
         }
     }
@@ -148,6 +165,15 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
 
     @Override
     public void timeout(OcrItem item, ResultFuture<OcrItem> result) {
+        // The read is not wanted any more: one still queued never runs and leaves the queue with its image bytes now,
+        // one under way is interrupted (tesseract is killed). Left there, each timeout admitted a new image into
+        // Flink's queue while the pool's own queue grew past ingest.ocr.capacity, so later images waited behind reads
+        // nobody wanted and timed out in turn.
+        FutureTask<OcrItem> task = reads.remove(item);
+        if (task != null) {
+            task.cancel(true);
+            pool.executor.remove(task);
+        }
         // Index the document without this image's text rather than fail it.
         metrics.get(OcrMetrics.DOCUMENTS_TIMED_OUT).inc();
         LOG.warn("Reading image {} of {} v{} timed out; indexing the document without it", item.index + 1, item.documentId, item.version);

@@ -3,6 +3,7 @@ package io.streamrag.ingest.functions;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.extract.ImageTextReader;
 import io.streamrag.ingest.extract.OcrCache;
+import io.streamrag.ingest.extract.OcrPools;
 import io.streamrag.ingest.extract.OcrSettings;
 import io.streamrag.ingest.records.OcrItem;
 import io.streamrag.ingest.testing.TestDocuments;
@@ -18,11 +19,15 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The OCR cache: one tesseract run per tenant and image content, shared across documents, never across tenants. */
+/**
+ * The OCR cache: one tesseract run per tenant and image content, shared across documents, never across tenants; an
+ * image that timed out is not read afterwards.
+ */
 class OcrImagesTest {
 
     /** Tesseract calls made through the reader, across the operator's threads. */
@@ -106,6 +111,72 @@ class OcrImagesTest {
         assertThat(cache.size()).isBetween(1, 10);
         assertThat(cache.get(OcrCache.key("acme", new byte[] {49}), () -> "again").hit()).isTrue();
         assertThat(cache.get(OcrCache.key("acme", new byte[] {0}), () -> "again").hit()).isFalse();
+    }
+
+    /** Reads that hang until interrupted, counting the reads started and the interrupts. */
+    static final class HangingOcrImages extends OcrImages {
+        private static final long serialVersionUID = 1L;
+        static final AtomicInteger STARTED = new AtomicInteger();
+        static final AtomicInteger INTERRUPTED = new AtomicInteger();
+
+        HangingOcrImages(Configuration conf) {
+            super(OcrSettings.from(conf));
+        }
+
+        @Override
+        protected ImageTextReader createReader() {
+            return bytes -> {
+                STARTED.incrementAndGet();
+                try {
+                    Thread.sleep(60_000);
+                } catch (InterruptedException e) {
+                    INTERRUPTED.incrementAndGet();
+                    throw e;
+                }
+                return "never";
+            };
+        }
+    }
+
+    @Test
+    void imagesThatTimedOutAreNotReadLater() throws Exception {
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.OCR_THREADS, 1);
+        conf.set(IngestOptions.OCR_CACHE_SIZE, MemorySize.parse("1235k")); // a pool of this test's own
+        OcrSettings settings = OcrSettings.from(conf);
+        OcrPools.Pool pool = OcrPools.acquire(settings.threads(), settings.cacheBytes());
+        HangingOcrImages.STARTED.set(0);
+        HangingOcrImages.INTERRUPTED.set(0);
+        try (var h = new OneInputStreamOperatorTestHarness<OcrItem, OcrItem>(
+                new AsyncWaitOperatorFactory<>(new HangingOcrImages(conf), 1_000, 8, AsyncDataStream.OutputMode.UNORDERED),
+                TypeInformation.of(OcrItem.class).createSerializer(new SerializerConfigImpl()))) {
+            h.open();
+            h.setProcessingTime(0);
+            for (int i = 0; i < 6; i++) {
+                h.processElement(image("acme", "slow-" + i, 0, new byte[] {(byte) i}), 1);
+            }
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (HangingOcrImages.STARTED.get() == 0 && System.nanoTime() < until) {
+                Thread.sleep(10);
+            }
+            assertThat(pool.executor.getQueue()).as("five reads waiting for the one thread").hasSize(5);
+
+            h.setProcessingTime(1_000); // every image's timeout
+            h.endInput();
+            assertThat(h.extractOutputValues()).hasSize(6).allMatch(o -> o.failed && o.text == null);
+            // Nothing queued any more, and every read that had started (the first, and one the thread may have taken
+            // from the queue between two of the timeouts) was interrupted (its tesseract killed): the thread is free.
+            assertThat(pool.executor.getQueue()).isEmpty();
+            until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while ((pool.executor.getActiveCount() > 0 || HangingOcrImages.INTERRUPTED.get() < HangingOcrImages.STARTED.get())
+                    && System.nanoTime() < until) {
+                Thread.sleep(10);
+            }
+            assertThat(pool.executor.getActiveCount()).isZero();
+            assertThat(HangingOcrImages.INTERRUPTED.get()).isEqualTo(HangingOcrImages.STARTED.get()).isPositive();
+        } finally {
+            OcrPools.release(settings.threads(), settings.cacheBytes());
+        }
     }
 
     @Test
