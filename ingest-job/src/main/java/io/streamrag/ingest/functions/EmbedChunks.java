@@ -122,16 +122,21 @@ public class EmbedChunks extends BufferingOperator<ChunkedDocument, ChunkedDocum
             if (call.isEmpty() || embedOrInputError(call, deadline) == null) {
                 continue;
             }
-            // Find the culprit: retry each document of the call on its own.
+            // Find the culprit: retry each document of the call on its own, in calls of batch-size chunks as any (a
+            // large document's thousands of chunks in one call went past the provider's request limits, and failed an
+            // innocent document, or timed out as an outage).
             for (Chunk c : call) {
                 ChunkedDocument d = owner.get(c);
                 if (failed.containsKey(d) || c.embedding != null) {
                     continue;
                 }
-                RuntimeException again = embedOrInputError(
-                        d.chunks.stream().filter(x -> x.embedding == null).collect(Collectors.toList()), deadline);
-                if (again != null) {
-                    failed.put(d, again.toString());
+                List<Chunk> left = d.chunks.stream().filter(x -> x.embedding == null).collect(Collectors.toList());
+                for (int at = 0; at < left.size(); at += batchSize) {
+                    RuntimeException again = embedOrInputError(left.subList(at, Math.min(left.size(), at + batchSize)), deadline);
+                    if (again != null) {
+                        failed.put(d, again.toString());
+                        break;
+                    }
                 }
             }
         }

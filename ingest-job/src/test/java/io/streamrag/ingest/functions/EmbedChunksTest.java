@@ -194,6 +194,30 @@ class EmbedChunksTest {
         }
     }
 
+    /**
+     * The search for a culprit sends a large document's chunks in calls of batch size, as any call: in one call of all
+     * its chunks it went past the provider's limit on inputs per request and was dead-lettered with the culprit.
+     */
+    @Test
+    void aCulpritSearchKeepsToTheBatchSize() throws Exception {
+        StubModel model = new StubModel(segments -> segments.size() > 4
+                ? new InvalidRequestException(new HttpException(400, "too many inputs: " + segments.size() + " > 4"))
+                : segments.stream().anyMatch(s -> s.text().contains("document poison"))
+                ? new InvalidRequestException(new HttpException(400, "input is too long")) : null);
+        try (var h = new OneInputStreamOperatorTestHarness<>(operator(REMOTE, QUICK, model))) {
+            h.open();
+            h.processElement(doc("poison", 1), 1);
+            h.processElement(doc("large", 10), 2); // calls of 4: poison0 large0-2 (fails), then the search
+
+            assertThat(deadLetters(h)).extracting(f -> f.documentId).containsExactly("poison");
+            assertThat(h.extractOutputValues()).singleElement().satisfies(d -> {
+                assertThat(d.task.documentId).isEqualTo("large");
+                assertThat(d.chunks).hasSize(10).allSatisfy(c -> assertThat(c.embedding).hasSize(3));
+            });
+            assertThat(model.calls).hasValue(1 + 1 + 3); // the failed call, poison alone, large in 4 + 4 + 2
+        }
+    }
+
     /** Chunks the search for a culprit embedded (or found failing) are not sent again with the next call of the flush. */
     @Test
     void aCulpritSearchDoesNotEmbedTheNextCallsChunksTwice() throws Exception {
