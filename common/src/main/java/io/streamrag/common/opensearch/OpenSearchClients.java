@@ -17,6 +17,8 @@ import org.apache.hc.core5.util.Timeout;
 import org.opensearch.client.json.jackson.JacksonJsonpMapper;
 import org.opensearch.client.opensearch.OpenSearchClient;
 import org.opensearch.client.opensearch._types.OpenSearchException;
+import org.opensearch.client.opensearch._types.ShardStatistics;
+import org.opensearch.client.opensearch.core.SearchResponse;
 import org.opensearch.client.transport.OpenSearchTransport;
 import org.opensearch.client.transport.httpclient5.ApacheHttpClient5TransportBuilder;
 
@@ -253,6 +255,23 @@ public final class OpenSearchClients {
             return transientStatus(((OpenSearchException) e).status());
         }
         return e instanceof IOException;
+    }
+
+    /**
+     * Throws when some shards failed to answer {@code response} (OpenSearch still answers 200 with what the others
+     * found, e.g. when one shard's search queue rejected it under load): a search whose "no hits" decides what is
+     * deleted or what version is indexed must not take a missing shard for one without matches. An
+     * {@link IOException}, so it is retried as an outage is.
+     */
+    public static <T extends SearchResponse<?>> T allShards(T response, String what) throws IOException {
+        ShardStatistics shards = response.shards();
+        if (shards != null && shards.failed().intValue() > 0) {
+            String reason = shards.failures().isEmpty() ? "no reason given"
+                    : shards.failures().get(0).index() + "[" + shards.failures().get(0).shard() + "]: "
+                    + shards.failures().get(0).reason().type() + ": " + shards.failures().get(0).reason().reason();
+            throw new IOException(what + ": " + shards.failed() + " of " + shards.total() + " shards failed (" + reason + ")");
+        }
+        return response;
     }
 
     /**

@@ -114,6 +114,13 @@ public class VersionLookup extends IndexBufferingOperator<DocumentTask, Document
                                             .sort(so -> so.field(f -> f.field(ChunkIndex.VERSION).order(SortOrder.Desc))))))),
                     Void.class), OpenSearchClients::retriable,
                     (retry, delay, e) -> LOG.warn("Version lookup of {} documents failed (retry {} in {} ms): {}", tasks.size(), retry + 1, delay, e.toString()));
+            if (r.shards() != null && r.shards().failed().intValue() > 0) {
+                // What the answering shards hold is not all there is: a document whose chunks sit on a failed shard
+                // would look never indexed (and its old version would stay). Unknown is safe: clean-up removes any.
+                LOG.warn("Version lookup of {} documents incomplete ({} of {} shards failed): versions unknown",
+                        tasks.size(), r.shards().failed(), r.shards().total());
+                return false;
+            }
             for (StringTermsBucket tenant : r.aggregations().get("tenants").sterms().buckets().array()) {
                 for (StringTermsBucket document : tenant.aggregations().get("documents").sterms().buckets().array()) {
                     List<Hit<JsonData>> latest = document.aggregations().get("latest").topHits().hits().hits();

@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -54,10 +56,22 @@ public class VersionCleanup {
      * half-written, a delete query per {@link #CLAUSES_PER_QUERY} of them, within what is left of {@code deadline}.
      */
     public void afterWrite(List<ChunkedDocument> docs, Set<ChunkedDocument> failed, Backoff.Deadline deadline) throws Exception {
+        // The same version of a document written again in this flush, and this time in full (a re-send).
+        Map<String, ChunkedDocument> written = new HashMap<>();
+        for (ChunkedDocument d : docs) {
+            if (!failed.contains(d)) {
+                written.put(d.task.key() + "@" + d.task.version, d);
+            }
+        }
         List<Query> clauses = new ArrayList<>();
         for (ChunkedDocument d : docs) {
             Long previous = d.task.previousVersion;
-            if (failed.contains(d)) {
+            ChunkedDocument again = failed.contains(d) ? written.get(d.task.key() + "@" + d.task.version) : null;
+            if (again != null) {
+                // Its partial chunks go, but not the ones the full write of the same version made (same ids): deleting
+                // "this version" erased the document that was reported indexed.
+                clauses.add(notWrittenClause(again));
+            } else if (failed.contains(d)) {
                 // Remove the partial new version, unless this very version was the indexed one (a replay).
                 if (previous == null || previous < d.task.version) {
                     clauses.add(versionClause(d.task, "eq"));
@@ -123,8 +137,9 @@ public class VersionCleanup {
         for (int round = 0; round < 10_000; round++) {
             // Each request retried on its own: the budget keeps room for one more call, not for two.
             retried(deadline, () -> client.indices().refresh(r -> r.index(alias)));
-            List<Hit<Chunk>> hits = retried(deadline, () -> client.search(s -> s.index(alias).size(DELETE_PAGE)
-                    .source(src -> src.fetch(false)).query(query), Chunk.class).hits().hits());
+            // No hits from every shard, not from those that answered: a failed shard's chunks would stay searchable.
+            List<Hit<Chunk>> hits = retried(deadline, () -> OpenSearchClients.allShards(client.search(s -> s.index(alias).size(DELETE_PAGE)
+                    .source(src -> src.fetch(false)).query(query), Chunk.class), "Searching the chunks to delete").hits().hits());
             if (hits.isEmpty()) {
                 break;
             }

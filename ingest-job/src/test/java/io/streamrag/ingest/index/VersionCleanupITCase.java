@@ -22,6 +22,7 @@ import java.util.stream.Collectors;
 import static io.streamrag.ingest.testing.TestChunks.chunked;
 import static io.streamrag.ingest.testing.TestChunks.versions;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Version clean-up against the real OpenSearch: replaced and re-sent versions, half-written failures, tenant-scoped deletes. */
 class VersionCleanupITCase {
@@ -121,6 +122,42 @@ class VersionCleanupITCase {
         assertThat(ids("doc-299")).containsExactly(Chunk.id("acme", "doc-299", 1, 0));
         assertThat(metrics.get(IndexMetrics.DELETE_BY_QUERY_LATENCY_MS).getCount())
                 .isEqualTo((300 + VersionCleanup.CLAUSES_PER_QUERY - 1) / VersionCleanup.CLAUSES_PER_QUERY);
+    }
+
+    /**
+     * A second index under the alias whose tenant field is a number fails every search for a tenant's chunks on its
+     * shard; OpenSearch answers 200 with the other shards' hits. Deleting stops at "no hits" only when every shard
+     * said so: here it fails (as for an outage, after its retry budget) instead of reporting the document deleted.
+     */
+    @Test
+    void aSearchSomeShardsFailedIsNotTakenForNoChunksLeft() throws Exception {
+        writer.write(List.of(chunked("acme", "manual", 1, null, 3, 4)), backoff.start());
+        OPENSEARCH.client().indices().create(c -> c.index(alias + "-numeric-tenants")
+                // documentId mapped too: a term on an unmapped field would make the whole query match nothing unparsed.
+                .mappings(m -> m.properties(ChunkIndex.TENANT, p -> p.long_(l -> l)).properties(ChunkIndex.DOCUMENT_ID, p -> p.keyword(k -> k)))
+                .aliases(alias, a -> a.isWriteIndex(false)));
+        Backoff brief = Backoff.of(Duration.ofMillis(10), Duration.ofMillis(20)).withBudget(Duration.ofMillis(500));
+
+        assertThatThrownBy(() -> cleanup.deleteDocument(chunked("acme", "manual", 2, 1L, 0, 4).task, brief.start()))
+                .hasMessageContaining("Searching the chunks to delete: 1 of 2 shards failed")
+                .hasMessageContaining(alias + "-numeric-tenants");
+        assertThat(metrics.get(IndexMetrics.REQUEST_RETRIES).getCount()).as("retried as an outage").isPositive();
+    }
+
+    /**
+     * A version that failed and the same version written in full in one flush (sent twice, the first time with a chunk
+     * the index refused): the failed one's "remove this version" erased the full write, reported indexed.
+     */
+    @Test
+    void aFailedWriteDoesNotEraseTheSameVersionWrittenInFullInTheSameFlush() throws Exception {
+        writer.write(List.of(chunked("acme", "manual", 4, null, 2, 4)), backoff.start());
+        ChunkedDocument failedFirst = chunked("acme", "manual", 5, 4L, 3, 4);
+        ChunkedDocument sentAgain = chunked("acme", "manual", 5, 4L, 2, 4);
+        writer.write(List.of(failedFirst, sentAgain), backoff.start());
+        cleanup.afterWrite(List.of(failedFirst, sentAgain), Set.of(failedFirst), backoff.start());
+
+        assertThat(ids("manual")).containsExactlyInAnyOrder(Chunk.id("acme", "manual", 5, 0), Chunk.id("acme", "manual", 5, 1));
+        assertThat(versions(OPENSEARCH.client(), alias, "acme", "manual")).containsExactly(5L, 5L);
     }
 
     /** The chunk ids of the acme document {@code id} in the index. */
