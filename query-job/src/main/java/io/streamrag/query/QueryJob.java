@@ -9,6 +9,7 @@ import io.streamrag.query.functions.AdaptiveGenerate;
 import io.streamrag.query.functions.AsyncGenerate;
 import io.streamrag.query.functions.AsyncRetrieve;
 import io.streamrag.query.functions.CountAnswers;
+import io.streamrag.query.functions.DropReSentQuestions;
 import io.streamrag.query.functions.FanOut;
 import io.streamrag.query.functions.OneAnswerPerQuestion;
 import io.streamrag.query.functions.ParseQuestion;
@@ -84,13 +85,20 @@ public class QueryJob {
                 .uid("parse-question")
                 .name("Parse question");
 
+        // A question re-sent within the dedup TTL gets no second answer: dropped here, it costs no retrieval or calls.
+        DataStream<QuestionTask> firstCopies = questions
+                .keyBy(QuestionTask::key, Types.STRING)
+                .process(new DropReSentQuestions(conf.get(QueryOptions.DEDUP_TTL)))
+                .uid("drop-re-sent")
+                .name("Drop re-sent questions");
+
         // Each tenant's rate, when set: one tenant's flood waits in its own queue, not in the shared capacity below.
         TenantRate tenantRate = QueryOptions.tenantRate(conf);
-        DataStream<QuestionTask> admitted = questions;
+        DataStream<QuestionTask> admitted = firstCopies;
         List<DataStream<Answer>> refused = new ArrayList<>();
         refused.add(questions.getSideOutput(ParseQuestion.INVALID));
         if (tenantRate.enabled()) {
-            SingleOutputStreamOperator<QuestionTask> admission = questions
+            SingleOutputStreamOperator<QuestionTask> admission = firstCopies
                     .keyBy(q -> q.tenant == null ? "" : q.tenant, Types.STRING)
                     .process(new TenantAdmission(tenantRate))
                     .uid("tenant-admission")

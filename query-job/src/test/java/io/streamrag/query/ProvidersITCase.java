@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The whole job against each way of talking to a model: OpenAI's {@code n} (one request per question), Ollama's
  * {@code /api/chat} (langchain4j's Ollama provider) and watsonx.ai's {@code /ml/v1/text/chat} (langchain4j's watsonx
- * provider), all served by the local model server.
+ * provider), all served by the local model server. Every question is sent twice: one answer, and the requests of one copy.
  */
 class ProvidersITCase {
 
@@ -106,9 +106,12 @@ class ProvidersITCase {
         TestChunks.index(OPENSEARCH, alias, TestChunks.ADMIN_PORT);
         String questions = KAFKA.createTopic("it-providers-" + name + "-questions", 1);
         String answersTopic = KAFKA.createTopic("it-providers-" + name + "-answers", 1);
-        for (int i = 0; i < QUESTIONS; i++) {
-            KAFKA.send(questions, "qp-" + i, "{\"questionId\":\"qp-" + name + "-" + i + "\",\"tenant\":\"acme\","
-                    + "\"text\":\"Which port does the admin UI use?\",\"n\":" + N + "}");
+        // Each question sent twice, as a producer retrying a send does: the copy is dropped before it costs a request.
+        for (int copy = 0; copy < 2; copy++) {
+            for (int i = 0; i < QUESTIONS; i++) {
+                KAFKA.send(questions, "qp-" + i, "{\"questionId\":\"qp-" + name + "-" + i + "\",\"tenant\":\"acme\","
+                        + "\"text\":\"Which port does the admin UI use?\",\"n\":" + N + "}");
+            }
         }
         Configuration conf = new Configuration();
         conf.set(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS, KAFKA.bootstrapServers());

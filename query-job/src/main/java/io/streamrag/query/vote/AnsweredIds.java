@@ -9,15 +9,17 @@ import java.io.IOException;
 import java.time.Duration;
 
 /**
- * The "already answered" mark of the current questionId, as keyed state with a TTL ({@code query.dedup.ttl}, default
- * 7 days): it is part of every checkpoint and savepoint and expires by wall-clock time, so it holds across any stop
- * shorter than the TTL. Marks written by earlier versions (a {@code Long} "until" kept alive by a timer) still count.
+ * The "already answered" (or "already asked") mark of the current question, as keyed state with a TTL
+ * ({@code query.dedup.ttl}, default 7 days): it is part of every checkpoint and savepoint and expires by wall-clock
+ * time, so it holds across any stop shorter than the TTL. Marks written by earlier versions (a {@code Long} "until" kept
+ * alive by a timer) still count where there were such marks.
  */
 public final class AnsweredIds {
 
     private final ValueState<Boolean> answered;
     private final ValueState<Long> legacyUntil;
 
+    /** Marks under {@code name}, and those of earlier releases under {@code legacyName} (null: there are none). */
     public AnsweredIds(RuntimeContext ctx, String name, String legacyName, Duration ttl) {
         ValueStateDescriptor<Boolean> d = new ValueStateDescriptor<>(name, Boolean.class);
         d.enableTimeToLive(StateTtlConfig.newBuilder(ttl)
@@ -26,14 +28,14 @@ public final class AnsweredIds {
                 .cleanupFullSnapshot()
                 .build());
         answered = ctx.getState(d);
-        legacyUntil = ctx.getState(new ValueStateDescriptor<>(legacyName, Long.class));
+        legacyUntil = legacyName == null ? null : ctx.getState(new ValueStateDescriptor<>(legacyName, Long.class));
     }
 
     public boolean contains() throws IOException {
         if (answered.value() != null) {
             return true;
         }
-        Long until = legacyUntil.value();
+        Long until = legacyUntil == null ? null : legacyUntil.value();
         if (until != null) {
             legacyUntil.clear();
             if (until > System.currentTimeMillis()) { // still within the TTL it was written with
@@ -49,7 +51,7 @@ public final class AnsweredIds {
      * is dropped, so legacy marks do not stay in state for good (nothing else reads a key that is never asked again).
      */
     public void expireLegacy(long timestamp) throws IOException {
-        Long until = legacyUntil.value();
+        Long until = legacyUntil == null ? null : legacyUntil.value();
         if (until != null && until <= timestamp) {
             legacyUntil.clear();
         }
