@@ -34,6 +34,7 @@ import org.apache.pdfbox.pdmodel.font.Standard14Fonts;
 import org.apache.pdfbox.pdmodel.graphics.image.LosslessFactory;
 import org.apache.pdfbox.pdmodel.graphics.image.PDImageXObject;
 import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch._types.FieldValue;
 
 import java.awt.Color;
 import java.awt.Font;
@@ -123,7 +124,9 @@ public final class OcrBenchmark {
         try (Admin admin = BenchKafka.admin(conf); KafkaProducer<String, String> producer = BenchKafka.producer(conf)) {
             for (int r = 1; r <= rounds; r++) {
                 double[] one = measure(conf, admin, producer, topics, run + "-r" + r + "-t1", 1, v1, v2, warmup, parallelism);
+                requireImageText(search, alias, "bench-" + run + "-r" + r + "-t1", documents);
                 double[] all = measure(conf, admin, producer, topics, run + "-r" + r + "-t0", 0, v1, v2, warmup, parallelism);
+                requireImageText(search, alias, "bench-" + run + "-r" + r + "-t0", documents);
                 results.add(new double[] {one[0], one[1], all[0], all[1]});
                 System.out.printf(Locale.ROOT, "Round %d: ocr.threads=1 first %.1f s, new version %.1f s | default first %.1f s, "
                                 + "new version %.1f s | default/threads=1 %.2f (target <= 0.6), new version/first %.2f (target <= 0.3)%n",
@@ -200,6 +203,25 @@ public final class OcrBenchmark {
             if (o.outcome != Outcome.INDEXED) {
                 throw new IllegalStateException("Expected " + key + " indexed, got " + o);
             }
+        }
+    }
+
+    /**
+     * Fails the run unless the tenant's documents got text from their images: a failed read still leaves the document
+     * INDEXED (with its text layer), so without tesseract, or with an --ingest.ocr.language it lacks, every figure
+     * would time nothing and the warm cache would hold nothing. The words are screenshot words no text layer has.
+     */
+    private static void requireImageText(OpenSearchClient search, String alias, String tenant, int documents) throws Exception {
+        search.indices().refresh(r -> r.index(alias));
+        long documentsWithImageText = search.search(s -> s.index(alias).size(0)
+                        .query(q -> q.bool(b -> b.filter(f -> f.term(t -> t.field(ChunkIndex.TENANT).value(FieldValue.of(tenant))))
+                                .must(m -> m.match(t -> t.field(ChunkIndex.TEXT).query(FieldValue.of("lubricant cartridge calibration bearing voltage threshold"))))))
+                        .aggregations("documents", a -> a.cardinality(c -> c.field(ChunkIndex.DOCUMENT_ID))), Void.class)
+                .aggregations().get("documents").cardinality().value();
+        if (documentsWithImageText < documents) {
+            throw new IllegalStateException("Only " + documentsWithImageText + " of " + documents + " documents of " + tenant
+                    + " have text read from their screenshots: OCR failed (is tesseract installed, with the language of "
+                    + IngestOptions.OCR_LANGUAGE.key() + "?); the timings would not measure OCR");
         }
     }
 

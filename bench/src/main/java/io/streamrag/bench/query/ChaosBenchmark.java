@@ -4,6 +4,7 @@ import dev.langchain4j.model.embedding.EmbeddingModel;
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.json.Json;
+import io.streamrag.common.net.Loopback;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.Answer;
@@ -27,6 +28,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.opensearch.client.opensearch.OpenSearchClient;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -106,16 +108,26 @@ public final class ChaosBenchmark {
             this.name = name;
         }
 
+        /** Questions with no answer at all (not even FAILED): what the job lost. */
+        public int lost() {
+            return Math.max(0, questions - answers);
+        }
+
+        /** This run's wall time over {@code base}'s, or NaN when either had no answer to time. */
+        public double wallRatio(Result base) {
+            return wallMs < 0 || base.wallMs <= 0 ? Double.NaN : (double) wallMs / base.wallMs;
+        }
+
         public double answeredInDeadlinePct() {
             return questions == 0 ? 0 : 100.0 * answeredInDeadline / questions;
         }
 
         @Override
         public String toString() {
-            return String.format("%-34s answered %d/%d (%.1f %% within deadline from production), duplicates %d, "
-                            + "wall %d ms; decided p50/p99/max %d/%d/%d ms, visible p50/p99/max %d/%d/%d ms; "
+            return String.format("%-34s answered %d/%d (%.1f %% within deadline from production), lost %d, duplicates %d, "
+                            + "wall %s; decided p50/p99/max %d/%d/%d ms, visible p50/p99/max %d/%d/%d ms; "
                             + "max attempts/candidate %d, requests/candidate %.2f, hedged %d (spares %d)%s%s",
-                    name, answered, questions, answeredInDeadlinePct(), duplicates, wallMs,
+                    name, answered, questions, answeredInDeadlinePct(), lost(), duplicates, wallMs < 0 ? "n/a (no answer)" : wallMs + " ms",
                     decidedP50Ms, decidedP99Ms, decidedMaxMs, p50Ms, p99Ms, maxMs,
                     maxAttemptsPerCandidate, candidates == 0 ? 0.0 : (double) serverRequests / candidates, hedged, spared,
                     failures.isEmpty() ? "" : ", failures " + failures,
@@ -132,6 +144,12 @@ public final class ChaosBenchmark {
     private final Admin admin;
 
     public ChaosBenchmark(String kafka, String openSearchUrl) throws Exception {
+        // Its faults and load go to loopback only; the outage proxy also takes OpenSearch's port from this URL.
+        Loopback.require("Kafka bootstrap servers", kafka);
+        Loopback.require("OpenSearch URL", openSearchUrl);
+        if (URI.create(openSearchUrl).getPort() < 0) {
+            throw new IllegalArgumentException("OpenSearch URL " + openSearchUrl + " has no port: the outage scenario proxies it");
+        }
         this.kafka = kafka;
         this.openSearchUrl = openSearchUrl;
         this.alias = "chaos-chunks-" + suffix;
@@ -443,10 +461,10 @@ public final class ChaosBenchmark {
                     }
                     Result faulty = single("faults (" + ISSUE_FAULTS + ")", s, "", ISSUE_FAULTS);
                     report(out, faulty);
-                    summary(String.format("faults: %.1f %% ANSWERED within the deadline from production, %d duplicates, "
+                    summary(String.format("faults: %.1f %% ANSWERED within the deadline from production, %d lost, %d duplicates, "
                                     + "wall time %.2fx the healthy run, max attempts per candidate %d (bound %d), "
                                     + "endpoint requests per candidate %.2f",
-                            faulty.answeredInDeadlinePct(), faulty.duplicates, (double) faulty.wallMs / healthy.wallMs,
+                            faulty.answeredInDeadlinePct(), faulty.lost(), faulty.duplicates, faulty.wallRatio(healthy),
                             faulty.maxAttemptsPerCandidate, 1 + s.maxRetries,
                             (double) faulty.serverRequests / Math.max(1, faulty.candidates)));
                     break;
@@ -463,9 +481,9 @@ public final class ChaosBenchmark {
                             {"always stalling after its headers", "stall=1.0,timeoutMs=30000"}}) {
                         Result r = pair("healthy + " + bad[0], paced, bad[1]);
                         report(out, r);
-                        summary(String.format("two endpoints, one %s: %.1f %% ANSWERED, p50 %.2fx the single healthy "
+                        summary(String.format("two endpoints, one %s: %.1f %% ANSWERED, %d lost, p50 %.2fx the single healthy "
                                         + "endpoint, breaker opened %s, half-open %s after the first question",
-                                bad[0], 100.0 * r.answered / r.questions, (double) r.decidedP50Ms / base.decidedP50Ms,
+                                bad[0], 100.0 * r.answered / r.questions, r.lost(), (double) r.decidedP50Ms / base.decidedP50Ms,
                                 r.breakerOpenedMs < 0 ? "never" : r.breakerOpenedMs + " ms",
                                 r.breakerHalfOpenMs < 0 ? "never" : r.breakerHalfOpenMs + " ms"));
                     }
@@ -520,8 +538,8 @@ public final class ChaosBenchmark {
                     Result r = outage(o, 30_000);
                     report(out, r);
                     summary(String.format("OpenSearch down 30 s while %d questions with %d ms deadlines arrive: %.1f %% "
-                                    + "ANSWERED, %d duplicates", r.questions, o.deadlineMs,
-                            100.0 * r.answered / r.questions, r.duplicates));
+                                    + "ANSWERED, %d lost, %d duplicates", r.questions, o.deadlineMs,
+                            100.0 * r.answered / r.questions, r.lost(), r.duplicates));
                     break;
                 }
                 default:

@@ -4,6 +4,7 @@ import io.streamrag.cli.KafkaTools;
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.kafka.KafkaClientSettings;
+import io.streamrag.common.net.Loopback;
 import io.streamrag.common.opensearch.ChunkIndex;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.DocumentEvent;
@@ -82,6 +83,9 @@ public final class ChaosLoad implements AutoCloseable {
 
     /** A load of {@code documents} and {@code questions} on the clients, index and topics {@code conf} names. */
     public ChaosLoad(Configuration conf, int documents, int questions) {
+        // Synthetic load and counts against whatever -b/--opensearch (or STREAMRAG_*) name: loopback only.
+        Loopback.require("--bootstrap-server", conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS));
+        Loopback.require("--opensearch", conf.get(StreamRagOptions.OPENSEARCH_URL));
         this.conf = conf;
         this.kafka = KafkaClientSettings.properties(conf);
         this.index = conf.get(StreamRagOptions.OPENSEARCH_INDEX);
@@ -146,6 +150,19 @@ public final class ChaosLoad implements AutoCloseable {
     /** Records sent so far (documents and questions). */
     public int sent() {
         return sent.get();
+    }
+
+    /**
+     * Throws the sender's failure if it had one, or when it ended before sending {@code target} records (it stops only
+     * by failing or having sent everything): a drill waiting for a share of the load must not wait for good.
+     */
+    public void checkSending(int target) throws Exception {
+        if (sendFailure != null) {
+            throw sendFailure;
+        }
+        if (!sender.isAlive() && sent.get() < target) {
+            throw new IllegalStateException("The drill's sender stopped after " + sent.get() + " of " + target + " records");
+        }
     }
 
     public void awaitSent() throws Exception {
