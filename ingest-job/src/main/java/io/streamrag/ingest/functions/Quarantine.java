@@ -708,7 +708,16 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
 
     @Override
     public void finish() throws Exception {
-        // End of a bounded input: no checkpoint follows, so nothing more can fail unnoticed — release what is held.
+        // End of a bounded input: no checkpoint can confirm anything any more (one taken now would only follow the
+        // release), so what is held goes out unchecked. A poison among it fails the run again from the same checkpoint,
+        // unconvicted: a bounded run's restores end only with its restart strategy (bin/rag backfill: --max-restarts).
+        // Named here, so such a loop says which documents it keeps releasing.
+        if (!waiting.isEmpty()) {
+            LOG.warn("End of input: releasing {} held documents without a checkpoint to confirm them ({} suspects): {}", heldCount,
+                    pools.values().stream().mapToInt(p -> p.size).sum(),
+                    waiting.keySet().stream().limit(20).map(String::valueOf).collect(Collectors.joining(", "))
+                            + (waiting.size() > 20 ? ", ..." : ""));
+        }
         for (Object key : new ArrayList<>(waiting.keySet())) {
             setCurrentKey(key);
             for (Entry e : held.get()) {
