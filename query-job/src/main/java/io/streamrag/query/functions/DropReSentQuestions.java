@@ -4,9 +4,9 @@ import io.streamrag.query.metrics.ReSentMetrics;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.vote.AnsweredIds;
 
-import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
-import org.apache.flink.util.Collector;
+import org.apache.flink.api.common.functions.RuntimeContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
 
 import java.time.Duration;
 
@@ -16,30 +16,20 @@ import java.time.Duration;
  * answer ({@link OneAnswerPerQuestion} would drop the re-send's anyway); before, a re-send while the first copy was in
  * flight was retrieved and generated for, and only its results were dropped, at the vote.
  */
-public class DropReSentQuestions extends KeyedProcessFunction<String, QuestionTask, QuestionTask> {
+public class DropReSentQuestions extends FirstWithinTtl<QuestionTask> {
     private static final long serialVersionUID = 1L;
 
-    private final Duration ttl;
-    private transient AnsweredIds asked;
-    private transient ReSentMetrics metrics;
-
     public DropReSentQuestions(Duration ttl) {
-        this.ttl = ttl;
+        super(ttl);
     }
 
     @Override
-    public void open(OpenContext context) {
-        asked = new AnsweredIds(getRuntimeContext(), "asked", null, ttl);
-        metrics = new ReSentMetrics(getRuntimeContext().getMetricGroup());
+    protected AnsweredIds marks(RuntimeContext context, Duration ttl) {
+        return new AnsweredIds(context, "asked", null, ttl);
     }
 
     @Override
-    public void processElement(QuestionTask question, Context ctx, Collector<QuestionTask> out) throws Exception {
-        if (asked.contains()) {
-            metrics.get(ReSentMetrics.DROPPED).inc();
-            return;
-        }
-        asked.add(); // the TTL counts from the first copy (a re-send does not write, so it does not extend it)
-        out.collect(question);
+    protected Counter dropped(MetricGroup group) {
+        return new ReSentMetrics(group).get(ReSentMetrics.DROPPED);
     }
 }
