@@ -1,5 +1,6 @@
 package io.streamrag.query.functions;
 
+import io.streamrag.common.embedding.EmbeddingErrors;
 import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.query.metrics.RetrievalMetrics;
@@ -10,6 +11,7 @@ import io.streamrag.query.retrieve.HybridRetriever;
 import io.streamrag.query.retrieve.RetrieveSettings;
 import io.streamrag.query.vote.FailureReason;
 
+import dev.langchain4j.exception.LangChain4jException;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
@@ -145,12 +147,18 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
 
     /**
      * An error no retry can mend: OpenSearch refused the request itself (a 4xx, not 429), or the question's text cannot be
-     * embedded. Outages (I/O, 5xx, 429, a hanging search) are retried until the deadline.
+     * embedded (blank, or refused by a remote embedding provider: too long, filtered, a wrong key). Outages (I/O, 5xx,
+     * 429, a hanging search, the provider's own outage) are retried until the deadline.
      */
     static boolean permanent(Throwable error) {
         for (Throwable c = error; c != null; c = c.getCause()) {
             if (c instanceof OpenSearchException) {
                 return !OpenSearchClients.retriable((OpenSearchException) c);
+            }
+            if (c instanceof LangChain4jException) {
+                // What the ingest job's embedder goes by: its InvalidRequestException is no IllegalArgumentException,
+                // and was retried until the deadline (up to an hour), holding a retrieval slot all along.
+                return EmbeddingErrors.classify(c) != EmbeddingErrors.Kind.TRANSIENT;
             }
             if (c instanceof IllegalArgumentException) {
                 return true;

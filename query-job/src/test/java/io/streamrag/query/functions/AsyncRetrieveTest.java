@@ -12,6 +12,12 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import dev.langchain4j.exception.AuthenticationException;
+import dev.langchain4j.exception.ContentFilteredException;
+import dev.langchain4j.exception.HttpException;
+import dev.langchain4j.exception.InternalServerException;
+import dev.langchain4j.exception.InvalidRequestException;
+import dev.langchain4j.exception.RateLimitException;
 import org.junit.jupiter.api.Test;
 import org.opensearch.client.opensearch._types.ErrorResponse;
 import org.opensearch.client.opensearch._types.OpenSearchException;
@@ -69,5 +75,13 @@ class AsyncRetrieveTest {
         assertThat(AsyncRetrieve.permanent(new CompletionException(new UncheckedIOException(new ConnectException("refused"))))).isFalse();
         assertThat(AsyncRetrieve.permanent(new TimeoutException())).isFalse(); // a hanging search (orTimeout)
         assertThat(AsyncRetrieve.permanent(new IOException("reset"))).isFalse();
+        // A remote embedding provider's answers about the question's text: refused (too long, filtered) or a wrong key
+        // end it at once; its outages (429, 5xx, timeouts, refused connections) are retried.
+        assertThat(AsyncRetrieve.permanent(new CompletionException(new InvalidRequestException(new HttpException(400, "input too long"))))).isTrue();
+        assertThat(AsyncRetrieve.permanent(new CompletionException(new ContentFilteredException("filtered")))).isTrue();
+        assertThat(AsyncRetrieve.permanent(new CompletionException(new AuthenticationException(new HttpException(401, "bad key"))))).isTrue();
+        assertThat(AsyncRetrieve.permanent(new CompletionException(new RateLimitException(new HttpException(429, "slow down"))))).isFalse();
+        assertThat(AsyncRetrieve.permanent(new CompletionException(new InternalServerException(new HttpException(503, "busy"))))).isFalse();
+        assertThat(AsyncRetrieve.permanent(new CompletionException(new dev.langchain4j.exception.TimeoutException(new java.net.http.HttpTimeoutException("timed out"))))).isFalse();
     }
 }
