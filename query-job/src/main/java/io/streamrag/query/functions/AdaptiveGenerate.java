@@ -161,19 +161,15 @@ public class AdaptiveGenerate extends RichAsyncFunction<Retrieval, VoteInput> {
             p.deadlineTimer.cancel(false);
         }
         inFlight.remove(r.question.arrivalKey(), p);
-        // What has arrived, taken before the aborts: a cancelled call may complete its future on this thread.
+        // One result per call issued, those still running cancelled and TIMEOUT, as a fixed-N question's: handed over
+        // without them, the vote expected only the finished ones (none: it answered "no candidate succeeded" before the
+        // deadline) and the answer showed neither the calls made nor their cost.
         List<CandidateResult> results;
-        synchronized (p.results) {
-            results = new ArrayList<>(p.results);
-        }
         synchronized (p.calls) {
-            for (CandidateCall c : p.calls) {
-                if (!c.result.isDone()) {
-                    c.cancel();
-                    metrics.get(GenerationMetrics.CANDIDATES_CANCELLED).inc();
-                }
-            }
+            results = generator.handOver(p.calls);
         }
+        metrics.get(GenerationMetrics.CANDIDATES_CANCELLED).inc(results.stream()
+                .filter(c -> CandidateGenerator.STILL_RUNNING_AT_HANDOVER.equals(c.error)).count());
         VoteInput v = VoteInputs.candidates(r.question, maxWeight, results);
         v.finalExpected = results.size();
         v.saved = r.question.n - p.issued;

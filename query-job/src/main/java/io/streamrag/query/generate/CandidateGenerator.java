@@ -139,19 +139,7 @@ public class CandidateGenerator implements AutoCloseable {
         List<CandidateCall> calls = new ArrayList<>();
         members.forEach(m -> calls.add(start(m, null)));
         CompletableFuture<List<CandidateResult>> all = new CompletableFuture<>();
-        Runnable handOver = () -> {
-            List<CandidateResult> out = new ArrayList<>();
-            for (CandidateCall c : calls) {
-                CandidateResult r = c.result.getNow(null);
-                if (r == null) {
-                    c.cancel();
-                    r = failed(c.request, endpoints.get(c.request.endpoint), Status.TIMEOUT,
-                            "still running at the hand-over to the vote", 0, c.startedAtMs);
-                }
-                out.add(r);
-            }
-            all.complete(out);
-        };
+        Runnable handOver = () -> all.complete(handOver(calls));
         ScheduledFuture<?> timer = timers.schedule(handOver, Math.max(0, q.handoverAtMs() - System.currentTimeMillis()),
                 TimeUnit.MILLISECONDS);
         CompletableFuture.allOf(calls.stream().map(c -> c.result).toArray(CompletableFuture[]::new)).thenRun(() -> {
@@ -159,6 +147,23 @@ public class CandidateGenerator implements AutoCloseable {
             handOver.run(); // all finished: nothing is cancelled
         });
         return all;
+    }
+
+    /**
+     * One result per call, in order, at a question's hand-over to the vote: a finished call's, and for one still
+     * running, which is cancelled, TIMEOUT with {@link #STILL_RUNNING_AT_HANDOVER}.
+     */
+    public List<CandidateResult> handOver(List<CandidateCall> calls) {
+        List<CandidateResult> out = new ArrayList<>();
+        for (CandidateCall c : calls) {
+            CandidateResult r = c.result.getNow(null);
+            if (r == null) {
+                c.cancel();
+                r = failed(c.request, endpoints.get(c.request.endpoint), Status.TIMEOUT, STILL_RUNNING_AT_HANDOVER, 0, c.startedAtMs);
+            }
+            out.add(r);
+        }
+        return out;
     }
 
     /** The generator's timer thread; a cancelled timer leaves its queue at once instead of waiting there until due. */
@@ -646,6 +651,9 @@ public class CandidateGenerator implements AutoCloseable {
     }
 
     /** A failed candidate record (also used by operator timeouts). */
+    /** The error of a candidate still running when its question was handed over to the vote (reported TIMEOUT). */
+    public static final String STILL_RUNNING_AT_HANDOVER = "still running at the hand-over to the vote";
+
     public static CandidateResult failed(CandidateRequest request, ChatEndpoint endpoint, Status status, String error,
                                          int attempts, long start) {
         CandidateResult r = base(request, endpoint);

@@ -113,10 +113,11 @@ class AdaptiveGenerateTest {
 
             assertThat(out).hasSize(1);
             VoteInput v = out.get(0);
-            // No answer arrived in time: calls still open are aborted; one whose own time-left timeout fired a moment
-            // before the deadline timer is handed over as the failed candidate it is.
-            assertThat(v.candidates).noneMatch(CandidateResult::ok);
-            assertThat(v.finalExpected).isEqualTo(v.candidates.size()); // the vote expects exactly what was handed over
+            // No answer arrived in time: every call issued is handed over, those still open aborted and TIMEOUT (one
+            // whose own time-left timeout fired a moment before the deadline timer as the TIMEOUT it is). Before, only
+            // finished ones were: none, so the vote expected none and the answer showed no calls and no cost.
+            assertThat(v.candidates).hasSize(3).allSatisfy(c -> assertThat(c.status).isEqualTo(CandidateResult.Status.TIMEOUT.name()));
+            assertThat(v.finalExpected).isEqualTo(3); // the vote expects exactly what was handed over
             assertThat(v.saved).isEqualTo(8 - 3); // only the first wave was asked for
             assertThat(SERVER.chatRequests()).isEqualTo(3);
             // The server notices the hang-ups when it answers, after its latency.
