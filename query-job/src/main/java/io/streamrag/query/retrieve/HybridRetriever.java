@@ -3,6 +3,7 @@ package io.streamrag.query.retrieve;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import io.streamrag.common.opensearch.ChunkIndex;
+import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.query.records.RetrievedChunk;
 
 import org.opensearch.client.opensearch.OpenSearchClient;
@@ -136,7 +137,8 @@ public class HybridRetriever {
                 .query(query)
                 .source(src -> src.filter(f -> f.excludes(ChunkIndex.EMBEDDING))));
         try {
-            SearchResponse<ObjectNode> response = client.search(request, ObjectNode.class);
+            // Hits from every shard, or an outage retried: a failed shard's chunks missing made NO_CONTEXT, or fewer sources.
+            SearchResponse<ObjectNode> response = OpenSearchClients.allShards(client.search(request, ObjectNode.class), "Search in " + index);
             List<ObjectNode> out = new ArrayList<>();
             for (Hit<ObjectNode> h : response.hits().hits()) {
                 if (h.source() != null) {
