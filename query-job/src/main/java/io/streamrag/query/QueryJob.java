@@ -85,9 +85,11 @@ public class QueryJob {
                 .uid("parse-question")
                 .name("Parse question");
 
-        // A question re-sent within the dedup TTL gets no second answer: dropped here, it costs no retrieval or calls.
-        DataStream<QuestionTask> firstCopies = questions
+        // Only the first copy of a question sent within the dedup TTL goes on, valid or not: a re-send costs no
+        // retrieval or calls, and the first copy's is the one answer.
+        SingleOutputStreamOperator<QuestionTask> firstCopies = questions
                 .keyBy(QuestionTask::key, Types.STRING)
+                .connect(questions.getSideOutput(ParseQuestion.INVALID).keyBy(OneAnswerPerQuestion.keySelector(), Types.STRING))
                 .process(new DropReSentQuestions(conf.get(QueryOptions.DEDUP_TTL)))
                 .uid("drop-re-sent")
                 .name("Drop re-sent questions");
@@ -96,7 +98,7 @@ public class QueryJob {
         TenantRate tenantRate = QueryOptions.tenantRate(conf);
         DataStream<QuestionTask> admitted = firstCopies;
         List<DataStream<Answer>> refused = new ArrayList<>();
-        refused.add(questions.getSideOutput(ParseQuestion.INVALID));
+        refused.add(firstCopies.getSideOutput(DropReSentQuestions.INVALID));
         if (tenantRate.enabled()) {
             SingleOutputStreamOperator<QuestionTask> admission = firstCopies
                     .keyBy(q -> q.tenant == null ? "" : q.tenant, Types.STRING)

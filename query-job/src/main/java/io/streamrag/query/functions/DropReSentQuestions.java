@@ -1,35 +1,57 @@
 package io.streamrag.query.functions;
 
+import io.streamrag.common.records.Answer;
 import io.streamrag.query.metrics.ReSentMetrics;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.vote.AnsweredIds;
 
-import org.apache.flink.api.common.functions.RuntimeContext;
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 
 import java.time.Duration;
 
 /**
- * Keyed by {@link QuestionTask#key()}: a question whose tenant already asked one with its questionId within the dedup
- * TTL is dropped before it costs a retrieval and n model calls. Its first copy is, or will be, the question's one
- * answer ({@link OneAnswerPerQuestion} would drop the re-send's anyway); before, a re-send while the first copy was in
- * flight was retrieved and generated for, and only its results were dropped, at the vote.
+ * Keyed by question (tenant and questionId, {@link QuestionTask#key()}): of the copies of a question sent within the
+ * dedup TTL only the first goes on, the valid ones (first input) to retrieval, the FAILED answers of invalid or expired
+ * ones (second input, {@link ParseQuestion#INVALID}) to {@link #INVALID}; the others are dropped (metric
+ * {@code reSentQuestionsDropped}) before they cost a retrieval and n model calls. So the first copy's is the
+ * question's one answer. Before, a re-send was retrieved and generated for and only its results were dropped at the
+ * vote, and an invalid re-send's FAILED answer, out at once, could take the place of the first copy's answer still on
+ * its way. An invalid answer without a questionId has no question to be a copy of: it always goes on.
  */
-public class DropReSentQuestions extends FirstWithinTtl<QuestionTask> {
+public class DropReSentQuestions extends KeyedCoProcessFunction<String, QuestionTask, Answer, QuestionTask> {
     private static final long serialVersionUID = 1L;
 
+    /** The FAILED answers of the first copies that were invalid or expired. */
+    public static final OutputTag<Answer> INVALID = new OutputTag<>("invalid-first-copies") {};
+
+    private final Duration ttl;
+    private transient AnsweredIds asked;
+    private transient ReSentMetrics metrics;
+
     public DropReSentQuestions(Duration ttl) {
-        super(ttl);
+        this.ttl = ttl;
     }
 
     @Override
-    protected AnsweredIds marks(RuntimeContext context, Duration ttl) {
-        return new AnsweredIds(context, "asked", null, ttl);
+    public void open(OpenContext context) {
+        asked = new AnsweredIds(getRuntimeContext(), "asked", null, ttl);
+        metrics = new ReSentMetrics(getRuntimeContext().getMetricGroup());
     }
 
     @Override
-    protected Counter dropped(MetricGroup group) {
-        return new ReSentMetrics(group).get(ReSentMetrics.DROPPED);
+    public void processElement1(QuestionTask question, Context ctx, Collector<QuestionTask> out) throws Exception {
+        if (asked.first(metrics.get(ReSentMetrics.DROPPED))) {
+            out.collect(question);
+        }
+    }
+
+    @Override
+    public void processElement2(Answer invalid, Context ctx, Collector<QuestionTask> out) throws Exception {
+        if (OneAnswerPerQuestion.NO_ID.equals(ctx.getCurrentKey()) || asked.first(metrics.get(ReSentMetrics.DROPPED))) {
+            ctx.output(INVALID, invalid);
+        }
     }
 }

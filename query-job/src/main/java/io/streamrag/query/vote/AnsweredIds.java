@@ -4,6 +4,7 @@ import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Counter;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -59,5 +60,18 @@ public final class AnsweredIds {
 
     public void add() throws IOException {
         answered.update(true);
+    }
+
+    /**
+     * True the first time the current question comes within the TTL, which marks it; after that false, counted on
+     * {@code repeats}. The TTL counts from that first time: a repeat does not write, so it does not extend it.
+     */
+    public boolean first(Counter repeats) throws IOException {
+        if (contains()) {
+            repeats.inc();
+            return false;
+        }
+        add();
+        return true;
     }
 }
