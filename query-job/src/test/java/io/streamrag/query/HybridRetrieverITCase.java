@@ -12,16 +12,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * kNN + BM25 fused by RRF against the real OpenSearch: the best chunk first, only the tenant's chunks, k honoured; a
- * search some shards failed is an outage.
+ * shard that fails every search leaves the others' hits.
  */
 class HybridRetrieverITCase {
 
@@ -107,22 +104,21 @@ class HybridRetrieverITCase {
     }
 
     /**
-     * A search some shards failed (OpenSearch answers 200 with the others' hits) is an outage, retried, not fewer hits:
-     * a failed shard holding the tenant's chunks made NO_CONTEXT, or an answer from fewer sources.
+     * A shard that fails every search (a second index under the alias whose tenant field is a number; OpenSearch answers
+     * 200 with the other shards' hits) is no outage: questions are answered from the shards that answered (retried,
+     * each held a retrieval slot until its deadline and failed). One that passes (a full search queue) is retried:
+     * {@code OpenSearchClientsTest}.
      */
     @Test
-    void aSearchSomeShardsFailedIsAnOutageNotFewerHits() throws Exception {
+    void aShardThatFailsEveryTimeLeavesTheOthersHits() throws Exception {
         String partial = OPENSEARCH.uniqueName("it-hybrid-partial");
         TestChunks.index(OPENSEARCH, partial, TestChunks.ADMIN_PORT);
-        // A second index under the alias whose tenant field is a number: its shard fails every tenant's search.
         OPENSEARCH.client().indices().create(c -> c.index(partial + "-numeric-tenants")
                 .mappings(m -> m.properties(ChunkIndex.TENANT, p -> p.long_(l -> l)).properties(ChunkIndex.TEXT, p -> p.text(t -> t)))
                 .aliases(partial, a -> a.isWriteIndex(false)));
         HybridRetriever r = new HybridRetriever(OPENSEARCH.client(), EmbeddingModels.create(new Configuration()), partial, 20, 60);
-        assertThatThrownBy(() -> r.retrieve("acme", "Which port does the admin UI use?", 3))
-                .isInstanceOf(UncheckedIOException.class)
-                .satisfies(e -> assertThat(e.getCause()).isInstanceOf(IOException.class)
-                        .hasMessageContaining("1 of 2 shards failed").hasMessageContaining(partial + "-numeric-tenants"));
+        assertThat(r.retrieve("acme", "Which port does the admin UI use?", 3)).singleElement()
+                .satisfies(c -> assertThat(c.text).contains("8443"));
     }
 
     @Test

@@ -17,10 +17,14 @@ import org.apache.hc.core5.util.Timeout;
 import org.opensearch.client.json.jackson.JacksonJsonpMapper;
 import org.opensearch.client.opensearch.OpenSearchClient;
 import org.opensearch.client.opensearch._types.OpenSearchException;
+import org.opensearch.client.opensearch._types.ErrorCause;
+import org.opensearch.client.opensearch._types.ShardFailure;
 import org.opensearch.client.opensearch._types.ShardStatistics;
 import org.opensearch.client.opensearch.core.SearchResponse;
 import org.opensearch.client.transport.OpenSearchTransport;
 import org.opensearch.client.transport.httpclient5.ApacheHttpClient5TransportBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -37,12 +41,15 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Builds {@link OpenSearchClient}s from configuration (URL, basic auth with a password from a file or environment
  * variable, TLS verified against a PEM CA or a truststore); callers close the transport they get.
  */
 public final class OpenSearchClients {
+    private static final Logger LOG = LoggerFactory.getLogger(OpenSearchClients.class);
 
     /** The transport's own pool sizes, kept when a TLS connection manager replaces its default one. */
     private static final int MAX_CONNECTIONS_PER_ROUTE = 10;
@@ -258,20 +265,53 @@ public final class OpenSearchClients {
     }
 
     /**
-     * Throws when some shards failed to answer {@code response} (OpenSearch still answers 200 with what the others
-     * found, e.g. when one shard's search queue rejected it under load): a search whose "no hits" decides what is
-     * deleted or what version is indexed must not take a missing shard for one without matches. An
-     * {@link IOException}, so it is retried as an outage is.
+     * Shard failures OpenSearch gets over by itself: a full search queue, a tripped circuit breaker, a shard that is
+     * moving or unassigned, a node that left. (Not, say, a mapping conflict in another index under the alias, or a
+     * query a shard cannot run: those fail every time.)
+     */
+    private static final List<String> TRANSIENT_SHARD_FAILURES = List.of("rejected_execution", "circuit_breaking",
+            "no_shard_available", "shard_not_found", "illegal_index_shard_state", "node_disconnected", "node_not_connected",
+            "node_closed", "connect_transport", "receive_timeout_transport", "task_cancelled");
+    private static final AtomicLong LAST_INCOMPLETE_WARNING = new AtomicLong();
+
+    /**
+     * {@code response} if every shard answered it. When some failed (OpenSearch still answers 200 with what the others
+     * found) for a passing reason, throws an {@link IOException}, retried as an outage is: a search whose "no hits"
+     * decides what is deleted, or what a question is answered from, must not take a shard under load for one without
+     * matches. A failure no retry mends is logged (at most once a minute) and the answering shards' hits are used, as
+     * before: retried, it failed every clean-up and every question until their budgets ran out, job restart after
+     * restart.
      */
     public static <T extends SearchResponse<?>> T allShards(T response, String what) throws IOException {
         ShardStatistics shards = response.shards();
-        if (shards != null && shards.failed().intValue() > 0) {
-            String reason = shards.failures().isEmpty() ? "no reason given"
-                    : shards.failures().get(0).index() + "[" + shards.failures().get(0).shard() + "]: "
-                    + shards.failures().get(0).reason().type() + ": " + shards.failures().get(0).reason().reason();
-            throw new IOException(what + ": " + shards.failed() + " of " + shards.total() + " shards failed (" + reason + ")");
+        if (shards == null || shards.failed().intValue() == 0) {
+            return response;
+        }
+        String message = what + ": " + shards.failed() + " of " + shards.total() + " shards failed ("
+                + (shards.failures().isEmpty() ? "no reason given" : describe(shards.failures().get(0))) + ")";
+        if (shards.failures().isEmpty() || shards.failures().stream().allMatch(OpenSearchClients::passing)) {
+            throw new IOException(message);
+        }
+        long now = System.currentTimeMillis();
+        long last = LAST_INCOMPLETE_WARNING.get();
+        if (now - last >= 60_000 && LAST_INCOMPLETE_WARNING.compareAndSet(last, now)) {
+            LOG.warn("{}; going on with the shards that answered: no retry mends this failure (warned at most once a minute)", message);
         }
         return response;
+    }
+
+    private static boolean passing(ShardFailure failure) {
+        for (ErrorCause c = failure.reason(); c != null; c = c.causedBy()) {
+            String type = c.type() == null ? "" : c.type();
+            if (TRANSIENT_SHARD_FAILURES.stream().anyMatch(type::contains)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String describe(ShardFailure failure) {
+        return failure.index() + "[" + failure.shard() + "]: " + failure.reason().type() + ": " + failure.reason().reason();
     }
 
     /**

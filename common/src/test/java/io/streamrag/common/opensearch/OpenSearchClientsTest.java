@@ -10,6 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch.core.SearchResponse;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -209,5 +210,34 @@ class OpenSearchClientsTest {
         SSLContext tls = SSLContext.getInstance("TLS");
         tls.init(null, tmf.getTrustManagers(), null);
         return tls;
+    }
+    /** A search answer whose {@code failed} shards failed with {@code type} (OpenSearch's answer: 200, the others' hits). */
+    private static SearchResponse<Void> answered(int failed, String type) {
+        return SearchResponse.<Void>searchResponseOf(r -> r.took(1).timedOut(false)
+                .shards(sh -> {
+                    sh.total(3).successful(3 - failed).failed(failed);
+                    for (int i = 0; i < failed; i++) {
+                        int shard = i;
+                        sh.failures(f -> f.index("chunks-v1").shard(shard).reason(e -> e.type(type).reason("shard " + shard)));
+                    }
+                    return sh;
+                })
+                .hits(h -> h.hits(java.util.List.of())));
+    }
+
+    @Test
+    void aSearchSomeShardsFailedForAPassingReasonIsRetriedAndOneNoRetryMendsGoesOnWithTheRest() throws Exception {
+        SearchResponse<Void> all = answered(0, null);
+        assertThat(OpenSearchClients.allShards(all, "Searching")).isSameAs(all);
+        for (String passing : new String[] {"rejected_execution_exception", "circuit_breaking_exception", "no_shard_available_action_exception",
+                "node_disconnected_exception"}) {
+            assertThatThrownBy(() -> OpenSearchClients.allShards(answered(1, passing), "Searching the chunks to delete"))
+                    .isInstanceOf(java.io.IOException.class)
+                    .hasMessage("Searching the chunks to delete: 1 of 3 shards failed (chunks-v1[0]: " + passing + ": shard 0)")
+                    .satisfies(e -> assertThat(OpenSearchClients.retriable((Exception) e)).isTrue());
+        }
+        // A mapping conflict in another index under the alias fails on every try: the answering shards are what there is.
+        SearchResponse<Void> conflict = answered(1, "query_shard_exception");
+        assertThat(OpenSearchClients.allShards(conflict, "Searching")).isSameAs(conflict);
     }
 }

@@ -56,21 +56,23 @@ public class VersionCleanup {
      * half-written, a delete query per {@link #CLAUSES_PER_QUERY} of them, within what is left of {@code deadline}.
      */
     public void afterWrite(List<ChunkedDocument> docs, Set<ChunkedDocument> failed, Backoff.Deadline deadline) throws Exception {
-        // The same version of a document written again in this flush, and this time in full (a re-send).
-        Map<String, ChunkedDocument> written = new HashMap<>();
-        for (ChunkedDocument d : docs) {
-            if (!failed.contains(d)) {
-                written.put(d.task.key() + "@" + d.task.version, d);
+        // The last full write of each version of a document in this flush, by its position (the bulk writes in order).
+        Map<String, Integer> lastWritten = new HashMap<>();
+        for (int i = 0; i < docs.size(); i++) {
+            if (!failed.contains(docs.get(i))) {
+                lastWritten.put(docs.get(i).task.key() + "@" + docs.get(i).task.version, i);
             }
         }
         List<Query> clauses = new ArrayList<>();
-        for (ChunkedDocument d : docs) {
+        for (int i = 0; i < docs.size(); i++) {
+            ChunkedDocument d = docs.get(i);
             Long previous = d.task.previousVersion;
-            ChunkedDocument again = failed.contains(d) ? written.get(d.task.key() + "@" + d.task.version) : null;
-            if (again != null) {
-                // Its partial chunks go, but not the ones the full write of the same version made (same ids): deleting
-                // "this version" erased the document that was reported indexed.
-                clauses.add(notWrittenClause(again));
+            Integer later = failed.contains(d) ? lastWritten.get(d.task.key() + "@" + d.task.version) : null;
+            if (later != null && later > i) {
+                // The same version written in full after it (a re-send): its partial chunks go, not the ones the full
+                // write made over them (same ids); deleting "this version" erased the document reported indexed. (A
+                // full write before it had its chunks partly overwritten: the version goes, as below, the last word.)
+                clauses.add(notWrittenClause(docs.get(later)));
             } else if (failed.contains(d)) {
                 // Remove the partial new version, unless this very version was the indexed one (a replay).
                 if (previous == null || previous < d.task.version) {
@@ -137,7 +139,8 @@ public class VersionCleanup {
         for (int round = 0; round < 10_000; round++) {
             // Each request retried on its own: the budget keeps room for one more call, not for two.
             retried(deadline, () -> client.indices().refresh(r -> r.index(alias)));
-            // No hits from every shard, not from those that answered: a failed shard's chunks would stay searchable.
+            // "No hits" from the shards that answered is not enough when a shard under load did not: its chunks would
+            // stay searchable. That is retried; a shard failure no retry mends is logged and the rest taken.
             List<Hit<Chunk>> hits = retried(deadline, () -> OpenSearchClients.allShards(client.search(s -> s.index(alias).size(DELETE_PAGE)
                     .source(src -> src.fetch(false)).query(query), Chunk.class), "Searching the chunks to delete").hits().hits());
             if (hits.isEmpty()) {

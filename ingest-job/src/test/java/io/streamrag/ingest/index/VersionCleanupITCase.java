@@ -22,7 +22,6 @@ import java.util.stream.Collectors;
 import static io.streamrag.ingest.testing.TestChunks.chunked;
 import static io.streamrag.ingest.testing.TestChunks.versions;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Version clean-up against the real OpenSearch: replaced and re-sent versions, half-written failures, tenant-scoped deletes. */
 class VersionCleanupITCase {
@@ -126,22 +125,22 @@ class VersionCleanupITCase {
 
     /**
      * A second index under the alias whose tenant field is a number fails every search for a tenant's chunks on its
-     * shard; OpenSearch answers 200 with the other shards' hits. Deleting stops at "no hits" only when every shard
-     * said so: here it fails (as for an outage, after its retry budget) instead of reporting the document deleted.
+     * shard, every time; OpenSearch answers 200 with the other shards' hits. Such a failure is not an outage: clean-up
+     * goes on with the shards that answered (retried, it failed every flush and restore until the job gave up). A
+     * failure that passes (a full search queue) is retried: {@code OpenSearchClientsTest}.
      */
     @Test
-    void aSearchSomeShardsFailedIsNotTakenForNoChunksLeft() throws Exception {
+    void aShardThatFailsEveryTimeDoesNotStopTheCleanUp() throws Exception {
         writer.write(List.of(chunked("acme", "manual", 1, null, 3, 4)), backoff.start());
         OPENSEARCH.client().indices().create(c -> c.index(alias + "-numeric-tenants")
                 // documentId mapped too: a term on an unmapped field would make the whole query match nothing unparsed.
                 .mappings(m -> m.properties(ChunkIndex.TENANT, p -> p.long_(l -> l)).properties(ChunkIndex.DOCUMENT_ID, p -> p.keyword(k -> k)))
                 .aliases(alias, a -> a.isWriteIndex(false)));
-        Backoff brief = Backoff.of(Duration.ofMillis(10), Duration.ofMillis(20)).withBudget(Duration.ofMillis(500));
+        Backoff brief = Backoff.of(Duration.ofMillis(10), Duration.ofMillis(20)).withBudget(Duration.ofSeconds(5));
 
-        assertThatThrownBy(() -> cleanup.deleteDocument(chunked("acme", "manual", 2, 1L, 0, 4).task, brief.start()))
-                .hasMessageContaining("Searching the chunks to delete: 1 of 2 shards failed")
-                .hasMessageContaining(alias + "-numeric-tenants");
-        assertThat(metrics.get(IndexMetrics.REQUEST_RETRIES).getCount()).as("retried as an outage").isPositive();
+        assertThat(cleanup.deleteDocument(chunked("acme", "manual", 2, 1L, 0, 4).task, brief.start())).isEqualTo(3);
+        assertThat(versions(OPENSEARCH.client(), alias, "acme", "manual")).isEmpty();
+        assertThat(metrics.get(IndexMetrics.REQUEST_RETRIES).getCount()).as("not retried").isZero();
     }
 
     /**
@@ -158,6 +157,14 @@ class VersionCleanupITCase {
 
         assertThat(ids("manual")).containsExactlyInAnyOrder(Chunk.id("acme", "manual", 5, 0), Chunk.id("acme", "manual", 5, 1));
         assertThat(versions(OPENSEARCH.client(), alias, "acme", "manual")).containsExactly(5L, 5L);
+
+        // The other order: the failed write came after the full one and wrote over some of its chunks (same ids), so
+        // what is there mixes the two; the version goes, as the last event of it failed.
+        ChunkedDocument writtenFirst = chunked("acme", "guide", 5, 4L, 2, 4);
+        ChunkedDocument failedAfter = chunked("acme", "guide", 5, 4L, 3, 4);
+        writer.write(List.of(writtenFirst, failedAfter), backoff.start());
+        cleanup.afterWrite(List.of(writtenFirst, failedAfter), Set.of(failedAfter), backoff.start());
+        assertThat(ids("guide")).isEmpty();
     }
 
     /** The chunk ids of the acme document {@code id} in the index. */

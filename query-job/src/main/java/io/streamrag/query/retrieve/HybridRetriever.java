@@ -137,7 +137,8 @@ public class HybridRetriever {
                 .query(query)
                 .source(src -> src.filter(f -> f.excludes(ChunkIndex.EMBEDDING))));
         try {
-            // Hits from every shard, or an outage retried: a failed shard's chunks missing made NO_CONTEXT, or fewer sources.
+            // A shard under load that did not answer is an outage, retried: its chunks missing made NO_CONTEXT, or fewer
+            // sources. A shard failure no retry mends is logged and the others' hits used.
             SearchResponse<ObjectNode> response = OpenSearchClients.allShards(client.search(request, ObjectNode.class), "Search in " + index);
             List<ObjectNode> out = new ArrayList<>();
             for (Hit<ObjectNode> h : response.hits().hits()) {
