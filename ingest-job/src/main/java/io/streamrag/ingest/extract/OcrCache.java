@@ -1,5 +1,6 @@
 package io.streamrag.ingest.extract;
 
+import java.nio.channels.ClosedByInterruptException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -53,41 +54,71 @@ public final class OcrCache {
         if (maxBytes <= 0) {
             return new Result(Objects.requireNonNullElse(reader.read(), ""), false);
         }
-        String cached = lookup(key);
-        if (cached != null) {
-            return new Result(cached, true);
-        }
-        CompletableFuture<String> mine = new CompletableFuture<>();
-        CompletableFuture<String> other = reading.putIfAbsent(key, mine);
-        if (other != null) {
-            try {
-                return new Result(other.get(), true);
-            } catch (ExecutionException e) {
-                // An Error of the other read stays wrapped: it happened on that thread, this image just failed with it.
-                throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
-            }
-        }
-        try {
-            // Another thread may have finished this image between the lookup and taking it over.
-            cached = lookup(key);
+        while (true) {
+            String cached = lookup(key);
             if (cached != null) {
-                mine.complete(cached);
                 return new Result(cached, true);
             }
-            String text;
-            try {
-                // No text (a vision model's empty reply) is empty text, not a null the cache cannot weigh.
-                text = Objects.requireNonNullElse(reader.read(), "");
-                put(key, text);
-            } catch (Throwable e) {
-                // Whatever ends this read (an Error too) ends the reads joined to it: they wait without a timeout.
-                mine.completeExceptionally(e);
-                throw e;
+            CompletableFuture<String> mine = new CompletableFuture<>();
+            CompletableFuture<String> other = reading.putIfAbsent(key, mine);
+            if (other != null) {
+                try {
+                    return new Result(other.get(), true);
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof Abandoned) {
+                        continue; // that read was cancelled (its own document timed out): this one is not, so read it
+                    }
+                    // An Error of the other read stays wrapped: it happened on that thread, this image just failed with it.
+                    throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
+                }
             }
-            mine.complete(text);
-            return new Result(text, false);
-        } finally {
-            reading.remove(key, mine);
+            try {
+                // Another thread may have finished this image between the lookup and taking it over.
+                cached = lookup(key);
+                if (cached != null) {
+                    mine.complete(cached);
+                    return new Result(cached, true);
+                }
+                String text;
+                try {
+                    // No text (a vision model's empty reply) is empty text, not a null the cache cannot weigh.
+                    text = Objects.requireNonNullElse(reader.read(), "");
+                    put(key, text);
+                } catch (Throwable e) {
+                    // Whatever ends this read (an Error too) ends the reads joined to it: they wait without a timeout.
+                    // Interrupted (this image's read was cancelled), it is not theirs to fail: they try again.
+                    if (interrupted(e)) {
+                        reading.remove(key, mine); // before they wake: one of them takes the read over
+                        mine.completeExceptionally(new Abandoned());
+                    } else {
+                        mine.completeExceptionally(e);
+                    }
+                    throw e;
+                }
+                mine.complete(text);
+                return new Result(text, false);
+            } finally {
+                reading.remove(key, mine);
+            }
+        }
+    }
+
+    /** The read was interrupted (cancelled), rather than failed by the image. */
+    private static boolean interrupted(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof InterruptedException || c instanceof ClosedByInterruptException) {
+                return true;
+            }
+        }
+        return Thread.currentThread().isInterrupted();
+    }
+
+    /** A joined read was cancelled: those waiting for it read the image themselves. */
+    private static final class Abandoned extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Abandoned() {
+            super(null, null, false, false);
         }
     }
 

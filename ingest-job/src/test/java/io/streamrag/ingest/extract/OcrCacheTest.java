@@ -73,4 +73,48 @@ class OcrCacheTest {
         assertThat(cache.get(key, () -> "x").hit()).as("cached as empty text").isTrue();
         assertThat(new OcrCache(0).get(key, () -> null).text()).as("without a cache too").isEmpty();
     }
+    /**
+     * The read others joined is cancelled (its own document timed out: its thread interrupted, tesseract killed): a
+     * joined read is not, and reads the image itself instead of failing with the interrupt.
+     */
+    @Test
+    void aJoinedReadWhoseReadIsCancelledReadsTheImageItself() throws Exception {
+        OcrCache cache = new OcrCache(1 << 20);
+        String key = OcrCache.key("acme", new byte[] {4});
+        CountDownLatch started = new CountDownLatch(1);
+        Thread first = new Thread(() -> {
+            try {
+                cache.get(key, () -> {
+                    started.countDown();
+                    Thread.sleep(60_000);
+                    return "never";
+                });
+            } catch (Exception expected) {
+                // interrupted
+            }
+        });
+        first.start();
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        AtomicReference<Object> ended = new AtomicReference<>();
+        Thread second = new Thread(() -> {
+            try {
+                ended.set(cache.get(key, () -> "read by the second"));
+            } catch (Exception e) {
+                ended.set(e);
+            }
+        });
+        second.start();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (second.getState() != Thread.State.WAITING && System.nanoTime() < until) {
+            Thread.sleep(5);
+        }
+        assertThat(second.getState()).as("joined the first read").isEqualTo(Thread.State.WAITING);
+        first.interrupt();
+        second.join(10_000);
+        first.join(10_000);
+        assertThat(ended.get()).isInstanceOfSatisfying(OcrCache.Result.class, r -> {
+            assertThat(r.text()).isEqualTo("read by the second");
+            assertThat(r.hit()).isFalse();
+        });
+    }
 }
