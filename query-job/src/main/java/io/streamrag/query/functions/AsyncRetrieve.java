@@ -147,8 +147,9 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
 
     /**
      * An error no retry can mend: OpenSearch refused the request itself (a 4xx, not 429), or the question's text cannot be
-     * embedded (blank, or refused by a remote embedding provider: too long, filtered, a wrong key). Outages (I/O, 5xx,
-     * 429, a hanging search, the provider's own outage) are retried until the deadline.
+     * embedded (blank, or refused by a remote embedding provider: too long, filtered). Outages (I/O, 5xx, 429, a
+     * hanging search, the provider's own outage) are retried until the deadline, and so is a provider's answer about its
+     * setup rather than the text (a wrong key, a model still being pulled): it can change, and every question has it.
      */
     static boolean permanent(Throwable error) {
         for (Throwable c = error; c != null; c = c.getCause()) {
@@ -158,7 +159,7 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
             if (c instanceof LangChain4jException) {
                 // What the ingest job's embedder goes by: its InvalidRequestException is no IllegalArgumentException,
                 // and was retried until the deadline (up to an hour), holding a retrieval slot all along.
-                return EmbeddingErrors.classify(c) != EmbeddingErrors.Kind.TRANSIENT;
+                return EmbeddingErrors.classify(c) == EmbeddingErrors.Kind.INPUT;
             }
             if (c instanceof IllegalArgumentException) {
                 return true;

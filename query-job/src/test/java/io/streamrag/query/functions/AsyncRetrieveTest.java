@@ -75,11 +75,11 @@ class AsyncRetrieveTest {
         assertThat(AsyncRetrieve.permanent(new CompletionException(new UncheckedIOException(new ConnectException("refused"))))).isFalse();
         assertThat(AsyncRetrieve.permanent(new TimeoutException())).isFalse(); // a hanging search (orTimeout)
         assertThat(AsyncRetrieve.permanent(new IOException("reset"))).isFalse();
-        // A remote embedding provider's answers about the question's text: refused (too long, filtered) or a wrong key
-        // end it at once; its outages (429, 5xx, timeouts, refused connections) are retried.
+        // A remote embedding provider's answers about the question's text (too long, filtered) end it at once; its
+        // outages (429, 5xx, timeouts) and answers about its setup (a wrong key, a model not pulled yet) are retried.
         assertThat(AsyncRetrieve.permanent(new CompletionException(new InvalidRequestException(new HttpException(400, "input too long"))))).isTrue();
         assertThat(AsyncRetrieve.permanent(new CompletionException(new ContentFilteredException("filtered")))).isTrue();
-        assertThat(AsyncRetrieve.permanent(new CompletionException(new AuthenticationException(new HttpException(401, "bad key"))))).isTrue();
+        assertThat(AsyncRetrieve.permanent(new CompletionException(new AuthenticationException(new HttpException(401, "bad key"))))).isFalse();
         assertThat(AsyncRetrieve.permanent(new CompletionException(new RateLimitException(new HttpException(429, "slow down"))))).isFalse();
         assertThat(AsyncRetrieve.permanent(new CompletionException(new InternalServerException(new HttpException(503, "busy"))))).isFalse();
         assertThat(AsyncRetrieve.permanent(new CompletionException(new dev.langchain4j.exception.TimeoutException(new java.net.http.HttpTimeoutException("timed out"))))).isFalse();
