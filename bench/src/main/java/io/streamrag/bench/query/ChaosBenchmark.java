@@ -3,6 +3,7 @@ package io.streamrag.bench.query;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.embedding.EmbeddingModels;
+import io.streamrag.common.embedding.EmbeddingOptions;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.net.Loopback;
 import io.streamrag.common.opensearch.ChunkIndex;
@@ -12,6 +13,7 @@ import io.streamrag.model.Faults;
 import io.streamrag.model.LocalModelServer;
 import io.streamrag.query.QueryJob;
 import io.streamrag.query.QueryOptions;
+import io.streamrag.query.generate.EndpointSpec;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -202,6 +204,15 @@ public final class ChaosBenchmark {
         conf.set(QueryOptions.SINK_TRANSACTIONAL_ID_PREFIX, "chaos-" + run);
         conf.set(QueryOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
         s.options.forEach(conf::setString);
+        // What --set gave counts too: the load, the job's searches and its model calls go to loopback only.
+        Loopback.require(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS.key(), conf.get(StreamRagOptions.KAFKA_BOOTSTRAP_SERVERS));
+        Loopback.require(StreamRagOptions.OPENSEARCH_URL.key(), conf.get(StreamRagOptions.OPENSEARCH_URL));
+        for (EndpointSpec e : EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS))) {
+            Loopback.require(QueryOptions.ENDPOINTS.key() + " " + e.name, e.baseUrl);
+        }
+        if (conf.contains(EmbeddingOptions.BASE_URL)) {
+            Loopback.require(EmbeddingOptions.BASE_URL.key(), conf.get(EmbeddingOptions.BASE_URL));
+        }
         Configuration envConf = new Configuration();
         envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);

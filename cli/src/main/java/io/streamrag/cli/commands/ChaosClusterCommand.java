@@ -24,7 +24,7 @@ public class ChaosClusterCommand extends ChaosDrillCommand {
             description = "TaskManager to kill: 1, 2, or 0 for the one running the most tasks (default: ${DEFAULT-VALUE}).")
     int taskManager;
 
-    @Option(names = "--timeout", defaultValue = "5m", description = "Longest wait for the point where the fault is injected, and then for all outcomes (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", defaultValue = "5m", description = "Longest wait for all outcomes, and, beyond --send-over, for the point where the fault is injected (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Override
@@ -38,7 +38,7 @@ public class ChaosClusterCommand extends ChaosDrillCommand {
             return 1;
         }
         try (ChaosLoad load = loadOptions.start(connection)) {
-            ChaosLoad.Counts atKill = drill.awaitFaultPoint(load, loadOptions.records() / 3, timeout);
+            ChaosLoad.Counts atKill = drill.awaitFaultPoint(load, loadOptions.records() / 3, timeout.plus(loadOptions.sendOver));
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly); // SIGKILL
             long killedAt = System.nanoTime();
             System.out.printf("Killed TaskManager %d (pid %d) after %d records sent; %d documents indexed and %d answers so far%n",

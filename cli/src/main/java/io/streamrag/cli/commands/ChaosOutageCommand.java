@@ -26,14 +26,14 @@ public class ChaosOutageCommand extends ChaosDrillCommand {
     @Option(names = "--down-for", defaultValue = "60s", description = "How long the service stays stopped (default: ${DEFAULT-VALUE}).")
     Duration downFor;
 
-    @Option(names = "--timeout", defaultValue = "10m", description = "Longest wait for the point where the fault is injected, and for all outcomes after the restart (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", defaultValue = "10m", description = "Longest wait for all outcomes after the restart, and, beyond --send-over, for the point where the fault is injected (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Override
     int run(ChaosDrill drill) throws Exception {
         boolean stopped = false;
         try (ChaosLoad load = loadOptions.start(connection)) {
-            ChaosLoad.Counts atStop = drill.awaitFaultPoint(load, loadOptions.records() / 3, timeout);
+            ChaosLoad.Counts atStop = drill.awaitFaultPoint(load, loadOptions.records() / 3, timeout.plus(loadOptions.sendOver));
             Services.require("stop", service.name());
             stopped = true;
             long stoppedAt = System.nanoTime();

@@ -24,7 +24,7 @@ public class ChaosRescaleCommand extends ChaosDrillCommand {
     @Option(names = "--to", defaultValue = "2", description = "Parallelism after (default: ${DEFAULT-VALUE}).")
     int to;
 
-    @Option(names = "--timeout", defaultValue = "5m", description = "Longest wait for the point where the fault is injected, and then for all outcomes (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", defaultValue = "5m", description = "Longest wait for all outcomes, and, beyond --send-over, for the point where the fault is injected (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Override
@@ -38,7 +38,7 @@ public class ChaosRescaleCommand extends ChaosDrillCommand {
             if (drill == null) {
                 return 1;
             }
-            ChaosLoad.Counts before = drill.awaitFaultPoint(load, loadOptions.records() / 2, timeout);
+            ChaosLoad.Counts before = drill.awaitFaultPoint(load, loadOptions.records() / 2, timeout.plus(loadOptions.sendOver));
             long t0 = System.nanoTime();
             Duration took = JobLauncher.rescaleBoth(rest, to, Duration.ofMinutes(2));
             System.out.printf("Rescaled %d -> %d after %d records sent (%d documents indexed, %d answers so far): "
