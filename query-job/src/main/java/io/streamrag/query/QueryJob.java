@@ -88,8 +88,7 @@ public class QueryJob {
         // Only the first copy of a question sent within the dedup TTL goes on, valid or not: a re-send costs no
         // retrieval or calls, and the first copy's is the one answer.
         SingleOutputStreamOperator<QuestionTask> firstCopies = questions
-                .keyBy(QuestionTask::key, Types.STRING)
-                .connect(questions.getSideOutput(ParseQuestion.INVALID).keyBy(OneAnswerPerQuestion.keySelector(), Types.STRING))
+                .keyBy(DropReSentQuestions.keySelector(), Types.STRING)
                 .process(new DropReSentQuestions(conf.get(QueryOptions.DEDUP_TTL)))
                 .uid("drop-re-sent")
                 .name("Drop re-sent questions");
@@ -98,7 +97,7 @@ public class QueryJob {
         TenantRate tenantRate = QueryOptions.tenantRate(conf);
         DataStream<QuestionTask> admitted = firstCopies;
         List<DataStream<Answer>> refused = new ArrayList<>();
-        refused.add(firstCopies.getSideOutput(DropReSentQuestions.INVALID));
+        refused.add(firstCopies.getSideOutput(DropReSentQuestions.REJECTED));
         if (tenantRate.enabled()) {
             SingleOutputStreamOperator<QuestionTask> admission = firstCopies
                     .keyBy(q -> q.tenant == null ? "" : q.tenant, Types.STRING)

@@ -4,28 +4,31 @@ import io.streamrag.common.records.Answer;
 import io.streamrag.query.metrics.ReSentMetrics;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.vote.AnsweredIds;
+import io.streamrag.query.vote.Answers;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 import java.time.Duration;
 
 /**
- * Keyed by question (tenant and questionId, {@link QuestionTask#key()}): of the copies of a question sent within the
- * dedup TTL only the first goes on, the valid ones (first input) to retrieval, the FAILED answers of invalid or expired
- * ones (second input, {@link ParseQuestion#INVALID}) to {@link #INVALID}; the others are dropped (metric
- * {@code reSentQuestionsDropped}) before they cost a retrieval and n model calls. So the first copy's is the
- * question's one answer. Before, a re-send was retrieved and generated for and only its results were dropped at the
- * vote, and an invalid re-send's FAILED answer, out at once, could take the place of the first copy's answer still on
- * its way. An invalid answer without a questionId has no question to be a copy of: it always goes on.
+ * Keyed by question (tenant and questionId, {@link #keySelector()}): of the copies of a question sent within the
+ * dedup TTL only the first goes on, a valid one to retrieval, an invalid or expired one ({@link
+ * QuestionTask#rejection}) as its FAILED answer to {@link #REJECTED}; the others are dropped (metric
+ * {@code reSentQuestionsDropped}) before they cost a retrieval and n model calls. Valid and rejected copies come in
+ * one stream, in the order they were sent, so the first copy's is the question's one answer. Before, a re-send was
+ * retrieved and generated for and only its results were dropped at the vote, and an invalid re-send's FAILED answer,
+ * out at once, could take the place of a valid first copy's still on its way. A rejected task without a questionId has
+ * no question to be a copy of: its answer always goes out.
  */
-public class DropReSentQuestions extends KeyedCoProcessFunction<String, QuestionTask, Answer, QuestionTask> {
+public class DropReSentQuestions extends KeyedProcessFunction<String, QuestionTask, QuestionTask> {
     private static final long serialVersionUID = 1L;
 
     /** The FAILED answers of the first copies that were invalid or expired. */
-    public static final OutputTag<Answer> INVALID = new OutputTag<>("invalid-first-copies") {};
+    public static final OutputTag<Answer> REJECTED = new OutputTag<>("rejected-questions") {};
 
     private final Duration ttl;
     private transient AnsweredIds asked;
@@ -35,6 +38,16 @@ public class DropReSentQuestions extends KeyedCoProcessFunction<String, Question
         this.ttl = ttl;
     }
 
+    /** Tenant and questionId ({@link QuestionTask#key()}), {@link OneAnswerPerQuestion#NO_ID} when there is no questionId. */
+    public static KeySelector<QuestionTask, String> keySelector() {
+        return q -> q.questionId == null ? OneAnswerPerQuestion.NO_ID : q.key();
+    }
+
+    /** The FAILED answer of a task with a {@link QuestionTask#rejection}. */
+    public static Answer answerOf(QuestionTask rejected) {
+        return Answers.failed(rejected.questionId, rejected.tenant, rejected.strategy, rejected.rejection, rejected.receivedAtMs);
+    }
+
     @Override
     public void open(OpenContext context) {
         asked = new AnsweredIds(getRuntimeContext(), "asked", null, ttl);
@@ -42,16 +55,14 @@ public class DropReSentQuestions extends KeyedCoProcessFunction<String, Question
     }
 
     @Override
-    public void processElement1(QuestionTask question, Context ctx, Collector<QuestionTask> out) throws Exception {
-        if (asked.first(metrics.get(ReSentMetrics.DROPPED))) {
-            out.collect(question);
+    public void processElement(QuestionTask question, Context ctx, Collector<QuestionTask> out) throws Exception {
+        if (!OneAnswerPerQuestion.NO_ID.equals(ctx.getCurrentKey()) && !asked.first(metrics.get(ReSentMetrics.DROPPED))) {
+            return;
         }
-    }
-
-    @Override
-    public void processElement2(Answer invalid, Context ctx, Collector<QuestionTask> out) throws Exception {
-        if (OneAnswerPerQuestion.NO_ID.equals(ctx.getCurrentKey()) || asked.first(metrics.get(ReSentMetrics.DROPPED))) {
-            ctx.output(INVALID, invalid);
+        if (question.rejection != null) {
+            ctx.output(REJECTED, answerOf(question));
+        } else {
+            out.collect(question);
         }
     }
 }

@@ -2,7 +2,6 @@ package io.streamrag.query.functions;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.streamrag.common.json.Json;
-import io.streamrag.common.records.Answer;
 import io.streamrag.common.records.Identity;
 import io.streamrag.common.records.Question;
 import io.streamrag.query.QueryOptions;
@@ -11,19 +10,18 @@ import io.streamrag.query.metrics.QuestionMetrics;
 import io.streamrag.query.records.QuestionSettings;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.RawQuestion;
-import io.streamrag.query.vote.Answers;
 import io.streamrag.query.vote.FailureReason;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
-import org.apache.flink.util.OutputTag;
 
 import java.util.Locale;
 
 /**
- * Parses and validates question events; anything invalid becomes a FAILED answer on a side output, never a crash.
+ * Parses and validates question events; anything invalid becomes a task with a {@link QuestionTask#rejection}, which
+ * the re-send guard ({@link DropReSentQuestions}) makes a FAILED answer, never a crash.
  * A question's clock starts at its arrival: {@code askedAt} when given, else the Kafka record timestamp (never later
  * than now), so time spent waiting in Kafka under backpressure counts against its deadline. With a budget plan
  * ({@code query.plan}) a question's budget picks its strategy, k and n.
@@ -31,7 +29,6 @@ import java.util.Locale;
 public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
     private static final long serialVersionUID = 1L;
 
-    public static final OutputTag<Answer> INVALID = new OutputTag<>("invalid-questions") {};
     public static final long MAX_DEADLINE_MS = 3_600_000L;
 
     private final QuestionSettings settings;
@@ -65,21 +62,31 @@ public class ParseQuestion extends ProcessFunction<RawQuestion, QuestionTask> {
             metrics.get(QuestionMetrics.INVALID).inc();
             // What the answer repeats of an invalid question is clipped: a 600 KB strategy or questionId made an answer
             // the sink could not write, and the job restarted on it forever.
-            ctx.output(INVALID, Answers.failed(Identity.clipId(q.questionId), Identity.clipId(q.tenant),
-                    Identity.clip(q.strategy, 64), FailureReason.INVALID_QUESTION.because(Identity.clip(error, Identity.MAX_TEXT_CHARS)),
-                    q.receivedAtMs));
+            out.collect(rejected(q, Identity.clipId(q.questionId), Identity.clipId(q.tenant), Identity.clip(q.strategy, 64),
+                    FailureReason.INVALID_QUESTION.because(Identity.clip(error, Identity.MAX_TEXT_CHARS))));
             return;
         }
         if (now >= q.deadlineAtMs()) {
             metrics.get(QuestionMetrics.EXPIRED).inc();
-            ctx.output(INVALID, Answers.failed(q.questionId, q.tenant, q.strategy,
-                    FailureReason.EXPIRED_BEFORE_READ.with(" (it waited " + (now - q.receivedAtMs) + " ms)"), q.receivedAtMs));
+            out.collect(rejected(q, q.questionId, q.tenant, q.strategy,
+                    FailureReason.EXPIRED_BEFORE_READ.with(" (it waited " + (now - q.receivedAtMs) + " ms)")));
             return;
         }
         if (q.plan != null) {
             metrics.get(QuestionMetrics.PLANNED).inc();
         }
         out.collect(q);
+    }
+
+    /** A task that only carries its answer's fields (ids clipped, no text: it may be what made it invalid). */
+    private static QuestionTask rejected(QuestionTask q, String questionId, String tenant, String strategy, String why) {
+        QuestionTask r = new QuestionTask();
+        r.questionId = questionId;
+        r.tenant = tenant;
+        r.strategy = strategy;
+        r.receivedAtMs = q.receivedAtMs;
+        r.rejection = why;
+        return r;
     }
 
     /** Fills {@code q} and returns the reason it is invalid, or null. */

@@ -18,6 +18,13 @@ public class QuestionTask {
     public Answer.Plan plan;
     /** The question's sampling seed; null = candidates' seeds derive from questionId. */
     public Long seed;
+    /**
+     * Why the question is answered FAILED without a retrieval (invalid, or expired before it was read), or null. Such a
+     * task goes no further than the re-send guard, which makes it its FAILED answer; it carries
+     * its ids clipped and no text. It travels with the valid ones so that the guard takes a question's copies in the
+     * order they were sent.
+     */
+    public String rejection;
 
     /** Tenant and questionId: what the job keys a question's state by ({@link Question#key}). */
     public String key() {

@@ -34,6 +34,17 @@ class ParseQuestionTest {
         return new RawQuestion(key, json.getBytes(StandardCharsets.UTF_8), 0);
     }
 
+    /** The valid questions out of the harness. */
+    private static List<QuestionTask> valid(OneInputStreamOperatorTestHarness<RawQuestion, QuestionTask> h) {
+        return h.extractOutputValues().stream().filter(q -> q.rejection == null).collect(Collectors.toList());
+    }
+
+    /** The FAILED answers of the invalid ones, in order (the re-send guard makes them their answers). */
+    private static List<Answer> failed(OneInputStreamOperatorTestHarness<RawQuestion, QuestionTask> h) {
+        return h.extractOutputValues().stream().filter(q -> q.rejection != null).map(DropReSentQuestions::answerOf)
+                .collect(Collectors.toList());
+    }
+
     @Test
     void validQuestionsGetDefaultsAndInvalidOnesAReason() throws Exception {
         Configuration conf = new Configuration();
@@ -49,15 +60,14 @@ class ParseQuestionTest {
             h.processElement(raw(null, "[1,2]"), 0);
             h.processElement(raw("q7", ""), 0);
 
-            List<QuestionTask> valid = h.extractOutputValues();
+            List<QuestionTask> valid = valid(h);
             assertThat(valid).hasSize(1);
             assertThat(valid.get(0).n).isEqualTo(6);
             assertThat(valid.get(0).k).isEqualTo(5);
             assertThat(valid.get(0).strategy).isEqualTo("DRAG");
             assertThat(valid.get(0).deadlineMs).isEqualTo(60_000);
 
-            List<Answer> failed = h.getSideOutput(ParseQuestion.INVALID).stream()
-                    .map(r -> r.getValue()).collect(Collectors.toList());
+            List<Answer> failed = failed(h);
             assertThat(failed).hasSize(6).allSatisfy(a -> assertThat(a.status).isEqualTo(Answer.Status.FAILED));
             assertThat(failed.get(0).questionId).isEqualTo("q2");
             assertThat(failed.get(0).error).contains("invalid JSON");
@@ -88,8 +98,8 @@ class ParseQuestionTest {
             for (String j : json) {
                 h.processElement(raw("k", j), 0);
             }
-            assertThat(h.getSideOutput(ParseQuestion.INVALID)).as("invalid").isNull();
-            return h.extractOutputValues();
+            assertThat(failed(h)).as("invalid").isEmpty();
+            return valid(h);
         }
     }
 
@@ -195,9 +205,9 @@ class ParseQuestionTest {
                 h.processElement(raw("k", "{\"questionId\":\"q\",\"tenant\":\"t\",\"text\":\"x\",\"budget\":"
                         + budget + "}"), 0);
             }
-            assertThat(h.extractOutputValues()).isEmpty();
-            assertThat(h.getSideOutput(ParseQuestion.INVALID)).hasSize(5)
-                    .allSatisfy(r -> assertThat(r.getValue().error).contains("budget must be an object"));
+            assertThat(valid(h)).isEmpty();
+            assertThat(failed(h)).hasSize(5)
+                    .allSatisfy(a -> assertThat(a.error).contains("budget must be an object"));
         }
     }
 
@@ -211,9 +221,9 @@ class ParseQuestionTest {
         try (OneInputStreamOperatorTestHarness<RawQuestion, QuestionTask> h =
                      ProcessFunctionTestHarnesses.forProcessFunction(new ParseQuestion(QuestionSettings.from(new Configuration())))) {
             h.processElement(raw("k", "{\"questionId\":\"q\",\"tenant\":\"t\",\"text\":\"x\",\"seed\":1.5}"), 0);
-            assertThat(h.extractOutputValues()).isEmpty();
-            assertThat(h.getSideOutput(ParseQuestion.INVALID)).singleElement()
-                    .satisfies(r -> assertThat(r.getValue().error).contains("seed must be an integer"));
+            assertThat(valid(h)).isEmpty();
+            assertThat(failed(h)).singleElement()
+                    .satisfies(a -> assertThat(a.error).contains("seed must be an integer"));
         }
     }
 
@@ -230,8 +240,8 @@ class ParseQuestionTest {
             h.processElement(raw("e", "{\"questionId\":\"e\",\"tenant\":\"acme\",\"text\":\"x\",\"deadlineMs\":18446744073709556616}"), 0);
             h.processElement(raw("f", "{\"questionId\":\"f\",\"tenant\":\"acme\",\"text\":\"\\u0007\\u0008\"}"), 0);
 
-            assertThat(h.extractOutputValues()).isEmpty();
-            List<Answer> failed = h.getSideOutput(ParseQuestion.INVALID).stream().map(r -> r.getValue()).collect(Collectors.toList());
+            assertThat(valid(h)).isEmpty();
+            List<Answer> failed = failed(h);
             assertThat(failed).extracting(a -> a.status).containsOnly(Answer.Status.FAILED);
             assertThat(failed).hasSize(6);
             assertThat(failed.get(0).error).contains("unknown strategy").contains("(600000 characters)");
@@ -258,8 +268,8 @@ class ParseQuestionTest {
             h.processElement(raw("c", "{\"questionId\":\"c\\u202e\",\"tenant\":\"acme\",\"text\":\"x\"}"), 0);
             h.processElement(raw("d", "{\"questionId\":\"d \u00e9\u4e2d\",\"tenant\":\"acme\",\"text\":\"x\"}"), 0);
 
-            assertThat(h.extractOutputValues()).extracting(t -> t.questionId).containsExactly("d \u00e9\u4e2d");
-            List<Answer> failed = h.getSideOutput(ParseQuestion.INVALID).stream().map(r -> r.getValue()).collect(Collectors.toList());
+            assertThat(valid(h)).extracting(t -> t.questionId).containsExactly("d \u00e9\u4e2d");
+            List<Answer> failed = failed(h);
             assertThat(failed).extracting(a -> a.error).containsExactly(
                     "invalid question: questionId holds the control character U+000A at 1; ids may not hold control, line-separator or bidi characters",
                     "invalid question: tenant holds the control character U+2028 at 2; ids may not hold control, line-separator or bidi characters",
@@ -282,9 +292,9 @@ class ParseQuestionTest {
             h.processElement(raw("b", "{\"questionId\":\"b\",\"tenant\":\"acme\",\"text\":\"" + atLimit + "x\"}"), 0);
             h.processElement(raw("c", "{\"questionId\":\"c\",\"tenant\":\"acme\",\"text\":\"" + huge + "\",\"n\":32}"), 0);
 
-            assertThat(h.extractOutputValues()).extracting(q -> q.questionId).containsExactly("a");
-            assertThat(h.extractOutputValues().get(0).text).isEqualTo(atLimit);
-            List<Answer> failed = h.getSideOutput(ParseQuestion.INVALID).stream().map(r -> r.getValue()).collect(Collectors.toList());
+            assertThat(valid(h)).extracting(q -> q.questionId).containsExactly("a");
+            assertThat(valid(h).get(0).text).isEqualTo(atLimit);
+            List<Answer> failed = failed(h);
             assertThat(failed).extracting(a -> a.questionId).containsExactly("b", "c");
             assertThat(failed).extracting(a -> a.status).containsOnly(Answer.Status.FAILED);
             assertThat(failed.get(0).error).isEqualTo("invalid question: text is 16385 bytes long; at most 16384 are "
