@@ -6,9 +6,10 @@ import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.vote.AnsweredIds;
 import io.streamrag.query.vote.Answers;
 
-import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.api.java.functions.KeySelector;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
@@ -24,18 +25,14 @@ import java.time.Duration;
  * out at once, could take the place of a valid first copy's still on its way. A rejected task without a questionId has
  * no question to be a copy of: its answer always goes out.
  */
-public class DropReSentQuestions extends KeyedProcessFunction<String, QuestionTask, QuestionTask> {
+public class DropReSentQuestions extends QuestionGuard<QuestionTask, QuestionTask> {
     private static final long serialVersionUID = 1L;
 
     /** The FAILED answers of the first copies that were invalid or expired. */
     public static final OutputTag<Answer> REJECTED = new OutputTag<>("rejected-questions") {};
 
-    private final Duration ttl;
-    private transient AnsweredIds asked;
-    private transient ReSentMetrics metrics;
-
     public DropReSentQuestions(Duration ttl) {
-        this.ttl = ttl;
+        super(ttl);
     }
 
     /** Tenant and questionId ({@link QuestionTask#key()}), {@link OneAnswerPerQuestion#NO_ID} when there is no questionId. */
@@ -49,14 +46,18 @@ public class DropReSentQuestions extends KeyedProcessFunction<String, QuestionTa
     }
 
     @Override
-    public void open(OpenContext context) {
-        asked = new AnsweredIds(getRuntimeContext(), "asked", null, ttl);
-        metrics = new ReSentMetrics(getRuntimeContext().getMetricGroup());
+    protected AnsweredIds marks(RuntimeContext context, Duration ttl) {
+        return new AnsweredIds(context, "asked", null, ttl);
+    }
+
+    @Override
+    protected Counter dropped(MetricGroup group) {
+        return new ReSentMetrics(group).get(ReSentMetrics.DROPPED);
     }
 
     @Override
     public void processElement(QuestionTask question, Context ctx, Collector<QuestionTask> out) throws Exception {
-        if (!OneAnswerPerQuestion.NO_ID.equals(ctx.getCurrentKey()) && !asked.first(metrics.get(ReSentMetrics.DROPPED))) {
+        if (!OneAnswerPerQuestion.NO_ID.equals(ctx.getCurrentKey()) && !first()) {
             return;
         }
         if (question.rejection != null) {

@@ -5,9 +5,10 @@ import io.streamrag.common.records.Question;
 import io.streamrag.query.metrics.DedupMetrics;
 import io.streamrag.query.vote.AnsweredIds;
 
-import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.api.java.functions.KeySelector;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.util.Collector;
 
 import java.time.Duration;
@@ -17,18 +18,14 @@ import java.time.Duration;
  * e.g. a re-sent question, or one that was invalid or had no context, which never reach the vote) is not answered
  * again, across restarts and restores too (keyed state with a TTL, see {@link AnsweredIds}).
  */
-public class OneAnswerPerQuestion extends KeyedProcessFunction<String, Answer, Answer> {
+public class OneAnswerPerQuestion extends QuestionGuard<Answer, Answer> {
     private static final long serialVersionUID = 1L;
 
     /** Key of answers without a questionId (unparseable events): they are always passed through. */
     public static final String NO_ID = "";
 
-    private final Duration ttl;
-    private transient AnsweredIds answered;
-    private transient DedupMetrics metrics;
-
     public OneAnswerPerQuestion(Duration ttl) {
-        this.ttl = ttl;
+        super(ttl);
     }
 
     /** Keys by tenant and questionId ({@link Question#key}), {@link #NO_ID} when the questionId is absent. */
@@ -37,21 +34,19 @@ public class OneAnswerPerQuestion extends KeyedProcessFunction<String, Answer, A
     }
 
     @Override
-    public void open(OpenContext context) {
-        answered = new AnsweredIds(getRuntimeContext(), "answered", "answered-until", ttl);
-        metrics = new DedupMetrics(getRuntimeContext().getMetricGroup());
+    protected AnsweredIds marks(RuntimeContext context, Duration ttl) {
+        return new AnsweredIds(context, "answered", "answered-until", ttl);
+    }
+
+    @Override
+    protected Counter dropped(MetricGroup group) {
+        return new DedupMetrics(group).get(DedupMetrics.DUPLICATES);
     }
 
     @Override
     public void processElement(Answer answer, Context ctx, Collector<Answer> out) throws Exception {
-        if (NO_ID.equals(ctx.getCurrentKey()) || answered.first(metrics.get(DedupMetrics.DUPLICATES))) {
+        if (NO_ID.equals(ctx.getCurrentKey()) || first()) {
             out.collect(answer);
         }
-    }
-
-    /** Only timers of earlier releases (at their marks' expiry) fire here now: their marks are dropped. */
-    @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Answer> out) throws Exception {
-        answered.expireLegacy(timestamp);
     }
 }
