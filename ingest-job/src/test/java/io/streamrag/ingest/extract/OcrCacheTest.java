@@ -33,25 +33,33 @@ class OcrCacheTest {
         });
         assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
         AtomicReference<Object> ended = new AtomicReference<>();
+        Thread second = joinedRead(cache, key, "read on its own", ended);
+        release.countDown();
+        second.join(10_000);
+        assertThat(second.isAlive()).as("the joined read still waiting").isFalse();
+        first.get(10, TimeUnit.SECONDS);
+        return ended.get() instanceof OcrCache.Result ? ((OcrCache.Result) ended.get()).text() : ended.get();
+    }
+
+    /**
+     * A second read of {@code key}, started once the first is under way, which would read {@code ownText}; returns once
+     * it is parked on the first read's result (joined). What it ends with, a Result or an exception, goes to {@code ended}.
+     */
+    private static Thread joinedRead(OcrCache cache, String key, String ownText, AtomicReference<Object> ended) throws Exception {
         Thread second = new Thread(() -> {
             try {
-                ended.set(cache.get(key, () -> "read on its own").text());
+                ended.set(cache.get(key, () -> ownText));
             } catch (Exception e) {
                 ended.set(e);
             }
         });
         second.start();
-        // Parked on the first read's result: joined.
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (second.getState() != Thread.State.WAITING && System.nanoTime() < until) {
             Thread.sleep(5);
         }
-        assertThat(second.getState()).isEqualTo(Thread.State.WAITING);
-        release.countDown();
-        second.join(10_000);
-        assertThat(second.isAlive()).as("the joined read still waiting").isFalse();
-        first.get(10, TimeUnit.SECONDS);
-        return ended.get();
+        assertThat(second.getState()).as("joined the first read").isEqualTo(Thread.State.WAITING);
+        return second;
     }
 
     @Test
@@ -96,19 +104,7 @@ class OcrCacheTest {
         first.start();
         assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
         AtomicReference<Object> ended = new AtomicReference<>();
-        Thread second = new Thread(() -> {
-            try {
-                ended.set(cache.get(key, () -> "read by the second"));
-            } catch (Exception e) {
-                ended.set(e);
-            }
-        });
-        second.start();
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (second.getState() != Thread.State.WAITING && System.nanoTime() < until) {
-            Thread.sleep(5);
-        }
-        assertThat(second.getState()).as("joined the first read").isEqualTo(Thread.State.WAITING);
+        Thread second = joinedRead(cache, key, "read by the second", ended);
         first.interrupt();
         second.join(10_000);
         first.join(10_000);
