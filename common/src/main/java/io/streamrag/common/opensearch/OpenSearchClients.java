@@ -6,6 +6,7 @@ import io.streamrag.common.security.SecurityOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.hc.client5.http.auth.AuthScope;
 import org.apache.hc.client5.http.auth.UsernamePasswordCredentials;
+import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.impl.auth.BasicCredentialsProvider;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.ssl.ClientTlsStrategyBuilder;
@@ -58,8 +59,10 @@ public final class OpenSearchClients {
     public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
     /** Longest wait for a pooled connection (or {@code timeout}, when shorter). */
     private static final long CONNECTION_REQUEST_TIMEOUT_MS = 10_000;
-    /** The transport's connect timeout, which {@link #create(Settings, Duration)} leaves as it is. */
+    /** The transport's own connect timeout; a TLS connection manager must set it again (else httpclient5's 3 min). */
     private static final long CONNECT_TIMEOUT_MS = 1_000;
+    /** The transport's own socket (inactivity) timeout, set again with the connect timeout. */
+    private static final long SOCKET_TIMEOUT_MS = 30_000;
 
     private OpenSearchClients() {}
 
@@ -176,6 +179,12 @@ public final class OpenSearchClients {
                                         .setTlsStrategy(tls.build())
                                         .setMaxConnPerRoute(MAX_CONNECTIONS_PER_ROUTE)
                                         .setMaxConnTotal(MAX_CONNECTIONS_TOTAL)
+                                        // The transport set these on the manager this one replaces: without them a
+                                        // node whose packets are dropped held each connect for minutes, not 1 s.
+                                        .setDefaultConnectionConfig(ConnectionConfig.custom()
+                                                .setConnectTimeout(Timeout.ofMilliseconds(CONNECT_TIMEOUT_MS))
+                                                .setSocketTimeout(Timeout.ofMilliseconds(SOCKET_TIMEOUT_MS))
+                                                .build())
                                         .build());
                             }
                             return http;

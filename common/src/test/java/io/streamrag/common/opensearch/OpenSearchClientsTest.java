@@ -178,6 +178,40 @@ class OpenSearchClientsTest {
         }
     }
 
+    @Test
+    void anHttpsNodeThatDropsConnectsIsGivenUpOnAfterTheConnectTimeout() throws Exception {
+        // A loopback listener that never accepts, its backlog filled: Linux drops further SYNs, as a dead host would.
+        try (java.net.ServerSocket full = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            java.util.List<java.net.Socket> queued = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 8; i++) {
+                    java.net.Socket s = new java.net.Socket();
+                    try {
+                        s.connect(full.getLocalSocketAddress(), 200);
+                        queued.add(s);
+                    } catch (java.net.SocketTimeoutException dropped) {
+                        s.close();
+                        break;
+                    }
+                }
+                String url = "https://127.0.0.1:" + full.getLocalPort();
+                OpenSearchClient client = OpenSearchClients.create(new OpenSearchClients.Settings(url, null, null, null, true));
+                try {
+                    // httpclient5's own default is 3 minutes; the transport's 1 s must hold over https too.
+                    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () ->
+                            assertThatThrownBy(client::info)
+                                    .hasRootCauseInstanceOf(org.apache.hc.client5.http.ConnectTimeoutException.class));
+                } finally {
+                    client._transport().close();
+                }
+            } finally {
+                for (java.net.Socket s : queued) {
+                    s.close();
+                }
+            }
+        }
+    }
+
     /** A server TLS context with a fresh self-signed certificate for CN=docs.test with the subject alternative names {@code san}. */
     private SSLContext serverTls(String san) throws Exception {
         Path keys = dir.resolve("node.p12");
