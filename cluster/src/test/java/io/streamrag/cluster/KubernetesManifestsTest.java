@@ -165,8 +165,9 @@ class KubernetesManifestsTest {
             assertThat(conf.get("execution.checkpointing.savepoint-dir")).startsWith("s3://");
             assertThat(conf.get("execution.checkpointing.externalized-checkpoint-retention")).isEqualTo("RETAIN_ON_CANCELLATION");
             assertThat(conf.get("classloader.parent-first-patterns.additional")).contains("ai.onnxruntime.").contains("ai.djl.");
-            // One failed checkpoint (a storage hiccup) is no failover; the rescale limit is stated, at what savepoints hold.
-            assertThat(Integer.parseInt(conf.get("execution.checkpointing.tolerable-failed-checkpoints"))).isPositive();
+            // Failed checkpoints tolerated are stated (each job checks its sink transactions outlive them: its options tests);
+            // the rescale limit is stated, at what savepoints hold.
+            assertThat(Integer.parseInt(conf.get("execution.checkpointing.tolerable-failed-checkpoints"))).isNotNegative();
             assertThat(conf.get("pipeline.max-parallelism")).isEqualTo("128");
             assertThat(conf).doesNotContainKey("state.backend.incremental"); // deprecated for execution.checkpointing.incremental
 

@@ -3,6 +3,7 @@ package io.streamrag.ingest;
 import io.streamrag.common.config.ConfigKeys;
 import io.streamrag.common.config.Configs;
 import io.streamrag.common.embedding.EmbeddingSettings;
+import io.streamrag.common.kafka.ExactlyOnceCheckpoints;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.tenancy.TenantRate;
 import io.streamrag.ingest.extract.Chunker;
@@ -252,13 +253,7 @@ public class IngestJob {
             env.setParallelism(parallelism);
         }
         env.setBufferTimeout(conf.get(IngestOptions.BUFFER_TIMEOUT).toMillis());
-        long interval = IngestOptions.checkpointInterval(conf).toMillis();
-        if (interval > 0) {
-            env.enableCheckpointing(interval);
-        } else if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
-            // The exactly-once sinks commit on checkpoints: without them nothing would ever become visible.
-            env.enableCheckpointing(IngestOptions.CHECKPOINT_INTERVAL.defaultValue().toMillis());
-        }
+        ExactlyOnceCheckpoints.enable(env, conf, IngestOptions.CHECKPOINT_INTERVAL, IngestOptions.defaultCheckpointInterval(conf));
         // An OpenSearch outage is waited out on the task thread (IndexChunks, VersionLookup): the barrier waits with it,
         // so a checkpoint must be allowed to take the whole retry budget instead of timing out and failing the job. Each
         // flush has one budget for all its requests, the last one included (Backoff.withLastCall): the 2 minutes are
@@ -271,12 +266,7 @@ public class IngestJob {
             LOG.warn("{} is deprecated and has no effect: bulk items OpenSearch rejects with 429 or 5xx are retried within {}, "
                     + "then the job fails over", IngestOptions.INDEX_MAX_RETRIES.key(), IngestOptions.INDEX_RETRY_BUDGET.key());
         }
-        long transactionSpan = env.getCheckpointConfig().getCheckpointInterval() + checkpointTimeout;
-        if (conf.get(IngestOptions.SINK_TRANSACTION_TIMEOUT).toMillis() < transactionSpan) {
-            LOG.warn("{} {} is shorter than a checkpoint interval plus the longest checkpoint ({} ms):"
-                            + " a long OpenSearch outage can abort the sinks' transactions", IngestOptions.SINK_TRANSACTION_TIMEOUT.key(),
-                    conf.get(IngestOptions.SINK_TRANSACTION_TIMEOUT), transactionSpan);
-        }
+        ExactlyOnceCheckpoints.requireTransactionsOutlive(env.getCheckpointConfig(), IngestOptions.SINK_TRANSACTION_TIMEOUT, conf);
     }
 
     /** Entry point of the job jar on a cluster ({@code flink run}, REST jar run, the Kubernetes operator). */

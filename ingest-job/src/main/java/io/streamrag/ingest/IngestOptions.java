@@ -84,7 +84,8 @@ public final class IngestOptions {
             .withDescription("Parallelism of the job, set by IngestJob.configure; -1 keeps the cluster's default (parallelism.default).");
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("ingest.checkpoint-interval").durationType()
             .defaultValue(Duration.ofSeconds(10))
-            .withDescription("Checkpoint interval set by IngestJob.configure (0 leaves checkpointing as configured).");
+            .withDescription("Checkpoint interval set by IngestJob.configure. Not set (or 0): Flink's execution.checkpointing.interval "
+                    + "when set, else 10 s (a bounded run: ingest.bounded.checkpoint-interval).");
 
     public static final ConfigOption<Duration> BUFFER_TIMEOUT = ConfigOptions.key("ingest.buffer-timeout").durationType()
             .defaultValue(Duration.ZERO)
@@ -98,7 +99,7 @@ public final class IngestOptions {
     public static final ConfigOption<Duration> BOUNDED_CHECKPOINT_INTERVAL = ConfigOptions.key("ingest.bounded.checkpoint-interval").durationType()
             .defaultValue(Duration.ofSeconds(1))
             .withDescription("Checkpoint interval of bounded runs (ingest.source files or kafka-bounded, e.g. bin/rag backfill) when "
-                    + "ingest.checkpoint-interval is not set: the run ends with a checkpoint (the exactly-once sinks commit on it), so at "
+                    + "neither ingest.checkpoint-interval nor execution.checkpointing.interval is set: the run ends with a checkpoint (the exactly-once sinks commit on it), so at "
                     + "the continuous job's 10 s a backfill would idle up to 10 s at its end, and after a restore its documents (the "
                     + "files source stamps none) wait in the quarantine for a checkpoint each. Their checkpoints are small "
                     + "(file references, or Kafka offsets).");
@@ -171,7 +172,8 @@ public final class IngestOptions {
     public static final ConfigOption<Duration> SINK_TRANSACTION_TIMEOUT = ConfigOptions.key("ingest.sink.transaction-timeout").durationType()
             .defaultValue(Duration.ofMinutes(15))
             .withDescription("transaction.timeout.ms of the exactly-once sinks; the broker caps it (transaction.max.timeout.ms, 15 min by default) "
-                    + "and it must outlast a checkpoint interval plus the longest checkpoint.");
+                    + "and it must outlast (execution.checkpointing.tolerable-failed-checkpoints + 1) x (checkpoint timeout + interval), "
+                    + "the longest a transaction can wait for its commit: the job refuses to start otherwise.");
 
     // ---- fetch limits ----
     public static final ConfigOption<MemorySize> LIMITS_MAX_BYTES = ConfigOptions.key("ingest.limits.max-bytes").memoryType()
@@ -502,13 +504,11 @@ public final class IngestOptions {
     }
 
     /**
-     * The checkpoint interval this run uses: {@code ingest.checkpoint-interval} when set, else for a bounded source
-     * {@code ingest.bounded.checkpoint-interval}, else the continuous default.
+     * The checkpoint interval of a run that sets neither {@code ingest.checkpoint-interval} nor Flink's
+     * {@code execution.checkpointing.interval}: {@code ingest.bounded.checkpoint-interval} for a bounded source, else
+     * the continuous default.
      */
-    public static Duration checkpointInterval(Configuration conf) {
-        if (!conf.contains(CHECKPOINT_INTERVAL) && conf.get(SOURCE) != SourceKind.KAFKA) {
-            return conf.get(BOUNDED_CHECKPOINT_INTERVAL);
-        }
-        return conf.get(CHECKPOINT_INTERVAL);
+    public static Duration defaultCheckpointInterval(Configuration conf) {
+        return conf.get(SOURCE) != SourceKind.KAFKA ? conf.get(BOUNDED_CHECKPOINT_INTERVAL) : CHECKPOINT_INTERVAL.defaultValue();
     }
 }

@@ -98,6 +98,7 @@ class IngestOptionsTest {
         for (Duration budget : List.of(IngestOptions.INDEX_RETRY_BUDGET.defaultValue(), Duration.ofMinutes(30), Duration.ofMinutes(1))) {
             Configuration conf = new Configuration();
             conf.set(IngestOptions.INDEX_RETRY_BUDGET, budget);
+            conf.set(IngestOptions.SINK_TRANSACTION_TIMEOUT, Duration.ofHours(1)); // a broker allowing transactions that long
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.getCheckpointConfig().setCheckpointTimeout(10); // the least Flink takes, so configure's own floor is what is checked
             IngestJob.configure(env, conf);
@@ -116,6 +117,7 @@ class IngestOptionsTest {
         for (Duration budget : List.of(IngestOptions.INDEX_RETRY_BUDGET.defaultValue(), Duration.ofMinutes(30), Duration.ofMinutes(1))) {
             Configuration conf = new Configuration();
             conf.set(IngestOptions.INDEX_RETRY_BUDGET, budget);
+            conf.set(IngestOptions.SINK_TRANSACTION_TIMEOUT, Duration.ofHours(1)); // a broker allowing transactions that long
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.getCheckpointConfig().setCheckpointTimeout(10);
             IngestJob.configure(env, conf);

@@ -2,12 +2,16 @@ package io.streamrag.ingest;
 
 import io.streamrag.common.config.ConfigKeys;
 import io.streamrag.common.config.Configs;
+import io.streamrag.common.testing.DeployedFlinkConfiguration;
 import io.streamrag.common.testing.LocalServices;
 import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.extract.DocumentException;
 import io.streamrag.ingest.fetch.FetchPolicy;
 
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.IllegalConfigurationException;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,5 +60,16 @@ class KubernetesIngestOptionsTest {
         Files.write(file, new byte[] {1});
         FetchPolicy policy = FetchPolicy.from(deployed("--ingest.allowed-roots", dir + "/{tenant}"));
         assertThat(policy.checkFile(file.toUri(), "acme")).isEqualTo(file.toRealPath());
+    }
+
+    @Test
+    void theDeployedCheckpointingKeepsTheSinksTransactionsUnderTheBrokersCap() throws Exception {
+        // As the operator starts the job: the FlinkDeployment's Flink configuration, then main's configure.
+        Configuration flink = DeployedFlinkConfiguration.of("ingest");
+        IngestJob.configure(StreamExecutionEnvironment.getExecutionEnvironment(flink), deployed());
+        // A checkpoint may wait out an outage for the 10 min budget + 2 min: one tolerated failure is already too many.
+        flink.set(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER, 1);
+        assertThatThrownBy(() -> IngestJob.configure(StreamExecutionEnvironment.getExecutionEnvironment(flink), deployed()))
+                .isInstanceOf(IllegalConfigurationException.class).hasMessageContaining("ingest.sink.transaction-timeout");
     }
 }

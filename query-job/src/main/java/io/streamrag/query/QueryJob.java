@@ -2,6 +2,7 @@ package io.streamrag.query;
 
 import io.streamrag.common.config.ConfigKeys;
 import io.streamrag.common.config.Configs;
+import io.streamrag.common.kafka.ExactlyOnceCheckpoints;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.records.Answer;
 import io.streamrag.common.tenancy.TenantRate;
@@ -192,7 +193,8 @@ public class QueryJob {
         if (parallelism > 0) {
             env.setParallelism(parallelism);
         }
-        env.enableCheckpointing(conf.get(QueryOptions.CHECKPOINT_INTERVAL).toMillis());
+        ExactlyOnceCheckpoints.enable(env, conf, QueryOptions.CHECKPOINT_INTERVAL, QueryOptions.CHECKPOINT_INTERVAL.defaultValue());
+        ExactlyOnceCheckpoints.requireTransactionsOutlive(env.getCheckpointConfig(), QueryOptions.SINK_TRANSACTION_TIMEOUT, conf);
         // Questions are few and latency-sensitive: every operator flushes its network buffers sooner than Flink's 100 ms.
         env.setBufferTimeout(conf.get(QueryOptions.BUFFER_TIMEOUT).toMillis());
     }

@@ -185,10 +185,13 @@ public final class QueryOptions {
             .stringType().defaultValue("streamrag-query").withDescription("Transactional id prefix of the answers sink.");
     public static final ConfigOption<Duration> SINK_TRANSACTION_TIMEOUT = ConfigOptions.key("query.sink.transaction-timeout")
             .durationType().defaultValue(Duration.ofMinutes(15)).withDeprecatedKeys("query.sink.transaction-timeout-ms")
-            .withDescription("The sink's transaction.timeout.ms; the broker caps it at 15 min.");
+            .withDescription("The sink's transaction.timeout.ms; the broker caps it at 15 min. It must outlast "
+                    + "(execution.checkpointing.tolerable-failed-checkpoints + 1) x (checkpoint timeout + interval), the longest a "
+                    + "transaction can wait for its commit: the job refuses to start otherwise.");
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("query.checkpoint-interval")
             .durationType().defaultValue(Duration.ofSeconds(5)).withDeprecatedKeys("query.checkpoint-interval-ms")
-            .withDescription("Checkpoint interval set by QueryJob.configure; answers are visible after each checkpoint.");
+            .withDescription("Checkpoint interval set by QueryJob.configure; answers are visible after each checkpoint. Not set: "
+                    + "Flink's execution.checkpointing.interval when set, else 5 s.");
     public static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("query.parallelism").intType().defaultValue(-1)
             .withDescription("Parallelism of the job, set by QueryJob.configure; -1 keeps the cluster's default (parallelism.default).");
 

@@ -1,10 +1,16 @@
 package io.streamrag.query;
 
+import io.streamrag.common.config.ConfigKeys;
 import io.streamrag.common.config.Configs;
+import io.streamrag.common.testing.DeployedFlinkConfiguration;
+import io.streamrag.common.testing.LocalServices;
 import io.streamrag.query.generate.StrategyName;
 
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.IllegalConfigurationException;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.Field;
@@ -15,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** One options style: {@code query.*} keys, constants named like them, durations as Durations, old keys still read. */
 class QueryOptionsTest {
@@ -84,5 +91,27 @@ class QueryOptionsTest {
             }
         }
         return out;
+    }
+
+    @Test
+    void theDeployedCheckpointingKeepsTheSinksTransactionUnderTheBrokersCapAndTheIntervalIsNotOverridden() throws Exception {
+        // As the operator starts the job: the FlinkDeployment's Flink configuration, then main's configure.
+        Configuration flink = DeployedFlinkConfiguration.of("query");
+        Configuration job = Configs.fromArgs(new String[] {"--config",
+                LocalServices.repositoryRoot().resolve("deploy/k8s/query.properties").toString()}, ConfigKeys.forJob(QueryOptions.class));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
+        QueryJob.configure(env, job);
+        assertThat(env.getCheckpointConfig().getTolerableCheckpointFailureNumber()).isPositive(); // an S3 hiccup is no failover
+        // Four checkpoints of up to the full timeout may pass before a transaction's commit.
+        flink.set(CheckpointingOptions.CHECKPOINTING_TIMEOUT, Duration.ofMinutes(10));
+        assertThatThrownBy(() -> QueryJob.configure(StreamExecutionEnvironment.getExecutionEnvironment(flink), job))
+                .isInstanceOf(IllegalConfigurationException.class).hasMessageContaining("query.sink.transaction-timeout");
+
+        // Without query.checkpoint-interval, Flink's execution.checkpointing.interval stands.
+        Configuration interval = new Configuration();
+        interval.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofSeconds(10));
+        StreamExecutionEnvironment plain = StreamExecutionEnvironment.getExecutionEnvironment(interval);
+        QueryJob.configure(plain, new Configuration());
+        assertThat(plain.getCheckpointConfig().getCheckpointInterval()).isEqualTo(10_000);
     }
 }

@@ -1,0 +1,66 @@
+package io.streamrag.common.kafka;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.IllegalConfigurationException;
+import org.apache.flink.streaming.api.environment.CheckpointConfig;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.TimeUtils;
+
+import java.time.Duration;
+
+/**
+ * Checkpointing for a job whose Kafka sinks are exactly-once: the interval each job's {@code configure} sets, and the
+ * check that a sink's transaction outlives the checkpoints that may pass before it is committed.
+ */
+public final class ExactlyOnceCheckpoints {
+    private ExactlyOnceCheckpoints() {}
+
+    /**
+     * Turns checkpointing on: at the job's own interval when {@code jobInterval} is set above 0; else at Flink's
+     * {@code execution.checkpointing.interval} when the cluster or the command line set one; else at {@code fallback}.
+     * The sinks commit on checkpoints, so without them nothing would ever become visible.
+     */
+    public static void enable(StreamExecutionEnvironment env, Configuration conf, ConfigOption<Duration> jobInterval, Duration fallback) {
+        Duration own = conf.getOptional(jobInterval).orElse(Duration.ZERO);
+        if (own.toMillis() > 0) {
+            env.enableCheckpointing(own.toMillis());
+        } else if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
+            env.enableCheckpointing(fallback.toMillis());
+        }
+    }
+
+    /**
+     * The longest a sink's transaction can stay open: it starts at one checkpoint's barrier and is committed when a
+     * later checkpoint completes, and each of the tolerated failed checkpoints in between may take the whole timeout.
+     */
+    public static Duration longestTransaction(CheckpointConfig checkpoints) {
+        long rounds = Math.max(0, checkpoints.getTolerableCheckpointFailureNumber()) + 1L;
+        return Duration.ofMillis(rounds * (checkpoints.getCheckpointTimeout() + checkpoints.getCheckpointInterval()));
+    }
+
+    /**
+     * Refuses to start a job whose sink transactions could time out before they are committed: the broker then aborts
+     * them and Flink's Kafka committer only logs "data has been potentially lost" and goes on, so the answers or
+     * outcomes they held would never be written.
+     */
+    public static void requireTransactionsOutlive(CheckpointConfig checkpoints, ConfigOption<Duration> transactionTimeout,
+                                                  Configuration conf) {
+        Duration timeout = conf.get(transactionTimeout);
+        Duration longest = longestTransaction(checkpoints);
+        if (timeout.compareTo(longest) < 0) {
+            throw new IllegalConfigurationException(String.format(
+                    "%s (%s) is shorter than the longest a sink transaction can stay open (%s: (tolerable failed checkpoints %d + 1)"
+                            + " x (checkpoint timeout %s + interval %s)); the broker would abort transactions before their commit and"
+                            + " their records would be lost. Lower execution.checkpointing.timeout or"
+                            + " execution.checkpointing.tolerable-failed-checkpoints (the broker caps transactions at"
+                            + " transaction.max.timeout.ms, 15 min by default)",
+                    transactionTimeout.key(), human(timeout), human(longest), checkpoints.getTolerableCheckpointFailureNumber(),
+                    human(Duration.ofMillis(checkpoints.getCheckpointTimeout())), human(Duration.ofMillis(checkpoints.getCheckpointInterval()))));
+        }
+    }
+
+    private static String human(Duration d) {
+        return TimeUtils.formatWithHighestUnit(d);
+    }
+}
