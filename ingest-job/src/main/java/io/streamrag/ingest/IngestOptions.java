@@ -167,7 +167,7 @@ public final class IngestOptions {
                     + "writing to the same Kafka cluster needs its own, or their exactly-once sinks fence each other (ProducerFencedException, "
                     + "restarts). Unset, the continuous job uses the default and a bounded run (ingest.source kafka-bounded or files) one "
                     + "of its own, the same for a rerun of the same run (which aborts what a failed one left open): "
-                    + "streamrag-ingest-kafka-bounded-<ingest.group-id>, or streamrag-ingest-files-<ingest.tenant>-<folder name>-<hash "
+                    + "streamrag-ingest-kafka-bounded-<ingest.group-id>-<hash of ingest.group-id>, or streamrag-ingest-files-<ingest.tenant>-<folder name>-<hash "
                     + "of ingest.path>. Two bounded runs at once need distinct group ids (or folders), or their own prefixes.");
     public static final ConfigOption<Duration> SINK_TRANSACTION_TIMEOUT = ConfigOptions.key("ingest.sink.transaction-timeout").durationType()
             .defaultValue(Duration.ofMinutes(15))
@@ -481,7 +481,9 @@ public final class IngestOptions {
         }
         String base = SINK_TRANSACTIONAL_ID_PREFIX.defaultValue() + "-" + conf.get(SOURCE);
         if (conf.get(SOURCE) == SourceKind.KAFKA_BOUNDED) {
-            return base + "-" + idPart(conf.get(GROUP_ID));
+            // The hash keeps apart group ids that idPart maps alike (a/b and a_b, a long common start), whose runs
+            // would fence each other's sinks.
+            return base + "-" + idPart(conf.get(GROUP_ID)) + "-" + sha256Hex(conf.get(GROUP_ID)).substring(0, 8);
         }
         String path = conf.getOptional(PATH).orElse("");
         String folder = path.replaceAll("[/\\\\]+$", "");

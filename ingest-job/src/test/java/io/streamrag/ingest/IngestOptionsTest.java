@@ -161,10 +161,10 @@ class IngestOptionsTest {
 
         Configuration reindex = new Configuration();
         reindex.setString("ingest.source", "kafka-bounded");
-        assertThat(IngestOptions.transactionalIdPrefix(reindex)).isEqualTo("streamrag-ingest-kafka-bounded-streamrag-ingest");
+        assertThat(IngestOptions.transactionalIdPrefix(reindex)).isEqualTo("streamrag-ingest-kafka-bounded-streamrag-ingest-dc33edee");
         reindex.setString("ingest.group-id", "reindex green/2");
         // The same run (a catch-up with the same group) gets the same ids, so it aborts what a failed one left open.
-        assertThat(IngestOptions.transactionalIdPrefix(reindex)).isEqualTo("streamrag-ingest-kafka-bounded-reindex_green_2")
+        assertThat(IngestOptions.transactionalIdPrefix(reindex)).isEqualTo("streamrag-ingest-kafka-bounded-reindex_green_2-fb11d7a4")
                 .isEqualTo(IngestOptions.transactionalIdPrefix(new Configuration(reindex)));
 
         Configuration files = new Configuration();

@@ -28,7 +28,14 @@ class IngestSinksTest {
         Configuration reindex = new Configuration();
         reindex.set(IngestOptions.SOURCE, IngestOptions.SourceKind.KAFKA_BOUNDED);
         reindex.set(IngestOptions.GROUP_ID, "reindex-green");
-        assertThat(prefixOf(IngestSinks.deadLetterSink(reindex))).isEqualTo("streamrag-ingest-kafka-bounded-reindex-green-dlq");
-        assertThat(prefixOf(IngestSinks.outcomeSink(reindex))).isEqualTo("streamrag-ingest-kafka-bounded-reindex-green-outcomes");
+        assertThat(prefixOf(IngestSinks.deadLetterSink(reindex))).isEqualTo("streamrag-ingest-kafka-bounded-reindex-green-eb71648e-dlq");
+        assertThat(prefixOf(IngestSinks.outcomeSink(reindex))).isEqualTo("streamrag-ingest-kafka-bounded-reindex-green-eb71648e-outcomes");
+
+        // Group ids the id's character set maps alike still get their own ids: two such runs would fence each other.
+        Configuration slash = new Configuration(reindex);
+        slash.set(IngestOptions.GROUP_ID, "reindex/green");
+        Configuration underscore = new Configuration(reindex);
+        underscore.set(IngestOptions.GROUP_ID, "reindex_green");
+        assertThat(IngestOptions.transactionalIdPrefix(slash)).isNotEqualTo(IngestOptions.transactionalIdPrefix(underscore));
     }
 }
