@@ -911,11 +911,23 @@ flink_registered_tms() {
     curl -fsS --max-time 2 http://127.0.0.1:8081/overview 2>/dev/null | sed -n 's/.*"taskmanagers":\([0-9]*\).*/\1/p'
 }
 
+# Whether every TaskManager this machine runs is registered, each under the resource id it was started with: a
+# count alone also counts a killed TaskManager the JobManager has not yet dropped (heartbeat.timeout).
+flink_tms_registered() {
+    local tms id i
+    [[ "$(flink_registered_tms)" -ge "$FLINK_TMS" ]] 2>/dev/null || return 1
+    tms="$(curl -fsS --max-time 2 http://127.0.0.1:8081/taskmanagers 2>/dev/null)" || return 1
+    for ((i = 1; i <= FLINK_TMS; i++)); do
+        id="$(cat "$PID_DIR/flink-tm-$i.id" 2>/dev/null || true)"
+        [[ -z "$id" || "$tms" == *"\"id\":\"$id\""* ]] || return 1
+    done
+}
+
 flink_start() {
     mkdir -p "$LOG_DIR" "$PID_DIR"
     flink_install
     flink_render_config
-    local t0 deadline jm_params tm_params tm_dyn i
+    local t0 deadline jm_params tm_params tm_dyn i id
     t0="$(now_ms)"
     if [[ -z "$(service_pid flink)" ]]; then
         ensure_ports_free flink 8081 6123
@@ -931,11 +943,15 @@ flink_start() {
     tm_params="$(flink_resource_params GET_TM_RESOURCE_PARAMS)"
     tm_dyn="$(sed -n 2p <<<"$tm_params")"
     for ((i = 1; i <= FLINK_TMS; i++)); do
+        [[ -z "$(service_pid "flink-tm-$i")" ]] || { already_running "flink-tm-$i"; continue; }
+        # A fresh resource id per start, so the wait below knows this process from the one it replaces.
+        id="flink-tm-$i-$(date +%s%N)"
+        echo "$id" >"$PID_DIR/flink-tm-$i.id"
         flink_launch "flink-tm-$i" org.apache.flink.runtime.taskexecutor.TaskManagerRunner "flink-taskmanager-$i" \
-            "$(head -n 1 <<<"$tm_params")" "$tm_dyn"
+            "$(head -n 1 <<<"$tm_params")" "$tm_dyn -D taskmanager.resource-id=$id"
     done
     deadline=$((SECONDS + JVM_SERVICE_START_TIMEOUT))
-    until [[ "$(flink_registered_tms)" -ge "$FLINK_TMS" ]] 2>/dev/null; do
+    until flink_tms_registered; do
         for ((i = 1; i <= FLINK_TMS; i++)); do
             [[ -n "$(service_pid "flink-tm-$i")$(starting_pid "flink-tm-$i")" ]] \
                 || start_failed "flink-tm-$i" "TaskManager exited during start" "$LOG_DIR/flink-taskmanager-$i.out" "$LOG_DIR/flink-taskmanager-$i.log"
