@@ -32,6 +32,8 @@ public class ChatEndpoint implements AutoCloseable {
 
     /** Free retries of one call after its connection was closed under it by this JVM (see {@link #closedLocally}). */
     static final int MAX_LOCAL_RESETS = 2;
+    /** Least time a retry must have left after its backoff (more if the endpoint never answers that fast). */
+    static final long MIN_ATTEMPT_MS = 50;
 
     public final EndpointSpec spec;
     private final ChatModel model;
@@ -186,6 +188,9 @@ public class ChatEndpoint implements AutoCloseable {
                 releasePermission(permittedIn);
                 throw cancelled(attempt - 1, ie);
             }
+            // The request's timeout is min(the endpoint's timeoutMs, time left): cut short by the question's deadline,
+            // a timeout says the question had too little time, not that the endpoint is slow (see endpointTimeout).
+            boolean deadlineShortened = deadlineAtMs - System.currentTimeMillis() < spec.timeoutMs;
             long start = System.nanoTime();
             try {
                 T result;
@@ -226,10 +231,12 @@ public class ChatEndpoint implements AutoCloseable {
                 }
                 health.recordAborted(millis); // no answer: it only tells the call ran at least this long
                 int status = statusCode(e);
-                if (endpointFault(status)) {
+                if (timeout ? endpointTimeout(deadlineShortened, millis, spec.timeoutMs) : endpointFault(status)) {
                     health.breaker.onError(millis, TimeUnit.MILLISECONDS, e);
                 } else {
-                    releasePermission(permittedIn); // busy (429) or a bad request: says nothing about the endpoint
+                    // busy (429), a bad request, or a deadline shorter than the endpoint's timeout: says nothing
+                    // about the endpoint, and would open the breaker every tenant on this TaskManager shares
+                    releasePermission(permittedIn);
                 }
                 boolean retriable = timeout || status == 429 || status >= 500 || status == -1 && isIo(e);
                 String reason = describe(e, status, timeout);
@@ -237,7 +244,9 @@ public class ChatEndpoint implements AutoCloseable {
                     throw new CallFailedException(reason + " after " + attempt + " attempt(s)", timeout, attempt, e);
                 }
                 long delay = retry.backoffMs(attempt - 1, status == 429 ? retryAfterMs(e) : -1);
-                if (System.currentTimeMillis() + delay >= deadlineAtMs) {
+                // A retry left with less time than the endpoint's fastest answers could only time out.
+                long needed = Math.max(MIN_ATTEMPT_MS, health.latencyPercentile(5));
+                if (System.currentTimeMillis() + delay + needed > deadlineAtMs) {
                     throw new CallFailedException(reason + "; no time left to retry after " + attempt + " attempt(s)",
                             timeout, attempt, e);
                 }
@@ -296,6 +305,15 @@ public class ChatEndpoint implements AutoCloseable {
      */
     static boolean endpointFault(int status) {
         return status < 400 || status >= 500 || status == 401 || status == 403 || status == 404 || status == 408;
+    }
+
+    /**
+     * Whether a timed-out request counts against the endpoint's breaker: not when its timeout was cut short by the
+     * question's deadline (a tenant's short deadlines, or a backlog handing over questions with little time left,
+     * opened the breaker every tenant shares), unless it ran at least the endpoint's own timeout anyway.
+     */
+    static boolean endpointTimeout(boolean deadlineShortened, long millis, long endpointTimeoutMs) {
+        return !deadlineShortened || millis >= endpointTimeoutMs;
     }
 
     static long retryAfterMs(Throwable e) {

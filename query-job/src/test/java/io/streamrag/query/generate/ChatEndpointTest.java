@@ -110,6 +110,44 @@ class ChatEndpointTest {
     }
 
     @Test
+    void timeoutsCutShortByTheQuestionsDeadlineDoNotCountAgainstTheSharedBreaker() {
+        // The model takes longer than these questions' deadlines, well within the endpoint's own 10 s timeout: the
+        // questions had too little time, the endpoint is not broken, and every other tenant's calls need its breaker.
+        SERVER.setFaults(Faults.parse("timeout=1.0,timeoutMs=5000"));
+        Configuration conf = new Configuration()
+                .set(QueryOptions.BREAKER_MINIMUM_CALLS, 3)
+                .set(QueryOptions.BREAKER_WINDOW, 3);
+        try (ChatEndpoint e = new ChatEndpoint(
+                EndpointSpec.parse("short-deadlines=openai," + SERVER.baseUrl() + ",extractive,4,1.0,10000"),
+                new RetryPolicy(2, 20, 50), 256, CallListener.NONE, HealthSettings.from(conf))) {
+            for (int i = 0; i < 3; i++) {
+                assertThatThrownBy(() -> e.call(PROMPT, 0.7, 1, System.currentTimeMillis() + 200))
+                        .isInstanceOfSatisfying(CallFailedException.class, f -> assertThat(f.timeout).isTrue());
+            }
+            assertThat(SERVER.chatRequests()).isEqualTo(3);
+            assertThat(e.health().breaker.getMetrics().getNumberOfFailedCalls()).isZero();
+            assertThat(e.health().breaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+        }
+    }
+
+    @Test
+    void noRetryStartsWithTooLittleTimeLeftToBeAnswered() {
+        SERVER.setFaults(Faults.parse("ratelimitFirst=1,retryAfter=1"));
+        try (ChatEndpoint e = endpoint(5000, 2)) {
+            long start = System.currentTimeMillis();
+            // After the 1 s Retry-After, less than MIN_ATTEMPT_MS would be left: the retry could only time out.
+            assertThatThrownBy(() -> e.call(PROMPT, 0.7, 1, start + 1000 + ChatEndpoint.MIN_ATTEMPT_MS - 10))
+                    .isInstanceOfSatisfying(CallFailedException.class, f -> {
+                        assertThat(f.attempts).isEqualTo(1);
+                        assertThat(f.getMessage()).contains("no time left to retry");
+                    });
+            assertThat(System.currentTimeMillis() - start).as("gave up at once, not after the Retry-After").isLessThan(1000);
+        }
+        assertThat(SERVER.count(429)).isEqualTo(1);
+        assertThat(SERVER.chatRequests()).isEqualTo(1);
+    }
+
+    @Test
     void timeoutsAreTimeoutsAndRespectTheDeadline() {
         SERVER.setFaults(Faults.parse("timeout=1.0,timeoutMs=3000"));
         try (ChatEndpoint e = endpoint(300, 5)) {
