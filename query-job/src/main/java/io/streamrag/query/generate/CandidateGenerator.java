@@ -113,7 +113,8 @@ public class CandidateGenerator implements AutoCloseable {
     /**
      * All candidates of a request with {@code choices > 1}: a single-call strategy on an endpoint that takes
      * OpenAI's {@code n} makes one request for all of them (its usage is reported on the first candidate), on that
-     * endpoint's bulkhead; otherwise (or when its breaker is open or its bulkhead full) each candidate runs on its own,
+     * endpoint's bulkhead; otherwise (or when its breaker is open, its bulkhead full, or its breaker or rate limit turns
+     * that request away) each candidate runs on its own,
      * routed like any other, and they are handed over together once all have finished or at the question's
      * {@link QuestionTask#handoverAtMs hand-over time}, whichever comes first (those still running then are cancelled
      * and reported TIMEOUT): waiting for the slowest held the finished ones back until after the vote had answered.
@@ -130,12 +131,20 @@ public class CandidateGenerator implements AutoCloseable {
             long start = System.currentTimeMillis();
             CallHandle handle = new CallHandle(endpoint.health(), false);
             try {
+                // Turned away by its breaker or rate limit (null), the members run one at a time as for a full bulkhead.
                 return endAtDeadline(endpoint.health().submit(() -> runChoicesGuarded(request, members, endpoint,
-                        prompt, start, handle)), request, members, endpoint, handle, start);
+                        prompt, start, handle)), request, members, endpoint, handle, start)
+                        .thenCompose(results -> results != null ? CompletableFuture.completedFuture(results)
+                                : oneByOne(members, q));
             } catch (BulkheadFullException e) {
                 endpoint.health().rejected.incrementAndGet(); // one at a time below, waiting for slots as usual
             }
         }
+        return oneByOne(members, q);
+    }
+
+    /** Each member on its own, routed like any candidate, handed over together (see {@link #generateAll}). */
+    private CompletableFuture<List<CandidateResult>> oneByOne(List<CandidateRequest> members, QuestionTask q) {
         List<CandidateCall> calls = new ArrayList<>();
         members.forEach(m -> calls.add(start(m, null)));
         CompletableFuture<List<CandidateResult>> all = new CompletableFuture<>();
@@ -193,7 +202,7 @@ public class CandidateGenerator implements AutoCloseable {
     }
 
     /**
-     * The shared request's results, or, if it still runs {@link #DEADLINE_GRACE_MS} past its question's deadline, TIMEOUT
+     * The shared request's results (null if it was turned away), or, if it still runs {@link #DEADLINE_GRACE_MS} past its question's deadline, TIMEOUT
      * for each member and the request aborted (counted against its endpoint). Before, nothing could abort it: a request
      * that hung held its endpoint thread, request slot and the operator's async slot until the operator's timeout.
      */
@@ -216,7 +225,7 @@ public class CandidateGenerator implements AutoCloseable {
             if (timer != null) {
                 timer.cancel(false);
             }
-            if (results != null) {
+            if (error == null) {
                 out.complete(results);
             } else {
                 List<CandidateResult> failedAll = new ArrayList<>();
@@ -273,6 +282,11 @@ public class CandidateGenerator implements AutoCloseable {
                 out.add(r);
             }
         } catch (CallFailedException e) {
+            if (e.kind == CallFailedException.Kind.REJECTED) {
+                // Its breaker (half-open, probes taken) or rate limit turned it away: no failure of its candidates,
+                // which go one at a time instead, re-routed or waiting for a slot as single calls do.
+                return null;
+            }
             for (int j = 0; j < members.size(); j++) {
                 out.add(failed(members.get(j), endpoint, e.timeout ? Status.TIMEOUT : Status.ERROR,
                         e.getMessage(), j == 0 ? e.attempts : 0, start));

@@ -11,6 +11,8 @@ import io.streamrag.query.records.Retrieval;
 import io.streamrag.query.records.RetrievedChunk;
 import io.streamrag.query.vote.VoteTally;
 
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.util.Collector;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -19,6 +21,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -177,6 +181,39 @@ class ChoicesTest {
             assertThat(results.stream().mapToInt(c -> c.attempts).sum()).isEqualTo(3);
         }
         assertThat(SERVER.count(500)).isEqualTo(3);
+    }
+
+    /**
+     * A shared request its breaker turns away (half-open, every probe taken by other calls) is no failure of its
+     * candidates: they run one at a time, waiting as single calls do, and answer once the breaker lets them through.
+     * Before, every candidate of the request came back ERROR "circuit open" at once.
+     */
+    @Test
+    void aRequestItsBreakerTurnsAwayRunsItsCandidatesOneAtATimeInsteadOfFailingThemAll() throws Exception {
+        try (CandidateGenerator g = new CandidateGenerator(
+                List.of(EndpointSpec.parse("probes-taken=openai," + SERVER.baseUrl() + ",extractive,4,1.0,10000,,4")),
+                new RetryPolicy(2, 20, 200), 256, CallListener.NONE, Demonstrations.load(null), 2, 2,
+                (tenant, q, k) -> List.of(), HealthSettings.from(new Configuration()), HedgeSettings.off())) {
+            CircuitBreaker breaker = g.endpoint("probes-taken").health().breaker;
+            breaker.transitionToOpenState();
+            breaker.transitionToHalfOpenState();
+            int probes = breaker.getCircuitBreakerConfig().getPermittedNumberOfCallsInHalfOpenState();
+            for (int i = 0; i < probes; i++) {
+                assertThat(breaker.tryAcquirePermission()).isTrue(); // other calls' probes, still out
+            }
+            CountDownLatch turnedAway = new CountDownLatch(1);
+            breaker.getEventPublisher().onCallNotPermitted(e -> turnedAway.countDown());
+            CandidateRequest three = FanOut.request(retrieval("q-probes-taken", 3, "RAG"), 0, List.of("probes-taken"), 0.7);
+            three.choices = 3;
+            CompletableFuture<List<CandidateResult>> results = g.generateAll(three);
+            assertThat(turnedAway.await(10, TimeUnit.SECONDS)).as("the shared request was turned away").isTrue();
+
+            for (int i = 0; i < probes; i++) {
+                breaker.onSuccess(1, TimeUnit.MILLISECONDS); // the probes answer: the breaker closes
+            }
+            assertThat(results.get(20, TimeUnit.SECONDS)).hasSize(3).allMatch(CandidateResult::ok);
+        }
+        assertThat(SERVER.chatRequests()).as("one request per candidate").isEqualTo(3);
     }
 
     /** ITERDRAG has no single prompt: its candidates go out one request each even where the endpoint takes n. */
