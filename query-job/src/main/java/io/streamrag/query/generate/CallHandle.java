@@ -14,6 +14,8 @@ public final class CallHandle {
     private boolean lostRace;
     /** Aborted because it was still running past its question's deadline: a sign this endpoint hangs. */
     private boolean overran;
+    /** The vote no longer needs its candidate: the attempt in flight may finish, no further one starts. */
+    private boolean unneeded;
 
     /** A hedge started after the others ran past the hedge delay (its win shows they were slow). */
     final boolean late;
@@ -62,6 +64,15 @@ public final class CallHandle {
      */
     synchronized boolean countsAgainstEndpoint() {
         return lostRace || overran;
+    }
+
+    /** Lets the attempt in flight finish but starts no retry or further call (see {@link CandidateCall#markUnneeded}). */
+    synchronized void markUnneeded() {
+        unneeded = true;
+    }
+
+    synchronized boolean unneeded() {
+        return unneeded;
     }
 
     /** Aborts the call if it has not finished; returns whether it did. */

@@ -16,7 +16,10 @@ public final class CandidateCall {
     public final CompletableFuture<CandidateResult> result = new CompletableFuture<>();
     private final List<CallHandle> handles = new ArrayList<>();
     private boolean cancelled;
-    /** The vote no longer needs it, but it runs on to show whether it is a straggler: no spare or hedge for it. */
+    /**
+     * The vote no longer needs it, but its attempts in flight run on to show whether they are stragglers: no spare,
+     * hedge, retry, re-admission or further call for it.
+     */
     private boolean unneeded;
     /** When the candidate was started (its calls' durations are counted from here). */
     long startedAtMs;
@@ -36,12 +39,12 @@ public final class CandidateCall {
 
     /**
      * Registers a call about to start and counts it running (and, for a {@code spare}, as a hedge); false, and the call
-     * is not started, if the candidate was cancelled or has its result, or, for a spare, has no call running any more
+     * is not started, if the candidate was cancelled, is no longer needed or has its result, or, for a spare, has no call running any more
      * (it ended, or is about to): checked here, under the lock the ending takes, not before, where a call could end
      * between the check and the start.
      */
     synchronized boolean add(CallHandle handle, boolean spare) {
-        if (cancelled || succeeded || result.isDone() || spare && running == 0) {
+        if (cancelled || unneeded || succeeded || result.isDone() || spare && running == 0) {
             return false;
         }
         handles.add(handle);
@@ -70,6 +73,7 @@ public final class CandidateCall {
 
     synchronized void markUnneeded() {
         unneeded = true;
+        handles.forEach(CallHandle::markUnneeded); // their endpoints' retry loops stop after the attempt in flight
     }
 
     /**

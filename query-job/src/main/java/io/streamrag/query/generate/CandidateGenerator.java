@@ -26,6 +26,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 
 /**
@@ -343,7 +344,19 @@ public class CandidateGenerator implements AutoCloseable {
         }
         if (wait > 0 && running) {
             call.markUnneeded();
-            timers.schedule(() -> abort(call, onAbort), wait, TimeUnit.MILLISECONDS);
+            // Counted once, whether aborted at the end of its run-on or ended CANCELLED before it (no retry).
+            AtomicBoolean counted = new AtomicBoolean();
+            Runnable once = () -> {
+                if (counted.compareAndSet(false, true)) {
+                    onAbort.run();
+                }
+            };
+            timers.schedule(() -> abort(call, once), wait, TimeUnit.MILLISECONDS);
+            call.result.thenAccept(r -> {
+                if (r.is(Status.CANCELLED)) {
+                    once.run();
+                }
+            });
         } else {
             abort(call, onAbort);
         }
@@ -464,7 +477,7 @@ public class CandidateGenerator implements AutoCloseable {
     private void admit(CandidateCall call, Set<String> exclude, long start) {
         if (!launch(call, route(call.request, exclude), start, false, false)) {
             long deadline = call.request.retrieval.question.deadlineAtMs();
-            if (call.isCancelled()) {
+            if (call.unneeded()) { // cancelled, or no longer needed by the vote: no wait for a slot
                 finish(call, failed(call.request, null, Status.CANCELLED, "cancelled", 0, start));
             } else if (System.currentTimeMillis() + ADMISSION_RETRY_MS >= deadline) {
                 finish(call, failed(call.request, endpoints.get(call.request.endpoint), Status.TIMEOUT,
@@ -553,12 +566,16 @@ public class CandidateGenerator implements AutoCloseable {
             finish(call, r);
             return;
         }
-        if (a.kind == CallFailedException.Kind.REJECTED && !call.isCancelled()
-                && System.currentTimeMillis() + ADMISSION_RETRY_MS < call.request.retrieval.question.deadlineAtMs()
-                && running == 0) {
-            // Its breaker (or rate limit) turned it away: another endpoint, or a wait for a slot, never a failure.
-            timers.schedule(() -> admit(call, new HashSet<>(), start), ADMISSION_RETRY_MS, TimeUnit.MILLISECONDS);
-            return;
+        if (a.kind == CallFailedException.Kind.REJECTED && !call.isCancelled() && running == 0) {
+            if (call.unneeded()) { // turned away after the vote was decided: not re-admitted
+                finish(call, failed(call.request, ep, Status.CANCELLED, "cancelled", 0, start));
+                return;
+            }
+            if (System.currentTimeMillis() + ADMISSION_RETRY_MS < call.request.retrieval.question.deadlineAtMs()) {
+                // Its breaker (or rate limit) turned it away: another endpoint, or a wait for a slot, never a failure.
+                timers.schedule(() -> admit(call, new HashSet<>(), start), ADMISSION_RETRY_MS, TimeUnit.MILLISECONDS);
+                return;
+            }
         }
         synchronized (call) {
             if (call.firstFailure == null || call.firstFailure.is(Status.CANCELLED)) {

@@ -151,6 +151,9 @@ public class ChatEndpoint implements AutoCloseable {
             if (closed) { // its clients fail every request now: no retries until the deadline
                 throw cancelled(attempt - 1, null);
             }
+            if (handle != null && handle.unneeded()) { // the decided vote lets only the attempt in flight finish
+                throw cancelled(attempt - 1, null);
+            }
             // No call (first or retry) starts after the deadline.
             long left = deadlineAtMs - System.currentTimeMillis();
             if (left <= 0) {
@@ -167,6 +170,10 @@ public class ChatEndpoint implements AutoCloseable {
                 if (!health.acquireSlot(deadlineAtMs)) {
                     throw new CallFailedException("timeout: no request slot free before the deadline", true,
                             attempt - 1, null);
+                }
+                if (handle != null && handle.unneeded()) { // while it waited for the slot
+                    health.releaseSlot();
+                    throw cancelled(attempt - 1, null);
                 }
             } catch (InterruptedException ie) {
                 throw cancelled(attempt - 1, ie);
@@ -242,6 +249,9 @@ public class ChatEndpoint implements AutoCloseable {
                 String reason = describe(e, status, timeout);
                 if (!retriable || attempt - localResets > retry.maxRetries) {
                     throw new CallFailedException(reason + " after " + attempt + " attempt(s)", timeout, attempt, e);
+                }
+                if (handle != null && handle.unneeded()) { // no retry for a candidate the vote no longer needs
+                    throw cancelled(attempt, e);
                 }
                 long delay = retry.backoffMs(attempt - 1, status == 429 ? retryAfterMs(e) : -1);
                 // A retry left with less time than the endpoint's fastest answers could only time out.

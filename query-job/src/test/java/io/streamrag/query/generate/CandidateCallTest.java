@@ -50,4 +50,17 @@ class CandidateCallTest {
         cancelled.cancel();
         assertThat(cancelled.add(new CallHandle(null, false), false)).isFalse();
     }
+
+    @Test
+    void noCallStartsOnceTheCandidateIsUnneededAndItsRunningCallsMakeNoRetry() {
+        CandidateCall call = new CandidateCall(null);
+        CallHandle running = new CallHandle(null, false);
+        assertThat(call.add(running, false)).isTrue();
+        call.markUnneeded(); // the vote was decided; the call runs on to show whether it is a straggler
+        assertThat(running.unneeded()).as("its endpoint's retry loop stops after the attempt in flight").isTrue();
+        assertThat(running.cancelled()).as("the attempt in flight may finish").isFalse();
+        assertThat(call.add(new CallHandle(null, false), false)).as("re-admission").isFalse();
+        assertThat(call.add(new CallHandle(null, true), true)).as("spare or hedge").isFalse();
+        assertThat(call.running).isEqualTo(1);
+    }
 }
