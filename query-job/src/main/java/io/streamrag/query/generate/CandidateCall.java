@@ -55,12 +55,18 @@ public final class CandidateCall {
         return true;
     }
 
-    /** Takes back {@link #add}: the call could not start (its endpoint had no room). */
-    synchronized void notStarted(boolean spare) {
+    /**
+     * Takes back {@link #add}: the call could not start (its endpoint had no room). For a spare that leaves no call
+     * counted running, returns the failure to end the candidate with: its twin failed meanwhile, saw the spare counted
+     * and left the end to it (nothing else would end it until its deadline + 1 s). Null otherwise; a primary goes on to
+     * the next endpoint or waits for a slot.
+     */
+    synchronized CandidateResult notStarted(boolean spare) {
         running--;
         if (spare) {
             hedges--;
         }
+        return spare && running == 0 && !succeeded && !result.isDone() ? firstFailure : null;
     }
 
     synchronized boolean isCancelled() {

@@ -505,9 +505,13 @@ public class CandidateGenerator implements AutoCloseable {
                                         CallFailedException.Kind.FAILED), start));
                 return true;
             } catch (BulkheadFullException e) {
-                call.notStarted(spare);
+                CandidateResult end = call.notStarted(spare);
                 handle.discard();
                 ep.health().rejected.incrementAndGet();
+                if (end != null) {
+                    finish(call, end);
+                    return false;
+                }
             }
         }
         return false;

@@ -21,9 +21,39 @@ class CandidateCallTest {
         assertThat(call.running).isEqualTo(2);
         assertThat(call.hedges).isEqualTo(1);
 
-        call.notStarted(true); // its endpoint had no room
+        assertThat(call.notStarted(true)).as("its endpoint had no room; the primary still runs").isNull();
         assertThat(call.running).isEqualTo(1);
         assertThat(call.hedges).isZero();
+    }
+
+    /**
+     * A spare is counted running before its endpoint's room is known; its twin failing in that moment saw it counted,
+     * stored its failure and left the end to it. The spare, finding no room, must end the candidate: before, nothing
+     * did until its deadline + 1 s.
+     */
+    @Test
+    void aSpareWithNoRoomEndsTheCandidateWhoseTwinFailedMeanwhile() {
+        CandidateCall call = new CandidateCall(null);
+        assertThat(call.add(new CallHandle(null, false), false)).isTrue();
+        assertThat(call.add(new CallHandle(null, true), true)).isTrue();
+        CandidateResult failure = new CandidateResult();
+        failure.status = "ERROR";
+        synchronized (call) { // the primary's report (CandidateGenerator.onAttempt): a call still counted, no end
+            call.running--;
+            call.firstFailure = failure;
+        }
+        assertThat(call.notStarted(true)).isSameAs(failure);
+        assertThat(call.running).isZero();
+    }
+
+    @Test
+    void aPrimaryWithNoRoomLeavesTheCandidateToItsAdmission() {
+        CandidateCall call = new CandidateCall(null);
+        synchronized (call) {
+            call.firstFailure = new CandidateResult(); // e.g. a spare that failed before the primary was re-admitted
+        }
+        assertThat(call.add(new CallHandle(null, false), false)).isTrue();
+        assertThat(call.notStarted(false)).as("it tries the next endpoint or waits for a slot").isNull();
     }
 
     @Test
