@@ -253,10 +253,12 @@ public class ChatEndpoint implements AutoCloseable {
                 if (handle != null && handle.unneeded()) { // no retry for a candidate the vote no longer needs
                     throw cancelled(attempt, e);
                 }
-                long delay = retry.backoffMs(attempt - 1, status == 429 ? retryAfterMs(e) : -1);
-                // A retry left with less time than the endpoint's fastest answers could only time out.
+                // Retry-After as a 429 or a 503 (any 5xx) gives it; a timeout or I/O error has none.
+                long delay = retry.backoffMs(attempt - 1, retryAfterMs(e));
+                // A retry left with less time than the endpoint's fastest answers could only time out. Compared as
+                // time left, not as now + delay: a huge Retry-After made that sum overflow into the past.
                 long needed = Math.max(MIN_ATTEMPT_MS, health.latencyPercentile(5));
-                if (System.currentTimeMillis() + delay + needed > deadlineAtMs) {
+                if (delay > deadlineAtMs - System.currentTimeMillis() - needed) {
                     throw new CallFailedException(reason + "; no time left to retry after " + attempt + " attempt(s)",
                             timeout, attempt, e);
                 }

@@ -116,15 +116,25 @@ public class RetryAfterHttpClient implements HttpClient {
         }
     }
 
-    /** Seconds or an HTTP date, in milliseconds; -1 when unparseable. */
+    /**
+     * Longest Retry-After taken as given, far past any question's deadline (1 h at most): "Infinity" or "1e16" became
+     * about Long.MAX_VALUE, which overflowed the sums it went into.
+     */
+    static final long MAX_RETRY_AFTER_MS = Duration.ofDays(1).toMillis();
+
+    /** Seconds or an HTTP date, in milliseconds (at most {@link #MAX_RETRY_AFTER_MS}); -1 when unparseable. */
     static long parseRetryAfter(String value) {
         String v = value.strip();
         try {
-            return Math.max(0, (long) (Double.parseDouble(v) * 1000));
+            double seconds = Double.parseDouble(v);
+            if (Double.isNaN(seconds)) {
+                return -1;
+            }
+            return (long) Math.min(MAX_RETRY_AFTER_MS, Math.max(0, seconds * 1000));
         } catch (NumberFormatException e) {
             try {
                 ZonedDateTime at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
-                return Math.max(0, at.toInstant().toEpochMilli() - System.currentTimeMillis());
+                return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, at.toInstant().toEpochMilli() - System.currentTimeMillis()));
             } catch (RuntimeException ignored) {
                 return -1;
             }

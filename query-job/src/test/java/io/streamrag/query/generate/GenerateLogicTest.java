@@ -64,6 +64,13 @@ class GenerateLogicTest {
     void parsesRetryAfter() {
         assertThat(RetryAfterHttpClient.parseRetryAfter("2")).isEqualTo(2000);
         assertThat(RetryAfterHttpClient.parseRetryAfter("soon")).isEqualTo(-1);
+        assertThat(RetryAfterHttpClient.parseRetryAfter("NaN")).isEqualTo(-1);
+        assertThat(RetryAfterHttpClient.parseRetryAfter("-3")).isZero();
+        // Absurd values are clamped (a day, past any deadline), not turned into about Long.MAX_VALUE.
+        assertThat(RetryAfterHttpClient.parseRetryAfter("Infinity")).isEqualTo(RetryAfterHttpClient.MAX_RETRY_AFTER_MS);
+        assertThat(RetryAfterHttpClient.parseRetryAfter("1e16")).isEqualTo(RetryAfterHttpClient.MAX_RETRY_AFTER_MS);
+        assertThat(RetryAfterHttpClient.parseRetryAfter("Fri, 31 Dec 9999 23:59:59 GMT"))
+                .isEqualTo(RetryAfterHttpClient.MAX_RETRY_AFTER_MS);
         RetryPolicy p = new RetryPolicy(2, 200, 5000);
         assertThat(p.backoffMs(0, -1)).isBetween(100L, 200L);
         assertThat(p.backoffMs(3, -1)).isBetween(800L, 1600L);
