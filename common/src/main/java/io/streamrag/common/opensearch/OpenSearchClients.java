@@ -43,6 +43,7 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -263,12 +264,14 @@ public final class OpenSearchClients {
     }
 
     /**
-     * Whether a failed request is worth waiting out: I/O (refused, reset, timeout) and server-side errors (5xx, 429);
-     * not malformed requests.
+     * Whether a failed request is worth waiting out: I/O (refused, reset, timeout; the transport also throws 401 and
+     * 403 answers as I/O errors), server-side errors (5xx, 429) and the errors of an index or cluster that cannot
+     * write now ({@link #transientError}); not malformed requests.
      */
     public static boolean retriable(Exception e) {
         if (e instanceof OpenSearchException) {
-            return transientStatus(((OpenSearchException) e).status());
+            OpenSearchException o = (OpenSearchException) e;
+            return transientError(o.status(), o.error() == null ? null : o.error().type());
         }
         return e instanceof IOException;
     }
@@ -326,9 +329,26 @@ public final class OpenSearchClients {
     /**
      * Whether an HTTP status of OpenSearch, for a whole request or one item of a bulk response, says it cannot serve
      * now rather than that the request is wrong: 429 (back-pressure: a full write queue, a flood-stage block) and 5xx
-     * (e.g. 503 of a red index's unavailable shards). The one definition {@link #retriable} and the bulk writers share.
+     * (e.g. 503 of a red index's unavailable shards). Part of {@link #transientError}, which adds the error types that
+     * say so with another status.
      */
     public static boolean transientStatus(int status) {
         return status >= 500 || status == 429;
+    }
+
+    /**
+     * Error types that say OpenSearch cannot serve now whatever their status, so no document or request is at fault:
+     * a write block (403 for {@code index.blocks.write}, {@code read_only} or {@code cluster.blocks.read_only}; only the
+     * flood stage's {@code read_only_allow_delete} answers 429) and a closed index (400).
+     */
+    private static final Set<String> OUTAGE_ERRORS = Set.of("cluster_block_exception", "index_closed_exception");
+
+    /**
+     * Whether an error of OpenSearch, for a whole request or one item of a bulk response, is an outage to wait out
+     * rather than the request's or the document's fault: {@link #transientStatus}, or an error {@code type} of a
+     * blocked or closed index. The one definition {@link #retriable}, the bulk writers and the dependency probe share.
+     */
+    public static boolean transientError(int status, String type) {
+        return transientStatus(status) || type != null && OUTAGE_ERRORS.contains(type);
     }
 }

@@ -294,13 +294,13 @@ public final class DependencyWatch implements DependencyHealth {
                 });
     }
 
-    /** What the write probe's bulk item says: rejected as an outage (429, 5xx), or (null) an answer. */
+    /** What the write probe's bulk item says: rejected as an outage (429, 5xx, a block, a closed index), or (null) an answer. */
     private String itemRejected(String name, JsonNode item) {
         int status = item.path("status").asInt(0);
-        if (!OpenSearchClients.transientStatus(status)) {
+        JsonNode error = item.path("error");
+        if (!OpenSearchClients.transientError(status, error.path("type").asText(null))) {
             return null;
         }
-        JsonNode error = item.path("error");
         String reason = error.path("reason").asText("");
         return name + ": index " + settings.index() + " rejects writes (HTTP " + status + " " + error.path("type").asText("")
                 + (reason.isEmpty() ? "" : ": " + (reason.length() > 200 ? reason.substring(0, 200) + "…" : reason)) + ")";

@@ -29,10 +29,12 @@ import java.util.stream.Collectors;
  *
  * <ul>
  *   <li>a request that fails as a whole (OpenSearch unreachable or erroring) is retried within it;</li>
- *   <li>an item OpenSearch rejects with 429 or 5xx ({@link OpenSearchClients#transientStatus}: a full write queue, a
- *       flood-stage block, a red index's unavailable shards) is OpenSearch failing, not the document: it is retried
- *       within the same budget, and when items are still rejected at its end {@link #write} throws, so the job fails
- *       over like after a failed request, instead of dead-lettering every document written during the outage;</li>
+ *   <li>an item OpenSearch rejects with 429 or 5xx, or because the index is blocked or closed
+ *       ({@link OpenSearchClients#transientError}: a full write queue, a flood-stage block, a red index's unavailable
+ *       shards, {@code cluster_block_exception} 403 of {@code index.blocks.write}, {@code index_closed_exception} 400)
+ *       is OpenSearch failing, not the document: it is retried within the same budget, and when items are still
+ *       rejected at its end {@link #write} throws, so the job fails over like after a failed request, instead of
+ *       dead-lettering every document written during the outage;</li>
  *   <li>any other item error (a 4xx such as {@code mapper_parsing_exception}) is the document's: it is final at once
  *       and the document is reported with why.</li>
  * </ul>
@@ -72,7 +74,7 @@ public class BulkWriter {
     /**
      * Indexes every chunk of {@code docs} within what is left of {@code deadline}; returns the documents (by identity)
      * some chunk of which OpenSearch refused for a reason of the document's own, with why. Throws when OpenSearch
-     * still fails at the end of the budget: a request, or items rejected with 429/5xx.
+     * still fails at the end of the budget: a request, or items rejected as an outage (429/5xx, a block, a closed index).
      */
     public Map<ChunkedDocument, String> write(List<ChunkedDocument> docs, Backoff.Deadline deadline) throws Exception {
         Map<ChunkedDocument, String> failed = new IdentityHashMap<>();
@@ -94,7 +96,7 @@ public class BulkWriter {
         });
         if (!left.isEmpty()) {
             throw new IOException("OpenSearch kept rejecting " + left.size() + " chunks of "
-                    + left.stream().map(i -> i.owner).distinct().count() + " documents with transient errors (429/5xx) for the retry budget ("
+                    + left.stream().map(i -> i.owner).distinct().count() + " documents with transient errors (429/5xx, a write block, a closed index) for the retry budget ("
                     + deadline.budget() + " per flush); failing the job, which replays from its last checkpoint. Errors: "
                     + summary(left));
         }
@@ -125,9 +127,9 @@ public class BulkWriter {
                 }
                 metrics.get(IndexMetrics.BULK_ITEM_FAILURES).inc();
                 String error = describe(response);
-                // A 200 response can still carry per-item failures: OpenSearch's own (429, 5xx) are retried like an
-                // outage, the document's (another 4xx) are final.
-                if (OpenSearchClients.transientStatus(response.status())) {
+                // A 200 response can still carry per-item failures: OpenSearch's own (429, 5xx, a write block's 403, a
+                // closed index's 400) are retried like an outage, the document's (another 4xx) are final.
+                if (OpenSearchClients.transientError(response.status(), response.error().type())) {
                     item.rejected = error;
                     retry.add(item);
                 } else {

@@ -157,8 +157,9 @@ public class VersionCleanup {
                         continue;
                     }
                     String error = "Deleting chunk " + item.id() + " failed: " + BulkWriter.describe(item);
-                    // OpenSearch's own failure (429, 5xx) is retried like an outage; another is not waited out.
-                    if (OpenSearchClients.transientStatus(item.status())) {
+                    // OpenSearch's own failure (429, 5xx, a write block's 403, a closed index's 400) is retried like
+                    // an outage; another is not waited out.
+                    if (OpenSearchClients.transientError(item.status(), item.error().type())) {
                         throw new IOException(error);
                     }
                     throw new IllegalStateException(error);

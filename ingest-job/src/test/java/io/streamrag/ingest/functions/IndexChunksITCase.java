@@ -201,6 +201,51 @@ class IndexChunksITCase {
         }
     }
 
+    /**
+     * An index write block ({@code index.blocks.write}, which an operator sets e.g. before a shrink or a migration)
+     * rejects every item with 403 {@code cluster_block_exception}: before, every document was dead-lettered
+     * (IndexingFailed) and the DELETE behind them failed the task at once.
+     */
+    @Test
+    void itemsRejectedByAWriteBlockAreWaitedOutAndSoIsTheDeleteBehindThem() throws Exception {
+        String alias = OPENSEARCH.uniqueName("index-403");
+        Configuration conf = conf(alias);
+        conf.set(IngestOptions.INDEX_RETRY_BUDGET, Duration.ofSeconds(60));
+        ChunkIndex.ensure(OPENSEARCH.client(), alias, 4, 1, 0);
+        HarnessMetrics metrics = new HarnessMetrics();
+        try (var h = new OneInputStreamOperatorTestHarness<ChunkedDocument, DocumentOutcome>(
+                new IndexChunks(IndexSettings.from(conf)), metrics.environment().build())) {
+            h.open();
+            h.processElement(new StreamRecord<>(chunked("acme", "old", 1, null, 2, 4)));
+            h.prepareSnapshotPreBarrier(1L);
+            blockWrites(alias, true);
+            h.processElement(new StreamRecord<>(chunked("acme", "a", 1, null, 3, 4)));
+            // The DELETE flushes "a" first, then deletes "old": both under the block.
+            CompletableFuture<Void> deleted = CompletableFuture.runAsync(() -> {
+                try {
+                    h.processElement(new StreamRecord<>(delete("acme", "old")));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!deleted.isDone() && metrics.count(IndexMetrics.BULK_RETRIES.name()) < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(deleted).as("the flush holds its documents while the block lasts").isNotDone();
+            blockWrites(alias, false);
+
+            deleted.get(30, TimeUnit.SECONDS);
+            assertThat(h.getSideOutput(DeadLetters.TAG)).as("nobody blamed for the block").isNullOrEmpty();
+            assertThat(h.extractOutputValues()).extracting(o -> o.documentId + ":" + o.outcome)
+                    .containsExactly("old:indexed", "a:indexed", "old:deleted");
+            assertThat(versions(OPENSEARCH.client(), alias, "acme", "a")).containsExactly(1L, 1L, 1L);
+            assertThat(versions(OPENSEARCH.client(), alias, "acme", "old")).isEmpty();
+        } finally {
+            blockWrites(alias, false);
+        }
+    }
+
     @Test
     void aFlushAndTheDeleteBehindItShareOneRetryBudgetThenFailTheTaskBlamingNobody() throws Exception {
         String alias = OPENSEARCH.uniqueName("index-budget");
@@ -250,6 +295,12 @@ class IndexChunksITCase {
         OPENSEARCH.client().indices().putSettings(p -> p.index(ChunkIndex.concreteName(alias))
                 // Under "index": a blocked index takes a change of this one setting only by its full key.
                 .settings(s -> s.index(i -> i.blocks(b -> b.readOnlyAllowDelete(on)))));
+    }
+
+    /** Sets or lifts the index's write block: OpenSearch then rejects every bulk item with 403 (cluster_block_exception). */
+    private static void blockWrites(String alias, boolean on) throws IOException {
+        OPENSEARCH.client().indices().putSettings(p -> p.index(ChunkIndex.concreteName(alias))
+                .settings(s -> s.blocks(b -> b.write(on))));
     }
 
     /** A document the version gate knew to be new: nothing to clean up, so no cleanup search (which refreshes) runs. */

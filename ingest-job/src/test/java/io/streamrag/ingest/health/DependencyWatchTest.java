@@ -197,6 +197,10 @@ class DependencyWatchTest {
                     + " rejects writes (HTTP 429 rejected_execution_exception: rejected execution of ");
             writeItem = QUEUE_FULL.replace("429", "503").replace("rejected_execution_exception", "unavailable_shards_exception");
             assertThat(w.checkNow()).contains("rejects writes (HTTP 503 unavailable_shards_exception");
+            // A closed index answers the delete with 400: the indexer waits that out too.
+            writeItem = "{\"_index\":\"" + ALIAS + "-v1\",\"_id\":\"streamrag-write-probe\",\"status\":400,"
+                    + "\"error\":{\"type\":\"index_closed_exception\",\"reason\":\"closed\"}}";
+            assertThat(w.checkNow()).contains("rejects writes (HTTP 400 index_closed_exception: closed)");
             for (String answered : new String[] {NOT_FOUND, NOT_FOUND.replace("404", "403"), NOT_FOUND.replace("404", "400"),
                     "{\"status\":200}", "{}"}) {
                 writeItem = answered; // missing, forbidden to delete, refused as malformed, or no status: all answers

@@ -95,6 +95,32 @@ class BulkWriterTest {
     }
 
     @Test
+    void itemsOfABlockedOrClosedIndexAreRetriedNotDeadLettered() throws Exception {
+        // index.blocks.write (or read_only, cluster.blocks.read_only) answers 403, a closed index 400: not 429/5xx, yet
+        // OpenSearch's state, not the documents'. Before, both documents were dead-lettered at once.
+        List<String> seen = new ArrayList<>();
+        ScriptedBulk os = new ScriptedBulk(id -> {
+            seen.add(id);
+            if (seen.stream().filter(id::equals).count() > 1) {
+                return null;
+            }
+            switch (id) {
+                case "acme:a:1:0": return error(403, "cluster_block_exception", "index [chunks-v1] blocked by: [FORBIDDEN/8/index write (api)];", null);
+                case "acme:b:1:0": return error(400, "index_closed_exception", "closed", null);
+                default: return null;
+            }
+        });
+        ChunkedDocument a = chunked("acme", "a", 1, null, 2, 4);
+        ChunkedDocument b = chunked("acme", "b", 1, null, 1, 4);
+
+        Map<ChunkedDocument, String> failed = new BulkWriter(os.client(), "chunks", 10, metrics())
+                .write(List.of(a, b), QUICK.withBudget(Duration.ofSeconds(10)).start());
+
+        assertThat(failed).isEmpty();
+        assertThat(os.requests).containsExactly(List.of("acme:a:1:0", "acme:a:1:1", "acme:b:1:0"), List.of("acme:a:1:0", "acme:b:1:0"));
+    }
+
+    @Test
     void itemsStillRejectedWhenTheBudgetEndsFailTheWriteWithTheirErrorsNotTheDocuments() {
         ScriptedBulk os = new ScriptedBulk(id -> id.equals("acme:b:1:0")
                 ? error(503, "unavailable_shards_exception", "[chunks][0] primary shard is not active", null) : null);
