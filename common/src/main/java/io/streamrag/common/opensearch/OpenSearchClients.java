@@ -339,14 +339,16 @@ public final class OpenSearchClients {
     /**
      * Error types that say OpenSearch cannot serve now whatever their status, so no document or request is at fault:
      * a write block (403 for {@code index.blocks.write}, {@code read_only} or {@code cluster.blocks.read_only}; only the
-     * flood stage's {@code read_only_allow_delete} answers 429) and a closed index (400).
+     * flood stage's {@code read_only_allow_delete} answers 429), a closed index (400), and the security plugin refusing
+     * the job's user (403): its setup's, the same for every document, so an item refused so fails the job over after the
+     * budget instead of dead-lettering every document (the transport already throws a request refused with 403 as I/O).
      */
-    private static final Set<String> OUTAGE_ERRORS = Set.of("cluster_block_exception", "index_closed_exception");
+    private static final Set<String> OUTAGE_ERRORS = Set.of("cluster_block_exception", "index_closed_exception", "security_exception");
 
     /**
      * Whether an error of OpenSearch, for a whole request or one item of a bulk response, is an outage to wait out
      * rather than the request's or the document's fault: {@link #transientStatus}, or an error {@code type} of a
-     * blocked or closed index. The one definition {@link #retriable}, the bulk writers and the dependency probe share.
+     * blocked or closed index, or of a refused user. The one definition {@link #retriable}, the bulk writers and the dependency probe share.
      */
     public static boolean transientError(int status, String type) {
         return transientStatus(status) || type != null && OUTAGE_ERRORS.contains(type);

@@ -7,8 +7,12 @@ import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch.generic.Body;
+import org.opensearch.client.opensearch.generic.Requests;
+import org.opensearch.client.opensearch.generic.Response;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
@@ -82,6 +86,21 @@ public class OpenSearchExtension implements BeforeAllCallback, AfterAllCallback 
                 + UUID.randomUUID().toString().substring(0, 8);
         names.add(name);
         return name;
+    }
+
+    /**
+     * Sets or removes the cluster-wide write block ({@code cluster.blocks.read_only}), under which OpenSearch refuses
+     * every write request as a whole with 403 {@code cluster_block_exception}. Removed, nothing of it stays in the
+     * cluster's persistent settings: call it with {@code false} in a {@code finally}, as it outlives the test class.
+     */
+    public void blockClusterWrites(boolean on) throws IOException {
+        byte[] body = ("{\"persistent\":{\"cluster.blocks.read_only\":" + (on ? "true" : "null") + "}}").getBytes(StandardCharsets.UTF_8);
+        try (Response r = client.generic().execute(Requests.builder().method("PUT").endpoint("/_cluster/settings")
+                .body(Body.from(body, "application/json")).build())) {
+            if (r.getStatus() != 200) {
+                throw new IOException("Setting cluster.blocks.read_only=" + on + " answered HTTP " + r.getStatus());
+            }
+        }
     }
 
     /** Makes recent writes searchable now instead of after the refresh interval. */

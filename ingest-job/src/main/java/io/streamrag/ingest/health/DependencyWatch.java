@@ -45,7 +45,7 @@ import java.util.concurrent.TimeoutException;
  * retry budget): no connection, no answer within the timeout, HTTP 5xx or 429 (and 408 from the embedding endpoint,
  * as {@link EmbeddingErrors} sorts it); OpenSearch also when it refuses the job's credentials (401: the indexer's
  * requests, with the same credentials, are refused and retried as an outage too). Any other answer counts as
- * answering — 403 included (the health action may be forbidden to a user allowed to write), and 401 or 404 from the
+ * answering — 403 to the health check included (the health action may be forbidden to a user allowed to write), and 401 or 404 from the
  * embedding endpoint, which is asked without its key at its base URL: the probe tells an outage from health, it does
  * not check the setup. The cluster answers 200 while the index itself is red (its primaries unavailable, so the
  * indexer's writes fail with 503): an answer whose {@code status} is {@code red} is down too; so is a healthy index
@@ -54,8 +54,10 @@ import java.util.concurrent.TimeoutException;
  * ({@code timeout=0s}, empty body): up, the indexer creates it. Last, a write like the indexer's: a bulk request that
  * deletes a document id no chunk can have ({@link #PROBE_ID}: chunk ids hold colons). It goes through the node's write
  * queue, so a queue that rejects the indexer's bulk items with 429 while the index is green and unblocked (a node
- * overloaded by other clients) rejects it too: down. A missing document answers 404 (up); nothing is written but
- * OpenSearch's record of the delete.
+ * overloaded by other clients) rejects it too: down; so is the bulk request refused as a whole with 403 (a
+ * cluster-wide write block, {@code cluster.blocks.read_only}, or the security plugin refusing the job's user), which
+ * the indexer retries as an outage too. A missing document answers 404 (up); nothing is written but OpenSearch's record
+ * of the delete.
  */
 public final class DependencyWatch implements DependencyHealth {
     private static final Logger LOG = LoggerFactory.getLogger(DependencyWatch.class);
@@ -184,7 +186,7 @@ public final class DependencyWatch implements DependencyHealth {
     private String openSearch() throws InterruptedException {
         String name = "OpenSearch " + settings.openSearch().url();
         return probe(name, Requests.builder().method("GET").endpoint("/_cluster/health/" + settings.index())
-                .query(Map.of("timeout", "0s")).build(), name + " did not answer within " + Duration.ofMillis(timeoutMs), health -> {
+                .query(Map.of("timeout", "0s")).build(), false, name + " did not answer within " + Duration.ofMillis(timeoutMs), health -> {
                     String red = indexRed(name, health);
                     if (red != null) {
                         return red;
@@ -201,17 +203,18 @@ public final class DependencyWatch implements DependencyHealth {
 
     /**
      * Sends one probe request and judges it as the indexer would: not sent, or an outage's failure or status, is down;
-     * no answer within the timeout is {@code late}; a 200 answer is judged by {@code ok}; any other answer is up.
+     * no answer within the timeout is {@code late}; a 200 answer is judged by {@code ok}; any other answer is up, but
+     * 403 to a {@code write}.
      */
-    private String probe(String name, Request request, String late, AnswerCheck ok) throws InterruptedException {
+    private String probe(String name, Request request, boolean write, String late, AnswerCheck ok) throws InterruptedException {
         CompletableFuture<Response> call;
         try {
             call = openSearch.generic().executeAsync(request);
         } catch (RuntimeException e) {
-            return outage(name, e);
+            return outage(name, e, write);
         }
         try (Response response = call.get(timeoutMs, TimeUnit.MILLISECONDS)) {
-            String answered = openSearchAnswered(name, response.getStatus());
+            String answered = openSearchAnswered(name, response.getStatus(), write, "");
             if (answered != null || response.getStatus() != 200) {
                 return answered;
             }
@@ -220,7 +223,7 @@ public final class DependencyWatch implements DependencyHealth {
             call.cancel(true);
             return late;
         } catch (ExecutionException e) {
-            return outage(name, e.getCause());
+            return outage(name, e.getCause(), write);
         } catch (IOException e) {
             return null; // closing the answer's body: it did answer
         }
@@ -275,14 +278,16 @@ public final class DependencyWatch implements DependencyHealth {
 
     /**
      * Down when a write like the indexer's is rejected as an outage: the bulk delete of {@link #PROBE_ID}, its request
-     * or its item answered 429 or 5xx (a full write queue, unavailable primaries). Null (up) for any other answer: 404
-     * for the missing document or index, 403 for a user who may not delete; and for no answer within the probe's
+     * answered 429, 5xx or 403 (a cluster-wide write block such as {@code cluster.blocks.read_only}, or the security
+     * plugin refusing the job's user: the indexer retries its requests refused so, then fails the job), or its item
+     * rejected as an outage ({@link OpenSearchClients#transientError}: a full write queue, unavailable primaries, a
+     * closed index). Null (up) for any other answer: 404 for the missing document or index; and for no answer within the probe's
      * timeout: the health check above has answered, and a write queue slower than the probe is not one the indexer
      * (whose requests wait a minute) fails on. Held as down, it would keep the quarantine's documents held.
      */
     private String writesRejected(String name) throws InterruptedException {
         return probe(name, Requests.builder().method("POST").endpoint("/_bulk").body(Body.from(writeProbe, "application/x-ndjson")).build(),
-                null, answer -> {
+                true, null, answer -> {
                     try {
                         byte[] bytes = answer.getBody().map(Body::bodyAsBytes).orElse(null);
                         JsonNode item = bytes == null || bytes.length == 0 ? null : Json.tree(bytes).path("items").path(0).path("delete");
@@ -306,20 +311,29 @@ public final class DependencyWatch implements DependencyHealth {
                 + (reason.isEmpty() ? "" : ": " + (reason.length() > 200 ? reason.substring(0, 200) + "…" : reason)) + ")";
     }
 
-    /** What an answer with {@code status} says: an outage (or refused credentials), or (null) that OpenSearch answers. */
-    private static String openSearchAnswered(String name, int status) {
+    /**
+     * What an answer with {@code status} ({@code error}: its error's type and reason, or empty) says: an outage (or
+     * refused credentials), or (null) that OpenSearch answers.
+     */
+    private static String openSearchAnswered(String name, int status, boolean write, String error) {
         if (status >= 500 || status == 429) {
             return name + " answered HTTP " + status;
         }
-        return status == 401 ? name + " refuses the job's credentials (HTTP 401)" : null;
+        if (status == 401) {
+            return name + " refuses the job's credentials (HTTP 401)";
+        }
+        // The transport throws every 403 as an I/O error, which the indexer retries as an outage and then fails the
+        // job: a write refused so is down, or the failures it causes would count against the documents in flight. A
+        // 403 to the health check is an answer (the job's user may lack cluster-monitor rights, not write rights).
+        return write && status == 403 ? name + " refuses the job's writes (HTTP 403" + error + ")" : null;
     }
 
     /** What an OpenSearch request threw: an outage the indexer would wait out, or (null) something else. */
-    private static String outage(String name, Throwable error) {
+    private static String outage(String name, Throwable error, boolean write) {
         // The transport throws for an error status (401 and 403 wrapped): that is an answer, judged by its status.
         for (Throwable t = error; t != null; t = t.getCause()) {
             if (t instanceof ResponseException) {
-                return openSearchAnswered(name, ((ResponseException) t).status());
+                return openSearchAnswered(name, ((ResponseException) t).status(), write, errorOf(t.getMessage()));
             }
         }
         for (Throwable t = error; t != null; t = t.getCause()) {
@@ -329,6 +343,22 @@ public final class DependencyWatch implements DependencyHealth {
         }
         LOG.debug("Probing {} failed, not as an outage: {}", name, error.toString());
         return null;
+    }
+
+    /** " type: reason" of the error in a {@link ResponseException}'s message (which ends with the answer's body), or "". */
+    private static String errorOf(String message) {
+        int body = message == null ? -1 : message.indexOf('{');
+        if (body < 0) {
+            return "";
+        }
+        try {
+            JsonNode error = Json.tree(message.substring(body).getBytes(StandardCharsets.UTF_8)).path("error");
+            String reason = error.path("reason").asText("");
+            return error.path("type").isMissingNode() ? ""
+                    : " " + error.path("type").asText() + (reason.isEmpty() ? "" : ": " + (reason.length() > 200 ? reason.substring(0, 200) + "…" : reason));
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
     }
 
     private String embedding() throws InterruptedException {

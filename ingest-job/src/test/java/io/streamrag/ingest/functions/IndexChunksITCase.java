@@ -246,6 +246,46 @@ class IndexChunksITCase {
         }
     }
 
+    /**
+     * A cluster-wide write block ({@code cluster.blocks.read_only}) refuses each bulk request as a whole with 403
+     * {@code cluster_block_exception}: retried as an outage (the transport throws a 403 as an I/O error) until lifted.
+     */
+    @Test
+    void aBulkRequestRefusedByAClusterWideWriteBlockIsWaitedOut() throws Exception {
+        String alias = OPENSEARCH.uniqueName("index-cluster-403");
+        Configuration conf = conf(alias);
+        conf.set(IngestOptions.INDEX_RETRY_BUDGET, Duration.ofSeconds(60));
+        ChunkIndex.ensure(OPENSEARCH.client(), alias, 4, 1, 0);
+        HarnessMetrics metrics = new HarnessMetrics();
+        try (var h = new OneInputStreamOperatorTestHarness<ChunkedDocument, DocumentOutcome>(
+                new IndexChunks(IndexSettings.from(conf)), metrics.environment().build())) {
+            h.open();
+            OPENSEARCH.blockClusterWrites(true);
+            h.processElement(new StreamRecord<>(chunked("acme", "a", 1, null, 3, 4)));
+            CompletableFuture<Void> flushed = CompletableFuture.runAsync(() -> {
+                try {
+                    h.prepareSnapshotPreBarrier(1L);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!flushed.isDone() && metrics.count(IndexMetrics.REQUEST_RETRIES.name()) < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(flushed).as("the flush holds its documents while the cluster blocks writes").isNotDone();
+            OPENSEARCH.blockClusterWrites(false);
+
+            flushed.get(30, TimeUnit.SECONDS);
+            assertThat(h.getSideOutput(DeadLetters.TAG)).isNullOrEmpty();
+            assertThat(h.extractOutputValues()).extracting(o -> o.documentId + ":" + o.outcome + ":" + o.chunks)
+                    .containsExactly("a:indexed:3");
+            assertThat(versions(OPENSEARCH.client(), alias, "acme", "a")).containsExactly(1L, 1L, 1L);
+        } finally {
+            OPENSEARCH.blockClusterWrites(false);
+        }
+    }
+
     @Test
     void aFlushAndTheDeleteBehindItShareOneRetryBudgetThenFailTheTaskBlamingNobody() throws Exception {
         String alias = OPENSEARCH.uniqueName("index-budget");

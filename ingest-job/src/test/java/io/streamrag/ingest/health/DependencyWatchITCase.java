@@ -15,7 +15,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The dependency probe against the real OpenSearch: a healthy chunk index, and a missing one, answer (the write probe's
- * delete finds nothing, writes no document and creates no index); an index that blocks writes is down.
+ * delete finds nothing, writes no document and creates no index); an index that blocks writes is down, and so is a
+ * cluster that does.
  */
 class DependencyWatchITCase {
 
@@ -61,6 +62,26 @@ class DependencyWatchITCase {
             assertThat(w.checkNow()).endsWith("blocks writes (index.blocks.write)");
             OPENSEARCH.client().indices().putSettings(s -> s.index(alias).settings(x -> x.blocks(b -> b.write(false))));
             assertThat(w.checkNow()).as("lifted").isNull();
+        }
+    }
+
+    /**
+     * A cluster-wide write block refuses the write probe's bulk request as a whole with 403 while the index is green and
+     * unblocked: the indexer retries that as an outage and then fails the job, so the probe must say down (before, its
+     * 403 counted as an answer and the quarantine counted the failures against the documents in flight).
+     */
+    @Test
+    void aClusterWideWriteBlockIsDown() throws Exception {
+        String alias = OPENSEARCH.uniqueName("probe-cluster-blocked");
+        ChunkIndex.ensure(OPENSEARCH.client(), alias, 4, 1, 0);
+        try (DependencyWatch w = watch(alias)) {
+            OPENSEARCH.blockClusterWrites(true);
+            assertThat(w.checkNow()).isEqualTo("OpenSearch " + OPENSEARCH.url() + " refuses the job's writes "
+                    + "(HTTP 403 cluster_block_exception: blocked by: [FORBIDDEN/6/cluster read-only (api)];)");
+            OPENSEARCH.blockClusterWrites(false);
+            assertThat(w.checkNow()).as("lifted").isNull();
+        } finally {
+            OPENSEARCH.blockClusterWrites(false);
         }
     }
 }

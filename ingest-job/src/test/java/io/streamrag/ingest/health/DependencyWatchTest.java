@@ -44,6 +44,9 @@ class DependencyWatchTest {
             + "org.opensearch.action.support.replication.TransportWriteAction$1@14a85298 on OpenSearchThreadPoolExecutor[name = q1/write, "
             + "queue capacity = 1, active threads = 1, queued tasks = 2, completed tasks = 12]]\"}}";
     private volatile int openSearchStatus = 200;
+    /** The write probe's status, when not {@link #openSearchStatus}, with {@link #bulkError} as its body (0: as every request). */
+    private volatile int bulkStatus;
+    private volatile String bulkError = "";
     /** The index's health in a 200 answer of OpenSearch. */
     private volatile String health = "green";
     /** The index's block settings as {@code _settings/index.blocks.*?flat_settings=true} answers them (none: not blocked). */
@@ -81,7 +84,7 @@ class DependencyWatchTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        int status = path.startsWith("/v1") ? embeddingStatus : openSearchStatus;
+        int status = path.startsWith("/v1") ? embeddingStatus : path.equals("/_bulk") && bulkStatus != 0 ? bulkStatus : openSearchStatus;
         if (status == 408) { // OpenSearch 2.19 on a missing index with timeout=0s: no body
             exchange.sendResponseHeaders(status, -1);
             exchange.close();
@@ -95,7 +98,8 @@ class DependencyWatchTest {
                 Thread.currentThread().interrupt();
             }
         }
-        byte[] body = (path.equals("/_bulk") ? "{\"took\":0,\"errors\":true,\"items\":[{\"delete\":" + writeItem + "}]}"
+        byte[] body = (path.equals("/_bulk") && bulkStatus != 0 ? bulkError
+                : path.equals("/_bulk") ? "{\"took\":0,\"errors\":true,\"items\":[{\"delete\":" + writeItem + "}]}"
                 : path.contains("/_settings/")
                 ? "{\"" + ALIAS + "-v1\":{\"settings\":{" + blocks + "}}}"
                 : "{\"cluster_name\":\"test\",\"status\":\"" + health + "\",\"number_of_nodes\":1}").getBytes(StandardCharsets.UTF_8);
@@ -206,6 +210,31 @@ class DependencyWatchTest {
                 writeItem = answered; // missing, forbidden to delete, refused as malformed, or no status: all answers
                 assertThat(w.checkNow()).as(answered).isNull();
             }
+        }
+    }
+
+    /**
+     * A bulk request refused as a whole with 403: by a cluster-wide write block (what a real 2.19 node answers to
+     * cluster.blocks.read_only) or by the security plugin. The indexer's transport throws every 403 as an I/O error and
+     * retries it as an outage, then fails the job: before, the probe counted it as an answer, so the quarantine counted
+     * those failures against the documents in flight. A 403 to the health check stays an answer.
+     */
+    @Test
+    void aWriteRefusedWith403IsDownButAForbiddenHealthCheckIsNot() throws Exception {
+        try (DependencyWatch w = watch(url(), embedding(Provider.ONNX, null))) {
+            bulkStatus = 403;
+            bulkError = "{\"error\":{\"root_cause\":[{\"type\":\"cluster_block_exception\",\"reason\":\"blocked by: "
+                    + "[FORBIDDEN/6/cluster read-only (api)];\"}],\"type\":\"cluster_block_exception\",\"reason\":\"blocked by: "
+                    + "[FORBIDDEN/6/cluster read-only (api)];\"},\"status\":403}";
+            assertThat(w.checkNow()).isEqualTo("OpenSearch " + url() + " refuses the job's writes "
+                    + "(HTTP 403 cluster_block_exception: blocked by: [FORBIDDEN/6/cluster read-only (api)];)");
+            bulkError = "{\"error\":{\"type\":\"security_exception\",\"reason\":\"no permissions for "
+                    + "[indices:data/write/bulk] and User [name=ingest]\"},\"status\":403}";
+            assertThat(w.checkNow()).endsWith("refuses the job's writes (HTTP 403 security_exception: no permissions for "
+                    + "[indices:data/write/bulk] and User [name=ingest])");
+            bulkStatus = 0;
+            openSearchStatus = 403; // the health check forbidden: an answer, as before
+            assertThat(w.checkNow()).isNull();
         }
     }
 
