@@ -86,9 +86,11 @@ public class VersionLookup extends IndexBufferingOperator<DocumentTask, Document
 
     /**
      * Fills {@code indexed} with the highest indexed version per document key (documents never indexed are absent);
-     * true when the index answered. An unreachable or failing OpenSearch is retried within
+     * true when the index answered. An unreachable or failing OpenSearch, and an answer some shards failed for a passing
+     * reason ({@link OpenSearchClients#allShards}: a full search queue, a shard moving), is retried within
      * {@code ingest.index.retry-budget}, counted from the flush and keeping time for the last request (holding the batch and, by back-pressure, what follows); past the budget the
-     * job fails. A request OpenSearch refuses otherwise returns false: the documents go on without a known version.
+     * job fails. A request OpenSearch refuses otherwise, or an answer with a shard failure no retry mends, returns
+     * false: the documents go on without a known version.
      */
     private boolean indexedVersions(List<DocumentTask> tasks, Map<String, Long> indexed) throws Exception {
         Set<String> tenants = tasks.stream().map(t -> t.tenant).collect(Collectors.toCollection(LinkedHashSet::new));
@@ -98,8 +100,9 @@ public class VersionLookup extends IndexBufferingOperator<DocumentTask, Document
         try {
             // Tenant, then documentId: the same documentId in two tenants is two documents. Every matching pair fits in
             // the buckets (at most ids per tenant), so the terms are exact; top_hits keeps the version a long.
-            // One budget per flush, less the longest request: a lookup that keeps failing ends within the budget.
-            SearchResponse<Void> r = backoff.start().call(() -> client.search(s -> s
+            // One budget per flush, less the longest request: a lookup that keeps failing ends within the budget. A
+            // shard failure OpenSearch gets over by itself (a full search queue) is retried like an outage (allShards).
+            SearchResponse<Void> r = backoff.start().call(() -> OpenSearchClients.allShards(client.search(s -> s
                     .index(index.alias())
                     .size(0)
                     .trackTotalHits(t -> t.enabled(false))
@@ -112,11 +115,12 @@ public class VersionLookup extends IndexBufferingOperator<DocumentTask, Document
                                             .size(1)
                                             .source(src -> src.filter(f -> f.includes(ChunkIndex.VERSION)))
                                             .sort(so -> so.field(f -> f.field(ChunkIndex.VERSION).order(SortOrder.Desc))))))),
-                    Void.class), OpenSearchClients::retriable,
+                    Void.class), "Version lookup of " + tasks.size() + " documents"), OpenSearchClients::retriable,
                     (retry, delay, e) -> LOG.warn("Version lookup of {} documents failed (retry {} in {} ms): {}", tasks.size(), retry + 1, delay, e.toString()));
             if (r.shards() != null && r.shards().failed().intValue() > 0) {
-                // What the answering shards hold is not all there is: a document whose chunks sit on a failed shard
-                // would look never indexed (and its old version would stay). Unknown is safe: clean-up removes any.
+                // A shard failure no retry mends. What the answering shards hold is not all there is: a document whose
+                // chunks sit on a failed shard would look never indexed (and its old version would stay). Unknown is
+                // safe: clean-up removes any.
                 LOG.warn("Version lookup of {} documents incomplete ({} of {} shards failed): versions unknown",
                         tasks.size(), r.shards().failed(), r.shards().total());
                 return false;
