@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,7 +35,8 @@ import java.util.stream.Collectors;
  *       shards, {@code cluster_block_exception} 403 of {@code index.blocks.write}, {@code index_closed_exception} 400)
  *       is OpenSearch failing, not the document: it is retried within the same budget, and when items are still
  *       rejected at its end {@link #write} throws, so the job fails over like after a failed request, instead of
- *       dead-lettering every document written during the outage;</li>
+ *       dead-lettering every document written during the outage; but not an item a later one of the same flush
+ *       replaces (the same chunk id: a version re-sent in the flush), which would land on top of it;</li>
  *   <li>any other item error (a 4xx such as {@code mapper_parsing_exception}) is the document's: it is final at once
  *       and the document is reported with why.</li>
  * </ul>
@@ -48,12 +50,14 @@ public class BulkWriter {
 
     /** One chunk to index, and the document it belongs to. */
     private static final class Item {
+        final String id;
         final BulkOperation operation;
         final ChunkedDocument owner;
         /** The last transient rejection (status, type, reason and causes), while the item waits for a retry. */
         String rejected;
 
-        Item(BulkOperation operation, ChunkedDocument owner) {
+        Item(String id, BulkOperation operation, ChunkedDocument owner) {
+            this.id = id;
             this.operation = operation;
             this.owner = owner;
         }
@@ -79,14 +83,18 @@ public class BulkWriter {
     public Map<ChunkedDocument, String> write(List<ChunkedDocument> docs, Backoff.Deadline deadline) throws Exception {
         Map<ChunkedDocument, String> failed = new IdentityHashMap<>();
         List<Item> items = new ArrayList<>();
+        // The last item of each chunk id: a document re-sent within one flush (the same version) has the same ids.
+        Map<String, Item> last = new HashMap<>();
         for (ChunkedDocument d : docs) {
             for (Chunk c : d.chunks) {
-                items.add(new Item(BulkOperation.of(o -> o.index(i -> i.index(alias).id(c.chunkId).document(c))), d));
+                Item item = new Item(c.chunkId, BulkOperation.of(o -> o.index(i -> i.index(alias).id(c.chunkId).document(c))), d);
+                items.add(item);
+                last.put(c.chunkId, item);
             }
         }
         AtomicReference<List<Item>> rejected = new AtomicReference<>(List.of()); // the last round's, for the log
         List<Item> left = deadline.callRemaining(items, round -> {
-            List<Item> retry = writeRound(round, failed, deadline);
+            List<Item> retry = writeRound(round, failed, last, deadline);
             rejected.set(retry);
             return retry;
         }, (retry, delay, e) -> {
@@ -103,8 +111,12 @@ public class BulkWriter {
         return failed;
     }
 
-    /** Sends {@code items}; records the documents' own errors in {@code failed} and returns the items to retry. */
-    private List<Item> writeRound(List<Item> items, Map<ChunkedDocument, String> failed, Backoff.Deadline deadline) throws Exception {
+    /**
+     * Sends {@code items}; records the documents' own errors in {@code failed} and returns the items to retry, but none
+     * that a later item of the flush ({@code last}: the last item of each id) replaces.
+     */
+    private List<Item> writeRound(List<Item> items, Map<ChunkedDocument, String> failed, Map<String, Item> last,
+                                  Backoff.Deadline deadline) throws Exception {
         // A document that failed for its own error is dead-lettered whatever happens to its other chunks: not resent.
         List<Item> sent = items.stream().filter(i -> !failed.containsKey(i.owner)).collect(Collectors.toList());
         List<Item> retry = new ArrayList<>();
@@ -137,7 +149,10 @@ public class BulkWriter {
                 }
             }
         }
-        retry.removeIf(item -> failed.containsKey(item.owner));
+        // A later copy of the chunk (the same version re-sent in this flush, maybe with other content) was written in
+        // its place, or is retried itself: resent, this one would land on top of it, and the document reported indexed
+        // last would show the earlier event's text.
+        retry.removeIf(item -> failed.containsKey(item.owner) || last.get(item.id) != item);
         return retry;
     }
 

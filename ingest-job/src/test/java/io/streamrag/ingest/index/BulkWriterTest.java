@@ -1,5 +1,6 @@
 package io.streamrag.ingest.index;
 
+import io.streamrag.common.records.Chunk;
 import io.streamrag.common.retry.Backoff;
 import io.streamrag.ingest.metrics.IndexMetrics;
 import io.streamrag.ingest.records.ChunkedDocument;
@@ -22,6 +23,7 @@ import org.opensearch.client.transport.TransportOptions;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -31,6 +33,7 @@ import java.util.stream.Collectors;
 import static io.streamrag.ingest.testing.TestChunks.chunked;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.entry;
 
 /**
  * How {@link BulkWriter} sorts the items of bulk responses, without a node: a transport that answers each bulk request
@@ -160,6 +163,48 @@ class BulkWriterTest {
     }
 
     @Test
+    void aChunkRejectedOnceIsNotResentOverTheLaterCopyOfItsDocumentInTheSameFlush() throws Exception {
+        // The same version sent twice with other content (a re-send after an edit that kept the version): the first
+        // copy's chunk 1 is rejected with 429 while the second copy's chunk 1, the same id, goes in.
+        List<String> seen = new ArrayList<>();
+        ScriptedBulk os = new ScriptedBulk(id -> {
+            seen.add(id);
+            return id.equals("acme:a:1:1") && seen.stream().filter(id::equals).count() == 1
+                    ? error(429, "es_rejected_execution_exception", "queue full", null) : null;
+        });
+        ChunkedDocument first = chunked("acme", "a", 1, null, 2, 4);
+        ChunkedDocument second = chunked("acme", "a", 1, null, 2, 4);
+        second.chunks.forEach(c -> c.text = "edited " + c.chunkIndex);
+
+        Map<ChunkedDocument, String> failed = new BulkWriter(os.client(), "chunks", 10, metrics())
+                .write(List.of(first, second), QUICK.withBudget(Duration.ofSeconds(10)).start());
+
+        assertThat(failed).isEmpty();
+        // Before, the first copy's chunk was resent in a second round and overwrote the later copy's.
+        assertThat(os.requests).hasSize(1);
+        assertThat(os.stored).containsOnly(entry("acme:a:1:0", "edited 0"), entry("acme:a:1:1", "edited 1"));
+    }
+
+    @Test
+    void aLaterCopysRejectedChunkIsResentOverTheEarlierOne() throws Exception {
+        List<String> seen = new ArrayList<>();
+        ScriptedBulk os = new ScriptedBulk(id -> {
+            seen.add(id);
+            // the second occurrence of the id: the later copy's chunk, rejected once
+            return id.equals("acme:a:1:1") && seen.stream().filter(id::equals).count() == 2
+                    ? error(429, "es_rejected_execution_exception", "queue full", null) : null;
+        });
+        ChunkedDocument first = chunked("acme", "a", 1, null, 2, 4);
+        ChunkedDocument second = chunked("acme", "a", 1, null, 2, 4);
+        second.chunks.forEach(c -> c.text = "edited " + c.chunkIndex);
+
+        new BulkWriter(os.client(), "chunks", 10, metrics()).write(List.of(first, second), QUICK.withBudget(Duration.ofSeconds(10)).start());
+
+        assertThat(os.requests).containsExactly(List.of("acme:a:1:0", "acme:a:1:1", "acme:a:1:0", "acme:a:1:1"), List.of("acme:a:1:1"));
+        assertThat(os.stored).containsOnly(entry("acme:a:1:0", "edited 0"), entry("acme:a:1:1", "edited 1"));
+    }
+
+    @Test
     void aResponseThatDoesNotAnswerEveryOperationIsNotTakenForSuccess() {
         ScriptedBulk os = new ScriptedBulk(id -> null);
         os.dropLastItem = true;
@@ -190,6 +235,8 @@ class BulkWriterTest {
     private static final class ScriptedBulk implements OpenSearchTransport {
         final Function<String, Rejection> answer;
         final List<List<String>> requests = new ArrayList<>();
+        /** The text each chunk id holds, as the accepted items left it. */
+        final Map<String, String> stored = new HashMap<>();
         boolean dropLastItem;
 
         ScriptedBulk(Function<String, Rejection> answer) {
@@ -208,8 +255,12 @@ class BulkWriterTest {
                     .map(o -> o.id()).collect(Collectors.toList());
             requests.add(ids);
             List<BulkResponseItem> items = new ArrayList<>();
-            for (String id : ids.subList(0, dropLastItem ? ids.size() - 1 : ids.size())) {
+            for (int n = 0; n < (dropLastItem ? ids.size() - 1 : ids.size()); n++) {
+                String id = ids.get(n);
                 Rejection rejection = answer.apply(id);
+                if (rejection == null) {
+                    stored.put(id, ((Chunk) ((BulkRequest) request).operations().get(n).index().document()).text);
+                }
                 items.add(BulkResponseItem.of(i -> {
                     i.operationType(OperationType.Index).index("chunks").id(id).status(rejection == null ? 201 : rejection.status());
                     if (rejection != null) {
