@@ -111,7 +111,7 @@ public final class IngestOptions {
     public static final ConfigOption<Double> TENANT_DOCUMENT_RATE = ConfigOptions.key("ingest.tenant.document-rate").doubleType()
             .defaultValue(0.0)
             .withDescription("Document events per second each tenant may send into fetch, extraction, OCR, embedding and "
-                    + "indexing, across the job (a DELETE costs nothing but keeps its place), so one tenant's backlog waits in "
+                    + "indexing, across the job (a DELETE counts like a document, in its place: the indexer flushes, refreshes, searches and deletes for it), so one tenant's backlog waits in "
                     + "its own queue instead of in front of every tenant's documents. Waiting documents are kept in state "
                     + "with their inline content (up to ingest.tenant.max-waiting-bytes). Not applied to bounded runs (backfills). 0 (the default): no limit.");
     public static final ConfigOption<Integer> TENANT_BURST = ConfigOptions.key("ingest.tenant.burst").intType().defaultValue(16)

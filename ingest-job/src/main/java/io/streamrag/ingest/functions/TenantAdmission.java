@@ -13,8 +13,9 @@ import org.apache.flink.configuration.MemorySize;
 /**
  * Each tenant's rate of documents ({@code ingest.tenant.document-rate}) in front of fetch, extraction, OCR, embedding
  * and indexing, whose capacity every tenant shares: one tenant's backlog of manuals waits in its own queue, in order,
- * not in front of the others' documents. A DELETE costs nothing but keeps its place behind its tenant's earlier
- * events, so it never overtakes a version of its document. A document arriving to a full queue
+ * not in front of the others' documents. A DELETE counts like a document (the indexer's dearest operation: a flush,
+ * a refresh, a search and a bulk delete) and keeps its place behind its tenant's earlier events, so it never overtakes
+ * a version of its document. A document arriving to a full queue
  * ({@code ingest.tenant.max-waiting}, or {@code max-waiting-bytes} of inline content) is dead-lettered
  * {@code admit/TenantOverRate}.
  */
@@ -32,7 +33,7 @@ public class TenantAdmission extends TenantRateLimiter<DocumentTask> {
 
     @Override
     protected int cost(DocumentTask task) {
-        return task.isDelete() ? 0 : 1;
+        return 1; // a DELETE too: free, a tenant's flood of them went past its rate into the indexer
     }
 
     /** Its inline content (the base64 text) and the event a dead letter would keep (long values elided, ≤ 64 KiB). */

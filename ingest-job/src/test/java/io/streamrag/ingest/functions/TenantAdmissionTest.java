@@ -23,7 +23,7 @@ import java.util.stream.Collectors;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Each tenant's document rate: a backlog waits in its own queue, deletes keep their place, a full queue dead-letters. */
+/** Each tenant's document rate: a backlog waits in its own queue, deletes count and keep their place, a full queue dead-letters. */
 class TenantAdmissionTest {
 
     /** 2 documents per second, a bucket of 2, 3 documents may wait. */
@@ -81,19 +81,27 @@ class TenantAdmissionTest {
     }
 
     @Test
-    void aDeleteCostsNothingButNeverOvertakesAnEarlierVersionOfItsDocument() throws Exception {
+    void aDeleteCostsLikeADocumentAndNeverOvertakesAnEarlierVersionOfItsDocument() throws Exception {
         try (var h = harness()) {
             h.open();
             h.setProcessingTime(0);
             h.processElement(doc("t", "a", 1, Op.UPSERT), 0);
             h.processElement(doc("t", "b", 1, Op.UPSERT), 0); // the bucket is empty now
             h.processElement(doc("t", "c", 1, Op.UPSERT), 0); // waits
-            h.processElement(doc("t", "c", 2, Op.DELETE), 0); // free, but behind c@1
+            h.processElement(doc("t", "c", 2, Op.DELETE), 0); // waits behind c@1
             assertThat(passed(h)).containsExactly("t/a@1", "t/b@1");
-            h.setProcessingTime(500); // c@1 goes, and the delete right behind it
+            h.setProcessingTime(500); // one document's worth: c@1 goes; before, the free delete went right behind it
+            assertThat(passed(h)).containsExactly("t/a@1", "t/b@1", "t/c@1");
+            h.setProcessingTime(1_000);
             assertThat(passed(h)).containsExactly("t/a@1", "t/b@1", "t/c@1", "t/c@2");
-            h.processElement(doc("t", "d", 1, Op.DELETE), 0); // nothing waits: a delete passes on an empty bucket
-            assertThat(passed(h)).endsWith("t/d@1");
+            h.processElement(doc("t", "d", 1, Op.DELETE), 0); // the bucket is empty: a delete waits too
+            h.processElement(doc("t", "e", 1, Op.DELETE), 0);
+            assertThat(passed(h)).hasSize(4);
+            h.setProcessingTime(1_500);
+            assertThat(passed(h)).endsWith("t/c@2", "t/d@1");
+            h.setProcessingTime(2_000);
+            assertThat(passed(h)).endsWith("t/d@1", "t/e@1");
+            assertThat(deadLetters(h)).isEmpty();
         }
     }
 
