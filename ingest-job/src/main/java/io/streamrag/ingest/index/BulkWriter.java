@@ -152,7 +152,8 @@ public class BulkWriter {
         // A later copy of the chunk (the same version re-sent in this flush, maybe with other content) was written in
         // its place, or is retried itself: resent, this one would land on top of it, and the document reported indexed
         // last would show the earlier event's text.
-        retry.removeIf(item -> failed.containsKey(item.owner) || last.get(item.id) != item);
+        // Unless that later copy's document failed for its own error: then this chunk is still to be written.
+        retry.removeIf(item -> failed.containsKey(item.owner) || last.get(item.id) != item && !failed.containsKey(last.get(item.id).owner));
         return retry;
     }
 

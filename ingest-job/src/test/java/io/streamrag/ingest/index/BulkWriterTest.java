@@ -205,6 +205,30 @@ class BulkWriterTest {
     }
 
     @Test
+    void aChunkRejectedOnceIsResentWhenTheLaterCopyFailedForItsOwnError() throws Exception {
+        // The first copy's chunk 1 meets a full queue; the later copy's chunk 0 is refused for itself, so that copy is
+        // dead-lettered, and nothing stands in the first copy's place: its chunk 1 must still be written.
+        List<String> seen = new ArrayList<>();
+        ScriptedBulk os = new ScriptedBulk(id -> {
+            seen.add(id);
+            long times = seen.stream().filter(id::equals).count();
+            if (id.equals("acme:a:1:1") && times == 1) {
+                return error(429, "es_rejected_execution_exception", "queue full", null);
+            }
+            return id.equals("acme:a:1:0") && times == 2 ? error(400, "mapper_parsing_exception", "bad field", null) : null;
+        });
+        ChunkedDocument first = chunked("acme", "a", 1, null, 2, 4);
+        ChunkedDocument second = chunked("acme", "a", 1, null, 2, 4);
+        second.chunks.forEach(c -> c.text = "edited " + c.chunkIndex);
+
+        Map<ChunkedDocument, String> failed = new BulkWriter(os.client(), "chunks", 10, metrics())
+                .write(List.of(first, second), QUICK.withBudget(Duration.ofSeconds(10)).start());
+
+        assertThat(failed).containsOnlyKeys(second);
+        assertThat(os.requests).containsExactly(List.of("acme:a:1:0", "acme:a:1:1", "acme:a:1:0", "acme:a:1:1"), List.of("acme:a:1:1"));
+    }
+
+    @Test
     void aResponseThatDoesNotAnswerEveryOperationIsNotTakenForSuccess() {
         ScriptedBulk os = new ScriptedBulk(id -> null);
         os.dropLastItem = true;
