@@ -90,11 +90,12 @@ public class OpenSearchExtension implements BeforeAllCallback, AfterAllCallback 
 
     /**
      * Sets or removes the cluster-wide write block ({@code cluster.blocks.read_only}), under which OpenSearch refuses
-     * every write request as a whole with 403 {@code cluster_block_exception}. Removed, nothing of it stays in the
-     * cluster's persistent settings: call it with {@code false} in a {@code finally}, as it outlives the test class.
+     * every write request as a whole with 403 {@code cluster_block_exception}. A transient setting, so a test cut off
+     * before its {@code finally} leaves none behind a node restart (the node is the one {@code bin/rag up} uses);
+     * call it with {@code false} in a {@code finally}, as it outlives the test class.
      */
     public void blockClusterWrites(boolean on) throws IOException {
-        byte[] body = ("{\"persistent\":{\"cluster.blocks.read_only\":" + (on ? "true" : "null") + "}}").getBytes(StandardCharsets.UTF_8);
+        byte[] body = ("{\"transient\":{\"cluster.blocks.read_only\":" + (on ? "true" : "null") + "}}").getBytes(StandardCharsets.UTF_8);
         try (Response r = client.generic().execute(Requests.builder().method("PUT").endpoint("/_cluster/settings")
                 .body(Body.from(body, "application/json")).build())) {
             if (r.getStatus() != 200) {

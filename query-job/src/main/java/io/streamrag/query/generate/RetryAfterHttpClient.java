@@ -117,7 +117,7 @@ public class RetryAfterHttpClient implements HttpClient {
     }
 
     /**
-     * Longest Retry-After taken as given, far past any question's deadline (1 h at most): "Infinity" or "1e16" became
+     * Longest Retry-After taken as given, far past any question's deadline (which is 1 h at most): "Infinity" or "1e16" became
      * about Long.MAX_VALUE, which overflowed the sums it went into.
      */
     static final long MAX_RETRY_AFTER_MS = Duration.ofDays(1).toMillis();
