@@ -45,6 +45,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.source.Boundedness;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
@@ -258,15 +259,20 @@ public class IngestJob {
         // so a checkpoint must be allowed to take the whole retry budget instead of timing out and failing the job. Each
         // flush has one budget for all its requests, the last one included (Backoff.withLastCall): the 2 minutes are
         // for the barrier to reach the operator, and for a first request a flush still makes after its budget is spent.
+        // Set as well when not configured: Flink's 10 min default, longer than that, would keep the sinks' transactions
+        // open past the broker's cap (the check below).
         long checkpointTimeout = conf.get(IngestOptions.INDEX_RETRY_BUDGET).plusMinutes(2).toMillis();
-        if (env.getCheckpointConfig().getCheckpointTimeout() < checkpointTimeout) {
+        if (env.getConfiguration().getOptional(CheckpointingOptions.CHECKPOINTING_TIMEOUT).isEmpty()
+                || env.getCheckpointConfig().getCheckpointTimeout() < checkpointTimeout) {
             env.getCheckpointConfig().setCheckpointTimeout(checkpointTimeout);
         }
         if (conf.contains(IngestOptions.INDEX_MAX_RETRIES)) {
             LOG.warn("{} is deprecated and has no effect: bulk items OpenSearch rejects with 429 or 5xx are retried within {}, "
                     + "then the job fails over", IngestOptions.INDEX_MAX_RETRIES.key(), IngestOptions.INDEX_RETRY_BUDGET.key());
         }
-        ExactlyOnceCheckpoints.requireTransactionsOutlive(env.getCheckpointConfig(), IngestOptions.SINK_TRANSACTION_TIMEOUT, conf);
+        ExactlyOnceCheckpoints.requireTransactionsOutlive(env.getCheckpointConfig(), IngestOptions.SINK_TRANSACTION_TIMEOUT, conf,
+                "Lower " + IngestOptions.INDEX_RETRY_BUDGET.key() + " (the checkpoint timeout is raised to it + 2 min) or "
+                        + "execution.checkpointing.tolerable-failed-checkpoints");
     }
 
     /** Entry point of the job jar on a cluster ({@code flink run}, REST jar run, the Kubernetes operator). */

@@ -173,7 +173,7 @@ public final class IngestOptions {
     public static final ConfigOption<Duration> SINK_TRANSACTION_TIMEOUT = ConfigOptions.key("ingest.sink.transaction-timeout").durationType()
             .defaultValue(Duration.ofMinutes(15))
             .withDescription("transaction.timeout.ms of the exactly-once sinks; the broker caps it (transaction.max.timeout.ms, 15 min by default) "
-                    + "and it must outlast (execution.checkpointing.tolerable-failed-checkpoints + 1) x (checkpoint timeout + interval), "
+                    + "and it must outlast (tolerable failed checkpoints + 2) x checkpoint timeout + (tolerable failed checkpoints + 1) x interval, "
                     + "the longest a transaction can wait for its commit: the job refuses to start otherwise.");
 
     // ---- fetch limits ----
@@ -388,7 +388,7 @@ public final class IngestOptions {
     public static final ConfigOption<Duration> INDEX_RETRY_MAX_BACKOFF = ConfigOptions.key("ingest.index.retry-max-backoff").durationType().defaultValue(Duration.ofSeconds(10))
             .withDeprecatedKeys("index.retry-max-backoff")
             .withDescription("Longest wait between two retries of an OpenSearch request.");
-    public static final ConfigOption<Duration> INDEX_RETRY_BUDGET = ConfigOptions.key("ingest.index.retry-budget").durationType().defaultValue(Duration.ofMinutes(10))
+    public static final ConfigOption<Duration> INDEX_RETRY_BUDGET = ConfigOptions.key("ingest.index.retry-budget").durationType().defaultValue(Duration.ofMinutes(5))
             .withDeprecatedKeys("index.retry-budget")
             .withDescription("How long bulk indexing (requests that fail and bulk items rejected with 429 or 5xx), deletes and "
                     + "version lookups keep retrying an unreachable or failing OpenSearch, one budget for all the requests of a flush "
@@ -398,7 +398,10 @@ public final class IngestOptions {
                     + "408, 429, 5xx; its retries stop 2 minutes before the budget ends, or at half of it, so its last call, at most "
                     + "2 x 60 s, ends before the checkpoint times out), holding their "
                     + "documents and back-pressuring the source, before the job fails and restarts from its last checkpoint. "
-                    + "Checkpoints wait for it: the job's checkpoint timeout is raised to at least this plus 2 minutes.");
+                    + "Checkpoints wait for it: the job's checkpoint timeout is raised to at least this plus 2 minutes. Two such "
+                    + "checkpoints may pass before a sink transaction is committed, so with the broker's 15 min cap on transactions "
+                    + "(ingest.sink.transaction-timeout) the job refuses to start above about 5 min 25 s (10 min until this default "
+                    + "changed: a transaction could outlive the cap and the outcomes it held be lost).");
     public static final ConfigOption<Integer> INDEX_SHARDS = ConfigOptions.key("ingest.index.shards").intType().defaultValue(1)
             .withDeprecatedKeys("index.shards")
             .withDescription("Shards of the chunk index when the job creates it.");

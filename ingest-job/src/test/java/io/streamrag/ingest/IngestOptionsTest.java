@@ -98,7 +98,7 @@ class IngestOptionsTest {
         for (Duration budget : List.of(IngestOptions.INDEX_RETRY_BUDGET.defaultValue(), Duration.ofMinutes(30), Duration.ofMinutes(1))) {
             Configuration conf = new Configuration();
             conf.set(IngestOptions.INDEX_RETRY_BUDGET, budget);
-            conf.set(IngestOptions.SINK_TRANSACTION_TIMEOUT, Duration.ofHours(1)); // a broker allowing transactions that long
+            conf.set(IngestOptions.SINK_TRANSACTION_TIMEOUT, Duration.ofHours(2)); // a broker allowing transactions that long
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.getCheckpointConfig().setCheckpointTimeout(10); // the least Flink takes, so configure's own floor is what is checked
             IngestJob.configure(env, conf);
@@ -109,7 +109,7 @@ class IngestOptionsTest {
             assertThat(embed.budget()).as(budget.toString()).isGreaterThanOrEqualTo(budget.dividedBy(2));
         }
         // The default leaves a flush 2 minutes to spare: the barrier still has to reach the embedder.
-        assertThat(IngestOptions.embedBackoff(new Configuration()).budget()).isEqualTo(Duration.ofMinutes(8));
+        assertThat(IngestOptions.embedBackoff(new Configuration()).budget()).isEqualTo(Duration.ofMinutes(3));
     }
 
     @Test
@@ -117,7 +117,7 @@ class IngestOptionsTest {
         for (Duration budget : List.of(IngestOptions.INDEX_RETRY_BUDGET.defaultValue(), Duration.ofMinutes(30), Duration.ofMinutes(1))) {
             Configuration conf = new Configuration();
             conf.set(IngestOptions.INDEX_RETRY_BUDGET, budget);
-            conf.set(IngestOptions.SINK_TRANSACTION_TIMEOUT, Duration.ofHours(1)); // a broker allowing transactions that long
+            conf.set(IngestOptions.SINK_TRANSACTION_TIMEOUT, Duration.ofHours(2)); // a broker allowing transactions that long
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.getCheckpointConfig().setCheckpointTimeout(10);
             IngestJob.configure(env, conf);

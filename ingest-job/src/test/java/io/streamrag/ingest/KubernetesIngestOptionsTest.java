@@ -67,7 +67,7 @@ class KubernetesIngestOptionsTest {
         // As the operator starts the job: the FlinkDeployment's Flink configuration, then main's configure.
         Configuration flink = DeployedFlinkConfiguration.of("ingest");
         IngestJob.configure(StreamExecutionEnvironment.getExecutionEnvironment(flink), deployed());
-        // A checkpoint may wait out an outage for the 10 min budget + 2 min: one tolerated failure is already too many.
+        // A checkpoint may wait out an outage for the 5 min budget + 2 min: one tolerated failure is already too many.
         flink.set(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER, 1);
         assertThatThrownBy(() -> IngestJob.configure(StreamExecutionEnvironment.getExecutionEnvironment(flink), deployed()))
                 .isInstanceOf(IllegalConfigurationException.class).hasMessageContaining("ingest.sink.transaction-timeout");

@@ -35,6 +35,7 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
@@ -43,6 +44,7 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.async.AsyncFunction;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +56,8 @@ import java.util.concurrent.TimeUnit;
 public class QueryJob {
 
     public static final String JOB_NAME = "streamrag-query";
+    /** The checkpoint timeout {@link #configure} sets when {@code execution.checkpointing.timeout} is not set. */
+    public static final Duration CHECKPOINT_TIMEOUT = Duration.ofMinutes(3);
 
     private final Source<RawQuestion, ?, ?> source;
     private final Sink<Answer> sink;
@@ -194,7 +198,13 @@ public class QueryJob {
             env.setParallelism(parallelism);
         }
         ExactlyOnceCheckpoints.enable(env, conf, QueryOptions.CHECKPOINT_INTERVAL, QueryOptions.CHECKPOINT_INTERVAL.defaultValue());
-        ExactlyOnceCheckpoints.requireTransactionsOutlive(env.getCheckpointConfig(), QueryOptions.SINK_TRANSACTION_TIMEOUT, conf);
+        // The job's state is small: its checkpoints take seconds. Flink's 10 min default would let a sink transaction
+        // wait 20 min for its commit, past the broker's 15 min cap.
+        if (env.getConfiguration().getOptional(CheckpointingOptions.CHECKPOINTING_TIMEOUT).isEmpty()) {
+            env.getCheckpointConfig().setCheckpointTimeout(CHECKPOINT_TIMEOUT.toMillis());
+        }
+        ExactlyOnceCheckpoints.requireTransactionsOutlive(env.getCheckpointConfig(), QueryOptions.SINK_TRANSACTION_TIMEOUT, conf,
+                "Lower execution.checkpointing.timeout or execution.checkpointing.tolerable-failed-checkpoints");
         // Questions are few and latency-sensitive: every operator flushes its network buffers sooner than Flink's 100 ms.
         env.setBufferTimeout(conf.get(QueryOptions.BUFFER_TIMEOUT).toMillis());
     }

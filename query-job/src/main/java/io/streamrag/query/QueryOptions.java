@@ -186,7 +186,7 @@ public final class QueryOptions {
     public static final ConfigOption<Duration> SINK_TRANSACTION_TIMEOUT = ConfigOptions.key("query.sink.transaction-timeout")
             .durationType().defaultValue(Duration.ofMinutes(15)).withDeprecatedKeys("query.sink.transaction-timeout-ms")
             .withDescription("The sink's transaction.timeout.ms; the broker caps it at 15 min. It must outlast "
-                    + "(execution.checkpointing.tolerable-failed-checkpoints + 1) x (checkpoint timeout + interval), the longest a "
+                    + "(tolerable failed checkpoints + 2) x checkpoint timeout + (tolerable failed checkpoints + 1) x interval, the longest a "
                     + "transaction can wait for its commit: the job refuses to start otherwise.");
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("query.checkpoint-interval")
             .durationType().defaultValue(Duration.ofSeconds(5)).withDeprecatedKeys("query.checkpoint-interval-ms")

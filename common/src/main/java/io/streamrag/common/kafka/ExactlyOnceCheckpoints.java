@@ -31,32 +31,34 @@ public final class ExactlyOnceCheckpoints {
     }
 
     /**
-     * The longest a sink's transaction can stay open: it starts at one checkpoint's barrier and is committed when a
-     * later checkpoint completes, and each of the tolerated failed checkpoints in between may take the whole timeout.
+     * The longest a sink's transaction can stay open: it starts when checkpoint n's barrier passes the sink, and n may
+     * still take up to its timeout to complete; it is committed when the next checkpoint that completes does, and each
+     * of the tolerated failed checkpoints in between may take the whole timeout: (tolerated + 2) x timeout +
+     * (tolerated + 1) x interval.
      */
     public static Duration longestTransaction(CheckpointConfig checkpoints) {
-        long rounds = Math.max(0, checkpoints.getTolerableCheckpointFailureNumber()) + 1L;
-        return Duration.ofMillis(rounds * (checkpoints.getCheckpointTimeout() + checkpoints.getCheckpointInterval()));
+        long tolerated = Math.max(0, checkpoints.getTolerableCheckpointFailureNumber());
+        return Duration.ofMillis((tolerated + 2) * checkpoints.getCheckpointTimeout() + (tolerated + 1) * checkpoints.getCheckpointInterval());
     }
 
     /**
      * Refuses to start a job whose sink transactions could time out before they are committed: the broker then aborts
      * them and Flink's Kafka committer only logs "data has been potentially lost" and goes on, so the answers or
-     * outcomes they held would never be written.
+     * outcomes they held would never be written. {@code remedy} says what to lower in this job.
      */
     public static void requireTransactionsOutlive(CheckpointConfig checkpoints, ConfigOption<Duration> transactionTimeout,
-                                                  Configuration conf) {
+                                                  Configuration conf, String remedy) {
         Duration timeout = conf.get(transactionTimeout);
         Duration longest = longestTransaction(checkpoints);
         if (timeout.compareTo(longest) < 0) {
             throw new IllegalConfigurationException(String.format(
-                    "%s (%s) is shorter than the longest a sink transaction can stay open (%s: (tolerable failed checkpoints %d + 1)"
-                            + " x (checkpoint timeout %s + interval %s)); the broker would abort transactions before their commit and"
-                            + " their records would be lost. Lower execution.checkpointing.timeout or"
-                            + " execution.checkpointing.tolerable-failed-checkpoints (the broker caps transactions at"
+                    "%s (%s) is shorter than the longest a sink transaction can stay open (%s: (tolerable failed checkpoints %d + 2)"
+                            + " x checkpoint timeout %s + (%d + 1) x interval %s); the broker would abort transactions before their"
+                            + " commit and their records would be lost. %s (the broker caps transactions at"
                             + " transaction.max.timeout.ms, 15 min by default)",
                     transactionTimeout.key(), human(timeout), human(longest), checkpoints.getTolerableCheckpointFailureNumber(),
-                    human(Duration.ofMillis(checkpoints.getCheckpointTimeout())), human(Duration.ofMillis(checkpoints.getCheckpointInterval()))));
+                    human(Duration.ofMillis(checkpoints.getCheckpointTimeout())), checkpoints.getTolerableCheckpointFailureNumber(),
+                    human(Duration.ofMillis(checkpoints.getCheckpointInterval())), remedy));
         }
     }
 

@@ -43,18 +43,24 @@ class ExactlyOnceCheckpointsTest {
     void aTransactionThatCouldTimeOutBeforeItsCommitIsRefusedAtStart() {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.enableCheckpointing(10_000);
-        env.getCheckpointConfig().setCheckpointTimeout(Duration.ofMinutes(3).toMillis());
+        env.getCheckpointConfig().setCheckpointTimeout(Duration.ofMinutes(2).toMillis());
         env.getCheckpointConfig().setTolerableCheckpointFailureNumber(3);
-        // Opened at one barrier, committed when the fourth checkpoint after it completes, each taking up to 3 min.
-        assertThat(ExactlyOnceCheckpoints.longestTransaction(env.getCheckpointConfig())).isEqualTo(Duration.ofSeconds(4 * 190));
-        ExactlyOnceCheckpoints.requireTransactionsOutlive(env.getCheckpointConfig(), TRANSACTION, new Configuration());
+        // Opened at a barrier of a checkpoint that may still run its timeout, then 3 failed ones and the one that
+        // commits it, each up to the timeout, with an interval before each of those 4.
+        assertThat(ExactlyOnceCheckpoints.longestTransaction(env.getCheckpointConfig()))
+                .isEqualTo(Duration.ofMinutes(5 * 2).plusSeconds(4 * 10));
+        ExactlyOnceCheckpoints.requireTransactionsOutlive(env.getCheckpointConfig(), TRANSACTION, new Configuration(), "Lower it.");
 
-        env.getCheckpointConfig().setCheckpointTimeout(Duration.ofMinutes(12).toMillis());
-        assertThatThrownBy(() -> ExactlyOnceCheckpoints.requireTransactionsOutlive(env.getCheckpointConfig(), TRANSACTION, new Configuration()))
+        env.getCheckpointConfig().setCheckpointTimeout(Duration.ofMinutes(3).toMillis());
+        assertThatThrownBy(() -> ExactlyOnceCheckpoints.requireTransactionsOutlive(env.getCheckpointConfig(), TRANSACTION,
+                new Configuration(), "Lower it."))
                 .isInstanceOf(IllegalConfigurationException.class)
-                .hasMessageContaining("job.sink.transaction-timeout (15 min) is shorter than the longest a sink transaction can stay open (2920 s: (tolerable failed checkpoints 3 + 1) x (checkpoint timeout 12 min + interval 10 s))")
-                .hasMessageContaining("execution.checkpointing.tolerable-failed-checkpoints");
+                .hasMessageContaining("job.sink.transaction-timeout (15 min) is shorter than the longest a sink transaction can "
+                        + "stay open (940 s: (tolerable failed checkpoints 3 + 2) x checkpoint timeout 3 min + (3 + 1) x interval 10 s)")
+                .hasMessageContaining("Lower it.");
+        // None tolerated: the checkpoint the barrier belongs to and the next one.
         env.getCheckpointConfig().setTolerableCheckpointFailureNumber(0);
-        ExactlyOnceCheckpoints.requireTransactionsOutlive(env.getCheckpointConfig(), TRANSACTION, new Configuration());
+        assertThat(ExactlyOnceCheckpoints.longestTransaction(env.getCheckpointConfig())).isEqualTo(Duration.ofMinutes(6).plusSeconds(10));
+        ExactlyOnceCheckpoints.requireTransactionsOutlive(env.getCheckpointConfig(), TRANSACTION, new Configuration(), "Lower it.");
     }
 }
