@@ -32,6 +32,10 @@ public class ChatEndpoint implements AutoCloseable {
 
     /** Free retries of one call after its connection was closed under it by this JVM (see {@link #closedLocally}). */
     static final int MAX_LOCAL_RESETS = 2;
+    /** A request cut short by its deadline that ran this long, and 3 x the endpoint's p99, timed out on the endpoint. */
+    static final long MIN_SLOW_CALL_MS = 1_000;
+    /** The same before the endpoint has answered enough to have a p99. */
+    static final long COLD_SLOW_CALL_MS = 5_000;
     /** Least time a retry must have left after its backoff (more if the endpoint never answers that fast). */
     static final long MIN_ATTEMPT_MS = 50;
 
@@ -238,7 +242,7 @@ public class ChatEndpoint implements AutoCloseable {
                 }
                 health.recordAborted(millis); // no answer: it only tells the call ran at least this long
                 int status = statusCode(e);
-                if (timeout ? endpointTimeout(deadlineShortened, millis, spec.timeoutMs) : endpointFault(status)) {
+                if (timeout ? endpointTimeout(deadlineShortened, millis, spec.timeoutMs, health.latencyPercentile(99)) : endpointFault(status)) {
                     health.breaker.onError(millis, TimeUnit.MILLISECONDS, e);
                 } else {
                     // busy (429), a bad request, or a deadline shorter than the endpoint's timeout: says nothing
@@ -320,12 +324,16 @@ public class ChatEndpoint implements AutoCloseable {
     }
 
     /**
-     * Whether a timed-out request counts against the endpoint's breaker: not when its timeout was cut short by the
-     * question's deadline (a tenant's short deadlines, or a backlog handing over questions with little time left,
-     * opened the breaker every tenant shares), unless it ran at least the endpoint's own timeout anyway.
+     * Whether a timed-out request counts against the endpoint's breaker. Not when its timeout was cut short by the
+     * question's deadline before it had run much longer than the endpoint answers ({@code p99}, -1 before enough
+     * answers): a tenant's short deadlines, or a backlog handing over questions with little time left, opened the
+     * breaker every tenant shares. But one that ran 3 x the endpoint's p99 (at least {@link #MIN_SLOW_CALL_MS}; before
+     * it has answered enough, {@link #COLD_SLOW_CALL_MS}), or its own timeout, counts: with the default deadline and
+     * timeout (both 60 s) every request is cut short, and a hung endpoint must still open its breaker.
      */
-    static boolean endpointTimeout(boolean deadlineShortened, long millis, long endpointTimeoutMs) {
-        return !deadlineShortened || millis >= endpointTimeoutMs;
+    static boolean endpointTimeout(boolean deadlineShortened, long millis, long endpointTimeoutMs, long p99) {
+        long slow = p99 < 0 ? COLD_SLOW_CALL_MS : Math.max(MIN_SLOW_CALL_MS, 3 * p99);
+        return !deadlineShortened || millis >= Math.min(endpointTimeoutMs, slow);
     }
 
     static long retryAfterMs(Throwable e) {

@@ -131,6 +131,42 @@ class ChatEndpointTest {
     }
 
     @Test
+    void aHungEndpointStillOpensItsBreakerWhenEveryRequestIsCutShortByTheDeadline() {
+        // As with the defaults (60 s deadline, 60 s timeout): every request's timeout is the time left. An endpoint that
+        // answered in milliseconds and now hangs must still be taken out, whatever the deadlines.
+        Configuration conf = new Configuration()
+                .set(QueryOptions.BREAKER_MINIMUM_CALLS, 3)
+                .set(QueryOptions.BREAKER_WINDOW, 3);
+        try (ChatEndpoint e = new ChatEndpoint(
+                EndpointSpec.parse("hung-short-deadlines=openai," + SERVER.baseUrl() + ",extractive,4,1.0,60000"),
+                new RetryPolicy(2, 20, 50), 256, CallListener.NONE, HealthSettings.from(conf))) {
+            for (int i = 0; i < EndpointHealth.MIN_LATENCY_SAMPLES; i++) {
+                e.call(PROMPT, 0.7, 1, far());
+            }
+            assertThat(e.health().latencyPercentile(99)).isBetween(0L, ChatEndpoint.MIN_SLOW_CALL_MS / 3);
+            SERVER.setFaults(Faults.parse("timeout=1.0,timeoutMs=3000"));
+            // Two of the last 3 calls failed (the window): enough to open it.
+            for (int i = 0; i < 2; i++) {
+                // Cut short at 1.2 s, past 3 x p99 and the 1 s floor: the endpoint hung, the question was not too short.
+                assertThatThrownBy(() -> e.call(PROMPT, 0.7, 1, System.currentTimeMillis() + 1_200))
+                        .isInstanceOfSatisfying(CallFailedException.class, f -> assertThat(f.timeout).isTrue());
+            }
+            assertThat(e.health().breaker.getState()).isEqualTo(CircuitBreaker.State.OPEN);
+        }
+    }
+
+    @Test
+    void whetherATimeoutCutShortByItsDeadlineCountsAgainstTheBreaker() {
+        assertThat(ChatEndpoint.endpointTimeout(false, 10, 60_000, 200)).as("its own timeout").isTrue();
+        assertThat(ChatEndpoint.endpointTimeout(true, 500, 60_000, 200)).as("short of 3 x p99 and 1 s").isFalse();
+        assertThat(ChatEndpoint.endpointTimeout(true, 1_000, 60_000, 200)).as("1 s, 3 x p99 is less").isTrue();
+        assertThat(ChatEndpoint.endpointTimeout(true, 5_000, 60_000, 2_000)).as("short of 3 x p99").isFalse();
+        assertThat(ChatEndpoint.endpointTimeout(true, 4_000, 60_000, -1)).as("no p99 yet: 5 s").isFalse();
+        assertThat(ChatEndpoint.endpointTimeout(true, 5_000, 60_000, -1)).isTrue();
+        assertThat(ChatEndpoint.endpointTimeout(true, 800, 800, 2_000)).as("ran its own timeout").isTrue();
+    }
+
+    @Test
     void noRetryStartsWithTooLittleTimeLeftToBeAnswered() {
         SERVER.setFaults(Faults.parse("ratelimitFirst=1,retryAfter=1"));
         try (ChatEndpoint e = endpoint(5000, 2)) {
