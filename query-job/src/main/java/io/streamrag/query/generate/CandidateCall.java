@@ -32,6 +32,11 @@ public final class CandidateCall {
     boolean succeeded;
     /** Its outcome has been reported (see {@link #claimReport}). */
     private boolean reported;
+    /** Tokens of call chains turned away part-way (see {@link #carryTokens}), added to its result. */
+    private long carriedTokensIn;
+    private long carriedTokensOut;
+    /** A result was claimed (see {@link #claimResult}); it completes {@link #result} next. */
+    private boolean resultClaimed;
 
     CandidateCall(CandidateRequest request) {
         this.request = request;
@@ -44,7 +49,7 @@ public final class CandidateCall {
      * between the check and the start.
      */
     synchronized boolean add(CallHandle handle, boolean spare) {
-        if (cancelled || unneeded || succeeded || result.isDone() || spare && running == 0) {
+        if (cancelled || unneeded || succeeded || resultClaimed || result.isDone() || spare && running == 0) {
             return false;
         }
         handles.add(handle);
@@ -67,6 +72,30 @@ public final class CandidateCall {
             hedges--;
         }
         return spare && running == 0 && !succeeded && !result.isDone() ? firstFailure : null;
+    }
+
+    /**
+     * Keeps the tokens of an attempt that is not the candidate's result (a call chain its endpoint turned away part-way,
+     * e.g. an ITERDRAG chain that starts over elsewhere): they were spent, and are added to whatever result it ends with.
+     */
+    synchronized void carryTokens(CandidateResult dropped) {
+        carriedTokensIn += dropped.tokensIn;
+        carriedTokensOut += dropped.tokensOut;
+    }
+
+    /**
+     * Claims {@code r} as the candidate's one result, to complete {@link #result} with, and gives it the hedges and
+     * carried tokens; false if a result was claimed already (the tokens go to one result only).
+     */
+    synchronized boolean claimResult(CandidateResult r) {
+        if (resultClaimed || result.isDone()) {
+            return false;
+        }
+        resultClaimed = true;
+        r.hedges = hedges;
+        r.tokensIn += carriedTokensIn;
+        r.tokensOut += carriedTokensOut;
+        return true;
     }
 
     synchronized boolean isCancelled() {

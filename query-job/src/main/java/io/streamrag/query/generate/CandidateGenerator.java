@@ -460,11 +460,9 @@ public class CandidateGenerator implements AutoCloseable {
         ScheduledFuture<?> timer = schedule(() -> {
             CandidateResult r = failed(call.request, endpoints.get(call.request.endpoint), Status.TIMEOUT,
                     "still running past the question's deadline", 0, start);
-            synchronized (call) {
-                r.hedges = call.hedges;
-            }
             // Completed first: the calls aborted below then report into a finished candidate, not as its CANCELLED.
-            if (call.result.complete(r)) {
+            if (call.claimResult(r)) {
+                call.result.complete(r);
                 call.cancelOverran();
             }
         }, call.request.retrieval.question.deadlineAtMs() + DEADLINE_GRACE_MS);
@@ -473,9 +471,12 @@ public class CandidateGenerator implements AutoCloseable {
         }
     }
 
-    /** Submits the candidate to the first endpoint with room and a closed breaker; else waits for one (re-checked). */
+    /**
+     * Submits the candidate to the first endpoint with room and a closed breaker, avoiding {@code exclude} when another
+     * endpoint is there; else waits for one (re-checked, every endpoint again).
+     */
     private void admit(CandidateCall call, Set<String> exclude, long start) {
-        if (!launch(call, route(call.request, exclude), start, false, false)) {
+        if (!launch(call, routeAvoiding(call.request, exclude), start, false, false)) {
             long deadline = call.request.retrieval.question.deadlineAtMs();
             if (call.unneeded()) { // cancelled, or no longer needed by the vote: no wait for a slot
                 finish(call, failed(call.request, null, Status.CANCELLED, "cancelled", 0, start));
@@ -483,9 +484,17 @@ public class CandidateGenerator implements AutoCloseable {
                 finish(call, failed(call.request, endpoints.get(call.request.endpoint), Status.TIMEOUT,
                         "deadline passed waiting for a free endpoint slot", 0, start));
             } else {
-                timers.schedule(() -> admit(call, exclude, start), ADMISSION_RETRY_MS, TimeUnit.MILLISECONDS);
+                timers.schedule(() -> admit(call, Set.of(), start), ADMISSION_RETRY_MS, TimeUnit.MILLISECONDS);
             }
         }
+    }
+
+    /**
+     * {@link #route} without {@code exclude}; all endpoints when that leaves none, or only ones whose breaker is open.
+     */
+    private List<ChatEndpoint> routeAvoiding(CandidateRequest request, Set<String> exclude) {
+        List<ChatEndpoint> order = route(request, exclude);
+        return order.isEmpty() || order.get(0).health().open() ? route(request, Set.of()) : order;
     }
 
     /** Starts a call on the first endpoint of {@code order} whose bulkhead accepts it; false if none did. */
@@ -541,12 +550,7 @@ public class CandidateGenerator implements AutoCloseable {
                 return false; // answered, not needed, or still waiting for a slot (a spare would not help)
             }
         }
-        Set<String> exclude = new HashSet<>(Set.of(call.request.endpoint));
-        List<ChatEndpoint> order = route(call.request, exclude);
-        if (order.isEmpty() || order.get(0).health().open()) {
-            order = route(call.request, Set.of());
-        }
-        if (!launch(call, order, start, true, late)) {
+        if (!launch(call, routeAvoiding(call.request, Set.of(call.request.endpoint)), start, true, late)) {
             return false; // no room, or the candidate ended meanwhile
         }
         endpoints.get(call.request.endpoint).health().hedged.incrementAndGet();
@@ -572,12 +576,17 @@ public class CandidateGenerator implements AutoCloseable {
         }
         if (a.kind == CallFailedException.Kind.REJECTED && !call.isCancelled() && running == 0) {
             if (call.unneeded()) { // turned away after the vote was decided: not re-admitted
+                call.carryTokens(r); // an ITERDRAG chain's calls before the turn-away were spent all the same
                 finish(call, failed(call.request, ep, Status.CANCELLED, "cancelled", 0, start));
                 return;
             }
             if (System.currentTimeMillis() + ADMISSION_RETRY_MS < call.request.retrieval.question.deadlineAtMs()) {
-                // Its breaker (or rate limit) turned it away: another endpoint, or a wait for a slot, never a failure.
-                timers.schedule(() -> admit(call, new HashSet<>(), start), ADMISSION_RETRY_MS, TimeUnit.MILLISECONDS);
+                // Its breaker (half-open, probes taken) or rate limit turned it away: never a failure. Another endpoint
+                // next, if there is one: routed as before, it went back to the same endpoint every 20 ms (half-open
+                // or rate-limited is not open) while the others sat idle.
+                call.carryTokens(r); // the chain starts over; what it spent so far is still the candidate's
+                timers.schedule(() -> admit(call, Set.of(ep.spec.name), start), ADMISSION_RETRY_MS,
+                        TimeUnit.MILLISECONDS);
                 return;
             }
         }
@@ -592,10 +601,9 @@ public class CandidateGenerator implements AutoCloseable {
     }
 
     private void finish(CandidateCall call, CandidateResult r) {
-        synchronized (call) {
-            r.hedges = call.hedges;
+        if (call.claimResult(r)) {
+            call.result.complete(r);
         }
-        call.result.complete(r);
     }
 
     /** The outcome of one call chain on one endpoint. */
