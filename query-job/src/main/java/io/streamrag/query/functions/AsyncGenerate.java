@@ -2,6 +2,7 @@ package io.streamrag.query.functions;
 
 import io.streamrag.query.generate.CandidateCall;
 import io.streamrag.query.generate.CandidateGenerator;
+import io.streamrag.query.generate.ChoicesCall;
 import io.streamrag.query.generate.EndpointSpec;
 import io.streamrag.query.generate.GenerateSettings;
 import io.streamrag.query.generate.Generators;
@@ -55,6 +56,8 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
         /** Up-front spares still to hand out to this question's next candidates. */
         int spares;
         final List<CandidateCall> calls = new ArrayList<>();
+        /** Its multi-choice requests (OpenAI's n), aborted with {@link #calls}. */
+        final List<ChoicesCall> choiceCalls = new ArrayList<>();
         final List<CandidateResult> results = new ArrayList<>();
         /** Candidate indexes in {@link #results}: an exact copy's (same arrival) are counted once, as in the vote. */
         final java.util.Set<Integer> indexes = new java.util.HashSet<>();
@@ -128,10 +131,28 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
     private void invokeChoices(CandidateRequest request, ResultFuture<VoteInput> resultFuture) {
         String id = request.retrieval.question.arrivalKey();
         Question q = question(request);
-        for (int j = 0; j < request.choices; j++) {
-            metrics.issued(request.endpoint);
+        ChoicesCall call;
+        synchronized (q) {
+            if (q.settled) {
+                // The vote no longer needs them: no request at all (it was sent anyway, and its answers dropped).
+                List<CandidateResult> cancelled = new ArrayList<>();
+                for (CandidateRequest m : CandidateGenerator.members(request)) {
+                    cancelled.add(CandidateGenerator.failed(m, generator.endpoint(m.endpoint), Status.CANCELLED,
+                            "vote already decided", 0, 0));
+                }
+                metrics.get(GenerationMetrics.CANDIDATES_CANCELLED).inc(cancelled.size());
+                resultFuture.complete(Collections.singleton(
+                        VoteInputs.candidates(request.retrieval.question, maxWeight, cancelled)));
+                cancelled.forEach(r -> done(id, q, r));
+                return;
+            }
+            for (int j = 0; j < request.choices; j++) {
+                metrics.issued(request.endpoint);
+            }
+            call = generator.startAll(request);
+            q.choiceCalls.add(call); // so a decided vote aborts it, as it does single calls
         }
-        generator.generateAll(request).thenAccept(results -> {
+        call.results.thenAccept(results -> {
             results.forEach(metrics::completed);
             resultFuture.complete(Collections.singleton(
                     VoteInputs.candidates(request.retrieval.question, maxWeight, results)));
@@ -154,6 +175,17 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
                 generator.hedgeSettings().budget(n), generator.planSpares(n)));
     }
 
+    /** Whether this subtask has seen the vote of the question with {@code arrivalKey} decided (for tests). */
+    boolean settled(String arrivalKey) {
+        Question q = questions.get(arrivalKey);
+        if (q == null) {
+            return false;
+        }
+        synchronized (q) {
+            return q.settled;
+        }
+    }
+
     private void emit(CandidateRequest request, CandidateResult r, ResultFuture<VoteInput> resultFuture) {
         resultFuture.complete(Collections.singleton(
                 VoteInputs.candidates(request.retrieval.question, maxWeight, List.of(r))));
@@ -162,6 +194,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
     /** Records a finished candidate; aborts the others once the tally is settled. */
     private void done(String id, Question q, CandidateResult r) {
         List<CandidateCall> abort = List.of();
+        List<ChoicesCall> abortChoices = List.of();
         synchronized (q) {
             if (!q.indexes.add(r.index)) {
                 // The same candidate of an exact copy (a producer's retry): counted twice, it settled the tally on
@@ -173,6 +206,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
             if (!q.settled && outstanding > 0 && VoteTally.of(q.results).settled(outstanding, maxWeight)) {
                 q.settled = true;
                 abort = new ArrayList<>(q.calls);
+                abortChoices = new ArrayList<>(q.choiceCalls);
                 generator.unusedSpares(q.spares); // its later candidates make no call at all
                 q.spares = 0;
             }
@@ -182,6 +216,9 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
         }
         for (CandidateCall c : abort) {
             generator.release(c, metrics.get(GenerationMetrics.CANDIDATES_CANCELLED)::inc);
+        }
+        for (ChoicesCall c : abortChoices) {
+            metrics.get(GenerationMetrics.CANDIDATES_CANCELLED).inc(c.cancel());
         }
     }
 
@@ -196,6 +233,14 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
             timedOut.forEach(metrics::completed);
             resultFuture.complete(Collections.singleton(
                     VoteInputs.candidates(request.retrieval.question, maxWeight, timedOut)));
+            Question q = questions.get(request.retrieval.question.arrivalKey());
+            if (q != null) {
+                List<ChoicesCall> running;
+                synchronized (q) {
+                    running = q.choiceCalls.stream().filter(c -> c.request == request).toList();
+                }
+                running.forEach(ChoicesCall::cancel); // no request runs on for candidates that are already out
+            }
             return;
         }
         String id = request.retrieval.question.arrivalKey();

@@ -122,32 +122,56 @@ public class CandidateGenerator implements AutoCloseable {
      * Always completes with one result per candidate.
      */
     public CompletableFuture<List<CandidateResult>> generateAll(CandidateRequest request) {
+        return startAll(request).results;
+    }
+
+    /** {@link #generateAll}, abortable through the returned call once the vote no longer needs its candidates. */
+    public ChoicesCall startAll(CandidateRequest request) {
         List<CandidateRequest> members = members(request);
         ChatEndpoint endpoint = endpoints.get(request.endpoint);
         QuestionTask q = request.retrieval.question;
         boolean shared = endpoint != null && request.choices > 1 && endpoint.spec.maxChoices >= request.choices
                 && !endpoint.health().open();
         String prompt = !shared ? null : strategyOf(q).singlePrompt(q.text, request.retrieval.chunks);
+        CallHandle handle = prompt == null ? null : new CallHandle(endpoint.health(), false);
+        ChoicesCall call = new ChoicesCall(request, handle, members.size());
+        CompletableFuture<List<CandidateResult>> results = null;
         if (prompt != null) {
             long start = System.currentTimeMillis();
-            CallHandle handle = new CallHandle(endpoint.health(), false);
             try {
                 // Turned away by its breaker or rate limit (null), the members run one at a time as for a full bulkhead.
-                return endAtDeadline(endpoint.health().submit(() -> runChoicesGuarded(request, members, endpoint,
+                results = endAtDeadline(endpoint.health().submit(() -> runChoicesGuarded(request, members, endpoint,
                         prompt, start, handle)), request, members, endpoint, handle, start)
-                        .thenCompose(results -> results != null ? CompletableFuture.completedFuture(results)
-                                : oneByOne(members, q));
+                        .thenCompose(r -> r != null ? CompletableFuture.completedFuture(r) : oneByOne(call, members, q));
             } catch (BulkheadFullException e) {
+                handle.discard();
                 endpoint.health().rejected.incrementAndGet(); // one at a time below, waiting for slots as usual
             }
         }
-        return oneByOne(members, q);
+        (results != null ? results : oneByOne(call, members, q)).thenAccept(call.results::complete);
+        return call;
     }
 
-    /** Each member on its own, routed like any candidate, handed over together (see {@link #generateAll}). */
-    private CompletableFuture<List<CandidateResult>> oneByOne(List<CandidateRequest> members, QuestionTask q) {
+    /**
+     * Each member on its own, routed like any candidate, handed over together (see {@link #generateAll}); CANCELLED
+     * without a call once {@code owner} was cancelled.
+     */
+    private CompletableFuture<List<CandidateResult>> oneByOne(ChoicesCall owner, List<CandidateRequest> members,
+                                                              QuestionTask q) {
         List<CandidateCall> calls = new ArrayList<>();
-        members.forEach(m -> calls.add(start(m, null)));
+        for (CandidateRequest m : members) {
+            if (owner.isCancelled()) {
+                CandidateCall c = new CandidateCall(m);
+                c.result.complete(failed(m, endpoints.get(m.endpoint), Status.CANCELLED, "cancelled", 0, 0));
+                calls.add(c);
+                continue;
+            }
+            CandidateCall c = start(m, null);
+            if (!owner.add(c)) {
+                c.cancel(); // cancelled while it started
+            }
+            calls.add(c);
+        }
         CompletableFuture<List<CandidateResult>> all = new CompletableFuture<>();
         Runnable handOver = () -> all.complete(handOver(calls));
         ScheduledFuture<?> timer = timers.schedule(handOver, Math.max(0, q.handoverAtMs() - System.currentTimeMillis()),
@@ -288,13 +312,17 @@ public class CandidateGenerator implements AutoCloseable {
                 // which go one at a time instead, re-routed or waiting for a slot as single calls do.
                 return null;
             }
+            // Aborted (the vote no longer needs it): CANCELLED, as a single call's abort, not a failure of the endpoint.
+            Status status = e.kind == CallFailedException.Kind.CANCELLED ? Status.CANCELLED
+                    : e.timeout ? Status.TIMEOUT : Status.ERROR;
             for (int j = 0; j < members.size(); j++) {
-                out.add(failed(members.get(j), endpoint, e.timeout ? Status.TIMEOUT : Status.ERROR,
-                        e.getMessage(), j == 0 ? e.attempts : 0, start));
+                out.add(failed(members.get(j), endpoint, status, e.getMessage(), j == 0 ? e.attempts : 0, start));
             }
         } catch (RuntimeException e) {
+            boolean aborted = handle.cancelled();
             for (CandidateRequest m : members) {
-                out.add(failed(m, endpoint, Status.ERROR, e.toString(), 0, start));
+                out.add(failed(m, endpoint, aborted ? Status.CANCELLED : Status.ERROR,
+                        aborted ? "cancelled" : e.toString(), 0, start));
             }
         }
         long latency = System.currentTimeMillis() - start;

@@ -33,8 +33,13 @@ class AsyncGenerateTest {
     /** The fixed-N generate operator in Flink's harness: async with {@code timeoutMs}, 8 in flight, unordered. */
     private static OneInputStreamOperatorTestHarness<io.streamrag.query.records.CandidateRequest, VoteInput> harness(
             Configuration conf, List<EndpointSpec> specs, long timeoutMs, HarnessMetrics metrics) throws Exception {
+        return harness(new AsyncGenerate(GenerateSettings.from(conf), specs), timeoutMs, metrics);
+    }
+
+    private static OneInputStreamOperatorTestHarness<io.streamrag.query.records.CandidateRequest, VoteInput> harness(
+            AsyncGenerate generate, long timeoutMs, HarnessMetrics metrics) throws Exception {
         return new OneInputStreamOperatorTestHarness<>(
-                new AsyncWaitOperatorFactory<>(new AsyncGenerate(GenerateSettings.from(conf), specs), timeoutMs, 8,
+                new AsyncWaitOperatorFactory<>(generate, timeoutMs, 8,
                         AsyncDataStream.OutputMode.UNORDERED),
                 TypeInformation.of(io.streamrag.query.records.CandidateRequest.class).createSerializer(new SerializerConfigImpl()),
                 metrics.environment().build());
@@ -141,6 +146,92 @@ class AsyncGenerateTest {
                 }
                 assertThat(inFlight.getValue()).as("both forgotten once each has its n").isZero();
             }
+        }
+    }
+    /** A request for candidates 3 and 4 of {@code r} (OpenAI's n = 2) on {@code endpoint}. */
+    private static io.streamrag.query.records.CandidateRequest lastTwo(Retrieval r, String endpoint) {
+        io.streamrag.query.records.CandidateRequest req = FanOut.request(r, 3, List.of(endpoint), 0.7);
+        req.choices = 2;
+        req.indexStep = 1;
+        return req;
+    }
+
+    /**
+     * A multi-choice request that arrives after its question's vote was decided sends nothing and comes back CANCELLED,
+     * as a single candidate does. Before, it ignored the decided vote and was sent anyway.
+     */
+    @Test
+    void aMultiChoiceRequestAfterTheVoteWasDecidedSendsNothing() throws Exception {
+        try (LocalModelServer server = LocalModelServer.startLocal(new Faults())) {
+            Configuration conf = new Configuration();
+            conf.set(QueryOptions.ENDPOINTS, "local=openai," + server.baseUrl() + ",extractive,8,maxChoices=2");
+            conf.set(QueryOptions.HEDGE_ENABLED, false);
+            List<EndpointSpec> specs = EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS));
+            Retrieval r = TestRetrievals.adminPort("qa-choices-settled", 5, 60_000);
+            r.question.receivedAtMs = System.currentTimeMillis();
+            AsyncGenerate generate = new AsyncGenerate(GenerateSettings.from(conf), specs);
+            try (var h = harness(generate, 60_000, new HarnessMetrics())) {
+                h.open();
+                for (int i = 0; i < 3; i++) { // three agreeing answers of five: decided
+                    h.processElement(FanOut.request(r, i, List.of("local"), 0.7), 0);
+                }
+                for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                     !generate.settled(r.question.arrivalKey()) && System.nanoTime() < until; ) {
+                    Thread.sleep(10);
+                }
+                assertThat(generate.settled(r.question.arrivalKey())).isTrue();
+                h.processElement(lastTwo(r, "local"), 0);
+                h.endInput();
+                assertThat(h.extractOutputValues()).flatExtracting(v -> v.candidates)
+                        .filteredOn(c -> c.index >= 3).hasSize(2)
+                        .allSatisfy(c -> assertThat(c.status).isEqualTo(Status.CANCELLED.name()));
+            }
+            assertThat(server.chatRequests()).as("the three single requests only").isEqualTo(3);
+        }
+    }
+
+    /**
+     * A multi-choice request still running when its question's vote is decided is aborted (its HTTP request closed) and
+     * its candidates come back CANCELLED. Before, nothing held its call to abort: it ran on until its answer (or its
+     * deadline + 1 s), holding its request slot.
+     */
+    @Test
+    void aMultiChoiceRequestRunningWhenTheVoteIsDecidedIsAborted() throws Exception {
+        try (LocalModelServer slow = LocalModelServer.startLocal(Faults.parse("latency=6000"));
+             LocalModelServer fast = LocalModelServer.startLocal(new Faults())) {
+            Configuration conf = new Configuration();
+            conf.set(QueryOptions.ENDPOINTS, "slow=openai," + slow.baseUrl() + ",extractive,8,1.0,30000,maxChoices=2;"
+                    + "fast=openai," + fast.baseUrl() + ",extractive,8");
+            conf.set(QueryOptions.HEDGE_ENABLED, false);
+            List<EndpointSpec> specs = EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS));
+            Retrieval r = TestRetrievals.adminPort("qa-choices-abort", 5, 60_000);
+            r.question.receivedAtMs = System.currentTimeMillis();
+            long start = System.nanoTime();
+            try (var h = harness(conf, specs, 60_000, new HarnessMetrics())) {
+                h.open();
+                h.processElement(lastTwo(r, "slow"), 0);
+                for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); slow.inFlight() == 0
+                        && System.nanoTime() < until; ) {
+                    Thread.sleep(10); // until the shared request is at the server
+                }
+                for (int i = 0; i < 3; i++) { // three agreeing answers of five: decided
+                    h.processElement(FanOut.request(r, i, List.of("fast"), 0.7), 0);
+                }
+                h.endInput();
+                assertThat(System.nanoTime() - start).as("all out before the 6 s the slow server takes")
+                        .isLessThan(TimeUnit.SECONDS.toNanos(5));
+                assertThat(h.extractOutputValues()).flatExtracting(v -> v.candidates)
+                        .filteredOn(c -> c.index >= 3).hasSize(2)
+                        .allSatisfy(c -> assertThat(c.status).isEqualTo(Status.CANCELLED.name()));
+                // The server notices the closed connection when it answers, after its latency.
+                for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15); slow.inFlight() > 0
+                        && System.nanoTime() < until; ) {
+                    Thread.sleep(10);
+                }
+                assertThat(slow.inFlight()).isZero();
+                assertThat(slow.aborted()).isEqualTo(1);
+            }
+            assertThat(slow.chatRequests()).isEqualTo(1);
         }
     }
 }
