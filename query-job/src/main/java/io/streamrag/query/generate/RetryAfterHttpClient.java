@@ -56,17 +56,7 @@ public class RetryAfterHttpClient implements HttpClient {
                 values.forEach(v -> b.header(k, v));
             }
         });
-        Duration timeout = readTimeout;
-        Long deadline = DEADLINE.get();
-        if (deadline != null) {
-            long left = deadline - System.currentTimeMillis();
-            if (left <= 0) {
-                throw new TimeoutException(new HttpTimeoutException("deadline passed before the request"));
-            }
-            if (timeout == null || timeout.toMillis() > left) {
-                timeout = Duration.ofMillis(left);
-            }
-        }
+        Duration timeout = boundedByDeadline(readTimeout);
         if (timeout != null) {
             b.timeout(timeout);
         }
@@ -99,6 +89,22 @@ public class RetryAfterHttpClient implements HttpClient {
     @Override
     public void execute(HttpRequest request, ServerSentEventParser parser, ServerSentEventListener listener) {
         throw new UnsupportedOperationException("Streaming is not used by the query job");
+    }
+
+    /**
+     * {@code timeout} (null: none) cut to the time left before the deadline of the call running on this thread (see
+     * {@link #withDeadline}), if any; a timeout at once if that deadline has passed.
+     */
+    static Duration boundedByDeadline(Duration timeout) {
+        Long deadline = DEADLINE.get();
+        if (deadline == null) {
+            return timeout;
+        }
+        long left = deadline - System.currentTimeMillis();
+        if (left <= 0) {
+            throw new TimeoutException(new HttpTimeoutException("deadline passed before the request"));
+        }
+        return timeout == null || timeout.toMillis() > left ? Duration.ofMillis(left) : timeout;
     }
 
     /** Runs {@code call} with HTTP requests on this thread bounded by {@code deadlineAtMs}. */

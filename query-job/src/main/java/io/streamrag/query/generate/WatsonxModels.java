@@ -18,7 +18,8 @@ import java.util.concurrent.CompletableFuture;
  * endpoint's apiKeyEnv variable) the SDK authenticates through IBM Cloud IAM; without one it sends the bearer
  * token {@code none}, like the openai provider without a key (for local servers). Both the model's and the token
  * service's requests go through the endpoint's own client, so the answer size cap and the close on failover of
- * {@link io.streamrag.common.net.JdkHttpClients} hold here too (the SDK's default is one JVM-wide client without either).
+ * {@link io.streamrag.common.net.JdkHttpClients} hold here too (the SDK's default is one JVM-wide client without either),
+ * wrapped in a {@link WatsonxHttpClient}: bounded by the question's deadline, and with the SDK's own retries off.
  */
 final class WatsonxModels {
 
@@ -36,7 +37,7 @@ final class WatsonxModels {
                 .baseUrl(spec.baseUrl.replaceFirst("\\?.*$", ""))
                 .modelName(spec.model)
                 .timeout(timeout)
-                .httpClient(http);
+                .httpClient(new WatsonxHttpClient(http, timeout)); // deadline-bound, and no retries of the SDK's own
         if (projectId != null) {
             b.projectId(projectId);
         } else {
@@ -44,7 +45,8 @@ final class WatsonxModels {
         }
         String key = spec.apiKeyEnv == null ? null : System.getenv(spec.apiKeyEnv);
         if (key != null && !key.isBlank()) {
-            b.authenticator(IBMCloudAuthenticator.builder().apiKey(key).timeout(timeout).httpClient(http).build());
+            b.authenticator(IBMCloudAuthenticator.builder().apiKey(key).timeout(timeout)
+                    .httpClient(new WatsonxHttpClient(http, timeout)).build());
         } else {
             b.authenticator(new StaticToken("none"));
         }

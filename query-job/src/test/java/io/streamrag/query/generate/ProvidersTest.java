@@ -10,7 +10,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import com.sun.net.httpserver.HttpServer;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -112,5 +118,55 @@ class ProvidersTest {
                     .isInstanceOfSatisfying(CallFailedException.class,
                             f -> assertThat(f.getMessage()).contains("404").contains("after 1 attempt"));
         }
+    }
+    /**
+     * A watsonx request is bounded by the question's deadline too (min(endpoint timeoutMs, time left)), as the other
+     * providers' are. Before, the SDK's own client used the endpoint's timeout alone: a stalled answer held the call
+     * 20 s here with 1.5 s left.
+     */
+    @Test
+    void aWatsonxRequestEndsAtTheQuestionsDeadline() {
+        SERVER.setFaults(Faults.parse("stall=1.0,timeoutMs=20000"));
+        try (ChatEndpoint e = endpoint("wd=watsonx," + SERVER.rootUrl() + "?project_id=p-1,ibm/granite-3-8b-instruct,2,1.0,20000")) {
+            long start = System.currentTimeMillis();
+            assertThatThrownBy(() -> e.call(PROMPT, 0.7, 3, start + 1_500))
+                    .isInstanceOfSatisfying(CallFailedException.class, f -> assertThat(f.timeout).isTrue());
+            assertThat(System.currentTimeMillis() - start).as("the 1.5 s left, not the endpoint's 20 s").isLessThan(6_000);
+        } finally {
+            SERVER.setFaults(new Faults());
+        }
+    }
+
+    /**
+     * A watsonx 503 is retried by the endpoint's own policy only (one retry here): the SDK's retries (up to 10, with a
+     * backoff that slept in the endpoint's request slot) never start. Before, each of our attempts made 11 requests.
+     */
+    @Test
+    void aWatsonx503IsRetriedByTheEndpointsPolicyOnly() throws Exception {
+        HttpServer busy = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        AtomicInteger requests = new AtomicInteger();
+        busy.createContext("/ml/v1/text/chat", ex -> {
+            requests.incrementAndGet();
+            ex.getRequestBody().readAllBytes();
+            byte[] body = "{\"errors\":[{\"code\":\"service_unavailable\",\"message\":\"busy\"}],\"status_code\":503}"
+                    .getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "application/json");
+            ex.getResponseHeaders().add("Retry-After", "0");
+            ex.sendResponseHeaders(503, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        busy.start();
+        try (ChatEndpoint e = endpoint("w503=watsonx,http://127.0.0.1:" + busy.getAddress().getPort()
+                + "?project_id=p-1,ibm/granite-3-8b-instruct,2,1.0,5000")) {
+            assertThatThrownBy(() -> e.call(PROMPT, 0.7, 3, System.currentTimeMillis() + 60_000))
+                    .isInstanceOfSatisfying(CallFailedException.class, f -> {
+                        assertThat(f.getMessage()).contains("HTTP 503").contains("after 2 attempt");
+                        assertThat(f.attempts).isEqualTo(2);
+                    });
+        } finally {
+            busy.stop(0);
+        }
+        assertThat(requests.get()).as("one attempt and one retry, nothing of the SDK's own").isEqualTo(2);
     }
 }
