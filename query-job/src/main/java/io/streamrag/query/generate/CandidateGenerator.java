@@ -679,7 +679,7 @@ public class CandidateGenerator implements AutoCloseable {
 
             @Override
             public List<RetrievedChunk> retrieve(String tenant, String question) {
-                return retriever.retrieve(tenant, question, q.k);
+                return followUp(tenant, question, q.k, deadline, handle);
             }
         };
         CandidateResult r;
@@ -707,6 +707,51 @@ public class CandidateGenerator implements AutoCloseable {
         r.attempts = (int) usage[2];
         r.latencyMs = System.currentTimeMillis() - start;
         return new Attempt(r, kind);
+    }
+
+    /**
+     * ITERDRAG's follow-up retrieval, on the calling (endpoint) thread, given up as a timeout after min(the retriever's
+     * timeout, time left): interrupted, as an aborted call is (its client wraps the interrupt). Before, only the
+     * OpenSearch client's own timeout bounded it, and a hanging search held the candidate until its deadline + 1 s.
+     */
+    private List<RetrievedChunk> followUp(String tenant, String question, int k, long deadlineAtMs, CallHandle handle) {
+        long bound = Math.min(retriever.timeoutMs(), deadlineAtMs - System.currentTimeMillis());
+        if (bound <= 0) {
+            throw new CallFailedException("timeout: deadline passed before the follow-up retrieval", true, 0, null);
+        }
+        Thread runner = Thread.currentThread();
+        boolean[] state = new boolean[2]; // {finished, timed out}, under its own lock
+        ScheduledFuture<?> timer = schedule(() -> {
+            synchronized (state) {
+                if (!state[0]) {
+                    state[1] = true;
+                    runner.interrupt();
+                }
+            }
+        }, System.currentTimeMillis() + bound);
+        try {
+            return retriever.retrieve(tenant, question, k);
+        } catch (RuntimeException e) {
+            synchronized (state) {
+                if (state[1]) {
+                    throw new CallFailedException("timeout: follow-up retrieval took over " + bound + " ms", true, 0, e);
+                }
+            }
+            throw e;
+        } finally {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            synchronized (state) {
+                state[0] = true;
+                if (state[1]) {
+                    Thread.interrupted(); // ours, not an abort: the next model call must not see it
+                    if (handle.cancelled()) {
+                        runner.interrupt(); // an abort that came meanwhile is still seen
+                    }
+                }
+            }
+        }
     }
 
     private static CandidateResult base(CandidateRequest request, ChatEndpoint endpoint) {

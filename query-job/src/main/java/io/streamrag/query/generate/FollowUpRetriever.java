@@ -9,6 +9,11 @@ import java.util.List;
 public interface FollowUpRetriever extends AutoCloseable {
     List<RetrievedChunk> retrieve(String tenant, String question, int k);
 
+    /** Longest one retrieval may take (ms); the candidate also bounds it by its question's deadline. */
+    default long timeoutMs() {
+        return Long.MAX_VALUE;
+    }
+
     /** Releases the retriever's clients; the generator that was given it calls this when it closes. */
     @Override
     default void close() {}

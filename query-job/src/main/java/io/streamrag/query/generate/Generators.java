@@ -47,6 +47,11 @@ public final class Generators {
         }
 
         @Override
+        public long timeoutMs() {
+            return settings.attemptTimeout().toMillis(); // query.retrieve.timeout, as the retrieval operator's attempts
+        }
+
+        @Override
         public synchronized void close() {
             closed = true;
             OpenSearchClients.close(client);
