@@ -596,6 +596,12 @@ public class CandidateGenerator implements AutoCloseable {
             // Claimed with the count: the calls aborted below report back on their own threads, possibly before
             // this one completes the result, and must not end the candidate as CANCELLED (or with their error).
             call.succeeded = r.ok();
+            // A failure is recorded with the count too: a spare that found no room (notStarted) reads both under this
+            // lock, and once it leaves no call running it must see this failure to end the candidate. Recorded
+            // later, between the two, neither ended it, until the deadline. A lone call turned away is decided below.
+            if (!r.ok() && !(a.kind == CallFailedException.Kind.REJECTED && running == 0)) {
+                recordFailure(call, r);
+            }
         }
         if (r.ok()) {
             r.cancelledCalls = call.cancelOthers(handle);
@@ -618,13 +624,20 @@ public class CandidateGenerator implements AutoCloseable {
                 return;
             }
         }
-        synchronized (call) {
-            if (call.firstFailure == null || call.firstFailure.is(Status.CANCELLED)) {
-                call.firstFailure = r;
+        if (a.kind == CallFailedException.Kind.REJECTED && running == 0) {
+            synchronized (call) {
+                recordFailure(call, r);
             }
         }
         if (running == 0) {
             finish(call, call.firstFailure);
+        }
+    }
+
+    /** Keeps the candidate's first real failure (a CANCELLED one gives way); under the call's lock. */
+    private static void recordFailure(CandidateCall call, CandidateResult r) {
+        if (call.firstFailure == null || call.firstFailure.is(Status.CANCELLED)) {
+            call.firstFailure = r;
         }
     }
 
