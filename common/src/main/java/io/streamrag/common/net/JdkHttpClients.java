@@ -5,9 +5,9 @@ import dev.langchain4j.http.client.jdk.JdkHttpClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
-
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.net.Authenticator;
@@ -17,13 +17,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -180,8 +178,7 @@ public final class JdkHttpClients implements AutoCloseable {
      * connection the JDK closed under a call by its message) and is interrupted by the close; an asynchronous one is
      * registered under the same lock the close takes and failed by it.
      */
-    private static final class Closable extends HttpClient {
-        private final HttpClient delegate;
+    private static final class Closable extends ForwardingHttpClient {
         /** The registry's deadline timer (null once it closed). */
         private final Supplier<ScheduledThreadPoolExecutor> timer;
         private final Set<CompletableFuture<?>> pending = new HashSet<>();
@@ -191,7 +188,7 @@ public final class JdkHttpClients implements AutoCloseable {
         private boolean closed;
 
         Closable(HttpClient delegate, Supplier<ScheduledThreadPoolExecutor> timer) {
-            this.delegate = delegate;
+            super(delegate);
             this.timer = timer;
         }
 
@@ -294,61 +291,6 @@ public final class JdkHttpClients implements AutoCloseable {
         public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler,
                                                                 HttpResponse.PushPromiseHandler<T> pushPromiseHandler) {
             return register(() -> delegate.sendAsync(request, bounded(request, handler), pushPromiseHandler));
-        }
-
-        @Override
-        public Optional<CookieHandler> cookieHandler() {
-            return delegate.cookieHandler();
-        }
-
-        @Override
-        public Optional<Duration> connectTimeout() {
-            return delegate.connectTimeout();
-        }
-
-        @Override
-        public Redirect followRedirects() {
-            return delegate.followRedirects();
-        }
-
-        @Override
-        public Optional<ProxySelector> proxy() {
-            return delegate.proxy();
-        }
-
-        @Override
-        public SSLContext sslContext() {
-            return delegate.sslContext();
-        }
-
-        @Override
-        public SSLParameters sslParameters() {
-            return delegate.sslParameters();
-        }
-
-        @Override
-        public Optional<Authenticator> authenticator() {
-            return delegate.authenticator();
-        }
-
-        @Override
-        public Version version() {
-            return delegate.version();
-        }
-
-        @Override
-        public Optional<Executor> executor() {
-            return delegate.executor();
-        }
-
-        @Override
-        public WebSocket.Builder newWebSocketBuilder() {
-            return delegate.newWebSocketBuilder();
-        }
-
-        @Override
-        public String toString() {
-            return delegate.toString();
         }
     }
 

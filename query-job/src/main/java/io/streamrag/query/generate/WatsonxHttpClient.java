@@ -1,10 +1,9 @@
 package io.streamrag.query.generate;
 
+import io.streamrag.common.net.ForwardingHttpClient;
+
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.Authenticator;
-import java.net.CookieHandler;
-import java.net.ProxySelector;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -12,10 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
-
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
 
 /**
  * The JDK client handed to the watsonx.ai SDK: bounds each request by the question's deadline as
@@ -23,17 +18,16 @@ import javax.net.ssl.SSLParameters;
  * {@link RetryAfterHttpException} (Retry-After kept) before the SDK sees it, so its own retries, which only take its own
  * exceptions and sleep in the endpoint's request slot, never start: {@link ChatEndpoint}'s retries are the only ones.
  */
-final class WatsonxHttpClient extends HttpClient {
+final class WatsonxHttpClient extends ForwardingHttpClient {
 
     /** Most characters of an error body kept in the exception. */
     private static final int MAX_ERROR_BODY = 4096;
 
-    private final HttpClient delegate;
     private final Duration timeout;
 
     /** Over {@code delegate} (which its endpoint closes); {@code timeout} for requests that set none. */
     WatsonxHttpClient(HttpClient delegate, Duration timeout) {
-        this.delegate = delegate;
+        super(delegate);
         this.timeout = timeout;
     }
 
@@ -88,50 +82,5 @@ final class WatsonxHttpClient extends HttpClient {
             s = String.valueOf(body);
         }
         return s.length() > MAX_ERROR_BODY ? s.substring(0, MAX_ERROR_BODY) : s;
-    }
-
-    @Override
-    public Optional<CookieHandler> cookieHandler() {
-        return delegate.cookieHandler();
-    }
-
-    @Override
-    public Optional<Duration> connectTimeout() {
-        return delegate.connectTimeout();
-    }
-
-    @Override
-    public Redirect followRedirects() {
-        return delegate.followRedirects();
-    }
-
-    @Override
-    public Optional<ProxySelector> proxy() {
-        return delegate.proxy();
-    }
-
-    @Override
-    public SSLContext sslContext() {
-        return delegate.sslContext();
-    }
-
-    @Override
-    public SSLParameters sslParameters() {
-        return delegate.sslParameters();
-    }
-
-    @Override
-    public Optional<Authenticator> authenticator() {
-        return delegate.authenticator();
-    }
-
-    @Override
-    public Version version() {
-        return delegate.version();
-    }
-
-    @Override
-    public Optional<Executor> executor() {
-        return delegate.executor();
     }
 }
