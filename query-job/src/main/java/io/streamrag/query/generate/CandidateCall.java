@@ -74,6 +74,11 @@ public final class CandidateCall {
         return spare && running == 0 && !succeeded && !result.isDone() ? firstFailure : null;
     }
 
+    /** Whether nothing runs for the candidate and nothing ended it: a spare that found no room after a turn-away. */
+    synchronized boolean orphaned() {
+        return running == 0 && !succeeded && !result.isDone() && !cancelled;
+    }
+
     /**
      * Keeps the tokens of an attempt that is not the candidate's result (a call chain its endpoint turned away part-way,
      * e.g. an ITERDRAG chain that starts over elsewhere): they were spent, and are added to whatever result it ends with.

@@ -549,6 +549,16 @@ public class CandidateGenerator implements AutoCloseable {
                     finish(call, end);
                     return false;
                 }
+                if (spare && call.orphaned()) {
+                    // Its twin was turned away meanwhile (no failure) and left the candidate to this spare: admitted
+                    // again, as the twin alone would have been, instead of waiting for its deadline.
+                    if (call.unneeded()) {
+                        finish(call, failed(call.request, ep, Status.CANCELLED, "cancelled", 0, start));
+                    } else {
+                        timers.schedule(() -> admit(call, Set.of(ep.spec.name), start), ADMISSION_RETRY_MS, TimeUnit.MILLISECONDS);
+                    }
+                    return false;
+                }
             }
         }
         return false;
@@ -598,8 +608,9 @@ public class CandidateGenerator implements AutoCloseable {
             call.succeeded = r.ok();
             // A failure is recorded with the count too: a spare that found no room (notStarted) reads both under this
             // lock, and once it leaves no call running it must see this failure to end the candidate. Recorded
-            // later, between the two, neither ended it, until the deadline. A lone call turned away is decided below.
-            if (!r.ok() && !(a.kind == CallFailedException.Kind.REJECTED && running == 0)) {
+            // later, between the two, neither ended it, until the deadline. A turn-away is never a failure: a lone
+            // one is decided below, and a spare that finds no room after it re-admits the candidate (launch).
+            if (!r.ok() && a.kind != CallFailedException.Kind.REJECTED) {
                 recordFailure(call, r);
             }
         }
@@ -746,7 +757,8 @@ public class CandidateGenerator implements AutoCloseable {
             return retriever.retrieve(tenant, question, k);
         } catch (RuntimeException e) {
             synchronized (state) {
-                if (state[1]) {
+                // An abort (the vote was decided) interrupts too: that call ends CANCELLED, not as a timeout.
+                if (state[1] && !handle.cancelled()) {
                     throw new CallFailedException("timeout: follow-up retrieval took over " + bound + " ms", true, 0, e);
                 }
             }

@@ -242,7 +242,8 @@ public class ChatEndpoint implements AutoCloseable {
                 }
                 health.recordAborted(millis); // no answer: it only tells the call ran at least this long
                 int status = statusCode(e);
-                if (timeout ? endpointTimeout(deadlineShortened, millis, spec.timeoutMs, health.latencyPercentile(99)) : endpointFault(status)) {
+                if (timeout ? endpointTimeout(deadlineShortened, millis, spec.timeoutMs, health.latencyPercentile(99),
+                        health.answeredSince(start)) : endpointFault(status)) {
                     health.breaker.onError(millis, TimeUnit.MILLISECONDS, e);
                 } else {
                     // busy (429), a bad request, or a deadline shorter than the endpoint's timeout: says nothing
@@ -326,14 +327,17 @@ public class ChatEndpoint implements AutoCloseable {
     /**
      * Whether a timed-out request counts against the endpoint's breaker. Not when its timeout was cut short by the
      * question's deadline before it had run much longer than the endpoint answers ({@code p99}, -1 before enough
-     * answers): a tenant's short deadlines, or a backlog handing over questions with little time left, opened the
-     * breaker every tenant shares. But one that ran 3 x the endpoint's p99 (at least {@link #MIN_SLOW_CALL_MS}; before
-     * it has answered enough, {@link #COLD_SLOW_CALL_MS}), or its own timeout, counts: with the default deadline and
-     * timeout (both 60 s) every request is cut short, and a hung endpoint must still open its breaker.
+     * answers), nor while the endpoint still answered other calls ({@code answeredMeanwhile}): a tenant's short
+     * deadlines or slow prompts, or a backlog handing over questions with little time left, opened the breaker every
+     * tenant shares. But one that ran 3 x the endpoint's p99 (at least {@link #MIN_SLOW_CALL_MS}; before it has
+     * answered enough, {@link #COLD_SLOW_CALL_MS}) while it answered nothing, or ran its own timeout, counts: with the
+     * default deadline and timeout (both 60 s) every request is cut short, and a hung endpoint must still open its
+     * breaker.
      */
-    static boolean endpointTimeout(boolean deadlineShortened, long millis, long endpointTimeoutMs, long p99) {
+    static boolean endpointTimeout(boolean deadlineShortened, long millis, long endpointTimeoutMs, long p99,
+                                   boolean answeredMeanwhile) {
         long slow = p99 < 0 ? COLD_SLOW_CALL_MS : Math.max(MIN_SLOW_CALL_MS, 3 * p99);
-        return !deadlineShortened || millis >= Math.min(endpointTimeoutMs, slow);
+        return !deadlineShortened || millis >= endpointTimeoutMs || millis >= slow && !answeredMeanwhile;
     }
 
     static long retryAfterMs(Throwable e) {

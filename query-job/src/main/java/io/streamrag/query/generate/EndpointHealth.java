@@ -48,6 +48,8 @@ public final class EndpointHealth implements AutoCloseable {
     private int latencyNext;
     /** Every call's duration, finished or aborted, for the straggler share the spares are planned from. */
     private final CallDurations durations = new CallDurations(2 * LATENCY_WINDOW);
+    /** When the last call answered ({@link System#nanoTime}). */
+    private volatile long lastAnsweredNanos = System.nanoTime();
     public final AtomicLong rejected = new AtomicLong();
     public final AtomicLong hedged = new AtomicLong();
     /** Spare calls started up front (see {@link SparePlanner}); also counted in {@link #hedged}. */
@@ -210,6 +212,7 @@ public final class EndpointHealth implements AutoCloseable {
     }
 
     public synchronized void recordLatency(long millis) {
+        lastAnsweredNanos = System.nanoTime();
         latencies[latencyNext] = millis;
         latencyNext = (latencyNext + 1) % LATENCY_WINDOW;
         latencyCount = Math.min(LATENCY_WINDOW, latencyCount + 1);
@@ -231,6 +234,11 @@ public final class EndpointHealth implements AutoCloseable {
      */
     public double stragglerShare(long thresholdMs) {
         return durations.slowerThanAtLeast(thresholdMs, MIN_STRAGGLER_SAMPLES);
+    }
+
+    /** Whether a call answered after {@code nanos} ({@link System#nanoTime}). */
+    public boolean answeredSince(long nanos) {
+        return lastAnsweredNanos - nanos > 0;
     }
 
     /** The {@code p}-th percentile of recent successful call latencies, or -1 before enough calls. */

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -75,5 +76,42 @@ class FollowUpRetrievalTest {
         assertThat(c.status).isEqualTo(Status.TIMEOUT.name());
         assertThat(c.error).contains("follow-up retrieval took over 300 ms");
         assertThat(System.currentTimeMillis() - start).as("the 300 ms timeout, not the 60 s deadline").isLessThan(5_000);
+    }
+
+    @Test
+    void aFollowUpSearchAbortedBeforeItsTimeoutFiresEndsCancelledNotTimedOut() throws Exception {
+        // The vote is decided while the search runs (an abort interrupts it), and its timeout fires too before it
+        // returns: the candidate was aborted, and a TIMEOUT would count it twice and blame the model endpoint.
+        CompletableFuture<CandidateCall> call = new CompletableFuture<>();
+        FollowUpRetriever abortedThenTimedOut = new FollowUpRetriever() {
+            @Override
+            public List<RetrievedChunk> retrieve(String tenant, String question, int k) {
+                call.join().cancel();
+                for (int interrupts = 0; interrupts < 2; ) { // the abort's, then the timeout's
+                    try {
+                        Thread.sleep(30_000);
+                    } catch (InterruptedException e) {
+                        interrupts++;
+                    }
+                }
+                throw new RuntimeException("search interrupted");
+            }
+
+            @Override
+            public long timeoutMs() {
+                return 300;
+            }
+        };
+        Retrieval r = TestRetrievals.adminPort("q-follow-up-aborted", 1, 60_000);
+        r.question.strategy = "ITERDRAG";
+        r.question.text = "Which port does the admin UI use and which Java version is required?";
+        try (CandidateGenerator g = new CandidateGenerator(
+                EndpointSpec.parseAll("follow-up-aborted=openai," + SERVER.baseUrl() + ",extractive,4"),
+                new RetryPolicy(2, 20, 50), 256, CallListener.NONE, Demonstrations.load(null), 2, 2, abortedThenTimedOut,
+                HealthSettings.from(new Configuration()), HedgeSettings.off())) {
+            call.complete(g.start(FanOut.request(r, 0, List.of("follow-up-aborted"), 0.7), null));
+            CandidateResult c = call.join().result.get(10, TimeUnit.SECONDS);
+            assertThat(c.status).isEqualTo(Status.CANCELLED.name());
+        }
     }
 }
