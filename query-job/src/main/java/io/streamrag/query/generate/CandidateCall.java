@@ -28,6 +28,8 @@ public final class CandidateCall {
     int hedges;
     /** The first failure, reported if no attempt succeeds. */
     CandidateResult firstFailure;
+    /** See {@link #turnedAwayBy()}; under this lock. */
+    String turnedAwayBy;
     /** An attempt succeeded: its result is the candidate's, whatever the calls it aborts report afterwards. */
     boolean succeeded;
     /** Its outcome has been reported (see {@link #claimReport}). */
@@ -60,23 +62,45 @@ public final class CandidateCall {
         return true;
     }
 
+    /** What is left to do when a call could not start ({@link #notStarted}). */
+    enum NoRoom {
+        /** Nothing: a primary tries the next endpoint or waits for a slot; a spare's twin still runs. */
+        CARRY_ON,
+        /** End the candidate with {@link #firstFailure()}: its twin failed meanwhile. */
+        END_FAILED,
+        /** End it CANCELLED: its twin was turned away after the vote was decided. */
+        END_CANCELLED,
+        /** Admit it again: its twin was turned away (never a failure), with time left. */
+        READMIT
+    }
+
     /**
-     * Takes back {@link #add}: the call could not start (its endpoint had no room). For a spare that leaves no call
-     * counted running, returns the failure to end the candidate with: its twin failed meanwhile, saw the spare counted
-     * and left the end to it (nothing else would end it until its deadline + 1 s). Null otherwise; a primary goes on to
-     * the next endpoint or waits for a slot.
+     * Takes back {@link #add}: the call could not start (its endpoint had no room). A spare that leaves no call counted
+     * running decides, under this lock, how the candidate goes on: its twin ended meanwhile, saw the spare counted and
+     * left that to it. Only the one of them that takes the count to 0 decides, so the candidate is neither left until
+     * its deadline + 1 s nor admitted twice.
      */
-    synchronized CandidateResult notStarted(boolean spare) {
+    synchronized NoRoom notStarted(boolean spare) {
         running--;
         if (spare) {
             hedges--;
         }
-        return spare && running == 0 && !succeeded && !result.isDone() ? firstFailure : null;
+        if (!spare || running > 0 || succeeded || result.isDone()) {
+            return NoRoom.CARRY_ON;
+        }
+        if (firstFailure != null) {
+            return NoRoom.END_FAILED;
+        }
+        return cancelled || unneeded ? NoRoom.END_CANCELLED : NoRoom.READMIT;
     }
 
-    /** Whether nothing runs for the candidate and nothing ended it: a spare that found no room after a turn-away. */
-    synchronized boolean orphaned() {
-        return running == 0 && !succeeded && !result.isDone() && !cancelled;
+    synchronized CandidateResult firstFailure() {
+        return firstFailure;
+    }
+
+    /** The endpoint that turned the candidate's last call away, to try elsewhere first; null if none did. */
+    synchronized String turnedAwayBy() {
+        return turnedAwayBy;
     }
 
     /**

@@ -13,8 +13,8 @@ import org.apache.flink.configuration.Configuration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -542,23 +542,27 @@ public class CandidateGenerator implements AutoCloseable {
                                         CallFailedException.Kind.FAILED), start));
                 return true;
             } catch (BulkheadFullException e) {
-                CandidateResult end = call.notStarted(spare);
+                CandidateCall.NoRoom next = call.notStarted(spare);
                 handle.discard();
                 ep.health().rejected.incrementAndGet();
-                if (end != null) {
-                    finish(call, end);
-                    return false;
-                }
-                if (spare && call.orphaned()) {
-                    // Its twin was turned away meanwhile (no failure) and left the candidate to this spare: admitted
-                    // again, as the twin alone would have been, instead of waiting for its deadline.
-                    if (call.unneeded()) {
-                        finish(call, failed(call.request, ep, Status.CANCELLED, "cancelled", 0, start));
-                    } else {
-                        timers.schedule(() -> admit(call, Set.of(ep.spec.name), start), ADMISSION_RETRY_MS, TimeUnit.MILLISECONDS);
+                // Decided under the lock that took the count to 0: its twin ended meanwhile and left the candidate to
+                // this spare (nothing else would end it until its deadline + 1 s).
+                switch (next) {
+                    case END_FAILED -> finish(call, call.firstFailure());
+                    case END_CANCELLED -> finish(call, failed(call.request, ep, Status.CANCELLED, "cancelled", 0, start));
+                    case READMIT -> {
+                        // The twin was turned away (no failure): admitted again, elsewhere first, as it alone would have been.
+                        Set<String> exclude = new HashSet<>(Set.of(ep.spec.name));
+                        if (call.turnedAwayBy() != null) {
+                            exclude.add(call.turnedAwayBy());
+                        }
+                        timers.schedule(() -> admit(call, exclude, start), ADMISSION_RETRY_MS, TimeUnit.MILLISECONDS);
                     }
-                    return false;
+                    case CARRY_ON -> {
+                        continue; // a primary tries the next endpoint (or waits for a slot); a spare's twin still runs
+                    }
                 }
+                return false;
             }
         }
         return false;
@@ -607,11 +611,19 @@ public class CandidateGenerator implements AutoCloseable {
             // this one completes the result, and must not end the candidate as CANCELLED (or with their error).
             call.succeeded = r.ok();
             // A failure is recorded with the count too: a spare that found no room (notStarted) reads both under this
-            // lock, and once it leaves no call running it must see this failure to end the candidate. Recorded
-            // later, between the two, neither ended it, until the deadline. A turn-away is never a failure: a lone
-            // one is decided below, and a spare that finds no room after it re-admits the candidate (launch).
+            // lock, and the one of the two that leaves no call running decides how the candidate goes on. Recorded
+            // later, between the two, neither ended it, until the deadline. A turn-away is never a failure: whoever
+            // leaves no call running re-admits the candidate (below, or launch for a spare).
             if (!r.ok() && a.kind != CallFailedException.Kind.REJECTED) {
                 recordFailure(call, r);
+            }
+            if (a.kind == CallFailedException.Kind.REJECTED) {
+                call.turnedAwayBy = ep.spec.name;
+                // An ITERDRAG chain's calls before the turn-away were spent all the same: kept for whatever result
+                // the candidate ends with (taken off this attempt, which may still become that result).
+                call.carryTokens(r);
+                r.tokensIn = 0;
+                r.tokensOut = 0;
             }
         }
         if (r.ok()) {
@@ -619,9 +631,8 @@ public class CandidateGenerator implements AutoCloseable {
             finish(call, r);
             return;
         }
-        if (a.kind == CallFailedException.Kind.REJECTED && !call.isCancelled() && running == 0) {
-            if (call.unneeded()) { // turned away after the vote was decided: not re-admitted
-                call.carryTokens(r); // an ITERDRAG chain's calls before the turn-away were spent all the same
+        if (a.kind == CallFailedException.Kind.REJECTED && running == 0) {
+            if (call.unneeded()) { // turned away after the vote was decided (or the candidate was cancelled)
                 finish(call, failed(call.request, ep, Status.CANCELLED, "cancelled", 0, start));
                 return;
             }
@@ -629,15 +640,12 @@ public class CandidateGenerator implements AutoCloseable {
                 // Its breaker (half-open, probes taken) or rate limit turned it away: never a failure. Another endpoint
                 // next, if there is one: routed as before, it went back to the same endpoint every 20 ms (half-open
                 // or rate-limited is not open) while the others sat idle.
-                call.carryTokens(r); // the chain starts over; what it spent so far is still the candidate's
                 timers.schedule(() -> admit(call, Set.of(ep.spec.name), start), ADMISSION_RETRY_MS,
                         TimeUnit.MILLISECONDS);
                 return;
             }
-        }
-        if (a.kind == CallFailedException.Kind.REJECTED && running == 0) {
             synchronized (call) {
-                recordFailure(call, r);
+                recordFailure(call, r); // no time left to try elsewhere
             }
         }
         if (running == 0) {

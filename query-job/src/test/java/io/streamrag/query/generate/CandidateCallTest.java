@@ -21,7 +21,8 @@ class CandidateCallTest {
         assertThat(call.running).isEqualTo(2);
         assertThat(call.hedges).isEqualTo(1);
 
-        assertThat(call.notStarted(true)).as("its endpoint had no room; the primary still runs").isNull();
+        assertThat(call.notStarted(true)).as("its endpoint had no room; the primary still runs")
+                .isEqualTo(CandidateCall.NoRoom.CARRY_ON);
         assertThat(call.running).isEqualTo(1);
         assertThat(call.hedges).isZero();
     }
@@ -42,8 +43,43 @@ class CandidateCallTest {
             call.running--;
             call.firstFailure = failure;
         }
-        assertThat(call.notStarted(true)).isSameAs(failure);
+        assertThat(call.notStarted(true)).isEqualTo(CandidateCall.NoRoom.END_FAILED);
+        assertThat(call.firstFailure()).isSameAs(failure);
         assertThat(call.running).isZero();
+    }
+
+    /**
+     * Its twin was turned away (a half-open breaker, a rate limit) while the spare was counted: no failure, and the
+     * twin left the candidate to the spare. Finding no room, the spare admits it again; before, the turn-away was
+     * taken for its failure (ERROR "circuit open"), or, once not recorded, nothing went on until the deadline.
+     */
+    @Test
+    void aSpareWithNoRoomReAdmitsTheCandidateWhoseTwinWasTurnedAwayOrEndsItCancelledOnceNotNeeded() {
+        for (boolean cancelled : new boolean[] {false, true}) {
+            CandidateCall call = new CandidateCall(null);
+            assertThat(call.add(new CallHandle(null, false), false)).isTrue();
+            assertThat(call.add(new CallHandle(null, true), true)).isTrue();
+            synchronized (call) { // the primary's report of its turn-away: a call still counted, no failure
+                call.running--;
+                call.turnedAwayBy = "a";
+            }
+            if (cancelled) {
+                call.cancel(); // the vote was decided meanwhile
+            }
+            assertThat(call.notStarted(true)).isEqualTo(cancelled ? CandidateCall.NoRoom.END_CANCELLED : CandidateCall.NoRoom.READMIT);
+            assertThat(call.turnedAwayBy()).isEqualTo("a");
+        }
+    }
+
+    @Test
+    void onlyTheOneThatLeavesNoCallRunningDecides() {
+        // The spare finds no room first: the primary, turned away right after, takes the count to 0 and re-admits
+        // (CandidateGenerator.onAttempt); the spare must not admit it a second time.
+        CandidateCall call = new CandidateCall(null);
+        assertThat(call.add(new CallHandle(null, false), false)).isTrue();
+        assertThat(call.add(new CallHandle(null, true), true)).isTrue();
+        assertThat(call.notStarted(true)).isEqualTo(CandidateCall.NoRoom.CARRY_ON);
+        assertThat(call.running).isEqualTo(1);
     }
 
     @Test
@@ -53,7 +89,7 @@ class CandidateCallTest {
             call.firstFailure = new CandidateResult(); // e.g. a spare that failed before the primary was re-admitted
         }
         assertThat(call.add(new CallHandle(null, false), false)).isTrue();
-        assertThat(call.notStarted(false)).as("it tries the next endpoint or waits for a slot").isNull();
+        assertThat(call.notStarted(false)).as("it tries the next endpoint or waits for a slot").isEqualTo(CandidateCall.NoRoom.CARRY_ON);
     }
 
     @Test
