@@ -195,22 +195,13 @@ class ChoicesTest {
                 new RetryPolicy(2, 20, 200), 256, CallListener.NONE, Demonstrations.load(null), 2, 2,
                 (tenant, q, k) -> List.of(), HealthSettings.from(new Configuration()), HedgeSettings.off())) {
             CircuitBreaker breaker = g.endpoint("probes-taken").health().breaker;
-            breaker.transitionToOpenState();
-            breaker.transitionToHalfOpenState();
-            int probes = breaker.getCircuitBreakerConfig().getPermittedNumberOfCallsInHalfOpenState();
-            for (int i = 0; i < probes; i++) {
-                assertThat(breaker.tryAcquirePermission()).isTrue(); // other calls' probes, still out
-            }
-            CountDownLatch turnedAway = new CountDownLatch(1);
-            breaker.getEventPublisher().onCallNotPermitted(e -> turnedAway.countDown());
+            CountDownLatch turnedAway = TestBreakers.takeEveryProbe(breaker);
             CandidateRequest three = FanOut.request(retrieval("q-probes-taken", 3, "RAG"), 0, List.of("probes-taken"), 0.7);
             three.choices = 3;
             CompletableFuture<List<CandidateResult>> results = g.generateAll(three);
             assertThat(turnedAway.await(10, TimeUnit.SECONDS)).as("the shared request was turned away").isTrue();
 
-            for (int i = 0; i < probes; i++) {
-                breaker.onSuccess(1, TimeUnit.MILLISECONDS); // the probes answer: the breaker closes
-            }
+            TestBreakers.answerEveryProbe(breaker); // the breaker closes
             assertThat(results.get(20, TimeUnit.SECONDS)).hasSize(3).allMatch(CandidateResult::ok);
         }
         assertThat(SERVER.chatRequests()).as("one request per candidate").isEqualTo(3);

@@ -46,21 +46,11 @@ class TurnedAwayCallsTest {
                 HealthSettings.from(new Configuration()), HedgeSettings.off());
     }
 
-    /** Half-opens {@code breaker} and takes every probe (other calls', still out): it turns every further call away. */
-    private static void takeEveryProbe(CircuitBreaker breaker) {
-        breaker.transitionToOpenState();
-        breaker.transitionToHalfOpenState();
-        int probes = breaker.getCircuitBreakerConfig().getPermittedNumberOfCallsInHalfOpenState();
-        for (int i = 0; i < probes; i++) {
-            assertThat(breaker.tryAcquirePermission()).isTrue();
-        }
-    }
-
     @Test
     void aCallItsHalfOpenEndpointTurnsAwayMovesOnToTheIdleOne() throws Exception {
         try (CandidateGenerator g = generator("turned-away-busy", "turned-away-idle", (t, q, k) -> List.of())) {
             CircuitBreaker breaker = g.endpoint("turned-away-busy").health().breaker;
-            takeEveryProbe(breaker);
+            TestBreakers.takeEveryProbe(breaker);
             AtomicInteger turnedAway = new AtomicInteger();
             breaker.getEventPublisher().onCallNotPermitted(e -> turnedAway.incrementAndGet());
             CandidateRequest req = FanOut.request(TestRetrievals.adminPort("q-turned-away", 1, 20_000), 0,
@@ -95,7 +85,7 @@ class TurnedAwayCallsTest {
         // Between the chain's first and second call its endpoint half-opens with every probe taken.
         FollowUpRetriever halfOpensMidChain = (t, q, k) -> {
             if (once.compareAndSet(false, true)) {
-                takeEveryProbe(gen[0].endpoint("restart-a").health().breaker);
+                TestBreakers.takeEveryProbe(gen[0].endpoint("restart-a").health().breaker);
             }
             return r.chunks;
         };

@@ -7,7 +7,6 @@ import io.streamrag.query.functions.FanOut;
 import io.streamrag.query.records.CandidateResult;
 import io.streamrag.query.records.CandidateResult.Status;
 
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -67,15 +66,7 @@ class UnneededCallsTest {
     @Test
     void turnedAwayByItsBreakerItIsNotReAdmitted() throws Exception {
         try (CandidateGenerator g = generator("unneeded-readmit")) {
-            CircuitBreaker breaker = g.endpoint("unneeded-readmit").health().breaker;
-            breaker.transitionToOpenState();
-            breaker.transitionToHalfOpenState();
-            int probes = breaker.getCircuitBreakerConfig().getPermittedNumberOfCallsInHalfOpenState();
-            for (int i = 0; i < probes; i++) {
-                assertThat(breaker.tryAcquirePermission()).isTrue(); // other calls' probes, still out
-            }
-            CountDownLatch turnedAway = new CountDownLatch(1);
-            breaker.getEventPublisher().onCallNotPermitted(e -> turnedAway.countDown());
+            CountDownLatch turnedAway = TestBreakers.takeEveryProbe(g.endpoint("unneeded-readmit").health().breaker);
             CandidateCall call = start(g, "unneeded-readmit", "q-unneeded-readmit");
             assertThat(turnedAway.await(10, TimeUnit.SECONDS)).isTrue(); // it now waits for the probes, re-admitted
             call.markUnneeded();
