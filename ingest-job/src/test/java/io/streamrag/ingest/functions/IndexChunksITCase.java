@@ -177,18 +177,8 @@ class IndexChunksITCase {
                 new IndexChunks(IndexSettings.from(conf)), metrics.environment().build())) {
             h.open();
             h.processElement(new StreamRecord<>(chunked("acme", "a", 1, null, 3, 4)));
-            CompletableFuture<Void> flushed = CompletableFuture.runAsync(() -> {
-                try {
-                    h.prepareSnapshotPreBarrier(1L);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (!flushed.isDone() && metrics.count(IndexMetrics.BULK_RETRIES.name()) < 4 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertThat(flushed).as("the flush holds its documents while items are rejected").isNotDone();
+            CompletableFuture<Void> flushed = heldWhileRetrying(() -> h.prepareSnapshotPreBarrier(1L),
+                    metrics, IndexMetrics.BULK_RETRIES.name(), 4, "the flush holds its documents while items are rejected");
             writeBlock(alias, false);
 
             flushed.get(30, TimeUnit.SECONDS);
@@ -221,18 +211,8 @@ class IndexChunksITCase {
             blockWrites(alias, true);
             h.processElement(new StreamRecord<>(chunked("acme", "a", 1, null, 3, 4)));
             // The DELETE flushes "a" first, then deletes "old": both under the block.
-            CompletableFuture<Void> deleted = CompletableFuture.runAsync(() -> {
-                try {
-                    h.processElement(new StreamRecord<>(delete("acme", "old")));
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (!deleted.isDone() && metrics.count(IndexMetrics.BULK_RETRIES.name()) < 3 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertThat(deleted).as("the flush holds its documents while the block lasts").isNotDone();
+            CompletableFuture<Void> deleted = heldWhileRetrying(() -> h.processElement(new StreamRecord<>(delete("acme", "old"))),
+                    metrics, IndexMetrics.BULK_RETRIES.name(), 3, "the flush holds its documents while the block lasts");
             blockWrites(alias, false);
 
             deleted.get(30, TimeUnit.SECONDS);
@@ -262,18 +242,8 @@ class IndexChunksITCase {
             h.open();
             OPENSEARCH.blockClusterWrites(true);
             h.processElement(new StreamRecord<>(chunked("acme", "a", 1, null, 3, 4)));
-            CompletableFuture<Void> flushed = CompletableFuture.runAsync(() -> {
-                try {
-                    h.prepareSnapshotPreBarrier(1L);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (!flushed.isDone() && metrics.count(IndexMetrics.REQUEST_RETRIES.name()) < 3 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertThat(flushed).as("the flush holds its documents while the cluster blocks writes").isNotDone();
+            CompletableFuture<Void> flushed = heldWhileRetrying(() -> h.prepareSnapshotPreBarrier(1L),
+                    metrics, IndexMetrics.REQUEST_RETRIES.name(), 3, "the flush holds its documents while the cluster blocks writes");
             OPENSEARCH.blockClusterWrites(false);
 
             flushed.get(30, TimeUnit.SECONDS);
@@ -314,6 +284,33 @@ class IndexChunksITCase {
         } finally {
             writeBlock(alias, false);
         }
+    }
+
+    /** A step that blocks the operator, run on another thread until it has retried {@code retries} times. */
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs {@code step} (a flush, a DELETE) on another thread, waits until {@code counter} shows it retried
+     * {@code retries} times, and checks it still holds its documents ({@code why}); the caller lifts the fault, then
+     * awaits the returned future.
+     */
+    private static CompletableFuture<Void> heldWhileRetrying(Step step, HarnessMetrics metrics, String counter, int retries,
+                                                             String why) throws InterruptedException {
+        CompletableFuture<Void> running = CompletableFuture.runAsync(() -> {
+            try {
+                step.run();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!running.isDone() && metrics.count(counter) < retries && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(running).as(why).isNotDone();
+        return running;
     }
 
     private static Configuration conf(String alias) {
