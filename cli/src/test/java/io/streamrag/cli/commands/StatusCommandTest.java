@@ -13,6 +13,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -51,8 +52,32 @@ class StatusCommandTest {
 
     @Test
     void onlyAllAnsweringIsSuccess() {
-        assertThat(StatusCommand.exitCode(0, java.util.Map.of())).isEqualTo(ExitCodes.OK);
-        assertThat(StatusCommand.exitCode(1, java.util.Map.of())).isEqualTo(ExitCodes.ERROR);
-        assertThat(StatusCommand.exitCode(0, java.util.Map.of("kafka", "timeout"))).isEqualTo(ExitCodes.ERROR);
+        assertThat(StatusCommand.exitCode(0, List.of(), Map.of())).isEqualTo(ExitCodes.OK);
+        assertThat(StatusCommand.exitCode(1, List.of(), Map.of())).isEqualTo(ExitCodes.ERROR);
+        assertThat(StatusCommand.exitCode(0, List.of(), Map.of("kafka", "timeout"))).isEqualTo(ExitCodes.ERROR);
+    }
+
+    /** services.sh exits 3 for any stopped service, the secured pair included, which is usually stopped. */
+    @Test
+    void aStoppedServiceOfTheStackIsAnErrorTheSecuredPairIsNot() {
+        String healthy = String.join("\n",
+                "kafka       running    pid 6504     rss 392 MiB   listening 127.0.0.1:9092 127.0.0.1:9093",
+                "opensearch  running    pid 6950     rss 1285 MiB  listening 127.0.0.1:9200 127.0.0.1:9300",
+                "            health green",
+                "model       running    pid 7687     rss 205 MiB   listening 127.0.0.1:8090",
+                "flink       running    pid 7879     rss 862 MiB   listening 127.0.0.1:8081",
+                "flink-tm-1  running    pid 8186     rss 1344 MiB  listening 127.0.0.1:35611",
+                "flink-tm-2  running    pid 8209     rss 1397 MiB  listening 127.0.0.1:39237",
+                "            taskmanagers registered 2",
+                "kafka-secure stopped    (ports 9094 9095)",
+                "opensearch-secure stopped    (ports 9201 9301)");
+        assertThat(StatusCommand.exitCode(3, Services.parseStatus(healthy), Map.of())).isEqualTo(ExitCodes.OK);
+        // Before, a stopped model endpoint or TaskManager exited 0: only services.sh's 1 (a non-loopback listener) counted.
+        for (String service : List.of("model", "flink-tm-2", "kafka")) {
+            String down = healthy.lines()
+                    .map(l -> l.startsWith(service + " ") ? String.format("%-11s stopped    (ports 1)", service) : l)
+                    .collect(Collectors.joining("\n"));
+            assertThat(StatusCommand.exitCode(3, Services.parseStatus(down), Map.of())).as(service).isEqualTo(ExitCodes.ERROR);
+        }
     }
 }
