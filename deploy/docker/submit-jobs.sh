@@ -17,8 +17,8 @@
 # Every setting comes from the environment:
 #   FLINK_JOBMANAGER                 REST address of the JobManager (jobmanager:8081)
 #   STREAMRAG_VERSION                jar version suffix (0.1.0-SNAPSHOT)
-#   STREAMRAG_INGEST_JOB_NAME        job name the ingest job registers (streamrag-ingest)
-#   STREAMRAG_QUERY_JOB_NAME         job name the query job registers (streamrag-query)
+#   STREAMRAG_INGEST_JOB_NAME        job name the ingest job registers (--pipeline.name; streamrag-ingest)
+#   STREAMRAG_QUERY_JOB_NAME         job name the query job registers (--pipeline.name; streamrag-query)
 #   STREAMRAG_KAFKA_BOOTSTRAP_SERVERS, STREAMRAG_OPENSEARCH_URL, STREAMRAG_EMBEDDING_PROVIDER,
 #   STREAMRAG_OCR_PROVIDER, STREAMRAG_VISION_BASE_URL, STREAMRAG_VISION_MODEL,
 #   STREAMRAG_INGEST_ALLOWED_ROOTS, STREAMRAG_QUERY_ENDPOINTS
@@ -44,7 +44,7 @@ KAFKA="${STREAMRAG_KAFKA_BOOTSTRAP_SERVERS:-kafka:9092}"
 OPENSEARCH="${STREAMRAG_OPENSEARCH_URL:-http://opensearch:9200}"
 EMBEDDING="${STREAMRAG_EMBEDDING_PROVIDER:-onnx}"
 OCR="${STREAMRAG_OCR_PROVIDER:-tesseract}"
-VISION_URL="${STREAMRAG_VISION_BASE_URL:-http://ollama:11434}"
+VISION_URL="${STREAMRAG_VISION_BASE_URL:-http://ollama:11434/v1}"
 VISION_MODEL="${STREAMRAG_VISION_MODEL:-granite3.2-vision}"
 ALLOWED_ROOTS="${STREAMRAG_INGEST_ALLOWED_ROOTS:-/data}"
 ENDPOINTS="${STREAMRAG_QUERY_ENDPOINTS:-local=openai,http://local-model:8090/v1,extractive}"
@@ -52,7 +52,10 @@ ENDPOINTS="${STREAMRAG_QUERY_ENDPOINTS:-local=openai,http://local-model:8090/v1,
 read -r -a INGEST_EXTRA <<< "${STREAMRAG_INGEST_EXTRA_ARGS:-}"
 read -r -a QUERY_EXTRA <<< "${STREAMRAG_QUERY_EXTRA_ARGS:-}"
 
+# pipeline.name: the name the job registers is the one active_job_ids looks for (a job registered under another
+# name would not be found running, and a second copy would be submitted beside it).
 INGEST_ARGS=(
+  --pipeline.name "${INGEST_NAME}"
   --kafka.bootstrap-servers "${KAFKA}"
   --opensearch.url "${OPENSEARCH}"
   --embedding.provider "${EMBEDDING}"
@@ -63,6 +66,7 @@ INGEST_ARGS=(
   "${INGEST_EXTRA[@]}"
 )
 QUERY_ARGS=(
+  --pipeline.name "${QUERY_NAME}"
   --kafka.bootstrap-servers "${KAFKA}"
   --opensearch.url "${OPENSEARCH}"
   --embedding.provider "${EMBEDDING}"

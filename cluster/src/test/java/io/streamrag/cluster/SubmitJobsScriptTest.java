@@ -108,4 +108,17 @@ class SubmitJobsScriptTest {
         assertThat(calls.get(0)).startsWith("stop").contains("--savepointPath file://" + state.resolve("savepoints")).endsWith(job(1));
         assertThat(calls.get(1)).contains("-s file:" + state.resolve("savepoints/savepoint-1a2b")).contains("streamrag-ingest-job");
     }
+
+    /** Before, the name was only looked for: the job still registered as streamrag-ingest, so the next run submitted a second copy. */
+    @Test
+    void aJobNameSetIsTheNameRegisteredSoARunningJobIsNotSubmittedAgain() throws Exception {
+        Map<String, String> names = Map.of("STREAMRAG_INGEST_JOB_NAME", "acme-ingest", "STREAMRAG_QUERY_JOB_NAME", "acme-query");
+        List<String> first = run(names);
+        assertThat(first).hasSize(2);
+        assertThat(first.get(0)).contains("streamrag-ingest-job").contains("--pipeline.name acme-ingest");
+        assertThat(first.get(1)).contains("streamrag-query-job").contains("--pipeline.name acme-query");
+        Files.writeString(dir.resolve("active"), "01.12.2026 02:50:00 : " + job(1) + " : acme-ingest (RUNNING)\n"
+                + "01.12.2026 02:50:00 : " + job(2) + " : acme-query (RUNNING)\n");
+        assertThat(run(names)).isEmpty();
+    }
 }
