@@ -45,6 +45,19 @@ public enum DocumentError {
         return code;
     }
 
+    /**
+     * {@code error} itself when it is one of these codes, else {@code Other} (a code of another release, restored
+     * from state): what per-code metrics are named by, so their number stays that of this enum.
+     */
+    public static String knownCode(String error) {
+        for (DocumentError e : values()) {
+            if (e.code.equals(error)) {
+                return error;
+            }
+        }
+        return "Other";
+    }
+
     @Override
     public String toString() {
         return code;

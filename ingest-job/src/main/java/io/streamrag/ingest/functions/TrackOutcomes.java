@@ -1,6 +1,7 @@
 package io.streamrag.ingest.functions;
 
 import io.streamrag.common.records.IngestOutcome.Outcome;
+import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.metrics.OutcomeMetrics;
 import io.streamrag.ingest.records.DocumentOutcome;
 
@@ -122,6 +123,7 @@ public class TrackOutcomes extends ProcessFunction<DocumentOutcome, DocumentOutc
             case DEAD_LETTERED:
                 metrics.get(OutcomeMetrics.DEAD_LETTERED).inc();
                 metrics.deadLetteredAt(o.stage).inc();
+                metrics.deadLetteredFor(DocumentError.knownCode(o.error)).inc();
                 break;
         }
         totals.get(o.outcome).add(1L);

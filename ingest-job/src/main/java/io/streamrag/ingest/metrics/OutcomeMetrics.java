@@ -21,10 +21,13 @@ public final class OutcomeMetrics extends ComponentMetrics {
     public static final MetricSpec<Gauge<Long>> PROGRESS_TOTAL = SPECS.gauge("progressTotal");
     /** Per stage: {@code documentsDeadLettered_<stage>}. */
     public static final String DEAD_LETTERED_PREFIX = "documentsDeadLettered_";
+    /** Per error code (docs/CONTRACT.md's {@code error}, e.g. LimitExceeded): {@code documentsDeadLetteredFor_<error>}. */
+    public static final String DEAD_LETTERED_ERROR_PREFIX = "documentsDeadLetteredFor_";
     /** Job accumulators {@code outcome.<indexed|deleted|stale|dead-lettered>}, readable after the job ends. */
     public static final String ACCUMULATOR_PREFIX = "outcome.";
 
     private final Map<String, Counter> byStage = new HashMap<>();
+    private final Map<String, Counter> byError = new HashMap<>();
 
     public OutcomeMetrics(MetricGroup group, Gauge<Long> done, Gauge<Long> total) {
         super(group, SPECS);
@@ -34,5 +37,10 @@ public final class OutcomeMetrics extends ComponentMetrics {
 
     public Counter deadLetteredAt(String stage) {
         return byStage.computeIfAbsent(String.valueOf(stage), s -> group.counter(DEAD_LETTERED_PREFIX + s));
+    }
+
+    /** The counter of one error code; the caller keeps the codes a closed set (one metric each). */
+    public Counter deadLetteredFor(String error) {
+        return byError.computeIfAbsent(error, e -> group.counter(DEAD_LETTERED_ERROR_PREFIX + e));
     }
 }

@@ -62,6 +62,10 @@ class TrackOutcomesTest {
             assertThat(count(OutcomeMetrics.DEAD_LETTERED.name())).isEqualTo(3);
             assertThat(count(OutcomeMetrics.DEAD_LETTERED_PREFIX + "fetch")).isEqualTo(1);
             assertThat(count(OutcomeMetrics.DEAD_LETTERED_PREFIX + "extract")).isEqualTo(2);
+            // By error code too (the dashboard's "Dead letters by reason"); a code this release does not know is Other.
+            assertThat(count(OutcomeMetrics.DEAD_LETTERED_ERROR_PREFIX + "FetchFailed")).isEqualTo(1);
+            assertThat(count(OutcomeMetrics.DEAD_LETTERED_ERROR_PREFIX + "LimitExceeded")).isEqualTo(1);
+            assertThat(count(OutcomeMetrics.DEAD_LETTERED_ERROR_PREFIX + "Other")).isEqualTo(1);
             assertThat(gauge(OutcomeMetrics.PROGRESS_DONE.name())).isEqualTo(6);
             assertThat(gauge(OutcomeMetrics.PROGRESS_TOTAL.name())).isEqualTo(6);
             // Accumulators outlive the job: a finished backfill's summary reads them.
@@ -203,6 +207,8 @@ class TrackOutcomesTest {
         o.version = 1;
         o.outcome = outcome;
         o.stage = stage;
+        // Dead letters: fetch failed, extract over a limit, and one extract code from some other release.
+        o.error = stage == null ? null : "fetch".equals(stage) ? "FetchFailed" : "e".equals(documentId) ? "LimitExceeded" : "SomeFutureCode";
         return o;
     }
 }
