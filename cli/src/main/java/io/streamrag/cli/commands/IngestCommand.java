@@ -190,16 +190,32 @@ public class IngestCommand implements Callable<Integer> {
                     continue; // the same file named twice (a folder and a file in it): one event
                 }
                 if (other != null) {
-                    // Files beside each other differ only by extension, which the documentId leaves out: no folder helps.
                     throw new IllegalArgumentException("Both " + other + " and " + abs + " would be documentId '" + id + "': "
-                            + (other.getParent().equals(abs.getParent())
-                                    ? "the extension is not part of it; rename one of them (a later run with the other would replace it)"
-                                    : "ingest their common parent folder instead, so their relative paths tell them apart"));
+                            + clash(other, abs));
                 }
                 events.add(event(abs, id, tenant));
             }
         }
         return events;
+    }
+
+    /** Why two files got one documentId, and what to do about it. */
+    static String clash(Path one, Path other) {
+        if (!stem(one).equals(stem(other))) {
+            // "My Guide.pdf" and "My-Guide.pdf": no folder helps.
+            return "characters other than letters, digits, '.', '_' and '-' become '-' in it; rename one of them";
+        }
+        if (one.getParent().equals(other.getParent())) {
+            // Files beside each other differ only by extension, which the documentId leaves out: no folder helps.
+            return "the extension is not part of it; rename one of them (a later run with the other would replace it)";
+        }
+        return "ingest their common parent folder instead, so their relative paths tell them apart";
+    }
+
+    private static String stem(Path file) {
+        String name = file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return dot > 0 ? name.substring(0, dot) : name;
     }
 
     /**

@@ -172,6 +172,16 @@ class IngestCommandTest {
                 .contains("would be documentId 'x/g'").contains("rename one of them").doesNotContain("common parent folder");
     }
 
+    /** Before, "My Guide.pdf" beside "My-Guide.md" was told that the extension is not part of the documentId. */
+    @Test
+    void aClashOfReplacedCharactersSaysSo() throws IOException {
+        Files.writeString(dir.resolve("My Guide.md"), "# A");
+        Files.writeString(dir.resolve("My-Guide.md"), "# B");
+        assertThatThrownBy(() -> IngestCommand.events(List.of(dir), "acme"))
+                .hasMessageContaining("would be documentId 'My-Guide'").hasMessageContaining("become '-'")
+                .hasMessageNotContaining("extension");
+    }
+
     @Test
     void theSameFileNamedTwiceIsOneEvent() throws IOException {
         Files.writeString(dir.resolve("guide.md"), "# A");
