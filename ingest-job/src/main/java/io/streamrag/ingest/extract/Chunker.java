@@ -40,7 +40,7 @@ public class Chunker implements Serializable {
      * embedding model's window and all of it in every prompt that cited it.
      */
     static final int MAX_DENSE_PIECE_CHARS = 16;
-    /** Longest title repeated in every chunk (a PDF's /Title can be any length). */
+    /** Longest title or section heading, repeated in every chunk (a PDF's /Title, a Markdown heading can be any length). */
     static final int MAX_TITLE_CHARS = 1024;
     /**
      * A Markdown ATX heading; its closing {@code #}s are taken off in {@link #headingText}, not by the pattern: a lazy
@@ -271,7 +271,8 @@ public class Chunker implements Serializable {
                         }
                         // A heading closes the current chunk: chunks never straddle sections.
                         b.flush(false);
-                        b.section = headingText(m.group(2));
+                        // Clipped: every chunk of the section carries it (a 300 KB heading made 600 KB chunks).
+                        b.section = clip(headingText(m.group(2)));
                         if (b.title == null) {
                             b.title = b.section;
                         }
@@ -431,9 +432,7 @@ public class Chunker implements Serializable {
             this.doc = doc;
             this.out = out;
             this.kind = kind;
-            String t = task.title != null ? task.title : doc.title;
-            this.title = t == null || t.length() <= MAX_TITLE_CHARS ? t
-                    : t.substring(0, Character.isHighSurrogate(t.charAt(MAX_TITLE_CHARS - 1)) ? MAX_TITLE_CHARS - 1 : MAX_TITLE_CHARS);
+            this.title = clip(task.title != null ? task.title : doc.title);
         }
 
         void add(CharSequence text, int page, int block) {
@@ -512,6 +511,12 @@ public class Chunker implements Serializable {
     /** Approximate token count of a text, as the chunker counts them. */
     public static int approxTokens(String text) {
         return (int) Math.ceil(weightOf(text) * TOKENS_PER_WORD);
+    }
+
+    /** {@code t} cut to {@link #MAX_TITLE_CHARS}, a character never cut in two. */
+    static String clip(String t) {
+        return t == null || t.length() <= MAX_TITLE_CHARS ? t
+                : t.substring(0, Character.isHighSurrogate(t.charAt(MAX_TITLE_CHARS - 1)) ? MAX_TITLE_CHARS - 1 : MAX_TITLE_CHARS);
     }
 
     /** A heading's text without its optional closing sequence of {@code #}s and the white space around it. */

@@ -118,9 +118,14 @@ public class IndexChunks extends IndexBufferingOperator<ChunkedDocument, Documen
     protected long bytesOf(ChunkedDocument doc) {
         long bytes = 0;
         for (Chunk c : doc.chunks) {
-            bytes += 200 + 2L * c.text.length() + (c.embedding == null ? 0 : 12L * c.embedding.length);
+            bytes += 200 + 2L * (c.text.length() + length(c.title) + length(c.section))
+                    + (c.embedding == null ? 0 : 12L * c.embedding.length);
         }
         return bytes;
+    }
+
+    private static int length(String s) {
+        return s == null ? 0 : s.length();
     }
 
     @Override

@@ -248,7 +248,9 @@ class ChunkerTest {
         List<Chunk> chunks = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
                 () -> new Chunker(130, 26).chunk(task(), doc)); // a bound on termination, not a speed target
         assertThat(chunks).isNotEmpty();
-        assertThat(chunks.get(0).section).startsWith("a").endsWith("b");
+        // Cut like a title: every chunk of the section carries it (before, all 30,003 characters went into each).
+        assertThat(chunks.get(0).section).startsWith("a").hasSize(Chunker.MAX_TITLE_CHARS);
+        assertThat(chunks.get(0).title).isEqualTo(chunks.get(0).section);
     }
 
     @Test
