@@ -42,9 +42,19 @@ public final class FlinkRest {
 
     private final String base;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    /**
+     * How long a short request (a read, a cancel, a savepoint's trigger, a jar's removal) waits for its answer: a
+     * JobManager that takes connections but does not answer would otherwise hold backfill and down forever.
+     */
+    private final Duration requestTimeout;
 
     public FlinkRest(String base) {
+        this(base, Duration.ofSeconds(10));
+    }
+
+    FlinkRest(String base, Duration requestTimeout) {
         this.base = base;
+        this.requestTimeout = requestTimeout;
     }
 
     /** The REST port of the local cluster (deploy/local/flink/config.yaml). */
@@ -105,7 +115,7 @@ public final class FlinkRest {
     }
 
     public void cancel(String jobId) throws IOException {
-        send(HttpRequest.newBuilder(URI.create(base + "/jobs/" + jobId + "?mode=cancel"))
+        send(HttpRequest.newBuilder(URI.create(base + "/jobs/" + jobId + "?mode=cancel")).timeout(requestTimeout)
                 .method("PATCH", HttpRequest.BodyPublishers.noBody()).build());
     }
 
@@ -199,7 +209,7 @@ public final class FlinkRest {
     }
 
     public void deleteJar(String jarId) throws IOException {
-        send(HttpRequest.newBuilder(URI.create(base + "/jars/" + jarId)).DELETE().build());
+        send(HttpRequest.newBuilder(URI.create(base + "/jars/" + jarId)).timeout(requestTimeout).DELETE().build());
     }
 
     /**
@@ -231,7 +241,7 @@ public final class FlinkRest {
         var body = Json.MAPPER.createObjectNode();
         body.put("targetDirectory", targetDirectory);
         body.put("drain", false);
-        JsonNode trigger = send(HttpRequest.newBuilder(URI.create(base + "/jobs/" + jobId + "/stop"))
+        JsonNode trigger = send(HttpRequest.newBuilder(URI.create(base + "/jobs/" + jobId + "/stop")).timeout(requestTimeout)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build());
         String requestId = trigger.path("request-id").asText();
@@ -304,7 +314,7 @@ public final class FlinkRest {
     }
 
     private JsonNode get(String path) throws IOException {
-        return send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10)).GET().build());
+        return send(HttpRequest.newBuilder(URI.create(base + path)).timeout(requestTimeout).GET().build());
     }
 
     private JsonNode send(HttpRequest request) throws IOException {
