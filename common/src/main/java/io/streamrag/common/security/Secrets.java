@@ -101,6 +101,17 @@ public final class Secrets {
         return url.indexOf('@') >= 0 || (query >= 0 && KEY_PARAMETER.matcher(url.substring(query + 1)).find());
     }
 
+    /** A URL in free text: a scheme (bounded, so a long run of letters costs no backtracking), "://", up to a space or quote. */
+    private static final Pattern URL_IN_TEXT = Pattern.compile("\\b[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\\s'\"<>]++");
+
+    /**
+     * {@code text} with every URL in it {@link #masked}: a message that names a document's uri (a fetch's failure, a
+     * redirect's target) goes to logs and the outcomes topic, and a pre-signed URL's query is a credential.
+     */
+    public static String maskedUrls(String text) {
+        return text == null ? null : URL_IN_TEXT.matcher(text).replaceAll(m -> java.util.regex.Matcher.quoteReplacement(masked(m.group())));
+    }
+
     /** {@code url} for a message: all from its "//" to its last '@', and its query, replaced by {@code ***}. */
     public static String masked(String url) {
         int scheme = url.indexOf("://");

@@ -3,6 +3,7 @@ package io.streamrag.ingest.functions;
 import io.streamrag.common.json.Json;
 import io.streamrag.common.records.DocumentEvent;
 import io.streamrag.common.records.Identity;
+import io.streamrag.common.security.Secrets;
 import io.streamrag.ingest.extract.ContentTypes;
 import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.metrics.ParseMetrics;
@@ -146,7 +147,7 @@ public class ParseDocumentEvent extends ProcessFunction<RawDocument, DocumentTas
         f.version = tree != null && tree.path("version").canConvertToLong() ? tree.get("version").asLong() : null;
         f.stage = stage.code();
         f.error = error.code();
-        f.message = Identity.clip(message, Identity.MAX_TEXT_CHARS);
+        f.message = Identity.clip(Secrets.maskedUrls(message), Identity.MAX_TEXT_CHARS);
         f.eventJson = eventJson;
         f.eventTime = raw.timestamp;
         metrics.get(ParseMetrics.DOCUMENTS_INVALID).inc();

@@ -1,6 +1,7 @@
 package io.streamrag.ingest.pipeline;
 
 import io.streamrag.common.records.Identity;
+import io.streamrag.common.security.Secrets;
 import io.streamrag.ingest.extract.DocumentError;
 import io.streamrag.ingest.records.DocumentOutcome;
 import io.streamrag.ingest.records.DocumentTask;
@@ -49,7 +50,7 @@ public final class DeadLetters {
         f.version = task.version;
         f.stage = stage.code();
         f.error = error.code();
-        f.message = Identity.clip(message, Identity.MAX_TEXT_CHARS);
+        f.message = Identity.clip(Secrets.maskedUrls(message), Identity.MAX_TEXT_CHARS);
         f.eventJson = task.eventJson;
         f.eventTime = task.eventTime;
         return f;

@@ -110,6 +110,51 @@ class FetchContentTest {
         }
     }
 
+    /**
+     * A pre-signed URL's query is a credential: a failure's message (dead letter, outcome, the outcome's log line) and
+     * the target of a redirect the server chose never show it. Before, both went out in full.
+     */
+    @Test
+    void aFailureNamesTheUriWithoutItsQuery() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        String base = "http://127.0.0.1:" + server.getAddress().getPort();
+        server.createContext("/denied", ex -> {
+            ex.sendResponseHeaders(403, -1);
+            ex.close();
+        });
+        server.createContext("/moved", ex -> {
+            ex.getResponseHeaders().add("Location", base + "/gone?X-Amz-Security-Token=SERVERSECRET");
+            ex.sendResponseHeaders(302, -1);
+            ex.close();
+        });
+        server.createContext("/gone", ex -> {
+            ex.sendResponseHeaders(404, -1);
+            ex.close();
+        });
+        server.start();
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.FETCH_ALLOWED_HOSTS, List.of("127.0.0.1"));
+        conf.set(IngestOptions.FETCH_ALLOWED_ADDRESSES, List.of("127.0.0.1:" + server.getAddress().getPort()));
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new FetchContent(FetchSettings.from(conf))))) {
+            h.open();
+            h.processElement(task("denied", base + "/denied?X-Amz-Signature=EVENTSECRET", null), 1);
+            h.processElement(task("moved", base + "/moved", null), 1);
+            h.processElement(task("scheme", "ftp://user:PASSWORD@127.0.0.1/a.pdf", null), 1);
+            List<FailedDocument> dead = h.getSideOutput(DeadLetters.TAG).stream()
+                    .map(r -> ((StreamRecord<FailedDocument>) r).getValue()).collect(Collectors.toList());
+            assertThat(dead).extracting(f -> f.documentId).containsExactly("denied", "moved", "scheme");
+            assertThat(dead).allSatisfy(f -> {
+                assertThat(f.message).doesNotContain("SECRET").doesNotContain("PASSWORD");
+                assertThat(io.streamrag.ingest.records.DocumentOutcome.deadLettered(f).toString()).doesNotContain("SECRET")
+                        .doesNotContain("PASSWORD");
+            });
+            assertThat(dead.get(0).message).contains(base + "/denied?***").contains("403");
+            assertThat(dead.get(1).message).contains(base + "/gone?***").contains("404");
+        } finally {
+            server.stop(0);
+        }
+    }
+
     @Test
     void noAllowedRootsMeansNoFiles() throws Exception {
         Path file = Files.writeString(dir.resolve("a.txt"), "text");
