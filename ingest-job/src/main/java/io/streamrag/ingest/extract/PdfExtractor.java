@@ -49,8 +49,8 @@ import java.util.Set;
 
 /**
  * PDF text per page in reading order, tables per page ({@link TableDetector}), embedded images per page, and scanned pages rendered for OCR (PDFBox 3), with
- * every allocation the document controls bounded (decoded streams, rendered pixels, image sizes and their masks, image
- * bytes per document, form nesting, time inside a rendered page).
+ * every allocation the document controls bounded (decoded streams, rendered pixels, image sizes and their masks, JPEG
+ * scans, image bytes per document, form nesting, time inside a rendered page).
  */
 public class PdfExtractor {
 
@@ -337,7 +337,8 @@ public class PdfExtractor {
     /**
      * False when decoding the image would exceed ingest.limits.max-image-pixels: the image itself, its /SMask or /Mask
      * image (decoded at their own size), or the largest width times the largest height, to which getImage() scales
-     * image and mask. A JPEG (image or mask) whose header lies beyond the limit refuses the document (checkEncodedSize).
+     * image and mask; or when the image or mask is a JPEG of too many scans. A JPEG (image or mask) whose header lies
+     * beyond the limit refuses the document (checkEncoded).
      */
     private boolean withinLimits(PDImageXObject image, int page) throws DocumentException {
         try {
@@ -356,38 +357,61 @@ public class PdfExtractor {
                 }
                 w = Math.max(w, mask.getWidth());
                 h = Math.max(h, mask.getHeight());
-                checkEncodedSize(mask, page);
+                if (!checkEncoded(mask, page)) {
+                    return false;
+                }
             }
             if (w * h > max) {
                 return false;
             }
-            checkEncodedSize(image, page);
-            return true;
+            return checkEncoded(image, page);
         } catch (IOException e) {
             return false; // an unreadable mask: the image would not decode either
         }
     }
 
     /**
-     * A JPEG or JPEG 2000 decodes to the size its own header declares, whatever the PDF dictionary says: read that
-     * header (no pixels) and refuse the document when it lies beyond ingest.limits.max-image-pixels.
+     * Reads the encoded JPEG or JPEG 2000 stage of an image (the first in its filters: PDFBox decodes each) without
+     * decoding pixels. A JPEG 2000 or JPEG decodes to the size its own header declares, whatever the PDF dictionary
+     * says: beyond ingest.limits.max-image-pixels the document is refused. False for a JPEG of more than
+     * {@link JpegScans#MAX} scans: ImageIO decodes it in one native call that no deadline or interrupt stops, each scan
+     * one more pass over all its pixels (a 4096 x 4096 progressive JPEG repeating its last scan 5,000 times, 232 KB
+     * of PDF, took 99 s).
      */
-    private void checkEncodedSize(PDImageXObject image, int page) throws IOException, DocumentException {
-        List<COSName> filters = image.getStream().getFilters();
-        if (filters.isEmpty()) {
-            return;
+    private boolean checkEncoded(PDImageXObject image, int page) throws IOException, DocumentException {
+        COSName codec = null;
+        for (COSName filter : image.getStream().getFilters()) {
+            if (isDct(filter.getName()) || COSName.JPX_DECODE.equals(filter)) {
+                codec = filter;
+                break;
+            }
         }
-        COSName last = filters.get(filters.size() - 1);
-        if (!COSName.DCT_DECODE.equals(last) && !COSName.JPX_DECODE.equals(last)) {
-            return;
+        if (codec == null) {
+            return true;
         }
-        try (InputStream in = image.getStream().createInputStream(List.of(COSName.DCT_DECODE.getName(), COSName.JPX_DECODE.getName()))) {
+        try (InputStream in = encoded(image)) {
             int[] size = DocumentExtractor.imageSize(in);
             if (size != null && (long) size[0] * size[1] > limits.maxImagePixels()) {
                 throw new DocumentException(DocumentError.LIMIT_EXCEEDED, "An image on page " + page + " declares " + image.getWidth() + "x" + image.getHeight()
                         + " but its data is " + size[0] + "x" + size[1] + " pixels, more than " + IngestOptions.LIMITS_MAX_IMAGE_PIXELS.key() + "=" + limits.maxImagePixels());
             }
         }
+        if (!isDct(codec.getName())) {
+            return true;
+        }
+        try (InputStream in = encoded(image)) {
+            return JpegScans.count(in, JpegScans.MAX) <= JpegScans.MAX;
+        }
+    }
+
+    /** The image's data decoded up to (not through) its first JPEG or JPEG 2000 filter. */
+    private static InputStream encoded(PDImageXObject image) throws IOException {
+        return image.getStream().createInputStream(List.of(COSName.DCT_DECODE.getName(), COSName.DCT_DECODE_ABBREVIATION.getName(), COSName.JPX_DECODE.getName()));
+    }
+
+    /** DCTDecode, or its abbreviation, which PDFBox decodes in image XObjects as well as in inline images. */
+    private static boolean isDct(String filter) {
+        return filter.equals(COSName.DCT_DECODE.getName()) || filter.equals(COSName.DCT_DECODE_ABBREVIATION.getName());
     }
 
     private static String hash(PDImageXObject image) throws IOException {
@@ -501,7 +525,7 @@ public class PdfExtractor {
      * ingest.limits.max-image-pixels, then decodes once into buffers capped near that size (a JPEG stage by its
      * header first), so PDFBox's own decode that follows is bounded. Over: the page is skipped, or refused for a lying JPEG.
      */
-    private void checkInlineImage(COSDictionary params, byte[] data, PDResources resources, int page) throws StopRendering {
+    private void checkInlineImage(COSDictionary params, byte[] data, PDResources resources, int page) throws IOException {
         if (params == null || data == null) {
             return;
         }
@@ -524,11 +548,14 @@ public class PdfExtractor {
         byte[] stage = data;
         for (int i = 0; i < filters.size(); i++) {
             String name = filters.get(i);
-            if (name.equals(COSName.DCT_DECODE.getName()) || name.equals(COSName.DCT_DECODE_ABBREVIATION.getName())) {
+            if (isDct(name)) {
                 int[] size = DocumentExtractor.imageSize(stage);
                 if (size != null && (long) size[0] * size[1] > limits.maxImagePixels()) {
                     throw new StopRendering(new DocumentException(DocumentError.LIMIT_EXCEEDED, "An inline image on page " + page + " declares " + w + "x" + h
                             + " but its data is " + size[0] + "x" + size[1] + " pixels, more than " + IngestOptions.LIMITS_MAX_IMAGE_PIXELS.key() + "=" + limits.maxImagePixels()));
+                }
+                if (JpegScans.count(new ByteArrayInputStream(stage), JpegScans.MAX) > JpegScans.MAX) {
+                    throw new StopRendering(null); // as an XObject JPEG of too many scans (checkEncoded): not decoded
                 }
             }
             CappedBuffer decoded = new CappedBuffer(cap);

@@ -27,6 +27,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Random;
 
@@ -254,21 +255,74 @@ class PoisonDocumentsTest {
         for (int k = 1; k <= 7; k++) {
             f = form(doc, "/F Do /F Do /F Do /F Do /F Do /F Do /F Do /F Do /F Do /F Do\n", Map.of("F", f));
         }
-        COSDictionary annot = new COSDictionary();
-        annot.setItem(COSName.TYPE, COSName.ANNOT);
-        annot.setItem(COSName.SUBTYPE, COSName.getPDFName("Square"));
-        annot.setItem(COSName.RECT, new PDRectangle(0, 0, 612, 792).getCOSArray());
-        COSDictionary ap = new COSDictionary();
-        ap.setItem(COSName.N, f);
-        annot.setItem(COSName.AP, ap);
-        COSArray annots = new COSArray();
-        annots.add(annot);
-        page.getCOSObject().setItem(COSName.ANNOTS, annots);
+        annotation(page, f);
         byte[] pdf = save(doc);
         DocumentException e = assertTimeoutPreemptively(Duration.ofSeconds(20),
                 () -> catchThrowableOfType(() -> new DocumentExtractor(limits).extract(pdf, ContentTypes.PDF), DocumentException.class));
         assertThat(e).isNotNull();
         assertThat(e.error()).isEqualTo(DocumentError.EXTRACTION_TIMEOUT);
+    }
+
+    // ---- one PDFBox call that no deadline stops: a JPEG's scans; the documents are small ----
+
+    /** Default limits but a 10 s extraction timeout, which each document below must end well within. */
+    private final DocumentExtractor tenSeconds = new DocumentExtractor(ExtractionLimits.from(Configuration.fromMap(
+            Map.of(IngestOptions.LIMITS_EXTRACT_TIMEOUT.key(), "10 s"))));
+
+    @Test
+    void jpegOfThousandsOfScansIsNotDecoded() throws Exception {
+        // A 2048 x 2048 progressive JPEG whose last scan is repeated 5,000 times (97 KB): ImageIO decoded it in one native
+        // call, a pass over all pixels per scan, that neither the deadline nor an interrupt stops (~18 s here; 4096 x 4096
+        // in 232 KB took 99 s). 1-2: embedded on a text page (the filter also by its abbreviation, which PDFBox decodes
+        // too); 3: a scanned page drawing it; 4: drawn only by an annotation on a scanned page (the renderer's own check);
+        // 5: an inline image on a scanned page.
+        byte[] bomb = PoisonDocuments.repeatedScanJpeg(2048, 5000);
+        for (int variant = 1; variant <= 5; variant++) {
+            PDDocument doc = new PDDocument();
+            PDPage page = page(doc, 612, 792);
+            COSStream image = jpegImage(doc, bomb, 2048, variant == 2 ? COSName.DCT_DECODE_ABBREVIATION : COSName.DCT_DECODE);
+            String scanned = "q 100 0 0 100 100 100 cm /Im0 Do Q\n";
+            switch (variant) {
+                case 1, 2 -> {
+                    xobjects(page, Map.of("Im0", image));
+                    content(doc, page, TEXT + "q 400 0 0 400 100 100 cm /Im0 Do Q\n");
+                }
+                case 3 -> {
+                    xobjects(page, Map.of("Im0", image));
+                    content(doc, page, scanned);
+                }
+                case 4 -> {
+                    xobjects(page, Map.of("Im0", zerosImage(doc, 100, 100, 8, COSName.DEVICEGRAY)));
+                    content(doc, page, scanned);
+                    annotation(page, form(doc, "q 400 0 0 400 100 100 cm /Im1 Do Q\n", Map.of("Im1", image)));
+                }
+                default -> {
+                    xobjects(page, Map.of("Im0", zerosImage(doc, 100, 100, 8, COSName.DEVICEGRAY)));
+                    ByteArrayOutputStream c = new ByteArrayOutputStream();
+                    c.write((scanned + "q 400 0 0 400 100 100 cm BI /W 2048 /H 2048 /CS /G /BPC 8 /F [/AHx /DCT] ID\n").getBytes(StandardCharsets.US_ASCII));
+                    c.write(HexFormat.of().formatHex(bomb).getBytes(StandardCharsets.US_ASCII)); // hex: no "EI" inside the data
+                    c.write(">\nEI Q\n".getBytes(StandardCharsets.US_ASCII));
+                    contentBytes(doc, page, c.toByteArray());
+                }
+            }
+            byte[] pdf = save(doc);
+            ExtractedDocument out = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> tenSeconds.extract(pdf, ContentTypes.PDF), "variant " + variant);
+            assertThat(out.images).as("variant %d", variant).isEmpty();
+            assertThat(out.imagesSkipped).as("variant %d", variant).isEqualTo(1);
+            if (variant <= 2) {
+                assertThat(out.pages).hasSize(1);
+                assertThat(out.pages.get(0).text).contains("real text layer");
+            }
+        }
+
+        // The same JPEG with its 6 scans, as written, is decoded.
+        PDDocument doc = new PDDocument();
+        PDPage page = page(doc, 612, 792);
+        xobjects(page, Map.of("Im0", jpegImage(doc, PoisonDocuments.repeatedScanJpeg(2048, 0), 2048, COSName.DCT_DECODE)));
+        content(doc, page, TEXT + "q 400 0 0 400 100 100 cm /Im0 Do Q\n");
+        ExtractedDocument out = tenSeconds.extract(save(doc), ContentTypes.PDF);
+        assertThat(out.images).hasSize(1);
+        assertThat(out.imagesSkipped).isZero();
     }
 
     @Test
@@ -315,6 +369,20 @@ class PoisonDocumentsTest {
             o.write(ops);
         }
         page.getCOSObject().setItem(COSName.CONTENTS, s);
+    }
+
+    /** Gives the page one annotation whose normal appearance is {@code appearance}, over the whole page. */
+    private static void annotation(PDPage page, COSStream appearance) {
+        COSDictionary annot = new COSDictionary();
+        annot.setItem(COSName.TYPE, COSName.ANNOT);
+        annot.setItem(COSName.SUBTYPE, COSName.getPDFName("Square"));
+        annot.setItem(COSName.RECT, new PDRectangle(0, 0, 612, 792).getCOSArray());
+        COSDictionary ap = new COSDictionary();
+        ap.setItem(COSName.N, appearance);
+        annot.setItem(COSName.AP, ap);
+        COSArray annots = new COSArray();
+        annots.add(annot);
+        page.getCOSObject().setItem(COSName.ANNOTS, annots);
     }
 
     private static COSStream form(PDDocument doc, String ops, Map<String, COSStream> named) throws IOException {
@@ -390,6 +458,16 @@ class PoisonDocumentsTest {
         return im;
     }
 
+
+    /** A gray side x side DCT image of the JPEG {@code jpeg}, its filter named {@code filter}. */
+    private static COSStream jpegImage(PDDocument doc, byte[] jpeg, int side, COSName filter) throws IOException {
+        COSStream im = imageStream(doc, side, side, 8, COSName.DEVICEGRAY);
+        im.setItem(COSName.FILTER, filter);
+        try (OutputStream o = im.createRawOutputStream()) {
+            o.write(jpeg);
+        }
+        return im;
+    }
 
     private static byte[] save(PDDocument doc) throws IOException {
         try (doc) {

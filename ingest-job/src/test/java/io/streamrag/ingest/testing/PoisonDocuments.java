@@ -14,7 +14,11 @@ import org.apache.pdfbox.pdmodel.graphics.form.PDFormXObject;
 import org.apache.pdfbox.pdmodel.graphics.image.LosslessFactory;
 import org.apache.pdfbox.pdmodel.graphics.image.PDImageXObject;
 
+import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
 
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
@@ -191,6 +195,38 @@ public final class PoisonDocuments {
             }
             return save(doc);
         }
+    }
+
+    /**
+     * A progressive JPEG of a blank {@code side} x {@code side} gray image whose last scan is repeated {@code extraScans}
+     * more times (16 bytes each at 2048 x 2048): valid, and decoded in one native ImageIO call that makes a pass over every block per scan.
+     */
+    public static byte[] repeatedScanJpeg(int side, int extraScans) throws IOException {
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+        ImageWriteParam param = writer.getDefaultWriteParam();
+        param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
+        ByteArrayOutputStream jpeg = new ByteArrayOutputStream();
+        try (ImageOutputStream out = ImageIO.createImageOutputStream(jpeg)) {
+            writer.setOutput(out);
+            writer.write(null, new IIOImage(new BufferedImage(side, side, BufferedImage.TYPE_BYTE_GRAY), null, null), param);
+        } finally {
+            writer.dispose();
+        }
+        byte[] bytes = jpeg.toByteArray();
+        int lastScan = -1; // the last SOS marker: in entropy-coded data a 0xFF is followed by 0x00 or RSTn
+        for (int i = 0; i + 1 < bytes.length; i++) {
+            if ((bytes[i] & 0xFF) == 0xFF && (bytes[i + 1] & 0xFF) == 0xDA) {
+                lastScan = i;
+            }
+        }
+        int eoi = bytes.length - 2;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(bytes, 0, eoi);
+        for (int k = 0; k < extraScans; k++) {
+            out.write(bytes, lastScan, eoi - lastScan);
+        }
+        out.write(bytes, eoi, 2);
+        return out.toByteArray();
     }
 
     /** {@code pages} pages of one short line each. */
