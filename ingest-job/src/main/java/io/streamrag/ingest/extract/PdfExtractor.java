@@ -20,10 +20,13 @@ import org.apache.pdfbox.pdmodel.PDResources;
 import org.apache.pdfbox.pdmodel.common.PDRectangle;
 import org.apache.pdfbox.pdmodel.encryption.InvalidPasswordException;
 import org.apache.pdfbox.pdmodel.graphics.PDXObject;
+import org.apache.pdfbox.pdmodel.graphics.color.PDColor;
 import org.apache.pdfbox.pdmodel.graphics.color.PDColorSpace;
+import org.apache.pdfbox.pdmodel.graphics.color.PDPattern;
 import org.apache.pdfbox.pdmodel.graphics.form.PDFormXObject;
 import org.apache.pdfbox.pdmodel.graphics.image.PDImage;
 import org.apache.pdfbox.pdmodel.graphics.image.PDImageXObject;
+import org.apache.pdfbox.pdmodel.graphics.pattern.PDShadingPattern;
 import org.apache.pdfbox.rendering.ImageType;
 import org.apache.pdfbox.rendering.PDFRenderer;
 import org.apache.pdfbox.rendering.PageDrawer;
@@ -31,6 +34,8 @@ import org.apache.pdfbox.rendering.PageDrawerParameters;
 
 import javax.imageio.ImageIO;
 
+import java.awt.Color;
+import java.awt.Paint;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -50,7 +55,7 @@ import java.util.Set;
 /**
  * PDF text per page in reading order, tables per page ({@link TableDetector}), embedded images per page, and scanned pages rendered for OCR (PDFBox 3), with
  * every allocation the document controls bounded (decoded streams, rendered pixels, image sizes and their masks, JPEG
- * scans, image bytes per document, form nesting, time inside a rendered page).
+ * scans, image bytes per document, form nesting, time inside a rendered page, shadings left out of it).
  */
 public class PdfExtractor {
 
@@ -444,6 +449,9 @@ public class PdfExtractor {
         return new DocumentException(DocumentError.EXTRACTION_TIMEOUT, "Extraction exceeded " + IngestOptions.LIMITS_EXTRACT_TIMEOUT.key());
     }
 
+    /** Transparent: what the OCR renderer paints instead of a shading pattern. */
+    private static final Color NO_PAINT = new Color(0, 0, 0, 0);
+
     /** Stops rendering one page from inside PDFBox: {@code error} refuses the document, null skips the page. */
     private static final class StopRendering extends RuntimeException {
         final DocumentException error;
@@ -454,7 +462,10 @@ public class PdfExtractor {
         }
     }
 
-    /** A PDFRenderer whose page drawers hold images to the limits collectImages applies and stop at the deadline. */
+    /**
+     * A PDFRenderer whose page drawers hold images to the limits collectImages applies, stop at the deadline and leave
+     * shadings out.
+     */
     private final class BoundedRenderer extends PDFRenderer {
         private final Images images;
         private int page;
@@ -514,6 +525,23 @@ public class PdfExtractor {
                         }
                     }
                     super.drawImage(image);
+                }
+
+                @Override
+                public void shadingFill(COSName shadingName) {
+                    // Shadings are gradients, not words, and one sh operator can cost minutes in PDFBox, where no deadline
+                    // is checked: a mesh shading fills each triangle pixel by pixel (200 page-sized triangles, 4.8 KB of
+                    // PDF, took 31 s); a function-based one evaluates its function, a PostScript program, per pixel.
+                }
+
+                @Override
+                protected Paint getPaint(PDColor color) throws IOException {
+                    // A shading pattern as fill or stroke colour costs the same: what it paints is left out too (text shown
+                    // with it is in the text layer; only outlines painted with it are lost to OCR).
+                    if (color.getColorSpace() instanceof PDPattern && ((PDPattern) color.getColorSpace()).getPattern(color) instanceof PDShadingPattern) {
+                        return NO_PAINT;
+                    }
+                    return super.getPaint(color);
                 }
             };
         }

@@ -9,6 +9,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.pdfbox.cos.COSArray;
 import org.apache.pdfbox.cos.COSDictionary;
+import org.apache.pdfbox.cos.COSInteger;
 import org.apache.pdfbox.cos.COSName;
 import org.apache.pdfbox.cos.COSStream;
 import org.apache.pdfbox.pdmodel.PDDocument;
@@ -263,7 +264,7 @@ class PoisonDocumentsTest {
         assertThat(e.error()).isEqualTo(DocumentError.EXTRACTION_TIMEOUT);
     }
 
-    // ---- one PDFBox call that no deadline stops: a JPEG's scans; the documents are small ----
+    // ---- one PDFBox call that no deadline stops: a JPEG's scans, a shading's triangles; the documents are small ----
 
     /** Default limits but a 10 s extraction timeout, which each document below must end well within. */
     private final DocumentExtractor tenSeconds = new DocumentExtractor(ExtractionLimits.from(Configuration.fromMap(
@@ -323,6 +324,47 @@ class PoisonDocumentsTest {
         ExtractedDocument out = tenSeconds.extract(save(doc), ContentTypes.PDF);
         assertThat(out.images).hasSize(1);
         assertThat(out.imagesSkipped).isZero();
+    }
+
+    @Test
+    void shadingsAreLeftOutOfScannedPages() throws Exception {
+        // A scanned page (a small image, no text) filled by a type 4 shading of 400 page-sized triangles (7 KB of data):
+        // PDFBox painted them pixel by pixel inside one sh operator, where the deadline is not checked (200 triangles took
+        // 31 s against a 10 s timeout). Then the same shading as a pattern that fills the page, and one that strokes.
+        for (String paint : new String[] {"/Sh0 sh", "/Pattern cs /P0 scn 0 0 612 792 re f", "/Pattern CS /P0 SCN 300 w 0 0 m 612 792 l S"}) {
+            PDDocument doc = new PDDocument();
+            PDPage page = page(doc, 612, 792);
+            xobjects(page, Map.of("Im0", zerosImage(doc, 100, 100, 8, COSName.DEVICEGRAY)));
+            COSStream mesh = doc.getDocument().createCOSStream();
+            mesh.setInt(COSName.SHADING_TYPE, 4);
+            mesh.setItem(COSName.COLORSPACE, COSName.DEVICEGRAY);
+            mesh.setInt(COSName.BITS_PER_COORDINATE, 16);
+            mesh.setInt(COSName.BITS_PER_COMPONENT, 8);
+            mesh.setInt(COSName.BITS_PER_FLAG, 8);
+            COSArray decode = new COSArray();
+            for (int v : new int[] {0, 612, 0, 792, 0, 1}) {
+                decode.add(COSInteger.get(v));
+            }
+            mesh.setItem(COSName.DECODE, decode);
+            try (OutputStream o = mesh.createOutputStream(COSName.FLATE_DECODE)) {
+                o.write(PoisonDocuments.largeTriangles(400));
+            }
+            COSDictionary pattern = new COSDictionary();
+            pattern.setInt(COSName.PATTERN_TYPE, 2);
+            pattern.setItem(COSName.SHADING, mesh);
+            COSDictionary shadings = new COSDictionary();
+            shadings.setItem(COSName.getPDFName("Sh0"), mesh);
+            COSDictionary patterns = new COSDictionary();
+            patterns.setItem(COSName.getPDFName("P0"), pattern);
+            page.getResources().getCOSObject().setItem(COSName.SHADING, shadings);
+            page.getResources().getCOSObject().setItem(COSName.PATTERN, patterns);
+            content(doc, page, "q 100 0 0 100 100 100 cm /Im0 Do Q\nq " + paint + " Q\n");
+            byte[] pdf = save(doc);
+            ExtractedDocument out = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> tenSeconds.extract(pdf, ContentTypes.PDF), paint);
+            assertThat(out.images).as(paint).hasSize(1);
+            assertThat(out.images.get(0).source).as(paint).isEqualTo(PageImage.SCANNED_PAGE);
+            assertThat(out.imagesSkipped).as(paint).isZero();
+        }
     }
 
     @Test

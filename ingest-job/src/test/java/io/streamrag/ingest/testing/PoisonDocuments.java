@@ -229,6 +229,26 @@ public final class PoisonDocuments {
         return out.toByteArray();
     }
 
+    /**
+     * Data of a type 4 shading (free-form triangle mesh; 8-bit flag, 16-bit x and y, one 8-bit gray component) of
+     * {@code triangles} triangles that each span the whole Decode range: PDFBox paints them one by one, pixel by pixel.
+     */
+    public static byte[] largeTriangles(int triangles) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int[][] corners = {{0, 0}, {0xFFFF, 0}, {0, 0xFFFF}};
+        for (int t = 0; t < triangles; t++) {
+            for (int[] v : corners) {
+                out.write(0); // flag 0: a new triangle
+                out.write(v[0] >> 8);
+                out.write(v[0]);
+                out.write(v[1] >> 8);
+                out.write(v[1]);
+                out.write(t);
+            }
+        }
+        return out.toByteArray();
+    }
+
     /** {@code pages} pages of one short line each. */
     public static byte[] manyPages(int pages) throws IOException {
         try (PDDocument doc = new PDDocument()) {
