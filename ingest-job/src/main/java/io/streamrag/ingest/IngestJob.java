@@ -183,7 +183,7 @@ public class IngestJob {
 
         SingleOutputStreamOperator<ChunkedDocument> chunked = ocred
                 .process(new ChunkDocument(new Chunker(conf.get(IngestOptions.CHUNK_MAX_TOKENS), conf.get(IngestOptions.CHUNK_OVERLAP_TOKENS),
-                        conf.get(IngestOptions.CHUNK_PAGE_BREAK_MIN_TOKENS))))
+                        conf.get(IngestOptions.CHUNK_PAGE_BREAK_MIN_TOKENS), conf.get(IngestOptions.LIMITS_MAX_CHUNKS))))
                 .uid("chunk").name("Chunk");
 
         SingleOutputStreamOperator<ChunkedDocument> embedded = chunked

@@ -45,9 +45,11 @@ public class Chunker implements Serializable {
     /**
      * A Markdown ATX heading; its closing {@code #}s are taken off in {@link #headingText}, not by the pattern: a lazy
      * text followed by {@code \\s*#*\\s*$} backtracked cubically on a line of spaces ({@code "# a" + 30,000 spaces +
-     * "b"} ran for hours on the task thread).
+     * "b"} ran for hours on the task thread). The white space after the hashes is taken possessively: {@code .+} could
+     * take it back, so "#", 80,000 spaces and a character neither matches (U+2028, U+0085) tried every split of the
+     * spaces between the two (16 s).
      */
-    private static final Pattern HEADING = Pattern.compile("^(#{1,6})\\s+(.+)$");
+    private static final Pattern HEADING = Pattern.compile("^(#{1,6})\\s++(.+)$");
     /**
      * A caption's start: "Figure 2.4:", "Fig. 3.", "Figure 5.1a:" (capitalised, so "figure 1.2 shows" is not one). The
      * number is a run of digits, dots and dashes that starts and ends with a digit and has no two separators in a row,
@@ -64,9 +66,13 @@ public class Chunker implements Serializable {
     /** Longest caption kept: a caption names a figure; longer text is running text glued to it. */
     static final int CAPTION_MAX_WORDS = 30;
 
+    /** Longest header cell repeated in each row of its table (column names are short; a glyph can map to long text). */
+    static final int MAX_HEADER_CELL_CHARS = 80;
+
     private final int maxWords;
     private final int overlapWords;
     private final int pageBreakMinWords;
+    private final int maxChunks;
 
     public Chunker(int maxTokens, int overlapTokens) {
         this(maxTokens, overlapTokens, 64);
@@ -77,6 +83,12 @@ public class Chunker implements Serializable {
      *     citations point at the right page; shorter pages (title, figure pages) run on into the next one.
      */
     public Chunker(int maxTokens, int overlapTokens, int pageBreakMinTokens) {
+        this(maxTokens, overlapTokens, pageBreakMinTokens, Integer.MAX_VALUE);
+    }
+
+    /** @param maxChunks chunks one document may make: past them {@link TooManyChunks} ends its chunking. */
+    public Chunker(int maxTokens, int overlapTokens, int pageBreakMinTokens, int maxChunks) {
+        this.maxChunks = maxChunks;
         this.maxWords = Math.max(8, (int) Math.floor(maxTokens / TOKENS_PER_WORD));
         this.overlapWords = Math.max(0, Math.min(maxWords / 2, (int) Math.floor(overlapTokens / TOKENS_PER_WORD)));
         this.pageBreakMinWords = Math.max(0, (int) Math.floor(pageBreakMinTokens / TOKENS_PER_WORD));
@@ -320,11 +332,13 @@ public class Chunker implements Serializable {
             Builder tb = new Builder(task, doc, out, "table");
             tb.title = b.title;
             tb.section = sectionOfPage.get(table.page);
-            String header = String.join(" | ", headers(table.header)) + ";";
+            // Once per table, not per row: each row names its cells' columns.
+            List<String> names = headers(table.header);
+            String header = String.join(" | ", names) + ";";
             int headerWords = weightOf(header);
             int row = 0;
             for (List<String> cells : table.rows) {
-                String line = tableRow(table.header, cells);
+                String line = row(names, cells);
                 if (line.isEmpty()) {
                     continue;
                 }
@@ -379,7 +393,10 @@ public class Chunker implements Serializable {
      * source on one line, so the row keeps its end and every value its column's name; empty cells are left out.
      */
     public static String tableRow(List<String> header, List<String> cells) {
-        List<String> h = headers(header);
+        return row(headers(header), cells);
+    }
+
+    private static String row(List<String> h, List<String> cells) {
         List<String> v = cells(cells);
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < v.size(); i++) {
@@ -394,7 +411,10 @@ public class Chunker implements Serializable {
         return sb.length() == 0 ? "" : sb.append(';').toString();
     }
 
-    /** Header cells as cells, without a trailing colon ("Architecture:" would read "Architecture:: any"). */
+    /**
+     * Header cells as cells, without a trailing colon ("Architecture:" would read "Architecture:: any"), each at most
+     * {@link #MAX_HEADER_CELL_CHARS}: every row repeats them (a 10,000-character header over 10,000 rows made 127 MB).
+     */
     private static List<String> headers(List<String> header) {
         List<String> out = new ArrayList<>();
         for (String h : cells(header)) {
@@ -409,7 +429,7 @@ public class Chunker implements Serializable {
                     end--;
                 }
             }
-            out.add(h.substring(0, end));
+            out.add(clip(h.substring(0, end), MAX_HEADER_CELL_CHARS));
         }
         return out;
     }
@@ -499,6 +519,10 @@ public class Chunker implements Serializable {
                 sb.append(w.text);
                 lastBlock = w.block;
             }
+            if (out.size() >= maxChunks) {
+                // Stops at once: each chunk costs an embedding and an index entry, and "# a" lines made one per 4 bytes.
+                throw new TooManyChunks(maxChunks);
+            }
             Chunk c = new Chunk();
             c.chunkIndex = out.size();
             c.documentId = task.documentId;
@@ -526,8 +550,20 @@ public class Chunker implements Serializable {
 
     /** {@code t} cut to {@link #MAX_TITLE_CHARS}, a character never cut in two. */
     static String clip(String t) {
-        return t == null || t.length() <= MAX_TITLE_CHARS ? t
-                : t.substring(0, Character.isHighSurrogate(t.charAt(MAX_TITLE_CHARS - 1)) ? MAX_TITLE_CHARS - 1 : MAX_TITLE_CHARS);
+        return clip(t, MAX_TITLE_CHARS);
+    }
+
+    private static String clip(String t, int max) {
+        return t == null || t.length() <= max ? t : t.substring(0, Character.isHighSurrogate(t.charAt(max - 1)) ? max - 1 : max);
+    }
+
+    /** A document that would make more chunks than the chunker allows. */
+    public static final class TooManyChunks extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        TooManyChunks(int max) {
+            super("The document makes more than " + max + " chunks");
+        }
     }
 
     /** A heading's text without its optional closing sequence of {@code #}s and the white space around it. */

@@ -1,5 +1,6 @@
 package io.streamrag.ingest.functions;
 
+import io.streamrag.ingest.IngestOptions;
 import io.streamrag.common.records.Chunk;
 import io.streamrag.ingest.extract.Chunker;
 import io.streamrag.ingest.extract.DocumentError;
@@ -48,6 +49,10 @@ public class ChunkDocument extends ProcessFunction<ExtractedDocument, ChunkedDoc
             List<Chunk> chunks;
             try {
                 chunks = chunker.chunk(doc.task, doc);
+            } catch (Chunker.TooManyChunks e) {
+                ctx.output(DeadLetters.TAG, DeadLetters.of(doc.task, Stage.EXTRACT, DocumentError.LIMIT_EXCEEDED,
+                        e.getMessage() + " (" + IngestOptions.LIMITS_MAX_CHUNKS.key() + ")"));
+                return;
             } catch (RuntimeException | StackOverflowError e) {
                 // As the extractors do: a document the chunker cannot handle is that document's failure; thrown on, it
                 // failed the task, and every tenant's documents with it, until the quarantine gave up on it.

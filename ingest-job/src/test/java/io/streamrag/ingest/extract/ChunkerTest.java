@@ -6,6 +6,7 @@ import io.streamrag.common.testing.TaskStack;
 import io.streamrag.ingest.records.DocumentTask;
 import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.PageImage;
+import io.streamrag.ingest.records.PageTable;
 import io.streamrag.ingest.records.PageText;
 
 import org.junit.jupiter.api.Test;
@@ -252,7 +253,44 @@ class ChunkerTest {
             }
             return last;
         }); // a bound on termination, not a speed target
-        assertThat(row).isEqualTo(header.get(0) + ": v;");
+        assertThat(row).isEqualTo(header.get(0).substring(0, Chunker.MAX_HEADER_CELL_CHARS) + ": v;");
+    }
+
+    /** Before, "#", spaces and U+2028 (or U+0085, U+2029) tried every split of the spaces: 80,000 took 16 s. */
+    @Test
+    void spacesAfterAHashBeforeALineSeparatorAreNoBacktracking() {
+        for (String separator : List.of("\u2028", "\u2029", "\u0085")) {
+            ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.MARKDOWN);
+            doc.pages.add(new PageText(1, "#" + " ".repeat(400_000) + separator + "x\n\nAfter it, a paragraph."));
+            List<Chunk> chunks = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+                    () -> new Chunker(130, 26).chunk(task(), doc)); // a bound on termination, not a speed target
+            assertThat(chunks).isNotEmpty();
+        }
+    }
+
+    /** A table's header is cut and made once: a 10,000-character header over 10,000 rows made 127 MB of chunks. */
+    @Test
+    void aLongTableHeaderIsCutOnceNotRepeatedInFull() {
+        ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.PDF);
+        doc.pages.add(new PageText(1, "A table follows."));
+        PageTable table = new PageTable(1, false);
+        table.header.addAll(List.of("h".repeat(10_000), "v"));
+        IntStream.range(0, 10_000).forEach(i -> table.rows.add(new java.util.ArrayList<>(List.of("x" + i, "y"))));
+        doc.tables.add(table);
+        List<Chunk> chunks = new Chunker(256, 32).chunk(task(), doc);
+        long chars = chunks.stream().mapToLong(c -> c.text.length()).sum();
+        assertThat(chars).isLessThan(4_000_000L); // ~10,000 rows of ~100 characters, each cell named by its cut header
+        assertThat(chunks.stream().filter(c -> "table".equals(c.kind))).allSatisfy(c ->
+                assertThat(c.text).contains("h".repeat(Chunker.MAX_HEADER_CELL_CHARS) + ": x").doesNotContain("h".repeat(Chunker.MAX_HEADER_CELL_CHARS + 1)));
+    }
+
+    @Test
+    void aDocumentOfMoreChunksThanAllowedStopsAtTheLimit() {
+        ExtractedDocument doc = new ExtractedDocument(task(), ContentTypes.MARKDOWN);
+        doc.pages.add(new PageText(1, "# a\n".repeat(1000)));
+        assertThat(new Chunker(256, 32, 24, 1000).chunk(task(), doc)).hasSize(1000);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Chunker(256, 32, 24, 999).chunk(task(), doc))
+                .isInstanceOf(Chunker.TooManyChunks.class).hasMessageContaining("more than 999 chunks");
     }
 
     @Test

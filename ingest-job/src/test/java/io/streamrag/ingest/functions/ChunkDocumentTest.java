@@ -77,4 +77,21 @@ class ChunkDocumentTest {
                     .allSatisfy(m -> assertThat(m).startsWith("Cannot chunk"));
         }
     }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aDocumentOfTooManyChunksIsDeadLetteredLimitExceeded() throws Exception {
+        ExtractedDocument many = doc("many");
+        many.pages.set(0, new PageText(1, "# a\n".repeat(50)));
+        try (var h = new OneInputStreamOperatorTestHarness<ExtractedDocument, ChunkedDocument>(
+                new ProcessOperator<>(new ChunkDocument(new Chunker(130, 26, 24, 10))))) {
+            h.open();
+            h.processElement(many, 1);
+            h.processElement(doc("fine"), 1);
+            assertThat(h.extractOutputValues()).extracting(c -> c.task.documentId).containsExactly("fine");
+            FailedDocument f = (FailedDocument) h.getSideOutput(DeadLetters.TAG).peek().getValue();
+            assertThat(f.stage + ":" + f.error).isEqualTo("extract:LimitExceeded");
+            assertThat(f.message).contains("more than 10 chunks").contains("ingest.limits.max-chunks");
+        }
+    }
 }
