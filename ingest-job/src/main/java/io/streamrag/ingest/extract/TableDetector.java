@@ -642,7 +642,7 @@ public final class TableDetector {
                 j++;
             }
             budget.tick();
-            PageTable t = table(page, lines.subList(i, j), verticals, horizontals);
+            PageTable t = table(page, lines.subList(i, j), verticals, horizontals, budget);
             if (t != null) {
                 out.add(t);
             }
@@ -731,8 +731,15 @@ public final class TableDetector {
         return line.cells.size() >= 2 || line.ruled;
     }
 
-    /** Columns, rows and header of a run of tabular lines, or null when it does not look like a table. */
-    private static PageTable table(int page, List<Line> block, List<Rule> verticals, List<Rule> horizontals) {
+    /**
+     * Columns, rows and header of a run of tabular lines, or null when it does not look like a table. Cells are kept
+     * sparsely (per row, only the columns it fills) until the table passes its checks: a dense row per line cost
+     * O(rows x columns) before the fill check could reject it, and a staircase of 16,000 lines (each a cell at x = 0
+     * and one at its own x, so as many columns as lines) exhausted a 2 GB heap. A table that passes
+     * the fill check fills half its cells, so its dense form is at most twice its cells.
+     */
+    private static PageTable table(int page, List<Line> block, List<Rule> verticals, List<Rule> horizontals,
+            PageBudget budget) {
         float top = block.get(0).baseline - block.get(0).size;
         float bottom = block.get(block.size() - 1).baseline + block.get(block.size() - 1).size * 0.3f;
         boolean ruled = block.stream().filter(l -> l.ruled).count() * 2 >= block.size();
@@ -740,6 +747,7 @@ public final class TableDetector {
         if (ruled) {
             List<Float> xs = new ArrayList<>();
             for (Rule r : verticals) {
+                budget.tick();
                 if (r.from() <= bottom && r.to() >= top) {
                     xs.add(r.at());
                 }
@@ -758,6 +766,7 @@ public final class TableDetector {
             block.forEach(l -> cells.addAll(l.cells));
             cells.sort(Comparator.comparingDouble(c -> c.x0));
             for (Cell c : cells) {
+                budget.tick();
                 float[] band = bands.isEmpty() ? null : bands.get(bands.size() - 1);
                 if (band != null && c.x0 < band[1]) {
                     band[1] = Math.max(band[1], c.x1);
@@ -780,50 +789,84 @@ public final class TableDetector {
         int firstBand = Integer.MAX_VALUE;
         for (Line line : block) {
             for (Cell c : line.cells) {
+                budget.tick(); // band() is a linear search when the bands are not orderly
                 firstBand = Math.min(firstBand, band(bands, orderly, (c.x0 + c.x1) / 2));
             }
         }
-        List<String[]> rows = new ArrayList<>();
+        // Per row, its filled columns; a wrapped line appends to the row above (a builder: concatenating the whole
+        // cell again per line is quadratic in a long run of continuation lines).
+        List<Map<Integer, StringBuilder>> rows = new ArrayList<>();
         Line previous = null;
         for (Line line : block) {
             boolean continues = previous != null && rows.size() > 1
                     && band(bands, orderly, (line.cells.get(0).x0 + line.cells.get(0).x1) / 2) > firstBand
                     && !ruleBetween(cuts, cutCount, previous.baseline, line.baseline);
-            String[] row = continues ? rows.get(rows.size() - 1) : new String[bands.size()];
+            Map<Integer, StringBuilder> row = continues ? rows.get(rows.size() - 1) : new HashMap<>(4);
             if (!continues) {
                 rows.add(row);
             }
             for (Cell c : line.cells) {
+                budget.tick();
                 int b = band(bands, orderly, (c.x0 + c.x1) / 2);
-                row[b] = row[b] == null ? c.text.toString() : row[b] + " " + c.text;
+                StringBuilder cell = row.get(b);
+                if (cell == null) {
+                    row.put(b, new StringBuilder(c.text));
+                } else {
+                    cell.append(' ').append(c.text);
+                }
             }
             previous = line;
         }
-        // Columns no row fills are gaps between rules, not columns.
-        List<Integer> used = new ArrayList<>();
-        for (int b = 0; b < bands.size(); b++) {
-            for (String[] row : rows) {
-                if (row[b] != null && !row[b].isBlank()) {
-                    used.add(b);
-                    break;
+        // Columns no row fills are gaps between rules, not columns. Every non-blank cell lies in a used column, so
+        // the filled cells and their words are counted in the same pass.
+        List<Map<Integer, String>> texts = new ArrayList<>(rows.size());
+        boolean[] usedBand = new boolean[bands.size()];
+        int filled = 0;
+        int words = 0;
+        for (Map<Integer, StringBuilder> row : rows) {
+            Map<Integer, String> text = new HashMap<>(row.size() * 2);
+            for (Map.Entry<Integer, StringBuilder> e : row.entrySet()) {
+                budget.tick();
+                String cell = e.getValue().toString().strip();
+                text.put(e.getKey(), cell);
+                if (!cell.isEmpty()) {
+                    usedBand[e.getKey()] = true;
+                    filled++;
+                    words += cell.split("\\s+").length;
                 }
+            }
+            texts.add(text);
+        }
+        List<Integer> used = new ArrayList<>();
+        for (int b = 0; b < usedBand.length; b++) {
+            if (usedBand[b]) {
+                used.add(b);
             }
         }
         if (used.size() < 2 || rows.size() < (ruled ? 2 : 3)) {
             return null;
         }
+        // The header's cells in unused columns are blank: they neither count as lettered nor make it numeric.
+        long headerCells = 0;
+        boolean numericHeader = false;
+        for (String h : texts.get(0).values()) {
+            budget.tick();
+            if (hasLetter(h)) {
+                headerCells++;
+            } else if (!h.isEmpty()) {
+                numericHeader = true;
+            }
+        }
+        if (headerCells < 2 || numericHeader || filled * 2L < (long) rows.size() * used.size()
+                || (double) words / filled > MAX_WORDS_PER_CELL) {
+            return null;
+        }
         PageTable t = new PageTable(page, ruled);
-        int filled = 0;
-        int words = 0;
-        for (int r = 0; r < rows.size(); r++) {
-            ArrayList<String> cells = new ArrayList<>();
+        for (int r = 0; r < texts.size(); r++) {
+            ArrayList<String> cells = new ArrayList<>(used.size());
             for (int b : used) {
-                String cell = rows.get(r)[b] == null ? "" : rows.get(r)[b].strip();
-                cells.add(cell);
-                if (!cell.isEmpty()) {
-                    filled++;
-                    words += cell.split("\\s+").length;
-                }
+                budget.tick();
+                cells.add(texts.get(r).getOrDefault(b, ""));
             }
             if (r == 0) {
                 t.header = cells;
@@ -831,18 +874,21 @@ public final class TableDetector {
                 t.rows.add(cells);
             }
         }
-        long headerCells = t.header.stream().filter(h -> h.matches(".*\\p{L}.*")).count();
-        boolean numericHeader = t.header.stream().anyMatch(h -> !h.isEmpty() && !h.matches(".*\\p{L}.*"));
-        if (headerCells < 2 || numericHeader || filled * 2 < rows.size() * used.size()
-                || (double) words / filled > MAX_WORDS_PER_CELL) {
-            return null;
-        }
         for (int c = 0; c < t.header.size(); c++) {
             if (t.header.get(c).isEmpty()) {
                 t.header.set(c, "Column " + (c + 1));
             }
         }
         return t;
+    }
+
+    /**
+     * Whether {@code s} holds a letter (of any script), read by code points. The regex {@code .*\p{L}.*} it replaces
+     * backtracked quadratically on a cell of letters, a line terminator and a letter (80,000 characters took 26 s),
+     * and since its dots stop at line terminators it took such a cell for one without letters.
+     */
+    private static boolean hasLetter(String s) {
+        return s.codePoints().anyMatch(Character::isLetter);
     }
 
     /** Whether one of the first {@code n} of {@code cuts} (ascending, filtered by comparisons NaN fails) lies strictly between. */

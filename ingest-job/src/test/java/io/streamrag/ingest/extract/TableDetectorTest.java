@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -368,5 +369,43 @@ class TableDetectorTest {
         assertThat(tables).hasSize(1);
         assertThat(tables.get(0).header).hasSize(n);
         assertThat(tables.get(0).header.get(n - 1)).isEqualTo(n % 2 == 0 ? "cd" : "ab");
+    }
+
+    @Test
+    void aHeaderCellOfManyLettersEndingInALineTerminatorIsReadInLinearTime() {
+        // The letter test was the regex .*\p{L}.*, which backtracked quadratically here: 80,000 letters took 26 s,
+        // and a 1.5 KB PDF whose glyphs map to 80-character strings ran 646 s, past the extract timeout.
+        String header = "a".repeat(400_000) + "\u2028b";
+        List<TableDetector.Word> words = List.of(
+                new TableDetector.Word(header, 0, 50, 10, 10), new TableDetector.Word("Name", 200, 230, 10, 10),
+                new TableDetector.Word("x", 0, 5, 22, 10), new TableDetector.Word("y", 200, 205, 22, 10),
+                new TableDetector.Word("x", 0, 5, 34, 10), new TableDetector.Word("y", 200, 205, 34, 10));
+        List<PageTable> tables = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> TableDetector.detect(1, words, List.of()));
+        // Its letters count (the regex's dots stopped at the line terminator, so it was taken for a number).
+        assertThat(tables).hasSize(1);
+        assertThat(tables.get(0).header).containsExactly(header, "Name");
+    }
+
+    @Test
+    void aStaircaseOfAsManyColumnsAsLinesIsRejectedWithoutADenseGrid() {
+        // Each line a cell at x = 0 and one at its own x: as many columns as lines, two cells filled per row. A
+        // String[columns] per row took O(lines^2) memory before the fill check: 16,000 lines exhausted a 2 GB heap.
+        int lines = 16_000;
+        List<TableDetector.Word> words = new ArrayList<>();
+        for (int i = 0; i < lines; i++) {
+            words.add(new TableDetector.Word("k", 0f, 0.5f, 10 + i, 1f));
+            words.add(new TableDetector.Word("v", 10 + 2f * i, 10.5f + 2f * i, 10 + i, 1f));
+        }
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long[] allocated = new long[1];
+        List<PageTable> tables = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+            long before = threads.getCurrentThreadAllocatedBytes();
+            List<PageTable> found = TableDetector.detect(1, words, List.of());
+            allocated[0] = threads.getCurrentThreadAllocatedBytes() - before;
+            return found;
+        });
+        assertThat(tables).isEmpty(); // the fill check's answer: 2 of 16,001 cells per row filled
+        // Linear in the words (a few hundred bytes each); the dense grid alone was 16,000 x 16,001 references (1 GB).
+        assertThat(allocated[0]).isLessThan(256L << 20);
     }
 }
