@@ -85,35 +85,73 @@ public final class Citations {
         if (pieces.size() == 1 || key.isEmpty()) {
             return c.page;
         }
+        // Each piece is normalised once, and its context counted once: per match, a chunk of dense tokens over a
+        // page break ("0,0,0,..." answered "0") re-normalised its whole page tens of thousands of times (minutes).
         List<String> tokens = new ArrayList<>();
         List<Integer> pieceOf = new ArrayList<>();
+        int[] contexts = new int[pieces.size()];
         for (int p = 0; p < pieces.size(); p++) {
-            for (String t : AnswerNormalizer.normalize(pieces.get(p)).split(" ")) {
+            String normalized = AnswerNormalizer.normalize(pieces.get(p));
+            contexts[p] = contextOfNormalized(normalized, asked);
+            for (String t : normalized.split(" ")) {
                 if (!t.isEmpty()) {
                     tokens.add(t);
                     pieceOf.add(p);
                 }
             }
         }
-        List<String> wanted = List.of(key.split(" "));
+        boolean[] holds = new boolean[pieces.size()];
+        for (int start : matches(tokens, key.split(" "))) {
+            holds[pieceOf.get(start)] = true;
+        }
         int best = -1;
-        int bestContext = -1;
-        for (int start = 0; start + wanted.size() <= tokens.size(); start++) {
-            if (tokens.subList(start, start + wanted.size()).equals(wanted)) {
-                int p = pieceOf.get(start);
-                int ctx = context(pieces.get(p), asked);
-                if (ctx > bestContext) {
-                    best = p;
-                    bestContext = ctx;
-                }
+        for (int p = 0; p < pieces.size(); p++) {
+            if (holds[p] && (best < 0 || contexts[p] > contexts[best])) {
+                best = p;
             }
         }
         return best < 0 ? c.page : c.page + best;
     }
 
+    /**
+     * Where {@code wanted} starts in {@code tokens} (Knuth-Morris-Pratt, linear: comparing at every start was
+     * tokens x answer tokens for a long answer over a run of equal tokens).
+     */
+    private static List<Integer> matches(List<String> tokens, String[] wanted) {
+        int[] fail = new int[wanted.length];
+        for (int i = 1, k = 0; i < wanted.length; i++) {
+            while (k > 0 && !wanted[i].equals(wanted[k])) {
+                k = fail[k - 1];
+            }
+            if (wanted[i].equals(wanted[k])) {
+                k++;
+            }
+            fail[i] = k;
+        }
+        List<Integer> starts = new ArrayList<>();
+        for (int i = 0, k = 0; i < tokens.size(); i++) {
+            while (k > 0 && !tokens.get(i).equals(wanted[k])) {
+                k = fail[k - 1];
+            }
+            if (tokens.get(i).equals(wanted[k])) {
+                k++;
+            }
+            if (k == wanted.length) {
+                starts.add(i - k + 1);
+                k = fail[k - 1];
+            }
+        }
+        return starts;
+    }
+
     /** How many of the question's words a text holds. */
     private static int context(String text, Set<String> asked) {
-        Set<String> words = new HashSet<>(List.of(AnswerNormalizer.normalize(text).split(" ")));
+        return contextOfNormalized(AnswerNormalizer.normalize(text), asked);
+    }
+
+    /** How many of the question's words an already normalised text holds. */
+    private static int contextOfNormalized(String normalized, Set<String> asked) {
+        Set<String> words = new HashSet<>(List.of(normalized.split(" ")));
         words.retainAll(asked);
         return words.size();
     }

@@ -5,9 +5,12 @@ import io.streamrag.query.records.RetrievedChunk;
 
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** Citations name the chunks whose text supports the answer, for every strategy (all go through Outcome.of). */
 class CitationsTest {
@@ -85,6 +88,28 @@ class CitationsTest {
         assertThat(both.ref().covers(10)).isTrue();
         both.pageBreaks = null;
         assertThat(Citations.supporting("8443", "Which port does the admin UI use?", List.of(1), List.of(both)).get(0).page).isEqualTo(9);
+    }
+
+    @Test
+    void aLongChunkOfDenseTokensOverAPageBreakIsPlacedInLinearTime() {
+        // 50 KB of "0,0,0,..." over two pages, answered "0": 25,000 matches, each of which re-normalised its whole
+        // page (minutes per candidate and cited chunk). The bound is on termination, not a speed target.
+        String zeros = "0,".repeat(12_500);
+        RetrievedChunk dense = chunk("z1", 4, zeros + "The value is " + zeros);
+        dense.pageEnd = 5;
+        dense.pageBreaks = new int[] {zeros.length()};
+        List<ChunkRef> cited = assertTimeoutPreemptively(Duration.ofSeconds(20),
+                () -> Citations.supporting("0", "What is the value?", List.of(1), List.of(dense)));
+        // On both pages: the page beside the question's words.
+        assertThat(cited.get(0).page).isEqualTo(5);
+        // A several-token answer whose match overlaps itself, and one that runs over the break, start where before.
+        RetrievedChunk runs = chunk("r3", 7, "Steps: 1 2 1 2 then 1 2 1 done.\nLater 1 2 1 again.");
+        runs.pageEnd = 8;
+        runs.pageBreaks = new int[] {runs.text.indexOf(" 1 done")};
+        assertThat(Citations.spanPage(runs, "1 2 1", Set.of())).isEqualTo(7);
+        assertThat(Citations.spanPage(runs, "1 done", Set.of())).isEqualTo(8);
+        assertThat(Citations.spanPage(runs, "1 2 1", Set.of("later"))).isEqualTo(8);
+        assertThat(Citations.spanPage(runs, "2 1 done", Set.of())).isEqualTo(7);
     }
 
     @Test
