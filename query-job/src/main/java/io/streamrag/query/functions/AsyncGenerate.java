@@ -14,6 +14,7 @@ import io.streamrag.query.records.CandidateResult.Status;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.VoteInput;
 import io.streamrag.query.records.VoteInputs;
+import io.streamrag.query.vote.AnswerKeys;
 import io.streamrag.query.vote.VoteTally;
 
 import org.apache.flink.api.common.functions.OpenContext;
@@ -43,6 +44,8 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
     private transient CandidateGenerator generator;
     private transient GenerationMetrics metrics;
     private transient Map<String, Question> questions;
+    /** Each finished candidate's answer normalised once, not at every later candidate's early-stop tally. */
+    private transient AnswerKeys answerKeys;
     /** Candidates invoked so far (task thread only): every {@value #SWEEP_EVERY}th sweeps {@link #questions}. */
     private transient long invocations;
     private static final int SWEEP_EVERY = 1024;
@@ -83,6 +86,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
         generator = Generators.create(settings, specs, metrics);
         metrics.register(generator.endpoints());
         questions = new ConcurrentHashMap<>();
+        answerKeys = new AnswerKeys(AnswerKeys.DEFAULT_MAX_CHARS);
         metrics.questionsInFlight(questions::size);
     }
 
@@ -203,7 +207,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
             }
             q.results.add(r);
             int outstanding = q.n - q.results.size();
-            if (!q.settled && outstanding > 0 && VoteTally.of(q.results).settled(outstanding, maxWeight)) {
+            if (!q.settled && outstanding > 0 && VoteTally.of(q.results, answerKeys).settled(outstanding, maxWeight)) {
                 q.settled = true;
                 abort = new ArrayList<>(q.calls);
                 abortChoices = new ArrayList<>(q.choiceCalls);

@@ -5,6 +5,7 @@ import io.streamrag.query.metrics.VoteMetrics;
 import io.streamrag.query.records.CandidateResult;
 import io.streamrag.query.records.VoteInput;
 import io.streamrag.query.records.VoteState;
+import io.streamrag.query.vote.AnswerKeys;
 import io.streamrag.query.vote.AnsweredIds;
 import io.streamrag.query.vote.Answers;
 import io.streamrag.query.vote.VoteTally;
@@ -32,6 +33,8 @@ public class SelfConsistencyVote extends KeyedProcessFunction<String, VoteInput,
     private transient ValueState<VoteState> pending;
     private transient AnsweredIds decided;
     private transient VoteMetrics metrics;
+    /** Each held answer normalised once, not at every arrival's tally; outside state, so a restore only refills it. */
+    private transient AnswerKeys answerKeys;
 
     public SelfConsistencyVote(Duration decidedTtl) {
         this.decidedTtl = decidedTtl;
@@ -42,6 +45,7 @@ public class SelfConsistencyVote extends KeyedProcessFunction<String, VoteInput,
         pending = getRuntimeContext().getState(new ValueStateDescriptor<>("vote", VoteState.class));
         decided = new AnsweredIds(getRuntimeContext(), "decided", "decided-until", decidedTtl);
         metrics = new VoteMetrics(getRuntimeContext().getMetricGroup());
+        answerKeys = new AnswerKeys(AnswerKeys.DEFAULT_MAX_CHARS);
     }
 
     @Override
@@ -128,7 +132,7 @@ public class SelfConsistencyVote extends KeyedProcessFunction<String, VoteInput,
     /** Emits the answer and clears the vote if it is settled (or the deadline passed); returns whether it did. */
     private boolean tryDecide(VoteState st, boolean deadline, long now, Context ctx, Collector<Answer> out)
             throws Exception {
-        VoteTally tally = VoteTally.of(st.candidates);
+        VoteTally tally = VoteTally.of(st.candidates, answerKeys);
         int outstanding = Math.max(0, st.expected - st.candidates.size());
         boolean settled = outstanding == 0 || tally.settled(outstanding, st.maxWeight);
         // Without the retrieval record we lack the retrieved chunks; wait for it unless the deadline passed.

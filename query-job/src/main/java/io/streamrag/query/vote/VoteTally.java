@@ -7,6 +7,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /** Groups successful candidates by normalised answer and orders the groups with a deterministic tie-break. */
 public final class VoteTally {
@@ -42,13 +43,22 @@ public final class VoteTally {
     }
 
     public static VoteTally of(List<CandidateResult> candidates) {
+        return of(candidates, AnswerNormalizer::normalize);
+    }
+
+    /** The tally with each answer's normalised form from {@code keys}: for a caller that tallies at every arrival. */
+    public static VoteTally of(List<CandidateResult> candidates, AnswerKeys keys) {
+        return of(candidates, keys::of);
+    }
+
+    private static VoteTally of(List<CandidateResult> candidates, UnaryOperator<String> normalize) {
         Map<String, Group> byKey = new LinkedHashMap<>();
         double total = 0;
         for (CandidateResult c : candidates) {
             if (!c.ok()) {
                 continue;
             }
-            String key = AnswerNormalizer.normalize(c.answer);
+            String key = normalize.apply(c.answer);
             if (key.isEmpty()) {
                 continue;
             }
