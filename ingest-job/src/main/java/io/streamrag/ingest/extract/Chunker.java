@@ -505,6 +505,11 @@ public class Chunker implements Serializable {
         }
 
         private void emit() {
+            if (out.size() >= maxChunks) {
+                // Stops at once, before the chunk is built: each chunk costs an embedding and an index entry, and "# a"
+                // lines made one per 4 bytes.
+                throw new TooManyChunks(maxChunks);
+            }
             StringBuilder sb = new StringBuilder();
             int lastBlock = words.get(0).block;
             int lastPage = words.get(0).page;
@@ -518,10 +523,6 @@ public class Chunker implements Serializable {
                 }
                 sb.append(w.text);
                 lastBlock = w.block;
-            }
-            if (out.size() >= maxChunks) {
-                // Stops at once: each chunk costs an embedding and an index entry, and "# a" lines made one per 4 bytes.
-                throw new TooManyChunks(maxChunks);
             }
             Chunk c = new Chunk();
             c.chunkIndex = out.size();
