@@ -21,7 +21,6 @@ import org.opensearch.client.opensearch._types.OpenSearchException;
 
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -75,12 +74,12 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
     public void asyncInvoke(QuestionTask q, ResultFuture<Retrieval> resultFuture) {
         long start = System.currentTimeMillis();
         AtomicBoolean done = new AtomicBoolean();
-        String[] lastError = {null};
+        AtomicReference<String> lastError = new AtomicReference<>();
         // Answer at the deadline whatever an attempt is doing (a hanging search must not hold the question).
         long left = q.deadlineAtMs() - start;
         AtomicReference<ScheduledFuture<?>> atDeadline = new AtomicReference<>();
         atDeadline.set(timers.schedule(() -> fail(q, start, FailureReason.RETRIEVAL_UNAVAILABLE.because(
-                        lastError[0] == null ? "no answer from the index before the deadline" : lastError[0]), done, atDeadline, resultFuture),
+                        lastError.get() == null ? "no answer from the index before the deadline" : lastError.get()), done, atDeadline, resultFuture),
                 Math.max(0, left), TimeUnit.MILLISECONDS));
         attempt(q, 0, start, done, lastError, atDeadline, resultFuture);
     }
@@ -93,33 +92,43 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
         }
     }
 
-    private void attempt(QuestionTask q, int retry, long start, AtomicBoolean done, String[] lastError,
+    private void attempt(QuestionTask q, int retry, long start, AtomicBoolean done, AtomicReference<String> lastError,
                          AtomicReference<ScheduledFuture<?>> atDeadline, ResultFuture<Retrieval> resultFuture) {
-        long left = Math.max(1, q.deadlineAtMs() - System.currentTimeMillis());
-        CompletableFuture.supplyAsync(() -> {
-                    // Queued behind searches that hang (an outage): not run once the question has ended meanwhile.
-                    if (done.get()) {
-                        throw new CancellationException("the question ended");
-                    }
-                    return retriever.retrieve(q.tenant, q.text, q.k);
-                }, executor)
-                .orTimeout(Math.min(settings.attemptTimeout().toMillis(), left), TimeUnit.MILLISECONDS) // a hanging search is given up
+        CompletableFuture<List<RetrievedChunk>> search = new CompletableFuture<>();
+        executor.execute(() -> {
+            // Queued behind searches that hang (an outage): not run once the question has ended meanwhile.
+            if (done.get()) {
+                search.cancel(false);
+                return;
+            }
+            // The attempt's clock starts when its search does, not when it was queued: timed out while waiting for a
+            // thread behind slow searches, it was queued again at the back, and still ran later for nothing, so under
+            // a slow index questions failed while the index still answered.
+            long left = Math.max(1, q.deadlineAtMs() - System.currentTimeMillis());
+            search.orTimeout(Math.min(settings.attemptTimeout().toMillis(), left), TimeUnit.MILLISECONDS); // a hanging search is given up
+            try {
+                search.complete(retriever.retrieve(q.tenant, q.text, q.k));
+            } catch (Throwable e) {
+                search.completeExceptionally(e);
+            }
+        });
+        search
                 .whenComplete((chunks, error) -> {
                     if (done.get()) {
                         return;
                     }
                     if (error != null) {
-                        lastError[0] = rootMessage(error);
+                        lastError.set(rootMessage(error));
                         long delay = settings.backoff().delayMs(retry);
                         if (permanent(error)) { // no retry mends it: FAILED now, not "unavailable" at the deadline
-                            fail(q, start, FailureReason.RETRIEVAL_REFUSED.because(lastError[0]), done, atDeadline, resultFuture);
+                            fail(q, start, FailureReason.RETRIEVAL_REFUSED.because(lastError.get()), done, atDeadline, resultFuture);
                         } else if (System.currentTimeMillis() + delay < q.deadlineAtMs()) {
                             metrics.get(RetrievalMetrics.RETRIED).inc();
                             timers.schedule(() -> attempt(q, retry + 1, start, done, lastError, atDeadline,
                                             resultFuture),
                                     delay, TimeUnit.MILLISECONDS);
                         } else {
-                            fail(q, start, FailureReason.RETRIEVAL_UNAVAILABLE.because(lastError[0]), done, atDeadline, resultFuture);
+                            fail(q, start, FailureReason.RETRIEVAL_UNAVAILABLE.because(lastError.get()), done, atDeadline, resultFuture);
                         }
                         return;
                     }
@@ -128,6 +137,11 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
                         resultFuture.complete(Collections.singleton(succeeded(q, start, chunks)));
                     }
                 });
+    }
+
+    /** Replaces the retriever opened by {@link #open}: tests give it one that answers as they need. */
+    void retriever(HybridRetriever retriever) {
+        this.retriever = retriever;
     }
 
     /** Deadline and retry tasks waiting in the timer queue (a question answered in time leaves none). */

@@ -1,9 +1,12 @@
 package io.streamrag.query.functions;
 
 import io.streamrag.common.config.StreamRagOptions;
+import io.streamrag.query.QueryOptions;
 import io.streamrag.query.TestRetrievals;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.Retrieval;
+import io.streamrag.query.records.RetrievedChunk;
+import io.streamrag.query.retrieve.HybridRetriever;
 import io.streamrag.query.retrieve.RetrieveSettings;
 
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
@@ -27,8 +30,11 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.ConnectException;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -57,6 +63,49 @@ class AsyncRetrieveTest {
             h.endInput();
             assertThat(h.extractOutputValues()).hasSize(20).allSatisfy(r -> assertThat(r.error).isNotNull());
             assertThat(retrieve.scheduledTimers()).isZero();
+        }
+    }
+
+    /**
+     * A slow index, one search thread: each question waits its turn and is answered, one search each. The attempt's
+     * timeout used to run while it waited in the queue, so it was retried at the back while the stale search still ran:
+     * half the questions failed and 10 searches ran for 6 questions.
+     */
+    @Test
+    void anAttemptWaitingForASearchThreadIsNotTimedOut() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        Configuration conf = new Configuration();
+        conf.set(StreamRagOptions.OPENSEARCH_URL, "http://127.0.0.1:" + closedPort); // never reached: the retriever is replaced
+        conf.set(QueryOptions.RETRIEVE_THREADS, 1);
+        conf.set(QueryOptions.RETRIEVE_TIMEOUT, Duration.ofMillis(400));
+        AsyncRetrieve retrieve = new AsyncRetrieve(RetrieveSettings.from(conf));
+        AtomicInteger searches = new AtomicInteger();
+        HybridRetriever slow = new HybridRetriever(null, null, "x", 1, 60) {
+            @Override
+            public List<RetrievedChunk> retrieve(String tenant, String question, int k) {
+                searches.incrementAndGet();
+                try {
+                    Thread.sleep(300);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                return List.of();
+            }
+        };
+        try (var h = new OneInputStreamOperatorTestHarness<QuestionTask, Retrieval>(
+                new AsyncWaitOperatorFactory<>(retrieve, 60_000, 64, AsyncDataStream.OutputMode.UNORDERED),
+                TypeInformation.of(QuestionTask.class).createSerializer(new SerializerConfigImpl()))) {
+            h.open();
+            retrieve.retriever(slow);
+            for (int i = 0; i < 6; i++) {
+                h.processElement(TestRetrievals.adminPort("q" + i, 1, 4_000).question, 0);
+            }
+            h.endInput();
+            assertThat(h.extractOutputValues()).hasSize(6).allSatisfy(r -> assertThat(r.error).isNull());
+            assertThat(searches).hasValue(6);
         }
     }
 
