@@ -13,6 +13,7 @@ import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.runtime.checkpoint.CheckpointOptions;
+import org.apache.flink.runtime.checkpoint.SavepointType;
 import org.apache.flink.runtime.state.CheckpointStreamFactory;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
@@ -84,7 +85,10 @@ import java.util.stream.Stream;
  * arrives again: every document stamped (its record timestamp, the Kafka record's) before the restore, or without a
  * stamp, is gated; so is everything while suspects are being retried, and a document whose key still has gated
  * documents (order per document). Documents produced after the restore pass through again, unless stamped more than
- * a minute ahead of the TaskManager's clock (gated too). The attempt a poison
+ * a minute ahead of the TaskManager's clock (gated too). A start from the savepoint of a stop (an upgrade, a rescale,
+ * {@code bin/rag down}/{@code up}) is no such restore: that savepoint marks nothing and its notice releases nothing, so
+ * nothing ran after it, and what producers sent while the job was stopped passes (it was held as a possible replay);
+ * a re-attempt after such a start is a restore as any other. The attempt a poison
  * document makes in pass-through is not counted (nothing survives it), so it is dead-lettered after at most
  * {@code maxAttempts + 1} failures (plus the group failures that narrowed it down), {@code maxAttempts} if it was
  * gated from the start. A producer whose clock runs
@@ -173,16 +177,19 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         public int turn;
         /** Documents may pass through it unchecked before the next checkpoint completes (optimistic, out of the turns). */
         public boolean open;
+        /** The snapshot is a stop-with-savepoint's: the job ended with it, so a restore from it replays nothing. */
+        public boolean stopped;
 
         public Release() {}
 
-        Release(long checkpointId, int subtask, int parallelism, int released, int turn, boolean open) {
+        Release(long checkpointId, int subtask, int parallelism, int released, int turn, boolean open, boolean stopped) {
             this.checkpointId = checkpointId;
             this.subtask = subtask;
             this.parallelism = parallelism;
             this.released = released;
             this.turn = turn;
             this.open = open;
+            this.stopped = stopped;
         }
     }
 
@@ -241,6 +248,13 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
     private transient List<Object> restoredKeys;
     /** This task started from a checkpoint or savepoint, or is a re-attempt: the source replays what came after it. */
     private transient boolean restored;
+    /**
+     * Restored from a stop-with-savepoint (every subtask's snapshot says so): nothing ran after it, so nothing is a
+     * replay and no release failed; documents the source sends are new however old their stamps.
+     */
+    private transient boolean fromStop;
+    /** Id of the stop-with-savepoint being taken (-1: none): it marks nothing, and its notice releases nothing. */
+    private transient long stopSavepoint;
     /** Processing time of that restore: a document stamped before it may have been in flight at the failure. */
     private transient long restoredAt;
     private transient MailboxExecutor mailbox;
@@ -289,9 +303,13 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         awaitedNotice = -1;
         suspectInFlight = -1;
         restoredKeys = new ArrayList<>();
+        stopSavepoint = -1;
+        // A planned stop, upgrade or rescale: what the producers sent meanwhile was stamped before the restore, and was
+        // held as a possible replay, released 128 documents per checkpoint per subtask. A re-attempt after it is not.
+        fromStop = context.isRestored() && !restoredReleases.isEmpty() && restoredReleases.stream().allMatch(r -> r.stopped);
         // A re-attempt without restored state (the job failed before its first checkpoint completed) replays from the
         // source's start: that is a restore too, or a poison at the head of the stream would crash-loop the job.
-        restored = context.isRestored() || getRuntimeContext().getTaskInfo().getAttemptNumber() > 0;
+        restored = (context.isRestored() && !fromStop) || getRuntimeContext().getTaskInfo().getAttemptNumber() > 0;
         if (context.isRestored()) {
             try (Stream<Object> keys = getKeyedStateBackend().getKeys(STATE, VoidNamespace.INSTANCE)) {
                 restoredKeys.addAll(keys.collect(Collectors.toList()));
@@ -351,14 +369,19 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         int jobRelease = restoredReleases.isEmpty() ? failedRelease : restoredReleases.stream().mapToInt(r -> r.released).sum();
         boolean othersOpen = restoredReleases.stream().anyMatch(r -> r.released == 0 && r.open);
         boolean alone = failedRelease == 1 && jobRelease == 1 && !othersOpen;
-        planTurns();
+        if (!fromStop) {
+            planTurns();
+        }
         // A dependency down now: the failure is taken for the outage's, unless a document released has had its share.
         boolean refund = down != null && refundsLeft;
         for (Object key : restoredKeys) {
             setCurrentKey(key);
             List<Entry> kept = new ArrayList<>();
             for (Entry e : held.get()) {
-                if (e.releasing && refund) {
+                if (e.releasing && fromStop) {
+                    e.releasing = false; // the stop's notice released nothing: no attempt started, marked again
+                    kept.add(e);
+                } else if (e.releasing && refund) {
                     e.releasing = false; // attempt, pool and halving as before this release: marked again once it answers
                     e.refunds++;
                     kept.add(e);
@@ -400,6 +423,12 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
             }
         }
         restoredKeys.clear();
+        if (fromStop) {
+            if (heldCount > 0) {
+                LOG.info("Restored from a stop-with-savepoint: {} held documents are released by the next checkpoints", heldCount);
+            }
+            return;
+        }
         if (failedRelease > 0 && down != null && !refund) {
             LOG.warn("{} documents were in flight when the job failed while a dependency does not answer ({}), but one of them was "
                     + "forgiven {} such failures already: counted, as if it answered", failedRelease, down, MAX_REFUNDS);
@@ -536,7 +565,10 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         long turn = id - turnsStart;
         health.watch(!waiting.isEmpty());
         boolean outage = hold(health.down());
-        if (outage) {
+        boolean stopping = id == stopSavepoint;
+        if (stopping) {
+            LOG.debug("Checkpoint {} releases nothing: the job stops with it", id);
+        } else if (outage) {
             LOG.debug("Checkpoint {} releases nothing: {}", id, heldFor);
         } else if (inTurns && (turn < turnFrom || turn >= turnTo)) {
             LOG.debug("Checkpoint {} releases nothing: another subtask's turn", id);
@@ -570,7 +602,7 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         // this checkpoint's completion may confirm the last.
         boolean open = !alwaysGate && !(turns > 0 && id + 1 - turnsStart < turns);
         releases.update(List.of(new Release(id, getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
-                getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(), markedCount, turnAfterFailure(), open)));
+                getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(), markedCount, turnAfterFailure(), open, stopping)));
         super.snapshotState(context);
     }
 
@@ -611,6 +643,9 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
         // Intermediate savepoints get no completion notice (FLIP-193): nothing to wait for.
         if (!options.getCheckpointType().isSavepoint()) {
             awaitedNotice = checkpointId;
+        }
+        if (options.getCheckpointType() instanceof SavepointType && ((SavepointType) options.getCheckpointType()).isSynchronous()) {
+            stopSavepoint = checkpointId;
         }
         return super.snapshotState(checkpointId, timestamp, options, factory);
     }
@@ -657,6 +692,11 @@ public class Quarantine extends AbstractStreamOperator<DocumentTask> implements 
             suspectInFlight = -1;
         }
         noticed(checkpointId);
+        if (checkpointId == stopSavepoint) {
+            // Nothing may run after the savepoint the job stops with: a restore from it takes nothing for a replay. If
+            // the stop fails, the marks stay, and the next checkpoint's notice releases them.
+            return;
+        }
         List<Object> release = new ArrayList<>();
         waiting.forEach((key, checkpoint) -> {
             if (checkpoint >= 0 && checkpoint <= checkpointId) {
