@@ -35,6 +35,8 @@ public final class EndpointHealth implements AutoCloseable {
     static final int MIN_LATENCY_SAMPLES = 20;
     /** Calls before the straggler share is estimated: 20 questions of 5, enough to dilute a cold start's slow calls. */
     static final int MIN_STRAGGLER_SAMPLES = 100;
+    /** {@link #openedAtNanos} between a transition and its stamp (see there). */
+    private static final long UNSTAMPED = Long.MIN_VALUE;
 
     public final EndpointSpec spec;
     public final CircuitBreaker breaker;
@@ -56,8 +58,11 @@ public final class EndpointHealth implements AutoCloseable {
     public final AtomicLong spared = new AtomicLong();
     public final AtomicLong cancelled = new AtomicLong();
     private final long openForNanos;
-    /** When the breaker last opened. */
-    private volatile long openedAtNanos;
+    /**
+     * When the breaker last opened ({@link System#nanoTime}), or {@link #UNSTAMPED} from its last transition out of OPEN
+     * until the stamp: resilience4j changes the state first and tells its listeners after.
+     */
+    private final AtomicLong openedAtNanos = new AtomicLong(UNSTAMPED);
 
     EndpointHealth(EndpointSpec spec, HealthSettings settings) {
         this.spec = spec;
@@ -75,9 +80,9 @@ public final class EndpointHealth implements AutoCloseable {
                 .build());
         this.openForNanos = settings.openFor().toNanos();
         breaker.getEventPublisher().onStateTransition(e -> {
-            if (e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
-                openedAtNanos = System.nanoTime();
-            }
+            // Unstamped on every other transition, so an OPEN seen before its own stamp is never timed from an older one.
+            boolean opened = e.getStateTransition().getToState() == CircuitBreaker.State.OPEN;
+            openedAtNanos.set(opened ? System.nanoTime() : UNSTAMPED);
         });
         this.bulkhead = Bulkhead.of("endpoint-" + spec.name, BulkheadConfig.custom()
                 .maxConcurrentCalls(spec.maxConcurrency)
@@ -169,16 +174,30 @@ public final class EndpointHealth implements AutoCloseable {
      */
     public boolean open() {
         CircuitBreaker.State s = breaker.getState();
-        if (s == CircuitBreaker.State.OPEN && System.nanoTime() - openedAtNanos >= openForNanos) {
+        if (s == CircuitBreaker.State.OPEN && waitOver()) {
             halfOpen();
             s = breaker.getState();
         }
         return s == CircuitBreaker.State.OPEN || s == CircuitBreaker.State.FORCED_OPEN;
     }
 
+    /**
+     * Whether the OPEN breaker's wait is over. One not stamped yet (it opened a moment ago and its listener has not run,
+     * or a late listener of the transition before unstamped it) has just opened: it is stamped now, so it half-opens
+     * after a full wait, never at once with probes to an endpoint just judged broken.
+     */
+    private boolean waitOver() {
+        long at = openedAtNanos.get();
+        if (at == UNSTAMPED) {
+            openedAtNanos.compareAndSet(UNSTAMPED, System.nanoTime());
+            return false;
+        }
+        return System.nanoTime() - at >= openForNanos;
+    }
+
     private synchronized void halfOpen() {
         // Checked again under the lock: two callers must not half-open it twice (each time resets the probes).
-        if (breaker.getState() == CircuitBreaker.State.OPEN && System.nanoTime() - openedAtNanos >= openForNanos) {
+        if (breaker.getState() == CircuitBreaker.State.OPEN && waitOver()) {
             breaker.transitionToHalfOpenState();
         }
     }
