@@ -157,10 +157,12 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
             q.choiceCalls.add(call); // so a decided vote aborts it, as it does single calls
         }
         call.results.thenAccept(results -> {
-            results.forEach(metrics::completed);
-            resultFuture.complete(Collections.singleton(
-                    VoteInputs.candidates(request.retrieval.question, maxWeight, results)));
-            results.forEach(r -> done(id, q, r));
+            if (call.claimReport()) { // not already reported by the operator's timeout
+                results.forEach(metrics::completed);
+                resultFuture.complete(Collections.singleton(
+                        VoteInputs.candidates(request.retrieval.question, maxWeight, results)));
+                results.forEach(r -> done(id, q, r));
+            }
         });
     }
 
@@ -229,22 +231,7 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
     @Override
     public void timeout(CandidateRequest request, ResultFuture<VoteInput> resultFuture) {
         if (request.choices > 1) {
-            List<CandidateResult> timedOut = new ArrayList<>();
-            for (CandidateRequest m : CandidateGenerator.members(request)) {
-                timedOut.add(CandidateGenerator.failed(m, generator.endpoint(m.endpoint), Status.TIMEOUT,
-                        "operator timeout", 0, 0));
-            }
-            timedOut.forEach(metrics::completed);
-            resultFuture.complete(Collections.singleton(
-                    VoteInputs.candidates(request.retrieval.question, maxWeight, timedOut)));
-            Question q = questions.get(request.retrieval.question.arrivalKey());
-            if (q != null) {
-                List<ChoicesCall> running;
-                synchronized (q) {
-                    running = q.choiceCalls.stream().filter(c -> c.request == request).toList();
-                }
-                running.forEach(ChoicesCall::cancel); // no request runs on for candidates that are already out
-            }
+            timeoutChoices(request, resultFuture);
             return;
         }
         String id = request.retrieval.question.arrivalKey();
@@ -268,6 +255,35 @@ public class AsyncGenerate extends RichAsyncFunction<CandidateRequest, VoteInput
         }
         if (q != null) {
             done(id, q, r); // so the question's bookkeeping is released
+        }
+    }
+
+    /** {@link #timeout} of a multi-choice request: each of its candidates TIMEOUT, unless its results came first. */
+    private void timeoutChoices(CandidateRequest request, ResultFuture<VoteInput> resultFuture) {
+        String id = request.retrieval.question.arrivalKey();
+        Question q = questions.get(id);
+        ChoicesCall call = null;
+        if (q != null) {
+            synchronized (q) {
+                call = q.choiceCalls.stream().filter(c -> c.request == request).findFirst().orElse(null);
+            }
+        }
+        if (call != null && !call.claimReport()) {
+            return; // its results came first and were reported
+        }
+        List<CandidateResult> timedOut = new ArrayList<>();
+        for (CandidateRequest m : CandidateGenerator.members(request)) {
+            timedOut.add(CandidateGenerator.failed(m, generator.endpoint(m.endpoint), Status.TIMEOUT,
+                    "operator timeout", 0, 0));
+        }
+        timedOut.forEach(metrics::completed);
+        resultFuture.complete(Collections.singleton(
+                VoteInputs.candidates(request.retrieval.question, maxWeight, timedOut)));
+        if (call != null) {
+            call.cancel(); // no request runs on for candidates that are already out
+        }
+        if (q != null) {
+            timedOut.forEach(r -> done(id, q, r)); // its results, now never reported, no longer release the question
         }
     }
 

@@ -20,6 +20,8 @@ public final class ChoicesCall {
     private final int size;
     private final List<CandidateCall> members = new ArrayList<>();
     private boolean cancelled;
+    /** Its candidates' outcome has been reported (see {@link #claimReport}). */
+    private boolean reported;
 
     ChoicesCall(CandidateRequest request, CallHandle shared, int size) {
         this.request = request;
@@ -38,6 +40,18 @@ public final class ChoicesCall {
 
     synchronized boolean isCancelled() {
         return cancelled;
+    }
+
+    /**
+     * Claims the one report of its candidates' outcome (their results, or the operator's timeout, whichever comes
+     * first), as {@link CandidateCall#claimReport} does for one candidate; false if it was claimed already.
+     */
+    public synchronized boolean claimReport() {
+        if (reported) {
+            return false;
+        }
+        reported = true;
+        return true;
     }
 
     /**

@@ -5,6 +5,7 @@ import io.streamrag.model.Faults;
 import io.streamrag.model.LocalModelServer;
 import io.streamrag.query.QueryOptions;
 import io.streamrag.query.TestRetrievals;
+import io.streamrag.query.generate.EndpointHealth;
 import io.streamrag.query.generate.EndpointSpec;
 import io.streamrag.query.generate.GenerateSettings;
 import io.streamrag.query.metrics.GenerationMetrics;
@@ -21,9 +22,11 @@ import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -232,6 +235,67 @@ class AsyncGenerateTest {
                 assertThat(slow.aborted()).isEqualTo(1);
             }
             assertThat(slow.chatRequests()).isEqualTo(1);
+        }
+    }
+
+    /** Whether a thread of endpoint {@code name}'s pool matches {@code p}. */
+    private static boolean endpointThread(String name, Predicate<Thread> p) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("endpoint-" + name + "-")).anyMatch(p);
+    }
+
+    private static boolean inFrame(Thread t, String className, String method) {
+        return Arrays.stream(t.getStackTrace())
+                .anyMatch(f -> f.getClassName().equals(className) && f.getMethodName().equals(method));
+    }
+
+    /**
+     * A multi-choice request whose shared request answers after the operator's timeout has reported its candidates
+     * TIMEOUT is not reported again: its answers were counted as well (candidatesSucceeded besides candidatesTimedOut
+     * for the same two candidates), as the single-candidate path's claimReport already prevents.
+     */
+    @Test
+    void aMultiChoiceRequestAnsweringAfterTheOperatorTimeoutIsCountedOnce() throws Exception {
+        try (LocalModelServer server = LocalModelServer.startLocal(new Faults())) {
+            Configuration conf = new Configuration();
+            conf.set(QueryOptions.ENDPOINTS, "held=openai," + server.baseUrl() + ",extractive,8,maxChoices=2");
+            conf.set(QueryOptions.HEDGE_ENABLED, false);
+            List<EndpointSpec> specs = EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS));
+            Retrieval r = TestRetrievals.adminPort("qa-choices-timeout", 2, 60_000);
+            r.question.receivedAtMs = System.currentTimeMillis();
+            io.streamrag.query.records.CandidateRequest both = FanOut.request(r, 0, List.of("held"), 0.7);
+            both.choices = 2;
+            both.indexStep = 1;
+            HarnessMetrics metrics = new HarnessMetrics();
+            try (var h = harness(conf, specs, 1_000, metrics)) {
+                h.open();
+                EndpointHealth health = EndpointHealth.lookup("held");
+                String healthClass = EndpointHealth.class.getName();
+                // The shared request has its answer and waits to record its latency (the health's lock, held here)
+                // while the operator's timeout fires: an answer arriving just then, past the abort's reach.
+                synchronized (health) {
+                    h.processElement(both, 0);
+                    Predicate<Thread> answered = t -> t.getState() == Thread.State.BLOCKED
+                            && inFrame(t, healthClass, "recordLatency");
+                    for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                         !endpointThread("held", answered) && System.nanoTime() < until; ) {
+                        Thread.sleep(10);
+                    }
+                    assertThat(endpointThread("held", answered)).isTrue();
+                    h.setProcessingTime(1_001);
+                }
+                // Until the answer has been handed over (the endpoint's thread is back in its pool).
+                for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); endpointThread("held",
+                        t -> Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getClassName().startsWith("io.streamrag.")))
+                        && System.nanoTime() < until; ) {
+                    Thread.sleep(10);
+                }
+                h.endInput();
+                assertThat(h.extractOutputValues()).flatExtracting(v -> v.candidates).hasSize(2)
+                        .allSatisfy(c -> assertThat(c.status).isEqualTo(Status.TIMEOUT.name()));
+                assertThat(metrics.count("endpoint.held." + GenerationMetrics.TIMED_OUT.name())).isEqualTo(2);
+                assertThat(metrics.count("endpoint.held." + GenerationMetrics.SUCCEEDED.name())).isZero();
+            }
         }
     }
 }
