@@ -34,7 +34,7 @@ public final class CandidateCall {
     boolean succeeded;
     /** Its outcome has been reported (see {@link #claimReport}). */
     private boolean reported;
-    /** Tokens of call chains turned away part-way (see {@link #carryTokens}), added to its result. */
+    /** Tokens of its attempts that ended before its result was claimed (see {@link #carryTokens}), added to that result. */
     private long carriedTokensIn;
     private long carriedTokensOut;
     /** A result was claimed (see {@link #claimResult}); it completes {@link #result} next. */
@@ -104,12 +104,18 @@ public final class CandidateCall {
     }
 
     /**
-     * Keeps the tokens of an attempt that is not the candidate's result (a call chain its endpoint turned away part-way,
-     * e.g. an ITERDRAG chain that starts over elsewhere): they were spent, and are added to whatever result it ends with.
+     * Keeps the tokens of an ended attempt, whichever it was (the winner, a failed or aborted twin, a call chain its
+     * endpoint turned away part-way, e.g. an ITERDRAG chain that starts over elsewhere): they were spent, and are added
+     * to whatever result the candidate ends with. False, and nothing kept, once that result was claimed: an attempt
+     * ending after it (a losing spare or hedge) has its tokens counted on their own.
      */
-    synchronized void carryTokens(CandidateResult dropped) {
-        carriedTokensIn += dropped.tokensIn;
-        carriedTokensOut += dropped.tokensOut;
+    synchronized boolean carryTokens(CandidateResult ended) {
+        if (resultClaimed || result.isDone()) {
+            return false;
+        }
+        carriedTokensIn += ended.tokensIn;
+        carriedTokensOut += ended.tokensOut;
+        return true;
     }
 
     /**

@@ -604,6 +604,14 @@ public class CandidateGenerator implements AutoCloseable {
         int running;
         synchronized (call) {
             running = --call.running;
+            // Spent whichever attempt wins: kept for the candidate's result (this one, if it becomes that result, gets
+            // them back when it is claimed), or, once that was claimed, counted apart (a losing spare or hedge, or an
+            // aborted call chain, whose tokens were dropped).
+            if (!call.carryTokens(r)) {
+                ep.tokensSpent(r.tokensIn, r.tokensOut);
+            }
+            r.tokensIn = 0;
+            r.tokensOut = 0;
             if (call.result.isDone() || call.succeeded) {
                 return;
             }
@@ -619,11 +627,6 @@ public class CandidateGenerator implements AutoCloseable {
             }
             if (a.kind == CallFailedException.Kind.REJECTED) {
                 call.turnedAwayBy = ep.spec.name;
-                // An ITERDRAG chain's calls before the turn-away were spent all the same: kept for whatever result
-                // the candidate ends with (taken off this attempt, which may still become that result).
-                call.carryTokens(r);
-                r.tokensIn = 0;
-                r.tokensOut = 0;
             }
         }
         if (r.ok()) {

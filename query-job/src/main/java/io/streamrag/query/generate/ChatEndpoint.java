@@ -100,6 +100,13 @@ public class ChatEndpoint implements AutoCloseable {
         return health;
     }
 
+    /** Reports tokens spent here that no candidate's result holds (see {@link CallListener#tokensSpent}). */
+    void tokensSpent(long tokensIn, long tokensOut) {
+        if (tokensIn > 0 || tokensOut > 0) {
+            listener.tokensSpent(spec.name, tokensIn, tokensOut);
+        }
+    }
+
     /** One logical model call with bounded retries; throws {@link CallFailedException} when it gives up. */
     public CallResult call(String prompt, double temperature, long seed, long deadlineAtMs) {
         return call(prompt, temperature, seed, deadlineAtMs, null);

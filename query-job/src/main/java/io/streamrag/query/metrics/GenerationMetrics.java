@@ -113,6 +113,12 @@ public class GenerationMetrics extends ComponentMetrics implements CallListener 
     }
 
     @Override
+    public void tokensSpent(String endpoint, long tokensIn, long tokensOut) {
+        get(TOKENS_IN).inc(tokensIn);
+        get(TOKENS_OUT).inc(tokensOut);
+    }
+
+    @Override
     public void callLatency(String endpoint, long millis) {
         Histogram callLatency = of(endpoint).get(CALL_LATENCY);
         synchronized (callLatency) {
