@@ -1,8 +1,6 @@
 package io.streamrag.model;
 
 import java.util.Locale;
-import java.util.Random;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Fault injection settings, parsed from {@code key=value,...} (CLI {@code --faults} or per-request {@code X-Fault}
@@ -12,8 +10,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * token limit), {@code stall} rate (a 200 whose headers and first bytes come at once and the rest of the answer only
  * after {@code timeoutMs}: a server that stalls mid-answer, which a client's header timeout does not catch), {@code tooLong} rate (a 400 {@code context_length_exceeded}, as a server answers a prompt past its
  * context window: the request's fault, not the server's), {@code seed}: the fault draws of these settings follow one random sequence from
- * this seed, so a run injects the same faults in the same order of requests (unset: unseeded; in a header, each request
- * starts the sequence again).
+ * this seed, so a run injects the same faults in the same order of requests (unset: unseeded). Settings only: the
+ * server keeps the {@code ratelimitFirst} count and the sequence of the faults it applies ({@link ActiveFaults}), and
+ * starts both again when faults are posted; in a header, each request starts them again.
  */
 public final class Faults {
 
@@ -29,22 +28,8 @@ public final class Faults {
     public double stallRate;
     public double tooLongRate;
     public Long seed;
-    private Random seeded;
 
     public Faults() {}
-
-    /** Where these settings' fault draws come from: their one seeded sequence, or the thread's unseeded one. */
-    Random random() {
-        if (seed == null) {
-            return ThreadLocalRandom.current();
-        }
-        synchronized (this) {
-            if (seeded == null) {
-                seeded = new Random(seed);
-            }
-            return seeded;
-        }
-    }
 
     public static Faults parse(String spec) {
         Faults f = new Faults();

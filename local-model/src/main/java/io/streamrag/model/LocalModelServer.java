@@ -14,7 +14,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.Random;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,7 +22,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -63,17 +61,17 @@ public final class LocalModelServer implements AutoCloseable {
     private final ExecutorService executor;
     private final ScheduledExecutorService hung = Executors.newSingleThreadScheduledExecutor(daemon("local-model-hung"));
     private final ExtractiveAnswerer answerer = new ExtractiveAnswerer();
-    private volatile Faults faults;
+    /** The faults and their count and sequence, replaced as one (see {@link ActiveFaults}). */
+    private volatile ActiveFaults faults;
     private final AtomicLong total = new AtomicLong();
     private final AtomicLong chat = new AtomicLong();
     private final Map<Integer, AtomicLong> byStatus = new ConcurrentHashMap<>();
-    private final AtomicInteger rateLimitedSoFar = new AtomicInteger();
     /** Chat requests whose client hung up before the answer could be delivered (timed out or cancelled). */
     private final AtomicLong aborted = new AtomicLong();
     private final AtomicLong inFlight = new AtomicLong();
 
     public LocalModelServer(String host, int port, Faults faults, int threads) throws IOException {
-        this.faults = faults == null ? new Faults() : faults;
+        this.faults = new ActiveFaults(faults == null ? new Faults() : faults);
         this.server = HttpServer.create(new InetSocketAddress(host, port), 256);
         this.executor = Executors.newFixedThreadPool(threads, daemon("local-model-http"));
         server.setExecutor(executor);
@@ -174,16 +172,16 @@ public final class LocalModelServer implements AutoCloseable {
         return "http://127.0.0.1:" + port() + "/v1";
     }
 
+    /** Applies {@code faults} from the next request on, with a {@code ratelimitFirst} count and seeded sequence of their own. */
     public void setFaults(Faults faults) {
-        this.faults = faults;
-        rateLimitedSoFar.set(0);
+        this.faults = new ActiveFaults(faults);
     }
 
     public void resetStats() {
         total.set(0);
         chat.set(0);
         byStatus.clear();
-        rateLimitedSoFar.set(0);
+        faults.restartCount();
         aborted.set(0);
     }
 
@@ -238,14 +236,14 @@ public final class LocalModelServer implements AutoCloseable {
                 .put("inFlight", inFlight.get()).put("aborted", aborted.get());
         ObjectNode statuses = body.putObject("byStatus");
         new TreeMap<>(byStatus).forEach((k, v) -> statuses.put(String.valueOf(k), v.get()));
-        body.put("faults", faults.toString());
+        body.put("faults", faults.faults.toString());
         return body;
     }
 
     /** {@code POST /admin/faults} replaces the faults with its body's spec; {@code GET} shows them (and changes nothing). */
     private void setFaults(HttpExchange ex) throws IOException {
         if ("GET".equals(ex.getRequestMethod())) {
-            send(ex, 200, MAPPER.createObjectNode().put("faults", faults.toString()), null);
+            send(ex, 200, MAPPER.createObjectNode().put("faults", faults.faults.toString()), null);
             return;
         }
         if (!"POST".equals(ex.getRequestMethod())) {
@@ -254,7 +252,7 @@ public final class LocalModelServer implements AutoCloseable {
         }
         try {
             setFaults(Faults.parse(new String(body(ex), StandardCharsets.UTF_8).trim()));
-            send(ex, 200, MAPPER.createObjectNode().put("faults", faults.toString()), null);
+            send(ex, 200, MAPPER.createObjectNode().put("faults", faults.faults.toString()), null);
         } catch (BodyTooLarge e) {
             send(ex, 413, error(e.getMessage(), "invalid_request_error"), null);
         } catch (IllegalArgumentException e) {
@@ -285,11 +283,12 @@ public final class LocalModelServer implements AutoCloseable {
         }
         chat.incrementAndGet();
         JsonNode request;
-        Faults f;
+        ActiveFaults active;
         try {
             request = MAPPER.readTree(body(ex));
             String header = ex.getRequestHeaders().getFirst(FAULT_HEADER);
-            f = header == null ? faults : Faults.parse(header);
+            // A header's faults are the request's own: its count and sequence start again.
+            active = header == null ? faults : new ActiveFaults(Faults.parse(header));
             if (request.path("n").asInt(1) > MAX_CHOICES) {
                 throw new IllegalArgumentException("n is " + request.path("n").asInt() + ", at most " + MAX_CHOICES);
             }
@@ -302,36 +301,35 @@ public final class LocalModelServer implements AutoCloseable {
             reply(ex, 400, error("Bad request: " + e.getMessage(), "invalid_request_error"), null);
             return;
         }
-        Random random = f.random();
-        // 429 first: a rate limiter answers before doing any work.
-        if ((f.rateLimitFirst > 0 && rateLimitedSoFar.getAndIncrement() < f.rateLimitFirst)
-                || (f.rateLimitRate > 0 && random.nextDouble() < f.rateLimitRate)) {
+        Faults f = active.faults;
+        ActiveFaults.Draw draw = active.chat();
+        if (draw.fault() == ActiveFaults.Fault.RATE_LIMITED) {
             record(429);
             reply(ex, 429, error("Rate limit reached, retry later", "rate_limit_exceeded"),
                     String.valueOf(f.retryAfterSeconds));
             return;
         }
-        if (f.tooLongRate > 0 && random.nextDouble() < f.tooLongRate) {
+        if (draw.fault() == ActiveFaults.Fault.TOO_LONG) {
             record(400);
             reply(ex, 400, error("This model's maximum context length is exceeded by the messages: shorten them",
                     "invalid_request_error"), null);
             return;
         }
-        sleep(f.latencyMs + (f.jitterMs > 0 ? random.nextLong(f.jitterMs + 1) : 0));
-        if (f.errorRate > 0 && random.nextDouble() < f.errorRate) {
+        sleep(draw.sleepMs());
+        if (draw.fault() == ActiveFaults.Fault.ERROR) {
             record(500);
             reply(ex, 500, error("Injected server error", "server_error"), null);
             return;
         }
-        if (f.runawayRate > 0 && random.nextDouble() < f.runawayRate) {
+        if (draw.fault() == ActiveFaults.Fault.RUNAWAY) {
             runaway(ex);
             return;
         }
-        if (f.stallRate > 0 && random.nextDouble() < f.stallRate) {
+        if (draw.fault() == ActiveFaults.Fault.STALL) {
             stall(ex, request, f.timeoutMs);
             return;
         }
-        if (f.timeoutRate > 0 && random.nextDouble() < f.timeoutRate) {
+        if (draw.fault() == ActiveFaults.Fault.HANG) {
             // A hanging call answers only after timeoutMs (the client has given up by then) and holds no server
             // thread meanwhile, like a server that parks a stuck request: hangs must not starve the other requests.
             inFlight.incrementAndGet();
@@ -559,13 +557,14 @@ public final class LocalModelServer implements AutoCloseable {
      */
     private String[] answerOrFail(HttpExchange ex, ErrorBody error, String prompt, double temperature, long seed,
                                   int maxTokens) {
-        Faults f = faults;
-        if (f.runawayRate > 0 && f.random().nextDouble() < f.runawayRate) {
+        ActiveFaults active = faults;
+        ActiveFaults.Fault fault = active.otherApi();
+        if (fault == ActiveFaults.Fault.RUNAWAY) {
             runaway(ex);
             return null;
         }
-        if (f.stallRate > 0 && f.random().nextDouble() < f.stallRate) {
-            stall(ex, "{\"id\":\"chat-stalled\"}".getBytes(StandardCharsets.UTF_8), f.timeoutMs);
+        if (fault == ActiveFaults.Fault.STALL) {
+            stall(ex, "{\"id\":\"chat-stalled\"}".getBytes(StandardCharsets.UTF_8), active.faults.timeoutMs);
             return null;
         }
         try {

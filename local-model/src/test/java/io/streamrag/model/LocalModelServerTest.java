@@ -20,7 +20,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -136,7 +140,7 @@ class LocalModelServerTest {
                 .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"extractive\",\"messages\":"
                         + "[{\"role\":\"user\",\"content\":\"Which port?\"}]}"))
                 .build();
-        java.util.concurrent.CompletableFuture<HttpResponse<String>> call =
+        CompletableFuture<HttpResponse<String>> call =
                 http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
         Thread.sleep(200);
         call.cancel(true); // aborts the exchange: the connection is closed under the sleeping server
@@ -207,5 +211,55 @@ class LocalModelServerTest {
         }
         assertThat(SERVER.server().inFlight()).isZero();
         assertThat(SERVER.aborted()).isZero();
+    }
+
+    /** A chat request's status, and the Retry-After of a 429. */
+    private static String chatStatus(HttpClient http) throws Exception {
+        HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(SERVER.baseUrl() + "/chat/completions"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"extractive\",\"messages\":[]}"))
+                .build(), HttpResponse.BodyHandlers.discarding());
+        return r.statusCode() + r.headers().firstValue("Retry-After").map(s -> " retryAfter=" + s).orElse("");
+    }
+
+    /**
+     * A request that read the faults just before new ones were posted counts on its own faults' ratelimitFirst, not
+     * on the new ones': the faults were swapped and the count reset apart, so such a request took the new count's
+     * first slot and ratelimitFirst=1 gave 2 429s, and the new faults none. Each request's Retry-After tells which
+     * faults it read. The request is held (before the fix) where it has read the faults, in their seeded draws.
+     */
+    @Test
+    void aRequestThatReadTheFaultsBeforeAPostCountsOnItsOwnFaults() throws Exception {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        Faults first = Faults.parse("ratelimitFirst=1,retryAfter=1,seed=1");
+        SERVER.setFaults(first);
+        List<String> statuses = new ArrayList<>();
+        statuses.add(chatStatus(http));
+        CompletableFuture<String> late;
+        synchronized (first) {
+            late = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return chatStatus(http);
+                } catch (Exception e) {
+                    throw new CompletionException(e);
+                }
+            });
+            for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); !late.isDone() && !waitingForFaults()
+                    && System.nanoTime() < until; ) {
+                Thread.sleep(5);
+            }
+            SERVER.setFaults(Faults.parse("ratelimitFirst=1,retryAfter=2,seed=1"));
+        }
+        statuses.add(late.get(10, TimeUnit.SECONDS));
+        statuses.add(chatStatus(http));
+        statuses.add(chatStatus(http));
+        assertThat(statuses).containsExactly("429 retryAfter=1", "200", "429 retryAfter=2", "200");
+    }
+
+    /** Whether a server thread waits for a lock in {@link Faults}. */
+    private static boolean waitingForFaults() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("local-model-http") && t.getState() == Thread.State.BLOCKED)
+                .anyMatch(t -> Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getClassName().equals(Faults.class.getName())));
     }
 }
