@@ -39,7 +39,8 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
     private final OcrSettings settings;
 
     private transient ImageTextReader reader;
-    private transient OcrPools.Pool pool;
+    /** Volatile: readOne reads it on the pool's threads, close() sets it null on the task thread. */
+    private transient volatile OcrPools.Pool pool;
     private transient OcrMetrics metrics;
     /** Budgets of the documents whose last image has not come yet; used on the task thread only. */
     private transient Map<String, DocumentBudget> budgets;
