@@ -1,5 +1,6 @@
 package io.streamrag.query;
 
+import io.streamrag.common.config.ConfigChecks;
 import io.streamrag.common.config.ConfigKeys;
 import io.streamrag.common.config.Configs;
 import io.streamrag.common.kafka.ExactlyOnceCheckpoints;
@@ -82,6 +83,11 @@ public class QueryJob {
                     + "(the exactly-once answers sink commits on checkpoints)");
         }
         List<EndpointSpec> endpoints = EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS));
+        // Checked here, not where they are used: Flink's async operator takes its capacity, and the state TTL its
+        // length, on the TaskManager, where a bad value failed the job at every restart.
+        int retrieveCapacity = ConfigChecks.atLeast(conf, QueryOptions.RETRIEVE_CAPACITY, 1);
+        int generateCapacity = ConfigChecks.atLeast(conf, QueryOptions.GENERATE_CAPACITY, 1);
+        Duration dedupTtl = ConfigChecks.atLeast(conf, QueryOptions.DEDUP_TTL, Duration.ofMillis(1));
 
         SingleOutputStreamOperator<QuestionTask> questions = env
                 .fromSource(source, WatermarkStrategy.noWatermarks(), "Kafka: questions")
@@ -94,7 +100,7 @@ public class QueryJob {
         // retrieval or calls, and the first copy's is the one answer.
         SingleOutputStreamOperator<QuestionTask> firstCopies = questions
                 .keyBy(DropReSentQuestions.keySelector(), Types.STRING)
-                .process(new DropReSentQuestions(conf.get(QueryOptions.DEDUP_TTL)))
+                .process(new DropReSentQuestions(dedupTtl))
                 .uid("drop-re-sent")
                 .name("Drop re-sent questions");
 
@@ -119,7 +125,7 @@ public class QueryJob {
         SingleOutputStreamOperator<Retrieval> retrieved = AsyncDataStream
                 .unorderedWait(admitted, new AsyncRetrieve(RetrieveSettings.from(conf)),
                         ParseQuestion.MAX_DEADLINE_MS + conf.get(QueryOptions.RETRIEVE_TIMEOUT).toMillis(),
-                        TimeUnit.MILLISECONDS, conf.get(QueryOptions.RETRIEVE_CAPACITY))
+                        TimeUnit.MILLISECONDS, retrieveCapacity)
                 .uid("retrieve")
                 .name("Retrieve (kNN + BM25, RRF)");
 
@@ -135,7 +141,7 @@ public class QueryJob {
 
         DataStream<VoteInput> candidates;
         if (conf.get(QueryOptions.ADAPTIVE)) {
-            candidates = generate(withContext, new AdaptiveGenerate(GenerateSettings.from(conf), endpoints))
+            candidates = generate(withContext, new AdaptiveGenerate(GenerateSettings.from(conf), endpoints), generateCapacity)
                     .uid("generate-adaptive")
                     .name("Generate candidates (adaptive waves)");
         } else {
@@ -146,14 +152,14 @@ public class QueryJob {
                     .uid("fan-out")
                     .name("Fan out N candidates")
                     .keyBy(c -> c.retrieval.question.key(), Types.STRING);
-            candidates = generate(requests, new AsyncGenerate(GenerateSettings.from(conf), endpoints))
+            candidates = generate(requests, new AsyncGenerate(GenerateSettings.from(conf), endpoints), generateCapacity)
                     .uid("generate")
                     .name("Generate candidate");
         }
 
         DataStream<Answer> voted = header.union(candidates)
                 .keyBy(VoteInput::key, Types.STRING)
-                .process(new SelfConsistencyVote(conf.get(QueryOptions.DEDUP_TTL)))
+                .process(new SelfConsistencyVote(dedupTtl))
                 .uid("vote")
                 .name("Self-consistency vote");
 
@@ -161,7 +167,7 @@ public class QueryJob {
         DataStream<Answer> answers = voted
                 .union(unionable(refused))
                 .keyBy(OneAnswerPerQuestion.keySelector(), Types.STRING)
-                .process(new OneAnswerPerQuestion(conf.get(QueryOptions.DEDUP_TTL)))
+                .process(new OneAnswerPerQuestion(dedupTtl))
                 .uid("one-answer-per-question")
                 .name("One answer per question")
                 .map(new CountAnswers())
@@ -176,10 +182,11 @@ public class QueryJob {
      * question's deadline themselves; the operator timeout is only a safety net beyond the longest deadline, as for
      * retrieval (below it, a question allowed 10 minutes lost its candidates at the net's 3).
      */
-    private <T> SingleOutputStreamOperator<VoteInput> generate(DataStream<T> in, AsyncFunction<T, VoteInput> generate) {
+    private <T> SingleOutputStreamOperator<VoteInput> generate(DataStream<T> in, AsyncFunction<T, VoteInput> generate,
+                                                                int capacity) {
         return AsyncDataStream.unorderedWait(in, generate,
                 ParseQuestion.MAX_DEADLINE_MS + conf.get(QueryOptions.GENERATE_TIMEOUT).toMillis(),
-                TimeUnit.MILLISECONDS, conf.get(QueryOptions.GENERATE_CAPACITY));
+                TimeUnit.MILLISECONDS, capacity);
     }
 
     /** Builds and runs the job, named {@code pipeline.name} if configured, else {@value #JOB_NAME}. */

@@ -86,16 +86,16 @@ public final class QueryOptions {
                     + "TaskManager memory (heap state) or disk (RocksDB) a tenant's flood of long questions can take. Only "
                     + "with query.tenant.candidate-rate.");
     public static final ConfigOption<Integer> RETRIEVE_CAPACITY = ConfigOptions.key("query.retrieve.capacity")
-            .intType().defaultValue(16).withDescription("In-flight retrievals per subtask.");
+            .intType().defaultValue(16).withDescription("In-flight retrievals per subtask; at least 1.");
     public static final ConfigOption<Integer> RETRIEVE_THREADS = ConfigOptions.key("query.retrieve.threads")
-            .intType().defaultValue(2).withDescription("Threads for blocking embedding and search calls per subtask.");
+            .intType().defaultValue(2).withDescription("Threads for blocking embedding and search calls per subtask; at least 1.");
     public static final ConfigOption<Integer> RETRIEVE_POOL_SIZE = ConfigOptions.key("query.retrieve.pool-size")
             .intType().defaultValue(20).withDescription("Hits fetched from each of kNN and BM25 before fusion.");
     public static final ConfigOption<Integer> RETRIEVE_RRF_K = ConfigOptions.key("query.retrieve.rrf-k").intType()
             .defaultValue(60).withDescription("Reciprocal rank fusion constant.");
 
     public static final ConfigOption<Integer> GENERATE_CAPACITY = ConfigOptions.key("query.generate.capacity")
-            .intType().defaultValue(64).withDescription("In-flight candidates (or adaptive questions) per subtask.");
+            .intType().defaultValue(64).withDescription("In-flight candidates (or adaptive questions) per subtask; at least 1.");
     public static final ConfigOption<Duration> GENERATE_TIMEOUT = ConfigOptions.key("query.generate.timeout")
             .durationType().defaultValue(Duration.ofMinutes(3)).withDeprecatedKeys("query.generate.timeout-ms")
             .withDescription("Safety net only: candidates end at their question's deadline by themselves; one still out "
@@ -177,7 +177,7 @@ public final class QueryOptions {
             .defaultValue(Duration.ofDays(7)).withDeprecatedKeys("query.vote.decided-ttl-ms")
             .withDescription("How long an answered questionId is remembered (keyed state TTL, kept in checkpoints and "
                     + "savepoints, counted in wall-clock time across stops): late candidates and re-sent questions with that "
-                    + "id get no second answer meanwhile.");
+                    + "id get no second answer meanwhile. At least 1 ms.");
 
     public static final ConfigOption<String> SOURCE_GROUP_ID = ConfigOptions.key("query.source.group-id").stringType()
             .defaultValue("streamrag-query").withDescription("Kafka consumer group of the questions source.");

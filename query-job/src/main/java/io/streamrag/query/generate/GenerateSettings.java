@@ -1,10 +1,10 @@
 package io.streamrag.query.generate;
 
+import io.streamrag.common.config.ConfigChecks;
 import io.streamrag.query.QueryOptions;
 import io.streamrag.query.retrieve.RetrieveSettings;
 import io.streamrag.query.vote.StopRule;
 
-import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 
 import java.io.Serializable;
@@ -25,9 +25,9 @@ public record GenerateSettings(RetryPolicy retry, int maxTokens, String demonstr
 
     public static GenerateSettings from(Configuration conf) {
         // A wave of 0 made no calls and the waves stopped silently; a lead of 0 stopped after the first wave.
-        atLeastOne(conf, QueryOptions.ADAPTIVE_FIRST_WAVE);
-        atLeastOne(conf, QueryOptions.ADAPTIVE_WAVE_SIZE);
-        atLeastOne(conf, QueryOptions.ADAPTIVE_LEAD);
+        ConfigChecks.atLeast(conf, QueryOptions.ADAPTIVE_FIRST_WAVE, 1);
+        ConfigChecks.atLeast(conf, QueryOptions.ADAPTIVE_WAVE_SIZE, 1);
+        ConfigChecks.atLeast(conf, QueryOptions.ADAPTIVE_LEAD, 1);
         double threshold = conf.get(QueryOptions.ADAPTIVE_THRESHOLD);
         if (!(threshold > 0 && threshold <= 1)) {
             throw new IllegalArgumentException(QueryOptions.ADAPTIVE_THRESHOLD.key() + " must be in (0, 1], was " + threshold);
@@ -38,12 +38,5 @@ public record GenerateSettings(RetryPolicy retry, int maxTokens, String demonstr
                 conf.get(QueryOptions.TEMPERATURE), conf.get(QueryOptions.ADAPTIVE_FIRST_WAVE),
                 conf.get(QueryOptions.ADAPTIVE_WAVE_SIZE), conf.get(QueryOptions.ADAPTIVE_STOP_RULE),
                 conf.get(QueryOptions.ADAPTIVE_THRESHOLD), conf.get(QueryOptions.ADAPTIVE_LEAD), RetrieveSettings.from(conf));
-    }
-
-    private static void atLeastOne(Configuration conf, ConfigOption<Integer> option) {
-        int value = conf.get(option);
-        if (value < 1) {
-            throw new IllegalArgumentException(option.key() + " must be at least 1, was " + value);
-        }
     }
 }

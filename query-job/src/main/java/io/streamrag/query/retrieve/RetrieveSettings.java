@@ -1,5 +1,6 @@
 package io.streamrag.query.retrieve;
 
+import io.streamrag.common.config.ConfigChecks;
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.embedding.EmbeddingSettings;
 import io.streamrag.common.opensearch.OpenSearchConnection;
@@ -23,7 +24,7 @@ public record RetrieveSettings(OpenSearchConnection connection, String alias, Em
         // The same backoff as model calls; retries are bounded by the deadline, not by a count.
         return new RetrieveSettings(OpenSearchConnection.from(conf), conf.get(StreamRagOptions.OPENSEARCH_INDEX),
                 EmbeddingSettings.from(conf), conf.get(QueryOptions.RETRIEVE_POOL_SIZE), conf.get(QueryOptions.RETRIEVE_RRF_K),
-                conf.get(QueryOptions.RETRIEVE_THREADS), conf.get(QueryOptions.RETRIEVE_TIMEOUT),
+                ConfigChecks.atLeast(conf, QueryOptions.RETRIEVE_THREADS, 1), conf.get(QueryOptions.RETRIEVE_TIMEOUT),
                 Backoff.of(conf.get(QueryOptions.RETRY_BACKOFF), conf.get(QueryOptions.RETRY_MAX_BACKOFF)));
     }
 }
