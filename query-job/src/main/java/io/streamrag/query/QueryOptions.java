@@ -105,20 +105,21 @@ public final class QueryOptions {
     public static final ConfigOption<Integer> ENDPOINT_QUEUE_CAPACITY = ConfigOptions.key("query.endpoint.queue-capacity")
             .intType().defaultValue(16).withDescription("Candidates an endpoint admits beyond its maxConcurrency request slots "
                     + "(per TaskManager; they wait for a slot or sit in a retry backoff, which holds no slot); beyond it "
-                    + "the endpoint rejects and candidates go to another endpoint or wait.");
+                    + "the endpoint rejects and candidates go to another endpoint or wait. At least 0.");
     public static final ConfigOption<Double> BREAKER_FAILURE_RATE = ConfigOptions.key("query.breaker.failure-rate")
             .doubleType().defaultValue(50.0).withDescription("Failure percentage (5xx, timeouts, connection errors, and "
                     + "401/403/404 of an endpoint set up wrong; not 429, nor another 4xx, which the request caused) over "
-                    + "the sliding window that opens an endpoint's circuit breaker.");
+                    + "the sliding window that opens an endpoint's circuit breaker; above 0, at most 100.");
     public static final ConfigOption<Integer> BREAKER_WINDOW = ConfigOptions.key("query.breaker.window").intType()
-            .defaultValue(50).withDescription("Calls in the breaker's sliding window.");
+            .defaultValue(50).withDescription("Calls in the breaker's sliding window; at least 1.");
     public static final ConfigOption<Integer> BREAKER_MINIMUM_CALLS = ConfigOptions.key("query.breaker.minimum-calls")
-            .intType().defaultValue(20).withDescription("Calls the breaker needs before it may open.");
+            .intType().defaultValue(20).withDescription("Calls the breaker needs before it may open; at least 1.");
     public static final ConfigOption<Duration> BREAKER_OPEN_DURATION = ConfigOptions.key("query.breaker.open-duration")
             .durationType().defaultValue(Duration.ofSeconds(5))
-            .withDescription("How long an open breaker rejects calls before it lets a few probes through (half-open).");
+            .withDescription("How long an open breaker rejects calls before it lets a few probes through (half-open); "
+                    + "at least 1 ms.");
     public static final ConfigOption<Integer> BREAKER_HALF_OPEN_CALLS = ConfigOptions.key("query.breaker.half-open-calls")
-            .intType().defaultValue(3).withDescription("Probe calls in the half-open state.");
+            .intType().defaultValue(3).withDescription("Probe calls in the half-open state; at least 1.");
 
     public static final ConfigOption<Boolean> HEDGE_ENABLED = ConfigOptions.key("query.hedge.enabled").booleanType()
             .defaultValue(true).withDescription("Start a spare call for a candidate whose call runs past the hedge delay; "
