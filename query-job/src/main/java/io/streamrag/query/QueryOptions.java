@@ -19,13 +19,14 @@ import java.time.Duration;
 public final class QueryOptions {
 
     public static final ConfigOption<Integer> N = ConfigOptions.key("query.n").intType().defaultValue(8)
-            .withDescription("Default number of reasoning candidates per question.");
+            .withDescription("Default number of reasoning candidates per question; from 1 to query.max-n.");
     public static final ConfigOption<Integer> MAX_N = ConfigOptions.key("query.max-n").intType().defaultValue(32)
-            .withDescription("Largest n a question may ask for.");
+            .withDescription("Largest n a question may ask for; at least 1.");
     public static final ConfigOption<Integer> K = ConfigOptions.key("query.k").intType().defaultValue(5)
-            .withDescription("Default number of retrieved chunks per question.");
+            .withDescription("Default number of retrieved chunks per question; from 1 to query.max-k.");
     public static final ConfigOption<Integer> MAX_K = ConfigOptions.key("query.max-k").intType().defaultValue(50)
-            .withDescription("Largest k a question may ask for.");
+            .withDescription("Largest k a question may ask for; from 1 to 10000 (OpenSearch returns at most 10,000 hits "
+                    + "a search: the k-NN query's k and index.max_result_window).");
     public static final ConfigOption<MemorySize> MAX_QUESTION_BYTES = ConfigOptions.key("query.max-question-bytes")
             .memoryType().defaultValue(MemorySize.parse("16kb"))
             .withDescription("Longest question text (UTF-8, leading and trailing whitespace not counted); a longer one is "
@@ -38,7 +39,8 @@ public final class QueryOptions {
     public static final ConfigOption<Duration> DEADLINE = ConfigOptions.key("query.deadline").durationType()
             .defaultValue(Duration.ofSeconds(60)).withDeprecatedKeys("query.deadline-ms")
             .withDescription("Default time from arrival (the question's askedAt, else its Kafka record "
-                    + "timestamp) to answer; every stage sees what is left, the vote answers with what it has then.");
+                    + "timestamp) to answer; every stage sees what is left, the vote answers with what it has then. From "
+                    + "1 ms to 1 h, the longest a question may ask for.");
 
     public static final ConfigOption<String> ENDPOINTS = ConfigOptions.key("query.endpoints").stringType()
             .defaultValue("local=openai,http://127.0.0.1:8090/v1,extractive")
@@ -49,7 +51,7 @@ public final class QueryOptions {
     public static final ConfigOption<Double> TEMPERATURE = ConfigOptions.key("query.temperature").doubleType()
             .defaultValue(0.7).withDescription("Base sampling temperature; candidates spread around it.");
     public static final ConfigOption<Integer> MAX_TOKENS = ConfigOptions.key("query.max-tokens").intType()
-            .defaultValue(256).withDescription("max_tokens per model call.");
+            .defaultValue(256).withDescription("max_tokens per model call; at least 1.");
 
     public static final ConfigOption<Integer> RETRY_MAX_RETRIES = ConfigOptions.key("query.retry.max-retries").intType()
             .defaultValue(2).withDescription("Retries per model call after the first attempt (429, 5xx, timeouts).");
@@ -64,7 +66,7 @@ public final class QueryOptions {
             .durationType().defaultValue(Duration.ofSeconds(30)).withDeprecatedKeys("query.retrieve.timeout-ms")
             .withDescription("Longest one retrieval attempt may take; failed attempts are "
                     + "retried with backoff (query.retry.*) until the question's deadline, then it FAILS with reason "
-                    + "'retrieval unavailable'.");
+                    + "'retrieval unavailable'. At least 1 ms.");
     public static final ConfigOption<Double> TENANT_CANDIDATE_RATE = ConfigOptions.key("query.tenant.candidate-rate")
             .doubleType().defaultValue(0.0)
             .withDescription("Candidates per second each tenant's questions may start, across the job (a question costs "
@@ -90,9 +92,11 @@ public final class QueryOptions {
     public static final ConfigOption<Integer> RETRIEVE_THREADS = ConfigOptions.key("query.retrieve.threads")
             .intType().defaultValue(2).withDescription("Threads for blocking embedding and search calls per subtask; at least 1.");
     public static final ConfigOption<Integer> RETRIEVE_POOL_SIZE = ConfigOptions.key("query.retrieve.pool-size")
-            .intType().defaultValue(20).withDescription("Hits fetched from each of kNN and BM25 before fusion.");
+            .intType().defaultValue(20).withDescription("Hits fetched from each of kNN and BM25 before fusion (at least the "
+                    + "question's k); from 1 to 10000.");
     public static final ConfigOption<Integer> RETRIEVE_RRF_K = ConfigOptions.key("query.retrieve.rrf-k").intType()
-            .defaultValue(60).withDescription("Reciprocal rank fusion constant.");
+            .defaultValue(60).withDescription("Reciprocal rank fusion constant: a hit at rank r (from 1) scores 1 / (rrf-k + r). "
+                    + "From 0 to 1000000.");
 
     public static final ConfigOption<Integer> GENERATE_CAPACITY = ConfigOptions.key("query.generate.capacity")
             .intType().defaultValue(64).withDescription("In-flight candidates (or adaptive questions) per subtask; at least 1.");

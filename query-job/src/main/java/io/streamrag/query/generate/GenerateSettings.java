@@ -32,7 +32,7 @@ public record GenerateSettings(RetryPolicy retry, int maxTokens, String demonstr
         if (!(threshold > 0 && threshold <= 1)) {
             throw new IllegalArgumentException(QueryOptions.ADAPTIVE_THRESHOLD.key() + " must be in (0, 1], was " + threshold);
         }
-        return new GenerateSettings(RetryPolicy.from(conf), conf.get(QueryOptions.MAX_TOKENS),
+        return new GenerateSettings(RetryPolicy.from(conf), ConfigChecks.atLeast(conf, QueryOptions.MAX_TOKENS, 1),
                 conf.get(QueryOptions.DRAG_DEMONSTRATIONS), conf.get(QueryOptions.DRAG_NUM_DEMONSTRATIONS),
                 conf.get(QueryOptions.ITERDRAG_MAX_FOLLOW_UPS), HealthSettings.from(conf), HedgeSettings.from(conf),
                 conf.get(QueryOptions.TEMPERATURE), conf.get(QueryOptions.ADAPTIVE_FIRST_WAVE),

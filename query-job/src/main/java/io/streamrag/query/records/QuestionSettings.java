@@ -1,9 +1,12 @@
 package io.streamrag.query.records;
 
+import io.streamrag.common.config.ConfigChecks;
 import io.streamrag.common.plan.BudgetPlan;
 import io.streamrag.common.records.Question;
 import io.streamrag.query.QueryOptions;
+import io.streamrag.query.functions.ParseQuestion;
 import io.streamrag.query.generate.StrategyName;
+import io.streamrag.query.retrieve.HybridRetriever;
 
 import org.apache.flink.configuration.Configuration;
 
@@ -25,8 +28,14 @@ public record QuestionSettings(StrategyName strategy, int n, int k, Duration dea
         implements Serializable {
 
     public static QuestionSettings from(Configuration conf) {
-        int maxN = conf.get(QueryOptions.MAX_N);
-        int maxK = conf.get(QueryOptions.MAX_K);
+        // The defaults within the bounds a question is held to (ParseQuestion): outside them every question that kept a
+        // default was FAILED as invalid; and k within what one search can return.
+        int maxN = ConfigChecks.atLeast(conf, QueryOptions.MAX_N, 1);
+        int maxK = ConfigChecks.between(conf, QueryOptions.MAX_K, 1, HybridRetriever.MAX_HITS);
+        int n = ConfigChecks.between(conf, QueryOptions.N, 1, QueryOptions.MAX_N);
+        int k = ConfigChecks.between(conf, QueryOptions.K, 1, QueryOptions.MAX_K);
+        Duration deadline = ConfigChecks.between(conf, QueryOptions.DEADLINE, Duration.ofMillis(1),
+                Duration.ofMillis(ParseQuestion.MAX_DEADLINE_MS));
         Long tokens = conf.get(QueryOptions.PLAN_DEFAULT_BUDGET_TOKENS);
         Duration latency = conf.get(QueryOptions.PLAN_DEFAULT_BUDGET_LATENCY);
         if (tokens != null && tokens < 1) {
@@ -40,8 +49,7 @@ public record QuestionSettings(StrategyName strategy, int n, int k, Duration dea
             throw new IllegalArgumentException(QueryOptions.MAX_QUESTION_BYTES.key() + " must be at least 1 byte, was "
                     + maxQuestionBytes);
         }
-        return new QuestionSettings(conf.get(QueryOptions.STRATEGY), conf.get(QueryOptions.N), conf.get(QueryOptions.K),
-                conf.get(QueryOptions.DEADLINE), maxN, maxK,
+        return new QuestionSettings(conf.get(QueryOptions.STRATEGY), n, k, deadline, maxN, maxK,
                 conf.getOptional(QueryOptions.PLAN).map(file -> readPlan(file, maxK, maxN)).orElse(null), tokens, latency,
                 maxQuestionBytes);
     }

@@ -30,6 +30,12 @@ import java.util.Set;
  */
 public class HybridRetriever {
 
+    /**
+     * The most hits one search may ask for: the k-NN query's k is at most 10,000 (the plugin's K_MAX), and a search's
+     * size at most index.max_result_window, 10,000 by default. Both searches ask for max(pool size, k).
+     */
+    public static final int MAX_HITS = 10_000;
+
     private final OpenSearchClient client;
     private final EmbeddingModel embeddings;
     private final String index;

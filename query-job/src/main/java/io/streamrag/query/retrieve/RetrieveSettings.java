@@ -20,11 +20,19 @@ import java.time.Duration;
 public record RetrieveSettings(OpenSearchConnection connection, String alias, EmbeddingSettings embedding, int poolSize,
                                int rrfK, int threads, Duration attemptTimeout, Backoff backoff) implements Serializable {
 
+    /** The largest {@code query.retrieve.rrf-k}: far above any useful one, and 1 / (rrf-k + rank) stays in an int. */
+    static final int MAX_RRF_K = 1_000_000;
+
     public static RetrieveSettings from(Configuration conf) {
+        // Past MAX_HITS OpenSearch refused every search, and a timeout of 0 ms timed every attempt out at once: each
+        // question FAILED. A negative rrf-k divided by zero or turned scores negative (a fused score is
+        // 1 / (rrf-k + rank), rank from 1).
+        int poolSize = ConfigChecks.between(conf, QueryOptions.RETRIEVE_POOL_SIZE, 1, HybridRetriever.MAX_HITS);
+        int rrfK = ConfigChecks.between(conf, QueryOptions.RETRIEVE_RRF_K, 0, MAX_RRF_K);
+        Duration attemptTimeout = ConfigChecks.atLeast(conf, QueryOptions.RETRIEVE_TIMEOUT, Duration.ofMillis(1));
         // The same backoff as model calls; retries are bounded by the deadline, not by a count.
         return new RetrieveSettings(OpenSearchConnection.from(conf), conf.get(StreamRagOptions.OPENSEARCH_INDEX),
-                EmbeddingSettings.from(conf), conf.get(QueryOptions.RETRIEVE_POOL_SIZE), conf.get(QueryOptions.RETRIEVE_RRF_K),
-                ConfigChecks.atLeast(conf, QueryOptions.RETRIEVE_THREADS, 1), conf.get(QueryOptions.RETRIEVE_TIMEOUT),
-                Backoff.of(conf.get(QueryOptions.RETRY_BACKOFF), conf.get(QueryOptions.RETRY_MAX_BACKOFF)));
+                EmbeddingSettings.from(conf), poolSize, rrfK, ConfigChecks.atLeast(conf, QueryOptions.RETRIEVE_THREADS, 1),
+                attemptTimeout, Backoff.of(conf.get(QueryOptions.RETRY_BACKOFF), conf.get(QueryOptions.RETRY_MAX_BACKOFF)));
     }
 }
