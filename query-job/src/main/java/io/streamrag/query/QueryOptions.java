@@ -47,7 +47,8 @@ public final class QueryOptions {
             .withDescription("';'-separated name=provider,baseUrl,model[,maxConcurrency[,weight[,timeoutMs[,apiKeyEnv"
                     + "[,maxChoices]]]]]; provider openai (any OpenAI-compatible server), ollama or watsonx "
                     + "(baseUrl?project_id=...); maxChoices > 1 (openai only): the endpoint takes OpenAI's n, and a "
-                    + "question's candidates on it share one request.");
+                    + "question's candidates on it share one request. Each name once; maxConcurrency, timeoutMs and "
+                    + "maxChoices at least 1, weight above 0.");
     public static final ConfigOption<Double> TEMPERATURE = ConfigOptions.key("query.temperature").doubleType()
             .defaultValue(0.7).withDescription("Base sampling temperature; candidates spread around it.");
     public static final ConfigOption<Integer> MAX_TOKENS = ConfigOptions.key("query.max-tokens").intType()

@@ -5,8 +5,10 @@ import io.streamrag.common.security.Secrets;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * One model endpoint from {@code query.endpoints}:
@@ -46,9 +48,17 @@ public class EndpointSpec implements Serializable {
 
     public static List<EndpointSpec> parseAll(String value) {
         List<EndpointSpec> out = new ArrayList<>();
+        Set<String> names = new HashSet<>();
         for (String part : value.split(";")) {
             if (!part.isBlank()) {
-                out.add(parse(part.strip()));
+                EndpointSpec e = parse(part.strip());
+                // The generator keeps endpoints by name: a second one replaced the first, whose TaskManager-wide pool
+                // was then never given back (one more at every restart).
+                if (!names.add(e.name)) {
+                    throw new IllegalArgumentException("query.endpoints names endpoint '" + e.name + "' twice; each "
+                            + "endpoint needs a name of its own");
+                }
+                out.add(e);
             }
         }
         if (out.isEmpty()) {
@@ -84,41 +94,79 @@ public class EndpointSpec implements Serializable {
         e.baseUrl = f[1].strip();
         e.model = f[2].strip();
         if (f.length > 3 && !f[3].isBlank()) {
-            e.maxConcurrency = Integer.parseInt(f[3].strip());
+            e.maxConcurrency = (int) whole(e.name, "maxConcurrency", f[3], Integer.MAX_VALUE);
         }
         if (f.length > 4 && !f[4].isBlank()) {
-            e.weight = Double.parseDouble(f[4].strip());
+            e.weight = number(e.name, "weight", f[4]);
         }
         if (f.length > 5 && !f[5].isBlank()) {
-            e.timeoutMs = Long.parseLong(f[5].strip());
+            e.timeoutMs = whole(e.name, "timeoutMs", f[5], Long.MAX_VALUE);
         }
         if (f.length > 6 && !f[6].isBlank()) {
             e.apiKeyEnv = f[6].strip();
         }
         if (f.length > 7 && !f[7].isBlank()) {
-            e.maxChoices = Integer.parseInt(f[7].strip());
+            e.maxChoices = (int) whole(e.name, "maxChoices", f[7], Integer.MAX_VALUE);
         }
         for (String field : named) {
             String[] kv = field.split("=", 2);
             switch (kv[0].strip()) {
                 case "rps":
-                    e.rps = Double.parseDouble(kv[1].strip());
+                    e.rps = number(e.name, "rps", kv[1]);
                     break;
                 case "maxChoices":
-                    e.maxChoices = Integer.parseInt(kv[1].strip());
+                    e.maxChoices = (int) whole(e.name, "maxChoices", kv[1], Integer.MAX_VALUE);
                     break;
                 default:
                     throw new IllegalArgumentException("Unknown endpoint field '" + kv[0].strip() + "' (rps, maxChoices): " + value);
             }
         }
-        if (e.maxConcurrency < 1 || e.weight <= 0 || e.timeoutMs < 1 || e.rps < 0 || e.maxChoices < 1) {
-            throw new IllegalArgumentException("maxConcurrency, weight, timeoutMs and maxChoices must be positive: "
-                    + value);
+        atLeastOne(e.name, "maxConcurrency", e.maxConcurrency);
+        atLeastOne(e.name, "timeoutMs", e.timeoutMs);
+        atLeastOne(e.name, "maxChoices", e.maxChoices);
+        // Written so that NaN fails too (NaN <= 0 is false); an infinite weight made every vote weight NaN.
+        if (!(e.weight > 0) || Double.isInfinite(e.weight)) {
+            throw new IllegalArgumentException("Endpoint '" + e.name + "': weight must be a positive number, was " + e.weight);
+        }
+        if (!(e.rps >= 0) || Double.isInfinite(e.rps)) {
+            throw new IllegalArgumentException("Endpoint '" + e.name + "': rps must be 0 (no limit) or a positive number, was "
+                    + e.rps);
         }
         if (e.maxChoices > 1 && e.provider != Provider.OPENAI) {
             throw new IllegalArgumentException("maxChoices (OpenAI's n) needs the openai provider: " + value);
         }
         return e;
+    }
+
+    /** A whole-number field of endpoint {@code name}, at most {@code max}; an error naming both when it is none. */
+    private static long whole(String name, String field, String text, long max) {
+        long v;
+        try {
+            v = Long.parseLong(text.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("Endpoint '" + name + "': " + field + " must be a whole number, was '"
+                    + text.strip() + "'");
+        }
+        if (v > max) {
+            throw new IllegalArgumentException("Endpoint '" + name + "': " + field + " must be at most " + max + ", was " + v);
+        }
+        return v;
+    }
+
+    /** A decimal field of endpoint {@code name}; an error naming both when it is none. */
+    private static double number(String name, String field, String text) {
+        try {
+            return Double.parseDouble(text.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("Endpoint '" + name + "': " + field + " must be a number, was '"
+                    + text.strip() + "'");
+        }
+    }
+
+    private static void atLeastOne(String name, String field, long value) {
+        if (value < 1) {
+            throw new IllegalArgumentException("Endpoint '" + name + "': " + field + " must be at least 1, was " + value);
+        }
     }
 
     /**

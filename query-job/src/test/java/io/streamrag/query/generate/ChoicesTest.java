@@ -97,7 +97,7 @@ class ChoicesTest {
         assertThatThrownBy(() -> EndpointSpec.parse("o=ollama,http://127.0.0.1:11434,granite,8,1.0,60000,,16"))
                 .hasMessageContaining("openai provider");
         assertThatThrownBy(() -> EndpointSpec.parse("v=openai,http://127.0.0.1:8000/v1,granite,8,1.0,60000,,0"))
-                .hasMessageContaining("positive");
+                .hasMessage("Endpoint 'v': maxChoices must be at least 1, was 0");
     }
 
     @Test
