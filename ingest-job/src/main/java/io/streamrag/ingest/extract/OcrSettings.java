@@ -1,5 +1,6 @@
 package io.streamrag.ingest.extract;
 
+import io.streamrag.common.config.OptionChecks;
 import io.streamrag.ingest.IngestOptions;
 import io.streamrag.ingest.IngestOptions.OcrProvider;
 
@@ -20,14 +21,32 @@ public record OcrSettings(OcrProvider provider, String tesseractCommand, String 
                           String visionBaseUrl, String visionModel, String visionApiKeyEnv,
                           int threads, int capacity, long cacheBytes, Duration timePerDocument) implements Serializable {
 
+    /**
+     * Read when the job is built, and checked: the vision model's URL and name (before, their absence failed the OCR
+     * operator's {@code open()} at every restart).
+     */
     public static OcrSettings from(Configuration conf) {
         int threads = conf.get(IngestOptions.OCR_THREADS);
         threads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         int capacity = conf.get(IngestOptions.OCR_CAPACITY);
         capacity = capacity > 0 ? capacity : Math.max(8, 4 * threads);
-        return new OcrSettings(conf.get(IngestOptions.OCR_PROVIDER), conf.get(IngestOptions.OCR_TESSERACT_COMMAND),
-                conf.get(IngestOptions.OCR_LANGUAGE), conf.get(IngestOptions.OCR_TIMEOUT), conf.get(IngestOptions.VISION_BASE_URL),
+        OcrProvider provider = conf.get(IngestOptions.OCR_PROVIDER);
+        if (provider == OcrProvider.VISION) {
+            String model = conf.get(IngestOptions.VISION_MODEL);
+            if (conf.get(IngestOptions.VISION_BASE_URL) == null || model == null || model.isBlank()) {
+                throw new IllegalArgumentException(visionNeeds());
+            }
+            OptionChecks.httpUrl(conf, IngestOptions.VISION_BASE_URL, "for " + IngestOptions.OCR_PROVIDER.key() + "=vision");
+        }
+        return new OcrSettings(provider, conf.get(IngestOptions.OCR_TESSERACT_COMMAND), conf.get(IngestOptions.OCR_LANGUAGE),
+                conf.get(IngestOptions.OCR_TIMEOUT), conf.get(IngestOptions.VISION_BASE_URL),
                 conf.get(IngestOptions.VISION_MODEL), conf.get(IngestOptions.VISION_API_KEY_ENV), threads, capacity,
                 conf.get(IngestOptions.OCR_CACHE_SIZE).getBytes(), conf.get(IngestOptions.LIMITS_OCR_TIME_PER_DOCUMENT));
+    }
+
+    /** What {@code ingest.ocr.provider=vision} needs. */
+    static String visionNeeds() {
+        return IngestOptions.OCR_PROVIDER.key() + "=vision needs " + IngestOptions.VISION_BASE_URL.key() + " and "
+                + IngestOptions.VISION_MODEL.key();
     }
 }

@@ -1,7 +1,6 @@
 package io.streamrag.ingest.extract;
 
 import io.streamrag.common.net.JdkHttpClients;
-import io.streamrag.ingest.IngestOptions;
 
 import dev.langchain4j.data.message.ImageContent;
 import dev.langchain4j.data.message.TextContent;
@@ -34,7 +33,7 @@ public class VisionReader implements ImageTextReader {
         String baseUrl = settings.visionBaseUrl();
         String name = settings.visionModel();
         if (baseUrl == null || name == null) {
-            throw new IllegalArgumentException(IngestOptions.OCR_PROVIDER.key() + "=vision needs " + IngestOptions.VISION_BASE_URL.key() + " and " + IngestOptions.VISION_MODEL.key());
+            throw new IllegalArgumentException(OcrSettings.visionNeeds()); // OcrSettings.from refuses it when the job is built
         }
         String key = System.getenv(settings.visionApiKeyEnv());
         JdkHttpClients clients = new JdkHttpClients();

@@ -49,6 +49,7 @@ class DependencyWatchStallTest {
         conf.set(StreamRagOptions.OPENSEARCH_URL, url);
         conf.setString("embedding.provider", "openai");
         conf.setString("embedding.base-url", url + "/v1");
+        conf.setString("embedding.model", "stub");
         conf.set(IngestOptions.QUARANTINE_PROBE_TIMEOUT, Duration.ofMillis(500));
         try (DependencyWatch w = new DependencyWatch(ProbeSettings.from(conf))) {
             long start = System.nanoTime();

@@ -1,0 +1,78 @@
+package io.streamrag.common.config;
+
+import io.streamrag.common.security.Secrets;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.util.TimeUtils;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * Range checks of option values, for the settings classes' {@code from(conf)} (read when a job is built): a bad value
+ * fails the submission with a message that names its key and the allowed range, instead of failing an operator's
+ * {@code open()} on every restart or every record. Each returns the value it checked.
+ */
+public final class OptionChecks {
+
+    private OptionChecks() {}
+
+    /** {@code option}'s value; "KEY must be at least MIN, was V" below {@code min}. */
+    public static int atLeast(Configuration conf, ConfigOption<Integer> option, int min) {
+        int value = conf.get(option);
+        if (value < min) {
+            throw new IllegalArgumentException(option.key() + " must be at least " + min + ", was " + value);
+        }
+        return value;
+    }
+
+    /** {@code option}'s value; "KEY must be between MIN and MAX, was V" outside them (both included). */
+    public static int between(Configuration conf, ConfigOption<Integer> option, int min, int max) {
+        int value = conf.get(option);
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(option.key() + " must be between " + min + " and " + max + ", was " + value);
+        }
+        return value;
+    }
+
+    /** {@code option}'s value; "KEY must be at least MIN, was V" below {@code min}. */
+    public static Duration atLeast(Configuration conf, ConfigOption<Duration> option, Duration min) {
+        Duration value = conf.get(option);
+        if (value.compareTo(min) < 0) {
+            throw new IllegalArgumentException(option.key() + " must be at least " + human(min) + ", was " + human(value));
+        }
+        return value;
+    }
+
+    /**
+     * A URL option's value, which must be set (not blank) and an absolute http(s) URL with a host: {@code needed} says
+     * what needs it ("for embedding provider OPENAI"); the value is named with its user info and query masked.
+     */
+    public static String httpUrl(Configuration conf, ConfigOption<String> option, String needed) {
+        String value = conf.get(option);
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException("Option '" + option.key() + "' is required " + needed);
+        }
+        String problem;
+        try {
+            URI uri = new URI(value.strip());
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            problem = !scheme.equals("http") && !scheme.equals("https") ? "its scheme is not http or https"
+                    : uri.getHost() == null ? "it has no host" : null;
+        } catch (URISyntaxException e) {
+            problem = e.getReason();
+        }
+        if (problem != null) {
+            throw new IllegalArgumentException("Option '" + option.key() + "' must be an http(s) URL such as "
+                    + "http://host:8080/v1 (" + problem + "), was '" + Secrets.masked(value) + "'");
+        }
+        return value;
+    }
+
+    private static String human(Duration d) {
+        return d.isNegative() ? d.toString() : TimeUtils.formatWithHighestUnit(d);
+    }
+}

@@ -1,0 +1,62 @@
+package io.streamrag.ingest;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * A bad setting is refused when the job is configured and built (what every entry point does, nothing runs or
+ * connects), with a message naming its key and what it may be: before, these passed the submission and then failed an
+ * operator's open() at every restart, or dead-lettered every document.
+ */
+class IngestJobSettingsTest {
+
+    /** {@code settings}: key=value pairs separated by ';'. */
+    private static Configuration conf(String settings) {
+        Configuration conf = new Configuration();
+        for (String setting : settings.split(";")) {
+            int eq = setting.indexOf('=');
+            conf.setString(setting.substring(0, eq).strip(), setting.substring(eq + 1).strip());
+        }
+        return conf;
+    }
+
+    private static void build(Configuration conf) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
+        IngestJob.configure(env, conf);
+        IngestJob.fromConfiguration(conf).build(env);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            // EmbedChunks.open (EmbeddingModels.create) failed at every restart
+            "embedding.provider=openai; embedding.model=m | Option 'embedding.base-url' is required for embedding provider OPENAI",
+            "embedding.provider=ollama; embedding.base-url=http://127.0.0.1:11434 | Option 'embedding.model' is required for embedding provider OLLAMA",
+            // the quarantine's probe (URI.create) failed at every restore
+            "embedding.provider=openai; embedding.base-url=127.0.0.1:8000/v1; embedding.model=m | Option 'embedding.base-url' must be an http(s) URL",
+            // OcrImages.open (VisionReader.create) failed at every restart
+            "ingest.ocr.provider=vision | ingest.ocr.provider=vision needs ingest.vision.base-url and ingest.vision.model",
+            "ingest.ocr.provider=vision; ingest.vision.base-url=http://127.0.0.1:11434/v1 | ingest.ocr.provider=vision needs ingest.vision.base-url and ingest.vision.model",
+            "ingest.ocr.provider=vision; ingest.vision.base-url=ollama:11434; ingest.vision.model=v | Option 'ingest.vision.base-url' must be an http(s) URL",
+    })
+    void aBadSettingIsRefusedWhenTheJobIsBuilt(String settings, String message) {
+        assertThatThrownBy(() -> build(conf(settings)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(message);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "embedding.provider=openai; embedding.base-url=https://api.example.com/v1; embedding.model=text-embedding-3-small",
+            "ingest.ocr.provider=vision; ingest.vision.base-url=http://127.0.0.1:11434/v1; ingest.vision.model=granite3.2-vision",
+            "ingest.ocr.provider=tesseract; ingest.vision.base-url=not used",
+    })
+    void aGoodSettingIsTaken(String settings) throws Exception {
+        build(conf(settings));
+        assertThat(settings).isNotEmpty();
+    }
+}
