@@ -42,6 +42,9 @@ class IngestJobSettingsTest {
             "ingest.ocr.provider=vision | ingest.ocr.provider=vision needs ingest.vision.base-url and ingest.vision.model",
             "ingest.ocr.provider=vision; ingest.vision.base-url=http://127.0.0.1:11434/v1 | ingest.ocr.provider=vision needs ingest.vision.base-url and ingest.vision.model",
             "ingest.ocr.provider=vision; ingest.vision.base-url=ollama:11434; ingest.vision.model=v | Option 'ingest.vision.base-url' must be an http(s) URL",
+            // the probe's HTTP client (a 0 connect timeout) failed the quarantine's open() at every restore
+            "embedding.provider=openai; embedding.base-url=http://127.0.0.1:8000/v1; embedding.model=m; ingest.quarantine.probe-timeout=0 ms | ingest.quarantine.probe-timeout must be at least 100 ms, was 0 ms",
+            "ingest.quarantine.probe-timeout=10 s | ingest.quarantine.probe-timeout must be at most ingest.quarantine.probe-interval (5 s), was 10 s",
     })
     void aBadSettingIsRefusedWhenTheJobIsBuilt(String settings, String message) {
         assertThatThrownBy(() -> build(conf(settings)))
@@ -54,6 +57,10 @@ class IngestJobSettingsTest {
             "embedding.provider=openai; embedding.base-url=https://api.example.com/v1; embedding.model=text-embedding-3-small",
             "ingest.ocr.provider=vision; ingest.vision.base-url=http://127.0.0.1:11434/v1; ingest.vision.model=granite3.2-vision",
             "ingest.ocr.provider=tesseract; ingest.vision.base-url=not used",
+            // the probe is off: its timeout is not used
+            "ingest.quarantine.probe-interval=0 ms; ingest.quarantine.probe-timeout=0 ms",
+            "ingest.quarantine.max-attempts=0; ingest.quarantine.probe-timeout=0 ms",
+            "ingest.quarantine.probe-interval=30 s; ingest.quarantine.probe-timeout=100 ms",
     })
     void aGoodSettingIsTaken(String settings) throws Exception {
         build(conf(settings));

@@ -1,5 +1,6 @@
 package io.streamrag.ingest.health;
 
+import io.streamrag.common.config.OptionChecks;
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.embedding.EmbeddingOptions.Provider;
 import io.streamrag.common.embedding.EmbeddingSettings;
@@ -7,6 +8,7 @@ import io.streamrag.common.opensearch.OpenSearchConnection;
 import io.streamrag.ingest.IngestOptions;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.util.TimeUtils;
 
 import java.time.Duration;
 
@@ -22,9 +24,27 @@ public record ProbeSettings(OpenSearchConnection openSearch, String index, Embed
                             Duration timeout)
         implements DependencyHealth.Factory {
 
+    /** The least {@code ingest.quarantine.probe-timeout} of a probe that is on: one request's round trip, with room. */
+    public static final Duration MIN_TIMEOUT = Duration.ofMillis(100);
+
+    /**
+     * Read when the job is built; with the probe on, its timeout is checked: at least {@link #MIN_TIMEOUT} and at most
+     * the interval. Before, 0 failed the probe's HTTP client (a 0 connect timeout) in the quarantine's {@code open()},
+     * and only at a restore, when the probe starts: every restore after the first failure failed again.
+     */
     public static ProbeSettings from(Configuration conf) {
+        Duration interval = conf.get(IngestOptions.QUARANTINE_PROBE_INTERVAL);
+        Duration timeout = conf.get(IngestOptions.QUARANTINE_PROBE_TIMEOUT);
+        if (!interval.isZero() && !interval.isNegative()) { // on (see open())
+            timeout = OptionChecks.atLeast(conf, IngestOptions.QUARANTINE_PROBE_TIMEOUT, MIN_TIMEOUT);
+            if (timeout.compareTo(interval) > 0) {
+                throw new IllegalArgumentException(IngestOptions.QUARANTINE_PROBE_TIMEOUT.key() + " must be at most "
+                        + IngestOptions.QUARANTINE_PROBE_INTERVAL.key() + " (" + TimeUtils.formatWithHighestUnit(interval)
+                        + "), was " + TimeUtils.formatWithHighestUnit(timeout) + " (a probe interval of 0 turns the probe off)");
+            }
+        }
         return new ProbeSettings(OpenSearchConnection.from(conf), conf.get(StreamRagOptions.OPENSEARCH_INDEX),
-                EmbeddingSettings.from(conf), conf.get(IngestOptions.QUARANTINE_PROBE_INTERVAL), conf.get(IngestOptions.QUARANTINE_PROBE_TIMEOUT));
+                EmbeddingSettings.from(conf), interval, timeout);
     }
 
     /** The embedding endpoint is a server that can be down (the in-process ONNX model cannot). */
