@@ -45,6 +45,11 @@ class IngestJobSettingsTest {
             // the probe's HTTP client (a 0 connect timeout) failed the quarantine's open() at every restore
             "embedding.provider=openai; embedding.base-url=http://127.0.0.1:8000/v1; embedding.model=m; ingest.quarantine.probe-timeout=0 ms | ingest.quarantine.probe-timeout must be at least 100 ms, was 0 ms",
             "ingest.quarantine.probe-timeout=10 s | ingest.quarantine.probe-timeout must be at most ingest.quarantine.probe-interval (5 s), was 10 s",
+            // the index could not be created, or took no vector of the model: every write failed
+            "embedding.dimension=768 | embedding.dimension must be 384 with embedding provider ONNX",
+            "embedding.provider=openai; embedding.base-url=http://127.0.0.1:8000/v1; embedding.model=m; embedding.dimension=20000 | embedding.dimension must be between 1 and 16000, was 20000",
+            "ingest.index.shards=0 | ingest.index.shards must be at least 1, was 0",
+            "ingest.index.replicas=-1 | ingest.index.replicas must be at least 0, was -1",
     })
     void aBadSettingIsRefusedWhenTheJobIsBuilt(String settings, String message) {
         assertThatThrownBy(() -> build(conf(settings)))
@@ -61,6 +66,7 @@ class IngestJobSettingsTest {
             "ingest.quarantine.probe-interval=0 ms; ingest.quarantine.probe-timeout=0 ms",
             "ingest.quarantine.max-attempts=0; ingest.quarantine.probe-timeout=0 ms",
             "ingest.quarantine.probe-interval=30 s; ingest.quarantine.probe-timeout=100 ms",
+            "embedding.provider=ollama; embedding.base-url=http://127.0.0.1:11434; embedding.model=nomic-embed-text; embedding.dimension=768; ingest.index.shards=3; ingest.index.replicas=0",
     })
     void aGoodSettingIsTaken(String settings) throws Exception {
         build(conf(settings));

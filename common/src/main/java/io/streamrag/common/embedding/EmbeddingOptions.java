@@ -44,7 +44,8 @@ public final class EmbeddingOptions {
             ConfigOptions.key("embedding.dimension")
                     .intType()
                     .defaultValue(384)
-                    .withDescription("Vector dimension; must match the model (384 for all-MiniLM-L6-v2).");
+                    .withDescription("Vector dimension; must match the model (384 for all-MiniLM-L6-v2, the only one ONNX "
+                            + "takes) and an existing chunk index; 1 to 16000 (the most OpenSearch's k-NN lucene engine maps).");
 
     public static final ConfigOption<Integer> ONNX_THREADS =
             ConfigOptions.key("embedding.onnx.threads")

@@ -1,6 +1,7 @@
 package io.streamrag.common.embedding;
 
 import io.streamrag.common.config.OptionChecks;
+import io.streamrag.common.opensearch.ChunkIndex;
 
 import org.apache.flink.configuration.Configuration;
 
@@ -18,7 +19,14 @@ public record EmbeddingSettings(EmbeddingOptions.Provider provider, String baseU
      */
     public static EmbeddingSettings from(Configuration conf) {
         EmbeddingOptions.Provider provider = conf.get(EmbeddingOptions.PROVIDER);
-        if (provider != EmbeddingOptions.Provider.ONNX) {
+        int dimension = dimension(conf);
+        if (provider == EmbeddingOptions.Provider.ONNX) {
+            if (dimension != OnnxMiniLm.DIMENSION) {
+                throw new IllegalArgumentException(EmbeddingOptions.DIMENSION.key() + " must be " + OnnxMiniLm.DIMENSION
+                        + " with embedding provider ONNX (the in-process all-MiniLM-L6-v2 makes vectors of " + OnnxMiniLm.DIMENSION
+                        + "), was " + dimension);
+            }
+        } else {
             OptionChecks.httpUrl(conf, EmbeddingOptions.BASE_URL, "for embedding provider " + provider);
             String model = conf.get(EmbeddingOptions.MODEL);
             if (model == null || model.isBlank()) {
@@ -27,7 +35,15 @@ public record EmbeddingSettings(EmbeddingOptions.Provider provider, String baseU
             }
         }
         return new EmbeddingSettings(provider, conf.get(EmbeddingOptions.BASE_URL),
-                conf.get(EmbeddingOptions.MODEL), conf.get(EmbeddingOptions.API_KEY_ENV), conf.get(EmbeddingOptions.DIMENSION),
+                conf.get(EmbeddingOptions.MODEL), conf.get(EmbeddingOptions.API_KEY_ENV), dimension,
                 conf.get(EmbeddingOptions.ONNX_THREADS), conf.get(EmbeddingOptions.ONNX_INTRA_OP_THREADS));
+    }
+
+    /**
+     * {@code embedding.dimension}, checked against what the chunk index can map: 1 to {@link ChunkIndex#MAX_DIMENSION}
+     * (OpenSearch refuses to create the index otherwise, and every write of the ingest job then fails).
+     */
+    public static int dimension(Configuration conf) {
+        return OptionChecks.between(conf, EmbeddingOptions.DIMENSION, 1, ChunkIndex.MAX_DIMENSION);
     }
 }

@@ -37,6 +37,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 public final class OnnxMiniLm extends AbstractInProcessEmbeddingModel {
 
+    /** The length of this model's vectors: {@code embedding.dimension} must be it when the provider is ONNX. */
+    public static final int DIMENSION = 384;
+
     /** One session per intra-op setting, shared by its users; closed (its native memory freed) with the last one. */
     private static final Map<Integer, Session> SESSIONS = new HashMap<>();
     private static final Map<Integer, ExecutorService> EXECUTORS = new HashMap<>();
@@ -128,7 +131,7 @@ public final class OnnxMiniLm extends AbstractInProcessEmbeddingModel {
 
     @Override
     protected Integer knownDimension() {
-        return 384;
+        return DIMENSION;
     }
 
     @Override

@@ -38,6 +38,12 @@ public final class ChunkIndex {
     public static final String KNN_ENGINE = "lucene";
     public static final String KNN_SPACE = "cosinesimil";
 
+    /**
+     * The largest vector dimension the k-NN plugin maps with {@link #KNN_ENGINE} (its {@code KNNEngine} table: 16,000
+     * for lucene in 2.19, the version the project runs); OpenSearch refuses to create the index with a larger one.
+     */
+    public static final int MAX_DIMENSION = 16_000;
+
     private ChunkIndex() {}
 
     /** The concrete index behind an alias; a new mapping would get a new suffix and an alias swap. */

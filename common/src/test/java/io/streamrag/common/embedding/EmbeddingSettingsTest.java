@@ -81,4 +81,26 @@ class EmbeddingSettingsTest {
         assertThat(EmbeddingSettings.from(conf))
                 .isEqualTo(new EmbeddingSettings(Provider.OLLAMA, "http://ollama:11434", "m", "KEY", 768, 3, 2));
     }
+
+    /** Before, ONNX with another dimension created an index no vector of the model fits: every document dead-lettered. */
+    @Test
+    void theInProcessModelsDimensionIsItsOwn() {
+        assertThatThrownBy(() -> EmbeddingSettings.from(conf("embedding.dimension", "768")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("embedding.dimension must be 384 with embedding provider ONNX (the in-process all-MiniLM-L6-v2 "
+                        + "makes vectors of 384), was 768");
+        assertThat(EmbeddingSettings.from(conf("embedding.dimension", "384")).dimension()).isEqualTo(384);
+    }
+
+    @Test
+    void theDimensionIsOneTheIndexCanMap() {
+        for (String dimension : new String[] {"0", "-1", "16001"}) {
+            assertThatThrownBy(() -> EmbeddingSettings.from(conf("embedding.provider", "openai", "embedding.base-url",
+                    "http://127.0.0.1:8000/v1", "embedding.model", "m", "embedding.dimension", dimension)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("embedding.dimension must be between 1 and 16000, was " + dimension);
+        }
+        assertThat(EmbeddingSettings.from(conf("embedding.provider", "openai", "embedding.base-url", "http://127.0.0.1:8000/v1",
+                "embedding.model", "m", "embedding.dimension", "16000")).dimension()).isEqualTo(16000);
+    }
 }

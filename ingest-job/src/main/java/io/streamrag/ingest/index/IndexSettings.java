@@ -1,7 +1,8 @@
 package io.streamrag.ingest.index;
 
+import io.streamrag.common.config.OptionChecks;
 import io.streamrag.common.config.StreamRagOptions;
-import io.streamrag.common.embedding.EmbeddingOptions;
+import io.streamrag.common.embedding.EmbeddingSettings;
 import io.streamrag.common.opensearch.OpenSearchConnection;
 import io.streamrag.common.retry.Backoff;
 import io.streamrag.ingest.IngestOptions;
@@ -24,9 +25,14 @@ public record IndexSettings(OpenSearchConnection connection, String alias, int d
                             int bulkMaxChunks, long bulkMaxBytes, Duration bulkFlushInterval, Backoff outageBackoff,
                             Duration refreshAfterWrite) implements Serializable {
 
+    /**
+     * Read when the job is built; the index's dimension, shards and replicas are checked here: OpenSearch refuses to
+     * create the index with a bad one, and that happens at the first write, which then fails the job at every restart.
+     */
     public static IndexSettings from(Configuration conf) {
         return new IndexSettings(OpenSearchConnection.from(conf), conf.get(StreamRagOptions.OPENSEARCH_INDEX),
-                conf.get(EmbeddingOptions.DIMENSION), conf.get(IngestOptions.INDEX_SHARDS), conf.get(IngestOptions.INDEX_REPLICAS),
+                EmbeddingSettings.dimension(conf), OptionChecks.atLeast(conf, IngestOptions.INDEX_SHARDS, 1),
+                OptionChecks.atLeast(conf, IngestOptions.INDEX_REPLICAS, 0),
                 conf.get(IngestOptions.INDEX_BULK_MAX_CHUNKS), conf.get(IngestOptions.INDEX_BULK_MAX_BYTES).getBytes(),
                 conf.get(IngestOptions.INDEX_BULK_FLUSH_INTERVAL), IngestOptions.openSearchBackoff(conf),
                 conf.get(IngestOptions.INDEX_REFRESH_AFTER_WRITE));
