@@ -1,5 +1,8 @@
 package io.streamrag.common.opensearch;
 
+import io.streamrag.common.config.StreamRagOptions;
+import io.streamrag.common.embedding.EmbeddingOptions;
+
 import org.opensearch.client.opensearch.OpenSearchClient;
 import org.opensearch.client.opensearch._types.FieldValue;
 import org.opensearch.client.opensearch._types.OpenSearchException;
@@ -7,15 +10,22 @@ import org.opensearch.client.opensearch._types.mapping.Property;
 import org.opensearch.client.opensearch._types.mapping.TypeMapping;
 import org.opensearch.client.opensearch._types.query_dsl.Query;
 import org.opensearch.client.opensearch.indices.CreateIndexRequest;
+import org.opensearch.client.opensearch.indices.GetMappingResponse;
+import org.opensearch.client.opensearch.indices.get_mapping.IndexMappingRecord;
+import org.opensearch.client.transport.httpclient5.ResponseException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /** The chunk index: field names, the k-NN mapping and idempotent creation behind an alias. */
 public final class ChunkIndex {
+    private static final Logger LOG = LoggerFactory.getLogger(ChunkIndex.class);
 
     public static final String CHUNK_ID = "chunkId";
     public static final String DOCUMENT_ID = "documentId";
@@ -78,10 +88,14 @@ public final class ChunkIndex {
     /**
      * Creates {@code <alias>-v1} with the chunk mapping and points {@code alias} at it, unless the alias or
      * index already exists. Safe to call from several parallel sink writers at once.
+     *
+     * @throws DimensionMismatchException when the index exists and maps {@link #EMBEDDING} with another dimension than
+     *     {@code dimension} (see {@link #requireDimension})
      */
     public static void ensure(OpenSearchClient client, String alias, int dimension, int shards, int replicas)
             throws IOException {
         if (client.indices().exists(e -> e.index(alias)).value()) {
+            requireDimension(client, alias, dimension);
             return;
         }
         String index = concreteName(alias);
@@ -100,6 +114,74 @@ public final class ChunkIndex {
             if (!"resource_already_exists_exception".equals(e.error().type())) {
                 throw e;
             }
+        }
+    }
+
+    /**
+     * Throws {@link DimensionMismatchException} when an index behind {@code alias} maps {@link #EMBEDDING} as a
+     * k-NN vector of another dimension than {@code dimension}: OpenSearch would then reject every chunk written to it
+     * (a 400 per bulk item) and fail every k-NN search of it. Returns when that cannot be told: no such index, no
+     * k-NN {@code embedding} field, a mapping the job's user may not read (403) or the client cannot parse. Other
+     * failures (I/O, 5xx) are thrown as they are, for the caller to retry like its other requests.
+     */
+    public static void requireDimension(OpenSearchClient client, String alias, int dimension) throws IOException {
+        for (Map.Entry<String, Integer> mapped : embeddingDimensions(client, alias).entrySet()) {
+            if (mapped.getValue() != dimension) {
+                throw new DimensionMismatchException(alias, mapped.getKey(), mapped.getValue(), dimension);
+            }
+        }
+    }
+
+    /** The dimension of {@link #EMBEDDING} in each index behind {@code alias} that maps it as a k-NN vector; empty when unknown. */
+    static Map<String, Integer> embeddingDimensions(OpenSearchClient client, String alias) throws IOException {
+        GetMappingResponse response;
+        try {
+            response = client.indices().getMapping(m -> m.index(alias));
+        } catch (OpenSearchException e) {
+            if (e.status() == 404 || e.status() == 403) {
+                return Map.of(); // no such index (yet), or no permission to read mappings: nothing to compare
+            }
+            throw e;
+        } catch (IOException e) {
+            if (forbidden(e)) { // the transport throws a 403 as I/O (its ResponseException inside)
+                return Map.of();
+            }
+            throw e;
+        } catch (RuntimeException e) {
+            // An answer the client cannot parse: not a reason to stop indexing (this is a check on top of the writes).
+            LOG.warn("Could not read the mapping of {} to compare its embedding dimension: {}", alias, e.toString());
+            return Map.of();
+        }
+        Map<String, Integer> dimensions = new TreeMap<>();
+        for (Map.Entry<String, IndexMappingRecord> index : response.result().entrySet()) {
+            TypeMapping mappings = index.getValue().mappings();
+            Property embedding = mappings == null ? null : mappings.properties().get(EMBEDDING);
+            if (embedding != null && embedding.isKnnVector()) {
+                dimensions.put(index.getKey(), embedding.knnVector().dimension());
+            }
+        }
+        return dimensions;
+    }
+
+    private static boolean forbidden(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ResponseException && ((ResponseException) t).status() == 403) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The chunk index exists with vectors of another dimension than the job's: no chunk of the job could be written to it. */
+    public static final class DimensionMismatchException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        DimensionMismatchException(String alias, String index, int mapped, int configured) {
+            super("The chunk index " + index + " behind " + StreamRagOptions.OPENSEARCH_INDEX.key() + "=" + alias
+                    + " maps " + EMBEDDING + " with dimension " + mapped + ", but " + EmbeddingOptions.DIMENSION.key() + " is "
+                    + configured + ": OpenSearch would reject every chunk (each document dead-lettered) and every k-NN search. "
+                    + "Write to a new index (another " + StreamRagOptions.OPENSEARCH_INDEX.key() + ") for the new model, or set "
+                    + EmbeddingOptions.DIMENSION.key() + "=" + mapped + " with the model the index was built with");
         }
     }
 

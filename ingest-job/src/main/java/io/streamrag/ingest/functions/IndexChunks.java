@@ -21,6 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -57,6 +58,8 @@ import java.util.Map;
 public class IndexChunks extends IndexBufferingOperator<ChunkedDocument, DocumentOutcome> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(IndexChunks.class);
+    /** How long the start's check of the index's embedding dimension waits for each of its requests. */
+    static final Duration DIMENSION_CHECK_TIMEOUT = Duration.ofSeconds(5);
 
     private transient IndexMetrics metrics;
     private transient BulkWriter writer;
@@ -82,6 +85,33 @@ public class IndexChunks extends IndexBufferingOperator<ChunkedDocument, Documen
         metrics = new IndexMetrics(getMetricGroup());
         writer = new BulkWriter(client, index.alias(), index.bulkMaxChunks(), metrics);
         cleanup = new VersionCleanup(client, index.alias(), metrics);
+        checkDimension();
+    }
+
+    /**
+     * Fails the task here, at its start, when the index already exists with vectors of another dimension than
+     * {@code embedding.dimension}: OpenSearch would reject every chunk, and each document was dead-lettered
+     * (index/IndexingFailed) while the job ran on. {@link #ensureIndex} checks it as well, but in a flush: its failure
+     * restarts the job, and this check then stops it at the start, before the replayed documents reach the quarantine's
+     * releases (failing in the flush at every restart, the job would have had them convicted as poison one by one).
+     * Best effort: when OpenSearch does not answer (within {@link #DIMENSION_CHECK_TIMEOUT}), the task opens and its first
+     * write waits for it, as before.
+     */
+    private void checkDimension() {
+        var quick = OpenSearchClients.create(OpenSearchClients.settings(index.connection()), DIMENSION_CHECK_TIMEOUT);
+        try {
+            ChunkIndex.requireDimension(quick, index.alias(), index.dimension());
+        } catch (ChunkIndex.DimensionMismatchException e) {
+            throw e;
+        } catch (Exception e) {
+            LOG.info("Could not compare the embedding dimension of {} at start ({}); the first write does", index.alias(), e.toString());
+        } finally {
+            try {
+                OpenSearchClients.close(quick);
+            } catch (RuntimeException e) {
+                LOG.debug("Closing the client of the dimension check failed", e);
+            }
+        }
     }
 
     @Override
