@@ -172,7 +172,8 @@ public final class IngestOptions {
                     + "of ingest.path>. Two bounded runs at once need distinct group ids (or folders), or their own prefixes.");
     public static final ConfigOption<Duration> SINK_TRANSACTION_TIMEOUT = ConfigOptions.key("ingest.sink.transaction-timeout").durationType()
             .defaultValue(Duration.ofMinutes(15))
-            .withDescription("transaction.timeout.ms of the exactly-once sinks; the broker caps it (transaction.max.timeout.ms, 15 min by default) "
+            .withDescription("transaction.timeout.ms of the exactly-once sinks; the broker caps it (transaction.max.timeout.ms, 15 min by default; "
+                    + "the job refuses to start above kafka.transaction-max-timeout, to be raised with the brokers' setting) "
                     + "and it must outlast (tolerable failed checkpoints + 2) x checkpoint timeout + (tolerable failed checkpoints + 1) x interval, "
                     + "the longest a transaction can wait for its commit: the job refuses to start otherwise.");
 

@@ -1,7 +1,9 @@
 package io.streamrag.ingest;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.IllegalConfigurationException;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -71,5 +73,16 @@ class IngestJobSettingsTest {
     void aGoodSettingIsTaken(String settings) throws Exception {
         build(conf(settings));
         assertThat(settings).isNotEmpty();
+    }
+
+    /** Before, the sinks' producers failed at start (InvalidTxnTimeoutException): the job restarted forever. */
+    @Test
+    void aTransactionTimeoutAboveTheBrokersCapIsRefusedUnlessTheBrokersAllowMore() throws Exception {
+        assertThatThrownBy(() -> build(conf("ingest.sink.transaction-timeout=20 min")))
+                .isInstanceOf(IllegalConfigurationException.class)
+                .hasMessageContaining("ingest.sink.transaction-timeout (20 min) is longer than the brokers' transaction.max.timeout.ms "
+                        + "(kafka.transaction-max-timeout=15 min; Kafka's default is 15 min)")
+                .hasMessageContaining("set kafka.transaction-max-timeout to their transaction.max.timeout.ms");
+        build(conf("ingest.sink.transaction-timeout=20 min; kafka.transaction-max-timeout=1 h"));
     }
 }

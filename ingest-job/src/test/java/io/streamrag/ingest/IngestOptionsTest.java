@@ -3,6 +3,7 @@ package io.streamrag.ingest;
 import io.streamrag.common.config.ConfigKeys;
 import io.streamrag.common.config.Configs;
 import io.streamrag.common.config.OptionsTable;
+import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.opensearch.OpenSearchClients;
 import io.streamrag.common.retry.Backoff;
@@ -99,6 +100,7 @@ class IngestOptionsTest {
             Configuration conf = new Configuration();
             conf.set(IngestOptions.INDEX_RETRY_BUDGET, budget);
             conf.set(IngestOptions.SINK_TRANSACTION_TIMEOUT, Duration.ofHours(2)); // a broker allowing transactions that long
+            conf.set(StreamRagOptions.KAFKA_TRANSACTION_MAX_TIMEOUT, Duration.ofHours(2));
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.getCheckpointConfig().setCheckpointTimeout(10); // the least Flink takes, so configure's own floor is what is checked
             IngestJob.configure(env, conf);
@@ -118,6 +120,7 @@ class IngestOptionsTest {
             Configuration conf = new Configuration();
             conf.set(IngestOptions.INDEX_RETRY_BUDGET, budget);
             conf.set(IngestOptions.SINK_TRANSACTION_TIMEOUT, Duration.ofHours(2)); // a broker allowing transactions that long
+            conf.set(StreamRagOptions.KAFKA_TRANSACTION_MAX_TIMEOUT, Duration.ofHours(2));
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.getCheckpointConfig().setCheckpointTimeout(10);
             IngestJob.configure(env, conf);

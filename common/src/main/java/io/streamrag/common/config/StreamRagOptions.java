@@ -3,6 +3,8 @@ package io.streamrag.common.config;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 
+import java.time.Duration;
+
 /** Options both jobs (and the command line) share: where Kafka, OpenSearch and the topics are. */
 public final class StreamRagOptions {
 
@@ -11,6 +13,15 @@ public final class StreamRagOptions {
                     .stringType()
                     .defaultValue("127.0.0.1:9092")
                     .withDescription("Kafka bootstrap servers.");
+
+    public static final ConfigOption<Duration> KAFKA_TRANSACTION_MAX_TIMEOUT =
+            ConfigOptions.key("kafka.transaction-max-timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(15))
+                    .withDescription("The brokers' transaction.max.timeout.ms (Kafka's default: 15 min). A job refuses to start "
+                            + "when its sinks' transaction timeout (ingest.sink.transaction-timeout, query.sink.transaction-timeout) "
+                            + "is longer: their producers would fail at start (InvalidTxnTimeoutException) and the job restart "
+                            + "forever. Raise it only with the brokers' own setting (Docker Compose's broker allows 1 h).");
 
     public static final ConfigOption<String> DOCUMENTS_TOPIC =
             ConfigOptions.key("topics.documents")

@@ -1,5 +1,7 @@
 package io.streamrag.common.kafka;
 
+import io.streamrag.common.config.StreamRagOptions;
+
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.IllegalConfigurationException;
@@ -44,18 +46,29 @@ public final class ExactlyOnceCheckpoints {
     /**
      * Refuses to start a job whose sink transactions could time out before they are committed: the broker then aborts
      * them and Flink's Kafka committer only logs "data has been potentially lost" and goes on, so the answers or
-     * outcomes they held would never be written. {@code remedy} says what to lower in this job.
+     * outcomes they held would never be written. {@code remedy} says what to lower in this job. Refuses as well a
+     * transaction timeout above the brokers' cap ({@link StreamRagOptions#KAFKA_TRANSACTION_MAX_TIMEOUT}): the sinks'
+     * producers would fail at start with InvalidTxnTimeoutException, and the job restart forever.
      */
     public static void requireTransactionsOutlive(CheckpointConfig checkpoints, ConfigOption<Duration> transactionTimeout,
                                                   Configuration conf, String remedy) {
         Duration timeout = conf.get(transactionTimeout);
+        Duration cap = conf.get(StreamRagOptions.KAFKA_TRANSACTION_MAX_TIMEOUT);
+        if (timeout.compareTo(cap) > 0) {
+            throw new IllegalConfigurationException(String.format(
+                    "%s (%s) is longer than the brokers' transaction.max.timeout.ms (%s=%s; Kafka's default is 15 min): the"
+                            + " sinks' producers would fail at start (InvalidTxnTimeoutException) and the job restart forever."
+                            + " Lower %s, or, if the brokers allow longer transactions, set %s to their transaction.max.timeout.ms",
+                    transactionTimeout.key(), human(timeout), StreamRagOptions.KAFKA_TRANSACTION_MAX_TIMEOUT.key(), human(cap),
+                    transactionTimeout.key(), StreamRagOptions.KAFKA_TRANSACTION_MAX_TIMEOUT.key()));
+        }
         Duration longest = longestTransaction(checkpoints);
         if (timeout.compareTo(longest) < 0) {
             throw new IllegalConfigurationException(String.format(
                     "%s (%s) is shorter than the longest a sink transaction can stay open (%s: (tolerable failed checkpoints %d + 2)"
                             + " x checkpoint timeout %s + (%d + 1) x interval %s); the broker would abort transactions before their"
                             + " commit and their records would be lost. %s (the broker caps transactions at"
-                            + " transaction.max.timeout.ms, 15 min by default)",
+                            + " transaction.max.timeout.ms, 15 min by default: " + StreamRagOptions.KAFKA_TRANSACTION_MAX_TIMEOUT.key() + ")",
                     transactionTimeout.key(), human(timeout), human(longest), checkpoints.getTolerableCheckpointFailureNumber(),
                     human(Duration.ofMillis(checkpoints.getCheckpointTimeout())), checkpoints.getTolerableCheckpointFailureNumber(),
                     human(Duration.ofMillis(checkpoints.getCheckpointInterval())), remedy));

@@ -63,4 +63,31 @@ class ExactlyOnceCheckpointsTest {
         assertThat(ExactlyOnceCheckpoints.longestTransaction(env.getCheckpointConfig())).isEqualTo(Duration.ofMinutes(6).plusSeconds(10));
         ExactlyOnceCheckpoints.requireTransactionsOutlive(env.getCheckpointConfig(), TRANSACTION, new Configuration(), "Lower it.");
     }
+
+    /**
+     * A transaction timeout above the brokers' transaction.max.timeout.ms made the sinks' producers fail at start
+     * (InvalidTxnTimeoutException) at every restart: refused unless kafka.transaction-max-timeout says the brokers allow it.
+     */
+    @Test
+    void aTransactionLongerThanTheBrokersAllowIsRefusedAtStart() {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.enableCheckpointing(10_000);
+        env.getCheckpointConfig().setCheckpointTimeout(Duration.ofMinutes(1).toMillis());
+        Configuration conf = new Configuration();
+        conf.setString(TRANSACTION.key(), "16 min");
+        assertThatThrownBy(() -> ExactlyOnceCheckpoints.requireTransactionsOutlive(env.getCheckpointConfig(), TRANSACTION, conf, "Lower it."))
+                .isInstanceOf(IllegalConfigurationException.class)
+                .hasMessage("job.sink.transaction-timeout (16 min) is longer than the brokers' transaction.max.timeout.ms "
+                        + "(kafka.transaction-max-timeout=15 min; Kafka's default is 15 min): the sinks' producers would fail at "
+                        + "start (InvalidTxnTimeoutException) and the job restart forever. Lower job.sink.transaction-timeout, or, "
+                        + "if the brokers allow longer transactions, set kafka.transaction-max-timeout to their transaction.max.timeout.ms");
+        conf.setString("kafka.transaction-max-timeout", "1 h"); // e.g. the Docker Compose broker
+        ExactlyOnceCheckpoints.requireTransactionsOutlive(env.getCheckpointConfig(), TRANSACTION, conf, "Lower it.");
+        conf.setString(TRANSACTION.key(), "61 min");
+        assertThatThrownBy(() -> ExactlyOnceCheckpoints.requireTransactionsOutlive(env.getCheckpointConfig(), TRANSACTION, conf, "Lower it."))
+                .hasMessageContaining("(61 min) is longer than the brokers' transaction.max.timeout.ms (kafka.transaction-max-timeout=1 h;");
+        conf.setString(TRANSACTION.key(), "15 min");
+        conf.removeKey("kafka.transaction-max-timeout");
+        ExactlyOnceCheckpoints.requireTransactionsOutlive(env.getCheckpointConfig(), TRANSACTION, conf, "Lower it."); // the default, at the cap
+    }
 }
