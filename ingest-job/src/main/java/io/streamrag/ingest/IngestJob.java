@@ -2,6 +2,7 @@ package io.streamrag.ingest;
 
 import io.streamrag.common.config.ConfigKeys;
 import io.streamrag.common.config.Configs;
+import io.streamrag.common.config.OptionChecks;
 import io.streamrag.common.embedding.EmbeddingSettings;
 import io.streamrag.common.kafka.ExactlyOnceCheckpoints;
 import io.streamrag.common.opensearch.OpenSearchClients;
@@ -56,6 +57,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -168,16 +170,19 @@ public class IngestJob {
         SingleOutputStreamOperator<OcrItem> items = fetched.process(new ExtractContent(ExtractionLimits.from(conf)))
                 .uid("extract").name("Extract text and images");
         OcrSettings ocr = OcrSettings.from(conf);
+        // At least 1 ms: Flink's async operator takes 0 for no timeout at all, which the assembler's idle timeout below
+        // does not allow for.
+        Duration ocrDocumentTimeout = OptionChecks.atLeast(conf, IngestOptions.OCR_DOCUMENT_TIMEOUT, Duration.ofMillis(1));
         SingleOutputStreamOperator<OcrItem> read = AsyncDataStream.orderedWait(
                         items,
                         new OcrImages(ocr),
-                        conf.get(IngestOptions.OCR_DOCUMENT_TIMEOUT).toMillis(), TimeUnit.MILLISECONDS,
+                        ocrDocumentTimeout.toMillis(), TimeUnit.MILLISECONDS,
                         ocr.capacity())
                 .uid("ocr-images").name("Read images (OCR)");
         SingleOutputStreamOperator<ExtractedDocument> ocred = read
                 .keyBy(i -> i.documentKey)
                 // Idle long enough for any image's OCR (its timeout) behind an OpenSearch outage, twice over.
-                .process(new AssembleDocument().idleTimeout(conf.get(IngestOptions.OCR_DOCUMENT_TIMEOUT)
+                .process(new AssembleDocument().idleTimeout(ocrDocumentTimeout
                         .plus(conf.get(IngestOptions.INDEX_RETRY_BUDGET)).multipliedBy(2)))
                 .uid("assemble").name("Assemble document");
 

@@ -52,6 +52,13 @@ class IngestJobSettingsTest {
             "embedding.provider=openai; embedding.base-url=http://127.0.0.1:8000/v1; embedding.model=m; embedding.dimension=20000 | embedding.dimension must be between 1 and 16000, was 20000",
             "ingest.index.shards=0 | ingest.index.shards must be at least 1, was 0",
             "ingest.index.replicas=-1 | ingest.index.replicas must be at least 0, was -1",
+            // every fetch, read or extraction timed out at once: every document dead-lettered (or indexed without its images' text)
+            "ingest.fetch.total-timeout=0 ms | ingest.fetch.total-timeout must be at least 1 ms, was 0 ms",
+            "ingest.fetch.http-timeout=0 ms | ingest.fetch.http-timeout must be at least 1 ms, was 0 ms",
+            "ingest.limits.extract-timeout=0 ms | ingest.limits.extract-timeout must be at least 1 ms, was 0 ms",
+            "ingest.ocr.timeout=0 ms | ingest.ocr.timeout must be at least 1 ms, was 0 ms",
+            "ingest.limits.ocr-time-per-document=0 ms | ingest.limits.ocr-time-per-document must be at least 1 ms, was 0 ms",
+            "ingest.ocr.document-timeout=0 ms | ingest.ocr.document-timeout must be at least 1 ms, was 0 ms",
     })
     void aBadSettingIsRefusedWhenTheJobIsBuilt(String settings, String message) {
         assertThatThrownBy(() -> build(conf(settings)))
@@ -69,6 +76,9 @@ class IngestJobSettingsTest {
             "ingest.quarantine.max-attempts=0; ingest.quarantine.probe-timeout=0 ms",
             "ingest.quarantine.probe-interval=30 s; ingest.quarantine.probe-timeout=100 ms",
             "embedding.provider=ollama; embedding.base-url=http://127.0.0.1:11434; embedding.model=nomic-embed-text; embedding.dimension=768; ingest.index.shards=3; ingest.index.replicas=0",
+            "ingest.fetch.total-timeout=1 ms; ingest.fetch.http-timeout=1 ms; ingest.limits.extract-timeout=1 ms; ingest.ocr.timeout=1 ms; ingest.ocr.document-timeout=1 ms",
+            // 0 is "forever", "off" or "as Flink's" for these
+            "ingest.version-state-ttl=0 ms; ingest.index.refresh-after-write=0 ms; ingest.buffer-timeout=0 ms; ingest.checkpoint-interval=0 ms",
     })
     void aGoodSettingIsTaken(String settings) throws Exception {
         build(conf(settings));

@@ -1,10 +1,12 @@
 package io.streamrag.ingest.extract;
 
+import io.streamrag.common.config.OptionChecks;
 import io.streamrag.ingest.IngestOptions;
 
 import org.apache.flink.configuration.Configuration;
 
 import java.io.Serializable;
+import java.time.Duration;
 
 /**
  * The extraction knobs and limits ({@code ingest.limits.*}, {@code ingest.extract.*}) in one serialisable value, so
@@ -28,7 +30,9 @@ public record ExtractionLimits(int maxPages, int maxImages, long maxImageBytes, 
     public static ExtractionLimits from(Configuration conf) {
         return new ExtractionLimits(conf.get(IngestOptions.LIMITS_MAX_PAGES), conf.get(IngestOptions.LIMITS_MAX_IMAGES),
                 conf.get(IngestOptions.LIMITS_MAX_IMAGE_BYTES).getBytes(),
-                conf.get(IngestOptions.LIMITS_MAX_IMAGE_PIXELS), conf.get(IngestOptions.LIMITS_EXTRACT_TIMEOUT).toMillis(),
+                conf.get(IngestOptions.LIMITS_MAX_IMAGE_PIXELS),
+                // 0 dead-lettered every PDF (ExtractionTimeout): its deadline was its start
+                OptionChecks.atLeast(conf, IngestOptions.LIMITS_EXTRACT_TIMEOUT, Duration.ofMillis(1)).toMillis(),
                 conf.get(IngestOptions.EXTRACT_MIN_IMAGE_SIDE), conf.get(IngestOptions.EXTRACT_MIN_IMAGE_AREA),
                 conf.get(IngestOptions.EXTRACT_SCAN_CHARS_PER_PAGE), conf.get(IngestOptions.EXTRACT_RENDER_DPI),
                 conf.get(IngestOptions.LIMITS_MAX_RENDER_PIXELS), conf.get(IngestOptions.LIMITS_MIN_RENDER_DPI),

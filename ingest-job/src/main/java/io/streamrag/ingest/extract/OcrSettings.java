@@ -23,7 +23,7 @@ public record OcrSettings(OcrProvider provider, String tesseractCommand, String 
 
     /**
      * Read when the job is built, and checked: the vision model's URL and name (before, their absence failed the OCR
-     * operator's {@code open()} at every restart).
+     * operator's {@code open()} at every restart) and the time limits (0 made every read time out: no image's text).
      */
     public static OcrSettings from(Configuration conf) {
         int threads = conf.get(IngestOptions.OCR_THREADS);
@@ -39,9 +39,10 @@ public record OcrSettings(OcrProvider provider, String tesseractCommand, String 
             OptionChecks.httpUrl(conf, IngestOptions.VISION_BASE_URL, "for " + IngestOptions.OCR_PROVIDER.key() + "=vision");
         }
         return new OcrSettings(provider, conf.get(IngestOptions.OCR_TESSERACT_COMMAND), conf.get(IngestOptions.OCR_LANGUAGE),
-                conf.get(IngestOptions.OCR_TIMEOUT), conf.get(IngestOptions.VISION_BASE_URL),
+                OptionChecks.atLeast(conf, IngestOptions.OCR_TIMEOUT, Duration.ofMillis(1)), conf.get(IngestOptions.VISION_BASE_URL),
                 conf.get(IngestOptions.VISION_MODEL), conf.get(IngestOptions.VISION_API_KEY_ENV), threads, capacity,
-                conf.get(IngestOptions.OCR_CACHE_SIZE).getBytes(), conf.get(IngestOptions.LIMITS_OCR_TIME_PER_DOCUMENT));
+                conf.get(IngestOptions.OCR_CACHE_SIZE).getBytes(),
+                OptionChecks.atLeast(conf, IngestOptions.LIMITS_OCR_TIME_PER_DOCUMENT, Duration.ofMillis(1)));
     }
 
     /** What {@code ingest.ocr.provider=vision} needs. */

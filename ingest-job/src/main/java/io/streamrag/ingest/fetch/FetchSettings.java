@@ -1,5 +1,6 @@
 package io.streamrag.ingest.fetch;
 
+import io.streamrag.common.config.OptionChecks;
 import io.streamrag.ingest.IngestOptions;
 
 import org.apache.flink.configuration.Configuration;
@@ -29,7 +30,10 @@ public record FetchSettings(long maxBytes, long maxInlineBytes, Duration httpTim
                     policy.unboundedStoreSchemes(), IngestOptions.FETCH_ALLOWED_PREFIXES.key());
         }
         return new FetchSettings(conf.get(IngestOptions.LIMITS_MAX_BYTES).getBytes(),
-                conf.get(IngestOptions.LIMITS_MAX_INLINE_BYTES).getBytes(), conf.get(IngestOptions.FETCH_HTTP_TIMEOUT),
-                conf.get(IngestOptions.FETCH_TOTAL_TIMEOUT), conf.get(IngestOptions.FETCH_MAX_REDIRECTS), policy);
+                conf.get(IngestOptions.LIMITS_MAX_INLINE_BYTES).getBytes(),
+                // 0 dead-lettered every fetch: a total timeout of 0 ended it at its start, an http timeout of 0 gave each answer 1 ms
+                OptionChecks.atLeast(conf, IngestOptions.FETCH_HTTP_TIMEOUT, Duration.ofMillis(1)),
+                OptionChecks.atLeast(conf, IngestOptions.FETCH_TOTAL_TIMEOUT, Duration.ofMillis(1)),
+                conf.get(IngestOptions.FETCH_MAX_REDIRECTS), policy);
     }
 }
