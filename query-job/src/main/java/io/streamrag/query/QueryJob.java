@@ -1,6 +1,6 @@
 package io.streamrag.query;
 
-import io.streamrag.common.config.ConfigChecks;
+import io.streamrag.common.config.OptionChecks;
 import io.streamrag.common.config.ConfigKeys;
 import io.streamrag.common.config.Configs;
 import io.streamrag.common.kafka.ExactlyOnceCheckpoints;
@@ -85,9 +85,9 @@ public class QueryJob {
         List<EndpointSpec> endpoints = EndpointSpec.parseAll(conf.get(QueryOptions.ENDPOINTS));
         // Checked here, not where they are used: Flink's async operator takes its capacity, and the state TTL its
         // length, on the TaskManager, where a bad value failed the job at every restart.
-        int retrieveCapacity = ConfigChecks.atLeast(conf, QueryOptions.RETRIEVE_CAPACITY, 1);
-        int generateCapacity = ConfigChecks.atLeast(conf, QueryOptions.GENERATE_CAPACITY, 1);
-        Duration dedupTtl = ConfigChecks.atLeast(conf, QueryOptions.DEDUP_TTL, Duration.ofMillis(1));
+        int retrieveCapacity = OptionChecks.atLeast(conf, QueryOptions.RETRIEVE_CAPACITY, 1);
+        int generateCapacity = OptionChecks.atLeast(conf, QueryOptions.GENERATE_CAPACITY, 1);
+        Duration dedupTtl = OptionChecks.atLeast(conf, QueryOptions.DEDUP_TTL, Duration.ofMillis(1));
 
         SingleOutputStreamOperator<QuestionTask> questions = env
                 .fromSource(source, WatermarkStrategy.noWatermarks(), "Kafka: questions")

@@ -38,11 +38,32 @@ public final class OptionChecks {
         return value;
     }
 
+    /** {@code option}'s value, or an error naming both options when it is outside {@code [min, maxOption's value]}. */
+    public static int between(Configuration conf, ConfigOption<Integer> option, int min, ConfigOption<Integer> maxOption) {
+        int value = conf.get(option);
+        int max = conf.get(maxOption);
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(option.key() + " must be between " + min + " and " + maxOption.key() + " ("
+                    + max + "), was " + value);
+        }
+        return value;
+    }
+
     /** {@code option}'s value; "KEY must be at least MIN, was V" below {@code min}. */
     public static Duration atLeast(Configuration conf, ConfigOption<Duration> option, Duration min) {
         Duration value = conf.get(option);
         if (value.compareTo(min) < 0) {
             throw new IllegalArgumentException(option.key() + " must be at least " + human(min) + ", was " + human(value));
+        }
+        return value;
+    }
+
+    /** {@code option}'s value, or an error naming it when it is outside {@code [min, max]}. */
+    public static Duration between(Configuration conf, ConfigOption<Duration> option, Duration min, Duration max) {
+        Duration value = conf.get(option);
+        if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+            throw new IllegalArgumentException(option.key() + " must be between " + human(min) + " and " + human(max)
+                    + ", was " + human(value));
         }
         return value;
     }
@@ -72,7 +93,11 @@ public final class OptionChecks {
         return value;
     }
 
-    private static String human(Duration d) {
+    /** As Flink writes durations ("500 ms", "2 min"); zero as "0 ms" rather than Flink's "0 d". */
+    static String human(Duration d) {
+        if (d.isZero()) {
+            return "0 ms";
+        }
         return d.isNegative() ? d.toString() : TimeUtils.formatWithHighestUnit(d);
     }
 }

@@ -1,6 +1,6 @@
 package io.streamrag.query.generate;
 
-import io.streamrag.common.config.ConfigChecks;
+import io.streamrag.common.config.OptionChecks;
 import io.streamrag.query.QueryOptions;
 import io.streamrag.query.retrieve.RetrieveSettings;
 import io.streamrag.query.vote.StopRule;
@@ -25,14 +25,14 @@ public record GenerateSettings(RetryPolicy retry, int maxTokens, String demonstr
 
     public static GenerateSettings from(Configuration conf) {
         // A wave of 0 made no calls and the waves stopped silently; a lead of 0 stopped after the first wave.
-        ConfigChecks.atLeast(conf, QueryOptions.ADAPTIVE_FIRST_WAVE, 1);
-        ConfigChecks.atLeast(conf, QueryOptions.ADAPTIVE_WAVE_SIZE, 1);
-        ConfigChecks.atLeast(conf, QueryOptions.ADAPTIVE_LEAD, 1);
+        OptionChecks.atLeast(conf, QueryOptions.ADAPTIVE_FIRST_WAVE, 1);
+        OptionChecks.atLeast(conf, QueryOptions.ADAPTIVE_WAVE_SIZE, 1);
+        OptionChecks.atLeast(conf, QueryOptions.ADAPTIVE_LEAD, 1);
         double threshold = conf.get(QueryOptions.ADAPTIVE_THRESHOLD);
         if (!(threshold > 0 && threshold <= 1)) {
             throw new IllegalArgumentException(QueryOptions.ADAPTIVE_THRESHOLD.key() + " must be in (0, 1], was " + threshold);
         }
-        return new GenerateSettings(RetryPolicy.from(conf), ConfigChecks.atLeast(conf, QueryOptions.MAX_TOKENS, 1),
+        return new GenerateSettings(RetryPolicy.from(conf), OptionChecks.atLeast(conf, QueryOptions.MAX_TOKENS, 1),
                 conf.get(QueryOptions.DRAG_DEMONSTRATIONS), conf.get(QueryOptions.DRAG_NUM_DEMONSTRATIONS),
                 conf.get(QueryOptions.ITERDRAG_MAX_FOLLOW_UPS), HealthSettings.from(conf), HedgeSettings.from(conf),
                 conf.get(QueryOptions.TEMPERATURE), conf.get(QueryOptions.ADAPTIVE_FIRST_WAVE),

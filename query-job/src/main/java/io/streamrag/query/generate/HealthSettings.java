@@ -1,6 +1,6 @@
 package io.streamrag.query.generate;
 
-import io.streamrag.common.config.ConfigChecks;
+import io.streamrag.common.config.OptionChecks;
 import io.streamrag.query.QueryOptions;
 
 import org.apache.flink.configuration.Configuration;
@@ -22,10 +22,10 @@ public record HealthSettings(int queueCapacity, double failureRate, int window, 
         if (!(failureRate > 0 && failureRate <= 100)) {
             throw new IllegalArgumentException(QueryOptions.BREAKER_FAILURE_RATE.key() + " must be in (0, 100], was " + failureRate);
         }
-        return new HealthSettings(ConfigChecks.atLeast(conf, QueryOptions.ENDPOINT_QUEUE_CAPACITY, 0), failureRate,
-                ConfigChecks.atLeast(conf, QueryOptions.BREAKER_WINDOW, 1),
-                ConfigChecks.atLeast(conf, QueryOptions.BREAKER_MINIMUM_CALLS, 1),
-                ConfigChecks.atLeast(conf, QueryOptions.BREAKER_OPEN_DURATION, Duration.ofMillis(1)),
-                ConfigChecks.atLeast(conf, QueryOptions.BREAKER_HALF_OPEN_CALLS, 1));
+        return new HealthSettings(OptionChecks.atLeast(conf, QueryOptions.ENDPOINT_QUEUE_CAPACITY, 0), failureRate,
+                OptionChecks.atLeast(conf, QueryOptions.BREAKER_WINDOW, 1),
+                OptionChecks.atLeast(conf, QueryOptions.BREAKER_MINIMUM_CALLS, 1),
+                OptionChecks.atLeast(conf, QueryOptions.BREAKER_OPEN_DURATION, Duration.ofMillis(1)),
+                OptionChecks.atLeast(conf, QueryOptions.BREAKER_HALF_OPEN_CALLS, 1));
     }
 }

@@ -1,6 +1,6 @@
 package io.streamrag.query.records;
 
-import io.streamrag.common.config.ConfigChecks;
+import io.streamrag.common.config.OptionChecks;
 import io.streamrag.common.plan.BudgetPlan;
 import io.streamrag.common.records.Question;
 import io.streamrag.query.QueryOptions;
@@ -30,11 +30,11 @@ public record QuestionSettings(StrategyName strategy, int n, int k, Duration dea
     public static QuestionSettings from(Configuration conf) {
         // The defaults within the bounds a question is held to (ParseQuestion): outside them every question that kept a
         // default was FAILED as invalid; and k within what one search can return.
-        int maxN = ConfigChecks.atLeast(conf, QueryOptions.MAX_N, 1);
-        int maxK = ConfigChecks.between(conf, QueryOptions.MAX_K, 1, HybridRetriever.MAX_HITS);
-        int n = ConfigChecks.between(conf, QueryOptions.N, 1, QueryOptions.MAX_N);
-        int k = ConfigChecks.between(conf, QueryOptions.K, 1, QueryOptions.MAX_K);
-        Duration deadline = ConfigChecks.between(conf, QueryOptions.DEADLINE, Duration.ofMillis(1),
+        int maxN = OptionChecks.atLeast(conf, QueryOptions.MAX_N, 1);
+        int maxK = OptionChecks.between(conf, QueryOptions.MAX_K, 1, HybridRetriever.MAX_HITS);
+        int n = OptionChecks.between(conf, QueryOptions.N, 1, QueryOptions.MAX_N);
+        int k = OptionChecks.between(conf, QueryOptions.K, 1, QueryOptions.MAX_K);
+        Duration deadline = OptionChecks.between(conf, QueryOptions.DEADLINE, Duration.ofMillis(1),
                 Duration.ofMillis(ParseQuestion.MAX_DEADLINE_MS));
         Long tokens = conf.get(QueryOptions.PLAN_DEFAULT_BUDGET_TOKENS);
         Duration latency = conf.get(QueryOptions.PLAN_DEFAULT_BUDGET_LATENCY);

@@ -1,6 +1,6 @@
 package io.streamrag.query.retrieve;
 
-import io.streamrag.common.config.ConfigChecks;
+import io.streamrag.common.config.OptionChecks;
 import io.streamrag.common.config.StreamRagOptions;
 import io.streamrag.common.embedding.EmbeddingSettings;
 import io.streamrag.common.opensearch.OpenSearchConnection;
@@ -27,12 +27,12 @@ public record RetrieveSettings(OpenSearchConnection connection, String alias, Em
         // Past MAX_HITS OpenSearch refused every search, and a timeout of 0 ms timed every attempt out at once: each
         // question FAILED. A negative rrf-k divided by zero or turned scores negative (a fused score is
         // 1 / (rrf-k + rank), rank from 1).
-        int poolSize = ConfigChecks.between(conf, QueryOptions.RETRIEVE_POOL_SIZE, 1, HybridRetriever.MAX_HITS);
-        int rrfK = ConfigChecks.between(conf, QueryOptions.RETRIEVE_RRF_K, 0, MAX_RRF_K);
-        Duration attemptTimeout = ConfigChecks.atLeast(conf, QueryOptions.RETRIEVE_TIMEOUT, Duration.ofMillis(1));
+        int poolSize = OptionChecks.between(conf, QueryOptions.RETRIEVE_POOL_SIZE, 1, HybridRetriever.MAX_HITS);
+        int rrfK = OptionChecks.between(conf, QueryOptions.RETRIEVE_RRF_K, 0, MAX_RRF_K);
+        Duration attemptTimeout = OptionChecks.atLeast(conf, QueryOptions.RETRIEVE_TIMEOUT, Duration.ofMillis(1));
         // The same backoff as model calls; retries are bounded by the deadline, not by a count.
         return new RetrieveSettings(OpenSearchConnection.from(conf), conf.get(StreamRagOptions.OPENSEARCH_INDEX),
-                EmbeddingSettings.from(conf), poolSize, rrfK, ConfigChecks.atLeast(conf, QueryOptions.RETRIEVE_THREADS, 1),
+                EmbeddingSettings.from(conf), poolSize, rrfK, OptionChecks.atLeast(conf, QueryOptions.RETRIEVE_THREADS, 1),
                 attemptTimeout, Backoff.of(conf.get(QueryOptions.RETRY_BACKOFF), conf.get(QueryOptions.RETRY_MAX_BACKOFF)));
     }
 }

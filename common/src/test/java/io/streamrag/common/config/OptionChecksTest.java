@@ -11,7 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** An option outside its range is refused with its key, the range and the value; one inside is returned. */
-class ConfigChecksTest {
+class OptionChecksTest {
 
     private static final ConfigOption<Integer> COUNT = ConfigOptions.key("sample.count").intType().defaultValue(4);
     private static final ConfigOption<Integer> MAX_COUNT = ConfigOptions.key("sample.max-count").intType().defaultValue(8);
@@ -21,29 +21,29 @@ class ConfigChecksTest {
     @Test
     void integers() {
         Configuration conf = new Configuration();
-        assertThat(ConfigChecks.atLeast(conf, COUNT, 1)).isEqualTo(4);
-        assertThat(ConfigChecks.between(conf, COUNT, 4, 4)).isEqualTo(4);
-        assertThat(ConfigChecks.between(conf, COUNT, 1, MAX_COUNT)).isEqualTo(4);
+        assertThat(OptionChecks.atLeast(conf, COUNT, 1)).isEqualTo(4);
+        assertThat(OptionChecks.between(conf, COUNT, 4, 4)).isEqualTo(4);
+        assertThat(OptionChecks.between(conf, COUNT, 1, MAX_COUNT)).isEqualTo(4);
         conf.set(COUNT, 0);
-        assertThatThrownBy(() -> ConfigChecks.atLeast(conf, COUNT, 1)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> OptionChecks.atLeast(conf, COUNT, 1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("sample.count must be at least 1, was 0");
-        assertThatThrownBy(() -> ConfigChecks.between(conf, COUNT, 1, 10)).hasMessage("sample.count must be between 1 and 10, was 0");
+        assertThatThrownBy(() -> OptionChecks.between(conf, COUNT, 1, 10)).hasMessage("sample.count must be between 1 and 10, was 0");
         conf.set(COUNT, 9);
-        assertThatThrownBy(() -> ConfigChecks.between(conf, COUNT, 1, MAX_COUNT))
+        assertThatThrownBy(() -> OptionChecks.between(conf, COUNT, 1, MAX_COUNT))
                 .hasMessage("sample.count must be between 1 and sample.max-count (8), was 9");
     }
 
     @Test
     void durationsAreWrittenAsFlinkReadsThem() {
         Configuration conf = new Configuration();
-        assertThat(ConfigChecks.atLeast(conf, TTL, Duration.ofMillis(1))).isEqualTo(Duration.ofMinutes(2));
+        assertThat(OptionChecks.atLeast(conf, TTL, Duration.ofMillis(1))).isEqualTo(Duration.ofMinutes(2));
         conf.set(TTL, Duration.ZERO);
-        assertThatThrownBy(() -> ConfigChecks.atLeast(conf, TTL, Duration.ofMillis(1))).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> OptionChecks.atLeast(conf, TTL, Duration.ofMillis(1))).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("sample.ttl must be at least 1 ms, was 0 ms");
         conf.set(TTL, Duration.ofMinutes(90));
-        assertThatThrownBy(() -> ConfigChecks.between(conf, TTL, Duration.ofMillis(1), Duration.ofHours(1)))
+        assertThatThrownBy(() -> OptionChecks.between(conf, TTL, Duration.ofMillis(1), Duration.ofHours(1)))
                 .hasMessage("sample.ttl must be between 1 ms and 1 h, was 90 min");
-        assertThat(ConfigChecks.format(Duration.ofNanos(900_000))).isEqualTo("900 µs");
-        assertThat(ConfigChecks.format(Duration.ofDays(400_000_000))).isEqualTo("400000000 d"); // past a long of nanos
+        assertThat(OptionChecks.human(Duration.ofNanos(900_000))).isEqualTo("900 µs");
+        assertThat(OptionChecks.human(Duration.ofDays(400_000_000))).isEqualTo("400000000 d"); // past a long of nanos
     }
 }
