@@ -2,6 +2,8 @@ package io.streamrag.ingest.extract;
 
 import io.streamrag.ingest.IngestOptions;
 
+import org.apache.flink.runtime.execution.CancelTaskException;
+
 import java.io.IOException;
 
 /** The extraction deadline of one document, checked inside PDFBox's operator loop (per operator and per glyph). */
@@ -46,9 +48,23 @@ public final class PageBudget {
 
     /** One unit of work (an operator, a glyph): past the deadline, aborts the page with the document's ExtractionTimeout. */
     void tick() {
-        if (++ticks % CHECK_EVERY == 0 && System.nanoTime() - deadlineNanos > 0) {
-            throw new Exceeded(new DocumentException(DocumentError.EXTRACTION_TIMEOUT,
-                    "Extraction exceeded " + IngestOptions.LIMITS_EXTRACT_TIMEOUT.key() + " (inside a page)"));
+        if (++ticks % CHECK_EVERY == 0) {
+            checkCancelled();
+            if (System.nanoTime() - deadlineNanos > 0) {
+                throw new Exceeded(new DocumentException(DocumentError.EXTRACTION_TIMEOUT,
+                        "Extraction exceeded " + IngestOptions.LIMITS_EXTRACT_TIMEOUT.key() + " (inside a page)"));
+            }
+        }
+    }
+
+    /**
+     * The task is being cancelled (Flink interrupts its thread): stop now, not a document outcome. Extraction ignored
+     * the interrupt and ran on for up to the extract timeout (300 s), past Flink's task.cancellation.timeout (180 s),
+     * after which the TaskManager kills its own JVM, every job's slots on it with it, at a failover.
+     */
+    static void checkCancelled() {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new CancelTaskException("Extraction stopped: the task is being cancelled");
         }
     }
 

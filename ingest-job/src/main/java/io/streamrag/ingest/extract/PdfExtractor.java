@@ -6,6 +6,7 @@ import io.streamrag.ingest.records.ExtractedDocument;
 import io.streamrag.ingest.records.PageImage;
 import io.streamrag.ingest.records.PageText;
 
+import org.apache.flink.runtime.execution.CancelTaskException;
 import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.contentstream.operator.Operator;
 import org.apache.pdfbox.cos.COSArray;
@@ -154,6 +155,8 @@ public class PdfExtractor {
             // the quarantine stays the backstop for that.
             throw new DocumentException(DocumentError.LIMIT_EXCEEDED, (at == 0 ? "PDF" : "PDF page " + at) + " needs more memory than the heap has ("
                     + e.getMessage() + ")");
+        } catch (CancelTaskException e) {
+            throw e; // the task's, not the document's
         } catch (RuntimeException e) {
             throw new DocumentException(DocumentError.CORRUPT_DOCUMENT, "Unreadable PDF: " + e.getMessage(), e);
         }
@@ -440,6 +443,7 @@ public class PdfExtractor {
     }
 
     private static void checkDeadline(long deadline) throws DocumentException {
+        PageBudget.checkCancelled();
         if (System.currentTimeMillis() > deadline) {
             throw timeout();
         }

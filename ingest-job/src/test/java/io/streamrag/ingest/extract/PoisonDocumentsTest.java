@@ -7,6 +7,7 @@ import io.streamrag.ingest.testing.PoisonDocuments;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.runtime.execution.CancelTaskException;
 import org.apache.pdfbox.cos.COSArray;
 import org.apache.pdfbox.cos.COSDictionary;
 import org.apache.pdfbox.cos.COSInteger;
@@ -33,6 +34,7 @@ import java.util.Map;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -93,6 +95,39 @@ class PoisonDocumentsTest {
     // ---- image paths (review 2026-12-01, #1-#3, #6, #7, #9, #12); the documents are built here, small ----
 
     private static final String TEXT = "BT /F1 12 Tf 72 720 Td (This page has a real text layer with more than thirty-two characters.) Tj ET\n";
+
+    /**
+     * A cancelled task (a failover) interrupts the thread: extraction stops as a cancellation, with no outcome for the
+     * document (it is replayed). It ignored the interrupt and ran on up to the 300 s extract timeout, past Flink's 180 s
+     * task.cancellation.timeout, after which the TaskManager exits (the review's 400-page PDF ran on 4.7 s after one).
+     */
+    @Test
+    void anInterruptedExtractionStopsAsACancellation() throws Exception {
+        PDDocument doc = new PDDocument();
+        for (int i = 0; i < 3; i++) {
+            content(doc, page(doc, 612, 792), TEXT);
+        }
+        byte[] pdf = save(doc);
+        Thread.currentThread().interrupt();
+        try {
+            assertThatThrownBy(() -> extractor.extract(pdf, ContentTypes.PDF)).isInstanceOf(CancelTaskException.class);
+        } finally {
+            Thread.interrupted();
+        }
+        // Inside a page, where only the budget's ticks run between PDFBox's operators and glyphs.
+        PageBudget budget = new PageBudget(Long.MAX_VALUE);
+        Thread.currentThread().interrupt();
+        try {
+            assertThatThrownBy(() -> {
+                for (int i = 0; i < 1_000; i++) {
+                    budget.tick();
+                }
+            }).isInstanceOf(CancelTaskException.class);
+        } finally {
+            Thread.interrupted();
+        }
+        assertThat(extractor.extract(pdf, ContentTypes.PDF).pageCount).as("not interrupted: read as before").isEqualTo(3);
+    }
 
     @Test
     void scannedPageWithHugeImageIsNotDecoded() throws Exception {
