@@ -1,5 +1,6 @@
 package io.streamrag.bench.ingest;
 
+import io.streamrag.common.embedding.OnnxMiniLm;
 import io.streamrag.common.opensearch.ChunkIndex;
 
 import dev.langchain4j.data.document.Document;
@@ -39,7 +40,13 @@ final class PlainLangchain4jLoader {
 
     private final String serverUrl;
     private final String index;
-    private final EmbeddingModel model = new AllMiniLmL6V2QuantizedEmbeddingModel();
+    private final EmbeddingModel model = quantizedMiniLm();
+
+    /** The stock model, as a plain loader builds it; without DJL's telemetry, as the pipeline's own. */
+    private static EmbeddingModel quantizedMiniLm() {
+        OnnxMiniLm.optOutOfDjlTelemetry();
+        return new AllMiniLmL6V2QuantizedEmbeddingModel();
+    }
 
     PlainLangchain4jLoader(String serverUrl, String index) {
         this.serverUrl = serverUrl;

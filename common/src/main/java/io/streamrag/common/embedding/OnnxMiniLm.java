@@ -40,6 +40,20 @@ public final class OnnxMiniLm extends AbstractInProcessEmbeddingModel {
     /** The length of this model's vectors: {@code embedding.dimension} must be it when the provider is ONNX. */
     public static final int DIMENSION = 384;
 
+    /** DJL's switch for its telemetry (environment variable or system property). */
+    static final String DJL_OPT_OUT = "OPT_OUT_TRACKING";
+
+    /**
+     * Turns off what DJL's tokenizer does when it is first loaded, unless the environment or a system property already
+     * decides: it "calls home", asking the EC2 metadata address (169.254.169.254) and sending a telemetry request to an
+     * S3 bucket. A node that embeds a tenant's documents has no business sending anything there.
+     */
+    public static void optOutOfDjlTelemetry() {
+        if (System.getenv(DJL_OPT_OUT) == null && System.getProperty(DJL_OPT_OUT) == null) {
+            System.setProperty(DJL_OPT_OUT, "true");
+        }
+    }
+
     /** One session per intra-op setting, shared by its users; closed (its native memory freed) with the last one. */
     private static final Map<Integer, Session> SESSIONS = new HashMap<>();
     private static final Map<Integer, ExecutorService> EXECUTORS = new HashMap<>();
@@ -176,6 +190,7 @@ public final class OnnxMiniLm extends AbstractInProcessEmbeddingModel {
         }
 
         static Session load(int intraOpThreads) {
+            optOutOfDjlTelemetry(); // before the tokenizer's first load
             try (InputStream model = resource("all-minilm-l6-v2-q.onnx");
                  InputStream tokenizer = resource("all-minilm-l6-v2-q-tokenizer.json");
                  OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The shared in-process model: one session for its users, closed with the last of them, and a new one after that. */
 class OnnxMiniLmTest {
@@ -30,6 +31,21 @@ class OnnxMiniLmTest {
             assertThat(c.embed("The admin UI listens on port 8443.").content().vector()).containsExactly(first);
         } finally {
             c.release();
+        }
+    }
+
+    /**
+     * DJL's tokenizer asks the EC2 metadata address and sends telemetry to S3 when first loaded unless told not to; the
+     * decision is checked here, not by connecting (only loopback may be reached from tests).
+     */
+    @Test
+    void loadingTheModelOptsOutOfDjlTelemetry() {
+        assumeTrue(System.getenv(OnnxMiniLm.DJL_OPT_OUT) == null, "the environment decides");
+        OnnxMiniLm model = OnnxMiniLm.shared(1, 6); // its own session
+        try {
+            assertThat(System.getProperty(OnnxMiniLm.DJL_OPT_OUT)).isEqualTo("true");
+        } finally {
+            model.release();
         }
     }
 
