@@ -1,10 +1,13 @@
 package io.streamrag.cli;
 
 import io.streamrag.common.config.ConfigKeys;
+import io.streamrag.ingest.IngestJob;
 import io.streamrag.ingest.IngestOptions;
+import io.streamrag.query.QueryJob;
 import io.streamrag.query.QueryOptions;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -81,6 +84,22 @@ public final class JobLauncher {
      */
     public static void checkOptions(Configuration conf) {
         JobJar.INGEST_JOB.keys.and(JobJar.QUERY_JOB.keys).check(conf.keySet());
+    }
+
+    /**
+     * Throws for a value either job refuses when it is built (a range, a provider without its URL, a plan file), by
+     * building both pipelines here without running them, as each job's main does on the JobManager: found before
+     * anything starts, not when the query job is submitted with the ingest job already running.
+     */
+    public static void checkValues(Configuration conf) throws Exception {
+        Configuration ingest = jobArguments(JobJar.INGEST_JOB, conf);
+        StreamExecutionEnvironment ingestEnv = new StreamExecutionEnvironment(ingest);
+        IngestJob.configure(ingestEnv, ingest);
+        IngestJob.fromConfiguration(ingest).build(ingestEnv);
+        Configuration query = jobArguments(JobJar.QUERY_JOB, conf);
+        StreamExecutionEnvironment queryEnv = new StreamExecutionEnvironment(query);
+        QueryJob.configure(queryEnv, query);
+        QueryJob.fromConfiguration(query).build(queryEnv);
     }
 
     /** The part of {@code conf} that {@code jar}'s main accepts (the other job's options left out). */

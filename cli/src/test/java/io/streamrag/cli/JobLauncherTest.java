@@ -1,5 +1,8 @@
 package io.streamrag.cli;
 
+import io.streamrag.cli.commands.Connection;
+import io.streamrag.cli.commands.UpCommand;
+
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -8,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -60,6 +64,19 @@ class JobLauncherTest {
         Path jobs = Files.createDirectories(state.resolve("jobs"));
         Files.writeString(jobs.resolve("streamrag-ingest.savepoint"), state.resolve("savepoints/gone").toUri().toString());
         assertThat(JobLauncher.restorePoint(jobs, state.resolve("checkpoints"), "streamrag-ingest")).isEmpty();
+    }
+
+    /**
+     * bin/rag up builds both jobs before it starts anything: a value either refuses is found then, not when the query
+     * job is submitted with the ingest job already running (each job's main was the first to parse its values).
+     */
+    @Test
+    void valuesEitherJobRefusesAreFoundBeforeAnythingStarts() throws Exception {
+        JobLauncher.checkValues(UpCommand.jobConfiguration(new Connection(), Map.of()));
+        assertThatThrownBy(() -> JobLauncher.checkValues(UpCommand.jobConfiguration(new Connection(), Map.of("query.n", "40"))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("query.n");
+        assertThatThrownBy(() -> JobLauncher.checkValues(UpCommand.jobConfiguration(new Connection(),
+                Map.of("ingest.ocr.timeout", "0 ms")))).hasMessageContaining("ingest.ocr.timeout");
     }
 
     @Test

@@ -37,6 +37,12 @@ public class UpCommand implements Callable<Integer> {
         if (!optionsKnown(JobJar.INGEST_JOB.keys.and(JobJar.QUERY_JOB.keys), options)) {
             return ExitCodes.USAGE;
         }
+        try {
+            JobLauncher.checkValues(jobConfiguration(connection, options));
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            System.err.println("rag: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
         up(connection, options);
         System.out.println();
         System.out.println("Dashboard: http://127.0.0.1:8081   Stop: bin/rag down");
