@@ -93,20 +93,32 @@ public final class DependencyWatch implements DependencyHealth {
         ObjectNode delete = Json.MAPPER.createObjectNode();
         delete.putObject("delete").put("_index", settings.index()).put("_id", PROBE_ID);
         this.writeProbe = (Json.toString(delete) + "\n").getBytes(StandardCharsets.UTF_8);
-        this.openSearch = OpenSearchClients.create(OpenSearchClients.settings(settings.openSearch()), settings.timeout());
+        // Parsed before any client starts: a URL that does not parse throws with nothing running.
         String base = settings.remoteEmbedding() ? settings.embedding().baseUrl() : null;
         this.embeddingUrl = base == null || base.isBlank() ? null : URI.create(base);
-        this.http = embeddingUrl == null ? null : clients.newBuilder()
-                .connectTimeout(settings.timeout())
-                .version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
-        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "quarantine-dependency-probe");
-            t.setDaemon(true);
-            probeThread = t;
-            return t;
-        });
+        this.openSearch = OpenSearchClients.create(OpenSearchClients.settings(settings.openSearch()), settings.timeout());
+        try {
+            this.http = embeddingUrl == null ? null : clients.newBuilder()
+                    .connectTimeout(settings.timeout())
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .followRedirects(HttpClient.Redirect.NEVER)
+                    .build();
+            this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "quarantine-dependency-probe");
+                t.setDaemon(true);
+                probeThread = t;
+                return t;
+            });
+        } catch (RuntimeException e) {
+            // The caller gets no watch to close: the started clients (the OpenSearch one's I/O threads) end here.
+            clients.close();
+            try {
+                OpenSearchClients.close(openSearch);
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
         long interval = Math.max(1, settings.interval().toMillis());
         thread.scheduleWithFixedDelay(() -> {
             if (wanted) {

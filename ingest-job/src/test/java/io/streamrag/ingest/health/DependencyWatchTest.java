@@ -18,12 +18,14 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The real dependency probe against a local HTTP server on 127.0.0.1 standing for OpenSearch and a remote embedding
@@ -320,6 +322,26 @@ class DependencyWatchTest {
         }
         assertThat(Thread.getAllStackTraces().keySet()).as("its thread ends with it")
                 .noneMatch(t -> t.getName().equals("quarantine-dependency-probe"));
+    }
+
+    /**
+     * A watch that cannot be built leaves no OpenSearch client running: before, the client was built and started (its
+     * I/O threads) before the embedding base URL was parsed, and a URL that did not parse threw with nothing to close
+     * it (the quarantine never got the watch), one client more at each failed open.
+     */
+    @Test
+    void aWatchThatCannotBeBuiltLeavesNoClientRunning() throws Exception {
+        Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
+        for (int i = 0; i < 3; i++) {
+            assertThatThrownBy(() -> watch(url(), embedding(Provider.OPENAI, url() + "/v1 "))) // a stray space
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+        await(() -> {
+            List<String> left = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.isAlive() && !before.contains(t) && t.getName().startsWith("httpclient-"))
+                    .map(Thread::getName).toList();
+            return left.isEmpty() ? null : "still running: " + left;
+        });
     }
 
     /** Waits until {@code notYet} says nothing (null). */
