@@ -22,27 +22,42 @@ public class TesseractReader implements ImageTextReader {
     /** How much of the end of tesseract's error output a failure's message carries. */
     static final int ERROR_TAIL_CHARS = 300;
 
+    /** Makes one temp file ending in {@code suffix}; a test's can fail part way. */
+    interface TempFiles {
+        Path create(String suffix) throws IOException;
+    }
+
     private final String command;
     private final String language;
     private final Duration timeout;
+    private final TempFiles tempFiles;
 
     public TesseractReader(String command, String language, Duration timeout) {
+        this(command, language, timeout, suffix -> Files.createTempFile("streamrag-ocr-", suffix));
+    }
+
+    TesseractReader(String command, String language, Duration timeout, TempFiles tempFiles) {
         this.command = command;
         this.language = language;
         this.timeout = timeout;
+        this.tempFiles = tempFiles;
     }
 
     @Override
     public String read(byte[] imageBytes) throws Exception {
-        Path file = Files.createTempFile("streamrag-ocr-", ".img");
-        // Its text goes to a file read once it has exited: no thread (of the JVM-wide common pool, as before, whose
-        // workers the TaskManager's other code shares) has to drain a pipe meanwhile.
-        Path text = Files.createTempFile("streamrag-ocr-", ".txt");
-        // Its error output to a file too: why it failed ("Failed loading language", "Unknown format") goes into the
-        // dead letter's reason instead of a bare exit code.
-        Path errors = Files.createTempFile("streamrag-ocr-", ".err");
+        Path file = null;
+        Path text = null;
+        Path errors = null;
         Process process = null;
         try {
+            // Made inside the try: one that cannot be made (disk full) leaves none of those before it behind.
+            file = tempFiles.create(".img");
+            // Its text goes to a file read once it has exited: no thread (of the JVM-wide common pool, as before, whose
+            // workers the TaskManager's other code shares) has to drain a pipe meanwhile.
+            text = tempFiles.create(".txt");
+            // Its error output to a file too: why it failed ("Failed loading language", "Unknown format") goes into the
+            // dead letter's reason instead of a bare exit code.
+            errors = tempFiles.create(".err");
             Files.write(file, imageBytes);
             ProcessBuilder pb = new ProcessBuilder(command, file.toString(), "stdout", "-l", language);
             // It parses untrusted images: it gets what it needs, not the TaskManager's environment with the job's
@@ -66,9 +81,11 @@ public class TesseractReader implements ImageTextReader {
             if (process != null && process.isAlive()) {
                 process.destroyForcibly(); // interrupted (the OCR pool stopping): no tesseract runs on unwatched
             }
-            Files.deleteIfExists(file);
-            Files.deleteIfExists(text);
-            Files.deleteIfExists(errors);
+            for (Path p : new Path[] {file, text, errors}) {
+                if (p != null) {
+                    Files.deleteIfExists(p);
+                }
+            }
         }
     }
 

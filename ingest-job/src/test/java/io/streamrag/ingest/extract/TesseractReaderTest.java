@@ -2,6 +2,8 @@ package io.streamrag.ingest.extract;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,6 +15,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -102,6 +106,27 @@ class TesseractReaderTest {
             Thread.sleep(20);
         }
         assertThat(children()).as("tesseract processes left running").isZero();
+    }
+
+    /**
+     * A temp file that cannot be made (the disk full, the temp directory gone) leaves none of those made before it:
+     * they were made before the try that deletes them, so each failed read left one or two behind.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3})
+    void aTempFileThatCannotBeMadeLeavesNoneBehind(int failing) throws Exception {
+        Path tmp = Files.createDirectory(dir.resolve("tmp"));
+        AtomicInteger made = new AtomicInteger();
+        TesseractReader reader = new TesseractReader("true", "eng", Duration.ofSeconds(30), suffix -> {
+            if (made.incrementAndGet() == failing) {
+                throw new IOException("No space left on device");
+            }
+            return Files.createTempFile(tmp, "streamrag-ocr-", suffix);
+        });
+        assertThatThrownBy(() -> reader.read(new byte[] {1})).hasMessage("No space left on device");
+        try (Stream<Path> left = Files.list(tmp)) {
+            assertThat(left).isEmpty();
+        }
     }
 
     private static long children() {
