@@ -139,8 +139,9 @@ public final class JdkHttpClients implements AutoCloseable {
      * Java 21 has {@code shutdownNow()}. Java 17 has no way but one: the client's selector thread, named after the
      * client's id (which its {@code toString()} ends with, for the JDK's own tests), ends the client when interrupted,
      * as it does once it finds the client collected. A client it cannot stop is left to the garbage collector, as before.
+     * Public for clients built elsewhere: a library's own (see the query job's watsonx models).
      */
-    private static void stop(HttpClient client) {
+    public static void stop(HttpClient client) {
         try {
             Method shutdownNow = HttpClient.class.getMethod("shutdownNow"); // Java 21+
             shutdownNow.invoke(client);

@@ -65,8 +65,12 @@ public class ChatEndpoint implements AutoCloseable {
         this.maxTokens = maxTokens;
         this.listener = listener;
         Duration timeout = Duration.ofMillis(spec.timeoutMs);
+        boolean watsonx = spec.provider == EndpointSpec.Provider.WATSONX;
+        if (watsonx) {
+            WatsonxModels.opened(); // before the SDK builds its own client: the last close stops it
+        }
         try {
-            if (spec.provider == EndpointSpec.Provider.WATSONX) {
+            if (watsonx) {
                 this.model = WatsonxModels.chatModel(spec, timeout, http.newBuilder().connectTimeout(timeout).build());
             } else if (spec.provider == EndpointSpec.Provider.OLLAMA) {
                 this.model = OllamaChatModel.builder()
@@ -88,11 +92,14 @@ public class ChatEndpoint implements AutoCloseable {
                         .build();
             }
             this.choices = spec.maxChoices > 1 ? new ChoicesClient(spec, timeout, http) : null;
+            this.health = EndpointPools.acquire(spec, settings); // last: nothing after it can fail and leave it held
         } catch (RuntimeException e) {
             http.close(); // nothing else would: the caller never gets this endpoint
+            if (watsonx) {
+                WatsonxModels.closed();
+            }
             throw e;
         }
-        this.health = EndpointPools.acquire(spec, settings);
     }
 
     /** The endpoint's shared bulkhead, breaker and latency record (see {@link EndpointPools}). */
@@ -410,6 +417,9 @@ public class ChatEndpoint implements AutoCloseable {
             http.close();
         } finally {
             EndpointPools.release(spec, settings);
+            if (spec.provider == EndpointSpec.Provider.WATSONX) {
+                WatsonxModels.closed();
+            }
         }
     }
 }

@@ -1,12 +1,18 @@
 package io.streamrag.query.generate;
 
+import io.streamrag.common.net.JdkHttpClients;
+
 import com.ibm.watsonx.ai.core.auth.Authenticator;
 import com.ibm.watsonx.ai.core.auth.ibmcloud.IBMCloudAuthenticator;
+import com.ibm.watsonx.ai.core.provider.HttpClientProvider;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.watsonx.WatsonxChatModel;
 import dev.langchain4j.model.watsonx.WatsonxChatRequestParameters;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.lang.reflect.Field;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -22,8 +28,52 @@ import java.util.concurrent.CompletableFuture;
  * wrapped in a {@link WatsonxHttpClient}: bounded by the question's deadline, and with the SDK's own retries off.
  */
 final class WatsonxModels {
+    private static final Logger LOG = LoggerFactory.getLogger(WatsonxModels.class);
+
+    /** The SDK's JVM-wide clients ({@link HttpClientProvider}'s fields), stopped by {@link #closed()}. */
+    private static final String[] SDK_CLIENTS = {"secureClient", "insecureClient"};
+
+    /** Watsonx endpoints open in this class loader: the job's, which the SDK's statics are in too (both in the job jar). */
+    private static int open;
 
     private WatsonxModels() {}
+
+    /** A watsonx endpoint is being built: the SDK's own clients stay until it closes. */
+    static synchronized void opened() {
+        open++;
+    }
+
+    /**
+     * A watsonx endpoint closed (or failed to build); the last one stops the SDK's own clients. The SDK builds its
+     * JVM-wide JDK client whenever one of its REST clients is built, ours passed or not ({@code WatsonxRestClient} and
+     * {@code IBMCloudRestClient} evaluate {@code requireNonNullElse(ours, HttpClientProvider.httpClient(verifySsl))}),
+     * and never uses it here; its selector thread took the task thread's context class loader, the job's, and kept it
+     * for good: every resubmission of the job left one more loader, its classes in Metaspace. Stopped (Java 17's client
+     * has no close: {@link JdkHttpClients#stop}) and dropped, so an endpoint built later gets a live one. Reflective: a
+     * later SDK without these fields gets a log line and keeps its client, as before.
+     */
+    static synchronized void closed() {
+        if (open == 0 || --open > 0) {
+            return;
+        }
+        for (String name : SDK_CLIENTS) {
+            try {
+                Field field = HttpClientProvider.class.getDeclaredField(name);
+                field.setAccessible(true);
+                HttpClient client;
+                synchronized (HttpClientProvider.class) { // the SDK's lock for building them
+                    client = (HttpClient) field.get(null);
+                    field.set(null, null);
+                }
+                if (client != null) {
+                    JdkHttpClients.stop(client);
+                }
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                LOG.warn("Cannot stop the watsonx SDK's own HTTP client {} ({}): its thread may keep this job's "
+                        + "classes loaded after the job ends", name, e.toString());
+            }
+        }
+    }
 
     static ChatModel chatModel(EndpointSpec spec, Duration timeout, HttpClient http) {
         URI uri = URI.create(spec.baseUrl);
