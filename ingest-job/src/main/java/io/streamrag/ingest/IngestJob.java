@@ -136,13 +136,15 @@ public class IngestJob {
                 .uid("version-gate").name("Version gate");
 
         // Each tenant's rate, when set: one tenant's backlog waits in its own queue, not in the shared capacity below.
+        // In its own operator, which counts all tenants' waiting documents again after a restore (their ceiling).
         // Not on a bounded run: it ends with its input, and what still waited for a timer would never be released.
         TenantRate tenantRate = IngestOptions.tenantRate(conf);
         SingleOutputStreamOperator<DocumentTask> rated = gated;
         if (tenantRate.enabled() && source.getBoundedness() == Boundedness.CONTINUOUS_UNBOUNDED) {
             rated = gated
                     .keyBy(t -> t.tenant == null ? "" : t.tenant, Types.STRING)
-                    .process(new TenantAdmission(tenantRate))
+                    .transform("Tenant admission (documents/s per tenant)", TypeInformation.of(DocumentTask.class),
+                            new TenantAdmission(tenantRate).operator())
                     .uid("tenant-admission").name("Tenant admission (documents/s per tenant)");
         } else if (tenantRate.enabled()) {
             LOG.info("{} is not applied to a bounded run", IngestOptions.TENANT_DOCUMENT_RATE.key());

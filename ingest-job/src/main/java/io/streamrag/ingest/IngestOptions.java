@@ -128,6 +128,21 @@ public final class IngestOptions {
                     + "counted as the base64 text, plus the event a dead letter keeps); a document that would go past it is dead-lettered "
                     + "like one past ingest.tenant.max-waiting. Bounds the TaskManager memory (heap state) or disk "
                     + "(RocksDB) a tenant's flood of inline documents can take. Only with ingest.tenant.document-rate.");
+    public static final ConfigOption<Integer> TENANT_MAX_WAITING_TOTAL = ConfigOptions.key("ingest.tenant.max-waiting-total")
+            .intType().defaultValue(4000)
+            .withDescription("Documents of all tenants that may wait for their rates together, per subtask of the admission "
+                    + "operator; past it a document that would wait is dead-lettered like one past ingest.tenant.max-waiting. "
+                    + "Tenant names are whatever producers send: without it, each made-up tenant could fill a queue of its own. "
+                    + "The default, 4 x ingest.tenant.max-waiting, holds four tenants' full queues; at least "
+                    + "ingest.tenant.max-waiting. Only with ingest.tenant.document-rate.");
+    public static final ConfigOption<MemorySize> TENANT_MAX_WAITING_BYTES_TOTAL = ConfigOptions.key("ingest.tenant.max-waiting-bytes-total")
+            .memoryType().defaultValue(MemorySize.ofMebiBytes(256))
+            .withDescription("What all tenants' waiting documents may hold together in state (counted as for "
+                    + "ingest.tenant.max-waiting-bytes), per subtask of the admission operator; a document that would go past "
+                    + "it is dead-lettered like one past ingest.tenant.max-waiting. The default, 4 x "
+                    + "ingest.tenant.max-waiting-bytes, bounds a subtask to four tenants' full queues, where K made-up tenants "
+                    + "held K x 64 MiB; with the hashmap state backend it is TaskManager heap, once per slot running the "
+                    + "operator. At least ingest.tenant.max-waiting-bytes. Only with ingest.tenant.document-rate.");
     public static final ConfigOption<Integer> QUARANTINE_MAX_ATTEMPTS = ConfigOptions.key("ingest.quarantine.max-attempts").intType().defaultValue(2)
             .withDescription("Attempts after which a document during whose processing the job failed each time is dead-lettered "
                     + "(quarantine/PoisonDocument) instead of crash-looping the job. Only gated attempts count (see "
@@ -434,7 +449,8 @@ public final class IngestOptions {
 
     /** Each tenant's rate of documents, from {@code ingest.tenant.*} (checked: a bad value names its key). */
     public static TenantRate tenantRate(Configuration conf) {
-        return TenantRate.from(conf, TENANT_DOCUMENT_RATE, TENANT_BURST, TENANT_MAX_WAITING, TENANT_MAX_WAITING_BYTES);
+        return TenantRate.from(conf, TENANT_DOCUMENT_RATE, TENANT_BURST, TENANT_MAX_WAITING, TENANT_MAX_WAITING_BYTES,
+                TENANT_MAX_WAITING_TOTAL, TENANT_MAX_WAITING_BYTES_TOTAL);
     }
 
     /**

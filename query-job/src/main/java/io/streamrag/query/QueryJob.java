@@ -33,6 +33,7 @@ import io.streamrag.query.retrieve.RetrieveSettings;
 
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
@@ -105,6 +106,7 @@ public class QueryJob {
                 .name("Drop re-sent questions");
 
         // Each tenant's rate, when set: one tenant's flood waits in its own queue, not in the shared capacity below.
+        // In its own operator, which counts all tenants' waiting questions again after a restore (their ceiling).
         TenantRate tenantRate = QueryOptions.tenantRate(conf);
         DataStream<QuestionTask> admitted = firstCopies;
         List<DataStream<Answer>> refused = new ArrayList<>();
@@ -112,7 +114,8 @@ public class QueryJob {
         if (tenantRate.enabled()) {
             SingleOutputStreamOperator<QuestionTask> admission = firstCopies
                     .keyBy(q -> q.tenant == null ? "" : q.tenant, Types.STRING)
-                    .process(new TenantAdmission(tenantRate))
+                    .transform("Tenant admission (candidates/s per tenant)", TypeInformation.of(QuestionTask.class),
+                            new TenantAdmission(tenantRate).operator())
                     .uid("tenant-admission")
                     .name("Tenant admission (candidates/s per tenant)");
             // Spread again: forwarded, all of a tenant's admitted questions would share the one subtask its name hashes to.

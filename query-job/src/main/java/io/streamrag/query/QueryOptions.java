@@ -88,6 +88,20 @@ public final class QueryOptions {
                     + "bytes); a question that would go past it is FAILED like one past query.tenant.max-waiting. Bounds the "
                     + "TaskManager memory (heap state) or disk (RocksDB) a tenant's flood of long questions can take. Only "
                     + "with query.tenant.candidate-rate.");
+    public static final ConfigOption<Integer> TENANT_MAX_WAITING_TOTAL = ConfigOptions.key("query.tenant.max-waiting-total")
+            .intType().defaultValue(4000)
+            .withDescription("Questions of all tenants that may wait for their rates together, per subtask of the admission "
+                    + "operator; past it a question that would wait is FAILED like one past query.tenant.max-waiting. Tenant "
+                    + "names are whatever clients send: without it, each made-up tenant could fill a queue of its own. The "
+                    + "default, 4 x query.tenant.max-waiting, holds four tenants' full queues; at least "
+                    + "query.tenant.max-waiting. Only with query.tenant.candidate-rate.");
+    public static final ConfigOption<MemorySize> TENANT_MAX_WAITING_BYTES_TOTAL = ConfigOptions.key("query.tenant.max-waiting-bytes-total")
+            .memoryType().defaultValue(MemorySize.ofMebiBytes(16))
+            .withDescription("What all tenants' waiting questions may hold together in state (counted as for "
+                    + "query.tenant.max-waiting-bytes), per subtask of the admission operator; a question that would go past "
+                    + "it is FAILED like one past query.tenant.max-waiting. The default, 4 x query.tenant.max-waiting-bytes, "
+                    + "bounds a subtask to four tenants' full queues, where K made-up tenants held K x 4 MiB. At least "
+                    + "query.tenant.max-waiting-bytes. Only with query.tenant.candidate-rate.");
     public static final ConfigOption<Integer> RETRIEVE_CAPACITY = ConfigOptions.key("query.retrieve.capacity")
             .intType().defaultValue(16).withDescription("In-flight retrievals per subtask; at least 1.");
     public static final ConfigOption<Integer> RETRIEVE_THREADS = ConfigOptions.key("query.retrieve.threads")
@@ -223,6 +237,7 @@ public final class QueryOptions {
 
     /** Each tenant's rate of candidates, from {@code query.tenant.*} (checked: a bad value names its key). */
     public static TenantRate tenantRate(Configuration conf) {
-        return TenantRate.from(conf, TENANT_CANDIDATE_RATE, TENANT_BURST, TENANT_MAX_WAITING, TENANT_MAX_WAITING_BYTES);
+        return TenantRate.from(conf, TENANT_CANDIDATE_RATE, TENANT_BURST, TENANT_MAX_WAITING, TENANT_MAX_WAITING_BYTES,
+                TENANT_MAX_WAITING_TOTAL, TENANT_MAX_WAITING_BYTES_TOTAL);
     }
 }

@@ -4,6 +4,7 @@ import io.streamrag.common.security.Secrets;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.util.TimeUtils;
 
 import java.net.URI;
@@ -25,6 +26,28 @@ public final class OptionChecks {
         int value = conf.get(option);
         if (value < min) {
             throw new IllegalArgumentException(option.key() + " must be at least " + min + ", was " + value);
+        }
+        return value;
+    }
+
+    /** {@code option}'s value, or "KEY must be at least MINKEY (min), was V" below {@code minOption}'s value. */
+    public static int atLeast(Configuration conf, ConfigOption<Integer> option, ConfigOption<Integer> minOption) {
+        int value = conf.get(option);
+        int min = conf.get(minOption);
+        if (value < min) {
+            throw new IllegalArgumentException(option.key() + " must be at least " + minOption.key() + " (" + min
+                    + "), was " + value);
+        }
+        return value;
+    }
+
+    /** {@code option}'s size, or "KEY must be at least MINKEY (min), was V" below {@code minOption}'s size. */
+    public static MemorySize atLeastSize(Configuration conf, ConfigOption<MemorySize> option, ConfigOption<MemorySize> minOption) {
+        MemorySize value = conf.get(option);
+        MemorySize min = conf.get(minOption);
+        if (value.compareTo(min) < 0) {
+            throw new IllegalArgumentException(option.key() + " must be at least " + minOption.key() + " (" + min
+                    + "), was " + value);
         }
         return value;
     }

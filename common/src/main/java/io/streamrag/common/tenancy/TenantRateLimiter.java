@@ -9,7 +9,11 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.state.KeyedStateBackend;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.api.operators.TimestampedCollector;
 import org.apache.flink.util.Collector;
 
@@ -23,6 +27,12 @@ import java.util.Map;
  * delays that tenant, not the others. A record arriving to a full queue (by count or by {@link #bytes}), or (where
  * records have deadlines) still waiting at its deadline, goes to {@link #refuse}. Processing-time timers wake the queue
  * when the head can go or a deadline passes; a tenant's state is cleared once its queue is empty and its bucket full.
+ *
+ * <p>Tenant names are whatever producers send, so all tenants' queues together are bounded too, per subtask
+ * ({@link TenantRate#maxWaitingTotal()}, {@link TenantRate#maxWaitingBytesTotal()}): a record that would wait past
+ * them is refused as one arriving to a full queue. The running totals are counted again from the keyed state after a
+ * restore, by the {@link #operator() operator} this function must run in (after a rescale a subtask holds other
+ * tenants' queues than it snapshotted).
  *
  * <p>The queue is a map by sequence number beside a small {@link TenantQueue}: a record over the rate costs one read
  * and two writes, whatever waits (a flood of inline documents, each some megabytes, must not be read back in full
@@ -42,12 +52,17 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
         /** Its tenant's waiting records and it would weigh more than {@link TenantRate#maxWaitingBytes()}. */
         QUEUE_TOO_LARGE,
         /** It was still waiting at its {@link #deadlineAtMs deadline}. */
-        PAST_DEADLINE
+        PAST_DEADLINE,
+        /** {@link TenantRate#maxWaitingTotal()} records of all tenants already waited on this subtask. */
+        ALL_QUEUES_FULL,
+        /** All tenants' waiting records on this subtask and it would weigh more than {@link TenantRate#maxWaitingBytesTotal()}. */
+        ALL_QUEUES_TOO_LARGE
     }
 
     protected final TenantRate rate;
     private final Class<T> type;
 
+    private transient ValueStateDescriptor<TenantQueue> stateDescriptor;
     private transient ValueState<TenantQueue> state;
     private transient MapState<Long, T> waiting;
     /** The timestamps the waiting records came with, by the same sequence number (none: they came without). */
@@ -56,8 +71,17 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
     private transient ValueState<Double> firstTokens;
     private transient ValueState<Long> firstRefilledAt;
     private transient ValueState<Long> firstWakeAt;
+    private transient ListStateDescriptor<T> firstWaitingDescriptor;
     private transient ListState<T> firstWaiting;
     private transient TenantRateMetrics metrics;
+    /** Records, and what they weigh, waiting in all tenants' queues on this subtask (task thread only). */
+    private transient long waitingTotal;
+    private transient long waitingBytesTotal;
+    /** Whether {@link #countWaiting} has counted the restored queues into the totals. */
+    private transient boolean counted;
+    /** The count and bytes of the tenant's queue as {@link #refill} read it, for the totals when it is stored. */
+    private transient int loadedCount;
+    private transient long loadedBytes;
 
     protected TenantRateLimiter(TenantRate rate, Class<T> type) {
         if (!rate.enabled()) {
@@ -83,19 +107,75 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
         return Long.MAX_VALUE;
     }
 
-    /** Reports {@code record} as refused ({@code waiting}: its tenant's records waiting when it was), on a side output. */
+    /**
+     * Reports {@code record} as refused, on a side output. {@code waiting}: its tenant's records waiting when it was, or
+     * all tenants' on this subtask for {@link Refusal#ALL_QUEUES_FULL} and {@link Refusal#ALL_QUEUES_TOO_LARGE}.
+     */
     protected abstract void refuse(T record, Context ctx, Refusal why, int waiting);
+
+    /** The operator to run this in: it counts the waiting records a restore brought into this subtask's totals. */
+    public KeyedProcessOperator<String, T, T> operator() {
+        return new Operator<>(this);
+    }
+
+    /** A {@link KeyedProcessOperator} that counts its {@link TenantRateLimiter}'s restored queues once it is open. */
+    private static final class Operator<T> extends KeyedProcessOperator<String, T, T> {
+        private static final long serialVersionUID = 1L;
+
+        Operator(TenantRateLimiter<T> limiter) {
+            super(limiter);
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public void open() throws Exception {
+            super.open();
+            ((TenantRateLimiter<T>) userFunction).countWaiting(getKeyedStateBackend());
+        }
+    }
+
+    /**
+     * Counts what every tenant's queue on this subtask holds into the totals: the key groups restored here, which after a
+     * rescale are not the ones this subtask snapshotted. Queues of the first layout count as they will when moved over.
+     */
+    void countWaiting(KeyedStateBackend<String> backend) throws Exception {
+        long[] total = new long[2];
+        backend.applyToAllKeys(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, stateDescriptor, (tenant, s) -> {
+            TenantQueue q = s.value();
+            if (q != null) {
+                total[0] += q.count;
+                total[1] += q.bytes;
+            }
+        });
+        backend.applyToAllKeys(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, firstWaitingDescriptor, (tenant, s) -> {
+            Iterable<T> held = s.get();
+            if (held != null) {
+                for (T record : held) {
+                    total[0]++;
+                    total[1] += Math.max(0, bytes(record));
+                }
+            }
+        });
+        waitingTotal = total[0];
+        waitingBytesTotal = total[1];
+        counted = true;
+    }
 
     @Override
     public void open(OpenContext context) throws Exception {
-        state = getRuntimeContext().getState(new ValueStateDescriptor<>("tenant-queue", TenantQueue.class));
+        stateDescriptor = new ValueStateDescriptor<>("tenant-queue", TenantQueue.class);
+        state = getRuntimeContext().getState(stateDescriptor);
         waiting = getRuntimeContext().getMapState(new MapStateDescriptor<>("queue", Types.LONG, TypeInformation.of(type)));
         stamps = getRuntimeContext().getMapState(new MapStateDescriptor<>("queue-stamps", Types.LONG, Types.LONG));
         firstTokens = getRuntimeContext().getState(new ValueStateDescriptor<>("tokens", Types.DOUBLE));
         firstRefilledAt = getRuntimeContext().getState(new ValueStateDescriptor<>("refilled-at", Types.LONG));
         firstWakeAt = getRuntimeContext().getState(new ValueStateDescriptor<>("wake-at", Types.LONG));
-        firstWaiting = getRuntimeContext().getListState(new ListStateDescriptor<>("waiting", type));
+        firstWaitingDescriptor = new ListStateDescriptor<>("waiting", type);
+        firstWaiting = getRuntimeContext().getListState(firstWaitingDescriptor);
         metrics = new TenantRateMetrics(getRuntimeContext().getMetricGroup(), unit());
+        waitingTotal = 0;
+        waitingBytesTotal = 0;
+        counted = false;
     }
 
     @Override
@@ -114,6 +194,12 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
         } else if (weight > rate.maxWaitingBytes() - q.bytes) {
             metrics.refused();
             refuse(record, ctx, Refusal.QUEUE_TOO_LARGE, q.count);
+        } else if (waitingTotal >= rate.maxWaitingTotal()) {
+            metrics.refused();
+            refuse(record, ctx, Refusal.ALL_QUEUES_FULL, (int) Math.min(Integer.MAX_VALUE, waitingTotal));
+        } else if (weight > rate.maxWaitingBytesTotal() - waitingBytesTotal) { // below 0 after a rescale merged subtasks
+            metrics.refused();
+            refuse(record, ctx, Refusal.ALL_QUEUES_TOO_LARGE, (int) Math.min(Integer.MAX_VALUE, waitingTotal));
         } else {
             if (ctx.timestamp() != null) {
                 stamps.put(q.tail, ctx.timestamp());
@@ -209,6 +295,10 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
 
     /** The tenant's state with its bucket refilled to now: what it held plus what the rate added (a new tenant's is full). */
     private TenantQueue refill(long now) throws Exception {
+        if (!counted) {
+            throw new IllegalStateException(getClass().getSimpleName() + " must run in its own operator ("
+                    + "TenantRateLimiter.operator()), which counts the restored queues into the subtask's totals");
+        }
         TenantQueue q = state.value();
         if (q == null && (q = fromFirstLayout()) == null) {
             q = new TenantQueue();
@@ -217,6 +307,8 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
             q.tokens = Math.min(rate.burst(), q.tokens + Math.max(0, now - q.refilledAt) / 1000.0 * rate.perSecond());
         }
         q.refilledAt = now;
+        loadedCount = q.count; // a first layout's records were counted by countWaiting
+        loadedBytes = q.bytes;
         return q;
     }
 
@@ -278,6 +370,7 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
             state.clear();
             waiting.clear();
             stamps.clear();
+            account(0, 0);
             return;
         }
         wake = Math.max(wake, now + 1);
@@ -289,6 +382,13 @@ public abstract class TenantRateLimiter<T> extends KeyedProcessFunction<String, 
             q.wakeAt = wake;
         }
         state.update(q);
+        account(q.count, q.bytes);
+    }
+
+    /** Moves the subtask's totals by what the tenant's queue holds now against what {@link #refill} read. */
+    private void account(int count, long bytes) {
+        waitingTotal += count - loadedCount;
+        waitingBytesTotal += bytes - loadedBytes;
     }
 
     /** When the rate has put {@code units} into the bucket, counted from {@code now}; never past the end of time. */

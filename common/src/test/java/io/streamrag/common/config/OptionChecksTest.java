@@ -3,6 +3,7 @@ package io.streamrag.common.config;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -31,6 +32,24 @@ class OptionChecksTest {
         conf.set(COUNT, 9);
         assertThatThrownBy(() -> OptionChecks.between(conf, COUNT, 1, MAX_COUNT))
                 .hasMessage("sample.count must be between 1 and sample.max-count (8), was 9");
+    }
+
+    private static final ConfigOption<MemorySize> SIZE = ConfigOptions.key("sample.size").memoryType()
+            .defaultValue(MemorySize.ofMebiBytes(64));
+    private static final ConfigOption<MemorySize> SIZE_TOTAL = ConfigOptions.key("sample.size-total").memoryType()
+            .defaultValue(MemorySize.ofMebiBytes(256));
+
+    @Test
+    void anOptionThatMayNotBeBelowAnother() {
+        Configuration conf = new Configuration();
+        assertThat(OptionChecks.atLeast(conf, MAX_COUNT, COUNT)).isEqualTo(8);
+        assertThat(OptionChecks.atLeastSize(conf, SIZE_TOTAL, SIZE)).isEqualTo(MemorySize.ofMebiBytes(256));
+        conf.set(MAX_COUNT, 3);
+        assertThatThrownBy(() -> OptionChecks.atLeast(conf, MAX_COUNT, COUNT)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("sample.max-count must be at least sample.count (4), was 3");
+        conf.set(SIZE_TOTAL, MemorySize.ofMebiBytes(32));
+        assertThatThrownBy(() -> OptionChecks.atLeastSize(conf, SIZE_TOTAL, SIZE))
+                .hasMessage("sample.size-total must be at least sample.size (64 mb), was 32 mb");
     }
 
     @Test

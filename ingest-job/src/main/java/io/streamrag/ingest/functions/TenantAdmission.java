@@ -16,7 +16,8 @@ import org.apache.flink.configuration.MemorySize;
  * not in front of the others' documents. A DELETE counts like a document (the indexer's dearest operation: a flush,
  * a refresh, a search and a bulk delete) and keeps its place behind its tenant's earlier events, so it never overtakes
  * a version of its document. A document arriving to a full queue
- * ({@code ingest.tenant.max-waiting}, or {@code max-waiting-bytes} of inline content) is dead-lettered
+ * ({@code ingest.tenant.max-waiting}, or {@code max-waiting-bytes} of inline content), or that would take all tenants'
+ * waiting documents on its subtask past {@code max-waiting-total} or {@code max-waiting-bytes-total}, is dead-lettered
  * {@code admit/TenantOverRate}.
  */
 public class TenantAdmission extends TenantRateLimiter<DocumentTask> {
@@ -45,12 +46,19 @@ public class TenantAdmission extends TenantRateLimiter<DocumentTask> {
 
     @Override
     protected void refuse(DocumentTask task, Context ctx, Refusal why, int waiting) {
-        String bound = why == Refusal.QUEUE_TOO_LARGE
-                ? " with their inline content (" + IngestOptions.TENANT_MAX_WAITING_BYTES.key() + "="
-                        + new MemorySize(rate.maxWaitingBytes())
-                : " (" + IngestOptions.TENANT_MAX_WAITING.key() + "=" + rate.maxWaiting();
+        String wait = switch (why) {
+            case QUEUE_TOO_LARGE -> waiting + " of its documents already wait with their inline content ("
+                    + IngestOptions.TENANT_MAX_WAITING_BYTES.key() + "=" + new MemorySize(rate.maxWaitingBytes());
+            case ALL_QUEUES_FULL -> waiting + " documents of all tenants already wait on this subtask ("
+                    + IngestOptions.TENANT_MAX_WAITING_TOTAL.key() + "=" + rate.maxWaitingTotal();
+            case ALL_QUEUES_TOO_LARGE -> waiting + " documents of all tenants already wait on this subtask with their "
+                    + "inline content (" + IngestOptions.TENANT_MAX_WAITING_BYTES_TOTAL.key() + "="
+                    + new MemorySize(rate.maxWaitingBytesTotal());
+            default -> waiting + " of its documents already wait (" + IngestOptions.TENANT_MAX_WAITING.key() + "="
+                    + rate.maxWaiting();
+        };
         ctx.output(DeadLetters.TAG, DeadLetters.of(task, DeadLetters.Stage.ADMIT, DocumentError.TENANT_OVER_RATE,
-                "tenant over its rate: " + waiting + " of its documents already wait" + bound + ", "
-                        + IngestOptions.TENANT_DOCUMENT_RATE.key() + "=" + rate.perSecond() + "); send it again later"));
+                "tenant over its rate: " + wait + ", " + IngestOptions.TENANT_DOCUMENT_RATE.key() + "=" + rate.perSecond()
+                        + "); send it again later"));
     }
 }

@@ -62,8 +62,8 @@ final class BeforeSequenceSnapshots {
     }
 
     static KeyedOneInputStreamOperatorTestHarness<String, DocumentTask, DocumentTask> admission() throws Exception {
-        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(
-                new TenantAdmission(new TenantRate(1, 1, 3))), t -> t.tenant, Types.STRING);
+        return new KeyedOneInputStreamOperatorTestHarness<>(new TenantAdmission(new TenantRate(1, 1, 3)).operator(),
+                t -> t.tenant, Types.STRING);
     }
 
     /** An async function whose results never come: what it was given stays in the operator's queue, and checkpoint. */

@@ -32,7 +32,7 @@ class TenantAdmissionTest {
     private static final TenantRate RATE = new TenantRate(8, 16, 3);
 
     private static KeyedOneInputStreamOperatorTestHarness<String, QuestionTask, QuestionTask> harness() throws Exception {
-        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new TenantAdmission(RATE)),
+        return new KeyedOneInputStreamOperatorTestHarness<>(new TenantAdmission(RATE).operator(),
                 q -> q.tenant, Types.STRING);
     }
 
@@ -195,7 +195,7 @@ class TenantAdmissionTest {
     void waitingQuestionTextIsBoundedByBytesAndWhatLeavesGivesItsShareBack() throws Exception {
         // Room for two waiting questions of 1,000 bytes of text (id, tenant and strategy add 10 each), not three.
         TenantRate rate = new TenantRate(8, 16, 100, 2_100);
-        try (var h = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new TenantAdmission(rate)),
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<>(new TenantAdmission(rate).operator(),
                 (QuestionTask q) -> q.tenant, Types.STRING)) {
             h.open();
             h.setProcessingTime(0);
@@ -226,6 +226,78 @@ class TenantAdmissionTest {
         assertThat(QueryOptions.tenantRate(conf).maxWaitingBytes()).isEqualTo(64 * 1024);
     }
 
+    private static KeyedOneInputStreamOperatorTestHarness<String, QuestionTask, QuestionTask> harness(TenantRate rate)
+            throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(new TenantAdmission(rate).operator(), q -> q.tenant, Types.STRING);
+    }
+
+    /**
+     * Tenant names are whatever clients send: K made-up tenants each filled a queue of their own (1,000 questions,
+     * 4 MiB by default). All tenants' waiting questions on a subtask are bounded too, also after a restore; the rest are
+     * FAILED as at a full queue.
+     */
+    @Test
+    void madeUpTenantsTogetherWaitNoMoreThanTheSubtasksCeilingAlsoAfterARestore() throws Exception {
+        TenantRate rate = new TenantRate(8, 16, 3, Long.MAX_VALUE, 5, Long.MAX_VALUE);
+        OperatorSubtaskState state;
+        try (var h = harness(rate)) {
+            h.open();
+            h.setProcessingTime(0);
+            for (int t = 0; t < 4; t++) { // each: 2 pass (n=8, a bucket of 16), 3 would wait
+                for (int i = 1; i <= 5; i++) {
+                    h.processElement(question("made-up-" + t, "q" + i, 8, 0, 60_000), 0);
+                }
+            }
+            assertThat(passed(h)).hasSize(8);
+            assertThat(refused(h)).hasSize(7).allSatisfy(a -> assertThat(a.status).isEqualTo(Answer.Status.FAILED));
+            assertThat(refused(h).get(6).error).isEqualTo("tenant over its rate: 5 questions of all tenants already wait "
+                    + "on this subtask (query.tenant.max-waiting-total=5)");
+            state = h.snapshot(1, 1);
+        }
+        try (var h = harness(rate)) {
+            h.setProcessingTime(0);
+            h.initializeState(state);
+            h.open();
+            for (int i = 1; i <= 3; i++) { // 2 pass, the third is refused: the 5 restored ones still wait
+                h.processElement(question("new", "q" + i, 8, 0, 60_000), 0);
+            }
+            assertThat(passed(h)).containsExactly("new/q1", "new/q2");
+            assertThat(refused(h)).singleElement().satisfies(a -> assertThat(a.error).contains("query.tenant.max-waiting-total=5"));
+            for (long t = 1_000; t <= 6_000; t += 1_000) {
+                h.setProcessingTime(t);
+            }
+            assertThat(passed(h)).hasSize(7);
+            assertThat(h.numKeyedStateEntries()).isZero();
+        }
+    }
+
+    /** Questions restored in the first layout's list count against the ceiling before their tenant is next touched. */
+    @Test
+    void questionsWaitingInTheFirstLayoutCountAgainstTheCeiling() throws Exception {
+        OperatorSubtaskState state;
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new FirstLayout()),
+                (QuestionTask q) -> q.tenant, Types.STRING)) {
+            h.open();
+            h.setProcessingTime(0);
+            h.processElement(question("flood", "f3", 8, 0, 60_000), 0);
+            h.processElement(question("flood", "f4", 8, 0, 60_000), 0);
+            state = h.snapshot(1, 1);
+        }
+        try (var h = harness(new TenantRate(8, 16, 3, Long.MAX_VALUE, 3, Long.MAX_VALUE))) {
+            h.setProcessingTime(0);
+            h.initializeState(state);
+            h.open();
+            h.processElement(question("other", "o1", 16, 0, 60_000), 0); // its full bucket
+            h.processElement(question("other", "o2", 16, 0, 60_000), 0); // waits: 3 of all tenants
+            h.processElement(question("other", "o3", 16, 0, 60_000), 0);
+            assertThat(passed(h)).containsExactly("other/o1");
+            assertThat(refused(h)).singleElement().satisfies(a -> {
+                assertThat(a.questionId).isEqualTo("o3");
+                assertThat(a.error).contains("3 questions of all tenants already wait");
+            });
+        }
+    }
+
     @Test
     void badSettingsFailTheSubmissionNamingTheirKeys() {
         assertThatThrownBy(() -> QueryOptions.tenantRate(conf(-1, 16, 3))).hasMessageContaining("query.tenant.candidate-rate");
@@ -234,6 +306,16 @@ class TenantAdmissionTest {
         assertThatThrownBy(() -> QueryOptions.tenantRate(conf(8, 16, -1))).hasMessageContaining("query.tenant.max-waiting");
         assertThat(QueryOptions.tenantRate(new Configuration()).enabled()).isFalse();
         assertThatThrownBy(() -> new TenantAdmission(new TenantRate(0, 16, 3))).isInstanceOf(IllegalArgumentException.class);
+        assertThat(QueryOptions.tenantRate(new Configuration()).maxWaitingTotal()).isEqualTo(4_000);
+        assertThat(QueryOptions.tenantRate(new Configuration()).maxWaitingBytesTotal()).isEqualTo(16L << 20);
+        Configuration conf = conf(8, 16, 3);
+        conf.set(QueryOptions.TENANT_MAX_WAITING_TOTAL, 2);
+        assertThatThrownBy(() -> QueryOptions.tenantRate(conf))
+                .hasMessage("query.tenant.max-waiting-total must be at least query.tenant.max-waiting (3), was 2");
+        conf.set(QueryOptions.TENANT_MAX_WAITING_TOTAL, 3);
+        conf.set(QueryOptions.TENANT_MAX_WAITING_BYTES_TOTAL, MemorySize.parse("1mb"));
+        assertThatThrownBy(() -> QueryOptions.tenantRate(conf))
+                .hasMessage("query.tenant.max-waiting-bytes-total must be at least query.tenant.max-waiting-bytes (4 mb), was 1 mb");
     }
 
     private static Configuration conf(double rate, int burst, int maxWaiting) {
