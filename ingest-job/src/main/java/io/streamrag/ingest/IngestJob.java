@@ -177,7 +177,7 @@ public class IngestJob {
         Duration ocrDocumentTimeout = OptionChecks.atLeast(conf, IngestOptions.OCR_DOCUMENT_TIMEOUT, Duration.ofMillis(1));
         SingleOutputStreamOperator<OcrItem> read = AsyncDataStream.orderedWait(
                         items,
-                        new OcrImages(ocr),
+                        new OcrImages(ocr, ocrDocumentTimeout),
                         ocrDocumentTimeout.toMillis(), TimeUnit.MILLISECONDS,
                         ocr.capacity())
                 .uid("ocr-images").name("Read images (OCR)");

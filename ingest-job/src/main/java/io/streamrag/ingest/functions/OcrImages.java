@@ -14,6 +14,7 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -37,6 +38,8 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
     private static final Logger LOG = LoggerFactory.getLogger(OcrImages.class);
 
     private final OcrSettings settings;
+    /** {@code ingest.ocr.document-timeout}: a budget no image of its document has come for in this long is dropped. */
+    private final long budgetMaxAgeMs;
 
     private transient ImageTextReader reader;
     /** Volatile: readOne reads it on the pool's threads, close() sets it null on the task thread. */
@@ -47,8 +50,25 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
     /** Reads queued or under way, by their input record (the one Flink hands to {@link #timeout} too). */
     private transient Map<OcrItem, FutureTask<OcrItem>> reads;
 
+    /** With the default {@code ingest.ocr.document-timeout}. */
     public OcrImages(OcrSettings settings) {
+        this(settings, IngestOptions.OCR_DOCUMENT_TIMEOUT.defaultValue());
+    }
+
+    /** {@code documentTimeout}: {@code ingest.ocr.document-timeout}, the async operator's timeout of one image. */
+    public OcrImages(OcrSettings settings, Duration documentTimeout) {
         this.settings = settings;
+        this.budgetMaxAgeMs = documentTimeout.toMillis();
+    }
+
+    /** Milliseconds on a monotonic clock, for the budgets' ages; a seam for tests. */
+    long nowMs() {
+        return System.nanoTime() / 1_000_000;
+    }
+
+    /** Whether this subtask holds a budget for the document of {@code item} (tests). */
+    boolean holdsBudget(OcrItem item) {
+        return budgets.containsKey(budgetKey(item));
     }
 
     /** The reader of {@code ingest.ocr.provider}; a seam for tests that count reads. */
@@ -119,13 +139,33 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
 
     /**
      * The OCR budget of the image's document, on the task thread, where a document's images come one after another: its
-     * first image opens it, its last takes it out of the map (its images still being read keep it), so a budget is
-     * never left behind, whatever order the reads finish in, and a replay of the same version starts a new one.
+     * first image opens it, its last takes it out of the map (its images still being read keep it), whatever order the
+     * reads finish in, and a replay of the same version starts a new one. A rescale redistributes the async operator's
+     * queued images, so a document's last image may go to another subtask: each new document here first drops the
+     * budgets no image has come for in {@code ingest.ocr.document-timeout} (each image is handed over within its
+     * predecessors' timeouts unless backpressure holds the queue longer; a budget dropped early only lets the rest of
+     * its document start a new one), so the map holds at most the documents opened within one timeout.
      */
     private DocumentBudget budgetOf(OcrItem item) {
-        String key = item.documentKey + "@" + item.version; // tenant + documentId: two tenants never share a budget
-        DocumentBudget budget = item.index == item.count - 1 ? budgets.remove(key) : budgets.computeIfAbsent(key, k -> new DocumentBudget());
-        return budget != null ? budget : new DocumentBudget();
+        String key = budgetKey(item);
+        if (item.index == item.count - 1) {
+            DocumentBudget budget = budgets.remove(key);
+            return budget != null ? budget : new DocumentBudget();
+        }
+        long now = nowMs();
+        DocumentBudget budget = budgets.get(key);
+        if (budget == null) {
+            budgets.values().removeIf(b -> now - b.seenMs > budgetMaxAgeMs);
+            budget = new DocumentBudget();
+            budgets.put(key, budget);
+        }
+        budget.seenMs = now;
+        return budget;
+    }
+
+    /** Tenant + documentId + version: two tenants never share a budget. */
+    private static String budgetKey(OcrItem item) {
+        return item.documentKey + "@" + item.version;
     }
 
     private OcrItem readOne(OcrItem item, DocumentBudget budget) {
@@ -162,6 +202,8 @@ public class OcrImages extends RichAsyncFunction<OcrItem, OcrItem> {
     /** OCR time spent on one document version, added to by its images' reads on the pool's threads. */
     private static final class DocumentBudget {
         final AtomicLong spentMs = new AtomicLong();
+        /** When its latest image was handed over ({@link OcrImages#nowMs()}); task thread only. */
+        long seenMs;
     }
 
     @Override

@@ -18,9 +18,11 @@ import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -176,6 +178,70 @@ class OcrImagesTest {
             assertThat(HangingOcrImages.INTERRUPTED.get()).isEqualTo(HangingOcrImages.STARTED.get()).isPositive();
         } finally {
             OcrPools.release(settings.threads(), settings.cacheBytes());
+        }
+    }
+
+    /** Reads at once, on a clock the test sets. */
+    static final class ClockedOcrImages extends OcrImages {
+        private static final long serialVersionUID = 1L;
+        final AtomicLong now = new AtomicLong();
+
+        ClockedOcrImages(Configuration conf, Duration documentTimeout) {
+            super(OcrSettings.from(conf), documentTimeout);
+        }
+
+        @Override
+        protected ImageTextReader createReader() {
+            return bytes -> "text";
+        }
+
+        @Override
+        long nowMs() {
+            return now.get();
+        }
+    }
+
+    /**
+     * A rescale redistributes the async operator's queued images: a document's last image may go to another subtask, and
+     * its budget, taken out only by that image, stayed in this subtask's map until the task restarted, one per such
+     * document. A budget no image has come for in ingest.ocr.document-timeout is dropped when the next document opens one.
+     */
+    @Test
+    void aBudgetWhoseLastImageWentElsewhereIsDroppedAfterTheDocumentTimeout() throws Exception {
+        Configuration conf = new Configuration();
+        conf.set(IngestOptions.OCR_THREADS, 1);
+        conf.set(IngestOptions.OCR_CACHE_SIZE, MemorySize.parse("1236k")); // a pool of this test's own
+        ClockedOcrImages ocr = new ClockedOcrImages(conf, Duration.ofMinutes(30));
+        long timeout = Duration.ofMinutes(30).toMillis();
+        try (var h = new OneInputStreamOperatorTestHarness<OcrItem, OcrItem>(
+                new AsyncWaitOperatorFactory<>(ocr, 60_000, 8, AsyncDataStream.OutputMode.ORDERED),
+                TypeInformation.of(OcrItem.class).createSerializer(new SerializerConfigImpl()))) {
+            h.open();
+            OcrItem split = image("acme", "split", 0, new byte[] {1});
+            split.count = 4;
+            for (int i = 0; i < 3; i++) { // images 0..2 of 4 here; image 3 went to another subtask
+                OcrItem item = split.image(i);
+                item.bytes = new byte[] {(byte) i};
+                h.processElement(item, 1);
+            }
+            OcrItem slow = image("acme", "slow", 0, new byte[] {9});
+            slow.count = 3;
+            h.processElement(slow, 1);
+            assertThat(ocr.holdsBudget(split)).isTrue();
+
+            ocr.now.set(timeout - 1);
+            OcrItem slowNext = slow.image(1); // an image of a document still coming keeps its budget fresh
+            slowNext.bytes = new byte[] {10};
+            h.processElement(slowNext, 1);
+            ocr.now.set(timeout + 1); // past the timeout since split's last image here
+            OcrItem next = image("acme", "next", 0, new byte[] {2});
+            next.count = 2;
+            h.processElement(next, 1); // a new document opens its budget, and sweeps
+            assertThat(ocr.holdsBudget(split)).isFalse();
+            assertThat(ocr.holdsBudget(slow)).isTrue();
+            assertThat(ocr.holdsBudget(next)).isTrue();
+            h.endInput();
+            assertThat(h.extractOutputValues()).hasSize(6).allMatch(o -> "text".equals(o.text));
         }
     }
 
