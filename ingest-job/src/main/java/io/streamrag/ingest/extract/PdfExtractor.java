@@ -501,8 +501,11 @@ public class PdfExtractor {
                 protected void processOperator(Operator operator, List<COSBase> operands) throws IOException {
                     // Forms, annotations, patterns and Type 3 glyphs all run through here: a few kilobytes of forms
                     // that draw each other ten times per level are billions of operators, so watch the clock inside.
-                    if ((++operators & 0xFF) == 0 && System.currentTimeMillis() > images.deadline) {
-                        throw new StopRendering(timeout());
+                    if ((++operators & 0xFF) == 0) {
+                        PageBudget.checkCancelled();
+                        if (System.currentTimeMillis() > images.deadline) {
+                            throw new StopRendering(timeout());
+                        }
                     }
                     if ("BI".equals(operator.getName())) {
                         checkInlineImage(operator.getImageParameters(), operator.getImageData(), getResources(), page);

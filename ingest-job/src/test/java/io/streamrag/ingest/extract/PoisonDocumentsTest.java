@@ -29,9 +29,11 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -297,6 +299,40 @@ class PoisonDocumentsTest {
                 () -> catchThrowableOfType(() -> new DocumentExtractor(limits).extract(pdf, ContentTypes.PDF), DocumentException.class));
         assertThat(e).isNotNull();
         assertThat(e.error()).isEqualTo(DocumentError.EXTRACTION_TIMEOUT);
+    }
+
+    /** The same page with a minute to go: a cancellation while the renderer runs it stops it there too. */
+    @Test
+    void renderingStopsWhenTheTaskIsCancelled() throws Exception {
+        ExtractionLimits limits = ExtractionLimits.from(Configuration.fromMap(Map.of(IngestOptions.LIMITS_EXTRACT_TIMEOUT.key(), "60 s")));
+        PDDocument doc = new PDDocument();
+        PDPage page = page(doc, 612, 792);
+        xobjects(page, Map.of("Im0", zerosImage(doc, 100, 100, 8, COSName.DEVICEGRAY)));
+        content(doc, page, "q 100 0 0 100 100 100 cm /Im0 Do Q\n");
+        COSStream f = form(doc, "0 0 m 1 1 l n\n", Map.of());
+        for (int k = 1; k <= 7; k++) {
+            f = form(doc, "/F Do /F Do /F Do /F Do /F Do /F Do /F Do /F Do /F Do /F Do\n", Map.of("F", f));
+        }
+        annotation(page, f);
+        byte[] pdf = save(doc);
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread task = new Thread(() -> {
+            try {
+                new DocumentExtractor(limits).extract(pdf, ContentTypes.PDF);
+            } catch (Throwable e) {
+                thrown.set(e);
+            }
+        });
+        task.start();
+        long until = System.nanoTime() + 30_000_000_000L;
+        while (Arrays.stream(task.getStackTrace()).noneMatch(e -> e.getClassName().contains("PageDrawer")) && task.isAlive()
+                && System.nanoTime() < until) {
+            Thread.onSpinWait();
+        }
+        task.interrupt(); // as Flink cancels a task
+        task.join(30_000);
+        assertThat(task.isAlive()).as("stopped by the interrupt, not by the 60 s timeout").isFalse();
+        assertThat(thrown.get()).isInstanceOf(CancelTaskException.class);
     }
 
     // ---- one PDFBox call that no deadline stops: a JPEG's scans, a shading's triangles; the documents are small ----
