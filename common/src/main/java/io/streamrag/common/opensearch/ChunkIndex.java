@@ -118,17 +118,19 @@ public final class ChunkIndex {
     }
 
     /**
-     * Throws {@link DimensionMismatchException} when an index behind {@code alias} maps {@link #EMBEDDING} as a
-     * k-NN vector of another dimension than {@code dimension}: OpenSearch would then reject every chunk written to it
+     * Throws {@link DimensionMismatchException} when the indices behind {@code alias} map {@link #EMBEDDING} as a
+     * k-NN vector of another dimension than {@code dimension}, each of them: OpenSearch would then reject every chunk written to it
      * (a 400 per bulk item) and fail every k-NN search of it. Returns when that cannot be told: no such index, no
      * k-NN {@code embedding} field, a mapping the job's user may not read (403) or the client cannot parse. Other
      * failures (I/O, 5xx) are thrown as they are, for the caller to retry like its other requests.
      */
     public static void requireDimension(OpenSearchClient client, String alias, int dimension) throws IOException {
-        for (Map.Entry<String, Integer> mapped : embeddingDimensions(client, alias).entrySet()) {
-            if (mapped.getValue() != dimension) {
-                throw new DimensionMismatchException(alias, mapped.getKey(), mapped.getValue(), dimension);
-            }
+        Map<String, Integer> dimensions = embeddingDimensions(client, alias);
+        // An alias over several indices (a migration: the old one read-only, the new one the write index) is refused only
+        // when none of them fits: the chunks go to its write index, which may be the one that does.
+        if (!dimensions.isEmpty() && !dimensions.containsValue(dimension)) {
+            Map.Entry<String, Integer> mapped = dimensions.entrySet().iterator().next();
+            throw new DimensionMismatchException(alias, mapped.getKey(), mapped.getValue(), dimension);
         }
     }
 

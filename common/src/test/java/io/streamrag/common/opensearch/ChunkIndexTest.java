@@ -92,6 +92,18 @@ class ChunkIndexTest {
         assertThat(requests).containsExactly("HEAD /" + ALIAS, "GET /" + ALIAS + "/_mapping");
     }
 
+    /** A migration: the alias over the old index (384, read-only) and the new write index (768); the job writes 768. */
+    @Test
+    void anAliasOverIndicesOfBothDimensionsIsTakenRefusedOnlyWhenNoneFits() throws Exception {
+        String old = mapping(384);
+        String both = old.substring(0, old.length() - 1) + "," + mapping(768).replace(ALIAS + "-v1", ALIAS + "-v2").substring(1);
+        mappingBody = both;
+        ChunkIndex.ensure(client, ALIAS, 768, 1, 0);
+        ChunkIndex.ensure(client, ALIAS, 384, 1, 0);
+        assertThatThrownBy(() -> ChunkIndex.ensure(client, ALIAS, 512, 1, 0)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("but embedding.dimension is 512");
+    }
+
     @Test
     void aMissingIndexIsCreatedWithoutAskingForItsMapping() throws Exception {
         exists = 404;
