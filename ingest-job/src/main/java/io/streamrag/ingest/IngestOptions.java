@@ -174,7 +174,7 @@ public final class IngestOptions {
             .withDescription("How long a probe (ingest.quarantine.probe-interval) waits for each dependency's answer before it counts it "
                     + "as down. A restored subtask probes once before it counts the failure (each of its requests within this, one after "
                     + "another: OpenSearch's health, its blocks and a write, then the embedding endpoint). Keep it above the slowest cluster health answer of a busy cluster: a dependency probed as "
-                    + "down holds the quarantine's documents. At least 100 ms and at most ingest.quarantine.probe-interval.");
+                    + "down holds the quarantine's documents. At least 100 ms while the probe is on.");
 
     // ---- Kafka sinks (dead letters and outcomes, both exactly-once) ----
     public static final ConfigOption<String> SINK_TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("ingest.sink.transactional-id-prefix").stringType()

@@ -46,7 +46,6 @@ class IngestJobSettingsTest {
             "ingest.ocr.provider=vision; ingest.vision.base-url=ollama:11434; ingest.vision.model=v | Option 'ingest.vision.base-url' must be an http(s) URL",
             // the probe's HTTP client (a 0 connect timeout) failed the quarantine's open() at every restore
             "embedding.provider=openai; embedding.base-url=http://127.0.0.1:8000/v1; embedding.model=m; ingest.quarantine.probe-timeout=0 ms | ingest.quarantine.probe-timeout must be at least 100 ms, was 0 ms",
-            "ingest.quarantine.probe-timeout=10 s | ingest.quarantine.probe-timeout must be at most ingest.quarantine.probe-interval (5 s), was 10 s",
             // the index could not be created, or took no vector of the model: every write failed
             "embedding.dimension=768 | embedding.dimension must be 384 with embedding provider ONNX",
             "embedding.provider=openai; embedding.base-url=http://127.0.0.1:8000/v1; embedding.model=m; embedding.dimension=20000 | embedding.dimension must be between 1 and 16000, was 20000",
@@ -75,6 +74,7 @@ class IngestJobSettingsTest {
             "ingest.quarantine.probe-interval=0 ms; ingest.quarantine.probe-timeout=0 ms",
             "ingest.quarantine.max-attempts=0; ingest.quarantine.probe-timeout=0 ms",
             "ingest.quarantine.probe-interval=30 s; ingest.quarantine.probe-timeout=100 ms",
+            "ingest.quarantine.probe-interval=2 s", // the 5 s timeout is longer: probes never overlap (fixed delay)
             "embedding.provider=ollama; embedding.base-url=http://127.0.0.1:11434; embedding.model=nomic-embed-text; embedding.dimension=768; ingest.index.shards=3; ingest.index.replicas=0",
             "ingest.fetch.total-timeout=1 ms; ingest.fetch.http-timeout=1 ms; ingest.limits.extract-timeout=1 ms; ingest.ocr.timeout=1 ms; ingest.ocr.document-timeout=1 ms",
             // 0 is "forever", "off" or "as Flink's" for these

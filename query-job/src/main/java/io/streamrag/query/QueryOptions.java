@@ -108,7 +108,7 @@ public final class QueryOptions {
             .intType().defaultValue(2).withDescription("Threads for blocking embedding and search calls per subtask; at least 1.");
     public static final ConfigOption<Integer> RETRIEVE_POOL_SIZE = ConfigOptions.key("query.retrieve.pool-size")
             .intType().defaultValue(20).withDescription("Hits fetched from each of kNN and BM25 before fusion (at least the "
-                    + "question's k); from 1 to 10000.");
+                    + "question's k); from 0 (just the question's k) to 10000.");
     public static final ConfigOption<Integer> RETRIEVE_RRF_K = ConfigOptions.key("query.retrieve.rrf-k").intType()
             .defaultValue(60).withDescription("Reciprocal rank fusion constant: a hit at rank r (from 1) scores 1 / (rrf-k + r). "
                     + "From 0 to 1000000.");

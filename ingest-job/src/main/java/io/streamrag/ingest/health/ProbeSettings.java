@@ -8,7 +8,6 @@ import io.streamrag.common.opensearch.OpenSearchConnection;
 import io.streamrag.ingest.IngestOptions;
 
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.util.TimeUtils;
 
 import java.time.Duration;
 
@@ -28,8 +27,8 @@ public record ProbeSettings(OpenSearchConnection openSearch, String index, Embed
     public static final Duration MIN_TIMEOUT = Duration.ofMillis(100);
 
     /**
-     * Read when the job is built; with the probe on, its timeout is checked: at least {@link #MIN_TIMEOUT} and at most
-     * the interval. Before, 0 failed the probe's HTTP client (a 0 connect timeout) in the quarantine's {@code open()},
+     * Read when the job is built; with the probe on, its timeout is checked: at least {@link #MIN_TIMEOUT} (it may exceed
+     * the interval: probes are scheduled with a fixed delay after the last one ends, so they never overlap). Before, 0 failed the probe's HTTP client (a 0 connect timeout) in the quarantine's {@code open()},
      * and only at a restore, when the probe starts: every restore after the first failure failed again.
      */
     public static ProbeSettings from(Configuration conf) {
@@ -37,11 +36,6 @@ public record ProbeSettings(OpenSearchConnection openSearch, String index, Embed
         Duration timeout = conf.get(IngestOptions.QUARANTINE_PROBE_TIMEOUT);
         if (!interval.isZero() && !interval.isNegative()) { // on (see open())
             timeout = OptionChecks.atLeast(conf, IngestOptions.QUARANTINE_PROBE_TIMEOUT, MIN_TIMEOUT);
-            if (timeout.compareTo(interval) > 0) {
-                throw new IllegalArgumentException(IngestOptions.QUARANTINE_PROBE_TIMEOUT.key() + " must be at most "
-                        + IngestOptions.QUARANTINE_PROBE_INTERVAL.key() + " (" + TimeUtils.formatWithHighestUnit(interval)
-                        + "), was " + TimeUtils.formatWithHighestUnit(timeout) + " (a probe interval of 0 turns the probe off)");
-            }
         }
         return new ProbeSettings(OpenSearchConnection.from(conf), conf.get(StreamRagOptions.OPENSEARCH_INDEX),
                 EmbeddingSettings.from(conf), interval, timeout);

@@ -27,7 +27,7 @@ public record RetrieveSettings(OpenSearchConnection connection, String alias, Em
         // Past MAX_HITS OpenSearch refused every search, and a timeout of 0 ms timed every attempt out at once: each
         // question FAILED. A negative rrf-k divided by zero or turned scores negative (a fused score is
         // 1 / (rrf-k + rank), rank from 1).
-        int poolSize = OptionChecks.between(conf, QueryOptions.RETRIEVE_POOL_SIZE, 1, HybridRetriever.MAX_HITS);
+        int poolSize = OptionChecks.between(conf, QueryOptions.RETRIEVE_POOL_SIZE, 0, HybridRetriever.MAX_HITS); // 0: the question's k
         int rrfK = OptionChecks.between(conf, QueryOptions.RETRIEVE_RRF_K, 0, MAX_RRF_K);
         Duration attemptTimeout = OptionChecks.atLeast(conf, QueryOptions.RETRIEVE_TIMEOUT, Duration.ofMillis(1));
         // The same backoff as model calls; retries are bounded by the deadline, not by a count.

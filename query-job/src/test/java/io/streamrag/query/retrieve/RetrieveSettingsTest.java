@@ -37,9 +37,11 @@ class RetrieveSettingsTest {
     @Test
     void thePoolIsBoundedByWhatASearchReturns() {
         refused(new Configuration().set(QueryOptions.RETRIEVE_POOL_SIZE, 10_001),
-                "query.retrieve.pool-size must be between 1 and 10000, was 10001");
-        refused(new Configuration().set(QueryOptions.RETRIEVE_POOL_SIZE, 0),
-                "query.retrieve.pool-size must be between 1 and 10000, was 0");
+                "query.retrieve.pool-size must be between 0 and 10000, was 10001");
+        refused(new Configuration().set(QueryOptions.RETRIEVE_POOL_SIZE, -1),
+                "query.retrieve.pool-size must be between 0 and 10000, was -1");
+        assertThat(RetrieveSettings.from(new Configuration().set(QueryOptions.RETRIEVE_POOL_SIZE, 0)).poolSize())
+                .as("0: just the question's k, as before").isZero();
         assertThat(RetrieveSettings.from(new Configuration().set(QueryOptions.RETRIEVE_POOL_SIZE, 10_000)).poolSize())
                 .isEqualTo(10_000);
     }
