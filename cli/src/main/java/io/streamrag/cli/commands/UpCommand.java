@@ -10,10 +10,12 @@ import io.streamrag.ingest.IngestOptions;
 import io.streamrag.query.QueryOptions;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.IllegalConfigurationException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,10 +39,7 @@ public class UpCommand implements Callable<Integer> {
         if (!optionsKnown(JobJar.INGEST_JOB.keys.and(JobJar.QUERY_JOB.keys), options)) {
             return ExitCodes.USAGE;
         }
-        try {
-            JobLauncher.checkValues(jobConfiguration(connection, options));
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            System.err.println("rag: " + e.getMessage());
+        if (!valuesAccepted(jobConfiguration(connection, options))) {
             return ExitCodes.USAGE;
         }
         up(connection, options);
@@ -78,6 +77,21 @@ public class UpCommand implements Callable<Integer> {
             keys.check(options.keySet());
             return true;
         } catch (IllegalArgumentException e) {
+            System.err.println("rag: " + e.getMessage());
+            return false;
+        }
+    }
+
+    /**
+     * False, after saying why, when either job refuses a value of {@code conf} when it is built (a range, a provider
+     * without its URL, a transaction timeout past the brokers', a plan file it cannot read): bad usage (exit status 2),
+     * found before anything starts.
+     */
+    static boolean valuesAccepted(Configuration conf) throws Exception {
+        try {
+            JobLauncher.checkValues(conf);
+            return true;
+        } catch (IllegalArgumentException | IllegalStateException | IllegalConfigurationException | UncheckedIOException e) {
             System.err.println("rag: " + e.getMessage());
             return false;
         }

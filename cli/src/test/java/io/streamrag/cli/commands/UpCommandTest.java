@@ -35,4 +35,23 @@ class UpCommandTest {
                 .contains("Unknown option 'ingest.ocr.thread': did you mean ingest.ocr.threads?")
                 .contains("Unknown option 'query.n'");
     }
+
+    /** Values either job refuses when built, whatever the exception says it with, are bad usage found before anything starts. */
+    @Test
+    void valuesEitherJobRefusesAreBadUsage() throws Exception {
+        assertThat(UpCommand.valuesAccepted(UpCommand.jobConfiguration(new Connection(), Map.of()))).isTrue();
+        PrintStream err = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            assertThat(UpCommand.valuesAccepted(UpCommand.jobConfiguration(new Connection(), Map.of("query.n", "40")))).isFalse();
+            // Flink's IllegalConfigurationException: it used to fall through to exit status 1
+            assertThat(UpCommand.valuesAccepted(UpCommand.jobConfiguration(new Connection(),
+                    Map.of("ingest.sink.transaction-timeout", "20 min")))).isFalse();
+        } finally {
+            System.setErr(err);
+        }
+        assertThat(captured.toString(StandardCharsets.UTF_8)).contains("rag: query.n must be between 1")
+                .contains("ingest.sink.transaction-timeout");
+    }
 }
