@@ -285,26 +285,18 @@ class PoisonDocumentsTest {
         // A scanned page whose annotation appearance draws form F7, each F_k drawing F_(k-1) ten times (10^7 forms): only
         // the renderer runs it, and it checked the deadline only between pages.
         ExtractionLimits limits = ExtractionLimits.from(Configuration.fromMap(Map.of(IngestOptions.LIMITS_EXTRACT_TIMEOUT.key(), "1 s")));
-        PDDocument doc = new PDDocument();
-        PDPage page = page(doc, 612, 792);
-        xobjects(page, Map.of("Im0", zerosImage(doc, 100, 100, 8, COSName.DEVICEGRAY)));
-        content(doc, page, "q 100 0 0 100 100 100 cm /Im0 Do Q\n");
-        COSStream f = form(doc, "0 0 m 1 1 l n\n", Map.of());
-        for (int k = 1; k <= 7; k++) {
-            f = form(doc, "/F Do /F Do /F Do /F Do /F Do /F Do /F Do /F Do /F Do /F Do\n", Map.of("F", f));
-        }
-        annotation(page, f);
-        byte[] pdf = save(doc);
+        byte[] pdf = formBombInAnAnnotation();
         DocumentException e = assertTimeoutPreemptively(Duration.ofSeconds(20),
                 () -> catchThrowableOfType(() -> new DocumentExtractor(limits).extract(pdf, ContentTypes.PDF), DocumentException.class));
         assertThat(e).isNotNull();
         assertThat(e.error()).isEqualTo(DocumentError.EXTRACTION_TIMEOUT);
     }
 
-    /** The same page with a minute to go: a cancellation while the renderer runs it stops it there too. */
-    @Test
-    void renderingStopsWhenTheTaskIsCancelled() throws Exception {
-        ExtractionLimits limits = ExtractionLimits.from(Configuration.fromMap(Map.of(IngestOptions.LIMITS_EXTRACT_TIMEOUT.key(), "60 s")));
+    /**
+     * A scanned page whose annotation appearance draws form F7, each F_k drawing F_(k-1) ten times (10^7 forms): only
+     * the renderer runs it.
+     */
+    private static byte[] formBombInAnAnnotation() throws IOException {
         PDDocument doc = new PDDocument();
         PDPage page = page(doc, 612, 792);
         xobjects(page, Map.of("Im0", zerosImage(doc, 100, 100, 8, COSName.DEVICEGRAY)));
@@ -314,7 +306,14 @@ class PoisonDocumentsTest {
             f = form(doc, "/F Do /F Do /F Do /F Do /F Do /F Do /F Do /F Do /F Do /F Do\n", Map.of("F", f));
         }
         annotation(page, f);
-        byte[] pdf = save(doc);
+        return save(doc);
+    }
+
+    /** The same page with a minute to go: a cancellation while the renderer runs it stops it there too. */
+    @Test
+    void renderingStopsWhenTheTaskIsCancelled() throws Exception {
+        ExtractionLimits limits = ExtractionLimits.from(Configuration.fromMap(Map.of(IngestOptions.LIMITS_EXTRACT_TIMEOUT.key(), "60 s")));
+        byte[] pdf = formBombInAnAnnotation();
         AtomicReference<Throwable> thrown = new AtomicReference<>();
         Thread task = new Thread(() -> {
             try {
