@@ -3,6 +3,7 @@ package io.streamrag.query.functions;
 import io.streamrag.common.embedding.EmbeddingErrors;
 import io.streamrag.common.embedding.EmbeddingModels;
 import io.streamrag.common.opensearch.OpenSearchClients;
+import io.streamrag.query.QueryOptions;
 import io.streamrag.query.metrics.RetrievalMetrics;
 import io.streamrag.query.records.QuestionTask;
 import io.streamrag.query.records.Retrieval;
@@ -24,10 +25,12 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -105,11 +108,23 @@ public class AsyncRetrieve extends RichAsyncFunction<QuestionTask, Retrieval> {
             // thread behind slow searches, it was queued again at the back, and still ran later for nothing, so under
             // a slow index questions failed while the index still answered.
             long left = Math.max(1, q.deadlineAtMs() - System.currentTimeMillis());
-            search.orTimeout(Math.min(settings.attemptTimeout().toMillis(), left), TimeUnit.MILLISECONDS); // a hanging search is given up
+            long bound = Math.min(settings.attemptTimeout().toMillis(), left);
+            // A hanging search is given up, on this operator's timer thread: orTimeout's is the JDK's one per JVM,
+            // started by the first call and kept for the JVM's life with the class loader of the job that started it.
+            ScheduledFuture<?> giveUp;
+            try {
+                giveUp = timers.schedule(() -> search.completeExceptionally(new TimeoutException("no answer within "
+                        + QueryOptions.RETRIEVE_TIMEOUT.key() + " (" + bound + " ms)")), bound, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException closed) {
+                search.cancel(false);
+                return;
+            }
             try {
                 search.complete(retriever.retrieve(q.tenant, q.text, q.k));
             } catch (Throwable e) {
                 search.completeExceptionally(e);
+            } finally {
+                giveUp.cancel(false);
             }
         });
         search

@@ -109,6 +109,44 @@ class AsyncRetrieveTest {
         }
     }
 
+    /** A search that hangs is given up after query.retrieve.timeout, retried, and the question FAILS at its deadline saying why. */
+    @Test
+    void aHangingSearchIsGivenUpAfterTheAttemptTimeoutAndRetriedUntilTheDeadline() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        Configuration conf = new Configuration();
+        conf.set(StreamRagOptions.OPENSEARCH_URL, "http://127.0.0.1:" + closedPort); // never reached: the retriever is replaced
+        conf.set(QueryOptions.RETRIEVE_THREADS, 4);
+        conf.set(QueryOptions.RETRIEVE_TIMEOUT, Duration.ofMillis(200));
+        AsyncRetrieve retrieve = new AsyncRetrieve(RetrieveSettings.from(conf));
+        AtomicInteger searches = new AtomicInteger();
+        HybridRetriever hanging = new HybridRetriever(null, null, "x", 1, 60) {
+            @Override
+            public List<RetrievedChunk> retrieve(String tenant, String question, int k) {
+                searches.incrementAndGet();
+                try {
+                    Thread.sleep(60_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return List.of();
+            }
+        };
+        try (var h = new OneInputStreamOperatorTestHarness<QuestionTask, Retrieval>(
+                new AsyncWaitOperatorFactory<>(retrieve, 60_000, 64, AsyncDataStream.OutputMode.UNORDERED),
+                TypeInformation.of(QuestionTask.class).createSerializer(new SerializerConfigImpl()))) {
+            h.open();
+            retrieve.retriever(hanging);
+            h.processElement(TestRetrievals.adminPort("q", 1, 1_500).question, 0);
+            h.endInput();
+            assertThat(h.extractOutputValues()).singleElement().satisfies(r ->
+                    assertThat(r.error).contains("no answer within query.retrieve.timeout (200 ms)"));
+            assertThat(searches.get()).as("retried after each attempt timeout").isGreaterThan(1);
+        }
+    }
+
     private static OpenSearchException status(int status) {
         return new OpenSearchException(ErrorResponse.of(r -> r.status(status)
                 .error(e -> e.type(status == 400 ? "search_phase_execution_exception" : "x").reason("r"))));
