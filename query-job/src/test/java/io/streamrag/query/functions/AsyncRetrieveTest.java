@@ -73,77 +73,67 @@ class AsyncRetrieveTest {
      */
     @Test
     void anAttemptWaitingForASearchThreadIsNotTimedOut() throws Exception {
-        int closedPort;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            closedPort = s.getLocalPort();
-        }
-        Configuration conf = new Configuration();
-        conf.set(StreamRagOptions.OPENSEARCH_URL, "http://127.0.0.1:" + closedPort); // never reached: the retriever is replaced
-        conf.set(QueryOptions.RETRIEVE_THREADS, 1);
-        conf.set(QueryOptions.RETRIEVE_TIMEOUT, Duration.ofMillis(400));
-        AsyncRetrieve retrieve = new AsyncRetrieve(RetrieveSettings.from(conf));
         AtomicInteger searches = new AtomicInteger();
-        HybridRetriever slow = new HybridRetriever(null, null, "x", 1, 60) {
-            @Override
-            public List<RetrievedChunk> retrieve(String tenant, String question, int k) {
-                searches.incrementAndGet();
-                try {
-                    Thread.sleep(300);
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-                return List.of();
-            }
-        };
-        try (var h = new OneInputStreamOperatorTestHarness<QuestionTask, Retrieval>(
-                new AsyncWaitOperatorFactory<>(retrieve, 60_000, 64, AsyncDataStream.OutputMode.UNORDERED),
-                TypeInformation.of(QuestionTask.class).createSerializer(new SerializerConfigImpl()))) {
-            h.open();
-            retrieve.retriever(slow);
-            for (int i = 0; i < 6; i++) {
-                h.processElement(TestRetrievals.adminPort("q" + i, 1, 4_000).question, 0);
-            }
-            h.endInput();
-            assertThat(h.extractOutputValues()).hasSize(6).allSatisfy(r -> assertThat(r.error).isNull());
-            assertThat(searches).hasValue(6);
-        }
+        List<Retrieval> out = retrieve(1, Duration.ofMillis(400), 4_000, 6, () -> {
+            searches.incrementAndGet();
+            Thread.sleep(300);
+        });
+        assertThat(out).hasSize(6).allSatisfy(r -> assertThat(r.error).isNull());
+        assertThat(searches).hasValue(6);
     }
 
     /** A search that hangs is given up after query.retrieve.timeout, retried, and the question FAILS at its deadline saying why. */
     @Test
     void aHangingSearchIsGivenUpAfterTheAttemptTimeoutAndRetriedUntilTheDeadline() throws Exception {
+        AtomicInteger searches = new AtomicInteger();
+        List<Retrieval> out = retrieve(4, Duration.ofMillis(200), 1_500, 1, () -> {
+            searches.incrementAndGet();
+            Thread.sleep(60_000); // interrupted when the harness closes
+        });
+        assertThat(out).singleElement().satisfies(r -> assertThat(r.error).contains("no answer within query.retrieve.timeout (200 ms)"));
+        assertThat(searches.get()).as("retried after each attempt timeout").isGreaterThan(1);
+    }
+
+    /** What a search does before it answers with no chunks. */
+    private interface Search {
+        void run() throws InterruptedException;
+    }
+
+    /**
+     * The retrievals of {@code questions} questions with {@code deadlineMs} each, through the operator with {@code threads}
+     * search threads and {@code attemptTimeout}, its retriever replaced by {@code search}.
+     */
+    private static List<Retrieval> retrieve(int threads, Duration attemptTimeout, long deadlineMs, int questions, Search search)
+            throws Exception {
         int closedPort;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closedPort = s.getLocalPort();
         }
         Configuration conf = new Configuration();
         conf.set(StreamRagOptions.OPENSEARCH_URL, "http://127.0.0.1:" + closedPort); // never reached: the retriever is replaced
-        conf.set(QueryOptions.RETRIEVE_THREADS, 4);
-        conf.set(QueryOptions.RETRIEVE_TIMEOUT, Duration.ofMillis(200));
+        conf.set(QueryOptions.RETRIEVE_THREADS, threads);
+        conf.set(QueryOptions.RETRIEVE_TIMEOUT, attemptTimeout);
         AsyncRetrieve retrieve = new AsyncRetrieve(RetrieveSettings.from(conf));
-        AtomicInteger searches = new AtomicInteger();
-        HybridRetriever hanging = new HybridRetriever(null, null, "x", 1, 60) {
-            @Override
-            public List<RetrievedChunk> retrieve(String tenant, String question, int k) {
-                searches.incrementAndGet();
-                try {
-                    Thread.sleep(60_000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                return List.of();
-            }
-        };
         try (var h = new OneInputStreamOperatorTestHarness<QuestionTask, Retrieval>(
                 new AsyncWaitOperatorFactory<>(retrieve, 60_000, 64, AsyncDataStream.OutputMode.UNORDERED),
                 TypeInformation.of(QuestionTask.class).createSerializer(new SerializerConfigImpl()))) {
             h.open();
-            retrieve.retriever(hanging);
-            h.processElement(TestRetrievals.adminPort("q", 1, 1_500).question, 0);
+            retrieve.retriever(new HybridRetriever(null, null, "x", 1, 60) {
+                @Override
+                public List<RetrievedChunk> retrieve(String tenant, String question, int k) {
+                    try {
+                        search.run();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return List.of();
+                }
+            });
+            for (int i = 0; i < questions; i++) {
+                h.processElement(TestRetrievals.adminPort("q" + i, 1, deadlineMs).question, 0);
+            }
             h.endInput();
-            assertThat(h.extractOutputValues()).singleElement().satisfies(r ->
-                    assertThat(r.error).contains("no answer within query.retrieve.timeout (200 ms)"));
-            assertThat(searches.get()).as("retried after each attempt timeout").isGreaterThan(1);
+            return h.extractOutputValues();
         }
     }
 
